@@ -1,0 +1,2 @@
+// Placeholder: replaced by the package's implementation.
+export const placeholder = true;
