@@ -1,2 +1,79 @@
-// Placeholder: replaced by the package's implementation.
-export const placeholder = true;
+// @licensor/token: the one schema of Licensor's four signed messages (challenge, license,
+// check request, status), their Ed25519 JWS signing and strict verification, keys, keyring
+// and the error hierarchy every package builds on.
+
+export { challengeHash } from './challenge-hash.js';
+export type {
+  ChallengeClaims,
+  ChallengeLicense,
+  ChallengeRequest,
+  ChallengeRequestKind,
+} from './claims/challenge.js';
+export { validateChallengeClaims } from './claims/challenge.js';
+export type { CheckClaims } from './claims/check.js';
+export { validateCheckClaims } from './claims/check.js';
+export type { LicenseClaims, LicenseTerm } from './claims/license.js';
+export { validateLicenseClaims } from './claims/license.js';
+export {
+  FORMAT_VERSION,
+  LICENSE_MODELS,
+  type LicenseModel,
+  type Product,
+  type Usage,
+} from './claims/schema.js';
+export {
+  CHECK_OUTCOMES,
+  type CheckOutcome,
+  type StatusClaims,
+  validateStatusClaims,
+} from './claims/status.js';
+export {
+  type Ed25519BackendName,
+  getEd25519Backend,
+  setEd25519Backend,
+} from './crypto/backend.js';
+export {
+  ArmorInvalidError,
+  Base64urlInvalidError,
+  ClaimsInvalidError,
+  InputTooLargeError,
+  isLicensorError,
+  JsonInvalidError,
+  JwsAlgInvalidError,
+  JwsHeaderForbiddenError,
+  JwsMalformedError,
+  JwsTypInvalidError,
+  KeyInvalidError,
+  KeyringInvalidError,
+  KeyWrongPurposeError,
+  KidUnknownError,
+  LicensorError,
+  SignatureInvalidError,
+  TOKEN_ERROR_CODES,
+  type TokenErrorCode,
+  VersionUnsupportedError,
+} from './errors.js';
+export { MAX_STATUS_TOKEN_LENGTH, MAX_TOKEN_LENGTH, type MessageKind, TYP } from './jws/limits.js';
+export { type GenericJwsOptions, verifyJws } from './jws/verify.js';
+export { type Jwks, Keyring, type KeyringJwk } from './keyring.js';
+export {
+  type Ed25519KeyPair,
+  generateKeyPair,
+  jwkThumbprint,
+  type KeyPurpose,
+  keyPairFromSeed,
+  type PublicJwk,
+  publicKeyFromJwk,
+  toPublicJwk,
+} from './keys.js';
+export { base64urlDecode, base64urlEncode } from './lib/base64url.js';
+export {
+  decodeChallengeUnverified,
+  signChallenge,
+  type VerifiedChallenge,
+  verifyChallenge,
+} from './messages/challenge.js';
+export { readCheckKid, signCheck, type VerifiedCheck, verifyCheck } from './messages/check.js';
+export { signLicense, type VerifiedLicense, verifyLicense } from './messages/license.js';
+export { signStatus, type VerifiedStatus, verifyStatus } from './messages/status.js';
+export { type ArmourKind, armour, normaliseToken } from './normalise.js';

@@ -1,0 +1,105 @@
+// Claims of a challenge (typ licensor-challenge+jwt): what an installation asks the vendor
+// for, signed with the installation's own key.
+
+import {
+  customerName,
+  digest,
+  fail,
+  id,
+  join,
+  type LicenseModel,
+  licenseModel,
+  numericDate,
+  object,
+  oneOf,
+  type Product,
+  positiveCount,
+  product,
+  type Usage,
+  usage,
+  version,
+} from './schema.js';
+
+export interface ChallengeLicense {
+  id: string;
+  revision: number;
+  customerName: string;
+  model: LicenseModel;
+}
+
+export type ChallengeRequestKind = 'license' | 'model-switch';
+
+export interface ChallengeRequest {
+  /** `model-switch` is the Activate button. */
+  kind: ChallengeRequestKind;
+  credentials?: number;
+  /** Required for `model-switch`. */
+  model?: LicenseModel;
+  customerName?: string;
+}
+
+export interface ChallengeClaims {
+  v: 1;
+  /** Challenge id. */
+  jti: string;
+  /** Made at. */
+  iat: number;
+  /** Pending until. */
+  exp: number;
+  /** Installation id: thumbprint of the header's jwk. */
+  sub: string;
+  product: Product;
+  license: null | ChallengeLicense;
+  usage: Usage;
+  request: ChallengeRequest;
+}
+
+const CLAIMS = ['v', 'jti', 'iat', 'exp', 'sub', 'product', 'license', 'usage', 'request'];
+
+function challengeLicense(value: unknown, path: string): ChallengeLicense | null {
+  if (value === null) return null;
+  const o = object(value, path, ['id', 'revision', 'customerName', 'model']);
+  return {
+    id: id(o.id, join(path, 'id')),
+    revision: positiveCount(o.revision, join(path, 'revision')),
+    customerName: customerName(o.customerName, join(path, 'customerName')),
+    model: licenseModel(o.model, join(path, 'model')),
+  };
+}
+
+function challengeRequest(value: unknown, path: string): ChallengeRequest {
+  const o = object(value, path, ['kind'], ['credentials', 'model', 'customerName']);
+  const request: ChallengeRequest = {
+    kind: oneOf<ChallengeRequestKind>(['license', 'model-switch'])(o.kind, join(path, 'kind')),
+  };
+  if (Object.hasOwn(o, 'credentials')) {
+    request.credentials = positiveCount(o.credentials, join(path, 'credentials'));
+  }
+  if (Object.hasOwn(o, 'model')) request.model = licenseModel(o.model, join(path, 'model'));
+  else if (request.kind === 'model-switch')
+    fail(join(path, 'model'), 'is required for a model-switch request');
+  if (Object.hasOwn(o, 'customerName')) {
+    request.customerName = customerName(o.customerName, join(path, 'customerName'));
+  }
+  return request;
+}
+
+/** Validates challenge claims; returns a copy holding exactly the schema's members. */
+export function validateChallengeClaims(payload: unknown): ChallengeClaims {
+  version(payload, 'challenge');
+  const o = object(payload, '', CLAIMS);
+  const iat = numericDate(o.iat, 'iat');
+  const exp = numericDate(o.exp, 'exp');
+  if (exp <= iat) fail('exp', 'must be after iat');
+  return {
+    v: 1,
+    jti: id(o.jti, 'jti'),
+    iat,
+    exp,
+    sub: digest(o.sub, 'sub'),
+    product: product(o.product, 'product'),
+    license: challengeLicense(o.license, 'license'),
+    usage: usage(o.usage, 'usage'),
+    request: challengeRequest(o.request, 'request'),
+  };
+}

@@ -1,0 +1,99 @@
+// Claims of a license token (typ licensor-license+jwt), the "license key": signed by a vendor
+// license-purpose key, bound to one installation. With the newest status it carries every
+// field of the CMS "View License" page.
+
+import {
+  customerName,
+  digest,
+  fail,
+  id,
+  integer,
+  join,
+  type LicenseModel,
+  licenseModel,
+  MAX_COUNT,
+  numericDate,
+  object,
+  positiveCount,
+  version,
+} from './schema.js';
+
+export interface LicenseTerm {
+  start: number;
+  end: number;
+  /** Offline grace period in seconds. */
+  grace: number;
+}
+
+export interface LicenseClaims {
+  v: 1;
+  /** Transaction id. */
+  jti: string;
+  /** License id. */
+  lid: string;
+  /** Revision: >= 1, grows with each token of this license. */
+  rev: number;
+  /** Token issue time. */
+  iat: number;
+  /** Installation id the token is bound to. */
+  sub: string;
+  /** challengeHash() of the challenge it answers; null when delivered online only (renewal). */
+  chal: string | null;
+  customer: { id: string; name: string };
+  model: LicenseModel;
+  credentials: number;
+  /** Required iff the model is `subscription`. */
+  term: null | LicenseTerm;
+}
+
+/** Longest grace period accepted: ten years. */
+export const MAX_GRACE_SECONDS = 10 * 366 * 86_400;
+
+const CLAIMS = [
+  'v',
+  'jti',
+  'lid',
+  'rev',
+  'iat',
+  'sub',
+  'chal',
+  'customer',
+  'model',
+  'credentials',
+  'term',
+];
+
+function term(value: unknown, path: string): LicenseTerm {
+  const o = object(value, path, ['start', 'end', 'grace']);
+  const start = numericDate(o.start, join(path, 'start'));
+  const end = numericDate(o.end, join(path, 'end'));
+  if (end <= start) fail(join(path, 'end'), 'must be after term.start');
+  return { start, end, grace: integer(0, MAX_GRACE_SECONDS)(o.grace, join(path, 'grace')) };
+}
+
+/** Validates license claims; returns a copy holding exactly the schema's members. */
+export function validateLicenseClaims(payload: unknown): LicenseClaims {
+  version(payload, 'license');
+  const o = object(payload, '', CLAIMS);
+  const customer = object(o.customer, 'customer', ['id', 'name']);
+  const model = licenseModel(o.model, 'model');
+  if (model === 'subscription' && o.term === null) fail('term', 'is required for a subscription');
+  if (model === 'perpetual' && o.term !== null)
+    fail('term', 'must be null for a perpetual license');
+  return {
+    v: 1,
+    jti: id(o.jti, 'jti'),
+    lid: id(o.lid, 'lid'),
+    rev: integer(1, MAX_COUNT)(o.rev, 'rev'),
+    iat: numericDate(o.iat, 'iat'),
+    sub: digest(o.sub, 'sub'),
+    chal: o.chal === null ? null : digest(o.chal, 'chal'),
+    customer: {
+      id: id(customer.id, 'customer.id'),
+      name: customerName(customer.name, 'customer.name'),
+    },
+    model,
+    credentials: positiveCount(o.credentials, 'credentials'),
+    term: o.term === null ? null : term(o.term, 'term'),
+  };
+}

@@ -1,0 +1,95 @@
+// Claims of a status (typ licensor-status+jwt): the online service's signed answer to a check.
+// Its `iat` is the "Last verify time" and its `outcome` the "Last verify result".
+
+import { MAX_TOKEN_LENGTH } from '../jws/limits.js';
+import {
+  digest,
+  fail,
+  id,
+  nonce,
+  nullable,
+  numericDate,
+  object,
+  oneOf,
+  positiveCount,
+  version,
+} from './schema.js';
+
+export type CheckOutcome = 'VALID' | 'EXPIRED' | 'SUSPENDED' | 'REVOKED' | 'UNKNOWN';
+export const CHECK_OUTCOMES: readonly CheckOutcome[] = [
+  'VALID',
+  'EXPIRED',
+  'SUSPENDED',
+  'REVOKED',
+  'UNKNOWN',
+];
+
+export interface StatusClaims {
+  v: 1;
+  /** The service's time: the "Last verify time". */
+  iat: number;
+  /** Echo of the check's nonce. */
+  nonce: string;
+  /** Echo: license id. */
+  lid: string;
+  /** Echo: installation id. */
+  sub: string;
+  /** The "Last verify result". UNKNOWN: no such license, or not bound to this installation. */
+  outcome: CheckOutcome;
+  /** Revision on record; null exactly when the outcome is UNKNOWN. */
+  rev: number | null;
+  termEnd: number | null;
+  /** The SDK should check again before this time. */
+  checkBy: number;
+  /** A newer license token for this installation, if any. */
+  license: string | null;
+}
+
+const CLAIMS = [
+  'v',
+  'iat',
+  'nonce',
+  'lid',
+  'sub',
+  'outcome',
+  'rev',
+  'termEnd',
+  'checkBy',
+  'license',
+];
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+function embeddedLicense(value: unknown, path: string): string | null {
+  if (value === null) return null;
+  if (typeof value !== 'string' || value.length > MAX_TOKEN_LENGTH || !COMPACT_JWS.test(value)) {
+    fail(path, `must be null or a compact license token of at most ${MAX_TOKEN_LENGTH} characters`);
+  }
+  return value;
+}
+
+/** Validates status claims; returns a copy holding exactly the schema's members. */
+export function validateStatusClaims(payload: unknown): StatusClaims {
+  version(payload, 'status');
+  const o = object(payload, '', CLAIMS);
+  const iat = numericDate(o.iat, 'iat');
+  const outcome = oneOf(CHECK_OUTCOMES)(o.outcome, 'outcome');
+  const rev = nullable(positiveCount)(o.rev, 'rev');
+  if (outcome === 'UNKNOWN' && rev !== null)
+    fail('rev', 'must be null when the outcome is UNKNOWN');
+  if (outcome !== 'UNKNOWN' && rev === null)
+    fail('rev', `is required when the outcome is ${outcome}`);
+  const checkBy = numericDate(o.checkBy, 'checkBy');
+  if (checkBy < iat) fail('checkBy', 'must not be before iat');
+  return {
+    v: 1,
+    iat,
+    nonce: nonce(o.nonce, 'nonce'),
+    lid: id(o.lid, 'lid'),
+    sub: digest(o.sub, 'sub'),
+    outcome,
+    rev,
+    termEnd: nullable(numericDate)(o.termEnd, 'termEnd'),
+    checkBy,
+    license: embeddedLicense(o.license, 'license'),
+  };
+}

@@ -1,0 +1,93 @@
+// The rules that make node:crypto (OpenSSL, cofactorless) and @noble/ed25519 (strict mode,
+// cofactored) give the same answer on every input. Where the two equations can differ, the
+// input is refused before any signature work:
+// - a public key must be a canonical encoding of a point of prime order (not small-order, no
+//   small-order component): checked once per key and cached, since it costs a scalar
+//   multiplication;
+// - a signature's S must be below the group order L, and its R a canonical point encoding:
+//   cheap byte comparisons on every verify.
+// (A torsion component in R is the last difference; the noble backend refuses it, see there.)
+
+import { Point } from '@noble/ed25519';
+import { KeyInvalidError } from '../errors.js';
+import { base64urlEncode } from '../lib/base64url.js';
+
+// L = 2^252 + 27742317777372353535851937790883648493, little-endian.
+const L_LE = Uint8Array.from([
+  0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+  0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+]);
+
+/** True when the 32 little-endian bytes at `offset` encode a number below L. */
+function isBelowL(bytes: Uint8Array, offset: number): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const b = bytes[offset + i]!;
+    const l = L_LE[i]!;
+    if (b < l) return true;
+    if (b > l) return false;
+  }
+  return false; // equal to L
+}
+
+/**
+ * True when the 32 bytes at `offset` are a canonical point encoding as far as bytes tell:
+ * y < p = 2^255 - 19, and no sign bit on the two points whose x is 0 (y = 1 and y = p - 1).
+ */
+function isCanonicalEncoding(bytes: Uint8Array, offset: number): boolean {
+  const top = bytes[offset + 31]! & 0x7f;
+  const signBit = bytes[offset + 31]! & 0x80;
+  let middleAllFf = top === 0x7f;
+  let middleAllZero = top === 0;
+  for (let i = 1; i < 31; i++) {
+    const b = bytes[offset + i]!;
+    if (b !== 0xff) middleAllFf = false;
+    if (b !== 0) middleAllZero = false;
+  }
+  const low = bytes[offset]!;
+  if (middleAllFf && low >= 0xed) return false; // y >= p
+  if (signBit !== 0 && middleAllFf && low === 0xec) return false; // y = p - 1, x = 0
+  if (signBit !== 0 && middleAllZero && low === 0x01) return false; // y = 1, x = 0
+  return true;
+}
+
+/** True when a 64-byte signature has a canonical R and S < L. */
+export function isCanonicalSignature(signature: Uint8Array): boolean {
+  return signature.length === 64 && isBelowL(signature, 32) && isCanonicalEncoding(signature, 0);
+}
+
+const acceptedKeys = new WeakSet<Uint8Array>();
+const acceptedByValue = new Map<string, true>();
+const MAX_REMEMBERED = 4096;
+
+/** Why a 32-byte string is not a usable Ed25519 public key, or null when it is. */
+export function publicKeyProblem(publicKey: Uint8Array): string | null {
+  if (publicKey.length !== 32) return `is ${publicKey.length} bytes, not 32`;
+  if (!isCanonicalEncoding(publicKey, 0)) return 'is not a canonical point encoding';
+  let point: Point;
+  try {
+    point = Point.fromBytes(publicKey, false);
+  } catch {
+    return 'is not a point on Ed25519';
+  }
+  if (point.isSmallOrder()) return 'is a small-order point';
+  if (!point.isTorsionFree()) return 'has a small-order component';
+  return null;
+}
+
+/**
+ * Throws ERR_KEY_INVALID unless `publicKey` is a canonical, prime-order Ed25519 point.
+ * Remembers accepted keys (by instance and by value), so the cost is paid once per key.
+ */
+export function assertUsablePublicKey(publicKey: Uint8Array): void {
+  if (acceptedKeys.has(publicKey)) return;
+  const value = publicKey.length === 32 ? base64urlEncode(publicKey) : '';
+  if (value !== '' && acceptedByValue.has(value)) {
+    acceptedKeys.add(publicKey);
+    return;
+  }
+  const problem = publicKeyProblem(publicKey);
+  if (problem !== null) throw new KeyInvalidError(`the Ed25519 public key ${problem}`);
+  acceptedKeys.add(publicKey);
+  if (acceptedByValue.size >= MAX_REMEMBERED) acceptedByValue.clear();
+  acceptedByValue.set(value, true);
+}

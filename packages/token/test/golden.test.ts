@@ -1,0 +1,74 @@
+// The committed golden messages verify, decode to their recorded claims, and re-signing the
+// recorded claims with the recorded seeds gives the same bytes: the format has not drifted.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  challengeHash,
+  Keyring,
+  keyPairFromSeed,
+  signChallenge,
+  signCheck,
+  signLicense,
+  signStatus,
+  verifyChallenge,
+  verifyCheck,
+  verifyLicense,
+  verifyStatus,
+} from '../src/index.js';
+
+const golden = JSON.parse(readFileSync(new URL('../golden/golden.json', import.meta.url), 'utf8'));
+const pair = (name: 'license' | 'status' | 'installation') =>
+  keyPairFromSeed(Uint8Array.from(Buffer.from(golden.keys[name].seed, 'hex')));
+
+describe('golden messages', () => {
+  const keyring = Keyring.fromJwks(golden.jwks);
+
+  it('key seeds give the recorded kids and public keys', () => {
+    for (const name of ['license', 'status', 'installation'] as const) {
+      expect(pair(name).kid).toBe(golden.keys[name].kid);
+      expect(Buffer.from(pair(name).publicKey).toString('base64url')).toBe(
+        golden.keys[name].publicKey,
+      );
+    }
+    expect(keyring.kids('license')).toEqual([golden.keys.license.kid]);
+    expect(keyring.kids('status')).toEqual([golden.keys.status.kid]);
+  });
+
+  it('challenges verify and carry the recorded claims and hash', () => {
+    for (const entry of [golden.challenge, golden.modelSwitchChallenge]) {
+      const verified = verifyChallenge(entry.token);
+      expect(verified.claims).toEqual(entry.claims);
+      expect(verified.installationId).toBe(golden.keys.installation.kid);
+      expect(challengeHash(entry.token)).toBe(entry.hash);
+      expect(signChallenge(entry.claims, pair('installation'))).toBe(entry.token);
+    }
+  });
+
+  it('licenses verify against the JWKS and answer their challenges', () => {
+    const perpetual = verifyLicense(golden.license.token, keyring);
+    expect(perpetual.claims).toEqual(golden.license.claims);
+    expect(perpetual.claims.chal).toBe(golden.challenge.hash);
+    expect(verifyLicense(golden.license.armoured, keyring).token).toBe(golden.license.token);
+    const subscription = verifyLicense(golden.subscriptionLicense.token, keyring);
+    expect(subscription.claims).toEqual(golden.subscriptionLicense.claims);
+    expect(subscription.claims.chal).toBe(golden.modelSwitchChallenge.hash);
+    expect(signLicense(golden.license.claims, pair('license'))).toBe(golden.license.token);
+    expect(signLicense(golden.subscriptionLicense.claims, pair('license'))).toBe(
+      golden.subscriptionLicense.token,
+    );
+  });
+
+  it('the check verifies with the installation key and the status answers it', () => {
+    const installationKey = pair('installation').publicKey;
+    const check = verifyCheck(golden.check.token, (kid) =>
+      kid === golden.keys.installation.kid ? installationKey : undefined,
+    );
+    expect(check.claims).toEqual(golden.check.claims);
+    const status = verifyStatus(golden.status.token, keyring);
+    expect(status.claims).toEqual(golden.status.claims);
+    expect(status.claims.nonce).toBe(check.claims.nonce);
+    expect(signCheck(golden.check.claims, pair('installation'))).toBe(golden.check.token);
+    expect(signStatus(golden.status.claims, pair('status'))).toBe(golden.status.token);
+  });
+});
