@@ -1,2 +1,29 @@
-// Placeholder: replaced by the package's implementation.
-export const placeholder = true;
+// Public surface of @licensor/sdk: the customer side of Licensor that a product embeds.
+
+export type { AuditQuery } from './audit.js';
+export { defaultAuthorize, SYSTEM_ADMINISTRATOR } from './authorize.js';
+export type { LicensorOptions } from './context.js';
+export type { ChallengeOptions } from './create-challenge.js';
+export { SDK_ERROR_CODES, SdkError, type SdkErrorCode } from './errors.js';
+export { createLicensor, type Licensor } from './licensor.js';
+export { FileStore } from './store/file-store.js';
+export { MemoryStore } from './store/memory-store.js';
+export type { LicensorStore, StoredPendingChallenge, StoredState } from './store/store.js';
+export type {
+  ApplyResult,
+  AuditEntry,
+  Authorize,
+  Capacity,
+  ChallengeRequest,
+  ChallengeResult,
+  CheckAttempt,
+  ClockReport,
+  LicenseInfo,
+  LicenseState,
+  Operator,
+  OperatorAction,
+  PendingRequest,
+  VerifyResult,
+} from './types.js';
+export type { VerifyOptions } from './verify-online.js';
+export { SDK_VERSION } from './version.js';

@@ -1,0 +1,240 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { challengeHash, generateKeyPair, signLicense, verifyChallenge } from '@licensor/token';
+import { describe, expect, it } from 'vitest';
+import {
+  admin,
+  answer,
+  DAY,
+  FrozenClock,
+  licenseKey,
+  setup,
+  statusKey,
+  term,
+} from '../test/fixtures.js';
+import { FileStore } from './store/file-store.js';
+
+async function expectRefused(promise: Promise<unknown>, code: string): Promise<void> {
+  await expect(promise).rejects.toMatchObject({ code });
+}
+
+describe('applyLicenseKey', () => {
+  it('applies a key that answers a pending challenge and shows it as View License', async () => {
+    const { licensor, clock } = setup();
+    const { challenge, request } = await licensor.createChallenge(admin, { credentials: 100 });
+    const key = answer(challenge, { credentials: 100 });
+    clock.advance(DAY);
+    const result = await licensor.applyLicenseKey(admin, key);
+    expect(result.revision).toBe(1);
+    expect(result.answeredChallenge).toBe(request.id);
+    expect(result.info).toMatchObject({
+      state: 'active',
+      type: 'perpetual',
+      customer: 'Acme Corporation',
+      licenseId: result.licenseId,
+      credentials: 100,
+      issuedAt: clock.seconds - DAY,
+      transactionId: result.transactionId,
+      lastVerifyTime: null,
+      lastVerifyResult: null,
+      pendingRequests: [],
+    });
+  });
+
+  it('accepts the key wrapped, indented, with line breaks or armoured', async () => {
+    for (const paste of [
+      (key: string) => `  ${key.slice(0, 50)}\n    ${key.slice(50)}\r\n`,
+      (key: string) =>
+        `Dear customer,\n-----BEGIN LICENSOR LICENSE-----\n${key.match(/.{1,64}/g)?.join('\n')}\n-----END LICENSOR LICENSE-----\nRegards`,
+    ]) {
+      const { licensor } = setup();
+      const { challenge } = await licensor.createChallenge(admin);
+      const result = await licensor.applyLicenseKey(admin, paste(answer(challenge)));
+      expect(result.info.state).toBe('active');
+    }
+  });
+
+  it('refuses a key bound to another installation and leaves the state unchanged', async () => {
+    const other = setup();
+    const { challenge: foreign } = await other.licensor.createChallenge(admin);
+    const { licensor, store } = setup();
+    await licensor.createChallenge(admin);
+    const before = store.rawState();
+    await expectRefused(
+      licensor.applyLicenseKey(admin, answer(foreign)),
+      'ERR_LICENSE_OTHER_INSTALLATION',
+    );
+    expect(store.rawState()).toBe(before);
+  });
+
+  it('refuses a key signed with a status key', async () => {
+    const { licensor, store } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    const before = store.rawState();
+    await expectRefused(
+      licensor.applyLicenseKey(admin, answer(challenge, {}, statusKey)),
+      'ERR_KEY_WRONG_PURPOSE',
+    );
+    expect(store.rawState()).toBe(before);
+  });
+
+  it('refuses a key signed by a key the vendor does not publish', async () => {
+    const { licensor } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    await expectRefused(
+      licensor.applyLicenseKey(admin, answer(challenge, {}, generateKeyPair())),
+      'ERR_KID_UNKNOWN',
+    );
+  });
+
+  it('refuses a key whose signature was altered', async () => {
+    const { licensor } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    const key = answer(challenge);
+    const flipped = `${key.slice(0, -2)}${key.at(-2) === 'A' ? 'B' : 'A'}${key.at(-1)}`;
+    await expectRefused(licensor.applyLicenseKey(admin, flipped), 'ERR_SIGNATURE_INVALID');
+  });
+
+  it('refuses to apply the same key twice (replay)', async () => {
+    const { licensor, store } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    const key = answer(challenge);
+    await licensor.applyLicenseKey(admin, key);
+    const before = store.rawState();
+    await expectRefused(licensor.applyLicenseKey(admin, key), 'ERR_REVISION_NOT_NEWER');
+    expect(store.rawState()).toBe(before);
+  });
+
+  it('refuses an older revision of the license in force (rollback)', async () => {
+    const { licensor, store } = setup();
+    const first = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(admin, answer(first.challenge, { rev: 5 }));
+    const second = await licensor.createChallenge(admin, { credentials: 20 });
+    const before = store.rawState();
+    await expectRefused(
+      licensor.applyLicenseKey(admin, answer(second.challenge, { rev: 4 })),
+      'ERR_REVISION_NOT_NEWER',
+    );
+    expect(store.rawState()).toBe(before);
+    expect((await licensor.listPendingRequests(admin)).map((r) => r.id)).toEqual([
+      second.request.id,
+    ]);
+  });
+
+  it('refuses a key for another license that answers a consumed challenge', async () => {
+    const { licensor } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(admin, answer(challenge));
+    const again = answer(challenge, { lid: 'lic_anotherlicense0000001' });
+    await expectRefused(licensor.applyLicenseKey(admin, again), 'ERR_CHALLENGE_UNKNOWN');
+  });
+
+  it('refuses a key that answers no challenge when pasted (chal null)', async () => {
+    const { licensor } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    await expectRefused(
+      licensor.applyLicenseKey(admin, answer(challenge, { chal: null })),
+      'ERR_CHALLENGE_REQUIRED',
+    );
+  });
+
+  it('refuses a key answering a challenge that expired', async () => {
+    const { licensor, clock } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    const key = answer(challenge);
+    clock.advance(31 * DAY);
+    await expectRefused(licensor.applyLicenseKey(admin, key), 'ERR_CHALLENGE_EXPIRED');
+  });
+
+  it('refuses a key issued in the future beyond the skew, accepts one within it', async () => {
+    const { licensor, clock } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    await expectRefused(
+      licensor.applyLicenseKey(admin, answer(challenge, { iat: clock.seconds + 301 })),
+      'ERR_LICENSE_FROM_FUTURE',
+    );
+    const result = await licensor.applyLicenseKey(
+      admin,
+      answer(challenge, { iat: clock.seconds + 299 }),
+    );
+    expect(result.info.issuedAt).toBe(clock.seconds + 299);
+  });
+
+  it('judges "future" against trusted time, so a clock set back does not refuse a fresh key', async () => {
+    const { licensor, clock } = setup();
+    const first = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(admin, answer(first.challenge, { iat: clock.seconds + 200 }));
+    clock.advance(-10 * DAY);
+    const second = await licensor.createChallenge(admin);
+    const result = await licensor.applyLicenseKey(
+      admin,
+      answer(second.challenge, { iat: clock.seconds + 10 * DAY }),
+    );
+    expect(result.revision).toBe(2);
+    expect(result.info.clock.rollbackDetected).toBe(true);
+  });
+
+  it('refuses a key that is not text', async () => {
+    const { licensor } = setup();
+    await expectRefused(
+      licensor.applyLicenseKey(admin, 42 as unknown as string),
+      'ERR_INPUT_INVALID',
+    );
+  });
+
+  it('applies a key days later, after the console was closed (file store, new instance)', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'licensor-sdk-')), 'state');
+    const clock = new FrozenClock();
+    const { challenge } = await setup({
+      store: new FileStore(dir),
+      clock,
+    }).licensor.createChallenge(admin, {
+      model: 'subscription',
+    });
+    clock.advance(5 * DAY);
+    const key = answer(challenge, {
+      iat: clock.seconds,
+      model: 'subscription',
+      term: term(clock.seconds, 365, 14),
+    });
+    const later = setup({ store: new FileStore(dir), clock });
+    const result = await later.licensor.applyLicenseKey(admin, key);
+    expect(result.info).toMatchObject({
+      state: 'active',
+      type: 'subscription',
+      pendingRequests: [],
+    });
+  });
+
+  it('lets a new license replace another when it answers a pending challenge', async () => {
+    const { licensor } = setup();
+    const first = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(admin, answer(first.challenge, { rev: 3 }));
+    const second = await licensor.createChallenge(admin, { customerName: 'Beta GmbH' });
+    const result = await licensor.applyLicenseKey(
+      admin,
+      signLicense(
+        {
+          v: 1,
+          jti: 'txn_replacement000000000001',
+          lid: 'lic_replacement000000000001',
+          rev: 1,
+          iat: first.request.createdAt,
+          sub: verifyChallenge(second.challenge).installationId,
+          chal: challengeHash(second.challenge),
+          customer: { id: 'cus_beta', name: 'Beta GmbH' },
+          model: 'perpetual',
+          credentials: 5,
+          term: null,
+        },
+        licenseKey,
+      ),
+    );
+    expect(result.info).toMatchObject({
+      licenseId: 'lic_replacement000000000001',
+      revision: 1,
+      customer: 'Beta GmbH',
+    });
+  });
+});

@@ -1,0 +1,138 @@
+// "Upgrade": a license key is applied only if every rule holds: a trusted license-purpose key
+// signed it, it is bound to this installation, it is newer than the token in force (no replay,
+// no rollback), it was not issued in the future, and it answers a challenge this installation
+// made and still holds (a key delivered by the online service may skip that, chal null, but must
+// continue the license in force). The challenge is consumed; the state is replaced in one write.
+import { challengeHash, type LicenseClaims, normaliseToken, verifyLicense } from '@licensor/token';
+import { type Clock, readClock } from './clock.js';
+import type { Context } from './context.js';
+import { SdkError } from './errors.js';
+import { currentInfo } from './info.js';
+import { loadSnapshot, type PendingChallenge, type Snapshot, saveState } from './snapshot.js';
+import type { StoredState } from './store/store.js';
+import type { ApplyResult } from './types.js';
+
+/** How the token arrived: pasted by an operator, or inside a signed status. */
+export type Delivery = 'operator' | 'online';
+
+export interface Accepted {
+  state: StoredState;
+  claims: LicenseClaims;
+  answered: PendingChallenge | null;
+}
+
+function checkRevision(
+  claims: LicenseClaims,
+  current: LicenseClaims | null,
+  delivery: Delivery,
+): void {
+  if (delivery === 'online' && (current === null || current.lid !== claims.lid)) {
+    throw new SdkError(
+      'ERR_LICENSE_OTHER_LICENSE',
+      'The online service delivered a token for another license than the one in force; it was not applied.',
+    );
+  }
+  if (current !== null && current.lid === claims.lid && claims.rev <= current.rev) {
+    throw new SdkError(
+      'ERR_REVISION_NOT_NEWER',
+      claims.rev === current.rev
+        ? `This license key (revision ${claims.rev}) is already applied.`
+        : `This license key is revision ${claims.rev}, older than revision ${current.rev} in force. Ask the vendor for a new key.`,
+    );
+  }
+}
+
+function findAnsweredChallenge(
+  claims: LicenseClaims,
+  snapshot: Snapshot,
+  clock: Clock,
+  delivery: Delivery,
+): PendingChallenge | null {
+  if (claims.chal === null) {
+    if (delivery === 'online') return null;
+    throw new SdkError(
+      'ERR_CHALLENGE_REQUIRED',
+      'This license key answers no challenge, so it can only arrive through the online check. Run Verify License, or send a new challenge to the vendor.',
+    );
+  }
+  const answered = snapshot.pending.find(
+    (pending) => challengeHash(pending.stored.token) === claims.chal,
+  );
+  if (answered === undefined) {
+    if (delivery === 'online') return null;
+    throw new SdkError(
+      'ERR_CHALLENGE_UNKNOWN',
+      'This license key answers a challenge this installation does not hold: it was already used, made by another installation, or expired long ago. Send a new challenge to the vendor.',
+    );
+  }
+  if (answered.claims.exp < clock.effective) {
+    throw new SdkError(
+      'ERR_CHALLENGE_EXPIRED',
+      `The challenge this key answers expired at ${new Date(answered.claims.exp * 1000).toISOString()}. Send a new challenge to the vendor.`,
+    );
+  }
+  return answered;
+}
+
+/** Checks a license token against every rule; returns the state to store if it holds. */
+export function acceptLicense(
+  context: Context,
+  snapshot: Snapshot,
+  pasted: unknown,
+  delivery: Delivery,
+  clock: Clock,
+): Accepted {
+  if (typeof pasted !== 'string')
+    throw new SdkError('ERR_INPUT_INVALID', 'The license key must be text.');
+  const { claims, token } = verifyLicense(normaliseToken(pasted, 'license'), context.keyring);
+  if (claims.sub !== snapshot.installationId) {
+    throw new SdkError(
+      'ERR_LICENSE_OTHER_INSTALLATION',
+      `This license key is bound to installation ${claims.sub}, not to this one (${snapshot.installationId}). Send this installation's challenge to the vendor.`,
+    );
+  }
+  if (claims.iat > clock.effective + context.clockSkewSeconds) {
+    throw new SdkError(
+      'ERR_LICENSE_FROM_FUTURE',
+      `This license key was issued at ${new Date(claims.iat * 1000).toISOString()}, in the future of this machine's clock. Check the system clock.`,
+    );
+  }
+  checkRevision(claims, snapshot.license, delivery);
+  const answered = findAnsweredChallenge(claims, snapshot, clock, delivery);
+  // The answered challenge is consumed; a switch request for the model now in force is done.
+  const pending = snapshot.stored.pending.filter(
+    (entry) =>
+      entry.id !== answered?.stored.id &&
+      !snapshot.pending.some(
+        (p) =>
+          p.stored.id === entry.id &&
+          p.claims.request.kind === 'model-switch' &&
+          p.claims.request.model === claims.model,
+      ),
+  );
+  const state: StoredState = {
+    ...snapshot.stored,
+    license: { token, appliedAt: clock.effective },
+    pending,
+    trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
+  };
+  return { state, claims, answered };
+}
+
+export async function applyLicenseKey(
+  context: Context,
+  snapshot: Snapshot,
+  pasted: unknown,
+): Promise<ApplyResult> {
+  const clock = readClock(context, snapshot.stored.trustedTime);
+  const accepted = acceptLicense(context, snapshot, pasted, 'operator', clock);
+  await saveState(context, accepted.state, clock.effective);
+  const info = currentInfo(context, await loadSnapshot(context));
+  return {
+    licenseId: accepted.claims.lid,
+    revision: accepted.claims.rev,
+    transactionId: accepted.claims.jti,
+    answeredChallenge: accepted.answered?.claims.jti ?? null,
+    info,
+  };
+}

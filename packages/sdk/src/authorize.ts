@@ -1,0 +1,15 @@
+// The default answer to "may this operator do this?", used when the CMS supplies no hook: the
+// operations that change the license (the upgrade procedure and the model switch) need the
+// System Administrator role, as the CMS's license page requires; any operator may look.
+import type { Authorize, OperatorAction } from './types.js';
+
+export const SYSTEM_ADMINISTRATOR = 'system-administrator';
+
+const ADMINISTRATOR_ACTIONS: ReadonlySet<OperatorAction> = new Set([
+  'challenge',
+  'apply',
+  'activate',
+]);
+
+export const defaultAuthorize: Authorize = (operator, action) =>
+  !ADMINISTRATOR_ACTIONS.has(action) || operator.roles.includes(SYSTEM_ADMINISTRATOR);

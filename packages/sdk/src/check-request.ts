@@ -1,0 +1,119 @@
+// The HTTP half of Verify License: POST the check token to the verify service with a timeout and
+// a size cap on the answer, turning every way the exchange can fail into a typed error.
+import type { Context } from './context.js';
+import { SdkError } from './errors.js';
+
+/** A status token is a few hundred bytes; anything far larger is not one. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+export function checkUrl(url: string | undefined): URL {
+  if (url === undefined || url === '') {
+    throw new SdkError(
+      'ERR_VERIFY_URL_MISSING',
+      'No verify service URL is configured. Pass verifyUrl (CLI: --url or LICENSOR_VERIFY_URL).',
+    );
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new SdkError('ERR_INPUT_INVALID', `The verify URL ${url} is not a URL.`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new SdkError(
+      'ERR_INPUT_INVALID',
+      `The verify URL must be http(s), not ${parsed.protocol}.`,
+    );
+  }
+  return parsed;
+}
+
+async function readCapped(response: Response): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? '0');
+  if (declared > MAX_ANSWER_BYTES) throw tooLarge();
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function tooLarge(): SdkError {
+  return new SdkError(
+    'ERR_STATUS_INVALID',
+    'The verify service answered with a body too large to be a status.',
+  );
+}
+
+function describeHttpError(status: number, body: string): SdkError {
+  let code: string | undefined;
+  let message = '';
+  try {
+    const error = (JSON.parse(body) as { error?: { code?: unknown; message?: unknown } }).error;
+    if (typeof error?.code === 'string') code = error.code;
+    if (typeof error?.message === 'string') message = `: ${error.message}`;
+  } catch {
+    // Not the service's error body; the HTTP status alone is reported.
+  }
+  const detail = code === undefined ? '' : ` (${code}${message})`;
+  return new SdkError(
+    'ERR_VERIFY_HTTP',
+    `The verify service answered HTTP ${status}${detail}. Try again later; the license stays usable within its grace period.`,
+    code,
+  );
+}
+
+/** Sends the check and returns the body of a 200 answer. */
+export async function postCheck(
+  context: Context,
+  url: URL,
+  check: string,
+  timeoutMs: number,
+): Promise<string> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await context.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/jose', accept: 'application/jose' },
+      body: check,
+      redirect: 'error',
+      signal: controller.signal,
+    });
+    const body = await readCapped(response);
+    if (response.status !== 200) throw describeHttpError(response.status, body);
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.toLowerCase().startsWith('application/jose')) {
+      throw new SdkError(
+        'ERR_STATUS_INVALID',
+        `The verify service answered with ${type || 'no content type'}, not a status token. Check the verify URL.`,
+      );
+    }
+    return body;
+  } catch (error) {
+    if (error instanceof SdkError) throw error;
+    if (controller.signal.aborted) {
+      throw new SdkError(
+        'ERR_VERIFY_TIMEOUT',
+        `The verify service at ${url.origin} did not answer within ${timeoutMs} ms. Try again later; the license stays usable within its grace period.`,
+      );
+    }
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new SdkError(
+      'ERR_VERIFY_UNREACHABLE',
+      `The verify service at ${url.origin} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message}). Check the network and the URL; the license stays usable within its grace period.`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}

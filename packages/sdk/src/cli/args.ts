@@ -1,0 +1,91 @@
+// Parsing of the `licensor` command line: one command, its positionals, and only the options
+// that command takes (anything else is a usage error, exit 2).
+import { parseArgs } from 'node:util';
+import { UsageError } from './usage.js';
+
+export type Command = 'challenge' | 'apply' | 'show' | 'verify' | 'activate' | 'requests' | 'audit';
+
+const COMMON = ['state', 'trust', 'json', 'operator', 'role', 'product'];
+
+const COMMAND_OPTIONS: Record<Command, { options: string[]; positionals: number }> = {
+  challenge: { options: ['credentials', 'model', 'customer', 'in-use', 'armour'], positionals: 0 },
+  apply: { options: [], positionals: 1 },
+  show: { options: [], positionals: 0 },
+  verify: { options: ['url', 'timeout'], positionals: 0 },
+  activate: { options: ['in-use', 'armour'], positionals: 1 },
+  requests: { options: [], positionals: 0 },
+  audit: { options: ['limit'], positionals: 0 },
+};
+
+export interface ParsedArgs {
+  command: Command;
+  positionals: string[];
+  values: {
+    state?: string;
+    trust?: string;
+    json?: boolean;
+    operator?: string;
+    role?: string[];
+    product?: string;
+    credentials?: string;
+    model?: string;
+    customer?: string;
+    'in-use'?: string;
+    armour?: boolean;
+    url?: string;
+    timeout?: string;
+    limit?: string;
+    help?: boolean;
+  };
+}
+
+export function parseCommandLine(argv: string[]): ParsedArgs | 'help' {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const values = parsed.values as ParsedArgs['values'];
+  const [name, ...positionals] = parsed.positionals;
+  if (values.help === true || name === 'help') return 'help';
+  if (name === undefined) throw new UsageError('a command is required');
+  if (!Object.hasOwn(COMMAND_OPTIONS, name)) throw new UsageError(`unknown command ${name}`);
+  const command = name as Command;
+  const allowed = new Set([...COMMON, ...COMMAND_OPTIONS[command].options]);
+  for (const option of Object.keys(values)) {
+    if (!allowed.has(option)) throw new UsageError(`--${option} does not apply to ${command}`);
+  }
+  const expected = COMMAND_OPTIONS[command].positionals;
+  if (positionals.length !== expected) {
+    throw new UsageError(
+      `${command} takes ${expected === 0 ? 'no' : expected} argument${expected === 1 ? '' : 's'}`,
+    );
+  }
+  return { command, positionals, values };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      state: { type: 'string' },
+      trust: { type: 'string' },
+      json: { type: 'boolean' },
+      operator: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      product: { type: 'string' },
+      credentials: { type: 'string' },
+      model: { type: 'string' },
+      customer: { type: 'string' },
+      'in-use': { type: 'string' },
+      armour: { type: 'boolean' },
+      url: { type: 'string' },
+      timeout: { type: 'string' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,92 @@
+// Human-readable output of the `licensor` CLI: the View License page as aligned lines, and the
+// pending requests and audit trail as one line per entry.
+import type { AuditEntry, LicenseInfo, PendingRequest } from '../types.js';
+
+export function time(seconds: number | null): string {
+  return seconds === null ? '-' : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function duration(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400} days`;
+  if (seconds % 3600 === 0) return `${seconds / 3600} hours`;
+  return `${seconds} s`;
+}
+
+function lines(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([label]) => label.length)) + 1;
+  return `${rows.map(([label, value]) => `${`${label}:`.padEnd(width + 1)}${value}`).join('\n')}\n`;
+}
+
+export function describeRequest(request: PendingRequest): string {
+  const asked = request.request;
+  if (asked.kind === 'model-switch') return `switch to ${asked.model}`;
+  const parts = [
+    asked.credentials === undefined ? null : `${asked.credentials} credentials`,
+    asked.model === undefined ? null : asked.model,
+    asked.customerName === undefined ? null : `customer "${asked.customerName}"`,
+  ].filter((part) => part !== null);
+  return parts.length === 0 ? 'license' : `license: ${parts.join(', ')}`;
+}
+
+export function formatInfo(info: LicenseInfo): string {
+  const rows: [string, string][] = [
+    ['State', info.state],
+    ['Type', info.type ?? '-'],
+    ['Customer', info.customer ?? '-'],
+    ['License ID', info.licenseId ?? '-'],
+    ['Revision', info.revision === null ? '-' : String(info.revision)],
+    ['Number of credentials', info.credentials === null ? '-' : String(info.credentials)],
+    ['License token issue time', time(info.issuedAt)],
+    ['Transaction ID', info.transactionId ?? '-'],
+    ['Last verify time', info.lastVerifyTime === null ? 'never' : time(info.lastVerifyTime)],
+    ['Last verify result', info.lastVerifyResult ?? '-'],
+  ];
+  if (info.term !== null) {
+    rows.push([
+      'Subscription term',
+      `${time(info.term.start)} to ${time(info.term.end)} (grace ${duration(info.term.grace)})`,
+    ]);
+    rows.push(['Usable until', time(info.usableUntil)]);
+    if (info.checkBy !== null) rows.push(['Check online by', time(info.checkBy)]);
+  }
+  const attempt = info.lastCheckAttempt;
+  if (attempt !== null && !attempt.ok) {
+    rows.push([
+      'Last check attempt',
+      `failed at ${time(attempt.at)}: ${attempt.code}: ${attempt.message}`,
+    ]);
+  }
+  if (info.pendingModelSwitch !== null)
+    rows.push(['Model switch', `to ${info.pendingModelSwitch}, pending`]);
+  rows.push(['Pending requests', String(info.pendingRequests.length)]);
+  rows.push(['Installation ID', info.installationId]);
+  rows.push(['Product', `${info.product.name} ${info.product.version}`]);
+  if (info.clock.rollbackDetected) {
+    rows.push([
+      'Clock',
+      `WARNING: the local clock (${time(info.clock.local)}) is behind trusted time (${time(info.clock.trusted)}); rules use trusted time`,
+    ]);
+  }
+  return lines(rows);
+}
+
+export function formatRequests(requests: PendingRequest[]): string {
+  if (requests.length === 0) return 'No pending requests.\n';
+  return requests
+    .map(
+      (request) =>
+        `${request.id}  ${describeRequest(request)}  made ${time(request.createdAt)} by ${request.requestedBy}, expires ${time(request.expiresAt)}\n`,
+    )
+    .join('');
+}
+
+export function formatAudit(entries: AuditEntry[]): string {
+  if (entries.length === 0) return 'The audit trail is empty.\n';
+  return entries
+    .map((entry) => {
+      const outcome = entry.code === null ? entry.outcome : `${entry.outcome} ${entry.code}`;
+      const detail = entry.detail === null || entry.code !== null ? '' : `  ${entry.detail}`;
+      return `${time(entry.at)}  ${entry.operator.id}  ${entry.action}  ${outcome}${detail}\n`;
+    })
+    .join('');
+}

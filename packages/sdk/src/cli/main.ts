@@ -1,0 +1,187 @@
+// The `licensor` CLI: one command per button of the CMS license page, over the file store.
+// Exit 0 on success, 1 when the operation is refused (a typed error), 2 for usage errors.
+import { readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { isLicensorError, type LicenseModel } from '@licensor/token';
+import { SYSTEM_ADMINISTRATOR } from '../authorize.js';
+import { createLicensor, type Licensor } from '../licensor.js';
+import { FileStore } from '../store/file-store.js';
+import type { ChallengeResult, Operator } from '../types.js';
+import { SDK_VERSION } from '../version.js';
+import { type ParsedArgs, parseCommandLine } from './args.js';
+import { formatAudit, formatInfo, formatRequests, time } from './format.js';
+import { resolveTrust } from './trust.js';
+import { USAGE, UsageError, wholeNumber } from './usage.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+function osUser(env: CliIo['env']): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? env.USERNAME ?? 'operator';
+  }
+}
+
+function productOf(spec: string | undefined): { name: string; version: string } {
+  if (spec === undefined) return { name: 'licensor-cli', version: SDK_VERSION };
+  const at = spec.lastIndexOf('@');
+  if (at <= 0 || at === spec.length - 1) throw new UsageError('--product must be NAME@VERSION');
+  return { name: spec.slice(0, at), version: spec.slice(at + 1) };
+}
+
+function modelOf(value: string | undefined): LicenseModel | undefined {
+  if (value === undefined || value === 'perpetual' || value === 'subscription') return value;
+  throw new UsageError('the model must be perpetual or subscription');
+}
+
+async function readKey(argument: string, io: CliIo): Promise<string> {
+  if (argument === '-') return io.readStdin();
+  if (!argument.startsWith('@')) return argument;
+  try {
+    return await readFile(resolve(io.cwd, argument.slice(1)), 'utf8');
+  } catch {
+    throw new UsageError(`cannot read ${argument.slice(1)}`);
+  }
+}
+
+function json(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+function printChallenge(result: ChallengeResult, args: ParsedArgs, io: CliIo): void {
+  if (args.values.json === true) io.stdout(json(result));
+  else io.stdout(`${args.values.armour === true ? result.armoured : result.challenge}\n`);
+}
+
+async function run(
+  args: ParsedArgs,
+  licensor: Licensor,
+  operator: Operator,
+  io: CliIo,
+): Promise<number> {
+  const { values, positionals } = args;
+  const asJson = values.json === true;
+  const inUse = wholeNumber(values['in-use'], '--in-use', 0);
+  switch (args.command) {
+    case 'challenge': {
+      const credentials = wholeNumber(values.credentials, '--credentials', 1);
+      const model = modelOf(values.model);
+      const options = {
+        ...(credentials === undefined ? {} : { credentials }),
+        ...(model === undefined ? {} : { model }),
+        ...(values.customer === undefined ? {} : { customerName: values.customer }),
+        ...(inUse === undefined ? {} : { credentialsInUse: inUse }),
+      };
+      printChallenge(await licensor.createChallenge(operator, options), args, io);
+      return 0;
+    }
+    case 'activate': {
+      const target = modelOf(positionals[0]) as LicenseModel;
+      printChallenge(await licensor.requestModelSwitch(operator, target), args, io);
+      return 0;
+    }
+    case 'apply': {
+      const result = await licensor.applyLicenseKey(
+        operator,
+        await readKey(positionals[0] ?? '', io),
+      );
+      io.stdout(
+        asJson
+          ? json(result)
+          : `Applied license ${result.licenseId} revision ${result.revision} (transaction ${result.transactionId}). State: ${result.info.state}.\n`,
+      );
+      return 0;
+    }
+    case 'show': {
+      const info = await licensor.getLicenseInfo(operator);
+      io.stdout(asJson ? json(info) : formatInfo(info));
+      return 0;
+    }
+    case 'verify': {
+      const url = values.url ?? io.env.LICENSOR_VERIFY_URL;
+      const timeoutMs = wholeNumber(values.timeout, '--timeout', 1);
+      const result = await licensor.verifyOnline(operator, {
+        ...(url === undefined ? {} : { url }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      });
+      if (result.error !== null)
+        return refuse(result.error, asJson, io, `State: ${result.info.state}.`);
+      if (asJson) io.stdout(json(result));
+      else {
+        const applied =
+          result.appliedRevision === null
+            ? ''
+            : ` Applied the newer license revision ${result.appliedRevision}.`;
+        const refused =
+          result.deliveredTokenRefused === null
+            ? ''
+            : ` The delivered license was refused: ${result.deliveredTokenRefused.code}.`;
+        io.stdout(
+          `Last verify result: ${result.outcome} at ${time(result.verifiedAt)}. State: ${result.info.state}.${applied}${refused}\n`,
+        );
+      }
+      return 0;
+    }
+    case 'requests': {
+      const requests = await licensor.listPendingRequests(operator);
+      io.stdout(asJson ? json(requests) : formatRequests(requests));
+      return 0;
+    }
+    case 'audit': {
+      const limit = wholeNumber(values.limit, '--limit', 1);
+      const entries = await licensor.listAudit(operator, limit === undefined ? {} : { limit });
+      io.stdout(asJson ? json(entries) : formatAudit(entries));
+      return 0;
+    }
+  }
+}
+
+function refuse(
+  error: { code: string; message: string },
+  asJson: boolean,
+  io: CliIo,
+  note = '',
+): number {
+  if (asJson) io.stdout(json({ error: { code: error.code, message: error.message } }));
+  else io.stderr(`error: ${error.code}: ${error.message}${note === '' ? '' : ` ${note}`}\n`);
+  return 1;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  let args: ParsedArgs | 'help';
+  try {
+    args = parseCommandLine(argv);
+    if (args === 'help') {
+      io.stdout(USAGE);
+      return 0;
+    }
+    const stateDir = resolve(io.cwd, args.values.state ?? '.licensor');
+    const name = args.values.operator ?? osUser(io.env);
+    const operator: Operator = {
+      id: name,
+      name,
+      roles: args.values.role ?? [SYSTEM_ADMINISTRATOR],
+    };
+    const licensor = createLicensor({
+      store: new FileStore(stateDir),
+      trust: await resolveTrust(stateDir, args.values.trust),
+      product: productOf(args.values.product ?? io.env.LICENSOR_PRODUCT),
+    });
+    return await run(args, licensor, operator, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`usage error: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (isLicensorError(error)) return refuse(error, argv.includes('--json'), io);
+    throw error;
+  }
+}

@@ -1,0 +1,44 @@
+// Usage text and the usage error (exit 2) of the `licensor` CLI.
+
+export const USAGE = `usage: licensor <command> [options]
+
+commands:
+  challenge [--credentials N] [--model perpetual|subscription] [--customer NAME] [--in-use N]
+                         print a challenge for the vendor (stdout: the challenge only)
+  apply KEY|@FILE|-      apply a license key (as text, from a file, or from stdin)
+  show                   print the license (View License) and its state
+  verify [--url URL] [--timeout MS]
+                         run the online check (URL default: $LICENSOR_VERIFY_URL)
+  activate perpetual|subscription [--in-use N]
+                         print a challenge that asks to switch the license model
+  requests               list pending challenges
+  audit [--limit N]      list the audit trail
+
+options:
+  --state DIR            state directory (default ./.licensor)
+  --trust FILE           the vendor's public JWKS; remembered in the state directory
+  --json                 machine-readable output
+  --armour               challenge/activate: print the BEGIN/END armoured form
+  --operator NAME        who acts (default: the OS user)
+  --role ROLE            the operator's role, repeatable (default: system-administrator)
+  --product NAME@VERSION the product this installation runs (default: $LICENSOR_PRODUCT)
+`;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export function wholeNumber(
+  value: string | undefined,
+  name: string,
+  minimum: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(value) || Number(value) < minimum) {
+    throw new UsageError(`${name} must be a whole number of at least ${minimum}`);
+  }
+  return Number(value);
+}

@@ -1,0 +1,118 @@
+// The resolved configuration every operation runs with, and the per-instance lock that makes
+// load → change → save sequences of one Licensor instance run one at a time.
+import { type Jwks, Keyring } from '@licensor/token';
+import { SdkError } from './errors.js';
+import type { LicensorStore } from './store/store.js';
+import type { Authorize } from './types.js';
+
+export interface LicensorOptions {
+  store: LicensorStore;
+  /** The vendor's public keys: a Keyring, or a JWKS object. */
+  trust: Keyring | Jwks;
+  product: { name: string; version: string };
+  /** Who may do what; default: system-administrator for challenge, apply and activate. */
+  authorize?: Authorize;
+  /** The local clock in milliseconds (default Date.now). */
+  now?: () => number;
+  fetch?: typeof fetch;
+  /** The verify service's check endpoint, e.g. https://licensing.example.com/v1/checks. */
+  verifyUrl?: string;
+  /** How long a challenge stays pending (seconds, default 30 days). */
+  pendingTtlSeconds?: number;
+  /** Tolerated clock difference (seconds, default 300). */
+  clockSkewSeconds?: number;
+  /** Online check timeout (milliseconds, default 10 000). */
+  verifyTimeoutMs?: number;
+  /** How many credentials the CMS manages now; sent in challenges and checks (default 0). */
+  credentialsInUse?: () => number | Promise<number>;
+}
+
+export interface Context {
+  store: LicensorStore;
+  keyring: Keyring;
+  product: { name: string; version: string };
+  authorize: Authorize;
+  nowMs: () => number;
+  fetch: typeof fetch;
+  verifyUrl: string | undefined;
+  pendingTtlSeconds: number;
+  clockSkewSeconds: number;
+  verifyTimeoutMs: number;
+  credentialsInUse: () => number | Promise<number>;
+  exclusive: <T>(task: () => Promise<T>) => Promise<T>;
+}
+
+export const DEFAULT_PENDING_TTL_SECONDS = 30 * 24 * 3600;
+export const DEFAULT_CLOCK_SKEW_SECONDS = 300;
+export const DEFAULT_VERIFY_TIMEOUT_MS = 10_000;
+
+export function toKeyring(trust: unknown): Keyring {
+  if (trust instanceof Keyring) return trust;
+  try {
+    return Keyring.fromJwks(trust);
+  } catch (error) {
+    throw new SdkError(
+      'ERR_TRUST_INVALID',
+      `The trusted keys are not a usable JWKS (${(error as Error).message}). Use the JWKS file the vendor published.`,
+      (error as { code?: string }).code,
+    );
+  }
+}
+
+function serialiser(): <T>(task: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>) => {
+    const run = tail.then(task, task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new SdkError('ERR_INPUT_INVALID', `${name} must be a positive number.`);
+  }
+  return value;
+}
+
+export function resolveContext(options: LicensorOptions, defaultAuthorize: Authorize): Context {
+  const { product } = options;
+  if (
+    typeof product?.name !== 'string' ||
+    product.name === '' ||
+    typeof product.version !== 'string' ||
+    product.version === ''
+  ) {
+    throw new SdkError(
+      'ERR_INPUT_INVALID',
+      'product must be { name, version } with non-empty strings.',
+    );
+  }
+  return {
+    store: options.store,
+    keyring: toKeyring(options.trust),
+    product: { name: product.name, version: product.version },
+    authorize: options.authorize ?? defaultAuthorize,
+    nowMs: options.now ?? Date.now,
+    fetch: options.fetch ?? globalThis.fetch,
+    verifyUrl: options.verifyUrl,
+    pendingTtlSeconds: positive(
+      options.pendingTtlSeconds,
+      DEFAULT_PENDING_TTL_SECONDS,
+      'pendingTtlSeconds',
+    ),
+    clockSkewSeconds: positive(
+      options.clockSkewSeconds,
+      DEFAULT_CLOCK_SKEW_SECONDS,
+      'clockSkewSeconds',
+    ),
+    verifyTimeoutMs: positive(
+      options.verifyTimeoutMs,
+      DEFAULT_VERIFY_TIMEOUT_MS,
+      'verifyTimeoutMs',
+    ),
+    credentialsInUse: options.credentialsInUse ?? (() => 0),
+    exclusive: serialiser(),
+  };
+}

@@ -1,0 +1,106 @@
+// The public entry: createLicensor() binds a store, the vendor's trusted keys and the product,
+// and returns one object whose methods are the buttons of the CMS license page. Each operator
+// method checks the operator, asks the authorisation hook, runs alone and is audited.
+import type { LicenseModel } from '@licensor/token';
+import { applyLicenseKey } from './apply.js';
+import { type AuditQuery, readAudit } from './audit.js';
+import { defaultAuthorize } from './authorize.js';
+import { assertCapacity, capacityOf } from './capacity.js';
+import { readClock } from './clock.js';
+import { type LicensorOptions, resolveContext } from './context.js';
+import { type ChallengeOptions, createChallenge } from './create-challenge.js';
+import { currentInfo, pendingRequests } from './info.js';
+import { runOperation } from './operation.js';
+import { requestModelSwitch } from './request-model-switch.js';
+import { loadSnapshot } from './snapshot.js';
+import type {
+  ApplyResult,
+  AuditEntry,
+  Capacity,
+  ChallengeResult,
+  LicenseInfo,
+  Operator,
+  PendingRequest,
+  VerifyResult,
+} from './types.js';
+import { type VerifyOptions, verifyOnline } from './verify-online.js';
+
+export interface Licensor {
+  /** The installation id (thumbprint of its key); makes the key on first use. */
+  installationId(): Promise<string>;
+  /** Get challenge. */
+  createChallenge(operator: Operator, options?: ChallengeOptions): Promise<ChallengeResult>;
+  /** Upgrade: apply a license key as pasted. */
+  applyLicenseKey(operator: Operator, key: string): Promise<ApplyResult>;
+  /** View License. */
+  getLicenseInfo(operator: Operator): Promise<LicenseInfo>;
+  /** Verify License: the online check. */
+  verifyOnline(operator: Operator, options?: VerifyOptions): Promise<VerifyResult>;
+  /** Activate: ask to switch between perpetual and subscription. */
+  requestModelSwitch(operator: Operator, target: LicenseModel): Promise<ChallengeResult>;
+  listPendingRequests(operator: Operator): Promise<PendingRequest[]>;
+  listAudit(operator: Operator, query?: AuditQuery): Promise<AuditEntry[]>;
+  /** How many credentials may be managed now (no operator: the CMS asks it itself). */
+  capacity(inUse: number): Promise<Capacity>;
+  /** Throws ERR_CAPACITY_REACHED, ERR_NO_LICENSE, ERR_LICENSE_EXPIRED/REVOKED/SUSPENDED. */
+  assertCanManage(inUse: number, adding?: number): Promise<void>;
+}
+
+export function createLicensor(options: LicensorOptions): Licensor {
+  const context = resolveContext(options, defaultAuthorize);
+  const snapshot = () => loadSnapshot(context);
+  const info = async () => currentInfo(context, await snapshot());
+
+  return {
+    installationId: () => context.exclusive(async () => (await snapshot()).installationId),
+
+    createChallenge: (operator, challengeOptions) =>
+      runOperation(context, operator, 'challenge', async () => {
+        const result = await createChallenge(context, await snapshot(), operator, challengeOptions);
+        return { result, detail: `challenge ${result.request.id}` };
+      }),
+
+    applyLicenseKey: (operator, key) =>
+      runOperation(context, operator, 'apply', async () => {
+        const result = await applyLicenseKey(context, await snapshot(), key);
+        return {
+          result,
+          detail: `license ${result.licenseId} revision ${result.revision}, transaction ${result.transactionId}`,
+        };
+      }),
+
+    getLicenseInfo: (operator) =>
+      runOperation(context, operator, 'view', async () => ({ result: await info() })),
+
+    verifyOnline: (operator, verifyOptions) =>
+      runOperation(context, operator, 'verify', async () => {
+        const result = await verifyOnline(context, await snapshot(), verifyOptions);
+        const detail = result.ok
+          ? `outcome ${result.outcome}`
+          : `check failed: ${result.error?.code}`;
+        return { result, detail };
+      }),
+
+    requestModelSwitch: (operator, target) =>
+      runOperation(context, operator, 'activate', async () => {
+        const result = await requestModelSwitch(context, await snapshot(), operator, target);
+        return { result, detail: `switch to ${target}, challenge ${result.request.id}` };
+      }),
+
+    listPendingRequests: (operator) =>
+      runOperation(context, operator, 'requests', async () => {
+        const current = await snapshot();
+        return { result: pendingRequests(current, readClock(context, current.stored.trustedTime)) };
+      }),
+
+    listAudit: (operator, query) =>
+      runOperation(context, operator, 'audit', async () => ({
+        result: await readAudit(context, query),
+      })),
+
+    capacity: (inUse) => context.exclusive(async () => capacityOf(await info(), inUse)),
+
+    assertCanManage: (inUse, adding = 1) =>
+      context.exclusive(async () => assertCapacity(await info(), inUse, adding)),
+  };
+}

@@ -1,0 +1,39 @@
+// "Activate": switching between perpetual and subscription is a request to the vendor. The SDK
+// makes a challenge that asks for the switch; the switch completes only when a token with the
+// new model is applied, and until then the info shows it as pending.
+import type { LicenseModel } from '@licensor/token';
+import type { Context } from './context.js';
+import { checkModel, makeChallenge } from './create-challenge.js';
+import { SdkError } from './errors.js';
+import type { Snapshot } from './snapshot.js';
+import type { ChallengeResult, Operator } from './types.js';
+
+export function requestModelSwitch(
+  context: Context,
+  snapshot: Snapshot,
+  operator: Operator,
+  target: LicenseModel,
+  credentialsInUse?: number,
+): Promise<ChallengeResult> {
+  const model = checkModel(target);
+  const license = snapshot.license;
+  if (license === null) {
+    throw new SdkError(
+      'ERR_NO_LICENSE',
+      'There is no license to switch. Apply a license key first.',
+    );
+  }
+  if (license.model === model) {
+    throw new SdkError(
+      'ERR_MODEL_UNCHANGED',
+      `The license is already ${model}; nothing to switch.`,
+    );
+  }
+  return makeChallenge(
+    context,
+    snapshot,
+    operator,
+    { kind: 'model-switch', model },
+    credentialsInUse,
+  );
+}

@@ -1,0 +1,158 @@
+// Loading the installation: its key (made on first use), the state document, and the signed
+// tokens in it verified again. A stored token that no longer verifies means the state was edited
+// (or the trust file changed): every operation is refused with ERR_STATE_TAMPERED until it is
+// restored, so an edited state can never raise the license it holds.
+import {
+  type ChallengeClaims,
+  type Ed25519KeyPair,
+  generateKeyPair,
+  isLicensorError,
+  jwkThumbprint,
+  keyPairFromSeed,
+  type LicenseClaims,
+  type StatusClaims,
+  toPublicJwk,
+  verifyChallenge,
+  verifyLicense,
+  verifyStatus,
+} from '@licensor/token';
+import type { Context } from './context.js';
+import { SdkError } from './errors.js';
+import type { StoredPendingChallenge, StoredState } from './store/store.js';
+import { initialState, parseStoredState } from './stored-state.js';
+
+export interface PendingChallenge {
+  stored: StoredPendingChallenge;
+  claims: ChallengeClaims;
+}
+
+export interface Snapshot {
+  stored: StoredState;
+  installation: Ed25519KeyPair;
+  installationId: string;
+  license: LicenseClaims | null;
+  pending: PendingChallenge[];
+  lastStatus: StatusClaims | null;
+  lastValidStatus: StatusClaims | null;
+}
+
+function tampered(what: string, error?: unknown): SdkError {
+  const cause = isLicensorError(error) ? ` (${error.code}: ${error.message})` : '';
+  return new SdkError(
+    'ERR_STATE_TAMPERED',
+    `The stored ${what} does not verify${cause}. The state was edited, or the trusted keys changed: restore the state from a backup, or use the vendor's current JWKS as --trust.`,
+    isLicensorError(error) ? error.code : undefined,
+  );
+}
+
+function installationIdOf(keyPair: Ed25519KeyPair): string {
+  return jwkThumbprint(toPublicJwk(keyPair.publicKey));
+}
+
+async function loadInstallationKey(
+  context: Context,
+  stateExists: boolean,
+): Promise<Ed25519KeyPair> {
+  const seed = await context.store.loadInstallationKey();
+  if (seed !== null) return keyPairFromSeed(seed);
+  if (stateExists) {
+    throw new SdkError(
+      'ERR_INSTALLATION_KEY_MISSING',
+      'The license state exists but the installation key is missing. Restore the key file from a backup; a new key would be a new installation that needs a new license.',
+    );
+  }
+  const keyPair = generateKeyPair();
+  await context.store.saveInstallationKey(keyPair.privateKey);
+  return keyPair;
+}
+
+function verifyStored(stored: StoredState, context: Context, installationId: string) {
+  let license: LicenseClaims | null = null;
+  if (stored.license !== null) {
+    try {
+      license = verifyLicense(stored.license.token, context.keyring).claims;
+    } catch (error) {
+      throw tampered('license token', error);
+    }
+    if (license.sub !== installationId)
+      throw tampered('license token (bound to another installation)');
+  }
+  const status = (token: string | null, what: string): StatusClaims | null => {
+    if (token === null) return null;
+    let claims: StatusClaims;
+    try {
+      claims = verifyStatus(token, context.keyring).claims;
+    } catch (error) {
+      throw tampered(what, error);
+    }
+    if (claims.sub !== installationId) throw tampered(`${what} (for another installation)`);
+    return claims;
+  };
+  const pending = stored.pending.map((entry) => {
+    let verified: ReturnType<typeof verifyChallenge>;
+    try {
+      verified = verifyChallenge(entry.token);
+    } catch (error) {
+      throw tampered('pending challenge', error);
+    }
+    if (
+      verified.installationId !== installationId ||
+      verified.claims.jti !== entry.id ||
+      verified.claims.exp !== entry.expiresAt
+    ) {
+      throw tampered('pending challenge (not made by this installation)');
+    }
+    return { stored: entry, claims: verified.claims };
+  });
+  return {
+    license,
+    pending,
+    lastStatus: status(stored.lastStatus, 'verify status'),
+    lastValidStatus: status(stored.lastValidStatus, 'last valid verify status'),
+  };
+}
+
+export async function loadSnapshot(context: Context): Promise<Snapshot> {
+  const raw = await context.store.loadState();
+  const installation = await loadInstallationKey(context, raw !== null);
+  const installationId = installationIdOf(installation);
+  if (raw === null) {
+    const stored = initialState(installationId);
+    await context.store.saveState(stored);
+    return {
+      stored,
+      installation,
+      installationId,
+      license: null,
+      pending: [],
+      lastStatus: null,
+      lastValidStatus: null,
+    };
+  }
+  const stored = parseStoredState(raw);
+  if (stored.installationId !== installationId) {
+    throw new SdkError(
+      'ERR_STATE_FOREIGN',
+      `The state belongs to installation ${stored.installationId}, but the installation key is ${installationId}. The key and the state come from different installations: restore the matching pair.`,
+    );
+  }
+  const verified = verifyStored(stored, context, installationId);
+  // Trusted time never goes below what the verified tokens themselves vouch for.
+  const trustedTime = Math.max(
+    stored.trustedTime,
+    verified.license?.iat ?? 0,
+    verified.lastStatus?.iat ?? 0,
+    verified.lastValidStatus?.iat ?? 0,
+  );
+  return { ...verified, stored: { ...stored, trustedTime }, installation, installationId };
+}
+
+/** Saves a changed state, dropping challenges that expired, in one atomic replace. */
+export async function saveState(
+  context: Context,
+  state: StoredState,
+  effectiveNow: number,
+): Promise<void> {
+  const pending = state.pending.filter((entry) => entry.expiresAt >= effectiveNow);
+  await context.store.saveState({ ...state, pending });
+}

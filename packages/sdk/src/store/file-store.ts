@@ -1,0 +1,154 @@
+// The default store: one directory holding installation-key.json (mode 0600), state.json
+// (replaced atomically) and audit.jsonl (appended, fsynced). A file that is unreadable, corrupt
+// or not ours is a typed error that says what to do; nothing is ever silently reset.
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SdkError } from '../errors.js';
+import type { AuditEntry } from '../types.js';
+import { createFileAtomic, replaceFileAtomic } from './atomic-write.js';
+import type { LicensorStore, StoredState } from './store.js';
+
+const KEY_FORMAT = 'licensor-installation-key';
+export const KEY_FILE = 'installation-key.json';
+export const STATE_FILE = 'state.json';
+export const AUDIT_FILE = 'audit.jsonl';
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+async function readIfPresent(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
+export class FileStore implements LicensorStore {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  get keyPath(): string {
+    return join(this.dir, KEY_FILE);
+  }
+
+  get statePath(): string {
+    return join(this.dir, STATE_FILE);
+  }
+
+  get auditPath(): string {
+    return join(this.dir, AUDIT_FILE);
+  }
+
+  async loadInstallationKey(): Promise<Uint8Array | null> {
+    const text = await readIfPresent(this.keyPath);
+    if (text === null) return null;
+    if (process.platform !== 'win32') {
+      const { mode } = await stat(this.keyPath);
+      if ((mode & 0o077) !== 0) {
+        throw new SdkError(
+          'ERR_KEY_FILE_INSECURE',
+          `${this.keyPath} is readable by other users (mode ${(mode & 0o777).toString(8)}). Run: chmod 600 ${this.keyPath}`,
+        );
+      }
+    }
+    return parseKeyFile(text, this.keyPath);
+  }
+
+  async saveInstallationKey(seed: Uint8Array): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const document = { format: KEY_FORMAT, v: 1, seed: Buffer.from(seed).toString('base64url') };
+    try {
+      await createFileAtomic(this.keyPath, `${JSON.stringify(document)}\n`, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new SdkError(
+          'ERR_STATE_FOREIGN',
+          `${this.keyPath} already exists; refusing to replace an installation key.`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  async loadState(): Promise<unknown | null> {
+    const text = await readIfPresent(this.statePath);
+    if (text === null) return null;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new SdkError(
+        'ERR_STATE_CORRUPT',
+        `${this.statePath} is not valid JSON. Restore it from a backup; do not delete it, or this installation loses its license.`,
+      );
+    }
+  }
+
+  async saveState(state: StoredState): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await replaceFileAtomic(this.statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const file = await open(this.auditPath, 'a', 0o600);
+    try {
+      await file.appendFile(`${JSON.stringify(entry)}\n`, 'utf8');
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+  }
+
+  async loadAudit(): Promise<AuditEntry[]> {
+    const text = await readIfPresent(this.auditPath);
+    if (text === null) return [];
+    const lines = text.split('\n');
+    const entries: AuditEntry[] = [];
+    for (const [index, line] of lines.entries()) {
+      if (line === '') continue;
+      try {
+        entries.push(JSON.parse(line) as AuditEntry);
+      } catch {
+        // A crash during an append can leave a torn last line; anything else is corruption.
+        if (index === lines.length - 1) break;
+        throw new SdkError(
+          'ERR_STATE_CORRUPT',
+          `${this.auditPath} line ${index + 1} is not valid JSON. Restore the file from a backup.`,
+        );
+      }
+    }
+    return entries;
+  }
+}
+
+function parseKeyFile(text: string, path: string): Uint8Array {
+  const corrupt = () =>
+    new SdkError(
+      'ERR_STATE_CORRUPT',
+      `${path} is not a Licensor installation key. Restore it from a backup; without it this installation's license cannot be used.`,
+    );
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    throw corrupt();
+  }
+  const { format, v, seed } = (document ?? {}) as Record<string, unknown>;
+  if (
+    format !== KEY_FORMAT ||
+    v !== 1 ||
+    typeof seed !== 'string' ||
+    !/^[A-Za-z0-9_-]{43}$/.test(seed)
+  ) {
+    throw corrupt();
+  }
+  const bytes = new Uint8Array(Buffer.from(seed, 'base64url'));
+  if (bytes.length !== 32) throw corrupt();
+  return bytes;
+}

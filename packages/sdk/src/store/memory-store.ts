@@ -1,0 +1,53 @@
+// An in-memory store for tests and for CMSs that keep the state elsewhere. Copies in and out so
+// that a caller holding a reference cannot change what the SDK stored.
+import { SdkError } from '../errors.js';
+import type { AuditEntry } from '../types.js';
+import type { LicensorStore, StoredState } from './store.js';
+
+export class MemoryStore implements LicensorStore {
+  #seed: Uint8Array | null = null;
+  #state: string | null = null;
+  #audit: AuditEntry[] = [];
+
+  async loadInstallationKey(): Promise<Uint8Array | null> {
+    return this.#seed === null ? null : this.#seed.slice();
+  }
+
+  async saveInstallationKey(seed: Uint8Array): Promise<void> {
+    if (this.#seed !== null) {
+      throw new SdkError('ERR_STATE_FOREIGN', 'This store already holds an installation key.');
+    }
+    this.#seed = seed.slice();
+  }
+
+  async loadState(): Promise<unknown | null> {
+    if (this.#state === null) return null;
+    try {
+      return JSON.parse(this.#state);
+    } catch {
+      throw new SdkError('ERR_STATE_CORRUPT', 'The stored state is not valid JSON. Restore it.');
+    }
+  }
+
+  async saveState(state: StoredState): Promise<void> {
+    this.#state = JSON.stringify(state);
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    this.#audit.push(structuredClone(entry));
+  }
+
+  async loadAudit(): Promise<AuditEntry[]> {
+    return structuredClone(this.#audit);
+  }
+
+  /** Test hook: the raw state document, to edit it as an attacker would. */
+  rawState(): string | null {
+    return this.#state;
+  }
+
+  /** Test hook: replace the raw state document. */
+  setRawState(raw: string): void {
+    this.#state = raw;
+  }
+}

@@ -1,0 +1,45 @@
+// The storage boundary. The SDK keeps three things: the installation's private key, one state
+// document (replaced whole on every change), and an append-only audit trail. A CMS can plug its
+// own store (a database table, a secrets vault) by implementing this interface.
+import type { AuditEntry, CheckAttempt } from '../types.js';
+
+export const STATE_FORMAT = 'licensor-sdk-state';
+
+export interface StoredPendingChallenge {
+  id: string;
+  token: string;
+  expiresAt: number;
+  requestedBy: string;
+}
+
+/**
+ * The state document. Only signed tokens carry trust: everything shown to the operator is derived
+ * from them again at load, so an edited field is either re-derived or detected.
+ */
+export interface StoredState {
+  format: typeof STATE_FORMAT;
+  v: 1;
+  installationId: string;
+  license: null | { token: string; appliedAt: number };
+  pending: StoredPendingChallenge[];
+  /** Newest accepted status token, whatever its outcome. */
+  lastStatus: string | null;
+  /** Newest accepted status token whose outcome was VALID: the grace period runs from it. */
+  lastValidStatus: string | null;
+  lastAttempt: CheckAttempt | null;
+  /** Highest trusted time seen (seconds). */
+  trustedTime: number;
+}
+
+export interface LicensorStore {
+  /** The 32-byte Ed25519 seed, or null before first use. */
+  loadInstallationKey(): Promise<Uint8Array | null>;
+  /** Stores a new key; must refuse to overwrite an existing one. */
+  saveInstallationKey(seed: Uint8Array): Promise<void>;
+  /** The state document as stored (validated by the SDK), or null before first use. */
+  loadState(): Promise<unknown | null>;
+  /** Replaces the state document atomically: after a crash it is either old or new. */
+  saveState(state: StoredState): Promise<void>;
+  appendAudit(entry: AuditEntry): Promise<void>;
+  loadAudit(): Promise<AuditEntry[]>;
+}

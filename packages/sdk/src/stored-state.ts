@@ -1,0 +1,110 @@
+// Shape check of the state document as it comes back from a store. Anything that is not exactly
+// the document this SDK writes is refused: ERR_STATE_FOREIGN when it is not ours at all,
+// ERR_STATE_CORRUPT when it is ours but damaged. Trust in its contents is checked later.
+import { SdkError } from './errors.js';
+import { STATE_FORMAT, type StoredPendingChallenge, type StoredState } from './store/store.js';
+import type { CheckAttempt } from './types.js';
+
+type Json = Record<string, unknown>;
+
+const RESTORE =
+  'Restore the state from a backup; do not delete it, or this installation loses its license.';
+
+function corrupt(what: string): SdkError {
+  return new SdkError(
+    'ERR_STATE_CORRUPT',
+    `The stored license state is damaged (${what}). ${RESTORE}`,
+  );
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isTime(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function stringOrNull(value: unknown, what: string): string | null {
+  if (value === null || typeof value === 'string') return value;
+  throw corrupt(what);
+}
+
+function parseLicense(value: unknown): StoredState['license'] {
+  if (value === null) return null;
+  if (!isObject(value) || typeof value.token !== 'string' || !isTime(value.appliedAt)) {
+    throw corrupt('license');
+  }
+  return { token: value.token, appliedAt: value.appliedAt };
+}
+
+function parsePending(value: unknown): StoredPendingChallenge[] {
+  if (!Array.isArray(value)) throw corrupt('pending');
+  return value.map((entry) => {
+    if (
+      !isObject(entry) ||
+      typeof entry.id !== 'string' ||
+      typeof entry.token !== 'string' ||
+      !isTime(entry.expiresAt) ||
+      typeof entry.requestedBy !== 'string'
+    ) {
+      throw corrupt('pending challenge');
+    }
+    return {
+      id: entry.id,
+      token: entry.token,
+      expiresAt: entry.expiresAt,
+      requestedBy: entry.requestedBy,
+    };
+  });
+}
+
+function parseAttempt(value: unknown): CheckAttempt | null {
+  if (value === null) return null;
+  if (!isObject(value) || !isTime(value.at) || typeof value.ok !== 'boolean') {
+    throw corrupt('lastAttempt');
+  }
+  return {
+    at: value.at,
+    ok: value.ok,
+    code: stringOrNull(value.code, 'lastAttempt.code'),
+    message: stringOrNull(value.message, 'lastAttempt.message'),
+  };
+}
+
+export function parseStoredState(raw: unknown): StoredState {
+  if (!isObject(raw) || raw.format !== STATE_FORMAT) {
+    throw new SdkError(
+      'ERR_STATE_FOREIGN',
+      'The state store holds a document that is not a Licensor SDK state. Point the SDK at its own state directory.',
+    );
+  }
+  if (raw.v !== 1) throw corrupt(`unknown state version ${String(raw.v)}; upgrade the SDK`);
+  if (typeof raw.installationId !== 'string') throw corrupt('installationId');
+  if (!isTime(raw.trustedTime)) throw corrupt('trustedTime');
+  return {
+    format: STATE_FORMAT,
+    v: 1,
+    installationId: raw.installationId,
+    license: parseLicense(raw.license),
+    pending: parsePending(raw.pending),
+    lastStatus: stringOrNull(raw.lastStatus, 'lastStatus'),
+    lastValidStatus: stringOrNull(raw.lastValidStatus, 'lastValidStatus'),
+    lastAttempt: parseAttempt(raw.lastAttempt),
+    trustedTime: raw.trustedTime,
+  };
+}
+
+export function initialState(installationId: string): StoredState {
+  return {
+    format: STATE_FORMAT,
+    v: 1,
+    installationId,
+    license: null,
+    pending: [],
+    lastStatus: null,
+    lastValidStatus: null,
+    lastAttempt: null,
+    trustedTime: 0,
+  };
+}

@@ -1,0 +1,154 @@
+// Public types of the SDK: who acts (Operator), what the CMS sees (LicenseInfo), and the
+// answers of the operations. Claim shapes come from @licensor/token; nothing here re-declares one.
+import type { ChallengeClaims, CheckOutcome, LicenseModel } from '@licensor/token';
+
+/** What the CMS shows as the license state. */
+export type LicenseState = 'none' | 'active' | 'grace' | 'expired' | 'revoked' | 'suspended';
+
+/** The CMS operator on whose behalf an operation runs. */
+export interface Operator {
+  id: string;
+  name?: string;
+  roles: readonly string[];
+}
+
+/** Operations the authorisation hook is asked about. */
+export type OperatorAction =
+  | 'challenge'
+  | 'apply'
+  | 'activate'
+  | 'verify'
+  | 'view'
+  | 'requests'
+  | 'audit';
+
+/** The CMS's answer to "may this operator do this?". */
+export type Authorize = (operator: Operator, action: OperatorAction) => boolean | Promise<boolean>;
+
+export type ChallengeRequest = ChallengeClaims['request'];
+
+/** A challenge this installation made that no license key has answered yet. */
+export interface PendingRequest {
+  id: string;
+  kind: ChallengeRequest['kind'];
+  request: ChallengeRequest;
+  createdAt: number;
+  expiresAt: number;
+  requestedBy: string;
+  /** The compact challenge token, as sent to the vendor. */
+  challenge: string;
+}
+
+/** The outcome of the most recent online check attempt, successful or not. */
+export interface CheckAttempt {
+  /** Local clock at the attempt (seconds): informational only, never trusted. */
+  at: number;
+  ok: boolean;
+  code: string | null;
+  message: string | null;
+}
+
+export interface ClockReport {
+  /** The local clock (seconds). */
+  local: number;
+  /** The highest trusted time seen in a signed token or status (seconds), 0 if none. */
+  trusted: number;
+  /** The local clock is behind the trusted time by more than the allowed skew. */
+  rollbackDetected: boolean;
+}
+
+/** Everything the "View License" page shows, plus the state the SDK derives. */
+export interface LicenseInfo {
+  state: LicenseState;
+  installationId: string;
+  product: { name: string; version: string };
+  /** Type: perpetual or subscription. */
+  type: LicenseModel | null;
+  /** Customer name. */
+  customer: string | null;
+  customerId: string | null;
+  licenseId: string | null;
+  revision: number | null;
+  /** Number of credentials the license allows. */
+  credentials: number | null;
+  /** License token issue time (token iat, seconds). */
+  issuedAt: number | null;
+  /** Local time the token was applied here (seconds). */
+  appliedAt: number | null;
+  transactionId: string | null;
+  /** The verify service's signed time of the newest status (seconds). */
+  lastVerifyTime: number | null;
+  /** The outcome in the newest signed status. */
+  lastVerifyResult: CheckOutcome | null;
+  /** The newest attempt, which may have failed (unreachable, bad answer) after the last status. */
+  lastCheckAttempt: CheckAttempt | null;
+  term: null | { start: number; end: number; grace: number };
+  /** For a subscription: the latest time it stays usable without a new successful check. */
+  usableUntil: number | null;
+  /** For a subscription: check online before this time (from the last VALID status). */
+  checkBy: number | null;
+  pendingRequests: PendingRequest[];
+  /** A model switch ("Activate") asked for and not yet completed by a new token. */
+  pendingModelSwitch: LicenseModel | null;
+  clock: ClockReport;
+}
+
+/** What `capacity(inUse)` answers. */
+export interface Capacity {
+  state: LicenseState;
+  /** Number of credentials the license allows (0 without a license). */
+  limit: number;
+  inUse: number;
+  /** How many more credentials may be managed now. */
+  available: number;
+  /** Why no more can be added, when available is 0. */
+  blockedBy:
+    | null
+    | 'ERR_NO_LICENSE'
+    | 'ERR_LICENSE_EXPIRED'
+    | 'ERR_LICENSE_REVOKED'
+    | 'ERR_LICENSE_SUSPENDED'
+    | 'ERR_CAPACITY_REACHED';
+}
+
+/** What `createChallenge` and `requestModelSwitch` give back. */
+export interface ChallengeResult {
+  /** The compact challenge token to send to the vendor. */
+  challenge: string;
+  /** The same challenge in the BEGIN/END armour, 64 columns, for e-mail. */
+  armoured: string;
+  request: PendingRequest;
+}
+
+/** What `applyLicenseKey` gives back. */
+export interface ApplyResult {
+  licenseId: string;
+  revision: number;
+  transactionId: string;
+  answeredChallenge: string | null;
+  info: LicenseInfo;
+}
+
+/** What `verifyOnline` gives back: it does not throw when the service cannot be reached. */
+export interface VerifyResult {
+  /** A signed status was received and accepted. */
+  ok: boolean;
+  outcome: CheckOutcome | null;
+  verifiedAt: number | null;
+  error: null | { code: string; message: string };
+  /** Revision of a newer license token the status delivered and that was applied. */
+  appliedRevision: number | null;
+  /** Why a delivered token was not applied. */
+  deliveredTokenRefused: null | { code: string; message: string };
+  info: LicenseInfo;
+}
+
+export interface AuditEntry {
+  /** Local clock (seconds). */
+  at: number;
+  operator: { id: string; name: string | null; roles: string[] };
+  action: OperatorAction;
+  outcome: 'ok' | 'refused' | 'failed';
+  code: string | null;
+  detail: string | null;
+}
