@@ -1,2 +1,120 @@
 #!/usr/bin/env node
-console.log('not yet');
+// `licensor-verify serve`: the online check service as a process. Flags win over environment;
+// exit codes follow the repo's CLI convention (0 ok, 1 refused, 2 usage).
+import { parseArgs } from 'node:util';
+import { isLicensorError } from '@licensor/token';
+import { serve } from './serve.js';
+
+const usage = `Usage: licensor-verify serve [options]
+
+Answers online license checks (POST /v1/checks) from the issuer's store.
+
+Options:
+  --port P          port to listen on (env LICENSOR_VERIFY_PORT, default 4001)
+  --host H          address to bind (env LICENSOR_VERIFY_HOST, default 127.0.0.1;
+                    use 0.0.0.0 in a container behind a load balancer)
+  --data DIR        SQLite data folder of the issuer (env LICENSOR_DATA, default ./.licensor-issuer)
+  --mongodb-uri U   use MongoDB instead (env MONGODB_URI)
+  --trust-proxy     rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY=1)
+  --cache-ttl-ms N  license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)
+  --log-level L     pino level (env LOG_LEVEL, default info)
+  -h, --help        this text
+
+The status keys' passphrase is read from LICENSOR_KEY_PASSPHRASE.`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  if (positionals[0] !== 'serve' || positionals.length > 1) {
+    process.stderr.write(`${usage}\n`);
+    return 2;
+  }
+  const env = process.env;
+  const port = integer(values.port ?? env.LICENSOR_VERIFY_PORT ?? '4001', '--port');
+  const cacheTtl = integer(
+    values['cache-ttl-ms'] ?? env.LICENSOR_VERIFY_CACHE_TTL_MS ?? '5000',
+    '--cache-ttl-ms',
+  );
+  if (port === undefined || cacheTtl === undefined) return 2;
+  const mongoUri =
+    values['mongodb-uri'] ?? (values.data === undefined ? env.MONGODB_URI : undefined);
+  const dataDir = values.data ?? env.LICENSOR_DATA ?? './.licensor-issuer';
+  const passphrase = env.LICENSOR_KEY_PASSPHRASE;
+
+  try {
+    const running = await serve({
+      port,
+      host: values.host ?? env.LICENSOR_VERIFY_HOST ?? '127.0.0.1',
+      ...(mongoUri ? { mongoUri } : { dataDir }),
+      ...(passphrase !== undefined ? { passphrase } : {}),
+      logLevel: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
+      config: {
+        viewCacheTtlMs: cacheTtl,
+        trustProxy: values['trust-proxy'] === true || env.LICENSOR_TRUST_PROXY === '1',
+      },
+    });
+    const stop = (signal: string) => {
+      void running.shutdown(signal).then((unwritten) => process.exit(unwritten === 0 ? 0 : 1));
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    return -1;
+  } catch (error) {
+    if (isLicensorError(error)) {
+      process.stderr.write(`error: ${error.code}: ${error.message}\n`);
+      return 1;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      process.stderr.write(`error: ${code}: cannot listen on port ${port}.\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      'mongodb-uri': { type: 'string' },
+      'trust-proxy': { type: 'boolean' },
+      'cache-ttl-ms': { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function integer(text: string, flag: string): number | undefined {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    process.stderr.write(`${flag} must be a whole number, got "${text}"\n`);
+    return undefined;
+  }
+  return value;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`error: ERR_INTERNAL: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,2 +1,24 @@
-// Placeholder: replaced by the package's implementation.
-export const placeholder = true;
+// Public surface of @licensor/verify-service: the service (for embedding and tests), the server
+// (for running it), and the error codes and helpers callers map answers with.
+export type { CheckAnswer } from './check/answer-check.js';
+export { decideCheckBy, decideOutcome } from './check/decide-outcome.js';
+export { defaultConfig, type RateLimit, resolveConfig, type VerifyConfig } from './config.js';
+export {
+  codeToStatus,
+  type ErrorBody,
+  RateLimitedError,
+  type ServiceErrorCode,
+  serviceErrorCodes,
+  toErrorBody,
+  VerifyServiceError,
+} from './errors.js';
+export { VerifyMetrics } from './metrics.js';
+export { type ServeOptions, type ServingProcess, serve } from './serve.js';
+export { type ListenOptions, type RunningVerifyServer, startVerifyServer } from './server.js';
+export {
+  createVerifyApp,
+  createVerifyService,
+  type VerifyService,
+  type VerifyServiceDeps,
+} from './service.js';
+export type { CheckRecord, CheckStore, CheckView } from './store-port.js';

@@ -1,0 +1,108 @@
+// The service's typed errors and the one mapping from error code to HTTP status. Every answer
+// that is not a status token carries the same body, `{"error":{"code","message","requestId"}}`;
+// anything without a known code is a plain 500 whose message is never echoed.
+import { isLicensorError, LicensorError } from '@licensor/token';
+
+export const serviceErrorCodes = [
+  'ERR_BODY_TOO_LARGE',
+  'ERR_BODY_INCOMPLETE',
+  'ERR_CONTENT_TYPE_UNSUPPORTED',
+  'ERR_CHECK_TIME_SKEW',
+  'ERR_CHECK_REPLAYED',
+  'ERR_RATE_LIMITED',
+  'ERR_STORE_UNAVAILABLE',
+  'ERR_SERVICE_STOPPING',
+  'ERR_NOT_FOUND',
+  'ERR_METHOD_NOT_ALLOWED',
+  'ERR_NO_STATUS_KEY',
+  'ERR_INTERNAL',
+] as const;
+export type ServiceErrorCode = (typeof serviceErrorCodes)[number];
+
+/** An error of the verify service itself; its `code` is one of `serviceErrorCodes`. */
+export class VerifyServiceError extends LicensorError {
+  override readonly code: ServiceErrorCode;
+  constructor(code: ServiceErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+    this.code = code;
+  }
+}
+
+/** 429: carries the seconds after which the caller may try again. */
+export class RateLimitedError extends VerifyServiceError {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super(
+      'ERR_RATE_LIMITED',
+      `Too many checks from this caller; retry after ${retryAfterSeconds} s.`,
+    );
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export function storeUnavailable(cause?: unknown): VerifyServiceError {
+  return new VerifyServiceError(
+    'ERR_STORE_UNAVAILABLE',
+    'The license store cannot be reached; retry later.',
+    { cause },
+  );
+}
+
+const statusByCode: Record<string, number> = {
+  ERR_BODY_TOO_LARGE: 413,
+  ERR_INPUT_TOO_LARGE: 413,
+  ERR_BODY_INCOMPLETE: 400,
+  ERR_CONTENT_TYPE_UNSUPPORTED: 415,
+  ERR_CHECK_TIME_SKEW: 400,
+  ERR_CHECK_REPLAYED: 400,
+  ERR_RATE_LIMITED: 429,
+  ERR_STORE_UNAVAILABLE: 503,
+  ERR_SERVICE_STOPPING: 503,
+  ERR_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
+  // The token package's codes: the check request itself is malformed, unsigned or forged.
+  ERR_JWS_MALFORMED: 400,
+  ERR_BASE64URL_INVALID: 400,
+  ERR_JSON_INVALID: 400,
+  ERR_JWS_ALG_INVALID: 400,
+  ERR_JWS_TYP_INVALID: 400,
+  ERR_JWS_HEADER_FORBIDDEN: 400,
+  ERR_KID_UNKNOWN: 400,
+  ERR_KEY_WRONG_PURPOSE: 400,
+  ERR_KEY_INVALID: 400,
+  ERR_SIGNATURE_INVALID: 400,
+  ERR_CLAIMS_INVALID: 400,
+  ERR_VERSION_UNSUPPORTED: 400,
+};
+
+/** The HTTP status for an error code; 500 for any code this service does not answer with. */
+export function codeToStatus(code: string): number {
+  return statusByCode[code] ?? 500;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; requestId: string };
+}
+
+/** The one error body. Unknown errors become ERR_INTERNAL and keep their message to the log. */
+export function toErrorBody(
+  error: unknown,
+  requestId: string,
+): { status: number; body: ErrorBody } {
+  if (isLicensorError(error)) {
+    const status = codeToStatus(error.code);
+    if (status !== 500) {
+      return { status, body: { error: { code: error.code, message: error.message, requestId } } };
+    }
+  }
+  return {
+    status: 500,
+    body: {
+      error: {
+        code: 'ERR_INTERNAL',
+        message: 'The service failed to answer; retry later.',
+        requestId,
+      },
+    },
+  };
+}

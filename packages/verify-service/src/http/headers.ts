@@ -1,0 +1,35 @@
+// Headers every answer carries, and the request id. The service answers machines, never renders
+// a page, so the security headers forbid everything a browser could do with an answer. The
+// request id is the caller's X-Request-Id when it is a plain token, otherwise a new UUID; it is
+// echoed and logged so one check can be followed from the SDK to the service's log.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+export const securityHeaders: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+});
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+}
+
+/** The client address: the socket's, or behind a trusted proxy the last X-Forwarded-For hop. */
+export function clientAddressOf(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    if (typeof forwarded === 'string' && forwarded.length > 0) {
+      const last = forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
+      if (last.length > 0) return last;
+    }
+  }
+  return req.socket.remoteAddress ?? 'unknown';
+}

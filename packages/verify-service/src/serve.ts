@@ -1,0 +1,92 @@
+// Runs the service as a process: opens the shared store (SQLite under a data folder, or MongoDB),
+// loads the status signing keys (and only those), listens, and on SIGTERM/SIGINT stops
+// gracefully: finish in-flight checks, write every buffered check record, close the store,
+// flush the log.
+import type { Ed25519KeyPair } from '@licensor/token';
+import { type Logger, pino } from 'pino';
+import type { VerifyConfig } from './config.js';
+import { type RunningVerifyServer, startVerifyServer } from './server.js';
+import { createVerifyService, type VerifyService } from './service.js';
+import type { CheckStore } from './store-port.js';
+
+/** What `serve` needs from `@licensor/issuer/store`'s openStore (contract §3). */
+export type OpenStore = (options: {
+  dataDir?: string;
+  mongoUri?: string;
+}) => Promise<
+  CheckStore & { loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> }
+>;
+
+const storeEntry = '@licensor/issuer/store';
+const openIssuerStore: OpenStore = async (options) =>
+  ((await import(storeEntry)) as { openStore: OpenStore }).openStore(options);
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  dataDir?: string;
+  mongoUri?: string;
+  passphrase?: string;
+  logLevel?: string;
+  config?: Partial<VerifyConfig>;
+  /** Milliseconds allowed for in-flight checks and the last record writes on shutdown. */
+  graceMs?: number;
+  /** Opens the store; default `@licensor/issuer/store`'s openStore. */
+  openStore?: OpenStore;
+}
+
+export interface ServingProcess {
+  readonly service: VerifyService;
+  readonly server: RunningVerifyServer;
+  readonly logger: Logger;
+  /** Stops everything; resolves with the number of check records left unwritten. */
+  shutdown(reason: string): Promise<number>;
+}
+
+export async function serve(options: ServeOptions): Promise<ServingProcess> {
+  const logger = pino(
+    { level: options.logLevel ?? 'info', base: { service: 'licensor-verify', pid: process.pid } },
+    pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  );
+  const store = await (options.openStore ?? openIssuerStore)({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.mongoUri !== undefined ? { mongoUri: options.mongoUri } : {}),
+  });
+  let service: VerifyService;
+  let server: RunningVerifyServer;
+  try {
+    const statusKeys = await store.loadStatusSigningKeys(options.passphrase);
+    service = createVerifyService({
+      store,
+      statusKeys,
+      logger,
+      ...(options.config !== undefined ? { config: options.config } : {}),
+    });
+    server = await startVerifyServer(service, { port: options.port, host: options.host });
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    logger.flush();
+    throw error;
+  }
+  logger.info(
+    { event: 'listening', url: server.url, store: options.mongoUri ? 'mongodb' : 'sqlite' },
+    'licensor-verify listening',
+  );
+
+  let stopping: Promise<number> | null = null;
+  const shutdown = (reason: string) => {
+    stopping ??= (async () => {
+      logger.info({ event: 'stopping', reason }, 'licensor-verify stopping');
+      const unwritten = await server.stop(options.graceMs ?? 10_000);
+      await store.close().catch((err: unknown) => logger.warn({ err }, 'closing the store failed'));
+      logger.info(
+        { event: 'stopped', unwritten, metrics: service.recorder.flushed },
+        'licensor-verify stopped',
+      );
+      logger.flush();
+      return unwritten;
+    })();
+    return stopping;
+  };
+  return { service, server, logger, shutdown };
+}

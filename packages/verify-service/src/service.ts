@@ -1,0 +1,152 @@
+// Wires the service from its dependencies: a store (the narrow port of contract §3), the status
+// signing keys, a clock and a logger. `createVerifyService` gives the parts a server needs (the
+// lean request listener, shutdown); `createVerifyApp` gives the express app alone, for supertest
+// and for embedding in another express app.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Ed25519KeyPair } from '@licensor/token';
+import type { Express } from 'express';
+import { type Logger, pino } from 'pino';
+import { createAnswerCheck } from './check/answer-check.js';
+import { createDecoyVerification } from './check/decoy-verification.js';
+import { resolveConfig, type VerifyConfig } from './config.js';
+import { storeUnavailable, VerifyServiceError } from './errors.js';
+import { buildExpressApp } from './http/app.js';
+import { createCheckRoute } from './http/check-route.js';
+import { VerifyMetrics } from './metrics.js';
+import { CheckRecorder } from './state/check-recorder.js';
+import { RateLimiter } from './state/rate-limiter.js';
+import { ReplayGuard } from './state/replay-guard.js';
+import { ViewCache, withTimeout } from './state/view-cache.js';
+import type { CheckStore } from './store-port.js';
+
+export interface VerifyServiceDeps {
+  store: CheckStore;
+  /** Status-purpose keys, the active one first (what `loadStatusSigningKeys` returns). */
+  statusKeys: readonly Ed25519KeyPair[];
+  logger?: Logger;
+  /** Clock in milliseconds; default Date.now. */
+  now?: () => number;
+  config?: Partial<VerifyConfig>;
+}
+
+export interface VerifyService {
+  readonly app: Express;
+  /** node:http listener: POST /v1/checks straight to the check route, the rest to `app`. */
+  readonly listener: RequestListener;
+  readonly config: VerifyConfig;
+  readonly metrics: VerifyMetrics;
+  readonly recorder: CheckRecorder;
+  readonly views: ViewCache;
+  /** Prometheus text of the current metrics. */
+  metricsText(): string;
+  /** Marks the service as stopping: /readyz answers 503, answers carry `Connection: close`. */
+  beginShutdown(): void;
+  /** Writes the buffered check records (until `deadlineMs`); returns how many were left. */
+  drain(deadlineMs: number): Promise<number>;
+}
+
+export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
+  const statusKey = deps.statusKeys[0];
+  if (statusKey === undefined) {
+    throw new VerifyServiceError(
+      'ERR_NO_STATUS_KEY',
+      'The store holds no status signing key; run `licensor-issuer init` first.',
+    );
+  }
+  const config = resolveConfig(deps.config);
+  const logger = deps.logger ?? pino({ level: 'info' });
+  const now = deps.now ?? Date.now;
+  const { store } = deps;
+  let stopping = false;
+
+  const metrics = new VerifyMetrics();
+  const views = new ViewCache(store, {
+    ttlMs: config.viewCacheTtlMs,
+    maxEntries: config.viewCacheSize,
+    storeTimeoutMs: config.storeTimeoutMs,
+  });
+  const replay = new ReplayGuard({
+    capacity: config.replayCacheSize,
+    windowSeconds: config.checkWindowSeconds,
+  });
+  const recorder = new CheckRecorder(
+    store,
+    {
+      batchSize: config.recordBatchSize,
+      flushIntervalMs: config.recordFlushIntervalMs,
+      bufferLimit: config.recordBufferLimit,
+      writeTimeoutMs: Math.max(config.storeTimeoutMs, 5_000),
+      now,
+    },
+    logger,
+  );
+  recorder.start();
+
+  const answerCheck = createAnswerCheck({
+    views,
+    replay,
+    perInstallation: new RateLimiter(config.rateLimitPerInstallation),
+    record: (record) => recorder.add(record),
+    statusKey,
+    decoyVerification: createDecoyVerification(),
+    windowSeconds: config.checkWindowSeconds,
+    checkIntervalSeconds: config.checkIntervalSeconds,
+  });
+
+  const checkRoute = createCheckRoute({
+    answerCheck,
+    perIp: new RateLimiter(config.rateLimitPerIp),
+    metrics,
+    logger,
+    now,
+    maxBodyBytes: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    logChecks: config.logChecks,
+    stopping: () => stopping,
+  });
+
+  const metricsText = () => metrics.render({ recorder, views, replay });
+
+  const app = buildExpressApp({
+    checkRoute,
+    metricsText,
+    logger,
+    ready: async () => {
+      if (stopping) {
+        throw new VerifyServiceError('ERR_SERVICE_STOPPING', 'The service is shutting down.');
+      }
+      try {
+        await withTimeout(store.ping(), config.storeTimeoutMs);
+      } catch (cause) {
+        throw storeUnavailable(cause);
+      }
+    },
+  });
+
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && (req.url === '/v1/checks' || req.url?.startsWith('/v1/checks?'))) {
+      checkRoute(req, res);
+    } else {
+      app(req, res);
+    }
+  };
+
+  return {
+    app,
+    listener,
+    config,
+    metrics,
+    recorder,
+    views,
+    metricsText,
+    beginShutdown: () => {
+      stopping = true;
+    },
+    drain: (deadlineMs) => recorder.drain(deadlineMs),
+  };
+}
+
+/** The express app of a new service (POST /v1/checks included). */
+export function createVerifyApp(deps: VerifyServiceDeps): Express {
+  return createVerifyService(deps).app;
+}

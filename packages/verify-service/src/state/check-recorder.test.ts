@@ -1,0 +1,108 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../test/support/memory-store.js';
+import type { CheckRecord } from '../store-port.js';
+import { CheckRecorder } from './check-recorder.js';
+
+const logger = pino({ level: 'silent' });
+
+function record(n: number): CheckRecord {
+  return {
+    id: `chk_${n}`,
+    at: n,
+    licenseId: 'lic_1',
+    installationId: 'inst',
+    sdkVersion: '0.1.0',
+    credentialsInUse: n,
+    outcome: 'VALID',
+  };
+}
+
+function recorder(
+  store: MemoryStore,
+  options: Partial<ConstructorParameters<typeof CheckRecorder>[1]> = {},
+) {
+  const clock = { now: 0 };
+  const r = new CheckRecorder(
+    store,
+    {
+      batchSize: 3,
+      flushIntervalMs: 60_000,
+      bufferLimit: 10,
+      writeTimeoutMs: 1_000,
+      now: () => clock.now,
+      ...options,
+    },
+    logger,
+  );
+  return { r, clock };
+}
+
+describe('CheckRecorder', () => {
+  it('buffers records until a flush and writes them in batches', async () => {
+    const store = new MemoryStore();
+    const { r } = recorder(store, { batchSize: 100 });
+    r.add(record(1));
+    r.add(record(2));
+    expect(store.records).toHaveLength(0);
+    await r.flush();
+    expect(store.records.map((x) => x.id)).toEqual(['chk_1', 'chk_2']);
+    expect(r.flushed).toBe(2);
+  });
+
+  it('starts a write as soon as a full batch waits', async () => {
+    const store = new MemoryStore();
+    const { r } = recorder(store);
+    for (let i = 0; i < 3; i++) r.add(record(i));
+    await r.flush();
+    expect(store.records).toHaveLength(3);
+  });
+
+  it('keeps a failed batch, in order, and writes it on the retry after the backoff', async () => {
+    const store = new MemoryStore();
+    const { r, clock } = recorder(store, { batchSize: 100 });
+    store.failingWrites = 1;
+    r.add(record(1));
+    r.add(record(2));
+    await r.flush();
+    expect(r.failures).toBe(1);
+    expect(r.buffered).toBe(2);
+    r.add(record(3));
+    await r.flush(); // still inside the backoff: no attempt
+    expect(store.records).toHaveLength(0);
+    clock.now = 100;
+    await r.flush();
+    expect(store.records.map((x) => x.id)).toEqual(['chk_1', 'chk_2', 'chk_3']);
+    expect(r.buffered).toBe(0);
+  });
+
+  it('drops the oldest records past the buffer limit and counts them', async () => {
+    const store = new MemoryStore();
+    store.down = true;
+    const { r } = recorder(store, { batchSize: 100, bufferLimit: 4 });
+    for (let i = 0; i < 6; i++) r.add(record(i));
+    expect(r.dropped).toBe(2);
+    expect(r.buffered).toBe(4);
+    store.down = false;
+    await r.drain(Date.now() + 1_000);
+    expect(store.records.map((x) => x.id)).toEqual(['chk_2', 'chk_3', 'chk_4', 'chk_5']);
+  });
+
+  it('drains everything on shutdown, retrying through transient failures', async () => {
+    const store = new MemoryStore();
+    const { r } = recorder(store);
+    for (let i = 0; i < 7; i++) r.add(record(i));
+    store.failingWrites = 2;
+    const left = await r.drain(Date.now() + 5_000);
+    expect(left).toBe(0);
+    expect(store.records).toHaveLength(7);
+  });
+
+  it('reports what it could not write when the store stays down past the deadline', async () => {
+    const store = new MemoryStore();
+    store.down = true;
+    const { r } = recorder(store);
+    r.add(record(1));
+    expect(await r.drain(Date.now() + 200)).toBe(1);
+  });
+});

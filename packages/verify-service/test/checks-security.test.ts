@@ -1,0 +1,166 @@
+// POST /v1/checks against a hostile caller: replays, requests signed by another installation,
+// forged key ids, probing for license ids, and the separation of status keys from license keys.
+import { Keyring, verifyLicense, verifyStatus } from '@licensor/token';
+import { describe, expect, it } from 'vitest';
+import {
+  checkClaims,
+  checkToken,
+  installationA,
+  installationB,
+  licenseKey,
+  signRaw,
+  statusKey,
+  T0,
+  T0s,
+  testService,
+} from './support/fixtures.js';
+import { errorOf, postCheck, statusOf } from './support/http.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
+}
+
+describe('POST /v1/checks security', () => {
+  it('refuses a replayed request, even for a license whose answer would not change', async () => {
+    const { service } = testService();
+    const token = checkToken();
+    expect((await postCheck(service.app, token)).status).toBe(200);
+    const replay = await postCheck(service.app, token);
+    expect(replay.status).toBe(400);
+    expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
+  });
+
+  it('refuses a replay after the window as stale, once the nonce could be forgotten', async () => {
+    const { service, clock } = testService();
+    const token = checkToken();
+    await postCheck(service.app, token);
+    clock.now = T0 + 301_000;
+    expect(errorOf(await postCheck(service.app, token)).code).toBe('ERR_CHECK_TIME_SKEW');
+  });
+
+  it('answers UNKNOWN to a well-signed request from another installation', async () => {
+    const { service, store } = testService();
+    const status = statusOf(
+      await postCheck(service.app, checkToken({ lid: 'lic_valid' }, installationB)),
+    );
+    expect(status.outcome).toBe('UNKNOWN');
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(0);
+  });
+
+  it("refuses a request naming the bound installation but signed by another's key", async () => {
+    const { service } = testService();
+    const header = { alg: 'EdDSA', typ: 'licensor-check+jwt', kid: installationA.kid };
+    const forged = signRaw(header, checkClaims(), installationB);
+    const answer = await postCheck(service.app, forged);
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer).code).toBe('ERR_SIGNATURE_INVALID');
+  });
+
+  it('refuses a header that carries its own key (jwk) instead of a kid', async () => {
+    const { service } = testService();
+    const header = {
+      alg: 'EdDSA',
+      typ: 'licensor-check+jwt',
+      kid: installationB.kid,
+      jwk: {
+        kty: 'OKP',
+        crv: 'Ed25519',
+        x: Buffer.from(installationB.publicKey).toString('base64url'),
+      },
+    };
+    const answer = await postCheck(service.app, signRaw(header, checkClaims(), installationB));
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer).code).toBe('ERR_JWS_HEADER_FORBIDDEN');
+  });
+
+  it('gives an unknown license and a license bound elsewhere the same answer', async () => {
+    const { service } = testService();
+    const nonce = 'BBBBBBBBBBBBBBBBBBBBBA';
+    const unknown = await postCheck(
+      service.app,
+      checkToken({ lid: 'lic_vaaid', nonce }, installationB),
+    );
+    const elsewhere = await postCheck(
+      service.app,
+      checkToken({ lid: 'lic_valid', nonce: 'CCCCCCCCCCCCCCCCCCCCCA' }, installationB),
+    );
+    expect(unknown.status).toBe(elsewhere.status);
+    expect(Object.keys(unknown.headers).sort()).toEqual(Object.keys(elsewhere.headers).sort());
+    expect(unknown.text.length).toBe(elsewhere.text.length);
+    const a = statusOf(unknown);
+    const b = statusOf(elsewhere);
+    expect({ ...a, lid: '', nonce: '' }).toEqual({ ...b, lid: '', nonce: '' });
+  });
+
+  it('reads the store for an unknown license once per cache period, as for a known one', async () => {
+    const { service, store } = testService();
+    await postCheck(service.app, checkToken({ lid: 'lic_nosuch' }));
+    await postCheck(service.app, checkToken({ lid: 'lic_nosuch' }));
+    await postCheck(service.app, checkToken({ lid: 'lic_valid' }));
+    await postCheck(service.app, checkToken({ lid: 'lic_valid' }));
+    expect(store.reads).toBe(2);
+  });
+
+  it('signs statuses that verify only with a status-purpose key', async () => {
+    const { service } = testService();
+    const answer = await postCheck(service.app, checkToken());
+    expect(
+      verifyStatus(answer.text, Keyring.of([{ publicKey: statusKey.publicKey, purpose: 'status' }]))
+        .kid,
+    ).toBe(statusKey.kid);
+    const asLicenseKey = Keyring.of([{ publicKey: statusKey.publicKey, purpose: 'license' }]);
+    expect(codeOf(() => verifyStatus(answer.text, asLicenseKey))).toBe('ERR_KEY_WRONG_PURPOSE');
+    expect(codeOf(() => verifyLicense(answer.text, asLicenseKey))).toBe('ERR_JWS_TYP_INVALID');
+    const licenseOnly = Keyring.of([{ publicKey: licenseKey.publicKey, purpose: 'license' }]);
+    expect(codeOf(() => verifyStatus(answer.text, licenseOnly))).toBe('ERR_KID_UNKNOWN');
+  });
+
+  it('relays the license token byte for byte: it still verifies only with the license key', async () => {
+    const { service } = testService();
+    const status = statusOf(
+      await postCheck(service.app, checkToken({ lid: 'lic_renewed', rev: 1 })),
+    );
+    const relayed = status.license!;
+    const licenseOnly = Keyring.of([{ publicKey: licenseKey.publicKey, purpose: 'license' }]);
+    expect(verifyLicense(relayed, licenseOnly).claims).toMatchObject({
+      lid: 'lic_renewed',
+      rev: 2,
+      sub: installationA.kid,
+    });
+    const statusOnly = Keyring.of([{ publicKey: statusKey.publicKey, purpose: 'status' }]);
+    expect(codeOf(() => verifyLicense(relayed, statusOnly))).toBe('ERR_KID_UNKNOWN');
+  });
+
+  it('never hands a newer token to an installation the license is not bound to', async () => {
+    const { service } = testService();
+    const status = statusOf(
+      await postCheck(service.app, checkToken({ lid: 'lic_renewed', rev: 1 }, installationB)),
+    );
+    expect(status).toMatchObject({ outcome: 'UNKNOWN', license: null });
+  });
+
+  it('applies a revocation within the cache TTL, the documented bound', async () => {
+    const { service, store, clock } = testService({ viewCacheTtlMs: 5_000 });
+    expect(statusOf(await postCheck(service.app, checkToken({ iat: T0s }))).outcome).toBe('VALID');
+    store.update('lic_valid', { state: 'revoked' });
+    clock.now = T0 + 4_999;
+    expect(statusOf(await postCheck(service.app, checkToken({ iat: T0s }))).outcome).toBe('VALID');
+    clock.now = T0 + 5_000;
+    expect(statusOf(await postCheck(service.app, checkToken({ iat: T0s + 5 }))).outcome).toBe(
+      'REVOKED',
+    );
+  });
+
+  it('refuses an oversized body before reading it', async () => {
+    const { service } = testService();
+    const answer = await postCheck(service.app, `${checkToken()}${'A'.repeat(9000)}`);
+    expect(answer.status).toBe(413);
+    expect(errorOf(answer).code).toBe('ERR_BODY_TOO_LARGE');
+  });
+});

@@ -1,0 +1,77 @@
+// The routes around the check: liveness, readiness (the store answers), Prometheus metrics,
+// and the headers every answer carries.
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { checkToken, testService } from './support/fixtures.js';
+import { postCheck } from './support/http.js';
+
+describe('ops routes', () => {
+  it('answers /healthz while the process runs, even with the store down', async () => {
+    const { service, store } = testService();
+    store.down = true;
+    const res = await request(service.app).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+  });
+
+  it('answers /readyz 200 when the store answers and 503 when it does not', async () => {
+    const { service, store } = testService();
+    expect((await request(service.app).get('/readyz')).status).toBe(200);
+    store.down = true;
+    const res = await request(service.app).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('ERR_STORE_UNAVAILABLE');
+  });
+
+  it('answers /readyz 503 ERR_SERVICE_STOPPING once shutdown began', async () => {
+    const { service } = testService();
+    service.beginShutdown();
+    const res = await request(service.app).get('/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('ERR_SERVICE_STOPPING');
+  });
+
+  it('exposes checks by outcome, the latency histogram and the record counters', async () => {
+    const { service } = testService();
+    await postCheck(service.app, checkToken({ lid: 'lic_valid' }));
+    await postCheck(service.app, checkToken({ lid: 'lic_revoked' }));
+    await postCheck(service.app, checkToken({ lid: 'lic_nosuch' }));
+    await service.recorder.flush();
+    const res = await request(service.app).get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(res.text).toContain('licensor_verify_checks_total{outcome="VALID"} 1');
+    expect(res.text).toContain('licensor_verify_checks_total{outcome="REVOKED"} 1');
+    expect(res.text).toContain('licensor_verify_checks_total{outcome="UNKNOWN"} 1');
+    expect(res.text).toContain('licensor_verify_check_duration_seconds_count 3');
+    expect(res.text).toContain('licensor_verify_check_duration_seconds_bucket{le="+Inf"} 3');
+    expect(res.text).toContain('licensor_verify_check_records_flushed_total 2');
+    expect(res.text).toContain('licensor_verify_check_records_dropped_total 0');
+  });
+
+  it('sends the security headers and a request id on every route', async () => {
+    const { service } = testService();
+    for (const res of [
+      await request(service.app).get('/healthz'),
+      await request(service.app).get('/nothing'),
+      await request(service.app)
+        .post('/v1/checks')
+        .set('content-type', 'application/jose')
+        .send('x'),
+    ]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers['x-powered-by']).toBeUndefined();
+      expect(res.headers.etag).toBeUndefined();
+    }
+  });
+
+  it('echoes a caller request id on the ops routes', async () => {
+    const { service } = testService();
+    const res = await request(service.app).get('/healthz').set('x-request-id', 'abc-1');
+    expect(res.headers['x-request-id']).toBe('abc-1');
+  });
+});

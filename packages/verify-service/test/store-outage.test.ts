@@ -1,0 +1,44 @@
+// The store goes away and comes back: checks answer 503 while it is away (never a stale
+// guess past the cache TTL, never a 500), and 200 again as soon as it is back.
+import { describe, expect, it } from 'vitest';
+import { checkToken, T0, T0s, testService } from './support/fixtures.js';
+import { errorOf, postCheck, statusOf } from './support/http.js';
+
+describe('store outage', () => {
+  it('answers 503 while the store is down and 200 once it is back', async () => {
+    const { service, store, clock } = testService();
+    expect(statusOf(await postCheck(service.app, checkToken())).outcome).toBe('VALID');
+
+    store.down = true;
+    clock.now = T0 + 5_000; // past the cache TTL: the store must be read
+    const down = await postCheck(service.app, checkToken({ iat: T0s + 5 }));
+    expect(down.status).toBe(503);
+    expect(errorOf(down).code).toBe('ERR_STORE_UNAVAILABLE');
+
+    store.down = false;
+    expect(statusOf(await postCheck(service.app, checkToken({ iat: T0s + 5 }))).outcome).toBe(
+      'VALID',
+    );
+  });
+
+  it('keeps answering from the cache within its TTL while the store is down', async () => {
+    const { service, store, clock } = testService();
+    await postCheck(service.app, checkToken());
+    store.down = true;
+    clock.now = T0 + 1_000;
+    expect(statusOf(await postCheck(service.app, checkToken())).outcome).toBe('VALID');
+  });
+
+  it('keeps the records of checks answered before an outage and writes them afterwards', async () => {
+    const { service, store, clock } = testService();
+    await postCheck(service.app, checkToken());
+    store.down = true;
+    await service.recorder.flush();
+    expect(service.recorder.failures).toBe(1);
+    store.down = false;
+    clock.now = T0 + 1_000;
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(1);
+    expect(service.metricsText()).toContain('licensor_verify_check_records_flush_failures_total 1');
+  });
+});
