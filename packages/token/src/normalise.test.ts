@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { armour, normaliseToken } from './normalise.js';
+
+const token = `${'a'.repeat(100)}.${'b'.repeat(150)}.${'c'.repeat(86)}`;
+
+describe('normaliseToken', () => {
+  it('drops whitespace and line breaks anywhere', () => {
+    expect(
+      normaliseToken(
+        `  ${token.slice(0, 10)}\n\t${token.slice(10, 200)}\r\n  ${token.slice(200)}\n`,
+      ),
+    ).toBe(token);
+  });
+  it('unwraps an armour block, ignoring text around it', () => {
+    const mail = `Hello,\n\nhere is your key:\n\n${armour(token, 'license')}\nRegards\n`;
+    expect(normaliseToken(mail)).toBe(token);
+    expect(normaliseToken(mail, 'license')).toBe(token);
+  });
+  it('unwraps an armour block that was re-indented', () => {
+    const indented = armour(token, 'challenge')
+      .split('\n')
+      .map((line) => `    ${line}`)
+      .join('\r\n');
+    expect(normaliseToken(indented, 'challenge')).toBe(token);
+  });
+});
+
+describe('armour', () => {
+  it('wraps at 64 columns between BEGIN and END lines of the kind', () => {
+    const lines = armour(token, 'license').trimEnd().split('\n');
+    expect(lines[0]).toBe('-----BEGIN LICENSOR LICENSE-----');
+    expect(lines.at(-1)).toBe('-----END LICENSOR LICENSE-----');
+    const body = lines.slice(1, -1);
+    expect(body.slice(0, -1).every((line) => line.length === 64)).toBe(true);
+    expect(body.join('')).toBe(token);
+    expect(armour(token, 'challenge')).toContain('-----BEGIN LICENSOR CHALLENGE-----\n');
+  });
+  it('is idempotent on an armoured token of the same kind', () => {
+    expect(armour(armour(token, 'license'), 'license')).toBe(armour(token, 'license'));
+  });
+});

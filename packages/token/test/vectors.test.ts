@@ -1,0 +1,130 @@
+// Ed25519 conformance of both backends on public vectors (copied unchanged from
+// /work/shared/vectors into test/vectors/; sources in test/vectors/README.md):
+// RFC 8032 section 7.1, C2SP Wycheproof ed25519_test.json, novifinancial ed25519-speccheck
+// cases.json and C2SP CCTV ed25519vectors.json. Every case must get the same answer from
+// node:crypto and @noble/ed25519 under Licensor's rules, and the expected one where the
+// source states it.
+
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type Ed25519BackendName,
+  publicKeyFromSeed,
+  setEd25519Backend,
+  signEd25519,
+  verifyEd25519,
+} from '../src/crypto/backend.js';
+import { isLicensorError } from '../src/errors.js';
+import { ed25519Edges, isRefusedEdge } from './ed25519-edges.js';
+
+const load = (name: string) =>
+  JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8'));
+const hex = (text: string) => Uint8Array.from(Buffer.from(text, 'hex'));
+const BACKENDS: Ed25519BackendName[] = ['node', 'noble'];
+
+/** The answer of one backend: true, false, or false because the key was refused. */
+function verifyWith(
+  backend: Ed25519BackendName,
+  sig: Uint8Array,
+  msg: Uint8Array,
+  pub: Uint8Array,
+) {
+  setEd25519Backend(backend);
+  try {
+    return verifyEd25519(sig, msg, pub);
+  } catch (error) {
+    if (isLicensorError(error, 'ERR_KEY_INVALID')) return false;
+    throw error;
+  }
+}
+
+/** Both backends' answer; fails the test when they differ. */
+function agreed(sig: Uint8Array, msg: Uint8Array, pub: Uint8Array): boolean {
+  const [node, noble] = BACKENDS.map((backend) => verifyWith(backend, sig, msg, pub));
+  expect(noble, 'noble and node:crypto disagree').toBe(node);
+  return node!;
+}
+
+afterAll(() => setEd25519Backend('auto'));
+
+describe('RFC 8032 section 7.1', () => {
+  const cases: { name: string; priv: string; pub: string; msg: string; sig: string }[] = load(
+    'rfc8032_sec7.1_ed25519.json',
+  );
+  for (const backend of BACKENDS) {
+    for (const c of cases) {
+      it(`${backend}: ${c.name} derives the public key, signs and verifies`, () => {
+        setEd25519Backend(backend);
+        expect(Buffer.from(publicKeyFromSeed(hex(c.priv))).toString('hex')).toBe(c.pub);
+        expect(Buffer.from(signEd25519(hex(c.msg), hex(c.priv))).toString('hex')).toBe(c.sig);
+        expect(verifyWith(backend, hex(c.sig), hex(c.msg), hex(c.pub))).toBe(true);
+        const other = Uint8Array.from([...hex(c.msg), 1]);
+        expect(verifyWith(backend, hex(c.sig), other, hex(c.pub))).toBe(false);
+      });
+    }
+  }
+});
+
+describe('Wycheproof ed25519_test.json (all cases)', () => {
+  const file = load('wycheproof_ed25519_test.json');
+  const groups: {
+    publicKey: { pk: string };
+    tests: { tcId: number; comment: string; msg: string; sig: string; result: string }[];
+  }[] = file.testGroups;
+  const cases = groups.flatMap((group) =>
+    group.tests.map((test) => ({ pk: group.publicKey.pk, ...test })),
+  );
+
+  it('holds all 151 cases', () => {
+    expect(cases.length).toBe(151);
+  });
+  for (const c of cases) {
+    it(`tcId ${c.tcId} (${c.comment || 'no comment'}) is ${c.result} on both backends`, () => {
+      expect(agreed(hex(c.sig), hex(c.msg), hex(c.pk))).toBe(c.result === 'valid');
+    });
+  }
+});
+
+describe('ed25519-speccheck cases', () => {
+  const cases: { message: string; pub_key: string; signature: string }[] =
+    load('speccheck_cases.json');
+  // Every speccheck case is built around an edge (small-order or mixed-order key or R,
+  // non-canonical encodings, S >= L), and Licensor's rules refuse each of those.
+  cases.forEach((c, index) => {
+    const edges = ed25519Edges(hex(c.pub_key), hex(c.signature));
+    it(`case ${index} (${edges.join(', ') || 'ordinary'}) is refused by both backends`, () => {
+      expect(edges.filter(isRefusedEdge)).not.toEqual([]);
+      expect(agreed(hex(c.signature), hex(c.message), hex(c.pub_key))).toBe(false);
+    });
+  });
+});
+
+describe('CCTV ed25519vectors.json', () => {
+  const cases: { number: number; key: string; sig: string; msg: string; flags: string[] | null }[] =
+    load('cctv_ed25519vectors.json');
+  it('holds 914 cases', () => {
+    expect(cases.length).toBe(914);
+  });
+  // One test per edge class keeps the report readable; each case is named on failure.
+  const classes = new Map<string, typeof cases>();
+  for (const c of cases) {
+    const edges = ed25519Edges(hex(c.key), hex(c.sig)).filter(isRefusedEdge);
+    const label = edges.length === 0 ? 'no refused edge' : edges.join(', ');
+    classes.set(label, [...(classes.get(label) ?? []), c]);
+  }
+  for (const [label, members] of classes) {
+    it(`${members.length} cases with ${label}: both backends agree${label === 'no refused edge' ? '' : ' and refuse them'}`, () => {
+      for (const c of members) {
+        const answer = agreed(hex(c.sig), new TextEncoder().encode(c.msg), hex(c.key));
+        if (label !== 'no refused edge') expect(answer, `case ${c.number}`).toBe(false);
+      }
+    });
+  }
+  it('accepts exactly the cases whose signature equation holds with no refused edge', () => {
+    const accepted = cases
+      .filter((c) => agreed(hex(c.sig), new TextEncoder().encode(c.msg), hex(c.key)))
+      .map((c) => c.number);
+    // 305 is an ordinary valid signature; 304 has the identity as R, which RFC 8032 allows.
+    expect(accepted).toEqual([304, 305]);
+  });
+});
