@@ -1,2 +1,78 @@
-// Placeholder: replaced by the package's implementation.
-export const placeholder = true;
+// @licensor/issuer: the vendor's issuing authority. One Issuer object over a store (SQLite or
+// MongoDB) turns challenges into license keys and keeps the record of every license,
+// installation and transaction. The verify service uses `@licensor/issuer/store` instead.
+
+export { openIssuer, recoverTransactions } from './domain/open-issuer.js';
+export { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS } from './domain/terms.js';
+export { MIN_PASSWORD_LENGTH, ROLES } from './domain/users.js';
+export {
+  ApprovalRequiredError,
+  ChallengeExpiredError,
+  ChallengeUsedError,
+  ConcurrentUpdateError,
+  CustomerNotFoundError,
+  InputInvalidError,
+  KeyActiveError,
+  KeyFileError,
+  KeyNotFoundError,
+  LastAdminError,
+  LicenseNotFoundError,
+  LicenseStateError,
+  NotInitialisedError,
+  NotSubscriptionError,
+  PassphraseRequiredError,
+  PassphraseWrongError,
+  PasswordWeakError,
+  RequestDecidedError,
+  RequestNotFoundError,
+  StoreSchemaError,
+  StoreUnavailableError,
+  TermsInvalidError,
+  UserExistsError,
+  UserNotFoundError,
+} from './errors.js';
+export { hashPassword, verifyPassword } from './passwords.js';
+export { DEFAULT_DATA_DIR, type OpenStoreOptions, openStore } from './store/open-store.js';
+export { WRITE_STEPS, type WriteStep, type WriteStepHook } from './store/transaction-effects.js';
+export type {
+  ApprovalRequest,
+  ApprovalResult,
+  ApproveOptions,
+  AuditEvent,
+  AuditFilter,
+  CheckRecord,
+  CheckView,
+  CommitOutcome,
+  Customer,
+  Finding,
+  FindingKind,
+  InitResult,
+  Inspection,
+  Installation,
+  IssueResult,
+  Issuer,
+  IssuerOptions,
+  KeyStatus,
+  License,
+  LicenseChange,
+  LicenseDetail,
+  LicenseFilter,
+  LicenseState,
+  LicensorStore,
+  Operator,
+  RenewOptions,
+  RequestFilter,
+  RequestKind,
+  RequestStatus,
+  Role,
+  SealedSecret,
+  SigningKeyRecord,
+  StoredPrivateKey,
+  StoreOptions,
+  Term,
+  Terms,
+  Transaction,
+  TransactionFilter,
+  TransactionKind,
+  VendorUser,
+} from './types.js';

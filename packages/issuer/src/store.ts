@@ -1,1 +1,12 @@
-export {};
+// Entry point `@licensor/issuer/store`: the shared store and nothing of the issuing code. The
+// verify service imports only this; it reaches status keys through `loadStatusSigningKeys` and
+// never loads a license-purpose private key.
+
+export { StoreSchemaError, StoreUnavailableError } from './errors.js';
+export { DEFAULT_DATA_DIR, type OpenStoreOptions, openStore } from './store/open-store.js';
+export type {
+  CheckRecord,
+  CheckView,
+  LicensorStore,
+  StoreOptions,
+} from './types.js';

@@ -1,0 +1,177 @@
+// Reads a pasted challenge against the records: verifies its signature, then finds what the
+// vendor must know before answering it. Shared by `inspect` (which shows it) and `issue`,
+// `approveRequest` (which act on it).
+
+import { challengeHash, type VerifiedChallenge, verifyChallenge } from '@licensor/token';
+import { newId } from '../ids.js';
+import type {
+  ApprovalRequest,
+  Finding,
+  Installation,
+  License,
+  Operator,
+  RequestKind,
+  Transaction,
+} from '../types.js';
+import { currentLicense, type IssuerContext, nowSeconds } from './context.js';
+
+export interface ChallengeAnalysis {
+  verified: VerifiedChallenge;
+  hash: string;
+  expired: boolean;
+  license: License | null;
+  installation: Installation | null;
+  /** Other licenses bound to this installation. */
+  boundElsewhere: License[];
+  transaction: Transaction | null;
+  /** The approval this challenge needs, when answering it is not a plain issue. */
+  approvalKind: RequestKind | null;
+  findings: Finding[];
+}
+
+export async function analyseChallenge(
+  context: IssuerContext,
+  challenge: string,
+): Promise<ChallengeAnalysis> {
+  const verified = verifyChallenge(challenge);
+  const { claims, installationId } = verified;
+  const hash = challengeHash(verified.token);
+  const store = context.store;
+  const findings: Finding[] = [];
+  const note = (kind: Finding['kind'], message: string) => findings.push({ kind, message });
+
+  const transaction = await store.findTransactionByChallenge(hash);
+  if (transaction !== null) {
+    note('already-issued', `a key was issued for this challenge (transaction ${transaction.id})`);
+  }
+  const installation = await store.getInstallation(installationId);
+  if (installation === null) note('new-installation', 'this installation has never been seen');
+  const claimedId = claims.license?.id ?? null;
+  const boundElsewhere = (await store.listLicensesOfInstallation(installationId)).filter(
+    (license) => license.id !== claimedId && license.installationId === installationId,
+  );
+  for (const other of boundElsewhere) {
+    note(
+      'installation-bound-elsewhere',
+      `this installation holds license ${other.id} of ${other.customerName}`,
+    );
+  }
+
+  let license: License | null = null;
+  let approvalKind: RequestKind | null = null;
+  if (claims.license !== null) {
+    license = await currentLicense(context, claims.license.id);
+    if (license === null) {
+      note('license-unknown', `license ${claims.license.id} is not in this store`);
+    } else {
+      if (license.installationId !== installationId) {
+        approvalKind = 'rehost';
+        note(
+          'rehost',
+          `license ${license.id} is bound to installation ${license.installationId}: this is a move to another machine, or a copy`,
+        );
+      }
+      if (claims.license.revision < license.revision) {
+        note(
+          'revision-behind',
+          `the installation holds revision ${claims.license.revision}; the record is at ${license.revision} (a newer key was issued and not applied)`,
+        );
+      } else if (claims.license.revision > license.revision) {
+        note(
+          'revision-ahead',
+          `the installation claims revision ${claims.license.revision}; this store never issued beyond ${license.revision}`,
+        );
+      }
+      if (license.state !== 'active') {
+        note(
+          license.state === 'revoked' ? 'license-revoked' : 'license-suspended',
+          `license ${license.id} is ${license.state}`,
+        );
+      }
+    }
+  }
+
+  const asked = claims.request;
+  const currentModel = license?.model ?? claims.license?.model;
+  if (asked.kind === 'model-switch') {
+    approvalKind ??= license === null ? null : 'model-switch';
+    note(
+      'model-switch',
+      `the installation asks to switch from ${currentModel ?? 'no license'} to ${asked.model}`,
+    );
+  }
+  const currentCredentials = license?.credentials;
+  if (asked.credentials !== undefined && asked.credentials !== currentCredentials) {
+    note(
+      'credentials-change',
+      `the installation asks for ${asked.credentials} credentials${currentCredentials === undefined ? '' : ` (now ${currentCredentials})`}`,
+    );
+  }
+  const currentName = license?.customerName ?? claims.license?.customerName;
+  if (asked.customerName !== undefined && asked.customerName !== currentName) {
+    note(
+      'customer-name-change',
+      `the installation asks for the customer name "${asked.customerName}"`,
+    );
+  }
+  const expired = claims.exp < nowSeconds(context);
+  if (expired) {
+    note(
+      'challenge-expired',
+      `the challenge expired at ${new Date(claims.exp * 1000).toISOString()}`,
+    );
+  }
+
+  return {
+    verified,
+    hash,
+    expired,
+    license,
+    installation,
+    boundElsewhere,
+    transaction,
+    approvalKind,
+    findings,
+  };
+}
+
+/** The approval request for a challenge: the stored one, or a new pending one. */
+export async function requestFor(
+  context: IssuerContext,
+  analysis: ChallengeAnalysis,
+  operator: Operator,
+): Promise<ApprovalRequest | null> {
+  const existing = await context.store.findRequestByChallenge(analysis.hash);
+  if (existing !== null) return existing;
+  if (analysis.approvalKind === null || analysis.license === null) return null;
+  if (analysis.transaction !== null || analysis.expired) return null;
+  const id = newId('req');
+  const stored = await context.store.putRequest({
+    id,
+    kind: analysis.approvalKind,
+    status: 'pending',
+    licenseId: analysis.license.id,
+    installationId: analysis.verified.installationId,
+    challenge: analysis.verified.token,
+    challengeHash: analysis.hash,
+    asked: analysis.verified.claims.request,
+    createdAt: context.now(),
+    createdBy: operator,
+    decidedAt: null,
+    decidedBy: null,
+    reason: null,
+    transactionId: null,
+  });
+  if (stored.id === id) {
+    await context.store.appendAuditEvent({
+      id: newId('evt'),
+      at: stored.createdAt,
+      actor: operator,
+      action: 'request.create',
+      subjectId: stored.licenseId,
+      transactionId: null,
+      details: { requestId: id, kind: stored.kind, asked: stored.asked },
+    });
+  }
+  return stored;
+}

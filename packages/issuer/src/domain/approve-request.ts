@@ -1,0 +1,131 @@
+// `approveRequest(requestId)`: answers a challenge that waited for the vendor. A model switch
+// gets a token with the new model; a rehost moves the license to the installation that asked.
+// The token answers the request's challenge and is also stored for online delivery.
+
+import { verifyChallenge } from '@licensor/token';
+import {
+  LicenseNotFoundError,
+  LicenseStateError,
+  RequestDecidedError,
+  RequestNotFoundError,
+  TermsInvalidError,
+} from '../errors.js';
+import type {
+  ApprovalRequest,
+  ApprovalResult,
+  ApproveOptions,
+  IssueResult,
+  Operator,
+  Term,
+  Terms,
+} from '../types.js';
+import { commitWithRetry } from './commit.js';
+import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
+import { replayIssue } from './issue.js';
+import { normaliseTerms, subscriptionTerm } from './terms.js';
+import { buildTokenTransaction } from './token-transaction.js';
+
+export async function approveRequest(
+  context: IssuerContext,
+  requestId: string,
+  operator: Operator,
+  options: ApproveOptions = {},
+): Promise<ApprovalResult> {
+  const who = checkOperator(operator);
+  const request = await context.store.getRequest(requestId);
+  if (request === null) throw new RequestNotFoundError(requestId);
+  const answered = await context.store.findTransactionByChallenge(request.challengeHash);
+  if (answered !== null) return withRequest(context, await replayIssue(context, answered, null));
+  if (request.status !== 'pending') throw new RequestDecidedError(requestId, request.status);
+
+  const verified = verifyChallenge(request.challenge);
+  const { claims } = verified;
+  const committed = await commitWithRetry(context, `license ${request.licenseId}`, async () => {
+    const license = await currentLicense(context, request.licenseId);
+    if (license === null) throw new LicenseNotFoundError(request.licenseId);
+    if (license.state !== 'active') {
+      throw new LicenseStateError(
+        license.state,
+        `license ${license.id} is ${license.state}: resume it before approving`,
+      );
+    }
+    const customer = await context.store.getCustomer(license.customerId);
+    const customerName = request.asked.customerName ?? customer?.name ?? license.customerName;
+    const model =
+      request.kind === 'model-switch' ? (request.asked.model ?? license.model) : license.model;
+    const credentials = options.credentials ?? request.asked.credentials ?? license.credentials;
+    const term = approvedTerm(request, license.term, model, options, nowSeconds(context));
+    const terms: Terms = normaliseTerms({
+      customerName,
+      customerId: license.customerId,
+      model,
+      credentials,
+      ...(model === 'subscription' && options.termDays !== undefined
+        ? { termDays: options.termDays }
+        : {}),
+      ...(model === 'subscription' && options.graceDays !== undefined
+        ? { graceDays: options.graceDays }
+        : {}),
+    });
+    return buildTokenTransaction(context, {
+      kind: request.kind,
+      operator: who,
+      license,
+      customer: customer ?? {
+        id: license.customerId,
+        name: license.customerName,
+        version: 1,
+        createdAt: license.createdAt,
+        updatedAt: license.createdAt,
+      },
+      customerName,
+      installation: {
+        id: verified.installationId,
+        publicKey: verified.publicJwk,
+        product: claims.product,
+        record: await context.store.getInstallation(verified.installationId),
+      },
+      model,
+      credentials,
+      term,
+      challengeHash: request.challengeHash,
+      challengeId: claims.jti,
+      requestId: request.id,
+      terms,
+    });
+  });
+  if (committed.status === 'challenge-used') {
+    return withRequest(context, await replayIssue(context, committed.existing, null));
+  }
+  const { transaction } = committed;
+  return withRequest(context, {
+    token: transaction.token!,
+    transaction,
+    license: transaction.licenseAfter!,
+    replayed: false,
+  });
+}
+
+function approvedTerm(
+  request: ApprovalRequest,
+  current: Term | null,
+  model: Terms['model'],
+  options: ApproveOptions,
+  nowSec: number,
+): Term | null {
+  if (model === 'perpetual') {
+    if (options.termDays !== undefined || options.graceDays !== undefined) {
+      throw new TermsInvalidError('termDays', 'applies to subscriptions only');
+    }
+    return null;
+  }
+  // A rehost keeps the term the license has; a switch to subscription starts one.
+  if (request.kind === 'rehost' && current !== null && options.termDays === undefined)
+    return current;
+  return subscriptionTerm(options.termDays, options.graceDays, nowSec);
+}
+
+async function withRequest(context: IssuerContext, result: IssueResult): Promise<ApprovalResult> {
+  const request = await context.store.getRequest(result.transaction.requestId ?? '');
+  return { ...result, request: request! };
+}

@@ -1,0 +1,54 @@
+// `inspect(challenge)`: what a pasted challenge is and what the vendor must know before
+// answering it. A challenge that needs approval (a model switch, a rehost) becomes a pending
+// request here, so it shows in the request list even if nobody issues anything.
+
+import type { Inspection, Operator, Terms } from '../types.js';
+import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-challenge.js';
+import { checkOperator, type IssuerContext } from './context.js';
+
+export async function inspect(
+  context: IssuerContext,
+  challenge: string,
+  operator: Operator = 'unknown',
+): Promise<Inspection> {
+  const analysis = await analyseChallenge(context, challenge);
+  const approvalRequest = await requestFor(context, analysis, checkOperator(operator));
+  const { claims, installationId, publicJwk } = analysis.verified;
+  const customer =
+    analysis.license === null ? null : await context.store.getCustomer(analysis.license.customerId);
+  return {
+    challengeId: claims.jti,
+    challengeHash: analysis.hash,
+    installationId,
+    installationKey: publicJwk,
+    product: claims.product,
+    usage: claims.usage,
+    claimedLicense: claims.license,
+    asked: claims.request,
+    issuedAt: claims.iat,
+    expiresAt: claims.exp,
+    expired: analysis.expired,
+    license: analysis.license,
+    customer,
+    installation: analysis.installation,
+    findings: analysis.findings,
+    suggestedTerms: suggestedTerms(analysis),
+    transaction: analysis.transaction,
+    approvalRequest,
+  };
+}
+
+/** The record's terms with the changes the installation asks for, to prefill a form. */
+function suggestedTerms(analysis: ChallengeAnalysis): Terms {
+  const { claims } = analysis.verified;
+  const license = analysis.license;
+  const asked = claims.request;
+  const terms: Terms = {
+    customerName: asked.customerName ?? license?.customerName ?? claims.license?.customerName ?? '',
+    model: asked.model ?? license?.model ?? claims.license?.model ?? 'perpetual',
+    credentials:
+      asked.credentials ?? license?.credentials ?? Math.max(1, claims.usage.credentialsInUse),
+  };
+  if (license !== null) terms.customerId = license.customerId;
+  return terms;
+}

@@ -1,0 +1,86 @@
+// Revoke, suspend, resume: a change of a license's state, recorded as a transaction. No new
+// token is signed; the verify service answers the next check with the new state.
+
+import { InputInvalidError, LicenseNotFoundError, LicenseStateError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { LicenseChange, LicenseState, Operator } from '../types.js';
+import { commitWithRetry } from './commit.js';
+import { checkOperator, currentLicense, type IssuerContext } from './context.js';
+
+type StateChange = 'revoke' | 'suspend' | 'resume';
+
+const TARGET: Record<StateChange, LicenseState> = {
+  revoke: 'revoked',
+  suspend: 'suspended',
+  resume: 'active',
+};
+
+/** The states each change may start from. */
+const FROM: Record<StateChange, readonly LicenseState[]> = {
+  revoke: ['active', 'suspended'],
+  suspend: ['active'],
+  resume: ['suspended'],
+};
+
+export function checkReason(reason: string | undefined): string | null {
+  if (reason === undefined) return null;
+  if (typeof reason !== 'string' || reason.length > 1000) {
+    throw new InputInvalidError('reason', 'must be text of at most 1000 characters');
+  }
+  return reason.trim() === '' ? null : reason.trim();
+}
+
+export async function changeLicenseState(
+  context: IssuerContext,
+  change: StateChange,
+  licenseId: string,
+  operator: Operator,
+  reason?: string,
+): Promise<LicenseChange> {
+  const who = checkOperator(operator);
+  const why = checkReason(reason);
+  const committed = await commitWithRetry(context, `license ${licenseId}`, async () => {
+    const license = await currentLicense(context, licenseId);
+    if (license === null) throw new LicenseNotFoundError(licenseId);
+    if (!FROM[change].includes(license.state)) {
+      throw new LicenseStateError(
+        license.state,
+        `license ${licenseId} is ${license.state}: it cannot be ${change === 'resume' ? 'resumed' : `${change}d`}`,
+      );
+    }
+    const at = context.now();
+    const id = newId('txn');
+    const licenseAfter = {
+      ...license,
+      state: TARGET[change],
+      stateReason: change === 'resume' ? null : why,
+      latestTransactionId: id,
+      seq: license.seq + 1,
+      updatedAt: at,
+    };
+    return {
+      id,
+      kind: change,
+      at,
+      operator: who,
+      licenseId,
+      customerId: license.customerId,
+      installationId: license.installationId,
+      seq: licenseAfter.seq,
+      revision: null,
+      challengeHash: null,
+      challengeId: null,
+      requestId: null,
+      terms: null,
+      token: null,
+      kid: null,
+      reason: why,
+      licenseAfter,
+      customerAfter: null,
+      installationAfter: null,
+      applied: false,
+    };
+  });
+  if (committed.status !== 'committed') throw new Error('a state change has no challenge');
+  return { license: committed.transaction.licenseAfter!, transaction: committed.transaction };
+}

@@ -1,0 +1,91 @@
+// `openIssuer({ store })`: the Issuer object over a store, the one thing the CLI and the portal
+// drive. Opening it first completes any transaction a crash left stored but not applied.
+
+import type {
+  AuditFilter,
+  Issuer,
+  IssuerOptions,
+  LicenseDetail,
+  LicenseFilter,
+  RequestFilter,
+  TransactionFilter,
+} from '../types.js';
+import { approveRequest } from './approve-request.js';
+import type { IssuerContext } from './context.js';
+import { inspect } from './inspect.js';
+import { issue } from './issue.js';
+import { changeLicenseState } from './license-state.js';
+import { rejectRequest } from './reject-request.js';
+import { renameCustomer } from './rename-customer.js';
+import { renew } from './renew.js';
+import { exportJwks, initKeys, retireKey, rotateKey } from './signing-keys.js';
+import { createUsers } from './users.js';
+
+/** Writes the records of every stored transaction whose writes a crash interrupted. */
+export async function recoverTransactions(context: Pick<IssuerContext, 'store'>): Promise<number> {
+  const pending = await context.store.listUnappliedTransactions();
+  for (const transaction of pending) await context.store.applyTransaction(transaction);
+  return pending.length;
+}
+
+export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
+  const passphrase = options.passphrase ?? process.env.LICENSOR_KEY_PASSPHRASE;
+  const context: IssuerContext = {
+    store: options.store,
+    passphrase: passphrase === '' ? undefined : passphrase,
+    now: options.now ?? Date.now,
+    licenseKeys: new Map(),
+  };
+  const store = context.store;
+  await recoverTransactions(context);
+
+  async function getLicense(id: string): Promise<LicenseDetail | null> {
+    const license = await store.getLicense(id);
+    if (license === null) return null;
+    const [customer, installation, transactions, requests, checks] = await Promise.all([
+      store.getCustomer(license.customerId),
+      license.installationId === null ? null : store.getInstallation(license.installationId),
+      store.listTransactions({ licenseId: id }),
+      store.listRequests({ licenseId: id }),
+      store.listChecks(id, 1),
+    ]);
+    return {
+      license,
+      customer,
+      installation,
+      transactions,
+      requests,
+      lastCheck: checks[0] ?? null,
+    };
+  }
+
+  return {
+    store,
+    init: (operator = 'unknown') => initKeys(context, operator),
+    inspect: (challenge, operator) => inspect(context, challenge, operator),
+    issue: (challenge, terms, operator) => issue(context, challenge, terms, operator),
+    revoke: (id, operator, reason) => changeLicenseState(context, 'revoke', id, operator, reason),
+    suspend: (id, operator, reason) => changeLicenseState(context, 'suspend', id, operator, reason),
+    resume: (id, operator, reason) => changeLicenseState(context, 'resume', id, operator, reason),
+    renew: (id, renewal, operator) => renew(context, id, renewal, operator),
+    approveRequest: (id, operator, approval) => approveRequest(context, id, operator, approval),
+    rejectRequest: (id, operator, reason) => rejectRequest(context, id, operator, reason),
+    renameCustomer: (id, name, operator) => renameCustomer(context, id, name, operator),
+    listLicenses: (filter: LicenseFilter = {}) => store.listLicenses(filter),
+    getLicense,
+    listRequests: (filter: RequestFilter = {}) => store.listRequests(filter),
+    getRequest: (id) => store.getRequest(id),
+    listCustomers: () => store.listCustomers(),
+    getCustomer: (id) => store.getCustomer(id),
+    listTransactions: (filter: TransactionFilter = {}) => store.listTransactions(filter),
+    listChecks: (licenseId, limit) => store.listChecks(licenseId, limit),
+    listAuditEvents: (filter: AuditFilter = {}) => store.listAuditEvents(filter),
+    keys: {
+      list: () => store.listSigningKeys(),
+      rotate: (purpose, operator) => rotateKey(context, purpose, operator),
+      retire: (kid, operator) => retireKey(context, kid, operator),
+      exportJwks: () => exportJwks(context),
+    },
+    users: createUsers(context),
+  };
+}

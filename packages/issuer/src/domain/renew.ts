@@ -1,0 +1,80 @@
+// `renew(licenseId, { termDays })`: a subscription token with a longer term. It answers no
+// challenge (`chal: null`); the verify service hands it to the installation at its next check.
+
+import {
+  InputInvalidError,
+  LicenseNotFoundError,
+  LicenseStateError,
+  NotSubscriptionError,
+} from '../errors.js';
+import type { IssueResult, Operator, RenewOptions } from '../types.js';
+import { commitWithRetry } from './commit.js';
+import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
+import { renewedTerm } from './terms.js';
+import { buildTokenTransaction } from './token-transaction.js';
+
+export async function renew(
+  context: IssuerContext,
+  licenseId: string,
+  options: RenewOptions,
+  operator: Operator,
+): Promise<IssueResult> {
+  const who = checkOperator(operator);
+  const committed = await commitWithRetry(context, `license ${licenseId}`, async () => {
+    const license = await currentLicense(context, licenseId);
+    if (license === null) throw new LicenseNotFoundError(licenseId);
+    if (license.model !== 'subscription' || license.term === null) {
+      throw new NotSubscriptionError(licenseId);
+    }
+    if (license.state !== 'active') {
+      throw new LicenseStateError(
+        license.state,
+        `license ${licenseId} is ${license.state}: resume it before renewing`,
+      );
+    }
+    if (license.installationId === null || license.installationKey === null) {
+      throw new InputInvalidError('licenseId', `license ${licenseId} is bound to no installation`);
+    }
+    const customer = await context.store.getCustomer(license.customerId);
+    const term = renewedTerm(
+      license.term,
+      options.termDays,
+      options.graceDays,
+      nowSeconds(context),
+    );
+    return buildTokenTransaction(context, {
+      kind: 'renew',
+      operator: who,
+      license,
+      customer: customer ?? {
+        id: license.customerId,
+        name: license.customerName,
+        version: 1,
+        createdAt: license.createdAt,
+        updatedAt: license.createdAt,
+      },
+      customerName: customer?.name ?? license.customerName,
+      installation: {
+        id: license.installationId,
+        publicKey: license.installationKey,
+        product: null,
+        record: null,
+      },
+      model: 'subscription',
+      credentials: license.credentials,
+      term,
+      challengeHash: null,
+      challengeId: null,
+      requestId: null,
+      terms: null,
+    });
+  });
+  if (committed.status !== 'committed') throw new Error('a renewal has no challenge');
+  const { transaction } = committed;
+  return {
+    token: transaction.token!,
+    transaction,
+    license: transaction.licenseAfter!,
+    replayed: false,
+  };
+}

@@ -1,0 +1,118 @@
+// Signing keys: `init` makes one license-use and one status-use key; rotation adds a newer key
+// (the newest non-retired key of a purpose is the active one) and keeps the older public keys in
+// the JWKS so tokens they signed stay valid; retiring removes a key from new exports.
+// Private halves are sealed with the passphrase, or, without one, kept in a 0600 file.
+
+import {
+  generateKeyPair,
+  type Jwks,
+  type KeyPurpose,
+  Keyring,
+  publicKeyFromJwk,
+  toPublicJwk,
+} from '@licensor/token';
+import { KeyActiveError, KeyNotFoundError, NotInitialisedError } from '../errors.js';
+import { newId } from '../ids.js';
+import { writeKeyFile } from '../keys/key-files.js';
+import { keyAad, sealSecret } from '../keys/seal.js';
+import type { InitResult, Operator, SigningKeyRecord, StoredPrivateKey } from '../types.js';
+import { checkOperator, type IssuerContext } from './context.js';
+
+const PURPOSES: readonly KeyPurpose[] = ['license', 'status'];
+
+async function createKey(
+  context: IssuerContext,
+  purpose: KeyPurpose,
+  operator: Operator,
+  action: string,
+): Promise<SigningKeyRecord> {
+  const existing = await context.store.listSigningKeys();
+  // Strictly newer than every key of the purpose, so the new key is the active one.
+  const newest = Math.max(
+    0,
+    ...existing.filter((k) => k.purpose === purpose).map((k) => k.createdAt),
+  );
+  const createdAt = Math.max(context.now(), newest + 1);
+  const pair = generateKeyPair();
+  const passphrase = context.passphrase;
+  let stored: StoredPrivateKey;
+  if (passphrase !== undefined && passphrase !== '') {
+    const sealed = await sealSecret(pair.privateKey, passphrase, keyAad(purpose, pair.kid));
+    stored = { kid: pair.kid, purpose, protection: 'encrypted', sealed };
+  } else {
+    writeKeyFile(context.store.dataDir, purpose, pair.kid, pair.privateKey);
+    stored = { kid: pair.kid, purpose, protection: 'file' };
+  }
+  const record: SigningKeyRecord = {
+    kid: pair.kid,
+    purpose,
+    publicKey: toPublicJwk(pair.publicKey),
+    status: 'active',
+    protection: stored.protection,
+    createdAt,
+    retiredAt: null,
+  };
+  await context.store.insertSigningKey(record, stored);
+  if (purpose === 'license') context.licenseKeys.set(pair.kid, pair);
+  await context.store.appendAuditEvent({
+    id: newId('evt'),
+    at: context.now(),
+    actor: checkOperator(operator),
+    action,
+    subjectId: pair.kid,
+    transactionId: null,
+    details: { purpose, protection: stored.protection },
+  });
+  return record;
+}
+
+export async function initKeys(context: IssuerContext, operator: Operator): Promise<InitResult> {
+  const created: SigningKeyRecord[] = [];
+  const keys = await context.store.listSigningKeys();
+  for (const purpose of PURPOSES) {
+    if (keys.some((key) => key.purpose === purpose && key.status === 'active')) continue;
+    created.push(await createKey(context, purpose, operator, 'key.create'));
+  }
+  return { created, keys: await context.store.listSigningKeys() };
+}
+
+export async function rotateKey(
+  context: IssuerContext,
+  purpose: KeyPurpose,
+  operator: Operator,
+): Promise<SigningKeyRecord> {
+  return createKey(context, purpose, operator, 'key.rotate');
+}
+
+export async function retireKey(
+  context: IssuerContext,
+  kid: string,
+  operator: Operator,
+): Promise<SigningKeyRecord> {
+  const key = (await context.store.listSigningKeys()).find((k) => k.kid === kid);
+  if (key === undefined) throw new KeyNotFoundError(kid);
+  if (key.status === 'retired') return key;
+  if (key.status === 'active') throw new KeyActiveError(kid, key.purpose);
+  const at = context.now();
+  await context.store.retireSigningKey(kid, at);
+  context.licenseKeys.delete(kid);
+  await context.store.appendAuditEvent({
+    id: newId('evt'),
+    at,
+    actor: checkOperator(operator),
+    action: 'key.retire',
+    subjectId: kid,
+    transactionId: null,
+    details: { purpose: key.purpose },
+  });
+  return { ...key, status: 'retired', retiredAt: at };
+}
+
+/** The public keyring the SDK trusts: every key that is not retired, active ones first. */
+export async function exportJwks(context: IssuerContext): Promise<Jwks> {
+  const keys = (await context.store.listSigningKeys()).filter((k) => k.status !== 'retired');
+  if (keys.length === 0) throw new NotInitialisedError();
+  return Keyring.of(
+    keys.map((key) => ({ publicKey: publicKeyFromJwk(key.publicKey), purpose: key.purpose })),
+  ).toJwks();
+}

@@ -1,0 +1,108 @@
+// Terms the vendor gives when issuing: checked, normalised, compared (for idempotent issuing)
+// and turned into the claims' subscription term.
+
+import { TermsInvalidError } from '../errors.js';
+import type { Term, Terms } from '../types.js';
+
+const DAY = 86_400;
+const MAX_DAYS = 36_600;
+const MAX_CREDENTIALS = 1_000_000_000;
+export const DEFAULT_TERM_DAYS = 365;
+export const DEFAULT_GRACE_DAYS = 30;
+
+function days(field: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_DAYS) {
+    throw new TermsInvalidError(field, `must be a whole number of days from ${min} to ${MAX_DAYS}`);
+  }
+  return value;
+}
+
+/** Checks the terms and returns them trimmed, with only the members that apply. */
+export function normaliseTerms(terms: Terms): Terms {
+  if (typeof terms !== 'object' || terms === null)
+    throw new TermsInvalidError('terms', 'are missing');
+  const customerName = typeof terms.customerName === 'string' ? terms.customerName.trim() : '';
+  if (customerName.length === 0 || customerName.length > 200) {
+    throw new TermsInvalidError('customerName', 'must be 1 to 200 characters');
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+  if (/[\u0000-\u001f\u007f]/.test(customerName)) {
+    throw new TermsInvalidError('customerName', 'must not contain control characters');
+  }
+  if (terms.model !== 'perpetual' && terms.model !== 'subscription') {
+    throw new TermsInvalidError('model', 'must be "perpetual" or "subscription"');
+  }
+  const credentials = terms.credentials;
+  if (!Number.isInteger(credentials) || credentials < 1 || credentials > MAX_CREDENTIALS) {
+    throw new TermsInvalidError(
+      'credentials',
+      `must be a whole number from 1 to ${MAX_CREDENTIALS}`,
+    );
+  }
+  const normal: Terms = { customerName, model: terms.model, credentials };
+  if (terms.customerId !== undefined) {
+    if (
+      typeof terms.customerId !== 'string' ||
+      !/^cus_[A-Za-z0-9_-]{1,60}$/.test(terms.customerId)
+    ) {
+      throw new TermsInvalidError('customerId', 'must be a customer id (cus_…)');
+    }
+    normal.customerId = terms.customerId;
+  }
+  if (terms.model === 'perpetual') {
+    if (terms.termDays !== undefined)
+      throw new TermsInvalidError('termDays', 'applies to subscriptions only');
+    if (terms.graceDays !== undefined)
+      throw new TermsInvalidError('graceDays', 'applies to subscriptions only');
+    return normal;
+  }
+  if (terms.termDays !== undefined) normal.termDays = days('termDays', terms.termDays, 1);
+  if (terms.graceDays !== undefined) normal.graceDays = days('graceDays', terms.graceDays, 0);
+  return normal;
+}
+
+/** Same terms as an earlier issue: a customer id given now must be the one used then. */
+export function sameTerms(asked: Terms, stored: Terms, storedCustomerId: string | null): boolean {
+  return (
+    asked.customerName === stored.customerName &&
+    asked.model === stored.model &&
+    asked.credentials === stored.credentials &&
+    (asked.termDays ?? null) === (stored.termDays ?? null) &&
+    (asked.graceDays ?? null) === (stored.graceDays ?? null) &&
+    (asked.customerId === undefined || asked.customerId === storedCustomerId)
+  );
+}
+
+/**
+ * The subscription term of a token: a new term from now when `termDays` is given or the license
+ * was not a subscription; otherwise the license's current term (an upgrade mid-term).
+ */
+export function termFor(terms: Terms, current: Term | null, nowSec: number): Term | null {
+  if (terms.model === 'perpetual') return null;
+  const grace = (terms.graceDays ?? (current ? current.grace / DAY : DEFAULT_GRACE_DAYS)) * DAY;
+  if (terms.termDays === undefined && current !== null) return { ...current, grace };
+  const length = (terms.termDays ?? DEFAULT_TERM_DAYS) * DAY;
+  return { start: nowSec, end: nowSec + length, grace };
+}
+
+/** A renewal: the term grows by `termDays` from its end (or from now, when it has ended). */
+export function renewedTerm(
+  current: Term,
+  termDays: number,
+  graceDays: number | undefined,
+  nowSec: number,
+): Term {
+  const length = days('termDays', termDays, 1) * DAY;
+  const grace = graceDays === undefined ? current.grace : days('graceDays', graceDays, 0) * DAY;
+  return { start: current.start, end: Math.max(current.end, nowSec) + length, grace };
+}
+
+export function subscriptionTerm(
+  termDays: number | undefined,
+  graceDays: number | undefined,
+  nowSec: number,
+): Term {
+  const length = days('termDays', termDays ?? DEFAULT_TERM_DAYS, 1) * DAY;
+  const grace = days('graceDays', graceDays ?? DEFAULT_GRACE_DAYS, 0) * DAY;
+  return { start: nowSec, end: nowSec + length, grace };
+}

@@ -1,0 +1,220 @@
+// Typed errors of the issuer. Every failure a vendor, a script or a bad input can cause is a
+// LicensorError with a stable code, so the CLI and the portal map codes, never message text.
+
+import { LicensorError } from '@licensor/token';
+
+/** The store cannot be reached or opened (contract §3). */
+export class StoreUnavailableError extends LicensorError {
+  static readonly code = 'ERR_STORE_UNAVAILABLE';
+  constructor(message: string, options?: ErrorOptions) {
+    super(StoreUnavailableError.code, message, options);
+  }
+}
+
+/** The store was written by a newer version of Licensor than this one. */
+export class StoreSchemaError extends LicensorError {
+  static readonly code = 'ERR_STORE_SCHEMA';
+  constructor(message: string) {
+    super(StoreSchemaError.code, message);
+  }
+}
+
+export class NotInitialisedError extends LicensorError {
+  static readonly code = 'ERR_NOT_INITIALISED';
+  constructor(message = 'no active signing key: run `licensor-issuer init` first') {
+    super(NotInitialisedError.code, message);
+  }
+}
+
+export class ChallengeExpiredError extends LicensorError {
+  static readonly code = 'ERR_CHALLENGE_EXPIRED';
+  readonly expiredAt: number;
+  constructor(expiredAt: number) {
+    super(
+      ChallengeExpiredError.code,
+      `the challenge expired at ${new Date(expiredAt * 1000).toISOString()}: ask the customer for a new one`,
+    );
+    this.expiredAt = expiredAt;
+  }
+}
+
+/** A key was issued for this challenge with other terms. */
+export class ChallengeUsedError extends LicensorError {
+  static readonly code = 'ERR_CHALLENGE_USED';
+  readonly transactionId: string;
+  constructor(transactionId: string) {
+    super(
+      ChallengeUsedError.code,
+      `a key was already issued for this challenge with other terms (transaction ${transactionId}): issue with the same terms to get that key again, or ask for a new challenge`,
+    );
+    this.transactionId = transactionId;
+  }
+}
+
+export class TermsInvalidError extends LicensorError {
+  static readonly code = 'ERR_TERMS_INVALID';
+  readonly field: string;
+  readonly reason: string;
+  constructor(field: string, reason: string) {
+    super(TermsInvalidError.code, `terms: ${field} ${reason}`);
+    this.field = field;
+    this.reason = reason;
+  }
+}
+
+export class InputInvalidError extends LicensorError {
+  static readonly code = 'ERR_INPUT_INVALID';
+  readonly field: string;
+  readonly reason: string;
+  constructor(field: string, reason: string) {
+    super(InputInvalidError.code, `${field} ${reason}`);
+    this.field = field;
+    this.reason = reason;
+  }
+}
+
+export class LicenseNotFoundError extends LicensorError {
+  static readonly code = 'ERR_LICENSE_NOT_FOUND';
+  readonly licenseId: string;
+  constructor(licenseId: string) {
+    super(LicenseNotFoundError.code, `no license ${licenseId} in this store`);
+    this.licenseId = licenseId;
+  }
+}
+
+/** The operation does not fit the license's state (e.g. issuing for a revoked license). */
+export class LicenseStateError extends LicensorError {
+  static readonly code = 'ERR_LICENSE_STATE';
+  readonly state: string;
+  constructor(state: string, message: string) {
+    super(LicenseStateError.code, message);
+    this.state = state;
+  }
+}
+
+export class NotSubscriptionError extends LicensorError {
+  static readonly code = 'ERR_NOT_SUBSCRIPTION';
+  constructor(licenseId: string) {
+    super(
+      NotSubscriptionError.code,
+      `license ${licenseId} is perpetual: only a subscription has a term to renew`,
+    );
+  }
+}
+
+/** The challenge needs a vendor's approval first (a model switch or a rehost). */
+export class ApprovalRequiredError extends LicensorError {
+  static readonly code = 'ERR_APPROVAL_REQUIRED';
+  readonly requestId: string;
+  constructor(requestId: string, what: string) {
+    super(
+      ApprovalRequiredError.code,
+      `${what}: approve request ${requestId} (licensor-issuer approve ${requestId}) instead of issuing`,
+    );
+    this.requestId = requestId;
+  }
+}
+
+export class RequestNotFoundError extends LicensorError {
+  static readonly code = 'ERR_REQUEST_NOT_FOUND';
+  constructor(requestId: string) {
+    super(RequestNotFoundError.code, `no request ${requestId} in this store`);
+  }
+}
+
+export class RequestDecidedError extends LicensorError {
+  static readonly code = 'ERR_REQUEST_DECIDED';
+  readonly status: string;
+  constructor(requestId: string, status: string) {
+    super(RequestDecidedError.code, `request ${requestId} was already ${status}`);
+    this.status = status;
+  }
+}
+
+export class CustomerNotFoundError extends LicensorError {
+  static readonly code = 'ERR_CUSTOMER_NOT_FOUND';
+  constructor(customerId: string) {
+    super(CustomerNotFoundError.code, `no customer ${customerId} in this store`);
+  }
+}
+
+export class KeyNotFoundError extends LicensorError {
+  static readonly code = 'ERR_KEY_NOT_FOUND';
+  constructor(kid: string) {
+    super(KeyNotFoundError.code, `no signing key ${kid}: see \`licensor-issuer keys list\``);
+  }
+}
+
+export class KeyActiveError extends LicensorError {
+  static readonly code = 'ERR_KEY_ACTIVE';
+  constructor(kid: string, purpose: string) {
+    super(
+      KeyActiveError.code,
+      `key ${kid} is the active ${purpose} key: rotate (keys rotate --use ${purpose}) before retiring it`,
+    );
+  }
+}
+
+export class PassphraseRequiredError extends LicensorError {
+  static readonly code = 'ERR_PASSPHRASE_REQUIRED';
+  constructor(kid: string) {
+    super(
+      PassphraseRequiredError.code,
+      `signing key ${kid} is encrypted: set LICENSOR_KEY_PASSPHRASE to the passphrase it was created with`,
+    );
+  }
+}
+
+export class PassphraseWrongError extends LicensorError {
+  static readonly code = 'ERR_PASSPHRASE_WRONG';
+  constructor(kid: string) {
+    super(
+      PassphraseWrongError.code,
+      `signing key ${kid} cannot be decrypted: LICENSOR_KEY_PASSPHRASE is not the passphrase it was created with`,
+    );
+  }
+}
+
+/** A plain private key file is missing, unreadable, malformed or readable by others. */
+export class KeyFileError extends LicensorError {
+  static readonly code = 'ERR_KEY_FILE';
+  constructor(message: string, options?: ErrorOptions) {
+    super(KeyFileError.code, message, options);
+  }
+}
+
+export class UserExistsError extends LicensorError {
+  static readonly code = 'ERR_USER_EXISTS';
+  constructor(name: string) {
+    super(UserExistsError.code, `a user named ${name} exists already`);
+  }
+}
+
+export class UserNotFoundError extends LicensorError {
+  static readonly code = 'ERR_USER_NOT_FOUND';
+  constructor(name: string) {
+    super(UserNotFoundError.code, `no user named ${name}`);
+  }
+}
+
+export class LastAdminError extends LicensorError {
+  static readonly code = 'ERR_LAST_ADMIN';
+  constructor(name: string) {
+    super(LastAdminError.code, `${name} is the last enabled admin: make another user admin first`);
+  }
+}
+
+export class PasswordWeakError extends LicensorError {
+  static readonly code = 'ERR_PASSWORD_WEAK';
+  constructor(minLength: number) {
+    super(PasswordWeakError.code, `a password needs at least ${minLength} characters`);
+  }
+}
+
+/** Another writer changed the same license at the same moment, several times in a row. */
+export class ConcurrentUpdateError extends LicensorError {
+  static readonly code = 'ERR_CONCURRENT_UPDATE';
+  constructor(subject: string) {
+    super(ConcurrentUpdateError.code, `${subject} is being changed by someone else: try again`);
+  }
+}

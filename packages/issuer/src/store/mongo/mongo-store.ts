@@ -1,0 +1,451 @@
+// The MongoDB adapter (through mongoose), chosen by MONGODB_URI: for production, a replica set or
+// a sharded cluster. It never relies on multi-document transactions (see mongo-commit.ts), so
+// it also runs on FerretDB. Operations fail fast with ERR_STORE_UNAVAILABLE when the server is
+// gone, instead of waiting in mongoose's command buffer.
+
+import type { Ed25519KeyPair, KeyPurpose } from '@licensor/token';
+import mongoose, { type Connection } from 'mongoose';
+import { StoreUnavailableError } from '../../errors.js';
+import type {
+  ApprovalRequest,
+  AuditEvent,
+  AuditFilter,
+  CheckRecord,
+  CheckView,
+  CommitOutcome,
+  Customer,
+  Installation,
+  License,
+  LicenseFilter,
+  LicensorStore,
+  RequestFilter,
+  SigningKeyRecord,
+  StoredPrivateKey,
+  Transaction,
+  TransactionFilter,
+  VendorUser,
+} from '../../types.js';
+import { withKeyStatus } from '../key-status.js';
+import { loadStatusKeys } from '../status-keys.js';
+import { challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
+import { checkViewOf } from '../views.js';
+import { isDuplicateKey, MongoCommitter, transactionFromDocument } from './mongo-commit.js';
+import { type MongoModels, modelsOf } from './schemas.js';
+
+type Doc = Record<string, unknown>;
+
+/** A stored document as a record: `_id` becomes `id`. */
+function recordOf<T>(document: unknown): T {
+  const { _id, ...rest } = document as Doc;
+  return { id: _id, ...rest } as T;
+}
+
+function maybe<T>(document: unknown): T | null {
+  return document === null || document === undefined ? null : recordOf<T>(document);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function limitOf(limit: number | undefined, fallback = 100): number {
+  return Math.max(1, Math.min(limit ?? fallback, 10_000));
+}
+
+function databaseName(uri: string, explicit: string | undefined): string {
+  if (explicit !== undefined && explicit !== '') return explicit;
+  const path = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]*)/.exec(uri)?.[1] ?? '';
+  return decodeURIComponent(path) || 'licensor';
+}
+
+const UNAVAILABLE =
+  /MongoNetworkError|MongoServerSelectionError|MongoNotConnectedError|MongoTopologyClosedError|MongooseServerSelectionError|MongoNetworkTimeoutError|PoolClearedError/;
+
+export class MongoStore implements LicensorStore {
+  readonly kind = 'mongo' as const;
+  private readonly committer: MongoCommitter;
+  private closed = false;
+
+  static async open(
+    uri: string,
+    dataDir: string,
+    options: { onWriteStep?: WriteStepHook; dbName?: string | undefined } = {},
+  ): Promise<MongoStore> {
+    let connection: Connection | undefined;
+    try {
+      connection = mongoose.createConnection(uri, {
+        dbName: databaseName(uri, options.dbName),
+        serverSelectionTimeoutMS: 3000,
+        bufferCommands: false,
+        autoIndex: false,
+        autoCreate: true,
+      });
+      await connection.asPromise();
+      const models = modelsOf(connection);
+      for (const model of Object.values(models)) {
+        await model.createCollection().catch(() => undefined);
+        await model.createIndexes();
+      }
+      return new MongoStore(dataDir, connection, models, options.onWriteStep);
+    } catch (error) {
+      await connection?.close().catch(() => undefined);
+      throw new StoreUnavailableError(
+        `cannot open the MongoDB store (${(error as Error).message}): check MONGODB_URI and that the server is up`,
+        { cause: error },
+      );
+    }
+  }
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly connection: Connection,
+    private readonly models: MongoModels,
+    onWriteStep: WriteStepHook | undefined,
+  ) {
+    this.committer = new MongoCommitter(models, onWriteStep);
+  }
+
+  /** Runs a store operation; a lost server becomes ERR_STORE_UNAVAILABLE. */
+  private async run<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('the store is closed');
+    try {
+      return await operation();
+    } catch (error) {
+      const name = (error as Error)?.name ?? '';
+      if (UNAVAILABLE.test(name) || this.connection.readyState !== 1) {
+        throw new StoreUnavailableError(
+          `the MongoDB store does not answer: ${(error as Error).message}`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  getCheckView(licenseId: string): Promise<CheckView | null> {
+    return this.run(async () => {
+      const license = maybe<License>(await this.models.licenses.findById(licenseId).lean());
+      return license === null ? null : checkViewOf(license);
+    });
+  }
+
+  recordChecks(records: CheckRecord[]): Promise<void> {
+    return this.run(async () => {
+      if (records.length === 0) return;
+      const documents = records.map(({ id, ...rest }) => ({ _id: id, ...rest }));
+      try {
+        await this.models.checks.insertMany(documents, { ordered: false });
+      } catch (error) {
+        if (!isDuplicateKey(error) && !(error as { writeErrors?: unknown }).writeErrors)
+          throw error;
+      }
+    });
+  }
+
+  loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> {
+    return loadStatusKeys(this, passphrase);
+  }
+
+  ping(): Promise<void> {
+    return this.run(async () => {
+      const db = this.connection.db;
+      if (db === undefined) throw new StoreUnavailableError('the MongoDB store is not connected');
+      await db.command({ ping: 1 });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.connection.close();
+  }
+
+  commitTransaction(transaction: Transaction): Promise<CommitOutcome> {
+    return this.run(() => this.committer.commit(transaction));
+  }
+
+  applyTransaction(transaction: Transaction): Promise<void> {
+    return this.run(() => this.committer.apply(transaction));
+  }
+
+  listUnappliedTransactions(licenseId?: string): Promise<Transaction[]> {
+    return this.run(async () => {
+      const filter = licenseId === undefined ? { applied: false } : { applied: false, licenseId };
+      const documents = await this.models.transactions.find(filter).sort({ at: 1 }).lean();
+      return documents.map((d) => transactionFromDocument(d as Doc));
+    });
+  }
+
+  getTransaction(id: string): Promise<Transaction | null> {
+    return this.run(async () => {
+      const document = await this.models.transactions.findById(id).lean();
+      return document === null ? null : transactionFromDocument(document as Doc);
+    });
+  }
+
+  findTransactionByChallenge(challengeHash: string): Promise<Transaction | null> {
+    return this.run(async () => {
+      const document = await this.models.transactions
+        .findOne({ dedupeKey: challengeDedupeKey(challengeHash) })
+        .lean();
+      return document === null ? null : transactionFromDocument(document as Doc);
+    });
+  }
+
+  listTransactions(filter: TransactionFilter): Promise<Transaction[]> {
+    return this.run(async () => {
+      const query: Doc = {};
+      if (filter.licenseId !== undefined) query.licenseId = filter.licenseId;
+      if (filter.customerId !== undefined) query.customerId = filter.customerId;
+      const documents = await this.models.transactions
+        .find(query)
+        .sort({ at: -1, _id: -1 })
+        .limit(limitOf(filter.limit))
+        .lean();
+      return documents.map((d) => transactionFromDocument(d as Doc));
+    });
+  }
+
+  getLicense(id: string): Promise<License | null> {
+    return this.run(async () => maybe<License>(await this.models.licenses.findById(id).lean()));
+  }
+
+  listLicenses(filter: LicenseFilter): Promise<License[]> {
+    return this.run(async () => {
+      const query: Doc = {};
+      if (filter.state !== undefined) query.state = filter.state;
+      if (filter.model !== undefined) query.model = filter.model;
+      if (filter.customerId !== undefined) query.customerId = filter.customerId;
+      if (filter.installationId !== undefined) query.installationId = filter.installationId;
+      if (filter.q !== undefined && filter.q !== '') {
+        const pattern = { $regex: escapeRegex(filter.q), $options: 'i' };
+        query.$or = [{ _id: pattern }, { customerName: pattern }];
+      }
+      if (filter.termEndsBefore !== undefined) query['term.end'] = { $lt: filter.termEndsBefore };
+      const documents = await this.models.licenses
+        .find(query)
+        .sort({ updatedAt: -1, _id: 1 })
+        .skip(filter.offset ?? 0)
+        .limit(limitOf(filter.limit))
+        .lean();
+      return documents.map((d) => recordOf<License>(d));
+    });
+  }
+
+  getCustomer(id: string): Promise<Customer | null> {
+    return this.run(async () => maybe<Customer>(await this.models.customers.findById(id).lean()));
+  }
+
+  findCustomerByName(name: string): Promise<Customer | null> {
+    return this.run(async () =>
+      maybe<Customer>(await this.models.customers.findOne({ name }).sort({ _id: 1 }).lean()),
+    );
+  }
+
+  listCustomers(): Promise<Customer[]> {
+    return this.run(async () => {
+      const documents = await this.models.customers.find({}).lean();
+      return documents
+        .map((d) => recordOf<Customer>(d))
+        .sort(
+          (a, b) =>
+            a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || (a.id < b.id ? -1 : 1),
+        );
+    });
+  }
+
+  getInstallation(id: string): Promise<Installation | null> {
+    return this.run(async () =>
+      maybe<Installation>(await this.models.installations.findById(id).lean()),
+    );
+  }
+
+  listLicensesOfInstallation(installationId: string): Promise<License[]> {
+    return this.listLicenses({ installationId });
+  }
+
+  putRequest(request: ApprovalRequest): Promise<ApprovalRequest> {
+    return this.run(async () => {
+      const { id, ...rest } = request;
+      try {
+        await this.models.requests.create({ _id: id, ...rest });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      const stored = await this.models.requests
+        .findOne({ challengeHash: request.challengeHash })
+        .lean();
+      return recordOf<ApprovalRequest>(stored);
+    });
+  }
+
+  getRequest(id: string): Promise<ApprovalRequest | null> {
+    return this.run(async () =>
+      maybe<ApprovalRequest>(await this.models.requests.findById(id).lean()),
+    );
+  }
+
+  findRequestByChallenge(challengeHash: string): Promise<ApprovalRequest | null> {
+    return this.run(async () =>
+      maybe<ApprovalRequest>(await this.models.requests.findOne({ challengeHash }).lean()),
+    );
+  }
+
+  listRequests(filter: RequestFilter): Promise<ApprovalRequest[]> {
+    return this.run(async () => {
+      const query: Doc = {};
+      if (filter.status !== undefined) query.status = filter.status;
+      if (filter.licenseId !== undefined) query.licenseId = filter.licenseId;
+      const documents = await this.models.requests
+        .find(query)
+        .sort({ createdAt: -1, _id: 1 })
+        .limit(limitOf(filter.limit))
+        .lean();
+      return documents.map((d) => recordOf<ApprovalRequest>(d));
+    });
+  }
+
+  listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]> {
+    return this.run(async () => {
+      const documents = await this.models.checks
+        .find({ licenseId })
+        .sort({ at: -1, _id: 1 })
+        .limit(limitOf(limit))
+        .lean();
+      return documents.map((d) => recordOf<CheckRecord>(d));
+    });
+  }
+
+  appendAuditEvent(event: AuditEvent): Promise<void> {
+    return this.run(async () => {
+      const { id, ...rest } = event;
+      try {
+        await this.models.auditEvents.create({ _id: id, ...rest });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    });
+  }
+
+  listAuditEvents(filter: AuditFilter): Promise<AuditEvent[]> {
+    return this.run(async () => {
+      const query: Doc = {};
+      if (filter.subjectId !== undefined) query.subjectId = filter.subjectId;
+      if (filter.actor !== undefined) query.actor = filter.actor;
+      if (filter.action !== undefined) query.action = filter.action;
+      if (filter.since !== undefined) query.at = { $gte: filter.since };
+      const documents = await this.models.auditEvents
+        .find(query)
+        .sort({ at: -1, _id: -1 })
+        .limit(limitOf(filter.limit))
+        .lean();
+      return documents.map((d) => recordOf<AuditEvent>(d));
+    });
+  }
+
+  insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void> {
+    return this.run(async () => {
+      await this.models.signingKeys.create({
+        _id: record.kid,
+        purpose: record.purpose,
+        publicKey: record.publicKey,
+        protection: privateKey.protection,
+        sealed: privateKey.protection === 'encrypted' ? privateKey.sealed : null,
+        createdAt: record.createdAt,
+        retiredAt: record.retiredAt,
+      });
+    });
+  }
+
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.run(async () => {
+      const documents = await this.models.signingKeys.find({}, { sealed: 0 }).lean();
+      return withKeyStatus(
+        documents.map((d) => ({
+          kid: d._id as string,
+          purpose: d.purpose as KeyPurpose,
+          publicKey: d.publicKey,
+          protection: d.protection as SigningKeyRecord['protection'],
+          createdAt: d.createdAt as number,
+          retiredAt: (d.retiredAt as number | null) ?? null,
+        })),
+      );
+    });
+  }
+
+  readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]> {
+    return this.run(async () => {
+      // The purpose is in the query: documents of the other purpose never leave the server.
+      const documents = await this.models.signingKeys
+        .find({ purpose, retiredAt: null }, { _id: 1, purpose: 1, protection: 1, sealed: 1 })
+        .sort({ createdAt: -1, _id: -1 })
+        .lean();
+      return documents.map(
+        (d): StoredPrivateKey =>
+          d.protection === 'encrypted'
+            ? {
+                kid: d._id as string,
+                purpose: d.purpose as KeyPurpose,
+                protection: 'encrypted',
+                sealed: d.sealed,
+              }
+            : { kid: d._id as string, purpose: d.purpose as KeyPurpose, protection: 'file' },
+      );
+    });
+  }
+
+  retireSigningKey(kid: string, at: number): Promise<void> {
+    return this.run(async () => {
+      await this.models.signingKeys.updateOne(
+        { _id: kid, retiredAt: null },
+        { $set: { retiredAt: at } },
+      );
+    });
+  }
+
+  insertUser(user: VendorUser, passwordHash: string): Promise<void> {
+    return this.run(async () => {
+      const { id, ...rest } = user;
+      await this.models.users.create({
+        _id: id,
+        ...rest,
+        nameKey: user.name.toLowerCase(),
+        passwordHash,
+      });
+    });
+  }
+
+  getUserByName(name: string): Promise<(VendorUser & { passwordHash: string }) | null> {
+    return this.run(async () => {
+      const document = await this.models.users.findOne({ nameKey: name.toLowerCase() }).lean();
+      if (document === null) return null;
+      const { nameKey: _key, ...user } = recordOf<
+        VendorUser & { passwordHash: string; nameKey: string }
+      >(document);
+      return user;
+    });
+  }
+
+  listUsers(): Promise<VendorUser[]> {
+    return this.run(async () => {
+      const documents = await this.models.users.find({}, { passwordHash: 0, nameKey: 0 }).lean();
+      return documents
+        .map((d) => recordOf<VendorUser>(d))
+        .sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }));
+    });
+  }
+
+  updateUser(
+    id: string,
+    patch: Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & { passwordHash?: string },
+  ): Promise<void> {
+    return this.run(async () => {
+      const set: Doc = {};
+      for (const [key, value] of Object.entries(patch)) if (value !== undefined) set[key] = value;
+      if (Object.keys(set).length > 0)
+        await this.models.users.updateOne({ _id: id }, { $set: set });
+    });
+  }
+}

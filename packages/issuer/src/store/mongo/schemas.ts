@@ -1,0 +1,185 @@
+// Mongoose schemas of the MongoDB adapter. The unique indexes are what keeps the log in order
+// without multi-document transactions: one transaction per challenge (`dedupeKey`), one per
+// position in a license's log (`licenseSlot`) and per customer version (`customerSlot`).
+// `autoIndex` is off: the store builds the indexes once, on open, and waits for them.
+
+import { type Connection, Schema } from 'mongoose';
+
+const { Mixed } = Schema.Types;
+const options = { versionKey: false, autoIndex: false, strict: true, minimize: false } as const;
+
+const transaction = new Schema(
+  {
+    _id: { type: String, required: true },
+    dedupeKey: { type: String, required: true, unique: true },
+    licenseSlot: { type: String, required: true, unique: true },
+    customerSlot: { type: String, required: true, unique: true },
+    kind: { type: String, required: true },
+    at: { type: Number, required: true },
+    operator: { type: String, required: true },
+    licenseId: { type: String, default: null },
+    customerId: { type: String, default: null },
+    installationId: { type: String, default: null },
+    seq: { type: Number, default: null },
+    revision: { type: Number, default: null },
+    challengeHash: { type: String, default: null },
+    challengeId: { type: String, default: null },
+    requestId: { type: String, default: null },
+    terms: { type: Mixed, default: null },
+    token: { type: String, default: null },
+    kid: { type: String, default: null },
+    reason: { type: String, default: null },
+    licenseAfter: { type: Mixed, default: null },
+    customerAfter: { type: Mixed, default: null },
+    installationAfter: { type: Mixed, default: null },
+    applied: { type: Boolean, required: true },
+  },
+  { ...options, collection: 'transactions' },
+);
+transaction.index({ licenseId: 1, at: -1 });
+transaction.index({ customerId: 1, at: -1 });
+transaction.index({ applied: 1 });
+
+const license = new Schema(
+  {
+    _id: { type: String, required: true },
+    customerId: { type: String, required: true },
+    customerName: { type: String, required: true },
+    state: { type: String, required: true },
+    model: { type: String, required: true },
+    credentials: { type: Number, required: true },
+    revision: { type: Number, required: true },
+    term: { type: Mixed, default: null },
+    installationId: { type: String, default: null },
+    installationKey: { type: Mixed, default: null },
+    latestToken: { type: String, default: null },
+    latestTransactionId: { type: String, required: true },
+    stateReason: { type: String, default: null },
+    seq: { type: Number, required: true },
+    createdAt: { type: Number, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'licenses' },
+);
+license.index({ customerId: 1 });
+license.index({ installationId: 1 });
+license.index({ updatedAt: -1 });
+
+const customer = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    version: { type: Number, required: true },
+    createdAt: { type: Number, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'customers' },
+);
+customer.index({ name: 1 });
+
+const installation = new Schema(
+  {
+    _id: { type: String, required: true },
+    publicKey: { type: Mixed, required: true },
+    product: { type: Mixed, required: true },
+    firstSeenAt: { type: Number, required: true },
+    lastSeenAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'installations' },
+);
+
+const request = new Schema(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, required: true },
+    status: { type: String, required: true },
+    licenseId: { type: String, required: true },
+    installationId: { type: String, required: true },
+    challenge: { type: String, required: true },
+    challengeHash: { type: String, required: true, unique: true },
+    asked: { type: Mixed, required: true },
+    createdAt: { type: Number, required: true },
+    createdBy: { type: String, required: true },
+    decidedAt: { type: Number, default: null },
+    decidedBy: { type: String, default: null },
+    reason: { type: String, default: null },
+    transactionId: { type: String, default: null },
+  },
+  { ...options, collection: 'requests' },
+);
+request.index({ status: 1, createdAt: -1 });
+request.index({ licenseId: 1, createdAt: -1 });
+
+const check = new Schema(
+  {
+    _id: { type: String, required: true },
+    at: { type: Number, required: true },
+    licenseId: { type: String, required: true },
+    installationId: { type: String, required: true },
+    sdkVersion: { type: String, required: true },
+    credentialsInUse: { type: Number, required: true },
+    outcome: { type: String, required: true },
+  },
+  { ...options, collection: 'checks' },
+);
+check.index({ licenseId: 1, at: -1 });
+
+const auditEvent = new Schema(
+  {
+    _id: { type: String, required: true },
+    at: { type: Number, required: true },
+    actor: { type: String, required: true },
+    action: { type: String, required: true },
+    subjectId: { type: String, default: null },
+    transactionId: { type: String, default: null },
+    details: { type: Mixed, required: true },
+  },
+  { ...options, collection: 'audit_events' },
+);
+auditEvent.index({ at: -1 });
+auditEvent.index({ subjectId: 1, at: -1 });
+
+const signingKey = new Schema(
+  {
+    _id: { type: String, required: true },
+    purpose: { type: String, required: true, enum: ['license', 'status'] },
+    publicKey: { type: Mixed, required: true },
+    protection: { type: String, required: true, enum: ['encrypted', 'file'] },
+    sealed: { type: Mixed, default: null },
+    createdAt: { type: Number, required: true },
+    retiredAt: { type: Number, default: null },
+  },
+  { ...options, collection: 'signing_keys' },
+);
+signingKey.index({ purpose: 1, createdAt: -1 });
+
+const user = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    /** Lower-cased name: names are unique regardless of case, as on SQLite. */
+    nameKey: { type: String, required: true, unique: true },
+    role: { type: String, required: true },
+    disabled: { type: Boolean, required: true },
+    passwordHash: { type: String, required: true },
+    createdAt: { type: Number, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'users' },
+);
+
+export function modelsOf(connection: Connection) {
+  return {
+    transactions: connection.model('Transaction', transaction),
+    licenses: connection.model('License', license),
+    customers: connection.model('Customer', customer),
+    installations: connection.model('Installation', installation),
+    requests: connection.model('Request', request),
+    checks: connection.model('Check', check),
+    auditEvents: connection.model('AuditEvent', auditEvent),
+    signingKeys: connection.model('SigningKey', signingKey),
+    users: connection.model('User', user),
+  };
+}
+
+export type MongoModels = ReturnType<typeof modelsOf>;

@@ -1,0 +1,154 @@
+// Schema of the SQLite store, as numbered migrations recorded in `schema_migrations`. Records
+// are kept as JSON bodies beside the columns that are searched, ordered or kept unique, so a
+// new field in a record needs no migration; a new index or constraint does.
+
+import type Database from 'better-sqlite3';
+import { StoreSchemaError } from '../../errors.js';
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE transactions (
+        id TEXT PRIMARY KEY,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        license_slot TEXT NOT NULL UNIQUE,
+        customer_slot TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        license_id TEXT,
+        customer_id TEXT,
+        applied INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX transactions_by_license ON transactions (license_id, at);
+      CREATE INDEX transactions_by_customer ON transactions (customer_id, at);
+      CREATE INDEX transactions_unapplied ON transactions (applied) WHERE applied = 0;
+
+      CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX customers_by_name ON customers (name COLLATE NOCASE);
+
+      CREATE TABLE installations (
+        id TEXT PRIMARY KEY,
+        last_seen_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+
+      CREATE TABLE licenses (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        customer_name TEXT NOT NULL,
+        state TEXT NOT NULL,
+        model TEXT NOT NULL,
+        installation_id TEXT,
+        term_end INTEGER,
+        seq INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX licenses_by_customer ON licenses (customer_id);
+      CREATE INDEX licenses_by_installation ON licenses (installation_id);
+      CREATE INDEX licenses_by_update ON licenses (updated_at);
+
+      CREATE TABLE requests (
+        id TEXT PRIMARY KEY,
+        challenge_hash TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        license_id TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE INDEX requests_by_status ON requests (status, created_at);
+      CREATE INDEX requests_by_license ON requests (license_id, created_at);
+
+      CREATE TABLE checks (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        license_id TEXT NOT NULL,
+        installation_id TEXT NOT NULL,
+        sdk_version TEXT NOT NULL,
+        credentials_in_use INTEGER NOT NULL,
+        outcome TEXT NOT NULL
+      );
+      CREATE INDEX checks_by_license ON checks (license_id, at);
+
+      CREATE TABLE audit_events (
+        id TEXT PRIMARY KEY,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject_id TEXT,
+        transaction_id TEXT,
+        details TEXT NOT NULL
+      );
+      CREATE INDEX audit_events_by_time ON audit_events (at);
+      CREATE INDEX audit_events_by_subject ON audit_events (subject_id, at);
+      CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL CHECK (purpose IN ('license', 'status')),
+        public_key TEXT NOT NULL,
+        protection TEXT NOT NULL CHECK (protection IN ('encrypted', 'file')),
+        sealed TEXT,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER
+      );
+      CREATE INDEX signing_keys_by_purpose ON signing_keys (purpose, created_at);
+
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL,
+        disabled INTEGER NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Brings the file to the newest schema; refuses a file written by a newer Licensor. */
+export function migrate(db: Database.Database, now: number): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  const run = db.transaction(() => {
+    const row = db.prepare('SELECT max(version) AS version FROM schema_migrations').get() as {
+      version: number | null;
+    };
+    const current = row.version ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new StoreSchemaError(
+        `the store has schema version ${current}, this Licensor knows up to ${SCHEMA_VERSION}: upgrade Licensor`,
+      );
+    }
+    const record = db.prepare(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+    );
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, now);
+    }
+  });
+  // IMMEDIATE: two processes opening a fresh file at once migrate one after the other.
+  run.immediate();
+}

@@ -1,0 +1,220 @@
+// Writes of the transaction log on SQLite. A commit is one SQLite transaction (a savepoint inside
+// a group commit), so on this adapter a crash leaves either all of it or none of it. Commits
+// that arrive in the same tick share one fsync: the store runs with synchronous=FULL, and a key
+// is handed out only after the WAL holding its transaction is on disk.
+
+import type Database from 'better-sqlite3';
+import type { CommitOutcome, Transaction } from '../../types.js';
+import {
+  auditEventOf,
+  requestDecisionOf,
+  transactionKeys,
+  type WriteStepHook,
+} from '../transaction-effects.js';
+
+export interface TransactionRow {
+  body: string;
+  applied: number;
+}
+
+export function transactionFromRow(row: TransactionRow): Transaction {
+  return { ...(JSON.parse(row.body) as Omit<Transaction, 'applied'>), applied: row.applied === 1 };
+}
+
+function bodyOf(transaction: Transaction): string {
+  const { applied: _applied, ...body } = transaction;
+  return JSON.stringify(body);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export class SqliteCommitter {
+  private readonly insertTransaction: Database.Statement;
+  private readonly selectByDedupe: Database.Statement;
+  private readonly upsertCustomer: Database.Statement;
+  private readonly upsertInstallation: Database.Statement;
+  private readonly upsertLicense: Database.Statement;
+  private readonly selectRequest: Database.Statement;
+  private readonly updateRequest: Database.Statement;
+  private readonly insertAudit: Database.Statement;
+  private readonly markApplied: Database.Statement;
+  private readonly commitOne: (transaction: Transaction) => CommitOutcome;
+  private readonly applyOne: (transaction: Transaction) => void;
+  private queue: {
+    transaction: Transaction;
+    resolve: (o: CommitOutcome) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onWriteStep: WriteStepHook | undefined,
+  ) {
+    this.insertTransaction = db.prepare(`INSERT INTO transactions
+      (id, dedupe_key, license_slot, customer_slot, kind, at, license_id, customer_id, applied, body)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`);
+    this.selectByDedupe = db.prepare('SELECT body, applied FROM transactions WHERE dedupe_key = ?');
+    this.upsertCustomer =
+      db.prepare(`INSERT INTO customers (id, name, version, body) VALUES (?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, body = excluded.body
+      WHERE customers.version < excluded.version`);
+    this.upsertInstallation =
+      db.prepare(`INSERT INTO installations (id, last_seen_at, body) VALUES (?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, body = excluded.body
+      WHERE installations.last_seen_at < excluded.last_seen_at`);
+    this.upsertLicense = db.prepare(`INSERT INTO licenses
+      (id, customer_id, customer_name, state, model, installation_id, term_end, seq, updated_at, body)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id,
+        customer_name = excluded.customer_name, state = excluded.state, model = excluded.model,
+        installation_id = excluded.installation_id, term_end = excluded.term_end, seq = excluded.seq,
+        updated_at = excluded.updated_at, body = excluded.body
+      WHERE licenses.seq < excluded.seq`);
+    this.selectRequest = db.prepare('SELECT body FROM requests WHERE id = ?');
+    this.updateRequest = db.prepare(
+      `UPDATE requests SET status = ?, body = ? WHERE id = ? AND status = 'pending'`,
+    );
+    this.insertAudit = db.prepare(`INSERT OR IGNORE INTO audit_events
+      (id, at, actor, action, subject_id, transaction_id, details) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.markApplied = db.prepare('UPDATE transactions SET applied = 1 WHERE id = ?');
+    // Nested in the group commit's transaction, each becomes a savepoint of its own.
+    this.commitOne = db.transaction((transaction: Transaction) => this.commitSync(transaction));
+    this.applyOne = db.transaction((transaction: Transaction) => this.applySync(transaction));
+  }
+
+  commit(transaction: Transaction): Promise<CommitOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ transaction, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  apply(transaction: Transaction): void {
+    this.applyOne(transaction);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: ({ ok: true; outcome: CommitOutcome } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const item of batch) {
+            try {
+              outcomes.push({ ok: true, outcome: this.commitOne(item.transaction) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, index) => {
+      const result = outcomes[index]!;
+      if (result.ok) item.resolve(result.outcome);
+      else item.reject(result.error);
+    });
+  }
+
+  private commitSync(transaction: Transaction): CommitOutcome {
+    const keys = transactionKeys(transaction);
+    try {
+      this.insertTransaction.run(
+        transaction.id,
+        keys.dedupeKey,
+        keys.licenseSlot,
+        keys.customerSlot,
+        transaction.kind,
+        transaction.at,
+        transaction.licenseId,
+        transaction.customerId,
+        bodyOf(transaction),
+      );
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const row = this.selectByDedupe.get(keys.dedupeKey) as TransactionRow | undefined;
+      if (row !== undefined && keys.dedupeKey.startsWith('chal:')) {
+        const existing = transactionFromRow(row);
+        if (!existing.applied) this.applySync(existing);
+        return { status: 'challenge-used', existing: { ...existing, applied: true } };
+      }
+      return { status: 'conflict' };
+    }
+    this.onWriteStep?.('transaction', transaction);
+    this.applySync(transaction);
+    return { status: 'committed' };
+  }
+
+  private applySync(transaction: Transaction): void {
+    const step = this.onWriteStep;
+    const customer = transaction.customerAfter;
+    if (customer !== null) {
+      this.upsertCustomer.run(
+        customer.id,
+        customer.name,
+        customer.version,
+        JSON.stringify(customer),
+      );
+    }
+    step?.('customer', transaction);
+    const installation = transaction.installationAfter;
+    if (installation !== null) {
+      this.upsertInstallation.run(
+        installation.id,
+        installation.lastSeenAt,
+        JSON.stringify(installation),
+      );
+    }
+    step?.('installation', transaction);
+    const license = transaction.licenseAfter;
+    if (license !== null) {
+      this.upsertLicense.run(
+        license.id,
+        license.customerId,
+        license.customerName,
+        license.state,
+        license.model,
+        license.installationId,
+        license.term?.end ?? null,
+        license.seq,
+        license.updatedAt,
+        JSON.stringify(license),
+      );
+    }
+    step?.('license', transaction);
+    const decision = requestDecisionOf(transaction);
+    if (decision !== null && transaction.requestId !== null) {
+      const row = this.selectRequest.get(transaction.requestId) as { body: string } | undefined;
+      if (row !== undefined) {
+        const request = { ...JSON.parse(row.body), ...decision };
+        this.updateRequest.run(decision.status, JSON.stringify(request), transaction.requestId);
+      }
+    }
+    step?.('request', transaction);
+    const event = auditEventOf(transaction);
+    this.insertAudit.run(
+      event.id,
+      event.at,
+      event.actor,
+      event.action,
+      event.subjectId,
+      event.transactionId,
+      JSON.stringify(event.details),
+    );
+    step?.('audit', transaction);
+    this.markApplied.run(transaction.id);
+    step?.('applied', transaction);
+  }
+}

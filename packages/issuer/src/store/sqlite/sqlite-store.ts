@@ -1,0 +1,479 @@
+// The embedded store: one SQLite file (`licensor.db`) under the data folder, in WAL mode with
+// synchronous=FULL, migrated on open. A fresh clone needs nothing else. better-sqlite3 is
+// synchronous; the interface is async so that the MongoDB adapter fits the same shape.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ed25519KeyPair, KeyPurpose } from '@licensor/token';
+import Database from 'better-sqlite3';
+import { StoreUnavailableError } from '../../errors.js';
+import type {
+  ApprovalRequest,
+  AuditEvent,
+  AuditFilter,
+  CheckRecord,
+  CheckView,
+  CommitOutcome,
+  Customer,
+  Installation,
+  License,
+  LicenseFilter,
+  LicensorStore,
+  RequestFilter,
+  SigningKeyRecord,
+  StoredPrivateKey,
+  Transaction,
+  TransactionFilter,
+  VendorUser,
+} from '../../types.js';
+import { withKeyStatus } from '../key-status.js';
+import { loadStatusKeys } from '../status-keys.js';
+import { challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
+import { checkViewOf } from '../views.js';
+import { migrate } from './migrations.js';
+import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
+
+export const SQLITE_FILE = 'licensor.db';
+
+type Row = Record<string, unknown>;
+
+function parseBody<T>(row: unknown): T | null {
+  return row === undefined ? null : (JSON.parse((row as { body: string }).body) as T);
+}
+
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function limitOf(limit: number | undefined, fallback = 100): number {
+  return Math.max(1, Math.min(limit ?? fallback, 10_000));
+}
+
+export class SqliteStore implements LicensorStore {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly committer: SqliteCommitter;
+  private closed = false;
+
+  static open(dataDir: string, options: { onWriteStep?: WriteStepHook } = {}): SqliteStore {
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const db = new Database(join(dataDir, SQLITE_FILE));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+      migrate(db, Date.now());
+      return new SqliteStore(dataDir, db, options.onWriteStep);
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_STORE_SCHEMA') throw error;
+      throw new StoreUnavailableError(
+        `cannot open the SQLite store in ${dataDir}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private constructor(
+    readonly dataDir: string,
+    db: Database.Database,
+    onWriteStep: WriteStepHook | undefined,
+  ) {
+    this.db = db;
+    this.committer = new SqliteCommitter(db, onWriteStep);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError('the store is closed');
+  }
+
+  private get open(): Database.Database {
+    this.assertOpen();
+    return this.db;
+  }
+
+  async getCheckView(licenseId: string): Promise<CheckView | null> {
+    const license = parseBody<License>(
+      this.open.prepare('SELECT body FROM licenses WHERE id = ?').get(licenseId),
+    );
+    return license === null ? null : checkViewOf(license);
+  }
+
+  async recordChecks(records: CheckRecord[]): Promise<void> {
+    const insert = this.open.prepare(`INSERT OR IGNORE INTO checks
+      (id, at, license_id, installation_id, sdk_version, credentials_in_use, outcome)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      for (const r of records) {
+        insert.run(
+          r.id,
+          r.at,
+          r.licenseId,
+          r.installationId,
+          r.sdkVersion,
+          r.credentialsInUse,
+          r.outcome,
+        );
+      }
+    })();
+  }
+
+  loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> {
+    return loadStatusKeys(this, passphrase);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      this.open.prepare('SELECT 1').get();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(
+        `the SQLite store does not answer: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  async commitTransaction(transaction: Transaction): Promise<CommitOutcome> {
+    this.assertOpen();
+    return this.committer.commit(transaction);
+  }
+
+  async applyTransaction(transaction: Transaction): Promise<void> {
+    this.assertOpen();
+    this.committer.apply(transaction);
+  }
+
+  async listUnappliedTransactions(licenseId?: string): Promise<Transaction[]> {
+    const rows =
+      licenseId === undefined
+        ? this.open
+            .prepare('SELECT body, applied FROM transactions WHERE applied = 0 ORDER BY at')
+            .all()
+        : this.open
+            .prepare(
+              'SELECT body, applied FROM transactions WHERE applied = 0 AND license_id = ? ORDER BY at',
+            )
+            .all(licenseId);
+    return (rows as TransactionRow[]).map(transactionFromRow);
+  }
+
+  async getTransaction(id: string): Promise<Transaction | null> {
+    const row = this.open.prepare('SELECT body, applied FROM transactions WHERE id = ?').get(id);
+    return row === undefined ? null : transactionFromRow(row as TransactionRow);
+  }
+
+  async findTransactionByChallenge(challengeHash: string): Promise<Transaction | null> {
+    const row = this.open
+      .prepare('SELECT body, applied FROM transactions WHERE dedupe_key = ?')
+      .get(challengeDedupeKey(challengeHash));
+    return row === undefined ? null : transactionFromRow(row as TransactionRow);
+  }
+
+  async listTransactions(filter: TransactionFilter): Promise<Transaction[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.licenseId !== undefined) {
+      where.push('license_id = ?');
+      args.push(filter.licenseId);
+    }
+    if (filter.customerId !== undefined) {
+      where.push('customer_id = ?');
+      args.push(filter.customerId);
+    }
+    const sql = `SELECT body, applied FROM transactions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY at DESC, rowid DESC LIMIT ?`;
+    const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit));
+    return (rows as TransactionRow[]).map(transactionFromRow);
+  }
+
+  async getLicense(id: string): Promise<License | null> {
+    return parseBody<License>(this.open.prepare('SELECT body FROM licenses WHERE id = ?').get(id));
+  }
+
+  async listLicenses(filter: LicenseFilter): Promise<License[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const equal = (column: string, value: unknown) => {
+      if (value === undefined) return;
+      where.push(`${column} = ?`);
+      args.push(value);
+    };
+    equal('state', filter.state);
+    equal('model', filter.model);
+    equal('customer_id', filter.customerId);
+    equal('installation_id', filter.installationId);
+    if (filter.q !== undefined && filter.q !== '') {
+      where.push(`(id LIKE ? ESCAPE '\\' OR customer_name LIKE ? ESCAPE '\\')`);
+      args.push(likePattern(filter.q), likePattern(filter.q));
+    }
+    if (filter.termEndsBefore !== undefined) {
+      where.push('term_end IS NOT NULL AND term_end < ?');
+      args.push(filter.termEndsBefore);
+    }
+    const sql = `SELECT body FROM licenses ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY updated_at DESC, id LIMIT ? OFFSET ?`;
+    const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit), filter.offset ?? 0);
+    return rows.map((row) => parseBody<License>(row)!);
+  }
+
+  async getCustomer(id: string): Promise<Customer | null> {
+    return parseBody<Customer>(
+      this.open.prepare('SELECT body FROM customers WHERE id = ?').get(id),
+    );
+  }
+
+  async findCustomerByName(name: string): Promise<Customer | null> {
+    return parseBody<Customer>(
+      this.open.prepare('SELECT body FROM customers WHERE name = ? ORDER BY id LIMIT 1').get(name),
+    );
+  }
+
+  async listCustomers(): Promise<Customer[]> {
+    const rows = this.open
+      .prepare('SELECT body FROM customers ORDER BY name COLLATE NOCASE, id')
+      .all();
+    return rows.map((row) => parseBody<Customer>(row)!);
+  }
+
+  async getInstallation(id: string): Promise<Installation | null> {
+    return parseBody<Installation>(
+      this.open.prepare('SELECT body FROM installations WHERE id = ?').get(id),
+    );
+  }
+
+  async listLicensesOfInstallation(installationId: string): Promise<License[]> {
+    return this.listLicenses({ installationId });
+  }
+
+  async putRequest(request: ApprovalRequest): Promise<ApprovalRequest> {
+    this.open
+      .prepare(`INSERT OR IGNORE INTO requests (id, challenge_hash, status, license_id, created_at, body)
+        VALUES (?, ?, ?, ?, ?, ?)`)
+      .run(
+        request.id,
+        request.challengeHash,
+        request.status,
+        request.licenseId,
+        request.createdAt,
+        JSON.stringify(request),
+      );
+    return (await this.findRequestByChallenge(request.challengeHash))!;
+  }
+
+  async getRequest(id: string): Promise<ApprovalRequest | null> {
+    return parseBody<ApprovalRequest>(
+      this.open.prepare('SELECT body FROM requests WHERE id = ?').get(id),
+    );
+  }
+
+  async findRequestByChallenge(challengeHash: string): Promise<ApprovalRequest | null> {
+    return parseBody<ApprovalRequest>(
+      this.open.prepare('SELECT body FROM requests WHERE challenge_hash = ?').get(challengeHash),
+    );
+  }
+
+  async listRequests(filter: RequestFilter): Promise<ApprovalRequest[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    if (filter.licenseId !== undefined) {
+      where.push('license_id = ?');
+      args.push(filter.licenseId);
+    }
+    const sql = `SELECT body FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, id LIMIT ?`;
+    return this.open
+      .prepare(sql)
+      .all(...args, limitOf(filter.limit))
+      .map((row) => parseBody<ApprovalRequest>(row)!);
+  }
+
+  async listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]> {
+    const rows = this.open
+      .prepare(`SELECT id, at, license_id, installation_id, sdk_version, credentials_in_use, outcome
+        FROM checks WHERE license_id = ? ORDER BY at DESC, id LIMIT ?`)
+      .all(licenseId, limitOf(limit)) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      at: r.at as number,
+      licenseId: r.license_id as string,
+      installationId: r.installation_id as string,
+      sdkVersion: r.sdk_version as string,
+      credentialsInUse: r.credentials_in_use as number,
+      outcome: r.outcome as CheckRecord['outcome'],
+    }));
+  }
+
+  async appendAuditEvent(event: AuditEvent): Promise<void> {
+    this.open
+      .prepare(`INSERT OR IGNORE INTO audit_events (id, at, actor, action, subject_id, transaction_id, details)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(
+        event.id,
+        event.at,
+        event.actor,
+        event.action,
+        event.subjectId,
+        event.transactionId,
+        JSON.stringify(event.details),
+      );
+  }
+
+  async listAuditEvents(filter: AuditFilter): Promise<AuditEvent[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const pairs: [string, unknown][] = [
+      ['subject_id = ?', filter.subjectId],
+      ['actor = ?', filter.actor],
+      ['action = ?', filter.action],
+      ['at >= ?', filter.since],
+    ];
+    for (const [clause, value] of pairs) {
+      if (value === undefined) continue;
+      where.push(clause);
+      args.push(value);
+    }
+    const sql = `SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY at DESC, rowid DESC LIMIT ?`;
+    const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit)) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      at: r.at as number,
+      actor: r.actor as string,
+      action: r.action as string,
+      subjectId: r.subject_id as string | null,
+      transactionId: r.transaction_id as string | null,
+      details: JSON.parse(r.details as string) as Record<string, unknown>,
+    }));
+  }
+
+  async insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void> {
+    this.open
+      .prepare(`INSERT INTO signing_keys (kid, purpose, public_key, protection, sealed, created_at, retired_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(
+        record.kid,
+        record.purpose,
+        JSON.stringify(record.publicKey),
+        privateKey.protection,
+        privateKey.protection === 'encrypted' ? JSON.stringify(privateKey.sealed) : null,
+        record.createdAt,
+        record.retiredAt,
+      );
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = this.open
+      .prepare(
+        'SELECT kid, purpose, public_key, protection, created_at, retired_at FROM signing_keys',
+      )
+      .all() as Row[];
+    return withKeyStatus(
+      rows.map((r) => ({
+        kid: r.kid as string,
+        purpose: r.purpose as KeyPurpose,
+        publicKey: JSON.parse(r.public_key as string),
+        protection: r.protection as SigningKeyRecord['protection'],
+        createdAt: r.created_at as number,
+        retiredAt: r.retired_at as number | null,
+      })),
+    );
+  }
+
+  async readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]> {
+    // The purpose is in the query: rows of the other purpose never leave SQLite.
+    const rows = this.open
+      .prepare(`SELECT kid, purpose, protection, sealed FROM signing_keys
+        WHERE purpose = ? AND retired_at IS NULL ORDER BY created_at DESC, kid DESC`)
+      .all(purpose) as Row[];
+    return rows.map((r) =>
+      r.protection === 'encrypted'
+        ? {
+            kid: r.kid as string,
+            purpose: r.purpose as KeyPurpose,
+            protection: 'encrypted',
+            sealed: JSON.parse(r.sealed as string),
+          }
+        : { kid: r.kid as string, purpose: r.purpose as KeyPurpose, protection: 'file' },
+    );
+  }
+
+  async retireSigningKey(kid: string, at: number): Promise<void> {
+    this.open
+      .prepare('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL')
+      .run(at, kid);
+  }
+
+  async insertUser(user: VendorUser, passwordHash: string): Promise<void> {
+    this.open
+      .prepare(`INSERT INTO users (id, name, role, disabled, password_hash, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`)
+      .run(
+        user.id,
+        user.name,
+        user.role,
+        user.disabled ? 1 : 0,
+        passwordHash,
+        user.createdAt,
+        user.updatedAt,
+      );
+  }
+
+  async getUserByName(name: string): Promise<(VendorUser & { passwordHash: string }) | null> {
+    const row = this.open.prepare('SELECT * FROM users WHERE name = ?').get(name) as
+      | Row
+      | undefined;
+    return row === undefined ? null : { ...userOf(row), passwordHash: row.password_hash as string };
+  }
+
+  async listUsers(): Promise<VendorUser[]> {
+    const rows = this.open
+      .prepare('SELECT * FROM users ORDER BY name COLLATE NOCASE')
+      .all() as Row[];
+    return rows.map(userOf);
+  }
+
+  async updateUser(
+    id: string,
+    patch: Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & { passwordHash?: string },
+  ): Promise<void> {
+    const columns: [string, unknown][] = [
+      ['role', patch.role],
+      ['disabled', patch.disabled === undefined ? undefined : patch.disabled ? 1 : 0],
+      ['updated_at', patch.updatedAt],
+      ['password_hash', patch.passwordHash],
+    ];
+    const sets: string[] = [];
+    const args: unknown[] = [];
+    for (const [column, value] of columns) {
+      if (value === undefined) continue;
+      sets.push(`${column} = ?`);
+      args.push(value);
+    }
+    if (sets.length === 0) return;
+    this.open.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+  }
+}
+
+function userOf(row: Row): VendorUser {
+  return {
+    id: row.id as string,
+    name: row.name as string,
+    role: row.role as VendorUser['role'],
+    disabled: row.disabled === 1,
+    createdAt: row.created_at as number,
+    updatedAt: row.updated_at as number,
+  };
+}

@@ -1,0 +1,69 @@
+// Test fixtures: installations (key pairs) making challenges as the SDK would, and a frozen
+// clock the tests move by hand.
+
+import { randomBytes } from 'node:crypto';
+import {
+  type ChallengeClaims,
+  type Ed25519KeyPair,
+  generateKeyPair,
+  signChallenge,
+} from '@licensor/token';
+
+export const T0 = Date.UTC(2026, 0, 15, 9, 0, 0);
+
+export interface Clock {
+  now: () => number;
+  advance(ms: number): void;
+  set(ms: number): void;
+}
+
+export function frozenClock(start = T0): Clock {
+  let current = start;
+  return {
+    now: () => current,
+    advance: (ms) => {
+      current += ms;
+    },
+    set: (ms) => {
+      current = ms;
+    },
+  };
+}
+
+export const DAY_MS = 86_400_000;
+
+export interface ChallengeOptions {
+  license?: ChallengeClaims['license'];
+  request?: ChallengeClaims['request'];
+  credentialsInUse?: number;
+  /** Made at (ms); default T0. */
+  at?: number;
+  /** Valid for (seconds); default 7 days. */
+  validFor?: number;
+}
+
+export class TestInstallation {
+  readonly key: Ed25519KeyPair = generateKeyPair();
+
+  get id(): string {
+    return this.key.kid;
+  }
+
+  challenge(options: ChallengeOptions = {}): string {
+    const iat = Math.floor((options.at ?? T0) / 1000);
+    return signChallenge(
+      {
+        v: 1,
+        jti: randomBytes(16).toString('base64url'),
+        iat,
+        exp: iat + (options.validFor ?? 7 * 86_400),
+        sub: this.key.kid,
+        product: { name: 'vSEC:CMS', version: '6.4.0' },
+        license: options.license ?? null,
+        usage: { credentialsInUse: options.credentialsInUse ?? 3 },
+        request: options.request ?? { kind: 'license' },
+      },
+      this.key,
+    );
+  }
+}
