@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // Real processes on real ports: one file at a time keeps the 2-core machine honest.
+    fileParallelism: false,
+  },
+});
