@@ -2,6 +2,7 @@
 // loads the status signing keys (and only those), listens, and on SIGTERM/SIGINT stops
 // gracefully: finish in-flight checks, write every buffered check record, close the store,
 // flush the log.
+import { openStore as openIssuerStore } from '@licensor/issuer/store';
 import type { Ed25519KeyPair } from '@licensor/token';
 import { type Logger, pino } from 'pino';
 import type { VerifyConfig } from './config.js';
@@ -16,10 +17,6 @@ export type OpenStore = (options: {
 }) => Promise<
   CheckStore & { loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> }
 >;
-
-const storeEntry = '@licensor/issuer/store';
-const openIssuerStore: OpenStore = async (options) =>
-  ((await import(storeEntry)) as { openStore: OpenStore }).openStore(options);
 
 export interface ServeOptions {
   port: number;

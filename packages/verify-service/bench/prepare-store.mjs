@@ -1,0 +1,41 @@
+// Sets up an embedded (SQLite) store for the benchmark the way a vendor would: init the issuer
+// (a license key and a status key), then issue a subscription license for a new installation's
+// challenge. Returns the license id, the installation key that signs the check requests, and
+// the JWKS an SDK would trust.
+import { randomBytes } from 'node:crypto';
+import { openIssuer } from '@licensor/issuer';
+import { openStore } from '@licensor/issuer/store';
+import { generateKeyPair, signChallenge } from '@licensor/token';
+
+export async function prepareStore(dataDir, passphrase) {
+  const store = await openStore({ dataDir });
+  try {
+    const issuer = await openIssuer({ store, passphrase });
+    await issuer.init('bench');
+    const installation = generateKeyPair();
+    const now = Math.floor(Date.now() / 1000);
+    const challenge = signChallenge(
+      {
+        v: 1,
+        jti: `chl_${randomBytes(16).toString('base64url')}`,
+        iat: now,
+        exp: now + 86_400,
+        sub: installation.kid,
+        product: { name: 'CMS', version: '5.2.0' },
+        license: null,
+        usage: { credentialsInUse: 0 },
+        request: { kind: 'license', credentials: 500 },
+      },
+      installation,
+    );
+    const issued = await issuer.issue(
+      challenge,
+      { customerName: 'Bench Corp', model: 'subscription', credentials: 500, termDays: 365 },
+      'bench',
+    );
+    const jwks = await issuer.keys.exportJwks();
+    return { licenseId: issued.license.id, revision: issued.license.revision, installation, jwks };
+  } finally {
+    await store.close();
+  }
+}

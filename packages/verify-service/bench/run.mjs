@@ -1,0 +1,182 @@
+// `pnpm bench`: the verify service against a bare node:http server doing the same signature
+// work (one check verification, one status signature), on 127.0.0.1, 10 s per run at 10 and 100
+// connections. The service runs on the embedded SQLite store with a license issued by the
+// issuer; every request it gets is a distinct, validly signed check (a replay would be refused).
+// Prints a table and JSON, writes bench/results.json. Env BENCH_SECONDS shortens the runs.
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Keyring, signCheck, verifyStatus } from '@licensor/token';
+import autocannon from 'autocannon';
+import { prepareStore } from './prepare-store.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const warmupSeconds = 2;
+const connectionCounts = [10, 100];
+const passphrase = 'bench-passphrase';
+
+function checkToken(licenseId, revision, installation) {
+  return signCheck(
+    {
+      v: 1,
+      iat: Math.floor(Date.now() / 1000),
+      nonce: randomBytes(16).toString('base64url'),
+      lid: licenseId,
+      rev: revision,
+      sdk: '0.1.0',
+      product: { name: 'CMS', version: '5.2.0' },
+      usage: { credentialsInUse: 42 },
+    },
+    installation,
+  );
+}
+
+function start(script, env) {
+  const child = fork(join(here, script), {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+    child.once('message', ({ url }) => resolve({ child, url }));
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    let report = null;
+    child.on('message', (message) => {
+      report = message;
+    });
+    child.once('exit', () => resolve(report));
+    child.kill('SIGTERM');
+  });
+}
+
+/** One autocannon run; `nextToken()` gives each request its body. */
+async function load(url, connections, duration, nextToken) {
+  const result = await autocannon({
+    url: `${url}/v1/checks`,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/jose' },
+        setupRequest: (request) => ({ ...request, body: nextToken() }),
+      },
+    ],
+  });
+  return {
+    rps: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-bench-'));
+try {
+  process.stderr.write('preparing the embedded store (issuer init, one license)...\n');
+  const { licenseId, revision, installation, jwks } = await prepareStore(dataDir, passphrase);
+  const installationKey = Buffer.from(installation.publicKey).toString('base64url');
+  const results = [];
+
+  // Baseline first: it tells how many distinct tokens the service runs may need.
+  const bare = await start('bare-server.mjs', { BENCH_INSTALLATION_KEY: installationKey });
+  const reused = Array.from({ length: 1000 }, () => checkToken(licenseId, revision, installation));
+  let r = 0;
+  const cycle = () => reused[r++ % reused.length];
+  await load(bare.url, 10, warmupSeconds, cycle);
+  for (const connections of connectionCounts) {
+    process.stderr.write(`bare node:http, ${connections} connections, ${seconds} s...\n`);
+    results.push({
+      target: 'bare',
+      connections,
+      ...(await load(bare.url, connections, seconds, cycle)),
+    });
+  }
+  await stop(bare.child);
+
+  const fastestBare = Math.max(...results.map((x) => x.rps));
+  const needed = Math.ceil(
+    fastestBare * (seconds * connectionCounts.length + warmupSeconds) * 1.15,
+  );
+  process.stderr.write(`signing ${needed} distinct check requests...\n`);
+  const tokens = Array.from({ length: needed }, () =>
+    checkToken(licenseId, revision, installation),
+  );
+  let t = 0;
+  const next = () => tokens[t++] ?? tokens[t % tokens.length];
+
+  const service = await start('service-server.mjs', {
+    BENCH_DATA_DIR: dataDir,
+    LICENSOR_KEY_PASSPHRASE: passphrase,
+  });
+  const sample = await fetch(`${service.url}/v1/checks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/jose' },
+    body: next(),
+  });
+  const sampleStatus = verifyStatus(await sample.text(), Keyring.fromJwks(jwks)).claims;
+  if (sample.status !== 200 || sampleStatus.outcome !== 'VALID') {
+    throw new Error(`the service did not answer VALID: ${sample.status} ${sampleStatus.outcome}`);
+  }
+  await load(service.url, 10, warmupSeconds, next);
+  for (const connections of connectionCounts) {
+    process.stderr.write(`verify service, ${connections} connections, ${seconds} s...\n`);
+    results.push({
+      target: 'service',
+      connections,
+      ...(await load(service.url, connections, seconds, next)),
+    });
+  }
+  const stopped = await stop(service.child);
+
+  const ratios = {};
+  for (const connections of connectionCounts) {
+    const base = results.find((x) => x.target === 'bare' && x.connections === connections);
+    const ours = results.find((x) => x.target === 'service' && x.connections === connections);
+    ratios[`c${connections}`] = Math.round((ours.rps / base.rps) * 1000) / 1000;
+  }
+  const at100 = results.find((x) => x.target === 'service' && x.connections === 100);
+  const report = {
+    benchmark: 'POST /v1/checks: verify service vs bare node:http doing the same verify+sign',
+    generatedAt: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    secondsPerRun: seconds,
+    sampleOutcome: sampleStatus.outcome,
+    results,
+    ratioToBaseline: ratios,
+    recordsWrittenBeforeExit: stopped?.written ?? null,
+    recordsUnwritten: stopped?.unwritten ?? null,
+    target: { minRatio: 0.7, maxP99MsAt100: 50 },
+    meetsTarget:
+      Math.min(...Object.values(ratios)) >= 0.7 &&
+      at100.p99Ms < 50 &&
+      results.every((x) => x.non2xx === 0),
+  };
+
+  console.log('\ntarget   conns      rps   p50 ms   p99 ms   non-2xx');
+  for (const x of results) {
+    console.log(
+      `${x.target.padEnd(8)} ${String(x.connections).padStart(5)} ${String(x.rps).padStart(8)} ${String(x.p50Ms).padStart(8)} ${String(x.p99Ms).padStart(8)} ${String(x.non2xx).padStart(9)}`,
+    );
+  }
+  console.log(
+    `ratio service/bare: ${JSON.stringify(ratios)}; meets target: ${report.meetsTarget}\n`,
+  );
+  console.log(JSON.stringify(report, null, 2));
+  writeFileSync(join(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+} finally {
+  rmSync(dataDir, { recursive: true, force: true });
+}
