@@ -124,9 +124,9 @@ export async function applyLicenseKey(
   snapshot: Snapshot,
   pasted: unknown,
 ): Promise<ApplyResult> {
-  const clock = readClock(context, snapshot.stored.trustedTime);
+  const clock = readClock(context, snapshot.stored);
   const accepted = acceptLicense(context, snapshot, pasted, 'operator', clock);
-  await saveState(context, accepted.state, clock.effective);
+  await saveState(context, accepted.state, clock);
   const info = currentInfo(context, await loadSnapshot(context));
   return {
     licenseId: accepted.claims.lid,

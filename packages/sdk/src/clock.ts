@@ -1,20 +1,27 @@
 // Trusted time. The local clock can be wound back by whoever runs the machine; signed tokens and
-// statuses carry times the vendor vouches for. The SDK never lets time run backwards below the
-// highest trusted time it has seen, so rolling the clock back cannot stretch a grace period.
+// statuses carry times the vendor vouches for. Rules are evaluated at the latest of the local
+// clock, the highest trusted time, and the highest local time already observed (reset by each
+// signed status), so winding the clock back is reported and cannot stretch a grace period.
 import type { Context } from './context.js';
+import type { StoredState } from './store/store.js';
 import type { ClockReport } from './types.js';
 
 export interface Clock extends ClockReport {
-  /** The time rules are evaluated at: max(local clock, trusted time). */
+  /** The time rules are evaluated at. */
   effective: number;
 }
 
-export function readClock(context: Context, trustedTime: number): Clock {
+export function readClock(
+  context: Context,
+  state: Pick<StoredState, 'trustedTime' | 'observedTime'>,
+): Clock {
   const local = Math.floor(context.nowMs() / 1000);
+  const highestSeen = Math.max(state.trustedTime, state.observedTime);
   return {
     local,
-    trusted: trustedTime,
-    effective: Math.max(local, trustedTime),
-    rollbackDetected: local < trustedTime - context.clockSkewSeconds,
+    trusted: state.trustedTime,
+    highestSeen,
+    effective: Math.max(local, highestSeen),
+    rollbackDetected: local < highestSeen - context.clockSkewSeconds,
   };
 }

@@ -67,7 +67,7 @@ export async function makeChallenge(
   request: ChallengeRequest,
   inUse?: number,
 ): Promise<ChallengeResult> {
-  const clock = readClock(context, snapshot.stored.trustedTime);
+  const clock = readClock(context, snapshot.stored);
   const license = snapshot.license;
   const claims: ChallengeClaims = {
     v: 1,
@@ -93,7 +93,7 @@ export async function makeChallenge(
   await saveState(
     context,
     { ...snapshot.stored, pending: [...snapshot.stored.pending, stored] },
-    clock.effective,
+    clock,
   );
   return {
     challenge: token,

@@ -65,10 +65,15 @@ export function describeLicense(context: Context, snapshot: Snapshot, clock: Clo
     checkBy: evaluation.checkBy,
     pendingRequests: requests,
     pendingModelSwitch: pendingModelSwitch(requests, license?.model ?? null),
-    clock: { local: clock.local, trusted: clock.trusted, rollbackDetected: clock.rollbackDetected },
+    clock: {
+      local: clock.local,
+      trusted: clock.trusted,
+      highestSeen: clock.highestSeen,
+      rollbackDetected: clock.rollbackDetected,
+    },
   };
 }
 
 export function currentInfo(context: Context, snapshot: Snapshot): LicenseInfo {
-  return describeLicense(context, snapshot, readClock(context, snapshot.stored.trustedTime));
+  return describeLicense(context, snapshot, readClock(context, snapshot.stored));
 }

@@ -6,13 +6,12 @@ import { applyLicenseKey } from './apply.js';
 import { type AuditQuery, readAudit } from './audit.js';
 import { defaultAuthorize } from './authorize.js';
 import { assertCapacity, capacityOf } from './capacity.js';
-import { readClock } from './clock.js';
 import { type LicensorOptions, resolveContext } from './context.js';
 import { type ChallengeOptions, createChallenge } from './create-challenge.js';
-import { currentInfo, pendingRequests } from './info.js';
+import { describeLicense, pendingRequests } from './info.js';
 import { runOperation } from './operation.js';
 import { requestModelSwitch } from './request-model-switch.js';
-import { loadSnapshot } from './snapshot.js';
+import { loadSnapshot, observeClock } from './snapshot.js';
 import type {
   ApplyResult,
   AuditEntry,
@@ -49,7 +48,10 @@ export interface Licensor {
 export function createLicensor(options: LicensorOptions): Licensor {
   const context = resolveContext(options, defaultAuthorize);
   const snapshot = () => loadSnapshot(context);
-  const info = async () => currentInfo(context, await snapshot());
+  const info = async () => {
+    const current = await snapshot();
+    return describeLicense(context, current, await observeClock(context, current));
+  };
 
   return {
     installationId: () => context.exclusive(async () => (await snapshot()).installationId),
@@ -90,7 +92,7 @@ export function createLicensor(options: LicensorOptions): Licensor {
     listPendingRequests: (operator) =>
       runOperation(context, operator, 'requests', async () => {
         const current = await snapshot();
-        return { result: pendingRequests(current, readClock(context, current.stored.trustedTime)) };
+        return { result: pendingRequests(current, await observeClock(context, current)) };
       }),
 
     listAudit: (operator, query) =>

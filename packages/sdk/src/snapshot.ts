@@ -16,6 +16,7 @@ import {
   verifyLicense,
   verifyStatus,
 } from '@licensor/token';
+import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
 import type { StoredPendingChallenge, StoredState } from './store/store.js';
@@ -148,11 +149,24 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
 }
 
 /** Saves a changed state, dropping challenges that expired, in one atomic replace. */
-export async function saveState(
-  context: Context,
-  state: StoredState,
-  effectiveNow: number,
-): Promise<void> {
-  const pending = state.pending.filter((entry) => entry.expiresAt >= effectiveNow);
-  await context.store.saveState({ ...state, pending });
+export async function saveState(context: Context, state: StoredState, clock: Clock): Promise<void> {
+  const pending = state.pending.filter((entry) => entry.expiresAt >= clock.effective);
+  const observedTime = Math.max(state.observedTime, clock.local);
+  await context.store.saveState({ ...state, pending, observedTime });
+}
+
+/** Local clock readings are remembered at most this often on reads, to keep reads cheap. */
+const OBSERVE_EVERY_SECONDS = 60;
+
+/**
+ * Remembers the local clock if it moved on, so that winding it back later is detected even
+ * when nothing else changed. Returns the clock to evaluate the snapshot at.
+ */
+export async function observeClock(context: Context, snapshot: Snapshot): Promise<Clock> {
+  const clock = readClock(context, snapshot.stored);
+  if (clock.local > snapshot.stored.observedTime + OBSERVE_EVERY_SECONDS) {
+    snapshot.stored = { ...snapshot.stored, observedTime: clock.local };
+    await context.store.saveState(snapshot.stored);
+  }
+  return clock;
 }

@@ -82,6 +82,7 @@ export function parseStoredState(raw: unknown): StoredState {
   if (raw.v !== 1) throw corrupt(`unknown state version ${String(raw.v)}; upgrade the SDK`);
   if (typeof raw.installationId !== 'string') throw corrupt('installationId');
   if (!isTime(raw.trustedTime)) throw corrupt('trustedTime');
+  if (!isTime(raw.observedTime)) throw corrupt('observedTime');
   return {
     format: STATE_FORMAT,
     v: 1,
@@ -92,6 +93,7 @@ export function parseStoredState(raw: unknown): StoredState {
     lastValidStatus: stringOrNull(raw.lastValidStatus, 'lastValidStatus'),
     lastAttempt: parseAttempt(raw.lastAttempt),
     trustedTime: raw.trustedTime,
+    observedTime: raw.observedTime,
   };
 }
 
@@ -106,5 +108,6 @@ export function initialState(installationId: string): StoredState {
     lastValidStatus: null,
     lastAttempt: null,
     trustedTime: 0,
+    observedTime: 0,
   };
 }

@@ -53,7 +53,9 @@ export interface ClockReport {
   local: number;
   /** The highest trusted time seen in a signed token or status (seconds), 0 if none. */
   trusted: number;
-  /** The local clock is behind the trusted time by more than the allowed skew. */
+  /** The latest of the trusted time and the local times observed since the last signed status. */
+  highestSeen: number;
+  /** The local clock is behind highestSeen by more than the allowed skew. */
   rollbackDetected: boolean;
 }
 

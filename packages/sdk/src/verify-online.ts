@@ -87,12 +87,13 @@ export async function verifyOnline(
     );
   }
   const url = checkUrl(options.url ?? context.verifyUrl);
-  const clock = readClock(context, snapshot.stored.trustedTime);
+  const clock = readClock(context, snapshot.stored);
   const nonce = newNonce();
   const check = signCheck(
     {
       v: 1,
-      iat: clock.effective,
+      // The machine's own reading; the service answers with its signed time.
+      iat: clock.local,
       nonce,
       lid: license.lid,
       rev: license.rev,
@@ -111,7 +112,7 @@ export async function verifyOnline(
     if (!isLicensorError(error)) throw error;
     const failure = { code: error.code, message: error.message };
     const lastAttempt = { at: clock.effective, ok: false, ...failure };
-    await saveState(context, { ...snapshot.stored, lastAttempt }, clock.effective);
+    await saveState(context, { ...snapshot.stored, lastAttempt }, clock);
     const info = currentInfo(context, await loadSnapshot(context));
     return {
       ok: false,
@@ -131,6 +132,8 @@ export async function verifyOnline(
     lastValidStatus: claims.outcome === 'VALID' ? status.token : snapshot.stored.lastValidStatus,
     lastAttempt: { at: clock.effective, ok: true, code: null, message: null },
     trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
+    // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
+    observedTime: claims.iat,
   };
   let appliedRevision: number | null = null;
   let deliveredTokenRefused: VerifyResult['deliveredTokenRefused'] = null;
@@ -141,7 +144,7 @@ export async function verifyOnline(
         { ...snapshot, stored: state },
         claims.license,
         'online',
-        readClock(context, state.trustedTime),
+        readClock(context, state),
       );
       state = accepted.state;
       appliedRevision = accepted.claims.rev;
@@ -153,7 +156,7 @@ export async function verifyOnline(
       }
     }
   }
-  await saveState(context, state, clock.effective);
+  await saveState(context, state, clock);
   const info = currentInfo(context, await loadSnapshot(context));
   return {
     ok: true,

@@ -1,7 +1,7 @@
 // Parsing of the `licensor` command line: one command, its positionals, and only the options
 // that command takes (anything else is a usage error, exit 2).
 import { parseArgs } from 'node:util';
-import { UsageError } from './usage.js';
+import { modelOf, UsageError, wholeNumber } from './usage.js';
 
 export type Command = 'challenge' | 'apply' | 'show' | 'verify' | 'activate' | 'requests' | 'audit';
 
@@ -62,7 +62,20 @@ export function parseCommandLine(argv: string[]): ParsedArgs | 'help' {
       `${command} takes ${expected === 0 ? 'no' : expected} argument${expected === 1 ? '' : 's'}`,
     );
   }
+  checkValues(command, positionals, values);
   return { command, positionals, values };
+}
+
+/** Option values are checked before anything touches the state directory. */
+function checkValues(command: Command, positionals: string[], values: ParsedArgs['values']): void {
+  wholeNumber(values.credentials, '--credentials', 1);
+  wholeNumber(values['in-use'], '--in-use', 0);
+  wholeNumber(values.timeout, '--timeout', 1);
+  wholeNumber(values.limit, '--limit', 1);
+  modelOf(values.model);
+  if (command === 'activate' && modelOf(positionals[0]) === undefined) {
+    throw new UsageError('activate takes perpetual or subscription');
+  }
 }
 
 function parse(argv: string[]) {

@@ -12,7 +12,7 @@ import { SDK_VERSION } from '../version.js';
 import { type ParsedArgs, parseCommandLine } from './args.js';
 import { formatAudit, formatInfo, formatRequests, time } from './format.js';
 import { resolveTrust } from './trust.js';
-import { USAGE, UsageError, wholeNumber } from './usage.js';
+import { modelOf, USAGE, UsageError, wholeNumber } from './usage.js';
 
 export interface CliIo {
   stdout: (text: string) => void;
@@ -37,11 +37,6 @@ function productOf(spec: string | undefined): { name: string; version: string } 
   return { name: spec.slice(0, at), version: spec.slice(at + 1) };
 }
 
-function modelOf(value: string | undefined): LicenseModel | undefined {
-  if (value === undefined || value === 'perpetual' || value === 'subscription') return value;
-  throw new UsageError('the model must be perpetual or subscription');
-}
-
 async function readKey(argument: string, io: CliIo): Promise<string> {
   if (argument === '-') return io.readStdin();
   if (!argument.startsWith('@')) return argument;
@@ -58,7 +53,10 @@ function json(value: unknown): string {
 
 function printChallenge(result: ChallengeResult, args: ParsedArgs, io: CliIo): void {
   if (args.values.json === true) io.stdout(json(result));
-  else io.stdout(`${args.values.armour === true ? result.armoured : result.challenge}\n`);
+  else {
+    const text = args.values.armour === true ? result.armoured : result.challenge;
+    io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  }
 }
 
 async function run(

@@ -1,4 +1,5 @@
-// Usage text and the usage error (exit 2) of the `licensor` CLI.
+// Usage text, the usage error (exit 2) and the option value checks of the `licensor` CLI.
+import type { LicenseModel } from '@licensor/token';
 
 export const USAGE = `usage: licensor <command> [options]
 
@@ -41,4 +42,9 @@ export function wholeNumber(
     throw new UsageError(`${name} must be a whole number of at least ${minimum}`);
   }
   return Number(value);
+}
+
+export function modelOf(value: string | undefined): LicenseModel | undefined {
+  if (value === undefined || value === 'perpetual' || value === 'subscription') return value;
+  throw new UsageError('the model must be perpetual or subscription');
 }

@@ -29,6 +29,8 @@ export interface StoredState {
   lastAttempt: CheckAttempt | null;
   /** Highest trusted time seen (seconds). */
   trustedTime: number;
+  /** Highest local clock reading seen since the last signed status (seconds). */
+  observedTime: number;
 }
 
 export interface LicensorStore {

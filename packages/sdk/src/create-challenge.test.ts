@@ -1,0 +1,107 @@
+import { decodeChallengeUnverified, verifyChallenge } from '@licensor/token';
+import { describe, expect, it } from 'vitest';
+import { admin, answer, DAY, FrozenClock, setup, trust } from '../test/fixtures.js';
+import { createLicensor } from './licensor.js';
+import { MemoryStore } from './store/memory-store.js';
+
+describe('createChallenge', () => {
+  it('signs a challenge with the installation key that says who asks and what for', async () => {
+    const { licensor, clock } = setup();
+    const result = await licensor.createChallenge(admin, {
+      credentials: 250,
+      customerName: '  Acme Europe  ',
+      credentialsInUse: 12,
+    });
+    const verified = verifyChallenge(result.challenge);
+    expect(verified.installationId).toBe(await licensor.installationId());
+    expect(verified.claims).toEqual({
+      v: 1,
+      jti: result.request.id,
+      iat: clock.seconds,
+      exp: clock.seconds + 30 * DAY,
+      sub: verified.installationId,
+      product: { name: 'CMS', version: '5.2.0' },
+      license: null,
+      usage: { credentialsInUse: 12 },
+      request: { kind: 'license', credentials: 250, customerName: 'Acme Europe' },
+    });
+    expect(result.armoured).toMatch(/^-----BEGIN LICENSOR CHALLENGE-----\n/);
+    expect(result.request).toMatchObject({
+      kind: 'license',
+      requestedBy: 'alice',
+      challenge: result.challenge,
+    });
+  });
+
+  it('carries the license in force', async () => {
+    const { licensor } = setup();
+    const first = await licensor.createChallenge(admin);
+    const applied = await licensor.applyLicenseKey(admin, answer(first.challenge, { rev: 4 }));
+    const second = await licensor.createChallenge(admin, { model: 'subscription' });
+    expect(decodeChallengeUnverified(second.challenge).claims.license).toEqual({
+      id: applied.licenseId,
+      revision: 4,
+      customerName: 'Acme Corporation',
+      model: 'perpetual',
+    });
+  });
+
+  it('asks the credentialsInUse hook when the caller gives no count', async () => {
+    const store = new MemoryStore();
+    const licensor = createLicensor({
+      store,
+      trust,
+      product: { name: 'CMS', version: '1' },
+      credentialsInUse: async () => 77,
+    });
+    const { challenge } = await licensor.createChallenge(admin);
+    expect(verifyChallenge(challenge).claims.usage.credentialsInUse).toBe(77);
+  });
+
+  it('keeps challenges pending, lists them, and drops them after the configured time', async () => {
+    const clock = new FrozenClock();
+    const licensor = createLicensor({
+      store: new MemoryStore(),
+      trust,
+      product: { name: 'CMS', version: '1' },
+      now: clock.now,
+      pendingTtlSeconds: 2 * DAY,
+    });
+    const first = await licensor.createChallenge(admin);
+    clock.advance(DAY);
+    const second = await licensor.createChallenge(admin, { credentials: 3 });
+    expect((await licensor.listPendingRequests(admin)).map((r) => r.id)).toEqual([
+      first.request.id,
+      second.request.id,
+    ]);
+    clock.advance(DAY + 1);
+    expect((await licensor.listPendingRequests(admin)).map((r) => r.id)).toEqual([
+      second.request.id,
+    ]);
+    expect((await licensor.getLicenseInfo(admin)).pendingRequests).toHaveLength(1);
+  });
+
+  it.each([
+    [{ credentials: 0 }],
+    [{ credentials: 1.5 }],
+    [{ customerName: '   ' }],
+    [{ model: 'lifetime' as 'perpetual' }],
+    [{ credentialsInUse: -1 }],
+  ])('refuses invalid input %j', async (options) => {
+    const { licensor, store } = setup();
+    await licensor.installationId();
+    const before = store.rawState();
+    await expect(licensor.createChallenge(admin, options)).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+    });
+    expect(store.rawState()).toBe(before);
+  });
+
+  it('makes the installation key once and keeps it', async () => {
+    const { licensor } = setup();
+    const id = await licensor.installationId();
+    const { challenge } = await licensor.createChallenge(admin);
+    expect(verifyChallenge(challenge).installationId).toBe(id);
+    expect(await licensor.installationId()).toBe(id);
+  });
+});

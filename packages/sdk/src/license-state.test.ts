@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { admin, answer, DAY, setup, term } from '../test/fixtures.js';
+
+describe('license state', () => {
+  it('is none before any key is applied', async () => {
+    expect((await setup().licensor.getLicenseInfo(admin)).state).toBe('none');
+  });
+
+  it('keeps a perpetual license active forever, with no check', async () => {
+    const { licensor, clock } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(admin, answer(challenge));
+    clock.advance(3650 * DAY);
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'active',
+      usableUntil: null,
+      checkBy: null,
+    });
+  });
+
+  it('runs a never-checked subscription for its grace period from the token issue time', async () => {
+    const { licensor, clock } = setup();
+    const start = clock.seconds;
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(
+      admin,
+      answer(challenge, { model: 'subscription', term: term(start, 365, 14) }),
+    );
+    clock.advance(14 * DAY);
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'active',
+      usableUntil: start + 14 * DAY,
+    });
+    clock.advance(1);
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
+  });
+
+  it('is in grace after the term ends and expired after term end plus grace', async () => {
+    const { licensor, clock } = setup();
+    const start = clock.seconds - 20 * DAY;
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(
+      admin,
+      answer(challenge, { model: 'subscription', term: term(start, 25, 10) }),
+    );
+    clock.advance(5 * DAY + 1);
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('grace');
+    clock.advance(10 * DAY);
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
+  });
+});

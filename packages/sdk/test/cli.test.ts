@@ -1,0 +1,190 @@
+// Drives the real `licensor` binary (bin/licensor.js → dist/cli.js, built before tests) through
+// the CMS license page: challenge → apply → show, and the refusals with their exit codes.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { armour, verifyChallenge } from '@licensor/token';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answer, FrozenClock, golden, term } from './fixtures.js';
+import {
+  startVerifyServer,
+  statusFor,
+  unreachableUrl,
+  type VerifyServer,
+} from './verify-server.js';
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'licensor.js');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function licensor(
+  args: string[],
+  options: { cwd: string; stdin?: string; env?: Record<string, string> },
+): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd: options.cwd, env: { ...process.env, LICENSOR_VERIFY_URL: '', ...options.env } },
+      (error, stdout, stderr) => {
+        resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.stdin ?? '');
+  });
+}
+
+let cwd: string;
+let server: VerifyServer;
+
+beforeAll(async () => {
+  cwd = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+  writeFileSync(join(cwd, 'vendor.jwks.json'), JSON.stringify(golden.jwks));
+  server = await startVerifyServer(new FrozenClock(Math.floor(Date.now() / 1000)));
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+describe('licensor CLI', () => {
+  it('runs challenge → apply → show, and refuses a replay with exit 1', async () => {
+    const challengeRun = await licensor(
+      [
+        'challenge',
+        '--trust',
+        'vendor.jwks.json',
+        '--credentials',
+        '25',
+        '--customer',
+        'Acme',
+        '--operator',
+        'alice',
+      ],
+      { cwd },
+    );
+    expect(challengeRun).toMatchObject({ code: 0, stderr: '' });
+    const lines = challengeRun.stdout.split('\n');
+    expect(lines).toHaveLength(2);
+    const challenge = lines[0] ?? '';
+    expect(verifyChallenge(challenge).claims.request).toEqual({
+      kind: 'license',
+      credentials: 25,
+      customerName: 'Acme',
+    });
+
+    const key = answer(challenge, { credentials: 25, customer: { id: 'cus_acme', name: 'Acme' } });
+    writeFileSync(join(cwd, 'key.txt'), `Your key:\n${armour(key, 'license')}\n`);
+    const applied = await licensor(['apply', '@key.txt'], { cwd });
+    expect(applied).toMatchObject({ code: 0, stderr: '' });
+    expect(applied.stdout).toMatch(
+      /^Applied license lic_\S+ revision 1 \(transaction txn_\S+\)\. State: active\.\n$/,
+    );
+
+    const shown = await licensor(['show'], { cwd });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^State:\s+active$/m);
+    expect(shown.stdout).toMatch(/^Customer:\s+Acme$/m);
+    expect(shown.stdout).toMatch(/^Number of credentials:\s+25$/m);
+    expect(shown.stdout).toMatch(/^Last verify time:\s+never$/m);
+
+    const json = JSON.parse((await licensor(['show', '--json'], { cwd })).stdout);
+    expect(json).toMatchObject({
+      state: 'active',
+      credentials: 25,
+      customer: 'Acme',
+      type: 'perpetual',
+    });
+
+    const replay = await licensor(['apply', key], { cwd });
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toMatch(/^error: ERR_REVISION_NOT_NEWER: /);
+    const replayJson = await licensor(['apply', key, '--json'], { cwd });
+    expect(replayJson.code).toBe(1);
+    expect(JSON.parse(replayJson.stdout)).toEqual({
+      error: { code: 'ERR_REVISION_NOT_NEWER', message: expect.any(String) },
+    });
+
+    const audit = JSON.parse((await licensor(['audit', '--json'], { cwd })).stdout);
+    expect(audit[0]).toMatchObject({
+      action: 'challenge',
+      outcome: 'ok',
+      operator: { id: 'alice' },
+    });
+  });
+
+  it('reads a key from stdin, and refuses an operator without the administrator role', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const state = ['--state', join(dir, 'state'), '--trust', join(cwd, 'vendor.jwks.json')];
+    const challenge = (await licensor(['challenge', ...state], { cwd })).stdout.trim();
+    const key = answer(challenge);
+    const refused = await licensor(['apply', '-', ...state, '--role', 'operator'], {
+      cwd,
+      stdin: key,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: ERR_NOT_AUTHORIZED: /);
+    const applied = await licensor(['apply', '-', ...state], { cwd, stdin: `${key}\n` });
+    expect(applied.code).toBe(0);
+  });
+
+  it('prints the switch-request challenge, lists it, and runs the online check', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const state = ['--state', join(dir, 'state'), '--trust', join(cwd, 'vendor.jwks.json')];
+    const challenge = (await licensor(['challenge', ...state], { cwd })).stdout.trim();
+    server.register(challenge);
+    const now = Math.floor(Date.now() / 1000);
+    await licensor(
+      ['apply', answer(challenge, { model: 'subscription', term: term(now, 30, 7) }), ...state],
+      { cwd },
+    );
+
+    const activate = await licensor(['activate', 'perpetual', ...state, '--armour'], { cwd });
+    expect(activate.code).toBe(0);
+    expect(activate.stdout).toMatch(
+      /^-----BEGIN LICENSOR CHALLENGE-----\n[\s\S]+-----END LICENSOR CHALLENGE-----\n$/,
+    );
+    const requests = await licensor(['requests', ...state], { cwd });
+    expect(requests.stdout).toMatch(/^chl_\S+ {2}switch to perpetual {2}made /);
+
+    server.plan = (check, id) =>
+      statusFor(check, id, new FrozenClock(Math.floor(Date.now() / 1000)));
+    const verified = await licensor(['verify', ...state], {
+      cwd,
+      env: { LICENSOR_VERIFY_URL: server.url },
+    });
+    expect(verified).toMatchObject({ code: 0, stderr: '' });
+    expect(verified.stdout).toMatch(/^Last verify result: VALID at \S+Z\. State: active\.\n$/);
+    const down = await licensor(['verify', ...state, '--url', await unreachableUrl()], { cwd });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^error: ERR_VERIFY_UNREACHABLE: .* State: grace\.\n$/);
+  });
+
+  it.each([
+    [['frobnicate']],
+    [['apply']],
+    [['show', 'extra']],
+    [['show', '--credentials', '5']],
+    [['challenge', '--credentials', 'many']],
+    [['activate', 'monthly']],
+    [['verify', '--no-such-option']],
+  ])('exits 2 on a usage error: %j', async (args) => {
+    const run = await licensor([...args, '--trust', 'vendor.jwks.json'], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^usage error: /);
+    expect(run.stdout).toBe('');
+  });
+
+  it('needs --trust the first time a state directory is used', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const run = await licensor(['show'], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--trust FILE');
+  });
+});
