@@ -68,6 +68,7 @@ export {
 } from './keys.js';
 export { base64urlDecode, base64urlEncode } from './lib/base64url.js';
 export {
+  type DecodedChallenge,
   decodeChallengeUnverified,
   signChallenge,
   type VerifiedChallenge,

@@ -66,7 +66,6 @@ class Parser {
     if (depth > MAX_DEPTH) this.fail('nests too deeply');
     this.at++; // {
     const result: JsonObject = {};
-    const seen = new Set<string>();
     this.skipWhitespace();
     if (this.text.charCodeAt(this.at) === 0x7d) {
       this.at++;
@@ -77,19 +76,22 @@ class Parser {
       if (this.text.charCodeAt(this.at) !== 0x22)
         this.fail('has a member name that is not a string');
       const name = this.string();
-      if (seen.has(name)) this.fail(`has the member "${name}" twice`);
-      seen.add(name);
+      if (Object.hasOwn(result, name)) this.fail(`has the member "${name}" twice`);
       this.skipWhitespace();
       if (this.text.charCodeAt(this.at) !== 0x3a) this.fail('is missing a ":"');
       this.at++;
       const member = this.value(depth);
-      // defineProperty, so that a member named "__proto__" stays plain data.
-      Object.defineProperty(result, name, {
-        value: member,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      if (name === '__proto__') {
+        // Assignment would set the prototype; defineProperty keeps it plain data.
+        Object.defineProperty(result, name, {
+          value: member,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else {
+        result[name] = member;
+      }
       this.skipWhitespace();
       const next = this.text.charCodeAt(this.at++);
       if (next === 0x7d) return result;

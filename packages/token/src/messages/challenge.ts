@@ -18,7 +18,8 @@ import {
 import { base64urlDecode } from '../lib/base64url.js';
 import { parseJsonObject } from '../lib/json.js';
 
-export interface VerifiedChallenge {
+/** A challenge read from its token: by verifyChallenge (signature checked) or for display. */
+export interface DecodedChallenge {
   claims: ChallengeClaims;
   /** Thumbprint of the installation's public key (equals `claims.sub`). */
   installationId: string;
@@ -26,6 +27,9 @@ export interface VerifiedChallenge {
   /** The normalised compact token. */
   token: string;
 }
+
+/** A challenge whose signature holds under the key in its own header. */
+export type VerifiedChallenge = DecodedChallenge;
 
 const RULES = {
   typ: TYP.challenge,
@@ -77,7 +81,7 @@ export function verifyChallenge(token: string): VerifiedChallenge {
  * Reads a challenge WITHOUT checking its signature, for display only (e.g. showing what was
  * pasted before the operator confirms). Never act on the result; use verifyChallenge.
  */
-export function decodeChallengeUnverified(token: string): VerifiedChallenge {
+export function decodeChallengeUnverified(token: string): DecodedChallenge {
   const jws = readCompactJws(token, RULES);
   const { publicJwk, installationId } = headerKey(jws.header.jwk);
   const payload = base64urlDecode(jws.payloadSegment, 'JWS payload');
