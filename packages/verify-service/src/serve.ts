@@ -43,7 +43,7 @@ export interface ServingProcess {
 export async function serve(options: ServeOptions): Promise<ServingProcess> {
   const logger = pino(
     { level: options.logLevel ?? 'info', base: { service: 'licensor-verify', pid: process.pid } },
-    pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    pino.destination({ dest: 1, sync: false }),
   );
   const store = await (options.openStore ?? openIssuerStore)({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),

@@ -1,0 +1,106 @@
+// `licensor-verify serve` as an operator runs it: a real process on the embedded store, a check
+// over HTTP, then SIGTERM: the process exits 0 only after the buffered check records are in the
+// store. Also the refusals: usage errors exit 2, a store without status keys exits 1.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { openIssuer } from '@licensor/issuer';
+import { openStore } from '@licensor/issuer/store';
+import { signCheck } from '@licensor/token';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  type IssuerFixture,
+  issueLicense,
+  openIssuerFixture,
+  passphrase,
+} from './support/issuer-store.js';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'licensor-verify.js');
+
+function serveProcess(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
+    env: { ...process.env, LICENSOR_KEY_PASSPHRASE: passphrase, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { event?: string; url?: string };
+      if (entry.event === 'listening' && entry.url) resolve(entry.url);
+    });
+    child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+  });
+}
+
+describe('licensor-verify serve', () => {
+  let fixture: IssuerFixture | undefined;
+  afterEach(async () => {
+    await fixture?.cleanup();
+    fixture = undefined;
+  });
+
+  it('answers checks and, on SIGTERM, writes the recorded checks before exiting 0', async () => {
+    fixture = await openIssuerFixture();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    await fixture.store.close();
+
+    const child = serveProcess(['--data', fixture.dataDir]);
+    const url = await listeningUrl(child);
+    for (let i = 0; i < 3; i++) {
+      const token = signCheck(
+        {
+          v: 1,
+          iat: Math.floor(Date.now() / 1000),
+          nonce: randomBytes(16).toString('base64url'),
+          lid: licenseId,
+          rev: 1,
+          sdk: '0.1.0',
+          product: { name: 'CMS', version: '5.2.0' },
+          usage: { credentialsInUse: 1 },
+        },
+        installation,
+      );
+      const res = await fetch(`${url}/v1/checks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jose' },
+        body: token,
+      });
+      expect(res.status).toBe(200);
+    }
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+
+    const store = await openStore({ dataDir: fixture.dataDir });
+    const issuer = await openIssuer({ store, passphrase });
+    expect(await issuer.listChecks(licenseId)).toHaveLength(3);
+    await store.close();
+  });
+
+  it('exits 1 with the code when the store holds no status key', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-empty-'));
+    try {
+      const run = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data', dataDir], {
+        encoding: 'utf8',
+        env: { ...process.env, LICENSOR_KEY_PASSPHRASE: passphrase },
+      });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/^error: ERR_[A-Z_]+: /);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 2 on a usage error', () => {
+    const run = spawnSync(process.execPath, [bin, 'serve', '--port', 'abc'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--port must be a whole number');
+    expect(spawnSync(process.execPath, [bin, 'launch'], { encoding: 'utf8' }).status).toBe(2);
+  });
+});

@@ -1,0 +1,149 @@
+// The service on the real shared store (SQLite; MongoDB too when MONGODB_URI is set), with
+// licenses issued, renewed and revoked by the issuer: what the vendor does in the portal shows
+// up in the next check, and every check lands in the store's check records.
+import { randomBytes } from 'node:crypto';
+import { Keyring, signCheck, verifyLicense, verifyStatus } from '@licensor/token';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVerifyService } from '../src/service.js';
+import { postCheck } from './support/http.js';
+import {
+  type IssuerFixture,
+  issueLicense,
+  openIssuerFixture,
+  passphrase,
+} from './support/issuer-store.js';
+
+const kinds: ('sqlite' | 'mongo')[] = ['sqlite'];
+if (process.env.MONGODB_URI) kinds.push('mongo');
+else if (process.env.LICENSOR_REQUIRE_MONGO === '1')
+  throw new Error('LICENSOR_REQUIRE_MONGO=1 but MONGODB_URI is not set');
+else
+  console.info(
+    'verify-service real-store tests: MongoDB skipped; set MONGODB_URI (scripts/ferretdb.sh) to run them',
+  );
+
+function check(licenseId: string, rev: number, installation: Parameters<typeof signCheck>[1]) {
+  return signCheck(
+    {
+      v: 1,
+      iat: Math.floor(Date.now() / 1000),
+      nonce: randomBytes(16).toString('base64url'),
+      lid: licenseId,
+      rev,
+      sdk: '0.1.0',
+      product: { name: 'CMS', version: '5.2.0' },
+      usage: { credentialsInUse: 3 },
+    },
+    installation,
+  );
+}
+
+describe.each(kinds)('on the %s store', (kind) => {
+  let fixture: IssuerFixture | undefined;
+  afterEach(async () => {
+    await fixture?.cleanup();
+    fixture = undefined;
+  });
+
+  async function setup() {
+    fixture = await openIssuerFixture(kind);
+    const statusKeys = await fixture.store.loadStatusSigningKeys(passphrase);
+    const service = createVerifyService({
+      store: fixture.store,
+      statusKeys,
+      logger: pino({ level: 'silent' }),
+      config: { viewCacheTtlMs: 0 },
+    });
+    const keyring = Keyring.fromJwks(await fixture.issuer.keys.exportJwks());
+    return { fixture, service, statusKeys, keyring };
+  }
+
+  it('answers VALID for an issued license with a status the published JWKS verifies', async () => {
+    const { fixture, service, keyring } = await setup();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    const answer = await postCheck(service.app, check(licenseId, 1, installation));
+    const status = verifyStatus(answer.text, keyring);
+    expect(status.claims).toMatchObject({
+      outcome: 'VALID',
+      lid: licenseId,
+      sub: installation.kid,
+      rev: 1,
+      license: null,
+    });
+    expect(status.claims.termEnd).toBeGreaterThan(Date.now() / 1000);
+  });
+
+  it('is given status keys only: none of them is a license-purpose key', async () => {
+    const { fixture, statusKeys } = await setup();
+    const jwks = await fixture.issuer.keys.exportJwks();
+    const licenseKids = jwks.keys.filter((k) => k.purpose === 'license').map((k) => k.kid);
+    expect(statusKeys.length).toBeGreaterThan(0);
+    for (const key of statusKeys) expect(licenseKids).not.toContain(key.kid);
+  });
+
+  it('hands over the renewal token the issuer stored, and REVOKED once revoked', async () => {
+    const { fixture, service, keyring } = await setup();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    await fixture.issuer.renew(licenseId, { termDays: 365 }, 'vendor');
+    const renewed = verifyStatus(
+      (await postCheck(service.app, check(licenseId, 1, installation))).text,
+      keyring,
+    ).claims;
+    expect(renewed.rev).toBe(2);
+    expect(verifyLicense(renewed.license!, keyring).claims).toMatchObject({
+      lid: licenseId,
+      rev: 2,
+      sub: installation.kid,
+    });
+
+    await fixture.issuer.revoke(licenseId, 'vendor', 'contract ended');
+    const revoked = verifyStatus(
+      (await postCheck(service.app, check(licenseId, 2, installation))).text,
+      keyring,
+    ).claims;
+    expect(revoked).toMatchObject({ outcome: 'REVOKED', license: null });
+  });
+
+  it('records each check in the store, where the issuer lists it', async () => {
+    const { fixture, service } = await setup();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    await postCheck(service.app, check(licenseId, 1, installation));
+    await fixture.issuer.suspend(licenseId, 'vendor');
+    await postCheck(service.app, check(licenseId, 1, installation));
+    expect(await service.drain(Date.now() + 5_000)).toBe(0);
+    const checks = await fixture.issuer.listChecks(licenseId);
+    expect(checks.map((c) => c.outcome).sort()).toEqual(['SUSPENDED', 'VALID']);
+    expect(checks[0]).toMatchObject({
+      installationId: installation.kid,
+      sdkVersion: '0.1.0',
+      credentialsInUse: 3,
+    });
+  });
+
+  it('answers UNKNOWN alike for an unknown license and one bound to another installation', async () => {
+    const { fixture, service, keyring } = await setup();
+    const first = await issueLicense(fixture.issuer);
+    const second = await issueLicense(fixture.issuer);
+    const elsewhere = verifyStatus(
+      (await postCheck(service.app, check(first.licenseId, 1, second.installation))).text,
+      keyring,
+    ).claims;
+    const unknown = verifyStatus(
+      (
+        await postCheck(
+          service.app,
+          check(`lic_${randomBytes(16).toString('base64url')}`, 1, second.installation),
+        )
+      ).text,
+      keyring,
+    ).claims;
+    expect(elsewhere).toMatchObject({
+      outcome: 'UNKNOWN',
+      rev: null,
+      termEnd: null,
+      license: null,
+    });
+    expect(unknown).toMatchObject({ outcome: 'UNKNOWN', rev: null, termEnd: null, license: null });
+  });
+});

@@ -1,0 +1,87 @@
+// End to end with the real SDK: a CMS installation gets a license key from the issuer, applies
+// it, and presses "Verify License" against a running service on 127.0.0.1. What the vendor does
+// (renew, revoke) reaches the installation through the service.
+import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type RunningVerifyServer, startVerifyServer } from '../src/server.js';
+import { createVerifyService } from '../src/service.js';
+import { type IssuerFixture, openIssuerFixture, passphrase } from './support/issuer-store.js';
+
+const admin = { id: 'op-1', name: 'Ada', roles: [SYSTEM_ADMINISTRATOR] };
+
+describe("the SDK's verifyOnline against a running service", () => {
+  let fixture: IssuerFixture | undefined;
+  let running: RunningVerifyServer | undefined;
+  afterEach(async () => {
+    await running?.stop();
+    await fixture?.cleanup();
+    running = undefined;
+    fixture = undefined;
+  });
+
+  async function setup() {
+    fixture = await openIssuerFixture();
+    const service = createVerifyService({
+      store: fixture.store,
+      statusKeys: await fixture.store.loadStatusSigningKeys(passphrase),
+      logger: pino({ level: 'silent' }),
+      config: { viewCacheTtlMs: 0 },
+    });
+    running = await startVerifyServer(service, { port: 0, host: '127.0.0.1' });
+    const licensor = createLicensor({
+      store: new MemoryStore(),
+      trust: await fixture.issuer.keys.exportJwks(),
+      product: { name: 'CMS', version: '5.2.0' },
+      verifyUrl: `${running.url}/v1/checks`,
+      credentialsInUse: () => 12,
+    });
+    const { challenge } = await licensor.createChallenge(admin);
+    const issued = await fixture.issuer.issue(
+      challenge,
+      { customerName: 'Acme', model: 'subscription', credentials: 50, termDays: 30 },
+      'vendor',
+    );
+    await licensor.applyLicenseKey(admin, issued.token);
+    return { fixture, service, licensor, licenseId: issued.license.id };
+  }
+
+  it('verifies an applied license as VALID and records the check', async () => {
+    const { fixture, service, licensor, licenseId } = await setup();
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({ ok: true, outcome: 'VALID', error: null });
+    expect(result.verifiedAt).toBeGreaterThan(0);
+    await service.drain(Date.now() + 5_000);
+    const checks = await fixture.issuer.listChecks(licenseId);
+    expect(checks).toHaveLength(1);
+    expect(checks[0]).toMatchObject({ outcome: 'VALID', credentialsInUse: 12 });
+  });
+
+  it('delivers a renewal to the installation, which applies it', async () => {
+    const { fixture, licensor, licenseId } = await setup();
+    await fixture.issuer.renew(licenseId, { termDays: 365 }, 'vendor');
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      appliedRevision: 2,
+      deliveredTokenRefused: null,
+    });
+  });
+
+  it('tells the installation its license was revoked', async () => {
+    const { fixture, licensor, licenseId } = await setup();
+    await fixture.issuer.revoke(licenseId, 'vendor', 'refund');
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({ ok: true, outcome: 'REVOKED' });
+  });
+
+  it('reports the outage as a typed failure while the service is stopped', async () => {
+    const { licensor } = await setup();
+    await running!.stop();
+    running = undefined;
+    const result = await licensor.verifyOnline(admin);
+    expect(result.ok).toBe(false);
+    expect(result.error?.code).toMatch(/^ERR_/);
+  });
+});

@@ -1,0 +1,70 @@
+// A real shared store for integration tests: the embedded SQLite one in a temporary folder, or
+// MongoDB when MONGODB_URI is set. The issuer (a test-only dependency) initialises it and issues
+// licenses the way the portal would; the service only ever sees `@licensor/issuer/store`.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Issuer, openIssuer } from '@licensor/issuer';
+import { type LicensorStore, openStore } from '@licensor/issuer/store';
+import { type Ed25519KeyPair, generateKeyPair, signChallenge } from '@licensor/token';
+
+export const passphrase = 'integration-test-passphrase';
+
+export interface IssuerFixture {
+  store: LicensorStore;
+  issuer: Issuer;
+  dataDir: string;
+  cleanup(): Promise<void>;
+}
+
+export async function openIssuerFixture(
+  kind: 'sqlite' | 'mongo' = 'sqlite',
+): Promise<IssuerFixture> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-test-'));
+  const mongoUri =
+    kind === 'mongo'
+      ? `${process.env.MONGODB_URI!.replace(/\/?(\?.*)?$/, '')}/licensor_verify_${randomBytes(6).toString('hex')}`
+      : undefined;
+  const store = await openStore(mongoUri !== undefined ? { mongoUri, dataDir } : { dataDir });
+  const issuer = await openIssuer({ store, passphrase });
+  await issuer.init('test');
+  return {
+    store,
+    issuer,
+    dataDir,
+    cleanup: async () => {
+      await store.close().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function challengeFor(installation: Ed25519KeyPair): string {
+  const now = Math.floor(Date.now() / 1000);
+  return signChallenge(
+    {
+      v: 1,
+      jti: `chl_${randomBytes(16).toString('base64url')}`,
+      iat: now,
+      exp: now + 86_400,
+      sub: installation.kid,
+      product: { name: 'CMS', version: '5.2.0' },
+      license: null,
+      usage: { credentialsInUse: 0 },
+      request: { kind: 'license', credentials: 100 },
+    },
+    installation,
+  );
+}
+
+/** Issues a subscription license to a new installation; returns both. */
+export async function issueLicense(issuer: Issuer) {
+  const installation = generateKeyPair();
+  const issued = await issuer.issue(
+    challengeFor(installation),
+    { customerName: 'Acme', model: 'subscription', credentials: 100, termDays: 30 },
+    'vendor',
+  );
+  return { installation, licenseId: issued.license.id, token: issued.token };
+}
