@@ -59,10 +59,12 @@ export function toKeyring(trust: unknown): Keyring {
   }
 }
 
-function serialiser(): <T>(task: () => Promise<T>) => Promise<T> {
+/** One task at a time in this process, and, if the store can, across processes. */
+function serialiser(store: LicensorStore): <T>(task: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
   return <T>(task: () => Promise<T>) => {
-    const run = tail.then(task, task);
+    const locked = store.exclusive === undefined ? task : () => store.exclusive!(task);
+    const run = tail.then(locked, locked);
     tail = run.catch(() => undefined);
     return run;
   };
@@ -113,6 +115,6 @@ export function resolveContext(options: LicensorOptions, defaultAuthorize: Autho
       'verifyTimeoutMs',
     ),
     credentialsInUse: options.credentialsInUse ?? (() => 0),
-    exclusive: serialiser(),
+    exclusive: serialiser(options.store),
   };
 }

@@ -1,4 +1,5 @@
 // Public surface of @licensor/sdk: the customer side of Licensor that a product embeds.
+export { isLicensorError, LicensorError } from '@licensor/token';
 
 export type { AuditQuery } from './audit.js';
 export { defaultAuthorize, SYSTEM_ADMINISTRATOR } from './authorize.js';
@@ -6,7 +7,7 @@ export type { LicensorOptions } from './context.js';
 export type { ChallengeOptions } from './create-challenge.js';
 export { SDK_ERROR_CODES, SdkError, type SdkErrorCode } from './errors.js';
 export { createLicensor, type Licensor } from './licensor.js';
-export { FileStore } from './store/file-store.js';
+export { FileStore, type FileStoreOptions } from './store/file-store.js';
 export { MemoryStore } from './store/memory-store.js';
 export type { LicensorStore, StoredPendingChallenge, StoredState } from './store/store.js';
 export type {

@@ -6,11 +6,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { admin, answer, FrozenClock, setup } from '../../test/fixtures.js';
-import { AUDIT_FILE, FileStore, KEY_FILE, STATE_FILE } from './file-store.js';
+import { AUDIT_FILE, FileStore, KEY_FILE, LOCK_FILE, STATE_FILE } from './file-store.js';
 
 function stateDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'licensor-store-')), 'state');
@@ -151,5 +151,41 @@ describe('FileStore', () => {
     expect(await store.loadAudit()).toHaveLength(whole.trim().split('\n').length);
     writeFileSync(join(dir, AUDIT_FILE), `garbage\n${whole}`);
     await expect(store.loadAudit()).rejects.toMatchObject({ code: 'ERR_STATE_CORRUPT' });
+  });
+});
+
+describe('FileStore lock', () => {
+  it('breaks a lock left by a process that is gone', async () => {
+    const dir = await licensedDir();
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: hostname(), at: 0 }),
+    );
+    await expect(fresh(dir).createChallenge(admin)).resolves.toMatchObject({
+      challenge: expect.any(String),
+    });
+    expect(readdirSync(dir)).not.toContain(LOCK_FILE);
+  });
+
+  it('waits for a live holder and then says the state is locked', async () => {
+    const dir = await licensedDir();
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify({ pid: process.pid, host: hostname(), at: 0 }),
+    );
+    const licensor = setup({ store: new FileStore(dir, { lockTimeoutMs: 100 }) }).licensor;
+    await expect(licensor.createChallenge(admin)).rejects.toMatchObject({
+      code: 'ERR_STATE_LOCKED',
+    });
+  });
+
+  it('serialises two store objects on one directory, so no change is lost', async () => {
+    const dir = await licensedDir();
+    const one = fresh(dir);
+    const two = fresh(dir);
+    await Promise.all(
+      [1, 2, 3, 4].flatMap(() => [one.createChallenge(admin), two.createChallenge(admin)]),
+    );
+    expect(await one.listPendingRequests(admin)).toHaveLength(8);
   });
 });

@@ -6,12 +6,14 @@ import { join } from 'node:path';
 import { SdkError } from '../errors.js';
 import type { AuditEntry } from '../types.js';
 import { createFileAtomic, replaceFileAtomic } from './atomic-write.js';
+import { withFileLock } from './file-lock.js';
 import type { LicensorStore, StoredState } from './store.js';
 
 const KEY_FORMAT = 'licensor-installation-key';
 export const KEY_FILE = 'installation-key.json';
 export const STATE_FILE = 'state.json';
 export const AUDIT_FILE = 'audit.jsonl';
+export const LOCK_FILE = 'state.lock';
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
@@ -26,11 +28,18 @@ async function readIfPresent(path: string): Promise<string | null> {
   }
 }
 
+export interface FileStoreOptions {
+  /** How long a change waits for another process holding the state (ms, default 10 000). */
+  lockTimeoutMs?: number;
+}
+
 export class FileStore implements LicensorStore {
   readonly dir: string;
+  readonly #lockTimeoutMs: number;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = dir;
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
   }
 
   get keyPath(): string {
@@ -43,6 +52,15 @@ export class FileStore implements LicensorStore {
 
   get auditPath(): string {
     return join(this.dir, AUDIT_FILE);
+  }
+
+  async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    return withFileLock(
+      join(this.dir, LOCK_FILE),
+      { timeoutMs: this.#lockTimeoutMs, retryMs: 25 },
+      work,
+    );
   }
 
   async loadInstallationKey(): Promise<Uint8Array | null> {

@@ -44,4 +44,9 @@ export interface LicensorStore {
   saveState(state: StoredState): Promise<void>;
   appendAudit(entry: AuditEntry): Promise<void>;
   loadAudit(): Promise<AuditEntry[]>;
+  /**
+   * Optional: runs `work` while no other process changes this store (load → change → save).
+   * Without it, only the operations of one Licensor object are serialised.
+   */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>;
 }
