@@ -5,14 +5,23 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  CHECK_OUTCOMES,
+  type ChallengeClaims,
+  type CheckClaims,
   isLicensorError,
   Keyring,
   keyPairFromSeed,
   type LicenseClaims,
+  type StatusClaims,
   setEd25519Backend,
+  signChallenge,
+  signCheck,
   signLicense,
+  signStatus,
   verifyChallenge,
+  verifyCheck,
   verifyLicense,
+  verifyStatus,
 } from '../src/index.js';
 import { golden, goldenKey } from './forge.js';
 
@@ -69,6 +78,90 @@ const licenseClaims: fc.Arbitrary<LicenseClaims> = fc
         : { start: term.start, end: term.start + term.length, grace: term.grace },
   }));
 
+const shortName = name.filter((text) => text.length <= 64);
+const product = fc.record({ name: name.filter((text) => text.length <= 100), version: shortName });
+const usage = fc.record({ credentialsInUse: fc.integer({ min: 0, max: 1_000_000_000 }) });
+const model = fc.constantFrom('perpetual' as const, 'subscription' as const);
+const nonce = fc
+  .uint8Array({ minLength: 16, maxLength: 16 })
+  .map((b) => Buffer.from(b).toString('base64url'));
+const installation = goldenKey('installation');
+const statusKey = goldenKey('status');
+
+const challengeClaims: fc.Arbitrary<ChallengeClaims> = fc
+  .record({
+    jti: id,
+    iat: time,
+    ttl: fc.integer({ min: 1, max: 10_000_000 }),
+    product,
+    license: fc.option(
+      fc.record({
+        id,
+        revision: fc.integer({ min: 1, max: 1_000_000_000 }),
+        customerName: name,
+        model,
+      }),
+      { nil: null },
+    ),
+    usage,
+    request: fc.oneof(
+      fc.record(
+        {
+          kind: fc.constant('license' as const),
+          credentials: fc.integer({ min: 1, max: 1_000_000_000 }),
+          model,
+          customerName: name,
+        },
+        { requiredKeys: ['kind'] },
+      ),
+      fc.record(
+        {
+          kind: fc.constant('model-switch' as const),
+          model,
+          credentials: fc.integer({ min: 1, max: 1_000_000_000 }),
+        },
+        { requiredKeys: ['kind', 'model'] },
+      ),
+    ),
+  })
+  .map(({ ttl, ...rest }) => ({
+    v: 1 as const,
+    ...rest,
+    exp: rest.iat + ttl,
+    sub: installation.kid,
+  }));
+
+const checkClaims: fc.Arbitrary<CheckClaims> = fc
+  .record({
+    iat: time,
+    nonce,
+    lid: id,
+    rev: fc.integer({ min: 1, max: 1_000_000_000 }),
+    sdk: shortName,
+    product,
+    usage,
+  })
+  .map((rest) => ({ v: 1 as const, ...rest }));
+
+const statusClaims: fc.Arbitrary<StatusClaims> = fc
+  .record({
+    iat: time,
+    nonce,
+    lid: id,
+    sub: thumbprint,
+    outcome: fc.constantFrom(...CHECK_OUTCOMES),
+    rev: fc.integer({ min: 1, max: 1_000_000_000 }),
+    termEnd: fc.option(time, { nil: null }),
+    wait: fc.integer({ min: 0, max: 10_000_000 }),
+    license: fc.option(fc.constant(golden.license.token as string), { nil: null }),
+  })
+  .map(({ wait, rev, ...rest }) => ({
+    v: 1 as const,
+    ...rest,
+    rev: rest.outcome === 'UNKNOWN' ? null : rev,
+    checkBy: rest.iat + wait,
+  }));
+
 afterAll(() => setEd25519Backend('auto'));
 
 describe('sign → verify round trip', () => {
@@ -84,6 +177,19 @@ describe('sign → verify round trip', () => {
       );
     });
   }
+  it('any valid challenge, check and status claims verify back to themselves', () => {
+    setEd25519Backend('auto');
+    const resolve = (kid: string) =>
+      kid === installation.kid ? installation.publicKey : undefined;
+    fc.assert(
+      fc.property(challengeClaims, checkClaims, statusClaims, (challenge, check, status) => {
+        expect(verifyChallenge(signChallenge(challenge, installation)).claims).toEqual(challenge);
+        expect(verifyCheck(signCheck(check, installation), resolve).claims).toEqual(check);
+        expect(verifyStatus(signStatus(status, statusKey), keyring).claims).toEqual(status);
+      }),
+      { numRuns: 150 },
+    );
+  });
   it('any seed signs tokens that verify under a keyring of its public key', () => {
     setEd25519Backend('auto');
     fc.assert(

@@ -24,6 +24,21 @@ function hasControlCharacter(value: string): boolean {
   return false;
 }
 
+/** A lone UTF-16 surrogate cannot be encoded as UTF-8; the verifier would refuse it. */
+function hasLoneSurrogate(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = value.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return true;
+    }
+  }
+  return false;
+}
+
 export type Reader<T> = (value: unknown, path: string) => T;
 
 export function fail(path: string, reason: string): never {
@@ -123,6 +138,7 @@ export function text(max: number): Reader<string> {
     }
     if (hasControlCharacter(value))
       fail(path, 'must not contain control characters or line breaks');
+    if (hasLoneSurrogate(value)) fail(path, 'must be valid Unicode (it has a lone surrogate)');
     if (value.trim() !== value) fail(path, 'must not start or end with spaces');
     return value;
   };

@@ -1,0 +1,135 @@
+// Behaviour of the four message operations beyond conformance: what signing refuses, what the
+// helpers around verification return, and the size caps leaving room for real content.
+
+import { describe, expect, it } from 'vitest';
+import {
+  armour,
+  challengeHash,
+  decodeChallengeUnverified,
+  generateKeyPair,
+  Keyring,
+  MAX_STATUS_TOKEN_LENGTH,
+  MAX_TOKEN_LENGTH,
+  readCheckKid,
+  signChallenge,
+  signLicense,
+  signStatus,
+  verifyChallenge,
+  verifyLicense,
+  verifyStatus,
+} from '../src/index.js';
+import { codeOf, forge, golden, goldenKey, parts } from './forge.js';
+
+const keyring = Keyring.fromJwks(golden.jwks);
+const licenseKey = goldenKey('license');
+const statusKey = goldenKey('status');
+const installationKey = goldenKey('installation');
+
+describe('signing', () => {
+  it('refuses invalid claims with ERR_CLAIMS_INVALID before signing', () => {
+    const claims = { ...golden.license.claims, credentials: 0 };
+    expect(codeOf(() => signLicense(claims, licenseKey))).toBe('ERR_CLAIMS_INVALID');
+    expect(codeOf(() => signLicense({ ...golden.license.claims, v: 2 }, licenseKey))).toBe(
+      'ERR_VERSION_UNSUPPORTED',
+    );
+  });
+  it('refuses text that the verifier would refuse (a lone surrogate)', () => {
+    const customer = { ...golden.license.claims.customer, name: 'Acme \ud800' };
+    expect(codeOf(() => signLicense({ ...golden.license.claims, customer }, licenseKey))).toBe(
+      'ERR_CLAIMS_INVALID',
+    );
+  });
+  it('refuses a challenge whose sub is not the signing installation', () => {
+    expect(codeOf(() => signChallenge(golden.challenge.claims, generateKeyPair()))).toBe(
+      'ERR_CLAIMS_INVALID',
+    );
+  });
+  it('refuses a key pair whose parts do not belong together', () => {
+    const other = generateKeyPair();
+    expect(
+      codeOf(() =>
+        signLicense(golden.license.claims, { ...licenseKey, publicKey: other.publicKey }),
+      ),
+    ).toBe('ERR_KEY_INVALID');
+    expect(
+      codeOf(() => signLicense(golden.license.claims, { ...licenseKey, kid: other.kid })),
+    ).toBe('ERR_KEY_INVALID');
+  });
+  it('gives the same token whatever the member order of the claims', () => {
+    const reversed = Object.fromEntries(Object.entries(golden.license.claims).reverse());
+    expect(signLicense(reversed as typeof golden.license.claims, licenseKey)).toBe(
+      golden.license.token,
+    );
+  });
+});
+
+describe('around verification', () => {
+  it('readCheckKid names the installation without any key', () => {
+    expect(readCheckKid(golden.check.token)).toBe(golden.keys.installation.kid);
+    expect(readCheckKid(`  ${golden.check.token}\n`)).toBe(golden.keys.installation.kid);
+  });
+  it('decodeChallengeUnverified reads a challenge whose signature does not hold; verifyChallenge refuses it', () => {
+    const { header, payload } = parts(golden.challenge.token);
+    const unsigned = forge(header, payload, generateKeyPair());
+    expect(decodeChallengeUnverified(unsigned).claims).toEqual(golden.challenge.claims);
+    expect(decodeChallengeUnverified(unsigned).installationId).toBe(golden.keys.installation.kid);
+    expect(codeOf(() => verifyChallenge(unsigned))).toBe('ERR_SIGNATURE_INVALID');
+  });
+  it('challengeHash is the same for the compact, pasted and armoured forms', () => {
+    const hash = challengeHash(golden.challenge.token);
+    expect(hash).toBe(golden.challenge.hash);
+    expect(challengeHash(`\n  ${golden.challenge.token}  \n`)).toBe(hash);
+    expect(challengeHash(armour(golden.challenge.token, 'challenge'))).toBe(hash);
+    expect(codeOf(() => challengeHash(armour(golden.license.token, 'license')))).toBe(
+      'ERR_ARMOR_INVALID',
+    );
+    expect(codeOf(() => challengeHash('not a token'))).toBe('ERR_JWS_MALFORMED');
+  });
+  it('returns the normalised compact token for pasted input', () => {
+    const pasted = armour(golden.challenge.token, 'challenge').replaceAll('\n', '\r\n');
+    expect(verifyChallenge(pasted).token).toBe(golden.challenge.token);
+    expect(verifyLicense(`\t${golden.license.token}\n`, keyring).token).toBe(golden.license.token);
+  });
+});
+
+describe('size caps leave room for real content', () => {
+  it('a status can carry a license token of the largest accepted size', () => {
+    const license = `${'a'.repeat(200)}.${'b'.repeat(MAX_TOKEN_LENGTH - 200 - 88)}.${'c'.repeat(86)}`;
+    expect(license.length).toBe(MAX_TOKEN_LENGTH);
+    const token = signStatus({ ...golden.status.claims, license }, statusKey);
+    expect(token.length).toBeLessThanOrEqual(MAX_STATUS_TOKEN_LENGTH);
+    expect(verifyStatus(token, keyring).claims.license).toBe(license);
+    expect(
+      codeOf(() => signStatus({ ...golden.status.claims, license: `${license}c` }, statusKey)),
+    ).toBe('ERR_CLAIMS_INVALID');
+  });
+  it('a status that carries the golden license hands it over intact', () => {
+    const token = signStatus(
+      { ...golden.status.claims, license: golden.subscriptionLicense.token },
+      statusKey,
+    );
+    const carried = verifyStatus(token, keyring).claims.license!;
+    expect(verifyLicense(carried, keyring).claims).toEqual(golden.subscriptionLicense.claims);
+  });
+  it('a challenge with every text at its longest stays under the cap', () => {
+    const long = 'x'.repeat(200);
+    const claims = {
+      ...golden.modelSwitchChallenge.claims,
+      jti: 'j'.repeat(64),
+      product: { name: 'p'.repeat(100), version: 'v'.repeat(64) },
+      license: {
+        id: 'l'.repeat(64),
+        revision: 1_000_000_000,
+        customerName: long,
+        model: 'perpetual' as const,
+      },
+      request: {
+        kind: 'model-switch' as const,
+        credentials: 1_000_000_000,
+        model: 'subscription' as const,
+        customerName: long,
+      },
+    };
+    expect(verifyChallenge(signChallenge(claims, installationKey)).claims).toEqual(claims);
+  });
+});
