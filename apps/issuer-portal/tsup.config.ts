@@ -6,5 +6,7 @@ export default defineConfig({
   dts: true,
   sourcemap: true,
   clean: true,
+  // import.meta.url in the CJS build (the SPA is found next to the server).
+  shims: true,
   target: 'node20',
 });

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Stable bin entry: pnpm links it at install time, before dist/ is built.
-import "../dist/cli.js";
+import '../dist/cli.js';

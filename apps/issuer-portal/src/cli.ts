@@ -1,2 +1,101 @@
 #!/usr/bin/env node
-console.log('not yet');
+// licensor-portal: runs the issuer portal on the same store as licensor-issuer.
+//   licensor-portal serve [--port 4000] [--host 127.0.0.1] [--data DIR] [--trust-proxy N]
+// MONGODB_URI selects the MongoDB store; otherwise the SQLite file under --data
+// (default ./.licensor-issuer). LICENSOR_KEY_PASSPHRASE unlocks encrypted signing keys.
+import { parseArgs } from 'node:util';
+import { openIssuer } from '@licensor/issuer';
+import { openStore } from '@licensor/issuer/store';
+import { isLicensorError } from '@licensor/token';
+import { createPortalApp } from './server/app.js';
+import { MemorySessionStore } from './server/session/session-store.js';
+
+const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--data DIR] [--trust-proxy HOPS]
+
+  --port         port to listen on (default 4000, env LICENSOR_PORTAL_PORT)
+  --host         address to bind (default 127.0.0.1; 0.0.0.0 behind a proxy)
+  --data         data folder of the SQLite store (default ./.licensor-issuer); ignored when
+                 MONGODB_URI is set
+  --trust-proxy  number of proxies in front (sets express "trust proxy"), so Secure cookies
+                 and the login rate limit see the client's scheme and address
+`;
+
+function usage(message?: string): never {
+  if (message) process.stderr.write(`error: ${message}\n`);
+  process.stderr.write(USAGE);
+  process.exit(2);
+}
+
+async function serve(argv: string[]): Promise<void> {
+  let values: { port?: string; host?: string; data?: string; 'trust-proxy'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        'trust-proxy': { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    usage((error as Error).message);
+  }
+  const port = Number(values.port ?? process.env.LICENSOR_PORTAL_PORT ?? 4000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) usage('--port must be 0-65535');
+  const host = values.host ?? '127.0.0.1';
+  const trustProxy = values['trust-proxy'] === undefined ? false : Number(values['trust-proxy']);
+  if (trustProxy !== false && !Number.isInteger(trustProxy))
+    usage('--trust-proxy must be a number');
+
+  const mongoUri = process.env.MONGODB_URI;
+  const store = await openStore(
+    mongoUri ? { mongoUri } : { dataDir: values.data ?? './.licensor-issuer' },
+  );
+  const passphrase = process.env.LICENSOR_KEY_PASSPHRASE;
+  const issuer = await openIssuer(passphrase ? { store, passphrase } : { store });
+  const sessionStore = new MemorySessionStore();
+  const portal = createPortalApp({ issuer, sessionStore, trustProxy });
+  const server = portal.app.listen(port, host, () => {
+    const address = server.address();
+    const actual = typeof address === 'object' && address ? address.port : port;
+    process.stdout.write(
+      `licensor-portal listening on http://${host}:${actual}/ (store: ${store.kind})\n`,
+    );
+  });
+  const sweep = setInterval(
+    () => sessionStore.sweep((session) => portal.sessions.isExpired(session)),
+    60_000,
+  );
+  sweep.unref();
+
+  const stop = () => {
+    clearInterval(sweep);
+    server.close(() => {
+      store.close().finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'serve') return serve(rest);
+  if (command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  usage(command ? `unknown command "${command}"` : 'a command is required');
+}
+
+main().catch((error: unknown) => {
+  if (isLicensorError(error)) {
+    process.stderr.write(`error: ${error.code}: ${error.message}\n`);
+  } else {
+    process.stderr.write(`error: ${(error as Error).stack ?? String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+// What the API routes are given: the Issuer (the one domain object they drive), the session
+// machinery, the clock and the logger. Nothing else reaches the routes.
+import { randomBytes } from 'node:crypto';
+import type { Issuer } from '@licensor/issuer';
+import type { Logger } from 'pino';
+import type { SessionManager } from '../session/session-manager.js';
+import type { SessionStore } from '../session/session-store.js';
+
+export interface ApiDeps {
+  issuer: Issuer;
+  sessions: SessionManager;
+  sessionStore: SessionStore;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  logger: Logger;
+}
+
+/**
+ * Session events (login, failed login, logout) are not domain changes, so the Issuer has no
+ * operation for them; they go to the same append-only audit log through its store.
+ */
+export async function auditSessionEvent(
+  deps: ApiDeps,
+  actor: string,
+  action: 'session.login' | 'session.login-failed' | 'session.logout',
+  details: Record<string, unknown>,
+): Promise<void> {
+  await deps.issuer.store.appendAuditEvent({
+    id: `evt_${randomBytes(16).toString('base64url')}`,
+    at: deps.now(),
+    actor,
+    action,
+    subjectId: null,
+    transactionId: null,
+    details,
+  });
+}
+
+/** Drops undefined members, for options typed with exactOptionalPropertyTypes. */
+export function definedOnly<T extends Record<string, unknown>>(
+  value: T,
+): { [K in keyof T]: Exclude<T[K], undefined> } {
+  const out: Record<string, unknown> = {};
+  for (const [key, member] of Object.entries(value)) if (member !== undefined) out[key] = member;
+  return out as { [K in keyof T]: Exclude<T[K], undefined> };
+}

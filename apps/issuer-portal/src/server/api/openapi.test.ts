@@ -1,0 +1,85 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Fixture, makePortal } from '../../../test/helpers.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { API_ROUTES } from './routes.js';
+
+type Doc = {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        security: unknown[];
+        responses: Record<string, unknown>;
+        requestBody?: { content: { 'application/json': { schema: unknown } } };
+        parameters?: { name: string; in: string }[];
+      }
+    >
+  >;
+  components: { schemas: Record<string, unknown> };
+};
+
+describe('the OpenAPI document', () => {
+  const doc = buildOpenApiDocument(API_ROUTES, 'test') as unknown as Doc;
+
+  it('is OpenAPI 3.1 and lists every route with its method', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    for (const route of API_ROUTES) {
+      const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      expect(doc.paths[path]?.[route.method], `${route.method} ${path}`).toBeDefined();
+    }
+  });
+
+  it('documents the CSRF header on every authenticated state change, and 401/403 answers', () => {
+    for (const route of API_ROUTES.filter((r) => r.access !== 'public' && r.method !== 'get')) {
+      const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      const operation = doc.paths[path]![route.method]!;
+      expect(operation.security).toEqual([{ session: [], csrf: [] }]);
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
+    }
+  });
+
+  it('derives request bodies and parameters from the validating schemas', () => {
+    const issue = doc.paths['/challenges/issue']!.post!;
+    expect(issue.requestBody!.content['application/json'].schema).toMatchObject({
+      properties: { terms: { $ref: '#/components/schemas/TermsInput' } },
+    });
+    expect(doc.components.schemas.TermsInput).toMatchObject({
+      properties: { credentials: { type: 'integer', minimum: 1 } },
+      required: expect.arrayContaining(['customerName', 'model', 'credentials']),
+    });
+    const licenses = doc.paths['/licenses']!.get!;
+    expect(licenses.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(
+      expect.arrayContaining(['query:state', 'query:model', 'query:expiringWithinDays']),
+    );
+    const license = doc.paths['/licenses/{licenseId}']!.get!;
+    expect(license.parameters).toEqual([
+      expect.objectContaining({ name: 'licenseId', in: 'path' }),
+    ]);
+  });
+
+  it('has no dangling $ref', () => {
+    const refs = JSON.stringify(doc).match(/"#\/components\/schemas\/[A-Za-z0-9_]+"/g) ?? [];
+    for (const ref of new Set(refs)) {
+      const id = ref.slice('"#/components/schemas/'.length, -1);
+      expect(doc.components.schemas[id], id).toBeDefined();
+    }
+  });
+});
+
+describe('GET /api/v1/openapi.json', () => {
+  let fixture: Fixture;
+  beforeEach(async () => {
+    fixture = await makePortal();
+  });
+  afterEach(async () => {
+    await fixture.close();
+  });
+
+  it('serves the document without a session', async () => {
+    const response = await request(fixture.app).get('/api/v1/openapi.json').expect(200);
+    expect(response.body.info.title).toBe('Licensor issuer portal API');
+  });
+});

@@ -1,0 +1,168 @@
+// Builds the OpenAPI 3.1 document from the route declarations. JSON Schema comes from zod 4's
+// z.toJSONSchema on the very schemas the handlers validate with. Schemas registered in
+// `apiSchemas` under an id become shared components; everything else is inlined.
+import { z } from 'zod';
+import type { RouteSpec } from './route.js';
+
+export const apiSchemas = z.registry<{ id: string; description?: string }>();
+
+type JsonObject = Record<string, unknown>;
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('Stable error code, e.g. ERR_FORBIDDEN or ERR_SIGNATURE_INVALID.'),
+      message: z.string().describe('What went wrong and what to do, for a person.'),
+      requestId: z.string().describe('Quote it when reporting a problem; it is in the log.'),
+      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .register(apiSchemas, { id: 'Error' });
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'The request does not match the schema (ERR_REQUEST_INVALID).',
+  401: 'Not logged in, or the session expired (ERR_UNAUTHENTICATED, ERR_SESSION_EXPIRED).',
+  403: 'Wrong role, or a state change without the CSRF token (ERR_FORBIDDEN, ERR_CSRF_INVALID).',
+  404: 'No such object.',
+  409: 'The object is not in a state that allows this.',
+  413: 'Input too large.',
+  415: 'State changes must send application/json.',
+  422: 'The input was understood and refused, e.g. a challenge that does not verify.',
+  429: 'Too many attempts (login rate limit).',
+  500: 'Unexpected server error; nothing internal is echoed.',
+  503: 'The store is unavailable.',
+};
+
+export function buildOpenApiDocument(routes: readonly RouteSpec[], version: string): JsonObject {
+  const components: Record<string, unknown> = {
+    Error: convert(ErrorBodySchema, 'output', new Map()),
+  };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    const operation = operationOf(route, components);
+    paths[path] = { ...paths[path], [route.method]: operation };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Licensor issuer portal API',
+      version,
+      description:
+        'The REST API behind the issuer portal. Authenticate with POST /auth/login (a session ' +
+        'cookie); send the returned csrfToken in the X-CSRF-Token header on every POST, PATCH ' +
+        'or DELETE. Errors share one body: {"error":{"code","message","requestId"}}.',
+    },
+    servers: [{ url: '/api/v1' }],
+    components: {
+      schemas: components,
+      securitySchemes: {
+        session: { type: 'apiKey', in: 'cookie', name: 'licensor_portal_sid' },
+        csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
+      },
+    },
+    paths,
+  };
+}
+
+function operationOf(route: RouteSpec, components: Record<string, unknown>): JsonObject {
+  const defs = new Map<string, unknown>();
+  const parameters = [
+    ...parametersOf(route.params, 'path', defs),
+    ...parametersOf(route.query, 'query', defs),
+  ];
+  const success = String(route.status ?? 200);
+  const errorStatuses = new Set<number>([500, ...(route.errors ?? [])]);
+  if (route.params || route.query || route.body) errorStatuses.add(400);
+  if (route.access !== 'public') {
+    errorStatuses.add(401);
+    errorStatuses.add(403);
+  }
+  const responses: Record<string, unknown> = {
+    [success]: {
+      description: 'Success.',
+      content: { 'application/json': { schema: convert(route.response, 'output', defs) } },
+    },
+  };
+  for (const status of [...errorStatuses].sort()) {
+    responses[String(status)] = {
+      description: STATUS_TEXT[status] ?? 'Error.',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  const operation: JsonObject = {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: [route.tag],
+    'x-required-role': route.access,
+    responses,
+  };
+  if (parameters.length > 0) operation.parameters = parameters;
+  if (route.body) {
+    operation.requestBody = {
+      required: true,
+      content: { 'application/json': { schema: convert(route.body, 'input', defs) } },
+    };
+  }
+  operation.security =
+    route.access === 'public'
+      ? []
+      : route.method === 'get'
+        ? [{ session: [] }]
+        : [{ session: [], csrf: [] }];
+  for (const [id, schema] of defs) components[id] = schema;
+  return operation;
+}
+
+function parametersOf(
+  schema: z.ZodType | undefined,
+  where: 'path' | 'query',
+  defs: Map<string, unknown>,
+): JsonObject[] {
+  if (!schema) return [];
+  const json = convert(schema, 'input', defs) as {
+    properties?: Record<string, JsonObject>;
+    required?: string[];
+  };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => {
+    const { description, ...rest } = property;
+    const parameter: JsonObject = {
+      name,
+      in: where,
+      required: where === 'path' || (json.required ?? []).includes(name),
+      schema: rest,
+    };
+    if (typeof description === 'string') parameter.description = description;
+    return parameter;
+  });
+}
+
+/** One schema to JSON Schema, with named sub-schemas hoisted into the components. */
+function convert(schema: z.ZodType, io: 'input' | 'output', defs: Map<string, unknown>): unknown {
+  const json = z.toJSONSchema(schema, {
+    io,
+    metadata: apiSchemas,
+    unrepresentable: 'any',
+  }) as JsonObject;
+  const suffix = io === 'input' ? 'Input' : '';
+  const local = (json.$defs ?? {}) as Record<string, unknown>;
+  delete json.$defs;
+  delete json.$schema;
+  const rewrite = (value: unknown): unknown =>
+    JSON.parse(
+      JSON.stringify(value).replace(
+        /"#\/\$defs\/([A-Za-z0-9_]+)"/g,
+        (_m, id: string) => `"#/components/schemas/${id}${suffix}"`,
+      ),
+    );
+  for (const [id, def] of Object.entries(local)) defs.set(`${id}${suffix}`, rewrite(def));
+  const top = rewrite(json) as JsonObject;
+  const id = apiSchemas.get(schema)?.id;
+  if (id) {
+    // The top-level schema itself is named: keep it as a component and refer to it.
+    const { id: _ignored, ...rest } = top;
+    defs.set(`${id}${suffix}`, rest);
+    return { $ref: `#/components/schemas/${id}${suffix}` };
+  }
+  return top;
+}

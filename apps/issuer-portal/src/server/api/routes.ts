@@ -1,0 +1,48 @@
+// Every API route, in the order the OpenAPI document lists them.
+
+import type { RouteSpec } from './route.js';
+import { listAuditEvents } from './routes/audit.js';
+import { currentSession, login, logout } from './routes/auth.js';
+import { inspectChallenge, issueLicense } from './routes/challenges.js';
+import { listCustomers, renameCustomer } from './routes/customers.js';
+import { exportJwks, listKeys, retireKey, rotateKey } from './routes/keys.js';
+import {
+  getLicense,
+  listLicenses,
+  renewLicense,
+  resumeLicense,
+  revokeLicense,
+  suspendLicense,
+} from './routes/licenses.js';
+import { health } from './routes/meta.js';
+import { approveRequest, getRequest, listRequests, rejectRequest } from './routes/requests.js';
+import { addUser, listUsers, updateUser } from './routes/users.js';
+
+export const API_ROUTES: readonly RouteSpec[] = [
+  login,
+  currentSession,
+  logout,
+  inspectChallenge,
+  issueLicense,
+  listLicenses,
+  getLicense,
+  revokeLicense,
+  suspendLicense,
+  resumeLicense,
+  renewLicense,
+  listRequests,
+  getRequest,
+  approveRequest,
+  rejectRequest,
+  listCustomers,
+  renameCustomer,
+  listKeys,
+  exportJwks,
+  rotateKey,
+  retireKey,
+  listUsers,
+  addUser,
+  updateUser,
+  listAuditEvents,
+  health,
+];

@@ -1,0 +1,222 @@
+import { Keyring, verifyLicense } from '@licensor/token';
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type Fixture,
+  loginAs,
+  makeChallenge,
+  makePortal,
+  newInstallation,
+  PERPETUAL_TERMS,
+  SUBSCRIPTION_TERMS,
+} from '../../../../test/helpers.js';
+
+let fixture: Fixture;
+beforeEach(async () => {
+  fixture = await makePortal();
+});
+afterEach(async () => {
+  await fixture.close();
+});
+
+describe('POST /challenges/inspect', () => {
+  it('decodes a wrapped, armoured challenge: installation, request, warnings, terms to prefill', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const installation = newInstallation();
+    const challenge = makeChallenge(fixture, installation);
+    const wrapped = `-----BEGIN LICENSOR CHALLENGE-----\n${challenge.match(/.{1,64}/g)!.join('\n')}\n-----END LICENSOR CHALLENGE-----\n`;
+    const response = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge: wrapped })
+      .expect(200);
+    expect(response.body.installationId).toBe(installation.id);
+    expect(response.body.asked).toEqual({
+      kind: 'license',
+      credentials: 100,
+      customerName: 'Acme Bank',
+    });
+    expect(response.body.claimedLicense).toBeNull();
+    expect(response.body.findings.map((f: { kind: string }) => f.kind)).toContain(
+      'new-installation',
+    );
+    expect(response.body.suggestedTerms).toMatchObject({
+      customerName: 'Acme Bank',
+      credentials: 100,
+    });
+  });
+
+  it('answers 422 with the token code for text that is not a challenge', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const response = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge: 'hello there' })
+      .expect(422);
+    expect(response.body.error.code).toBe('ERR_JWS_MALFORMED');
+    expect(response.body.error.requestId).toEqual(expect.any(String));
+  });
+
+  it('answers ERR_SIGNATURE_INVALID for a challenge altered in transit', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const challenge = makeChallenge(fixture, newInstallation());
+    const [h, p, s] = challenge.split('.') as [string, string, string];
+    const flipped = `${h}.${p}.${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`;
+    const response = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge: flipped })
+      .expect(422);
+    expect(response.body.error.code).toBe('ERR_SIGNATURE_INVALID');
+  });
+
+  it('refuses an empty challenge with ERR_REQUEST_INVALID naming the field', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const response = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge: '' })
+      .expect(400);
+    expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+    expect(response.body.error.issues[0].path).toBe('body.challenge');
+  });
+});
+
+describe('POST /challenges/issue', () => {
+  it('issues a key that verifies against the published JWKS and is bound to the installation', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const installation = newInstallation();
+    const response = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge: makeChallenge(fixture, installation), terms: SUBSCRIPTION_TERMS })
+      .expect(201);
+    expect(response.body.replayed).toBe(false);
+    expect(response.body.armoured).toMatch(/^-----BEGIN LICENSOR LICENSE-----/);
+    const jwks = await issuer.agent.get('/api/v1/keys/jwks').expect(200);
+    const verified = verifyLicense(response.body.licenseKey, Keyring.fromJwks(jwks.body));
+    expect(verified.claims).toMatchObject({
+      sub: installation.id,
+      jti: response.body.transactionId,
+      lid: response.body.license.id,
+      model: 'subscription',
+      credentials: 250,
+      customer: { name: 'Globex' },
+    });
+    expect(verified.claims.term!.end - verified.claims.term!.start).toBe(365 * 86_400);
+    expect(response.body.license).not.toHaveProperty('latestToken');
+  });
+
+  it('answers the same transaction when the same challenge and terms are issued twice', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const challenge = makeChallenge(fixture, newInstallation());
+    const first = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge, terms: PERPETUAL_TERMS })
+      .expect(201);
+    const second = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge, terms: PERPETUAL_TERMS })
+      .expect(201);
+    expect(second.body.replayed).toBe(true);
+    expect(second.body.transactionId).toBe(first.body.transactionId);
+    expect(second.body.licenseKey).toBe(first.body.licenseKey);
+  });
+
+  it('writes the issue to the audit log with the user, the time and the license', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const response = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge: makeChallenge(fixture, newInstallation()), terms: PERPETUAL_TERMS })
+      .expect(201);
+    const audit = await issuer.agent.get('/api/v1/audit').query({ actor: 'ivan' }).expect(200);
+    const issued = audit.body.items.find(
+      (e: { subjectId: string | null; action: string }) =>
+        e.subjectId === response.body.license.id && e.action !== 'session.login',
+    );
+    expect(issued).toMatchObject({ actor: 'ivan', at: fixture.clock.now });
+  });
+
+  it('refuses terms that break the schema with ERR_REQUEST_INVALID and the path', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const response = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({
+        challenge: makeChallenge(fixture, newInstallation()),
+        terms: { ...PERPETUAL_TERMS, credentials: 0 },
+      })
+      .expect(400);
+    expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+    expect(response.body.error.issues[0].path).toBe('body.terms.credentials');
+  });
+
+  it('refuses a subscription without a term as the issuer rules it (ERR_TERMS_INVALID)', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const response = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({
+        challenge: makeChallenge(fixture, newInstallation()),
+        terms: { customerName: 'X', model: 'subscription', credentials: 5, termDays: 0 },
+      });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+  });
+});
+
+describe('security of state changes', () => {
+  it('answers 401 ERR_UNAUTHENTICATED without a session', async () => {
+    const response = await request(fixture.app)
+      .post('/api/v1/challenges/issue')
+      .send({ challenge: makeChallenge(fixture, newInstallation()), terms: PERPETUAL_TERMS })
+      .expect(401);
+    expect(response.body.error.code).toBe('ERR_UNAUTHENTICATED');
+  });
+
+  it('answers 403 ERR_FORBIDDEN to a viewer, and issues nothing', async () => {
+    const viewer = await loginAs(fixture, 'vera');
+    const response = await viewer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', viewer.csrf)
+      .send({ challenge: makeChallenge(fixture, newInstallation()), terms: PERPETUAL_TERMS })
+      .expect(403);
+    expect(response.body.error.code).toBe('ERR_FORBIDDEN');
+    expect(await fixture.issuer.listLicenses()).toEqual([]);
+  });
+
+  it('answers 403 ERR_CSRF_INVALID without the CSRF token, and issues nothing', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const response = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .send({ challenge: makeChallenge(fixture, newInstallation()), terms: PERPETUAL_TERMS })
+      .expect(403);
+    expect(response.body.error.code).toBe('ERR_CSRF_INVALID');
+    expect(await fixture.issuer.listLicenses()).toEqual([]);
+  });
+
+  it('refuses another session’s CSRF token', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const other = await loginAs(fixture, 'alice');
+    const response = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', other.csrf)
+      .send({ challenge: makeChallenge(fixture, newInstallation()), terms: PERPETUAL_TERMS })
+      .expect(403);
+    expect(response.body.error.code).toBe('ERR_CSRF_INVALID');
+  });
+
+  it('refuses a state change whose Origin is another site, even with the token', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const response = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .set('Origin', 'https://evil.example')
+      .send({ challenge: makeChallenge(fixture, newInstallation()) })
+      .expect(403);
+    expect(response.body.error.code).toBe('ERR_CSRF_INVALID');
+  });
+});

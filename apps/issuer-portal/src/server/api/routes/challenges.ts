@@ -1,0 +1,70 @@
+// The heart of the portal: decode a pasted challenge (with the warnings the vendor must see
+// before issuing) and issue the license key that answers it.
+import { armour, normaliseToken } from '@licensor/token';
+import { z } from 'zod';
+import type { ApiDeps } from '../deps.js';
+import { definedOnly } from '../deps.js';
+import { defineRoute } from '../route.js';
+import { InspectionSchema, IssueAnswerSchema } from '../schemas/answers.js';
+import { TermsSchema } from '../schemas/records.js';
+
+/** A pasted challenge: whitespace, line wraps and a BEGIN/END armour are all accepted. */
+const ChallengeText = z
+  .string()
+  .min(1, 'Paste the challenge first.')
+  .max(64 * 1024, 'A challenge is a few hundred characters; this is far too long.')
+  .describe('The challenge as pasted: compact, wrapped, or in its BEGIN/END armour.');
+
+export const inspectChallenge = defineRoute({
+  method: 'post',
+  path: '/challenges/inspect',
+  operationId: 'inspectChallenge',
+  summary:
+    'Verify and decode a challenge: installation, license in force, what is asked, warnings, ' +
+    'terms to prefill. Creates the approval request the challenge needs, if any.',
+  tag: 'issue',
+  access: 'issuer',
+  errors: [413, 422],
+  body: z.object({ challenge: ChallengeText }),
+  response: InspectionSchema,
+  handle({ body, deps, session }) {
+    return deps.issuer.inspect(normaliseToken(body.challenge), session!.userName);
+  },
+});
+
+export function issueAnswer(token: string, transactionId: string) {
+  return { licenseKey: token, armoured: armour(token, 'license'), transactionId };
+}
+
+export const issueLicense = defineRoute({
+  method: 'post',
+  path: '/challenges/issue',
+  operationId: 'issueLicense',
+  summary:
+    'Sign the license key that answers a challenge. Issuing twice for the same challenge and ' +
+    'terms answers the same transaction (replayed: true).',
+  tag: 'issue',
+  access: 'issuer',
+  errors: [409, 413, 422],
+  body: z.object({ challenge: ChallengeText, terms: TermsSchema }),
+  response: IssueAnswerSchema,
+  status: 201,
+  async handle({ body, deps, session }) {
+    const result = await issue(deps, body.challenge, body.terms, session!.userName);
+    return result;
+  },
+});
+
+async function issue(
+  deps: ApiDeps,
+  challenge: string,
+  terms: z.output<typeof TermsSchema>,
+  operator: string,
+) {
+  const result = await deps.issuer.issue(normaliseToken(challenge), definedOnly(terms), operator);
+  return {
+    ...issueAnswer(result.token, result.transaction.id),
+    license: result.license,
+    replayed: result.replayed,
+  };
+}

@@ -1,0 +1,34 @@
+// Customers: the list, and renaming one (the new name reaches installations in their next key).
+import { z } from 'zod';
+import { defineRoute } from '../route.js';
+import { listOf } from '../schemas/answers.js';
+import { CustomerSchema } from '../schemas/records.js';
+
+export const listCustomers = defineRoute({
+  method: 'get',
+  path: '/customers',
+  operationId: 'listCustomers',
+  summary: 'Every customer.',
+  tag: 'customers',
+  access: 'viewer',
+  response: listOf(CustomerSchema),
+  async handle({ deps }) {
+    return { items: await deps.issuer.listCustomers() };
+  },
+});
+
+export const renameCustomer = defineRoute({
+  method: 'patch',
+  path: '/customers/:customerId',
+  operationId: 'renameCustomer',
+  summary: 'Rename a customer.',
+  tag: 'customers',
+  access: 'issuer',
+  errors: [404, 409],
+  params: z.object({ customerId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
+  body: z.object({ name: z.string().trim().min(1).max(200) }),
+  response: CustomerSchema,
+  handle({ params, body, deps, session }) {
+    return deps.issuer.renameCustomer(params.customerId, body.name, session!.userName);
+  },
+});

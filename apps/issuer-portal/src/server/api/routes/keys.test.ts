@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Fixture, loginAs, makePortal } from '../../../../test/helpers.js';
+
+let fixture: Fixture;
+beforeEach(async () => {
+  fixture = await makePortal();
+});
+afterEach(async () => {
+  await fixture.close();
+});
+
+describe('signing keys', () => {
+  it('lists the public halves of one license and one status key', async () => {
+    const viewer = await loginAs(fixture, 'vera');
+    const response = await viewer.agent.get('/api/v1/keys').expect(200);
+    expect(response.body.items.map((k: { purpose: string }) => k.purpose).sort()).toEqual([
+      'license',
+      'status',
+    ]);
+    for (const key of response.body.items)
+      expect(Object.keys(key.publicKey).sort()).toEqual(['crv', 'kty', 'x']);
+  });
+
+  it('downloads the JWKS as an attachment', async () => {
+    const viewer = await loginAs(fixture, 'vera');
+    const response = await viewer.agent.get('/api/v1/keys/jwks?download=true').expect(200);
+    expect(response.headers['content-disposition']).toBe(
+      'attachment; filename="licensor-jwks.json"',
+    );
+    expect(response.body.keys).toHaveLength(2);
+    expect(JSON.stringify(response.body)).not.toMatch(/"d"/);
+  });
+
+  it('rotates a key for an admin: the new one is active, both are in the JWKS', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const rotated = await admin.agent
+      .post('/api/v1/keys/rotate')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ purpose: 'license' })
+      .expect(201);
+    expect(rotated.body).toMatchObject({ purpose: 'license', status: 'active' });
+    const jwks = await admin.agent.get('/api/v1/keys/jwks').expect(200);
+    expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toContain(rotated.body.kid);
+    expect(jwks.body.keys).toHaveLength(3);
+  });
+
+  it('retires the old key after a rotation; it leaves the JWKS', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const before = (await admin.agent.get('/api/v1/keys')).body.items.find(
+      (k: { purpose: string }) => k.purpose === 'license',
+    );
+    await admin.agent
+      .post('/api/v1/keys/rotate')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ purpose: 'license' });
+    const retired = await admin.agent
+      .post(`/api/v1/keys/${before.kid}/retire`)
+      .set('X-CSRF-Token', admin.csrf)
+      .send({})
+      .expect(200);
+    expect(retired.body.status).toBe('retired');
+    const jwks = await admin.agent.get('/api/v1/keys/jwks');
+    expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).not.toContain(before.kid);
+  });
+
+  it('refuses to retire the only active key of a purpose (409 ERR_KEY_ACTIVE)', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const key = (await admin.agent.get('/api/v1/keys')).body.items[0];
+    const response = await admin.agent
+      .post(`/api/v1/keys/${key.kid}/retire`)
+      .set('X-CSRF-Token', admin.csrf)
+      .send({})
+      .expect(409);
+    expect(response.body.error.code).toBe('ERR_KEY_ACTIVE');
+  });
+
+  it('does not let an issuer rotate keys (403 ERR_FORBIDDEN)', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const response = await issuer.agent
+      .post('/api/v1/keys/rotate')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ purpose: 'license' })
+      .expect(403);
+    expect(response.body.error.code).toBe('ERR_FORBIDDEN');
+    expect(await fixture.issuer.keys.list()).toHaveLength(2);
+  });
+});

@@ -1,0 +1,172 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type Fixture,
+  issueThroughApi,
+  type LoggedIn,
+  loginAs,
+  makeChallenge,
+  makePortal,
+  newInstallation,
+  SUBSCRIPTION_TERMS,
+} from '../../../../test/helpers.js';
+
+let fixture: Fixture;
+let issuer: LoggedIn;
+let perpetualId: string;
+let subscriptionId: string;
+
+beforeEach(async () => {
+  fixture = await makePortal();
+  issuer = await loginAs(fixture, 'ivan');
+  perpetualId = (await issueThroughApi(issuer, makeChallenge(fixture, newInstallation()))).license
+    .id;
+  subscriptionId = (
+    await issueThroughApi(issuer, makeChallenge(fixture, newInstallation()), {
+      ...SUBSCRIPTION_TERMS,
+      termDays: 20,
+    })
+  ).license.id;
+});
+afterEach(async () => {
+  await fixture.close();
+});
+
+describe('GET /licenses', () => {
+  it('lists every license to a viewer', async () => {
+    const viewer = await loginAs(fixture, 'vera');
+    const response = await viewer.agent.get('/api/v1/licenses').expect(200);
+    expect(response.body.items.map((l: { id: string }) => l.id).sort()).toEqual(
+      [perpetualId, subscriptionId].sort(),
+    );
+  });
+
+  it('filters by model, state, customer name and expiring soon', async () => {
+    const ids = async (query: Record<string, string>) =>
+      (await issuer.agent.get('/api/v1/licenses').query(query).expect(200)).body.items.map(
+        (l: { id: string }) => l.id,
+      );
+    expect(await ids({ model: 'perpetual' })).toEqual([perpetualId]);
+    expect(await ids({ q: 'globex' })).toEqual([subscriptionId]);
+    expect(await ids({ expiringWithinDays: '30' })).toEqual([subscriptionId]);
+    expect(await ids({ expiringWithinDays: '10' })).toEqual([]);
+    expect(await ids({ state: 'revoked' })).toEqual([]);
+  });
+
+  it('refuses an unknown state with ERR_REQUEST_INVALID', async () => {
+    const response = await issuer.agent.get('/api/v1/licenses?state=deleted').expect(400);
+    expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+  });
+});
+
+describe('GET /licenses/:id', () => {
+  it('shows the license with its installation, transactions and checks', async () => {
+    const response = await issuer.agent.get(`/api/v1/licenses/${perpetualId}`).expect(200);
+    expect(response.body.license).toMatchObject({ id: perpetualId, state: 'active', revision: 1 });
+    expect(response.body.installation.id).toBe(response.body.license.installationId);
+    expect(response.body.transactions.map((t: { kind: string }) => t.kind)).toEqual(['issue']);
+    expect(response.body.checks).toEqual([]);
+  });
+
+  it('shows the online checks the verify service recorded, with reported usage', async () => {
+    const detail = (await issuer.agent.get(`/api/v1/licenses/${subscriptionId}`)).body;
+    await fixture.issuer.store.recordChecks([
+      {
+        id: 'chk_test_1',
+        at: fixture.clock.now,
+        licenseId: subscriptionId,
+        installationId: detail.license.installationId,
+        sdkVersion: '0.1.0',
+        credentialsInUse: 42,
+        outcome: 'VALID',
+      },
+    ]);
+    const response = await issuer.agent.get(`/api/v1/licenses/${subscriptionId}`).expect(200);
+    expect(response.body.checks).toEqual([
+      expect.objectContaining({ id: 'chk_test_1', credentialsInUse: 42, outcome: 'VALID' }),
+    ]);
+  });
+
+  it('answers 404 ERR_NOT_FOUND for an unknown license', async () => {
+    const response = await issuer.agent.get('/api/v1/licenses/lic_doesnotexist').expect(404);
+    expect(response.body.error.code).toBe('ERR_NOT_FOUND');
+  });
+});
+
+describe('license actions', () => {
+  it('suspends, resumes and revokes, each in the history and the audit log', async () => {
+    const path = `/api/v1/licenses/${perpetualId}`;
+    const suspended = await issuer.agent
+      .post(`${path}/suspend`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ reason: 'invoice overdue' })
+      .expect(200);
+    expect(suspended.body.license).toMatchObject({
+      state: 'suspended',
+      stateReason: 'invoice overdue',
+    });
+    await issuer.agent.post(`${path}/resume`).set('X-CSRF-Token', issuer.csrf).send({}).expect(200);
+    const revoked = await issuer.agent
+      .post(`${path}/revoke`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ reason: 'contract ended' })
+      .expect(200);
+    expect(revoked.body.license.state).toBe('revoked');
+    const detail = await issuer.agent.get(path).expect(200);
+    expect(detail.body.transactions.map((t: { kind: string }) => t.kind).sort()).toEqual(
+      ['issue', 'resume', 'revoke', 'suspend'].sort(),
+    );
+    const audit = await fixture.issuer.listAuditEvents({ subjectId: perpetualId });
+    const actions = audit.filter((e) => e.actor === 'ivan').map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining([expect.stringContaining('revoke')]));
+  });
+
+  it('refuses to resume a revoked license with 409 and the issuer’s code', async () => {
+    const path = `/api/v1/licenses/${perpetualId}`;
+    await issuer.agent.post(`${path}/revoke`).set('X-CSRF-Token', issuer.csrf).send({}).expect(200);
+    const response = await issuer.agent
+      .post(`${path}/resume`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({})
+      .expect(409);
+    expect(response.body.error.code).toBe('ERR_LICENSE_STATE');
+  });
+
+  it('renews a subscription: a new key with a higher revision', async () => {
+    const response = await issuer.agent
+      .post(`/api/v1/licenses/${subscriptionId}/renew`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ termDays: 365 })
+      .expect(201);
+    expect(response.body.license.revision).toBe(2);
+    expect(response.body.licenseKey).toEqual(expect.any(String));
+  });
+
+  it('refuses to renew a perpetual license (ERR_NOT_SUBSCRIPTION)', async () => {
+    const response = await issuer.agent
+      .post(`/api/v1/licenses/${perpetualId}/renew`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ termDays: 365 })
+      .expect(409);
+    expect(response.body.error.code).toBe('ERR_NOT_SUBSCRIPTION');
+  });
+
+  it('lets a viewer read but not revoke', async () => {
+    const viewer = await loginAs(fixture, 'vera');
+    const response = await viewer.agent
+      .post(`/api/v1/licenses/${perpetualId}/revoke`)
+      .set('X-CSRF-Token', viewer.csrf)
+      .send({})
+      .expect(403);
+    expect(response.body.error.code).toBe('ERR_FORBIDDEN');
+    expect((await fixture.issuer.getLicense(perpetualId))!.license.state).toBe('active');
+  });
+
+  it('refuses a revoke without the CSRF token', async () => {
+    const response = await issuer.agent
+      .post(`/api/v1/licenses/${perpetualId}/revoke`)
+      .send({})
+      .expect(403);
+    expect(response.body.error.code).toBe('ERR_CSRF_INVALID');
+    expect((await fixture.issuer.getLicense(perpetualId))!.license.state).toBe('active');
+  });
+});

@@ -1,0 +1,124 @@
+// Licenses: the list with its filters, one license with everything known about it, and the
+// changes an issuer makes to it afterwards (revoke, suspend, resume, renew).
+import { z } from 'zod';
+import { NotFoundError } from '../../http/portal-errors.js';
+import { definedOnly } from '../deps.js';
+import { defineRoute } from '../route.js';
+import {
+  IssueAnswerSchema,
+  LicenseChangeSchema,
+  LicenseDetailSchema,
+  listOf,
+} from '../schemas/answers.js';
+import { LicenseSchema, LicenseStateSchema, ModelSchema } from '../schemas/records.js';
+import { issueAnswer } from './challenges.js';
+
+const LicenseIdParams = z.object({ licenseId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+const ReasonBody = z.object({ reason: z.string().trim().max(500).optional() });
+
+export const listLicenses = defineRoute({
+  method: 'get',
+  path: '/licenses',
+  operationId: 'listLicenses',
+  summary: 'Licenses, newest change first, filtered.',
+  tag: 'licenses',
+  access: 'viewer',
+  query: z.object({
+    q: z.string().max(200).optional().describe('License id or part of the customer name.'),
+    customerId: z.string().max(64).optional(),
+    state: LicenseStateSchema.optional(),
+    model: ModelSchema.optional(),
+    expiringWithinDays: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .optional()
+      .describe('Only subscriptions whose term ends within this many days.'),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    offset: z.coerce.number().int().min(0).default(0),
+  }),
+  response: listOf(LicenseSchema),
+  async handle({ query, deps }) {
+    const { expiringWithinDays, ...rest } = query;
+    const termEndsBefore =
+      expiringWithinDays === undefined
+        ? undefined
+        : Math.floor(deps.now() / 1000) + expiringWithinDays * 86_400;
+    const items = await deps.issuer.listLicenses(definedOnly({ ...rest, termEndsBefore }));
+    return { items };
+  },
+});
+
+export const getLicense = defineRoute({
+  method: 'get',
+  path: '/licenses/:licenseId',
+  operationId: 'getLicense',
+  summary: 'One license: its customer, installation, transactions, requests and recent checks.',
+  tag: 'licenses',
+  access: 'viewer',
+  errors: [404],
+  params: LicenseIdParams,
+  response: LicenseDetailSchema,
+  async handle({ params, deps }) {
+    const detail = await deps.issuer.getLicense(params.licenseId);
+    if (!detail) throw new NotFoundError(`License ${params.licenseId}`);
+    const checks = await deps.issuer.listChecks(params.licenseId, 50);
+    return { ...detail, checks };
+  },
+});
+
+function stateChange(action: 'revoke' | 'suspend' | 'resume', summary: string) {
+  return defineRoute({
+    method: 'post',
+    path: `/licenses/:licenseId/${action}`,
+    operationId: `${action}License`,
+    summary,
+    tag: 'licenses',
+    access: 'issuer',
+    errors: [404, 409],
+    params: LicenseIdParams,
+    body: ReasonBody,
+    response: LicenseChangeSchema,
+    handle({ params, body, deps, session }) {
+      return deps.issuer[action](params.licenseId, session!.userName, body.reason);
+    },
+  });
+}
+
+export const revokeLicense = stateChange(
+  'revoke',
+  'Revoke a license for good; online checks answer REVOKED.',
+);
+export const suspendLicense = stateChange(
+  'suspend',
+  'Suspend a license; online checks answer SUSPENDED until it is resumed.',
+);
+export const resumeLicense = stateChange('resume', 'Resume a suspended license.');
+
+export const renewLicense = defineRoute({
+  method: 'post',
+  path: '/licenses/:licenseId/renew',
+  operationId: 'renewLicense',
+  summary:
+    'Extend a subscription: a new token with a longer term, delivered to the installation by ' +
+    'its next online check (and shown here, to send by hand).',
+  tag: 'licenses',
+  access: 'issuer',
+  errors: [404, 409, 422],
+  params: LicenseIdParams,
+  body: z.object({
+    termDays: z.number().int().min(1).max(3650),
+    graceDays: z.number().int().min(0).max(365).optional(),
+  }),
+  response: IssueAnswerSchema,
+  status: 201,
+  async handle({ params, body, deps, session }) {
+    const result = await deps.issuer.renew(params.licenseId, definedOnly(body), session!.userName);
+    return {
+      ...issueAnswer(result.token, result.transaction.id),
+      license: result.license,
+      replayed: result.replayed,
+    };
+  },
+});

@@ -1,0 +1,129 @@
+import { Keyring, verifyLicense } from '@licensor/token';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type Fixture,
+  issueThroughApi,
+  type LoggedIn,
+  loginAs,
+  makeChallenge,
+  makePortal,
+  newInstallation,
+  type TestInstallation,
+} from '../../../../test/helpers.js';
+
+let fixture: Fixture;
+let issuer: LoggedIn;
+let installation: TestInstallation;
+let licenseId: string;
+
+/** A model-switch challenge from the installation that holds the license, and its inspection. */
+async function switchRequest(): Promise<{ id: string; challenge: string }> {
+  const challenge = makeChallenge(fixture, installation, {
+    license: { id: licenseId, revision: 1, customerName: 'Acme Bank', model: 'perpetual' },
+    request: { kind: 'model-switch', model: 'subscription' },
+  });
+  const inspected = await issuer.agent
+    .post('/api/v1/challenges/inspect')
+    .set('X-CSRF-Token', issuer.csrf)
+    .send({ challenge })
+    .expect(200);
+  expect(inspected.body.findings.map((f: { kind: string }) => f.kind)).toContain('model-switch');
+  return { id: inspected.body.approvalRequest.id, challenge };
+}
+
+beforeEach(async () => {
+  fixture = await makePortal();
+  issuer = await loginAs(fixture, 'ivan');
+  installation = newInstallation();
+  licenseId = (await issueThroughApi(issuer, makeChallenge(fixture, installation))).license.id;
+});
+afterEach(async () => {
+  await fixture.close();
+});
+
+describe('approval requests', () => {
+  it('lists a model switch as pending once its challenge is inspected', async () => {
+    const { id } = await switchRequest();
+    const viewer = await loginAs(fixture, 'vera');
+    const list = await viewer.agent.get('/api/v1/requests').expect(200);
+    expect(list.body.items).toEqual([
+      expect.objectContaining({ id, kind: 'model-switch', status: 'pending', licenseId }),
+    ]);
+    const one = await viewer.agent.get(`/api/v1/requests/${id}`).expect(200);
+    expect(one.body.asked).toEqual({ kind: 'model-switch', model: 'subscription' });
+  });
+
+  it('approves: a key with the new model, and the request leaves the pending list', async () => {
+    const { id } = await switchRequest();
+    const approved = await issuer.agent
+      .post(`/api/v1/requests/${id}/approve`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ termDays: 90 })
+      .expect(201);
+    const jwks = (await issuer.agent.get('/api/v1/keys/jwks')).body;
+    const claims = verifyLicense(approved.body.licenseKey, Keyring.fromJwks(jwks)).claims;
+    expect(claims).toMatchObject({
+      lid: licenseId,
+      model: 'subscription',
+      rev: 2,
+      sub: installation.id,
+    });
+    expect(approved.body.request.status).toBe('approved');
+    const pending = await issuer.agent.get('/api/v1/requests').expect(200);
+    expect(pending.body.items).toEqual([]);
+    const all = await issuer.agent.get('/api/v1/requests?status=all').expect(200);
+    expect(all.body.items[0]).toMatchObject({ id, status: 'approved', decidedBy: 'ivan' });
+  });
+
+  it('rejects with a reason, and a second decision is refused with 409 ERR_REQUEST_DECIDED', async () => {
+    const { id } = await switchRequest();
+    const rejected = await issuer.agent
+      .post(`/api/v1/requests/${id}/reject`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ reason: 'stay on perpetual until renewal' })
+      .expect(200);
+    expect(rejected.body).toMatchObject({
+      status: 'rejected',
+      reason: 'stay on perpetual until renewal',
+    });
+    const again = await issuer.agent
+      .post(`/api/v1/requests/${id}/approve`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({})
+      .expect(409);
+    expect(again.body.error.code).toBe('ERR_REQUEST_DECIDED');
+  });
+
+  it('refuses to issue a switch without approval (409 ERR_APPROVAL_REQUIRED)', async () => {
+    const { challenge } = await switchRequest();
+    const response = await issuer.agent
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({
+        challenge,
+        terms: { customerName: 'Acme Bank', model: 'subscription', credentials: 100, termDays: 30 },
+      })
+      .expect(409);
+    expect(response.body.error.code).toBe('ERR_APPROVAL_REQUIRED');
+  });
+
+  it('does not let a viewer approve', async () => {
+    const { id } = await switchRequest();
+    const viewer = await loginAs(fixture, 'vera');
+    const response = await viewer.agent
+      .post(`/api/v1/requests/${id}/approve`)
+      .set('X-CSRF-Token', viewer.csrf)
+      .send({})
+      .expect(403);
+    expect(response.body.error.code).toBe('ERR_FORBIDDEN');
+  });
+
+  it('answers 404 ERR_REQUEST_NOT_FOUND for an unknown request', async () => {
+    const response = await issuer.agent
+      .post('/api/v1/requests/req_nope/approve')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({})
+      .expect(404);
+    expect(response.body.error.code).toBe('ERR_REQUEST_NOT_FOUND');
+  });
+});

@@ -1,0 +1,108 @@
+import request from 'supertest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Fixture, loginAs, makePortal } from '../../../../test/helpers.js';
+
+let fixture: Fixture;
+beforeEach(async () => {
+  fixture = await makePortal();
+});
+afterEach(async () => {
+  await fixture.close();
+});
+
+describe('users', () => {
+  it('an admin adds a user who can then log in with that role', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const added = await admin.agent
+      .post('/api/v1/users')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ name: 'sam', role: 'issuer', password: 'a-long-enough-password' })
+      .expect(201);
+    expect(added.body).toMatchObject({ name: 'sam', role: 'issuer', disabled: false });
+    expect(added.body).not.toHaveProperty('passwordHash');
+    const login = await request(fixture.app)
+      .post('/api/v1/auth/login')
+      .send({ name: 'sam', password: 'a-long-enough-password' })
+      .expect(200);
+    expect(login.body.user.role).toBe('issuer');
+  });
+
+  it('refuses a short password with the field named', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const response = await admin.agent
+      .post('/api/v1/users')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ name: 'sam', role: 'issuer', password: 'short' })
+      .expect(400);
+    expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+    expect(response.body.error.issues[0].path).toBe('body.password');
+  });
+
+  it('refuses a duplicate name (409 ERR_USER_EXISTS)', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const response = await admin.agent
+      .post('/api/v1/users')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ name: 'ivan', role: 'viewer', password: 'a-long-enough-password' })
+      .expect(409);
+    expect(response.body.error.code).toBe('ERR_USER_EXISTS');
+  });
+
+  it('keeps the user list from issuers and viewers', async () => {
+    for (const user of ['ivan', 'vera'] as const) {
+      const session = await loginAs(fixture, user);
+      const response = await session.agent.get('/api/v1/users').expect(403);
+      expect(response.body.error.code).toBe('ERR_FORBIDDEN');
+    }
+  });
+
+  it('a role change takes effect at once: the user’s sessions end', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const ivan = await loginAs(fixture, 'ivan');
+    await admin.agent
+      .patch('/api/v1/users/ivan')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ role: 'viewer' })
+      .expect(200);
+    const after = await ivan.agent.get('/api/v1/auth/session').expect(401);
+    expect(after.body.error.code).toBe('ERR_UNAUTHENTICATED');
+    const again = await loginAs(fixture, 'ivan');
+    expect((await again.agent.get('/api/v1/auth/session')).body.user.role).toBe('viewer');
+  });
+
+  it('a disabled user is logged out and cannot log in', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const vera = await loginAs(fixture, 'vera');
+    await admin.agent
+      .patch('/api/v1/users/vera')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ disabled: true })
+      .expect(200);
+    await vera.agent.get('/api/v1/licenses').expect(401);
+    await request(fixture.app)
+      .post('/api/v1/auth/login')
+      .send({ name: 'vera', password: 'vera-viewer-password' })
+      .expect(401);
+  });
+
+  it('an admin cannot disable themselves', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const response = await admin.agent
+      .patch('/api/v1/users/alice')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ disabled: true })
+      .expect(400);
+    expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+  });
+
+  it('records user changes in the audit log with the admin as actor', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    await admin.agent
+      .post('/api/v1/users')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ name: 'sam', role: 'viewer', password: 'a-long-enough-password' })
+      .expect(201);
+    const audit = await admin.agent.get('/api/v1/audit').query({ actor: 'alice' }).expect(200);
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toContain('user.add');
+  });
+});

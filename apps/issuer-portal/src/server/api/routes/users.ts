@@ -1,0 +1,89 @@
+// Vendor users, for admins: add, change role, disable or enable, set a password. A change
+// to a user ends that user's sessions, so a new role or a disabled account takes effect at once.
+import { z } from 'zod';
+import { PortalError } from '../../http/portal-errors.js';
+import { defineRoute } from '../route.js';
+import { listOf } from '../schemas/answers.js';
+import { RoleSchema, UserSchema } from '../schemas/records.js';
+
+const Password = z
+  .string()
+  .min(12, 'Use at least 12 characters.')
+  .max(1000)
+  .describe('At least 12 characters.');
+const UserName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._@-]{1,64}$/, 'Use 1-64 letters, digits or . _ @ -');
+
+export const listUsers = defineRoute({
+  method: 'get',
+  path: '/users',
+  operationId: 'listUsers',
+  summary: 'Vendor users.',
+  tag: 'users',
+  access: 'admin',
+  response: listOf(UserSchema),
+  async handle({ deps }) {
+    return { items: await deps.issuer.users.list() };
+  },
+});
+
+export const addUser = defineRoute({
+  method: 'post',
+  path: '/users',
+  operationId: 'addUser',
+  summary: 'Add a vendor user.',
+  tag: 'users',
+  access: 'admin',
+  errors: [409],
+  body: z.object({ name: UserName, role: RoleSchema, password: Password }),
+  response: UserSchema,
+  status: 201,
+  handle({ body, deps, session }) {
+    return deps.issuer.users.add(body.name, body.role, body.password, session!.userName);
+  },
+});
+
+export const updateUser = defineRoute({
+  method: 'patch',
+  path: '/users/:name',
+  operationId: 'updateUser',
+  summary: 'Change a user’s role, disable or enable them, or set a new password.',
+  tag: 'users',
+  access: 'admin',
+  errors: [404, 409],
+  params: z.object({ name: UserName }),
+  body: z
+    .object({
+      role: RoleSchema.optional(),
+      disabled: z.boolean().optional(),
+      password: Password.optional(),
+    })
+    .refine((b) => b.role !== undefined || b.disabled !== undefined || b.password !== undefined, {
+      message: 'Send role, disabled or password.',
+    }),
+  response: UserSchema,
+  async handle({ params, body, deps, session }) {
+    const operator = session!.userName;
+    if (
+      params.name === operator &&
+      (body.disabled === true || (body.role && body.role !== 'admin'))
+    ) {
+      throw new PortalError(
+        'ERR_REQUEST_INVALID',
+        'You cannot disable yourself or drop your own admin role; ask another admin.',
+      );
+    }
+    let user = null;
+    if (body.role !== undefined)
+      user = await deps.issuer.users.setRole(params.name, body.role, operator);
+    if (body.disabled === true) user = await deps.issuer.users.disable(params.name, operator);
+    if (body.disabled === false) user = await deps.issuer.users.enable(params.name, operator);
+    if (body.password !== undefined) {
+      user = await deps.issuer.users.setPassword(params.name, body.password, operator);
+    }
+    deps.sessionStore.deleteForUser(user!.id);
+    return user!;
+  },
+});

@@ -1,0 +1,84 @@
+// Response schemas of single operations, built from the records.
+import { z } from 'zod';
+import { apiSchemas } from '../openapi.js';
+import {
+  ApprovalRequestSchema,
+  ChallengeRequestSchema,
+  CheckRecordSchema,
+  CustomerSchema,
+  InstallationSchema,
+  LicenseSchema,
+  ModelSchema,
+  PublicJwkSchema,
+  RoleSchema,
+  TermsSchema,
+  TransactionSchema,
+} from './records.js';
+
+export const SessionInfoSchema = z
+  .object({
+    user: z.object({ id: z.string(), name: z.string(), role: RoleSchema }),
+    csrfToken: z.string().describe('Send it as X-CSRF-Token on every state change.'),
+    idleExpiresAt: z.number().int(),
+    absoluteExpiresAt: z.number().int(),
+  })
+  .register(apiSchemas, { id: 'SessionInfo' });
+
+export const FindingSchema = z.object({ kind: z.string(), message: z.string() });
+
+export const InspectionSchema = z
+  .object({
+    challengeId: z.string(),
+    installationId: z.string(),
+    installationKey: PublicJwkSchema,
+    product: z.object({ name: z.string(), version: z.string() }),
+    usage: z.object({ credentialsInUse: z.number().int() }),
+    claimedLicense: z
+      .object({
+        id: z.string(),
+        revision: z.number().int(),
+        customerName: z.string(),
+        model: ModelSchema,
+      })
+      .nullable(),
+    asked: ChallengeRequestSchema,
+    issuedAt: z.number().int().describe('Seconds.'),
+    expiresAt: z.number().int().describe('Seconds.'),
+    expired: z.boolean(),
+    license: LicenseSchema.nullable(),
+    customer: CustomerSchema.nullable(),
+    installation: InstallationSchema.nullable(),
+    findings: z.array(FindingSchema),
+    suggestedTerms: TermsSchema,
+    transaction: TransactionSchema.nullable(),
+    approvalRequest: ApprovalRequestSchema.nullable(),
+  })
+  .register(apiSchemas, { id: 'Inspection' });
+
+export const IssueAnswerSchema = z
+  .object({
+    licenseKey: z.string().describe('The compact license token to send to the customer.'),
+    armoured: z.string().describe('The same key in BEGIN/END armour, for e-mail or a .txt file.'),
+    transactionId: z.string(),
+    license: LicenseSchema,
+    replayed: z.boolean().describe('True when this repeats an earlier identical issue.'),
+    request: ApprovalRequestSchema.optional(),
+  })
+  .register(apiSchemas, { id: 'IssueAnswer' });
+
+export const LicenseChangeSchema = z
+  .object({ license: LicenseSchema, transaction: TransactionSchema })
+  .register(apiSchemas, { id: 'LicenseChange' });
+
+export const LicenseDetailSchema = z
+  .object({
+    license: LicenseSchema,
+    customer: CustomerSchema.nullable(),
+    installation: InstallationSchema.nullable(),
+    transactions: z.array(TransactionSchema),
+    requests: z.array(ApprovalRequestSchema),
+    checks: z.array(CheckRecordSchema).describe('Recent online checks, newest first.'),
+  })
+  .register(apiSchemas, { id: 'LicenseDetail' });
+
+export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });

@@ -1,0 +1,185 @@
+// Response schemas: the records the API hands out, mirroring the issuer's types. Each is
+// registered under a name, so the OpenAPI document shows it once as a component. Answers are
+// parsed through these before they are sent, which drops anything not declared here.
+import { z } from 'zod';
+import { apiSchemas } from '../openapi.js';
+
+const ms = () => z.number().int().describe('Milliseconds since the epoch.');
+
+export const ModelSchema = z.enum(['perpetual', 'subscription']).register(apiSchemas, {
+  id: 'LicenseModel',
+});
+export const LicenseStateSchema = z.enum(['active', 'suspended', 'revoked']).register(apiSchemas, {
+  id: 'LicenseState',
+});
+export const RoleSchema = z
+  .enum(['viewer', 'issuer', 'admin'])
+  .register(apiSchemas, { id: 'Role' });
+
+export const PublicJwkSchema = z
+  .object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string() })
+  .register(apiSchemas, { id: 'PublicJwk' });
+
+export const TermSchema = z
+  .object({
+    start: z.number().int().describe('Seconds since the epoch.'),
+    end: z.number().int().describe('Seconds since the epoch.'),
+    grace: z.number().int().describe('Offline grace, seconds.'),
+  })
+  .register(apiSchemas, { id: 'Term' });
+
+export const TermsSchema = z
+  .object({
+    customerName: z.string().trim().min(1).max(200),
+    customerId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/)
+      .optional(),
+    model: ModelSchema,
+    credentials: z.number().int().min(1).max(10_000_000),
+    termDays: z.number().int().min(1).max(3650).optional(),
+    graceDays: z.number().int().min(0).max(365).optional(),
+  })
+  .register(apiSchemas, { id: 'Terms' });
+
+export const CustomerSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    version: z.number().int(),
+    createdAt: ms(),
+    updatedAt: ms(),
+  })
+  .register(apiSchemas, { id: 'Customer' });
+
+export const InstallationSchema = z
+  .object({
+    id: z.string(),
+    publicKey: PublicJwkSchema,
+    product: z.object({ name: z.string(), version: z.string() }),
+    firstSeenAt: ms(),
+    lastSeenAt: ms(),
+  })
+  .register(apiSchemas, { id: 'Installation' });
+
+export const LicenseSchema = z
+  .object({
+    id: z.string(),
+    customerId: z.string(),
+    customerName: z.string(),
+    state: LicenseStateSchema,
+    model: ModelSchema,
+    credentials: z.number().int(),
+    revision: z.number().int(),
+    term: TermSchema.nullable(),
+    installationId: z.string().nullable(),
+    latestTransactionId: z.string(),
+    stateReason: z.string().nullable(),
+    createdAt: ms(),
+    updatedAt: ms(),
+  })
+  .register(apiSchemas, { id: 'License' });
+
+export const TransactionSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string().describe('issue, renew, model-switch, rehost, revoke, suspend, resume, …'),
+    at: ms(),
+    operator: z.string(),
+    licenseId: z.string().nullable(),
+    customerId: z.string().nullable(),
+    installationId: z.string().nullable(),
+    revision: z.number().int().nullable(),
+    challengeId: z.string().nullable(),
+    requestId: z.string().nullable(),
+    token: z.string().nullable().describe('The license key this transaction signed, if any.'),
+    kid: z.string().nullable(),
+    reason: z.string().nullable(),
+  })
+  .register(apiSchemas, { id: 'Transaction' });
+
+export const ChallengeRequestSchema = z
+  .object({
+    kind: z.enum(['license', 'model-switch']),
+    credentials: z.number().int().optional(),
+    model: ModelSchema.optional(),
+    customerName: z.string().optional(),
+  })
+  .register(apiSchemas, { id: 'ChallengeRequest' });
+
+export const ApprovalRequestSchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['model-switch', 'rehost']),
+    status: z.enum(['pending', 'approved', 'rejected']),
+    licenseId: z.string(),
+    installationId: z.string(),
+    asked: ChallengeRequestSchema,
+    createdAt: ms(),
+    createdBy: z.string(),
+    decidedAt: ms().nullable(),
+    decidedBy: z.string().nullable(),
+    reason: z.string().nullable(),
+    transactionId: z.string().nullable(),
+  })
+  .register(apiSchemas, { id: 'ApprovalRequest' });
+
+export const CheckRecordSchema = z
+  .object({
+    id: z.string(),
+    at: ms(),
+    licenseId: z.string(),
+    installationId: z.string(),
+    sdkVersion: z.string(),
+    credentialsInUse: z.number().int(),
+    outcome: z.enum(['VALID', 'EXPIRED', 'SUSPENDED', 'REVOKED', 'UNKNOWN']),
+  })
+  .register(apiSchemas, { id: 'CheckRecord' });
+
+export const SigningKeySchema = z
+  .object({
+    kid: z.string(),
+    purpose: z.enum(['license', 'status']),
+    publicKey: PublicJwkSchema,
+    status: z.enum(['active', 'inactive', 'retired']),
+    protection: z.enum(['encrypted', 'file']),
+    createdAt: ms(),
+    retiredAt: ms().nullable(),
+  })
+  .register(apiSchemas, { id: 'SigningKey' });
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    role: RoleSchema,
+    disabled: z.boolean(),
+    createdAt: ms(),
+    updatedAt: ms(),
+  })
+  .register(apiSchemas, { id: 'User' });
+
+export const AuditEventSchema = z
+  .object({
+    id: z.string(),
+    at: ms(),
+    actor: z.string(),
+    action: z.string(),
+    subjectId: z.string().nullable(),
+    transactionId: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .register(apiSchemas, { id: 'AuditEvent' });
+
+export const JwksSchema = z
+  .object({
+    keys: z.array(
+      PublicJwkSchema.extend({
+        kid: z.string(),
+        alg: z.literal('EdDSA'),
+        use: z.literal('sig'),
+        purpose: z.enum(['license', 'status']),
+      }),
+    ),
+  })
+  .register(apiSchemas, { id: 'Jwks' });

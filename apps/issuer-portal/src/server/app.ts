@@ -1,0 +1,87 @@
+// createPortalApp: the whole portal as an express app (UI + /api/v1), built from its
+// dependencies so tests drive the real thing with supertest. `listen` lives in the CLI.
+
+import type { Issuer } from '@licensor/issuer';
+import express, { type Express } from 'express';
+import { type Logger, pino } from 'pino';
+import {
+  createApiRouter,
+  DEFAULT_LOGIN_RATE_LIMIT,
+  type LoginRateLimit,
+} from './api/api-router.js';
+import type { ApiDeps } from './api/deps.js';
+import { requestId } from './http/request-id.js';
+import { securityHeaders } from './http/security-headers.js';
+import { defaultWebRoot, spaRouter } from './http/spa.js';
+import {
+  DEFAULT_TIMEOUTS,
+  SessionManager,
+  type SessionTimeouts,
+} from './session/session-manager.js';
+import { MemorySessionStore, type SessionStore } from './session/session-store.js';
+
+export const PORTAL_VERSION = '0.1.0';
+
+export interface PortalDeps {
+  issuer: Issuer;
+  /** Clock in milliseconds; default Date.now. Drives the session timeouts. */
+  now?: () => number;
+  logger?: Logger;
+  /** Default: in memory (see README: a restart logs everyone out). */
+  sessionStore?: SessionStore;
+  timeouts?: Partial<SessionTimeouts>;
+  /** Folder of the built SPA; default dist/web; null serves no UI. */
+  webRoot?: string | null;
+  /**
+   * Express `trust proxy`: set it when a TLS-terminating proxy sits in front, so that
+   * req.secure (Secure cookies) and req.ip (login rate limit) come from X-Forwarded-*.
+   */
+  trustProxy?: boolean | number | string;
+  loginRateLimit?: LoginRateLimit;
+}
+
+export interface PortalApp {
+  app: Express;
+  /** Exposed for the CLI's periodic sweep and for tests. */
+  sessions: SessionManager;
+  sessionStore: SessionStore;
+}
+
+export function createPortalApp(deps: PortalDeps): PortalApp {
+  const now = deps.now ?? Date.now;
+  const logger = deps.logger ?? pino({ name: 'licensor-portal' });
+  const sessionStore = deps.sessionStore ?? new MemorySessionStore();
+  const sessions = new SessionManager(sessionStore, { ...DEFAULT_TIMEOUTS, ...deps.timeouts }, now);
+  const apiDeps: ApiDeps = { issuer: deps.issuer, sessions, sessionStore, now, logger };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy ?? false);
+  app.use(requestId());
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      logger.info(
+        {
+          requestId: res.locals.requestId,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        },
+        'request',
+      );
+    });
+    next();
+  });
+  app.use(securityHeaders());
+  app.use(
+    '/api/v1',
+    createApiRouter(apiDeps, {
+      loginRateLimit: deps.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT,
+      version: PORTAL_VERSION,
+    }),
+  );
+  app.use(spaRouter(deps.webRoot === undefined ? defaultWebRoot() : deps.webRoot));
+  return { app, sessions, sessionStore };
+}

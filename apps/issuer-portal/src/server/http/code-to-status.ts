@@ -1,0 +1,73 @@
+// One mapping from stable error codes to HTTP statuses, used by the central error handler.
+// Codes of other packages that are not listed are matched by family (…_NOT_FOUND → 404), so a
+// new code lands on a sensible status; the explicit table wins.
+const EXPLICIT: Record<string, number> = {
+  // The portal's own codes.
+  ERR_UNAUTHENTICATED: 401,
+  ERR_SESSION_EXPIRED: 401,
+  ERR_LOGIN_FAILED: 401,
+  ERR_FORBIDDEN: 403,
+  ERR_CSRF_INVALID: 403,
+  ERR_REQUEST_INVALID: 400,
+  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_BODY_TOO_LARGE: 413,
+  ERR_RATE_LIMITED: 429,
+  ERR_ROUTE_NOT_FOUND: 404,
+  ERR_NOT_FOUND: 404,
+  ERR_INTERNAL: 500,
+  // @licensor/token: a pasted challenge that cannot be read or does not verify.
+  ERR_INPUT_TOO_LARGE: 413,
+  ERR_JWS_MALFORMED: 422,
+  ERR_BASE64URL_INVALID: 422,
+  ERR_JSON_INVALID: 422,
+  ERR_JWS_ALG_INVALID: 422,
+  ERR_JWS_TYP_INVALID: 422,
+  ERR_JWS_HEADER_FORBIDDEN: 422,
+  ERR_KID_UNKNOWN: 422,
+  ERR_KEY_WRONG_PURPOSE: 422,
+  ERR_KEY_INVALID: 422,
+  ERR_SIGNATURE_INVALID: 422,
+  ERR_CLAIMS_INVALID: 422,
+  ERR_VERSION_UNSUPPORTED: 422,
+  ERR_ARMOR_INVALID: 422,
+  ERR_KEYRING_INVALID: 422,
+  // @licensor/issuer.
+  ERR_INPUT_INVALID: 400,
+  ERR_TERMS_INVALID: 422,
+  ERR_PASSWORD_WEAK: 422,
+  ERR_CHALLENGE_EXPIRED: 422,
+  ERR_CHALLENGE_USED: 409,
+  ERR_APPROVAL_REQUIRED: 409,
+  ERR_LICENSE_STATE: 409,
+  ERR_NOT_SUBSCRIPTION: 409,
+  ERR_REQUEST_DECIDED: 409,
+  ERR_KEY_ACTIVE: 409,
+  ERR_USER_EXISTS: 409,
+  ERR_LAST_ADMIN: 409,
+  ERR_CONCURRENT_UPDATE: 409,
+  ERR_LICENSE_NOT_FOUND: 404,
+  ERR_REQUEST_NOT_FOUND: 404,
+  ERR_CUSTOMER_NOT_FOUND: 404,
+  ERR_KEY_NOT_FOUND: 404,
+  ERR_USER_NOT_FOUND: 404,
+  // The server is not set up to do this (no keys, no passphrase, store down): not the caller's fault.
+  ERR_STORE_UNAVAILABLE: 503,
+  ERR_STORE_SCHEMA: 503,
+  ERR_NOT_INITIALISED: 503,
+  ERR_PASSPHRASE_REQUIRED: 503,
+  ERR_PASSPHRASE_WRONG: 503,
+  ERR_KEY_FILE: 503,
+};
+
+export function codeToStatus(code: string): number {
+  const explicit = EXPLICIT[code];
+  if (explicit !== undefined) return explicit;
+  if (code.endsWith('_NOT_FOUND')) return 404;
+  if (code.endsWith('_EXISTS') || code.endsWith('_CONFLICT') || code.endsWith('_STATE')) return 409;
+  if (code.endsWith('_UNAVAILABLE')) return 503;
+  // Anything else a user can cause is a request the server understood and refused.
+  return 422;
+}
+
+/** Every code the table names: the tests check each against the OpenAPI document's statuses. */
+export const MAPPED_CODES: readonly string[] = Object.keys(EXPLICIT);

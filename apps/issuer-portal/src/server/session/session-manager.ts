@@ -1,0 +1,122 @@
+// Creates, finds and ends sessions, and owns the cookie. Ids are only ever made here, at
+// login: an id the client sends that the store does not know is ignored, so a session id
+// planted before login (session fixation) can never become a logged-in session.
+import { randomBytes } from 'node:crypto';
+import type { Request, Response } from 'express';
+import { readCookie } from '../http/cookies.js';
+import type { Role } from '../roles.js';
+import type { Session, SessionStore } from './session-store.js';
+
+export interface SessionTimeouts {
+  /** Logged out after this long without a request. */
+  idleMs: number;
+  /** Logged out this long after login, however active. */
+  absoluteMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: SessionTimeouts = {
+  idleMs: 30 * 60 * 1000,
+  absoluteMs: 12 * 60 * 60 * 1000,
+};
+
+/** Over plain HTTP (development) the cookie cannot use the __Host- prefix, which needs Secure. */
+export const COOKIE_NAME = 'licensor_portal_sid';
+export const SECURE_COOKIE_NAME = '__Host-licensor_portal_sid';
+
+export type SessionLookup =
+  | { kind: 'none' }
+  | { kind: 'expired' }
+  | { kind: 'active'; session: Session };
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  role: Role;
+}
+
+export class SessionManager {
+  readonly #store: SessionStore;
+  readonly #timeouts: SessionTimeouts;
+  readonly #now: () => number;
+
+  constructor(store: SessionStore, timeouts: SessionTimeouts, now: () => number) {
+    this.#store = store;
+    this.#timeouts = timeouts;
+    this.#now = now;
+  }
+
+  isExpired(session: Session, at = this.#now()): boolean {
+    return (
+      at - session.lastSeenAt >= this.#timeouts.idleMs ||
+      at - session.createdAt >= this.#timeouts.absoluteMs
+    );
+  }
+
+  /** The session the request's cookie names, touched (idle timer restarted) when active. */
+  lookup(req: Request): SessionLookup {
+    const id = cookieId(req);
+    if (!id) return { kind: 'none' };
+    const session = this.#store.get(id);
+    if (!session) return { kind: 'none' };
+    const now = this.#now();
+    if (this.isExpired(session, now)) {
+      this.#store.delete(id);
+      return { kind: 'expired' };
+    }
+    session.lastSeenAt = now;
+    return { kind: 'active', session };
+  }
+
+  /** Starts a fresh session for a user who just proved their password; any old one ends. */
+  start(req: Request, res: Response, user: SessionUser): Session {
+    const previous = cookieId(req);
+    if (previous) this.#store.delete(previous);
+    const now = this.#now();
+    const session: Session = {
+      id: randomBytes(32).toString('base64url'),
+      csrfToken: randomBytes(32).toString('base64url'),
+      userId: user.id,
+      userName: user.name,
+      role: user.role,
+      createdAt: now,
+      lastSeenAt: now,
+    };
+    this.#store.set(session);
+    res.cookie(cookieName(req), session.id, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.secure,
+      path: '/',
+      maxAge: this.#timeouts.absoluteMs,
+    });
+    return session;
+  }
+
+  end(req: Request, res: Response): void {
+    const id = cookieId(req);
+    if (id) this.#store.delete(id);
+    res.clearCookie(cookieName(req), {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.secure,
+      path: '/',
+    });
+  }
+
+  expiresAt(session: Session): { idle: number; absolute: number } {
+    return {
+      idle: session.lastSeenAt + this.#timeouts.idleMs,
+      absolute: session.createdAt + this.#timeouts.absoluteMs,
+    };
+  }
+}
+
+function cookieName(req: Request): string {
+  return req.secure ? SECURE_COOKIE_NAME : COOKIE_NAME;
+}
+
+function cookieId(req: Request): string | undefined {
+  const header = req.get('cookie');
+  const id = readCookie(header, cookieName(req));
+  return id && /^[A-Za-z0-9_-]{43}$/.test(id) ? id : undefined;
+}

@@ -1,0 +1,168 @@
+// Test fixtures: a real Issuer on a SQLite store in a temporary folder, the portal app over
+// it, a frozen clock the tests move by hand, and logged-in supertest agents.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Issuer, openIssuer } from '@licensor/issuer';
+import { openStore } from '@licensor/issuer/store';
+import {
+  type ChallengeClaims,
+  type Ed25519KeyPair,
+  generateKeyPair,
+  signChallenge,
+} from '@licensor/token';
+import { pino } from 'pino';
+import request from 'supertest';
+import { createPortalApp, type PortalApp, type PortalDeps } from '../src/server/app.js';
+
+export const PASSWORDS = {
+  alice: 'alice-admin-password',
+  ivan: 'ivan-issuer-password',
+  vera: 'vera-viewer-password',
+} as const;
+export type TestUser = keyof typeof PASSWORDS;
+
+export interface Fixture extends PortalApp {
+  issuer: Issuer;
+  clock: { now: number };
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+export const START = Date.UTC(2026, 10, 28, 9, 0, 0);
+
+/**
+ * Keys and users are made once per test file in a template folder (scrypt hashing is slow on
+ * purpose); each fixture starts from a copy of it.
+ */
+let template: Promise<string> | null = null;
+
+async function templateDir(): Promise<string> {
+  template ??= (async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'licensor-portal-template-'));
+    const store = await openStore({ dataDir });
+    const issuer = await openIssuer({ store, now: () => START });
+    await issuer.init('test-setup');
+    await issuer.users.add('alice', 'admin', PASSWORDS.alice, 'test-setup');
+    await issuer.users.add('ivan', 'issuer', PASSWORDS.ivan, 'test-setup');
+    await issuer.users.add('vera', 'viewer', PASSWORDS.vera, 'test-setup');
+    await store.close();
+    process.once('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+    return dataDir;
+  })();
+  return template;
+}
+
+export async function makePortal(overrides: Partial<PortalDeps> = {}): Promise<Fixture> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'licensor-portal-'));
+  cpSync(await templateDir(), dataDir, { recursive: true });
+  const store = await openStore({ dataDir });
+  const clock = { now: START };
+  const now = () => clock.now;
+  const issuer = await openIssuer({ store, now });
+  const portal = createPortalApp({
+    issuer,
+    now,
+    logger: pino({ level: 'silent' }),
+    webRoot: null,
+    ...overrides,
+  });
+  return {
+    ...portal,
+    issuer,
+    clock,
+    advance: (ms) => {
+      clock.now += ms;
+    },
+    close: async () => {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface LoggedIn {
+  agent: ReturnType<typeof request.agent>;
+  csrf: string;
+  cookie: string;
+}
+
+export async function loginAs(fixture: Fixture, user: TestUser): Promise<LoggedIn> {
+  const agent = request.agent(fixture.app);
+  const response = await agent
+    .post('/api/v1/auth/login')
+    .send({ name: user, password: PASSWORDS[user] })
+    .expect(200);
+  const cookie = sessionCookie(response.headers['set-cookie']);
+  return { agent, csrf: response.body.csrfToken as string, cookie };
+}
+
+/** The `name=value` of the session cookie a response set. */
+export function sessionCookie(setCookie: unknown): string {
+  const all = Array.isArray(setCookie) ? (setCookie as string[]) : [String(setCookie)];
+  const found = all.find((c) => c.includes('licensor_portal_sid='));
+  if (!found) throw new Error(`no session cookie in ${JSON.stringify(setCookie)}`);
+  return found.split(';')[0] as string;
+}
+
+export interface TestInstallation {
+  key: Ed25519KeyPair;
+  id: string;
+}
+
+export function newInstallation(): TestInstallation {
+  const key = generateKeyPair();
+  return { key, id: key.kid };
+}
+
+let challengeCounter = 0;
+
+/** A challenge signed by the installation, made at the fixture's clock. */
+export function makeChallenge(
+  fixture: Fixture,
+  installation: TestInstallation,
+  overrides: Partial<Pick<ChallengeClaims, 'license' | 'request' | 'usage'>> = {},
+): string {
+  challengeCounter += 1;
+  const iat = Math.floor(fixture.clock.now / 1000);
+  const claims: ChallengeClaims = {
+    v: 1,
+    jti: `chal_test_${challengeCounter}_${iat}`,
+    iat,
+    exp: iat + 30 * 86_400,
+    sub: installation.id,
+    product: { name: 'vSEC:CMS', version: '6.1.0' },
+    license: overrides.license ?? null,
+    usage: overrides.usage ?? { credentialsInUse: 12 },
+    request: overrides.request ?? { kind: 'license', credentials: 100, customerName: 'Acme Bank' },
+  };
+  return signChallenge(claims, installation.key);
+}
+
+export const PERPETUAL_TERMS = {
+  customerName: 'Acme Bank',
+  model: 'perpetual',
+  credentials: 100,
+} as const;
+
+export const SUBSCRIPTION_TERMS = {
+  customerName: 'Globex',
+  model: 'subscription',
+  credentials: 250,
+  termDays: 365,
+  graceDays: 14,
+} as const;
+
+/** Issues a key through the API as the given session; answers the 201 body. */
+export async function issueThroughApi(
+  session: LoggedIn,
+  challenge: string,
+  terms: Record<string, unknown> = PERPETUAL_TERMS,
+): Promise<{ licenseKey: string; transactionId: string; license: { id: string } }> {
+  const response = await session.agent
+    .post('/api/v1/challenges/issue')
+    .set('X-CSRF-Token', session.csrf)
+    .send({ challenge, terms })
+    .expect(201);
+  return response.body;
+}

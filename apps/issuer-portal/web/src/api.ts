@@ -1,0 +1,92 @@
+// The SPA's only way to the server: JSON over fetch, the session cookie sent by the browser,
+// the CSRF token echoed on every state change, and every failure turned into an ApiError
+// that carries the server's code and a message a person can act on.
+let csrfToken: string | null = null;
+
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly requestId: string | null;
+  constructor(status: number, code: string, message: string, requestId: string | null) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.requestId = requestId;
+  }
+}
+
+/** Listeners told when the server says the session is gone, so the app can show the login. */
+const sessionLostListeners = new Set<() => void>();
+export function onSessionLost(listener: () => void): () => void {
+  sessionLostListeners.add(listener);
+  return () => sessionLostListeners.delete(listener);
+}
+
+const FRIENDLY: Record<string, string> = {
+  ERR_INTERNAL:
+    'Something went wrong on the server. Try again; if it keeps happening, quote the request id to an administrator.',
+  ERR_RATE_LIMITED: 'Too many login attempts. Wait a few minutes, then try again.',
+  ERR_NETWORK: 'The portal server cannot be reached. Check your connection and try again.',
+};
+
+type Query = Record<string, string | number | boolean | undefined | null>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, query?: Query): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(withQuery(`/api/v1${path}`, query), {
+      method,
+      headers,
+      credentials: 'same-origin',
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'ERR_NETWORK', FRIENDLY.ERR_NETWORK ?? 'Network error.', null);
+  }
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string; requestId?: string } })
+      ?.error;
+    const code = error?.code ?? 'ERR_INTERNAL';
+    const message =
+      FRIENDLY[code] ?? error?.message ?? `The server answered ${response.status}. Try again.`;
+    if (code === 'ERR_UNAUTHENTICATED' || code === 'ERR_SESSION_EXPIRED') {
+      if (path !== '/auth/session' && path !== '/auth/login') {
+        for (const listener of sessionLostListeners) listener();
+      }
+    }
+    throw new ApiError(response.status, code, message, error?.requestId ?? null);
+  }
+  return parsed as T;
+}
+
+export const api = {
+  get: <T>(path: string, query?: Query) => request<T>('GET', path, undefined, query),
+  post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, body),
+  delete: <T>(path: string) => request<T>('DELETE', path),
+};

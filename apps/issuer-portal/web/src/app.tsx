@@ -1,0 +1,115 @@
+// The shell: the login page until there is a session, then a sidebar of pages and the page
+// the address names. Pages the user's role cannot use are not offered.
+import type { ReactNode } from 'react';
+import { Empty, Loading } from './components/ui';
+import { AuditPage } from './pages/audit';
+import { CustomersPage } from './pages/customers';
+import { IssuePage } from './pages/issue';
+import { KeysPage } from './pages/keys';
+import { LicensePage } from './pages/license';
+import { LicensesPage } from './pages/licenses';
+import { LoginPage } from './pages/login';
+import { RequestsPage } from './pages/requests';
+import { UsersPage } from './pages/users';
+import { Link, matchPath, useRouter } from './router';
+import { useSession } from './session';
+import type { Role } from './types';
+
+interface NavItem {
+  to: string;
+  label: string;
+  role: Role;
+}
+
+const NAV: NavItem[] = [
+  { to: '/issue', label: 'Issue a key', role: 'issuer' },
+  { to: '/licenses', label: 'Licenses', role: 'viewer' },
+  { to: '/requests', label: 'Requests', role: 'viewer' },
+  { to: '/customers', label: 'Customers', role: 'viewer' },
+  { to: '/keys', label: 'Signing keys', role: 'viewer' },
+  { to: '/users', label: 'Users', role: 'admin' },
+  { to: '/audit', label: 'Audit log', role: 'viewer' },
+];
+
+function Page({ path }: { path: string }): ReactNode {
+  const { can } = useSession();
+  if (path === '/' || path === '') return can('issuer') ? <IssuePage /> : <LicensesPage />;
+  if (path === '/issue') return <IssuePage />;
+  if (path === '/licenses') return <LicensesPage />;
+  const license = matchPath('/licenses/:licenseId', path);
+  if (license) return <LicensePage licenseId={license.licenseId ?? ''} />;
+  if (path === '/requests') return <RequestsPage />;
+  if (path === '/customers') return <CustomersPage />;
+  if (path === '/keys') return <KeysPage />;
+  if (path === '/users') return <UsersPage />;
+  if (path === '/audit') return <AuditPage />;
+  return (
+    <Empty title="There is no such page.">
+      <Link to="/licenses">Go to the licenses</Link>
+    </Empty>
+  );
+}
+
+export function App() {
+  const session = useSession();
+  const { path } = useRouter();
+  if (session.status === 'checking') {
+    return (
+      <div className="center-screen">
+        <Loading label="Opening the portal…" />
+      </div>
+    );
+  }
+  if (session.status === 'anonymous' || !session.info) return <LoginPage />;
+  const user = session.info.user;
+  const current = path === '/' ? (session.can('issuer') ? '/issue' : '/licenses') : path;
+  return (
+    <div className="layout">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <aside className="sidebar">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            L
+          </span>
+          <span>
+            <span className="brand-name">Licensor</span>
+            <span className="brand-sub">Issuer portal</span>
+          </span>
+        </div>
+        <nav aria-label="Main">
+          <ul className="nav">
+            {NAV.filter((item) => session.can(item.role)).map((item) => (
+              <li key={item.to}>
+                <Link
+                  to={item.to}
+                  className={current.startsWith(item.to) ? 'nav-link active' : 'nav-link'}
+                  aria-current={current.startsWith(item.to) ? 'page' : undefined}
+                >
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="sidebar-footer">
+          <div className="user">
+            <span className="user-name">{user.name}</span>
+            <span className="user-role">{user.role}</span>
+          </div>
+          <button
+            type="button"
+            className="btn btn-ghost btn-block"
+            onClick={() => session.logout()}
+          >
+            Log out
+          </button>
+        </div>
+      </aside>
+      <main id="main" className="main" tabIndex={-1}>
+        <Page path={path} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+// A freshly signed license key: shown in full, with Copy, Download .txt and the transaction
+// id the customer's CMS will display.
+import { useRef } from 'react';
+import { Link } from '../router';
+import type { IssueAnswer } from '../types';
+import { CopyButton, downloadText } from './copy-button';
+import { Alert, Button, Card, Facts, Mono } from './ui';
+
+export function IssuedKey({ answer, onNext }: { answer: IssueAnswer; onNext?: () => void }) {
+  const keyArea = useRef<HTMLTextAreaElement>(null);
+  const license = answer.license;
+  return (
+    <Card title="License key" className="card-success">
+      {answer.replayed ? (
+        <Alert tone="info" title="Issued before">
+          A key was already issued for this challenge and these terms: this is the same key and the
+          same transaction.
+        </Alert>
+      ) : (
+        <Alert tone="success" title="Key issued">
+          Send this key to the customer. Their administrator pastes it into the CMS (Options →
+          License → Upgrade).
+        </Alert>
+      )}
+      <label htmlFor="license-key" className="label-strong">
+        License key for {license.customerName}
+      </label>
+      <textarea
+        id="license-key"
+        ref={keyArea}
+        className="input textarea key-text"
+        readOnly
+        value={answer.licenseKey}
+        rows={6}
+        data-testid="license-key"
+        onFocus={(e) => e.currentTarget.select()}
+      />
+      <div className="button-row">
+        <CopyButton
+          text={answer.licenseKey}
+          label="Copy key"
+          fallbackTarget={() => keyArea.current}
+        />
+        <Button
+          onClick={() =>
+            downloadText(`license-${license.id}-rev${license.revision}.txt`, `${answer.armoured}\n`)
+          }
+        >
+          Download .txt
+        </Button>
+        {onNext ? (
+          <Button tone="ghost" onClick={onNext}>
+            Issue another
+          </Button>
+        ) : null}
+      </div>
+      <Facts
+        items={[
+          ['Transaction ID', <Mono key="t">{answer.transactionId}</Mono>],
+          [
+            'License',
+            <Link key="l" to={`/licenses/${license.id}`}>
+              {license.id}
+            </Link>,
+          ],
+          ['Revision', String(license.revision)],
+          ['Model', license.model],
+          ['Credentials', license.credentials.toLocaleString()],
+        ]}
+      />
+    </Card>
+  );
+}

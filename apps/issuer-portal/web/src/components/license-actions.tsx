@@ -1,0 +1,124 @@
+// What an issuer can do to a license: suspend or resume, revoke, renew a subscription.
+// Each asks for confirmation (and a reason, or the new term) in a dialog.
+import { useState } from 'react';
+import { type ApiError, api } from '../api';
+import { useSession } from '../session';
+import type { IssueAnswer, License } from '../types';
+import { Dialog } from './dialog';
+import { Button, ErrorMessage, TextInput } from './ui';
+
+type Action = 'revoke' | 'suspend' | 'resume' | 'renew';
+
+const TITLES: Record<Action, string> = {
+  revoke: 'Revoke this license?',
+  suspend: 'Suspend this license?',
+  resume: 'Resume this license?',
+  renew: 'Renew this subscription',
+};
+
+export function LicenseActions({
+  license,
+  onChanged,
+  onRenewed,
+}: {
+  license: License;
+  onChanged: () => void;
+  onRenewed: (answer: IssueAnswer) => void;
+}) {
+  const { can } = useSession();
+  const [action, setAction] = useState<Action | null>(null);
+  const [reason, setReason] = useState('');
+  const [termDays, setTermDays] = useState('365');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!can('issuer')) return null;
+
+  const open = (next: Action) => {
+    setReason('');
+    setError(null);
+    setAction(next);
+  };
+  const run = async () => {
+    if (!action) return;
+    setBusy(true);
+    setError(null);
+    try {
+      if (action === 'renew') {
+        const days = Number(termDays);
+        onRenewed(await api.post<IssueAnswer>(`/licenses/${license.id}/renew`, { termDays: days }));
+      } else {
+        await api.post(
+          `/licenses/${license.id}/${action}`,
+          reason.trim() ? { reason: reason.trim() } : {},
+        );
+      }
+      setAction(null);
+      onChanged();
+    } catch (failure) {
+      setError(failure as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const revoked = license.state === 'revoked';
+  return (
+    <>
+      <div className="button-row">
+        {license.model === 'subscription' && !revoked ? (
+          <Button onClick={() => open('renew')}>Renew</Button>
+        ) : null}
+        {license.state === 'active' ? (
+          <Button onClick={() => open('suspend')}>Suspend</Button>
+        ) : null}
+        {license.state === 'suspended' ? (
+          <Button onClick={() => open('resume')}>Resume</Button>
+        ) : null}
+        {!revoked ? (
+          <Button tone="danger" onClick={() => open('revoke')}>
+            Revoke
+          </Button>
+        ) : null}
+      </div>
+      <Dialog
+        open={action !== null}
+        title={action ? TITLES[action] : ''}
+        confirmLabel={action ? capital(action) : ''}
+        tone={action === 'revoke' ? 'danger' : 'primary'}
+        busy={busy}
+        onConfirm={run}
+        onClose={() => setAction(null)}
+      >
+        {action === 'revoke' ? (
+          <p>
+            The installation learns it at its next online check, and the license cannot be used
+            again. This cannot be undone.
+          </p>
+        ) : null}
+        {action === 'suspend' ? <p>Online checks answer SUSPENDED until you resume it.</p> : null}
+        {action === 'renew' ? (
+          <TextInput
+            label="New term (days, from now)"
+            type="number"
+            min={1}
+            max={3650}
+            value={termDays}
+            onChange={(e) => setTermDays(e.target.value)}
+          />
+        ) : (
+          <TextInput
+            label="Reason (optional)"
+            name="reason"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        )}
+        {error ? <ErrorMessage error={error} /> : null}
+      </Dialog>
+    </>
+  );
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

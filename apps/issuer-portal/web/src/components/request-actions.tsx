@@ -1,0 +1,83 @@
+// Approve or reject a pending approval request. Approving signs a key, which is then shown.
+import { useState } from 'react';
+import { type ApiError, api } from '../api';
+import { useSession } from '../session';
+import type { ApprovalRequest, IssueAnswer } from '../types';
+import { Dialog } from './dialog';
+import { IssuedKey } from './issued-key';
+import { Button, ErrorMessage, TextInput } from './ui';
+
+export function RequestActions({
+  request,
+  onDone,
+}: {
+  request: ApprovalRequest;
+  onDone: () => void;
+}) {
+  const { can } = useSession();
+  const [dialog, setDialog] = useState<'approve' | 'reject' | null>(null);
+  const [reason, setReason] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [answer, setAnswer] = useState<IssueAnswer | null>(null);
+  if (!can('issuer') || request.status !== 'pending') {
+    return answer ? <IssuedKey answer={answer} /> : null;
+  }
+  const run = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      if (dialog === 'approve') {
+        setAnswer(await api.post<IssueAnswer>(`/requests/${request.id}/approve`, {}));
+      } else {
+        await api.post(
+          `/requests/${request.id}/reject`,
+          reason.trim() ? { reason: reason.trim() } : {},
+        );
+      }
+      setDialog(null);
+      onDone();
+    } catch (failure) {
+      setError(failure as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <div className="button-row">
+        <Button tone="primary" onClick={() => setDialog('approve')}>
+          Approve
+        </Button>
+        <Button tone="danger" onClick={() => setDialog('reject')}>
+          Reject
+        </Button>
+      </div>
+      {error && !dialog ? <ErrorMessage error={error} /> : null}
+      <Dialog
+        open={dialog !== null}
+        title={dialog === 'approve' ? 'Approve this request?' : 'Reject this request?'}
+        confirmLabel={dialog === 'approve' ? 'Approve and issue' : 'Reject'}
+        tone={dialog === 'approve' ? 'primary' : 'danger'}
+        busy={busy}
+        onConfirm={run}
+        onClose={() => setDialog(null)}
+      >
+        {dialog === 'approve' ? (
+          <p>
+            A new key is signed for license {request.licenseId}
+            {request.asked.model ? ` with the ${request.asked.model} model` : ''}. The installation
+            receives it on its next online check, or you send it by hand.
+          </p>
+        ) : (
+          <TextInput
+            label="Reason (optional)"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        )}
+        {error ? <ErrorMessage error={error} /> : null}
+      </Dialog>
+    </>
+  );
+}

@@ -1,0 +1,206 @@
+// One license: what it is, where it runs, what happened to it (timeline), how its installation
+// has been checking in, and the actions an issuer can take.
+import { useState } from 'react';
+import { api } from '../api';
+import { IssuedKey } from '../components/issued-key';
+import { LicenseActions } from '../components/license-actions';
+import { RequestActions } from '../components/request-actions';
+import {
+  Badge,
+  Card,
+  Empty,
+  ErrorMessage,
+  Facts,
+  Loading,
+  Mono,
+  PageHeader,
+} from '../components/ui';
+import { formatRelative, formatSeconds, formatTime } from '../format';
+import { Link } from '../router';
+import type { IssueAnswer, LicenseDetail, Transaction } from '../types';
+import { useApi } from '../use-api';
+
+const KIND_LABELS: Record<string, string> = {
+  issue: 'Key issued',
+  renew: 'Renewed',
+  'model-switch': 'Model switched',
+  rehost: 'Moved to another installation',
+  revoke: 'Revoked',
+  suspend: 'Suspended',
+  resume: 'Resumed',
+  'reject-request': 'Request rejected',
+  'rename-customer': 'Customer renamed',
+};
+
+export function LicensePage({ licenseId }: { licenseId: string }) {
+  const detail = useApi(
+    () => api.get<LicenseDetail>(`/licenses/${encodeURIComponent(licenseId)}`),
+    [licenseId],
+  );
+  const [renewed, setRenewed] = useState<IssueAnswer | null>(null);
+
+  if (detail.loading && !detail.data) return <Loading label="Loading the license…" />;
+  if (detail.error) {
+    return (
+      <>
+        <PageHeader title={<Mono>{licenseId}</Mono>} />
+        <ErrorMessage error={detail.error} title="The license could not be loaded" />
+        <p>
+          <Link to="/licenses">Back to the licenses</Link>
+        </p>
+      </>
+    );
+  }
+  if (!detail.data) return null;
+  const { license, installation, transactions, requests, checks } = detail.data;
+  const pending = requests.filter((r) => r.status === 'pending');
+
+  return (
+    <>
+      <PageHeader
+        title={
+          <span className="title-with-badge">
+            {license.customerName} <Badge value={license.state} />
+          </span>
+        }
+        subtitle={<Mono>{license.id}</Mono>}
+        actions={
+          <LicenseActions license={license} onChanged={detail.reload} onRenewed={setRenewed} />
+        }
+      />
+      {renewed ? <IssuedKey answer={renewed} /> : null}
+      {license.stateReason ? (
+        <p className="muted">
+          Reason for the current state: <em>{license.stateReason}</em>
+        </p>
+      ) : null}
+      {pending.map((request) => (
+        <Card key={request.id} title="Pending request" className="card-warning">
+          <p>
+            The installation asks for{' '}
+            {request.kind === 'model-switch'
+              ? `a switch to ${request.asked.model}`
+              : 'a move to another installation'}{' '}
+            (since {formatTime(request.createdAt)}).
+          </p>
+          <RequestActions request={request} onDone={detail.reload} />
+        </Card>
+      ))}
+      <div className="grid-2">
+        <Card title="License">
+          <Facts
+            items={[
+              ['Type', license.model],
+              [
+                'Customer',
+                <Link key="c" to={`/licenses?customerId=${license.customerId}`}>
+                  {license.customerName}
+                </Link>,
+              ],
+              ['Number of credentials', license.credentials.toLocaleString()],
+              ['Revision', String(license.revision)],
+              ['Latest transaction', <Mono key="t">{license.latestTransactionId}</Mono>],
+              [
+                'Term',
+                license.term
+                  ? `${formatSeconds(license.term.start)} – ${formatSeconds(license.term.end)} (${formatRelative(license.term.end * 1000)})`
+                  : 'Perpetual',
+              ],
+              ...(license.term
+                ? ([['Offline grace', `${Math.round(license.term.grace / 86400)} days`]] as [
+                    string,
+                    string,
+                  ][])
+                : []),
+              ['Created', formatTime(license.createdAt)],
+            ]}
+          />
+        </Card>
+        <Card title="Installation">
+          {installation ? (
+            <Facts
+              items={[
+                ['Installation ID', <Mono key="i">{installation.id}</Mono>],
+                ['Product', `${installation.product.name} ${installation.product.version}`],
+                ['First seen', formatTime(installation.firstSeenAt)],
+                ['Last seen', formatTime(installation.lastSeenAt)],
+              ]}
+            />
+          ) : (
+            <p className="muted">Not bound to an installation.</p>
+          )}
+        </Card>
+      </div>
+      <div className="grid-2">
+        <Card title="History">
+          {transactions.length === 0 ? (
+            <Empty title="No transactions." />
+          ) : (
+            <ol className="timeline" aria-label="Transactions">
+              {[...transactions]
+                .sort((a, b) => b.at - a.at)
+                .map((t) => (
+                  <TimelineItem key={t.id} transaction={t} />
+                ))}
+            </ol>
+          )}
+        </Card>
+        <Card title="Online checks">
+          {checks.length === 0 ? (
+            <Empty title="No online checks yet.">
+              {license.model === 'subscription'
+                ? 'The installation reports here each time it verifies its subscription.'
+                : 'Perpetual licenses check in only when the customer asks for it.'}
+            </Empty>
+          ) : (
+            <table className="table table-compact" aria-label="Online checks">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Result</th>
+                  <th scope="col" className="num">
+                    Credentials in use
+                  </th>
+                  <th scope="col">SDK</th>
+                </tr>
+              </thead>
+              <tbody>
+                {checks.map((check) => (
+                  <tr key={check.id}>
+                    <td>{formatTime(check.at)}</td>
+                    <td>
+                      <Badge
+                        value={check.outcome}
+                        tone={check.outcome === 'VALID' ? 'active' : 'revoked'}
+                      />
+                    </td>
+                    <td className="num">
+                      {check.credentialsInUse.toLocaleString()} /{' '}
+                      {license.credentials.toLocaleString()}
+                    </td>
+                    <td>{check.sdkVersion}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}
+
+function TimelineItem({ transaction: t }: { transaction: Transaction }) {
+  return (
+    <li className={`timeline-item timeline-${t.kind}`}>
+      <div className="timeline-head">
+        <strong>{KIND_LABELS[t.kind] ?? t.kind}</strong>
+        {t.revision !== null ? <span className="muted"> · revision {t.revision}</span> : null}
+      </div>
+      <div className="timeline-meta">
+        {formatTime(t.at)} · {t.operator} · <Mono>{t.id}</Mono>
+      </div>
+      {t.reason ? <div className="timeline-reason">“{t.reason}”</div> : null}
+    </li>
+  );
+}

@@ -1,0 +1,177 @@
+// Vendor users, for admins: add one, change a role, disable or enable, set a password.
+import { type FormEvent, useState } from 'react';
+import { type ApiError, api } from '../api';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Empty,
+  ErrorMessage,
+  Loading,
+  PageHeader,
+  Select,
+  TextInput,
+} from '../components/ui';
+import { formatTime } from '../format';
+import { useSession } from '../session';
+import type { ListOf, Role, User } from '../types';
+import { useApi } from '../use-api';
+
+export function UsersPage() {
+  const { can, info } = useSession();
+  const users = useApi(() => api.get<ListOf<User>>('/users'), []);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!can('admin')) {
+    return (
+      <>
+        <PageHeader title="Users" />
+        <Alert tone="info">Managing users needs the admin role.</Alert>
+      </>
+    );
+  }
+  const update = async (user: User, patch: { role?: Role; disabled?: boolean }) => {
+    setError(null);
+    try {
+      await api.patch(`/users/${encodeURIComponent(user.name)}`, patch);
+      users.reload();
+    } catch (failure) {
+      setError(failure as ApiError);
+    }
+  };
+  return (
+    <>
+      <PageHeader title="Users" subtitle="Who may use the portal, and with which role." />
+      <div className="grid-2 grid-wide-left">
+        <div>
+          {error ? <ErrorMessage error={error} /> : null}
+          {users.error ? (
+            <ErrorMessage error={users.error} title="The users could not be loaded" />
+          ) : null}
+          {users.loading && !users.data ? <Loading label="Loading users…" /> : null}
+          {users.data && users.data.items.length === 0 ? <Empty title="No users." /> : null}
+          {users.data && users.data.items.length > 0 ? (
+            <Card className="card-flush">
+              <table className="table" aria-label="Users">
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Since</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {users.data.items.map((user) => {
+                    const self = user.name === info?.user.name;
+                    return (
+                      <tr key={user.id}>
+                        <td>
+                          {user.name}
+                          {self ? <span className="muted"> (you)</span> : null}
+                        </td>
+                        <td>
+                          <label className="visually-hidden" htmlFor={`role-${user.id}`}>
+                            Role of {user.name}
+                          </label>
+                          <select
+                            id={`role-${user.id}`}
+                            className="input input-inline"
+                            value={user.role}
+                            disabled={self}
+                            onChange={(e) => update(user, { role: e.target.value as Role })}
+                          >
+                            <option value="viewer">viewer</option>
+                            <option value="issuer">issuer</option>
+                            <option value="admin">admin</option>
+                          </select>
+                        </td>
+                        <td>
+                          <Badge
+                            value={user.disabled ? 'disabled' : 'enabled'}
+                            tone={user.disabled ? 'revoked' : 'active'}
+                          />
+                        </td>
+                        <td>{formatTime(user.createdAt)}</td>
+                        <td className="actions">
+                          {self ? null : (
+                            <Button
+                              tone="ghost"
+                              onClick={() => update(user, { disabled: !user.disabled })}
+                            >
+                              {user.disabled ? 'Enable' : 'Disable'}
+                            </Button>
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </Card>
+          ) : null}
+        </div>
+        <AddUser onAdded={users.reload} />
+      </div>
+    </>
+  );
+}
+
+function AddUser({ onAdded }: { onAdded: () => void }) {
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<Role>('issuer');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [added, setAdded] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    setAdded(null);
+    try {
+      const user = await api.post<User>('/users', { name: name.trim(), role, password });
+      setAdded(`${user.name} can now log in as ${user.role}.`);
+      setName('');
+      setPassword('');
+      onAdded();
+    } catch (failure) {
+      setError(failure as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Card title="Add a user">
+      <form onSubmit={submit} noValidate>
+        {added ? <Alert tone="success">{added}</Alert> : null}
+        {error ? <ErrorMessage error={error} title="The user was not added" /> : null}
+        <TextInput
+          label="User name"
+          autoComplete="off"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <Select label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          <option value="viewer">Viewer: reads everything</option>
+          <option value="issuer">Issuer: issues, revokes, approves</option>
+          <option value="admin">Admin: also users and keys</option>
+        </Select>
+        <TextInput
+          label="Initial password"
+          type="password"
+          autoComplete="new-password"
+          hint="At least 12 characters. Tell it to the user in person."
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <Button type="submit" tone="primary" busy={busy}>
+          Add user
+        </Button>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,38 @@
+// The shapes the API answers, taken from the server's zod schemas (type-only imports: nothing
+// of the server reaches the bundle). The SPA and the OpenAPI document share one source.
+import type { z } from 'zod';
+import type {
+  InspectionSchema,
+  IssueAnswerSchema,
+  LicenseDetailSchema,
+  SessionInfoSchema,
+} from '../../src/server/api/schemas/answers.js';
+import type {
+  ApprovalRequestSchema,
+  AuditEventSchema,
+  CheckRecordSchema,
+  CustomerSchema,
+  LicenseSchema,
+  SigningKeySchema,
+  TermsSchema,
+  TransactionSchema,
+  UserSchema,
+} from '../../src/server/api/schemas/records.js';
+
+export type SessionInfo = z.output<typeof SessionInfoSchema>;
+export type Role = SessionInfo['user']['role'];
+export type Inspection = z.output<typeof InspectionSchema>;
+export type IssueAnswer = z.output<typeof IssueAnswerSchema>;
+export type LicenseDetail = z.output<typeof LicenseDetailSchema>;
+export type License = z.output<typeof LicenseSchema>;
+export type Customer = z.output<typeof CustomerSchema>;
+export type Transaction = z.output<typeof TransactionSchema>;
+export type ApprovalRequest = z.output<typeof ApprovalRequestSchema>;
+export type CheckRecord = z.output<typeof CheckRecordSchema>;
+export type SigningKey = z.output<typeof SigningKeySchema>;
+export type User = z.output<typeof UserSchema>;
+export type AuditEvent = z.output<typeof AuditEventSchema>;
+export type Terms = z.input<typeof TermsSchema>;
+export interface ListOf<T> {
+  items: T[];
+}
