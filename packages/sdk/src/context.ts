@@ -1,6 +1,6 @@
 // The resolved configuration every operation runs with, and the per-instance lock that makes
 // load → change → save sequences of one Licensor instance run one at a time.
-import { type Jwks, Keyring } from '@licensor/token';
+import { type Ed25519KeyPair, type Jwks, Keyring } from '@licensor/token';
 import { SdkError } from './errors.js';
 import type { LicensorStore } from './store/store.js';
 import type { Authorize } from './types.js';
@@ -40,6 +40,10 @@ export interface Context {
   verifyTimeoutMs: number;
   credentialsInUse: () => number | Promise<number>;
   exclusive: <T>(task: () => Promise<T>) => Promise<T>;
+  /** Stored tokens already verified by this object (see snapshot.ts). */
+  verified: Map<string, unknown>;
+  /** The installation key pair last loaded, to skip deriving it again. */
+  installation: Ed25519KeyPair | null;
 }
 
 export const DEFAULT_PENDING_TTL_SECONDS = 30 * 24 * 3600;
@@ -116,5 +120,7 @@ export function resolveContext(options: LicensorOptions, defaultAuthorize: Autho
     ),
     credentialsInUse: options.credentialsInUse ?? (() => 0),
     exclusive: serialiser(options.store),
+    verified: new Map(),
+    installation: null,
   };
 }

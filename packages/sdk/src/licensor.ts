@@ -54,7 +54,7 @@ export function createLicensor(options: LicensorOptions): Licensor {
   };
 
   return {
-    installationId: () => context.exclusive(async () => (await snapshot()).installationId),
+    installationId: async () => (await snapshot()).installationId,
 
     createChallenge: (operator, challengeOptions) =>
       runOperation(context, operator, 'challenge', async () => {
@@ -72,7 +72,7 @@ export function createLicensor(options: LicensorOptions): Licensor {
       }),
 
     getLicenseInfo: (operator) =>
-      runOperation(context, operator, 'view', async () => ({ result: await info() })),
+      runOperation(context, operator, 'view', async () => ({ result: await info() }), 'read'),
 
     verifyOnline: (operator, verifyOptions) =>
       runOperation(context, operator, 'verify', async () => {
@@ -90,19 +90,30 @@ export function createLicensor(options: LicensorOptions): Licensor {
       }),
 
     listPendingRequests: (operator) =>
-      runOperation(context, operator, 'requests', async () => {
-        const current = await snapshot();
-        return { result: pendingRequests(current, await observeClock(context, current)) };
-      }),
+      runOperation(
+        context,
+        operator,
+        'requests',
+        async () => {
+          const current = await snapshot();
+          return { result: pendingRequests(current, await observeClock(context, current)) };
+        },
+        'read',
+      ),
 
     listAudit: (operator, query) =>
-      runOperation(context, operator, 'audit', async () => ({
-        result: await readAudit(context, query),
-      })),
+      runOperation(
+        context,
+        operator,
+        'audit',
+        async () => ({
+          result: await readAudit(context, query),
+        }),
+        'read',
+      ),
 
-    capacity: (inUse) => context.exclusive(async () => capacityOf(await info(), inUse)),
+    capacity: async (inUse) => capacityOf(await info(), inUse),
 
-    assertCanManage: (inUse, adding = 1) =>
-      context.exclusive(async () => assertCapacity(await info(), inUse, adding)),
+    assertCanManage: async (inUse, adding = 1) => assertCapacity(await info(), inUse, adding),
   };
 }

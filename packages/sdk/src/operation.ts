@@ -45,6 +45,7 @@ export async function runOperation<T>(
   operator: Operator,
   action: OperatorAction,
   work: () => Promise<Done<T>>,
+  mode: 'change' | 'read' = 'change',
 ): Promise<T> {
   const entry = (
     outcome: AuditEntry['outcome'],
@@ -67,7 +68,8 @@ export async function runOperation<T>(
         `Operator ${operator.id} may not ${action}. Log in as an operator with the required role (System Administrator).`,
       );
     }
-    done = await context.exclusive(work);
+    // Changes run one at a time (load → change → save); reads see one atomic state file.
+    done = mode === 'change' ? await context.exclusive(work) : await work();
   } catch (error) {
     const refused = isLicensorError(error);
     const code = refused ? error.code : null;

@@ -46,6 +46,13 @@ function tampered(what: string, error?: unknown): SdkError {
   );
 }
 
+function keyPairOf(context: Context, seed: Uint8Array): Ed25519KeyPair {
+  const cached = context.installation;
+  if (cached !== null && Buffer.from(cached.privateKey).equals(seed)) return cached;
+  context.installation = keyPairFromSeed(seed);
+  return context.installation;
+}
+
 function installationIdOf(keyPair: Ed25519KeyPair): string {
   return jwkThumbprint(toPublicJwk(keyPair.publicKey));
 }
@@ -55,7 +62,7 @@ async function loadInstallationKey(
   stateExists: boolean,
 ): Promise<Ed25519KeyPair> {
   const seed = await context.store.loadInstallationKey();
-  if (seed !== null) return keyPairFromSeed(seed);
+  if (seed !== null) return keyPairOf(context, seed);
   if (stateExists) {
     throw new SdkError(
       'ERR_INSTALLATION_KEY_MISSING',
@@ -63,15 +70,36 @@ async function loadInstallationKey(
     );
   }
   const keyPair = generateKeyPair();
-  await context.store.saveInstallationKey(keyPair.privateKey);
+  try {
+    await context.store.saveInstallationKey(keyPair.privateKey);
+  } catch (error) {
+    // Another process made the key first (first use by two processes at once): use that one.
+    const theirs = await context.store.loadInstallationKey();
+    if (theirs === null) throw error;
+    return keyPairFromSeed(theirs);
+  }
   return keyPair;
+}
+
+/** Verifies a stored token once per Licensor object: the keyring is fixed, the text is the key. */
+function memoised<T>(context: Context, kind: string, token: string, verify: () => T): T {
+  const key = `${kind}:${token}`;
+  const known = context.verified.get(key);
+  if (known !== undefined) return known as T;
+  const result = verify();
+  if (context.verified.size >= 256) context.verified.clear();
+  context.verified.set(key, result);
+  return result;
 }
 
 function verifyStored(stored: StoredState, context: Context, installationId: string) {
   let license: LicenseClaims | null = null;
   if (stored.license !== null) {
     try {
-      license = verifyLicense(stored.license.token, context.keyring).claims;
+      const token = stored.license.token;
+      license = memoised(context, 'license', token, () =>
+        verifyLicense(token, context.keyring),
+      ).claims;
     } catch (error) {
       throw tampered('license token', error);
     }
@@ -82,7 +110,9 @@ function verifyStored(stored: StoredState, context: Context, installationId: str
     if (token === null) return null;
     let claims: StatusClaims;
     try {
-      claims = verifyStatus(token, context.keyring).claims;
+      claims = memoised(context, 'status', token, () =>
+        verifyStatus(token, context.keyring),
+      ).claims;
     } catch (error) {
       throw tampered(what, error);
     }
@@ -92,7 +122,7 @@ function verifyStored(stored: StoredState, context: Context, installationId: str
   const pending = stored.pending.map((entry) => {
     let verified: ReturnType<typeof verifyChallenge>;
     try {
-      verified = verifyChallenge(entry.token);
+      verified = memoised(context, 'challenge', entry.token, () => verifyChallenge(entry.token));
     } catch (error) {
       throw tampered('pending challenge', error);
     }
@@ -118,8 +148,8 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
   const installation = await loadInstallationKey(context, raw !== null);
   const installationId = installationIdOf(installation);
   if (raw === null) {
+    // Written by the first change, under the store's lock: a write here could race with one.
     const stored = initialState(installationId);
-    await context.store.saveState(stored);
     return {
       stored,
       installation,
@@ -164,9 +194,13 @@ const OBSERVE_EVERY_SECONDS = 60;
  */
 export async function observeClock(context: Context, snapshot: Snapshot): Promise<Clock> {
   const clock = readClock(context, snapshot.stored);
-  if (clock.local > snapshot.stored.observedTime + OBSERVE_EVERY_SECONDS) {
-    snapshot.stored = { ...snapshot.stored, observedTime: clock.local };
-    await context.store.saveState(snapshot.stored);
-  }
-  return clock;
+  if (clock.local <= snapshot.stored.observedTime + OBSERVE_EVERY_SECONDS) return clock;
+  await context.exclusive(async () => {
+    const fresh = await loadSnapshot(context);
+    if (clock.local > fresh.stored.observedTime) {
+      await context.store.saveState({ ...fresh.stored, observedTime: clock.local });
+    }
+  });
+  snapshot.stored = { ...snapshot.stored, observedTime: clock.local };
+  return readClock(context, snapshot.stored);
 }

@@ -4,7 +4,7 @@
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SdkError } from '../errors.js';
-import type { AuditEntry } from '../types.js';
+import type { AuditEntry, OperatorAction } from '../types.js';
 import { createFileAtomic, replaceFileAtomic } from './atomic-write.js';
 import { withFileLock } from './file-lock.js';
 import type { LicensorStore, StoredState } from './store.js';
@@ -14,6 +14,8 @@ export const KEY_FILE = 'installation-key.json';
 export const STATE_FILE = 'state.json';
 export const AUDIT_FILE = 'audit.jsonl';
 export const LOCK_FILE = 'state.lock';
+
+const READ_ACTIONS: ReadonlySet<OperatorAction> = new Set(['view', 'requests', 'audit']);
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
@@ -117,7 +119,9 @@ export class FileStore implements LicensorStore {
     const file = await open(this.auditPath, 'a', 0o600);
     try {
       await file.appendFile(`${JSON.stringify(entry)}\n`, 'utf8');
-      await file.sync();
+      // Records of changes are made durable; a look at the license lost in a power cut is not
+      // worth an fsync on every View License.
+      if (!READ_ACTIONS.has(entry.action)) await file.sync();
     } finally {
       await file.close();
     }
