@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Keyring, signCheck, verifyStatus } from '@licensor/token';
@@ -89,57 +89,64 @@ try {
   const { licenseId, revision, installation, jwks } = await prepareStore(dataDir, passphrase);
   const installationKey = Buffer.from(installation.publicKey).toString('base64url');
   const results = [];
+  const loadBefore = loadavg()[0];
 
-  // Baseline first: it tells how many distinct tokens the service runs may need.
+  // Both servers run side by side and the runs alternate (bare, service, bare, service), so
+  // that a change in the machine's load during the bench hits both alike.
   const bare = await start('bare-server.mjs', { BENCH_INSTALLATION_KEY: installationKey });
-  const reused = Array.from({ length: 1000 }, () => checkToken(licenseId, revision, installation));
-  let r = 0;
-  const cycle = () => reused[r++ % reused.length];
-  await load(bare.url, 10, warmupSeconds, cycle);
-  for (const connections of connectionCounts) {
-    process.stderr.write(`bare node:http, ${connections} connections, ${seconds} s...\n`);
-    results.push({
-      target: 'bare',
-      connections,
-      ...(await load(bare.url, connections, seconds, cycle)),
-    });
-  }
-  await stop(bare.child);
-
-  const fastestBare = Math.max(...results.map((x) => x.rps));
-  const needed = Math.ceil(
-    fastestBare * (seconds * connectionCounts.length + warmupSeconds) * 1.15,
-  );
-  process.stderr.write(`signing ${needed} distinct check requests...\n`);
-  const tokens = Array.from({ length: needed }, () =>
-    checkToken(licenseId, revision, installation),
-  );
-  let t = 0;
-  const next = () => tokens[t++] ?? tokens[t % tokens.length];
-
   const service = await start('service-server.mjs', {
     BENCH_DATA_DIR: dataDir,
     LICENSOR_KEY_PASSPHRASE: passphrase,
   });
-  const sample = await fetch(`${service.url}/v1/checks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/jose' },
-    body: next(),
-  });
-  const sampleStatus = verifyStatus(await sample.text(), Keyring.fromJwks(jwks)).claims;
-  if (sample.status !== 200 || sampleStatus.outcome !== 'VALID') {
-    throw new Error(`the service did not answer VALID: ${sample.status} ${sampleStatus.outcome}`);
-  }
-  await load(service.url, 10, warmupSeconds, next);
-  for (const connections of connectionCounts) {
-    process.stderr.write(`verify service, ${connections} connections, ${seconds} s...\n`);
-    results.push({
-      target: 'service',
-      connections,
-      ...(await load(service.url, connections, seconds, next)),
+  let stopped = null;
+  try {
+    const reused = Array.from({ length: 1000 }, () =>
+      checkToken(licenseId, revision, installation),
+    );
+    let r = 0;
+    const cycle = () => reused[r++ % reused.length];
+    const calibration = await load(bare.url, 10, warmupSeconds, cycle);
+
+    // The service refuses a replayed check, so each of its requests needs a distinct token.
+    // The calibration is taken on a possibly busy machine: never sign fewer than a floor.
+    const estimate = calibration.rps * 1.5 * (seconds * connectionCounts.length + warmupSeconds);
+    const needed = Math.ceil(Math.min(150_000, Math.max(50_000, estimate)));
+    process.stderr.write(`signing ${needed} distinct check requests...\n`);
+    const tokens = Array.from({ length: needed }, () =>
+      checkToken(licenseId, revision, installation),
+    );
+    let t = 0;
+    const next = () => tokens[t++] ?? tokens[t % tokens.length];
+
+    const sample = await fetch(`${service.url}/v1/checks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/jose' },
+      body: next(),
     });
+    const sampleStatus = verifyStatus(await sample.text(), Keyring.fromJwks(jwks)).claims;
+    if (sample.status !== 200 || sampleStatus.outcome !== 'VALID') {
+      throw new Error(`the service did not answer VALID: ${sample.status} ${sampleStatus.outcome}`);
+    }
+    await load(service.url, 10, warmupSeconds, next);
+
+    for (const connections of connectionCounts) {
+      process.stderr.write(`bare node:http, ${connections} connections, ${seconds} s...\n`);
+      results.push({
+        target: 'bare',
+        connections,
+        ...(await load(bare.url, connections, seconds, cycle)),
+      });
+      process.stderr.write(`verify service, ${connections} connections, ${seconds} s...\n`);
+      results.push({
+        target: 'service',
+        connections,
+        ...(await load(service.url, connections, seconds, next)),
+      });
+    }
+  } finally {
+    await stop(bare.child);
+    stopped = await stop(service.child);
   }
-  const stopped = await stop(service.child);
 
   const ratios = {};
   for (const connections of connectionCounts) {
@@ -154,7 +161,7 @@ try {
     node: process.version,
     cpus: cpus().length,
     secondsPerRun: seconds,
-    sampleOutcome: sampleStatus.outcome,
+    loadAverageBefore: Math.round(loadBefore * 100) / 100,
     results,
     ratioToBaseline: ratios,
     recordsWrittenBeforeExit: stopped?.written ?? null,

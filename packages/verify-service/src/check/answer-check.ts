@@ -3,7 +3,6 @@
 // cases (no such license, another installation, an installation the record does not know) take
 // one path: the same answer shape, and a decoy verification so that it costs what a real one
 // costs.
-import { randomBytes } from 'node:crypto';
 import {
   type CheckOutcome,
   type Ed25519KeyPair,
@@ -16,6 +15,7 @@ import type { RateLimiter } from '../state/rate-limiter.js';
 import type { ReplayGuard } from '../state/replay-guard.js';
 import type { ViewCache } from '../state/view-cache.js';
 import type { CheckRecord } from '../store-port.js';
+import { newCheckId } from './check-id.js';
 import { decideCheckBy, decideOutcome, tokenToRelay } from './decide-outcome.js';
 import type { DecoyVerification } from './decoy-verification.js';
 import { peekCheck } from './peek-check.js';
@@ -100,7 +100,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
 
     if (bound) {
       deps.record({
-        id: `chk_${randomBytes(16).toString('base64url')}`,
+        id: newCheckId(),
         at: nowMs,
         licenseId: claimed.lid,
         installationId,

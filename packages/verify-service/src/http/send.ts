@@ -1,8 +1,16 @@
 // Writes answers straight to node's ServerResponse (the hot route never goes through express's
-// response helpers): the status token, or the one error body.
+// response helpers): the status token, or the one error body. A status token is ASCII, so its
+// length in characters is its length in bytes.
 import type { ServerResponse } from 'node:http';
 import { RateLimitedError, toErrorBody } from '../errors.js';
 import { securityHeaders } from './headers.js';
+
+// The fixed part of a 200 answer as raw [name, value, ...] pairs, built once.
+const statusHeaders: readonly string[] = [
+  ...Object.entries(securityHeaders).flat(),
+  'content-type',
+  'application/jose',
+];
 
 export function sendStatusToken(
   res: ServerResponse,
@@ -10,13 +18,14 @@ export function sendStatusToken(
   requestId: string,
   closeConnection: boolean,
 ): void {
-  res.writeHead(200, {
-    ...securityHeaders,
-    'content-type': 'application/jose',
-    'content-length': Buffer.byteLength(token),
-    'x-request-id': requestId,
-    ...(closeConnection ? { connection: 'close' } : {}),
-  });
+  const headers = statusHeaders.concat(
+    'content-length',
+    String(token.length),
+    'x-request-id',
+    requestId,
+  );
+  if (closeConnection) headers.push('connection', 'close');
+  res.writeHead(200, headers);
   res.end(token);
 }
 
