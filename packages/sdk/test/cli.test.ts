@@ -132,6 +132,11 @@ describe('licensor CLI', () => {
     expect(refused.stderr).toMatch(/^error: ERR_NOT_AUTHORIZED: /);
     const applied = await licensor(['apply', '-', ...state], { cwd, stdin: `${key}\n` });
     expect(applied.code).toBe(0);
+    const second = (await licensor(['challenge', ...state], { cwd })).stdout.trim();
+    const armoured = armour(answer(second, { rev: 2 }), 'license');
+    const pasted = await licensor(['apply', armoured, ...state, '--json'], { cwd });
+    expect(pasted.code).toBe(0);
+    expect(JSON.parse(pasted.stdout)).toMatchObject({ revision: 2 });
   });
 
   it('prints the switch-request challenge, lists it, and runs the online check', async () => {

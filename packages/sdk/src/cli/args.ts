@@ -39,10 +39,17 @@ export interface ParsedArgs {
   };
 }
 
+/** An armoured key pasted as an argument starts with dashes; it is a value, not an option. */
+function armouredAsPositional(argv: string[]): string[] {
+  const armoured = argv.filter((arg) => arg.startsWith('-----BEGIN'));
+  if (armoured.length === 0 || argv.includes('--')) return argv;
+  return [...argv.filter((arg) => !arg.startsWith('-----BEGIN')), '--', ...armoured];
+}
+
 export function parseCommandLine(argv: string[]): ParsedArgs | 'help' {
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(argv);
+    parsed = parse(armouredAsPositional(argv));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
