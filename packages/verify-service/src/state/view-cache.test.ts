@@ -65,6 +65,13 @@ describe('ViewCache', () => {
     await expect(cache.load('lic_1', 0)).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
   });
 
+  it('holds no usable key for a record whose key is not the bound installation id', async () => {
+    const s = store();
+    s.update('lic_1', { installationKey: toPublicJwk(generateKeyPair().publicKey) });
+    const cache = new ViewCache(s, options);
+    expect((await cache.load('lic_1', 0)).installationPublicKey).toBeNull();
+  });
+
   it('holds no usable key for a record whose key is broken', async () => {
     const s = store();
     s.update('lic_1', { installationKey: { kty: 'OKP', crv: 'Ed25519', x: 'short' } });

@@ -4,7 +4,7 @@
 // one license share a single store read; a store error or a read slower than the timeout is
 // "store unavailable" and is never cached. Negative answers are cached like positive ones, so
 // an unknown license costs the same as a known one.
-import { publicKeyFromJwk } from '@licensor/token';
+import { jwkThumbprint, publicKeyFromJwk, toPublicJwk } from '@licensor/token';
 import { storeUnavailable } from '../errors.js';
 import type { CheckStore, CheckView } from '../store-port.js';
 
@@ -85,10 +85,12 @@ export class ViewCache {
   }
 }
 
+/** The record's installation key, if it is a usable key whose thumbprint is the bound id. */
 function decodeKey(view: CheckView | null): Uint8Array | null {
-  if (view?.installationKey == null) return null;
+  if (view?.installationKey == null || view.installationId === null) return null;
   try {
-    return publicKeyFromJwk(view.installationKey);
+    const key = publicKeyFromJwk(view.installationKey);
+    return jwkThumbprint(toPublicJwk(key)) === view.installationId ? key : null;
   } catch {
     return null;
   }
