@@ -121,6 +121,31 @@ describe('verifyOnline', () => {
     expect((await licensor.verifyOnline(admin, { url })).error?.code).toBe('ERR_STATUS_INVALID');
   });
 
+  it('refuses an answer too large to be a status', async () => {
+    const { licensor, server, url } = await subscribed();
+    server.plan = () => ({ body: 'a'.repeat(100_000) });
+    expect((await licensor.verifyOnline(admin, { url })).error?.code).toBe('ERR_STATUS_INVALID');
+  });
+
+  it('detects a stored status whose outcome was edited', async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'REVOKED' });
+    await licensor.verifyOnline(admin, { url });
+    const state = JSON.parse(store.rawState() ?? '{}');
+    const [header, payload, signature] = state.lastStatus.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    state.lastStatus = [
+      header,
+      Buffer.from(JSON.stringify({ ...claims, outcome: 'VALID' })).toString('base64url'),
+      signature,
+    ].join('.');
+    store.setRawState(JSON.stringify(state));
+    await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
+      code: 'ERR_STATE_TAMPERED',
+      reason: 'ERR_SIGNATURE_INVALID',
+    });
+  });
+
   it('applies a newer license token the status delivers (renewal)', async () => {
     const { licensor, server, clock, url, challenge, start } = await subscribed();
     clock.advance(300 * DAY);
