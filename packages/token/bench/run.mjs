@@ -14,6 +14,7 @@ import {
   keyPairFromSeed,
   setEd25519Backend,
   signLicense,
+  verifyCheck,
   verifyLicense,
 } from '../dist/index.js';
 
@@ -62,6 +63,23 @@ const publicKeyObject = createPublicKey({ key: golden.keys.license.publicJwk, fo
 if (!verify(null, signingInput, publicKeyObject, signature))
   throw new Error('bench setup: bad signature');
 
+// The verify service's case: a check request, with the installation key decoded afresh from
+// the store on every call (so only the by-value caches help).
+const installation = keyPairFromSeed(
+  Uint8Array.from(Buffer.from(golden.keys.installation.seed, 'hex')),
+);
+const checkToken = golden.check.token;
+const checkSigningInput = Buffer.from(checkToken.slice(0, checkToken.lastIndexOf('.')));
+const checkSignature = Buffer.from(checkToken.slice(checkToken.lastIndexOf('.') + 1), 'base64url');
+const installationKeyObject = createPublicKey({
+  key: golden.keys.installation.publicJwk,
+  format: 'jwk',
+});
+const resolveFresh = () =>
+  Uint8Array.from(Buffer.from(golden.keys.installation.publicKey, 'base64url'));
+if (installation.kid !== golden.keys.installation.kid)
+  throw new Error('bench setup: installation key');
+
 const noblePublicKey = Uint8Array.from(Buffer.from(golden.keys.license.publicKey, 'base64url'));
 const ops = {
   bareSign: () => sign(null, signingInput, privateKeyObject),
@@ -69,6 +87,8 @@ const ops = {
   bareNobleVerify: () => ed.verify(signature, signingInput, noblePublicKey, { zip215: false }),
   nodeSign: () => signLicense(claims, key),
   nodeVerify: () => verifyLicense(token, keyring),
+  bareCheckVerify: () => verify(null, checkSigningInput, installationKeyObject, checkSignature),
+  nodeCheckVerify: () => verifyCheck(checkToken, resolveFresh),
   nobleSign: () => signLicense(claims, key),
   nobleVerify: () => verifyLicense(token, keyring),
 };
@@ -128,6 +148,12 @@ for (const backend of ['node', 'noble']) {
     },
   );
 }
+rows.push({
+  name: 'verifyCheck (node, key decoded per call)',
+  opsPerSec: typical.nodeCheckVerify,
+  baseline: 'node:crypto bare verify of the check',
+  ratio: ratioOf('nodeCheckVerify', 'bareCheckVerify'),
+});
 
 const verifyRatio = ratioOf('nodeVerify', 'bareVerify');
 const results = {
@@ -151,10 +177,10 @@ const results = {
 
 const pad = (text, width) => String(text).padEnd(width);
 console.log(`license token of ${token.length} characters, ${results.method}, ${results.cpu}\n`);
-console.log(`${pad('operation', 36)}${pad('ops/s', 10)}ratio to baseline`);
+console.log(`${pad('operation', 42)}${pad('ops/s', 10)}ratio to baseline`);
 for (const row of results.figures) {
   console.log(
-    `${pad(row.name, 36)}${pad(row.opsPerSec, 10)}${row.ratio.toFixed(3)} of ${row.baseline}`,
+    `${pad(row.name, 42)}${pad(row.opsPerSec, 10)}${row.ratio.toFixed(3)} of ${row.baseline}`,
   );
 }
 console.log(

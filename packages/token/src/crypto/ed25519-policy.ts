@@ -11,6 +11,7 @@
 import { Point } from '@noble/ed25519';
 import { KeyInvalidError } from '../errors.js';
 import { base64urlEncode } from '../lib/base64url.js';
+import { RecentCache } from '../lib/recent-cache.js';
 
 // L = 2^252 + 27742317777372353535851937790883648493, little-endian.
 const L_LE = Uint8Array.from([
@@ -55,9 +56,11 @@ export function isCanonicalSignature(signature: Uint8Array): boolean {
   return signature.length === 64 && isBelowL(signature, 32) && isCanonicalEncoding(signature, 0);
 }
 
+// The prime-order check costs a scalar multiplication (milliseconds in pure JS), so accepted
+// keys are remembered by instance and, for callers that decode a fresh copy of a key each time
+// (a service reading installation keys from its store), by value.
 const acceptedKeys = new WeakSet<Uint8Array>();
-const acceptedByValue = new Map<string, true>();
-const MAX_REMEMBERED = 4096;
+const acceptedByValue = new RecentCache<string, true>(65_536);
 
 /** Why a 32-byte string is not a usable Ed25519 public key, or null when it is. */
 export function publicKeyProblem(publicKey: Uint8Array): string | null {
@@ -81,13 +84,12 @@ export function publicKeyProblem(publicKey: Uint8Array): string | null {
 export function assertUsablePublicKey(publicKey: Uint8Array): void {
   if (acceptedKeys.has(publicKey)) return;
   const value = publicKey.length === 32 ? base64urlEncode(publicKey) : '';
-  if (value !== '' && acceptedByValue.has(value)) {
+  if (value !== '' && acceptedByValue.get(value) === true) {
     acceptedKeys.add(publicKey);
     return;
   }
   const problem = publicKeyProblem(publicKey);
   if (problem !== null) throw new KeyInvalidError(`the Ed25519 public key ${problem}`);
   acceptedKeys.add(publicKey);
-  if (acceptedByValue.size >= MAX_REMEMBERED) acceptedByValue.clear();
   acceptedByValue.set(value, true);
 }

@@ -4,6 +4,7 @@
 
 import type * as NodeCrypto from 'node:crypto';
 import { base64urlEncode } from '../lib/base64url.js';
+import { RecentCache } from '../lib/recent-cache.js';
 import type { Ed25519Backend } from './backend.js';
 
 type BuiltinLoader = (id: string) => unknown;
@@ -38,8 +39,7 @@ function withPrefix(prefix: Uint8Array, key: Uint8Array): Uint8Array {
 function makeNodeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
   const privateKeys = new WeakMap<Uint8Array, NodeCrypto.KeyObject>();
   const publicKeys = new WeakMap<Uint8Array, NodeCrypto.KeyObject>();
-  const publicKeysByValue = new Map<string, NodeCrypto.KeyObject>();
-  const MAX_REMEMBERED = 4096;
+  const publicKeysByValue = new RecentCache<string, NodeCrypto.KeyObject>(16_384);
 
   function privateKeyObject(seed: Uint8Array): NodeCrypto.KeyObject {
     let key = privateKeys.get(seed);
@@ -60,7 +60,6 @@ function makeNodeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
     if (key === undefined) {
       const der = withPrefix(SPKI_PREFIX, publicKey);
       key = crypto.createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' });
-      if (publicKeysByValue.size >= MAX_REMEMBERED) publicKeysByValue.clear();
       publicKeysByValue.set(value, key);
     }
     publicKeys.set(publicKey, key);
