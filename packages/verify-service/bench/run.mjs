@@ -153,6 +153,8 @@ try {
     const base = results.find((x) => x.target === 'bare' && x.connections === connections);
     const ours = results.find((x) => x.target === 'service' && x.connections === connections);
     ratios[`c${connections}`] = Math.round((ours.rps / base.rps) * 1000) / 1000;
+    base.baselineRatio = 1;
+    ours.baselineRatio = ratios[`c${connections}`];
   }
   const at100 = results.find((x) => x.target === 'service' && x.connections === 100);
   const report = {

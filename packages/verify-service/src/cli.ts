@@ -18,6 +18,7 @@ Options:
   --trust-proxy     rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY=1)
   --cache-ttl-ms N  license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)
   --log-level L     pino level (env LOG_LEVEL, default info)
+  --json            a refusal as {"error":{"code","message"}} on stdout
   -h, --help        this text
 
 The status keys' passphrase is read from LICENSOR_KEY_PASSPHRASE.`;
@@ -70,14 +71,21 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     return -1;
   } catch (error) {
-    if (isLicensorError(error)) {
-      process.stderr.write(`error: ${error.code}: ${error.message}\n`);
+    const refuse = (code: string, message: string) => {
+      if (values.json === true) {
+        process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+      } else {
+        process.stderr.write(`error: ${code}: ${message}\n`);
+      }
       return 1;
-    }
+    };
+    if (isLicensorError(error)) return refuse(error.code, error.message);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {
-      process.stderr.write(`error: ${code}: cannot listen on port ${port}.\n`);
-      return 1;
+      return refuse(
+        'ERR_LISTEN_FAILED',
+        `Cannot listen on port ${port} (${code}); pick another --port.`,
+      );
     }
     throw error;
   }
@@ -95,6 +103,7 @@ function parse(argv: string[]) {
       'trust-proxy': { type: 'boolean' },
       'cache-ttl-ms': { type: 'string' },
       'log-level': { type: 'string' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

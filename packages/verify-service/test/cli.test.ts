@@ -97,6 +97,50 @@ describe('licensor-verify serve', () => {
     }
   });
 
+  it('prints the refusal as JSON on stdout with --json', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-empty-'));
+    try {
+      const run = spawnSync(
+        process.execPath,
+        [bin, 'serve', '--json', '--port', '0', '--data', dataDir],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, LICENSOR_KEY_PASSPHRASE: passphrase },
+        },
+      );
+      expect(run.status).toBe(1);
+      const refusal = JSON.parse(run.stdout.trim().split('\n').pop()!) as {
+        error: { code: string };
+      };
+      expect(refusal.error.code).toMatch(/^ERR_[A-Z_]+$/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1 when the port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    fixture = await openIssuerFixture();
+    await fixture.store.close();
+    try {
+      const run = spawnSync(
+        process.execPath,
+        [bin, 'serve', '--port', String(port), '--data', fixture.dataDir],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, LICENSOR_KEY_PASSPHRASE: passphrase },
+        },
+      );
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('error: ERR_LISTEN_FAILED');
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('exits 2 on a usage error', () => {
     const run = spawnSync(process.execPath, [bin, 'serve', '--port', 'abc'], { encoding: 'utf8' });
     expect(run.status).toBe(2);

@@ -1,0 +1,67 @@
+// answerCheck without HTTP: which path a request takes, what it costs, what it records.
+import { describe, expect, it } from 'vitest';
+import {
+  checkToken,
+  installationA,
+  installationB,
+  seededStore,
+  statusKey,
+  T0,
+} from '../../test/support/fixtures.js';
+import { RateLimiter } from '../state/rate-limiter.js';
+import { ReplayGuard } from '../state/replay-guard.js';
+import { ViewCache } from '../state/view-cache.js';
+import type { CheckRecord } from '../store-port.js';
+import { createAnswerCheck } from './answer-check.js';
+
+function setup(perInstallation = new RateLimiter({ burst: 100, perSecond: 100 })) {
+  const store = seededStore();
+  const decoys: string[] = [];
+  const records: CheckRecord[] = [];
+  const answerCheck = createAnswerCheck({
+    views: new ViewCache(store, { ttlMs: 5_000, maxEntries: 10, storeTimeoutMs: 1_000 }),
+    replay: new ReplayGuard({ capacity: 100, windowSeconds: 300 }),
+    perInstallation,
+    record: (record) => records.push(record),
+    statusKey,
+    decoyVerification: (token) => decoys.push(token),
+    windowSeconds: 300,
+    checkIntervalSeconds: 86_400,
+  });
+  return { answerCheck, decoys, records };
+}
+
+describe('answerCheck', () => {
+  it('spends a decoy verification on every UNKNOWN answer and none on a known one', async () => {
+    const { answerCheck, decoys } = setup();
+    await answerCheck(checkToken(), T0);
+    expect(decoys).toHaveLength(0);
+    const unknown = checkToken({ lid: 'lic_nosuch' });
+    const elsewhere = checkToken({}, installationB);
+    await answerCheck(unknown, T0);
+    await answerCheck(elsewhere, T0);
+    expect(decoys).toEqual([unknown, elsewhere]);
+  });
+
+  it('records only checks whose signature the bound key verified', async () => {
+    const { answerCheck, records } = setup();
+    await answerCheck(checkToken({}, installationB), T0);
+    await answerCheck(checkToken({ lid: 'lic_revoked' }), T0);
+    expect(records).toEqual([
+      expect.objectContaining({
+        licenseId: 'lic_revoked',
+        installationId: installationA.kid,
+        outcome: 'REVOKED',
+      }),
+    ]);
+  });
+
+  it('takes the installation rate only from verified checks', async () => {
+    const { answerCheck } = setup(new RateLimiter({ burst: 1, perSecond: 0.001 }));
+    // Anyone can name installation A's id in an UNKNOWN request; that must not drain A's bucket.
+    await answerCheck(checkToken({ lid: 'lic_nosuch' }), T0);
+    await answerCheck(checkToken({ lid: 'lic_nosuch' }), T0);
+    await expect(answerCheck(checkToken(), T0)).resolves.toMatchObject({ outcome: 'VALID' });
+    await expect(answerCheck(checkToken(), T0)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' });
+  });
+});
