@@ -202,6 +202,18 @@ describe('keys: kid, purpose and validity', () => {
     ).toBe('ERR_KID_UNKNOWN');
     expect(codeOf(() => verifyCheck(golden.check.token, () => undefined))).toBe('ERR_KID_UNKNOWN');
   });
+  it('refuses a kid that cannot be a key id, and a check kid that is not a thumbprint', () => {
+    for (const kid of [42, 'x'.repeat(129), 'kid with spaces', 'ключ']) {
+      const token = forge({ ...licenseHeader, kid }, licenseClaims, licenseKey);
+      expect(codeOf(verifyL(token))).toBe('ERR_KID_UNKNOWN');
+    }
+    const check = parts(golden.check.token);
+    const token = forge({ ...check.header, kid: 'inst_1' }, check.payload, installationKey);
+    expect(codeOf(() => readCheckKid(token))).toBe('ERR_KID_UNKNOWN');
+    expect(codeOf(() => verifyCheck(token, () => installationKey.publicKey))).toBe(
+      'ERR_KID_UNKNOWN',
+    );
+  });
   it('refuses a license signed by a status key (the online service cannot mint licenses)', () => {
     const token = forge({ ...licenseHeader, kid: statusKey.kid }, licenseClaims, statusKey);
     expect(codeOf(verifyL(token))).toBe('ERR_KEY_WRONG_PURPOSE');

@@ -12,7 +12,7 @@ import {
   JwsTypInvalidError,
   KidUnknownError,
 } from '../errors.js';
-import { base64urlDecode } from '../lib/base64url.js';
+import { base64urlDecode, isBase64urlOfLength } from '../lib/base64url.js';
 import { type JsonObject, parseJsonObject } from '../lib/json.js';
 import { type ArmourKind, normaliseToken } from '../normalise.js';
 
@@ -125,11 +125,21 @@ function checkHeader(header: JsonObject, rules: HeaderRules): void {
   }
 }
 
-/** The header `kid` as a string, or ERR_KID_UNKNOWN. */
-export function headerKid(kid: unknown): string {
+const KID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * The header `kid`, or ERR_KID_UNKNOWN when it is missing or cannot be a key id (Licensor
+ * kids are RFC 7638 thumbprints; with `thumbprint`, exactly that: 43 base64url characters).
+ */
+export function headerKid(kid: unknown, thumbprint = false): string {
   if (typeof kid !== 'string' || kid === '') {
     throw new KidUnknownError(
       'the JWS header has no "kid"; the token does not name its signing key',
+    );
+  }
+  if (thumbprint ? !isBase64urlOfLength(kid, 32) : !KID.test(kid)) {
+    throw new KidUnknownError(
+      `the JWS header "kid" is not a ${thumbprint ? 'installation id (a key thumbprint)' : 'key id'}`,
     );
   }
   return kid;

@@ -29,7 +29,7 @@ export function signCheck(claims: CheckClaims, installationKey: Ed25519KeyPair):
 
 /** The installation id a check request names, after the size and shape checks, before any signature work. */
 export function readCheckKid(token: string): string {
-  return headerKid(readCompactJws(token, RULES).header.kid);
+  return headerKid(readCompactJws(token, RULES).header.kid, true);
 }
 
 const thumbprints = new WeakMap<Uint8Array, string>();
@@ -52,7 +52,7 @@ export function verifyCheck(
   resolveInstallationKey: (kid: string) => Uint8Array | undefined,
 ): VerifiedCheck {
   const jws = readCompactJws(token, RULES);
-  const kid = headerKid(jws.header.kid);
+  const kid = headerKid(jws.header.kid, true);
   const publicKey = resolveInstallationKey(kid);
   if (publicKey === undefined) {
     throw new KidUnknownError(`no installation key is known for ${kid}`);
