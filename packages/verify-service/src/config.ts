@@ -47,7 +47,7 @@ export const defaultConfig: Readonly<VerifyConfig> = Object.freeze({
   viewCacheSize: 50_000,
   storeTimeoutMs: 2_000,
   checkIntervalSeconds: 24 * 60 * 60,
-  recordBatchSize: 500,
+  recordBatchSize: 200,
   recordFlushIntervalMs: 250,
   recordBufferLimit: 100_000,
   rateLimitPerIp: Object.freeze({ burst: 100, perSecond: 50 }),

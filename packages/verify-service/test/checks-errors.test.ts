@@ -9,6 +9,7 @@ import {
   signRaw,
   T0,
   T0s,
+  targets,
   testService,
 } from './support/fixtures.js';
 import { errorOf, postCheck } from './support/http.js';
@@ -20,10 +21,10 @@ function tamper(token: string): string {
   return [header, Buffer.from(JSON.stringify(claims)).toString('base64url'), signature].join('.');
 }
 
-describe('POST /v1/checks errors', () => {
+describe.each(targets)('POST /v1/checks errors (%s)', (_name, target) => {
   it('refuses a body that is not application/jose with 415', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, checkToken(), {
+    const answer = await postCheck(target(service), checkToken(), {
       'content-type': 'application/json',
     });
     expect(answer.status).toBe(415);
@@ -32,7 +33,7 @@ describe('POST /v1/checks errors', () => {
 
   it('accepts application/jose with parameters and in any case', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, checkToken(), {
+    const answer = await postCheck(target(service), checkToken(), {
       'content-type': 'Application/JOSE; charset=us-ascii',
     });
     expect(answer.status).toBe(200);
@@ -40,7 +41,7 @@ describe('POST /v1/checks errors', () => {
 
   it('refuses a body over the cap with 413 and closes the connection', async () => {
     const { service } = testService({ maxBodyBytes: 1024 });
-    const answer = await postCheck(service.app, 'x'.repeat(2048));
+    const answer = await postCheck(target(service), 'x'.repeat(2048));
     expect(answer.status).toBe(413);
     expect(errorOf(answer).code).toBe('ERR_BODY_TOO_LARGE');
     expect(answer.headers.connection).toBe('close');
@@ -48,21 +49,21 @@ describe('POST /v1/checks errors', () => {
 
   it('refuses an empty body as a malformed token', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, '');
+    const answer = await postCheck(target(service), '');
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_JWS_MALFORMED');
   });
 
   it('refuses a body that is not a compact JWS', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, 'not-a-token');
+    const answer = await postCheck(target(service), 'not-a-token');
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_JWS_MALFORMED');
   });
 
   it('refuses a license token posted as a check (wrong typ)', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, licenseToken());
+    const answer = await postCheck(target(service), licenseToken());
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_JWS_TYP_INVALID');
   });
@@ -73,14 +74,14 @@ describe('POST /v1/checks errors', () => {
       JSON.stringify({ alg: 'none', typ: 'licensor-check+jwt', kid: installationA.kid }),
     ).toString('base64url');
     const payload = Buffer.from(JSON.stringify(checkClaims())).toString('base64url');
-    const answer = await postCheck(service.app, `${header}.${payload}.`);
+    const answer = await postCheck(target(service), `${header}.${payload}.`);
     expect(answer.status).toBe(400);
     expect(['ERR_JWS_MALFORMED', 'ERR_JWS_ALG_INVALID']).toContain(errorOf(answer).code);
   });
 
   it('refuses a check whose payload was changed after signing', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, tamper(checkToken()));
+    const answer = await postCheck(target(service), tamper(checkToken()));
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_SIGNATURE_INVALID');
   });
@@ -89,7 +90,7 @@ describe('POST /v1/checks errors', () => {
     const { service } = testService();
     const header = { alg: 'EdDSA', typ: 'licensor-check+jwt', kid: installationA.kid };
     const answer = await postCheck(
-      service.app,
+      target(service),
       signRaw(header, { ...checkClaims(), rev: 0 }, installationA),
     );
     expect(answer.status).toBe(400);
@@ -100,7 +101,7 @@ describe('POST /v1/checks errors', () => {
     const { service } = testService();
     const header = { alg: 'EdDSA', typ: 'licensor-check+jwt', kid: installationA.kid };
     const answer = await postCheck(
-      service.app,
+      target(service),
       signRaw(header, { ...checkClaims(), v: 2 }, installationA),
     );
     expect(answer.status).toBe(400);
@@ -109,28 +110,28 @@ describe('POST /v1/checks errors', () => {
 
   it('refuses a check made more than the window before the service time', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, checkToken({ iat: T0s - 301 }));
+    const answer = await postCheck(target(service), checkToken({ iat: T0s - 301 }));
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_CHECK_TIME_SKEW');
   });
 
   it('refuses a check dated more than the window after the service time', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, checkToken({ iat: T0s + 301 }));
+    const answer = await postCheck(target(service), checkToken({ iat: T0s + 301 }));
     expect(errorOf(answer).code).toBe('ERR_CHECK_TIME_SKEW');
   });
 
   it('accepts a check at the edge of the window', async () => {
     const { service } = testService();
-    expect((await postCheck(service.app, checkToken({ iat: T0s - 300 }))).status).toBe(200);
-    expect((await postCheck(service.app, checkToken({ iat: T0s + 300 }))).status).toBe(200);
+    expect((await postCheck(target(service), checkToken({ iat: T0s - 300 }))).status).toBe(200);
+    expect((await postCheck(target(service), checkToken({ iat: T0s + 300 }))).status).toBe(200);
   });
 
   it('answers 429 with Retry-After when a client address is over its rate', async () => {
     const { service } = testService({ rateLimitPerIp: { burst: 2, perSecond: 0.5 } });
-    expect((await postCheck(service.app, checkToken())).status).toBe(200);
-    expect((await postCheck(service.app, checkToken())).status).toBe(200);
-    const answer = await postCheck(service.app, checkToken());
+    expect((await postCheck(target(service), checkToken())).status).toBe(200);
+    expect((await postCheck(target(service), checkToken())).status).toBe(200);
+    const answer = await postCheck(target(service), checkToken());
     expect(answer.status).toBe(429);
     expect(errorOf(answer).code).toBe('ERR_RATE_LIMITED');
     expect(answer.headers['retry-after']).toBe('2');
@@ -138,24 +139,24 @@ describe('POST /v1/checks errors', () => {
 
   it('answers 429 when one installation checks too often, across its licenses', async () => {
     const { service } = testService({ rateLimitPerInstallation: { burst: 1, perSecond: 1 / 60 } });
-    expect((await postCheck(service.app, checkToken())).status).toBe(200);
-    const answer = await postCheck(service.app, checkToken({ lid: 'lic_suspended' }));
+    expect((await postCheck(target(service), checkToken())).status).toBe(200);
+    const answer = await postCheck(target(service), checkToken({ lid: 'lic_suspended' }));
     expect(answer.status).toBe(429);
     expect(answer.headers['retry-after']).toBe('60');
   });
 
   it('lets a limited caller in again once its bucket refills', async () => {
     const { service, clock } = testService({ rateLimitPerIp: { burst: 1, perSecond: 1 } });
-    expect((await postCheck(service.app, checkToken())).status).toBe(200);
-    expect((await postCheck(service.app, checkToken())).status).toBe(429);
+    expect((await postCheck(target(service), checkToken())).status).toBe(200);
+    expect((await postCheck(target(service), checkToken())).status).toBe(429);
     clock.now = T0 + 1000;
-    expect((await postCheck(service.app, checkToken())).status).toBe(200);
+    expect((await postCheck(target(service), checkToken())).status).toBe(200);
   });
 
   it('answers 503 ERR_STORE_UNAVAILABLE when the store is down, never 500', async () => {
     const { service, store } = testService();
     store.down = true;
-    const answer = await postCheck(service.app, checkToken());
+    const answer = await postCheck(target(service), checkToken());
     expect(answer.status).toBe(503);
     expect(errorOf(answer).code).toBe('ERR_STORE_UNAVAILABLE');
     expect(answer.text).not.toContain('ECONNREFUSED');
@@ -163,7 +164,7 @@ describe('POST /v1/checks errors', () => {
 
   it('answers 405 with Allow to other methods on /v1/checks', async () => {
     const { service } = testService();
-    const res = await request(service.app).get('/v1/checks');
+    const res = await request(target(service)).get('/v1/checks');
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('POST');
     expect(res.body.error.code).toBe('ERR_METHOD_NOT_ALLOWED');
@@ -171,14 +172,14 @@ describe('POST /v1/checks errors', () => {
 
   it('answers 404 ERR_NOT_FOUND to unknown routes', async () => {
     const { service } = testService();
-    const res = await request(service.app).post('/v1/nothing');
+    const res = await request(target(service)).post('/v1/nothing');
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('ERR_NOT_FOUND');
   });
 
   it('gives every error the one body shape, with the caller request id', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, 'x', { 'x-request-id': 'trace-123' });
+    const answer = await postCheck(target(service), 'x', { 'x-request-id': 'trace-123' });
     expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(JSON.parse(answer.text)).toEqual({
       error: { code: 'ERR_JWS_MALFORMED', message: expect.any(String), requestId: 'trace-123' },
@@ -188,13 +189,13 @@ describe('POST /v1/checks errors', () => {
 
   it('replaces a request id that is not a plain token', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, 'x', { 'x-request-id': 'bad id <script>' });
+    const answer = await postCheck(target(service), 'x', { 'x-request-id': 'bad id <script>' });
     expect(errorOf(answer).requestId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('counts refusals by code in the metrics', async () => {
     const { service } = testService();
-    await postCheck(service.app, 'x');
+    await postCheck(target(service), 'x');
     expect(service.metricsText()).toContain(
       'licensor_verify_errors_total{code="ERR_JWS_MALFORMED"} 1',
     );

@@ -7,15 +7,16 @@ import {
   installationB,
   T0,
   T0s,
+  targets,
   testService,
 } from './support/fixtures.js';
 import { postCheck, statusOf } from './support/http.js';
 
-describe('POST /v1/checks outcomes', () => {
+describe.each(targets)('POST /v1/checks outcomes (%s)', (_name, target) => {
   it('answers VALID for an active perpetual license, echoing the check', async () => {
     const { service } = testService();
     const token = checkToken({ nonce: 'AAAAAAAAAAAAAAAAAAAAAA' });
-    const answer = await postCheck(service.app, token);
+    const answer = await postCheck(target(service), token);
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('application/jose');
     const status = statusOf(answer);
@@ -35,27 +36,29 @@ describe('POST /v1/checks outcomes', () => {
 
   it('answers VALID for a subscription inside its term, with the term end', async () => {
     const { service, store } = testService();
-    const status = statusOf(await postCheck(service.app, checkToken({ lid: 'lic_subscription' })));
+    const status = statusOf(
+      await postCheck(target(service), checkToken({ lid: 'lic_subscription' })),
+    );
     expect(status.outcome).toBe('VALID');
     expect(status.termEnd).toBe(store.views.get('lic_subscription')!.term!.end);
   });
 
   it('answers EXPIRED for a subscription past its term end', async () => {
     const { service } = testService();
-    const status = statusOf(await postCheck(service.app, checkToken({ lid: 'lic_expired' })));
+    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_expired' })));
     expect(status.outcome).toBe('EXPIRED');
     expect(status.termEnd).toBe(T0s - 86_400);
   });
 
   it('answers SUSPENDED for a suspended license', async () => {
     const { service } = testService();
-    const status = statusOf(await postCheck(service.app, checkToken({ lid: 'lic_suspended' })));
+    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_suspended' })));
     expect(status.outcome).toBe('SUSPENDED');
   });
 
   it('answers REVOKED for a revoked license and hands over no token', async () => {
     const { service } = testService();
-    const status = statusOf(await postCheck(service.app, checkToken({ lid: 'lic_revoked' })));
+    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_revoked' })));
     expect(status.outcome).toBe('REVOKED');
     expect(status.rev).toBe(3);
     expect(status.license).toBeNull();
@@ -63,7 +66,7 @@ describe('POST /v1/checks outcomes', () => {
 
   it('answers UNKNOWN for a license id the store does not have', async () => {
     const { service } = testService();
-    const status = statusOf(await postCheck(service.app, checkToken({ lid: 'lic_nosuch' })));
+    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_nosuch' })));
     expect(status).toMatchObject({
       outcome: 'UNKNOWN',
       lid: 'lic_nosuch',
@@ -75,20 +78,20 @@ describe('POST /v1/checks outcomes', () => {
 
   it('answers UNKNOWN to an installation the license is not bound to', async () => {
     const { service } = testService();
-    const status = statusOf(await postCheck(service.app, checkToken({}, installationB)));
+    const status = statusOf(await postCheck(target(service), checkToken({}, installationB)));
     expect(status).toMatchObject({ outcome: 'UNKNOWN', sub: installationB.kid, rev: null });
   });
 
   it('answers UNKNOWN for a license bound to no installation', async () => {
     const { service } = testService();
-    const status = statusOf(await postCheck(service.app, checkToken({ lid: 'lic_unbound' })));
+    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_unbound' })));
     expect(status.outcome).toBe('UNKNOWN');
   });
 
   it('hands over the newer license token when the record is ahead of the check', async () => {
     const { service, store } = testService();
     const status = statusOf(
-      await postCheck(service.app, checkToken({ lid: 'lic_renewed', rev: 1 })),
+      await postCheck(target(service), checkToken({ lid: 'lic_renewed', rev: 1 })),
     );
     expect(status.outcome).toBe('VALID');
     expect(status.rev).toBe(2);
@@ -98,7 +101,7 @@ describe('POST /v1/checks outcomes', () => {
   it('hands over nothing when the installation already holds the newest revision', async () => {
     const { service } = testService();
     const status = statusOf(
-      await postCheck(service.app, checkToken({ lid: 'lic_renewed', rev: 2 })),
+      await postCheck(target(service), checkToken({ lid: 'lic_renewed', rev: 2 })),
     );
     expect(status.license).toBeNull();
   });
@@ -108,22 +111,24 @@ describe('POST /v1/checks outcomes', () => {
     store.update('lic_subscription', {
       term: { start: T0s - 1000, end: T0s + 3600, grace: 0 },
     });
-    const status = statusOf(await postCheck(service.app, checkToken({ lid: 'lic_subscription' })));
+    const status = statusOf(
+      await postCheck(target(service), checkToken({ lid: 'lic_subscription' })),
+    );
     expect(status.checkBy).toBe(T0s + 3600);
   });
 
   it('signs with the service time, not the time the installation claims', async () => {
     const { service, clock } = testService();
     clock.now = T0 + 120_000;
-    const status = statusOf(await postCheck(service.app, checkToken({ iat: T0s })));
+    const status = statusOf(await postCheck(target(service), checkToken({ iat: T0s })));
     expect(status.iat).toBe(T0s + 120);
   });
 
   it('records checks by the bound installation, in a batch, after answering', async () => {
     const { service, store } = testService();
-    await postCheck(service.app, checkToken({ lid: 'lic_valid' }));
+    await postCheck(target(service), checkToken({ lid: 'lic_valid' }));
     await postCheck(
-      service.app,
+      target(service),
       checkToken({ lid: 'lic_suspended', usage: { credentialsInUse: 7 } }),
     );
     expect(store.records).toHaveLength(0);
@@ -148,8 +153,8 @@ describe('POST /v1/checks outcomes', () => {
 
   it('records no check for an UNKNOWN answer, whose claims no key can vouch for', async () => {
     const { service, store } = testService();
-    await postCheck(service.app, checkToken({ lid: 'lic_nosuch' }));
-    await postCheck(service.app, checkToken({}, installationB));
+    await postCheck(target(service), checkToken({ lid: 'lic_nosuch' }));
+    await postCheck(target(service), checkToken({}, installationB));
     await service.recorder.flush();
     expect(store.records).toHaveLength(0);
     expect(service.metrics.checks('UNKNOWN')).toBe(2);

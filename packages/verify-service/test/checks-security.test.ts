@@ -12,6 +12,7 @@ import {
   statusKey,
   T0,
   T0s,
+  targets,
   testService,
 } from './support/fixtures.js';
 import { errorOf, postCheck, statusOf } from './support/http.js';
@@ -25,12 +26,12 @@ function codeOf(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-describe('POST /v1/checks security', () => {
+describe.each(targets)('POST /v1/checks security (%s)', (_name, target) => {
   it('refuses a replayed request, even for a license whose answer would not change', async () => {
     const { service } = testService();
     const token = checkToken();
-    expect((await postCheck(service.app, token)).status).toBe(200);
-    const replay = await postCheck(service.app, token);
+    expect((await postCheck(target(service), token)).status).toBe(200);
+    const replay = await postCheck(target(service), token);
     expect(replay.status).toBe(400);
     expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
   });
@@ -38,15 +39,15 @@ describe('POST /v1/checks security', () => {
   it('refuses a replay after the window as stale, once the nonce could be forgotten', async () => {
     const { service, clock } = testService();
     const token = checkToken();
-    await postCheck(service.app, token);
+    await postCheck(target(service), token);
     clock.now = T0 + 301_000;
-    expect(errorOf(await postCheck(service.app, token)).code).toBe('ERR_CHECK_TIME_SKEW');
+    expect(errorOf(await postCheck(target(service), token)).code).toBe('ERR_CHECK_TIME_SKEW');
   });
 
   it('answers UNKNOWN to a well-signed request from another installation', async () => {
     const { service, store } = testService();
     const status = statusOf(
-      await postCheck(service.app, checkToken({ lid: 'lic_valid' }, installationB)),
+      await postCheck(target(service), checkToken({ lid: 'lic_valid' }, installationB)),
     );
     expect(status.outcome).toBe('UNKNOWN');
     await service.recorder.flush();
@@ -57,7 +58,7 @@ describe('POST /v1/checks security', () => {
     const { service } = testService();
     const header = { alg: 'EdDSA', typ: 'licensor-check+jwt', kid: installationA.kid };
     const forged = signRaw(header, checkClaims(), installationB);
-    const answer = await postCheck(service.app, forged);
+    const answer = await postCheck(target(service), forged);
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_SIGNATURE_INVALID');
   });
@@ -74,7 +75,7 @@ describe('POST /v1/checks security', () => {
         x: Buffer.from(installationB.publicKey).toString('base64url'),
       },
     };
-    const answer = await postCheck(service.app, signRaw(header, checkClaims(), installationB));
+    const answer = await postCheck(target(service), signRaw(header, checkClaims(), installationB));
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_JWS_HEADER_FORBIDDEN');
   });
@@ -83,11 +84,11 @@ describe('POST /v1/checks security', () => {
     const { service } = testService();
     const nonce = 'BBBBBBBBBBBBBBBBBBBBBA';
     const unknown = await postCheck(
-      service.app,
+      target(service),
       checkToken({ lid: 'lic_vaaid', nonce }, installationB),
     );
     const elsewhere = await postCheck(
-      service.app,
+      target(service),
       checkToken({ lid: 'lic_valid', nonce: 'CCCCCCCCCCCCCCCCCCCCCA' }, installationB),
     );
     expect(unknown.status).toBe(elsewhere.status);
@@ -100,16 +101,16 @@ describe('POST /v1/checks security', () => {
 
   it('reads the store for an unknown license once per cache period, as for a known one', async () => {
     const { service, store } = testService();
-    await postCheck(service.app, checkToken({ lid: 'lic_nosuch' }));
-    await postCheck(service.app, checkToken({ lid: 'lic_nosuch' }));
-    await postCheck(service.app, checkToken({ lid: 'lic_valid' }));
-    await postCheck(service.app, checkToken({ lid: 'lic_valid' }));
+    await postCheck(target(service), checkToken({ lid: 'lic_nosuch' }));
+    await postCheck(target(service), checkToken({ lid: 'lic_nosuch' }));
+    await postCheck(target(service), checkToken({ lid: 'lic_valid' }));
+    await postCheck(target(service), checkToken({ lid: 'lic_valid' }));
     expect(store.reads).toBe(2);
   });
 
   it('signs statuses that verify only with a status-purpose key', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, checkToken());
+    const answer = await postCheck(target(service), checkToken());
     expect(
       verifyStatus(answer.text, Keyring.of([{ publicKey: statusKey.publicKey, purpose: 'status' }]))
         .kid,
@@ -124,7 +125,7 @@ describe('POST /v1/checks security', () => {
   it('relays the license token byte for byte: it still verifies only with the license key', async () => {
     const { service } = testService();
     const status = statusOf(
-      await postCheck(service.app, checkToken({ lid: 'lic_renewed', rev: 1 })),
+      await postCheck(target(service), checkToken({ lid: 'lic_renewed', rev: 1 })),
     );
     const relayed = status.license!;
     const licenseOnly = Keyring.of([{ publicKey: licenseKey.publicKey, purpose: 'license' }]);
@@ -140,26 +141,30 @@ describe('POST /v1/checks security', () => {
   it('never hands a newer token to an installation the license is not bound to', async () => {
     const { service } = testService();
     const status = statusOf(
-      await postCheck(service.app, checkToken({ lid: 'lic_renewed', rev: 1 }, installationB)),
+      await postCheck(target(service), checkToken({ lid: 'lic_renewed', rev: 1 }, installationB)),
     );
     expect(status).toMatchObject({ outcome: 'UNKNOWN', license: null });
   });
 
   it('applies a revocation within the cache TTL, the documented bound', async () => {
     const { service, store, clock } = testService({ viewCacheTtlMs: 5_000 });
-    expect(statusOf(await postCheck(service.app, checkToken({ iat: T0s }))).outcome).toBe('VALID');
+    expect(statusOf(await postCheck(target(service), checkToken({ iat: T0s }))).outcome).toBe(
+      'VALID',
+    );
     store.update('lic_valid', { state: 'revoked' });
     clock.now = T0 + 4_999;
-    expect(statusOf(await postCheck(service.app, checkToken({ iat: T0s }))).outcome).toBe('VALID');
+    expect(statusOf(await postCheck(target(service), checkToken({ iat: T0s }))).outcome).toBe(
+      'VALID',
+    );
     clock.now = T0 + 5_000;
-    expect(statusOf(await postCheck(service.app, checkToken({ iat: T0s + 5 }))).outcome).toBe(
+    expect(statusOf(await postCheck(target(service), checkToken({ iat: T0s + 5 }))).outcome).toBe(
       'REVOKED',
     );
   });
 
   it('refuses an oversized body before reading it', async () => {
     const { service } = testService();
-    const answer = await postCheck(service.app, `${checkToken()}${'A'.repeat(9000)}`);
+    const answer = await postCheck(target(service), `${checkToken()}${'A'.repeat(9000)}`);
     expect(answer.status).toBe(413);
     expect(errorOf(answer).code).toBe('ERR_BODY_TOO_LARGE');
   });

@@ -166,3 +166,12 @@ export function signRaw(header: object, payload: object | string, key: Ed25519Ke
   });
   return `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`;
 }
+
+/** The two ways in: the express app (createVerifyApp) and the lean node:http listener. */
+export const targets: [
+  string,
+  (service: VerifyService) => VerifyService['app'] | VerifyService['listener'],
+][] = [
+  ['express app', (service) => service.app],
+  ['lean listener', (service) => service.listener],
+];
