@@ -59,6 +59,26 @@ function stop(child) {
   });
 }
 
+function cpuOf(child) {
+  return new Promise((resolve) => {
+    const onMessage = (message) => {
+      if (message?.cpu === undefined) return;
+      child.off('message', onMessage);
+      resolve(message.cpu.user + message.cpu.system);
+    };
+    child.on('message', onMessage);
+    child.send('cpu');
+  });
+}
+
+/** A run, with the server's CPU time per answered request (microseconds). */
+async function measure(server, connections, duration, nextToken) {
+  const before = await cpuOf(server.child);
+  const result = await load(server.url, connections, duration, nextToken);
+  const cpu = (await cpuOf(server.child)) - before;
+  return { ...result, cpuUsPerRequest: Math.round(cpu / Math.max(1, result.requests)) };
+}
+
 /** One autocannon run; `nextToken()` gives each request its body. */
 async function load(url, connections, duration, nextToken) {
   const result = await autocannon({
@@ -134,13 +154,13 @@ try {
       results.push({
         target: 'bare',
         connections,
-        ...(await load(bare.url, connections, seconds, cycle)),
+        ...(await measure(bare, connections, seconds, cycle)),
       });
       process.stderr.write(`verify service, ${connections} connections, ${seconds} s...\n`);
       results.push({
         target: 'service',
         connections,
-        ...(await load(service.url, connections, seconds, next)),
+        ...(await measure(service, connections, seconds, next)),
       });
     }
   } finally {
@@ -149,12 +169,17 @@ try {
   }
 
   const ratios = {};
+  // Bare CPU per request over the service's: the share of the bare rate one core could reach,
+  // a figure much less sensitive than rates to other load on a shared machine.
+  const cpuRatios = {};
   for (const connections of connectionCounts) {
     const base = results.find((x) => x.target === 'bare' && x.connections === connections);
     const ours = results.find((x) => x.target === 'service' && x.connections === connections);
     ratios[`c${connections}`] = Math.round((ours.rps / base.rps) * 1000) / 1000;
     base.baselineRatio = 1;
     ours.baselineRatio = ratios[`c${connections}`];
+    cpuRatios[`c${connections}`] =
+      Math.round((base.cpuUsPerRequest / ours.cpuUsPerRequest) * 1000) / 1000;
   }
   const at100 = results.find((x) => x.target === 'service' && x.connections === 100);
   const report = {
@@ -166,6 +191,7 @@ try {
     loadAverageBefore: Math.round(loadBefore * 100) / 100,
     results,
     ratioToBaseline: ratios,
+    cpuRatioToBaseline: cpuRatios,
     recordsWrittenBeforeExit: stopped?.written ?? null,
     recordsUnwritten: stopped?.unwritten ?? null,
     target: { minRatio: 0.7, maxP99MsAt100: 50 },
@@ -175,14 +201,15 @@ try {
       results.every((x) => x.non2xx === 0),
   };
 
-  console.log('\ntarget   conns      rps   p50 ms   p99 ms   non-2xx');
+  console.log('\ntarget   conns      rps   p50 ms   p99 ms   non-2xx   CPU us/req');
   for (const x of results) {
-    console.log(
-      `${x.target.padEnd(8)} ${String(x.connections).padStart(5)} ${String(x.rps).padStart(8)} ${String(x.p50Ms).padStart(8)} ${String(x.p99Ms).padStart(8)} ${String(x.non2xx).padStart(9)}`,
+    const cells = [x.rps, x.p50Ms, x.p99Ms, x.non2xx, x.cpuUsPerRequest].map((v, i) =>
+      String(v).padStart([8, 8, 8, 9, 12][i]),
     );
+    console.log(`${x.target.padEnd(8)} ${String(x.connections).padStart(5)} ${cells.join(' ')}`);
   }
   console.log(
-    `ratio service/bare: ${JSON.stringify(ratios)}; meets target: ${report.meetsTarget}\n`,
+    `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}; meets target: ${report.meetsTarget}\n`,
   );
   console.log(JSON.stringify(report, null, 2));
   writeFileSync(join(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
