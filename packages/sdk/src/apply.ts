@@ -100,16 +100,11 @@ export function acceptLicense(
   checkRevision(claims, snapshot.license, delivery);
   const answered = findAnsweredChallenge(claims, snapshot, clock, delivery);
   // The answered challenge is consumed; a switch request for the model now in force is done.
-  const pending = snapshot.stored.pending.filter(
-    (entry) =>
-      entry.id !== answered?.stored.id &&
-      !snapshot.pending.some(
-        (p) =>
-          p.stored.id === entry.id &&
-          p.claims.request.kind === 'model-switch' &&
-          p.claims.request.model === claims.model,
-      ),
-  );
+  const done = (pending: PendingChallenge) =>
+    pending === answered ||
+    (pending.claims.request.kind === 'model-switch' &&
+      pending.claims.request.model === claims.model);
+  const pending = snapshot.pending.filter((entry) => !done(entry)).map((entry) => entry.stored);
   const state: StoredState = {
     ...snapshot.stored,
     license: { token, appliedAt: clock.effective },

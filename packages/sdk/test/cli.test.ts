@@ -171,6 +171,21 @@ describe('licensor CLI', () => {
     expect(down.stderr).toMatch(/^error: ERR_VERIFY_UNREACHABLE: .* State: grace\.\n$/);
   });
 
+  it('keeps every challenge when several runs start at once on a new state directory', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'licensor-cli-')), 'state');
+    const state = ['--state', dir, '--trust', join(cwd, 'vendor.jwks.json')];
+    const runs = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => licensor(['challenge', ...state], { cwd })),
+    );
+    expect(runs.map((run) => run.code)).toEqual([0, 0, 0, 0, 0]);
+    const installations = new Set(
+      runs.map((run) => verifyChallenge(run.stdout.trim()).installationId),
+    );
+    expect(installations.size).toBe(1);
+    const requests = JSON.parse((await licensor(['requests', '--json', ...state], { cwd })).stdout);
+    expect(requests).toHaveLength(5);
+  });
+
   it.each([
     [['frobnicate']],
     [['apply']],

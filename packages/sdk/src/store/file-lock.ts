@@ -2,7 +2,8 @@
 // directory at the same time, which would lose one of the changes. The lock holds the owner's
 // pid; a lock whose owner is gone (crashed) is broken, one that is held too long is an error.
 
-import { open, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SdkError } from '../errors.js';
@@ -20,24 +21,53 @@ function ownerIsGone(text: string): boolean {
     process.kill(owner.pid, 0);
     return false;
   } catch (error) {
-    // ESRCH: no such process; a lock file we cannot parse was torn by a crash while written.
+    // ESRCH: no such process. A lock is published whole (link), so one that does not parse was
+    // not written by this code: it is not a live lock either.
     const code = (error as NodeJS.ErrnoException).code;
     return code === 'ESRCH' || code === undefined;
   }
 }
 
+/** Publishes the lock with its content in one step (link), so nobody reads a half-written one. */
 async function tryAcquire(path: string): Promise<boolean> {
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  await writeFile(tmp, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }), {
+    mode: 0o600,
+  });
   try {
-    const file = await open(path, 'wx', 0o600);
-    try {
-      await file.writeFile(JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }));
-    } finally {
-      await file.close();
-    }
+    await link(tmp, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return false;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** A guard held for an instant; one older than this was left by a crash. */
+const GUARD_STALE_MS = 10_000;
+
+/**
+ * Removes a lock whose owner is gone. Two processes can find the same dead lock; the guard makes
+ * them take turns, and each removes the lock only if it is still the dead one it saw, so neither
+ * removes the fresh lock the other just took.
+ */
+async function breakStaleLock(path: string, seen: string): Promise<void> {
+  const guard = `${path}.break`;
+  if (!(await tryAcquire(guard))) {
+    const since = await stat(guard).then(
+      (info) => Date.now() - info.mtimeMs,
+      () => 0,
+    );
+    if (since > GUARD_STALE_MS) await rm(guard, { force: true });
+    return;
+  }
+  try {
+    const current = await readFile(path, 'utf8').catch(() => null);
+    if (current === seen) await rm(path, { force: true });
+  } finally {
+    await rm(guard, { force: true });
   }
 }
 
@@ -50,7 +80,7 @@ export async function withFileLock<T>(
   while (!(await tryAcquire(path))) {
     const text = await readFile(path, 'utf8').catch(() => null);
     if (text !== null && ownerIsGone(text)) {
-      await rm(path, { force: true });
+      await breakStaleLock(path, text);
       continue;
     }
     if (Date.now() > deadline) {
