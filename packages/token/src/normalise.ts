@@ -23,9 +23,10 @@ function kindOfLabel(label: string): ArmourKind | undefined {
 /**
  * The compact token inside pasted text: whitespace anywhere is dropped, and an armour block is
  * unwrapped (text around the block, such as an e-mail's greeting, is ignored). With
- * `expectedKind`, an armour block of another kind is refused with ERR_ARMOR_INVALID.
+ * `expectedKind`, an armour block of another kind is refused with ERR_ARMOR_INVALID; with
+ * `null`, any armour block is (check requests and statuses travel over HTTP, never armoured).
  */
-export function normaliseToken(pasted: string, expectedKind?: ArmourKind): string {
+export function normaliseToken(pasted: string, expectedKind?: ArmourKind | null): string {
   if (typeof pasted !== 'string') throw new TypeError('a token must be a string');
   if (pasted.length > MAX_STATUS_TOKEN_LENGTH) {
     throw new InputTooLargeError(
@@ -36,7 +37,7 @@ export function normaliseToken(pasted: string, expectedKind?: ArmourKind): strin
   return unarmour(pasted, expectedKind);
 }
 
-function unarmour(text: string, expectedKind: ArmourKind | undefined): string {
+function unarmour(text: string, expectedKind: ArmourKind | null | undefined): string {
   const begins = [...text.matchAll(BEGIN)];
   const ends = [...text.matchAll(END)];
   if (begins.length !== 1 || ends.length !== 1) {
@@ -54,6 +55,11 @@ function unarmour(text: string, expectedKind: ArmourKind | undefined): string {
   }
   if (end.index! < begin.index!)
     throw new ArmorInvalidError('the END line comes before the BEGIN line');
+  if (expectedKind === null) {
+    throw new ArmorInvalidError(
+      `this is a Licensor ${kind} block; this message is never armoured, give the compact token`,
+    );
+  }
   if (expectedKind !== undefined && kind !== expectedKind) {
     throw new ArmorInvalidError(
       `this is a Licensor ${kind} block, but a ${expectedKind} was expected`,

@@ -225,6 +225,11 @@ describe('armour', () => {
   it('refuses a challenge block where a license is expected', () => {
     expect(codeOf(verifyL(armour(golden.challenge.token, 'challenge')))).toBe('ERR_ARMOR_INVALID');
   });
+  it('refuses any armour block around a check request or a status', () => {
+    const license = armour(golden.license.token, 'license');
+    expect(codeOf(() => verifyStatus(license, keyring))).toBe('ERR_ARMOR_INVALID');
+    expect(codeOf(() => verifyCheck(license, resolveInstallation))).toBe('ERR_ARMOR_INVALID');
+  });
   it('refuses a block without its END line, or with mismatched or unknown labels', () => {
     const block = armour(golden.license.token, 'license');
     expect(codeOf(verifyL(block.split('-----END')[0]!))).toBe('ERR_ARMOR_INVALID');

@@ -23,8 +23,8 @@ export interface HeaderRules {
   maxLength: number;
   /** The header member that names the key; undefined when the caller supplies the key. */
   keyHeader?: 'kid' | 'jwk' | undefined;
-  /** Kind of armour block accepted around the token. */
-  armour?: ArmourKind | undefined;
+  /** Kind of armour block accepted around the token; null: none; undefined: any. */
+  armour?: ArmourKind | null | undefined;
 }
 
 export interface CompactJws {

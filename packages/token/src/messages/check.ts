@@ -19,7 +19,12 @@ export interface VerifiedCheck {
   token: string;
 }
 
-const RULES = { typ: TYP.check, maxLength: MAX_TOKEN_LENGTH, keyHeader: 'kid' } as const;
+const RULES = {
+  typ: TYP.check,
+  maxLength: MAX_TOKEN_LENGTH,
+  keyHeader: 'kid',
+  armour: null,
+} as const;
 
 export function signCheck(claims: CheckClaims, installationKey: Ed25519KeyPair): string {
   const validated = validateCheckClaims(claims);

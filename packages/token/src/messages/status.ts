@@ -18,7 +18,12 @@ export interface VerifiedStatus {
   token: string;
 }
 
-const RULES = { typ: TYP.status, maxLength: MAX_STATUS_TOKEN_LENGTH, keyHeader: 'kid' } as const;
+const RULES = {
+  typ: TYP.status,
+  maxLength: MAX_STATUS_TOKEN_LENGTH,
+  keyHeader: 'kid',
+  armour: null,
+} as const;
 
 export function signStatus(claims: StatusClaims, statusKey: Ed25519KeyPair): string {
   const validated = validateStatusClaims(claims);
