@@ -96,6 +96,27 @@ describe('applyLicenseKey', () => {
     await expectRefused(licensor.applyLicenseKey(admin, flipped), 'ERR_SIGNATURE_INVALID');
   });
 
+  it('refuses the key with any one character changed, and the state stays as it was', async () => {
+    const { licensor, store } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    const key = answer(challenge);
+    const before = store.rawState();
+    const codes = new Set<string>();
+    for (let index = 0; index < key.length; index += 1) {
+      const replacement = key[index] === 'A' ? 'B' : key[index] === '.' ? 'x' : 'A';
+      const altered = `${key.slice(0, index)}${replacement}${key.slice(index + 1)}`;
+      const refusal = await licensor.applyLicenseKey(admin, altered).then(
+        () => 'APPLIED',
+        (error: { code: string }) => error.code,
+      );
+      expect(refusal, `character ${index}`).not.toBe('APPLIED');
+      codes.add(refusal);
+    }
+    expect(store.rawState()).toBe(before);
+    expect(codes).toContain('ERR_SIGNATURE_INVALID');
+    await expect(licensor.applyLicenseKey(admin, key)).resolves.toMatchObject({ revision: 1 });
+  });
+
   it('refuses to apply the same key twice (replay)', async () => {
     const { licensor, store } = setup();
     const { challenge } = await licensor.createChallenge(admin);
