@@ -102,15 +102,16 @@ function checkHeader(header: JsonObject, rules: HeaderRules): void {
         : `the JWS header "alg" is ${JSON.stringify(header.alg)}; only "EdDSA" is accepted`,
     );
   }
-  if (
-    rules.typ !== undefined
-      ? header.typ !== rules.typ
-      : !(header.typ === undefined || typeof header.typ === 'string')
-  ) {
+  const typ = header.typ;
+  const typAccepted =
+    rules.typ === undefined ? typ === undefined || typeof typ === 'string' : typ === rules.typ;
+  if (!typAccepted) {
     throw new JwsTypInvalidError(
-      header.typ === undefined
+      typ === undefined
         ? `the JWS header has no "typ"; expected "${rules.typ}"`
-        : `the JWS header "typ" is ${JSON.stringify(header.typ)}, expected ${rules.typ === undefined ? 'a string' : `"${rules.typ}"`}: this is another kind of message`,
+        : rules.typ === undefined
+          ? `the JWS header "typ" is ${JSON.stringify(typ)}, not a string`
+          : `the JWS header "typ" is ${JSON.stringify(typ)}, expected "${rules.typ}": this is another kind of message`,
     );
   }
   for (const name of Object.keys(header)) {
