@@ -69,6 +69,11 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    // A bug must not leave a half-working process: log it, then exit for the supervisor to restart.
+    process.on('uncaughtException', (error) => {
+      running.fatal(error, 'uncaught exception; exiting');
+      process.exit(1);
+    });
     return -1;
   } catch (error) {
     const refuse = (code: string, message: string) => {

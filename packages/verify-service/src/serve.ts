@@ -38,13 +38,20 @@ export interface ServingProcess {
   readonly logger: Logger;
   /** Stops everything; resolves with the number of check records left unwritten. */
   shutdown(reason: string): Promise<number>;
+  /** Logs a fatal error and writes the log buffer synchronously (before a forced exit). */
+  fatal(error: unknown, message: string): void;
 }
 
 export async function serve(options: ServeOptions): Promise<ServingProcess> {
+  // Log lines are buffered (4 KiB) and written asynchronously, at the latest every 500 ms: one
+  // system call per few dozen checks instead of one per check. Flushed on shutdown.
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
   const logger = pino(
     { level: options.logLevel ?? 'info', base: { service: 'licensor-verify', pid: process.pid } },
-    pino.destination({ dest: 1, sync: false }),
+    destination,
   );
+  const logFlusher = setInterval(() => logger.flush(), 500);
+  logFlusher.unref();
   const store = await (options.openStore ?? openIssuerStore)({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(options.mongoUri !== undefined ? { mongoUri: options.mongoUri } : {}),
@@ -62,6 +69,7 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
     server = await startVerifyServer(service, { port: options.port, host: options.host });
   } catch (error) {
     await store.close().catch(() => undefined);
+    clearInterval(logFlusher);
     logger.flush();
     throw error;
   }
@@ -77,13 +85,18 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
       const unwritten = await server.stop(options.graceMs ?? 10_000);
       await store.close().catch((err: unknown) => logger.warn({ err }, 'closing the store failed'));
       logger.info(
-        { event: 'stopped', unwritten, metrics: service.recorder.flushed },
+        { event: 'stopped', unwritten, recordsWritten: service.recorder.flushed },
         'licensor-verify stopped',
       );
-      logger.flush();
+      clearInterval(logFlusher);
+      await new Promise<void>((resolve) => logger.flush(() => resolve()));
       return unwritten;
     })();
     return stopping;
   };
-  return { service, server, logger, shutdown };
+  const fatal = (error: unknown, message: string) => {
+    logger.fatal({ err: error }, message);
+    destination.flushSync();
+  };
+  return { service, server, logger, shutdown, fatal };
 }
