@@ -2,7 +2,11 @@
 // is skipped with a message; with LICENSOR_REQUIRE_MONGO=1 (CI) a missing server fails it.
 
 import { describe, it } from 'vitest';
+import { crashContract } from './contract/crash.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
+import { keysAndUsersContract } from './contract/keys-users.contract.js';
+import { lifecycleContract } from './contract/lifecycle.contract.js';
+import { storeContract } from './contract/store.contract.js';
 import { adapters } from './support/adapters.js';
 
 for (const adapter of adapters()) {
@@ -22,6 +26,10 @@ for (const adapter of adapters()) {
     continue;
   }
   describe(`${adapter.name} store`, () => {
+    describe('store', () => storeContract(adapter));
     describe('issuing', () => issuingContract(adapter));
+    describe('license lifecycle', () => lifecycleContract(adapter));
+    describe('crash between writes', () => crashContract(adapter));
+    describe('keys and users', () => keysAndUsersContract(adapter));
   });
 }

@@ -201,7 +201,8 @@ export class MongoStore implements LicensorStore {
       if (filter.customerId !== undefined) query.customerId = filter.customerId;
       const documents = await this.models.transactions
         .find(query)
-        .sort({ at: -1, _id: -1 })
+        // Within one millisecond, a license's own log order (seq) decides.
+        .sort({ at: -1, seq: -1, _id: -1 })
         .limit(limitOf(filter.limit))
         .lean();
       return documents.map((d) => transactionFromDocument(d as Doc));

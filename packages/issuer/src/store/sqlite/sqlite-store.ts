@@ -59,11 +59,15 @@ export class SqliteStore implements LicensorStore {
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const db = new Database(join(dataDir, SQLITE_FILE));
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      db.pragma('busy_timeout = 5000');
-      db.pragma('foreign_keys = ON');
-      migrate(db, Date.now());
+      try {
+        db.pragma('busy_timeout = 5000');
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = FULL');
+        migrate(db, Date.now());
+      } catch (error) {
+        db.close();
+        throw error;
+      }
       return new SqliteStore(dataDir, db, options.onWriteStep);
     } catch (error) {
       if ((error as { code?: unknown }).code === 'ERR_STORE_SCHEMA') throw error;

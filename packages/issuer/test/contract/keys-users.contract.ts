@@ -1,0 +1,158 @@
+// Contract: signing keys (init, rotation, retirement, export) and vendor users.
+
+import { Keyring, verifyLicense } from '@licensor/token';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openIssuer } from '../../src/domain/open-issuer.js';
+import type { Issuer, LicensorStore } from '../../src/types.js';
+import type { Adapter } from '../support/adapters.js';
+import { frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+
+const terms = { customerName: 'Acme Corp', model: 'perpetual', credentials: 5 } as const;
+
+export function keysAndUsersContract(adapter: Adapter): void {
+  let store: LicensorStore;
+  let issuer: Issuer;
+  const clock = frozenClock();
+
+  beforeEach(async () => {
+    clock.set(T0);
+    store = await (await adapter.create()).open();
+    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
+  });
+  afterEach(async () => {
+    await store.close();
+    await adapter.cleanup();
+  });
+
+  describe('signing keys', () => {
+    it('init creates one active key per purpose, once', async () => {
+      const first = await issuer.init('alice');
+      expect(first.created.map((k) => [k.purpose, k.status])).toEqual([
+        ['license', 'active'],
+        ['status', 'active'],
+      ]);
+      expect((await issuer.init('alice')).created).toEqual([]);
+      expect(await issuer.keys.list()).toHaveLength(2);
+    });
+
+    it('rotation signs with the new key and keeps old tokens valid with the exported JWKS', async () => {
+      await issuer.init('alice');
+      const before = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      const rotated = await issuer.keys.rotate('license', 'alice');
+      const after = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
+      expect(verifyLicense(after.token, keyring).kid).toBe(rotated.kid);
+      expect(verifyLicense(before.token, keyring).kid).not.toBe(rotated.kid);
+      const statuses = (await issuer.keys.list())
+        .filter((k) => k.purpose === 'license')
+        .map((k) => k.status);
+      expect(statuses).toEqual(['active', 'inactive']);
+    });
+
+    it('a retired key leaves the JWKS; the active key cannot be retired', async () => {
+      await issuer.init('alice');
+      const [old] = (await issuer.keys.list()).filter((k) => k.purpose === 'license');
+      const rotated = await issuer.keys.rotate('license', 'alice');
+      await expect(issuer.keys.retire(rotated.kid, 'alice')).rejects.toMatchObject({
+        code: 'ERR_KEY_ACTIVE',
+      });
+      expect((await issuer.keys.retire(old!.kid, 'alice')).status).toBe('retired');
+      const kids = (await issuer.keys.exportJwks()).keys.map((k) => k.kid);
+      expect(kids).not.toContain(old!.kid);
+      expect(kids).toContain(rotated.kid);
+      await expect(issuer.keys.retire('nope', 'alice')).rejects.toMatchObject({
+        code: 'ERR_KEY_NOT_FOUND',
+      });
+    });
+
+    it('exports a JWKS that marks each key for its purpose', async () => {
+      await issuer.init('alice');
+      const jwks = await issuer.keys.exportJwks();
+      expect(jwks.keys.map((k) => k.purpose).sort()).toEqual(['license', 'status']);
+      for (const key of jwks.keys)
+        expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
+    });
+
+    it('refuses to export before init', async () => {
+      await expect(issuer.keys.exportJwks()).rejects.toMatchObject({ code: 'ERR_NOT_INITIALISED' });
+    });
+
+    it('issues with a sealed key after a reopen, given the passphrase', async () => {
+      const sealed = await openIssuer({ store, now: clock.now, passphrase: 'a passphrase' });
+      await sealed.init('alice');
+      const withoutPassphrase = await openIssuer({ store, now: clock.now, passphrase: '' });
+      await expect(
+        withoutPassphrase.issue(new TestInstallation().challenge(), terms, 'a'),
+      ).rejects.toMatchObject({
+        code: 'ERR_PASSPHRASE_REQUIRED',
+      });
+      const reopened = await openIssuer({ store, now: clock.now, passphrase: 'a passphrase' });
+      const issued = await reopened.issue(new TestInstallation().challenge(), terms, 'a');
+      expect(
+        verifyLicense(issued.token, Keyring.fromJwks(await reopened.keys.exportJwks())).claims.rev,
+      ).toBe(1);
+    });
+  });
+
+  describe('vendor users', () => {
+    it('authenticates with the right password only, and never returns the hash', async () => {
+      const added = await issuer.users.add('alice', 'admin', 'correct horse battery', 'setup');
+      expect(added).not.toHaveProperty('passwordHash');
+      expect(await issuer.users.authenticate('alice', 'correct horse battery')).toMatchObject({
+        id: added.id,
+        role: 'admin',
+      });
+      expect(await issuer.users.authenticate('alice', 'wrong horse battery')).toBeNull();
+      expect(await issuer.users.authenticate('nobody', 'correct horse battery')).toBeNull();
+      expect((await issuer.users.list())[0]).not.toHaveProperty('passwordHash');
+    });
+
+    it('refuses short passwords, bad names and unknown roles', async () => {
+      await expect(issuer.users.add('bob', 'issuer', 'short')).rejects.toMatchObject({
+        code: 'ERR_PASSWORD_WEAK',
+      });
+      await expect(
+        issuer.users.add('bad name', 'issuer', 'long enough password'),
+      ).rejects.toMatchObject({
+        code: 'ERR_INPUT_INVALID',
+        field: 'name',
+      });
+      await expect(
+        issuer.users.add('bob', 'owner' as never, 'long enough password'),
+      ).rejects.toMatchObject({
+        code: 'ERR_INPUT_INVALID',
+        field: 'role',
+      });
+    });
+
+    it('changes roles, disables and enables users, and keeps the last admin', async () => {
+      await issuer.users.add('alice', 'admin', 'correct horse battery');
+      await issuer.users.add('bob', 'viewer', 'another long password');
+      await expect(issuer.users.setRole('alice', 'viewer', 'alice')).rejects.toMatchObject({
+        code: 'ERR_LAST_ADMIN',
+      });
+      await expect(issuer.users.disable('alice', 'alice')).rejects.toMatchObject({
+        code: 'ERR_LAST_ADMIN',
+      });
+      expect((await issuer.users.setRole('bob', 'admin', 'alice')).role).toBe('admin');
+      expect((await issuer.users.disable('alice', 'bob')).disabled).toBe(true);
+      expect(await issuer.users.authenticate('alice', 'correct horse battery')).toBeNull();
+      await issuer.users.enable('alice', 'bob');
+      await issuer.users.setPassword('alice', 'a brand new password', 'bob');
+      expect(await issuer.users.authenticate('alice', 'a brand new password')).not.toBeNull();
+      await expect(issuer.users.disable('carol', 'bob')).rejects.toMatchObject({
+        code: 'ERR_USER_NOT_FOUND',
+      });
+      const actions = (await issuer.listAuditEvents({})).map((e) => e.action);
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'user.add',
+          'user.role',
+          'user.disable',
+          'user.enable',
+          'user.password',
+        ]),
+      );
+    });
+  });
+}

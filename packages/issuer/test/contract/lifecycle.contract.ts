@@ -1,0 +1,298 @@
+// Contract: what happens to a license after its first key: state changes, renewals, model
+// switches and rehosts through approval requests, and what inspect tells the vendor.
+
+import { Keyring, verifyLicense } from '@licensor/token';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openIssuer } from '../../src/domain/open-issuer.js';
+import type { IssueResult, Issuer, LicensorStore } from '../../src/types.js';
+import type { Adapter } from '../support/adapters.js';
+import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+
+const perpetual = { customerName: 'Acme Corp', model: 'perpetual', credentials: 50 } as const;
+const subscription = {
+  customerName: 'Acme Corp',
+  model: 'subscription',
+  credentials: 50,
+  termDays: 30,
+  graceDays: 7,
+} as const;
+
+export function lifecycleContract(adapter: Adapter): void {
+  let store: LicensorStore;
+  let issuer: Issuer;
+  const clock = frozenClock();
+  let installation: TestInstallation;
+
+  beforeEach(async () => {
+    clock.set(T0);
+    store = await (await adapter.create()).open();
+    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
+    await issuer.init('alice');
+    installation = new TestInstallation();
+  });
+  afterEach(async () => {
+    await store.close();
+    await adapter.cleanup();
+  });
+
+  function claimed(result: IssueResult) {
+    return {
+      id: result.license.id,
+      revision: result.license.revision,
+      customerName: result.license.customerName,
+      model: result.license.model,
+    };
+  }
+
+  describe('state changes', () => {
+    it('suspends, resumes and revokes, each a transaction with its reason', async () => {
+      const { license } = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      expect((await issuer.suspend(license.id, 'bob', 'invoice unpaid')).license).toMatchObject({
+        state: 'suspended',
+        stateReason: 'invoice unpaid',
+      });
+      expect((await issuer.resume(license.id, 'bob')).license).toMatchObject({
+        state: 'active',
+        stateReason: null,
+      });
+      const revoked = await issuer.revoke(license.id, 'carol', 'refund');
+      expect(revoked.transaction).toMatchObject({
+        kind: 'revoke',
+        operator: 'carol',
+        reason: 'refund',
+        seq: 4,
+      });
+      const kinds = (await issuer.listTransactions({ licenseId: license.id })).map((t) => t.kind);
+      expect(kinds).toEqual(['revoke', 'resume', 'suspend', 'issue']);
+    });
+
+    it('refuses changes that do not fit the state', async () => {
+      const { license } = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      await expect(issuer.resume(license.id, 'a')).rejects.toMatchObject({
+        code: 'ERR_LICENSE_STATE',
+        state: 'active',
+      });
+      await issuer.revoke(license.id, 'a');
+      await expect(issuer.suspend(license.id, 'a')).rejects.toMatchObject({
+        code: 'ERR_LICENSE_STATE',
+      });
+      await expect(issuer.revoke(license.id, 'a')).rejects.toMatchObject({
+        code: 'ERR_LICENSE_STATE',
+      });
+      await expect(issuer.revoke('lic_missing', 'a')).rejects.toMatchObject({
+        code: 'ERR_LICENSE_NOT_FOUND',
+      });
+    });
+
+    it('refuses to issue a new key for a revoked or suspended license', async () => {
+      const first = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      await issuer.suspend(first.license.id, 'a');
+      const next = installation.challenge({ license: claimed(first) });
+      await expect(issuer.issue(next, perpetual, 'a')).rejects.toMatchObject({
+        code: 'ERR_LICENSE_STATE',
+        state: 'suspended',
+      });
+      await issuer.revoke(first.license.id, 'a');
+      await expect(issuer.issue(next, perpetual, 'a')).rejects.toMatchObject({
+        code: 'ERR_LICENSE_STATE',
+        state: 'revoked',
+      });
+    });
+  });
+
+  describe('renewal', () => {
+    it('extends the term from its end and stores the token for online delivery', async () => {
+      const first = await issuer.issue(installation.challenge(), subscription, 'alice');
+      clock.advance(10 * DAY_MS);
+      const renewed = await issuer.renew(first.license.id, { termDays: 365 }, 'alice');
+      const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
+      const { claims } = verifyLicense(renewed.token, keyring);
+      expect(claims).toMatchObject({
+        chal: null,
+        rev: 2,
+        sub: installation.id,
+        lid: first.license.id,
+      });
+      expect(claims.term).toEqual({
+        start: first.license.term!.start,
+        end: first.license.term!.end + 365 * 86_400,
+        grace: 7 * 86_400,
+      });
+      expect(await store.getCheckView(first.license.id)).toMatchObject({
+        revision: 2,
+        latestToken: renewed.token,
+      });
+    });
+
+    it('renews an ended term from now', async () => {
+      const first = await issuer.issue(installation.challenge(), subscription, 'alice');
+      clock.advance(100 * DAY_MS);
+      const renewed = await issuer.renew(first.license.id, { termDays: 30, graceDays: 3 }, 'alice');
+      const now = Math.floor(clock.now() / 1000);
+      expect(renewed.license.term).toEqual({
+        start: first.license.term!.start,
+        end: now + 30 * 86_400,
+        grace: 3 * 86_400,
+      });
+    });
+
+    it('refuses to renew a perpetual license', async () => {
+      const { license } = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      await expect(issuer.renew(license.id, { termDays: 30 }, 'a')).rejects.toMatchObject({
+        code: 'ERR_NOT_SUBSCRIPTION',
+      });
+    });
+  });
+
+  describe('model switch', () => {
+    async function switchChallenge() {
+      const first = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      const challenge = installation.challenge({
+        license: claimed(first),
+        request: { kind: 'model-switch', model: 'subscription' },
+      });
+      return { first, challenge };
+    }
+
+    it('becomes a pending request when inspected, and issuing waits for approval', async () => {
+      const { challenge } = await switchChallenge();
+      const inspection = await issuer.inspect(challenge, 'alice');
+      expect(inspection.findings.map((f) => f.kind)).toContain('model-switch');
+      expect(inspection.approvalRequest).toMatchObject({ kind: 'model-switch', status: 'pending' });
+      const error = await issuer.issue(challenge, perpetual, 'alice').catch((e) => e);
+      expect(error).toMatchObject({
+        code: 'ERR_APPROVAL_REQUIRED',
+        requestId: inspection.approvalRequest!.id,
+      });
+      expect(await issuer.listRequests({ status: 'pending' })).toHaveLength(1);
+    });
+
+    it('on approval issues a token with the new model, for the challenge and for online delivery', async () => {
+      const { first, challenge } = await switchChallenge();
+      const request = (await issuer.inspect(challenge, 'alice')).approvalRequest!;
+      const approved = await issuer.approveRequest(request.id, 'bob', { termDays: 90 });
+      const { claims } = verifyLicense(
+        approved.token,
+        Keyring.fromJwks(await issuer.keys.exportJwks()),
+      );
+      expect(claims).toMatchObject({
+        model: 'subscription',
+        rev: 2,
+        lid: first.license.id,
+        chal: request.challengeHash,
+      });
+      expect(claims.term!.end - claims.term!.start).toBe(90 * 86_400);
+      expect(approved.request).toMatchObject({
+        status: 'approved',
+        decidedBy: 'bob',
+        transactionId: approved.transaction.id,
+      });
+      expect(await store.getCheckView(first.license.id)).toMatchObject({
+        model: 'subscription',
+        latestToken: approved.token,
+      });
+      const again = await issuer.approveRequest(request.id, 'bob');
+      expect(again.token).toBe(approved.token);
+      expect(again.replayed).toBe(true);
+    });
+
+    it('once rejected, cannot be issued or approved', async () => {
+      const { challenge } = await switchChallenge();
+      const request = (await issuer.inspect(challenge, 'alice')).approvalRequest!;
+      const rejected = await issuer.rejectRequest(request.id, 'bob', 'stay perpetual');
+      expect(rejected).toMatchObject({
+        status: 'rejected',
+        reason: 'stay perpetual',
+        decidedBy: 'bob',
+      });
+      await expect(issuer.approveRequest(request.id, 'bob')).rejects.toMatchObject({
+        code: 'ERR_REQUEST_DECIDED',
+      });
+      await expect(issuer.rejectRequest(request.id, 'bob')).rejects.toMatchObject({
+        code: 'ERR_REQUEST_DECIDED',
+      });
+      await expect(issuer.issue(challenge, perpetual, 'alice')).rejects.toMatchObject({
+        code: 'ERR_REQUEST_DECIDED',
+      });
+      expect((await issuer.listTransactions()).map((t) => t.kind)).toContain('reject-request');
+    });
+
+    it('reports an unknown request', async () => {
+      await expect(issuer.approveRequest('req_missing', 'a')).rejects.toMatchObject({
+        code: 'ERR_REQUEST_NOT_FOUND',
+      });
+    });
+  });
+
+  describe('rehost', () => {
+    it('asks for approval when a license comes back from another installation, then moves it', async () => {
+      const first = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      const newMachine = new TestInstallation();
+      const challenge = newMachine.challenge({ license: claimed(first) });
+      const inspection = await issuer.inspect(challenge, 'alice');
+      expect(inspection.findings.map((f) => f.kind)).toEqual(
+        expect.arrayContaining(['rehost', 'new-installation']),
+      );
+      await expect(issuer.issue(challenge, perpetual, 'alice')).rejects.toMatchObject({
+        code: 'ERR_APPROVAL_REQUIRED',
+      });
+      const moved = await issuer.approveRequest(inspection.approvalRequest!.id, 'bob');
+      expect(moved.transaction.kind).toBe('rehost');
+      expect(await store.getCheckView(first.license.id)).toMatchObject({
+        installationId: newMachine.id,
+        revision: 2,
+      });
+    });
+  });
+
+  describe('inspect', () => {
+    it('describes a first challenge and suggests terms from what it asks', async () => {
+      const challenge = installation.challenge({
+        request: { kind: 'license', credentials: 25, customerName: 'Gamma' },
+      });
+      const inspection = await issuer.inspect(challenge);
+      expect(inspection).toMatchObject({
+        installationId: installation.id,
+        license: null,
+        transaction: null,
+        approvalRequest: null,
+        expired: false,
+        suggestedTerms: { customerName: 'Gamma', credentials: 25, model: 'perpetual' },
+      });
+      expect(inspection.findings.map((f) => f.kind)).toEqual([
+        'new-installation',
+        'credentials-change',
+        'customer-name-change',
+      ]);
+    });
+
+    it('tells a revision behind the record and an expired challenge', async () => {
+      const first = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      await issuer.issue(installation.challenge({ license: claimed(first) }), perpetual, 'alice');
+      const stale = installation.challenge({ license: claimed(first), validFor: 60 });
+      clock.advance(120_000);
+      const inspection = await issuer.inspect(stale);
+      expect(inspection.expired).toBe(true);
+      expect(inspection.findings.map((f) => f.kind)).toEqual([
+        'revision-behind',
+        'challenge-expired',
+      ]);
+    });
+
+    it('tells a key already issued for the challenge, and an installation holding another license', async () => {
+      const challenge = installation.challenge();
+      const issued = await issuer.issue(challenge, perpetual, 'alice');
+      const answered = await issuer.inspect(challenge);
+      expect(answered.transaction?.id).toBe(issued.transaction.id);
+      expect(answered.findings.map((f) => f.kind)).toContain('already-issued');
+      const fresh = await issuer.inspect(installation.challenge());
+      expect(fresh.findings.map((f) => f.kind)).toEqual(['installation-bound-elsewhere']);
+    });
+
+    it('refuses a challenge that is not one', async () => {
+      await expect(issuer.inspect('not a token')).rejects.toMatchObject({
+        code: 'ERR_JWS_MALFORMED',
+      });
+    });
+  });
+}
