@@ -4,31 +4,33 @@ import { type ApiError, api } from '../api';
 import { useSession } from '../session';
 import type { ApprovalRequest, IssueAnswer } from '../types';
 import { Dialog } from './dialog';
-import { IssuedKey } from './issued-key';
 import { Button, ErrorMessage, TextInput } from './ui';
 
 export function RequestActions({
   request,
   onDone,
+  onIssued,
+  canApprove = true,
 }: {
   request: ApprovalRequest;
   onDone: () => void;
+  /** Gets the key an approval signs; the caller shows it (this component leaves with the request). */
+  onIssued: (answer: IssueAnswer) => void;
+  /** False when the license can no longer take a new key (revoked): only rejecting is offered. */
+  canApprove?: boolean;
 }) {
   const { can } = useSession();
   const [dialog, setDialog] = useState<'approve' | 'reject' | null>(null);
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const [answer, setAnswer] = useState<IssueAnswer | null>(null);
-  if (!can('issuer') || request.status !== 'pending') {
-    return answer ? <IssuedKey answer={answer} /> : null;
-  }
+  if (!can('issuer') || request.status !== 'pending') return null;
   const run = async () => {
     setBusy(true);
     setError(null);
     try {
       if (dialog === 'approve') {
-        setAnswer(await api.post<IssueAnswer>(`/requests/${request.id}/approve`, {}));
+        onIssued(await api.post<IssueAnswer>(`/requests/${request.id}/approve`, {}));
       } else {
         await api.post(
           `/requests/${request.id}/reject`,
@@ -46,9 +48,11 @@ export function RequestActions({
   return (
     <>
       <div className="button-row">
-        <Button tone="primary" onClick={() => setDialog('approve')}>
-          Approve
-        </Button>
+        {canApprove ? (
+          <Button tone="primary" onClick={() => setDialog('approve')}>
+            Approve
+          </Button>
+        ) : null}
         <Button tone="danger" onClick={() => setDialog('reject')}>
           Reject
         </Button>

@@ -103,7 +103,7 @@ export function AuditPage() {
                 <tr key={event.id}>
                   <td className="nowrap">{formatTime(event.at)}</td>
                   <td>{event.actor}</td>
-                  <td>
+                  <td className="nowrap">
                     <Mono>{event.action}</Mono>
                   </td>
                   <td>
@@ -117,7 +117,9 @@ export function AuditPage() {
                       <span className="muted">—</span>
                     )}
                   </td>
-                  <td className="details">{describe(event.details)}</td>
+                  <td className="details">
+                    <Details details={event.details} />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -128,12 +130,31 @@ export function AuditPage() {
   );
 }
 
-function describe(details: Record<string, unknown>): string {
-  return Object.entries(details)
-    .filter(([, value]) => value !== null && value !== undefined && value !== '')
-    .map(
-      ([key, value]) =>
-        `${key}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
-    )
-    .join(' · ');
+/** Details as short "key value" chips; long values are cut on screen and whole in the tooltip. */
+function Details({ details }: { details: Record<string, unknown> }) {
+  const entries = Object.entries(details).filter(
+    ([, value]) => value !== null && value !== undefined && value !== '',
+  );
+  if (entries.length === 0) return <span className="muted">—</span>;
+  return (
+    <ul className="detail-list">
+      {entries.map(([key, value]) => {
+        const text = flatten(value);
+        return (
+          <li key={key} className="detail" title={`${key}: ${text}`}>
+            <span className="detail-key">{key}</span> {text}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function flatten(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return String(value);
+  if (Array.isArray(value)) return value.map(flatten).join(', ');
+  return Object.entries(value)
+    .filter(([, member]) => member !== null && member !== undefined)
+    .map(([key, member]) => `${key} ${flatten(member)}`)
+    .join(', ');
 }

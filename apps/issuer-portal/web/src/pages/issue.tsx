@@ -178,8 +178,7 @@ export function IssuePage() {
       ) : null}
       {error ? <ErrorMessage error={error} title={errorTitle(error)} /> : null}
       {inspection && !answer ? (
-        <>
-          <InspectionView inspection={inspection} />
+        <InspectionView inspection={inspection}>
           {pendingApproval ? (
             <Card title="3. Approve the request">
               <Alert tone="warning" title="This challenge needs approval">
@@ -207,7 +206,7 @@ export function IssuePage() {
               />
             </Card>
           )}
-        </>
+        </InspectionView>
       ) : null}
     </>
   );
@@ -226,7 +225,8 @@ function errorTitle(error: ApiError): string {
   return 'That did not work';
 }
 
-function InspectionView({ inspection }: { inspection: Inspection }) {
+/** The decoded challenge on the left; the warnings and what to do about it on the right. */
+function InspectionView({ inspection, children }: { inspection: Inspection; children: ReactNode }) {
   const asked = inspection.asked;
   const claimed = inspection.claimedLicense;
   const record = inspection.license;
@@ -301,9 +301,12 @@ function InspectionView({ inspection }: { inspection: Inspection }) {
           ]}
         />
       </Card>
-      <Card title="Warnings">
-        <Findings findings={inspection.findings} />
-      </Card>
+      <div>
+        <Card title="Warnings">
+          <Findings findings={inspection.findings} />
+        </Card>
+        {children}
+      </div>
     </div>
   );
 }

@@ -58,7 +58,7 @@ export function KeysPage() {
     <>
       <PageHeader
         title="Signing keys"
-        subtitle="License keys are signed with a license key; online check answers with a status key. The SDK trusts the JWKS."
+        subtitle="License-purpose keys sign license keys; status-purpose keys sign online check answers."
         actions={
           <>
             <a
@@ -130,7 +130,7 @@ export function KeysPage() {
                   <td>{formatTime(key.createdAt)}</td>
                   <td>{formatTime(key.retiredAt)}</td>
                   <td className="actions">
-                    {can('admin') && key.status !== 'retired' ? (
+                    {can('admin') && key.status === 'inactive' ? (
                       <Button tone="ghost" onClick={() => setPending({ kind: 'retire', key })}>
                         Retire
                       </Button>

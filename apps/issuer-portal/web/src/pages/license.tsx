@@ -37,7 +37,7 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
     () => api.get<LicenseDetail>(`/licenses/${encodeURIComponent(licenseId)}`),
     [licenseId],
   );
-  const [renewed, setRenewed] = useState<IssueAnswer | null>(null);
+  const [issued, setIssued] = useState<IssueAnswer | null>(null);
 
   if (detail.loading && !detail.data) return <Loading label="Loading the license…" />;
   if (detail.error) {
@@ -65,10 +65,10 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
         }
         subtitle={<Mono>{license.id}</Mono>}
         actions={
-          <LicenseActions license={license} onChanged={detail.reload} onRenewed={setRenewed} />
+          <LicenseActions license={license} onChanged={detail.reload} onRenewed={setIssued} />
         }
       />
-      {renewed ? <IssuedKey answer={renewed} /> : null}
+      {issued ? <IssuedKey answer={issued} /> : null}
       {license.stateReason ? (
         <p className="muted">
           Reason for the current state: <em>{license.stateReason}</em>
@@ -83,7 +83,15 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
               : 'a move to another installation'}{' '}
             (since {formatTime(request.createdAt)}).
           </p>
-          <RequestActions request={request} onDone={detail.reload} />
+          {license.state === 'revoked' ? (
+            <p className="muted">The license is revoked, so this request can only be rejected.</p>
+          ) : null}
+          <RequestActions
+            request={request}
+            onDone={detail.reload}
+            onIssued={setIssued}
+            canApprove={license.state !== 'revoked'}
+          />
         </Card>
       ))}
       <div className="grid-2">
@@ -159,7 +167,7 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
                   <th scope="col">When</th>
                   <th scope="col">Result</th>
                   <th scope="col" className="num">
-                    Credentials in use
+                    In use
                   </th>
                   <th scope="col">SDK</th>
                 </tr>
@@ -167,7 +175,7 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
               <tbody>
                 {checks.map((check) => (
                   <tr key={check.id}>
-                    <td>{formatTime(check.at)}</td>
+                    <td className="nowrap">{formatTime(check.at)}</td>
                     <td>
                       <Badge
                         value={check.outcome}

@@ -1,5 +1,7 @@
 // Requests waiting for the vendor: model switches and moves to another installation.
+import { useState } from 'react';
 import { api } from '../api';
+import { IssuedKey } from '../components/issued-key';
 import { RequestActions } from '../components/request-actions';
 import {
   Badge,
@@ -14,7 +16,7 @@ import {
 } from '../components/ui';
 import { formatTime } from '../format';
 import { Link, useRouter } from '../router';
-import type { ApprovalRequest, ListOf } from '../types';
+import type { ApprovalRequest, IssueAnswer, ListOf } from '../types';
 import { useApi } from '../use-api';
 
 export function RequestsPage() {
@@ -24,6 +26,7 @@ export function RequestsPage() {
     () => api.get<ListOf<ApprovalRequest>>('/requests', { status }),
     [status],
   );
+  const [issued, setIssued] = useState<IssueAnswer | null>(null);
   return (
     <>
       <PageHeader
@@ -42,6 +45,7 @@ export function RequestsPage() {
           </Select>
         }
       />
+      {issued ? <IssuedKey answer={issued} /> : null}
       {requests.error ? (
         <ErrorMessage error={requests.error} title="The requests could not be loaded" />
       ) : null}
@@ -93,7 +97,7 @@ export function RequestsPage() {
               ...(request.reason ? ([['Reason', request.reason]] as [string, string][]) : []),
             ]}
           />
-          <RequestActions request={request} onDone={requests.reload} />
+          <RequestActions request={request} onDone={requests.reload} onIssued={setIssued} />
         </Card>
       ))}
     </>

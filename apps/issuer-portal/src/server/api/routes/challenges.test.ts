@@ -46,6 +46,19 @@ describe('POST /challenges/inspect', () => {
     });
   });
 
+  it('prefills an empty customer name when a new installation names none', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const challenge = makeChallenge(fixture, newInstallation(), {
+      request: { kind: 'license', credentials: 10 },
+    });
+    const response = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge })
+      .expect(200);
+    expect(response.body.suggestedTerms).toMatchObject({ customerName: '', credentials: 10 });
+  });
+
   it('answers 422 with the token code for text that is not a challenge', async () => {
     const issuer = await loginAs(fixture, 'ivan');
     const response = await issuer.agent

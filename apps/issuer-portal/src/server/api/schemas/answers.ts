@@ -11,7 +11,6 @@ import {
   ModelSchema,
   PublicJwkSchema,
   RoleSchema,
-  TermsSchema,
   TransactionSchema,
 } from './records.js';
 
@@ -23,6 +22,18 @@ export const SessionInfoSchema = z
     absoluteExpiresAt: z.number().int(),
   })
   .register(apiSchemas, { id: 'SessionInfo' });
+
+/** Terms to prefill: like Terms, but the customer name may be empty (the challenge named none). */
+export const SuggestedTermsSchema = z
+  .object({
+    customerName: z.string(),
+    customerId: z.string().optional(),
+    model: ModelSchema,
+    credentials: z.number().int(),
+    termDays: z.number().int().optional(),
+    graceDays: z.number().int().optional(),
+  })
+  .register(apiSchemas, { id: 'SuggestedTerms' });
 
 export const FindingSchema = z.object({ kind: z.string(), message: z.string() });
 
@@ -49,7 +60,7 @@ export const InspectionSchema = z
     customer: CustomerSchema.nullable(),
     installation: InstallationSchema.nullable(),
     findings: z.array(FindingSchema),
-    suggestedTerms: TermsSchema,
+    suggestedTerms: SuggestedTermsSchema,
     transaction: TransactionSchema.nullable(),
     approvalRequest: ApprovalRequestSchema.nullable(),
   })

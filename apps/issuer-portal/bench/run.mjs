@@ -1,0 +1,203 @@
+// `pnpm bench`: what the portal's HTTP layer costs on top of the Issuer it drives. Each figure
+// is an API call over keep-alive HTTP on 127.0.0.1 (session lookup, CSRF check, zod validation
+// of the input, parsing the answer through its schema, JSON) next to its baseline, the same
+// Issuer operation called directly on the same store.
+// Prints a table and JSON, writes bench/results.json. Env BENCH_SECONDS (default 1 per figure).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openIssuer } from '@licensor/issuer';
+import { openStore } from '@licensor/issuer/store';
+import { generateKeyPair, signChallenge } from '@licensor/token';
+import { pino } from 'pino';
+import { createPortalApp } from '../dist/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const seconds = Number(process.env.BENCH_SECONDS ?? 1);
+const dataDir = mkdtempSync(join(tmpdir(), 'licensor-portal-bench-'));
+
+async function measure(op) {
+  for (let i = 0; i < 10; i += 1) await op(i);
+  const samples = [];
+  const end = performance.now() + seconds * 1000;
+  let i = 10;
+  while (performance.now() < end) {
+    const start = performance.now();
+    await op(i++);
+    samples.push((performance.now() - start) * 1000);
+  }
+  samples.sort((a, b) => a - b);
+  const total = samples.reduce((sum, sample) => sum + sample, 0);
+  return {
+    ops: samples.length,
+    medianUs: Math.round(samples[Math.floor(samples.length / 2)]),
+    opsPerSecond: Math.round((samples.length / total) * 1e6),
+  };
+}
+
+function challenge(i) {
+  const key = generateKeyPair();
+  const iat = Math.floor(Date.now() / 1000);
+  return signChallenge(
+    {
+      v: 1,
+      jti: `bench_${i}_${iat}`,
+      iat,
+      exp: iat + 86_400,
+      sub: key.kid,
+      product: { name: 'CMS', version: '6.1.0' },
+      license: null,
+      usage: { credentialsInUse: 3 },
+      request: { kind: 'license', credentials: 100 },
+    },
+    key,
+  );
+}
+
+const store = await openStore({ dataDir });
+const issuer = await openIssuer({ store });
+await issuer.init('bench');
+await issuer.users.add('bench', 'issuer', 'bench-password-long', 'bench');
+const terms = { customerName: 'Bench Customer', model: 'perpetual', credentials: 100 };
+for (let i = 0; i < 100; i += 1) await issuer.issue(challenge(-i - 1), terms, 'bench');
+const someLicense = (await issuer.listLicenses({ limit: 1 }))[0].id;
+
+const { app } = createPortalApp({
+  issuer,
+  logger: pino({ level: 'silent' }),
+  webRoot: null,
+  loginRateLimit: { windowMs: 60_000, limit: 1_000_000 },
+});
+const server = await new Promise((resolve) => {
+  const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+});
+const port = server.address().port;
+// Preparing challenges below idles the connection for seconds; keep it open meanwhile.
+server.keepAliveTimeout = 120_000;
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+function call(method, path, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? null : JSON.stringify(body);
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: `/api/v1${path}`,
+        agent,
+        headers: {
+          ...headers,
+          ...(payload
+            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+            : {}),
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode >= 400)
+            reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+          else resolve({ headers: res.headers, body: text ? JSON.parse(text) : null });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+const login = await call('POST', '/auth/login', { name: 'bench', password: 'bench-password-long' });
+const session = {
+  cookie: String(login.headers['set-cookie']).split(';')[0],
+  'x-csrf-token': login.body.csrfToken,
+};
+
+const prepared = [];
+const challengeAt = (i) => {
+  prepared[i] ??= challenge(i);
+  return prepared[i];
+};
+// Challenges are signed before timing starts, so both sides time only the portal or issuer work.
+for (let i = 0; i < 3000; i += 1) challengeAt(i);
+let offset = 3000;
+const fresh = () => challengeAt(offset++);
+
+const figures = [];
+async function figure(name, portalOp, baseline, baselineOp) {
+  const portal = await measure(portalOp);
+  const direct = await measure(baselineOp);
+  figures.push({
+    name,
+    portalOpsPerSecond: portal.opsPerSecond,
+    portalMedianUs: portal.medianUs,
+    baseline,
+    baselineOpsPerSecond: direct.opsPerSecond,
+    baselineMedianUs: direct.medianUs,
+    baselineRatio: Number((portal.medianUs / direct.medianUs).toFixed(2)),
+  });
+}
+
+await figure(
+  'GET /licenses (100 licenses)',
+  () => call('GET', '/licenses?limit=100', undefined, session),
+  'issuer.listLicenses({limit: 100})',
+  () => issuer.listLicenses({ limit: 100 }),
+);
+await figure(
+  'GET /licenses/:id',
+  () => call('GET', `/licenses/${someLicense}`, undefined, session),
+  'issuer.getLicense + listChecks',
+  async () => {
+    await issuer.getLicense(someLicense);
+    await issuer.listChecks(someLicense, 50);
+  },
+);
+await figure(
+  'POST /challenges/inspect',
+  (i) => call('POST', '/challenges/inspect', { challenge: challengeAt(i % 3000) }, session),
+  'issuer.inspect',
+  (i) => issuer.inspect(challengeAt(i % 3000), 'bench'),
+);
+await figure(
+  'POST /challenges/issue (new challenge each)',
+  () => call('POST', '/challenges/issue', { challenge: fresh(), terms }, session),
+  'issuer.issue',
+  () => issuer.issue(fresh(), terms, 'bench'),
+);
+await figure(
+  'POST /auth/login (scrypt)',
+  () => call('POST', '/auth/login', { name: 'bench', password: 'bench-password-long' }),
+  'issuer.users.authenticate',
+  () => issuer.users.authenticate('bench', 'bench-password-long'),
+);
+
+server.close();
+agent.destroy();
+await store.close();
+rmSync(dataDir, { recursive: true, force: true });
+
+const result = {
+  benchmark: '@licensor/issuer-portal API over HTTP against the Issuer operation it wraps',
+  generatedAt: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  secondsPerFigure: seconds,
+  figures,
+};
+console.table(
+  figures.map((f) => ({
+    figure: f.name,
+    'portal µs': f.portalMedianUs,
+    'portal ops/s': f.portalOpsPerSecond,
+    baseline: f.baseline,
+    'baseline µs': f.baselineMedianUs,
+    ratio: f.baselineRatio,
+  })),
+);
+console.log(JSON.stringify(result, null, 2));
+writeFileSync(join(here, 'results.json'), `${JSON.stringify(result, null, 2)}\n`);

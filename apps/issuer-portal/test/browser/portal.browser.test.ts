@@ -1,0 +1,221 @@
+// The whole loop in a real browser: an installation (the real SDK) makes a challenge, an
+// issuer pastes it into the portal, issues, reads the key from the page, the SDK applies it,
+// the license is listed; then revoked from its page.
+import type { Server } from 'node:http';
+import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Fixture, makeChallenge, makePortal, newInstallation, PASSWORDS } from '../helpers.js';
+import {
+  assertWebBuilt,
+  baseUrl,
+  CHROMIUM_AVAILABLE,
+  launch,
+  screenshot,
+  WEB_ROOT,
+} from './browser.js';
+
+/** A link of the sidebar. */
+function nav(page: Page, name: string) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+}
+
+const operator = { id: 'op-1', name: 'Olivia Operator', roles: [SYSTEM_ADMINISTRATOR] };
+
+describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
+  let fixture: Fixture;
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  let cms: ReturnType<typeof createLicensor>;
+  let licenseId = '';
+
+  beforeAll(async () => {
+    assertWebBuilt();
+    fixture = await makePortal({ webRoot: WEB_ROOT });
+    server = await new Promise<Server>((resolve) => {
+      const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    url = baseUrl(server);
+    cms = createLicensor({
+      store: new MemoryStore(),
+      trust: await fixture.issuer.keys.exportJwks(),
+      product: { name: 'vSEC:CMS', version: '6.1.0' },
+      now: () => fixture.clock.now,
+      credentialsInUse: () => 37,
+    });
+    // Other customers, so the lists look like a working day.
+    await fixture.issuer.issue(
+      makeChallenge(fixture, newInstallation()),
+      { customerName: 'Globex Corporation', model: 'perpetual', credentials: 500 },
+      'ivan',
+    );
+    const initech = await fixture.issuer.issue(
+      makeChallenge(fixture, newInstallation()),
+      {
+        customerName: 'Initech',
+        model: 'subscription',
+        credentials: 120,
+        termDays: 20,
+        graceDays: 7,
+      },
+      'ivan',
+    );
+    await fixture.issuer.suspend(initech.license.id, 'ivan', 'invoice overdue');
+    browser = await launch();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+    page = await context.newPage();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await fixture?.close();
+  });
+
+  it('logs in', async () => {
+    await page.goto(`${url}/`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Log in' }).isVisible()).toBe(true);
+    await page.getByLabel('User name').fill('alice');
+    await page.getByLabel('Password').fill('wrong password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('The user name or password is wrong.').waitFor();
+    await page.getByLabel('User name').fill('alice');
+    await page.getByLabel('Password').fill(PASSWORDS.alice);
+    await screenshot(page, 'login');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Issue a key' }).waitFor();
+  });
+
+  it('issues a key for a challenge the SDK made, which the SDK then applies', async () => {
+    const { armoured } = await cms.createChallenge(operator, {
+      credentials: 250,
+      customerName: 'Acme Bank',
+    });
+    await page.getByLabel('Challenge', { exact: true }).fill(armoured);
+    await page.getByRole('button', { name: 'Read challenge' }).click();
+    await page.getByRole('heading', { name: '2. What the challenge says' }).waitFor();
+    await expect.poll(() => page.getByText('New installation').isVisible()).toBe(true);
+    await page.getByLabel('Model').selectOption('subscription');
+    await page.getByLabel('Term (days)').fill('365');
+    await screenshot(page, 'issue-inspect', { fullPage: true });
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    const keyArea = page.getByTestId('license-key');
+    await keyArea.waitFor();
+    const key = await keyArea.inputValue();
+    await screenshot(page, 'issue-key');
+    expect(key).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+
+    const applied = await cms.applyLicenseKey(operator, key);
+    licenseId = applied.licenseId;
+    expect(applied.info).toMatchObject({
+      state: 'active',
+      type: 'subscription',
+      customer: 'Acme Bank',
+      credentials: 250,
+    });
+    const transactionId = (
+      await page.locator('.fact', { hasText: 'Transaction ID' }).locator('dd').innerText()
+    ).trim();
+    expect(applied.transactionId).toBe(transactionId);
+  });
+
+  it('lists the license, filtered by customer name', async () => {
+    await nav(page, 'Licenses').click();
+    await page.getByRole('heading', { name: 'Licenses' }).waitFor();
+    const row = page.getByRole('row', { name: new RegExp(licenseId) });
+    await row.waitFor();
+    expect(await row.innerText()).toContain('Acme Bank');
+    await page.getByLabel('Search').fill('acme');
+    await page.getByLabel('Search').press('Enter');
+    await expect.poll(() => page.url()).toContain('q=acme');
+    await row.waitFor();
+    await screenshot(page, 'licenses');
+  });
+
+  it('shows a model switch the SDK asks for as a request waiting for approval', async () => {
+    const { armoured } = await cms.requestModelSwitch(operator, 'perpetual');
+    await nav(page, 'Issue a key').click();
+    await page.getByLabel('Challenge', { exact: true }).fill(armoured);
+    await page.getByRole('button', { name: 'Read challenge' }).click();
+    await page.getByText('This challenge needs approval').waitFor();
+    await screenshot(page, 'issue-approval');
+    await nav(page, 'Requests').click();
+    const card = page.locator('.card', { hasText: 'Switch to perpetual' });
+    await card.waitFor();
+    expect(await card.innerText()).toContain(licenseId);
+    await screenshot(page, 'requests');
+  });
+
+  it('approves the switch; the SDK applies the key and the license becomes perpetual', async () => {
+    const card = page.locator('.card', { hasText: 'Switch to perpetual' });
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Approve and issue' }).click();
+    const key = await page.getByTestId('license-key').inputValue();
+    await page.getByText('Nothing is waiting for approval.').waitFor();
+    const applied = await cms.applyLicenseKey(operator, key);
+    expect(applied).toMatchObject({ licenseId, revision: 2 });
+    expect(applied.info.type).toBe('perpetual');
+  });
+
+  it('revokes the license from its page and shows the new state', async () => {
+    // What the verify service records when the installation checks in.
+    const installationId = (await fixture.issuer.getLicense(licenseId))!.license.installationId!;
+    const check = (id: string, hoursAgo: number, credentialsInUse: number) => ({
+      id,
+      at: fixture.clock.now - hoursAgo * 3_600_000,
+      licenseId,
+      installationId,
+      sdkVersion: '0.1.0',
+      credentialsInUse,
+      outcome: 'VALID' as const,
+    });
+    await fixture.issuer.store.recordChecks([check('chk_b1', 0, 37), check('chk_b2', 0.5, 35)]);
+    await nav(page, 'Licenses').click();
+    await page.getByRole('link', { name: licenseId }).click();
+    await page.getByRole('heading', { name: /Acme Bank/ }).waitFor();
+    await page.getByText('Model switched').waitFor();
+    await page.getByRole('cell', { name: '37 / 250' }).waitFor();
+    await screenshot(page, 'license', { fullPage: true });
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Reason (optional)').fill('contract ended');
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('.page-header .badge', { hasText: 'revoked' }).waitFor();
+    await page.getByText('contract ended').first().waitFor();
+    expect(await page.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
+    await screenshot(page, 'license-revoked');
+    expect((await fixture.issuer.getLicense(licenseId))!.license.state).toBe('revoked');
+  });
+
+  it('shows customers, signing keys, users and the audit log', async () => {
+    await nav(page, 'Customers').click();
+    await page.getByRole('cell', { name: 'Acme Bank' }).waitFor();
+    await screenshot(page, 'customers');
+    await nav(page, 'Signing keys').click();
+    await page.getByRole('table', { name: 'Signing keys' }).waitFor();
+    expect(await page.getByRole('row').count()).toBe(3);
+    await screenshot(page, 'keys');
+    await nav(page, 'Users').click();
+    await page.getByRole('cell', { name: 'vera', exact: true }).waitFor();
+    await screenshot(page, 'users');
+    await nav(page, 'Audit log').click();
+    await page.getByRole('table', { name: 'Audit events' }).waitFor();
+    await page.getByLabel('User').fill('alice');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => page.url()).toContain('actor=alice');
+    await page
+      .getByRole('cell', { name: /revoke/ })
+      .first()
+      .waitFor();
+    await screenshot(page, 'audit');
+  });
+
+  it('logs out, and the API refuses the old session', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    const status = await page.evaluate(async () => (await fetch('/api/v1/licenses')).status);
+    expect(status).toBe(401);
+  });
+});
