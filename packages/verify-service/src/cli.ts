@@ -69,6 +69,14 @@ async function main(argv: string[]): Promise<number> {
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      running.reloadStatusKeys().catch((error: unknown) => {
+        running.logger.error(
+          { err: error },
+          'reloading the status keys failed; still signing with the old key',
+        );
+      });
+    });
     // A bug must not leave a half-working process: log it, then exit for the supervisor to restart.
     process.on('uncaughtException', (error) => {
       running.fatal(error, 'uncaught exception; exiting');

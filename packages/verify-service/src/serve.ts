@@ -38,6 +38,8 @@ export interface ServingProcess {
   readonly logger: Logger;
   /** Stops everything; resolves with the number of check records left unwritten. */
   shutdown(reason: string): Promise<number>;
+  /** Reloads the status keys from the store (SIGHUP): sign with a rotated key without a restart. */
+  reloadStatusKeys(): Promise<void>;
   /** Logs a fatal error and writes the log buffer synchronously (before a forced exit). */
   fatal(error: unknown, message: string): void;
 }
@@ -94,9 +96,14 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
     })();
     return stopping;
   };
+  const reloadStatusKeys = async () => {
+    const keys = await store.loadStatusSigningKeys(options.passphrase);
+    service.setStatusKeys(keys);
+    logger.info({ event: 'status_keys_reloaded', kid: keys[0]?.kid }, 'status keys reloaded');
+  };
   const fatal = (error: unknown, message: string) => {
     logger.fatal({ err: error }, message);
     destination.flushSync();
   };
-  return { service, server, logger, shutdown, fatal };
+  return { service, server, logger, shutdown, reloadStatusKeys, fatal };
 }

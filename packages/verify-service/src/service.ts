@@ -39,6 +39,8 @@ export interface VerifyService {
   readonly views: ViewCache;
   /** Prometheus text of the current metrics. */
   metricsText(): string;
+  /** Signs with the first of `keys` from now on (after `licensor-issuer keys rotate --use status`). */
+  setStatusKeys(keys: readonly Ed25519KeyPair[]): void;
   /** Marks the service as stopping: /readyz answers 503, answers carry `Connection: close`. */
   beginShutdown(): void;
   /** Writes the buffered check records (until `deadlineMs`); returns how many were left. */
@@ -46,13 +48,7 @@ export interface VerifyService {
 }
 
 export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
-  const statusKey = deps.statusKeys[0];
-  if (statusKey === undefined) {
-    throw new VerifyServiceError(
-      'ERR_NO_STATUS_KEY',
-      'The store holds no status signing key; run `licensor-issuer init` first.',
-    );
-  }
+  let statusKey = activeKey(deps.statusKeys);
   const config = resolveConfig(deps.config);
   const logger = deps.logger ?? pino({ level: 'info' });
   const now = deps.now ?? Date.now;
@@ -87,7 +83,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     replay,
     perInstallation: new RateLimiter(config.rateLimitPerInstallation),
     record: (record) => recorder.add(record),
-    statusKey,
+    statusKey: () => statusKey,
     decoyVerification: createDecoyVerification(),
     windowSeconds: config.checkWindowSeconds,
     checkIntervalSeconds: config.checkIntervalSeconds,
@@ -142,8 +138,22 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     beginShutdown: () => {
       stopping = true;
     },
+    setStatusKeys: (keys) => {
+      statusKey = activeKey(keys);
+    },
     drain: (deadlineMs) => recorder.drain(deadlineMs),
   };
+}
+
+function activeKey(keys: readonly Ed25519KeyPair[]): Ed25519KeyPair {
+  const key = keys[0];
+  if (key === undefined) {
+    throw new VerifyServiceError(
+      'ERR_NO_STATUS_KEY',
+      'The store holds no status signing key; run `licensor-issuer init` first.',
+    );
+  }
+  return key;
 }
 
 /** The express app of a new service (POST /v1/checks included). */

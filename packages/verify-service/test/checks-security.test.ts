@@ -1,6 +1,6 @@
 // POST /v1/checks against a hostile caller: replays, requests signed by another installation,
 // forged key ids, probing for license ids, and the separation of status keys from license keys.
-import { Keyring, verifyLicense, verifyStatus } from '@licensor/token';
+import { generateKeyPair, Keyring, verifyLicense, verifyStatus } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import {
   checkClaims,
@@ -167,5 +167,21 @@ describe.each(targets)('POST /v1/checks security (%s)', (_name, target) => {
     const answer = await postCheck(target(service), `${checkToken()}${'A'.repeat(9000)}`);
     expect(answer.status).toBe(413);
     expect(errorOf(answer).code).toBe('ERR_BODY_TOO_LARGE');
+  });
+});
+
+describe('status key rotation', () => {
+  it('signs with the new active key once the keys are replaced, and keeps the old on an empty list', async () => {
+    const { service } = testService();
+    const rotated = generateKeyPair();
+    service.setStatusKeys([rotated, statusKey]);
+    const answer = await postCheck(service.app, checkToken());
+    const kid = JSON.parse(Buffer.from(answer.text.split('.')[0]!, 'base64url').toString()).kid;
+    expect(kid).toBe(rotated.kid);
+    expect(codeOf(() => service.setStatusKeys([]))).toBe('ERR_NO_STATUS_KEY');
+    const after = await postCheck(service.app, checkToken());
+    expect(JSON.parse(Buffer.from(after.text.split('.')[0]!, 'base64url').toString()).kid).toBe(
+      rotated.kid,
+    );
   });
 });

@@ -27,14 +27,52 @@ function serveProcess(args: string[], env: Record<string, string> = {}): ChildPr
   });
 }
 
-function listeningUrl(child: ChildProcess): Promise<string> {
+interface LogEntry {
+  event?: string;
+  url?: string;
+  kid?: string;
+}
+
+/** Resolves with the first log line of `event` the process prints. */
+function logEvent(child: ChildProcess, event: string): Promise<LogEntry> {
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { event?: string; url?: string };
-      if (entry.event === 'listening' && entry.url) resolve(entry.url);
+      const entry = JSON.parse(line) as LogEntry;
+      if (entry.event === event) {
+        lines.close();
+        resolve(entry);
+      }
     });
-    child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before logging ${event}`)));
+  });
+}
+
+async function listeningUrl(child: ChildProcess): Promise<string> {
+  return (await logEvent(child, 'listening')).url!;
+}
+
+function checkFor(licenseId: string, installation: Parameters<typeof signCheck>[1]): string {
+  return signCheck(
+    {
+      v: 1,
+      iat: Math.floor(Date.now() / 1000),
+      nonce: randomBytes(16).toString('base64url'),
+      lid: licenseId,
+      rev: 1,
+      sdk: '0.1.0',
+      product: { name: 'CMS', version: '5.2.0' },
+      usage: { credentialsInUse: 1 },
+    },
+    installation,
+  );
+}
+
+async function post(url: string, token: string): Promise<Response> {
+  return fetch(`${url}/v1/checks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/jose' },
+    body: token,
   });
 }
 
@@ -53,25 +91,7 @@ describe('licensor-verify serve', () => {
     const child = serveProcess(['--data', fixture.dataDir]);
     const url = await listeningUrl(child);
     for (let i = 0; i < 3; i++) {
-      const token = signCheck(
-        {
-          v: 1,
-          iat: Math.floor(Date.now() / 1000),
-          nonce: randomBytes(16).toString('base64url'),
-          lid: licenseId,
-          rev: 1,
-          sdk: '0.1.0',
-          product: { name: 'CMS', version: '5.2.0' },
-          usage: { credentialsInUse: 1 },
-        },
-        installation,
-      );
-      const res = await fetch(`${url}/v1/checks`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/jose' },
-        body: token,
-      });
-      expect(res.status).toBe(200);
+      expect((await post(url, checkFor(licenseId, installation))).status).toBe(200);
     }
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
@@ -81,6 +101,27 @@ describe('licensor-verify serve', () => {
     const issuer = await openIssuer({ store, passphrase });
     expect(await issuer.listChecks(licenseId)).toHaveLength(3);
     await store.close();
+  });
+
+  it('signs with a rotated status key after SIGHUP, without a restart', async () => {
+    fixture = await openIssuerFixture();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    const child = serveProcess(['--data', fixture.dataDir]);
+    try {
+      const url = await listeningUrl(child);
+      const rotated = await fixture.issuer.keys.rotate('status', 'vendor');
+      const reloaded = logEvent(child, 'status_keys_reloaded');
+      child.kill('SIGHUP');
+      expect((await reloaded).kid).toBe(rotated.kid);
+      const status = await (await post(url, checkFor(licenseId, installation))).text();
+      expect(JSON.parse(Buffer.from(status.split('.')[0]!, 'base64url').toString()).kid).toBe(
+        rotated.kid,
+      );
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('exits 1 with the code when the store holds no status key', () => {

@@ -23,7 +23,7 @@ function setup(perInstallation = new RateLimiter({ burst: 100, perSecond: 100 })
     replay: new ReplayGuard({ capacity: 100, windowSeconds: 300 }),
     perInstallation,
     record: (record) => records.push(record),
-    statusKey,
+    statusKey: () => statusKey,
     decoyVerification: (token) => decoys.push(token),
     windowSeconds: 300,
     checkIntervalSeconds: 86_400,

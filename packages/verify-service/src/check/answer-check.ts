@@ -33,7 +33,8 @@ export interface AnswerCheckDeps {
   replay: ReplayGuard;
   perInstallation: RateLimiter;
   record: (record: CheckRecord) => void;
-  statusKey: Ed25519KeyPair;
+  /** The active status key (it may change: keys are reloaded after a rotation). */
+  statusKey: () => Ed25519KeyPair;
   /** Spends one verification on the UNKNOWN path, so that it costs what VALID costs. */
   decoyVerification: DecoyVerification;
   windowSeconds: number;
@@ -43,7 +44,7 @@ export interface AnswerCheckDeps {
 export type AnswerCheck = (token: string, nowMs: number) => Promise<CheckAnswer>;
 
 export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
-  const { views, replay, perInstallation, statusKey } = deps;
+  const { views, replay, perInstallation } = deps;
 
   return async function answerCheck(token, nowMs) {
     const installationId = readCheckKid(token);
@@ -95,7 +96,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
         checkBy: decideCheckBy(termEnd, nowSeconds, deps.checkIntervalSeconds),
         license: bound ? tokenToRelay(view, outcome, claimed.rev) : null,
       },
-      statusKey,
+      deps.statusKey(),
     );
 
     if (bound) {
