@@ -21,7 +21,9 @@ Options:
   --json            a refusal as {"error":{"code","message"}} on stdout
   -h, --help        this text
 
-The status keys' passphrase is read from LICENSOR_KEY_PASSPHRASE.`;
+The status keys' passphrase is read from LICENSOR_KEY_PASSPHRASE.
+Signals: SIGTERM/SIGINT stop gracefully (in-flight checks finish, check records are written);
+SIGHUP reloads the status keys from the store (after \`licensor-issuer keys rotate --use status\`).`;
 
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;

@@ -145,6 +145,27 @@ describe.each(targets)('POST /v1/checks errors (%s)', (_name, target) => {
     expect(answer.headers['retry-after']).toBe('60');
   });
 
+  it('behind a trusted proxy, limits each client by the last X-Forwarded-For hop', async () => {
+    const { service } = testService({
+      rateLimitPerIp: { burst: 1, perSecond: 0.01 },
+      trustProxy: true,
+    });
+    const from = (client: string) => ({ 'x-forwarded-for': `198.51.100.9, ${client}` });
+    expect((await postCheck(target(service), checkToken(), from('203.0.113.1'))).status).toBe(200);
+    expect((await postCheck(target(service), checkToken(), from('203.0.113.2'))).status).toBe(200);
+    expect((await postCheck(target(service), checkToken(), from('203.0.113.1'))).status).toBe(429);
+  });
+
+  it('ignores X-Forwarded-For unless told to trust a proxy', async () => {
+    const { service } = testService({ rateLimitPerIp: { burst: 1, perSecond: 0.01 } });
+    expect(
+      (await postCheck(target(service), checkToken(), { 'x-forwarded-for': '203.0.113.1' })).status,
+    ).toBe(200);
+    expect(
+      (await postCheck(target(service), checkToken(), { 'x-forwarded-for': '203.0.113.2' })).status,
+    ).toBe(429);
+  });
+
   it('lets a limited caller in again once its bucket refills', async () => {
     const { service, clock } = testService({ rateLimitPerIp: { burst: 1, perSecond: 1 } });
     expect((await postCheck(target(service), checkToken())).status).toBe(200);

@@ -34,6 +34,18 @@ describe('lean server', () => {
     }
   });
 
+  it('bounds slow clients with header, request and keep-alive timeouts', async () => {
+    const { service } = testService();
+    const running = await startVerifyServer(service, { port: 0 });
+    try {
+      expect(running.server.headersTimeout).toBe(5_000);
+      expect(running.server.requestTimeout).toBe(10_000);
+      expect(running.server.keepAliveTimeout).toBe(5_000);
+    } finally {
+      await running.stop();
+    }
+  });
+
   it('is the same handler supertest drives through the listener', async () => {
     const { service } = testService();
     const answer = await postCheck(service.listener, checkToken());
