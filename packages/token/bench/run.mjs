@@ -10,10 +10,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as ed from '@noble/ed25519';
 import {
+  generateKeyPair,
   Keyring,
   keyPairFromSeed,
+  publicKeyFromJwk,
   setEd25519Backend,
   signLicense,
+  toPublicJwk,
   verifyCheck,
   verifyLicense,
 } from '../dist/index.js';
@@ -80,6 +83,11 @@ const resolveFresh = () =>
 if (installation.kid !== golden.keys.installation.kid)
   throw new Error('bench setup: installation key');
 
+// Cost of the key check on a key this process has not seen (the first check of a new
+// installation): every call takes a fresh key, so no cache helps.
+const unseenKeys = Array.from({ length: 20_000 }, () => toPublicJwk(generateKeyPair().publicKey));
+let nextUnseen = 0;
+
 const noblePublicKey = Uint8Array.from(Buffer.from(golden.keys.license.publicKey, 'base64url'));
 const ops = {
   bareSign: () => sign(null, signingInput, privateKeyObject),
@@ -89,6 +97,7 @@ const ops = {
   nodeVerify: () => verifyLicense(token, keyring),
   bareCheckVerify: () => verify(null, checkSigningInput, installationKeyObject, checkSignature),
   nodeCheckVerify: () => verifyCheck(checkToken, resolveFresh),
+  unseenKeyCheck: () => publicKeyFromJwk(unseenKeys[nextUnseen++ % unseenKeys.length]),
   nobleSign: () => signLicense(claims, key),
   nobleVerify: () => verifyLicense(token, keyring),
 };
@@ -154,6 +163,14 @@ rows.push({
   baseline: 'node:crypto bare verify of the check',
   ratio: ratioOf('nodeCheckVerify', 'bareCheckVerify'),
 });
+rows.push({
+  name: 'publicKeyFromJwk, key not seen before',
+  opsPerSec: typical.unseenKeyCheck,
+  baseline: 'node:crypto bare verify',
+  ratio: ratioOf('unseenKeyCheck', 'bareVerify'),
+});
+if (nextUnseen > unseenKeys.length)
+  throw new Error('bench: not enough unseen keys; raise the count');
 
 const verifyRatio = ratioOf('nodeVerify', 'bareVerify');
 const results = {

@@ -15,7 +15,7 @@ import {
   verifyEd25519,
 } from '../src/crypto/backend.js';
 import { isLicensorError } from '../src/errors.js';
-import { ed25519Edges, isRefusedEdge } from './ed25519-edges.js';
+import { ed25519Edges, isRefusedEdge, licensorAnswer } from './ed25519-edges.js';
 
 const load = (name: string) =>
   JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8'));
@@ -88,13 +88,22 @@ describe('Wycheproof ed25519_test.json (all cases)', () => {
 describe('ed25519-speccheck cases', () => {
   const cases: { message: string; pub_key: string; signature: string }[] =
     load('speccheck_cases.json');
-  // Every speccheck case is built around an edge (small-order or mixed-order key or R,
-  // non-canonical encodings, S >= L), and Licensor's rules refuse each of those.
+  // Each case is built around an edge (small-order or mixed-order key or R, non-canonical
+  // encodings, S >= L). The answer must be RFC 8032's cofactorless one, with the refused edges
+  // refused, on both backends.
   cases.forEach((c, index) => {
-    const edges = ed25519Edges(hex(c.pub_key), hex(c.signature));
-    it(`case ${index} (${edges.join(', ') || 'ordinary'}) is refused by both backends`, () => {
-      expect(edges.filter(isRefusedEdge)).not.toEqual([]);
-      expect(agreed(hex(c.signature), hex(c.message), hex(c.pub_key))).toBe(false);
+    const [pub, sig, msg] = [hex(c.pub_key), hex(c.signature), hex(c.message)];
+    const expected = licensorAnswer(pub, sig, msg);
+    const edges = ed25519Edges(pub, sig).join(', ') || 'ordinary';
+    it(`case ${index} (${edges}) is ${expected ? 'accepted' : 'refused'} by both backends`, () => {
+      expect(agreed(sig, msg, pub)).toBe(expected);
+    });
+  });
+  it('refuses every case with a small-order key, a non-canonical encoding or S >= L', () => {
+    cases.forEach((c, index) => {
+      const [pub, sig, msg] = [hex(c.pub_key), hex(c.signature), hex(c.message)];
+      if (ed25519Edges(pub, sig).some(isRefusedEdge))
+        expect(agreed(sig, msg, pub), `case ${index}`).toBe(false);
     });
   });
 });
@@ -108,23 +117,24 @@ describe('CCTV ed25519vectors.json', () => {
   // One test per edge class keeps the report readable; each case is named on failure.
   const classes = new Map<string, typeof cases>();
   for (const c of cases) {
-    const edges = ed25519Edges(hex(c.key), hex(c.sig)).filter(isRefusedEdge);
-    const label = edges.length === 0 ? 'no refused edge' : edges.join(', ');
+    const label = ed25519Edges(hex(c.key), hex(c.sig)).join(', ') || 'no edge';
     classes.set(label, [...(classes.get(label) ?? []), c]);
   }
   for (const [label, members] of classes) {
-    it(`${members.length} cases with ${label}: both backends agree${label === 'no refused edge' ? '' : ' and refuse them'}`, () => {
+    const refused = label.split(', ').some(isRefusedEdge);
+    it(`${members.length} cases with ${label}: both backends give the ${refused ? 'refusal' : 'cofactorless answer'}`, () => {
       for (const c of members) {
-        const answer = agreed(hex(c.sig), new TextEncoder().encode(c.msg), hex(c.key));
-        if (label !== 'no refused edge') expect(answer, `case ${c.number}`).toBe(false);
+        const [pub, sig, msg] = [hex(c.key), hex(c.sig), new TextEncoder().encode(c.msg)];
+        expect(agreed(sig, msg, pub), `case ${c.number}`).toBe(licensorAnswer(pub, sig, msg));
       }
     });
   }
-  it('accepts exactly the cases whose signature equation holds with no refused edge', () => {
-    const accepted = cases
-      .filter((c) => agreed(hex(c.sig), new TextEncoder().encode(c.msg), hex(c.key)))
-      .map((c) => c.number);
-    // 305 is an ordinary valid signature; 304 has the identity as R, which RFC 8032 allows.
-    expect(accepted).toEqual([304, 305]);
+  it('accepts the ordinary valid signature (305) and refuses every small-order key', () => {
+    const answer = (c: (typeof cases)[number]) =>
+      agreed(hex(c.sig), new TextEncoder().encode(c.msg), hex(c.key));
+    expect(answer(cases.find((c) => c.number === 305)!)).toBe(true);
+    for (const c of cases.filter((c) => c.flags?.includes('low_order_A'))) {
+      expect(answer(c), `case ${c.number}`).toBe(false);
+    }
   });
 });

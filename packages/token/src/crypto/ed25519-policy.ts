@@ -1,12 +1,11 @@
-// The rules that make node:crypto (OpenSSL, cofactorless) and @noble/ed25519 (strict mode,
-// cofactored) give the same answer on every input. Where the two equations can differ, the
-// input is refused before any signature work:
-// - a public key must be a canonical encoding of a point of prime order (not small-order, no
-//   small-order component): checked once per key and cached, since it costs a scalar
-//   multiplication;
+// The input rules of Licensor's Ed25519 (RFC 8032 verification, strict): node:crypto
+// (OpenSSL) and @noble/ed25519 (strict mode) disagree on non-canonical encodings and
+// small-order keys, so these are refused before any signature work:
+// - a public key must be a canonical encoding of a point on the curve that is not of small
+//   order: checked once per key and cached (it costs a square root);
 // - a signature's S must be below the group order L, and its R a canonical point encoding:
 //   cheap byte comparisons on every verify.
-// (A torsion component in R is the last difference; the noble backend refuses it, see there.)
+// Both backends then decide by the cofactorless equation R = [S]B - [k]A (see noble-backend).
 
 import { Point } from '@noble/ed25519';
 import { KeyInvalidError } from '../errors.js';
@@ -56,9 +55,9 @@ export function isCanonicalSignature(signature: Uint8Array): boolean {
   return signature.length === 64 && isBelowL(signature, 32) && isCanonicalEncoding(signature, 0);
 }
 
-// The prime-order check costs a scalar multiplication (milliseconds in pure JS), so accepted
-// keys are remembered by instance and, for callers that decode a fresh copy of a key each time
-// (a service reading installation keys from its store), by value.
+// The check decodes the point (a square root in pure JS), so accepted keys are remembered by
+// instance and, for callers that decode a fresh copy of a key each time (a service reading
+// installation keys from its store), by value.
 const acceptedKeys = new WeakSet<Uint8Array>();
 const acceptedByValue = new RecentCache<string, true>(65_536);
 
@@ -73,12 +72,11 @@ export function publicKeyProblem(publicKey: Uint8Array): string | null {
     return 'is not a point on Ed25519';
   }
   if (point.isSmallOrder()) return 'is a small-order point';
-  if (!point.isTorsionFree()) return 'has a small-order component';
   return null;
 }
 
 /**
- * Throws ERR_KEY_INVALID unless `publicKey` is a canonical, prime-order Ed25519 point.
+ * Throws ERR_KEY_INVALID unless `publicKey` is a canonical Ed25519 point not of small order.
  * Remembers accepted keys (by instance and by value), so the cost is paid once per key.
  */
 export function assertUsablePublicKey(publicKey: Uint8Array): void {
