@@ -40,9 +40,9 @@ export function currentBackend(): Ed25519Backend {
 }
 
 /**
- * Ed25519 verification under Licensor's rules (RFC 8032 with a canonical R, S < L, and a
- * prime-order canonical public key). Throws ERR_KEY_INVALID for an unusable key; returns false
- * for a signature that does not hold.
+ * Ed25519 verification under Licensor's rules: RFC 8032 with a canonical R, S < L, a canonical
+ * public key not of small order, decided by the cofactorless equation. Throws ERR_KEY_INVALID
+ * for an unusable key; returns false for a signature that does not hold.
  */
 export function verifyEd25519(
   signature: Uint8Array,

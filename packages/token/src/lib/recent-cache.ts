@@ -1,5 +1,5 @@
 // A bounded map that forgets the least recently used entry when full, for the per-key work
-// worth doing once (the prime-order check of a public key, node KeyObjects). Emptying a full
+// worth doing once (the check of a public key, node KeyObjects). Emptying a full
 // cache at once would make every key expensive again at the same moment.
 
 export class RecentCache<K, V> {
