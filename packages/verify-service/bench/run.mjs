@@ -16,6 +16,7 @@ import { prepareStore } from './prepare-store.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const warmupSeconds = 2;
+const unknownSeconds = Math.min(3, seconds);
 const connectionCounts = [10, 100];
 const passphrase = 'bench-passphrase';
 
@@ -163,6 +164,28 @@ try {
         ...(await measure(service, connections, seconds, next)),
       });
     }
+
+    // An UNKNOWN answer must cost what a VALID one costs, or its timing would tell which license
+    // ids exist: the same load on a license id the store does not have (both cached).
+    const valid10 = results.find((x) => x.target === 'service' && x.connections === 10);
+    const unknownLicense = `lic_${randomBytes(16).toString('base64url')}`;
+    const probes = Array.from({ length: Math.ceil(valid10.rps * unknownSeconds * 1.5) + 100 }, () =>
+      checkToken(unknownLicense, revision, installation),
+    );
+    let p = 0;
+    process.stderr.write(
+      `verify service, UNKNOWN license, 10 connections, ${unknownSeconds} s...\n`,
+    );
+    results.push({
+      target: 'service-unknown',
+      connections: 10,
+      ...(await measure(
+        service,
+        10,
+        unknownSeconds,
+        () => probes[p++] ?? probes[p % probes.length],
+      )),
+    });
   } finally {
     await stop(bare.child);
     stopped = await stop(service.child);
@@ -182,6 +205,10 @@ try {
       Math.round((base.cpuUsPerRequest / ours.cpuUsPerRequest) * 1000) / 1000;
   }
   const at100 = results.find((x) => x.target === 'service' && x.connections === 100);
+  const unknown = results.find((x) => x.target === 'service-unknown');
+  const valid = results.find((x) => x.target === 'service' && x.connections === 10);
+  unknown.cpuRatioToValid =
+    Math.round((unknown.cpuUsPerRequest / valid.cpuUsPerRequest) * 1000) / 1000;
   const report = {
     benchmark: 'POST /v1/checks: verify service vs bare node:http doing the same verify+sign',
     generatedAt: new Date().toISOString(),
@@ -199,6 +226,7 @@ try {
       Math.min(...Object.values(ratios)) >= 0.7 &&
       at100.p99Ms < 50 &&
       results.every((x) => x.non2xx === 0),
+    unknownCpuRatioToValid: unknown.cpuRatioToValid,
   };
 
   console.log('\ntarget   conns      rps   p50 ms   p99 ms   non-2xx   CPU us/req');
@@ -209,7 +237,10 @@ try {
     console.log(`${x.target.padEnd(8)} ${String(x.connections).padStart(5)} ${cells.join(' ')}`);
   }
   console.log(
-    `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}; meets target: ${report.meetsTarget}\n`,
+    `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}; meets target: ${report.meetsTarget}`,
+  );
+  console.log(
+    `UNKNOWN vs VALID CPU per check: ${unknown.cpuRatioToValid} (1 = indistinguishable cost)\n`,
   );
   console.log(JSON.stringify(report, null, 2));
   writeFileSync(join(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
