@@ -74,7 +74,14 @@ export {
   type VerifiedChallenge,
   verifyChallenge,
 } from './messages/challenge.js';
-export { readCheckKid, signCheck, type VerifiedCheck, verifyCheck } from './messages/check.js';
+export {
+  type DecodedCheck,
+  decodeCheckUnverified,
+  readCheckKid,
+  signCheck,
+  type VerifiedCheck,
+  verifyCheck,
+} from './messages/check.js';
 export { signLicense, type VerifiedLicense, verifyLicense } from './messages/license.js';
 export { signStatus, type VerifiedStatus, verifyStatus } from './messages/status.js';
 export { type ArmourKind, armour, normaliseToken } from './normalise.js';

@@ -6,6 +6,7 @@ import {
   armour,
   challengeHash,
   decodeChallengeUnverified,
+  decodeCheckUnverified,
   generateKeyPair,
   Keyring,
   MAX_STATUS_TOKEN_LENGTH,
@@ -15,6 +16,7 @@ import {
   signLicense,
   signStatus,
   verifyChallenge,
+  verifyCheck,
   verifyLicense,
   verifyStatus,
 } from '../src/index.js';
@@ -74,6 +76,24 @@ describe('around verification', () => {
     expect(decodeChallengeUnverified(unsigned).claims).toEqual(golden.challenge.claims);
     expect(decodeChallengeUnverified(unsigned).installationId).toBe(golden.keys.installation.kid);
     expect(codeOf(() => verifyChallenge(unsigned))).toBe('ERR_SIGNATURE_INVALID');
+  });
+  it('decodeCheckUnverified reads a check request before its key is known, under the same rules', () => {
+    const { header, payload } = parts(golden.check.token);
+    const unsigned = forge(header, payload, generateKeyPair());
+    const decoded = decodeCheckUnverified(`${unsigned}\n`);
+    expect(decoded.claims).toEqual(golden.check.claims);
+    expect(decoded.installationId).toBe(golden.keys.installation.kid);
+    expect(decoded.token).toBe(unsigned);
+    const duplicate = forge(
+      header,
+      JSON.stringify(payload).replace('"rev":2', '"rev":2,"rev":3'),
+      installationKey,
+    );
+    expect(codeOf(() => decodeCheckUnverified(duplicate))).toBe('ERR_JSON_INVALID');
+    expect(codeOf(() => decodeCheckUnverified(golden.status.token))).toBe('ERR_JWS_TYP_INVALID');
+    expect(codeOf(() => verifyCheck(unsigned, () => installationKey.publicKey))).toBe(
+      'ERR_SIGNATURE_INVALID',
+    );
   });
   it('challengeHash is the same for the compact, pasted and armoured forms', () => {
     const hash = challengeHash(golden.challenge.token);

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeChallengeUnverified,
+  decodeCheckUnverified,
   isLicensorError,
   Keyring,
   readCheckKid,
@@ -24,6 +25,7 @@ const verifiers: [string, (token: string) => unknown][] = [
   ['verifyLicense', (t) => verifyLicense(t, keyring)],
   ['verifyCheck', (t) => verifyCheck(t, () => installation.publicKey)],
   ['readCheckKid', (t) => readCheckKid(t)],
+  ['decodeCheckUnverified', (t) => decodeCheckUnverified(t)],
   ['verifyStatus', (t) => verifyStatus(t, keyring)],
 ];
 

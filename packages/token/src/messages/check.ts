@@ -9,6 +9,7 @@ import { MAX_TOKEN_LENGTH, TYP } from '../jws/limits.js';
 import { signCompactJws } from '../jws/sign.js';
 import { verifyReadJws } from '../jws/verify.js';
 import { type Ed25519KeyPair, jwkThumbprint, toPublicJwk } from '../keys.js';
+import { base64urlDecode } from '../lib/base64url.js';
 import { parseJsonObject } from '../lib/json.js';
 
 export interface VerifiedCheck {
@@ -35,6 +36,28 @@ export function signCheck(claims: CheckClaims, installationKey: Ed25519KeyPair):
 /** The installation id a check request names, after the size and shape checks, before any signature work. */
 export function readCheckKid(token: string): string {
   return headerKid(readCompactJws(token, RULES).header.kid, true);
+}
+
+/** A check request read from its token, its signature NOT checked. */
+export interface DecodedCheck {
+  claims: CheckClaims;
+  /** The `kid` the request names; not yet proven. */
+  installationId: string;
+  /** The normalised compact token. */
+  token: string;
+}
+
+/**
+ * Reads a check request WITHOUT checking its signature, with the same size, header, JSON and
+ * schema rules as verifyCheck: for a service that must find the installation key from the
+ * claims (the license id) before it can verify. Trust nothing in it until verifyCheck passes.
+ */
+export function decodeCheckUnverified(token: string): DecodedCheck {
+  const jws = readCompactJws(token, RULES);
+  const installationId = headerKid(jws.header.kid, true);
+  const payload = base64urlDecode(jws.payloadSegment, 'JWS payload');
+  const claims = validateCheckClaims(parseJsonObject(payload, 'check payload'));
+  return { claims, installationId, token: jws.token };
 }
 
 const thumbprints = new WeakMap<Uint8Array, string>();
