@@ -1,4 +1,6 @@
-// Human-readable output of `licensor-issuer` (the --json output is the objects themselves).
+// Human-readable output of the `licensor-issuer` CLI (with --json the records are printed as
+// they are instead).
+
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -10,52 +12,41 @@ import type {
   VendorUser,
 } from '../types.js';
 
-const time = (ms: number | null | undefined): string =>
-  ms === null || ms === undefined ? '-' : new Date(ms).toISOString();
-const seconds = (s: number | null | undefined): string =>
-  s === null || s === undefined ? '-' : new Date(s * 1000).toISOString();
+export function time(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
+}
 
-function table(rows: string[][]): string {
+function seconds(value: number): string {
+  return time(value * 1000);
+}
+
+export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+  const widths = rows[0]!.map((_, column) =>
+    Math.max(...rows.map((row) => (row[column] ?? '').length)),
+  );
+  return `${rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 export function formatKeys(keys: SigningKeyRecord[]): string {
-  if (keys.length === 0) return 'no signing keys: run `licensor-issuer init`\n';
   return table([
-    ['KID', 'PURPOSE', 'STATUS', 'PROTECTION', 'CREATED'],
-    ...keys.map((k) => [k.kid, k.purpose, k.status, k.protection, time(k.createdAt)]),
+    ['KID', 'USE', 'STATUS', 'PROTECTION', 'CREATED', 'RETIRED'],
+    ...keys.map((k) => [
+      k.kid,
+      k.purpose,
+      k.status,
+      k.protection,
+      time(k.createdAt),
+      time(k.retiredAt),
+    ]),
   ]);
-}
-
-export function formatInspection(inspection: Inspection): string {
-  const lines = [
-    `challenge:        ${inspection.challengeId}${inspection.expired ? ' (EXPIRED)' : ''}`,
-    `installation:     ${inspection.installationId}${inspection.installation ? '' : ' (new)'}`,
-    `product:          ${inspection.product.name} ${inspection.product.version}`,
-    `credentials used: ${inspection.usage.credentialsInUse}`,
-    `license in force: ${inspection.claimedLicense ? `${inspection.claimedLicense.id} rev ${inspection.claimedLicense.revision} (${inspection.claimedLicense.model}, ${inspection.claimedLicense.customerName})` : 'none'}`,
-    `asks for:         ${describeAsk(inspection.asked)}`,
-    `made / expires:   ${seconds(inspection.issuedAt)} / ${seconds(inspection.expiresAt)}`,
-  ];
-  if (inspection.approvalRequest) {
-    lines.push(`approval request: ${inspection.approvalRequest.id} (${inspection.approvalRequest.kind}, ${inspection.approvalRequest.status})`);
-  }
-  if (inspection.transaction) lines.push(`already answered: ${inspection.transaction.id}`);
-  lines.push('findings:');
-  for (const finding of inspection.findings) lines.push(`  - [${finding.kind}] ${finding.message}`);
-  const t = inspection.suggestedTerms;
-  lines.push(`suggested terms:  ${t.customerName || '?'}, ${t.model}, ${t.credentials} credentials`);
-  return `${lines.join('\n')}\n`;
-}
-
-function describeAsk(asked: Inspection['asked']): string {
-  const parts: string[] = [asked.kind];
-  if (asked.credentials !== undefined) parts.push(`${asked.credentials} credentials`);
-  if (asked.model !== undefined) parts.push(asked.model);
-  if (asked.customerName !== undefined) parts.push(`customer "${asked.customerName}"`);
-  return parts.join(', ');
 }
 
 export function formatLicenses(licenses: License[]): string {
@@ -69,56 +60,114 @@ export function formatLicenses(licenses: License[]): string {
       String(l.credentials),
       l.state,
       String(l.revision),
-      seconds(l.term?.end),
+      l.term === null ? '-' : seconds(l.term.end),
     ]),
   ]);
 }
 
 export function formatLicense(detail: LicenseDetail): string {
-  const l = detail.license;
+  const { license } = detail;
   const lines = [
-    `license:      ${l.id}`,
-    `customer:     ${l.customerName} (${l.customerId})`,
-    `model:        ${l.model}`,
-    `credentials:  ${l.credentials}`,
-    `state:        ${l.state}${l.stateReason ? ` (${l.stateReason})` : ''}`,
-    `revision:     ${l.revision}`,
-    `term:         ${l.term ? `${seconds(l.term.start)} .. ${seconds(l.term.end)}, grace ${l.term.grace / 86_400} days` : '-'}`,
-    `installation: ${l.installationId ?? '-'}`,
-    `last check:   ${detail.lastCheck ? `${time(detail.lastCheck.at)} ${detail.lastCheck.outcome}` : '-'}`,
-    'transactions:',
-    ...detail.transactions.map(
-      (t) => `  ${time(t.at)}  ${t.id}  ${t.kind}${t.revision ? ` rev ${t.revision}` : ''}  by ${t.operator}`,
-    ),
+    `License ID:            ${license.id}`,
+    `Customer:              ${license.customerName} (${license.customerId})`,
+    `Type:                  ${license.model}`,
+    `Number of credentials: ${license.credentials}`,
+    `State:                 ${license.state}${license.stateReason ? ` (${license.stateReason})` : ''}`,
+    `Revision:              ${license.revision}`,
+    `Term:                  ${license.term === null ? '-' : `${seconds(license.term.start)} to ${seconds(license.term.end)}, grace ${license.term.grace / 86_400} days`}`,
+    `Installation:          ${license.installationId ?? '-'}`,
+    `Last verify:           ${detail.lastCheck === null ? '-' : `${time(detail.lastCheck.at)} ${detail.lastCheck.outcome}`}`,
+    '',
+    'Transactions:',
+    table([
+      ['  ID', 'KIND', 'AT', 'BY', 'REV'],
+      ...detail.transactions.map((t) => [
+        `  ${t.id}`,
+        t.kind,
+        time(t.at),
+        t.operator,
+        t.revision === null ? '-' : String(t.revision),
+      ]),
+    ]).trimEnd(),
   ];
+  if (detail.requests.length > 0)
+    lines.push('', 'Requests:', formatRequests(detail.requests).trimEnd());
   return `${lines.join('\n')}\n`;
 }
 
 export function formatRequests(requests: ApprovalRequest[]): string {
   if (requests.length === 0) return 'no requests\n';
   return table([
-    ['REQUEST', 'KIND', 'STATUS', 'LICENSE', 'ASKS FOR', 'CREATED'],
-    ...requests.map((r) => [r.id, r.kind, r.status, r.licenseId, describeAsk(r.asked), time(r.createdAt)]),
+    ['REQUEST', 'KIND', 'STATUS', 'LICENSE', 'ASKED', 'CREATED'],
+    ...requests.map((r) => [
+      r.id,
+      r.kind,
+      r.status,
+      r.licenseId,
+      r.kind === 'model-switch'
+        ? `model ${r.asked.model}`
+        : `move to ${r.installationId.slice(0, 12)}…`,
+      time(r.createdAt),
+    ]),
   ]);
+}
+
+export function formatInspection(inspection: Inspection): string {
+  const claimed = inspection.claimedLicense;
+  const lines = [
+    `Challenge:     ${inspection.challengeId} (made ${seconds(inspection.issuedAt)}, ${inspection.expired ? 'EXPIRED' : 'pending until'} ${seconds(inspection.expiresAt)})`,
+    `Installation:  ${inspection.installationId}`,
+    `Product:       ${inspection.product.name} ${inspection.product.version}`,
+    `In use:        ${inspection.usage.credentialsInUse} credentials`,
+    `Holds:         ${claimed === null ? 'no license' : `${claimed.id} rev ${claimed.revision} (${claimed.model}, ${claimed.customerName})`}`,
+    `Asks for:      ${describeAsked(inspection)}`,
+  ];
+  if (inspection.findings.length > 0) {
+    lines.push('', 'To know:', ...inspection.findings.map((f) => `  - ${f.message}`));
+  }
+  if (inspection.approvalRequest !== null) {
+    const r = inspection.approvalRequest;
+    lines.push(
+      '',
+      `Needs approval: request ${r.id} (${r.kind}, ${r.status}): licensor-issuer approve ${r.id}`,
+    );
+  }
+  const t = inspection.suggestedTerms;
+  lines.push(
+    '',
+    `Suggested:     --customer "${t.customerName}" --credentials ${t.credentials} --model ${t.model}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function describeAsked(inspection: Inspection): string {
+  const asked = inspection.asked;
+  const parts = [asked.kind === 'model-switch' ? `switch to ${asked.model}` : 'a license key'];
+  if (asked.credentials !== undefined) parts.push(`${asked.credentials} credentials`);
+  if (asked.customerName !== undefined) parts.push(`customer "${asked.customerName}"`);
+  return parts.join(', ');
 }
 
 export function formatCustomers(customers: Customer[]): string {
   if (customers.length === 0) return 'no customers\n';
-  return table([['CUSTOMER', 'NAME', 'CREATED'], ...customers.map((c) => [c.id, c.name, time(c.createdAt)])]);
+  return table([
+    ['CUSTOMER', 'NAME', 'UPDATED'],
+    ...customers.map((c) => [c.id, c.name, time(c.updatedAt)]),
+  ]);
 }
 
 export function formatUsers(users: VendorUser[]): string {
   if (users.length === 0) return 'no users\n';
   return table([
-    ['USER', 'ROLE', 'DISABLED', 'CREATED'],
-    ...users.map((u) => [u.name, u.role, u.disabled ? 'yes' : 'no', time(u.createdAt)]),
+    ['USER', 'NAME', 'ROLE', 'STATE'],
+    ...users.map((u) => [u.id, u.name, u.role, u.disabled ? 'disabled' : 'enabled']),
   ]);
 }
 
 export function formatAudit(events: AuditEvent[]): string {
-  if (events.length === 0) return 'no audit events\n';
+  if (events.length === 0) return 'no events\n';
   return table([
-    ['TIME', 'ACTOR', 'ACTION', 'SUBJECT'],
+    ['AT', 'ACTOR', 'ACTION', 'SUBJECT'],
     ...events.map((e) => [time(e.at), e.actor, e.action, e.subjectId ?? '-']),
   ]);
 }

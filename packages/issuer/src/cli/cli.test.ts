@@ -1,0 +1,197 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keyring, verifyLicense } from '@licensor/token';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { TestInstallation } from '../../test/support/fixtures.js';
+import { runCli } from '../../test/support/run-cli.js';
+
+let data: string;
+const cli = (args: string[], options: Parameters<typeof runCli>[1] = {}) =>
+  runCli(['--data', data, '--operator', 'tester', ...args], options);
+const issueArgs = ['--customer', 'Acme Corp', '--credentials', '25', '--model', 'perpetual'];
+
+beforeEach(() => {
+  data = mkdtempSync(join(tmpdir(), 'licensor-issuer-cli-'));
+});
+
+describe('licensor-issuer', () => {
+  it('init warns loudly without a passphrase and is idempotent', async () => {
+    const first = await cli(['init']);
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/WARNING: LICENSOR_KEY_PASSPHRASE is not set/);
+    const second = await cli(['init']);
+    expect(second.stdout).toMatch(/already initialised/);
+  });
+
+  it('init with a passphrase seals the keys and does not warn', async () => {
+    const result = await cli(['init', '--json'], {
+      env: { LICENSOR_KEY_PASSPHRASE: 'a passphrase' },
+    });
+    expect(result.stderr).toBe('');
+    const created = JSON.parse(result.stdout).created as { protection: string }[];
+    expect(created.map((k) => k.protection)).toEqual(['encrypted', 'encrypted']);
+  });
+
+  it('issue prints only the license key, which the exported JWKS verifies', async () => {
+    await cli(['init']);
+    const jwks = JSON.parse((await cli(['keys', 'export'])).stdout);
+    const installation = new TestInstallation();
+    const result = await cli(['issue', installation.challenge({ at: Date.now() }), ...issueArgs]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim().split('.')).toHaveLength(3);
+    const { claims } = verifyLicense(result.stdout.trim(), Keyring.fromJwks(jwks));
+    expect(claims).toMatchObject({
+      sub: installation.id,
+      credentials: 25,
+      customer: { name: 'Acme Corp' },
+    });
+  });
+
+  it('reads the challenge from a file and from stdin', async () => {
+    await cli(['init']);
+    const file = join(data, 'challenge.txt');
+    writeFileSync(file, `${new TestInstallation().challenge({ at: Date.now() })}\n`);
+    expect((await cli(['issue', `@${file}`, ...issueArgs])).code).toBe(0);
+    const fromStdin = await cli(['issue', '-', ...issueArgs], {
+      stdin: new TestInstallation().challenge({ at: Date.now() }),
+    });
+    expect(fromStdin.code).toBe(0);
+    expect((await cli(['licenses', 'list', '--json'])).stdout).toMatch(/lic_/);
+  });
+
+  it('refuses with exit 1 and error: CODE: message, or a JSON error with --json', async () => {
+    await cli(['init']);
+    const challenge = new TestInstallation().challenge({ at: Date.now() });
+    await cli(['issue', challenge, ...issueArgs]);
+    const refused = await cli([
+      'issue',
+      challenge,
+      '--customer',
+      'Acme Corp',
+      '--credentials',
+      '26',
+      '--model',
+      'perpetual',
+    ]);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toMatch(/^error: ERR_CHALLENGE_USED: /);
+    const asJson = await cli(['revoke', 'lic_nothere', '--json']);
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout)).toEqual({
+      error: { code: 'ERR_LICENSE_NOT_FOUND', message: expect.any(String) },
+    });
+  });
+
+  it.each([
+    [['frobnicate']],
+    [['issue']],
+    [['issue', 'x', '--customer', 'A', '--credentials', 'many', '--model', 'perpetual']],
+    [['issue', 'x', '--credentials', '3', '--model', 'perpetual']],
+    [['keys', 'rotate', '--use', 'signing']],
+    [['licenses']],
+    [['revoke', 'lic_a', '--customer', 'x']],
+  ])('exits 2 on a usage error: %j', async (args) => {
+    await cli(['init']);
+    const result = await cli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^error: ERR_USAGE: /);
+  });
+
+  it('walks a license through suspend, resume, renew and revoke', async () => {
+    await cli(['init']);
+    const installation = new TestInstallation();
+    await cli([
+      'issue',
+      installation.challenge({ at: Date.now() }),
+      '--customer',
+      'Beta',
+      '--credentials',
+      '5',
+      '--model',
+      'subscription',
+      '--term-days',
+      '30',
+    ]);
+    const [license] = JSON.parse((await cli(['licenses', 'list', '--json'])).stdout);
+    expect((await cli(['suspend', license.id, '--reason', 'unpaid'])).stdout).toMatch(
+      /is suspended/,
+    );
+    expect((await cli(['resume', license.id])).stdout).toMatch(/is active/);
+    const renewed = await cli(['renew', license.id, '--term-days', '365']);
+    expect(renewed.code).toBe(0);
+    expect(renewed.stderr).toMatch(/renewed until/);
+    expect((await cli(['revoke', license.id])).stdout).toMatch(/is revoked/);
+    const shown = await cli(['licenses', 'show', license.id]);
+    expect(shown.stdout).toMatch(/State:\s+revoked/);
+    expect(shown.stdout).toMatch(/renew/);
+  });
+
+  it('lists and approves a model-switch request', async () => {
+    await cli(['init']);
+    const installation = new TestInstallation();
+    await cli(['issue', installation.challenge({ at: Date.now() }), ...issueArgs]);
+    const [license] = JSON.parse((await cli(['licenses', 'list', '--json'])).stdout);
+    const activate = installation.challenge({
+      at: Date.now(),
+      license: { id: license.id, revision: 1, customerName: 'Acme Corp', model: 'perpetual' },
+      request: { kind: 'model-switch', model: 'subscription' },
+    });
+    const inspected = await cli(['inspect', activate]);
+    expect(inspected.stdout).toMatch(/Needs approval: request (req_\S+)/);
+    const refused = await cli(['issue', activate, ...issueArgs]);
+    expect(refused.stderr).toMatch(/ERR_APPROVAL_REQUIRED/);
+    const [request] = JSON.parse(
+      (await cli(['requests', 'list', '--status', 'pending', '--json'])).stdout,
+    );
+    const approved = await cli(['approve', request.id, '--term-days', '90']);
+    expect(approved.code).toBe(0);
+    expect((await cli(['requests', 'list', '--json'])).stdout).toMatch(/"approved"/);
+  });
+
+  it('users add takes the password from stdin, from the environment, or generates one shown once', async () => {
+    const fromStdin = await cli(['users', 'add', 'alice', '--role', 'admin', '--password-stdin'], {
+      stdin: 'correct horse battery\n',
+    });
+    expect(fromStdin.stdout).toBe('added alice (admin)\n');
+    const fromEnv = await cli(['users', 'add', 'bob', '--role', 'issuer'], {
+      env: { LICENSOR_USER_PASSWORD: 'another long password' },
+    });
+    expect(fromEnv.stdout).toBe('added bob (issuer)\n');
+    const generated = await cli(['users', 'add', 'carol', '--role', 'viewer', '--json']);
+    const { password } = JSON.parse(generated.stdout);
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(generated.stderr).toMatch(/shown this once/);
+    const weak = await cli(['users', 'add', 'dave', '--role', 'viewer', '--password-stdin'], {
+      stdin: 'short',
+    });
+    expect(weak).toMatchObject({ code: 1 });
+    expect(weak.stderr).toMatch(/ERR_PASSWORD_WEAK/);
+    const listed = await cli(['users', 'list']);
+    expect(listed.stdout).toMatch(/alice\s+admin/);
+    expect((await cli(['audit'])).stdout).toMatch(/user\.add/);
+  });
+
+  it('rotates, lists and retires keys', async () => {
+    await cli(['init']);
+    const rotated = JSON.parse((await cli(['keys', 'rotate', '--use', 'status', '--json'])).stdout);
+    const keys = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as {
+      kid: string;
+      purpose: string;
+      status: string;
+    }[];
+    const old = keys.find((k) => k.purpose === 'status' && k.status === 'inactive')!;
+    expect((await cli(['keys', 'retire', rotated.kid])).stderr).toMatch(/ERR_KEY_ACTIVE/);
+    expect((await cli(['keys', 'retire', old.kid])).code).toBe(0);
+    const exported = JSON.parse((await cli(['keys', 'export'])).stdout) as {
+      keys: { kid: string }[];
+    };
+    expect(exported.keys.map((k) => k.kid)).not.toContain(old.kid);
+  });
+
+  it('prints help with exit 0', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/usage: licensor-issuer/);
+  });
+});

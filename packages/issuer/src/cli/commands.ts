@@ -1,0 +1,255 @@
+// One function per `licensor-issuer` command: each calls the Issuer and returns what to print,
+// as text and as the value printed with --json.
+
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { KeyPurpose } from '@licensor/token';
+import { ROLES } from '../domain/users.js';
+import { LicenseNotFoundError } from '../errors.js';
+import type { Issuer, LicenseFilter, Role, Terms } from '../types.js';
+import type { ParsedArgs } from './args.js';
+import {
+  formatAudit,
+  formatCustomers,
+  formatInspection,
+  formatKeys,
+  formatLicense,
+  formatLicenses,
+  formatRequests,
+  formatUsers,
+} from './format.js';
+import { oneOf, required, UsageError, wholeNumber } from './usage.js';
+
+export interface CommandRun {
+  args: ParsedArgs;
+  issuer: Issuer;
+  operator: string;
+  io: {
+    stderr: (text: string) => void;
+    readStdin: () => Promise<string>;
+    env: Record<string, string | undefined>;
+  };
+  dataDir: string;
+  readArgument: (argument: string) => Promise<string>;
+}
+
+export interface CommandOutput {
+  text: string;
+  value: unknown;
+}
+
+const MODELS = ['perpetual', 'subscription'] as const;
+
+function text(args: ParsedArgs, name: string): string | undefined {
+  const value = args.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function number(args: ParsedArgs, name: string, minimum: number): number | undefined {
+  return wholeNumber(text(args, name), `--${name}`, minimum);
+}
+
+/** `{ [key]: value }` when the value is given, `{}` otherwise (exactOptionalPropertyTypes). */
+function given<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function warnPlainKeys(run: CommandRun, created: { protection: string }[]): void {
+  if (!created.some((key) => key.protection === 'file')) return;
+  const folder = resolve(run.dataDir, 'keys');
+  run.io.stderr(
+    '\nWARNING: LICENSOR_KEY_PASSPHRASE is not set: private signing keys are NOT encrypted.\n' +
+      `WARNING: they are plain files in ${folder} (mode 0600, owner only).\n` +
+      'WARNING: anyone who can read the license key file can mint licenses.\n' +
+      'WARNING: set LICENSOR_KEY_PASSPHRASE to encrypt new keys (AES-256-GCM, scrypt).\n\n',
+  );
+}
+
+function termsOf(args: ParsedArgs): Terms {
+  return {
+    customerName: required(text(args, 'customer'), '--customer'),
+    model: required(oneOf(text(args, 'model'), '--model', MODELS), '--model'),
+    credentials: required(number(args, 'credentials', 1), '--credentials'),
+    ...given('customerId', text(args, 'customer-id')),
+    ...given('termDays', number(args, 'term-days', 1)),
+    ...given('graceDays', number(args, 'grace-days', 0)),
+  };
+}
+
+async function passwordOf(run: CommandRun): Promise<{ password: string; generated: boolean }> {
+  if (run.args.values['password-stdin'] === true) {
+    return { password: (await run.io.readStdin()).replace(/\r?\n$/, ''), generated: false };
+  }
+  const fromEnv = run.io.env.LICENSOR_USER_PASSWORD;
+  if (fromEnv !== undefined && fromEnv !== '') return { password: fromEnv, generated: false };
+  return { password: randomBytes(18).toString('base64url'), generated: true };
+}
+
+function roleOf(args: ParsedArgs): Role {
+  return required(oneOf(text(args, 'role'), '--role', ROLES), '--role');
+}
+
+type Handler = (run: CommandRun, first: string, second: string) => Promise<CommandOutput>;
+
+const out = (value: unknown, shown: string): CommandOutput => ({ value, text: shown });
+
+const HANDLERS: Record<string, Handler> = {
+  async init(run) {
+    const result = await run.issuer.init(run.operator);
+    warnPlainKeys(run, result.created);
+    const head =
+      result.created.length === 0
+        ? 'already initialised\n'
+        : `created ${result.created.length} key(s)\n`;
+    return out(result, head + formatKeys(result.keys));
+  },
+  async 'keys list'(run) {
+    const keys = await run.issuer.keys.list();
+    return out(keys, formatKeys(keys));
+  },
+  async 'keys rotate'(run) {
+    const use: KeyPurpose =
+      oneOf(text(run.args, 'use'), '--use', ['license', 'status'] as const) ?? 'license';
+    const key = await run.issuer.keys.rotate(use, run.operator);
+    warnPlainKeys(run, [key]);
+    return out(key, `new active ${use} key ${key.kid}\n`);
+  },
+  async 'keys retire'(run, kid) {
+    const key = await run.issuer.keys.retire(kid, run.operator);
+    return out(key, `retired ${key.kid}\n`);
+  },
+  async 'keys export'(run) {
+    const jwks = await run.issuer.keys.exportJwks();
+    return out(jwks, `${JSON.stringify(jwks, null, 2)}\n`);
+  },
+  async inspect(run, challenge) {
+    const inspection = await run.issuer.inspect(await run.readArgument(challenge), run.operator);
+    return out(inspection, formatInspection(inspection));
+  },
+  async issue(run, challenge) {
+    const terms = termsOf(run.args);
+    const result = await run.issuer.issue(await run.readArgument(challenge), terms, run.operator);
+    return out(result, `${result.token}\n`);
+  },
+  async 'licenses list'(run) {
+    const args = run.args;
+    const filter: LicenseFilter = {
+      ...given(
+        'state',
+        oneOf(text(args, 'state'), '--state', ['active', 'suspended', 'revoked'] as const),
+      ),
+      ...given('model', oneOf(text(args, 'model'), '--model', MODELS)),
+      ...given('q', text(args, 'search')),
+      ...given('limit', number(args, 'limit', 1)),
+    };
+    const licenses = await run.issuer.listLicenses(filter);
+    return out(licenses, formatLicenses(licenses));
+  },
+  async 'licenses show'(run, id) {
+    const detail = await run.issuer.getLicense(id);
+    if (detail === null) throw new LicenseNotFoundError(id);
+    return out(detail, formatLicense(detail));
+  },
+  revoke: (run, id) => stateChange(run, 'revoke', id),
+  suspend: (run, id) => stateChange(run, 'suspend', id),
+  resume: (run, id) => stateChange(run, 'resume', id),
+  async renew(run, id) {
+    const termDays = required(number(run.args, 'term-days', 1), '--term-days');
+    const graceDays = number(run.args, 'grace-days', 0);
+    const result = await run.issuer.renew(
+      id,
+      { termDays, ...given('graceDays', graceDays) },
+      run.operator,
+    );
+    const end = new Date(result.license.term!.end * 1000).toISOString();
+    run.io.stderr(`renewed until ${end}; the installation receives it at its next online check\n`);
+    return out(result, `${result.token}\n`);
+  },
+  async 'requests list'(run) {
+    const status = oneOf(text(run.args, 'status'), '--status', [
+      'pending',
+      'approved',
+      'rejected',
+    ] as const);
+    const requests = await run.issuer.listRequests(given('status', status));
+    return out(requests, formatRequests(requests));
+  },
+  async approve(run, id) {
+    const options = {
+      ...given('termDays', number(run.args, 'term-days', 1)),
+      ...given('graceDays', number(run.args, 'grace-days', 0)),
+      ...given('credentials', number(run.args, 'credentials', 1)),
+    };
+    const result = await run.issuer.approveRequest(id, run.operator, options);
+    return out(result, `${result.token}\n`);
+  },
+  async reject(run, id) {
+    const reason = text(run.args, 'reason');
+    const request = await run.issuer.rejectRequest(
+      id,
+      run.operator,
+      ...(reason === undefined ? [] : [reason]),
+    );
+    return out(request, `request ${request.id} rejected\n`);
+  },
+  async 'customers list'(run) {
+    const customers = await run.issuer.listCustomers();
+    return out(customers, formatCustomers(customers));
+  },
+  async 'customers rename'(run, id, name) {
+    const customer = await run.issuer.renameCustomer(id, name, run.operator);
+    return out(customer, `customer ${customer.id} is now "${customer.name}"\n`);
+  },
+  async 'users add'(run, name) {
+    const role = roleOf(run.args);
+    const { password, generated } = await passwordOf(run);
+    const user = await run.issuer.users.add(name, role, password, run.operator);
+    if (!generated) return out(user, `added ${user.name} (${user.role})\n`);
+    run.io.stderr('the generated password is shown this once: keep it now\n');
+    return out({ user, password }, `added ${user.name} (${user.role})\npassword: ${password}\n`);
+  },
+  async 'users list'(run) {
+    const users = await run.issuer.users.list();
+    return out(users, formatUsers(users));
+  },
+  async 'users set-role'(run, name) {
+    const user = await run.issuer.users.setRole(name, roleOf(run.args), run.operator);
+    return out(user, `${user.name} is ${user.role}\n`);
+  },
+  async 'users disable'(run, name) {
+    const user = await run.issuer.users.disable(name, run.operator);
+    return out(user, `${user.name} is disabled\n`);
+  },
+  async 'users enable'(run, name) {
+    const user = await run.issuer.users.enable(name, run.operator);
+    return out(user, `${user.name} is enabled\n`);
+  },
+  async audit(run) {
+    const events = await run.issuer.listAuditEvents(given('limit', number(run.args, 'limit', 1)));
+    return out(events, formatAudit(events));
+  },
+};
+
+async function stateChange(
+  run: CommandRun,
+  change: 'revoke' | 'suspend' | 'resume',
+  id: string,
+): Promise<CommandOutput> {
+  const reason = text(run.args, 'reason');
+  const result = await run.issuer[change](
+    id,
+    run.operator,
+    ...(reason === undefined ? [] : [reason]),
+  );
+  return out(
+    result,
+    `license ${result.license.id} is ${result.license.state} (transaction ${result.transaction.id})\n`,
+  );
+}
+
+export async function execute(run: CommandRun): Promise<CommandOutput> {
+  const handler = HANDLERS[run.args.command];
+  if (handler === undefined) throw new UsageError(`unknown command ${run.args.command}`);
+  const [first = '', second = ''] = run.args.positionals;
+  return handler(run, first, second);
+}
