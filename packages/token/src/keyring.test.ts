@@ -1,3 +1,5 @@
+// Keys named by thumbprint, JWK reading, and a keyring that keeps license and status keys apart.
+
 import { describe, expect, it } from 'vitest';
 import { Keyring } from './keyring.js';
 import { generateKeyPair, jwkThumbprint, publicKeyFromJwk, toPublicJwk } from './keys.js';

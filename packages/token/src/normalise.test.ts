@@ -1,3 +1,5 @@
+// Pasted tokens: whitespace anywhere and armour blocks (also inside an e-mail) give the compact token.
+
 import { describe, expect, it } from 'vitest';
 import { armour, normaliseToken } from './normalise.js';
 

@@ -1,3 +1,5 @@
+// Choosing the Ed25519 backend, and the policy checks both backends share.
+
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   getEd25519Backend,

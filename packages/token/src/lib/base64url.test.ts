@@ -1,3 +1,5 @@
+// Strict base64url on both decoders (Buffer-backed in Node, portable for browsers).
+
 import { describe, expect, it } from 'vitest';
 import {
   base64urlDecode as base64urlDecodeNative,

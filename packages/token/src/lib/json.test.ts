@@ -1,3 +1,5 @@
+// The strict JSON reader: what JSON.parse accepts but Licensor must not.
+
 import { describe, expect, it } from 'vitest';
 import { parseJsonObject } from './json.js';
 

@@ -1,3 +1,5 @@
+// The bounded cache forgets the least recently used entry, never everything at once.
+
 import { describe, expect, it } from 'vitest';
 import { RecentCache } from './recent-cache.js';
 
