@@ -61,6 +61,21 @@ function describeVerify(result: VerifyResult): string {
   return `result ${result.outcome} at ${when(result.verifiedAt)}${delivered}`;
 }
 
+/**
+ * Each verify-service instance caches a license's record for its revocation bound; a vendor's
+ * change is in every answer once that much time has passed. The journey waits it out, as a
+ * real operator's next click would.
+ */
+async function waitForRevocationBound(product: Product, say: Say): Promise<void> {
+  const ms = product.revocationBoundMs;
+  if (ms <= 0) return;
+  say(
+    'vendor',
+    `(the verify service answers with the change within its revocation bound: ${ms / 1000} s)`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, ms + 200));
+}
+
 export async function runJourney(product: Product, cms: Cms, say: Say): Promise<JourneyRecord> {
   const vendor = await PortalClient.login(
     product.portalUrl,
@@ -122,6 +137,7 @@ export async function runJourney(product: Product, cms: Cms, say: Say): Promise<
     graceDays: 14,
   });
   say('vendor', 'approves it: a 365-day subscription with 14 days of offline grace');
+  await waitForRevocationBound(product, say);
 
   const switchVerify = await cms.verifyLicense(verifyUrl);
   say('CMS operator', 'Verify License', describeVerify(switchVerify));
@@ -130,6 +146,7 @@ export async function runJourney(product: Product, cms: Cms, say: Say): Promise<
 
   await vendor.post(`/licenses/${issued.license.id}/revoke`, { reason: 'demo: contract ended' });
   say('vendor', `revokes license ${issued.license.id}`);
+  await waitForRevocationBound(product, say);
   const revokedVerify = await cms.verifyLicense(verifyUrl);
   say('CMS operator', 'Verify License', describeVerify(revokedVerify));
   const afterRevoke = await cms.viewLicense();

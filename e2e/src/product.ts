@@ -12,6 +12,8 @@ export interface ProductOptions {
   mongoUri?: string;
   verifyInstances?: number;
   passphrase?: string;
+  /** The verify service's license cache, i.e. its revocation bound (default: the service's 5 s). */
+  cacheTtlMs?: number;
 }
 
 export interface VendorUser {
@@ -28,6 +30,11 @@ export class Product {
   vendor: VendorUser = { name: '', password: '' };
 
   private constructor(private readonly options: ProductOptions) {}
+
+  /** How long a vendor's change may take to reach every verify-service answer. */
+  get revocationBoundMs(): number {
+    return this.options.cacheTtlMs ?? Number(process.env.LICENSOR_VERIFY_CACHE_TTL_MS ?? 5000);
+  }
 
   /** A product that is already running (`pnpm start`): the demo drives it as it is. */
   static attach(
@@ -74,7 +81,15 @@ export class Product {
     const service = Service.start(
       `verify-${index}`,
       bins.verify,
-      ['serve', '--port', String(listen), ...this.storeArgs],
+      [
+        'serve',
+        '--port',
+        String(listen),
+        ...this.storeArgs,
+        ...(this.options.cacheTtlMs === undefined
+          ? []
+          : ['--cache-ttl-ms', String(this.options.cacheTtlMs)]),
+      ],
       this.env,
     );
     const url = `http://127.0.0.1:${listen}`;

@@ -27,7 +27,11 @@ describe.each(stores)('the seed page journey on $name', ({ mongoUri }) => {
   let record: JourneyRecord;
 
   beforeAll(async () => {
-    product = await Product.start({ dataDir: data.path, ...(mongoUri ? { mongoUri } : {}) });
+    product = await Product.start({
+      dataDir: data.path,
+      cacheTtlMs: 1000,
+      ...(mongoUri ? { mongoUri } : {}),
+    });
     const cms = new Cms(`${data.path}/cms`, product.jwksFile);
     record = await runJourney(product, cms, quiet);
   });
