@@ -24,8 +24,10 @@ function issuer(args, env = {}) {
     encoding: 'utf8',
     env: { ...process.env, ...env },
   });
+  // Warnings (such as private keys kept unsealed without a passphrase) are for the user to see.
+  if (run.stderr) process.stderr.write(run.stderr);
   if (run.status !== 0) {
-    process.stderr.write(run.stderr || run.stdout);
+    if (!run.stderr) process.stderr.write(run.stdout);
     throw new Error(`licensor-issuer ${args[0]} failed (exit ${run.status})`);
   }
   return run.stdout;
