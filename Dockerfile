@@ -14,4 +14,4 @@ COPY --from=build /src /app
 USER node
 EXPOSE 4000 4001
 # default: the verify service; the portal is `node apps/issuer-portal/bin/licensor-portal.js serve`
-CMD ["node", "packages/verify-service/bin/licensor-verify.js", "serve", "--port", "4001"]
+CMD ["node", "packages/verify-service/bin/licensor-verify.js", "serve", "--host", "0.0.0.0", "--port", "4001"]
