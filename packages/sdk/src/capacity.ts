@@ -1,5 +1,6 @@
 // "Number of credentials": the CMS asks before it manages another credential. No new credential
 // without a usable license (active, or within grace) or beyond the number the license allows.
+// A subscription on a machine whose clock was set back is blocked with ERR_CLOCK_ROLLBACK.
 import { SdkError } from './errors.js';
 import type { Capacity, LicenseInfo } from './types.js';
 
@@ -20,7 +21,8 @@ export function capacityOf(info: LicenseInfo, inUse: number): Capacity {
     active: null,
     grace: null,
   } as const;
-  const stateBlock = blockedByState[info.state];
+  const stateBlock =
+    info.stateReason === 'clock-rollback' ? 'ERR_CLOCK_ROLLBACK' : blockedByState[info.state];
   const available = stateBlock === null ? Math.max(0, limit - inUse) : 0;
   const blockedBy = stateBlock ?? (available === 0 ? 'ERR_CAPACITY_REACHED' : null);
   return { state: info.state, limit, inUse, available, blockedBy };
@@ -31,6 +33,8 @@ const MESSAGES = {
   ERR_LICENSE_EXPIRED: 'The license has expired. Verify it online or apply a renewed license key.',
   ERR_LICENSE_REVOKED: 'The license was revoked by the vendor. Contact the vendor.',
   ERR_LICENSE_SUSPENDED: 'The license is suspended by the vendor. Contact the vendor.',
+  ERR_CLOCK_ROLLBACK:
+    "This machine's clock is behind the latest time the license has seen, so the subscription cannot be trusted to be current. Set the system clock right, then run Verify License.",
   ERR_CAPACITY_REACHED: '',
 } as const;
 

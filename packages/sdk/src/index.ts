@@ -24,6 +24,7 @@ export type {
   Operator,
   OperatorAction,
   PendingRequest,
+  StateReason,
   VerifyResult,
 } from './types.js';
 export type { VerifyOptions } from './verify-online.js';

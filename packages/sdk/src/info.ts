@@ -46,6 +46,7 @@ export function describeLicense(context: Context, snapshot: Snapshot, clock: Clo
   const status = snapshot.lastStatus?.lid === license?.lid ? snapshot.lastStatus : null;
   return {
     state: evaluation.state,
+    stateReason: evaluation.reason,
     installationId: snapshot.installationId,
     product: context.product,
     type: license?.model ?? null,

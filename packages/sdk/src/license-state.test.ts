@@ -48,4 +48,42 @@ describe('license state', () => {
     clock.advance(10 * DAY);
     expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
   });
+
+  it('does not keep a subscription usable while the clock is set back, offline', async () => {
+    const { licensor, clock } = setup();
+    const start = clock.seconds;
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(
+      admin,
+      answer(challenge, { model: 'subscription', credentials: 100, term: term(start, 30, 7) }),
+    );
+    clock.advance(2 * DAY);
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('active');
+    for (const realDay of [3, 20, 366]) {
+      clock.seconds = start + realDay * DAY - 365 * DAY;
+      expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+        state: 'expired',
+        stateReason: 'clock-rollback',
+        clock: { rollbackDetected: true },
+      });
+      await expect(licensor.assertCanManage(50, 10)).rejects.toMatchObject({
+        code: 'ERR_CLOCK_ROLLBACK',
+      });
+    }
+  });
+
+  it('keeps a perpetual license active when the clock is set back', async () => {
+    const { licensor, clock } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(admin, answer(challenge));
+    clock.advance(2 * DAY);
+    await licensor.getLicenseInfo(admin);
+    clock.advance(-365 * DAY);
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'active',
+      stateReason: null,
+      clock: { rollbackDetected: true },
+    });
+    await expect(licensor.assertCanManage(0)).resolves.toBeUndefined();
+  });
 });

@@ -2,13 +2,19 @@
 // valid. A subscription is usable until the end of its grace period, counted from the last
 // moment the vendor vouched for it (the token's issue time or the last VALID status) and never
 // past the term's end plus grace; a signed REVOKED, SUSPENDED or EXPIRED status decides at once.
-import type { StatusClaims } from '@licensor/token';
+// While the local clock is behind the highest time seen, rules run at that time, which no longer
+// moves: a subscription would stay usable for as long as the clock is held back. So a wound-back
+// clock makes a usable subscription 'expired' (reason clock-rollback) until the clock is right
+// again (a signed status resets what the SDK has seen).
+import type { LicenseClaims, StatusClaims } from '@licensor/token';
 import type { Clock } from './clock.js';
 import type { Snapshot } from './snapshot.js';
-import type { LicenseState } from './types.js';
+import type { LicenseState, StateReason } from './types.js';
 
 export interface Evaluation {
   state: LicenseState;
+  /** Why the state is not what the dates alone say, or null. */
+  reason: StateReason | null;
   usableUntil: number | null;
   checkBy: number | null;
 }
@@ -32,11 +38,24 @@ const DECIDED_BY_SERVICE = {
 
 export function evaluateLicense(snapshot: Snapshot, clock: Clock): Evaluation {
   const license = snapshot.license;
-  if (license === null) return { state: 'none', usableUntil: null, checkBy: null };
+  if (license === null) return { state: 'none', reason: null, usableUntil: null, checkBy: null };
   if (license.model === 'perpetual' || license.term === null) {
-    return { state: 'active', usableUntil: null, checkBy: null };
+    return { state: 'active', reason: null, usableUntil: null, checkBy: null };
   }
-  const { term } = license;
+  const evaluation = evaluateSubscription(snapshot, license.term, clock);
+  const usable = evaluation.state === 'active' || evaluation.state === 'grace';
+  if (usable && clock.rollbackDetected) {
+    return { ...evaluation, state: 'expired', reason: 'clock-rollback' };
+  }
+  return evaluation;
+}
+
+function evaluateSubscription(
+  snapshot: Snapshot,
+  term: NonNullable<LicenseClaims['term']>,
+  clock: Clock,
+): Evaluation {
+  const license = snapshot.license as LicenseClaims;
   const lastStatus = speaksFor(snapshot.lastStatus, snapshot) ? snapshot.lastStatus : null;
   const lastValid = speaksFor(snapshot.lastValidStatus, snapshot) ? snapshot.lastValidStatus : null;
   const vouchedAt = Math.max(license.iat, lastValid?.iat ?? 0);
@@ -45,9 +64,9 @@ export function evaluateLicense(snapshot: Snapshot, clock: Clock): Evaluation {
   const now = clock.effective;
 
   if (lastStatus !== null && lastStatus.outcome !== 'VALID' && lastStatus.outcome !== 'UNKNOWN') {
-    return { state: DECIDED_BY_SERVICE[lastStatus.outcome], usableUntil, checkBy };
+    return { state: DECIDED_BY_SERVICE[lastStatus.outcome], reason: null, usableUntil, checkBy };
   }
-  if (now > usableUntil) return { state: 'expired', usableUntil, checkBy };
+  if (now > usableUntil) return { state: 'expired', reason: null, usableUntil, checkBy };
   // A failed attempt counts only if it came after the token in force was applied (local times
   // on both sides): a freshly applied token is the vendor vouching for the license again.
   const attempt = snapshot.stored.lastAttempt;
@@ -56,6 +75,8 @@ export function evaluateLicense(snapshot: Snapshot, clock: Clock): Evaluation {
     (attempt !== null && !attempt.ok && attempt.at >= appliedAt) ||
     lastStatus?.outcome === 'UNKNOWN';
   const overdue = checkBy !== null && now > checkBy;
-  if (now > term.end || lastCheckFailed || overdue) return { state: 'grace', usableUntil, checkBy };
-  return { state: 'active', usableUntil, checkBy };
+  if (now > term.end || lastCheckFailed || overdue) {
+    return { state: 'grace', reason: null, usableUntil, checkBy };
+  }
+  return { state: 'active', reason: null, usableUntil, checkBy };
 }

@@ -5,6 +5,12 @@ import type { ChallengeClaims, CheckOutcome, LicenseModel } from '@licensor/toke
 /** What the CMS shows as the license state. */
 export type LicenseState = 'none' | 'active' | 'grace' | 'expired' | 'revoked' | 'suspended';
 
+/**
+ * Why a license is not usable although its dates would allow it: the local clock was set back
+ * (fix the clock, then Verify License).
+ */
+export type StateReason = 'clock-rollback';
+
 /** The CMS operator on whose behalf an operation runs. */
 export interface Operator {
   id: string;
@@ -62,6 +68,8 @@ export interface ClockReport {
 /** Everything the "View License" page shows, plus the state the SDK derives. */
 export interface LicenseInfo {
   state: LicenseState;
+  /** Why the state blocks a license its dates would allow, or null. */
+  stateReason: StateReason | null;
   installationId: string;
   product: { name: string; version: string };
   /** Type: perpetual or subscription. */
@@ -110,6 +118,7 @@ export interface Capacity {
     | 'ERR_LICENSE_EXPIRED'
     | 'ERR_LICENSE_REVOKED'
     | 'ERR_LICENSE_SUSPENDED'
+    | 'ERR_CLOCK_ROLLBACK'
     | 'ERR_CAPACITY_REACHED';
 }
 

@@ -260,7 +260,7 @@ describe('verifyOnline', () => {
     expect(verified.info.clock.rollbackDetected).toBe(false);
   });
 
-  it('never evaluates before the highest trusted time, even if the clock is far behind', async () => {
+  it('blocks a subscription while the clock is far behind the service time, until it is set right', async () => {
     const { licensor, server, clock, url } = await subscribed();
     server.plan = (check, id) =>
       statusFor(check, id, clock, {
@@ -270,7 +270,19 @@ describe('verifyOnline', () => {
     await licensor.verifyOnline(admin, { url });
     const info = await licensor.getLicenseInfo(admin);
     expect(info.clock).toMatchObject({ trusted: clock.seconds + 40 * DAY, rollbackDetected: true });
-    expect(info.state).toBe('active');
+    expect(info).toMatchObject({ state: 'expired', stateReason: 'clock-rollback' });
+    expect(await licensor.capacity(0)).toMatchObject({
+      available: 0,
+      blockedBy: 'ERR_CLOCK_ROLLBACK',
+    });
+    await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
+      code: 'ERR_CLOCK_ROLLBACK',
+    });
+    clock.advance(40 * DAY);
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'active',
+      stateReason: null,
+    });
   });
 
   it('needs a license and a URL', async () => {

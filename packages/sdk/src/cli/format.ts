@@ -12,6 +12,10 @@ function duration(seconds: number): string {
   return `${seconds} s`;
 }
 
+const REASONS: Record<NonNullable<LicenseInfo['stateReason']>, string> = {
+  'clock-rollback': 'the local clock was set back: set it right, then run licensor verify',
+};
+
 function lines(rows: [string, string][]): string {
   const width = Math.max(...rows.map(([label]) => label.length)) + 1;
   return `${rows.map(([label, value]) => `${`${label}:`.padEnd(width + 1)}${value}`).join('\n')}\n`;
@@ -30,7 +34,10 @@ export function describeRequest(request: PendingRequest): string {
 
 export function formatInfo(info: LicenseInfo): string {
   const rows: [string, string][] = [
-    ['State', info.state],
+    [
+      'State',
+      info.stateReason === null ? info.state : `${info.state} (${REASONS[info.stateReason]})`,
+    ],
     ['Type', info.type ?? '-'],
     ['Customer', info.customer ?? '-'],
     ['License ID', info.licenseId ?? '-'],
@@ -64,7 +71,7 @@ export function formatInfo(info: LicenseInfo): string {
   if (info.clock.rollbackDetected) {
     rows.push([
       'Clock',
-      `WARNING: the local clock (${time(info.clock.local)}) is behind trusted time (${time(info.clock.trusted)}); rules use trusted time`,
+      `WARNING: the local clock (${time(info.clock.local)}) is behind the latest time seen (${time(info.clock.highestSeen)}); rules use that time`,
     ]);
   }
   return lines(rows);
