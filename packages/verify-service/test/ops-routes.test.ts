@@ -2,8 +2,37 @@
 // and the headers every answer carries.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { checkToken, testService } from './support/fixtures.js';
-import { postCheck } from './support/http.js';
+import { createVerifyApp } from '../src/service.js';
+import {
+  checkToken,
+  roomyLimits,
+  seededStore,
+  silentLogger,
+  statusKey,
+  T0,
+  testService,
+} from './support/fixtures.js';
+import { postCheck, statusOf } from './support/http.js';
+
+describe('createVerifyApp', () => {
+  it('gives an express app that answers checks and the ops routes', async () => {
+    const app = createVerifyApp({
+      store: seededStore(),
+      statusKeys: [statusKey],
+      logger: silentLogger,
+      now: () => T0,
+      config: roomyLimits,
+    });
+    expect(statusOf(await postCheck(app, checkToken())).outcome).toBe('VALID');
+    expect((await request(app).get('/healthz')).status).toBe(200);
+  });
+
+  it('refuses to start without a status key', () => {
+    expect(() =>
+      createVerifyApp({ store: seededStore(), statusKeys: [], logger: silentLogger }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_NO_STATUS_KEY' }));
+  });
+});
 
 describe('ops routes', () => {
   it('answers /healthz while the process runs, even with the store down', async () => {
