@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 20_000,
+    // Logins and fixtures hash passwords with scrypt (deliberately slow); on a busy machine
+    // a fixture with three users can take several seconds.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
   },
 });

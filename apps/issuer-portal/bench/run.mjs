@@ -5,7 +5,7 @@
 // Prints a table and JSON, writes bench/results.json. Env BENCH_SECONDS (default 1 per figure).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIssuer } from '@licensor/issuer';
@@ -186,6 +186,8 @@ const result = {
   generatedAt: new Date().toISOString(),
   node: process.version,
   cpus: cpus().length,
+  // Figures from a busy machine are slower; this says how busy it was.
+  loadAverage1m: Number(loadavg()[0].toFixed(2)),
   secondsPerFigure: seconds,
   figures,
 };

@@ -119,7 +119,7 @@ let challengeCounter = 0;
 
 /** A challenge signed by the installation, made at the fixture's clock. */
 export function makeChallenge(
-  fixture: Fixture,
+  fixture: Pick<Fixture, 'clock'>,
   installation: TestInstallation,
   overrides: Partial<Pick<ChallengeClaims, 'license' | 'request' | 'usage'>> = {},
 ): string {

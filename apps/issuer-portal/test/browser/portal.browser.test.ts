@@ -218,4 +218,30 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     const status = await page.evaluate(async () => (await fetch('/api/v1/licenses')).status);
     expect(status).toBe(401);
   });
+
+  it('shows a viewer no Issue or Users page, and the server refuses their changes', async () => {
+    await page.getByLabel('User name').fill('vera');
+    await page.getByLabel('Password').fill(PASSWORDS.vera);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await nav(page, 'Licenses').click();
+    await page.getByRole('heading', { name: 'Licenses' }).waitFor();
+    const links = await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link')
+      .allInnerTexts();
+    expect(links).toEqual(['Licenses', 'Requests', 'Customers', 'Signing keys', 'Audit log']);
+    await page.getByRole('link', { name: licenseId }).click();
+    await page.getByRole('heading', { name: /Acme Bank/ }).waitFor();
+    expect(await page.getByRole('button', { name: /Revoke|Suspend|Resume|Renew/ }).count()).toBe(0);
+    const status = await page.evaluate(async (id) => {
+      const session = await (await fetch('/api/v1/auth/session')).json();
+      const answer = await fetch(`/api/v1/licenses/${id}/resume`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+        body: '{}',
+      });
+      return answer.status;
+    }, licenseId);
+    expect(status).toBe(403);
+  });
 });

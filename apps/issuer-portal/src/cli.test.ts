@@ -1,0 +1,83 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openIssuer } from '@licensor/issuer';
+import { openStore } from '@licensor/issuer/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/licensor-portal.js');
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const { MONGODB_URI: _ignored, ...rest } = process.env;
+  return spawn(process.execPath, [bin, ...args], {
+    env: { ...rest, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function output(
+  child: ChildProcess,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
+}
+
+describe('licensor-portal CLI', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    if (!existsSync(resolve(bin, '../../dist/cli.js'))) {
+      throw new Error('dist/cli.js is missing: run `pnpm --filter @licensor/issuer-portal build`.');
+    }
+    dataDir = mkdtempSync(join(tmpdir(), 'licensor-portal-cli-'));
+    const store = await openStore({ dataDir });
+    const issuer = await openIssuer({ store });
+    await issuer.init('test');
+    await issuer.users.add('admin', 'admin', 'the-first-admin-password', 'test');
+    await store.close();
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('serves the API and the UI on the store of --data, and stops cleanly on SIGTERM', async () => {
+    const child = run(['serve', '--port', '0', '--data', dataDir]);
+    const finished = output(child);
+    const url = await new Promise<string>((found, failed) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        const match = /listening on (http:\/\/[^\s]+)/.exec(String(chunk));
+        if (match) found(match[1]!);
+      });
+      child.on('exit', (code) => failed(new Error(`exited ${code} before listening`)));
+    });
+    try {
+      const health = await fetch(`${url}api/v1/health`);
+      expect(await health.json()).toEqual({ status: 'ok', store: 'sqlite' });
+      const login = await fetch(`${url}api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'admin', password: 'the-first-admin-password' }),
+      });
+      expect(login.status).toBe(200);
+      const page = await fetch(url);
+      expect(page.headers.get('content-type')).toContain('text/html');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect((await finished).code).toBe(0);
+  });
+
+  it('exits 2 with the usage for an unknown command or option', async () => {
+    const unknown = await output(run(['launch']));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('usage: licensor-portal serve');
+    const badOption = await output(run(['serve', '--colour', 'blue']));
+    expect(badOption.code).toBe(2);
+  });
+});
