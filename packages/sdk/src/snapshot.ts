@@ -135,12 +135,30 @@ function verifyStored(stored: StoredState, context: Context, installationId: str
     }
     return { stored: entry, claims: verified.claims };
   });
-  return {
-    license,
-    pending,
-    lastStatus: status(stored.lastStatus, 'verify status'),
-    lastValidStatus: status(stored.lastValidStatus, 'last valid verify status'),
-  };
+  const lastStatus = status(stored.lastStatus, 'verify status');
+  const lastValidStatus = status(stored.lastValidStatus, 'last valid verify status');
+  checkStatusOrder(stored, lastStatus, lastValidStatus);
+  return { license, pending, lastStatus, lastValidStatus };
+}
+
+/**
+ * Statuses only move forward: the newest one is kept, and it is never older than the last VALID
+ * one or than the newest time recorded. Putting back an older status (to undo a REVOKED one)
+ * is an edit. Each token still verifies, so this is the only way to see it.
+ */
+function checkStatusOrder(
+  stored: StoredState,
+  lastStatus: StatusClaims | null,
+  lastValidStatus: StatusClaims | null,
+): void {
+  const newest = lastStatus?.iat ?? null;
+  const floor = Math.max(stored.statusTime, lastValidStatus?.iat ?? 0);
+  if ((floor > 0 || lastValidStatus !== null) && (newest === null || newest < floor)) {
+    throw new SdkError(
+      'ERR_STATE_TAMPERED',
+      'The stored verify status is older than one this installation already recorded: the state was edited or partly restored. Restore the whole state from a backup, then run Verify License.',
+    );
+  }
 }
 
 export async function loadSnapshot(context: Context): Promise<Snapshot> {
@@ -175,7 +193,13 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
     verified.lastStatus?.iat ?? 0,
     verified.lastValidStatus?.iat ?? 0,
   );
-  return { ...verified, stored: { ...stored, trustedTime }, installation, installationId };
+  const statusTime = Math.max(stored.statusTime, verified.lastStatus?.iat ?? 0);
+  return {
+    ...verified,
+    stored: { ...stored, trustedTime, statusTime },
+    installation,
+    installationId,
+  };
 }
 
 /** Saves a changed state, dropping challenges that expired, in one atomic replace. */

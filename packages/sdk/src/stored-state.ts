@@ -83,6 +83,8 @@ export function parseStoredState(raw: unknown): StoredState {
   if (typeof raw.installationId !== 'string') throw corrupt('installationId');
   if (!isTime(raw.trustedTime)) throw corrupt('trustedTime');
   if (!isTime(raw.observedTime)) throw corrupt('observedTime');
+  const statusTime = raw.statusTime ?? 0;
+  if (!isTime(statusTime)) throw corrupt('statusTime');
   return {
     format: STATE_FORMAT,
     v: 1,
@@ -92,6 +94,7 @@ export function parseStoredState(raw: unknown): StoredState {
     lastStatus: stringOrNull(raw.lastStatus, 'lastStatus'),
     lastValidStatus: stringOrNull(raw.lastValidStatus, 'lastValidStatus'),
     lastAttempt: parseAttempt(raw.lastAttempt),
+    statusTime,
     trustedTime: raw.trustedTime,
     observedTime: raw.observedTime,
   };
@@ -107,6 +110,7 @@ export function initialState(installationId: string): StoredState {
     lastStatus: null,
     lastValidStatus: null,
     lastAttempt: null,
+    statusTime: 0,
     trustedTime: 0,
     observedTime: 0,
   };

@@ -146,6 +146,56 @@ describe('verifyOnline', () => {
     });
   });
 
+  it.each([
+    [
+      'replaced by the older VALID one',
+      (state: Record<string, unknown>) => {
+        state.lastStatus = state.lastValidStatus;
+      },
+    ],
+    [
+      'removed',
+      (state: Record<string, unknown>) => {
+        state.lastStatus = null;
+      },
+    ],
+    [
+      'removed with the VALID one',
+      (state: Record<string, unknown>) => {
+        state.lastStatus = null;
+        state.lastValidStatus = null;
+      },
+    ],
+  ])('refuses a state whose signed REVOKED status was %s', async (_, edit) => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    clock.advance(DAY);
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(DAY);
+    server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'REVOKED' });
+    await licensor.verifyOnline(admin, { url });
+    const state = JSON.parse(store.rawState() ?? '{}');
+    edit(state);
+    const edited = JSON.stringify(state);
+    store.setRawState(edited);
+    const again = setup({ store, clock }).licensor;
+    await expect(again.getLicenseInfo(admin)).rejects.toMatchObject({
+      code: 'ERR_STATE_TAMPERED',
+    });
+    await expect(again.assertCanManage(0)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+    expect(store.rawState()).toBe(edited);
+  });
+
+  it('does not record a status older than the one recorded, and keeps a loadable state', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    clock.advance(DAY);
+    await licensor.verifyOnline(admin, { url });
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { iat: clock.seconds - 60, outcome: 'SUSPENDED' });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result.error?.code).toBe('ERR_STATUS_MISMATCH');
+    expect(result.info).toMatchObject({ lastVerifyResult: 'VALID', lastVerifyTime: clock.seconds });
+  });
+
   it('applies a newer license token the status delivers (renewal)', async () => {
     const { licensor, server, clock, url, challenge, start } = await subscribed();
     clock.advance(300 * DAY);

@@ -35,6 +35,7 @@ function readStatus(
   nonce: string,
   license: LicenseClaims,
   installationId: string,
+  statusTime: number,
 ): { claims: StatusClaims; token: string } {
   let verified: ReturnType<typeof verifyStatus>;
   try {
@@ -58,6 +59,13 @@ function readStatus(
     throw new SdkError(
       'ERR_STATUS_MISMATCH',
       'The status is about another license or installation. The result was not recorded.',
+    );
+  }
+  if (claims.iat < statusTime) {
+    // Statuses only move forward (see snapshot.ts); one node of the service may lag another.
+    throw new SdkError(
+      'ERR_STATUS_MISMATCH',
+      'The status is older than one this installation already recorded (the service clock is behind). The result was not recorded; try again.',
     );
   }
   return { claims, token: verified.token };
@@ -107,7 +115,14 @@ export async function verifyOnline(
   let status: { claims: StatusClaims; token: string };
   try {
     const body = await postCheck(context, url, check, options.timeoutMs ?? context.verifyTimeoutMs);
-    status = readStatus(context, body, nonce, license, snapshot.installationId);
+    status = readStatus(
+      context,
+      body,
+      nonce,
+      license,
+      snapshot.installationId,
+      snapshot.stored.statusTime,
+    );
   } catch (error) {
     if (!isLicensorError(error)) throw error;
     const failure = { code: error.code, message: error.message };
@@ -131,6 +146,7 @@ export async function verifyOnline(
     lastStatus: status.token,
     lastValidStatus: claims.outcome === 'VALID' ? status.token : snapshot.stored.lastValidStatus,
     lastAttempt: { at: clock.effective, ok: true, code: null, message: null },
+    statusTime: claims.iat,
     trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
     // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
     observedTime: claims.iat,

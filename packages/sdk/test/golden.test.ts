@@ -26,6 +26,7 @@ async function goldenInstallation(pending: (typeof golden.challenge)[]) {
     lastAttempt: null,
     trustedTime: 0,
     observedTime: 0,
+    statusTime: 0,
   };
   await store.saveState(state);
   return setup({ store, clock: new FrozenClock(golden.now + DAY) });

@@ -27,6 +27,11 @@ export interface StoredState {
   /** Newest accepted status token whose outcome was VALID: the grace period runs from it. */
   lastValidStatus: string | null;
   lastAttempt: CheckAttempt | null;
+  /**
+   * The newest status time recorded (seconds). Statuses only move forward: a stored status
+   * older than this was put back by an edit. (Absent in documents of older SDKs: read as 0.)
+   */
+  statusTime: number;
   /** Highest trusted time seen (seconds). */
   trustedTime: number;
   /** Highest local clock reading seen since the last signed status (seconds). */
