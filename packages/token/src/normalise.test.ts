@@ -6,6 +6,15 @@ import { armour, normaliseToken } from './normalise.js';
 const token = `${'a'.repeat(100)}.${'b'.repeat(150)}.${'c'.repeat(86)}`;
 
 describe('normaliseToken', () => {
+  it.each([42, null, undefined, {}, ['a.b.c']])(
+    'refuses %j that is not text with ERR_JWS_MALFORMED',
+    (value) => {
+      expect(() => normaliseToken(value as unknown as string)).toThrow(
+        expect.objectContaining({ code: 'ERR_JWS_MALFORMED' }),
+      );
+    },
+  );
+
   it('drops whitespace and line breaks anywhere', () => {
     expect(
       normaliseToken(

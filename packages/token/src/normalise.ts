@@ -2,7 +2,7 @@
 // (for files and e-mail). This module turns any of those into the one compact form, and makes
 // the armour.
 
-import { ArmorInvalidError, InputTooLargeError } from './errors.js';
+import { ArmorInvalidError, InputTooLargeError, JwsMalformedError } from './errors.js';
 import { MAX_STATUS_TOKEN_LENGTH } from './jws/limits.js';
 
 export type ArmourKind = 'challenge' | 'license';
@@ -27,7 +27,11 @@ function kindOfLabel(label: string): ArmourKind | undefined {
  * `null`, any armour block is (check requests and statuses travel over HTTP, never armoured).
  */
 export function normaliseToken(pasted: string, expectedKind?: ArmourKind | null): string {
-  if (typeof pasted !== 'string') throw new TypeError('a token must be a string');
+  if (typeof pasted !== 'string') {
+    throw new JwsMalformedError(
+      'a token must be text: paste the compact token or its armour block',
+    );
+  }
   if (pasted.length > MAX_STATUS_TOKEN_LENGTH) {
     throw new InputTooLargeError(
       `the token is ${pasted.length} characters, over the cap of ${MAX_STATUS_TOKEN_LENGTH}`,
