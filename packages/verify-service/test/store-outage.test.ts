@@ -1,37 +1,37 @@
 // The store goes away and comes back: checks answer 503 while it is away (never a stale
 // guess past the cache TTL, never a 500), and 200 again as soon as it is back.
 import { describe, expect, it } from 'vitest';
-import { checkToken, T0, T0s, testService } from './support/fixtures.js';
+import { checkToken, T0, T0s, targets, testService } from './support/fixtures.js';
 import { errorOf, postCheck, statusOf } from './support/http.js';
 
-describe('store outage', () => {
+describe.each(targets)('store outage (%s)', (_name, target) => {
   it('answers 503 while the store is down and 200 once it is back', async () => {
     const { service, store, clock } = testService();
-    expect(statusOf(await postCheck(service.app, checkToken())).outcome).toBe('VALID');
+    expect(statusOf(await postCheck(target(service), checkToken())).outcome).toBe('VALID');
 
     store.down = true;
     clock.now = T0 + 5_000; // past the cache TTL: the store must be read
-    const down = await postCheck(service.app, checkToken({ iat: T0s + 5 }));
+    const down = await postCheck(target(service), checkToken({ iat: T0s + 5 }));
     expect(down.status).toBe(503);
     expect(errorOf(down).code).toBe('ERR_STORE_UNAVAILABLE');
 
     store.down = false;
-    expect(statusOf(await postCheck(service.app, checkToken({ iat: T0s + 5 }))).outcome).toBe(
+    expect(statusOf(await postCheck(target(service), checkToken({ iat: T0s + 5 }))).outcome).toBe(
       'VALID',
     );
   });
 
   it('keeps answering from the cache within its TTL while the store is down', async () => {
     const { service, store, clock } = testService();
-    await postCheck(service.app, checkToken());
+    await postCheck(target(service), checkToken());
     store.down = true;
     clock.now = T0 + 1_000;
-    expect(statusOf(await postCheck(service.app, checkToken())).outcome).toBe('VALID');
+    expect(statusOf(await postCheck(target(service), checkToken())).outcome).toBe('VALID');
   });
 
   it('keeps the records of checks answered before an outage and writes them afterwards', async () => {
     const { service, store, clock } = testService();
-    await postCheck(service.app, checkToken());
+    await postCheck(target(service), checkToken());
     store.down = true;
     await service.recorder.flush();
     expect(service.recorder.failures).toBe(1);
