@@ -143,6 +143,22 @@ describe('applyLicenseKey', () => {
     ]);
   });
 
+  it('refuses a key of another license issued before the license in force (cross-license rollback)', async () => {
+    const { licensor, store, clock } = setup();
+    const first = await licensor.createChallenge(admin);
+    const older = answer(first.challenge, { lid: 'lic_older00000000000000001', credentials: 1000 });
+    clock.advance(2 * DAY);
+    const second = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(
+      admin,
+      answer(second.challenge, { lid: 'lic_newer00000000000000001', credentials: 10 }),
+    );
+    const before = store.rawState();
+    await expectRefused(licensor.applyLicenseKey(admin, older), 'ERR_LICENSE_OLDER');
+    expect(store.rawState()).toBe(before);
+    expect((await licensor.getLicenseInfo(admin)).credentials).toBe(10);
+  });
+
   it('refuses a key for another license that answers a consumed challenge', async () => {
     const { licensor } = setup();
     const { challenge } = await licensor.createChallenge(admin);
@@ -190,7 +206,7 @@ describe('applyLicenseKey', () => {
     const second = await licensor.createChallenge(admin);
     const result = await licensor.applyLicenseKey(
       admin,
-      answer(second.challenge, { iat: clock.seconds + 10 * DAY }),
+      answer(second.challenge, { iat: clock.seconds + 10 * DAY + 250 }),
     );
     expect(result.revision).toBe(2);
     expect(result.info.clock.rollbackDetected).toBe(true);

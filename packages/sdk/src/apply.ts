@@ -1,6 +1,7 @@
 // "Upgrade": a license key is applied only if every rule holds: a trusted license-purpose key
 // signed it, it is bound to this installation, it is newer than the token in force (no replay,
-// no rollback), it was not issued in the future, and it answers a challenge this installation
+// no rollback, not even to an older key of another license), it was not issued in the future,
+// and it answers a challenge this installation
 // made and still holds (a key delivered by the online service may skip that, chal null, but must
 // continue the license in force). The challenge is consumed; the state is replaced in one write.
 import { challengeHash, type LicenseClaims, normaliseToken, verifyLicense } from '@licensor/token';
@@ -40,6 +41,18 @@ function checkRevision(
         : `This license key is revision ${claims.rev}, older than revision ${current.rev} in force. Ask the vendor for a new key.`,
     );
   }
+  // Across license ids the vendor's issue time orders the keys: an older key of another license
+  // (kept from before the vendor replaced it) must not roll the installation back.
+  if (current !== null && claims.iat < current.iat) {
+    throw new SdkError(
+      'ERR_LICENSE_OLDER',
+      `This license key was issued at ${iso(claims.iat)}, before the license in force (issued at ${iso(current.iat)}). Ask the vendor for a new key.`,
+    );
+  }
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
 }
 
 function findAnsweredChallenge(
