@@ -1,5 +1,6 @@
-// Which state the license in force is in, at the trusted time. A perpetual license is always
-// valid. A subscription is usable until the end of its grace period, counted from the last
+// Which state the license in force is in, at the trusted time. A perpetual license needs no
+// online check and never expires, but the vendor's signed REVOKED or SUSPENDED is honoured for it
+// too. A subscription is usable until the end of its grace period, counted from the last
 // moment the vendor vouched for it (the token's issue time or the last VALID status) and never
 // past the term's end plus grace; a signed REVOKED, SUSPENDED or EXPIRED status decides at once.
 // While the local clock is behind the highest time seen, rules run at that time, which no longer
@@ -40,7 +41,11 @@ export function evaluateLicense(snapshot: Snapshot, clock: Clock): Evaluation {
   const license = snapshot.license;
   if (license === null) return { state: 'none', reason: null, usableUntil: null, checkBy: null };
   if (license.model === 'perpetual' || license.term === null) {
-    return { state: 'active', reason: null, usableUntil: null, checkBy: null };
+    const status = speaksFor(snapshot.lastStatus, snapshot) ? snapshot.lastStatus : null;
+    const outcome = status?.outcome;
+    const state =
+      outcome === 'REVOKED' || outcome === 'SUSPENDED' ? DECIDED_BY_SERVICE[outcome] : 'active';
+    return { state, reason: null, usableUntil: null, checkBy: null };
   }
   const evaluation = evaluateSubscription(snapshot, license.term, clock);
   const usable = evaluation.state === 'active' || evaluation.state === 'grace';

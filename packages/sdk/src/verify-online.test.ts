@@ -253,6 +253,43 @@ describe('verifyOnline', () => {
     },
   );
 
+  it.each([
+    ['REVOKED', 'revoked', 'ERR_LICENSE_REVOKED'],
+    ['SUSPENDED', 'suspended', 'ERR_LICENSE_SUSPENDED'],
+  ] as const)(
+    'honours a signed %s status for a perpetual license too',
+    async (outcome, state, code) => {
+      const { licensor, clock } = setup();
+      const server = await startVerifyServer(clock);
+      servers.push(server);
+      const { challenge } = await licensor.createChallenge(admin);
+      server.register(challenge);
+      await licensor.applyLicenseKey(admin, answer(challenge, { model: 'perpetual' }));
+      server.plan = (check, id) => statusFor(check, id, clock, { outcome });
+      const result = await licensor.verifyOnline(admin, { url: server.url });
+      expect(result.info).toMatchObject({ type: 'perpetual', state, lastVerifyResult: outcome });
+      await expect(licensor.assertCanManage(0)).rejects.toMatchObject({ code });
+      server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'VALID' });
+      clock.advance(60);
+      expect((await licensor.verifyOnline(admin, { url: server.url })).info.state).toBe('active');
+    },
+  );
+
+  it('keeps a perpetual license active after an EXPIRED or UNKNOWN status', async () => {
+    for (const outcome of ['EXPIRED', 'UNKNOWN'] as const) {
+      const { licensor, clock } = setup();
+      const server = await startVerifyServer(clock);
+      servers.push(server);
+      const { challenge } = await licensor.createChallenge(admin);
+      server.register(challenge);
+      await licensor.applyLicenseKey(admin, answer(challenge, { model: 'perpetual' }));
+      server.plan = (check, id) =>
+        statusFor(check, id, clock, { outcome, ...(outcome === 'UNKNOWN' ? { rev: null } : {}) });
+      const result = await licensor.verifyOnline(admin, { url: server.url });
+      expect(result.info).toMatchObject({ state: 'active', lastVerifyResult: outcome });
+    }
+  });
+
   it('an UNKNOWN status is not a successful check', async () => {
     const { licensor, server, clock, url } = await subscribed();
     server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'UNKNOWN', rev: null });
