@@ -428,7 +428,7 @@ export interface LicensorStore {
   // Signing keys.
   insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void>;
   listSigningKeys(): Promise<SigningKeyRecord[]>;
-  /** Stored private halves of one purpose, newest first (the query filters by purpose). */
+  /** Non-retired private halves of one purpose, newest first (the query filters by purpose). */
   readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]>;
   retireSigningKey(kid: string, at: number): Promise<void>;
 

@@ -12,6 +12,8 @@ import type { LicensorStore } from '../../src/types.js';
 
 export interface StoreHandle {
   dataDir: string;
+  /** What openStore needs to open this store (e.g. from a child process). */
+  options: OpenStoreOptions;
   open(hooks?: Pick<OpenStoreOptions, 'onWriteStep'>): Promise<LicensorStore>;
 }
 
@@ -37,7 +39,11 @@ export function sqliteAdapter(): Adapter {
     async create() {
       const dataDir = tempDir();
       dirs.push(dataDir);
-      return { dataDir, open: (hooks = {}) => openStore({ dataDir, ...hooks }) };
+      return {
+        dataDir,
+        options: { dataDir },
+        open: (hooks = {}) => openStore({ dataDir, ...hooks }),
+      };
     },
     async cleanup() {
       for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -62,10 +68,8 @@ export function mongoAdapter(): Adapter {
       dirs.push(dataDir);
       const dbName = `licensor_test_${RUN}_${++counter}`;
       databases.push(dbName);
-      return {
-        dataDir,
-        open: (hooks = {}) => openStore({ dataDir, mongoUri: uri, mongoDbName: dbName, ...hooks }),
-      };
+      const options = { dataDir, mongoUri: uri, mongoDbName: dbName };
+      return { dataDir, options, open: (hooks = {}) => openStore({ ...options, ...hooks }) };
     },
     async cleanup() {
       for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });

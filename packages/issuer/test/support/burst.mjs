@@ -1,0 +1,42 @@
+// A burst of issues on the built package, for the kill -9 test: issues with 8 in flight until
+// it is killed, printing "<transaction id> <challenge> <key>" for each key it was given back.
+// Usage: node burst.mjs '<openStore options as JSON>'
+
+import { randomBytes } from 'node:crypto';
+import { generateKeyPair, signChallenge } from '@licensor/token';
+import { openIssuer, openStore } from '../../dist/index.js';
+
+const store = await openStore(JSON.parse(process.argv[2]));
+const issuer = await openIssuer({ store, passphrase: '' });
+await issuer.init('burst');
+process.stdout.write('READY\n');
+
+function challenge() {
+  const key = generateKeyPair();
+  const iat = Math.floor(Date.now() / 1000);
+  return signChallenge(
+    {
+      v: 1,
+      jti: randomBytes(16).toString('base64url'),
+      iat,
+      exp: iat + 3600,
+      sub: key.kid,
+      product: { name: 'burst', version: '1.0.0' },
+      license: null,
+      usage: { credentialsInUse: 1 },
+      request: { kind: 'license' },
+    },
+    key,
+  );
+}
+
+async function worker(index) {
+  for (let n = 0; ; n++) {
+    const text = challenge();
+    const terms = { customerName: `Burst ${index}`, model: 'perpetual', credentials: 1 + (n % 50) };
+    const result = await issuer.issue(text, terms, `burst-${index}`);
+    process.stdout.write(`${result.transaction.id} ${text} ${result.token}\n`);
+  }
+}
+
+await Promise.all(Array.from({ length: 8 }, (_, index) => worker(index)));
