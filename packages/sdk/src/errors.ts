@@ -34,6 +34,7 @@ export const SDK_ERROR_CODES = [
   'ERR_INSTALLATION_KEY_MISSING',
   'ERR_KEY_FILE_INSECURE',
   'ERR_TRUST_INVALID',
+  'ERR_TRUST_CHANGED',
 ] as const;
 
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];

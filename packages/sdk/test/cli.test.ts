@@ -1,11 +1,11 @@
 // Drives the real `licensor` binary (bin/licensor.js → dist/cli.js, built before tests) through
 // the CMS license page: challenge → apply → show, and the refusals with their exit codes.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { armour, verifyChallenge } from '@licensor/token';
+import { armour, keyPairFromSeed, toPublicJwk, verifyChallenge } from '@licensor/token';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answer, FrozenClock, golden, term } from './fixtures.js';
 import {
@@ -199,6 +199,58 @@ describe('licensor CLI', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^usage error: /);
     expect(run.stdout).toBe('');
+  });
+
+  it('refuses a --trust with other keys than the saved ones unless --replace-trust is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const state = ['--state', join(dir, 'state')];
+    const own = keyPairFromSeed(new Uint8Array(32).fill(7));
+    const widened = {
+      keys: [
+        ...golden.jwks.keys,
+        {
+          ...toPublicJwk(own.publicKey),
+          kid: own.kid,
+          alg: 'EdDSA',
+          use: 'sig',
+          purpose: 'license',
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'widened.jwks.json'), JSON.stringify(widened));
+    const first = await licensor(['challenge', ...state], {
+      cwd,
+      env: { LICENSOR_TRUST: join(cwd, 'vendor.jwks.json') },
+    });
+    expect(first.code).toBe(0);
+    const saved = readFileSync(join(dir, 'state', 'trust.jwks.json'), 'utf8');
+
+    const swapped = await licensor(
+      ['challenge', ...state, '--trust', join(dir, 'widened.jwks.json')],
+      { cwd },
+    );
+    expect(swapped).toMatchObject({ code: 1, stdout: '' });
+    expect(swapped.stderr).toMatch(/^error: ERR_TRUST_CHANGED: .*--replace-trust/);
+    const byEnv = await licensor(['show', ...state, '--json'], {
+      cwd,
+      env: { LICENSOR_TRUST: join(dir, 'widened.jwks.json') },
+    });
+    expect(byEnv.code).toBe(1);
+    expect(JSON.parse(byEnv.stdout).error.code).toBe('ERR_TRUST_CHANGED');
+    expect(readFileSync(join(dir, 'state', 'trust.jwks.json'), 'utf8')).toBe(saved);
+
+    const same = await licensor(['show', ...state, '--trust', join(cwd, 'vendor.jwks.json')], {
+      cwd,
+    });
+    expect(same.code).toBe(0);
+    const replaced = await licensor(
+      ['show', ...state, '--trust', join(dir, 'widened.jwks.json'), '--replace-trust'],
+      { cwd },
+    );
+    expect(replaced.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'state', 'trust.jwks.json'), 'utf8'))).toEqual(
+      widened,
+    );
   });
 
   it('needs --trust the first time a state directory is used', async () => {

@@ -5,7 +5,7 @@ import { modelOf, UsageError, wholeNumber } from './usage.js';
 
 export type Command = 'challenge' | 'apply' | 'show' | 'verify' | 'activate' | 'requests' | 'audit';
 
-const COMMON = ['state', 'trust', 'json', 'operator', 'role', 'product'];
+const COMMON = ['state', 'trust', 'replace-trust', 'json', 'operator', 'role', 'product'];
 
 const COMMAND_OPTIONS: Record<Command, { options: string[]; positionals: number }> = {
   challenge: { options: ['credentials', 'model', 'customer', 'in-use', 'armour'], positionals: 0 },
@@ -23,6 +23,7 @@ export interface ParsedArgs {
   values: {
     state?: string;
     trust?: string;
+    'replace-trust'?: boolean;
     json?: boolean;
     operator?: string;
     role?: string[];
@@ -93,6 +94,7 @@ function parse(argv: string[]) {
     options: {
       state: { type: 'string' },
       trust: { type: 'string' },
+      'replace-trust': { type: 'boolean' },
       json: { type: 'boolean' },
       operator: { type: 'string' },
       role: { type: 'string', multiple: true },

@@ -170,7 +170,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     };
     const licensor = createLicensor({
       store: new FileStore(stateDir),
-      trust: await resolveTrust(stateDir, args.values.trust),
+      trust: await resolveTrust(stateDir, {
+        file: args.values.trust ?? (io.env.LICENSOR_TRUST || undefined),
+        replace: args.values['replace-trust'] === true,
+      }),
       product: productOf(args.values.product ?? io.env.LICENSOR_PRODUCT),
     });
     return await run(args, licensor, operator, io);

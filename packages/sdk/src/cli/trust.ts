@@ -1,5 +1,8 @@
-// The vendor's JWKS for the CLI. Given once with --trust, it is copied into the state directory
-// (trust.jwks.json), so later commands need not repeat it; a new --trust replaces the copy.
+// The vendor's JWKS for the CLI. Given once with --trust (or LICENSOR_TRUST), it is copied into
+// the state directory (trust.jwks.json), so later commands need not repeat it. The saved trust is
+// the anchor every license key is checked against: a --trust with other keys is refused
+// (ERR_TRUST_CHANGED) unless --replace-trust says the vendor really published new keys, so a
+// command line cannot quietly add a key that signs licenses. It is as safe as the state folder.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Jwks } from '@licensor/token';
@@ -29,23 +32,63 @@ async function readJson(path: string): Promise<unknown> {
   }
 }
 
-export async function resolveTrust(stateDir: string, trustFile: string | undefined): Promise<Jwks> {
+/** The keys a JWKS trusts, in a form two JWKS can be compared by. */
+function trusted(jwks: unknown): string {
+  return toKeyring(jwks)
+    .toJwks()
+    .keys.map((key) => `${key.kid}:${key.purpose}`)
+    .sort()
+    .join(',');
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await readFile(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new SdkError(
+      'ERR_TRUST_INVALID',
+      `${path} cannot be read (${(error as NodeJS.ErrnoException).code}). Check the state directory.`,
+    );
+  }
+}
+
+export interface TrustOptions {
+  /** The JWKS file given on this run (--trust or LICENSOR_TRUST). */
+  file: string | undefined;
+  /** --replace-trust: the given file may replace a saved one with other keys. */
+  replace: boolean;
+}
+
+export async function resolveTrust(stateDir: string, options: TrustOptions): Promise<Jwks> {
   const remembered = join(stateDir, TRUST_FILE);
-  if (trustFile === undefined) {
-    try {
-      await readFile(remembered);
-    } catch {
+  const saved = (await exists(remembered)) ? await readJson(remembered) : undefined;
+  if (options.file === undefined) {
+    if (saved === undefined) {
       throw new UsageError(
         '--trust FILE (the vendor JWKS) is required the first time a state directory is used',
       );
     }
-    const jwks = await readJson(remembered);
-    toKeyring(jwks);
-    return jwks as Jwks;
+    toKeyring(saved);
+    return saved as Jwks;
   }
-  const jwks = await readJson(trustFile);
-  toKeyring(jwks);
+  const jwks = await readJson(options.file);
+  const given = trusted(jwks);
+  if (saved !== undefined && !options.replace) {
+    let same = false;
+    try {
+      same = trusted(saved) === given;
+    } catch {
+      // A damaged saved file is replaced only on purpose, like a changed one.
+    }
+    if (same) return saved as Jwks;
+    throw new SdkError(
+      'ERR_TRUST_CHANGED',
+      `${options.file} holds other keys than the vendor keys saved in ${remembered}. If the vendor published new keys, run the command again with --replace-trust; otherwise leave out --trust.`,
+    );
+  }
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  await replaceFileAtomic(remembered, `${JSON.stringify(jwks, null, 2)}\n`, 0o644);
+  await replaceFileAtomic(remembered, `${JSON.stringify(jwks, null, 2)}\n`, 0o600);
   return jwks as Jwks;
 }

@@ -17,7 +17,10 @@ commands:
 
 options:
   --state DIR            state directory (default ./.licensor)
-  --trust FILE           the vendor's public JWKS; remembered in the state directory
+  --trust FILE           the vendor's public JWKS (default: $LICENSOR_TRUST); saved in the
+                         state directory the first time, then not needed
+  --replace-trust        let --trust replace saved vendor keys with different ones (after the
+                         vendor published new keys); without it that is ERR_TRUST_CHANGED
   --json                 machine-readable output
   --armour               challenge/activate: print the BEGIN/END armoured form
   --operator NAME        who acts (default: the OS user)
