@@ -1,12 +1,17 @@
 // POST /v1/checks refusals: each with its status code, its error code, and the one error body.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
+import { createVerifyService } from '../src/service.js';
 import {
   checkClaims,
   checkToken,
   installationA,
   licenseToken,
+  roomyLimits,
+  seededStore,
   signRaw,
+  silentLogger,
+  statusKey,
   T0,
   T0s,
   targets,
@@ -181,6 +186,23 @@ describe.each(targets)('POST /v1/checks errors (%s)', (_name, target) => {
     expect(answer.status).toBe(503);
     expect(errorOf(answer).code).toBe('ERR_STORE_UNAVAILABLE');
     expect(answer.text).not.toContain('ECONNREFUSED');
+  });
+
+  it('answers a plain 500 ERR_INTERNAL, echoing nothing, when its own status key is broken', async () => {
+    const service = createVerifyService({
+      store: seededStore(),
+      statusKeys: [{ ...statusKey, privateKey: new Uint8Array(5) }],
+      logger: silentLogger,
+      now: () => T0,
+      config: roomyLimits,
+    });
+    const answer = await postCheck(target(service), checkToken());
+    expect(answer.status).toBe(500);
+    expect(errorOf(answer)).toEqual({
+      code: 'ERR_INTERNAL',
+      message: 'The service failed to answer; retry later.',
+      requestId: expect.any(String),
+    });
   });
 
   it('answers 405 with Allow to other methods on /v1/checks', async () => {

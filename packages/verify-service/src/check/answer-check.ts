@@ -83,20 +83,22 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
 
     const outcome: CheckOutcome = bound ? decideOutcome(view, nowSeconds) : 'UNKNOWN';
     const termEnd = bound ? (view.term?.end ?? null) : null;
-    const status = signStatus(
-      {
-        v: 1,
-        iat: nowSeconds,
-        nonce: claimed.nonce,
-        lid: claimed.lid,
-        sub: installationId,
-        outcome,
-        rev: bound ? view.revision : null,
-        termEnd,
-        checkBy: decideCheckBy(termEnd, nowSeconds, deps.checkIntervalSeconds),
-        license: bound ? tokenToRelay(view, outcome, claimed.rev) : null,
-      },
-      deps.statusKey(),
+    const status = signOrFail(() =>
+      signStatus(
+        {
+          v: 1,
+          iat: nowSeconds,
+          nonce: claimed.nonce,
+          lid: claimed.lid,
+          sub: installationId,
+          outcome,
+          rev: bound ? view.revision : null,
+          termEnd,
+          checkBy: decideCheckBy(termEnd, nowSeconds, deps.checkIntervalSeconds),
+          license: bound ? tokenToRelay(view, outcome, claimed.rev) : null,
+        },
+        deps.statusKey(),
+      ),
     );
 
     if (bound) {
@@ -112,4 +114,17 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     }
     return { status, outcome, licenseId: claimed.lid, installationId };
   };
+}
+
+/**
+ * Signing fails only through the service's own fault (a broken status key): never let that
+ * surface as the token package's 4xx codes, which would blame the caller. A plain Error is a
+ * 500 whose cause goes to the log, not to the caller.
+ */
+function signOrFail(sign: () => string): string {
+  try {
+    return sign();
+  } catch (cause) {
+    throw new Error('signing the status failed', { cause });
+  }
 }
