@@ -104,6 +104,29 @@ describe('the single-page app', () => {
   });
 });
 
+describe('behind a TLS-terminating proxy', () => {
+  it('accepts a state change whose Origin is the public host the proxy forwards', async () => {
+    await fixture.close();
+    fixture = await makePortal({ trustProxy: 1 });
+    const response = await request(fixture.app)
+      .post('/api/v1/auth/login')
+      .set('Host', 'portal-internal:4000')
+      .set('X-Forwarded-Host', 'licensing.example.com')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Origin', 'https://licensing.example.com')
+      .send({ name: 'vera', password: 'vera-viewer-password' })
+      .expect(200);
+    expect(String(response.headers['set-cookie'])).toMatch(/^__Host-licensor_portal_sid=.*Secure/);
+    await request(fixture.app)
+      .post('/api/v1/auth/login')
+      .set('Host', 'portal-internal:4000')
+      .set('X-Forwarded-Host', 'licensing.example.com')
+      .set('Origin', 'https://evil.example')
+      .send({ name: 'vera', password: 'vera-viewer-password' })
+      .expect(403);
+  });
+});
+
 describe('health', () => {
   it('answers ok with the store kind', async () => {
     const response = await request(fixture.app).get('/api/v1/health').expect(200);

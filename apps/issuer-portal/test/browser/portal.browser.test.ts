@@ -1,8 +1,10 @@
 // The whole loop in a real browser: an installation (the real SDK) makes a challenge, an
 // issuer pastes it into the portal, issues, reads the key from the page, the SDK applies it,
 // the license is listed; then revoked from its page.
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
+import { normaliseToken } from '@licensor/token';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Fixture, makeChallenge, makePortal, newInstallation, PASSWORDS } from '../helpers.js';
@@ -64,13 +66,17 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     );
     await fixture.issuer.suspend(initech.license.id, 'ivan', 'invoice overdue');
     browser = await launch();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 820 },
+      acceptDownloads: true,
+    });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
     page = await context.newPage();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => server?.close(resolve));
+    if (server) await new Promise((resolve) => server.close(resolve));
     await fixture?.close();
   });
 
@@ -107,6 +113,18 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     await screenshot(page, 'issue-key');
     expect(key).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
 
+    await page.getByRole('button', { name: 'Copy key' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download .txt' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^license-lic_[A-Za-z0-9_-]+-rev1\.txt$/);
+    const file = await readFile((await download.path())!, 'utf8');
+    expect(file).toMatch(/^-----BEGIN LICENSOR LICENSE-----\n/);
+    expect(normaliseToken(file)).toBe(key);
+
     const applied = await cms.applyLicenseKey(operator, key);
     licenseId = applied.licenseId;
     expect(applied.info).toMatchObject({
@@ -137,8 +155,12 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
   it('shows a model switch the SDK asks for as a request waiting for approval', async () => {
     const { armoured } = await cms.requestModelSwitch(operator, 'perpetual');
     await nav(page, 'Issue a key').click();
-    await page.getByLabel('Challenge', { exact: true }).fill(armoured);
-    await page.getByRole('button', { name: 'Read challenge' }).click();
+    // The customer sent it as a .txt file: open it with the file button.
+    await page.getByLabel('Open .txt file…').setInputFiles({
+      name: 'challenge.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(armoured),
+    });
     await page.getByText('This challenge needs approval').waitFor();
     await screenshot(page, 'issue-approval');
     await nav(page, 'Requests').click();

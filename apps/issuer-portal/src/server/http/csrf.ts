@@ -35,7 +35,8 @@ export function sameOriginJsonOnly(): RequestHandler {
       } catch {
         return next(new CsrfError());
       }
-      if (host !== req.get('host')) return next(new CsrfError());
+      // req.host honours X-Forwarded-Host when `trust proxy` is set, so this holds behind a proxy.
+      if (host !== req.host) return next(new CsrfError());
     } else if (origin === 'null') {
       return next(new CsrfError());
     }
