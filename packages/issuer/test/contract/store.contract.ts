@@ -1,6 +1,8 @@
 // Contract: the store surface the verify service relies on (contract §3) and the properties
 // of the log that make issuing safe. Run against every adapter by contract.test.ts.
 
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateKeyPair, signStatus } from '@licensor/token';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
@@ -103,6 +105,21 @@ export function storeContract(adapter: Adapter): void {
         pairs[0]!,
       ),
     ).toMatch(/^ey/);
+  });
+
+  it('loads status keys without reading any license key', async () => {
+    await issuer.init('alice');
+    // Plain key files: the license key file gone entirely does not matter.
+    const license = (await store.listSigningKeys()).find((k) => k.purpose === 'license')!;
+    rmSync(join(handle.dataDir, 'keys', 'license'), { recursive: true, force: true });
+    expect(await store.loadStatusSigningKeys()).toHaveLength(1);
+    const fresh = await openIssuer({ store, now: clock.now, passphrase: '' });
+    await expect(fresh.issue(new TestInstallation().challenge(), terms, 'a')).rejects.toMatchObject(
+      {
+        code: 'ERR_KEY_FILE',
+      },
+    );
+    expect(license.protection).toBe('file');
   });
 
   it('leaves retired status keys out', async () => {

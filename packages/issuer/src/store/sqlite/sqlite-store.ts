@@ -107,7 +107,7 @@ export class SqliteStore implements LicensorStore {
     const insert = this.open.prepare(`INSERT OR IGNORE INTO checks
       (id, at, license_id, installation_id, sdk_version, credentials_in_use, outcome)
       VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    this.db.transaction(() => {
+    const insertAll = this.db.transaction(() => {
       for (const r of records) {
         insert.run(
           r.id,
@@ -119,7 +119,12 @@ export class SqliteStore implements LicensorStore {
           r.outcome,
         );
       }
-    })();
+    });
+    try {
+      insertAll();
+    } catch (error) {
+      unavailable(error);
+    }
   }
 
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> {
@@ -148,7 +153,7 @@ export class SqliteStore implements LicensorStore {
 
   async commitTransaction(transaction: Transaction): Promise<CommitOutcome> {
     this.assertOpen();
-    return this.committer.commit(transaction);
+    return this.committer.commit(transaction).catch(unavailable);
   }
 
   async applyTransaction(transaction: Transaction): Promise<void> {
@@ -469,6 +474,20 @@ export class SqliteStore implements LicensorStore {
     if (sets.length === 0) return;
     this.open.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
   }
+}
+
+/** The database is locked, full or failing: the store is unavailable, not the input wrong. */
+function unavailable(error: unknown): never {
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (/^SQLITE_(BUSY|LOCKED|IOERR|FULL|READONLY|CANTOPEN|CORRUPT|NOTADB)/.test(code)) {
+    throw new StoreUnavailableError(
+      `the SQLite store cannot write (${code}): ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  throw error;
 }
 
 function userOf(row: Row): VendorUser {
