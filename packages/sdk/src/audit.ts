@@ -1,5 +1,7 @@
 // The audit trail: who did what, when, and whether it was allowed. Read newest last.
 import type { Context } from './context.js';
+import { SdkError } from './errors.js';
+import { parseAuditEntry } from './store/audit-entry.js';
 import type { AuditEntry } from './types.js';
 
 export interface AuditQuery {
@@ -8,7 +10,21 @@ export interface AuditQuery {
 }
 
 export async function readAudit(context: Context, query: AuditQuery = {}): Promise<AuditEntry[]> {
-  const entries = await context.store.loadAudit();
-  if (query.limit === undefined) return entries;
-  return query.limit > 0 ? entries.slice(-query.limit) : [];
+  const limit = query?.limit;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+    throw new SdkError('ERR_INPUT_INVALID', 'limit must be a whole number of at least 0.');
+  }
+  // A store of the CMS's own may hand back anything; only entries of the SDK's shape are shown.
+  const entries = (await context.store.loadAudit()).map((entry, index) => {
+    const checked = parseAuditEntry(entry);
+    if (checked === null) {
+      throw new SdkError(
+        'ERR_STATE_CORRUPT',
+        `Audit entry ${index + 1} from the store is not an audit entry. Restore the audit trail from a backup.`,
+      );
+    }
+    return checked;
+  });
+  if (limit === undefined) return entries;
+  return limit === 0 ? [] : entries.slice(-limit);
 }

@@ -73,7 +73,8 @@ function parseAttempt(value: unknown): CheckAttempt | null {
 }
 
 export function parseStoredState(raw: unknown): StoredState {
-  if (!isObject(raw) || raw.format !== STATE_FORMAT) {
+  if (!isObject(raw)) throw corrupt('not a JSON object');
+  if (raw.format !== STATE_FORMAT) {
     throw new SdkError(
       'ERR_STATE_FOREIGN',
       'The state store holds a document that is not a Licensor SDK state. Point the SDK at its own state directory.',

@@ -253,6 +253,16 @@ describe('licensor CLI', () => {
     );
   });
 
+  it('reports a damaged audit trail with exit 1 instead of crashing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const state = ['--state', join(dir, 'state'), '--trust', join(cwd, 'vendor.jwks.json')];
+    expect((await licensor(['challenge', ...state], { cwd })).code).toBe(0);
+    writeFileSync(join(dir, 'state', 'audit.jsonl'), '{"at":1}\n{"at":2}\n');
+    const run = await licensor(['audit', ...state], { cwd });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: ERR_STATE_CORRUPT: .*audit\.jsonl line 1/);
+  });
+
   it('needs --trust the first time a state directory is used', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
     const run = await licensor(['show'], { cwd: dir });

@@ -47,6 +47,10 @@ async function readKey(argument: string, io: CliIo): Promise<string> {
   }
 }
 
+function trustFileOf(file: string | undefined, io: CliIo): string | undefined {
+  return file === undefined || file === '' ? undefined : resolve(io.cwd, file);
+}
+
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -171,7 +175,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const licensor = createLicensor({
       store: new FileStore(stateDir),
       trust: await resolveTrust(stateDir, {
-        file: args.values.trust ?? (io.env.LICENSOR_TRUST || undefined),
+        file: trustFileOf(args.values.trust ?? io.env.LICENSOR_TRUST, io),
         replace: args.values['replace-trust'] === true,
       }),
       product: productOf(args.values.product ?? io.env.LICENSOR_PRODUCT),
@@ -182,7 +186,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`usage error: ${error.message}\n\n${USAGE}`);
       return 2;
     }
-    if (isLicensorError(error)) return refuse(error, argv.includes('--json'), io);
-    throw error;
+    const asJson = argv.includes('--json');
+    if (isLicensorError(error)) return refuse(error, asJson, io);
+    // A bug or an environment the SDK did not foresee: still one line (or one JSON object).
+    const message = error instanceof Error ? error.message : String(error);
+    return refuse({ code: 'ERR_UNEXPECTED', message }, asJson, io);
   }
 }

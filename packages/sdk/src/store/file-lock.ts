@@ -31,18 +31,27 @@ function ownerIsGone(text: string): boolean {
 /** Publishes the lock with its content in one step (link), so nobody reads a half-written one. */
 async function tryAcquire(path: string): Promise<boolean> {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }), {
-    mode: 0o600,
-  });
   try {
+    await writeFile(tmp, JSON.stringify({ pid: process.pid, host: hostname(), at: Date.now() }), {
+      mode: 0o600,
+    });
     await link(tmp, path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(path, error);
     return false;
   } finally {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined);
   }
+}
+
+function lockError(path: string, error: unknown): SdkError {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return new SdkError(
+    'ERR_STATE_CORRUPT',
+    `Cannot take the lock ${path} (${code ?? (error as Error)?.message}). Check that the state directory is writable by the CMS's account.`,
+    code,
+  );
 }
 
 /** A guard held for an instant; one older than this was left by a crash. */

@@ -1,8 +1,10 @@
 import {
   chmodSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -64,6 +66,65 @@ describe('FileStore', () => {
     expect(readFileSync(join(dir, STATE_FILE), 'utf8')).toBe(
       '{"format":"licensor-sdk-state", truncated',
     );
+  });
+
+  it.each(['null', '[]', '5', '"state"'])(
+    'reports a state file holding %s as corrupt, naming it, and never overwrites it',
+    async (content) => {
+      const dir = await licensedDir();
+      const path = join(dir, STATE_FILE);
+      writeFileSync(path, `${content}\n`);
+      await expect(fresh(dir).getLicenseInfo(admin)).rejects.toMatchObject({
+        code: 'ERR_STATE_CORRUPT',
+        message: expect.stringContaining(path),
+      });
+      await expect(fresh(dir).createChallenge(admin)).rejects.toMatchObject({
+        code: 'ERR_STATE_CORRUPT',
+      });
+      expect(readFileSync(path, 'utf8')).toBe(`${content}\n`);
+    },
+  );
+
+  it('turns file system errors into ERR_STATE_CORRUPT naming the path', async () => {
+    const dir = await licensedDir();
+    const path = join(dir, STATE_FILE);
+    rmSync(path);
+    mkdirSync(path);
+    await expect(fresh(dir).getLicenseInfo(admin)).rejects.toMatchObject({
+      code: 'ERR_STATE_CORRUPT',
+      reason: 'EISDIR',
+      message: expect.stringContaining(path),
+    });
+    const audit = join(dir, AUDIT_FILE);
+    rmSync(audit);
+    mkdirSync(audit);
+    await expect(new FileStore(dir).loadAudit()).rejects.toMatchObject({
+      code: 'ERR_STATE_CORRUPT',
+      message: expect.stringContaining(audit),
+    });
+    await expect(
+      new FileStore(dir).appendAudit({
+        at: 1,
+        operator: { id: 'alice', name: null, roles: [] },
+        action: 'apply',
+        outcome: 'ok',
+        code: null,
+        detail: null,
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_STATE_CORRUPT', reason: 'EISDIR' });
+  });
+
+  it('refuses an audit line that is JSON but not an audit entry', async () => {
+    const dir = await licensedDir();
+    const path = join(dir, AUDIT_FILE);
+    const whole = readFileSync(path, 'utf8');
+    for (const line of ['5', 'null', '{"at":1}', '{"at":1,"operator":null,"action":"apply"}']) {
+      writeFileSync(path, `${line}\n${whole}`);
+      await expect(fresh(dir).listAudit(admin)).rejects.toMatchObject({
+        code: 'ERR_STATE_CORRUPT',
+        message: expect.stringContaining(`${path} line 1`),
+      });
+    }
   });
 
   it('reports a state file of some other program as foreign', async () => {

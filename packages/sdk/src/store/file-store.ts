@@ -3,9 +3,11 @@
 // or not ours is a typed error that says what to do; nothing is ever silently reset.
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isLicensorError } from '@licensor/token';
 import { SdkError } from '../errors.js';
 import type { AuditEntry, OperatorAction } from '../types.js';
 import { createFileAtomic, replaceFileAtomic } from './atomic-write.js';
+import { parseAuditEntry } from './audit-entry.js';
 import { withFileLock } from './file-lock.js';
 import type { LicensorStore, StoredState } from './store.js';
 
@@ -21,12 +23,32 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }
 
+/** A file system error (EISDIR, EACCES, ENOSPC…) as a typed error that names the path. */
+export function fileError(path: string, doing: string, error: unknown): unknown {
+  if (isLicensorError(error)) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return new SdkError(
+    'ERR_STATE_CORRUPT',
+    `Cannot ${doing} ${path} (${code ?? (error as Error)?.message ?? 'error'}). Check that it is a file the CMS's account can read and write, and that the disk has room; restore it from a backup if it is damaged.`,
+    code,
+  );
+}
+
+/** Runs a file system step, turning its errors into a typed error naming `path`. */
+async function onFile<T>(path: string, doing: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw fileError(path, doing, error);
+  }
+}
+
 async function readIfPresent(path: string): Promise<string | null> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
     if (isMissing(error)) return null;
-    throw error;
+    throw fileError(path, 'read', error);
   }
 }
 
@@ -56,8 +78,14 @@ export class FileStore implements LicensorStore {
     return join(this.dir, AUDIT_FILE);
   }
 
+  async #makeDir(): Promise<void> {
+    await onFile(this.dir, 'create the directory', () =>
+      mkdir(this.dir, { recursive: true, mode: 0o700 }),
+    );
+  }
+
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.#makeDir();
     return withFileLock(
       join(this.dir, LOCK_FILE),
       { timeoutMs: this.#lockTimeoutMs, retryMs: 25 },
@@ -69,7 +97,7 @@ export class FileStore implements LicensorStore {
     const text = await readIfPresent(this.keyPath);
     if (text === null) return null;
     if (process.platform !== 'win32') {
-      const { mode } = await stat(this.keyPath);
+      const { mode } = await onFile(this.keyPath, 'inspect', () => stat(this.keyPath));
       if ((mode & 0o077) !== 0) {
         throw new SdkError(
           'ERR_KEY_FILE_INSECURE',
@@ -81,7 +109,7 @@ export class FileStore implements LicensorStore {
   }
 
   async saveInstallationKey(seed: Uint8Array): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await this.#makeDir();
     const document = { format: KEY_FORMAT, v: 1, seed: Buffer.from(seed).toString('base64url') };
     try {
       await createFileAtomic(this.keyPath, `${JSON.stringify(document)}\n`, 0o600);
@@ -92,39 +120,49 @@ export class FileStore implements LicensorStore {
           `${this.keyPath} already exists; refusing to replace an installation key.`,
         );
       }
-      throw error;
+      throw fileError(this.keyPath, 'create', error);
     }
   }
 
   async loadState(): Promise<unknown | null> {
     const text = await readIfPresent(this.statePath);
     if (text === null) return null;
+    let document: unknown;
     try {
-      return JSON.parse(text);
+      document = JSON.parse(text);
     } catch {
+      document = undefined;
+    }
+    // `null` would read as "no state yet" and be overwritten by the next change.
+    if (typeof document !== 'object' || document === null || Array.isArray(document)) {
       throw new SdkError(
         'ERR_STATE_CORRUPT',
-        `${this.statePath} is not valid JSON. Restore it from a backup; do not delete it, or this installation loses its license.`,
+        `${this.statePath} is not a JSON object. Restore it from a backup; do not delete it, or this installation loses its license.`,
       );
     }
+    return document;
   }
 
   async saveState(state: StoredState): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await replaceFileAtomic(this.statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600);
+    await this.#makeDir();
+    await onFile(this.statePath, 'write', () =>
+      replaceFileAtomic(this.statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600),
+    );
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const file = await open(this.auditPath, 'a', 0o600);
-    try {
-      await file.appendFile(`${JSON.stringify(entry)}\n`, 'utf8');
-      // Records of changes are made durable; a look at the license lost in a power cut is not
-      // worth an fsync on every View License.
-      if (!READ_ACTIONS.has(entry.action)) await file.sync();
-    } finally {
-      await file.close();
-    }
+    await this.#makeDir();
+    await onFile(this.auditPath, 'append to', async () => {
+      const file = await open(this.auditPath, 'a', 0o600);
+      try {
+        await file.appendFile(`${JSON.stringify(entry)}\n`, 'utf8');
+        // Records of changes are made durable; a look at the license lost in a power cut is not
+        // worth an fsync on every View License.
+        if (!READ_ACTIONS.has(entry.action)) await file.sync();
+      } finally {
+        await file.close();
+      }
+    });
   }
 
   async loadAudit(): Promise<AuditEntry[]> {
@@ -134,16 +172,22 @@ export class FileStore implements LicensorStore {
     const entries: AuditEntry[] = [];
     for (const [index, line] of lines.entries()) {
       if (line === '') continue;
+      let parsed: unknown;
       try {
-        entries.push(JSON.parse(line) as AuditEntry);
+        parsed = JSON.parse(line);
       } catch {
         // A crash during an append can leave a torn last line; anything else is corruption.
         if (index === lines.length - 1) break;
+        parsed = undefined;
+      }
+      const entry = parseAuditEntry(parsed);
+      if (entry === null) {
         throw new SdkError(
           'ERR_STATE_CORRUPT',
-          `${this.auditPath} line ${index + 1} is not valid JSON. Restore the file from a backup.`,
+          `${this.auditPath} line ${index + 1} is not an audit entry. Restore the file from a backup.`,
         );
       }
+      entries.push(entry);
     }
     return entries;
   }

@@ -22,11 +22,17 @@ export class MemoryStore implements LicensorStore {
 
   async loadState(): Promise<unknown | null> {
     if (this.#state === null) return null;
+    let document: unknown;
     try {
-      return JSON.parse(this.#state);
+      document = JSON.parse(this.#state);
     } catch {
       throw new SdkError('ERR_STATE_CORRUPT', 'The stored state is not valid JSON. Restore it.');
     }
+    // `null` would read as "no state yet"; the SDK refuses any other non-object itself.
+    if (document === null) {
+      throw new SdkError('ERR_STATE_CORRUPT', 'The stored state is null. Restore it.');
+    }
+    return document;
   }
 
   async saveState(state: StoredState): Promise<void> {

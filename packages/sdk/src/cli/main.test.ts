@@ -1,0 +1,40 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { golden } from '../../test/fixtures.js';
+import { type CliIo, main } from './main.js';
+
+function io(cwd: string, readStdin: () => Promise<string>) {
+  const out = { stdout: '', stderr: '' };
+  const cli: CliIo = {
+    stdout: (text) => {
+      out.stdout += text;
+    },
+    stderr: (text) => {
+      out.stderr += text;
+    },
+    readStdin,
+    env: {},
+    cwd,
+  };
+  return { cli, out };
+}
+
+describe('licensor main', () => {
+  it('reports an unexpected error as ERR_UNEXPECTED, as JSON with --json', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'licensor-main-'));
+    writeFileSync(join(cwd, 'vendor.jwks.json'), JSON.stringify(golden.jwks));
+    const broken = () => Promise.reject(new Error('stdin closed'));
+    const asJson = io(cwd, broken);
+    const args = ['apply', '-', '--trust', 'vendor.jwks.json'];
+    expect(await main([...args, '--json'], asJson.cli)).toBe(1);
+    expect(JSON.parse(asJson.out.stdout)).toEqual({
+      error: { code: 'ERR_UNEXPECTED', message: 'stdin closed' },
+    });
+    expect(asJson.out.stderr).toBe('');
+    const plain = io(cwd, broken);
+    expect(await main(args, plain.cli)).toBe(1);
+    expect(plain.out.stderr).toBe('error: ERR_UNEXPECTED: stdin closed\n');
+  });
+});
