@@ -1,3 +1,4 @@
+// Check record ids from the pooled random bytes.
 import { describe, expect, it } from 'vitest';
 import { newCheckId } from './check-id.js';
 

@@ -1,3 +1,5 @@
+// The outcome rules: precedence of revoked, suspended and expired; when to check again; which
+// token to hand over.
 import { describe, expect, it } from 'vitest';
 import type { CheckView } from '../store-port.js';
 import { decideCheckBy, decideOutcome, tokenToRelay } from './decide-outcome.js';

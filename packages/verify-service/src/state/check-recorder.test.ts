@@ -1,3 +1,5 @@
+// Batched check records: written off the answer path, retried on failure, dropped only when
+// counted, drained on shutdown.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../test/support/memory-store.js';

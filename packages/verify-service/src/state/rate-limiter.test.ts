@@ -1,3 +1,4 @@
+// The token buckets behind 429: burst, refill, one bucket per caller, bounded memory.
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from './rate-limiter.js';
 

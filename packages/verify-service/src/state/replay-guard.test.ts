@@ -1,3 +1,4 @@
+// The replay guard: a nonce is refused inside the window, forgotten after it, and bounded.
 import { describe, expect, it } from 'vitest';
 import { ReplayGuard } from './replay-guard.js';
 

@@ -1,3 +1,4 @@
+// The license cache: its TTL is the revocation bound, and a store failure is never cached.
 import { generateKeyPair, toPublicJwk } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../test/support/memory-store.js';
