@@ -237,6 +237,44 @@ describe('verifyOnline', () => {
     expect(result.info).toMatchObject({ revision: 1, lastVerifyResult: 'VALID', state: 'active' });
   });
 
+  it.each([
+    ['REVOKED', 'revoked', 'ERR_LICENSE_REVOKED'],
+    ['SUSPENDED', 'suspended', 'ERR_LICENSE_SUSPENDED'],
+    ['EXPIRED', 'expired', 'ERR_LICENSE_EXPIRED'],
+  ] as const)(
+    'a signed %s status makes the license %s and blocks new credentials',
+    async (outcome, state, code) => {
+      const { licensor, server, clock, url } = await subscribed();
+      server.plan = (check, id) => statusFor(check, id, clock, { outcome });
+      const result = await licensor.verifyOnline(admin, { url });
+      expect(result).toMatchObject({ ok: true, outcome });
+      expect(result.info.state).toBe(state);
+      await expect(licensor.assertCanManage(0)).rejects.toMatchObject({ code });
+    },
+  );
+
+  it.each([
+    ['REVOKED', 'revoked', 'ERR_LICENSE_REVOKED'],
+    ['SUSPENDED', 'suspended', 'ERR_LICENSE_SUSPENDED'],
+  ] as const)(
+    'honours a signed %s status for a perpetual license too',
+    async (outcome, state, code) => {
+      const { licensor, clock } = setup();
+      const server = await startVerifyServer(clock);
+      servers.push(server);
+      const { challenge } = await licensor.createChallenge(admin);
+      server.register(challenge);
+      await licensor.applyLicenseKey(admin, answer(challenge, { model: 'perpetual' }));
+      server.plan = (check, id) => statusFor(check, id, clock, { outcome });
+      const result = await licensor.verifyOnline(admin, { url: server.url });
+      expect(result.info).toMatchObject({ type: 'perpetual', state, lastVerifyResult: outcome });
+      await expect(licensor.assertCanManage(0)).rejects.toMatchObject({ code });
+      server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'VALID' });
+      clock.advance(60);
+      expect((await licensor.verifyOnline(admin, { url: server.url })).info.state).toBe('active');
+    },
+  );
+
   it('keeps a perpetual license active after an EXPIRED or UNKNOWN status', async () => {
     for (const outcome of ['EXPIRED', 'UNKNOWN'] as const) {
       const { licensor, clock } = setup();
