@@ -25,10 +25,10 @@ import type {
   TransactionFilter,
   VendorUser,
 } from '../../types.js';
-import { withKeyStatus } from '../key-status.js';
 import { loadStatusKeys } from '../status-keys.js';
 import { challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
+import * as accounts from './mongo-accounts.js';
 import { isDuplicateKey, MongoCommitter, transactionFromDocument } from './mongo-commit.js';
 import { type MongoModels, modelsOf } from './schemas.js';
 
@@ -347,106 +347,34 @@ export class MongoStore implements LicensorStore {
   }
 
   insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void> {
-    return this.run(async () => {
-      await this.models.signingKeys.create({
-        _id: record.kid,
-        purpose: record.purpose,
-        publicKey: record.publicKey,
-        protection: privateKey.protection,
-        sealed: privateKey.protection === 'encrypted' ? privateKey.sealed : null,
-        createdAt: record.createdAt,
-        retiredAt: record.retiredAt,
-      });
-    });
+    return this.run(() => accounts.insertSigningKey(this.models, record, privateKey));
   }
 
   listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return this.run(async () => {
-      const documents = await this.models.signingKeys.find({}, { sealed: 0 }).lean();
-      return withKeyStatus(
-        documents.map((d) => ({
-          kid: d._id as string,
-          purpose: d.purpose as KeyPurpose,
-          publicKey: d.publicKey,
-          protection: d.protection as SigningKeyRecord['protection'],
-          createdAt: d.createdAt as number,
-          retiredAt: (d.retiredAt as number | null) ?? null,
-        })),
-      );
-    });
+    return this.run(() => accounts.listSigningKeys(this.models));
   }
 
   readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]> {
-    return this.run(async () => {
-      // The purpose is in the query: documents of the other purpose never leave the server.
-      const documents = await this.models.signingKeys
-        .find({ purpose, retiredAt: null }, { _id: 1, purpose: 1, protection: 1, sealed: 1 })
-        .sort({ createdAt: -1, _id: -1 })
-        .lean();
-      return documents.map(
-        (d): StoredPrivateKey =>
-          d.protection === 'encrypted'
-            ? {
-                kid: d._id as string,
-                purpose: d.purpose as KeyPurpose,
-                protection: 'encrypted',
-                sealed: d.sealed,
-              }
-            : { kid: d._id as string, purpose: d.purpose as KeyPurpose, protection: 'file' },
-      );
-    });
+    return this.run(() => accounts.readPrivateKeys(this.models, purpose));
   }
 
   retireSigningKey(kid: string, at: number): Promise<void> {
-    return this.run(async () => {
-      await this.models.signingKeys.updateOne(
-        { _id: kid, retiredAt: null },
-        { $set: { retiredAt: at } },
-      );
-    });
+    return this.run(() => accounts.retireSigningKey(this.models, kid, at));
   }
 
   insertUser(user: VendorUser, passwordHash: string): Promise<void> {
-    return this.run(async () => {
-      const { id, ...rest } = user;
-      await this.models.users.create({
-        _id: id,
-        ...rest,
-        nameKey: user.name.toLowerCase(),
-        passwordHash,
-      });
-    });
+    return this.run(() => accounts.insertUser(this.models, user, passwordHash));
   }
 
   getUserByName(name: string): Promise<(VendorUser & { passwordHash: string }) | null> {
-    return this.run(async () => {
-      const document = await this.models.users.findOne({ nameKey: name.toLowerCase() }).lean();
-      if (document === null) return null;
-      const { nameKey: _key, ...user } = recordOf<
-        VendorUser & { passwordHash: string; nameKey: string }
-      >(document);
-      return user;
-    });
+    return this.run(() => accounts.getUserByName(this.models, name));
   }
 
   listUsers(): Promise<VendorUser[]> {
-    return this.run(async () => {
-      const documents = await this.models.users.find({}, { passwordHash: 0, nameKey: 0 }).lean();
-      return documents
-        .map((d) => recordOf<VendorUser>(d))
-        .sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }));
-    });
+    return this.run(() => accounts.listUsers(this.models));
   }
 
-  updateUser(
-    id: string,
-    patch: Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & { passwordHash?: string },
-  ): Promise<void> {
-    return this.run(async () => {
-      const set: Doc = {};
-      for (const [key, value] of Object.entries(patch)) if (value !== undefined) set[key] = value;
-      if (Object.keys(set).length > 0)
-        await this.models.users.updateOne({ _id: id }, { $set: set });
-    });
+  updateUser(id: string, patch: accounts.UserPatch): Promise<void> {
+    return this.run(() => accounts.updateUser(this.models, id, patch));
   }
 }

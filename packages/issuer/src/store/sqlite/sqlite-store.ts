@@ -26,11 +26,11 @@ import type {
   TransactionFilter,
   VendorUser,
 } from '../../types.js';
-import { withKeyStatus } from '../key-status.js';
 import { loadStatusKeys } from '../status-keys.js';
 import { challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
 import { migrate } from './migrations.js';
+import * as accounts from './sqlite-accounts.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 
 export const SQLITE_FILE = 'licensor.db';
@@ -369,110 +369,35 @@ export class SqliteStore implements LicensorStore {
   }
 
   async insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void> {
-    this.open
-      .prepare(`INSERT INTO signing_keys (kid, purpose, public_key, protection, sealed, created_at, retired_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(
-        record.kid,
-        record.purpose,
-        JSON.stringify(record.publicKey),
-        privateKey.protection,
-        privateKey.protection === 'encrypted' ? JSON.stringify(privateKey.sealed) : null,
-        record.createdAt,
-        record.retiredAt,
-      );
+    accounts.insertSigningKey(this.open, record, privateKey);
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    const rows = this.open
-      .prepare(
-        'SELECT kid, purpose, public_key, protection, created_at, retired_at FROM signing_keys',
-      )
-      .all() as Row[];
-    return withKeyStatus(
-      rows.map((r) => ({
-        kid: r.kid as string,
-        purpose: r.purpose as KeyPurpose,
-        publicKey: JSON.parse(r.public_key as string),
-        protection: r.protection as SigningKeyRecord['protection'],
-        createdAt: r.created_at as number,
-        retiredAt: r.retired_at as number | null,
-      })),
-    );
+    return accounts.listSigningKeys(this.open);
   }
 
   async readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]> {
-    // The purpose is in the query: rows of the other purpose never leave SQLite.
-    const rows = this.open
-      .prepare(`SELECT kid, purpose, protection, sealed FROM signing_keys
-        WHERE purpose = ? AND retired_at IS NULL ORDER BY created_at DESC, kid DESC`)
-      .all(purpose) as Row[];
-    return rows.map((r) =>
-      r.protection === 'encrypted'
-        ? {
-            kid: r.kid as string,
-            purpose: r.purpose as KeyPurpose,
-            protection: 'encrypted',
-            sealed: JSON.parse(r.sealed as string),
-          }
-        : { kid: r.kid as string, purpose: r.purpose as KeyPurpose, protection: 'file' },
-    );
+    return accounts.readPrivateKeys(this.open, purpose);
   }
 
   async retireSigningKey(kid: string, at: number): Promise<void> {
-    this.open
-      .prepare('UPDATE signing_keys SET retired_at = ? WHERE kid = ? AND retired_at IS NULL')
-      .run(at, kid);
+    accounts.retireSigningKey(this.open, kid, at);
   }
 
   async insertUser(user: VendorUser, passwordHash: string): Promise<void> {
-    this.open
-      .prepare(`INSERT INTO users (id, name, role, disabled, password_hash, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(
-        user.id,
-        user.name,
-        user.role,
-        user.disabled ? 1 : 0,
-        passwordHash,
-        user.createdAt,
-        user.updatedAt,
-      );
+    accounts.insertUser(this.open, user, passwordHash);
   }
 
   async getUserByName(name: string): Promise<(VendorUser & { passwordHash: string }) | null> {
-    const row = this.open.prepare('SELECT * FROM users WHERE name = ?').get(name) as
-      | Row
-      | undefined;
-    return row === undefined ? null : { ...userOf(row), passwordHash: row.password_hash as string };
+    return accounts.getUserByName(this.open, name);
   }
 
   async listUsers(): Promise<VendorUser[]> {
-    const rows = this.open
-      .prepare('SELECT * FROM users ORDER BY name COLLATE NOCASE')
-      .all() as Row[];
-    return rows.map(userOf);
+    return accounts.listUsers(this.open);
   }
 
-  async updateUser(
-    id: string,
-    patch: Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & { passwordHash?: string },
-  ): Promise<void> {
-    const columns: [string, unknown][] = [
-      ['role', patch.role],
-      ['disabled', patch.disabled === undefined ? undefined : patch.disabled ? 1 : 0],
-      ['updated_at', patch.updatedAt],
-      ['password_hash', patch.passwordHash],
-    ];
-    const sets: string[] = [];
-    const args: unknown[] = [];
-    for (const [column, value] of columns) {
-      if (value === undefined) continue;
-      sets.push(`${column} = ?`);
-      args.push(value);
-    }
-    if (sets.length === 0) return;
-    this.open.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...args, id);
+  async updateUser(id: string, patch: accounts.UserPatch): Promise<void> {
+    accounts.updateUser(this.open, id, patch);
   }
 }
 
@@ -488,15 +413,4 @@ function unavailable(error: unknown): never {
     );
   }
   throw error;
-}
-
-function userOf(row: Row): VendorUser {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    role: row.role as VendorUser['role'],
-    disabled: row.disabled === 1,
-    createdAt: row.created_at as number,
-    updatedAt: row.updated_at as number,
-  };
 }
