@@ -86,6 +86,11 @@ export function AuditPage() {
       {events.data && events.data.items.length === 0 ? (
         <Empty title="No events match these filters." />
       ) : null}
+      {events.data && events.data.items.length >= 200 ? (
+        <p className="muted">
+          Showing the newest 200 events. Filter by user, action, object or date to see older ones.
+        </p>
+      ) : null}
       {events.data && events.data.items.length > 0 ? (
         <Card className="card-flush">
           <table className="table table-compact" aria-label="Audit events">

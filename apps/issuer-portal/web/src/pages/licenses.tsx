@@ -19,6 +19,8 @@ import type { Customer, License, ListOf } from '../types';
 import { useApi } from '../use-api';
 
 const FILTERS = ['q', 'customerId', 'state', 'model', 'expiringWithinDays'] as const;
+/** The list shows this many; more means the user should narrow the search. */
+const PAGE = 200;
 
 export function LicensesPage() {
   const { search, navigate } = useRouter();
@@ -27,7 +29,10 @@ export function LicensesPage() {
     string
   >;
   const [text, setText] = useState(query.q);
-  const licenses = useApi(() => api.get<ListOf<License>>('/licenses', query), [search.toString()]);
+  const licenses = useApi(
+    () => api.get<ListOf<License>>('/licenses', { ...query, limit: PAGE }),
+    [search.toString()],
+  );
   const customers = useApi(() => api.get<ListOf<Customer>>('/customers'), []);
 
   const setFilter = (key: (typeof FILTERS)[number], value: string) => {
@@ -115,6 +120,11 @@ export function LicensesPage() {
             </p>
           )}
         </Empty>
+      ) : null}
+      {licenses.data && licenses.data.items.length >= PAGE ? (
+        <p className="muted">
+          Showing the {PAGE} licenses changed most recently. Search or filter to find others.
+        </p>
       ) : null}
       {licenses.data && licenses.data.items.length > 0 ? (
         <Card className="card-flush">
