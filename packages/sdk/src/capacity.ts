@@ -10,6 +10,11 @@ function checkCount(value: number, name: string): void {
   }
 }
 
+const BLOCKED_BY_REASON = {
+  'clock-rollback': 'ERR_CLOCK_ROLLBACK',
+  'not-started': 'ERR_LICENSE_NOT_STARTED',
+} as const;
+
 export function capacityOf(info: LicenseInfo, inUse: number): Capacity {
   checkCount(inUse, 'inUse');
   const limit = info.credentials ?? 0;
@@ -22,7 +27,7 @@ export function capacityOf(info: LicenseInfo, inUse: number): Capacity {
     grace: null,
   } as const;
   const stateBlock =
-    info.stateReason === 'clock-rollback' ? 'ERR_CLOCK_ROLLBACK' : blockedByState[info.state];
+    info.stateReason === null ? blockedByState[info.state] : BLOCKED_BY_REASON[info.stateReason];
   const available = stateBlock === null ? Math.max(0, limit - inUse) : 0;
   const blockedBy = stateBlock ?? (available === 0 ? 'ERR_CAPACITY_REACHED' : null);
   return { state: info.state, limit, inUse, available, blockedBy };
@@ -35,6 +40,8 @@ const MESSAGES = {
   ERR_LICENSE_SUSPENDED: 'The license is suspended by the vendor. Contact the vendor.',
   ERR_CLOCK_ROLLBACK:
     "This machine's clock is behind the latest time the license has seen, so the subscription cannot be trusted to be current. Set the system clock right, then run Verify License.",
+  ERR_LICENSE_NOT_STARTED:
+    'The subscription term has not begun (see term.start in View License). Credentials can be managed from its start.',
   ERR_CAPACITY_REACHED: '',
 } as const;
 

@@ -82,7 +82,50 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value;
 }
 
+/** Times in claims are whole seconds, so durations added to them must be too. */
+function wholeSeconds(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new SdkError(
+      'ERR_INPUT_INVALID',
+      `${name} must be a whole number of seconds, at least 1.`,
+    );
+  }
+  return value;
+}
+
+const STORE_METHODS = [
+  'loadInstallationKey',
+  'saveInstallationKey',
+  'loadState',
+  'saveState',
+  'appendAudit',
+  'loadAudit',
+] as const;
+
+function checkStore(store: unknown): LicensorStore {
+  const candidate = store as Record<string, unknown> | null | undefined;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    STORE_METHODS.some((method) => typeof candidate[method] !== 'function')
+  ) {
+    throw new SdkError(
+      'ERR_INPUT_INVALID',
+      `store must be a LicensorStore (FileStore, MemoryStore or one with ${STORE_METHODS.join(', ')}).`,
+    );
+  }
+  return candidate as unknown as LicensorStore;
+}
+
 export function resolveContext(options: LicensorOptions, defaultAuthorize: Authorize): Context {
+  if (typeof options !== 'object' || options === null) {
+    throw new SdkError(
+      'ERR_INPUT_INVALID',
+      'createLicensor needs options: { store, trust, product, … }.',
+    );
+  }
+  const store = checkStore(options.store);
   const { product } = options;
   if (
     typeof product?.name !== 'string' ||
@@ -96,19 +139,19 @@ export function resolveContext(options: LicensorOptions, defaultAuthorize: Autho
     );
   }
   return {
-    store: options.store,
+    store,
     keyring: toKeyring(options.trust),
     product: { name: product.name, version: product.version },
     authorize: options.authorize ?? defaultAuthorize,
     nowMs: options.now ?? Date.now,
     fetch: options.fetch ?? globalThis.fetch,
     verifyUrl: options.verifyUrl,
-    pendingTtlSeconds: positive(
+    pendingTtlSeconds: wholeSeconds(
       options.pendingTtlSeconds,
       DEFAULT_PENDING_TTL_SECONDS,
       'pendingTtlSeconds',
     ),
-    clockSkewSeconds: positive(
+    clockSkewSeconds: wholeSeconds(
       options.clockSkewSeconds,
       DEFAULT_CLOCK_SKEW_SECONDS,
       'clockSkewSeconds',
@@ -119,7 +162,7 @@ export function resolveContext(options: LicensorOptions, defaultAuthorize: Autho
       'verifyTimeoutMs',
     ),
     credentialsInUse: options.credentialsInUse ?? (() => 0),
-    exclusive: serialiser(options.store),
+    exclusive: serialiser(store),
     verified: new Map(),
     installation: null,
   };

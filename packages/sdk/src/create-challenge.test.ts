@@ -87,6 +87,13 @@ describe('createChallenge', () => {
     [{ customerName: '   ' }],
     [{ model: 'lifetime' as 'perpetual' }],
     [{ credentialsInUse: -1 }],
+    [{ customerName: 42 as unknown as string }],
+    [{ customerName: 'a\nb' }],
+    [{ customerName: 'x'.repeat(201) }],
+    [{ credentials: 2e9 }],
+    [{ credentialsInUse: 2e9 }],
+    [null as unknown as object],
+    ['100' as unknown as object],
   ])('refuses invalid input %j', async (options) => {
     const { licensor, store } = setup();
     await licensor.installationId();
@@ -103,5 +110,29 @@ describe('createChallenge', () => {
     const { challenge } = await licensor.createChallenge(admin);
     expect(verifyChallenge(challenge).installationId).toBe(id);
     expect(await licensor.installationId()).toBe(id);
+  });
+
+  it.each([
+    ['pendingTtlSeconds', 1.5 * DAY + 0.5],
+    ['clockSkewSeconds', 0.25],
+    ['pendingTtlSeconds', 0],
+  ])('refuses %s = %d, not whole seconds, when the licensor is made', (option, value) => {
+    expect(() =>
+      createLicensor({
+        store: new MemoryStore(),
+        trust,
+        product: { name: 'CMS', version: '1' },
+        [option]: value,
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
+  });
+
+  it('refuses missing options or a store that is not one', () => {
+    expect(() => createLicensor(undefined as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INPUT_INVALID' }),
+    );
+    expect(() =>
+      createLicensor({ store: {} as never, trust, product: { name: 'CMS', version: '1' } }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
   });
 });

@@ -1,7 +1,14 @@
 // "Get challenge": a challenge signed by the installation key that tells the vendor who asks
 // (installation, product), what is in force (license, revision, customer, credentials in use)
 // and what is asked for. It is stored as pending, so the key can be applied days later.
-import { armour, type ChallengeClaims, type LicenseModel, signChallenge } from '@licensor/token';
+import {
+  armour,
+  type ChallengeClaims,
+  ClaimsInvalidError,
+  type LicenseModel,
+  signChallenge,
+  validateChallengeClaims,
+} from '@licensor/token';
 import { readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
@@ -33,20 +40,67 @@ export function checkModel(model: unknown): LicenseModel {
   return model as LicenseModel;
 }
 
-export function licenseRequest(options: ChallengeOptions): ChallengeRequest {
-  const request: ChallengeRequest = { kind: 'license' };
-  if (options.credentials !== undefined) {
-    if (!Number.isSafeInteger(options.credentials) || options.credentials < 1) {
-      throw invalid('credentials must be a whole number of at least 1.');
-    }
-    request.credentials = options.credentials;
+/** The schema's own check of one request field (no limit is declared twice). */
+function schemaProblem(request: ChallengeRequest, credentialsInUse = 0): string | null {
+  try {
+    validateChallengeClaims({
+      v: 1,
+      jti: 'chl_probe',
+      iat: 1,
+      exp: 2,
+      sub: 'A'.repeat(43),
+      product: { name: 'probe', version: '1' },
+      license: null,
+      usage: { credentialsInUse },
+      request,
+    });
+    return null;
+  } catch (error) {
+    if (error instanceof ClaimsInvalidError) return error.reason;
+    throw error;
   }
-  if (options.model !== undefined) request.model = checkModel(options.model);
-  if (options.customerName !== undefined) {
-    const name = options.customerName.trim();
-    if (name === '' || name.length > 200)
-      throw invalid('customerName must be 1 to 200 characters.');
-    request.customerName = name;
+}
+
+/**
+ * Why a value of a challenge option is not valid, or null. The CLI names its own option with
+ * it (--credentials, --customer); the SDK throws ERR_INPUT_INVALID.
+ */
+export function challengeOptionProblem(
+  option: 'credentials' | 'customerName',
+  value: unknown,
+): string | null {
+  if (option === 'credentials') {
+    if (!Number.isSafeInteger(value) || (value as number) < 1)
+      return 'must be a whole number of at least 1';
+    return schemaProblem({ kind: 'license', credentials: value as number });
+  }
+  if (typeof value !== 'string') return 'must be text';
+  const name = value.trim();
+  if (name === '') return 'must not be empty';
+  return schemaProblem({ kind: 'license', customerName: name });
+}
+
+function checked(option: 'credentials' | 'customerName', value: unknown): void {
+  const problem = challengeOptionProblem(option, value);
+  if (problem !== null) throw invalid(`${option} ${problem}.`);
+}
+
+export function licenseRequest(options: unknown): ChallengeRequest {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalid(
+      'The challenge options must be an object: { credentials?, model?, customerName? }.',
+    );
+  }
+  const given = options as ChallengeOptions;
+  const request: ChallengeRequest = { kind: 'license' };
+  if (given.credentials !== undefined) {
+    checked('credentials', given.credentials);
+    request.credentials = given.credentials;
+  }
+  if (given.model !== undefined) request.model = checkModel(given.model);
+  if (given.customerName !== undefined) {
+    checked('customerName', given.customerName);
+    request.customerName = given.customerName.trim();
   }
   return request;
 }
@@ -56,6 +110,8 @@ async function credentialsInUse(context: Context, given: number | undefined): Pr
   if (!Number.isSafeInteger(inUse) || inUse < 0) {
     throw invalid('credentialsInUse must be a whole number of at least 0.');
   }
+  const problem = schemaProblem({ kind: 'license' }, inUse);
+  if (problem !== null) throw invalid(`credentialsInUse ${problem}.`);
   return inUse;
 }
 
@@ -108,11 +164,6 @@ export function createChallenge(
   operator: Operator,
   options: ChallengeOptions = {},
 ): Promise<ChallengeResult> {
-  return makeChallenge(
-    context,
-    snapshot,
-    operator,
-    licenseRequest(options),
-    options.credentialsInUse,
-  );
+  const request = licenseRequest(options);
+  return makeChallenge(context, snapshot, operator, request, options.credentialsInUse);
 }

@@ -86,4 +86,31 @@ describe('license state', () => {
     });
     await expect(licensor.assertCanManage(0)).resolves.toBeUndefined();
   });
+
+  it('grants nothing before a subscription term begins', async () => {
+    const { licensor, clock } = setup();
+    const start = clock.seconds + 10 * DAY;
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(
+      admin,
+      answer(challenge, { model: 'subscription', credentials: 5, term: term(start, 365, 14) }),
+    );
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'none',
+      stateReason: 'not-started',
+      credentials: 5,
+    });
+    expect(await licensor.capacity(0)).toMatchObject({
+      available: 0,
+      blockedBy: 'ERR_LICENSE_NOT_STARTED',
+    });
+    await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
+      code: 'ERR_LICENSE_NOT_STARTED',
+    });
+    clock.seconds = start;
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'active',
+      stateReason: null,
+    });
+  });
 });

@@ -6,7 +6,8 @@
 // While the local clock is behind the highest time seen, rules run at that time, which no longer
 // moves: a subscription would stay usable for as long as the clock is held back. So a wound-back
 // clock makes a usable subscription 'expired' (reason clock-rollback) until the clock is right
-// again (a signed status resets what the SDK has seen).
+// again (a signed status resets what the SDK has seen). A subscription whose term has not begun is
+// 'none' (reason not-started) until its start.
 import type { LicenseClaims, StatusClaims } from '@licensor/token';
 import type { Clock } from './clock.js';
 import type { Snapshot } from './snapshot.js';
@@ -70,6 +71,10 @@ function evaluateSubscription(
 
   if (lastStatus !== null && lastStatus.outcome !== 'VALID' && lastStatus.outcome !== 'UNKNOWN') {
     return { state: DECIDED_BY_SERVICE[lastStatus.outcome], reason: null, usableUntil, checkBy };
+  }
+  // A term that has not begun (beyond the tolerated skew) grants nothing yet.
+  if (now + clock.skew < term.start) {
+    return { state: 'none', reason: 'not-started', usableUntil, checkBy };
   }
   if (now > usableUntil) return { state: 'expired', reason: null, usableUntil, checkBy };
   // A failed attempt counts only if it came after the token in force was applied (local times

@@ -6,10 +6,10 @@ import type { ChallengeClaims, CheckOutcome, LicenseModel } from '@licensor/toke
 export type LicenseState = 'none' | 'active' | 'grace' | 'expired' | 'revoked' | 'suspended';
 
 /**
- * Why a license is not usable although its dates would allow it: the local clock was set back
- * (fix the clock, then Verify License).
+ * Why a license in force is not usable: the local clock was set back (fix the clock, then Verify
+ * License), or the subscription term has not begun (state 'none' until term.start).
  */
-export type StateReason = 'clock-rollback';
+export type StateReason = 'clock-rollback' | 'not-started';
 
 /** The CMS operator on whose behalf an operation runs. */
 export interface Operator {
@@ -68,7 +68,7 @@ export interface ClockReport {
 /** Everything the "View License" page shows, plus the state the SDK derives. */
 export interface LicenseInfo {
   state: LicenseState;
-  /** Why the state blocks a license its dates would allow, or null. */
+  /** Why the license in force is not usable although present, or null. */
   stateReason: StateReason | null;
   installationId: string;
   product: { name: string; version: string };
@@ -119,6 +119,7 @@ export interface Capacity {
     | 'ERR_LICENSE_REVOKED'
     | 'ERR_LICENSE_SUSPENDED'
     | 'ERR_CLOCK_ROLLBACK'
+    | 'ERR_LICENSE_NOT_STARTED'
     | 'ERR_CAPACITY_REACHED';
 }
 

@@ -14,6 +14,7 @@ function duration(seconds: number): string {
 
 const REASONS: Record<NonNullable<LicenseInfo['stateReason']>, string> = {
   'clock-rollback': 'the local clock was set back: set it right, then run licensor verify',
+  'not-started': 'the subscription term has not begun',
 };
 
 function lines(rows: [string, string][]): string {
