@@ -77,10 +77,8 @@ export function createLicensor(options: LicensorOptions): Licensor {
     verifyOnline: (operator, verifyOptions) =>
       runOperation(context, operator, 'verify', async () => {
         const result = await verifyOnline(context, await snapshot(), verifyOptions);
-        const detail = result.ok
-          ? `outcome ${result.outcome}`
-          : `check failed: ${result.error?.code}`;
-        return { result, detail };
+        if (result.error !== null) return { result, failed: result.error };
+        return { result, detail: `outcome ${result.outcome}` };
       }),
 
     requestModelSwitch: (operator, target) =>

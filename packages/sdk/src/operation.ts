@@ -9,6 +9,8 @@ import type { AuditEntry, Operator, OperatorAction } from './types.js';
 export interface Done<T> {
   result: T;
   detail?: string;
+  /** The operation ran but did not achieve its aim (an online check that got no status). */
+  failed?: { code: string; message: string };
 }
 
 function auditedOperator(operator: unknown): AuditEntry['operator'] {
@@ -77,6 +79,10 @@ export async function runOperation<T>(
     await context.store.appendAudit(entry(refused ? 'refused' : 'failed', code, detail));
     throw error;
   }
-  await context.store.appendAudit(entry('ok', null, done.detail ?? null));
+  await context.store.appendAudit(
+    done.failed === undefined
+      ? entry('ok', null, done.detail ?? null)
+      : entry('failed', done.failed.code, done.failed.message),
+  );
   return done.result;
 }

@@ -160,6 +160,7 @@ export interface AuditEntry {
   at: number;
   operator: { id: string; name: string | null; roles: string[] };
   action: OperatorAction;
+  /** refused: a typed error (not allowed, invalid, …); failed: an online check that got no status, or an unexpected error. */
   outcome: 'ok' | 'refused' | 'failed';
   code: string | null;
   detail: string | null;

@@ -94,6 +94,21 @@ describe('verifyOnline', () => {
     expect(result.info.state).toBe('grace');
   });
 
+  it('records a failed online check in the audit trail as failed, with its code', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    await licensor.verifyOnline(viewer, { url });
+    clock.advance(60);
+    await licensor.verifyOnline(viewer, { url: await unreachableUrl() });
+    server.plan = (check, id) => statusFor(check, id, clock, {}, licenseKey);
+    await licensor.verifyOnline(viewer, { url });
+    const trail = (await licensor.listAudit(admin)).filter((entry) => entry.action === 'verify');
+    expect(trail.map((entry) => [entry.operator.id, entry.outcome, entry.code])).toEqual([
+      ['bob', 'ok', null],
+      ['bob', 'failed', 'ERR_VERIFY_UNREACHABLE'],
+      ['bob', 'failed', 'ERR_STATUS_INVALID'],
+    ]);
+  });
+
   it('gives up after the timeout', async () => {
     const { licensor, server, url } = await subscribed();
     server.plan = () => 'hang';

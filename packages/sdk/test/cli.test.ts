@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { armour, keyPairFromSeed, toPublicJwk, verifyChallenge } from '@licensor/token';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SDK_VERSION } from '../src/version.js';
 import { answer, FrozenClock, golden, term } from './fixtures.js';
 import {
   startVerifyServer,
@@ -261,6 +262,32 @@ describe('licensor CLI', () => {
     const run = await licensor(['audit', ...state], { cwd });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: ERR_STATE_CORRUPT: .*audit\.jsonl line 1/);
+  });
+
+  it('says a key file that cannot be read is invalid input (exit 1), not a usage error', async () => {
+    const run = await licensor(['apply', '@missing-key.txt', '--trust', 'vendor.jwks.json'], {
+      cwd,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: ERR_INPUT_INVALID: cannot read \S*missing-key\.txt/);
+  });
+
+  it.each([
+    [['challenge', '--customer', 'Acme\u0007Corp'], '--customer'],
+    [['challenge', '--customer', 'x'.repeat(201)], '--customer'],
+    [['challenge', '--credentials', '2000000000'], '--credentials'],
+  ])('refuses a challenge option beyond the schema as a usage error: %j', async (args, flag) => {
+    const run = await licensor([...args, '--trust', 'vendor.jwks.json'], { cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr.startsWith(`usage error: ${flag} `)).toBe(true);
+    expect(run.stdout).toBe('');
+  });
+
+  it('prints its version, and says in --help what --role defaults to', async () => {
+    const version = await licensor(['--version'], { cwd });
+    expect(version).toMatchObject({ code: 0, stdout: `licensor ${SDK_VERSION}\n` });
+    const help = await licensor(['--help'], { cwd });
+    expect(help.stdout).toMatch(/--role ROLE[\s\S]+Default: system-administrator/);
   });
 
   it('needs --trust the first time a state directory is used', async () => {

@@ -1,6 +1,7 @@
 // Parsing of the `licensor` command line: one command, its positionals, and only the options
 // that command takes (anything else is a usage error, exit 2).
 import { parseArgs } from 'node:util';
+import { challengeOptionProblem } from '../create-challenge.js';
 import { modelOf, UsageError, wholeNumber } from './usage.js';
 
 export type Command = 'challenge' | 'apply' | 'show' | 'verify' | 'activate' | 'requests' | 'audit';
@@ -37,6 +38,7 @@ export interface ParsedArgs {
     timeout?: string;
     limit?: string;
     help?: boolean;
+    version?: boolean;
   };
 }
 
@@ -47,7 +49,7 @@ function armouredAsPositional(argv: string[]): string[] {
   return [...argv.filter((arg) => !arg.startsWith('-----BEGIN')), '--', ...armoured];
 }
 
-export function parseCommandLine(argv: string[]): ParsedArgs | 'help' {
+export function parseCommandLine(argv: string[]): ParsedArgs | 'help' | 'version' {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(armouredAsPositional(argv));
@@ -57,6 +59,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs | 'help' {
   const values = parsed.values as ParsedArgs['values'];
   const [name, ...positionals] = parsed.positionals;
   if (values.help === true || name === 'help') return 'help';
+  if (values.version === true || name === 'version') return 'version';
   if (name === undefined) throw new UsageError('a command is required');
   if (!Object.hasOwn(COMMAND_OPTIONS, name)) throw new UsageError(`unknown command ${name}`);
   const command = name as Command;
@@ -81,6 +84,18 @@ function checkValues(command: Command, positionals: string[], values: ParsedArgs
   wholeNumber(values.timeout, '--timeout', 1);
   wholeNumber(values.limit, '--limit', 1);
   modelOf(values.model);
+  // The schema's limits, named by the option (the vendor would refuse the challenge anyway).
+  for (const [flag, option, value] of [
+    [
+      '--credentials',
+      'credentials',
+      values.credentials === undefined ? undefined : Number(values.credentials),
+    ],
+    ['--customer', 'customerName', values.customer],
+  ] as const) {
+    const problem = value === undefined ? null : challengeOptionProblem(option, value);
+    if (problem !== null) throw new UsageError(`${flag} ${problem}`);
+  }
   if (command === 'activate' && modelOf(positionals[0]) === undefined) {
     throw new UsageError('activate takes perpetual or subscription');
   }
@@ -108,6 +123,7 @@ function parse(argv: string[]) {
       timeout: { type: 'string' },
       limit: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
   });
 }

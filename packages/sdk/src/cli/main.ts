@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { isLicensorError, type LicenseModel } from '@licensor/token';
 import { SYSTEM_ADMINISTRATOR } from '../authorize.js';
+import { SdkError } from '../errors.js';
 import { createLicensor, type Licensor } from '../licensor.js';
 import { FileStore } from '../store/file-store.js';
 import type { ChallengeResult, Operator } from '../types.js';
@@ -40,10 +41,15 @@ function productOf(spec: string | undefined): { name: string; version: string } 
 async function readKey(argument: string, io: CliIo): Promise<string> {
   if (argument === '-') return io.readStdin();
   if (!argument.startsWith('@')) return argument;
+  const path = resolve(io.cwd, argument.slice(1));
   try {
-    return await readFile(resolve(io.cwd, argument.slice(1)), 'utf8');
-  } catch {
-    throw new UsageError(`cannot read ${argument.slice(1)}`);
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new SdkError(
+      'ERR_INPUT_INVALID',
+      `cannot read ${path} (${code}). Give the path of the file that holds the license key.`,
+    );
   }
 }
 
@@ -158,11 +164,15 @@ function refuse(
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  let args: ParsedArgs | 'help';
+  let args: ParsedArgs | 'help' | 'version';
   try {
     args = parseCommandLine(argv);
     if (args === 'help') {
       io.stdout(USAGE);
+      return 0;
+    }
+    if (args === 'version') {
+      io.stdout(`licensor ${SDK_VERSION}\n`);
       return 0;
     }
     const stateDir = resolve(io.cwd, args.values.state ?? '.licensor');

@@ -24,8 +24,13 @@ options:
   --json                 machine-readable output
   --armour               challenge/activate: print the BEGIN/END armoured form
   --operator NAME        who acts (default: the OS user)
-  --role ROLE            the operator's role, repeatable (default: system-administrator)
+  --role ROLE            the operator's role, repeatable. Default: system-administrator, so
+                         the OS user who runs the CLI (the CMS's own administrator) may
+                         apply keys; use --role to act with less. Real access control is
+                         the embedding CMS's authorisation hook.
   --product NAME@VERSION the product this installation runs (default: $LICENSOR_PRODUCT)
+  -h, --help             this text
+  -V, --version          print the version of licensor
 `;
 
 export class UsageError extends Error {
