@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Keyring, verifyLicense } from '@licensor/token';
+import { armour, Keyring, verifyLicense } from '@licensor/token';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TestInstallation } from '../../test/support/fixtures.js';
 import { runCli } from '../../test/support/run-cli.js';
@@ -58,6 +58,14 @@ describe('licensor-issuer', () => {
     });
     expect(fromStdin.code).toBe(0);
     expect((await cli(['licenses', 'list', '--json'])).stdout).toMatch(/lic_/);
+  });
+
+  it('accepts an armoured challenge pasted as the argument', async () => {
+    await cli(['init']);
+    const armoured = armour(new TestInstallation().challenge({ at: Date.now() }), 'challenge');
+    const result = await cli(['issue', armoured, ...issueArgs]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('.')).toHaveLength(3);
   });
 
   it('refuses with exit 1 and error: CODE: message, or a JSON error with --json', async () => {

@@ -40,15 +40,22 @@ export async function analyseChallenge(
   const findings: Finding[] = [];
   const note = (kind: Finding['kind'], message: string) => findings.push({ kind, message });
 
-  const transaction = await store.findTransactionByChallenge(hash);
+  const claimedId = claims.license?.id ?? null;
+  // Independent reads, in parallel: on MongoDB each is a round trip.
+  const [transaction, installation, bound, claimedLicense] = await Promise.all([
+    store.findTransactionByChallenge(hash),
+    store.getInstallation(installationId),
+    store.listLicensesOfInstallation(installationId),
+    claimedId === null ? null : currentLicense(context, claimedId),
+  ]);
   if (transaction !== null) {
     note('already-issued', `a key was issued for this challenge (transaction ${transaction.id})`);
   }
-  const installation = await store.getInstallation(installationId);
   if (installation === null) note('new-installation', 'this installation has never been seen');
-  const claimedId = claims.license?.id ?? null;
-  const boundElsewhere = (await store.listLicensesOfInstallation(installationId)).filter(
-    (license) => license.id !== claimedId && license.installationId === installationId,
+  // The license this challenge named, or the one a key for this challenge created, is not "elsewhere".
+  const own = new Set([claimedId, transaction?.licenseId ?? null]);
+  const boundElsewhere = bound.filter(
+    (license) => !own.has(license.id) && license.installationId === installationId,
   );
   for (const other of boundElsewhere) {
     note(
@@ -57,10 +64,9 @@ export async function analyseChallenge(
     );
   }
 
-  let license: License | null = null;
+  const license: License | null = claimedLicense;
   let approvalKind: RequestKind | null = null;
   if (claims.license !== null) {
-    license = await currentLicense(context, claims.license.id);
     if (license === null) {
       note('license-unknown', `license ${claims.license.id} is not in this store`);
     } else {

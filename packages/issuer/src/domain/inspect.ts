@@ -40,6 +40,8 @@ export async function inspect(
 
 /** The record's terms with the changes the installation asks for, to prefill a form. */
 function suggestedTerms(analysis: ChallengeAnalysis): Terms {
+  // Already answered: the terms that give back the same key.
+  if (analysis.transaction?.terms) return analysis.transaction.terms;
   const { claims } = analysis.verified;
   const license = analysis.license;
   const asked = claims.request;

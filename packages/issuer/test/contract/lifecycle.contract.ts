@@ -284,7 +284,8 @@ export function lifecycleContract(adapter: Adapter): void {
       const issued = await issuer.issue(challenge, perpetual, 'alice');
       const answered = await issuer.inspect(challenge);
       expect(answered.transaction?.id).toBe(issued.transaction.id);
-      expect(answered.findings.map((f) => f.kind)).toContain('already-issued');
+      expect(answered.findings.map((f) => f.kind)).toEqual(['already-issued']);
+      expect(answered.suggestedTerms).toEqual(perpetual);
       const fresh = await issuer.inspect(installation.challenge());
       expect(fresh.findings.map((f) => f.kind)).toEqual(['installation-bound-elsewhere']);
     });
