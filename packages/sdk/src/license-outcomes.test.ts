@@ -1,0 +1,204 @@
+// What signed statuses do to the license state: outcomes (also for perpetual licenses), grace,
+// statuses that only move forward, and a clock set back.
+import { afterEach, describe, expect, it } from 'vitest';
+import { admin, DAY, setup } from '../test/fixtures.js';
+import { closeServers, licensedOnline, subscribed } from '../test/online.js';
+import { statusFor, unreachableUrl } from '../test/verify-server.js';
+
+afterEach(closeServers);
+
+describe('license state after online checks', () => {
+  it('detects a stored status whose outcome was edited', async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'REVOKED' });
+    await licensor.verifyOnline(admin, { url });
+    const state = JSON.parse(store.rawState() ?? '{}');
+    const [header, payload, signature] = state.lastStatus.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    state.lastStatus = [
+      header,
+      Buffer.from(JSON.stringify({ ...claims, outcome: 'VALID' })).toString('base64url'),
+      signature,
+    ].join('.');
+    store.setRawState(JSON.stringify(state));
+    await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
+      code: 'ERR_STATE_TAMPERED',
+      reason: 'ERR_SIGNATURE_INVALID',
+    });
+  });
+
+  it.each([
+    [
+      'replaced by the older VALID one',
+      (state: Record<string, unknown>) => {
+        state.lastStatus = state.lastValidStatus;
+      },
+    ],
+    [
+      'removed',
+      (state: Record<string, unknown>) => {
+        state.lastStatus = null;
+      },
+    ],
+    [
+      'removed with the VALID one',
+      (state: Record<string, unknown>) => {
+        state.lastStatus = null;
+        state.lastValidStatus = null;
+      },
+    ],
+  ])('refuses a state whose signed REVOKED status was %s', async (_, edit) => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    clock.advance(DAY);
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(DAY);
+    server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'REVOKED' });
+    await licensor.verifyOnline(admin, { url });
+    const state = JSON.parse(store.rawState() ?? '{}');
+    edit(state);
+    const edited = JSON.stringify(state);
+    store.setRawState(edited);
+    const again = setup({ store, clock }).licensor;
+    await expect(again.getLicenseInfo(admin)).rejects.toMatchObject({
+      code: 'ERR_STATE_TAMPERED',
+    });
+    await expect(again.assertCanManage(0)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+    expect(store.rawState()).toBe(edited);
+  });
+
+  it('does not record a status older than the one recorded, and keeps a loadable state', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    clock.advance(DAY);
+    await licensor.verifyOnline(admin, { url });
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { iat: clock.seconds - 60, outcome: 'SUSPENDED' });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result.error?.code).toBe('ERR_STATUS_MISMATCH');
+    expect(result.info).toMatchObject({ lastVerifyResult: 'VALID', lastVerifyTime: clock.seconds });
+  });
+
+  it.each([
+    ['REVOKED', 'revoked', 'ERR_LICENSE_REVOKED'],
+    ['SUSPENDED', 'suspended', 'ERR_LICENSE_SUSPENDED'],
+    ['EXPIRED', 'expired', 'ERR_LICENSE_EXPIRED'],
+  ] as const)(
+    'a signed %s status makes the license %s and blocks new credentials',
+    async (outcome, state, code) => {
+      const { licensor, server, clock, url } = await subscribed();
+      server.plan = (check, id) => statusFor(check, id, clock, { outcome });
+      const result = await licensor.verifyOnline(admin, { url });
+      expect(result).toMatchObject({ ok: true, outcome });
+      expect(result.info.state).toBe(state);
+      await expect(licensor.assertCanManage(0)).rejects.toMatchObject({ code });
+    },
+  );
+
+  it.each([
+    ['REVOKED', 'revoked', 'ERR_LICENSE_REVOKED'],
+    ['SUSPENDED', 'suspended', 'ERR_LICENSE_SUSPENDED'],
+  ] as const)(
+    'honours a signed %s status for a perpetual license too',
+    async (outcome, state, code) => {
+      const { licensor, server, clock, url } = await licensedOnline('perpetual');
+      server.plan = (check, id) => statusFor(check, id, clock, { outcome });
+      const result = await licensor.verifyOnline(admin, { url });
+      expect(result.info).toMatchObject({ type: 'perpetual', state, lastVerifyResult: outcome });
+      await expect(licensor.assertCanManage(0)).rejects.toMatchObject({ code });
+      server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'VALID' });
+      clock.advance(60);
+      expect((await licensor.verifyOnline(admin, { url })).info.state).toBe('active');
+    },
+  );
+
+  it('keeps a perpetual license active after an EXPIRED or UNKNOWN status', async () => {
+    for (const outcome of ['EXPIRED', 'UNKNOWN'] as const) {
+      const { licensor, server, clock, url } = await licensedOnline('perpetual');
+      server.plan = (check, id) =>
+        statusFor(check, id, clock, { outcome, ...(outcome === 'UNKNOWN' ? { rev: null } : {}) });
+      const result = await licensor.verifyOnline(admin, { url });
+      expect(result.info).toMatchObject({ state: 'active', lastVerifyResult: outcome });
+    }
+  });
+
+  it('an UNKNOWN status is not a successful check', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'UNKNOWN', rev: null });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result.info).toMatchObject({ lastVerifyResult: 'UNKNOWN', state: 'grace' });
+  });
+
+  it('counts grace from the last successful check, and never past the term end plus grace', async () => {
+    const { licensor, server, clock, url, start } = await subscribed();
+    clock.advance(100 * DAY);
+    await licensor.verifyOnline(admin, { url });
+    const down = await unreachableUrl();
+    clock.advance(13 * DAY);
+    expect((await licensor.verifyOnline(admin, { url: down })).info.state).toBe('grace');
+    clock.advance(2 * DAY);
+    const expired = await licensor.verifyOnline(admin, { url: down });
+    expect(expired.info).toMatchObject({ state: 'expired', usableUntil: start + 114 * DAY });
+
+    clock.seconds = start + 364 * DAY;
+    server.plan = (check, id) => statusFor(check, id, clock, { checkBy: clock.seconds + 30 * DAY });
+    expect((await licensor.verifyOnline(admin, { url })).info.state).toBe('active');
+    clock.seconds = start + 366 * DAY;
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('grace');
+    clock.seconds = start + 379 * DAY + 1;
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
+  });
+
+  it('reports a clock set back, which does not bring an expired grace period back', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    clock.advance(20 * DAY);
+    await licensor.verifyOnline(admin, { url });
+    const verifiedAt = clock.seconds;
+    clock.advance(15 * DAY);
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
+    const seen = clock.seconds;
+    clock.seconds = verifiedAt - 30 * DAY;
+    const info = await licensor.getLicenseInfo(admin);
+    expect(info.clock).toEqual({
+      local: verifiedAt - 30 * DAY,
+      trusted: verifiedAt,
+      highestSeen: seen,
+      rollbackDetected: true,
+    });
+    expect(info.state).toBe('expired');
+    clock.seconds = verifiedAt + 3600;
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
+    await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
+      code: 'ERR_LICENSE_EXPIRED',
+    });
+
+    // A signed status is the vendor's word on the time: after it, the clock is trusted again.
+    server.plan = (check, id) => statusFor(check, id, clock);
+    const verified = await licensor.verifyOnline(admin, { url });
+    expect(verified.info.state).toBe('active');
+    expect(verified.info.clock.rollbackDetected).toBe(false);
+  });
+
+  it('blocks a subscription while the clock is far behind the service time, until it is set right', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, {
+        iat: clock.seconds + 40 * DAY,
+        checkBy: clock.seconds + 41 * DAY,
+      });
+    await licensor.verifyOnline(admin, { url });
+    const info = await licensor.getLicenseInfo(admin);
+    expect(info.clock).toMatchObject({ trusted: clock.seconds + 40 * DAY, rollbackDetected: true });
+    expect(info).toMatchObject({ state: 'expired', stateReason: 'clock-rollback' });
+    expect(await licensor.capacity(0)).toMatchObject({
+      available: 0,
+      blockedBy: 'ERR_CLOCK_ROLLBACK',
+    });
+    await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
+      code: 'ERR_CLOCK_ROLLBACK',
+    });
+    clock.advance(40 * DAY);
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'active',
+      stateReason: null,
+    });
+  });
+});
