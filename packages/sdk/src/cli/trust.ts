@@ -18,9 +18,13 @@ async function readJson(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new UsageError(`no such file: ${path}`);
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`no such file: ${path}`);
+    throw new SdkError(
+      'ERR_TRUST_INVALID',
+      `${path} cannot be read (${code ?? (error as Error).message}). Give the JWKS file the vendor published.`,
+      code,
+    );
   }
   try {
     return JSON.parse(text);
