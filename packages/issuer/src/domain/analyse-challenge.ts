@@ -24,6 +24,8 @@ export interface ChallengeAnalysis {
   /** Other licenses bound to this installation. */
   boundElsewhere: License[];
   transaction: Transaction | null;
+  /** The approval request stored for this challenge, if any. */
+  request: ApprovalRequest | null;
   /** The approval this challenge needs, when answering it is not a plain issue. */
   approvalKind: RequestKind | null;
   findings: Finding[];
@@ -42,8 +44,9 @@ export async function analyseChallenge(
 
   const claimedId = claims.license?.id ?? null;
   // Independent reads, in parallel: on MongoDB each is a round trip.
-  const [transaction, installation, bound, claimedLicense] = await Promise.all([
+  const [transaction, request, installation, bound, claimedLicense] = await Promise.all([
     store.findTransactionByChallenge(hash),
+    store.findRequestByChallenge(hash),
     store.getInstallation(installationId),
     store.listLicensesOfInstallation(installationId),
     claimedId === null ? null : currentLicense(context, claimedId),
@@ -136,6 +139,7 @@ export async function analyseChallenge(
     installation,
     boundElsewhere,
     transaction,
+    request,
     approvalKind,
     findings,
   };
@@ -147,8 +151,7 @@ export async function requestFor(
   analysis: ChallengeAnalysis,
   operator: Operator,
 ): Promise<ApprovalRequest | null> {
-  const existing = await context.store.findRequestByChallenge(analysis.hash);
-  if (existing !== null) return existing;
+  if (analysis.request !== null) return analysis.request;
   if (analysis.approvalKind === null || analysis.license === null) return null;
   if (analysis.transaction !== null || analysis.expired) return null;
   const id = newId('req');

@@ -31,7 +31,7 @@ export async function issue(
   if (analysis.transaction !== null) return replayIssue(context, analysis.transaction, asked);
 
   const { claims, installationId, publicJwk } = analysis.verified;
-  const request = await context.store.findRequestByChallenge(analysis.hash);
+  const request = analysis.request;
   if (request !== null && request.status === 'rejected') {
     throw new RequestDecidedError(request.id, 'rejected');
   }
@@ -47,8 +47,16 @@ export async function issue(
     throw new ApprovalRequiredError(pending.id, what);
   }
 
+  // The first attempt uses what the analysis just read; a retry reads the records again.
+  let attempt = 0;
   const committed = await commitWithRetry(context, `license ${licenseId ?? '(new)'}`, async () => {
-    const license = licenseId === null ? null : await currentLicense(context, licenseId);
+    const fresh = attempt++ > 0;
+    const license =
+      licenseId === null
+        ? null
+        : fresh
+          ? await currentLicense(context, licenseId)
+          : analysis.license;
     if (license !== null) assertIssuable(license);
     return buildTokenTransaction(context, {
       kind: 'issue',
@@ -60,7 +68,7 @@ export async function issue(
         id: installationId,
         publicKey: publicJwk,
         product: claims.product,
-        record: await context.store.getInstallation(installationId),
+        record: fresh ? await context.store.getInstallation(installationId) : analysis.installation,
       },
       model: asked.model,
       credentials: asked.credentials,
