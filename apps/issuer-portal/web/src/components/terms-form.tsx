@@ -9,11 +9,14 @@ export function TermsForm({
   busy,
   submitLabel,
   onSubmit,
+  approval = false,
 }: {
   initial: Terms;
   busy: boolean;
   submitLabel: string;
   onSubmit: (terms: Terms) => void;
+  /** Approving a request: the customer and the model come from the license and the request. */
+  approval?: boolean;
 }) {
   const [customerName, setCustomerName] = useState(initial.customerName);
   const [model, setModel] = useState(initial.model);
@@ -56,16 +59,21 @@ export function TermsForm({
         value={customerName}
         error={errors.customerName ?? null}
         hint={
-          initial.customerId
-            ? `Existing customer ${initial.customerId}`
-            : 'A new customer is created.'
+          approval
+            ? 'The license’s customer.'
+            : initial.customerId
+              ? `Existing customer ${initial.customerId}`
+              : 'A new customer is created.'
         }
+        readOnly={approval}
         onChange={(e) => setCustomerName(e.target.value)}
       />
       <Select
         label="Model"
         name="model"
         value={model}
+        disabled={approval}
+        hint={approval ? 'The model the installation asks for.' : undefined}
         onChange={(e) => setModel(e.target.value as Terms['model'])}
       >
         <option value="perpetual">Perpetual</option>

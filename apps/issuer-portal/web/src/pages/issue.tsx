@@ -182,6 +182,7 @@ export function IssuePage() {
                 initial={inspection.suggestedTerms}
                 busy={busy === 'issue'}
                 submitLabel="Approve and issue"
+                approval
                 onSubmit={(terms) => approve(pendingApproval.id, terms)}
               />
             </Card>
