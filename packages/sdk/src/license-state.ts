@@ -48,7 +48,7 @@ export function evaluateLicense(snapshot: Snapshot, clock: Clock): Evaluation {
       outcome === 'REVOKED' || outcome === 'SUSPENDED' ? DECIDED_BY_SERVICE[outcome] : 'active';
     return { state, reason: null, usableUntil: null, checkBy: null };
   }
-  const evaluation = evaluateSubscription(snapshot, license.term, clock);
+  const evaluation = evaluateSubscription(snapshot, license, license.term, clock);
   const usable = evaluation.state === 'active' || evaluation.state === 'grace';
   if (usable && clock.rollbackDetected) {
     return { ...evaluation, state: 'expired', reason: 'clock-rollback' };
@@ -58,10 +58,10 @@ export function evaluateLicense(snapshot: Snapshot, clock: Clock): Evaluation {
 
 function evaluateSubscription(
   snapshot: Snapshot,
+  license: LicenseClaims,
   term: NonNullable<LicenseClaims['term']>,
   clock: Clock,
 ): Evaluation {
-  const license = snapshot.license as LicenseClaims;
   const lastStatus = speaksFor(snapshot.lastStatus, snapshot) ? snapshot.lastStatus : null;
   const lastValid = speaksFor(snapshot.lastValidStatus, snapshot) ? snapshot.lastValidStatus : null;
   const vouchedAt = Math.max(license.iat, lastValid?.iat ?? 0);
