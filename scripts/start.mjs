@@ -17,7 +17,8 @@ const bins = {
   portal: join(root, 'apps/issuer-portal/bin/licensor-portal.js'),
   verify: join(root, 'packages/verify-service/bin/licensor-verify.js'),
 };
-const store = process.env.MONGODB_URI ? [] : ['--data', dataDir];
+// With MONGODB_URI the store is MongoDB; --data still names where unsealed key files live.
+const store = ['--data', dataDir];
 
 function issuer(args, env = {}) {
   const run = spawnSync(process.execPath, [bins.issuer, ...store, ...args], {

@@ -12,7 +12,7 @@ import { Product, type VendorUser } from './product.js';
 const dataDir = resolve(process.env.LICENSOR_DATA ?? join(repoRoot, '.licensor-data'));
 const portalUrl = process.env.LICENSOR_PORTAL_URL ?? 'http://127.0.0.1:4000';
 const verifyUrl = process.env.LICENSOR_VERIFY_URL ?? 'http://127.0.0.1:4001';
-const storeArgs = process.env.MONGODB_URI ? [] : ['--data', dataDir];
+const storeArgs = ['--data', dataDir];
 
 async function reachable(url: string): Promise<boolean> {
   try {

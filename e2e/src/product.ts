@@ -64,8 +64,9 @@ export class Product {
     return env;
   }
 
+  /** The data folder: the SQLite store, or beside MongoDB the place of any unsealed key files. */
   get storeArgs(): string[] {
-    return this.options.mongoUri ? [] : ['--data', this.options.dataDir];
+    return ['--data', this.options.dataDir];
   }
 
   /** Runs `licensor-issuer` on the product's store. */
