@@ -60,12 +60,14 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   app.use(requestId());
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
+    // Routers strip their mount path from req.path; log the path as the client sent it.
+    const path = req.originalUrl.split('?')[0];
     res.on('finish', () => {
       logger.info(
         {
           requestId: res.locals.requestId,
           method: req.method,
-          path: req.path,
+          path,
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
         },

@@ -145,11 +145,13 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     const row = page.getByRole('row', { name: new RegExp(licenseId) });
     await row.waitFor();
     expect(await row.innerText()).toContain('Acme Bank');
+    await page.getByRole('row', { name: /Initech/ }).waitFor();
+    await screenshot(page, 'licenses');
     await page.getByLabel('Search').fill('acme');
     await page.getByLabel('Search').press('Enter');
     await expect.poll(() => page.url()).toContain('q=acme');
     await row.waitFor();
-    await screenshot(page, 'licenses');
+    expect(await page.getByRole('row').count()).toBe(2);
   });
 
   it('shows a model switch the SDK asks for as a request waiting for approval', async () => {

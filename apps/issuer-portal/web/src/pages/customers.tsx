@@ -74,8 +74,8 @@ export function CustomersPage() {
                   <td>
                     <Mono>{customer.id}</Mono>
                   </td>
-                  <td>{formatTime(customer.createdAt)}</td>
-                  <td>{formatTime(customer.updatedAt)}</td>
+                  <td className="nowrap">{formatTime(customer.createdAt)}</td>
+                  <td className="nowrap">{formatTime(customer.updatedAt)}</td>
                   <td className="actions">
                     {can('issuer') ? (
                       <Button

@@ -127,8 +127,8 @@ export function KeysPage() {
                   <td>
                     {key.protection === 'encrypted' ? 'Encrypted in the store' : 'File (0600)'}
                   </td>
-                  <td>{formatTime(key.createdAt)}</td>
-                  <td>{formatTime(key.retiredAt)}</td>
+                  <td className="nowrap">{formatTime(key.createdAt)}</td>
+                  <td className="nowrap">{formatTime(key.retiredAt)}</td>
                   <td className="actions">
                     {can('admin') && key.status === 'inactive' ? (
                       <Button tone="ghost" onClick={() => setPending({ kind: 'retire', key })}>

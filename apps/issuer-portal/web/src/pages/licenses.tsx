@@ -156,7 +156,7 @@ export function LicensesPage() {
                   <td>
                     <Badge value={license.state} />
                   </td>
-                  <td>
+                  <td className="nowrap">
                     {license.term ? (
                       <span title={formatRelative(license.term.end * 1000)}>
                         {formatSeconds(license.term.end)}
@@ -165,7 +165,7 @@ export function LicensesPage() {
                       <span className="muted">—</span>
                     )}
                   </td>
-                  <td>{formatTime(license.updatedAt)}</td>
+                  <td className="nowrap">{formatTime(license.updatedAt)}</td>
                 </tr>
               ))}
             </tbody>

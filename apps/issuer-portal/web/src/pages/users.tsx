@@ -95,7 +95,7 @@ export function UsersPage() {
                             tone={user.disabled ? 'revoked' : 'active'}
                           />
                         </td>
-                        <td>{formatTime(user.createdAt)}</td>
+                        <td className="nowrap">{formatTime(user.createdAt)}</td>
                         <td className="actions">
                           {self ? null : (
                             <Button
