@@ -134,8 +134,8 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
       credentials: 250,
     });
     const transactionId = (
-      await page.locator('.fact', { hasText: 'Transaction ID' }).locator('dd').innerText()
-    ).trim();
+      await page.locator('.fact', { hasText: 'Transaction ID' }).locator('dd').textContent()
+    )?.trim();
     expect(applied.transactionId).toBe(transactionId);
   });
 
@@ -144,7 +144,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     await page.getByRole('heading', { name: 'Licenses' }).waitFor();
     const row = page.getByRole('row', { name: new RegExp(licenseId) });
     await row.waitFor();
-    expect(await row.innerText()).toContain('Acme Bank');
+    expect(await row.textContent()).toContain('Acme Bank');
     await page.getByRole('row', { name: /Initech/ }).waitFor();
     await screenshot(page, 'licenses');
     await page.getByLabel('Search').fill('acme');
@@ -168,7 +168,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     await nav(page, 'Requests').click();
     const card = page.locator('.card', { hasText: 'Switch to perpetual' });
     await card.waitFor();
-    expect(await card.innerText()).toContain(licenseId);
+    expect(await card.textContent()).toContain(licenseId);
     await screenshot(page, 'requests');
   });
 
