@@ -13,8 +13,9 @@ Options:
   --port P          port to listen on (env LICENSOR_VERIFY_PORT, default 4001)
   --host H          address to bind (env LICENSOR_VERIFY_HOST, default 127.0.0.1;
                     use 0.0.0.0 in a container behind a load balancer)
-  --data DIR        SQLite data folder of the issuer (env LICENSOR_DATA, default ./.licensor-issuer)
-  --mongodb-uri U   use MongoDB instead (env MONGODB_URI)
+  --data DIR        data folder of the issuer: its SQLite store, and its unsealed key files
+                    (env LICENSOR_DATA, default ./.licensor-issuer)
+  --mongodb-uri U   use MongoDB as the store (env MONGODB_URI; takes precedence over the SQLite file)
   --trust-proxy     rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY=1)
   --cache-ttl-ms N  license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)
   --log-level L     pino level (env LOG_LEVEL, default info)
@@ -49,8 +50,9 @@ async function main(argv: string[]): Promise<number> {
     '--cache-ttl-ms',
   );
   if (port === undefined || cacheTtl === undefined) return 2;
-  const mongoUri =
-    values['mongodb-uri'] ?? (values.data === undefined ? env.MONGODB_URI : undefined);
+  // As for licensor-issuer and the portal: MONGODB_URI picks MongoDB, and the data folder is
+  // still where unsealed key files live, so every process finds the same status key.
+  const mongoUri = values['mongodb-uri'] ?? (env.MONGODB_URI || undefined);
   const dataDir = values.data ?? env.LICENSOR_DATA ?? './.licensor-issuer';
   const passphrase = env.LICENSOR_KEY_PASSPHRASE;
 
@@ -58,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
     const running = await serve({
       port,
       host: values.host ?? env.LICENSOR_VERIFY_HOST ?? '127.0.0.1',
-      ...(mongoUri ? { mongoUri } : { dataDir }),
+      dataDir,
+      ...(mongoUri ? { mongoUri } : {}),
       ...(passphrase !== undefined ? { passphrase } : {}),
       logLevel: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
       config: {

@@ -22,7 +22,8 @@ const bin = join(import.meta.dirname, '..', 'bin', 'licensor-verify.js');
 
 function serveProcess(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, LICENSOR_KEY_PASSPHRASE: passphrase, ...env },
+    // These runs use the SQLite store under --data: MONGODB_URI (set in CI) would pick MongoDB.
+    env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
@@ -129,7 +130,7 @@ describe('licensor-verify serve', () => {
     try {
       const run = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data', dataDir], {
         encoding: 'utf8',
-        env: { ...process.env, LICENSOR_KEY_PASSPHRASE: passphrase },
+        env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase },
       });
       expect(run.status).toBe(1);
       expect(run.stderr).toMatch(/^error: ERR_[A-Z_]+: /);
@@ -146,7 +147,7 @@ describe('licensor-verify serve', () => {
         [bin, 'serve', '--json', '--port', '0', '--data', dataDir],
         {
           encoding: 'utf8',
-          env: { ...process.env, LICENSOR_KEY_PASSPHRASE: passphrase },
+          env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase },
         },
       );
       expect(run.status).toBe(1);
@@ -172,7 +173,7 @@ describe('licensor-verify serve', () => {
         [bin, 'serve', '--port', String(port), '--data', fixture.dataDir],
         {
           encoding: 'utf8',
-          env: { ...process.env, LICENSOR_KEY_PASSPHRASE: passphrase },
+          env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase },
         },
       );
       expect(run.status).toBe(1);
