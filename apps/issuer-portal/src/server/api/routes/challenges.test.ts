@@ -70,6 +70,18 @@ describe('POST /challenges/inspect', () => {
     expect(response.body.error.requestId).toEqual(expect.any(String));
   });
 
+  it('says ERR_ARMOR_INVALID when a license key block is pasted where the challenge goes', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const pasted =
+      '-----BEGIN LICENSOR LICENSE-----\nabc.def.ghi\n-----END LICENSOR LICENSE-----\n';
+    const response = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge: pasted })
+      .expect(422);
+    expect(response.body.error.code).toBe('ERR_ARMOR_INVALID');
+  });
+
   it('answers ERR_SIGNATURE_INVALID for a challenge altered in transit', async () => {
     const issuer = await loginAs(fixture, 'ivan');
     const challenge = makeChallenge(fixture, newInstallation());

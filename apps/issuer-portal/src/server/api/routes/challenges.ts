@@ -28,7 +28,7 @@ export const inspectChallenge = defineRoute({
   body: z.object({ challenge: ChallengeText }),
   response: InspectionSchema,
   handle({ body, deps, session }) {
-    return deps.issuer.inspect(normaliseToken(body.challenge), session!.userName);
+    return deps.issuer.inspect(normaliseToken(body.challenge, 'challenge'), session!.userName);
   },
 });
 
@@ -61,7 +61,11 @@ async function issue(
   terms: z.output<typeof TermsSchema>,
   operator: string,
 ) {
-  const result = await deps.issuer.issue(normaliseToken(challenge), definedOnly(terms), operator);
+  const result = await deps.issuer.issue(
+    normaliseToken(challenge, 'challenge'),
+    definedOnly(terms),
+    operator,
+  );
   return {
     ...issueAnswer(result.token, result.transaction.id),
     license: result.license,
