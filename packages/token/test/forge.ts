@@ -3,7 +3,7 @@
 
 import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type Ed25519KeyPair, keyPairFromSeed } from '../src/index.js';
+import { type Ed25519KeyPair, Keyring, keyPairFromSeed, verifyLicense } from '../src/index.js';
 
 export const golden = JSON.parse(
   readFileSync(new URL('../golden/golden.json', import.meta.url), 'utf8'),
@@ -58,3 +58,15 @@ export function codeOf(action: () => unknown): string {
   }
   return 'did not throw';
 }
+
+// The fixtures the rejection suites share: the golden keyring and keys, and a license token's
+// header and claims to forge variations of.
+export const keyring = Keyring.fromJwks(golden.jwks);
+export const licenseKey = goldenKey('license');
+export const statusKey = goldenKey('status');
+export const installationKey = goldenKey('installation');
+export const licenseHeader = { alg: 'EdDSA', typ: 'licensor-license+jwt', kid: licenseKey.kid };
+export const licenseClaims = golden.license.claims;
+export const verifyL = (token: string) => () => verifyLicense(token, keyring);
+export const resolveInstallation = (kid: string) =>
+  kid === installationKey.kid ? installationKey.publicKey : undefined;

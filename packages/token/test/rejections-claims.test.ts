@@ -12,17 +12,20 @@ import {
   verifyLicense,
   verifyStatus,
 } from '../src/index.js';
-import { codeOf, forge, golden, goldenKey, parts } from './forge.js';
-
-const keyring = Keyring.fromJwks(golden.jwks);
-const licenseKey = goldenKey('license');
-const statusKey = goldenKey('status');
-const installationKey = goldenKey('installation');
-const licenseHeader = { alg: 'EdDSA', typ: 'licensor-license+jwt', kid: licenseKey.kid };
-const licenseClaims = golden.license.claims;
-const verifyL = (token: string) => () => verifyLicense(token, keyring);
-const resolveInstallation = (kid: string) =>
-  kid === installationKey.kid ? installationKey.publicKey : undefined;
+import {
+  codeOf,
+  forge,
+  golden,
+  installationKey,
+  keyring,
+  licenseClaims,
+  licenseHeader,
+  licenseKey,
+  parts,
+  resolveInstallation,
+  statusKey,
+  verifyL,
+} from './forge.js';
 
 describe('claims', () => {
   const resign = (change: (claims: Record<string, unknown>) => void) => {

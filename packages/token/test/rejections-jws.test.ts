@@ -5,7 +5,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   generateKeyPair,
-  Keyring,
   MAX_STATUS_TOKEN_LENGTH,
   MAX_TOKEN_LENGTH,
   readCheckKid,
@@ -14,17 +13,20 @@ import {
   verifyLicense,
   verifyStatus,
 } from '../src/index.js';
-import { codeOf, forge, golden, goldenKey, parts } from './forge.js';
-
-const keyring = Keyring.fromJwks(golden.jwks);
-const licenseKey = goldenKey('license');
-const statusKey = goldenKey('status');
-const installationKey = goldenKey('installation');
-const licenseHeader = { alg: 'EdDSA', typ: 'licensor-license+jwt', kid: licenseKey.kid };
-const licenseClaims = golden.license.claims;
-const verifyL = (token: string) => () => verifyLicense(token, keyring);
-const resolveInstallation = (kid: string) =>
-  kid === installationKey.kid ? installationKey.publicKey : undefined;
+import {
+  codeOf,
+  forge,
+  golden,
+  installationKey,
+  keyring,
+  licenseClaims,
+  licenseHeader,
+  licenseKey,
+  parts,
+  resolveInstallation,
+  statusKey,
+  verifyL,
+} from './forge.js';
 
 describe('size cap, checked before any decoding', () => {
   it('refuses a license input over MAX_TOKEN_LENGTH even when it is not base64url', () => {
