@@ -49,11 +49,36 @@ export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
 }
 
-/** An armoured challenge pasted as an argument starts with dashes; it is a value, not an option. */
-function armouredAsPositional(argv: string[]): string[] {
-  const armoured = argv.filter((arg) => arg.startsWith('-----BEGIN'));
-  if (armoured.length === 0 || argv.includes('--')) return argv;
-  return [...argv.filter((arg) => !arg.startsWith('-----BEGIN')), '--', ...armoured];
+/**
+ * Values that start with a dash but are never options: an armoured challenge pasted as an
+ * argument (`-----BEGIN …`) and a key id, an RFC 7638 thumbprint (43 base64url characters), one
+ * in 64 of which begins with `-`. They move behind `--` so that `keys retire -Xc…` just works.
+ */
+const KEY_ID = /^-[A-Za-z0-9_-]{42}$/;
+
+function isDashedValue(arg: string): boolean {
+  return arg.startsWith('-----BEGIN') || KEY_ID.test(arg);
+}
+
+function dashedValuesAsPositionals(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  const head = end === -1 ? argv : argv.slice(0, end);
+  const tail = end === -1 ? [] : argv.slice(end + 1);
+  const kept: string[] = [];
+  const dashed: string[] = [];
+  for (const arg of head) {
+    if (!isDashedValue(arg)) kept.push(arg);
+    // `--reason -x…`: the word after a string option is its value, whatever it looks like.
+    else if (takesValue(kept.at(-1))) kept.push(`${kept.pop()}=${arg}`);
+    else dashed.push(arg);
+  }
+  if (kept.length === head.length) return argv;
+  return [...kept, '--', ...dashed, ...tail];
+}
+
+function takesValue(previous: string | undefined): boolean {
+  if (previous === undefined || !previous.startsWith('--') || previous.includes('=')) return false;
+  return !FLAGS.has(previous.slice(2));
 }
 
 export function parseCommandLine(argv: string[]): ParsedArgs | 'help' {
@@ -64,7 +89,7 @@ export function parseCommandLine(argv: string[]): ParsedArgs | 'help' {
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
-      args: armouredAsPositional(argv),
+      args: dashedValuesAsPositionals(argv),
       options,
       allowPositionals: true,
       strict: true,
