@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // `licensor-verify serve`: the online check service as a process. Flags win over environment;
 // exit codes follow the repo's CLI convention (0 ok, 1 refused, 2 usage).
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isLicensorError } from '@licensor/token';
-import { serve } from './serve.js';
+import { pino } from 'pino';
+import { joinCluster, runClusterPrimary } from './cluster.js';
+import { mergeMetricSnapshots } from './metrics.js';
+import { type ServingProcess, serve } from './serve.js';
 
 const usage = `Usage: licensor-verify serve [options]
 
@@ -18,6 +23,8 @@ Options:
   --mongodb-uri U   use MongoDB as the store (env MONGODB_URI; takes precedence over the SQLite file)
   --trust-proxy     rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY=1)
   --cache-ttl-ms N  license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)
+  --workers N       processes answering on the one port: a number, or auto for one per
+                    CPU (env LICENSOR_VERIFY_WORKERS, default 1)
   --log-level L     pino level (env LOG_LEVEL, default info)
   --json            a refusal as {"error":{"code","message"}} on stdout
   -h, --help        this text
@@ -49,34 +56,50 @@ async function main(argv: string[]): Promise<number> {
     values['cache-ttl-ms'] ?? env.LICENSOR_VERIFY_CACHE_TTL_MS ?? '5000',
     '--cache-ttl-ms',
   );
-  if (port === undefined || cacheTtl === undefined) return 2;
+  const workers = workerCount(values.workers ?? env.LICENSOR_VERIFY_WORKERS ?? '1');
+  if (port === undefined || cacheTtl === undefined || workers === undefined) return 2;
+  const logLevel = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
+  if (workers > 1 && cluster.isPrimary) {
+    const logger = pino({
+      level: logLevel,
+      base: { service: 'licensor-verify', role: 'primary', pid: process.pid },
+    });
+    return runClusterPrimary({ workers, logger });
+  }
   // As for licensor-issuer and the portal: MONGODB_URI picks MongoDB, and the data folder is
   // still where unsealed key files live, so every process finds the same status key.
   const mongoUri = values['mongodb-uri'] ?? (env.MONGODB_URI || undefined);
   const dataDir = values.data ?? env.LICENSOR_DATA ?? './.licensor-issuer';
   const passphrase = env.LICENSOR_KEY_PASSPHRASE;
 
+  // A cluster worker sums every worker's figures on /metrics.
+  let running: ServingProcess | undefined;
+  const aggregateMetrics = cluster.isWorker
+    ? joinCluster(() => running?.service.metricsSnapshot() ?? mergeMetricSnapshots([]))
+    : undefined;
   try {
-    const running = await serve({
+    running = await serve({
       port,
       host: values.host ?? env.LICENSOR_VERIFY_HOST ?? '127.0.0.1',
       dataDir,
       ...(mongoUri ? { mongoUri } : {}),
       ...(passphrase !== undefined ? { passphrase } : {}),
-      logLevel: values['log-level'] ?? env.LOG_LEVEL ?? 'info',
+      logLevel,
+      ...(aggregateMetrics !== undefined ? { aggregateMetrics } : {}),
       config: {
         viewCacheTtlMs: cacheTtl,
         trustProxy: values['trust-proxy'] === true || env.LICENSOR_TRUST_PROXY === '1',
       },
     });
+    const serving = running;
     const stop = (signal: string) => {
-      void running.shutdown(signal).then((unwritten) => process.exit(unwritten === 0 ? 0 : 1));
+      void serving.shutdown(signal).then((unwritten) => process.exit(unwritten === 0 ? 0 : 1));
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
     process.on('SIGHUP', () => {
-      running.reloadStatusKeys().catch((error: unknown) => {
-        running.logger.error(
+      serving.reloadStatusKeys().catch((error: unknown) => {
+        serving.logger.error(
           { err: error },
           'reloading the status keys failed; still signing with the old key',
         );
@@ -84,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
     });
     // A bug must not leave a half-working process: log it, then exit for the supervisor to restart.
     process.on('uncaughtException', (error) => {
-      running.fatal(error, 'uncaught exception; exiting');
+      serving.fatal(error, 'uncaught exception; exiting');
       process.exit(1);
     });
     return -1;
@@ -121,10 +144,23 @@ function parse(argv: string[]) {
       'trust-proxy': { type: 'boolean' },
       'cache-ttl-ms': { type: 'string' },
       'log-level': { type: 'string' },
+      workers: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+}
+
+function workerCount(text: string): number | undefined {
+  if (text === 'auto') return availableParallelism();
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1 || value > 256) {
+    process.stderr.write(
+      `--workers must be a whole number from 1 to 256, or auto; got "${text}"\n`,
+    );
+    return undefined;
+  }
+  return value;
 }
 
 function integer(text: string, flag: string): number | undefined {
@@ -138,10 +174,14 @@ function integer(text: string, flag: string): number | undefined {
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exitCode = code;
+    if (code < 0) return; // serving
+    // A cluster worker's IPC channel would keep it alive: a refused start must end it.
+    if (cluster.isWorker) process.exit(code);
+    process.exitCode = code;
   },
   (error: unknown) => {
     process.stderr.write(`error: ERR_INTERNAL: ${(error as Error).stack ?? String(error)}\n`);
+    if (cluster.isWorker) process.exit(1);
     process.exitCode = 1;
   },
 );

@@ -12,6 +12,7 @@ export const serviceErrorCodes = [
   'ERR_RATE_LIMITED',
   'ERR_STORE_UNAVAILABLE',
   'ERR_SERVICE_STOPPING',
+  'ERR_METRICS_UNAVAILABLE',
   'ERR_NOT_FOUND',
   'ERR_METHOD_NOT_ALLOWED',
   'ERR_NO_STATUS_KEY',
@@ -58,6 +59,7 @@ const statusByCode: Record<string, number> = {
   ERR_RATE_LIMITED: 429,
   ERR_STORE_UNAVAILABLE: 503,
   ERR_SERVICE_STOPPING: 503,
+  ERR_METRICS_UNAVAILABLE: 503,
   ERR_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
   // The token package's codes: the check request itself is malformed, unsigned or forged.

@@ -7,7 +7,7 @@ import type { Ed25519KeyPair } from '@licensor/token';
 import { type Logger, pino } from 'pino';
 import type { VerifyConfig } from './config.js';
 import { type RunningVerifyServer, startVerifyServer } from './server.js';
-import { createVerifyService, type VerifyService } from './service.js';
+import { createVerifyService, type VerifyService, type VerifyServiceDeps } from './service.js';
 import type { CheckStore } from './store-port.js';
 
 /** What `serve` needs from `@licensor/issuer/store`'s openStore (contract §3). */
@@ -30,6 +30,8 @@ export interface ServeOptions {
   graceMs?: number;
   /** Opens the store; default `@licensor/issuer/store`'s openStore. */
   openStore?: OpenStore;
+  /** In a cluster worker: gathers every worker's metrics for /metrics (see cluster.ts). */
+  aggregateMetrics?: VerifyServiceDeps['aggregateMetrics'];
 }
 
 export interface ServingProcess {
@@ -65,6 +67,9 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
       statusKeys,
       logger,
       ...(options.config !== undefined ? { config: options.config } : {}),
+      ...(options.aggregateMetrics !== undefined
+        ? { aggregateMetrics: options.aggregateMetrics }
+        : {}),
     });
     server = await startVerifyServer(service, { port: options.port, host: options.host });
   } catch (error) {

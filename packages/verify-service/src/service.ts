@@ -12,7 +12,7 @@ import { resolveConfig, type VerifyConfig } from './config.js';
 import { storeUnavailable, VerifyServiceError } from './errors.js';
 import { buildExpressApp } from './http/app.js';
 import { createCheckRoute } from './http/check-route.js';
-import { VerifyMetrics } from './metrics.js';
+import { type MetricSnapshot, renderMetrics, VerifyMetrics } from './metrics.js';
 import { CheckRecorder } from './state/check-recorder.js';
 import { RateLimiter } from './state/rate-limiter.js';
 import { ReplayGuard } from './state/replay-guard.js';
@@ -27,6 +27,11 @@ export interface VerifyServiceDeps {
   /** Clock in milliseconds; default Date.now. */
   now?: () => number;
   config?: Partial<VerifyConfig>;
+  /**
+   * In a cluster (`--workers N`): this worker's figures summed with every other worker's, so
+   * that /metrics on any worker shows the whole service. Default: this process's alone.
+   */
+  aggregateMetrics?: () => Promise<MetricSnapshot>;
 }
 
 export interface VerifyService {
@@ -37,8 +42,10 @@ export interface VerifyService {
   readonly metrics: VerifyMetrics;
   readonly recorder: CheckRecorder;
   readonly views: ViewCache;
-  /** Prometheus text of the current metrics. */
+  /** Prometheus text of this process's current metrics. */
   metricsText(): string;
+  /** This process's current metrics as data (what a cluster sums). */
+  metricsSnapshot(): MetricSnapshot;
   /** Signs with the first of `keys` from now on (after `licensor-issuer keys rotate --use status`). */
   setStatusKeys(keys: readonly Ed25519KeyPair[]): void;
   /** Marks the service as stopping: /readyz answers 503, answers carry `Connection: close`. */
@@ -101,11 +108,16 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     stopping: () => stopping,
   });
 
-  const metricsText = () => metrics.render({ recorder, views, replay });
+  const metricsSnapshot = () => metrics.snapshot({ recorder, views, replay });
+  const metricsText = () => renderMetrics(metricsSnapshot());
 
+  const { aggregateMetrics } = deps;
   const app = buildExpressApp({
     checkRoute,
-    metricsText,
+    metricsText:
+      aggregateMetrics === undefined
+        ? metricsText
+        : async () => renderMetrics(await aggregateMetrics()),
     logger,
     ready: async () => {
       if (stopping) {
@@ -135,6 +147,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     recorder,
     views,
     metricsText,
+    metricsSnapshot,
     beginShutdown: () => {
       stopping = true;
     },

@@ -1,15 +1,12 @@
 // `licensor-verify serve` as an operator runs it: a real process on the embedded store, a check
 // over HTTP, then SIGTERM: the process exits 0 only after the buffered check records are in the
 // store. Also the refusals: usage errors exit 2, a store without status keys exits 1.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { openIssuer } from '@licensor/issuer';
 import { openStore } from '@licensor/issuer/store';
-import { signCheck } from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type IssuerFixture,
@@ -17,65 +14,7 @@ import {
   openIssuerFixture,
   passphrase,
 } from './support/issuer-store.js';
-
-const bin = join(import.meta.dirname, '..', 'bin', 'licensor-verify.js');
-
-function serveProcess(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
-    // These runs use the SQLite store under --data: MONGODB_URI (set in CI) would pick MongoDB.
-    env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-interface LogEntry {
-  event?: string;
-  url?: string;
-  kid?: string;
-}
-
-/** Resolves with the first log line of `event` the process prints. */
-function logEvent(child: ChildProcess, event: string): Promise<LogEntry> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line) as LogEntry;
-      if (entry.event === event) {
-        lines.close();
-        resolve(entry);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before logging ${event}`)));
-  });
-}
-
-async function listeningUrl(child: ChildProcess): Promise<string> {
-  return (await logEvent(child, 'listening')).url!;
-}
-
-function checkFor(licenseId: string, installation: Parameters<typeof signCheck>[1]): string {
-  return signCheck(
-    {
-      v: 1,
-      iat: Math.floor(Date.now() / 1000),
-      nonce: randomBytes(16).toString('base64url'),
-      lid: licenseId,
-      rev: 1,
-      sdk: '0.1.0',
-      product: { name: 'CMS', version: '5.2.0' },
-      usage: { credentialsInUse: 1 },
-    },
-    installation,
-  );
-}
-
-async function post(url: string, token: string): Promise<Response> {
-  return fetch(`${url}/v1/checks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/jose' },
-    body: token,
-  });
-}
+import { bin, checkFor, listeningUrl, logEvent, post, serveProcess } from './support/process.js';
 
 describe('licensor-verify serve', () => {
   let fixture: IssuerFixture | undefined;

@@ -12,7 +12,8 @@ export interface AppDeps {
   checkRoute: CheckRoute;
   /** Resolves when the store answers; rejects with a typed error otherwise. */
   ready: () => Promise<void>;
-  metricsText: () => string;
+  /** Prometheus text; a promise when it gathers the other workers' metrics too. */
+  metricsText: () => string | Promise<string>;
   logger: Logger;
 }
 
@@ -54,8 +55,13 @@ export function buildExpressApp(deps: AppDeps): Express {
     }
   });
 
-  app.get('/metrics', (_req, res) => {
-    res.type('text/plain; version=0.0.4; charset=utf-8').send(deps.metricsText());
+  app.get('/metrics', async (_req, res, next) => {
+    try {
+      const text = await deps.metricsText();
+      res.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+    } catch (error) {
+      next(error);
+    }
   });
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
