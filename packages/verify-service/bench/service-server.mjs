@@ -1,26 +1,60 @@
 // The service under load: `serve()` from the built package on the embedded store, exactly as
-// `licensor-verify serve --data DIR` runs it (check logging on, records batched), except that
-// the rate limits are lifted so that one load generator may send thousands of checks a second
-// (the limiter still runs on every request). Logs go to stdout, which the bench discards.
-import { serve } from '../dist/index.js';
+// `licensor-verify serve --data DIR [--workers N]` runs it (check logging on, records batched),
+// except that the rate limits are lifted so that one load generator may send thousands of
+// checks a second (the limiter still runs on every request). Logs go to stdout, which the
+// bench discards. BENCH_WORKERS > 1 runs it as a cluster (runClusterPrimary + joinCluster).
+import cluster from 'node:cluster';
+import { pino } from 'pino';
+import { joinCluster, runClusterPrimary, serve } from '../dist/index.js';
+import { clusterCpu, reportCpu } from './cluster-cpu.mjs';
 
+const workers = Number(process.env.BENCH_WORKERS ?? 1);
 const lifted = { burst: 1e12, perSecond: 1e12 };
-const running = await serve({
-  port: 0,
-  host: '127.0.0.1',
-  dataDir: process.env.BENCH_DATA_DIR,
-  passphrase: process.env.LICENSOR_KEY_PASSPHRASE,
-  logLevel: 'info',
-  config: { rateLimitPerIp: lifted, rateLimitPerInstallation: lifted, replayCacheSize: 1_000_000 },
-});
-process.send({ url: running.server.url });
-process.on('SIGTERM', async () => {
-  const unwritten = await running.shutdown('SIGTERM');
-  process.send({ stopped: true, unwritten, written: running.service.recorder.flushed }, () =>
+
+if (workers > 1 && cluster.isPrimary) {
+  const logger = pino({ level: 'warn' });
+  cluster.on('listening', (_worker, address) => {
+    if (Object.keys(cluster.workers ?? {}).length === workers) {
+      process.send({ url: `http://127.0.0.1:${address.port}` });
+    }
+  });
+  clusterCpu();
+  const code = await runClusterPrimary({ workers, logger });
+  process.send({ stopped: true, unwritten: code === 0 ? 0 : null, written: null }, () =>
     process.exit(0),
   );
-});
-// The bench asks for the CPU time spent, to report CPU per request beside the rates.
-process.on('message', (message) => {
-  if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
-});
+} else {
+  let running;
+  const aggregateMetrics = cluster.isWorker
+    ? joinCluster(() => running.service.metricsSnapshot())
+    : undefined;
+  running = await serve({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: process.env.BENCH_DATA_DIR,
+    passphrase: process.env.LICENSOR_KEY_PASSPHRASE,
+    logLevel: 'info',
+    ...(aggregateMetrics ? { aggregateMetrics } : {}),
+    config: {
+      rateLimitPerIp: lifted,
+      rateLimitPerInstallation: lifted,
+      replayCacheSize: 1_000_000,
+    },
+  });
+  if (cluster.isWorker) {
+    reportCpu();
+    process.on('SIGTERM', async () => process.exit((await running.shutdown('SIGTERM')) ? 1 : 0));
+  } else {
+    process.send({ url: running.server.url });
+    process.on('SIGTERM', async () => {
+      const unwritten = await running.shutdown('SIGTERM');
+      process.send({ stopped: true, unwritten, written: running.service.recorder.flushed }, () =>
+        process.exit(0),
+      );
+    });
+    // The bench asks for the CPU time spent, to report CPU per request beside the rates.
+    process.on('message', (message) => {
+      if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
+    });
+  }
+}

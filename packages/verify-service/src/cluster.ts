@@ -265,7 +265,3 @@ export function joinCluster(
       process.send?.({ channel: CHANNEL, type: 'metrics-request', id });
     });
 }
-
-export function isClusterWorker(): boolean {
-  return cluster.isWorker;
-}

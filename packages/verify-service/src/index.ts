@@ -12,7 +12,13 @@ export {
   toErrorBody,
   VerifyServiceError,
 } from './errors.js';
-export { VerifyMetrics } from './metrics.js';
+export { type ClusterOptions, joinCluster, runClusterPrimary } from './cluster.js';
+export {
+  type MetricSnapshot,
+  mergeMetricSnapshots,
+  renderMetrics,
+  VerifyMetrics,
+} from './metrics.js';
 export { type ServeOptions, type ServingProcess, serve } from './serve.js';
 export { type ListenOptions, type RunningVerifyServer, startVerifyServer } from './server.js';
 export {

@@ -5,8 +5,24 @@ import {
   base64urlDecode as base64urlDecodeNative,
   base64urlDecodePortable,
   base64urlEncode,
+  base64urlEncodePortable,
   isBase64urlOfLength,
 } from './base64url.js';
+import { asciiBytes } from './utf8.js';
+
+describe('base64url encoders', () => {
+  it('give the same text, Buffer-backed and portable, for every length and for views into a larger buffer', () => {
+    const backing = Uint8Array.from({ length: 100 }, (_, i) => (i * 91 + 7) & 255);
+    for (let length = 0; length <= 70; length++) {
+      const view = backing.subarray(13, 13 + length);
+      expect(base64urlEncode(view)).toBe(base64urlEncodePortable(view));
+      expect(base64urlEncode(view)).toBe(Buffer.from(view).toString('base64url'));
+    }
+  });
+  it('asciiBytes gives one byte per character of a signing input', () => {
+    expect([...asciiBytes('eyJ.abc-_')]).toEqual([...'eyJ.abc-_'].map((c) => c.charCodeAt(0)));
+  });
+});
 
 const code = (action: () => unknown) => {
   try {

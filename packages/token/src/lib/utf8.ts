@@ -2,6 +2,7 @@
 // strings cannot decode to the same claims.
 
 import { JsonInvalidError } from '../errors.js';
+import { nodeBuffer } from './base64url.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -20,6 +21,7 @@ export function utf8Decode(bytes: Uint8Array, what: string): string {
 
 /** Bytes of a string that holds only ASCII (a compact JWS signing input). */
 export function asciiBytes(text: string): Uint8Array {
+  if (nodeBuffer !== undefined) return nodeBuffer.from(text, 'latin1');
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
