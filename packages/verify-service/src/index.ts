@@ -2,6 +2,7 @@
 // (for running it), and the error codes and helpers callers map answers with.
 export type { CheckAnswer } from './check/answer-check.js';
 export { decideCheckBy, decideOutcome } from './check/decide-outcome.js';
+export { type ClusterOptions, joinCluster, runClusterPrimary } from './cluster.js';
 export { defaultConfig, type RateLimit, resolveConfig, type VerifyConfig } from './config.js';
 export {
   codeToStatus,
@@ -12,7 +13,6 @@ export {
   toErrorBody,
   VerifyServiceError,
 } from './errors.js';
-export { type ClusterOptions, joinCluster, runClusterPrimary } from './cluster.js';
 export {
   type MetricSnapshot,
   mergeMetricSnapshots,
