@@ -10,13 +10,18 @@ export function clusterCpu() {
       Object.values(cluster.workers ?? {}).map(
         (worker) =>
           new Promise((resolve) => {
-            const onMessage = (reply) => {
-              if (reply?.benchCpu === undefined) return;
+            // A worker that does not answer (dead, starting) counts as no CPU, not as a hang.
+            const timer = setTimeout(() => done({ user: 0, system: 0 }), 2_000);
+            const done = (cpu) => {
+              clearTimeout(timer);
               worker.off('message', onMessage);
-              resolve(reply.benchCpu);
+              resolve(cpu);
+            };
+            const onMessage = (reply) => {
+              if (reply?.benchCpu !== undefined) done(reply.benchCpu);
             };
             worker.on('message', onMessage);
-            worker.send('bench-cpu');
+            if (worker.isConnected()) worker.send('bench-cpu');
           }),
       ),
     );

@@ -17,9 +17,16 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
   const start = performance.now();
 
   await new Promise((resolve) => {
-    const finishOne = (index, due, ok) => {
-      latencies[index] = performance.now() - due;
-      if (!ok) non2xx++;
+    const finished = new Uint8Array(total);
+    // A request that failed (refused, reset) is an error, not a latency: its quick failure
+    // must not flatter the percentiles.
+    const finishOne = (index, due, outcome) => {
+      if (finished[index] === 1) return;
+      finished[index] = 1;
+      if (outcome === 'ok') latencies[index] = performance.now() - due;
+      else latencies[index] = Number.NaN;
+      if (outcome === 'non2xx') non2xx++;
+      if (outcome === 'error') errors++;
       if (++done === total) resolve();
     };
     const send = (index, due) => {
@@ -33,13 +40,12 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
         },
         (res) => {
           res.resume();
-          res.on('end', () => finishOne(index, due, res.statusCode === 200));
+          res.on('end', () => finishOne(index, due, res.statusCode === 200 ? 'ok' : 'non2xx'));
+          res.on('error', () => finishOne(index, due, 'error'));
+          res.on('aborted', () => finishOne(index, due, 'error'));
         },
       );
-      req.on('error', () => {
-        errors++;
-        finishOne(index, due, false);
-      });
+      req.on('error', () => finishOne(index, due, 'error'));
       req.end(body);
     };
     const timer = setInterval(() => {
@@ -55,14 +61,18 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
   agent.destroy();
 
   const elapsedSeconds = (performance.now() - start) / 1000;
-  const sorted = latencies.sort();
-  const at = (q) => Math.round(sorted[Math.min(total - 1, Math.floor(q * total))] * 10) / 10;
+  const answered = latencies.filter((x) => !Number.isNaN(x)).sort();
+  const at = (q) =>
+    answered.length === 0
+      ? null
+      : Math.round(answered[Math.min(answered.length - 1, Math.floor(q * answered.length))] * 10) /
+        10;
   return {
     rps: Math.round(total / elapsedSeconds),
     p50Ms: at(0.5),
     p99Ms: at(0.99),
     requests: total,
-    non2xx: non2xx - errors,
+    non2xx,
     errors,
   };
 }

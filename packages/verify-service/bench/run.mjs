@@ -298,14 +298,16 @@ try {
     meetsTarget:
       Math.min(...Object.values(ratios)) >= 0.7 &&
       pacedAt100.p99Ms < 50 &&
-      results.every((x) => x.non2xx === 0),
+      results.every((x) => x.non2xx === 0 && x.errors === 0),
     unknownCpuRatioToValid: unknown.cpuRatioToValid,
   };
 
-  console.log('\ntarget            procs conns      rps   p50 ms   p99 ms   non-2xx   CPU us/req');
+  console.log(
+    '\ntarget            procs conns      rps   p50 ms   p99 ms   non-2xx   errors   CPU us/req',
+  );
   for (const x of results) {
-    const cells = [x.rps, x.p50Ms, x.p99Ms, x.non2xx, x.cpuUsPerRequest].map((v, i) =>
-      String(v).padStart([8, 8, 8, 9, 12][i]),
+    const cells = [x.rps, x.p50Ms, x.p99Ms, x.non2xx, x.errors, x.cpuUsPerRequest].map((v, i) =>
+      String(v).padStart([8, 8, 8, 9, 8, 12][i]),
     );
     const procs = String(x.workers ?? 1).padStart(5);
     console.log(

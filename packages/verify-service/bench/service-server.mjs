@@ -6,6 +6,9 @@
 import cluster from 'node:cluster';
 import { pino } from 'pino';
 import { joinCluster, runClusterPrimary, serve } from '../dist/index.js';
+
+const slot = Number(process.env.LICENSOR_VERIFY_WORKER_SLOT) || undefined;
+
 import { clusterCpu, reportCpu } from './cluster-cpu.mjs';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 1);
@@ -26,7 +29,7 @@ if (workers > 1 && cluster.isPrimary) {
 } else {
   let running;
   const aggregateMetrics = cluster.isWorker
-    ? joinCluster(() => running.service.metricsSnapshot())
+    ? joinCluster(() => running?.service.metricsSnapshot() ?? null)
     : undefined;
   running = await serve({
     port: 0,
@@ -34,6 +37,7 @@ if (workers > 1 && cluster.isPrimary) {
     dataDir: process.env.BENCH_DATA_DIR,
     passphrase: process.env.LICENSOR_KEY_PASSPHRASE,
     logLevel: 'info',
+    ...(slot !== undefined ? { worker: slot } : {}),
     ...(aggregateMetrics ? { aggregateMetrics } : {}),
     config: {
       rateLimitPerIp: lifted,

@@ -6,8 +6,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isLicensorError } from '@licensor/token';
 import { pino } from 'pino';
-import { joinCluster, runClusterPrimary } from './cluster.js';
-import { mergeMetricSnapshots } from './metrics.js';
+import { joinCluster, runClusterPrimary, workerSlot } from './cluster.js';
 import { type ServingProcess, serve } from './serve.js';
 
 const usage = `Usage: licensor-verify serve [options]
@@ -72,10 +71,38 @@ async function main(argv: string[]): Promise<number> {
   const dataDir = values.data ?? env.LICENSOR_DATA ?? './.licensor-issuer';
   const passphrase = env.LICENSOR_KEY_PASSPHRASE;
 
-  // A cluster worker sums every worker's figures on /metrics.
+  // Signals are handled from the start: a SIGTERM while the store opens stops the process
+  // cleanly (nothing is recorded yet), a SIGHUP then is remembered, and a second SIGTERM (the
+  // primary relays one a worker may also have had from its process group) is harmless.
   let running: ServingProcess | undefined;
+  let stopping = false;
+  let reloadWanted = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (running === undefined) process.exit(0);
+    void running.shutdown(signal).then((unwritten) => process.exit(unwritten === 0 ? 0 : 1));
+  };
+  const reload = () => {
+    const serving = running;
+    if (serving === undefined) {
+      reloadWanted = true;
+      return;
+    }
+    serving.reloadStatusKeys().catch((error: unknown) => {
+      serving.logger.error(
+        { err: error },
+        'reloading the status keys failed; still signing with the old key',
+      );
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', reload);
+  // A cluster worker's /metrics shows every worker's series.
+  const worker = workerSlot();
   const aggregateMetrics = cluster.isWorker
-    ? joinCluster(() => running?.service.metricsSnapshot() ?? mergeMetricSnapshots([]))
+    ? joinCluster(() => running?.service.metricsSnapshot() ?? null)
     : undefined;
   try {
     running = await serve({
@@ -85,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
       ...(mongoUri ? { mongoUri } : {}),
       ...(passphrase !== undefined ? { passphrase } : {}),
       logLevel,
+      ...(worker !== undefined ? { worker } : {}),
       ...(aggregateMetrics !== undefined ? { aggregateMetrics } : {}),
       config: {
         viewCacheTtlMs: cacheTtl,
@@ -92,24 +120,12 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     const serving = running;
-    const stop = (signal: string) => {
-      void serving.shutdown(signal).then((unwritten) => process.exit(unwritten === 0 ? 0 : 1));
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      serving.reloadStatusKeys().catch((error: unknown) => {
-        serving.logger.error(
-          { err: error },
-          'reloading the status keys failed; still signing with the old key',
-        );
-      });
-    });
     // A bug must not leave a half-working process: log it, then exit for the supervisor to restart.
     process.on('uncaughtException', (error) => {
       serving.fatal(error, 'uncaught exception; exiting');
       process.exit(1);
     });
+    if (reloadWanted) reload();
     return -1;
   } catch (error) {
     const refuse = (code: string, message: string) => {
@@ -152,7 +168,8 @@ function parse(argv: string[]) {
 }
 
 function workerCount(text: string): number | undefined {
-  if (text === 'auto') return availableParallelism();
+  // One per CPU the process may run on (cgroup CPU quotas are not seen: set N in a container).
+  if (text === 'auto') return Math.min(256, availableParallelism());
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < 1 || value > 256) {
     process.stderr.write(

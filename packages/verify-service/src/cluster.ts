@@ -2,25 +2,29 @@
 // process only supervises; each worker runs the whole service (`serve`: its own store
 // connection, status keys, caches and record buffer) on one shared listening socket, which
 // node:cluster hands out round-robin. A worker is exactly one more instance behind a load
-// balancer (README, "Scaling out"), with two things added here:
-// - /metrics on any worker sums every worker's figures, gathered over IPC by the primary, so a
+// balancer (README, "Scaling out"), with these added here:
+// - each worker has a slot, 1..N, that its replacement inherits: `worker="<slot>"` on its metric
+//   series and log lines;
+// - /metrics on any worker shows every worker's series, gathered over IPC by the primary, so a
 //   Prometheus scrape sees the service, not the worker it happened to reach;
-// - the primary forwards SIGTERM/SIGINT (each worker drains: in-flight checks, check records)
-//   and SIGHUP (status keys reloaded), and replaces a worker that dies.
+// - the primary relays SIGTERM/SIGINT (each worker drains: in-flight checks, check records)
+//   and SIGHUP (status keys), and replaces a worker that dies.
 // Workers start one after the other: a refusal (no status key, port taken) is printed once, by
 // the first, and the SQLite schema is migrated by one process before the others open it.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { VerifyServiceError } from './errors.js';
-import { type MetricSnapshot, mergeMetricSnapshots } from './metrics.js';
+import type { MetricPart, MetricSnapshot } from './metrics.js';
 
 const CHANNEL = 'licensor-verify';
+/** The environment variable that gives a worker its slot. */
+export const WORKER_SLOT_ENV = 'LICENSOR_VERIFY_WORKER_SLOT';
 
 type ClusterMessage =
   | { channel: typeof CHANNEL; type: 'metrics-request'; id: number }
   | { channel: typeof CHANNEL; type: 'metrics-collect'; id: number }
-  | { channel: typeof CHANNEL; type: 'metrics-part'; id: number; snapshot: MetricSnapshot }
-  | { channel: typeof CHANNEL; type: 'metrics-result'; id: number; snapshot: MetricSnapshot }
+  | { channel: typeof CHANNEL; type: 'metrics-part'; id: number; snapshot: MetricSnapshot | null }
+  | { channel: typeof CHANNEL; type: 'metrics-result'; id: number; parts: MetricPart[] }
   | { channel: typeof CHANNEL; type: 'metrics-failed'; id: number; message: string };
 
 function isClusterMessage(message: unknown): message is ClusterMessage {
@@ -39,10 +43,25 @@ export interface ClusterOptions {
   restartWindowMs?: number;
 }
 
+interface Slot {
+  readonly number: number;
+  worker: Worker | null;
+  /** True once the worker listens: it has a service to report on and to reload. */
+  ready: boolean;
+}
+
+interface Collect {
+  asker: Worker;
+  askerId: number;
+  waiting: Set<Slot>;
+  parts: MetricPart[];
+  timer: NodeJS.Timeout;
+}
+
 /**
  * The primary: starts the workers one by one, supervises them and relays signals. Resolves with
- * the process's exit code: a worker's own code when the first start is refused, 0 after a clean
- * stop, 1 when a worker could not write its records or workers keep dying.
+ * the process's exit code: 0 after a clean stop; 1 when the first start is refused (the worker
+ * printed why), when a worker could not write its records, or when workers keep dying.
  */
 export function runClusterPrimary(options: ClusterOptions): Promise<number> {
   const { logger } = options;
@@ -50,20 +69,33 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
   const stopDeadlineMs = options.stopDeadlineMs ?? 15_000;
   const maxRestarts = options.maxRestarts ?? 10;
   const restartWindowMs = options.restartWindowMs ?? 60_000;
-  const live = new Set<Worker>();
-  /** Workers that listen, and so have a service to report on. */
-  const ready = new Set<Worker>();
+  const slots: Slot[] = Array.from({ length: options.workers }, (_, i) => ({
+    number: i + 1,
+    worker: null,
+    ready: false,
+  }));
+  const collects = new Map<number, Collect>();
   const restarts: number[] = [];
+  // Backoff timers are kept (and referenced): while every worker is down, they are what keeps
+  // the primary alive to start the next one.
+  const pendingForks = new Set<NodeJS.Timeout>();
   let stopping = false;
   let failed = false;
+  let finished = false;
   let nextCollect = 0;
+  let everListened = false;
 
   return new Promise<number>((resolve) => {
-    const finish = (code: number) => {
+    const live = () => slots.filter((slot) => slot.worker !== null);
+
+    const finish = () => {
+      if (finished) return;
+      finished = true;
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
       process.off('SIGHUP', onReload);
-      if (stopping) logger.info({ event: 'stopped', exitCode: code }, 'licensor-verify stopped');
+      const code = failed ? 1 : 0;
+      logger.info({ event: 'stopped', exitCode: code }, 'licensor-verify stopped');
       logger.flush();
       resolve(code);
     };
@@ -71,60 +103,80 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
     const stopAll = (reason: string) => {
       if (stopping) return;
       stopping = true;
-      logger.info({ event: 'stopping', reason, workers: live.size }, 'licensor-verify stopping');
-      if (live.size === 0) return finish(failed ? 1 : 0);
-      for (const worker of live) worker.process.kill('SIGTERM');
+      for (const timer of pendingForks) clearTimeout(timer);
+      pendingForks.clear();
+      const running = live();
+      logger.info(
+        { event: 'stopping', reason, workers: running.length },
+        'licensor-verify stopping',
+      );
+      if (running.length === 0) return finish();
+      for (const slot of running) slot.worker?.process.kill('SIGTERM');
       setTimeout(() => {
-        for (const worker of live) {
-          logger.error(
-            { event: 'worker_killed', workerPid: worker.process.pid },
-            'worker did not stop',
-          );
-          worker.process.kill('SIGKILL');
+        for (const slot of live()) {
+          logger.error({ event: 'worker_killed', worker: slot.number }, 'worker did not stop');
+          slot.worker?.process.kill('SIGKILL');
         }
       }, stopDeadlineMs).unref();
     };
     const onStop = (signal: NodeJS.Signals) => stopAll(signal);
+    // A worker still starting loads the current keys anyway, and has no handler yet.
     const onReload = () => {
-      for (const worker of live) worker.process.kill('SIGHUP');
+      for (const slot of slots) if (slot.ready) slot.worker?.process.kill('SIGHUP');
     };
 
-    /** Forks one worker; resolves true once it listens, false if it exits first. */
-    const fork = (): Promise<boolean> =>
+    /** The slot's worker left (exit or a closed channel): no collect waits on it any more. */
+    const leave = (slot: Slot) => {
+      slot.ready = false;
+      for (const [id, collect] of collects) {
+        if (collect.waiting.delete(slot) && collect.waiting.size === 0) completeCollect(id);
+      }
+    };
+
+    /** Forks the slot's worker; resolves true once it listens, false if it exits first. */
+    const fork = (slot: Slot): Promise<boolean> =>
       new Promise((started) => {
-        const worker = cluster.fork();
-        live.add(worker);
+        const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot.number) });
+        slot.worker = worker;
+        slot.ready = false;
         let listening = false;
-        worker.on('message', (message: unknown) => onWorkerMessage(worker, message));
-        worker.once('listening', (address) => {
+        worker.on('message', (message: unknown) => onWorkerMessage(slot, worker, message));
+        // A send to a worker whose channel just closed: never let it crash the primary.
+        worker.on('error', (error) => {
+          logger.warn({ event: 'worker_ipc_error', worker: slot.number, err: error });
+        });
+        worker.once('disconnect', () => leave(slot));
+        worker.once('listening', () => {
           listening = true;
-          ready.add(worker);
+          slot.ready = true;
           started(true);
-          logger.debug({
-            event: 'worker_listening',
-            workerPid: worker.process.pid,
-            port: address.port,
-          });
         });
         worker.once('exit', (code, signal) => {
-          live.delete(worker);
-          ready.delete(worker);
-          if (code !== 0) failed = failed || stopping;
+          if (slot.worker === worker) slot.worker = null;
+          leave(slot);
           if (!listening) started(false);
           if (stopping) {
-            if (live.size === 0) finish(failed ? 1 : 0);
+            // A worker stopped before it listened has no records to lose.
+            if (code !== 0 && listening) failed = true;
+            if (live().length === 0) finish();
             return;
           }
-          if (!listening) return; // a refused start: the caller decides
+          if (!listening && slot.number === 1 && !everListened) return; // a refused first start
           logger.error(
-            { event: 'worker_exited', workerPid: worker.process.pid, code, signal },
+            {
+              event: 'worker_exited',
+              worker: slot.number,
+              workerPid: worker.process.pid,
+              code,
+              signal,
+            },
             'a worker exited; starting another',
           );
-          replace();
+          replace(slot);
         });
       });
 
-    const replace = () => {
+    const replace = (slot: Slot) => {
       const now = Date.now();
       while (restarts.length > 0 && restarts[0]! < now - restartWindowMs) restarts.shift();
       restarts.push(now);
@@ -139,57 +191,59 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
       }
       // Back off when workers die in a row, so a persistent fault does not spin the CPU.
       const delay = Math.min(10_000, 250 * 2 ** (restarts.length - 1));
-      setTimeout(() => {
-        if (stopping) return;
-        void fork().then((ok) => {
-          if (!ok && !stopping) replace();
-        });
-      }, delay).unref();
+      const timer = setTimeout(() => {
+        pendingForks.delete(timer);
+        if (!stopping) void fork(slot);
+      }, delay);
+      pendingForks.add(timer);
     };
 
-    /** A scrape on `asker`: gather every live worker's snapshot and send back the sum. */
-    const collectMetrics = (asker: Worker, id: number) => {
-      const collect = ++nextCollect;
-      const parts: MetricSnapshot[] = [];
-      const waiting = new Set(ready);
-      const done = (failure?: string) => {
-        clearTimeout(timer);
-        for (const worker of ready) worker.off('message', onPart);
-        if (!asker.isConnected()) return;
-        asker.send(
-          failure === undefined
-            ? {
-                channel: CHANNEL,
-                type: 'metrics-result',
-                id,
-                snapshot: mergeMetricSnapshots(parts),
-              }
-            : { channel: CHANNEL, type: 'metrics-failed', id, message: failure },
-        );
-      };
-      const onPart = function (this: Worker, message: unknown) {
-        if (!isClusterMessage(message) || message.type !== 'metrics-part') return;
-        if (message.id !== collect || !waiting.delete(this)) return;
-        parts.push(message.snapshot);
-        if (waiting.size === 0) done();
-      };
-      const timer = setTimeout(
-        () =>
-          done(
-            `${waiting.size} of ${ready.size} workers did not report within ${metricsTimeoutMs} ms`,
-          ),
-        metricsTimeoutMs,
+    const completeCollect = (id: number, failure?: string) => {
+      const collect = collects.get(id);
+      if (collect === undefined) return;
+      collects.delete(id);
+      clearTimeout(collect.timer);
+      const { asker, askerId } = collect;
+      if (!asker.isConnected()) return;
+      asker.send(
+        failure === undefined
+          ? {
+              channel: CHANNEL,
+              type: 'metrics-result',
+              id: askerId,
+              parts: collect.parts.sort((a, b) => (a.worker ?? 0) - (b.worker ?? 0)),
+            }
+          : { channel: CHANNEL, type: 'metrics-failed', id: askerId, message: failure },
       );
-      for (const worker of waiting) {
-        worker.on('message', onPart);
-        worker.send({ channel: CHANNEL, type: 'metrics-collect', id: collect });
-      }
     };
 
-    const onWorkerMessage = (worker: Worker, message: unknown) => {
-      if (isClusterMessage(message) && message.type === 'metrics-request') {
-        collectMetrics(worker, message.id);
+    /** A scrape on `asker`: gather every listening worker's snapshot and send back the parts. */
+    const startCollect = (asker: Worker, askerId: number) => {
+      const id = ++nextCollect;
+      const waiting = new Set(slots.filter((slot) => slot.ready && slot.worker?.isConnected()));
+      const timer = setTimeout(() => {
+        const late = [...(collects.get(id)?.waiting ?? [])].map((slot) => slot.number);
+        completeCollect(
+          id,
+          `worker ${late.join(', ')} did not report within ${metricsTimeoutMs} ms`,
+        );
+      }, metricsTimeoutMs);
+      collects.set(id, { asker, askerId, waiting, parts: [], timer });
+      for (const slot of waiting)
+        slot.worker?.send({ channel: CHANNEL, type: 'metrics-collect', id });
+      if (waiting.size === 0) completeCollect(id);
+    };
+
+    const onWorkerMessage = (slot: Slot, worker: Worker, message: unknown) => {
+      if (!isClusterMessage(message)) return;
+      if (message.type === 'metrics-request') startCollect(worker, message.id);
+      if (message.type !== 'metrics-part') return;
+      const collect = collects.get(message.id);
+      if (collect === undefined || !collect.waiting.delete(slot)) return;
+      if (message.snapshot !== null) {
+        collect.parts.push({ worker: slot.number, snapshot: message.snapshot });
       }
+      if (collect.waiting.size === 0) completeCollect(message.id);
     };
 
     process.on('SIGTERM', onStop);
@@ -201,15 +255,23 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
       cluster.once('listening', (_worker, address) => {
         port = address.port;
       });
-      for (let i = 0; i < options.workers; i++) {
+      for (const slot of slots) {
         if (stopping) return;
-        if (!(await fork())) {
-          // The worker printed why (ERR_NO_STATUS_KEY, ERR_LISTEN_FAILED, ...) and exited.
+        const ok = await fork(slot);
+        if (ok) {
+          everListened = true;
+          continue;
+        }
+        if (stopping) return;
+        // The first worker printed why (ERR_NO_STATUS_KEY, ERR_LISTEN_FAILED, ...) and exited;
+        // a later one that fails is replaced like any worker that dies.
+        if (slot.number === 1) {
           failed = true;
-          stopAll('a worker could not start');
+          stopAll('the first worker could not start');
           return;
         }
       }
+      if (stopping) return;
       logger.info(
         { event: 'cluster_ready', workers: options.workers, port },
         `licensor-verify: ${options.workers} workers listening`,
@@ -219,13 +281,13 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
 }
 
 /**
- * The worker's side: answers the primary's collects with `snapshot()`, and returns the function
- * /metrics uses to get the whole service's figures.
+ * The worker's side: answers the primary's collects with `snapshot()` (null before its service
+ * is up), and returns the function /metrics uses to get every worker's figures.
  */
 export function joinCluster(
-  snapshot: () => MetricSnapshot,
+  snapshot: () => MetricSnapshot | null,
   timeoutMs = 3_000,
-): () => Promise<MetricSnapshot> {
+): () => Promise<MetricPart[]> {
   const pending = new Map<number, (message: ClusterMessage) => void>();
   let nextId = 0;
   process.on('message', (message: unknown) => {
@@ -242,7 +304,7 @@ export function joinCluster(
     }
   });
   return () =>
-    new Promise<MetricSnapshot>((resolve, reject) => {
+    new Promise<MetricPart[]>((resolve, reject) => {
       const id = ++nextId;
       const fail = (why: string) => {
         pending.delete(id);
@@ -260,8 +322,15 @@ export function joinCluster(
         if (message.type !== 'metrics-result') return;
         pending.delete(id);
         clearTimeout(timer);
-        resolve(message.snapshot);
+        resolve(message.parts);
       });
       process.send?.({ channel: CHANNEL, type: 'metrics-request', id });
     });
+}
+
+/** This process's slot when it is a cluster worker, else undefined. */
+export function workerSlot(): number | undefined {
+  if (!cluster.isWorker) return undefined;
+  const slot = Number(process.env[WORKER_SLOT_ENV]);
+  return Number.isSafeInteger(slot) && slot > 0 ? slot : undefined;
 }

@@ -14,8 +14,8 @@ export {
   VerifyServiceError,
 } from './errors.js';
 export {
+  type MetricPart,
   type MetricSnapshot,
-  mergeMetricSnapshots,
   renderMetrics,
   VerifyMetrics,
 } from './metrics.js';

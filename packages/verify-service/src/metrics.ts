@@ -1,8 +1,10 @@
 // Prometheus text exposition (format 0.0.4) of what an operator watches: checks by outcome,
 // refusals by error code, check latency, the state of the record buffer, cache and replay
 // guard. Counters are plain numbers bumped on the hot path; text is built only when scraped.
-// A scrape renders a snapshot: plain data that the workers of a cluster send to one another and
-// sum (`mergeMetricSnapshots`), so /metrics on any worker counts the whole service.
+// A scrape renders snapshots: plain data that the workers of a cluster send over IPC, so that
+// /metrics on any worker shows every worker's series, labelled with its slot (`worker="2"`).
+// Series are per slot rather than summed: a replaced worker starts its counters from zero,
+// which Prometheus's rate() reads as the reset it is; a sum would drop and fake one.
 import type { CheckOutcome } from '@licensor/token';
 
 const outcomes: readonly CheckOutcome[] = ['VALID', 'EXPIRED', 'SUSPENDED', 'REVOKED', 'UNKNOWN'];
@@ -15,7 +17,7 @@ export interface MetricSources {
   replay: { size: number; evictedEarly: number };
 }
 
-/** Every figure /metrics shows, as data: summable across the workers of a cluster. */
+/** Every figure /metrics shows for one process, as data (what cluster workers send). */
 export interface MetricSnapshot extends MetricSources {
   checks: Record<string, number>;
   errors: Record<string, number>;
@@ -23,8 +25,13 @@ export interface MetricSnapshot extends MetricSources {
   buckets: number[];
   count: number;
   sum: number;
-  /** Processes whose figures this snapshot holds. */
-  workers: number;
+}
+
+/** One process's snapshot and the label that tells its series apart (`worker`, or none). */
+export interface MetricPart {
+  /** The worker's slot, 1..N, kept by its replacement; undefined for a single process. */
+  worker?: number;
+  snapshot: MetricSnapshot;
 }
 
 export class VerifyMetrics {
@@ -68,134 +75,138 @@ export class VerifyMetrics {
       recorder: { ...sources.recorder },
       views: { ...sources.views },
       replay: { ...sources.replay },
-      workers: 1,
     };
   }
 
   render(sources: MetricSources): string {
-    return renderMetrics(this.snapshot(sources));
+    return renderMetrics([{ snapshot: this.snapshot(sources) }]);
   }
 }
 
-function addInto(target: Record<string, number>, source: Readonly<Record<string, number>>): void {
-  for (const [key, value] of Object.entries(source)) target[key] = (target[key] ?? 0) + value;
+/** One sample line: `name{labels} value`, the worker's label last. */
+function sample(name: string, labels: string, part: MetricPart, value: number): string {
+  const all =
+    part.worker === undefined
+      ? labels
+      : [labels, `worker="${part.worker}"`].filter(Boolean).join(',');
+  return `${name}${all === '' ? '' : `{${all}}`} ${value}`;
 }
 
-/** The sum of several processes' snapshots: counters, histogram and gauges all add up. */
-export function mergeMetricSnapshots(snapshots: readonly MetricSnapshot[]): MetricSnapshot {
-  const total: MetricSnapshot = {
-    checks: Object.fromEntries(outcomes.map((o) => [o, 0])),
-    errors: {},
-    buckets: new Array<number>(bucketBounds.length).fill(0),
-    count: 0,
-    sum: 0,
-    recorder: { flushed: 0, failures: 0, dropped: 0, buffered: 0 },
-    views: { hits: 0, misses: 0 },
-    replay: { size: 0, evictedEarly: 0 },
-    workers: 0,
-  };
-  for (const part of snapshots) {
-    addInto(total.checks, part.checks);
-    addInto(total.errors, part.errors);
-    for (let i = 0; i < total.buckets.length; i++) total.buckets[i]! += part.buckets[i] ?? 0;
-    total.count += part.count;
-    total.sum += part.sum;
-    for (const key of ['flushed', 'failures', 'dropped', 'buffered'] as const) {
-      total.recorder[key] += part.recorder[key];
-    }
-    total.views.hits += part.views.hits;
-    total.views.misses += part.views.misses;
-    total.replay.size += part.replay.size;
-    total.replay.evictedEarly += part.replay.evictedEarly;
-    total.workers += part.workers;
-  }
-  return total;
+interface Family {
+  name: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  help: string;
+  lines(part: MetricPart, name: string): string[];
 }
 
-/** Prometheus text exposition of a snapshot. */
-export function renderMetrics(snapshot: MetricSnapshot): string {
-  const lines: string[] = [];
-  const family = (name: string, type: string, help: string) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  };
-  family('licensor_verify_checks_total', 'counter', 'Checks answered with a status, by outcome.');
-  for (const [outcome, n] of Object.entries(snapshot.checks)) {
-    lines.push(`licensor_verify_checks_total{outcome="${outcome}"} ${n}`);
-  }
-  family('licensor_verify_errors_total', 'counter', 'Requests refused, by error code.');
-  for (const [code, n] of Object.entries(snapshot.errors)) {
-    lines.push(`licensor_verify_errors_total{code="${code}"} ${n}`);
-  }
-  family(
-    'licensor_verify_check_duration_seconds',
-    'histogram',
-    'Time to answer POST /v1/checks, from first byte to response.',
-  );
-  let cumulative = 0;
-  for (let i = 0; i < bucketBounds.length; i++) {
-    cumulative += snapshot.buckets[i] ?? 0;
-    lines.push(
-      `licensor_verify_check_duration_seconds_bucket{le="${bucketBounds[i]}"} ${cumulative}`,
-    );
-  }
-  lines.push(
-    `licensor_verify_check_duration_seconds_bucket{le="+Inf"} ${snapshot.count}`,
-    `licensor_verify_check_duration_seconds_sum ${snapshot.sum}`,
-    `licensor_verify_check_duration_seconds_count ${snapshot.count}`,
-  );
-  const { recorder, views, replay } = snapshot;
-  const scalar = (name: string, type: string, help: string, value: number) => {
-    family(name, type, help);
-    lines.push(`${name} ${value}`);
-  };
+function scalar(
+  name: string,
+  type: 'counter' | 'gauge',
+  help: string,
+  value: (snapshot: MetricSnapshot) => number,
+): Family {
+  return { name, type, help, lines: (part) => [sample(name, '', part, value(part.snapshot))] };
+}
+
+const families: readonly Family[] = [
+  {
+    name: 'licensor_verify_checks_total',
+    type: 'counter',
+    help: 'Checks answered with a status, by outcome.',
+    lines: (part, name) =>
+      outcomes.map((o) => sample(name, `outcome="${o}"`, part, part.snapshot.checks[o] ?? 0)),
+  },
+  {
+    name: 'licensor_verify_errors_total',
+    type: 'counter',
+    help: 'Requests refused, by error code.',
+    lines: (part, name) =>
+      Object.entries(part.snapshot.errors).map(([code, n]) =>
+        sample(name, `code="${code}"`, part, n),
+      ),
+  },
+  {
+    name: 'licensor_verify_check_duration_seconds',
+    type: 'histogram',
+    help: 'Time to answer POST /v1/checks, from first byte to response.',
+    lines: (part, name) => {
+      const { buckets, count, sum } = part.snapshot;
+      let cumulative = 0;
+      return [
+        ...bucketBounds.map((bound, i) => {
+          cumulative += buckets[i] ?? 0;
+          return sample(`${name}_bucket`, `le="${bound}"`, part, cumulative);
+        }),
+        sample(`${name}_bucket`, 'le="+Inf"', part, count),
+        sample(`${name}_sum`, '', part, sum),
+        sample(`${name}_count`, '', part, count),
+      ];
+    },
+  },
   scalar(
     'licensor_verify_check_records_flushed_total',
     'counter',
     'Check records written to the store.',
-    recorder.flushed,
-  );
+    (s) => s.recorder.flushed,
+  ),
   scalar(
     'licensor_verify_check_records_flush_failures_total',
     'counter',
     'Failed writes of check records (each retried).',
-    recorder.failures,
-  );
+    (s) => s.recorder.failures,
+  ),
   scalar(
     'licensor_verify_check_records_dropped_total',
     'counter',
     'Check records dropped because the buffer was full (logged).',
-    recorder.dropped,
-  );
+    (s) => s.recorder.dropped,
+  ),
   scalar(
     'licensor_verify_check_records_buffered',
     'gauge',
     'Check records waiting to be written.',
-    recorder.buffered,
-  );
+    (s) => s.recorder.buffered,
+  ),
   scalar(
     'licensor_verify_view_cache_hits_total',
     'counter',
     'Checks answered from the license cache.',
-    views.hits,
-  );
+    (s) => s.views.hits,
+  ),
   scalar(
     'licensor_verify_view_cache_misses_total',
     'counter',
     'Checks that read the store.',
-    views.misses,
-  );
-  scalar('licensor_verify_replay_nonces', 'gauge', 'Nonces held by the replay guard.', replay.size);
+    (s) => s.views.misses,
+  ),
+  scalar(
+    'licensor_verify_replay_nonces',
+    'gauge',
+    'Nonces held by the replay guard.',
+    (s) => s.replay.size,
+  ),
   scalar(
     'licensor_verify_replay_evicted_early_total',
     'counter',
     'Nonces forgotten for room while still inside the window.',
-    replay.evictedEarly,
-  );
-  scalar(
-    'licensor_verify_workers',
-    'gauge',
-    'Worker processes whose figures this scrape sums (1 unless --workers).',
-    snapshot.workers,
+    (s) => s.replay.evictedEarly,
+  ),
+];
+
+/**
+ * Prometheus text exposition of one process (a part without `worker`) or of every worker of a
+ * cluster (one part per worker, its series labelled `worker="<slot>"`), family by family.
+ */
+export function renderMetrics(parts: readonly MetricPart[]): string {
+  const lines: string[] = [];
+  for (const family of families) {
+    lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
+    for (const part of parts) lines.push(...family.lines(part, family.name));
+  }
+  lines.push(
+    '# HELP licensor_verify_workers Processes whose series this scrape shows (1 unless --workers).',
+    '# TYPE licensor_verify_workers gauge',
+    `licensor_verify_workers ${parts.length}`,
   );
   return `${lines.join('\n')}\n`;
 }

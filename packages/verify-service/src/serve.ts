@@ -30,6 +30,8 @@ export interface ServeOptions {
   graceMs?: number;
   /** Opens the store; default `@licensor/issuer/store`'s openStore. */
   openStore?: OpenStore;
+  /** In a cluster: this worker's slot, on every log line. */
+  worker?: number;
   /** In a cluster worker: gathers every worker's metrics for /metrics (see cluster.ts). */
   aggregateMetrics?: VerifyServiceDeps['aggregateMetrics'];
 }
@@ -49,9 +51,22 @@ export interface ServingProcess {
 export async function serve(options: ServeOptions): Promise<ServingProcess> {
   // Log lines are written asynchronously: while one write is in flight the next lines gather
   // into one buffer, so under load it is one system call per batch, not per check.
-  const destination = pino.destination({ dest: 1, sync: false });
+  // Cluster workers share one stdout pipe: writes of at most PIPE_BUF (4096) bytes are atomic,
+  // and sonic-boom cuts only between lines, so two workers' lines never splice.
+  const destination = pino.destination({
+    dest: 1,
+    sync: false,
+    ...(options.worker !== undefined ? { maxWrite: 4096 } : {}),
+  });
   const logger = pino(
-    { level: options.logLevel ?? 'info', base: { service: 'licensor-verify', pid: process.pid } },
+    {
+      level: options.logLevel ?? 'info',
+      base: {
+        service: 'licensor-verify',
+        pid: process.pid,
+        ...(options.worker !== undefined ? { worker: options.worker } : {}),
+      },
+    },
     destination,
   );
   const store = await (options.openStore ?? openIssuerStore)({

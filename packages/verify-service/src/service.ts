@@ -12,7 +12,7 @@ import { resolveConfig, type VerifyConfig } from './config.js';
 import { storeUnavailable, VerifyServiceError } from './errors.js';
 import { buildExpressApp } from './http/app.js';
 import { createCheckRoute } from './http/check-route.js';
-import { type MetricSnapshot, renderMetrics, VerifyMetrics } from './metrics.js';
+import { type MetricPart, type MetricSnapshot, renderMetrics, VerifyMetrics } from './metrics.js';
 import { CheckRecorder } from './state/check-recorder.js';
 import { RateLimiter } from './state/rate-limiter.js';
 import { ReplayGuard } from './state/replay-guard.js';
@@ -28,10 +28,10 @@ export interface VerifyServiceDeps {
   now?: () => number;
   config?: Partial<VerifyConfig>;
   /**
-   * In a cluster (`--workers N`): this worker's figures summed with every other worker's, so
-   * that /metrics on any worker shows the whole service. Default: this process's alone.
+   * In a cluster (`--workers N`): every worker's snapshot, each with its slot, so that /metrics
+   * on any worker shows the whole service. Default: this process's alone.
    */
-  aggregateMetrics?: () => Promise<MetricSnapshot>;
+  aggregateMetrics?: () => Promise<MetricPart[]>;
 }
 
 export interface VerifyService {
@@ -109,7 +109,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
   });
 
   const metricsSnapshot = () => metrics.snapshot({ recorder, views, replay });
-  const metricsText = () => renderMetrics(metricsSnapshot());
+  const metricsText = () => renderMetrics([{ snapshot: metricsSnapshot() }]);
 
   const { aggregateMetrics } = deps;
   const app = buildExpressApp({

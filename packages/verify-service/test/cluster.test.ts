@@ -1,9 +1,13 @@
 // `licensor-verify serve --workers N`: one port, N processes. Real processes on the embedded
-// store: the checks are spread over the workers, /metrics on any of them counts them all, a
-// killed worker is replaced, SIGTERM drains every worker, SIGHUP reaches every worker, and a
-// refused start is reported once.
+// store: the checks are spread over the workers, /metrics on any of them shows them all (one
+// series per worker slot, monotonic across a replacement), dead workers are replaced (even all
+// at once), SIGTERM drains every worker (also when the whole process group gets it), SIGHUP
+// reaches every worker (also when it comes during the start), and a refused start is reported
+// once.
+import type { ChildProcess } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openIssuer } from '@licensor/issuer';
@@ -19,6 +23,7 @@ import {
   bin,
   checkFor,
   exitOf,
+  getFresh,
   type LogEntry,
   logEvent,
   logLines,
@@ -26,7 +31,7 @@ import {
   serveProcess,
 } from './support/process.js';
 
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('timed out waiting');
@@ -34,52 +39,101 @@ async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void>
   }
 }
 
-/** The number a Prometheus text gives for one series. */
-function sample(metrics: string, series: string): number {
-  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
-  if (line === undefined) throw new Error(`no ${series} in the metrics`);
-  return Number(line.slice(series.length + 1));
+/** The value of each series of `name` (labels included in the key). */
+function series(metrics: string, name: string): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const space = line.lastIndexOf(' ');
+    found.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return found;
+}
+
+function total(metrics: string, name: string, labels = ''): number {
+  let sum = 0;
+  for (const [key, value] of series(metrics, name)) if (key.includes(labels)) sum += value;
+  return sum;
+}
+
+async function scrape(url: string): Promise<string> {
+  const answer = await getFresh(`${url}/metrics`);
+  expect(answer.status).toBe(200);
+  return answer.body;
+}
+
+/** Starts `--workers 2`; resolves with its URL once both workers listen. */
+async function startCluster(
+  dataDir: string,
+  entries: LogEntry[],
+  options: { detached?: boolean; port?: number } = {},
+): Promise<{ child: ChildProcess; url: string }> {
+  const port = options.port === undefined ? [] : ['--port', String(options.port)];
+  const child = serveProcess(['--data', dataDir, '--workers', '2', ...port], {}, options);
+  logLines(child, (entry) => entries.push(entry));
+  const ready = await logEvent(child, 'cluster_ready');
+  return { child, url: `http://127.0.0.1:${ready.port}` };
+}
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function stopCluster(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = exitOf(child);
+  child.kill('SIGTERM');
+  return exited;
 }
 
 describe('licensor-verify serve --workers', () => {
   let fixture: IssuerFixture | undefined;
+  let child: ChildProcess | undefined;
   afterEach(async () => {
+    if (child !== undefined) await stopCluster(child);
+    child = undefined;
     await fixture?.cleanup();
     fixture = undefined;
   });
 
-  it('spreads checks over the workers, sums their metrics, and drains them all on SIGTERM', async () => {
+  it('spreads checks over the workers, shows every worker on /metrics, and drains them all on SIGTERM', async () => {
     fixture = await openIssuerFixture();
     const { installation, licenseId } = await issueLicense(fixture.issuer);
     await fixture.store.close();
-
-    const child = serveProcess(['--data', fixture.dataDir, '--workers', '2']);
     const entries: LogEntry[] = [];
-    logLines(child, (entry) => entries.push(entry));
-    const ready = await logEvent(child, 'cluster_ready');
-    const url = `http://127.0.0.1:${(ready as { port?: number }).port}`;
+    const started = await startCluster(fixture.dataDir, entries);
+    child = started.child;
 
     const sent = 8; // under the per-installation burst of each worker
     for (let i = 0; i < sent; i++) {
-      expect((await post(url, checkFor(licenseId, installation))).status).toBe(200);
+      expect((await post(started.url, checkFor(licenseId, installation))).status).toBe(200);
     }
     // Log lines are written asynchronously: wait for all of them.
     const valid = () => entries.filter((e) => e.outcome === 'VALID');
     await until(() => valid().length === sent);
-    expect(new Set(valid().map((e) => e.pid)).size).toBe(2);
+    expect(new Set(valid().map((e) => e.worker))).toEqual(new Set([1, 2]));
 
-    // Whichever worker takes the scrape, it reports the whole service.
-    for (let i = 0; i < 2; i++) {
-      const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(sample(metrics, 'licensor_verify_workers')).toBe(2);
-      expect(sample(metrics, 'licensor_verify_checks_total{outcome="VALID"}')).toBe(sent);
-      expect(sample(metrics, 'licensor_verify_check_duration_seconds_count')).toBe(sent);
+    // Whichever worker takes the scrape (each on a new connection), it shows both.
+    for (let i = 0; i < 4; i++) {
+      const metrics = await scrape(started.url);
+      expect(total(metrics, 'licensor_verify_workers')).toBe(2);
+      const valids = series(metrics, 'licensor_verify_checks_total');
+      const one = valids.get('licensor_verify_checks_total{outcome="VALID",worker="1"}')!;
+      const two = valids.get('licensor_verify_checks_total{outcome="VALID",worker="2"}')!;
+      expect(one).toBeGreaterThan(0);
+      expect(two).toBeGreaterThan(0);
+      expect(one + two).toBe(sent);
+      expect(total(metrics, 'licensor_verify_check_duration_seconds_count')).toBe(sent);
     }
 
-    const exited = exitOf(child);
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
-    expect(entries.filter((e) => e.event === 'stopped' && e.role !== 'primary')).toHaveLength(2);
+    expect(await stopCluster(child)).toBe(0);
+    expect(entries.filter((e) => e.event === 'stopped' && e.worker !== undefined)).toHaveLength(2);
+    expect(entries.filter((e) => e.event === 'unparsable_line')).toEqual([]);
 
     const store = await openStore({ dataDir: fixture.dataDir });
     const issuer = await openIssuer({ store, passphrase });
@@ -87,61 +141,102 @@ describe('licensor-verify serve --workers', () => {
     await store.close();
   });
 
-  it('replaces a worker that dies and keeps answering', async () => {
+  it('replaces a worker that dies in its slot: the other slot counts on, the new one from zero', async () => {
     fixture = await openIssuerFixture();
     const { installation, licenseId } = await issueLicense(fixture.issuer);
-    const child = serveProcess(['--data', fixture.dataDir, '--workers', '2']);
-    try {
-      const ready = await logEvent(child, 'cluster_ready');
-      const url = `http://127.0.0.1:${(ready as { port?: number }).port}`;
-      const metrics = await (await fetch(`${url}/metrics`)).text();
-      expect(sample(metrics, 'licensor_verify_workers')).toBe(2);
+    const entries: LogEntry[] = [];
+    const started = await startCluster(fixture.dataDir, entries);
+    child = started.child;
+    for (let i = 0; i < 4; i++) await post(started.url, checkFor(licenseId, installation));
+    await until(() => entries.filter((e) => e.outcome === 'VALID').length === 4);
+    const victim = entries.find((e) => e.outcome === 'VALID' && e.worker === 1)!.pid!;
+    const before = series(await scrape(started.url), 'licensor_verify_checks_total');
 
-      const entries: LogEntry[] = [];
-      logLines(child, (entry) => entries.push(entry));
-      await post(url, checkFor(licenseId, installation));
-      await until(() => entries.some((e) => e.outcome === 'VALID'));
-      const victim = entries.find((e) => e.outcome === 'VALID')!.pid!;
-      const exitedLog = logEvent(child, 'worker_exited');
-      const replacement = logEvent(child, 'listening');
-      process.kill(victim, 'SIGKILL');
-      expect(await exitedLog).toMatchObject({ workerPid: victim, signal: 'SIGKILL' });
-      expect((await replacement).pid).not.toBe(victim);
+    const replacement = new Promise<LogEntry>((resolve) =>
+      logLines(child!, (e) => e.event === 'listening' && e.pid !== victim && resolve(e)),
+    );
+    process.kill(victim, 'SIGKILL');
+    expect(await replacement).toMatchObject({ worker: 1 });
+    expect(entries.find((e) => e.event === 'worker_exited')).toMatchObject({
+      worker: 1,
+      workerPid: victim,
+      signal: 'SIGKILL',
+    });
 
-      for (let i = 0; i < 4; i++) {
-        expect((await post(url, checkFor(licenseId, installation))).status).toBe(200);
-      }
-      const after = await (await fetch(`${url}/metrics`)).text();
-      expect(sample(after, 'licensor_verify_workers')).toBe(2);
-    } finally {
-      const exited = exitOf(child);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+    const after = series(await scrape(started.url), 'licensor_verify_checks_total');
+    const slot2 = 'licensor_verify_checks_total{outcome="VALID",worker="2"}';
+    expect(after.get(slot2)).toBe(before.get(slot2));
+    expect(after.get('licensor_verify_checks_total{outcome="VALID",worker="1"}')).toBe(0);
+    for (let i = 0; i < 4; i++) {
+      expect((await post(started.url, checkFor(licenseId, installation))).status).toBe(200);
     }
   });
 
-  it('relays SIGHUP: every worker reloads the status keys', async () => {
+  it('restarts the workers when all of them die at once, instead of exiting', async () => {
     fixture = await openIssuerFixture();
-    const child = serveProcess(['--data', fixture.dataDir, '--workers', '2']);
-    try {
-      await logEvent(child, 'cluster_ready');
-      const rotated = await fixture.issuer.keys.rotate('status', 'vendor');
-      const reloaded: LogEntry[] = [];
-      const bothReloaded = new Promise<void>((resolve) => {
-        logLines(child, (entry) => {
-          if (entry.event === 'status_keys_reloaded') reloaded.push(entry);
-          if (reloaded.length === 2) resolve();
-        });
-      });
-      child.kill('SIGHUP');
-      await bothReloaded;
-      expect(reloaded.map((e) => e.kid)).toEqual([rotated.kid, rotated.kid]);
-      expect(new Set(reloaded.map((e) => e.pid)).size).toBe(2);
-    } finally {
-      const exited = exitOf(child);
-      child.kill('SIGTERM');
-      await exited;
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    const entries: LogEntry[] = [];
+    // A fixed port, as in production: with every worker gone the port is closed, and the new
+    // workers bind it again (with --port 0 they would get another one).
+    const started = await startCluster(fixture.dataDir, entries, { port: await freePort() });
+    child = started.child;
+    const listening = () => entries.filter((e) => e.event === 'listening');
+    await until(() => listening().length === 2);
+    const pids = listening().map((e) => e.pid!);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+
+    await until(
+      () => entries.filter((e) => e.event === 'listening' && !pids.includes(e.pid!)).length === 2,
+    );
+    expect(child.exitCode).toBeNull();
+    expect((await post(started.url, checkFor(licenseId, installation))).status).toBe(200);
+  });
+
+  it('drains every worker when the whole process group gets SIGTERM (systemd, pkill)', async () => {
+    fixture = await openIssuerFixture();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    await fixture.store.close();
+    const entries: LogEntry[] = [];
+    const started = await startCluster(fixture.dataDir, entries, { detached: true });
+    child = started.child;
+    for (let i = 0; i < 6; i++) {
+      expect((await post(started.url, checkFor(licenseId, installation))).status).toBe(200);
     }
+    const exited = exitOf(child);
+    process.kill(-child.pid!, 'SIGTERM'); // each worker gets it directly, then from the primary
+    expect(await exited).toBe(0);
+
+    const store = await openStore({ dataDir: fixture.dataDir });
+    const issuer = await openIssuer({ store, passphrase });
+    expect(await issuer.listChecks(licenseId)).toHaveLength(6);
+    await store.close();
+  });
+
+  it('relays SIGHUP: every worker reloads the status keys, and a SIGHUP during the start is harmless', async () => {
+    fixture = await openIssuerFixture();
+    const entries: LogEntry[] = [];
+    child = serveProcess(['--data', fixture.dataDir, '--workers', '2']);
+    logLines(child, (entry) => entries.push(entry));
+    const ready = logEvent(child, 'cluster_ready');
+    await logEvent(child, 'listening'); // the first worker listens, the second is starting
+    child.kill('SIGHUP');
+    await ready;
+    expect(entries.some((e) => e.event === 'worker_exited')).toBe(false);
+
+    const rotated = await fixture.issuer.keys.rotate('status', 'vendor');
+    const reloaded = () =>
+      entries.filter((e) => e.event === 'status_keys_reloaded' && e.kid === rotated.kid);
+    child.kill('SIGHUP');
+    await until(() => reloaded().length === 2);
+    expect(new Set(reloaded().map((e) => e.worker))).toEqual(new Set([1, 2]));
+  });
+
+  it('stops cleanly (exit 0) on a SIGTERM that comes while the workers start', async () => {
+    fixture = await openIssuerFixture();
+    await fixture.store.close();
+    child = serveProcess(['--data', fixture.dataDir, '--workers', '2']);
+    await logEvent(child, 'listening');
+    expect(await stopCluster(child)).toBe(0);
   });
 
   it('reports a refused start once and exits 1, without restarting workers', () => {

@@ -11,11 +11,34 @@ import { passphrase } from './issuer-store.js';
 
 export const bin = join(import.meta.dirname, '..', '..', 'bin', 'licensor-verify.js');
 
-export function serveProcess(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [bin, 'serve', '--port', '0', ...args], {
+/** `detached`: the process leads its own group, so a test can signal the whole group. */
+export function serveProcess(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { detached?: boolean } = {},
+): ChildProcess {
+  const port = args.includes('--port') ? [] : ['--port', '0'];
+  return spawn(process.execPath, [bin, 'serve', ...port, ...args], {
     // These runs use the SQLite store under --data: MONGODB_URI (set in CI) would pick MongoDB.
     env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
+  });
+}
+
+/** GET on a new connection, so that cluster workers take turns; the body as text. */
+export function getFresh(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    httpRequest(url, { agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      response.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -27,7 +50,10 @@ export interface LogEntry {
   role?: string;
   outcome?: string;
   workerPid?: number;
+  worker?: number;
   signal?: string;
+  port?: number;
+  line?: string;
 }
 
 // One line reader per process, shared by every listener: closing a readline interface pauses
@@ -39,9 +65,15 @@ export function logLines(child: ChildProcess, onEntry: (entry: LogEntry) => void
   let reader = readers.get(child);
   if (reader === undefined) {
     const emitter = new EventEmitter();
-    createInterface({ input: child.stdout! }).on('line', (line) =>
-      emitter.emit('entry', JSON.parse(line) as LogEntry),
-    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let entry: LogEntry;
+      try {
+        entry = JSON.parse(line) as LogEntry;
+      } catch {
+        entry = { event: 'unparsable_line', line } as LogEntry;
+      }
+      emitter.emit('entry', entry);
+    });
     readers.set(child, emitter);
     reader = emitter;
   }
@@ -71,8 +103,9 @@ export async function listeningUrl(child: ChildProcess): Promise<string> {
   return (await logEvent(child, 'listening')).url!;
 }
 
+/** The exit code, once the process has exited and its output has been read to the end. */
 export function exitOf(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', resolve));
+  return new Promise((resolve) => child.once('close', (code) => resolve(code)));
 }
 
 export function checkFor(licenseId: string, installation: Parameters<typeof signCheck>[1]): string {
