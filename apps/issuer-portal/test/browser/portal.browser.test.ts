@@ -236,6 +236,51 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     await screenshot(page, 'audit');
   });
 
+  it('pages through the licenses, 25 at a time, with the page in the address', async () => {
+    for (let i = 1; i <= 30; i++) {
+      await fixture.issuer.issue(
+        makeChallenge(fixture, newInstallation()),
+        {
+          customerName: `Branch Office ${String(i).padStart(2, '0')}`,
+          model: 'perpetual',
+          credentials: 10,
+        },
+        'ivan',
+      );
+    }
+    const total = (await fixture.issuer.listLicenses({ limit: 500 })).length;
+    expect(total).toBe(33);
+    await nav(page, 'Licenses').click();
+    await page.getByRole('table', { name: 'Licenses' }).waitFor();
+    const pager = page.getByRole('navigation', { name: 'Pages' });
+    await pager.getByLabel('Per page').selectOption('25');
+    await expect.poll(() => page.url()).toContain('size=25');
+    await expect.poll(() => page.getByRole('row').count()).toBe(26); // the header and 25
+    expect(await pager.textContent()).toContain('Licenses 1–25');
+    expect(await pager.getByRole('link', { name: 'Previous' }).count()).toBe(0);
+
+    await pager.getByRole('link', { name: 'Next' }).click();
+    await expect.poll(() => page.url()).toContain('page=2');
+    await expect.poll(() => page.getByRole('row').count()).toBe(total - 25 + 1);
+    expect(await pager.textContent()).toContain(`Licenses 26–${total}`);
+    expect(await pager.getByRole('link', { name: 'Next' }).count()).toBe(0);
+    await screenshot(page, 'licenses-page-2');
+
+    // A filter starts again from the first page.
+    await page.getByLabel('Search').fill('Branch Office');
+    await page.getByLabel('Search').press('Enter');
+    await expect.poll(() => page.url()).not.toContain('page=');
+    await expect.poll(() => page.getByRole('row').count()).toBe(26);
+    await pager.getByRole('link', { name: 'Next' }).click();
+    await expect.poll(() => page.getByRole('row').count()).toBe(6);
+
+    // An address past the end says so instead of showing an empty table.
+    await page.goto(`${url}/licenses?size=25&page=9`);
+    await page.getByText('This page is past the end of the list.').waitFor();
+    await page.getByRole('link', { name: 'Go to the first page' }).click();
+    await expect.poll(() => page.getByRole('row').count()).toBe(26);
+  });
+
   it('logs out, and the API refuses the old session', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in' }).waitFor();

@@ -1,5 +1,6 @@
-// Licenses: search by id or customer, filter by customer, state, model and "expiring soon".
-// Filters live in the address, so a filtered list can be bookmarked or shared.
+// Licenses: search by id or customer, filter by customer, state, model and "expiring soon",
+// a page at a time (most recently changed first). Filters and the page live in the address, so
+// a filtered list can be bookmarked or shared; changing a filter goes back to the first page.
 import { type FormEvent, useState } from 'react';
 import { api } from '../api';
 import {
@@ -19,8 +20,14 @@ import type { Customer, License, ListOf } from '../types';
 import { useApi } from '../use-api';
 
 const FILTERS = ['q', 'customerId', 'state', 'model', 'expiringWithinDays'] as const;
-/** The list shows this many; more means the user should narrow the search. */
-const PAGE = 200;
+const PAGE_SIZES = [25, 50, 100] as const;
+const DEFAULT_PAGE_SIZE = 50;
+
+/** A whole number from the address, or the fallback when it is missing or nonsense. */
+function positive(text: string | null, fallback: number): number {
+  const value = Number(text);
+  return Number.isSafeInteger(value) && value >= 1 ? value : fallback;
+}
 
 export function LicensesPage() {
   const { search, navigate } = useRouter();
@@ -28,19 +35,34 @@ export function LicensesPage() {
     (typeof FILTERS)[number],
     string
   >;
+  const size = PAGE_SIZES.find((n) => n === Number(search.get('size'))) ?? DEFAULT_PAGE_SIZE;
+  const page = positive(search.get('page'), 1);
   const [text, setText] = useState(query.q);
+  // One more than a page: whether it comes back says if there is a next page.
   const licenses = useApi(
-    () => api.get<ListOf<License>>('/licenses', { ...query, limit: PAGE }),
+    () =>
+      api.get<ListOf<License>>('/licenses', {
+        ...query,
+        limit: size + 1,
+        offset: (page - 1) * size,
+      }),
     [search.toString()],
   );
+  const shown = licenses.data?.items.slice(0, size) ?? [];
+  const hasNext = (licenses.data?.items.length ?? 0) > size;
   const customers = useApi(() => api.get<ListOf<Customer>>('/customers'), []);
 
-  const setFilter = (key: (typeof FILTERS)[number], value: string) => {
+  const withParams = (changes: Record<string, string>) => {
     const next = new URLSearchParams(search);
-    if (value) next.set(key, value);
-    else next.delete(key);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
     const qs = next.toString();
-    navigate(qs ? `/licenses?${qs}` : '/licenses', { replace: true });
+    return qs ? `/licenses?${qs}` : '/licenses';
+  };
+  const setFilter = (key: (typeof FILTERS)[number] | 'size', value: string) => {
+    navigate(withParams({ [key]: value, page: '' }), { replace: true });
   };
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
@@ -110,7 +132,12 @@ export function LicensesPage() {
         <ErrorMessage error={licenses.error} title="The licenses could not be loaded" />
       ) : null}
       {licenses.loading && !licenses.data ? <Loading label="Loading licenses…" /> : null}
-      {licenses.data && licenses.data.items.length === 0 ? (
+      {licenses.data && shown.length === 0 && page > 1 ? (
+        <Empty title="This page is past the end of the list.">
+          <Link to={withParams({ page: '' })}>Go to the first page</Link>
+        </Empty>
+      ) : null}
+      {licenses.data && shown.length === 0 && page === 1 ? (
         <Empty title={filtered ? 'No license matches these filters.' : 'No licenses yet.'}>
           {filtered ? (
             <Link to="/licenses">Clear the filters</Link>
@@ -121,12 +148,7 @@ export function LicensesPage() {
           )}
         </Empty>
       ) : null}
-      {licenses.data && licenses.data.items.length >= PAGE ? (
-        <p className="muted">
-          Showing the {PAGE} licenses changed most recently. Search or filter to find others.
-        </p>
-      ) : null}
-      {licenses.data && licenses.data.items.length > 0 ? (
+      {licenses.data && shown.length > 0 ? (
         <Card className="card-flush">
           <table className="table" aria-label="Licenses">
             <thead>
@@ -143,7 +165,7 @@ export function LicensesPage() {
               </tr>
             </thead>
             <tbody>
-              {licenses.data.items.map((license) => (
+              {shown.map((license) => (
                 <tr key={license.id}>
                   <td>
                     <Link to={`/licenses/${license.id}`}>
@@ -170,6 +192,33 @@ export function LicensesPage() {
               ))}
             </tbody>
           </table>
+          <nav className="pager" aria-label="Pages">
+            <span className="muted" aria-live="polite">
+              Licenses {(page - 1) * size + 1}–{(page - 1) * size + shown.length}, most recently
+              changed first
+            </span>
+            <Select
+              label="Per page"
+              value={String(size)}
+              onChange={(e) => setFilter('size', e.target.value)}
+            >
+              {PAGE_SIZES.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </Select>
+            {page > 1 ? (
+              <Link className="btn" to={withParams({ page: page === 2 ? '' : String(page - 1) })}>
+                Previous
+              </Link>
+            ) : null}
+            {hasNext ? (
+              <Link className="btn" to={withParams({ page: String(page + 1) })}>
+                Next
+              </Link>
+            ) : null}
+          </nav>
         </Card>
       ) : null}
     </>

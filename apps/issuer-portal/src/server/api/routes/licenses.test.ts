@@ -52,6 +52,19 @@ describe('GET /licenses', () => {
     expect(await ids({ state: 'revoked' })).toEqual([]);
   });
 
+  it('pages with limit and offset, in one stable order', async () => {
+    const page = async (limit: number, offset: number) =>
+      (
+        await issuer.agent.get('/api/v1/licenses').query({ limit, offset }).expect(200)
+      ).body.items.map((l: { id: string }) => l.id);
+    const all = await page(10, 0);
+    expect(all).toHaveLength(2);
+    expect([...(await page(1, 0)), ...(await page(1, 1))]).toEqual(all);
+    expect(await page(1, 2)).toEqual([]);
+    const refused = await issuer.agent.get('/api/v1/licenses?offset=-1').expect(400);
+    expect(refused.body.error.code).toBe('ERR_REQUEST_INVALID');
+  });
+
   it('refuses an unknown state with ERR_REQUEST_INVALID', async () => {
     const response = await issuer.agent.get('/api/v1/licenses?state=deleted').expect(400);
     expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
