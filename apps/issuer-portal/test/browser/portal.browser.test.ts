@@ -223,6 +223,15 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     await screenshot(page, 'keys');
     await nav(page, 'Users').click();
     await page.getByRole('cell', { name: 'vera', exact: true }).waitFor();
+    // An admin sets a forgotten password for another user.
+    const setPassword = page.locator('form', { hasText: 'Set password' });
+    await setPassword.getByLabel('User').selectOption('ivan');
+    await setPassword.getByLabel('New password').fill('ivan-was-given-this-one');
+    await setPassword.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('ivan has a new password and was logged out everywhere.').waitFor();
+    expect(
+      await fixture.issuer.users.authenticate('ivan', 'ivan-was-given-this-one'),
+    ).not.toBeNull();
     await screenshot(page, 'users');
     await nav(page, 'Audit log').click();
     await page.getByRole('table', { name: 'Audit events' }).waitFor();
@@ -279,6 +288,36 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     await page.getByText('This page is past the end of the list.').waitFor();
     await page.getByRole('link', { name: 'Go to the first page' }).click();
     await expect.poll(() => page.getByRole('row').count()).toBe(26);
+  });
+
+  it('changes your own password: a wrong current one is refused, then the new one works', async () => {
+    await page.getByRole('link', { name: 'Change password' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    const form = page.getByRole('main');
+    const submit = form.getByRole('button', { name: 'Change password' });
+    await form.getByLabel('Current password').fill('not-the-password');
+    await form.getByLabel('New password', { exact: true }).fill('alice-second-password');
+    await form.getByLabel('New password again').fill('alice-second-passwor');
+    await form.getByText('The two new passwords differ.').waitFor();
+    expect(await submit.isDisabled()).toBe(true);
+    await form.getByLabel('New password again').fill('alice-second-password');
+    await submit.click();
+    await form.getByText('Your current password is wrong').waitFor();
+
+    await form.getByLabel('Current password').fill(PASSWORDS.alice);
+    await submit.click();
+    await form.getByText('Your password is changed.').waitFor();
+    await screenshot(page, 'account');
+    // The browser carries on in the new session the change started.
+    const still = await page.evaluate(async () => {
+      const session = await (await fetch('/api/v1/auth/session')).json();
+      return session.user.name as string;
+    });
+    expect(still).toBe('alice');
+    expect(await fixture.issuer.users.authenticate('alice', PASSWORDS.alice)).toBeNull();
+    expect(
+      await fixture.issuer.users.authenticate('alice', 'alice-second-password'),
+    ).not.toBeNull();
   });
 
   it('logs out, and the API refuses the old session', async () => {

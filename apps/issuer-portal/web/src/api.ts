@@ -29,7 +29,7 @@ export function onSessionLost(listener: () => void): () => void {
 const FRIENDLY: Record<string, string> = {
   ERR_INTERNAL:
     'Something went wrong on the server. Try again; if it keeps happening, quote the request id to an administrator.',
-  ERR_RATE_LIMITED: 'Too many login attempts. Wait a few minutes, then try again.',
+  ERR_RATE_LIMITED: 'Too many failed password attempts. Wait a few minutes, then try again.',
   ERR_NETWORK: 'The portal server cannot be reached. Check your connection and try again.',
 };
 

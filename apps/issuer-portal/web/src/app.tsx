@@ -2,6 +2,7 @@
 // the address names. Pages the user's role cannot use are not offered.
 import type { ReactNode } from 'react';
 import { Empty, Loading } from './components/ui';
+import { AccountPage } from './pages/account';
 import { AuditPage } from './pages/audit';
 import { CustomersPage } from './pages/customers';
 import { IssuePage } from './pages/issue';
@@ -43,6 +44,7 @@ function Page({ path }: { path: string }): ReactNode {
   if (path === '/keys') return <KeysPage />;
   if (path === '/users') return <UsersPage />;
   if (path === '/audit') return <AuditPage />;
+  if (path === '/account') return <AccountPage />;
   return (
     <Empty title="There is no such page.">
       <Link to="/licenses">Go to the licenses</Link>
@@ -98,6 +100,9 @@ export function App() {
             <span className="user-name">{user.name}</span>
             <span className="user-role">{user.role}</span>
           </div>
+          <Link to="/account" className="btn btn-ghost btn-block">
+            Change password
+          </Link>
           <button
             type="button"
             className="btn btn-ghost btn-block"

@@ -38,3 +38,28 @@ export function useApi<T>(load: () => Promise<T>, deps: DependencyList): Loaded<
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
   return { data, error, loading, reload };
 }
+
+export interface Action {
+  busy: boolean;
+  error: ApiError | null;
+  /** Runs `work` (a form's submit), with `busy` set meanwhile and any failure kept in `error`. */
+  run: (work: () => Promise<void>) => Promise<void>;
+}
+
+/** The busy flag and error a form's submit shows, for every form alike. */
+export function useAction(): Action {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const run = useCallback(async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (failure) {
+      setError(failure as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run };
+}

@@ -35,25 +35,25 @@ export function createApiRouter(
     res.json(openApi);
   });
 
-  router.post(
-    '/auth/login',
-    rateLimit({
-      windowMs: options.loginRateLimit.windowMs,
-      limit: options.loginRateLimit.limit,
-      standardHeaders: 'draft-8',
-      legacyHeaders: false,
-      // Only failures count, so a busy office behind one address is not locked out.
-      skipSuccessfulRequests: true,
-      handler: (_req, res) => {
-        sendError(
-          res,
-          429,
-          'ERR_RATE_LIMITED',
-          'Too many failed logins from this address. Wait a few minutes, then try again.',
-        );
-      },
-    }),
-  );
+  // Only failures count, so a busy office behind one address is not locked out; a wrong
+  // current password on a password change counts like a failed login.
+  const failedLogins = rateLimit({
+    windowMs: options.loginRateLimit.windowMs,
+    limit: options.loginRateLimit.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    skipSuccessfulRequests: true,
+    handler: (_req, res) => {
+      sendError(
+        res,
+        429,
+        'ERR_RATE_LIMITED',
+        'Too many failed password attempts from this address. Wait a few minutes, then try again.',
+      );
+    },
+  });
+  router.post('/auth/login', failedLogins);
+  router.post('/auth/password', failedLogins);
 
   registerRoutes(router, API_ROUTES, { sessions: deps.sessions, deps });
   router.use(notFoundHandler());

@@ -22,7 +22,7 @@ export interface ApiDeps {
 export async function auditSessionEvent(
   deps: ApiDeps,
   actor: string,
-  action: 'session.login' | 'session.login-failed' | 'session.logout',
+  action: 'session.login' | 'session.login-failed' | 'session.logout' | 'session.password-failed',
   details: Record<string, unknown>,
 ): Promise<void> {
   await deps.issuer.store.appendAuditEvent({

@@ -2,7 +2,7 @@
 
 import type { RouteSpec } from './route.js';
 import { listAuditEvents } from './routes/audit.js';
-import { currentSession, login, logout } from './routes/auth.js';
+import { changePassword, currentSession, login, logout } from './routes/auth.js';
 import { inspectChallenge, issueLicense } from './routes/challenges.js';
 import { listCustomers, renameCustomer } from './routes/customers.js';
 import { exportJwks, listKeys, retireKey, rotateKey } from './routes/keys.js';
@@ -21,6 +21,7 @@ import { addUser, listUsers, updateUser } from './routes/users.js';
 export const API_ROUTES: readonly RouteSpec[] = [
   login,
   currentSession,
+  changePassword,
   logout,
   inspectChallenge,
   issueLicense,

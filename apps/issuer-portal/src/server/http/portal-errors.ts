@@ -7,6 +7,7 @@ export type PortalErrorCode =
   | 'ERR_UNAUTHENTICATED'
   | 'ERR_SESSION_EXPIRED'
   | 'ERR_LOGIN_FAILED'
+  | 'ERR_PASSWORD_WRONG'
   | 'ERR_FORBIDDEN'
   | 'ERR_CSRF_INVALID'
   | 'ERR_REQUEST_INVALID'
@@ -39,6 +40,12 @@ export class LoginFailedError extends PortalError {
   constructor() {
     // One message for "no such user" and "wrong password", so names cannot be probed.
     super('ERR_LOGIN_FAILED', 'The user name or password is wrong.');
+  }
+}
+
+export class PasswordWrongError extends PortalError {
+  constructor() {
+    super('ERR_PASSWORD_WRONG', 'Your current password is wrong; the password was not changed.');
   }
 }
 

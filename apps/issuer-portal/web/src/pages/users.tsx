@@ -1,4 +1,5 @@
-// Vendor users, for admins: add one, change a role, disable or enable, set a password.
+// Vendor users, for admins: add one, change a role, disable or enable, set another user's
+// password (your own is changed under Change password, which asks for the current one).
 import { type FormEvent, useState } from 'react';
 import { type ApiError, api } from '../api';
 import {
@@ -16,7 +17,7 @@ import {
 import { formatTime } from '../format';
 import { useSession } from '../session';
 import type { ListOf, Role, User } from '../types';
-import { useApi } from '../use-api';
+import { useAction, useApi } from '../use-api';
 
 export function UsersPage() {
   const { can, info } = useSession();
@@ -114,7 +115,12 @@ export function UsersPage() {
             </Card>
           ) : null}
         </div>
-        <AddUser onAdded={users.reload} />
+        <div>
+          <AddUser onAdded={users.reload} />
+          <SetPassword
+            users={(users.data?.items ?? []).filter((u) => u.name !== info?.user.name)}
+          />
+        </div>
       </div>
     </>
   );
@@ -124,25 +130,18 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('issuer');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { busy, error, run } = useAction();
   const [added, setAdded] = useState<string | null>(null);
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setAdded(null);
-    try {
+    void run(async () => {
       const user = await api.post<User>('/users', { name: name.trim(), role, password });
       setAdded(`${user.name} can now log in as ${user.role}.`);
       setName('');
       setPassword('');
       onAdded();
-    } catch (failure) {
-      setError(failure as ApiError);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Card title="Add a user">
@@ -170,6 +169,50 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
         />
         <Button type="submit" tone="primary" busy={busy}>
           Add user
+        </Button>
+      </form>
+    </Card>
+  );
+}
+
+/** An admin sets another user's password (a forgotten one); that user's sessions end. */
+function SetPassword({ users }: { users: User[] }) {
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const { busy, error, run } = useAction();
+  const [done, setDone] = useState<string | null>(null);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setDone(null);
+    void run(async () => {
+      await api.patch<User>(`/users/${encodeURIComponent(name)}`, { password });
+      setDone(`${name} has a new password and was logged out everywhere.`);
+      setPassword('');
+    });
+  };
+  return (
+    <Card title="Set a user’s password">
+      <form onSubmit={submit} noValidate>
+        {done ? <Alert tone="success">{done}</Alert> : null}
+        {error ? <ErrorMessage error={error} title="The password was not set" /> : null}
+        <Select label="User" value={name} onChange={(e) => setName(e.target.value)}>
+          <option value="">Choose a user</option>
+          {users.map((u) => (
+            <option key={u.id} value={u.name}>
+              {u.name}
+            </option>
+          ))}
+        </Select>
+        <TextInput
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          hint="At least 12 characters. Tell it to the user in person; they can change it under Change password."
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <Button type="submit" busy={busy} disabled={name === '' || password === ''}>
+          Set password
         </Button>
       </form>
     </Card>

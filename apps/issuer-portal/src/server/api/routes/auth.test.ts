@@ -186,3 +186,59 @@ describe('timeouts and logout', () => {
     await session.agent.get('/api/v1/auth/session').expect(200);
   });
 });
+
+describe('changing your own password', () => {
+  const NEW_PASSWORD = 'a brand new passphrase';
+  const change = (session: Awaited<ReturnType<typeof loginAs>>, body: object) =>
+    session.agent.post('/api/v1/auth/password').set('X-CSRF-Token', session.csrf).send(body);
+  const canLogIn = async (password: string) =>
+    (await request(fixture.app).post('/api/v1/auth/login').send({ name: 'vera', password }))
+      .status === 200;
+
+  it('needs the current password; ends the other sessions and starts a new one', async () => {
+    const here = await loginAs(fixture, 'vera');
+    const elsewhere = await loginAs(fixture, 'vera');
+    const response = await change(here, {
+      currentPassword: PASSWORDS.vera,
+      newPassword: NEW_PASSWORD,
+    }).expect(200);
+    expect(response.body.user).toMatchObject({ name: 'vera', role: 'viewer' });
+    expect(response.body.csrfToken).not.toBe(here.csrf);
+    expect(sessionCookie(response.headers['set-cookie'])).not.toBe(here.cookie);
+    // This browser carries on with the new session; the other one is logged out.
+    await here.agent.get('/api/v1/auth/session').expect(200);
+    await elsewhere.agent.get('/api/v1/auth/session').expect(401);
+    expect(await canLogIn(PASSWORDS.vera)).toBe(false);
+    expect(await canLogIn(NEW_PASSWORD)).toBe(true);
+    const events = await fixture.issuer.listAuditEvents({ actor: 'vera' });
+    expect(events.map((e) => e.action)).toContain('user.password');
+  });
+
+  it('refuses a wrong current password with 403 ERR_PASSWORD_WRONG and changes nothing', async () => {
+    const here = await loginAs(fixture, 'vera');
+    const response = await change(here, {
+      currentPassword: 'not-my-password',
+      newPassword: NEW_PASSWORD,
+    }).expect(403);
+    expect(response.body.error.code).toBe('ERR_PASSWORD_WRONG');
+    await here.agent.get('/api/v1/auth/session').expect(200);
+    expect(await canLogIn(PASSWORDS.vera)).toBe(true);
+  });
+
+  it('refuses a short new password, a missing CSRF token and a caller without a session', async () => {
+    const here = await loginAs(fixture, 'vera');
+    const short = await change(here, { currentPassword: PASSWORDS.vera, newPassword: 'short' });
+    expect(short.status).toBe(400);
+    expect(short.body.error.code).toBe('ERR_REQUEST_INVALID');
+    const noCsrf = await here.agent
+      .post('/api/v1/auth/password')
+      .send({ currentPassword: PASSWORDS.vera, newPassword: NEW_PASSWORD })
+      .expect(403);
+    expect(noCsrf.body.error.code).toBe('ERR_CSRF_INVALID');
+    await request(fixture.app)
+      .post('/api/v1/auth/password')
+      .send({ currentPassword: PASSWORDS.vera, newPassword: NEW_PASSWORD })
+      .expect(401);
+    expect(await canLogIn(PASSWORDS.vera)).toBe(true);
+  });
+});

@@ -1,12 +1,15 @@
-// Log in, see the session, log out. Login renews the session id (any session the browser
-// held ends) and answers with the CSRF token the SPA must echo on state changes.
+// Log in, see the session, change your own password, log out. Login renews the session id (any
+// session the browser held ends) and answers with the CSRF token the SPA must echo on state
+// changes. A password change needs the current password, ends every session of the user (a
+// stolen session dies with the old password) and starts a new one for the browser that asked.
 import { z } from 'zod';
-import { LoginFailedError } from '../../http/portal-errors.js';
+import { LoginFailedError, PasswordWrongError } from '../../http/portal-errors.js';
 import type { Session } from '../../session/session-store.js';
 import type { ApiDeps } from '../deps.js';
 import { auditSessionEvent } from '../deps.js';
 import { defineRoute } from '../route.js';
 import { SessionInfoSchema } from '../schemas/answers.js';
+import { Password } from './users.js';
 
 function sessionInfo(deps: ApiDeps, session: Session) {
   const expires = deps.sessions.expiresAt(session);
@@ -53,6 +56,33 @@ export const currentSession = defineRoute({
   response: SessionInfoSchema,
   handle({ deps, session }) {
     return sessionInfo(deps, session!);
+  },
+});
+
+export const changePassword = defineRoute({
+  method: 'post',
+  path: '/auth/password',
+  operationId: 'changePassword',
+  summary:
+    'Change your own password. Ends all your sessions and starts a new one (a new CSRF token).',
+  tag: 'session',
+  access: 'viewer',
+  errors: [403, 429],
+  body: z.object({
+    currentPassword: z.string().min(1).max(1000),
+    newPassword: Password,
+  }),
+  response: SessionInfoSchema,
+  async handle({ body, deps, session, req, res }) {
+    const { userName } = session!;
+    const user = await deps.issuer.users.authenticate(userName, body.currentPassword);
+    if (!user) {
+      await auditSessionEvent(deps, userName, 'session.password-failed', { ip: req.ip ?? null });
+      throw new PasswordWrongError();
+    }
+    await deps.issuer.users.setPassword(userName, body.newPassword, userName);
+    deps.sessionStore.deleteForUser(user.id);
+    return sessionInfo(deps, deps.sessions.start(req, res, user));
   },
 });
 

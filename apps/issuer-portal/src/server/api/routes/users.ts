@@ -6,7 +6,7 @@ import { defineRoute } from '../route.js';
 import { listOf } from '../schemas/answers.js';
 import { RoleSchema, UserSchema } from '../schemas/records.js';
 
-const Password = z
+export const Password = z
   .string()
   .min(12, 'Use at least 12 characters.')
   .max(1000)
