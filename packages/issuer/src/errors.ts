@@ -19,6 +19,17 @@ export class StoreSchemaError extends LicensorError {
   }
 }
 
+/** A command that needs existing records was pointed at a folder that holds no store. */
+export class StoreNotFoundError extends LicensorError {
+  static readonly code = 'ERR_STORE_NOT_FOUND';
+  constructor(dataDir: string) {
+    super(
+      StoreNotFoundError.code,
+      `no Licensor store in ${dataDir}; pass --data with the folder that holds it (\`pnpm start\` uses ./.licensor-data), or run \`licensor-issuer init\` to make a new one there`,
+    );
+  }
+}
+
 export class NotInitialisedError extends LicensorError {
   static readonly code = 'ERR_NOT_INITIALISED';
   constructor(message = 'no active signing key: run `licensor-issuer init` first') {

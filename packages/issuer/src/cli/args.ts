@@ -34,6 +34,7 @@ const COMMANDS: Record<string, CommandSpec> = {
   'users add': { options: ['role', 'password-stdin'], positionals: 1 },
   'users list': { options: [], positionals: 0 },
   'users set-role': { options: ['role'], positionals: 1 },
+  'users set-password': { options: ['password-stdin'], positionals: 1 },
   'users disable': { options: [], positionals: 1 },
   'users enable': { options: [], positionals: 1 },
   audit: { options: ['limit'], positionals: 0 },

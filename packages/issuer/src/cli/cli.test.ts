@@ -5,6 +5,8 @@ import { armour, Keyring, verifyLicense } from '@licensor/token';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TestInstallation } from '../../test/support/fixtures.js';
 import { runCli } from '../../test/support/run-cli.js';
+import { openIssuer } from '../domain/open-issuer.js';
+import { openStore } from '../store/open-store.js';
 
 let data: string;
 const cli = (args: string[], options: Parameters<typeof runCli>[1] = {}) =>
@@ -147,6 +149,8 @@ describe('licensor-issuer', () => {
     });
     const inspected = await cli(['inspect', activate]);
     expect(inspected.stdout).toMatch(/Needs approval: request (req_\S+)/);
+    // The hint runs as printed: it names the same data folder.
+    expect(inspected.stdout).toMatch(new RegExp(`: licensor-issuer --data ${data} approve req_`));
     const refused = await cli(['issue', activate, ...issueArgs]);
     expect(refused.stderr).toMatch(/ERR_APPROVAL_REQUIRED/);
     const [request] = JSON.parse(
@@ -178,6 +182,38 @@ describe('licensor-issuer', () => {
     const listed = await cli(['users', 'list']);
     expect(listed.stdout).toMatch(/alice\s+admin/);
     expect((await cli(['audit'])).stdout).toMatch(/user\.add/);
+  });
+
+  it('users set-password replaces a forgotten password (given, or generated and shown once)', async () => {
+    await cli(['users', 'add', 'alice', '--role', 'admin'], {
+      env: { LICENSOR_USER_PASSWORD: 'first-password-12' },
+    });
+    const given = await cli(['users', 'set-password', 'alice', '--password-stdin'], {
+      stdin: 'second-password-12\n',
+    });
+    expect(given).toMatchObject({ code: 0, stdout: 'alice has a new password\n' });
+    const generated = await cli(['users', 'set-password', 'alice']);
+    expect(generated.code).toBe(0);
+    const password = /password: (\S+)/.exec(generated.stdout)![1]!;
+    expect(generated.stderr).toContain('shown this once');
+    const store = await openStore({ dataDir: data });
+    const issuer = await openIssuer({ store });
+    expect(await issuer.users.authenticate('alice', 'second-password-12')).toBeNull();
+    expect(await issuer.users.authenticate('alice', password)).not.toBeNull();
+    await store.close();
+    const unknown = await cli(['users', 'set-password', 'nobody', '--password-stdin'], {
+      stdin: 'third-password-12\n',
+    });
+    expect(unknown.code).toBe(1);
+  });
+
+  it('refuses a command on a folder without a store, instead of making an empty one', async () => {
+    const result = await cli(['licenses', 'list']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: ERR_STORE_NOT_FOUND: no Licensor store in /);
+    expect(result.stderr).toContain('pass --data');
+    expect((await cli(['init'])).code).toBe(0);
+    expect((await cli(['licenses', 'list'])).code).toBe(0);
   });
 
   it('rotates, lists and retires keys', async () => {

@@ -124,7 +124,10 @@ const HANDLERS: Record<string, Handler> = {
   },
   async inspect(run, challenge) {
     const inspection = await run.issuer.inspect(await run.readArgument(challenge), run.operator);
-    return out(inspection, formatInspection(inspection));
+    const data = run.args.values.data;
+    const command =
+      typeof data === 'string' ? `licensor-issuer --data ${shellQuote(data)}` : 'licensor-issuer';
+    return out(inspection, formatInspection(inspection, command));
   },
   async issue(run, challenge) {
     const terms = termsOf(run.args);
@@ -216,6 +219,13 @@ const HANDLERS: Record<string, Handler> = {
     const user = await run.issuer.users.setRole(name, roleOf(run.args), run.operator);
     return out(user, `${user.name} is ${user.role}\n`);
   },
+  async 'users set-password'(run, name) {
+    const { password, generated } = await passwordOf(run);
+    const user = await run.issuer.users.setPassword(name, password, run.operator);
+    if (!generated) return out(user, `${user.name} has a new password\n`);
+    run.io.stderr('the generated password is shown this once: keep it now\n');
+    return out({ user, password }, `${user.name} has a new password\npassword: ${password}\n`);
+  },
   async 'users disable'(run, name) {
     const user = await run.issuer.users.disable(name, run.operator);
     return out(user, `${user.name} is disabled\n`);
@@ -252,4 +262,9 @@ export async function execute(run: CommandRun): Promise<CommandOutput> {
   if (handler === undefined) throw new UsageError(`unknown command ${run.args.command}`);
   const [first = '', second = ''] = run.args.positionals;
   return handler(run, first, second);
+}
+
+/** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */
+function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:@=+-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }

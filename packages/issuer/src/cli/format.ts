@@ -112,7 +112,8 @@ export function formatRequests(requests: ApprovalRequest[]): string {
   ]);
 }
 
-export function formatInspection(inspection: Inspection): string {
+/** `command` is how this CLI was called (with its --data), so a printed hint runs as shown. */
+export function formatInspection(inspection: Inspection, command = 'licensor-issuer'): string {
   const claimed = inspection.claimedLicense;
   const lines = [
     `Challenge:     ${inspection.challengeId} (made ${seconds(inspection.issuedAt)}, ${inspection.expired ? 'EXPIRED' : 'pending until'} ${seconds(inspection.expiresAt)})`,
@@ -129,7 +130,7 @@ export function formatInspection(inspection: Inspection): string {
     const r = inspection.approvalRequest;
     lines.push(
       '',
-      `Needs approval: request ${r.id} (${r.kind}, ${r.status}): licensor-issuer approve ${r.id}`,
+      `Needs approval: request ${r.id} (${r.kind}, ${r.status}): ${command} approve ${r.id}`,
     );
   }
   const t = inspection.suggestedTerms;

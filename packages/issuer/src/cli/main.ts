@@ -2,12 +2,14 @@
 // operation is refused (a typed error: `error: CODE: message` on stderr, or with --json
 // `{"error":{"code","message"}}` on stdout), 2 for usage errors.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isLicensorError } from '@licensor/token';
 import { openIssuer } from '../domain/open-issuer.js';
-import { DEFAULT_DATA_DIR, openStore } from '../store/open-store.js';
+import { StoreNotFoundError } from '../errors.js';
+import { DEFAULT_DATA_DIR, openStore, SQLITE_FILE } from '../store/open-store.js';
 import type { LicensorStore } from '../types.js';
 import { type ParsedArgs, parseCommandLine } from './args.js';
 import { type CommandRun, execute } from './commands.js';
@@ -67,6 +69,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const mongoUri = io.env.MONGODB_URI;
   let store: LicensorStore | undefined;
   try {
+    // Only `init` and `users add` (the first admin) make a new store: any other command on a
+    // folder without one would quietly create an empty store and not find what it was asked about.
+    const creates = args.command === 'init' || args.command === 'users add';
+    if (!mongoUri && !creates && !existsSync(join(dataDir, SQLITE_FILE))) {
+      throw new StoreNotFoundError(dataDir);
+    }
     store = await openStore({ dataDir, ...(mongoUri ? { mongoUri } : {}) });
     const passphrase = io.env.LICENSOR_KEY_PASSPHRASE;
     const issuer = await openIssuer({

@@ -26,6 +26,10 @@ commands:
                                      password from stdin, $LICENSOR_USER_PASSWORD, or generated
                                      and printed once
   users list
+  users set-password NAME [--password-stdin]
+                                     a forgotten password (stdin, $LICENSOR_USER_PASSWORD, or
+                                     generated and printed once); the portal's open sessions
+                                     of that user end at their timeout
   users set-role NAME --role R | users disable NAME | users enable NAME
   audit [--limit N]                  the audit log, newest first
 

@@ -109,15 +109,25 @@ export async function analyseChallenge(
       `the installation asks to switch from ${currentModel ?? 'no license'} to ${asked.model}`,
     );
   }
+  // A change is a finding only against a license in force: for a first license, what the
+  // installation asks for is simply the request (the suggested terms carry it).
   const currentCredentials = license?.credentials;
-  if (asked.credentials !== undefined && asked.credentials !== currentCredentials) {
+  if (
+    asked.credentials !== undefined &&
+    currentCredentials !== undefined &&
+    asked.credentials !== currentCredentials
+  ) {
     note(
       'credentials-change',
-      `the installation asks for ${asked.credentials} credentials${currentCredentials === undefined ? '' : ` (now ${currentCredentials})`}`,
+      `the installation asks for ${asked.credentials} credentials (now ${currentCredentials})`,
     );
   }
   const currentName = license?.customerName ?? claims.license?.customerName;
-  if (asked.customerName !== undefined && asked.customerName !== currentName) {
+  if (
+    asked.customerName !== undefined &&
+    currentName !== undefined &&
+    asked.customerName !== currentName
+  ) {
     note(
       'customer-name-change',
       `the installation asks for the customer name "${asked.customerName}"`,

@@ -5,6 +5,8 @@ import type { LicensorStore, StoreOptions } from '../types.js';
 import type { WriteStepHook } from './transaction-effects.js';
 
 export const DEFAULT_DATA_DIR = './.licensor-issuer';
+/** The embedded store's file under the data folder. */
+export const SQLITE_FILE = 'licensor.db';
 
 export interface OpenStoreOptions extends StoreOptions {
   /** MongoDB database name; default the one in the URI, else `licensor`. */

@@ -259,11 +259,23 @@ export function lifecycleContract(adapter: Adapter): void {
         expired: false,
         suggestedTerms: { customerName: 'Gamma', credentials: 25, model: 'perpetual' },
       });
+      // What a first challenge asks for is the request itself, not a change to warn about.
+      expect(inspection.findings.map((f) => f.kind)).toEqual(['new-installation']);
+    });
+
+    it('tells a change of credentials or customer name against the license in force', async () => {
+      const first = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      const inspection = await issuer.inspect(
+        installation.challenge({
+          license: claimed(first),
+          request: { kind: 'license', credentials: 999, customerName: 'Renamed Ltd' },
+        }),
+      );
       expect(inspection.findings.map((f) => f.kind)).toEqual([
-        'new-installation',
         'credentials-change',
         'customer-name-change',
       ]);
+      expect(inspection.findings[0]!.message).toContain('(now ');
     });
 
     it('tells a revision behind the record and an expired challenge', async () => {

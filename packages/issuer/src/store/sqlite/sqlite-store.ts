@@ -26,6 +26,7 @@ import type {
   TransactionFilter,
   VendorUser,
 } from '../../types.js';
+import { SQLITE_FILE } from '../open-store.js';
 import { loadStatusKeys } from '../status-keys.js';
 import { challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
@@ -33,7 +34,7 @@ import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 
-export const SQLITE_FILE = 'licensor.db';
+export { SQLITE_FILE };
 
 type Row = Record<string, unknown>;
 
