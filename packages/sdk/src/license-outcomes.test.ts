@@ -82,13 +82,15 @@ describe('license state after online checks', () => {
     ['SUSPENDED', 'suspended', 'ERR_LICENSE_SUSPENDED'],
     ['EXPIRED', 'expired', 'ERR_LICENSE_EXPIRED'],
   ] as const)(
-    'a signed %s status makes the license %s and blocks new credentials',
+    'a signed %s status makes the license %s, not usable, and blocks new credentials',
     async (outcome, state, code) => {
       const { licensor, server, clock, url } = await subscribed();
       server.plan = (check, id) => statusFor(check, id, clock, { outcome });
       const result = await licensor.verifyOnline(admin, { url });
       expect(result).toMatchObject({ ok: true, outcome });
       expect(result.info.state).toBe(state);
+      // No "usable until" or "check by" date in the future for a license the vendor stopped.
+      expect(result.info).toMatchObject({ usableUntil: null, checkBy: null });
       await expect(licensor.assertCanManage(0)).rejects.toMatchObject({ code });
     },
   );

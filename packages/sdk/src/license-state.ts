@@ -69,8 +69,15 @@ function evaluateSubscription(
   const checkBy = lastValid?.checkBy ?? null;
   const now = clock.effective;
 
+  // Revoked, suspended or expired by the vendor's word: not usable, and no deadline to meet
+  // (a later check that answers VALID, after a resume or a renewal, restores both).
   if (lastStatus !== null && lastStatus.outcome !== 'VALID' && lastStatus.outcome !== 'UNKNOWN') {
-    return { state: DECIDED_BY_SERVICE[lastStatus.outcome], reason: null, usableUntil, checkBy };
+    return {
+      state: DECIDED_BY_SERVICE[lastStatus.outcome],
+      reason: null,
+      usableUntil: null,
+      checkBy: null,
+    };
   }
   // A term that has not begun (beyond the tolerated skew) grants nothing yet.
   if (now + clock.skew < term.start) {

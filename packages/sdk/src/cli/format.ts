@@ -54,7 +54,10 @@ export function formatInfo(info: LicenseInfo): string {
       'Subscription term',
       `${time(info.term.start)} to ${time(info.term.end)} (grace ${duration(info.term.grace)})`,
     ]);
-    rows.push(['Usable until', time(info.usableUntil)]);
+    rows.push([
+      'Usable until',
+      info.usableUntil === null ? `not usable (${info.state})` : time(info.usableUntil),
+    ]);
     if (info.checkBy !== null) rows.push(['Check online by', time(info.checkBy)]);
   }
   const attempt = info.lastCheckAttempt;
