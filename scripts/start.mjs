@@ -47,27 +47,18 @@ if (!existsSync(marker)) {
 const jwksFile = join(dataDir, 'jwks.json');
 writeFileSync(jwksFile, issuer(['keys', 'export']));
 
+// Quiet by default, so the banner stays on screen: LOG_LEVEL=info shows every request.
+const childEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
 const children = [
   spawn(process.execPath, [bins.portal, 'serve', '--port', String(portalPort), ...store], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    env: childEnv,
   }),
   spawn(process.execPath, [bins.verify, 'serve', '--port', String(verifyPort), ...store], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    env: childEnv,
   }),
 ];
-
-console.log(`
-Licensor is running (data: ${process.env.MONGODB_URI ? 'MongoDB' : dataDir})
-  issuer portal   http://127.0.0.1:${portalPort}/
-  portal API      http://127.0.0.1:${portalPort}/api/v1/openapi.json
-  verify service  http://127.0.0.1:${verifyPort}/v1/checks
-  JWKS for the CMS (what the SDK trusts): ${jwksFile}`);
-if (firstRun) {
-  console.log(`
-  First run: log in to the portal as "${firstRun.user}" with password ${firstRun.password}
-  (shown once; add users with: pnpm exec licensor-issuer --data ${dataDir} users add NAME --role issuer)`);
-}
-console.log('\nCtrl-C stops both.\n');
 
 let stopping = false;
 function stop(signal) {
@@ -86,10 +77,46 @@ for (const child of children) {
   child.on('exit', (code) => {
     exited += 1;
     if (!stopping) {
-      console.error(`a Licensor process exited (code ${code}); stopping the other.`);
+      console.error(
+        `a Licensor process exited (code ${code}); stopping the other. A port in use? Set LICENSOR_PORTAL_PORT and LICENSOR_VERIFY_PORT to others.`,
+      );
       process.exitCode = 1;
       stop();
     }
     if (exited === children.length) process.exit(process.exitCode ?? 0);
   });
+}
+
+// The banner (and the first-run password) once both services answer, so that it is the last
+// thing on the screen at start and never claims a service that failed to listen.
+async function answers(url) {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
+}
+const deadline = Date.now() + 60_000;
+while (!stopping && Date.now() < deadline) {
+  const up = await Promise.all([
+    answers(`http://127.0.0.1:${portalPort}/api/v1/health`),
+    answers(`http://127.0.0.1:${verifyPort}/healthz`),
+  ]);
+  if (up.every(Boolean)) break;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+if (!stopping) {
+  console.log(`
+Licensor is running (data: ${process.env.MONGODB_URI ? 'MongoDB' : dataDir})
+  issuer portal   http://127.0.0.1:${portalPort}/
+  portal API      http://127.0.0.1:${portalPort}/api/v1/openapi.json
+  verify service  http://127.0.0.1:${verifyPort}/v1/checks
+  JWKS for the CMS (what the SDK trusts): ${jwksFile}`);
+  if (firstRun) {
+    console.log(`
+  First run: log in to the portal as "${firstRun.user}" with password ${firstRun.password}
+  (shown once: change it in the portal under Change password. If it is lost, reset it with
+  npx -y pnpm@10.34.9 exec licensor-issuer --data ${dataDir} users set-password admin)`);
+  }
+  console.log('\nCtrl-C stops both.\n');
 }

@@ -49,7 +49,8 @@ export interface PortalApp {
 
 export function createPortalApp(deps: PortalDeps): PortalApp {
   const now = deps.now ?? Date.now;
-  const logger = deps.logger ?? pino({ name: 'licensor-portal' });
+  const logger =
+    deps.logger ?? pino({ name: 'licensor-portal', level: process.env.LOG_LEVEL ?? 'info' });
   const sessionStore = deps.sessionStore ?? new MemorySessionStore();
   const sessions = new SessionManager(sessionStore, { ...DEFAULT_TIMEOUTS, ...deps.timeouts }, now);
   const apiDeps: ApiDeps = { issuer: deps.issuer, sessions, sessionStore, now, logger };
