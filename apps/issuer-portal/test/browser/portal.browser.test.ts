@@ -183,6 +183,32 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     expect(applied.info.type).toBe('perpetual');
   });
 
+  it('approves a switch back to subscription with the term and grace typed in the dialog', async () => {
+    const { armoured } = await cms.requestModelSwitch(operator, 'subscription');
+    await nav(page, 'Issue a key').click();
+    await page.getByLabel('Open .txt file…').setInputFiles({
+      name: 'challenge.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from(armoured),
+    });
+    await page.getByText('This challenge needs approval').waitFor();
+    await nav(page, 'Requests').click();
+    const card = page.locator('.card', { hasText: 'Switch to subscription' });
+    await card.getByRole('button', { name: 'Approve' }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.getByLabel('Term (days)').inputValue()).toBe('365');
+    expect(await dialog.getByLabel('Offline grace (days)').inputValue()).toBe('30');
+    await dialog.getByLabel('Term (days)').fill('90');
+    await dialog.getByLabel('Offline grace (days)').fill('14');
+    await dialog.getByRole('button', { name: 'Approve and issue' }).click();
+    const key = await page.getByTestId('license-key').inputValue();
+    const applied = await cms.applyLicenseKey(operator, key);
+    expect(applied.info.type).toBe('subscription');
+    const term = applied.info.term!;
+    expect(term.end - term.start).toBe(90 * 86_400);
+    expect(term.grace).toBe(14 * 86_400);
+  });
+
   it('revokes the license from its page and shows the new state', async () => {
     // What the verify service records when the installation checks in.
     const installationId = (await fixture.issuer.getLicense(licenseId))!.license.installationId!;
@@ -199,7 +225,7 @@ describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
     await nav(page, 'Licenses').click();
     await page.getByRole('link', { name: licenseId }).click();
     await page.getByRole('heading', { name: /Acme Bank/ }).waitFor();
-    await page.getByText('Model switched').waitFor();
+    await page.getByText('Model switched').first().waitFor();
     await page.getByRole('cell', { name: '37 / 250' }).waitFor();
     await screenshot(page, 'license', { fullPage: true });
     await page.getByRole('button', { name: 'Revoke' }).click();

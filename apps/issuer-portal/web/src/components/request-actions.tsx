@@ -1,4 +1,5 @@
-// Approve or reject a pending approval request. Approving signs a key, which is then shown.
+// Approve or reject a pending approval request. Approving signs a key, which is then shown; a
+// switch to a subscription is approved with the term and the offline grace period it gets.
 import { useState } from 'react';
 import { type ApiError, api } from '../api';
 import { useSession } from '../session';
@@ -22,6 +23,10 @@ export function RequestActions({
   const { can } = useSession();
   const [dialog, setDialog] = useState<'approve' | 'reject' | null>(null);
   const [reason, setReason] = useState('');
+  // The issuer's defaults for a new subscription term, shown so nothing is chosen silently.
+  const [termDays, setTermDays] = useState('365');
+  const [graceDays, setGraceDays] = useState('30');
+  const toSubscription = request.asked.model === 'subscription';
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   if (!can('issuer') || request.status !== 'pending') return null;
@@ -30,7 +35,10 @@ export function RequestActions({
     setError(null);
     try {
       if (dialog === 'approve') {
-        onIssued(await api.post<IssueAnswer>(`/requests/${request.id}/approve`, {}));
+        const terms = toSubscription
+          ? { termDays: Number(termDays), graceDays: Number(graceDays) }
+          : {};
+        onIssued(await api.post<IssueAnswer>(`/requests/${request.id}/approve`, terms));
       } else {
         await api.post(
           `/requests/${request.id}/reject`,
@@ -68,11 +76,34 @@ export function RequestActions({
         onClose={() => setDialog(null)}
       >
         {dialog === 'approve' ? (
-          <p>
-            A new key is signed for license {request.licenseId}
-            {request.asked.model ? ` with the ${request.asked.model} model` : ''}. The installation
-            receives it on its next online check, or you send it by hand.
-          </p>
+          <>
+            <p>
+              A new key is signed for license {request.licenseId}
+              {request.asked.model ? ` with the ${request.asked.model} model` : ''}. The
+              installation receives it on its next online check, or you send it by hand.
+            </p>
+            {toSubscription ? (
+              <div className="form-grid">
+                <TextInput
+                  label="Term (days)"
+                  type="number"
+                  min={1}
+                  max={3650}
+                  value={termDays}
+                  onChange={(e) => setTermDays(e.target.value)}
+                />
+                <TextInput
+                  label="Offline grace (days)"
+                  type="number"
+                  min={0}
+                  max={365}
+                  hint="How long the CMS keeps working when online checks fail."
+                  value={graceDays}
+                  onChange={(e) => setGraceDays(e.target.value)}
+                />
+              </div>
+            ) : null}
+          </>
         ) : (
           <TextInput
             label="Reason (optional)"

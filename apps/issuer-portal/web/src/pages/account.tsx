@@ -37,7 +37,9 @@ export function AccountPage() {
     <>
       <PageHeader
         title="Your account"
-        subtitle={info ? `${info.user.name}, ${info.user.role}` : undefined}
+        subtitle={
+          info ? `Logged in as ${info.user.name}, with the ${info.user.role} role.` : undefined
+        }
       />
       <Card title="Change your password">
         <form onSubmit={submit} noValidate>
