@@ -95,6 +95,18 @@ describe('licensor CLI', () => {
     expect(shown.stdout).toMatch(/^Number of credentials:\s+25$/m);
     expect(shown.stdout).toMatch(/^Last verify time:\s+never$/m);
 
+    // Number of credentials: may one more be managed?
+    const room = await licensor(['capacity', '--in-use', '24'], { cwd });
+    expect(room).toMatchObject({
+      code: 0,
+      stdout: '24 of 25 credentials in use; 1 more may be managed. State: active.\n',
+    });
+    const full = await licensor(['capacity', '--in-use', '25'], { cwd });
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/^error: ERR_CAPACITY_REACHED: The license allows 25 credentials/);
+    const fullJson = await licensor(['capacity', '--in-use', '25', '--json'], { cwd });
+    expect(JSON.parse(fullJson.stdout).error.code).toBe('ERR_CAPACITY_REACHED');
+
     const json = JSON.parse((await licensor(['show', '--json'], { cwd })).stdout);
     expect(json).toMatchObject({
       state: 'active',

@@ -158,6 +158,9 @@ describe('licensor-issuer', () => {
     );
     const approved = await cli(['approve', request.id, '--term-days', '90']);
     expect(approved.code).toBe(0);
+    expect(approved.stderr).toMatch(
+      /^approved: lic_\S+ revision 2 \(subscription, until \S+\); the installation receives it at its next online check/,
+    );
     expect((await cli(['requests', 'list', '--json'])).stdout).toMatch(/"approved"/);
   });
 

@@ -184,6 +184,12 @@ const HANDLERS: Record<string, Handler> = {
       ...given('credentials', number(run.args, 'credentials', 1)),
     };
     const result = await run.issuer.approveRequest(id, run.operator, options);
+    const { license } = result;
+    const term =
+      license.term === null ? '' : `, until ${new Date(license.term.end * 1000).toISOString()}`;
+    run.io.stderr(
+      `approved: ${license.id} revision ${license.revision} (${license.model}${term}); the installation receives it at its next online check, or apply the key below with \`licensor apply\`\n`,
+    );
     return out(result, `${result.token}\n`);
   },
   async reject(run, id) {

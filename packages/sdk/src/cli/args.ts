@@ -4,7 +4,15 @@ import { parseArgs } from 'node:util';
 import { challengeOptionProblem } from '../create-challenge.js';
 import { modelOf, UsageError, wholeNumber } from './usage.js';
 
-export type Command = 'challenge' | 'apply' | 'show' | 'verify' | 'activate' | 'requests' | 'audit';
+export type Command =
+  | 'challenge'
+  | 'apply'
+  | 'show'
+  | 'capacity'
+  | 'verify'
+  | 'activate'
+  | 'requests'
+  | 'audit';
 
 const COMMON = ['state', 'trust', 'replace-trust', 'json', 'operator', 'role', 'product'];
 
@@ -12,6 +20,7 @@ const COMMAND_OPTIONS: Record<Command, { options: string[]; positionals: number 
   challenge: { options: ['credentials', 'model', 'customer', 'in-use', 'armour'], positionals: 0 },
   apply: { options: [], positionals: 1 },
   show: { options: [], positionals: 0 },
+  capacity: { options: ['in-use'], positionals: 0 },
   verify: { options: ['url', 'timeout'], positionals: 0 },
   activate: { options: ['in-use', 'armour'], positionals: 1 },
   requests: { options: [], positionals: 0 },

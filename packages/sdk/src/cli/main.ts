@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { isLicensorError, type LicenseModel } from '@licensor/token';
 import { SYSTEM_ADMINISTRATOR } from '../authorize.js';
+import { assertCapacity, capacityOf } from '../capacity.js';
 import { SdkError } from '../errors.js';
 import { createLicensor, type Licensor } from '../licensor.js';
 import { FileStore } from '../store/file-store.js';
@@ -111,6 +112,22 @@ async function run(
     case 'show': {
       const info = await licensor.getLicenseInfo(operator);
       io.stdout(asJson ? json(info) : formatInfo(info));
+      return 0;
+    }
+    case 'capacity': {
+      const info = await licensor.getLicenseInfo(operator);
+      const capacity = capacityOf(info, inUse ?? 0);
+      try {
+        assertCapacity(info, capacity.inUse, 1);
+      } catch (error) {
+        if (error instanceof SdkError) return refuse(error, asJson, io, `State: ${info.state}.`);
+        throw error;
+      }
+      io.stdout(
+        asJson
+          ? json(capacity)
+          : `${capacity.inUse} of ${capacity.limit} credentials in use; ${capacity.available} more may be managed. State: ${capacity.state}.\n`,
+      );
       return 0;
     }
     case 'verify': {

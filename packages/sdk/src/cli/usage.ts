@@ -8,6 +8,8 @@ commands:
                          print a challenge for the vendor (stdout: the challenge only)
   apply KEY|@FILE|-      apply a license key (as text, from a file, or from stdin)
   show                   print the license (View License) and its state
+  capacity [--in-use N]  may one more credential be managed, with N in use (default 0)?
+                         exit 0 yes, 1 no (error: CODE: why)
   verify [--url URL] [--timeout MS]
                          run the online check (URL default: $LICENSOR_VERIFY_URL)
   activate perpetual|subscription [--in-use N]

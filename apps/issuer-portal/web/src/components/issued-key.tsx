@@ -16,6 +16,12 @@ export function IssuedKey({ answer, onNext }: { answer: IssueAnswer; onNext?: ()
           A key was already issued for this challenge and these terms: this is the same key and the
           same transaction.
         </Alert>
+      ) : license.revision > 1 ? (
+        <Alert tone="success" title="Key issued">
+          The installation receives this key at its next online check (Verify License). You can
+          also send it now: their administrator pastes it into the CMS (Options → License →
+          Upgrade).
+        </Alert>
       ) : (
         <Alert tone="success" title="Key issued">
           Send this key to the customer. Their administrator pastes it into the CMS (Options →
