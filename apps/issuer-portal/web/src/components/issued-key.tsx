@@ -18,9 +18,8 @@ export function IssuedKey({ answer, onNext }: { answer: IssueAnswer; onNext?: ()
         </Alert>
       ) : license.revision > 1 ? (
         <Alert tone="success" title="Key issued">
-          The installation receives this key at its next online check (Verify License). You can
-          also send it now: their administrator pastes it into the CMS (Options → License →
-          Upgrade).
+          The installation receives this key at its next online check (Verify License). You can also
+          send it now: their administrator pastes it into the CMS (Options → License → Upgrade).
         </Alert>
       ) : (
         <Alert tone="success" title="Key issued">
