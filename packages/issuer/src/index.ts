@@ -25,6 +25,7 @@ export {
   PasswordWeakError,
   RequestDecidedError,
   RequestNotFoundError,
+  StoreNotFoundError,
   StoreSchemaError,
   StoreUnavailableError,
   TermsInvalidError,

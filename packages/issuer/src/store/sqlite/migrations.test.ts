@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { SQLITE_FILE } from '../open-store.js';
 import { SCHEMA_VERSION } from './migrations.js';
-import { SQLITE_FILE, SqliteStore } from './sqlite-store.js';
+import { SqliteStore } from './sqlite-store.js';
 
 function freshDir(): string {
   return mkdtempSync(join(tmpdir(), 'licensor-sqlite-'));

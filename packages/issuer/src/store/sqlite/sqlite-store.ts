@@ -34,8 +34,6 @@ import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 
-export { SQLITE_FILE };
-
 type Row = Record<string, unknown>;
 
 function parseBody<T>(row: unknown): T | null {

@@ -9,7 +9,7 @@ import type { ApiDeps } from '../deps.js';
 import { auditSessionEvent } from '../deps.js';
 import { defineRoute } from '../route.js';
 import { SessionInfoSchema } from '../schemas/answers.js';
-import { Password } from './users.js';
+import { NewPasswordSchema } from '../schemas/records.js';
 
 function sessionInfo(deps: ApiDeps, session: Session) {
   const expires = deps.sessions.expiresAt(session);
@@ -70,7 +70,7 @@ export const changePassword = defineRoute({
   errors: [403, 429],
   body: z.object({
     currentPassword: z.string().min(1).max(1000),
-    newPassword: Password,
+    newPassword: NewPasswordSchema,
   }),
   response: SessionInfoSchema,
   async handle({ body, deps, session, req, res }) {

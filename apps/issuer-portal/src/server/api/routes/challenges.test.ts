@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Fixture,
+  type LoggedIn,
   loginAs,
   makeChallenge,
   makePortal,
@@ -12,6 +13,14 @@ import {
 } from '../../../../test/helpers.js';
 
 let fixture: Fixture;
+const inspect = (session: LoggedIn, challenge: string) =>
+  session.agent
+    .post('/api/v1/challenges/inspect')
+    .set('X-CSRF-Token', session.csrf)
+    .send({ challenge });
+const issue = (session: LoggedIn, body: object) =>
+  session.agent.post('/api/v1/challenges/issue').set('X-CSRF-Token', session.csrf).send(body);
+
 beforeEach(async () => {
   fixture = await makePortal();
 });
@@ -25,11 +34,7 @@ describe('POST /challenges/inspect', () => {
     const installation = newInstallation();
     const challenge = makeChallenge(fixture, installation);
     const wrapped = `-----BEGIN LICENSOR CHALLENGE-----\n${challenge.match(/.{1,64}/g)!.join('\n')}\n-----END LICENSOR CHALLENGE-----\n`;
-    const response = await issuer.agent
-      .post('/api/v1/challenges/inspect')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge: wrapped })
-      .expect(200);
+    const response = await inspect(issuer, wrapped).expect(200);
     expect(response.body.installationId).toBe(installation.id);
     expect(response.body.asked).toEqual({
       kind: 'license',
@@ -51,21 +56,13 @@ describe('POST /challenges/inspect', () => {
     const challenge = makeChallenge(fixture, newInstallation(), {
       request: { kind: 'license', credentials: 10 },
     });
-    const response = await issuer.agent
-      .post('/api/v1/challenges/inspect')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge })
-      .expect(200);
+    const response = await inspect(issuer, challenge).expect(200);
     expect(response.body.suggestedTerms).toMatchObject({ customerName: '', credentials: 10 });
   });
 
   it('answers 422 with the token code for text that is not a challenge', async () => {
     const issuer = await loginAs(fixture, 'ivan');
-    const response = await issuer.agent
-      .post('/api/v1/challenges/inspect')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge: 'hello there' })
-      .expect(422);
+    const response = await inspect(issuer, 'hello there').expect(422);
     expect(response.body.error.code).toBe('ERR_JWS_MALFORMED');
     expect(response.body.error.requestId).toEqual(expect.any(String));
   });
@@ -74,11 +71,7 @@ describe('POST /challenges/inspect', () => {
     const issuer = await loginAs(fixture, 'ivan');
     const pasted =
       '-----BEGIN LICENSOR LICENSE-----\nabc.def.ghi\n-----END LICENSOR LICENSE-----\n';
-    const response = await issuer.agent
-      .post('/api/v1/challenges/inspect')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge: pasted })
-      .expect(422);
+    const response = await inspect(issuer, pasted).expect(422);
     expect(response.body.error.code).toBe('ERR_ARMOR_INVALID');
   });
 
@@ -87,21 +80,13 @@ describe('POST /challenges/inspect', () => {
     const challenge = makeChallenge(fixture, newInstallation());
     const [h, p, s] = challenge.split('.') as [string, string, string];
     const flipped = `${h}.${p}.${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`;
-    const response = await issuer.agent
-      .post('/api/v1/challenges/inspect')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge: flipped })
-      .expect(422);
+    const response = await inspect(issuer, flipped).expect(422);
     expect(response.body.error.code).toBe('ERR_SIGNATURE_INVALID');
   });
 
   it('refuses an empty challenge with ERR_REQUEST_INVALID naming the field', async () => {
     const issuer = await loginAs(fixture, 'ivan');
-    const response = await issuer.agent
-      .post('/api/v1/challenges/inspect')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge: '' })
-      .expect(400);
+    const response = await inspect(issuer, '').expect(400);
     expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
     expect(response.body.error.issues[0].path).toBe('body.challenge');
   });
@@ -111,11 +96,10 @@ describe('POST /challenges/issue', () => {
   it('issues a key that verifies against the published JWKS and is bound to the installation', async () => {
     const issuer = await loginAs(fixture, 'ivan');
     const installation = newInstallation();
-    const response = await issuer.agent
-      .post('/api/v1/challenges/issue')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge: makeChallenge(fixture, installation), terms: SUBSCRIPTION_TERMS })
-      .expect(201);
+    const response = await issue(issuer, {
+      challenge: makeChallenge(fixture, installation),
+      terms: SUBSCRIPTION_TERMS,
+    }).expect(201);
     expect(response.body.replayed).toBe(false);
     expect(response.body.armoured).toMatch(/^-----BEGIN LICENSOR LICENSE-----/);
     const jwks = await issuer.agent.get('/api/v1/keys/jwks').expect(200);
@@ -135,16 +119,8 @@ describe('POST /challenges/issue', () => {
   it('answers the same transaction when the same challenge and terms are issued twice', async () => {
     const issuer = await loginAs(fixture, 'ivan');
     const challenge = makeChallenge(fixture, newInstallation());
-    const first = await issuer.agent
-      .post('/api/v1/challenges/issue')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge, terms: PERPETUAL_TERMS })
-      .expect(201);
-    const second = await issuer.agent
-      .post('/api/v1/challenges/issue')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge, terms: PERPETUAL_TERMS })
-      .expect(201);
+    const first = await issue(issuer, { challenge, terms: PERPETUAL_TERMS }).expect(201);
+    const second = await issue(issuer, { challenge, terms: PERPETUAL_TERMS }).expect(201);
     expect(second.body.replayed).toBe(true);
     expect(second.body.transactionId).toBe(first.body.transactionId);
     expect(second.body.licenseKey).toBe(first.body.licenseKey);
@@ -152,11 +128,10 @@ describe('POST /challenges/issue', () => {
 
   it('writes the issue to the audit log with the user, the time and the license', async () => {
     const issuer = await loginAs(fixture, 'ivan');
-    const response = await issuer.agent
-      .post('/api/v1/challenges/issue')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({ challenge: makeChallenge(fixture, newInstallation()), terms: PERPETUAL_TERMS })
-      .expect(201);
+    const response = await issue(issuer, {
+      challenge: makeChallenge(fixture, newInstallation()),
+      terms: PERPETUAL_TERMS,
+    }).expect(201);
     const audit = await issuer.agent.get('/api/v1/audit').query({ actor: 'ivan' }).expect(200);
     const issued = audit.body.items.find(
       (e: { subjectId: string | null; action: string }) =>
@@ -167,14 +142,10 @@ describe('POST /challenges/issue', () => {
 
   it('refuses terms that break the schema with ERR_REQUEST_INVALID and the path', async () => {
     const issuer = await loginAs(fixture, 'ivan');
-    const response = await issuer.agent
-      .post('/api/v1/challenges/issue')
-      .set('X-CSRF-Token', issuer.csrf)
-      .send({
-        challenge: makeChallenge(fixture, newInstallation()),
-        terms: { ...PERPETUAL_TERMS, credentials: 0 },
-      })
-      .expect(400);
+    const response = await issue(issuer, {
+      challenge: makeChallenge(fixture, newInstallation()),
+      terms: { ...PERPETUAL_TERMS, credentials: 0 },
+    }).expect(400);
     expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
     expect(response.body.error.issues[0].path).toBe('body.terms.credentials');
   });
@@ -204,11 +175,10 @@ describe('security of state changes', () => {
 
   it('answers 403 ERR_FORBIDDEN to a viewer, and issues nothing', async () => {
     const viewer = await loginAs(fixture, 'vera');
-    const response = await viewer.agent
-      .post('/api/v1/challenges/issue')
-      .set('X-CSRF-Token', viewer.csrf)
-      .send({ challenge: makeChallenge(fixture, newInstallation()), terms: PERPETUAL_TERMS })
-      .expect(403);
+    const response = await issue(viewer, {
+      challenge: makeChallenge(fixture, newInstallation()),
+      terms: PERPETUAL_TERMS,
+    }).expect(403);
     expect(response.body.error.code).toBe('ERR_FORBIDDEN');
     expect(await fixture.issuer.listLicenses()).toEqual([]);
   });

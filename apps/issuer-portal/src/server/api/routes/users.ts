@@ -4,13 +4,8 @@ import { z } from 'zod';
 import { PortalError } from '../../http/portal-errors.js';
 import { defineRoute } from '../route.js';
 import { listOf } from '../schemas/answers.js';
-import { RoleSchema, UserSchema } from '../schemas/records.js';
+import { NewPasswordSchema as Password, RoleSchema, UserSchema } from '../schemas/records.js';
 
-export const Password = z
-  .string()
-  .min(12, 'Use at least 12 characters.')
-  .max(1000)
-  .describe('At least 12 characters.');
 const UserName = z
   .string()
   .trim()

@@ -16,6 +16,13 @@ export const RoleSchema = z
   .enum(['viewer', 'issuer', 'admin'])
   .register(apiSchemas, { id: 'Role' });
 
+/** A password a user is given or chooses (adding a user, setting or changing a password). */
+export const NewPasswordSchema = z
+  .string()
+  .min(12, 'Use at least 12 characters.')
+  .max(1000)
+  .describe('At least 12 characters.');
+
 export const PublicJwkSchema = z
   .object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string() })
   .register(apiSchemas, { id: 'PublicJwk' });
