@@ -135,6 +135,44 @@ const statusClaims = {
 };
 const statusToken = signStatus(statusClaims, status.pair);
 
+// Version 2 (entitlements): a customer on the Standard plan asks for an add-on feature, and
+// the license that grants it.
+const challengeV2Claims = {
+  v: 2,
+  jti: idOf('chl', 'golden challenge v2'),
+  iat: now + 5 * day,
+  exp: now + 35 * day,
+  sub: installation.pair.kid,
+  product,
+  license: { id: licenseId, revision: 2, customerName: customer.name, model: 'subscription' },
+  usage: { credentialsInUse: 42 },
+  request: {
+    kind: 'license',
+    features: ['mobile-credentials'],
+    limits: [{ name: 'sites', value: 5 }],
+  },
+};
+const challengeV2 = signChallenge(challengeV2Claims, installation.pair);
+
+const licenseV2Claims = {
+  v: 2,
+  jti: idOf('txn', 'golden transaction 3'),
+  lid: licenseId,
+  rev: 3,
+  iat: now + 6 * day,
+  sub: installation.pair.kid,
+  chal: challengeHash(challengeV2),
+  customer,
+  model: 'subscription',
+  credentials: 100,
+  term: { start: now + 3 * day, end: now + 368 * day, grace: 14 * day },
+  plan: idOf('pln', 'golden standard plan'),
+  products: [{ name: 'CMS', versions: ['5'] }],
+  features: [{ name: 'hsm-support' }, { name: 'mobile-credentials', until: now + 188 * day }],
+  limits: [{ name: 'sites', value: 5 }],
+};
+const licenseV2Token = signLicense(licenseV2Claims, license.pair);
+
 const golden = {
   $comment:
     'Fixed Licensor keys and messages for tests. Made by packages/token/scripts/make-golden.mjs; never edit by hand. Seeds are 32-byte RFC 8032 private keys (hex and base64url).',
@@ -155,6 +193,8 @@ const golden = {
   subscriptionLicense: { token: subscriptionToken, claims: subscriptionClaims },
   check: { token: checkToken, claims: checkClaims },
   status: { token: statusToken, claims: statusClaims },
+  challengeV2: { token: challengeV2, hash: challengeHash(challengeV2), claims: challengeV2Claims },
+  licenseV2: { token: licenseV2Token, claims: licenseV2Claims },
 };
 
 const target = new URL('../golden/golden.json', import.meta.url);

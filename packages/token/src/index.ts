@@ -12,12 +12,26 @@ export type {
 export { validateChallengeClaims } from './claims/challenge.js';
 export type { CheckClaims } from './claims/check.js';
 export { validateCheckClaims } from './claims/check.js';
+export {
+  coversProduct,
+  ENTITLEMENT_NAME_PATTERN,
+  type FeatureGrant,
+  type LimitGrant,
+  type LimitRequest,
+  MAX_ENTITLEMENTS,
+  type ProductGrant,
+  RESERVED_LIMIT_NAMES,
+  VERSION_PREFIX_PATTERN,
+  versionHasPrefix,
+} from './claims/entitlements.js';
 export type { LicenseClaims, LicenseTerm } from './claims/license.js';
 export { validateLicenseClaims } from './claims/license.js';
 export {
   FORMAT_VERSION,
   LICENSE_MODELS,
   type LicenseModel,
+  MESSAGE_VERSIONS,
+  type MessageVersionKind,
   type Product,
   type Usage,
 } from './claims/schema.js';

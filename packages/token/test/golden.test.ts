@@ -36,7 +36,7 @@ describe('golden messages', () => {
   });
 
   it('challenges verify and carry the recorded claims and hash', () => {
-    for (const entry of [golden.challenge, golden.modelSwitchChallenge]) {
+    for (const entry of [golden.challenge, golden.modelSwitchChallenge, golden.challengeV2]) {
       const verified = verifyChallenge(entry.token);
       expect(verified.claims).toEqual(entry.claims);
       expect(verified.installationId).toBe(golden.keys.installation.kid);
@@ -57,6 +57,10 @@ describe('golden messages', () => {
     expect(signLicense(golden.subscriptionLicense.claims, pair('license'))).toBe(
       golden.subscriptionLicense.token,
     );
+    const v2 = verifyLicense(golden.licenseV2.token, keyring);
+    expect(v2.claims).toEqual(golden.licenseV2.claims);
+    expect(v2.claims.chal).toBe(golden.challengeV2.hash);
+    expect(signLicense(golden.licenseV2.claims, pair('license'))).toBe(golden.licenseV2.token);
   });
 
   it('the check verifies with the installation key and the status answers it', () => {

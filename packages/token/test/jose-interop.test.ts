@@ -44,6 +44,18 @@ const KINDS: {
     verify: (t) => verifyLicense(t, keyring).claims,
   },
   {
+    name: 'version 2 challenge',
+    entry: 'challengeV2',
+    key: 'installation',
+    verify: (t) => verifyChallenge(t).claims,
+  },
+  {
+    name: 'version 2 license',
+    entry: 'licenseV2',
+    key: 'license',
+    verify: (t) => verifyLicense(t, keyring).claims,
+  },
+  {
     name: 'check',
     entry: 'check',
     key: 'installation',
@@ -56,6 +68,12 @@ const KINDS: {
     verify: (t) => verifyStatus(t, keyring).claims,
   },
 ];
+
+const TYP_OF: Record<string, string> = {
+  subscriptionLicense: 'license',
+  licenseV2: 'license',
+  challengeV2: 'challenge',
+};
 
 function privateJwk(name: GoldenKeyName) {
   const key = golden.keys[name];
@@ -73,9 +91,7 @@ describe('our tokens verify with jose', () => {
         algorithms: ['EdDSA'],
       });
       expect(protectedHeader.alg).toBe('EdDSA');
-      expect(protectedHeader.typ).toBe(
-        `licensor-${kind.entry === 'subscriptionLicense' ? 'license' : kind.entry}+jwt`,
-      );
+      expect(protectedHeader.typ).toBe(`licensor-${TYP_OF[kind.entry] ?? kind.entry}+jwt`);
       expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(entry.claims);
     });
   }

@@ -31,7 +31,7 @@ describe('signing', () => {
   it('refuses invalid claims with ERR_CLAIMS_INVALID before signing', () => {
     const claims = { ...golden.license.claims, credentials: 0 };
     expect(codeOf(() => signLicense(claims, licenseKey))).toBe('ERR_CLAIMS_INVALID');
-    expect(codeOf(() => signLicense({ ...golden.license.claims, v: 2 }, licenseKey))).toBe(
+    expect(codeOf(() => signLicense({ ...golden.license.claims, v: 3 }, licenseKey))).toBe(
       'ERR_VERSION_UNSUPPORTED',
     );
   });

@@ -47,7 +47,7 @@ describe('claims', () => {
       codeOf(
         verifyL(
           resign((c) => {
-            c.v = 2;
+            c.v = 3;
           }),
         ),
       ),

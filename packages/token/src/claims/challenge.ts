@@ -1,6 +1,7 @@
 // Claims of a challenge (typ licensor-challenge+jwt): what an installation asks the vendor
 // for, signed with the installation's own key.
 
+import { featureNames, type LimitRequest, limitRequests } from './entitlements.js';
 import {
   customerName,
   digest,
@@ -9,6 +10,7 @@ import {
   join,
   type LicenseModel,
   licenseModel,
+  MESSAGE_VERSIONS,
   numericDate,
   object,
   oneOf,
@@ -36,10 +38,15 @@ export interface ChallengeRequest {
   /** Required for `model-switch`. */
   model?: LicenseModel;
   customerName?: string;
+  /** v2: features the customer asks for (names, sorted). */
+  features?: string[];
+  /** v2: limits the customer asks for, sorted by name. */
+  limits?: LimitRequest[];
 }
 
+/** Version 2 adds the optional `request.features` and `request.limits`. */
 export interface ChallengeClaims {
-  v: 1;
+  v: 1 | 2;
   /** Challenge id. */
   jti: string;
   /** Made at. */
@@ -67,8 +74,11 @@ function challengeLicense(value: unknown, path: string): ChallengeLicense | null
   };
 }
 
-function challengeRequest(value: unknown, path: string): ChallengeRequest {
-  const o = object(value, path, ['kind'], ['credentials', 'model', 'customerName']);
+const REQUEST_MEMBERS = ['credentials', 'model', 'customerName'];
+const REQUEST_MEMBERS_V2 = [...REQUEST_MEMBERS, 'features', 'limits'];
+
+function challengeRequest(value: unknown, path: string, v: 1 | 2): ChallengeRequest {
+  const o = object(value, path, ['kind'], v >= 2 ? REQUEST_MEMBERS_V2 : REQUEST_MEMBERS);
   const request: ChallengeRequest = {
     kind: oneOf<ChallengeRequestKind>(['license', 'model-switch'])(o.kind, join(path, 'kind')),
   };
@@ -81,18 +91,22 @@ function challengeRequest(value: unknown, path: string): ChallengeRequest {
   if (Object.hasOwn(o, 'customerName')) {
     request.customerName = customerName(o.customerName, join(path, 'customerName'));
   }
+  if (Object.hasOwn(o, 'features')) {
+    request.features = featureNames(o.features, join(path, 'features'));
+  }
+  if (Object.hasOwn(o, 'limits')) request.limits = limitRequests(o.limits, join(path, 'limits'));
   return request;
 }
 
 /** Validates challenge claims; returns a copy holding exactly the schema's members. */
 export function validateChallengeClaims(payload: unknown): ChallengeClaims {
-  version(payload, 'challenge');
+  const v = version(payload, 'challenge', MESSAGE_VERSIONS.challenge);
   const o = object(payload, '', CLAIMS);
   const iat = numericDate(o.iat, 'iat');
   const exp = numericDate(o.exp, 'exp');
   if (exp <= iat) fail('exp', 'must be after iat');
   return {
-    v: 1,
+    v,
     jti: id(o.jti, 'jti'),
     iat,
     exp,
@@ -100,6 +114,6 @@ export function validateChallengeClaims(payload: unknown): ChallengeClaims {
     product: product(o.product, 'product'),
     license: challengeLicense(o.license, 'license'),
     usage: usage(o.usage, 'usage'),
-    request: challengeRequest(o.request, 'request'),
+    request: challengeRequest(o.request, 'request', v),
   };
 }

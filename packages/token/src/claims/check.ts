@@ -3,6 +3,7 @@
 
 import {
   id,
+  MESSAGE_VERSIONS,
   nonce,
   numericDate,
   object,
@@ -33,7 +34,7 @@ const CLAIMS = ['v', 'iat', 'nonce', 'lid', 'rev', 'sdk', 'product', 'usage'];
 
 /** Validates check-request claims; returns a copy holding exactly the schema's members. */
 export function validateCheckClaims(payload: unknown): CheckClaims {
-  version(payload, 'check request');
+  version(payload, 'check request', MESSAGE_VERSIONS.check);
   const o = object(payload, '', CLAIMS);
   return {
     v: 1,

@@ -3,6 +3,14 @@
 // field of the CMS "View License" page.
 
 import {
+  type FeatureGrant,
+  featureGrants,
+  type LimitGrant,
+  limitGrants,
+  type ProductGrant,
+  productGrants,
+} from './entitlements.js';
+import {
   customerName,
   digest,
   fail,
@@ -12,6 +20,7 @@ import {
   type LicenseModel,
   licenseModel,
   MAX_COUNT,
+  MESSAGE_VERSIONS,
   numericDate,
   object,
   positiveCount,
@@ -25,8 +34,12 @@ export interface LicenseTerm {
   grace: number;
 }
 
+/**
+ * Version 1 has the members up to `term`; version 2 adds the optional entitlements `plan`,
+ * `products`, `features` and `limits`, which a version 1 token never carries.
+ */
 export interface LicenseClaims {
-  v: 1;
+  v: 1 | 2;
   /** Transaction id. */
   jti: string;
   /** License id. */
@@ -44,6 +57,14 @@ export interface LicenseClaims {
   credentials: number;
   /** Required iff the model is `subscription`. */
   term: null | LicenseTerm;
+  /** v2: the plan the license was issued from (the issuer's plan id). */
+  plan?: string;
+  /** v2: the products it covers; absent = any product (as every v1 license). */
+  products?: ProductGrant[];
+  /** v2: named features granted, sorted by name. */
+  features?: FeatureGrant[];
+  /** v2: named numeric limits beside `credentials`, sorted by name. */
+  limits?: LimitGrant[];
 }
 
 /** Longest grace period accepted: ten years. */
@@ -62,6 +83,7 @@ const CLAIMS = [
   'credentials',
   'term',
 ];
+const CLAIMS_V2 = ['plan', 'products', 'features', 'limits'];
 
 function term(value: unknown, path: string): LicenseTerm {
   const o = object(value, path, ['start', 'end', 'grace']);
@@ -73,15 +95,15 @@ function term(value: unknown, path: string): LicenseTerm {
 
 /** Validates license claims; returns a copy holding exactly the schema's members. */
 export function validateLicenseClaims(payload: unknown): LicenseClaims {
-  version(payload, 'license');
-  const o = object(payload, '', CLAIMS);
+  const v = version(payload, 'license', MESSAGE_VERSIONS.license);
+  const o = object(payload, '', CLAIMS, v >= 2 ? CLAIMS_V2 : []);
   const customer = object(o.customer, 'customer', ['id', 'name']);
   const model = licenseModel(o.model, 'model');
   if (model === 'subscription' && o.term === null) fail('term', 'is required for a subscription');
   if (model === 'perpetual' && o.term !== null)
     fail('term', 'must be null for a perpetual license');
-  return {
-    v: 1,
+  const claims: LicenseClaims = {
+    v,
     jti: id(o.jti, 'jti'),
     lid: id(o.lid, 'lid'),
     rev: integer(1, MAX_COUNT)(o.rev, 'rev'),
@@ -96,4 +118,9 @@ export function validateLicenseClaims(payload: unknown): LicenseClaims {
     credentials: positiveCount(o.credentials, 'credentials'),
     term: o.term === null ? null : term(o.term, 'term'),
   };
+  if (Object.hasOwn(o, 'plan')) claims.plan = id(o.plan, 'plan');
+  if (Object.hasOwn(o, 'products')) claims.products = productGrants(o.products, 'products');
+  if (Object.hasOwn(o, 'features')) claims.features = featureGrants(o.features, 'features');
+  if (Object.hasOwn(o, 'limits')) claims.limits = limitGrants(o.limits, 'limits');
+  return claims;
 }

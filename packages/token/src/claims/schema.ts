@@ -6,7 +6,21 @@
 import { ClaimsInvalidError, VersionUnsupportedError } from '../errors.js';
 import { isBase64urlOfLength } from '../lib/base64url.js';
 
+/**
+ * The oldest format version of every message: what a build of the first release reads. Each
+ * message kind has its own `v` and grows on its own (see MESSAGE_VERSIONS).
+ */
 export const FORMAT_VERSION = 1;
+
+/** The format versions this build reads, per message kind (the newest last; it signs any). */
+export const MESSAGE_VERSIONS = {
+  challenge: [1, 2],
+  license: [1, 2],
+  check: [1],
+  status: [1],
+} as const satisfies Record<string, readonly number[]>;
+
+export type MessageVersionKind = keyof typeof MESSAGE_VERSIONS;
 
 /** Largest NumericDate accepted: 9999-12-31T23:59:59Z. */
 export const MAX_NUMERIC_DATE = 253_402_300_799;
@@ -71,19 +85,31 @@ export function join(path: string, name: string): string {
   return path === '' ? name : `${path}.${name}`;
 }
 
-/** Checks `v` first, so a payload of a newer format is refused by name, not by its members. */
-export function version(payload: unknown, kind: string): void {
+/**
+ * Checks `v` first, so a payload of a newer format is refused by name, not by its members.
+ * Returns the version, one of `supported`.
+ */
+export function version<const V extends number>(
+  payload: unknown,
+  kind: string,
+  supported: readonly V[],
+): V {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     fail('(payload)', 'must be an object');
   }
   const v = (payload as Record<string, unknown>).v;
   if (v === undefined) fail('v', 'is missing (the format version)');
-  if (v !== FORMAT_VERSION) {
+  if (!supported.includes(v as V)) {
+    const reads =
+      supported.length === 1
+        ? `version ${supported[0]}`
+        : `versions ${supported.slice(0, -1).join(', ')} and ${supported[supported.length - 1]}`;
     throw new VersionUnsupportedError(
       v,
-      `${kind} format version ${JSON.stringify(v)} is not supported (this build reads version ${FORMAT_VERSION}); update Licensor`,
+      `${kind} format version ${JSON.stringify(v)} is not supported (this build reads ${reads}); update Licensor`,
     );
   }
+  return v as V;
 }
 
 export const id: Reader<string> = (value, path) => {

@@ -6,6 +6,7 @@ import {
   digest,
   fail,
   id,
+  MESSAGE_VERSIONS,
   nonce,
   nullable,
   numericDate,
@@ -69,7 +70,7 @@ function embeddedLicense(value: unknown, path: string): string | null {
 
 /** Validates status claims; returns a copy holding exactly the schema's members. */
 export function validateStatusClaims(payload: unknown): StatusClaims {
-  version(payload, 'status');
+  version(payload, 'status', MESSAGE_VERSIONS.status);
   const o = object(payload, '', CLAIMS);
   const iat = numericDate(o.iat, 'iat');
   const outcome = oneOf(CHECK_OUTCOMES)(o.outcome, 'outcome');

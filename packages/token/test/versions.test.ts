@@ -1,0 +1,184 @@
+// Format versions: this build reads license tokens and challenges of version 1 and 2 (v2 adds
+// entitlements), refuses a newer version by name, and the frozen build of the first release
+// (test/releases/token-v1.js, what installations in the field run) refuses a version 2 token
+// with ERR_VERSION_UNSUPPORTED and a message to update, while still reading version 1.
+
+import { describe, expect, it } from 'vitest';
+import {
+  coversProduct,
+  MESSAGE_VERSIONS,
+  signLicense,
+  VersionUnsupportedError,
+  validateChallengeClaims,
+  validateLicenseClaims,
+  verifyChallenge,
+  verifyLicense,
+  versionHasPrefix,
+} from '../src/index.js';
+import { codeOf, forge, golden, keyring, licenseHeader, licenseKey } from './forge.js';
+import * as released from './releases/token-v1.js';
+
+const releasedKeyring = released.Keyring.fromJwks(golden.jwks);
+const v2License = golden.licenseV2.claims;
+
+function thrown(action: () => unknown): { code?: string; message: string; version?: unknown } {
+  try {
+    action();
+  } catch (error) {
+    return error as { code?: string; message: string; version?: unknown };
+  }
+  throw new Error('did not throw');
+}
+
+describe('this build reads version 1 and version 2', () => {
+  it('declares license and challenge versions 1 and 2', () => {
+    expect(MESSAGE_VERSIONS.license).toEqual([1, 2]);
+    expect(MESSAGE_VERSIONS.challenge).toEqual([1, 2]);
+  });
+
+  it('verifies the golden version 1 and version 2 license tokens', () => {
+    expect(verifyLicense(golden.license.token, keyring).claims.v).toBe(1);
+    const v2 = verifyLicense(golden.licenseV2.token, keyring).claims;
+    expect(v2).toEqual(v2License);
+    expect(v2.features?.map((f) => f.name)).toEqual(['hsm-support', 'mobile-credentials']);
+    expect(v2.limits).toEqual([{ name: 'sites', value: 5 }]);
+  });
+
+  it('verifies the golden version 2 challenge asking for a feature and a limit', () => {
+    const { claims } = verifyChallenge(golden.challengeV2.token);
+    expect(claims.v).toBe(2);
+    expect(claims.request.features).toEqual(['mobile-credentials']);
+    expect(claims.request.limits).toEqual([{ name: 'sites', value: 5 }]);
+  });
+
+  it('refuses a license of version 3 with ERR_VERSION_UNSUPPORTED naming the version', () => {
+    const token = forge(licenseHeader, { ...v2License, v: 3 }, licenseKey);
+    const error = thrown(() => verifyLicense(token, keyring));
+    expect(error).toBeInstanceOf(VersionUnsupportedError);
+    expect(error.version).toBe(3);
+    expect(error.message).toBe(
+      'license format version 3 is not supported (this build reads versions 1 and 2); update Licensor',
+    );
+  });
+
+  it('refuses version 2 members in a version 1 license and a version 1 challenge', () => {
+    const token = forge(licenseHeader, { ...golden.license.claims, features: [] }, licenseKey);
+    expect(thrown(() => verifyLicense(token, keyring))).toMatchObject({
+      code: 'ERR_CLAIMS_INVALID',
+      claim: 'features',
+    });
+    const challenge = {
+      ...golden.challengeV2.claims,
+      v: 1,
+    };
+    expect(thrown(() => validateChallengeClaims(challenge))).toMatchObject({
+      code: 'ERR_CLAIMS_INVALID',
+      claim: 'request.features',
+    });
+  });
+});
+
+describe('the released version 1 build', () => {
+  it('still reads the version 1 tokens this build signs', () => {
+    const token = signLicense(golden.license.claims, licenseKey);
+    expect(released.verifyLicense(token, releasedKeyring).claims).toEqual(golden.license.claims);
+    expect(released.verifyChallenge(golden.challenge.token).claims).toEqual(
+      golden.challenge.claims,
+    );
+  });
+
+  it('refuses the golden version 2 license with ERR_VERSION_UNSUPPORTED and says to update', () => {
+    const error = thrown(() => released.verifyLicense(golden.licenseV2.token, releasedKeyring));
+    expect(error).toBeInstanceOf(released.VersionUnsupportedError);
+    expect(error.code).toBe('ERR_VERSION_UNSUPPORTED');
+    expect(error.version).toBe(2);
+    expect(error.message).toBe(
+      'license format version 2 is not supported (this build reads version 1); update Licensor',
+    );
+  });
+
+  it('refuses the golden version 2 challenge the same way', () => {
+    const error = thrown(() => released.verifyChallenge(golden.challengeV2.token));
+    expect(error.code).toBe('ERR_VERSION_UNSUPPORTED');
+    expect(error.message).toMatch(/challenge format version 2 .* update Licensor$/);
+  });
+});
+
+describe('entitlement claims', () => {
+  const withClaims = (extra: Record<string, unknown>) => ({ ...v2License, ...extra });
+  const claimOf = (extra: Record<string, unknown>) =>
+    thrown(() => validateLicenseClaims(withClaims(extra))) as { code?: string; claim?: string };
+
+  it.each([
+    ['a name with upper case', { features: [{ name: 'HSM' }] }, 'features[0].name'],
+    ['a name starting with a digit', { features: [{ name: '2fa' }] }, 'features[0].name'],
+    [
+      'a name over 64 characters',
+      { features: [{ name: `a${'b'.repeat(64)}` }] },
+      'features[0].name',
+    ],
+    ['an empty feature list', { features: [] }, 'features'],
+    ['features out of order', { features: [{ name: 'b' }, { name: 'a' }] }, 'features[1]'],
+    ['a repeated feature', { features: [{ name: 'a' }, { name: 'a' }] }, 'features[1]'],
+    [
+      'a feature end that is not a time',
+      { features: [{ name: 'a', until: 1.5 }] },
+      'features[0].until',
+    ],
+    [
+      'an unknown member of a feature',
+      { features: [{ name: 'a', level: 2 }] },
+      'features[0].level',
+    ],
+    [
+      'a limit called credentials',
+      { limits: [{ name: 'credentials', value: 3 }] },
+      'limits[0].name',
+    ],
+    ['a negative limit', { limits: [{ name: 'sites', value: -1 }] }, 'limits[0].value'],
+    ['a limit without a value', { limits: [{ name: 'sites' }] }, 'limits[0].value'],
+    ['a plan id with spaces', { plan: 'a plan' }, 'plan'],
+    [
+      'a product version that is not a prefix',
+      { products: [{ name: 'CMS', versions: ['5.x'] }] },
+      'products[0].versions[0]',
+    ],
+    ['an empty product list', { products: [] }, 'products'],
+  ])('refuses %s naming the claim', (_name, extra, claim) => {
+    expect(claimOf(extra)).toMatchObject({ code: 'ERR_CLAIMS_INVALID', claim });
+  });
+
+  it('accepts a limit of 0 and features without an end', () => {
+    const claims = validateLicenseClaims(
+      withClaims({ limits: [{ name: 'sites', value: 0 }], features: [{ name: 'a' }] }),
+    );
+    expect(claims.limits).toEqual([{ name: 'sites', value: 0 }]);
+    expect(claims.features).toEqual([{ name: 'a' }]);
+  });
+
+  it('the errors are typed', () => {
+    expect(codeOf(() => validateLicenseClaims(withClaims({ features: 'a' })))).toBe(
+      'ERR_CLAIMS_INVALID',
+    );
+  });
+});
+
+describe('products a license covers', () => {
+  it('matches versions by whole dotted segments', () => {
+    expect(versionHasPrefix('5.2.0', '5')).toBe(true);
+    expect(versionHasPrefix('5.2.0', '5.2')).toBe(true);
+    expect(versionHasPrefix('5.2.0-rc1', '5.2.0')).toBe(true);
+    expect(versionHasPrefix('52.0.0', '5')).toBe(false);
+    expect(versionHasPrefix('5', '5.2')).toBe(false);
+    expect(versionHasPrefix('6.0.0', '5')).toBe(false);
+  });
+
+  it('covers a product by name and version; no grants cover every product', () => {
+    const grants = [{ name: 'CMS', versions: ['5'] }, { name: 'Mobile' }];
+    expect(coversProduct(grants, { name: 'CMS', version: '5.9.1' })).toBe(true);
+    expect(coversProduct(grants, { name: 'CMS', version: '6.0.0' })).toBe(false);
+    expect(coversProduct(grants, { name: 'Mobile', version: '1.0' })).toBe(true);
+    expect(coversProduct(grants, { name: 'Other', version: '1.0' })).toBe(false);
+    expect(coversProduct(undefined, { name: 'Other', version: '1.0' })).toBe(true);
+  });
+});
