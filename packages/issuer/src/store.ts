@@ -3,10 +3,6 @@
 // never loads a license-purpose private key.
 
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
+export type { CheckRecord, CheckView } from './records.js';
 export { DEFAULT_DATA_DIR, type OpenStoreOptions, openStore } from './store/open-store.js';
-export type {
-  CheckRecord,
-  CheckView,
-  LicensorStore,
-  StoreOptions,
-} from './types.js';
+export type { CheckStore, LicensorStore, StoreOptions } from './store/ports.js';

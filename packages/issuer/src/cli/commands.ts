@@ -6,7 +6,9 @@ import { resolve } from 'node:path';
 import type { KeyPurpose } from '@licensor/token';
 import { ROLES } from '../domain/users.js';
 import { LicenseNotFoundError } from '../errors.js';
-import type { Issuer, LicenseFilter, Role, Terms } from '../types.js';
+import type { Issuer } from '../facade.js';
+import type { Role, Terms } from '../records.js';
+import type { LicenseFilter } from '../store/ports.js';
 import type { ParsedArgs } from './args.js';
 import {
   formatAudit,

@@ -1,16 +1,15 @@
 // Human-readable output of the `licensor-issuer` CLI (with --json the records are printed as
 // they are instead).
 
+import type { Inspection, LicenseDetail } from '../facade.js';
 import type {
   ApprovalRequest,
   AuditEvent,
   Customer,
-  Inspection,
   License,
-  LicenseDetail,
   SigningKeyRecord,
   VendorUser,
-} from '../types.js';
+} from '../records.js';
 
 export function time(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');

@@ -10,7 +10,7 @@ import { isLicensorError } from '@licensor/token';
 import { openIssuer } from '../domain/open-issuer.js';
 import { StoreNotFoundError } from '../errors.js';
 import { DEFAULT_DATA_DIR, openStore, SQLITE_FILE } from '../store/open-store.js';
-import type { LicensorStore } from '../types.js';
+import type { LicensorStore } from '../store/ports.js';
 import { type ParsedArgs, parseCommandLine } from './args.js';
 import { type CommandRun, execute } from './commands.js';
 import { USAGE, UsageError } from './usage.js';

@@ -3,16 +3,16 @@
 // `approveRequest` (which act on it).
 
 import { challengeHash, type VerifiedChallenge, verifyChallenge } from '@licensor/token';
+import type { Finding } from '../facade.js';
 import { newId } from '../ids.js';
 import type {
   ApprovalRequest,
-  Finding,
   Installation,
   License,
   Operator,
   RequestKind,
-  Transaction,
-} from '../types.js';
+  TokenTransaction,
+} from '../records.js';
 import { currentLicense, type IssuerContext, nowSeconds } from './context.js';
 
 export interface ChallengeAnalysis {
@@ -23,7 +23,7 @@ export interface ChallengeAnalysis {
   installation: Installation | null;
   /** Other licenses bound to this installation. */
   boundElsewhere: License[];
-  transaction: Transaction | null;
+  transaction: TokenTransaction | null;
   /** The approval request stored for this challenge, if any. */
   request: ApprovalRequest | null;
   /** The approval this challenge needs, when answering it is not a plain issue. */

@@ -10,20 +10,13 @@ import {
   RequestNotFoundError,
   TermsInvalidError,
 } from '../errors.js';
-import type {
-  ApprovalRequest,
-  ApprovalResult,
-  ApproveOptions,
-  IssueResult,
-  Operator,
-  Term,
-  Terms,
-} from '../types.js';
+import type { ApprovalResult, ApproveOptions, IssueResult } from '../facade.js';
+import type { ApprovalRequest, Operator, Term, Terms } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
 import { replayIssue } from './issue.js';
 import { normaliseTerms, subscriptionTerm } from './terms.js';
-import { buildTokenTransaction } from './token-transaction.js';
+import { buildTokenTransaction, customerOfLicense, issued } from './token-transaction.js';
 
 export async function approveRequest(
   context: IssuerContext,
@@ -40,6 +33,7 @@ export async function approveRequest(
 
   const verified = verifyChallenge(request.challenge);
   const { claims } = verified;
+  const key = await context.licenseKeys.active();
   const committed = await commitWithRetry(context, `license ${request.licenseId}`, async () => {
     const license = await currentLicense(context, request.licenseId);
     if (license === null) throw new LicenseNotFoundError(request.licenseId);
@@ -67,43 +61,36 @@ export async function approveRequest(
         ? { graceDays: options.graceDays }
         : {}),
     });
-    return buildTokenTransaction(context, {
-      kind: request.kind,
-      operator: who,
-      license,
-      customer: customer ?? {
-        id: license.customerId,
-        name: license.customerName,
-        version: 1,
-        createdAt: license.createdAt,
-        updatedAt: license.createdAt,
+    return buildTokenTransaction(
+      {
+        kind: request.kind,
+        operator: who,
+        license,
+        customer: customer ?? customerOfLicense(license),
+        customerName,
+        installation: {
+          id: verified.installationId,
+          publicKey: verified.publicJwk,
+          product: claims.product,
+          record: await context.store.getInstallation(verified.installationId),
+        },
+        model,
+        credentials,
+        term,
+        challengeHash: request.challengeHash,
+        challengeId: claims.jti,
+        requestId: request.id,
+        terms,
       },
-      customerName,
-      installation: {
-        id: verified.installationId,
-        publicKey: verified.publicJwk,
-        product: claims.product,
-        record: await context.store.getInstallation(verified.installationId),
-      },
-      model,
-      credentials,
-      term,
-      challengeHash: request.challengeHash,
-      challengeId: claims.jti,
-      requestId: request.id,
-      terms,
-    });
+      key,
+      context.now(),
+    );
   });
   if (committed.status === 'challenge-used') {
     return withRequest(context, await replayIssue(context, committed.existing, null));
   }
   const { transaction } = committed;
-  return withRequest(context, {
-    token: transaction.token!,
-    transaction,
-    license: transaction.licenseAfter!,
-    replayed: false,
-  });
+  return withRequest(context, issued(transaction));
 }
 
 function approvedTerm(

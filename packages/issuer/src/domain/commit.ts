@@ -1,23 +1,24 @@
 // Stores a transaction, retrying when another writer took the same position in a license's
-// log first: the transaction is rebuilt from the records as they are now and tried again.
+// log first: `build` is called again (with the attempt number), reads the records as they are
+// now, decides again, and the new transaction is tried.
 
 import { ConcurrentUpdateError } from '../errors.js';
-import type { Transaction } from '../types.js';
+import type { TokenTransaction, Transaction } from '../records.js';
 import type { IssuerContext } from './context.js';
 
 const ATTEMPTS = 8;
 
-export type Committed =
-  | { status: 'committed'; transaction: Transaction }
-  | { status: 'challenge-used'; existing: Transaction };
+export type Committed<T extends Transaction> =
+  | { status: 'committed'; transaction: T }
+  | { status: 'challenge-used'; existing: TokenTransaction };
 
-export async function commitWithRetry(
+export async function commitWithRetry<T extends Transaction>(
   context: IssuerContext,
   subject: string,
-  build: () => Promise<Transaction>,
-): Promise<Committed> {
+  build: (attempt: number) => Promise<T>,
+): Promise<Committed<T>> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const transaction = await build();
+    const transaction = await build(attempt);
     const outcome = await context.store.commitTransaction(transaction);
     if (outcome.status === 'committed') {
       return { status: 'committed', transaction: { ...transaction, applied: true } };

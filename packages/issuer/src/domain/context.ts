@@ -1,31 +1,19 @@
-// What every domain operation shares: the store, the clock, the passphrase, and the loaded
-// license signing key (decrypted once, then kept in memory for the life of the Issuer).
+// What every domain operation shares: the store, the clock, the passphrase (to seal new keys),
+// and the license signing keys (opened once, then kept in memory for the life of the Issuer).
 
-import type { Ed25519KeyPair } from '@licensor/token';
-import { NotInitialisedError } from '../errors.js';
-import { loadKeyPair } from '../keys/load-keys.js';
-import type { License, LicensorStore, Operator } from '../types.js';
+import type { LicenseKeys } from '../keys/license-keys.js';
+import type { License, Operator } from '../records.js';
+import type { LicensorStore } from '../store/ports.js';
 
 export interface IssuerContext {
   store: LicensorStore;
   passphrase: string | undefined;
   now: () => number;
-  licenseKeys: Map<string, Ed25519KeyPair>;
+  licenseKeys: LicenseKeys;
 }
 
-export function nowSeconds(context: IssuerContext): number {
+export function nowSeconds(context: Pick<IssuerContext, 'now'>): number {
   return Math.floor(context.now() / 1000);
-}
-
-/** The active license key: the newest non-retired one, decrypted once. */
-export async function activeLicenseKey(context: IssuerContext): Promise<Ed25519KeyPair> {
-  const [newest] = await context.store.readPrivateKeys('license');
-  if (newest === undefined) throw new NotInitialisedError();
-  const cached = context.licenseKeys.get(newest.kid);
-  if (cached !== undefined) return cached;
-  const pair = await loadKeyPair(context.store.dataDir, newest, 'license', context.passphrase);
-  context.licenseKeys.set(pair.kid, pair);
-  return pair;
 }
 
 /**

@@ -2,7 +2,8 @@
 // answering it. A challenge that needs approval (a model switch, a rehost) becomes a pending
 // request here, so it shows in the request list even if nobody issues anything.
 
-import type { Inspection, Operator, Terms } from '../types.js';
+import type { Inspection } from '../facade.js';
+import type { Operator, Terms } from '../records.js';
 import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-challenge.js';
 import { checkOperator, type IssuerContext } from './context.js';
 

@@ -1,7 +1,10 @@
 // `issue(challenge, terms, operator)`: answers a challenge with a license key. The key is
 // returned only once its transaction is stored; the same challenge with the same terms gives
 // back the same key and transaction, with other terms it is refused.
+//
+// One direction: read the inputs (challenge, records, signing key), decide over them, commit.
 
+import type { Ed25519KeyPair } from '@licensor/token';
 import {
   ApprovalRequiredError,
   ChallengeExpiredError,
@@ -12,12 +15,20 @@ import {
   RequestDecidedError,
   TermsInvalidError,
 } from '../errors.js';
-import type { Customer, IssueResult, License, Operator, Terms, Transaction } from '../types.js';
-import { analyseChallenge, requestFor } from './analyse-challenge.js';
+import type { IssueResult } from '../facade.js';
+import type {
+  Customer,
+  Installation,
+  License,
+  Operator,
+  Terms,
+  TokenTransaction,
+} from '../records.js';
+import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-challenge.js';
 import { commitWithRetry } from './commit.js';
-import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
+import { checkOperator, currentLicense, type IssuerContext } from './context.js';
 import { normaliseTerms, sameTerms, termFor } from './terms.js';
-import { buildTokenTransaction, newCustomer } from './token-transaction.js';
+import { buildTokenTransaction, issued, newCustomer } from './token-transaction.js';
 
 export async function issue(
   context: IssuerContext,
@@ -25,12 +36,34 @@ export async function issue(
   terms: Terms,
   operator: Operator,
 ): Promise<IssueResult> {
+  // 1. Read the inputs, once: the terms, the challenge against the records, the signing key.
   const asked = normaliseTerms(terms);
   const who = checkOperator(operator);
   const analysis = await analyseChallenge(context, challenge);
   if (analysis.transaction !== null) return replayIssue(context, analysis.transaction, asked);
+  await refuseUnanswerable(context, analysis, who);
+  const key = await context.licenseKeys.active();
+  const first = await readRecords(context, analysis, asked, false);
 
-  const { claims, installationId, publicJwk } = analysis.verified;
+  // 2. Decide, 3. commit. When another writer moved the license first, the records are read
+  // again and the decision made again over them.
+  const subject = `license ${analysis.verified.claims.license?.id ?? '(new)'}`;
+  const committed = await commitWithRetry(context, subject, async (attempt) => {
+    const records = attempt === 0 ? first : await readRecords(context, analysis, asked, true);
+    return decideIssue(records, analysis, asked, who, key, context.now());
+  });
+  if (committed.status === 'challenge-used') return replayIssue(context, committed.existing, asked);
+  const { transaction } = committed;
+  return issued(transaction);
+}
+
+/** A challenge that cannot be answered by issuing: rejected, expired, unknown, or to approve. */
+async function refuseUnanswerable(
+  context: IssuerContext,
+  analysis: ChallengeAnalysis,
+  who: Operator,
+): Promise<void> {
+  const { claims } = analysis.verified;
   const request = analysis.request;
   if (request !== null && request.status === 'rejected') {
     throw new RequestDecidedError(request.id, 'rejected');
@@ -46,47 +79,74 @@ export async function issue(
         : `the installation asks to switch to ${claims.request.model}`;
     throw new ApprovalRequiredError(pending.id, what);
   }
+}
 
-  // The first attempt uses what the analysis just read; a retry reads the records again.
-  let attempt = 0;
-  const committed = await commitWithRetry(context, `license ${licenseId ?? '(new)'}`, async () => {
-    const fresh = attempt++ > 0;
-    const license =
-      licenseId === null
-        ? null
-        : fresh
-          ? await currentLicense(context, licenseId)
-          : analysis.license;
-    if (license !== null) assertIssuable(license);
-    return buildTokenTransaction(context, {
+/** The records an issue decides over. */
+interface IssueRecords {
+  license: License | null;
+  installation: Installation | null;
+  /** The license's customer, the one the terms name, or the one of that name (null: none). */
+  customer: Customer | null;
+}
+
+/** The first read reuses what the analysis read; a retry (`fresh`) reads the records again. */
+async function readRecords(
+  context: IssuerContext,
+  analysis: ChallengeAnalysis,
+  asked: Terms,
+  fresh: boolean,
+): Promise<IssueRecords> {
+  const licenseId = analysis.verified.claims.license?.id ?? null;
+  const [license, installation] = fresh
+    ? await Promise.all([
+        licenseId === null ? null : currentLicense(context, licenseId),
+        context.store.getInstallation(analysis.verified.installationId),
+      ])
+    : [analysis.license, analysis.installation];
+  const customerId = license?.customerId ?? asked.customerId;
+  const customer =
+    customerId !== undefined
+      ? await context.store.getCustomer(customerId)
+      : await context.store.findCustomerByName(asked.customerName);
+  return { license, installation, customer };
+}
+
+/** Decides over the records just read: refuses, or signs the transaction of this issue. */
+function decideIssue(
+  records: IssueRecords,
+  analysis: ChallengeAnalysis,
+  asked: Terms,
+  who: Operator,
+  key: Ed25519KeyPair,
+  at: number,
+): TokenTransaction {
+  const { license } = records;
+  const { claims, installationId, publicJwk } = analysis.verified;
+  if (license !== null) assertIssuable(license);
+  return buildTokenTransaction(
+    {
       kind: 'issue',
       operator: who,
       license,
-      customer: await customerFor(context, asked, license),
+      customer: customerOf(records, asked, at),
       customerName: asked.customerName,
       installation: {
         id: installationId,
         publicKey: publicJwk,
         product: claims.product,
-        record: fresh ? await context.store.getInstallation(installationId) : analysis.installation,
+        record: records.installation,
       },
       model: asked.model,
       credentials: asked.credentials,
-      term: termFor(asked, license?.term ?? null, nowSeconds(context)),
+      term: termFor(asked, license?.term ?? null, Math.floor(at / 1000)),
       challengeHash: analysis.hash,
       challengeId: claims.jti,
       requestId: null,
       terms: asked,
-    });
-  });
-  if (committed.status === 'challenge-used') return replayIssue(context, committed.existing, asked);
-  const { transaction } = committed;
-  return {
-    token: transaction.token!,
-    transaction,
-    license: transaction.licenseAfter!,
-    replayed: false,
-  };
+    },
+    key,
+    at,
+  );
 }
 
 function assertIssuable(license: License): void {
@@ -101,34 +161,27 @@ function assertIssuable(license: License): void {
   }
 }
 
-async function customerFor(
-  context: IssuerContext,
-  terms: Terms,
-  license: License | null,
-): Promise<Customer> {
+/** The customer the token names: the license's, the one the terms name, or a new one. */
+function customerOf(records: IssueRecords, terms: Terms, at: number): Customer {
+  const { license, customer } = records;
   if (license !== null) {
     if (terms.customerId !== undefined && terms.customerId !== license.customerId) {
       throw new TermsInvalidError('customerId', `is not the customer of license ${license.id}`);
     }
-    const customer = await context.store.getCustomer(license.customerId);
     if (customer === null) throw new CustomerNotFoundError(license.customerId);
     return customer;
   }
   if (terms.customerId !== undefined) {
-    const customer = await context.store.getCustomer(terms.customerId);
     if (customer === null) throw new CustomerNotFoundError(terms.customerId);
     return customer;
   }
-  return (
-    (await context.store.findCustomerByName(terms.customerName)) ??
-    newCustomer(terms.customerName, context.now())
-  );
+  return customer ?? newCustomer(terms.customerName, at);
 }
 
 /** The stored answer to this challenge, completed if a crash interrupted its writes. */
 export async function replayIssue(
   context: IssuerContext,
-  existing: Transaction,
+  existing: TokenTransaction,
   asked: Terms | null,
 ): Promise<IssueResult> {
   if (
@@ -138,11 +191,11 @@ export async function replayIssue(
     throw new ChallengeUsedError(existing.id);
   }
   if (!existing.applied) await context.store.applyTransaction(existing);
-  const license = await context.store.getLicense(existing.licenseId!);
+  const license = await context.store.getLicense(existing.licenseId);
   return {
-    token: existing.token!,
+    token: existing.token,
     transaction: { ...existing, applied: true },
-    license: license ?? existing.licenseAfter!,
+    license: license ?? existing.licenseAfter,
     replayed: true,
   };
 }

@@ -2,8 +2,9 @@
 // token is signed; the verify service answers the next check with the new state.
 
 import { InputInvalidError, LicenseNotFoundError, LicenseStateError } from '../errors.js';
+import type { LicenseChange } from '../facade.js';
 import { newId } from '../ids.js';
-import type { LicenseChange, LicenseState, Operator } from '../types.js';
+import type { LicenseState, Operator } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
 

@@ -1,15 +1,14 @@
 // `openIssuer({ store })`: the Issuer object over a store, the one thing the CLI and the portal
 // drive. Opening it first completes any transaction a crash left stored but not applied.
 
+import type { Issuer, IssuerOptions, LicenseDetail } from '../facade.js';
+import { LicenseKeys } from '../keys/license-keys.js';
 import type {
   AuditFilter,
-  Issuer,
-  IssuerOptions,
-  LicenseDetail,
   LicenseFilter,
   RequestFilter,
   TransactionFilter,
-} from '../types.js';
+} from '../store/ports.js';
 import { approveRequest } from './approve-request.js';
 import type { IssuerContext } from './context.js';
 import { inspect } from './inspect.js';
@@ -29,12 +28,13 @@ export async function recoverTransactions(context: Pick<IssuerContext, 'store'>)
 }
 
 export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
-  const passphrase = options.passphrase ?? process.env.LICENSOR_KEY_PASSPHRASE;
+  const given = options.passphrase ?? process.env.LICENSOR_KEY_PASSPHRASE;
+  const passphrase = given === '' ? undefined : given;
   const context: IssuerContext = {
     store: options.store,
-    passphrase: passphrase === '' ? undefined : passphrase,
+    passphrase,
     now: options.now ?? Date.now,
-    licenseKeys: new Map(),
+    licenseKeys: new LicenseKeys(options.store, passphrase),
   };
   const store = context.store;
   await recoverTransactions(context);

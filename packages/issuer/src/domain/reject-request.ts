@@ -3,7 +3,7 @@
 
 import { RequestDecidedError, RequestNotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { ApprovalRequest, Operator, Transaction } from '../types.js';
+import type { ApprovalRequest, Operator, Transaction } from '../records.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import { checkReason } from './license-state.js';
 

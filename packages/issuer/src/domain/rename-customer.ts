@@ -3,7 +3,7 @@
 
 import { CustomerNotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { Customer, Operator } from '../types.js';
+import type { Customer, Operator } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import { normaliseTerms } from './terms.js';

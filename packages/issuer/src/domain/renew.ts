@@ -7,11 +7,12 @@ import {
   LicenseStateError,
   NotSubscriptionError,
 } from '../errors.js';
-import type { IssueResult, Operator, RenewOptions } from '../types.js';
+import type { IssueResult, RenewOptions } from '../facade.js';
+import type { Operator } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
 import { renewedTerm } from './terms.js';
-import { buildTokenTransaction } from './token-transaction.js';
+import { buildTokenTransaction, customerOfLicense, issued } from './token-transaction.js';
 
 export async function renew(
   context: IssuerContext,
@@ -20,6 +21,7 @@ export async function renew(
   operator: Operator,
 ): Promise<IssueResult> {
   const who = checkOperator(operator);
+  const key = await context.licenseKeys.active();
   const committed = await commitWithRetry(context, `license ${licenseId}`, async () => {
     const license = await currentLicense(context, licenseId);
     if (license === null) throw new LicenseNotFoundError(licenseId);
@@ -42,39 +44,32 @@ export async function renew(
       options.graceDays,
       nowSeconds(context),
     );
-    return buildTokenTransaction(context, {
-      kind: 'renew',
-      operator: who,
-      license,
-      customer: customer ?? {
-        id: license.customerId,
-        name: license.customerName,
-        version: 1,
-        createdAt: license.createdAt,
-        updatedAt: license.createdAt,
+    return buildTokenTransaction(
+      {
+        kind: 'renew',
+        operator: who,
+        license,
+        customer: customer ?? customerOfLicense(license),
+        customerName: customer?.name ?? license.customerName,
+        installation: {
+          id: license.installationId,
+          publicKey: license.installationKey,
+          product: null,
+          record: null,
+        },
+        model: 'subscription',
+        credentials: license.credentials,
+        term,
+        challengeHash: null,
+        challengeId: null,
+        requestId: null,
+        terms: null,
       },
-      customerName: customer?.name ?? license.customerName,
-      installation: {
-        id: license.installationId,
-        publicKey: license.installationKey,
-        product: null,
-        record: null,
-      },
-      model: 'subscription',
-      credentials: license.credentials,
-      term,
-      challengeHash: null,
-      challengeId: null,
-      requestId: null,
-      terms: null,
-    });
+      key,
+      context.now(),
+    );
   });
   if (committed.status !== 'committed') throw new Error('a renewal has no challenge');
   const { transaction } = committed;
-  return {
-    token: transaction.token!,
-    transaction,
-    license: transaction.licenseAfter!,
-    replayed: false,
-  };
+  return issued(transaction);
 }

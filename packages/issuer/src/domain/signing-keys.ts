@@ -12,10 +12,12 @@ import {
   toPublicJwk,
 } from '@licensor/token';
 import { KeyActiveError, KeyNotFoundError, NotInitialisedError } from '../errors.js';
+import type { InitResult } from '../facade.js';
 import { newId } from '../ids.js';
 import { writeKeyFile } from '../keys/key-files.js';
 import { keyAad, sealSecret } from '../keys/seal.js';
-import type { InitResult, Operator, SigningKeyRecord, StoredPrivateKey } from '../types.js';
+import type { Operator, SigningKeyRecord } from '../records.js';
+import type { StoredPrivateKey } from '../store/ports.js';
 import { checkOperator, type IssuerContext } from './context.js';
 
 const PURPOSES: readonly KeyPurpose[] = ['license', 'status'];
@@ -53,7 +55,7 @@ async function createKey(
     retiredAt: null,
   };
   await context.store.insertSigningKey(record, stored);
-  if (purpose === 'license') context.licenseKeys.set(pair.kid, pair);
+  if (purpose === 'license') context.licenseKeys.remember(pair);
   await context.store.appendAuditEvent({
     id: newId('evt'),
     at: context.now(),
@@ -95,7 +97,7 @@ export async function retireKey(
   if (key.status === 'active') throw new KeyActiveError(kid, key.purpose);
   const at = context.now();
   await context.store.retireSigningKey(kid, at);
-  context.licenseKeys.delete(kid);
+  context.licenseKeys.forget(kid);
   await context.store.appendAuditEvent({
     id: newId('evt'),
     at,

@@ -2,7 +2,7 @@
 // and turned into the claims' subscription term.
 
 import { TermsInvalidError } from '../errors.js';
-import type { Term, Terms } from '../types.js';
+import type { Term, Terms } from '../records.js';
 
 const DAY = 86_400;
 const MAX_DAYS = 36_600;

@@ -1,13 +1,16 @@
 // Builds a transaction that signs a license token: the next revision of a license (or the first
 // of a new one), bound to an installation, with the records the transaction leads to. Issuing,
-// renewing and approving a request all end here.
+// renewing and approving a request all end here. It reads nothing: the caller has read the
+// records and opened the signing key; this only decides and signs.
 
 import {
+  type Ed25519KeyPair,
   type LicenseClaims,
   type LicenseModel,
   type PublicJwk,
   signLicense,
 } from '@licensor/token';
+import type { IssueResult } from '../facade.js';
 import { newId } from '../ids.js';
 import type {
   Customer,
@@ -16,13 +19,11 @@ import type {
   Operator,
   Term,
   Terms,
-  Transaction,
-  TransactionKind,
-} from '../types.js';
-import { activeLicenseKey, type IssuerContext, nowSeconds } from './context.js';
+  TokenTransaction,
+} from '../records.js';
 
 export interface TokenPlan {
-  kind: Extract<TransactionKind, 'issue' | 'renew' | 'model-switch' | 'rehost'>;
+  kind: TokenTransaction['kind'];
   operator: Operator;
   /** The license before this token; null for a new license. */
   license: License | null;
@@ -49,13 +50,34 @@ export function newCustomer(name: string, at: number): Customer {
   return { id: newId('cus'), name, version: 0, createdAt: at, updatedAt: at };
 }
 
-export async function buildTokenTransaction(
-  context: IssuerContext,
+/** The customer a license names, when its record is missing (a store written before customers). */
+export function customerOfLicense(license: License): Customer {
+  return {
+    id: license.customerId,
+    name: license.customerName,
+    version: 1,
+    createdAt: license.createdAt,
+    updatedAt: license.createdAt,
+  };
+}
+
+/** What issuing, renewing and approving return once their transaction is stored. */
+export function issued(transaction: TokenTransaction): IssueResult {
+  return {
+    token: transaction.token,
+    transaction,
+    license: transaction.licenseAfter,
+    replayed: false,
+  };
+}
+
+/** The transaction of `plan`, its token signed by `key` at `at` (ms). */
+export function buildTokenTransaction(
   plan: TokenPlan,
-): Promise<Transaction> {
-  const at = context.now();
-  const iat = nowSeconds(context);
-  const key = await activeLicenseKey(context);
+  key: Ed25519KeyPair,
+  at: number,
+): TokenTransaction {
+  const iat = Math.floor(at / 1000);
   const transactionId = newId('txn');
   const licenseId = plan.license?.id ?? newId('lic');
   const revision = (plan.license?.revision ?? 0) + 1;

@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import { newId } from '../ids.js';
 import { hashPassword, verifyPassword } from '../passwords.js';
-import type { Operator, Role, VendorUser } from '../types.js';
+import type { Operator, Role, VendorUser } from '../records.js';
 import { checkOperator, type IssuerContext } from './context.js';
 
 export const ROLES: readonly Role[] = ['admin', 'issuer', 'viewer'];

@@ -4,7 +4,7 @@
 
 import { type Ed25519KeyPair, type KeyPurpose, keyPairFromSeed } from '@licensor/token';
 import { KeyFileError, PassphraseRequiredError, PassphraseWrongError } from '../errors.js';
-import type { StoredPrivateKey } from '../types.js';
+import type { StoredPrivateKey } from '../store/ports.js';
 import { readKeyFile } from './key-files.js';
 import { keyAad, openSecret } from './seal.js';
 

@@ -3,7 +3,7 @@
 // its key id and purpose, so a sealed license key cannot be passed off as a status key.
 
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
-import type { SealedSecret } from '../types.js';
+import type { SealedSecret } from '../store/ports.js';
 
 /** scrypt cost: 2^15 × 8 × 1 (32 MiB, ~0.1 s): paid once per key load, not per issue. */
 const SCRYPT = { n: 2 ** 15, r: 8, p: 1 } as const;

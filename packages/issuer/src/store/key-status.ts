@@ -1,7 +1,7 @@
 // Which signing key is active: the newest non-retired key of its purpose. Rotation is then one
 // insert, and no crash can leave two active keys or none.
 
-import type { SigningKeyRecord } from '../types.js';
+import type { SigningKeyRecord } from '../records.js';
 
 export function withKeyStatus(records: Omit<SigningKeyRecord, 'status'>[]): SigningKeyRecord[] {
   const newestFirst = [...records].sort(

@@ -1,7 +1,7 @@
 // Chooses the adapter: MongoDB when a connection string is given, the SQLite file otherwise.
 
 import { resolve } from 'node:path';
-import type { LicensorStore, StoreOptions } from '../types.js';
+import type { LicensorStore, StoreOptions } from './ports.js';
 import type { WriteStepHook } from './transaction-effects.js';
 
 export const DEFAULT_DATA_DIR = './.licensor-issuer';

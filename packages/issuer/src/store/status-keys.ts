@@ -3,7 +3,7 @@
 
 import type { Ed25519KeyPair } from '@licensor/token';
 import { loadKeyPairs } from '../keys/load-keys.js';
-import type { LicensorStore } from '../types.js';
+import type { LicensorStore } from './ports.js';
 
 export async function loadStatusKeys(
   store: Pick<LicensorStore, 'readPrivateKeys' | 'dataDir'>,

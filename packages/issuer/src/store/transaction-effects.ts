@@ -2,8 +2,9 @@
 // that order the log, the audit event, and the decision on an approval request. Every effect is
 // keyed so that writing it a second time changes nothing (the roll-forward after a crash).
 
+import { StoreSchemaError } from '../errors.js';
 import { auditIdOfTransaction } from '../ids.js';
-import type { ApprovalRequest, AuditEvent, Transaction } from '../types.js';
+import type { ApprovalRequest, AuditEvent, TokenTransaction, Transaction } from '../records.js';
 
 /** The writes of a commit, in order. A crash can stop the sequence after any of them. */
 export const WRITE_STEPS = [
@@ -47,6 +48,23 @@ export function transactionKeys(transaction: Transaction): TransactionKeys {
 
 export function challengeDedupeKey(challengeHash: string): string {
   return `chal:${challengeHash}`;
+}
+
+const TOKEN_KINDS: ReadonlySet<Transaction['kind']> = new Set([
+  'issue',
+  'renew',
+  'model-switch',
+  'rehost',
+]);
+
+/** A stored transaction found by its challenge: only a transaction that signs a token has one. */
+export function asAnswer(transaction: Transaction): TokenTransaction {
+  if (!TOKEN_KINDS.has(transaction.kind) || transaction.token === null) {
+    throw new StoreSchemaError(
+      `transaction ${transaction.id} (${transaction.kind}) holds a challenge slot but signs no token: the store was written by something else`,
+    );
+  }
+  return transaction as TokenTransaction;
 }
 
 const ACTIONS: Record<Transaction['kind'], string> = {

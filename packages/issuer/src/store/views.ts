@@ -1,6 +1,6 @@
 // Projections shared by both adapters.
 
-import type { CheckView, License } from '../types.js';
+import type { CheckView, License } from '../records.js';
 
 export function checkViewOf(license: License): CheckView {
   return {

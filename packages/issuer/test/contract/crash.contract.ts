@@ -5,8 +5,9 @@
 
 import { afterEach, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
+import type { Issuer } from '../../src/facade.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 import { WRITE_STEPS, type WriteStep } from '../../src/store/transaction-effects.js';
-import type { Issuer, LicensorStore } from '../../src/types.js';
 import type { Adapter } from '../support/adapters.js';
 import { frozenClock, T0, TestInstallation } from '../support/fixtures.js';
 

@@ -3,7 +3,8 @@
 import { challengeHash, Keyring, verifyLicense } from '@licensor/token';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
-import type { Issuer, LicensorStore } from '../../src/types.js';
+import type { Issuer } from '../../src/facade.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
 

@@ -4,7 +4,8 @@
 import { Keyring, verifyLicense } from '@licensor/token';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
-import type { IssueResult, Issuer, LicensorStore } from '../../src/types.js';
+import type { IssueResult, Issuer } from '../../src/facade.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
 

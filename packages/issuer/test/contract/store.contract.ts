@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { generateKeyPair, signStatus } from '@licensor/token';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
-import type { CheckRecord, Issuer, LicensorStore } from '../../src/types.js';
+import type { Issuer } from '../../src/facade.js';
+import type { CheckRecord } from '../../src/records.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter, StoreHandle } from '../support/adapters.js';
 import { frozenClock, T0, TestInstallation } from '../support/fixtures.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { type OpenStoreOptions, openStore } from '../../src/store/open-store.js';
-import type { LicensorStore } from '../../src/types.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 
 export interface StoreHandle {
   dataDir: string;

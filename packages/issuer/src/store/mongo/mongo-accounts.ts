@@ -1,8 +1,9 @@
 // Signing keys and vendor users on MongoDB: the records beside the transaction log.
 
 import type { KeyPurpose } from '@licensor/token';
-import type { SigningKeyRecord, StoredPrivateKey, VendorUser } from '../../types.js';
+import type { SigningKeyRecord, VendorUser } from '../../records.js';
 import { withKeyStatus } from '../key-status.js';
+import type { StoredPrivateKey } from '../ports.js';
 import type { MongoModels } from './schemas.js';
 
 type Doc = Record<string, unknown>;

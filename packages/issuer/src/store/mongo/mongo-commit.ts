@@ -7,8 +7,10 @@
 // these writes leaves a stored, unapplied transaction that the next open (or the next issue of
 // the same challenge) rolls forward; repeating a write changes nothing.
 
-import type { CommitOutcome, Transaction } from '../../types.js';
+import type { Transaction } from '../../records.js';
+import type { CommitOutcome } from '../ports.js';
 import {
+  asAnswer,
   auditEventOf,
   requestDecisionOf,
   transactionKeys,
@@ -37,7 +39,7 @@ export function transactionDocument(transaction: Transaction): Record<string, un
 
 export function transactionFromDocument(document: Record<string, unknown>): Transaction {
   const { _id, dedupeKey: _d, licenseSlot: _l, customerSlot: _c, ...rest } = document;
-  return { id: _id as string, ...(rest as Omit<Transaction, 'id'>) };
+  return { id: _id as string, ...rest } as Transaction;
 }
 
 export class MongoCommitter {
@@ -57,7 +59,7 @@ export class MongoCommitter {
         ? await this.models.transactions.findOne({ dedupeKey }).lean()
         : null;
       if (found === null) return { status: 'conflict' };
-      const existing = transactionFromDocument(found as Record<string, unknown>);
+      const existing = asAnswer(transactionFromDocument(found as Record<string, unknown>));
       if (!existing.applied) await this.apply(existing);
       return { status: 'challenge-used', existing: { ...existing, applied: true } };
     }

@@ -9,24 +9,27 @@ import { StoreUnavailableError } from '../../errors.js';
 import type {
   ApprovalRequest,
   AuditEvent,
-  AuditFilter,
   CheckRecord,
   CheckView,
-  CommitOutcome,
   Customer,
   Installation,
   License,
+  SigningKeyRecord,
+  TokenTransaction,
+  Transaction,
+  VendorUser,
+} from '../../records.js';
+import type {
+  AuditFilter,
+  CommitOutcome,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
-  SigningKeyRecord,
   StoredPrivateKey,
-  Transaction,
   TransactionFilter,
-  VendorUser,
-} from '../../types.js';
+} from '../ports.js';
 import { loadStatusKeys } from '../status-keys.js';
-import { challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
+import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
 import * as accounts from './mongo-accounts.js';
 import { isDuplicateKey, MongoCommitter, transactionFromDocument } from './mongo-commit.js';
@@ -185,12 +188,12 @@ export class MongoStore implements LicensorStore {
     });
   }
 
-  findTransactionByChallenge(challengeHash: string): Promise<Transaction | null> {
+  findTransactionByChallenge(challengeHash: string): Promise<TokenTransaction | null> {
     return this.run(async () => {
       const document = await this.models.transactions
         .findOne({ dedupeKey: challengeDedupeKey(challengeHash) })
         .lean();
-      return document === null ? null : transactionFromDocument(document as Doc);
+      return document === null ? null : asAnswer(transactionFromDocument(document as Doc));
     });
   }
 

@@ -2,8 +2,9 @@
 
 import type { KeyPurpose } from '@licensor/token';
 import type Database from 'better-sqlite3';
-import type { SigningKeyRecord, StoredPrivateKey, VendorUser } from '../../types.js';
+import type { SigningKeyRecord, VendorUser } from '../../records.js';
 import { withKeyStatus } from '../key-status.js';
+import type { StoredPrivateKey } from '../ports.js';
 
 type Row = Record<string, unknown>;
 

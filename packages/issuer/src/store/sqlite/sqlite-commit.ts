@@ -4,8 +4,10 @@
 // is handed out only after the WAL holding its transaction is on disk.
 
 import type Database from 'better-sqlite3';
-import type { CommitOutcome, Transaction } from '../../types.js';
+import type { Transaction } from '../../records.js';
+import type { CommitOutcome } from '../ports.js';
 import {
+  asAnswer,
   auditEventOf,
   requestDecisionOf,
   transactionKeys,
@@ -18,7 +20,7 @@ export interface TransactionRow {
 }
 
 export function transactionFromRow(row: TransactionRow): Transaction {
-  return { ...(JSON.parse(row.body) as Omit<Transaction, 'applied'>), applied: row.applied === 1 };
+  return { ...JSON.parse(row.body), applied: row.applied === 1 } as Transaction;
 }
 
 function bodyOf(transaction: Transaction): string {
@@ -146,7 +148,7 @@ export class SqliteCommitter {
       if (!isUniqueViolation(error)) throw error;
       const row = this.selectByDedupe.get(keys.dedupeKey) as TransactionRow | undefined;
       if (row !== undefined && keys.dedupeKey.startsWith('chal:')) {
-        const existing = transactionFromRow(row);
+        const existing = asAnswer(transactionFromRow(row));
         if (!existing.applied) this.applySync(existing);
         return { status: 'challenge-used', existing: { ...existing, applied: true } };
       }

@@ -10,25 +10,28 @@ import { StoreUnavailableError } from '../../errors.js';
 import type {
   ApprovalRequest,
   AuditEvent,
-  AuditFilter,
   CheckRecord,
   CheckView,
-  CommitOutcome,
   Customer,
   Installation,
   License,
+  SigningKeyRecord,
+  TokenTransaction,
+  Transaction,
+  VendorUser,
+} from '../../records.js';
+import { SQLITE_FILE } from '../open-store.js';
+import type {
+  AuditFilter,
+  CommitOutcome,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
-  SigningKeyRecord,
   StoredPrivateKey,
-  Transaction,
   TransactionFilter,
-  VendorUser,
-} from '../../types.js';
-import { SQLITE_FILE } from '../open-store.js';
+} from '../ports.js';
 import { loadStatusKeys } from '../status-keys.js';
-import { challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
+import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
 import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
@@ -179,11 +182,11 @@ export class SqliteStore implements LicensorStore {
     return row === undefined ? null : transactionFromRow(row as TransactionRow);
   }
 
-  async findTransactionByChallenge(challengeHash: string): Promise<Transaction | null> {
+  async findTransactionByChallenge(challengeHash: string): Promise<TokenTransaction | null> {
     const row = this.open
       .prepare('SELECT body, applied FROM transactions WHERE dedupe_key = ?')
       .get(challengeDedupeKey(challengeHash));
-    return row === undefined ? null : transactionFromRow(row as TransactionRow);
+    return row === undefined ? null : asAnswer(transactionFromRow(row as TransactionRow));
   }
 
   async listTransactions(filter: TransactionFilter): Promise<Transaction[]> {

@@ -1,0 +1,277 @@
+// The records the issuer keeps, one type each: what the store holds and the API shows. Claims are
+// never re-declared here: anything about the signed messages comes from @licensor/token.
+//
+// Units: record times (`at`, `createdAt`, …) are milliseconds since the epoch; anything that is
+// also a claim (a subscription `term`) keeps the claims' unit, whole seconds.
+
+import type {
+  ChallengeClaims,
+  CheckOutcome,
+  KeyPurpose,
+  LicenseClaims,
+  LicenseModel,
+  PublicJwk,
+} from '@licensor/token';
+
+/** Who did something: a vendor user's name, or `cli:<os user>` for the CLI. */
+export type Operator = string;
+
+export type LicenseState = 'active' | 'suspended' | 'revoked';
+export type Role = 'admin' | 'issuer' | 'viewer';
+/** A subscription term as it appears in a license token (seconds). */
+export type Term = NonNullable<LicenseClaims['term']>;
+
+export interface Customer {
+  id: string; // cus_…
+  name: string;
+  /** Grows with each change; a change is applied only over an older version. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An installation is its key pair: the id is the RFC 7638 thumbprint of its public key. */
+export interface Installation {
+  id: string;
+  publicKey: PublicJwk;
+  product: { name: string; version: string };
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+/**
+ * A license as the newest applied transaction left it. It is a materialised view of the
+ * transaction log: `seq` is the position of that transaction in the license's log.
+ */
+export interface License {
+  id: string; // lic_…
+  customerId: string;
+  /** Customer name in the newest token (what the installation shows). */
+  customerName: string;
+  state: LicenseState;
+  model: LicenseModel;
+  credentials: number;
+  /** Revision of the newest token; 1 for the first. */
+  revision: number;
+  term: Term | null;
+  /** The installation the license is bound to, and its public key (so one read answers a check). */
+  installationId: string | null;
+  installationKey: PublicJwk | null;
+  /** Newest license token for that installation, handed over by the verify service. */
+  latestToken: string | null;
+  latestTransactionId: string;
+  /** Why it was last suspended or revoked. */
+  stateReason: string | null;
+  seq: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * Every change the vendor makes, one record each, and the source of truth of the store. A
+ * transaction carries the full records it leads to (`licenseAfter`, …); applying it is writing
+ * those over older versions, so it can be repeated after a crash and still give the same result.
+ *
+ * A union by `kind`: each kind fixes which members it fills. Every member is present in every
+ * kind (null where the kind has none), so the stored body and the API keep one shape.
+ */
+export type Transaction =
+  | TokenTransaction
+  | StateTransaction
+  | RejectRequestTransaction
+  | RenameCustomerTransaction;
+
+export type TransactionKind = Transaction['kind'];
+
+interface TransactionBase {
+  id: string; // txn_…
+  at: number;
+  operator: Operator;
+  /** False between the write of the transaction and the write of the records it leads to. */
+  applied: boolean;
+}
+
+/** Signs a license token: a challenge answered (`issue`), a renewal, or an approved request. */
+export interface TokenTransaction extends TransactionBase {
+  kind:
+    | 'issue' // a token answering a challenge
+    | 'renew' // a token with a longer term, delivered online (answers no challenge)
+    | 'model-switch' // approval of a model-switch request: a token with the new model
+    | 'rehost'; // approval of a rehost request: the license moves to another installation
+  licenseId: string;
+  customerId: string;
+  installationId: string;
+  /** Position in the license's log. */
+  seq: number;
+  /** Revision of the token this transaction signs. */
+  revision: number;
+  /** The challenge answered; null for a renewal. */
+  challengeHash: string | null;
+  challengeId: string | null;
+  /** The approval request decided (model-switch, rehost). */
+  requestId: string | null;
+  /** The terms as asked (issue, approval); null for a renewal. */
+  terms: Terms | null;
+  token: string;
+  /** The license-purpose key that signed `token`. */
+  kid: string;
+  reason: null;
+  licenseAfter: License;
+  /** The customer when this token creates or renames it. */
+  customerAfter: Customer | null;
+  /** The installation when this token answers one of its challenges. */
+  installationAfter: Installation | null;
+}
+
+/** A change of a license's state; no token is signed. */
+export interface StateTransaction extends TransactionBase {
+  kind: 'revoke' | 'suspend' | 'resume';
+  licenseId: string;
+  customerId: string;
+  installationId: string | null;
+  seq: number;
+  revision: null;
+  challengeHash: null;
+  challengeId: null;
+  requestId: null;
+  terms: null;
+  token: null;
+  kid: null;
+  reason: string | null;
+  licenseAfter: License;
+  customerAfter: null;
+  installationAfter: null;
+}
+
+/** The vendor declines a model switch or a rehost: issuing for that challenge is refused. */
+export interface RejectRequestTransaction extends TransactionBase {
+  kind: 'reject-request';
+  licenseId: string;
+  customerId: null;
+  installationId: string;
+  seq: null;
+  revision: null;
+  challengeHash: string;
+  challengeId: null;
+  requestId: string;
+  terms: null;
+  token: null;
+  kid: null;
+  reason: string | null;
+  licenseAfter: null;
+  customerAfter: null;
+  installationAfter: null;
+}
+
+/** The vendor's record of a customer changes name; the next token of each license carries it. */
+export interface RenameCustomerTransaction extends TransactionBase {
+  kind: 'rename-customer';
+  licenseId: null;
+  customerId: string;
+  installationId: null;
+  seq: null;
+  revision: null;
+  challengeHash: null;
+  challengeId: null;
+  requestId: null;
+  terms: null;
+  token: null;
+  kid: null;
+  reason: string | null;
+  licenseAfter: null;
+  customerAfter: Customer;
+  installationAfter: null;
+}
+
+export type RequestKind = 'model-switch' | 'rehost';
+export type RequestStatus = 'pending' | 'approved' | 'rejected';
+
+/** A challenge the vendor must approve before a token is issued for it. */
+export interface ApprovalRequest {
+  id: string; // req_…
+  kind: RequestKind;
+  status: RequestStatus;
+  licenseId: string;
+  installationId: string;
+  challenge: string;
+  challengeHash: string;
+  /** What the installation asks for (the challenge's `request` member). */
+  asked: ChallengeClaims['request'];
+  createdAt: number;
+  createdBy: Operator;
+  decidedAt: number | null;
+  decidedBy: Operator | null;
+  reason: string | null;
+  transactionId: string | null;
+}
+
+export type KeyStatus = 'active' | 'inactive' | 'retired';
+
+/** Public facts about a signing key; the private half never leaves the key module. */
+export interface SigningKeyRecord {
+  kid: string;
+  purpose: KeyPurpose;
+  publicKey: PublicJwk;
+  /** Newest non-retired key of its purpose is the active one. */
+  status: KeyStatus;
+  /** `encrypted`: AES-256-GCM in the store; `file`: plain, in a 0600 file under the data folder. */
+  protection: 'encrypted' | 'file';
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+export interface VendorUser {
+  id: string; // usr_…
+  name: string;
+  role: Role;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Append-only: the store has no call that changes or deletes one. */
+export interface AuditEvent {
+  id: string; // evt_…
+  at: number;
+  actor: Operator;
+  /** `license.issue`, `license.revoke`, `key.rotate`, `user.add`, `request.create`, … */
+  action: string;
+  subjectId: string | null;
+  transactionId: string | null;
+  details: Record<string, unknown>;
+}
+
+/** One online check the verify service answered (contract §3). */
+export interface CheckRecord {
+  id: string; // chk_…
+  at: number;
+  licenseId: string;
+  installationId: string;
+  sdkVersion: string;
+  credentialsInUse: number;
+  outcome: CheckOutcome;
+}
+
+/** One read answers a check (contract §3). */
+export interface CheckView {
+  licenseId: string;
+  state: LicenseState;
+  model: LicenseModel;
+  revision: number;
+  term: Term | null;
+  installationId: string | null;
+  installationKey: PublicJwk | null;
+  latestToken: string | null;
+}
+
+/** What the vendor decides when issuing (contract §5). */
+export interface Terms {
+  customerName: string;
+  customerId?: string;
+  model: LicenseModel;
+  credentials: number;
+  /** Subscription only: length of the term, from now. */
+  termDays?: number;
+  /** Subscription only: offline grace after the last successful check. */
+  graceDays?: number;
+}

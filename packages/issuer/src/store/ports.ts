@@ -1,0 +1,190 @@
+// The store by role. Each part of the system holds only the port of its role: the verify service
+// a CheckStore (opened by `openCheckStore`, whose object has nothing else), the issuing domain
+// the LedgerStore and the KeyStore, the portal's users the AccountStore. Both adapters (SQLite,
+// MongoDB) implement them all; `LicensorStore` is their intersection, which only the issuer holds.
+//
+// New store methods go on the port of the role that needs them, not on LicensorStore.
+
+import type { Ed25519KeyPair, KeyPurpose, LicenseModel } from '@licensor/token';
+import type {
+  ApprovalRequest,
+  AuditEvent,
+  CheckRecord,
+  CheckView,
+  Customer,
+  Installation,
+  License,
+  LicenseState,
+  RequestStatus,
+  SigningKeyRecord,
+  TokenTransaction,
+  Transaction,
+  VendorUser,
+} from '../records.js';
+
+/** Private half of a signing key as kept by the store (never returned by the Issuer). */
+export type StoredPrivateKey =
+  | { kid: string; purpose: KeyPurpose; protection: 'file' }
+  | {
+      kid: string;
+      purpose: KeyPurpose;
+      protection: 'encrypted';
+      /** AES-256-GCM of the 32-byte seed, key = scrypt(passphrase, salt), AAD = `purpose:kid`. */
+      sealed: SealedSecret;
+    };
+
+export interface SealedSecret {
+  alg: 'A256GCM+scrypt';
+  salt: string; // base64url
+  n: number;
+  r: number;
+  p: number;
+  iv: string;
+  ciphertext: string;
+  tag: string;
+}
+
+export type CommitOutcome =
+  | { status: 'committed' }
+  /** A transaction for the same challenge exists: it is returned, applied. */
+  | { status: 'challenge-used'; existing: TokenTransaction }
+  /** Another transaction took this position in the license's (or customer's) log. */
+  | { status: 'conflict' };
+
+export interface StoreOptions {
+  /** Folder of the SQLite file `licensor.db` and of plain key files. Default `./.licensor-issuer`. */
+  dataDir?: string;
+  /** MongoDB connection string: selects the MongoDB adapter. */
+  mongoUri?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters of the list reads
+
+export interface LicenseFilter {
+  state?: LicenseState;
+  model?: LicenseModel;
+  customerId?: string;
+  installationId?: string;
+  /** Matches the license id or the customer name (case-insensitive substring). */
+  q?: string;
+  /** Subscriptions whose term ends before this time (seconds). */
+  termEndsBefore?: number;
+  limit?: number;
+  offset?: number;
+}
+
+export interface RequestFilter {
+  status?: RequestStatus;
+  licenseId?: string;
+  limit?: number;
+}
+
+export interface TransactionFilter {
+  licenseId?: string;
+  customerId?: string;
+  limit?: number;
+}
+
+export interface AuditFilter {
+  subjectId?: string;
+  actor?: string;
+  action?: string;
+  /** Only events at or after this time (ms). */
+  since?: number;
+  limit?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Role ports
+
+/** What every opened store has: which adapter, where its plain key files live, readiness. */
+export interface StoreHandle {
+  readonly kind: 'sqlite' | 'mongo';
+  readonly dataDir: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The verify service's role (contract §3): one read answers a check, check records are written
+ * in batches, and the service signs with its own status keys. Nothing here reads a license
+ * key or writes a license, user or key.
+ */
+export interface CheckStore {
+  getCheckView(licenseId: string): Promise<CheckView | null>;
+  recordChecks(records: CheckRecord[]): Promise<void>;
+  /** Active status key first; reads only status-purpose private keys. */
+  loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The issuing record: the transaction log and the views it leads to (licenses, customers,
+ * installations), approval requests, and the check records the service wrote. Every write is
+ * `commitTransaction` (atomic on SQLite, crash-safe by roll-forward on MongoDB) or `putRequest`.
+ */
+export interface LedgerStore {
+  /** Writes the transaction, then the records it leads to, then marks it applied. */
+  commitTransaction(transaction: Transaction): Promise<CommitOutcome>;
+  /** Writes the records an already stored transaction leads to (idempotent). */
+  applyTransaction(transaction: Transaction): Promise<void>;
+  listUnappliedTransactions(licenseId?: string): Promise<Transaction[]>;
+  getTransaction(id: string): Promise<Transaction | null>;
+  /** The transaction whose token answers this challenge. */
+  findTransactionByChallenge(challengeHash: string): Promise<TokenTransaction | null>;
+  listTransactions(filter: TransactionFilter): Promise<Transaction[]>;
+
+  getLicense(id: string): Promise<License | null>;
+  listLicenses(filter: LicenseFilter): Promise<License[]>;
+  getCustomer(id: string): Promise<Customer | null>;
+  findCustomerByName(name: string): Promise<Customer | null>;
+  listCustomers(): Promise<Customer[]>;
+  getInstallation(id: string): Promise<Installation | null>;
+  /** Licenses bound to an installation. */
+  listLicensesOfInstallation(installationId: string): Promise<License[]>;
+
+  /** Approval requests, one per challenge: inserts unless one exists; returns the stored one. */
+  putRequest(request: ApprovalRequest): Promise<ApprovalRequest>;
+  getRequest(id: string): Promise<ApprovalRequest | null>;
+  findRequestByChallenge(challengeHash: string): Promise<ApprovalRequest | null>;
+  listRequests(filter: RequestFilter): Promise<ApprovalRequest[]>;
+
+  /** Check records of a license, newest first. */
+  listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]>;
+}
+
+/** The vendor's append-only audit log (an event with an existing id is ignored: appends retry). */
+export interface AuditLog {
+  appendAuditEvent(event: AuditEvent): Promise<void>;
+  listAuditEvents(filter: AuditFilter): Promise<AuditEvent[]>;
+}
+
+/** Vendor users of the portal and the CLI. */
+export interface AccountStore {
+  insertUser(user: VendorUser, passwordHash: string): Promise<void>;
+  getUserByName(name: string): Promise<(VendorUser & { passwordHash: string }) | null>;
+  listUsers(): Promise<VendorUser[]>;
+  updateUser(
+    id: string,
+    patch: Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & { passwordHash?: string },
+  ): Promise<void>;
+}
+
+/** Signing keys: public records for everyone with this port, private halves for the issuer. */
+export interface KeyStore {
+  insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void>;
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /** Non-retired private halves of one purpose, newest first (the query filters by purpose). */
+  readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]>;
+  retireSigningKey(kid: string, at: number): Promise<void>;
+}
+
+/** Every role at once: what the issuer (CLI, portal) opens. Both adapters implement it. */
+export type LicensorStore = StoreHandle &
+  CheckStore &
+  LedgerStore &
+  AuditLog &
+  AccountStore &
+  KeyStore;
