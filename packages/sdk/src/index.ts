@@ -13,6 +13,7 @@ export type { LicensorStore, StoredPendingChallenge, StoredState } from './store
 export type {
   ApplyResult,
   AuditEntry,
+  AuditVerification,
   Authorize,
   Capacity,
   ChallengeRequest,

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { admin, DAY, setup } from '../test/fixtures.js';
 import { closeServers, licensedOnline, subscribed } from '../test/online.js';
 import { statusFor, unreachableUrl } from '../test/verify-server.js';
+import { parseStoredState, sealState } from './stored-state.js';
 
 afterEach(closeServers);
 
@@ -63,6 +64,94 @@ describe('license state after online checks', () => {
       code: 'ERR_STATE_TAMPERED',
     });
     await expect(again.assertCanManage(0)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+    expect(store.rawState()).toBe(edited);
+  });
+
+  // The attack of issue #17: four fields copied from a state.json saved before the REVOKED
+  // status, the rest (the trusted time among it) left as it is.
+  const PARTIAL = ['lastStatus', 'lastValidStatus', 'statusTime', 'lastAttempt'] as const;
+
+  async function revokedWithOlderCopy() {
+    const setupOnline = await subscribed();
+    const { licensor, server, clock, url, store } = setupOnline;
+    clock.advance(DAY);
+    await licensor.verifyOnline(admin, { url });
+    const older = JSON.parse(store.rawState() ?? '{}');
+    clock.advance(DAY);
+    server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'REVOKED' });
+    await licensor.verifyOnline(admin, { url });
+    return { ...setupOnline, older, current: JSON.parse(store.rawState() ?? '{}') };
+  }
+
+  it('refuses a state partly restored from an older copy (lastStatus, lastValidStatus, statusTime, lastAttempt), leaving it as it is', async () => {
+    const { store, clock, older, current } = await revokedWithOlderCopy();
+    for (const field of PARTIAL) current[field] = older[field];
+    const edited = JSON.stringify(current);
+    store.setRawState(edited);
+    const again = setup({ store, clock }).licensor;
+    await expect(again.capacity(0)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+    await expect(again.assertCanManage(0)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+    await expect(again.getLicenseInfo(admin)).rejects.toMatchObject({
+      code: 'ERR_STATE_TAMPERED',
+    });
+    expect(store.rawState()).toBe(edited);
+  });
+
+  it('refuses the same partial restore re-sealed with the installation key: the trusted time outruns every status held', async () => {
+    const { store, clock, older, current } = await revokedWithOlderCopy();
+    for (const field of PARTIAL) current[field] = older[field];
+    const seed = (await store.loadInstallationKey()) as Uint8Array;
+    const resealed = JSON.stringify(sealState(parseStoredState(current).state, seed));
+    store.setRawState(resealed);
+    await expect(setup({ store, clock }).licensor.capacity(0)).rejects.toMatchObject({
+      code: 'ERR_STATE_TAMPERED',
+      message: expect.stringMatching(/older than one this installation already recorded/),
+    });
+    expect(store.rawState()).toBe(resealed);
+  });
+
+  it('reads a whole state restored from an older backup (a copy: the next online check names it to the vendor)', async () => {
+    const { store, clock, older } = await revokedWithOlderCopy();
+    store.setRawState(JSON.stringify(older));
+    const again = setup({ store, clock }).licensor;
+    expect(await again.capacity(0)).toMatchObject({ state: 'active' });
+    // The audit trail still holds every entry; the state's anchor is behind it.
+    const audit = await again.verifyAudit(admin);
+    expect(audit).toMatchObject({ ok: true });
+    expect(audit.unanchored).toBe(1);
+  });
+
+  it.each([
+    [
+      'observedTime lowered (to hide a clock set back)',
+      (s: Record<string, unknown>) => {
+        s.observedTime = 0;
+      },
+    ],
+    [
+      'a pending challenge removed',
+      (s: Record<string, unknown>) => {
+        s.pending = [];
+      },
+    ],
+    [
+      'the seal removed, as an SDK before seals wrote it',
+      (s: Record<string, unknown>) => {
+        delete s.seal;
+        delete s.audit;
+        s.v = 1;
+      },
+    ],
+  ])('refuses a state with %s', async (_, edit) => {
+    const { licensor, store, clock } = await subscribed();
+    await licensor.createChallenge(admin, { credentials: 20 });
+    const state = JSON.parse(store.rawState() ?? '{}');
+    edit(state);
+    const edited = JSON.stringify(state);
+    store.setRawState(edited);
+    await expect(setup({ store, clock }).licensor.capacity(0)).rejects.toMatchObject({
+      code: 'ERR_STATE_TAMPERED',
+    });
     expect(store.rawState()).toBe(edited);
   });
 

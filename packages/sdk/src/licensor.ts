@@ -4,6 +4,7 @@
 import type { LicenseModel } from '@licensor/token';
 import { applyLicenseKey } from './apply.js';
 import { type AuditQuery, readAudit } from './audit.js';
+import { verifyAuditTrail } from './audit-chain.js';
 import { defaultAuthorize } from './authorize.js';
 import { assertCapacity, capacityOf } from './capacity.js';
 import { type LicensorOptions, resolveContext } from './context.js';
@@ -15,6 +16,7 @@ import { loadSnapshot, observeClock } from './snapshot.js';
 import type {
   ApplyResult,
   AuditEntry,
+  AuditVerification,
   Capacity,
   ChallengeResult,
   LicenseInfo,
@@ -39,6 +41,11 @@ export interface Licensor {
   requestModelSwitch(operator: Operator, target: LicenseModel): Promise<ChallengeResult>;
   listPendingRequests(operator: Operator): Promise<PendingRequest[]>;
   listAudit(operator: Operator, query?: AuditQuery): Promise<AuditEntry[]>;
+  /**
+   * Checks the audit trail's chain: names the first entry deleted, edited, moved or added by
+   * hand, and a trail cut short. Never throws for a broken chain (it is the answer).
+   */
+  verifyAudit(operator: Operator): Promise<AuditVerification>;
   /** How many credentials may be managed now (no operator: the CMS asks it itself). */
   capacity(inUse: number): Promise<Capacity>;
   /** Throws ERR_CAPACITY_REACHED, ERR_NO_LICENSE, ERR_LICENSE_EXPIRED/REVOKED/SUSPENDED. */
@@ -107,6 +114,23 @@ export function createLicensor(options: LicensorOptions): Licensor {
         async () => ({
           result: await readAudit(context, query),
         }),
+        'read',
+      ),
+
+    verifyAudit: (operator) =>
+      runOperation(
+        context,
+        operator,
+        'audit',
+        async () => {
+          const result = await verifyAuditTrail(context);
+          return {
+            result,
+            detail: result.ok
+              ? `verified ${result.entries} entries`
+              : `chain broken at entry ${result.firstBroken?.entry}`,
+          };
+        },
         'read',
       ),
 

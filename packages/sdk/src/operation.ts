@@ -2,6 +2,7 @@
 // hook is asked, the work runs alone (one load → change → save at a time), and the outcome,
 // allowed or refused, is appended to the audit trail.
 import { isLicensorError } from '@licensor/token';
+import { type AuditFacts, appendAuditEntry } from './audit-chain.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
 import type { AuditEntry, Operator, OperatorAction } from './types.js';
@@ -49,11 +50,11 @@ export async function runOperation<T>(
   work: () => Promise<Done<T>>,
   mode: 'change' | 'read' = 'change',
 ): Promise<T> {
-  const entry = (
+  const facts = (
     outcome: AuditEntry['outcome'],
     code: string | null,
     detail: string | null,
-  ): AuditEntry => ({
+  ): AuditFacts => ({
     at: Math.floor(context.nowMs() / 1000),
     operator: auditedOperator(operator),
     action,
@@ -61,7 +62,28 @@ export async function runOperation<T>(
     code,
     detail,
   });
-  let done: Done<T>;
+  /** Appends the entry of a refusal, then rethrows the refusal (not a failure to record it). */
+  const refuse = async (error: unknown, locked: boolean): Promise<never> => {
+    const refused = isLicensorError(error);
+    const entry = facts(
+      refused ? 'refused' : 'failed',
+      refused ? error.code : null,
+      refused ? error.message : 'unexpected error',
+    );
+    try {
+      await (locked
+        ? appendAuditEntry(context, entry)
+        : context.exclusive(() => appendAuditEntry(context, entry)));
+    } catch {
+      // The refusal is what the operator must see; an audit trail that cannot be written (a key
+      // or a disk that is gone) is refused on its own by the operations that need it.
+    }
+    throw error;
+  };
+  const succeeded = (done: Done<T>) =>
+    done.failed === undefined
+      ? facts('ok', null, done.detail ?? null)
+      : facts('failed', done.failed.code, done.failed.message);
   try {
     checkOperator(operator);
     if (!(await context.authorize(operator, action))) {
@@ -70,19 +92,30 @@ export async function runOperation<T>(
         `Operator ${operator.id} may not ${action}. Log in as an operator with the required role (System Administrator).`,
       );
     }
-    // Changes run one at a time (load → change → save); reads see one atomic state file.
-    done = mode === 'change' ? await context.exclusive(work) : await work();
   } catch (error) {
-    const refused = isLicensorError(error);
-    const code = refused ? error.code : null;
-    const detail = refused ? error.message : 'unexpected error';
-    await context.store.appendAudit(entry(refused ? 'refused' : 'failed', code, detail));
-    throw error;
+    return refuse(error, false);
   }
-  await context.store.appendAudit(
-    done.failed === undefined
-      ? entry('ok', null, done.detail ?? null)
-      : entry('failed', done.failed.code, done.failed.message),
-  );
-  return done.result;
+  if (mode === 'read') {
+    // Reads see one atomic state file and take the lock only to append their entry.
+    let done: Done<T>;
+    try {
+      done = await work();
+    } catch (error) {
+      return refuse(error, false);
+    }
+    await context.exclusive(() => appendAuditEntry(context, succeeded(done)));
+    return done.result;
+  }
+  // Changes run one at a time (load → change → save → audit), across processes when the store
+  // can lock: the audit chain never branches.
+  return context.exclusive(async () => {
+    let done: Done<T>;
+    try {
+      done = await work();
+    } catch (error) {
+      return refuse(error, true);
+    }
+    await appendAuditEntry(context, succeeded(done), true);
+    return done.result;
+  });
 }

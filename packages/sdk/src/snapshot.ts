@@ -16,11 +16,12 @@ import {
   verifyLicense,
   verifyStatus,
 } from '@licensor/token';
+import { anchorFromTrail } from './audit-chain.js';
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
 import type { StoredPendingChallenge, StoredState } from './store/store.js';
-import { initialState, parseStoredState } from './stored-state.js';
+import { initialState, parseStoredState, sealState, stateSealHolds } from './stored-state.js';
 
 export interface PendingChallenge {
   stored: StoredPendingChallenge;
@@ -76,9 +77,16 @@ async function loadInstallationKey(
     // Another process made the key first (first use by two processes at once): use that one.
     const theirs = await context.store.loadInstallationKey();
     if (theirs === null) throw error;
-    return keyPairFromSeed(theirs);
+    return keyPairOf(context, theirs);
   }
+  context.installation = keyPair;
   return keyPair;
+}
+
+/** The installation's key pair, made on first use (as loadSnapshot does). */
+export async function installationKeyOf(context: Context): Promise<Ed25519KeyPair> {
+  const raw = await context.store.loadState().catch(() => undefined);
+  return loadInstallationKey(context, raw !== null);
 }
 
 /** Verifies a stored token once per Licensor object: the keyring is fixed, the text is the key. */
@@ -137,7 +145,7 @@ function verifyStored(stored: StoredState, context: Context, installationId: str
   });
   const lastStatus = status(stored.lastStatus, 'verify status');
   const lastValidStatus = status(stored.lastValidStatus, 'last valid verify status');
-  checkStatusOrder(stored, lastStatus, lastValidStatus);
+  checkStatusOrder(stored, license, lastStatus, lastValidStatus, context.clockSkewSeconds);
   return { license, pending, lastStatus, lastValidStatus };
 }
 
@@ -148,15 +156,50 @@ function verifyStored(stored: StoredState, context: Context, installationId: str
  */
 function checkStatusOrder(
   stored: StoredState,
+  license: LicenseClaims | null,
   lastStatus: StatusClaims | null,
   lastValidStatus: StatusClaims | null,
+  skewSeconds: number,
 ): void {
   const newest = lastStatus?.iat ?? null;
   const floor = Math.max(stored.statusTime, lastValidStatus?.iat ?? 0);
-  if ((floor > 0 || lastValidStatus !== null) && (newest === null || newest < floor)) {
-    throw new SdkError(
+  const partlyRestored = () =>
+    new SdkError(
       'ERR_STATE_TAMPERED',
       'The stored verify status is older than one this installation already recorded: the state was edited or partly restored. Restore the whole state from a backup, then run Verify License.',
+    );
+  if ((floor > 0 || lastValidStatus !== null) && (newest === null || newest < floor)) {
+    throw partlyRestored();
+  }
+  // The trusted time only ever comes from the license token and the statuses this state holds
+  // (each replaces an older one): a trusted time later than all of them was vouched for by a
+  // status that is no longer here. Tolerance: issuer and service clocks may differ a little.
+  const explained = Math.max(newest ?? 0, license?.iat ?? 0) + skewSeconds;
+  if (stored.trustedTime > explained) throw partlyRestored();
+}
+
+/**
+ * A state is sealed with the installation's key (seal.ts): a field edited or copied in from an
+ * older state breaks the seal. A format-1 state (an SDK before seals) is read once and sealed at
+ * the next change; one written after the audit chain began is a seal that was stripped.
+ */
+async function checkSeal(
+  context: Context,
+  parsed: ReturnType<typeof parseStoredState>,
+  installation: Ed25519KeyPair,
+): Promise<void> {
+  if (parsed.seal === null) {
+    const chained = (await context.store.loadAudit()).some((entry) => entry.link !== null);
+    if (!chained) return;
+    throw new SdkError(
+      'ERR_STATE_TAMPERED',
+      'The stored license state has no seal, but this installation already wrote sealed states: the state was edited by hand. Restore the whole state from a backup.',
+    );
+  }
+  if (!stateSealHolds(parsed, installation.privateKey)) {
+    throw new SdkError(
+      'ERR_STATE_TAMPERED',
+      'The stored license state does not match its seal: it was edited by hand (a field changed, or copied in from another state). Restore the whole state from a backup; the SDK leaves it as it is.',
     );
   }
 }
@@ -178,7 +221,8 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
       lastValidStatus: null,
     };
   }
-  const stored = parseStoredState(raw);
+  const parsed = parseStoredState(raw);
+  const stored = parsed.state;
   if (stored.installationId !== installationId) {
     throw new SdkError(
       'ERR_STATE_FOREIGN',
@@ -186,6 +230,7 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
     );
   }
   const verified = verifyStored(stored, context, installationId);
+  await checkSeal(context, parsed, installation);
   // Trusted time never goes below what the verified tokens themselves vouch for.
   const trustedTime = Math.max(
     stored.trustedTime,
@@ -202,11 +247,19 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
   };
 }
 
+/** Writes a state sealed with the installation key; a format-1 state gets its audit anchor. */
+export async function writeState(context: Context, state: StoredState): Promise<void> {
+  const installation = context.installation ?? (await installationKeyOf(context));
+  const seed = installation.privateKey;
+  const audit = state.audit ?? (await anchorFromTrail(context, seed));
+  await context.store.saveState(sealState({ ...state, audit }, seed));
+}
+
 /** Saves a changed state, dropping challenges that expired, in one atomic replace. */
 export async function saveState(context: Context, state: StoredState, clock: Clock): Promise<void> {
   const pending = state.pending.filter((entry) => entry.expiresAt >= clock.effective);
   const observedTime = Math.max(state.observedTime, clock.local);
-  await context.store.saveState({ ...state, pending, observedTime });
+  await writeState(context, { ...state, pending, observedTime });
 }
 
 /** Local clock readings are remembered at most this often on reads, to keep reads cheap. */
@@ -222,7 +275,7 @@ export async function observeClock(context: Context, snapshot: Snapshot): Promis
   await context.exclusive(async () => {
     const fresh = await loadSnapshot(context);
     if (clock.local > fresh.stored.observedTime) {
-      await context.store.saveState({ ...fresh.stored, observedTime: clock.local });
+      await writeState(context, { ...fresh.stored, observedTime: clock.local });
     }
   });
   snapshot.stored = { ...snapshot.stored, observedTime: clock.local };

@@ -2,7 +2,14 @@
 // the document this SDK writes is refused: ERR_STATE_FOREIGN when it is not ours at all,
 // ERR_STATE_CORRUPT when it is ours but damaged. Trust in its contents is checked later.
 import { SdkError } from './errors.js';
-import { STATE_FORMAT, type StoredPendingChallenge, type StoredState } from './store/store.js';
+import { seal, sealHolds } from './seal.js';
+import {
+  type AuditAnchor,
+  STATE_FORMAT,
+  type StateDocument,
+  type StoredPendingChallenge,
+  type StoredState,
+} from './store/store.js';
 import type { CheckAttempt } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -72,7 +79,19 @@ function parseAttempt(value: unknown): CheckAttempt | null {
   };
 }
 
-export function parseStoredState(raw: unknown): StoredState {
+function parseAnchor(value: unknown): AuditAnchor {
+  if (!isObject(value)) throw corrupt('audit');
+  return { head: stringOrNull(value.head, 'audit.head') };
+}
+
+/** A state read back: the document, and whether it carried a seal (format 1 did not). */
+export interface ParsedState {
+  state: StoredState;
+  /** The seal as stored; null for a format-1 document (written before states were sealed). */
+  seal: string | null;
+}
+
+export function parseStoredState(raw: unknown): ParsedState {
   if (!isObject(raw)) throw corrupt('not a JSON object');
   if (raw.format !== STATE_FORMAT) {
     throw new SdkError(
@@ -80,15 +99,18 @@ export function parseStoredState(raw: unknown): StoredState {
       'The state store holds a document that is not a Licensor SDK state. Point the SDK at its own state directory.',
     );
   }
-  if (raw.v !== 1) throw corrupt(`unknown state version ${String(raw.v)}; upgrade the SDK`);
+  if (raw.v !== 1 && raw.v !== 2) {
+    throw corrupt(`unknown state version ${String(raw.v)}; upgrade the SDK`);
+  }
   if (typeof raw.installationId !== 'string') throw corrupt('installationId');
   if (!isTime(raw.trustedTime)) throw corrupt('trustedTime');
   if (!isTime(raw.observedTime)) throw corrupt('observedTime');
   const statusTime = raw.statusTime ?? 0;
   if (!isTime(statusTime)) throw corrupt('statusTime');
-  return {
+  if (raw.v === 2 && typeof raw.seal !== 'string') throw corrupt('seal');
+  const state: StoredState = {
     format: STATE_FORMAT,
-    v: 1,
+    v: 2,
     installationId: raw.installationId,
     license: parseLicense(raw.license),
     pending: parsePending(raw.pending),
@@ -98,13 +120,54 @@ export function parseStoredState(raw: unknown): StoredState {
     statusTime,
     trustedTime: raw.trustedTime,
     observedTime: raw.observedTime,
+    audit: raw.v === 2 ? parseAnchor(raw.audit) : null,
   };
+  return { state, seal: raw.v === 2 ? (raw.seal as string) : null };
+}
+
+/** The members in one fixed order: the text the seal covers. */
+function sealedText(state: StoredState): string {
+  const ordered: StoredState = {
+    format: state.format,
+    v: 2,
+    installationId: state.installationId,
+    license: state.license && { token: state.license.token, appliedAt: state.license.appliedAt },
+    pending: state.pending.map((entry) => ({
+      id: entry.id,
+      token: entry.token,
+      expiresAt: entry.expiresAt,
+      requestedBy: entry.requestedBy,
+    })),
+    lastStatus: state.lastStatus,
+    lastValidStatus: state.lastValidStatus,
+    lastAttempt: state.lastAttempt && {
+      at: state.lastAttempt.at,
+      ok: state.lastAttempt.ok,
+      code: state.lastAttempt.code,
+      message: state.lastAttempt.message,
+    },
+    statusTime: state.statusTime,
+    trustedTime: state.trustedTime,
+    observedTime: state.observedTime,
+    audit: state.audit && { head: state.audit.head },
+  };
+  return JSON.stringify(ordered);
+}
+
+/** The document to store: the state in format 2 and its seal under the installation's key. */
+export function sealState(state: StoredState, seed: Uint8Array): StateDocument {
+  return { ...state, v: 2, seal: seal(seed, 'state', sealedText(state)) };
+}
+
+/** True when `parsed` carries the seal this installation's key makes for it. */
+export function stateSealHolds(parsed: ParsedState, seed: Uint8Array): boolean {
+  return sealHolds(seed, 'state', sealedText(parsed.state), parsed.seal);
 }
 
 export function initialState(installationId: string): StoredState {
   return {
     format: STATE_FORMAT,
-    v: 1,
+    v: 2,
     installationId,
     license: null,
     pending: [],
@@ -114,5 +177,6 @@ export function initialState(installationId: string): StoredState {
     statusTime: 0,
     trustedTime: 0,
     observedTime: 0,
+    audit: { head: null },
   };
 }

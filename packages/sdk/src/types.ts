@@ -164,4 +164,29 @@ export interface AuditEntry {
   outcome: 'ok' | 'refused' | 'failed';
   code: string | null;
   detail: string | null;
+  /**
+   * The state's trusted time when the entry was written (seconds, from signed tokens and
+   * statuses; 0 before any). Null on entries written before the audit chain.
+   */
+  trusted: number | null;
+  /** The link of the entry before (null for the first). Null on entries before the chain. */
+  prev: string | null;
+  /** Keyed digest of this entry and `prev`: the next entry's `prev`. Null before the chain. */
+  link: string | null;
+}
+
+/** What `verifyAudit` finds: the first entry that breaks the chain, if any. */
+export interface AuditVerification {
+  /** No entry was deleted, edited, reordered or added by hand, and none is missing at the end. */
+  ok: boolean;
+  entries: number;
+  /** Entries written by an SDK before the chain began: kept, covered by the first link. */
+  unchained: number;
+  /** The first broken entry (1-based, in file order) and why; null when the chain holds. */
+  firstBroken: null | { entry: number; reason: string };
+  /**
+   * Entries after the last change the state recorded: reads and refusals since (only a change
+   * moves the state's anchor), or, when many, a state restored from an older backup.
+   */
+  unanchored: number;
 }

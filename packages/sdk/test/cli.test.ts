@@ -276,6 +276,28 @@ describe('licensor CLI', () => {
     expect(run.stderr).toMatch(/^error: ERR_STATE_CORRUPT: .*audit\.jsonl line 1/);
   });
 
+  it('audit --verify: exit 0 for the chain as written, exit 1 naming an entry edited by hand', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const state = ['--state', join(dir, 'state'), '--trust', join(cwd, 'vendor.jwks.json')];
+    expect((await licensor(['challenge', ...state], { cwd })).code).toBe(0);
+    expect((await licensor(['show', ...state], { cwd })).code).toBe(0);
+    const held = await licensor(['audit', '--verify', ...state], { cwd });
+    expect(held.code).toBe(0);
+    expect(held.stdout).toMatch(/^The audit trail holds: 2 entries/);
+    const path = join(dir, 'state', 'audit.jsonl');
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace('"action":"challenge"', '"action":"view"'),
+    );
+    const broken = await licensor(['audit', '--verify', '--json', ...state], { cwd });
+    expect(broken.code).toBe(1);
+    expect(JSON.parse(broken.stdout)).toMatchObject({
+      ok: false,
+      firstBroken: { entry: 1, reason: expect.stringMatching(/edited/) },
+    });
+    expect((await licensor(['audit', '--verify', '--limit', '2', ...state], { cwd })).code).toBe(2);
+  });
+
   it('says a key file that cannot be read is invalid input (exit 1), not a usage error', async () => {
     const run = await licensor(['apply', '@missing-key.txt', '--trust', 'vendor.jwks.json'], {
       cwd,

@@ -10,7 +10,8 @@ import { startVerifyServer, type VerifyServer } from './verify-server.js';
 async function goldenInstallation(pending: (typeof golden.challenge)[]) {
   const store = new MemoryStore();
   await store.saveInstallationKey(goldenInstallationKey.privateKey);
-  const state: StoredState = {
+  // A state as the SDK before seals wrote it (format 1): read, and sealed at the next change.
+  const state: Omit<StoredState, 'v' | 'audit'> & { v: 1 } = {
     format: STATE_FORMAT,
     v: 1,
     installationId: golden.keys.installation.kid,
@@ -28,7 +29,7 @@ async function goldenInstallation(pending: (typeof golden.challenge)[]) {
     observedTime: 0,
     statusTime: 0,
   };
-  await store.saveState(state);
+  store.setRawState(JSON.stringify(state));
   return setup({ store, clock: new FrozenClock(golden.now + DAY) });
 }
 

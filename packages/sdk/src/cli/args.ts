@@ -24,7 +24,7 @@ const COMMAND_OPTIONS: Record<Command, { options: string[]; positionals: number 
   verify: { options: ['url', 'timeout'], positionals: 0 },
   activate: { options: ['in-use', 'armour'], positionals: 1 },
   requests: { options: [], positionals: 0 },
-  audit: { options: ['limit'], positionals: 0 },
+  audit: { options: ['limit', 'verify'], positionals: 0 },
 };
 
 export interface ParsedArgs {
@@ -46,6 +46,7 @@ export interface ParsedArgs {
     url?: string;
     timeout?: string;
     limit?: string;
+    verify?: boolean;
     help?: boolean;
     version?: boolean;
   };
@@ -105,6 +106,9 @@ function checkValues(command: Command, positionals: string[], values: ParsedArgs
     const problem = value === undefined ? null : challengeOptionProblem(option, value);
     if (problem !== null) throw new UsageError(`${flag} ${problem}`);
   }
+  if (values.verify === true && values.limit !== undefined) {
+    throw new UsageError('audit --verify checks the whole trail; drop --limit');
+  }
   if (command === 'activate' && modelOf(positionals[0]) === undefined) {
     throw new UsageError('activate takes perpetual or subscription');
   }
@@ -131,6 +135,7 @@ function parse(argv: string[]) {
       url: { type: 'string' },
       timeout: { type: 'string' },
       limit: { type: 'string' },
+      verify: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'V' },
     },

@@ -1,6 +1,6 @@
 // Human-readable output of the `licensor` CLI: the View License page as aligned lines, and the
 // pending requests and audit trail as one line per entry.
-import type { AuditEntry, LicenseInfo, PendingRequest } from '../types.js';
+import type { AuditEntry, AuditVerification, LicenseInfo, PendingRequest } from '../types.js';
 
 export function time(seconds: number | null): string {
   return seconds === null ? '-' : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -100,4 +100,19 @@ export function formatAudit(entries: AuditEntry[]): string {
       return `${time(entry.at)}  ${entry.operator.id}  ${entry.action}  ${outcome}${detail}\n`;
     })
     .join('');
+}
+
+export function formatAuditVerification(result: AuditVerification): string {
+  const older =
+    result.unchained === 0
+      ? ''
+      : ` (${result.unchained} written before the chain began, covered by its first link)`;
+  if (result.firstBroken !== null) {
+    return `The audit trail is broken at entry ${result.firstBroken.entry} of ${result.entries}: ${result.firstBroken.reason}\n`;
+  }
+  const after =
+    result.unanchored === 0
+      ? ''
+      : ` ${result.unanchored} entries follow the last change the state recorded (reads and refusals since then, or a state restored from an older backup).`;
+  return `The audit trail holds: ${result.entries} entries${older}, none deleted, edited, moved or added by hand.${after}\n`;
 }

@@ -12,7 +12,13 @@ import { FileStore } from '../store/file-store.js';
 import type { ChallengeResult, Operator } from '../types.js';
 import { SDK_VERSION } from '../version.js';
 import { type ParsedArgs, parseCommandLine } from './args.js';
-import { formatAudit, formatInfo, formatRequests, time } from './format.js';
+import {
+  formatAudit,
+  formatAuditVerification,
+  formatInfo,
+  formatRequests,
+  time,
+} from './format.js';
 import { resolveTrust } from './trust.js';
 import { modelOf, USAGE, UsageError, wholeNumber } from './usage.js';
 
@@ -161,6 +167,11 @@ async function run(
       return 0;
     }
     case 'audit': {
+      if (values.verify === true) {
+        const result = await licensor.verifyAudit(operator);
+        io.stdout(asJson ? json(result) : formatAuditVerification(result));
+        return result.ok ? 0 : 1;
+      }
       const limit = wholeNumber(values.limit, '--limit', 1);
       const entries = await licensor.listAudit(operator, limit === undefined ? {} : { limit });
       io.stdout(asJson ? json(entries) : formatAudit(entries));

@@ -16,6 +16,8 @@ commands:
                          print a challenge that asks to switch the license model
   requests               list pending challenges
   audit [--limit N]      list the audit trail
+  audit --verify         check the audit trail's chain; exit 1 naming the first entry that
+                         was deleted, edited, moved or added by hand
 
 options:
   --state DIR            state directory (default ./.licensor)

@@ -25,7 +25,7 @@ function isTextOrNull(value: unknown): value is string | null {
 /** The entry if it has the shape the SDK writes, else null. */
 export function parseAuditEntry(value: unknown): AuditEntry | null {
   if (!isRecord(value)) return null;
-  const { at, operator, action, outcome, code, detail } = value;
+  const { at, operator, action, outcome, code, detail, trusted, prev, link } = value;
   if (!Number.isSafeInteger(at) || (at as number) < 0) return null;
   if (
     !isRecord(operator) ||
@@ -39,6 +39,14 @@ export function parseAuditEntry(value: unknown): AuditEntry | null {
   if (!ACTIONS.has(action as OperatorAction) || !OUTCOMES.has(outcome as AuditEntry['outcome']))
     return null;
   if (!isTextOrNull(code) || !isTextOrNull(detail)) return null;
+  // Entries of an SDK before the audit chain have none of the three; a chained entry has all.
+  const chained = link !== undefined;
+  if (chained) {
+    if (!Number.isSafeInteger(trusted) || (trusted as number) < 0) return null;
+    if (!isTextOrNull(prev) || typeof link !== 'string') return null;
+  } else if (trusted !== undefined || prev !== undefined) {
+    return null;
+  }
   return {
     at: at as number,
     operator: { id: operator.id, name: operator.name, roles: [...operator.roles] as string[] },
@@ -46,5 +54,8 @@ export function parseAuditEntry(value: unknown): AuditEntry | null {
     outcome: outcome as AuditEntry['outcome'],
     code,
     detail,
+    trusted: chained ? (trusted as number) : null,
+    prev: chained ? (prev as string | null) : null,
+    link: chained ? (link as string) : null,
   };
 }

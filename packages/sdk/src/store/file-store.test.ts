@@ -43,7 +43,8 @@ describe('FileStore', () => {
     expect(readdirSync(dir).sort()).toEqual([AUDIT_FILE, KEY_FILE, STATE_FILE].sort());
     expect(JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8'))).toMatchObject({
       format: 'licensor-sdk-state',
-      v: 1,
+      v: 2,
+      seal: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
   });
 
@@ -110,6 +111,9 @@ describe('FileStore', () => {
         outcome: 'ok',
         code: null,
         detail: null,
+        trusted: 0,
+        prev: null,
+        link: 'x',
       }),
     ).rejects.toMatchObject({ code: 'ERR_STATE_CORRUPT', reason: 'EISDIR' });
   });

@@ -9,7 +9,7 @@ import type { AuditEntry, OperatorAction } from '../types.js';
 import { createFileAtomic, replaceFileAtomic } from './atomic-write.js';
 import { parseAuditEntry } from './audit-entry.js';
 import { withFileLock } from './file-lock.js';
-import type { LicensorStore, StoredState } from './store.js';
+import type { LicensorStore, StateDocument } from './store.js';
 
 const KEY_FORMAT = 'licensor-installation-key';
 export const KEY_FILE = 'installation-key.json';
@@ -143,7 +143,7 @@ export class FileStore implements LicensorStore {
     return document;
   }
 
-  async saveState(state: StoredState): Promise<void> {
+  async saveState(state: StateDocument): Promise<void> {
     await this.#makeDir();
     await onFile(this.statePath, 'write', () =>
       replaceFileAtomic(this.statePath, `${JSON.stringify(state, null, 2)}\n`, 0o600),
@@ -163,6 +163,44 @@ export class FileStore implements LicensorStore {
         await file.close();
       }
     });
+  }
+
+  async lastAudit(): Promise<AuditEntry | null> {
+    // The last lines only: a trail of years is not read whole to append one entry.
+    const TAIL = 16 * 1024;
+    const text = await onFile(this.auditPath, 'read', async () => {
+      let file: Awaited<ReturnType<typeof open>>;
+      try {
+        file = await open(this.auditPath, 'r');
+      } catch (error) {
+        if (isMissing(error)) return '';
+        throw error;
+      }
+      try {
+        const { size } = await file.stat();
+        const length = Math.min(size, TAIL);
+        const buffer = Buffer.alloc(length);
+        await file.read(buffer, 0, length, size - length);
+        return buffer.toString('utf8');
+      } finally {
+        await file.close();
+      }
+    });
+    const lines = text.split('\n').filter((line) => line !== '');
+    // A torn last line (a crash during an append) is skipped, as loadAudit does.
+    for (const line of lines.slice(-2).reverse()) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      const entry = parseAuditEntry(parsed);
+      if (entry !== null) return entry;
+    }
+    if (lines.length === 0) return null;
+    // An entry longer than the tail, or a damaged one: read the whole trail to say which.
+    return (await this.loadAudit()).at(-1) ?? null;
   }
 
   async loadAudit(): Promise<AuditEntry[]> {

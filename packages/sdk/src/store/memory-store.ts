@@ -2,7 +2,7 @@
 // that a caller holding a reference cannot change what the SDK stored.
 import { SdkError } from '../errors.js';
 import type { AuditEntry } from '../types.js';
-import type { LicensorStore, StoredState } from './store.js';
+import type { LicensorStore, StateDocument } from './store.js';
 
 export class MemoryStore implements LicensorStore {
   #seed: Uint8Array | null = null;
@@ -35,7 +35,7 @@ export class MemoryStore implements LicensorStore {
     return document;
   }
 
-  async saveState(state: StoredState): Promise<void> {
+  async saveState(state: StateDocument): Promise<void> {
     this.#state = JSON.stringify(state);
   }
 

@@ -16,9 +16,19 @@ export interface StoredPendingChallenge {
  * The state document. Only signed tokens carry trust: everything shown to the operator is derived
  * from them again at load, so an edited field is either re-derived or detected.
  */
+/**
+ * Where the audit trail stood at the last change: the link of that change's entry. The state is
+ * sealed, so a trail cut short before that entry is named even when the cut is at its end.
+ */
+export interface AuditAnchor {
+  /** The `link` of the entry of the last change (null when there was none). */
+  head: string | null;
+}
+
 export interface StoredState {
   format: typeof STATE_FORMAT;
-  v: 1;
+  /** 2: sealed with a key derived from the installation key, and anchoring the audit trail. */
+  v: 2;
   installationId: string;
   license: null | { token: string; appliedAt: number };
   pending: StoredPendingChallenge[];
@@ -36,7 +46,12 @@ export interface StoredState {
   trustedTime: number;
   /** Highest local clock reading seen since the last signed status (seconds). */
   observedTime: number;
+  /** Null only in a state written by an SDK before the audit chain (format 1). */
+  audit: AuditAnchor | null;
 }
+
+/** What a store keeps: the state and its seal (see seal.ts), written and read back as is. */
+export type StateDocument = StoredState & { seal: string };
 
 export interface LicensorStore {
   /** The 32-byte Ed25519 seed, or null before first use. */
@@ -45,13 +60,20 @@ export interface LicensorStore {
   saveInstallationKey(seed: Uint8Array): Promise<void>;
   /** The state document as stored (validated by the SDK), or null before first use. */
   loadState(): Promise<unknown | null>;
-  /** Replaces the state document atomically: after a crash it is either old or new. */
-  saveState(state: StoredState): Promise<void>;
+  /**
+   * Replaces the state document atomically: after a crash it is either old or new. The document
+   * is the state plus its `seal`; store it as given.
+   */
+  saveState(document: StateDocument): Promise<void>;
   appendAudit(entry: AuditEntry): Promise<void>;
   loadAudit(): Promise<AuditEntry[]>;
+  /** Optional: the last entry alone (the SDK chains the next one to it); else loadAudit(). */
+  lastAudit?(): Promise<AuditEntry | null>;
   /**
    * Optional: runs `work` while no other process changes this store (load → change → save).
-   * Without it, only the operations of one Licensor object are serialised.
+   * Without it, only the operations of one Licensor object are serialised. A CMS running on
+   * several nodes that share one store MUST provide it (a row lock in its database): the nodes
+   * are then one installation with one check chain, never copies of each other.
    */
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
 }
