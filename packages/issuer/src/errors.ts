@@ -19,6 +19,20 @@ export class StoreSchemaError extends LicensorError {
   }
 }
 
+/**
+ * The store's file is there but is not a Licensor store: zero bytes (a failed copy, a truncated
+ * backup, `touch licensor.db`). It is refused instead of being taken for a new, empty store.
+ */
+export class StoreCorruptError extends LicensorError {
+  static readonly code = 'ERR_STORE_CORRUPT';
+  constructor(file: string, what: string) {
+    super(
+      StoreCorruptError.code,
+      `${file} ${what}: it is not a Licensor store. Restore the file from a backup, or point --data at the folder that holds the store; to start over, move the file away and run \`licensor-issuer init\``,
+    );
+  }
+}
+
 /** A command that needs existing records was pointed at a folder that holds no store. */
 export class StoreNotFoundError extends LicensorError {
   static readonly code = 'ERR_STORE_NOT_FOUND';

@@ -25,6 +25,7 @@ export {
   PasswordWeakError,
   RequestDecidedError,
   RequestNotFoundError,
+  StoreCorruptError,
   StoreNotFoundError,
   StoreSchemaError,
   StoreUnavailableError,

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armour, Keyring, verifyLicense } from '@licensor/token';
@@ -106,6 +106,16 @@ describe('licensor-issuer', () => {
     const result = await cli(args);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^error: ERR_USAGE: /);
+  });
+
+  it('refuses a zero-byte licensor.db instead of listing "no licenses" (#16.7)', async () => {
+    writeFileSync(join(data, 'licensor.db'), '');
+    const listed = await cli(['licenses', 'list']);
+    expect(listed.code).toBe(1);
+    expect(listed.stdout).toBe('');
+    expect(listed.stderr).toMatch(/^error: ERR_STORE_CORRUPT: .*licensor\.db is empty \(0 bytes\)/);
+    expect((await cli(['init'])).code).toBe(1);
+    expect(statSync(join(data, 'licensor.db')).size).toBe(0);
   });
 
   it('walks a license through suspend, resume, renew and revoke', async () => {

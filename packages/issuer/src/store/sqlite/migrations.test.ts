@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -64,5 +64,20 @@ describe('SQLite schema', () => {
     expect(() => SqliteStore.open(join(file, 'data'))).toThrow(
       expect.objectContaining({ code: 'ERR_STORE_UNAVAILABLE' }),
     );
+  });
+});
+
+describe('SQLite store file', () => {
+  it('refuses a zero-byte licensor.db as corrupt and leaves it as it was (#16.7)', () => {
+    const dir = freshDir();
+    const file = join(dir, SQLITE_FILE);
+    writeFileSync(file, '');
+    expect(() => SqliteStore.open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_STORE_CORRUPT',
+        message: expect.stringMatching(/is empty \(0 bytes\).*not a Licensor store/),
+      }),
+    );
+    expect(statSync(file).size).toBe(0);
   });
 });

@@ -2,11 +2,11 @@
 // synchronous=FULL, migrated on open. A fresh clone needs nothing else. better-sqlite3 is
 // synchronous; the interface is async so that the MongoDB adapter fits the same shape.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ed25519KeyPair, KeyPurpose } from '@licensor/token';
 import Database from 'better-sqlite3';
-import { StoreUnavailableError } from '../../errors.js';
+import { StoreCorruptError, StoreUnavailableError } from '../../errors.js';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -47,6 +47,11 @@ function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** The file's size in bytes, or undefined when there is no such file. */
+function sizeOf(file: string): number | undefined {
+  return statSync(file, { throwIfNoEntry: false })?.size;
+}
+
 function limitOf(limit: number | undefined, fallback = 100): number {
   return Math.max(1, Math.min(limit ?? fallback, 10_000));
 }
@@ -58,9 +63,15 @@ export class SqliteStore implements LicensorStore {
   private closed = false;
 
   static open(dataDir: string, options: { onWriteStep?: WriteStepHook } = {}): SqliteStore {
+    const file = join(dataDir, SQLITE_FILE);
+    // SQLite takes a zero-byte file for an empty database and would write a new schema into
+    // it: a truncated copy of the store would quietly become a store with no licenses.
     try {
+      if (sizeOf(file) === 0 && (sizeOf(`${file}-wal`) ?? 0) === 0) {
+        throw new StoreCorruptError(file, 'is empty (0 bytes)');
+      }
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const db = new Database(join(dataDir, SQLITE_FILE));
+      const db = new Database(file);
       try {
         db.pragma('busy_timeout = 5000');
         db.pragma('journal_mode = WAL');
@@ -72,6 +83,7 @@ export class SqliteStore implements LicensorStore {
       }
       return new SqliteStore(dataDir, db, options.onWriteStep);
     } catch (error) {
+      if (error instanceof StoreCorruptError) throw error;
       if ((error as { code?: unknown }).code === 'ERR_STORE_SCHEMA') throw error;
       throw new StoreUnavailableError(
         `cannot open the SQLite store in ${dataDir}: ${(error as Error).message}`,
