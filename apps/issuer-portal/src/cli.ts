@@ -2,10 +2,10 @@
 // licensor-portal: runs the issuer portal on the same store as licensor-issuer.
 //   licensor-portal serve [--port 4000] [--host 127.0.0.1] [--data DIR] [--trust-proxy N]
 // MONGODB_URI selects the MongoDB store; otherwise the SQLite file under --data
-// (default ./.licensor-issuer). LICENSOR_KEY_PASSPHRASE unlocks encrypted signing keys.
+// (default $LICENSOR_DATA, else ./.licensor-data). LICENSOR_KEY_PASSPHRASE unlocks encrypted signing keys.
 import { parseArgs } from 'node:util';
 import { openIssuer } from '@licensor/issuer';
-import { openStore } from '@licensor/issuer/store';
+import { dataDirOf, openStore } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from './server/app.js';
 import { MemorySessionStore } from './server/session/session-store.js';
@@ -14,8 +14,8 @@ const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--
 
   --port         port to listen on (default 4000, env LICENSOR_PORTAL_PORT)
   --host         address to bind (default 127.0.0.1; 0.0.0.0 behind a proxy)
-  --data         data folder of the SQLite store (default ./.licensor-issuer); ignored when
-                 MONGODB_URI is set
+  --data         data folder of the SQLite store (default $LICENSOR_DATA, else
+                 ./.licensor-data); ignored when MONGODB_URI is set
   --trust-proxy  number of proxies in front (sets express "trust proxy"), so Secure cookies
                  and the login rate limit see the client's scheme and address
 `;
@@ -51,7 +51,7 @@ async function serve(argv: string[]): Promise<void> {
 
   const mongoUri = process.env.MONGODB_URI;
   const store = await openStore(
-    mongoUri ? { mongoUri } : { dataDir: values.data ?? './.licensor-issuer' },
+    mongoUri ? { mongoUri } : { dataDir: dataDirOf(values.data, process.env) },
   );
   const passphrase = process.env.LICENSOR_KEY_PASSPHRASE;
   const issuer = await openIssuer(passphrase ? { store, passphrase } : { store });

@@ -73,7 +73,12 @@ export type {
   TransactionKind,
   VendorUser,
 } from './records.js';
-export { DEFAULT_DATA_DIR, type OpenStoreOptions, openStore } from './store/open-store.js';
+export {
+  DEFAULT_DATA_DIR,
+  dataDirOf,
+  type OpenStoreOptions,
+  openStore,
+} from './store/open-store.js';
 export type {
   AccountStore,
   AuditFilter,

@@ -4,5 +4,10 @@
 
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
 export type { CheckRecord, CheckView } from './records.js';
-export { DEFAULT_DATA_DIR, type OpenStoreOptions, openStore } from './store/open-store.js';
+export {
+  DEFAULT_DATA_DIR,
+  dataDirOf,
+  type OpenStoreOptions,
+  openStore,
+} from './store/open-store.js';
 export type { CheckStore, LicensorStore, StoreOptions } from './store/ports.js';

@@ -4,6 +4,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { dataDirOf } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { pino } from 'pino';
 import { joinCluster, runClusterPrimary, workerSlot } from './cluster.js';
@@ -18,7 +19,7 @@ Options:
   --host H          address to bind (env LICENSOR_VERIFY_HOST, default 127.0.0.1;
                     use 0.0.0.0 in a container behind a load balancer)
   --data DIR        data folder of the issuer: its SQLite store, and its unsealed key files
-                    (env LICENSOR_DATA, default ./.licensor-issuer)
+                    (env LICENSOR_DATA, default ./.licensor-data)
   --mongodb-uri U   use MongoDB as the store (env MONGODB_URI; takes precedence over the SQLite file)
   --trust-proxy     rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY=1)
   --cache-ttl-ms N  license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)
@@ -68,7 +69,7 @@ async function main(argv: string[]): Promise<number> {
   // As for licensor-issuer and the portal: MONGODB_URI picks MongoDB, and the data folder is
   // still where unsealed key files live, so every process finds the same status key.
   const mongoUri = values['mongodb-uri'] ?? (env.MONGODB_URI || undefined);
-  const dataDir = values.data ?? env.LICENSOR_DATA ?? './.licensor-issuer';
+  const dataDir = dataDirOf(values.data, env);
   const passphrase = env.LICENSOR_KEY_PASSPHRASE;
 
   // Signals are handled from the start: a SIGTERM while the store opens stops the process

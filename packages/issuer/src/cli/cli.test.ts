@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armour, Keyring, verifyLicense } from '@licensor/token';
@@ -116,6 +116,17 @@ describe('licensor-issuer', () => {
     expect(listed.stderr).toMatch(/^error: ERR_STORE_CORRUPT: .*licensor\.db is empty \(0 bytes\)/);
     expect((await cli(['init'])).code).toBe(1);
     expect(statSync(join(data, 'licensor.db')).size).toBe(0);
+  });
+
+  it('finds the store where pnpm start keeps it: $LICENSOR_DATA, else ./.licensor-data (#16.16)', async () => {
+    const fromEnv = await runCli(['init'], { env: { LICENSOR_DATA: data }, cwd: tmpdir() });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(existsSync(join(data, 'licensor.db'))).toBe(true);
+    const cwd = mkdtempSync(join(tmpdir(), 'licensor-issuer-cwd-'));
+    const byDefault = await runCli(['init'], { env: { LICENSOR_DATA: undefined }, cwd });
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(existsSync(join(cwd, '.licensor-data', 'licensor.db'))).toBe(true);
+    expect((await runCli(['--help'])).stdout).toMatch(/default \$LICENSOR_DATA, else \.\/\.licensor-data/);
   });
 
   it('walks a license through suspend, resume, renew and revoke', async () => {

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { isLicensorError } from '@licensor/token';
 import { openIssuer } from '../domain/open-issuer.js';
 import { StoreNotFoundError } from '../errors.js';
-import { DEFAULT_DATA_DIR, openStore, SQLITE_FILE } from '../store/open-store.js';
+import { dataDirOf, openStore, SQLITE_FILE } from '../store/open-store.js';
 import type { LicensorStore } from '../store/ports.js';
 import { type ParsedArgs, parseCommandLine } from './args.js';
 import { type CommandRun, execute } from './commands.js';
@@ -62,10 +62,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return 0;
   }
   const asJson = args.values.json === true;
-  const dataDir = resolve(
-    io.cwd,
-    typeof args.values.data === 'string' ? args.values.data : DEFAULT_DATA_DIR,
-  );
+  const dataFlag = typeof args.values.data === 'string' ? args.values.data : undefined;
+  const dataDir = resolve(io.cwd, dataDirOf(dataFlag, io.env));
   const mongoUri = io.env.MONGODB_URI;
   let store: LicensorStore | undefined;
   try {

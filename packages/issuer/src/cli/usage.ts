@@ -34,11 +34,13 @@ commands:
   audit [--limit N]                  the audit log, newest first
 
 options:
-  --data DIR        data folder (default ./.licensor-issuer); MONGODB_URI selects MongoDB
+  --data DIR        data folder (default $LICENSOR_DATA, else ./.licensor-data); MONGODB_URI
+                    selects MongoDB
   --json            machine-readable output
   --operator NAME   who acts (default: $LICENSOR_OPERATOR, else cli:<os user>)
 
 environment:
+  LICENSOR_DATA            the data folder when --data is not given
   LICENSOR_KEY_PASSPHRASE  passphrase that encrypts private signing keys at rest
   MONGODB_URI              use this MongoDB instead of the SQLite file in --data
 

@@ -4,7 +4,21 @@ import { resolve } from 'node:path';
 import type { LicensorStore, StoreOptions } from './ports.js';
 import type { WriteStepHook } from './transaction-effects.js';
 
-export const DEFAULT_DATA_DIR = './.licensor-issuer';
+/** The data folder every tool uses unless told otherwise: `pnpm start`, the three CLIs. */
+export const DEFAULT_DATA_DIR = './.licensor-data';
+
+/**
+ * The data folder a tool was pointed at: its `--data` flag, else `$LICENSOR_DATA`, else
+ * `./.licensor-data`. One rule for `licensor-issuer`, `licensor-portal` and `licensor-verify`.
+ */
+export function dataDirOf(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+): string {
+  if (flag !== undefined && flag !== '') return flag;
+  const fromEnv = env.LICENSOR_DATA;
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_DATA_DIR;
+}
 /** The embedded store's file under the data folder. */
 export const SQLITE_FILE = 'licensor.db';
 

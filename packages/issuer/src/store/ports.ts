@@ -52,7 +52,7 @@ export type CommitOutcome =
   | { status: 'conflict' };
 
 export interface StoreOptions {
-  /** Folder of the SQLite file `licensor.db` and of plain key files. Default `./.licensor-issuer`. */
+  /** Folder of the SQLite file `licensor.db` and of plain key files. Default `./.licensor-data`. */
   dataDir?: string;
   /** MongoDB connection string: selects the MongoDB adapter. */
   mongoUri?: string;
