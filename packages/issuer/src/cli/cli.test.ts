@@ -35,6 +35,20 @@ describe('licensor-issuer', () => {
     expect(created.map((k) => k.protection)).toEqual(['encrypted', 'encrypted']);
   });
 
+  it('says on every command that the active keys are plain files, until they are sealed (#16.20)', async () => {
+    await cli(['init']);
+    const listed = await cli(['licenses', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toMatch(
+      /^WARNING: the active license and status signing keys are NOT encrypted .*keys rotate --use license.*keys rotate --use status/,
+    );
+    const sealed = { env: { LICENSOR_KEY_PASSPHRASE: 'a passphrase' } };
+    expect((await cli(['keys', 'rotate', '--use', 'license'], sealed)).code).toBe(0);
+    expect((await cli(['keys', 'rotate', '--use', 'status'], sealed)).code).toBe(0);
+    const after = await cli(['licenses', 'list'], sealed);
+    expect(after).toMatchObject({ code: 0, stderr: '' });
+  });
+
   it('issue prints only the license key, which the exported JWKS verifies', async () => {
     await cli(['init']);
     const jwks = JSON.parse((await cli(['keys', 'export'])).stdout);
@@ -126,7 +140,9 @@ describe('licensor-issuer', () => {
     const byDefault = await runCli(['init'], { env: { LICENSOR_DATA: undefined }, cwd });
     expect(byDefault.code, byDefault.stderr).toBe(0);
     expect(existsSync(join(cwd, '.licensor-data', 'licensor.db'))).toBe(true);
-    expect((await runCli(['--help'])).stdout).toMatch(/default \$LICENSOR_DATA, else \.\/\.licensor-data/);
+    expect((await runCli(['--help'])).stdout).toMatch(
+      /default \$LICENSOR_DATA, else \.\/\.licensor-data/,
+    );
   });
 
   it('walks a license through suspend, resume, renew and revoke', async () => {

@@ -269,7 +269,25 @@ export async function execute(run: CommandRun): Promise<CommandOutput> {
   const handler = HANDLERS[run.args.command];
   if (handler === undefined) throw new UsageError(`unknown command ${run.args.command}`);
   const [first = '', second = ''] = run.args.positionals;
-  return handler(run, first, second);
+  const output = await handler(run, first, second);
+  // init and keys rotate print the long warning about the keys they made.
+  if (run.args.command !== 'init' && run.args.command !== 'keys rotate') {
+    await warnPlainActiveKeys(run);
+  }
+  return output;
+}
+
+/** One line on every run while an active signing key is a plain file: never silent. */
+async function warnPlainActiveKeys(run: CommandRun): Promise<void> {
+  const plain = (await run.issuer.keys.list())
+    .filter((key) => key.status === 'active' && key.protection === 'file')
+    .sort((a, b) => a.purpose.localeCompare(b.purpose));
+  if (plain.length === 0) return;
+  const uses = plain.map((key) => key.purpose).join(' and ');
+  const rotate = plain.map((key) => `\`licensor-issuer keys rotate --use ${key.purpose}\``);
+  run.io.stderr(
+    `WARNING: the active ${uses} signing key${plain.length > 1 ? 's are' : ' is'} NOT encrypted (plain file${plain.length > 1 ? 's' : ''} in ${resolve(run.dataDir, 'keys')}); set LICENSOR_KEY_PASSPHRASE and run ${rotate.join(' and ')} to replace ${plain.length > 1 ? 'them' : 'it'} with sealed keys\n`,
+  );
 }
 
 /** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */
