@@ -67,10 +67,13 @@ export class ChallengeExpiredError extends LicensorError {
 export class ChallengeUsedError extends LicensorError {
   static readonly code = 'ERR_CHALLENGE_USED';
   readonly transactionId: string;
-  constructor(transactionId: string) {
+  /** `difference`: what differs, e.g. `credentials 60, not 50` (an approval run again). */
+  constructor(transactionId: string, difference?: string) {
     super(
       ChallengeUsedError.code,
-      `a key was already issued for this challenge with other terms (transaction ${transactionId}): issue with the same terms to get that key again, or ask for a new challenge`,
+      difference === undefined
+        ? `a key was already issued for this challenge with other terms (transaction ${transactionId}): issue with the same terms to get that key again, or ask for a new challenge`
+        : `this request was already approved with other terms (transaction ${transactionId}; asked now: ${difference}): approve with the same terms to get that key again, or ask the installation for a new request`,
     );
     this.transactionId = transactionId;
   }

@@ -188,6 +188,8 @@ describe('licensor-issuer', () => {
     expect(inspected.stdout).toMatch(/Needs approval: request (req_\S+)/);
     // The hint runs as printed: it names the same data folder.
     expect(inspected.stdout).toMatch(new RegExp(`: licensor-issuer --data ${data} approve req_`));
+    // ...and shows the terms it approves with (#16.11).
+    expect(inspected.stdout).toMatch(/approve req_\S+ --term-days 365 --grace-days 30\n/);
     const refused = await cli(['issue', activate, ...issueArgs]);
     expect(refused.stderr).toMatch(/ERR_APPROVAL_REQUIRED/);
     const [request] = JSON.parse(
@@ -199,6 +201,21 @@ describe('licensor-issuer', () => {
       /^approved: lic_\S+ revision 2 \(subscription, until \S+\); the installation receives it at its next online check/,
     );
     expect((await cli(['requests', 'list', '--json'])).stdout).toMatch(/"approved"/);
+    // Run again: the same terms give the same key; others are refused, naming the first (#16.10).
+    const again = await cli(['approve', request.id, '--term-days', '90']);
+    expect(again).toMatchObject({ code: 0, stdout: approved.stdout });
+    expect(again.stderr).toMatch(/^already approved \(transaction txn_\S+, the same key again\)/);
+    const other = await cli(['approve', request.id, '--term-days', '365']);
+    expect(other).toMatchObject({ code: 1, stdout: '' });
+    expect(other.stderr).toMatch(
+      /^error: ERR_CHALLENGE_USED: this request was already approved with other terms \(transaction txn_\S+; asked now: term 365 days, not 90 days\)/,
+    );
+  });
+
+  it('approve --help gives the term defaults (#16.11)', async () => {
+    const help = await cli(['approve', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/approve REQUEST_ID[\s\S]*default 365[\s\S]*default 30/);
   });
 
   it('users add takes the password from stdin, from the environment, or generates one shown once', async () => {

@@ -189,8 +189,11 @@ const HANDLERS: Record<string, Handler> = {
     const { license } = result;
     const term =
       license.term === null ? '' : `, until ${new Date(license.term.end * 1000).toISOString()}`;
+    const what = result.replayed
+      ? `already approved (transaction ${result.transaction.id}, the same key again)`
+      : 'approved';
     run.io.stderr(
-      `approved: ${license.id} revision ${license.revision} (${license.model}${term}); the installation receives it at its next online check, or apply the key below with \`licensor apply\`\n`,
+      `${what}: ${license.id} revision ${license.revision} (${license.model}${term}); the installation receives it at its next online check, or apply the key below with \`licensor apply\`\n`,
     );
     return out(result, `${result.token}\n`);
   },

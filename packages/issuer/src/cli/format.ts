@@ -1,6 +1,7 @@
 // Human-readable output of the `licensor-issuer` CLI (with --json the records are printed as
 // they are instead).
 
+import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS } from '../domain/terms.js';
 import type { Inspection, LicenseDetail } from '../facade.js';
 import type {
   ApprovalRequest,
@@ -127,9 +128,14 @@ export function formatInspection(inspection: Inspection, command = 'licensor-iss
   }
   if (inspection.approvalRequest !== null) {
     const r = inspection.approvalRequest;
+    // A switch to subscription starts a term: the line shows the terms it approves with.
+    const terms =
+      r.kind === 'model-switch' && r.asked.model === 'subscription'
+        ? ` --term-days ${DEFAULT_TERM_DAYS} --grace-days ${DEFAULT_GRACE_DAYS}`
+        : '';
     lines.push(
       '',
-      `Needs approval: request ${r.id} (${r.kind}, ${r.status}): ${command} approve ${r.id}`,
+      `Needs approval: request ${r.id} (${r.kind}, ${r.status}): ${command} approve ${r.id}${terms}`,
     );
   }
   const t = inspection.suggestedTerms;

@@ -19,6 +19,8 @@ commands:
                                      a longer term, delivered at the next online check
   requests list [--status pending|approved|rejected]
   approve REQUEST_ID [--term-days D] [--grace-days G] [--credentials N]
+                                     a switch to subscription starts a term of D days
+                                     (default 365) with G days of grace (default 30)
   reject REQUEST_ID [--reason TEXT]
   customers list
   customers rename CUSTOMER_ID NAME

@@ -4,6 +4,7 @@
 
 import { verifyChallenge } from '@licensor/token';
 import {
+  ChallengeUsedError,
   LicenseNotFoundError,
   LicenseStateError,
   RequestDecidedError,
@@ -11,11 +12,16 @@ import {
   TermsInvalidError,
 } from '../errors.js';
 import type { ApprovalResult, ApproveOptions, IssueResult } from '../facade.js';
-import type { ApprovalRequest, Operator, Term, Terms } from '../records.js';
+import type { ApprovalRequest, Operator, Term, Terms, Transaction } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
 import { replayIssue } from './issue.js';
-import { normaliseTerms, subscriptionTerm } from './terms.js';
+import {
+  DEFAULT_GRACE_DAYS,
+  DEFAULT_TERM_DAYS,
+  normaliseTerms,
+  subscriptionTerm,
+} from './terms.js';
 import { buildTokenTransaction, customerOfLicense, issued } from './token-transaction.js';
 
 export async function approveRequest(
@@ -28,7 +34,7 @@ export async function approveRequest(
   const request = await context.store.getRequest(requestId);
   if (request === null) throw new RequestNotFoundError(requestId);
   const answered = await context.store.findTransactionByChallenge(request.challengeHash);
-  if (answered !== null) return withRequest(context, await replayIssue(context, answered, null));
+  if (answered !== null) return replayApproval(context, request, options, answered);
   if (request.status !== 'pending') throw new RequestDecidedError(requestId, request.status);
 
   const verified = verifyChallenge(request.challenge);
@@ -87,7 +93,7 @@ export async function approveRequest(
     );
   });
   if (committed.status === 'challenge-used') {
-    return withRequest(context, await replayIssue(context, committed.existing, null));
+    return replayApproval(context, request, options, committed.existing);
   }
   const { transaction } = committed;
   return withRequest(context, issued(transaction));
@@ -106,11 +112,63 @@ function approvedTerm(
     }
     return null;
   }
-  // A rehost keeps the term the license has; a switch to subscription starts one.
-  if (request.kind === 'rehost' && current !== null && options.termDays === undefined)
-    return current;
+  // A rehost keeps the term the license has (a new grace period if one is given); a switch to
+  // subscription starts one.
+  if (request.kind === 'rehost' && current !== null && options.termDays === undefined) {
+    if (options.graceDays === undefined) return current;
+    return { ...current, grace: subscriptionTerm(1, options.graceDays, nowSec).grace };
+  }
   return subscriptionTerm(options.termDays, options.graceDays, nowSec);
 }
+
+/**
+ * The same approval run again: it gives back the same transaction, unless a term given now
+ * differs from what the first approval gave; then it is refused, naming the first transaction
+ * and what differs (as `issue` does for a challenge). A term not given now is not compared:
+ * `approve REQ` again is how the vendor gets the key once more.
+ */
+async function replayApproval(
+  context: IssuerContext,
+  request: ApprovalRequest,
+  options: ApproveOptions,
+  existing: Transaction,
+): Promise<ApprovalResult> {
+  const difference = approvalDifference(request, options, existing.terms);
+  if (difference !== null) throw new ChallengeUsedError(existing.id, difference);
+  return withRequest(context, await replayIssue(context, existing, null));
+}
+
+/** What `options` ask for that the first approval (`terms`) did not give; null when the same. */
+function approvalDifference(
+  request: ApprovalRequest,
+  options: ApproveOptions,
+  terms: Terms | null,
+): string | null {
+  if (terms === null) return null;
+  if (terms.model === 'perpetual') {
+    if (options.termDays !== undefined || options.graceDays !== undefined) {
+      throw new TermsInvalidError('termDays', 'applies to subscriptions only');
+    }
+  }
+  if (options.credentials !== undefined && options.credentials !== terms.credentials) {
+    return `credentials ${options.credentials}, not ${terms.credentials}`;
+  }
+  if (terms.model === 'perpetual') return null;
+  // What the first approval gave when a term was not given: the default of a new term, or for
+  // a rehost without a term, the term the license had.
+  const kept = request.kind === 'rehost' && terms.termDays === undefined;
+  const termThen = terms.termDays ?? (kept ? 'the term kept' : DEFAULT_TERM_DAYS);
+  const graceThen = terms.graceDays ?? (kept ? 'the grace kept' : DEFAULT_GRACE_DAYS);
+  if (options.termDays !== undefined && options.termDays !== termThen) {
+    return `term ${options.termDays} days, not ${days(termThen)}`;
+  }
+  if (options.graceDays !== undefined && options.graceDays !== graceThen) {
+    return `grace ${options.graceDays} days, not ${days(graceThen)}`;
+  }
+  return null;
+}
+
+const days = (value: number | string) => (typeof value === 'number' ? `${value} days` : value);
 
 async function withRequest(context: IssuerContext, result: IssueResult): Promise<ApprovalResult> {
   const request = await context.store.getRequest(result.transaction.requestId ?? '');

@@ -197,6 +197,30 @@ export function lifecycleContract(adapter: Adapter): void {
       expect(again.replayed).toBe(true);
     });
 
+    it('approved again: the same terms give the same key, other terms are refused naming the first (#16.10)', async () => {
+      const { challenge } = await switchChallenge();
+      const request = (await issuer.inspect(challenge, 'alice')).approvalRequest!;
+      const approved = await issuer.approveRequest(request.id, 'bob', { termDays: 90 });
+      const same = await issuer.approveRequest(request.id, 'bob', { termDays: 90, graceDays: 30 });
+      expect(same).toMatchObject({ token: approved.token, replayed: true });
+      const transactions = (await issuer.listTransactions()).length;
+      for (const [options, difference] of [
+        [{ termDays: 365 }, 'term 365 days, not 90 days'],
+        [{ graceDays: 14 }, 'grace 14 days, not 30 days'],
+        [{ credentials: 51 }, 'credentials 51, not 50'],
+      ] as const) {
+        const refused = await issuer.approveRequest(request.id, 'bob', options).catch((e) => e);
+        expect(refused).toMatchObject({
+          code: 'ERR_CHALLENGE_USED',
+          transactionId: approved.transaction.id,
+        });
+        expect(refused.message).toContain(approved.transaction.id);
+        expect(refused.message).toContain(difference);
+      }
+      expect(await issuer.listTransactions()).toHaveLength(transactions);
+      expect((await issuer.getLicense(approved.license.id))?.license.revision).toBe(2);
+    });
+
     it('once rejected, cannot be issued or approved', async () => {
       const { challenge } = await switchChallenge();
       const request = (await issuer.inspect(challenge, 'alice')).approvalRequest!;
