@@ -12,7 +12,7 @@ import {
   TermsInvalidError,
 } from '../errors.js';
 import type { ApprovalResult, ApproveOptions, IssueResult } from '../facade.js';
-import type { ApprovalRequest, Operator, Term, Terms, Transaction } from '../records.js';
+import type { ApprovalRequest, Operator, Term, Terms, TokenTransaction } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
 import { replayIssue } from './issue.js';
@@ -131,7 +131,7 @@ async function replayApproval(
   context: IssuerContext,
   request: ApprovalRequest,
   options: ApproveOptions,
-  existing: Transaction,
+  existing: TokenTransaction,
 ): Promise<ApprovalResult> {
   const difference = approvalDifference(request, options, existing.terms);
   if (difference !== null) throw new ChallengeUsedError(existing.id, difference);
