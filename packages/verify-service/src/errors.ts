@@ -1,7 +1,7 @@
 // The service's typed errors and the one mapping from error code to HTTP status. Every answer
 // that is not a status token carries the same body, `{"error":{"code","message","requestId"}}`;
 // anything without a known code is a plain 500 whose message is never echoed.
-import { isLicensorError, LicensorError } from '@licensor/token';
+import { isLicensorError, LicensorError, type TokenErrorCode } from '@licensor/token';
 
 export const serviceErrorCodes = [
   'ERR_BODY_TOO_LARGE',
@@ -49,7 +49,9 @@ export function storeUnavailable(cause?: unknown): VerifyServiceError {
   );
 }
 
-const statusByCode: Record<string, number> = {
+// Every code this service or the token package can throw has a status here: a new code without
+// one fails the typecheck instead of reaching a client as a 500.
+const statusByCode: Record<ServiceErrorCode | TokenErrorCode, number> = {
   ERR_BODY_TOO_LARGE: 413,
   ERR_INPUT_TOO_LARGE: 413,
   ERR_BODY_INCOMPLETE: 400,
@@ -62,6 +64,8 @@ const statusByCode: Record<string, number> = {
   ERR_METRICS_UNAVAILABLE: 503,
   ERR_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
+  ERR_NO_STATUS_KEY: 500,
+  ERR_INTERNAL: 500,
   // The token package's codes: the check request itself is malformed, unsigned or forged.
   ERR_JWS_MALFORMED: 400,
   ERR_BASE64URL_INVALID: 400,
@@ -75,11 +79,15 @@ const statusByCode: Record<string, number> = {
   ERR_SIGNATURE_INVALID: 400,
   ERR_CLAIMS_INVALID: 400,
   ERR_VERSION_UNSUPPORTED: 400,
+  // An armour block (or a stray `-----`) where a compact check token belongs (#16.2).
+  ERR_ARMOR_INVALID: 400,
+  // Only ever the service's own keyring: its fault, not the caller's.
+  ERR_KEYRING_INVALID: 500,
 };
 
 /** The HTTP status for an error code; 500 for any code this service does not answer with. */
 export function codeToStatus(code: string): number {
-  return statusByCode[code] ?? 500;
+  return (statusByCode as Record<string, number>)[code] ?? 500;
 }
 
 export interface ErrorBody {

@@ -1,4 +1,5 @@
 // POST /v1/checks refusals: each with its status code, its error code, and the one error body.
+import { pino } from 'pino';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createVerifyService } from '../src/service.js';
@@ -65,6 +66,38 @@ describe.each(targets)('POST /v1/checks errors (%s)', (_name, target) => {
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_JWS_MALFORMED');
   });
+
+  it.each([
+    ['a bare armour dash run', '-----'],
+    [
+      'a license armour block',
+      '-----BEGIN LICENSOR LICENSE-----\nabc.def.ghi\n-----END LICENSOR LICENSE-----',
+    ],
+    [
+      'an unknown armour block',
+      '-----BEGIN LICENSOR CHECK-----\nabc\n-----END LICENSOR CHECK-----',
+    ],
+  ])(
+    'refuses %s with 400 ERR_ARMOR_INVALID, logged below error level (#16.2)',
+    async (_what, body) => {
+      const lines: { level: number }[] = [];
+      const logger = pino(
+        { level: 'debug' },
+        { write: (line: string) => lines.push(JSON.parse(line)) },
+      );
+      const service = createVerifyService({
+        store: seededStore(),
+        statusKeys: [statusKey],
+        logger,
+        now: () => T0,
+        config: roomyLimits,
+      });
+      const answer = await postCheck(target(service), body);
+      expect(answer.status).toBe(400);
+      expect(errorOf(answer).code).toBe('ERR_ARMOR_INVALID');
+      expect(lines.filter((line) => line.level >= 50)).toEqual([]);
+    },
+  );
 
   it('refuses a license token posted as a check (wrong typ)', async () => {
     const { service } = testService();
