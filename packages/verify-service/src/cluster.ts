@@ -285,7 +285,7 @@ export function runClusterPrimary(options: ClusterOptions): Promise<number> {
  * is up), and returns the function /metrics uses to get every worker's figures.
  */
 export function joinCluster(
-  snapshot: () => MetricSnapshot | null,
+  snapshot: () => Promise<MetricSnapshot> | null,
   timeoutMs = 3_000,
 ): () => Promise<MetricPart[]> {
   const pending = new Map<number, (message: ClusterMessage) => void>();
@@ -293,12 +293,11 @@ export function joinCluster(
   process.on('message', (message: unknown) => {
     if (!isClusterMessage(message)) return;
     if (message.type === 'metrics-collect') {
-      process.send?.({
-        channel: CHANNEL,
-        type: 'metrics-part',
-        id: message.id,
-        snapshot: snapshot(),
-      });
+      const { id } = message;
+      const reply = (part: MetricSnapshot | null) =>
+        process.send?.({ channel: CHANNEL, type: 'metrics-part', id, snapshot: part });
+      // A snapshot that cannot be taken is an absent part: the scrape still shows the others.
+      void Promise.resolve(snapshot()).then(reply, () => reply(null));
     } else if (message.type === 'metrics-result' || message.type === 'metrics-failed') {
       pending.get(message.id)?.(message);
     }

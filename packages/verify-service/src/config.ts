@@ -35,8 +35,13 @@ export interface VerifyConfig {
   rateLimitPerInstallation: RateLimit;
   /** Take the client address from the last X-Forwarded-For entry (behind a load balancer). */
   trustProxy: boolean;
-  /** Log one line per answered check (info level). */
+  /** Log one line per answered check (info level), and refused ones as below. */
   logChecks: boolean;
+  /**
+   * Refused checks are logged once per client, code and interval of this length; the rest of
+   * the interval are counted in one `refusals_suppressed` line when it ends.
+   */
+  refusalLogIntervalMs: number;
 }
 
 export const defaultConfig: Readonly<VerifyConfig> = Object.freeze({
@@ -54,6 +59,7 @@ export const defaultConfig: Readonly<VerifyConfig> = Object.freeze({
   rateLimitPerInstallation: Object.freeze({ burst: 10, perSecond: 1 / 6 }),
   trustProxy: false,
   logChecks: true,
+  refusalLogIntervalMs: 10_000,
 });
 
 export function resolveConfig(overrides: Partial<VerifyConfig> = {}): VerifyConfig {

@@ -1,15 +1,30 @@
-// Prometheus text exposition (format 0.0.4) of what an operator watches: checks by outcome,
-// refusals by error code, check latency, the state of the record buffer, cache and replay
-// guard. Counters are plain numbers bumped on the hot path; text is built only when scraped.
-// A scrape renders snapshots: plain data that the workers of a cluster send over IPC, so that
-// /metrics on any worker shows every worker's series, labelled with its slot (`worker="2"`).
-// Series are per slot rather than summed: a replaced worker starts its counters from zero,
-// which Prometheus's rate() reads as the reset it is; a sum would drop and fake one.
+// The Prometheus metrics an operator watches, through prom-client: checks by outcome, refusals
+// by error code, check latency, the state of the record buffer, cache and replay guard. The hot
+// path bumps prom-client counters; the figures the buffer, cache and guard keep themselves are
+// read when scraped (`collect`). Each service has its own registry (never prom-client's global
+// one), so several services in one process (tests, embedding) never mix their series.
+// A scrape renders snapshots (`getMetricsAsJSON`, plain data the workers of a cluster send over
+// IPC) through prom-client's AggregatorRegistry, so /metrics on any worker shows every worker's
+// series. A worker's registry labels its series with its slot (`worker="2"`): series stay per
+// slot rather than summed, because a replaced worker starts its counters from zero, which
+// Prometheus's rate() reads as the reset it is; a sum would drop and fake one.
 import type { CheckOutcome } from '@licensor/token';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from 'prom-client';
 
 const outcomes: readonly CheckOutcome[] = ['VALID', 'EXPIRED', 'SUSPENDED', 'REVOKED', 'UNKNOWN'];
 /** Upper bounds (seconds) of the latency histogram's buckets. */
 const bucketBounds = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** The content type of the text exposition (format 0.0.4). */
+export const METRICS_CONTENT_TYPE: string = Registry.PROMETHEUS_CONTENT_TYPE;
 
 export interface MetricSources {
   recorder: { flushed: number; failures: number; dropped: number; buffered: number };
@@ -17,196 +32,149 @@ export interface MetricSources {
   replay: { size: number; evictedEarly: number };
 }
 
-/** Every figure /metrics shows for one process, as data (what cluster workers send). */
-export interface MetricSnapshot extends MetricSources {
-  checks: Record<string, number>;
-  errors: Record<string, number>;
-  /** Per-bucket (not cumulative) counts, one per bound of the latency histogram. */
-  buckets: number[];
-  count: number;
-  sum: number;
-}
+/** Every figure of one process, as prom-client's JSON (what cluster workers send). */
+export type MetricSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
-/** One process's snapshot and the label that tells its series apart (`worker`, or none). */
+/** One process's snapshot and the slot of the worker it came from (none for one process). */
 export interface MetricPart {
-  /** The worker's slot, 1..N, kept by its replacement; undefined for a single process. */
   worker?: number;
   snapshot: MetricSnapshot;
 }
 
 export class VerifyMetrics {
-  readonly #checks = new Map<CheckOutcome, number>(outcomes.map((o) => [o, 0]));
-  readonly #errors = new Map<string, number>();
-  readonly #buckets = new Array<number>(bucketBounds.length).fill(0);
-  #count = 0;
-  #sum = 0;
+  readonly registry = new Registry();
+  readonly #checks: Counter<'outcome'>;
+  readonly #byOutcome: ReadonlyMap<CheckOutcome, { inc(): void }>;
+  readonly #errors: Counter<'code'>;
+  readonly #latency: Histogram;
+
+  /** `worker`: this process's slot in a cluster; it labels every series. */
+  constructor(sources: MetricSources, options: { worker?: number } = {}) {
+    const registers = [this.registry];
+    if (options.worker !== undefined) {
+      this.registry.setDefaultLabels({ worker: String(options.worker) });
+    }
+    this.#checks = new Counter({
+      name: 'licensor_verify_checks_total',
+      help: 'Checks answered with a status, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    // Every outcome shows from the first scrape, at 0: a rate() over it needs the series.
+    for (const outcome of outcomes) this.#checks.inc({ outcome }, 0);
+    this.#byOutcome = new Map(outcomes.map((o) => [o, this.#checks.labels({ outcome: o })]));
+    this.#errors = new Counter({
+      name: 'licensor_verify_errors_total',
+      help: 'Requests refused, by error code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: 'licensor_verify_check_duration_seconds',
+      help: 'Time to answer POST /v1/checks, from first byte to response.',
+      buckets: bucketBounds,
+      registers,
+    });
+    const counted = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    const gauged = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    const { recorder, views, replay } = sources;
+    counted(
+      'licensor_verify_check_records_flushed_total',
+      'Check records written to the store.',
+      () => recorder.flushed,
+    );
+    counted(
+      'licensor_verify_check_records_flush_failures_total',
+      'Failed writes of check records (each retried).',
+      () => recorder.failures,
+    );
+    counted(
+      'licensor_verify_check_records_dropped_total',
+      'Check records dropped because the buffer was full (logged).',
+      () => recorder.dropped,
+    );
+    gauged(
+      'licensor_verify_check_records_buffered',
+      'Check records waiting to be written.',
+      () => recorder.buffered,
+    );
+    counted(
+      'licensor_verify_view_cache_hits_total',
+      'Checks answered from the license cache.',
+      () => views.hits,
+    );
+    counted(
+      'licensor_verify_view_cache_misses_total',
+      'Checks that read the store.',
+      () => views.misses,
+    );
+    gauged('licensor_verify_replay_nonces', 'Nonces held by the replay guard.', () => replay.size);
+    counted(
+      'licensor_verify_replay_evicted_early_total',
+      'Nonces forgotten for room while still inside the window.',
+      () => replay.evictedEarly,
+    );
+  }
 
   countCheck(outcome: CheckOutcome): void {
-    this.#checks.set(outcome, (this.#checks.get(outcome) ?? 0) + 1);
+    this.#byOutcome.get(outcome)?.inc();
   }
 
   countError(code: string): void {
-    this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
+    this.#errors.inc({ code });
   }
 
   /** One POST /v1/checks, answered or refused, in seconds. */
   observeLatency(seconds: number): void {
-    this.#count++;
-    this.#sum += seconds;
-    for (let i = 0; i < bucketBounds.length; i++) {
-      if (seconds <= bucketBounds[i]!) {
-        this.#buckets[i]!++;
-        return;
-      }
-    }
+    this.#latency.observe(seconds);
   }
 
-  checks(outcome: CheckOutcome): number {
-    return this.#checks.get(outcome) ?? 0;
+  /** Checks answered with `outcome` so far. */
+  async checks(outcome: CheckOutcome): Promise<number> {
+    const { values } = await this.#checks.get();
+    return values.find((value) => value.labels.outcome === outcome)?.value ?? 0;
   }
 
-  snapshot(sources: MetricSources): MetricSnapshot {
-    return {
-      checks: Object.fromEntries(this.#checks),
-      errors: Object.fromEntries(this.#errors),
-      buckets: [...this.#buckets],
-      count: this.#count,
-      sum: this.#sum,
-      recorder: { ...sources.recorder },
-      views: { ...sources.views },
-      replay: { ...sources.replay },
-    };
+  /** This process's figures, as data. */
+  snapshot(): Promise<MetricSnapshot> {
+    return this.registry.getMetricsAsJSON();
   }
 
-  render(sources: MetricSources): string {
-    return renderMetrics([{ snapshot: this.snapshot(sources) }]);
+  /** The text exposition of this process alone. */
+  async render(): Promise<string> {
+    return renderMetrics([{ snapshot: await this.snapshot() }]);
   }
 }
-
-/** One sample line: `name{labels} value`, the worker's label last. */
-function sample(name: string, labels: string, part: MetricPart, value: number): string {
-  const all =
-    part.worker === undefined
-      ? labels
-      : [labels, `worker="${part.worker}"`].filter(Boolean).join(',');
-  return `${name}${all === '' ? '' : `{${all}}`} ${value}`;
-}
-
-interface Family {
-  name: string;
-  type: 'counter' | 'gauge' | 'histogram';
-  help: string;
-  lines(part: MetricPart, name: string): string[];
-}
-
-function scalar(
-  name: string,
-  type: 'counter' | 'gauge',
-  help: string,
-  value: (snapshot: MetricSnapshot) => number,
-): Family {
-  return { name, type, help, lines: (part) => [sample(name, '', part, value(part.snapshot))] };
-}
-
-const families: readonly Family[] = [
-  {
-    name: 'licensor_verify_checks_total',
-    type: 'counter',
-    help: 'Checks answered with a status, by outcome.',
-    lines: (part, name) =>
-      outcomes.map((o) => sample(name, `outcome="${o}"`, part, part.snapshot.checks[o] ?? 0)),
-  },
-  {
-    name: 'licensor_verify_errors_total',
-    type: 'counter',
-    help: 'Requests refused, by error code.',
-    lines: (part, name) =>
-      Object.entries(part.snapshot.errors).map(([code, n]) =>
-        sample(name, `code="${code}"`, part, n),
-      ),
-  },
-  {
-    name: 'licensor_verify_check_duration_seconds',
-    type: 'histogram',
-    help: 'Time to answer POST /v1/checks, from first byte to response.',
-    lines: (part, name) => {
-      const { buckets, count, sum } = part.snapshot;
-      let cumulative = 0;
-      return [
-        ...bucketBounds.map((bound, i) => {
-          cumulative += buckets[i] ?? 0;
-          return sample(`${name}_bucket`, `le="${bound}"`, part, cumulative);
-        }),
-        sample(`${name}_bucket`, 'le="+Inf"', part, count),
-        sample(`${name}_sum`, '', part, sum),
-        sample(`${name}_count`, '', part, count),
-      ];
-    },
-  },
-  scalar(
-    'licensor_verify_check_records_flushed_total',
-    'counter',
-    'Check records written to the store.',
-    (s) => s.recorder.flushed,
-  ),
-  scalar(
-    'licensor_verify_check_records_flush_failures_total',
-    'counter',
-    'Failed writes of check records (each retried).',
-    (s) => s.recorder.failures,
-  ),
-  scalar(
-    'licensor_verify_check_records_dropped_total',
-    'counter',
-    'Check records dropped because the buffer was full (logged).',
-    (s) => s.recorder.dropped,
-  ),
-  scalar(
-    'licensor_verify_check_records_buffered',
-    'gauge',
-    'Check records waiting to be written.',
-    (s) => s.recorder.buffered,
-  ),
-  scalar(
-    'licensor_verify_view_cache_hits_total',
-    'counter',
-    'Checks answered from the license cache.',
-    (s) => s.views.hits,
-  ),
-  scalar(
-    'licensor_verify_view_cache_misses_total',
-    'counter',
-    'Checks that read the store.',
-    (s) => s.views.misses,
-  ),
-  scalar(
-    'licensor_verify_replay_nonces',
-    'gauge',
-    'Nonces held by the replay guard.',
-    (s) => s.replay.size,
-  ),
-  scalar(
-    'licensor_verify_replay_evicted_early_total',
-    'counter',
-    'Nonces forgotten for room while still inside the window.',
-    (s) => s.replay.evictedEarly,
-  ),
-];
 
 /**
- * Prometheus text exposition of one process (a part without `worker`) or of every worker of a
- * cluster (one part per worker, its series labelled `worker="<slot>"`), family by family.
+ * The text exposition of one process or of every worker of a cluster (one part each): the
+ * parts merged by prom-client's AggregatorRegistry (series with the same labels are summed;
+ * workers' series differ by their `worker` label), and `licensor_verify_workers`, the number
+ * of processes whose series the scrape shows.
  */
-export function renderMetrics(parts: readonly MetricPart[]): string {
-  const lines: string[] = [];
-  for (const family of families) {
-    lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
-    for (const part of parts) lines.push(...family.lines(part, family.name));
-  }
-  lines.push(
-    '# HELP licensor_verify_workers Processes whose series this scrape shows (1 unless --workers).',
-    '# TYPE licensor_verify_workers gauge',
-    `licensor_verify_workers ${parts.length}`,
-  );
-  return `${lines.join('\n')}\n`;
+export async function renderMetrics(parts: readonly MetricPart[]): Promise<string> {
+  const merged = AggregatorRegistry.aggregate(parts.map((part) => part.snapshot));
+  new Gauge({
+    name: 'licensor_verify_workers',
+    help: 'Processes whose series this scrape shows (1 unless --workers).',
+    registers: [merged],
+  }).set(parts.length);
+  return merged.metrics();
 }

@@ -81,6 +81,7 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
       store,
       statusKeys,
       logger,
+      ...(options.worker !== undefined ? { worker: options.worker } : {}),
       ...(options.config !== undefined ? { config: options.config } : {}),
       ...(options.aggregateMetrics !== undefined
         ? { aggregateMetrics: options.aggregateMetrics }

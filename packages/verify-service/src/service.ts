@@ -12,12 +12,16 @@ import { resolveConfig, type VerifyConfig } from './config.js';
 import { storeUnavailable, VerifyServiceError } from './errors.js';
 import { buildExpressApp } from './http/app.js';
 import { createCheckRoute } from './http/check-route.js';
+import { RefusalLog } from './http/refusal-log.js';
 import { type MetricPart, type MetricSnapshot, renderMetrics, VerifyMetrics } from './metrics.js';
 import { CheckRecorder } from './state/check-recorder.js';
 import { RateLimiter } from './state/rate-limiter.js';
 import { ReplayGuard } from './state/replay-guard.js';
 import { ViewCache, withTimeout } from './state/view-cache.js';
 import type { CheckStore } from './store-port.js';
+
+/** The license id /readyz reads: none has it (ids are `lic_` and 22 base64url characters). */
+export const READINESS_PROBE_ID = 'lic_readiness-probe';
 
 export interface VerifyServiceDeps {
   store: CheckStore;
@@ -32,6 +36,8 @@ export interface VerifyServiceDeps {
    * on any worker shows the whole service. Default: this process's alone.
    */
   aggregateMetrics?: () => Promise<MetricPart[]>;
+  /** In a cluster: this worker's slot, which labels its metric series (`worker="2"`). */
+  worker?: number;
 }
 
 export interface VerifyService {
@@ -43,9 +49,9 @@ export interface VerifyService {
   readonly recorder: CheckRecorder;
   readonly views: ViewCache;
   /** Prometheus text of this process's current metrics. */
-  metricsText(): string;
-  /** This process's current metrics as data (what a cluster sums). */
-  metricsSnapshot(): MetricSnapshot;
+  metricsText(): Promise<string>;
+  /** This process's current metrics as data (what a cluster's scrape gathers). */
+  metricsSnapshot(): Promise<MetricSnapshot>;
   /** Signs with the first of `keys` from now on (after `licensor-issuer keys rotate --use status`). */
   setStatusKeys(keys: readonly Ed25519KeyPair[]): void;
   /** Marks the service as stopping: /readyz answers 503, answers carry `Connection: close`. */
@@ -62,7 +68,6 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
   const { store } = deps;
   let stopping = false;
 
-  const metrics = new VerifyMetrics();
   const views = new ViewCache(store, {
     ttlMs: config.viewCacheTtlMs,
     maxEntries: config.viewCacheSize,
@@ -84,6 +89,10 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     logger,
   );
   recorder.start();
+  const metrics = new VerifyMetrics(
+    { recorder, views, replay },
+    deps.worker !== undefined ? { worker: deps.worker } : {},
+  );
 
   const answerCheck = createAnswerCheck({
     views,
@@ -96,6 +105,13 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     checkIntervalSeconds: config.checkIntervalSeconds,
   });
 
+  const refusals = new RefusalLog(logger, {
+    intervalMs: config.refusalLogIntervalMs,
+    maxClients: 10_000,
+  });
+  const refusalSweep = setInterval(() => refusals.sweep(now()), config.refusalLogIntervalMs);
+  refusalSweep.unref();
+
   const checkRoute = createCheckRoute({
     answerCheck,
     perIp: new RateLimiter(config.rateLimitPerIp),
@@ -105,11 +121,12 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     maxBodyBytes: config.maxBodyBytes,
     trustProxy: config.trustProxy,
     logChecks: config.logChecks,
+    refusals,
     stopping: () => stopping,
   });
 
-  const metricsSnapshot = () => metrics.snapshot({ recorder, views, replay });
-  const metricsText = () => renderMetrics([{ snapshot: metricsSnapshot() }]);
+  const metricsSnapshot = () => metrics.snapshot();
+  const metricsText = () => metrics.render();
 
   const { aggregateMetrics } = deps;
   const app = buildExpressApp({
@@ -123,8 +140,10 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
       if (stopping) {
         throw new VerifyServiceError('ERR_SERVICE_STOPPING', 'The service is shutting down.');
       }
+      // Ready means a check could be answered: read what a check reads (the license record,
+      // here of an id no license has), not a bare ping that a store without its tables passes.
       try {
-        await withTimeout(store.ping(), config.storeTimeoutMs);
+        await withTimeout(store.getCheckView(READINESS_PROBE_ID), config.storeTimeoutMs);
       } catch (cause) {
         throw storeUnavailable(cause);
       }
@@ -154,7 +173,11 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     setStatusKeys: (keys) => {
       statusKey = activeKey(keys);
     },
-    drain: (deadlineMs) => recorder.drain(deadlineMs),
+    drain: (deadlineMs) => {
+      clearInterval(refusalSweep);
+      refusals.sweep(Number.POSITIVE_INFINITY);
+      return recorder.drain(deadlineMs);
+    },
   };
 }
 

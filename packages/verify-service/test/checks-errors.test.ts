@@ -272,7 +272,7 @@ describe.each(targets)('POST /v1/checks errors (%s)', (_name, target) => {
   it('counts refusals by code in the metrics', async () => {
     const { service } = testService();
     await postCheck(target(service), 'x');
-    expect(service.metricsText()).toContain(
+    expect(await service.metricsText()).toContain(
       'licensor_verify_errors_total{code="ERR_JWS_MALFORMED"} 1',
     );
   });

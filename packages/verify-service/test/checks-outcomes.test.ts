@@ -157,6 +157,6 @@ describe.each(targets)('POST /v1/checks outcomes (%s)', (_name, target) => {
     await postCheck(target(service), checkToken({}, installationB));
     await service.recorder.flush();
     expect(store.records).toHaveLength(0);
-    expect(service.metrics.checks('UNKNOWN')).toBe(2);
+    expect(await service.metrics.checks('UNKNOWN')).toBe(2);
   });
 });

@@ -30,6 +30,7 @@ import {
   post,
   serveProcess,
 } from './support/process.js';
+import { parseExposition } from './support/prometheus.js';
 
 async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -59,6 +60,7 @@ function total(metrics: string, name: string, labels = ''): number {
 async function scrape(url: string): Promise<string> {
   const answer = await getFresh(`${url}/metrics`);
   expect(answer.status).toBe(200);
+  parseExposition(answer.body); // throws unless a Prometheus scrape would accept it
   return answer.body;
 }
 

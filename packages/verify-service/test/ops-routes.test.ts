@@ -13,6 +13,7 @@ import {
   testService,
 } from './support/fixtures.js';
 import { postCheck, statusOf } from './support/http.js';
+import { parseExposition, sampleOf } from './support/prometheus.js';
 
 describe('createVerifyApp', () => {
   it('gives an express app that answers checks and the ops routes', async () => {
@@ -69,13 +70,27 @@ describe('ops routes', () => {
     const res = await request(service.app).get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(res.text).toContain('licensor_verify_checks_total{outcome="VALID"} 1');
-    expect(res.text).toContain('licensor_verify_checks_total{outcome="REVOKED"} 1');
-    expect(res.text).toContain('licensor_verify_checks_total{outcome="UNKNOWN"} 1');
-    expect(res.text).toContain('licensor_verify_check_duration_seconds_count 3');
-    expect(res.text).toContain('licensor_verify_check_duration_seconds_bucket{le="+Inf"} 3');
-    expect(res.text).toContain('licensor_verify_check_records_flushed_total 2');
-    expect(res.text).toContain('licensor_verify_check_records_dropped_total 0');
+    const families = parseExposition(res.text);
+    const checks = (outcome: string) =>
+      sampleOf(families, 'licensor_verify_checks_total', { outcome });
+    expect(checks('VALID')).toBe(1);
+    expect(checks('REVOKED')).toBe(1);
+    expect(checks('UNKNOWN')).toBe(1);
+    expect(sampleOf(families, 'licensor_verify_check_duration_seconds_count')).toBe(3);
+    expect(
+      sampleOf(families, 'licensor_verify_check_duration_seconds_bucket', { le: '+Inf' }),
+    ).toBe(3);
+    expect(sampleOf(families, 'licensor_verify_check_records_flushed_total')).toBe(2);
+    expect(sampleOf(families, 'licensor_verify_check_records_dropped_total')).toBe(0);
+  });
+
+  it('serves /metrics a Prometheus scrape accepts: every gauge a number (#16.4)', async () => {
+    const { service } = testService();
+    await postCheck(service.app, checkToken({ lid: 'lic_valid' }));
+    const res = await request(service.app).get('/metrics');
+    const families = parseExposition(res.text);
+    expect(sampleOf(families, 'licensor_verify_check_records_buffered')).toBe(1);
+    expect(sampleOf(families, 'licensor_verify_replay_nonces')).toBe(1);
   });
 
   it('sends the security headers and a request id on every route', async () => {

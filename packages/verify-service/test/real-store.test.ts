@@ -2,8 +2,11 @@
 // licenses issued, renewed and revoked by the issuer: what the vendor does in the portal shows
 // up in the next check, and every check lands in the store's check records.
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Keyring, signCheck, verifyLicense, verifyStatus } from '@licensor/token';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
+import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVerifyService } from '../src/service.js';
 import { postCheck } from './support/http.js';
@@ -146,4 +149,22 @@ describe.each(kinds)('on the %s store', (kind) => {
     });
     expect(unknown).toMatchObject({ outcome: 'UNKNOWN', rev: null, termEnd: null, license: null });
   });
+
+  it.runIf(kind === 'sqlite')(
+    'is unready when the store has lost its tables, as its checks are (#16.5)',
+    async () => {
+      const { fixture, service } = await setup();
+      const { installation, licenseId } = await issueLicense(fixture.issuer);
+      expect((await request(service.app).get('/readyz')).status).toBe(200);
+
+      const db = new Database(join(fixture.dataDir, 'licensor.db'));
+      db.exec('DROP TABLE licenses');
+      db.close();
+      const answer = await postCheck(service.app, check(licenseId, 1, installation));
+      expect(answer.status).toBe(503);
+      const ready = await request(service.app).get('/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body.error.code).toBe('ERR_STORE_UNAVAILABLE');
+    },
+  );
 });

@@ -39,6 +39,8 @@ describe.each(targets)('store outage (%s)', (_name, target) => {
     clock.now = T0 + 1_000;
     await service.recorder.flush();
     expect(store.records).toHaveLength(1);
-    expect(service.metricsText()).toContain('licensor_verify_check_records_flush_failures_total 1');
+    expect(await service.metricsText()).toContain(
+      'licensor_verify_check_records_flush_failures_total 1',
+    );
   });
 });

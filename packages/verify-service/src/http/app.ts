@@ -4,6 +4,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { VerifyServiceError } from '../errors.js';
+import { METRICS_CONTENT_TYPE } from '../metrics.js';
 import type { CheckRoute } from './check-route.js';
 import { requestIdOf, securityHeaders } from './headers.js';
 import { sendError } from './send.js';
@@ -13,7 +14,7 @@ export interface AppDeps {
   /** Resolves when the store answers; rejects with a typed error otherwise. */
   ready: () => Promise<void>;
   /** Prometheus text; a promise when it gathers the other workers' metrics too. */
-  metricsText: () => string | Promise<string>;
+  metricsText: () => Promise<string>;
   logger: Logger;
 }
 
@@ -58,7 +59,7 @@ export function buildExpressApp(deps: AppDeps): Express {
   app.get('/metrics', async (_req, res, next) => {
     try {
       const text = await deps.metricsText();
-      res.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+      res.type(METRICS_CONTENT_TYPE).send(text);
     } catch (error) {
       next(error);
     }

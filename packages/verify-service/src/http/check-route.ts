@@ -10,6 +10,7 @@ import type { VerifyMetrics } from '../metrics.js';
 import type { RateLimiter } from '../state/rate-limiter.js';
 import { clientAddressOf, requestIdOf } from './headers.js';
 import { readBody } from './read-body.js';
+import type { RefusalLog } from './refusal-log.js';
 import { sendError, sendStatusToken } from './send.js';
 
 export interface CheckRouteDeps {
@@ -21,6 +22,8 @@ export interface CheckRouteDeps {
   maxBodyBytes: number;
   trustProxy: boolean;
   logChecks: boolean;
+  /** Where refusals are logged: one line per client, code and interval (#16.6). */
+  refusals: RefusalLog;
   /** True once shutdown began: answers still go out, with `Connection: close`. */
   stopping: () => boolean;
 }
@@ -30,7 +33,13 @@ export type CheckRoute = (req: IncomingMessage, res: ServerResponse) => void;
 export function createCheckRoute(deps: CheckRouteDeps): CheckRoute {
   const { answerCheck, perIp, metrics, logger, now } = deps;
 
-  const fail = (res: ServerResponse, error: unknown, requestId: string, started: number) => {
+  const fail = (
+    res: ServerResponse,
+    error: unknown,
+    requestId: string,
+    started: number,
+    client: string,
+  ) => {
     const headers: Record<string, string> = {};
     const code = (error as { code?: unknown })?.code;
     if (code === 'ERR_BODY_TOO_LARGE' || deps.stopping()) headers.connection = 'close';
@@ -38,9 +47,10 @@ export function createCheckRoute(deps: CheckRouteDeps): CheckRoute {
     metrics.countError(sent);
     metrics.observeLatency((performance.now() - started) / 1000);
     if (codeToStatus(sent) >= 500) {
-      logger.error({ err: error, requestId, code: sent }, 'check failed');
+      const fields = { err: error, requestId };
+      deps.refusals.refused({ client, code: sent, level: 'error', fields }, now());
     } else if (deps.logChecks) {
-      logger.info({ requestId, code: sent }, 'check refused');
+      deps.refusals.refused({ client, code: sent, level: 'info', fields: { requestId } }, now());
     }
   };
 
@@ -49,15 +59,16 @@ export function createCheckRoute(deps: CheckRouteDeps): CheckRoute {
     const requestId = requestIdOf(req);
     const nowMs = now();
 
-    const wait = perIp.take(clientAddressOf(req, deps.trustProxy), nowMs);
+    const client = clientAddressOf(req, deps.trustProxy);
+    const wait = perIp.take(client, nowMs);
     if (wait > 0) {
       req.resume();
-      fail(res, new RateLimitedError(wait), requestId, started);
+      fail(res, new RateLimitedError(wait), requestId, started, client);
       return;
     }
     if (!isJose(req.headers['content-type'])) {
       req.resume();
-      fail(res, unsupportedType(), requestId, started);
+      fail(res, unsupportedType(), requestId, started, client);
       return;
     }
 
@@ -82,7 +93,7 @@ export function createCheckRoute(deps: CheckRouteDeps): CheckRoute {
             );
           }
         },
-        (error: unknown) => fail(res, error, requestId, started),
+        (error: unknown) => fail(res, error, requestId, started, client),
       );
   };
 }
