@@ -173,6 +173,52 @@ const licenseV2Claims = {
 };
 const licenseV2Token = signLicense(licenseV2Claims, license.pair);
 
+// Version 2 of the check and the status (fork detection, issue #17): the status names the chain
+// value the next check presents and the installation's clock offset; the next check presents
+// it, and so does a challenge made after it.
+const statusV2Claims = {
+  v: 2,
+  iat: now + 7 * day,
+  nonce: base64urlEncode(createHash('sha256').update('golden nonce 2').digest().subarray(0, 16)),
+  lid: licenseId,
+  sub: installation.pair.kid,
+  outcome: 'VALID',
+  rev: 3,
+  termEnd: licenseV2Claims.term.end,
+  checkBy: now + 8 * day,
+  license: null,
+  chain: base64urlEncode(createHash('sha256').update('golden chain 1').digest()),
+  skew: 7800,
+};
+const statusV2Token = signStatus(statusV2Claims, status.pair);
+
+const checkV2Claims = {
+  v: 2,
+  iat: now + 8 * day,
+  nonce: base64urlEncode(createHash('sha256').update('golden nonce 3').digest().subarray(0, 16)),
+  lid: licenseId,
+  rev: 3,
+  sdk: '0.2.0',
+  product,
+  usage: { credentialsInUse: 43 },
+  prev: statusV2Claims.chain,
+};
+const checkV2Token = signCheck(checkV2Claims, installation.pair);
+
+const challengeChainClaims = {
+  v: 2,
+  jti: idOf('chl', 'golden challenge with chain'),
+  iat: now + 9 * day,
+  exp: now + 39 * day,
+  sub: installation.pair.kid,
+  product,
+  license: { id: licenseId, revision: 3, customerName: customer.name, model: 'subscription' },
+  usage: { credentialsInUse: 43 },
+  request: { kind: 'license', credentials: 200 },
+  chain: statusV2Claims.chain,
+};
+const challengeChain = signChallenge(challengeChainClaims, installation.pair);
+
 const golden = {
   $comment:
     'Fixed Licensor keys and messages for tests. Made by packages/token/scripts/make-golden.mjs; never edit by hand. Seeds are 32-byte RFC 8032 private keys (hex and base64url).',
@@ -195,6 +241,13 @@ const golden = {
   status: { token: statusToken, claims: statusClaims },
   challengeV2: { token: challengeV2, hash: challengeHash(challengeV2), claims: challengeV2Claims },
   licenseV2: { token: licenseV2Token, claims: licenseV2Claims },
+  statusV2: { token: statusV2Token, claims: statusV2Claims },
+  checkV2: { token: checkV2Token, claims: checkV2Claims },
+  challengeChain: {
+    token: challengeChain,
+    hash: challengeHash(challengeChain),
+    claims: challengeChainClaims,
+  },
 };
 
 const target = new URL('../golden/golden.json', import.meta.url);

@@ -67,12 +67,33 @@ const KINDS: {
     key: 'status',
     verify: (t) => verifyStatus(t, keyring).claims,
   },
+  {
+    name: 'version 2 status (chain, clock offset)',
+    entry: 'statusV2',
+    key: 'status',
+    verify: (t) => verifyStatus(t, keyring).claims,
+  },
+  {
+    name: 'version 2 check (prev)',
+    entry: 'checkV2',
+    key: 'installation',
+    verify: (t) => verifyCheck(t, resolveInstallation).claims,
+  },
+  {
+    name: 'version 2 challenge with a chain value',
+    entry: 'challengeChain',
+    key: 'installation',
+    verify: (t) => verifyChallenge(t).claims,
+  },
 ];
 
 const TYP_OF: Record<string, string> = {
   subscriptionLicense: 'license',
   licenseV2: 'license',
   challengeV2: 'challenge',
+  statusV2: 'status',
+  checkV2: 'check',
+  challengeChain: 'challenge',
 };
 
 function privateJwk(name: GoldenKeyName) {

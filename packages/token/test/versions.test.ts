@@ -7,15 +7,29 @@ import { describe, expect, it } from 'vitest';
 import {
   coversProduct,
   MESSAGE_VERSIONS,
+  signCheck,
   signLicense,
+  signStatus,
   VersionUnsupportedError,
   validateChallengeClaims,
   validateLicenseClaims,
   verifyChallenge,
+  verifyCheck,
   verifyLicense,
+  verifyStatus,
   versionHasPrefix,
 } from '../src/index.js';
-import { codeOf, forge, golden, keyring, licenseHeader, licenseKey } from './forge.js';
+import {
+  codeOf,
+  forge,
+  golden,
+  installationKey,
+  keyring,
+  licenseHeader,
+  licenseKey,
+  resolveInstallation,
+  statusKey,
+} from './forge.js';
 import * as released from './releases/token-v1.js';
 
 const releasedKeyring = released.Keyring.fromJwks(golden.jwks);
@@ -180,5 +194,81 @@ describe('products a license covers', () => {
     expect(coversProduct(grants, { name: 'Mobile', version: '1.0' })).toBe(true);
     expect(coversProduct(grants, { name: 'Other', version: '1.0' })).toBe(false);
     expect(coversProduct(undefined, { name: 'Other', version: '1.0' })).toBe(true);
+  });
+});
+
+describe('check, status and challenge version 2: the chain value (issue #17)', () => {
+  const statusHeader = { alg: 'EdDSA', typ: 'licensor-status+jwt', kid: statusKey.kid };
+  const checkHeader = { alg: 'EdDSA', typ: 'licensor-check+jwt', kid: installationKey.kid };
+
+  it('declares check and status versions 1 and 2', () => {
+    expect(MESSAGE_VERSIONS.check).toEqual([1, 2]);
+    expect(MESSAGE_VERSIONS.status).toEqual([1, 2]);
+  });
+
+  it('verifies the golden version 2 status, check and challenge, each carrying the chain value', () => {
+    const status = verifyStatus(golden.statusV2.token, keyring).claims;
+    expect(status).toEqual(golden.statusV2.claims);
+    expect(status).toMatchObject({ v: 2, skew: 7800 });
+    const check = verifyCheck(golden.checkV2.token, resolveInstallation).claims;
+    expect(check).toEqual(golden.checkV2.claims);
+    expect(check.prev).toBe(status.chain);
+    expect(verifyChallenge(golden.challengeChain.token).claims.chain).toBe(status.chain);
+    // Signing is deterministic: this build makes the golden bytes again.
+    expect(signStatus(golden.statusV2.claims, statusKey)).toBe(golden.statusV2.token);
+    expect(signCheck(golden.checkV2.claims, installationKey)).toBe(golden.checkV2.token);
+  });
+
+  it('still verifies the golden version 1 check and status, which have no chain', () => {
+    expect(verifyStatus(golden.status.token, keyring).claims).toEqual(golden.status.claims);
+    expect(verifyCheck(golden.check.token, resolveInstallation).claims).toEqual(
+      golden.check.claims,
+    );
+  });
+
+  it.each([
+    [
+      'a chain value in a version 1 status',
+      'status',
+      { chain: golden.statusV2.claims.chain },
+      'chain',
+    ],
+    ['a clock offset in a version 1 status', 'status', { skew: 5 }, 'skew'],
+    ['a prev in a version 1 check', 'check', { prev: golden.statusV2.claims.chain }, 'prev'],
+  ] as const)('refuses %s naming the claim', (_, kind, extra, claim) => {
+    const token =
+      kind === 'status'
+        ? forge(statusHeader, { ...golden.status.claims, ...extra }, statusKey)
+        : forge(checkHeader, { ...golden.check.claims, ...extra }, installationKey);
+    const verify =
+      kind === 'status'
+        ? () => verifyStatus(token, keyring)
+        : () => verifyCheck(token, resolveInstallation);
+    expect(thrown(verify)).toMatchObject({ code: 'ERR_CLAIMS_INVALID', claim });
+  });
+
+  it.each([
+    ['a chain value that is not a SHA-256', { chain: 'abc' }, 'chain'],
+    ['a clock offset that is not whole seconds', { skew: 1.5 }, 'skew'],
+    ['a clock offset of a century', { skew: 100 * 366 * 86_400 }, 'skew'],
+    ['forked that is not a boolean', { forked: 'yes' }, 'forked'],
+  ])('refuses a version 2 status with %s', (_, extra, claim) => {
+    const token = forge(statusHeader, { ...golden.statusV2.claims, ...extra }, statusKey);
+    expect(thrown(() => verifyStatus(token, keyring))).toMatchObject({
+      code: 'ERR_CLAIMS_INVALID',
+      claim,
+    });
+  });
+
+  it('the released version 1 build refuses the version 2 check and status by name', () => {
+    const status = thrown(() => released.verifyStatus(golden.statusV2.token, releasedKeyring));
+    expect(status).toMatchObject({ code: 'ERR_VERSION_UNSUPPORTED', version: 2 });
+    expect(status.message).toMatch(/status format version 2 .* update Licensor$/);
+    const check = thrown(() =>
+      released.verifyCheck(golden.checkV2.token, (kid: string) =>
+        kid === installationKey.kid ? installationKey.publicKey : undefined,
+      ),
+    );
+    expect(check).toMatchObject({ code: 'ERR_VERSION_UNSUPPORTED', version: 2 });
   });
 });

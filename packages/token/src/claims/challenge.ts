@@ -3,6 +3,7 @@
 
 import { featureNames, type LimitRequest, limitRequests } from './entitlements.js';
 import {
+  chainValue,
   customerName,
   digest,
   fail,
@@ -44,7 +45,7 @@ export interface ChallengeRequest {
   limits?: LimitRequest[];
 }
 
-/** Version 2 adds the optional `request.features` and `request.limits`. */
+/** Version 2 adds the optional `request.features`, `request.limits` and `chain`. */
 export interface ChallengeClaims {
   v: 1 | 2;
   /** Challenge id. */
@@ -59,9 +60,15 @@ export interface ChallengeClaims {
   license: null | ChallengeLicense;
   usage: Usage;
   request: ChallengeRequest;
+  /**
+   * v2: the `chain` of the newest status the installation holds (absent before its first v2
+   * status): the issuer names a challenge from a copy or an older backup by it.
+   */
+  chain?: string;
 }
 
 const CLAIMS = ['v', 'jti', 'iat', 'exp', 'sub', 'product', 'license', 'usage', 'request'];
+const V2_OPTIONAL = ['chain'];
 
 function challengeLicense(value: unknown, path: string): ChallengeLicense | null {
   if (value === null) return null;
@@ -101,11 +108,11 @@ function challengeRequest(value: unknown, path: string, v: 1 | 2): ChallengeRequ
 /** Validates challenge claims; returns a copy holding exactly the schema's members. */
 export function validateChallengeClaims(payload: unknown): ChallengeClaims {
   const v = version(payload, 'challenge', MESSAGE_VERSIONS.challenge);
-  const o = object(payload, '', CLAIMS);
+  const o = object(payload, '', CLAIMS, v >= 2 ? V2_OPTIONAL : []);
   const iat = numericDate(o.iat, 'iat');
   const exp = numericDate(o.exp, 'exp');
   if (exp <= iat) fail('exp', 'must be after iat');
-  return {
+  const claims: ChallengeClaims = {
     v,
     jti: id(o.jti, 'jti'),
     iat,
@@ -116,4 +123,6 @@ export function validateChallengeClaims(payload: unknown): ChallengeClaims {
     usage: usage(o.usage, 'usage'),
     request: challengeRequest(o.request, 'request', v),
   };
+  if (Object.hasOwn(o, 'chain')) claims.chain = chainValue(o.chain, 'chain');
+  return claims;
 }

@@ -2,6 +2,7 @@
 // the license in force, signed with the installation's key.
 
 import {
+  chainValue,
   id,
   MESSAGE_VERSIONS,
   nonce,
@@ -16,8 +17,9 @@ import {
   version,
 } from './schema.js';
 
+/** Version 2 adds the optional `prev`. */
 export interface CheckClaims {
-  v: 1;
+  v: 1 | 2;
   iat: number;
   /** 16 random bytes, base64url (22 characters). */
   nonce: string;
@@ -28,16 +30,22 @@ export interface CheckClaims {
   sdk: string;
   product: Product;
   usage: Usage;
+  /**
+   * v2: the `chain` of the newest status this installation holds (absent before its first v2
+   * status). Two copies of one installation present the same value once, then diverge.
+   */
+  prev?: string;
 }
 
 const CLAIMS = ['v', 'iat', 'nonce', 'lid', 'rev', 'sdk', 'product', 'usage'];
+const V2_OPTIONAL = ['prev'];
 
 /** Validates check-request claims; returns a copy holding exactly the schema's members. */
 export function validateCheckClaims(payload: unknown): CheckClaims {
-  version(payload, 'check request', MESSAGE_VERSIONS.check);
-  const o = object(payload, '', CLAIMS);
-  return {
-    v: 1,
+  const v = version(payload, 'check request', MESSAGE_VERSIONS.check);
+  const o = object(payload, '', CLAIMS, v >= 2 ? V2_OPTIONAL : []);
+  const claims: CheckClaims = {
+    v,
     iat: numericDate(o.iat, 'iat'),
     nonce: nonce(o.nonce, 'nonce'),
     lid: id(o.lid, 'lid'),
@@ -46,4 +54,6 @@ export function validateCheckClaims(payload: unknown): CheckClaims {
     product: product(o.product, 'product'),
     usage: usage(o.usage, 'usage'),
   };
+  if (Object.hasOwn(o, 'prev')) claims.prev = chainValue(o.prev, 'prev');
+  return claims;
 }

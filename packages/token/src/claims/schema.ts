@@ -16,8 +16,8 @@ export const FORMAT_VERSION = 1;
 export const MESSAGE_VERSIONS = {
   challenge: [1, 2],
   license: [1, 2],
-  check: [1],
-  status: [1],
+  check: [1, 2],
+  status: [1, 2],
 } as const satisfies Record<string, readonly number[]>;
 
 export type MessageVersionKind = keyof typeof MESSAGE_VERSIONS;
@@ -124,6 +124,12 @@ export const digest: Reader<string> = (value, path) => {
   if (!isBase64urlOfLength(value, 32)) fail(path, 'must be a SHA-256 in base64url (43 characters)');
   return value;
 };
+
+/**
+ * A check chain value (issue #17): what a status hands the installation and its next check (and
+ * challenge) presents. A SHA-256 as base64url (43 characters).
+ */
+export const chainValue: Reader<string> = digest;
 
 /** 16 random bytes as base64url (22 characters). */
 export const nonce: Reader<string> = (value, path) => {

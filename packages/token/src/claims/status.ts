@@ -3,9 +3,11 @@
 
 import { MAX_TOKEN_LENGTH } from '../jws/limits.js';
 import {
+  chainValue,
   digest,
   fail,
   id,
+  integer,
   MESSAGE_VERSIONS,
   nonce,
   nullable,
@@ -25,8 +27,9 @@ export const CHECK_OUTCOMES: readonly CheckOutcome[] = [
   'UNKNOWN',
 ];
 
+/** Version 2 adds the optional `chain`, `skew` and `forked`. */
 export interface StatusClaims {
-  v: 1;
+  v: 1 | 2;
   /** The service's time: the "Last verify time". */
   iat: number;
   /** Echo of the check's nonce. */
@@ -44,6 +47,18 @@ export interface StatusClaims {
   checkBy: number;
   /** A newer license token for this installation, if any. */
   license: string | null;
+  /** v2: the value the installation's next check (and challenge) must present as `prev`. */
+  chain?: string;
+  /**
+   * v2: the service's time minus the check's `iat`, in seconds: positive when the installation's
+   * clock is behind. The SDK tells the operator; the check is answered whatever the offset.
+   */
+  skew?: number;
+  /**
+   * v2: true when this installation's checks no longer continue one chain: another copy of it
+   * (or an older backup) checked from the same point. The vendor has been told.
+   */
+  forked?: boolean;
 }
 
 const CLAIMS = [
@@ -58,6 +73,14 @@ const CLAIMS = [
   'checkBy',
   'license',
 ];
+const V2_OPTIONAL = ['chain', 'skew', 'forked'];
+/** Ten years either way: more than any real clock error, less than a sign error can make. */
+const MAX_SKEW = 10 * 366 * 86_400;
+
+function flag(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') fail(path, 'must be true or false');
+  return value;
+}
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function embeddedLicense(value: unknown, path: string): string | null {
@@ -70,8 +93,8 @@ function embeddedLicense(value: unknown, path: string): string | null {
 
 /** Validates status claims; returns a copy holding exactly the schema's members. */
 export function validateStatusClaims(payload: unknown): StatusClaims {
-  version(payload, 'status', MESSAGE_VERSIONS.status);
-  const o = object(payload, '', CLAIMS);
+  const v = version(payload, 'status', MESSAGE_VERSIONS.status);
+  const o = object(payload, '', CLAIMS, v >= 2 ? V2_OPTIONAL : []);
   const iat = numericDate(o.iat, 'iat');
   const outcome = oneOf(CHECK_OUTCOMES)(o.outcome, 'outcome');
   const rev = nullable(positiveCount)(o.rev, 'rev');
@@ -81,8 +104,8 @@ export function validateStatusClaims(payload: unknown): StatusClaims {
     fail('rev', `is required when the outcome is ${outcome}`);
   const checkBy = numericDate(o.checkBy, 'checkBy');
   if (checkBy < iat) fail('checkBy', 'must not be before iat');
-  return {
-    v: 1,
+  const claims: StatusClaims = {
+    v,
     iat,
     nonce: nonce(o.nonce, 'nonce'),
     lid: id(o.lid, 'lid'),
@@ -93,4 +116,8 @@ export function validateStatusClaims(payload: unknown): StatusClaims {
     checkBy,
     license: embeddedLicense(o.license, 'license'),
   };
+  if (Object.hasOwn(o, 'chain')) claims.chain = chainValue(o.chain, 'chain');
+  if (Object.hasOwn(o, 'skew')) claims.skew = integer(-MAX_SKEW, MAX_SKEW)(o.skew, 'skew');
+  if (Object.hasOwn(o, 'forked')) claims.forked = flag(o.forked, 'forked');
+  return claims;
 }
