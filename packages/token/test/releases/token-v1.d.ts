@@ -18,3 +18,11 @@ export function verifyChallenge(token: string): {
   installationId: string;
   token: string;
 };
+export function verifyCheck(
+  token: string,
+  resolveInstallationKey: (kid: string) => Uint8Array | undefined,
+): { claims: Record<string, unknown>; installationId: string; token: string };
+export function verifyStatus(
+  token: string,
+  keyring: Keyring,
+): { claims: Record<string, unknown>; kid: string; token: string };
