@@ -68,6 +68,7 @@ export {
   VersionUnsupportedError,
 } from './errors.js';
 export { MAX_STATUS_TOKEN_LENGTH, MAX_TOKEN_LENGTH, type MessageKind, TYP } from './jws/limits.js';
+export { type JwsSigner, signerFromKeyPair } from './jws/signer.js';
 export { type GenericJwsOptions, verifyJws } from './jws/verify.js';
 export { type Jwks, Keyring, type KeyringJwk } from './keyring.js';
 export {
@@ -96,6 +97,11 @@ export {
   type VerifiedCheck,
   verifyCheck,
 } from './messages/check.js';
-export { signLicense, type VerifiedLicense, verifyLicense } from './messages/license.js';
+export {
+  signLicense,
+  signLicenseWith,
+  type VerifiedLicense,
+  verifyLicense,
+} from './messages/license.js';
 export { signStatus, type VerifiedStatus, verifyStatus } from './messages/status.js';
 export { type ArmourKind, armour, normaliseToken } from './normalise.js';

@@ -4,7 +4,7 @@
 //
 // One direction: read the inputs (challenge, records, signing key), decide over them, commit.
 
-import type { Ed25519KeyPair } from '@licensor/token';
+import type { JwsSigner } from '@licensor/token';
 import {
   ApprovalRequiredError,
   ChallengeExpiredError,
@@ -117,9 +117,9 @@ function decideIssue(
   analysis: ChallengeAnalysis,
   asked: Terms,
   who: Operator,
-  key: Ed25519KeyPair,
+  key: JwsSigner,
   at: number,
-): TokenTransaction {
+): Promise<TokenTransaction> {
   const { license } = records;
   const { claims, installationId, publicJwk } = analysis.verified;
   if (license !== null) assertIssuable(license);

@@ -9,6 +9,7 @@ import {
   type KeyPurpose,
   Keyring,
   publicKeyFromJwk,
+  signerFromKeyPair,
   toPublicJwk,
 } from '@licensor/token';
 import { KeyActiveError, KeyNotFoundError, NotInitialisedError } from '../errors.js';
@@ -55,7 +56,7 @@ async function createKey(
     retiredAt: null,
   };
   await context.store.insertSigningKey(record, stored);
-  if (purpose === 'license') context.licenseKeys.remember(pair);
+  if (purpose === 'license') context.licenseKeys.remember(signerFromKeyPair(pair));
   await context.store.appendAuditEvent({
     id: newId('evt'),
     at: context.now(),

@@ -4,11 +4,11 @@
 // records and opened the signing key; this only decides and signs.
 
 import {
-  type Ed25519KeyPair,
+  type JwsSigner,
   type LicenseClaims,
   type LicenseModel,
   type PublicJwk,
-  signLicense,
+  signLicenseWith,
 } from '@licensor/token';
 import type { IssueResult } from '../facade.js';
 import { newId } from '../ids.js';
@@ -72,11 +72,11 @@ export function issued(transaction: TokenTransaction): IssueResult {
 }
 
 /** The transaction of `plan`, its token signed by `key` at `at` (ms). */
-export function buildTokenTransaction(
+export async function buildTokenTransaction(
   plan: TokenPlan,
-  key: Ed25519KeyPair,
+  key: JwsSigner,
   at: number,
-): TokenTransaction {
+): Promise<TokenTransaction> {
   const iat = Math.floor(at / 1000);
   const transactionId = newId('txn');
   const licenseId = plan.license?.id ?? newId('lic');
@@ -105,7 +105,7 @@ export function buildTokenTransaction(
     credentials: plan.credentials,
     term: plan.term,
   };
-  const token = signLicense(claims, key);
+  const token = await signLicenseWith(claims, key);
 
   const installationAfter: Installation | null =
     plan.installation.product === null

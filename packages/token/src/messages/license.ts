@@ -4,7 +4,8 @@
 import { type LicenseClaims, validateLicenseClaims } from '../claims/license.js';
 import { headerKid, readCompactJws } from '../jws/header.js';
 import { MAX_TOKEN_LENGTH, TYP } from '../jws/limits.js';
-import { signCompactJws } from '../jws/sign.js';
+import { signCompactJws, signCompactJwsWith } from '../jws/sign.js';
+import type { JwsSigner } from '../jws/signer.js';
 import { verifyReadJws } from '../jws/verify.js';
 import type { Keyring } from '../keyring.js';
 import type { Ed25519KeyPair } from '../keys.js';
@@ -29,6 +30,13 @@ export function signLicense(claims: LicenseClaims, issuingKey: Ed25519KeyPair): 
   const validated = validateLicenseClaims(claims);
   const header = { alg: 'EdDSA', typ: TYP.license, kid: issuingKey.kid };
   return signCompactJws(header, validated, issuingKey, MAX_TOKEN_LENGTH);
+}
+
+/** signLicense through a signer (e.g. a key in an HSM): the same token for the same key. */
+export async function signLicenseWith(claims: LicenseClaims, signer: JwsSigner): Promise<string> {
+  const validated = validateLicenseClaims(claims);
+  const header = { alg: 'EdDSA', typ: TYP.license, kid: signer.kid };
+  return signCompactJwsWith(header, validated, signer, MAX_TOKEN_LENGTH);
 }
 
 export function verifyLicense(token: string, keyring: Keyring): VerifiedLicense {
