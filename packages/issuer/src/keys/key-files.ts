@@ -2,19 +2,11 @@
 // `<data>/keys/<purpose>/<kid>.json`, mode 0600 in a 0700 folder. Status and license keys sit in
 // separate folders so a deployment can give the verify service the status folder alone.
 
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyPurpose } from '@licensor/token';
 import { KeyFileError } from '../errors.js';
+import { readSecretFile } from './secret-file.js';
 
 export function keyFilePath(dataDir: string, purpose: KeyPurpose, kid: string): string {
   return join(dataDir, 'keys', purpose, `${kid}.json`);
@@ -45,21 +37,19 @@ export function writeKeyFile(
 
 export function readKeyFile(dataDir: string, purpose: KeyPurpose, kid: string): Uint8Array {
   const path = keyFilePath(dataDir, purpose, kid);
-  let text: string;
-  try {
-    if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
-      throw new KeyFileError(
-        `private key file ${path} is readable by other users: chmod 600 it (and check who read it)`,
-      );
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof KeyFileError) throw error;
+  const read = readSecretFile(path);
+  if (!read.ok && read.problem === 'exposed') {
     throw new KeyFileError(
-      `cannot read private key file ${path}: is --data the folder the key was created in?`,
-      { cause: error },
+      `private key file ${path} is readable by other users: chmod 600 it (and check who read it)`,
     );
   }
+  if (!read.ok) {
+    throw new KeyFileError(
+      `cannot read private key file ${path}: is --data the folder the key was created in?`,
+      { cause: read.cause },
+    );
+  }
+  const text = read.text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

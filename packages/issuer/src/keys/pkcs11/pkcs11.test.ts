@@ -1,0 +1,256 @@
+// Keys in a real PKCS#11 module (SoftHSM2, in a temporary folder): generated inside the token,
+// never readable, signing by CKM_EDDSA with the same bytes as a seed would give; and every way
+// the device can fail comes out as a typed error naming what to fix.
+// Skipped with a message where SoftHSM2 is absent; required when LICENSOR_REQUIRE_SOFTHSM=1.
+
+import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Keyring,
+  type LicenseClaims,
+  signLicenseWith,
+  toPublicJwk,
+  verifyLicense,
+} from '@licensor/token';
+import * as pkcs11js from 'pkcs11js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hsmConfigFromEnv } from './config.js';
+import { createHsmKey, openHsmSigner } from './keys.js';
+import { createSoftHsm, type SoftHsm, softHsmSkipReason } from './softhsm.js';
+import { CKK_EC_EDWARDS, pkcs11Reason } from './token.js';
+
+const skip = softHsmSkipReason();
+
+const claims: LicenseClaims = {
+  v: 1,
+  jti: 'txn_hsm',
+  lid: 'lic_hsm',
+  rev: 1,
+  iat: 1_700_000_000,
+  sub: 'A'.repeat(43),
+  chal: null,
+  customer: { id: 'cus_hsm', name: 'Bank of Tests' },
+  model: 'perpetual',
+  credentials: 50,
+  term: null,
+};
+
+describe.skipIf(skip !== null)('license keys in SoftHSM2', () => {
+  let hsm: SoftHsm;
+  let env: Record<string, string>;
+  let pinTestEnv: Record<string, string>;
+  let removableEnv: Record<string, string>;
+  let removableFolder: string;
+  const saved = { ...process.env };
+
+  beforeAll(() => {
+    hsm = createSoftHsm();
+    // The module reads SOFTHSM2_CONF, and finds the tokens, once: when this process first
+    // initialises it. So every token of this file is made here.
+    process.env.SOFTHSM2_CONF = hsm.conf;
+    env = hsm.env('licensor', hsm.initToken('licensor', '246810'));
+    // Login is per process and token: a wrong PIN shows only on a token not logged in yet.
+    pinTestEnv = hsm.env('pin-test', hsm.initToken('pin-test', '975310'));
+    const tokens = join(hsm.dir, 'tokens');
+    const before = new Set(readdirSync(tokens));
+    removableEnv = hsm.env('removable', hsm.initToken('removable', '112233'));
+    removableFolder = join(tokens, readdirSync(tokens).find((name) => !before.has(name))!);
+  });
+  afterAll(() => {
+    process.env = saved;
+    hsm?.remove();
+  });
+
+  it('generates an Ed25519 key whose signatures give tokens the SDK keyring verifies', async () => {
+    const key = await createHsmKey('license', env);
+    expect(key.token).toBe('licensor');
+    expect(key.label).toMatch(/^licensor-license-\d{4}-\d{2}-\d{2}-[0-9a-f]{12}$/);
+    const token = await signLicenseWith(claims, key.signer);
+    const keyring = Keyring.of([{ publicKey: key.publicKey, purpose: 'license' }]);
+    const verified = verifyLicense(token, keyring);
+    expect(verified.kid).toBe(key.kid);
+    expect(verified.claims).toEqual(claims);
+    // Ed25519 is deterministic: the HSM gives the same token again.
+    expect(await signLicenseWith(claims, key.signer)).toBe(token);
+  });
+
+  it('opens a recorded key by token and label alone, without LICENSOR_PKCS11_TOKEN', async () => {
+    const key = await createHsmKey('license', env);
+    const { LICENSOR_PKCS11_TOKEN: _ignored, ...withoutToken } = env;
+    const signer = await openHsmSigner(
+      { kid: key.kid, token: key.token, label: key.label, publicKey: toPublicJwk(key.publicKey) },
+      withoutToken,
+    );
+    expect(await signLicenseWith(claims, signer)).toBe(await signLicenseWith(claims, key.signer));
+  });
+
+  it('keeps the private key inside: not extractable, CKA_VALUE refused, wrapping refused', async () => {
+    const key = await createHsmKey('license', env);
+    const p = new pkcs11js.PKCS11();
+    p.load(env.LICENSOR_PKCS11_MODULE!);
+    try {
+      p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    } catch (error) {
+      expect(pkcs11Reason(error)).toBe('CKR_CRYPTOKI_ALREADY_INITIALIZED');
+    }
+    const slot = p
+      .C_GetSlotList(true)
+      .find((s) => p.C_GetTokenInfo(s).label.trim() === 'licensor')!;
+    const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      p.C_FindObjectsInit(session, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_LABEL, value: key.label },
+      ]);
+      const [handle] = p.C_FindObjects(session, 2);
+      p.C_FindObjectsFinal(session);
+      expect(handle).toBeDefined();
+      const [extractable, sensitive, never, always, type] = p.C_GetAttributeValue(
+        session,
+        handle!,
+        [
+          { type: pkcs11js.CKA_EXTRACTABLE },
+          { type: pkcs11js.CKA_SENSITIVE },
+          { type: pkcs11js.CKA_NEVER_EXTRACTABLE },
+          { type: pkcs11js.CKA_ALWAYS_SENSITIVE },
+          { type: pkcs11js.CKA_KEY_TYPE },
+        ],
+      );
+      expect([...(extractable!.value as Buffer)]).toEqual([0]);
+      expect([...(sensitive!.value as Buffer)]).toEqual([1]);
+      expect([...(never!.value as Buffer)]).toEqual([1]);
+      expect([...(always!.value as Buffer)]).toEqual([1]);
+      expect((type!.value as Buffer)[0]).toBe(CKK_EC_EDWARDS); // CK_ULONG, little-endian
+      let refused: unknown;
+      try {
+        p.C_GetAttributeValue(session, handle!, [{ type: pkcs11js.CKA_VALUE }]);
+      } catch (error) {
+        refused = error;
+      }
+      expect(pkcs11Reason(refused)).toBe('CKR_ATTRIBUTE_SENSITIVE');
+      // Not even wrapped under a key of our own choosing (the usual way keys leave an HSM).
+      try {
+        p.C_Login(session, pkcs11js.CKU_USER, '246810');
+      } catch (error) {
+        expect(pkcs11Reason(error)).toBe('CKR_USER_ALREADY_LOGGED_IN'); // by the issuer's session
+      }
+      const wrapping = p.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
+        { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+        { type: pkcs11js.CKA_WRAP, value: true },
+        { type: pkcs11js.CKA_TOKEN, value: false },
+      ]);
+      let wrapRefused: unknown;
+      try {
+        p.C_WrapKey(
+          session,
+          { mechanism: pkcs11js.CKM_AES_KEY_WRAP_PAD },
+          wrapping,
+          handle!,
+          Buffer.alloc(512),
+        );
+      } catch (error) {
+        wrapRefused = error;
+      }
+      expect(pkcs11Reason(wrapRefused)).toBe('CKR_KEY_UNEXTRACTABLE');
+    } finally {
+      p.C_CloseSession(session);
+    }
+  });
+
+  it('a wrong PIN is ERR_HSM_PIN naming the token, and nothing is made', async () => {
+    const pinFile = join(hsm.dir, 'wrong.pin');
+    writeFileSync(pinFile, '13579\n', { mode: 0o600 });
+    await expect(
+      createHsmKey('license', { ...pinTestEnv, LICENSOR_PKCS11_PIN_FILE: pinFile }),
+    ).rejects.toMatchObject({
+      code: 'ERR_HSM_PIN',
+      token: 'pin-test',
+      reason: 'CKR_PIN_INCORRECT',
+      message: expect.stringContaining('LICENSOR_PKCS11_PIN_FILE'),
+    });
+    // The right PIN still works: the wrong one was not remembered.
+    const key = await createHsmKey('license', pinTestEnv);
+    expect(key.token).toBe('pin-test');
+  });
+
+  it('a missing module is ERR_HSM_MODULE naming LICENSOR_PKCS11_MODULE', async () => {
+    await expect(
+      createHsmKey('license', { ...env, LICENSOR_PKCS11_MODULE: join(hsm.dir, 'nope.so') }),
+    ).rejects.toMatchObject({
+      code: 'ERR_HSM_MODULE',
+      message: expect.stringContaining('LICENSOR_PKCS11_MODULE'),
+    });
+  });
+
+  it('an absent token is ERR_HSM_TOKEN_MISSING listing the tokens present', async () => {
+    await expect(
+      createHsmKey('license', { ...env, LICENSOR_PKCS11_TOKEN: 'vault-2' }),
+    ).rejects.toMatchObject({
+      code: 'ERR_HSM_TOKEN_MISSING',
+      message: expect.stringMatching(/"vault-2" is not present \(present: .*"licensor"/),
+    });
+  });
+
+  it('a key removed from the token is ERR_HSM_KEY_MISSING, on open and on sign', async () => {
+    const key = await createHsmKey('license', env);
+    await key.signer.sign(Uint8Array.of(1)); // its handle is now cached
+    await key.discard();
+    const missing = { code: 'ERR_HSM_KEY_MISSING', kid: key.kid, label: key.label };
+    await expect(key.signer.sign(Uint8Array.of(2))).rejects.toMatchObject(missing);
+    await expect(
+      openHsmSigner(
+        { kid: key.kid, token: key.token, label: key.label, publicKey: toPublicJwk(key.publicKey) },
+        env,
+      ),
+    ).rejects.toMatchObject(missing);
+  });
+
+  it('a token removed while the issuer runs is ERR_HSM_TOKEN_MISSING, then and after', async () => {
+    const key = await createHsmKey('license', removableEnv);
+    await key.signer.sign(Uint8Array.of(1));
+    renameSync(removableFolder, join(hsm.dir, 'pulled-out'));
+    const gone = { code: 'ERR_HSM_TOKEN_MISSING', token: 'removable' };
+    await expect(key.signer.sign(Uint8Array.of(2))).rejects.toMatchObject(gone);
+    await expect(key.signer.sign(Uint8Array.of(3))).rejects.toMatchObject(gone);
+  });
+});
+
+describe('HSM configuration from the environment', () => {
+  const base = {
+    LICENSOR_PKCS11_MODULE: '/x.so',
+    LICENSOR_PKCS11_TOKEN: 't',
+    LICENSOR_PKCS11_PIN: '1',
+  };
+
+  it('names the variable that is missing', () => {
+    for (const name of ['LICENSOR_PKCS11_MODULE', 'LICENSOR_PKCS11_TOKEN', 'LICENSOR_PKCS11_PIN']) {
+      const env: Record<string, string> = { ...base };
+      delete env[name];
+      expect(() => hsmConfigFromEnv(env)).toThrow(
+        expect.objectContaining({ code: 'ERR_HSM_CONFIG', message: expect.stringContaining(name) }),
+      );
+    }
+  });
+
+  it('refuses a PIN given twice, and a PIN file others can read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-pin-'));
+    const pinFile = join(dir, 'pin');
+    writeFileSync(pinFile, '1234\n', { mode: 0o600 });
+    expect(() => hsmConfigFromEnv({ ...base, LICENSOR_PKCS11_PIN_FILE: pinFile })).toThrow(
+      expect.objectContaining({ code: 'ERR_HSM_CONFIG' }),
+    );
+    const { LICENSOR_PKCS11_PIN: _pin, ...noPin } = base;
+    expect(hsmConfigFromEnv({ ...noPin, LICENSOR_PKCS11_PIN_FILE: pinFile }).pin).toBe('1234');
+    if (process.platform !== 'win32') {
+      const open = join(dir, 'open-pin');
+      writeFileSync(open, '1234\n', { mode: 0o644 });
+      expect(() => hsmConfigFromEnv({ ...noPin, LICENSOR_PKCS11_PIN_FILE: open })).toThrow(
+        expect.objectContaining({
+          code: 'ERR_HSM_CONFIG',
+          message: expect.stringContaining('chmod 600'),
+        }),
+      );
+    }
+  });
+});
