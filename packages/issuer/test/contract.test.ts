@@ -2,6 +2,7 @@
 // is skipped with a message; with LICENSOR_REQUIRE_MONGO=1 (CI) a missing server fails it.
 
 import { describe, it } from 'vitest';
+import { automationContract } from './contract/automation.contract.js';
 import { crashContract } from './contract/crash.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
@@ -31,5 +32,6 @@ for (const adapter of adapters()) {
     describe('license lifecycle', () => lifecycleContract(adapter));
     describe('crash between writes', () => crashContract(adapter));
     describe('keys and users', () => keysAndUsersContract(adapter));
+    describe('automation and accounts', () => automationContract(adapter));
   });
 }

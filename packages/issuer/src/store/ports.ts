@@ -21,6 +21,7 @@ import type {
   Transaction,
   VendorUser,
 } from '../records.js';
+import type { AutomationStore } from './automation-port.js';
 
 /** Private half of a signing key as kept by the store (never returned by the Issuer). */
 export type StoredPrivateKey =
@@ -181,10 +182,16 @@ export interface KeyStore {
   retireSigningKey(kid: string, at: number): Promise<void>;
 }
 
+/** The portal's automation and accounts records: API tokens, sessions, login limits. */
+export interface AutomationPort {
+  readonly automation: AutomationStore;
+}
+
 /** Every role at once: what the issuer (CLI, portal) opens. Both adapters implement it. */
 export type LicensorStore = StoreHandle &
   CheckStore &
   LedgerStore &
   AuditLog &
   AccountStore &
-  KeyStore;
+  KeyStore &
+  AutomationPort;

@@ -31,6 +31,7 @@ import type {
 import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
+import { MongoAutomation } from './automation.js';
 import * as accounts from './mongo-accounts.js';
 import { isDuplicateKey, MongoCommitter, transactionFromDocument } from './mongo-commit.js';
 import { type MongoModels, modelsOf } from './schemas.js';
@@ -66,6 +67,8 @@ const UNAVAILABLE =
 
 export class MongoStore implements LicensorStore {
   readonly kind = 'mongo' as const;
+  // Set by open(), before the store is handed out.
+  automation!: MongoAutomation;
   private readonly committer: MongoCommitter;
   private closed = false;
 
@@ -89,7 +92,11 @@ export class MongoStore implements LicensorStore {
         await model.createCollection().catch(() => undefined);
         await model.createIndexes();
       }
-      return new MongoStore(dataDir, connection, models, options.onWriteStep);
+      const store = new MongoStore(dataDir, connection, models, options.onWriteStep);
+      store.automation = await MongoAutomation.open(connection, (operation) =>
+        store.run(operation),
+      );
+      return store;
     } catch (error) {
       await connection?.close().catch(() => undefined);
       throw new StoreUnavailableError(

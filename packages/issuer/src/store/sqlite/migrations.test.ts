@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SQLITE_FILE } from '../open-store.js';
-import { SCHEMA_VERSION } from './migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 
 function freshDir(): string {
@@ -17,9 +17,9 @@ describe('SQLite schema', () => {
     await SqliteStore.open(dir).close();
     await SqliteStore.open(dir).close();
     const db = new Database(join(dir, SQLITE_FILE));
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([
-      { version: SCHEMA_VERSION },
-    ]);
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    );
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

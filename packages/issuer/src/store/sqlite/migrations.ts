@@ -4,6 +4,7 @@
 
 import type Database from 'better-sqlite3';
 import { StoreSchemaError } from '../../errors.js';
+import { AUTOMATION_TABLES_SQL } from './automation.js';
 
 interface Migration {
   version: number;
@@ -122,6 +123,7 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  { version: 2, name: 'api tokens, portal sessions, login failures', sql: AUTOMATION_TABLES_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -33,6 +33,7 @@ import type {
 import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
+import { SqliteAutomation } from './automation.js';
 import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
@@ -58,6 +59,7 @@ function limitOf(limit: number | undefined, fallback = 100): number {
 
 export class SqliteStore implements LicensorStore {
   readonly kind = 'sqlite' as const;
+  readonly automation: SqliteAutomation;
   private readonly db: Database.Database;
   private readonly committer: SqliteCommitter;
   private closed = false;
@@ -99,6 +101,7 @@ export class SqliteStore implements LicensorStore {
   ) {
     this.db = db;
     this.committer = new SqliteCommitter(db, onWriteStep);
+    this.automation = new SqliteAutomation(() => this.open);
   }
 
   private assertOpen(): void {

@@ -1,0 +1,135 @@
+// Contract: the automation and accounts port (API tokens, portal sessions, failed-login
+// counters), the same on both adapters. Two handles on one store stand for two portal processes.
+
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiTokenRecord, PortalSessionRecord } from '../../src/store/automation-port.js';
+import type { LicensorStore } from '../../src/types.js';
+import type { Adapter } from '../support/adapters.js';
+import { T0 } from '../support/fixtures.js';
+
+function token(overrides: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
+  return {
+    id: 'tok_0123456789abcdef',
+    name: 'CRM sync',
+    role: 'issuer',
+    secretHash: 'a'.repeat(64),
+    createdAt: T0,
+    createdBy: 'alice',
+    expiresAt: null,
+    lastUsedAt: null,
+    revokedAt: null,
+    revokedBy: null,
+    ...overrides,
+  };
+}
+
+function session(overrides: Partial<PortalSessionRecord> = {}): PortalSessionRecord {
+  return {
+    idHash: 'hash-1',
+    csrfToken: 'csrf-1',
+    userId: 'usr_1',
+    userName: 'ivan',
+    role: 'issuer',
+    createdAt: T0,
+    lastSeenAt: T0,
+    ...overrides,
+  };
+}
+
+export function automationContract(adapter: Adapter): void {
+  let store: LicensorStore;
+  let other: LicensorStore;
+
+  beforeEach(async () => {
+    const handle = await adapter.create();
+    store = await handle.open();
+    other = await handle.open();
+  });
+  afterEach(async () => {
+    await store.close();
+    await other.close();
+    await adapter.cleanup();
+  });
+
+  describe('API tokens', () => {
+    it('keeps names unique regardless of case; a refused insert writes nothing', async () => {
+      expect(await store.automation.insertApiToken(token())).toBe(true);
+      expect(
+        await other.automation.insertApiToken(
+          token({ id: 'tok_fedcba9876543210', name: 'crm SYNC', role: 'viewer' }),
+        ),
+      ).toBe(false);
+      expect(await store.automation.listApiTokens()).toEqual([token()]);
+      expect(await store.automation.getApiToken('tok_fedcba9876543210')).toBeNull();
+    });
+
+    it('revokes once, and moves last use only forward', async () => {
+      await store.automation.insertApiToken(token());
+      expect(await other.automation.revokeApiToken(token().id, T0 + 5, 'alice')).toBe(true);
+      expect(await store.automation.revokeApiToken(token().id, T0 + 9, 'bob')).toBe(false);
+      expect(await store.automation.revokeApiToken('tok_missing', T0 + 9, 'bob')).toBe(false);
+      await store.automation.touchApiToken(token().id, T0 + 20);
+      await other.automation.touchApiToken(token().id, T0 + 10);
+      expect(await store.automation.getApiToken(token().id)).toEqual(
+        token({ revokedAt: T0 + 5, revokedBy: 'alice', lastUsedAt: T0 + 20 }),
+      );
+    });
+  });
+
+  describe('portal sessions', () => {
+    it('are seen by another process, touched forward only, and ended per user', async () => {
+      await store.automation.putSession(session());
+      await store.automation.putSession(session({ idHash: 'hash-2', csrfToken: 'csrf-2' }));
+      await store.automation.putSession(
+        session({ idHash: 'hash-3', userId: 'usr_2', userName: 'vera', role: 'viewer' }),
+      );
+      expect(await other.automation.getSession('hash-1')).toEqual(session());
+      await other.automation.touchSession('hash-1', T0 + 60_000);
+      await store.automation.touchSession('hash-1', T0 + 30_000);
+      expect((await store.automation.getSession('hash-1'))?.lastSeenAt).toBe(T0 + 60_000);
+      await other.automation.deleteSessionsOfUser('usr_1');
+      expect(await store.automation.getSession('hash-1')).toBeNull();
+      expect(await store.automation.getSession('hash-2')).toBeNull();
+      expect(await store.automation.getSession('hash-3')).not.toBeNull();
+      await store.automation.deleteSession('hash-3');
+      expect(await other.automation.getSession('hash-3')).toBeNull();
+    });
+
+    it('sweeps sessions idle or too old, and keeps the others', async () => {
+      await store.automation.putSession(session({ idHash: 'idle', lastSeenAt: T0 }));
+      await store.automation.putSession(
+        session({ idHash: 'old', createdAt: T0 - 50, lastSeenAt: T0 + 100 }),
+      );
+      await store.automation.putSession(session({ idHash: 'fresh', lastSeenAt: T0 + 100 }));
+      expect(await store.automation.sweepSessions(T0 + 10, T0 - 10)).toBe(2);
+      expect(await store.automation.getSession('fresh')).not.toBeNull();
+      expect(await store.automation.getSession('idle')).toBeNull();
+    });
+  });
+
+  describe('failed-login counters', () => {
+    const WINDOW = 15 * 60_000;
+
+    it('count per key over a sliding window, from any process', async () => {
+      expect(await store.automation.recordLoginFailure('k1', T0, WINDOW)).toBe(1);
+      expect(await other.automation.recordLoginFailure('k1', T0 + 1_000, WINDOW)).toBe(2);
+      expect(await store.automation.recordLoginFailure('k2', T0 + 1_000, WINDOW)).toBe(1);
+      expect(await other.automation.loginFailures('k1', T0 + 2_000, WINDOW)).toBe(2);
+      // The first failure has left the window, the second not yet.
+      expect(await other.automation.loginFailures('k1', T0 + WINDOW, WINDOW)).toBe(1);
+      expect(await store.automation.recordLoginFailure('k1', T0 + WINDOW, WINDOW)).toBe(2);
+      await store.automation.clearLoginFailures('k1');
+      expect(await other.automation.loginFailures('k1', T0 + WINDOW, WINDOW)).toBe(0);
+      expect(await other.automation.loginFailures('k2', T0 + WINDOW, WINDOW)).toBe(1);
+    });
+
+    it('lose no failure when two processes count at once', async () => {
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          (i % 2 === 0 ? store : other).automation.recordLoginFailure('k', T0, WINDOW),
+        ),
+      );
+      expect(await store.automation.loginFailures('k', T0, WINDOW)).toBe(12);
+    });
+  });
+}
