@@ -73,6 +73,12 @@ export type {
   TransactionKind,
   VendorUser,
 } from './records.js';
+export type {
+  ApiTokenRecord,
+  ApiTokenRole,
+  AutomationStore,
+  PortalSessionRecord,
+} from './store/automation-port.js';
 export {
   DEFAULT_DATA_DIR,
   dataDirOf,

@@ -25,12 +25,23 @@ export async function auditSessionEvent(
   action: 'session.login' | 'session.login-failed' | 'session.logout' | 'session.password-failed',
   details: Record<string, unknown>,
 ): Promise<void> {
+  await auditPortalEvent(deps, actor, action, null, details);
+}
+
+/** An audit event for what the portal keeps itself (sessions, API tokens, webhooks, 2FA). */
+export async function auditPortalEvent(
+  deps: Pick<ApiDeps, 'issuer' | 'now'>,
+  actor: string,
+  action: string,
+  subjectId: string | null,
+  details: Record<string, unknown>,
+): Promise<void> {
   await deps.issuer.store.appendAuditEvent({
     id: `evt_${randomBytes(16).toString('base64url')}`,
     at: deps.now(),
     actor,
     action,
-    subjectId: null,
+    subjectId,
     transactionId: null,
     details,
   });

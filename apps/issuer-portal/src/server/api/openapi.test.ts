@@ -32,13 +32,34 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('documents the CSRF header on every authenticated state change, and 401/403 answers', () => {
+  it('documents the CSRF header on every session state change, and 401/403 answers', () => {
     for (const route of API_ROUTES.filter((r) => r.access !== 'public' && r.method !== 'get')) {
       const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const operation = doc.paths[path]![route.method]!;
-      expect(operation.security).toEqual([{ session: [], csrf: [] }]);
+      expect(operation.security[0]).toEqual({ session: [], csrf: [] });
       expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403']));
     }
+  });
+
+  it('declares both security schemes, and for every operation its role and whether a token may call it', () => {
+    const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } })
+      .components.securitySchemes;
+    expect(schemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(schemes.session).toMatchObject({ type: 'apiKey', in: 'cookie' });
+    for (const route of API_ROUTES) {
+      const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      const operation = doc.paths[path]![route.method]! as unknown as {
+        security: Record<string, unknown>[];
+        'x-required-role': string;
+      };
+      expect(operation['x-required-role'], `${route.method} ${path}`).toBe(route.access);
+      const bearer = operation.security.some((s) => 'bearer' in s);
+      expect(bearer, `${route.method} ${path}`).toBe(
+        route.access !== 'public' && !route.sessionOnly,
+      );
+    }
+    expect(doc.paths['/challenges/issue']!.post!.security).toContainEqual({ bearer: [] });
+    expect(doc.paths['/tokens']!.post!.security).not.toContainEqual({ bearer: [] });
   });
 
   it('derives request bodies and parameters from the validating schemas', () => {

@@ -21,8 +21,8 @@ export const ErrorBodySchema = z
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'The request does not match the schema (ERR_REQUEST_INVALID).',
-  401: 'Not logged in, or the session expired (ERR_UNAUTHENTICATED, ERR_SESSION_EXPIRED).',
-  403: 'Wrong role, or a state change without the CSRF token (ERR_FORBIDDEN, ERR_CSRF_INVALID).',
+  401: 'Not logged in, the session expired, or the API token is not valid (ERR_UNAUTHENTICATED, ERR_SESSION_EXPIRED, ERR_TOKEN_INVALID).',
+  403: 'Wrong role, an API token on a route for logged-in users, or a state change without the CSRF token (ERR_FORBIDDEN, ERR_CSRF_INVALID).',
   404: 'No such object.',
   409: 'The object is not in a state that allows this.',
   413: 'Input too large.',
@@ -49,9 +49,12 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       title: 'Licensor issuer portal API',
       version,
       description:
-        'The REST API behind the issuer portal. Authenticate with POST /auth/login (a session ' +
-        'cookie); send the returned csrfToken in the X-CSRF-Token header on every POST, PATCH ' +
-        'or DELETE. Errors share one body: {"error":{"code","message","requestId"}}.',
+        'The REST API behind the issuer portal. Two ways in: an API token an admin made ' +
+        '(`Authorization: Bearer lpt_…`, role issuer or viewer, no CSRF token needed), or ' +
+        'POST /auth/login (a session cookie) with the returned csrfToken in the X-CSRF-Token ' +
+        'header on every POST, PATCH or DELETE. Each operation names the role it needs ' +
+        '(x-required-role). A malformed, unknown, expired or revoked token is 401 ' +
+        'ERR_TOKEN_INVALID. Errors share one body: {"error":{"code","message","requestId"}}.',
     },
     servers: [{ url: '/api/v1' }],
     components: {
@@ -59,6 +62,11 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
       securitySchemes: {
         session: { type: 'apiKey', in: 'cookie', name: 'licensor_portal_sid' },
         csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API token (role issuer or viewer) made by an admin under /tokens.',
+        },
       },
     },
     paths,
@@ -93,6 +101,10 @@ function operationOf(route: RouteSpec, components: Record<string, unknown>): Jso
   const operation: JsonObject = {
     operationId: route.operationId,
     summary: route.summary,
+    description:
+      route.access === 'public'
+        ? 'No authentication.'
+        : `Role: ${route.access} or above${route.sessionOnly ? ', logged in (not an API token)' : ''}.`,
     tags: [route.tag],
     'x-required-role': route.access,
     responses,
@@ -104,12 +116,9 @@ function operationOf(route: RouteSpec, components: Record<string, unknown>): Jso
       content: { 'application/json': { schema: convert(route.body, 'input', defs) } },
     };
   }
+  const session = route.method === 'get' ? { session: [] } : { session: [], csrf: [] };
   operation.security =
-    route.access === 'public'
-      ? []
-      : route.method === 'get'
-        ? [{ session: [] }]
-        : [{ session: [], csrf: [] }];
+    route.access === 'public' ? [] : route.sessionOnly ? [session] : [session, { bearer: [] }];
   for (const [id, schema] of defs) components[id] = schema;
   return operation;
 }

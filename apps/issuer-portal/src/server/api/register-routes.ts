@@ -1,8 +1,11 @@
-// Turns route declarations into express handlers: session, CSRF and role checks first, then
-// input validation against the route's schemas, then the handler, whose answer is parsed
-// through the declared response schema.
+// Turns route declarations into express handlers: authentication (an API token in
+// `Authorization: Bearer`, or the session cookie plus its CSRF token on state changes) and the
+// role check first, then input validation against the route's schemas, then the handler, whose
+// answer is parsed through the declared response schema. A bearer request needs no CSRF token:
+// a browser never adds an Authorization header to a cross-site request on its own.
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
+import { authenticateToken, bearerOf } from '../auth/api-tokens.js';
 import { checkCsrfToken, isStateChange } from '../http/csrf.js';
 import {
   ForbiddenError,
@@ -28,7 +31,7 @@ export function registerRoutes(
 ): void {
   for (const route of routes) {
     router[route.method](route.path, async (req: Request, res: Response) => {
-      const session = authorise(route, req, options.sessions);
+      const session = await authorise(route, req, options);
       const params = parse(route.params, req.params, 'path');
       const query = parse(route.query, req.query, 'query');
       const body = parse(route.body, req.body ?? {}, 'body');
@@ -49,7 +52,21 @@ export function registerRoutes(
   }
 }
 
-function authorise(route: RouteSpec, req: Request, sessions: SessionManager): Session | null {
+async function authorise(
+  route: RouteSpec,
+  req: Request,
+  { sessions, deps }: RegisterOptions,
+): Promise<Session | null> {
+  const bearer = bearerOf(req.get('authorization'));
+  if (bearer !== undefined) {
+    const principal = await authenticateToken(deps.issuer.store, bearer, deps.now());
+    if (route.access === 'public') return principal;
+    if (route.sessionOnly) {
+      throw new ForbiddenError(route.access, 'an API token cannot do this; log in to the portal');
+    }
+    if (!roleAllows(principal.role, route.access)) throw new ForbiddenError(route.access);
+    return principal;
+  }
   if (route.access === 'public') {
     const found = sessions.lookup(req);
     return found.kind === 'active' ? found.session : null;

@@ -15,7 +15,10 @@ export interface RouteContext<P, Q, B> {
   params: P;
   query: Q;
   body: B;
-  /** Present on every route whose access is a role. */
+  /**
+   * Present on every route whose access is a role: the cookie session, or for a request with an
+   * API token a session-shaped principal (`tokenId` set, `userName` = `token:<name>`).
+   */
   session: Session | null;
   deps: ApiDeps;
   req: Request;
@@ -35,6 +38,11 @@ export interface RouteSpec<
   summary: string;
   tag: string;
   access: Access;
+  /**
+   * Only for a person logged in with a session (password change, logout, tokens, users):
+   * an API token is refused with ERR_FORBIDDEN.
+   */
+  sessionOnly?: boolean;
   params?: P;
   query?: Q;
   body?: B;

@@ -16,6 +16,7 @@ import {
 } from './routes/licenses.js';
 import { health } from './routes/meta.js';
 import { approveRequest, getRequest, listRequests, rejectRequest } from './routes/requests.js';
+import { createToken, listTokens, revokeToken } from './routes/tokens.js';
 import { addUser, listUsers, updateUser } from './routes/users.js';
 
 export const API_ROUTES: readonly RouteSpec[] = [
@@ -44,6 +45,9 @@ export const API_ROUTES: readonly RouteSpec[] = [
   listUsers,
   addUser,
   updateUser,
+  listTokens,
+  createToken,
+  revokeToken,
   listAuditEvents,
   health,
 ];

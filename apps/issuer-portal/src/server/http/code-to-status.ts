@@ -4,6 +4,8 @@
 const EXPLICIT: Record<string, number> = {
   // The portal's own codes.
   ERR_UNAUTHENTICATED: 401,
+  ERR_TOKEN_INVALID: 401,
+  ERR_TOKEN_EXISTS: 409,
   ERR_SESSION_EXPIRED: 401,
   ERR_LOGIN_FAILED: 401,
   ERR_PASSWORD_WRONG: 403,

@@ -15,7 +15,10 @@ export type PortalErrorCode =
   | 'ERR_BODY_TOO_LARGE'
   | 'ERR_RATE_LIMITED'
   | 'ERR_ROUTE_NOT_FOUND'
-  | 'ERR_NOT_FOUND';
+  | 'ERR_NOT_FOUND'
+  // API tokens (auth/api-tokens.ts).
+  | 'ERR_TOKEN_INVALID'
+  | 'ERR_TOKEN_EXISTS';
 
 export class PortalError extends LicensorError {
   constructor(code: PortalErrorCode, message: string) {
@@ -50,8 +53,13 @@ export class PasswordWrongError extends PortalError {
 }
 
 export class ForbiddenError extends PortalError {
-  constructor(required: string) {
-    super('ERR_FORBIDDEN', `This needs the ${required} role. Ask an administrator.`);
+  constructor(required: string, why?: string) {
+    super(
+      'ERR_FORBIDDEN',
+      why === undefined
+        ? `This needs the ${required} role. Ask an administrator.`
+        : `This needs a logged-in ${required}: ${why}.`,
+    );
   }
 }
 

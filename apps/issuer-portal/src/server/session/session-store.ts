@@ -15,6 +15,8 @@ export interface Session {
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
   lastSeenAt: number;
+  /** Set when the request was authenticated by an API token (then there is no cookie session). */
+  readonly tokenId?: string;
 }
 
 export interface SessionStore {

@@ -53,6 +53,7 @@ export const currentSession = defineRoute({
   summary: 'The logged-in user, the CSRF token and when the session ends.',
   tag: 'session',
   access: 'viewer',
+  sessionOnly: true,
   response: SessionInfoSchema,
   handle({ deps, session }) {
     return sessionInfo(deps, session!);
@@ -67,6 +68,7 @@ export const changePassword = defineRoute({
     'Change your own password. Ends all your sessions and starts a new one (a new CSRF token).',
   tag: 'session',
   access: 'viewer',
+  sessionOnly: true,
   errors: [403, 429],
   body: z.object({
     currentPassword: z.string().min(1).max(1000),
@@ -93,6 +95,7 @@ export const logout = defineRoute({
   summary: 'End the session.',
   tag: 'session',
   access: 'viewer',
+  sessionOnly: true,
   response: z.object({ ok: z.literal(true) }),
   async handle({ deps, session, req, res }) {
     deps.sessions.end(req, res);

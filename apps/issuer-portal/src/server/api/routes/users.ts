@@ -18,6 +18,7 @@ export const listUsers = defineRoute({
   summary: 'Vendor users.',
   tag: 'users',
   access: 'admin',
+  sessionOnly: true,
   response: listOf(UserSchema),
   async handle({ deps }) {
     return { items: await deps.issuer.users.list() };
@@ -31,6 +32,7 @@ export const addUser = defineRoute({
   summary: 'Add a vendor user.',
   tag: 'users',
   access: 'admin',
+  sessionOnly: true,
   errors: [409],
   body: z.object({ name: UserName, role: RoleSchema, password: Password }),
   response: UserSchema,
@@ -47,6 +49,7 @@ export const updateUser = defineRoute({
   summary: 'Change a user’s role, disable or enable them, or set a new password.',
   tag: 'users',
   access: 'admin',
+  sessionOnly: true,
   errors: [404, 409],
   params: z.object({ name: UserName }),
   body: z
