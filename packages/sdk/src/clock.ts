@@ -17,9 +17,12 @@ export interface Clock extends ClockReport {
 
 export function readClock(
   context: Context,
-  state: Pick<StoredState, 'trustedTime' | 'observedTime'>,
+  state: Pick<StoredState, 'trustedTime' | 'observedTime'> & { clockOffset?: number },
 ): Clock {
-  const local = Math.floor(context.nowMs() / 1000);
+  const offset = state.clockOffset ?? 0;
+  // The machine's reading, corrected by the offset the vendor's service measured: a clock that
+  // is simply wrong keeps working; one moved back after the measurement is still caught.
+  const local = Math.floor(context.nowMs() / 1000) + offset;
   const highestSeen = Math.max(state.trustedTime, state.observedTime);
   return {
     local,
@@ -28,5 +31,26 @@ export function readClock(
     effective: Math.max(local, highestSeen),
     skew: context.clockSkewSeconds,
     rollbackDetected: local < highestSeen - context.clockSkewSeconds,
+    offset,
+    offsetText: describeOffset(offset),
   };
+}
+
+function span(seconds: number): string {
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const parts = [
+    days > 0 ? `${days} d` : '',
+    hours > 0 ? `${hours} h` : '',
+    minutes > 0 || (days === 0 && hours === 0) ? `${minutes} min` : '',
+  ];
+  return parts.filter((part) => part !== '').join(' ');
+}
+
+/** "this server's clock is 2 h 10 min behind the vendor's", or null when it is right. */
+export function describeOffset(offset: number): string | null {
+  if (offset === 0) return null;
+  const way = offset > 0 ? 'behind' : 'ahead of';
+  return `this server's clock is ${span(Math.abs(offset))} ${way} the vendor's; Licensor keeps time by the vendor's signed time, but set the clock right (NTP)`;
 }

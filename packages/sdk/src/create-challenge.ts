@@ -144,6 +144,13 @@ export async function makeChallenge(
     usage: { credentialsInUse: await credentialsInUse(context, inUse) },
     request,
   };
+  // The chain value of the newest status: the vendor sees a challenge from a copy or an older
+  // backup by it (format 2; without a chained status the challenge stays format 1).
+  const chain = snapshot.lastStatus?.chain;
+  if (chain !== undefined) {
+    claims.v = 2;
+    claims.chain = chain;
+  }
   const token = signChallenge(claims, snapshot.installation);
   const stored = { id: claims.jti, token, expiresAt: claims.exp, requestedBy: operator.id };
   await saveState(

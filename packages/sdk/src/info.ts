@@ -71,7 +71,10 @@ export function describeLicense(context: Context, snapshot: Snapshot, clock: Clo
       trusted: clock.trusted,
       highestSeen: clock.highestSeen,
       rollbackDetected: clock.rollbackDetected,
+      offset: clock.offset,
+      offsetText: clock.offsetText,
     },
+    forked: status?.forked === true,
   };
 }
 

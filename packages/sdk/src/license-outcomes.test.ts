@@ -253,6 +253,8 @@ describe('license state after online checks', () => {
       trusted: verifiedAt,
       highestSeen: seen,
       rollbackDetected: true,
+      offset: 0,
+      offsetText: null,
     });
     expect(info.state).toBe('expired');
     clock.seconds = verifiedAt + 3600;
@@ -268,10 +270,40 @@ describe('license state after online checks', () => {
     expect(verified.info.clock.rollbackDetected).toBe(false);
   });
 
-  it('blocks a subscription while the clock is far behind the service time, until it is set right', async () => {
+  it('keeps working with a clock 2 h 10 min behind: the signed status says so in words, and rules run on the corrected time', async () => {
     const { licensor, server, clock, url } = await subscribed();
+    // The vendor's time is 2 h 10 min after this machine's.
     server.plan = (check, id) =>
-      statusFor(check, id, clock, {
+      statusFor(check, id, clock, { iat: clock.seconds + 7800, checkBy: clock.seconds + DAY });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result).toMatchObject({ ok: true, outcome: 'VALID' });
+    expect(result.info.clock).toMatchObject({
+      offset: 7800,
+      local: clock.seconds + 7800,
+      rollbackDetected: false,
+      offsetText: expect.stringMatching(/^this server's clock is 2 h 10 min behind the vendor's/),
+    });
+    expect(result.info).toMatchObject({ state: 'active', stateReason: null });
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: null });
+    // Winding the clock back after the measurement is still a clock set back.
+    clock.advance(-DAY);
+    expect((await licensor.getLicenseInfo(admin)).clock.rollbackDetected).toBe(true);
+  });
+
+  it("says a clock ahead of the vendor's in words too", async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    server.plan = (check, id) => statusFor(check, id, clock, { iat: clock.seconds - 3 * DAY });
+    clock.advance(3 * DAY);
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result.info.clock.offsetText).toMatch(
+      /^this server's clock is 3 d ahead of the vendor's/,
+    );
+  });
+
+  it('blocks a subscription when a status without a clock offset (version 1) is far ahead of the clock, until it is set right', async () => {
+    const { licensor, clock, url, server } = await subscribed();
+    server.plan = (check, id) =>
+      statusFor({ ...check, v: 1 }, id, clock, {
         iat: clock.seconds + 40 * DAY,
         checkBy: clock.seconds + 41 * DAY,
       });

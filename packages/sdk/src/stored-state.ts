@@ -107,6 +107,8 @@ export function parseStoredState(raw: unknown): ParsedState {
   if (!isTime(raw.observedTime)) throw corrupt('observedTime');
   const statusTime = raw.statusTime ?? 0;
   if (!isTime(statusTime)) throw corrupt('statusTime');
+  const clockOffset = raw.clockOffset ?? 0;
+  if (!Number.isSafeInteger(clockOffset)) throw corrupt('clockOffset');
   if (raw.v === 2 && typeof raw.seal !== 'string') throw corrupt('seal');
   const state: StoredState = {
     format: STATE_FORMAT,
@@ -120,6 +122,7 @@ export function parseStoredState(raw: unknown): ParsedState {
     statusTime,
     trustedTime: raw.trustedTime,
     observedTime: raw.observedTime,
+    clockOffset: clockOffset as number,
     audit: raw.v === 2 ? parseAnchor(raw.audit) : null,
   };
   return { state, seal: raw.v === 2 ? (raw.seal as string) : null };
@@ -149,6 +152,7 @@ function sealedText(state: StoredState): string {
     statusTime: state.statusTime,
     trustedTime: state.trustedTime,
     observedTime: state.observedTime,
+    clockOffset: state.clockOffset,
     audit: state.audit && { head: state.audit.head },
   };
   return JSON.stringify(ordered);
@@ -177,6 +181,7 @@ export function initialState(installationId: string): StoredState {
     statusTime: 0,
     trustedTime: 0,
     observedTime: 0,
+    clockOffset: 0,
     audit: { head: null },
   };
 }

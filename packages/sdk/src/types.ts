@@ -63,6 +63,13 @@ export interface ClockReport {
   highestSeen: number;
   /** The local clock is behind highestSeen by more than the allowed skew. */
   rollbackDetected: boolean;
+  /**
+   * Seconds this machine's clock is behind the vendor's (negative: ahead), as the last online
+   * check measured it; 0 within the tolerated skew. `local` is already corrected by it.
+   */
+  offset: number;
+  /** The offset in words ("this server's clock is 2 h 10 min behind the vendor's; …"), or null. */
+  offsetText: string | null;
 }
 
 /** Everything the "View License" page shows, plus the state the SDK derives. */
@@ -101,6 +108,11 @@ export interface LicenseInfo {
   /** A model switch ("Activate") asked for and not yet completed by a new token. */
   pendingModelSwitch: LicenseModel | null;
   clock: ClockReport;
+  /**
+   * The newest status says this installation's checks left one chain: a copy of it, or an older
+   * backup, checked in. To recover a restored backup, make a challenge and send it to the vendor.
+   */
+  forked: boolean;
 }
 
 /** What `capacity(inUse)` answers. */
@@ -148,6 +160,12 @@ export interface VerifyResult {
   outcome: CheckOutcome | null;
   verifiedAt: number | null;
   error: null | { code: string; message: string };
+  /**
+   * The vendor's service saw this installation's checks leave one chain: another copy of it (or
+   * an older backup) checked from the same point. The vendor decides what follows (the outcome
+   * says it: SUSPENDED when the license is set to suspend copies).
+   */
+  forked: boolean;
   /** Revision of a newer license token the status delivered and that was applied. */
   appliedRevision: number | null;
   /** Why a delivered token was not applied. */

@@ -1,5 +1,16 @@
+import { Keyring, verifyChallenge, verifyStatus } from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
-import { admin, answer, DAY, golden, licenseKey, setup, term, viewer } from '../test/fixtures.js';
+import {
+  admin,
+  answer,
+  DAY,
+  golden,
+  licenseKey,
+  setup,
+  term,
+  trust,
+  viewer,
+} from '../test/fixtures.js';
 import { closeServers, subscribed } from '../test/online.js';
 import { statusFor, unreachableUrl } from '../test/verify-server.js';
 
@@ -32,6 +43,34 @@ describe('verifyOnline', () => {
       }),
     ]);
     expect(server.checks[0]?.product).toEqual({ name: 'CMS', version: '5.2.0' });
+  });
+
+  it('presents the chain value of the last status in the next check and in a challenge (format 2)', async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(60);
+    await licensor.verifyOnline(admin, { url });
+    const [first, second] = server.checks;
+    expect(first).toMatchObject({ v: 2 });
+    expect(first?.prev).toBeUndefined();
+    const state = JSON.parse(store.rawState() ?? '{}');
+    const held = verifyStatus(state.lastStatus, Keyring.fromJwks(trust)).claims.chain;
+    expect(second?.prev).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(second?.prev).not.toBe(held);
+    const { challenge } = await licensor.createChallenge(admin, { credentials: 20 });
+    expect(verifyChallenge(challenge).claims).toMatchObject({ v: 2, chain: held });
+  });
+
+  it('shows a status that names a copy: forked, and SUSPENDED when the vendor suspends copies', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { outcome: 'SUSPENDED', forked: true });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result).toMatchObject({ ok: true, outcome: 'SUSPENDED', forked: true });
+    expect(result.info).toMatchObject({ state: 'suspended', forked: true });
+    await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
+      code: 'ERR_LICENSE_SUSPENDED',
+    });
   });
 
   it('refuses a status that echoes another nonce, and keeps the last verification', async () => {

@@ -71,6 +71,12 @@ function readStatus(
   return { claims, token: verified.token };
 }
 
+/** The offset a version 2 status measured, kept when beyond the tolerated skew (else 0). */
+function offsetOf(context: Context, claims: StatusClaims): number {
+  const skew = claims.skew ?? 0;
+  return Math.abs(skew) > context.clockSkewSeconds ? skew : 0;
+}
+
 async function usage(context: Context, given: number | undefined): Promise<number> {
   const inUse = given ?? (await context.credentialsInUse());
   if (!Number.isSafeInteger(inUse) || inUse < 0) {
@@ -97,17 +103,21 @@ export async function verifyOnline(
   const url = checkUrl(options.url ?? context.verifyUrl);
   const clock = readClock(context, snapshot.stored);
   const nonce = newNonce();
+  const raw = Math.floor(context.nowMs() / 1000);
+  const prev = snapshot.lastStatus?.chain;
   const check = signCheck(
     {
-      v: 1,
-      // The machine's own reading; the service answers with its signed time.
-      iat: clock.local,
+      v: 2,
+      // The machine's own reading, uncorrected: the service measures the offset from it.
+      iat: raw,
       nonce,
       lid: license.lid,
       rev: license.rev,
       sdk: SDK_VERSION,
       product: context.product,
       usage: { credentialsInUse: await usage(context, options.credentialsInUse) },
+      // The chain value the last status handed out: the service sees a copy by it.
+      ...(prev === undefined ? {} : { prev }),
     },
     snapshot.installation,
   );
@@ -134,6 +144,7 @@ export async function verifyOnline(
       outcome: null,
       verifiedAt: null,
       error: failure,
+      forked: false,
       appliedRevision: null,
       deliveredTokenRefused: null,
       info,
@@ -150,6 +161,7 @@ export async function verifyOnline(
     trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
     // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
     observedTime: claims.iat,
+    clockOffset: offsetOf(context, claims),
   };
   let appliedRevision: number | null = null;
   let deliveredTokenRefused: VerifyResult['deliveredTokenRefused'] = null;
@@ -179,6 +191,7 @@ export async function verifyOnline(
     outcome: claims.outcome,
     verifiedAt: claims.iat,
     error: null,
+    forked: claims.forked === true,
     appliedRevision,
     deliveredTokenRefused,
     info,

@@ -1,5 +1,6 @@
 // A small verify service for tests: it speaks the check protocol (POST /v1/checks, application/jose
 // both ways), verifies each check with the installation's key, and answers what the test plans.
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -39,8 +40,20 @@ export function statusFor(
   key: Ed25519KeyPair = statusKey,
 ): Reply {
   const iat = clock.seconds;
+  // Answered in the version it was asked in; version 2 hands out the next chain value and the
+  // installation's clock offset, as the real service does.
+  const v2 =
+    check.v === 2
+      ? {
+          v: 2 as const,
+          chain: createHash('sha256')
+            .update(`test-chain:${check.prev ?? ''}:${check.nonce}`)
+            .digest('base64url'),
+          skew: (overrides.iat ?? iat) - check.iat,
+        }
+      : { v: 1 as const };
   const claims: StatusClaims = {
-    v: 1,
+    ...v2,
     iat,
     nonce: check.nonce,
     lid: check.lid,

@@ -72,6 +72,13 @@ export function formatInfo(info: LicenseInfo): string {
   rows.push(['Pending requests', String(info.pendingRequests.length)]);
   rows.push(['Installation ID', info.installationId]);
   rows.push(['Product', `${info.product.name} ${info.product.version}`]);
+  if (info.clock.offsetText !== null) rows.push(['Clock offset', info.clock.offsetText]);
+  if (info.forked) {
+    rows.push([
+      'Possible copy',
+      "the vendor's service saw another copy of this installation (or an older backup of it) check in. If this server was restored from a backup, run licensor challenge and send it to the vendor to bind this installation again.",
+    ]);
+  }
   if (info.clock.rollbackDetected) {
     rows.push([
       'Clock',

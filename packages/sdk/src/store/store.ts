@@ -46,6 +46,11 @@ export interface StoredState {
   trustedTime: number;
   /** Highest local clock reading seen since the last signed status (seconds). */
   observedTime: number;
+  /**
+   * How far this machine's clock is behind the vendor's (seconds; negative: ahead), as the last
+   * version 2 status measured it; 0 within the tolerated skew. Local readings are corrected by it.
+   */
+  clockOffset: number;
   /** Null only in a state written by an SDK before the audit chain (format 1). */
   audit: AuditAnchor | null;
 }
