@@ -4,7 +4,7 @@
 // The portal and the verify service run as child processes; Ctrl-C stops both cleanly.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,10 +20,40 @@ const bins = {
 // With MONGODB_URI the store is MongoDB; --data still names where unsealed key files live.
 const store = ['--data', dataDir];
 
+// Custody by role: license keys are sealed under the issuing secret, status keys under the
+// service's. A new data folder gets two random secrets, kept outside it (0600 files in
+// LICENSOR_SECRETS, default ./.licensor-secrets); the portal and the CLI get both, the verify
+// service only its own. Secrets set in the environment win. A data folder made before this, with
+// plain key files, keeps running as it is.
+const secretsDir = resolve(process.env.LICENSOR_SECRETS ?? join(root, '.licensor-secrets'));
+const marker = join(dataDir, '.initialised');
+function secret(variable, file) {
+  if (process.env[variable]) return process.env[variable];
+  const path = join(secretsDir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  if (existsSync(marker)) return '';
+  mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const value = randomBytes(24).toString('base64url');
+  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+const issuingSecret = secret('LICENSOR_KEY_PASSPHRASE', 'issuing.passphrase');
+const statusSecret = secret('LICENSOR_STATUS_KEY_PASSPHRASE', 'status.passphrase');
+const issuingEnv = {
+  ...process.env,
+  LICENSOR_KEY_PASSPHRASE: issuingSecret,
+  LICENSOR_STATUS_KEY_PASSPHRASE: statusSecret,
+};
+const verifyEnv = {
+  ...process.env,
+  LICENSOR_KEY_PASSPHRASE: '',
+  LICENSOR_STATUS_KEY_PASSPHRASE: statusSecret,
+};
+
 function issuer(args, env = {}) {
   const run = spawnSync(process.execPath, [bins.issuer, ...store, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, ...env },
+    env: { ...issuingEnv, ...env },
   });
   // Warnings (such as private keys kept unsealed without a passphrase) are for the user to see.
   if (run.stderr) process.stderr.write(run.stderr);
@@ -34,7 +64,6 @@ function issuer(args, env = {}) {
   return run.stdout;
 }
 
-const marker = join(dataDir, '.initialised');
 let firstRun = null;
 if (!existsSync(marker)) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -48,15 +77,15 @@ const jwksFile = join(dataDir, 'jwks.json');
 writeFileSync(jwksFile, issuer(['keys', 'export']));
 
 // Quiet by default, so the banner stays on screen: LOG_LEVEL=info shows every request.
-const childEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
+const logLevel = process.env.LOG_LEVEL ?? 'warn';
 const children = [
   spawn(process.execPath, [bins.portal, 'serve', '--port', String(portalPort), ...store], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: childEnv,
+    env: { ...issuingEnv, LOG_LEVEL: logLevel },
   }),
   spawn(process.execPath, [bins.verify, 'serve', '--port', String(verifyPort), ...store], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: childEnv,
+    env: { ...verifyEnv, LOG_LEVEL: logLevel },
   }),
 ];
 
@@ -112,6 +141,12 @@ Licensor is running (data: ${process.env.MONGODB_URI ? 'MongoDB' : dataDir})
   portal API      http://127.0.0.1:${portalPort}/api/v1/openapi.json
   verify service  http://127.0.0.1:${verifyPort}/v1/checks
   JWKS for the CMS (what the SDK trusts): ${jwksFile}`);
+  if (issuingSecret) {
+    console.log(`  Signing keys are sealed: license keys under ${join(secretsDir, 'issuing.passphrase')},
+  status keys under ${join(secretsDir, 'status.passphrase')} (the verify service gets only that one).
+  For licensor-issuer on this folder: export LICENSOR_KEY_PASSPHRASE="$(cat ${join(secretsDir, 'issuing.passphrase')})"
+  LICENSOR_STATUS_KEY_PASSPHRASE="$(cat ${join(secretsDir, 'status.passphrase')})"`);
+  }
   if (firstRun) {
     console.log(`
   First run: log in to the portal as "${firstRun.user}" with password ${firstRun.password}

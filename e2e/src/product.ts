@@ -11,7 +11,10 @@ export interface ProductOptions {
   /** Selects the MongoDB adapter instead of SQLite. */
   mongoUri?: string;
   verifyInstances?: number;
+  /** Seals license keys (the issuing side's secret). */
   passphrase?: string;
+  /** Seals status keys (the verify service's only secret). */
+  statusPassphrase?: string;
   /** The verify service's license cache, i.e. its revocation bound (default: the service's 5 s). */
   cacheTtlMs?: number;
 }
@@ -54,14 +57,22 @@ export class Product {
     return product;
   }
 
+  /** The issuing side's environment (CLI, portal): both secrets. */
   get env(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {
+    return {
+      ...this.verifyEnv,
       LICENSOR_KEY_PASSPHRASE: this.options.passphrase ?? 'e2e passphrase',
-      LICENSOR_LOG_LEVEL: 'warn',
     };
-    if (this.options.mongoUri) env.MONGODB_URI = this.options.mongoUri;
-    else env.MONGODB_URI = '';
-    return env;
+  }
+
+  /** The verify service's environment: the status secret only, never the issuing one. */
+  get verifyEnv(): NodeJS.ProcessEnv {
+    return {
+      LICENSOR_KEY_PASSPHRASE: '',
+      LICENSOR_STATUS_KEY_PASSPHRASE: this.options.statusPassphrase ?? 'e2e status passphrase',
+      LICENSOR_LOG_LEVEL: 'warn',
+      MONGODB_URI: this.options.mongoUri ?? '',
+    };
   }
 
   /** The data folder: the SQLite store, or beside MongoDB the place of any unsealed key files. */
@@ -91,7 +102,7 @@ export class Product {
           ? []
           : ['--cache-ttl-ms', String(this.options.cacheTtlMs)]),
       ],
-      this.env,
+      this.verifyEnv,
     );
     const url = `http://127.0.0.1:${listen}`;
     await service.waitUntilReady(`${url}/readyz`);

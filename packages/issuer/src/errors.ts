@@ -183,22 +183,59 @@ export class KeyActiveError extends LicensorError {
   }
 }
 
+/** The environment variable holding the secret that seals keys of a purpose. */
+export function passphraseVariable(purpose: string): string {
+  return purpose === 'status' ? 'LICENSOR_STATUS_KEY_PASSPHRASE' : 'LICENSOR_KEY_PASSPHRASE';
+}
+
 export class PassphraseRequiredError extends LicensorError {
   static readonly code = 'ERR_PASSPHRASE_REQUIRED';
-  constructor(kid: string) {
+  constructor(kid: string, purpose = 'license', message?: string) {
     super(
       PassphraseRequiredError.code,
-      `signing key ${kid} is encrypted: set LICENSOR_KEY_PASSPHRASE to the passphrase it was created with`,
+      message ??
+        `signing key ${kid} is encrypted: set ${passphraseVariable(purpose)} to the passphrase it was created with`,
+    );
+  }
+
+  /** Keys are sealed (or are to be): a plain key file is not written beside them. */
+  static forSealing(purpose: string, why: string): PassphraseRequiredError {
+    return new PassphraseRequiredError(
+      '',
+      purpose,
+      `${why}: set ${passphraseVariable(purpose)} (no plain ${purpose} key file is written into a store whose keys are sealed)`,
     );
   }
 }
 
 export class PassphraseWrongError extends LicensorError {
   static readonly code = 'ERR_PASSPHRASE_WRONG';
-  constructor(kid: string) {
+  constructor(kid: string, purpose = 'license') {
     super(
       PassphraseWrongError.code,
-      `signing key ${kid} cannot be decrypted: LICENSOR_KEY_PASSPHRASE is not the passphrase it was created with`,
+      `signing key ${kid} cannot be decrypted: ${passphraseVariable(purpose)} is not the passphrase it was created with`,
+    );
+  }
+}
+
+/** The two sealing secrets are one: the verify service would hold the issuing secret. */
+export class PassphraseSharedError extends LicensorError {
+  static readonly code = 'ERR_PASSPHRASE_SHARED';
+  constructor() {
+    super(
+      PassphraseSharedError.code,
+      'LICENSOR_STATUS_KEY_PASSPHRASE equals LICENSOR_KEY_PASSPHRASE: status keys (the verify service holds their secret) and license keys must be sealed under two different secrets',
+    );
+  }
+}
+
+/** The verify service was given the secret that opens license keys. */
+export class IssuingSecretExposedError extends LicensorError {
+  static readonly code = 'ERR_ISSUING_SECRET_EXPOSED';
+  constructor() {
+    super(
+      IssuingSecretExposedError.code,
+      'LICENSOR_KEY_PASSPHRASE is set in the environment of the verify service: it opens license keys, which the service must never hold. Remove it and give the service LICENSOR_STATUS_KEY_PASSPHRASE only',
     );
   }
 }

@@ -122,8 +122,10 @@ export interface InitResult {
 
 export interface IssuerOptions {
   store: LicensorStore;
-  /** Passphrase of the private keys; default env LICENSOR_KEY_PASSPHRASE. */
+  /** Seals license keys; default env LICENSOR_KEY_PASSPHRASE. */
   passphrase?: string;
+  /** Seals status keys (the verify service's secret); default env LICENSOR_STATUS_KEY_PASSPHRASE. */
+  statusPassphrase?: string;
   /** Clock in milliseconds; default Date.now. */
   now?: () => number;
 }

@@ -58,7 +58,11 @@ for (const store of stores) {
   describe(`real CLIs on ${store.name}`, () => {
     const data = folder('issuer');
     const state = folder('sdk');
-    const env = { ...store.env, LICENSOR_KEY_PASSPHRASE: 'e2e passphrase for the test' };
+    const env = {
+      ...store.env,
+      LICENSOR_KEY_PASSPHRASE: 'e2e passphrase for the test',
+      LICENSOR_STATUS_KEY_PASSPHRASE: 'e2e status passphrase for the test',
+    };
     const issuer = (args: string[], stdin?: string) =>
       runBinary(ISSUER_BIN, ['--data', data, ...args], {
         env,

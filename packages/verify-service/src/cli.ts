@@ -4,7 +4,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { dataDirOf } from '@licensor/issuer/store';
+import { dataDirOf } from '@licensor/issuer/checks';
 import { isLicensorError } from '@licensor/token';
 import { pino } from 'pino';
 import { joinCluster, runClusterPrimary, workerSlot } from './cluster.js';
@@ -29,7 +29,8 @@ Options:
   --json            a refusal as {"error":{"code","message"}} on stdout
   -h, --help        this text
 
-The status keys' passphrase is read from LICENSOR_KEY_PASSPHRASE.
+The status keys' passphrase is read from LICENSOR_STATUS_KEY_PASSPHRASE. The service refuses to
+start when LICENSOR_KEY_PASSPHRASE (the issuing secret) is in its environment.
 Signals: SIGTERM/SIGINT stop gracefully (in-flight checks finish, check records are written);
 SIGHUP reloads the status keys from the store (after \`licensor-issuer keys rotate --use status\`).`;
 
@@ -70,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   // still where unsealed key files live, so every process finds the same status key.
   const mongoUri = values['mongodb-uri'] ?? (env.MONGODB_URI || undefined);
   const dataDir = dataDirOf(values.data, env);
-  const passphrase = env.LICENSOR_KEY_PASSPHRASE;
+  const passphrase = env.LICENSOR_STATUS_KEY_PASSPHRASE;
 
   // Signals are handled from the start: a SIGTERM while the store opens stops the process
   // cleanly (nothing is recorded yet), a SIGHUP then is remembered, and a second SIGTERM (the

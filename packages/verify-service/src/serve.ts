@@ -2,7 +2,7 @@
 // loads the status signing keys (and only those), listens, and on SIGTERM/SIGINT stops
 // gracefully: finish in-flight checks, write every buffered check record, close the store,
 // flush the log.
-import { openStore as openIssuerStore } from '@licensor/issuer/store';
+import { openCheckStore } from '@licensor/issuer/checks';
 import type { Ed25519KeyPair } from '@licensor/token';
 import { type Logger, pino } from 'pino';
 import type { VerifyConfig } from './config.js';
@@ -10,7 +10,7 @@ import { type RunningVerifyServer, startVerifyServer } from './server.js';
 import { createVerifyService, type VerifyService, type VerifyServiceDeps } from './service.js';
 import type { CheckStore } from './store-port.js';
 
-/** What `serve` needs from `@licensor/issuer/store`'s openStore (contract §3). */
+/** What `serve` needs from `@licensor/issuer/checks`'s openCheckStore (contract §3). */
 export type OpenStore = (options: {
   dataDir?: string;
   mongoUri?: string;
@@ -23,12 +23,13 @@ export interface ServeOptions {
   host: string;
   dataDir?: string;
   mongoUri?: string;
+  /** Opens the status keys; default env LICENSOR_STATUS_KEY_PASSPHRASE. */
   passphrase?: string;
   logLevel?: string;
   config?: Partial<VerifyConfig>;
   /** Milliseconds allowed for in-flight checks and the last record writes on shutdown. */
   graceMs?: number;
-  /** Opens the store; default `@licensor/issuer/store`'s openStore. */
+  /** Opens the store; default `@licensor/issuer/checks`'s openCheckStore (the check role only). */
   openStore?: OpenStore;
   /** In a cluster: this worker's slot, on every log line. */
   worker?: number;
@@ -69,7 +70,7 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
     },
     destination,
   );
-  const store = await (options.openStore ?? openIssuerStore)({
+  const store = await (options.openStore ?? openCheckStore)({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(options.mongoUri !== undefined ? { mongoUri: options.mongoUri } : {}),
   });

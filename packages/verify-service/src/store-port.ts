@@ -1,9 +1,10 @@
 // What the service needs from the shared store (contract §3), and nothing more: one read per
-// check, a batch insert of check records, a ping for readiness. `@licensor/issuer/store`'s
-// LicensorStore satisfies it; tests use an in-memory one. Keeping the port this narrow is what
-// keeps the service from ever reaching the issuing code or a license-use private key.
-import type { LicensorStore } from '@licensor/issuer/store';
+// check, a batch insert of check records, a ping for readiness. The object
+// `@licensor/issuer/checks`'s openCheckStore returns has exactly the check role at run time
+// (those plus its own status keys); tests use an in-memory one. The service never imports the
+// issuing code, the full store, or anything that opens a license-purpose private key.
+import type { CheckStore as IssuerCheckStore } from '@licensor/issuer/checks';
 
-export type { CheckRecord, CheckView } from '@licensor/issuer/store';
+export type { CheckRecord, CheckView } from '@licensor/issuer/checks';
 
-export type CheckStore = Pick<LicensorStore, 'getCheckView' | 'recordChecks' | 'ping' | 'close'>;
+export type CheckStore = Pick<IssuerCheckStore, 'getCheckView' | 'recordChecks' | 'ping' | 'close'>;

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type IssuerFixture,
   issueLicense,
+  issuerSecrets,
   openIssuerFixture,
   passphrase,
 } from './support/issuer-store.js';
@@ -38,7 +39,7 @@ describe('licensor-verify serve', () => {
     expect(await exited).toBe(0);
 
     const store = await openStore({ dataDir: fixture.dataDir });
-    const issuer = await openIssuer({ store, passphrase });
+    const issuer = await openIssuer({ store, ...issuerSecrets });
     expect(await issuer.listChecks(licenseId)).toHaveLength(3);
     await store.close();
   });
@@ -69,7 +70,12 @@ describe('licensor-verify serve', () => {
     try {
       const run = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--data', dataDir], {
         encoding: 'utf8',
-        env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase },
+        env: {
+          ...process.env,
+          MONGODB_URI: '',
+          LICENSOR_KEY_PASSPHRASE: '',
+          LICENSOR_STATUS_KEY_PASSPHRASE: passphrase,
+        },
       });
       expect(run.status).toBe(1);
       expect(run.stderr).toMatch(/^error: ERR_[A-Z_]+: /);
@@ -86,7 +92,12 @@ describe('licensor-verify serve', () => {
         [bin, 'serve', '--json', '--port', '0', '--data', dataDir],
         {
           encoding: 'utf8',
-          env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase },
+          env: {
+            ...process.env,
+            MONGODB_URI: '',
+            LICENSOR_KEY_PASSPHRASE: '',
+            LICENSOR_STATUS_KEY_PASSPHRASE: passphrase,
+          },
         },
       );
       expect(run.status).toBe(1);
@@ -112,7 +123,12 @@ describe('licensor-verify serve', () => {
         [bin, 'serve', '--port', String(port), '--data', fixture.dataDir],
         {
           encoding: 'utf8',
-          env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase },
+          env: {
+            ...process.env,
+            MONGODB_URI: '',
+            LICENSOR_KEY_PASSPHRASE: '',
+            LICENSOR_STATUS_KEY_PASSPHRASE: passphrase,
+          },
         },
       );
       expect(run.status).toBe(1);

@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   type IssuerFixture,
   issueLicense,
+  issuerSecrets,
   openIssuerFixture,
   passphrase,
 } from './support/issuer-store.js';
@@ -138,7 +139,7 @@ describe('licensor-verify serve --workers', () => {
     expect(entries.filter((e) => e.event === 'unparsable_line')).toEqual([]);
 
     const store = await openStore({ dataDir: fixture.dataDir });
-    const issuer = await openIssuer({ store, passphrase });
+    const issuer = await openIssuer({ store, ...issuerSecrets });
     expect(await issuer.listChecks(licenseId)).toHaveLength(sent);
     await store.close();
   });
@@ -209,7 +210,7 @@ describe('licensor-verify serve --workers', () => {
     expect(await exited).toBe(0);
 
     const store = await openStore({ dataDir: fixture.dataDir });
-    const issuer = await openIssuer({ store, passphrase });
+    const issuer = await openIssuer({ store, ...issuerSecrets });
     expect(await issuer.listChecks(licenseId)).toHaveLength(6);
     await store.close();
   });
@@ -249,7 +250,12 @@ describe('licensor-verify serve --workers', () => {
         [bin, 'serve', '--port', '0', '--data', dataDir, '--workers', '3'],
         {
           encoding: 'utf8',
-          env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase },
+          env: {
+            ...process.env,
+            MONGODB_URI: '',
+            LICENSOR_KEY_PASSPHRASE: '',
+            LICENSOR_STATUS_KEY_PASSPHRASE: passphrase,
+          },
           timeout: 20_000,
         },
       );

@@ -28,7 +28,7 @@ describe('licensor-issuer', () => {
 
   it('init with a passphrase seals the keys and does not warn', async () => {
     const result = await cli(['init', '--json'], {
-      env: { LICENSOR_KEY_PASSPHRASE: 'a passphrase' },
+      env: { LICENSOR_KEY_PASSPHRASE: 'a passphrase', LICENSOR_STATUS_KEY_PASSPHRASE: 'another' },
     });
     expect(result.stderr).toBe('');
     const created = JSON.parse(result.stdout).created as { protection: string }[];

@@ -62,8 +62,9 @@ function warnPlainKeys(run: CommandRun, created: { protection: string }[]): void
   run.io.stderr(
     '\nWARNING: LICENSOR_KEY_PASSPHRASE is not set: private signing keys are NOT encrypted.\n' +
       `WARNING: they are plain files in ${folder} (mode 0600, owner only).\n` +
-      'WARNING: anyone who can read the license key file can mint licenses.\n' +
-      'WARNING: set LICENSOR_KEY_PASSPHRASE to encrypt new keys (AES-256-GCM, scrypt).\n\n',
+      'WARNING: anyone who can read the license key file can mint licenses, the verify service too.\n' +
+      'WARNING: set LICENSOR_KEY_PASSPHRASE and LICENSOR_STATUS_KEY_PASSPHRASE (two different\n' +
+      'WARNING: secrets) to seal new keys (AES-256-GCM, scrypt).\n\n',
   );
 }
 

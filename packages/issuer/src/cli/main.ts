@@ -75,9 +75,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     store = await openStore({ dataDir, ...(mongoUri ? { mongoUri } : {}) });
     const passphrase = io.env.LICENSOR_KEY_PASSPHRASE;
+    const statusPassphrase = io.env.LICENSOR_STATUS_KEY_PASSPHRASE;
     const issuer = await openIssuer({
       store,
-      ...(passphrase === undefined ? {} : { passphrase }),
+      passphrase: passphrase ?? '',
+      statusPassphrase: statusPassphrase ?? '',
     });
     const run: CommandRun = {
       args,

@@ -42,9 +42,10 @@ options:
   --operator NAME   who acts (default: $LICENSOR_OPERATOR, else cli:<os user>)
 
 environment:
-  LICENSOR_DATA            the data folder when --data is not given
-  LICENSOR_KEY_PASSPHRASE  passphrase that encrypts private signing keys at rest
-  MONGODB_URI              use this MongoDB instead of the SQLite file in --data
+  LICENSOR_DATA                   the data folder when --data is not given
+  LICENSOR_KEY_PASSPHRASE         seals license signing keys at rest (the issuing side's secret)
+  LICENSOR_STATUS_KEY_PASSPHRASE  seals status signing keys (the verify service's secret; must differ)
+  MONGODB_URI                     use this MongoDB instead of the SQLite file in --data
 
 exit codes: 0 done, 1 refused (error: CODE: message), 2 usage error
 `;

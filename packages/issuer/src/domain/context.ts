@@ -1,4 +1,4 @@
-// What every domain operation shares: the store, the clock, the passphrase (to seal new keys),
+// What every domain operation shares: the store, the clock, the two sealing secrets (new keys),
 // and the license signing keys (opened once, then kept in memory for the life of the Issuer).
 
 import type { LicenseKeys } from '../keys/license-keys.js';
@@ -7,7 +7,10 @@ import type { LicensorStore } from '../store/ports.js';
 
 export interface IssuerContext {
   store: LicensorStore;
+  /** Seals license keys (LICENSOR_KEY_PASSPHRASE). */
   passphrase: string | undefined;
+  /** Seals status keys (LICENSOR_STATUS_KEY_PASSPHRASE, the verify service's secret). */
+  statusPassphrase: string | undefined;
   now: () => number;
   licenseKeys: LicenseKeys;
 }

@@ -27,12 +27,19 @@ export async function recoverTransactions(context: Pick<IssuerContext, 'store'>)
   return pending.length;
 }
 
+function secret(value: string | undefined): string | undefined {
+  return value === '' ? undefined : value;
+}
+
 export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
-  const given = options.passphrase ?? process.env.LICENSOR_KEY_PASSPHRASE;
-  const passphrase = given === '' ? undefined : given;
+  const passphrase = secret(options.passphrase ?? process.env.LICENSOR_KEY_PASSPHRASE);
+  const statusPassphrase = secret(
+    options.statusPassphrase ?? process.env.LICENSOR_STATUS_KEY_PASSPHRASE,
+  );
   const context: IssuerContext = {
     store: options.store,
     passphrase,
+    statusPassphrase,
     now: options.now ?? Date.now,
     licenseKeys: new LicenseKeys(options.store, passphrase),
   };

@@ -1,7 +1,8 @@
 // Signing keys: `init` makes one license-use and one status-use key; rotation adds a newer key
 // (the newest non-retired key of a purpose is the active one) and keeps the older public keys in
 // the JWKS so tokens they signed stay valid; retiring removes a key from new exports.
-// Private halves are sealed with the passphrase, or, without one, kept in a 0600 file.
+// Private halves are sealed, license keys under LICENSOR_KEY_PASSPHRASE and status keys under
+// LICENSOR_STATUS_KEY_PASSPHRASE (the verify service's secret), or, with neither, kept in 0600 files.
 
 import {
   generateKeyPair,
@@ -12,16 +13,72 @@ import {
   signerFromKeyPair,
   toPublicJwk,
 } from '@licensor/token';
-import { KeyActiveError, KeyNotFoundError, NotInitialisedError } from '../errors.js';
+import {
+  KeyActiveError,
+  KeyNotFoundError,
+  NotInitialisedError,
+  PassphraseRequiredError,
+  PassphraseSharedError,
+} from '../errors.js';
 import type { InitResult } from '../facade.js';
 import { newId } from '../ids.js';
 import { writeKeyFile } from '../keys/key-files.js';
+import { loadKeyPair } from '../keys/load-keys.js';
 import { keyAad, sealSecret } from '../keys/seal.js';
 import type { Operator, SigningKeyRecord } from '../records.js';
 import type { StoredPrivateKey } from '../store/ports.js';
 import { checkOperator, type IssuerContext } from './context.js';
 
 const PURPOSES: readonly KeyPurpose[] = ['license', 'status'];
+
+/**
+ * How new keys of these purposes are kept: sealed under their purpose's secret, or (with no
+ * secret at all, for development) plain files. Refuses one secret for both purposes, a secret
+ * for one purpose only, a plain key in a store whose keys are sealed, and a secret that does not
+ * open the keys already sealed under it (a typo would seal the new key under a secret nobody
+ * else knows). Checked for every purpose before any key is written.
+ */
+async function checkSealing(
+  context: IssuerContext,
+  purposes: readonly KeyPurpose[],
+): Promise<void> {
+  const { passphrase, statusPassphrase } = context;
+  if (passphrase !== undefined && passphrase === statusPassphrase) {
+    throw new PassphraseSharedError();
+  }
+  const sealing = passphrase !== undefined || statusPassphrase !== undefined;
+  const stored = await Promise.all(
+    PURPOSES.map(async (purpose) => ({
+      purpose,
+      keys: await context.store.readPrivateKeys(purpose),
+    })),
+  );
+  const storeSealed = stored.some(({ keys }) => keys.some((k) => k.protection === 'encrypted'));
+  for (const purpose of purposes) {
+    const secret = secretOf(context, purpose);
+    if (secret === undefined) {
+      if (storeSealed)
+        throw PassphraseRequiredError.forSealing(purpose, 'the keys of this store are sealed');
+      if (sealing)
+        throw PassphraseRequiredError.forSealing(
+          purpose,
+          `the ${purpose === 'license' ? 'status' : 'license'} keys are to be sealed`,
+        );
+      continue;
+    }
+    const newestSealed = stored
+      .find((entry) => entry.purpose === purpose)
+      ?.keys.find((k) => k.protection === 'encrypted');
+    // Opening it proves the secret: a wrong one fails here, before anything is written.
+    if (newestSealed !== undefined) {
+      await loadKeyPair(context.store.dataDir, newestSealed, purpose, secret);
+    }
+  }
+}
+
+function secretOf(context: IssuerContext, purpose: KeyPurpose): string | undefined {
+  return purpose === 'license' ? context.passphrase : context.statusPassphrase;
+}
 
 async function createKey(
   context: IssuerContext,
@@ -37,10 +94,10 @@ async function createKey(
   );
   const createdAt = Math.max(context.now(), newest + 1);
   const pair = generateKeyPair();
-  const passphrase = context.passphrase;
+  const secret = secretOf(context, purpose);
   let stored: StoredPrivateKey;
-  if (passphrase !== undefined && passphrase !== '') {
-    const sealed = await sealSecret(pair.privateKey, passphrase, keyAad(purpose, pair.kid));
+  if (secret !== undefined) {
+    const sealed = await sealSecret(pair.privateKey, secret, keyAad(purpose, pair.kid));
     stored = { kid: pair.kid, purpose, protection: 'encrypted', sealed };
   } else {
     writeKeyFile(context.store.dataDir, purpose, pair.kid, pair.privateKey);
@@ -72,8 +129,11 @@ async function createKey(
 export async function initKeys(context: IssuerContext, operator: Operator): Promise<InitResult> {
   const created: SigningKeyRecord[] = [];
   const keys = await context.store.listSigningKeys();
-  for (const purpose of PURPOSES) {
-    if (keys.some((key) => key.purpose === purpose && key.status === 'active')) continue;
+  const missing = PURPOSES.filter(
+    (purpose) => !keys.some((key) => key.purpose === purpose && key.status === 'active'),
+  );
+  if (missing.length > 0) await checkSealing(context, missing);
+  for (const purpose of missing) {
     created.push(await createKey(context, purpose, operator, 'key.create'));
   }
   return { created, keys: await context.store.listSigningKeys() };
@@ -84,6 +144,7 @@ export async function rotateKey(
   purpose: KeyPurpose,
   operator: Operator,
 ): Promise<SigningKeyRecord> {
+  await checkSealing(context, [purpose]);
   return createKey(context, purpose, operator, 'key.rotate');
 }
 

@@ -22,9 +22,9 @@ export async function loadKeyPair(
     seed = readKeyFile(dataDir, purpose, stored.kid);
   } else {
     if (passphrase === undefined || passphrase === '')
-      throw new PassphraseRequiredError(stored.kid);
+      throw new PassphraseRequiredError(stored.kid, purpose);
     const opened = await openSecret(stored.sealed, passphrase, keyAad(purpose, stored.kid));
-    if (opened === undefined) throw new PassphraseWrongError(stored.kid);
+    if (opened === undefined) throw new PassphraseWrongError(stored.kid, purpose);
     seed = opened;
   }
   const pair = keyPairFromSeed(seed);

@@ -27,6 +27,8 @@ export interface OpenStoreOptions extends StoreOptions {
   mongoDbName?: string;
   /** Test hook: called after each write of a commit; throwing there simulates a crash. */
   onWriteStep?: WriteStepHook;
+  /** MongoDB: false opens without creating collections or indexes (the verify service's user). */
+  prepare?: boolean;
 }
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<LicensorStore> {
@@ -34,7 +36,11 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
   const hooks = options.onWriteStep === undefined ? {} : { onWriteStep: options.onWriteStep };
   if (options.mongoUri !== undefined && options.mongoUri !== '') {
     const { MongoStore } = await import('./mongo/mongo-store.js');
-    return MongoStore.open(options.mongoUri, dataDir, { ...hooks, dbName: options.mongoDbName });
+    return MongoStore.open(options.mongoUri, dataDir, {
+      ...hooks,
+      dbName: options.mongoDbName,
+      ...(options.prepare === false ? { prepare: false } : {}),
+    });
   }
   const { SqliteStore } = await import('./sqlite/sqlite-store.js');
   return SqliteStore.open(dataDir, hooks);

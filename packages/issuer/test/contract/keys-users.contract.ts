@@ -9,6 +9,8 @@ import type { Adapter } from '../support/adapters.js';
 import { frozenClock, T0, TestInstallation } from '../support/fixtures.js';
 
 const terms = { customerName: 'Acme Corp', model: 'perpetual', credentials: 5 } as const;
+/** Two different secrets: license keys under the issuing one, status keys under the service's. */
+const SECRETS = { passphrase: 'the issuing secret', statusPassphrase: 'the service secret' };
 
 export function keysAndUsersContract(adapter: Adapter): void {
   let store: LicensorStore;
@@ -79,7 +81,7 @@ export function keysAndUsersContract(adapter: Adapter): void {
     });
 
     it('issues with a sealed key after a reopen, given the passphrase', async () => {
-      const sealed = await openIssuer({ store, now: clock.now, passphrase: 'a passphrase' });
+      const sealed = await openIssuer({ store, now: clock.now, ...SECRETS });
       await sealed.init('alice');
       const withoutPassphrase = await openIssuer({ store, now: clock.now, passphrase: '' });
       await expect(
@@ -87,11 +89,70 @@ export function keysAndUsersContract(adapter: Adapter): void {
       ).rejects.toMatchObject({
         code: 'ERR_PASSPHRASE_REQUIRED',
       });
-      const reopened = await openIssuer({ store, now: clock.now, passphrase: 'a passphrase' });
+      const reopened = await openIssuer({ store, now: clock.now, passphrase: SECRETS.passphrase });
       const issued = await reopened.issue(new TestInstallation().challenge(), terms, 'a');
       expect(
         verifyLicense(issued.token, Keyring.fromJwks(await reopened.keys.exportJwks())).claims.rev,
       ).toBe(1);
+    });
+
+    it('seals license keys and status keys under two different secrets', async () => {
+      const sealed = await openIssuer({ store, now: clock.now, ...SECRETS });
+      await sealed.init('alice');
+      expect((await store.loadStatusSigningKeys(SECRETS.statusPassphrase)).length).toBe(1);
+      await expect(store.loadStatusSigningKeys(SECRETS.passphrase)).rejects.toMatchObject({
+        code: 'ERR_PASSPHRASE_WRONG',
+      });
+    });
+
+    it('refuses one secret for both purposes, and a secret for one purpose only', async () => {
+      for (const secrets of [
+        { passphrase: 'same secret', statusPassphrase: 'same secret' },
+        { passphrase: 'only the issuing one', statusPassphrase: '' },
+        { passphrase: '', statusPassphrase: 'only the status one' },
+      ]) {
+        const refused = await openIssuer({ store, now: clock.now, ...secrets });
+        await expect(refused.init('alice')).rejects.toMatchObject({
+          code:
+            secrets.passphrase === secrets.statusPassphrase
+              ? 'ERR_PASSPHRASE_SHARED'
+              : 'ERR_PASSPHRASE_REQUIRED',
+        });
+        expect(await store.listSigningKeys()).toEqual([]);
+      }
+    });
+
+    it('rotation refuses a wrong passphrase and writes nothing', async () => {
+      await (await openIssuer({ store, now: clock.now, ...SECRETS })).init('alice');
+      const before = await store.listSigningKeys();
+      for (const [purpose, secrets] of [
+        ['license', { ...SECRETS, passphrase: 'a typo' }],
+        ['status', { ...SECRETS, statusPassphrase: 'a typo' }],
+      ] as const) {
+        clock.advance(1000);
+        const typo = await openIssuer({ store, now: clock.now, ...secrets });
+        await expect(typo.keys.rotate(purpose, 'alice')).rejects.toMatchObject({
+          code: 'ERR_PASSPHRASE_WRONG',
+        });
+      }
+      expect(await store.listSigningKeys()).toEqual(before);
+    });
+
+    it('rotation refuses to write a plain key into a store whose keys are sealed', async () => {
+      await (await openIssuer({ store, now: clock.now, ...SECRETS })).init('alice');
+      const before = await store.listSigningKeys();
+      const plain = await openIssuer({
+        store,
+        now: clock.now,
+        passphrase: '',
+        statusPassphrase: '',
+      });
+      for (const purpose of ['license', 'status'] as const) {
+        await expect(plain.keys.rotate(purpose, 'alice')).rejects.toMatchObject({
+          code: 'ERR_PASSPHRASE_REQUIRED',
+        });
+      }
+      expect(await store.listSigningKeys()).toEqual(before);
     });
   });
 

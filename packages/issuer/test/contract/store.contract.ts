@@ -134,7 +134,12 @@ export function storeContract(adapter: Adapter): void {
   });
 
   it('needs the passphrase for sealed keys, and the right one', async () => {
-    const sealed = await openIssuer({ store, now: clock.now, passphrase: 'correct horse battery' });
+    const sealed = await openIssuer({
+      store,
+      now: clock.now,
+      passphrase: 'the issuing secret',
+      statusPassphrase: 'correct horse battery',
+    });
     await sealed.init('alice');
     expect((await store.listSigningKeys()).every((k) => k.protection === 'encrypted')).toBe(true);
     await expect(store.loadStatusSigningKeys('')).rejects.toMatchObject({

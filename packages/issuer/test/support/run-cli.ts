@@ -25,7 +25,12 @@ export async function runCli(
       stderr += text;
     },
     readStdin: async () => options.stdin ?? '',
-    env: { LICENSOR_KEY_PASSPHRASE: undefined, MONGODB_URI: undefined, ...options.env },
+    env: {
+      LICENSOR_KEY_PASSPHRASE: undefined,
+      LICENSOR_STATUS_KEY_PASSPHRASE: undefined,
+      MONGODB_URI: undefined,
+      ...options.env,
+    },
     cwd: options.cwd ?? process.cwd(),
   });
   return { code, stdout, stderr };

@@ -1,6 +1,6 @@
 // A real shared store for integration tests: the embedded SQLite one in a temporary folder, or
 // MongoDB when MONGODB_URI is set. The issuer (a test-only dependency) initialises it and issues
-// licenses the way the portal would; the service only ever sees `@licensor/issuer/store`.
+// licenses the way the portal would; the service only ever sees `@licensor/issuer/checks`.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,12 @@ import { type Issuer, openIssuer } from '@licensor/issuer';
 import { type LicensorStore, openStore } from '@licensor/issuer/store';
 import { type Ed25519KeyPair, generateKeyPair, signChallenge } from '@licensor/token';
 
+/** The status keys' secret: all the verify service is given. */
 export const passphrase = 'integration-test-passphrase';
+/** The license keys' secret: the issuer's alone. */
+export const issuingPassphrase = 'integration-test-issuing-passphrase';
+/** What the issuer opens with: both secrets. */
+export const issuerSecrets = { passphrase: issuingPassphrase, statusPassphrase: passphrase };
 
 export interface IssuerFixture {
   store: LicensorStore;
@@ -27,7 +32,7 @@ export async function openIssuerFixture(
       ? `${process.env.MONGODB_URI!.replace(/\/?(\?.*)?$/, '')}/licensor_verify_${randomBytes(6).toString('hex')}`
       : undefined;
   const store = await openStore(mongoUri !== undefined ? { mongoUri, dataDir } : { dataDir });
-  const issuer = await openIssuer({ store, passphrase });
+  const issuer = await openIssuer({ store, ...issuerSecrets });
   await issuer.init('test');
   return {
     store,

@@ -20,7 +20,13 @@ export function serveProcess(
   const port = args.includes('--port') ? [] : ['--port', '0'];
   return spawn(process.execPath, [bin, 'serve', ...port, ...args], {
     // These runs use the SQLite store under --data: MONGODB_URI (set in CI) would pick MongoDB.
-    env: { ...process.env, MONGODB_URI: '', LICENSOR_KEY_PASSPHRASE: passphrase, ...env },
+    env: {
+      ...process.env,
+      MONGODB_URI: '',
+      LICENSOR_KEY_PASSPHRASE: '',
+      LICENSOR_STATUS_KEY_PASSPHRASE: passphrase,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached === true,
   });

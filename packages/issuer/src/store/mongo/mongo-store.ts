@@ -75,7 +75,12 @@ export class MongoStore implements LicensorStore {
   static async open(
     uri: string,
     dataDir: string,
-    options: { onWriteStep?: WriteStepHook; dbName?: string | undefined } = {},
+    options: {
+      onWriteStep?: WriteStepHook;
+      dbName?: string | undefined;
+      /** False: create no collection or index (a least-privilege user may not). */
+      prepare?: boolean;
+    } = {},
   ): Promise<MongoStore> {
     let connection: Connection | undefined;
     try {
@@ -84,11 +89,12 @@ export class MongoStore implements LicensorStore {
         serverSelectionTimeoutMS: 3000,
         bufferCommands: false,
         autoIndex: false,
-        autoCreate: true,
+        // A least-privilege user (the verify service's) may create nothing.
+        autoCreate: options.prepare !== false,
       });
       await connection.asPromise();
       const models = modelsOf(connection);
-      for (const model of Object.values(models)) {
+      for (const model of options.prepare === false ? [] : Object.values(models)) {
         await model.createCollection().catch(() => undefined);
         await model.createIndexes();
       }

@@ -1,0 +1,57 @@
+// Entry point `@licensor/issuer/checks`: the store as the verify service may hold it. The object
+// `openCheckStore` returns has the check role and nothing else (read a check view, record
+// checks, load its own status keys, readiness); the adapter behind it is out of reach. It reads
+// no license-purpose private key, writes no license, user or key, and refuses to open in a
+// process that holds the issuing secret (LICENSOR_KEY_PASSPHRASE).
+
+import { IssuingSecretExposedError } from './errors.js';
+import { openStore } from './store/open-store.js';
+import type { CheckStore } from './store/ports.js';
+import { loadStatusKeys } from './store/status-keys.js';
+
+export { StoreSchemaError, StoreUnavailableError } from './errors.js';
+export { dataDirOf } from './store/open-store.js';
+export type { CheckRecord, CheckView } from './records.js';
+export type { CheckStore } from './store/ports.js';
+
+export interface CheckStoreOptions {
+  /** Folder of the SQLite file, and of plain status key files. Default `./.licensor-data`. */
+  dataDir?: string;
+  /** MongoDB connection string (a user that may read licenses and keys and insert checks). */
+  mongoUri?: string;
+  mongoDbName?: string;
+  /** Where secrets are read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The member names of a check store: the whole of what the verify service can call. */
+export const CHECK_ROLE = [
+  'getCheckView',
+  'recordChecks',
+  'loadStatusSigningKeys',
+  'ping',
+  'close',
+] as const satisfies readonly (keyof CheckStore)[];
+
+export async function openCheckStore(options: CheckStoreOptions = {}): Promise<CheckStore> {
+  const env = options.env ?? process.env;
+  const issuingSecret = env.LICENSOR_KEY_PASSPHRASE;
+  if (issuingSecret !== undefined && issuingSecret !== '') throw new IssuingSecretExposedError();
+  const store = await openStore({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.mongoUri !== undefined ? { mongoUri: options.mongoUri } : {}),
+    ...(options.mongoDbName !== undefined ? { mongoDbName: options.mongoDbName } : {}),
+    prepare: false,
+  });
+  const statusSecret = env.LICENSOR_STATUS_KEY_PASSPHRASE;
+  // Closures over the adapter: no property, prototype or method of this object leads to it.
+  const checks: CheckStore = {
+    getCheckView: (licenseId) => store.getCheckView(licenseId),
+    recordChecks: (records) => store.recordChecks(records),
+    loadStatusSigningKeys: (passphrase) =>
+      loadStatusKeys(store, passphrase ?? (statusSecret === '' ? undefined : statusSecret)),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+  return Object.freeze(Object.setPrototypeOf(checks, null) as CheckStore);
+}
