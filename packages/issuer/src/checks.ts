@@ -10,8 +10,8 @@ import type { CheckStore } from './store/ports.js';
 import { loadStatusKeys } from './store/status-keys.js';
 
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
-export { dataDirOf } from './store/open-store.js';
 export type { CheckRecord, CheckView } from './records.js';
+export { dataDirOf } from './store/open-store.js';
 export type { CheckStore } from './store/ports.js';
 
 export interface CheckStoreOptions {

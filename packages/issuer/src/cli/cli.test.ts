@@ -42,7 +42,9 @@ describe('licensor-issuer', () => {
     expect(listed.stderr).toMatch(
       /^WARNING: the active license and status signing keys are NOT encrypted .*keys rotate --use license.*keys rotate --use status/,
     );
-    const sealed = { env: { LICENSOR_KEY_PASSPHRASE: 'a passphrase' } };
+    const sealed = {
+      env: { LICENSOR_KEY_PASSPHRASE: 'a passphrase', LICENSOR_STATUS_KEY_PASSPHRASE: 'another' },
+    };
     expect((await cli(['keys', 'rotate', '--use', 'license'], sealed)).code).toBe(0);
     expect((await cli(['keys', 'rotate', '--use', 'status'], sealed)).code).toBe(0);
     const after = await cli(['licenses', 'list'], sealed);

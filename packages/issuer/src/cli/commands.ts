@@ -290,7 +290,7 @@ async function warnPlainActiveKeys(run: CommandRun): Promise<void> {
   const uses = plain.map((key) => key.purpose).join(' and ');
   const rotate = plain.map((key) => `\`licensor-issuer keys rotate --use ${key.purpose}\``);
   run.io.stderr(
-    `WARNING: the active ${uses} signing key${plain.length > 1 ? 's are' : ' is'} NOT encrypted (plain file${plain.length > 1 ? 's' : ''} in ${resolve(run.dataDir, 'keys')}); set LICENSOR_KEY_PASSPHRASE and run ${rotate.join(' and ')} to replace ${plain.length > 1 ? 'them' : 'it'} with sealed keys\n`,
+    `WARNING: the active ${uses} signing key${plain.length > 1 ? 's are' : ' is'} NOT encrypted (plain file${plain.length > 1 ? 's' : ''} in ${resolve(run.dataDir, 'keys')}); set LICENSOR_KEY_PASSPHRASE and LICENSOR_STATUS_KEY_PASSPHRASE (two different secrets) and run ${rotate.join(' and ')} to replace ${plain.length > 1 ? 'them' : 'it'} with sealed keys\n`,
   );
 }
 
