@@ -140,7 +140,7 @@ describe.each(targets)('POST /v1/checks errors (%s)', (_name, target) => {
     const header = { alg: 'EdDSA', typ: 'licensor-check+jwt', kid: installationA.kid };
     const answer = await postCheck(
       target(service),
-      signRaw(header, { ...checkClaims(), v: 2 }, installationA),
+      signRaw(header, { ...checkClaims(), v: 99 }, installationA),
     );
     expect(answer.status).toBe(400);
     expect(errorOf(answer).code).toBe('ERR_VERSION_UNSUPPORTED');
