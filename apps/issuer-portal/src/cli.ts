@@ -8,7 +8,6 @@ import { openIssuer } from '@licensor/issuer';
 import { dataDirOf, openStore } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from './server/app.js';
-import { MemorySessionStore } from './server/session/session-store.js';
 
 const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--data DIR] [--trust-proxy HOPS]
 
@@ -55,8 +54,8 @@ async function serve(argv: string[]): Promise<void> {
   );
   const passphrase = process.env.LICENSOR_KEY_PASSPHRASE;
   const issuer = await openIssuer(passphrase ? { store, passphrase } : { store });
-  const sessionStore = new MemorySessionStore();
-  const portal = createPortalApp({ issuer, sessionStore, trustProxy });
+  // Sessions and login limits live in the store: several portal processes can share it.
+  const portal = createPortalApp({ issuer, trustProxy });
   const server = portal.app.listen(port, host, () => {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
@@ -64,10 +63,9 @@ async function serve(argv: string[]): Promise<void> {
       `licensor-portal listening on http://${host}:${actual}/ (store: ${store.kind})\n`,
     );
   });
-  const sweep = setInterval(
-    () => sessionStore.sweep((session) => portal.sessions.isExpired(session)),
-    60_000,
-  );
+  const sweep = setInterval(() => {
+    portal.sessions.sweep().catch(() => undefined);
+  }, 60_000);
   sweep.unref();
 
   const stop = () => {

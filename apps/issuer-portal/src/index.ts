@@ -29,4 +29,4 @@ export {
   SessionManager,
 } from './server/session/session-manager.js';
 export type { Session, SessionStore } from './server/session/session-store.js';
-export { MemorySessionStore } from './server/session/session-store.js';
+export { MemorySessionStore, StoreSessionStore } from './server/session/session-store.js';

@@ -4,12 +4,9 @@
 import type { Issuer } from '@licensor/issuer';
 import express, { type Express } from 'express';
 import { type Logger, pino } from 'pino';
-import {
-  createApiRouter,
-  DEFAULT_LOGIN_RATE_LIMIT,
-  type LoginRateLimit,
-} from './api/api-router.js';
+import { createApiRouter } from './api/api-router.js';
 import type { ApiDeps } from './api/deps.js';
+import { DEFAULT_LOGIN_RATE_LIMIT, LoginLimiter, type LoginRateLimit } from './auth/login-limit.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { defaultWebRoot, spaRouter } from './http/spa.js';
@@ -18,7 +15,7 @@ import {
   SessionManager,
   type SessionTimeouts,
 } from './session/session-manager.js';
-import { MemorySessionStore, type SessionStore } from './session/session-store.js';
+import { type SessionStore, StoreSessionStore } from './session/session-store.js';
 
 export const PORTAL_VERSION = '0.1.0';
 
@@ -27,7 +24,7 @@ export interface PortalDeps {
   /** Clock in milliseconds; default Date.now. Drives the session timeouts. */
   now?: () => number;
   logger?: Logger;
-  /** Default: in memory (see README: a restart logs everyone out). */
+  /** Default: the issuer's store, shared by every portal process on it. */
   sessionStore?: SessionStore;
   timeouts?: Partial<SessionTimeouts>;
   /** Folder of the built SPA; default dist/web; null serves no UI. */
@@ -37,7 +34,8 @@ export interface PortalDeps {
    * req.secure (Secure cookies) and req.ip (login rate limit) come from X-Forwarded-*.
    */
   trustProxy?: boolean | number | string;
-  loginRateLimit?: LoginRateLimit;
+  /** Failed-login limits, counted in the issuer's store (shared by every portal process). */
+  loginRateLimit?: Partial<LoginRateLimit>;
 }
 
 export interface PortalApp {
@@ -51,9 +49,21 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   const now = deps.now ?? Date.now;
   const logger =
     deps.logger ?? pino({ name: 'licensor-portal', level: process.env.LOG_LEVEL ?? 'info' });
-  const sessionStore = deps.sessionStore ?? new MemorySessionStore();
+  const sessionStore = deps.sessionStore ?? new StoreSessionStore(deps.issuer.store.automation);
   const sessions = new SessionManager(sessionStore, { ...DEFAULT_TIMEOUTS, ...deps.timeouts }, now);
-  const apiDeps: ApiDeps = { issuer: deps.issuer, sessions, sessionStore, now, logger };
+  const loginLimiter = new LoginLimiter(
+    deps.issuer.store.automation,
+    { ...DEFAULT_LOGIN_RATE_LIMIT, ...deps.loginRateLimit },
+    now,
+  );
+  const apiDeps: ApiDeps = {
+    issuer: deps.issuer,
+    sessions,
+    sessionStore,
+    loginLimiter,
+    now,
+    logger,
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -78,13 +88,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     next();
   });
   app.use(securityHeaders());
-  app.use(
-    '/api/v1',
-    createApiRouter(apiDeps, {
-      loginRateLimit: deps.loginRateLimit ?? DEFAULT_LOGIN_RATE_LIMIT,
-      version: PORTAL_VERSION,
-    }),
-  );
+  app.use('/api/v1', createApiRouter(apiDeps, { version: PORTAL_VERSION }));
   app.use(spaRouter(deps.webRoot === undefined ? defaultWebRoot() : deps.webRoot));
   return { app, sessions, sessionStore };
 }

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Issuer } from '@licensor/issuer';
 import type { Logger } from 'pino';
+import type { LoginLimiter } from '../auth/login-limit.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionStore } from '../session/session-store.js';
 
@@ -10,6 +11,8 @@ export interface ApiDeps {
   issuer: Issuer;
   sessions: SessionManager;
   sessionStore: SessionStore;
+  /** Failed logins, password changes and 2FA codes, counted in the shared store. */
+  loginLimiter: LoginLimiter;
   /** Milliseconds since the epoch. */
   now: () => number;
   logger: Logger;

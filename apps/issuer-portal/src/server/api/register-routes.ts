@@ -68,10 +68,10 @@ async function authorise(
     return principal;
   }
   if (route.access === 'public') {
-    const found = sessions.lookup(req);
+    const found = await sessions.lookup(req);
     return found.kind === 'active' ? found.session : null;
   }
-  const found = sessions.lookup(req);
+  const found = await sessions.lookup(req);
   if (found.kind === 'expired') throw new SessionExpiredError();
   if (found.kind === 'none') throw new UnauthenticatedError();
   const { session } = found;

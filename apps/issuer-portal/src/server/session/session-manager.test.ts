@@ -22,11 +22,11 @@ function exchange(cookie?: string) {
 }
 
 describe('SessionManager', () => {
-  it('starts a session with fresh random ids and an HTTP-only SameSite=Strict cookie', () => {
+  it('starts a session with fresh random ids and an HTTP-only SameSite=Strict cookie', async () => {
     const store = new MemorySessionStore();
     const manager = new SessionManager(store, TIMEOUTS, () => 1_000);
     const { req, res, set } = exchange();
-    const session = manager.start(req, res, USER);
+    const session = await manager.start(req, res, USER);
     expect(session.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(session.csrfToken).not.toBe(session.id);
     expect(set[0]).toMatchObject({
@@ -36,41 +36,44 @@ describe('SessionManager', () => {
     });
   });
 
-  it('touches the idle timer on each lookup, and expires on idle or absolute time', () => {
+  it('touches the idle timer on each lookup, and expires on idle or absolute time', async () => {
     let now = 0;
     const store = new MemorySessionStore();
     const manager = new SessionManager(store, TIMEOUTS, () => now);
-    const started = manager.start(exchange().req, exchange().res, USER);
+    const started = await manager.start(exchange().req, exchange().res, USER);
     const cookie = `${COOKIE_NAME}=${started.id}`;
     now = 29 * 60_000;
-    expect(manager.lookup(exchange(cookie).req).kind).toBe('active');
+    expect((await manager.lookup(exchange(cookie).req)).kind).toBe('active');
     now += 29 * 60_000;
-    expect(manager.lookup(exchange(cookie).req).kind).toBe('active');
+    expect((await manager.lookup(exchange(cookie).req)).kind).toBe('active');
     now += 30 * 60_000;
-    expect(manager.lookup(exchange(cookie).req).kind).toBe('expired');
+    expect((await manager.lookup(exchange(cookie).req)).kind).toBe('expired');
     expect(store.size).toBe(0);
   });
 
-  it('ignores cookie values that are not a session id it made', () => {
+  it('ignores cookie values that are not a session id it made', async () => {
     const manager = new SessionManager(new MemorySessionStore(), TIMEOUTS, () => 0);
     for (const value of ['', 'short', 'A'.repeat(43), '../../etc/passwd', '%E0%A4%A']) {
-      expect(manager.lookup(exchange(`${COOKIE_NAME}=${value}`).req).kind).toBe('none');
+      expect((await manager.lookup(exchange(`${COOKIE_NAME}=${value}`).req)).kind).toBe('none');
     }
   });
 });
 
 describe('MemorySessionStore', () => {
-  it('sweeps expired sessions and ends every session of one user', () => {
+  it('sweeps expired sessions and ends every session of one user', async () => {
     let now = 0;
     const store = new MemorySessionStore();
     const manager = new SessionManager(store, TIMEOUTS, () => now);
-    manager.start(exchange().req, exchange().res, USER);
-    manager.start(exchange().req, exchange().res, USER);
-    manager.start(exchange().req, exchange().res, { ...USER, id: 'usr_2', name: 'vera' });
-    store.deleteForUser('usr_1');
+    await manager.start(exchange().req, exchange().res, USER);
+    await manager.start(exchange().req, exchange().res, USER);
+    await manager.start(exchange().req, exchange().res, { ...USER, id: 'usr_2', name: 'vera' });
+    await store.deleteForUser('usr_1');
+    expect(store.size).toBe(1);
+    now = 29 * 60_000;
+    await manager.sweep();
     expect(store.size).toBe(1);
     now = 31 * 60_000;
-    store.sweep((session) => manager.isExpired(session));
+    await manager.sweep();
     expect(store.size).toBe(0);
   });
 });

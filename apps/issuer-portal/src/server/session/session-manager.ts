@@ -34,6 +34,12 @@ export interface SessionUser {
   role: Role;
 }
 
+/**
+ * Last activity is written at most this often per session: each request need not write, and
+ * the idle timeout is still kept to within this much.
+ */
+export const TOUCH_RESOLUTION_MS = 15_000;
+
 export class SessionManager {
   readonly #store: SessionStore;
   readonly #timeouts: SessionTimeouts;
@@ -53,24 +59,31 @@ export class SessionManager {
   }
 
   /** The session the request's cookie names, touched (idle timer restarted) when active. */
-  lookup(req: Request): SessionLookup {
+  async lookup(req: Request): Promise<SessionLookup> {
     const id = cookieId(req);
     if (!id) return { kind: 'none' };
-    const session = this.#store.get(id);
+    const session = await this.#store.get(id);
     if (!session) return { kind: 'none' };
     const now = this.#now();
     if (this.isExpired(session, now)) {
-      this.#store.delete(id);
+      await this.#store.delete(id);
       return { kind: 'expired' };
     }
+    if (now - session.lastSeenAt >= TOUCH_RESOLUTION_MS) await this.#store.touch(id, now);
     session.lastSeenAt = now;
     return { kind: 'active', session };
   }
 
+  /** Ends expired sessions in the store (the CLI runs this every minute). */
+  sweep(): Promise<void> {
+    const now = this.#now();
+    return this.#store.sweep(now - this.#timeouts.idleMs, now - this.#timeouts.absoluteMs);
+  }
+
   /** Starts a fresh session for a user who just proved their password; any old one ends. */
-  start(req: Request, res: Response, user: SessionUser): Session {
+  async start(req: Request, res: Response, user: SessionUser): Promise<Session> {
     const previous = cookieId(req);
-    if (previous) this.#store.delete(previous);
+    if (previous) await this.#store.delete(previous);
     const now = this.#now();
     const session: Session = {
       id: randomBytes(32).toString('base64url'),
@@ -81,7 +94,7 @@ export class SessionManager {
       createdAt: now,
       lastSeenAt: now,
     };
-    this.#store.set(session);
+    await this.#store.set(session);
     res.cookie(cookieName(req), session.id, {
       httpOnly: true,
       sameSite: 'strict',
@@ -92,9 +105,9 @@ export class SessionManager {
     return session;
   }
 
-  end(req: Request, res: Response): void {
+  async end(req: Request, res: Response): Promise<void> {
     const id = cookieId(req);
-    if (id) this.#store.delete(id);
+    if (id) await this.#store.delete(id);
     res.clearCookie(cookieName(req), {
       httpOnly: true,
       sameSite: 'strict',

@@ -68,7 +68,7 @@ describe('login', () => {
     expect(response.body.error.code).toBe('ERR_LOGIN_FAILED');
   });
 
-  it('rate limits failed logins per address with ERR_RATE_LIMITED', async () => {
+  it('rate limits failed logins per account and address with ERR_RATE_LIMITED', async () => {
     await fixture.close();
     fixture = await makePortal({ loginRateLimit: { windowMs: 60_000, limit: 3 } });
     for (let i = 0; i < 3; i++) {

@@ -2,7 +2,9 @@
 // session the browser held ends) and answers with the CSRF token the SPA must echo on state
 // changes. A password change needs the current password, ends every session of the user (a
 // stolen session dies with the old password) and starts a new one for the browser that asked.
+import type { Request, Response } from 'express';
 import { z } from 'zod';
+import { RateLimitedError } from '../../auth/login-limit.js';
 import { LoginFailedError, PasswordWrongError } from '../../http/portal-errors.js';
 import type { Session } from '../../session/session-store.js';
 import type { ApiDeps } from '../deps.js';
@@ -21,6 +23,23 @@ function sessionInfo(deps: ApiDeps, session: Session) {
   };
 }
 
+/** The client's address as express sees it (honouring `trust proxy`). */
+export function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/** Awaits a limit check; a refusal carries Retry-After. */
+export async function limited(res: Response, check: Promise<void>): Promise<void> {
+  try {
+    await check;
+  } catch (error) {
+    if (error instanceof RateLimitedError) {
+      res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    }
+    throw error;
+  }
+}
+
 export const login = defineRoute({
   method: 'post',
   path: '/auth/login',
@@ -35,12 +54,16 @@ export const login = defineRoute({
   }),
   response: SessionInfoSchema,
   async handle({ body, deps, req, res }) {
+    const address = clientAddress(req);
+    await limited(res, deps.loginLimiter.check(body.name, address));
     const user = await deps.issuer.users.authenticate(body.name, body.password);
     if (!user) {
+      await deps.loginLimiter.fail(body.name, address);
       await auditSessionEvent(deps, body.name, 'session.login-failed', { ip: req.ip ?? null });
       throw new LoginFailedError();
     }
-    const session = deps.sessions.start(req, res, user);
+    await deps.loginLimiter.succeed(body.name, address);
+    const session = await deps.sessions.start(req, res, user);
     await auditSessionEvent(deps, user.name, 'session.login', { ip: req.ip ?? null });
     return sessionInfo(deps, session);
   },
@@ -77,14 +100,17 @@ export const changePassword = defineRoute({
   response: SessionInfoSchema,
   async handle({ body, deps, session, req, res }) {
     const { userName } = session!;
+    const address = clientAddress(req);
+    await limited(res, deps.loginLimiter.check(userName, address));
     const user = await deps.issuer.users.authenticate(userName, body.currentPassword);
     if (!user) {
+      await deps.loginLimiter.fail(userName, address);
       await auditSessionEvent(deps, userName, 'session.password-failed', { ip: req.ip ?? null });
       throw new PasswordWrongError();
     }
     await deps.issuer.users.setPassword(userName, body.newPassword, userName);
-    deps.sessionStore.deleteForUser(user.id);
-    return sessionInfo(deps, deps.sessions.start(req, res, user));
+    await deps.sessionStore.deleteForUser(user.id);
+    return sessionInfo(deps, await deps.sessions.start(req, res, user));
   },
 });
 
@@ -98,7 +124,7 @@ export const logout = defineRoute({
   sessionOnly: true,
   response: z.object({ ok: z.literal(true) }),
   async handle({ deps, session, req, res }) {
-    deps.sessions.end(req, res);
+    await deps.sessions.end(req, res);
     await auditSessionEvent(deps, session!.userName, 'session.logout', {});
     return { ok: true as const };
   },

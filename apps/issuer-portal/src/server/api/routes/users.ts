@@ -81,7 +81,7 @@ export const updateUser = defineRoute({
     if (body.password !== undefined) {
       user = await deps.issuer.users.setPassword(params.name, body.password, operator);
     }
-    deps.sessionStore.deleteForUser(user!.id);
+    await deps.sessionStore.deleteForUser(user!.id);
     return user!;
   },
 });
