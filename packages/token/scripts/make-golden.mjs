@@ -145,7 +145,7 @@ const challengeV2Claims = {
   sub: installation.pair.kid,
   product,
   license: { id: licenseId, revision: 2, customerName: customer.name, model: 'subscription' },
-  usage: { credentialsInUse: 42 },
+  usage: { credentialsInUse: 42, limits: [{ name: 'sites', inUse: 3 }] },
   request: {
     kind: 'license',
     features: ['mobile-credentials'],

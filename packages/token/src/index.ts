@@ -8,6 +8,7 @@ export type {
   ChallengeLicense,
   ChallengeRequest,
   ChallengeRequestKind,
+  ChallengeUsage,
 } from './claims/challenge.js';
 export { validateChallengeClaims } from './claims/challenge.js';
 export type { CheckClaims } from './claims/check.js';
@@ -18,6 +19,7 @@ export {
   type FeatureGrant,
   type LimitGrant,
   type LimitRequest,
+  type LimitUsage,
   MAX_ENTITLEMENTS,
   type ProductGrant,
   RESERVED_LIMIT_NAMES,

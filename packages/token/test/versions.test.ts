@@ -63,6 +63,7 @@ describe('this build reads version 1 and version 2', () => {
     expect(claims.v).toBe(2);
     expect(claims.request.features).toEqual(['mobile-credentials']);
     expect(claims.request.limits).toEqual([{ name: 'sites', value: 5 }]);
+    expect(claims.usage.limits).toEqual([{ name: 'sites', inUse: 3 }]);
   });
 
   it('refuses a license of version 3 with ERR_VERSION_UNSUPPORTED naming the version', () => {
@@ -86,6 +87,11 @@ describe('this build reads version 1 and version 2', () => {
       v: 1,
     };
     expect(thrown(() => validateChallengeClaims(challenge))).toMatchObject({
+      code: 'ERR_CLAIMS_INVALID',
+      claim: 'usage.limits',
+    });
+    const request = { ...golden.challengeV2.claims, v: 1, usage: { credentialsInUse: 1 } };
+    expect(thrown(() => validateChallengeClaims(request))).toMatchObject({
       code: 'ERR_CLAIMS_INVALID',
       claim: 'request.features',
     });

@@ -1,7 +1,13 @@
 // Claims of a challenge (typ licensor-challenge+jwt): what an installation asks the vendor
 // for, signed with the installation's own key.
 
-import { featureNames, type LimitRequest, limitRequests } from './entitlements.js';
+import {
+  featureNames,
+  type LimitRequest,
+  type LimitUsage,
+  limitRequests,
+  limitUsages,
+} from './entitlements.js';
 import {
   chainValue,
   customerName,
@@ -45,7 +51,7 @@ export interface ChallengeRequest {
   limits?: LimitRequest[];
 }
 
-/** Version 2 adds the optional `request.features`, `request.limits` and `chain`. */
+/** Version 2 adds the optional `usage.limits`, `request.features`, `request.limits` and `chain`. */
 export interface ChallengeClaims {
   v: 1 | 2;
   /** Challenge id. */
@@ -58,13 +64,18 @@ export interface ChallengeClaims {
   sub: string;
   product: Product;
   license: null | ChallengeLicense;
-  usage: Usage;
+  usage: ChallengeUsage;
   request: ChallengeRequest;
   /**
    * v2: the `chain` of the newest status the installation holds (absent before its first v2
    * status): the issuer names a challenge from a copy or an older backup by it.
    */
   chain?: string;
+}
+
+export interface ChallengeUsage extends Usage {
+  /** v2: how much of each named limit the installation uses, sorted by name. */
+  limits?: LimitUsage[];
 }
 
 const CLAIMS = ['v', 'jti', 'iat', 'exp', 'sub', 'product', 'license', 'usage', 'request'];
@@ -105,6 +116,14 @@ function challengeRequest(value: unknown, path: string, v: 1 | 2): ChallengeRequ
   return request;
 }
 
+function challengeUsage(value: unknown, path: string, v: 1 | 2): ChallengeUsage {
+  if (v === 1) return usage(value, path);
+  const o = object(value, path, ['credentialsInUse'], ['limits']);
+  const read: ChallengeUsage = usage({ credentialsInUse: o.credentialsInUse }, path);
+  if (Object.hasOwn(o, 'limits')) read.limits = limitUsages(o.limits, join(path, 'limits'));
+  return read;
+}
+
 /** Validates challenge claims; returns a copy holding exactly the schema's members. */
 export function validateChallengeClaims(payload: unknown): ChallengeClaims {
   const v = version(payload, 'challenge', MESSAGE_VERSIONS.challenge);
@@ -120,7 +139,7 @@ export function validateChallengeClaims(payload: unknown): ChallengeClaims {
     sub: digest(o.sub, 'sub'),
     product: product(o.product, 'product'),
     license: challengeLicense(o.license, 'license'),
-    usage: usage(o.usage, 'usage'),
+    usage: challengeUsage(o.usage, 'usage', v),
     request: challengeRequest(o.request, 'request', v),
   };
   if (Object.hasOwn(o, 'chain')) claims.chain = chainValue(o.chain, 'chain');

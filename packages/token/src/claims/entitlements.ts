@@ -53,6 +53,12 @@ export interface LimitRequest {
   value: number;
 }
 
+/** How much of a limit an installation uses (challenge v2 `usage.limits`). */
+export interface LimitUsage {
+  name: string;
+  inUse: number;
+}
+
 export const entitlementName: Reader<string> = (value, path) => {
   if (typeof value !== 'string' || !ENTITLEMENT_NAME_PATTERN.test(value)) {
     fail(
@@ -129,11 +135,20 @@ const limitRequest: Reader<LimitRequest> = (value, path) => {
   };
 };
 
+const limitUsage: Reader<LimitUsage> = (value, path) => {
+  const o = object(value, path, ['name', 'inUse']);
+  return {
+    name: limitName(o.name, join(path, 'name')),
+    inUse: count(o.inUse, join(path, 'inUse')),
+  };
+};
+
 export const featureGrants: Reader<FeatureGrant[]> = sortedList(featureGrant, (g) => g.name);
 export const limitGrants: Reader<LimitGrant[]> = sortedList(limitGrant, (g) => g.name);
 export const productGrants: Reader<ProductGrant[]> = sortedList(productGrant, (g) => g.name);
 export const featureNames: Reader<string[]> = sortedList(entitlementName, (name) => name);
 export const limitRequests: Reader<LimitRequest[]> = sortedList(limitRequest, (r) => r.name);
+export const limitUsages: Reader<LimitUsage[]> = sortedList(limitUsage, (u) => u.name);
 
 /** True when `version` begins with the dotted segments of `prefix` (`5.2` covers `5.2.0-rc1`). */
 export function versionHasPrefix(version: string, prefix: string): boolean {
