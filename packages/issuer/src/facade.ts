@@ -1,7 +1,8 @@
 // The Issuer object the CLI and the portal drive (built by `openIssuer`), with what its calls take
 // and give back. Records are in records.ts, the store's role ports in store/ports.ts.
 
-import type { ChallengeClaims, Jwks, KeyPurpose, PublicJwk } from '@licensor/token';
+import type { ChallengeClaims, Jwks, KeyPurpose, LimitRequest, PublicJwk } from '@licensor/token';
+import type { CatalogApi } from './catalog/types.js';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -39,7 +40,12 @@ export type FindingKind =
   | 'credentials-change'
   | 'customer-name-change'
   | 'challenge-expired'
-  | 'already-issued'; // a key was issued for this challenge: issuing again returns it
+  | 'already-issued' // a key was issued for this challenge: issuing again returns it
+  | 'product-unknown' // the challenge names a product the catalogue does not have
+  | 'product-not-covered' // the license's plan does not cover this product or version
+  | 'features-asked' // the installation asks for features (the customer's request)
+  | 'limits-asked' // the installation asks for limits
+  | 'sdk-format-1'; // the installation's SDK reads license format 1: no entitlements in its key
 
 export interface Finding {
   kind: FindingKind;
@@ -70,6 +76,30 @@ export interface Inspection {
   transaction: TokenTransaction | null;
   /** The approval request this challenge needs (created by the inspection), if any. */
   approvalRequest: ApprovalRequest | null;
+  /** What the installation asks for against what the license's plan allows. */
+  entitlements: EntitlementsInspection;
+}
+
+/** Asked-for features and limits against the plan (catalog/inspect-entitlements.ts). */
+export interface EntitlementsInspection {
+  /** The plan of the license; null without one (a new license: the issue names it). */
+  plan: { id: string; name: string; revision: number } | null;
+  /** The catalogue product the challenge names (null: not in the catalogue). */
+  product: { id: string; name: string } | null;
+  /** Whether the license covers the challenge's product and version (true without a plan). */
+  productCovered: boolean;
+  /** Format version of the key this installation can read (1: no entitlements in its key). */
+  tokenVersion: 1 | 2;
+  features: { name: string; asked: boolean; held: boolean; allowed: boolean }[];
+  limits: {
+    name: string;
+    asked: number | null;
+    held: number | null;
+    inUse: number | null;
+    min: number | null;
+    max: number | null;
+    allowed: boolean;
+  }[];
 }
 
 export interface IssueResult {
@@ -96,7 +126,8 @@ export interface LicenseDetail {
 }
 
 export interface RenewOptions {
-  termDays: number;
+  /** Days added to the term; default the plan's renewal days, when the license has a plan. */
+  termDays?: number;
   graceDays?: number;
 }
 
@@ -105,6 +136,10 @@ export interface ApproveOptions {
   credentials?: number;
   termDays?: number;
   graceDays?: number;
+  /** Issue from this plan (id or name) instead of the license's own. */
+  plan?: string;
+  features?: string[];
+  limits?: LimitRequest[];
 }
 
 export interface ApprovalResult extends IssueResult {
@@ -130,7 +165,7 @@ export interface IssuerOptions {
   now?: () => number;
 }
 
-export interface Issuer {
+export interface Issuer extends CatalogApi {
   readonly store: LicensorStore;
 
   /** Creates a license-use and a status-use key when there are none. Idempotent. */
@@ -145,6 +180,15 @@ export interface Issuer {
   resume(licenseId: string, operator: Operator, reason?: string): Promise<LicenseChange>;
   /** New token with a longer term, stored for online delivery. */
   renew(licenseId: string, options: RenewOptions, operator: Operator): Promise<IssueResult>;
+  /**
+   * New token with changed entitlements (the plan's current revision, another plan, other
+   * add-ons or limits), stored for online delivery; model, credentials and term stay.
+   */
+  reissue(
+    licenseId: string,
+    changes: Pick<Terms, 'plan' | 'features' | 'limits'>,
+    operator: Operator,
+  ): Promise<IssueResult>;
   approveRequest(
     requestId: string,
     operator: Operator,

@@ -2,6 +2,30 @@
 // MongoDB) turns challenges into license keys and keeps the record of every license,
 // installation and transaction. The verify service uses `@licensor/issuer/store` instead.
 
+export {
+  CATALOG_ERROR_CODES,
+  NameTakenError,
+  PlanInvalidError,
+  PlanNotFoundError,
+  ProductInvalidError,
+  ProductNotCoveredError,
+  ProductNotFoundError,
+} from './catalog/errors.js';
+export type {
+  Bound,
+  CatalogApi,
+  CatalogProduct,
+  CatalogStatus,
+  CatalogStore,
+  CatalogWrite,
+  LicenseEntitlements,
+  Plan,
+  PlanChange,
+  PlanFeature,
+  PlanInput,
+  PlanLimit,
+  ProductInput,
+} from './catalog/types.js';
 export { openIssuer, recoverTransactions } from './domain/open-issuer.js';
 export { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS } from './domain/terms.js';
 export { MIN_PASSWORD_LENGTH, ROLES } from './domain/users.js';
@@ -36,6 +60,7 @@ export {
 export type {
   ApprovalResult,
   ApproveOptions,
+  EntitlementsInspection,
   Finding,
   FindingKind,
   InitResult,

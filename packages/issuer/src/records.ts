@@ -10,8 +10,10 @@ import type {
   KeyPurpose,
   LicenseClaims,
   LicenseModel,
+  LimitRequest,
   PublicJwk,
 } from '@licensor/token';
+import type { LicenseEntitlements } from './catalog/types.js';
 
 /** Who did something: a vendor user's name, or `cli:<os user>` for the CLI. */
 export type Operator = string;
@@ -65,6 +67,8 @@ export interface License {
   seq: number;
   createdAt: number;
   updatedAt: number;
+  /** The plan it was issued from and the entitlements of its newest token (catalog/types.ts). */
+  entitlements?: LicenseEntitlements;
 }
 
 /**
@@ -96,6 +100,7 @@ export interface TokenTransaction extends TransactionBase {
   kind:
     | 'issue' // a token answering a challenge
     | 'renew' // a token with a longer term, delivered online (answers no challenge)
+    | 'reissue' // a token with changed entitlements (a plan's new revision, add-ons), delivered online
     | 'model-switch' // approval of a model-switch request: a token with the new model
     | 'rehost'; // approval of a rehost request: the license moves to another installation
   licenseId: string;
@@ -274,4 +279,10 @@ export interface Terms {
   termDays?: number;
   /** Subscription only: offline grace after the last successful check. */
   graceDays?: number;
+  /** The plan (id or name) to issue from; the other terms must lie within its bounds. */
+  plan?: string;
+  /** Features beyond the plan's (add-ons the plan allows; any feature without a plan). */
+  features?: string[];
+  /** Limits: a plan's within its bounds, or any limit without a plan. */
+  limits?: LimitRequest[];
 }

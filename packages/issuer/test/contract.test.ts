@@ -3,6 +3,7 @@
 
 import { describe, it } from 'vitest';
 import { automationContract } from './contract/automation.contract.js';
+import { catalogContract } from './contract/catalog.contract.js';
 import { crashContract } from './contract/crash.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
@@ -33,5 +34,6 @@ for (const adapter of adapters()) {
     describe('crash between writes', () => crashContract(adapter));
     describe('keys and users', () => keysAndUsersContract(adapter));
     describe('automation and accounts', () => automationContract(adapter));
+    describe('products and plans', () => catalogContract(adapter));
   });
 }

@@ -3,6 +3,7 @@
 // The token answers the request's challenge and is also stored for online delivery.
 
 import { verifyChallenge } from '@licensor/token';
+import { entitlementsForTerms } from '../catalog/issue-entitlements.js';
 import {
   ChallengeUsedError,
   LicenseNotFoundError,
@@ -55,6 +56,7 @@ export async function approveRequest(
       request.kind === 'model-switch' ? (request.asked.model ?? license.model) : license.model;
     const credentials = options.credentials ?? request.asked.credentials ?? license.credentials;
     const term = approvedTerm(request, license.term, model, options, nowSeconds(context));
+    const held = license.entitlements;
     const terms: Terms = normaliseTerms({
       customerName,
       customerId: license.customerId,
@@ -66,6 +68,17 @@ export async function approveRequest(
       ...(model === 'subscription' && options.graceDays !== undefined
         ? { graceDays: options.graceDays }
         : {}),
+      // The license's plan and add-ons stay unless the approval names others.
+      ...(options.plan !== undefined ? { plan: options.plan } : {}),
+      features: options.features ?? held?.overrides.features ?? [],
+      limits: options.limits ?? held?.overrides.limits ?? [],
+    });
+    const entitlements = await entitlementsForTerms(context, {
+      terms,
+      license,
+      challenge: claims,
+      // A switch changes the model: the plan's model binds only a plan the approval names.
+      enforceModel: options.plan !== undefined,
     });
     return buildTokenTransaction(
       {
@@ -87,6 +100,7 @@ export async function approveRequest(
         challengeId: claims.jti,
         requestId: request.id,
         terms,
+        entitlements,
       },
       key,
       context.now(),

@@ -2,6 +2,7 @@
 // answering it. A challenge that needs approval (a model switch, a rehost) becomes a pending
 // request here, so it shows in the request list even if nobody issues anything.
 
+import { inspectEntitlements } from '../catalog/inspect-entitlements.js';
 import type { Inspection } from '../facade.js';
 import type { Operator, Terms } from '../records.js';
 import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-challenge.js';
@@ -17,6 +18,7 @@ export async function inspect(
   const { claims, installationId, publicJwk } = analysis.verified;
   const customer =
     analysis.license === null ? null : await context.store.getCustomer(analysis.license.customerId);
+  const entitled = await inspectEntitlements(context, analysis);
   return {
     challengeId: claims.jti,
     challengeHash: analysis.hash,
@@ -32,10 +34,14 @@ export async function inspect(
     license: analysis.license,
     customer,
     installation: analysis.installation,
-    findings: analysis.findings,
-    suggestedTerms: suggestedTerms(analysis),
+    findings: [...analysis.findings, ...entitled.findings],
+    suggestedTerms: {
+      ...suggestedTerms(analysis),
+      ...(analysis.transaction?.terms ? {} : entitled.suggested),
+    },
     transaction: analysis.transaction,
     approvalRequest,
+    entitlements: entitled.entitlements,
   };
 }
 

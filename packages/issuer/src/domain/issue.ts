@@ -5,6 +5,8 @@
 // One direction: read the inputs (challenge, records, signing key), decide over them, commit.
 
 import type { JwsSigner } from '@licensor/token';
+import { entitlementsForTerms, withPlanDefaults } from '../catalog/issue-entitlements.js';
+import type { LicenseEntitlements } from '../catalog/types.js';
 import {
   ApprovalRequiredError,
   ChallengeExpiredError,
@@ -37,9 +39,10 @@ export async function issue(
   operator: Operator,
 ): Promise<IssueResult> {
   // 1. Read the inputs, once: the terms, the challenge against the records, the signing key.
-  const asked = normaliseTerms(terms);
+  const normal = normaliseTerms(terms);
   const who = checkOperator(operator);
   const analysis = await analyseChallenge(context, challenge);
+  const asked = await withPlanDefaults(context, normal, analysis.license);
   if (analysis.transaction !== null) return replayIssue(context, analysis.transaction, asked);
   await refuseUnanswerable(context, analysis, who);
   const key = await context.licenseKeys.active();
@@ -87,6 +90,8 @@ interface IssueRecords {
   installation: Installation | null;
   /** The license's customer, the one the terms name, or the one of that name (null: none). */
   customer: Customer | null;
+  /** The plan's entitlements for these terms, checked against it and the installation. */
+  entitlements: LicenseEntitlements | undefined;
 }
 
 /** The first read reuses what the analysis read; a retry (`fresh`) reads the records again. */
@@ -108,7 +113,12 @@ async function readRecords(
     customerId !== undefined
       ? await context.store.getCustomer(customerId)
       : await context.store.findCustomerByName(asked.customerName);
-  return { license, installation, customer };
+  const entitlements = await entitlementsForTerms(context, {
+    terms: asked,
+    license,
+    challenge: analysis.verified.claims,
+  });
+  return { license, installation, customer, entitlements };
 }
 
 /** Decides over the records just read: refuses, or signs the transaction of this issue. */
@@ -143,6 +153,7 @@ function decideIssue(
       challengeId: claims.jti,
       requestId: null,
       terms: asked,
+      entitlements: records.entitlements,
     },
     key,
     at,

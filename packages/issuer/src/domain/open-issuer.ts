@@ -1,6 +1,8 @@
 // `openIssuer({ store })`: the Issuer object over a store, the one thing the CLI and the portal
 // drive. Opening it first completes any transaction a crash left stored but not applied.
 
+import { createCatalog } from '../catalog/catalog.js';
+import { reissue } from '../catalog/reissue.js';
 import type { Issuer, IssuerOptions, LicenseDetail } from '../facade.js';
 import { LicenseKeys } from '../keys/license-keys.js';
 import type {
@@ -66,8 +68,13 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     };
   }
 
+  const catalog = createCatalog(context);
+
   return {
     store,
+    products: catalog.products,
+    plans: catalog.plans,
+    reissue: (id, changes, operator) => reissue(context, id, changes, operator),
     init: (operator = 'unknown') => initKeys(context, operator),
     inspect: (challenge, operator) => inspect(context, challenge, operator),
     issue: (challenge, terms, operator) => issue(context, challenge, terms, operator),

@@ -1,11 +1,13 @@
 // `renew(licenseId, { termDays })`: a subscription token with a longer term. It answers no
 // challenge (`chal: null`); the verify service hands it to the installation at its next check.
 
+import { findPlan } from '../catalog/catalog.js';
 import {
   InputInvalidError,
   LicenseNotFoundError,
   LicenseStateError,
   NotSubscriptionError,
+  TermsInvalidError,
 } from '../errors.js';
 import type { IssueResult, RenewOptions } from '../facade.js';
 import type { Operator } from '../records.js';
@@ -38,12 +40,17 @@ export async function renew(
       throw new InputInvalidError('licenseId', `license ${licenseId} is bound to no installation`);
     }
     const customer = await context.store.getCustomer(license.customerId);
-    const term = renewedTerm(
-      license.term,
-      options.termDays,
-      options.graceDays,
-      nowSeconds(context),
-    );
+    // Without termDays, a license of a plan renews by the plan's renewal days.
+    const planId = license.entitlements?.plan?.id;
+    const plan = planId === undefined ? null : await findPlan(context, planId);
+    const termDays = options.termDays ?? plan?.renewalDays ?? undefined;
+    if (termDays === undefined) {
+      throw new TermsInvalidError(
+        'termDays',
+        'is required (the license has no plan with renewal days): give the days to add',
+      );
+    }
+    const term = renewedTerm(license.term, termDays, options.graceDays, nowSeconds(context));
     return buildTokenTransaction(
       {
         kind: 'renew',

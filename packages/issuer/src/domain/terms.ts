@@ -1,6 +1,7 @@
 // Terms the vendor gives when issuing: checked, normalised, compared (for idempotent issuing)
 // and turned into the claims' subscription term.
 
+import { normaliseEntitlementTerms, sameEntitlementTerms } from '../catalog/entitle.js';
 import { TermsInvalidError } from '../errors.js';
 import type { Term, Terms } from '../records.js';
 
@@ -39,7 +40,12 @@ export function normaliseTerms(terms: Terms): Terms {
       `must be a whole number from 1 to ${MAX_CREDENTIALS}`,
     );
   }
-  const normal: Terms = { customerName, model: terms.model, credentials };
+  const normal: Terms = {
+    customerName,
+    model: terms.model,
+    credentials,
+    ...normaliseEntitlementTerms(terms),
+  };
   if (terms.customerId !== undefined) {
     if (
       typeof terms.customerId !== 'string' ||
@@ -69,7 +75,8 @@ export function sameTerms(asked: Terms, stored: Terms, storedCustomerId: string 
     asked.credentials === stored.credentials &&
     (asked.termDays ?? null) === (stored.termDays ?? null) &&
     (asked.graceDays ?? null) === (stored.graceDays ?? null) &&
-    (asked.customerId === undefined || asked.customerId === storedCustomerId)
+    (asked.customerId === undefined || asked.customerId === storedCustomerId) &&
+    sameEntitlementTerms(asked, stored)
   );
 }
 

@@ -10,6 +10,8 @@ import {
   type PublicJwk,
   signLicenseWith,
 } from '@licensor/token';
+import { entitlementClaims } from '../catalog/entitle.js';
+import type { LicenseEntitlements } from '../catalog/types.js';
 import type { IssueResult } from '../facade.js';
 import { newId } from '../ids.js';
 import type {
@@ -43,6 +45,8 @@ export interface TokenPlan {
   challengeId: string | null;
   requestId: string | null;
   terms: Terms | null;
+  /** The plan and entitlements of this token; undefined = those the license has. */
+  entitlements?: LicenseEntitlements | undefined;
 }
 
 /** A customer not stored yet: version 0, so its first write is version 1. */
@@ -92,8 +96,9 @@ export async function buildTokenTransaction(
       }
     : null;
 
+  const entitlements = plan.entitlements ?? plan.license?.entitlements;
   const claims: LicenseClaims = {
-    v: 1,
+    ...entitlementClaims(entitlements),
     jti: transactionId,
     lid: licenseId,
     rev: revision,
@@ -135,6 +140,7 @@ export async function buildTokenTransaction(
     seq: (plan.license?.seq ?? 0) + 1,
     createdAt: plan.license?.createdAt ?? at,
     updatedAt: at,
+    ...(entitlements === undefined ? {} : { entitlements }),
   };
 
   return {

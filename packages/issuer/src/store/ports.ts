@@ -6,6 +6,7 @@
 // New store methods go on the port of the role that needs them, not on LicensorStore.
 
 import type { Ed25519KeyPair, KeyPurpose, LicenseModel } from '@licensor/token';
+import type { CatalogStore } from '../catalog/types.js';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -71,6 +72,14 @@ export interface LicenseFilter {
   q?: string;
   /** Subscriptions whose term ends before this time (seconds). */
   termEndsBefore?: number;
+  /** Subscriptions whose term ends at or after this time (seconds). */
+  termEndsAfter?: number;
+  /** Licenses issued from this plan (id). */
+  planId?: string;
+  /** Licenses covering this product (name). */
+  product?: string;
+  /** Licenses granting this feature (name). */
+  feature?: string;
   limit?: number;
   offset?: number;
 }
@@ -194,4 +203,7 @@ export type LicensorStore = StoreHandle &
   AuditLog &
   AccountStore &
   KeyStore &
-  AutomationPort;
+  AutomationPort &
+  CatalogStore;
+
+export type { CatalogStore } from '../catalog/types.js';

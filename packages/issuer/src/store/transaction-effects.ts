@@ -70,6 +70,7 @@ export function asAnswer(transaction: Transaction): TokenTransaction {
 const ACTIONS: Record<Transaction['kind'], string> = {
   issue: 'license.issue',
   renew: 'license.renew',
+  reissue: 'license.reissue',
   'model-switch': 'request.approve',
   rehost: 'request.approve',
   revoke: 'license.revoke',

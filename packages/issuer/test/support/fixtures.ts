@@ -40,6 +40,11 @@ export interface ChallengeOptions {
   at?: number;
   /** Valid for (seconds); default 7 days. */
   validFor?: number;
+  /** Format version (2: an SDK that reads entitlements); default 1. */
+  v?: 1 | 2;
+  product?: ChallengeClaims['product'];
+  /** v2: use of named limits. */
+  limitsInUse?: { name: string; inUse: number }[];
 }
 
 export class TestInstallation {
@@ -53,14 +58,17 @@ export class TestInstallation {
     const iat = Math.floor((options.at ?? T0) / 1000);
     return signChallenge(
       {
-        v: 1,
+        v: options.v ?? 1,
         jti: randomBytes(16).toString('base64url'),
         iat,
         exp: iat + (options.validFor ?? 7 * 86_400),
         sub: this.key.kid,
-        product: { name: 'vSEC:CMS', version: '6.4.0' },
+        product: options.product ?? { name: 'vSEC:CMS', version: '6.4.0' },
         license: options.license ?? null,
-        usage: { credentialsInUse: options.credentialsInUse ?? 3 },
+        usage: {
+          credentialsInUse: options.credentialsInUse ?? 3,
+          ...(options.limitsInUse ? { limits: options.limitsInUse } : {}),
+        },
         request: options.request ?? { kind: 'license' },
       },
       this.key,

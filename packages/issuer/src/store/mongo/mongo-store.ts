@@ -5,6 +5,7 @@
 
 import type { Ed25519KeyPair, KeyPurpose } from '@licensor/token';
 import mongoose, { type Connection } from 'mongoose';
+import type { CatalogProduct, CatalogWrite, Plan } from '../../catalog/types.js';
 import { StoreUnavailableError } from '../../errors.js';
 import type {
   ApprovalRequest,
@@ -33,6 +34,7 @@ import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction
 import { checkViewOf } from '../views.js';
 import { MongoAutomation } from './automation.js';
 import * as accounts from './mongo-accounts.js';
+import * as catalog from './mongo-catalog.js';
 import { isDuplicateKey, MongoCommitter, transactionFromDocument } from './mongo-commit.js';
 import { type MongoModels, modelsOf } from './schemas.js';
 
@@ -240,7 +242,13 @@ export class MongoStore implements LicensorStore {
         const pattern = { $regex: escapeRegex(filter.q), $options: 'i' };
         query.$or = [{ _id: pattern }, { customerName: pattern }];
       }
-      if (filter.termEndsBefore !== undefined) query['term.end'] = { $lt: filter.termEndsBefore };
+      if (filter.termEndsBefore !== undefined || filter.termEndsAfter !== undefined) {
+        query['term.end'] = {
+          ...(filter.termEndsBefore !== undefined ? { $lt: filter.termEndsBefore } : {}),
+          ...(filter.termEndsAfter !== undefined ? { $gte: filter.termEndsAfter } : {}),
+        };
+      }
+      Object.assign(query, catalog.entitlementQuery(filter));
       const documents = await this.models.licenses
         .find(query)
         .sort({ updatedAt: -1, _id: 1 })
@@ -249,6 +257,38 @@ export class MongoStore implements LicensorStore {
         .lean();
       return documents.map((d) => recordOf<License>(d));
     });
+  }
+
+  // Products and plans (catalog port).
+  insertProduct(product: CatalogProduct): Promise<CatalogWrite> {
+    return this.run(() => catalog.insertProduct(this.models, product));
+  }
+  updateProduct(product: CatalogProduct, expectedVersion: number): Promise<CatalogWrite> {
+    return this.run(() => catalog.updateProduct(this.models, product, expectedVersion));
+  }
+  getProduct(id: string): Promise<CatalogProduct | null> {
+    return this.run(() => catalog.getProduct(this.models, id));
+  }
+  findProductByName(name: string): Promise<CatalogProduct | null> {
+    return this.run(() => catalog.findProductByName(this.models, name));
+  }
+  listProducts(): Promise<CatalogProduct[]> {
+    return this.run(() => catalog.listProducts(this.models));
+  }
+  insertPlan(plan: Plan): Promise<CatalogWrite> {
+    return this.run(() => catalog.insertPlan(this.models, plan));
+  }
+  updatePlan(plan: Plan, expectedVersion: number): Promise<CatalogWrite> {
+    return this.run(() => catalog.updatePlan(this.models, plan, expectedVersion));
+  }
+  getPlan(id: string): Promise<Plan | null> {
+    return this.run(() => catalog.getPlan(this.models, id));
+  }
+  findPlanByName(name: string): Promise<Plan | null> {
+    return this.run(() => catalog.findPlanByName(this.models, name));
+  }
+  listPlans(): Promise<Plan[]> {
+    return this.run(() => catalog.listPlans(this.models));
   }
 
   getCustomer(id: string): Promise<Customer | null> {

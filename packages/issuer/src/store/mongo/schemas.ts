@@ -4,6 +4,7 @@
 // `autoIndex` is off: the store builds the indexes once, on open, and waits for them.
 
 import { type Connection, Schema } from 'mongoose';
+import { catalogModelsOf } from './mongo-catalog.js';
 
 const { Mixed } = Schema.Types;
 const options = { versionKey: false, autoIndex: false, strict: true, minimize: false } as const;
@@ -58,6 +59,8 @@ const license = new Schema(
     seq: { type: Number, required: true },
     createdAt: { type: Number, required: true },
     updatedAt: { type: Number, required: true },
+    /** Plan and entitlements (catalog/types.ts); absent on licenses issued without. */
+    entitlements: { type: Mixed },
   },
   { ...options, collection: 'licenses' },
 );
@@ -179,6 +182,7 @@ export function modelsOf(connection: Connection) {
     auditEvents: connection.model('AuditEvent', auditEvent),
     signingKeys: connection.model('SigningKey', signingKey),
     users: connection.model('User', user),
+    ...catalogModelsOf(connection),
   };
 }
 

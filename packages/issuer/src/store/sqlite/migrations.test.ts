@@ -20,6 +20,7 @@ describe('SQLite schema', () => {
     expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(
       MIGRATIONS.map((m) => ({ version: m.version })),
     );
+    expect(MIGRATIONS.at(-1)?.version).toBe(SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

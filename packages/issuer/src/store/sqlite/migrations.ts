@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { StoreSchemaError } from '../../errors.js';
 import { AUTOMATION_TABLES_SQL } from './automation.js';
+import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 
 interface Migration {
   version: number;
@@ -124,6 +125,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   { version: 2, name: 'api tokens, portal sessions, login failures', sql: AUTOMATION_TABLES_SQL },
+  { version: 3, ...CATALOG_MIGRATION },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,6 +6,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ed25519KeyPair, KeyPurpose } from '@licensor/token';
 import Database from 'better-sqlite3';
+import type { CatalogProduct, CatalogWrite, Plan } from '../../catalog/types.js';
 import { StoreCorruptError, StoreUnavailableError } from '../../errors.js';
 import type {
   ApprovalRequest,
@@ -36,6 +37,7 @@ import { checkViewOf } from '../views.js';
 import { SqliteAutomation } from './automation.js';
 import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
+import * as catalog from './sqlite-catalog.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 
 type Row = Record<string, unknown>;
@@ -245,10 +247,49 @@ export class SqliteStore implements LicensorStore {
       where.push('term_end IS NOT NULL AND term_end < ?');
       args.push(filter.termEndsBefore);
     }
+    if (filter.termEndsAfter !== undefined) {
+      where.push('term_end IS NOT NULL AND term_end >= ?');
+      args.push(filter.termEndsAfter);
+    }
+    const entitled = catalog.entitlementConditions(filter);
+    where.push(...entitled.where);
+    args.push(...entitled.args);
     const sql = `SELECT body FROM licenses ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY updated_at DESC, id LIMIT ? OFFSET ?`;
     const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit), filter.offset ?? 0);
     return rows.map((row) => parseBody<License>(row)!);
+  }
+
+  // Products and plans (catalog port).
+  async insertProduct(product: CatalogProduct): Promise<CatalogWrite> {
+    return catalog.insertProduct(this.open, product);
+  }
+  async updateProduct(product: CatalogProduct, expectedVersion: number): Promise<CatalogWrite> {
+    return catalog.updateProduct(this.open, product, expectedVersion);
+  }
+  async getProduct(id: string): Promise<CatalogProduct | null> {
+    return catalog.getProduct(this.open, id);
+  }
+  async findProductByName(name: string): Promise<CatalogProduct | null> {
+    return catalog.findProductByName(this.open, name);
+  }
+  async listProducts(): Promise<CatalogProduct[]> {
+    return catalog.listProducts(this.open);
+  }
+  async insertPlan(plan: Plan): Promise<CatalogWrite> {
+    return catalog.insertPlan(this.open, plan);
+  }
+  async updatePlan(plan: Plan, expectedVersion: number): Promise<CatalogWrite> {
+    return catalog.updatePlan(this.open, plan, expectedVersion);
+  }
+  async getPlan(id: string): Promise<Plan | null> {
+    return catalog.getPlan(this.open, id);
+  }
+  async findPlanByName(name: string): Promise<Plan | null> {
+    return catalog.findPlanByName(this.open, name);
+  }
+  async listPlans(): Promise<Plan[]> {
+    return catalog.listPlans(this.open);
   }
 
   async getCustomer(id: string): Promise<Customer | null> {
