@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // licensor-portal: runs the issuer portal on the same store as licensor-issuer.
 //   licensor-portal serve [--port 4000] [--host 127.0.0.1] [--data DIR] [--trust-proxy N]
+//                         [--allowed-host NAME ...]
 // MONGODB_URI selects the MongoDB store; otherwise the SQLite file under --data
 // (default $LICENSOR_DATA, else ./.licensor-data). LICENSOR_KEY_PASSPHRASE unlocks encrypted signing keys.
 import { parseArgs } from 'node:util';
@@ -10,6 +11,7 @@ import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from './server/app.js';
 
 const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--data DIR] [--trust-proxy HOPS]
+                             [--allowed-host NAME ...]
 
   --port         port to listen on (default 4000, env LICENSOR_PORTAL_PORT)
   --host         address to bind (default 127.0.0.1; 0.0.0.0 behind a proxy)
@@ -17,6 +19,9 @@ const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--
                  ./.licensor-data); ignored when MONGODB_URI is set
   --trust-proxy  number of proxies in front (sets express "trust proxy"), so Secure cookies
                  and the login rate limit see the client's scheme and address
+  --allowed-host a host name users reach the portal by (repeatable; also LICENSOR_PORTAL_HOSTS,
+                 comma-separated). Requests naming any other host are refused (DNS rebinding);
+                 localhost and IP addresses are always answered
 `;
 
 function usage(message?: string): never {
@@ -26,7 +31,13 @@ function usage(message?: string): never {
 }
 
 async function serve(argv: string[]): Promise<void> {
-  let values: { port?: string; host?: string; data?: string; 'trust-proxy'?: string };
+  let values: {
+    port?: string;
+    host?: string;
+    data?: string;
+    'trust-proxy'?: string;
+    'allowed-host'?: string[];
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -35,6 +46,7 @@ async function serve(argv: string[]): Promise<void> {
         host: { type: 'string' },
         data: { type: 'string' },
         'trust-proxy': { type: 'string' },
+        'allowed-host': { type: 'string', multiple: true },
       },
       strict: true,
     }));
@@ -55,7 +67,12 @@ async function serve(argv: string[]): Promise<void> {
   const passphrase = process.env.LICENSOR_KEY_PASSPHRASE;
   const issuer = await openIssuer(passphrase ? { store, passphrase } : { store });
   // Sessions and login limits live in the store: several portal processes can share it.
-  const portal = createPortalApp({ issuer, trustProxy });
+  const allowedHosts = [
+    ...(values['allowed-host'] ?? []),
+    ...(process.env.LICENSOR_PORTAL_HOSTS ?? '').split(','),
+    host,
+  ].filter((name) => name.trim() !== '');
+  const portal = createPortalApp({ issuer, trustProxy, allowedHosts });
   const server = portal.app.listen(port, host, () => {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;

@@ -107,7 +107,7 @@ describe('the single-page app', () => {
 describe('behind a TLS-terminating proxy', () => {
   it('accepts a state change whose Origin is the public host the proxy forwards', async () => {
     await fixture.close();
-    fixture = await makePortal({ trustProxy: 1 });
+    fixture = await makePortal({ trustProxy: 1, allowedHosts: ['licensing.example.com'] });
     const response = await request(fixture.app)
       .post('/api/v1/auth/login')
       .set('Host', 'portal-internal:4000')

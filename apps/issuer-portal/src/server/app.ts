@@ -7,6 +7,8 @@ import { type Logger, pino } from 'pino';
 import { createApiRouter } from './api/api-router.js';
 import type { ApiDeps } from './api/deps.js';
 import { DEFAULT_LOGIN_RATE_LIMIT, LoginLimiter, type LoginRateLimit } from './auth/login-limit.js';
+import { allowedHostsOnly } from './http/allowed-hosts.js';
+import { pageErrorHandler, pageNotFound } from './http/fallback.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { defaultWebRoot, spaRouter } from './http/spa.js';
@@ -36,6 +38,11 @@ export interface PortalDeps {
   trustProxy?: boolean | number | string;
   /** Failed-login limits, counted in the issuer's store (shared by every portal process). */
   loginRateLimit?: Partial<LoginRateLimit>;
+  /**
+   * Host names the portal answers to besides localhost and IP addresses (against DNS
+   * rebinding): the name users type, or the one the proxy forwards. Default none.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface PortalApp {
@@ -69,6 +76,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy ?? false);
   app.use(requestId());
+  app.use(allowedHostsOnly(deps.allowedHosts ?? []));
   app.use((req, res, next) => {
     const started = process.hrtime.bigint();
     // Routers strip their mount path from req.path; log the path as the client sent it.
@@ -90,5 +98,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   app.use(securityHeaders());
   app.use('/api/v1', createApiRouter(apiDeps, { version: PORTAL_VERSION }));
   app.use(spaRouter(deps.webRoot === undefined ? defaultWebRoot() : deps.webRoot));
+  app.use(pageNotFound());
+  app.use(pageErrorHandler(logger));
   return { app, sessions, sessionStore };
 }

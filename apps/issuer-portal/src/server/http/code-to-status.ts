@@ -17,6 +17,7 @@ const EXPLICIT: Record<string, number> = {
   ERR_RATE_LIMITED: 429,
   ERR_ROUTE_NOT_FOUND: 404,
   ERR_NOT_FOUND: 404,
+  ERR_HOST_NOT_ALLOWED: 403,
   ERR_INTERNAL: 500,
   // @licensor/token: a pasted challenge that cannot be read or does not verify.
   ERR_INPUT_TOO_LARGE: 413,

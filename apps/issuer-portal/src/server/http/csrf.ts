@@ -11,6 +11,25 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The portal's origin as the request addressed it (`null` when it cannot be read). */
+function ownOrigin(req: Request): string | null {
+  try {
+    return new URL(`${req.protocol}://${req.host}`).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The Origin header in its serialised form (`null` for "null" or anything unreadable). */
+function originOf(header: string): string | null {
+  if (header === 'null') return null;
+  try {
+    return new URL(header).origin;
+  } catch {
+    return null;
+  }
+}
+
 export function isStateChange(req: Request): boolean {
   return !SAFE_METHODS.has(req.method);
 }
@@ -27,18 +46,14 @@ export function checkCsrfToken(req: Request, session: Session): void {
 export function sameOriginJsonOnly(): RequestHandler {
   return (req, _res, next) => {
     if (!isStateChange(req)) return next();
+    // The whole origin, scheme, host and port, must be the portal's own (#16.8): comparing the
+    // host alone let `Origin: https://HOST` through to the http portal on HOST. req.protocol
+    // and req.host honour X-Forwarded-Proto/-Host when `trust proxy` is set, so this holds
+    // behind a TLS-terminating proxy.
     const origin = req.get('origin');
-    if (origin && origin !== 'null') {
-      let host: string;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        return next(new CsrfError());
-      }
-      // req.host honours X-Forwarded-Host when `trust proxy` is set, so this holds behind a proxy.
-      if (host !== req.host) return next(new CsrfError());
-    } else if (origin === 'null') {
-      return next(new CsrfError());
+    if (origin !== undefined && origin !== '') {
+      const sent = originOf(origin);
+      if (sent === null || sent !== ownOrigin(req)) return next(new CsrfError());
     }
     const length = Number(req.get('content-length') ?? 0);
     const hasBody = length > 0 || req.get('transfer-encoding') !== undefined;

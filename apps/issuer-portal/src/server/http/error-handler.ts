@@ -5,7 +5,7 @@ import { isLicensorError } from '@licensor/token';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { codeToStatus } from './code-to-status.js';
-import { RequestInvalidError } from './portal-errors.js';
+import { fromRequestReadError, RequestInvalidError } from './portal-errors.js';
 
 export interface ErrorBody {
   error: {
@@ -25,25 +25,9 @@ export function sendError(res: Response, status: number, code: string, message: 
   res.status(status).json(body);
 }
 
-/** Errors body-parser raises for bad JSON or oversized bodies, turned into typed answers. */
-function bodyParserError(err: unknown): { status: number; code: string; message: string } | null {
-  if (typeof err !== 'object' || err === null || !('type' in err)) return null;
-  const type = (err as { type: unknown }).type;
-  if (type === 'entity.parse.failed') {
-    return { status: 400, code: 'ERR_REQUEST_INVALID', message: 'The request body is not JSON.' };
-  }
-  if (type === 'entity.too.large') {
-    return {
-      status: 413,
-      code: 'ERR_BODY_TOO_LARGE',
-      message: 'The request body is too large.',
-    };
-  }
-  return null;
-}
-
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, _req: Request, res: Response, _next) => {
+  return (thrown: unknown, _req: Request, res: Response, _next) => {
+    const err = fromRequestReadError(thrown) ?? thrown;
     if (isLicensorError(err)) {
       const status = codeToStatus(err.code);
       const body: ErrorBody = {
@@ -54,11 +38,6 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       }
       if (status >= 500) logger.error({ err, requestId: requestIdOf(res) }, 'request failed');
       res.status(status).json(body);
-      return;
-    }
-    const parsed = bodyParserError(err);
-    if (parsed) {
-      sendError(res, parsed.status, parsed.code, parsed.message);
       return;
     }
     logger.error({ err, requestId: requestIdOf(res) }, 'unexpected error');

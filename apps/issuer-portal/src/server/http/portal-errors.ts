@@ -16,6 +16,7 @@ export type PortalErrorCode =
   | 'ERR_RATE_LIMITED'
   | 'ERR_ROUTE_NOT_FOUND'
   | 'ERR_NOT_FOUND'
+  | 'ERR_HOST_NOT_ALLOWED'
   // API tokens (auth/api-tokens.ts).
   | 'ERR_TOKEN_INVALID'
   | 'ERR_TOKEN_EXISTS';
@@ -84,4 +85,57 @@ export class NotFoundError extends PortalError {
   constructor(what: string) {
     super('ERR_NOT_FOUND', `${what} was not found.`);
   }
+}
+
+export class HostNotAllowedError extends PortalError {
+  constructor(host: string) {
+    super(
+      'ERR_HOST_NOT_ALLOWED',
+      `This portal does not answer to the host name "${host}". Open it by an address it was ` +
+        'given (--allowed-host or LICENSOR_PORTAL_HOSTS), by IP address, or as localhost.',
+    );
+  }
+}
+
+/**
+ * The errors express, its router and body-parser raise for a request they cannot read (a
+ * malformed percent-encoding in the path, a body in an unsupported charset or encoding, a
+ * corrupt compressed body, invalid JSON, an oversized body), as the portal's typed errors.
+ * Their own messages are never echoed; null for anything that is not such a client error.
+ */
+export function fromRequestReadError(err: unknown): PortalError | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const { status, statusCode, type } = err as {
+    status?: unknown;
+    statusCode?: unknown;
+    type?: unknown;
+  };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (err instanceof URIError) {
+    return new RequestInvalidError(
+      'The address holds a malformed percent-encoding (such as "%" or "%c0"). Check the link.',
+    );
+  }
+  switch (type) {
+    case 'entity.parse.failed':
+      return new RequestInvalidError('The request body is not JSON.');
+    case 'entity.too.large':
+      return new PortalError('ERR_BODY_TOO_LARGE', 'The request body is too large.');
+    case 'charset.unsupported':
+      return new PortalError(
+        'ERR_UNSUPPORTED_MEDIA_TYPE',
+        'Send the request body as application/json in UTF-8.',
+      );
+    case 'encoding.unsupported':
+      return new PortalError(
+        'ERR_UNSUPPORTED_MEDIA_TYPE',
+        'The request body uses a Content-Encoding the portal does not read; send it uncompressed, or as gzip, deflate or br.',
+      );
+  }
+  if (typeof code === 'number' && code >= 400 && code < 500) {
+    // A compressed body that does not inflate, a body cut short, or any other request the
+    // server could not read.
+    return new RequestInvalidError('The request could not be read; send it again, unaltered.');
+  }
+  return null;
 }
