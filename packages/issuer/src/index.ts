@@ -27,7 +27,12 @@ export type {
   ProductInput,
 } from './catalog/types.js';
 export { openIssuer, recoverTransactions } from './domain/open-issuer.js';
-export { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS } from './domain/terms.js';
+export {
+  DEFAULT_GRACE_DAYS,
+  DEFAULT_TERM_DAYS,
+  TERMS_LIMITS,
+  type TermsLimits,
+} from './domain/terms-limits.js';
 export { MIN_PASSWORD_LENGTH, ROLES } from './domain/users.js';
 export {
   ApprovalRequiredError,

@@ -3,6 +3,12 @@
 // and the error hierarchy every package builds on.
 
 export { challengeHash } from './challenge-hash.js';
+export {
+  MAX_COUNT,
+  MAX_CUSTOMER_NAME_LENGTH,
+  MAX_GRACE_SECONDS,
+  MAX_NUMERIC_DATE,
+} from './claims/bounds.js';
 export type {
   ChallengeClaims,
   ChallengeLicense,

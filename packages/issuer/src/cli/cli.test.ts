@@ -147,6 +147,57 @@ describe('licensor-issuer', () => {
     );
   });
 
+  it('prints a usage error and one line on where the help is, not the whole help (#16.19)', async () => {
+    await cli(['init']);
+    const result = await cli([
+      'issue',
+      'x',
+      '--customer',
+      'A',
+      '--credentials',
+      '-5',
+      '--model',
+      'perpetual',
+    ]);
+    expect(result).toMatchObject({ code: 2, stdout: '' });
+    expect(result.stderr).toBe(
+      'error: ERR_USAGE: --credentials must be a whole number of at least 0; got "-5"\nSee `licensor-issuer issue --help`.\n',
+    );
+    const version = await cli(['--version']);
+    expect(version).toMatchObject({ code: 0, stdout: 'licensor-issuer 0.1.0\n' });
+  });
+
+  it("refuses terms beyond the token's bounds as a terms error naming the field and the bound (#10.1)", async () => {
+    await cli(['init']);
+    const challenge = new TestInstallation().challenge({ at: Date.now() });
+    const subscription = ['--customer', 'Acme', '--credentials', '5', '--model', 'subscription'];
+    const grace = await cli(['issue', challenge, ...subscription, '--grace-days', '5000']);
+    expect(grace).toMatchObject({ code: 1, stdout: '' });
+    expect(grace.stderr).toMatch(
+      /^error: ERR_TERMS_INVALID: terms: graceDays must be a whole number of days from 0 to 3660 \(--grace-days\)\n/,
+    );
+    const credentials = await cli([
+      'issue',
+      challenge,
+      '--customer',
+      'Acme',
+      '--credentials',
+      '1000000001',
+      '--model',
+      'perpetual',
+      '--json',
+    ]);
+    expect(JSON.parse(credentials.stdout)).toEqual({
+      error: {
+        code: 'ERR_TERMS_INVALID',
+        message: 'terms: credentials must be a whole number from 1 to 1000000000',
+      },
+    });
+    expect((await cli(['licenses', 'list', '--json'])).stdout.trim()).toBe('[]');
+    const help = await cli(['issue', '--help']);
+    expect(help.stdout).toMatch(/--grace-days G +offline grace in days, 0 to 3660/);
+  });
+
   it('walks a license through suspend, resume, renew and revoke', async () => {
     await cli(['init']);
     const installation = new TestInstallation();

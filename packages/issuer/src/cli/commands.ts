@@ -3,13 +3,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
+import { oneOf, text as optionText, required, UsageError, wholeNumber } from '@licensor/cli-kit';
 import type { KeyPurpose } from '@licensor/token';
 import { ROLES } from '../domain/users.js';
 import { LicenseNotFoundError } from '../errors.js';
 import type { Issuer } from '../facade.js';
 import type { Role, Terms } from '../records.js';
 import type { LicenseFilter } from '../store/ports.js';
-import type { ParsedArgs } from './args.js';
 import {
   formatAudit,
   formatCustomers,
@@ -20,7 +20,7 @@ import {
   formatRequests,
   formatUsers,
 } from './format.js';
-import { oneOf, required, UsageError, wholeNumber } from './usage.js';
+import type { ParsedArgs } from './spec.js';
 
 export interface CommandRun {
   args: ParsedArgs;
@@ -43,12 +43,15 @@ export interface CommandOutput {
 const MODELS = ['perpetual', 'subscription'] as const;
 
 function text(args: ParsedArgs, name: string): string | undefined {
-  const value = args.values[name];
-  return typeof value === 'string' ? value : undefined;
+  return optionText(args.values, name);
 }
 
-function number(args: ParsedArgs, name: string, minimum: number): number | undefined {
-  return wholeNumber(text(args, name), `--${name}`, minimum);
+/**
+ * A whole number; the bounds of a term (credentials, days) are the issuer's to check, so that
+ * they live in one place and a refusal names the field and its bound (ERR_TERMS_INVALID).
+ */
+function number(args: ParsedArgs, name: string, minimum = 0): number | undefined {
+  return wholeNumber(text(args, name), `--${name}`, { min: minimum });
 }
 
 /** `{ [key]: value }` when the value is given, `{}` otherwise (exactOptionalPropertyTypes). */
@@ -72,10 +75,10 @@ function termsOf(args: ParsedArgs): Terms {
   return {
     customerName: required(text(args, 'customer'), '--customer'),
     model: required(oneOf(text(args, 'model'), '--model', MODELS), '--model'),
-    credentials: required(number(args, 'credentials', 1), '--credentials'),
+    credentials: required(number(args, 'credentials'), '--credentials'),
     ...given('customerId', text(args, 'customer-id')),
-    ...given('termDays', number(args, 'term-days', 1)),
-    ...given('graceDays', number(args, 'grace-days', 0)),
+    ...given('termDays', number(args, 'term-days')),
+    ...given('graceDays', number(args, 'grace-days')),
   };
 }
 
@@ -160,8 +163,8 @@ const HANDLERS: Record<string, Handler> = {
   suspend: (run, id) => stateChange(run, 'suspend', id),
   resume: (run, id) => stateChange(run, 'resume', id),
   async renew(run, id) {
-    const termDays = required(number(run.args, 'term-days', 1), '--term-days');
-    const graceDays = number(run.args, 'grace-days', 0);
+    const termDays = required(number(run.args, 'term-days'), '--term-days');
+    const graceDays = number(run.args, 'grace-days');
     const result = await run.issuer.renew(
       id,
       { termDays, ...given('graceDays', graceDays) },
@@ -182,9 +185,9 @@ const HANDLERS: Record<string, Handler> = {
   },
   async approve(run, id) {
     const options = {
-      ...given('termDays', number(run.args, 'term-days', 1)),
-      ...given('graceDays', number(run.args, 'grace-days', 0)),
-      ...given('credentials', number(run.args, 'credentials', 1)),
+      ...given('termDays', number(run.args, 'term-days')),
+      ...given('graceDays', number(run.args, 'grace-days')),
+      ...given('credentials', number(run.args, 'credentials')),
     };
     const result = await run.issuer.approveRequest(id, run.operator, options);
     const { license } = result;

@@ -3,25 +3,35 @@
 // `{"error":{"code","message"}}` on stdout), 2 for usage errors.
 
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import {
+  type CliIo,
+  formatUsageError,
+  isUsageError,
+  parseCommandLine,
+  readArgument,
+  type UsageError,
+} from '@licensor/cli-kit';
 import { isLicensorError } from '@licensor/token';
 import { openIssuer } from '../domain/open-issuer.js';
 import { StoreNotFoundError } from '../errors.js';
 import { dataDirOf, openStore, SQLITE_FILE } from '../store/open-store.js';
 import type { LicensorStore } from '../store/ports.js';
-import { type ParsedArgs, parseCommandLine } from './args.js';
 import { type CommandRun, execute } from './commands.js';
-import { USAGE, UsageError } from './usage.js';
+import { ISSUER_CLI, type ParsedArgs } from './spec.js';
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  readStdin: () => Promise<string>;
-  env: Record<string, string | undefined>;
-  cwd: string;
-}
+export type { CliIo };
+
+/** The option a term's field is given with, named beside a terms error. */
+const TERM_FLAGS: Record<string, string> = {
+  customerName: '--customer',
+  customerId: '--customer-id',
+  credentials: '--credentials',
+  model: '--model',
+  termDays: '--term-days',
+  graceDays: '--grace-days',
+};
 
 function operatorOf(args: ParsedArgs, env: CliIo['env']): string {
   if (typeof args.values.operator === 'string') return args.values.operator;
@@ -33,34 +43,27 @@ function operatorOf(args: ParsedArgs, env: CliIo['env']): string {
   }
 }
 
-/** A challenge given as text, `@FILE` or `-` (stdin). */
-export async function readArgument(argument: string, io: CliIo): Promise<string> {
-  if (argument === '-') return io.readStdin();
-  if (!argument.startsWith('@')) return argument;
-  try {
-    return await readFile(resolve(io.cwd, argument.slice(1)), 'utf8');
-  } catch {
-    throw new UsageError(`cannot read ${argument.slice(1)}`);
-  }
-}
-
-function usageError(io: CliIo, error: UsageError): number {
-  io.stderr(`error: ERR_USAGE: ${error.message}\n\n${USAGE}`);
+/** The error and one line on where the help is (with --json, the error object on stdout). */
+function usageError(io: CliIo, error: UsageError, asJson: boolean): number {
+  const text = formatUsageError(ISSUER_CLI, error, asJson);
+  if (asJson) io.stdout(text);
+  else io.stderr(text);
   return 2;
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  let args: ParsedArgs | 'help';
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    args = parseCommandLine(argv);
+    parsed = parseCommandLine(ISSUER_CLI, argv);
   } catch (error) {
-    if (error instanceof UsageError) return usageError(io, error);
+    if (isUsageError(error)) return usageError(io, error, argv.includes('--json'));
     throw error;
   }
-  if (args === 'help') {
-    io.stdout(USAGE);
+  if (parsed.kind !== 'run') {
+    io.stdout(parsed.text);
     return 0;
   }
+  const args: ParsedArgs = parsed;
   const asJson = args.values.json === true;
   const dataFlag = typeof args.values.data === 'string' ? args.values.data : undefined;
   const dataDir = resolve(io.cwd, dataDirOf(dataFlag, io.env));
@@ -87,18 +90,23 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       operator: operatorOf(args, io.env),
       io,
       dataDir,
-      readArgument: (argument) => readArgument(argument, io),
+      readArgument: (argument) => readArgument(argument, io, 'the challenge'),
     };
     const output = await execute(run);
     io.stdout(asJson ? `${JSON.stringify(output.value, null, 2)}\n` : output.text);
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) return usageError(io, error);
+    if (isUsageError(error)) {
+      error.command ??= args.command;
+      return usageError(io, error, asJson);
+    }
     if (!isLicensorError(error)) throw error;
     if (asJson) {
       io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
     } else {
-      io.stderr(`error: ${error.code}: ${error.message}\n`);
+      const field = error.code === 'ERR_TERMS_INVALID' ? (error as { field?: string }).field : '';
+      const flag = TERM_FLAGS[field ?? ''];
+      io.stderr(`error: ${error.code}: ${error.message}${flag ? ` (${flag})` : ''}\n`);
     }
     return 1;
   } finally {

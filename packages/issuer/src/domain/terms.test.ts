@@ -1,5 +1,6 @@
+import { MAX_COUNT, MAX_CUSTOMER_NAME_LENGTH, MAX_GRACE_SECONDS } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
-import { normaliseTerms, renewedTerm, sameTerms, termFor } from './terms.js';
+import { normaliseTerms, renewedTerm, sameTerms, TERMS_LIMITS, termFor } from './terms.js';
 
 const DAY = 86_400;
 
@@ -76,5 +77,29 @@ describe('terms', () => {
     expect(() => renewedTerm(current, 0, undefined, 0)).toThrow(
       expect.objectContaining({ code: 'ERR_TERMS_INVALID' }),
     );
+  });
+});
+
+describe('terms limits (#10.1)', () => {
+  it("are the token's bounds, and a refusal names the field and the bound", () => {
+    expect(TERMS_LIMITS.credentials.max).toBe(MAX_COUNT);
+    expect(TERMS_LIMITS.graceDays.max * DAY).toBe(MAX_GRACE_SECONDS);
+    expect(TERMS_LIMITS.customerName.maxLength).toBe(MAX_CUSTOMER_NAME_LENGTH);
+    const subscription = { customerName: 'Acme', model: 'subscription', credentials: 3 } as const;
+    expect(() => normaliseTerms({ ...subscription, graceDays: 5000 })).toThrow(
+      expect.objectContaining({
+        code: 'ERR_TERMS_INVALID',
+        field: 'graceDays',
+        message: 'terms: graceDays must be a whole number of days from 0 to 3660',
+      }),
+    );
+    expect(() => normaliseTerms({ ...subscription, termDays: 3661 })).toThrow(
+      expect.objectContaining({ field: 'termDays' }),
+    );
+    expect(normaliseTerms({ ...subscription, credentials: MAX_COUNT, graceDays: 3660 })).toEqual({
+      ...subscription,
+      credentials: MAX_COUNT,
+      graceDays: 3660,
+    });
   });
 });

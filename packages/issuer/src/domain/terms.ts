@@ -5,15 +5,16 @@ import { normaliseEntitlementTerms, sameEntitlementTerms } from '../catalog/enti
 import { TermsInvalidError } from '../errors.js';
 import type { Term, Terms } from '../records.js';
 
-const DAY = 86_400;
-const MAX_DAYS = 36_600;
-const MAX_CREDENTIALS = 1_000_000_000;
-export const DEFAULT_TERM_DAYS = 365;
-export const DEFAULT_GRACE_DAYS = 30;
+import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS } from './terms-limits.js';
 
-function days(field: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_DAYS) {
-    throw new TermsInvalidError(field, `must be a whole number of days from ${min} to ${MAX_DAYS}`);
+export { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS };
+
+const DAY = 86_400;
+
+function days(field: 'termDays' | 'graceDays', value: unknown): number {
+  const { min, max } = TERMS_LIMITS[field];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new TermsInvalidError(field, `must be a whole number of days from ${min} to ${max}`);
   }
   return value;
 }
@@ -23,8 +24,12 @@ export function normaliseTerms(terms: Terms): Terms {
   if (typeof terms !== 'object' || terms === null)
     throw new TermsInvalidError('terms', 'are missing');
   const customerName = typeof terms.customerName === 'string' ? terms.customerName.trim() : '';
-  if (customerName.length === 0 || customerName.length > 200) {
-    throw new TermsInvalidError('customerName', 'must be 1 to 200 characters');
+  const name = TERMS_LIMITS.customerName;
+  if (customerName.length < name.minLength || customerName.length > name.maxLength) {
+    throw new TermsInvalidError(
+      'customerName',
+      `must be ${name.minLength} to ${name.maxLength} characters`,
+    );
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
   if (/[\u0000-\u001f\u007f]/.test(customerName)) {
@@ -34,11 +39,9 @@ export function normaliseTerms(terms: Terms): Terms {
     throw new TermsInvalidError('model', 'must be "perpetual" or "subscription"');
   }
   const credentials = terms.credentials;
-  if (!Number.isInteger(credentials) || credentials < 1 || credentials > MAX_CREDENTIALS) {
-    throw new TermsInvalidError(
-      'credentials',
-      `must be a whole number from 1 to ${MAX_CREDENTIALS}`,
-    );
+  const { min, max } = TERMS_LIMITS.credentials;
+  if (!Number.isInteger(credentials) || credentials < min || credentials > max) {
+    throw new TermsInvalidError('credentials', `must be a whole number from ${min} to ${max}`);
   }
   const normal: Terms = {
     customerName,
@@ -62,8 +65,8 @@ export function normaliseTerms(terms: Terms): Terms {
       throw new TermsInvalidError('graceDays', 'applies to subscriptions only');
     return normal;
   }
-  if (terms.termDays !== undefined) normal.termDays = days('termDays', terms.termDays, 1);
-  if (terms.graceDays !== undefined) normal.graceDays = days('graceDays', terms.graceDays, 0);
+  if (terms.termDays !== undefined) normal.termDays = days('termDays', terms.termDays);
+  if (terms.graceDays !== undefined) normal.graceDays = days('graceDays', terms.graceDays);
   return normal;
 }
 
@@ -99,8 +102,8 @@ export function renewedTerm(
   graceDays: number | undefined,
   nowSec: number,
 ): Term {
-  const length = days('termDays', termDays, 1) * DAY;
-  const grace = graceDays === undefined ? current.grace : days('graceDays', graceDays, 0) * DAY;
+  const length = days('termDays', termDays) * DAY;
+  const grace = graceDays === undefined ? current.grace : days('graceDays', graceDays) * DAY;
   return { start: current.start, end: Math.max(current.end, nowSec) + length, grace };
 }
 
@@ -109,7 +112,7 @@ export function subscriptionTerm(
   graceDays: number | undefined,
   nowSec: number,
 ): Term {
-  const length = days('termDays', termDays ?? DEFAULT_TERM_DAYS, 1) * DAY;
-  const grace = days('graceDays', graceDays ?? DEFAULT_GRACE_DAYS, 0) * DAY;
+  const length = days('termDays', termDays ?? DEFAULT_TERM_DAYS) * DAY;
+  const grace = days('graceDays', graceDays ?? DEFAULT_GRACE_DAYS) * DAY;
   return { start: nowSec, end: nowSec + length, grace };
 }

@@ -5,6 +5,7 @@
 
 import { ClaimsInvalidError, VersionUnsupportedError } from '../errors.js';
 import { isBase64urlOfLength } from '../lib/base64url.js';
+import { MAX_COUNT, MAX_CUSTOMER_NAME_LENGTH, MAX_NUMERIC_DATE } from './bounds.js';
 
 /**
  * The oldest format version of every message: what a build of the first release reads. Each
@@ -22,10 +23,7 @@ export const MESSAGE_VERSIONS = {
 
 export type MessageVersionKind = keyof typeof MESSAGE_VERSIONS;
 
-/** Largest NumericDate accepted: 9999-12-31T23:59:59Z. */
-export const MAX_NUMERIC_DATE = 253_402_300_799;
-/** Largest count (credentials, revision) accepted. */
-export const MAX_COUNT = 1_000_000_000;
+export { MAX_COUNT, MAX_NUMERIC_DATE };
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -193,7 +191,7 @@ export type LicenseModel = 'perpetual' | 'subscription';
 export const LICENSE_MODELS: readonly LicenseModel[] = ['perpetual', 'subscription'];
 export const licenseModel: Reader<LicenseModel> = oneOf(LICENSE_MODELS);
 
-export const customerName: Reader<string> = text(200);
+export const customerName: Reader<string> = text(MAX_CUSTOMER_NAME_LENGTH);
 
 export interface Product {
   name: string;

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { type ApiError, api } from '../api';
 import { useSession } from '../session';
+import { DEFAULT_TERM_DAYS, rangeText, TERMS_LIMITS } from '../terms-limits';
 import type { IssueAnswer, License } from '../types';
 import { Dialog } from './dialog';
 import { Button, ErrorMessage, TextInput } from './ui';
@@ -28,7 +29,7 @@ export function LicenseActions({
   const { can } = useSession();
   const [action, setAction] = useState<Action | null>(null);
   const [reason, setReason] = useState('');
-  const [termDays, setTermDays] = useState('365');
+  const [termDays, setTermDays] = useState(String(DEFAULT_TERM_DAYS));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   if (!can('issuer')) return null;
@@ -100,8 +101,9 @@ export function LicenseActions({
           <TextInput
             label="New term (days, from now)"
             type="number"
-            min={1}
-            max={3650}
+            min={TERMS_LIMITS.termDays.min}
+            max={TERMS_LIMITS.termDays.max}
+            hint={`${rangeText('termDays')}.`}
             value={termDays}
             onChange={(e) => setTermDays(e.target.value)}
           />

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { type ApiError, api } from '../api';
 import { useSession } from '../session';
+import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, rangeText, TERMS_LIMITS } from '../terms-limits';
 import type { ApprovalRequest, IssueAnswer } from '../types';
 import { Dialog } from './dialog';
 import { Button, ErrorMessage, TextInput } from './ui';
@@ -24,8 +25,8 @@ export function RequestActions({
   const [dialog, setDialog] = useState<'approve' | 'reject' | null>(null);
   const [reason, setReason] = useState('');
   // The issuer's defaults for a new subscription term, shown so nothing is chosen silently.
-  const [termDays, setTermDays] = useState('365');
-  const [graceDays, setGraceDays] = useState('30');
+  const [termDays, setTermDays] = useState(String(DEFAULT_TERM_DAYS));
+  const [graceDays, setGraceDays] = useState(String(DEFAULT_GRACE_DAYS));
   const toSubscription = request.asked.model === 'subscription';
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -87,17 +88,18 @@ export function RequestActions({
                 <TextInput
                   label="Term (days)"
                   type="number"
-                  min={1}
-                  max={3650}
+                  min={TERMS_LIMITS.termDays.min}
+                  max={TERMS_LIMITS.termDays.max}
+                  hint={`${rangeText('termDays')}.`}
                   value={termDays}
                   onChange={(e) => setTermDays(e.target.value)}
                 />
                 <TextInput
                   label="Offline grace (days)"
                   type="number"
-                  min={0}
-                  max={365}
-                  hint="How long the CMS keeps working when online checks fail."
+                  min={TERMS_LIMITS.graceDays.min}
+                  max={TERMS_LIMITS.graceDays.max}
+                  hint={`How long the CMS keeps working when online checks fail: ${rangeText('graceDays')}.`}
                   value={graceDays}
                   onChange={(e) => setGraceDays(e.target.value)}
                 />

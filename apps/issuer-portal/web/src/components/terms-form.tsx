@@ -1,6 +1,13 @@
 // The terms of a key: customer, model, credentials and, for a subscription, term and grace.
 // Prefilled from the inspection; the server validates again with the same schema.
 import { type FormEvent, useState } from 'react';
+import {
+  DEFAULT_GRACE_DAYS,
+  DEFAULT_TERM_DAYS,
+  rangeProblem,
+  rangeText,
+  TERMS_LIMITS,
+} from '../terms-limits';
 import type { Terms } from '../types';
 import { Button, Select, TextInput } from './ui';
 
@@ -21,8 +28,8 @@ export function TermsForm({
   const [customerName, setCustomerName] = useState(initial.customerName);
   const [model, setModel] = useState(initial.model);
   const [credentials, setCredentials] = useState(String(initial.credentials));
-  const [termDays, setTermDays] = useState(String(initial.termDays ?? 365));
-  const [graceDays, setGraceDays] = useState(String(initial.graceDays ?? 30));
+  const [termDays, setTermDays] = useState(String(initial.termDays ?? DEFAULT_TERM_DAYS));
+  const [graceDays, setGraceDays] = useState(String(initial.graceDays ?? DEFAULT_GRACE_DAYS));
   const [errors, setErrors] = useState<Record<string, string>>({});
 
   const submit = (event: FormEvent) => {
@@ -30,16 +37,18 @@ export function TermsForm({
     const found: Record<string, string> = {};
     const count = Number(credentials);
     if (!customerName.trim()) found.customerName = 'Enter the customer’s name.';
-    if (!Number.isInteger(count) || count < 1)
-      found.credentials = 'Enter a whole number, 1 or more.';
+    const problems = {
+      credentials: rangeProblem('credentials', credentials),
+      ...(model === 'subscription'
+        ? {
+            termDays: rangeProblem('termDays', termDays),
+            graceDays: rangeProblem('graceDays', graceDays),
+          }
+        : {}),
+    };
+    for (const [field, problem] of Object.entries(problems)) if (problem) found[field] = problem;
     const term = Number(termDays);
     const grace = Number(graceDays);
-    if (model === 'subscription') {
-      if (!Number.isInteger(term) || term < 1 || term > 3650)
-        found.termDays = 'Enter 1 to 3650 days.';
-      if (!Number.isInteger(grace) || grace < 0 || grace > 365)
-        found.graceDays = 'Enter 0 to 365 days.';
-    }
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     const terms: Terms = { customerName: customerName.trim(), model, credentials: count };
@@ -83,10 +92,12 @@ export function TermsForm({
         label="Number of credentials"
         name="credentials"
         type="number"
-        min={1}
+        min={TERMS_LIMITS.credentials.min}
+        max={TERMS_LIMITS.credentials.max}
         inputMode="numeric"
         value={credentials}
         error={errors.credentials ?? null}
+        hint={`${rangeText('credentials')}.`}
         onChange={(e) => setCredentials(e.target.value)}
       />
       {model === 'subscription' ? (
@@ -95,20 +106,22 @@ export function TermsForm({
             label="Term (days)"
             name="termDays"
             type="number"
-            min={1}
+            min={TERMS_LIMITS.termDays.min}
+            max={TERMS_LIMITS.termDays.max}
             value={termDays}
             error={errors.termDays ?? null}
-            hint="Counted from now."
+            hint={`Counted from now: ${rangeText('termDays')}.`}
             onChange={(e) => setTermDays(e.target.value)}
           />
           <TextInput
             label="Offline grace (days)"
             name="graceDays"
             type="number"
-            min={0}
+            min={TERMS_LIMITS.graceDays.min}
+            max={TERMS_LIMITS.graceDays.max}
             value={graceDays}
             error={errors.graceDays ?? null}
-            hint="How long it keeps working when online checks fail."
+            hint={`How long it keeps working when online checks fail: ${rangeText('graceDays')}.`}
             onChange={(e) => setGraceDays(e.target.value)}
           />
         </>

@@ -150,6 +150,24 @@ describe('POST /challenges/issue', () => {
     expect(response.body.error.issues[0].path).toBe('body.terms.credentials');
   });
 
+  it("takes the issuer's limits, the token's bounds: 1e9 credentials, 3660 days of grace (#10.1, #16.15)", async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const beyond = await issue(issuer, {
+      challenge: makeChallenge(fixture, newInstallation()),
+      terms: { ...SUBSCRIPTION_TERMS, graceDays: 3661 },
+    }).expect(400);
+    expect(beyond.body.error.issues[0]).toMatchObject({
+      path: 'body.terms.graceDays',
+      message: expect.stringContaining('3660'),
+    });
+    // Above the portal's old cap of 10 million, within the token's: one bound, from one place.
+    const large = await issue(issuer, {
+      challenge: makeChallenge(fixture, newInstallation()),
+      terms: { ...SUBSCRIPTION_TERMS, credentials: 1_000_000_000, graceDays: 3660 },
+    }).expect(201);
+    expect(large.body.license).toMatchObject({ credentials: 1_000_000_000 });
+  });
+
   it('refuses a subscription without a term as the issuer rules it (ERR_TERMS_INVALID)', async () => {
     const issuer = await loginAs(fixture, 'ivan');
     const response = await issuer.agent

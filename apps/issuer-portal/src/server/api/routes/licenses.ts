@@ -10,7 +10,13 @@ import {
   LicenseDetailSchema,
   listOf,
 } from '../schemas/answers.js';
-import { LicenseSchema, LicenseStateSchema, ModelSchema } from '../schemas/records.js';
+import {
+  GraceDaysSchema,
+  LicenseSchema,
+  LicenseStateSchema,
+  ModelSchema,
+  TermDaysSchema,
+} from '../schemas/records.js';
 import { issueAnswer } from './challenges.js';
 
 const LicenseIdParams = z.object({ licenseId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
@@ -108,8 +114,8 @@ export const renewLicense = defineRoute({
   errors: [404, 409, 422],
   params: LicenseIdParams,
   body: z.object({
-    termDays: z.number().int().min(1).max(3650),
-    graceDays: z.number().int().min(0).max(365).optional(),
+    termDays: TermDaysSchema,
+    graceDays: GraceDaysSchema.optional(),
   }),
   response: IssueAnswerSchema,
   status: 201,

@@ -5,7 +5,12 @@ import { NotFoundError } from '../../http/portal-errors.js';
 import { definedOnly } from '../deps.js';
 import { defineRoute } from '../route.js';
 import { IssueAnswerSchema, listOf } from '../schemas/answers.js';
-import { ApprovalRequestSchema } from '../schemas/records.js';
+import {
+  ApprovalRequestSchema,
+  CredentialsSchema,
+  GraceDaysSchema,
+  TermDaysSchema,
+} from '../schemas/records.js';
 import { issueAnswer } from './challenges.js';
 
 const RequestIdParams = z.object({ requestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
@@ -59,9 +64,9 @@ export const approveRequest = defineRoute({
   errors: [404, 409, 422],
   params: RequestIdParams,
   body: z.object({
-    credentials: z.number().int().min(1).max(10_000_000).optional(),
-    termDays: z.number().int().min(1).max(3650).optional(),
-    graceDays: z.number().int().min(0).max(365).optional(),
+    credentials: CredentialsSchema.optional(),
+    termDays: TermDaysSchema.optional(),
+    graceDays: GraceDaysSchema.optional(),
   }),
   response: IssueAnswerSchema,
   status: 201,

@@ -1,6 +1,9 @@
-// Response schemas: the records the API hands out, mirroring the issuer's types. Each is
-// registered under a name, so the OpenAPI document shows it once as a component. Answers are
-// parsed through these before they are sent, which drops anything not declared here.
+// Response schemas: the records the API hands out, of the issuer's types. Each is registered
+// under a name, so the OpenAPI document shows it once as a component. Answers are parsed
+// through these before they are sent, which drops anything not declared here. The terms are
+// built on the issuer's one set of limits (TERMS_LIMITS) and checked against its `Terms` type
+// at compile time.
+import { TERMS_LIMITS, type Terms } from '@licensor/issuer';
 import { z } from 'zod';
 import { apiSchemas } from '../openapi.js';
 
@@ -35,19 +38,37 @@ export const TermSchema = z
   })
   .register(apiSchemas, { id: 'Term' });
 
-export const TermsSchema = z
-  .object({
-    customerName: z.string().trim().min(1).max(200),
-    customerId: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/)
-      .optional(),
-    model: ModelSchema,
-    credentials: z.number().int().min(1).max(10_000_000),
-    termDays: z.number().int().min(1).max(3650).optional(),
-    graceDays: z.number().int().min(0).max(365).optional(),
-  })
-  .register(apiSchemas, { id: 'Terms' });
+const { customerName, credentials, termDays, graceDays } = TERMS_LIMITS;
+
+/** A term's number of credentials, days, grace days: the issuer's limits, one place. */
+export const CredentialsSchema = z.number().int().min(credentials.min).max(credentials.max);
+export const TermDaysSchema = z.number().int().min(termDays.min).max(termDays.max);
+export const GraceDaysSchema = z.number().int().min(graceDays.min).max(graceDays.max);
+
+const termsShape = {
+  customerName: z.string().trim().min(customerName.minLength).max(customerName.maxLength),
+  customerId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
+  model: ModelSchema,
+  credentials: CredentialsSchema,
+  termDays: TermDaysSchema.optional(),
+  graceDays: GraceDaysSchema.optional(),
+} satisfies Record<keyof Terms, z.ZodType>;
+
+/** Optional members without `| undefined`, as the issuer's types are written. */
+type Exact<T> = { [K in keyof T]: Exclude<T[K], undefined> };
+
+export const TermsSchema = z.object(termsShape).register(apiSchemas, { id: 'Terms' });
+
+// The API's terms are the issuer's Terms, member for member: either changing alone fails here.
+type ApiTerms = Exact<z.output<typeof TermsSchema>>;
+true satisfies ApiTerms extends Exact<Terms>
+  ? Exact<Terms> extends ApiTerms
+    ? true
+    : never
+  : never;
 
 export const CustomerSchema = z
   .object({

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { parseCommandLine as parseWith, UsageError } from '@licensor/cli-kit';
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine } from './args.js';
-import { UsageError } from './usage.js';
+import { ISSUER_VERSION } from '../version.js';
+import { ISSUER_CLI } from './spec.js';
+
+const parseCommandLine = (argv: string[]) => parseWith(ISSUER_CLI, argv);
 
 // One key id in 64 begins with '-': a thumbprint is 43 base64url characters.
 const DASHED_KID = '-1PqfL2c1Dn3OYsQmoq6tlz4nDyZbX0aWnuiDTk3zFY';
@@ -39,5 +43,14 @@ describe('parseCommandLine', () => {
 
   it('refuses an unknown short option with a usage error', () => {
     expect(() => parseCommandLine(['keys', 'retire', '-x'])).toThrow(UsageError);
+  });
+
+  it('prints the version of the package with --version (#16.19)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(ISSUER_VERSION).toBe(pkg.version);
+    expect(parseCommandLine(['--version'])).toEqual({
+      kind: 'version',
+      text: `licensor-issuer ${pkg.version}\n`,
+    });
   });
 });

@@ -1,0 +1,179 @@
+// The `licensor-issuer` command line as a spec of the CLI kit: its commands, their arguments and
+// options, and the help text, all from here.
+
+import type { CliSpec, Options, ParsedCommandLine } from '@licensor/cli-kit';
+import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS } from '../domain/terms-limits.js';
+import { ISSUER_VERSION } from '../version.js';
+
+const { credentials, termDays, graceDays } = TERMS_LIMITS;
+
+const reason: Options = {
+  reason: { type: 'string', value: 'TEXT', help: 'why (kept in the audit log)' },
+};
+const term: Options = {
+  'term-days': {
+    type: 'string',
+    value: 'D',
+    help: `subscription term in days, ${termDays.min} to ${termDays.max} (default ${DEFAULT_TERM_DAYS} for a new term)`,
+  },
+  'grace-days': {
+    type: 'string',
+    value: 'G',
+    help: `offline grace in days, ${graceDays.min} to ${graceDays.max} (default ${DEFAULT_GRACE_DAYS} for a new term)`,
+  },
+};
+const password: Options = {
+  'password-stdin': { type: 'boolean', help: 'read the password from stdin' },
+};
+const role: Options = {
+  role: { type: 'string', value: 'admin|issuer|viewer', help: 'the user role' },
+};
+
+/** Values that begin with a dash: a key id is 43 base64url characters, 1 in 64 begins with `-`. */
+const KEY_ID = /^-[A-Za-z0-9_-]{42}$/;
+
+export const ISSUER_CLI: CliSpec = {
+  name: 'licensor-issuer',
+  version: ISSUER_VERSION,
+  summary: "the vendor's license authority: signing keys, license keys, licenses, users.",
+  dashedValue: (arg) => KEY_ID.test(arg),
+  common: {
+    data: {
+      type: 'string',
+      value: 'DIR',
+      help: 'data folder (default $LICENSOR_DATA, else ./.licensor-data, as `pnpm start`); MONGODB_URI selects MongoDB',
+    },
+    json: { type: 'boolean', help: 'machine-readable output' },
+    operator: {
+      type: 'string',
+      value: 'NAME',
+      help: 'who acts (default $LICENSOR_OPERATOR, else cli:<os user>)',
+    },
+  },
+  commands: [
+    { name: 'init', summary: 'create the license-use and status-use signing keys' },
+    { name: 'keys list', summary: 'list signing keys (active, inactive, retired)' },
+    {
+      name: 'keys rotate',
+      summary: 'make a new active key (default: license)',
+      options: {
+        use: { type: 'string', value: 'license|status', help: 'the key to rotate' },
+      },
+    },
+    {
+      name: 'keys retire',
+      args: ['KID'],
+      summary: 'remove a non-active key from new JWKS exports',
+    },
+    { name: 'keys export', summary: 'print the public JWKS (what the SDK trusts)' },
+    {
+      name: 'inspect',
+      args: ['CHALLENGE|@FILE|-'],
+      summary: 'what a challenge is and what to know before issuing',
+    },
+    {
+      name: 'issue',
+      args: ['CHALLENGE|@FILE|-'],
+      summary: 'issue a license key (stdout: the key only)',
+      details: `A subscription without --term-days gets ${DEFAULT_TERM_DAYS} days and ${DEFAULT_GRACE_DAYS} days of grace.`,
+      options: {
+        customer: { type: 'string', value: 'NAME', help: 'customer name (required)' },
+        'customer-id': { type: 'string', value: 'ID', help: 'an existing customer (cus_…)' },
+        credentials: {
+          type: 'string',
+          value: 'N',
+          help: `credentials the license allows, ${credentials.min} to ${credentials.max} (required)`,
+        },
+        model: {
+          type: 'string',
+          value: 'perpetual|subscription',
+          help: 'license model (required)',
+        },
+        ...term,
+      },
+    },
+    {
+      name: 'licenses list',
+      summary: 'licenses, newest first',
+      options: {
+        state: { type: 'string', value: 'active|suspended|revoked', help: 'only this state' },
+        model: { type: 'string', value: 'perpetual|subscription', help: 'only this model' },
+        search: { type: 'string', value: 'TEXT', help: 'customer name or license id contains' },
+        limit: { type: 'string', value: 'N', help: 'at most N' },
+      },
+    },
+    {
+      name: 'licenses show',
+      args: ['ID'],
+      summary: 'a license, its transactions, requests and last check',
+    },
+    { name: 'revoke', args: ['ID'], summary: 'revoke a license for good', options: reason },
+    { name: 'suspend', args: ['ID'], summary: 'suspend a license until resumed', options: reason },
+    { name: 'resume', args: ['ID'], summary: 'resume a suspended license', options: reason },
+    {
+      name: 'renew',
+      args: ['ID'],
+      summary: 'a longer term, delivered at the next online check',
+      options: term,
+    },
+    {
+      name: 'requests list',
+      summary: 'model switches and rehosts',
+      options: {
+        status: { type: 'string', value: 'pending|approved|rejected', help: 'only this status' },
+      },
+    },
+    {
+      name: 'approve',
+      args: ['REQUEST_ID'],
+      summary: 'approve a model switch or a rehost; prints the key',
+      details: `A switch to subscription starts a term of ${DEFAULT_TERM_DAYS} days with ${DEFAULT_GRACE_DAYS} days of grace unless --term-days and --grace-days say otherwise; a rehost keeps the term. Run again with the same terms, it gives the same key; with other terms it is refused.`,
+      options: {
+        ...term,
+        credentials: {
+          type: 'string',
+          value: 'N',
+          help: 'credentials (default: what the installation asks, else the license has)',
+        },
+      },
+    },
+    { name: 'reject', args: ['REQUEST_ID'], summary: 'decline a request', options: reason },
+    { name: 'customers list', summary: 'customers' },
+    { name: 'customers rename', args: ['CUSTOMER_ID', 'NAME'], summary: 'rename a customer' },
+    {
+      name: 'users add',
+      args: ['NAME'],
+      summary: 'add a portal user',
+      details:
+        'The password comes from stdin (--password-stdin), from $LICENSOR_USER_PASSWORD, or is generated and printed once.',
+      options: { ...role, ...password },
+    },
+    { name: 'users list', summary: 'portal users' },
+    {
+      name: 'users set-password',
+      args: ['NAME'],
+      summary: 'a new password for a forgotten one',
+      details:
+        "From stdin, $LICENSOR_USER_PASSWORD, or generated and printed once; the portal's open sessions of that user end at their timeout.",
+      options: password,
+    },
+    { name: 'users set-role', args: ['NAME'], summary: "change a user's role", options: role },
+    { name: 'users disable', args: ['NAME'], summary: 'a user may no longer log in' },
+    { name: 'users enable', args: ['NAME'], summary: 'a disabled user may log in again' },
+    {
+      name: 'audit',
+      summary: 'the audit log, newest first',
+      options: { limit: { type: 'string', value: 'N', help: 'at most N events' } },
+    },
+  ],
+  footer: `environment:
+  LICENSOR_DATA                   the data folder when --data is not given
+  LICENSOR_KEY_PASSPHRASE         seals license signing keys at rest (the issuing side's secret)
+  LICENSOR_STATUS_KEY_PASSPHRASE  seals status signing keys (the verify service's secret; must differ)
+  MONGODB_URI                     use this MongoDB instead of the SQLite file in the data folder
+
+exit codes: 0 done, 1 refused (error: CODE: message), 2 usage error`,
+};
+
+/** A command line to run: the command, its arguments and option values. */
+export type ParsedArgs = Extract<ParsedCommandLine, { kind: 'run' }>;

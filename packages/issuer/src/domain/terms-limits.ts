@@ -1,0 +1,22 @@
+// The one set of limits of a license's terms, built on the token's bounds. The issuer checks
+// terms against it (terms.ts), the CLI names it in its help and checks, the portal's API schema
+// is built from it and its form shows it. It imports nothing but the token's bounds, so a
+// browser bundle takes it through `@licensor/issuer/terms`.
+
+import { MAX_COUNT, MAX_CUSTOMER_NAME_LENGTH, MAX_GRACE_SECONDS } from '@licensor/token/bounds';
+
+const DAY = 86_400;
+
+export const TERMS_LIMITS = {
+  customerName: { minLength: 1, maxLength: MAX_CUSTOMER_NAME_LENGTH },
+  credentials: { min: 1, max: MAX_COUNT },
+  /** A subscription term: up to ten years of 366 days, as long as the longest grace. */
+  termDays: { min: 1, max: MAX_GRACE_SECONDS / DAY },
+  graceDays: { min: 0, max: MAX_GRACE_SECONDS / DAY },
+} as const;
+
+/** A new subscription term without `termDays` / `graceDays`. */
+export const DEFAULT_TERM_DAYS = 365;
+export const DEFAULT_GRACE_DAYS = 30;
+
+export type TermsLimits = typeof TERMS_LIMITS;
