@@ -25,6 +25,8 @@ const cli: CliSpec = {
       },
     },
     { name: 'keys list', summary: 'list keys' },
+    { name: 'requests', summary: 'list requests' },
+    { name: 'requests cancel', args: ['ID'], summary: 'cancel one' },
     { name: 'keys retire', args: ['KID'], summary: 'retire a key' },
   ],
   footer: 'exit codes: 0 done, 1 refused, 2 usage error',
@@ -52,6 +54,12 @@ describe('parseCommandLine', () => {
       values: { 'term-days': '90', json: true, data: 'x' },
     });
     expect(parseCommandLine(cli, ['keys', 'list'])).toMatchObject({ command: 'keys list' });
+    // A word that is a command and a group both.
+    expect(parseCommandLine(cli, ['requests'])).toMatchObject({ command: 'requests' });
+    expect(parseCommandLine(cli, ['requests', 'cancel', 'x'])).toMatchObject({
+      command: 'requests cancel',
+      positionals: ['x'],
+    });
   });
 
   it('takes the word after a string option as its value, even when it begins with a dash', () => {
@@ -76,7 +84,7 @@ describe('parseCommandLine', () => {
 
   it.each([
     [['frobnicate'], 'unknown command "frobnicate"'],
-    [[], 'a command is required: init, approve, keys'],
+    [[], 'a command is required: init, approve, keys, requests'],
     [['keys'], 'keys needs a subcommand: list, retire'],
     [['keys', 'burn'], 'unknown command "keys burn"; keys takes list, retire'],
     [['init', '--colour', 'blue'], 'unknown option --colour'],

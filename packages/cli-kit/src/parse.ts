@@ -87,9 +87,12 @@ function findCommand(cli: CliSpec, words: string[]): { command: CommandSpec; use
     );
   }
   const group = cli.commands.filter((c) => c.name.startsWith(`${first} `));
+  // A word may be a command and a group both (`requests`, `requests cancel`).
+  const alone = cli.commands.find((c) => c.name === first);
   if (group.length > 0) {
     const command = group.find((c) => c.name === `${first} ${second}`);
     if (command !== undefined) return { command, used: 2 };
+    if (alone !== undefined) return { command: alone, used: 1 };
     const names = group.map((c) => c.name.split(' ')[1]).join(', ');
     throw new UsageError(
       second === undefined
@@ -97,9 +100,8 @@ function findCommand(cli: CliSpec, words: string[]): { command: CommandSpec; use
         : `unknown command "${first} ${second}"; ${first} takes ${names}`,
     );
   }
-  const command = cli.commands.find((c) => c.name === first);
-  if (command === undefined) throw new UsageError(`unknown command "${first}"`);
-  return { command, used: 1 };
+  if (alone === undefined) throw new UsageError(`unknown command "${first}"`);
+  return { command: alone, used: 1 };
 }
 
 /** The command a `help` or `--help` is about, when the words name one. */

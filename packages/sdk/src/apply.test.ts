@@ -55,6 +55,30 @@ describe('applyLicenseKey', () => {
     }
   });
 
+  it("says in the operator's words what was pasted instead of a key, and changes nothing (#16.19)", async () => {
+    const { licensor } = setup();
+    const { challenge, armoured } = await licensor.createChallenge(admin);
+    const before = await licensor.getLicenseInfo(admin);
+    const key = answer(challenge);
+    for (const [pasted, code, words] of [
+      [challenge, 'ERR_JWS_TYP_INVALID', /^This is a challenge, not a license key/],
+      [armoured, 'ERR_ARMOR_INVALID', /^This is a challenge, not a license key/],
+      [
+        key.slice(0, key.length - 20),
+        'ERR_',
+        /^This is not a whole license key: it is incomplete or damaged/,
+      ],
+      [key.slice(0, 60), 'ERR_', /incomplete or damaged/],
+      [`${key.slice(0, 30)}@@${key.slice(32)}`, 'ERR_', /incomplete or damaged|altered/],
+    ] as const) {
+      const refused = await licensor.applyLicenseKey(admin, pasted).catch((error) => error);
+      expect(refused.code).toMatch(new RegExp(`^${code}`));
+      expect(refused.message).toMatch(words);
+    }
+    expect(await licensor.getLicenseInfo(admin)).toEqual(before);
+    expect((await licensor.applyLicenseKey(admin, key)).revision).toBe(1);
+  });
+
   it('refuses a key bound to another installation and leaves the state unchanged', async () => {
     const other = setup();
     const { challenge: foreign } = await other.licensor.createChallenge(admin);

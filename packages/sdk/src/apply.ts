@@ -9,6 +9,7 @@ import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
 import { currentInfo } from './info.js';
+import { readPastedKey } from './pasted-key.js';
 import { loadSnapshot, type PendingChallenge, type Snapshot, saveState } from './snapshot.js';
 import type { StoredState } from './store/store.js';
 import type { ApplyResult } from './types.js';
@@ -97,7 +98,11 @@ export function acceptLicense(
 ): Accepted {
   if (typeof pasted !== 'string')
     throw new SdkError('ERR_INPUT_INVALID', 'The license key must be text.');
-  const { claims, token } = verifyLicense(normaliseToken(pasted, 'license'), context.keyring);
+  // A key an operator pasted is refused in the operator's words; one the service delivered, as is.
+  const { claims, token } =
+    delivery === 'operator'
+      ? readPastedKey(pasted, context.keyring)
+      : verifyLicense(normaliseToken(pasted, 'license'), context.keyring);
   if (claims.sub !== snapshot.installationId) {
     throw new SdkError(
       'ERR_LICENSE_OTHER_INSTALLATION',

@@ -6,6 +6,20 @@ import { SdkError } from './errors.js';
 /** A status token is a few hundred bytes; anything far larger is not one. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
+/** Where the verify service answers checks (docs/contracts.md). */
+export const CHECK_PATH = '/v1/checks';
+
+/**
+ * Nothing that answers checks is at the URL: a configuration mistake, not an outage. It is not
+ * recorded as a failed check, so a subscription does not move into grace over a typo.
+ */
+function wrongUrl(url: URL, what: string): SdkError {
+  return new SdkError(
+    'ERR_VERIFY_URL_WRONG',
+    `The verify URL ${url.href} is wrong: ${what}. Give the verify service's address (http://HOST:4001) or its check URL (http://HOST:4001${CHECK_PATH}). Nothing was recorded.`,
+  );
+}
+
 export function checkUrl(url: string | undefined): URL {
   if (url === undefined || url === '') {
     throw new SdkError(
@@ -25,6 +39,8 @@ export function checkUrl(url: string | undefined): URL {
       `The verify URL must be http(s), not ${parsed.protocol}.`,
     );
   }
+  // The service's address alone (http://host:4001) means its check endpoint.
+  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = CHECK_PATH;
   return parsed;
 }
 
@@ -91,13 +107,13 @@ export async function postCheck(
       signal: controller.signal,
     });
     const body = await readCapped(response);
+    if (response.status === 404 || response.status === 405) {
+      throw wrongUrl(url, `it answers HTTP ${response.status} (no check endpoint there)`);
+    }
     if (response.status !== 200) throw describeHttpError(response.status, body);
     const type = response.headers.get('content-type') ?? '';
     if (!type.toLowerCase().startsWith('application/jose')) {
-      throw new SdkError(
-        'ERR_STATUS_INVALID',
-        `The verify service answered with ${type || 'no content type'}, not a status token. Check the verify URL.`,
-      );
+      throw wrongUrl(url, `it answers ${type || 'no content type'}, not a status token`);
     }
     return body;
   } catch (error) {

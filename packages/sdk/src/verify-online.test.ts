@@ -146,11 +146,38 @@ describe('verifyOnline', () => {
     expect(result.error?.message).toContain('ERR_STORE_UNAVAILABLE');
   });
 
-  it('refuses an answer that is not a status token', async () => {
-    const { licensor, server, url } = await subscribed();
-    server.plan = () => ({ contentType: 'text/html', body: '<html>login</html>' });
-    expect((await licensor.verifyOnline(admin, { url })).error?.code).toBe('ERR_STATUS_INVALID');
+  it('takes the service address alone for its check URL (#16.19)', async () => {
+    const { licensor, url } = await subscribed();
+    const base = url.replace(/\/v1\/checks$/, '');
+    for (const given of [base, `${base}/`]) {
+      const result = await licensor.verifyOnline(admin, { url: given });
+      expect(result).toMatchObject({ ok: true, outcome: 'VALID' });
+    }
   });
+
+  it.each([
+    ['a 404', { status: 404, contentType: 'application/json', body: '{}' }, /HTTP 404/],
+    ['a web page', { contentType: 'text/html', body: '<html>login</html>' }, /text\/html/],
+  ])(
+    'says the URL is wrong on %s, and records nothing: no grace for a typo (#16.19)',
+    async (_, reply, what) => {
+      const { licensor, server, clock, url } = await subscribed();
+      await licensor.verifyOnline(admin, { url });
+      const before = await licensor.getLicenseInfo(admin);
+      clock.advance(60);
+      server.plan = () => reply;
+      const refused = await licensor.verifyOnline(admin, { url }).catch((error) => error);
+      expect(refused).toMatchObject({
+        code: 'ERR_VERIFY_URL_WRONG',
+        message: expect.stringMatching(/^The verify URL \S+ is wrong: /),
+      });
+      expect(refused.message).toMatch(what);
+      expect(refused.message).not.toMatch(/try again later/i);
+      const after = await licensor.getLicenseInfo(admin);
+      expect(after.state).toBe('active');
+      expect(after.lastCheckAttempt).toEqual(before.lastCheckAttempt);
+    },
+  );
 
   it('refuses an answer too large to be a status', async () => {
     const { licensor, server, url } = await subscribed();

@@ -135,6 +135,8 @@ export async function verifyOnline(
     );
   } catch (error) {
     if (!isLicensorError(error)) throw error;
+    // A wrong URL is the CMS's configuration, not the service's outage: nothing is recorded.
+    if (error.code === 'ERR_VERIFY_URL_WRONG') throw error;
     const failure = { code: error.code, message: error.message };
     const lastAttempt = { at: clock.effective, ok: false, ...failure };
     await saveState(context, { ...snapshot.stored, lastAttempt }, clock);

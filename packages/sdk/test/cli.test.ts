@@ -1,7 +1,7 @@
 // Drives the real `licensor` binary (bin/licensor.js → dist/cli.js, built before tests) through
 // the CMS license page: challenge → apply → show, and the refusals with their exit codes.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -210,7 +210,8 @@ describe('licensor CLI', () => {
   ])('exits 2 on a usage error: %j', async (args) => {
     const run = await licensor([...args, '--trust', 'vendor.jwks.json'], { cwd });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^usage error: /);
+    // The error and one line on where the help is: not the whole help (#16.19).
+    expect(run.stderr).toMatch(/^error: ERR_USAGE: [^\n]+\nSee `licensor( \w+)? --help`\.\n$/);
     expect(run.stdout).toBe('');
   });
 
@@ -313,7 +314,7 @@ describe('licensor CLI', () => {
   ])('refuses a challenge option beyond the schema as a usage error: %j', async (args, flag) => {
     const run = await licensor([...args, '--trust', 'vendor.jwks.json'], { cwd });
     expect(run.code).toBe(2);
-    expect(run.stderr.startsWith(`usage error: ${flag} `)).toBe(true);
+    expect(run.stderr.startsWith(`error: ERR_USAGE: ${flag} `)).toBe(true);
     expect(run.stdout).toBe('');
   });
 
@@ -326,8 +327,35 @@ describe('licensor CLI', () => {
 
   it('needs --trust the first time a state directory is used', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
-    const run = await licensor(['show'], { cwd: dir });
+    const run = await licensor(['challenge'], { cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--trust FILE');
+  });
+
+  it('says a wrong --state holds no license state, instead of asking for --trust (#16.19)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const wrong = join(dir, 'wrong', 'path');
+    const run = await licensor(['--state', wrong, 'show'], { cwd: dir });
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toMatch(
+      /^error: ERR_STATE_NOT_FOUND: There is no license state in \S+wrong\/path\. Check --state/,
+    );
+    expect(run.stderr).not.toMatch(/is required/);
+    expect(existsSync(wrong)).toBe(false);
+  });
+
+  it('answers --credentials -5 in its own words, and prints --version (#16.19)', async () => {
+    const run = await licensor(
+      ['challenge', '--credentials', '-5', '--trust', 'vendor.jwks.json'],
+      {
+        cwd,
+      },
+    );
+    expect(run).toMatchObject({ code: 2, stdout: '' });
+    expect(run.stderr).toBe(
+      'error: ERR_USAGE: --credentials must be a whole number from 1 to 1000000000; got "-5"\nSee `licensor challenge --help`.\n',
+    );
+    const version = await licensor(['-V'], { cwd });
+    expect(version).toMatchObject({ code: 0, stdout: `licensor ${SDK_VERSION}\n` });
   });
 });

@@ -3,62 +3,131 @@
 // exit codes follow the repo's CLI convention (0 ok, 1 refused, 2 usage).
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
+import {
+  type CliSpec,
+  formatUsageError,
+  isUsageError,
+  parseCommandLine,
+  UsageError,
+  wholeNumber,
+} from '@licensor/cli-kit';
 import { dataDirOf } from '@licensor/issuer/checks';
 import { isLicensorError } from '@licensor/token';
 import { pino } from 'pino';
 import { joinCluster, runClusterPrimary, workerSlot } from './cluster.js';
 import { type ServingProcess, serve } from './serve.js';
+import { VERIFY_SERVICE_VERSION } from './version.js';
 
-const usage = `Usage: licensor-verify serve [options]
+/** The `licensor-verify` command line, as a spec of the CLI kit (help text included). */
+export const VERIFY_CLI: CliSpec = {
+  name: 'licensor-verify',
+  version: VERIFY_SERVICE_VERSION,
+  summary:
+    "the online check service: answers license checks (POST /v1/checks) from the issuer's store.",
+  commands: [
+    {
+      name: 'serve',
+      summary: 'answer checks until stopped',
+      details:
+        'Flags win over the environment. Signals: SIGTERM/SIGINT stop gracefully (in-flight checks finish, check records are written); SIGHUP reloads the status keys from the store (after `licensor-issuer keys rotate --use status`).',
+      options: {
+        port: {
+          type: 'string',
+          value: 'P',
+          help: 'port to listen on (env LICENSOR_VERIFY_PORT, default 4001)',
+        },
+        host: {
+          type: 'string',
+          value: 'H',
+          help: 'address to bind (env LICENSOR_VERIFY_HOST, default 127.0.0.1; use 0.0.0.0 in a container behind a load balancer)',
+        },
+        data: {
+          type: 'string',
+          value: 'DIR',
+          help: 'data folder of the issuer: its SQLite store, and its unsealed key files (env LICENSOR_DATA, default ./.licensor-data)',
+        },
+        'mongodb-uri': {
+          type: 'string',
+          value: 'U',
+          help: 'use MongoDB as the store (env MONGODB_URI; takes precedence over the SQLite file)',
+        },
+        'trust-proxy': {
+          type: 'boolean',
+          help: 'rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY=1)',
+        },
+        'cache-ttl-ms': {
+          type: 'string',
+          value: 'N',
+          help: 'license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)',
+        },
+        workers: {
+          type: 'string',
+          value: 'N',
+          help: 'processes answering on the one port: a number, or auto for one per CPU (env LICENSOR_VERIFY_WORKERS, default 1)',
+        },
+        'log-level': {
+          type: 'string',
+          value: 'L',
+          help: 'pino level (env LOG_LEVEL, default info)',
+        },
+      },
+    },
+  ],
+  common: {
+    json: { type: 'boolean', help: 'a refusal as {"error":{"code","message"}} on stdout' },
+  },
+  footer: `environment:
+  LICENSOR_STATUS_KEY_PASSPHRASE  the status keys' passphrase; the service refuses to start when
+                                  LICENSOR_KEY_PASSPHRASE (the issuing secret) is in its environment
 
-Answers online license checks (POST /v1/checks) from the issuer's store.
-
-Options:
-  --port P          port to listen on (env LICENSOR_VERIFY_PORT, default 4001)
-  --host H          address to bind (env LICENSOR_VERIFY_HOST, default 127.0.0.1;
-                    use 0.0.0.0 in a container behind a load balancer)
-  --data DIR        data folder of the issuer: its SQLite store, and its unsealed key files
-                    (env LICENSOR_DATA, default ./.licensor-data)
-  --mongodb-uri U   use MongoDB as the store (env MONGODB_URI; takes precedence over the SQLite file)
-  --trust-proxy     rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY=1)
-  --cache-ttl-ms N  license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)
-  --workers N       processes answering on the one port: a number, or auto for one per
-                    CPU (env LICENSOR_VERIFY_WORKERS, default 1)
-  --log-level L     pino level (env LOG_LEVEL, default info)
-  --json            a refusal as {"error":{"code","message"}} on stdout
-  -h, --help        this text
-
-The status keys' passphrase is read from LICENSOR_STATUS_KEY_PASSPHRASE. The service refuses to
-start when LICENSOR_KEY_PASSPHRASE (the issuing secret) is in its environment.
-Signals: SIGTERM/SIGINT stop gracefully (in-flight checks finish, check records are written);
-SIGHUP reloads the status keys from the store (after \`licensor-issuer keys rotate --use status\`).`;
+exit codes: 0 stopped, 1 refused (error: CODE: message), 2 usage error`,
+};
 
 async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parse(argv);
+    parsed = parseCommandLine(VERIFY_CLI, argv);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
+    if (!isUsageError(error)) throw error;
+    process.stderr.write(formatUsageError(VERIFY_CLI, error));
     return 2;
   }
-  const { values, positionals } = parsed;
-  if (values.help === true) {
-    process.stdout.write(`${usage}\n`);
+  if (parsed.kind !== 'run') {
+    process.stdout.write(parsed.text);
     return 0;
   }
-  if (positionals[0] !== 'serve' || positionals.length > 1) {
-    process.stderr.write(`${usage}\n`);
+  const values = parsed.values as {
+    port?: string;
+    host?: string;
+    data?: string;
+    'mongodb-uri'?: string;
+    'trust-proxy'?: boolean;
+    'cache-ttl-ms'?: string;
+    'log-level'?: string;
+    workers?: string;
+    json?: boolean;
+  };
+  const env = process.env;
+  let port: number;
+  let cacheTtl: number;
+  let workers: number;
+  try {
+    port = wholeNumber(values.port ?? env.LICENSOR_VERIFY_PORT ?? '4001', '--port', {
+      min: 0,
+      max: 65_535,
+    })!;
+    cacheTtl = wholeNumber(
+      values['cache-ttl-ms'] ?? env.LICENSOR_VERIFY_CACHE_TTL_MS ?? '5000',
+      '--cache-ttl-ms',
+      { min: 0 },
+    )!;
+    workers = workerCount(values.workers ?? env.LICENSOR_VERIFY_WORKERS ?? '1');
+  } catch (error) {
+    if (!isUsageError(error)) throw error;
+    error.command = 'serve';
+    process.stderr.write(formatUsageError(VERIFY_CLI, error));
     return 2;
   }
-  const env = process.env;
-  const port = integer(values.port ?? env.LICENSOR_VERIFY_PORT ?? '4001', '--port');
-  const cacheTtl = integer(
-    values['cache-ttl-ms'] ?? env.LICENSOR_VERIFY_CACHE_TTL_MS ?? '5000',
-    '--cache-ttl-ms',
-  );
-  const workers = workerCount(values.workers ?? env.LICENSOR_VERIFY_WORKERS ?? '1');
-  if (port === undefined || cacheTtl === undefined || workers === undefined) return 2;
   const logLevel = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
   if (workers > 1 && cluster.isPrimary) {
     const logger = pino({
@@ -150,45 +219,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      data: { type: 'string' },
-      'mongodb-uri': { type: 'string' },
-      'trust-proxy': { type: 'boolean' },
-      'cache-ttl-ms': { type: 'string' },
-      'log-level': { type: 'string' },
-      workers: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-}
-
-function workerCount(text: string): number | undefined {
+function workerCount(text: string): number {
   // One per CPU the process may run on (cgroup CPU quotas are not seen: set N in a container).
   if (text === 'auto') return Math.min(256, availableParallelism());
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1 || value > 256) {
-    process.stderr.write(
-      `--workers must be a whole number from 1 to 256, or auto; got "${text}"\n`,
-    );
-    return undefined;
+  if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > 256) {
+    throw new UsageError(`--workers must be a whole number from 1 to 256, or auto; got "${text}"`);
   }
-  return value;
-}
-
-function integer(text: string, flag: string): number | undefined {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) {
-    process.stderr.write(`${flag} must be a whole number, got "${text}"\n`);
-    return undefined;
-  }
-  return value;
+  return Number(text);
 }
 
 main(process.argv.slice(2)).then(

@@ -2,7 +2,7 @@
 // over HTTP, then SIGTERM: the process exits 0 only after the buffered check records are in the
 // store. Also the refusals: usage errors exit 2, a store without status keys exits 1.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openIssuer } from '@licensor/issuer';
@@ -138,10 +138,27 @@ describe('licensor-verify serve', () => {
     }
   });
 
-  it('exits 2 on a usage error', () => {
+  it('exits 2 on a usage error: the error and one line on where the help is (#16.19)', () => {
     const run = spawnSync(process.execPath, [bin, 'serve', '--port', 'abc'], { encoding: 'utf8' });
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain('--port must be a whole number');
-    expect(spawnSync(process.execPath, [bin, 'launch'], { encoding: 'utf8' }).status).toBe(2);
+    expect(run.stderr).toBe(
+      'error: ERR_USAGE: --port must be a whole number from 0 to 65535; got "abc"\nSee `licensor-verify serve --help`.\n',
+    );
+    const unknown = spawnSync(process.execPath, [bin, 'launch'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toBe(
+      'error: ERR_USAGE: unknown command "launch"\nSee `licensor-verify --help`.\n',
+    );
+  });
+
+  it('answers --version and --help in the format of the other CLIs (#10.3)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const version = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect(version).toMatchObject({ status: 0, stdout: `licensor-verify ${pkg.version}\n` });
+    const help = spawnSync(process.execPath, [bin, 'serve', '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^usage: licensor-verify serve \[options\]\n/);
+    expect(help.stdout).toMatch(/--data DIR +data folder of the issuer/);
+    expect(help.stdout).toMatch(/-V, --version +print the version/);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +25,7 @@ describe('licensor main', () => {
   it('reports an unexpected error as ERR_UNEXPECTED, as JSON with --json', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'licensor-main-'));
     writeFileSync(join(cwd, 'vendor.jwks.json'), JSON.stringify(golden.jwks));
+    mkdirSync(join(cwd, '.licensor'));
     const broken = () => Promise.reject(new Error('stdin closed'));
     const asJson = io(cwd, broken);
     const args = ['apply', '-', '--trust', 'vendor.jwks.json'];

@@ -1,8 +1,17 @@
 // The `licensor` CLI: one command per button of the CMS license page, over the file store.
 // Exit 0 on success, 1 when the operation is refused (a typed error), 2 for usage errors.
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
+import {
+  ArgumentFileError,
+  type CliIo,
+  formatUsageError,
+  isUsageError,
+  readArgument,
+  UsageError,
+  wholeNumber,
+} from '@licensor/cli-kit';
 import { isLicensorError, type LicenseModel } from '@licensor/token';
 import { SYSTEM_ADMINISTRATOR } from '../authorize.js';
 import { assertCapacity, capacityOf } from '../capacity.js';
@@ -11,7 +20,7 @@ import { createLicensor, type Licensor } from '../licensor.js';
 import { FileStore } from '../store/file-store.js';
 import type { ChallengeResult, Operator } from '../types.js';
 import { SDK_VERSION } from '../version.js';
-import { type ParsedArgs, parseCommandLine } from './args.js';
+import { modelOf, type ParsedArgs, parseCommandLine } from './args.js';
 import {
   formatAudit,
   formatAuditVerification,
@@ -19,16 +28,21 @@ import {
   formatRequests,
   time,
 } from './format.js';
+import { LICENSOR_CLI } from './spec.js';
 import { resolveTrust } from './trust.js';
-import { modelOf, USAGE, UsageError, wholeNumber } from './usage.js';
 
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  readStdin: () => Promise<string>;
-  env: Record<string, string | undefined>;
-  cwd: string;
-}
+export type { CliIo };
+
+/** Commands that read an installation's state; only `challenge` may start a new one. */
+const NEEDS_STATE = new Set([
+  'apply',
+  'show',
+  'capacity',
+  'verify',
+  'activate',
+  'requests',
+  'audit',
+]);
 
 function osUser(env: CliIo['env']): string {
   try {
@@ -46,17 +60,11 @@ function productOf(spec: string | undefined): { name: string; version: string } 
 }
 
 async function readKey(argument: string, io: CliIo): Promise<string> {
-  if (argument === '-') return io.readStdin();
-  if (!argument.startsWith('@')) return argument;
-  const path = resolve(io.cwd, argument.slice(1));
   try {
-    return await readFile(path, 'utf8');
+    return await readArgument(argument, io, 'the license key');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
-      `cannot read ${path} (${code}). Give the path of the file that holds the license key.`,
-    );
+    if (!(error instanceof ArgumentFileError)) throw error;
+    throw new SdkError('ERR_INPUT_INVALID', error.message);
   }
 }
 
@@ -84,10 +92,10 @@ async function run(
 ): Promise<number> {
   const { values, positionals } = args;
   const asJson = values.json === true;
-  const inUse = wholeNumber(values['in-use'], '--in-use', 0);
+  const inUse = wholeNumber(values['in-use'], '--in-use', { min: 0 });
   switch (args.command) {
     case 'challenge': {
-      const credentials = wholeNumber(values.credentials, '--credentials', 1);
+      const credentials = wholeNumber(values.credentials, '--credentials', { min: 1 });
       const model = modelOf(values.model);
       const options = {
         ...(credentials === undefined ? {} : { credentials }),
@@ -138,7 +146,7 @@ async function run(
     }
     case 'verify': {
       const url = values.url ?? io.env.LICENSOR_VERIFY_URL;
-      const timeoutMs = wholeNumber(values.timeout, '--timeout', 1);
+      const timeoutMs = wholeNumber(values.timeout, '--timeout', { min: 1 });
       const result = await licensor.verifyOnline(operator, {
         ...(url === undefined ? {} : { url }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
@@ -172,7 +180,7 @@ async function run(
         io.stdout(asJson ? json(result) : formatAuditVerification(result));
         return result.ok ? 0 : 1;
       }
-      const limit = wholeNumber(values.limit, '--limit', 1);
+      const limit = wholeNumber(values.limit, '--limit', { min: 1 });
       const entries = await licensor.listAudit(operator, limit === undefined ? {} : { limit });
       io.stdout(asJson ? json(entries) : formatAudit(entries));
       return 0;
@@ -192,18 +200,21 @@ function refuse(
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  let args: ParsedArgs | 'help' | 'version';
+  let command: string | undefined;
   try {
-    args = parseCommandLine(argv);
-    if (args === 'help') {
-      io.stdout(USAGE);
+    const args = parseCommandLine(argv);
+    if ('kind' in args) {
+      io.stdout(args.text);
       return 0;
     }
-    if (args === 'version') {
-      io.stdout(`licensor ${SDK_VERSION}\n`);
-      return 0;
-    }
+    command = args.command;
     const stateDir = resolve(io.cwd, args.values.state ?? '.licensor');
+    if (NEEDS_STATE.has(args.command) && !existsSync(stateDir)) {
+      throw new SdkError(
+        'ERR_STATE_NOT_FOUND',
+        `There is no license state in ${stateDir}. Check --state (default ./.licensor, in the folder you run from); \`licensor challenge --trust FILE\` starts a new installation there.`,
+      );
+    }
     const name = args.values.operator ?? osUser(io.env);
     const operator: Operator = {
       id: name,
@@ -220,11 +231,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
     return await run(args, licensor, operator, io);
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`usage error: ${error.message}\n\n${USAGE}`);
+    const asJson = argv.includes('--json');
+    if (isUsageError(error)) {
+      error.command ??= command;
+      const text = formatUsageError(LICENSOR_CLI, error, asJson);
+      if (asJson) io.stdout(text);
+      else io.stderr(text);
       return 2;
     }
-    const asJson = argv.includes('--json');
     if (isLicensorError(error)) return refuse(error, asJson, io);
     // A bug or an environment the SDK did not foresee: still one line (or one JSON object).
     const message = error instanceof Error ? error.message : String(error);

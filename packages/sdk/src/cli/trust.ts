@@ -5,11 +5,11 @@
 // command line cannot quietly add a key that signs licenses. It is as safe as the state folder.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UsageError } from '@licensor/cli-kit';
 import type { Jwks } from '@licensor/token';
 import { toKeyring } from '../context.js';
 import { SdkError } from '../errors.js';
 import { replaceFileAtomic } from '../store/atomic-write.js';
-import { UsageError } from './usage.js';
 
 export const TRUST_FILE = 'trust.jwks.json';
 

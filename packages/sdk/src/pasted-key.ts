@@ -1,0 +1,64 @@
+// A license key pasted by an operator, read in the operator's words: a challenge pasted where
+// the key belongs, a truncated or garbled paste, a key from other vendor keys. The error keeps
+// its class and code (what a program reads); only the message says what to do.
+import {
+  base64urlDecode,
+  isLicensorError,
+  type Keyring,
+  normaliseToken,
+  TYP,
+  verifyLicense,
+} from '@licensor/token';
+
+const DAMAGED = new Set([
+  'ERR_JWS_MALFORMED',
+  'ERR_BASE64URL_INVALID',
+  'ERR_JSON_INVALID',
+  'ERR_ARMOR_INVALID',
+  'ERR_INPUT_TOO_LARGE',
+]);
+
+/** The `typ` of a compact token's header, when it can be read at all. */
+function typOf(text: string): string | undefined {
+  try {
+    const header = JSON.parse(
+      new TextDecoder().decode(base64urlDecode(text.replace(/\s+/g, '').split('.')[0] ?? '')),
+    ) as { typ?: unknown };
+    return typeof header.typ === 'string' ? header.typ : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isChallenge(pasted: string): boolean {
+  if (pasted.includes('-----BEGIN LICENSOR CHALLENGE-----')) return true;
+  return !pasted.includes('-----') && typOf(pasted) === TYP.challenge;
+}
+
+function operatorWords(code: string, pasted: string): string | null {
+  if (isChallenge(pasted)) {
+    return 'This is a challenge, not a license key: the challenge goes to the vendor, who sends back the license key. Paste the license key here.';
+  }
+  if (DAMAGED.has(code) || code === 'ERR_JWS_TYP_INVALID') {
+    return 'This is not a whole license key: it is incomplete or damaged (cut short, or changed by the mail or the copy). Paste the whole key again, exactly as the vendor sent it; line breaks and the BEGIN/END lines are fine.';
+  }
+  if (code === 'ERR_SIGNATURE_INVALID') {
+    return "This license key was altered or is not your vendor's: its signature does not match. Paste it again exactly as sent; if it still fails, ask the vendor for the key again.";
+  }
+  if (code === 'ERR_KID_UNKNOWN' || code === 'ERR_KEY_WRONG_PURPOSE') {
+    return 'This license key is not signed by a license key of the vendor keys this installation trusts. If the vendor published new keys, update the trusted keys (CLI: --trust FILE --replace-trust); otherwise ask the vendor for the key again.';
+  }
+  return null;
+}
+
+/** Verifies a pasted key; a refusal keeps its code and says what to do in the operator's words. */
+export function readPastedKey(pasted: string, keyring: Keyring): ReturnType<typeof verifyLicense> {
+  try {
+    return verifyLicense(normaliseToken(pasted, 'license'), keyring);
+  } catch (error) {
+    if (!isLicensorError(error)) throw error;
+    const words = operatorWords(error.code, pasted);
+    if (words !== null) error.message = `${words} (${error.message})`;
+    throw error;
+  }
+}
