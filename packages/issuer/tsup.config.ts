@@ -1,7 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/store.ts', 'src/checks.ts', 'src/terms.ts', 'src/cli.ts'],
+  entry: [
+    'src/index.ts',
+    'src/store.ts',
+    'src/checks.ts',
+    'src/terms.ts',
+    'src/cli.ts',
+    'src/seed.ts',
+  ],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -5,7 +5,7 @@
 // MONGODB_URI selects the MongoDB store; otherwise the SQLite file under --data
 // (default $LICENSOR_DATA, else ./.licensor-data). LICENSOR_KEY_PASSPHRASE unlocks encrypted signing keys.
 import { parseArgs } from 'node:util';
-import { openIssuer } from '@licensor/issuer';
+import { DEFAULT_RETENTION_DAYS, openIssuer, startCheckRetention } from '@licensor/issuer';
 import { dataDirOf, openStore } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from './server/app.js';
@@ -22,6 +22,9 @@ const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--
   --allowed-host a host name users reach the portal by (repeatable; also LICENSOR_PORTAL_HOSTS,
                  comma-separated). Requests naming any other host are refused (DNS rebinding);
                  localhost and IP addresses are always answered
+
+  env LICENSOR_CHECK_RETENTION_DAYS  days of raw check records kept (default 30); older ones
+                 are rolled up per license per day, hourly, then dropped
 `;
 
 function usage(message?: string): never {
@@ -80,6 +83,20 @@ async function serve(argv: string[]): Promise<void> {
       `licensor-portal listening on http://${host}:${actual}/ (store: ${store.kind})\n`,
     );
   });
+  // Raw check records older than the window are rolled up per license per day, then dropped.
+  const retentionDays = Number(process.env.LICENSOR_CHECK_RETENTION_DAYS ?? DEFAULT_RETENTION_DAYS);
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    usage('LICENSOR_CHECK_RETENTION_DAYS must be a whole number of days >= 1');
+  }
+  const retention = startCheckRetention({
+    store,
+    keepDays: retentionDays,
+    onRun: (result) => {
+      if (result instanceof Error) {
+        process.stderr.write(`check roll-up failed (retried in an hour): ${result.message}\n`);
+      }
+    },
+  });
   const sweep = setInterval(() => {
     portal.sessions.sweep().catch(() => undefined);
   }, 60_000);
@@ -88,7 +105,10 @@ async function serve(argv: string[]): Promise<void> {
   const stop = () => {
     clearInterval(sweep);
     server.close(() => {
-      store.close().finally(() => process.exit(0));
+      retention
+        .stop()
+        .then(() => store.close())
+        .finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5_000).unref();
   };

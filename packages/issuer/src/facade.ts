@@ -21,6 +21,8 @@ import type {
 } from './records.js';
 import type {
   AuditFilter,
+  DailyUsage,
+  DayRange,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
@@ -205,6 +207,8 @@ export interface Issuer extends CatalogApi {
   getCustomer(id: string): Promise<Customer | null>;
   listTransactions(filter?: TransactionFilter): Promise<Transaction[]>;
   listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]>;
+  /** A license's checks per UTC day (roll-ups and the raw days still kept), oldest first. */
+  dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]>;
   listAuditEvents(filter?: AuditFilter): Promise<AuditEvent[]>;
 
   readonly keys: {

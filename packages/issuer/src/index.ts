@@ -115,17 +115,28 @@ export {
   type OpenStoreOptions,
   openStore,
 } from './store/open-store.js';
+export {
+  DEFAULT_RETENTION_DAYS,
+  type RetentionJob,
+  type RetentionJobOptions,
+  startCheckRetention,
+} from './store/check-retention.js';
 export type {
   AccountStore,
   AuditFilter,
   AuditLog,
+  CheckRetention,
   CheckStore,
   CommitOutcome,
+  DailyUsage,
+  DayRange,
   KeyStore,
   LedgerStore,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
+  RollUpOptions,
+  RollUpResult,
   SealedSecret,
   StoredPrivateKey,
   StoreHandle,

@@ -8,6 +8,7 @@ import { crashContract } from './contract/crash.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
 import { lifecycleContract } from './contract/lifecycle.contract.js';
+import { bulkLoadContract, retentionContract } from './contract/retention.contract.js';
 import { storeContract } from './contract/store.contract.js';
 import { adapters } from './support/adapters.js';
 
@@ -35,5 +36,7 @@ for (const adapter of adapters()) {
     describe('keys and users', () => keysAndUsersContract(adapter));
     describe('automation and accounts', () => automationContract(adapter));
     describe('products and plans', () => catalogContract(adapter));
+    describe('check retention', () => retentionContract(adapter));
+    describe('bulk load', () => bulkLoadContract(adapter));
   });
 }

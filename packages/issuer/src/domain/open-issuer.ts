@@ -93,6 +93,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     getCustomer: (id) => store.getCustomer(id),
     listTransactions: (filter: TransactionFilter = {}) => store.listTransactions(filter),
     listChecks: (licenseId, limit) => store.listChecks(licenseId, limit),
+    dailyUsage: (licenseId, range) => store.dailyUsage(licenseId, range),
     listAuditEvents: (filter: AuditFilter = {}) => store.listAuditEvents(filter),
     keys: {
       list: () => store.listSigningKeys(),

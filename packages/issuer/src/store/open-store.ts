@@ -25,6 +25,8 @@ export const SQLITE_FILE = 'licensor.db';
 export interface OpenStoreOptions extends StoreOptions {
   /** MongoDB database name; default the one in the URI, else `licensor`. */
   mongoDbName?: string;
+  /** SQLite page cache per connection (MiB); default env LICENSOR_SQLITE_CACHE_MIB, else 64. */
+  sqliteCacheMiB?: number;
   /** Test hook: called after each write of a commit; throwing there simulates a crash. */
   onWriteStep?: WriteStepHook;
   /** MongoDB: false opens without creating collections or indexes (the verify service's user). */
@@ -43,5 +45,8 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
     });
   }
   const { SqliteStore } = await import('./sqlite/sqlite-store.js');
-  return SqliteStore.open(dataDir, hooks);
+  const fromEnv = Number(process.env.LICENSOR_SQLITE_CACHE_MIB);
+  const cacheMiB =
+    options.sqliteCacheMiB ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined);
+  return SqliteStore.open(dataDir, { ...hooks, cacheMiB });
 }

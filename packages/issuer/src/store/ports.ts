@@ -5,7 +5,7 @@
 //
 // New store methods go on the port of the role that needs them, not on LicensorStore.
 
-import type { Ed25519KeyPair, KeyPurpose, LicenseModel } from '@licensor/token';
+import type { CheckOutcome, Ed25519KeyPair, KeyPurpose, LicenseModel } from '@licensor/token';
 import type { CatalogStore } from '../catalog/types.js';
 import type {
   ApprovalRequest,
@@ -105,6 +105,49 @@ export interface AuditFilter {
   limit?: number;
 }
 
+/** UTC days as `YYYY-MM-DD`, both ends included. */
+export interface DayRange {
+  from?: string;
+  to?: string;
+}
+
+/** One license's checks on one UTC day. */
+export interface DailyUsage {
+  day: string; // YYYY-MM-DD (UTC)
+  checks: number;
+  /** Checks per outcome (only outcomes that occurred). */
+  outcomes: Partial<Record<CheckOutcome, number>>;
+  /** Credentials in use reported that day: lowest, highest, and in the day's last check. */
+  usageMin: number;
+  usageMax: number;
+  usageLast: number;
+  /** Time of the day's last check (ms). */
+  lastAt: number;
+}
+
+export interface RollUpOptions {
+  /** Raw records of UTC days that ended more than this long before `now` are rolled up (ms). */
+  keepMs: number;
+  /** Clock (ms). */
+  now: number;
+  /** Raw records read per batch (one short store write each). Default 2,000. */
+  batchSize?: number;
+  /** Stop after this many batches (the job runs again later). Default unlimited. */
+  maxBatches?: number;
+  /** Pause between batches so checks and pages are served meanwhile (ms). Default 0 (a yield). */
+  pauseMs?: number;
+  /** Test hook: called after a batch's roll-ups are written, before its raw records go. */
+  afterRollUpWrite?: () => void;
+}
+
+export interface RollUpResult {
+  /** Raw records rolled up and dropped. */
+  rolledUp: number;
+  batches: number;
+  /** True when no raw record older than the window is left. */
+  done: boolean;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Role ports
 
@@ -161,8 +204,32 @@ export interface LedgerStore {
   findRequestByChallenge(challengeHash: string): Promise<ApprovalRequest | null>;
   listRequests(filter: RequestFilter): Promise<ApprovalRequest[]>;
 
-  /** Check records of a license, newest first. */
+  /** Check records of a license, newest first (only those still kept raw, see CheckRetention). */
   listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]>;
+  /**
+   * A license's checks per UTC day, oldest first: the roll-ups of days whose raw records were
+   * dropped, and the raw records of the days still kept, in one shape. What usage charts read.
+   */
+  dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]>;
+
+  /**
+   * Bulk load (seed data, imports): stores already-signed transactions and writes the records
+   * each leads to, as `commitTransaction` does, but many in one store write. Every transaction
+   * must be new: one whose challenge or log position is taken is ERR_INPUT_INVALID (SQLite then
+   * stores none of the batch; MongoDB, without multi-document transactions, keeps those before
+   * the clash, whole).
+   */
+  importTransactions(transactions: Transaction[]): Promise<void>;
+}
+
+/**
+ * Bounded growth of the check records: raw records older than the window are rolled up per
+ * license per UTC day (count, outcomes, usage min/max/last), then dropped, in small batches.
+ * Crash-safe: a job stopped at any point leaves every check counted exactly once (in a roll-up
+ * or as a raw record) and the next run carries on.
+ */
+export interface CheckRetention {
+  rollUpChecks(options: RollUpOptions): Promise<RollUpResult>;
 }
 
 /** The vendor's append-only audit log (an event with an existing id is ignored: appends retry). */
@@ -199,6 +266,7 @@ export interface AutomationPort {
 /** Every role at once: what the issuer (CLI, portal) opens. Both adapters implement it. */
 export type LicensorStore = StoreHandle &
   CheckStore &
+  CheckRetention &
   LedgerStore &
   AuditLog &
   AccountStore &

@@ -23,9 +23,13 @@ import type {
 import type {
   AuditFilter,
   CommitOutcome,
+  DailyUsage,
+  DayRange,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
+  RollUpOptions,
+  RollUpResult,
   StoredPrivateKey,
   TransactionFilter,
 } from '../ports.js';
@@ -35,7 +39,9 @@ import { checkViewOf } from '../views.js';
 import { MongoAutomation } from './automation.js';
 import * as accounts from './mongo-accounts.js';
 import * as catalog from './mongo-catalog.js';
+import { MongoChecks } from './mongo-checks.js';
 import { isDuplicateKey, MongoCommitter, transactionFromDocument } from './mongo-commit.js';
+import { importTransactions } from './mongo-import.js';
 import { type MongoModels, modelsOf } from './schemas.js';
 
 type Doc = Record<string, unknown>;
@@ -72,6 +78,7 @@ export class MongoStore implements LicensorStore {
   // Set by open(), before the store is handed out.
   automation!: MongoAutomation;
   private readonly committer: MongoCommitter;
+  private readonly checks: MongoChecks;
   private closed = false;
 
   static async open(
@@ -121,6 +128,7 @@ export class MongoStore implements LicensorStore {
     onWriteStep: WriteStepHook | undefined,
   ) {
     this.committer = new MongoCommitter(models, onWriteStep);
+    this.checks = new MongoChecks(models);
   }
 
   /** Runs a store operation; a lost server becomes ERR_STORE_UNAVAILABLE. */
@@ -373,6 +381,18 @@ export class MongoStore implements LicensorStore {
         .lean();
       return documents.map((d) => recordOf<CheckRecord>(d));
     });
+  }
+
+  dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]> {
+    return this.run(() => this.checks.dailyUsage(licenseId, range));
+  }
+
+  rollUpChecks(options: RollUpOptions): Promise<RollUpResult> {
+    return this.run(() => this.checks.rollUp(options));
+  }
+
+  importTransactions(transactions: Transaction[]): Promise<void> {
+    return this.run(() => importTransactions(this.models, transactions));
   }
 
   appendAuditEvent(event: AuditEvent): Promise<void> {

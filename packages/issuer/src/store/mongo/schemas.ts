@@ -126,6 +126,24 @@ const check = new Schema(
   { ...options, collection: 'checks' },
 );
 check.index({ licenseId: 1, at: -1 });
+check.index({ at: 1 });
+
+/** One license's checks on one UTC day, kept after its raw records are dropped (`licenseId day`). */
+const checkDay = new Schema(
+  {
+    _id: { type: String, required: true },
+    licenseId: { type: String, required: true },
+    day: { type: Number, required: true },
+    checks: { type: Number, required: true },
+    outcomes: { type: Mixed, required: true },
+    usageMin: { type: Number, required: true },
+    usageMax: { type: Number, required: true },
+    usageLast: { type: Number, required: true },
+    lastAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'check_days' },
+);
+checkDay.index({ licenseId: 1, day: 1 });
 
 const auditEvent = new Schema(
   {
@@ -179,6 +197,7 @@ export function modelsOf(connection: Connection) {
     installations: connection.model('Installation', installation),
     requests: connection.model('Request', request),
     checks: connection.model('Check', check),
+    checkDays: connection.model('CheckDay', checkDay),
     auditEvents: connection.model('AuditEvent', auditEvent),
     signingKeys: connection.model('SigningKey', signingKey),
     users: connection.model('User', user),

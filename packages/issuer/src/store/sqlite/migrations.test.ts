@@ -18,7 +18,7 @@ describe('SQLite schema', () => {
     await SqliteStore.open(dir).close();
     const db = new Database(join(dir, SQLITE_FILE));
     expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual(
-      MIGRATIONS.map((m) => ({ version: m.version })),
+      MIGRATIONS.map(({ version }) => ({ version })),
     );
     expect(MIGRATIONS.at(-1)?.version).toBe(SCHEMA_VERSION);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

@@ -126,6 +126,28 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 2, name: 'api tokens, portal sessions, login failures', sql: AUTOMATION_TABLES_SQL },
   { version: 3, ...CATALOG_MIGRATION },
+  {
+    version: 4,
+    name: 'check roll-ups per license per day',
+    sql: `
+      CREATE INDEX checks_by_time ON checks (at);
+      CREATE TABLE check_days (
+        license_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        checks INTEGER NOT NULL,
+        valid INTEGER NOT NULL,
+        expired INTEGER NOT NULL,
+        suspended INTEGER NOT NULL,
+        revoked INTEGER NOT NULL,
+        unknown INTEGER NOT NULL,
+        usage_min INTEGER NOT NULL,
+        usage_max INTEGER NOT NULL,
+        usage_last INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        PRIMARY KEY (license_id, day)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -4,6 +4,7 @@
 // is handed out only after the WAL holding its transaction is on disk.
 
 import type Database from 'better-sqlite3';
+import { InputInvalidError } from '../../errors.js';
 import type { Transaction } from '../../records.js';
 import type { CommitOutcome } from '../ports.js';
 import {
@@ -100,6 +101,23 @@ export class SqliteCommitter {
 
   apply(transaction: Transaction): void {
     this.applyOne(transaction);
+  }
+
+  /** Bulk load: every transaction and its records in one SQLite transaction, or none. */
+  importMany(transactions: Transaction[]): void {
+    this.db
+      .transaction(() => {
+        for (const transaction of transactions) {
+          const outcome = this.commitSync(transaction);
+          if (outcome.status !== 'committed') {
+            throw new InputInvalidError(
+              'transactions',
+              `hold ${transaction.id}, whose challenge or log position is taken (${outcome.status}): nothing of the batch was imported; import only new transactions`,
+            );
+          }
+        }
+      })
+      .immediate();
   }
 
   private flush(): void {

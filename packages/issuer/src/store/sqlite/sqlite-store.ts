@@ -25,9 +25,13 @@ import { SQLITE_FILE } from '../open-store.js';
 import type {
   AuditFilter,
   CommitOutcome,
+  DailyUsage,
+  DayRange,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
+  RollUpOptions,
+  RollUpResult,
   StoredPrivateKey,
   TransactionFilter,
 } from '../ports.js';
@@ -38,9 +42,13 @@ import { SqliteAutomation } from './automation.js';
 import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
 import * as catalog from './sqlite-catalog.js';
+import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 
 type Row = Record<string, unknown>;
+
+/** Page cache of each connection, MiB (env LICENSOR_SQLITE_CACHE_MIB). */
+export const DEFAULT_CACHE_MIB = 64;
 
 function parseBody<T>(row: unknown): T | null {
   return row === undefined ? null : (JSON.parse((row as { body: string }).body) as T);
@@ -64,9 +72,13 @@ export class SqliteStore implements LicensorStore {
   readonly automation: SqliteAutomation;
   private readonly db: Database.Database;
   private readonly committer: SqliteCommitter;
+  private readonly checks: SqliteChecks;
   private closed = false;
 
-  static open(dataDir: string, options: { onWriteStep?: WriteStepHook } = {}): SqliteStore {
+  static open(
+    dataDir: string,
+    options: { onWriteStep?: WriteStepHook; cacheMiB?: number | undefined } = {},
+  ): SqliteStore {
     const file = join(dataDir, SQLITE_FILE);
     // SQLite takes a zero-byte file for an empty database and would write a new schema into
     // it: a truncated copy of the store would quietly become a store with no licenses.
@@ -80,6 +92,9 @@ export class SqliteStore implements LicensorStore {
         db.pragma('busy_timeout = 5000');
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = FULL');
+        // Pages held in memory per connection: a large store's indexes want more than the
+        // 2 MiB SQLite defaults to (see docs/deploying.md, sizing).
+        db.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? DEFAULT_CACHE_MIB)}`);
         migrate(db, Date.now());
       } catch (error) {
         db.close();
@@ -104,6 +119,7 @@ export class SqliteStore implements LicensorStore {
     this.db = db;
     this.committer = new SqliteCommitter(db, onWriteStep);
     this.automation = new SqliteAutomation(() => this.open);
+    this.checks = new SqliteChecks(db);
   }
 
   private assertOpen(): void {
@@ -381,6 +397,25 @@ export class SqliteStore implements LicensorStore {
       credentialsInUse: r.credentials_in_use as number,
       outcome: r.outcome as CheckRecord['outcome'],
     }));
+  }
+
+  async dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]> {
+    this.assertOpen();
+    return this.checks.dailyUsage(licenseId, range);
+  }
+
+  async rollUpChecks(options: RollUpOptions): Promise<RollUpResult> {
+    this.assertOpen();
+    return this.checks.rollUp(options).catch(unavailable);
+  }
+
+  async importTransactions(transactions: Transaction[]): Promise<void> {
+    this.assertOpen();
+    try {
+      this.committer.importMany(transactions);
+    } catch (error) {
+      unavailable(error);
+    }
   }
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {

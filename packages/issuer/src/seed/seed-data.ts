@@ -1,0 +1,430 @@
+// Realistic data for a large store: licenses across customers, models and products with real
+// signed tokens, their transactions (issues, renewals, suspensions, revocations) and audit
+// events, approval requests, and days of hourly-ish check records. Written through the store's
+// own bulk paths (`importTransactions`, `recordChecks`, `putRequest`), so the store holds what
+// the issuer would have written. `pnpm seed-data` and the benches on a large store run it; it is
+// also how the sizing figures in docs/deploying.md are made.
+//
+// The installation keys of the first SAMPLE_SIZE licenses are derived from the seed and the
+// license's number (`installationKeyOf`), so a bench can sign checks for them without the
+// generator keeping keys; the others are random (a derivation costs 8x a fresh key pair).
+
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  type Ed25519KeyPair,
+  jwkThumbprint,
+  keyPairFromSeed,
+  type LicenseModel,
+  type PublicJwk,
+  toPublicJwk,
+} from '@licensor/token';
+import { openIssuer } from '../domain/open-issuer.js';
+import { buildTokenTransaction, newCustomer } from '../domain/token-transaction.js';
+import { LicenseKeys } from '../keys/license-keys.js';
+import type {
+  ApprovalRequest,
+  CheckRecord,
+  Customer,
+  License,
+  StateTransaction,
+  Transaction,
+} from '../records.js';
+import type { LicensorStore } from '../store/ports.js';
+
+const DAY_MS = 86_400_000;
+const DAY_S = 86_400;
+
+export interface SeedOptions {
+  /** Licenses to create (each bound to its own installation). */
+  licenses: number;
+  /** Days of check records, ending at `now`. */
+  days: number;
+  /** Checks per license per day (default 24: hourly). */
+  checksPerDay?: number;
+  /** Customers the licenses are spread over (default one per 10 licenses). */
+  customers?: number;
+  /** Clock (ms); default Date.now(). */
+  now?: number;
+  /** Derives installation keys; default a random one (returned in the report). */
+  seed?: string;
+  /** Passphrase of the signing keys (when they are encrypted). */
+  passphrase?: string;
+  /** Licenses per store write; default 2,000. Checks go 20,000 per write. */
+  batchSize?: number;
+  /** Called after each write with what is done so far. */
+  onProgress?: (progress: SeedProgress) => void;
+}
+
+export interface SeedProgress {
+  phase: 'licenses' | 'checks';
+  done: number;
+  total: number;
+}
+
+export interface SeedReport {
+  seed: string;
+  licenses: number;
+  customers: number;
+  transactions: number;
+  requests: number;
+  checks: number;
+  /** Seconds spent on each phase. */
+  licenseSeconds: number;
+  checkSeconds: number;
+  /** Licenses (with their transactions) and check records written per second. */
+  licensesPerSecond: number;
+  checksPerSecond: number;
+  /** Active licenses among the first SAMPLE_SIZE, with the number that derives their key. */
+  sample: { licenseId: string; index: number; model: LicenseModel; state: License['state'] }[];
+}
+
+/** Licenses whose installation key `installationKeyOf` derives (and the report lists). */
+export const SAMPLE_SIZE = 1_000;
+
+/** The installation key of seeded license number `index` < SAMPLE_SIZE (what its SDK holds). */
+export function installationKeyOf(seed: string, index: number): Ed25519KeyPair {
+  const material = createHash('sha256').update(`licensor-seed:${seed}:${index}`).digest();
+  return keyPairFromSeed(new Uint8Array(material));
+}
+
+/** The public key and id of installation `index`: derived for the sample, random after it. */
+function installationOf(seed: string, index: number): { id: string; publicKey: PublicJwk } {
+  if (index < SAMPLE_SIZE) {
+    const key = installationKeyOf(seed, index);
+    return { id: key.kid, publicKey: toPublicJwk(key.publicKey) };
+  }
+  const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+  const publicKey: PublicJwk = { kty: 'OKP', crv: 'Ed25519', x: jwk.x as string };
+  return { id: jwkThumbprint(publicKey), publicKey };
+}
+
+/** A small deterministic generator (mulberry32), so a seed gives the same data shape. */
+function randomOf(seed: string): () => number {
+  let state = createHash('sha256').update(seed).digest().readUInt32LE(0);
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CREDENTIALS = [25, 50, 100, 250, 500, 1000, 2500, 10_000];
+const VERSIONS = ['5.0.3', '5.1.0', '5.2.0', '5.2.1', '6.0.0'];
+const OPERATORS = ['alice', 'bob', 'carol', 'cli:deploy'];
+const WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Tyrell'];
+const SUFFIXES = ['Corp', 'GmbH', 'Ltd', 'AG', 'Inc', 'SA', 'BV', 'Oy'];
+
+/** Ids as the issuer makes them, from one random buffer per batch (fast). */
+class IdMaker {
+  private pool = Buffer.alloc(0);
+  private offset = 0;
+  next(prefix: string): string {
+    if (this.offset + 16 > this.pool.length) {
+      this.pool = randomBytes(16 * 4096);
+      this.offset = 0;
+    }
+    const id = this.pool.toString('base64url', this.offset, this.offset + 16);
+    this.offset += 16;
+    return `${prefix}_${id}`;
+  }
+}
+
+interface Seeded {
+  licenseId: string;
+  installationId: string;
+  index: number;
+  model: LicenseModel;
+  state: License['state'];
+  credentials: number;
+  createdAt: number;
+  /** End of the subscription term (ms), null for a perpetual license. */
+  termEnd: number | null;
+}
+
+export async function seedStore(store: LicensorStore, options: SeedOptions): Promise<SeedReport> {
+  const now = options.now ?? Date.now();
+  const seed = options.seed ?? randomBytes(8).toString('hex');
+  const random = randomOf(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const batchSize = Math.max(1, options.batchSize ?? 2_000);
+  const ids = new IdMaker();
+  const issuer = await openIssuer({
+    store,
+    now: () => now,
+    ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+  });
+  await issuer.init('seed-data');
+  const signing = await new LicenseKeys(store, options.passphrase).active();
+
+  const customerCount = Math.max(1, options.customers ?? Math.ceil(options.licenses / 10));
+  const customers: Customer[] = [];
+  for (let c = 0; c < customerCount; c += 1) {
+    const name = `${pick(WORDS)} ${pick(WORDS)} ${pick(SUFFIXES)} ${c + 1}`;
+    customers.push(newCustomer(name, now - 3 * 365 * DAY_MS));
+  }
+
+  const seeded: Seeded[] = [];
+  let transactions = 0;
+  let requests = 0;
+  const licenseStart = performance.now();
+  for (let start = 0; start < options.licenses; start += batchSize) {
+    const batch: Transaction[] = [];
+    const pending: ApprovalRequest[] = [];
+    const end = Math.min(options.licenses, start + batchSize);
+    for (let index = start; index < end; index += 1) {
+      const customerIndex = Math.floor(random() * customers.length);
+      const customer = customers[customerIndex]!;
+      // Issued some time in the last two years.
+      const at = now - Math.floor(random() * 730 * DAY_MS);
+      const installation = installationOf(seed, index);
+      const model: LicenseModel = random() < 0.6 ? 'subscription' : 'perpetual';
+      const credentials = pick(CREDENTIALS);
+      const term =
+        model === 'subscription'
+          ? {
+              start: Math.floor(at / 1000),
+              end: Math.floor(at / 1000) + 365 * DAY_S,
+              grace: 30 * DAY_S,
+            }
+          : null;
+      const issue = buildTokenTransaction(
+        {
+          kind: 'issue',
+          operator: pick(OPERATORS),
+          license: null,
+          customer,
+          customerName: customer.name,
+          installation: {
+            ...installation,
+            product: { name: 'CMS', version: pick(VERSIONS) },
+            record: null,
+          },
+          model,
+          credentials,
+          term,
+          challengeHash: createHash('sha256').update(ids.next('chl')).digest('base64url'),
+          challengeId: ids.next('chl'),
+          requestId: null,
+          terms: {
+            customerName: customer.name,
+            customerId: customer.id,
+            model,
+            credentials,
+            ...(term === null ? {} : { termDays: 365, graceDays: 30 }),
+          },
+        },
+        signing,
+        at,
+      );
+      if (issue.customerAfter !== null) customers[customerIndex] = issue.customerAfter;
+      batch.push(issue);
+      let license = issue.licenseAfter;
+      // A subscription issued over a year ago was renewed (most of them).
+      if (term !== null && now - at > 365 * DAY_MS && random() < 0.8) {
+        const renewedAt = at + 350 * DAY_MS;
+        const renewal = buildTokenTransaction(
+          {
+            kind: 'renew',
+            operator: pick(OPERATORS),
+            license,
+            customer: customers[customerIndex]!,
+            customerName: license.customerName,
+            installation: {
+              ...installation,
+              product: null,
+              record: null,
+            },
+            model,
+            credentials,
+            term: { start: term.start, end: term.end + 365 * DAY_S, grace: term.grace },
+            challengeHash: null,
+            challengeId: null,
+            requestId: null,
+            terms: null,
+          },
+          signing,
+          renewedAt,
+        );
+        batch.push(renewal);
+        license = renewal.licenseAfter;
+      }
+      const roll = random();
+      if (roll < 0.03) {
+        const change = stateChange(
+          license,
+          roll < 0.01 ? 'revoke' : 'suspend',
+          ids,
+          pick(OPERATORS),
+          now,
+        );
+        batch.push(change);
+        license = change.licenseAfter;
+      } else if (roll < 0.04) {
+        pending.push(requestFor(license, ids, now - Math.floor(random() * 14 * DAY_MS)));
+      }
+      seeded.push({
+        licenseId: license.id,
+        installationId: installation.id,
+        index,
+        model,
+        state: license.state,
+        credentials,
+        createdAt: at,
+        termEnd: license.term === null ? null : license.term.end * 1000,
+      });
+    }
+    await store.importTransactions(batch);
+    for (const request of pending) await store.putRequest(request);
+    transactions += batch.length;
+    requests += pending.length;
+    options.onProgress?.({ phase: 'licenses', done: end, total: options.licenses });
+  }
+  const licenseSeconds = (performance.now() - licenseStart) / 1000;
+
+  const checkStart = performance.now();
+  const checks = await seedChecks(store, seeded, options, now, random, ids);
+  const checkSeconds = (performance.now() - checkStart) / 1000;
+
+  return {
+    seed,
+    licenses: options.licenses,
+    customers: customerCount,
+    transactions,
+    requests,
+    checks,
+    licenseSeconds: round(licenseSeconds),
+    checkSeconds: round(checkSeconds),
+    licensesPerSecond: Math.round(options.licenses / Math.max(licenseSeconds, 1e-6)),
+    checksPerSecond: Math.round(checks / Math.max(checkSeconds, 1e-6)),
+    sample: seeded
+      .slice(0, SAMPLE_SIZE)
+      .filter((s) => s.state === 'active')
+      .map(({ licenseId, index, model, state }) => ({ licenseId, index, model, state })),
+  };
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+function stateChange(
+  license: License,
+  kind: 'revoke' | 'suspend',
+  ids: IdMaker,
+  operator: string,
+  now: number,
+): StateTransaction {
+  const id = ids.next('txn');
+  const at = Math.min(license.updatedAt + DAY_MS, now);
+  const reason = kind === 'revoke' ? 'contract ended' : 'invoice unpaid';
+  const licenseAfter: License = {
+    ...license,
+    state: kind === 'revoke' ? 'revoked' : 'suspended',
+    stateReason: reason,
+    latestTransactionId: id,
+    seq: license.seq + 1,
+    updatedAt: at,
+  };
+  return {
+    id,
+    kind,
+    at,
+    operator,
+    licenseId: license.id,
+    customerId: license.customerId,
+    installationId: license.installationId,
+    seq: licenseAfter.seq,
+    revision: null,
+    challengeHash: null,
+    challengeId: null,
+    requestId: null,
+    terms: null,
+    token: null,
+    kid: null,
+    reason,
+    licenseAfter,
+    customerAfter: null,
+    installationAfter: null,
+    applied: false,
+  };
+}
+
+/** A pending rehost request: the license's installation asked from a new machine. */
+function requestFor(license: License, ids: IdMaker, at: number): ApprovalRequest {
+  const challengeId = ids.next('chl');
+  return {
+    id: ids.next('req'),
+    kind: 'rehost',
+    status: 'pending',
+    licenseId: license.id,
+    installationId: license.installationId!,
+    challenge: `seeded.${challengeId}.challenge`,
+    challengeHash: createHash('sha256').update(challengeId).digest('base64url'),
+    asked: { kind: 'license' },
+    createdAt: at,
+    createdBy: 'seed-data',
+    decidedAt: null,
+    decidedBy: null,
+    reason: null,
+    transactionId: null,
+  };
+}
+
+function outcomeOf(license: Seeded, at: number): CheckRecord['outcome'] {
+  if (license.state === 'revoked') return 'REVOKED';
+  if (license.state === 'suspended') return 'SUSPENDED';
+  return license.termEnd !== null && at > license.termEnd ? 'EXPIRED' : 'VALID';
+}
+
+/**
+ * `days` days of checks, oldest first, in time order across licenses (as the verify service
+ * writes them): each license checks `checksPerDay` times a day at its own offset, with usage
+ * drifting around a third of its credentials; suspended and revoked licenses answer so.
+ */
+async function seedChecks(
+  store: LicensorStore,
+  seeded: Seeded[],
+  options: SeedOptions,
+  now: number,
+  random: () => number,
+  ids: IdMaker,
+): Promise<number> {
+  const perDay = Math.max(1, options.checksPerDay ?? 24);
+  const interval = DAY_MS / perDay;
+  const firstDay = Math.floor(now / DAY_MS) - options.days;
+  const offsets = seeded.map(() => Math.floor(random() * interval));
+  const usage = seeded.map((s) => Math.max(1, Math.floor(s.credentials * (0.2 + random() * 0.3))));
+  const total = options.days * perDay * seeded.length;
+  const chunk = 20_000;
+  let buffer: CheckRecord[] = [];
+  let written = 0;
+  for (let slot = 0; slot < options.days * perDay; slot += 1) {
+    const slotStart = firstDay * DAY_MS + slot * interval;
+    for (let i = 0; i < seeded.length; i += 1) {
+      const license = seeded[i]!;
+      const at = Math.floor(slotStart + offsets[i]!);
+      if (at < license.createdAt || at > now) continue;
+      if (random() < 0.1) usage[i] = Math.max(0, usage[i]! + (random() < 0.5 ? -1 : 1));
+      buffer.push({
+        id: ids.next('chk'),
+        at,
+        licenseId: license.licenseId,
+        installationId: license.installationId,
+        sdkVersion: '1.4.2',
+        credentialsInUse: Math.min(usage[i]!, license.credentials),
+        outcome: outcomeOf(license, at),
+      });
+      if (buffer.length === chunk) {
+        await store.recordChecks(buffer);
+        written += buffer.length;
+        buffer = [];
+        options.onProgress?.({ phase: 'checks', done: written, total });
+      }
+    }
+  }
+  if (buffer.length > 0) {
+    await store.recordChecks(buffer);
+    written += buffer.length;
+    options.onProgress?.({ phase: 'checks', done: written, total });
+  }
+  return written;
+}

@@ -1,0 +1,123 @@
+// Check records per license per UTC day, computed the same way by both adapters: the roll-up
+// kept after raw records are dropped, and the daily usage the portal's charts read.
+
+import type { CheckOutcome } from '@licensor/token';
+import type { CheckRecord } from '../records.js';
+import type { DailyUsage, DayRange } from './ports.js';
+
+export const DAY_MS = 86_400_000;
+
+/** The UTC day number of a time (ms): days since 1970-01-01. */
+export function dayOf(at: number): number {
+  return Math.floor(at / DAY_MS);
+}
+
+export function dayName(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
+
+function dayNumber(name: string): number {
+  const at = Date.parse(`${name}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(name) || Number.isNaN(at)) {
+    throw new RangeError(`a day is YYYY-MM-DD, not "${name}"`);
+  }
+  return dayOf(at);
+}
+
+/** The range as day numbers, both ends included. */
+export function dayBounds(range: DayRange = {}): { from: number; to: number } {
+  return {
+    from: range.from === undefined ? 0 : dayNumber(range.from),
+    to: range.to === undefined ? Number.MAX_SAFE_INTEGER : dayNumber(range.to),
+  };
+}
+
+/** The first UTC day whose raw records are still kept: earlier days are rolled up. */
+export function firstKeptDay(now: number, keepMs: number): number {
+  return dayOf(now - keepMs);
+}
+
+/** One license-day as stored: the fields of DailyUsage with the day as a number. */
+export interface DayRollUp {
+  licenseId: string;
+  day: number;
+  checks: number;
+  outcomes: Partial<Record<CheckOutcome, number>>;
+  usageMin: number;
+  usageMax: number;
+  usageLast: number;
+  lastAt: number;
+}
+
+type RawCheck = Pick<CheckRecord, 'licenseId' | 'at' | 'credentialsInUse' | 'outcome'>;
+
+/** Adds raw checks into roll-ups (keyed `licenseId day`), creating them as needed. */
+export function addChecks(into: Map<string, DayRollUp>, checks: Iterable<RawCheck>): void {
+  for (const check of checks) {
+    const day = dayOf(check.at);
+    const key = `${check.licenseId} ${day}`;
+    const rollUp = into.get(key);
+    if (rollUp === undefined) {
+      into.set(key, {
+        licenseId: check.licenseId,
+        day,
+        checks: 1,
+        outcomes: { [check.outcome]: 1 },
+        usageMin: check.credentialsInUse,
+        usageMax: check.credentialsInUse,
+        usageLast: check.credentialsInUse,
+        lastAt: check.at,
+      });
+      continue;
+    }
+    rollUp.checks += 1;
+    rollUp.outcomes[check.outcome] = (rollUp.outcomes[check.outcome] ?? 0) + 1;
+    rollUp.usageMin = Math.min(rollUp.usageMin, check.credentialsInUse);
+    rollUp.usageMax = Math.max(rollUp.usageMax, check.credentialsInUse);
+    if (check.at >= rollUp.lastAt) {
+      rollUp.lastAt = check.at;
+      rollUp.usageLast = check.credentialsInUse;
+    }
+  }
+}
+
+/** Two roll-ups of the same license-day as one. */
+export function mergeRollUps(a: DayRollUp, b: DayRollUp): DayRollUp {
+  const outcomes = { ...a.outcomes };
+  for (const [outcome, count] of Object.entries(b.outcomes) as [CheckOutcome, number][]) {
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + count;
+  }
+  const later = b.lastAt >= a.lastAt ? b : a;
+  return {
+    licenseId: a.licenseId,
+    day: a.day,
+    checks: a.checks + b.checks,
+    outcomes,
+    usageMin: Math.min(a.usageMin, b.usageMin),
+    usageMax: Math.max(a.usageMax, b.usageMax),
+    usageLast: later.usageLast,
+    lastAt: later.lastAt,
+  };
+}
+
+export function usageOf(rollUp: DayRollUp): DailyUsage {
+  return {
+    day: dayName(rollUp.day),
+    checks: rollUp.checks,
+    outcomes: rollUp.outcomes,
+    usageMin: rollUp.usageMin,
+    usageMax: rollUp.usageMax,
+    usageLast: rollUp.usageLast,
+    lastAt: rollUp.lastAt,
+  };
+}
+
+/** Roll-ups of one license merged per day, oldest first, as daily usage. */
+export function dailyUsageOf(rollUps: Iterable<DayRollUp>): DailyUsage[] {
+  const byDay = new Map<number, DayRollUp>();
+  for (const rollUp of rollUps) {
+    const held = byDay.get(rollUp.day);
+    byDay.set(rollUp.day, held === undefined ? rollUp : mergeRollUps(held, rollUp));
+  }
+  return [...byDay.values()].sort((a, b) => a.day - b.day).map(usageOf);
+}

@@ -1,0 +1,129 @@
+// Bulk load on MongoDB (`importTransactions`): the same writes as a commit (mongo-commit.ts), a
+// few bulk operations per batch instead of seven round trips per transaction. The transaction
+// documents go first, unapplied, so a crash half-way leaves what the next open rolls forward.
+
+import { InputInvalidError } from '../../errors.js';
+import type { Transaction } from '../../records.js';
+import { auditEventOf, requestDecisionOf } from '../transaction-effects.js';
+import { isDuplicateKey, transactionDocument } from './mongo-commit.js';
+import type { MongoModels } from './schemas.js';
+
+type Versioned = { id: string };
+
+/** The newest of each record by its version field: one upsert per id, in any order. */
+function newest<T extends Versioned>(records: (T | null)[], version: (r: T) => number): T[] {
+  const byId = new Map<string, T>();
+  for (const record of records) {
+    if (record === null) continue;
+    const held = byId.get(record.id);
+    if (held === undefined || version(record) > version(held)) byId.set(record.id, record);
+  }
+  return [...byId.values()];
+}
+
+function upsertsOverOlder<T extends Versioned>(
+  records: T[],
+  field: keyof T & string,
+): { updateOne: { filter: object; update: object; upsert: true } }[] {
+  return records.map((record) => {
+    const { id, ...fields } = record;
+    return {
+      updateOne: {
+        filter: { _id: id, [field]: { $lt: record[field] } },
+        update: { $set: fields },
+        upsert: true,
+      },
+    };
+  });
+}
+
+/** A bulk write in which a newer record already stored (a duplicate key) is not an error. */
+async function ignoringNewer(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
+    if (writeErrors?.every((e) => e.code === 11000 || e.code === 11001)) return;
+    if (writeErrors === undefined && isDuplicateKey(error)) return;
+    throw error;
+  }
+}
+
+export async function importTransactions(
+  models: MongoModels,
+  transactions: Transaction[],
+): Promise<void> {
+  if (transactions.length === 0) return;
+  let stored = transactions;
+  let clash: unknown = null;
+  try {
+    await models.transactions.insertMany(
+      transactions.map((t) => transactionDocument({ ...t, applied: false })),
+      { ordered: true },
+    );
+  } catch (error) {
+    const inserted = (error as { insertedDocs?: unknown[] }).insertedDocs?.length;
+    const index = (error as { writeErrors?: { index: number }[] }).writeErrors?.[0]?.index;
+    if (!isDuplicateKey(error) && index === undefined) throw error;
+    stored = transactions.slice(0, index ?? inserted ?? 0);
+    clash = transactions[stored.length]?.id ?? 'a transaction';
+  }
+  const licenses = newest(
+    stored.map((t) => t.licenseAfter),
+    (l) => l.seq,
+  );
+  const customers = newest(
+    stored.map((t) => t.customerAfter),
+    (c) => c.version,
+  );
+  const installations = newest(
+    stored.map((t) => t.installationAfter),
+    (i) => i.lastSeenAt,
+  );
+  if (customers.length > 0) {
+    await ignoringNewer(() =>
+      models.customers.bulkWrite(upsertsOverOlder(customers, 'version'), { ordered: false }),
+    );
+  }
+  if (installations.length > 0) {
+    await ignoringNewer(() =>
+      models.installations.bulkWrite(upsertsOverOlder(installations, 'lastSeenAt'), {
+        ordered: false,
+      }),
+    );
+  }
+  if (licenses.length > 0) {
+    await ignoringNewer(() =>
+      models.licenses.bulkWrite(upsertsOverOlder(licenses, 'seq'), { ordered: false }),
+    );
+  }
+  for (const transaction of stored) {
+    const decision = requestDecisionOf(transaction);
+    if (decision === null) continue;
+    await models.requests.updateOne(
+      { _id: transaction.requestId, status: 'pending' },
+      { $set: decision },
+    );
+  }
+  if (stored.length > 0) {
+    await ignoringNewer(() =>
+      models.auditEvents.insertMany(
+        stored.map((t) => {
+          const { id, ...event } = auditEventOf(t);
+          return { _id: id, ...event };
+        }),
+        { ordered: false },
+      ),
+    );
+    await models.transactions.updateMany(
+      { _id: { $in: stored.map((t) => t.id) } },
+      { $set: { applied: true } },
+    );
+  }
+  if (clash !== null) {
+    throw new InputInvalidError(
+      'transactions',
+      `hold ${String(clash)}, whose challenge or log position is taken: the transactions before it were imported, none after; import only new transactions`,
+    );
+  }
+}

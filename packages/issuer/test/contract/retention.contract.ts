@@ -1,0 +1,228 @@
+// Contract: bounded growth of the check records (raw records older than the window rolled up per
+// license per UTC day, then dropped; the audit log never), daily usage, and the bulk load.
+
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { openIssuer } from '../../src/domain/open-issuer.js';
+import type { Issuer } from '../../src/facade.js';
+import type { CheckRecord, Transaction } from '../../src/records.js';
+import type { LicensorStore } from '../../src/store/ports.js';
+import type { Adapter } from '../support/adapters.js';
+import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+
+const HOUR = 3_600_000;
+/** Midnight UTC of T0's day. */
+const D0 = Math.floor(T0 / DAY_MS) * DAY_MS;
+const dayName = (at: number) => new Date(at).toISOString().slice(0, 10);
+const KEEP_30_DAYS = 30 * DAY_MS;
+
+let counter = 0;
+function check(
+  licenseId: string,
+  at: number,
+  used: number,
+  outcome: CheckRecord['outcome'] = 'VALID',
+): CheckRecord {
+  counter += 1;
+  return {
+    id: `chk_${String(counter).padStart(22, '0')}`,
+    at,
+    licenseId,
+    installationId: 'inst_a',
+    sdkVersion: '1.0.0',
+    credentialsInUse: used,
+    outcome,
+  };
+}
+
+/** Checks of two licenses over `days` days, every 6 hours, usage rising through each day. */
+function history(days: number): CheckRecord[] {
+  const records: CheckRecord[] = [];
+  for (let d = 0; d < days; d += 1) {
+    for (let h = 0; h < 24; h += 6) {
+      const at = D0 + d * DAY_MS + h * HOUR + 1_000;
+      records.push(check('lic_a', at, 10 + h, h === 18 && d % 2 === 0 ? 'EXPIRED' : 'VALID'));
+      records.push(check('lic_b', at + 7, 100 - h));
+    }
+  }
+  return records;
+}
+
+export function retentionContract(adapter: Adapter): void {
+  let store: LicensorStore;
+
+  beforeEach(async () => {
+    store = await (await adapter.create()).open();
+  });
+  afterEach(async () => {
+    await store.close();
+    await adapter.cleanup();
+  });
+
+  it('gives daily usage per UTC day: count, outcomes, lowest, highest and last usage', async () => {
+    await store.recordChecks(history(3));
+    const usage = await store.dailyUsage('lic_a');
+    expect(usage.map((u) => u.day)).toEqual([
+      dayName(D0),
+      dayName(D0 + DAY_MS),
+      dayName(D0 + 2 * DAY_MS),
+    ]);
+    expect(usage[0]).toEqual({
+      day: dayName(D0),
+      checks: 4,
+      outcomes: { VALID: 3, EXPIRED: 1 },
+      usageMin: 10,
+      usageMax: 28,
+      usageLast: 28,
+      lastAt: D0 + 18 * HOUR + 1_000,
+    });
+    expect(usage[1]!.outcomes).toEqual({ VALID: 4 });
+    expect(
+      (
+        await store.dailyUsage('lic_a', { from: dayName(D0 + DAY_MS), to: dayName(D0 + DAY_MS) })
+      ).map((u) => u.day),
+    ).toEqual([dayName(D0 + DAY_MS)]);
+    expect(await store.dailyUsage('lic_nothere')).toEqual([]);
+  });
+
+  it('rolls up and drops raw records of days before the window, keeps the window, and usage reads the same', async () => {
+    await store.recordChecks(history(40));
+    const before = await store.dailyUsage('lic_a');
+    const beforeB = await store.dailyUsage('lic_b');
+    const now = D0 + 40 * DAY_MS;
+    const result = await store.rollUpChecks({ keepMs: KEEP_30_DAYS, now, batchSize: 7 });
+    // Days 0..9 are before the window (it starts at day 10): 10 days x 4 checks x 2 licenses.
+    expect(result).toMatchObject({ rolledUp: 80, done: true });
+    expect(await store.dailyUsage('lic_a')).toEqual(before);
+    expect(await store.dailyUsage('lic_b')).toEqual(beforeB);
+    const raw = await store.listChecks('lic_a', 10_000);
+    expect(raw).toHaveLength(30 * 4);
+    expect(Math.min(...raw.map((c) => c.at))).toBeGreaterThanOrEqual(D0 + 10 * DAY_MS);
+    // Nothing left to do: a second run changes nothing.
+    expect(await store.rollUpChecks({ keepMs: KEEP_30_DAYS, now })).toMatchObject({
+      rolledUp: 0,
+      done: true,
+    });
+    expect(await store.dailyUsage('lic_a')).toEqual(before);
+  });
+
+  it('works in small batches: a run limited to one batch leaves the rest for the next', async () => {
+    await store.recordChecks(history(5));
+    const before = await store.dailyUsage('lic_b');
+    const options = { keepMs: DAY_MS, now: D0 + 5 * DAY_MS, batchSize: 3 };
+    const first = await store.rollUpChecks({ ...options, maxBatches: 1 });
+    expect(first).toMatchObject({ batches: 1, done: false });
+    expect(first.rolledUp).toBeGreaterThanOrEqual(3);
+    expect(await store.dailyUsage('lic_b')).toEqual(before);
+    const rest = await store.rollUpChecks(options);
+    expect(rest.done).toBe(true);
+    expect(first.rolledUp + rest.rolledUp).toBe(4 * 4 * 2);
+    expect(await store.dailyUsage('lic_b')).toEqual(before);
+  });
+
+  it('counts every check once when a roll-up dies after writing roll-ups, before dropping raw records', async () => {
+    await store.recordChecks(history(6));
+    const before = await store.dailyUsage('lic_a');
+    const options = { keepMs: DAY_MS, now: D0 + 6 * DAY_MS, batchSize: 5 };
+    let batches = 0;
+    await expect(
+      store.rollUpChecks({
+        ...options,
+        afterRollUpWrite: () => {
+          batches += 1;
+          if (batches === 2) throw new Error('killed');
+        },
+      }),
+    ).rejects.toThrow('killed');
+    expect(await store.dailyUsage('lic_a')).toEqual(before);
+    await store.rollUpChecks(options);
+    expect(await store.dailyUsage('lic_a')).toEqual(before);
+    expect(await store.listChecks('lic_a', 10_000)).toHaveLength(4);
+  });
+
+  it('never drops audit events', async () => {
+    const clock = frozenClock(T0);
+    const issuer: Issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
+    await issuer.init('alice');
+    await issuer.issue(
+      new TestInstallation().challenge(),
+      { customerName: 'Acme', model: 'perpetual', credentials: 5 },
+      'alice',
+    );
+    const events = await store.listAuditEvents({ limit: 1000 });
+    await store.recordChecks(history(3));
+    await store.rollUpChecks({ keepMs: 0, now: D0 + 400 * DAY_MS });
+    expect(await store.listAuditEvents({ limit: 1000 })).toEqual(events);
+    expect(await store.listChecks('lic_a')).toEqual([]);
+  });
+
+  it('refuses a day that is not YYYY-MM-DD', async () => {
+    await expect(store.dailyUsage('lic_a', { from: '2026-1-5' })).rejects.toThrow(/YYYY-MM-DD/);
+  });
+}
+
+export function bulkLoadContract(adapter: Adapter): void {
+  let store: LicensorStore;
+  let issuer: Issuer;
+  const clock = frozenClock();
+
+  beforeEach(async () => {
+    clock.set(T0);
+    store = await (await adapter.create()).open();
+    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
+    await issuer.init('alice');
+  });
+  afterEach(async () => {
+    await store.close();
+    await adapter.cleanup();
+  });
+
+  /** Transactions made by a real issuer on another store, to import here. */
+  async function madeElsewhere(count: number): Promise<Transaction[]> {
+    const other = await (await adapter.create()).open();
+    try {
+      const source = await openIssuer({ store: other, now: clock.now, passphrase: '' });
+      await source.init('alice');
+      for (let i = 0; i < count; i += 1) {
+        await source.issue(
+          new TestInstallation().challenge(),
+          { customerName: `Customer ${i % 2}`, model: 'perpetual', credentials: 5 },
+          'alice',
+        );
+      }
+      const issued = await source.listTransactions();
+      await source.suspend(issued[0]!.licenseId!, 'alice', 'unpaid');
+      return (await source.listTransactions()).reverse();
+    } finally {
+      await other.close();
+    }
+  }
+
+  it('imports transactions with everything each leads to, as committing them would', async () => {
+    const transactions = await madeElsewhere(3);
+    await store.importTransactions(transactions);
+    expect(await store.listUnappliedTransactions()).toEqual([]);
+    const licenses = await store.listLicenses({});
+    expect(licenses).toHaveLength(3);
+    expect(licenses.filter((l) => l.state === 'suspended')).toHaveLength(1);
+    for (const license of licenses) {
+      expect((await store.getTransaction(license.latestTransactionId))?.licenseAfter).toEqual(
+        license,
+      );
+    }
+    expect(await store.listCustomers()).toHaveLength(2);
+    const actions = (await store.listAuditEvents({ limit: 100 })).map((e) => e.action);
+    expect(actions.filter((a) => a === 'license.issue')).toHaveLength(3);
+    expect(actions).toContain('license.suspend');
+  });
+
+  it('refuses a batch holding a transaction already stored (ERR_INPUT_INVALID)', async () => {
+    const transactions = await madeElsewhere(2);
+    await store.importTransactions(transactions.slice(0, 1));
+    const licensesBefore = await store.listLicenses({});
+    await expect(store.importTransactions([transactions[0]!])).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+    });
+    expect(await store.listLicenses({})).toEqual(licensesBefore);
+    expect(await store.listUnappliedTransactions()).toEqual([]);
+  });
+}

@@ -1,0 +1,65 @@
+// The seed-data generator: what it writes is what the issuer would have written (every
+// transaction applied, tokens that verify, records that agree with their transactions), in
+// the numbers asked for, through the store's bulk paths, on both adapters.
+
+import { Keyring, verifyLicense } from '@licensor/token';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openIssuer } from '../src/domain/open-issuer.js';
+import { installationKeyOf, seedStore } from '../src/seed/seed-data.js';
+import { expectWhole } from './contract/crash.contract.js';
+import { adapters } from './support/adapters.js';
+import { DAY_MS, T0 } from './support/fixtures.js';
+
+for (const adapter of adapters()) {
+  describe.skipIf(adapter.unavailable !== null)(`seed data on ${adapter.name}`, () => {
+    afterEach(async () => {
+      await adapter.cleanup();
+    });
+
+    it('fills a store with licenses, their transactions and days of checks, all consistent', {
+      timeout: 60_000,
+    }, async () => {
+      const store = await (await adapter.create()).open();
+      try {
+        const progress: string[] = [];
+        const report = await seedStore(store, {
+          licenses: 60,
+          days: 3,
+          checksPerDay: 4,
+          now: T0,
+          seed: 'test',
+          batchSize: 25,
+          onProgress: (p) => progress.push(`${p.phase} ${p.done}/${p.total}`),
+        });
+        expect(report).toMatchObject({ seed: 'test', licenses: 60, customers: 6 });
+        expect(progress).toContain('licenses 60/60');
+        const licenses = await store.listLicenses({ limit: 1000 });
+        expect(licenses).toHaveLength(60);
+        expect(report.transactions).toBeGreaterThanOrEqual(60);
+        expect(await store.listTransactions({ limit: 10_000 })).toHaveLength(report.transactions);
+        await expectWhole(store);
+
+        // Tokens verify with the store's exported keys; the installation key is derivable.
+        const issuer = await openIssuer({ store, now: () => T0, passphrase: '' });
+        const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
+        const sample = report.sample[0]!;
+        const license = (await store.getLicense(sample.licenseId))!;
+        expect(verifyLicense(license.latestToken!, keyring).claims.sub).toBe(
+          license.installationId,
+        );
+        expect(installationKeyOf('test', sample.index).kid).toBe(license.installationId);
+
+        // Checks: 4 a day per license over 3 days, none before the license existed or after now.
+        expect(report.checks).toBeGreaterThan(0);
+        expect(report.checks).toBeLessThanOrEqual(60 * 3 * 4);
+        const checks = await store.listChecks(sample.licenseId, 100);
+        expect(checks.every((c) => c.at <= T0 && c.at >= T0 - 4 * DAY_MS)).toBe(true);
+        expect(checks.every((c) => c.installationId === license.installationId)).toBe(true);
+        const usage = await store.dailyUsage(sample.licenseId);
+        expect(usage.reduce((sum, day) => sum + day.checks, 0)).toBe(checks.length);
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
