@@ -110,17 +110,17 @@ export type {
   PortalSessionRecord,
 } from './store/automation-port.js';
 export {
-  DEFAULT_DATA_DIR,
-  dataDirOf,
-  type OpenStoreOptions,
-  openStore,
-} from './store/open-store.js';
-export {
   DEFAULT_RETENTION_DAYS,
   type RetentionJob,
   type RetentionJobOptions,
   startCheckRetention,
 } from './store/check-retention.js';
+export {
+  DEFAULT_DATA_DIR,
+  dataDirOf,
+  type OpenStoreOptions,
+  openStore,
+} from './store/open-store.js';
 export type {
   AccountStore,
   AuditFilter,

@@ -188,7 +188,7 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
               grace: 30 * DAY_S,
             }
           : null;
-      const issue = buildTokenTransaction(
+      const issue = await buildTokenTransaction(
         {
           kind: 'issue',
           operator: pick(OPERATORS),
@@ -223,7 +223,7 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
       // A subscription issued over a year ago was renewed (most of them).
       if (term !== null && now - at > 365 * DAY_MS && random() < 0.8) {
         const renewedAt = at + 350 * DAY_MS;
-        const renewal = buildTokenTransaction(
+        const renewal = await buildTokenTransaction(
           {
             kind: 'renew',
             operator: pick(OPERATORS),
