@@ -4,9 +4,11 @@
 // and it answers a challenge this installation
 // made and still holds (a key delivered by the online service may skip that, chal null, but must
 // continue the license in force). The challenge is consumed; the state is replaced in one write.
+
 import { challengeHash, type LicenseClaims, normaliseToken, verifyLicense } from '@licensor/token';
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
+import { assertCoversProduct } from './entitlements.js';
 import { SdkError } from './errors.js';
 import { currentInfo } from './info.js';
 import { readPastedKey } from './pasted-key.js';
@@ -115,6 +117,7 @@ export function acceptLicense(
       `This license key was issued at ${new Date(claims.iat * 1000).toISOString()}, in the future of this machine's clock. Check the system clock.`,
     );
   }
+  assertCoversProduct(claims, context.product);
   checkRevision(claims, snapshot.license, delivery);
   const answered = findAnsweredChallenge(claims, snapshot, clock, delivery);
   // The answered challenge is consumed; a switch request for the model now in force is done.

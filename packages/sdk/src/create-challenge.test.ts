@@ -15,7 +15,7 @@ describe('createChallenge', () => {
     const verified = verifyChallenge(result.challenge);
     expect(verified.installationId).toBe(await licensor.installationId());
     expect(verified.claims).toEqual({
-      v: 1,
+      v: 2, // this SDK reads license format 2, so it asks in challenge format 2
       jti: result.request.id,
       iat: clock.seconds,
       exp: clock.seconds + 30 * DAY,

@@ -26,6 +26,12 @@ export interface ChallengeOptions {
   customerName?: string;
   /** Credentials the CMS manages now; default: the `credentialsInUse` hook of createLicensor. */
   credentialsInUse?: number;
+  /** Features asked for (the customer's request, e.g. an add-on of the plan). */
+  features?: string[];
+  /** Named limits asked for, e.g. `{ sites: 5 }`. */
+  limits?: Record<string, number>;
+  /** How much of each named limit is in use now, e.g. `{ sites: 2 }`: the vendor sees it. */
+  limitsInUse?: Record<string, number>;
 }
 
 const MODELS: readonly LicenseModel[] = ['perpetual', 'subscription'];
@@ -41,17 +47,21 @@ export function checkModel(model: unknown): LicenseModel {
 }
 
 /** The schema's own check of one request field (no limit is declared twice). */
-function schemaProblem(request: ChallengeRequest, credentialsInUse = 0): string | null {
+function schemaProblem(
+  request: ChallengeRequest,
+  credentialsInUse = 0,
+  limits?: { name: string; inUse: number }[],
+): string | null {
   try {
     validateChallengeClaims({
-      v: 1,
+      v: 2,
       jti: 'chl_probe',
       iat: 1,
       exp: 2,
       sub: 'A'.repeat(43),
       product: { name: 'probe', version: '1' },
       license: null,
-      usage: { credentialsInUse },
+      usage: limits === undefined ? { credentialsInUse } : { credentialsInUse, limits },
       request,
     });
     return null;
@@ -102,7 +112,31 @@ export function licenseRequest(options: unknown): ChallengeRequest {
     checked('customerName', given.customerName);
     request.customerName = given.customerName.trim();
   }
+  if (given.features !== undefined && given.features.length > 0) {
+    if (!Array.isArray(given.features)) throw invalid('features must be a list of names.');
+    request.features = [...new Set(given.features)].sort();
+  }
+  const limits = namedCounts(given.limits, 'limits', 'value');
+  if (limits !== undefined) request.limits = limits;
+  const problem = schemaProblem(request);
+  if (problem !== null) throw invalid(`The request ${problem}.`);
   return request;
+}
+
+/** `{ sites: 5 }` as the schema's sorted list `[{ name: 'sites', [member]: 5 }]`. */
+function namedCounts<K extends 'value' | 'inUse'>(
+  given: Record<string, number> | undefined,
+  option: string,
+  member: K,
+): ({ name: string } & Record<K, number>)[] | undefined {
+  if (given === undefined) return undefined;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw invalid(`${option} must be an object of names and whole numbers, e.g. { sites: 5 }.`);
+  }
+  const list = Object.entries(given)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => ({ name, [member]: value }) as { name: string } & Record<K, number>);
+  return list.length === 0 ? undefined : list;
 }
 
 async function credentialsInUse(context: Context, given: number | undefined): Promise<number> {
@@ -122,11 +156,18 @@ export async function makeChallenge(
   operator: Operator,
   request: ChallengeRequest,
   inUse?: number,
+  limitsInUse?: Record<string, number>,
 ): Promise<ChallengeResult> {
   const clock = readClock(context, snapshot.stored);
   const license = snapshot.license;
+  const usedLimits = namedCounts(limitsInUse, 'limitsInUse', 'inUse');
+  if (usedLimits !== undefined) {
+    const problem = schemaProblem({ kind: 'license' }, 0, usedLimits);
+    if (problem !== null) throw invalid(`limitsInUse ${problem}.`);
+  }
+  // Format 2: this SDK reads license format 2 (entitlements), so it asks for it.
   const claims: ChallengeClaims = {
-    v: 1,
+    v: 2,
     jti: newId('chl'),
     iat: clock.effective,
     exp: clock.effective + context.pendingTtlSeconds,
@@ -141,16 +182,16 @@ export async function makeChallenge(
             customerName: license.customer.name,
             model: license.model,
           },
-    usage: { credentialsInUse: await credentialsInUse(context, inUse) },
+    usage: {
+      credentialsInUse: await credentialsInUse(context, inUse),
+      ...(usedLimits === undefined ? {} : { limits: usedLimits }),
+    },
     request,
   };
   // The chain value of the newest status: the vendor sees a challenge from a copy or an older
   // backup by it (format 2; without a chained status the challenge stays format 1).
   const chain = snapshot.lastStatus?.chain;
-  if (chain !== undefined) {
-    claims.v = 2;
-    claims.chain = chain;
-  }
+  if (chain !== undefined) claims.chain = chain;
   const token = signChallenge(claims, snapshot.installation);
   const stored = { id: claims.jti, token, expiresAt: claims.exp, requestedBy: operator.id };
   await saveState(
@@ -172,5 +213,12 @@ export function createChallenge(
   options: ChallengeOptions = {},
 ): Promise<ChallengeResult> {
   const request = licenseRequest(options);
-  return makeChallenge(context, snapshot, operator, request, options.credentialsInUse);
+  return makeChallenge(
+    context,
+    snapshot,
+    operator,
+    request,
+    options.credentialsInUse,
+    options.limitsInUse,
+  );
 }

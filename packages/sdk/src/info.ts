@@ -3,6 +3,7 @@
 import type { LicenseModel } from '@licensor/token';
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
+import { entitlementsAt } from './entitlements.js';
 import { evaluateLicense } from './license-state.js';
 import type { PendingChallenge, Snapshot } from './snapshot.js';
 import type { LicenseInfo, PendingRequest } from './types.js';
@@ -75,6 +76,9 @@ export function describeLicense(context: Context, snapshot: Snapshot, clock: Clo
       offsetText: clock.offsetText,
     },
     forked: status?.forked === true,
+    plan: license?.plan ?? null,
+    products: license?.products ?? null,
+    ...entitlementsAt(license, clock.effective),
   };
 }
 

@@ -9,6 +9,7 @@ import { defaultAuthorize } from './authorize.js';
 import { assertCapacity, capacityOf } from './capacity.js';
 import { type LicensorOptions, resolveContext } from './context.js';
 import { type ChallengeOptions, createChallenge } from './create-challenge.js';
+import { assertLimit, hasFeature, limitCapacityOf, limitOf } from './entitlements.js';
 import { describeLicense, pendingRequests } from './info.js';
 import { runOperation } from './operation.js';
 import { requestModelSwitch } from './request-model-switch.js';
@@ -38,7 +39,11 @@ export interface Licensor {
   /** Verify License: the online check. */
   verifyOnline(operator: Operator, options?: VerifyOptions): Promise<VerifyResult>;
   /** Activate: ask to switch between perpetual and subscription. */
-  requestModelSwitch(operator: Operator, target: LicenseModel): Promise<ChallengeResult>;
+  requestModelSwitch(
+    operator: Operator,
+    target: LicenseModel,
+    options?: { credentialsInUse?: number },
+  ): Promise<ChallengeResult>;
   listPendingRequests(operator: Operator): Promise<PendingRequest[]>;
   listAudit(operator: Operator, query?: AuditQuery): Promise<AuditEntry[]>;
   /**
@@ -50,6 +55,14 @@ export interface Licensor {
   capacity(inUse: number): Promise<Capacity>;
   /** Throws ERR_CAPACITY_REACHED, ERR_NO_LICENSE, ERR_LICENSE_EXPIRED/REVOKED/SUSPENDED. */
   assertCanManage(inUse: number, adding?: number): Promise<void>;
+  /** Whether the license in force grants a feature now (false when it is not usable). */
+  hasFeature(name: string): Promise<boolean>;
+  /** A named limit's value now: null when the license has none, 0 after its own end. */
+  limit(name: string): Promise<number | null>;
+  /** How many more of a named limit may be used now, with `inUse` in use. */
+  limitCapacity(name: string, inUse: number): Promise<Capacity>;
+  /** Throws the errors of assertCanManage, for a named limit. */
+  assertWithinLimit(name: string, inUse: number, adding?: number): Promise<void>;
 }
 
 export function createLicensor(options: LicensorOptions): Licensor {
@@ -88,9 +101,15 @@ export function createLicensor(options: LicensorOptions): Licensor {
         return { result, detail: `outcome ${result.outcome}` };
       }),
 
-    requestModelSwitch: (operator, target) =>
+    requestModelSwitch: (operator, target, switchOptions) =>
       runOperation(context, operator, 'activate', async () => {
-        const result = await requestModelSwitch(context, await snapshot(), operator, target);
+        const result = await requestModelSwitch(
+          context,
+          await snapshot(),
+          operator,
+          target,
+          switchOptions?.credentialsInUse,
+        );
         return { result, detail: `switch to ${target}, challenge ${result.request.id}` };
       }),
 
@@ -137,5 +156,15 @@ export function createLicensor(options: LicensorOptions): Licensor {
     capacity: async (inUse) => capacityOf(await info(), inUse),
 
     assertCanManage: async (inUse, adding = 1) => assertCapacity(await info(), inUse, adding),
+
+    hasFeature: async (name) => hasFeature(await info(), name),
+
+    limit: async (name) => limitOf(await info(), name),
+
+    limitCapacity: async (name, inUse) => limitCapacityOf(await info(), name, inUse),
+
+    assertWithinLimit: async (name, inUse, adding = 1) => {
+      assertLimit(await info(), name, inUse, adding);
+    },
   };
 }

@@ -1,6 +1,6 @@
 // Public types of the SDK: who acts (Operator), what the CMS sees (LicenseInfo), and the
 // answers of the operations. Claim shapes come from @licensor/token; nothing here re-declares one.
-import type { ChallengeClaims, CheckOutcome, LicenseModel } from '@licensor/token';
+import type { ChallengeClaims, CheckOutcome, LicenseModel, ProductGrant } from '@licensor/token';
 
 /** What the CMS shows as the license state. */
 export type LicenseState = 'none' | 'active' | 'grace' | 'expired' | 'revoked' | 'suspended';
@@ -113,11 +113,35 @@ export interface LicenseInfo {
    * backup, checked in. To recover a restored backup, make a challenge and send it to the vendor.
    */
   forked: boolean;
+  /** License format 2: the plan it was issued from (the vendor's plan id), or null. */
+  plan: string | null;
+  /** Products the license covers; null = any product. */
+  products: ProductGrant[] | null;
+  /** Features granted, each `active` while before its own end (trusted time). */
+  features: FeatureInfo[];
+  /** Named limits beside the credential count; `active` false once past its end (then 0). */
+  limits: LimitInfo[];
 }
 
-/** What `capacity(inUse)` answers. */
+export interface FeatureInfo {
+  name: string;
+  /** Its own end (seconds), or null: as long as the license. */
+  until: number | null;
+  active: boolean;
+}
+
+export interface LimitInfo {
+  name: string;
+  value: number;
+  until: number | null;
+  active: boolean;
+}
+
+/** What `capacity(inUse)` and `limitCapacity(name, inUse)` answer. */
 export interface Capacity {
   state: LicenseState;
+  /** The named limit asked about (absent: the credential count). */
+  name?: string;
   /** Number of credentials the license allows (0 without a license). */
   limit: number;
   inUse: number;

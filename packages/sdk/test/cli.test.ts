@@ -184,6 +184,88 @@ describe('licensor CLI', () => {
     expect(down.stderr).toMatch(/^error: ERR_VERIFY_UNREACHABLE: .* State: grace\.\n$/);
   });
 
+  it('lists entitlements in show, answers capacity --limit, and sends the usage it is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const state = ['--state', join(dir, 'state'), '--trust', join(cwd, 'vendor.jwks.json')];
+    const asked = await licensor(
+      [
+        'challenge',
+        ...state,
+        '--product',
+        'CMS@5.2.0',
+        '--feature',
+        'mobile-credentials',
+        '--ask-limit',
+        'sites=4',
+        '--limit-in-use',
+        'sites=2',
+        '--in-use',
+        '3',
+      ],
+      { cwd },
+    );
+    expect(asked.code).toBe(0);
+    const challenge = asked.stdout.trim();
+    expect(verifyChallenge(challenge).claims).toMatchObject({
+      v: 2,
+      request: { features: ['mobile-credentials'], limits: [{ name: 'sites', value: 4 }] },
+      usage: { credentialsInUse: 3, limits: [{ name: 'sites', inUse: 2 }] },
+    });
+    server.register(challenge);
+    const key = answer(challenge, {
+      v: 2,
+      plan: 'pln_standard',
+      products: [{ name: 'CMS', versions: ['5'] }],
+      features: [{ name: 'hsm-support' }, { name: 'mobile-credentials' }],
+      limits: [{ name: 'sites', value: 4 }],
+    });
+    const product = ['--product', 'CMS@5.2.0'];
+    expect((await licensor(['apply', key, ...state, ...product], { cwd })).code).toBe(0);
+    const shown = await licensor(['show', ...state, ...product], { cwd });
+    expect(shown.stdout).toMatch(/^Plan:\s+pln_standard$/m);
+    expect(shown.stdout).toMatch(/^Products:\s+CMS 5$/m);
+    expect(shown.stdout).toMatch(/^Features:\s+hsm-support, mobile-credentials$/m);
+    expect(shown.stdout).toMatch(/^Limits:\s+sites 4$/m);
+
+    const room = await licensor(
+      ['capacity', '--limit', 'sites', '--in-use', '2', ...state, ...product],
+      { cwd },
+    );
+    expect(room).toMatchObject({
+      code: 0,
+      stdout: '2 of 4 sites in use; 2 more may be used. State: active.\n',
+    });
+    const full = await licensor(
+      ['capacity', '--limit', 'sites', '--in-use', '4', ...state, ...product],
+      { cwd },
+    );
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(
+      /^error: ERR_CAPACITY_REACHED: The license allows 4 sites and 4 are in use/,
+    );
+    expect((await licensor(['capacity', '--limit', 'Sites', ...state], { cwd })).code).toBe(2);
+
+    // Another product's installation refuses the key.
+    const other = await licensor(['apply', key, ...state, '--product', 'Other@1.0'], { cwd });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/^error: ERR_LICENSE_OTHER_PRODUCT: /);
+
+    server.plan = (check, id) =>
+      statusFor(check, id, new FrozenClock(Math.floor(Date.now() / 1000)));
+    const before = server.checks.length;
+    const verified = await licensor(['verify', '--in-use', '3', ...state, ...product], {
+      cwd,
+      env: { LICENSOR_VERIFY_URL: server.url },
+    });
+    expect(verified.code).toBe(0);
+    expect(server.checks.slice(before).map((c) => c.usage.credentialsInUse)).toEqual([3]);
+    const activate = await licensor(
+      ['activate', 'subscription', '--in-use', '3', ...state, ...product],
+      { cwd },
+    );
+    expect(verifyChallenge(activate.stdout.trim()).claims.usage.credentialsInUse).toBe(3);
+  });
+
   it('keeps every challenge when several runs start at once on a new state directory', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'licensor-cli-')), 'state');
     const state = ['--state', dir, '--trust', join(cwd, 'vendor.jwks.json')];

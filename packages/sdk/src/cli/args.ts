@@ -6,7 +6,7 @@ import {
   UsageError,
   wholeNumber,
 } from '@licensor/cli-kit';
-import { type LicenseModel, MAX_COUNT } from '@licensor/token';
+import { ENTITLEMENT_NAME_PATTERN, type LicenseModel, MAX_COUNT } from '@licensor/token';
 import { challengeOptionProblem } from '../create-challenge.js';
 import { LICENSOR_CLI } from './spec.js';
 
@@ -39,6 +39,9 @@ export interface ParsedArgs {
     url?: string;
     timeout?: string;
     limit?: string;
+    feature?: string[];
+    'ask-limit'?: string[];
+    'limit-in-use'?: string[];
     verify?: boolean;
   };
 }
@@ -46,6 +49,36 @@ export interface ParsedArgs {
 export function modelOf(value: string | undefined, flag = '--model'): LicenseModel | undefined {
   if (value === undefined || value === 'perpetual' || value === 'subscription') return value;
   throw new UsageError(`${flag} must be perpetual or subscription; got "${value}"`);
+}
+
+/** A feature or limit name, checked against the schema's pattern. */
+export function entitlementNameOf(value: string, option: string): string {
+  if (!ENTITLEMENT_NAME_PATTERN.test(value)) {
+    throw new UsageError(
+      `${option} ${JSON.stringify(value)} is not a name: a lower-case letter, then lower-case letters, digits, "-", "_" or "." (up to 64)`,
+    );
+  }
+  return value;
+}
+
+/** Repeated NAME=N options as `{ NAME: N }`. */
+export function namedCountsOf(
+  values: string[] | undefined,
+  option: string,
+): Record<string, number> | undefined {
+  if (values === undefined) return undefined;
+  const counts: Record<string, number> = {};
+  for (const value of values) {
+    const at = value.indexOf('=');
+    if (at <= 0) throw new UsageError(`${option} takes NAME=N, e.g. ${option} sites=3`);
+    const name = entitlementNameOf(value.slice(0, at), option);
+    if (Object.hasOwn(counts, name)) throw new UsageError(`${option} names ${name} twice`);
+    counts[name] = wholeNumber(value.slice(at + 1), `${option} ${name}`, {
+      min: 0,
+      max: MAX_COUNT,
+    }) as number;
+  }
+  return counts;
 }
 
 export function parseCommandLine(
@@ -72,7 +105,13 @@ function checkValues(command: Command, positionals: string[], values: ParsedArgs
   wholeNumber(values.credentials, '--credentials', { min: 1, max: MAX_COUNT });
   wholeNumber(values['in-use'], '--in-use', { min: 0, max: MAX_COUNT });
   wholeNumber(values.timeout, '--timeout', { min: 1 });
-  wholeNumber(values.limit, '--limit', { min: 1 });
+  if (command === 'audit') wholeNumber(values.limit, '--limit', { min: 1 });
+  if (command === 'capacity' && values.limit !== undefined) {
+    entitlementNameOf(values.limit, '--limit');
+  }
+  for (const feature of values.feature ?? []) entitlementNameOf(feature, '--feature');
+  namedCountsOf(values['ask-limit'], '--ask-limit');
+  namedCountsOf(values['limit-in-use'], '--limit-in-use');
   modelOf(values.model);
   // The schema's limits, named by the option (the vendor would refuse the challenge anyway).
   if (values.customer !== undefined) {

@@ -33,6 +33,29 @@ export function describeRequest(request: PendingRequest): string {
   return parts.length === 0 ? 'license' : `license: ${parts.join(', ')}`;
 }
 
+/** Plan, products, features and limits (license format 2), each with its own end if any. */
+function entitlementRows(info: LicenseInfo): [string, string][] {
+  const rows: [string, string][] = [];
+  const ends = (until: number | null, active: boolean) =>
+    until === null ? '' : active ? ` (until ${time(until)})` : ` (ended ${time(until)})`;
+  if (info.plan !== null) rows.push(['Plan', info.plan]);
+  if (info.products !== null) {
+    const products = info.products.map((p) =>
+      p.versions === undefined ? p.name : `${p.name} ${p.versions.join(', ')}`,
+    );
+    rows.push(['Products', products.join('; ')]);
+  }
+  if (info.licenseId !== null) {
+    const features = info.features.map((f) => `${f.name}${ends(f.until, f.active)}`);
+    rows.push(['Features', features.length === 0 ? '-' : features.join(', ')]);
+    const limits = info.limits.map(
+      (l) => `${l.name} ${l.active ? l.value : 0}${ends(l.until, l.active)}`,
+    );
+    rows.push(['Limits', limits.length === 0 ? '-' : limits.join(', ')]);
+  }
+  return rows;
+}
+
 export function formatInfo(info: LicenseInfo): string {
   const rows: [string, string][] = [
     [
@@ -49,6 +72,7 @@ export function formatInfo(info: LicenseInfo): string {
     ['Last verify time', info.lastVerifyTime === null ? 'never' : time(info.lastVerifyTime)],
     ['Last verify result', info.lastVerifyResult ?? '-'],
   ];
+  rows.push(...entitlementRows(info));
   if (info.term !== null) {
     rows.push([
       'Subscription term',

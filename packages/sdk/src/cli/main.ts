@@ -15,12 +15,13 @@ import {
 import { isLicensorError, type LicenseModel } from '@licensor/token';
 import { SYSTEM_ADMINISTRATOR } from '../authorize.js';
 import { assertCapacity, capacityOf } from '../capacity.js';
+import { assertLimit, limitCapacityOf } from '../entitlements.js';
 import { SdkError } from '../errors.js';
 import { createLicensor, type Licensor } from '../licensor.js';
 import { FileStore } from '../store/file-store.js';
 import type { ChallengeResult, Operator } from '../types.js';
 import { SDK_VERSION } from '../version.js';
-import { modelOf, type ParsedArgs, parseCommandLine } from './args.js';
+import { modelOf, namedCountsOf, type ParsedArgs, parseCommandLine } from './args.js';
 import {
   formatAudit,
   formatAuditVerification,
@@ -72,6 +73,10 @@ function trustFileOf(file: string | undefined, io: CliIo): string | undefined {
   return file === undefined || file === '' ? undefined : resolve(io.cwd, file);
 }
 
+function optionalCounts<K extends string>(key: K, counts: Record<string, number> | undefined) {
+  return counts === undefined ? {} : ({ [key]: counts } as Record<K, Record<string, number>>);
+}
+
 function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -102,13 +107,24 @@ async function run(
         ...(model === undefined ? {} : { model }),
         ...(values.customer === undefined ? {} : { customerName: values.customer }),
         ...(inUse === undefined ? {} : { credentialsInUse: inUse }),
+        ...(values.feature === undefined ? {} : { features: values.feature }),
+        ...optionalCounts('limits', namedCountsOf(values['ask-limit'], '--ask-limit')),
+        ...optionalCounts('limitsInUse', namedCountsOf(values['limit-in-use'], '--limit-in-use')),
       };
       printChallenge(await licensor.createChallenge(operator, options), args, io);
       return 0;
     }
     case 'activate': {
       const target = modelOf(positionals[0]) as LicenseModel;
-      printChallenge(await licensor.requestModelSwitch(operator, target), args, io);
+      printChallenge(
+        await licensor.requestModelSwitch(
+          operator,
+          target,
+          inUse === undefined ? {} : { credentialsInUse: inUse },
+        ),
+        args,
+        io,
+      );
       return 0;
     }
     case 'apply': {
@@ -130,9 +146,12 @@ async function run(
     }
     case 'capacity': {
       const info = await licensor.getLicenseInfo(operator);
-      const capacity = capacityOf(info, inUse ?? 0);
+      const name = values.limit;
+      const capacity =
+        name === undefined ? capacityOf(info, inUse ?? 0) : limitCapacityOf(info, name, inUse ?? 0);
       try {
-        assertCapacity(info, capacity.inUse, 1);
+        if (name === undefined) assertCapacity(info, capacity.inUse, 1);
+        else assertLimit(info, name, capacity.inUse, 1);
       } catch (error) {
         if (error instanceof SdkError) return refuse(error, asJson, io, `State: ${info.state}.`);
         throw error;
@@ -140,7 +159,7 @@ async function run(
       io.stdout(
         asJson
           ? json(capacity)
-          : `${capacity.inUse} of ${capacity.limit} credentials in use; ${capacity.available} more may be managed. State: ${capacity.state}.\n`,
+          : `${capacity.inUse} of ${capacity.limit} ${name ?? 'credentials'} in use; ${capacity.available} more may be ${name === undefined ? 'managed' : 'used'}. State: ${capacity.state}.\n`,
       );
       return 0;
     }
@@ -150,6 +169,7 @@ async function run(
       const result = await licensor.verifyOnline(operator, {
         ...(url === undefined ? {} : { url }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(inUse === undefined ? {} : { credentialsInUse: inUse }),
       });
       if (result.error !== null)
         return refuse(result.error, asJson, io, `State: ${result.info.state}.`);

@@ -57,6 +57,24 @@ export const LICENSOR_CLI: CliSpec = {
         },
         model: { type: 'string', value: 'perpetual|subscription', help: 'the model to ask for' },
         customer: { type: 'string', value: 'NAME', help: 'the customer name to ask for' },
+        feature: {
+          type: 'string',
+          value: 'NAME',
+          multiple: true,
+          help: 'a feature to ask for (an add-on of the plan), repeatable',
+        },
+        'ask-limit': {
+          type: 'string',
+          value: 'NAME=N',
+          multiple: true,
+          help: 'a named limit to ask for, e.g. sites=5, repeatable',
+        },
+        'limit-in-use': {
+          type: 'string',
+          value: 'NAME=N',
+          multiple: true,
+          help: 'how much of a named limit is used now, e.g. sites=2 (the vendor sees it), repeatable',
+        },
         ...inUse,
         ...armour,
       },
@@ -68,11 +86,23 @@ export const LICENSOR_CLI: CliSpec = {
       details:
         'Line breaks, indentation and the armoured BEGIN/END form are all fine. The key must answer a challenge this installation made.',
     },
-    { name: 'show', summary: 'print the license (View License) and its state' },
+    {
+      name: 'show',
+      summary:
+        'print the license (View License), its state and its entitlements (plan, products, features, limits)',
+    },
     {
       name: 'capacity',
-      summary: 'may one more credential be managed? exit 0 yes, 1 no (error: CODE: why)',
-      options: inUse,
+      summary:
+        'may one more credential (or one more of a named limit) be used? exit 0 yes, 1 no (error: CODE: why)',
+      options: {
+        ...inUse,
+        limit: {
+          type: 'string',
+          value: 'NAME',
+          help: 'a named limit of the license (e.g. sites) instead of the credential count; --in-use is then its use',
+        },
+      },
     },
     {
       name: 'verify',
@@ -86,6 +116,7 @@ export const LICENSOR_CLI: CliSpec = {
           help: 'the verify service (default $LICENSOR_VERIFY_URL)',
         },
         timeout: { type: 'string', value: 'MS', help: 'give up after MS milliseconds' },
+        ...inUse,
       },
     },
     {
