@@ -1,7 +1,8 @@
 // The package runs in a browser: src/ bundles for the browser platform with no Node built-in,
 // and in headless Chromium it picks the noble backend, verifies the golden messages, signs
 // tokens that verify, and refuses a tampered one with its code. Needs Chromium
-// (CHROMIUM_PATH, default /usr/bin/chromium); without it the suite is skipped with a message.
+// (CHROMIUM_PATH, default /usr/bin/chromium); without it the suite is skipped with a message,
+// or fails when LICENSOR_REQUIRE_CHROMIUM=1 (CI).
 
 import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -11,7 +12,14 @@ import { golden } from './forge.js';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(executablePath);
-if (!haveChromium) {
+const requireChromium = process.env.LICENSOR_REQUIRE_CHROMIUM === '1';
+if (!haveChromium && requireChromium) {
+  describe('in a browser (Chromium)', () => {
+    it('runs (LICENSOR_REQUIRE_CHROMIUM=1)', () => {
+      throw new Error(`LICENSOR_REQUIRE_CHROMIUM=1 but there is no Chromium at ${executablePath}`);
+    });
+  });
+} else if (!haveChromium) {
   console.warn(
     `browser suite skipped: no Chromium at ${executablePath}; set CHROMIUM_PATH to run it`,
   );
@@ -31,7 +39,7 @@ async function bundle(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-describe.skipIf(!haveChromium)('in a browser (Chromium)', () => {
+describe.runIf(haveChromium)('in a browser (Chromium)', () => {
   let browser: Browser;
   let code: string;
 

@@ -1,18 +1,37 @@
 // Real headless Chromium for the browser tests (Debian's chromium, driven by playwright-core).
-// When it is missing the suites skip and say how to run them.
+// When it is missing the suites skip and say how to run them, unless LICENSOR_REQUIRE_CHROMIUM=1
+// (CI sets it): then a missing Chromium fails the run instead of passing it silently.
 import { existsSync, mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { describe, it } from 'vitest';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_AVAILABLE = existsSync(CHROMIUM_PATH);
-if (!CHROMIUM_AVAILABLE) {
-  console.warn(
-    `browser tests skipped: no Chromium at ${CHROMIUM_PATH}. Install Debian's chromium package or set CHROMIUM_PATH.`,
-  );
+const missing = `no Chromium at ${CHROMIUM_PATH}. Install Debian's chromium package or set CHROMIUM_PATH.`;
+if (!CHROMIUM_AVAILABLE && process.env.LICENSOR_REQUIRE_CHROMIUM !== '1') {
+  console.warn(`browser tests skipped: ${missing}`);
+}
+
+/**
+ * The browser suite `name`, run when Chromium is there; skipped with a message when it is not;
+ * and a failing test in its place when it is not but LICENSOR_REQUIRE_CHROMIUM=1.
+ */
+export function describeInChromium(name: string, suite: () => void): void {
+  if (CHROMIUM_AVAILABLE) {
+    describe(name, suite);
+  } else if (process.env.LICENSOR_REQUIRE_CHROMIUM === '1') {
+    describe(name, () => {
+      it('runs (LICENSOR_REQUIRE_CHROMIUM=1)', () => {
+        throw new Error(`LICENSOR_REQUIRE_CHROMIUM=1 but ${missing}`);
+      });
+    });
+  } else {
+    describe.skip(name, suite);
+  }
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

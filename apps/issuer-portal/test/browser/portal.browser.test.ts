@@ -6,12 +6,12 @@ import type { Server } from 'node:http';
 import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
 import { normaliseToken } from '@licensor/token';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Fixture, makeChallenge, makePortal, newInstallation, PASSWORDS } from '../helpers.js';
 import {
   assertWebBuilt,
   baseUrl,
-  CHROMIUM_AVAILABLE,
+  describeInChromium,
   launch,
   screenshot,
   WEB_ROOT,
@@ -24,7 +24,7 @@ function nav(page: Page, name: string) {
 
 const operator = { id: 'op-1', name: 'Olivia Operator', roles: [SYSTEM_ADMINISTRATOR] };
 
-describe.skipIf(!CHROMIUM_AVAILABLE)('issuer portal in Chromium', () => {
+describeInChromium('issuer portal in Chromium', () => {
   let fixture: Fixture;
   let server: Server;
   let browser: Browser;
