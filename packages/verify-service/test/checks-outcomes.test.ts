@@ -1,6 +1,10 @@
 // POST /v1/checks: one signed status for every verification outcome, with the fields the SDK
 // shows ("Last verify time", "Last verify result") and a newer license token when there is one.
-import { describe, expect, it } from 'vitest';
+// The outcome suite runs on every store: the in-memory one, the real SQLite store and MongoDB
+// (see support/outcome-worlds.ts), through both ways in (the express app, the lean listener).
+import { randomBytes } from 'node:crypto';
+import { type StatusClaims, verifyStatus } from '@licensor/token';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkToken,
   installationA,
@@ -10,100 +14,158 @@ import {
   targets,
   testService,
 } from './support/fixtures.js';
-import { postCheck, statusOf } from './support/http.js';
+import { type Answer, postCheck, statusOf } from './support/http.js';
+import { type OutcomeWorld, outcomeWorlds } from './support/outcome-worlds.js';
 
-describe.each(targets)('POST /v1/checks outcomes (%s)', (_name, target) => {
-  it('answers VALID for an active perpetual license, echoing the check', async () => {
-    const { service } = testService();
-    const token = checkToken({ nonce: 'AAAAAAAAAAAAAAAAAAAAAA' });
-    const answer = await postCheck(target(service), token);
-    expect(answer.status).toBe(200);
-    expect(answer.headers['content-type']).toBe('application/jose');
-    const status = statusOf(answer);
-    expect(status).toEqual({
-      v: 1,
-      iat: T0s,
-      nonce: 'AAAAAAAAAAAAAAAAAAAAAA',
-      lid: 'lic_valid',
-      sub: installationA.kid,
-      outcome: 'VALID',
-      rev: 1,
-      termEnd: null,
-      checkBy: T0s + 86_400,
-      license: null,
+describe.each(outcomeWorlds())('POST /v1/checks outcomes on the %s', (_name, open) => {
+  let world: OutcomeWorld;
+  beforeAll(async () => {
+    world = await open();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  function status(answer: Answer): StatusClaims {
+    if (answer.status !== 200)
+      throw new Error(`expected 200, got ${answer.status}: ${answer.text}`);
+    return verifyStatus(answer.text, world.keyring).claims;
+  }
+
+  describe.each(targets)('through the %s', (_way, target) => {
+    async function check(
+      name: Parameters<OutcomeWorld['license']>[0],
+      claims: Parameters<typeof checkToken>[0] = {},
+    ): Promise<StatusClaims> {
+      const { lid, installation } = world.license(name);
+      const { service } = world.service();
+      const answer = await postCheck(target(service), checkToken({ lid, ...claims }, installation));
+      // Its record is written now, not by a timer during a later test that counts records.
+      expect(await service.drain(Date.now() + 5_000)).toBe(0);
+      return status(answer);
+    }
+
+    it('answers VALID for an active perpetual license, echoing the check', async () => {
+      const view = await world.view('valid');
+      const { lid, installation } = world.license('valid');
+      const nonce = 'AAAAAAAAAAAAAAAAAAAAAA';
+      expect(await check('valid', { nonce, rev: view.revision })).toEqual({
+        v: 1,
+        iat: T0s,
+        nonce,
+        lid,
+        sub: installation.kid,
+        outcome: 'VALID',
+        rev: view.revision,
+        termEnd: null,
+        checkBy: T0s + 86_400,
+        license: null,
+      });
+    });
+
+    it('answers VALID for a subscription inside its term, with the term end', async () => {
+      const claims = await check('subscription');
+      expect(claims.outcome).toBe('VALID');
+      expect(claims.termEnd).toBe((await world.view('subscription')).term!.end);
+      expect(claims.termEnd).toBeGreaterThan(T0s);
+    });
+
+    it('answers EXPIRED for a subscription past its term end', async () => {
+      const claims = await check('expired');
+      expect(claims.outcome).toBe('EXPIRED');
+      expect(claims.termEnd).toBe((await world.view('expired')).term!.end);
+      expect(claims.termEnd).toBeLessThan(T0s);
+    });
+
+    it('answers SUSPENDED for a suspended license', async () => {
+      expect((await check('suspended')).outcome).toBe('SUSPENDED');
+    });
+
+    it('answers REVOKED for a revoked license and hands over no token', async () => {
+      const view = await world.view('revoked');
+      const claims = await check('revoked');
+      expect(claims.outcome).toBe('REVOKED');
+      expect(claims.rev).toBe(view.revision);
+      expect(claims.license).toBeNull();
+    });
+
+    it('answers UNKNOWN for a license id the store does not have', async () => {
+      const lid = `lic_${randomBytes(16).toString('base64url')}`;
+      const { service } = world.service();
+      const claims = status(await postCheck(target(service), checkToken({ lid })));
+      expect(claims).toMatchObject({
+        outcome: 'UNKNOWN',
+        lid,
+        rev: null,
+        termEnd: null,
+        license: null,
+      });
+    });
+
+    it('answers UNKNOWN to an installation the license is not bound to', async () => {
+      const { lid } = world.license('valid');
+      const { service } = world.service();
+      const claims = status(await postCheck(target(service), checkToken({ lid }, installationB)));
+      expect(claims).toMatchObject({ outcome: 'UNKNOWN', sub: installationB.kid, rev: null });
+    });
+
+    it('relays the newer license token when the record is ahead of the check', async () => {
+      const view = await world.view('renewed');
+      expect(view.revision).toBeGreaterThan(1);
+      const claims = await check('renewed', { rev: 1 });
+      expect(claims.outcome).toBe('VALID');
+      expect(claims.rev).toBe(view.revision);
+      expect(claims.license).toBe(view.latestToken);
+      expect(claims.license).not.toBeNull();
+    });
+
+    it('hands over nothing when the installation already holds the newest revision', async () => {
+      const view = await world.view('renewed');
+      expect((await check('renewed', { rev: view.revision })).license).toBeNull();
+    });
+
+    it('records checks by the bound installation, in a batch, after answering', async () => {
+      const { service } = world.service();
+      const mark = 1_000 + Math.floor(Math.random() * 1_000_000);
+      for (const name of ['valid', 'suspended'] as const) {
+        const { lid, installation } = world.license(name);
+        const token = checkToken({ lid, usage: { credentialsInUse: mark } }, installation);
+        await postCheck(target(service), token);
+      }
+      const ours = async (name: 'valid' | 'suspended') =>
+        (await world.records(world.license(name).lid)).filter((r) => r.credentialsInUse === mark);
+      expect(await ours('valid')).toHaveLength(0);
+      expect(await service.drain(Date.now() + 5_000)).toBe(0);
+      expect(await ours('valid')).toEqual([
+        expect.objectContaining({
+          licenseId: world.license('valid').lid,
+          installationId: world.license('valid').installation.kid,
+          sdkVersion: '0.1.0',
+          outcome: 'VALID',
+          at: T0,
+        }),
+      ]);
+      expect(await ours('suspended')).toEqual([expect.objectContaining({ outcome: 'SUSPENDED' })]);
+      expect((await ours('valid'))[0]!.id).toMatch(/^chk_[A-Za-z0-9_-]{22}$/);
+    });
+
+    it('records no check for an UNKNOWN answer, whose claims no key can vouch for', async () => {
+      const { service } = world.service();
+      const { lid } = world.license('valid');
+      const before = (await world.records(lid)).length;
+      await postCheck(target(service), checkToken({ lid }, installationB));
+      expect(await service.drain(Date.now() + 5_000)).toBe(0);
+      expect(await world.records(lid)).toHaveLength(before);
+      expect(await service.metrics.checks('UNKNOWN')).toBe(1);
     });
   });
+});
 
-  it('answers VALID for a subscription inside its term, with the term end', async () => {
-    const { service, store } = testService();
-    const status = statusOf(
-      await postCheck(target(service), checkToken({ lid: 'lic_subscription' })),
-    );
-    expect(status.outcome).toBe('VALID');
-    expect(status.termEnd).toBe(store.views.get('lic_subscription')!.term!.end);
-  });
-
-  it('answers EXPIRED for a subscription past its term end', async () => {
-    const { service } = testService();
-    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_expired' })));
-    expect(status.outcome).toBe('EXPIRED');
-    expect(status.termEnd).toBe(T0s - 86_400);
-  });
-
-  it('answers SUSPENDED for a suspended license', async () => {
-    const { service } = testService();
-    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_suspended' })));
-    expect(status.outcome).toBe('SUSPENDED');
-  });
-
-  it('answers REVOKED for a revoked license and hands over no token', async () => {
-    const { service } = testService();
-    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_revoked' })));
-    expect(status.outcome).toBe('REVOKED');
-    expect(status.rev).toBe(3);
-    expect(status.license).toBeNull();
-  });
-
-  it('answers UNKNOWN for a license id the store does not have', async () => {
-    const { service } = testService();
-    const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_nosuch' })));
-    expect(status).toMatchObject({
-      outcome: 'UNKNOWN',
-      lid: 'lic_nosuch',
-      rev: null,
-      termEnd: null,
-      license: null,
-    });
-  });
-
-  it('answers UNKNOWN to an installation the license is not bound to', async () => {
-    const { service } = testService();
-    const status = statusOf(await postCheck(target(service), checkToken({}, installationB)));
-    expect(status).toMatchObject({ outcome: 'UNKNOWN', sub: installationB.kid, rev: null });
-  });
-
+describe.each(targets)('POST /v1/checks on the memory store only (%s)', (_name, target) => {
   it('answers UNKNOWN for a license bound to no installation', async () => {
     const { service } = testService();
     const status = statusOf(await postCheck(target(service), checkToken({ lid: 'lic_unbound' })));
     expect(status.outcome).toBe('UNKNOWN');
-  });
-
-  it('hands over the newer license token when the record is ahead of the check', async () => {
-    const { service, store } = testService();
-    const status = statusOf(
-      await postCheck(target(service), checkToken({ lid: 'lic_renewed', rev: 1 })),
-    );
-    expect(status.outcome).toBe('VALID');
-    expect(status.rev).toBe(2);
-    expect(status.license).toBe(store.views.get('lic_renewed')!.latestToken);
-  });
-
-  it('hands over nothing when the installation already holds the newest revision', async () => {
-    const { service } = testService();
-    const status = statusOf(
-      await postCheck(target(service), checkToken({ lid: 'lic_renewed', rev: 2 })),
-    );
-    expect(status.license).toBeNull();
   });
 
   it('tells the SDK to check again no later than the term end', async () => {
@@ -124,39 +186,9 @@ describe.each(targets)('POST /v1/checks outcomes (%s)', (_name, target) => {
     expect(status.iat).toBe(T0s + 120);
   });
 
-  it('records checks by the bound installation, in a batch, after answering', async () => {
-    const { service, store } = testService();
-    await postCheck(target(service), checkToken({ lid: 'lic_valid' }));
-    await postCheck(
-      target(service),
-      checkToken({ lid: 'lic_suspended', usage: { credentialsInUse: 7 } }),
-    );
-    expect(store.records).toHaveLength(0);
-    await service.recorder.flush();
-    expect(store.records).toEqual([
-      expect.objectContaining({
-        licenseId: 'lic_valid',
-        installationId: installationA.kid,
-        sdkVersion: '0.1.0',
-        credentialsInUse: 42,
-        outcome: 'VALID',
-        at: T0,
-      }),
-      expect.objectContaining({
-        licenseId: 'lic_suspended',
-        credentialsInUse: 7,
-        outcome: 'SUSPENDED',
-      }),
-    ]);
-    expect(store.records[0]!.id).toMatch(/^chk_[A-Za-z0-9_-]{22}$/);
-  });
-
-  it('records no check for an UNKNOWN answer, whose claims no key can vouch for', async () => {
-    const { service, store } = testService();
-    await postCheck(target(service), checkToken({ lid: 'lic_nosuch' }));
-    await postCheck(target(service), checkToken({}, installationB));
-    await service.recorder.flush();
-    expect(store.records).toHaveLength(0);
-    expect(await service.metrics.checks('UNKNOWN')).toBe(2);
+  it('answers for installation A by its own key only', async () => {
+    const { service } = testService();
+    const status = statusOf(await postCheck(target(service), checkToken({}, installationA)));
+    expect(status.sub).toBe(installationA.kid);
   });
 });

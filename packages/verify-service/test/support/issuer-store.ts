@@ -23,8 +23,10 @@ export interface IssuerFixture {
   cleanup(): Promise<void>;
 }
 
+/** A store of `kind` in a new folder (or database), initialised by an issuer on clock `now`. */
 export async function openIssuerFixture(
   kind: 'sqlite' | 'mongo' = 'sqlite',
+  now?: () => number,
 ): Promise<IssuerFixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-test-'));
   const mongoUri =
@@ -32,7 +34,7 @@ export async function openIssuerFixture(
       ? `${process.env.MONGODB_URI!.replace(/\/?(\?.*)?$/, '')}/licensor_verify_${randomBytes(6).toString('hex')}`
       : undefined;
   const store = await openStore(mongoUri !== undefined ? { mongoUri, dataDir } : { dataDir });
-  const issuer = await openIssuer({ store, ...issuerSecrets });
+  const issuer = await openIssuer({ store, ...issuerSecrets, ...(now ? { now } : {}) });
   await issuer.init('test');
   return {
     store,
@@ -45,8 +47,9 @@ export async function openIssuerFixture(
   };
 }
 
-export function challengeFor(installation: Ed25519KeyPair): string {
-  const now = Math.floor(Date.now() / 1000);
+/** A new installation's challenge, made at `atMs` (default now). */
+export function challengeFor(installation: Ed25519KeyPair, atMs = Date.now()): string {
+  const now = Math.floor(atMs / 1000);
   return signChallenge(
     {
       v: 1,
