@@ -167,11 +167,19 @@ export interface IssuerOptions {
   now?: () => number;
 }
 
+/** Where a new key is made: `hsm` puts a license key in the PKCS#11 token of the environment. */
+export interface NewKeyOptions {
+  hsm?: boolean;
+}
+
 export interface Issuer extends CatalogApi {
   readonly store: LicensorStore;
 
-  /** Creates a license-use and a status-use key when there are none. Idempotent. */
-  init(operator?: Operator): Promise<InitResult>;
+  /**
+   * Creates a license-use and a status-use key when there are none. Idempotent. With `hsm`,
+   * the license key is made in the PKCS#11 token named by the environment (LICENSOR_PKCS11_*).
+   */
+  init(operator?: Operator, options?: NewKeyOptions): Promise<InitResult>;
   /** Verifies and decodes a challenge; creates the approval request it needs, if any. */
   inspect(challenge: string, operator?: Operator): Promise<Inspection>;
   /** Signs a license token for the challenge; returns only after the transaction is stored. */
@@ -213,7 +221,12 @@ export interface Issuer extends CatalogApi {
 
   readonly keys: {
     list(): Promise<SigningKeyRecord[]>;
-    rotate(purpose: KeyPurpose, operator: Operator): Promise<SigningKeyRecord>;
+    /** A new key of the purpose; with `hsm` (license keys only) made in the PKCS#11 token. */
+    rotate(
+      purpose: KeyPurpose,
+      operator: Operator,
+      options?: NewKeyOptions,
+    ): Promise<SigningKeyRecord>;
     retire(kid: string, operator: Operator): Promise<SigningKeyRecord>;
     /** Public JWKS of every non-retired key: what the SDK trusts. */
     exportJwks(): Promise<Jwks>;

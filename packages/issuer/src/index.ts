@@ -75,8 +75,26 @@ export type {
   IssuerOptions,
   LicenseChange,
   LicenseDetail,
+  NewKeyOptions,
   RenewOptions,
 } from './facade.js';
+export { HSM_ENV, type HsmConfig, hsmConfigFromEnv, hsmConfigured } from './keys/pkcs11/config.js';
+export {
+  HSM_ERROR_CODES,
+  HsmConfigError,
+  HsmDeviceError,
+  HsmKeyMissingError,
+  HsmModuleError,
+  HsmPinError,
+  HsmTokenMissingError,
+} from './keys/pkcs11/errors.js';
+export {
+  createSoftHsm,
+  type SoftHsm,
+  softHsmModulePath,
+  softHsmSkipReason,
+  softHsmUnavailable,
+} from './keys/pkcs11/softhsm.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export type {
   ApprovalRequest,
@@ -84,6 +102,7 @@ export type {
   CheckRecord,
   CheckView,
   Customer,
+  HsmKeyLocation,
   Installation,
   KeyStatus,
   License,

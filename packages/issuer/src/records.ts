@@ -219,10 +219,21 @@ export interface SigningKeyRecord {
   publicKey: PublicJwk;
   /** Newest non-retired key of its purpose is the active one. */
   status: KeyStatus;
-  /** `encrypted`: AES-256-GCM in the store; `file`: plain, in a 0600 file under the data folder. */
-  protection: 'encrypted' | 'file';
+  /**
+   * `encrypted`: AES-256-GCM in the store; `file`: plain, in a 0600 file under the data folder;
+   * `pkcs11`: made and kept in an HSM, named by `hsm` (the store holds no private half).
+   */
+  protection: 'encrypted' | 'file' | 'pkcs11';
+  /** Where a `pkcs11` key is: the token's label and the key's label on it. */
+  hsm?: HsmKeyLocation;
   createdAt: number;
   retiredAt: number | null;
+}
+
+/** A key in a PKCS#11 token: what the store records instead of its private half. */
+export interface HsmKeyLocation {
+  token: string;
+  label: string;
 }
 
 export interface VendorUser {

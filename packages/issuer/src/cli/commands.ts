@@ -101,7 +101,7 @@ const out = (value: unknown, shown: string): CommandOutput => ({ value, text: sh
 
 const HANDLERS: Record<string, Handler> = {
   async init(run) {
-    const result = await run.issuer.init(run.operator);
+    const result = await run.issuer.init(run.operator, { hsm: run.args.values.hsm === true });
     warnPlainKeys(run, result.created);
     const head =
       result.created.length === 0
@@ -116,9 +116,13 @@ const HANDLERS: Record<string, Handler> = {
   async 'keys rotate'(run) {
     const use: KeyPurpose =
       oneOf(text(run.args, 'use'), '--use', ['license', 'status'] as const) ?? 'license';
-    const key = await run.issuer.keys.rotate(use, run.operator);
+    const key = await run.issuer.keys.rotate(use, run.operator, {
+      hsm: run.args.values.hsm === true,
+    });
     warnPlainKeys(run, [key]);
-    return out(key, `new active ${use} key ${key.kid}\n`);
+    const where =
+      key.hsm === undefined ? '' : ` in HSM token "${key.hsm.token}" (${key.hsm.label})`;
+    return out(key, `new active ${use} key ${key.kid}${where}\n`);
   },
   async 'keys retire'(run, kid) {
     const key = await run.issuer.keys.retire(kid, run.operator);

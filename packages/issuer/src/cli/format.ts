@@ -42,7 +42,7 @@ export function formatKeys(keys: SigningKeyRecord[]): string {
       k.kid,
       k.purpose,
       k.status,
-      k.protection,
+      k.hsm === undefined ? k.protection : `pkcs11 (token ${k.hsm.token})`,
       time(k.createdAt),
       time(k.retiredAt),
     ]),

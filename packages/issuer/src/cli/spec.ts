@@ -1,7 +1,7 @@
 // The `licensor-issuer` command line as a spec of the CLI kit: its commands, their arguments and
 // options, and the help text, all from here.
 
-import type { CliSpec, Options, ParsedCommandLine } from '@licensor/cli-kit';
+import type { CliSpec, OptionSpec, Options, ParsedCommandLine } from '@licensor/cli-kit';
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS } from '../domain/terms-limits.js';
 import { ISSUER_VERSION } from '../version.js';
 
@@ -29,6 +29,10 @@ const role: Options = {
   role: { type: 'string', value: 'admin|issuer|viewer', help: 'the user role' },
 };
 
+function hsmOption(help: string): OptionSpec {
+  return { type: 'boolean', help: `${help}; the token from LICENSOR_PKCS11_*` };
+}
+
 /** Values that begin with a dash: a key id is 43 base64url characters, 1 in 64 begins with `-`. */
 const KEY_ID = /^-[A-Za-z0-9_-]{42}$/;
 
@@ -51,13 +55,18 @@ export const ISSUER_CLI: CliSpec = {
     },
   },
   commands: [
-    { name: 'init', summary: 'create the license-use and status-use signing keys' },
+    {
+      name: 'init',
+      summary: 'create the license-use and status-use signing keys',
+      options: { hsm: hsmOption('make the license key inside the PKCS#11 token') },
+    },
     { name: 'keys list', summary: 'list signing keys (active, inactive, retired)' },
     {
       name: 'keys rotate',
       summary: 'make a new active key (default: license)',
       options: {
         use: { type: 'string', value: 'license|status', help: 'the key to rotate' },
+        hsm: hsmOption('make the license key inside the PKCS#11 token (license keys only)'),
       },
     },
     {
@@ -171,6 +180,9 @@ export const ISSUER_CLI: CliSpec = {
   LICENSOR_KEY_PASSPHRASE         seals license signing keys at rest (the issuing side's secret)
   LICENSOR_STATUS_KEY_PASSPHRASE  seals status signing keys (the verify service's secret; must differ)
   MONGODB_URI                     use this MongoDB instead of the SQLite file in the data folder
+  LICENSOR_PKCS11_MODULE          PKCS#11 library of the HSM (license keys made with --hsm)
+  LICENSOR_PKCS11_TOKEN           label of the HSM token that holds them
+  LICENSOR_PKCS11_PIN_FILE        file holding the token's user PIN (or LICENSOR_PKCS11_PIN)
 
 exit codes: 0 done, 1 refused (error: CODE: message), 2 usage error`,
 };

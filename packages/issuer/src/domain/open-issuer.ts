@@ -75,7 +75,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     products: catalog.products,
     plans: catalog.plans,
     reissue: (id, changes, operator) => reissue(context, id, changes, operator),
-    init: (operator = 'unknown') => initKeys(context, operator),
+    init: (operator = 'unknown', options = {}) => initKeys(context, operator, options),
     inspect: (challenge, operator) => inspect(context, challenge, operator),
     issue: (challenge, terms, operator) => issue(context, challenge, terms, operator),
     revoke: (id, operator, reason) => changeLicenseState(context, 'revoke', id, operator, reason),
@@ -97,7 +97,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     listAuditEvents: (filter: AuditFilter = {}) => store.listAuditEvents(filter),
     keys: {
       list: () => store.listSigningKeys(),
-      rotate: (purpose, operator) => rotateKey(context, purpose, operator),
+      rotate: (purpose, operator, options = {}) => rotateKey(context, purpose, operator, options),
       retire: (kid, operator) => retireKey(context, kid, operator),
       exportJwks: () => exportJwks(context),
     },

@@ -3,10 +3,13 @@
 // the JWKS so tokens they signed stay valid; retiring removes a key from new exports.
 // Private halves are sealed, license keys under LICENSOR_KEY_PASSPHRASE and status keys under
 // LICENSOR_STATUS_KEY_PASSPHRASE (the verify service's secret), or, with neither, kept in 0600 files.
+// A license key may instead be made in an HSM (PKCS#11, `--hsm`), where it stays: the store
+// records where it is, and no passphrase seals it.
 
 import {
   generateKeyPair,
   type Jwks,
+  type JwsSigner,
   type KeyPurpose,
   Keyring,
   publicKeyFromJwk,
@@ -14,16 +17,18 @@ import {
   toPublicJwk,
 } from '@licensor/token';
 import {
+  InputInvalidError,
   KeyActiveError,
   KeyNotFoundError,
   NotInitialisedError,
   PassphraseRequiredError,
   PassphraseSharedError,
 } from '../errors.js';
-import type { InitResult } from '../facade.js';
+import type { InitResult, NewKeyOptions } from '../facade.js';
 import { newId } from '../ids.js';
 import { writeKeyFile } from '../keys/key-files.js';
 import { loadKeyPair } from '../keys/load-keys.js';
+import { createHsmKey } from '../keys/pkcs11/keys.js';
 import { keyAad, sealSecret } from '../keys/seal.js';
 import type { Operator, SigningKeyRecord } from '../records.js';
 import type { StoredPrivateKey } from '../store/ports.js';
@@ -85,6 +90,7 @@ async function createKey(
   purpose: KeyPurpose,
   operator: Operator,
   action: string,
+  options: NewKeyOptions = {},
 ): Promise<SigningKeyRecord> {
   const existing = await context.store.listSigningKeys();
   // Strictly newer than every key of the purpose, so the new key is the active one.
@@ -93,6 +99,52 @@ async function createKey(
     ...existing.filter((k) => k.purpose === purpose).map((k) => k.createdAt),
   );
   const createdAt = Math.max(context.now(), newest + 1);
+  const made = options.hsm === true ? await makeHsmKey(purpose) : await makeKey(context, purpose);
+  const { stored } = made;
+  const record: SigningKeyRecord = {
+    kid: made.kid,
+    purpose,
+    publicKey: toPublicJwk(made.publicKey),
+    status: 'active',
+    protection: stored.protection,
+    ...(stored.protection === 'pkcs11' ? { hsm: stored.hsm } : {}),
+    createdAt,
+    retiredAt: null,
+  };
+  try {
+    await context.store.insertSigningKey(record, stored);
+  } catch (error) {
+    // A key the store does not name would sit in the HSM unused: take it out again.
+    await made.discard().catch(() => {});
+    throw error;
+  }
+  if (purpose === 'license') context.licenseKeys.remember(made.signer);
+  await context.store.appendAuditEvent({
+    id: newId('evt'),
+    at: context.now(),
+    actor: checkOperator(operator),
+    action,
+    subjectId: made.kid,
+    transactionId: null,
+    details: {
+      purpose,
+      protection: stored.protection,
+      ...(stored.protection === 'pkcs11' ? { hsm: stored.hsm } : {}),
+    },
+  });
+  return record;
+}
+
+interface MadeKey {
+  kid: string;
+  publicKey: Uint8Array;
+  stored: StoredPrivateKey;
+  signer: JwsSigner;
+  discard(): Promise<void>;
+}
+
+/** A key made here: its seed sealed with the passphrase, or, without one, in a 0600 file. */
+async function makeKey(context: IssuerContext, purpose: KeyPurpose): Promise<MadeKey> {
   const pair = generateKeyPair();
   const secret = secretOf(context, purpose);
   let stored: StoredPrivateKey;
@@ -103,38 +155,56 @@ async function createKey(
     writeKeyFile(context.store.dataDir, purpose, pair.kid, pair.privateKey);
     stored = { kid: pair.kid, purpose, protection: 'file' };
   }
-  const record: SigningKeyRecord = {
-    kid: pair.kid,
-    purpose,
-    publicKey: toPublicJwk(pair.publicKey),
-    status: 'active',
-    protection: stored.protection,
-    createdAt,
-    retiredAt: null,
-  };
-  await context.store.insertSigningKey(record, stored);
-  if (purpose === 'license') context.licenseKeys.remember(signerFromKeyPair(pair));
-  await context.store.appendAuditEvent({
-    id: newId('evt'),
-    at: context.now(),
-    actor: checkOperator(operator),
-    action,
-    subjectId: pair.kid,
-    transactionId: null,
-    details: { purpose, protection: stored.protection },
-  });
-  return record;
+  const { kid, publicKey } = pair;
+  return { kid, publicKey, stored, signer: signerFromKeyPair(pair), discard: async () => {} };
 }
 
-export async function initKeys(context: IssuerContext, operator: Operator): Promise<InitResult> {
+function assertHsmPurpose(purpose: KeyPurpose): void {
+  if (purpose !== 'license') {
+    throw new InputInvalidError(
+      '--hsm',
+      'is for license keys: status keys sign in the verify service, which holds them itself',
+    );
+  }
+}
+
+/** A key made inside the HSM: the store records where it is, never a private half. */
+async function makeHsmKey(purpose: KeyPurpose): Promise<MadeKey> {
+  assertHsmPurpose(purpose);
+  const key = await createHsmKey(purpose);
+  const hsm = { token: key.token, label: key.label };
+  return {
+    kid: key.kid,
+    publicKey: key.publicKey,
+    stored: {
+      kid: key.kid,
+      purpose,
+      protection: 'pkcs11',
+      hsm,
+      publicKey: toPublicJwk(key.publicKey),
+    },
+    signer: key.signer,
+    discard: key.discard,
+  };
+}
+
+export async function initKeys(
+  context: IssuerContext,
+  operator: Operator,
+  options: NewKeyOptions = {},
+): Promise<InitResult> {
   const created: SigningKeyRecord[] = [];
   const keys = await context.store.listSigningKeys();
   const missing = PURPOSES.filter(
     (purpose) => !keys.some((key) => key.purpose === purpose && key.status === 'active'),
   );
-  if (missing.length > 0) await checkSealing(context, missing);
+  // A license key made in the HSM is sealed by nothing: only the others' secrets are checked.
+  const toSeal = options.hsm === true ? missing.filter((p) => p !== 'license') : missing;
+  if (toSeal.length > 0) await checkSealing(context, toSeal);
   for (const purpose of missing) {
-    created.push(await createKey(context, purpose, operator, 'key.create'));
+    // `hsm` places the license key in the HSM; the status key stays with the verify service.
+    const where = purpose === 'license' ? options : {};
+    created.push(await createKey(context, purpose, operator, 'key.create', where));
   }
   return { created, keys: await context.store.listSigningKeys() };
 }
@@ -143,9 +213,11 @@ export async function rotateKey(
   context: IssuerContext,
   purpose: KeyPurpose,
   operator: Operator,
+  options: NewKeyOptions = {},
 ): Promise<SigningKeyRecord> {
-  await checkSealing(context, [purpose]);
-  return createKey(context, purpose, operator, 'key.rotate');
+  if (options.hsm === true) assertHsmPurpose(purpose);
+  else await checkSealing(context, [purpose]);
+  return createKey(context, purpose, operator, 'key.rotate', options);
 }
 
 export async function retireKey(

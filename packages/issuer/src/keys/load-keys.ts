@@ -17,6 +17,11 @@ export async function loadKeyPair(
   if (stored.purpose !== purpose) {
     throw new KeyFileError(`key ${stored.kid} is a ${stored.purpose} key, not a ${purpose} key`);
   }
+  if (stored.protection === 'pkcs11') {
+    throw new KeyFileError(
+      `key ${stored.kid} is in the HSM token "${stored.hsm.token}": it signs there and is never loaded into memory`,
+    );
+  }
   let seed: Uint8Array;
   if (stored.protection === 'file') {
     seed = readKeyFile(dataDir, purpose, stored.kid);

@@ -5,7 +5,7 @@
 //
 // New store methods go on the port of the role that needs them, not on LicensorStore.
 
-import type { CheckOutcome, Ed25519KeyPair, KeyPurpose, LicenseModel } from '@licensor/token';
+import type { CheckOutcome, Ed25519KeyPair, KeyPurpose, LicenseModel, PublicJwk } from '@licensor/token';
 import type { CatalogStore } from '../catalog/types.js';
 import type {
   ApprovalRequest,
@@ -13,6 +13,7 @@ import type {
   CheckRecord,
   CheckView,
   Customer,
+  HsmKeyLocation,
   Installation,
   License,
   LicenseState,
@@ -33,6 +34,14 @@ export type StoredPrivateKey =
       protection: 'encrypted';
       /** AES-256-GCM of the 32-byte seed, key = scrypt(passphrase, salt), AAD = `purpose:kid`. */
       sealed: SealedSecret;
+    }
+  | {
+      kid: string;
+      purpose: KeyPurpose;
+      protection: 'pkcs11';
+      /** The private half is in this token, under this label; the signer checks this key. */
+      hsm: HsmKeyLocation;
+      publicKey: PublicJwk;
     };
 
 export interface SealedSecret {

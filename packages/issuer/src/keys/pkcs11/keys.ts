@@ -12,15 +12,10 @@ import {
   publicKeyFromJwk,
   toPublicJwk,
 } from '@licensor/token';
+import type { HsmKeyLocation } from '../../records.js';
 import { type HsmConfig, hsmConfigFromEnv } from './config.js';
 import { HsmKeyMissingError } from './errors.js';
 import { openHsmToken } from './token.js';
-
-/** Where a key lives: what the store records instead of a private key. */
-export interface HsmKeyLocation {
-  token: string;
-  label: string;
-}
 
 export interface HsmKey extends HsmKeyLocation {
   kid: string;

@@ -1,9 +1,10 @@
 // Signing keys and vendor users on MongoDB: the records beside the transaction log.
 
 import type { KeyPurpose } from '@licensor/token';
-import type { SigningKeyRecord, VendorUser } from '../../records.js';
+import type { HsmKeyLocation, SigningKeyRecord, VendorUser } from '../../records.js';
 import { withKeyStatus } from '../key-status.js';
 import type { StoredPrivateKey } from '../ports.js';
+import { hsmMember, privateKeyColumns, storedPrivateKeyOf } from '../private-key-row.js';
 import type { MongoModels } from './schemas.js';
 
 type Doc = Record<string, unknown>;
@@ -22,7 +23,7 @@ export async function insertSigningKey(
     purpose: record.purpose,
     publicKey: record.publicKey,
     protection: privateKey.protection,
-    sealed: privateKey.protection === 'encrypted' ? privateKey.sealed : null,
+    ...privateKeyColumns(privateKey),
     createdAt: record.createdAt,
     retiredAt: record.retiredAt,
   });
@@ -36,6 +37,7 @@ export async function listSigningKeys(models: MongoModels): Promise<SigningKeyRe
       purpose: d.purpose as KeyPurpose,
       publicKey: d.publicKey,
       protection: d.protection as SigningKeyRecord['protection'],
+      ...hsmMember(d.hsm as HsmKeyLocation | null | undefined),
       createdAt: d.createdAt as number,
       retiredAt: (d.retiredAt as number | null) ?? null,
     })),
@@ -48,19 +50,21 @@ export async function readPrivateKeys(
 ): Promise<StoredPrivateKey[]> {
   // The purpose is in the query: documents of the other purpose never leave the server.
   const documents = await models.signingKeys
-    .find({ purpose, retiredAt: null }, { _id: 1, purpose: 1, protection: 1, sealed: 1 })
+    .find(
+      { purpose, retiredAt: null },
+      { _id: 1, purpose: 1, publicKey: 1, protection: 1, sealed: 1, hsm: 1 },
+    )
     .sort({ createdAt: -1, _id: -1 })
     .lean();
-  return documents.map(
-    (d): StoredPrivateKey =>
-      d.protection === 'encrypted'
-        ? {
-            kid: d._id as string,
-            purpose: d.purpose as KeyPurpose,
-            protection: 'encrypted',
-            sealed: d.sealed,
-          }
-        : { kid: d._id as string, purpose: d.purpose as KeyPurpose, protection: 'file' },
+  return documents.map((d) =>
+    storedPrivateKeyOf({
+      kid: d._id as string,
+      purpose: d.purpose as KeyPurpose,
+      protection: d.protection as string,
+      sealed: d.sealed ?? null,
+      hsm: (d.hsm as HsmKeyLocation | null | undefined) ?? null,
+      publicKey: d.publicKey,
+    }),
   );
 }
 

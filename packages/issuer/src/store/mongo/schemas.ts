@@ -165,8 +165,10 @@ const signingKey = new Schema(
     _id: { type: String, required: true },
     purpose: { type: String, required: true, enum: ['license', 'status'] },
     publicKey: { type: Mixed, required: true },
-    protection: { type: String, required: true, enum: ['encrypted', 'file'] },
+    protection: { type: String, required: true, enum: ['encrypted', 'file', 'pkcs11'] },
     sealed: { type: Mixed, default: null },
+    /** Keys in an HSM: { token, label }; the private half is not in the store. */
+    hsm: { type: Mixed, default: null },
     createdAt: { type: Number, required: true },
     retiredAt: { type: Number, default: null },
   },

@@ -59,6 +59,42 @@ describe('SQLite schema', () => {
     db.close();
   });
 
+  it('keeps the signing keys of a schema-1 store when it learns of keys in an HSM', async () => {
+    const dir = freshDir();
+    const db = new Database(join(dir, SQLITE_FILE));
+    db.exec(`CREATE TABLE schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    db.exec(MIGRATIONS[0]!.sql);
+    db.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(MIGRATIONS[0]!.name);
+    db.prepare(
+      `INSERT INTO signing_keys (kid, purpose, public_key, protection, sealed, created_at, retired_at)
+       VALUES ('k1', 'license', '{"x":1}', 'encrypted', '{"s":1}', 5, NULL)`,
+    ).run();
+    db.close();
+    await SqliteStore.open(dir).close();
+    const after = new Database(join(dir, SQLITE_FILE));
+    expect(after.prepare('SELECT * FROM signing_keys').all()).toEqual([
+      {
+        kid: 'k1',
+        purpose: 'license',
+        public_key: '{"x":1}',
+        protection: 'encrypted',
+        sealed: '{"s":1}',
+        hsm: null,
+        created_at: 5,
+        retired_at: null,
+      },
+    ]);
+    // An HSM key must say where it is; another key must not claim to be in one.
+    const insert = after.prepare(
+      `INSERT INTO signing_keys (kid, purpose, public_key, protection, hsm, created_at)
+       VALUES (?, 'license', '{}', ?, ?, 6)`,
+    );
+    expect(() => insert.run('k2', 'pkcs11', null)).toThrow(/CHECK constraint/);
+    expect(() => insert.run('k3', 'file', '{"token":"t","label":"l"}')).toThrow(/CHECK constraint/);
+    after.close();
+  });
+
   it('reports an unusable folder as ERR_STORE_UNAVAILABLE', () => {
     const file = join(freshDir(), 'a-file');
     writeFileSync(file, 'not a folder');

@@ -148,6 +148,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: 'signing keys in a PKCS#11 token',
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt, rows kept.
+    sql: `
+      CREATE TABLE signing_keys_next (
+        kid TEXT PRIMARY KEY,
+        purpose TEXT NOT NULL CHECK (purpose IN ('license', 'status')),
+        public_key TEXT NOT NULL,
+        protection TEXT NOT NULL CHECK (protection IN ('encrypted', 'file', 'pkcs11')),
+        sealed TEXT,
+        hsm TEXT,
+        created_at INTEGER NOT NULL,
+        retired_at INTEGER,
+        CHECK ((protection = 'pkcs11') = (hsm IS NOT NULL))
+      );
+      INSERT INTO signing_keys_next (kid, purpose, public_key, protection, sealed, created_at, retired_at)
+        SELECT kid, purpose, public_key, protection, sealed, created_at, retired_at FROM signing_keys;
+      DROP TABLE signing_keys;
+      ALTER TABLE signing_keys_next RENAME TO signing_keys;
+      CREATE INDEX signing_keys_by_purpose ON signing_keys (purpose, created_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

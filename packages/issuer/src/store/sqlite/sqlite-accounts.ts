@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import type { SigningKeyRecord, VendorUser } from '../../records.js';
 import { withKeyStatus } from '../key-status.js';
 import type { StoredPrivateKey } from '../ports.js';
+import { hsmMember, privateKeyColumns, storedPrivateKeyOf } from '../private-key-row.js';
 
 type Row = Record<string, unknown>;
 
@@ -13,13 +14,15 @@ export function insertSigningKey(
   record: SigningKeyRecord,
   privateKey: StoredPrivateKey,
 ): void {
-  db.prepare(`INSERT INTO signing_keys (kid, purpose, public_key, protection, sealed, created_at, retired_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+  const { sealed, hsm } = privateKeyColumns(privateKey);
+  db.prepare(`INSERT INTO signing_keys (kid, purpose, public_key, protection, sealed, hsm, created_at, retired_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
     record.kid,
     record.purpose,
     JSON.stringify(record.publicKey),
     privateKey.protection,
-    privateKey.protection === 'encrypted' ? JSON.stringify(privateKey.sealed) : null,
+    sealed === null ? null : JSON.stringify(sealed),
+    hsm === null ? null : JSON.stringify(hsm),
     record.createdAt,
     record.retiredAt,
   );
@@ -28,7 +31,7 @@ export function insertSigningKey(
 export function listSigningKeys(db: Database.Database): SigningKeyRecord[] {
   const rows = db
     .prepare(
-      'SELECT kid, purpose, public_key, protection, created_at, retired_at FROM signing_keys',
+      'SELECT kid, purpose, public_key, protection, hsm, created_at, retired_at FROM signing_keys',
     )
     .all() as Row[];
   return withKeyStatus(
@@ -37,6 +40,7 @@ export function listSigningKeys(db: Database.Database): SigningKeyRecord[] {
       purpose: r.purpose as KeyPurpose,
       publicKey: JSON.parse(r.public_key as string),
       protection: r.protection as SigningKeyRecord['protection'],
+      ...hsmMember(r.hsm === null ? null : JSON.parse(r.hsm as string)),
       createdAt: r.created_at as number,
       retiredAt: r.retired_at as number | null,
     })),
@@ -46,18 +50,18 @@ export function listSigningKeys(db: Database.Database): SigningKeyRecord[] {
 export function readPrivateKeys(db: Database.Database, purpose: KeyPurpose): StoredPrivateKey[] {
   // The purpose is in the query: rows of the other purpose never leave SQLite.
   const rows = db
-    .prepare(`SELECT kid, purpose, protection, sealed FROM signing_keys
+    .prepare(`SELECT kid, purpose, public_key, protection, sealed, hsm FROM signing_keys
       WHERE purpose = ? AND retired_at IS NULL ORDER BY created_at DESC, kid DESC`)
     .all(purpose) as Row[];
   return rows.map((r) =>
-    r.protection === 'encrypted'
-      ? {
-          kid: r.kid as string,
-          purpose: r.purpose as KeyPurpose,
-          protection: 'encrypted',
-          sealed: JSON.parse(r.sealed as string),
-        }
-      : { kid: r.kid as string, purpose: r.purpose as KeyPurpose, protection: 'file' },
+    storedPrivateKeyOf({
+      kid: r.kid as string,
+      purpose: r.purpose as KeyPurpose,
+      protection: r.protection as string,
+      sealed: r.sealed === null ? null : JSON.parse(r.sealed as string),
+      hsm: r.hsm === null ? null : JSON.parse(r.hsm as string),
+      publicKey: JSON.parse(r.public_key as string),
+    }),
   );
 }
 

@@ -1,0 +1,162 @@
+// The issuer with its license key in SoftHSM2: the store records only where the key is, issued
+// licenses verify with the SDK's keyring and with jose, the key follows the same states as any
+// other; and when the HSM cannot sign (token pulled out, key deleted, wrong PIN) issuing fails
+// with a typed error and stores nothing. Skipped where SoftHSM2 is absent, required in CI.
+
+import { mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Keyring, verifyLicense } from '@licensor/token';
+import Database from 'better-sqlite3';
+import { compactVerify, createLocalJWKSet } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { frozenClock, TestInstallation } from '../../../test/support/fixtures.js';
+import { openIssuer } from '../../domain/open-issuer.js';
+import type { Issuer } from '../../facade.js';
+import type { Terms } from '../../records.js';
+import { openStore, SQLITE_FILE } from '../../store/open-store.js';
+import { createSoftHsm, type SoftHsm, softHsmSkipReason } from './softhsm.js';
+
+const skip = softHsmSkipReason();
+
+const terms: Terms = { customerName: 'Bank of Tests', model: 'perpetual', credentials: 25 };
+
+describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () => {
+  let hsm: SoftHsm;
+  const saved = { ...process.env };
+  const dirs: string[] = [];
+  const tokenFolders = new Map<string, string>();
+
+  beforeAll(() => {
+    hsm = createSoftHsm();
+    process.env.SOFTHSM2_CONF = hsm.conf;
+    // Every token this file uses exists before the module is first initialised.
+    for (const label of ['issuing', 'pulled', 'emptied']) {
+      const folders = join(hsm.dir, 'tokens');
+      const before = new Set(readdirSync(folders));
+      const env = hsm.env(label, hsm.initToken(label, `pin-${label}`));
+      tokenFolders.set(label, join(folders, readdirSync(folders).find((f) => !before.has(f))!));
+      if (label === 'issuing') Object.assign(process.env, env);
+    }
+  });
+  afterAll(() => {
+    process.env = saved;
+    hsm?.remove();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function fresh(token = 'issuing'): Promise<{ issuer: Issuer; dataDir: string }> {
+    process.env.LICENSOR_PKCS11_TOKEN = token;
+    process.env.LICENSOR_PKCS11_PIN_FILE = join(hsm.dir, `${token}.pin`);
+    const dataDir = mkdtempSync(join(tmpdir(), 'licensor-hsm-issuer-'));
+    dirs.push(dataDir);
+    const store = await openStore({ dataDir });
+    const issuer = await openIssuer({ store, now: frozenClock().now });
+    await issuer.init('test', { hsm: true });
+    return { issuer, dataDir };
+  }
+
+  it('init --hsm puts the license key in the token; the store keeps only kid, key, token, label', async () => {
+    const { issuer, dataDir } = await fresh();
+    const keys = await issuer.keys.list();
+    const license = keys.find((k) => k.purpose === 'license')!;
+    const status = keys.find((k) => k.purpose === 'status')!;
+    expect(license).toMatchObject({
+      protection: 'pkcs11',
+      status: 'active',
+      hsm: { token: 'issuing', label: expect.stringMatching(/^licensor-license-/) },
+    });
+    // The status key stays with the verify service, as before.
+    expect(status.protection).toBe('file');
+    expect(status.hsm).toBeUndefined();
+    await issuer.store.close();
+    const db = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
+    const row = db.prepare('SELECT * FROM signing_keys WHERE kid = ?').get(license.kid) as Record<
+      string,
+      unknown
+    >;
+    db.close();
+    expect(row.sealed).toBeNull();
+    expect(JSON.parse(row.hsm as string)).toEqual(license.hsm);
+    expect(JSON.parse(row.public_key as string)).toEqual(license.publicKey);
+    expect(readdirSync(join(dataDir, 'keys'))).toEqual(['status']); // no license key file
+  });
+
+  it('issues licenses the SDK keyring and jose verify, signed by the HSM key', async () => {
+    const { issuer } = await fresh();
+    const installation = new TestInstallation();
+    const challenge = installation.challenge();
+    const result = await issuer.issue(challenge, terms, 'test');
+    const jwks = await issuer.keys.exportJwks();
+    const kid = (await issuer.keys.list()).find((k) => k.purpose === 'license')!.kid;
+    const verified = verifyLicense(result.token, Keyring.fromJwks(jwks));
+    expect(verified.kid).toBe(kid);
+    expect(verified.claims).toMatchObject({ sub: installation.id, credentials: 25 });
+    expect(result.transaction.kid).toBe(kid);
+    const joseVerified = await compactVerify(
+      result.token,
+      createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]),
+    );
+    expect(joseVerified.protectedHeader).toMatchObject({ alg: 'EdDSA', kid });
+    // Issuing the same challenge again returns the stored key, byte for byte.
+    const again = await issuer.issue(challenge, terms, 'test');
+    expect(again).toMatchObject({ token: result.token, replayed: true });
+  });
+
+  it('follows the key states: a newer key signs, the HSM key still verifies until retired', async () => {
+    const { issuer } = await fresh();
+    const hsmKid = (await issuer.keys.list()).find((k) => k.purpose === 'license')!.kid;
+    const before = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
+    const next = await issuer.keys.rotate('license', 'test', { hsm: true });
+    expect(next.protection).toBe('pkcs11');
+    const after = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
+    const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
+    expect(verifyLicense(before.token, keyring).kid).toBe(hsmKid);
+    expect(verifyLicense(after.token, keyring).kid).toBe(next.kid);
+    const retired = await issuer.keys.retire(hsmKid, 'test');
+    expect(retired.status).toBe('retired');
+    expect(Keyring.fromJwks(await issuer.keys.exportJwks()).kids('license')).toEqual([next.kid]);
+  });
+
+  it('refuses --hsm for a status key, and stores no key', async () => {
+    const { issuer } = await fresh();
+    const count = (await issuer.keys.list()).length;
+    await expect(issuer.keys.rotate('status', 'test', { hsm: true })).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+      field: '--hsm',
+    });
+    expect(await issuer.keys.list()).toHaveLength(count);
+  });
+
+  async function assertNothingStored(issuer: Issuer): Promise<void> {
+    expect(await issuer.listLicenses()).toEqual([]);
+    expect(await issuer.listTransactions()).toEqual([]);
+    expect(await issuer.listCustomers()).toEqual([]);
+  }
+
+  it('a token pulled out: ERR_HSM_TOKEN_MISSING, and no license, customer or transaction stored', async () => {
+    const { issuer } = await fresh('pulled');
+    await issuer.issue(new TestInstallation().challenge(), terms, 'test'); // signs: handle cached
+    const licenses = await issuer.listLicenses();
+    renameSync(tokenFolders.get('pulled')!, join(hsm.dir, 'pulled-out'));
+    await expect(
+      issuer.issue(new TestInstallation().challenge(), { ...terms, customerName: 'Other' }, 'test'),
+    ).rejects.toMatchObject({ code: 'ERR_HSM_TOKEN_MISSING', token: 'pulled' });
+    expect(await issuer.listLicenses()).toEqual(licenses);
+    expect(await issuer.listTransactions()).toHaveLength(1);
+    expect((await issuer.listCustomers()).map((c) => c.name)).toEqual(['Bank of Tests']);
+  });
+
+  it('a key deleted from the token: ERR_HSM_KEY_MISSING naming kid and label, nothing stored', async () => {
+    const { issuer } = await fresh('emptied');
+    const key = (await issuer.keys.list()).find((k) => k.purpose === 'license')!;
+    // Delete the key pair behind the issuer's back, as an operator with the token's tool would.
+    const { openHsmToken } = await import('./token.js');
+    const { hsmConfigFromEnv } = await import('./config.js');
+    await (await openHsmToken(hsmConfigFromEnv())).destroy(key.hsm!.label);
+    await expect(
+      issuer.issue(new TestInstallation().challenge(), terms, 'test'),
+    ).rejects.toMatchObject({ code: 'ERR_HSM_KEY_MISSING', kid: key.kid, label: key.hsm!.label });
+    await assertNothingStored(issuer);
+  });
+});
