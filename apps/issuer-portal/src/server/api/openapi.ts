@@ -30,7 +30,7 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'The input was understood and refused, e.g. a challenge that does not verify.',
   429: 'Too many attempts (login rate limit).',
   500: 'Unexpected server error; nothing internal is echoed.',
-  503: 'The store is unavailable.',
+  503: 'The store is unavailable, or the HSM holding the license key cannot sign (ERR_HSM_*); nothing was stored.',
 };
 
 export function buildOpenApiDocument(routes: readonly RouteSpec[], version: string): JsonObject {

@@ -61,6 +61,13 @@ const EXPLICIT: Record<string, number> = {
   ERR_PASSPHRASE_REQUIRED: 503,
   ERR_PASSPHRASE_WRONG: 503,
   ERR_KEY_FILE: 503,
+  // The HSM that holds the license key cannot sign now (configuration, module, token, PIN, key).
+  ERR_HSM_CONFIG: 503,
+  ERR_HSM_MODULE: 503,
+  ERR_HSM_TOKEN_MISSING: 503,
+  ERR_HSM_PIN: 503,
+  ERR_HSM_KEY_MISSING: 503,
+  ERR_HSM_DEVICE: 503,
 };
 
 export function codeToStatus(code: string): number {

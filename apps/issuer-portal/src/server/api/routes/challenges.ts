@@ -45,7 +45,7 @@ export const issueLicense = defineRoute({
     'terms answers the same transaction (replayed: true).',
   tag: 'issue',
   access: 'issuer',
-  errors: [409, 413, 422],
+  errors: [409, 413, 422, 503],
   body: z.object({ challenge: ChallengeText, terms: TermsSchema }),
   response: IssueAnswerSchema,
   status: 201,

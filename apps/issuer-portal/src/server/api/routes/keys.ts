@@ -46,11 +46,20 @@ export const rotateKey = defineRoute({
     'already issued keep working; give customers the new JWKS before retiring the old key.',
   tag: 'keys',
   access: 'admin',
-  body: z.object({ purpose: z.enum(['license', 'status']) }),
+  errors: [422, 503],
+  body: z.object({
+    purpose: z.enum(['license', 'status']),
+    hsm: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Make the license key inside the HSM the portal is configured with (LICENSOR_PKCS11_*).',
+      ),
+  }),
   response: SigningKeySchema,
   status: 201,
   handle({ body, deps, session }) {
-    return deps.issuer.keys.rotate(body.purpose, session!.userName);
+    return deps.issuer.keys.rotate(body.purpose, session!.userName, { hsm: body.hsm });
   },
 });
 

@@ -111,7 +111,7 @@ export const renewLicense = defineRoute({
     'its next online check (and shown here, to send by hand).',
   tag: 'licenses',
   access: 'issuer',
-  errors: [404, 409, 422],
+  errors: [404, 409, 422, 503],
   params: LicenseIdParams,
   body: z.object({
     termDays: TermDaysSchema,

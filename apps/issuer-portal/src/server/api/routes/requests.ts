@@ -61,7 +61,7 @@ export const approveRequest = defineRoute({
   summary: 'Approve a pending request: signs the key that completes it.',
   tag: 'requests',
   access: 'issuer',
-  errors: [404, 409, 422],
+  errors: [404, 409, 422, 503],
   params: RequestIdParams,
   body: z.object({
     credentials: CredentialsSchema.optional(),

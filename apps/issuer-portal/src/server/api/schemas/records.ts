@@ -170,7 +170,13 @@ export const SigningKeySchema = z
     purpose: z.enum(['license', 'status']),
     publicKey: PublicJwkSchema,
     status: z.enum(['active', 'inactive', 'retired']),
-    protection: z.enum(['encrypted', 'file']),
+    protection: z
+      .enum(['encrypted', 'file', 'pkcs11'])
+      .describe('encrypted: sealed in the store; file: a plain 0600 file; pkcs11: in an HSM.'),
+    hsm: z
+      .object({ token: z.string(), label: z.string() })
+      .optional()
+      .describe('For a key in an HSM: the label of its token and its own label there.'),
     createdAt: ms(),
     retiredAt: ms().nullable(),
   })
