@@ -40,6 +40,7 @@ describe.skipIf(skip !== null)('licensor-issuer with the license key in SoftHSM2
       env: {
         MONGODB_URI: undefined,
         LICENSOR_KEY_PASSPHRASE: 'hsm cli test passphrase',
+        LICENSOR_STATUS_KEY_PASSPHRASE: 'hsm cli test status passphrase',
         ...hsmEnv,
         ...env,
       },
@@ -76,7 +77,8 @@ describe.skipIf(skip !== null)('licensor-issuer with the license key in SoftHSM2
   ];
 
   it('rotates the license key into the token and issues keys that licensor apply accepts', async () => {
-    expect((await issuer(['init'])).code).toBe(0);
+    const init = await issuer(['init']);
+    expect(init.code, init.stderr).toBe(0);
     const rotated = await issuer(['keys', 'rotate', '--use', 'license', '--hsm', '--json']);
     expect(rotated.code, rotated.stderr).toBe(0);
     const key = JSON.parse(rotated.stdout);

@@ -82,6 +82,28 @@ describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () =>
     expect(readdirSync(join(dataDir, 'keys'))).toEqual(['status']); // no license key file
   });
 
+  it('production set-up: the license key in the HSM, the status key sealed under its own secret', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'licensor-hsm-issuer-'));
+    dirs.push(dataDir);
+    const store = await openStore({ dataDir });
+    // No LICENSOR_KEY_PASSPHRASE at all: nothing on the issuing side is sealed by a passphrase.
+    const issuer = await openIssuer({
+      store,
+      passphrase: '',
+      statusPassphrase: 'the verify service secret',
+      now: frozenClock().now,
+    });
+    await issuer.init('test', { hsm: true });
+    const protections = Object.fromEntries(
+      (await issuer.keys.list()).map((k) => [k.purpose, k.protection]),
+    );
+    expect(protections).toEqual({ license: 'pkcs11', status: 'encrypted' });
+    expect((await issuer.keys.rotate('status', 'test')).protection).toBe('encrypted');
+    expect((await issuer.keys.rotate('license', 'test', { hsm: true })).protection).toBe('pkcs11');
+    await issuer.issue(new TestInstallation().challenge(), terms, 'test');
+    await store.close();
+  });
+
   it('issues licenses the SDK keyring and jose verify, signed by the HSM key', async () => {
     const { issuer } = await fresh();
     const installation = new TestInstallation();
