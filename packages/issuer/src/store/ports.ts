@@ -5,7 +5,13 @@
 //
 // New store methods go on the port of the role that needs them, not on LicensorStore.
 
-import type { CheckOutcome, Ed25519KeyPair, KeyPurpose, LicenseModel, PublicJwk } from '@licensor/token';
+import type {
+  CheckOutcome,
+  Ed25519KeyPair,
+  KeyPurpose,
+  LicenseModel,
+  PublicJwk,
+} from '@licensor/token';
 import type { CatalogStore } from '../catalog/types.js';
 import type {
   ApprovalRequest,
