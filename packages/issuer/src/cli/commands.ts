@@ -11,6 +11,13 @@ import type { Issuer } from '../facade.js';
 import type { Role, Terms } from '../records.js';
 import type { LicenseFilter } from '../store/ports.js';
 import {
+  CATALOG_HANDLERS,
+  entitlementTerms,
+  formatEntitlementInspection,
+  licenseFilterOf,
+  planDefaults,
+} from './catalog-commands.js';
+import {
   formatAudit,
   formatCustomers,
   formatInspection,
@@ -71,11 +78,15 @@ function warnPlainKeys(run: CommandRun, created: { protection: string }[]): void
   );
 }
 
-function termsOf(args: ParsedArgs): Terms {
+function termsOf(
+  args: ParsedArgs,
+  plan: Partial<Pick<Terms, 'model' | 'credentials'>> = {},
+): Terms {
   return {
     customerName: required(text(args, 'customer'), '--customer'),
-    model: required(oneOf(text(args, 'model'), '--model', MODELS), '--model'),
-    credentials: required(number(args, 'credentials'), '--credentials'),
+    model: required(oneOf(text(args, 'model'), '--model', MODELS) ?? plan.model, '--model'),
+    credentials: required(number(args, 'credentials') ?? plan.credentials, '--credentials'),
+    ...entitlementTerms(args),
     ...given('customerId', text(args, 'customer-id')),
     ...given('termDays', number(args, 'term-days')),
     ...given('graceDays', number(args, 'grace-days')),
@@ -100,6 +111,7 @@ type Handler = (run: CommandRun, first: string, second: string) => Promise<Comma
 const out = (value: unknown, shown: string): CommandOutput => ({ value, text: shown });
 
 const HANDLERS: Record<string, Handler> = {
+  ...CATALOG_HANDLERS,
   async init(run) {
     const result = await run.issuer.init(run.operator, { hsm: run.args.values.hsm === true });
     warnPlainKeys(run, result.created);
@@ -137,10 +149,13 @@ const HANDLERS: Record<string, Handler> = {
     const data = run.args.values.data;
     const command =
       typeof data === 'string' ? `licensor-issuer --data ${shellQuote(data)}` : 'licensor-issuer';
-    return out(inspection, formatInspection(inspection, command));
+    return out(
+      inspection,
+      formatInspection(inspection, command) + formatEntitlementInspection(inspection),
+    );
   },
   async issue(run, challenge) {
-    const terms = termsOf(run.args);
+    const terms = termsOf(run.args, await planDefaults(run));
     const result = await run.issuer.issue(await run.readArgument(challenge), terms, run.operator);
     return out(result, `${result.token}\n`);
   },
@@ -154,6 +169,7 @@ const HANDLERS: Record<string, Handler> = {
       ...given('model', oneOf(text(args, 'model'), '--model', MODELS)),
       ...given('q', text(args, 'search')),
       ...given('limit', number(args, 'limit', 1)),
+      ...(await licenseFilterOf(run, Date.now())),
     };
     const licenses = await run.issuer.listLicenses(filter);
     return out(licenses, formatLicenses(licenses));
@@ -167,11 +183,11 @@ const HANDLERS: Record<string, Handler> = {
   suspend: (run, id) => stateChange(run, 'suspend', id),
   resume: (run, id) => stateChange(run, 'resume', id),
   async renew(run, id) {
-    const termDays = required(number(run.args, 'term-days'), '--term-days');
+    const termDays = number(run.args, 'term-days');
     const graceDays = number(run.args, 'grace-days');
     const result = await run.issuer.renew(
       id,
-      { termDays, ...given('graceDays', graceDays) },
+      { ...given('termDays', termDays), ...given('graceDays', graceDays) },
       run.operator,
     );
     const end = new Date(result.license.term!.end * 1000).toISOString();

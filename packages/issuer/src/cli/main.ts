@@ -31,6 +31,9 @@ const TERM_FLAGS: Record<string, string> = {
   model: '--model',
   termDays: '--term-days',
   graceDays: '--grace-days',
+  plan: '--plan',
+  features: '--feature',
+  limits: '--limit',
 };
 
 function operatorOf(args: ParsedArgs, env: CliIo['env']): string {
@@ -105,7 +108,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.stdout(`${JSON.stringify({ error: { code: error.code, message: error.message } })}\n`);
     } else {
       const field = error.code === 'ERR_TERMS_INVALID' ? (error as { field?: string }).field : '';
-      const flag = TERM_FLAGS[field ?? ''];
+      // `limits.sites`, `features[0]`: the option of the list the field is in.
+      const flag = TERM_FLAGS[(field ?? '').replace(/[.[].*$/, '')];
       io.stderr(`error: ${error.code}: ${error.message}${flag ? ` (${flag})` : ''}\n`);
     }
     return 1;

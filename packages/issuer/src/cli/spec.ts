@@ -4,6 +4,7 @@
 import type { CliSpec, OptionSpec, Options, ParsedCommandLine } from '@licensor/cli-kit';
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS } from '../domain/terms-limits.js';
 import { ISSUER_VERSION } from '../version.js';
+import { CATALOG_COMMANDS, ENTITLEMENT_OPTIONS } from './catalog-commands.js';
 
 const { credentials, termDays, graceDays } = TERMS_LIMITS;
 
@@ -87,16 +88,17 @@ export const ISSUER_CLI: CliSpec = {
       details: `A subscription without --term-days gets ${DEFAULT_TERM_DAYS} days and ${DEFAULT_GRACE_DAYS} days of grace.`,
       options: {
         customer: { type: 'string', value: 'NAME', help: 'customer name (required)' },
+        ...ENTITLEMENT_OPTIONS,
         'customer-id': { type: 'string', value: 'ID', help: 'an existing customer (cus_…)' },
         credentials: {
           type: 'string',
           value: 'N',
-          help: `credentials the license allows, ${credentials.min} to ${credentials.max} (required)`,
+          help: `credentials the license allows, ${credentials.min} to ${credentials.max} (required; with --plan default the plan's)`,
         },
         model: {
           type: 'string',
           value: 'perpetual|subscription',
-          help: 'license model (required)',
+          help: "license model (required; with --plan the plan's)",
         },
         ...term,
       },
@@ -108,6 +110,14 @@ export const ISSUER_CLI: CliSpec = {
         state: { type: 'string', value: 'active|suspended|revoked', help: 'only this state' },
         model: { type: 'string', value: 'perpetual|subscription', help: 'only this model' },
         search: { type: 'string', value: 'TEXT', help: 'customer name or license id contains' },
+        plan: ENTITLEMENT_OPTIONS.plan!,
+        product: { type: 'string', value: 'NAME', help: 'only licenses covering this product' },
+        feature: { ...ENTITLEMENT_OPTIONS.feature!, help: 'only licenses granting this feature' },
+        expiring: {
+          type: 'string',
+          value: 'DAYS',
+          help: 'only subscriptions whose term ends in the next DAYS days (30, 60, 90)',
+        },
         limit: { type: 'string', value: 'N', help: 'at most N' },
       },
     },
@@ -123,6 +133,7 @@ export const ISSUER_CLI: CliSpec = {
       name: 'renew',
       args: ['ID'],
       summary: 'a longer term, delivered at the next online check',
+      details: "Without --term-days, a license of a plan renews by the plan's renewal days.",
       options: term,
     },
     {
@@ -147,6 +158,7 @@ export const ISSUER_CLI: CliSpec = {
       },
     },
     { name: 'reject', args: ['REQUEST_ID'], summary: 'decline a request', options: reason },
+    ...CATALOG_COMMANDS,
     { name: 'customers list', summary: 'customers' },
     { name: 'customers rename', args: ['CUSTOMER_ID', 'NAME'], summary: 'rename a customer' },
     {

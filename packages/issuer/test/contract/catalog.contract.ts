@@ -6,20 +6,9 @@ import type { CatalogProduct, Plan, PlanInput } from '../../src/catalog/types.js
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer, LicensorStore, Terms } from '../../src/types.js';
 import type { Adapter } from '../support/adapters.js';
-import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+import { DAY_MS, frozenClock, STANDARD_PLAN, T0, TestInstallation } from '../support/fixtures.js';
 
-const STANDARD: PlanInput = {
-  name: 'Standard',
-  products: ['vSEC:CMS'],
-  model: 'subscription',
-  credentials: { value: 100, min: 50, max: 500 },
-  termDays: 365,
-  graceDays: 14,
-  renewalDays: 365,
-  features: ['hsm-support'],
-  addOns: [{ name: 'mobile-credentials', days: 180 }, 'reporting'],
-  limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
-};
+const STANDARD: PlanInput = STANDARD_PLAN;
 
 const standardTerms = (extra: Partial<Terms> = {}): Terms => ({
   customerName: 'Acme Corp',

@@ -75,3 +75,17 @@ export class TestInstallation {
     );
   }
 }
+
+/** A subscription plan with an included feature, an add-on and a limit with bounds. */
+export const STANDARD_PLAN = {
+  name: 'Standard',
+  products: ['vSEC:CMS'],
+  model: 'subscription' as const,
+  credentials: { value: 100, min: 50, max: 500 },
+  termDays: 365,
+  graceDays: 14,
+  renewalDays: 365,
+  features: ['hsm-support'],
+  addOns: [{ name: 'mobile-credentials', days: 180 }, 'reporting'],
+  limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
+};
