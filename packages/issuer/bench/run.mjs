@@ -3,6 +3,9 @@
 // (verify the challenge, hash it, sign the token) over the same challenges in the same run, as
 // a ratio. Rounds alternate between the two so that load from other processes hits both alike; the
 // median round counts. With MONGODB_URI set, the MongoDB adapter is measured too.
+// Where SoftHSM2 is installed, the same rounds also issue with the license key in a PKCS#11
+// token (a third issuer, same store kind), and one signature at a time is timed through the HSM
+// and in memory: from that per-sign cost, what a network HSM's round trip would do to issuing.
 // Writes bench/results.json.
 
 import { randomBytes } from 'node:crypto';
@@ -18,7 +21,13 @@ import {
   verifyChallenge,
 } from '@licensor/token';
 import mongoose from 'mongoose';
-import { openIssuer, openStore } from '../dist/index.js';
+import {
+  activeLicenseSigner,
+  createSoftHsm,
+  openIssuer,
+  openStore,
+  softHsmUnavailable,
+} from '../dist/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Issues per round: each needs a fresh challenge, made before the clock starts. */
@@ -106,57 +115,148 @@ async function issueRate(issuer, challenges) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-async function measure(name, open, rounds, perRound) {
+async function measure(name, open, rounds, perRound, openHsm = null) {
   const store = await open();
   const issuer = await openIssuer({ store, passphrase: '' });
   await issuer.init('bench');
+  const hsmStore = openHsm === null ? null : await openHsm();
+  const hsmIssuer =
+    hsmStore === null ? null : await openIssuer({ store: hsmStore, passphrase: '' });
+  await hsmIssuer?.init('bench', { hsm: true });
   const warm = makeChallenges(Math.min(50, perRound));
   cryptoRate(warm);
   await issueRate(issuer, warm);
+  if (hsmIssuer !== null) await issueRate(hsmIssuer, makeChallenges(Math.min(50, perRound)));
   const crypto = [];
   const issues = [];
+  const hsmIssues = [];
   for (let round = 0; round < rounds; round++) {
     const challenges = makeChallenges(perRound);
     crypto.push(cryptoRate(challenges));
     issues.push(await issueRate(issuer, challenges));
+    if (hsmIssuer !== null) hsmIssues.push(await issueRate(hsmIssuer, makeChallenges(perRound)));
   }
   await store.close();
+  await hsmStore?.close();
   const issuesPerSecond = median(issues.map((r) => r.perSecond));
   const cryptoPerSecond = median(crypto.map((r) => r.perSecond));
   const issueCpuUs = median(issues.map((r) => r.cpuUs));
   const cryptoCpuUs = median(crypto.map((r) => r.cpuUs));
-  return {
-    store: name,
-    issuesPerSecond: Math.round(issuesPerSecond),
-    cryptoOnlyPerSecond: Math.round(cryptoPerSecond),
-    baselineRatio: Number((issuesPerSecond / cryptoPerSecond).toFixed(3)),
-    // On a shared machine wall time is noisy; CPU time per operation is not.
-    cpuUsPerIssue: Math.round(issueCpuUs),
-    cpuUsPerCryptoOnly: Math.round(cryptoCpuUs),
-    cpuRatio: Number((cryptoCpuUs / issueCpuUs).toFixed(3)),
-    rounds: {
-      issuesPerSecond: issues.map((r) => Math.round(r.perSecond)),
-      cryptoOnlyPerSecond: crypto.map((r) => Math.round(r.perSecond)),
+  const rows = [
+    {
+      store: name,
+      issuesPerSecond: Math.round(issuesPerSecond),
+      cryptoOnlyPerSecond: Math.round(cryptoPerSecond),
+      baselineRatio: Number((issuesPerSecond / cryptoPerSecond).toFixed(3)),
+      // On a shared machine wall time is noisy; CPU time per operation is not.
+      cpuUsPerIssue: Math.round(issueCpuUs),
+      cpuUsPerCryptoOnly: Math.round(cryptoCpuUs),
+      cpuRatio: Number((cryptoCpuUs / issueCpuUs).toFixed(3)),
+      rounds: {
+        issuesPerSecond: issues.map((r) => Math.round(r.perSecond)),
+        cryptoOnlyPerSecond: crypto.map((r) => Math.round(r.perSecond)),
+      },
     },
+  ];
+  if (hsmIssuer !== null) {
+    const hsmPerSecond = median(hsmIssues.map((r) => r.perSecond));
+    rows.push({
+      store: `${name} + license key in SoftHSM2`,
+      issuesPerSecond: Math.round(hsmPerSecond),
+      keyInMemoryPerSecond: Math.round(issuesPerSecond),
+      // Against the key in memory, same store, same rounds.
+      baselineRatio: Number((hsmPerSecond / issuesPerSecond).toFixed(3)),
+      cpuUsPerIssue: Math.round(median(hsmIssues.map((r) => r.cpuUs))),
+      rounds: { issuesPerSecond: hsmIssues.map((r) => Math.round(r.perSecond)) },
+    });
+  }
+  return rows;
+}
+
+/** One signature at a time (no overlap): the cost of a sign through the HSM and in memory. */
+async function perSignCost(dataDir, count) {
+  const timed = async (signer) => {
+    const message = new Uint8Array(300).fill(7); // about a license token's signing input
+    for (let i = 0; i < 20; i++) await signer.sign(message);
+    const samples = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await signer.sign(message);
+      samples.push((performance.now() - started) * 1000);
+    }
+    return { medianUs: Math.round(median(samples)), p99Us: Math.round(quantile(samples, 0.99)) };
   };
+  const store = await openStore({ dataDir });
+  const issuer = await openIssuer({ store, passphrase: '' });
+  await issuer.init('bench', { hsm: true });
+  const hsmSigner = await activeLicenseSigner(store, '');
+  const memory = await openStore({ dataDir: `${dataDir}-memory` });
+  await (await openIssuer({ store: memory, passphrase: '' })).init('bench');
+  const memorySigner = await activeLicenseSigner(memory, '');
+  const result = { hsm: await timed(hsmSigner), memory: await timed(memorySigner) };
+  await store.close();
+  await memory.close();
+  rmSync(`${dataDir}-memory`, { recursive: true, force: true });
+  return result;
+}
+
+const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.floor(values.length * q)];
+
+/**
+ * What a network HSM's round trip does, from the measured per-sign cost: each issue waits
+ * one more round trip, and the HSM signs at most SESSIONS at once, so issuing cannot exceed
+ * SESSIONS / (sign + round trip) per second, nor what the store allows with the key in memory.
+ */
+function networkProjection(sign, hsmRow, sessions) {
+  return [0.5, 1, 2, 5, 10, 20].map((roundTripMs) => {
+    const perSignMs = sign.hsm.medianUs / 1000 + roundTripMs;
+    const hsmBound = (sessions * 1000) / perSignMs;
+    return {
+      roundTripMs,
+      addedLatencyPerIssueMs: Number(roundTripMs.toFixed(1)),
+      hsmBoundIssuesPerSecond: Math.round(hsmBound),
+      projectedIssuesPerSecond: Math.round(Math.min(hsmBound, hsmRow.keyInMemoryPerSecond)),
+    };
+  });
 }
 
 const loadAverageBefore = Number(loadavg()[0].toFixed(2));
 const results = [];
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-issuer-bench-'));
+// SoftHSM2 reads its configuration once, when this process first loads it: set it up first.
+const hsmMissing = softHsmUnavailable();
+const softHsm = hsmMissing === null ? createSoftHsm() : null;
+if (softHsm !== null) {
+  Object.assign(process.env, softHsm.env('bench', softHsm.initToken('bench', '1234')));
+} else {
+  console.warn(`HSM rows skipped: ${hsmMissing}`);
+}
+/** Sessions the issuer opens per token (packages/issuer/src/keys/pkcs11/token.ts). */
+const HSM_SESSIONS = 4;
+let perSign = null;
 try {
-  results.push(await measure('sqlite', () => openStore({ dataDir }), ROUNDS, PER_ROUND.sqlite));
+  const hsmDir = join(dataDir, 'hsm');
+  results.push(
+    ...(await measure(
+      'sqlite',
+      () => openStore({ dataDir }),
+      ROUNDS,
+      PER_ROUND.sqlite,
+      softHsm === null ? null : () => openStore({ dataDir: hsmDir }),
+    )),
+  );
+  if (softHsm !== null) perSign = await perSignCost(join(dataDir, 'sign'), 500);
   const uri = process.env.MONGODB_URI;
   if (uri) {
     const dbName = `licensor_bench_${process.pid}`;
     try {
       results.push(
-        await measure(
+        ...(await measure(
           'mongo',
           () => openStore({ dataDir, mongoUri: uri, mongoDbName: dbName }),
           1,
           PER_ROUND.mongo,
-        ),
+        )),
       );
     } finally {
       const connection = await mongoose.createConnection(uri).asPromise();
@@ -166,7 +266,9 @@ try {
   }
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
+  softHsm?.remove();
 }
+const hsmRow = results.find((r) => r.store === 'sqlite + license key in SoftHSM2');
 
 const report = {
   benchmark: 'durable issues per second vs the same crypto alone (verify challenge + sign token)',
@@ -179,6 +281,16 @@ const report = {
   loadAverageBefore,
   target: 'sqlite baselineRatio >= 0.5',
   results,
+  ...(perSign === null || hsmRow === undefined
+    ? {}
+    : {
+        hsm: {
+          module: 'SoftHSM2 (libsofthsm2.so), CKM_EDDSA',
+          sessions: HSM_SESSIONS,
+          perSignUs: perSign,
+          networkProjection: networkProjection(perSign, hsmRow, HSM_SESSIONS),
+        },
+      }),
 };
 console.table(
   results.map((r) => ({
@@ -191,5 +303,9 @@ console.table(
     'CPU ratio': r.cpuRatio,
   })),
 );
+if (report.hsm !== undefined) {
+  console.log('one signature at a time (µs):', report.hsm.perSignUs);
+  console.table(report.hsm.networkProjection);
+}
 console.log(JSON.stringify(report, null, 2));
 writeFileSync(join(here, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -95,6 +95,7 @@ export {
   softHsmSkipReason,
   softHsmUnavailable,
 } from './keys/pkcs11/softhsm.js';
+export { activeLicenseSigner } from './keys/signers.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export type {
   ApprovalRequest,
