@@ -2,7 +2,17 @@
 
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'lic' | 'cus' | 'txn' | 'req' | 'usr' | 'chk' | 'evt' | 'prd' | 'pln';
+export type IdPrefix =
+  | 'lic'
+  | 'cus'
+  | 'txn'
+  | 'req'
+  | 'usr'
+  | 'chk'
+  | 'evt'
+  | 'prd'
+  | 'pln'
+  | 'frk';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBytes(16).toString('base64url')}`;

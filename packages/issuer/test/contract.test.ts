@@ -4,6 +4,7 @@
 import { describe, it } from 'vitest';
 import { automationContract } from './contract/automation.contract.js';
 import { catalogContract } from './contract/catalog.contract.js';
+import { chainsContract } from './contract/chains.contract.js';
 import { crashContract } from './contract/crash.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
@@ -38,5 +39,6 @@ for (const adapter of adapters()) {
     describe('products and plans', () => catalogContract(adapter));
     describe('check retention', () => retentionContract(adapter));
     describe('bulk load', () => bulkLoadContract(adapter));
+    describe('check chains, forks and nonces', () => chainsContract(adapter));
   });
 }

@@ -30,6 +30,7 @@ import type {
   VendorUser,
 } from '../records.js';
 import type { AutomationStore } from './automation-port.js';
+import type { ChainStore } from './chain-port.js';
 
 /** Private half of a signing key as kept by the store (never returned by the Issuer). */
 export type StoredPrivateKey =
@@ -180,6 +181,8 @@ export interface StoreHandle {
  * key or writes a license, user or key.
  */
 export interface CheckStore {
+  /** The check chain, forks and nonce window shared by every instance (issue #17). */
+  readonly chains: ChainStore;
   getCheckView(licenseId: string): Promise<CheckView | null>;
   recordChecks(records: CheckRecord[]): Promise<void>;
   /** Active status key first; reads only status-purpose private keys. */

@@ -37,6 +37,7 @@ import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
 import { MongoAutomation } from './automation.js';
+import { MongoChains } from './chains.js';
 import * as accounts from './mongo-accounts.js';
 import * as catalog from './mongo-catalog.js';
 import { MongoChecks } from './mongo-checks.js';
@@ -77,6 +78,7 @@ export class MongoStore implements LicensorStore {
   readonly kind = 'mongo' as const;
   // Set by open(), before the store is handed out.
   automation!: MongoAutomation;
+  chains!: MongoChains;
   private readonly committer: MongoCommitter;
   private readonly checks: MongoChecks;
   private closed = false;
@@ -111,6 +113,7 @@ export class MongoStore implements LicensorStore {
       store.automation = await MongoAutomation.open(connection, (operation) =>
         store.run(operation),
       );
+      store.chains = await MongoChains.open(connection, (operation) => store.run(operation));
       return store;
     } catch (error) {
       await connection?.close().catch(() => undefined);

@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import { StoreSchemaError } from '../../errors.js';
 import { AUTOMATION_TABLES_SQL } from './automation.js';
+import { CHAIN_TABLES_SQL } from './chains.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 
 interface Migration {
@@ -171,6 +172,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX signing_keys_by_purpose ON signing_keys (purpose, created_at);
     `,
   },
+  { version: 6, name: 'check chains, forks, fork policies, check nonces', sql: CHAIN_TABLES_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

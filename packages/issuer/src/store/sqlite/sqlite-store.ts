@@ -39,6 +39,7 @@ import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
 import { SqliteAutomation } from './automation.js';
+import { SqliteChains } from './chains.js';
 import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
 import * as catalog from './sqlite-catalog.js';
@@ -70,6 +71,7 @@ function limitOf(limit: number | undefined, fallback = 100): number {
 export class SqliteStore implements LicensorStore {
   readonly kind = 'sqlite' as const;
   readonly automation: SqliteAutomation;
+  readonly chains: SqliteChains;
   private readonly db: Database.Database;
   private readonly committer: SqliteCommitter;
   private readonly checks: SqliteChecks;
@@ -120,6 +122,7 @@ export class SqliteStore implements LicensorStore {
     this.committer = new SqliteCommitter(db, onWriteStep);
     this.automation = new SqliteAutomation(() => this.open);
     this.checks = new SqliteChecks(db);
+    this.chains = new SqliteChains(() => this.open);
   }
 
   private assertOpen(): void {

@@ -1,0 +1,101 @@
+// The check chain, forks and the nonce window in the shared store (issue #17): what every verify
+// service instance reads and writes so that N instances answer as one. Each write is a single
+// record (no multi-document transaction: FerretDB has none); the chain head moves by
+// compare-and-set on its `version`.
+
+/** What a check showed about where it came from: the evidence of a fork. */
+export interface ChainEvidence {
+  /** When the service answered it (ms). */
+  at: number;
+  /** The client address, when known (behind a proxy: with --trust-proxy). */
+  address: string | null;
+  credentialsInUse: number;
+  sdkVersion: string;
+  /** The chain value it presented (null: none). */
+  presented: string | null;
+}
+
+/** Where an installation's check chain stands. One record per installation. */
+export interface ChainHead {
+  installationId: string;
+  licenseId: string;
+  /** The newest chain value presented, or null (no check with a chain yet, or re-bound). */
+  head: string | null;
+  /**
+   * Values handed out in answer to checks presenting `head` and not presented yet (newest last,
+   * at most CHAIN_ISSUED_LIMIT). An answer lost on the way makes one more of them, not a fork.
+   */
+  issued: string[];
+  /** The newest check that continued the chain. */
+  last: ChainEvidence | null;
+  /** The open fork of this installation, if any. */
+  openForkId: string | null;
+  /** Grows with each write; a write is applied only over the version it read. */
+  version: number;
+  updatedAt: number;
+}
+
+/** Chain values kept per installation while waiting to be presented. */
+export const CHAIN_ISSUED_LIMIT = 32;
+
+export type ForkAction = 'warn' | 'suspend';
+export type ForkStatus = 'open' | 'closed';
+
+/** Two checks of one installation that do not continue one chain: a copy, or an older backup. */
+export interface ForkRecord {
+  id: string; // frk_…
+  licenseId: string;
+  installationId: string;
+  status: ForkStatus;
+  detectedAt: number;
+  lastSeenAt: number;
+  /** Checks that did not continue the chain since it was detected. */
+  divergentChecks: number;
+  /** The newest check that did not continue the chain (the copy, or the older backup). */
+  copy: ChainEvidence;
+  /** The newest check that did, when the fork was detected (the installation it copies). */
+  original: ChainEvidence | null;
+  /** What the license's fork policy made of it: answered SUSPENDED to the copy, or only told. */
+  action: ForkAction;
+  closedAt: number | null;
+  closedBy: string | null;
+  closeReason: string | null;
+}
+
+export interface ForkFilter {
+  licenseId?: string;
+  installationId?: string;
+  status?: ForkStatus;
+  limit?: number;
+}
+
+export interface ChainStore {
+  getChainHead(installationId: string): Promise<ChainHead | null>;
+  /**
+   * Writes `head` if the stored one still has `expectedVersion` (null: there is none yet).
+   * False when another writer got there first: read again and decide again.
+   */
+  putChainHead(head: ChainHead, expectedVersion: number | null): Promise<boolean>;
+  /**
+   * Records a divergent check: the first one creates the fork record with `fork.id`, the next
+   * ones count up and keep the newest evidence. Returns the stored record.
+   */
+  recordFork(fork: ForkRecord): Promise<ForkRecord>;
+  getFork(id: string): Promise<ForkRecord | null>;
+  listForks(filter: ForkFilter): Promise<ForkRecord[]>;
+  /** Closes an open fork; false when it is not open. */
+  closeFork(id: string, at: number, by: string, reason: string): Promise<boolean>;
+  /** The license's fork policy (null: the service's default). */
+  getForkPolicy(licenseId: string): Promise<ForkAction | null>;
+  setForkPolicy(licenseId: string, action: ForkAction | null, at: number): Promise<void>;
+  /**
+   * Holds a check's nonce until `expiresAt` (ms): true the first time, false while it is held
+   * (a replay, wherever it was answered). Expired nonces are removed (TTL index on MongoDB).
+   */
+  admitNonce(
+    installationId: string,
+    nonce: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<boolean>;
+}

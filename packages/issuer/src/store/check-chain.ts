@@ -1,0 +1,177 @@
+// Fork detection (issue #17): the rule, in one place, over the shared store's chain records.
+//
+// Each version 2 status hands the installation a chain value; its next check presents it. The
+// head record keeps the newest value presented and the values handed out since (`issued`):
+//   - presenting the head again: an answer was lost on the way; one more value is handed out;
+//   - presenting one of `issued`: the chain moves on (that value becomes the head);
+//   - anything else (an older value, a sibling's value, none after the chain began): a second
+//     copy of the installation, or an older backup of it, checked in. That is a fork.
+// Two copies present the same value once, get different values back, and the second of them to
+// move on is the fork. A CMS on several nodes sharing one SDK store (with `exclusive`) checks
+// one at a time from one state, so it is one chain and never a fork. A head with no value and
+// nothing handed out (first check, or re-bound by a challenge without a chain value) accepts
+// whatever is presented.
+
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  CHAIN_ISSUED_LIMIT,
+  type ChainEvidence,
+  type ChainHead,
+  type ChainStore,
+  type ForkAction,
+  type ForkRecord,
+} from './chain-port.js';
+
+/** The value a status hands out after a check: unique per check token. */
+export function nextChainValue(presented: string | null, checkToken: string): string {
+  return createHash('sha256')
+    .update(`licensor-chain\0${presented ?? ''}\0${checkToken}`)
+    .digest('base64url');
+}
+
+export interface ChainCheck {
+  installationId: string;
+  licenseId: string;
+  /** The check's `prev` (null: a version 1 check, or none yet). */
+  presented: string | null;
+  checkToken: string;
+  evidence: ChainEvidence;
+  now: number;
+}
+
+export interface ChainAnswer {
+  /** The value for the status's `chain`. */
+  next: string;
+  /** The fork this check belongs to, when it did not continue the chain. */
+  fork: ForkRecord | null;
+}
+
+type Decision = { head: ChainHead; forked: boolean };
+
+function decide(stored: ChainHead | null, check: ChainCheck, next: string): Decision {
+  const base = {
+    installationId: check.installationId,
+    licenseId: check.licenseId,
+    updatedAt: check.now,
+  };
+  if (stored === null || (stored.head === null && stored.issued.length === 0)) {
+    return {
+      head: {
+        ...base,
+        head: check.presented,
+        issued: [next],
+        last: check.evidence,
+        openForkId: stored?.openForkId ?? null,
+        version: (stored?.version ?? 0) + 1,
+      },
+      forked: false,
+    };
+  }
+  if (check.presented === stored.head) {
+    const issued = [...stored.issued, next].slice(-CHAIN_ISSUED_LIMIT);
+    return {
+      head: { ...stored, ...base, issued, last: check.evidence, version: stored.version + 1 },
+      forked: false,
+    };
+  }
+  if (check.presented !== null && stored.issued.includes(check.presented)) {
+    return {
+      head: {
+        ...stored,
+        ...base,
+        head: check.presented,
+        issued: [next],
+        last: check.evidence,
+        version: stored.version + 1,
+      },
+      forked: false,
+    };
+  }
+  // A fork: the chain stays where the installation that continues it left it.
+  const openForkId = stored.openForkId ?? `frk_${randomBytes(16).toString('base64url')}`;
+  return {
+    head: { ...stored, updatedAt: check.now, openForkId, version: stored.version + 1 },
+    forked: true,
+  };
+}
+
+/** Decides and records one check's step, retrying when another instance wrote in between. */
+export async function stepChain(
+  chains: ChainStore,
+  check: ChainCheck,
+  defaultAction: ForkAction,
+): Promise<ChainAnswer> {
+  const next = nextChainValue(check.presented, check.checkToken);
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const stored = await chains.getChainHead(check.installationId);
+    const decision = decide(stored, check, next);
+    if (!(await chains.putChainHead(decision.head, stored?.version ?? null))) continue;
+    if (!decision.forked) return { next, fork: null };
+    const action = (await chains.getForkPolicy(check.licenseId)) ?? defaultAction;
+    const fork = await chains.recordFork({
+      id: decision.head.openForkId as string,
+      licenseId: check.licenseId,
+      installationId: check.installationId,
+      status: 'open',
+      detectedAt: check.now,
+      lastSeenAt: check.now,
+      divergentChecks: 1,
+      copy: check.evidence,
+      original: stored?.last ?? null,
+      action,
+      closedAt: null,
+      closedBy: null,
+      closeReason: null,
+    });
+    return { next, fork };
+  }
+  throw new Error(`the check chain of ${check.installationId} kept changing under 16 attempts`);
+}
+
+/**
+ * A new license key answering a challenge re-binds the installation: the chain restarts from
+ * the challenge's chain value (that copy is the installation from now on), and the open fork is
+ * closed. Without a chain value the next check starts the chain afresh.
+ */
+export async function rebindChain(
+  chains: ChainStore,
+  rebind: {
+    installationId: string;
+    licenseId: string;
+    chain: string | null;
+    now: number;
+    operator: string;
+    reason: string;
+  },
+): Promise<ForkRecord | null> {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const stored = await chains.getChainHead(rebind.installationId);
+    if (stored === null && rebind.chain === null) return null;
+    const head: ChainHead = {
+      installationId: rebind.installationId,
+      licenseId: rebind.licenseId,
+      head: rebind.chain,
+      issued: [],
+      last: stored?.last ?? null,
+      openForkId: null,
+      version: (stored?.version ?? 0) + 1,
+      updatedAt: rebind.now,
+    };
+    if (!(await chains.putChainHead(head, stored?.version ?? null))) continue;
+    const forkId = stored?.openForkId ?? null;
+    if (forkId === null) return null;
+    await chains.closeFork(forkId, rebind.now, rebind.operator, rebind.reason);
+    return chains.getFork(forkId);
+  }
+  throw new Error(`the check chain of ${rebind.installationId} kept changing under 16 attempts`);
+}
+
+/** Where a challenge's chain value stands against the newest checks, for the inspection. */
+export function chainStanding(
+  stored: ChainHead | null,
+  chain: string | null,
+): 'current' | 'behind' | 'unknown' {
+  if (stored === null || (stored.head === null && stored.issued.length === 0)) return 'unknown';
+  if (chain !== null && (chain === stored.head || stored.issued.includes(chain))) return 'current';
+  return 'behind';
+}

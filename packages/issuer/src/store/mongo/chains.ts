@@ -1,0 +1,281 @@
+// The check chain, forks and the nonce window on MongoDB (see chain-port.ts). Each write is one
+// document; nonces go by a TTL index where the server has one. A conditional update is not
+// atomic on every server that speaks the protocol (FerretDB loses concurrent compare-and-set
+// updates: measured), but a unique insert is: every read-decide-write of a record runs under a
+// lock document inserted with a unique _id (stale after LOCK_STALE_MS).
+
+import { randomUUID } from 'node:crypto';
+import { type Connection, Schema } from 'mongoose';
+import type { ChainHead, ChainStore, ForkAction, ForkFilter, ForkRecord } from '../chain-port.js';
+import { isDuplicateKey } from './mongo-commit.js';
+
+const options = { versionKey: false, autoIndex: false, strict: false, minimize: false } as const;
+
+const chainHead = new Schema(
+  { _id: { type: String, required: true }, version: { type: Number, required: true } },
+  { ...options, collection: 'chain_heads' },
+);
+
+const fork = new Schema(
+  {
+    _id: { type: String, required: true },
+    licenseId: { type: String, required: true },
+    installationId: { type: String, required: true },
+    status: { type: String, required: true },
+    detectedAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'forks' },
+);
+fork.index({ licenseId: 1, detectedAt: -1 });
+fork.index({ status: 1, detectedAt: -1 });
+
+const forkPolicy = new Schema(
+  {
+    _id: { type: String, required: true },
+    action: { type: String, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'fork_policies' },
+);
+
+const chainLock = new Schema(
+  {
+    _id: { type: String, required: true },
+    token: { type: String, required: true },
+    at: { type: Number, required: true },
+  },
+  { ...options, collection: 'chain_locks' },
+);
+
+const checkNonce = new Schema(
+  {
+    _id: { type: String, required: true },
+    /** A Date, for the TTL index: the server removes the nonce once it has expired. */
+    expiresAt: { type: Date, required: true },
+  },
+  { ...options, collection: 'check_nonces' },
+);
+
+export function chainModelsOf(connection: Connection) {
+  return {
+    chainHeads: connection.model('ChainHead', chainHead),
+    forks: connection.model('Fork', fork),
+    forkPolicies: connection.model('ForkPolicy', forkPolicy),
+    checkNonces: connection.model('CheckNonce', checkNonce),
+    chainLocks: connection.model('ChainLock', chainLock),
+  };
+}
+
+type Models = ReturnType<typeof chainModelsOf>;
+type Doc = Record<string, unknown>;
+type Run = <T>(operation: () => Promise<T>) => Promise<T>;
+
+function headOf(document: unknown): ChainHead {
+  const { _id, ...rest } = document as Doc;
+  return { installationId: _id, ...rest } as unknown as ChainHead;
+}
+
+function forkOf(document: unknown): ForkRecord {
+  const { _id, ...rest } = document as Doc;
+  return { id: _id, ...rest } as unknown as ForkRecord;
+}
+
+/** Expired nonces are removed by the adapter once every this many admissions without TTL. */
+const PURGE_EVERY = 512;
+/** A lock older than this was left by a process that died holding it. */
+const LOCK_STALE_MS = 5_000;
+const LOCK_GIVE_UP_MS = 10_000;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class MongoChains implements ChainStore {
+  #admitted = 0;
+
+  private constructor(
+    private readonly models: Models,
+    private readonly run: Run,
+    /** The server removes expired nonces itself (a TTL index); FerretDB has none. */
+    private readonly ttl: boolean,
+  ) {}
+
+  static async open(connection: Connection, run: Run): Promise<MongoChains> {
+    const models = chainModelsOf(connection);
+    for (const model of Object.values(models)) {
+      await model.createCollection().catch(() => undefined);
+      await model.createIndexes();
+    }
+    const nonces = models.checkNonces.collection;
+    let ttl = true;
+    try {
+      await nonces.createIndex({ expiresAt: 1 }, { name: 'expiresAt_ttl', expireAfterSeconds: 0 });
+    } catch {
+      // FerretDB: "Index option expireAfterSeconds is not implemented": a plain index, and the
+      // adapter removes expired nonces itself.
+      ttl = false;
+      await nonces.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+    }
+    return new MongoChains(models, run, ttl);
+  }
+
+  /** Runs `work` while holding the lock named `name` (one holder across every process). */
+  private async locked<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const locks = this.models.chainLocks.collection;
+    const token = randomUUID();
+    const started = Date.now();
+    for (;;) {
+      try {
+        await locks.insertOne({ _id: name, token, at: Date.now() } as never);
+        break;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      const held = (await locks.findOne({ _id: name } as never)) as Doc | null;
+      if (held !== null && (held.at as number) < Date.now() - LOCK_STALE_MS) {
+        await locks.deleteOne({ _id: name, token: held.token } as never);
+        continue;
+      }
+      if (Date.now() - started > LOCK_GIVE_UP_MS) {
+        throw new Error(`the chain lock ${name} stayed held for ${LOCK_GIVE_UP_MS} ms`);
+      }
+      await pause(2 + Math.random() * 8);
+    }
+    try {
+      return await work();
+    } finally {
+      await locks.deleteOne({ _id: name, token } as never);
+    }
+  }
+
+  getChainHead(installationId: string): Promise<ChainHead | null> {
+    return this.run(async () => {
+      const document = await this.models.chainHeads.findById(installationId).lean();
+      return document === null ? null : headOf(document);
+    });
+  }
+
+  putChainHead(head: ChainHead, expectedVersion: number | null): Promise<boolean> {
+    return this.run(() =>
+      this.locked(`head:${head.installationId}`, async () => {
+        const { installationId, ...rest } = head;
+        const heads = this.models.chainHeads.collection;
+        const stored = (await heads.findOne({ _id: installationId } as never)) as Doc | null;
+        if ((stored === null ? null : (stored.version as number)) !== expectedVersion) return false;
+        if (stored === null) await heads.insertOne({ _id: installationId, ...rest } as never);
+        else await heads.replaceOne({ _id: installationId } as never, rest);
+        return true;
+      }),
+    );
+  }
+
+  recordFork(record: ForkRecord): Promise<ForkRecord> {
+    return this.run(() =>
+      this.locked(`fork:${record.id}`, async () => {
+        const forks = this.models.forks.collection;
+        const stored = (await forks.findOne({ _id: record.id } as never)) as Doc | null;
+        const { id, ...fields } = record;
+        if (stored === null) {
+          await forks.insertOne({ _id: id, ...fields } as never);
+          return record;
+        }
+        const next: ForkRecord = {
+          ...forkOf(stored),
+          lastSeenAt: Math.max(stored.lastSeenAt as number, record.lastSeenAt),
+          divergentChecks: (stored.divergentChecks as number) + 1,
+          copy: record.copy,
+        };
+        const { id: _id, ...rest } = next;
+        await forks.replaceOne({ _id: id } as never, rest);
+        return next;
+      }),
+    );
+  }
+
+  getFork(id: string): Promise<ForkRecord | null> {
+    return this.run(async () => {
+      const document = await this.models.forks.findById(id).lean();
+      return document === null ? null : forkOf(document);
+    });
+  }
+
+  listForks(filter: ForkFilter): Promise<ForkRecord[]> {
+    return this.run(async () => {
+      const query: Doc = {};
+      if (filter.licenseId !== undefined) query.licenseId = filter.licenseId;
+      if (filter.installationId !== undefined) query.installationId = filter.installationId;
+      if (filter.status !== undefined) query.status = filter.status;
+      const limit = Math.max(1, Math.min(filter.limit ?? 100, 10_000));
+      const documents = await this.models.forks
+        .find(query)
+        .sort({ detectedAt: -1, _id: 1 })
+        .limit(limit)
+        .lean();
+      return documents.map(forkOf);
+    });
+  }
+
+  closeFork(id: string, at: number, by: string, reason: string): Promise<boolean> {
+    return this.run(() =>
+      this.locked(`fork:${id}`, async () => {
+        const result = await this.models.forks.updateOne(
+          { _id: id, status: 'open' },
+          { $set: { status: 'closed', closedAt: at, closedBy: by, closeReason: reason } },
+        );
+        return result.modifiedCount === 1;
+      }),
+    );
+  }
+
+  getForkPolicy(licenseId: string): Promise<ForkAction | null> {
+    return this.run(async () => {
+      const document = await this.models.forkPolicies.findById(licenseId).lean();
+      return document === null ? null : ((document as Doc).action as ForkAction);
+    });
+  }
+
+  setForkPolicy(licenseId: string, action: ForkAction | null, at: number): Promise<void> {
+    return this.run(async () => {
+      if (action === null) {
+        await this.models.forkPolicies.deleteOne({ _id: licenseId });
+        return;
+      }
+      await this.models.forkPolicies.updateOne(
+        { _id: licenseId },
+        { $set: { action, updatedAt: at } },
+        { upsert: true },
+      );
+    });
+  }
+
+  admitNonce(
+    installationId: string,
+    nonce: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    return this.run(async () => {
+      const _id = `${installationId}.${nonce}`;
+      if (!this.ttl && ++this.#admitted % PURGE_EVERY === 0) {
+        await this.models.checkNonces.collection.deleteMany({
+          expiresAt: { $lte: new Date(now) },
+        } as never);
+      }
+      try {
+        await this.models.checkNonces.collection.insertOne({
+          _id,
+          expiresAt: new Date(expiresAt),
+        } as never);
+        return true;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      // Held: a replay, unless it expired and was not removed yet (TTL monitor, or the purge).
+      return this.locked(`nonce:${_id}`, async () => {
+        const result = await this.models.checkNonces.collection.updateOne(
+          { _id, expiresAt: { $lte: new Date(now) } } as never,
+          { $set: { expiresAt: new Date(expiresAt) } },
+        );
+        return result.modifiedCount === 1;
+      });
+    });
+  }
+}

@@ -1,0 +1,202 @@
+// The check chain, forks and the nonce window on SQLite (see chain-port.ts). Every process that
+// opens the same file (N `--workers`, the issuer) sees the same rows.
+
+import type Database from 'better-sqlite3';
+import type { ChainHead, ChainStore, ForkAction, ForkFilter, ForkRecord } from '../chain-port.js';
+
+type Row = Record<string, unknown>;
+
+/** Migration of the tables of this port (numbered in migrations.ts). */
+export const CHAIN_TABLES_SQL = `
+  CREATE TABLE chain_heads (
+    installation_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+
+  CREATE TABLE forks (
+    id TEXT PRIMARY KEY,
+    license_id TEXT NOT NULL,
+    installation_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detected_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX forks_by_license ON forks (license_id, detected_at);
+  CREATE INDEX forks_by_status ON forks (status, detected_at);
+
+  CREATE TABLE fork_policies (
+    license_id TEXT PRIMARY KEY,
+    action TEXT NOT NULL CHECK (action IN ('warn', 'suspend')),
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE check_nonces (
+    key TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX check_nonces_by_expiry ON check_nonces (expires_at);
+`;
+
+/** Expired nonces are removed once every this many admissions (SQLite has no TTL index). */
+const PURGE_EVERY = 512;
+
+function parse<T>(row: unknown): T | null {
+  return row === undefined ? null : (JSON.parse((row as { body: string }).body) as T);
+}
+
+export class SqliteChains implements ChainStore {
+  #admitted = 0;
+
+  constructor(private readonly db: () => Database.Database) {}
+
+  async getChainHead(installationId: string): Promise<ChainHead | null> {
+    return parse<ChainHead>(
+      this.db()
+        .prepare('SELECT body FROM chain_heads WHERE installation_id = ?')
+        .get(installationId),
+    );
+  }
+
+  async putChainHead(head: ChainHead, expectedVersion: number | null): Promise<boolean> {
+    const body = JSON.stringify(head);
+    if (expectedVersion === null) {
+      const result = this.db()
+        .prepare(
+          'INSERT INTO chain_heads (installation_id, version, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+        )
+        .run(head.installationId, head.version, body);
+      return result.changes === 1;
+    }
+    const result = this.db()
+      .prepare(
+        'UPDATE chain_heads SET version = ?, body = ? WHERE installation_id = ? AND version = ?',
+      )
+      .run(head.version, body, head.installationId, expectedVersion);
+    return result.changes === 1;
+  }
+
+  async recordFork(fork: ForkRecord): Promise<ForkRecord> {
+    const db = this.db();
+    const write = db.transaction(() => {
+      const stored = parse<ForkRecord>(
+        db.prepare('SELECT body FROM forks WHERE id = ?').get(fork.id),
+      );
+      const next: ForkRecord =
+        stored === null
+          ? fork
+          : {
+              ...stored,
+              lastSeenAt: Math.max(stored.lastSeenAt, fork.lastSeenAt),
+              divergentChecks: stored.divergentChecks + 1,
+              copy: fork.copy,
+            };
+      db.prepare(
+        `INSERT INTO forks (id, license_id, installation_id, status, detected_at, body)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
+      ).run(
+        next.id,
+        next.licenseId,
+        next.installationId,
+        next.status,
+        next.detectedAt,
+        JSON.stringify(next),
+      );
+      return next;
+    });
+    return write.immediate();
+  }
+
+  async getFork(id: string): Promise<ForkRecord | null> {
+    return parse<ForkRecord>(this.db().prepare('SELECT body FROM forks WHERE id = ?').get(id));
+  }
+
+  async listForks(filter: ForkFilter): Promise<ForkRecord[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (filter.licenseId !== undefined) {
+      where.push('license_id = ?');
+      values.push(filter.licenseId);
+    }
+    if (filter.installationId !== undefined) {
+      where.push('installation_id = ?');
+      values.push(filter.installationId);
+    }
+    if (filter.status !== undefined) {
+      where.push('status = ?');
+      values.push(filter.status);
+    }
+    const limit = Math.max(1, Math.min(filter.limit ?? 100, 10_000));
+    const rows = this.db()
+      .prepare(
+        `SELECT body FROM forks ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+         ORDER BY detected_at DESC, id LIMIT ?`,
+      )
+      .all(...values, limit) as Row[];
+    return rows.map((row) => JSON.parse(row.body as string) as ForkRecord);
+  }
+
+  async closeFork(id: string, at: number, by: string, reason: string): Promise<boolean> {
+    const db = this.db();
+    const close = db.transaction(() => {
+      const stored = parse<ForkRecord>(db.prepare('SELECT body FROM forks WHERE id = ?').get(id));
+      if (stored === null || stored.status !== 'open') return false;
+      const closed: ForkRecord = {
+        ...stored,
+        status: 'closed',
+        closedAt: at,
+        closedBy: by,
+        closeReason: reason,
+      };
+      db.prepare("UPDATE forks SET status = 'closed', body = ? WHERE id = ?").run(
+        JSON.stringify(closed),
+        id,
+      );
+      return true;
+    });
+    return close.immediate();
+  }
+
+  async getForkPolicy(licenseId: string): Promise<ForkAction | null> {
+    const row = this.db()
+      .prepare('SELECT action FROM fork_policies WHERE license_id = ?')
+      .get(licenseId) as Row | undefined;
+    return row === undefined ? null : (row.action as ForkAction);
+  }
+
+  async setForkPolicy(licenseId: string, action: ForkAction | null, at: number): Promise<void> {
+    if (action === null) {
+      this.db().prepare('DELETE FROM fork_policies WHERE license_id = ?').run(licenseId);
+      return;
+    }
+    this.db()
+      .prepare(
+        `INSERT INTO fork_policies (license_id, action, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (license_id) DO UPDATE SET action = excluded.action, updated_at = excluded.updated_at`,
+      )
+      .run(licenseId, action, at);
+  }
+
+  async admitNonce(
+    installationId: string,
+    nonce: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    const db = this.db();
+    const key = `${installationId}.${nonce}`;
+    if (++this.#admitted % PURGE_EVERY === 0) {
+      db.prepare('DELETE FROM check_nonces WHERE expires_at <= ?').run(now);
+    }
+    // One statement: inserted, or an expired one replaced; a nonce still held changes nothing.
+    const result = db
+      .prepare(
+        `INSERT INTO check_nonces (key, expires_at) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
+         WHERE check_nonces.expires_at <= ?`,
+      )
+      .run(key, expiresAt, now);
+    return result.changes === 1;
+  }
+}

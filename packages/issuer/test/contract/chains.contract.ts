@@ -1,0 +1,156 @@
+// Contract: the check chain, forks and the nonce window (issue #17), the same on both adapters.
+// Two handles on one store stand for two verify-service instances.
+
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { ChainEvidence } from '../../src/store/chain-port.js';
+import { chainStanding, rebindChain, stepChain } from '../../src/store/check-chain.js';
+import type { LicensorStore } from '../../src/types.js';
+import type { Adapter } from '../support/adapters.js';
+import { T0 } from '../support/fixtures.js';
+
+const INSTALLATION = 'i'.repeat(43);
+const LICENSE = 'lic_chaincontract000000';
+
+function evidence(address: string, credentialsInUse: number, at = T0): ChainEvidence {
+  return { at, address, credentialsInUse, sdkVersion: '0.2.0', presented: null };
+}
+
+export function chainsContract(adapter: Adapter): void {
+  let store: LicensorStore;
+  let other: LicensorStore;
+
+  beforeEach(async () => {
+    const handle = await adapter.create();
+    store = await handle.open();
+    other = await handle.open();
+  });
+  afterEach(async () => {
+    await store.close();
+    await other.close();
+    await adapter.cleanup();
+  });
+
+  /** One check by an installation holding `presented`, answered by `via`. */
+  const check = (
+    via: LicensorStore,
+    presented: string | null,
+    token: string,
+    address = '10.0.0.1',
+    inUse = 5,
+  ) =>
+    stepChain(
+      via.chains,
+      {
+        installationId: INSTALLATION,
+        licenseId: LICENSE,
+        presented,
+        checkToken: token,
+        evidence: { ...evidence(address, inUse), presented },
+        now: T0,
+      },
+      'warn',
+    );
+
+  it('one installation checking in turn, through either instance, never forks', async () => {
+    let held: string | null = null;
+    for (let i = 0; i < 6; i++) {
+      const answer = await check(i % 2 === 0 ? store : other, held, `token-${i}`);
+      expect(answer.fork).toBeNull();
+      held = answer.next;
+    }
+    expect(await store.chains.listForks({})).toEqual([]);
+  });
+
+  it('a lost answer (the same value presented twice) is not a fork', async () => {
+    const first = await check(store, null, 'a');
+    await check(store, first.next, 'b-lost');
+    const retry = await check(other, first.next, 'b-retry');
+    expect(retry.fork).toBeNull();
+    expect((await check(store, retry.next, 'c')).fork).toBeNull();
+  });
+
+  it('two copies diverge: the second to move on is recorded as a fork with both sides evidence', async () => {
+    const start = await check(store, null, 'start');
+    const a = await check(store, start.next, 'a1', '10.0.0.1', 5);
+    const b = await check(other, start.next, 'b1', '10.0.0.2', 7);
+    expect(a.fork).toBeNull();
+    expect(b.fork).toBeNull();
+    expect((await check(store, a.next, 'a2', '10.0.0.1', 6)).fork).toBeNull();
+    const forked = await check(other, b.next, 'b2', '10.0.0.2', 8);
+    expect(forked.fork).toMatchObject({
+      licenseId: LICENSE,
+      installationId: INSTALLATION,
+      status: 'open',
+      action: 'warn',
+      divergentChecks: 1,
+      copy: { address: '10.0.0.2', credentialsInUse: 8, presented: b.next },
+      original: { address: '10.0.0.1', credentialsInUse: 6 },
+    });
+    // The copy keeps diverging: the same fork counts up; the original is untouched.
+    const again = await check(store, forked.next, 'b3', '10.0.0.2', 9);
+    expect(again.fork).toMatchObject({ id: forked.fork?.id, divergentChecks: 2 });
+    expect((await check(other, a.next, 'a3')).fork).toBeNull();
+    expect(await other.chains.listForks({ licenseId: LICENSE, status: 'open' })).toHaveLength(1);
+  });
+
+  it('an older backup presenting a value the chain has left is a fork at once, suspended when the license says so', async () => {
+    await store.chains.setForkPolicy(LICENSE, 'suspend', T0);
+    const one = await check(store, null, '1');
+    const two = await check(store, one.next, '2');
+    await check(store, two.next, '3');
+    const restored = await check(other, one.next, 'restored');
+    expect(restored.fork).toMatchObject({ action: 'suspend', status: 'open' });
+    expect(await other.chains.getForkPolicy(LICENSE)).toBe('suspend');
+    await other.chains.setForkPolicy(LICENSE, null, T0);
+    expect(await store.chains.getForkPolicy(LICENSE)).toBeNull();
+  });
+
+  it('a new key re-binds the installation: the chain restarts from the challenge value and the fork closes', async () => {
+    const start = await check(store, null, 's');
+    const a = await check(store, start.next, 'a');
+    await check(store, a.next, 'a2');
+    const copy = await check(other, start.next, 'copy');
+    expect(copy.fork?.status).toBe('open');
+    expect(chainStanding(await store.chains.getChainHead(INSTALLATION), copy.next)).toBe('behind');
+    const closed = await rebindChain(other.chains, {
+      installationId: INSTALLATION,
+      licenseId: LICENSE,
+      chain: copy.next,
+      now: T0 + 1,
+      operator: 'alice',
+      reason: 'restored from a backup',
+    });
+    expect(closed).toMatchObject({ status: 'closed', closedBy: 'alice' });
+    expect(chainStanding(await store.chains.getChainHead(INSTALLATION), copy.next)).toBe('current');
+    expect((await check(store, copy.next, 'after')).fork).toBeNull();
+    expect(await store.chains.listForks({ status: 'open' })).toEqual([]);
+    expect(await store.chains.listForks({ status: 'closed' })).toHaveLength(1);
+  });
+
+  it('checks of two instances at once on one chain: one head, no lost write', async () => {
+    const start = await check(store, null, 'start');
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => check(i % 2 === 0 ? store : other, start.next, `p${i}`)),
+    );
+    expect(answers.every((answer) => answer.fork === null)).toBe(true);
+    const head = await store.chains.getChainHead(INSTALLATION);
+    // The first to arrive moves the head to start.next; the others present the head again.
+    expect(head?.head).toBe(start.next);
+    expect(head?.issued).toHaveLength(8);
+    expect(new Set(answers.map((answer) => answer.next)).size).toBe(8);
+    for (const answer of answers) expect(head?.issued).toContain(answer.next);
+  });
+
+  it('holds a nonce across instances until it expires', async () => {
+    expect(await store.chains.admitNonce(INSTALLATION, 'n1', T0 + 600_000, T0)).toBe(true);
+    expect(await other.chains.admitNonce(INSTALLATION, 'n1', T0 + 600_000, T0 + 1)).toBe(false);
+    expect(await other.chains.admitNonce('j'.repeat(43), 'n1', T0 + 600_000, T0)).toBe(true);
+    // Expired (the TTL monitor may not have removed it yet): admitted again.
+    expect(await other.chains.admitNonce(INSTALLATION, 'n1', T0 + 1_200_000, T0 + 600_000)).toBe(
+      true,
+    );
+    expect(await store.chains.admitNonce(INSTALLATION, 'n1', T0 + 1_200_000, T0 + 600_001)).toBe(
+      false,
+    );
+  });
+}
