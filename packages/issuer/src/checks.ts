@@ -5,12 +5,22 @@
 // process that holds the issuing secret (LICENSOR_KEY_PASSPHRASE).
 
 import { IssuingSecretExposedError } from './errors.js';
+import type { ChainStore } from './store/chain-port.js';
 import { openStore } from './store/open-store.js';
 import type { CheckStore } from './store/ports.js';
 import { loadStatusKeys } from './store/status-keys.js';
 
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
 export type { CheckRecord, CheckView } from './records.js';
+export type {
+  ChainEvidence,
+  ChainHead,
+  ChainStore,
+  ForkAction,
+  ForkFilter,
+  ForkRecord,
+} from './store/chain-port.js';
+export { type ChainAnswer, type ChainCheck, stepChain } from './store/check-chain.js';
 export { dataDirOf } from './store/open-store.js';
 export type { CheckStore } from './store/ports.js';
 
@@ -26,6 +36,7 @@ export interface CheckStoreOptions {
 
 /** The member names of a check store: the whole of what the verify service can call. */
 export const CHECK_ROLE = [
+  'chains',
   'getCheckView',
   'recordChecks',
   'loadStatusSigningKeys',
@@ -45,7 +56,26 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
   });
   const statusSecret = env.LICENSOR_STATUS_KEY_PASSPHRASE;
   // Closures over the adapter: no property, prototype or method of this object leads to it.
+  const { chains } = store;
+  const chainRole: ChainStore = Object.freeze(
+    Object.setPrototypeOf(
+      {
+        getChainHead: (installationId) => chains.getChainHead(installationId),
+        putChainHead: (head, expectedVersion) => chains.putChainHead(head, expectedVersion),
+        recordFork: (fork) => chains.recordFork(fork),
+        getFork: (id) => chains.getFork(id),
+        listForks: (filter) => chains.listForks(filter),
+        closeFork: (id, at, by, reason) => chains.closeFork(id, at, by, reason),
+        getForkPolicy: (licenseId) => chains.getForkPolicy(licenseId),
+        setForkPolicy: (licenseId, action, at) => chains.setForkPolicy(licenseId, action, at),
+        admitNonce: (installationId, nonce, expiresAt, now) =>
+          chains.admitNonce(installationId, nonce, expiresAt, now),
+      } satisfies ChainStore,
+      null,
+    ) as ChainStore,
+  );
   const checks: CheckStore = {
+    chains: chainRole,
     getCheckView: (licenseId) => store.getCheckView(licenseId),
     recordChecks: (records) => store.recordChecks(records),
     loadStatusSigningKeys: (passphrase) =>

@@ -4,24 +4,6 @@
 
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
 export type { CheckRecord, CheckView } from './records.js';
-export type {
-  ChainEvidence,
-  ChainHead,
-  ChainStore,
-  ForkAction,
-  ForkFilter,
-  ForkRecord,
-  ForkStatus,
-} from './store/chain-port.js';
-export { CHAIN_ISSUED_LIMIT } from './store/chain-port.js';
-export {
-  type ChainAnswer,
-  type ChainCheck,
-  chainStanding,
-  nextChainValue,
-  rebindChain,
-  stepChain,
-} from './store/check-chain.js';
 export {
   DEFAULT_DATA_DIR,
   dataDirOf,

@@ -42,6 +42,13 @@ export interface VerifyConfig {
    * the interval are counted in one `refusals_suppressed` line when it ends.
    */
   refusalLogIntervalMs: number;
+  /** What a fork does for a license that sets nothing: record it only, or answer SUSPENDED to the copy. */
+  forkAction: 'warn' | 'suspend';
+  /**
+   * How long the shared store holds the nonce of a check made with a clock off by more than the
+   * window (seconds): the window cannot refuse its replay, so the store does, this long.
+   */
+  offClockNonceHoldSeconds: number;
 }
 
 export const defaultConfig: Readonly<VerifyConfig> = Object.freeze({
@@ -60,6 +67,8 @@ export const defaultConfig: Readonly<VerifyConfig> = Object.freeze({
   trustProxy: false,
   logChecks: true,
   refusalLogIntervalMs: 10_000,
+  forkAction: 'warn',
+  offClockNonceHoldSeconds: 30 * 24 * 60 * 60,
 });
 
 export function resolveConfig(overrides: Partial<VerifyConfig> = {}): VerifyConfig {

@@ -103,6 +103,9 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     decoyVerification: createDecoyVerification(),
     windowSeconds: config.checkWindowSeconds,
     checkIntervalSeconds: config.checkIntervalSeconds,
+    chains: store.chains,
+    forkAction: config.forkAction,
+    offClockNonceHoldSeconds: config.offClockNonceHoldSeconds,
   });
 
   const refusals = new RefusalLog(logger, {

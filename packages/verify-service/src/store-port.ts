@@ -7,4 +7,7 @@ import type { CheckStore as IssuerCheckStore } from '@licensor/issuer/checks';
 
 export type { CheckRecord, CheckView } from '@licensor/issuer/checks';
 
-export type CheckStore = Pick<IssuerCheckStore, 'getCheckView' | 'recordChecks' | 'ping' | 'close'>;
+export type CheckStore = Pick<
+  IssuerCheckStore,
+  'chains' | 'getCheckView' | 'recordChecks' | 'ping' | 'close'
+>;

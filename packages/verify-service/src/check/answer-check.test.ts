@@ -27,8 +27,11 @@ function setup(perInstallation = new RateLimiter({ burst: 100, perSecond: 100 })
     decoyVerification: (token) => decoys.push(token),
     windowSeconds: 300,
     checkIntervalSeconds: 86_400,
+    chains: store.chains,
+    forkAction: 'warn',
+    offClockNonceHoldSeconds: 30 * 86_400,
   });
-  return { answerCheck, decoys, records };
+  return { answerCheck, decoys, records, store };
 }
 
 describe('answerCheck', () => {

@@ -3,6 +3,8 @@
 // cases (no such license, another installation, an installation the record does not know) take
 // one path: the same answer shape, and a decoy verification so that it costs what a real one
 // costs.
+
+import { type ChainStore, type ForkAction, stepChain } from '@licensor/issuer/checks';
 import {
   type CheckOutcome,
   type Ed25519KeyPair,
@@ -39,19 +41,34 @@ export interface AnswerCheckDeps {
   decoyVerification: DecoyVerification;
   windowSeconds: number;
   checkIntervalSeconds: number;
+  /** The shared store's chains and nonce window (the same for every worker and instance). */
+  chains: ChainStore;
+  /** What a fork does when the license sets nothing: warn (record it) or suspend the copy. */
+  forkAction: ForkAction;
+  /** How long the nonce of a check made with a wrong clock is held (seconds). */
+  offClockNonceHoldSeconds: number;
 }
 
-export type AnswerCheck = (token: string, nowMs: number) => Promise<CheckAnswer>;
+export type AnswerCheck = (
+  token: string,
+  nowMs: number,
+  /** The client address, kept as evidence when the check forks. */
+  address?: string,
+) => Promise<CheckAnswer>;
 
 export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
   const { views, replay, perInstallation } = deps;
 
-  return async function answerCheck(token, nowMs) {
+  return async function answerCheck(token, nowMs, address) {
     const installationId = readCheckKid(token);
 
     const claimed = peekCheck(token);
     const nowSeconds = Math.floor(nowMs / 1000);
-    if (Math.abs(claimed.iat - nowSeconds) > deps.windowSeconds) {
+    const skew = nowSeconds - claimed.iat;
+    const offClock = Math.abs(skew) > deps.windowSeconds;
+    // A version 1 status cannot tell the installation its clock is off: a v1 check is refused
+    // as before. A version 2 check is answered whatever the offset, and the status says it.
+    if (offClock && claimed.v === 1) {
       throw new VerifyServiceError(
         'ERR_CHECK_TIME_SKEW',
         `The check was made more than ${deps.windowSeconds} s from the service's time; ` +
@@ -74,19 +91,51 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
       deps.decoyVerification(token);
     }
 
-    if (!replay.admit(installationId, claimed.nonce, nowMs)) {
+    // This process's guard first (free), then the shared store's nonce window, so a check
+    // replayed to another worker or instance is refused too. A check inside the clock window is
+    // refused by the window after it; one made with a wrong clock is held much longer.
+    const holdMs = (offClock ? deps.offClockNonceHoldSeconds : 2 * deps.windowSeconds) * 1000;
+    if (
+      !replay.admit(installationId, claimed.nonce, nowMs) ||
+      !(await deps.chains.admitNonce(installationId, claimed.nonce, nowMs + holdMs, nowMs))
+    ) {
       throw new VerifyServiceError(
         'ERR_CHECK_REPLAYED',
         'This check request was already answered; make a new one (each carries a fresh nonce).',
       );
     }
 
-    const outcome: CheckOutcome = bound ? decideOutcome(view, nowSeconds) : 'UNKNOWN';
+    let outcome: CheckOutcome = bound ? decideOutcome(view, nowSeconds) : 'UNKNOWN';
+    // Version 2: one step of the installation's check chain (check-chain.ts in the issuer).
+    const chain =
+      bound && claimed.v >= 2
+        ? await stepChain(
+            deps.chains,
+            {
+              installationId,
+              licenseId: claimed.lid,
+              presented: claimed.prev ?? null,
+              checkToken: token,
+              evidence: {
+                at: nowMs,
+                address: address ?? null,
+                credentialsInUse: claimed.usage.credentialsInUse,
+                sdkVersion: claimed.sdk,
+                presented: claimed.prev ?? null,
+              },
+              now: nowMs,
+            },
+            deps.forkAction,
+          )
+        : null;
+    const fork = chain?.fork ?? null;
+    const suspendCopy = fork !== null && fork.action === 'suspend' && outcome === 'VALID';
+    if (suspendCopy) outcome = 'SUSPENDED';
     const termEnd = bound ? (view.term?.end ?? null) : null;
     const status = signOrFail(() =>
       signStatus(
         {
-          v: 1,
+          v: claimed.v >= 2 ? 2 : 1,
           iat: nowSeconds,
           nonce: claimed.nonce,
           lid: claimed.lid,
@@ -95,7 +144,10 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
           rev: bound ? view.revision : null,
           termEnd,
           checkBy: decideCheckBy(termEnd, nowSeconds, deps.checkIntervalSeconds),
-          license: bound ? tokenToRelay(view, outcome, claimed.rev) : null,
+          license: bound && !suspendCopy ? tokenToRelay(view, outcome, claimed.rev) : null,
+          ...(claimed.v >= 2 ? { skew } : {}),
+          ...(chain === null ? {} : { chain: chain.next }),
+          ...(fork === null ? {} : { forked: true }),
         },
         deps.statusKey(),
       ),

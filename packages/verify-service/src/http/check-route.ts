@@ -73,7 +73,7 @@ export function createCheckRoute(deps: CheckRouteDeps): CheckRoute {
     }
 
     readBody(req, deps.maxBodyBytes)
-      .then((body) => answerCheck(body.trim(), nowMs))
+      .then((body) => answerCheck(body.trim(), nowMs, client))
       .then(
         (answer) => {
           sendStatusToken(res, answer.status, requestId, deps.stopping());

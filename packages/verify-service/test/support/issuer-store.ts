@@ -20,6 +20,8 @@ export interface IssuerFixture {
   store: LicensorStore;
   issuer: Issuer;
   dataDir: string;
+  /** The MongoDB URI with its database, when the fixture is on MongoDB. */
+  mongoUri?: string;
   cleanup(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function openIssuerFixture(
     store,
     issuer,
     dataDir,
+    ...(mongoUri === undefined ? {} : { mongoUri }),
     cleanup: async () => {
       await store.close().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 // An in-memory CheckStore for tests: licenses as CheckViews, recorded checks in an array, and
 // switches to make it fail like an unreachable database.
 import type { CheckRecord, CheckStore, CheckView } from '../../src/store-port.js';
+import { MemoryChains } from './memory-chains.js';
 
 export class MemoryStore implements CheckStore {
+  readonly chains = new MemoryChains();
   readonly views = new Map<string, CheckView>();
   readonly records: CheckRecord[] = [];
   /** While true every call fails as a network error would. */

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { signCheck } from '@licensor/token';
+import { type CheckClaims, signCheck } from '@licensor/token';
 import { passphrase } from './issuer-store.js';
 
 export const bin = join(import.meta.dirname, '..', '..', 'bin', 'licensor-verify.js');
@@ -114,7 +114,11 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('close', (code) => resolve(code)));
 }
 
-export function checkFor(licenseId: string, installation: Parameters<typeof signCheck>[1]): string {
+export function checkFor(
+  licenseId: string,
+  installation: Parameters<typeof signCheck>[1],
+  overrides: Partial<CheckClaims> = {},
+): string {
   return signCheck(
     {
       v: 1,
@@ -125,6 +129,7 @@ export function checkFor(licenseId: string, installation: Parameters<typeof sign
       sdk: '0.1.0',
       product: { name: 'CMS', version: '5.2.0' },
       usage: { credentialsInUse: 1 },
+      ...overrides,
     },
     installation,
   );

@@ -98,13 +98,19 @@ export class MongoChains implements ChainStore {
     private readonly ttl: boolean,
   ) {}
 
-  static async open(connection: Connection, run: Run): Promise<MongoChains> {
+  static async open(connection: Connection, run: Run, prepare = true): Promise<MongoChains> {
     const models = chainModelsOf(connection);
+    const nonces = models.checkNonces.collection;
+    if (!prepare) {
+      // The verify service's user creates nothing: the issuer made the collections and indexes.
+      const indexes = await nonces.indexes().catch(() => []);
+      const ttl = indexes.some((index) => index.expireAfterSeconds !== undefined);
+      return new MongoChains(models, run, ttl);
+    }
     for (const model of Object.values(models)) {
       await model.createCollection().catch(() => undefined);
       await model.createIndexes();
     }
-    const nonces = models.checkNonces.collection;
     let ttl = true;
     try {
       await nonces.createIndex({ expiresAt: 1 }, { name: 'expiresAt_ttl', expireAfterSeconds: 0 });

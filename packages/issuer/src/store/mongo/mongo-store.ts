@@ -113,7 +113,11 @@ export class MongoStore implements LicensorStore {
       store.automation = await MongoAutomation.open(connection, (operation) =>
         store.run(operation),
       );
-      store.chains = await MongoChains.open(connection, (operation) => store.run(operation));
+      store.chains = await MongoChains.open(
+        connection,
+        (operation) => store.run(operation),
+        options.prepare !== false,
+      );
       return store;
     } catch (error) {
       await connection?.close().catch(() => undefined);
