@@ -123,11 +123,20 @@ export type {
   TransactionKind,
   VendorUser,
 } from './records.js';
-export type {
-  ApiTokenRecord,
-  ApiTokenRole,
-  AutomationStore,
-  PortalSessionRecord,
+export {
+  type ApiTokenRecord,
+  type ApiTokenRole,
+  type AutomationStore,
+  type DeliveryOutcome,
+  type DeliveryStatus,
+  type OutboxEvent,
+  type PortalSessionRecord,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEndpointPatch,
+  type WebhookEventType,
+  type WebhookStore,
 } from './store/automation-port.js';
 export {
   DEFAULT_RETENTION_DAYS,
@@ -164,3 +173,9 @@ export type {
   TransactionFilter,
 } from './store/ports.js';
 export { WRITE_STEPS, type WriteStep, type WriteStepHook } from './store/transaction-effects.js';
+export {
+  deliveryIdOf,
+  newDelivery,
+  webhookEventOfRequest,
+  webhookEventOfTransaction,
+} from './store/webhook-events.js';

@@ -35,7 +35,7 @@ export interface PortalSessionRecord {
   lastSeenAt: number;
 }
 
-export interface AutomationStore {
+export interface AutomationStore extends WebhookStore {
   // API tokens.
   /** False when a token of that name (any case) exists; nothing is written then. */
   insertApiToken(record: ApiTokenRecord): Promise<boolean>;
@@ -61,4 +61,114 @@ export interface AutomationStore {
   /** Failures of the key in the window that ends at `at`. */
   loginFailures(key: string, at: number, windowMs: number): Promise<number>;
   clearLoginFailures(key: string): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks: endpoints, the outbox, deliveries.
+
+export const WEBHOOK_EVENT_TYPES = [
+  'license.issued',
+  'license.renewed',
+  'license.revoked',
+  'license.suspended',
+  'license.resumed',
+  'request.created',
+  'request.approved',
+  'request.rejected',
+  'check.failed',
+  'check.stopped',
+  'usage.near-cap',
+  'subscription.expiring',
+  'keys.changed',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface WebhookEndpoint {
+  id: string; // whe_…
+  url: string;
+  description: string;
+  events: WebhookEventType[];
+  /** `whsec_…`, the Standard Webhooks signing secret the receiver verifies with. */
+  secret: string;
+  enabled: boolean;
+  createdAt: number;
+  createdBy: string;
+  updatedAt: number;
+}
+
+export type WebhookEndpointPatch = Partial<
+  Pick<WebhookEndpoint, 'url' | 'description' | 'events' | 'enabled'>
+> & { updatedAt: number };
+
+/**
+ * One event in the outbox. Written by the same store write as the change that causes it (the
+ * transaction's commit, the request's insert), with an id fixed by that change, so writing it
+ * again (a roll-forward after a crash) changes nothing. The id is the Standard Webhooks
+ * `webhook-id`, the same on every attempt and resend.
+ */
+export interface OutboxEvent {
+  id: string; // msg_…
+  type: WebhookEventType;
+  at: number;
+  data: Record<string, unknown>;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event for one endpoint, with its last attempt: the endpoint's delivery log. */
+export interface WebhookDelivery {
+  id: string; // dlv_… (fixed by endpoint and event)
+  endpointId: string;
+  eventId: string;
+  eventType: WebhookEventType;
+  status: DeliveryStatus;
+  attempts: number;
+  createdAt: number;
+  nextAttemptAt: number;
+  /** A process sending it holds it until then; another takes it over after (a crash). */
+  leaseUntil: number;
+  lastAttemptAt: number | null;
+  /** HTTP status of the last answer, null when there was none (refused, timed out). */
+  lastStatus: number | null;
+  lastDurationMs: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+}
+
+export type DeliveryOutcome = Pick<
+  WebhookDelivery,
+  | 'status'
+  | 'attempts'
+  | 'nextAttemptAt'
+  | 'lastAttemptAt'
+  | 'lastStatus'
+  | 'lastDurationMs'
+  | 'lastError'
+  | 'deliveredAt'
+>;
+
+export interface WebhookStore {
+  insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void>;
+  listWebhookEndpoints(): Promise<WebhookEndpoint[]>;
+  getWebhookEndpoint(id: string): Promise<WebhookEndpoint | null>;
+  updateWebhookEndpoint(id: string, patch: WebhookEndpointPatch): Promise<void>;
+
+  /** Idempotent by id: an event already in the outbox is left as it is. */
+  appendOutboxEvents(events: OutboxEvent[]): Promise<void>;
+  getOutboxEvent(id: string): Promise<OutboxEvent | null>;
+  /** Events not yet turned into deliveries, oldest first. */
+  listUnfannedOutboxEvents(limit: number): Promise<OutboxEvent[]>;
+  markOutboxFannedOut(ids: string[]): Promise<void>;
+
+  /** Idempotent by id. */
+  insertDeliveries(deliveries: WebhookDelivery[]): Promise<void>;
+  /** Pending deliveries due at `now` and not held by a live lease, now held until now+leaseMs. */
+  claimDeliveries(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Records an attempt's outcome and releases the lease. */
+  finishDelivery(id: string, outcome: DeliveryOutcome): Promise<void>;
+  getDelivery(id: string): Promise<WebhookDelivery | null>;
+  /** Newest first. */
+  listDeliveries(endpointId: string, limit: number): Promise<WebhookDelivery[]>;
+  /** Makes a delivery pending and due now again (an admin's resend). False if there is none. */
+  resendDelivery(id: string, now: number): Promise<boolean>;
 }

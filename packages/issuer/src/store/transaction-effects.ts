@@ -14,6 +14,7 @@ export const WRITE_STEPS = [
   'license',
   'request',
   'audit',
+  'outbox',
   'applied',
 ] as const;
 export type WriteStep = (typeof WRITE_STEPS)[number];

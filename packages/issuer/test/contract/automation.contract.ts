@@ -2,10 +2,15 @@
 // counters), the same on both adapters. Two handles on one store stand for two portal processes.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { ApiTokenRecord, PortalSessionRecord } from '../../src/store/automation-port.js';
+import { newDelivery } from '../../src/store/webhook-events.js';
 import type { LicensorStore } from '../../src/types.js';
 import type { Adapter } from '../support/adapters.js';
-import { T0 } from '../support/fixtures.js';
+import { frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+
+class SimulatedCrash extends Error {}
+const terms = { customerName: 'Acme Corp', model: 'perpetual', credentials: 5 } as const;
 
 function token(overrides: Partial<ApiTokenRecord> = {}): ApiTokenRecord {
   return {
@@ -130,6 +135,106 @@ export function automationContract(adapter: Adapter): void {
         ),
       );
       expect(await store.automation.loginFailures('k', T0, WINDOW)).toBe(12);
+    });
+  });
+
+  describe('webhook outbox', () => {
+    it('is written by the commit of each change, one event per transaction, by a fixed id', async () => {
+      const clock = frozenClock(T0);
+      const issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
+      await issuer.init('alice');
+      const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      clock.advance(1_000);
+      await issuer.revoke(issued.license.id, 'alice', 'refund');
+      const events = await other.automation.listUnfannedOutboxEvents(10);
+      expect(events.map((e) => e.type)).toEqual(['license.issued', 'license.revoked']);
+      expect(events[0]).toMatchObject({
+        id: `msg_${issued.transaction.id.slice(4)}`,
+        at: T0,
+        data: { licenseId: issued.license.id, operator: 'alice', customerName: 'Acme Corp' },
+      });
+      expect(events[1]!.data).toMatchObject({ state: 'revoked', reason: 'refund' });
+      // Applying the transaction again (a roll-forward) adds nothing.
+      await store.applyTransaction(issued.transaction);
+      expect(await store.automation.listUnfannedOutboxEvents(10)).toHaveLength(2);
+      await store.automation.markOutboxFannedOut([events[0]!.id]);
+      expect((await other.automation.listUnfannedOutboxEvents(10)).map((e) => e.type)).toEqual([
+        'license.revoked',
+      ]);
+    });
+
+    it('holds the event of a commit a crash interrupted before the outbox write', async () => {
+      const clock = frozenClock(T0);
+      const handle = await adapter.create();
+      let armed = true;
+      const crashing = await handle.open({
+        onWriteStep: (at) => {
+          if (armed && at === 'audit') {
+            armed = false;
+            throw new SimulatedCrash('crash before the outbox');
+          }
+        },
+      });
+      const first = await openIssuer({ store: crashing, now: clock.now, passphrase: '' });
+      await first.init('alice');
+      await expect(
+        first.issue(new TestInstallation().challenge(), terms, 'alice'),
+      ).rejects.toBeInstanceOf(SimulatedCrash);
+      await crashing.close();
+      const reopened = await handle.open();
+      await openIssuer({ store: reopened, now: clock.now, passphrase: '' });
+      const events = await reopened.automation.listUnfannedOutboxEvents(10);
+      const stored = await reopened.listTransactions({});
+      // SQLite kept nothing of the commit (one SQL transaction); MongoDB kept the transaction
+      // and the roll-forward on open wrote its event.
+      expect(events.map((e) => e.id)).toEqual(stored.map((t) => `msg_${t.id.slice(4)}`));
+      await reopened.close();
+    });
+
+    it('claims a due delivery for one process at a time, and records attempts and resends', async () => {
+      const event = { id: 'msg_1', type: 'license.issued' as const, at: T0, data: {} };
+      await store.automation.appendOutboxEvents([event, event]);
+      expect(await store.automation.getOutboxEvent('msg_1')).toEqual(event);
+      const delivery = newDelivery('whe_1', event, T0);
+      await store.automation.insertDeliveries([delivery]);
+      await other.automation.insertDeliveries([delivery]);
+      const claimed = await store.automation.claimDeliveries(T0, 10_000, 10);
+      expect(claimed.map((d) => d.id)).toEqual([delivery.id]);
+      expect(await other.automation.claimDeliveries(T0 + 5_000, 10_000, 10)).toEqual([]);
+      // The holder died: after the lease another process takes it over.
+      expect(
+        (await other.automation.claimDeliveries(T0 + 10_000, 10_000, 10)).map((d) => d.id),
+      ).toEqual([delivery.id]);
+      await other.automation.finishDelivery(delivery.id, {
+        status: 'pending',
+        attempts: 1,
+        nextAttemptAt: T0 + 60_000,
+        lastAttemptAt: T0 + 10_000,
+        lastStatus: 503,
+        lastDurationMs: 12,
+        lastError: 'HTTP 503',
+        deliveredAt: null,
+      });
+      expect(await store.automation.claimDeliveries(T0 + 59_999, 10_000, 10)).toEqual([]);
+      await store.automation.finishDelivery(delivery.id, {
+        status: 'delivered',
+        attempts: 2,
+        nextAttemptAt: T0 + 60_000,
+        lastAttemptAt: T0 + 60_000,
+        lastStatus: 204,
+        lastDurationMs: 8,
+        lastError: null,
+        deliveredAt: T0 + 60_000,
+      });
+      expect(await store.automation.claimDeliveries(T0 + 90_000, 10_000, 10)).toEqual([]);
+      expect(await other.automation.listDeliveries('whe_1', 10)).toEqual([
+        expect.objectContaining({ status: 'delivered', attempts: 2, lastStatus: 204 }),
+      ]);
+      expect(await store.automation.resendDelivery(delivery.id, T0 + 100_000)).toBe(true);
+      expect(await store.automation.resendDelivery('dlv_missing', T0 + 100_000)).toBe(false);
+      expect(
+        (await other.automation.claimDeliveries(T0 + 100_000, 10_000, 10)).map((d) => d.attempts),
+      ).toEqual([2]);
     });
   });
 }

@@ -4,7 +4,16 @@
 
 import { randomUUID } from 'node:crypto';
 import { type Connection, Schema } from 'mongoose';
-import type { ApiTokenRecord, AutomationStore, PortalSessionRecord } from '../automation-port.js';
+import type {
+  ApiTokenRecord,
+  AutomationStore,
+  DeliveryOutcome,
+  OutboxEvent,
+  PortalSessionRecord,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointPatch,
+} from '../automation-port.js';
 import { isDuplicateKey } from './mongo-commit.js';
 
 const options = { versionKey: false, autoIndex: false, strict: true, minimize: false } as const;
@@ -53,12 +62,90 @@ const loginFailure = new Schema(
 loginFailure.index({ key: 1, at: -1 });
 loginFailure.index({ at: 1 });
 
+const { Mixed } = Schema.Types;
+
+const webhookEndpoint = new Schema(
+  {
+    _id: { type: String, required: true },
+    url: { type: String, required: true },
+    description: { type: String, default: '' },
+    events: { type: [String], required: true },
+    secret: { type: String, required: true },
+    enabled: { type: Boolean, required: true },
+    createdAt: { type: Number, required: true },
+    createdBy: { type: String, required: true },
+    updatedAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'webhook_endpoints' },
+);
+
+const outboxEvent = new Schema(
+  {
+    _id: { type: String, required: true },
+    type: { type: String, required: true },
+    at: { type: Number, required: true },
+    data: { type: Mixed, required: true },
+    fannedOut: { type: Boolean, required: true },
+  },
+  { ...options, collection: 'webhook_outbox' },
+);
+outboxEvent.index({ fannedOut: 1, at: 1 });
+
+const webhookDelivery = new Schema(
+  {
+    _id: { type: String, required: true },
+    endpointId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    eventType: { type: String, required: true },
+    status: { type: String, required: true },
+    attempts: { type: Number, required: true },
+    createdAt: { type: Number, required: true },
+    nextAttemptAt: { type: Number, required: true },
+    leaseUntil: { type: Number, required: true },
+    lastAttemptAt: { type: Number, default: null },
+    lastStatus: { type: Number, default: null },
+    lastDurationMs: { type: Number, default: null },
+    lastError: { type: String, default: null },
+    deliveredAt: { type: Number, default: null },
+  },
+  { ...options, collection: 'webhook_deliveries' },
+);
+webhookDelivery.index({ status: 1, nextAttemptAt: 1 });
+webhookDelivery.index({ endpointId: 1, createdAt: -1 });
+
 export function automationModelsOf(connection: Connection) {
   return {
     apiTokens: connection.model('ApiToken', apiToken),
     portalSessions: connection.model('PortalSession', portalSession),
     loginFailures: connection.model('LoginFailure', loginFailure),
+    webhookEndpoints: connection.model('WebhookEndpoint', webhookEndpoint),
+    outbox: connection.model('WebhookOutbox', outboxEvent),
+    deliveries: connection.model('WebhookDelivery', webhookDelivery),
   };
+}
+
+/** Writes outbox events, each an insert by its fixed id; one already there is left alone. */
+export async function appendOutbox(
+  models: Pick<Models, 'outbox'>,
+  events: readonly OutboxEvent[],
+): Promise<void> {
+  for (const { id, ...rest } of events) {
+    try {
+      await models.outbox.create({ _id: id, ...rest, fannedOut: false });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+}
+
+function recordOf<T>(document: unknown): T {
+  const { _id, ...rest } = document as Doc;
+  return { id: _id, ...rest } as T;
+}
+
+function eventOf(document: unknown): OutboxEvent {
+  const { fannedOut: _f, ...rest } = recordOf<OutboxEvent & { fannedOut: boolean }>(document);
+  return rest;
 }
 
 type Models = ReturnType<typeof automationModelsOf>;
@@ -81,9 +168,8 @@ export class MongoAutomation implements AutomationStore {
     private readonly run: Run,
   ) {}
 
-  static async open(connection: Connection, run: Run): Promise<MongoAutomation> {
-    const models = automationModelsOf(connection);
-    for (const model of [models.apiTokens, models.portalSessions, models.loginFailures]) {
+  static async open(models: Models, run: Run): Promise<MongoAutomation> {
+    for (const model of Object.values(models)) {
       await model.createCollection().catch(() => undefined);
       await model.createIndexes();
     }
@@ -206,6 +292,134 @@ export class MongoAutomation implements AutomationStore {
   clearLoginFailures(key: string): Promise<void> {
     return this.run(async () => {
       await this.models.loginFailures.deleteMany({ key });
+    });
+  }
+
+  insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    return this.run(async () => {
+      const { id, ...rest } = endpoint;
+      await this.models.webhookEndpoints.create({ _id: id, ...rest });
+    });
+  }
+
+  listWebhookEndpoints(): Promise<WebhookEndpoint[]> {
+    return this.run(async () => {
+      const documents = await this.models.webhookEndpoints
+        .find({})
+        .sort({ createdAt: 1, _id: 1 })
+        .lean();
+      return documents.map((d) => recordOf<WebhookEndpoint>(d));
+    });
+  }
+
+  getWebhookEndpoint(id: string): Promise<WebhookEndpoint | null> {
+    return this.run(async () => {
+      const document = await this.models.webhookEndpoints.findById(id).lean();
+      return document === null ? null : recordOf<WebhookEndpoint>(document);
+    });
+  }
+
+  updateWebhookEndpoint(id: string, patch: WebhookEndpointPatch): Promise<void> {
+    return this.run(async () => {
+      const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      await this.models.webhookEndpoints.updateOne({ _id: id }, { $set: set });
+    });
+  }
+
+  appendOutboxEvents(events: OutboxEvent[]): Promise<void> {
+    return this.run(() => appendOutbox(this.models, events));
+  }
+
+  getOutboxEvent(id: string): Promise<OutboxEvent | null> {
+    return this.run(async () => {
+      const document = await this.models.outbox.findById(id).lean();
+      return document === null ? null : eventOf(document);
+    });
+  }
+
+  listUnfannedOutboxEvents(limit: number): Promise<OutboxEvent[]> {
+    return this.run(async () => {
+      const documents = await this.models.outbox
+        .find({ fannedOut: false })
+        .sort({ at: 1, _id: 1 })
+        .limit(limit)
+        .lean();
+      return documents.map(eventOf);
+    });
+  }
+
+  markOutboxFannedOut(ids: string[]): Promise<void> {
+    return this.run(async () => {
+      if (ids.length > 0) {
+        await this.models.outbox.updateMany({ _id: { $in: ids } }, { $set: { fannedOut: true } });
+      }
+    });
+  }
+
+  insertDeliveries(deliveries: WebhookDelivery[]): Promise<void> {
+    return this.run(async () => {
+      for (const { id, ...rest } of deliveries) {
+        try {
+          await this.models.deliveries.create({ _id: id, ...rest });
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+        }
+      }
+    });
+  }
+
+  claimDeliveries(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]> {
+    return this.run(async () => {
+      // One conditional update per delivery. FerretDB may let two processes both take one
+      // (its updates are read-modify-write); that is a second delivery with the same
+      // webhook-id, which receivers drop, never a lost one.
+      const claimed: WebhookDelivery[] = [];
+      for (let i = 0; i < limit; i++) {
+        const document = await this.models.deliveries
+          .findOneAndUpdate(
+            { status: 'pending', nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } },
+            { $set: { leaseUntil: now + leaseMs } },
+            { new: true, sort: { nextAttemptAt: 1, _id: 1 } },
+          )
+          .lean();
+        if (document === null) break;
+        claimed.push(recordOf<WebhookDelivery>(document));
+      }
+      return claimed;
+    });
+  }
+
+  finishDelivery(id: string, outcome: DeliveryOutcome): Promise<void> {
+    return this.run(async () => {
+      await this.models.deliveries.updateOne({ _id: id }, { $set: { ...outcome, leaseUntil: 0 } });
+    });
+  }
+
+  getDelivery(id: string): Promise<WebhookDelivery | null> {
+    return this.run(async () => {
+      const document = await this.models.deliveries.findById(id).lean();
+      return document === null ? null : recordOf<WebhookDelivery>(document);
+    });
+  }
+
+  listDeliveries(endpointId: string, limit: number): Promise<WebhookDelivery[]> {
+    return this.run(async () => {
+      const documents = await this.models.deliveries
+        .find({ endpointId })
+        .sort({ createdAt: -1, _id: 1 })
+        .limit(limit)
+        .lean();
+      return documents.map((d) => recordOf<WebhookDelivery>(d));
+    });
+  }
+
+  resendDelivery(id: string, now: number): Promise<boolean> {
+    return this.run(async () => {
+      const result = await this.models.deliveries.updateOne(
+        { _id: id },
+        { $set: { status: 'pending', nextAttemptAt: now, leaseUntil: 0, deliveredAt: null } },
+      );
+      return result.matchedCount === 1;
     });
   }
 }

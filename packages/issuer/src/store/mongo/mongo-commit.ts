@@ -8,6 +8,7 @@
 // the same challenge) rolls forward; repeating a write changes nothing.
 
 import type { Transaction } from '../../records.js';
+import type { OutboxEvent } from '../automation-port.js';
 import type { CommitOutcome } from '../ports.js';
 import {
   asAnswer,
@@ -16,6 +17,7 @@ import {
   transactionKeys,
   type WriteStepHook,
 } from '../transaction-effects.js';
+import { webhookEventOfTransaction } from '../webhook-events.js';
 import type { MongoModels } from './schemas.js';
 
 export function isDuplicateKey(error: unknown): boolean {
@@ -42,10 +44,14 @@ export function transactionFromDocument(document: Record<string, unknown>): Tran
   return { id: _id as string, ...rest } as Transaction;
 }
 
+/** Writes webhook events to the outbox, idempotently (store/mongo/automation.ts). */
+export type OutboxWriter = (events: OutboxEvent[]) => Promise<void>;
+
 export class MongoCommitter {
   constructor(
     private readonly models: MongoModels,
     private readonly onWriteStep: WriteStepHook | undefined,
+    private readonly writeOutbox: OutboxWriter,
   ) {}
 
   async commit(transaction: Transaction): Promise<CommitOutcome> {
@@ -118,6 +124,11 @@ export class MongoCommitter {
     const { id: eventId, ...event } = auditEventOf(transaction);
     await writeIfNewer(() => models.auditEvents.create({ _id: eventId, ...event }));
     step?.('audit', transaction);
+    // Before the transaction is marked applied: a crash before this write leaves it unapplied,
+    // and the roll-forward writes the event (by its fixed id) then.
+    const webhookEvent = webhookEventOfTransaction(transaction);
+    if (webhookEvent !== null) await this.writeOutbox([webhookEvent]);
+    step?.('outbox', transaction);
     await models.transactions.updateOne({ _id: transaction.id }, { $set: { applied: true } });
     step?.('applied', transaction);
   }

@@ -36,12 +36,18 @@ import type {
 import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
-import { MongoAutomation } from './automation.js';
+import { webhookEventOfRequest } from '../webhook-events.js';
+import { appendOutbox, automationModelsOf, MongoAutomation } from './automation.js';
 import { MongoChains } from './chains.js';
 import * as accounts from './mongo-accounts.js';
 import * as catalog from './mongo-catalog.js';
 import { MongoChecks } from './mongo-checks.js';
-import { isDuplicateKey, MongoCommitter, transactionFromDocument } from './mongo-commit.js';
+import {
+  isDuplicateKey,
+  MongoCommitter,
+  type OutboxWriter,
+  transactionFromDocument,
+} from './mongo-commit.js';
 import { importTransactions } from './mongo-import.js';
 import { type MongoModels, modelsOf } from './schemas.js';
 
@@ -81,6 +87,7 @@ export class MongoStore implements LicensorStore {
   chains!: MongoChains;
   private readonly committer: MongoCommitter;
   private readonly checks: MongoChecks;
+  private readonly writeOutbox: OutboxWriter;
   private closed = false;
 
   static async open(
@@ -109,8 +116,11 @@ export class MongoStore implements LicensorStore {
         await model.createCollection().catch(() => undefined);
         await model.createIndexes();
       }
-      const store = new MongoStore(dataDir, connection, models, options.onWriteStep);
-      store.automation = await MongoAutomation.open(connection, (operation) =>
+      const automationModels = automationModelsOf(connection);
+      const store = new MongoStore(dataDir, connection, models, options.onWriteStep, (events) =>
+        appendOutbox(automationModels, events),
+      );
+      store.automation = await MongoAutomation.open(automationModels, (operation) =>
         store.run(operation),
       );
       store.chains = await MongoChains.open(
@@ -133,8 +143,10 @@ export class MongoStore implements LicensorStore {
     private readonly connection: Connection,
     private readonly models: MongoModels,
     onWriteStep: WriteStepHook | undefined,
+    writeOutbox: OutboxWriter,
   ) {
-    this.committer = new MongoCommitter(models, onWriteStep);
+    this.committer = new MongoCommitter(models, onWriteStep, writeOutbox);
+    this.writeOutbox = writeOutbox;
     this.checks = new MongoChecks(models);
   }
 
@@ -343,6 +355,10 @@ export class MongoStore implements LicensorStore {
       const { id, ...rest } = request;
       try {
         await this.models.requests.create({ _id: id, ...rest });
+        // Not one write with the request (no multi-document transactions): a crash between
+        // the two is made good by the webhook dispatcher, which re-appends the event of every
+        // pending request on start (by its fixed id, so never twice).
+        await this.writeOutbox([webhookEventOfRequest(request)]);
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
       }

@@ -1,9 +1,19 @@
-// The automation and accounts port on SQLite: API tokens, portal sessions, failed-login counters.
+// The automation and accounts port on SQLite: API tokens, portal sessions, failed-login
+// counters, webhook endpoints, the outbox and deliveries.
 // Every portal process that opens the same file sees the same rows, so sessions and limits hold
 // across processes.
 
 import type Database from 'better-sqlite3';
-import type { ApiTokenRecord, AutomationStore, PortalSessionRecord } from '../automation-port.js';
+import type {
+  ApiTokenRecord,
+  AutomationStore,
+  DeliveryOutcome,
+  OutboxEvent,
+  PortalSessionRecord,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEndpointPatch,
+} from '../automation-port.js';
 
 type Row = Record<string, unknown>;
 
@@ -33,6 +43,72 @@ export const AUTOMATION_TABLES_SQL = `
   CREATE INDEX login_failures_by_key ON login_failures (key, at);
   CREATE INDEX login_failures_by_time ON login_failures (at);
 `;
+
+/** Migration of the webhook tables (numbered in migrations.ts). */
+export const WEBHOOK_TABLES_SQL = `
+  CREATE TABLE webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+
+  CREATE TABLE webhook_outbox (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    fanned_out INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE INDEX webhook_outbox_pending ON webhook_outbox (at) WHERE fanned_out = 0;
+
+  CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    endpoint_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    lease_until INTEGER NOT NULL,
+    last_attempt_at INTEGER,
+    last_status INTEGER,
+    last_duration_ms INTEGER,
+    last_error TEXT,
+    delivered_at INTEGER
+  );
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+  CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at);
+`;
+
+/**
+ * Writes outbox events inside the caller's SQLite transaction (the commit of the change that
+ * causes them): either both are on disk or neither. An event already there is left alone.
+ */
+export function appendOutboxSync(db: Database.Database, events: readonly OutboxEvent[]): void {
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO webhook_outbox (id, at, fanned_out, body) VALUES (?, ?, 0, ?)',
+  );
+  for (const event of events) insert.run(event.id, event.at, JSON.stringify(event));
+}
+
+function deliveryOf(row: Row): WebhookDelivery {
+  return {
+    id: row.id as string,
+    endpointId: row.endpoint_id as string,
+    eventId: row.event_id as string,
+    eventType: row.event_type as WebhookDelivery['eventType'],
+    status: row.status as WebhookDelivery['status'],
+    attempts: row.attempts as number,
+    createdAt: row.created_at as number,
+    nextAttemptAt: row.next_attempt_at as number,
+    leaseUntil: row.lease_until as number,
+    lastAttemptAt: row.last_attempt_at as number | null,
+    lastStatus: row.last_status as number | null,
+    lastDurationMs: row.last_duration_ms as number | null,
+    lastError: row.last_error as string | null,
+    deliveredAt: row.delivered_at as number | null,
+  };
+}
 
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
@@ -143,5 +219,149 @@ export class SqliteAutomation implements AutomationStore {
 
   async clearLoginFailures(key: string): Promise<void> {
     this.db().prepare('DELETE FROM login_failures WHERE key = ?').run(key);
+  }
+
+  async insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {
+    this.db()
+      .prepare('INSERT INTO webhook_endpoints (id, created_at, body) VALUES (?, ?, ?)')
+      .run(endpoint.id, endpoint.createdAt, JSON.stringify(endpoint));
+  }
+
+  async listWebhookEndpoints(): Promise<WebhookEndpoint[]> {
+    const rows = this.db()
+      .prepare('SELECT body FROM webhook_endpoints ORDER BY created_at, id')
+      .all() as Row[];
+    return rows.map((row) => JSON.parse(row.body as string) as WebhookEndpoint);
+  }
+
+  async getWebhookEndpoint(id: string): Promise<WebhookEndpoint | null> {
+    const row = this.db().prepare('SELECT body FROM webhook_endpoints WHERE id = ?').get(id) as
+      | Row
+      | undefined;
+    return row === undefined ? null : (JSON.parse(row.body as string) as WebhookEndpoint);
+  }
+
+  async updateWebhookEndpoint(id: string, patch: WebhookEndpointPatch): Promise<void> {
+    const db = this.db();
+    db.transaction(() => {
+      const row = db.prepare('SELECT body FROM webhook_endpoints WHERE id = ?').get(id) as
+        | Row
+        | undefined;
+      if (row === undefined) return;
+      const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+      const body = { ...(JSON.parse(row.body as string) as WebhookEndpoint), ...defined };
+      db.prepare('UPDATE webhook_endpoints SET body = ? WHERE id = ?').run(
+        JSON.stringify(body),
+        id,
+      );
+    }).immediate();
+  }
+
+  async appendOutboxEvents(events: OutboxEvent[]): Promise<void> {
+    const db = this.db();
+    db.transaction(() => appendOutboxSync(db, events)).immediate();
+  }
+
+  async getOutboxEvent(id: string): Promise<OutboxEvent | null> {
+    const row = this.db().prepare('SELECT body FROM webhook_outbox WHERE id = ?').get(id) as
+      | Row
+      | undefined;
+    return row === undefined ? null : (JSON.parse(row.body as string) as OutboxEvent);
+  }
+
+  async listUnfannedOutboxEvents(limit: number): Promise<OutboxEvent[]> {
+    const rows = this.db()
+      .prepare('SELECT body FROM webhook_outbox WHERE fanned_out = 0 ORDER BY at, id LIMIT ?')
+      .all(limit) as Row[];
+    return rows.map((row) => JSON.parse(row.body as string) as OutboxEvent);
+  }
+
+  async markOutboxFannedOut(ids: string[]): Promise<void> {
+    const db = this.db();
+    const mark = db.prepare('UPDATE webhook_outbox SET fanned_out = 1 WHERE id = ?');
+    db.transaction(() => {
+      for (const id of ids) mark.run(id);
+    }).immediate();
+  }
+
+  async insertDeliveries(deliveries: WebhookDelivery[]): Promise<void> {
+    const db = this.db();
+    const insert = db.prepare(`INSERT OR IGNORE INTO webhook_deliveries
+      (id, endpoint_id, event_id, event_type, status, attempts, created_at, next_attempt_at,
+       lease_until, last_attempt_at, last_status, last_duration_ms, last_error, delivered_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    db.transaction(() => {
+      for (const d of deliveries) {
+        insert.run(
+          d.id,
+          d.endpointId,
+          d.eventId,
+          d.eventType,
+          d.status,
+          d.attempts,
+          d.createdAt,
+          d.nextAttemptAt,
+          d.leaseUntil,
+          d.lastAttemptAt,
+          d.lastStatus,
+          d.lastDurationMs,
+          d.lastError,
+          d.deliveredAt,
+        );
+      }
+    }).immediate();
+  }
+
+  async claimDeliveries(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]> {
+    // One statement under SQLite's write lock: two processes never claim the same delivery.
+    const rows = this.db()
+      .prepare(`UPDATE webhook_deliveries SET lease_until = ?
+        WHERE id IN (SELECT id FROM webhook_deliveries
+          WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?
+          ORDER BY next_attempt_at, id LIMIT ?)
+        RETURNING *`)
+      .all(now + leaseMs, now, now, limit) as Row[];
+    return rows.map(deliveryOf);
+  }
+
+  async finishDelivery(id: string, outcome: DeliveryOutcome): Promise<void> {
+    this.db()
+      .prepare(`UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
+        lease_until = 0, last_attempt_at = ?, last_status = ?, last_duration_ms = ?,
+        last_error = ?, delivered_at = ? WHERE id = ?`)
+      .run(
+        outcome.status,
+        outcome.attempts,
+        outcome.nextAttemptAt,
+        outcome.lastAttemptAt,
+        outcome.lastStatus,
+        outcome.lastDurationMs,
+        outcome.lastError,
+        outcome.deliveredAt,
+        id,
+      );
+  }
+
+  async getDelivery(id: string): Promise<WebhookDelivery | null> {
+    const row = this.db().prepare('SELECT * FROM webhook_deliveries WHERE id = ?').get(id) as
+      | Row
+      | undefined;
+    return row === undefined ? null : deliveryOf(row);
+  }
+
+  async listDeliveries(endpointId: string, limit: number): Promise<WebhookDelivery[]> {
+    const rows = this.db()
+      .prepare(`SELECT * FROM webhook_deliveries WHERE endpoint_id = ?
+        ORDER BY created_at DESC, id LIMIT ?`)
+      .all(endpointId, limit) as Row[];
+    return rows.map(deliveryOf);
+  }
+
+  async resendDelivery(id: string, now: number): Promise<boolean> {
+    const result = this.db()
+      .prepare(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?,
+        lease_until = 0, delivered_at = NULL WHERE id = ?`)
+      .run(now, id);
+    return result.changes === 1;
   }
 }

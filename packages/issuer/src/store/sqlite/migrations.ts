@@ -4,7 +4,7 @@
 
 import type Database from 'better-sqlite3';
 import { StoreSchemaError } from '../../errors.js';
-import { AUTOMATION_TABLES_SQL } from './automation.js';
+import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL } from './chains.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 
@@ -173,6 +173,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   { version: 6, name: 'check chains, forks, fork policies, check nonces', sql: CHAIN_TABLES_SQL },
+  { version: 7, name: 'webhook endpoints, outbox, deliveries', sql: WEBHOOK_TABLES_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

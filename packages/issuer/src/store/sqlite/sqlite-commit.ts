@@ -14,6 +14,8 @@ import {
   transactionKeys,
   type WriteStepHook,
 } from '../transaction-effects.js';
+import { webhookEventOfTransaction } from '../webhook-events.js';
+import { appendOutboxSync } from './automation.js';
 
 export interface TransactionRow {
   body: string;
@@ -234,6 +236,9 @@ export class SqliteCommitter {
       JSON.stringify(event.details),
     );
     step?.('audit', transaction);
+    const webhookEvent = webhookEventOfTransaction(transaction);
+    if (webhookEvent !== null) appendOutboxSync(this.db, [webhookEvent]);
+    step?.('outbox', transaction);
     this.markApplied.run(transaction.id);
     step?.('applied', transaction);
   }

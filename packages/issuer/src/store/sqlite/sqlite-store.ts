@@ -38,7 +38,8 @@ import type {
 import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
-import { SqliteAutomation } from './automation.js';
+import { webhookEventOfRequest } from '../webhook-events.js';
+import { appendOutboxSync, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
 import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
@@ -341,17 +342,22 @@ export class SqliteStore implements LicensorStore {
   }
 
   async putRequest(request: ApprovalRequest): Promise<ApprovalRequest> {
-    this.open
-      .prepare(`INSERT OR IGNORE INTO requests (id, challenge_hash, status, license_id, created_at, body)
-        VALUES (?, ?, ?, ?, ?, ?)`)
-      .run(
-        request.id,
-        request.challengeHash,
-        request.status,
-        request.licenseId,
-        request.createdAt,
-        JSON.stringify(request),
-      );
+    const db = this.open;
+    // The request and its request.created webhook event are one SQLite transaction.
+    db.transaction(() => {
+      const inserted = db
+        .prepare(`INSERT OR IGNORE INTO requests (id, challenge_hash, status, license_id, created_at, body)
+          VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(
+          request.id,
+          request.challengeHash,
+          request.status,
+          request.licenseId,
+          request.createdAt,
+          JSON.stringify(request),
+        );
+      if (inserted.changes === 1) appendOutboxSync(db, [webhookEventOfRequest(request)]);
+    }).immediate();
     return (await this.findRequestByChallenge(request.challengeHash))!;
   }
 
