@@ -69,16 +69,32 @@ async function serve(argv: string[]): Promise<void> {
   );
   const passphrase = process.env.LICENSOR_KEY_PASSPHRASE;
   const issuer = await openIssuer(passphrase ? { store, passphrase } : { store });
-  // Sessions and login limits live in the store: several portal processes can share it.
   const allowedHosts = [
     ...(values['allowed-host'] ?? []),
     ...(process.env.LICENSOR_PORTAL_HOSTS ?? '').split(','),
     host,
   ].filter((name) => name.trim() !== '');
-  const portal = createPortalApp({ issuer, trustProxy, allowedHosts });
+  // Sessions, login limits and the webhook outbox live in the store: several portal processes
+  // can share it (each sends webhooks; a delivery is held by one at a time).
+  const timeoutMs = Number(process.env.LICENSOR_WEBHOOK_TIMEOUT_MS ?? 10_000);
+  const portal = createPortalApp({
+    issuer,
+    trustProxy,
+    allowedHosts,
+    webhooks: {
+      selfHosts: (process.env.LICENSOR_PORTAL_URL ?? '')
+        .split(',')
+        .filter((u) => u !== '')
+        .map((u) => new URL(u).host),
+      denyPrivate: process.env.LICENSOR_WEBHOOK_DENY_PRIVATE === '1',
+      timeoutMs: Number.isInteger(timeoutMs) && timeoutMs > 0 ? timeoutMs : 10_000,
+    },
+  });
   const server = portal.app.listen(port, host, () => {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
+    portal.webhookRules.selfPorts.push(actual);
+    if (process.env.LICENSOR_WEBHOOKS !== 'off') portal.webhooks.start();
     process.stdout.write(
       `licensor-portal listening on http://${host}:${actual}/ (store: ${store.kind})\n`,
     );
@@ -105,8 +121,7 @@ async function serve(argv: string[]): Promise<void> {
   const stop = () => {
     clearInterval(sweep);
     server.close(() => {
-      retention
-        .stop()
+      Promise.all([retention.stop(), portal.webhooks.stop()])
         .then(() => store.close())
         .finally(() => process.exit(0));
     });

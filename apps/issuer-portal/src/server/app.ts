@@ -18,6 +18,8 @@ import {
   type SessionTimeouts,
 } from './session/session-manager.js';
 import { type SessionStore, StoreSessionStore } from './session/session-store.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import type { UrlRules } from './webhooks/url-rules.js';
 
 export const PORTAL_VERSION = '0.1.0';
 
@@ -36,6 +38,12 @@ export interface PortalDeps {
    * req.secure (Secure cookies) and req.ip (login rate limit) come from X-Forwarded-*.
    */
   trustProxy?: boolean | number | string;
+  /**
+   * Webhook URL rules and sending: `selfHosts` (host:port the portal is reached at, besides the
+   * Host of each request), `selfPorts` (ports it listens on; the CLI adds its own),
+   * `denyPrivate` (refuse loopback and private networks), `timeoutMs` per attempt.
+   */
+  webhooks?: Partial<UrlRules> & { timeoutMs?: number; retrySchedule?: readonly number[] };
   /** Failed-login limits, counted in the issuer's store (shared by every portal process). */
   loginRateLimit?: Partial<LoginRateLimit>;
   /**
@@ -50,6 +58,10 @@ export interface PortalApp {
   /** Exposed for the CLI's periodic sweep and for tests. */
   sessions: SessionManager;
   sessionStore: SessionStore;
+  /** Sends the webhook outbox; the CLI starts it, tests drive `runOnce`. */
+  webhooks: WebhookDispatcher;
+  /** The webhook URL rules in force (the CLI adds the port it listens on to `selfPorts`). */
+  webhookRules: { selfHosts: string[]; selfPorts: number[]; denyPrivate: boolean };
 }
 
 export function createPortalApp(deps: PortalDeps): PortalApp {
@@ -63,11 +75,31 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     { ...DEFAULT_LOGIN_RATE_LIMIT, ...deps.loginRateLimit },
     now,
   );
+  const webhookRules = {
+    selfHosts: [...(deps.webhooks?.selfHosts ?? [])],
+    selfPorts: [...(deps.webhooks?.selfPorts ?? [])],
+    denyPrivate: deps.webhooks?.denyPrivate ?? false,
+  };
+  const webhooks = new WebhookDispatcher({
+    store: deps.issuer.store,
+    now,
+    logger,
+    rules: webhookRules,
+    ...(deps.webhooks?.timeoutMs === undefined ? {} : { timeoutMs: deps.webhooks.timeoutMs }),
+    ...(deps.webhooks?.retrySchedule === undefined
+      ? {}
+      : { retrySchedule: deps.webhooks.retrySchedule }),
+  });
   const apiDeps: ApiDeps = {
     issuer: deps.issuer,
     sessions,
     sessionStore,
     loginLimiter,
+    webhookRules: (req) => ({
+      ...webhookRules,
+      selfHosts: [req.host, ...webhookRules.selfHosts],
+      selfPorts: [req.socket.localPort ?? 0, ...webhookRules.selfPorts],
+    }),
     now,
     logger,
   };
@@ -100,5 +132,5 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   app.use(spaRouter(deps.webRoot === undefined ? defaultWebRoot() : deps.webRoot));
   app.use(pageNotFound());
   app.use(pageErrorHandler(logger));
-  return { app, sessions, sessionStore };
+  return { app, sessions, sessionStore, webhooks, webhookRules };
 }

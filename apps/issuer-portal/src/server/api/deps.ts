@@ -2,10 +2,12 @@
 // machinery, the clock and the logger. Nothing else reaches the routes.
 import { randomBytes } from 'node:crypto';
 import type { Issuer } from '@licensor/issuer';
+import type { Request } from 'express';
 import type { Logger } from 'pino';
 import type { LoginLimiter } from '../auth/login-limit.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionStore } from '../session/session-store.js';
+import type { UrlRules } from '../webhooks/url-rules.js';
 
 export interface ApiDeps {
   issuer: Issuer;
@@ -13,6 +15,8 @@ export interface ApiDeps {
   sessionStore: SessionStore;
   /** Failed logins, password changes and 2FA codes, counted in the shared store. */
   loginLimiter: LoginLimiter;
+  /** The SSRF rules for webhook URLs, with the portal's own host as this request names it. */
+  webhookRules(req: Request): UrlRules;
   /** Milliseconds since the epoch. */
   now: () => number;
   logger: Logger;

@@ -18,6 +18,15 @@ import { health } from './routes/meta.js';
 import { approveRequest, getRequest, listRequests, rejectRequest } from './routes/requests.js';
 import { createToken, listTokens, revokeToken } from './routes/tokens.js';
 import { addUser, listUsers, updateUser } from './routes/users.js';
+import {
+  createWebhook,
+  getWebhookSecret,
+  listWebhookDeliveries,
+  listWebhookEventTypes,
+  listWebhooks,
+  resendWebhookDelivery,
+  updateWebhook,
+} from './routes/webhooks.js';
 
 export const API_ROUTES: readonly RouteSpec[] = [
   login,
@@ -48,6 +57,13 @@ export const API_ROUTES: readonly RouteSpec[] = [
   listTokens,
   createToken,
   revokeToken,
+  listWebhookEventTypes,
+  listWebhooks,
+  createWebhook,
+  getWebhookSecret,
+  updateWebhook,
+  listWebhookDeliveries,
+  resendWebhookDelivery,
   listAuditEvents,
   health,
 ];

@@ -19,7 +19,9 @@ export type PortalErrorCode =
   | 'ERR_HOST_NOT_ALLOWED'
   // API tokens (auth/api-tokens.ts).
   | 'ERR_TOKEN_INVALID'
-  | 'ERR_TOKEN_EXISTS';
+  | 'ERR_TOKEN_EXISTS'
+  // Webhooks (webhooks/url-rules.ts).
+  | 'ERR_WEBHOOK_URL_INVALID';
 
 export class PortalError extends LicensorError {
   constructor(code: PortalErrorCode, message: string) {

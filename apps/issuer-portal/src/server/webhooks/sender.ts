@@ -1,0 +1,115 @@
+// One delivery attempt: a Standard Webhooks POST (webhook-id, webhook-timestamp,
+// webhook-signature from the `standardwebhooks` library), over node:http(s) with the resolved
+// address checked before connecting, a hard timeout for the whole exchange, no redirects
+// followed, and at most 64 KiB of the answer read.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { addressRefusal, type UrlRules } from './url-rules.js';
+
+export interface AttemptResult {
+  ok: boolean;
+  status: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+export interface SignedMessage {
+  id: string;
+  body: string;
+}
+
+export function signedHeaders(
+  secret: string,
+  message: SignedMessage,
+  at: Date,
+): Record<string, string> {
+  return {
+    'webhook-id': message.id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(message.id, at, message.body),
+  };
+}
+
+function guardedLookup(port: number, rules: UrlRules): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as LookupAddress[];
+      for (const entry of list) {
+        const why = addressRefusal(entry.address, port, rules);
+        if (why !== null) {
+          return callback(
+            Object.assign(new Error(`refused: ${why}`), { code: 'ERR_WEBHOOK_ADDRESS' }),
+            '',
+            0,
+          );
+        }
+      }
+      if ((options as { all?: boolean }).all)
+        return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+      const first = list[0]!;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+export function sendWebhook(
+  url: string,
+  secret: string,
+  message: SignedMessage,
+  options: { timeoutMs: number; rules: UrlRules; at?: Date },
+): Promise<AttemptResult> {
+  const started = performance.now();
+  const target = new URL(url);
+  const port = target.port === '' ? (target.protocol === 'https:' ? 443 : 80) : Number(target.port);
+  const headers = {
+    ...signedHeaders(secret, message, options.at ?? new Date()),
+    'content-type': 'application/json',
+    'user-agent': 'Licensor-Webhooks/1',
+  };
+  const done = (result: Omit<AttemptResult, 'durationMs'>): AttemptResult => ({
+    ...result,
+    durationMs: Math.round(performance.now() - started),
+  });
+  return new Promise((resolve) => {
+    const client = target.protocol === 'https:' ? https : http;
+    let settled = false;
+    const finish = (result: Omit<AttemptResult, 'durationMs'>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(done(result));
+    };
+    const request = client.request(
+      target,
+      { method: 'POST', headers, lookup: guardedLookup(port, options.rules), agent: false },
+      (response) => {
+        let read = 0;
+        response.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read > 64 * 1024) response.destroy();
+        });
+        const status = response.statusCode ?? 0;
+        const end = () =>
+          finish({
+            ok: status >= 200 && status < 300,
+            status,
+            error: status >= 200 && status < 300 ? null : `HTTP ${status}`,
+          });
+        response.on('end', end);
+        response.on('close', end);
+        response.on('error', end);
+      },
+    );
+    const timer = setTimeout(() => {
+      request.destroy(new Error(`no answer within ${options.timeoutMs} ms`));
+    }, options.timeoutMs);
+    request.on('error', (error: Error & { code?: string }) => {
+      finish({ ok: false, status: null, error: error.message.slice(0, 300) });
+    });
+    request.end(message.body);
+  });
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { addressRefusal, checkWebhookUrl } from './url-rules.js';
+
+const RULES = {
+  selfHosts: ['portal.example.com', '127.0.0.1:4000'],
+  selfPorts: [4000],
+  denyPrivate: false,
+};
+
+describe('webhook URL rules', () => {
+  it.each([
+    ['ftp://crm.example.com/hook', /only http and https/],
+    ['javascript:alert(1)', /only http and https/],
+    ['file:///etc/passwd', /only http and https/],
+    ['crm.example.com/hook', /not an absolute URL/],
+    ['https://user:secret@crm.example.com/hook', /user name or password/],
+    ['http://portal.example.com/api/v1/licenses', /this portal/],
+    ['http://127.0.0.1:4000/api/v1/tokens', /this portal/],
+    ['http://localhost:4000/x', null],
+    ['http://169.254.169.254/latest/meta-data/', /link-local/],
+    ['http://[fe80::1]/x', /link-local/],
+    ['http://0.0.0.0:8080/x', /not a host/],
+    ['http://[::]:8080/x', /not a host/],
+  ])('%s', (url, refusal) => {
+    if (refusal === null) {
+      expect(checkWebhookUrl(url, RULES)).toBe(url);
+    } else {
+      expect(() => checkWebhookUrl(url, RULES)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_WEBHOOK_URL_INVALID',
+          message: expect.stringMatching(refusal),
+        }),
+      );
+    }
+  });
+
+  it('accepts public and on-premise receivers, and refuses private ones only when told to', () => {
+    expect(checkWebhookUrl('https://crm.example.com/hooks/licensor', RULES)).toBe(
+      'https://crm.example.com/hooks/licensor',
+    );
+    expect(checkWebhookUrl('http://10.1.2.3:8080/hook', RULES)).toBe('http://10.1.2.3:8080/hook');
+    expect(() =>
+      checkWebhookUrl('http://10.1.2.3:8080/hook', { ...RULES, denyPrivate: true }),
+    ).toThrow(/private address/);
+  });
+
+  it('checks resolved addresses at delivery: a loopback address on the portal port is the portal', () => {
+    expect(addressRefusal('127.0.0.1', 4000, RULES)).toMatch(/this portal/);
+    expect(addressRefusal('::ffff:169.254.169.254', 80, RULES)).toMatch(/link-local/);
+    expect(addressRefusal('127.0.0.1', 9999, RULES)).toBeNull();
+    expect(addressRefusal('192.168.1.20', 443, { ...RULES, denyPrivate: true })).toMatch(/private/);
+    expect(addressRefusal('93.184.216.34', 443, { ...RULES, denyPrivate: true })).toBeNull();
+  });
+});

@@ -1,0 +1,203 @@
+// Webhooks end to end in one process: real receivers on 127.0.0.1 verifying Standard Webhooks
+// signatures, the dispatcher driven round by round on a frozen clock.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type Fixture,
+  issueThroughApi,
+  type LoggedIn,
+  loginAs,
+  makeChallenge,
+  makePortal,
+  newInstallation,
+} from './helpers.js';
+import { TestReceiver } from './webhook-receiver.js';
+
+let fixture: Fixture;
+let alice: LoggedIn;
+let ivan: LoggedIn;
+const receivers: TestReceiver[] = [];
+
+beforeEach(async () => {
+  fixture = await makePortal({ webhooks: { timeoutMs: 400 } });
+  alice = await loginAs(fixture, 'alice');
+  ivan = await loginAs(fixture, 'ivan');
+});
+afterEach(async () => {
+  for (const receiver of receivers.splice(0)) await receiver.down();
+  await fixture.webhooks.stop();
+  await fixture.close();
+});
+
+async function receiverFor(events: string[]): Promise<{ receiver: TestReceiver; id: string }> {
+  const receiver = new TestReceiver();
+  receivers.push(receiver);
+  await receiver.up();
+  const made = await alice.agent
+    .post('/api/v1/webhooks')
+    .set('X-CSRF-Token', alice.csrf)
+    .send({ url: receiver.url, events })
+    .expect(201);
+  receiver.secret = made.body.secret;
+  return { receiver, id: made.body.endpoint.id };
+}
+
+async function issueOne(): Promise<string> {
+  const issued = await issueThroughApi(ivan, makeChallenge(fixture, newInstallation()));
+  return issued.license.id;
+}
+
+describe('webhooks', () => {
+  it('survives a receiver that is down for a while: every event arrives, exactly once by id', async () => {
+    const { receiver, id } = await receiverFor(['license.issued', 'license.revoked']);
+    const first = await issueOne();
+    await fixture.webhooks.runOnce();
+    expect([...receiver.events.values()].map((e) => e.type)).toEqual(['license.issued']);
+
+    await receiver.down();
+    const second = await issueOne();
+    await ivan.agent
+      .post(`/api/v1/licenses/${first}/revoke`)
+      .set('X-CSRF-Token', ivan.csrf)
+      .send({ reason: 'refund' })
+      .expect(200);
+    await fixture.webhooks.runOnce();
+    const log = await alice.agent.get(`/api/v1/webhooks/${id}/deliveries`).expect(200);
+    const failing = log.body.items.filter((d: { status: string }) => d.status === 'pending');
+    expect(failing).toHaveLength(2);
+    expect(failing[0]).toMatchObject({ attempts: 1, lastStatus: null });
+    expect(failing[0].lastError).toMatch(/ECONNREFUSED/);
+    // Not due before the first backoff step (5 s), retried after it, still down.
+    await fixture.webhooks.runOnce();
+    fixture.advance(5_000);
+    await fixture.webhooks.runOnce();
+    const again = await alice.agent.get(`/api/v1/webhooks/${id}/deliveries`).expect(200);
+    expect(again.body.items.filter((d: { attempts: number }) => d.attempts === 2)).toHaveLength(2);
+
+    await receiver.up();
+    fixture.advance(5 * 60_000);
+    await fixture.webhooks.runOnce();
+    await fixture.webhooks.runOnce();
+
+    const expected = (await fixture.issuer.listTransactions({})).map((t) => `msg_${t.id.slice(4)}`);
+    expect([...receiver.events.keys()].sort()).toEqual(expected.sort());
+    expect(receiver.deliveries).toHaveLength(expected.length);
+    expect(receiver.forged).toEqual([]);
+    const byType = [...receiver.events.values()].map((e) => [e.type, e.data.licenseId]);
+    expect(byType).toEqual(
+      expect.arrayContaining([
+        ['license.issued', first],
+        ['license.issued', second],
+        ['license.revoked', first],
+      ]),
+    );
+    const done = await alice.agent.get(`/api/v1/webhooks/${id}/deliveries`).expect(200);
+    expect(done.body.items.every((d: { status: string }) => d.status === 'delivered')).toBe(true);
+  });
+
+  it('sends each endpoint only the events it chose, signed with its own secret', async () => {
+    const issued = await receiverFor(['license.issued']);
+    const revoked = await receiverFor(['license.revoked']);
+    const licenseId = await issueOne();
+    await ivan.agent
+      .post(`/api/v1/licenses/${licenseId}/revoke`)
+      .set('X-CSRF-Token', ivan.csrf)
+      .send({})
+      .expect(200);
+    await fixture.webhooks.runOnce();
+    expect([...issued.receiver.events.values()].map((e) => e.type)).toEqual(['license.issued']);
+    expect([...revoked.receiver.events.values()].map((e) => e.type)).toEqual(['license.revoked']);
+    expect(issued.receiver.forged).toEqual([]);
+  });
+
+  it('times out a receiver that never answers without holding up another', async () => {
+    const slow = await receiverFor(['license.issued']);
+    slow.receiver.hang = true;
+    const fast = await receiverFor(['license.issued']);
+    await issueOne();
+    await fixture.webhooks.runOnce();
+    const slowLog = await alice.agent.get(`/api/v1/webhooks/${slow.id}/deliveries`).expect(200);
+    const fastLog = await alice.agent.get(`/api/v1/webhooks/${fast.id}/deliveries`).expect(200);
+    expect(slowLog.body.items[0]).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastStatus: null,
+    });
+    expect(slowLog.body.items[0].lastError).toMatch(/no answer within 400 ms/);
+    expect(fastLog.body.items[0]).toMatchObject({ status: 'delivered', lastStatus: 204 });
+    expect(fastLog.body.items[0].lastDurationMs).toBeLessThan(400);
+  });
+
+  it('gives up after the last retry, more than a day later, and an admin can resend', async () => {
+    const { receiver, id } = await receiverFor(['license.issued']);
+    await receiver.down();
+    await issueOne();
+    let elapsed = 0;
+    for (let round = 0; round < 12; round++) {
+      await fixture.webhooks.runOnce();
+      fixture.advance(10 * 3_600_000);
+      elapsed += 10 * 3_600_000;
+    }
+    alice = await loginAs(fixture, 'alice'); // the session ended on its absolute timeout meanwhile
+    const log = await alice.agent.get(`/api/v1/webhooks/${id}/deliveries`).expect(200);
+    const delivery = log.body.items[0];
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 8 });
+    expect(delivery.lastAttemptAt - delivery.createdAt).toBeGreaterThan(24 * 3_600_000);
+    expect(elapsed).toBeGreaterThan(delivery.lastAttemptAt - delivery.createdAt);
+
+    await receiver.up();
+    await alice.agent
+      .post(`/api/v1/webhooks/${id}/deliveries/${delivery.id}/resend`)
+      .set('X-CSRF-Token', alice.csrf)
+      .expect(200);
+    await fixture.webhooks.runOnce();
+    expect(receiver.events.get(delivery.eventId)?.type).toBe('license.issued');
+    const after = await alice.agent.get(`/api/v1/webhooks/${id}/deliveries`).expect(200);
+    expect(after.body.items[0]).toMatchObject({ status: 'delivered', attempts: 9 });
+  });
+});
+
+describe('registering webhook endpoints', () => {
+  it.each([
+    ['ftp://crm.example.com/hook', /only http and https/],
+    ['http://127.0.0.1/api/v1/licenses', null],
+    ['http://169.254.169.254/latest/meta-data/', /link-local/],
+    ['https://user:pw@crm.example.com/hook', /user name or password/],
+  ])('refuses %s and stores nothing', async (url, message) => {
+    const response = await alice.agent
+      .post('/api/v1/webhooks')
+      .set('X-CSRF-Token', alice.csrf)
+      .set('Host', '127.0.0.1')
+      .send({ url, events: ['license.issued'] })
+      .expect(422);
+    expect(response.body.error.code).toBe('ERR_WEBHOOK_URL_INVALID');
+    if (message !== null) expect(response.body.error.message).toMatch(message);
+    else expect(response.body.error.message).toMatch(/this portal/);
+    expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
+  });
+
+  it('is for admins with a session only, and never shows the secret in the list', async () => {
+    await ivan.agent
+      .post('/api/v1/webhooks')
+      .set('X-CSRF-Token', ivan.csrf)
+      .send({ url: 'https://crm.example.com/hook', events: ['license.issued'] })
+      .expect(403);
+    const made = await alice.agent
+      .post('/api/v1/webhooks')
+      .set('X-CSRF-Token', alice.csrf)
+      .send({ url: 'https://crm.example.com/hook', events: ['license.issued'] })
+      .expect(201);
+    expect(made.body.secret).toMatch(/^whsec_/);
+    const listed = await alice.agent.get('/api/v1/webhooks').expect(200);
+    expect(JSON.stringify(listed.body)).not.toContain(made.body.secret);
+    const disabled = await alice.agent
+      .patch(`/api/v1/webhooks/${made.body.endpoint.id}`)
+      .set('X-CSRF-Token', alice.csrf)
+      .send({ enabled: false })
+      .expect(200);
+    expect(disabled.body.enabled).toBe(false);
+    const events = await fixture.issuer.listAuditEvents({ actor: 'alice' });
+    expect(events.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['webhook.create', 'webhook.update']),
+    );
+  });
+});
