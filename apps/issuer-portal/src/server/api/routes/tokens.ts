@@ -8,8 +8,7 @@ import { auditPortalEvent } from '../deps.js';
 import { apiSchemas } from '../openapi.js';
 import { defineRoute } from '../route.js';
 import { listOf } from '../schemas/answers.js';
-
-const ms = () => z.number().int().describe('Milliseconds since the epoch.');
+import { ms } from '../schemas/records.js';
 
 export const ApiTokenSchema = z
   .object({

@@ -10,8 +10,8 @@ import { auditPortalEvent } from '../deps.js';
 import { apiSchemas } from '../openapi.js';
 import { defineRoute } from '../route.js';
 import { listOf } from '../schemas/answers.js';
+import { ms } from '../schemas/records.js';
 
-const ms = () => z.number().int().describe('Milliseconds since the epoch.');
 const EventType = z.enum(WEBHOOK_EVENT_TYPES);
 
 export const WebhookEndpointSchema = z

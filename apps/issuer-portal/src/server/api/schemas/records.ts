@@ -7,7 +7,7 @@ import { TERMS_LIMITS, type Terms } from '@licensor/issuer';
 import { z } from 'zod';
 import { apiSchemas } from '../openapi.js';
 
-const ms = () => z.number().int().describe('Milliseconds since the epoch.');
+export const ms = () => z.number().int().describe('Milliseconds since the epoch.');
 
 export const ModelSchema = z.enum(['perpetual', 'subscription']).register(apiSchemas, {
   id: 'LicenseModel',
