@@ -69,6 +69,7 @@ export interface AutomationStore extends WebhookStore {
 export const WEBHOOK_EVENT_TYPES = [
   'license.issued',
   'license.renewed',
+  'license.reissued',
   'license.revoked',
   'license.suspended',
   'license.resumed',

@@ -9,6 +9,7 @@ import type { OutboxEvent, WebhookDelivery, WebhookEventType } from './automatio
 const TYPE_OF_KIND: Record<Transaction['kind'], WebhookEventType | null> = {
   issue: 'license.issued',
   renew: 'license.renewed',
+  reissue: 'license.reissued',
   revoke: 'license.revoked',
   suspend: 'license.suspended',
   resume: 'license.resumed',
