@@ -2,9 +2,11 @@
 // `openCheckStore` returns has the check role and nothing else (read a check view, record
 // checks, load its own status keys, readiness); the adapter behind it is out of reach. It reads
 // no license-purpose private key, writes no license, user or key, and refuses to open in a
-// process that holds the issuing secret (LICENSOR_KEY_PASSPHRASE).
+// process that holds an issuing secret (LICENSOR_KEY_PASSPHRASE, or the PIN of the HSM that
+// holds the license keys: LICENSOR_PKCS11_PIN or LICENSOR_PKCS11_PIN_FILE).
 
 import { IssuingSecretExposedError } from './errors.js';
+import { HSM_ENV } from './keys/pkcs11/config.js';
 import type { ChainStore } from './store/chain-port.js';
 import { openStore } from './store/open-store.js';
 import type { CheckStore } from './store/ports.js';
@@ -34,6 +36,8 @@ export interface CheckStoreOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const ISSUING_SECRETS = ['LICENSOR_KEY_PASSPHRASE', HSM_ENV.pin, HSM_ENV.pinFile] as const;
+
 /** The member names of a check store: the whole of what the verify service can call. */
 export const CHECK_ROLE = [
   'chains',
@@ -46,8 +50,11 @@ export const CHECK_ROLE = [
 
 export async function openCheckStore(options: CheckStoreOptions = {}): Promise<CheckStore> {
   const env = options.env ?? process.env;
-  const issuingSecret = env.LICENSOR_KEY_PASSPHRASE;
-  if (issuingSecret !== undefined && issuingSecret !== '') throw new IssuingSecretExposedError();
+  // The issuing secrets: the license keys' passphrase, and the PIN of an HSM that holds them.
+  for (const variable of ISSUING_SECRETS) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') throw new IssuingSecretExposedError(variable);
+  }
   const store = await openStore({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(options.mongoUri !== undefined ? { mongoUri: options.mongoUri } : {}),

@@ -232,11 +232,14 @@ export class PassphraseSharedError extends LicensorError {
 /** The verify service was given the secret that opens license keys. */
 export class IssuingSecretExposedError extends LicensorError {
   static readonly code = 'ERR_ISSUING_SECRET_EXPOSED';
-  constructor() {
+  readonly variable: string;
+  /** `variable`: LICENSOR_KEY_PASSPHRASE, or the HSM's LICENSOR_PKCS11_PIN(_FILE). */
+  constructor(variable = 'LICENSOR_KEY_PASSPHRASE') {
     super(
       IssuingSecretExposedError.code,
-      'LICENSOR_KEY_PASSPHRASE is set in the environment of the verify service: it opens license keys, which the service must never hold. Remove it and give the service LICENSOR_STATUS_KEY_PASSPHRASE only',
+      `${variable} is set in the environment of the verify service: it ${variable === 'LICENSOR_KEY_PASSPHRASE' ? 'opens license keys' : 'unlocks the HSM that holds the license keys'}, which the service must never hold. Remove it and give the service LICENSOR_STATUS_KEY_PASSPHRASE only`,
     );
+    this.variable = variable;
   }
 }
 
