@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildWithProgress, busyMessage, busyPorts } from './start-checks.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dataDir = resolve(process.env.LICENSOR_DATA ?? join(root, '.licensor-data'));
@@ -19,6 +20,23 @@ const bins = {
 };
 // With MONGODB_URI the store is MongoDB; --data still names where unsealed key files live.
 const store = ['--data', dataDir];
+
+// Both ports first: a second `pnpm start` stops here, naming what is taken, before it builds,
+// creates anything or claims to be running.
+const services = [
+  { name: 'the portal', port: portalPort, variable: 'LICENSOR_PORTAL_PORT' },
+  { name: 'the verify service', port: verifyPort, variable: 'LICENSOR_VERIFY_PORT' },
+];
+const busy = await busyPorts(services);
+if (busy.length > 0) {
+  console.error(busyMessage(busy, services));
+  process.exit(1);
+}
+// `pnpm start` builds first, with progress; the e2e tests run this script on a built tree.
+if (process.argv.includes('--build')) {
+  const code = await buildWithProgress(root);
+  if (code !== 0) process.exit(code);
+}
 
 // Custody by role: license keys are sealed under the issuing secret, status keys under the
 // service's. A new data folder gets two random secrets, kept outside it (0600 files in
@@ -107,7 +125,7 @@ for (const child of children) {
     exited += 1;
     if (!stopping) {
       console.error(
-        `a Licensor process exited (code ${code}); stopping the other. A port in use? Set LICENSOR_PORTAL_PORT and LICENSOR_VERIFY_PORT to others.`,
+        `a Licensor process exited (code ${code}); stopping the other. Its error is above; if a port was taken meanwhile, set LICENSOR_PORTAL_PORT (now ${portalPort}) and LICENSOR_VERIFY_PORT (now ${verifyPort}) to free ones.`,
       );
       process.exitCode = 1;
       stop();

@@ -1,7 +1,8 @@
 // `pnpm start`'s script on a fresh data folder: the first run makes the keys and an admin and
 // prints the login once; a later run just starts; Ctrl-C (SIGINT) stops both services cleanly.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PortalClient } from '../src/portal-client.js';
@@ -83,6 +84,78 @@ describe('the start script', () => {
     } finally {
       expect(await started.stop('SIGINT')).toBe(0);
     }
+  });
+
+  it('on a taken port names it and the variables, before it starts or creates anything (#16.17)', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const portalPort = (blocker.address() as { port: number }).port;
+    const verifyPort = await freePort();
+    const fresh = tempDir('start-busy');
+    try {
+      const run = spawnSync(process.execPath, [join(repoRoot, 'scripts/start.mjs')], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          MONGODB_URI: '',
+          LICENSOR_DATA: fresh.path,
+          LICENSOR_SECRETS: join(fresh.path, 'secrets'),
+          LICENSOR_PORTAL_PORT: String(portalPort),
+          LICENSOR_VERIFY_PORT: String(verifyPort),
+        },
+        timeout: 30_000,
+      });
+      expect(run.status).toBe(1);
+      const output = run.stdout + run.stderr;
+      expect(output).toContain(`port ${portalPort} (the portal) is in use`);
+      expect(output).not.toContain(`port ${verifyPort}`.concat(' (the verify service) is in use'));
+      expect(output).toMatch(/LICENSOR_PORTAL_PORT=\d+ LICENSOR_VERIFY_PORT=\d+ pnpm start/);
+      expect(output).not.toMatch(/Licensor is running|--port/);
+      expect(existsSync(join(fresh.path, 'licensor.db'))).toBe(false);
+    } finally {
+      blocker.close();
+      fresh.remove();
+    }
+  });
+
+  it('shows the build as it goes, one line per package, and its output when it fails (#16.18)', async () => {
+    const { buildWithProgress } = await import(join(repoRoot, 'scripts/start-checks.mjs'));
+    const fakeTurbo = (lines: string[], code: number) => [
+      process.execPath,
+      '-e',
+      `${lines.map((line) => `console.log(${JSON.stringify(line)});`).join('')}process.exit(${code})`,
+    ];
+    let shown = '';
+    const built = await buildWithProgress(
+      repoRoot,
+      (text: string) => {
+        shown += text;
+      },
+      fakeTurbo(
+        [
+          '@licensor/token:build: cache hit, replaying logs 1a2b',
+          '@licensor/sdk:build: cache miss, executing 3c4d',
+          '@licensor/sdk:build: ESM Build success',
+        ],
+        0,
+      ),
+    );
+    expect(built).toBe(0);
+    expect(shown).toMatch(/^Building Licensor \(the first build takes a few minutes/);
+    expect(shown).toMatch(
+      /\n {2}@licensor\/token +up to date\n {2}@licensor\/sdk +building\.\.\.\n/,
+    );
+    expect(shown).toMatch(/Built in \d+ s\.\n$/);
+    shown = '';
+    const failed = await buildWithProgress(
+      repoRoot,
+      (text: string) => {
+        shown += text;
+      },
+      fakeTurbo(['@licensor/sdk:build: cache miss, executing 3c4d', 'error TS2322: bad'], 2),
+    );
+    expect(failed).toBe(2);
+    expect(shown).toMatch(/error TS2322: bad[\s\S]*The build failed \(exit 2\)/);
   });
 
   it('simply starts on a later run, and stops both services on Ctrl-C', async () => {
