@@ -11,5 +11,19 @@ const ADMINISTRATOR_ACTIONS: ReadonlySet<OperatorAction> = new Set([
   'activate',
 ]);
 
+/**
+ * True for the System Administrator role however the CMS spells it: `System Administrator` (as
+ * the CMS's license page names it), `system-administrator`, `SYSTEM_ADMINISTRATOR`.
+ */
+export function isSystemAdministrator(role: string): boolean {
+  return (
+    typeof role === 'string' &&
+    role
+      .trim()
+      .toLowerCase()
+      .replace(/[\s_-]+/g, '-') === SYSTEM_ADMINISTRATOR
+  );
+}
+
 export const defaultAuthorize: Authorize = (operator, action) =>
-  !ADMINISTRATOR_ACTIONS.has(action) || operator.roles.includes(SYSTEM_ADMINISTRATOR);
+  !ADMINISTRATOR_ACTIONS.has(action) || operator.roles.some(isSystemAdministrator);

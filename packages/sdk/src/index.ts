@@ -2,7 +2,7 @@
 export { isLicensorError, LicensorError } from '@licensor/token';
 
 export type { AuditQuery } from './audit.js';
-export { defaultAuthorize, SYSTEM_ADMINISTRATOR } from './authorize.js';
+export { defaultAuthorize, isSystemAdministrator, SYSTEM_ADMINISTRATOR } from './authorize.js';
 export type { LicensorOptions } from './context.js';
 export type { ChallengeOptions } from './create-challenge.js';
 export { SDK_ERROR_CODES, SdkError, type SdkErrorCode } from './errors.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { armour, Keyring, verifyLicense } from '@licensor/token';
+import { armour, Keyring, normaliseToken, verifyLicense } from '@licensor/token';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TestInstallation } from '../../test/support/fixtures.js';
 import { runCli } from '../../test/support/run-cli.js';
@@ -64,6 +64,40 @@ describe('licensor-issuer', () => {
       credentials: 25,
       customer: { name: 'Acme Corp' },
     });
+  });
+
+  it('issue --armour prints the BEGIN/END block that verifies as the same key (#16.15)', async () => {
+    await cli(['init']);
+    const jwks = JSON.parse((await cli(['keys', 'export'])).stdout);
+    const installation = new TestInstallation();
+    const result = await cli([
+      'issue',
+      installation.challenge({ at: Date.now() }),
+      ...issueArgs,
+      '--armour',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^-----BEGIN LICENSOR LICENSE-----\n[\s\S]+\n-----END LICENSOR LICENSE-----\n$/,
+    );
+    const { claims } = verifyLicense(
+      normaliseToken(result.stdout, 'license'),
+      Keyring.fromJwks(jwks),
+    );
+    expect(claims.sub).toBe(installation.id);
+  });
+
+  it('inspect suggests --customer NAME, not --customer "", when the challenge names none (#16.15)', async () => {
+    await cli(['init']);
+    const challenge = new TestInstallation().challenge({
+      at: Date.now(),
+      request: { kind: 'license', credentials: 10 },
+    });
+    const inspected = await cli(['inspect', challenge]);
+    expect(inspected.stdout).toMatch(
+      /Suggested: +--customer NAME --credentials 10 --model perpetual\n/,
+    );
+    expect(inspected.stdout).not.toContain('--customer ""');
   });
 
   it('reads the challenge from a file and from stdin', async () => {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { oneOf, text as optionText, required, UsageError, wholeNumber } from '@licensor/cli-kit';
-import type { KeyPurpose } from '@licensor/token';
+import { armour, type KeyPurpose } from '@licensor/token';
 import { ROLES } from '../domain/users.js';
 import { LicenseNotFoundError } from '../errors.js';
 import type { Issuer } from '../facade.js';
@@ -59,6 +59,11 @@ function text(args: ParsedArgs, name: string): string | undefined {
  */
 function number(args: ParsedArgs, name: string, minimum = 0): number | undefined {
   return wholeNumber(text(args, name), `--${name}`, { min: minimum });
+}
+
+/** A license key as printed: compact, or with --armour the BEGIN/END block. */
+function keyText(run: CommandRun, token: string): string {
+  return run.args.values.armour === true ? armour(token, 'license') : `${token}\n`;
 }
 
 /** `{ [key]: value }` when the value is given, `{}` otherwise (exactOptionalPropertyTypes). */
@@ -157,7 +162,7 @@ const HANDLERS: Record<string, Handler> = {
   async issue(run, challenge) {
     const terms = termsOf(run.args, await planDefaults(run));
     const result = await run.issuer.issue(await run.readArgument(challenge), terms, run.operator);
-    return out(result, `${result.token}\n`);
+    return out(result, keyText(run, result.token));
   },
   async 'licenses list'(run) {
     const args = run.args;
@@ -192,7 +197,7 @@ const HANDLERS: Record<string, Handler> = {
     );
     const end = new Date(result.license.term!.end * 1000).toISOString();
     run.io.stderr(`renewed until ${end}; the installation receives it at its next online check\n`);
-    return out(result, `${result.token}\n`);
+    return out(result, keyText(run, result.token));
   },
   async 'requests list'(run) {
     const status = oneOf(text(run.args, 'status'), '--status', [
@@ -219,7 +224,7 @@ const HANDLERS: Record<string, Handler> = {
     run.io.stderr(
       `${what}: ${license.id} revision ${license.revision} (${license.model}${term}); the installation receives it at its next online check, or apply the key below with \`licensor apply\`\n`,
     );
-    return out(result, `${result.token}\n`);
+    return out(result, keyText(run, result.token));
   },
   async reject(run, id) {
     const reason = text(run.args, 'reason');

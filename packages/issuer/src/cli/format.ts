@@ -139,10 +139,15 @@ export function formatInspection(inspection: Inspection, command = 'licensor-iss
     );
   }
   const t = inspection.suggestedTerms;
+  // A new installation that names no customer: the vendor must name one (issue refuses "").
+  const customer = t.customerName === '' ? 'NAME' : `"${t.customerName}"`;
   lines.push(
     '',
-    `Suggested:     --customer "${t.customerName}" --credentials ${t.credentials} --model ${t.model}`,
+    `Suggested:     --customer ${customer} --credentials ${t.credentials} --model ${t.model}`,
   );
+  if (t.customerName === '') {
+    lines.push("               (the challenge names no customer: give the customer's name)");
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -23,6 +23,12 @@ const term: Options = {
     help: `offline grace in days, ${graceDays.min} to ${graceDays.max} (default ${DEFAULT_GRACE_DAYS} for a new term)`,
   },
 };
+const armour: Options = {
+  armour: {
+    type: 'boolean',
+    help: 'print the key as a BEGIN/END LICENSOR LICENSE block (for e-mail and files)',
+  },
+};
 const password: Options = {
   'password-stdin': { type: 'boolean', help: 'read the password from stdin' },
 };
@@ -101,6 +107,7 @@ export const ISSUER_CLI: CliSpec = {
           help: "license model (required; with --plan the plan's)",
         },
         ...term,
+        ...armour,
       },
     },
     {
@@ -134,7 +141,7 @@ export const ISSUER_CLI: CliSpec = {
       args: ['ID'],
       summary: 'a longer term, delivered at the next online check',
       details: "Without --term-days, a license of a plan renews by the plan's renewal days.",
-      options: term,
+      options: { ...term, ...armour },
     },
     {
       name: 'requests list',
@@ -155,6 +162,7 @@ export const ISSUER_CLI: CliSpec = {
           value: 'N',
           help: 'credentials (default: what the installation asks, else the license has)',
         },
+        ...armour,
       },
     },
     { name: 'reject', args: ['REQUEST_ID'], summary: 'decline a request', options: reason },
