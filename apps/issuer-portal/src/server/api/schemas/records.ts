@@ -4,6 +4,7 @@
 // built on the issuer's one set of limits (TERMS_LIMITS) and checked against its `Terms` type
 // at compile time.
 import { TERMS_LIMITS, type Terms } from '@licensor/issuer';
+import { ENTITLEMENT_NAME_PATTERN, MAX_COUNT, MAX_ENTITLEMENTS } from '@licensor/token';
 import { z } from 'zod';
 import { apiSchemas } from '../openapi.js';
 
@@ -55,6 +56,27 @@ const termsShape = {
   credentials: CredentialsSchema,
   termDays: TermDaysSchema.optional(),
   graceDays: GraceDaysSchema.optional(),
+  plan: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('A plan (id or name); the other terms must lie within its bounds.'),
+  features: z
+    .array(z.string().regex(ENTITLEMENT_NAME_PATTERN))
+    .max(MAX_ENTITLEMENTS)
+    .optional()
+    .describe("Features beyond the plan's."),
+  limits: z
+    .array(
+      z.object({
+        name: z.string().regex(ENTITLEMENT_NAME_PATTERN),
+        value: z.number().int().min(0).max(MAX_COUNT),
+      }),
+    )
+    .max(MAX_ENTITLEMENTS)
+    .optional()
+    .describe("Named limits: a plan's within its bounds, or any without a plan."),
 } satisfies Record<keyof Terms, z.ZodType>;
 
 /** Optional members without `| undefined`, as the issuer's types are written. */
