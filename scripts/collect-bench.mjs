@@ -12,6 +12,7 @@ const packages = [
   'packages/issuer',
   'packages/verify-service',
   'apps/issuer-portal',
+  'e2e',
 ];
 const report = { generatedAt: new Date().toISOString(), node: process.version, packages: {} };
 for (const dir of packages) {

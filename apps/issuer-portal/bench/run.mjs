@@ -12,30 +12,14 @@ import { openIssuer } from '@licensor/issuer';
 import { openStore } from '@licensor/issuer/store';
 import { generateKeyPair, signChallenge } from '@licensor/token';
 import { pino } from 'pino';
+import { measureLatency } from '../../../bench/kit.mjs';
 import { createPortalApp } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-portal-bench-'));
 
-async function measure(op) {
-  for (let i = 0; i < 10; i += 1) await op(i);
-  const samples = [];
-  const end = performance.now() + seconds * 1000;
-  let i = 10;
-  while (performance.now() < end) {
-    const start = performance.now();
-    await op(i++);
-    samples.push((performance.now() - start) * 1000);
-  }
-  samples.sort((a, b) => a - b);
-  const total = samples.reduce((sum, sample) => sum + sample, 0);
-  return {
-    ops: samples.length,
-    medianUs: Math.round(samples[Math.floor(samples.length / 2)]),
-    opsPerSecond: Math.round((samples.length / total) * 1e6),
-  };
-}
+const measure = (op) => measureLatency(op, { seconds, warmup: 10 });
 
 function challenge(i) {
   const key = generateKeyPair();

@@ -21,6 +21,7 @@ import {
   verifyChallenge,
 } from '@licensor/token';
 import mongoose from 'mongoose';
+import { median, rateOf } from '../../../bench/kit.mjs';
 import {
   activeLicenseSigner,
   createSoftHsm,
@@ -88,15 +89,6 @@ function cryptoRate(challenges) {
   return rateOf(done, started, cpu);
 }
 
-/** Operations per second of wall time, and CPU microseconds per operation. */
-function rateOf(done, started, cpu) {
-  const used = process.cpuUsage(cpu);
-  return {
-    perSecond: done / ((performance.now() - started) / 1000),
-    cpuUs: (used.user + used.system) / done,
-  };
-}
-
 /** Durable issues with IN_FLIGHT concurrent callers, each on a fresh challenge. */
 async function issueRate(issuer, challenges) {
   let next = 0;
@@ -112,8 +104,6 @@ async function issueRate(issuer, challenges) {
   await Promise.all(Array.from({ length: IN_FLIGHT }, caller));
   return rateOf(done, started, cpu);
 }
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function measure(name, open, rounds, perRound, openHsm = null) {
   const store = await open();

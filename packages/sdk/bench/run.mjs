@@ -24,6 +24,7 @@ import {
   verifyLicense,
   verifyStatus,
 } from '@licensor/token';
+import { measureLatency } from '../../../bench/kit.mjs';
 import { createLicensor, FileStore, MemoryStore } from '../dist/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,25 +39,8 @@ const admin = { id: 'bench', roles: ['system-administrator'] };
 const product = { name: 'CMS', version: '5.2.0' };
 const work = mkdtempSync(join(tmpdir(), 'licensor-sdk-bench-'));
 
-/** Runs `op` repeatedly for `seconds`; returns per-operation microseconds (median) and ops/s. */
-async function measure(op) {
-  for (let i = 0; i < 20; i += 1) await op(i);
-  const samples = [];
-  const end = performance.now() + seconds * 1000;
-  let i = 0;
-  while (performance.now() < end) {
-    const start = performance.now();
-    await op(i++);
-    samples.push((performance.now() - start) * 1000);
-  }
-  samples.sort((a, b) => a - b);
-  const total = samples.reduce((sum, sample) => sum + sample, 0);
-  return {
-    ops: samples.length,
-    medianUs: Math.round(samples[Math.floor(samples.length / 2)]),
-    opsPerSecond: Math.round((samples.length / total) * 1e6),
-  };
-}
+/** Runs `op` repeatedly for `seconds` (the bench kit): median microseconds and ops/s. */
+const measure = (op) => measureLatency(op, { seconds, warmup: 20 });
 
 function answer(challenge, rev, overrides = {}) {
   const { claims } = verifyChallenge(challenge);

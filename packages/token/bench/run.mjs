@@ -9,6 +9,7 @@ import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import * as ed from '@noble/ed25519';
+import { median } from '../../../bench/kit.mjs';
 import {
   generateKeyPair,
   Keyring,
@@ -38,11 +39,6 @@ const claims = golden.subscriptionLicense.claims;
 const token = signLicense(claims, key);
 const signingInput = Buffer.from(token.slice(0, token.lastIndexOf('.')));
 const signature = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url');
-
-const median = (values) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 const privateKeyObject = createPrivateKey({
   key: { ...golden.keys.license.publicJwk, d: golden.keys.license.seedBase64url },

@@ -79,7 +79,7 @@ export interface SeedReport {
 }
 
 /** Licenses whose installation key `installationKeyOf` derives (and the report lists). */
-export const SAMPLE_SIZE = 1_000;
+export const SAMPLE_SIZE = 200;
 
 /** The installation key of seeded license number `index` < SAMPLE_SIZE (what its SDK holds). */
 export function installationKeyOf(seed: string, index: number): Ed25519KeyPair {

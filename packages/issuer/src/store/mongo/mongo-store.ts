@@ -266,8 +266,14 @@ export class MongoStore implements LicensorStore {
       if (filter.customerId !== undefined) query.customerId = filter.customerId;
       if (filter.installationId !== undefined) query.installationId = filter.installationId;
       if (filter.q !== undefined && filter.q !== '') {
+        // A license id (or its start), or part of a customer's name: the customers are
+        // searched (a tenth of the licenses), then their licenses by index.
         const pattern = { $regex: escapeRegex(filter.q), $options: 'i' };
-        query.$or = [{ _id: pattern }, { customerName: pattern }];
+        const customers = await this.models.customers.find({ name: pattern }, { _id: 1 }).lean();
+        query.$or = [
+          { _id: { $regex: `^${escapeRegex(filter.q)}` } },
+          { customerId: { $in: customers.map((c) => c._id) } },
+        ];
       }
       if (filter.termEndsBefore !== undefined || filter.termEndsAfter !== undefined) {
         query['term.end'] = {

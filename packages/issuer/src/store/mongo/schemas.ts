@@ -64,9 +64,11 @@ const license = new Schema(
   },
   { ...options, collection: 'licenses' },
 );
-license.index({ customerId: 1 });
+license.index({ customerId: 1, updatedAt: -1 });
 license.index({ installationId: 1 });
 license.index({ updatedAt: -1 });
+license.index({ state: 1, updatedAt: -1 });
+license.index({ 'term.end': 1, updatedAt: -1 });
 
 const customer = new Schema(
   {
@@ -159,6 +161,8 @@ const auditEvent = new Schema(
 );
 auditEvent.index({ at: -1 });
 auditEvent.index({ subjectId: 1, at: -1 });
+auditEvent.index({ action: 1, at: -1 });
+auditEvent.index({ actor: 1, at: -1 });
 
 const signingKey = new Schema(
   {

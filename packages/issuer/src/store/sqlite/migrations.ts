@@ -174,6 +174,22 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 6, name: 'check chains, forks, fork policies, check nonces', sql: CHAIN_TABLES_SQL },
   { version: 7, name: 'webhook endpoints, outbox, deliveries', sql: WEBHOOK_TABLES_SQL },
+  {
+    version: 8,
+    name: 'indexes for a large store (query plans in query-plans.test.ts)',
+    sql: `
+      CREATE INDEX customers_by_exact_name ON customers (name);
+      DROP INDEX licenses_by_update;
+      CREATE INDEX licenses_by_update ON licenses (updated_at, id);
+      DROP INDEX licenses_by_customer;
+      CREATE INDEX licenses_by_customer ON licenses (customer_id, updated_at, id);
+      CREATE INDEX licenses_by_state ON licenses (state, updated_at, id);
+      CREATE INDEX licenses_by_term_end ON licenses (term_end, updated_at, id)
+        WHERE term_end IS NOT NULL;
+      CREATE INDEX audit_events_by_action ON audit_events (action, at);
+      CREATE INDEX audit_events_by_actor ON audit_events (actor, at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

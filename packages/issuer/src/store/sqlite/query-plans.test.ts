@@ -1,0 +1,186 @@
+// The query plans a large store relies on: every statement the store runs for a check, an issue,
+// the portal's pages (licenses with each filter, a license with its history and usage, the audit
+// log with each filter, expiring soon) and the check roll-up reads through an index, never a
+// full scan of a table that grows with the vendor. A later change that loses an index (or
+// writes a query no index serves) fails here, not in production at a million licenses.
+//
+// Each store call is run with statement capture on: every statement it prepares and runs is
+// then explained (`EXPLAIN QUERY PLAN`) with the same arguments.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteChecks } from './sqlite-checks.js';
+import { SqliteStore } from './sqlite-store.js';
+
+/** Tables that grow with the number of licenses, installations, checks or events. */
+const GROWING = [
+  'licenses',
+  'customers',
+  'installations',
+  'transactions',
+  'requests',
+  'checks',
+  'check_days',
+  'audit_events',
+];
+
+interface Ran {
+  sql: string;
+  args: unknown[];
+}
+
+let dir: string;
+let store: SqliteStore;
+let db: Database.Database;
+let ran: Ran[] | null = null;
+
+/** Records every statement run while `call` runs. */
+async function statementsOf(call: () => Promise<unknown>): Promise<Ran[]> {
+  ran = [];
+  try {
+    await call();
+    return ran;
+  } finally {
+    ran = null;
+  }
+}
+
+function planOf({ sql, args }: Ran): string[] {
+  const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[];
+  return rows.map((r) => r.detail);
+}
+
+/**
+ * Plan lines that read a growing table whole: a plain SCAN, or (unless `walk`) a SCAN in the
+ * order of an index, which stops at the LIMIT only when matches are dense.
+ */
+function fullScans(plan: string[], walk = false): string[] {
+  return plan.filter((line) => {
+    const scan = /^SCAN (\w+)(?: AS \w+)?( USING (?:COVERING )?INDEX \w+)?$/.exec(line);
+    if (scan === null || !GROWING.includes(scan[1]!)) return false;
+    return scan[2] === undefined || !walk;
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'licensor-plans-'));
+  store = SqliteStore.open(dir);
+  db = (store as unknown as { db: Database.Database }).db;
+  // Wrap prepare so that each statement reports what it runs (and with which arguments).
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const statement = prepare(sql);
+    for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+      const original = statement[method].bind(statement) as (...a: unknown[]) => unknown;
+      (statement as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+        ran?.push({ sql, args });
+        return original(...args);
+      };
+    }
+    return statement;
+  }) as typeof db.prepare;
+  // The check statements are prepared on open: prepare them again through the wrap.
+  (store as unknown as { checks: unknown }).checks = new SqliteChecks(db);
+});
+
+afterAll(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const NOW = Date.UTC(2026, 5, 1);
+
+/**
+ * [name, call, walk, scanned]: `walk` allows reading in an index's order up to the LIMIT: for
+ * the newest-first lists, and for filters most rows match (a model, a term ending before a
+ * time). `scanned` names a table the call may read whole: only the customers, for a search by
+ * part of a name (a substring has no b-tree index; there are a tenth as many as licenses).
+ */
+const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
+  ['a check: the license view', () => store.getCheckView('lic_x')],
+  [
+    'a check: recording a batch',
+    () =>
+      store.recordChecks([
+        {
+          id: 'chk_1',
+          at: NOW,
+          licenseId: 'lic_x',
+          installationId: 'i',
+          sdkVersion: '1',
+          credentialsInUse: 1,
+          outcome: 'VALID',
+        },
+      ]),
+  ],
+  ['an issue: the customer by name', () => store.findCustomerByName('Acme')],
+  ['an issue: the transaction of a challenge', () => store.findTransactionByChallenge('h')],
+  ['licenses, newest first', () => store.listLicenses({ limit: 50 }), true],
+  ['licenses of a state', () => store.listLicenses({ state: 'suspended', limit: 50 })],
+  ['licenses of a model', () => store.listLicenses({ model: 'subscription', limit: 50 }), true],
+  ['licenses of a customer', () => store.listLicenses({ customerId: 'cus_x', limit: 50 })],
+  ['licenses of an installation', () => store.listLicensesOfInstallation('inst')],
+  [
+    'licenses expiring soon',
+    () => store.listLicenses({ termEndsBefore: NOW / 1000, limit: 50 }),
+    true,
+  ],
+  [
+    'licenses expiring within 30 days',
+    () =>
+      store.listLicenses({
+        termEndsAfter: NOW / 1000,
+        termEndsBefore: NOW / 1000 + 30 * 86_400,
+        limit: 50,
+      }),
+  ],
+  [
+    'licenses matching a search',
+    () => store.listLicenses({ q: 'acme', limit: 50 }),
+    false,
+    'SCAN customers',
+  ],
+  ['a license', () => store.getLicense('lic_x')],
+  ['its transactions', () => store.listTransactions({ licenseId: 'lic_x' })],
+  ['its requests', () => store.listRequests({ licenseId: 'lic_x' })],
+  ['its recent checks', () => store.listChecks('lic_x', 50), true],
+  ['its daily usage', () => store.dailyUsage('lic_x', { from: '2026-03-01' })],
+  ['pending requests', () => store.listRequests({ status: 'pending' })],
+  ['audit log, newest first', () => store.listAuditEvents({ limit: 200 }), true],
+  ['audit log of an action', () => store.listAuditEvents({ action: 'license.revoke' })],
+  ['audit log of an actor', () => store.listAuditEvents({ actor: 'alice' })],
+  ['audit log of a subject', () => store.listAuditEvents({ subjectId: 'lic_x' })],
+  ['audit log since a time', () => store.listAuditEvents({ since: NOW })],
+  [
+    'check roll-up (one batch)',
+    () => store.rollUpChecks({ now: NOW + 40 * 86_400_000, keepMs: 86_400_000, maxBatches: 1 }),
+  ],
+];
+
+describe('SQLite query plans', () => {
+  for (const [name, call, walk, scanned] of calls) {
+    it(`${name}: reads through an index, no full scan of a growing table`, async () => {
+      const statements = await statementsOf(call);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) {
+        const plan = planOf(statement);
+        expect({
+          sql: statement.sql.replace(/\s+/g, ' '),
+          scans: fullScans(plan, walk).filter((line) => line !== scanned),
+        }).toEqual({
+          sql: statement.sql.replace(/\s+/g, ' '),
+          scans: [],
+        });
+      }
+    });
+  }
+
+  it('notices a full scan (the check above can fail)', () => {
+    expect(
+      fullScans(planOf({ sql: 'SELECT * FROM checks WHERE outcome = ?', args: ['VALID'] })),
+    ).toEqual(['SCAN checks']);
+  });
+});
