@@ -6,6 +6,8 @@
 //
 // Times are milliseconds since the epoch.
 
+import type { AuditEvent } from '../records.js';
+
 /** A role a token may hold: never admin, so a token cannot mint tokens or manage users. */
 export type ApiTokenRole = 'issuer' | 'viewer';
 
@@ -36,6 +38,18 @@ export interface PortalSessionRecord {
 }
 
 export interface AutomationStore extends WebhookStore {
+  // Exports.
+  /**
+   * Audit events with `from <= at < to`, oldest first, after the event `after` (keyset
+   * paging: an export reads page by page, never the whole log at once).
+   */
+  listAuditRange(
+    from: number,
+    to: number,
+    after: { at: number; id: string } | null,
+    limit: number,
+  ): Promise<AuditEvent[]>;
+
   // API tokens.
   /** False when a token of that name (any case) exists; nothing is written then. */
   insertApiToken(record: ApiTokenRecord): Promise<boolean>;

@@ -237,4 +237,31 @@ export function automationContract(adapter: Adapter): void {
       ).toEqual([2]);
     });
   });
+
+  describe('audit export pages', () => {
+    it('reads a time range oldest first, page by page, without skipping events of one millisecond', async () => {
+      const ats = [T0 - 1, T0, T0, T0 + 1, T0 + 2, T0 + 10];
+      for (const [i, at] of ats.entries()) {
+        await store.appendAuditEvent({
+          id: `evt_${i}`,
+          at,
+          actor: 'alice',
+          action: 'x',
+          subjectId: null,
+          transactionId: null,
+          details: { i },
+        });
+      }
+      const seen: string[] = [];
+      let after: { at: number; id: string } | null = null;
+      for (;;) {
+        const page = await other.automation.listAuditRange(T0, T0 + 10, after, 2);
+        if (page.length === 0) break;
+        seen.push(...page.map((e) => e.id));
+        const last = page[page.length - 1]!;
+        after = { at: last.at, id: last.id };
+      }
+      expect(seen).toEqual(['evt_1', 'evt_2', 'evt_3', 'evt_4']);
+    });
+  });
 }

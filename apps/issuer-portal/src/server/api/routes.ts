@@ -5,6 +5,7 @@ import { listAuditEvents } from './routes/audit.js';
 import { changePassword, currentSession, login, logout } from './routes/auth.js';
 import { inspectChallenge, issueLicense } from './routes/challenges.js';
 import { listCustomers, renameCustomer } from './routes/customers.js';
+import { exportAudit, exportLicenses } from './routes/exports.js';
 import { exportJwks, listKeys, retireKey, rotateKey } from './routes/keys.js';
 import {
   getLicense,
@@ -36,6 +37,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   inspectChallenge,
   issueLicense,
   listLicenses,
+  exportLicenses,
   getLicense,
   revokeLicense,
   suspendLicense,
@@ -65,5 +67,6 @@ export const API_ROUTES: readonly RouteSpec[] = [
   listWebhookDeliveries,
   resendWebhookDelivery,
   listAuditEvents,
+  exportAudit,
   health,
 ];

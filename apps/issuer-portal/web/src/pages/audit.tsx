@@ -45,6 +45,19 @@ export function AuditPage() {
       <PageHeader
         title="Audit log"
         subtitle="Every change, with who made it and when. Nothing here can be edited."
+        actions={
+          <a
+            className="btn btn-ghost"
+            href={`/api/v1/audit/export?format=csv${
+              search.get('since')
+                ? `&from=${new Date(`${search.get('since')}T00:00:00`).getTime()}`
+                : ''
+            }`}
+            download
+          >
+            Export CSV
+          </a>
+        }
       />
       <Card>
         <form className="filters" onSubmit={apply} aria-label="Filter the audit log">

@@ -69,10 +69,29 @@ export function LicensesPage() {
     setFilter('q', text.trim());
   };
   const filtered = FILTERS.some((key) => query[key]);
+  // The export takes the same filters as the list, and streams every match (no paging).
+  const exportHref = (format: 'csv' | 'jsonl') => {
+    const params = new URLSearchParams({ format });
+    for (const key of FILTERS) if (query[key]) params.set(key, query[key]);
+    return `/api/v1/licenses/export?${params}`;
+  };
 
   return (
     <>
-      <PageHeader title="Licenses" subtitle="Every license issued, with its state and term." />
+      <PageHeader
+        title="Licenses"
+        subtitle="Every license issued, with its state and term."
+        actions={
+          <>
+            <a className="btn btn-ghost" href={exportHref('csv')} download>
+              Export CSV
+            </a>
+            <a className="btn btn-ghost" href={exportHref('jsonl')} download>
+              Export JSON lines
+            </a>
+          </>
+        }
+      />
       <Card>
         <form className="filters" onSubmit={onSearch} aria-label="Filter licenses">
           <TextInput

@@ -4,6 +4,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { type Connection, Schema } from 'mongoose';
+import type { AuditEvent } from '../../records.js';
 import type {
   ApiTokenRecord,
   AutomationStore,
@@ -121,6 +122,8 @@ export function automationModelsOf(connection: Connection) {
     webhookEndpoints: connection.model('WebhookEndpoint', webhookEndpoint),
     outbox: connection.model('WebhookOutbox', outboxEvent),
     deliveries: connection.model('WebhookDelivery', webhookDelivery),
+    /** The adapter's audit log model (registered by schemas.ts before this runs). */
+    auditEvents: connection.model('AuditEvent'),
   };
 }
 
@@ -174,6 +177,26 @@ export class MongoAutomation implements AutomationStore {
       await model.createIndexes();
     }
     return new MongoAutomation(models, run);
+  }
+
+  listAuditRange(
+    from: number,
+    to: number,
+    after: { at: number; id: string } | null,
+    limit: number,
+  ): Promise<AuditEvent[]> {
+    return this.run(async () => {
+      const query: Doc = { at: { $gte: from, $lt: to } };
+      if (after !== null) {
+        query.$or = [{ at: { $gt: after.at } }, { at: after.at, _id: { $gt: after.id } }];
+      }
+      const documents = await this.models.auditEvents
+        .find(query)
+        .sort({ at: 1, _id: 1 })
+        .limit(limit)
+        .lean();
+      return documents.map((d) => recordOf<AuditEvent>(d));
+    });
   }
 
   insertApiToken(record: ApiTokenRecord): Promise<boolean> {

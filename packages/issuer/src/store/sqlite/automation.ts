@@ -4,6 +4,7 @@
 // across processes.
 
 import type Database from 'better-sqlite3';
+import type { AuditEvent } from '../../records.js';
 import type {
   ApiTokenRecord,
   AutomationStore,
@@ -117,6 +118,27 @@ function isUniqueViolation(error: unknown): boolean {
 
 export class SqliteAutomation implements AutomationStore {
   constructor(private readonly db: () => Database.Database) {}
+
+  async listAuditRange(
+    from: number,
+    to: number,
+    after: { at: number; id: string } | null,
+    limit: number,
+  ): Promise<AuditEvent[]> {
+    const rows = this.db()
+      .prepare(`SELECT * FROM audit_events WHERE at >= ? AND at < ?
+        AND (at > ? OR (at = ? AND id > ?)) ORDER BY at, id LIMIT ?`)
+      .all(from, to, after?.at ?? -1, after?.at ?? -1, after?.id ?? '', limit) as Row[];
+    return rows.map((r) => ({
+      id: r.id as string,
+      at: r.at as number,
+      actor: r.actor as string,
+      action: r.action as string,
+      subjectId: r.subject_id as string | null,
+      transactionId: r.transaction_id as string | null,
+      details: JSON.parse(r.details as string) as Record<string, unknown>,
+    }));
+  }
 
   async insertApiToken(record: ApiTokenRecord): Promise<boolean> {
     try {

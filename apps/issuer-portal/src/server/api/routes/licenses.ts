@@ -22,6 +22,31 @@ import { issueAnswer } from './challenges.js';
 const LicenseIdParams = z.object({ licenseId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
 const ReasonBody = z.object({ reason: z.string().trim().max(500).optional() });
 
+/** The list's filters, shared by the list and its export. */
+export const LicenseFilterQuery = z.object({
+  q: z.string().max(200).optional().describe('License id or part of the customer name.'),
+  customerId: z.string().max(64).optional(),
+  state: LicenseStateSchema.optional(),
+  model: ModelSchema.optional(),
+  expiringWithinDays: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .optional()
+    .describe('Only subscriptions whose term ends within this many days.'),
+});
+
+/** The store's filter for the list's query (`expiringWithinDays` counted from `now`). */
+export function licenseFilterOf(query: z.output<typeof LicenseFilterQuery>, now: number) {
+  const { expiringWithinDays, ...rest } = query;
+  const termEndsBefore =
+    expiringWithinDays === undefined
+      ? undefined
+      : Math.floor(now / 1000) + expiringWithinDays * 86_400;
+  return definedOnly({ ...rest, termEndsBefore });
+}
+
 export const listLicenses = defineRoute({
   method: 'get',
   path: '/licenses',
@@ -29,29 +54,18 @@ export const listLicenses = defineRoute({
   summary: 'Licenses, newest change first, filtered.',
   tag: 'licenses',
   access: 'viewer',
-  query: z.object({
-    q: z.string().max(200).optional().describe('License id or part of the customer name.'),
-    customerId: z.string().max(64).optional(),
-    state: LicenseStateSchema.optional(),
-    model: ModelSchema.optional(),
-    expiringWithinDays: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(3650)
-      .optional()
-      .describe('Only subscriptions whose term ends within this many days.'),
+  query: LicenseFilterQuery.extend({
     limit: z.coerce.number().int().min(1).max(500).default(100),
     offset: z.coerce.number().int().min(0).default(0),
   }),
   response: listOf(LicenseSchema),
   async handle({ query, deps }) {
-    const { expiringWithinDays, ...rest } = query;
-    const termEndsBefore =
-      expiringWithinDays === undefined
-        ? undefined
-        : Math.floor(deps.now() / 1000) + expiringWithinDays * 86_400;
-    const items = await deps.issuer.listLicenses(definedOnly({ ...rest, termEndsBefore }));
+    const { limit, offset, ...filters } = query;
+    const items = await deps.issuer.listLicenses({
+      ...licenseFilterOf(filters, deps.now()),
+      limit,
+      offset,
+    });
     return { items };
   },
 });

@@ -1,0 +1,60 @@
+// Streamed exports: rows are written as they are read, page by page, waiting for the client to
+// take each chunk (backpressure), so no export holds a whole table in memory. CSV follows RFC
+// 4180 (quotes doubled, CRLF), and a cell that a spreadsheet would run as a formula (= + - @,
+// tab, CR) is prefixed with a single quote. JSON lines: one JSON object per line.
+import type { Response } from 'express';
+
+export type ExportFormat = 'csv' | 'jsonl';
+
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export interface ExportColumns<T> {
+  /** Header name and how to read it from a row. */
+  [header: string]: (row: T) => unknown;
+}
+
+/** Writes pages from `pages` to the response as CSV or JSON lines, with backpressure. */
+export async function streamExport<T>(
+  res: Response,
+  options: {
+    format: ExportFormat;
+    filename: string;
+    columns: ExportColumns<T>;
+    /** JSON lines: the object written per row. */
+    json: (row: T) => unknown;
+    pages: AsyncIterable<T[]>;
+  },
+): Promise<void> {
+  const { format, columns } = options;
+  res.status(200);
+  res.setHeader(
+    'Content-Type',
+    format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+  );
+  res.setHeader(
+    'Content-Disposition',
+    `attachment; filename="${options.filename}.${format === 'csv' ? 'csv' : 'jsonl'}"`,
+  );
+  const write = async (text: string) => {
+    if (!res.write(text)) await new Promise((resolve) => res.once('drain', resolve));
+  };
+  const headers = Object.keys(columns);
+  if (format === 'csv') await write(`${headers.map(csvCell).join(',')}\r\n`);
+  for await (const page of options.pages) {
+    if (res.destroyed) return;
+    let chunk = '';
+    for (const row of page) {
+      chunk +=
+        format === 'csv'
+          ? `${headers.map((h) => csvCell(columns[h]!(row))).join(',')}\r\n`
+          : `${JSON.stringify(options.json(row))}\n`;
+    }
+    await write(chunk);
+  }
+  res.end();
+}
