@@ -111,6 +111,19 @@ function deliveryOf(row: Row): WebhookDelivery {
   };
 }
 
+/** A row of `audit_events` as the record. */
+export function auditEventFromRow(r: Row): AuditEvent {
+  return {
+    id: r.id as string,
+    at: r.at as number,
+    actor: r.actor as string,
+    action: r.action as string,
+    subjectId: r.subject_id as string | null,
+    transactionId: r.transaction_id as string | null,
+    details: JSON.parse(r.details as string) as Record<string, unknown>,
+  };
+}
+
 function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
@@ -129,15 +142,7 @@ export class SqliteAutomation implements AutomationStore {
       .prepare(`SELECT * FROM audit_events WHERE at >= ? AND at < ?
         AND (at > ? OR (at = ? AND id > ?)) ORDER BY at, id LIMIT ?`)
       .all(from, to, after?.at ?? -1, after?.at ?? -1, after?.id ?? '', limit) as Row[];
-    return rows.map((r) => ({
-      id: r.id as string,
-      at: r.at as number,
-      actor: r.actor as string,
-      action: r.action as string,
-      subjectId: r.subject_id as string | null,
-      transactionId: r.transaction_id as string | null,
-      details: JSON.parse(r.details as string) as Record<string, unknown>,
-    }));
+    return rows.map(auditEventFromRow);
   }
 
   async insertApiToken(record: ApiTokenRecord): Promise<boolean> {

@@ -39,7 +39,7 @@ import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
 import { webhookEventOfRequest } from '../webhook-events.js';
-import { appendOutboxSync, SqliteAutomation } from './automation.js';
+import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
 import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
@@ -466,15 +466,7 @@ export class SqliteStore implements LicensorStore {
     const sql = `SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY at DESC, rowid DESC LIMIT ?`;
     const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit)) as Row[];
-    return rows.map((r) => ({
-      id: r.id as string,
-      at: r.at as number,
-      actor: r.actor as string,
-      action: r.action as string,
-      subjectId: r.subject_id as string | null,
-      transactionId: r.transaction_id as string | null,
-      details: JSON.parse(r.details as string) as Record<string, unknown>,
-    }));
+    return rows.map(auditEventFromRow);
   }
 
   async insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void> {
