@@ -124,9 +124,7 @@ export function KeysPage() {
                       }
                     />
                   </td>
-                  <td>
-                    {key.protection === 'encrypted' ? 'Encrypted in the store' : 'File (0600)'}
-                  </td>
+                  <td>{protectionLabel(key)}</td>
                   <td className="nowrap">{formatTime(key.createdAt)}</td>
                   <td className="nowrap">{formatTime(key.retiredAt)}</td>
                   <td className="actions">
@@ -166,4 +164,10 @@ export function KeysPage() {
       </Dialog>
     </>
   );
+}
+
+/** Where the private half is: sealed in the store, a plain file, or in an HSM (never here). */
+function protectionLabel(key: SigningKey): string {
+  if (key.protection === 'pkcs11') return `In HSM token ${key.hsm?.token ?? '?'}`;
+  return key.protection === 'encrypted' ? 'Encrypted in the store' : 'File (0600)';
 }
