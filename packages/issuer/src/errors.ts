@@ -286,3 +286,22 @@ export class ConcurrentUpdateError extends LicensorError {
     super(ConcurrentUpdateError.code, `${subject} is being changed by someone else: try again`);
   }
 }
+
+/** No fork with that id (issue #17: the verify service records forks). */
+export class ForkNotFoundError extends LicensorError {
+  static readonly code = 'ERR_FORK_NOT_FOUND';
+  constructor(id: string) {
+    super(
+      ForkNotFoundError.code,
+      `no fork ${id} in this store: list them with \`licensor-issuer forks\``,
+    );
+  }
+}
+
+/** Closing a fork that is already closed. */
+export class ForkClosedError extends LicensorError {
+  static readonly code = 'ERR_FORK_CLOSED';
+  constructor(id: string, reason: string | null) {
+    super(ForkClosedError.code, `fork ${id} is already closed (${reason ?? 'no reason given'})`);
+  }
+}

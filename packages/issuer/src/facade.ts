@@ -3,6 +3,7 @@
 
 import type { ChallengeClaims, Jwks, KeyPurpose, LimitRequest, PublicJwk } from '@licensor/token';
 import type { CatalogApi } from './catalog/types.js';
+import type { ForksApi } from './domain/forks.js';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -19,6 +20,7 @@ import type {
   Transaction,
   VendorUser,
 } from './records.js';
+import type { ForkAction, ForkRecord } from './store/chain-port.js';
 import type {
   AuditFilter,
   DailyUsage,
@@ -47,7 +49,9 @@ export type FindingKind =
   | 'product-not-covered' // the license's plan does not cover this product or version
   | 'features-asked' // the installation asks for features (the customer's request)
   | 'limits-asked' // the installation asks for limits
-  | 'sdk-format-1'; // the installation's SDK reads license format 1: no entitlements in its key
+  | 'sdk-format-1' // the installation's SDK reads license format 1: no entitlements in its key
+  | 'possible-copy' // the challenge's check chain value is behind the installation's newest check
+  | 'fork-open'; // the verify service recorded a fork of this installation that is still open
 
 export interface Finding {
   kind: FindingKind;
@@ -125,6 +129,10 @@ export interface LicenseDetail {
   transactions: Transaction[];
   requests: ApprovalRequest[];
   lastCheck: CheckRecord | null;
+  /** Forks the verify service recorded for this license ("possible copy"), newest first. */
+  forks: ForkRecord[];
+  /** What a fork of this license does; null: the verify service's default (warn). */
+  forkPolicy: ForkAction | null;
 }
 
 export interface RenewOptions {
@@ -214,6 +222,8 @@ export interface Issuer extends CatalogApi {
   listCustomers(): Promise<Customer[]>;
   getCustomer(id: string): Promise<Customer | null>;
   listTransactions(filter?: TransactionFilter): Promise<Transaction[]>;
+  /** Forks of installations: copies or older backups seen by the verify service (issue #17). */
+  readonly forks: ForksApi;
   listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]>;
   /** A license's checks per UTC day (roll-ups and the raw days still kept), oldest first. */
   dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]>;

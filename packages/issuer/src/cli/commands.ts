@@ -17,6 +17,7 @@ import {
   licenseFilterOf,
   planDefaults,
 } from './catalog-commands.js';
+import { FORK_HANDLERS } from './fork-commands.js';
 import {
   formatAudit,
   formatCustomers,
@@ -117,6 +118,7 @@ const out = (value: unknown, shown: string): CommandOutput => ({ value, text: sh
 
 const HANDLERS: Record<string, Handler> = {
   ...CATALOG_HANDLERS,
+  ...FORK_HANDLERS,
   async init(run) {
     const result = await run.issuer.init(run.operator, { hsm: run.args.values.hsm === true });
     warnPlainKeys(run, result.created);

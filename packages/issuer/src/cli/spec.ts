@@ -5,6 +5,7 @@ import type { CliSpec, OptionSpec, Options, ParsedCommandLine } from '@licensor/
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS } from '../domain/terms-limits.js';
 import { ISSUER_VERSION } from '../version.js';
 import { CATALOG_COMMANDS, ENTITLEMENT_OPTIONS } from './catalog-commands.js';
+import { FORK_COMMANDS } from './fork-commands.js';
 
 const { credentials, termDays, graceDays } = TERMS_LIMITS;
 
@@ -167,6 +168,7 @@ export const ISSUER_CLI: CliSpec = {
     },
     { name: 'reject', args: ['REQUEST_ID'], summary: 'decline a request', options: reason },
     ...CATALOG_COMMANDS,
+    ...FORK_COMMANDS,
     { name: 'customers list', summary: 'customers' },
     { name: 'customers rename', args: ['CUSTOMER_ID', 'NAME'], summary: 'rename a customer' },
     {

@@ -7,6 +7,7 @@ import type { Inspection } from '../facade.js';
 import type { Operator, Terms } from '../records.js';
 import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-challenge.js';
 import { checkOperator, type IssuerContext } from './context.js';
+import { chainFindings } from './forks.js';
 
 export async function inspect(
   context: IssuerContext,
@@ -19,6 +20,7 @@ export async function inspect(
   const customer =
     analysis.license === null ? null : await context.store.getCustomer(analysis.license.customerId);
   const entitled = await inspectEntitlements(context, analysis);
+  const copies = await chainFindings(context, analysis.verified.claims);
   return {
     challengeId: claims.jti,
     challengeHash: analysis.hash,
@@ -34,7 +36,7 @@ export async function inspect(
     license: analysis.license,
     customer,
     installation: analysis.installation,
-    findings: [...analysis.findings, ...entitled.findings],
+    findings: [...analysis.findings, ...entitled.findings, ...copies],
     suggestedTerms: {
       ...suggestedTerms(analysis),
       ...(analysis.transaction?.terms ? {} : entitled.suggested),

@@ -29,6 +29,7 @@ import type {
 import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-challenge.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
+import { rebindAfterIssue } from './forks.js';
 import { normaliseTerms, sameTerms, termFor } from './terms.js';
 import { buildTokenTransaction, issued, newCustomer } from './token-transaction.js';
 
@@ -57,6 +58,8 @@ export async function issue(
   });
   if (committed.status === 'challenge-used') return replayIssue(context, committed.existing, asked);
   const { transaction } = committed;
+  // The installation that made this challenge is the installation from now on (issue #17).
+  await rebindAfterIssue(context, analysis.verified.claims, transaction.licenseId, who);
   return issued(transaction);
 }
 

@@ -13,6 +13,7 @@ import type {
 } from '../store/ports.js';
 import { approveRequest } from './approve-request.js';
 import type { IssuerContext } from './context.js';
+import { createForks } from './forks.js';
 import { inspect } from './inspect.js';
 import { issue } from './issue.js';
 import { changeLicenseState } from './license-state.js';
@@ -51,13 +52,16 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
   async function getLicense(id: string): Promise<LicenseDetail | null> {
     const license = await store.getLicense(id);
     if (license === null) return null;
-    const [customer, installation, transactions, requests, checks] = await Promise.all([
-      store.getCustomer(license.customerId),
-      license.installationId === null ? null : store.getInstallation(license.installationId),
-      store.listTransactions({ licenseId: id }),
-      store.listRequests({ licenseId: id }),
-      store.listChecks(id, 1),
-    ]);
+    const [customer, installation, transactions, requests, checks, forks, forkPolicy] =
+      await Promise.all([
+        store.getCustomer(license.customerId),
+        license.installationId === null ? null : store.getInstallation(license.installationId),
+        store.listTransactions({ licenseId: id }),
+        store.listRequests({ licenseId: id }),
+        store.listChecks(id, 1),
+        store.chains.listForks({ licenseId: id }),
+        store.chains.getForkPolicy(id),
+      ]);
     return {
       license,
       customer,
@@ -65,6 +69,8 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
       transactions,
       requests,
       lastCheck: checks[0] ?? null,
+      forks,
+      forkPolicy,
     };
   }
 
@@ -92,6 +98,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     listCustomers: () => store.listCustomers(),
     getCustomer: (id) => store.getCustomer(id),
     listTransactions: (filter: TransactionFilter = {}) => store.listTransactions(filter),
+    forks: createForks(context),
     listChecks: (licenseId, limit) => store.listChecks(licenseId, limit),
     dailyUsage: (licenseId, range) => store.dailyUsage(licenseId, range),
     listAuditEvents: (filter: AuditFilter = {}) => store.listAuditEvents(filter),

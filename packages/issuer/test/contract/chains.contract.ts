@@ -2,11 +2,13 @@
 // Two handles on one store stand for two verify-service instances.
 
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { ChainEvidence } from '../../src/store/chain-port.js';
 import { chainStanding, rebindChain, stepChain } from '../../src/store/check-chain.js';
 import type { LicensorStore } from '../../src/types.js';
 import type { Adapter } from '../support/adapters.js';
-import { T0 } from '../support/fixtures.js';
+import { chainSteps } from '../support/chain-steps.js';
+import { T0, TestInstallation } from '../support/fixtures.js';
 
 const INSTALLATION = 'i'.repeat(43);
 const LICENSE = 'lic_chaincontract000000';
@@ -152,5 +154,87 @@ export function chainsContract(adapter: Adapter): void {
     expect(await store.chains.admitNonce(INSTALLATION, 'n1', T0 + 1_200_000, T0 + 600_001)).toBe(
       false,
     );
+  });
+
+  it('the vendor sees the fork: inspection names a challenge from the copy, issuing to it re-binds and closes the fork, all audited', async () => {
+    const issuer = await openIssuer({ store, now: () => T0, passphrase: '' });
+    await issuer.init('alice');
+    const installation = new TestInstallation();
+    const first = await issuer.issue(
+      installation.challenge(),
+      { customerName: 'Acme Corp', model: 'perpetual', credentials: 50 },
+      'alice',
+    );
+    const licenseId = first.license.id;
+    const steps = chainSteps(store.chains, installation.id, licenseId, () => T0);
+    const step = (presented: string | null, token: string, inUse: number) =>
+      steps(presented, token, '10.0.0.9', inUse);
+    const start = await step(null, 's', 3);
+    const original = await step(start.next, 'o1', 3);
+    const copy = await step(start.next, 'c1', 9);
+    await step(original.next, 'o2', 4);
+    expect((await step(copy.next, 'c2', 9)).fork).not.toBeNull();
+
+    // A challenge from the original is current; one from the copy is named.
+    const fromOriginal = await issuer.inspect(
+      installation.challenge({
+        v: 2,
+        chain: (await store.chains.getChainHead(installation.id))?.head as string,
+        license: null,
+      }),
+    );
+    expect(fromOriginal.findings.map((f) => f.kind)).not.toContain('possible-copy');
+    expect(fromOriginal.findings.map((f) => f.kind)).toContain('fork-open');
+    const copyChallenge = installation.challenge({
+      v: 2,
+      chain: copy.next,
+      license: { id: licenseId, revision: 1, customerName: 'Acme Corp', model: 'perpetual' },
+      credentialsInUse: 9,
+    });
+    const inspected = await issuer.inspect(copyChallenge);
+    expect(inspected.findings).toContainEqual({
+      kind: 'possible-copy',
+      message: expect.stringMatching(/copy of the installation or from an older backup/),
+    });
+    const detail = await issuer.getLicense(licenseId);
+    expect(detail?.forks).toHaveLength(1);
+    expect(detail?.forks[0]).toMatchObject({ status: 'open', copy: { credentialsInUse: 9 } });
+
+    // The vendor decides the copy is a restored backup: a new key re-binds it.
+    await issuer.issue(
+      copyChallenge,
+      { customerName: 'Acme Corp', model: 'perpetual', credentials: 50 },
+      'alice',
+    );
+    expect(await issuer.forks.list({ licenseId, status: 'open' })).toEqual([]);
+    expect((await step(copy.next, 'c3', 9)).fork).toBeNull();
+    const events = await issuer.listAuditEvents({ action: 'fork.close' });
+    expect(events).toHaveLength(1);
+  });
+
+  it('a fork policy per license, audited; a bad one is refused and changes nothing', async () => {
+    const issuer = await openIssuer({ store, now: () => T0, passphrase: '' });
+    await issuer.init('alice');
+    const installation = new TestInstallation();
+    const { license } = await issuer.issue(
+      installation.challenge(),
+      { customerName: 'Acme Corp', model: 'perpetual', credentials: 50 },
+      'alice',
+    );
+    await issuer.forks.setPolicy(license.id, 'suspend', 'alice');
+    expect((await issuer.getLicense(license.id))?.forkPolicy).toBe('suspend');
+    await expect(
+      issuer.forks.setPolicy(license.id, 'explode' as never, 'alice'),
+    ).rejects.toMatchObject({ code: 'ERR_INPUT_INVALID' });
+    await expect(issuer.forks.setPolicy('lic_nosuch', 'warn', 'alice')).rejects.toMatchObject({
+      code: 'ERR_LICENSE_NOT_FOUND',
+    });
+    expect(await issuer.forks.getPolicy(license.id)).toBe('suspend');
+    await issuer.forks.setPolicy(license.id, null, 'alice');
+    expect(await issuer.forks.getPolicy(license.id)).toBeNull();
+    expect(await issuer.listAuditEvents({ action: 'license.fork-policy' })).toHaveLength(2);
+    await expect(issuer.forks.close('frk_nosuch', 'alice', 'x')).rejects.toMatchObject({
+      code: 'ERR_FORK_NOT_FOUND',
+    });
   });
 }

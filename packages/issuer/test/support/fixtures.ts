@@ -45,6 +45,8 @@ export interface ChallengeOptions {
   product?: ChallengeClaims['product'];
   /** v2: use of named limits. */
   limitsInUse?: { name: string; inUse: number }[];
+  /** v2: the check chain value of the newest status the installation holds. */
+  chain?: string;
 }
 
 export class TestInstallation {
@@ -70,6 +72,7 @@ export class TestInstallation {
           ...(options.limitsInUse ? { limits: options.limitsInUse } : {}),
         },
         request: options.request ?? { kind: 'license' },
+        ...(options.chain === undefined ? {} : { chain: options.chain }),
       },
       this.key,
     );

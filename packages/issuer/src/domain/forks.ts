@@ -1,0 +1,137 @@
+// Forks for the vendor (issue #17): what the verify service recorded when two copies of one
+// installation (or an older backup of it) checked in, the per-license choice of what a fork
+// does, the inspection's "possible copy" finding, and the re-bind a new key for a challenge makes.
+
+import type { ChallengeClaims } from '@licensor/token';
+import {
+  ForkClosedError,
+  ForkNotFoundError,
+  InputInvalidError,
+  LicenseNotFoundError,
+} from '../errors.js';
+import type { Finding } from '../facade.js';
+import { newId } from '../ids.js';
+import type { Operator } from '../records.js';
+import type { ForkAction, ForkFilter, ForkRecord } from '../store/chain-port.js';
+import { chainStanding, rebindChain } from '../store/check-chain.js';
+import { checkOperator, type IssuerContext } from './context.js';
+
+export interface ForksApi {
+  /** Forks the verify service recorded, newest first. */
+  list(filter?: ForkFilter): Promise<ForkRecord[]>;
+  get(id: string): Promise<ForkRecord | null>;
+  /** Closes an open fork (e.g. the copy was shut down); the chain goes on from the original. */
+  close(id: string, operator: Operator, reason: string): Promise<ForkRecord>;
+  /** What a fork of this license does: `warn`, `suspend`, or null for the service's default. */
+  setPolicy(licenseId: string, action: ForkAction | null, operator: Operator): Promise<void>;
+  getPolicy(licenseId: string): Promise<ForkAction | null>;
+}
+
+const ACTIONS: readonly (ForkAction | null)[] = ['warn', 'suspend', null];
+
+export function createForks(context: IssuerContext): ForksApi {
+  const { store } = context;
+  const audit = (
+    actor: Operator,
+    action: string,
+    subjectId: string,
+    details: Record<string, unknown>,
+  ) =>
+    store.appendAuditEvent({
+      id: newId('evt'),
+      at: context.now(),
+      actor,
+      action,
+      subjectId,
+      transactionId: null,
+      details,
+    });
+
+  return {
+    list: (filter = {}) => store.chains.listForks(filter),
+    get: (id) => store.chains.getFork(id),
+    async close(id, operator, reason) {
+      const actor = checkOperator(operator);
+      const fork = await store.chains.getFork(id);
+      if (fork === null) throw new ForkNotFoundError(id);
+      if (!(await store.chains.closeFork(id, context.now(), actor, reason))) {
+        throw new ForkClosedError(id, fork.closeReason);
+      }
+      await audit(actor, 'fork.close', fork.licenseId, { forkId: id, reason });
+      return (await store.chains.getFork(id)) as ForkRecord;
+    },
+    async setPolicy(licenseId, action, operator) {
+      const actor = checkOperator(operator);
+      if (!ACTIONS.includes(action)) {
+        throw new InputInvalidError(
+          'fork policy',
+          'must be warn, suspend, or default (the verify service decides)',
+        );
+      }
+      if ((await store.getLicense(licenseId)) === null) throw new LicenseNotFoundError(licenseId);
+      await store.chains.setForkPolicy(licenseId, action, context.now());
+      await audit(actor, 'license.fork-policy', licenseId, { action: action ?? 'default' });
+    },
+    getPolicy: (licenseId) => store.chains.getForkPolicy(licenseId),
+  };
+}
+
+/** The inspection's findings about copies: a challenge behind the newest checks, an open fork. */
+export async function chainFindings(
+  context: IssuerContext,
+  claims: ChallengeClaims,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const [head, open] = await Promise.all([
+    context.store.chains.getChainHead(claims.sub),
+    context.store.chains.listForks({ installationId: claims.sub, status: 'open', limit: 1 }),
+  ]);
+  if (chainStanding(head, claims.chain ?? null) === 'behind') {
+    findings.push({
+      kind: 'possible-copy',
+      message:
+        claims.chain === undefined
+          ? 'possible copy: this installation has checked online since, but the challenge carries no check chain value (a copy, an older backup, or an older SDK)'
+          : 'possible copy: the challenge carries a check chain value older than this installation\u2019s newest online check, so it comes from a copy of the installation or from an older backup of it. Issuing re-binds the license to the installation that made this challenge and closes any open fork.',
+    });
+  }
+  const fork = open[0];
+  if (fork !== undefined) {
+    findings.push({
+      kind: 'fork-open',
+      message: `possible copy: the verify service saw this installation's checks fork (${fork.id}, ${fork.divergentChecks} divergent checks since ${new Date(fork.detectedAt).toISOString()}). A key for this challenge closes it.`,
+    });
+  }
+  return findings;
+}
+
+/**
+ * After a key answering a challenge is stored: the installation that made the challenge is the
+ * installation from now on. Its chain restarts from the challenge's value, the open fork closes.
+ */
+export async function rebindAfterIssue(
+  context: IssuerContext,
+  claims: ChallengeClaims,
+  licenseId: string,
+  operator: Operator,
+): Promise<void> {
+  const closed = await rebindChain(context.store.chains, {
+    installationId: claims.sub,
+    licenseId,
+    chain: claims.chain ?? null,
+    now: context.now(),
+    operator,
+    reason: `a key was issued for challenge ${claims.jti}`,
+  });
+  if (closed !== null) {
+    await context.store.appendAuditEvent({
+      id: newId('evt'),
+      at: context.now(),
+      actor: operator,
+      action: 'fork.close',
+      subjectId: licenseId,
+      transactionId: null,
+      details: { forkId: closed.id, reason: closed.closeReason },
+    });
+  }
+}
