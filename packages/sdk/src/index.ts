@@ -9,7 +9,13 @@ export { SDK_ERROR_CODES, SdkError, type SdkErrorCode } from './errors.js';
 export { createLicensor, type Licensor } from './licensor.js';
 export { FileStore, type FileStoreOptions } from './store/file-store.js';
 export { MemoryStore } from './store/memory-store.js';
-export type { LicensorStore, StoredPendingChallenge, StoredState } from './store/store.js';
+export type {
+  AuditAnchor,
+  LicensorStore,
+  StateDocument,
+  StoredPendingChallenge,
+  StoredState,
+} from './store/store.js';
 export type {
   ApplyResult,
   AuditEntry,
