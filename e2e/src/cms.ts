@@ -8,10 +8,13 @@ export class Cms {
     readonly stateDir: string,
     readonly trustFile: string,
     private readonly operator = 'alice',
+    /** NAME@VERSION of the product this installation runs (default: the CLI's own). */
+    private readonly product?: string,
   ) {}
 
   private common(): string[] {
     return [
+      ...(this.product === undefined ? [] : ['--product', this.product]),
       '--state',
       this.stateDir,
       '--trust',
@@ -24,10 +27,21 @@ export class Cms {
   }
 
   /** "Get challenge": the challenge text the operator copies to the vendor. */
-  async getChallenge(options: { credentials?: number; customer?: string } = {}): Promise<string> {
+  async getChallenge(
+    options: {
+      credentials?: number;
+      customer?: string;
+      features?: string[];
+      limitsInUse?: Record<string, number>;
+    } = {},
+  ): Promise<string> {
     const args = ['challenge'];
     if (options.credentials !== undefined) args.push('--credentials', String(options.credentials));
     if (options.customer !== undefined) args.push('--customer', options.customer);
+    for (const feature of options.features ?? []) args.push('--feature', feature);
+    for (const [name, inUse] of Object.entries(options.limitsInUse ?? {})) {
+      args.push('--limit-in-use', `${name}=${inUse}`);
+    }
     return (await runOk(bins.licensor, [...this.common(), ...args])).trim();
   }
 
@@ -56,6 +70,18 @@ export class Cms {
     const result = await run(bins.licensor, [...this.common(), '--json', 'verify', '--url', url]);
     if (result.code === 2) throw new Error(`licensor verify: usage error: ${result.stderr}`);
     return JSON.parse(result.stdout) as VerifyResult;
+  }
+
+  /** Whether one more of a named limit may be used, as `licensor capacity --limit` says it. */
+  capacityText(limit: string, inUse: number): Promise<RunResult> {
+    return run(bins.licensor, [
+      ...this.common(),
+      'capacity',
+      '--limit',
+      limit,
+      '--in-use',
+      String(inUse),
+    ]);
   }
 
   /** "Activate": the switch-request challenge for the vendor. */

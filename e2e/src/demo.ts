@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Cms } from './cms.js';
+import { DEMO_PRODUCT, runEditionUpgrade } from './edition-upgrade.js';
 import { runJourney, type Say } from './journey.js';
 import { bins, repoRoot, runOk } from './processes.js';
 import { Product, type VendorUser } from './product.js';
@@ -58,6 +59,15 @@ async function main(): Promise<void> {
   console.log(`CMS installation state: ${cms.stateDir}`);
   await runJourney(product, cms, say);
   console.log('\nThe whole seed page ran end to end.');
+  console.log('\nAn edition upgrade: a Standard plan, an add-on asked for and approved.');
+  const edition = new Cms(
+    mkdtempSync(join(tmpdir(), 'licensor-demo-cms-')),
+    product.jwksFile,
+    'alice',
+    `${DEMO_PRODUCT.name}@${DEMO_PRODUCT.version}`,
+  );
+  await runEditionUpgrade(product, edition, say);
+  console.log('\nThe CMS sees the add-on it asked for.');
 }
 
 main().catch((error: unknown) => {

@@ -121,12 +121,12 @@ let challengeCounter = 0;
 export function makeChallenge(
   fixture: Pick<Fixture, 'clock'>,
   installation: TestInstallation,
-  overrides: Partial<Pick<ChallengeClaims, 'license' | 'request' | 'usage'>> = {},
+  overrides: Partial<Pick<ChallengeClaims, 'v' | 'license' | 'request' | 'usage'>> = {},
 ): string {
   challengeCounter += 1;
   const iat = Math.floor(fixture.clock.now / 1000);
   const claims: ChallengeClaims = {
-    v: 1,
+    v: overrides.v ?? 1,
     jti: `chal_test_${challengeCounter}_${iat}`,
     iat,
     exp: iat + 30 * 86_400,

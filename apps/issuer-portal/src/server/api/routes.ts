@@ -3,6 +3,20 @@
 import type { RouteSpec } from './route.js';
 import { listAuditEvents } from './routes/audit.js';
 import { changePassword, currentSession, login, logout } from './routes/auth.js';
+import {
+  archivePlan,
+  archiveProduct,
+  createPlan,
+  createProduct,
+  getPlan,
+  listPlans,
+  listProducts,
+  reissueLicense,
+  restorePlan,
+  restoreProduct,
+  updatePlan,
+  updateProduct,
+} from './routes/catalog.js';
 import { inspectChallenge, issueLicense } from './routes/challenges.js';
 import { listCustomers, renameCustomer } from './routes/customers.js';
 import { exportAudit, exportLicenses } from './routes/exports.js';
@@ -43,6 +57,18 @@ export const API_ROUTES: readonly RouteSpec[] = [
   suspendLicense,
   resumeLicense,
   renewLicense,
+  reissueLicense,
+  listProducts,
+  createProduct,
+  updateProduct,
+  archiveProduct,
+  restoreProduct,
+  listPlans,
+  getPlan,
+  createPlan,
+  updatePlan,
+  archivePlan,
+  restorePlan,
   listRequests,
   getRequest,
   approveRequest,

@@ -28,23 +28,27 @@ export const LicenseFilterQuery = z.object({
   customerId: z.string().max(64).optional(),
   state: LicenseStateSchema.optional(),
   model: ModelSchema.optional(),
+  planId: z.string().max(64).optional().describe('Only licenses issued from this plan.'),
+  product: z.string().max(100).optional().describe('Only licenses covering this product.'),
+  feature: z.string().max(64).optional().describe('Only licenses granting this feature.'),
   expiringWithinDays: z.coerce
     .number()
     .int()
     .min(1)
     .max(3650)
     .optional()
-    .describe('Only subscriptions whose term ends within this many days.'),
+    .describe('Only subscriptions whose term ends within this many days (and has not ended).'),
 });
 
 /** The store's filter for the list's query (`expiringWithinDays` counted from `now`). */
 export function licenseFilterOf(query: z.output<typeof LicenseFilterQuery>, now: number) {
   const { expiringWithinDays, ...rest } = query;
-  const termEndsBefore =
-    expiringWithinDays === undefined
-      ? undefined
-      : Math.floor(now / 1000) + expiringWithinDays * 86_400;
-  return definedOnly({ ...rest, termEndsBefore });
+  const seconds = Math.floor(now / 1000);
+  const expiring = expiringWithinDays !== undefined;
+  // Ending soon: within the window and not ended yet.
+  const termEndsBefore = expiring ? seconds + expiringWithinDays * 86_400 : undefined;
+  const termEndsAfter = expiring ? seconds : undefined;
+  return definedOnly({ ...rest, termEndsBefore, termEndsAfter });
 }
 
 export const listLicenses = defineRoute({
@@ -128,7 +132,7 @@ export const renewLicense = defineRoute({
   errors: [404, 409, 422, 503],
   params: LicenseIdParams,
   body: z.object({
-    termDays: TermDaysSchema,
+    termDays: TermDaysSchema.optional().describe("Default: the plan's renewal days."),
     graceDays: GraceDaysSchema.optional(),
   }),
   response: IssueAnswerSchema,

@@ -1,6 +1,8 @@
 // Response schemas of single operations, built from the records.
+
 import { z } from 'zod';
 import { apiSchemas } from '../openapi.js';
+import { EntitlementsInspectionSchema } from './catalog.js';
 import {
   ApprovalRequestSchema,
   ChallengeRequestSchema,
@@ -32,6 +34,9 @@ export const SuggestedTermsSchema = z
     credentials: z.number().int(),
     termDays: z.number().int().optional(),
     graceDays: z.number().int().optional(),
+    plan: z.string().optional(),
+    features: z.array(z.string()).optional(),
+    limits: z.array(z.object({ name: z.string(), value: z.number().int() })).optional(),
   })
   .register(apiSchemas, { id: 'SuggestedTerms' });
 
@@ -43,7 +48,10 @@ export const InspectionSchema = z
     installationId: z.string(),
     installationKey: PublicJwkSchema,
     product: z.object({ name: z.string(), version: z.string() }),
-    usage: z.object({ credentialsInUse: z.number().int() }),
+    usage: z.object({
+      credentialsInUse: z.number().int(),
+      limits: z.array(z.object({ name: z.string(), inUse: z.number().int() })).optional(),
+    }),
     claimedLicense: z
       .object({
         id: z.string(),
@@ -63,6 +71,7 @@ export const InspectionSchema = z
     suggestedTerms: SuggestedTermsSchema,
     transaction: TransactionSchema.nullable(),
     approvalRequest: ApprovalRequestSchema.nullable(),
+    entitlements: EntitlementsInspectionSchema,
   })
   .register(apiSchemas, { id: 'Inspection' });
 

@@ -41,6 +41,14 @@ export const TermSchema = z
 
 const { customerName, credentials, termDays, graceDays } = TERMS_LIMITS;
 
+/** A feature or limit name, the token schema's pattern. */
+export const EntitlementNameSchema = z
+  .string()
+  .regex(
+    ENTITLEMENT_NAME_PATTERN,
+    'a lower-case letter, then lower-case letters, digits, "-", "_" or "."',
+  );
+
 /** A term's number of credentials, days, grace days: the issuer's limits, one place. */
 export const CredentialsSchema = z.number().int().min(credentials.min).max(credentials.max);
 export const TermDaysSchema = z.number().int().min(termDays.min).max(termDays.max);
@@ -58,25 +66,21 @@ const termsShape = {
   graceDays: GraceDaysSchema.optional(),
   plan: z
     .string()
+    .trim()
     .min(1)
-    .max(200)
+    .max(100)
     .optional()
-    .describe('A plan (id or name); the other terms must lie within its bounds.'),
+    .describe('The plan to issue from (id or name).'),
   features: z
-    .array(z.string().regex(ENTITLEMENT_NAME_PATTERN))
+    .array(EntitlementNameSchema)
     .max(MAX_ENTITLEMENTS)
     .optional()
-    .describe("Features beyond the plan's."),
+    .describe('Features beyond the plan (add-ons it allows).'),
   limits: z
-    .array(
-      z.object({
-        name: z.string().regex(ENTITLEMENT_NAME_PATTERN),
-        value: z.number().int().min(0).max(MAX_COUNT),
-      }),
-    )
+    .array(z.object({ name: EntitlementNameSchema, value: z.number().int().min(0).max(MAX_COUNT) }))
     .max(MAX_ENTITLEMENTS)
     .optional()
-    .describe("Named limits: a plan's within its bounds, or any without a plan."),
+    .describe('Named limits, within the plan bounds.'),
 } satisfies Record<keyof Terms, z.ZodType>;
 
 /** Optional members without `| undefined`, as the issuer's types are written. */
@@ -112,6 +116,24 @@ export const InstallationSchema = z
   })
   .register(apiSchemas, { id: 'Installation' });
 
+export const LicenseEntitlementsSchema = z
+  .object({
+    plan: z.object({ id: z.string(), name: z.string(), revision: z.number().int() }).nullable(),
+    products: z
+      .array(z.object({ name: z.string(), versions: z.array(z.string()).optional() }))
+      .nullable(),
+    features: z.array(z.object({ name: z.string(), until: z.number().int().optional() })),
+    limits: z.array(
+      z.object({ name: z.string(), value: z.number().int(), until: z.number().int().optional() }),
+    ),
+    overrides: z.object({
+      features: z.array(z.string()),
+      limits: z.array(z.object({ name: z.string(), value: z.number().int() })),
+    }),
+    tokenVersion: z.union([z.literal(1), z.literal(2)]),
+  })
+  .register(apiSchemas, { id: 'LicenseEntitlements' });
+
 export const LicenseSchema = z
   .object({
     id: z.string(),
@@ -127,6 +149,9 @@ export const LicenseSchema = z
     stateReason: z.string().nullable(),
     createdAt: ms(),
     updatedAt: ms(),
+    entitlements: LicenseEntitlementsSchema.optional().describe(
+      'The plan it was issued from and the entitlements of its newest key.',
+    ),
   })
   .register(apiSchemas, { id: 'License' });
 
@@ -154,6 +179,8 @@ export const ChallengeRequestSchema = z
     credentials: z.number().int().optional(),
     model: ModelSchema.optional(),
     customerName: z.string().optional(),
+    features: z.array(z.string()).optional(),
+    limits: z.array(z.object({ name: z.string(), value: z.number().int() })).optional(),
   })
   .register(apiSchemas, { id: 'ChallengeRequest' });
 

@@ -1,0 +1,146 @@
+import { Keyring, verifyLicense } from '@licensor/token';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type Fixture,
+  issueThroughApi,
+  type LoggedIn,
+  loginAs,
+  makeChallenge,
+  makePortal,
+  newInstallation,
+} from '../../../../test/helpers.js';
+
+const STANDARD = {
+  name: 'Standard',
+  products: ['vSEC:CMS'],
+  model: 'subscription',
+  credentials: { value: 100, min: 50, max: 500 },
+  termDays: 365,
+  graceDays: 14,
+  features: ['hsm-support'],
+  addOns: ['mobile-credentials'],
+  limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
+};
+const TERMS = {
+  customerName: 'Acme Bank',
+  model: 'subscription',
+  credentials: 100,
+  plan: 'Standard',
+};
+
+let fixture: Fixture;
+let admin: LoggedIn;
+let issuer: LoggedIn;
+
+const post = (who: LoggedIn, path: string, body: unknown = {}) =>
+  who.agent
+    .post(`/api/v1${path}`)
+    .set('X-CSRF-Token', who.csrf)
+    .send(body as object);
+
+beforeEach(async () => {
+  fixture = await makePortal();
+  admin = await loginAs(fixture, 'alice');
+  issuer = await loginAs(fixture, 'ivan');
+  await post(admin, '/products', { name: 'vSEC:CMS', versions: ['6'] }).expect(201);
+  await post(admin, '/plans', STANDARD).expect(201);
+});
+afterEach(async () => {
+  await fixture.close();
+});
+
+describe('products and plans', () => {
+  it('an admin keeps the catalogue; every role reads it; an issuer may not change it', async () => {
+    const viewer = await loginAs(fixture, 'vera');
+    const products = await viewer.agent.get('/api/v1/products').expect(200);
+    expect(products.body.items).toEqual([
+      expect.objectContaining({ name: 'vSEC:CMS', versions: ['6'], status: 'active' }),
+    ]);
+    const plans = await viewer.agent.get('/api/v1/plans').expect(200);
+    expect(plans.body.items[0]).toMatchObject({
+      name: 'Standard',
+      revision: 1,
+      credentials: { value: 100, min: 50, max: 500 },
+    });
+    await post(issuer, '/plans', { ...STANDARD, name: 'Gold' }).expect(403);
+    await post(admin, '/plans/Standard/archive').expect(200);
+    expect((await viewer.agent.get('/api/v1/plans/standard').expect(200)).body.plan.status).toBe(
+      'archived',
+    );
+  });
+
+  it('refuses a plan that contradicts itself (422 naming the field) and a taken name (409)', async () => {
+    const bad = await post(admin, '/plans', { ...STANDARD, name: 'Bad', addOns: ['hsm-support'] });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error).toMatchObject({ code: 'ERR_PLAN_INVALID' });
+    expect(bad.body.error.message).toContain('addOns[0]');
+    const taken = await post(admin, '/products', { name: 'VSEC:CMS' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.code).toBe('ERR_NAME_TAKEN');
+    const plans = await admin.agent.get('/api/v1/plans').expect(200);
+    expect(plans.body.items.map((p: { name: string }) => p.name)).toEqual(['Standard']);
+  });
+
+  it('issues from a plan with an add-on; the license shows its entitlements and filters find it', async () => {
+    const challenge = makeChallenge(fixture, newInstallation(), { v: 2 });
+    const inspection = await post(issuer, '/challenges/inspect', { challenge }).expect(200);
+    expect(inspection.body.entitlements).toMatchObject({ tokenVersion: 2, productCovered: true });
+    const issued = await issueThroughApi(issuer, challenge, {
+      ...TERMS,
+      features: ['mobile-credentials'],
+      limits: [{ name: 'sites', value: 5 }],
+    });
+    const jwks = (await issuer.agent.get('/api/v1/keys/jwks').expect(200)).body;
+    const { claims } = verifyLicense(issued.licenseKey, Keyring.fromJwks(jwks));
+    expect(claims.features?.map((f) => f.name)).toEqual(['hsm-support', 'mobile-credentials']);
+    const detail = await issuer.agent.get(`/api/v1/licenses/${issued.license.id}`).expect(200);
+    expect(detail.body.license.entitlements).toMatchObject({
+      plan: { name: 'Standard', revision: 1 },
+      limits: [{ name: 'sites', value: 5 }],
+    });
+    const plan = (await issuer.agent.get('/api/v1/plans/Standard').expect(200)).body.plan;
+    const byPlan = await issuer.agent.get(`/api/v1/licenses?planId=${plan.id}`).expect(200);
+    expect(byPlan.body.items.map((l: { id: string }) => l.id)).toEqual([issued.license.id]);
+    const byFeature = await issuer.agent.get('/api/v1/licenses?feature=audit').expect(200);
+    expect(byFeature.body.items).toEqual([]);
+    const expiring = await issuer.agent.get('/api/v1/licenses?expiringWithinDays=30').expect(200);
+    expect(expiring.body.items).toEqual([]);
+    const year = await issuer.agent.get('/api/v1/licenses?expiringWithinDays=366').expect(200);
+    expect(year.body.items).toHaveLength(1);
+  });
+
+  it('refuses terms outside the plan with 422, storing nothing', async () => {
+    const challenge = makeChallenge(fixture, newInstallation(), { v: 2 });
+    const refused = await post(issuer, '/challenges/issue', {
+      challenge,
+      terms: { ...TERMS, features: ['teleport'] },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.code).toBe('ERR_TERMS_INVALID');
+    expect((await issuer.agent.get('/api/v1/licenses').expect(200)).body.items).toEqual([]);
+  });
+
+  it('a plan change leaves licenses as issued; the plan lists them; a re-issue brings one up to date', async () => {
+    const challenge = makeChallenge(fixture, newInstallation(), { v: 2 });
+    const issued = await issueThroughApi(issuer, challenge, TERMS);
+    await admin.agent
+      .patch('/api/v1/plans/Standard')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ features: ['audit', 'hsm-support'] })
+      .expect(200);
+    const shown = await issuer.agent.get('/api/v1/plans/Standard').expect(200);
+    expect(shown.body.affected).toEqual([
+      {
+        licenseId: issued.license.id,
+        customerName: 'Acme Bank',
+        issuedFromRevision: 1,
+        changes: ['features: + audit'],
+      },
+    ]);
+    const reissued = await post(issuer, `/licenses/${issued.license.id}/reissue`).expect(201);
+    expect(reissued.body.license).toMatchObject({ revision: 2 });
+    expect((await issuer.agent.get('/api/v1/plans/Standard').expect(200)).body.affected).toEqual(
+      [],
+    );
+  });
+});
