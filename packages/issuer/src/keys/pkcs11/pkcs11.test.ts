@@ -4,6 +4,7 @@
 // Skipped with a message where SoftHSM2 is absent; required when LICENSOR_REQUIRE_SOFTHSM=1.
 
 import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -73,6 +74,55 @@ describe.skipIf(skip !== null)('license keys in SoftHSM2', () => {
     expect(verified.claims).toEqual(claims);
     // Ed25519 is deterministic: the HSM gives the same token again.
     expect(await signLicenseWith(claims, key.signer)).toBe(token);
+  });
+
+  it('signs the golden license tokens byte for byte with the golden seed imported into the token', async () => {
+    // v1 and v2 claims alike. Test-only: a key imported from a known seed (never how Licensor makes keys), so the bytes
+    // the HSM's CKM_EDDSA gives can be compared with the committed golden tokens.
+    const golden = createRequire(import.meta.url)('@licensor/token/golden');
+    const seed = Buffer.from(golden.keys.license.seed, 'hex');
+    const label = 'golden-license-import';
+    const p = new pkcs11js.PKCS11();
+    p.load(env.LICENSOR_PKCS11_MODULE!);
+    try {
+      p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    } catch (error) {
+      expect(pkcs11Reason(error)).toBe('CKR_CRYPTOKI_ALREADY_INITIALIZED');
+    }
+    // The issuer logs in first (the login is per process and token).
+    await createHsmKey('license', env);
+    const slot = p
+      .C_GetSlotList(true)
+      .find((s) => p.C_GetTokenInfo(s).label.trim() === 'licensor')!;
+    const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      p.C_CreateObject(session, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06032b6570', 'hex') },
+        { type: pkcs11js.CKA_VALUE, value: seed },
+        { type: pkcs11js.CKA_LABEL, value: label },
+      ]);
+      const signer = await openHsmSigner(
+        {
+          kid: golden.keys.license.kid,
+          token: 'licensor',
+          label,
+          publicKey: golden.jwks.keys.find(
+            (k: { kid: string }) => k.kid === golden.keys.license.kid,
+          ),
+        },
+        env,
+      );
+      for (const entry of [golden.license, golden.subscriptionLicense, golden.licenseV2]) {
+        expect(await signLicenseWith(entry.claims, signer)).toBe(entry.token);
+      }
+    } finally {
+      p.C_CloseSession(session);
+    }
   });
 
   it('opens a recorded key by token and label alone, without LICENSOR_PKCS11_TOKEN', async () => {
