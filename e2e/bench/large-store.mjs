@@ -42,12 +42,34 @@ function sqliteBytes(dir) {
   return total;
 }
 
+/** The seed report of a store seeded with `seed`, rebuilt from the store itself. */
+async function sampleOf(dir, seed) {
+  if (!seed)
+    throw new Error(`${dir} has no seed-report.json: set BENCH_SEED to the seed it was made with`);
+  const store = await openStore({ dataDir: dir });
+  try {
+    const sample = [];
+    for (let index = 0; index < SAMPLE_SIZE; index += 1) {
+      const [license] = await store.listLicensesOfInstallation(installationKeyOf(seed, index).kid);
+      if (license?.state === 'active')
+        sample.push({ licenseId: license.id, index, model: license.model, state: license.state });
+    }
+    const licenses = Number(process.env.BENCH_LICENSE_COUNT) || null;
+    return { seed, licenses, checks: null, sample };
+  } finally {
+    await store.close();
+  }
+}
+
 /** A store folder with its seed report: made now, or the one BENCH_LARGE_DIR points at. */
 async function prepare(kind) {
   if (kind === 'large' && process.env.BENCH_LARGE_DIR) {
     const dir = resolve(process.env.BENCH_LARGE_DIR);
-    const report = JSON.parse(readFileSync(join(dir, 'seed-report.json'), 'utf8'));
-    return { dir, report, temporary: false };
+    const file = join(dir, 'seed-report.json');
+    if (existsSync(file))
+      return { dir, report: JSON.parse(readFileSync(file, 'utf8')), temporary: false };
+    // A seeding stopped early wrote no report: its sample is found again from BENCH_SEED.
+    return { dir, report: await sampleOf(dir, process.env.BENCH_SEED), temporary: false };
   }
   const dir = mkdtempSync(join(tmpdir(), `licensor-bench-${kind}-`));
   const store = await openStore({ dataDir: dir, sqliteCacheMiB: 1024 });
