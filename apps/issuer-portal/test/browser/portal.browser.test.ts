@@ -363,7 +363,14 @@ describeInChromium('issuer portal in Chromium', () => {
       .getByRole('navigation', { name: 'Main' })
       .getByRole('link')
       .allInnerTexts();
-    expect(links).toEqual(['Licenses', 'Requests', 'Customers', 'Signing keys', 'Audit log']);
+    expect(links).toEqual([
+      'Licenses',
+      'Requests',
+      'Customers',
+      'Products and plans',
+      'Signing keys',
+      'Audit log',
+    ]);
     await page.getByRole('link', { name: licenseId }).click();
     await page.getByRole('heading', { name: /Acme Bank/ }).waitFor();
     expect(await page.getByRole('button', { name: /Revoke|Suspend|Resume|Renew/ }).count()).toBe(0);

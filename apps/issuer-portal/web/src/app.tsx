@@ -10,6 +10,7 @@ import { KeysPage } from './pages/keys';
 import { LicensePage } from './pages/license';
 import { LicensesPage } from './pages/licenses';
 import { LoginPage } from './pages/login';
+import { PlansPage } from './pages/plans';
 import { RequestsPage } from './pages/requests';
 import { UsersPage } from './pages/users';
 import { Link, matchPath, useRouter } from './router';
@@ -27,6 +28,7 @@ const NAV: NavItem[] = [
   { to: '/licenses', label: 'Licenses', role: 'viewer' },
   { to: '/requests', label: 'Requests', role: 'viewer' },
   { to: '/customers', label: 'Customers', role: 'viewer' },
+  { to: '/plans', label: 'Products and plans', role: 'viewer' },
   { to: '/keys', label: 'Signing keys', role: 'viewer' },
   { to: '/users', label: 'Users', role: 'admin' },
   { to: '/audit', label: 'Audit log', role: 'viewer' },
@@ -41,6 +43,7 @@ function Page({ path }: { path: string }): ReactNode {
   if (license) return <LicensePage licenseId={license.licenseId ?? ''} />;
   if (path === '/requests') return <RequestsPage />;
   if (path === '/customers') return <CustomersPage />;
+  if (path === '/plans') return <PlansPage />;
   if (path === '/keys') return <KeysPage />;
   if (path === '/users') return <UsersPage />;
   if (path === '/audit') return <AuditPage />;

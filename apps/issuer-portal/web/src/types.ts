@@ -8,6 +8,11 @@ import type {
   SessionInfoSchema,
 } from '../../src/server/api/schemas/answers.js';
 import type {
+  PlanChangeSchema,
+  PlanSchema,
+  ProductSchema,
+} from '../../src/server/api/schemas/catalog.js';
+import type {
   ApprovalRequestSchema,
   AuditEventSchema,
   CheckRecordSchema,
@@ -33,6 +38,9 @@ export type SigningKey = z.output<typeof SigningKeySchema>;
 export type User = z.output<typeof UserSchema>;
 export type AuditEvent = z.output<typeof AuditEventSchema>;
 export type Terms = z.input<typeof TermsSchema>;
+export type Product = z.output<typeof ProductSchema>;
+export type Plan = z.output<typeof PlanSchema>;
+export type PlanChange = z.output<typeof PlanChangeSchema>;
 export interface ListOf<T> {
   items: T[];
 }

@@ -124,6 +124,47 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
             ]}
           />
         </Card>
+        {license.entitlements ? (
+          <Card title="Plan and entitlements">
+            <Facts
+              items={[
+                [
+                  'Plan',
+                  license.entitlements.plan
+                    ? `${license.entitlements.plan.name} (revision ${license.entitlements.plan.revision})`
+                    : 'none',
+                ],
+                [
+                  'Products',
+                  license.entitlements.products
+                    ?.map((p) => (p.versions ? `${p.name} ${p.versions.join(', ')}` : p.name))
+                    .join('; ') ?? 'any product',
+                ],
+                [
+                  'Features',
+                  license.entitlements.features
+                    .map((f) => (f.until ? `${f.name} (until ${formatSeconds(f.until)})` : f.name))
+                    .join(', ') || 'none',
+                ],
+                [
+                  'Limits',
+                  license.entitlements.limits
+                    .map(
+                      (l) =>
+                        `${l.name} ${l.value}${l.until ? ` (until ${formatSeconds(l.until)})` : ''}`,
+                    )
+                    .join(', ') || 'none',
+                ],
+                [
+                  'Key format',
+                  license.entitlements.tokenVersion === 1
+                    ? '1 (the installation reads no entitlements; update its SDK)'
+                    : '2',
+                ],
+              ]}
+            />
+          </Card>
+        ) : null}
         <Card title="Installation">
           {installation ? (
             <Facts

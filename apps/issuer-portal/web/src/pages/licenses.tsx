@@ -19,7 +19,16 @@ import { Link, useRouter } from '../router';
 import type { Customer, License, ListOf } from '../types';
 import { useApi } from '../use-api';
 
-const FILTERS = ['q', 'customerId', 'state', 'model', 'expiringWithinDays'] as const;
+const FILTERS = [
+  'q',
+  'customerId',
+  'state',
+  'model',
+  'expiringWithinDays',
+  'planId',
+  'product',
+  'feature',
+] as const;
 const PAGE_SIZES = [25, 50, 100] as const;
 const DEFAULT_PAGE_SIZE = 50;
 

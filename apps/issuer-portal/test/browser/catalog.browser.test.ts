@@ -1,0 +1,108 @@
+// Products and plans in a real browser: the catalogue page shows a plan's terms and bounds and
+// the licenses a plan change left on an older revision; Re-issue brings one up to date; the
+// license page shows its plan and entitlements.
+import type { Server } from 'node:http';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Fixture, makeChallenge, makePortal, newInstallation, PASSWORDS } from '../helpers.js';
+import {
+  assertWebBuilt,
+  baseUrl,
+  describeInChromium,
+  launch,
+  screenshot,
+  WEB_ROOT,
+} from './browser.js';
+
+describeInChromium('products and plans in Chromium', () => {
+  let fixture: Fixture;
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  let licenseId = '';
+
+  beforeAll(async () => {
+    assertWebBuilt();
+    fixture = await makePortal({ webRoot: WEB_ROOT });
+    server = await new Promise<Server>((resolve) => {
+      const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    url = baseUrl(server);
+    await fixture.issuer.products.create({ name: 'vSEC:CMS', versions: ['6'] }, 'alice');
+    await fixture.issuer.plans.create(
+      {
+        name: 'Standard',
+        products: ['vSEC:CMS'],
+        model: 'subscription',
+        credentials: { value: 250, min: 100, max: 1000 },
+        termDays: 365,
+        graceDays: 14,
+        features: ['hsm-support'],
+        addOns: ['mobile-credentials'],
+        limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
+      },
+      'alice',
+    );
+    const issued = await fixture.issuer.issue(
+      makeChallenge(fixture, newInstallation(), { v: 2 }),
+      {
+        customerName: 'Initech',
+        model: 'subscription',
+        credentials: 250,
+        plan: 'Standard',
+        features: ['mobile-credentials'],
+      },
+      'ivan',
+    );
+    licenseId = issued.license.id;
+    await fixture.issuer.plans.update('Standard', { features: ['audit', 'hsm-support'] }, 'alice');
+    browser = await launch();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 820 } })).newPage();
+    await page.goto(`${url}/`);
+    await page.getByLabel('User name').fill('ivan');
+    await page.getByLabel('Password').fill(PASSWORDS.ivan);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server) await new Promise((resolve) => server.close(resolve));
+    await fixture?.close();
+  });
+
+  it('shows the plan, and the license a plan change left behind, and re-issues it', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Products and plans' })
+      .click();
+    const behind = page.getByRole('table', { name: 'Licenses behind Standard' });
+    await behind.waitFor();
+    expect(await behind.getByRole('row').count()).toBe(2);
+    await expect(behind.getByRole('cell', { name: 'features: + audit' }).count()).resolves.toBe(1);
+    await page
+      .getByRole('table', { name: 'Plan Standard' })
+      .getByRole('cell', { name: /sites 3 \(1–10\)/ })
+      .waitFor();
+    await screenshot(page, 'plans', { fullPage: true });
+    await behind.getByRole('button', { name: 'Re-issue' }).click();
+    await behind.waitFor({ state: 'detached' });
+    const detail = await fixture.issuer.getLicense(licenseId);
+    expect(detail?.license.revision).toBe(2);
+    expect(detail?.license.entitlements?.features.map((f) => f.name)).toEqual([
+      'audit',
+      'hsm-support',
+      'mobile-credentials',
+    ]);
+  });
+
+  it('shows the plan and entitlements on the license page', async () => {
+    await page.goto(`${url}/licenses/${licenseId}`);
+    const card = page.locator('section.card', { hasText: 'Plan and entitlements' });
+    await card.waitFor();
+    await expect(card.textContent()).resolves.toContain('Standard (revision 2)');
+    await expect(card.textContent()).resolves.toContain('audit, hsm-support, mobile-credentials');
+    await screenshot(page, 'license-entitlements');
+  });
+});
