@@ -149,6 +149,7 @@ export function LicensesPage() {
           >
             <option value="">Any time</option>
             <option value="30">Within 30 days</option>
+            <option value="60">Within 60 days</option>
             <option value="90">Within 90 days</option>
           </Select>
           <button type="submit" className="visually-hidden">
