@@ -9,6 +9,7 @@ import {
   makeChallenge,
   makePortal,
   newInstallation,
+  SUBSCRIPTION_TERMS,
 } from './helpers.js';
 import { TestReceiver } from './webhook-receiver.js';
 
@@ -153,6 +154,38 @@ describe('webhooks', () => {
     expect(receiver.events.get(delivery.eventId)?.type).toBe('license.issued');
     const after = await alice.agent.get(`/api/v1/webhooks/${id}/deliveries`).expect(200);
     expect(after.body.items[0]).toMatchObject({ status: 'delivered', attempts: 9 });
+  });
+});
+
+describe('subscription.expiring', () => {
+  it('announces a subscription term once, 30 days before it ends; a renewal moves the end, so nothing more for now', async () => {
+    const { receiver } = await receiverFor(['subscription.expiring']);
+    const issued = await issueThroughApi(
+      ivan,
+      makeChallenge(fixture, newInstallation()),
+      SUBSCRIPTION_TERMS,
+    );
+    await issueOne(); // perpetual: never announced
+    await fixture.webhooks.runOnce();
+    expect(receiver.deliveries).toEqual([]);
+    fixture.advance((365 - 30) * 86_400_000 + 60_000);
+    await fixture.webhooks.runOnce();
+    fixture.advance(11 * 60_000);
+    await fixture.webhooks.runOnce();
+    fixture.advance(86_400_000);
+    await fixture.webhooks.runOnce();
+    expect(receiver.deliveries.map((d) => [d.type, d.data.licenseId, d.data.daysLeft])).toEqual([
+      ['subscription.expiring', issued.license.id, 30],
+    ]);
+    ivan = await loginAs(fixture, 'ivan');
+    await ivan.agent
+      .post(`/api/v1/licenses/${issued.license.id}/renew`)
+      .set('X-CSRF-Token', ivan.csrf)
+      .send({ termDays: 365 })
+      .expect(201);
+    fixture.advance(11 * 60_000);
+    await fixture.webhooks.runOnce();
+    expect(receiver.deliveries).toHaveLength(1);
   });
 });
 

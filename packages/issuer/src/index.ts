@@ -175,6 +175,7 @@ export type {
 export { WRITE_STEPS, type WriteStep, type WriteStepHook } from './store/transaction-effects.js';
 export {
   deliveryIdOf,
+  licenseSummary,
   newDelivery,
   webhookEventOfRequest,
   webhookEventOfTransaction,

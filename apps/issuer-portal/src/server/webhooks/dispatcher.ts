@@ -8,7 +8,7 @@
 // more than a day; after the last one the delivery is `failed` until an admin resends it.
 // Delivery is at least once: receivers drop repeats by `webhook-id` (the Standard Webhooks rule).
 import type { LicensorStore, OutboxEvent, WebhookDelivery } from '@licensor/issuer';
-import { newDelivery, webhookEventOfRequest } from '@licensor/issuer';
+import { licenseSummary, newDelivery, webhookEventOfRequest } from '@licensor/issuer';
 import type { Logger } from 'pino';
 import { sendWebhook } from './sender.js';
 import type { UrlRules } from './url-rules.js';
@@ -35,7 +35,12 @@ export interface DispatcherOptions {
   /** Deliveries claimed per round; default 50. */
   batch?: number;
   retrySchedule?: readonly number[];
+  /** subscription.expiring is sent once per term, this many days before it ends; default 30. */
+  expiringDays?: number;
 }
+
+/** How often the store is searched for subscriptions about to end. */
+export const EXPIRING_SCAN_MS = 10 * 60_000;
 
 export class WebhookDispatcher {
   readonly #store: LicensorStore;
@@ -45,6 +50,8 @@ export class WebhookDispatcher {
   readonly #timeoutMs: number;
   readonly #batch: number;
   readonly #schedule: readonly number[];
+  readonly #expiringDays: number;
+  #lastExpiringScan = Number.NEGATIVE_INFINITY;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #running = false;
@@ -57,6 +64,44 @@ export class WebhookDispatcher {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#batch = options.batch ?? 50;
     this.#schedule = options.retrySchedule ?? RETRY_SCHEDULE_MS;
+    this.#expiringDays = options.expiringDays ?? 30;
+  }
+
+  /**
+   * Puts a subscription.expiring event in the outbox for each active subscription whose term
+   * ends within `expiringDays`. Its id is fixed by the license and the term's end, so each term
+   * is announced once, however often (and from however many processes) this runs; a renewal
+   * moves the end and is announced again when its time comes. Runs at most every 10 minutes.
+   */
+  async scanExpiring(): Promise<number> {
+    const now = this.#now();
+    if (now - this.#lastExpiringScan < EXPIRING_SCAN_MS) return 0;
+    this.#lastExpiringScan = now;
+    const nowSeconds = Math.floor(now / 1000);
+    let found = 0;
+    for (let offset = 0; ; offset += 500) {
+      const page = await this.#store.listLicenses({
+        model: 'subscription',
+        state: 'active',
+        termEndsBefore: nowSeconds + this.#expiringDays * 86_400,
+        limit: 500,
+        offset,
+      });
+      const events: OutboxEvent[] = page
+        .filter((l) => l.term !== null && l.term.end > nowSeconds)
+        .map((l) => ({
+          id: `msg_exp_${l.id.slice(4)}_${l.term!.end}`,
+          type: 'subscription.expiring',
+          at: now,
+          data: {
+            ...licenseSummary(l),
+            daysLeft: Math.ceil((l.term!.end - nowSeconds) / 86_400),
+          },
+        }));
+      await this.#store.automation.appendOutboxEvents(events);
+      found += events.length;
+      if (page.length < 500) return found;
+    }
   }
 
   /** A lease outlives an attempt, so no live attempt is ever taken over. */
@@ -96,6 +141,7 @@ export class WebhookDispatcher {
    * started in this round have finished (the loop does not wait for that).
    */
   async runOnce(): Promise<void> {
+    await this.scanExpiring();
     await this.fanOut();
     const claimed = await this.#store.automation.claimDeliveries(
       this.#now(),
@@ -171,7 +217,8 @@ export class WebhookDispatcher {
     const tick = () => {
       if (this.#running) return;
       this.#running = true;
-      this.fanOut()
+      this.scanExpiring()
+        .then(() => this.fanOut())
         .then(() => this.#store.automation.claimDeliveries(this.#now(), this.leaseMs, this.#batch))
         .then((claimed) => {
           for (const delivery of claimed) void this.#track(this.#attempt(delivery));
