@@ -52,7 +52,8 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
     );
   }
   if (!detail.data) return null;
-  const { license, installation, transactions, requests, checks } = detail.data;
+  const { license, installation, transactions, requests, checks, forks, forkPolicy } = detail.data;
+  const openForks = forks.filter((fork) => fork.status === 'open');
   const pending = requests.filter((r) => r.status === 'pending');
 
   return (
@@ -74,6 +75,39 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
           Reason for the current state: <em>{license.stateReason}</em>
         </p>
       ) : null}
+      {openForks.map((fork) => (
+        <Card key={fork.id} title="Possible copy" className="card-warning">
+          <p>
+            Two copies of this installation (or a copy and an older backup of it) are checking in:
+            their checks no longer continue one chain. Detected {formatTime(fork.detectedAt)};{' '}
+            {fork.divergentChecks} check{fork.divergentChecks === 1 ? '' : 's'} from the copy since.{' '}
+            {fork.action === 'suspend'
+              ? 'The copy is answered SUSPENDED; the original stays valid.'
+              : 'Both are still answered; the copy is told.'}
+          </p>
+          <Facts
+            items={[
+              [
+                'Original (last check)',
+                fork.original
+                  ? `${formatTime(fork.original.at)}, ${fork.original.address ?? 'address unknown'}, ${fork.original.credentialsInUse} credentials in use`
+                  : 'unknown',
+              ],
+              [
+                'Copy (last check)',
+                `${formatTime(fork.copy.at)}, ${fork.copy.address ?? 'address unknown'}, ${fork.copy.credentialsInUse} credentials in use`,
+              ],
+              ['Fork', <Mono key="f">{fork.id}</Mono>],
+            ]}
+          />
+          <p className="muted">
+            A server restored from a backup: ask its operator for a new challenge and issue a key
+            for it (that re-binds the license and closes this). A copy that was shut down:{' '}
+            <Mono>licensor-issuer forks close {fork.id}</Mono>. What a fork does for this license:{' '}
+            {forkPolicy ?? 'the default (warn)'} (<Mono>licensor-issuer forks policy</Mono>).
+          </p>
+        </Card>
+      ))}
       {pending.map((request) => (
         <Card key={request.id} title="Pending request" className="card-warning">
           <p>

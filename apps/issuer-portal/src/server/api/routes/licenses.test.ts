@@ -1,3 +1,4 @@
+import { stepChain } from '@licensor/issuer/checks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Fixture,
@@ -97,6 +98,47 @@ describe('GET /licenses/:id', () => {
     expect(response.body.checks).toEqual([
       expect.objectContaining({ id: 'chk_test_1', credentialsInUse: 42, outcome: 'VALID' }),
     ]);
+  });
+
+  it('shows a possible copy the verify service recorded, with both sides and the policy', async () => {
+    const detail = (await issuer.agent.get(`/api/v1/licenses/${subscriptionId}`)).body;
+    const installationId = detail.license.installationId as string;
+    const step = (presented: string | null, token: string, address: string, inUse: number) =>
+      stepChain(
+        fixture.issuer.store.chains,
+        {
+          installationId,
+          licenseId: subscriptionId,
+          presented,
+          checkToken: token,
+          evidence: {
+            at: fixture.clock.now,
+            address,
+            credentialsInUse: inUse,
+            sdkVersion: '0.2.0',
+            presented,
+          },
+          now: fixture.clock.now,
+        },
+        'warn',
+      );
+    const start = await step(null, 's', '10.0.0.1', 5);
+    const original = await step(start.next, 'o', '10.0.0.1', 5);
+    const copy = await step(start.next, 'c', '10.0.0.2', 8);
+    await step(original.next, 'o2', '10.0.0.1', 6);
+    await step(copy.next, 'c2', '10.0.0.2', 9);
+    await fixture.issuer.forks.setPolicy(subscriptionId, 'suspend', 'ivan');
+    const response = await issuer.agent.get(`/api/v1/licenses/${subscriptionId}`).expect(200);
+    expect(response.body.forkPolicy).toBe('suspend');
+    expect(response.body.forks).toEqual([
+      expect.objectContaining({
+        status: 'open',
+        copy: expect.objectContaining({ address: '10.0.0.2', credentialsInUse: 9 }),
+        original: expect.objectContaining({ address: '10.0.0.1', credentialsInUse: 6 }),
+      }),
+    ]);
+    const clean = await issuer.agent.get(`/api/v1/licenses/${perpetualId}`).expect(200);
+    expect(clean.body).toMatchObject({ forks: [], forkPolicy: null });
   });
 
   it('answers 404 ERR_NOT_FOUND for an unknown license', async () => {

@@ -8,6 +8,7 @@ import {
   ChallengeRequestSchema,
   CheckRecordSchema,
   CustomerSchema,
+  ForkSchema,
   InstallationSchema,
   LicenseSchema,
   ModelSchema,
@@ -98,6 +99,11 @@ export const LicenseDetailSchema = z
     transactions: z.array(TransactionSchema),
     requests: z.array(ApprovalRequestSchema),
     checks: z.array(CheckRecordSchema).describe('Recent online checks, newest first.'),
+    forks: z.array(ForkSchema).describe('Possible copies the verify service saw, newest first.'),
+    forkPolicy: z
+      .enum(['warn', 'suspend'])
+      .nullable()
+      .describe("What a fork of this license does; null: the verify service's default (warn)."),
   })
   .register(apiSchemas, { id: 'LicenseDetail' });
 

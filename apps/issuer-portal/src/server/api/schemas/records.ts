@@ -213,6 +213,37 @@ export const CheckRecordSchema = z
   })
   .register(apiSchemas, { id: 'CheckRecord' });
 
+const ChainEvidenceSchema = z
+  .object({
+    at: ms(),
+    address: z.string().nullable().describe('The client address, when known.'),
+    credentialsInUse: z.number().int(),
+    sdkVersion: z.string(),
+    presented: z.string().nullable().describe('The check chain value the check presented.'),
+  })
+  .register(apiSchemas, { id: 'ChainEvidence' });
+
+export const ForkSchema = z
+  .object({
+    id: z.string(),
+    licenseId: z.string(),
+    installationId: z.string(),
+    status: z.enum(['open', 'closed']),
+    detectedAt: ms(),
+    lastSeenAt: ms(),
+    divergentChecks: z.number().int().describe('Checks that did not continue the chain.'),
+    copy: ChainEvidenceSchema.describe('The newest check that did not continue the chain.'),
+    original: ChainEvidenceSchema.nullable().describe(
+      'The newest check that continued it, when the fork was detected.',
+    ),
+    action: z.enum(['warn', 'suspend']),
+    closedAt: ms().nullable(),
+    closedBy: z.string().nullable(),
+    closeReason: z.string().nullable(),
+  })
+  .describe('A possible copy: checks of one installation that left one chain (issue #17).')
+  .register(apiSchemas, { id: 'Fork' });
+
 export const SigningKeySchema = z
   .object({
     kid: z.string(),
