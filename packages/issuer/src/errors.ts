@@ -143,6 +143,24 @@ export class ApprovalRequiredError extends LicensorError {
   }
 }
 
+/**
+ * The installation already holds another license in the vendor's records: a key for this
+ * challenge would replace it at the CMS and leave two active licenses here. Issue with
+ * `supersede` to revoke the one it holds as superseded, or answer nothing.
+ */
+export class InstallationLicensedError extends LicensorError {
+  static readonly code = 'ERR_INSTALLATION_LICENSED';
+  readonly licenseIds: string[];
+  constructor(installationId: string, held: { id: string; customerName: string; state: string }[]) {
+    const list = held.map((l) => `${l.id} (${l.customerName}, ${l.state})`).join(', ');
+    super(
+      InstallationLicensedError.code,
+      `installation ${installationId.slice(0, 12)}… already holds license ${list}: a key for this challenge replaces it at the CMS. Issue with supersede (licensor-issuer issue … --supersede; the portal's "Replace the license it holds") to revoke ${held.length > 1 ? 'them' : 'it'} as superseded by the new license, or do not issue`,
+    );
+    this.licenseIds = held.map((l) => l.id);
+  }
+}
+
 export class RequestNotFoundError extends LicensorError {
   static readonly code = 'ERR_REQUEST_NOT_FOUND';
   constructor(requestId: string) {

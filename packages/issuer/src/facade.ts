@@ -108,6 +108,14 @@ export interface EntitlementsInspection {
   }[];
 }
 
+export interface IssueOptions {
+  /**
+   * The installation holds another license in the records (its earlier challenge was answered):
+   * issue anyway and revoke that license as superseded by this one. Without it, ERR_INSTALLATION_LICENSED.
+   */
+  supersede?: boolean;
+}
+
 export interface IssueResult {
   /** The license key (compact license token). */
   token: string;
@@ -191,7 +199,12 @@ export interface Issuer extends CatalogApi {
   /** Verifies and decodes a challenge; creates the approval request it needs, if any. */
   inspect(challenge: string, operator?: Operator): Promise<Inspection>;
   /** Signs a license token for the challenge; returns only after the transaction is stored. */
-  issue(challenge: string, terms: Terms, operator: Operator): Promise<IssueResult>;
+  issue(
+    challenge: string,
+    terms: Terms,
+    operator: Operator,
+    options?: IssueOptions,
+  ): Promise<IssueResult>;
 
   revoke(licenseId: string, operator: Operator, reason?: string): Promise<LicenseChange>;
   suspend(licenseId: string, operator: Operator, reason?: string): Promise<LicenseChange>;

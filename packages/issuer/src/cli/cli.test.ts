@@ -100,6 +100,24 @@ describe('licensor-issuer', () => {
     expect(inspected.stdout).not.toContain('--customer ""');
   });
 
+  it('refuses a second license for one installation unless --supersede (#16.12)', async () => {
+    await cli(['init']);
+    const installation = new TestInstallation();
+    expect(
+      (await cli(['issue', installation.challenge({ at: Date.now() }), ...issueArgs])).code,
+    ).toBe(0);
+    const second = installation.challenge({ at: Date.now() });
+    const refused = await cli(['issue', second, ...issueArgs]);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toMatch(
+      /^error: ERR_INSTALLATION_LICENSED: .*already holds license lic_\S+ \(Acme Corp, active\).*--supersede/,
+    );
+    const replaced = await cli(['issue', second, ...issueArgs, '--supersede']);
+    expect(replaced.code).toBe(0);
+    const licenses = JSON.parse((await cli(['licenses', 'list', '--json'])).stdout);
+    expect(licenses.map((l: { state: string }) => l.state).sort()).toEqual(['active', 'revoked']);
+  });
+
   it('reads the challenge from a file and from stdin', async () => {
     await cli(['init']);
     const file = join(data, 'challenge.txt');

@@ -163,7 +163,13 @@ const HANDLERS: Record<string, Handler> = {
   },
   async issue(run, challenge) {
     const terms = termsOf(run.args, await planDefaults(run));
-    const result = await run.issuer.issue(await run.readArgument(challenge), terms, run.operator);
+    const supersede = run.args.values.supersede === true;
+    const result = await run.issuer.issue(
+      await run.readArgument(challenge),
+      terms,
+      run.operator,
+      supersede ? { supersede } : {},
+    );
     return out(result, keyText(run, result.token));
   },
   async 'licenses list'(run) {

@@ -108,6 +108,10 @@ export const ISSUER_CLI: CliSpec = {
           help: "license model (required; with --plan the plan's)",
         },
         ...term,
+        supersede: {
+          type: 'boolean',
+          help: 'the installation holds another license: revoke it as superseded by this one',
+        },
         ...armour,
       },
     },

@@ -12,12 +12,13 @@ import {
   ChallengeExpiredError,
   ChallengeUsedError,
   CustomerNotFoundError,
+  InstallationLicensedError,
   LicenseNotFoundError,
   LicenseStateError,
   RequestDecidedError,
   TermsInvalidError,
 } from '../errors.js';
-import type { IssueResult } from '../facade.js';
+import type { IssueOptions, IssueResult } from '../facade.js';
 import type {
   Customer,
   Installation,
@@ -30,6 +31,7 @@ import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
 import { rebindAfterIssue } from './forks.js';
+import { changeLicenseState } from './license-state.js';
 import { normaliseTerms, sameTerms, termFor } from './terms.js';
 import { buildTokenTransaction, issued, newCustomer } from './token-transaction.js';
 
@@ -38,14 +40,24 @@ export async function issue(
   challenge: string,
   terms: Terms,
   operator: Operator,
+  options: IssueOptions = {},
 ): Promise<IssueResult> {
   // 1. Read the inputs, once: the terms, the challenge against the records, the signing key.
   const normal = normaliseTerms(terms);
   const who = checkOperator(operator);
   const analysis = await analyseChallenge(context, challenge);
   const asked = await withPlanDefaults(context, normal, analysis.license);
-  if (analysis.transaction !== null) return replayIssue(context, analysis.transaction, asked);
+  if (analysis.transaction !== null) {
+    const replayed = await replayIssue(context, analysis.transaction, asked);
+    if (options.supersede === true) await supersede(context, analysis, replayed, who);
+    return replayed;
+  }
   await refuseUnanswerable(context, analysis, who);
+  // What inspect shows, issue sees: a key here would replace a license the installation holds.
+  const held = analysis.boundElsewhere.filter((license) => license.state !== 'revoked');
+  if (held.length > 0 && options.supersede !== true) {
+    throw new InstallationLicensedError(analysis.verified.installationId, held);
+  }
   const key = await context.licenseKeys.active();
   const first = await readRecords(context, analysis, asked, false);
 
@@ -56,11 +68,41 @@ export async function issue(
     const records = attempt === 0 ? first : await readRecords(context, analysis, asked, true);
     return decideIssue(records, analysis, asked, who, key, context.now());
   });
-  if (committed.status === 'challenge-used') return replayIssue(context, committed.existing, asked);
+  if (committed.status === 'challenge-used') {
+    const replayed = await replayIssue(context, committed.existing, asked);
+    if (options.supersede === true) await supersede(context, analysis, replayed, who);
+    return replayed;
+  }
   const { transaction } = committed;
   // The installation that made this challenge is the installation from now on (issue #17).
   await rebindAfterIssue(context, analysis.verified.claims, transaction.licenseId, who);
-  return issued(transaction);
+  const result = issued(transaction);
+  if (options.supersede === true) await supersede(context, analysis, result, who);
+  return result;
+}
+
+/**
+ * The licenses the installation held before this key are revoked as superseded by it, after the
+ * key is stored (a crash in between leaves them active; issuing again with supersede finishes).
+ */
+async function supersede(
+  context: IssuerContext,
+  analysis: ChallengeAnalysis,
+  result: IssueResult,
+  who: Operator,
+): Promise<void> {
+  for (const old of analysis.boundElsewhere) {
+    if (old.id === result.license.id) continue;
+    const current = await currentLicense(context, old.id);
+    if (current === null || current.state === 'revoked') continue;
+    await changeLicenseState(
+      context,
+      'revoke',
+      old.id,
+      who,
+      `superseded by license ${result.license.id} on the same installation`,
+    );
+  }
 }
 
 /** A challenge that cannot be answered by issuing: rejected, expired, unknown, or to approve. */

@@ -83,7 +83,8 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     reissue: (id, changes, operator) => reissue(context, id, changes, operator),
     init: (operator = 'unknown', options = {}) => initKeys(context, operator, options),
     inspect: (challenge, operator) => inspect(context, challenge, operator),
-    issue: (challenge, terms, operator) => issue(context, challenge, terms, operator),
+    issue: (challenge, terms, operator, options) =>
+      issue(context, challenge, terms, operator, options),
     revoke: (id, operator, reason) => changeLicenseState(context, 'revoke', id, operator, reason),
     suspend: (id, operator, reason) => changeLicenseState(context, 'suspend', id, operator, reason),
     resume: (id, operator, reason) => changeLicenseState(context, 'resume', id, operator, reason),

@@ -327,6 +327,29 @@ export function lifecycleContract(adapter: Adapter): void {
       expect(fresh.findings.map((f) => f.kind)).toEqual(['installation-bound-elsewhere']);
     });
 
+    it('issue sees what inspect sees: a second license for one installation is refused, or supersedes the first (#16.12)', async () => {
+      const first = await issuer.issue(installation.challenge(), perpetual, 'alice');
+      const second = installation.challenge();
+      const refused = await issuer.issue(second, perpetual, 'alice').catch((e) => e);
+      expect(refused).toMatchObject({
+        code: 'ERR_INSTALLATION_LICENSED',
+        licenseIds: [first.license.id],
+      });
+      expect(refused.message).toMatch(/supersede/);
+      expect(await issuer.listLicenses({})).toHaveLength(1);
+      const replacing = await issuer.issue(second, perpetual, 'alice', { supersede: true });
+      expect(replacing.license.id).not.toBe(first.license.id);
+      expect((await issuer.getLicense(first.license.id))?.license).toMatchObject({
+        state: 'revoked',
+        stateReason: `superseded by license ${replacing.license.id} on the same installation`,
+      });
+      expect((await issuer.listLicenses({ state: 'active' })).map((l) => l.id)).toEqual([
+        replacing.license.id,
+      ]);
+      // The same challenge again gives the same key, without supersede too.
+      expect((await issuer.issue(second, perpetual, 'alice')).token).toBe(replacing.token);
+    });
+
     it('refuses a challenge that is not one', async () => {
       await expect(issuer.inspect('not a token')).rejects.toMatchObject({
         code: 'ERR_JWS_MALFORMED',

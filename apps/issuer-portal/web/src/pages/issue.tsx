@@ -44,11 +44,15 @@ export function IssuePage() {
     }
   };
 
-  const issue = async (terms: Terms) => {
+  // The terms last submitted: "Replace the license it holds" issues them again with supersede.
+  const [lastTerms, setLastTerms] = useState<Terms | null>(null);
+  const issue = async (terms: Terms, supersede = false) => {
     setBusy('issue');
     setError(null);
+    setLastTerms(terms);
     try {
-      setAnswer(await api.post<IssueAnswer>('/challenges/issue', { challenge, terms }));
+      const body = supersede ? { challenge, terms, supersede } : { challenge, terms };
+      setAnswer(await api.post<IssueAnswer>('/challenges/issue', body));
     } catch (failure) {
       setError(failure as ApiError);
     } finally {
@@ -166,6 +170,13 @@ export function IssuePage() {
         </Card>
       ) : null}
       {error ? <ErrorMessage error={error} title={errorTitle(error)} /> : null}
+      {error?.code === 'ERR_INSTALLATION_LICENSED' && lastTerms ? (
+        <div className="button-row">
+          <Button tone="danger" busy={busy === 'issue'} onClick={() => issue(lastTerms, true)}>
+            Replace the license it holds
+          </Button>
+        </div>
+      ) : null}
       {inspection && !answer ? (
         <InspectionView inspection={inspection}>
           {pendingApproval ? (
@@ -192,7 +203,7 @@ export function IssuePage() {
                 initial={inspection.suggestedTerms}
                 busy={busy === 'issue'}
                 submitLabel="Issue key"
-                onSubmit={issue}
+                onSubmit={(terms) => issue(terms)}
               />
             </Card>
           )}
@@ -212,5 +223,7 @@ function errorTitle(error: ApiError): string {
   }
   if (error.code === 'ERR_SIGNATURE_INVALID') return 'The challenge was altered';
   if (error.code === 'ERR_CLAIMS_INVALID') return 'The challenge is not valid';
+  if (error.code === 'ERR_INSTALLATION_LICENSED')
+    return 'This installation already holds a license';
   return 'That did not work';
 }

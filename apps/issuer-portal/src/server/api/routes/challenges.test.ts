@@ -168,6 +168,26 @@ describe('POST /challenges/issue', () => {
     expect(large.body.license).toMatchObject({ credentials: 1_000_000_000 });
   });
 
+  it('answers 409 ERR_INSTALLATION_LICENSED for a second license on one installation, unless it supersedes (#16.12)', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const installation = newInstallation();
+    const first = await issue(issuer, {
+      challenge: makeChallenge(fixture, installation),
+      terms: PERPETUAL_TERMS,
+    }).expect(201);
+    const second = makeChallenge(fixture, installation);
+    const refused = await issue(issuer, { challenge: second, terms: PERPETUAL_TERMS }).expect(409);
+    expect(refused.body.error.code).toBe('ERR_INSTALLATION_LICENSED');
+    expect(refused.body.error.message).toContain(first.body.license.id);
+    const replaced = await issue(issuer, {
+      challenge: second,
+      terms: PERPETUAL_TERMS,
+      supersede: true,
+    }).expect(201);
+    const old = await issuer.agent.get(`/api/v1/licenses/${first.body.license.id}`).expect(200);
+    expect(JSON.stringify(old.body)).toContain(`superseded by license ${replaced.body.license.id}`);
+  });
+
   it('refuses a subscription without a term as the issuer rules it (ERR_TERMS_INVALID)', async () => {
     const issuer = await loginAs(fixture, 'ivan');
     const response = await issuer.agent

@@ -46,11 +46,26 @@ export const issueLicense = defineRoute({
   tag: 'issue',
   access: 'issuer',
   errors: [409, 413, 422, 503],
-  body: z.object({ challenge: ChallengeText, terms: TermsSchema }),
+  body: z.object({
+    challenge: ChallengeText,
+    terms: TermsSchema,
+    supersede: z
+      .boolean()
+      .optional()
+      .describe(
+        'The installation holds another license (409 ERR_INSTALLATION_LICENSED): issue anyway and revoke that one as superseded.',
+      ),
+  }),
   response: IssueAnswerSchema,
   status: 201,
   async handle({ body, deps, session }) {
-    const result = await issue(deps, body.challenge, body.terms, session!.userName);
+    const result = await issue(
+      deps,
+      body.challenge,
+      body.terms,
+      session!.userName,
+      body.supersede === true,
+    );
     return result;
   },
 });
@@ -60,11 +75,13 @@ async function issue(
   challenge: string,
   terms: z.output<typeof TermsSchema>,
   operator: string,
+  supersede = false,
 ) {
   const result = await deps.issuer.issue(
     normaliseToken(challenge, 'challenge'),
     definedOnly(terms),
     operator,
+    supersede ? { supersede } : {},
   );
   return {
     ...issueAnswer(result.token, result.transaction.id),
