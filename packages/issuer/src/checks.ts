@@ -13,7 +13,7 @@ import type { CheckStore } from './store/ports.js';
 import { loadStatusKeys } from './store/status-keys.js';
 
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
-export type { CheckRecord, CheckView } from './records.js';
+export type { CheckRecord, CheckView, KeysetRecord } from './records.js';
 export type {
   ChainEvidence,
   ChainHead,
@@ -44,6 +44,7 @@ export const CHECK_ROLE = [
   'getCheckView',
   'recordChecks',
   'loadStatusSigningKeys',
+  'listKeysets',
   'ping',
   'close',
 ] as const satisfies readonly (keyof CheckStore)[];
@@ -87,6 +88,7 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
     recordChecks: (records) => store.recordChecks(records),
     loadStatusSigningKeys: (passphrase) =>
       loadStatusKeys(store, passphrase ?? (statusSecret === '' ? undefined : statusSecret)),
+    listKeysets: (afterSeq) => store.listKeysets(afterSeq),
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -196,8 +196,16 @@ export class KeyActiveError extends LicensorError {
   constructor(kid: string, purpose: string) {
     super(
       KeyActiveError.code,
-      `key ${kid} is the active ${purpose} key: rotate (keys rotate --use ${purpose}) before retiring it`,
+      `key ${kid} is the active ${purpose} key: make its successor (keys rotate --use ${purpose}, then keys activate KID) first`,
     );
+  }
+}
+
+/** A key change that its state does not allow (activate a retired key, retire a next one, …). */
+export class KeyStateError extends LicensorError {
+  static readonly code = 'ERR_KEY_STATE';
+  constructor(message: string) {
+    super(KeyStateError.code, message);
   }
 }
 

@@ -10,6 +10,7 @@ import type {
   CheckRecord,
   Customer,
   Installation,
+  KeysetRecord,
   License,
   Operator,
   Role,
@@ -164,6 +165,29 @@ export interface ApprovalResult extends IssueResult {
   request: ApprovalRequest;
 }
 
+/** A license whose installation may still hold a token signed by a revoked key. */
+export interface KeyDependent {
+  licenseId: string;
+  customerName: string;
+  model: License['model'];
+  installationId: string | null;
+  /** The kid of the newest token on record. */
+  latestKid: string | null;
+  /** When the installation last checked online (null: never). */
+  lastCheckAt: number | null;
+  /**
+   * How it gets a token signed by a trusted key: `online` (a re-signed token is on record and
+   * reaches it at its next check) or `challenge` (it sends a challenge and the vendor issues).
+   */
+  remedy: 'online' | 'challenge';
+}
+
+export interface KeyRevocation {
+  key: SigningKeyRecord;
+  /** Licenses that may still depend on the key (license keys only; none for a status key). */
+  dependents: KeyDependent[];
+}
+
 export interface InitResult {
   /** Keys created by this call (none when the issuer was already initialised). */
   created: SigningKeyRecord[];
@@ -244,15 +268,25 @@ export interface Issuer extends CatalogApi {
 
   readonly keys: {
     list(): Promise<SigningKeyRecord[]>;
-    /** A new key of the purpose; with `hsm` (license keys only) made in the PKCS#11 token. */
+    /**
+     * A `next` key: published in the key set, trusted, not signing until activated. With `hsm`
+     * (license keys only) made in the PKCS#11 token.
+     */
     rotate(
       purpose: KeyPurpose,
       operator: Operator,
       options?: NewKeyOptions,
     ): Promise<SigningKeyRecord>;
+    /** The `next` key signs from now on; the key it replaces is retired. */
+    activate(kid: string, operator: Operator): Promise<SigningKeyRecord>;
+    /** Confirms a retirement (activation retires the replaced key); refuses anything else. */
     retire(kid: string, operator: Operator): Promise<SigningKeyRecord>;
-    /** Public JWKS of every non-retired key: what the SDK trusts. */
+    /** Trusted by nobody from the next key set on; says who still depends on the key. */
+    revoke(kid: string, operator: Operator, reason?: string): Promise<KeyRevocation>;
+    /** Public JWKS of every key not revoked (next, active, retired): what the SDK trusts. */
     exportJwks(): Promise<Jwks>;
+    /** Every version of the signed key set, oldest first. */
+    keysets(): Promise<KeysetRecord[]>;
   };
 
   readonly users: {

@@ -102,7 +102,8 @@ export interface TokenTransaction extends TransactionBase {
     | 'renew' // a token with a longer term, delivered online (answers no challenge)
     | 'reissue' // a token with changed entitlements (a plan's new revision, add-ons), delivered online
     | 'model-switch' // approval of a model-switch request: a token with the new model
-    | 'rehost'; // approval of a rehost request: the license moves to another installation
+    | 'rehost' // approval of a rehost request: the license moves to another installation
+    | 'resign'; // the same token re-signed by a newly activated license key, delivered online
   licenseId: string;
   customerId: string;
   installationId: string;
@@ -120,7 +121,8 @@ export interface TokenTransaction extends TransactionBase {
   token: string;
   /** The license-purpose key that signed `token`. */
   kid: string;
-  reason: null;
+  /** Why, when the token is not the answer to a request (a re-signing says which key). */
+  reason: string | null;
   licenseAfter: License;
   /** The customer when this token creates or renames it. */
   customerAfter: Customer | null;
@@ -210,14 +212,18 @@ export interface ApprovalRequest {
   transactionId: string | null;
 }
 
-export type KeyStatus = 'active' | 'inactive' | 'retired';
+/**
+ * A signing key's place in its life: `next` (published in the key set and trusted, not yet
+ * signing), `active` (signs; one per purpose), `retired` (no longer signs; still in the key set,
+ * so what it signed keeps verifying until it is revoked), `revoked` (trusted by nobody).
+ */
+export type KeyStatus = 'next' | 'active' | 'retired' | 'revoked';
 
 /** Public facts about a signing key; the private half never leaves the key module. */
 export interface SigningKeyRecord {
   kid: string;
   purpose: KeyPurpose;
   publicKey: PublicJwk;
-  /** Newest non-retired key of its purpose is the active one. */
   status: KeyStatus;
   /**
    * `encrypted`: AES-256-GCM in the store; `file`: plain, in a 0600 file under the data folder;
@@ -227,7 +233,26 @@ export interface SigningKeyRecord {
   /** Where a `pkcs11` key is: the token's label and the key's label on it. */
   hsm?: HsmKeyLocation;
   createdAt: number;
+  /** When it began to sign (null while `next`). */
+  activatedAt: number | null;
   retiredAt: number | null;
+  revokedAt: number | null;
+}
+
+/**
+ * One version of the signed key set (`licensor-keyset+jwt`): the public keys an installation
+ * should trust, signed by a license key the previous version trusts. Versions form a chain.
+ */
+export interface KeysetRecord {
+  /** Version number: 1, 2, … one per change of the key states. */
+  seq: number;
+  /** The compact keyset token. */
+  token: string;
+  /** The license key that signed it. */
+  signedBy: string;
+  /** The kids it lists. */
+  kids: string[];
+  createdAt: number;
 }
 
 /** A key in a PKCS#11 token: what the store records instead of its private half. */

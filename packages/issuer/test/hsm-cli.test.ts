@@ -84,10 +84,12 @@ describe.skipIf(skip !== null)('licensor-issuer with the license key in SoftHSM2
     const key = JSON.parse(rotated.stdout);
     expect(key).toMatchObject({
       purpose: 'license',
-      status: 'active',
+      status: 'next',
       protection: 'pkcs11',
       hsm: { token: 'licensor-cli', label: expect.stringMatching(/^licensor-license-/) },
     });
+    const activated = await issuer(['keys', 'activate', key.kid]);
+    expect(activated.code, activated.stderr).toBe(0);
     const listed = await issuer(['keys', 'list']);
     expect(listed.stdout).toMatch(
       new RegExp(`${key.kid}\\s+license\\s+active\\s+pkcs11 \\(token licensor-cli\\)`),

@@ -23,7 +23,9 @@ for (const adapter of adapters()) {
           protection: 'pkcs11',
           hsm,
           createdAt: 10,
+          activatedAt: 10,
           retiredAt: null,
+          revokedAt: null,
         };
         await store.insertSigningKey(record, {
           kid: pair.kid,

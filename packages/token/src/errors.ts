@@ -145,6 +145,14 @@ export class KeyringInvalidError extends LicensorError {
   }
 }
 
+/** A key set that is not newer than the one trusted: a replay, or an older copy. */
+export class KeysetStaleError extends LicensorError {
+  static readonly code = 'ERR_KEYSET_STALE';
+  constructor(message: string) {
+    super(KeysetStaleError.code, message);
+  }
+}
+
 /** Every code this package throws. */
 export const TOKEN_ERROR_CODES = [
   InputTooLargeError.code,
@@ -162,6 +170,7 @@ export const TOKEN_ERROR_CODES = [
   VersionUnsupportedError.code,
   ArmorInvalidError.code,
   KeyringInvalidError.code,
+  KeysetStaleError.code,
 ] as const;
 
 export type TokenErrorCode = (typeof TOKEN_ERROR_CODES)[number];

@@ -32,6 +32,14 @@ export {
   VERSION_PREFIX_PATTERN,
   versionHasPrefix,
 } from './claims/entitlements.js';
+export {
+  KEYSET_KEY_STATES,
+  type KeysetClaims,
+  type KeysetKey,
+  type KeysetKeyState,
+  MAX_KEYSET_KEYS,
+  validateKeysetClaims,
+} from './claims/keyset.js';
 export type { LicenseClaims, LicenseTerm } from './claims/license.js';
 export { validateLicenseClaims } from './claims/license.js';
 export {
@@ -67,6 +75,7 @@ export {
   JwsTypInvalidError,
   KeyInvalidError,
   KeyringInvalidError,
+  KeysetStaleError,
   KeyWrongPurposeError,
   KidUnknownError,
   LicensorError,
@@ -75,7 +84,13 @@ export {
   type TokenErrorCode,
   VersionUnsupportedError,
 } from './errors.js';
-export { MAX_STATUS_TOKEN_LENGTH, MAX_TOKEN_LENGTH, type MessageKind, TYP } from './jws/limits.js';
+export {
+  MAX_KEYSET_TOKEN_LENGTH,
+  MAX_STATUS_TOKEN_LENGTH,
+  MAX_TOKEN_LENGTH,
+  type MessageKind,
+  TYP,
+} from './jws/limits.js';
 export { type JwsSigner, signerFromKeyPair } from './jws/signer.js';
 export { type GenericJwsOptions, verifyJws } from './jws/verify.js';
 export { type Jwks, Keyring, type KeyringJwk } from './keyring.js';
@@ -106,10 +121,17 @@ export {
   verifyCheck,
 } from './messages/check.js';
 export {
+  advanceKeysets,
+  signKeyset,
+  type Trust,
+  type VerifiedKeyset,
+  verifyKeyset,
+} from './messages/keyset.js';
+export {
   signLicense,
   signLicenseWith,
   type VerifiedLicense,
   verifyLicense,
 } from './messages/license.js';
 export { signStatus, type VerifiedStatus, verifyStatus } from './messages/status.js';
-export { type ArmourKind, armour, normaliseToken } from './normalise.js';
+export { type ArmourKind, armour, armourBlocks, normaliseToken } from './normalise.js';

@@ -5,10 +5,14 @@
 import { ArmorInvalidError, InputTooLargeError, JwsMalformedError } from './errors.js';
 import { MAX_STATUS_TOKEN_LENGTH } from './jws/limits.js';
 
-export type ArmourKind = 'challenge' | 'license';
+export type ArmourKind = 'challenge' | 'license' | 'keyset';
 
 const ARMOUR_WIDTH = 64;
-const LABELS: Record<ArmourKind, string> = { challenge: 'CHALLENGE', license: 'LICENSE' };
+const LABELS: Record<ArmourKind, string> = {
+  challenge: 'CHALLENGE',
+  license: 'LICENSE',
+  keyset: 'KEY SET',
+};
 const BEGIN = /-----BEGIN ([A-Z ]*)-----/g;
 const END = /-----END ([A-Z ]*)-----/g;
 const WHITESPACE = /\s+/g;
@@ -17,6 +21,7 @@ const TOKEN_TEXT = /^[A-Za-z0-9_.=+/-]*$/;
 function kindOfLabel(label: string): ArmourKind | undefined {
   if (label === 'LICENSOR CHALLENGE') return 'challenge';
   if (label === 'LICENSOR LICENSE') return 'license';
+  if (label === 'LICENSOR KEY SET') return 'keyset';
   return undefined;
 }
 
@@ -80,8 +85,8 @@ function unarmour(text: string, expectedKind: ArmourKind | null | undefined): st
 
 /** The armoured form of a token: BEGIN/END lines around the token wrapped at 64 columns. */
 export function armour(token: string, kind: ArmourKind): string {
-  if (kind !== 'challenge' && kind !== 'license') {
-    throw new TypeError('armour kind must be "challenge" or "license"');
+  if (kind !== 'challenge' && kind !== 'license' && kind !== 'keyset') {
+    throw new TypeError('armour kind must be "challenge", "license" or "keyset"');
   }
   const compact = normaliseToken(token, kind);
   const lines: string[] = [];
@@ -89,4 +94,17 @@ export function armour(token: string, kind: ArmourKind): string {
     lines.push(compact.slice(i, i + ARMOUR_WIDTH));
   const label = `LICENSOR ${LABELS[kind]}`;
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/**
+ * The armour blocks in a pasted text, in order: an offline license key may come with the key
+ * set versions it needs (`LICENSOR KEY SET` blocks before the `LICENSOR LICENSE` block). Text
+ * without any block is one unarmoured token of unknown kind.
+ */
+export function armourBlocks(pasted: string): { kind: ArmourKind | undefined; token: string }[] {
+  if (typeof pasted !== 'string') throw new JwsMalformedError('pasted text must be a string');
+  const blocks = [...pasted.matchAll(/-----BEGIN ([A-Z ]*)-----[\s\S]*?-----END \1-----/g)].map(
+    (match) => ({ kind: kindOfLabel(match[1] ?? ''), token: normaliseToken(match[0]) }),
+  );
+  return blocks.length > 0 ? blocks : [{ kind: undefined, token: normaliseToken(pasted) }];
 }

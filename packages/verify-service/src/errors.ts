@@ -83,6 +83,7 @@ const statusByCode: Record<ServiceErrorCode | TokenErrorCode, number> = {
   ERR_ARMOR_INVALID: 400,
   // Only ever the service's own keyring: its fault, not the caller's.
   ERR_KEYRING_INVALID: 500,
+  ERR_KEYSET_STALE: 400,
 };
 
 /** The HTTP status for an error code; 500 for any code this service does not answer with. */

@@ -51,6 +51,7 @@ describe('licensor-verify serve', () => {
     try {
       const url = await listeningUrl(child);
       const rotated = await fixture.issuer.keys.rotate('status', 'vendor');
+      await fixture.issuer.keys.activate(rotated.kid, 'vendor');
       const reloaded = logEvent(child, 'status_keys_reloaded');
       child.kill('SIGHUP');
       expect((await reloaded).kid).toBe(rotated.kid);

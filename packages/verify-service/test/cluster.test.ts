@@ -227,6 +227,7 @@ describe('licensor-verify serve --workers', () => {
     expect(entries.some((e) => e.event === 'worker_exited')).toBe(false);
 
     const rotated = await fixture.issuer.keys.rotate('status', 'vendor');
+    await fixture.issuer.keys.activate(rotated.kid, 'vendor');
     const reloaded = () =>
       entries.filter((e) => e.event === 'status_keys_reloaded' && e.kid === rotated.kid);
     child.kill('SIGHUP');

@@ -17,6 +17,7 @@ import type {
   AuditEventSchema,
   CheckRecordSchema,
   CustomerSchema,
+  KeyRevocationSchema,
   LicenseSchema,
   SigningKeySchema,
   TermsSchema,
@@ -35,6 +36,7 @@ export type Transaction = z.output<typeof TransactionSchema>;
 export type ApprovalRequest = z.output<typeof ApprovalRequestSchema>;
 export type CheckRecord = z.output<typeof CheckRecordSchema>;
 export type SigningKey = z.output<typeof SigningKeySchema>;
+export type KeyRevocation = z.output<typeof KeyRevocationSchema>;
 export type User = z.output<typeof UserSchema>;
 export type AuditEvent = z.output<typeof AuditEventSchema>;
 export type Terms = z.input<typeof TermsSchema>;

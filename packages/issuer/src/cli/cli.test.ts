@@ -45,8 +45,12 @@ describe('licensor-issuer', () => {
     const sealed = {
       env: { LICENSOR_KEY_PASSPHRASE: 'a passphrase', LICENSOR_STATUS_KEY_PASSPHRASE: 'another' },
     };
-    expect((await cli(['keys', 'rotate', '--use', 'license'], sealed)).code).toBe(0);
-    expect((await cli(['keys', 'rotate', '--use', 'status'], sealed)).code).toBe(0);
+    for (const use of ['license', 'status']) {
+      const rotated = await cli(['keys', 'rotate', '--use', use, '--json'], sealed);
+      expect(rotated.code).toBe(0);
+      const kid = JSON.parse(rotated.stdout).kid as string;
+      expect((await cli(['keys', 'activate', kid], sealed)).code).toBe(0);
+    }
     const after = await cli(['licenses', 'list'], sealed);
     expect(after).toMatchObject({ code: 0, stderr: '' });
   });
@@ -378,21 +382,30 @@ describe('licensor-issuer', () => {
     expect((await cli(['licenses', 'list'])).code).toBe(0);
   });
 
-  it('rotates, lists and retires keys', async () => {
+  it('rotates, activates, retires and revokes keys; exports the key set versions', async () => {
     await cli(['init']);
+    const list = async () =>
+      JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as {
+        kid: string;
+        purpose: string;
+        status: string;
+      }[];
+    const old = (await list()).find((k) => k.purpose === 'status' && k.status === 'active')!;
     const rotated = JSON.parse((await cli(['keys', 'rotate', '--use', 'status', '--json'])).stdout);
-    const keys = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as {
-      kid: string;
-      purpose: string;
-      status: string;
-    }[];
-    const old = keys.find((k) => k.purpose === 'status' && k.status === 'inactive')!;
-    expect((await cli(['keys', 'retire', rotated.kid])).stderr).toMatch(/ERR_KEY_ACTIVE/);
+    expect(rotated.status).toBe('next');
+    expect((await cli(['keys', 'retire', rotated.kid])).stderr).toMatch(/ERR_KEY_STATE/);
+    expect((await cli(['keys', 'retire', old.kid])).stderr).toMatch(/ERR_KEY_ACTIVE/);
+    expect((await cli(['keys', 'activate', rotated.kid])).code).toBe(0);
+    expect((await list()).find((k) => k.kid === old.kid)?.status).toBe('retired');
     expect((await cli(['keys', 'retire', old.kid])).code).toBe(0);
+    const revoked = await cli(['keys', 'revoke', old.kid, '--reason', 'test']);
+    expect(revoked.stdout).toMatch(/revoked .*no license depends on it/s);
     const exported = JSON.parse((await cli(['keys', 'export'])).stdout) as {
       keys: { kid: string }[];
     };
     expect(exported.keys.map((k) => k.kid)).not.toContain(old.kid);
+    const keysets = (await cli(['keys', 'export', '--keyset'])).stdout;
+    expect(keysets.match(/-----BEGIN LICENSOR KEY SET-----/g)).toHaveLength(4);
   });
 
   it('prints help with exit 0', async () => {

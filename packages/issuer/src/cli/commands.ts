@@ -26,6 +26,7 @@ import {
   formatLicense,
   formatLicenses,
   formatRequests,
+  formatRevocation,
   formatUsers,
 } from './format.js';
 import type { ParsedArgs } from './spec.js';
@@ -141,13 +142,34 @@ const HANDLERS: Record<string, Handler> = {
     warnPlainKeys(run, [key]);
     const where =
       key.hsm === undefined ? '' : ` in HSM token "${key.hsm.token}" (${key.hsm.label})`;
-    return out(key, `new active ${use} key ${key.kid}${where}\n`);
+    return out(
+      key,
+      `new next ${use} key ${key.kid}${where}: published in the key set, not signing yet.\n` +
+        `Installations pick it up at their next check (offline ones: keys export --keyset).\n` +
+        `Then: licensor-issuer keys activate ${key.kid}\n`,
+    );
+  },
+  async 'keys activate'(run, kid) {
+    const key = await run.issuer.keys.activate(kid, run.operator);
+    return out(
+      key,
+      `${key.kid} now signs ${key.purpose === 'license' ? 'licenses' : 'statuses'}; the key it replaces is retired\n`,
+    );
   },
   async 'keys retire'(run, kid) {
     const key = await run.issuer.keys.retire(kid, run.operator);
     return out(key, `retired ${key.kid}\n`);
   },
+  async 'keys revoke'(run, kid) {
+    const revocation = await run.issuer.keys.revoke(kid, run.operator, text(run.args, 'reason'));
+    return out(revocation, formatRevocation(revocation));
+  },
   async 'keys export'(run) {
+    if (run.args.values.keyset === true) {
+      // Every version, armoured, oldest first: what an offline installation pastes.
+      const keysets = await run.issuer.keys.keysets();
+      return out(keysets, keysets.map((k) => armour(k.token, 'keyset')).join(''));
+    }
     const jwks = await run.issuer.keys.exportJwks();
     return out(jwks, `${JSON.stringify(jwks, null, 2)}\n`);
   },
@@ -326,7 +348,7 @@ async function warnPlainActiveKeys(run: CommandRun): Promise<void> {
   const uses = plain.map((key) => key.purpose).join(' and ');
   const rotate = plain.map((key) => `\`licensor-issuer keys rotate --use ${key.purpose}\``);
   run.io.stderr(
-    `WARNING: the active ${uses} signing key${plain.length > 1 ? 's are' : ' is'} NOT encrypted (plain file${plain.length > 1 ? 's' : ''} in ${resolve(run.dataDir, 'keys')}); set LICENSOR_KEY_PASSPHRASE and LICENSOR_STATUS_KEY_PASSPHRASE (two different secrets) and run ${rotate.join(' and ')} to replace ${plain.length > 1 ? 'them' : 'it'} with sealed keys\n`,
+    `WARNING: the active ${uses} signing key${plain.length > 1 ? 's are' : ' is'} NOT encrypted (plain file${plain.length > 1 ? 's' : ''} in ${resolve(run.dataDir, 'keys')}); set LICENSOR_KEY_PASSPHRASE and LICENSOR_STATUS_KEY_PASSPHRASE (two different secrets) and run ${rotate.join(' and ')} then \`keys activate\` the new key${plain.length > 1 ? 's' : ''} to replace ${plain.length > 1 ? 'them' : 'it'} with sealed keys\n`,
   );
 }
 

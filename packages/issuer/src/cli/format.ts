@@ -2,7 +2,7 @@
 // they are instead).
 
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS } from '../domain/terms.js';
-import type { Inspection, LicenseDetail } from '../facade.js';
+import type { Inspection, KeyRevocation, LicenseDetail } from '../facade.js';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -37,16 +37,37 @@ export function table(rows: string[][]): string {
 
 export function formatKeys(keys: SigningKeyRecord[]): string {
   return table([
-    ['KID', 'USE', 'STATUS', 'PROTECTION', 'CREATED', 'RETIRED'],
+    ['KID', 'USE', 'STATE', 'PROTECTION', 'CREATED', 'ACTIVATED', 'RETIRED', 'REVOKED'],
     ...keys.map((k) => [
       k.kid,
       k.purpose,
       k.status,
       k.hsm === undefined ? k.protection : `pkcs11 (token ${k.hsm.token})`,
       time(k.createdAt),
+      time(k.activatedAt),
       time(k.retiredAt),
+      time(k.revokedAt),
     ]),
   ]);
+}
+
+export function formatRevocation(revocation: KeyRevocation): string {
+  const { key, dependents } = revocation;
+  const head = `revoked ${key.kid} (${key.purpose}): the next key set drops it, and installations that pick it up trust it no more\n`;
+  if (dependents.length === 0) return `${head}no license depends on it\n`;
+  return `${head}${dependents.length} license(s) may still hold a token it signed:\n${table([
+    ['LICENSE', 'CUSTOMER', 'MODEL', 'INSTALLATION', 'LAST CHECK', 'HOW IT GETS A NEW TOKEN'],
+    ...dependents.map((d) => [
+      d.licenseId,
+      d.customerName,
+      d.model,
+      d.installationId ?? '-',
+      time(d.lastCheckAt),
+      d.remedy === 'online'
+        ? 'at its next online check (a re-signed token waits)'
+        : 'the customer sends a challenge; issue it',
+    ]),
+  ])}`;
 }
 
 export function formatLicenses(licenses: License[]): string {

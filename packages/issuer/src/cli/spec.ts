@@ -68,21 +68,43 @@ export const ISSUER_CLI: CliSpec = {
       summary: 'create the license-use and status-use signing keys',
       options: { hsm: hsmOption('make the license key inside the PKCS#11 token') },
     },
-    { name: 'keys list', summary: 'list signing keys (active, inactive, retired)' },
+    { name: 'keys list', summary: 'list signing keys (next, active, retired, revoked)' },
     {
       name: 'keys rotate',
-      summary: 'make a new active key (default: license)',
+      summary: 'make a next key (default: license): published and trusted, not signing yet',
       options: {
         use: { type: 'string', value: 'license|status', help: 'the key to rotate' },
         hsm: hsmOption('make the license key inside the PKCS#11 token (license keys only)'),
       },
     },
     {
+      name: 'keys activate',
+      args: ['KID'],
+      summary:
+        'the next key signs from now on; the old one is retired (a license key re-signs every license for online delivery)',
+    },
+    {
       name: 'keys retire',
       args: ['KID'],
-      summary: 'remove a non-active key from new JWKS exports',
+      summary: 'confirm a key is retired (activation retires the key it replaces)',
     },
-    { name: 'keys export', summary: 'print the public JWKS (what the SDK trusts)' },
+    {
+      name: 'keys revoke',
+      args: ['KID'],
+      summary:
+        'trusted by nobody from the next key set on; lists the licenses that still depend on it and how they get a new key',
+      options: {
+        reason: { type: 'string', value: 'TEXT', help: 'why (kept in the audit log)' },
+      },
+    },
+    {
+      name: 'keys export',
+      summary:
+        'print the public JWKS (what the SDK ships with); --keyset: every signed key set version, armoured, for an offline installation (licensor trust)',
+      options: {
+        keyset: { type: 'boolean', help: 'the signed key set versions instead of the JWKS' },
+      },
+    },
     {
       name: 'inspect',
       args: ['CHALLENGE|@FILE|-'],

@@ -20,7 +20,15 @@ import { changeLicenseState } from './license-state.js';
 import { rejectRequest } from './reject-request.js';
 import { renameCustomer } from './rename-customer.js';
 import { renew } from './renew.js';
-import { exportJwks, initKeys, retireKey, rotateKey } from './signing-keys.js';
+import {
+  activateKey,
+  exportJwks,
+  initKeys,
+  listKeysets,
+  retireKey,
+  revokeKey,
+  rotateKey,
+} from './signing-keys.js';
 import { createUsers } from './users.js';
 
 /** Writes the records of every stored transaction whose writes a crash interrupted. */
@@ -106,8 +114,11 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     keys: {
       list: () => store.listSigningKeys(),
       rotate: (purpose, operator, options = {}) => rotateKey(context, purpose, operator, options),
+      activate: (kid, operator) => activateKey(context, kid, operator),
       retire: (kid, operator) => retireKey(context, kid, operator),
+      revoke: (kid, operator, reason) => revokeKey(context, kid, operator, reason),
       exportJwks: () => exportJwks(context),
+      keysets: () => listKeysets(context),
     },
     users: createUsers(context),
   };

@@ -1,6 +1,7 @@
-// Signing keys: `init` makes one license-use and one status-use key; rotation adds a newer key
-// (the newest non-retired key of a purpose is the active one) and keeps the older public keys in
-// the JWKS so tokens they signed stay valid; retiring removes a key from new exports.
+// Signing keys through their states: `init` makes an active license and status key; `rotate`
+// adds a `next` key (published and trusted before it signs); `activate` switches signing to it
+// and retires the old key (still trusted for what it signed); `revoke` drops a key from trust.
+// Every change publishes a new version of the signed key set (licensor-keyset+jwt).
 // Private halves are sealed, license keys under LICENSOR_KEY_PASSPHRASE and status keys under
 // LICENSOR_STATUS_KEY_PASSPHRASE (the verify service's secret), or, with neither, kept in 0600 files.
 // A license key may instead be made in an HSM (PKCS#11, `--hsm`), where it stays: the store
@@ -12,27 +13,32 @@ import {
   type JwsSigner,
   type KeyPurpose,
   Keyring,
+  type KeysetClaims,
+  type KeysetKey,
   publicKeyFromJwk,
   signerFromKeyPair,
+  signKeyset,
   toPublicJwk,
 } from '@licensor/token';
 import {
   InputInvalidError,
   KeyActiveError,
   KeyNotFoundError,
+  KeyStateError,
   NotInitialisedError,
   PassphraseRequiredError,
   PassphraseSharedError,
 } from '../errors.js';
-import type { InitResult, NewKeyOptions } from '../facade.js';
+import type { InitResult, KeyRevocation, NewKeyOptions } from '../facade.js';
 import { newId } from '../ids.js';
 import { writeKeyFile } from '../keys/key-files.js';
 import { loadKeyPair } from '../keys/load-keys.js';
 import { createHsmKey } from '../keys/pkcs11/keys.js';
 import { keyAad, sealSecret } from '../keys/seal.js';
-import type { Operator, SigningKeyRecord } from '../records.js';
+import type { KeysetRecord, Operator, SigningKeyRecord } from '../records.js';
 import type { StoredPrivateKey } from '../store/ports.js';
 import { checkOperator, type IssuerContext } from './context.js';
+import { dependentsOf, resignLicenses } from './key-dependents.js';
 
 const PURPOSES: readonly KeyPurpose[] = ['license', 'status'];
 
@@ -88,12 +94,12 @@ function secretOf(context: IssuerContext, purpose: KeyPurpose): string | undefin
 async function createKey(
   context: IssuerContext,
   purpose: KeyPurpose,
+  status: 'next' | 'active',
   operator: Operator,
   action: string,
   options: NewKeyOptions = {},
 ): Promise<SigningKeyRecord> {
   const existing = await context.store.listSigningKeys();
-  // Strictly newer than every key of the purpose, so the new key is the active one.
   const newest = Math.max(
     0,
     ...existing.filter((k) => k.purpose === purpose).map((k) => k.createdAt),
@@ -105,11 +111,13 @@ async function createKey(
     kid: made.kid,
     purpose,
     publicKey: toPublicJwk(made.publicKey),
-    status: 'active',
+    status,
     protection: stored.protection,
     ...(stored.protection === 'pkcs11' ? { hsm: stored.hsm } : {}),
     createdAt,
+    activatedAt: status === 'active' ? createdAt : null,
     retiredAt: null,
+    revokedAt: null,
   };
   try {
     await context.store.insertSigningKey(record, stored);
@@ -119,20 +127,31 @@ async function createKey(
     throw error;
   }
   if (purpose === 'license') context.licenseKeys.remember(made.signer);
+  await audit(context, operator, action, made.kid, {
+    purpose,
+    protection: stored.protection,
+    status,
+    ...(stored.protection === 'pkcs11' ? { hsm: stored.hsm } : {}),
+  });
+  return record;
+}
+
+async function audit(
+  context: IssuerContext,
+  operator: Operator,
+  action: string,
+  kid: string,
+  details: Record<string, unknown>,
+): Promise<void> {
   await context.store.appendAuditEvent({
     id: newId('evt'),
     at: context.now(),
     actor: checkOperator(operator),
     action,
-    subjectId: made.kid,
+    subjectId: kid,
     transactionId: null,
-    details: {
-      purpose,
-      protection: stored.protection,
-      ...(stored.protection === 'pkcs11' ? { hsm: stored.hsm } : {}),
-    },
+    details,
   });
-  return record;
 }
 
 interface MadeKey {
@@ -188,6 +207,7 @@ async function makeHsmKey(purpose: KeyPurpose): Promise<MadeKey> {
   };
 }
 
+/** `init`: a license and a status key that sign from the start, and the first key set. */
 export async function initKeys(
   context: IssuerContext,
   operator: Operator,
@@ -204,51 +224,202 @@ export async function initKeys(
   for (const purpose of missing) {
     // `hsm` places the license key in the HSM; the status key stays with the verify service.
     const where = purpose === 'license' ? options : {};
-    created.push(await createKey(context, purpose, operator, 'key.create', where));
+    created.push(await createKey(context, purpose, 'active', operator, 'key.create', where));
   }
+  await publishKeysetIfChanged(context);
   return { created, keys: await context.store.listSigningKeys() };
 }
 
+/**
+ * `keys rotate`: a `next` key, published in the key set (and so trusted by every installation
+ * that picks up the set) before it signs anything. `keys activate` switches signing to it.
+ */
 export async function rotateKey(
   context: IssuerContext,
   purpose: KeyPurpose,
   operator: Operator,
   options: NewKeyOptions = {},
 ): Promise<SigningKeyRecord> {
+  const waiting = (await context.store.listSigningKeys()).find(
+    (key) => key.purpose === purpose && key.status === 'next',
+  );
+  if (waiting !== undefined) {
+    throw new KeyStateError(
+      `key ${waiting.kid} is already the next ${purpose} key: activate it (keys activate ${waiting.kid}) or revoke it first`,
+    );
+  }
   if (options.hsm === true) assertHsmPurpose(purpose);
   else await checkSealing(context, [purpose]);
-  return createKey(context, purpose, operator, 'key.rotate', options);
+  const key = await createKey(context, purpose, 'next', operator, 'key.rotate', options);
+  await publishKeysetIfChanged(context);
+  return key;
 }
 
-export async function retireKey(
+/**
+ * `keys activate KID`: the `next` key signs from now on; the key it replaces is retired (it signs
+ * no more and keeps verifying what it signed). Repeating it finishes an activation a crash
+ * interrupted (the new key is written active before the old one is retired).
+ */
+export async function activateKey(
   context: IssuerContext,
   kid: string,
   operator: Operator,
+): Promise<SigningKeyRecord> {
+  const keys = await context.store.listSigningKeys();
+  const key = keys.find((k) => k.kid === kid);
+  if (key === undefined) throw new KeyNotFoundError(kid);
+  if (key.status !== 'next' && key.status !== 'active') {
+    throw new KeyStateError(
+      `key ${kid} is ${key.status}: only a next key can be activated (keys rotate --use ${key.purpose} makes one)`,
+    );
+  }
+  const at = context.now();
+  // The new key must open with what this Issuer holds (passphrase, HSM) before it may sign.
+  if (key.purpose === 'license') await context.licenseKeys.open(kid);
+  const activated =
+    key.status === 'active'
+      ? key
+      : ((await context.store.setSigningKeyState(kid, ['next'], 'active', at)) ?? key);
+  for (const other of keys) {
+    if (other.purpose === key.purpose && other.kid !== kid && other.status === 'active') {
+      await context.store.setSigningKeyState(other.kid, ['active'], 'retired', at);
+      context.licenseKeys.forget(other.kid);
+    }
+  }
+  await publishKeysetIfChanged(context);
+  // Online installations get their license re-signed by the new key at their next check.
+  const resigned = key.purpose === 'license' ? await resignLicenses(context, operator) : 0;
+  await audit(context, operator, 'key.activate', kid, { purpose: key.purpose, resigned });
+  return { ...activated, status: 'active' };
+}
+
+/**
+ * `keys retire KID`: a key that no longer signs stays trusted for what it signed. Activating a
+ * successor retires the key it replaces, so this confirms a retirement (and refuses what is not
+ * one: the signing key, a next key, a revoked key).
+ */
+export async function retireKey(
+  context: IssuerContext,
+  kid: string,
+  _operator: Operator,
 ): Promise<SigningKeyRecord> {
   const key = (await context.store.listSigningKeys()).find((k) => k.kid === kid);
   if (key === undefined) throw new KeyNotFoundError(kid);
   if (key.status === 'retired') return key;
   if (key.status === 'active') throw new KeyActiveError(kid, key.purpose);
-  const at = context.now();
-  await context.store.retireSigningKey(kid, at);
-  context.licenseKeys.forget(kid);
-  await context.store.appendAuditEvent({
-    id: newId('evt'),
-    at,
-    actor: checkOperator(operator),
-    action: 'key.retire',
-    subjectId: kid,
-    transactionId: null,
-    details: { purpose: key.purpose },
-  });
-  return { ...key, status: 'retired', retiredAt: at };
+  if (key.status === 'next') {
+    throw new KeyStateError(
+      `key ${kid} is next and never signed: revoke it (keys revoke ${kid}) to drop it from the key set`,
+    );
+  }
+  throw new KeyStateError(`key ${kid} is revoked: it cannot be trusted again`);
 }
 
-/** The public keyring the SDK trusts: every key that is not retired, active ones first. */
+/**
+ * `keys revoke KID`: trusted by nobody from the next key set on (after a compromise). The key
+ * that signs now cannot be revoked: activate its successor first.
+ */
+export async function revokeKey(
+  context: IssuerContext,
+  kid: string,
+  operator: Operator,
+  reason?: string,
+): Promise<KeyRevocation> {
+  const key = (await context.store.listSigningKeys()).find((k) => k.kid === kid);
+  if (key === undefined) throw new KeyNotFoundError(kid);
+  const dependents = key.purpose === 'license' ? await dependentsOf(context, kid) : [];
+  if (key.status === 'revoked') return { key, dependents };
+  if (key.status === 'active') throw new KeyActiveError(kid, key.purpose);
+  const at = context.now();
+  const revoked = await context.store.setSigningKeyState(kid, [key.status], 'revoked', at);
+  if (revoked === null) throw new KeyStateError(`key ${kid} changed meanwhile: try again`);
+  context.licenseKeys.forget(kid);
+  await audit(context, operator, 'key.revoke', kid, {
+    purpose: key.purpose,
+    dependents: dependents.length,
+    ...(reason === undefined || reason.trim() === ''
+      ? {}
+      : { reason: reason.trim().slice(0, 1000) }),
+  });
+  await publishKeysetIfChanged(context);
+  return { key: revoked, dependents };
+}
+
+/** The public keyring the SDK trusts: every key not revoked (next, active, retired). */
 export async function exportJwks(context: IssuerContext): Promise<Jwks> {
-  const keys = (await context.store.listSigningKeys()).filter((k) => k.status !== 'retired');
+  const keys = (await context.store.listSigningKeys()).filter((k) => k.status !== 'revoked');
   if (keys.length === 0) throw new NotInitialisedError();
   return Keyring.of(
     keys.map((key) => ({ publicKey: publicKeyFromJwk(key.publicKey), purpose: key.purpose })),
   ).toJwks();
+}
+
+/** The claims of the key set the key states make now (without its version number). */
+function keysetOf(keys: readonly SigningKeyRecord[]): Omit<KeysetClaims, 'seq' | 'iat'> {
+  return {
+    v: 1,
+    keys: keys
+      .filter((key) => key.status !== 'revoked')
+      .map((key) => ({
+        ...key.publicKey,
+        kid: key.kid,
+        alg: 'EdDSA' as const,
+        use: 'sig' as const,
+        purpose: key.purpose,
+        state: key.status as KeysetKey['state'],
+      })),
+    revoked: keys.filter((key) => key.status === 'revoked').map((key) => key.kid),
+  };
+}
+
+function sameKeyset(a: Omit<KeysetClaims, 'seq' | 'iat'>, b: KeysetClaims): boolean {
+  const canon = (k: Omit<KeysetClaims, 'seq' | 'iat'>) =>
+    JSON.stringify({
+      keys: [...k.keys].map((key) => `${key.kid}:${key.purpose}:${key.state}`).sort(),
+      revoked: [...k.revoked].sort(),
+    });
+  return canon(a) === canon(b);
+}
+
+/**
+ * Publishes a new version of the signed key set when the key states changed since the last one:
+ * signed by the active license key, which the previous version trusts (it was `next` there, or
+ * already active), so installations can follow the chain.
+ */
+export async function publishKeysetIfChanged(context: IssuerContext): Promise<KeysetRecord | null> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const keys = await context.store.listSigningKeys();
+    const wanted = keysetOf(keys);
+    if (!PURPOSES.every((p) => wanted.keys.some((k) => k.purpose === p && k.state === 'active'))) {
+      return null;
+    }
+    const previous = (await context.store.listKeysets(0)).at(-1);
+    if (previous !== undefined && sameKeyset(wanted, decodeKeyset(previous.token))) return previous;
+    const signer = await context.licenseKeys.active();
+    const at = context.now();
+    const seq = (previous?.seq ?? 0) + 1;
+    const claims: KeysetClaims = { ...wanted, seq, iat: Math.floor(at / 1000) };
+    const record: KeysetRecord = {
+      seq,
+      token: await signKeyset(claims, signer),
+      signedBy: signer.kid,
+      kids: claims.keys.map((key) => key.kid),
+      createdAt: at,
+    };
+    if (await context.store.insertKeyset(record)) return record;
+  }
+  throw new KeyStateError('another process keeps publishing key sets: try again');
+}
+
+function decodeKeyset(token: string): KeysetClaims {
+  const payload = token.split('.')[1] ?? '';
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as KeysetClaims;
+}
+
+/** Every version of the signed key set, oldest first (publishes the first one if there is none). */
+export async function listKeysets(context: IssuerContext): Promise<KeysetRecord[]> {
+  const keysets = await context.store.listKeysets(0);
+  if (keysets.length > 0) return keysets;
+  await publishKeysetIfChanged(context);
+  return context.store.listKeysets(0);
 }

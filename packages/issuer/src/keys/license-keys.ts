@@ -18,13 +18,27 @@ export class LicenseKeys {
     this.#passphrase = passphrase;
   }
 
-  /** The key that signs licenses now: the newest non-retired one, opened once. */
+  /** The key that signs licenses now (the store lists it first), opened once. */
   async active(): Promise<JwsSigner> {
     const [newest] = await this.#store.readPrivateKeys('license');
     if (newest === undefined) throw new NotInitialisedError();
     const cached = this.#opened.get(newest.kid);
     if (cached !== undefined) return cached;
     const signer = await openLicenseSigner(this.#store.dataDir, newest, this.#passphrase);
+    this.#opened.set(signer.kid, signer);
+    return signer;
+  }
+
+  /**
+   * Opens a key that signs or is about to (active or next), once: before a key is activated,
+   * this proves it opens with what this Issuer holds (passphrase, HSM).
+   */
+  async open(kid: string): Promise<JwsSigner> {
+    const cached = this.#opened.get(kid);
+    if (cached !== undefined) return cached;
+    const stored = (await this.#store.readPrivateKeys('license')).find((key) => key.kid === kid);
+    if (stored === undefined) throw new NotInitialisedError();
+    const signer = await openLicenseSigner(this.#store.dataDir, stored, this.#passphrase);
     this.#opened.set(signer.kid, signer);
     return signer;
   }

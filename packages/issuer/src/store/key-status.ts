@@ -1,17 +1,62 @@
-// Which signing key is active: the newest non-retired key of its purpose. Rotation is then one
-// insert, and no crash can leave two active keys or none.
+// The state of a signing key as stored. Keys stored before states existed have none: their state
+// follows the old rule (the newest non-retired key of a purpose signs; every other key no longer
+// does, and keeps verifying what it signed, i.e. is retired).
 
-import type { SigningKeyRecord } from '../records.js';
+import type { KeyStatus, SigningKeyRecord } from '../records.js';
 
-export function withKeyStatus(records: Omit<SigningKeyRecord, 'status'>[]): SigningKeyRecord[] {
+export type StoredKeyRecord = Omit<SigningKeyRecord, 'status'> & { status: KeyStatus | null };
+
+export function withKeyStatus(records: StoredKeyRecord[]): SigningKeyRecord[] {
   const newestFirst = [...records].sort(
     (a, b) => b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : -1),
   );
   const activeSeen = new Set<string>();
-  return newestFirst.map((record) => {
-    if (record.retiredAt !== null) return { ...record, status: 'retired' };
-    if (activeSeen.has(record.purpose)) return { ...record, status: 'inactive' };
+  for (const record of newestFirst) {
+    if (record.status === 'active') activeSeen.add(record.purpose);
+  }
+  return newestFirst.map((record): SigningKeyRecord => {
+    if (record.status !== null) return { ...record, status: record.status };
+    if (record.retiredAt !== null || activeSeen.has(record.purpose)) {
+      return { ...record, status: 'retired', retiredAt: record.retiredAt ?? record.createdAt };
+    }
     activeSeen.add(record.purpose);
-    return { ...record, status: 'active' };
+    return { ...record, status: 'active', activatedAt: record.activatedAt ?? record.createdAt };
   });
+}
+
+/**
+ * The key that signs a purpose now: of the active ones, the last activated (after a crash
+ * between the two writes of an activation, two can be active for a moment).
+ */
+export function signingKeyOf<
+  T extends Pick<SigningKeyRecord, 'status' | 'activatedAt' | 'createdAt'>,
+>(keys: readonly T[]): T | undefined {
+  return keys
+    .filter((key) => key.status === 'active')
+    .sort(
+      (a, b) =>
+        (b.activatedAt ?? b.createdAt) - (a.activatedAt ?? a.createdAt) ||
+        b.createdAt - a.createdAt,
+    )[0];
+}
+
+/** The record after a move to `to` at `at` (the time of that state is set, the others kept). */
+export function movedTo(key: SigningKeyRecord, to: KeyStatus, at: number): SigningKeyRecord {
+  return {
+    ...key,
+    status: to,
+    activatedAt: to === 'active' ? at : key.activatedAt,
+    retiredAt: to === 'retired' ? at : key.retiredAt,
+    revokedAt: to === 'revoked' ? at : key.revokedAt,
+  };
+}
+
+/** Private halves that sign or are about to: the signing key first, then the `next` ones. */
+export function usableKids(keys: readonly SigningKeyRecord[], purpose: string): string[] {
+  const own = keys.filter((key) => key.purpose === purpose);
+  const signing = signingKeyOf(own);
+  const rest = own.filter(
+    (key) => key !== signing && (key.status === 'active' || key.status === 'next'),
+  );
+  return [...(signing === undefined ? [] : [signing]), ...rest].map((key) => key.kid);
 }

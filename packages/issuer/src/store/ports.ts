@@ -21,6 +21,8 @@ import type {
   Customer,
   HsmKeyLocation,
   Installation,
+  KeyStatus,
+  KeysetRecord,
   License,
   LicenseState,
   RequestStatus,
@@ -187,6 +189,8 @@ export interface CheckStore {
   recordChecks(records: CheckRecord[]): Promise<void>;
   /** Active status key first; reads only status-purpose private keys. */
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]>;
+  /** The signed key set versions after `afterSeq`, oldest first (public: relayed with statuses). */
+  listKeysets(afterSeq: number): Promise<KeysetRecord[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -267,13 +271,26 @@ export interface AccountStore {
   ): Promise<void>;
 }
 
-/** Signing keys: public records for everyone with this port, private halves for the issuer. */
+/** Signing keys and the signed key sets: the issuer's, who alone changes them. */
 export interface KeyStore {
   insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void>;
   listSigningKeys(): Promise<SigningKeyRecord[]>;
-  /** Non-retired private halves of one purpose, newest first (the query filters by purpose). */
+  /**
+   * Private halves of one purpose that sign or are about to: the signing (`active`) key first,
+   * then `next` ones. The query filters by purpose.
+   */
   readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]>;
-  retireSigningKey(kid: string, at: number): Promise<void>;
+  /** Moves a key to `to` when its state is one of `from`; null (nothing written) otherwise. */
+  setSigningKeyState(
+    kid: string,
+    from: readonly KeyStatus[],
+    to: KeyStatus,
+    at: number,
+  ): Promise<SigningKeyRecord | null>;
+  /** Stores a version of the key set; false when that version number is taken. */
+  insertKeyset(keyset: KeysetRecord): Promise<boolean>;
+  /** Versions of the key set after `afterSeq`, oldest first (shared with the check role). */
+  listKeysets(afterSeq: number): Promise<KeysetRecord[]>;
 }
 
 /** The portal's automation and accounts records: API tokens, sessions, login limits. */

@@ -51,16 +51,19 @@ export function challengeDedupeKey(challengeHash: string): string {
   return `chal:${challengeHash}`;
 }
 
-const TOKEN_KINDS: ReadonlySet<Transaction['kind']> = new Set([
-  'issue',
-  'renew',
-  'model-switch',
-  'rehost',
-]);
+/** The kinds that sign a token: a Record, so that a new token kind fails typecheck until listed. */
+const TOKEN_KINDS: Record<TokenTransaction['kind'], true> = {
+  issue: true,
+  renew: true,
+  reissue: true,
+  resign: true,
+  'model-switch': true,
+  rehost: true,
+};
 
 /** A stored transaction found by its challenge: only a transaction that signs a token has one. */
 export function asAnswer(transaction: Transaction): TokenTransaction {
-  if (!TOKEN_KINDS.has(transaction.kind) || transaction.token === null) {
+  if (!Object.hasOwn(TOKEN_KINDS, transaction.kind) || transaction.token === null) {
     throw new StoreSchemaError(
       `transaction ${transaction.id} (${transaction.kind}) holds a challenge slot but signs no token: the store was written by something else`,
     );
@@ -74,6 +77,7 @@ const ACTIONS: Record<Transaction['kind'], string> = {
   reissue: 'license.reissue',
   'model-switch': 'request.approve',
   rehost: 'request.approve',
+  resign: 'license.resign',
   revoke: 'license.revoke',
   suspend: 'license.suspend',
   resume: 'license.resume',

@@ -10,6 +10,8 @@ const TYPE_OF_KIND: Record<Transaction['kind'], WebhookEventType | null> = {
   issue: 'license.issued',
   renew: 'license.renewed',
   reissue: 'license.reissued',
+  // The same license re-signed by a newly activated license key: a new token, as for a reissue.
+  resign: 'license.reissued',
   revoke: 'license.revoked',
   suspend: 'license.suspended',
   resume: 'license.resumed',

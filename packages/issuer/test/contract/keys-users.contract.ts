@@ -1,6 +1,6 @@
 // Contract: signing keys (init, rotation, retirement, export) and vendor users.
 
-import { Keyring, verifyLicense } from '@licensor/token';
+import { advanceKeysets, Keyring, verifyLicense } from '@licensor/token';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
@@ -38,31 +38,117 @@ export function keysAndUsersContract(adapter: Adapter): void {
       expect(await issuer.keys.list()).toHaveLength(2);
     });
 
-    it('rotation signs with the new key and keeps old tokens valid with the exported JWKS', async () => {
+    it('rotation makes a next key, published before it signs; activation switches signing', async () => {
       await issuer.init('alice');
       const before = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
       const rotated = await issuer.keys.rotate('license', 'alice');
+      expect(rotated.status).toBe('next');
+      // Trusted already (in the JWKS and the key set), not signing yet.
+      expect((await issuer.keys.exportJwks()).keys.map((k) => k.kid)).toContain(rotated.kid);
+      const meanwhile = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      expect(meanwhile.transaction.kid).toBe(before.transaction.kid);
+      clock.advance(1000);
+      await issuer.keys.activate(rotated.kid, 'alice');
       const after = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
       const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
       expect(verifyLicense(after.token, keyring).kid).toBe(rotated.kid);
-      expect(verifyLicense(before.token, keyring).kid).not.toBe(rotated.kid);
-      const statuses = (await issuer.keys.list())
+      // The retired key still verifies what it signed.
+      expect(verifyLicense(before.token, keyring).kid).toBe(before.transaction.kid);
+      const states = (await issuer.keys.list())
         .filter((k) => k.purpose === 'license')
-        .map((k) => k.status);
-      expect(statuses).toEqual(['active', 'inactive']);
+        .map((k) => [k.kid, k.status]);
+      expect(Object.fromEntries(states)).toEqual({
+        [rotated.kid]: 'active',
+        [before.transaction.kid]: 'retired',
+      });
     });
 
-    it('a retired key leaves the JWKS; the active key cannot be retired', async () => {
+    it('activation re-signs every license in force with the new key, for online delivery', async () => {
+      await issuer.init('alice');
+      const first = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      const rotated = await issuer.keys.rotate('license', 'alice');
+      clock.advance(1000);
+      await issuer.keys.activate(rotated.kid, 'alice');
+      const license = (await issuer.getLicense(first.license.id))!.license;
+      expect(license.revision).toBe(2);
+      const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
+      const resigned = verifyLicense(license.latestToken!, keyring);
+      expect(resigned.kid).toBe(rotated.kid);
+      expect(resigned.claims).toMatchObject({ rev: 2, chal: null, lid: first.license.id });
+      expect(resigned.claims.customer).toEqual(verifyLicense(first.token, keyring).claims.customer);
+      // Activating again re-signs nothing more.
+      await issuer.keys.activate(rotated.kid, 'alice');
+      expect((await issuer.getLicense(first.license.id))!.license.revision).toBe(2);
+    });
+
+    it('refuses what a key state does not allow, and changes nothing', async () => {
+      await issuer.init('alice');
+      const [active] = (await issuer.keys.list()).filter((k) => k.purpose === 'license');
+      const next = await issuer.keys.rotate('license', 'alice');
+      const before = await issuer.keys.list();
+      const refusals: [Promise<unknown>, string][] = [
+        [issuer.keys.rotate('license', 'alice'), 'ERR_KEY_STATE'],
+        [issuer.keys.retire(active!.kid, 'alice'), 'ERR_KEY_ACTIVE'],
+        [issuer.keys.revoke(active!.kid, 'alice'), 'ERR_KEY_ACTIVE'],
+        [issuer.keys.retire(next.kid, 'alice'), 'ERR_KEY_STATE'],
+        [issuer.keys.activate('nope', 'alice'), 'ERR_KEY_NOT_FOUND'],
+      ];
+      for (const [refused, code] of refusals) await expect(refused).rejects.toMatchObject({ code });
+      expect(await issuer.keys.list()).toEqual(before);
+      await issuer.keys.revoke(next.kid, 'alice');
+      await expect(issuer.keys.activate(next.kid, 'alice')).rejects.toMatchObject({
+        code: 'ERR_KEY_STATE',
+      });
+    });
+
+    it('a revoked key leaves the JWKS and the key set; revoking says who still depends on it', async () => {
       await issuer.init('alice');
       const [old] = (await issuer.keys.list()).filter((k) => k.purpose === 'license');
+      const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
       const rotated = await issuer.keys.rotate('license', 'alice');
-      await expect(issuer.keys.retire(rotated.kid, 'alice')).rejects.toMatchObject({
-        code: 'ERR_KEY_ACTIVE',
-      });
+      clock.advance(1000);
+      await issuer.keys.activate(rotated.kid, 'alice');
       expect((await issuer.keys.retire(old!.kid, 'alice')).status).toBe('retired');
+      const revocation = await issuer.keys.revoke(old!.kid, 'alice', 'laptop stolen');
+      expect(revocation.key.status).toBe('revoked');
+      // It never checked online: the re-signed token cannot reach it; it must send a challenge.
+      expect(revocation.dependents).toEqual([
+        expect.objectContaining({ licenseId: issued.license.id, remedy: 'challenge' }),
+      ]);
       const kids = (await issuer.keys.exportJwks()).keys.map((k) => k.kid);
       expect(kids).not.toContain(old!.kid);
-      expect(kids).toContain(rotated.kid);
+      const keysets = await issuer.keys.keysets();
+      const last = JSON.parse(
+        Buffer.from(keysets.at(-1)!.token.split('.')[1]!, 'base64url').toString(),
+      );
+      expect(last.revoked).toEqual([old!.kid]);
+      expect(last.keys.map((k: { kid: string }) => k.kid)).not.toContain(old!.kid);
+    });
+
+    it('publishes a chain of key sets an installation can follow from the first', async () => {
+      await issuer.init('alice');
+      const shipped = Keyring.fromJwks(await issuer.keys.exportJwks());
+      const license = await issuer.keys.rotate('license', 'alice');
+      const status = await issuer.keys.rotate('status', 'alice');
+      clock.advance(1000);
+      await issuer.keys.activate(license.kid, 'alice');
+      await issuer.keys.activate(status.kid, 'alice');
+      const keysets = await issuer.keys.keysets();
+      expect(keysets.map((k) => k.seq)).toEqual([1, 2, 3, 4, 5]);
+      const { trust } = advanceKeysets(
+        { seq: 0, keyring: shipped },
+        keysets.map((k) => k.token),
+      );
+      expect(trust.seq).toBe(5);
+      expect(trust.keyring.has(license.kid, 'license')).toBe(true);
+      expect(trust.keyring.has(status.kid, 'status')).toBe(true);
+      // Nothing changed: no new version.
+      await issuer.init('alice');
+      expect((await issuer.keys.keysets()).length).toBe(5);
+    });
+
+    it('unknown keys are refused', async () => {
+      await issuer.init('alice');
       await expect(issuer.keys.retire('nope', 'alice')).rejects.toMatchObject({
         code: 'ERR_KEY_NOT_FOUND',
       });

@@ -81,9 +81,14 @@ export function storeContract(adapter: Adapter): void {
     await issuer.init('alice');
     clock.advance(1000);
     const rotated = await issuer.keys.rotate('status', 'alice');
+    // The next key is loaded (ready for its activation), after the active one.
+    const nextFirst = await store.loadStatusSigningKeys();
+    expect(nextFirst.map((p) => p.kid)).toHaveLength(2);
+    expect(nextFirst[1]!.kid).toBe(rotated.kid);
+    clock.advance(1000);
+    await issuer.keys.activate(rotated.kid, 'alice');
     const pairs = await store.loadStatusSigningKeys();
-    expect(pairs.map((p) => p.kid)).toHaveLength(2);
-    expect(pairs[0]!.kid).toBe(rotated.kid);
+    expect(pairs.map((p) => p.kid)).toEqual([rotated.kid]);
     const licenseKids = (await store.listSigningKeys())
       .filter((k) => k.purpose === 'license')
       .map((k) => k.kid);
@@ -128,8 +133,9 @@ export function storeContract(adapter: Adapter): void {
     await issuer.init('alice');
     const [first] = (await store.listSigningKeys()).filter((k) => k.purpose === 'status');
     clock.advance(1000);
-    await issuer.keys.rotate('status', 'alice');
-    await issuer.keys.retire(first!.kid, 'alice');
+    const next = await issuer.keys.rotate('status', 'alice');
+    await issuer.keys.activate(next.kid, 'alice');
+    expect((await issuer.keys.retire(first!.kid, 'alice')).status).toBe('retired');
     expect((await store.loadStatusSigningKeys()).map((p) => p.kid)).not.toContain(first!.kid);
   });
 

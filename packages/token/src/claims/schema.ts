@@ -19,6 +19,7 @@ export const MESSAGE_VERSIONS = {
   license: [1, 2],
   check: [1, 2],
   status: [1, 2],
+  keyset: [1],
 } as const satisfies Record<string, readonly number[]>;
 
 export type MessageVersionKind = keyof typeof MESSAGE_VERSIONS;

@@ -4,12 +4,15 @@
 export const MAX_TOKEN_LENGTH = 8192;
 /** Cap on a status token, larger since it may carry a license token. */
 export const MAX_STATUS_TOKEN_LENGTH = 16384;
+/** Cap on a signed key set (up to 64 keys). */
+export const MAX_KEYSET_TOKEN_LENGTH = 16384;
 
 export const TYP = {
   challenge: 'licensor-challenge+jwt',
   license: 'licensor-license+jwt',
   check: 'licensor-check+jwt',
   status: 'licensor-status+jwt',
+  keyset: 'licensor-keyset+jwt',
 } as const;
 
 export type MessageKind = keyof typeof TYP;

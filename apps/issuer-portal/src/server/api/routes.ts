@@ -20,7 +20,15 @@ import {
 import { inspectChallenge, issueLicense } from './routes/challenges.js';
 import { listCustomers, renameCustomer } from './routes/customers.js';
 import { exportAudit, exportLicenses } from './routes/exports.js';
-import { exportJwks, listKeys, retireKey, rotateKey } from './routes/keys.js';
+import {
+  activateKey,
+  exportJwks,
+  listKeys,
+  listKeysets,
+  retireKey,
+  revokeKey,
+  rotateKey,
+} from './routes/keys.js';
 import {
   getLicense,
   listLicenses,
@@ -78,7 +86,10 @@ export const API_ROUTES: readonly RouteSpec[] = [
   listKeys,
   exportJwks,
   rotateKey,
+  activateKey,
   retireKey,
+  revokeKey,
+  listKeysets,
   listUsers,
   addUser,
   updateUser,

@@ -36,6 +36,7 @@ const EXPLICIT: Record<string, number> = {
   ERR_VERSION_UNSUPPORTED: 422,
   ERR_ARMOR_INVALID: 422,
   ERR_KEYRING_INVALID: 422,
+  ERR_KEYSET_STALE: 422,
   // @licensor/issuer.
   ERR_INPUT_INVALID: 400,
   ERR_TERMS_INVALID: 422,
@@ -48,6 +49,7 @@ const EXPLICIT: Record<string, number> = {
   ERR_NOT_SUBSCRIPTION: 409,
   ERR_REQUEST_DECIDED: 409,
   ERR_KEY_ACTIVE: 409,
+  ERR_KEY_STATE: 409,
   ERR_USER_EXISTS: 409,
   ERR_NAME_TAKEN: 409,
   ERR_LAST_ADMIN: 409,
@@ -63,6 +65,7 @@ const EXPLICIT: Record<string, number> = {
   ERR_NOT_INITIALISED: 503,
   ERR_PASSPHRASE_REQUIRED: 503,
   ERR_PASSPHRASE_WRONG: 503,
+  ERR_PASSPHRASE_SHARED: 503,
   ERR_KEY_FILE: 503,
   // The HSM that holds the license key cannot sign now (configuration, module, token, PIN, key).
   ERR_HSM_CONFIG: 503,

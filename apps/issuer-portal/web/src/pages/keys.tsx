@@ -1,5 +1,6 @@
-// Signing keys: which key signs licenses and which signs check answers, rotation, retirement,
-// and the JWKS every SDK must trust.
+// Signing keys through their states (next, active, retired, revoked): rotation makes a next key
+// that installations trust before it signs, activation switches signing to it, revocation drops
+// a key from trust and says which licenses still depend on it.
 import { useState } from 'react';
 import { type ApiError, api } from '../api';
 import { Dialog } from '../components/dialog';
@@ -16,12 +17,26 @@ import {
 } from '../components/ui';
 import { formatTime } from '../format';
 import { useSession } from '../session';
-import type { ListOf, SigningKey } from '../types';
+import type { KeyRevocation, ListOf, SigningKey } from '../types';
 import { useApi } from '../use-api';
 
 type Pending =
   | { kind: 'rotate'; purpose: 'license' | 'status' }
-  | { kind: 'retire'; key: SigningKey };
+  | { kind: 'activate'; key: SigningKey }
+  | { kind: 'revoke'; key: SigningKey };
+
+const TITLES: Record<Pending['kind'], string> = {
+  rotate: 'Rotate',
+  activate: 'Activate',
+  revoke: 'Revoke',
+};
+
+const TONES: Record<SigningKey['status'], string> = {
+  next: 'neutral',
+  active: 'active',
+  retired: 'suspended',
+  revoked: 'revoked',
+};
 
 export function KeysPage() {
   const { can } = useSession();
@@ -30,20 +45,28 @@ export function KeysPage() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [revocation, setRevocation] = useState<KeyRevocation | null>(null);
 
   const run = async () => {
     if (!pending) return;
     setBusy(true);
     setError(null);
     try {
+      setRevocation(null);
       if (pending.kind === 'rotate') {
         const key = await api.post<SigningKey>('/keys/rotate', { purpose: pending.purpose });
         setNotice(
-          `New ${key.purpose} key ${key.kid} is active. Download the JWKS and give it to customers before retiring the old key.`,
+          `New ${key.purpose} key ${key.kid} is next: it is in the signed key set, which installations pick up at their next check. Activate it when they have.`,
+        );
+      } else if (pending.kind === 'activate') {
+        await api.post(`/keys/${pending.key.kid}/activate`, {});
+        setNotice(
+          `Key ${pending.key.kid} signs from now on; the key it replaces is retired and stays trusted for what it signed.`,
         );
       } else {
-        await api.post(`/keys/${pending.key.kid}/retire`, {});
-        setNotice(`Key ${pending.key.kid} is retired.`);
+        const answer = await api.post<KeyRevocation>(`/keys/${pending.key.kid}/revoke`, {});
+        setRevocation(answer);
+        setNotice(`Key ${pending.key.kid} is revoked: the next key set drops it.`);
       }
       setPending(null);
       keys.reload();
@@ -96,10 +119,12 @@ export function KeysPage() {
               <tr>
                 <th scope="col">Key ID</th>
                 <th scope="col">Purpose</th>
-                <th scope="col">Status</th>
+                <th scope="col">State</th>
                 <th scope="col">Private key</th>
                 <th scope="col">Created</th>
+                <th scope="col">Activated</th>
                 <th scope="col">Retired</th>
+                <th scope="col">Revoked</th>
                 <th scope="col">
                   <span className="visually-hidden">Actions</span>
                 </th>
@@ -113,24 +138,22 @@ export function KeysPage() {
                   </td>
                   <td>{key.purpose}</td>
                   <td>
-                    <Badge
-                      value={key.status}
-                      tone={
-                        key.status === 'active'
-                          ? 'active'
-                          : key.status === 'retired'
-                            ? 'revoked'
-                            : 'neutral'
-                      }
-                    />
+                    <Badge value={key.status} tone={TONES[key.status]} />
                   </td>
                   <td>{protectionLabel(key)}</td>
                   <td className="nowrap">{formatTime(key.createdAt)}</td>
+                  <td className="nowrap">{formatTime(key.activatedAt)}</td>
                   <td className="nowrap">{formatTime(key.retiredAt)}</td>
+                  <td className="nowrap">{formatTime(key.revokedAt)}</td>
                   <td className="actions">
-                    {can('admin') && key.status === 'inactive' ? (
-                      <Button tone="ghost" onClick={() => setPending({ kind: 'retire', key })}>
-                        Retire
+                    {can('admin') && key.status === 'next' ? (
+                      <Button tone="ghost" onClick={() => setPending({ kind: 'activate', key })}>
+                        Activate
+                      </Button>
+                    ) : null}
+                    {can('admin') && (key.status === 'next' || key.status === 'retired') ? (
+                      <Button tone="ghost" onClick={() => setPending({ kind: 'revoke', key })}>
+                        Revoke
                       </Button>
                     ) : null}
                   </td>
@@ -140,26 +163,42 @@ export function KeysPage() {
           </table>
         </Card>
       ) : null}
+      {revocation ? <Dependents revocation={revocation} /> : null}
       <Dialog
         open={pending !== null}
         title={
-          pending?.kind === 'rotate' ? `Rotate the ${pending.purpose} key?` : 'Retire this key?'
+          pending?.kind === 'rotate'
+            ? `Rotate the ${pending.purpose} key?`
+            : `${pending ? TITLES[pending.kind] : ''} this key?`
         }
-        confirmLabel={pending?.kind === 'rotate' ? 'Rotate' : 'Retire'}
-        tone={pending?.kind === 'retire' ? 'danger' : 'primary'}
+        confirmLabel={pending ? TITLES[pending.kind] : ''}
+        tone={pending?.kind === 'revoke' ? 'danger' : 'primary'}
         busy={busy}
         onConfirm={run}
         onClose={() => setPending(null)}
       >
         {pending?.kind === 'rotate' ? (
-          <p>A new key becomes the active one. The old key stays trusted until you retire it.</p>
-        ) : (
           <p>
-            {pending?.kind === 'retire' ? <Mono>{pending.key.kid}</Mono> : null} signs nothing more
-            and leaves the JWKS. Installations that still trust only this key will refuse new tokens
-            from it.
+            A new next key is published in the signed key set and trusted by every installation that
+            picks the set up; it signs nothing until you activate it.
           </p>
-        )}
+        ) : null}
+        {pending?.kind === 'activate' ? (
+          <p>
+            <Mono>{pending.key.kid}</Mono> signs from now on. The key it replaces is retired: it
+            signs nothing more and stays trusted for what it signed.
+            {pending.key.purpose === 'license'
+              ? ' Every license in force is re-signed with it and reaches online installations at their next check.'
+              : ''}
+          </p>
+        ) : null}
+        {pending?.kind === 'revoke' ? (
+          <p>
+            <Mono>{pending.key.kid}</Mono> is trusted by nobody once installations pick up the next
+            key set. Tokens it signed stop working there: you will see which licenses still depend
+            on it.
+          </p>
+        ) : null}
         {error ? <ErrorMessage error={error} /> : null}
       </Dialog>
     </>
@@ -170,4 +209,45 @@ export function KeysPage() {
 function protectionLabel(key: SigningKey): string {
   if (key.protection === 'pkcs11') return `In HSM token ${key.hsm?.token ?? '?'}`;
   return key.protection === 'encrypted' ? 'Encrypted in the store' : 'File (0600)';
+}
+
+function Dependents({ revocation }: { revocation: KeyRevocation }) {
+  if (revocation.dependents.length === 0) {
+    return <Alert tone="success">No license depends on the revoked key.</Alert>;
+  }
+  return (
+    <Card
+      title="Licenses that may still hold a token the revoked key signed"
+      className="card-flush"
+    >
+      <table className="table" aria-label="Licenses that depend on the revoked key">
+        <thead>
+          <tr>
+            <th scope="col">License</th>
+            <th scope="col">Customer</th>
+            <th scope="col">Last check</th>
+            <th scope="col">How it gets a new key</th>
+          </tr>
+        </thead>
+        <tbody>
+          {revocation.dependents.map((dependent) => (
+            <tr key={dependent.licenseId}>
+              <td>
+                <a href={`/licenses/${encodeURIComponent(dependent.licenseId)}`}>
+                  <Mono>{dependent.licenseId}</Mono>
+                </a>
+              </td>
+              <td>{dependent.customerName}</td>
+              <td className="nowrap">{formatTime(dependent.lastCheckAt)}</td>
+              <td>
+                {dependent.remedy === 'online'
+                  ? 'At its next online check: a re-signed token waits for it.'
+                  : 'The customer sends a challenge (Options - License - Get challenge); issue it.'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Card>
+  );
 }

@@ -30,6 +30,7 @@ const KIND_LABELS: Record<string, string> = {
   resume: 'Resumed',
   'reject-request': 'Request rejected',
   'rename-customer': 'Customer renamed',
+  resign: 'Re-signed by a new license key',
 };
 
 export function LicensePage({ licenseId }: { licenseId: string }) {

@@ -125,18 +125,20 @@ describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () =>
     expect(again).toMatchObject({ token: result.token, replayed: true });
   });
 
-  it('follows the key states: a newer key signs, the HSM key still verifies until retired', async () => {
+  it('follows the key states: an activated key signs, the HSM key still verifies until revoked', async () => {
     const { issuer } = await fresh();
     const hsmKid = (await issuer.keys.list()).find((k) => k.purpose === 'license')!.kid;
     const before = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
     const next = await issuer.keys.rotate('license', 'test', { hsm: true });
-    expect(next.protection).toBe('pkcs11');
+    expect(next).toMatchObject({ protection: 'pkcs11', status: 'next' });
+    await issuer.keys.activate(next.kid, 'test');
     const after = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
     const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
     expect(verifyLicense(before.token, keyring).kid).toBe(hsmKid);
     expect(verifyLicense(after.token, keyring).kid).toBe(next.kid);
     const retired = await issuer.keys.retire(hsmKid, 'test');
     expect(retired.status).toBe('retired');
+    await issuer.keys.revoke(hsmKid, 'test');
     expect(Keyring.fromJwks(await issuer.keys.exportJwks()).kids('license')).toEqual([next.kid]);
   });
 

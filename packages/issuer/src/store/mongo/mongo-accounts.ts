@@ -1,10 +1,6 @@
-// Signing keys and vendor users on MongoDB: the records beside the transaction log.
+// Vendor users on MongoDB: the records beside the transaction log.
 
-import type { KeyPurpose } from '@licensor/token';
-import type { HsmKeyLocation, SigningKeyRecord, VendorUser } from '../../records.js';
-import { withKeyStatus } from '../key-status.js';
-import type { StoredPrivateKey } from '../ports.js';
-import { hsmMember, privateKeyColumns, storedPrivateKeyOf } from '../private-key-row.js';
+import type { VendorUser } from '../../records.js';
 import type { MongoModels } from './schemas.js';
 
 type Doc = Record<string, unknown>;
@@ -12,69 +8,6 @@ type Doc = Record<string, unknown>;
 export type UserPatch = Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & {
   passwordHash?: string;
 };
-
-export async function insertSigningKey(
-  models: MongoModels,
-  record: SigningKeyRecord,
-  privateKey: StoredPrivateKey,
-): Promise<void> {
-  await models.signingKeys.create({
-    _id: record.kid,
-    purpose: record.purpose,
-    publicKey: record.publicKey,
-    protection: privateKey.protection,
-    ...privateKeyColumns(privateKey),
-    createdAt: record.createdAt,
-    retiredAt: record.retiredAt,
-  });
-}
-
-export async function listSigningKeys(models: MongoModels): Promise<SigningKeyRecord[]> {
-  const documents = await models.signingKeys.find({}, { sealed: 0 }).lean();
-  return withKeyStatus(
-    documents.map((d) => ({
-      kid: d._id as string,
-      purpose: d.purpose as KeyPurpose,
-      publicKey: d.publicKey,
-      protection: d.protection as SigningKeyRecord['protection'],
-      ...hsmMember(d.hsm as HsmKeyLocation | null | undefined),
-      createdAt: d.createdAt as number,
-      retiredAt: (d.retiredAt as number | null) ?? null,
-    })),
-  );
-}
-
-export async function readPrivateKeys(
-  models: MongoModels,
-  purpose: KeyPurpose,
-): Promise<StoredPrivateKey[]> {
-  // The purpose is in the query: documents of the other purpose never leave the server.
-  const documents = await models.signingKeys
-    .find(
-      { purpose, retiredAt: null },
-      { _id: 1, purpose: 1, publicKey: 1, protection: 1, sealed: 1, hsm: 1 },
-    )
-    .sort({ createdAt: -1, _id: -1 })
-    .lean();
-  return documents.map((d) =>
-    storedPrivateKeyOf({
-      kid: d._id as string,
-      purpose: d.purpose as KeyPurpose,
-      protection: d.protection as string,
-      sealed: d.sealed ?? null,
-      hsm: (d.hsm as HsmKeyLocation | null | undefined) ?? null,
-      publicKey: d.publicKey,
-    }),
-  );
-}
-
-export async function retireSigningKey(
-  models: MongoModels,
-  kid: string,
-  at: number,
-): Promise<void> {
-  await models.signingKeys.updateOne({ _id: kid, retiredAt: null }, { $set: { retiredAt: at } });
-}
 
 export async function insertUser(
   models: MongoModels,

@@ -14,6 +14,8 @@ import type {
   CheckView,
   Customer,
   Installation,
+  KeyStatus,
+  KeysetRecord,
   License,
   SigningKeyRecord,
   TokenTransaction,
@@ -49,6 +51,7 @@ import {
   transactionFromDocument,
 } from './mongo-commit.js';
 import { importTransactions } from './mongo-import.js';
+import * as keys from './mongo-keys.js';
 import { type MongoModels, modelsOf } from './schemas.js';
 
 type Doc = Record<string, unknown>;
@@ -452,19 +455,32 @@ export class MongoStore implements LicensorStore {
   }
 
   insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void> {
-    return this.run(() => accounts.insertSigningKey(this.models, record, privateKey));
+    return this.run(() => keys.insertSigningKey(this.models, record, privateKey));
   }
 
   listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return this.run(() => accounts.listSigningKeys(this.models));
+    return this.run(() => keys.listSigningKeys(this.models));
   }
 
   readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]> {
-    return this.run(() => accounts.readPrivateKeys(this.models, purpose));
+    return this.run(() => keys.readPrivateKeys(this.models, purpose));
   }
 
-  retireSigningKey(kid: string, at: number): Promise<void> {
-    return this.run(() => accounts.retireSigningKey(this.models, kid, at));
+  setSigningKeyState(
+    kid: string,
+    from: readonly KeyStatus[],
+    to: KeyStatus,
+    at: number,
+  ): Promise<SigningKeyRecord | null> {
+    return this.run(() => keys.setSigningKeyState(this.models, kid, from, to, at));
+  }
+
+  insertKeyset(keyset: KeysetRecord): Promise<boolean> {
+    return this.run(() => keys.insertKeyset(this.models, keyset));
+  }
+
+  listKeysets(afterSeq: number): Promise<KeysetRecord[]> {
+    return this.run(() => keys.listKeysets(this.models, afterSeq));
   }
 
   insertUser(user: VendorUser, passwordHash: string): Promise<void> {

@@ -175,8 +175,24 @@ const signingKey = new Schema(
     hsm: { type: Mixed, default: null },
     createdAt: { type: Number, required: true },
     retiredAt: { type: Number, default: null },
+    /** null on keys stored before key states: derived by key-status.ts. */
+    state: { type: String, default: null, enum: [null, 'next', 'active', 'retired', 'revoked'] },
+    activatedAt: { type: Number, default: null },
+    revokedAt: { type: Number, default: null },
   },
   { ...options, collection: 'signing_keys' },
+);
+
+/** One version of the signed key set; `_id` is its version number. */
+const keyset = new Schema(
+  {
+    _id: { type: Number, required: true },
+    token: { type: String, required: true },
+    signedBy: { type: String, required: true },
+    kids: { type: [String], required: true },
+    createdAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'keysets' },
 );
 signingKey.index({ purpose: 1, createdAt: -1 });
 
@@ -206,6 +222,7 @@ export function modelsOf(connection: Connection) {
     checkDays: connection.model('CheckDay', checkDay),
     auditEvents: connection.model('AuditEvent', auditEvent),
     signingKeys: connection.model('SigningKey', signingKey),
+    keysets: connection.model('Keyset', keyset),
     users: connection.model('User', user),
     ...catalogModelsOf(connection),
   };

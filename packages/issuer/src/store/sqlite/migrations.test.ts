@@ -83,6 +83,10 @@ describe('SQLite schema', () => {
         hsm: null,
         created_at: 5,
         retired_at: null,
+        // Key states came later (migration 9): null, the state follows the old rule.
+        state: null,
+        activated_at: null,
+        revoked_at: null,
       },
     ]);
     // An HSM key must say where it is; another key must not claim to be in one.

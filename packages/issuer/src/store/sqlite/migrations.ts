@@ -7,6 +7,7 @@ import { StoreSchemaError } from '../../errors.js';
 import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL } from './chains.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
+import { KEY_STATES_SQL } from './sqlite-keys.js';
 
 interface Migration {
   version: number;
@@ -190,6 +191,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_events_by_actor ON audit_events (actor, at);
     `,
   },
+  { version: 9, name: 'signing key states, signed key sets', sql: KEY_STATES_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -15,6 +15,8 @@ import type {
   CheckView,
   Customer,
   Installation,
+  KeyStatus,
+  KeysetRecord,
   License,
   SigningKeyRecord,
   TokenTransaction,
@@ -46,6 +48,7 @@ import * as accounts from './sqlite-accounts.js';
 import * as catalog from './sqlite-catalog.js';
 import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
+import * as keys from './sqlite-keys.js';
 
 type Row = Record<string, unknown>;
 
@@ -470,19 +473,32 @@ export class SqliteStore implements LicensorStore {
   }
 
   async insertSigningKey(record: SigningKeyRecord, privateKey: StoredPrivateKey): Promise<void> {
-    accounts.insertSigningKey(this.open, record, privateKey);
+    keys.insertSigningKey(this.open, record, privateKey);
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
-    return accounts.listSigningKeys(this.open);
+    return keys.listSigningKeys(this.open);
   }
 
   async readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]> {
-    return accounts.readPrivateKeys(this.open, purpose);
+    return keys.readPrivateKeys(this.open, purpose);
   }
 
-  async retireSigningKey(kid: string, at: number): Promise<void> {
-    accounts.retireSigningKey(this.open, kid, at);
+  async setSigningKeyState(
+    kid: string,
+    from: readonly KeyStatus[],
+    to: KeyStatus,
+    at: number,
+  ): Promise<SigningKeyRecord | null> {
+    return keys.setSigningKeyState(this.open, kid, from, to, at);
+  }
+
+  async insertKeyset(keyset: KeysetRecord): Promise<boolean> {
+    return keys.insertKeyset(this.open, keyset);
+  }
+
+  async listKeysets(afterSeq: number): Promise<KeysetRecord[]> {
+    return keys.listKeysets(this.open, afterSeq);
   }
 
   async insertUser(user: VendorUser, passwordHash: string): Promise<void> {

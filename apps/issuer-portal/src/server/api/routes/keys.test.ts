@@ -31,36 +31,40 @@ describe('signing keys', () => {
     expect(JSON.stringify(response.body)).not.toMatch(/"d"/);
   });
 
-  it('rotates a key for an admin: the new one is active, both are in the JWKS', async () => {
+  it('rotates a key for an admin: the new one is next and already in the JWKS', async () => {
     const admin = await loginAs(fixture, 'alice');
     const rotated = await admin.agent
       .post('/api/v1/keys/rotate')
       .set('X-CSRF-Token', admin.csrf)
       .send({ purpose: 'license' })
       .expect(201);
-    expect(rotated.body).toMatchObject({ purpose: 'license', status: 'active' });
+    expect(rotated.body).toMatchObject({ purpose: 'license', status: 'next' });
     const jwks = await admin.agent.get('/api/v1/keys/jwks').expect(200);
     expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toContain(rotated.body.kid);
     expect(jwks.body.keys).toHaveLength(3);
   });
 
-  it('retires the old key after a rotation; it leaves the JWKS', async () => {
+  it('activates the next key, retires the old one, revokes it: it leaves the JWKS', async () => {
     const admin = await loginAs(fixture, 'alice');
+    const post = (path: string, body: object = {}) =>
+      admin.agent.post(`/api/v1${path}`).set('X-CSRF-Token', admin.csrf).send(body);
     const before = (await admin.agent.get('/api/v1/keys')).body.items.find(
       (k: { purpose: string }) => k.purpose === 'license',
     );
-    await admin.agent
-      .post('/api/v1/keys/rotate')
-      .set('X-CSRF-Token', admin.csrf)
-      .send({ purpose: 'license' });
-    const retired = await admin.agent
-      .post(`/api/v1/keys/${before.kid}/retire`)
-      .set('X-CSRF-Token', admin.csrf)
-      .send({})
-      .expect(200);
+    const rotated = (await post('/keys/rotate', { purpose: 'license' })).body;
+    expect((await post(`/keys/${rotated.kid}/activate`).expect(200)).body.status).toBe('active');
+    const retired = await post(`/keys/${before.kid}/retire`).expect(200);
     expect(retired.body.status).toBe('retired');
+    // Retired: still trusted for what it signed.
+    const trusted = await admin.agent.get('/api/v1/keys/jwks');
+    expect(trusted.body.keys.map((k: { kid: string }) => k.kid)).toContain(before.kid);
+    const revoked = await post(`/keys/${before.kid}/revoke`, { reason: 'test' }).expect(200);
+    expect(revoked.body).toMatchObject({ key: { status: 'revoked' }, dependents: [] });
     const jwks = await admin.agent.get('/api/v1/keys/jwks');
     expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).not.toContain(before.kid);
+    const keysets = await admin.agent.get('/api/v1/keys/keysets').expect(200);
+    expect(keysets.body.items.map((k: { seq: number }) => k.seq)).toEqual([1, 2, 3, 4]);
+    await post(`/keys/${before.kid}/activate`).expect(409);
   });
 
   it('refuses to retire the only active key of a purpose (409 ERR_KEY_ACTIVE)', async () => {

@@ -1,9 +1,15 @@
-// Signing keys: see them, rotate (a new active key of a purpose), retire, and the public JWKS
-// that every SDK must trust. Rotating and retiring are for admins.
+// Signing keys through their states: see them, rotate (a next key of a purpose, published before
+// it signs), activate it, retire, revoke; the public JWKS and the signed key set versions that
+// every SDK follows. Changing keys is for admins.
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
 import { listOf } from '../schemas/answers.js';
-import { JwksSchema, SigningKeySchema } from '../schemas/records.js';
+import {
+  JwksSchema,
+  KeyRevocationSchema,
+  KeysetSchema,
+  SigningKeySchema,
+} from '../schemas/records.js';
 
 export const listKeys = defineRoute({
   method: 'get',
@@ -23,7 +29,7 @@ export const exportJwks = defineRoute({
   path: '/keys/jwks',
   operationId: 'exportJwks',
   summary:
-    'The JWKS of every key not retired: what the SDK trusts. With download=true it comes as ' +
+    'The JWKS of every key not revoked: what the SDK ships with. With download=true it comes as ' +
     'an attachment, jwks.json.',
   tag: 'keys',
   access: 'viewer',
@@ -42,8 +48,8 @@ export const rotateKey = defineRoute({
   path: '/keys/rotate',
   operationId: 'rotateKey',
   summary:
-    'Make a new active key of a purpose. Older keys stay trusted until retired, so keys ' +
-    'already issued keep working; give customers the new JWKS before retiring the old key.',
+    'Make a next key of a purpose: published in the signed key set (installations pick it up ' +
+    'at their next check) and trusted, not signing until activated.',
   tag: 'keys',
   access: 'admin',
   errors: [422, 503],
@@ -63,15 +69,68 @@ export const rotateKey = defineRoute({
   },
 });
 
+const KidParams = z.object({ kid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+
+export const activateKey = defineRoute({
+  method: 'post',
+  path: '/keys/:kid/activate',
+  operationId: 'activateKey',
+  summary:
+    'The next key signs from now on; the key it replaces is retired (still trusted for what ' +
+    'it signed). A license key re-signs every license in force for online delivery.',
+  tag: 'keys',
+  access: 'admin',
+  errors: [404, 409],
+  params: KidParams,
+  body: z.object({}),
+  response: SigningKeySchema,
+  handle({ params, deps, session }) {
+    return deps.issuer.keys.activate(params.kid, session!.userName);
+  },
+});
+
+export const revokeKey = defineRoute({
+  method: 'post',
+  path: '/keys/:kid/revoke',
+  operationId: 'revokeKey',
+  summary:
+    'Revoke a key (after a compromise): trusted by nobody from the next key set on. The answer ' +
+    'lists the licenses whose installations may still depend on it, and how each gets a new key.',
+  tag: 'keys',
+  access: 'admin',
+  errors: [404, 409],
+  params: KidParams,
+  body: z.object({ reason: z.string().max(1000).optional() }),
+  response: KeyRevocationSchema,
+  handle({ params, body, deps, session }) {
+    return deps.issuer.keys.revoke(params.kid, session!.userName, body.reason);
+  },
+});
+
+export const listKeysets = defineRoute({
+  method: 'get',
+  path: '/keys/keysets',
+  operationId: 'listKeysets',
+  summary: 'Every version of the signed key set (licensor-keyset+jwt), oldest first.',
+  tag: 'keys',
+  access: 'viewer',
+  response: listOf(KeysetSchema),
+  async handle({ deps }) {
+    return { items: await deps.issuer.keys.keysets() };
+  },
+});
+
 export const retireKey = defineRoute({
   method: 'post',
   path: '/keys/:kid/retire',
   operationId: 'retireKey',
-  summary: 'Retire a key: it signs nothing more and leaves the JWKS.',
+  summary:
+    'Confirm a key is retired (activating its successor retires it): it signs nothing more ' +
+    'and stays trusted for what it signed until revoked.',
   tag: 'keys',
   access: 'admin',
   errors: [404, 409],
-  params: z.object({ kid: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
+  params: KidParams,
   body: z.object({}),
   response: SigningKeySchema,
   handle({ params, deps, session }) {

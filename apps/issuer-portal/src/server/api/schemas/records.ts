@@ -249,7 +249,8 @@ export const SigningKeySchema = z
     kid: z.string(),
     purpose: z.enum(['license', 'status']),
     publicKey: PublicJwkSchema,
-    status: z.enum(['active', 'inactive', 'retired']),
+    /** next: trusted, not signing yet; active: signs; retired: verifies what it signed; revoked: trusted by nobody. */
+    status: z.enum(['next', 'active', 'retired', 'revoked']),
     protection: z
       .enum(['encrypted', 'file', 'pkcs11'])
       .describe('encrypted: sealed in the store; file: a plain 0600 file; pkcs11: in an HSM.'),
@@ -258,9 +259,38 @@ export const SigningKeySchema = z
       .optional()
       .describe('For a key in an HSM: the label of its token and its own label there.'),
     createdAt: ms(),
+    activatedAt: ms().nullable(),
     retiredAt: ms().nullable(),
+    revokedAt: ms().nullable(),
   })
   .register(apiSchemas, { id: 'SigningKey' });
+
+export const KeysetSchema = z
+  .object({
+    seq: z.number().int(),
+    token: z.string(),
+    signedBy: z.string(),
+    kids: z.array(z.string()),
+    createdAt: ms(),
+  })
+  .register(apiSchemas, { id: 'Keyset' });
+
+export const KeyRevocationSchema = z
+  .object({
+    key: SigningKeySchema,
+    dependents: z.array(
+      z.object({
+        licenseId: z.string(),
+        customerName: z.string(),
+        model: z.enum(['perpetual', 'subscription']),
+        installationId: z.string().nullable(),
+        latestKid: z.string().nullable(),
+        lastCheckAt: ms().nullable(),
+        remedy: z.enum(['online', 'challenge']),
+      }),
+    ),
+  })
+  .register(apiSchemas, { id: 'KeyRevocation' });
 
 export const UserSchema = z
   .object({

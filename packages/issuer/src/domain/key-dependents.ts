@@ -1,0 +1,145 @@
+// What a license-key change means for the licenses in the field. After `keys activate`, every
+// license whose newest token was signed by another key gets the same token re-signed by the new
+// key (a `resign` transaction: next revision, same claims, `chal: null`), which the verify
+// service hands to the installation at its next check. When a key is revoked, the licenses whose
+// installations may still hold a token it signed are listed, with how each gets a new one.
+
+import { type JwsSigner, signLicenseWith, validateLicenseClaims } from '@licensor/token';
+import type { KeyDependent } from '../facade.js';
+import { newId } from '../ids.js';
+import type { License, Operator, TokenTransaction } from '../records.js';
+import { commitWithRetry } from './commit.js';
+import { checkOperator, currentLicense, type IssuerContext } from './context.js';
+
+const PAGE = 500;
+
+/** The kid in a compact token's header (null when it has none). */
+export function kidOf(token: string | null): string | null {
+  if (token === null) return null;
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString());
+    return typeof header.kid === 'string' ? header.kid : null;
+  } catch {
+    return null;
+  }
+}
+
+async function* licensesInForce(context: IssuerContext): AsyncGenerator<License> {
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await context.store.listLicenses({ limit: PAGE, offset });
+    for (const license of page) if (license.state !== 'revoked') yield license;
+    if (page.length < PAGE) return;
+  }
+}
+
+/** The newest token of `license`, re-signed by `key`: the next revision, the same claims. */
+async function resignOne(
+  license: License,
+  key: JwsSigner,
+  at: number,
+  operator: Operator,
+): Promise<TokenTransaction> {
+  const payload = JSON.parse(
+    Buffer.from(license.latestToken!.split('.')[1] ?? '', 'base64url').toString('utf8'),
+  );
+  const transactionId = newId('txn');
+  const revision = license.revision + 1;
+  const claims = validateLicenseClaims({
+    ...payload,
+    jti: transactionId,
+    rev: revision,
+    iat: Math.floor(at / 1000),
+    chal: null,
+  });
+  const token = await signLicenseWith(claims, key);
+  const licenseAfter: License = {
+    ...license,
+    revision,
+    latestToken: token,
+    latestTransactionId: transactionId,
+    seq: license.seq + 1,
+    updatedAt: at,
+  };
+  return {
+    id: transactionId,
+    kind: 'resign',
+    at,
+    operator,
+    licenseId: license.id,
+    customerId: license.customerId,
+    installationId: license.installationId!,
+    seq: licenseAfter.seq,
+    revision,
+    challengeHash: null,
+    challengeId: null,
+    requestId: null,
+    terms: null,
+    token,
+    kid: key.kid,
+    reason: `re-signed by the new license key ${key.kid}`,
+    licenseAfter,
+    customerAfter: null,
+    installationAfter: null,
+    applied: false,
+  };
+}
+
+/**
+ * Re-signs the newest token of every license in force that another key signed. Returns how
+ * many were re-signed. Runs after a license key is activated; repeating it does nothing more.
+ */
+export async function resignLicenses(context: IssuerContext, operator: Operator): Promise<number> {
+  const key = await context.licenseKeys.active();
+  const who = checkOperator(operator);
+  let count = 0;
+  for await (const listed of licensesInForce(context)) {
+    if (listed.installationId === null || kidOf(listed.latestToken) === key.kid) continue;
+    const committed = await commitWithRetry(context, `license ${listed.id}`, async (attempt) => {
+      const license = attempt === 0 ? listed : await currentLicense(context, listed.id);
+      if (license === null) throw new Error(`license ${listed.id} disappeared`);
+      return resignOne(license, key, context.now(), who);
+    });
+    if (committed.status === 'committed') count++;
+  }
+  return count;
+}
+
+/**
+ * Licenses whose installations may still hold a token signed by `kid`: the newest token on
+ * record is still signed by it (only a new challenge helps: the installation must send one), or
+ * a re-signed token waits on record and the installation has not checked online since.
+ */
+export async function dependentsOf(context: IssuerContext, kid: string): Promise<KeyDependent[]> {
+  const dependents: KeyDependent[] = [];
+  for await (const license of licensesInForce(context)) {
+    if (license.installationId === null) continue;
+    const latestKid = kidOf(license.latestToken);
+    const [lastCheck] = await context.store.listChecks(license.id, 1);
+    const lastCheckAt = lastCheck?.at ?? null;
+    if (latestKid === kid) {
+      dependents.push({ ...facts(license, latestKid, lastCheckAt), remedy: 'challenge' });
+      continue;
+    }
+    const transactions = await context.store.listTransactions({ licenseId: license.id, limit: 50 });
+    const resignedFrom = transactions.find(
+      (t) => t.kind === 'resign' && transactions.some((u) => u.kid === kid && u.at <= t.at),
+    );
+    if (resignedFrom !== undefined && (lastCheckAt === null || lastCheckAt < resignedFrom.at)) {
+      // Checks online: the re-signed token reaches it; never checked: it must send a challenge.
+      const remedy = lastCheckAt === null ? 'challenge' : 'online';
+      dependents.push({ ...facts(license, latestKid, lastCheckAt), remedy });
+    }
+  }
+  return dependents;
+}
+
+function facts(license: License, latestKid: string | null, lastCheckAt: number | null) {
+  return {
+    licenseId: license.id,
+    customerName: license.customerName,
+    model: license.model,
+    installationId: license.installationId,
+    latestKid,
+    lastCheckAt,
+  };
+}

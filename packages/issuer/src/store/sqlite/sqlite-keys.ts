@@ -1,0 +1,131 @@
+// Signing keys and the signed key sets on SQLite.
+
+import type { KeyPurpose } from '@licensor/token';
+import type Database from 'better-sqlite3';
+import type { KeyStatus, KeysetRecord, SigningKeyRecord } from '../../records.js';
+import { movedTo, type StoredKeyRecord, usableKids, withKeyStatus } from '../key-status.js';
+import type { StoredPrivateKey } from '../ports.js';
+import { hsmMember, privateKeyColumns, storedPrivateKeyOf } from '../private-key-row.js';
+
+type Row = Record<string, unknown>;
+
+/** Migration of the key states and the key sets (numbered in migrations.ts). */
+export const KEY_STATES_SQL = `
+  ALTER TABLE signing_keys ADD COLUMN state TEXT
+    CHECK (state IS NULL OR state IN ('next', 'active', 'retired', 'revoked'));
+  ALTER TABLE signing_keys ADD COLUMN activated_at INTEGER;
+  ALTER TABLE signing_keys ADD COLUMN revoked_at INTEGER;
+
+  CREATE TABLE keysets (
+    seq INTEGER PRIMARY KEY,
+    token TEXT NOT NULL,
+    signed_by TEXT NOT NULL,
+    kids TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+`;
+
+export function insertSigningKey(
+  db: Database.Database,
+  record: SigningKeyRecord,
+  privateKey: StoredPrivateKey,
+): void {
+  const { sealed, hsm } = privateKeyColumns(privateKey);
+  db.prepare(`INSERT INTO signing_keys (kid, purpose, public_key, protection, sealed, hsm,
+      created_at, retired_at, state, activated_at, revoked_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+    record.kid,
+    record.purpose,
+    JSON.stringify(record.publicKey),
+    privateKey.protection,
+    sealed === null ? null : JSON.stringify(sealed),
+    hsm === null ? null : JSON.stringify(hsm),
+    record.createdAt,
+    record.retiredAt,
+    record.status,
+    record.activatedAt,
+    record.revokedAt,
+  );
+}
+
+function recordOf(r: Row): StoredKeyRecord {
+  return {
+    kid: r.kid as string,
+    purpose: r.purpose as KeyPurpose,
+    publicKey: JSON.parse(r.public_key as string),
+    protection: r.protection as SigningKeyRecord['protection'],
+    ...hsmMember(r.hsm === null || r.hsm === undefined ? null : JSON.parse(r.hsm as string)),
+    status: (r.state as KeyStatus | null) ?? null,
+    createdAt: r.created_at as number,
+    activatedAt: (r.activated_at as number | null) ?? null,
+    retiredAt: (r.retired_at as number | null) ?? null,
+    revokedAt: (r.revoked_at as number | null) ?? null,
+  };
+}
+
+export function listSigningKeys(db: Database.Database): SigningKeyRecord[] {
+  const rows = db
+    .prepare(`SELECT kid, purpose, public_key, protection, hsm, created_at, retired_at, state,
+      activated_at, revoked_at FROM signing_keys`)
+    .all() as Row[];
+  return withKeyStatus(rows.map(recordOf));
+}
+
+export function readPrivateKeys(db: Database.Database, purpose: KeyPurpose): StoredPrivateKey[] {
+  // The purpose is in the query: rows of the other purpose never leave SQLite.
+  const rows = db
+    .prepare(`SELECT kid, purpose, public_key, protection, sealed, hsm, created_at, retired_at,
+      state, activated_at, revoked_at FROM signing_keys WHERE purpose = ?`)
+    .all(purpose) as Row[];
+  const byKid = new Map(rows.map((r) => [r.kid as string, r]));
+  return usableKids(withKeyStatus(rows.map(recordOf)), purpose).map((kid) => {
+    const r = byKid.get(kid)!;
+    return storedPrivateKeyOf({
+      kid,
+      purpose: r.purpose as KeyPurpose,
+      protection: r.protection as string,
+      sealed: r.sealed === null ? null : JSON.parse(r.sealed as string),
+      hsm: r.hsm === null ? null : JSON.parse(r.hsm as string),
+      publicKey: JSON.parse(r.public_key as string),
+    });
+  });
+}
+
+export function setSigningKeyState(
+  db: Database.Database,
+  kid: string,
+  from: readonly KeyStatus[],
+  to: KeyStatus,
+  at: number,
+): SigningKeyRecord | null {
+  const move = db.transaction((): SigningKeyRecord | null => {
+    const key = listSigningKeys(db).find((k) => k.kid === kid);
+    if (key === undefined || !from.includes(key.status)) return null;
+    const moved = movedTo(key, to, at);
+    db.prepare(`UPDATE signing_keys SET state = ?, activated_at = ?, retired_at = ?, revoked_at = ?
+        WHERE kid = ?`).run(moved.status, moved.activatedAt, moved.retiredAt, moved.revokedAt, kid);
+    return moved;
+  });
+  return move.immediate();
+}
+
+export function insertKeyset(db: Database.Database, keyset: KeysetRecord): boolean {
+  const result = db
+    .prepare(`INSERT OR IGNORE INTO keysets (seq, token, signed_by, kids, created_at)
+      VALUES (?, ?, ?, ?, ?)`)
+    .run(keyset.seq, keyset.token, keyset.signedBy, JSON.stringify(keyset.kids), keyset.createdAt);
+  return result.changes === 1;
+}
+
+export function listKeysets(db: Database.Database, afterSeq: number): KeysetRecord[] {
+  const rows = db
+    .prepare('SELECT * FROM keysets WHERE seq > ? ORDER BY seq')
+    .all(afterSeq) as Row[];
+  return rows.map((r) => ({
+    seq: r.seq as number,
+    token: r.token as string,
+    signedBy: r.signed_by as string,
+    kids: JSON.parse(r.kids as string) as string[],
+    createdAt: r.created_at as number,
+  }));
+}

@@ -1,0 +1,98 @@
+// Claims of a signed key set (typ licensor-keyset+jwt): the vendor's public keys as one numbered
+// version, each key with its state. Version N+1 is signed by a license key that version N
+// trusts, so an installation can follow the versions from the key set it shipped with.
+
+import { KeyringInvalidError } from '../errors.js';
+import { Keyring, type KeyringJwk } from '../keyring.js';
+import {
+  digest,
+  fail,
+  integer,
+  MESSAGE_VERSIONS,
+  numericDate,
+  object,
+  oneOf,
+  version,
+} from './schema.js';
+
+export type KeysetKeyState = 'next' | 'active' | 'retired';
+export const KEYSET_KEY_STATES: readonly KeysetKeyState[] = ['next', 'active', 'retired'];
+
+/** A key of the set: a keyring JWK with its state. */
+export interface KeysetKey extends KeyringJwk {
+  /** next: trusted, not signing yet; active: signs; retired: signs no more, still verifies. */
+  state: KeysetKeyState;
+}
+
+export interface KeysetClaims {
+  v: 1;
+  /** Version number of the set: 1, 2, …; an installation accepts only a higher one. */
+  seq: number;
+  iat: number;
+  /** What to trust from now on. */
+  keys: KeysetKey[];
+  /** Keys trusted by nobody any more (revoked): an installation drops them. */
+  revoked: string[];
+}
+
+export const MAX_KEYSET_KEYS = 64;
+const MAX_SEQ = 1_000_000_000;
+const CLAIMS = ['v', 'seq', 'iat', 'keys', 'revoked'];
+const KEY_MEMBERS = ['kty', 'crv', 'x', 'kid', 'alg', 'use', 'purpose', 'state'];
+
+function array(value: unknown, path: string, min: number, max: number): unknown[] {
+  if (!Array.isArray(value) || value.length < min || value.length > max) {
+    fail(path, `must be an array of ${min} to ${max} members`);
+  }
+  return value;
+}
+
+/** Validates key set claims; returns a copy holding exactly the schema's members. */
+export function validateKeysetClaims(payload: unknown): KeysetClaims {
+  const v = version(payload, 'key set', MESSAGE_VERSIONS.keyset);
+  const o = object(payload, '', CLAIMS);
+  const keys = array(o.keys, 'keys', 1, MAX_KEYSET_KEYS).map((value, index): KeysetKey => {
+    const path = `keys[${index}]`;
+    const k = object(value, path, KEY_MEMBERS);
+    return {
+      kty: k.kty as 'OKP',
+      crv: k.crv as 'Ed25519',
+      x: k.x as string,
+      kid: k.kid as string,
+      alg: k.alg as 'EdDSA',
+      use: k.use as 'sig',
+      purpose: k.purpose as KeysetKey['purpose'],
+      state: oneOf(KEYSET_KEY_STATES)(k.state, `${path}.state`),
+    };
+  });
+  try {
+    // Kids are thumbprints, keys canonical, purposes known, no key twice.
+    Keyring.fromJwks({ keys });
+  } catch (error) {
+    if (
+      error instanceof KeyringInvalidError ||
+      (error as { code?: string }).code === 'ERR_KEY_INVALID'
+    ) {
+      fail('keys', (error as Error).message);
+    }
+    throw error;
+  }
+  for (const purpose of ['license', 'status'] as const) {
+    const active = keys.filter((key) => key.purpose === purpose && key.state === 'active');
+    if (active.length !== 1) fail('keys', `must hold exactly one active ${purpose} key`);
+  }
+  const revoked = array(o.revoked, 'revoked', 0, 1024).map((kid, index) =>
+    digest(kid, `revoked[${index}]`),
+  );
+  for (const kid of revoked) {
+    if (keys.some((key) => key.kid === kid))
+      fail('revoked', `lists ${kid}, which keys still holds`);
+  }
+  return {
+    v,
+    seq: integer(1, MAX_SEQ)(o.seq, 'seq'),
+    iat: numericDate(o.iat, 'iat'),
+    keys,
+    revoked,
+  };
+}
