@@ -51,10 +51,16 @@ describe.skipIf(skip !== null)('the portal with the license key in SoftHSM2', ()
       .expect(201);
     expect(rotated.body).toMatchObject({
       purpose: 'license',
-      status: 'active',
+      status: 'next',
       protection: 'pkcs11',
       hsm: { token: 'portal', label: expect.stringMatching(/^licensor-license-/) },
     });
+    // A next key is trusted first; activating it makes it sign.
+    await admin.agent
+      .post(`/api/v1/keys/${rotated.body.kid}/activate`)
+      .set('X-CSRF-Token', admin.csrf)
+      .send({})
+      .expect(200);
 
     const cms = createLicensor({
       store: new MemoryStore(),

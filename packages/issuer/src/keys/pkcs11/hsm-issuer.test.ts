@@ -131,7 +131,14 @@ describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () =>
     const before = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
     const next = await issuer.keys.rotate('license', 'test', { hsm: true });
     expect(next).toMatchObject({ protection: 'pkcs11', status: 'next' });
+    // A next key is published (trusted) but does not sign yet.
+    const during = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
+    expect(verifyLicense(during.token, Keyring.fromJwks(await issuer.keys.exportJwks())).kid).toBe(
+      hsmKid,
+    );
     await issuer.keys.activate(next.kid, 'test');
+    // The key set telling installations about the change is signed by the new HSM key.
+    expect((await issuer.keys.keysets()).at(-1)?.signedBy).toBe(next.kid);
     const after = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
     const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
     expect(verifyLicense(before.token, keyring).kid).toBe(hsmKid);

@@ -80,7 +80,8 @@ export const activateKey = defineRoute({
     'it signed). A license key re-signs every license in force for online delivery.',
   tag: 'keys',
   access: 'admin',
-  errors: [404, 409],
+  // 503: a key in an HSM that cannot sign now (ERR_HSM_*) is not activated.
+  errors: [404, 409, 503],
   params: KidParams,
   body: z.object({}),
   response: SigningKeySchema,
