@@ -86,14 +86,16 @@ export function keysAndUsersContract(adapter: Adapter): void {
       const [active] = (await issuer.keys.list()).filter((k) => k.purpose === 'license');
       const next = await issuer.keys.rotate('license', 'alice');
       const before = await issuer.keys.list();
-      const refusals: [Promise<unknown>, string][] = [
-        [issuer.keys.rotate('license', 'alice'), 'ERR_KEY_STATE'],
-        [issuer.keys.retire(active!.kid, 'alice'), 'ERR_KEY_ACTIVE'],
-        [issuer.keys.revoke(active!.kid, 'alice'), 'ERR_KEY_ACTIVE'],
-        [issuer.keys.retire(next.kid, 'alice'), 'ERR_KEY_STATE'],
-        [issuer.keys.activate('nope', 'alice'), 'ERR_KEY_NOT_FOUND'],
+      // Each refusal starts only when the one before has settled: started together, a later
+      // rejection has no handler yet when it happens (an unhandled rejection fails the run).
+      const refusals: [() => Promise<unknown>, string][] = [
+        [() => issuer.keys.rotate('license', 'alice'), 'ERR_KEY_STATE'],
+        [() => issuer.keys.retire(active!.kid, 'alice'), 'ERR_KEY_ACTIVE'],
+        [() => issuer.keys.revoke(active!.kid, 'alice'), 'ERR_KEY_ACTIVE'],
+        [() => issuer.keys.retire(next.kid, 'alice'), 'ERR_KEY_STATE'],
+        [() => issuer.keys.activate('nope', 'alice'), 'ERR_KEY_NOT_FOUND'],
       ];
-      for (const [refused, code] of refusals) await expect(refused).rejects.toMatchObject({ code });
+      for (const [refuse, code] of refusals) await expect(refuse()).rejects.toMatchObject({ code });
       expect(await issuer.keys.list()).toEqual(before);
       await issuer.keys.revoke(next.kid, 'alice');
       await expect(issuer.keys.activate(next.kid, 'alice')).rejects.toMatchObject({
