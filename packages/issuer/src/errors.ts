@@ -2,6 +2,8 @@
 // LicensorError with a stable code, so the CLI and the portal map codes, never message text.
 
 import { LicensorError } from '@licensor/token';
+import { CATALOG_ERROR_CODES } from './catalog/errors.js';
+import { HSM_ERROR_CODES } from './keys/pkcs11/errors.js';
 
 /** The store cannot be reached or opened (contract §3). */
 export class StoreUnavailableError extends LicensorError {
@@ -331,3 +333,46 @@ export class ForkClosedError extends LicensorError {
     super(ForkClosedError.code, `fork ${id} is already closed (${reason ?? 'no reason given'})`);
   }
 }
+
+/**
+ * Every code the issuer package throws (this file's errors, the catalogue's and the HSM's): the
+ * portal's code -> status table is typed over it, so a new code here needs a status there.
+ */
+export const ISSUER_ERROR_CODES = [
+  StoreUnavailableError.code,
+  StoreSchemaError.code,
+  StoreCorruptError.code,
+  StoreNotFoundError.code,
+  NotInitialisedError.code,
+  ChallengeExpiredError.code,
+  ChallengeUsedError.code,
+  TermsInvalidError.code,
+  InputInvalidError.code,
+  LicenseNotFoundError.code,
+  LicenseStateError.code,
+  NotSubscriptionError.code,
+  ApprovalRequiredError.code,
+  InstallationLicensedError.code,
+  RequestNotFoundError.code,
+  RequestDecidedError.code,
+  CustomerNotFoundError.code,
+  KeyNotFoundError.code,
+  KeyActiveError.code,
+  KeyStateError.code,
+  PassphraseRequiredError.code,
+  PassphraseWrongError.code,
+  PassphraseSharedError.code,
+  IssuingSecretExposedError.code,
+  KeyFileError.code,
+  UserExistsError.code,
+  UserNotFoundError.code,
+  LastAdminError.code,
+  PasswordWeakError.code,
+  ForkNotFoundError.code,
+  ForkClosedError.code,
+  ConcurrentUpdateError.code,
+  ...CATALOG_ERROR_CODES,
+  ...HSM_ERROR_CODES,
+] as const;
+
+export type IssuerErrorCode = (typeof ISSUER_ERROR_CODES)[number];

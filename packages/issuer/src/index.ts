@@ -42,6 +42,8 @@ export {
   CustomerNotFoundError,
   InputInvalidError,
   InstallationLicensedError,
+  ISSUER_ERROR_CODES,
+  type IssuerErrorCode,
   KeyActiveError,
   KeyFileError,
   KeyNotFoundError,

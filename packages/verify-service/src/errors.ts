@@ -1,9 +1,13 @@
-// The service's typed errors and the one mapping from error code to HTTP status. Every answer
-// that is not a status token carries the same body, `{"error":{"code","message","requestId"}}`;
-// anything without a known code is a plain 500 whose message is never echoed.
-import { isLicensorError, LicensorError, type TokenErrorCode } from '@licensor/token';
+// The service's typed errors and its code -> status table, on the one HTTP error rule of both
+// servers (@licensor/http-errors): every answer that is not a status token carries the same body,
+// `{"error":{"code","message","requestId"}}`; anything without a code in the table is a plain
+// 500 whose message is never echoed.
+import { type ErrorBody, errorAnswer, statusTable } from '@licensor/http-errors';
+import { LicensorError, type TokenErrorCode } from '@licensor/token';
 
-export const serviceErrorCodes = [
+export type { ErrorBody };
+
+export const SERVICE_ERROR_CODES = [
   'ERR_BODY_TOO_LARGE',
   'ERR_BODY_INCOMPLETE',
   'ERR_CONTENT_TYPE_UNSUPPORTED',
@@ -18,9 +22,9 @@ export const serviceErrorCodes = [
   'ERR_NO_STATUS_KEY',
   'ERR_INTERNAL',
 ] as const;
-export type ServiceErrorCode = (typeof serviceErrorCodes)[number];
+export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
 
-/** An error of the verify service itself; its `code` is one of `serviceErrorCodes`. */
+/** An error of the verify service itself; its `code` is one of `SERVICE_ERROR_CODES`. */
 export class VerifyServiceError extends LicensorError {
   override readonly code: ServiceErrorCode;
   constructor(code: ServiceErrorCode, message: string, options?: ErrorOptions) {
@@ -51,7 +55,9 @@ export function storeUnavailable(cause?: unknown): VerifyServiceError {
 
 // Every code this service or the token package can throw has a status here: a new code without
 // one fails the typecheck instead of reaching a client as a 500.
-const statusByCode: Record<ServiceErrorCode | TokenErrorCode, number> = {
+// A token error is a 400 here: the check request itself is malformed, unsigned or forged
+// (contract §2); the portal answers 422 to a pasted challenge it understood and refuses.
+const SERVICE_STATUS = statusTable<ServiceErrorCode | TokenErrorCode>({
   ERR_BODY_TOO_LARGE: 413,
   ERR_INPUT_TOO_LARGE: 413,
   ERR_BODY_INCOMPLETE: 400,
@@ -84,15 +90,11 @@ const statusByCode: Record<ServiceErrorCode | TokenErrorCode, number> = {
   // Only ever the service's own keyring: its fault, not the caller's.
   ERR_KEYRING_INVALID: 500,
   ERR_KEYSET_STALE: 400,
-};
+});
 
 /** The HTTP status for an error code; 500 for any code this service does not answer with. */
 export function codeToStatus(code: string): number {
-  return (statusByCode as Record<string, number>)[code] ?? 500;
-}
-
-export interface ErrorBody {
-  error: { code: string; message: string; requestId: string };
+  return SERVICE_STATUS.statusOf(code);
 }
 
 /** The one error body. Unknown errors become ERR_INTERNAL and keep their message to the log. */
@@ -100,20 +102,11 @@ export function toErrorBody(
   error: unknown,
   requestId: string,
 ): { status: number; body: ErrorBody } {
-  if (isLicensorError(error)) {
-    const status = codeToStatus(error.code);
-    if (status !== 500) {
-      return { status, body: { error: { code: error.code, message: error.message, requestId } } };
-    }
-  }
-  return {
-    status: 500,
-    body: {
-      error: {
-        code: 'ERR_INTERNAL',
-        message: 'The service failed to answer; retry later.',
-        requestId,
-      },
-    },
-  };
+  const { status, body } = errorAnswer(
+    error,
+    requestId,
+    SERVICE_STATUS,
+    'The service failed to answer; retry later.',
+  );
+  return { status, body };
 }

@@ -8,8 +8,8 @@ export {
   codeToStatus,
   type ErrorBody,
   RateLimitedError,
+  SERVICE_ERROR_CODES,
   type ServiceErrorCode,
-  serviceErrorCodes,
   toErrorBody,
   VerifyServiceError,
 } from './errors.js';

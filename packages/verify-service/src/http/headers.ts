@@ -2,8 +2,8 @@
 // a page, so the security headers forbid everything a browser could do with an answer. The
 // request id is the caller's X-Request-Id when it is a plain token, otherwise a new UUID; it is
 // echoed and logged so one check can be followed from the SDK to the service's log.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { requestIdFrom } from '@licensor/http-errors';
 
 export const securityHeaders: Readonly<Record<string, string>> = Object.freeze({
   'cache-control': 'no-store',
@@ -15,11 +15,9 @@ export const securityHeaders: Readonly<Record<string, string>> = Object.freeze({
   'x-frame-options': 'DENY',
 });
 
-const requestIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
-
+/** The one request-id rule of both servers (@licensor/http-errors). */
 export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+  return requestIdFrom(req.headers['x-request-id']);
 }
 
 /** The client address: the socket's, or behind a trusted proxy the last X-Forwarded-For hop. */

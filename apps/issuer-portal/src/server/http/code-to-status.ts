@@ -1,7 +1,18 @@
-// One mapping from stable error codes to HTTP statuses, used by the central error handler.
-// Codes of other packages that are not listed are matched by family (…_NOT_FOUND → 404), so a
-// new code lands on a sensible status; the explicit table wins.
-const EXPLICIT: Record<string, number> = {
+// The portal's code -> status table, on the one HTTP error rule (@licensor/http-errors). It is a
+// Record over every code the portal can meet: its own (PORTAL_ERROR_CODES), the issuer's
+// (ISSUER_ERROR_CODES) and the token package's (TOKEN_ERROR_CODES), so a code added to any of
+// them without a status here fails the typecheck. Anything else is a plain 500.
+// A token error is a 422 here: the portal understood the request and refuses the pasted
+// challenge it carries (the verify service answers 400, the check request itself being bad).
+
+import { statusTable } from '@licensor/http-errors';
+import type { IssuerErrorCode } from '@licensor/issuer';
+import type { TokenErrorCode } from '@licensor/token';
+import type { PortalErrorCode } from './portal-errors.js';
+
+export type PortalAnsweredCode = PortalErrorCode | IssuerErrorCode | TokenErrorCode;
+
+export const PORTAL_STATUS = statusTable<PortalAnsweredCode>({
   // The portal's own codes.
   ERR_UNAUTHENTICATED: 401,
   ERR_TOKEN_INVALID: 401,
@@ -12,14 +23,13 @@ const EXPLICIT: Record<string, number> = {
   ERR_PASSWORD_WRONG: 403,
   ERR_FORBIDDEN: 403,
   ERR_CSRF_INVALID: 403,
+  ERR_HOST_NOT_ALLOWED: 403,
   ERR_REQUEST_INVALID: 400,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_BODY_TOO_LARGE: 413,
   ERR_RATE_LIMITED: 429,
   ERR_ROUTE_NOT_FOUND: 404,
   ERR_NOT_FOUND: 404,
-  ERR_HOST_NOT_ALLOWED: 403,
-  ERR_INTERNAL: 500,
   // @licensor/token: a pasted challenge that cannot be read or does not verify.
   ERR_INPUT_TOO_LARGE: 413,
   ERR_JWS_MALFORMED: 422,
@@ -37,11 +47,15 @@ const EXPLICIT: Record<string, number> = {
   ERR_ARMOR_INVALID: 422,
   ERR_KEYRING_INVALID: 422,
   ERR_KEYSET_STALE: 422,
-  // @licensor/issuer.
+  // @licensor/issuer: refused input and terms.
   ERR_INPUT_INVALID: 400,
   ERR_TERMS_INVALID: 422,
   ERR_PASSWORD_WEAK: 422,
   ERR_CHALLENGE_EXPIRED: 422,
+  ERR_PRODUCT_INVALID: 422,
+  ERR_PLAN_INVALID: 422,
+  ERR_PRODUCT_NOT_COVERED: 422,
+  // @licensor/issuer: the records are not in the state the request needs.
   ERR_CHALLENGE_USED: 409,
   ERR_APPROVAL_REQUIRED: 409,
   ERR_INSTALLATION_LICENSED: 409,
@@ -54,18 +68,25 @@ const EXPLICIT: Record<string, number> = {
   ERR_NAME_TAKEN: 409,
   ERR_LAST_ADMIN: 409,
   ERR_CONCURRENT_UPDATE: 409,
+  ERR_FORK_CLOSED: 409,
   ERR_LICENSE_NOT_FOUND: 404,
   ERR_REQUEST_NOT_FOUND: 404,
   ERR_CUSTOMER_NOT_FOUND: 404,
   ERR_KEY_NOT_FOUND: 404,
   ERR_USER_NOT_FOUND: 404,
-  // The server is not set up to do this (no keys, no passphrase, store down): not the caller's fault.
+  ERR_FORK_NOT_FOUND: 404,
+  ERR_PRODUCT_NOT_FOUND: 404,
+  ERR_PLAN_NOT_FOUND: 404,
+  // The server is not set up to do this (store, keys, passphrase, HSM): not the caller's fault.
   ERR_STORE_UNAVAILABLE: 503,
   ERR_STORE_SCHEMA: 503,
+  ERR_STORE_CORRUPT: 503,
+  ERR_STORE_NOT_FOUND: 503,
   ERR_NOT_INITIALISED: 503,
   ERR_PASSPHRASE_REQUIRED: 503,
   ERR_PASSPHRASE_WRONG: 503,
   ERR_PASSPHRASE_SHARED: 503,
+  ERR_ISSUING_SECRET_EXPOSED: 503,
   ERR_KEY_FILE: 503,
   // The HSM that holds the license key cannot sign now (configuration, module, token, PIN, key).
   ERR_HSM_CONFIG: 503,
@@ -74,17 +95,9 @@ const EXPLICIT: Record<string, number> = {
   ERR_HSM_PIN: 503,
   ERR_HSM_KEY_MISSING: 503,
   ERR_HSM_DEVICE: 503,
-};
+});
 
+/** The status the portal answers a code with; 500 for a code the table does not hold. */
 export function codeToStatus(code: string): number {
-  const explicit = EXPLICIT[code];
-  if (explicit !== undefined) return explicit;
-  if (code.endsWith('_NOT_FOUND')) return 404;
-  if (code.endsWith('_EXISTS') || code.endsWith('_CONFLICT') || code.endsWith('_STATE')) return 409;
-  if (code.endsWith('_UNAVAILABLE')) return 503;
-  // Anything else a user can cause is a request the server understood and refused.
-  return 422;
+  return PORTAL_STATUS.statusOf(code);
 }
-
-/** Every code the table names: the tests check each against the OpenAPI document's statuses. */
-export const MAPPED_CODES: readonly string[] = Object.keys(EXPLICIT);

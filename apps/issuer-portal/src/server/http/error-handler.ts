@@ -1,20 +1,17 @@
-// The one error body: {"error":{"code","message","requestId"}}. Typed errors (LicensorError
-// and subclasses, from any package) keep their code and message; anything else is a plain 500
-// whose details go to the log, never to the client.
-import { isLicensorError } from '@licensor/token';
+// The API's error handler, on the one HTTP error rule (@licensor/http-errors): the body
+// {"error":{"code","message","requestId"}}, the status from the portal's table (code-to-status.ts),
+// and anything the table does not hold a plain 500 whose details go to the log, never to the
+// client. Errors express and body-parser raise for unreadable requests are the client's
+// mistakes (fromRequestReadError), translated first.
+import { type ErrorAnswer, type ErrorBody, errorAnswer } from '@licensor/http-errors';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { codeToStatus } from './code-to-status.js';
+import { PORTAL_STATUS } from './code-to-status.js';
 import { fromRequestReadError, RequestInvalidError } from './portal-errors.js';
 
-export interface ErrorBody {
-  error: {
-    code: string;
-    message: string;
-    requestId: string;
-    issues?: readonly { path: string; message: string }[];
-  };
-}
+export type { ErrorBody };
+
+const INTERNAL_MESSAGE = 'Something went wrong on the server. Try again later.';
 
 export function requestIdOf(res: Response): string {
   return String(res.locals.requestId ?? 'unknown');
@@ -25,23 +22,23 @@ export function sendError(res: Response, status: number, code: string, message: 
   res.status(status).json(body);
 }
 
+/** The answer to anything thrown while serving a request: the one rule, with the portal's table. */
+export function portalErrorAnswer(thrown: unknown, requestId: string): ErrorAnswer {
+  const err = fromRequestReadError(thrown) ?? thrown;
+  const answer = errorAnswer(err, requestId, PORTAL_STATUS, INTERNAL_MESSAGE);
+  if (!answer.internal && err instanceof RequestInvalidError && err.issues.length > 0) {
+    answer.body.error.issues = err.issues;
+  }
+  return answer;
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (thrown: unknown, _req: Request, res: Response, _next) => {
-    const err = fromRequestReadError(thrown) ?? thrown;
-    if (isLicensorError(err)) {
-      const status = codeToStatus(err.code);
-      const body: ErrorBody = {
-        error: { code: err.code, message: err.message, requestId: requestIdOf(res) },
-      };
-      if (err instanceof RequestInvalidError && err.issues.length > 0) {
-        body.error.issues = err.issues;
-      }
-      if (status >= 500) logger.error({ err, requestId: requestIdOf(res) }, 'request failed');
-      res.status(status).json(body);
-      return;
+    const answer = portalErrorAnswer(thrown, requestIdOf(res));
+    if (answer.status >= 500) {
+      logger.error({ err: thrown, requestId: requestIdOf(res) }, 'request failed');
     }
-    logger.error({ err, requestId: requestIdOf(res) }, 'unexpected error');
-    sendError(res, 500, 'ERR_INTERNAL', 'Something went wrong on the server. Try again later.');
+    res.status(answer.status).json(answer.body);
   };
 }
 

@@ -4,14 +4,9 @@
 // error page, or the one JSON error body when the client asks for JSON or the path is under
 // /api, so that express's default error page, which carries the stack and absolute paths
 // whenever NODE_ENV is unset, is never sent (#16.1).
-import { isLicensorError } from '@licensor/token';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { codeToStatus } from './code-to-status.js';
-import { type ErrorBody, requestIdOf } from './error-handler.js';
-import { fromRequestReadError } from './portal-errors.js';
-
-const INTERNAL_MESSAGE = 'Something went wrong on the server. Try again later.';
+import { type ErrorBody, portalErrorAnswer, requestIdOf } from './error-handler.js';
 
 const escapes: Record<string, string> = {
   '&': '&amp;',
@@ -70,15 +65,8 @@ export function pageErrorHandler(logger: Logger): ErrorRequestHandler {
       req.socket.destroy();
       return;
     }
-    const err = fromRequestReadError(thrown) ?? thrown;
-    const status = isLicensorError(err) ? codeToStatus(err.code) : 500;
+    const { status, body } = portalErrorAnswer(thrown, requestId);
     if (status >= 500) logger.error({ err: thrown, requestId }, 'unexpected error');
-    const known = isLicensorError(err) && status < 500;
-    const body: ErrorBody = {
-      error: known
-        ? { code: err.code, message: err.message, requestId }
-        : { code: 'ERR_INTERNAL', message: INTERNAL_MESSAGE, requestId },
-    };
     answer(req, res, status, body);
   };
 }

@@ -3,25 +3,29 @@
 // Domain refusals come from the issuer and token packages with their own codes.
 import { LicensorError } from '@licensor/token';
 
-export type PortalErrorCode =
-  | 'ERR_UNAUTHENTICATED'
-  | 'ERR_SESSION_EXPIRED'
-  | 'ERR_LOGIN_FAILED'
-  | 'ERR_PASSWORD_WRONG'
-  | 'ERR_FORBIDDEN'
-  | 'ERR_CSRF_INVALID'
-  | 'ERR_REQUEST_INVALID'
-  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
-  | 'ERR_BODY_TOO_LARGE'
-  | 'ERR_RATE_LIMITED'
-  | 'ERR_ROUTE_NOT_FOUND'
-  | 'ERR_NOT_FOUND'
-  | 'ERR_HOST_NOT_ALLOWED'
+/** Every code of the portal's own errors: the status table is typed over it (code-to-status.ts). */
+export const PORTAL_ERROR_CODES = [
+  'ERR_UNAUTHENTICATED',
+  'ERR_SESSION_EXPIRED',
+  'ERR_LOGIN_FAILED',
+  'ERR_PASSWORD_WRONG',
+  'ERR_FORBIDDEN',
+  'ERR_CSRF_INVALID',
+  'ERR_REQUEST_INVALID',
+  'ERR_UNSUPPORTED_MEDIA_TYPE',
+  'ERR_BODY_TOO_LARGE',
+  'ERR_RATE_LIMITED',
+  'ERR_ROUTE_NOT_FOUND',
+  'ERR_NOT_FOUND',
+  'ERR_HOST_NOT_ALLOWED',
   // API tokens (auth/api-tokens.ts).
-  | 'ERR_TOKEN_INVALID'
-  | 'ERR_TOKEN_EXISTS'
+  'ERR_TOKEN_INVALID',
+  'ERR_TOKEN_EXISTS',
   // Webhooks (webhooks/url-rules.ts).
-  | 'ERR_WEBHOOK_URL_INVALID';
+  'ERR_WEBHOOK_URL_INVALID',
+] as const;
+
+export type PortalErrorCode = (typeof PORTAL_ERROR_CODES)[number];
 
 export class PortalError extends LicensorError {
   constructor(code: PortalErrorCode, message: string) {
