@@ -122,6 +122,21 @@ describe('licensor-issuer', () => {
     expect(licenses.map((l: { state: string }) => l.state).sort()).toEqual(['active', 'revoked']);
   });
 
+  it('says plainly that a customer rename does not reach the CMS until the next key (#16.13)', async () => {
+    await cli(['init']);
+    await cli(['issue', new TestInstallation().challenge({ at: Date.now() }), ...issueArgs]);
+    const [customer] = JSON.parse((await cli(['customers', 'list', '--json'])).stdout);
+    const renamed = await cli(['customers', 'rename', customer.id, 'Acme Holdings']);
+    expect(renamed.code).toBe(0);
+    expect(renamed.stdout).toBe(`customer ${customer.id} is now "Acme Holdings"\n`);
+    expect(renamed.stderr).toMatch(
+      /^renamed in the vendor's records only: licenses and keys already issued keep the old name, and the CMS shows it until the next key/,
+    );
+    expect((await cli(['customers', 'rename', '--help'])).stdout).toMatch(
+      /does not reach the CMS by itself/,
+    );
+  });
+
   it('reads the challenge from a file and from stdin', async () => {
     await cli(['init']);
     const file = join(data, 'challenge.txt');

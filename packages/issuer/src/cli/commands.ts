@@ -271,6 +271,9 @@ const HANDLERS: Record<string, Handler> = {
   },
   async 'customers rename'(run, id, name) {
     const customer = await run.issuer.renameCustomer(id, name, run.operator);
+    run.io.stderr(
+      "renamed in the vendor's records only: licenses and keys already issued keep the old name, and the CMS shows it until the next key of each license (renew, approve, a new challenge)\n",
+    );
     return out(customer, `customer ${customer.id} is now "${customer.name}"\n`);
   },
   async 'users add'(run, name) {

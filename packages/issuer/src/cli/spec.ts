@@ -196,7 +196,13 @@ export const ISSUER_CLI: CliSpec = {
     ...CATALOG_COMMANDS,
     ...FORK_COMMANDS,
     { name: 'customers list', summary: 'customers' },
-    { name: 'customers rename', args: ['CUSTOMER_ID', 'NAME'], summary: 'rename a customer' },
+    {
+      name: 'customers rename',
+      args: ['CUSTOMER_ID', 'NAME'],
+      summary: "rename a customer in the vendor's records (keys already issued keep the old name)",
+      details:
+        'The rename does not reach the CMS by itself: the licenses and the keys already issued keep the name they were signed with, and the CMS shows it, until the next key of each license (a renewal, an approved request, a new challenge answered).',
+    },
     {
       name: 'users add',
       args: ['NAME'],

@@ -108,7 +108,7 @@ export function CustomersPage() {
           label="Name"
           value={name}
           onChange={(e) => setName(e.target.value)}
-          hint="Installations show the new name after their next key."
+          hint="This renames the customer in your records only. Licenses and keys already issued keep the old name, and the CMS keeps showing it, until a new key is issued for that license (a renewal, an approved request, a new challenge)."
         />
         {error ? <ErrorMessage error={error} /> : null}
       </Dialog>

@@ -21,7 +21,9 @@ export const renameCustomer = defineRoute({
   method: 'patch',
   path: '/customers/:customerId',
   operationId: 'renameCustomer',
-  summary: 'Rename a customer.',
+  summary:
+    "Rename a customer in the vendor's records. Licenses and keys already issued keep the name " +
+    'they were signed with, and the CMS shows it, until the next key of each license.',
   tag: 'customers',
   access: 'issuer',
   errors: [404, 409],
