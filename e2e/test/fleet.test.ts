@@ -74,7 +74,16 @@ class RoundRobin {
     }
     let sent = false;
     const upstream = request(
-      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
+      // A fresh connection per request, as a proxy without upstream keep-alive: a pooled socket
+      // to a killed instance would fail with a reset instead of a refusal it can fail over on.
+      {
+        host: '127.0.0.1',
+        port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        agent: false,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -320,8 +329,11 @@ describe.skipIf(!mongoBase)('a fleet on one MongoDB store', () => {
     expect(killedAt).toBe(40);
     expect(victim.running).toBe(false);
     expect(answered).toBe(total);
-    // At most the requests that were on the killed instance when it died.
-    expect(failed.length).toBeLessThanOrEqual(inFlight);
-    expect(failed.every((status) => status === 502)).toBe(true);
+    // A 429 is an answer, not a loss: once one instance takes every check, its per-installation
+    // rate limit (burst 10, one per 6 s) refuses some of the 8 checks each installation sends
+    // here within a second. Lost are only the requests that were on the killed instance.
+    const lost = failed.filter((status) => status !== 429);
+    expect(lost.length).toBeLessThanOrEqual(inFlight);
+    expect(lost.every((status) => status === 502)).toBe(true);
   });
 });
