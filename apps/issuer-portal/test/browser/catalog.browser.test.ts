@@ -82,8 +82,9 @@ describeInChromium('products and plans in Chromium', () => {
     expect(await behind.getByRole('row').count()).toBe(2);
     await expect(behind.getByRole('cell', { name: 'features: + audit' }).count()).resolves.toBe(1);
     await page
-      .getByRole('table', { name: 'Plan Standard' })
-      .getByRole('cell', { name: /sites 3 \(1–10\)/ })
+      .getByLabel('Plan Standard')
+      .getByRole('definition')
+      .filter({ hasText: /sites 3 \(1–10\)/ })
       .waitFor();
     await screenshot(page, 'plans', { fullPage: true });
     await behind.getByRole('button', { name: 'Re-issue' }).click();

@@ -150,8 +150,9 @@ describeInChromium('issuer portal in Chromium', () => {
     await page.getByLabel('Search').fill('acme');
     await page.getByLabel('Search').press('Enter');
     await expect.poll(() => page.url()).toContain('q=acme');
+    // The list is refetched: the old rows stay until the filtered ones arrive.
+    await expect.poll(() => page.getByRole('row').count()).toBe(2);
     await row.waitFor();
-    expect(await page.getByRole('row').count()).toBe(2);
   });
 
   it('shows a model switch the SDK asks for as a request waiting for approval', async () => {
@@ -243,6 +244,22 @@ describeInChromium('issuer portal in Chromium', () => {
     await nav(page, 'Customers').click();
     await page.getByRole('cell', { name: 'Acme Bank' }).waitFor();
     await screenshot(page, 'customers');
+    // A refused confirm (a blank name) says why inside the dialog, which stays open; nothing
+    // changes; Cancel closes it.
+    await page
+      .getByRole('row', { name: /Acme Bank/ })
+      .getByRole('button', { name: 'Rename' })
+      .click();
+    const rename = page.getByRole('dialog', { name: 'Rename customer' });
+    await rename.getByLabel('Name').fill('   ');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    await rename.getByRole('alert').waitFor();
+    expect(await rename.getByRole('alert').textContent()).toMatch(/name/i);
+    expect(await rename.isVisible()).toBe(true);
+    expect((await fixture.issuer.listCustomers()).map((c) => c.name)).toContain('Acme Bank');
+    await rename.getByRole('button', { name: 'Cancel' }).click();
+    await rename.waitFor({ state: 'hidden' });
+    await page.getByRole('cell', { name: 'Acme Bank' }).waitFor();
     await nav(page, 'Signing keys').click();
     await page.getByRole('table', { name: 'Signing keys' }).waitFor();
     expect(await page.getByRole('row').count()).toBe(3);

@@ -44,6 +44,8 @@ export interface Action {
   error: ApiError | null;
   /** Runs `work` (a form's submit), with `busy` set meanwhile and any failure kept in `error`. */
   run: (work: () => Promise<void>) => Promise<void>;
+  /** Forgets the last failure (a form or dialog shown again). */
+  reset: () => void;
 }
 
 /** The busy flag and error a form's submit shows, for every form alike. */
@@ -61,5 +63,6 @@ export function useAction(): Action {
       setBusy(false);
     }
   }, []);
-  return { busy, error, run };
+  const reset = useCallback(() => setError(null), []);
+  return { busy, error, run, reset };
 }

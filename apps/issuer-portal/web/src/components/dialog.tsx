@@ -1,27 +1,18 @@
-// A modal built on <dialog>: the browser gives focus trapping and Escape to close. Used to
-// confirm actions that change a license, with an optional reason or number.
-import { type FormEvent, type ReactNode, useEffect, useRef } from 'react';
-import { Button } from './ui';
+// The portal's two modals, built on <dialog> (the browser gives focus trapping and Escape to
+// close). Use these instead of writing <dialog> markup on a page:
+//
+// - <Dialog open title onClose footer?>: a modal with a title, a body and an optional footer
+//   (a Close button when there is none). For showing something, or a form with its own buttons.
+// - <Confirm open title confirmLabel tone? onConfirm onClose>: asks before an action. The body
+//   says what will happen (and may hold fields: a reason, a number). `onConfirm` does the work;
+//   while it runs the button is busy, a failure is shown in the dialog (which stays open) and
+//   success closes it. Cancel, Escape and the backdrop close it without doing anything.
+import { type FormEvent, type ReactNode, useEffect, useId, useRef } from 'react';
+import { useAction } from '../use-api';
+import { Button, ErrorMessage } from './ui';
 
-export function Dialog({
-  open,
-  title,
-  children,
-  confirmLabel,
-  tone = 'primary',
-  busy,
-  onConfirm,
-  onClose,
-}: {
-  open: boolean;
-  title: string;
-  children: ReactNode;
-  confirmLabel: string;
-  tone?: 'primary' | 'danger';
-  busy?: boolean;
-  onConfirm: () => void;
-  onClose: () => void;
-}) {
+/** Opens and closes the native dialog as `open` says. */
+function useModal(open: boolean) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -29,20 +20,94 @@ export function Dialog({
     if (open && !dialog.open) dialog.showModal();
     if (!open && dialog.open) dialog.close();
   }, [open]);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    onConfirm();
-  };
+  return ref;
+}
+
+export function Dialog({
+  open,
+  title,
+  children,
+  footer,
+  onClose,
+}: {
+  open: boolean;
+  title: ReactNode;
+  children: ReactNode;
+  /** Buttons at the bottom; a Close button when left out. */
+  footer?: ReactNode;
+  onClose: () => void;
+}) {
+  const ref = useModal(open);
+  const titleId = useId();
   return (
-    <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby="dialog-title">
-      <form onSubmit={submit}>
-        <h2 id="dialog-title" className="dialog-title">
+    <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby={titleId}>
+      <div className="dialog-inner">
+        <h2 id={titleId} className="dialog-title">
           {title}
         </h2>
         <div className="dialog-body">{children}</div>
+        <div className="dialog-actions">{footer ?? <Button onClick={onClose}>Close</Button>}</div>
+      </div>
+    </dialog>
+  );
+}
+
+export function Confirm({
+  open,
+  title,
+  children,
+  confirmLabel,
+  cancelLabel = 'Cancel',
+  tone = 'primary',
+  disabled = false,
+  onConfirm,
+  onClose,
+}: {
+  open: boolean;
+  title: ReactNode;
+  /** What will happen, and any fields the action needs. */
+  children?: ReactNode;
+  confirmLabel: string;
+  cancelLabel?: string;
+  tone?: 'primary' | 'danger';
+  /** True while the fields do not allow the action yet. */
+  disabled?: boolean;
+  /** The action. Resolves: the dialog closes. Throws an ApiError: it is shown, the dialog stays. */
+  onConfirm: () => Promise<void> | void;
+  onClose: () => void;
+}) {
+  const ref = useModal(open);
+  const titleId = useId();
+  const { busy, error, run, reset } = useAction();
+  // A dialog opened again starts without the last attempt's error.
+  useEffect(() => {
+    if (open) reset();
+  }, [open, reset]);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    void run(async () => {
+      await onConfirm();
+      onClose();
+    });
+  };
+  return (
+    <dialog
+      ref={ref}
+      className="dialog"
+      onClose={onClose}
+      aria-labelledby={titleId}
+      data-testid="confirm"
+    >
+      <form onSubmit={submit} className="dialog-inner">
+        <h2 id={titleId} className="dialog-title">
+          {title}
+        </h2>
+        {children ? <div className="dialog-body">{children}</div> : null}
+        {error ? <ErrorMessage error={error} /> : null}
         <div className="dialog-actions">
-          <Button onClick={onClose}>Cancel</Button>
-          <Button type="submit" tone={tone} busy={busy ?? false}>
+          <Button onClick={onClose}>{cancelLabel}</Button>
+          <Button type="submit" tone={tone} busy={busy} disabled={disabled}>
             {confirmLabel}
           </Button>
         </div>

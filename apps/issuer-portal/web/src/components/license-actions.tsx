@@ -1,12 +1,12 @@
 // What an issuer can do to a license: suspend or resume, revoke, renew a subscription.
 // Each asks for confirmation (and a reason, or the new term) in a dialog.
 import { useState } from 'react';
-import { type ApiError, api } from '../api';
+import { api } from '../api';
 import { useSession } from '../session';
 import { DEFAULT_TERM_DAYS, rangeText, TERMS_LIMITS } from '../terms-limits';
 import type { IssueAnswer, License } from '../types';
-import { Dialog } from './dialog';
-import { Button, ErrorMessage, TextInput } from './ui';
+import { Confirm } from './dialog';
+import { Button, TextInput } from './ui';
 
 type Action = 'revoke' | 'suspend' | 'resume' | 'renew';
 
@@ -30,36 +30,24 @@ export function LicenseActions({
   const [action, setAction] = useState<Action | null>(null);
   const [reason, setReason] = useState('');
   const [termDays, setTermDays] = useState(String(DEFAULT_TERM_DAYS));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   if (!can('issuer')) return null;
 
   const open = (next: Action) => {
     setReason('');
-    setError(null);
     setAction(next);
   };
   const run = async () => {
     if (!action) return;
-    setBusy(true);
-    setError(null);
-    try {
-      if (action === 'renew') {
-        const days = Number(termDays);
-        onRenewed(await api.post<IssueAnswer>(`/licenses/${license.id}/renew`, { termDays: days }));
-      } else {
-        await api.post(
-          `/licenses/${license.id}/${action}`,
-          reason.trim() ? { reason: reason.trim() } : {},
-        );
-      }
-      setAction(null);
-      onChanged();
-    } catch (failure) {
-      setError(failure as ApiError);
-    } finally {
-      setBusy(false);
+    if (action === 'renew') {
+      const days = Number(termDays);
+      onRenewed(await api.post<IssueAnswer>(`/licenses/${license.id}/renew`, { termDays: days }));
+    } else {
+      await api.post(
+        `/licenses/${license.id}/${action}`,
+        reason.trim() ? { reason: reason.trim() } : {},
+      );
     }
+    onChanged();
   };
 
   const revoked = license.state === 'revoked';
@@ -81,12 +69,11 @@ export function LicenseActions({
           </Button>
         ) : null}
       </div>
-      <Dialog
+      <Confirm
         open={action !== null}
         title={action ? TITLES[action] : ''}
         confirmLabel={action ? capital(action) : ''}
         tone={action === 'revoke' ? 'danger' : 'primary'}
-        busy={busy}
         onConfirm={run}
         onClose={() => setAction(null)}
       >
@@ -115,8 +102,7 @@ export function LicenseActions({
             onChange={(e) => setReason(e.target.value)}
           />
         )}
-        {error ? <ErrorMessage error={error} /> : null}
-      </Dialog>
+      </Confirm>
     </>
   );
 }

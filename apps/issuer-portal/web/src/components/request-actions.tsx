@@ -1,12 +1,12 @@
 // Approve or reject a pending approval request. Approving signs a key, which is then shown; a
 // switch to a subscription is approved with the term and the offline grace period it gets.
 import { useState } from 'react';
-import { type ApiError, api } from '../api';
+import { api } from '../api';
 import { useSession } from '../session';
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, rangeText, TERMS_LIMITS } from '../terms-limits';
 import type { ApprovalRequest, IssueAnswer } from '../types';
-import { Dialog } from './dialog';
-import { Button, ErrorMessage, TextInput } from './ui';
+import { Confirm } from './dialog';
+import { Button, TextInput } from './ui';
 
 export function RequestActions({
   request,
@@ -28,31 +28,20 @@ export function RequestActions({
   const [termDays, setTermDays] = useState(String(DEFAULT_TERM_DAYS));
   const [graceDays, setGraceDays] = useState(String(DEFAULT_GRACE_DAYS));
   const toSubscription = request.asked.model === 'subscription';
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   if (!can('issuer') || request.status !== 'pending') return null;
   const run = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      if (dialog === 'approve') {
-        const terms = toSubscription
-          ? { termDays: Number(termDays), graceDays: Number(graceDays) }
-          : {};
-        onIssued(await api.post<IssueAnswer>(`/requests/${request.id}/approve`, terms));
-      } else {
-        await api.post(
-          `/requests/${request.id}/reject`,
-          reason.trim() ? { reason: reason.trim() } : {},
-        );
-      }
-      setDialog(null);
-      onDone();
-    } catch (failure) {
-      setError(failure as ApiError);
-    } finally {
-      setBusy(false);
+    if (dialog === 'approve') {
+      const terms = toSubscription
+        ? { termDays: Number(termDays), graceDays: Number(graceDays) }
+        : {};
+      onIssued(await api.post<IssueAnswer>(`/requests/${request.id}/approve`, terms));
+    } else {
+      await api.post(
+        `/requests/${request.id}/reject`,
+        reason.trim() ? { reason: reason.trim() } : {},
+      );
     }
+    onDone();
   };
   return (
     <>
@@ -66,13 +55,11 @@ export function RequestActions({
           Reject
         </Button>
       </div>
-      {error && !dialog ? <ErrorMessage error={error} /> : null}
-      <Dialog
+      <Confirm
         open={dialog !== null}
         title={dialog === 'approve' ? 'Approve this request?' : 'Reject this request?'}
         confirmLabel={dialog === 'approve' ? 'Approve and issue' : 'Reject'}
         tone={dialog === 'approve' ? 'primary' : 'danger'}
-        busy={busy}
         onConfirm={run}
         onClose={() => setDialog(null)}
       >
@@ -113,8 +100,7 @@ export function RequestActions({
             onChange={(e) => setReason(e.target.value)}
           />
         )}
-        {error ? <ErrorMessage error={error} /> : null}
-      </Dialog>
+      </Confirm>
     </>
   );
 }

@@ -228,9 +228,9 @@ export function PageHeader({
 }
 
 /** A definition list of facts: label on the left, value on the right. */
-export function Facts({ items }: { items: [string, ReactNode][] }) {
+export function Facts({ items, label }: { items: [string, ReactNode][]; label?: string }) {
   return (
-    <dl className="facts">
+    <dl className="facts" aria-label={label}>
       {items.map(([label, value]) => (
         <div className="fact" key={label}>
           <dt>{label}</dt>

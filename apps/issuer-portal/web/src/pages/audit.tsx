@@ -1,16 +1,8 @@
 // The audit log: who did what, when, to which object. Filters live in the address.
 import { type FormEvent, useState } from 'react';
 import { api } from '../api';
-import {
-  Button,
-  Card,
-  Empty,
-  ErrorMessage,
-  Loading,
-  Mono,
-  PageHeader,
-  TextInput,
-} from '../components/ui';
+import { Table } from '../components/table';
+import { Button, Card, ErrorMessage, Loading, Mono, PageHeader, TextInput } from '../components/ui';
 import { formatTime } from '../format';
 import { Link, useRouter } from '../router';
 import type { AuditEvent, ListOf } from '../types';
@@ -96,52 +88,48 @@ export function AuditPage() {
         <ErrorMessage error={events.error} title="The audit log could not be loaded" />
       ) : null}
       {events.loading && !events.data ? <Loading label="Loading the audit log…" /> : null}
-      {events.data && events.data.items.length === 0 ? (
-        <Empty title="No events match these filters." />
-      ) : null}
       {events.data && events.data.items.length >= 200 ? (
         <p className="muted">
           Showing the newest 200 events. Filter by user, action, object or date to see older ones.
         </p>
       ) : null}
-      {events.data && events.data.items.length > 0 ? (
+      {events.data ? (
         <Card className="card-flush">
-          <table className="table table-compact" aria-label="Audit events">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">User</th>
-                <th scope="col">Action</th>
-                <th scope="col">Object</th>
-                <th scope="col">Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.data.items.map((event) => (
-                <tr key={event.id}>
-                  <td className="nowrap">{formatTime(event.at)}</td>
-                  <td>{event.actor}</td>
-                  <td className="nowrap">
-                    <Mono>{event.action}</Mono>
-                  </td>
-                  <td>
-                    {event.subjectId?.startsWith('lic_') ? (
-                      <Link to={`/licenses/${event.subjectId}`}>
-                        <Mono>{event.subjectId}</Mono>
-                      </Link>
-                    ) : event.subjectId ? (
+          <Table
+            label="Audit events"
+            compact
+            rows={events.data.items}
+            rowKey={(event) => event.id}
+            empty="No events match these filters."
+            columns={[
+              {
+                header: 'When',
+                nowrap: true,
+                primary: true,
+                cell: (event) => formatTime(event.at),
+              },
+              { header: 'User', cell: (event) => event.actor },
+              { header: 'Action', cell: (event) => <Mono>{event.action}</Mono> },
+              {
+                header: 'Object',
+                cell: (event) =>
+                  event.subjectId?.startsWith('lic_') ? (
+                    <Link to={`/licenses/${event.subjectId}`}>
                       <Mono>{event.subjectId}</Mono>
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
-                  </td>
-                  <td className="details">
-                    <Details details={event.details} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                    </Link>
+                  ) : event.subjectId ? (
+                    <Mono>{event.subjectId}</Mono>
+                  ) : (
+                    <span className="muted">—</span>
+                  ),
+              },
+              {
+                header: 'Details',
+                className: 'details',
+                cell: (event) => <Details details={event.details} />,
+              },
+            ]}
+          />
         </Card>
       ) : null}
     </>

@@ -1,7 +1,8 @@
 // Customers, with a link to each one's licenses and a rename for issuers.
 import { useState } from 'react';
-import { type ApiError, api } from '../api';
-import { Dialog } from '../components/dialog';
+import { api } from '../api';
+import { Confirm } from '../components/dialog';
+import { Table } from '../components/table';
 import {
   Button,
   Card,
@@ -23,22 +24,11 @@ export function CustomersPage() {
   const customers = useApi(() => api.get<ListOf<Customer>>('/customers'), []);
   const [editing, setEditing] = useState<Customer | null>(null);
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
 
   const rename = async () => {
     if (!editing) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await api.patch(`/customers/${editing.id}`, { name });
-      setEditing(null);
-      customers.reload();
-    } catch (failure) {
-      setError(failure as ApiError);
-    } finally {
-      setBusy(false);
-    }
+    await api.patch(`/customers/${editing.id}`, { name });
+    customers.reload();
   };
 
   return (
@@ -48,59 +38,55 @@ export function CustomersPage() {
         <ErrorMessage error={customers.error} title="The customers could not be loaded" />
       ) : null}
       {customers.loading && !customers.data ? <Loading label="Loading customers…" /> : null}
-      {customers.data && customers.data.items.length === 0 ? (
-        <Empty title="No customers yet.">A customer is created with their first key.</Empty>
-      ) : null}
-      {customers.data && customers.data.items.length > 0 ? (
+      {customers.data ? (
         <Card className="card-flush">
-          <table className="table" aria-label="Customers">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Customer ID</th>
-                <th scope="col">Since</th>
-                <th scope="col">Last change</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {customers.data.items.map((customer) => (
-                <tr key={customer.id}>
-                  <td>
-                    <Link to={`/licenses?customerId=${customer.id}`}>{customer.name}</Link>
-                  </td>
-                  <td>
-                    <Mono>{customer.id}</Mono>
-                  </td>
-                  <td className="nowrap">{formatTime(customer.createdAt)}</td>
-                  <td className="nowrap">{formatTime(customer.updatedAt)}</td>
-                  <td className="actions">
-                    {can('issuer') ? (
-                      <Button
-                        tone="ghost"
-                        onClick={() => {
-                          setName(customer.name);
-                          setError(null);
-                          setEditing(customer);
-                        }}
-                      >
-                        Rename
-                      </Button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            label="Customers"
+            rows={customers.data.items}
+            rowKey={(customer) => customer.id}
+            empty={
+              <Empty title="No customers yet.">A customer is created with their first key.</Empty>
+            }
+            columns={[
+              {
+                header: 'Name',
+                primary: true,
+                cell: (customer) => (
+                  <Link to={`/licenses?customerId=${customer.id}`}>{customer.name}</Link>
+                ),
+              },
+              { header: 'Customer ID', cell: (customer) => <Mono>{customer.id}</Mono> },
+              { header: 'Since', nowrap: true, cell: (customer) => formatTime(customer.createdAt) },
+              {
+                header: 'Last change',
+                nowrap: true,
+                cell: (customer) => formatTime(customer.updatedAt),
+              },
+              {
+                header: 'Actions',
+                hideHeader: true,
+                align: 'actions',
+                cell: (customer) =>
+                  can('issuer') ? (
+                    <Button
+                      tone="ghost"
+                      onClick={() => {
+                        setName(customer.name);
+                        setEditing(customer);
+                      }}
+                    >
+                      Rename
+                    </Button>
+                  ) : null,
+              },
+            ]}
+          />
         </Card>
       ) : null}
-      <Dialog
+      <Confirm
         open={editing !== null}
         title="Rename customer"
         confirmLabel="Rename"
-        busy={busy}
         onConfirm={rename}
         onClose={() => setEditing(null)}
       >
@@ -110,8 +96,7 @@ export function CustomersPage() {
           onChange={(e) => setName(e.target.value)}
           hint="This renames the customer in your records only. Licenses and keys already issued keep the old name, and the CMS keeps showing it, until a new key is issued for that license (a renewal, an approved request, a new challenge)."
         />
-        {error ? <ErrorMessage error={error} /> : null}
-      </Dialog>
+      </Confirm>
     </>
   );
 }

@@ -2,8 +2,9 @@
 // that installations trust before it signs, activation switches signing to it, revocation drops
 // a key from trust and says which licenses still depend on it.
 import { useState } from 'react';
-import { type ApiError, api } from '../api';
-import { Dialog } from '../components/dialog';
+import { api } from '../api';
+import { Confirm } from '../components/dialog';
+import { type Column, Table } from '../components/table';
 import {
   Alert,
   Badge,
@@ -42,40 +43,63 @@ export function KeysPage() {
   const { can } = useSession();
   const keys = useApi(() => api.get<ListOf<SigningKey>>('/keys'), []);
   const [pending, setPending] = useState<Pending | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [revocation, setRevocation] = useState<KeyRevocation | null>(null);
 
   const run = async () => {
     if (!pending) return;
-    setBusy(true);
-    setError(null);
-    try {
-      setRevocation(null);
-      if (pending.kind === 'rotate') {
-        const key = await api.post<SigningKey>('/keys/rotate', { purpose: pending.purpose });
-        setNotice(
-          `New ${key.purpose} key ${key.kid} is next: it is in the signed key set, which installations pick up at their next check. Activate it when they have.`,
-        );
-      } else if (pending.kind === 'activate') {
-        await api.post(`/keys/${pending.key.kid}/activate`, {});
-        setNotice(
-          `Key ${pending.key.kid} signs from now on; the key it replaces is retired and stays trusted for what it signed.`,
-        );
-      } else {
-        const answer = await api.post<KeyRevocation>(`/keys/${pending.key.kid}/revoke`, {});
-        setRevocation(answer);
-        setNotice(`Key ${pending.key.kid} is revoked: the next key set drops it.`);
-      }
-      setPending(null);
-      keys.reload();
-    } catch (failure) {
-      setError(failure as ApiError);
-    } finally {
-      setBusy(false);
+    setRevocation(null);
+    if (pending.kind === 'rotate') {
+      const key = await api.post<SigningKey>('/keys/rotate', { purpose: pending.purpose });
+      setNotice(
+        `New ${key.purpose} key ${key.kid} is next: it is in the signed key set, which installations pick up at their next check. Activate it when they have.`,
+      );
+    } else if (pending.kind === 'activate') {
+      await api.post(`/keys/${pending.key.kid}/activate`, {});
+      setNotice(
+        `Key ${pending.key.kid} signs from now on; the key it replaces is retired and stays trusted for what it signed.`,
+      );
+    } else {
+      const answer = await api.post<KeyRevocation>(`/keys/${pending.key.kid}/revoke`, {});
+      setRevocation(answer);
+      setNotice(`Key ${pending.key.kid} is revoked: the next key set drops it.`);
     }
+    keys.reload();
   };
+
+  const columns: Column<SigningKey>[] = [
+    {
+      header: 'Key ID',
+      primary: true,
+      cell: (key) => <Mono title={key.kid}>{key.kid}</Mono>,
+    },
+    { header: 'Purpose', cell: (key) => key.purpose },
+    { header: 'State', cell: (key) => <Badge value={key.status} tone={TONES[key.status]} /> },
+    { header: 'Private key', cell: (key) => protectionLabel(key) },
+    { header: 'Created', nowrap: true, cell: (key) => formatTime(key.createdAt) },
+    { header: 'Activated', nowrap: true, cell: (key) => formatTime(key.activatedAt) },
+    { header: 'Retired', nowrap: true, cell: (key) => formatTime(key.retiredAt) },
+    { header: 'Revoked', nowrap: true, cell: (key) => formatTime(key.revokedAt) },
+    {
+      header: 'Actions',
+      hideHeader: true,
+      align: 'actions',
+      cell: (key) => (
+        <>
+          {can('admin') && key.status === 'next' ? (
+            <Button tone="ghost" onClick={() => setPending({ kind: 'activate', key })}>
+              Activate
+            </Button>
+          ) : null}
+          {can('admin') && (key.status === 'next' || key.status === 'retired') ? (
+            <Button tone="ghost" onClick={() => setPending({ kind: 'revoke', key })}>
+              Revoke
+            </Button>
+          ) : null}
+        </>
+      ),
+    },
+  ];
 
   return (
     <>
@@ -107,64 +131,23 @@ export function KeysPage() {
       {notice ? <Alert tone="success">{notice}</Alert> : null}
       {keys.error ? <ErrorMessage error={keys.error} title="The keys could not be loaded" /> : null}
       {keys.loading && !keys.data ? <Loading label="Loading keys…" /> : null}
-      {keys.data && keys.data.items.length === 0 ? (
-        <Empty title="No signing keys.">
-          Run <code>licensor-issuer init</code> to create them.
-        </Empty>
-      ) : null}
-      {keys.data && keys.data.items.length > 0 ? (
+      {keys.data ? (
         <Card className="card-flush">
-          <table className="table" aria-label="Signing keys">
-            <thead>
-              <tr>
-                <th scope="col">Key ID</th>
-                <th scope="col">Purpose</th>
-                <th scope="col">State</th>
-                <th scope="col">Private key</th>
-                <th scope="col">Created</th>
-                <th scope="col">Activated</th>
-                <th scope="col">Retired</th>
-                <th scope="col">Revoked</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.items.map((key) => (
-                <tr key={key.kid}>
-                  <td>
-                    <Mono title={key.kid}>{key.kid}</Mono>
-                  </td>
-                  <td>{key.purpose}</td>
-                  <td>
-                    <Badge value={key.status} tone={TONES[key.status]} />
-                  </td>
-                  <td>{protectionLabel(key)}</td>
-                  <td className="nowrap">{formatTime(key.createdAt)}</td>
-                  <td className="nowrap">{formatTime(key.activatedAt)}</td>
-                  <td className="nowrap">{formatTime(key.retiredAt)}</td>
-                  <td className="nowrap">{formatTime(key.revokedAt)}</td>
-                  <td className="actions">
-                    {can('admin') && key.status === 'next' ? (
-                      <Button tone="ghost" onClick={() => setPending({ kind: 'activate', key })}>
-                        Activate
-                      </Button>
-                    ) : null}
-                    {can('admin') && (key.status === 'next' || key.status === 'retired') ? (
-                      <Button tone="ghost" onClick={() => setPending({ kind: 'revoke', key })}>
-                        Revoke
-                      </Button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            label="Signing keys"
+            rows={keys.data.items}
+            rowKey={(key) => key.kid}
+            columns={columns}
+            empty={
+              <Empty title="No signing keys.">
+                Run <code>licensor-issuer init</code> to create them.
+              </Empty>
+            }
+          />
         </Card>
       ) : null}
       {revocation ? <Dependents revocation={revocation} /> : null}
-      <Dialog
+      <Confirm
         open={pending !== null}
         title={
           pending?.kind === 'rotate'
@@ -173,7 +156,6 @@ export function KeysPage() {
         }
         confirmLabel={pending ? TITLES[pending.kind] : ''}
         tone={pending?.kind === 'revoke' ? 'danger' : 'primary'}
-        busy={busy}
         onConfirm={run}
         onClose={() => setPending(null)}
       >
@@ -199,8 +181,7 @@ export function KeysPage() {
             on it.
           </p>
         ) : null}
-        {error ? <ErrorMessage error={error} /> : null}
-      </Dialog>
+      </Confirm>
     </>
   );
 }
@@ -220,34 +201,35 @@ function Dependents({ revocation }: { revocation: KeyRevocation }) {
       title="Licenses that may still hold a token the revoked key signed"
       className="card-flush"
     >
-      <table className="table" aria-label="Licenses that depend on the revoked key">
-        <thead>
-          <tr>
-            <th scope="col">License</th>
-            <th scope="col">Customer</th>
-            <th scope="col">Last check</th>
-            <th scope="col">How it gets a new key</th>
-          </tr>
-        </thead>
-        <tbody>
-          {revocation.dependents.map((dependent) => (
-            <tr key={dependent.licenseId}>
-              <td>
-                <a href={`/licenses/${encodeURIComponent(dependent.licenseId)}`}>
-                  <Mono>{dependent.licenseId}</Mono>
-                </a>
-              </td>
-              <td>{dependent.customerName}</td>
-              <td className="nowrap">{formatTime(dependent.lastCheckAt)}</td>
-              <td>
-                {dependent.remedy === 'online'
-                  ? 'At its next online check: a re-signed token waits for it.'
-                  : 'The customer sends a challenge (Options - License - Get challenge); issue it.'}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        label="Licenses that depend on the revoked key"
+        rows={revocation.dependents}
+        rowKey={(dependent) => dependent.licenseId}
+        columns={[
+          {
+            header: 'License',
+            primary: true,
+            cell: (dependent) => (
+              <a href={`/licenses/${encodeURIComponent(dependent.licenseId)}`}>
+                <Mono>{dependent.licenseId}</Mono>
+              </a>
+            ),
+          },
+          { header: 'Customer', cell: (dependent) => dependent.customerName },
+          {
+            header: 'Last check',
+            nowrap: true,
+            cell: (dependent) => formatTime(dependent.lastCheckAt),
+          },
+          {
+            header: 'How it gets a new key',
+            cell: (dependent) =>
+              dependent.remedy === 'online'
+                ? 'At its next online check: a re-signed token waits for it.'
+                : 'The customer sends a challenge (Options - License - Get challenge); issue it.',
+          },
+        ]}
+      />
     </Card>
   );
 }

@@ -5,6 +5,7 @@ import { api } from '../api';
 import { IssuedKey } from '../components/issued-key';
 import { LicenseActions } from '../components/license-actions';
 import { RequestActions } from '../components/request-actions';
+import { Table } from '../components/table';
 import {
   Badge,
   Card,
@@ -230,44 +231,43 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
           )}
         </Card>
         <Card title="Online checks">
-          {checks.length === 0 ? (
-            <Empty title="No online checks yet.">
-              {license.model === 'subscription'
-                ? 'The installation reports here each time it verifies its subscription.'
-                : 'Perpetual licenses check in only when the customer asks for it.'}
-            </Empty>
-          ) : (
-            <table className="table table-compact" aria-label="Online checks">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Result</th>
-                  <th scope="col" className="num">
-                    In use
-                  </th>
-                  <th scope="col">SDK</th>
-                </tr>
-              </thead>
-              <tbody>
-                {checks.map((check) => (
-                  <tr key={check.id}>
-                    <td className="nowrap">{formatTime(check.at)}</td>
-                    <td>
-                      <Badge
-                        value={check.outcome}
-                        tone={check.outcome === 'VALID' ? 'active' : 'revoked'}
-                      />
-                    </td>
-                    <td className="num">
-                      {check.credentialsInUse.toLocaleString()} /{' '}
-                      {license.credentials.toLocaleString()}
-                    </td>
-                    <td>{check.sdkVersion}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <Table
+            label="Online checks"
+            compact
+            rows={checks}
+            rowKey={(check) => check.id}
+            empty={
+              <Empty title="No online checks yet.">
+                {license.model === 'subscription'
+                  ? 'The installation reports here each time it verifies its subscription.'
+                  : 'Perpetual licenses check in only when the customer asks for it.'}
+              </Empty>
+            }
+            columns={[
+              {
+                header: 'When',
+                nowrap: true,
+                primary: true,
+                cell: (check) => formatTime(check.at),
+              },
+              {
+                header: 'Result',
+                cell: (check) => (
+                  <Badge
+                    value={check.outcome}
+                    tone={check.outcome === 'VALID' ? 'active' : 'revoked'}
+                  />
+                ),
+              },
+              {
+                header: 'In use',
+                align: 'num',
+                cell: (check) =>
+                  `${check.credentialsInUse.toLocaleString()} / ${license.credentials.toLocaleString()}`,
+              },
+              { header: 'SDK', cell: (check) => check.sdkVersion },
+            ]}
+          />
         </Card>
       </div>
     </>

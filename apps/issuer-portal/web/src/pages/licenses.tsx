@@ -3,6 +3,7 @@
 // a filtered list can be bookmarked or shared; changing a filter goes back to the first page.
 import { type FormEvent, useState } from 'react';
 import { api } from '../api';
+import { Table } from '../components/table';
 import {
   Badge,
   Card,
@@ -179,48 +180,47 @@ export function LicensesPage() {
       ) : null}
       {licenses.data && shown.length > 0 ? (
         <Card className="card-flush">
-          <table className="table" aria-label="Licenses">
-            <thead>
-              <tr>
-                <th scope="col">License</th>
-                <th scope="col">Customer</th>
-                <th scope="col">Model</th>
-                <th scope="col" className="num">
-                  Credentials
-                </th>
-                <th scope="col">State</th>
-                <th scope="col">Term ends</th>
-                <th scope="col">Last change</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((license) => (
-                <tr key={license.id}>
-                  <td>
-                    <Link to={`/licenses/${license.id}`}>
-                      <Mono>{license.id}</Mono>
-                    </Link>
-                  </td>
-                  <td>{license.customerName}</td>
-                  <td>{license.model}</td>
-                  <td className="num">{license.credentials.toLocaleString()}</td>
-                  <td>
-                    <Badge value={license.state} />
-                  </td>
-                  <td className="nowrap">
-                    {license.term ? (
-                      <span title={formatRelative(license.term.end * 1000)}>
-                        {formatSeconds(license.term.end)}
-                      </span>
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
-                  </td>
-                  <td className="nowrap">{formatTime(license.updatedAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            label="Licenses"
+            rows={shown}
+            rowKey={(license) => license.id}
+            columns={[
+              {
+                header: 'License',
+                primary: true,
+                cell: (license) => (
+                  <Link to={`/licenses/${license.id}`}>
+                    <Mono>{license.id}</Mono>
+                  </Link>
+                ),
+              },
+              { header: 'Customer', cell: (license) => license.customerName },
+              { header: 'Model', cell: (license) => license.model },
+              {
+                header: 'Credentials',
+                align: 'num',
+                cell: (license) => license.credentials.toLocaleString(),
+              },
+              { header: 'State', cell: (license) => <Badge value={license.state} /> },
+              {
+                header: 'Term ends',
+                nowrap: true,
+                cell: (license) =>
+                  license.term ? (
+                    <span title={formatRelative(license.term.end * 1000)}>
+                      {formatSeconds(license.term.end)}
+                    </span>
+                  ) : (
+                    <span className="muted">—</span>
+                  ),
+              },
+              {
+                header: 'Last change',
+                nowrap: true,
+                cell: (license) => formatTime(license.updatedAt),
+              },
+            ]}
+          />
           <nav className="pager" aria-label="Pages">
             <span className="muted" aria-live="polite">
               Licenses {(page - 1) * size + 1}–{(page - 1) * size + shown.length}, most recently

@@ -3,12 +3,14 @@
 // license by itself), each with a Re-issue that sends the current revision at the next check.
 import { useState } from 'react';
 import { type ApiError, api } from '../api';
+import { Table } from '../components/table';
 import {
   Badge,
   Button,
   Card,
   Empty,
   ErrorMessage,
+  Facts,
   Loading,
   Mono,
   PageHeader,
@@ -58,43 +60,27 @@ function PlanCard({ plan, products }: { plan: Plan; products: Product[] }) {
         </>
       }
     >
-      <table className="table" aria-label={`Plan ${plan.name}`}>
-        <tbody>
-          <tr>
-            <th scope="row">Products</th>
-            <td>{names.join(', ') || 'any product'}</td>
-          </tr>
-          <tr>
-            <th scope="row">Model</th>
-            <td>{plan.model}</td>
-          </tr>
-          <tr>
-            <th scope="row">Credentials</th>
-            <td>{bound(plan.credentials)}</td>
-          </tr>
-          {plan.model === 'subscription' ? (
-            <tr>
-              <th scope="row">Term</th>
-              <td>
-                {bound(plan.termDays, ' days')}, grace {bound(plan.graceDays, ' days')}
-                {plan.renewalDays === null ? '' : `, renewals ${plan.renewalDays} days`}
-              </td>
-            </tr>
-          ) : null}
-          <tr>
-            <th scope="row">Features</th>
-            <td>{plan.features.map((f) => f.name + days(f.days)).join(', ') || '–'}</td>
-          </tr>
-          <tr>
-            <th scope="row">Add-ons</th>
-            <td>{plan.addOns.map((f) => f.name + days(f.days)).join(', ') || '–'}</td>
-          </tr>
-          <tr>
-            <th scope="row">Limits</th>
-            <td>{plan.limits.map((l) => `${l.name} ${bound(l)}`).join(', ') || '–'}</td>
-          </tr>
-        </tbody>
-      </table>
+      <Facts
+        label={`Plan ${plan.name}`}
+        items={[
+          ['Products', names.join(', ') || 'any product'],
+          ['Model', plan.model],
+          ['Credentials', bound(plan.credentials)],
+          ...(plan.model === 'subscription'
+            ? ([
+                [
+                  'Term',
+                  `${bound(plan.termDays, ' days')}, grace ${bound(plan.graceDays, ' days')}${
+                    plan.renewalDays === null ? '' : `, renewals ${plan.renewalDays} days`
+                  }`,
+                ],
+              ] as [string, string][])
+            : []),
+          ['Features', plan.features.map((f) => f.name + days(f.days)).join(', ') || '–'],
+          ['Add-ons', plan.addOns.map((f) => f.name + days(f.days)).join(', ') || '–'],
+          ['Limits', plan.limits.map((l) => `${l.name} ${bound(l)}`).join(', ') || '–'],
+        ]}
+      />
       <p>
         <Link to={`/licenses?planId=${plan.id}`}>Licenses of this plan</Link>
       </p>
@@ -103,40 +89,39 @@ function PlanCard({ plan, products }: { plan: Plan; products: Product[] }) {
         <>
           <h3>Issued from an older revision</h3>
           <p>These licenses keep what they were issued until you re-issue them.</p>
-          <table className="table" aria-label={`Licenses behind ${plan.name}`}>
-            <thead>
-              <tr>
-                <th scope="col">License</th>
-                <th scope="col">Customer</th>
-                <th scope="col">From revision</th>
-                <th scope="col">A re-issue changes</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {affected.map((change) => (
-                <tr key={change.licenseId}>
-                  <td>
-                    <Link to={`/licenses/${change.licenseId}`}>
-                      <Mono>{change.licenseId}</Mono>
-                    </Link>
-                  </td>
-                  <td>{change.customerName}</td>
-                  <td>{change.issuedFromRevision}</td>
-                  <td>{change.changes.join('; ') || 'nothing in its entitlements'}</td>
-                  <td className="actions">
-                    {can('issuer') ? (
-                      <Button onClick={() => reissue(change.licenseId)} disabled={busy !== null}>
-                        {busy === change.licenseId ? 'Re-issuing…' : 'Re-issue'}
-                      </Button>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            label={`Licenses behind ${plan.name}`}
+            rows={affected}
+            rowKey={(change) => change.licenseId}
+            columns={[
+              {
+                header: 'License',
+                primary: true,
+                cell: (change) => (
+                  <Link to={`/licenses/${change.licenseId}`}>
+                    <Mono>{change.licenseId}</Mono>
+                  </Link>
+                ),
+              },
+              { header: 'Customer', cell: (change) => change.customerName },
+              { header: 'From revision', cell: (change) => change.issuedFromRevision },
+              {
+                header: 'A re-issue changes',
+                cell: (change) => change.changes.join('; ') || 'nothing in its entitlements',
+              },
+              {
+                header: 'Actions',
+                hideHeader: true,
+                align: 'actions',
+                cell: (change) =>
+                  can('issuer') ? (
+                    <Button onClick={() => reissue(change.licenseId)} disabled={busy !== null}>
+                      {busy === change.licenseId ? 'Re-issuing…' : 'Re-issue'}
+                    </Button>
+                  ) : null,
+              },
+            ]}
+          />
         </>
       ) : null}
     </Card>
@@ -159,32 +144,28 @@ export function PlansPage() {
       ) : null}
       {products.data ? (
         <Card title="Products" className="card-flush">
-          {products.data.items.length === 0 ? (
-            <Empty title="No products yet." />
-          ) : (
-            <table className="table" aria-label="Products">
-              <thead>
-                <tr>
-                  <th scope="col">Product</th>
-                  <th scope="col">Versions covered</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {products.data.items.map((product) => (
-                  <tr key={product.id}>
-                    <td>
-                      <Link to={`/licenses?product=${encodeURIComponent(product.name)}`}>
-                        {product.name}
-                      </Link>
-                    </td>
-                    <td>{product.versions?.join(', ') ?? 'every version'}</td>
-                    <td>{product.status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <Table
+            label="Products"
+            rows={products.data.items}
+            rowKey={(product) => product.id}
+            empty="No products yet."
+            columns={[
+              {
+                header: 'Product',
+                primary: true,
+                cell: (product) => (
+                  <Link to={`/licenses?product=${encodeURIComponent(product.name)}`}>
+                    {product.name}
+                  </Link>
+                ),
+              },
+              {
+                header: 'Versions covered',
+                cell: (product) => product.versions?.join(', ') ?? 'every version',
+              },
+              { header: 'Status', cell: (product) => product.status },
+            ]}
+          />
         </Card>
       ) : null}
       {plans.data && products.data

@@ -2,12 +2,12 @@
 // password (your own is changed under Change password, which asks for the current one).
 import { type FormEvent, useState } from 'react';
 import { type ApiError, api } from '../api';
+import { Table } from '../components/table';
 import {
   Alert,
   Badge,
   Button,
   Card,
-  Empty,
   ErrorMessage,
   Loading,
   PageHeader,
@@ -50,68 +50,73 @@ export function UsersPage() {
             <ErrorMessage error={users.error} title="The users could not be loaded" />
           ) : null}
           {users.loading && !users.data ? <Loading label="Loading users…" /> : null}
-          {users.data && users.data.items.length === 0 ? <Empty title="No users." /> : null}
-          {users.data && users.data.items.length > 0 ? (
+          {users.data ? (
             <Card className="card-flush">
-              <table className="table" aria-label="Users">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Since</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {users.data.items.map((user) => {
-                    const self = user.name === info?.user.name;
-                    return (
-                      <tr key={user.id}>
-                        <td>
-                          {user.name}
-                          {self ? <span className="muted"> (you)</span> : null}
-                        </td>
-                        <td>
-                          <label className="visually-hidden" htmlFor={`role-${user.id}`}>
-                            Role of {user.name}
-                          </label>
-                          <select
-                            id={`role-${user.id}`}
-                            className="input input-inline"
-                            value={user.role}
-                            disabled={self}
-                            onChange={(e) => update(user, { role: e.target.value as Role })}
-                          >
-                            <option value="viewer">viewer</option>
-                            <option value="issuer">issuer</option>
-                            <option value="admin">admin</option>
-                          </select>
-                        </td>
-                        <td>
-                          <Badge
-                            value={user.disabled ? 'disabled' : 'enabled'}
-                            tone={user.disabled ? 'revoked' : 'active'}
-                          />
-                        </td>
-                        <td className="nowrap">{formatTime(user.createdAt)}</td>
-                        <td className="actions">
-                          {self ? null : (
-                            <Button
-                              tone="ghost"
-                              onClick={() => update(user, { disabled: !user.disabled })}
-                            >
-                              {user.disabled ? 'Enable' : 'Disable'}
-                            </Button>
-                          )}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
+              <Table
+                label="Users"
+                rows={users.data.items}
+                rowKey={(user) => user.id}
+                empty="No users."
+                columns={[
+                  {
+                    header: 'Name',
+                    primary: true,
+                    cell: (user) => (
+                      <>
+                        {user.name}
+                        {user.name === info?.user.name ? (
+                          <span className="muted"> (you)</span>
+                        ) : null}
+                      </>
+                    ),
+                  },
+                  {
+                    header: 'Role',
+                    cell: (user) => (
+                      <>
+                        <label className="visually-hidden" htmlFor={`role-${user.id}`}>
+                          Role of {user.name}
+                        </label>
+                        <select
+                          id={`role-${user.id}`}
+                          className="input input-inline"
+                          value={user.role}
+                          disabled={user.name === info?.user.name}
+                          onChange={(e) => update(user, { role: e.target.value as Role })}
+                        >
+                          <option value="viewer">viewer</option>
+                          <option value="issuer">issuer</option>
+                          <option value="admin">admin</option>
+                        </select>
+                      </>
+                    ),
+                  },
+                  {
+                    header: 'Status',
+                    cell: (user) => (
+                      <Badge
+                        value={user.disabled ? 'disabled' : 'enabled'}
+                        tone={user.disabled ? 'revoked' : 'active'}
+                      />
+                    ),
+                  },
+                  { header: 'Since', nowrap: true, cell: (user) => formatTime(user.createdAt) },
+                  {
+                    header: 'Actions',
+                    hideHeader: true,
+                    align: 'actions',
+                    cell: (user) =>
+                      user.name === info?.user.name ? null : (
+                        <Button
+                          tone="ghost"
+                          onClick={() => update(user, { disabled: !user.disabled })}
+                        >
+                          {user.disabled ? 'Enable' : 'Disable'}
+                        </Button>
+                      ),
+                  },
+                ]}
+              />
             </Card>
           ) : null}
         </div>
