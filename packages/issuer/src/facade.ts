@@ -26,6 +26,7 @@ import type {
   AuditFilter,
   DailyUsage,
   DayRange,
+  LastCheck,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
@@ -137,7 +138,8 @@ export interface LicenseDetail {
   installation: Installation | null;
   transactions: Transaction[];
   requests: ApprovalRequest[];
-  lastCheck: CheckRecord | null;
+  /** The newest online check: a raw record in the window, else the newest day's roll-up. */
+  lastCheck: LastCheck | null;
   /** Forks the verify service recorded for this license ("possible copy"), newest first. */
   forks: ForkRecord[];
   /** What a fork of this license does; null: the verify service's default (warn). */

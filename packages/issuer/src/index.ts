@@ -164,6 +164,7 @@ export type {
   DailyUsage,
   DayRange,
   KeyStore,
+  LastCheck,
   LedgerStore,
   LicenseFilter,
   LicensorStore,

@@ -114,8 +114,7 @@ export async function dependentsOf(context: IssuerContext, kid: string): Promise
   for await (const license of licensesInForce(context)) {
     if (license.installationId === null) continue;
     const latestKid = kidOf(license.latestToken);
-    const [lastCheck] = await context.store.listChecks(license.id, 1);
-    const lastCheckAt = lastCheck?.at ?? null;
+    const lastCheckAt = (await context.store.lastCheck(license.id))?.at ?? null;
     if (latestKid === kid) {
       dependents.push({ ...facts(license, latestKid, lastCheckAt), remedy: 'challenge' });
       continue;

@@ -60,13 +60,13 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
   async function getLicense(id: string): Promise<LicenseDetail | null> {
     const license = await store.getLicense(id);
     if (license === null) return null;
-    const [customer, installation, transactions, requests, checks, forks, forkPolicy] =
+    const [customer, installation, transactions, requests, lastCheck, forks, forkPolicy] =
       await Promise.all([
         store.getCustomer(license.customerId),
         license.installationId === null ? null : store.getInstallation(license.installationId),
         store.listTransactions({ licenseId: id }),
         store.listRequests({ licenseId: id }),
-        store.listChecks(id, 1),
+        store.lastCheck(id),
         store.chains.listForks({ licenseId: id }),
         store.chains.getForkPolicy(id),
       ]);
@@ -76,7 +76,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
       installation,
       transactions,
       requests,
-      lastCheck: checks[0] ?? null,
+      lastCheck,
       forks,
       forkPolicy,
     };

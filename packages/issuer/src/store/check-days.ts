@@ -3,7 +3,7 @@
 
 import type { CheckOutcome } from '@licensor/token';
 import type { CheckRecord } from '../records.js';
-import type { DailyUsage, DayRange } from './ports.js';
+import type { DailyUsage, DayRange, LastCheck } from './ports.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -47,6 +47,8 @@ export interface DayRollUp {
   usageMax: number;
   usageLast: number;
   lastAt: number;
+  /** Outcome of the day's last check; null in roll-ups written before it was kept (schema 10). */
+  lastOutcome: CheckOutcome | null;
 }
 
 type RawCheck = Pick<CheckRecord, 'licenseId' | 'at' | 'credentialsInUse' | 'outcome'>;
@@ -67,6 +69,7 @@ export function addChecks(into: Map<string, DayRollUp>, checks: Iterable<RawChec
         usageMax: check.credentialsInUse,
         usageLast: check.credentialsInUse,
         lastAt: check.at,
+        lastOutcome: check.outcome,
       });
       continue;
     }
@@ -77,6 +80,7 @@ export function addChecks(into: Map<string, DayRollUp>, checks: Iterable<RawChec
     if (check.at >= rollUp.lastAt) {
       rollUp.lastAt = check.at;
       rollUp.usageLast = check.credentialsInUse;
+      rollUp.lastOutcome = check.outcome;
     }
   }
 }
@@ -97,6 +101,7 @@ export function mergeRollUps(a: DayRollUp, b: DayRollUp): DayRollUp {
     usageMax: Math.max(a.usageMax, b.usageMax),
     usageLast: later.usageLast,
     lastAt: later.lastAt,
+    lastOutcome: later.lastOutcome,
   };
 }
 
@@ -120,4 +125,38 @@ export function dailyUsageOf(rollUps: Iterable<DayRollUp>): DailyUsage[] {
     byDay.set(rollUp.day, held === undefined ? rollUp : mergeRollUps(held, rollUp));
   }
   return [...byDay.values()].sort((a, b) => a.day - b.day).map(usageOf);
+}
+
+/**
+ * A license's last check as a roll-up keeps it: its time, usage and outcome. A roll-up written
+ * before the outcome was kept names it only when the day had one outcome.
+ */
+export function lastCheckOfRollUp(rollUp: DayRollUp): LastCheck {
+  let outcome = rollUp.lastOutcome ?? null;
+  if (outcome === null) {
+    const seen = Object.keys(rollUp.outcomes) as CheckOutcome[];
+    if (seen.length === 1) outcome = seen[0]!;
+  }
+  return {
+    at: rollUp.lastAt,
+    outcome,
+    credentialsInUse: rollUp.usageLast,
+    source: 'roll-up',
+  };
+}
+
+export function lastCheckOfRecord(record: RawCheck): LastCheck {
+  return {
+    at: record.at,
+    outcome: record.outcome,
+    credentialsInUse: record.credentialsInUse,
+    source: 'raw',
+  };
+}
+
+/** The later of a license's newest raw record and newest roll-up. */
+export function laterCheck(a: LastCheck | null, b: LastCheck | null): LastCheck | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return b.at > a.at ? b : a;
 }

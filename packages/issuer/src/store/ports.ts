@@ -143,6 +143,20 @@ export interface DailyUsage {
   lastAt: number;
 }
 
+/**
+ * A license's newest online check: the newest raw record while the window keeps it, else the
+ * newest roll-up's last check (raw records are dropped after the window; this is not).
+ */
+export interface LastCheck {
+  /** Time of the check (ms). */
+  at: number;
+  /** Its outcome; null only for a day rolled up before outcomes were kept that had several. */
+  outcome: CheckOutcome | null;
+  credentialsInUse: number;
+  /** Where it was read: a raw check record, or a day's roll-up. */
+  source: 'raw' | 'roll-up';
+}
+
 export interface RollUpOptions {
   /** Raw records of UTC days that ended more than this long before `now` are rolled up (ms). */
   keepMs: number;
@@ -228,6 +242,8 @@ export interface LedgerStore {
 
   /** Check records of a license, newest first (only those still kept raw, see CheckRetention). */
   listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]>;
+  /** The license's newest check, from the raw records or, past the window, the roll-ups. */
+  lastCheck(licenseId: string): Promise<LastCheck | null>;
   /**
    * A license's checks per UTC day, oldest first: the roll-ups of days whose raw records were
    * dropped, and the raw records of the days still kept, in one shape. What usage charts read.

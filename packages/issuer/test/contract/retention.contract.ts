@@ -155,6 +155,72 @@ export function retentionContract(adapter: Adapter): void {
     expect(await store.listChecks('lic_a')).toEqual([]);
   });
 
+  it('gives the last check from the raw records, and from the roll-ups once they are dropped', async () => {
+    expect(await store.lastCheck('lic_a')).toBeNull();
+    // lic_a's last check of day 1 (18:00, even days only are EXPIRED) is VALID; day 2's EXPIRED.
+    await store.recordChecks(history(3));
+    const newest = { at: D0 + 2 * DAY_MS + 18 * HOUR + 1_000, outcome: 'EXPIRED' };
+    expect(await store.lastCheck('lic_a')).toEqual({
+      ...newest,
+      credentialsInUse: 28,
+      source: 'raw',
+    });
+    // A year later every raw record is rolled up and dropped: the last check is still known.
+    await store.rollUpChecks({ keepMs: 30 * DAY_MS, now: D0 + 365 * DAY_MS });
+    expect(await store.listChecks('lic_a')).toEqual([]);
+    expect(await store.lastCheck('lic_a')).toEqual({
+      ...newest,
+      credentialsInUse: 28,
+      source: 'roll-up',
+    });
+    expect(await store.lastCheck('lic_b')).toMatchObject({
+      at: D0 + 2 * DAY_MS + 18 * HOUR + 1_007,
+      outcome: 'VALID',
+      credentialsInUse: 82,
+      source: 'roll-up',
+    });
+    // A new check after the roll-up is the last one again.
+    await store.recordChecks([check('lic_a', D0 + 365 * DAY_MS, 7, 'SUSPENDED')]);
+    expect(await store.lastCheck('lic_a')).toEqual({
+      at: D0 + 365 * DAY_MS,
+      outcome: 'SUSPENDED',
+      credentialsInUse: 7,
+      source: 'raw',
+    });
+  });
+
+  it("keeps a day's last outcome when a later batch adds to its roll-up", async () => {
+    // Day 0 rolled up in two batches: the second holds the day's last check (EXPIRED at 18:00).
+    await store.recordChecks(history(1));
+    await store.rollUpChecks({ keepMs: 0, now: D0 + 2 * DAY_MS, batchSize: 3 });
+    expect(await store.lastCheck('lic_a')).toEqual({
+      at: D0 + 18 * HOUR + 1_000,
+      outcome: 'EXPIRED',
+      credentialsInUse: 28,
+      source: 'roll-up',
+    });
+  });
+
+  it('shows the last check on the license after its raw records are dropped (issuer)', async () => {
+    const clock = frozenClock(T0);
+    const issuer: Issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
+    await issuer.init('alice');
+    const { license } = await issuer.issue(
+      new TestInstallation().challenge(),
+      { customerName: 'Acme', model: 'perpetual', credentials: 5 },
+      'alice',
+    );
+    await store.recordChecks([check(license.id, T0 + HOUR, 4)]);
+    await store.rollUpChecks({ keepMs: 0, now: T0 + 2 * DAY_MS });
+    const detail = await issuer.getLicense(license.id);
+    expect(detail?.lastCheck).toEqual({
+      at: T0 + HOUR,
+      outcome: 'VALID',
+      credentialsInUse: 4,
+      source: 'roll-up',
+    });
+  });
+
   it('refuses a day that is not YYYY-MM-DD', async () => {
     await expect(store.dailyUsage('lic_a', { from: '2026-1-5' })).rejects.toThrow(/YYYY-MM-DD/);
   });

@@ -54,7 +54,8 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
     );
   }
   if (!detail.data) return null;
-  const { license, installation, transactions, requests, checks, forks, forkPolicy } = detail.data;
+  const { license, installation, transactions, requests, checks, lastCheck, forks, forkPolicy } =
+    detail.data;
   const openForks = forks.filter((fork) => fork.status === 'open');
   const pending = requests.filter((r) => r.status === 'pending');
 
@@ -237,11 +238,28 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
             rows={checks}
             rowKey={(check) => check.id}
             empty={
-              <Empty title="No online checks yet.">
-                {license.model === 'subscription'
-                  ? 'The installation reports here each time it verifies its subscription.'
-                  : 'Perpetual licenses check in only when the customer asks for it.'}
-              </Empty>
+              lastCheck !== null ? (
+                <p>
+                  Last check {formatTime(lastCheck.at)}:{' '}
+                  {lastCheck.outcome === null ? (
+                    'outcome not recorded'
+                  ) : (
+                    <Badge
+                      value={lastCheck.outcome}
+                      tone={lastCheck.outcome === 'VALID' ? 'active' : 'revoked'}
+                    />
+                  )}
+                  , {lastCheck.credentialsInUse.toLocaleString()} /{' '}
+                  {license.credentials.toLocaleString()} in use. Older checks are kept as daily
+                  totals (the retention window has passed).
+                </p>
+              ) : (
+                <Empty title="No online checks yet.">
+                  {license.model === 'subscription'
+                    ? 'The installation reports here each time it verifies its subscription.'
+                    : 'Perpetual licenses check in only when the customer asks for it.'}
+                </Empty>
+              )
             }
             columns={[
               {

@@ -51,6 +51,8 @@ const portalSession = new Schema(
 );
 portalSession.index({ userId: 1 });
 portalSession.index({ lastSeenAt: 1 });
+// The sweep deletes idle OR old sessions: each side of the $or through its own index.
+portalSession.index({ createdAt: 1 });
 
 const loginFailure = new Schema(
   {

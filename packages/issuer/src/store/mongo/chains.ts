@@ -28,6 +28,9 @@ const fork = new Schema(
 );
 fork.index({ licenseId: 1, detectedAt: -1 });
 fork.index({ status: 1, detectedAt: -1 });
+// The open fork of an installation (each check that diverges), and the newest forks unfiltered.
+fork.index({ installationId: 1, status: 1, detectedAt: -1 });
+fork.index({ detectedAt: -1 });
 
 const forkPolicy = new Schema(
   {

@@ -19,8 +19,11 @@ import {
   dayBounds,
   dayOf,
   firstKeptDay,
+  lastCheckOfRecord,
+  lastCheckOfRollUp,
+  laterCheck,
 } from '../check-days.js';
-import type { DailyUsage, DayRange, RollUpOptions, RollUpResult } from '../ports.js';
+import type { DailyUsage, DayRange, LastCheck, RollUpOptions, RollUpResult } from '../ports.js';
 import { isDuplicateKey } from './mongo-commit.js';
 import type { MongoModels } from './schemas.js';
 
@@ -37,7 +40,8 @@ const idOf = (licenseId: string, day: number) => `${licenseId} ${day}`;
 
 function rollUpOf(document: Record<string, unknown>): DayRollUp {
   const { _id, ...rest } = document;
-  return rest as unknown as DayRollUp;
+  // Roll-ups written before the last outcome was kept have none.
+  return { lastOutcome: null, ...rest } as unknown as DayRollUp;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -110,6 +114,18 @@ export class MongoChecks {
       await pause(options.pauseMs ?? 0);
     }
     return result;
+  }
+
+  /** The newest raw record or, when the roll-ups hold a later one, the newest roll-up's last. */
+  async lastCheck(licenseId: string): Promise<LastCheck | null> {
+    const [raw, rolled] = await Promise.all([
+      this.models.checks.findOne({ licenseId }, RAW_FIELDS).sort({ at: -1 }).lean(),
+      this.models.checkDays.findOne({ licenseId }).sort({ day: -1 }).lean(),
+    ]);
+    return laterCheck(
+      raw === null ? null : lastCheckOfRecord(raw as unknown as RawDocument),
+      rolled === null ? null : lastCheckOfRollUp(rollUpOf(rolled as Record<string, unknown>)),
+    );
   }
 
   async dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]> {

@@ -27,6 +27,7 @@ import type {
   CommitOutcome,
   DailyUsage,
   DayRange,
+  LastCheck,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
@@ -413,6 +414,10 @@ export class MongoStore implements LicensorStore {
         .lean();
       return documents.map((d) => recordOf<CheckRecord>(d));
     });
+  }
+
+  lastCheck(licenseId: string): Promise<LastCheck | null> {
+    return this.run(() => this.checks.lastCheck(licenseId));
   }
 
   dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]> {

@@ -142,6 +142,8 @@ const checkDay = new Schema(
     usageMax: { type: Number, required: true },
     usageLast: { type: Number, required: true },
     lastAt: { type: Number, required: true },
+    /** Outcome of the day's last check (absent in roll-ups written before it was kept). */
+    lastOutcome: { type: String, default: null },
   },
   { ...options, collection: 'check_days' },
 );

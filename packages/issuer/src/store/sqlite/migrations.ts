@@ -192,6 +192,17 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   { version: 9, name: 'signing key states, signed key sets', sql: KEY_STATES_SQL },
+  {
+    version: 10,
+    name: "a day's last outcome in its roll-up; indexes for forks and session sweeps",
+    // The last check past the window; the newest forks, and the session sweep, through an index
+    // (query-plans.test.ts).
+    sql: `
+      ALTER TABLE check_days ADD COLUMN last_outcome TEXT;
+      CREATE INDEX forks_by_time ON forks (detected_at DESC, id);
+      CREATE INDEX portal_sessions_by_created ON portal_sessions (created_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChainHead, ForkRecord } from '../chain-port.js';
 import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -25,6 +26,17 @@ const GROWING = [
   'checks',
   'check_days',
   'audit_events',
+  // The check chain, forks and the nonce window (one row per installation / check).
+  'chain_heads',
+  'forks',
+  'fork_policies',
+  'check_nonces',
+  // Webhooks: the outbox and the deliveries grow with every event; sessions and login failures
+  // with the portal's users.
+  'webhook_outbox',
+  'webhook_deliveries',
+  'portal_sessions',
+  'login_failures',
 ];
 
 interface Ran {
@@ -93,6 +105,44 @@ afterAll(async () => {
 
 const NOW = Date.UTC(2026, 5, 1);
 
+function chainHead(): ChainHead {
+  return {
+    installationId: 'inst',
+    licenseId: 'lic_x',
+    head: 'h',
+    issued: [],
+    last: null,
+    openForkId: null,
+    version: 2,
+    updatedAt: NOW,
+  };
+}
+
+function fork(): ForkRecord {
+  const evidence = {
+    at: NOW,
+    address: null,
+    credentialsInUse: 1,
+    sdkVersion: '1',
+    presented: null,
+  };
+  return {
+    id: 'frk_x',
+    licenseId: 'lic_x',
+    installationId: 'inst',
+    status: 'open',
+    detectedAt: NOW,
+    lastSeenAt: NOW,
+    divergentChecks: 1,
+    copy: evidence,
+    original: null,
+    action: 'warn',
+    closedAt: null,
+    closedBy: null,
+    closeReason: null,
+  };
+}
+
 /**
  * [name, call, walk, scanned]: `walk` allows reading in an index's order up to the LIMIT: for
  * the newest-first lists, and for filters most rows match (a model, a term ending before a
@@ -148,6 +198,34 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ['its requests', () => store.listRequests({ licenseId: 'lic_x' })],
   ['its recent checks', () => store.listChecks('lic_x', 50), true],
   ['its daily usage', () => store.dailyUsage('lic_x', { from: '2026-03-01' })],
+  ['its last check (raw or rolled up)', () => store.lastCheck('lic_x')],
+  ['a check: the chain head', () => store.chains.getChainHead('inst')],
+  ['a check: a new chain head', () => store.chains.putChainHead(chainHead(), null)],
+  ['a check: the chain head moved on', () => store.chains.putChainHead(chainHead(), 1)],
+  [
+    'a check: its nonce admitted (and, every 512th, the expired ones purged)',
+    async () => {
+      for (let i = 0; i < 512; i += 1) await store.chains.admitNonce('inst', `n${i}`, NOW, NOW);
+    },
+  ],
+  ['a check: a fork recorded', () => store.chains.recordFork(fork())],
+  ['a check: the fork policy', () => store.chains.getForkPolicy('lic_x')],
+  ['forks of a license', () => store.chains.listForks({ licenseId: 'lic_x' })],
+  [
+    'the open fork of an installation',
+    () => store.chains.listForks({ installationId: 'inst', status: 'open', limit: 1 }),
+  ],
+  ['open forks', () => store.chains.listForks({ status: 'open' })],
+  ['forks, newest first', () => store.chains.listForks({}), true],
+  ['closing a fork', () => store.chains.closeFork('frk_x', NOW, 'alice', 'reissued')],
+  // The pending-events index is partial (fanned_out = 0): walking it reads only pending events.
+  ['webhooks: events not fanned out', () => store.automation.listUnfannedOutboxEvents(100), true],
+  ['webhooks: events fanned out', () => store.automation.markOutboxFannedOut(['msg_x'])],
+  ['webhooks: deliveries due', () => store.automation.claimDeliveries(NOW, 30_000, 50)],
+  ['webhooks: deliveries of an endpoint', () => store.automation.listDeliveries('whe_x', 50)],
+  ['portal sessions: one', () => store.automation.getSession('hash')],
+  ['portal sessions: swept', () => store.automation.sweepSessions(NOW, NOW)],
+  ['login failures: counted', () => store.automation.recordLoginFailure('k', NOW, 60_000)],
   ['pending requests', () => store.listRequests({ status: 'pending' })],
   ['audit log, newest first', () => store.listAuditEvents({ limit: 200 }), true],
   ['audit log of an action', () => store.listAuditEvents({ action: 'license.revoke' })],

@@ -10,8 +10,17 @@
 
 import type { CheckOutcome } from '@licensor/token';
 import type Database from 'better-sqlite3';
-import { DAY_MS, type DayRollUp, dailyUsageOf, dayBounds, firstKeptDay } from '../check-days.js';
-import type { DailyUsage, DayRange, RollUpOptions, RollUpResult } from '../ports.js';
+import {
+  DAY_MS,
+  type DayRollUp,
+  dailyUsageOf,
+  dayBounds,
+  firstKeptDay,
+  lastCheckOfRecord,
+  lastCheckOfRollUp,
+  laterCheck,
+} from '../check-days.js';
+import type { DailyUsage, DayRange, LastCheck, RollUpOptions, RollUpResult } from '../ports.js';
 
 /** Outcome → its column in check_days. */
 const OUTCOME_COLUMNS: Record<CheckOutcome, string> = {
@@ -34,7 +43,10 @@ function aggregate(filter: string, index: string): string {
       (SELECT credentials_in_use FROM checks AS last
         WHERE last.license_id = g.license_id AND last.at = g.last_at
         ORDER BY last.rowid DESC LIMIT 1) AS usage_last,
-      last_at
+      last_at,
+      (SELECT outcome FROM checks AS last
+        WHERE last.license_id = g.license_id AND last.at = g.last_at
+        ORDER BY last.rowid DESC LIMIT 1) AS last_outcome
     FROM (SELECT license_id, at / ${DAY_MS} AS day, count(*) AS checks, ${counts.join(', ')},
         min(credentials_in_use) AS usage_min, max(credentials_in_use) AS usage_max,
         max(at) AS last_at
@@ -64,6 +76,7 @@ function rollUpOf(row: RollUpRow): DayRollUp {
     usageMax: Number(row.usage_max),
     usageLast: Number(row.usage_last),
     lastAt: Number(row.last_at),
+    lastOutcome: (row.last_outcome as CheckOutcome | null) ?? null,
   };
 }
 
@@ -75,6 +88,8 @@ export class SqliteChecks {
   private readonly deleteBatch: Database.Statement;
   private readonly rollUpsOfLicense: Database.Statement;
   private readonly rawDaysOfLicense: Database.Statement;
+  private readonly newestRaw: Database.Statement;
+  private readonly newestRollUp: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.boundary = db.prepare(
@@ -82,7 +97,8 @@ export class SqliteChecks {
     );
     const columns = OUTCOMES.map(([, c]) => c);
     this.addToRollUps = db.prepare(`INSERT INTO check_days
-        (license_id, day, checks, ${columns.join(', ')}, usage_min, usage_max, usage_last, last_at)
+        (license_id, day, checks, ${columns.join(', ')}, usage_min, usage_max, usage_last, last_at,
+          last_outcome)
       ${aggregate(BATCH, 'checks_by_time')} WHERE true
       ON CONFLICT (license_id, day) DO UPDATE SET
         checks = checks + excluded.checks,
@@ -90,6 +106,8 @@ export class SqliteChecks {
         usage_min = min(usage_min, excluded.usage_min),
         usage_max = max(usage_max, excluded.usage_max),
         usage_last = CASE WHEN excluded.last_at >= last_at THEN excluded.usage_last ELSE usage_last END,
+        last_outcome = CASE WHEN excluded.last_at >= last_at THEN excluded.last_outcome
+          ELSE last_outcome END,
         last_at = max(last_at, excluded.last_at)`);
     this.deleteBatch = db.prepare(`DELETE FROM checks WHERE ${BATCH}`);
     this.rollUpsOfLicense = db.prepare(
@@ -97,6 +115,30 @@ export class SqliteChecks {
     );
     this.rawDaysOfLicense = db.prepare(
       aggregate('license_id = ? AND at >= ? AND at < ?', 'checks_by_license'),
+    );
+    this.newestRaw = db.prepare(`SELECT license_id, at, credentials_in_use, outcome
+      FROM checks INDEXED BY checks_by_license WHERE license_id = ? ORDER BY at DESC LIMIT 1`);
+    this.newestRollUp = db.prepare(
+      'SELECT * FROM check_days WHERE license_id = ? ORDER BY day DESC LIMIT 1',
+    );
+  }
+
+  /** The newest raw record or, when the roll-ups hold a later one, the newest roll-up's last. */
+  lastCheck(licenseId: string): LastCheck | null {
+    const raw = this.newestRaw.get(licenseId) as
+      | { license_id: string; at: number; credentials_in_use: number; outcome: CheckOutcome }
+      | undefined;
+    const rolled = this.newestRollUp.get(licenseId) as RollUpRow | undefined;
+    return laterCheck(
+      raw === undefined
+        ? null
+        : lastCheckOfRecord({
+            licenseId: raw.license_id,
+            at: raw.at,
+            credentialsInUse: raw.credentials_in_use,
+            outcome: raw.outcome,
+          }),
+      rolled === undefined ? null : lastCheckOfRollUp(rollUpOf(rolled)),
     );
   }
 

@@ -29,6 +29,7 @@ import type {
   CommitOutcome,
   DailyUsage,
   DayRange,
+  LastCheck,
   LicenseFilter,
   LicensorStore,
   RequestFilter,
@@ -416,6 +417,11 @@ export class SqliteStore implements LicensorStore {
       credentialsInUse: r.credentials_in_use as number,
       outcome: r.outcome as CheckRecord['outcome'],
     }));
+  }
+
+  async lastCheck(licenseId: string): Promise<LastCheck | null> {
+    this.assertOpen();
+    return this.checks.lastCheck(licenseId);
   }
 
   async dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]> {

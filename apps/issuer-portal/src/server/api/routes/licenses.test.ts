@@ -98,6 +98,22 @@ describe('GET /licenses/:id', () => {
     expect(response.body.checks).toEqual([
       expect.objectContaining({ id: 'chk_test_1', credentialsInUse: 42, outcome: 'VALID' }),
     ]);
+    expect(response.body.lastCheck).toEqual({
+      at: fixture.clock.now,
+      outcome: 'VALID',
+      credentialsInUse: 42,
+      source: 'raw',
+    });
+    // Past the retention window the raw record is rolled up and dropped: the last check stays.
+    await fixture.issuer.store.rollUpChecks({ keepMs: 0, now: fixture.clock.now + 2 * 86_400_000 });
+    const later = await issuer.agent.get(`/api/v1/licenses/${subscriptionId}`).expect(200);
+    expect(later.body.checks).toEqual([]);
+    expect(later.body.lastCheck).toEqual({
+      at: fixture.clock.now,
+      outcome: 'VALID',
+      credentialsInUse: 42,
+      source: 'roll-up',
+    });
   });
 
   it('shows a possible copy the verify service recorded, with both sides and the policy', async () => {

@@ -10,6 +10,7 @@ import {
   CustomerSchema,
   ForkSchema,
   InstallationSchema,
+  LastCheckSchema,
   LicenseSchema,
   ModelSchema,
   PublicJwkSchema,
@@ -98,7 +99,12 @@ export const LicenseDetailSchema = z
     installation: InstallationSchema.nullable(),
     transactions: z.array(TransactionSchema),
     requests: z.array(ApprovalRequestSchema),
-    checks: z.array(CheckRecordSchema).describe('Recent online checks, newest first.'),
+    checks: z
+      .array(CheckRecordSchema)
+      .describe('Recent online checks, newest first (raw records: the retention window only).'),
+    lastCheck: LastCheckSchema.nullable().describe(
+      'The newest online check, also after its raw record was rolled up; null: never checked.',
+    ),
     forks: z.array(ForkSchema).describe('Possible copies the verify service saw, newest first.'),
     forkPolicy: z
       .enum(['warn', 'suspend'])

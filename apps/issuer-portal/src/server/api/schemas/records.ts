@@ -213,6 +213,20 @@ export const CheckRecordSchema = z
   })
   .register(apiSchemas, { id: 'CheckRecord' });
 
+export const LastCheckSchema = z
+  .object({
+    at: ms(),
+    outcome: z
+      .enum(['VALID', 'EXPIRED', 'SUSPENDED', 'REVOKED', 'UNKNOWN'])
+      .nullable()
+      .describe('Null only for a day rolled up by an older Licensor that had several outcomes.'),
+    credentialsInUse: z.number().int(),
+    source: z
+      .enum(['raw', 'roll-up'])
+      .describe('A check record still kept raw, or the daily roll-up kept after the window.'),
+  })
+  .register(apiSchemas, { id: 'LastCheck' });
+
 const ChainEvidenceSchema = z
   .object({
     at: ms(),
