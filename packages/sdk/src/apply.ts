@@ -11,9 +11,11 @@ import type { Context } from './context.js';
 import { assertCoversProduct } from './entitlements.js';
 import { SdkError } from './errors.js';
 import { currentInfo } from './info.js';
+import { advanceTrust, assertKeepsKeysInUse, beyond } from './keyset.js';
 import { readPastedKey } from './pasted-key.js';
 import { loadSnapshot, type PendingChallenge, type Snapshot, saveState } from './snapshot.js';
 import type { StoredState } from './store/store.js';
+import { splitBundle, tokensOf } from './trust.js';
 import type { ApplyResult } from './types.js';
 
 /** How the token arrived: pasted by an operator, or inside a signed status. */
@@ -22,6 +24,8 @@ export type Delivery = 'operator' | 'online';
 export interface Accepted {
   state: StoredState;
   claims: LicenseClaims;
+  /** The license key that signed it. */
+  kid: string;
   answered: PendingChallenge | null;
 }
 
@@ -101,10 +105,10 @@ export function acceptLicense(
   if (typeof pasted !== 'string')
     throw new SdkError('ERR_INPUT_INVALID', 'The license key must be text.');
   // A key an operator pasted is refused in the operator's words; one the service delivered, as is.
-  const { claims, token } =
+  const { claims, token, kid } =
     delivery === 'operator'
-      ? readPastedKey(pasted, context.keyring)
-      : verifyLicense(normaliseToken(pasted, 'license'), context.keyring);
+      ? readPastedKey(pasted, snapshot.trust.keyring)
+      : verifyLicense(normaliseToken(pasted, 'license'), snapshot.trust.keyring);
   if (claims.sub !== snapshot.installationId) {
     throw new SdkError(
       'ERR_LICENSE_OTHER_INSTALLATION',
@@ -132,7 +136,7 @@ export function acceptLicense(
     pending,
     trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
   };
-  return { state, claims, answered };
+  return { state, claims, kid, answered };
 }
 
 export async function applyLicenseKey(
@@ -141,10 +145,29 @@ export async function applyLicenseKey(
   pasted: unknown,
 ): Promise<ApplyResult> {
   const clock = readClock(context, snapshot.stored);
-  const accepted = acceptLicense(context, snapshot, pasted, 'operator', clock);
-  await saveState(context, accepted.state, clock);
+  // A key may come with the key set versions it needs: applied first, in the same write.
+  const bundle = splitBundle(pasted as string);
+  const fresh = beyond(snapshot.trust, bundle.keysets);
+  const trust = fresh.length === 0 ? snapshot.trust : advanceTrust(context, snapshot.trust, fresh);
+  const accepted = acceptLicense(
+    context,
+    { ...snapshot, trust },
+    bundle.license,
+    'operator',
+    clock,
+  );
+  let state = accepted.state;
+  if (trust !== snapshot.trust) {
+    assertKeepsKeysInUse(trust, [
+      { what: 'license key being applied', kid: accepted.kid, purpose: 'license' },
+      ...snapshot.keysInUse.filter((key) => key.purpose === 'status'),
+    ]);
+    state = { ...state, keysets: tokensOf(trust) };
+  }
+  await saveState(context, state, clock);
   const info = currentInfo(context, await loadSnapshot(context));
   return {
+    keysetVersion: trust === snapshot.trust ? null : trust.seq,
     licenseId: accepted.claims.lid,
     revision: accepted.claims.rev,
     transactionId: accepted.claims.jti,

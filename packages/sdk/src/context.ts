@@ -2,6 +2,7 @@
 // load → change → save sequences of one Licensor instance run one at a time.
 import { type Ed25519KeyPair, type Jwks, Keyring } from '@licensor/token';
 import { SdkError } from './errors.js';
+import type { InstallationTrust } from './keyset.js';
 import type { LicensorStore } from './store/store.js';
 import type { Authorize } from './types.js';
 
@@ -29,6 +30,7 @@ export interface LicensorOptions {
 
 export interface Context {
   store: LicensorStore;
+  /** The vendor keys the installation shipped with; the trust in force is keyset.ts's. */
   keyring: Keyring;
   product: { name: string; version: string };
   authorize: Authorize;
@@ -44,6 +46,8 @@ export interface Context {
   verified: Map<string, unknown>;
   /** The installation key pair last loaded, to skip deriving it again. */
   installation: Ed25519KeyPair | null;
+  /** The trust the stored key set chain gave at the last load, keyed by that chain. */
+  trustCache: { key: string; trust: InstallationTrust } | null;
 }
 
 export const DEFAULT_PENDING_TTL_SECONDS = 30 * 24 * 3600;
@@ -165,5 +169,6 @@ export function resolveContext(options: LicensorOptions, defaultAuthorize: Autho
     exclusive: serialiser(store),
     verified: new Map(),
     installation: null,
+    trustCache: null,
   };
 }

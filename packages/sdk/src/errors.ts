@@ -39,6 +39,10 @@ export const SDK_ERROR_CODES = [
   'ERR_KEY_FILE_INSECURE',
   'ERR_TRUST_INVALID',
   'ERR_TRUST_CHANGED',
+  'ERR_KEYSET_INVALID',
+  'ERR_KEYSET_UNTRUSTED',
+  'ERR_KEYSET_STALE',
+  'ERR_KEYSET_DROPS_KEY_IN_USE',
 ] as const;
 
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];

@@ -6,6 +6,7 @@ export { defaultAuthorize, isSystemAdministrator, SYSTEM_ADMINISTRATOR } from '.
 export type { LicensorOptions } from './context.js';
 export type { ChallengeOptions } from './create-challenge.js';
 export { SDK_ERROR_CODES, SdkError, type SdkErrorCode } from './errors.js';
+export type { TrustedKey } from './keyset.js';
 export { createLicensor, type Licensor } from './licensor.js';
 export { FileStore, type FileStoreOptions } from './store/file-store.js';
 export { MemoryStore } from './store/memory-store.js';
@@ -16,6 +17,7 @@ export type {
   StoredPendingChallenge,
   StoredState,
 } from './store/store.js';
+export type { TrustInfo, TrustResult } from './trust.js';
 export type {
   ApplyResult,
   AuditEntry,

@@ -67,6 +67,7 @@ export function describeLicense(context: Context, snapshot: Snapshot, clock: Clo
     checkBy: evaluation.checkBy,
     pendingRequests: requests,
     pendingModelSwitch: pendingModelSwitch(requests, license?.model ?? null),
+    keysetVersion: snapshot.trust.seq,
     clock: {
       local: clock.local,
       trusted: clock.trusted,

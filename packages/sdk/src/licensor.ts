@@ -14,6 +14,7 @@ import { describeLicense, pendingRequests } from './info.js';
 import { runOperation } from './operation.js';
 import { requestModelSwitch } from './request-model-switch.js';
 import { loadSnapshot, observeClock } from './snapshot.js';
+import { applyKeysets, auditDetail, type TrustInfo, type TrustResult, trustInfo } from './trust.js';
 import type {
   ApplyResult,
   AuditEntry,
@@ -34,6 +35,14 @@ export interface Licensor {
   createChallenge(operator: Operator, options?: ChallengeOptions): Promise<ChallengeResult>;
   /** Upgrade: apply a license key as pasted. */
   applyLicenseKey(operator: Operator, key: string): Promise<ApplyResult>;
+  /**
+   * Applies the vendor's signed key set(s) as pasted (offline delivery): each version verified
+   * against the keys trusted now, newer than the one held, and keeping the keys the license in
+   * force and the stored statuses depend on. All or nothing; audited as `trust`.
+   */
+  applyKeysets(operator: Operator, pasted: string): Promise<TrustResult>;
+  /** The vendor key set version trusted and its keys. */
+  getTrust(operator: Operator): Promise<TrustInfo>;
   /** View License. */
   getLicenseInfo(operator: Operator): Promise<LicenseInfo>;
   /** Verify License: the online check. */
@@ -85,11 +94,28 @@ export function createLicensor(options: LicensorOptions): Licensor {
     applyLicenseKey: (operator, key) =>
       runOperation(context, operator, 'apply', async () => {
         const result = await applyLicenseKey(context, await snapshot(), key);
+        const keyset =
+          result.keysetVersion === null ? '' : `, key set version ${result.keysetVersion}`;
         return {
           result,
-          detail: `license ${result.licenseId} revision ${result.revision}, transaction ${result.transactionId}`,
+          detail: `license ${result.licenseId} revision ${result.revision}, transaction ${result.transactionId}${keyset}`,
         };
       }),
+
+    applyKeysets: (operator, pasted) =>
+      runOperation(context, operator, 'trust', async () => {
+        const result = await applyKeysets(context, await snapshot(), pasted);
+        return { result, detail: auditDetail(result) };
+      }),
+
+    getTrust: (operator) =>
+      runOperation(
+        context,
+        operator,
+        'view',
+        async () => ({ result: trustInfo(await snapshot()) }),
+        'read',
+      ),
 
     getLicenseInfo: (operator) =>
       runOperation(context, operator, 'view', async () => ({ result: await info() }), 'read'),

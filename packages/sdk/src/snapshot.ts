@@ -20,6 +20,7 @@ import { anchorFromTrail } from './audit-chain.js';
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
+import { type InstallationTrust, type KeyInUse, storedTrust } from './keyset.js';
 import type { StoredPendingChallenge, StoredState } from './store/store.js';
 import { initialState, parseStoredState, sealState, stateSealHolds } from './stored-state.js';
 
@@ -36,6 +37,10 @@ export interface Snapshot {
   pending: PendingChallenge[];
   lastStatus: StatusClaims | null;
   lastValidStatus: StatusClaims | null;
+  /** The vendor keys trusted now: the shipped keys advanced by the applied key sets. */
+  trust: InstallationTrust;
+  /** The keys the stored license and statuses depend on (a key set may not drop them). */
+  keysInUse: KeyInUse[];
 }
 
 function tampered(what: string, error?: unknown): SdkError {
@@ -89,9 +94,15 @@ export async function installationKeyOf(context: Context): Promise<Ed25519KeyPai
   return loadInstallationKey(context, raw !== null);
 }
 
-/** Verifies a stored token once per Licensor object: the keyring is fixed, the text is the key. */
-function memoised<T>(context: Context, kind: string, token: string, verify: () => T): T {
-  const key = `${kind}:${token}`;
+/** Verifies a stored token once per Licensor object and trust: the text is the key. */
+function memoised<T>(
+  context: Context,
+  trust: InstallationTrust,
+  kind: string,
+  token: string,
+  verify: () => T,
+): T {
+  const key = `${kind}:${trust.id}:${token}`;
   const known = context.verified.get(key);
   if (known !== undefined) return known as T;
   const result = verify();
@@ -100,14 +111,22 @@ function memoised<T>(context: Context, kind: string, token: string, verify: () =
   return result;
 }
 
-function verifyStored(stored: StoredState, context: Context, installationId: string) {
+function verifyStored(
+  stored: StoredState,
+  context: Context,
+  installationId: string,
+  trust: InstallationTrust,
+) {
   let license: LicenseClaims | null = null;
+  const keysInUse: KeyInUse[] = [];
   if (stored.license !== null) {
     try {
       const token = stored.license.token;
-      license = memoised(context, 'license', token, () =>
-        verifyLicense(token, context.keyring),
-      ).claims;
+      const verified = memoised(context, trust, 'license', token, () =>
+        verifyLicense(token, trust.keyring),
+      );
+      license = verified.claims;
+      keysInUse.push({ what: 'license in force', kid: verified.kid, purpose: 'license' });
     } catch (error) {
       throw tampered('license token', error);
     }
@@ -118,9 +137,11 @@ function verifyStored(stored: StoredState, context: Context, installationId: str
     if (token === null) return null;
     let claims: StatusClaims;
     try {
-      claims = memoised(context, 'status', token, () =>
-        verifyStatus(token, context.keyring),
-      ).claims;
+      const verified = memoised(context, trust, 'status', token, () =>
+        verifyStatus(token, trust.keyring),
+      );
+      claims = verified.claims;
+      keysInUse.push({ what, kid: verified.kid, purpose: 'status' });
     } catch (error) {
       throw tampered(what, error);
     }
@@ -130,7 +151,9 @@ function verifyStored(stored: StoredState, context: Context, installationId: str
   const pending = stored.pending.map((entry) => {
     let verified: ReturnType<typeof verifyChallenge>;
     try {
-      verified = memoised(context, 'challenge', entry.token, () => verifyChallenge(entry.token));
+      verified = memoised(context, trust, 'challenge', entry.token, () =>
+        verifyChallenge(entry.token),
+      );
     } catch (error) {
       throw tampered('pending challenge', error);
     }
@@ -146,7 +169,7 @@ function verifyStored(stored: StoredState, context: Context, installationId: str
   const lastStatus = status(stored.lastStatus, 'verify status');
   const lastValidStatus = status(stored.lastValidStatus, 'last valid verify status');
   checkStatusOrder(stored, license, lastStatus, lastValidStatus, context.clockSkewSeconds);
-  return { license, pending, lastStatus, lastValidStatus };
+  return { license, pending, lastStatus, lastValidStatus, trust, keysInUse };
 }
 
 /**
@@ -219,6 +242,8 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
       pending: [],
       lastStatus: null,
       lastValidStatus: null,
+      trust: storedTrust(context, []),
+      keysInUse: [],
     };
   }
   const parsed = parseStoredState(raw);
@@ -229,7 +254,12 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
       `The state belongs to installation ${stored.installationId}, but the installation key is ${installationId}. The key and the state come from different installations: restore the matching pair.`,
     );
   }
-  const verified = verifyStored(stored, context, installationId);
+  const verified = verifyStored(
+    stored,
+    context,
+    installationId,
+    storedTrust(context, stored.keysets),
+  );
   await checkSeal(context, parsed, installation);
   // Trusted time never goes below what the verified tokens themselves vouch for.
   const trustedTime = Math.max(

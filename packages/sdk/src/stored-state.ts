@@ -79,6 +79,14 @@ function parseAttempt(value: unknown): CheckAttempt | null {
   };
 }
 
+function parseKeysets(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((token) => typeof token === 'string')) {
+    throw corrupt('keysets');
+  }
+  return [...value];
+}
+
 function parseAnchor(value: unknown): AuditAnchor {
   if (!isObject(value)) throw corrupt('audit');
   return { head: stringOrNull(value.head, 'audit.head') };
@@ -124,13 +132,14 @@ export function parseStoredState(raw: unknown): ParsedState {
     observedTime: raw.observedTime,
     clockOffset: clockOffset as number,
     audit: raw.v === 2 ? parseAnchor(raw.audit) : null,
+    keysets: parseKeysets(raw.keysets),
   };
   return { state, seal: raw.v === 2 ? (raw.seal as string) : null };
 }
 
 /** The members in one fixed order: the text the seal covers. */
 function sealedText(state: StoredState): string {
-  const ordered: StoredState = {
+  const ordered: Omit<StoredState, 'keysets'> & { keysets?: string[] } = {
     format: state.format,
     v: 2,
     installationId: state.installationId,
@@ -154,6 +163,8 @@ function sealedText(state: StoredState): string {
     observedTime: state.observedTime,
     clockOffset: state.clockOffset,
     audit: state.audit && { head: state.audit.head },
+    // Only when there are any: a state sealed before key sets existed keeps its seal.
+    ...(state.keysets.length > 0 ? { keysets: [...state.keysets] } : {}),
   };
   return JSON.stringify(ordered);
 }
@@ -183,5 +194,6 @@ export function initialState(installationId: string): StoredState {
     observedTime: 0,
     clockOffset: 0,
     audit: { head: null },
+    keysets: [],
   };
 }

@@ -26,7 +26,8 @@ export type OperatorAction =
   | 'verify'
   | 'view'
   | 'requests'
-  | 'audit';
+  | 'audit'
+  | 'trust';
 
 /** The CMS's answer to "may this operator do this?". */
 export type Authorize = (operator: Operator, action: OperatorAction) => boolean | Promise<boolean>;
@@ -107,6 +108,8 @@ export interface LicenseInfo {
   pendingRequests: PendingRequest[];
   /** A model switch ("Activate") asked for and not yet completed by a new token. */
   pendingModelSwitch: LicenseModel | null;
+  /** The vendor key set version trusted: 0 while only the keys it shipped with are. */
+  keysetVersion: number;
   clock: ClockReport;
   /**
    * The newest status says this installation's checks left one chain: a copy of it, or an older
@@ -174,6 +177,8 @@ export interface ApplyResult {
   revision: number;
   transactionId: string;
   answeredChallenge: string | null;
+  /** The vendor key set version applied with the key (it came in the same paste), or null. */
+  keysetVersion: number | null;
   info: LicenseInfo;
 }
 
@@ -194,6 +199,10 @@ export interface VerifyResult {
   appliedRevision: number | null;
   /** Why a delivered token was not applied. */
   deliveredTokenRefused: null | { code: string; message: string };
+  /** The vendor key set version the status delivered and that was applied, or null. */
+  keysetVersion: number | null;
+  /** Why delivered key sets were not applied (the status itself still counts). */
+  keysetRefused: null | { code: string; message: string };
   info: LicenseInfo;
 }
 

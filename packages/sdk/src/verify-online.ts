@@ -5,6 +5,7 @@
 // recorded, and the grace rules decide the state: this never throws for an outage.
 import {
   isLicensorError,
+  type Keyring,
   type LicenseClaims,
   type StatusClaims,
   signCheck,
@@ -30,7 +31,7 @@ export interface VerifyOptions {
 }
 
 function readStatus(
-  context: Context,
+  keyring: Keyring,
   body: string,
   nonce: string,
   license: LicenseClaims,
@@ -39,7 +40,7 @@ function readStatus(
 ): { claims: StatusClaims; token: string } {
   let verified: ReturnType<typeof verifyStatus>;
   try {
-    verified = verifyStatus(body.trim(), context.keyring);
+    verified = verifyStatus(body.trim(), keyring);
   } catch (error) {
     if (!isLicensorError(error)) throw error;
     throw new SdkError(
@@ -126,7 +127,7 @@ export async function verifyOnline(
   try {
     const body = await postCheck(context, url, check, options.timeoutMs ?? context.verifyTimeoutMs);
     status = readStatus(
-      context,
+      snapshot.trust.keyring,
       body,
       nonce,
       license,
@@ -149,6 +150,8 @@ export async function verifyOnline(
       forked: false,
       appliedRevision: null,
       deliveredTokenRefused: null,
+      keysetVersion: null,
+      keysetRefused: null,
       info,
     };
   }
@@ -196,6 +199,8 @@ export async function verifyOnline(
     forked: claims.forked === true,
     appliedRevision,
     deliveredTokenRefused,
+    keysetVersion: null,
+    keysetRefused: null,
     info,
   };
 }

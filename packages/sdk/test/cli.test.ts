@@ -9,6 +9,7 @@ import { armour, keyPairFromSeed, toPublicJwk, verifyChallenge } from '@licensor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SDK_VERSION } from '../src/version.js';
 import { answer, FrozenClock, golden, term } from './fixtures.js';
+import { forged, L2, v1, v2 } from './keysets.js';
 import {
   startVerifyServer,
   statusFor,
@@ -439,5 +440,37 @@ describe('licensor CLI', () => {
     );
     const version = await licensor(['-V'], { cwd });
     expect(version).toMatchObject({ code: 0, stdout: `licensor ${SDK_VERSION}\n` });
+  });
+
+  it('licensor trust applies pasted key sets offline, refuses a forged one (exit 1, state unchanged), and show says the version', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const stateDir = join(dir, 'state');
+    const state = ['--state', stateDir, '--trust', join(cwd, 'vendor.jwks.json')];
+    const challenge = (await licensor(['challenge', ...state], { cwd })).stdout.trim();
+    expect((await licensor(['apply', answer(challenge), ...state], { cwd })).code).toBe(0);
+
+    writeFileSync(join(dir, 'keysets.txt'), armour(v1, 'keyset') + armour(v2, 'keyset'));
+    const applied = await licensor(['trust', `@${join(dir, 'keysets.txt')}`, ...state], { cwd });
+    expect(applied).toMatchObject({
+      code: 0,
+      stderr: '',
+      stdout: expect.stringMatching(/^Trusting vendor key set version 2 \(was 0\): 4 keys\.\n$/),
+    });
+
+    const before = readFileSync(join(stateDir, 'state.json'), 'utf8');
+    const refused = await licensor(['trust', '-', ...state, '--json'], { cwd, stdin: forged });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).error.code).toBe('ERR_KEYSET_UNTRUSTED');
+    const rollback = await licensor(['trust', v1, ...state], { cwd });
+    expect(rollback.code).toBe(1);
+    expect(rollback.stderr).toMatch(/^error: ERR_KEYSET_STALE: /);
+    expect(readFileSync(join(stateDir, 'state.json'), 'utf8')).toBe(before);
+
+    const shown = await licensor(['show', ...state], { cwd });
+    expect(shown.stdout).toMatch(/^Vendor key set:\s+version 2$/m);
+    // The new license key (L2) now signs keys this installation accepts.
+    const next = (await licensor(['challenge', ...state], { cwd })).stdout.trim();
+    const key = answer(next, { rev: 2 }, L2);
+    expect((await licensor(['apply', key, ...state], { cwd })).code).toBe(0);
   });
 });

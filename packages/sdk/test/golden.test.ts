@@ -11,7 +11,7 @@ async function goldenInstallation(pending: (typeof golden.challenge)[]) {
   const store = new MemoryStore();
   await store.saveInstallationKey(goldenInstallationKey.privateKey);
   // A state as the SDK before seals wrote it (format 1): read, and sealed at the next change.
-  const state: Omit<StoredState, 'v' | 'audit' | 'clockOffset'> & { v: 1 } = {
+  const state: Omit<StoredState, 'v' | 'audit' | 'clockOffset' | 'keysets'> & { v: 1 } = {
     format: STATE_FORMAT,
     v: 1,
     installationId: golden.keys.installation.kid,

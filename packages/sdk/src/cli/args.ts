@@ -18,7 +18,8 @@ export type Command =
   | 'verify'
   | 'activate'
   | 'requests'
-  | 'audit';
+  | 'audit'
+  | 'trust';
 
 export interface ParsedArgs {
   command: Command;

@@ -96,6 +96,12 @@ export function formatInfo(info: LicenseInfo): string {
   rows.push(['Pending requests', String(info.pendingRequests.length)]);
   rows.push(['Installation ID', info.installationId]);
   rows.push(['Product', `${info.product.name} ${info.product.version}`]);
+  rows.push([
+    'Vendor key set',
+    info.keysetVersion === 0
+      ? 'the keys shipped with the product'
+      : `version ${info.keysetVersion}`,
+  ]);
   if (info.clock.offsetText !== null) rows.push(['Clock offset', info.clock.offsetText]);
   if (info.forked) {
     rows.push([

@@ -60,9 +60,9 @@ function productOf(spec: string | undefined): { name: string; version: string } 
   return { name: spec.slice(0, at), version: spec.slice(at + 1) };
 }
 
-async function readKey(argument: string, io: CliIo): Promise<string> {
+async function readKey(argument: string, io: CliIo, what = 'the license key'): Promise<string> {
   try {
-    return await readArgument(argument, io, 'the license key');
+    return await readArgument(argument, io, what);
   } catch (error) {
     if (!(error instanceof ArgumentFileError)) throw error;
     throw new SdkError('ERR_INPUT_INVALID', error.message);
@@ -136,6 +136,18 @@ async function run(
         asJson
           ? json(result)
           : `Applied license ${result.licenseId} revision ${result.revision} (transaction ${result.transactionId}). State: ${result.info.state}.\n`,
+      );
+      return 0;
+    }
+    case 'trust': {
+      const result = await licensor.applyKeysets(
+        operator,
+        await readKey(positionals[0] ?? '', io, 'the key set'),
+      );
+      io.stdout(
+        asJson
+          ? json(result)
+          : `Trusting vendor key set version ${result.keysetVersion} (was ${result.previousVersion}): ${result.keys.length} keys.\n`,
       );
       return 0;
     }

@@ -87,6 +87,14 @@ export const LICENSOR_CLI: CliSpec = {
         'Line breaks, indentation and the armoured BEGIN/END form are all fine. The key must answer a challenge this installation made.',
     },
     {
+      name: 'trust',
+      args: ['KEYSET|@FILE|-'],
+      summary:
+        "apply the vendor's signed key set(s) as pasted (offline delivery of new vendor keys)",
+      details:
+        'Paste the LICENSOR KEY SET block(s) the vendor sent (licensor-issuer keys export --keyset), oldest first; line breaks and text around the blocks are fine. Each version must be signed by a key this installation trusts and be newer than the one it holds; all or nothing. `show` prints the version trusted.',
+    },
+    {
       name: 'show',
       summary:
         'print the license (View License), its state and its entitlements (plan, products, features, limits)',

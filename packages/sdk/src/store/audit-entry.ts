@@ -11,6 +11,7 @@ const ACTIONS: ReadonlySet<OperatorAction> = new Set([
   'view',
   'requests',
   'audit',
+  'trust',
 ]);
 const OUTCOMES: ReadonlySet<AuditEntry['outcome']> = new Set(['ok', 'refused', 'failed']);
 

@@ -53,6 +53,12 @@ export interface StoredState {
   clockOffset: number;
   /** Null only in a state written by an SDK before the audit chain (format 1). */
   audit: AuditAnchor | null;
+  /**
+   * The signed key sets (licensor-keyset+jwt) applied, oldest first: the chain from the vendor
+   * keys the installation shipped with to the keys it trusts now (keyset.ts). Verified again at
+   * every load. (Absent in documents of older SDKs: read as none.)
+   */
+  keysets: string[];
 }
 
 /** What a store keeps: the state and its seal (see seal.ts), written and read back as is. */
