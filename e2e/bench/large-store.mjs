@@ -10,7 +10,6 @@
 // are signed for. BENCH_SECONDS (default 5) per check run. Writes e2e/bench/results.json.
 
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,7 +19,7 @@ import { openIssuer } from '@licensor/issuer';
 import { installationKeyOf, SAMPLE_SIZE, seedStore } from '@licensor/issuer/seed';
 import { openStore } from '@licensor/issuer/store';
 import { createPortalApp } from '@licensor/issuer-portal';
-import { generateKeyPair, signChallenge, signCheck } from '@licensor/token';
+import { generateKeyPair, newId, newNonce, signChallenge, signCheck } from '@licensor/token';
 import { closedLoad, machine, measureLatency, rateOf, writeResults } from '../../bench/kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -120,7 +119,7 @@ async function checkTokens(dir, report, count) {
       {
         v: 1,
         iat,
-        nonce: randomBytes(16).toString('base64url'),
+        nonce: newNonce(),
         lid: licenseId,
         rev: revision,
         sdk: '1.4.2',
@@ -156,7 +155,7 @@ function challenge() {
   return signChallenge(
     {
       v: 1,
-      jti: randomBytes(16).toString('base64url'),
+      jti: newId('chl'),
       iat,
       exp: iat + 86_400,
       sub: key.kid,

@@ -8,7 +8,6 @@
 // and in memory: from that per-sign cost, what a network HSM's round trip would do to issuing.
 // Writes bench/results.json.
 
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import {
   challengeHash,
   generateKeyPair,
+  newId,
   signChallenge,
   signLicense,
   verifyChallenge,
@@ -43,7 +43,7 @@ function makeChallenges(count) {
     return signChallenge(
       {
         v: 1,
-        jti: randomBytes(16).toString('base64url'),
+        jti: newId('chl'),
         iat,
         exp: iat + 86_400,
         sub: key.kid,
@@ -71,8 +71,8 @@ function cryptoRate(challenges) {
     signLicense(
       {
         v: 1,
-        jti: `txn_${randomBytes(16).toString('base64url')}`,
-        lid: `lic_${randomBytes(16).toString('base64url')}`,
+        jti: newId('txn'),
+        lid: newId('lic'),
         rev: 1,
         iat,
         sub: verified.installationId,

@@ -1,22 +1,5 @@
-// Record ids: `<prefix>_<22 base64url chars of 16 random bytes>` (contract, first section).
-
-import { randomBytes } from 'node:crypto';
-
-export type IdPrefix =
-  | 'lic'
-  | 'cus'
-  | 'txn'
-  | 'req'
-  | 'usr'
-  | 'chk'
-  | 'evt'
-  | 'prd'
-  | 'pln'
-  | 'frk';
-
-export function newId(prefix: IdPrefix): string {
-  return `${prefix}_${randomBytes(16).toString('base64url')}`;
-}
+// Ids of the issuer's records come from the one generator, `newId` in `@licensor/token`
+// (packages/token/src/ids.ts). What is here derives an id from another; it mints none.
 
 /** The id of the audit event a transaction leads to: fixed, so writing it twice is harmless. */
 export function auditIdOfTransaction(transactionId: string): string {

@@ -4,7 +4,6 @@
 //   createChallenge + applyLicenseKey on a FileStore    vs  signing + two durable atomic writes
 //   verifyOnline against a node:http server on 127.0.0.1 vs  signCheck + POST + verifyStatus
 // Prints a table and JSON, writes bench/results.json. Env BENCH_SECONDS (default 1 per figure).
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -16,6 +15,8 @@ import {
   challengeHash,
   Keyring,
   keyPairFromSeed,
+  newId,
+  newNonce,
   signChallenge,
   signCheck,
   signLicense,
@@ -47,7 +48,7 @@ function answer(challenge, rev, overrides = {}) {
   return signLicense(
     {
       v: 1,
-      jti: `txn_${randomBytes(16).toString('base64url')}`,
+      jti: newId('txn'),
       lid: 'lic_benchlicense00000000001',
       rev,
       iat: claims.iat,
@@ -137,7 +138,7 @@ const rawCycle = await measure(async (i) => {
   const challenge = signChallenge(
     {
       v: 1,
-      jti: `chl_${randomBytes(16).toString('base64url')}`,
+      jti: newId('chl'),
       iat: 1767225600,
       exp: 1769817600,
       sub: golden.keys.installation.kid,
@@ -195,7 +196,7 @@ const verifyFigure = await measure(async () => {
   if (!result.ok) throw new Error(result.error?.message);
 });
 const bareFigure = await measure(async () => {
-  const nonce = randomBytes(16).toString('base64url');
+  const nonce = newNonce();
   const check = signCheck(
     {
       v: 1,

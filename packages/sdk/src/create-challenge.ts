@@ -6,13 +6,13 @@ import {
   type ChallengeClaims,
   ClaimsInvalidError,
   type LicenseModel,
+  newId,
   signChallenge,
   validateChallengeClaims,
 } from '@licensor/token';
 import { readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
-import { newId } from './ids.js';
 import { toPendingRequest } from './info.js';
 import { type Snapshot, saveState } from './snapshot.js';
 import type { ChallengeRequest, ChallengeResult, Operator } from './types.js';

@@ -7,6 +7,7 @@ import {
   isLicensorError,
   type Keyring,
   type LicenseClaims,
+  newNonce,
   type StatusClaims,
   signCheck,
   verifyStatus,
@@ -16,7 +17,6 @@ import { checkUrl, postCheck } from './check-request.js';
 import { readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
-import { newNonce } from './ids.js';
 import { currentInfo } from './info.js';
 import { loadSnapshot, type Snapshot, saveState } from './snapshot.js';
 import type { StoredState } from './store/store.js';

@@ -3,12 +3,12 @@
 // The installation makes a challenge, the vendor answers with a license token, the SDK applies
 // it, then checks online and reads the signed status.
 
-import { randomBytes } from 'node:crypto';
 import {
   armour,
   challengeHash,
   generateKeyPair,
   Keyring,
+  newNonce,
   signChallenge,
   signCheck,
   signLicense,
@@ -82,7 +82,7 @@ console.log(
 );
 
 // Online check: the SDK signs a check; the service verifies it and answers with a status.
-const nonce = randomBytes(16).toString('base64url');
+const nonce = newNonce();
 const check = signCheck(
   {
     v: 1,

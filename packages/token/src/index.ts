@@ -85,6 +85,14 @@ export {
   VersionUnsupportedError,
 } from './errors.js';
 export {
+  ID_PREFIXES,
+  ID_RANDOM_BYTES,
+  type IdPrefix,
+  MINTED_ID_PATTERN,
+  newId,
+  newNonce,
+} from './ids.js';
+export {
   MAX_KEYSET_TOKEN_LENGTH,
   MAX_STATUS_TOKEN_LENGTH,
   MAX_TOKEN_LENGTH,

@@ -2,10 +2,9 @@
 // (a license key and a status key), then issue a subscription license for a new installation's
 // challenge. Returns the license id, the installation key that signs the check requests, and
 // the JWKS an SDK would trust.
-import { randomBytes } from 'node:crypto';
 import { openIssuer } from '@licensor/issuer';
 import { openStore } from '@licensor/issuer/store';
-import { generateKeyPair, signChallenge } from '@licensor/token';
+import { generateKeyPair, newId, signChallenge } from '@licensor/token';
 
 export async function prepareStore(dataDir, passphrase) {
   const store = await openStore({ dataDir });
@@ -17,7 +16,7 @@ export async function prepareStore(dataDir, passphrase) {
     const challenge = signChallenge(
       {
         v: 1,
-        jti: `chl_${randomBytes(16).toString('base64url')}`,
+        jti: newId('chl'),
         iat: now,
         exp: now + 86_400,
         sub: installation.kid,

@@ -5,12 +5,11 @@
 // issuer; every request it gets is a distinct, validly signed check (a replay would be refused).
 // Prints a table and JSON, writes bench/results.json. Env BENCH_SECONDS shortens the runs.
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Keyring, signCheck, verifyStatus } from '@licensor/token';
+import { Keyring, newId, newNonce, signCheck, verifyStatus } from '@licensor/token';
 import autocannon from 'autocannon';
 import { pacedLoad } from './paced-load.mjs';
 import { prepareStore } from './prepare-store.mjs';
@@ -28,7 +27,7 @@ function checkToken(licenseId, revision, installation) {
     {
       v: 1,
       iat: Math.floor(Date.now() / 1000),
-      nonce: randomBytes(16).toString('base64url'),
+      nonce: newNonce(),
       lid: licenseId,
       rev: revision,
       sdk: '0.1.0',
@@ -225,7 +224,7 @@ try {
 
     // An UNKNOWN answer must cost what a VALID one costs, or its timing would tell which license
     // ids exist: the same load on a license id the store does not have (both cached).
-    const unknownLicense = `lic_${randomBytes(16).toString('base64url')}`;
+    const unknownLicense = newId('lic');
     const fastest = Math.max(...results.map((x) => x.rps));
     const probes = Array.from(
       { length: Math.max(6_000, Math.ceil(fastest * unknownSeconds * 2)) },

@@ -3,9 +3,9 @@
 // version it was read at, and recorded in the audit log. A plan change raises the plan's
 // revision and changes no license: `affected` lists the licenses issued from an older revision.
 
+import { newId } from '@licensor/token';
 import { type IssuerContext, nowSeconds } from '../domain/context.js';
 import { ConcurrentUpdateError } from '../errors.js';
-import { newId } from '../ids.js';
 import type { License, Operator } from '../records.js';
 import { describeChanges, entitlementsOfPlan } from './entitle.js';
 import {

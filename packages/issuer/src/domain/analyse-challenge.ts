@@ -2,9 +2,8 @@
 // vendor must know before answering it. Shared by `inspect` (which shows it) and `issue`,
 // `approveRequest` (which act on it).
 
-import { challengeHash, type VerifiedChallenge, verifyChallenge } from '@licensor/token';
+import { challengeHash, newId, type VerifiedChallenge, verifyChallenge } from '@licensor/token';
 import type { Finding } from '../facade.js';
-import { newId } from '../ids.js';
 import type {
   ApprovalRequest,
   Installation,

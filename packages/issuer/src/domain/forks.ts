@@ -3,6 +3,7 @@
 // does, the inspection's "possible copy" finding, and the re-bind a new key for a challenge makes.
 
 import type { ChallengeClaims } from '@licensor/token';
+import { newId } from '@licensor/token';
 import {
   ForkClosedError,
   ForkNotFoundError,
@@ -10,7 +11,6 @@ import {
   LicenseNotFoundError,
 } from '../errors.js';
 import type { Finding } from '../facade.js';
-import { newId } from '../ids.js';
 import type { Operator } from '../records.js';
 import type { ForkAction, ForkFilter, ForkRecord } from '../store/chain-port.js';
 import { chainStanding, rebindChain } from '../store/check-chain.js';

@@ -4,9 +4,8 @@
 // service hands to the installation at its next check. When a key is revoked, the licenses whose
 // installations may still hold a token it signed are listed, with how each gets a new one.
 
-import { type JwsSigner, signLicenseWith, validateLicenseClaims } from '@licensor/token';
+import { type JwsSigner, newId, signLicenseWith, validateLicenseClaims } from '@licensor/token';
 import type { KeyDependent } from '../facade.js';
-import { newId } from '../ids.js';
 import type { License, Operator, TokenTransaction } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';

@@ -1,9 +1,9 @@
 // Revoke, suspend, resume: a change of a license's state, recorded as a transaction. No new
 // token is signed; the verify service answers the next check with the new state.
 
+import { newId } from '@licensor/token';
 import { InputInvalidError, LicenseNotFoundError, LicenseStateError } from '../errors.js';
 import type { LicenseChange } from '../facade.js';
-import { newId } from '../ids.js';
 import type { LicenseState, Operator } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';

@@ -1,8 +1,8 @@
 // `rejectRequest(requestId)`: the vendor declines a model switch or a rehost. Recorded as a
 // transaction; issuing for that challenge is refused afterwards.
 
+import { newId } from '@licensor/token';
 import { RequestDecidedError, RequestNotFoundError } from '../errors.js';
-import { newId } from '../ids.js';
 import type { ApprovalRequest, Operator, Transaction } from '../records.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import { checkReason } from './license-state.js';

@@ -1,8 +1,8 @@
 // `renameCustomer(customerId, name)`: the vendor's record of the customer. Tokens already issued
 // keep the name they were signed with; the next token of each license carries the new one.
 
+import { newId } from '@licensor/token';
 import { CustomerNotFoundError } from '../errors.js';
-import { newId } from '../ids.js';
 import type { Customer, Operator } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, type IssuerContext } from './context.js';

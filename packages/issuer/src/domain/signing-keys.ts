@@ -15,6 +15,7 @@ import {
   Keyring,
   type KeysetClaims,
   type KeysetKey,
+  newId,
   publicKeyFromJwk,
   signerFromKeyPair,
   signKeyset,
@@ -30,7 +31,6 @@ import {
   PassphraseSharedError,
 } from '../errors.js';
 import type { InitResult, KeyRevocation, NewKeyOptions } from '../facade.js';
-import { newId } from '../ids.js';
 import { writeKeyFile } from '../keys/key-files.js';
 import { loadKeyPair } from '../keys/load-keys.js';
 import { createHsmKey } from '../keys/pkcs11/keys.js';

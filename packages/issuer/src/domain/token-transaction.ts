@@ -7,13 +7,13 @@ import {
   type JwsSigner,
   type LicenseClaims,
   type LicenseModel,
+  newId,
   type PublicJwk,
   signLicenseWith,
 } from '@licensor/token';
 import { entitlementClaims } from '../catalog/entitle.js';
 import type { LicenseEntitlements } from '../catalog/types.js';
 import type { IssueResult } from '../facade.js';
-import { newId } from '../ids.js';
 import type {
   Customer,
   Installation,

@@ -1,6 +1,7 @@
 // Vendor users of the portal and their roles (admin, issuer, viewer). Passwords are stored only
 // as scrypt hashes; every change is in the audit log; the last enabled admin cannot be removed.
 
+import { newId } from '@licensor/token';
 import {
   InputInvalidError,
   LastAdminError,
@@ -8,7 +9,6 @@ import {
   UserExistsError,
   UserNotFoundError,
 } from '../errors.js';
-import { newId } from '../ids.js';
 import { hashPassword, verifyPassword } from '../passwords.js';
 import type { Operator, Role, VendorUser } from '../records.js';
 import { checkOperator, type IssuerContext } from './context.js';

@@ -14,6 +14,7 @@ import {
   jwkThumbprint,
   keyPairFromSeed,
   type LicenseModel,
+  newId,
   type PublicJwk,
   toPublicJwk,
 } from '@licensor/token';
@@ -127,21 +128,6 @@ const OPERATORS = ['alice', 'bob', 'carol', 'cli:deploy'];
 const WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Tyrell'];
 const SUFFIXES = ['Corp', 'GmbH', 'Ltd', 'AG', 'Inc', 'SA', 'BV', 'Oy'];
 
-/** Ids as the issuer makes them, from one random buffer per batch (fast). */
-class IdMaker {
-  private pool = Buffer.alloc(0);
-  private offset = 0;
-  next(prefix: string): string {
-    if (this.offset + 16 > this.pool.length) {
-      this.pool = randomBytes(16 * 4096);
-      this.offset = 0;
-    }
-    const id = this.pool.toString('base64url', this.offset, this.offset + 16);
-    this.offset += 16;
-    return `${prefix}_${id}`;
-  }
-}
-
 interface Seeded {
   licenseId: string;
   installationId: string;
@@ -160,7 +146,6 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
   const random = randomOf(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const batchSize = Math.max(1, options.batchSize ?? 2_000);
-  const ids = new IdMaker();
   const issuer = await openIssuer({
     store,
     now: () => now,
@@ -221,8 +206,8 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
           model,
           credentials,
           term,
-          challengeHash: createHash('sha256').update(ids.next('chl')).digest('base64url'),
-          challengeId: ids.next('chl'),
+          challengeHash: createHash('sha256').update(newId('chl')).digest('base64url'),
+          challengeId: newId('chl'),
           requestId: null,
           terms: {
             customerName: customer.name,
@@ -272,14 +257,13 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
         const change = stateChange(
           license,
           roll < 0.01 ? 'revoke' : 'suspend',
-          ids,
           pick(OPERATORS),
           now,
         );
         batch.push(change);
         license = change.licenseAfter;
       } else if (roll < 0.04) {
-        pending.push(requestFor(license, ids, now - Math.floor(random() * 14 * DAY_MS)));
+        pending.push(requestFor(license, now - Math.floor(random() * 14 * DAY_MS)));
       }
       seeded.push({
         licenseId: license.id,
@@ -301,7 +285,7 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
   const licenseSeconds = (performance.now() - licenseStart) / 1000;
 
   const checkStart = performance.now();
-  const checks = await seedChecks(store, seeded, options, now, random, ids);
+  const checks = await seedChecks(store, seeded, options, now, random);
   const checkSeconds = (performance.now() - checkStart) / 1000;
 
   return {
@@ -327,11 +311,10 @@ const round = (value: number) => Math.round(value * 100) / 100;
 function stateChange(
   license: License,
   kind: 'revoke' | 'suspend',
-  ids: IdMaker,
   operator: string,
   now: number,
 ): StateTransaction {
-  const id = ids.next('txn');
+  const id = newId('txn');
   const at = Math.min(license.updatedAt + DAY_MS, now);
   const reason = kind === 'revoke' ? 'contract ended' : 'invoice unpaid';
   const licenseAfter: License = {
@@ -367,10 +350,10 @@ function stateChange(
 }
 
 /** A pending rehost request: the license's installation asked from a new machine. */
-function requestFor(license: License, ids: IdMaker, at: number): ApprovalRequest {
-  const challengeId = ids.next('chl');
+function requestFor(license: License, at: number): ApprovalRequest {
+  const challengeId = newId('chl');
   return {
-    id: ids.next('req'),
+    id: newId('req'),
     kind: 'rehost',
     status: 'pending',
     licenseId: license.id,
@@ -404,7 +387,6 @@ async function seedChecks(
   options: SeedOptions,
   now: number,
   random: () => number,
-  ids: IdMaker,
 ): Promise<number> {
   const perDay = Math.max(1, options.checksPerDay ?? 24);
   const interval = DAY_MS / perDay;
@@ -423,7 +405,7 @@ async function seedChecks(
       if (at < license.createdAt || at > now) continue;
       if (random() < 0.1) usage[i] = Math.max(0, usage[i]! + (random() < 0.5 ? -1 : 1));
       buffer.push({
-        id: ids.next('chk'),
+        id: newId('chk'),
         at,
         licenseId: license.licenseId,
         installationId: license.installationId,

@@ -12,7 +12,8 @@
 // nothing handed out (first check, or re-bound by a challenge without a chain value) accepts
 // whatever is presented.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newId } from '@licensor/token';
 import {
   CHAIN_ISSUED_LIMIT,
   type ChainEvidence,
@@ -88,7 +89,7 @@ function decide(stored: ChainHead | null, check: ChainCheck, next: string): Deci
     };
   }
   // A fork: the chain stays where the installation that continues it left it.
-  const openForkId = stored.openForkId ?? `frk_${randomBytes(16).toString('base64url')}`;
+  const openForkId = stored.openForkId ?? newId('frk');
   return {
     head: { ...stored, updatedAt: check.now, openForkId, version: stored.version + 1 },
     forked: true,

@@ -2,8 +2,7 @@
 // it is killed, printing "<transaction id> <challenge> <key>" for each key it was given back.
 // Usage: node burst.mjs '<openStore options as JSON>'
 
-import { randomBytes } from 'node:crypto';
-import { generateKeyPair, signChallenge } from '@licensor/token';
+import { generateKeyPair, newId, signChallenge } from '@licensor/token';
 import { openIssuer, openStore } from '../../dist/index.js';
 
 const store = await openStore(JSON.parse(process.argv[2]));
@@ -17,7 +16,7 @@ function challenge() {
   return signChallenge(
     {
       v: 1,
-      jti: randomBytes(16).toString('base64url'),
+      jti: newId('chl'),
       iat,
       exp: iat + 3600,
       sub: key.kid,

@@ -1,11 +1,11 @@
 // Test fixtures: installations (key pairs) making challenges as the SDK would, and a frozen
 // clock the tests move by hand.
 
-import { randomBytes } from 'node:crypto';
 import {
   type ChallengeClaims,
   type Ed25519KeyPair,
   generateKeyPair,
+  newId,
   signChallenge,
 } from '@licensor/token';
 
@@ -61,7 +61,7 @@ export class TestInstallation {
     return signChallenge(
       {
         v: options.v ?? 1,
-        jti: randomBytes(16).toString('base64url'),
+        jti: newId('chl'),
         iat,
         exp: iat + (options.validFor ?? 7 * 86_400),
         sub: this.key.kid,

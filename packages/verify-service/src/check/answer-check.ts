@@ -8,6 +8,7 @@ import { type ChainStore, type ForkAction, stepChain } from '@licensor/issuer/ch
 import {
   type CheckOutcome,
   type Ed25519KeyPair,
+  newId,
   readCheckKid,
   signStatus,
   verifyCheck,
@@ -17,7 +18,6 @@ import type { RateLimiter } from '../state/rate-limiter.js';
 import type { ReplayGuard } from '../state/replay-guard.js';
 import type { ViewCache } from '../state/view-cache.js';
 import type { CheckRecord } from '../store-port.js';
-import { newCheckId } from './check-id.js';
 import { decideCheckBy, decideOutcome, tokenToRelay } from './decide-outcome.js';
 import type { DecoyVerification } from './decoy-verification.js';
 import { peekCheck } from './peek-check.js';
@@ -155,7 +155,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
 
     if (bound) {
       deps.record({
-        id: newCheckId(),
+        id: newId('chk'),
         at: nowMs,
         licenseId: claimed.lid,
         installationId,

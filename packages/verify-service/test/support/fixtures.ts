@@ -1,12 +1,13 @@
 // Keys, licenses and check requests for the service's tests. Everything is made with the token
 // package's own API, so the tests exercise the real message formats.
-import { createPrivateKey, randomBytes, sign } from 'node:crypto';
+import { createPrivateKey, sign } from 'node:crypto';
 import {
   type CheckClaims,
   type Ed25519KeyPair,
   generateKeyPair,
   Keyring,
   type LicenseClaims,
+  newNonce,
   signCheck,
   signLicense,
   toPublicJwk,
@@ -104,7 +105,7 @@ export function checkClaims(overrides: Partial<CheckClaims> = {}): CheckClaims {
   return {
     v: 1,
     iat: T0s,
-    nonce: randomBytes(16).toString('base64url'),
+    nonce: newNonce(),
     lid: 'lic_valid',
     rev: 1,
     sdk: '0.1.0',

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Issuer, openIssuer } from '@licensor/issuer';
 import { type LicensorStore, openStore } from '@licensor/issuer/store';
-import { type Ed25519KeyPair, generateKeyPair, signChallenge } from '@licensor/token';
+import { type Ed25519KeyPair, generateKeyPair, newId, signChallenge } from '@licensor/token';
 
 /** The status keys' secret: all the verify service is given. */
 export const passphrase = 'integration-test-passphrase';
@@ -56,7 +56,7 @@ export function challengeFor(installation: Ed25519KeyPair, atMs = Date.now()): s
   return signChallenge(
     {
       v: 1,
-      jti: `chl_${randomBytes(16).toString('base64url')}`,
+      jti: newId('chl'),
       iat: now,
       exp: now + 86_400,
       sub: installation.kid,

@@ -1,12 +1,11 @@
 // `licensor-verify serve` as a real child process: start it, read its JSON log lines, send it
 // checks over HTTP.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type CheckClaims, signCheck } from '@licensor/token';
+import { type CheckClaims, newNonce, signCheck } from '@licensor/token';
 import { passphrase } from './issuer-store.js';
 
 export const bin = join(import.meta.dirname, '..', '..', 'bin', 'licensor-verify.js');
@@ -123,7 +122,7 @@ export function checkFor(
     {
       v: 1,
       iat: Math.floor(Date.now() / 1000),
-      nonce: randomBytes(16).toString('base64url'),
+      nonce: newNonce(),
       lid: licenseId,
       rev: 1,
       sdk: '0.1.0',

@@ -1,7 +1,7 @@
 // What the API routes are given: the Issuer (the one domain object they drive), the session
 // machinery, the clock and the logger. Nothing else reaches the routes.
-import { randomBytes } from 'node:crypto';
 import type { Issuer } from '@licensor/issuer';
+import { newId } from '@licensor/token';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
 import type { LoginLimiter } from '../auth/login-limit.js';
@@ -44,7 +44,7 @@ export async function auditPortalEvent(
   details: Record<string, unknown>,
 ): Promise<void> {
   await deps.issuer.store.appendAuditEvent({
-    id: `evt_${randomBytes(16).toString('base64url')}`,
+    id: newId('evt'),
     at: deps.now(),
     actor,
     action,

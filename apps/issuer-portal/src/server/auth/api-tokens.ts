@@ -6,11 +6,17 @@
 // learns nothing about which tokens exist.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiTokenRecord, ApiTokenRole, LicensorStore } from '@licensor/issuer';
+import { newId } from '@licensor/token';
 import { PortalError } from '../http/portal-errors.js';
 import type { Session } from '../session/session-store.js';
 
 export const TOKEN_PREFIX = 'lpt_';
-const TOKEN_PATTERN = /^lpt_([0-9a-f]{16})_([0-9a-f]{64})$/;
+// A token's id is `tok_` and what `newId('tok')` makes (22 base64url characters), or 16 hex
+// digits for tokens made before the one id generator. The bearer is `lpt_<id without tok_>_<secret>`,
+// the secret 64 hex digits.
+const ID_PART = '[A-Za-z0-9_-]{22}|[0-9a-f]{16}';
+export const API_TOKEN_ID_PATTERN = new RegExp(`^tok_(?:${ID_PART})$`);
+const TOKEN_PATTERN = new RegExp(`^lpt_(${ID_PART})_([0-9a-f]{64})$`);
 /** Last use is written at most this often per token, so a busy script does not write per call. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -52,10 +58,10 @@ export async function createApiToken(
   input: { name: string; role: ApiTokenRole; expiresAt: number | null; createdBy: string },
   now: number,
 ): Promise<NewToken> {
-  const id = randomBytes(8).toString('hex');
+  const id = newId('tok');
   const secret = randomBytes(32).toString('hex');
   const record: ApiTokenRecord = {
-    id: `tok_${id}`,
+    id,
     name: input.name,
     role: input.role,
     secretHash: hashSecret(secret),
@@ -67,7 +73,7 @@ export async function createApiToken(
     revokedBy: null,
   };
   if (!(await store.automation.insertApiToken(record))) throw new TokenNameTakenError(input.name);
-  return { record, secret: `${TOKEN_PREFIX}${id}_${secret}` };
+  return { record, secret: `${TOKEN_PREFIX}${id.slice('tok_'.length)}_${secret}` };
 }
 
 /** The bearer value of the Authorization header; undefined without the header. */

@@ -2,7 +2,7 @@
 // counters, each write a single-document operation (no multi-document transactions: FerretDB
 // has none). Collections and indexes are made on open, beside the adapter's own.
 
-import { randomUUID } from 'node:crypto';
+import { newId } from '@licensor/token';
 import { type Connection, Schema } from 'mongoose';
 import type { AuditEvent } from '../../records.js';
 import type {
@@ -301,7 +301,7 @@ export class MongoAutomation implements AutomationStore {
       // as read-modify-write and loses some, an insert is never lost. Documents past every
       // window are dropped on the way.
       await this.models.loginFailures.deleteMany({ at: { $lte: at - windowMs } });
-      await this.models.loginFailures.create({ _id: randomUUID(), key, at });
+      await this.models.loginFailures.create({ _id: newId('lgf'), key, at });
       return this.countFailures(key, at, windowMs);
     });
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -40,7 +41,9 @@ describe('API tokens', () => {
       .send({ name: 'CRM sync', role: 'issuer', expiresInDays: 30 })
       .expect(201);
     const { secret, token } = made.body;
-    expect(secret).toMatch(/^lpt_[0-9a-f]{16}_[0-9a-f]{64}$/);
+    // The id part is the one id generator's (newId('tok')): lpt_<22 base64url>_<64 hex>.
+    expect(secret).toMatch(/^lpt_[A-Za-z0-9_-]{22}_[0-9a-f]{64}$/);
+    expect(token.id).toBe(`tok_${secret.slice(4, 26)}`);
     expect(token).toMatchObject({ name: 'CRM sync', role: 'issuer', createdBy: 'alice' });
     expect(token.expiresAt).toBe(fixture.clock.now + 30 * 86_400_000);
     const listed = await alice.agent.get('/api/v1/tokens').expect(200);
@@ -68,6 +71,34 @@ describe('API tokens', () => {
     expect(listed.body.items.find((t: { id: string }) => t.id === id).lastUsedAt).toBe(
       fixture.clock.now,
     );
+  });
+
+  it('still takes a token made before the one id generator (a 16-hex-digit id)', async () => {
+    const secret = 'cd'.repeat(32);
+    await fixture.issuer.store.automation.insertApiToken({
+      id: 'tok_0123456789abcdef',
+      name: 'old CRM sync',
+      role: 'issuer',
+      secretHash: createHash('sha256').update(secret).digest('hex'),
+      createdAt: fixture.clock.now,
+      createdBy: 'alice',
+      expiresAt: null,
+      lastUsedAt: null,
+      revokedAt: null,
+      revokedBy: null,
+    });
+    const challenge = makeChallenge(fixture, newInstallation());
+    await request(fixture.app)
+      .post('/api/v1/challenges/issue')
+      .set(bearer(`lpt_0123456789abcdef_${secret}`))
+      .send({ challenge, terms: PERPETUAL_TERMS })
+      .expect(201);
+    // The same id with another secret is refused like any wrong secret.
+    await request(fixture.app)
+      .post('/api/v1/challenges/issue')
+      .set(bearer(`lpt_0123456789abcdef_${'ab'.repeat(32)}`))
+      .send({ challenge: makeChallenge(fixture, newInstallation()), terms: PERPETUAL_TERMS })
+      .expect(401);
   });
 
   it('holds a token to its role: a viewer token reads but cannot revoke', async () => {

@@ -2,7 +2,7 @@
 // them with when each was last used, revoke one (refused from the next request on). Making and
 // revoking are in the audit log; a token's own actions are logged under `token:<name>`.
 import { z } from 'zod';
-import { createApiToken, publicToken } from '../../auth/api-tokens.js';
+import { API_TOKEN_ID_PATTERN, createApiToken, publicToken } from '../../auth/api-tokens.js';
 import { NotFoundError } from '../../http/portal-errors.js';
 import { auditPortalEvent } from '../deps.js';
 import { apiSchemas } from '../openapi.js';
@@ -24,7 +24,7 @@ export const ApiTokenSchema = z
   })
   .register(apiSchemas, { id: 'ApiToken' });
 
-const TokenIdParams = z.object({ tokenId: z.string().regex(/^tok_[0-9a-f]{16}$/) });
+const TokenIdParams = z.object({ tokenId: z.string().regex(API_TOKEN_ID_PATTERN) });
 
 export const listTokens = defineRoute({
   method: 'get',

@@ -3,6 +3,7 @@
 // delivery log (status, attempts, response time, last error) and resend a delivery.
 import { randomBytes } from 'node:crypto';
 import { WEBHOOK_EVENT_TYPES } from '@licensor/issuer';
+import { newId } from '@licensor/token';
 import { z } from 'zod';
 import { NotFoundError } from '../../http/portal-errors.js';
 import { checkWebhookUrl } from '../../webhooks/url-rules.js';
@@ -101,7 +102,7 @@ export const createWebhook = defineRoute({
     const url = checkWebhookUrl(body.url, deps.webhookRules(req));
     const now = deps.now();
     const endpoint = {
-      id: `whe_${randomBytes(12).toString('base64url')}`,
+      id: newId('whe'),
       url,
       description: body.description,
       events: [...new Set(body.events)],
