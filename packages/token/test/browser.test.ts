@@ -4,26 +4,11 @@
 // (CHROMIUM_PATH, default /usr/bin/chromium); without it the suite is skipped with a message,
 // or fails when LICENSOR_REQUIRE_CHROMIUM=1 (CI).
 
-import { existsSync } from 'node:fs';
+import { describeInChromium, launchChromium } from '@licensor/test-support';
 import { build } from 'esbuild';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { golden } from './forge.js';
-
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(executablePath);
-const requireChromium = process.env.LICENSOR_REQUIRE_CHROMIUM === '1';
-if (!haveChromium && requireChromium) {
-  describe('in a browser (Chromium)', () => {
-    it('runs (LICENSOR_REQUIRE_CHROMIUM=1)', () => {
-      throw new Error(`LICENSOR_REQUIRE_CHROMIUM=1 but there is no Chromium at ${executablePath}`);
-    });
-  });
-} else if (!haveChromium) {
-  console.warn(
-    `browser suite skipped: no Chromium at ${executablePath}; set CHROMIUM_PATH to run it`,
-  );
-}
 
 async function bundle(): Promise<string> {
   const result = await build({
@@ -39,24 +24,13 @@ async function bundle(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-describe.runIf(haveChromium)('in a browser (Chromium)', () => {
+describeInChromium('in a browser (Chromium)', () => {
   let browser: Browser;
   let code: string;
 
   beforeAll(async () => {
     code = await bundle();
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
