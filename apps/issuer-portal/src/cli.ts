@@ -77,10 +77,14 @@ async function serve(argv: string[]): Promise<void> {
   // Sessions, login limits and the webhook outbox live in the store: several portal processes
   // can share it (each sends webhooks; a delivery is held by one at a time).
   const timeoutMs = Number(process.env.LICENSOR_WEBHOOK_TIMEOUT_MS ?? 10_000);
+  // TOTP secrets are sealed at rest under LICENSOR_2FA_KEY when it is set (stored as they are
+  // otherwise; docs/deploying.md says so).
+  const twoFactorKey = process.env.LICENSOR_2FA_KEY;
   const portal = createPortalApp({
     issuer,
     trustProxy,
     allowedHosts,
+    twoFactor: twoFactorKey ? { key: twoFactorKey } : {},
     webhooks: {
       selfHosts: (process.env.LICENSOR_PORTAL_URL ?? '')
         .split(',')

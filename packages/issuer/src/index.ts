@@ -99,6 +99,7 @@ export {
   softHsmSkipReason,
   softHsmUnavailable,
 } from './keys/pkcs11/softhsm.js';
+export { openSecret, sealSecret } from './keys/seal.js';
 export { activeLicenseSigner } from './keys/signers.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export type {
@@ -176,8 +177,16 @@ export type {
   StoreHandle,
   StoreOptions,
   TransactionFilter,
+  TwoFactorPort,
 } from './store/ports.js';
 export { WRITE_STEPS, type WriteStep, type WriteStepHook } from './store/transaction-effects.js';
+export type {
+  StoredTotpSecret,
+  TwoFactorPolicy,
+  TwoFactorPolicyRecord,
+  TwoFactorRecord,
+  TwoFactorStore,
+} from './store/two-factor-port.js';
 export {
   deliveryIdOf,
   licenseSummary,

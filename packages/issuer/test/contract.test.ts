@@ -11,6 +11,7 @@ import { keysAndUsersContract } from './contract/keys-users.contract.js';
 import { lifecycleContract } from './contract/lifecycle.contract.js';
 import { bulkLoadContract, retentionContract } from './contract/retention.contract.js';
 import { storeContract } from './contract/store.contract.js';
+import { twoFactorContract } from './contract/two-factor.contract.js';
 import { adapters } from './support/adapters.js';
 
 for (const adapter of adapters()) {
@@ -40,5 +41,6 @@ for (const adapter of adapters()) {
     describe('check retention', () => retentionContract(adapter));
     describe('bulk load', () => bulkLoadContract(adapter));
     describe('check chains, forks and nonces', () => chainsContract(adapter));
+    describe('two-factor', () => twoFactorContract(adapter));
   });
 }

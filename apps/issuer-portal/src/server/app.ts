@@ -7,6 +7,7 @@ import { type Logger, pino } from 'pino';
 import { createApiRouter } from './api/api-router.js';
 import type { ApiDeps } from './api/deps.js';
 import { DEFAULT_LOGIN_RATE_LIMIT, LoginLimiter, type LoginRateLimit } from './auth/login-limit.js';
+import { TwoFactor, type TwoFactorOptions } from './auth/two-factor.js';
 import { allowedHostsOnly } from './http/allowed-hosts.js';
 import { pageErrorHandler, pageNotFound } from './http/fallback.js';
 import { requestId } from './http/request-id.js';
@@ -47,6 +48,11 @@ export interface PortalDeps {
   /** Failed-login limits, counted in the issuer's store (shared by every portal process). */
   loginRateLimit?: Partial<LoginRateLimit>;
   /**
+   * Two-factor login: `key` seals TOTP secrets at rest (the CLI passes LICENSOR_2FA_KEY; unset,
+   * they are stored as they are), `issuerName` is what authenticator apps show.
+   */
+  twoFactor?: TwoFactorOptions;
+  /**
    * Host names the portal answers to besides localhost and IP addresses (against DNS
    * rebinding): the name users type, or the one the proxy forwards. Default none.
    */
@@ -75,6 +81,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     { ...DEFAULT_LOGIN_RATE_LIMIT, ...deps.loginRateLimit },
     now,
   );
+  const twoFactor = new TwoFactor(deps.issuer.store.twoFactor, deps.twoFactor ?? {}, now);
   const webhookRules = {
     selfHosts: [...(deps.webhooks?.selfHosts ?? [])],
     selfPorts: [...(deps.webhooks?.selfPorts ?? [])],
@@ -95,6 +102,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     sessions,
     sessionStore,
     loginLimiter,
+    twoFactor,
     webhookRules: (req) => ({
       ...webhookRules,
       selfHosts: [req.host, ...webhookRules.selfHosts],

@@ -1,6 +1,7 @@
 // The shell: the login page until there is a session, then a sidebar of pages and the page
 // the address names. Pages the user's role cannot use are not offered.
 import type { ReactNode } from 'react';
+import { TwoFactorCard } from './components/two-factor';
 import { Empty, Loading } from './components/ui';
 import { AccountPage } from './pages/account';
 import { AuditPage } from './pages/audit';
@@ -55,6 +56,25 @@ function Page({ path }: { path: string }): ReactNode {
   );
 }
 
+/** The 2FA policy requires a second factor this user has not set up: that comes first. */
+function EnrolFirst() {
+  const session = useSession();
+  return (
+    <div className="login-screen">
+      <div className="login-card enrol-card">
+        <h1 className="login-title">Set up two-factor login</h1>
+        <p>
+          An administrator requires two-factor login for your account. Set it up to use the portal.
+        </p>
+        <TwoFactorCard />
+        <button type="button" className="btn btn-ghost btn-block" onClick={() => session.logout()}>
+          Log out
+        </button>
+      </div>
+    </div>
+  );
+}
+
 export function App() {
   const session = useSession();
   const { path } = useRouter();
@@ -66,6 +86,7 @@ export function App() {
     );
   }
   if (session.status === 'anonymous' || !session.info) return <LoginPage />;
+  if (session.info.twoFactorEnrolmentRequired) return <EnrolFirst />;
   const user = session.info.user;
   const current = path === '/' ? (session.can('issuer') ? '/issue' : '/licenses') : path;
   return (

@@ -35,6 +35,8 @@ export interface PortalSessionRecord {
   role: 'admin' | 'issuer' | 'viewer';
   createdAt: number;
   lastSeenAt: number;
+  /** The 2FA policy sends this user to enrol before anything else (see the portal). */
+  enrolTwoFactor?: boolean;
 }
 
 export interface AutomationStore extends WebhookStore {

@@ -33,6 +33,7 @@ import type {
 } from '../records.js';
 import type { AutomationStore } from './automation-port.js';
 import type { ChainStore } from './chain-port.js';
+import type { TwoFactorStore } from './two-factor-port.js';
 
 /** Private half of a signing key as kept by the store (never returned by the Issuer). */
 export type StoredPrivateKey =
@@ -314,6 +315,11 @@ export interface AutomationPort {
   readonly automation: AutomationStore;
 }
 
+/** The portal users' second factor (TOTP, recovery codes, policy). */
+export interface TwoFactorPort {
+  readonly twoFactor: TwoFactorStore;
+}
+
 /** Every role at once: what the issuer (CLI, portal) opens. Both adapters implement it. */
 export type LicensorStore = StoreHandle &
   CheckStore &
@@ -323,6 +329,7 @@ export type LicensorStore = StoreHandle &
   AccountStore &
   KeyStore &
   AutomationPort &
+  TwoFactorPort &
   CatalogStore;
 
 export type { CatalogStore } from '../catalog/types.js';

@@ -5,6 +5,7 @@ import { newId } from '@licensor/token';
 import type { Request } from 'express';
 import type { Logger } from 'pino';
 import type { LoginLimiter } from '../auth/login-limit.js';
+import type { TwoFactor } from '../auth/two-factor.js';
 import type { SessionManager } from '../session/session-manager.js';
 import type { SessionStore } from '../session/session-store.js';
 import type { UrlRules } from '../webhooks/url-rules.js';
@@ -15,6 +16,8 @@ export interface ApiDeps {
   sessionStore: SessionStore;
   /** Failed logins, password changes and 2FA codes, counted in the shared store. */
   loginLimiter: LoginLimiter;
+  /** TOTP enrolments, recovery codes and the 2FA policy. */
+  twoFactor: TwoFactor;
   /** The SSRF rules for webhook URLs, with the portal's own host as this request names it. */
   webhookRules(req: Request): UrlRules;
   /** Milliseconds since the epoch. */
@@ -29,7 +32,12 @@ export interface ApiDeps {
 export async function auditSessionEvent(
   deps: ApiDeps,
   actor: string,
-  action: 'session.login' | 'session.login-failed' | 'session.logout' | 'session.password-failed',
+  action:
+    | 'session.login'
+    | 'session.login-failed'
+    | 'session.logout'
+    | 'session.password-failed'
+    | 'session.2fa-failed',
   details: Record<string, unknown>,
 ): Promise<void> {
   await auditPortalEvent(deps, actor, action, null, details);

@@ -6,6 +6,7 @@
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { authenticateToken, bearerOf } from '../auth/api-tokens.js';
+import { TwoFactorEnrolmentRequiredError } from '../auth/two-factor.js';
 import { checkCsrfToken, isStateChange } from '../http/csrf.js';
 import {
   ForbiddenError,
@@ -76,6 +77,7 @@ async function authorise(
   if (found.kind === 'none') throw new UnauthenticatedError();
   const { session } = found;
   if (isStateChange(req)) checkCsrfToken(req, session);
+  if (session.enrolTwoFactor && !route.duringEnrolment) throw new TwoFactorEnrolmentRequiredError();
   if (!roleAllows(session.role, route.access)) throw new ForbiddenError(route.access);
   return session;
 }

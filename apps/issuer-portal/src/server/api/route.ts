@@ -43,6 +43,11 @@ export interface RouteSpec<
    * an API token is refused with ERR_FORBIDDEN.
    */
   sessionOnly?: boolean;
+  /**
+   * Answers a session the 2FA policy holds to enrolment (the session itself, logout, 2FA
+   * enrolment); every other route refuses it with ERR_2FA_ENROLMENT_REQUIRED.
+   */
+  duringEnrolment?: boolean;
   params?: P;
   query?: Q;
   body?: B;

@@ -40,6 +40,15 @@ import {
 import { health } from './routes/meta.js';
 import { approveRequest, getRequest, listRequests, rejectRequest } from './routes/requests.js';
 import { createToken, listTokens, revokeToken } from './routes/tokens.js';
+import {
+  confirmTwoFactor,
+  disableTwoFactor,
+  enrolTwoFactor,
+  regenerateRecoveryCodes,
+  resetTwoFactor,
+  setTwoFactorPolicy,
+  twoFactorStatus,
+} from './routes/two-factor.js';
 import { addUser, listUsers, updateUser } from './routes/users.js';
 import {
   createWebhook,
@@ -56,6 +65,11 @@ export const API_ROUTES: readonly RouteSpec[] = [
   currentSession,
   changePassword,
   logout,
+  twoFactorStatus,
+  enrolTwoFactor,
+  confirmTwoFactor,
+  regenerateRecoveryCodes,
+  disableTwoFactor,
   inspectChallenge,
   issueLicense,
   listLicenses,
@@ -93,6 +107,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   listUsers,
   addUser,
   updateUser,
+  setTwoFactorPolicy,
+  resetTwoFactor,
   listTokens,
   createToken,
   revokeToken,

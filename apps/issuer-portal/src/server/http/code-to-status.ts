@@ -30,6 +30,16 @@ export const PORTAL_STATUS = statusTable<PortalAnsweredCode>({
   ERR_RATE_LIMITED: 429,
   ERR_ROUTE_NOT_FOUND: 404,
   ERR_NOT_FOUND: 404,
+  ERR_2FA_REQUIRED: 401,
+  ERR_2FA_CODE_WRONG: 401,
+  ERR_2FA_CODE_USED: 401,
+  ERR_2FA_ENROLMENT_REQUIRED: 403,
+  ERR_2FA_ALREADY_ENABLED: 409,
+  ERR_2FA_NOT_ENABLED: 409,
+  ERR_2FA_NOT_ENROLLING: 409,
+  ERR_2FA_REQUIRED_BY_POLICY: 409,
+  // A sealed TOTP secret and no (or the wrong) LICENSOR_2FA_KEY: the server is not set up.
+  ERR_2FA_KEY_REQUIRED: 503,
   // @licensor/token: a pasted challenge that cannot be read or does not verify.
   ERR_INPUT_TOO_LARGE: 413,
   ERR_JWS_MALFORMED: 422,

@@ -23,6 +23,16 @@ export const PORTAL_ERROR_CODES = [
   'ERR_TOKEN_EXISTS',
   // Webhooks (webhooks/url-rules.ts).
   'ERR_WEBHOOK_URL_INVALID',
+  // Two-factor login (auth/two-factor.ts).
+  'ERR_2FA_REQUIRED',
+  'ERR_2FA_CODE_WRONG',
+  'ERR_2FA_CODE_USED',
+  'ERR_2FA_ENROLMENT_REQUIRED',
+  'ERR_2FA_ALREADY_ENABLED',
+  'ERR_2FA_NOT_ENABLED',
+  'ERR_2FA_NOT_ENROLLING',
+  'ERR_2FA_REQUIRED_BY_POLICY',
+  'ERR_2FA_KEY_REQUIRED',
 ] as const;
 
 export type PortalErrorCode = (typeof PORTAL_ERROR_CODES)[number];

@@ -34,6 +34,11 @@ export interface SessionUser {
   role: Role;
 }
 
+export interface StartOptions {
+  /** The 2FA policy requires a second factor this user has not set up: enrolment only. */
+  enrolTwoFactor?: boolean;
+}
+
 /**
  * Last activity is written at most this often per session: each request need not write, and
  * the idle timeout is still kept to within this much.
@@ -81,7 +86,12 @@ export class SessionManager {
   }
 
   /** Starts a fresh session for a user who just proved their password; any old one ends. */
-  async start(req: Request, res: Response, user: SessionUser): Promise<Session> {
+  async start(
+    req: Request,
+    res: Response,
+    user: SessionUser,
+    options: StartOptions = {},
+  ): Promise<Session> {
     const previous = cookieId(req);
     if (previous) await this.#store.delete(previous);
     const now = this.#now();
@@ -93,6 +103,7 @@ export class SessionManager {
       role: user.role,
       createdAt: now,
       lastSeenAt: now,
+      ...(options.enrolTwoFactor ? { enrolTwoFactor: true } : {}),
     };
     await this.#store.set(session);
     res.cookie(cookieName(req), session.id, {

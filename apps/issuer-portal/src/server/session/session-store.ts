@@ -18,6 +18,11 @@ export interface Session {
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
   lastSeenAt: number;
+  /**
+   * A password login of a user the 2FA policy requires a second factor of, who has none yet:
+   * only the session, logout and 2FA enrolment routes answer until they enrol.
+   */
+  readonly enrolTwoFactor?: boolean;
   /** Set when the request was authenticated by an API token (then there is no cookie session). */
   readonly tokenId?: string;
 }

@@ -2,13 +2,14 @@
 // session of yours and hands this browser a new session (and CSRF token).
 import { type FormEvent, useState } from 'react';
 import { api } from '../api';
+import { TwoFactorCard, TwoFactorPolicyCard } from '../components/two-factor';
 import { Alert, Button, Card, ErrorMessage, PageHeader, TextInput } from '../components/ui';
 import { useSession } from '../session';
 import type { SessionInfo } from '../types';
 import { useAction } from '../use-api';
 
 export function AccountPage() {
-  const { info, loggedIn } = useSession();
+  const { info, loggedIn, can } = useSession();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -82,6 +83,8 @@ export function AccountPage() {
           </Button>
         </form>
       </Card>
+      <TwoFactorCard />
+      {can('admin') ? <TwoFactorPolicyCard /> : null}
     </>
   );
 }

@@ -1,5 +1,6 @@
-// Login: a user name and a password. Failures say what to do without revealing which of the
-// two was wrong.
+// Login: a user name and a password, then (for a user with two-factor login) the code from the
+// authenticator app or a recovery code. Failures say what to do without revealing which of the
+// name and password was wrong.
 import { type FormEvent, useState } from 'react';
 import { ApiError, api } from '../api';
 import { Alert, Button, TextInput } from '../components/ui';
@@ -10,6 +11,9 @@ export function LoginPage() {
   const session = useSession();
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
+  /** Set once the server asked for the second factor (the password was right). */
+  const [askCode, setAskCode] = useState(false);
+  const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -22,11 +26,23 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      const info = await api.post<SessionInfo>('/auth/login', { name, password });
+      const body = askCode ? { name, password, code } : { name, password };
+      const info = await api.post<SessionInfo>('/auth/login', body);
       session.loggedIn(info);
     } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : 'Logging in failed. Try again.');
-      setPassword('');
+      const code = failure instanceof ApiError ? failure.code : null;
+      if (code === 'ERR_2FA_REQUIRED') {
+        setAskCode(true);
+        setError(null);
+      } else if (code === 'ERR_2FA_CODE_WRONG' || code === 'ERR_2FA_CODE_USED') {
+        setError((failure as ApiError).message);
+        setCode('');
+      } else {
+        setError(failure instanceof ApiError ? failure.message : 'Logging in failed. Try again.');
+        setPassword('');
+        setAskCode(false);
+        setCode('');
+      }
     } finally {
       setBusy(false);
     }
@@ -57,14 +73,27 @@ export function LoginPage() {
           value={name}
           onChange={(e) => setName(e.target.value)}
         />
-        <TextInput
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
+        {askCode ? (
+          <TextInput
+            label="Two-factor code"
+            name="code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            autoFocus
+            hint="The 6-digit code from your authenticator app, or one of your recovery codes."
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+          />
+        ) : (
+          <TextInput
+            label="Password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        )}
         <Button type="submit" tone="primary" busy={busy} className="btn-block">
           Log in
         </Button>

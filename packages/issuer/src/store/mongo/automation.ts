@@ -46,6 +46,7 @@ const portalSession = new Schema(
     role: { type: String, required: true },
     createdAt: { type: Number, required: true },
     lastSeenAt: { type: Number, required: true },
+    enrolTwoFactor: { type: Boolean },
   },
   { ...options, collection: 'portal_sessions' },
 );

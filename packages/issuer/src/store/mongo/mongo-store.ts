@@ -54,6 +54,7 @@ import {
 import { importTransactions } from './mongo-import.js';
 import * as keys from './mongo-keys.js';
 import { type MongoModels, modelsOf } from './schemas.js';
+import { MongoTwoFactor } from './two-factor.js';
 
 type Doc = Record<string, unknown>;
 
@@ -89,6 +90,7 @@ export class MongoStore implements LicensorStore {
   // Set by open(), before the store is handed out.
   automation!: MongoAutomation;
   chains!: MongoChains;
+  twoFactor!: MongoTwoFactor;
   private readonly committer: MongoCommitter;
   private readonly checks: MongoChecks;
   private readonly writeOutbox: OutboxWriter;
@@ -126,6 +128,11 @@ export class MongoStore implements LicensorStore {
       );
       store.automation = await MongoAutomation.open(automationModels, (operation) =>
         store.run(operation),
+      );
+      store.twoFactor = await MongoTwoFactor.open(
+        connection,
+        (operation) => store.run(operation),
+        options.prepare !== false,
       );
       store.chains = await MongoChains.open(
         connection,

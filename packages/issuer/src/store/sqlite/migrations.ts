@@ -8,6 +8,7 @@ import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL } from './chains.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
+import { TWO_FACTOR_TABLES_SQL } from './two-factor.js';
 
 interface Migration {
   version: number;
@@ -203,6 +204,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX portal_sessions_by_created ON portal_sessions (created_at);
     `,
   },
+  { version: 11, name: 'portal two-factor: TOTP, recovery codes, policy', sql: TWO_FACTOR_TABLES_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

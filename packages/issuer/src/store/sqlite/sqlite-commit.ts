@@ -31,7 +31,8 @@ function bodyOf(transaction: Transaction): string {
   return JSON.stringify(body);
 }
 
-function isUniqueViolation(error: unknown): boolean {
+/** A UNIQUE or PRIMARY KEY conflict: the row is there already. */
+export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -50,6 +50,7 @@ import * as catalog from './sqlite-catalog.js';
 import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 import * as keys from './sqlite-keys.js';
+import { SqliteTwoFactor } from './two-factor.js';
 
 type Row = Record<string, unknown>;
 
@@ -77,6 +78,7 @@ export class SqliteStore implements LicensorStore {
   readonly kind = 'sqlite' as const;
   readonly automation: SqliteAutomation;
   readonly chains: SqliteChains;
+  readonly twoFactor: SqliteTwoFactor;
   private readonly db: Database.Database;
   private readonly committer: SqliteCommitter;
   private readonly checks: SqliteChecks;
@@ -128,6 +130,7 @@ export class SqliteStore implements LicensorStore {
     this.automation = new SqliteAutomation(() => this.open);
     this.checks = new SqliteChecks(db);
     this.chains = new SqliteChains(() => this.open);
+    this.twoFactor = new SqliteTwoFactor(() => this.open);
   }
 
   private assertOpen(): void {

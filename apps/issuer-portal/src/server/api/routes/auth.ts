@@ -1,11 +1,21 @@
 // Log in, see the session, change your own password, log out. Login renews the session id (any
 // session the browser held ends) and answers with the CSRF token the SPA must echo on state
-// changes. A password change needs the current password, ends every session of the user (a
+// changes. A user with two-factor login sends the code with the password (the first try without
+// one is ERR_2FA_REQUIRED, nothing else happens); a wrong or reused code counts as a failed
+// login. A user the 2FA policy requires a second factor of, who has none, gets a session that
+// only answers the enrolment routes (auth/two-factor.ts). A password change needs the current password, ends every session of the user (a
 // stolen session dies with the old password) and starts a new one for the browser that asked.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { RateLimitedError } from '../../auth/login-limit.js';
+import {
+  policyRequires,
+  TwoFactorCodeUsedError,
+  TwoFactorCodeWrongError,
+  TwoFactorRequiredError,
+} from '../../auth/two-factor.js';
 import { LoginFailedError, PasswordWrongError } from '../../http/portal-errors.js';
+import type { Role } from '../../roles.js';
 import type { Session } from '../../session/session-store.js';
 import type { ApiDeps } from '../deps.js';
 import { auditSessionEvent } from '../deps.js';
@@ -13,14 +23,45 @@ import { defineRoute } from '../route.js';
 import { SessionInfoSchema } from '../schemas/answers.js';
 import { NewPasswordSchema } from '../schemas/records.js';
 
-function sessionInfo(deps: ApiDeps, session: Session) {
+export function sessionInfo(deps: ApiDeps, session: Session) {
   const expires = deps.sessions.expiresAt(session);
   return {
     user: { id: session.userId, name: session.userName, role: session.role },
     csrfToken: session.csrfToken,
     idleExpiresAt: expires.idle,
     absoluteExpiresAt: expires.absolute,
+    ...(session.enrolTwoFactor ? { twoFactorEnrolmentRequired: true } : {}),
   };
+}
+
+/**
+ * The second factor of a user who just proved their password: null when they have none (then
+ * whether the policy sends them to enrol), or the method used. A missing code is
+ * ERR_2FA_REQUIRED and counts for nothing; a wrong or reused one counts as a failed login.
+ */
+export async function secondFactor(
+  deps: ApiDeps,
+  req: Request,
+  user: { id: string; name: string; role: Role },
+  code: string | undefined,
+): Promise<{ method: 'totp' | 'recovery' | null; enrolTwoFactor: boolean }> {
+  if (!(await deps.twoFactor.isEnabled(user.id))) {
+    const enrolTwoFactor = policyRequires(await deps.twoFactor.policy(), user.role);
+    return { method: null, enrolTwoFactor };
+  }
+  if (code === undefined || code.trim() === '') throw new TwoFactorRequiredError();
+  try {
+    return { method: await deps.twoFactor.verify(user.id, code), enrolTwoFactor: false };
+  } catch (error) {
+    if (error instanceof TwoFactorCodeWrongError || error instanceof TwoFactorCodeUsedError) {
+      await deps.loginLimiter.fail(user.name, clientAddress(req));
+      await auditSessionEvent(deps, user.name, 'session.2fa-failed', {
+        ip: req.ip ?? null,
+        reason: error.code,
+      });
+    }
+    throw error;
+  }
 }
 
 /** The client's address as express sees it (honouring `trust proxy`). */
@@ -44,13 +85,19 @@ export const login = defineRoute({
   method: 'post',
   path: '/auth/login',
   operationId: 'login',
-  summary: 'Log in with a user name and password; sets the session cookie.',
+  summary:
+    'Log in with a user name and password (and the 2FA code, for a user with two-factor login); sets the session cookie.',
   tag: 'session',
   access: 'public',
   errors: [401, 415, 429],
   body: z.object({
     name: z.string().min(1).max(100),
     password: z.string().min(1).max(1000),
+    code: z
+      .string()
+      .max(40)
+      .optional()
+      .describe('The 6-digit TOTP code or a recovery code; needed when the user has 2FA on.'),
   }),
   response: SessionInfoSchema,
   async handle({ body, deps, req, res }) {
@@ -62,9 +109,16 @@ export const login = defineRoute({
       await auditSessionEvent(deps, body.name, 'session.login-failed', { ip: req.ip ?? null });
       throw new LoginFailedError();
     }
+    const second = await secondFactor(deps, req, user, body.code);
     await deps.loginLimiter.succeed(body.name, address);
-    const session = await deps.sessions.start(req, res, user);
-    await auditSessionEvent(deps, user.name, 'session.login', { ip: req.ip ?? null });
+    const session = await deps.sessions.start(req, res, user, {
+      enrolTwoFactor: second.enrolTwoFactor,
+    });
+    await auditSessionEvent(deps, user.name, 'session.login', {
+      ip: req.ip ?? null,
+      secondFactor: second.method,
+      ...(second.enrolTwoFactor ? { enrolTwoFactor: true } : {}),
+    });
     return sessionInfo(deps, session);
   },
 });
@@ -77,6 +131,7 @@ export const currentSession = defineRoute({
   tag: 'session',
   access: 'viewer',
   sessionOnly: true,
+  duringEnrolment: true,
   response: SessionInfoSchema,
   handle({ deps, session }) {
     return sessionInfo(deps, session!);
@@ -110,7 +165,8 @@ export const changePassword = defineRoute({
     }
     await deps.issuer.users.setPassword(userName, body.newPassword, userName);
     await deps.sessionStore.deleteForUser(user.id);
-    return sessionInfo(deps, await deps.sessions.start(req, res, user));
+    const enrolTwoFactor = session!.enrolTwoFactor === true;
+    return sessionInfo(deps, await deps.sessions.start(req, res, user, { enrolTwoFactor }));
   },
 });
 
@@ -122,6 +178,7 @@ export const logout = defineRoute({
   tag: 'session',
   access: 'viewer',
   sessionOnly: true,
+  duringEnrolment: true,
   response: z.object({ ok: z.literal(true) }),
   async handle({ deps, session, req, res }) {
     await deps.sessions.end(req, res);

@@ -24,6 +24,12 @@ export const SessionInfoSchema = z
     csrfToken: z.string().describe('Send it as X-CSRF-Token on every state change.'),
     idleExpiresAt: z.number().int(),
     absoluteExpiresAt: z.number().int(),
+    twoFactorEnrolmentRequired: z
+      .boolean()
+      .optional()
+      .describe(
+        'The 2FA policy requires a second factor of this user, who has none: only the session, logout and /auth/2fa routes answer until they enrol.',
+      ),
   })
   .register(apiSchemas, { id: 'SessionInfo' });
 
