@@ -17,6 +17,12 @@ export type StoredTotpSecret =
   /** AES-256-GCM under scrypt(LICENSOR_2FA_KEY), AAD = `licensor-totp:<userId>`. */
   | { protection: 'sealed'; sealed: SealedSecret };
 
+/**
+ * Used TOTP steps kept below the newest one claimed: a code is valid one step either side of
+ * now, so a step more than two below a claimed one can never verify again and its row goes.
+ */
+export const STEPS_KEPT = 2;
+
 export interface TwoFactorRecord {
   userId: string;
   /** `pending` between "enrol" and the first correct code; `enabled` after. */
@@ -63,7 +69,8 @@ export interface TwoFactorStore {
   lastTotpStep(userId: string): Promise<number | null>;
   /**
    * Marks a code used: `totp:<step>` or `recovery:<hash>`. True for the first caller; false
-   * (nothing written) when it was already used, by this process or another.
+   * (nothing written) when it was already used, by this process or another. Claiming a step
+   * drops the user's used steps more than STEPS_KEPT below it (they can never verify again).
    */
   claimCodeUse(userId: string, use: string, at: number, step: number | null): Promise<boolean>;
   getTwoFactorPolicy(): Promise<TwoFactorPolicyRecord | null>;

@@ -81,6 +81,17 @@ export function twoFactorContract(adapter: Adapter): void {
     expect(await store.twoFactor.lastTotpStep('usr_1')).toBe(101);
   });
 
+  it('keeps the used steps that can still verify, and drops older ones', async () => {
+    await store.twoFactor.claimCodeUse('usr_1', 'totp:100', T0, 100);
+    await store.twoFactor.claimCodeUse('usr_1', 'totp:102', T0, 102);
+    // 100 is within two steps of 102: still refused.
+    expect(await other.twoFactor.claimCodeUse('usr_1', 'totp:100', T0, 100)).toBe(false);
+    await store.twoFactor.claimCodeUse('usr_1', 'totp:103', T0, 103);
+    // 100 is now three below the newest: its row is gone (no code of it verifies any more).
+    expect(await other.twoFactor.claimCodeUse('usr_1', 'totp:100', T0, 100)).toBe(true);
+    expect(await store.twoFactor.lastTotpStep('usr_1')).toBe(103);
+  });
+
   it('marks used recovery codes, replaces them, and forgets all on delete', async () => {
     await store.twoFactor.putPendingTwoFactor(pending());
     await store.twoFactor.enableTwoFactor('usr_1', T0, ['h1', 'h2']);

@@ -5,7 +5,12 @@
 // _id it always refuses).
 
 import { type Connection, Schema } from 'mongoose';
-import type { TwoFactorPolicyRecord, TwoFactorRecord, TwoFactorStore } from '../two-factor-port.js';
+import {
+  STEPS_KEPT,
+  type TwoFactorPolicyRecord,
+  type TwoFactorRecord,
+  type TwoFactorStore,
+} from '../two-factor-port.js';
 import { isDuplicateKey } from './mongo-commit.js';
 
 const options = { versionKey: false, autoIndex: false, strict: true, minimize: false } as const;
@@ -189,11 +194,14 @@ export class MongoTwoFactor implements TwoFactorStore {
     return this.run(async () => {
       try {
         await this.models.uses.create({ _id: `${userId}:${use}`, userId, use, step, at });
-        return true;
       } catch (error) {
         if (isDuplicateKey(error)) return false;
         throw error;
       }
+      if (step !== null) {
+        await this.models.uses.deleteMany({ userId, step: { $lt: step - STEPS_KEPT } });
+      }
+      return true;
     });
   }
 

@@ -204,7 +204,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX portal_sessions_by_created ON portal_sessions (created_at);
     `,
   },
-  { version: 11, name: 'portal two-factor: TOTP, recovery codes, policy', sql: TWO_FACTOR_TABLES_SQL },
+  {
+    version: 11,
+    name: 'portal two-factor: TOTP, recovery codes, policy',
+    sql: TWO_FACTOR_TABLES_SQL,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,7 +2,12 @@
 // row per use: a replay is a primary-key conflict) and the portal-wide policy.
 
 import type Database from 'better-sqlite3';
-import type { TwoFactorPolicyRecord, TwoFactorRecord, TwoFactorStore } from '../two-factor-port.js';
+import {
+  STEPS_KEPT,
+  type TwoFactorPolicyRecord,
+  type TwoFactorRecord,
+  type TwoFactorStore,
+} from '../two-factor-port.js';
 import { isUniqueViolation } from './sqlite-commit.js';
 
 type Row = Record<string, unknown>;
@@ -130,15 +135,25 @@ export class SqliteTwoFactor implements TwoFactorStore {
     at: number,
     step: number | null,
   ): Promise<boolean> {
+    const db = this.db();
     try {
-      this.db()
-        .prepare('INSERT INTO two_factor_uses (user_id, use, step, at) VALUES (?, ?, ?, ?)')
-        .run(userId, use, step, at);
-      return true;
+      db.prepare('INSERT INTO two_factor_uses (user_id, use, step, at) VALUES (?, ?, ?, ?)').run(
+        userId,
+        use,
+        step,
+        at,
+      );
     } catch (error) {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+    if (step !== null) {
+      db.prepare('DELETE FROM two_factor_uses WHERE user_id = ? AND step < ?').run(
+        userId,
+        step - STEPS_KEPT,
+      );
+    }
+    return true;
   }
 
   async getTwoFactorPolicy(): Promise<TwoFactorPolicyRecord | null> {
