@@ -217,17 +217,30 @@ export function describeTrust(trust: InstallationTrust): { seq: number; keys: Tr
   };
 }
 
-/** The version number a key set token claims, read before any check (null when unreadable). */
-function claimedSeq(token: string): number | null {
+/**
+ * A compact token's header (0) or payload (1) as JSON, read before any check: only to choose
+ * what to verify next, never trusted (null when unreadable).
+ */
+export function unverifiedSegment(token: string, index: 0 | 1): Record<string, unknown> | null {
   try {
-    const payload = normaliseToken(token, 'keyset').split('.')[1] ?? '';
-    const seq = (
-      JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { seq?: unknown }
-    ).seq;
-    return typeof seq === 'number' ? seq : null;
+    const segment = token.trim().split('.')[index] ?? '';
+    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
   } catch {
     return null;
   }
+}
+
+/** The version number a key set token claims, read before any check (null when unreadable). */
+function claimedSeq(token: string): number | null {
+  let compact: string;
+  try {
+    compact = normaliseToken(token, 'keyset');
+  } catch {
+    return null;
+  }
+  const seq = unverifiedSegment(compact, 1)?.seq;
+  return typeof seq === 'number' ? seq : null;
 }
 
 /**

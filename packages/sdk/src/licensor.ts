@@ -124,7 +124,13 @@ export function createLicensor(options: LicensorOptions): Licensor {
       runOperation(context, operator, 'verify', async () => {
         const result = await verifyOnline(context, await snapshot(), verifyOptions);
         if (result.error !== null) return { result, failed: result.error };
-        return { result, detail: `outcome ${result.outcome}` };
+        const keyset =
+          result.keysetVersion !== null
+            ? `, key set version ${result.keysetVersion}`
+            : result.keysetRefused !== null
+              ? `, key set refused: ${result.keysetRefused.code}`
+              : '';
+        return { result, detail: `outcome ${result.outcome}${keyset}` };
       }),
 
     requestModelSwitch: (operator, target, switchOptions) =>

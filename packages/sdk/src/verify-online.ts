@@ -14,12 +14,21 @@ import {
 } from '@licensor/token';
 import { acceptLicense } from './apply.js';
 import { checkUrl, postCheck } from './check-request.js';
-import { readClock } from './clock.js';
+import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
 import { currentInfo } from './info.js';
+import {
+  advanceTrust,
+  assertKeepsKeysInUse,
+  beyond,
+  type InstallationTrust,
+  type KeyInUse,
+  unverifiedSegment,
+} from './keyset.js';
 import { loadSnapshot, type Snapshot, saveState } from './snapshot.js';
 import type { StoredState } from './store/store.js';
+import { tokensOf } from './trust.js';
 import type { VerifyResult } from './types.js';
 import { SDK_VERSION } from './version.js';
 
@@ -37,7 +46,7 @@ function readStatus(
   license: LicenseClaims,
   installationId: string,
   statusTime: number,
-): { claims: StatusClaims; token: string } {
+): { claims: StatusClaims; token: string; kid: string } {
   let verified: ReturnType<typeof verifyStatus>;
   try {
     verified = verifyStatus(body.trim(), keyring);
@@ -69,7 +78,86 @@ function readStatus(
       'The status is older than one this installation already recorded (the service clock is behind). The result was not recorded; try again.',
     );
   }
-  return { claims, token: verified.token };
+  return { claims, token: verified.token, kid: verified.kid };
+}
+
+interface Settled {
+  claims: StatusClaims;
+  state: StoredState;
+  appliedRevision: number | null;
+  deliveredTokenRefused: VerifyResult['deliveredTokenRefused'];
+  /** The keys the license and statuses kept after this check were signed by. */
+  keysInUse: KeyInUse[];
+}
+
+/** The state after a status read under `trust`: recorded, with the license it delivers applied. */
+function settle(
+  context: Context,
+  snapshot: Snapshot,
+  trust: InstallationTrust,
+  clock: Clock,
+  status: ReturnType<typeof readStatus>,
+): Settled {
+  const { claims } = status;
+  let state: StoredState = {
+    ...snapshot.stored,
+    lastStatus: status.token,
+    lastValidStatus: claims.outcome === 'VALID' ? status.token : snapshot.stored.lastValidStatus,
+    lastAttempt: { at: clock.effective, ok: true, code: null, message: null },
+    statusTime: claims.iat,
+    trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
+    // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
+    observedTime: claims.iat,
+    clockOffset: offsetOf(context, claims),
+  };
+  const kept = (what: string) => snapshot.keysInUse.filter((key) => key.what === what);
+  let licenseKeys = kept('license in force');
+  const statusKey: KeyInUse = { what: 'verify status', kid: status.kid, purpose: 'status' };
+  const validKeys =
+    claims.outcome === 'VALID'
+      ? [{ ...statusKey, what: 'last valid verify status' }]
+      : kept('last valid verify status');
+  let appliedRevision: number | null = null;
+  let deliveredTokenRefused: VerifyResult['deliveredTokenRefused'] = null;
+  if (claims.license !== null) {
+    try {
+      const accepted = acceptLicense(
+        context,
+        { ...snapshot, stored: state, trust },
+        claims.license,
+        'online',
+        readClock(context, state),
+      );
+      state = accepted.state;
+      appliedRevision = accepted.claims.rev;
+      licenseKeys = [{ what: 'license in force', kid: accepted.kid, purpose: 'license' }];
+    } catch (error) {
+      if (!isLicensorError(error)) throw error;
+      // The service sends the newest token it has; usually that is the one already in force.
+      if (!(error.code === 'ERR_REVISION_NOT_NEWER' && claims.rev === snapshot.license?.rev)) {
+        deliveredTokenRefused = { code: error.code, message: error.message };
+      }
+    }
+  }
+  return {
+    claims,
+    state,
+    appliedRevision,
+    deliveredTokenRefused,
+    keysInUse: [...licenseKeys, statusKey, ...validKeys],
+  };
+}
+
+/** The `kid` of a status's header, read before its signature is checked (null if unreadable). */
+function statusSigner(body: string): string | null {
+  const kid = unverifiedSegment(body, 0)?.kid;
+  return typeof kid === 'string' ? kid : null;
+}
+
+/** The key set tokens a status relays (its v2 `keysets`), read before its signature is checked. */
+function relayedKeysets(body: string): string[] {
+  const keysets = unverifiedSegment(body, 1)?.keysets;
+  return Array.isArray(keysets) ? keysets.filter((token) => typeof token === 'string') : [];
 }
 
 /** The offset a version 2 status measured, kept when beyond the tolerated skew (else 0). */
@@ -119,21 +207,53 @@ export async function verifyOnline(
       usage: { credentialsInUse: await usage(context, options.credentialsInUse) },
       // The chain value the last status handed out: the service sees a copy by it.
       ...(prev === undefined ? {} : { prev }),
+      // The vendor key set version trusted: the status relays the versions after it.
+      keyset: snapshot.trust.seq,
     },
     snapshot.installation,
   );
 
-  let status: { claims: StatusClaims; token: string };
+  let settled: Settled | undefined;
+  let keysetRefused: VerifyResult['keysetRefused'] = null;
+  let keysetVersion: number | null = null;
   try {
     const body = await postCheck(context, url, check, options.timeoutMs ?? context.verifyTimeoutMs);
-    status = readStatus(
-      snapshot.trust.keyring,
-      body,
-      nonce,
-      license,
-      snapshot.installationId,
-      snapshot.stored.statusTime,
-    );
+    const statusTime = snapshot.stored.statusTime;
+    const read = (under: InstallationTrust) =>
+      settle(
+        context,
+        snapshot,
+        under,
+        clock,
+        readStatus(under.keyring, body, nonce, license, snapshot.installationId, statusTime),
+      );
+    // Key set versions the status relays are verified on their own (signed by the vendor's
+    // license keys, chained from the keys trusted now), before the status: it may be signed by
+    // a status key that only the newest version announces.
+    const relayed = beyond(snapshot.trust, relayedKeysets(body));
+    if (relayed.length > 0) {
+      try {
+        const trust = advanceTrust(context, snapshot.trust, relayed);
+        // A status signed by a key trusted now that the new versions drop: they strand it.
+        const signer = statusSigner(body);
+        if (signer !== null && snapshot.trust.keyring.has(signer, 'status')) {
+          assertKeepsKeysInUse(trust, [
+            { what: 'status just received', kid: signer, purpose: 'status' },
+          ]);
+        }
+        const candidate = read(trust);
+        // Nothing the installation keeps may be left signed by a key it no longer trusts.
+        assertKeepsKeysInUse(trust, candidate.keysInUse);
+        candidate.state = { ...candidate.state, keysets: tokensOf(trust) };
+        settled = candidate;
+        keysetVersion = trust.seq;
+      } catch (error) {
+        if (!isLicensorError(error)) throw error;
+        // Not applied: the status is read under the keys trusted before.
+        keysetRefused = { code: error.code, message: error.message };
+      }
+    }
+    settled ??= read(snapshot.trust);
   } catch (error) {
     if (!isLicensorError(error)) throw error;
     // A wrong URL is the CMS's configuration, not the service's outage: nothing is recorded.
@@ -151,44 +271,13 @@ export async function verifyOnline(
       appliedRevision: null,
       deliveredTokenRefused: null,
       keysetVersion: null,
-      keysetRefused: null,
+      // A refusal of the relayed key sets is worth telling only when it is about them.
+      keysetRefused: keysetRefused?.code.startsWith('ERR_KEYSET_') ? keysetRefused : null,
       info,
     };
   }
 
-  const { claims } = status;
-  let state: StoredState = {
-    ...snapshot.stored,
-    lastStatus: status.token,
-    lastValidStatus: claims.outcome === 'VALID' ? status.token : snapshot.stored.lastValidStatus,
-    lastAttempt: { at: clock.effective, ok: true, code: null, message: null },
-    statusTime: claims.iat,
-    trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
-    // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
-    observedTime: claims.iat,
-    clockOffset: offsetOf(context, claims),
-  };
-  let appliedRevision: number | null = null;
-  let deliveredTokenRefused: VerifyResult['deliveredTokenRefused'] = null;
-  if (claims.license !== null) {
-    try {
-      const accepted = acceptLicense(
-        context,
-        { ...snapshot, stored: state },
-        claims.license,
-        'online',
-        readClock(context, state),
-      );
-      state = accepted.state;
-      appliedRevision = accepted.claims.rev;
-    } catch (error) {
-      if (!isLicensorError(error)) throw error;
-      // The service sends the newest token it has; usually that is the one already in force.
-      if (!(error.code === 'ERR_REVISION_NOT_NEWER' && claims.rev === license.rev)) {
-        deliveredTokenRefused = { code: error.code, message: error.message };
-      }
-    }
-  }
+  const { claims, state, appliedRevision, deliveredTokenRefused } = settled;
   await saveState(context, state, clock);
   const info = currentInfo(context, await loadSnapshot(context));
   return {
@@ -199,8 +288,8 @@ export async function verifyOnline(
     forked: claims.forked === true,
     appliedRevision,
     deliveredTokenRefused,
-    keysetVersion: null,
-    keysetRefused: null,
+    keysetVersion,
+    keysetRefused,
     info,
   };
 }

@@ -18,7 +18,7 @@ export type {
 } from './claims/challenge.js';
 export { validateChallengeClaims } from './claims/challenge.js';
 export type { CheckClaims } from './claims/check.js';
-export { validateCheckClaims } from './claims/check.js';
+export { MAX_KEYSET_SEQ, validateCheckClaims } from './claims/check.js';
 export {
   coversProduct,
   ENTITLEMENT_NAME_PATTERN,
@@ -54,6 +54,7 @@ export {
 export {
   CHECK_OUTCOMES,
   type CheckOutcome,
+  MAX_RELAYED_KEYSETS,
   type StatusClaims,
   validateStatusClaims,
 } from './claims/status.js';

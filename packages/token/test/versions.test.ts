@@ -241,6 +241,8 @@ describe('check, status and challenge version 2: the chain value (issue #17)', (
     ],
     ['a clock offset in a version 1 status', 'status', { skew: 5 }, 'skew'],
     ['a prev in a version 1 check', 'check', { prev: golden.statusV2.claims.chain }, 'prev'],
+    ['key sets in a version 1 status', 'status', { keysets: [golden.license.token] }, 'keysets'],
+    ['a key set version in a version 1 check', 'check', { keyset: 3 }, 'keyset'],
   ] as const)('refuses %s naming the claim', (_, kind, extra, claim) => {
     const token =
       kind === 'status'
@@ -258,6 +260,14 @@ describe('check, status and challenge version 2: the chain value (issue #17)', (
     ['a clock offset that is not whole seconds', { skew: 1.5 }, 'skew'],
     ['a clock offset of a century', { skew: 100 * 366 * 86_400 }, 'skew'],
     ['forked that is not a boolean', { forked: 'yes' }, 'forked'],
+    ['an empty key set list', { keysets: [] }, 'keysets'],
+    ['key sets that are not a list', { keysets: golden.license.token }, 'keysets'],
+    ['a key set that is not a compact token', { keysets: ['not.a token'] }, 'keysets[0]'],
+    [
+      'more key sets than a status carries',
+      { keysets: Array(9).fill(golden.license.token) },
+      'keysets',
+    ],
   ])('refuses a version 2 status with %s', (_, extra, claim) => {
     const token = forge(statusHeader, { ...golden.statusV2.claims, ...extra }, statusKey);
     expect(thrown(() => verifyStatus(token, keyring))).toMatchObject({
@@ -276,5 +286,21 @@ describe('check, status and challenge version 2: the chain value (issue #17)', (
       ),
     );
     expect(check).toMatchObject({ code: 'ERR_VERSION_UNSUPPORTED', version: 2 });
+  });
+
+  it('carries key set versions in a version 2 status, and the version trusted in a version 2 check (#11)', () => {
+    // The status does not vouch for them: the SDK verifies each against the keys it trusts.
+    const keysets = [golden.license.token, golden.licenseV2.token];
+    const status = forge(statusHeader, { ...golden.statusV2.claims, keysets }, statusKey);
+    expect(verifyStatus(status, keyring).claims.keysets).toEqual(keysets);
+    const check = forge(checkHeader, { ...golden.checkV2.claims, keyset: 0 }, installationKey);
+    expect(verifyCheck(check, resolveInstallation).claims.keyset).toBe(0);
+    for (const keyset of [-1, 1.5, 2_000_000_000, '3']) {
+      const bad = forge(checkHeader, { ...golden.checkV2.claims, keyset }, installationKey);
+      expect(thrown(() => verifyCheck(bad, resolveInstallation))).toMatchObject({
+        code: 'ERR_CLAIMS_INVALID',
+        claim: 'keyset',
+      });
+    }
   });
 });

@@ -49,6 +49,11 @@ export interface VerifyConfig {
    * window (seconds): the window cannot refuse its replay, so the store does, this long.
    */
   offClockNonceHoldSeconds: number;
+  /**
+   * How often the vendor's signed key sets are read again from the store, to relay a new
+   * version with statuses (also at once on SIGHUP).
+   */
+  keysetRefreshMs: number;
 }
 
 export const defaultConfig: Readonly<VerifyConfig> = Object.freeze({
@@ -69,6 +74,7 @@ export const defaultConfig: Readonly<VerifyConfig> = Object.freeze({
   refusalLogIntervalMs: 10_000,
   forkAction: 'warn',
   offClockNonceHoldSeconds: 30 * 24 * 60 * 60,
+  keysetRefreshMs: 30_000,
 });
 
 export function resolveConfig(overrides: Partial<VerifyConfig> = {}): VerifyConfig {

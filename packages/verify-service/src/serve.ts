@@ -43,7 +43,10 @@ export interface ServingProcess {
   readonly logger: Logger;
   /** Stops everything; resolves with the number of check records left unwritten. */
   shutdown(reason: string): Promise<number>;
-  /** Reloads the status keys from the store (SIGHUP): sign with a rotated key without a restart. */
+  /**
+   * Reloads the status keys and the signed key sets from the store (SIGHUP): sign with a rotated
+   * key, and relay the key set version that announced it, without a restart.
+   */
   reloadStatusKeys(): Promise<void>;
   /** Logs a fatal error and writes the log buffer synchronously (before a forced exit). */
   fatal(error: unknown, message: string): void;
@@ -117,7 +120,12 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
   const reloadStatusKeys = async () => {
     const keys = await store.loadStatusSigningKeys(options.passphrase);
     service.setStatusKeys(keys);
-    logger.info({ event: 'status_keys_reloaded', kid: keys[0]?.kid }, 'status keys reloaded');
+    // A key change publishes a new key set version: relay it from now on, not at the next read.
+    await service.keysets.refresh();
+    logger.info(
+      { event: 'status_keys_reloaded', kid: keys[0]?.kid, keyset: service.keysets.newest },
+      'status keys reloaded',
+    );
   };
   const fatal = (error: unknown, message: string) => {
     logger.fatal({ err: error }, message);

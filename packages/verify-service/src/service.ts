@@ -15,6 +15,7 @@ import { createCheckRoute } from './http/check-route.js';
 import { RefusalLog } from './http/refusal-log.js';
 import { type MetricPart, type MetricSnapshot, renderMetrics, VerifyMetrics } from './metrics.js';
 import { CheckRecorder } from './state/check-recorder.js';
+import { KeysetRelay } from './state/keyset-relay.js';
 import { RateLimiter } from './state/rate-limiter.js';
 import { ReplayGuard } from './state/replay-guard.js';
 import { ViewCache, withTimeout } from './state/view-cache.js';
@@ -48,6 +49,8 @@ export interface VerifyService {
   readonly metrics: VerifyMetrics;
   readonly recorder: CheckRecorder;
   readonly views: ViewCache;
+  /** The vendor's signed key sets this process relays with statuses. */
+  readonly keysets: KeysetRelay;
   /** Prometheus text of this process's current metrics. */
   metricsText(): Promise<string>;
   /** This process's current metrics as data (what a cluster's scrape gathers). */
@@ -89,6 +92,10 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     logger,
   );
   recorder.start();
+  const keysets = new KeysetRelay(store, logger);
+  void keysets.refresh();
+  const keysetRefresh = setInterval(() => void keysets.refresh(), config.keysetRefreshMs);
+  keysetRefresh.unref();
   const metrics = new VerifyMetrics(
     { recorder, views, replay },
     deps.worker !== undefined ? { worker: deps.worker } : {},
@@ -100,6 +107,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     perInstallation: new RateLimiter(config.rateLimitPerInstallation),
     record: (record) => recorder.add(record),
     statusKey: () => statusKey,
+    keysets: (trusted) => keysets.relayFor(trusted),
     decoyVerification: createDecoyVerification(),
     windowSeconds: config.checkWindowSeconds,
     checkIntervalSeconds: config.checkIntervalSeconds,
@@ -168,6 +176,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     metrics,
     recorder,
     views,
+    keysets,
     metricsText,
     metricsSnapshot,
     beginShutdown: () => {
@@ -178,6 +187,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     },
     drain: (deadlineMs) => {
       clearInterval(refusalSweep);
+      clearInterval(keysetRefresh);
       refusals.sweep(Number.POSITIVE_INFINITY);
       return recorder.drain(deadlineMs);
     },

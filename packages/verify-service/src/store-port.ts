@@ -5,9 +5,11 @@
 // issuing code, the full store, or anything that opens a license-purpose private key.
 import type { CheckStore as IssuerCheckStore } from '@licensor/issuer/checks';
 
-export type { CheckRecord, CheckView } from '@licensor/issuer/checks';
+export type { CheckRecord, CheckView, KeysetRecord } from '@licensor/issuer/checks';
 
 export type CheckStore = Pick<
   IssuerCheckStore,
   'chains' | 'getCheckView' | 'recordChecks' | 'ping' | 'close'
->;
+> &
+  // The vendor's signed key sets (public), relayed with statuses; a store without them relays none.
+  Partial<Pick<IssuerCheckStore, 'listKeysets'>>;

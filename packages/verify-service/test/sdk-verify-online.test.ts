@@ -84,4 +84,38 @@ describe("the SDK's verifyOnline against a running service", () => {
     expect(result.ok).toBe(false);
     expect(result.error?.code).toMatch(/^ERR_/);
   });
+
+  it('relays the key sets of a rotation: the installation trusts the new keys and applies the re-signed license (#11)', async () => {
+    const { fixture, service, licensor, licenseId } = await setup();
+    // The vendor rotates both keys: next, then active (the old ones retired), as an operator would.
+    const license = await fixture.issuer.keys.rotate('license', 'vendor');
+    const status = await fixture.issuer.keys.rotate('status', 'vendor');
+    await fixture.issuer.keys.activate(license.kid, 'vendor');
+    await fixture.issuer.keys.activate(status.kid, 'vendor');
+    // What SIGHUP does in licensor-verify: the new status key, and the key sets published since.
+    service.setStatusKeys(await fixture.store.loadStatusSigningKeys(passphrase));
+    await service.keysets.refresh();
+    const newest = (await fixture.issuer.keys.keysets()).at(-1)!.seq;
+    expect(service.keysets.newest).toBe(newest);
+
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      keysetVersion: newest,
+      keysetRefused: null,
+      appliedRevision: 2,
+    });
+    const trusted = await licensor.getTrust(admin);
+    expect(trusted.keys).toEqual(
+      expect.arrayContaining([
+        { kid: license.kid, purpose: 'license', state: 'active' },
+        { kid: status.kid, purpose: 'status', state: 'active' },
+      ]),
+    );
+    // Up to date now: the next status relays nothing.
+    const again = await licensor.verifyOnline(admin);
+    expect(again).toMatchObject({ ok: true, keysetVersion: null, keysetRefused: null });
+    expect((await fixture.issuer.getLicense(licenseId))?.license.revision).toBe(2);
+  });
 });

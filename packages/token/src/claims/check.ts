@@ -4,6 +4,7 @@
 import {
   chainValue,
   id,
+  integer,
   MESSAGE_VERSIONS,
   nonce,
   numericDate,
@@ -17,7 +18,7 @@ import {
   version,
 } from './schema.js';
 
-/** Version 2 adds the optional `prev`. */
+/** Version 2 adds the optional `prev` and `keyset`. */
 export interface CheckClaims {
   v: 1 | 2;
   iat: number;
@@ -35,10 +36,17 @@ export interface CheckClaims {
    * status). Two copies of one installation present the same value once, then diverge.
    */
   prev?: string;
+  /**
+   * v2: the version of the vendor's signed key set the installation trusts (0: only the keys it
+   * shipped with). The service relays newer versions with the status; absent: relay none.
+   */
+  keyset?: number;
 }
 
 const CLAIMS = ['v', 'iat', 'nonce', 'lid', 'rev', 'sdk', 'product', 'usage'];
-const V2_OPTIONAL = ['prev'];
+const V2_OPTIONAL = ['prev', 'keyset'];
+/** The highest key set version number (as in the key set's own `seq`). */
+export const MAX_KEYSET_SEQ = 1_000_000_000;
 
 /** Validates check-request claims; returns a copy holding exactly the schema's members. */
 export function validateCheckClaims(payload: unknown): CheckClaims {
@@ -55,5 +63,6 @@ export function validateCheckClaims(payload: unknown): CheckClaims {
     usage: usage(o.usage, 'usage'),
   };
   if (Object.hasOwn(o, 'prev')) claims.prev = chainValue(o.prev, 'prev');
+  if (Object.hasOwn(o, 'keyset')) claims.keyset = integer(0, MAX_KEYSET_SEQ)(o.keyset, 'keyset');
   return claims;
 }

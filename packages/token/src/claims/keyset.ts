@@ -4,6 +4,7 @@
 
 import { KeyringInvalidError } from '../errors.js';
 import { Keyring, type KeyringJwk } from '../keyring.js';
+import { MAX_KEYSET_SEQ } from './check.js';
 import {
   digest,
   fail,
@@ -36,7 +37,6 @@ export interface KeysetClaims {
 }
 
 export const MAX_KEYSET_KEYS = 64;
-const MAX_SEQ = 1_000_000_000;
 const CLAIMS = ['v', 'seq', 'iat', 'keys', 'revoked'];
 const KEY_MEMBERS = ['kty', 'crv', 'x', 'kid', 'alg', 'use', 'purpose', 'state'];
 
@@ -90,7 +90,7 @@ export function validateKeysetClaims(payload: unknown): KeysetClaims {
   }
   return {
     v,
-    seq: integer(1, MAX_SEQ)(o.seq, 'seq'),
+    seq: integer(1, MAX_KEYSET_SEQ)(o.seq, 'seq'),
     iat: numericDate(o.iat, 'iat'),
     keys,
     revoked,

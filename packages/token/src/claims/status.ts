@@ -1,7 +1,7 @@
 // Claims of a status (typ licensor-status+jwt): the online service's signed answer to a check.
 // Its `iat` is the "Last verify time" and its `outcome` the "Last verify result".
 
-import { MAX_TOKEN_LENGTH } from '../jws/limits.js';
+import { MAX_KEYSET_TOKEN_LENGTH, MAX_TOKEN_LENGTH } from '../jws/limits.js';
 import {
   chainValue,
   digest,
@@ -27,7 +27,7 @@ export const CHECK_OUTCOMES: readonly CheckOutcome[] = [
   'UNKNOWN',
 ];
 
-/** Version 2 adds the optional `chain`, `skew` and `forked`. */
+/** Version 2 adds the optional `chain`, `skew`, `forked` and `keysets`. */
 export interface StatusClaims {
   v: 1 | 2;
   /** The service's time: the "Last verify time". */
@@ -59,6 +59,12 @@ export interface StatusClaims {
    * (or an older backup) checked from the same point. The vendor has been told.
    */
   forked?: boolean;
+  /**
+   * v2: versions of the vendor's signed key set (compact licensor-keyset+jwt, oldest first)
+   * newer than the one the check reported trusting: each verified by the SDK against the keys
+   * it trusts (the status signature does not vouch for them). Sent only when there are any.
+   */
+  keysets?: string[];
 }
 
 const CLAIMS = [
@@ -73,7 +79,9 @@ const CLAIMS = [
   'checkBy',
   'license',
 ];
-const V2_OPTIONAL = ['chain', 'skew', 'forked'];
+const V2_OPTIONAL = ['chain', 'skew', 'forked', 'keysets'];
+/** At most this many key set versions ride on one status (the SDK gets the rest next time). */
+export const MAX_RELAYED_KEYSETS = 8;
 /** Ten years either way: more than any real clock error, less than a sign error can make. */
 const MAX_SKEW = 10 * 366 * 86_400;
 
@@ -89,6 +97,25 @@ function embeddedLicense(value: unknown, path: string): string | null {
     fail(path, `must be null or a compact license token of at most ${MAX_TOKEN_LENGTH} characters`);
   }
   return value;
+}
+
+function relayedKeysets(value: unknown, path: string): string[] {
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_RELAYED_KEYSETS) {
+    fail(path, `must be an array of 1 to ${MAX_RELAYED_KEYSETS} compact key set tokens`);
+  }
+  return value.map((token, index) => {
+    if (
+      typeof token !== 'string' ||
+      token.length > MAX_KEYSET_TOKEN_LENGTH ||
+      !COMPACT_JWS.test(token)
+    ) {
+      fail(
+        `${path}[${index}]`,
+        `must be a compact key set token of at most ${MAX_KEYSET_TOKEN_LENGTH} characters`,
+      );
+    }
+    return token;
+  });
 }
 
 /** Validates status claims; returns a copy holding exactly the schema's members. */
@@ -119,5 +146,6 @@ export function validateStatusClaims(payload: unknown): StatusClaims {
   if (Object.hasOwn(o, 'chain')) claims.chain = chainValue(o.chain, 'chain');
   if (Object.hasOwn(o, 'skew')) claims.skew = integer(-MAX_SKEW, MAX_SKEW)(o.skew, 'skew');
   if (Object.hasOwn(o, 'forked')) claims.forked = flag(o.forked, 'forked');
+  if (Object.hasOwn(o, 'keysets')) claims.keysets = relayedKeysets(o.keysets, 'keysets');
   return claims;
 }

@@ -30,6 +30,8 @@ function setup(perInstallation = new RateLimiter({ burst: 100, perSecond: 100 })
     chains: store.chains,
     forkAction: 'warn',
     offClockNonceHoldSeconds: 30 * 86_400,
+    // Two versions after the shipped keys; an installation on version 1 lacks the second.
+    keysets: (trusted) => ['ks.one.x', 'ks.two.x'].slice(trusted),
   });
   return { answerCheck, decoys, records, store };
 }
@@ -66,5 +68,21 @@ describe('answerCheck', () => {
     await answerCheck(checkToken({ lid: 'lic_nosuch' }), T0);
     await expect(answerCheck(checkToken(), T0)).resolves.toMatchObject({ outcome: 'VALID' });
     await expect(answerCheck(checkToken(), T0)).rejects.toMatchObject({ code: 'ERR_RATE_LIMITED' });
+  });
+
+  it('relays the key set versions a version 2 check lacks, and none to a v1 check or one that does not say (#11)', async () => {
+    const { answerCheck } = setup();
+    const claimsOf = (status: string) =>
+      JSON.parse(Buffer.from(status.split('.')[1]!, 'base64url').toString('utf8'));
+    const lacking = await answerCheck(checkToken({ v: 2, keyset: 1 }), T0);
+    expect(claimsOf(lacking.status).keysets).toEqual(['ks.two.x']);
+    const fresh = await answerCheck(checkToken({ v: 2, keyset: 0 }), T0);
+    expect(claimsOf(fresh.status).keysets).toEqual(['ks.one.x', 'ks.two.x']);
+    const current = await answerCheck(checkToken({ v: 2, keyset: 2 }), T0);
+    expect(claimsOf(current.status)).not.toHaveProperty('keysets');
+    const silent = await answerCheck(checkToken({ v: 2 }), T0);
+    expect(claimsOf(silent.status)).not.toHaveProperty('keysets');
+    const v1 = await answerCheck(checkToken(), T0);
+    expect(claimsOf(v1.status)).not.toHaveProperty('keysets');
   });
 });

@@ -37,6 +37,8 @@ export interface AnswerCheckDeps {
   record: (record: CheckRecord) => void;
   /** The active status key (it may change: keys are reloaded after a rotation). */
   statusKey: () => Ed25519KeyPair;
+  /** The signed key set versions after the one an installation trusts (relayed, not vouched for). */
+  keysets?: (trusted: number) => string[];
   /** Spends one verification on the UNKNOWN path, so that it costs what VALID costs. */
   decoyVerification: DecoyVerification;
   windowSeconds: number;
@@ -132,6 +134,11 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     const suspendCopy = fork !== null && fork.action === 'suspend' && outcome === 'VALID';
     if (suspendCopy) outcome = 'SUSPENDED';
     const termEnd = bound ? (view.term?.end ?? null) : null;
+    // Version 2: the key set versions the installation lacks, when it says which it trusts.
+    const keysets =
+      claimed.v >= 2 && claimed.keyset !== undefined && deps.keysets !== undefined
+        ? deps.keysets(claimed.keyset)
+        : [];
     const status = signOrFail(() =>
       signStatus(
         {
@@ -148,6 +155,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
           ...(claimed.v >= 2 ? { skew } : {}),
           ...(chain === null ? {} : { chain: chain.next }),
           ...(fork === null ? {} : { forked: true }),
+          ...(keysets.length === 0 ? {} : { keysets }),
         },
         deps.statusKey(),
       ),

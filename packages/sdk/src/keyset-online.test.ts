@@ -1,0 +1,141 @@
+// Key sets delivered online: the check reports the version trusted (check v2 `keyset`), the
+// status relays the versions after it (status v2 `keysets`), and the SDK applies them before it
+// reads the status, which may be signed by a status key only the new version announces.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CheckClaims } from '@licensor/token';
+import { afterEach, describe, expect, it } from 'vitest';
+import { admin, answer, FrozenClock, trust } from '../test/fixtures.js';
+import { forged, L2, S1, S2, v1, v2, v3 } from '../test/keysets.js';
+import { startVerifyServer, statusFor, type VerifyServer } from '../test/verify-server.js';
+import { createLicensor } from './licensor.js';
+import { FileStore } from './store/file-store.js';
+
+let server: VerifyServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function online() {
+  const clock = new FrozenClock();
+  server = await startVerifyServer(clock);
+  const dir = mkdtempSync(join(tmpdir(), 'licensor-keysets-online-'));
+  const open = () =>
+    createLicensor({
+      store: new FileStore(dir),
+      trust,
+      product: { name: 'CMS', version: '5.2.0' },
+      now: clock.now,
+      verifyUrl: server!.url,
+    });
+  const licensor = open();
+  const { challenge } = await licensor.createChallenge(admin);
+  server.register(challenge);
+  const key = answer(challenge);
+  await licensor.applyLicenseKey(admin, key);
+  const stateFile = () => readFileSync(join(dir, 'state.json'), 'utf8');
+  return { clock, server, licensor, open, stateFile, challenge };
+}
+
+/** The token the vendor re-signs with L2 after activating it: next revision, delivered online. */
+function resigned(challenge: string): string {
+  return answer(challenge, { rev: 2, chal: null }, L2);
+}
+
+describe('key sets relayed with the status', () => {
+  it('reports the version trusted, applies the relayed versions, then the status signed by the new status key and the re-signed license', async () => {
+    const { clock, server, licensor, open, challenge } = await online();
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { keysets: [v1, v2], license: resigned(challenge) }, S2);
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      keysetVersion: 2,
+      keysetRefused: null,
+      appliedRevision: 2,
+      deliveredTokenRefused: null,
+    });
+    expect(server.checks.at(-1)?.keyset).toBe(0);
+
+    // A restart trusts version 2 and says so in the next check.
+    const restarted = open();
+    expect((await restarted.getLicenseInfo(admin)).keysetVersion).toBe(2);
+    server.plan = (check, id) => statusFor(check, id, clock, {}, S2);
+    clock.advance(60);
+    expect((await restarted.verifyOnline(admin)).ok).toBe(true);
+    expect(server.checks.at(-1)?.keyset).toBe(2);
+    const verifies = (await restarted.listAudit(admin)).filter((e) => e.action === 'verify');
+    expect(verifies.map((e) => e.detail)).toEqual([
+      'outcome VALID, key set version 2',
+      'outcome VALID',
+    ]);
+  });
+
+  it('applies a revocation together with the re-signed license that replaces the revoked key', async () => {
+    const { clock, server, licensor, challenge } = await online();
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { keysets: [v1, v2, v3], license: resigned(challenge) }, S2);
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({ ok: true, keysetVersion: 3, appliedRevision: 2 });
+    const keys = (await licensor.getTrust(admin)).keys.map((key) => key.kid);
+    expect(keys).toEqual(expect.arrayContaining([L2.kid, S2.kid]));
+    expect(keys).not.toContain(S1.kid);
+  });
+
+  it('refuses relayed versions that would strand the license in force, and still records the status', async () => {
+    const { clock, server, licensor, stateFile } = await online();
+    const keysetsBefore = JSON.parse(stateFile()).keysets;
+    // Version 3 revokes L1, which signed the license in force; no re-signed license comes.
+    server.plan = (check, id) => statusFor(check, id, clock, { keysets: [v1, v2, v3] }, S1);
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      keysetVersion: null,
+      keysetRefused: { code: 'ERR_KEYSET_DROPS_KEY_IN_USE' },
+    });
+    expect(JSON.parse(stateFile()).keysets).toEqual(keysetsBefore);
+    expect((await licensor.getTrust(admin)).keysetVersion).toBe(0);
+    const entry = (await licensor.listAudit(admin)).filter((e) => e.action === 'verify').at(-1);
+    expect(entry?.detail).toBe('outcome VALID, key set refused: ERR_KEYSET_DROPS_KEY_IN_USE');
+  });
+
+  it('refuses a forged relayed version; the trust is unchanged and the status still counts', async () => {
+    const { clock, server, licensor, stateFile } = await online();
+    const keysetsBefore = JSON.parse(stateFile()).keysets;
+    server.plan = (check, id) => statusFor(check, id, clock, { keysets: [forged] });
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: true,
+      keysetVersion: null,
+      keysetRefused: { code: 'ERR_KEYSET_UNTRUSTED' },
+    });
+    expect(JSON.parse(stateFile()).keysets).toEqual(keysetsBefore);
+    expect(result.info.lastVerifyResult).toBe('VALID');
+  });
+
+  it('skips relayed versions it already holds', async () => {
+    const { clock, server, licensor } = await online();
+    await licensor.applyKeysets(admin, v1);
+    let reported: CheckClaims | undefined;
+    server.plan = (check, id) => {
+      reported = check;
+      return statusFor(check, id, clock, { keysets: [v1, v2] });
+    };
+    const result = await licensor.verifyOnline(admin);
+    expect(reported?.keyset).toBe(1);
+    expect(result).toMatchObject({ ok: true, keysetVersion: 2, keysetRefused: null });
+  });
+
+  it('a status signed by a status key no relayed version announces is refused as before', async () => {
+    const { clock, server, licensor, stateFile } = await online();
+    const before = JSON.parse(stateFile());
+    server.plan = (check, id) => statusFor(check, id, clock, {}, S2);
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({ ok: false, error: { code: 'ERR_STATUS_INVALID' } });
+    expect(JSON.parse(stateFile()).keysets).toEqual(before.keysets);
+  });
+});
