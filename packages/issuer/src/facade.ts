@@ -3,6 +3,7 @@
 
 import type { ChallengeClaims, Jwks, KeyPurpose, LimitRequest, PublicJwk } from '@licensor/token';
 import type { CatalogApi } from './catalog/types.js';
+import type { Dashboard, DashboardOptions } from './domain/dashboard.js';
 import type { ForksApi } from './domain/forks.js';
 import type {
   ApprovalRequest,
@@ -266,6 +267,11 @@ export interface Issuer extends CatalogApi {
   listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]>;
   /** A license's checks per UTC day (roll-ups and the raw days still kept), oldest first. */
   dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]>;
+  /**
+   * What needs a look: licenses near their cap, subscriptions whose checks stopped, subscriptions
+   * ending soon, open forks (domain/dashboard.ts). Bad options are ERR_INPUT_INVALID.
+   */
+  dashboard(options?: DashboardOptions): Promise<Dashboard>;
   listAuditEvents(filter?: AuditFilter): Promise<AuditEvent[]>;
 
   readonly keys: {

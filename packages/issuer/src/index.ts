@@ -26,6 +26,15 @@ export type {
   PlanLimit,
   ProductInput,
 } from './catalog/types.js';
+export type {
+  Dashboard,
+  DashboardLicense,
+  DashboardOptions,
+  DashboardSection,
+  ExpiringEntry,
+  NearCapEntry,
+  StoppedEntry,
+} from './domain/dashboard.js';
 export { openIssuer, recoverTransactions } from './domain/open-issuer.js';
 export {
   DEFAULT_GRACE_DAYS,
@@ -168,6 +177,7 @@ export type {
   LastCheck,
   LedgerStore,
   LicenseFilter,
+  LicenseLastCheck,
   LicensorStore,
   RequestFilter,
   RollUpOptions,

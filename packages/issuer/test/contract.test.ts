@@ -6,6 +6,7 @@ import { automationContract } from './contract/automation.contract.js';
 import { catalogContract } from './contract/catalog.contract.js';
 import { chainsContract } from './contract/chains.contract.js';
 import { crashContract } from './contract/crash.contract.js';
+import { dashboardContract } from './contract/dashboard.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
 import { lifecycleContract } from './contract/lifecycle.contract.js';
@@ -39,6 +40,7 @@ for (const adapter of adapters()) {
     describe('automation and accounts', () => automationContract(adapter));
     describe('products and plans', () => catalogContract(adapter));
     describe('check retention', () => retentionContract(adapter));
+    describe('dashboard', () => dashboardContract(adapter));
     describe('bulk load', () => bulkLoadContract(adapter));
     describe('check chains, forks and nonces', () => chainsContract(adapter));
     describe('two-factor', () => twoFactorContract(adapter));

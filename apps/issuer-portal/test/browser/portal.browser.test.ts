@@ -91,7 +91,7 @@ describeInChromium('issuer portal in Chromium', () => {
     await page.getByLabel('Password').fill(PASSWORDS.alice);
     await screenshot(page, 'login');
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Issue a key' }).waitFor();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   });
 
   it('issues a key for a challenge the SDK made, which the SDK then applies', async () => {
@@ -99,6 +99,8 @@ describeInChromium('issuer portal in Chromium', () => {
       credentials: 250,
       customerName: 'Acme Bank',
     });
+    await nav(page, 'Issue a key').click();
+    await page.getByRole('heading', { name: 'Issue a key' }).waitFor();
     await page.getByLabel('Challenge', { exact: true }).fill(armoured);
     await page.getByRole('button', { name: 'Read challenge' }).click();
     await page.getByRole('heading', { name: '2. What the challenge says' }).waitFor();
@@ -381,6 +383,7 @@ describeInChromium('issuer portal in Chromium', () => {
       .getByRole('link')
       .allInnerTexts();
     expect(links).toEqual([
+      'Dashboard',
       'Licenses',
       'Requests',
       'Customers',

@@ -6,6 +6,7 @@ import { Empty, Loading } from './components/ui';
 import { AccountPage } from './pages/account';
 import { AuditPage } from './pages/audit';
 import { CustomersPage } from './pages/customers';
+import { DashboardPage } from './pages/dashboard';
 import { IssuePage } from './pages/issue';
 import { KeysPage } from './pages/keys';
 import { LicensePage } from './pages/license';
@@ -25,6 +26,7 @@ interface NavItem {
 }
 
 const NAV: NavItem[] = [
+  { to: '/dashboard', label: 'Dashboard', role: 'viewer' },
   { to: '/issue', label: 'Issue a key', role: 'issuer' },
   { to: '/licenses', label: 'Licenses', role: 'viewer' },
   { to: '/requests', label: 'Requests', role: 'viewer' },
@@ -36,8 +38,7 @@ const NAV: NavItem[] = [
 ];
 
 function Page({ path }: { path: string }): ReactNode {
-  const { can } = useSession();
-  if (path === '/' || path === '') return can('issuer') ? <IssuePage /> : <LicensesPage />;
+  if (path === '/' || path === '' || path === '/dashboard') return <DashboardPage />;
   if (path === '/issue') return <IssuePage />;
   if (path === '/licenses') return <LicensesPage />;
   const license = matchPath('/licenses/:licenseId', path);
@@ -88,7 +89,7 @@ export function App() {
   if (session.status === 'anonymous' || !session.info) return <LoginPage />;
   if (session.info.twoFactorEnrolmentRequired) return <EnrolFirst />;
   const user = session.info.user;
-  const current = path === '/' ? (session.can('issuer') ? '/issue' : '/licenses') : path;
+  const current = path === '/' ? '/dashboard' : path;
   return (
     <div className="layout">
       <a className="skip-link" href="#main">

@@ -24,6 +24,7 @@ import type {
   TransactionSchema,
   UserSchema,
 } from '../../src/server/api/schemas/records.js';
+import type { DashboardSchema, LicenseUsageSchema } from '../../src/server/api/schemas/usage.js';
 
 export type SessionInfo = z.output<typeof SessionInfoSchema>;
 export type Role = SessionInfo['user']['role'];
@@ -43,6 +44,8 @@ export type Terms = z.input<typeof TermsSchema>;
 export type Product = z.output<typeof ProductSchema>;
 export type Plan = z.output<typeof PlanSchema>;
 export type PlanChange = z.output<typeof PlanChangeSchema>;
+export type LicenseUsage = z.output<typeof LicenseUsageSchema>;
+export type Dashboard = z.output<typeof DashboardSchema>;
 export interface ListOf<T> {
   items: T[];
 }

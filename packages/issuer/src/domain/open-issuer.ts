@@ -13,6 +13,7 @@ import type {
 } from '../store/ports.js';
 import { approveRequest } from './approve-request.js';
 import type { IssuerContext } from './context.js';
+import { dashboard } from './dashboard.js';
 import { createForks } from './forks.js';
 import { inspect } from './inspect.js';
 import { issue } from './issue.js';
@@ -110,6 +111,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     forks: createForks(context),
     listChecks: (licenseId, limit) => store.listChecks(licenseId, limit),
     dailyUsage: (licenseId, range) => store.dailyUsage(licenseId, range),
+    dashboard: (options) => dashboard(context, options),
     listAuditEvents: (filter: AuditFilter = {}) => store.listAuditEvents(filter),
     keys: {
       list: () => store.listSigningKeys(),

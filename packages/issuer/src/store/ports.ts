@@ -34,6 +34,7 @@ import type {
 import type { AutomationStore } from './automation-port.js';
 import type { ChainStore } from './chain-port.js';
 import type { TwoFactorStore } from './two-factor-port.js';
+import type { UsageWatchStore } from './usage-watch-port.js';
 
 /** Private half of a signing key as kept by the store (never returned by the Issuer). */
 export type StoredPrivateKey =
@@ -330,6 +331,8 @@ export type LicensorStore = StoreHandle &
   KeyStore &
   AutomationPort &
   TwoFactorPort &
-  CatalogStore;
+  CatalogStore &
+  UsageWatchStore;
 
 export type { CatalogStore } from '../catalog/types.js';
+export type { LicenseLastCheck, UsageWatchStore } from './usage-watch-port.js';

@@ -49,6 +49,7 @@ import {
   setTwoFactorPolicy,
   twoFactorStatus,
 } from './routes/two-factor.js';
+import { getDashboard, getLicenseUsage } from './routes/usage.js';
 import { addUser, listUsers, updateUser } from './routes/users.js';
 import {
   createWebhook,
@@ -70,11 +71,13 @@ export const API_ROUTES: readonly RouteSpec[] = [
   confirmTwoFactor,
   regenerateRecoveryCodes,
   disableTwoFactor,
+  getDashboard,
   inspectChallenge,
   issueLicense,
   listLicenses,
   exportLicenses,
   getLicense,
+  getLicenseUsage,
   revokeLicense,
   suspendLicense,
   resumeLicense,

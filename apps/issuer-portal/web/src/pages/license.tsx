@@ -16,9 +16,10 @@ import {
   Mono,
   PageHeader,
 } from '../components/ui';
+import { UsageChart } from '../components/usage-chart';
 import { formatRelative, formatSeconds, formatTime } from '../format';
 import { Link } from '../router';
-import type { IssueAnswer, LicenseDetail, Transaction } from '../types';
+import type { IssueAnswer, LicenseDetail, LicenseUsage, Transaction } from '../types';
 import { useApi } from '../use-api';
 
 const KIND_LABELS: Record<string, string> = {
@@ -37,6 +38,10 @@ const KIND_LABELS: Record<string, string> = {
 export function LicensePage({ licenseId }: { licenseId: string }) {
   const detail = useApi(
     () => api.get<LicenseDetail>(`/licenses/${encodeURIComponent(licenseId)}`),
+    [licenseId],
+  );
+  const usage = useApi(
+    () => api.get<LicenseUsage>(`/licenses/${encodeURIComponent(licenseId)}/usage`),
     [licenseId],
   );
   const [issued, setIssued] = useState<IssueAnswer | null>(null);
@@ -217,6 +222,19 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
           )}
         </Card>
       </div>
+      <Card title="Usage">
+        {usage.error ? (
+          <ErrorMessage error={usage.error} title="The usage could not be loaded" />
+        ) : !usage.data ? (
+          <Loading label="Loading the usage…" />
+        ) : usage.data.days.length === 0 ? (
+          <Empty title={`No online checks from ${usage.data.from} to ${usage.data.to}.`}>
+            The chart shows the credentials in use that the installation reports with each check.
+          </Empty>
+        ) : (
+          <UsageChart usage={usage.data} />
+        )}
+      </Card>
       <div className="grid-2">
         <Card title="History">
           {transactions.length === 0 ? (

@@ -29,6 +29,7 @@ import type {
   DayRange,
   LastCheck,
   LicenseFilter,
+  LicenseLastCheck,
   LicensorStore,
   RequestFilter,
   RollUpOptions,
@@ -53,6 +54,7 @@ import {
 } from './mongo-commit.js';
 import { importTransactions } from './mongo-import.js';
 import * as keys from './mongo-keys.js';
+import { newestChecks } from './mongo-usage-watch.js';
 import { type MongoModels, modelsOf } from './schemas.js';
 import { MongoTwoFactor } from './two-factor.js';
 
@@ -429,6 +431,27 @@ export class MongoStore implements LicensorStore {
 
   dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]> {
     return this.run(() => this.checks.dailyUsage(licenseId, range));
+  }
+
+  lastChecks(since: number): Promise<LicenseLastCheck[]> {
+    return this.run(async () => {
+      const newest = await newestChecks(this.models, since);
+      const byLicense = new Map(newest.map((c) => [c.licenseId, c]));
+      const found: LicenseLastCheck[] = [];
+      const ids = [...byLicense.keys()];
+      // The licenses by id, a bounded batch per query.
+      for (let at = 0; at < ids.length; at += 1_000) {
+        const documents = await this.models.licenses
+          .find({ _id: { $in: ids.slice(at, at + 1_000) } })
+          .lean();
+        for (const document of documents) {
+          const license = recordOf<License>(document);
+          const { licenseId: _, ...lastCheck } = byLicense.get(license.id)!;
+          found.push({ license, lastCheck });
+        }
+      }
+      return found;
+    });
   }
 
   rollUpChecks(options: RollUpOptions): Promise<RollUpResult> {

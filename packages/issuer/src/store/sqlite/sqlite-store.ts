@@ -31,6 +31,7 @@ import type {
   DayRange,
   LastCheck,
   LicenseFilter,
+  LicenseLastCheck,
   LicensorStore,
   RequestFilter,
   RollUpOptions,
@@ -51,6 +52,7 @@ import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 import * as keys from './sqlite-keys.js';
 import { SqliteTwoFactor } from './two-factor.js';
+import { lastChecks } from './sqlite-usage-watch.js';
 
 type Row = Record<string, unknown>;
 
@@ -430,6 +432,10 @@ export class SqliteStore implements LicensorStore {
   async dailyUsage(licenseId: string, range?: DayRange): Promise<DailyUsage[]> {
     this.assertOpen();
     return this.checks.dailyUsage(licenseId, range);
+  }
+
+  async lastChecks(since: number): Promise<LicenseLastCheck[]> {
+    return lastChecks(this.open, since);
   }
 
   async rollUpChecks(options: RollUpOptions): Promise<RollUpResult> {

@@ -1,0 +1,63 @@
+// Usage you can see: a license's daily usage against its cap (the chart on the license page),
+// and the dashboard of what needs a look (licenses near their cap, checks that stopped,
+// subscriptions ending soon, open forks).
+import { z } from 'zod';
+import { NotFoundError } from '../../http/portal-errors.js';
+import { definedOnly } from '../deps.js';
+import { defineRoute } from '../route.js';
+import { DashboardSchema, LicenseUsageSchema } from '../schemas/usage.js';
+
+const DAY_MS = 86_400_000;
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a UTC day, YYYY-MM-DD');
+const dayName = (at: number) => new Date(at).toISOString().slice(0, 10);
+const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
+
+export const getLicenseUsage = defineRoute({
+  method: 'get',
+  path: '/licenses/:licenseId/usage',
+  operationId: 'getLicenseUsage',
+  summary:
+    'Credentials in use per UTC day (lowest, highest, last) and checks per outcome, with the ' +
+    "license's cap. Default: the last 90 days.",
+  tag: 'licenses',
+  access: 'viewer',
+  errors: [404],
+  params: z.object({ licenseId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
+  query: z.object({
+    from: Day.optional().describe('First day (UTC); default 89 days before `to`.'),
+    to: Day.optional().describe('Last day (UTC); default today.'),
+  }),
+  response: LicenseUsageSchema,
+  async handle({ params, query, deps }) {
+    const license = await deps.issuer.store.getLicense(params.licenseId);
+    if (license === null) throw new NotFoundError(`License ${params.licenseId}`);
+    const to = query.to ?? dayName(deps.now());
+    const from = query.from ?? dayName(Date.parse(`${to}T00:00:00Z`) - 89 * DAY_MS);
+    const days = await deps.issuer.dailyUsage(params.licenseId, { from, to });
+    return { licenseId: license.id, credentials: license.credentials, from, to, days };
+  },
+});
+
+export const getDashboard = defineRoute({
+  method: 'get',
+  path: '/dashboard',
+  operationId: 'getDashboard',
+  summary:
+    'What needs a look: licenses near their credential cap (by their newest check), ' +
+    'subscriptions whose installation stopped checking, subscriptions ending soon, open forks. ' +
+    'Counts are of all found; each list shows the most urgent first.',
+  tag: 'licenses',
+  access: 'viewer',
+  errors: [422],
+  query: z.object({
+    nearCapPercent: count(1, 1000).describe('Near the cap from this percent in use; default 90.'),
+    stoppedAfterDays: count(1, 365).describe('Stopped: no check for this many days; default 3.'),
+    lookbackDays: count(1, 3650).describe('Days of checks read; default 30.'),
+    expiringWithinDays: count(1, 3650).describe('Ending within this many days; default 30.'),
+    limit: count(1, 100).describe('Entries listed per section; default 10.'),
+  }),
+  response: DashboardSchema,
+  handle({ query, deps }) {
+    return deps.issuer.dashboard(definedOnly(query));
+  },
+});
