@@ -150,7 +150,7 @@ describeInChromium('usage chart and dashboard in Chromium', () => {
     const rows = await page
       .getByRole('table', { name: 'Daily usage' })
       .locator('tbody tr')
-      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+      .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent)));
     expect(rows).toEqual(
       api.days.map(
         (d: {

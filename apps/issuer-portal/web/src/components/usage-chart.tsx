@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { LicenseUsage } from '../types';
 import { CAP_COLOR, USAGE_COLOR } from '../usage-colors';
+import { Table } from './table';
 
 const DAY_S = 86_400;
 
@@ -74,36 +75,19 @@ export function UsageChart({ usage }: { usage: LicenseUsage }) {
       </figcaption>
       <details>
         <summary>The numbers</summary>
-        <table className="table table-compact" aria-label="Daily usage">
-          <thead>
-            <tr>
-              <th scope="col">Day</th>
-              <th scope="col" className="num">
-                Checks
-              </th>
-              <th scope="col" className="num">
-                Lowest
-              </th>
-              <th scope="col" className="num">
-                Highest
-              </th>
-              <th scope="col" className="num">
-                Last
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {usage.days.map((d) => (
-              <tr key={d.day}>
-                <td>{d.day}</td>
-                <td className="num">{d.checks}</td>
-                <td className="num">{d.usageMin}</td>
-                <td className="num">{d.usageMax}</td>
-                <td className="num">{d.usageLast}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          label="Daily usage"
+          compact
+          rows={usage.days}
+          rowKey={(d) => d.day}
+          columns={[
+            { header: 'Day', cell: (d) => d.day, primary: true },
+            { header: 'Checks', align: 'num', cell: (d) => d.checks },
+            { header: 'Lowest', align: 'num', cell: (d) => d.usageMin },
+            { header: 'Highest', align: 'num', cell: (d) => d.usageMax },
+            { header: 'Last', align: 'num', cell: (d) => d.usageLast },
+          ]}
+        />
       </details>
     </figure>
   );

@@ -3,7 +3,8 @@
 // stopped checking, subscriptions ending soon, and open forks (copies of an installation).
 import type { ReactNode } from 'react';
 import { api } from '../api';
-import { Card, Empty, ErrorMessage, Loading, Mono, PageHeader } from '../components/ui';
+import { type Column, Table } from '../components/table';
+import { Card, ErrorMessage, Loading, Mono, PageHeader } from '../components/ui';
 import { formatRelative, formatSeconds, formatTime } from '../format';
 import { Link } from '../router';
 import type { Dashboard } from '../types';
@@ -42,41 +43,32 @@ function LicenseLink({ id, name }: { id: string; name: string }) {
   );
 }
 
-function SectionCard({
+function SectionCard<T>({
   id,
   title,
   section,
   empty,
   more,
-  head,
-  rows,
+  columns,
+  rowKey,
 }: {
   id: string;
   title: string;
-  section: { count: number; more: boolean; items: unknown[] };
+  section: { count: number; more: boolean; items: T[] };
   empty: string;
   more?: ReactNode;
-  head: ReactNode;
-  rows: ReactNode;
+  columns: Column<T>[];
+  rowKey: (row: T) => string;
 }) {
   return (
     <section id={id} aria-label={title}>
       <Card title={`${title} (${countText(section)})`}>
-        {section.count === 0 ? (
-          <Empty title={empty} />
-        ) : (
-          <>
-            <table className="table table-compact" aria-label={title}>
-              <thead>{head}</thead>
-              <tbody>{rows}</tbody>
-            </table>
-            {section.count > section.items.length ? (
-              <p className="muted">
-                Showing {section.items.length} of {countText(section)}. {more}
-              </p>
-            ) : null}
-          </>
-        )}
+        <Table label={title} columns={columns} rows={section.items} rowKey={rowKey} empty={empty} />
+        {section.count > section.items.length ? (
+          <p className="muted">
+            Showing {section.items.length} of {countText(section)}. {more}
+          </p>
+        ) : null}
       </Card>
     </section>
   );
@@ -123,126 +115,94 @@ export function DashboardPage() {
         id="near-cap"
         title="Licenses near their cap"
         section={nearCap}
+        rowKey={(e) => e.licenseId}
         empty={`No license uses ${options.nearCapPercent}% or more of its credentials.`}
-        head={
-          <tr>
-            <th scope="col">Customer</th>
-            <th scope="col" className="num">
-              In use
-            </th>
-            <th scope="col" className="num">
-              Share
-            </th>
-            <th scope="col">Plan</th>
-            <th scope="col">Last check</th>
-          </tr>
-        }
-        rows={nearCap.items.map((e) => (
-          <tr key={e.licenseId}>
-            <td>
-              <LicenseLink id={e.licenseId} name={e.customerName} />
-            </td>
-            <td className="num">
-              {e.inUse.toLocaleString()} / {e.credentials.toLocaleString()}
-            </td>
-            <td className="num">{e.percent}%</td>
-            <td>{e.plan ?? '—'}</td>
-            <td className="nowrap">{formatTime(e.lastCheckAt)}</td>
-          </tr>
-        ))}
+        columns={[
+          {
+            header: 'Customer',
+            primary: true,
+            cell: (e) => <LicenseLink id={e.licenseId} name={e.customerName} />,
+          },
+          {
+            header: 'In use',
+            align: 'num',
+            cell: (e) => `${e.inUse.toLocaleString()} / ${e.credentials.toLocaleString()}`,
+          },
+          { header: 'Share', align: 'num', cell: (e) => `${e.percent}%` },
+          { header: 'Plan', cell: (e) => e.plan ?? '—' },
+          { header: 'Last check', nowrap: true, cell: (e) => formatTime(e.lastCheckAt) },
+        ]}
       />
       <SectionCard
         id="stopped"
         title="Installations whose checks stopped"
         section={stopped}
+        rowKey={(e) => e.licenseId}
         empty={`Every running subscription checked in within ${options.stoppedAfterDays} days.`}
-        head={
-          <tr>
-            <th scope="col">Customer</th>
-            <th scope="col">Last check</th>
-            <th scope="col" className="num">
-              Silent for
-            </th>
-            <th scope="col">Term ends</th>
-          </tr>
-        }
-        rows={stopped.items.map((e) => (
-          <tr key={e.licenseId}>
-            <td>
-              <LicenseLink id={e.licenseId} name={e.customerName} />
-            </td>
-            <td className="nowrap">{formatTime(e.lastCheckAt)}</td>
-            <td className="num">
-              {e.silentDays} day{e.silentDays === 1 ? '' : 's'}
-            </td>
-            <td>{formatSeconds(e.termEnd)}</td>
-          </tr>
-        ))}
+        columns={[
+          {
+            header: 'Customer',
+            primary: true,
+            cell: (e) => <LicenseLink id={e.licenseId} name={e.customerName} />,
+          },
+          { header: 'Last check', nowrap: true, cell: (e) => formatTime(e.lastCheckAt) },
+          {
+            header: 'Silent for',
+            align: 'num',
+            cell: (e) => `${e.silentDays} day${e.silentDays === 1 ? '' : 's'}`,
+          },
+          { header: 'Term ends', cell: (e) => formatSeconds(e.termEnd) },
+        ]}
       />
       <SectionCard
         id="expiring"
         title="Subscriptions ending soon"
         section={expiring}
+        rowKey={(e) => e.licenseId}
         empty={`No subscription ends within ${options.expiringWithinDays} days.`}
         more={
           <Link to={`/licenses?expiringWithinDays=${options.expiringWithinDays}`}>
             See them all on the Licenses list
           </Link>
         }
-        head={
-          <tr>
-            <th scope="col">Customer</th>
-            <th scope="col">Term ends</th>
-            <th scope="col" className="num">
-              In use
-            </th>
-            <th scope="col">Last check</th>
-          </tr>
-        }
-        rows={expiring.items.map((e) => (
-          <tr key={e.licenseId}>
-            <td>
-              <LicenseLink id={e.licenseId} name={e.customerName} />
-            </td>
-            <td className="nowrap">
-              {formatSeconds(e.termEnd)} ({formatRelative(e.termEnd * 1000, at)})
-            </td>
-            <td className="num">
-              {e.inUse === null
+        columns={[
+          {
+            header: 'Customer',
+            primary: true,
+            cell: (e) => <LicenseLink id={e.licenseId} name={e.customerName} />,
+          },
+          {
+            header: 'Term ends',
+            nowrap: true,
+            cell: (e) => `${formatSeconds(e.termEnd)} (${formatRelative(e.termEnd * 1000, at)})`,
+          },
+          {
+            header: 'In use',
+            align: 'num',
+            cell: (e) =>
+              e.inUse === null
                 ? '—'
-                : `${e.inUse.toLocaleString()} / ${e.credentials.toLocaleString()}`}
-            </td>
-            <td className="nowrap">{formatTime(e.lastCheckAt)}</td>
-          </tr>
-        ))}
+                : `${e.inUse.toLocaleString()} / ${e.credentials.toLocaleString()}`,
+          },
+          { header: 'Last check', nowrap: true, cell: (e) => formatTime(e.lastCheckAt) },
+        ]}
       />
       <SectionCard
         id="forks"
         title="Open forks"
         section={forks}
+        rowKey={(f) => f.id}
         empty="No installation has a copy checking in."
-        head={
-          <tr>
-            <th scope="col">License</th>
-            <th scope="col">Detected</th>
-            <th scope="col" className="num">
-              Checks from the copy
-            </th>
-            <th scope="col">Fork</th>
-          </tr>
-        }
-        rows={forks.items.map((f) => (
-          <tr key={f.id}>
-            <td>
-              <LicenseLink id={f.licenseId} name={f.licenseId} />
-            </td>
-            <td className="nowrap">{formatTime(f.detectedAt)}</td>
-            <td className="num">{f.divergentChecks}</td>
-            <td>
-              <Mono>{f.id}</Mono>
-            </td>
-          </tr>
-        ))}
+        columns={[
+          {
+            header: 'License',
+            primary: true,
+            cell: (f) => <LicenseLink id={f.licenseId} name={f.licenseId} />,
+          },
+          { header: 'Detected', nowrap: true, cell: (f) => formatTime(f.detectedAt) },
+          { header: 'Checks from the copy', align: 'num', cell: (f) => f.divergentChecks },
+          { header: 'Fork', cell: (f) => <Mono>{f.id}</Mono> },
+        ]}
       />
     </>
   );
