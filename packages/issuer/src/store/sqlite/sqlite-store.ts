@@ -51,8 +51,8 @@ import * as catalog from './sqlite-catalog.js';
 import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 import * as keys from './sqlite-keys.js';
-import { SqliteTwoFactor } from './two-factor.js';
 import { lastChecks } from './sqlite-usage-watch.js';
+import { SqliteTwoFactor } from './two-factor.js';
 
 type Row = Record<string, unknown>;
 
