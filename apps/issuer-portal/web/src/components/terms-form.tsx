@@ -1,5 +1,7 @@
-// The terms of a key: customer, model, credentials and, for a subscription, term and grace.
-// Prefilled from the inspection; the server validates again with the same schema.
+// The terms of a key: customer, plan, model, credentials and, for a subscription, term and grace,
+// and the entitlements (the plan's add-ons and limits, or any without a plan). Prefilled from the
+// inspection; choosing a plan fills in its defaults. The server validates again with the same
+// schema and against the plan's bounds.
 import { type FormEvent, useState } from 'react';
 import {
   DEFAULT_GRACE_DAYS,
@@ -8,8 +10,23 @@ import {
   rangeText,
   TERMS_LIMITS,
 } from '../terms-limits';
-import type { Terms } from '../types';
+import type { Plan, Terms } from '../types';
+import {
+  draftOf,
+  type EntitlementDraft,
+  EntitlementFields,
+  entitlementsOf,
+  withoutEntitlementErrors,
+} from './entitlement-fields';
 import { Button, Select, TextInput } from './ui';
+
+type PlanBound = { value: number; min: number; max: number } | null;
+const boundHint = (bound: PlanBound, plan: Plan | null, unit = '') =>
+  plan && bound && bound.min !== bound.max
+    ? ` ${plan.name}: ${bound.min.toLocaleString()} to ${bound.max.toLocaleString()}${unit}.`
+    : plan && bound
+      ? ` Fixed by ${plan.name}.`
+      : '';
 
 export function TermsForm({
   initial,
@@ -17,6 +34,7 @@ export function TermsForm({
   submitLabel,
   onSubmit,
   approval = false,
+  plans = [],
 }: {
   initial: Terms;
   busy: boolean;
@@ -24,13 +42,33 @@ export function TermsForm({
   onSubmit: (terms: Terms) => void;
   /** Approving a request: the customer and the model come from the license and the request. */
   approval?: boolean;
+  /** Plans to issue from (active ones are offered); none: no plan field. */
+  plans?: Plan[];
 }) {
+  const offered = plans.filter((p) => p.status === 'active' || p.id === initial.plan);
+  const [planId, setPlanId] = useState(initial.plan ?? '');
+  const plan = offered.find((p) => p.id === planId || p.name === planId) ?? null;
+  const [draft, setDraft] = useState<EntitlementDraft>(() =>
+    draftOf(plan, initial.features, initial.limits),
+  );
   const [customerName, setCustomerName] = useState(initial.customerName);
   const [model, setModel] = useState(initial.model);
   const [credentials, setCredentials] = useState(String(initial.credentials));
   const [termDays, setTermDays] = useState(String(initial.termDays ?? DEFAULT_TERM_DAYS));
   const [graceDays, setGraceDays] = useState(String(initial.graceDays ?? DEFAULT_GRACE_DAYS));
   const [errors, setErrors] = useState<Record<string, string>>({});
+
+  /** A plan chosen: its defaults fill the terms; the operator may change them within bounds. */
+  const choosePlan = (id: string) => {
+    setPlanId(id);
+    const chosen = offered.find((p) => p.id === id) ?? null;
+    setDraft(draftOf(chosen));
+    if (!chosen) return;
+    setModel(chosen.model);
+    setCredentials(String(chosen.credentials.value));
+    if (chosen.termDays) setTermDays(String(chosen.termDays.value));
+    if (chosen.graceDays) setGraceDays(String(chosen.graceDays.value));
+  };
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -49,10 +87,15 @@ export function TermsForm({
     for (const [field, problem] of Object.entries(problems)) if (problem) found[field] = problem;
     const term = Number(termDays);
     const grace = Number(graceDays);
+    const entitled = approval ? null : entitlementsOf(plan, draft);
+    if (entitled && !entitled.ok) Object.assign(found, entitled.errors);
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     const terms: Terms = { customerName: customerName.trim(), model, credentials: count };
     if (initial.customerId) terms.customerId = initial.customerId;
+    if (plan) terms.plan = plan.id;
+    if (entitled?.ok && (plan || entitled.features.length > 0)) terms.features = entitled.features;
+    if (entitled?.ok && (plan || entitled.limits.length > 0)) terms.limits = entitled.limits;
     if (model === 'subscription') {
       terms.termDays = term;
       terms.graceDays = grace;
@@ -77,6 +120,26 @@ export function TermsForm({
         readOnly={approval}
         onChange={(e) => setCustomerName(e.target.value)}
       />
+      {!approval && offered.length > 0 ? (
+        <Select
+          label="Plan"
+          name="plan"
+          value={plan?.id ?? ''}
+          hint={
+            plan
+              ? `Revision ${plan.revision}: its defaults are filled in; change them within its bounds.`
+              : 'No plan: any features and limits.'
+          }
+          onChange={(e) => choosePlan(e.target.value)}
+        >
+          <option value="">No plan</option>
+          {offered.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </Select>
+      ) : null}
       <Select
         label="Model"
         name="model"
@@ -97,7 +160,7 @@ export function TermsForm({
         inputMode="numeric"
         value={credentials}
         error={errors.credentials ?? null}
-        hint={`${rangeText('credentials')}.`}
+        hint={`${rangeText('credentials')}.${boundHint(plan?.credentials ?? null, plan)}`}
         onChange={(e) => setCredentials(e.target.value)}
       />
       {model === 'subscription' ? (
@@ -110,7 +173,7 @@ export function TermsForm({
             max={TERMS_LIMITS.termDays.max}
             value={termDays}
             error={errors.termDays ?? null}
-            hint={`Counted from now: ${rangeText('termDays')}.`}
+            hint={`Counted from now: ${rangeText('termDays')}.${boundHint(plan?.termDays ?? null, plan, ' days')}`}
             onChange={(e) => setTermDays(e.target.value)}
           />
           <TextInput
@@ -121,11 +184,22 @@ export function TermsForm({
             max={TERMS_LIMITS.graceDays.max}
             value={graceDays}
             error={errors.graceDays ?? null}
-            hint={`How long it keeps working when online checks fail: ${rangeText('graceDays')}.`}
+            hint={`How long it keeps working when online checks fail: ${rangeText('graceDays')}.${boundHint(plan?.graceDays ?? null, plan, ' days')}`}
             onChange={(e) => setGraceDays(e.target.value)}
           />
         </>
       ) : null}
+      {approval ? null : (
+        <EntitlementFields
+          plan={plan}
+          draft={draft}
+          onChange={(next) => {
+            setDraft(next);
+            setErrors(withoutEntitlementErrors);
+          }}
+          errors={errors}
+        />
+      )}
       <div className="form-actions">
         <Button type="submit" tone="primary" busy={busy}>
           {submitLabel}

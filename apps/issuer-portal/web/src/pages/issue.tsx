@@ -8,7 +8,8 @@ import { TermsForm } from '../components/terms-form';
 import { Alert, Button, Card, ErrorMessage, PageHeader, TextArea } from '../components/ui';
 import { Link } from '../router';
 import { useSession } from '../session';
-import type { Inspection, IssueAnswer, Terms } from '../types';
+import type { Inspection, IssueAnswer, ListOf, Plan, Terms } from '../types';
+import { useApi } from '../use-api';
 
 export function IssuePage() {
   const { can } = useSession();
@@ -18,6 +19,7 @@ export function IssuePage() {
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<'inspect' | 'issue' | null>(null);
   const [dragging, setDragging] = useState(false);
+  const plans = useApi(() => api.get<ListOf<Plan>>('/plans'), []);
 
   const reset = () => {
     setChallenge('');
@@ -201,6 +203,8 @@ export function IssuePage() {
             <Card title="3. Terms">
               <TermsForm
                 initial={inspection.suggestedTerms}
+                plans={plans.data?.items ?? []}
+                key={plans.data ? 'with-plans' : 'no-plans'}
                 busy={busy === 'issue'}
                 submitLabel="Issue key"
                 onSubmit={(terms) => issue(terms)}

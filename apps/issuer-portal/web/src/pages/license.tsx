@@ -2,6 +2,7 @@
 // has been checking in, and the actions an issuer can take.
 import { useState } from 'react';
 import { api } from '../api';
+import { EntitlementEditor } from '../components/entitlement-editor';
 import { IssuedKey } from '../components/issued-key';
 import { LicenseActions } from '../components/license-actions';
 import { RequestActions } from '../components/request-actions';
@@ -74,7 +75,16 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
         }
         subtitle={<Mono>{license.id}</Mono>}
         actions={
-          <LicenseActions license={license} onChanged={detail.reload} onRenewed={setIssued} />
+          <>
+            <EntitlementEditor
+              license={license}
+              onIssued={(answer) => {
+                setIssued(answer);
+                detail.reload();
+              }}
+            />
+            <LicenseActions license={license} onChanged={detail.reload} onRenewed={setIssued} />
+          </>
         }
       />
       {issued ? <IssuedKey answer={issued} /> : null}

@@ -143,4 +143,30 @@ describe('products and plans', () => {
       [],
     );
   });
+
+  it('refuses a re-issue outside the plan (422 naming the field), leaving the license as it was', async () => {
+    const issued = await issueThroughApi(
+      issuer,
+      makeChallenge(fixture, newInstallation(), { v: 2 }),
+      {
+        ...TERMS,
+        limits: [{ name: 'sites', value: 5 }],
+      },
+    );
+    const before = (await issuer.agent.get(`/api/v1/licenses/${issued.license.id}`).expect(200))
+      .body;
+    for (const body of [
+      { limits: [{ name: 'sites', value: 11 }] },
+      { features: ['teleport'] },
+      { limits: [{ name: 'seats', value: 2 }] },
+    ]) {
+      const refused = await post(issuer, `/licenses/${issued.license.id}/reissue`, body);
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.code).toBe('ERR_TERMS_INVALID');
+    }
+    const after = (await issuer.agent.get(`/api/v1/licenses/${issued.license.id}`).expect(200))
+      .body;
+    expect(after.license).toEqual(before.license);
+    expect(after.transactions).toHaveLength(before.transactions.length);
+  });
 });

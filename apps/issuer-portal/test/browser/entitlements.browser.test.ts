@@ -1,0 +1,149 @@
+// Entitlement editing in a real browser: the Issue form's plan fills its defaults, the operator
+// adds an add-on and overrides a limit within the plan's bounds; the license page's editor
+// issues a new key that replaces the one in force (audited); a refusal by the server (the plan
+// was archived meanwhile) is shown in the dialog and changes nothing.
+import type { Server } from 'node:http';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Fixture, makeChallenge, makePortal, newInstallation, PASSWORDS } from '../helpers.js';
+import {
+  assertWebBuilt,
+  baseUrl,
+  describeInChromium,
+  launch,
+  screenshot,
+  WEB_ROOT,
+} from './browser.js';
+
+describeInChromium('entitlement editing in Chromium', () => {
+  let fixture: Fixture;
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  let licenseId = '';
+
+  const held = async () => {
+    const detail = await fixture.issuer.getLicense(licenseId);
+    return {
+      revision: detail?.license.revision,
+      plan: detail?.license.entitlements?.plan?.name,
+      features: detail?.license.entitlements?.features.map((f) => f.name),
+      limits: detail?.license.entitlements?.limits.map((l) => `${l.name}=${l.value}`),
+    };
+  };
+
+  beforeAll(async () => {
+    assertWebBuilt();
+    fixture = await makePortal({ webRoot: WEB_ROOT });
+    server = await new Promise<Server>((resolve) => {
+      const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    url = baseUrl(server);
+    await fixture.issuer.products.create({ name: 'vSEC:CMS', versions: ['6'] }, 'alice');
+    await fixture.issuer.plans.create(
+      {
+        name: 'Standard',
+        products: ['vSEC:CMS'],
+        model: 'subscription',
+        credentials: { value: 250, min: 100, max: 1000 },
+        termDays: 365,
+        graceDays: 14,
+        features: ['hsm-support'],
+        addOns: ['mobile-credentials'],
+        limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
+      },
+      'alice',
+    );
+    browser = await launch();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    await page.goto(`${url}/`);
+    await page.getByLabel('User name').fill('ivan');
+    await page.getByLabel('Password').fill(PASSWORDS.ivan);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (server) await new Promise((resolve) => server.close(resolve));
+    await fixture?.close();
+  });
+
+  it('issues from a plan chosen on the Issue form, with an add-on and a limit within bounds', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Issue a key' })
+      .click();
+    await page
+      .getByLabel('Challenge', { exact: true })
+      .fill(makeChallenge(fixture, newInstallation(), { v: 2 }));
+    await page.getByRole('button', { name: 'Read challenge' }).click();
+    const form = page.getByRole('form', { name: 'Terms' });
+    await form.getByLabel('Plan', { exact: true }).selectOption({ label: 'Standard' });
+    // The plan's defaults are filled in.
+    await expect(form.getByLabel('Model').inputValue()).resolves.toBe('subscription');
+    await expect(form.getByLabel('Number of credentials').inputValue()).resolves.toBe('250');
+    await expect(form.getByLabel('Term (days)').inputValue()).resolves.toBe('365');
+    await expect(form.getByLabel('Limit sites').inputValue()).resolves.toBe('3');
+    await expect(form.textContent()).resolves.toContain('Included in Standard: hsm-support');
+    await form.getByLabel('Add-on mobile-credentials').check();
+    // Beyond the plan's bound: refused at the field, nothing issued.
+    await form.getByLabel('Limit sites').fill('12');
+    await form.getByRole('button', { name: 'Issue key' }).click();
+    await form.getByText('Enter a whole number from 1 to 10.').waitFor();
+    expect(await fixture.issuer.listLicenses()).toEqual([]);
+    await form.getByLabel('Limit sites').fill('5');
+    await expect(form.getByText('Enter a whole number from 1 to 10.').count()).resolves.toBe(0);
+    await screenshot(page, 'issue-plan', { fullPage: true });
+    await form.getByRole('button', { name: 'Issue key' }).click();
+    await page.getByTestId('license-key').waitFor();
+    const [license] = await fixture.issuer.listLicenses();
+    licenseId = license!.id;
+    await expect(held()).resolves.toEqual({
+      revision: 1,
+      plan: 'Standard',
+      features: ['hsm-support', 'mobile-credentials'],
+      limits: ['sites=5'],
+    });
+  });
+
+  it("edits a license's entitlements: a new key replaces the one in force, audited", async () => {
+    await page.goto(`${url}/licenses/${licenseId}`);
+    await page.getByRole('button', { name: 'Edit entitlements' }).click();
+    const dialog = page.getByTestId('confirm');
+    await expect(dialog.getByLabel('Limit sites').inputValue()).resolves.toBe('5');
+    await expect(dialog.getByLabel('Add-on mobile-credentials').isChecked()).resolves.toBe(true);
+    await dialog.getByLabel('Add-on mobile-credentials').uncheck();
+    await dialog.getByLabel('Limit sites').fill('7');
+    await screenshot(page, 'license-entitlements-edit');
+    await dialog.getByRole('button', { name: 'Issue the new key' }).click();
+    await page.getByTestId('license-key').waitFor();
+    await expect(held()).resolves.toEqual({
+      revision: 2,
+      plan: 'Standard',
+      features: ['hsm-support'],
+      limits: ['sites=7'],
+    });
+    const card = page.locator('section.card', { hasText: 'Plan and entitlements' });
+    await expect.poll(() => card.textContent()).toContain('sites 7');
+    const audit = await fixture.issuer.listAuditEvents({ subjectId: licenseId });
+    expect(audit.map((e) => e.action)).toContain('license.reissue');
+  });
+
+  it('shows the server refusing a re-issue from an archived plan, and changes nothing', async () => {
+    await page.getByRole('button', { name: 'Edit entitlements' }).click();
+    const dialog = page.getByTestId('confirm');
+    await dialog.getByLabel('Limit sites').fill('4');
+    await fixture.issuer.plans.archive('Standard', 'alice');
+    await dialog.getByRole('button', { name: 'Issue the new key' }).click();
+    await dialog.getByText(/archived/).waitFor();
+    await expect(held()).resolves.toEqual({
+      revision: 2,
+      plan: 'Standard',
+      features: ['hsm-support'],
+      limits: ['sites=7'],
+    });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+  });
+});
