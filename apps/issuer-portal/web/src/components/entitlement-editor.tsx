@@ -13,7 +13,6 @@ import {
   type EntitlementDraft,
   EntitlementFields,
   entitlementsOf,
-  withoutEntitlementErrors,
 } from './entitlement-fields';
 import { Button, Select } from './ui';
 
@@ -113,11 +112,9 @@ export function EntitlementEditor({
           <EntitlementFields
             plan={plan}
             draft={draft}
-            onChange={(next) => {
-              setDraft(next);
-              setErrors(withoutEntitlementErrors);
-            }}
+            onChange={setDraft}
             errors={errors}
+            setErrors={setErrors}
           />
         </div>
       </Confirm>

@@ -45,7 +45,7 @@ export function draftOf(
 }
 
 /** Errors without those of the entitlement fields (they are re-checked when the draft changes). */
-export function withoutEntitlementErrors(errors: Record<string, string>): Record<string, string> {
+function withoutEntitlementErrors(errors: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(errors).filter(
       ([field]) => !field.startsWith('limit-') && field !== 'features' && field !== 'limits',
@@ -104,14 +104,21 @@ export function entitlementsOf(plan: Plan | null, draft: EntitlementDraft): Enti
 export function EntitlementFields({
   plan,
   draft,
-  onChange,
+  onChange: setDraft,
   errors,
+  setErrors,
 }: {
   plan: Plan | null;
   draft: EntitlementDraft;
   onChange: (draft: EntitlementDraft) => void;
   errors: Record<string, string>;
+  /** The form's errors: those of these fields are dropped when they change (checked again). */
+  setErrors: (update: (errors: Record<string, string>) => Record<string, string>) => void;
 }) {
+  const onChange = (next: EntitlementDraft) => {
+    setDraft(next);
+    setErrors(withoutEntitlementErrors);
+  };
   if (!plan) {
     return (
       <>

@@ -16,7 +16,6 @@ import {
   type EntitlementDraft,
   EntitlementFields,
   entitlementsOf,
-  withoutEntitlementErrors,
 } from './entitlement-fields';
 import { Button, Select, TextInput } from './ui';
 
@@ -193,11 +192,9 @@ export function TermsForm({
         <EntitlementFields
           plan={plan}
           draft={draft}
-          onChange={(next) => {
-            setDraft(next);
-            setErrors(withoutEntitlementErrors);
-          }}
+          onChange={setDraft}
           errors={errors}
+          setErrors={setErrors}
         />
       )}
       <div className="form-actions">
