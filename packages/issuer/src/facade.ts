@@ -25,6 +25,7 @@ import type {
 import type { ForkAction, ForkRecord } from './store/chain-port.js';
 import type {
   AuditFilter,
+  CustomerPage,
   DailyUsage,
   DayRange,
   LastCheck,
@@ -259,7 +260,8 @@ export interface Issuer extends CatalogApi {
   getLicense(id: string): Promise<LicenseDetail | null>;
   listRequests(filter?: RequestFilter): Promise<ApprovalRequest[]>;
   getRequest(id: string): Promise<ApprovalRequest | null>;
-  listCustomers(): Promise<Customer[]>;
+  /** A page of customers by name (default 100); `after`: the cursor of the page before. */
+  listCustomers(page?: CustomerPage): Promise<Customer[]>;
   getCustomer(id: string): Promise<Customer | null>;
   listTransactions(filter?: TransactionFilter): Promise<Transaction[]>;
   /** Forks of installations: copies or older backups seen by the verify service (issue #17). */

@@ -159,6 +159,13 @@ export {
   startCheckRetention,
 } from './store/check-retention.js';
 export {
+  customerCursor,
+  licenseCursor,
+  licensePages,
+  nextCursorOf,
+  pageOfRows,
+} from './store/cursors.js';
+export {
   DEFAULT_DATA_DIR,
   dataDirOf,
   type OpenStoreOptions,
@@ -171,6 +178,7 @@ export type {
   CheckRetention,
   CheckStore,
   CommitOutcome,
+  CustomerPage,
   DailyUsage,
   DayRange,
   KeyStore,

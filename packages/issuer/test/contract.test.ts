@@ -10,6 +10,7 @@ import { dashboardContract } from './contract/dashboard.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
 import { lifecycleContract } from './contract/lifecycle.contract.js';
+import { pagingContract } from './contract/paging.contract.js';
 import { bulkLoadContract, retentionContract } from './contract/retention.contract.js';
 import { storeContract } from './contract/store.contract.js';
 import { twoFactorContract } from './contract/two-factor.contract.js';
@@ -41,6 +42,7 @@ for (const adapter of adapters()) {
     describe('products and plans', () => catalogContract(adapter));
     describe('check retention', () => retentionContract(adapter));
     describe('dashboard', () => dashboardContract(adapter));
+    describe('paging by cursor', () => pagingContract(adapter));
     describe('bulk load', () => bulkLoadContract(adapter));
     describe('check chains, forks and nonces', () => chainsContract(adapter));
     describe('two-factor', () => twoFactorContract(adapter));

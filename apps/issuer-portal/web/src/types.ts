@@ -49,3 +49,7 @@ export type Dashboard = z.output<typeof DashboardSchema>;
 export interface ListOf<T> {
   items: T[];
 }
+/** A page of a long list; `nextCursor` asks for the next one (null: the last page). */
+export interface PageOf<T> extends ListOf<T> {
+  nextCursor: string | null;
+}

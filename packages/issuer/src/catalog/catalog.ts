@@ -7,6 +7,7 @@ import { newId } from '@licensor/token';
 import { type IssuerContext, nowSeconds } from '../domain/context.js';
 import { ConcurrentUpdateError } from '../errors.js';
 import type { License, Operator } from '../records.js';
+import { licensePages } from '../store/cursors.js';
 import { describeChanges, entitlementsOfPlan } from './entitle.js';
 import {
   NameTakenError,
@@ -285,11 +286,10 @@ function unchanged(current: object, fields: object): boolean {
 /** Every license issued from a plan (the store pages; this reads all pages). */
 async function listAll(context: IssuerContext, planId: string): Promise<License[]> {
   const all: License[] = [];
-  for (let offset = 0; ; offset += 1000) {
-    const page = await context.store.listLicenses({ planId, limit: 1000, offset });
+  for await (const page of licensePages((f) => context.store.listLicenses(f), { planId })) {
     all.push(...page);
-    if (page.length < 1000) return all;
   }
+  return all;
 }
 
 /** A plan as the input that would make it (to apply a partial change over it). */

@@ -8,7 +8,8 @@ import { armour, type KeyPurpose } from '@licensor/token';
 import { ROLES } from '../domain/users.js';
 import { LicenseNotFoundError } from '../errors.js';
 import type { Issuer } from '../facade.js';
-import type { Role, Terms } from '../records.js';
+import type { Customer, Role, Terms } from '../records.js';
+import { customerCursor, nextCursorOf } from '../store/cursors.js';
 import type { LicenseFilter } from '../store/ports.js';
 import {
   CATALOG_HANDLERS,
@@ -266,7 +267,16 @@ const HANDLERS: Record<string, Handler> = {
     return out(request, `request ${request.id} rejected\n`);
   },
   async 'customers list'(run) {
-    const customers = await run.issuer.listCustomers();
+    // Every customer, a page at a time (by name, by cursor).
+    const customers: Customer[] = [];
+    for (let after: string | null | undefined; after !== null; ) {
+      const page = await run.issuer.listCustomers({
+        limit: 1_000,
+        ...(after === undefined ? {} : { after }),
+      });
+      customers.push(...page);
+      after = nextCursorOf(page, 1_000, customerCursor);
+    }
     return out(customers, formatCustomers(customers));
   },
   async 'customers rename'(run, id, name) {

@@ -7,6 +7,7 @@
 import { type JwsSigner, newId, signLicenseWith, validateLicenseClaims } from '@licensor/token';
 import type { KeyDependent } from '../facade.js';
 import type { License, Operator, TokenTransaction } from '../records.js';
+import { licensePages } from '../store/cursors.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
 
@@ -24,10 +25,9 @@ export function kidOf(token: string | null): string | null {
 }
 
 async function* licensesInForce(context: IssuerContext): AsyncGenerator<License> {
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await context.store.listLicenses({ limit: PAGE, offset });
+  // By cursor: a license re-signed meanwhile moves ahead of it, and none is skipped.
+  for await (const page of licensePages((f) => context.store.listLicenses(f), {}, PAGE)) {
     for (const license of page) if (license.state !== 'revoked') yield license;
-    if (page.length < PAGE) return;
   }
 }
 

@@ -105,7 +105,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     getLicense,
     listRequests: (filter: RequestFilter = {}) => store.listRequests(filter),
     getRequest: (id) => store.getRequest(id),
-    listCustomers: () => store.listCustomers(),
+    listCustomers: (page) => store.listCustomers(page),
     getCustomer: (id) => store.getCustomer(id),
     listTransactions: (filter: TransactionFilter = {}) => store.listTransactions(filter),
     forks: createForks(context),

@@ -101,7 +101,21 @@ export interface LicenseFilter {
   /** Licenses granting this feature (name). */
   feature?: string;
   limit?: number;
+  /** The page after this cursor (`licenseCursor` of the last license of the page before). */
+  after?: string;
+  /**
+   * Rows skipped before the page. Kept for old API clients; it reads every skipped row, so a
+   * deep page is slow on a large store: use `after`.
+   */
   offset?: number;
+}
+
+/** A page of customers: by name (ASCII case folded), then id. */
+export interface CustomerPage {
+  /** At most this many (default 100, at most 10,000). */
+  limit?: number;
+  /** The page after this cursor (`customerCursor` of the last customer of the page before). */
+  after?: string;
 }
 
 export interface RequestFilter {
@@ -231,7 +245,7 @@ export interface LedgerStore {
   listLicenses(filter: LicenseFilter): Promise<License[]>;
   getCustomer(id: string): Promise<Customer | null>;
   findCustomerByName(name: string): Promise<Customer | null>;
-  listCustomers(): Promise<Customer[]>;
+  listCustomers(page?: CustomerPage): Promise<Customer[]>;
   getInstallation(id: string): Promise<Installation | null>;
   /** Licenses bound to an installation. */
   listLicensesOfInstallation(installationId: string): Promise<License[]>;

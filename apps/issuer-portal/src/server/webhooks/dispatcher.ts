@@ -8,7 +8,7 @@
 // more than a day; after the last one the delivery is `failed` until an admin resends it.
 // Delivery is at least once: receivers drop repeats by `webhook-id` (the Standard Webhooks rule).
 import type { LicensorStore, OutboxEvent, WebhookDelivery } from '@licensor/issuer';
-import { licenseSummary, newDelivery, webhookEventOfRequest } from '@licensor/issuer';
+import { licensePages, licenseSummary, newDelivery, webhookEventOfRequest } from '@licensor/issuer';
 import type { Logger } from 'pino';
 import { sendWebhook } from './sender.js';
 import type { UrlRules } from './url-rules.js';
@@ -79,14 +79,16 @@ export class WebhookDispatcher {
     this.#lastExpiringScan = now;
     const nowSeconds = Math.floor(now / 1000);
     let found = 0;
-    for (let offset = 0; ; offset += 500) {
-      const page = await this.#store.listLicenses({
+    const pages = licensePages(
+      (filter) => this.#store.listLicenses(filter),
+      {
         model: 'subscription',
         state: 'active',
         termEndsBefore: nowSeconds + this.#expiringDays * 86_400,
-        limit: 500,
-        offset,
-      });
+      },
+      500,
+    );
+    for await (const page of pages) {
       const events: OutboxEvent[] = page
         .filter((l) => l.term !== null && l.term.end > nowSeconds)
         .map((l) => ({
@@ -100,8 +102,8 @@ export class WebhookDispatcher {
         }));
       await this.#store.automation.appendOutboxEvents(events);
       found += events.length;
-      if (page.length < 500) return found;
     }
+    return found;
   }
 
   /** A lease outlives an attempt, so no live attempt is ever taken over. */

@@ -16,18 +16,29 @@ import {
 import { formatTime } from '../format';
 import { Link } from '../router';
 import { useSession } from '../session';
-import type { Customer, ListOf } from '../types';
+import type { Customer, PageOf } from '../types';
 import { useApi } from '../use-api';
 
 export function CustomersPage() {
   const { can } = useSession();
-  const customers = useApi(() => api.get<ListOf<Customer>>('/customers'), []);
+  const customers = useApi(() => api.get<PageOf<Customer>>('/customers'), []);
+  // Pages after the first, by cursor, appended by "Show more".
+  const [more, setMore] = useState<{ items: Customer[]; nextCursor: string | null } | null>(null);
   const [editing, setEditing] = useState<Customer | null>(null);
   const [name, setName] = useState('');
+  const rows = [...(customers.data?.items ?? []), ...(more?.items ?? [])];
+  const nextCursor = more === null ? (customers.data?.nextCursor ?? null) : more.nextCursor;
+
+  const showMore = async () => {
+    if (nextCursor === null) return;
+    const page = await api.get<PageOf<Customer>>('/customers', { cursor: nextCursor });
+    setMore({ items: [...(more?.items ?? []), ...page.items], nextCursor: page.nextCursor });
+  };
 
   const rename = async () => {
     if (!editing) return;
     await api.patch(`/customers/${editing.id}`, { name });
+    setMore(null);
     customers.reload();
   };
 
@@ -42,7 +53,7 @@ export function CustomersPage() {
         <Card className="card-flush">
           <Table
             label="Customers"
-            rows={customers.data.items}
+            rows={rows}
             rowKey={(customer) => customer.id}
             empty={
               <Empty title="No customers yet.">A customer is created with their first key.</Empty>
@@ -81,6 +92,14 @@ export function CustomersPage() {
               },
             ]}
           />
+          {nextCursor !== null ? (
+            <nav className="pager" aria-label="Pages">
+              <span className="muted">Customers 1–{rows.length}, by name</span>
+              <Button tone="ghost" onClick={() => void showMore()}>
+                Show more
+              </Button>
+            </nav>
+          ) : null}
         </Card>
       ) : null}
       <Confirm

@@ -17,7 +17,7 @@ import {
 } from '../components/ui';
 import { formatRelative, formatSeconds, formatTime } from '../format';
 import { Link, useRouter } from '../router';
-import type { Customer, License, ListOf } from '../types';
+import type { Customer, License, ListOf, PageOf } from '../types';
 import { useApi } from '../use-api';
 
 const FILTERS = [
@@ -47,20 +47,23 @@ export function LicensesPage() {
   >;
   const size = PAGE_SIZES.find((n) => n === Number(search.get('size'))) ?? DEFAULT_PAGE_SIZE;
   const page = positive(search.get('page'), 1);
+  // Next goes by the cursor of the page before (every page costs what the first does); an
+  // address with a page number alone (a bookmark, Previous) is read by offset.
+  const after = page > 1 ? (search.get('after') ?? '') : '';
   const [text, setText] = useState(query.q);
-  // One more than a page: whether it comes back says if there is a next page.
   const licenses = useApi(
     () =>
-      api.get<ListOf<License>>('/licenses', {
+      api.get<PageOf<License>>('/licenses', {
         ...query,
-        limit: size + 1,
-        offset: (page - 1) * size,
+        limit: size,
+        ...(after ? { cursor: after } : { offset: (page - 1) * size }),
       }),
     [search.toString()],
   );
-  const shown = licenses.data?.items.slice(0, size) ?? [];
-  const hasNext = (licenses.data?.items.length ?? 0) > size;
-  const customers = useApi(() => api.get<ListOf<Customer>>('/customers'), []);
+  const shown = licenses.data?.items ?? [];
+  const nextCursor = licenses.data?.nextCursor ?? null;
+  // The filter offers the first 1,000 customers by name; past that, search by name instead.
+  const customers = useApi(() => api.get<ListOf<Customer>>('/customers', { limit: 1000 }), []);
 
   const withParams = (changes: Record<string, string>) => {
     const next = new URLSearchParams(search);
@@ -72,7 +75,7 @@ export function LicensesPage() {
     return qs ? `/licenses?${qs}` : '/licenses';
   };
   const setFilter = (key: (typeof FILTERS)[number] | 'size', value: string) => {
-    navigate(withParams({ [key]: value, page: '' }), { replace: true });
+    navigate(withParams({ [key]: value, page: '', after: '' }), { replace: true });
   };
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
@@ -164,7 +167,7 @@ export function LicensesPage() {
       {licenses.loading && !licenses.data ? <Loading label="Loading licenses…" /> : null}
       {licenses.data && shown.length === 0 && page > 1 ? (
         <Empty title="This page is past the end of the list.">
-          <Link to={withParams({ page: '' })}>Go to the first page</Link>
+          <Link to={withParams({ page: '', after: '' })}>Go to the first page</Link>
         </Empty>
       ) : null}
       {licenses.data && shown.length === 0 && page === 1 ? (
@@ -238,12 +241,15 @@ export function LicensesPage() {
               ))}
             </Select>
             {page > 1 ? (
-              <Link className="btn" to={withParams({ page: page === 2 ? '' : String(page - 1) })}>
+              <Link
+                className="btn"
+                to={withParams({ page: page === 2 ? '' : String(page - 1), after: '' })}
+              >
                 Previous
               </Link>
             ) : null}
-            {hasNext ? (
-              <Link className="btn" to={withParams({ page: String(page + 1) })}>
+            {nextCursor !== null ? (
+              <Link className="btn" to={withParams({ page: String(page + 1), after: nextCursor })}>
                 Next
               </Link>
             ) : null}

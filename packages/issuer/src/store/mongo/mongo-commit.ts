@@ -9,6 +9,7 @@
 
 import type { Transaction } from '../../records.js';
 import type { OutboxEvent } from '../automation-port.js';
+import { foldName } from '../cursors.js';
 import type { CommitOutcome } from '../ports.js';
 import {
   asAnswer,
@@ -83,7 +84,7 @@ export class MongoCommitter {
       await writeIfNewer(() =>
         models.customers.updateOne(
           { _id: id, version: { $lt: customer.version } },
-          { $set: fields },
+          { $set: { ...fields, nameKey: foldName(customer.name) } },
           { upsert: true },
         ),
       );

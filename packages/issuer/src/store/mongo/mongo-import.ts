@@ -4,6 +4,7 @@
 
 import { InputInvalidError } from '../../errors.js';
 import type { Transaction } from '../../records.js';
+import { foldName } from '../cursors.js';
 import { auditEventOf, requestDecisionOf } from '../transaction-effects.js';
 import { isDuplicateKey, transactionDocument } from './mongo-commit.js';
 import type { MongoModels } from './schemas.js';
@@ -24,13 +25,14 @@ function newest<T extends Versioned>(records: (T | null)[], version: (r: T) => n
 function upsertsOverOlder<T extends Versioned>(
   records: T[],
   field: keyof T & string,
+  derived: (record: T) => object = () => ({}),
 ): { updateOne: { filter: object; update: object; upsert: true } }[] {
   return records.map((record) => {
     const { id, ...fields } = record;
     return {
       updateOne: {
         filter: { _id: id, [field]: { $lt: record[field] } },
-        update: { $set: fields },
+        update: { $set: { ...fields, ...derived(record) } },
         upsert: true,
       },
     };
@@ -82,7 +84,10 @@ export async function importTransactions(
   );
   if (customers.length > 0) {
     await ignoringNewer(() =>
-      models.customers.bulkWrite(upsertsOverOlder(customers, 'version'), { ordered: false }),
+      models.customers.bulkWrite(
+        upsertsOverOlder(customers, 'version', (c) => ({ nameKey: foldName(c.name) })),
+        { ordered: false },
+      ),
     );
   }
   if (installations.length > 0) {

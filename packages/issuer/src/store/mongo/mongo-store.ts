@@ -22,9 +22,11 @@ import type {
   Transaction,
   VendorUser,
 } from '../../records.js';
+import { decodeCustomerCursor, decodeLicenseCursor, foldName } from '../cursors.js';
 import type {
   AuditFilter,
   CommitOutcome,
+  CustomerPage,
   DailyUsage,
   DayRange,
   LastCheck,
@@ -64,6 +66,12 @@ type Doc = Record<string, unknown>;
 function recordOf<T>(document: unknown): T {
   const { _id, ...rest } = document as Doc;
   return { id: _id, ...rest } as T;
+}
+
+/** A customer document without its sort key (`nameKey`, the folded name). */
+function customerOf(document: unknown): Customer {
+  const { nameKey: _key, ...customer } = recordOf<Customer & { nameKey?: string }>(document);
+  return customer;
 }
 
 function maybe<T>(document: unknown): T | null {
@@ -128,6 +136,7 @@ export class MongoStore implements LicensorStore {
       const store = new MongoStore(dataDir, connection, models, options.onWriteStep, (events) =>
         appendOutbox(automationModels, events),
       );
+      if (options.prepare !== false) await store.foldCustomerNames();
       store.automation = await MongoAutomation.open(automationModels, (operation) =>
         store.run(operation),
       );
@@ -295,6 +304,19 @@ export class MongoStore implements LicensorStore {
         };
       }
       Object.assign(query, catalog.entitlementQuery(filter));
+      if (filter.after !== undefined) {
+        // After the cursor in (updatedAt descending, _id ascending): a range on the index.
+        const after = decodeLicenseCursor(filter.after);
+        query.$and = [
+          ...((query.$and as object[] | undefined) ?? []),
+          {
+            $or: [
+              { updatedAt: { $lt: after.updatedAt } },
+              { updatedAt: after.updatedAt, _id: { $gt: after.id } },
+            ],
+          },
+        ];
+      }
       const documents = await this.models.licenses
         .find(query)
         .sort({ updatedAt: -1, _id: 1 })
@@ -338,25 +360,53 @@ export class MongoStore implements LicensorStore {
   }
 
   getCustomer(id: string): Promise<Customer | null> {
-    return this.run(async () => maybe<Customer>(await this.models.customers.findById(id).lean()));
+    return this.run(async () => {
+      const document = await this.models.customers.findById(id).lean();
+      return document === null ? null : customerOf(document);
+    });
   }
 
   findCustomerByName(name: string): Promise<Customer | null> {
-    return this.run(async () =>
-      maybe<Customer>(await this.models.customers.findOne({ name }).sort({ _id: 1 }).lean()),
-    );
+    return this.run(async () => {
+      const document = await this.models.customers.findOne({ name }).sort({ _id: 1 }).lean();
+      return document === null ? null : customerOf(document);
+    });
   }
 
-  listCustomers(): Promise<Customer[]> {
+  listCustomers(page: CustomerPage = {}): Promise<Customer[]> {
     return this.run(async () => {
-      const documents = await this.models.customers.find({}).lean();
-      return documents
-        .map((d) => recordOf<Customer>(d))
-        .sort(
-          (a, b) =>
-            a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }) || (a.id < b.id ? -1 : 1),
-        );
+      const after = page.after === undefined ? null : decodeCustomerCursor(page.after);
+      const key = after === null ? null : foldName(after.name);
+      const documents = await this.models.customers
+        .find(
+          key === null
+            ? {}
+            : { $or: [{ nameKey: { $gt: key } }, { nameKey: key, _id: { $gt: after!.id } }] },
+        )
+        .sort({ nameKey: 1, _id: 1 })
+        .limit(limitOf(page.limit))
+        .lean();
+      return documents.map(customerOf);
     });
+  }
+
+  /** Gives customers stored before names were folded their sort key (once; small batches). */
+  private async foldCustomerNames(): Promise<void> {
+    for (;;) {
+      const unfolded = await this.models.customers
+        .find({ nameKey: { $exists: false } }, { _id: 1, name: 1 })
+        .limit(1_000)
+        .lean();
+      if (unfolded.length === 0) return;
+      await this.models.customers.bulkWrite(
+        unfolded.map((d) => ({
+          updateOne: {
+            filter: { _id: d._id, nameKey: { $exists: false } },
+            update: { $set: { nameKey: foldName(String(d.name)) } },
+          },
+        })),
+      );
+    }
   }
 
   getInstallation(id: string): Promise<Installation | null> {

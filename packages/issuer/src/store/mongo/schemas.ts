@@ -77,10 +77,13 @@ const customer = new Schema(
     version: { type: Number, required: true },
     createdAt: { type: Number, required: true },
     updatedAt: { type: Number, required: true },
+    /** The sort key of customers paged by name: ASCII letters folded (cursors.ts foldName). */
+    nameKey: { type: String },
   },
   { ...options, collection: 'customers' },
 );
 customer.index({ name: 1 });
+customer.index({ nameKey: 1, _id: 1 });
 
 const installation = new Schema(
   {

@@ -209,6 +209,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'portal two-factor: TOTP, recovery codes, policy',
     sql: TWO_FACTOR_TABLES_SQL,
   },
+  {
+    version: 12,
+    name: 'customers paged by name (keyset)',
+    sql: `
+      DROP INDEX customers_by_name;
+      CREATE INDEX customers_by_name ON customers (name COLLATE NOCASE, id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainHead, ForkRecord } from '../chain-port.js';
+import { customerCursor, licenseCursor } from '../cursors.js';
 import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -169,6 +170,24 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ['an issue: the customer by name', () => store.findCustomerByName('Acme')],
   ['an issue: the transaction of a challenge', () => store.findTransactionByChallenge('h')],
   ['licenses, newest first', () => store.listLicenses({ limit: 50 }), true],
+  [
+    'licenses, a page after a cursor',
+    () => store.listLicenses({ after: licenseCursor({ updatedAt: NOW, id: 'lic_x' }), limit: 50 }),
+  ],
+  [
+    'licenses of a customer, a page after a cursor',
+    () =>
+      store.listLicenses({
+        customerId: 'cus_x',
+        after: licenseCursor({ updatedAt: NOW, id: 'lic_x' }),
+        limit: 50,
+      }),
+  ],
+  ['customers, the first page', () => store.listCustomers({ limit: 50 }), true],
+  [
+    'customers, a page after a cursor',
+    () => store.listCustomers({ after: customerCursor({ name: 'Acme', id: 'cus_x' }), limit: 50 }),
+  ],
   ['licenses of a state', () => store.listLicenses({ state: 'suspended', limit: 50 })],
   ['licenses of a model', () => store.listLicenses({ model: 'subscription', limit: 50 }), true],
   ['licenses of a customer', () => store.listLicenses({ customerId: 'cus_x', limit: 50 })],
@@ -191,7 +210,8 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
     'licenses matching a search',
     () => store.listLicenses({ q: 'acme', limit: 50 }),
     false,
-    'SCAN customers',
+    // The names alone, from the (name, id) index: smaller than the customers' rows.
+    'SCAN customers USING COVERING INDEX customers_by_name',
   ],
   ['a license', () => store.getLicense('lic_x')],
   ['its transactions', () => store.listTransactions({ licenseId: 'lic_x' })],

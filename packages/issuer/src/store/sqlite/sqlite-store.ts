@@ -23,10 +23,12 @@ import type {
   Transaction,
   VendorUser,
 } from '../../records.js';
+import { decodeCustomerCursor, decodeLicenseCursor } from '../cursors.js';
 import { SQLITE_FILE } from '../open-store.js';
 import type {
   AuditFilter,
   CommitOutcome,
+  CustomerPage,
   DailyUsage,
   DayRange,
   LastCheck,
@@ -283,6 +285,12 @@ export class SqliteStore implements LicensorStore {
       where.push('term_end IS NOT NULL AND term_end >= ?');
       args.push(filter.termEndsAfter);
     }
+    if (filter.after !== undefined) {
+      // After the cursor in (updated_at DESC, id): a range on the index, not an OFFSET.
+      const after = decodeLicenseCursor(filter.after);
+      where.push('updated_at <= ? AND (updated_at < ? OR id > ?)');
+      args.push(after.updatedAt, after.updatedAt, after.id);
+    }
     const entitled = catalog.entitlementConditions(filter);
     where.push(...entitled.where);
     args.push(...entitled.args);
@@ -340,10 +348,13 @@ export class SqliteStore implements LicensorStore {
     );
   }
 
-  async listCustomers(): Promise<Customer[]> {
+  async listCustomers(page: CustomerPage = {}): Promise<Customer[]> {
+    const after = page.after === undefined ? null : decodeCustomerCursor(page.after);
     const rows = this.open
-      .prepare('SELECT body FROM customers ORDER BY name COLLATE NOCASE, id')
-      .all();
+      .prepare(`SELECT body FROM customers
+        ${after === null ? '' : 'WHERE name COLLATE NOCASE >= ? AND (name COLLATE NOCASE > ? OR id > ?)'}
+        ORDER BY name COLLATE NOCASE, id LIMIT ?`)
+      .all(...(after === null ? [] : [after.name, after.name, after.id]), limitOf(page.limit));
     return rows.map((row) => parseBody<Customer>(row)!);
   }
 

@@ -1,19 +1,28 @@
 // Customers: the list, and renaming one (the new name reaches installations in their next key).
+import { customerCursor, pageOfRows } from '@licensor/issuer';
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
-import { listOf } from '../schemas/answers.js';
+import { cursorQuery, pageOf } from '../schemas/answers.js';
 import { CustomerSchema } from '../schemas/records.js';
 
 export const listCustomers = defineRoute({
   method: 'get',
   path: '/customers',
   operationId: 'listCustomers',
-  summary: 'Every customer.',
+  summary: 'Customers by name, a page at a time.',
   tag: 'customers',
   access: 'viewer',
-  response: listOf(CustomerSchema),
-  async handle({ deps }) {
-    return { items: await deps.issuer.listCustomers() };
+  query: z.object({
+    limit: z.coerce.number().int().min(1).max(1000).default(500),
+    cursor: cursorQuery,
+  }),
+  response: pageOf(CustomerSchema),
+  async handle({ query, deps }) {
+    const rows = await deps.issuer.listCustomers({
+      limit: query.limit + 1,
+      ...(query.cursor === undefined ? {} : { after: query.cursor }),
+    });
+    return pageOfRows(rows, query.limit, customerCursor);
   },
 });
 

@@ -1,6 +1,6 @@
 // Exports for spreadsheets and other systems: the licenses list with the list's filters, and the
 // audit log for a time range, as CSV or JSON lines, streamed page by page.
-import type { AuditEvent, License } from '@licensor/issuer';
+import { type AuditEvent, type License, licensePages } from '@licensor/issuer';
 import { z } from 'zod';
 import { streamExport } from '../../export/stream.js';
 import { defineRoute } from '../route.js';
@@ -43,13 +43,7 @@ export const exportLicenses = defineRoute({
   async handle({ query, deps, res }) {
     const { format, ...filters } = query;
     const filter = licenseFilterOf(filters, deps.now());
-    async function* pages() {
-      for (let offset = 0; ; offset += PAGE) {
-        const page = await deps.issuer.listLicenses({ ...filter, limit: PAGE, offset });
-        if (page.length > 0) yield page;
-        if (page.length < PAGE) return;
-      }
-    }
+    const pages = () => licensePages((f) => deps.issuer.listLicenses(f), filter, PAGE);
     await streamExport(res, {
       format,
       filename: 'licenses',

@@ -53,6 +53,39 @@ describe('GET /licenses', () => {
     expect(await ids({ state: 'revoked' })).toEqual([]);
   });
 
+  it('pages by cursor: nextCursor leads to the next page, null on the last', async () => {
+    await issueThroughApi(issuer, makeChallenge(fixture, newInstallation()));
+    const all = (await issuer.agent.get('/api/v1/licenses').expect(200)).body;
+    expect(all.items).toHaveLength(3);
+    expect(all.nextCursor).toBeNull();
+    const ids: string[] = [];
+    let cursor: string | null | undefined;
+    let pages = 0;
+    while (cursor !== null) {
+      const response = await issuer.agent
+        .get('/api/v1/licenses')
+        .query({ limit: 2, ...(cursor === undefined ? {} : { cursor }) })
+        .expect(200);
+      ids.push(...response.body.items.map((l: { id: string }) => l.id));
+      cursor = response.body.nextCursor;
+      pages += 1;
+    }
+    expect(pages).toBe(2);
+    expect(ids).toEqual(all.items.map((l: { id: string }) => l.id));
+    // A full last page says it is the last: no empty page after it.
+    const exact = await issuer.agent.get('/api/v1/licenses').query({ limit: 3 }).expect(200);
+    expect(exact.body.nextCursor).toBeNull();
+  });
+
+  it('refuses a cursor it did not give out with 400 ERR_INPUT_INVALID', async () => {
+    const response = await issuer.agent
+      .get('/api/v1/licenses')
+      .query({ cursor: 'bm90LWEtY3Vyc29y' })
+      .expect(400);
+    expect(response.body.error.code).toBe('ERR_INPUT_INVALID');
+    expect(response.body.error.message).toMatch(/nextCursor/);
+  });
+
   it('pages with limit and offset, in one stable order', async () => {
     const page = async (limit: number, offset: number) =>
       (
@@ -69,6 +102,22 @@ describe('GET /licenses', () => {
   it('refuses an unknown state with ERR_REQUEST_INVALID', async () => {
     const response = await issuer.agent.get('/api/v1/licenses?state=deleted').expect(400);
     expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+  });
+});
+
+describe('GET /customers', () => {
+  it('pages the customers by name, by cursor', async () => {
+    const all = (await issuer.agent.get('/api/v1/customers').expect(200)).body;
+    expect(all.items.map((c: { name: string }) => c.name)).toHaveLength(2);
+    expect(all.nextCursor).toBeNull();
+    const first = (await issuer.agent.get('/api/v1/customers?limit=1').expect(200)).body;
+    expect(first.items).toEqual([all.items[0]]);
+    const second = (
+      await issuer.agent.get('/api/v1/customers').query({ limit: 1, cursor: first.nextCursor })
+    ).body;
+    expect(second).toEqual({ items: [all.items[1]], nextCursor: null });
+    const refused = await issuer.agent.get('/api/v1/customers?cursor=x').expect(400);
+    expect(refused.body.error.code).toBe('ERR_INPUT_INVALID');
   });
 });
 

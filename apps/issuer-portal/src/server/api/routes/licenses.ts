@@ -1,14 +1,16 @@
 // Licenses: the list with its filters, one license with everything known about it, and the
 // changes an issuer makes to it afterwards (revoke, suspend, resume, renew).
+import { licenseCursor, pageOfRows } from '@licensor/issuer';
 import { z } from 'zod';
 import { NotFoundError } from '../../http/portal-errors.js';
 import { definedOnly } from '../deps.js';
 import { defineRoute } from '../route.js';
 import {
+  cursorQuery,
   IssueAnswerSchema,
   LicenseChangeSchema,
   LicenseDetailSchema,
-  listOf,
+  pageOf,
 } from '../schemas/answers.js';
 import {
   GraceDaysSchema,
@@ -60,17 +62,23 @@ export const listLicenses = defineRoute({
   access: 'viewer',
   query: LicenseFilterQuery.extend({
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    offset: z.coerce.number().int().min(0).default(0),
+    cursor: cursorQuery,
+    offset: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Deprecated: reads every skipped license; use cursor.'),
   }),
-  response: listOf(LicenseSchema),
+  response: pageOf(LicenseSchema),
   async handle({ query, deps }) {
-    const { limit, offset, ...filters } = query;
-    const items = await deps.issuer.listLicenses({
+    const { limit, offset, cursor, ...filters } = query;
+    const rows = await deps.issuer.listLicenses({
       ...licenseFilterOf(filters, deps.now()),
-      limit,
-      offset,
+      limit: limit + 1,
+      ...(cursor === undefined ? { offset } : { after: cursor }),
     });
-    return { items };
+    return pageOfRows(rows, limit, licenseCursor);
   },
 });
 

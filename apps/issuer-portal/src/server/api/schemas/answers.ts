@@ -120,3 +120,20 @@ export const LicenseDetailSchema = z
   .register(apiSchemas, { id: 'LicenseDetail' });
 
 export const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
+
+/** A page of a long list: the next one is asked for with `cursor=<nextCursor>`. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe('Pass as `cursor` for the next page; null: this is the last page.'),
+  });
+
+/** The `cursor` query parameter of a paged list. */
+export const cursorQuery = z
+  .string()
+  .max(2048)
+  .optional()
+  .describe('The nextCursor of the page before (keyset paging: every page costs the same).');
