@@ -127,6 +127,12 @@ export interface IssueResult {
   license: License;
   /** True when this is the stored answer to an earlier identical issue. */
   replayed: boolean;
+  /**
+   * `issue` only, when the challenge said which key set version its installation trusts (SDK
+   * format 2): the signed key set versions after it, oldest first (empty when up to date). Sent
+   * with the key as armour blocks before it (`armourBundle`), the SDK applies them first.
+   */
+  keysets?: string[];
 }
 
 export interface LicenseChange {

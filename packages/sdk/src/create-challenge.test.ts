@@ -24,6 +24,7 @@ describe('createChallenge', () => {
       license: null,
       usage: { credentialsInUse: 12 },
       request: { kind: 'license', credentials: 250, customerName: 'Acme Europe' },
+      keyset: 0, // the vendor key set version trusted: only the shipped keys yet
     });
     expect(result.armoured).toMatch(/^-----BEGIN LICENSOR CHALLENGE-----\n/);
     expect(result.request).toMatchObject({

@@ -192,6 +192,8 @@ export async function makeChallenge(
   // backup by it (format 2; without a chained status the challenge stays format 1).
   const chain = snapshot.lastStatus?.chain;
   if (chain !== undefined) claims.chain = chain;
+  // The vendor key set version trusted: the vendor sends the versions after it with the key.
+  claims.keyset = snapshot.trust.seq;
   const token = signChallenge(claims, snapshot.installation);
   const stored = { id: claims.jti, token, expiresAt: claims.exp, requestedBy: operator.id };
   await saveState(

@@ -105,7 +105,7 @@ describe('applyKeysets', () => {
 
   it('refuses an older or the same version (rollback); the state file is unchanged', async () => {
     const disk = await licensed();
-    await disk.licensor.applyKeysets(admin, v1 + '\n');
+    await disk.licensor.applyKeysets(admin, `${v1}\n`);
     await disk.licensor.applyKeysets(admin, v2);
     await expectRefusedUnchanged(disk, v1, 'ERR_KEYSET_STALE');
     await expectRefusedUnchanged(disk, v2, 'ERR_KEYSET_STALE');

@@ -131,6 +131,9 @@ export {
 } from './messages/check.js';
 export {
   advanceKeysets,
+  keysetChain,
+  MAX_RELAYED_KEYSET_CHARS,
+  type PublishedKeyset,
   signKeyset,
   type Trust,
   type VerifiedKeyset,
@@ -143,4 +146,10 @@ export {
   verifyLicense,
 } from './messages/license.js';
 export { signStatus, type VerifiedStatus, verifyStatus } from './messages/status.js';
-export { type ArmourKind, armour, armourBlocks, normaliseToken } from './normalise.js';
+export {
+  type ArmourKind,
+  armour,
+  armourBlocks,
+  armourBundle,
+  normaliseToken,
+} from './normalise.js';

@@ -108,3 +108,12 @@ export function armourBlocks(pasted: string): { kind: ArmourKind | undefined; to
   );
   return blocks.length > 0 ? blocks : [{ kind: undefined, token: normaliseToken(pasted) }];
 }
+
+/**
+ * A license key with the key set versions it needs, for an offline installation: the `LICENSOR
+ * KEY SET` blocks, oldest first, then the `LICENSOR LICENSE` block (what `armourBlocks` splits
+ * and the SDK's Upgrade applies in one step).
+ */
+export function armourBundle(license: string, keysets: readonly string[] = []): string {
+  return [...keysets.map((token) => armour(token, 'keyset')), armour(license, 'license')].join('');
+}

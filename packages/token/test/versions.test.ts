@@ -295,6 +295,10 @@ describe('check, status and challenge version 2: the chain value (issue #17)', (
     expect(verifyStatus(status, keyring).claims.keysets).toEqual(keysets);
     const check = forge(checkHeader, { ...golden.checkV2.claims, keyset: 0 }, installationKey);
     expect(verifyCheck(check, resolveInstallation).claims.keyset).toBe(0);
+    expect(validateChallengeClaims({ ...golden.challengeChain.claims, keyset: 4 }).keyset).toBe(4);
+    expect(codeOf(() => validateChallengeClaims({ ...golden.challenge.claims, keyset: 4 }))).toBe(
+      'ERR_CLAIMS_INVALID',
+    );
     for (const keyset of [-1, 1.5, 2_000_000_000, '3']) {
       const bad = forge(checkHeader, { ...golden.checkV2.claims, keyset }, installationKey);
       expect(thrown(() => verifyCheck(bad, resolveInstallation))).toMatchObject({

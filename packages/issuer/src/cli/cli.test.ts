@@ -423,6 +423,41 @@ describe('licensor-issuer', () => {
     expect(keysets.match(/-----BEGIN LICENSOR KEY SET-----/g)).toHaveLength(4);
   });
 
+  it('issue --armour puts the key set versions the challenge lacks before the key (an offline bundle, #11)', async () => {
+    await cli(['init']);
+    const rotated = JSON.parse(
+      (await cli(['keys', 'rotate', '--use', 'license', '--json'])).stdout,
+    );
+    expect((await cli(['keys', 'activate', rotated.kid])).code).toBe(0);
+    const versions = (await cli(['keys', 'export', '--keyset', '--json'])).stdout;
+    const newest = (JSON.parse(versions) as { seq: number }[]).at(-1)!.seq;
+    const blocks = (text: string) =>
+      [...text.matchAll(/-----BEGIN LICENSOR ([A-Z ]+)-----/g)].map((match) => match[1]);
+    const issueFor = (options: { v?: 1 | 2; keyset?: number }) =>
+      cli([
+        'issue',
+        new TestInstallation().challenge({ at: Date.now(), ...options }),
+        ...issueArgs,
+        '--armour',
+      ]);
+    // From the shipped keys (version 0) the chain starts at version 1; the key comes last.
+    const fresh = await issueFor({ v: 2, keyset: 0 });
+    expect(fresh.code).toBe(0);
+    expect(blocks(fresh.stdout).at(-1)).toBe('LICENSE');
+    expect(blocks(fresh.stdout).filter((b) => b === 'KEY SET').length).toBeGreaterThan(0);
+    const current = await issueFor({ v: 2, keyset: newest });
+    expect(blocks(current.stdout)).toEqual(['LICENSE']);
+    // A version 1 SDK reads one block only: it never gets key sets.
+    expect(blocks((await issueFor({ v: 1 })).stdout)).toEqual(['LICENSE']);
+    // The compact form stays the key alone.
+    const compact = await cli([
+      'issue',
+      new TestInstallation().challenge({ at: Date.now(), v: 2, keyset: 0 }),
+      ...issueArgs,
+    ]);
+    expect(compact.stdout.trim().split('.')).toHaveLength(3);
+  });
+
   it('prints help with exit 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { oneOf, text as optionText, required, UsageError, wholeNumber } from '@licensor/cli-kit';
-import { armour, type KeyPurpose } from '@licensor/token';
+import { armour, armourBundle, type KeyPurpose } from '@licensor/token';
 import { ROLES } from '../domain/users.js';
 import { LicenseNotFoundError } from '../errors.js';
 import type { Issuer } from '../facade.js';
@@ -64,9 +64,12 @@ function number(args: ParsedArgs, name: string, minimum = 0): number | undefined
   return wholeNumber(text(args, name), `--${name}`, { min: minimum });
 }
 
-/** A license key as printed: compact, or with --armour the BEGIN/END block. */
-function keyText(run: CommandRun, token: string): string {
-  return run.args.values.armour === true ? armour(token, 'license') : `${token}\n`;
+/**
+ * A license key as printed: compact, or with --armour the BEGIN/END block, after the blocks of
+ * the key set versions the installation lacks (an offline bundle the SDK applies in one step).
+ */
+function keyText(run: CommandRun, token: string, keysets: readonly string[] = []): string {
+  return run.args.values.armour === true ? armourBundle(token, keysets) : `${token}\n`;
 }
 
 /** `{ [key]: value }` when the value is given, `{}` otherwise (exactOptionalPropertyTypes). */
@@ -193,7 +196,7 @@ const HANDLERS: Record<string, Handler> = {
       run.operator,
       supersede ? { supersede } : {},
     );
-    return out(result, keyText(run, result.token));
+    return out(result, keyText(run, result.token, result.keysets));
   },
   async 'licenses list'(run) {
     const args = run.args;

@@ -27,7 +27,7 @@ const term: Options = {
 const armour: Options = {
   armour: {
     type: 'boolean',
-    help: 'print the key as a BEGIN/END LICENSOR LICENSE block (for e-mail and files)',
+    help: 'print the key as a BEGIN/END LICENSOR LICENSE block (for e-mail and files); issue: preceded by the LICENSOR KEY SET blocks the installation lacks, when its challenge says which it trusts (SDK format 2)',
   },
 };
 const password: Options = {

@@ -1,6 +1,7 @@
 // `openIssuer({ store })`: the Issuer object over a store, the one thing the CLI and the portal
 // drive. Opening it first completes any transaction a crash left stored but not applied.
 
+import { decodeChallengeUnverified } from '@licensor/token';
 import { createCatalog } from '../catalog/catalog.js';
 import { reissue } from '../catalog/reissue.js';
 import type { Issuer, IssuerOptions, LicenseDetail } from '../facade.js';
@@ -25,6 +26,7 @@ import {
   activateKey,
   exportJwks,
   initKeys,
+  keysetsAfter,
   listKeysets,
   retireKey,
   revokeKey,
@@ -92,8 +94,15 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     reissue: (id, changes, operator) => reissue(context, id, changes, operator),
     init: (operator = 'unknown', options = {}) => initKeys(context, operator, options),
     inspect: (challenge, operator) => inspect(context, challenge, operator),
-    issue: (challenge, terms, operator, options) =>
-      issue(context, challenge, terms, operator, options),
+    issue: async (challenge, terms, operator, options) => {
+      const result = await issue(context, challenge, terms, operator, options);
+      // A challenge that says which key set version its installation trusts (SDK format 2)
+      // gets the versions after it, to carry with the key (an offline bundle).
+      const trusted = decodeChallengeUnverified(challenge).claims.keyset;
+      return trusted === undefined
+        ? result
+        : { ...result, keysets: await keysetsAfter(context, trusted) };
+    },
     revoke: (id, operator, reason) => changeLicenseState(context, 'revoke', id, operator, reason),
     suspend: (id, operator, reason) => changeLicenseState(context, 'suspend', id, operator, reason),
     resume: (id, operator, reason) => changeLicenseState(context, 'resume', id, operator, reason),

@@ -15,6 +15,7 @@ import {
   Keyring,
   type KeysetClaims,
   type KeysetKey,
+  keysetChain,
   newId,
   publicKeyFromJwk,
   signerFromKeyPair,
@@ -422,4 +423,16 @@ export async function listKeysets(context: IssuerContext): Promise<KeysetRecord[
   if (keysets.length > 0) return keysets;
   await publishKeysetIfChanged(context);
   return context.store.listKeysets(0);
+}
+
+/**
+ * The key set versions an installation that reported trusting version `trusted` needs, as a
+ * chain it can walk (token's keysetChain): what an offline license key carries before it.
+ */
+export async function keysetsAfter(context: IssuerContext, trusted: number): Promise<string[]> {
+  const versions = await listKeysets(context);
+  return keysetChain(
+    versions.map(({ seq, token, signedBy, kids }) => ({ seq, token, signedBy, kids })),
+    trusted,
+  );
 }

@@ -47,6 +47,8 @@ export interface ChallengeOptions {
   limitsInUse?: { name: string; inUse: number }[];
   /** v2: the check chain value of the newest status the installation holds. */
   chain?: string;
+  /** v2: the signed key set version the installation trusts. */
+  keyset?: number;
 }
 
 export class TestInstallation {
@@ -73,6 +75,7 @@ export class TestInstallation {
         },
         request: options.request ?? { kind: 'license' },
         ...(options.chain === undefined ? {} : { chain: options.chain }),
+        ...(options.keyset === undefined ? {} : { keyset: options.keyset }),
       },
       this.key,
     );

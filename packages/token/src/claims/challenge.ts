@@ -1,6 +1,7 @@
 // Claims of a challenge (typ licensor-challenge+jwt): what an installation asks the vendor
 // for, signed with the installation's own key.
 
+import { MAX_KEYSET_SEQ } from './check.js';
 import {
   featureNames,
   type LimitRequest,
@@ -14,6 +15,7 @@ import {
   digest,
   fail,
   id,
+  integer,
   join,
   type LicenseModel,
   licenseModel,
@@ -71,6 +73,11 @@ export interface ChallengeClaims {
    * status): the issuer names a challenge from a copy or an older backup by it.
    */
   chain?: string;
+  /**
+   * v2: the version of the vendor's signed key set the installation trusts (0: the shipped keys
+   * only): the vendor sends the versions after it with the license key (an offline bundle).
+   */
+  keyset?: number;
 }
 
 export interface ChallengeUsage extends Usage {
@@ -79,7 +86,7 @@ export interface ChallengeUsage extends Usage {
 }
 
 const CLAIMS = ['v', 'jti', 'iat', 'exp', 'sub', 'product', 'license', 'usage', 'request'];
-const V2_OPTIONAL = ['chain'];
+const V2_OPTIONAL = ['chain', 'keyset'];
 
 function challengeLicense(value: unknown, path: string): ChallengeLicense | null {
   if (value === null) return null;
@@ -143,5 +150,6 @@ export function validateChallengeClaims(payload: unknown): ChallengeClaims {
     request: challengeRequest(o.request, 'request', v),
   };
   if (Object.hasOwn(o, 'chain')) claims.chain = chainValue(o.chain, 'chain');
+  if (Object.hasOwn(o, 'keyset')) claims.keyset = integer(0, MAX_KEYSET_SEQ)(o.keyset, 'keyset');
   return claims;
 }

@@ -4,6 +4,7 @@
 // shipped with, in the spirit of TUF's root rotation. A status key never signs a key set.
 
 import { type KeysetClaims, validateKeysetClaims } from '../claims/keyset.js';
+import { MAX_RELAYED_KEYSETS } from '../claims/status.js';
 import { ClaimsInvalidError, KeysetStaleError } from '../errors.js';
 import { headerKid, readCompactJws } from '../jws/header.js';
 import { MAX_KEYSET_TOKEN_LENGTH, TYP } from '../jws/limits.js';
@@ -88,4 +89,52 @@ export function advanceKeysets(
     current = { seq: keyset.claims.seq, keyring: keyset.keyring };
   }
   return { trust: current, applied };
+}
+
+/** Key set text carried by one status (or one offline bundle) at most. */
+export const MAX_RELAYED_KEYSET_CHARS = 24_000;
+
+/** A published version, as the vendor's store keeps it. */
+export interface PublishedKeyset {
+  seq: number;
+  token: string;
+  /** The license key that signed it. */
+  signedBy: string;
+  /** The kids it lists. */
+  kids: readonly string[];
+}
+
+/**
+ * The versions an installation trusting version `trusted` needs to reach the newest, oldest
+ * first, as a chain `advanceKeysets` can walk: each step the furthest version signed by a key
+ * the step before lists (from version 0, the shipped keys, whose keys the vendor does not know
+ * here, the first step is version 1). At most MAX_RELAYED_KEYSETS versions and
+ * MAX_RELAYED_KEYSET_CHARS characters (at least one version): the rest come next time.
+ */
+export function keysetChain(versions: readonly PublishedKeyset[], trusted: number): string[] {
+  const sorted = [...versions].sort((a, b) => a.seq - b.seq);
+  const after = sorted.filter((version) => version.seq > trusted);
+  let kids: readonly string[] | null =
+    sorted.find((version) => version.seq === trusted)?.kids ?? null;
+  const chain: string[] = [];
+  let size = 0;
+  let index = 0;
+  while (index < after.length && chain.length < MAX_RELAYED_KEYSETS) {
+    let pick = index;
+    if (kids !== null) {
+      for (let j = after.length - 1; j > index; j--) {
+        if (kids.includes(after[j]!.signedBy)) {
+          pick = j;
+          break;
+        }
+      }
+    }
+    const version = after[pick]!;
+    if (chain.length > 0 && size + version.token.length > MAX_RELAYED_KEYSET_CHARS) break;
+    chain.push(version.token);
+    size += version.token.length;
+    kids = version.kids;
+    index = pick + 1;
+  }
+  return chain;
 }

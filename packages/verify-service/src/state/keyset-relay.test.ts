@@ -1,7 +1,9 @@
 // Which key set versions ride on a status: those after the installation's, as a walkable chain.
+
+import { MAX_RELAYED_KEYSET_CHARS } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import type { KeysetRecord } from '../store-port.js';
-import { KeysetRelay, RELAY_BUDGET_CHARS } from './keyset-relay.js';
+import { KeysetRelay } from './keyset-relay.js';
 
 /** A version signed by `signedBy` listing `kids`; its "token" names its version for the test. */
 function version(seq: number, signedBy: string, kids: string[], size = 40): KeysetRecord {
@@ -52,7 +54,7 @@ describe('KeysetRelay', () => {
   });
 
   it('stops at the size budget; the installation gets the rest at its next check', async () => {
-    const big = RELAY_BUDGET_CHARS / 2 + 1;
+    const big = MAX_RELAYED_KEYSET_CHARS / 2 + 1;
     const { relay } = relayOf([
       version(1, 'L1', ['L1', 'L2'], big),
       version(2, 'L2', ['L2', 'L3'], big),
