@@ -29,7 +29,7 @@ export const VERIFY_CLI: CliSpec = {
       name: 'serve',
       summary: 'answer checks until stopped',
       details:
-        'Flags win over the environment. Signals: SIGTERM/SIGINT stop gracefully (in-flight checks finish, check records are written); SIGHUP reloads the status keys from the store (after `licensor-issuer keys rotate --use status`).',
+        'Flags win over the environment. Signals: SIGTERM/SIGINT stop gracefully (in-flight checks finish, every buffered check record is written); SIGKILL loses the records of the last --record-flush-ms (and, while the store is down, all buffered ones); SIGHUP reloads the status keys from the store (after `licensor-issuer keys rotate --use status`).',
       options: {
         port: {
           type: 'string',
@@ -59,6 +59,11 @@ export const VERIFY_CLI: CliSpec = {
           type: 'string',
           value: 'N',
           help: 'license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)',
+        },
+        'record-flush-ms': {
+          type: 'string',
+          value: 'N',
+          help: 'write buffered check records at least this often: what a SIGKILL can lose (env LICENSOR_VERIFY_RECORD_FLUSH_MS, default 250)',
         },
         workers: {
           type: 'string',
@@ -103,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
     'mongodb-uri'?: string;
     'trust-proxy'?: boolean;
     'cache-ttl-ms'?: string;
+    'record-flush-ms'?: string;
     'log-level'?: string;
     workers?: string;
     json?: boolean;
@@ -110,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
   const env = process.env;
   let port: number;
   let cacheTtl: number;
+  let recordFlushMs: number;
   let workers: number;
   try {
     port = wholeNumber(values.port ?? env.LICENSOR_VERIFY_PORT ?? '4001', '--port', {
@@ -120,6 +127,11 @@ async function main(argv: string[]): Promise<number> {
       values['cache-ttl-ms'] ?? env.LICENSOR_VERIFY_CACHE_TTL_MS ?? '5000',
       '--cache-ttl-ms',
       { min: 0 },
+    )!;
+    recordFlushMs = wholeNumber(
+      values['record-flush-ms'] ?? env.LICENSOR_VERIFY_RECORD_FLUSH_MS ?? '250',
+      '--record-flush-ms',
+      { min: 10, max: 600_000 },
     )!;
     workers = workerCount(values.workers ?? env.LICENSOR_VERIFY_WORKERS ?? '1');
   } catch (error) {
@@ -187,6 +199,7 @@ async function main(argv: string[]): Promise<number> {
       ...(aggregateMetrics !== undefined ? { aggregateMetrics } : {}),
       config: {
         viewCacheTtlMs: cacheTtl,
+        recordFlushIntervalMs: recordFlushMs,
         trustProxy: values['trust-proxy'] === true || env.LICENSOR_TRUST_PROXY === '1',
       },
     });

@@ -128,7 +128,9 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
     );
   };
   const fatal = (error: unknown, message: string) => {
-    logger.fatal({ err: error }, message);
+    // The process exits next: the check records still buffered go into this line, whole.
+    const records = service.recorder.takeBuffered();
+    logger.fatal({ err: error, unwrittenCheckRecords: records }, message);
     destination.flushSync();
   };
   return { service, server, logger, shutdown, reloadStatusKeys, fatal };

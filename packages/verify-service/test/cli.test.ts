@@ -24,25 +24,29 @@ describe('licensor-verify serve', () => {
     fixture = undefined;
   });
 
-  it('answers checks and, on SIGTERM, writes the recorded checks before exiting 0', async () => {
-    fixture = await openIssuerFixture();
-    const { installation, licenseId } = await issueLicense(fixture.issuer);
-    await fixture.store.close();
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'answers checks and, on %s, writes the buffered check records before exiting 0',
+    async (signal) => {
+      fixture = await openIssuerFixture();
+      const { installation, licenseId } = await issueLicense(fixture.issuer);
+      await fixture.store.close();
 
-    const child = serveProcess(['--data', fixture.dataDir]);
-    const url = await listeningUrl(child);
-    for (let i = 0; i < 3; i++) {
-      expect((await post(url, checkFor(licenseId, installation))).status).toBe(200);
-    }
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+      // No timed flush for ten minutes: the records reach the store only by the stop's drain.
+      const child = serveProcess(['--data', fixture.dataDir, '--record-flush-ms', '600000']);
+      const url = await listeningUrl(child);
+      for (let i = 0; i < 3; i++) {
+        expect((await post(url, checkFor(licenseId, installation))).status).toBe(200);
+      }
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill(signal);
+      expect(await exited).toBe(0);
 
-    const store = await openStore({ dataDir: fixture.dataDir });
-    const issuer = await openIssuer({ store, ...issuerSecrets });
-    expect(await issuer.listChecks(licenseId)).toHaveLength(3);
-    await store.close();
-  });
+      const store = await openStore({ dataDir: fixture.dataDir });
+      const issuer = await openIssuer({ store, ...issuerSecrets });
+      expect(await issuer.listChecks(licenseId)).toHaveLength(3);
+      await store.close();
+    },
+  );
 
   it('signs with a rotated status key after SIGHUP, without a restart', async () => {
     fixture = await openIssuerFixture();

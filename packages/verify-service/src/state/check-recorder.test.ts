@@ -1,7 +1,7 @@
 // Batched check records: written off the answer path, retried on failure, dropped only when
 // counted, drained on shutdown.
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../test/support/memory-store.js';
 import type { CheckRecord } from '../store-port.js';
 import { CheckRecorder } from './check-recorder.js';
@@ -41,6 +41,33 @@ function recorder(
 }
 
 describe('CheckRecorder', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds an answered check unwritten at most one flush interval (what a SIGKILL can lose)', async () => {
+    vi.useFakeTimers();
+    const store = new MemoryStore();
+    const { r } = recorder(store, { batchSize: 200, flushIntervalMs: 250, bufferLimit: 1_000 });
+    r.start();
+    for (let i = 0; i < 150; i++) r.add(record(i));
+    await vi.advanceTimersByTimeAsync(249);
+    expect(r.buffered).toBe(150);
+    expect(store.records).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(r.buffered).toBe(0);
+    expect(store.records).toHaveLength(150);
+  });
+
+  it('hands over what it still holds to a dying process (logged in the fatal line)', () => {
+    const store = new MemoryStore();
+    const { r } = recorder(store, { batchSize: 100 });
+    r.add(record(1));
+    r.add(record(2));
+    expect(r.takeBuffered().map((x) => x.id)).toEqual(['chk_1', 'chk_2']);
+    expect(r.buffered).toBe(0);
+  });
+
   it('buffers records until a flush and writes them in batches', async () => {
     const store = new MemoryStore();
     const { r } = recorder(store, { batchSize: 100 });

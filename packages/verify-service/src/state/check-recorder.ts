@@ -46,6 +46,11 @@ export class CheckRecorder {
     return this.#buffer.length;
   }
 
+  /** Empties the buffer and returns what it held (a process about to die logs them). */
+  takeBuffered(): CheckRecord[] {
+    return this.#buffer.splice(0);
+  }
+
   start(): void {
     if (this.#timer !== null) return;
     this.#timer = setInterval(() => void this.flush(), this.#options.flushIntervalMs);
