@@ -4,6 +4,7 @@
 import { LicensorError } from '@licensor/token';
 import { CATALOG_ERROR_CODES } from './catalog/errors.js';
 import { HSM_ERROR_CODES } from './keys/pkcs11/errors.js';
+import type { AuditBreak } from './store/audit-chain.js';
 
 /** The store cannot be reached or opened (contract §3). */
 export class StoreUnavailableError extends LicensorError {
@@ -334,6 +335,19 @@ export class ForkClosedError extends LicensorError {
   }
 }
 
+/** The audit log's hash chain is broken (issue #17.3): the break names the first bad entry. */
+export class AuditChainBrokenError extends LicensorError {
+  static readonly code = 'ERR_AUDIT_CHAIN_BROKEN';
+  readonly broken: AuditBreak;
+  constructor(broken: AuditBreak) {
+    super(
+      AuditChainBrokenError.code,
+      `${broken.message}. Nothing was exported: find out who changed the store (see "The audit log" in docs/deploying.md); \`licensor-issuer audit verify\` names the break`,
+    );
+    this.broken = broken;
+  }
+}
+
 /**
  * Every code the issuer package throws (this file's errors, the catalogue's and the HSM's): the
  * portal's code -> status table is typed over it, so a new code here needs a status there.
@@ -371,6 +385,7 @@ export const ISSUER_ERROR_CODES = [
   ForkNotFoundError.code,
   ForkClosedError.code,
   ConcurrentUpdateError.code,
+  AuditChainBrokenError.code,
   ...CATALOG_ERROR_CODES,
   ...HSM_ERROR_CODES,
 ] as const;

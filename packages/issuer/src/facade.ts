@@ -3,6 +3,7 @@
 
 import type { ChallengeClaims, Jwks, KeyPurpose, LimitRequest, PublicJwk } from '@licensor/token';
 import type { CatalogApi } from './catalog/types.js';
+import type { AuditChainStatus } from './domain/audit.js';
 import type { Dashboard, DashboardOptions } from './domain/dashboard.js';
 import type { ForksApi } from './domain/forks.js';
 import type {
@@ -281,6 +282,16 @@ export interface Issuer extends CatalogApi {
    */
   dashboard(options?: DashboardOptions): Promise<Dashboard>;
   listAuditEvents(filter?: AuditFilter): Promise<AuditEvent[]>;
+  /** The audit log's hash chain (issue #17.3). */
+  audit: {
+    /** Walks the chain from its anchor to the head; names the first broken entry. */
+    verify(): Promise<AuditChainStatus>;
+    /**
+     * The log as JSON lines closed by a head signed with the active license key
+     * (docs/contracts.md); ERR_AUDIT_CHAIN_BROKEN when the chain is broken.
+     */
+    export(): Promise<string[]>;
+  };
 
   readonly keys: {
     list(): Promise<SigningKeyRecord[]>;

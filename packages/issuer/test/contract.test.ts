@@ -2,6 +2,7 @@
 // is skipped with a message; with LICENSOR_REQUIRE_MONGO=1 (CI) a missing server fails it.
 
 import { describe, it } from 'vitest';
+import { auditChainContract } from './contract/audit-chain.contract.js';
 import { automationContract } from './contract/automation.contract.js';
 import { catalogContract } from './contract/catalog.contract.js';
 import { chainsContract } from './contract/chains.contract.js';
@@ -46,5 +47,6 @@ for (const adapter of adapters()) {
     describe('bulk load', () => bulkLoadContract(adapter));
     describe('check chains, forks and nonces', () => chainsContract(adapter));
     describe('two-factor', () => twoFactorContract(adapter));
+    describe('audit log hash chain', () => auditChainContract(adapter));
   });
 }

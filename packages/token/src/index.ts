@@ -100,6 +100,7 @@ export {
   type MessageKind,
   TYP,
 } from './jws/limits.js';
+export { signCompactJwsWith } from './jws/sign.js';
 export { type JwsSigner, signerFromKeyPair } from './jws/signer.js';
 export { type GenericJwsOptions, verifyJws } from './jws/verify.js';
 export { type Jwks, Keyring, type KeyringJwk } from './keyring.js';

@@ -11,6 +11,7 @@ import type { Issuer } from '../facade.js';
 import type { Customer, Role, Terms } from '../records.js';
 import { customerCursor, nextCursorOf } from '../store/cursors.js';
 import type { LicenseFilter } from '../store/ports.js';
+import { AUDIT_HANDLERS } from './audit-commands.js';
 import {
   CATALOG_HANDLERS,
   entitlementTerms,
@@ -124,6 +125,7 @@ const out = (value: unknown, shown: string): CommandOutput => ({ value, text: sh
 const HANDLERS: Record<string, Handler> = {
   ...CATALOG_HANDLERS,
   ...FORK_HANDLERS,
+  ...AUDIT_HANDLERS,
   async init(run) {
     const result = await run.issuer.init(run.operator, { hsm: run.args.values.hsm === true });
     warnPlainKeys(run, result.created);

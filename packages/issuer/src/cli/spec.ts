@@ -4,6 +4,7 @@
 import type { CliSpec, OptionSpec, Options, ParsedCommandLine } from '@licensor/cli-kit';
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS } from '../domain/terms-limits.js';
 import { ISSUER_VERSION } from '../version.js';
+import { AUDIT_COMMANDS } from './audit-commands.js';
 import { CATALOG_COMMANDS, ENTITLEMENT_OPTIONS } from './catalog-commands.js';
 import { FORK_COMMANDS } from './fork-commands.js';
 
@@ -228,6 +229,7 @@ export const ISSUER_CLI: CliSpec = {
       summary: 'the audit log, newest first',
       options: { limit: { type: 'string', value: 'N', help: 'at most N events' } },
     },
+    ...AUDIT_COMMANDS,
   ],
   footer: `environment:
   LICENSOR_DATA                   the data folder when --data is not given

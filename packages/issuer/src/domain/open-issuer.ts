@@ -13,6 +13,7 @@ import type {
   TransactionFilter,
 } from '../store/ports.js';
 import { approveRequest } from './approve-request.js';
+import { exportAuditLog, verifyAuditChain } from './audit.js';
 import type { IssuerContext } from './context.js';
 import { dashboard } from './dashboard.js';
 import { createForks } from './forks.js';
@@ -59,6 +60,8 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
   };
   const store = context.store;
   await recoverTransactions(context);
+  // An upgraded store's audit log starts its hash chain here, anchoring the entries before it.
+  await store.anchorAuditChain(context.now());
 
   async function getLicense(id: string): Promise<LicenseDetail | null> {
     const license = await store.getLicense(id);
@@ -122,6 +125,10 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     dailyUsage: (licenseId, range) => store.dailyUsage(licenseId, range),
     dashboard: (options) => dashboard(context, options),
     listAuditEvents: (filter: AuditFilter = {}) => store.listAuditEvents(filter),
+    audit: {
+      verify: () => verifyAuditChain(context),
+      export: () => exportAuditLog(context),
+    },
     keys: {
       list: () => store.listSigningKeys(),
       rotate: (purpose, operator, options = {}) => rotateKey(context, purpose, operator, options),

@@ -31,6 +31,7 @@ import type {
   Transaction,
   VendorUser,
 } from '../records.js';
+import type { AuditChainHead, ChainedAuditEvent } from './audit-chain.js';
 import type { AutomationStore } from './automation-port.js';
 import type { ChainStore } from './chain-port.js';
 import type { TwoFactorStore } from './two-factor-port.js';
@@ -286,10 +287,28 @@ export interface CheckRetention {
   rollUpChecks(options: RollUpOptions): Promise<RollUpResult>;
 }
 
-/** The vendor's append-only audit log (an event with an existing id is ignored: appends retry). */
+/**
+ * The vendor's append-only audit log, a hash chain (store/audit-chain.ts): each appended event
+ * gets the next sequence number and the hash of the entry before it, one writer at a time per
+ * position (unique insert). An event with an existing id is ignored: appends retry.
+ */
 export interface AuditLog {
   appendAuditEvent(event: AuditEvent): Promise<void>;
   listAuditEvents(filter: AuditFilter): Promise<AuditEvent[]>;
+  /** The newest chained entry, or null before the first append of a chained Licensor. */
+  auditChainHead(): Promise<AuditChainHead | null>;
+  /**
+   * Starts the chain if it has no entry yet: writes its anchor (seq 1, `audit.anchor`) over the
+   * entries written before it. Gives the head either way.
+   */
+  anchorAuditChain(at: number): Promise<AuditChainHead>;
+  /** Chained entries with `seq > afterSeq`, in sequence order, at most `limit`. */
+  listAuditChain(afterSeq: number, limit: number): Promise<ChainedAuditEvent[]>;
+  /** Entries written before the chain (no seq), oldest first by time then id, after `after`. */
+  listLegacyAuditEvents(
+    after: { at: number; id: string } | null,
+    limit: number,
+  ): Promise<AuditEvent[]>;
 }
 
 /** Vendor users of the portal and the CLI. */

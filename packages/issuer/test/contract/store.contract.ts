@@ -225,7 +225,7 @@ export function storeContract(adapter: Adapter): void {
     };
     await store.appendAuditEvent(event);
     await store.appendAuditEvent({ ...event, details: { n: 2 } });
-    expect(await store.listAuditEvents({})).toEqual([event]);
+    expect(await store.listAuditEvents({ action: 'x' })).toEqual([event]);
   });
 
   it('treats user names as unique regardless of case', async () => {

@@ -19,6 +19,7 @@ import {
   type WriteStepHook,
 } from '../transaction-effects.js';
 import { webhookEventOfTransaction } from '../webhook-events.js';
+import { appendAuditChained } from './audit-chain.js';
 import type { MongoModels } from './schemas.js';
 
 export function isDuplicateKey(error: unknown): boolean {
@@ -122,8 +123,7 @@ export class MongoCommitter {
       );
     }
     step?.('request', transaction);
-    const { id: eventId, ...event } = auditEventOf(transaction);
-    await writeIfNewer(() => models.auditEvents.create({ _id: eventId, ...event }));
+    await appendAuditChained(models, [auditEventOf(transaction)]);
     step?.('audit', transaction);
     // Before the transaction is marked applied: a crash before this write leaves it unapplied,
     // and the roll-forward writes the event (by its fixed id) then.

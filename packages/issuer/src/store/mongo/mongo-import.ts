@@ -6,6 +6,7 @@ import { InputInvalidError } from '../../errors.js';
 import type { Transaction } from '../../records.js';
 import { foldName } from '../cursors.js';
 import { auditEventOf, requestDecisionOf } from '../transaction-effects.js';
+import { appendAuditChained } from './audit-chain.js';
 import { isDuplicateKey, transactionDocument } from './mongo-commit.js';
 import type { MongoModels } from './schemas.js';
 
@@ -111,15 +112,7 @@ export async function importTransactions(
     );
   }
   if (stored.length > 0) {
-    await ignoringNewer(() =>
-      models.auditEvents.insertMany(
-        stored.map((t) => {
-          const { id, ...event } = auditEventOf(t);
-          return { _id: id, ...event };
-        }),
-        { ordered: false },
-      ),
-    );
+    await appendAuditChained(models, stored.map(auditEventOf));
     await models.transactions.updateMany(
       { _id: { $in: stored.map((t) => t.id) } },
       { $set: { applied: true } },

@@ -22,6 +22,7 @@ import type {
   Transaction,
   VendorUser,
 } from '../../records.js';
+import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
 import { decodeCustomerCursor, decodeLicenseCursor, foldName } from '../cursors.js';
 import type {
   AuditFilter,
@@ -43,6 +44,14 @@ import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
 import { webhookEventOfRequest } from '../webhook-events.js';
+import {
+  anchorAuditChain,
+  appendAuditChained,
+  auditEventOfDocument,
+  auditHead,
+  listAuditChain,
+  listLegacyAudit,
+} from './audit-chain.js';
 import { appendOutbox, automationModelsOf, MongoAutomation } from './automation.js';
 import { MongoChains } from './chains.js';
 import * as accounts from './mongo-accounts.js';
@@ -513,14 +522,26 @@ export class MongoStore implements LicensorStore {
   }
 
   appendAuditEvent(event: AuditEvent): Promise<void> {
-    return this.run(async () => {
-      const { id, ...rest } = event;
-      try {
-        await this.models.auditEvents.create({ _id: id, ...rest });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-    });
+    return this.run(() => appendAuditChained(this.models, [event]));
+  }
+
+  auditChainHead(): Promise<AuditChainHead | null> {
+    return this.run(() => auditHead(this.models));
+  }
+
+  anchorAuditChain(at: number): Promise<AuditChainHead> {
+    return this.run(() => anchorAuditChain(this.models, at));
+  }
+
+  listAuditChain(afterSeq: number, limit: number): Promise<ChainedAuditEvent[]> {
+    return this.run(() => listAuditChain(this.models, afterSeq, limit));
+  }
+
+  listLegacyAuditEvents(
+    after: { at: number; id: string } | null,
+    limit: number,
+  ): Promise<AuditEvent[]> {
+    return this.run(() => listLegacyAudit(this.models, after, limit));
   }
 
   listAuditEvents(filter: AuditFilter): Promise<AuditEvent[]> {
@@ -535,7 +556,7 @@ export class MongoStore implements LicensorStore {
         .sort({ at: -1, _id: -1 })
         .limit(limitOf(filter.limit))
         .lean();
-      return documents.map((d) => recordOf<AuditEvent>(d));
+      return documents.map(auditEventOfDocument);
     });
   }
 

@@ -161,10 +161,16 @@ const auditEvent = new Schema(
     subjectId: { type: String, default: null },
     transactionId: { type: String, default: null },
     details: { type: Mixed, required: true },
+    /** The hash chain (store/audit-chain.ts); absent on entries written before it. */
+    seq: { type: Number },
+    prev: { type: String, default: undefined },
+    hash: { type: String },
   },
   { ...options, collection: 'audit_events' },
 );
 auditEvent.index({ at: -1 });
+// One entry per position of the chain; entries written before the chain have no seq.
+auditEvent.index({ seq: 1 }, { unique: true, sparse: true });
 auditEvent.index({ subjectId: 1, at: -1 });
 auditEvent.index({ action: 1, at: -1 });
 auditEvent.index({ actor: 1, at: -1 });

@@ -4,6 +4,7 @@
 
 import type Database from 'better-sqlite3';
 import { StoreSchemaError } from '../../errors.js';
+import { AUDIT_CHAIN_SQL } from './audit-chain.js';
 import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL } from './chains.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
@@ -217,6 +218,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX customers_by_name ON customers (name COLLATE NOCASE, id);
     `,
   },
+  { version: 13, name: 'the audit log as a hash chain', sql: AUDIT_CHAIN_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -15,6 +15,7 @@ import {
   type WriteStepHook,
 } from '../transaction-effects.js';
 import { webhookEventOfTransaction } from '../webhook-events.js';
+import { appendAuditSync } from './audit-chain.js';
 import { appendOutboxSync } from './automation.js';
 
 export interface TransactionRow {
@@ -45,7 +46,6 @@ export class SqliteCommitter {
   private readonly upsertLicense: Database.Statement;
   private readonly selectRequest: Database.Statement;
   private readonly updateRequest: Database.Statement;
-  private readonly insertAudit: Database.Statement;
   private readonly markApplied: Database.Statement;
   private readonly commitOne: (transaction: Transaction) => CommitOutcome;
   private readonly applyOne: (transaction: Transaction) => void;
@@ -84,8 +84,6 @@ export class SqliteCommitter {
     this.updateRequest = db.prepare(
       `UPDATE requests SET status = ?, body = ? WHERE id = ? AND status = 'pending'`,
     );
-    this.insertAudit = db.prepare(`INSERT OR IGNORE INTO audit_events
-      (id, at, actor, action, subject_id, transaction_id, details) VALUES (?, ?, ?, ?, ?, ?, ?)`);
     this.markApplied = db.prepare('UPDATE transactions SET applied = 1 WHERE id = ?');
     // Nested in the group commit's transaction, each becomes a savepoint of its own.
     this.commitOne = db.transaction((transaction: Transaction) => this.commitSync(transaction));
@@ -226,16 +224,7 @@ export class SqliteCommitter {
       }
     }
     step?.('request', transaction);
-    const event = auditEventOf(transaction);
-    this.insertAudit.run(
-      event.id,
-      event.at,
-      event.actor,
-      event.action,
-      event.subjectId,
-      event.transactionId,
-      JSON.stringify(event.details),
-    );
+    appendAuditSync(this.db, auditEventOf(transaction));
     step?.('audit', transaction);
     const webhookEvent = webhookEventOfTransaction(transaction);
     if (webhookEvent !== null) appendOutboxSync(this.db, [webhookEvent]);

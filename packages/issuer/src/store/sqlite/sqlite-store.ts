@@ -23,6 +23,7 @@ import type {
   Transaction,
   VendorUser,
 } from '../../records.js';
+import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
 import { decodeCustomerCursor, decodeLicenseCursor } from '../cursors.js';
 import { SQLITE_FILE } from '../open-store.js';
 import type {
@@ -45,6 +46,13 @@ import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
 import { checkViewOf } from '../views.js';
 import { webhookEventOfRequest } from '../webhook-events.js';
+import {
+  anchorAuditSync,
+  appendAuditSync,
+  auditChainSync,
+  auditHeadSync,
+  legacyAuditSync,
+} from './audit-chain.js';
 import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
 import { migrate } from './migrations.js';
@@ -464,18 +472,36 @@ export class SqliteStore implements LicensorStore {
   }
 
   async appendAuditEvent(event: AuditEvent): Promise<void> {
-    this.open
-      .prepare(`INSERT OR IGNORE INTO audit_events (id, at, actor, action, subject_id, transaction_id, details)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`)
-      .run(
-        event.id,
-        event.at,
-        event.actor,
-        event.action,
-        event.subjectId,
-        event.transactionId,
-        JSON.stringify(event.details),
-      );
+    const db = this.open;
+    try {
+      db.transaction(() => appendAuditSync(db, event)).immediate();
+    } catch (error) {
+      unavailable(error);
+    }
+  }
+
+  async auditChainHead(): Promise<AuditChainHead | null> {
+    return auditHeadSync(this.open);
+  }
+
+  async anchorAuditChain(at: number): Promise<AuditChainHead> {
+    const db = this.open;
+    try {
+      return db.transaction(() => anchorAuditSync(db, at)).immediate();
+    } catch (error) {
+      unavailable(error);
+    }
+  }
+
+  async listAuditChain(afterSeq: number, limit: number): Promise<ChainedAuditEvent[]> {
+    return auditChainSync(this.open, afterSeq, limit);
+  }
+
+  async listLegacyAuditEvents(
+    after: { at: number; id: string } | null,
+    limit: number,
+  ): Promise<AuditEvent[]> {
+    return legacyAuditSync(this.open, after, limit);
   }
 
   async listAuditEvents(filter: AuditFilter): Promise<AuditEvent[]> {

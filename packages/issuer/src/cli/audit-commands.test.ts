@@ -1,0 +1,65 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/support/run-cli.js';
+
+const VERIFIER = fileURLToPath(new URL('../../scripts/verify-audit-export.mjs', import.meta.url));
+
+let data: string;
+const cli = (args: string[]) => runCli(['--data', data, '--operator', 'tester', ...args]);
+
+beforeEach(async () => {
+  data = mkdtempSync(join(tmpdir(), 'licensor-issuer-audit-'));
+  await cli(['init']);
+  await cli(['users', 'add', 'bob', '--role', 'viewer', '--password', 'a long password 1']);
+});
+
+/** What someone with the database file does: the append-only triggers do not stop them. */
+function editEntry(seq: number): void {
+  const db = new Database(join(data, 'licensor.db'));
+  db.exec('DROP TRIGGER audit_events_no_update');
+  db.prepare(`UPDATE audit_events SET actor = 'mallory' WHERE seq = ?`).run(seq);
+  db.close();
+}
+
+describe('licensor-issuer audit', () => {
+  it('verify says the chain holds; export writes what the standalone verifier accepts', async () => {
+    const verified = await cli(['audit', 'verify']);
+    expect(verified).toMatchObject({ code: 0 });
+    expect(verified.stdout).toMatch(/^The audit log holds: (\d+) chained entries \(1\.\.\1, /);
+    const file = join(data, 'audit.jsonl');
+    const exported = await cli(['audit', 'export', '--out', file]);
+    expect(exported).toMatchObject({ code: 0 });
+    expect(exported.stdout).toMatch(`lines to ${file}`);
+    writeFileSync(join(data, 'jwks.json'), (await cli(['keys', 'export'])).stdout);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      VERIFIER,
+      file,
+      join(data, 'jwks.json'),
+    ]);
+    expect(stdout).toMatch(/^OK: \d+ chained entries/);
+  });
+
+  it('names an edited entry, exit 1, and exports nothing', async () => {
+    editEntry(2);
+    const verified = await cli(['audit', 'verify']);
+    expect(verified).toMatchObject({ code: 1, stdout: '' });
+    expect(verified.stderr).toMatch(
+      /^error: ERR_AUDIT_CHAIN_BROKEN: audit entry 2 \(evt_\S+\) was changed after it was written/,
+    );
+    const file = join(data, 'audit.jsonl');
+    const exported = await cli(['audit', 'export', '--out', file]);
+    expect(exported.code).toBe(1);
+    expect(exported.stderr).toMatch(/ERR_AUDIT_CHAIN_BROKEN: audit entry 2 /);
+    expect(existsSync(file)).toBe(false);
+    // The refusal changed nothing: the same break, at the same place.
+    expect((await cli(['audit', 'verify', '--json'])).stdout).toMatch(
+      /"code":"ERR_AUDIT_CHAIN_BROKEN"/,
+    );
+  });
+});

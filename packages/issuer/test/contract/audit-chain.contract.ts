@@ -1,0 +1,274 @@
+// Contract: the audit log as a hash chain (issue #17.3), the same on both adapters. Two handles
+// on one store stand for two processes (portal and CLI) writing at once; `rawAudit` stands for
+// someone with write access to the database who edits, deletes or reorders entries.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openIssuer } from '../../src/domain/open-issuer.js';
+import type { Issuer } from '../../src/facade.js';
+import type { AuditEvent } from '../../src/records.js';
+import { auditEntryLine, sha256Base64url } from '../../src/store/audit-chain.js';
+import type { LicensorStore } from '../../src/types.js';
+import type { Adapter, StoreHandle } from '../support/adapters.js';
+import { type RawAudit, rawAudit } from '../support/audit-raw.js';
+import { frozenClock, T0 } from '../support/fixtures.js';
+
+const VERIFIER = fileURLToPath(new URL('../../scripts/verify-audit-export.mjs', import.meta.url));
+const run = promisify(execFile);
+
+function event(n: number, actor = 'alice'): AuditEvent {
+  return {
+    id: `evt_contract${String(n).padStart(11, '0')}`,
+    at: T0 + n,
+    actor,
+    action: 'license.note',
+    subjectId: `lic_${n}`,
+    transactionId: null,
+    details: { n, nested: { b: [1, 'two', null], a: true }, empty: {} },
+  };
+}
+
+/** Runs the standalone verifier; its exit status and what it printed. */
+async function verifyExport(
+  dir: string,
+  lines: string[],
+  jwks: unknown,
+  previous?: string[],
+): Promise<{ code: number; out: string }> {
+  const file = join(dir, `export-${Math.random().toString(36).slice(2)}.jsonl`);
+  writeFileSync(file, lines.join(''));
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify(jwks));
+  const args = [VERIFIER, file, join(dir, 'jwks.json')];
+  if (previous !== undefined) {
+    const earlier = join(dir, 'earlier.jsonl');
+    writeFileSync(earlier, previous.join(''));
+    args.push('--previous', earlier);
+  }
+  try {
+    const { stdout } = await run(process.execPath, args);
+    return { code: 0, out: stdout };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, out: failed.stdout + failed.stderr };
+  }
+}
+
+export function auditChainContract(adapter: Adapter): void {
+  let handle: StoreHandle;
+  let store: LicensorStore;
+  let raw: RawAudit | null = null;
+  const clock = frozenClock();
+
+  beforeEach(async () => {
+    clock.set(T0);
+    handle = await adapter.create();
+    store = await handle.open();
+  });
+  afterEach(async () => {
+    await raw?.close();
+    raw = null;
+    await store.close();
+    await adapter.cleanup();
+  });
+
+  const chain = () => store.listAuditChain(0, 10_000);
+  const issuerOver = (s: LicensorStore): Promise<Issuer> =>
+    openIssuer({ store: s, now: clock.now, passphrase: '' });
+
+  it('appends from two processes at once form one chain without gaps, each event once', async () => {
+    const other = await handle.open();
+    try {
+      await Promise.all(
+        Array.from({ length: 24 }, (_, i) =>
+          (i % 2 === 0 ? store : other).appendAuditEvent(event(i)),
+        ),
+      );
+      // An append retried after a lost answer takes no second place.
+      await other.appendAuditEvent(event(3));
+    } finally {
+      await other.close();
+    }
+    const entries = await chain();
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(entries[0]?.action).toBe('audit.anchor');
+    expect(new Set(entries.slice(1).map((e) => e.id)).size).toBe(24);
+    entries.forEach((entry, i) => {
+      expect(entry.prev).toBe(i === 0 ? null : entries[i - 1]?.hash);
+      expect(entry.hash).toBe(sha256Base64url(auditEntryLine(entry)));
+    });
+    const status = await (await issuerOver(store)).audit.verify();
+    expect(status).toMatchObject({ ok: true, entries: 25, legacy: 0, broken: null });
+    expect(status.head?.seq).toBe(25);
+  });
+
+  it('anchors the entries written before the chain, and names a later edit of one of them', async () => {
+    raw = await rawAudit(handle);
+    for (let i = 0; i < 3; i++) await raw.insertLegacy(event(100 + i, 'old'));
+    const issuer = await issuerOver(store); // opening the issuer starts the chain
+    await store.appendAuditEvent(event(1));
+    const entries = await chain();
+    expect(entries.map((e) => [e.seq, e.action])).toEqual([
+      [1, 'audit.anchor'],
+      [2, 'license.note'],
+    ]);
+    expect(entries[0]?.details).toMatchObject({ before: { entries: 3 } });
+    expect(await issuer.audit.verify()).toMatchObject({ ok: true, entries: 2, legacy: 3 });
+
+    await raw.editLegacy(event(101).id, { n: 'changed' });
+    const status = await issuer.audit.verify();
+    expect(status.ok).toBe(false);
+    expect(status.broken).toMatchObject({ seq: 0, problem: 'anchor' });
+    expect(status.broken?.message).toMatch(/before the chain do not match its anchor/);
+
+    await raw.editLegacy(event(101).id, event(101).details);
+    await raw.insertLegacy(event(103, 'old'));
+    expect((await issuer.audit.verify()).broken).toMatchObject({ seq: 0, problem: 'anchor' });
+  });
+
+  describe('tampering', () => {
+    let issuer: Issuer;
+    beforeEach(async () => {
+      issuer = await issuerOver(store);
+      for (let i = 1; i <= 6; i++) await store.appendAuditEvent(event(i));
+      raw = await rawAudit(handle);
+    });
+
+    it('an edited entry is named', async () => {
+      await raw?.editDetails(4, { n: 'forged' });
+      const status = await issuer.audit.verify();
+      expect(status).toMatchObject({ ok: false, entries: 3 });
+      expect(status.broken).toMatchObject({ seq: 4, id: event(3).id, problem: 'edited' });
+    });
+
+    it('an edited entry whose hash was recomputed is named by the entry after it', async () => {
+      const [entry] = await store.listAuditChain(3, 1);
+      const forged = { ...entry!, details: { n: 'forged' } };
+      await raw?.editDetails(4, forged.details);
+      await raw?.setHash(4, sha256Base64url(auditEntryLine(forged)));
+      expect((await issuer.audit.verify()).broken).toMatchObject({ seq: 5, problem: 'link' });
+    });
+
+    it('a deleted entry is named', async () => {
+      await raw?.remove(3);
+      expect((await issuer.audit.verify()).broken).toMatchObject({ seq: 3, problem: 'missing' });
+    });
+
+    it('two entries put in each other\u2019s place are named', async () => {
+      await raw?.swap(2, 5);
+      expect((await issuer.audit.verify()).broken).toMatchObject({ seq: 2, problem: 'edited' });
+    });
+
+    it('refuses to export a broken chain and writes nothing', async () => {
+      await issuer.init('alice');
+      const before = await chain();
+      await raw?.editDetails(4, { n: 'forged' });
+      await expect(issuer.audit.export()).rejects.toMatchObject({
+        code: 'ERR_AUDIT_CHAIN_BROKEN',
+        broken: { seq: 4, problem: 'edited' },
+      });
+      expect((await chain()).map((e) => e.hash)).toEqual(before.map((e) => e.hash));
+    });
+  });
+
+  describe('the export, checked by the standalone verifier', () => {
+    let dir: string;
+    let issuer: Issuer;
+    let lines: string[];
+    let jwks: unknown;
+    beforeEach(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'licensor-audit-export-'));
+      raw = await rawAudit(handle);
+      await raw.insertLegacy(event(200, 'old'));
+      await raw.insertLegacy(event(201, 'old'));
+      issuer = await issuerOver(store);
+      await issuer.init('alice'); // audited: key.create …
+      for (let i = 1; i <= 4; i++) await store.appendAuditEvent(event(i));
+      lines = await issuer.audit.export();
+      jwks = await issuer.keys.exportJwks();
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('holds as exported: every entry, the anchored ones first, under a signed head', async () => {
+      const head = (await store.auditChainHead())!;
+      expect(lines).toHaveLength(2 + head.seq + 1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ id: event(200).id, actor: 'old' });
+      expect(JSON.parse(lines[2]!)).toMatchObject({ seq: 1, action: 'audit.anchor', prev: null });
+      const result = await verifyExport(dir, lines, jwks);
+      expect(result).toMatchObject({ code: 0 });
+      expect(result.out).toMatch(`OK: ${head.seq} chained entries`);
+      expect(result.out).toMatch('and 2 before the chain');
+    });
+
+    it('names an edited line', async () => {
+      const tampered = [...lines];
+      tampered[4] = tampered[4]!.replace('"actor":"alice"', '"actor":"mallory"');
+      expect(tampered[4]).toMatch('mallory');
+      const result = await verifyExport(dir, tampered, jwks);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(/BROKEN: line 6 \(seq 4, .*\): "prev" is not the hash/);
+    });
+
+    it('names a deleted line', async () => {
+      const tampered = lines.filter((_, i) => i !== 4);
+      const result = await verifyExport(dir, tampered, jwks);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(/BROKEN: line 5 \(seq 4, .*\): entry 3 is missing/);
+    });
+
+    it('names reordered lines', async () => {
+      const tampered = [...lines];
+      [tampered[4], tampered[5]] = [tampered[5]!, tampered[4]!];
+      const result = await verifyExport(dir, tampered, jwks);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(
+        /BROKEN: line 5 \(seq 4, .*\): entry 3 is on line 6: entries were reordered/,
+      );
+    });
+
+    it('names an edited entry from before the chain', async () => {
+      const tampered = [...lines];
+      tampered[1] = tampered[1]!.replace('"actor":"old"', '"actor":"new"');
+      const result = await verifyExport(dir, tampered, jwks);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(
+        /BROKEN: line 3 \(seq 1, .*\): the 2 entries before the chain do not match the anchor/,
+      );
+    });
+
+    it('refuses a cut-short export and a head not signed by a vendor license key', async () => {
+      const cut = await verifyExport(dir, lines.slice(0, -2).concat(lines.slice(-1)), jwks);
+      expect(cut).toMatchObject({ code: 1 });
+      expect(cut.out).toMatch(/the signed head certifies \d+ chained entries, the file has \d+/);
+      const otherIssuer = await issuerOver(await (await adapter.create()).open());
+      await otherIssuer.init('eve');
+      const foreign = await verifyExport(dir, lines, await otherIssuer.keys.exportJwks());
+      expect(foreign).toMatchObject({ code: 1 });
+      expect(foreign.out).toMatch(/which is not in the JWKS/);
+      await otherIssuer.store.close();
+    });
+
+    it('a later export extends an earlier one; entries removed from the end since are named', async () => {
+      await store.appendAuditEvent(event(5));
+      const later = await issuer.audit.export();
+      expect(await verifyExport(dir, later, jwks, lines)).toMatchObject({ code: 0 });
+      // The newest entries removed from the store: the chain alone still holds, the earlier
+      // signed head does not.
+      raw = raw as RawAudit;
+      const head = (await store.auditChainHead())!;
+      await raw.remove(head.seq);
+      await raw.remove(head.seq - 1);
+      expect(await issuer.audit.verify()).toMatchObject({ ok: true });
+      const truncated = await issuer.audit.export();
+      const result = await verifyExport(dir, truncated, jwks, lines);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(
+        /is not in this export as it was: entries up to it were removed or rewritten/,
+      );
+    });
+  });
+}
