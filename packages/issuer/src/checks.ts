@@ -13,7 +13,7 @@ import type { CheckStore } from './store/ports.js';
 import { loadStatusKeys } from './store/status-keys.js';
 
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
-export type { CheckRecord, CheckView, KeysetRecord } from './records.js';
+export type { CheckRecord, CheckView, DeclinedRequestView, KeysetRecord } from './records.js';
 export type {
   ChainEvidence,
   ChainHead,

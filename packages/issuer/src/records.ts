@@ -303,6 +303,24 @@ export interface CheckView {
   installationId: string | null;
   installationKey: PublicJwk | null;
   latestToken: string | null;
+  /**
+   * Requests of this license the vendor declined, newest first (at most DECLINED_IN_VIEW):
+   * a check relays those of its own installation whose challenge has not expired (status v2
+   * `rejected`). Absent: none.
+   */
+  rejected?: DeclinedRequestView[];
+}
+
+/** A declined request as a check relays it to the installation that made it. */
+export interface DeclinedRequestView {
+  installationId: string;
+  /** challengeHash() of the declined challenge: how the installation finds its pending one. */
+  challengeHash: string;
+  /** The declined challenge's own end (seconds): relayed until then, as it is pending until then. */
+  expiresAt: number;
+  /** When the vendor declined it (ms). */
+  decidedAt: number;
+  reason: string | null;
 }
 
 /** What the vendor decides when issuing (contract §5). */

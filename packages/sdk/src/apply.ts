@@ -80,6 +80,19 @@ function findAnsweredChallenge(
   );
   if (answered === undefined) {
     if (delivery === 'online') return null;
+    const closed = snapshot.closed.find(
+      (entry) => challengeHash(entry.stored.token) === claims.chal,
+    );
+    if (closed !== undefined) {
+      const how =
+        closed.stored.outcome === 'rejected'
+          ? 'the vendor declined it'
+          : `${closed.stored.closedBy} cancelled it here`;
+      throw new SdkError(
+        'ERR_CHALLENGE_UNKNOWN',
+        `This license key answers request ${closed.stored.id}, which is closed: ${how}. Make a new request and send it to the vendor.`,
+      );
+    }
     throw new SdkError(
       'ERR_CHALLENGE_UNKNOWN',
       'This license key answers a challenge this installation does not hold: it was already used, made by another installation, or expired long ago. Send a new challenge to the vendor.',

@@ -1,7 +1,8 @@
 // The default answer to "may this operator do this?", used when the CMS supplies no hook: the
 // operations that change the license (the upgrade procedure and the model switch) need the
 // System Administrator role, as the CMS's license page requires, and so does applying a vendor
-// key set by hand (it changes which keys the installation trusts); any operator may look.
+// key set by hand (it changes which keys the installation trusts) and cancelling a pending
+// request; any operator may look.
 import type { Authorize, OperatorAction } from './types.js';
 
 export const SYSTEM_ADMINISTRATOR = 'system-administrator';
@@ -11,6 +12,7 @@ const ADMINISTRATOR_ACTIONS: ReadonlySet<OperatorAction> = new Set([
   'apply',
   'activate',
   'trust',
+  'cancel',
 ]);
 
 /**

@@ -8,12 +8,14 @@ export type { ChallengeOptions } from './create-challenge.js';
 export { SDK_ERROR_CODES, SdkError, type SdkErrorCode } from './errors.js';
 export type { TrustedKey } from './keyset.js';
 export { createLicensor, type Licensor } from './licensor.js';
+export { MAX_CANCEL_REASON_LENGTH, MAX_CLOSED_REQUESTS } from './requests.js';
 export { FileStore, type FileStoreOptions } from './store/file-store.js';
 export { MemoryStore } from './store/memory-store.js';
 export type {
   AuditAnchor,
   LicensorStore,
   StateDocument,
+  StoredClosedRequest,
   StoredPendingChallenge,
   StoredState,
 } from './store/store.js';
@@ -28,6 +30,7 @@ export type {
   ChallengeResult,
   CheckAttempt,
   ClockReport,
+  ClosedRequest,
   LicenseInfo,
   LicenseState,
   Operator,

@@ -5,8 +5,8 @@ import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
 import { entitlementsAt } from './entitlements.js';
 import { evaluateLicense } from './license-state.js';
-import type { PendingChallenge, Snapshot } from './snapshot.js';
-import type { LicenseInfo, PendingRequest } from './types.js';
+import type { ClosedChallenge, PendingChallenge, Snapshot } from './snapshot.js';
+import type { ClosedRequest, LicenseInfo, PendingRequest } from './types.js';
 
 export function toPendingRequest(pending: PendingChallenge): PendingRequest {
   return {
@@ -17,6 +17,16 @@ export function toPendingRequest(pending: PendingChallenge): PendingRequest {
     expiresAt: pending.claims.exp,
     requestedBy: pending.stored.requestedBy,
     challenge: pending.stored.token,
+  };
+}
+
+export function toClosedRequest(closed: ClosedChallenge): ClosedRequest {
+  return {
+    ...toPendingRequest(closed),
+    outcome: closed.stored.outcome,
+    closedAt: closed.stored.closedAt,
+    closedBy: closed.stored.closedBy,
+    reason: closed.stored.reason,
   };
 }
 
@@ -67,6 +77,7 @@ export function describeLicense(context: Context, snapshot: Snapshot, clock: Clo
     checkBy: evaluation.checkBy,
     pendingRequests: requests,
     pendingModelSwitch: pendingModelSwitch(requests, license?.model ?? null),
+    closedRequests: snapshot.closed.map(toClosedRequest),
     keysetVersion: snapshot.trust.seq,
     clock: {
       local: clock.local,

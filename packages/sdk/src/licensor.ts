@@ -13,6 +13,7 @@ import { assertLimit, hasFeature, limitCapacityOf, limitOf } from './entitlement
 import { describeLicense, pendingRequests } from './info.js';
 import { runOperation } from './operation.js';
 import { requestModelSwitch } from './request-model-switch.js';
+import { cancelRequest, describeClosed } from './requests.js';
 import { loadSnapshot, observeClock } from './snapshot.js';
 import { applyKeysets, auditDetail, type TrustInfo, type TrustResult, trustInfo } from './trust.js';
 import type {
@@ -21,6 +22,7 @@ import type {
   AuditVerification,
   Capacity,
   ChallengeResult,
+  ClosedRequest,
   LicenseInfo,
   Operator,
   PendingRequest,
@@ -54,6 +56,13 @@ export interface Licensor {
     options?: { credentialsInUse?: number },
   ): Promise<ChallengeResult>;
   listPendingRequests(operator: Operator): Promise<PendingRequest[]>;
+  /**
+   * Withdraws a pending request here (its challenge is no longer held, so a key the vendor
+   * sends for it is refused). ERR_REQUEST_UNKNOWN when no pending request has that id.
+   */
+  cancelRequest(operator: Operator, requestId: string, reason?: string): Promise<ClosedRequest>;
+  /** Requests closed without a key (declined by the vendor, cancelled here), newest first. */
+  listClosedRequests(operator: Operator): Promise<ClosedRequest[]>;
   listAudit(operator: Operator, query?: AuditQuery): Promise<AuditEntry[]>;
   /**
    * Checks the audit trail's chain: names the first entry deleted, edited, moved or added by
@@ -130,7 +139,8 @@ export function createLicensor(options: LicensorOptions): Licensor {
             : result.keysetRefused !== null
               ? `, key set refused: ${result.keysetRefused.code}`
               : '';
-        return { result, detail: `outcome ${result.outcome}${keyset}` };
+        const closed = result.rejectedRequests.map(describeClosed);
+        return { result, detail: [`outcome ${result.outcome}${keyset}`, ...closed].join('; ') };
       }),
 
     requestModelSwitch: (operator, target, switchOptions) =>
@@ -156,6 +166,21 @@ export function createLicensor(options: LicensorOptions): Licensor {
         },
         'read',
       ),
+
+    listClosedRequests: (operator) =>
+      runOperation(
+        context,
+        operator,
+        'requests',
+        async () => ({ result: (await info()).closedRequests }),
+        'read',
+      ),
+
+    cancelRequest: (operator, requestId, reason) =>
+      runOperation(context, operator, 'cancel', async () => {
+        const result = await cancelRequest(context, await snapshot(), operator, requestId, reason);
+        return { result, detail: describeClosed(result) };
+      }),
 
     listAudit: (operator, query) =>
       runOperation(

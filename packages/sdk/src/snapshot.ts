@@ -21,11 +21,17 @@ import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
 import { SdkError } from './errors.js';
 import { type InstallationTrust, type KeyInUse, storedTrust } from './keyset.js';
-import type { StoredPendingChallenge, StoredState } from './store/store.js';
+import type { StoredClosedRequest, StoredPendingChallenge, StoredState } from './store/store.js';
 import { initialState, parseStoredState, sealState, stateSealHolds } from './stored-state.js';
 
 export interface PendingChallenge {
   stored: StoredPendingChallenge;
+  claims: ChallengeClaims;
+}
+
+/** A request closed without a key, its challenge verified again like a pending one. */
+export interface ClosedChallenge {
+  stored: StoredClosedRequest;
   claims: ChallengeClaims;
 }
 
@@ -35,6 +41,7 @@ export interface Snapshot {
   installationId: string;
   license: LicenseClaims | null;
   pending: PendingChallenge[];
+  closed: ClosedChallenge[];
   lastStatus: StatusClaims | null;
   lastValidStatus: StatusClaims | null;
   /** The vendor keys trusted now: the shipped keys advanced by the applied key sets. */
@@ -148,28 +155,30 @@ function verifyStored(
     if (claims.sub !== installationId) throw tampered(`${what} (for another installation)`);
     return claims;
   };
-  const pending = stored.pending.map((entry) => {
+  const ownChallenge = <T extends StoredPendingChallenge>(entry: T, what: string) => {
     let verified: ReturnType<typeof verifyChallenge>;
     try {
       verified = memoised(context, trust, 'challenge', entry.token, () =>
         verifyChallenge(entry.token),
       );
     } catch (error) {
-      throw tampered('pending challenge', error);
+      throw tampered(what, error);
     }
     if (
       verified.installationId !== installationId ||
       verified.claims.jti !== entry.id ||
       verified.claims.exp !== entry.expiresAt
     ) {
-      throw tampered('pending challenge (not made by this installation)');
+      throw tampered(`${what} (not made by this installation)`);
     }
     return { stored: entry, claims: verified.claims };
-  });
+  };
+  const pending = stored.pending.map((entry) => ownChallenge(entry, 'pending challenge'));
+  const closed = stored.closed.map((entry) => ownChallenge(entry, 'closed request'));
   const lastStatus = status(stored.lastStatus, 'verify status');
   const lastValidStatus = status(stored.lastValidStatus, 'last valid verify status');
   checkStatusOrder(stored, license, lastStatus, lastValidStatus, context.clockSkewSeconds);
-  return { license, pending, lastStatus, lastValidStatus, trust, keysInUse };
+  return { license, pending, closed, lastStatus, lastValidStatus, trust, keysInUse };
 }
 
 /**
@@ -240,6 +249,7 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
       installationId,
       license: null,
       pending: [],
+      closed: [],
       lastStatus: null,
       lastValidStatus: null,
       trust: storedTrust(context, []),

@@ -7,6 +7,7 @@ import {
   type AuditAnchor,
   STATE_FORMAT,
   type StateDocument,
+  type StoredClosedRequest,
   type StoredPendingChallenge,
   type StoredState,
 } from './store/store.js';
@@ -62,6 +63,29 @@ function parsePending(value: unknown): StoredPendingChallenge[] {
       token: entry.token,
       expiresAt: entry.expiresAt,
       requestedBy: entry.requestedBy,
+    };
+  });
+}
+
+function parseClosed(value: unknown): StoredClosedRequest[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw corrupt('closed');
+  // Each entry is a pending challenge's record plus how it was closed.
+  const challenges = parsePending(value);
+  return (value as Json[]).map((entry, index) => {
+    if (
+      (entry.outcome !== 'rejected' && entry.outcome !== 'cancelled') ||
+      !isTime(entry.closedAt) ||
+      typeof entry.closedBy !== 'string'
+    ) {
+      throw corrupt('closed request');
+    }
+    return {
+      ...challenges[index]!,
+      outcome: entry.outcome,
+      closedAt: entry.closedAt,
+      closedBy: entry.closedBy,
+      reason: stringOrNull(entry.reason, 'closed request reason'),
     };
   });
 }
@@ -133,13 +157,17 @@ export function parseStoredState(raw: unknown): ParsedState {
     clockOffset: clockOffset as number,
     audit: raw.v === 2 ? parseAnchor(raw.audit) : null,
     keysets: parseKeysets(raw.keysets),
+    closed: parseClosed(raw.closed),
   };
   return { state, seal: raw.v === 2 ? (raw.seal as string) : null };
 }
 
 /** The members in one fixed order: the text the seal covers. */
 function sealedText(state: StoredState): string {
-  const ordered: Omit<StoredState, 'keysets'> & { keysets?: string[] } = {
+  const ordered: Omit<StoredState, 'keysets' | 'closed'> & {
+    keysets?: string[];
+    closed?: StoredClosedRequest[];
+  } = {
     format: state.format,
     v: 2,
     installationId: state.installationId,
@@ -165,6 +193,21 @@ function sealedText(state: StoredState): string {
     audit: state.audit && { head: state.audit.head },
     // Only when there are any: a state sealed before key sets existed keeps its seal.
     ...(state.keysets.length > 0 ? { keysets: [...state.keysets] } : {}),
+    // Likewise: a state sealed before requests could be closed keeps its seal.
+    ...(state.closed.length > 0
+      ? {
+          closed: state.closed.map((entry) => ({
+            id: entry.id,
+            token: entry.token,
+            expiresAt: entry.expiresAt,
+            requestedBy: entry.requestedBy,
+            outcome: entry.outcome,
+            closedAt: entry.closedAt,
+            closedBy: entry.closedBy,
+            reason: entry.reason,
+          })),
+        }
+      : {}),
   };
   return JSON.stringify(ordered);
 }
@@ -195,5 +238,6 @@ export function initialState(installationId: string): StoredState {
     clockOffset: 0,
     audit: { head: null },
     keysets: [],
+    closed: [],
   };
 }

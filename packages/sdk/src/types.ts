@@ -27,7 +27,8 @@ export type OperatorAction =
   | 'view'
   | 'requests'
   | 'audit'
-  | 'trust';
+  | 'trust'
+  | 'cancel';
 
 /** The CMS's answer to "may this operator do this?". */
 export type Authorize = (operator: Operator, action: OperatorAction) => boolean | Promise<boolean>;
@@ -44,6 +45,21 @@ export interface PendingRequest {
   requestedBy: string;
   /** The compact challenge token, as sent to the vendor. */
   challenge: string;
+}
+
+/**
+ * A request closed without a license key: `rejected`, the vendor declined it (a signed status
+ * said so, with the vendor's reason); `cancelled`, an operator withdrew it here. A key that
+ * answers it later is refused; make a new request.
+ */
+export interface ClosedRequest extends PendingRequest {
+  outcome: 'rejected' | 'cancelled';
+  /** rejected: the vendor's signed time of the decision; cancelled: this machine's time (s). */
+  closedAt: number;
+  /** `vendor`, or the id of the operator who cancelled it. */
+  closedBy: string;
+  /** The vendor's reason, or the operator's; null when none was given. */
+  reason: string | null;
 }
 
 /** The outcome of the most recent online check attempt, successful or not. */
@@ -108,6 +124,8 @@ export interface LicenseInfo {
   pendingRequests: PendingRequest[];
   /** A model switch ("Activate") asked for and not yet completed by a new token. */
   pendingModelSwitch: LicenseModel | null;
+  /** Requests closed without a key (declined by the vendor, or cancelled here), newest first. */
+  closedRequests: ClosedRequest[];
   /** The vendor key set version trusted: 0 while only the keys it shipped with are. */
   keysetVersion: number;
   clock: ClockReport;
@@ -199,6 +217,8 @@ export interface VerifyResult {
   appliedRevision: number | null;
   /** Why a delivered token was not applied. */
   deliveredTokenRefused: null | { code: string; message: string };
+  /** Pending requests this status says the vendor declined: closed by this check. */
+  rejectedRequests: ClosedRequest[];
   /** The vendor key set version the status delivered and that was applied, or null. */
   keysetVersion: number | null;
   /** Why delivered key sets were not applied (the status itself still counts). */

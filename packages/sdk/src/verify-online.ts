@@ -26,6 +26,7 @@ import {
   type KeyInUse,
   unverifiedSegment,
 } from './keyset.js';
+import { closeDeclined } from './requests.js';
 import { loadSnapshot, type Snapshot, saveState } from './snapshot.js';
 import type { StoredState } from './store/store.js';
 import { tokensOf } from './trust.js';
@@ -270,6 +271,7 @@ export async function verifyOnline(
       forked: false,
       appliedRevision: null,
       deliveredTokenRefused: null,
+      rejectedRequests: [],
       keysetVersion: null,
       // A refusal of the relayed key sets is worth telling only when it is about them.
       keysetRefused: keysetRefused?.code.startsWith('ERR_KEYSET_') ? keysetRefused : null,
@@ -277,7 +279,10 @@ export async function verifyOnline(
     };
   }
 
-  const { claims, state, appliedRevision, deliveredTokenRefused } = settled;
+  const { claims, appliedRevision, deliveredTokenRefused } = settled;
+  // Requests the vendor declined (status v2 `rejected`): closed with this status (#16.14).
+  const declined = closeDeclined(snapshot, settled.state, claims);
+  const state = declined.state;
   await saveState(context, state, clock);
   const info = currentInfo(context, await loadSnapshot(context));
   return {
@@ -288,6 +293,7 @@ export async function verifyOnline(
     forked: claims.forked === true,
     appliedRevision,
     deliveredTokenRefused,
+    rejectedRequests: declined.rejected,
     keysetVersion,
     keysetRefused,
     info,

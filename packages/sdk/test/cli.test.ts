@@ -5,7 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { armour, keyPairFromSeed, toPublicJwk, verifyChallenge } from '@licensor/token';
+import {
+  armour,
+  challengeHash,
+  keyPairFromSeed,
+  toPublicJwk,
+  verifyChallenge,
+} from '@licensor/token';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SDK_VERSION } from '../src/version.js';
 import { answer, FrozenClock, golden, term } from './fixtures.js';
@@ -183,6 +189,75 @@ describe('licensor CLI', () => {
     const down = await licensor(['verify', ...state, '--url', await unreachableUrl()], { cwd });
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^error: ERR_VERIFY_UNREACHABLE: .* State: grace\.\n$/);
+  });
+
+  it('shows a switch the vendor declined after verify, and cancels a request with requests cancel (#16.14)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const state = ['--state', join(dir, 'state'), '--trust', join(cwd, 'vendor.jwks.json')];
+    const challenge = (await licensor(['challenge', ...state], { cwd })).stdout.trim();
+    server.register(challenge);
+    await licensor(['apply', answer(challenge), ...state], { cwd });
+    const activate = (
+      await licensor(['activate', 'subscription', ...state], { cwd })
+    ).stdout.trim();
+    const asked = verifyChallenge(activate).claims.jti;
+
+    const clock = new FrozenClock(Math.floor(Date.now() / 1000));
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, {
+        rejected: [
+          { chal: challengeHash(activate), at: clock.seconds, reason: 'not this quarter' },
+        ],
+      });
+    const verified = await licensor(['verify', ...state], {
+      cwd,
+      env: { LICENSOR_VERIFY_URL: server.url },
+    });
+    expect(verified).toMatchObject({ code: 0, stderr: '' });
+    expect(verified.stdout).toContain(
+      `Request ${asked} (switch to subscription) DECLINED by the vendor at `,
+    );
+    expect(verified.stdout).toMatch(/: not this quarter\.\n$/);
+    const show = await licensor(['show', ...state], { cwd });
+    expect(show.stdout).toMatch(
+      new RegExp(
+        `Last closed request: +switch to subscription \\(${asked}\\), DECLINED by the vendor at \\S+: not this quarter\n`,
+      ),
+    );
+    expect(show.stdout).toMatch(/Pending requests: +0\n/);
+
+    // A new request, cancelled here by the operator.
+    const again = (await licensor(['activate', 'subscription', ...state], { cwd })).stdout.trim();
+    const id = verifyChallenge(again).claims.jti;
+    const viewer = await licensor(['requests', 'cancel', id, ...state, '--role', 'operator'], {
+      cwd,
+    });
+    expect(viewer.code).toBe(1);
+    expect(viewer.stderr).toMatch(/^error: ERR_NOT_AUTHORIZED: /);
+    const unknown = await licensor(['requests', 'cancel', 'chl_nothere', ...state], { cwd });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(
+      /^error: ERR_REQUEST_UNKNOWN: There is no pending request chl_nothere/,
+    );
+    const cancelled = await licensor(
+      ['requests', 'cancel', id, ...state, '--reason', 'asked twice', '--operator', 'bob'],
+      { cwd },
+    );
+    expect(cancelled).toMatchObject({ code: 0, stderr: '' });
+    expect(cancelled.stdout).toMatch(
+      new RegExp(`^Cancelled request ${id} \\(switch to subscription\\)\\.`),
+    );
+    const listed = await licensor(['requests', ...state], { cwd });
+    expect(listed.stdout).toMatch(/^No pending requests\.\n\nClosed without a key:\n/);
+    expect(listed.stdout).toContain(`${id}  switch to subscription  cancelled by bob at `);
+    expect(listed.stdout).toContain(`${asked}  switch to subscription  DECLINED by the vendor at `);
+    const closed = JSON.parse(
+      (await licensor(['requests', '--closed', '--json', ...state], { cwd })).stdout,
+    );
+    expect(closed.map((r: { id: string; outcome: string }) => [r.id, r.outcome])).toEqual([
+      [id, 'cancelled'],
+      [asked, 'rejected'],
+    ]);
   });
 
   it('lists entitlements in show, answers capacity --limit, and sends the usage it is given', async () => {

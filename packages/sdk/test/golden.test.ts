@@ -11,24 +11,25 @@ async function goldenInstallation(pending: (typeof golden.challenge)[]) {
   const store = new MemoryStore();
   await store.saveInstallationKey(goldenInstallationKey.privateKey);
   // A state as the SDK before seals wrote it (format 1): read, and sealed at the next change.
-  const state: Omit<StoredState, 'v' | 'audit' | 'clockOffset' | 'keysets'> & { v: 1 } = {
-    format: STATE_FORMAT,
-    v: 1,
-    installationId: golden.keys.installation.kid,
-    license: null,
-    pending: pending.map((challenge) => ({
-      id: challenge.claims.jti,
-      token: challenge.token,
-      expiresAt: challenge.claims.exp,
-      requestedBy: 'alice',
-    })),
-    lastStatus: null,
-    lastValidStatus: null,
-    lastAttempt: null,
-    trustedTime: 0,
-    observedTime: 0,
-    statusTime: 0,
-  };
+  const state: Omit<StoredState, 'v' | 'audit' | 'clockOffset' | 'keysets' | 'closed'> & { v: 1 } =
+    {
+      format: STATE_FORMAT,
+      v: 1,
+      installationId: golden.keys.installation.kid,
+      license: null,
+      pending: pending.map((challenge) => ({
+        id: challenge.claims.jti,
+        token: challenge.token,
+        expiresAt: challenge.claims.exp,
+        requestedBy: 'alice',
+      })),
+      lastStatus: null,
+      lastValidStatus: null,
+      lastAttempt: null,
+      trustedTime: 0,
+      observedTime: 0,
+      statusTime: 0,
+    };
   store.setRawState(JSON.stringify(state));
   return setup({ store, clock: new FrozenClock(golden.now + DAY) });
 }

@@ -8,6 +8,8 @@ export {
   MAX_CUSTOMER_NAME_LENGTH,
   MAX_GRACE_SECONDS,
   MAX_NUMERIC_DATE,
+  MAX_REJECTION_REASON_LENGTH,
+  MAX_STATUS_REJECTIONS,
 } from './claims/bounds.js';
 export type {
   ChallengeClaims,
@@ -56,6 +58,7 @@ export {
   type CheckOutcome,
   MAX_RELAYED_KEYSETS,
   type StatusClaims,
+  type StatusRejection,
   validateStatusClaims,
 } from './claims/status.js';
 export {

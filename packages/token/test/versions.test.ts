@@ -35,6 +35,15 @@ import * as released from './releases/token-v1.js';
 const releasedKeyring = released.Keyring.fromJwks(golden.jwks);
 const v2License = golden.licenseV2.claims;
 
+/** A declined request as a status relays it: the n-th challenge hash, the vendor's reason. */
+function declined(n: number) {
+  return {
+    chal: Buffer.alloc(32, n + 1).toString('base64url'),
+    at: 1_780_000_000 + n,
+    reason: `not this quarter (${n})`,
+  };
+}
+
 function thrown(action: () => unknown): { code?: string; message: string; version?: unknown } {
   try {
     action();
@@ -243,6 +252,12 @@ describe('check, status and challenge version 2: the chain value (issue #17)', (
     ['a prev in a version 1 check', 'check', { prev: golden.statusV2.claims.chain }, 'prev'],
     ['key sets in a version 1 status', 'status', { keysets: [golden.license.token] }, 'keysets'],
     ['a key set version in a version 1 check', 'check', { keyset: 3 }, 'keyset'],
+    [
+      'a declined request in a version 1 status',
+      'status',
+      { rejected: [{ chal: golden.statusV2.claims.chain, at: 1, reason: null }] },
+      'rejected',
+    ],
   ] as const)('refuses %s naming the claim', (_, kind, extra, claim) => {
     const token =
       kind === 'status'
@@ -268,12 +283,53 @@ describe('check, status and challenge version 2: the chain value (issue #17)', (
       { keysets: Array(9).fill(golden.license.token) },
       'keysets',
     ],
+    ['an empty list of declined requests', { rejected: [] }, 'rejected'],
+    [
+      'five declined requests',
+      { rejected: Array.from({ length: 5 }, (_, i) => declined(i)) },
+      'rejected',
+    ],
+    [
+      'a declined request naming no challenge hash',
+      { rejected: [{ ...declined(0), chal: 'chl_1' }] },
+      'rejected[0].chal',
+    ],
+    ['one challenge declined twice', { rejected: [declined(0), declined(0)] }, 'rejected[1].chal'],
+    [
+      'a reason with a line break',
+      { rejected: [{ ...declined(0), reason: 'no\nway' }] },
+      'rejected[0].reason',
+    ],
+    [
+      'a reason of 201 characters',
+      { rejected: [{ ...declined(0), reason: 'x'.repeat(201) }] },
+      'rejected[0].reason',
+    ],
+    [
+      'a declined request with a member it does not know',
+      { rejected: [{ ...declined(0), by: 'bob' }] },
+      'rejected[0].by',
+    ],
   ])('refuses a version 2 status with %s', (_, extra, claim) => {
     const token = forge(statusHeader, { ...golden.statusV2.claims, ...extra }, statusKey);
     expect(thrown(() => verifyStatus(token, keyring))).toMatchObject({
       code: 'ERR_CLAIMS_INVALID',
       claim,
     });
+  });
+
+  it('verifies a version 2 status relaying declined requests (#16.14)', () => {
+    const claims = {
+      ...golden.statusV2.claims,
+      rejected: [declined(1), { ...declined(2), reason: null }],
+    };
+    const token = signStatus(claims, statusKey);
+    expect(verifyStatus(token, keyring).claims).toEqual(claims);
+    // Signed by anything but a status key, the same claims are refused.
+    const forged = forge(statusHeader, claims, installationKey);
+    expect(thrown(() => verifyStatus(forged, keyring)).code).toMatch(
+      /^ERR_(KID_UNKNOWN|SIGNATURE_INVALID)$/,
+    );
   });
 
   it('the released version 1 build refuses the version 2 check and status by name', () => {

@@ -2,11 +2,13 @@
 // it, and presses "Verify License" against a running service on 127.0.0.1. What the vendor does
 // (renew, revoke) reaches the installation through the service.
 import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
+import { Keyring, keyPairFromSeed, verifyStatus } from '@licensor/token';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningVerifyServer, startVerifyServer } from '../src/server.js';
 import { createVerifyService } from '../src/service.js';
 import { type IssuerFixture, openIssuerFixture, passphrase } from './support/issuer-store.js';
+import { checkFor } from './support/process.js';
 
 const admin = { id: 'op-1', name: 'Ada', roles: [SYSTEM_ADMINISTRATOR] };
 
@@ -29,8 +31,9 @@ describe("the SDK's verifyOnline against a running service", () => {
       config: { viewCacheTtlMs: 0 },
     });
     running = await startVerifyServer(service, { port: 0, host: '127.0.0.1' });
+    const sdkStore = new MemoryStore();
     const licensor = createLicensor({
-      store: new MemoryStore(),
+      store: sdkStore,
       trust: await fixture.issuer.keys.exportJwks(),
       product: { name: 'CMS', version: '5.2.0' },
       verifyUrl: `${running.url}/v1/checks`,
@@ -43,7 +46,7 @@ describe("the SDK's verifyOnline against a running service", () => {
       'vendor',
     );
     await licensor.applyLicenseKey(admin, issued.token);
-    return { fixture, service, licensor, licenseId: issued.license.id };
+    return { fixture, service, licensor, sdkStore, licenseId: issued.license.id };
   }
 
   it('verifies an applied license as VALID and records the check', async () => {
@@ -117,5 +120,49 @@ describe("the SDK's verifyOnline against a running service", () => {
     const again = await licensor.verifyOnline(admin);
     expect(again).toMatchObject({ ok: true, keysetVersion: null, keysetRefused: null });
     expect((await fixture.issuer.getLicense(licenseId))?.license.revision).toBe(2);
+  });
+
+  it('delivers a declined model switch with the next check: the request closes with the reason (#16.14)', async () => {
+    const { fixture, licensor, sdkStore, licenseId } = await setup();
+    const asked = await licensor.requestModelSwitch(admin, 'perpetual');
+    const request = (await fixture.issuer.inspect(asked.challenge, 'vendor')).approvalRequest!;
+    expect(request).toMatchObject({ kind: 'model-switch', status: 'pending', licenseId });
+    expect((await licensor.getLicenseInfo(admin)).pendingModelSwitch).toBe('perpetual');
+    await fixture.issuer.rejectRequest(
+      request.id,
+      'vendor',
+      'stay on the subscription\nuntil renewal',
+    );
+
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({ ok: true, outcome: 'VALID' });
+    expect(result.rejectedRequests).toEqual([
+      expect.objectContaining({
+        id: asked.request.id,
+        outcome: 'rejected',
+        closedBy: 'vendor',
+        reason: 'stay on the subscription until renewal',
+      }),
+    ]);
+    expect(result.info).toMatchObject({ pendingModelSwitch: null, pendingRequests: [] });
+    const audit = await licensor.listAudit(admin);
+    expect(audit.find((e) => e.action === 'verify')?.detail).toContain(
+      `the vendor declined request ${asked.request.id}: stay on the subscription until renewal`,
+    );
+
+    // A version 1 check (an SDK of the first release) gets a version 1 status, without it.
+    const seed = (await sdkStore.loadInstallationKey())!;
+    const installation = keyPairFromSeed(seed);
+    const v1 = checkFor(licenseId, installation);
+    const response = await fetch(`${running!.url}/v1/checks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/jose' },
+      body: v1,
+    });
+    expect(response.status).toBe(200);
+    const keyring = Keyring.fromJwks(await fixture.issuer.keys.exportJwks());
+    const status = verifyStatus(await response.text(), keyring).claims;
+    expect(status).toMatchObject({ v: 1, outcome: 'VALID', sub: installation.kid });
+    expect(status).not.toHaveProperty('rejected');
   });
 });

@@ -1,7 +1,7 @@
 // Contract: what happens to a license after its first key: state changes, renewals, model
 // switches and rehosts through approval requests, and what inspect tells the vendor.
 
-import { Keyring, verifyLicense } from '@licensor/token';
+import { challengeHash, decodeChallengeUnverified, Keyring, verifyLicense } from '@licensor/token';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { IssueResult, Issuer } from '../../src/facade.js';
@@ -240,6 +240,26 @@ export function lifecycleContract(adapter: Adapter): void {
         code: 'ERR_REQUEST_DECIDED',
       });
       expect((await issuer.listTransactions()).map((t) => t.kind)).toContain('reject-request');
+    });
+
+    it("once rejected, is in the license's check view for its installation's next check (#16.14)", async () => {
+      const { first, challenge } = await switchChallenge();
+      const request = (await issuer.inspect(challenge, 'alice')).approvalRequest!;
+      // Pending is not declined: the view carries nothing yet.
+      expect((await store.getCheckView(first.license.id))?.rejected).toBeUndefined();
+      const rejected = await issuer.rejectRequest(request.id, 'bob', 'stay perpetual');
+      const view = await store.getCheckView(first.license.id);
+      expect(view?.rejected).toEqual([
+        {
+          installationId: installation.id,
+          challengeHash: challengeHash(challenge),
+          expiresAt: decodeChallengeUnverified(challenge).claims.exp,
+          decidedAt: rejected.decidedAt,
+          reason: 'stay perpetual',
+        },
+      ]);
+      // The rest of the view is what it was.
+      expect(view).toMatchObject({ licenseId: first.license.id, revision: 1, state: 'active' });
     });
 
     it('reports an unknown request', async () => {

@@ -18,6 +18,7 @@ export type Command =
   | 'verify'
   | 'activate'
   | 'requests'
+  | 'requests cancel'
   | 'audit'
   | 'trust';
 
@@ -44,6 +45,8 @@ export interface ParsedArgs {
     'ask-limit'?: string[];
     'limit-in-use'?: string[];
     verify?: boolean;
+    closed?: boolean;
+    reason?: string;
   };
 }
 

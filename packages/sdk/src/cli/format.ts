@@ -1,6 +1,12 @@
 // Human-readable output of the `licensor` CLI: the View License page as aligned lines, and the
 // pending requests and audit trail as one line per entry.
-import type { AuditEntry, AuditVerification, LicenseInfo, PendingRequest } from '../types.js';
+import type {
+  AuditEntry,
+  AuditVerification,
+  ClosedRequest,
+  LicenseInfo,
+  PendingRequest,
+} from '../types.js';
 
 export function time(seconds: number | null): string {
   return seconds === null ? '-' : new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
@@ -94,6 +100,13 @@ export function formatInfo(info: LicenseInfo): string {
   if (info.pendingModelSwitch !== null)
     rows.push(['Model switch', `to ${info.pendingModelSwitch}, pending`]);
   rows.push(['Pending requests', String(info.pendingRequests.length)]);
+  const latest = info.closedRequests[0];
+  if (latest !== undefined) {
+    rows.push([
+      'Last closed request',
+      `${describeRequest(latest)} (${latest.id}), ${closedText(latest)}`,
+    ]);
+  }
   rows.push(['Installation ID', info.installationId]);
   rows.push(['Product', `${info.product.name} ${info.product.version}`]);
   rows.push([
@@ -126,6 +139,21 @@ export function formatRequests(requests: PendingRequest[]): string {
         `${request.id}  ${describeRequest(request)}  made ${time(request.createdAt)} by ${request.requestedBy}, expires ${time(request.expiresAt)}\n`,
     )
     .join('');
+}
+
+/** One line per closed request: what it asked, who closed it, when and why. */
+export function formatClosedRequests(requests: ClosedRequest[]): string {
+  if (requests.length === 0) return 'No closed requests.\n';
+  return requests
+    .map((request) => `${request.id}  ${describeRequest(request)}  ${closedText(request)}\n`)
+    .join('');
+}
+
+export function closedText(request: ClosedRequest): string {
+  const why = request.reason === null ? '' : `: ${request.reason}`;
+  return request.outcome === 'rejected'
+    ? `DECLINED by the vendor at ${time(request.closedAt)}${why}`
+    : `cancelled by ${request.closedBy} at ${time(request.closedAt)}${why}`;
 }
 
 export function formatAudit(entries: AuditEntry[]): string {

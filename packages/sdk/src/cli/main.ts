@@ -23,8 +23,11 @@ import type { ChallengeResult, Operator } from '../types.js';
 import { SDK_VERSION } from '../version.js';
 import { modelOf, namedCountsOf, type ParsedArgs, parseCommandLine } from './args.js';
 import {
+  closedText,
+  describeRequest,
   formatAudit,
   formatAuditVerification,
+  formatClosedRequests,
   formatInfo,
   formatRequests,
   time,
@@ -42,6 +45,7 @@ const NEEDS_STATE = new Set([
   'verify',
   'activate',
   'requests',
+  'requests cancel',
   'audit',
 ]);
 
@@ -195,15 +199,43 @@ async function run(
           result.deliveredTokenRefused === null
             ? ''
             : ` The delivered license was refused: ${result.deliveredTokenRefused.code}.`;
+        const declined = result.rejectedRequests
+          .map(
+            (request) =>
+              ` Request ${request.id} (${describeRequest(request)}) ${closedText(request)}.`,
+          )
+          .join('');
         io.stdout(
-          `Last verify result: ${result.outcome} at ${time(result.verifiedAt)}. State: ${result.info.state}.${applied}${refused}\n`,
+          `Last verify result: ${result.outcome} at ${time(result.verifiedAt)}. State: ${result.info.state}.${applied}${refused}${declined}\n`,
         );
       }
       return 0;
     }
     case 'requests': {
+      if (values.closed === true) {
+        const closed = await licensor.listClosedRequests(operator);
+        io.stdout(asJson ? json(closed) : formatClosedRequests(closed));
+        return 0;
+      }
       const requests = await licensor.listPendingRequests(operator);
-      io.stdout(asJson ? json(requests) : formatRequests(requests));
+      if (asJson) {
+        io.stdout(json(requests));
+        return 0;
+      }
+      const closed = await licensor.listClosedRequests(operator);
+      io.stdout(
+        formatRequests(requests) +
+          (closed.length === 0 ? '' : `\nClosed without a key:\n${formatClosedRequests(closed)}`),
+      );
+      return 0;
+    }
+    case 'requests cancel': {
+      const closed = await licensor.cancelRequest(operator, positionals[0] ?? '', values.reason);
+      io.stdout(
+        asJson
+          ? json(closed)
+          : `Cancelled request ${closed.id} (${describeRequest(closed)}). A key the vendor sends for it will be refused; tell the vendor if they should not act on it.\n`,
+      );
       return 0;
     }
     case 'audit': {

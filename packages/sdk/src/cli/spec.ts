@@ -133,7 +133,32 @@ export const LICENSOR_CLI: CliSpec = {
       summary: 'print a challenge that asks to switch the license model',
       options: { ...inUse, ...armour },
     },
-    { name: 'requests', summary: 'list pending challenges' },
+    {
+      name: 'requests',
+      summary: 'list pending requests (challenges), then those closed without a key',
+      details:
+        'A request the vendor declined is closed with the next licensor verify, with the reason the vendor gave; a key for a closed request is refused.',
+      options: {
+        closed: {
+          type: 'boolean',
+          help: 'only the closed ones: declined by the vendor or cancelled here (with --json, their list)',
+        },
+      },
+    },
+    {
+      name: 'requests cancel',
+      args: ['REQUEST_ID'],
+      summary: 'withdraw a pending request here (a key the vendor sends for it is then refused)',
+      details:
+        'The vendor is not told: tell them, or let their request expire. Needs the System Administrator role.',
+      options: {
+        reason: {
+          type: 'string',
+          value: 'TEXT',
+          help: 'why, kept with the request and in the audit trail',
+        },
+      },
+    },
     {
       name: 'audit',
       summary: 'list the audit trail',

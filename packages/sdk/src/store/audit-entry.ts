@@ -12,6 +12,7 @@ const ACTIONS: ReadonlySet<OperatorAction> = new Set([
   'requests',
   'audit',
   'trust',
+  'cancel',
 ]);
 const OUTCOMES: ReadonlySet<AuditEntry['outcome']> = new Set(['ok', 'refused', 'failed']);
 

@@ -13,6 +13,19 @@ export interface StoredPendingChallenge {
 }
 
 /**
+ * A request closed without a license key: the vendor declined it (relayed by a signed status),
+ * or an operator cancelled it here. A key that answers it later is refused.
+ */
+export interface StoredClosedRequest extends StoredPendingChallenge {
+  outcome: 'rejected' | 'cancelled';
+  /** rejected: the vendor's time (from the status); cancelled: this installation's clock (s). */
+  closedAt: number;
+  /** `vendor`, or the id of the operator who cancelled it. */
+  closedBy: string;
+  reason: string | null;
+}
+
+/**
  * The state document. Only signed tokens carry trust: everything shown to the operator is derived
  * from them again at load, so an edited field is either re-derived or detected.
  */
@@ -59,6 +72,11 @@ export interface StoredState {
    * every load. (Absent in documents of older SDKs: read as none.)
    */
   keysets: string[];
+  /**
+   * Requests closed without a key, newest first (at most MAX_CLOSED_REQUESTS): what the
+   * operator sees as declined or cancelled. (Absent in documents of older SDKs: read as none.)
+   */
+  closed: StoredClosedRequest[];
 }
 
 /** What a store keeps: the state and its seal (see seal.ts), written and read back as is. */

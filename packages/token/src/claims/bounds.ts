@@ -10,3 +10,7 @@ export const MAX_COUNT = 1_000_000_000;
 export const MAX_GRACE_SECONDS = 10 * 366 * 86_400;
 /** Longest customer name, in characters. */
 export const MAX_CUSTOMER_NAME_LENGTH = 200;
+/** Most declined requests one status relays (status v2 `rejected`). */
+export const MAX_STATUS_REJECTIONS = 4;
+/** Longest vendor's reason a status relays with a declined request, in characters. */
+export const MAX_REJECTION_REASON_LENGTH = 200;

@@ -2,6 +2,7 @@
 // Its `iat` is the "Last verify time" and its `outcome` the "Last verify result".
 
 import { MAX_KEYSET_TOKEN_LENGTH, MAX_TOKEN_LENGTH } from '../jws/limits.js';
+import { MAX_REJECTION_REASON_LENGTH, MAX_STATUS_REJECTIONS } from './bounds.js';
 import {
   chainValue,
   digest,
@@ -15,6 +16,7 @@ import {
   object,
   oneOf,
   positiveCount,
+  text,
   version,
 } from './schema.js';
 
@@ -27,7 +29,20 @@ export const CHECK_OUTCOMES: readonly CheckOutcome[] = [
   'UNKNOWN',
 ];
 
-/** Version 2 adds the optional `chain`, `skew`, `forked` and `keysets`. */
+/**
+ * A request of this installation the vendor declined (a model switch): status v2 `rejected`.
+ * The SDK closes the pending challenge whose challengeHash() is `chal`.
+ */
+export interface StatusRejection {
+  /** challengeHash() of the declined challenge. */
+  chal: string;
+  /** When the vendor declined it (NumericDate). */
+  at: number;
+  /** The vendor's reason, as the vendor wrote it (one line, at most 200 characters), or null. */
+  reason: string | null;
+}
+
+/** Version 2 adds the optional `chain`, `skew`, `forked`, `keysets` and `rejected`. */
 export interface StatusClaims {
   v: 1 | 2;
   /** The service's time: the "Last verify time". */
@@ -65,6 +80,11 @@ export interface StatusClaims {
    * it trusts (the status signature does not vouch for them). Sent only when there are any.
    */
   keysets?: string[];
+  /**
+   * v2: requests of this installation the vendor declined whose challenges have not expired
+   * (1 to 4, newest first). Only a status the SDK verified can close a pending request.
+   */
+  rejected?: StatusRejection[];
 }
 
 const CLAIMS = [
@@ -79,7 +99,7 @@ const CLAIMS = [
   'checkBy',
   'license',
 ];
-const V2_OPTIONAL = ['chain', 'skew', 'forked', 'keysets'];
+const V2_OPTIONAL = ['chain', 'skew', 'forked', 'keysets', 'rejected'];
 /** At most this many key set versions ride on one status (the SDK gets the rest next time). */
 export const MAX_RELAYED_KEYSETS = 8;
 /** Ten years either way: more than any real clock error, less than a sign error can make. */
@@ -118,6 +138,27 @@ function relayedKeysets(value: unknown, path: string): string[] {
   });
 }
 
+const reasonText = nullable(text(MAX_REJECTION_REASON_LENGTH));
+
+function rejections(value: unknown, path: string): StatusRejection[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_STATUS_REJECTIONS) {
+    fail(path, `must be a list of 1 to ${MAX_STATUS_REJECTIONS} declined requests`);
+  }
+  const seen = new Set<string>();
+  return value.map((entry, index) => {
+    const at = `${path}[${index}]`;
+    const o = object(entry, at, ['chal', 'at', 'reason']);
+    const chal = digest(o.chal, `${at}.chal`);
+    if (seen.has(chal)) fail(`${at}.chal`, 'names a challenge already in the list');
+    seen.add(chal);
+    return {
+      chal,
+      at: numericDate(o.at, `${at}.at`),
+      reason: reasonText(o.reason, `${at}.reason`),
+    };
+  });
+}
+
 /** Validates status claims; returns a copy holding exactly the schema's members. */
 export function validateStatusClaims(payload: unknown): StatusClaims {
   const v = version(payload, 'status', MESSAGE_VERSIONS.status);
@@ -147,5 +188,6 @@ export function validateStatusClaims(payload: unknown): StatusClaims {
   if (Object.hasOwn(o, 'skew')) claims.skew = integer(-MAX_SKEW, MAX_SKEW)(o.skew, 'skew');
   if (Object.hasOwn(o, 'forked')) claims.forked = flag(o.forked, 'forked');
   if (Object.hasOwn(o, 'keysets')) claims.keysets = relayedKeysets(o.keysets, 'keysets');
+  if (Object.hasOwn(o, 'rejected')) claims.rejected = rejections(o.rejected, 'rejected');
   return claims;
 }

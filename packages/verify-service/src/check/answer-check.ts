@@ -21,6 +21,7 @@ import type { CheckRecord } from '../store-port.js';
 import { decideCheckBy, decideOutcome, tokenToRelay } from './decide-outcome.js';
 import type { DecoyVerification } from './decoy-verification.js';
 import { peekCheck } from './peek-check.js';
+import { rejectionsToRelay } from './relay-rejections.js';
 
 export interface CheckAnswer {
   /** The compact status token. */
@@ -139,6 +140,9 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
       claimed.v >= 2 && claimed.keyset !== undefined && deps.keysets !== undefined
         ? deps.keysets(claimed.keyset)
         : [];
+    // Version 2: the installation's own requests the vendor declined (#16.14).
+    const rejected =
+      bound && claimed.v >= 2 ? rejectionsToRelay(view, installationId, nowSeconds) : [];
     const status = signOrFail(() =>
       signStatus(
         {
@@ -156,6 +160,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
           ...(chain === null ? {} : { chain: chain.next }),
           ...(fork === null ? {} : { forked: true }),
           ...(keysets.length === 0 ? {} : { keysets }),
+          ...(rejected.length === 0 ? {} : { rejected }),
         },
         deps.statusKey(),
       ),

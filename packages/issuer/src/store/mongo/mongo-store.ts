@@ -42,7 +42,7 @@ import type {
 } from '../ports.js';
 import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
-import { checkViewOf } from '../views.js';
+import { checkViewOf, DECLINED_IN_VIEW } from '../views.js';
 import { webhookEventOfRequest } from '../webhook-events.js';
 import {
   anchorAuditChain,
@@ -203,7 +203,16 @@ export class MongoStore implements LicensorStore {
   getCheckView(licenseId: string): Promise<CheckView | null> {
     return this.run(async () => {
       const license = maybe<License>(await this.models.licenses.findById(licenseId).lean());
-      return license === null ? null : checkViewOf(license);
+      if (license === null) return null;
+      const declined = await this.models.requests
+        .find({ licenseId, status: 'rejected' })
+        .sort({ createdAt: -1 })
+        .limit(DECLINED_IN_VIEW)
+        .lean();
+      return checkViewOf(
+        license,
+        declined.map((document) => recordOf<ApprovalRequest>(document)),
+      );
     });
   }
 

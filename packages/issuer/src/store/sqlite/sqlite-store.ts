@@ -44,7 +44,7 @@ import type {
 } from '../ports.js';
 import { loadStatusKeys } from '../status-keys.js';
 import { asAnswer, challengeDedupeKey, type WriteStepHook } from '../transaction-effects.js';
-import { checkViewOf } from '../views.js';
+import { checkViewOf, DECLINED_IN_VIEW } from '../views.js';
 import { webhookEventOfRequest } from '../webhook-events.js';
 import {
   anchorAuditSync,
@@ -158,7 +158,15 @@ export class SqliteStore implements LicensorStore {
     const license = parseBody<License>(
       this.open.prepare('SELECT body FROM licenses WHERE id = ?').get(licenseId),
     );
-    return license === null ? null : checkViewOf(license);
+    if (license === null) return null;
+    const declined = this.open
+      .prepare(
+        `SELECT body FROM requests WHERE license_id = ? AND status = 'rejected'
+         ORDER BY created_at DESC LIMIT ${DECLINED_IN_VIEW}`,
+      )
+      .all(licenseId)
+      .map((row) => parseBody<ApprovalRequest>(row)!);
+    return checkViewOf(license, declined);
   }
 
   async recordChecks(records: CheckRecord[]): Promise<void> {
