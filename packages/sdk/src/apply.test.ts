@@ -69,6 +69,12 @@ describe('applyLicenseKey', () => {
         /^This is not a whole license key: it is incomplete or damaged/,
       ],
       [key.slice(0, 60), 'ERR_', /incomplete or damaged/],
+      // Cut inside the signature where what is left still decodes (49 bytes): still "incomplete".
+      [
+        `${key.slice(0, key.lastIndexOf('.') + 65)}AA`,
+        'ERR_SIGNATURE_INVALID',
+        /incomplete or damaged/,
+      ],
       [`${key.slice(0, 30)}@@${key.slice(32)}`, 'ERR_', /incomplete or damaged|altered/],
     ] as const) {
       const refused = await licensor.applyLicenseKey(admin, pasted).catch((error) => error);

@@ -35,11 +35,28 @@ function isChallenge(pasted: string): boolean {
   return !pasted.includes('-----') && typOf(pasted) === TYP.challenge;
 }
 
+/** An Ed25519 signature is 64 bytes: 86 base64url characters. */
+const SIGNATURE_CHARACTERS = 86;
+
+/** True when the key's signature is not a whole one (a paste cut short inside the signature). */
+function signatureCut(pasted: string): boolean {
+  try {
+    const signature = normaliseToken(pasted, 'license').split('.')[2] ?? '';
+    return signature.length !== SIGNATURE_CHARACTERS;
+  } catch {
+    return false;
+  }
+}
+
 function operatorWords(code: string, pasted: string): string | null {
   if (isChallenge(pasted)) {
     return 'This is a challenge, not a license key: the challenge goes to the vendor, who sends back the license key. Paste the license key here.';
   }
-  if (DAMAGED.has(code) || code === 'ERR_JWS_TYP_INVALID') {
+  if (
+    DAMAGED.has(code) ||
+    code === 'ERR_JWS_TYP_INVALID' ||
+    (code === 'ERR_SIGNATURE_INVALID' && signatureCut(pasted))
+  ) {
     return 'This is not a whole license key: it is incomplete or damaged (cut short, or changed by the mail or the copy). Paste the whole key again, exactly as the vendor sent it; line breaks and the BEGIN/END lines are fine.';
   }
   if (code === 'ERR_SIGNATURE_INVALID') {
