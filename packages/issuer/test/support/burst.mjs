@@ -2,32 +2,15 @@
 // it is killed, printing "<transaction id> <challenge> <key>" for each key it was given back.
 // Usage: node burst.mjs '<openStore options as JSON>'
 
-import { generateKeyPair, newId, signChallenge } from '@licensor/token';
 import { openIssuer, openStore } from '../../dist/index.js';
+import { freshChallenge } from './challenge.mjs';
 
 const store = await openStore(JSON.parse(process.argv[2]));
 const issuer = await openIssuer({ store, passphrase: '' });
 await issuer.init('burst');
 process.stdout.write('READY\n');
 
-function challenge() {
-  const key = generateKeyPair();
-  const iat = Math.floor(Date.now() / 1000);
-  return signChallenge(
-    {
-      v: 1,
-      jti: newId('chl'),
-      iat,
-      exp: iat + 3600,
-      sub: key.kid,
-      product: { name: 'burst', version: '1.0.0' },
-      license: null,
-      usage: { credentialsInUse: 1 },
-      request: { kind: 'license' },
-    },
-    key,
-  );
-}
+const challenge = () => freshChallenge('burst');
 
 async function worker(index) {
   for (let n = 0; ; n++) {
