@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { type Fixture, makePortal, PASSWORDS, type TestUser } from '../helpers.js';
 
 export { describeInChromium, launchChromium as launch } from '@licensor/test-support';
 
@@ -45,4 +46,35 @@ export function assertWebBuilt(): void {
       `The SPA is not built (${WEB_ROOT}). Run \`pnpm --filter @licensor/issuer-portal build\` first.`,
     );
   }
+}
+
+/** A portal fixture serving the built SPA on a port the OS chose. */
+export interface ServedPortal {
+  fixture: Fixture;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function servePortal(): Promise<ServedPortal> {
+  assertWebBuilt();
+  const fixture = await makePortal({ webRoot: WEB_ROOT });
+  const server = await new Promise<Server>((resolve) => {
+    const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  return {
+    fixture,
+    url: baseUrl(server),
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await fixture.close();
+    },
+  };
+}
+
+/** Logs `user` in through the login page. */
+export async function logIn(page: Page, url: string, user: TestUser): Promise<void> {
+  await page.goto(`${url}/`);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(PASSWORDS[user]);
+  await page.getByRole('button', { name: 'Log in' }).click();
 }

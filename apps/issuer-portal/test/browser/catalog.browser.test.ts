@@ -1,34 +1,30 @@
 // Products and plans in a real browser: the catalogue page shows a plan's terms and bounds and
 // the licenses a plan change left on an older revision; Re-issue brings one up to date; the
 // license page shows its plan and entitlements.
-import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Fixture, makeChallenge, makePortal, newInstallation, PASSWORDS } from '../helpers.js';
+import { type Fixture, makeChallenge, newInstallation } from '../helpers.js';
 import {
-  assertWebBuilt,
-  baseUrl,
   describeInChromium,
   launch,
+  logIn,
+  type ServedPortal,
   screenshot,
-  WEB_ROOT,
+  servePortal,
 } from './browser.js';
 
 describeInChromium('products and plans in Chromium', () => {
+  let served: ServedPortal;
   let fixture: Fixture;
-  let server: Server;
   let browser: Browser;
   let page: Page;
   let url: string;
   let licenseId = '';
 
   beforeAll(async () => {
-    assertWebBuilt();
-    fixture = await makePortal({ webRoot: WEB_ROOT });
-    server = await new Promise<Server>((resolve) => {
-      const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    url = baseUrl(server);
+    served = await servePortal();
+    fixture = served.fixture;
+    url = served.url;
     await fixture.issuer.products.create({ name: 'vSEC:CMS', versions: ['6'] }, 'alice');
     await fixture.issuer.plans.create(
       {
@@ -59,17 +55,13 @@ describeInChromium('products and plans in Chromium', () => {
     await fixture.issuer.plans.update('Standard', { features: ['audit', 'hsm-support'] }, 'alice');
     browser = await launch();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 820 } })).newPage();
-    await page.goto(`${url}/`);
-    await page.getByLabel('User name').fill('ivan');
-    await page.getByLabel('Password').fill(PASSWORDS.ivan);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logIn(page, url, 'ivan');
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (server) await new Promise((resolve) => server.close(resolve));
-    await fixture?.close();
+    await served?.close();
   });
 
   it('shows the plan, and the license a plan change left behind, and re-issues it', async () => {

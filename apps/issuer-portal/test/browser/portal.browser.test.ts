@@ -2,19 +2,17 @@
 // issuer pastes it into the portal, issues, reads the key from the page, the SDK applies it,
 // the license is listed; then revoked from its page.
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
 import { normaliseToken } from '@licensor/token';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Fixture, makeChallenge, makePortal, newInstallation, PASSWORDS } from '../helpers.js';
+import { type Fixture, makeChallenge, newInstallation, PASSWORDS } from '../helpers.js';
 import {
-  assertWebBuilt,
-  baseUrl,
   describeInChromium,
   launch,
+  type ServedPortal,
   screenshot,
-  WEB_ROOT,
+  servePortal,
 } from './browser.js';
 
 /** A link of the sidebar. */
@@ -25,8 +23,8 @@ function nav(page: Page, name: string) {
 const operator = { id: 'op-1', name: 'Olivia Operator', roles: [SYSTEM_ADMINISTRATOR] };
 
 describeInChromium('issuer portal in Chromium', () => {
+  let served: ServedPortal;
   let fixture: Fixture;
-  let server: Server;
   let browser: Browser;
   let page: Page;
   let url: string;
@@ -34,12 +32,9 @@ describeInChromium('issuer portal in Chromium', () => {
   let licenseId = '';
 
   beforeAll(async () => {
-    assertWebBuilt();
-    fixture = await makePortal({ webRoot: WEB_ROOT });
-    server = await new Promise<Server>((resolve) => {
-      const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    url = baseUrl(server);
+    served = await servePortal();
+    fixture = served.fixture;
+    url = served.url;
     cms = createLicensor({
       store: new MemoryStore(),
       trust: await fixture.issuer.keys.exportJwks(),
@@ -76,8 +71,7 @@ describeInChromium('issuer portal in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server) await new Promise((resolve) => server.close(resolve));
-    await fixture?.close();
+    await served?.close();
   });
 
   it('logs in', async () => {

@@ -2,23 +2,22 @@
 // the secret read off the page, the first code typed), keeps the recovery codes, logs out and
 // logs in again with a real TOTP code; then an admin requires 2FA of everyone and a user without
 // it is sent to enrol before anything else.
-import type { Server } from 'node:http';
 import { generate } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Fixture, makePortal, PASSWORDS, type TestUser } from '../helpers.js';
+import type { Fixture, TestUser } from '../helpers.js';
 import {
-  assertWebBuilt,
-  baseUrl,
   describeInChromium,
   launch,
+  logIn as logInAs,
+  type ServedPortal,
   screenshot,
-  WEB_ROOT,
+  servePortal,
 } from './browser.js';
 
 describeInChromium('two-factor login in Chromium', () => {
+  let served: ServedPortal;
   let fixture: Fixture;
-  let server: Server;
   let browser: Browser;
   let page: Page;
   let url: string;
@@ -27,10 +26,7 @@ describeInChromium('two-factor login in Chromium', () => {
     generate({ secret, epoch: Math.floor(fixture.clock.now / 1000) });
 
   async function logIn(name: TestUser) {
-    await page.goto(`${url}/`);
-    await page.getByLabel('User name').fill(name);
-    await page.getByLabel('Password').fill(PASSWORDS[name]);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await logInAs(page, url, name);
   }
 
   async function logOut() {
@@ -51,12 +47,9 @@ describeInChromium('two-factor login in Chromium', () => {
   }
 
   beforeAll(async () => {
-    assertWebBuilt();
-    fixture = await makePortal({ webRoot: WEB_ROOT });
-    server = await new Promise<Server>((resolve) => {
-      const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    url = baseUrl(server);
+    served = await servePortal();
+    fixture = served.fixture;
+    url = served.url;
     browser = await launch();
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
@@ -64,8 +57,7 @@ describeInChromium('two-factor login in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server) await new Promise((resolve) => server.close(resolve));
-    await fixture?.close();
+    await served?.close();
   });
 
   it('enrols with the QR code, keeps the recovery codes, and logs in with a real TOTP code', async () => {

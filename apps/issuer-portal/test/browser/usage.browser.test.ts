@@ -1,33 +1,24 @@
 // Usage you can see, in a real browser: the dashboard is the page after sign-in and counts what
 // needs a look (near the cap, checks stopped, ending soon, open forks) with links to each
 // license; a license page draws its daily usage against its cap with uPlot, from the API's data.
-import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CAP_COLOR, USAGE_COLOR } from '../../web/src/usage-colors.js';
+import { type Fixture, makeChallenge, newInstallation, PASSWORDS, START } from '../helpers.js';
 import {
-  type Fixture,
-  makeChallenge,
-  makePortal,
-  newInstallation,
-  PASSWORDS,
-  START,
-} from '../helpers.js';
-import {
-  assertWebBuilt,
-  baseUrl,
   describeInChromium,
   launch,
+  type ServedPortal,
   screenshot,
-  WEB_ROOT,
+  servePortal,
 } from './browser.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 describeInChromium('usage chart and dashboard in Chromium', () => {
+  let served: ServedPortal;
   let fixture: Fixture;
-  let server: Server;
   let browser: Browser;
   let page: Page;
   let url: string;
@@ -60,12 +51,9 @@ describeInChromium('usage chart and dashboard in Chromium', () => {
     );
 
   beforeAll(async () => {
-    assertWebBuilt();
-    fixture = await makePortal({ webRoot: WEB_ROOT });
-    server = await new Promise<Server>((resolve) => {
-      const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    url = baseUrl(server);
+    served = await servePortal();
+    fixture = served.fixture;
+    url = served.url;
     ids.busy = await subscription('Initech', 250, 365);
     ids.silent = await subscription('Umbrella', 500, 365);
     ids.ending = await subscription('Hooli', 100, 20);
@@ -104,8 +92,7 @@ describeInChromium('usage chart and dashboard in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server) await new Promise((resolve) => server.close(resolve));
-    await fixture?.close();
+    await served?.close();
   });
 
   it('lands on the dashboard after sign-in, with the counts and links of each list', async () => {

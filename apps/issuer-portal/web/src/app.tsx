@@ -1,8 +1,8 @@
 // The shell: the login page until there is a session, then a sidebar of pages and the page
 // the address names. Pages the user's role cannot use are not offered.
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { TwoFactorCard } from './components/two-factor';
-import { Empty, Loading } from './components/ui';
+import { Brand, Empty, Loading } from './components/ui';
 import { AccountPage } from './pages/account';
 import { AuditPage } from './pages/audit';
 import { CustomersPage } from './pages/customers';
@@ -79,6 +79,10 @@ function EnrolFirst() {
 export function App() {
   const session = useSession();
   const { path } = useRouter();
+  // On a narrow screen the sidebar is a top bar whose Menu opens the pages; a page chosen closes it.
+  const [menuOpen, setMenuOpen] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new path is what closes the menu.
+  useEffect(() => setMenuOpen(false), [path]);
   if (session.status === 'checking') {
     return (
       <div className="center-screen">
@@ -95,46 +99,51 @@ export function App() {
       <a className="skip-link" href="#main">
         Skip to content
       </a>
-      <aside className="sidebar">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden="true">
-            L
-          </span>
-          <span>
-            <span className="brand-name">Licensor</span>
-            <span className="brand-sub">Issuer portal</span>
-          </span>
-        </div>
-        <nav aria-label="Main">
-          <ul className="nav">
-            {NAV.filter((item) => session.can(item.role)).map((item) => (
-              <li key={item.to}>
-                <Link
-                  to={item.to}
-                  className={current.startsWith(item.to) ? 'nav-link active' : 'nav-link'}
-                  aria-current={current.startsWith(item.to) ? 'page' : undefined}
-                >
-                  {item.label}
-                </Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <div className="sidebar-footer">
-          <div className="user">
-            <span className="user-name">{user.name}</span>
-            <span className="user-role">{user.role}</span>
-          </div>
-          <Link to="/account" className="btn btn-ghost btn-block">
-            Change password
-          </Link>
+      <aside className={menuOpen ? 'sidebar sidebar-open' : 'sidebar'}>
+        <div className="sidebar-top">
+          <Brand />
           <button
             type="button"
-            className="btn btn-ghost btn-block"
-            onClick={() => session.logout()}
+            className="btn btn-ghost menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="sidebar-menu"
+            onClick={() => setMenuOpen((open) => !open)}
           >
-            Log out
+            Menu
           </button>
+        </div>
+        <div className="sidebar-menu" id="sidebar-menu">
+          <nav aria-label="Main">
+            <ul className="nav">
+              {NAV.filter((item) => session.can(item.role)).map((item) => (
+                <li key={item.to}>
+                  <Link
+                    to={item.to}
+                    className={current.startsWith(item.to) ? 'nav-link active' : 'nav-link'}
+                    aria-current={current.startsWith(item.to) ? 'page' : undefined}
+                  >
+                    {item.label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          <div className="sidebar-footer">
+            <div className="user">
+              <span className="user-name">{user.name}</span>
+              <span className="user-role">{user.role}</span>
+            </div>
+            <Link to="/account" className="btn btn-ghost btn-block">
+              Change password
+            </Link>
+            <button
+              type="button"
+              className="btn btn-ghost btn-block"
+              onClick={() => session.logout()}
+            >
+              Log out
+            </button>
+          </div>
         </div>
       </aside>
       <main id="main" className="main" tabIndex={-1}>

@@ -1,10 +1,11 @@
 // How times, ids and states read on screen.
-const dateTime = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric',
-  month: 'short',
-  day: '2-digit',
+// Times to the second, with the time zone named (the browser's own: "UTC", "CET", "GMT+2"),
+// so that two checks a few seconds apart read apart and nobody guesses the zone.
+const timeOfDay = new Intl.DateTimeFormat(undefined, {
   hour: '2-digit',
   minute: '2-digit',
+  second: '2-digit',
+  timeZoneName: 'short',
 });
 const dateOnly = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',
@@ -12,8 +13,17 @@ const dateOnly = new Intl.DateTimeFormat(undefined, {
   day: '2-digit',
 });
 
+/** A moment as its day and its time of day (to the second, with the zone), e.g. "28 Nov 2026" and "14:03:05 UTC". */
+export function timeParts(ms: number): { date: string; time: string } {
+  const at = new Date(ms);
+  return { date: dateOnly.format(at), time: timeOfDay.format(at) };
+}
+
+/** "28 Nov 2026, 14:03:05 UTC" (the browser's locale and zone), or a dash for none. */
 export function formatTime(ms: number | null | undefined): string {
-  return ms === null || ms === undefined ? '—' : dateTime.format(new Date(ms));
+  if (ms === null || ms === undefined) return '—';
+  const { date, time } = timeParts(ms);
+  return `${date}, ${time}`;
 }
 
 export function formatDate(ms: number | null | undefined): string {

@@ -9,6 +9,7 @@ import {
   useId,
 } from 'react';
 import type { ApiError } from '../api';
+import { timeParts } from '../format';
 
 type Tone = 'primary' | 'secondary' | 'danger' | 'ghost';
 
@@ -246,5 +247,35 @@ export function Mono({ children, title }: { children: ReactNode; title?: string 
     <code className="mono" title={title}>
       {children}
     </code>
+  );
+}
+
+/**
+ * A moment in a table or a sentence: "28 Nov 2026, 14:03:05 UTC", which may break between the
+ * day and the time but never inside either; the exact UTC instant is in the tooltip.
+ */
+export function Time({ ms }: { ms: number | null | undefined }) {
+  if (ms === null || ms === undefined) return <span className="muted">—</span>;
+  const { date, time } = timeParts(ms);
+  const iso = new Date(ms).toISOString();
+  return (
+    <time className="time" dateTime={iso} title={iso}>
+      <span>{date},</span> <span>{time}</span>
+    </time>
+  );
+}
+
+/** The product's mark and name (sidebar, login). */
+export function Brand({ className }: { className?: string }) {
+  return (
+    <div className={className ? `brand ${className}` : 'brand'}>
+      <span className="brand-mark" aria-hidden="true">
+        L
+      </span>
+      <span>
+        <span className="brand-name">Licensor</span>
+        <span className="brand-sub">Issuer portal</span>
+      </span>
+    </div>
   );
 }

@@ -2,8 +2,16 @@
 import { type FormEvent, useState } from 'react';
 import { api } from '../api';
 import { Table } from '../components/table';
-import { Button, Card, ErrorMessage, Loading, Mono, PageHeader, TextInput } from '../components/ui';
-import { formatTime } from '../format';
+import {
+  Button,
+  Card,
+  ErrorMessage,
+  Loading,
+  Mono,
+  PageHeader,
+  TextInput,
+  Time,
+} from '../components/ui';
 import { Link, useRouter } from '../router';
 import type { AuditEvent, ListOf } from '../types';
 import { useApi } from '../use-api';
@@ -104,9 +112,8 @@ export function AuditPage() {
             columns={[
               {
                 header: 'When',
-                nowrap: true,
                 primary: true,
-                cell: (event) => formatTime(event.at),
+                cell: (event) => <Time ms={event.at} />,
               },
               { header: 'User', cell: (event) => event.actor },
               { header: 'Action', cell: (event) => <Mono>{event.action}</Mono> },

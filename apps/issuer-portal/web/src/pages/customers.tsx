@@ -12,8 +12,8 @@ import {
   Mono,
   PageHeader,
   TextInput,
+  Time,
 } from '../components/ui';
-import { formatTime } from '../format';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Customer, PageOf } from '../types';
@@ -67,11 +67,10 @@ export function CustomersPage() {
                 ),
               },
               { header: 'Customer ID', cell: (customer) => <Mono>{customer.id}</Mono> },
-              { header: 'Since', nowrap: true, cell: (customer) => formatTime(customer.createdAt) },
+              { header: 'Since', cell: (customer) => <Time ms={customer.createdAt} /> },
               {
                 header: 'Last change',
-                nowrap: true,
-                cell: (customer) => formatTime(customer.updatedAt),
+                cell: (customer) => <Time ms={customer.updatedAt} />,
               },
               {
                 header: 'Actions',

@@ -15,8 +15,8 @@ import {
   Loading,
   Mono,
   PageHeader,
+  Time,
 } from '../components/ui';
-import { formatTime } from '../format';
 import { useSession } from '../session';
 import type { KeyRevocation, ListOf, SigningKey } from '../types';
 import { useApi } from '../use-api';
@@ -71,15 +71,16 @@ export function KeysPage() {
     {
       header: 'Key ID',
       primary: true,
+      className: 'cell-wrap',
       cell: (key) => <Mono title={key.kid}>{key.kid}</Mono>,
     },
     { header: 'Purpose', cell: (key) => key.purpose },
     { header: 'State', cell: (key) => <Badge value={key.status} tone={TONES[key.status]} /> },
     { header: 'Private key', cell: (key) => protectionLabel(key) },
-    { header: 'Created', nowrap: true, cell: (key) => formatTime(key.createdAt) },
-    { header: 'Activated', nowrap: true, cell: (key) => formatTime(key.activatedAt) },
-    { header: 'Retired', nowrap: true, cell: (key) => formatTime(key.retiredAt) },
-    { header: 'Revoked', nowrap: true, cell: (key) => formatTime(key.revokedAt) },
+    { header: 'Created', cell: (key) => <Time ms={key.createdAt} /> },
+    { header: 'Activated', cell: (key) => <Time ms={key.activatedAt} /> },
+    { header: 'Retired', cell: (key) => <Time ms={key.retiredAt} /> },
+    { header: 'Revoked', cell: (key) => <Time ms={key.revokedAt} /> },
     {
       header: 'Actions',
       hideHeader: true,
@@ -218,8 +219,7 @@ function Dependents({ revocation }: { revocation: KeyRevocation }) {
           { header: 'Customer', cell: (dependent) => dependent.customerName },
           {
             header: 'Last check',
-            nowrap: true,
-            cell: (dependent) => formatTime(dependent.lastCheckAt),
+            cell: (dependent) => <Time ms={dependent.lastCheckAt} />,
           },
           {
             header: 'How it gets a new key',

@@ -16,6 +16,7 @@ import {
   Loading,
   Mono,
   PageHeader,
+  Time,
 } from '../components/ui';
 import { UsageChart } from '../components/usage-chart';
 import { formatRelative, formatSeconds, formatTime } from '../format';
@@ -160,12 +161,7 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
               ['Number of credentials', license.credentials.toLocaleString()],
               ['Revision', String(license.revision)],
               ['Latest transaction', <Mono key="t">{license.latestTransactionId}</Mono>],
-              [
-                'Term',
-                license.term
-                  ? `${formatSeconds(license.term.start)} – ${formatSeconds(license.term.end)} (${formatRelative(license.term.end * 1000)})`
-                  : 'Perpetual',
-              ],
+              ['Term', termText(license, transactions)],
               ...(license.term
                 ? ([['Offline grace', `${Math.round(license.term.grace / 86400)} days`]] as [
                     string,
@@ -292,9 +288,8 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
             columns={[
               {
                 header: 'When',
-                nowrap: true,
                 primary: true,
-                cell: (check) => formatTime(check.at),
+                cell: (check) => <Time ms={check.at} />,
               },
               {
                 header: 'Result',
@@ -318,6 +313,28 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
       </div>
     </>
   );
+}
+
+/**
+ * The term as it stands: a revoked license shows when and by whom it was revoked (its term no
+ * longer runs), not a term end "in 365 days".
+ */
+function termText(license: LicenseDetail['license'], transactions: Transaction[]): string {
+  const span = license.term
+    ? `${formatSeconds(license.term.start)} – ${formatSeconds(license.term.end)}`
+    : null;
+  if (license.state === 'revoked') {
+    const revocation = transactions
+      .filter((t) => t.kind === 'revoke')
+      .reduce<Transaction | null>((latest, t) => (latest && latest.at >= t.at ? latest : t), null);
+    const when = revocation
+      ? `Revoked ${formatTime(revocation.at)} by ${revocation.operator}`
+      : 'Revoked';
+    return span ? `${when} (the term was ${span})` : `${when} (perpetual)`;
+  }
+  return span && license.term
+    ? `${span} (${formatRelative(license.term.end * 1000)})`
+    : 'Perpetual';
 }
 
 function TimelineItem({ transaction: t }: { transaction: Transaction }) {

@@ -14,8 +14,9 @@ import {
   PageHeader,
   Select,
   TextInput,
+  Time,
 } from '../components/ui';
-import { formatRelative, formatSeconds, formatTime } from '../format';
+import { formatRelative, formatSeconds } from '../format';
 import { Link, useRouter } from '../router';
 import type { Customer, License, ListOf, PageOf } from '../types';
 import { useApi } from '../use-api';
@@ -209,7 +210,9 @@ export function LicensesPage() {
                 header: 'Term ends',
                 nowrap: true,
                 cell: (license) =>
-                  license.term ? (
+                  license.state === 'revoked' ? (
+                    <span className="muted">revoked</span>
+                  ) : license.term ? (
                     <span title={formatRelative(license.term.end * 1000)}>
                       {formatSeconds(license.term.end)}
                     </span>
@@ -219,8 +222,7 @@ export function LicensesPage() {
               },
               {
                 header: 'Last change',
-                nowrap: true,
-                cell: (license) => formatTime(license.updatedAt),
+                cell: (license) => <Time ms={license.updatedAt} />,
               },
             ]}
           />

@@ -3,7 +3,7 @@
 // name and password was wrong.
 import { type FormEvent, useState } from 'react';
 import { ApiError, api } from '../api';
-import { Alert, Button, TextInput } from '../components/ui';
+import { Alert, Brand, Button, TextInput } from '../components/ui';
 import { useSession } from '../session';
 import type { SessionInfo } from '../types';
 
@@ -51,15 +51,7 @@ export function LoginPage() {
   return (
     <div className="login-screen">
       <form className="login-card" onSubmit={submit} noValidate aria-labelledby="login-title">
-        <div className="brand brand-login">
-          <span className="brand-mark" aria-hidden="true">
-            L
-          </span>
-          <span>
-            <span className="brand-name">Licensor</span>
-            <span className="brand-sub">Issuer portal</span>
-          </span>
-        </div>
+        <Brand className="brand-login" />
         <h1 id="login-title" className="login-title">
           Log in
         </h1>

@@ -13,8 +13,8 @@ import {
   PageHeader,
   Select,
   TextInput,
+  Time,
 } from '../components/ui';
-import { formatTime } from '../format';
 import { useSession } from '../session';
 import type { ListOf, Role, User } from '../types';
 import { useAction, useApi } from '../use-api';
@@ -100,7 +100,7 @@ export function UsersPage() {
                       />
                     ),
                   },
-                  { header: 'Since', nowrap: true, cell: (user) => formatTime(user.createdAt) },
+                  { header: 'Since', cell: (user) => <Time ms={user.createdAt} /> },
                   {
                     header: 'Actions',
                     hideHeader: true,
