@@ -133,6 +133,21 @@ export class NotSubscriptionError extends LicensorError {
   }
 }
 
+/** The plan's renewal policy allows a renewal only within its window before the term ends. */
+export class RenewalTooEarlyError extends LicensorError {
+  static readonly code = 'ERR_RENEWAL_TOO_EARLY';
+  /** The earliest time (seconds) the plan allows a renewal. */
+  readonly earliest: number;
+  constructor(licenseId: string, planName: string, windowDays: number, earliest: number) {
+    super(
+      RenewalTooEarlyError.code,
+      `license ${licenseId} renews from ${new Date(earliest * 1000).toISOString().slice(0, 10)} ` +
+        `on: plan "${planName}" allows a renewal within ${windowDays} days before the term ends`,
+    );
+    this.earliest = earliest;
+  }
+}
+
 /** The challenge needs a vendor's approval first (a model switch or a rehost). */
 export class ApprovalRequiredError extends LicensorError {
   static readonly code = 'ERR_APPROVAL_REQUIRED';
@@ -365,6 +380,7 @@ export const ISSUER_ERROR_CODES = [
   LicenseNotFoundError.code,
   LicenseStateError.code,
   NotSubscriptionError.code,
+  RenewalTooEarlyError.code,
   ApprovalRequiredError.code,
   InstallationLicensedError.code,
   RequestNotFoundError.code,

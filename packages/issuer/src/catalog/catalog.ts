@@ -303,6 +303,8 @@ function planInputOf(plan: Plan): PlanInput {
     termDays: plan.termDays,
     graceDays: plan.graceDays,
     renewalDays: plan.renewalDays,
+    renewalGraceDays: plan.renewalGraceDays ?? null,
+    renewalWindowDays: plan.renewalWindowDays ?? null,
     features: plan.features,
     addOns: plan.addOns,
     limits: plan.limits,

@@ -183,7 +183,13 @@ export function normalisePlan(input: PlanInput): PlanFields {
     refusePlan('model', `must be one of ${LICENSE_MODELS.map((m) => `"${m}"`).join(', ')}`);
   }
   const subscription = input.model === 'subscription';
-  for (const field of ['termDays', 'graceDays', 'renewalDays'] as const) {
+  for (const field of [
+    'termDays',
+    'graceDays',
+    'renewalDays',
+    'renewalGraceDays',
+    'renewalWindowDays',
+  ] as const) {
     if (!subscription && input[field] !== undefined && input[field] !== null) {
       refusePlan(field, 'applies to subscription plans only (this plan is perpetual)');
     }
@@ -202,6 +208,22 @@ export function normalisePlan(input: PlanInput): PlanFields {
   if (!Array.isArray(products) || new Set(products).size !== products.length) {
     refusePlan('products', 'must be a list of different products');
   }
+  const graceDays = subscription ? bound(input.graceDays ?? 30, 'graceDays', 0, MAX_DAYS) : null;
+  const optionalDays = (value: number | null | undefined, field: string, min: number) =>
+    !subscription || value === undefined || value === null
+      ? null
+      : integer(value, field, min, MAX_DAYS, refusePlan);
+  const renewalGraceDays = optionalDays(input.renewalGraceDays, 'renewalGraceDays', 0);
+  if (
+    renewalGraceDays !== null &&
+    graceDays !== null &&
+    (renewalGraceDays < graceDays.min || renewalGraceDays > graceDays.max)
+  ) {
+    refusePlan(
+      'renewalGraceDays',
+      `must lie within the plan's grace bounds, ${graceDays.min} to ${graceDays.max}`,
+    );
+  }
   return {
     name: name(input.name, 'name', 100, refusePlan),
     description: description(input.description, 'description', refusePlan),
@@ -209,12 +231,14 @@ export function normalisePlan(input: PlanInput): PlanFields {
     model: input.model,
     credentials: bound(input.credentials, 'credentials', 1, MAX_COUNT),
     termDays: subscription ? bound(input.termDays ?? 365, 'termDays', 1, MAX_DAYS) : null,
-    graceDays: subscription ? bound(input.graceDays ?? 30, 'graceDays', 0, MAX_DAYS) : null,
+    graceDays,
     renewalDays: subscription
       ? input.renewalDays === undefined || input.renewalDays === null
         ? null
         : integer(input.renewalDays, 'renewalDays', 1, MAX_DAYS, refusePlan)
       : null,
+    renewalGraceDays,
+    renewalWindowDays: optionalDays(input.renewalWindowDays, 'renewalWindowDays', 1),
     features: included,
     addOns,
     limits: limits(input.limits, 'limits'),

@@ -74,6 +74,13 @@ export interface Plan {
   graceDays: Bound | null;
   /** Days a renewal adds to the term by default (subscriptions only). */
   renewalDays: number | null;
+  /**
+   * Renewal policy (subscriptions only; absent on plans made before it): the offline grace a
+   * renewal sets (null: the license keeps its own), and how early a renewal may be issued, in
+   * days before the term ends (null: any time).
+   */
+  renewalGraceDays?: number | null;
+  renewalWindowDays?: number | null;
   /** Features every license of this plan has. */
   features: PlanFeature[];
   /** Features an issue may add on request (the customer's add-ons). */
@@ -93,6 +100,8 @@ export interface PlanInput {
   termDays?: number | (Partial<Bound> & { value: number }) | null;
   graceDays?: number | (Partial<Bound> & { value: number }) | null;
   renewalDays?: number | null;
+  renewalGraceDays?: number | null;
+  renewalWindowDays?: number | null;
   features?: (string | PlanFeature)[];
   addOns?: (string | PlanFeature)[];
   limits?: (Partial<PlanLimit> & { name: string; value: number })[];

@@ -76,7 +76,7 @@ export const CATALOG_COMMANDS: CommandSpec[] = [
     args: ['JSON|@FILE|-'],
     summary: 'add a plan from JSON',
     details:
-      'JSON: { "name", "products": [names], "model", "credentials": N | { "value", "min", "max" }, "termDays", "graceDays", "renewalDays", "features": [names], "addOns": [names or { "name", "days" }], "limits": [{ "name", "value", "min", "max", "days" }] }. A number fixes a value; min and max are the bounds an issue may choose within.',
+      'JSON: { "name", "products": [names], "model", "credentials": N | { "value", "min", "max" }, "termDays", "graceDays", "renewalDays", "renewalGraceDays", "renewalWindowDays", "features": [names], "addOns": [names or { "name", "days" }], "limits": [{ "name", "value", "min", "max", "days" }] }. A number fixes a value; min and max are the bounds an issue may choose within.',
   },
   {
     name: 'plans update',
@@ -239,7 +239,7 @@ function formatPlan(plan: Plan, products: CatalogProduct[], affected: PlanChange
   ];
   if (plan.model === 'subscription') {
     lines.push(
-      `Term:          ${bound(plan.termDays, ' days')}, grace ${bound(plan.graceDays, ' days')}, renewals ${plan.renewalDays === null ? 'as given' : `${plan.renewalDays} days`}`,
+      `Term:          ${bound(plan.termDays, ' days')}, grace ${bound(plan.graceDays, ' days')}, renewals ${renewalText(plan)}`,
     );
   }
   lines.push(
@@ -393,3 +393,13 @@ export const CATALOG_HANDLERS: Record<string, Handler> = {
     return out(result, `${result.token}\n`);
   },
 };
+
+/** The plan's renewal policy in a line: `365 days, grace 21 days, from 60 days before the end`. */
+function renewalText(plan: Plan): string {
+  const parts = [plan.renewalDays === null ? 'days as given' : `${plan.renewalDays} days`];
+  if (plan.renewalGraceDays != null) parts.push(`grace ${plan.renewalGraceDays} days`);
+  if (plan.renewalWindowDays != null) {
+    parts.push(`from ${plan.renewalWindowDays} days before the end`);
+  }
+  return parts.join(', ');
+}

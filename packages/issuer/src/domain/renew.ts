@@ -1,5 +1,8 @@
 // `renew(licenseId, { termDays })`: a subscription token with a longer term. It answers no
 // challenge (`chal: null`); the verify service hands it to the installation at its next check.
+// A license of a plan renews by the plan's renewal policy: the days it adds (renewalDays), the
+// grace it sets (renewalGraceDays), how early it may be renewed (renewalWindowDays); days or a
+// grace the operator gives must lie within the plan's term and grace bounds.
 
 import { findPlan } from '../catalog/catalog.js';
 import {
@@ -7,6 +10,7 @@ import {
   LicenseNotFoundError,
   LicenseStateError,
   NotSubscriptionError,
+  RenewalTooEarlyError,
   TermsInvalidError,
 } from '../errors.js';
 import type { IssueResult, RenewOptions } from '../facade.js';
@@ -50,7 +54,22 @@ export async function renew(
         'is required (the license has no plan with renewal days): give the days to add',
       );
     }
-    const term = renewedTerm(license.term, termDays, options.graceDays, nowSeconds(context));
+    const graceDays = options.graceDays ?? plan?.renewalGraceDays ?? undefined;
+    const now = nowSeconds(context);
+    if (plan !== null) {
+      withinPlan(plan.name, 'termDays', options.termDays, plan.termDays);
+      withinPlan(plan.name, 'graceDays', options.graceDays, plan.graceDays);
+      const window = plan.renewalWindowDays ?? null;
+      if (window !== null && license.term.end - window * 86_400 > now) {
+        throw new RenewalTooEarlyError(
+          licenseId,
+          plan.name,
+          window,
+          license.term.end - window * 86_400,
+        );
+      }
+    }
+    const term = renewedTerm(license.term, termDays, graceDays, now);
     return buildTokenTransaction(
       {
         kind: 'renew',
@@ -79,4 +98,20 @@ export async function renew(
   if (committed.status !== 'committed') throw new Error('a renewal has no challenge');
   const { transaction } = committed;
   return issued(transaction);
+}
+
+/** Days the operator gives for a plan's license must lie within the plan's bounds. */
+function withinPlan(
+  planName: string,
+  field: 'termDays' | 'graceDays',
+  value: number | undefined,
+  bound: { min: number; max: number } | null,
+): void {
+  if (value === undefined || bound === null) return;
+  if (value < bound.min || value > bound.max) {
+    throw new TermsInvalidError(
+      field,
+      `must be ${bound.min} to ${bound.max} days on plan "${planName}" (asked ${value})`,
+    );
+  }
 }

@@ -489,4 +489,89 @@ export function catalogContract(adapter: Adapter): void {
       ).rejects.toMatchObject({ code: 'ERR_CHALLENGE_USED' });
     });
   });
+
+  describe('renewal policy', () => {
+    beforeEach(async () => {
+      await issuer.products.create({ name: 'vSEC:CMS', versions: ['6'] }, 'alice');
+    });
+    const POLICY: PlanInput = {
+      ...STANDARD,
+      name: 'Yearly',
+      termDays: { value: 365, min: 30, max: 730 },
+      graceDays: { value: 14, min: 7, max: 30 },
+      renewalDays: 365,
+      renewalGraceDays: 21,
+      renewalWindowDays: 60,
+    };
+
+    it('renews by the policy: only within the window, adding its days and setting its grace', async () => {
+      await issuer.plans.create(POLICY, 'alice');
+      const issued = await issuer.issue(
+        new TestInstallation().challenge({ v: 2 }),
+        standardTerms({ plan: 'Yearly' }),
+        'alice',
+      );
+      const end = issued.license.term!.end;
+      // Ten months in: more than 60 days before the end.
+      clock.advance(300 * DAY_MS);
+      const early = await refusal(issuer.renew(issued.license.id, {}, 'alice'));
+      expect(early).toMatchObject({ code: 'ERR_RENEWAL_TOO_EARLY', earliest: end - 60 * 86_400 });
+      const unchanged = await issuer.getLicense(issued.license.id);
+      expect(unchanged?.license).toEqual(issued.license);
+      expect(unchanged?.transactions).toHaveLength(1);
+      // Days outside the plan's term or grace bounds are refused, changing nothing.
+      clock.advance(10 * DAY_MS);
+      for (const [options, field] of [
+        [{ termDays: 10 }, 'termDays'],
+        [{ graceDays: 60 }, 'graceDays'],
+      ] as const) {
+        expect(await refusal(issuer.renew(issued.license.id, options, 'alice'))).toMatchObject({
+          code: 'ERR_TERMS_INVALID',
+          field,
+        });
+      }
+      expect((await issuer.getLicense(issued.license.id))?.transactions).toHaveLength(1);
+      // Within the window: the plan's days from the end of the term, the plan's renewal grace.
+      const renewed = await issuer.renew(issued.license.id, {}, 'alice');
+      expect(renewed.license.term).toEqual({
+        start: issued.license.term!.start,
+        end: end + 365 * 86_400,
+        grace: 21 * 86_400,
+      });
+      // The operator may choose within the plan's bounds.
+      clock.set(end * 1000 + 320 * DAY_MS);
+      const chosen = await issuer.renew(issued.license.id, { termDays: 30, graceDays: 7 }, 'alice');
+      expect(chosen.license.term).toMatchObject({ end: end + 395 * 86_400, grace: 7 * 86_400 });
+    });
+
+    it('refuses a policy that contradicts the plan, storing nothing', async () => {
+      for (const [input, field] of [
+        [{ ...POLICY, renewalGraceDays: 45 }, 'renewalGraceDays'],
+        [{ ...POLICY, renewalWindowDays: 0 }, 'renewalWindowDays'],
+        [
+          { ...POLICY, model: 'perpetual', termDays: null, graceDays: null, renewalDays: null },
+          'renewalGraceDays',
+        ],
+      ] as const) {
+        expect(await refusal(issuer.plans.create(input as PlanInput, 'alice'))).toMatchObject({
+          code: 'ERR_PLAN_INVALID',
+          field,
+        });
+      }
+      expect(await issuer.plans.list()).toEqual([]);
+    });
+
+    it('a plan without a policy renews as before: any time, the grace kept', async () => {
+      await issuer.plans.create(STANDARD, 'alice');
+      const issued = await issuer.issue(
+        new TestInstallation().challenge({ v: 2 }),
+        standardTerms(),
+        'alice',
+      );
+      const plan = await issuer.plans.get('Standard');
+      expect(plan).toMatchObject({ renewalGraceDays: null, renewalWindowDays: null });
+      const renewed = await issuer.renew(issued.license.id, {}, 'alice');
+      expect(renewed.license.term!.grace).toBe(issued.license.term!.grace);
+    });
+  });
 }

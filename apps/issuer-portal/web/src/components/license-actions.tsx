@@ -29,7 +29,9 @@ export function LicenseActions({
   const { can } = useSession();
   const [action, setAction] = useState<Action | null>(null);
   const [reason, setReason] = useState('');
-  const [termDays, setTermDays] = useState(String(DEFAULT_TERM_DAYS));
+  // A license of a plan renews by the plan's policy unless days are typed (within its bounds).
+  const onPlan = Boolean(license.entitlements?.plan);
+  const [termDays, setTermDays] = useState(onPlan ? '' : String(DEFAULT_TERM_DAYS));
   if (!can('issuer')) return null;
 
   const open = (next: Action) => {
@@ -39,8 +41,8 @@ export function LicenseActions({
   const run = async () => {
     if (!action) return;
     if (action === 'renew') {
-      const days = Number(termDays);
-      onRenewed(await api.post<IssueAnswer>(`/licenses/${license.id}/renew`, { termDays: days }));
+      const body = termDays.trim() === '' ? {} : { termDays: Number(termDays) };
+      onRenewed(await api.post<IssueAnswer>(`/licenses/${license.id}/renew`, body));
     } else {
       await api.post(
         `/licenses/${license.id}/${action}`,
@@ -90,7 +92,11 @@ export function LicenseActions({
             type="number"
             min={TERMS_LIMITS.termDays.min}
             max={TERMS_LIMITS.termDays.max}
-            hint={`${rangeText('termDays')}.`}
+            hint={
+              onPlan
+                ? `Leave empty to renew by the ${license.entitlements?.plan?.name} plan's renewal policy; days typed must lie within the plan's term bounds.`
+                : `${rangeText('termDays')}.`
+            }
             value={termDays}
             onChange={(e) => setTermDays(e.target.value)}
           />

@@ -70,9 +70,9 @@ function PlanCard({ plan, products }: { plan: Plan; products: Product[] }) {
             ? ([
                 [
                   'Term',
-                  `${bound(plan.termDays, ' days')}, grace ${bound(plan.graceDays, ' days')}${
-                    plan.renewalDays === null ? '' : `, renewals ${plan.renewalDays} days`
-                  }`,
+                  `${bound(plan.termDays, ' days')}, grace ${bound(plan.graceDays, ' days')}${renewalText(
+                    plan,
+                  )}`,
                 ],
               ] as [string, string][])
             : []),
@@ -176,4 +176,15 @@ export function PlansPage() {
       {plans.data && plans.data.items.length === 0 ? <Empty title="No plans yet." /> : null}
     </>
   );
+}
+
+/** The plan's renewal policy: `, renewals 365 days, grace 21 days, from 60 days before the end`. */
+function renewalText(plan: Plan): string {
+  const parts: string[] = [];
+  if (plan.renewalDays !== null) parts.push(`${plan.renewalDays} days`);
+  if (plan.renewalGraceDays !== null) parts.push(`grace ${plan.renewalGraceDays} days`);
+  if (plan.renewalWindowDays !== null) {
+    parts.push(`from ${plan.renewalWindowDays} days before the end`);
+  }
+  return parts.length === 0 ? '' : `, renewals ${parts.join(', ')}`;
 }

@@ -169,4 +169,37 @@ describe('products and plans', () => {
     expect(after.license).toEqual(before.license);
     expect(after.transactions).toHaveLength(before.transactions.length);
   });
+
+  it("renews by the plan's renewal policy; too early is 409 ERR_RENEWAL_TOO_EARLY and changes nothing", async () => {
+    const yearly = await post(admin, '/plans', {
+      ...STANDARD,
+      name: 'Yearly',
+      graceDays: { value: 14, min: 7, max: 30 },
+      renewalDays: 365,
+      renewalGraceDays: 21,
+      renewalWindowDays: 30,
+    }).expect(201);
+    expect(yearly.body).toMatchObject({ renewalGraceDays: 21, renewalWindowDays: 30 });
+    const plain = (await issuer.agent.get('/api/v1/plans/Standard').expect(200)).body.plan;
+    expect(plain).toMatchObject({ renewalGraceDays: null, renewalWindowDays: null });
+    const issued = await issueThroughApi(
+      issuer,
+      makeChallenge(fixture, newInstallation(), { v: 2 }),
+      {
+        ...TERMS,
+        plan: 'Yearly',
+      },
+    );
+    const early = await post(issuer, `/licenses/${issued.license.id}/renew`).expect(409);
+    expect(early.body.error.code).toBe('ERR_RENEWAL_TOO_EARLY');
+    const detail = (await issuer.agent.get(`/api/v1/licenses/${issued.license.id}`).expect(200))
+      .body;
+    expect(detail.license.revision).toBe(1);
+    fixture.advance(340 * 86_400_000);
+    issuer = await loginAs(fixture, 'ivan'); // the session of 340 days ago has expired
+    const renewed = await post(issuer, `/licenses/${issued.license.id}/renew`).expect(201);
+    expect(renewed.body.license.revision).toBe(2);
+    expect(renewed.body.license.term.grace).toBe(21 * 86_400);
+    expect(renewed.body.license.term.end).toBe(detail.license.term.end + 365 * 86_400);
+  });
 });

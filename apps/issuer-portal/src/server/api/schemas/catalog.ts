@@ -60,6 +60,18 @@ export const PlanSchema = z
     termDays: BoundSchema.nullable(),
     graceDays: BoundSchema.nullable(),
     renewalDays: z.number().int().nullable(),
+    renewalGraceDays: z
+      .number()
+      .int()
+      .nullable()
+      .default(null)
+      .describe('The offline grace a renewal sets; null: the license keeps its own.'),
+    renewalWindowDays: z
+      .number()
+      .int()
+      .nullable()
+      .default(null)
+      .describe('A renewal is refused earlier than this many days before the term ends.'),
     features: z.array(PlanFeatureSchema),
     addOns: z.array(PlanFeatureSchema),
     limits: z.array(PlanLimitSchema),
@@ -87,6 +99,8 @@ export const PlanInputSchema = z
     termDays: boundInput.nullable().optional(),
     graceDays: boundInput.nullable().optional(),
     renewalDays: z.number().int().nullable().optional(),
+    renewalGraceDays: z.number().int().nullable().optional(),
+    renewalWindowDays: z.number().int().nullable().optional(),
     features: z.array(featureInput).max(MAX_ENTITLEMENTS).optional(),
     addOns: z.array(featureInput).max(MAX_ENTITLEMENTS).optional(),
     limits: z
