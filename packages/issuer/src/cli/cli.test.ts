@@ -298,6 +298,32 @@ describe('licensor-issuer', () => {
     expect(shown.stdout).toMatch(/renew/);
   });
 
+  it('licenses show: Last seen moves with online checks, and the last check is the answer sent (#16.15)', async () => {
+    await cli(['init']);
+    await cli(['issue', new TestInstallation().challenge({ at: Date.now() }), ...issueArgs]);
+    const [license] = JSON.parse((await cli(['licenses', 'list', '--json'])).stdout);
+    const before = (await cli(['licenses', 'show', license.id])).stdout;
+    expect(before).toMatch(/Last check:\s+-\n/);
+    const at = Date.now() + 86_400_000;
+    const store = await openStore({ dataDir: data });
+    await store.recordChecks([
+      {
+        id: 'chk_0000000000000000000001',
+        at,
+        licenseId: license.id,
+        installationId: license.installationId,
+        sdkVersion: '0.1.0',
+        credentialsInUse: 3,
+        outcome: 'VALID',
+      },
+    ]);
+    await store.close();
+    const shown = (await cli(['licenses', 'show', license.id])).stdout;
+    const stamp = new Date(at).toISOString().replace(/\.\d{3}Z$/, '');
+    expect(shown).toMatch(new RegExp(`Last seen:\\s+${stamp}`));
+    expect(shown).toMatch(new RegExp(`Last check:\\s+${stamp}\\S*, answered VALID`));
+  });
+
   it('lists and approves a model-switch request', async () => {
     await cli(['init']);
     const installation = new TestInstallation();

@@ -97,7 +97,9 @@ export function formatLicense(detail: LicenseDetail): string {
     `Revision:              ${license.revision}`,
     `Term:                  ${license.term === null ? '-' : `${seconds(license.term.start)} to ${seconds(license.term.end)}, grace ${license.term.grace / 86_400} days`}`,
     `Installation:          ${license.installationId ?? '-'}`,
-    `Last verify:           ${detail.lastCheck === null ? '-' : `${time(detail.lastCheck.at)} ${detail.lastCheck.outcome}`}`,
+    `Last seen:             ${detail.installation === null ? '-' : time(detail.installation.lastSeenAt)}`,
+    // What the service answered (and signed); the installation applies it only if it verifies it.
+    `Last check:            ${detail.lastCheck === null ? '-' : `${time(detail.lastCheck.at)}, answered ${detail.lastCheck.outcome ?? '(not recorded)'}`}`,
     '',
     'Transactions:',
     table([

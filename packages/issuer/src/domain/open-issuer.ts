@@ -6,8 +6,10 @@ import { createCatalog } from '../catalog/catalog.js';
 import { reissue } from '../catalog/reissue.js';
 import type { Issuer, IssuerOptions, LicenseDetail } from '../facade.js';
 import { LicenseKeys } from '../keys/license-keys.js';
+import type { Installation } from '../records.js';
 import type {
   AuditFilter,
+  LastCheck,
   LicenseFilter,
   RequestFilter,
   TransactionFilter,
@@ -79,7 +81,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     return {
       license,
       customer,
-      installation,
+      installation: seenByChecks(installation, lastCheck),
       transactions,
       requests,
       lastCheck,
@@ -140,4 +142,21 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     },
     users: createUsers(context),
   };
+}
+
+/**
+ * The installation as the vendor last saw it: its record moves with each transaction (a key
+ * issued, the license moved to it), and an online check is a sighting too (#16.15). Checks are
+ * recorded only for the installation the license is bound to, so a check after the record's
+ * last sighting is this installation's. The store keeps the newest check per license (raw, or
+ * from a day's roll-up once the raw records are dropped).
+ */
+function seenByChecks(
+  installation: Installation | null,
+  lastCheck: LastCheck | null,
+): Installation | null {
+  if (installation === null || lastCheck === null || lastCheck.at <= installation.lastSeenAt) {
+    return installation;
+  }
+  return { ...installation, lastSeenAt: lastCheck.at };
 }

@@ -221,6 +221,29 @@ export function retentionContract(adapter: Adapter): void {
     });
   });
 
+  it("moves the installation's Last seen with its online checks, never back (#16.15)", async () => {
+    const clock = frozenClock(T0);
+    const issuer: Issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
+    await issuer.init('alice');
+    const { license } = await issuer.issue(
+      new TestInstallation().challenge(),
+      { customerName: 'Acme', model: 'subscription', credentials: 5 },
+      'alice',
+    );
+    const issued = (await issuer.getLicense(license.id))!.installation!.lastSeenAt;
+    expect(issued).toBe(T0);
+    // A check recorded before the key was issued (it cannot be this installation's) moves nothing.
+    await store.recordChecks([check(license.id, T0 - HOUR, 1)]);
+    expect((await issuer.getLicense(license.id))!.installation!.lastSeenAt).toBe(T0);
+    await store.recordChecks([check(license.id, T0 + 3 * DAY_MS, 4)]);
+    const seen = (await issuer.getLicense(license.id))!.installation!;
+    expect(seen).toMatchObject({ id: license.installationId, lastSeenAt: T0 + 3 * DAY_MS });
+    expect(seen.firstSeenAt).toBe(T0);
+    // Still seen then once the raw records are rolled up into the day's totals.
+    await store.rollUpChecks({ keepMs: 0, now: T0 + 5 * DAY_MS });
+    expect((await issuer.getLicense(license.id))!.installation!.lastSeenAt).toBe(T0 + 3 * DAY_MS);
+  });
+
   it('refuses a day that is not YYYY-MM-DD', async () => {
     await expect(store.dailyUsage('lic_a', { from: '2026-1-5' })).rejects.toThrow(/YYYY-MM-DD/);
   });

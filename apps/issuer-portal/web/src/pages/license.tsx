@@ -264,7 +264,7 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
             empty={
               lastCheck !== null ? (
                 <p>
-                  Last check {formatTime(lastCheck.at)}:{' '}
+                  Last check {formatTime(lastCheck.at)}, answered{' '}
                   {lastCheck.outcome === null ? (
                     'outcome not recorded'
                   ) : (
@@ -292,7 +292,8 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
                 cell: (check) => <Time ms={check.at} />,
               },
               {
-                header: 'Result',
+                // What the service signed and sent; the installation applies it only if it verifies it.
+                header: 'Answer sent',
                 cell: (check) => (
                   <Badge
                     value={check.outcome}
