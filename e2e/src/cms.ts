@@ -55,6 +55,11 @@ export class Cms {
     return run(bins.licensor, [...this.common(), '--json', 'apply', '-'], { input: key });
   }
 
+  /** Applies pasted vendor key sets (`licensor trust -`), keeping a refusal's exit code. */
+  trust(keysets: string): Promise<RunResult> {
+    return run(bins.licensor, [...this.common(), '--json', 'trust', '-'], { input: keysets });
+  }
+
   async viewLicense(): Promise<LicenseInfo> {
     return JSON.parse(
       await runOk(bins.licensor, [...this.common(), '--json', 'show']),

@@ -128,6 +128,23 @@ export class Service {
     return code;
   }
 
+  /** Sends a signal (SIGHUP: the verify service reloads its status keys and key sets). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Waits until the output holds `text` at least `count` times (a log event, say). */
+  async waitForOutput(text: string, count = 1, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.output.split(text).length - 1 < count) {
+      if (!this.running) throw new Error(`${this.name} exited:\n${this.output}`);
+      if (Date.now() > deadline) {
+        throw new Error(`${this.name} did not log ${text} ×${count}:\n${this.output}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   kill(): Promise<number | null> {
     this.child.kill('SIGKILL');
     return this.exited;

@@ -82,6 +82,16 @@ describe('applyKeysets', () => {
     expect((await restarted.verifyAudit(admin)).ok).toBe(true);
   });
 
+  it('skips the versions already held in a paste of every version (keys export --keyset)', async () => {
+    const disk = await licensed();
+    await disk.licensor.applyKeysets(admin, v1);
+    const result = await disk.licensor.applyKeysets(
+      admin,
+      armour(v1, 'keyset') + armour(v2, 'keyset'),
+    );
+    expect(result).toMatchObject({ keysetVersion: 2, previousVersion: 1, applied: [2] });
+  });
+
   it('applies several versions pasted at once, with text around the blocks', async () => {
     const disk = await licensed();
     const paste = `Dear customer,\n${armour(v1, 'keyset')}\n${armour(v2, 'keyset')}Regards\n`;

@@ -8,6 +8,7 @@ import { SdkError } from './errors.js';
 import {
   advanceTrust,
   assertKeepsKeysInUse,
+  beyond,
   describeTrust,
   type InstallationTrust,
   type TrustedKey,
@@ -103,7 +104,11 @@ export async function applyKeysets(
   snapshot: Snapshot,
   pasted: unknown,
 ): Promise<TrustResult> {
-  const trust = advanceTrust(context, snapshot.trust, keysetsIn(pasted));
+  // `keys export --keyset` gives every version: those already held are skipped. A paste that
+  // brings nothing newer is refused (ERR_KEYSET_STALE: an older copy is never applied again).
+  const tokens = keysetsIn(pasted);
+  const fresh = beyond(snapshot.trust, tokens);
+  const trust = advanceTrust(context, snapshot.trust, fresh.length > 0 ? fresh : tokens);
   assertKeepsKeysInUse(trust, snapshot.keysInUse);
   const clock = readClock(context, snapshot.stored);
   await saveState(context, { ...snapshot.stored, keysets: tokensOf(trust) }, clock);
