@@ -193,5 +193,10 @@ describeInChromium('usage chart and dashboard in Chromium', () => {
     expect(drawn!.capRow).toBeLessThan(drawn!.highestUsageRow);
     await chart.scrollIntoViewIfNeeded();
     await screenshot(page, 'license-usage');
+    // Another period: the chart reads the API again for 30 days ending today.
+    await page.getByLabel('Period').selectOption('30');
+    await expect
+      .poll(() => page.locator('figure.usage-chart figcaption').textContent())
+      .toContain('2026-10-30 to 2026-11-28');
   });
 });

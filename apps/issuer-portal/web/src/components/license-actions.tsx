@@ -88,7 +88,7 @@ export function LicenseActions({
         {action === 'suspend' ? <p>Online checks answer SUSPENDED until you resume it.</p> : null}
         {action === 'renew' ? (
           <TextInput
-            label="New term (days, from now)"
+            label="Days added to the term (from its end, or from today once it has ended)"
             type="number"
             min={TERMS_LIMITS.termDays.min}
             max={TERMS_LIMITS.termDays.max}

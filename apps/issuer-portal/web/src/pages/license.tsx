@@ -16,6 +16,7 @@ import {
   Loading,
   Mono,
   PageHeader,
+  Select,
   Time,
 } from '../components/ui';
 import { UsageChart } from '../components/usage-chart';
@@ -42,9 +43,13 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
     () => api.get<LicenseDetail>(`/licenses/${encodeURIComponent(licenseId)}`),
     [licenseId],
   );
+  const [usageDays, setUsageDays] = useState(90);
   const usage = useApi(
-    () => api.get<LicenseUsage>(`/licenses/${encodeURIComponent(licenseId)}/usage`),
-    [licenseId],
+    () =>
+      api.get<LicenseUsage>(`/licenses/${encodeURIComponent(licenseId)}/usage`, {
+        days: usageDays,
+      }),
+    [licenseId, usageDays],
   );
   const [issued, setIssued] = useState<IssueAnswer | null>(null);
 
@@ -228,7 +233,21 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
           )}
         </Card>
       </div>
-      <Card title="Usage">
+      <Card
+        title="Usage"
+        actions={
+          <Select
+            label="Period"
+            name="usageDays"
+            value={String(usageDays)}
+            onChange={(e) => setUsageDays(Number(e.target.value))}
+          >
+            <option value="30">Last 30 days</option>
+            <option value="90">Last 90 days</option>
+            <option value="365">Last 365 days</option>
+          </Select>
+        }
+      >
         {usage.error ? (
           <ErrorMessage error={usage.error} title="The usage could not be loaded" />
         ) : !usage.data ? (

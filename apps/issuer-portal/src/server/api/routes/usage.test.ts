@@ -80,6 +80,12 @@ describe('GET /licenses/{id}/usage', () => {
       '2026-08-20',
       '2026-11-26',
     ]);
+    const week = await viewer.agent
+      .get(`/api/v1/licenses/${licenseId}/usage`)
+      .query({ days: '7' })
+      .expect(200);
+    expect(week.body).toMatchObject({ from: '2026-11-22', to: '2026-11-28' });
+    expect(week.body.days.map((d: { day: string }) => d.day)).toEqual(['2026-11-26', '2026-11-28']);
   });
 
   it('is 404 for an unknown license and 400 for a day that is not YYYY-MM-DD', async () => {

@@ -18,21 +18,29 @@ export const getLicenseUsage = defineRoute({
   operationId: 'getLicenseUsage',
   summary:
     'Credentials in use per UTC day (lowest, highest, last) and checks per outcome, with the ' +
-    "license's cap. Default: the last 90 days.",
+    "license's cap. Default: the last 90 days (`days` for another span).",
   tag: 'licenses',
   access: 'viewer',
   errors: [404],
   params: z.object({ licenseId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }),
   query: z.object({
-    from: Day.optional().describe('First day (UTC); default 89 days before `to`.'),
+    from: Day.optional().describe('First day (UTC); default `days` - 1 days before `to`.'),
     to: Day.optional().describe('Last day (UTC); default today.'),
+    days: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(3660)
+      .optional()
+      .describe('Days shown, ending at `to`, when `from` is not given; default 90.'),
   }),
   response: LicenseUsageSchema,
   async handle({ params, query, deps }) {
     const license = await deps.issuer.store.getLicense(params.licenseId);
     if (license === null) throw new NotFoundError(`License ${params.licenseId}`);
     const to = query.to ?? dayName(deps.now());
-    const from = query.from ?? dayName(Date.parse(`${to}T00:00:00Z`) - 89 * DAY_MS);
+    const span = query.days ?? 90;
+    const from = query.from ?? dayName(Date.parse(`${to}T00:00:00Z`) - (span - 1) * DAY_MS);
     const days = await deps.issuer.dailyUsage(params.licenseId, { from, to });
     return { licenseId: license.id, credentials: license.credentials, from, to, days };
   },
