@@ -21,7 +21,8 @@ fi
 mkdir -p "$dir/data"
 if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   nohup "$bin" --handler=sqlite --sqlite-url="file:$dir/data/" --listen-addr="127.0.0.1:$port" \
-    --telemetry=disable --state-dir="$dir" --log-level=warn >"$dir/ferretdb.log" 2>&1 &
+    --telemetry=disable --state-dir="$dir" --log-level=warn --debug-addr="${FERRETDB_DEBUG_ADDR:--}" \
+    >"$dir/ferretdb.log" 2>&1 &
   echo $! >"$dir/ferretdb.pid"
   for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break

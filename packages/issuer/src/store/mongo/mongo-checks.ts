@@ -24,7 +24,7 @@ import {
   laterCheck,
 } from '../check-days.js';
 import type { DailyUsage, DayRange, LastCheck, RollUpOptions, RollUpResult } from '../ports.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { onlyDuplicateKeys } from './mongo-commit.js';
 import type { MongoModels } from './schemas.js';
 
 interface RawDocument {
@@ -84,9 +84,7 @@ export class MongoChecks {
         await checkDays.insertMany(fresh, { ordered: false });
       } catch (error) {
         // Another job wrote some of these days first, from the same raw records.
-        if (!isDuplicateKey(error) && !(error as { writeErrors?: unknown }).writeErrors) {
-          throw error;
-        }
+        if (!onlyDuplicateKeys(error)) throw error;
       }
     }
     hook?.();

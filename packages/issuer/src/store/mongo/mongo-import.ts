@@ -7,7 +7,7 @@ import type { Transaction } from '../../records.js';
 import { foldName } from '../cursors.js';
 import { auditEventOf, requestDecisionOf } from '../transaction-effects.js';
 import { appendAuditChained } from './audit-chain.js';
-import { isDuplicateKey, transactionDocument } from './mongo-commit.js';
+import { isDuplicateKey, onlyDuplicateKeys, transactionDocument } from './mongo-commit.js';
 import type { MongoModels } from './schemas.js';
 
 type Versioned = { id: string };
@@ -45,9 +45,7 @@ async function ignoringNewer(run: () => Promise<unknown>): Promise<void> {
   try {
     await run();
   } catch (error) {
-    const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
-    if (writeErrors?.every((e) => e.code === 11000 || e.code === 11001)) return;
-    if (writeErrors === undefined && isDuplicateKey(error)) return;
+    if (onlyDuplicateKeys(error)) return;
     throw error;
   }
 }

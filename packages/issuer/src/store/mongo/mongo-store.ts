@@ -61,6 +61,7 @@ import {
   isDuplicateKey,
   MongoCommitter,
   type OutboxWriter,
+  onlyDuplicateKeys,
   transactionFromDocument,
 } from './mongo-commit.js';
 import { importTransactions } from './mongo-import.js';
@@ -223,8 +224,8 @@ export class MongoStore implements LicensorStore {
       try {
         await this.models.checks.insertMany(documents, { ordered: false });
       } catch (error) {
-        if (!isDuplicateKey(error) && !(error as { writeErrors?: unknown }).writeErrors)
-          throw error;
+        // A record written before (a retried batch) is fine; any other failure is not.
+        if (!onlyDuplicateKeys(error)) throw error;
       }
     });
   }
