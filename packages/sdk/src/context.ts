@@ -11,7 +11,7 @@ export interface LicensorOptions {
   /** The vendor's public keys: a Keyring, or a JWKS object. */
   trust: Keyring | Jwks;
   product: { name: string; version: string };
-  /** Who may do what; default: system-administrator for challenge, apply and activate. */
+  /** Who may do what; default: system-administrator for challenge, apply, activate and trust. */
   authorize?: Authorize;
   /** The local clock in milliseconds (default Date.now). */
   now?: () => number;
