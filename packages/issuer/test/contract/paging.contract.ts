@@ -118,4 +118,21 @@ export function pagingContract(adapter: Adapter): void {
       ['createdAt', 'id', 'name', 'updatedAt', 'version'].sort(),
     );
   });
+
+  it.runIf(adapter.name === 'mongo')(
+    'gives customers stored before names were folded their sort key (MongoDB, on open)',
+    async () => {
+      await issueFor(['beta', 'Acme', 'zed', 'alpha']);
+      const expected = await opened.store.listCustomers();
+      // As an older Licensor left them: no folded name key, so no place in the name order.
+      const mongo = opened.store as unknown as {
+        models: { customers: { updateMany(filter: object, update: object): Promise<unknown> } };
+        foldCustomerNames(): Promise<void>;
+      };
+      await mongo.models.customers.updateMany({}, { $unset: { nameKey: 1 } });
+      await mongo.foldCustomerNames();
+      expect(await opened.store.listCustomers()).toEqual(expected);
+      expect(expected.map((c) => c.name)).toEqual(['Acme', 'alpha', 'beta', 'zed']);
+    },
+  );
 }
