@@ -80,4 +80,16 @@ describe('licensor-portal CLI', () => {
     const badOption = await output(run(['serve', '--colour', 'blue']));
     expect(badOption.code).toBe(2);
   });
+
+  it('exits 2 naming the setting when single sign-on is half set up or password login is off without it', async () => {
+    const base = ['serve', '--port', '0', '--data', dataDir];
+    const noSso = await output(run(base, { LICENSOR_PASSWORD_LOGIN: 'off' }));
+    expect(noSso.code).toBe(2);
+    expect(noSso.stderr).toContain('LICENSOR_PASSWORD_LOGIN=off needs single sign-on');
+    const half = await output(
+      run(base, { LICENSOR_OIDC_ISSUER: 'https://idp.example.com', LICENSOR_OIDC_CLIENT_ID: 'x' }),
+    );
+    expect(half.code).toBe(2);
+    expect(half.stderr).toContain('LICENSOR_OIDC_ROLE_MAP must be set');
+  });
 });

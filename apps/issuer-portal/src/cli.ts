@@ -9,6 +9,7 @@ import { DEFAULT_RETENTION_DAYS, openIssuer, startCheckRetention } from '@licens
 import { dataDirOf, openStore } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from './server/app.js';
+import { type SsoOptions, ssoOptionsFromEnv } from './server/auth/sso.js';
 
 const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--data DIR] [--trust-proxy HOPS]
                              [--allowed-host NAME ...]
@@ -80,11 +81,24 @@ async function serve(argv: string[]): Promise<void> {
   // TOTP secrets are sealed at rest under LICENSOR_2FA_KEY when it is set (stored as they are
   // otherwise; docs/deploying.md says so).
   const twoFactorKey = process.env.LICENSOR_2FA_KEY;
+  // Single sign-on from LICENSOR_OIDC_*; LICENSOR_PASSWORD_LOGIN=off leaves SSO only.
+  let sso: SsoOptions | undefined;
+  try {
+    sso = ssoOptionsFromEnv(process.env);
+  } catch (error) {
+    usage((error as Error).message);
+  }
+  const passwordLogin = process.env.LICENSOR_PASSWORD_LOGIN !== 'off';
+  if (!passwordLogin && sso === undefined) {
+    usage('LICENSOR_PASSWORD_LOGIN=off needs single sign-on (LICENSOR_OIDC_ISSUER and the rest)');
+  }
   const portal = createPortalApp({
     issuer,
     trustProxy,
     allowedHosts,
     twoFactor: twoFactorKey ? { key: twoFactorKey } : {},
+    ...(sso === undefined ? {} : { sso }),
+    passwordLogin,
     webhooks: {
       selfHosts: (process.env.LICENSOR_PORTAL_URL ?? '')
         .split(',')

@@ -191,12 +191,14 @@ export type {
   RollUpOptions,
   RollUpResult,
   SealedSecret,
+  SsoPort,
   StoredPrivateKey,
   StoreHandle,
   StoreOptions,
   TransactionFilter,
   TwoFactorPort,
 } from './store/ports.js';
+export type { SsoIdentity, SsoLoginRecord, SsoStore } from './store/sso-port.js';
 export { WRITE_STEPS, type WriteStep, type WriteStepHook } from './store/transaction-effects.js';
 export type {
   StoredTotpSecret,

@@ -13,6 +13,7 @@ import { keysAndUsersContract } from './contract/keys-users.contract.js';
 import { lifecycleContract } from './contract/lifecycle.contract.js';
 import { pagingContract } from './contract/paging.contract.js';
 import { bulkLoadContract, retentionContract } from './contract/retention.contract.js';
+import { ssoContract } from './contract/sso.contract.js';
 import { storeContract } from './contract/store.contract.js';
 import { twoFactorContract } from './contract/two-factor.contract.js';
 import { adapters } from './support/adapters.js';
@@ -48,5 +49,6 @@ for (const adapter of adapters()) {
     describe('check chains, forks and nonces', () => chainsContract(adapter));
     describe('two-factor', () => twoFactorContract(adapter));
     describe('audit log hash chain', () => auditChainContract(adapter));
+    describe('single sign-on', () => ssoContract(adapter));
   });
 }

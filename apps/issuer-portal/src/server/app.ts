@@ -7,6 +7,8 @@ import { type Logger, pino } from 'pino';
 import { createApiRouter } from './api/api-router.js';
 import type { ApiDeps } from './api/deps.js';
 import { DEFAULT_LOGIN_RATE_LIMIT, LoginLimiter, type LoginRateLimit } from './auth/login-limit.js';
+import { Sso, type SsoOptions } from './auth/sso.js';
+import { ssoRouter } from './auth/sso-router.js';
 import { TwoFactor, type TwoFactorOptions } from './auth/two-factor.js';
 import { allowedHostsOnly } from './http/allowed-hosts.js';
 import { pageErrorHandler, pageNotFound } from './http/fallback.js';
@@ -52,6 +54,10 @@ export interface PortalDeps {
    * they are stored as they are), `issuerName` is what authenticator apps show.
    */
   twoFactor?: TwoFactorOptions;
+  /** OpenID Connect single sign-on (the CLI reads LICENSOR_OIDC_*); unset: none. */
+  sso?: SsoOptions;
+  /** False turns password login off (LICENSOR_PASSWORD_LOGIN=off): SSO only. Default true. */
+  passwordLogin?: boolean;
   /**
    * Host names the portal answers to besides localhost and IP addresses (against DNS
    * rebinding): the name users type, or the one the proxy forwards. Default none.
@@ -82,6 +88,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     now,
   );
   const twoFactor = new TwoFactor(deps.issuer.store.twoFactor, deps.twoFactor ?? {}, now);
+  const sso = deps.sso === undefined ? undefined : new Sso(deps.sso, deps.issuer, now);
   const webhookRules = {
     selfHosts: [...(deps.webhooks?.selfHosts ?? [])],
     selfPorts: [...(deps.webhooks?.selfPorts ?? [])],
@@ -103,6 +110,8 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     sessionStore,
     loginLimiter,
     twoFactor,
+    passwordLogin: deps.passwordLogin ?? true,
+    sso: sso === undefined ? null : { name: sso.name },
     webhookRules: (req) => ({
       ...webhookRules,
       selfHosts: [req.host, ...webhookRules.selfHosts],
@@ -136,6 +145,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     next();
   });
   app.use(securityHeaders());
+  app.use('/api/v1/auth/oidc', ssoRouter(apiDeps, sso));
   app.use('/api/v1', createApiRouter(apiDeps, { version: PORTAL_VERSION }));
   app.use(spaRouter(deps.webRoot === undefined ? defaultWebRoot() : deps.webRoot));
   app.use(pageNotFound());

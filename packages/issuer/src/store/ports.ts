@@ -34,6 +34,7 @@ import type {
 import type { AuditChainHead, ChainedAuditEvent } from './audit-chain.js';
 import type { AutomationStore } from './automation-port.js';
 import type { ChainStore } from './chain-port.js';
+import type { SsoStore } from './sso-port.js';
 import type { TwoFactorStore } from './two-factor-port.js';
 import type { UsageWatchStore } from './usage-watch-port.js';
 
@@ -354,6 +355,11 @@ export interface TwoFactorPort {
   readonly twoFactor: TwoFactorStore;
 }
 
+/** The portal's single sign-on records (logins in flight, linked identities). */
+export interface SsoPort {
+  readonly sso: SsoStore;
+}
+
 /** Every role at once: what the issuer (CLI, portal) opens. Both adapters implement it. */
 export type LicensorStore = StoreHandle &
   CheckStore &
@@ -364,6 +370,7 @@ export type LicensorStore = StoreHandle &
   KeyStore &
   AutomationPort &
   TwoFactorPort &
+  SsoPort &
   CatalogStore &
   UsageWatchStore;
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
+import { afterEach, beforeEach } from 'vitest';
 import { type OpenStoreOptions, openStore } from '../../src/store/open-store.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 
@@ -88,4 +89,26 @@ export function mongoAdapter(): Adapter {
 
 export function adapters(): Adapter[] {
   return [sqliteAdapter(), mongoAdapter()];
+}
+
+/**
+ * Two handles on one fresh store per test (two processes), opened before each test and closed
+ * after it: `handles.store` and `handles.other`.
+ */
+export function twoHandlesPerTest(adapter: Adapter): {
+  store: LicensorStore;
+  other: LicensorStore;
+} {
+  const handles = {} as { store: LicensorStore; other: LicensorStore };
+  beforeEach(async () => {
+    const handle = await adapter.create();
+    handles.store = await handle.open();
+    handles.other = await handle.open();
+  });
+  afterEach(async () => {
+    await handles.store.close();
+    await handles.other.close();
+    await adapter.cleanup();
+  });
+  return handles;
 }

@@ -18,6 +18,10 @@ export interface ApiDeps {
   loginLimiter: LoginLimiter;
   /** TOTP enrolments, recovery codes and the 2FA policy. */
   twoFactor: TwoFactor;
+  /** False: password login is turned off (single sign-on only). */
+  passwordLogin: boolean;
+  /** The login page's single sign-on button, when SSO is set up. */
+  sso: { name: string } | null;
   /** The SSRF rules for webhook URLs, with the portal's own host as this request names it. */
   webhookRules(req: Request): UrlRules;
   /** Milliseconds since the epoch. */

@@ -2,7 +2,7 @@
 
 import type { RouteSpec } from './route.js';
 import { listAuditEvents } from './routes/audit.js';
-import { changePassword, currentSession, login, logout } from './routes/auth.js';
+import { authMethods, changePassword, currentSession, login, logout } from './routes/auth.js';
 import {
   archivePlan,
   archiveProduct,
@@ -63,6 +63,7 @@ import {
 
 export const API_ROUTES: readonly RouteSpec[] = [
   login,
+  authMethods,
   currentSession,
   changePassword,
   logout,

@@ -40,6 +40,16 @@ export const PORTAL_STATUS = statusTable<PortalAnsweredCode>({
   ERR_2FA_REQUIRED_BY_POLICY: 409,
   // A sealed TOTP secret and no (or the wrong) LICENSOR_2FA_KEY: the server is not set up.
   ERR_2FA_KEY_REQUIRED: 503,
+  ERR_SSO_NOT_CONFIGURED: 404,
+  ERR_SSO_STATE_INVALID: 400,
+  ERR_SSO_NONCE_INVALID: 401,
+  ERR_SSO_DENIED: 401,
+  ERR_SSO_NO_ROLE: 403,
+  ERR_SSO_USER_DISABLED: 403,
+  ERR_PASSWORD_LOGIN_DISABLED: 403,
+  // The identity provider cannot be reached or answered what cannot be verified.
+  ERR_SSO_FAILED: 502,
+  ERR_SSO_CONFIG: 500,
   // @licensor/token: a pasted challenge that cannot be read or does not verify.
   ERR_INPUT_TOO_LARGE: 413,
   ERR_JWS_MALFORMED: 422,

@@ -33,6 +33,16 @@ export const PORTAL_ERROR_CODES = [
   'ERR_2FA_NOT_ENROLLING',
   'ERR_2FA_REQUIRED_BY_POLICY',
   'ERR_2FA_KEY_REQUIRED',
+  // Single sign-on (auth/sso.ts) and password login turned off.
+  'ERR_SSO_NOT_CONFIGURED',
+  'ERR_SSO_STATE_INVALID',
+  'ERR_SSO_NONCE_INVALID',
+  'ERR_SSO_DENIED',
+  'ERR_SSO_FAILED',
+  'ERR_SSO_NO_ROLE',
+  'ERR_SSO_USER_DISABLED',
+  'ERR_SSO_CONFIG',
+  'ERR_PASSWORD_LOGIN_DISABLED',
 ] as const;
 
 export type PortalErrorCode = (typeof PORTAL_ERROR_CODES)[number];

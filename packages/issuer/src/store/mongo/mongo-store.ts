@@ -68,6 +68,7 @@ import { importTransactions } from './mongo-import.js';
 import * as keys from './mongo-keys.js';
 import { newestChecks } from './mongo-usage-watch.js';
 import { type MongoModels, modelsOf } from './schemas.js';
+import { MongoSso } from './sso.js';
 import { MongoTwoFactor } from './two-factor.js';
 
 type Doc = Record<string, unknown>;
@@ -111,6 +112,7 @@ export class MongoStore implements LicensorStore {
   automation!: MongoAutomation;
   chains!: MongoChains;
   twoFactor!: MongoTwoFactor;
+  sso!: MongoSso;
   private readonly committer: MongoCommitter;
   private readonly checks: MongoChecks;
   private readonly writeOutbox: OutboxWriter;
@@ -151,6 +153,11 @@ export class MongoStore implements LicensorStore {
         store.run(operation),
       );
       store.twoFactor = await MongoTwoFactor.open(
+        connection,
+        (operation) => store.run(operation),
+        options.prepare !== false,
+      );
+      store.sso = await MongoSso.open(
         connection,
         (operation) => store.run(operation),
         options.prepare !== false,

@@ -9,6 +9,7 @@ import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL } from './chains.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
+import { SSO_TABLES_SQL } from './sso.js';
 import { TWO_FACTOR_TABLES_SQL } from './two-factor.js';
 
 interface Migration {
@@ -219,6 +220,11 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   { version: 13, name: 'the audit log as a hash chain', sql: AUDIT_CHAIN_SQL },
+  {
+    version: 14,
+    name: 'portal single sign-on: logins in flight, linked identities',
+    sql: SSO_TABLES_SQL,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

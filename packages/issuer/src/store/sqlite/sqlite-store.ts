@@ -62,6 +62,7 @@ import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 import * as keys from './sqlite-keys.js';
 import { lastChecks } from './sqlite-usage-watch.js';
+import { SqliteSso } from './sso.js';
 import { SqliteTwoFactor } from './two-factor.js';
 
 type Row = Record<string, unknown>;
@@ -91,6 +92,7 @@ export class SqliteStore implements LicensorStore {
   readonly automation: SqliteAutomation;
   readonly chains: SqliteChains;
   readonly twoFactor: SqliteTwoFactor;
+  readonly sso: SqliteSso;
   private readonly db: Database.Database;
   private readonly committer: SqliteCommitter;
   private readonly checks: SqliteChecks;
@@ -143,6 +145,7 @@ export class SqliteStore implements LicensorStore {
     this.checks = new SqliteChecks(db);
     this.chains = new SqliteChains(() => this.open);
     this.twoFactor = new SqliteTwoFactor(() => this.open);
+    this.sso = new SqliteSso(() => this.open);
   }
 
   private assertOpen(): void {

@@ -14,7 +14,7 @@ import {
   TwoFactorCodeWrongError,
   TwoFactorRequiredError,
 } from '../../auth/two-factor.js';
-import { LoginFailedError, PasswordWrongError } from '../../http/portal-errors.js';
+import { LoginFailedError, PasswordWrongError, PortalError } from '../../http/portal-errors.js';
 import type { Role } from '../../roles.js';
 import type { Session } from '../../session/session-store.js';
 import type { ApiDeps } from '../deps.js';
@@ -101,6 +101,7 @@ export const login = defineRoute({
   }),
   response: SessionInfoSchema,
   async handle({ body, deps, req, res }) {
+    if (!deps.passwordLogin) throw new PasswordLoginDisabledError();
     const address = clientAddress(req);
     await limited(res, deps.loginLimiter.check(body.name, address));
     const user = await deps.issuer.users.authenticate(body.name, body.password);
@@ -120,6 +121,39 @@ export const login = defineRoute({
       ...(second.enrolTwoFactor ? { enrolTwoFactor: true } : {}),
     });
     return sessionInfo(deps, session);
+  },
+});
+
+export class PasswordLoginDisabledError extends PortalError {
+  constructor() {
+    super(
+      'ERR_PASSWORD_LOGIN_DISABLED',
+      'Password login is turned off on this portal: sign in with single sign-on.',
+    );
+  }
+}
+
+export const authMethods = defineRoute({
+  method: 'get',
+  path: '/auth/methods',
+  operationId: 'getAuthMethods',
+  summary: 'How users log in here: passwords (on or off) and single sign-on (if set up).',
+  tag: 'session',
+  access: 'public',
+  response: z.object({
+    password: z.boolean(),
+    sso: z
+      .object({
+        name: z.string(),
+        startUrl: z.string().describe('Send the browser here (a page navigation) to sign in.'),
+      })
+      .nullable(),
+  }),
+  handle({ deps }) {
+    return {
+      password: deps.passwordLogin,
+      sso: deps.sso === null ? null : { name: deps.sso.name, startUrl: '/api/v1/auth/oidc/start' },
+    };
   },
 });
 
@@ -154,6 +188,7 @@ export const changePassword = defineRoute({
   }),
   response: SessionInfoSchema,
   async handle({ body, deps, session, req, res }) {
+    if (!deps.passwordLogin) throw new PasswordLoginDisabledError();
     const { userName } = session!;
     const address = clientAddress(req);
     await limited(res, deps.loginLimiter.check(userName, address));
