@@ -391,6 +391,43 @@ describe('licensor-issuer', () => {
     expect((await cli(['audit'])).stdout).toMatch(/user\.add/);
   });
 
+  it('users reset-2fa turns off a lost second factor, audited; without one nothing changes', async () => {
+    await cli(['users', 'add', 'alice', '--role', 'admin'], {
+      env: { LICENSOR_USER_PASSWORD: 'first-password-12' },
+    });
+    let store = await openStore({ dataDir: data });
+    const issuer = await openIssuer({ store });
+    const alice = (await issuer.users.list()).find((u) => u.name === 'alice')!;
+    const record = {
+      userId: alice.id,
+      state: 'pending' as const,
+      secret: { protection: 'plain' as const, base32: 'JBSWY3DPEHPK3PXP' },
+      createdAt: 1,
+      enabledAt: null,
+    };
+    await store.twoFactor.putPendingTwoFactor(record);
+    await store.twoFactor.enableTwoFactor(alice.id, 2, ['h1']);
+    await store.close();
+
+    const reset = await cli(['users', 'reset-2fa', 'alice']);
+    expect(reset).toMatchObject({ code: 0 });
+    expect(reset.stdout).toContain("alice's two-factor login is off");
+    store = await openStore({ dataDir: data });
+    expect(await store.twoFactor.getTwoFactor(alice.id)).toBeNull();
+    expect(await store.listAuditEvents({ action: '2fa.reset' })).toHaveLength(1);
+    await store.close();
+
+    const again = await cli(['users', 'reset-2fa', 'alice']);
+    expect(again).toMatchObject({
+      code: 0,
+      stdout: 'alice has no two-factor login: nothing changed\n',
+    });
+    store = await openStore({ dataDir: data });
+    expect(await store.listAuditEvents({ action: '2fa.reset' })).toHaveLength(1);
+    await store.close();
+    expect((await cli(['users', 'reset-2fa', 'nobody'])).code).toBe(1);
+  });
+
   it('users set-password replaces a forgotten password (given, or generated and shown once)', async () => {
     await cli(['users', 'add', 'alice', '--role', 'admin'], {
       env: { LICENSOR_USER_PASSWORD: 'first-password-12' },

@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { oneOf, text as optionText, required, UsageError, wholeNumber } from '@licensor/cli-kit';
-import { armour, armourBundle, type KeyPurpose } from '@licensor/token';
+import { armour, armourBundle, type KeyPurpose, newId } from '@licensor/token';
 import { ROLES } from '../domain/users.js';
-import { LicenseNotFoundError } from '../errors.js';
+import { LicenseNotFoundError, UserNotFoundError } from '../errors.js';
 import type { Issuer } from '../facade.js';
 import type { Customer, Role, Terms } from '../records.js';
 import { customerCursor, nextCursorOf } from '../store/cursors.js';
@@ -321,6 +321,28 @@ const HANDLERS: Record<string, Handler> = {
   async 'users enable'(run, name) {
     const user = await run.issuer.users.enable(name, run.operator);
     return out(user, `${user.name} is enabled\n`);
+  },
+  async 'users reset-2fa'(run, name) {
+    // The break-glass path for a user (the last admin included) who lost the authenticator
+    // and the recovery codes: whoever can run this can read the store anyway.
+    const user = (await run.issuer.users.list()).find((u) => u.name === name);
+    if (user === undefined) throw new UserNotFoundError(name);
+    const reset = await run.issuer.store.twoFactor.deleteTwoFactor(user.id);
+    if (reset) {
+      await run.issuer.store.appendAuditEvent({
+        id: newId('evt'),
+        at: Date.now(),
+        actor: run.operator,
+        action: '2fa.reset',
+        subjectId: user.id,
+        transactionId: null,
+        details: { name: user.name, by: 'licensor-issuer' },
+      });
+    }
+    const text = reset
+      ? `${user.name}'s two-factor login is off: they log in with the password alone (and enrol again if the policy requires it)\n`
+      : `${user.name} has no two-factor login: nothing changed\n`;
+    return out({ user, reset }, text);
   },
   async audit(run) {
     const events = await run.issuer.listAuditEvents(given('limit', number(run.args, 'limit', 1)));

@@ -225,6 +225,13 @@ export const ISSUER_CLI: CliSpec = {
     { name: 'users disable', args: ['NAME'], summary: 'a user may no longer log in' },
     { name: 'users enable', args: ['NAME'], summary: 'a disabled user may log in again' },
     {
+      name: 'users reset-2fa',
+      args: ['NAME'],
+      summary: "turn off a user's two-factor login (lost authenticator and recovery codes)",
+      details:
+        "For the portal's TOTP login: the user then logs in with the password alone, and enrols again if the two-factor policy requires it. Audited as 2fa.reset.",
+    },
+    {
       name: 'audit',
       summary: 'the audit log, newest first',
       options: { limit: { type: 'string', value: 'N', help: 'at most N events' } },
