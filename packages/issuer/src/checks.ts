@@ -21,7 +21,9 @@ export type {
   ForkAction,
   ForkFilter,
   ForkRecord,
+  ResolvedForkPolicy,
 } from './store/chain-port.js';
+export { FORK_ACTIONS } from './store/chain-port.js';
 export { type ChainAnswer, type ChainCheck, stepChain } from './store/check-chain.js';
 export { dataDirOf } from './store/open-store.js';
 export type { CheckStore } from './store/ports.js';
@@ -76,6 +78,7 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
         closeFork: (id, at, by, reason) => chains.closeFork(id, at, by, reason),
         getForkPolicy: (licenseId) => chains.getForkPolicy(licenseId),
         setForkPolicy: (licenseId, action, at) => chains.setForkPolicy(licenseId, action, at),
+        resolveForkPolicy: (licenseId) => chains.resolveForkPolicy(licenseId),
         admitNonce: (installationId, nonce, expiresAt, now) =>
           chains.admitNonce(installationId, nonce, expiresAt, now),
       } satisfies ChainStore,

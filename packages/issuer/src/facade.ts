@@ -23,7 +23,7 @@ import type {
   Transaction,
   VendorUser,
 } from './records.js';
-import type { ForkAction, ForkRecord } from './store/chain-port.js';
+import type { ForkAction, ForkRecord, ResolvedForkPolicy } from './store/chain-port.js';
 import type {
   AuditFilter,
   CustomerPage,
@@ -151,8 +151,10 @@ export interface LicenseDetail {
   lastCheck: LastCheck | null;
   /** Forks the verify service recorded for this license ("possible copy"), newest first. */
   forks: ForkRecord[];
-  /** What a fork of this license does; null: the verify service's default (warn). */
+  /** The fork policy set on this license; null: none (its plan's, else the service's default). */
   forkPolicy: ForkAction | null;
+  /** The policy a fork follows: the license's, else its plan's; null: the verify service's default (warn). */
+  forkPolicyInForce: ResolvedForkPolicy | null;
 }
 
 export interface RenewOptions {

@@ -26,6 +26,7 @@ export type {
   PlanLimit,
   ProductInput,
 } from './catalog/types.js';
+export { AUDIT_HEAD_TYP, type AuditChainStatus, type AuditHeadClaims } from './domain/audit.js';
 export type {
   Dashboard,
   DashboardLicense,
@@ -138,6 +139,13 @@ export type {
   VendorUser,
 } from './records.js';
 export {
+  type AuditBreak,
+  type AuditBreakProblem,
+  type AuditChainHead,
+  type ChainedAuditEvent,
+  canonicalJson,
+} from './store/audit-chain.js';
+export {
   type ApiTokenRecord,
   type ApiTokenRole,
   type AutomationStore,
@@ -152,6 +160,12 @@ export {
   type WebhookEventType,
   type WebhookStore,
 } from './store/automation-port.js';
+export {
+  FORK_ACTIONS,
+  type ForkAction,
+  type ForkRecord,
+  type ResolvedForkPolicy,
+} from './store/chain-port.js';
 export {
   DEFAULT_RETENTION_DAYS,
   type RetentionJob,

@@ -1,6 +1,8 @@
 // The service's tunables in one place, with the defaults the README documents. Every bound that
 // matters for security (revocation delay, replay window) is here, named for what it bounds.
 
+import type { ForkAction } from '@licensor/issuer/checks';
+
 export interface RateLimit {
   /** Requests a caller may send at once. */
   burst: number;
@@ -42,8 +44,8 @@ export interface VerifyConfig {
    * the interval are counted in one `refusals_suppressed` line when it ends.
    */
   refusalLogIntervalMs: number;
-  /** What a fork does for a license that sets nothing: record it only, or answer SUSPENDED to the copy. */
-  forkAction: 'warn' | 'suspend';
+  /** What a fork does for a license whose license and plan set nothing (check-chain.ts in the issuer). */
+  forkAction: ForkAction;
   /**
    * How long the shared store holds the nonce of a check made with a clock off by more than the
    * window (seconds): the window cannot refuse its replay, so the store does, this long.

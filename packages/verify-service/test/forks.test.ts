@@ -77,9 +77,9 @@ describe('version 2 checks', () => {
 
 describe('two copies of one installation', () => {
   /** The installation's and its copy's next checks, each presenting what it holds. */
-  async function diverge(suspend: boolean) {
+  async function diverge(policy: 'warn' | 'suspend' | 'suspend-both') {
     const { service, store } = testService();
-    if (suspend) await store.chains.setForkPolicy('lic_valid', 'suspend', T0);
+    if (policy !== 'warn') await store.chains.setForkPolicy('lic_valid', policy, T0);
     const check = async (prev: string | undefined, inUse: number) =>
       statusOf(
         await postCheck(
@@ -99,7 +99,7 @@ describe('two copies of one installation', () => {
   }
 
   it('records the fork with both sides evidence and tells the copy (warn: still VALID)', async () => {
-    const { store, copyNext, originalNext, check } = await diverge(false);
+    const { store, copyNext, originalNext, check } = await diverge('warn');
     expect(copyNext).toMatchObject({ outcome: 'VALID', forked: true });
     const [fork] = await store.chains.listForks({ licenseId: 'lic_valid' });
     expect(fork).toMatchObject({
@@ -114,10 +114,22 @@ describe('two copies of one installation', () => {
   });
 
   it('answers SUSPENDED to the copy when the license suspends copies, and hands it no newer key', async () => {
-    const { copyNext, originalNext, check } = await diverge(true);
+    const { copyNext, originalNext, check } = await diverge('suspend');
     expect(copyNext).toMatchObject({ outcome: 'SUSPENDED', forked: true, license: null });
     expect(await check(copyNext.chain, 42)).toMatchObject({ outcome: 'SUSPENDED', forked: true });
     expect(await check(originalNext.chain, 12)).toMatchObject({ outcome: 'VALID' });
+  });
+
+  it('suspend-both: the original is answered SUSPENDED too while the fork is open, then VALID once it is closed', async () => {
+    const { store, copyNext, originalNext, check } = await diverge('suspend-both');
+    expect(copyNext).toMatchObject({ outcome: 'SUSPENDED', forked: true, license: null });
+    const original = await check(originalNext.chain, 12);
+    expect(original).toMatchObject({ outcome: 'SUSPENDED', forked: true, license: null });
+    const [fork] = await store.chains.listForks({ licenseId: 'lic_valid' });
+    await store.chains.closeFork(fork!.id, T0, 'vendor', 'the copy was shut down');
+    const after = await check(original.chain, 12);
+    expect(after).toMatchObject({ outcome: 'VALID' });
+    expect(after.forked).toBeUndefined();
   });
 });
 

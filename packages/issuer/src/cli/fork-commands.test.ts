@@ -66,4 +66,20 @@ describe('licensor-issuer forks', () => {
     expect(again.stderr).toMatch(/ERR_FORK_CLOSED/);
     expect((await cli(['forks', 'list', '--status', 'open'])).stdout).toMatch(/^No forks/);
   });
+
+  it("sets a plan's fork policy, suspend-both; refuses an unknown plan and changes nothing", async () => {
+    await cli([
+      'plans',
+      'add',
+      JSON.stringify({ name: 'Strict', model: 'perpetual', credentials: 10 }),
+    ]);
+    const set = await cli(['forks', 'plan-policy', 'Strict', 'suspend-both']);
+    expect(set).toMatchObject({ code: 0 });
+    expect(set.stdout).toMatch(/SUSPENDED to both sides while the fork is open/);
+    const unknown = await cli(['forks', 'plan-policy', 'Nosuch', 'warn']);
+    expect(unknown).toMatchObject({ code: 1 });
+    expect(unknown.stderr).toMatch(/ERR_PLAN_NOT_FOUND/);
+    const audit = JSON.parse((await cli(['audit', '--json'])).stdout) as { action: string }[];
+    expect(audit.filter((e) => e.action === 'plan.fork-policy')).toHaveLength(1);
+  });
 });

@@ -2,7 +2,7 @@
 // installation, or an older backup, checking in), closing one, and a license's fork policy.
 
 import { type CommandSpec, oneOf, text as optionText, required } from '@licensor/cli-kit';
-import type { ForkRecord } from '../store/chain-port.js';
+import type { ForkAction, ForkRecord } from '../store/chain-port.js';
 import type { CommandOutput, CommandRun } from './commands.js';
 import { table } from './format.js';
 
@@ -23,8 +23,14 @@ export const FORK_COMMANDS: CommandSpec[] = [
   },
   {
     name: 'forks policy',
-    args: ['LICENSE_ID', 'warn|suspend|default'],
-    summary: "what a fork of this license does: warn only, or SUSPENDED to the copy's checks",
+    args: ['LICENSE_ID', 'warn|suspend|suspend-both|default'],
+    summary:
+      "what a fork of this license does: warn only, SUSPENDED to the copy's checks, or to both sides while the fork is open; default: its plan's",
+  },
+  {
+    name: 'forks plan-policy',
+    args: ['PLAN', 'warn|suspend|suspend-both|default'],
+    summary: 'the same for every license of a plan (id or name) that sets none of its own',
   },
 ];
 
@@ -74,18 +80,34 @@ export const FORK_HANDLERS: Record<string, Handler> = {
     return { value: fork, text: `fork ${fork.id} is closed\n` };
   },
   async 'forks policy'(run, licenseId, choice) {
-    const action = required(
-      oneOf(choice, 'the policy', ['warn', 'suspend', 'default'] as const),
-      'the policy',
-    );
-    const policy = action === 'default' ? null : action;
+    const policy = policyOf(choice);
     await run.issuer.forks.setPolicy(licenseId, policy, run.operator);
-    const said =
-      policy === null
-        ? "the verify service's default (warn)"
-        : policy === 'suspend'
-          ? "SUSPENDED to the copy's checks"
-          : 'warn only';
-    return { value: { licenseId, forkPolicy: policy }, text: `a fork of ${licenseId}: ${said}\n` };
+    return {
+      value: { licenseId, forkPolicy: policy },
+      text: `a fork of ${licenseId}: ${said(policy, "its plan's policy, else the verify service's default (warn)")}\n`,
+    };
+  },
+  async 'forks plan-policy'(run, plan, choice) {
+    const policy = policyOf(choice);
+    await run.issuer.forks.setPlanPolicy(plan, policy, run.operator);
+    return {
+      value: { plan, forkPolicy: policy },
+      text: `a fork of a license of plan ${plan} without its own policy: ${said(policy, "the verify service's default (warn)")}\n`,
+    };
   },
 };
+
+function policyOf(choice: string): ForkAction | null {
+  const action = required(
+    oneOf(choice, 'the policy', ['warn', 'suspend', 'suspend-both', 'default'] as const),
+    'the policy',
+  );
+  return action === 'default' ? null : action;
+}
+
+function said(policy: ForkAction | null, byDefault: string): string {
+  if (policy === null) return byDefault;
+  if (policy === 'suspend') return "SUSPENDED to the copy's checks";
+  if (policy === 'suspend-both') return 'SUSPENDED to both sides while the fork is open';
+  return 'warn only';
+}

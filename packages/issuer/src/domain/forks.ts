@@ -4,6 +4,8 @@
 
 import type { ChallengeClaims } from '@licensor/token';
 import { newId } from '@licensor/token';
+import { findPlan } from '../catalog/catalog.js';
+import { PlanNotFoundError } from '../catalog/errors.js';
 import {
   ForkClosedError,
   ForkNotFoundError,
@@ -12,22 +14,46 @@ import {
 } from '../errors.js';
 import type { Finding } from '../facade.js';
 import type { Operator } from '../records.js';
-import type { ForkAction, ForkFilter, ForkRecord } from '../store/chain-port.js';
-import { chainStanding, rebindChain } from '../store/check-chain.js';
+import {
+  FORK_ACTIONS,
+  type ForkAction,
+  type ForkFilter,
+  type ForkRecord,
+} from '../store/chain-port.js';
+import { chainStanding, detachFork, rebindChain } from '../store/check-chain.js';
 import { checkOperator, type IssuerContext } from './context.js';
 
 export interface ForksApi {
   /** Forks the verify service recorded, newest first. */
   list(filter?: ForkFilter): Promise<ForkRecord[]>;
   get(id: string): Promise<ForkRecord | null>;
-  /** Closes an open fork (e.g. the copy was shut down); the chain goes on from the original. */
+  /**
+   * Closes an open fork (e.g. the copy was shut down); the chain goes on from the original, and
+   * a later divergence opens a new fork. The reason (1 to 500 characters) goes to the audit log.
+   */
   close(id: string, operator: Operator, reason: string): Promise<ForkRecord>;
-  /** What a fork of this license does: `warn`, `suspend`, or null for the service's default. */
+  /**
+   * What a fork of this license does: `warn`, `suspend` (the copy), `suspend-both`, or null:
+   * its plan's policy, else the verify service's default.
+   */
   setPolicy(licenseId: string, action: ForkAction | null, operator: Operator): Promise<void>;
   getPolicy(licenseId: string): Promise<ForkAction | null>;
+  /** The same for every license issued from a plan (id or name) that has no policy of its own. */
+  setPlanPolicy(plan: string, action: ForkAction | null, operator: Operator): Promise<void>;
+  getPlanPolicy(plan: string): Promise<ForkAction | null>;
 }
 
-const ACTIONS: readonly (ForkAction | null)[] = ['warn', 'suspend', null];
+const ACTIONS: readonly (ForkAction | null)[] = [...FORK_ACTIONS, null];
+const MAX_REASON_LENGTH = 500;
+
+function checkAction(action: ForkAction | null): void {
+  if (!ACTIONS.includes(action)) {
+    throw new InputInvalidError(
+      'fork policy',
+      "must be warn, suspend (the copy), suspend-both, or default (the plan's, else the verify service's)",
+    );
+  }
+}
 
 export function createForks(context: IssuerContext): ForksApi {
   const { store } = context;
@@ -52,27 +78,43 @@ export function createForks(context: IssuerContext): ForksApi {
     get: (id) => store.chains.getFork(id),
     async close(id, operator, reason) {
       const actor = checkOperator(operator);
+      const why = typeof reason === 'string' ? reason.trim() : '';
+      if (why === '' || why.length > MAX_REASON_LENGTH) {
+        throw new InputInvalidError(
+          'reason',
+          `say why the fork is closed (1 to ${MAX_REASON_LENGTH} characters): it is kept in the audit log`,
+        );
+      }
       const fork = await store.chains.getFork(id);
       if (fork === null) throw new ForkNotFoundError(id);
-      if (!(await store.chains.closeFork(id, context.now(), actor, reason))) {
+      if (!(await store.chains.closeFork(id, context.now(), actor, why))) {
         throw new ForkClosedError(id, fork.closeReason);
       }
-      await audit(actor, 'fork.close', fork.licenseId, { forkId: id, reason });
+      await detachFork(store.chains, fork, context.now());
+      await audit(actor, 'fork.close', fork.licenseId, { forkId: id, reason: why });
       return (await store.chains.getFork(id)) as ForkRecord;
     },
     async setPolicy(licenseId, action, operator) {
       const actor = checkOperator(operator);
-      if (!ACTIONS.includes(action)) {
-        throw new InputInvalidError(
-          'fork policy',
-          'must be warn, suspend, or default (the verify service decides)',
-        );
-      }
+      checkAction(action);
       if ((await store.getLicense(licenseId)) === null) throw new LicenseNotFoundError(licenseId);
       await store.chains.setForkPolicy(licenseId, action, context.now());
       await audit(actor, 'license.fork-policy', licenseId, { action: action ?? 'default' });
     },
     getPolicy: (licenseId) => store.chains.getForkPolicy(licenseId),
+    async setPlanPolicy(planIdOrName, action, operator) {
+      const actor = checkOperator(operator);
+      checkAction(action);
+      const plan = await findPlan(context, planIdOrName);
+      if (plan === null) throw new PlanNotFoundError(planIdOrName);
+      await store.chains.setForkPolicy(plan.id, action, context.now());
+      await audit(actor, 'plan.fork-policy', plan.id, { action: action ?? 'default' });
+    },
+    async getPlanPolicy(planIdOrName) {
+      const plan = await findPlan(context, planIdOrName);
+      if (plan === null) throw new PlanNotFoundError(planIdOrName);
+      return store.chains.getForkPolicy(plan.id);
+    },
   };
 }
 

@@ -68,7 +68,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
   async function getLicense(id: string): Promise<LicenseDetail | null> {
     const license = await store.getLicense(id);
     if (license === null) return null;
-    const [customer, installation, transactions, requests, lastCheck, forks, forkPolicy] =
+    const [customer, installation, transactions, requests, lastCheck, forks, forkPolicy, inForce] =
       await Promise.all([
         store.getCustomer(license.customerId),
         license.installationId === null ? null : store.getInstallation(license.installationId),
@@ -77,6 +77,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
         store.lastCheck(id),
         store.chains.listForks({ licenseId: id }),
         store.chains.getForkPolicy(id),
+        store.chains.resolveForkPolicy(id),
       ]);
     return {
       license,
@@ -87,6 +88,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
       lastCheck,
       forks,
       forkPolicy,
+      forkPolicyInForce: inForce,
     };
   }
 

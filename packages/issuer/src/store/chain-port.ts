@@ -38,7 +38,20 @@ export interface ChainHead {
 /** Chain values kept per installation while waiting to be presented. */
 export const CHAIN_ISSUED_LIMIT = 32;
 
-export type ForkAction = 'warn' | 'suspend';
+/**
+ * What a fork does: `warn` (record it and tell the copy), `suspend` (the newer branch, the copy,
+ * is answered SUSPENDED), `suspend-both` (while the fork is open, the installation that
+ * continues the chain is answered SUSPENDED too, until the vendor closes the fork or a key for a
+ * challenge re-binds the installation).
+ */
+export type ForkAction = 'warn' | 'suspend' | 'suspend-both';
+export const FORK_ACTIONS: readonly ForkAction[] = ['warn', 'suspend', 'suspend-both'];
+
+/** Where a license's fork policy comes from: its own, or the plan it was issued from. */
+export interface ResolvedForkPolicy {
+  action: ForkAction;
+  source: 'license' | 'plan';
+}
 export type ForkStatus = 'open' | 'closed';
 
 /** Two checks of one installation that do not continue one chain: a copy, or an older backup. */
@@ -55,7 +68,7 @@ export interface ForkRecord {
   copy: ChainEvidence;
   /** The newest check that did, when the fork was detected (the installation it copies). */
   original: ChainEvidence | null;
-  /** What the license's fork policy made of it: answered SUSPENDED to the copy, or only told. */
+  /** The fork policy in force at the newest divergent check (license, else plan, else default). */
   action: ForkAction;
   closedAt: number | null;
   closedBy: string | null;
@@ -85,9 +98,17 @@ export interface ChainStore {
   listForks(filter: ForkFilter): Promise<ForkRecord[]>;
   /** Closes an open fork; false when it is not open. */
   closeFork(id: string, at: number, by: string, reason: string): Promise<boolean>;
-  /** The license's fork policy (null: the service's default). */
-  getForkPolicy(licenseId: string): Promise<ForkAction | null>;
-  setForkPolicy(licenseId: string, action: ForkAction | null, at: number): Promise<void>;
+  /**
+   * The fork policy set on a license or on a plan (`id` is either: `lic_…` or `pln_…`); null:
+   * none set there.
+   */
+  getForkPolicy(id: string): Promise<ForkAction | null>;
+  setForkPolicy(id: string, action: ForkAction | null, at: number): Promise<void>;
+  /**
+   * The policy a fork of this license follows: the license's own, else the policy of the plan
+   * it was issued from, else null (the verify service's default).
+   */
+  resolveForkPolicy(licenseId: string): Promise<ResolvedForkPolicy | null>;
   /**
    * Holds a check's nonce until `expiresAt` (ms): true the first time, false while it is held
    * (a replay, wherever it was answered). Expired nonces are removed (TTL index on MongoDB).

@@ -45,7 +45,16 @@ export interface ChainAnswer {
   next: string;
   /** The fork this check belongs to, when it did not continue the chain. */
   fork: ForkRecord | null;
+  /**
+   * The fork policy answers this check SUSPENDED: it is the copy (`suspend`, `suspend-both`),
+   * or it continues a chain that has an open fork under `suspend-both`.
+   */
+  suspend: boolean;
+  /** It continues a chain that has an open fork (the original side, told under `suspend-both`). */
+  openFork: ForkRecord | null;
 }
+
+const suspendsCopy = (action: ForkAction) => action === 'suspend' || action === 'suspend-both';
 
 type Decision = { head: ChainHead; forked: boolean };
 
@@ -107,8 +116,13 @@ export async function stepChain(
     const stored = await chains.getChainHead(check.installationId);
     const decision = decide(stored, check, next);
     if (!(await chains.putChainHead(decision.head, stored?.version ?? null))) continue;
-    if (!decision.forked) return { next, fork: null };
-    const action = (await chains.getForkPolicy(check.licenseId)) ?? defaultAction;
+    if (!decision.forked)
+      return {
+        next,
+        fork: null,
+        ...(await originalSide(chains, check, decision.head, defaultAction)),
+      };
+    const action = (await chains.resolveForkPolicy(check.licenseId))?.action ?? defaultAction;
     const fork = await chains.recordFork({
       id: decision.head.openForkId as string,
       licenseId: check.licenseId,
@@ -124,9 +138,37 @@ export async function stepChain(
       closedBy: null,
       closeReason: null,
     });
-    return { next, fork };
+    return { next, fork, suspend: suspendsCopy(fork.action), openFork: null };
   }
   throw new Error(`the check chain of ${check.installationId} kept changing under 16 attempts`);
+}
+
+/** A check that continued the chain: suspended only under `suspend-both` while a fork is open. */
+async function originalSide(
+  chains: ChainStore,
+  check: ChainCheck,
+  head: ChainHead,
+  defaultAction: ForkAction,
+): Promise<{ suspend: boolean; openFork: ForkRecord | null }> {
+  if (head.openForkId === null) return { suspend: false, openFork: null };
+  const fork = await chains.getFork(head.openForkId);
+  if (fork === null || fork.status !== 'open') return { suspend: false, openFork: null };
+  const action = (await chains.resolveForkPolicy(check.licenseId))?.action ?? defaultAction;
+  return { suspend: action === 'suspend-both', openFork: fork };
+}
+
+/**
+ * Detaches a closed fork from its installation's chain, so that a later divergence opens a new
+ * fork instead of counting into the closed one (closing a fork: the copy is gone).
+ */
+export async function detachFork(chains: ChainStore, fork: ForkRecord, now: number): Promise<void> {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const stored = await chains.getChainHead(fork.installationId);
+    if (stored === null || stored.openForkId !== fork.id) return;
+    const head = { ...stored, openForkId: null, version: stored.version + 1, updatedAt: now };
+    if (await chains.putChainHead(head, stored.version)) return;
+  }
+  throw new Error(`the check chain of ${fork.installationId} kept changing under 16 attempts`);
 }
 
 /**

@@ -237,4 +237,115 @@ export function chainsContract(adapter: Adapter): void {
       code: 'ERR_FORK_NOT_FOUND',
     });
   });
+
+  it('a plan carries a fork policy: its licenses follow it unless they set their own', async () => {
+    const issuer = await openIssuer({ store, now: () => T0, passphrase: '' });
+    await issuer.init('alice');
+    const plan = await issuer.plans.create(
+      { name: 'Strict', model: 'perpetual', credentials: 50 },
+      'alice',
+    );
+    const issueFrom = async (fromPlan: boolean) =>
+      (
+        await issuer.issue(
+          new TestInstallation().challenge(),
+          {
+            customerName: 'Acme Corp',
+            model: 'perpetual',
+            credentials: 50,
+            ...(fromPlan ? { plan: 'Strict' } : {}),
+          },
+          'alice',
+        )
+      ).license.id;
+    const onPlan = await issueFrom(true);
+    const ownPolicy = await issueFrom(true);
+    const noPlan = await issueFrom(false);
+    await issuer.forks.setPlanPolicy('strict', 'suspend-both', 'alice');
+    await issuer.forks.setPolicy(ownPolicy, 'warn', 'alice');
+    expect(await issuer.forks.getPlanPolicy(plan.id)).toBe('suspend-both');
+    expect(await other.chains.resolveForkPolicy(onPlan)).toEqual({
+      action: 'suspend-both',
+      source: 'plan',
+    });
+    expect(await other.chains.resolveForkPolicy(ownPolicy)).toEqual({
+      action: 'warn',
+      source: 'license',
+    });
+    expect(await other.chains.resolveForkPolicy(noPlan)).toBeNull();
+    expect((await issuer.getLicense(onPlan))?.forkPolicyInForce).toEqual({
+      action: 'suspend-both',
+      source: 'plan',
+    });
+    // Refused: an unknown plan, an unknown policy; nothing changed.
+    await expect(issuer.forks.setPlanPolicy('nosuch', 'warn', 'alice')).rejects.toMatchObject({
+      code: 'ERR_PLAN_NOT_FOUND',
+    });
+    await expect(
+      issuer.forks.setPlanPolicy('strict', 'explode' as never, 'alice'),
+    ).rejects.toMatchObject({ code: 'ERR_INPUT_INVALID' });
+    expect(await issuer.forks.getPlanPolicy('strict')).toBe('suspend-both');
+    expect(await issuer.listAuditEvents({ action: 'plan.fork-policy' })).toMatchObject([
+      { subjectId: plan.id, actor: 'alice', details: { action: 'suspend-both' } },
+    ]);
+    await issuer.forks.setPlanPolicy('strict', null, 'alice');
+    expect(await other.chains.resolveForkPolicy(onPlan)).toBeNull();
+  });
+
+  it('suspend-both: the copy and the original are SUSPENDED while the fork is open; closing it (with a reason, audited) lifts it, and a later divergence opens a new fork', async () => {
+    const issuer = await openIssuer({ store, now: () => T0, passphrase: '' });
+    await store.chains.setForkPolicy(LICENSE, 'suspend-both', T0);
+    const start = await check(store, null, 'start');
+    const a = await check(store, start.next, 'a1');
+    expect(a).toMatchObject({ suspend: false, openFork: null });
+    const b = await check(other, start.next, 'b1', '10.0.0.2');
+    const a2 = await check(store, a.next, 'a2');
+    const forked = await check(other, b.next, 'b2', '10.0.0.2');
+    expect(forked).toMatchObject({
+      suspend: true,
+      fork: { action: 'suspend-both', status: 'open' },
+    });
+    // The original continues the chain, and is suspended too while the fork is open.
+    const a3 = await check(store, a2.next, 'a3');
+    expect(a3).toMatchObject({ fork: null, suspend: true, openFork: { id: forked.fork?.id } });
+
+    // Closing needs a reason: refused without one, and the fork stays open.
+    await expect(issuer.forks.close(forked.fork!.id, 'alice', '  ')).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+    });
+    expect((await issuer.forks.get(forked.fork!.id))?.status).toBe('open');
+    expect((await check(store, a3.next, 'a4')).suspend).toBe(true);
+
+    const closed = await issuer.forks.close(forked.fork!.id, 'alice', 'the copy was shut down');
+    expect(closed).toMatchObject({
+      status: 'closed',
+      closedBy: 'alice',
+      closeReason: 'the copy was shut down',
+    });
+    expect(await issuer.listAuditEvents({ action: 'fork.close' })).toMatchObject([
+      { actor: 'alice', details: { forkId: forked.fork?.id, reason: 'the copy was shut down' } },
+    ]);
+    const head = await store.chains.getChainHead(INSTALLATION);
+    const a5 = await check(store, head!.issued.at(-1) ?? null, 'a5');
+    expect(a5).toMatchObject({ fork: null, suspend: false, openFork: null });
+    // The copy comes back: a new fork, not the closed one counting up.
+    const again = await check(other, forked.next, 'b3', '10.0.0.2');
+    expect(again.fork).toMatchObject({ status: 'open', divergentChecks: 1 });
+    expect(again.fork?.id).not.toBe(forked.fork?.id);
+  });
+
+  it('a policy changed while a fork is open applies to the next divergent check', async () => {
+    const start = await check(store, null, 'start');
+    const a = await check(store, start.next, 'a1');
+    const b = await check(other, start.next, 'b1');
+    await check(store, a.next, 'a2');
+    const first = await check(other, b.next, 'b2');
+    expect(first).toMatchObject({ suspend: false, fork: { action: 'warn' } });
+    await store.chains.setForkPolicy(LICENSE, 'suspend', T0);
+    const second = await check(other, first.next, 'b3');
+    expect(second).toMatchObject({
+      suspend: true,
+      fork: { id: first.fork?.id, action: 'suspend' },
+    });
+  });
 }

@@ -132,7 +132,9 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
           )
         : null;
     const fork = chain?.fork ?? null;
-    const suspendCopy = fork !== null && fork.action === 'suspend' && outcome === 'VALID';
+    // The fork policy (check-chain.ts): the copy under suspend / suspend-both, and the original
+    // too under suspend-both while the fork is open.
+    const suspendCopy = chain?.suspend === true && outcome === 'VALID';
     if (suspendCopy) outcome = 'SUSPENDED';
     const termEnd = bound ? (view.term?.end ?? null) : null;
     // Version 2: the key set versions the installation lacks, when it says which it trusts.
@@ -158,7 +160,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
           license: bound && !suspendCopy ? tokenToRelay(view, outcome, claimed.rev) : null,
           ...(claimed.v >= 2 ? { skew } : {}),
           ...(chain === null ? {} : { chain: chain.next }),
-          ...(fork === null ? {} : { forked: true }),
+          ...(fork === null && !suspendCopy ? {} : { forked: true }),
           ...(keysets.length === 0 ? {} : { keysets }),
           ...(rejected.length === 0 ? {} : { rejected }),
         },

@@ -6,6 +6,7 @@ import type {
   ForkAction,
   ForkFilter,
   ForkRecord,
+  ResolvedForkPolicy,
 } from '@licensor/issuer/checks';
 
 export class MemoryChains implements ChainStore {
@@ -36,6 +37,7 @@ export class MemoryChains implements ChainStore {
             lastSeenAt: Math.max(stored.lastSeenAt, fork.lastSeenAt),
             divergentChecks: stored.divergentChecks + 1,
             copy: fork.copy,
+            action: fork.action,
           };
     this.forks.set(fork.id, structuredClone(next));
     return structuredClone(next);
@@ -74,6 +76,12 @@ export class MemoryChains implements ChainStore {
 
   async getForkPolicy(licenseId: string): Promise<ForkAction | null> {
     return this.policies.get(licenseId) ?? null;
+  }
+
+  /** Licenses here carry no plan: a license's own policy only. */
+  async resolveForkPolicy(licenseId: string): Promise<ResolvedForkPolicy | null> {
+    const action = this.policies.get(licenseId);
+    return action === undefined ? null : { action, source: 'license' };
   }
 
   async setForkPolicy(licenseId: string, action: ForkAction | null, _at: number): Promise<void> {

@@ -105,9 +105,11 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
             Two copies of this installation (or a copy and an older backup of it) are checking in:
             their checks no longer continue one chain. Detected {formatTime(fork.detectedAt)};{' '}
             {fork.divergentChecks} check{fork.divergentChecks === 1 ? '' : 's'} from the copy since.{' '}
-            {fork.action === 'suspend'
-              ? 'The copy is answered SUSPENDED; the original stays valid.'
-              : 'Both are still answered; the copy is told.'}
+            {fork.action === 'suspend-both'
+              ? 'Both the copy and the original are answered SUSPENDED until this is closed.'
+              : fork.action === 'suspend'
+                ? 'The copy is answered SUSPENDED; the original stays valid.'
+                : 'Both are still answered; the copy is told.'}
           </p>
           <Facts
             items={[

@@ -5,7 +5,7 @@
 // lock document inserted with a unique _id (stale after LOCK_STALE_MS).
 
 import { randomUUID } from 'node:crypto';
-import { type Connection, Schema } from 'mongoose';
+import { type Collection, type Connection, Schema } from 'mongoose';
 import type { ChainHead, ChainStore, ForkAction, ForkFilter, ForkRecord } from '../chain-port.js';
 import { isDuplicateKey } from './mongo-commit.js';
 
@@ -99,6 +99,8 @@ export class MongoChains implements ChainStore {
     private readonly run: Run,
     /** The server removes expired nonces itself (a TTL index); FerretDB has none. */
     private readonly ttl: boolean,
+    /** Read only: a license's plan, for the plan's fork policy (the issuer owns the model). */
+    private readonly licenses: Collection,
   ) {}
 
   static async open(connection: Connection, run: Run, prepare = true): Promise<MongoChains> {
@@ -108,7 +110,7 @@ export class MongoChains implements ChainStore {
       // The verify service's user creates nothing: the issuer made the collections and indexes.
       const indexes = await nonces.indexes().catch(() => []);
       const ttl = indexes.some((index) => index.expireAfterSeconds !== undefined);
-      return new MongoChains(models, run, ttl);
+      return new MongoChains(models, run, ttl, connection.collection('licenses'));
     }
     for (const model of Object.values(models)) {
       await model.createCollection().catch(() => undefined);
@@ -123,7 +125,7 @@ export class MongoChains implements ChainStore {
       ttl = false;
       await nonces.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
     }
-    return new MongoChains(models, run, ttl);
+    return new MongoChains(models, run, ttl, connection.collection('licenses'));
   }
 
   /** Runs `work` while holding the lock named `name` (one holder across every process). */
@@ -191,6 +193,7 @@ export class MongoChains implements ChainStore {
           lastSeenAt: Math.max(stored.lastSeenAt as number, record.lastSeenAt),
           divergentChecks: (stored.divergentChecks as number) + 1,
           copy: record.copy,
+          action: record.action,
         };
         const { id: _id, ...rest } = next;
         await forks.replaceOne({ _id: id } as never, rest);
@@ -240,6 +243,20 @@ export class MongoChains implements ChainStore {
       return document === null ? null : ((document as Doc).action as ForkAction);
     });
   }
+
+  readonly resolveForkPolicy: ChainStore['resolveForkPolicy'] = (licenseId) => {
+    return this.run(async () => {
+      const own = await this.models.forkPolicies.findById(licenseId).lean();
+      if (own !== null) return { action: (own as Doc).action as ForkAction, source: 'license' };
+      const license = (await this.licenses.findOne({ _id: licenseId } as never, {
+        projection: { 'entitlements.plan.id': 1 },
+      })) as { entitlements?: { plan?: { id?: string } | null } } | null;
+      const planId = license?.entitlements?.plan?.id;
+      if (planId === undefined) return null;
+      const plan = await this.models.forkPolicies.findById(planId).lean();
+      return plan === null ? null : { action: (plan as Doc).action as ForkAction, source: 'plan' };
+    });
+  };
 
   setForkPolicy(licenseId: string, action: ForkAction | null, at: number): Promise<void> {
     return this.run(async () => {

@@ -6,6 +6,22 @@ import type { ChainHead, ChainStore, ForkAction, ForkFilter, ForkRecord } from '
 
 type Row = Record<string, unknown>;
 
+/**
+ * Fork policies of plans too (the key is a license or a plan id) and `suspend-both`: the table
+ * rebuilt without its old CHECK, rows kept.
+ */
+export const FORK_POLICY_SUBJECTS_SQL = `
+  CREATE TABLE fork_policies_next (
+    license_id TEXT PRIMARY KEY,
+    action TEXT NOT NULL CHECK (action IN ('warn', 'suspend', 'suspend-both')),
+    updated_at INTEGER NOT NULL
+  );
+  INSERT INTO fork_policies_next (license_id, action, updated_at)
+    SELECT license_id, action, updated_at FROM fork_policies;
+  DROP TABLE fork_policies;
+  ALTER TABLE fork_policies_next RENAME TO fork_policies;
+`;
+
 /** Migration of the tables of this port (numbered in migrations.ts). */
 export const CHAIN_TABLES_SQL = `
   CREATE TABLE chain_heads (
@@ -90,6 +106,7 @@ export class SqliteChains implements ChainStore {
               lastSeenAt: Math.max(stored.lastSeenAt, fork.lastSeenAt),
               divergentChecks: stored.divergentChecks + 1,
               copy: fork.copy,
+              action: fork.action,
             };
       db.prepare(
         `INSERT INTO forks (id, license_id, installation_id, status, detected_at, body)
@@ -164,6 +181,19 @@ export class SqliteChains implements ChainStore {
       .get(licenseId) as Row | undefined;
     return row === undefined ? null : (row.action as ForkAction);
   }
+
+  readonly resolveForkPolicy: ChainStore['resolveForkPolicy'] = async (licenseId) => {
+    const own = await this.getForkPolicy(licenseId);
+    if (own !== null) return { action: own, source: 'license' };
+    const row = this.db()
+      .prepare(
+        `SELECT p.action AS action FROM licenses l
+         JOIN fork_policies p ON p.license_id = json_extract(l.body, '$.entitlements.plan.id')
+         WHERE l.id = ?`,
+      )
+      .get(licenseId) as Row | undefined;
+    return row === undefined ? null : { action: row.action as ForkAction, source: 'plan' };
+  };
 
   async setForkPolicy(licenseId: string, action: ForkAction | null, at: number): Promise<void> {
     if (action === null) {

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { StoreSchemaError } from '../../errors.js';
 import { AUDIT_CHAIN_SQL } from './audit-chain.js';
 import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
-import { CHAIN_TABLES_SQL } from './chains.js';
+import { CHAIN_TABLES_SQL, FORK_POLICY_SUBJECTS_SQL } from './chains.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
 import { SSO_TABLES_SQL } from './sso.js';
@@ -224,6 +224,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 14,
     name: 'portal single sign-on: logins in flight, linked identities',
     sql: SSO_TABLES_SQL,
+  },
+  {
+    version: 15,
+    name: 'fork policies of plans, suspend-both',
+    sql: FORK_POLICY_SUBJECTS_SQL,
   },
 ];
 

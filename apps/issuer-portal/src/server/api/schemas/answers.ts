@@ -8,6 +8,7 @@ import {
   ChallengeRequestSchema,
   CheckRecordSchema,
   CustomerSchema,
+  ForkActionSchema,
   ForkSchema,
   InstallationSchema,
   LastCheckSchema,
@@ -112,10 +113,15 @@ export const LicenseDetailSchema = z
       'The newest online check, also after its raw record was rolled up; null: never checked.',
     ),
     forks: z.array(ForkSchema).describe('Possible copies the verify service saw, newest first.'),
-    forkPolicy: z
-      .enum(['warn', 'suspend'])
+    forkPolicy: ForkActionSchema.nullable().describe(
+      "The fork policy set on this license; null: none (its plan's, else the verify service's default, warn).",
+    ),
+    forkPolicyInForce: z
+      .object({ action: ForkActionSchema, source: z.enum(['license', 'plan']) })
       .nullable()
-      .describe("What a fork of this license does; null: the verify service's default (warn)."),
+      .describe(
+        "The policy a fork follows and where it is set; null: the verify service's default (warn).",
+      ),
   })
   .register(apiSchemas, { id: 'LicenseDetail' });
 

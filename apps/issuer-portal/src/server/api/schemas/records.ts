@@ -3,7 +3,7 @@
 // through these before they are sent, which drops anything not declared here. The terms are
 // built on the issuer's one set of limits (TERMS_LIMITS) and checked against its `Terms` type
 // at compile time.
-import { TERMS_LIMITS, type Terms } from '@licensor/issuer';
+import { FORK_ACTIONS, TERMS_LIMITS, type Terms } from '@licensor/issuer';
 import { ENTITLEMENT_NAME_PATTERN, MAX_COUNT, MAX_ENTITLEMENTS } from '@licensor/token';
 import { z } from 'zod';
 import { apiSchemas } from '../openapi.js';
@@ -237,6 +237,12 @@ const ChainEvidenceSchema = z
   })
   .register(apiSchemas, { id: 'ChainEvidence' });
 
+export const ForkActionSchema = z
+  .enum(FORK_ACTIONS as unknown as ['warn', 'suspend', 'suspend-both'])
+  .describe(
+    'warn: record and tell the copy; suspend: the copy is answered SUSPENDED; suspend-both: the installation that continues the chain too, while the fork is open.',
+  );
+
 export const ForkSchema = z
   .object({
     id: z.string(),
@@ -250,7 +256,7 @@ export const ForkSchema = z
     original: ChainEvidenceSchema.nullable().describe(
       'The newest check that continued it, when the fork was detected.',
     ),
-    action: z.enum(['warn', 'suspend']),
+    action: ForkActionSchema.describe('The fork policy in force at its newest divergent check.'),
     closedAt: ms().nullable(),
     closedBy: z.string().nullable(),
     closeReason: z.string().nullable(),
