@@ -49,7 +49,8 @@ export const PORTAL_STATUS = statusTable<PortalAnsweredCode>({
   ERR_PASSWORD_LOGIN_DISABLED: 403,
   // The identity provider cannot be reached or answered what cannot be verified.
   ERR_SSO_FAILED: 502,
-  ERR_SSO_CONFIG: 500,
+  // Single sign-on set up wrong (the CLI refuses to start with it first).
+  ERR_SSO_CONFIG: 503,
   // @licensor/token: a pasted challenge that cannot be read or does not verify.
   ERR_INPUT_TOO_LARGE: 413,
   ERR_JWS_MALFORMED: 422,
