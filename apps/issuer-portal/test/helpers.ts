@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Issuer, openIssuer } from '@licensor/issuer';
 import { openStore } from '@licensor/issuer/store';
+import { createLicensor, type Licensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
 import {
   type ChallengeClaims,
   type Ed25519KeyPair,
@@ -115,13 +116,33 @@ export function newInstallation(): TestInstallation {
   return { key, id: key.kid };
 }
 
+/** The CMS operator the SDK-driven tests act as (System Administrator: may apply key sets). */
+export const CMS_OPERATOR = { id: 'op-1', name: 'Olivia Operator', roles: [SYSTEM_ADMINISTRATOR] };
+
+/**
+ * A CMS (the real SDK, in memory) shipped with the vendor's JWKS of now: key set version 0.
+ * It runs on the fixture's clock and reports `credentialsInUse`.
+ */
+export async function makeCms(
+  fixture: Pick<Fixture, 'clock' | 'issuer'>,
+  credentialsInUse: number,
+): Promise<Licensor> {
+  return createLicensor({
+    store: new MemoryStore(),
+    trust: await fixture.issuer.keys.exportJwks(),
+    product: { name: 'vSEC:CMS', version: '6.1.0' },
+    now: () => fixture.clock.now,
+    credentialsInUse: () => credentialsInUse,
+  });
+}
+
 let challengeCounter = 0;
 
 /** A challenge signed by the installation, made at the fixture's clock. */
 export function makeChallenge(
   fixture: Pick<Fixture, 'clock'>,
   installation: TestInstallation,
-  overrides: Partial<Pick<ChallengeClaims, 'v' | 'license' | 'request' | 'usage'>> = {},
+  overrides: Partial<Pick<ChallengeClaims, 'v' | 'license' | 'request' | 'usage' | 'keyset'>> = {},
 ): string {
   challengeCounter += 1;
   const iat = Math.floor(fixture.clock.now / 1000);
@@ -135,6 +156,7 @@ export function makeChallenge(
     license: overrides.license ?? null,
     usage: overrides.usage ?? { credentialsInUse: 12 },
     request: overrides.request ?? { kind: 'license', credentials: 100, customerName: 'Acme Bank' },
+    ...(overrides.keyset === undefined ? {} : { keyset: overrides.keyset }),
   };
   return signChallenge(claims, installation.key);
 }

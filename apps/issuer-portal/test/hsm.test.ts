@@ -6,13 +6,19 @@
 import { readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSoftHsm, HSM_ERROR_CODES, type SoftHsm, softHsmSkipReason } from '@licensor/issuer';
-import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { codeToStatus } from '../src/server/http/code-to-status.js';
-import { type Fixture, loginAs, makeChallenge, makePortal, newInstallation } from './helpers.js';
+import {
+  type Fixture,
+  loginAs,
+  makeChallenge,
+  makeCms,
+  makePortal,
+  newInstallation,
+  CMS_OPERATOR as operator,
+} from './helpers.js';
 
 const skip = softHsmSkipReason();
-const operator = { id: 'op-1', name: 'Olivia Operator', roles: [SYSTEM_ADMINISTRATOR] };
 
 it('answers 503 for every HSM failure: the server cannot sign now, the request was fine', () => {
   for (const code of HSM_ERROR_CODES) expect(codeToStatus(code), code).toBe(503);
@@ -62,13 +68,7 @@ describe.skipIf(skip !== null)('the portal with the license key in SoftHSM2', ()
       .send({})
       .expect(200);
 
-    const cms = createLicensor({
-      store: new MemoryStore(),
-      trust: await fixture.issuer.keys.exportJwks(),
-      product: { name: 'vSEC:CMS', version: '6.1.0' },
-      now: () => fixture.clock.now,
-      credentialsInUse: () => 12,
-    });
+    const cms = await makeCms(fixture, 12);
     const { armoured } = await cms.createChallenge(operator, {
       credentials: 120,
       customerName: 'Bank of Tests',

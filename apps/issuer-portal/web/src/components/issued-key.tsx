@@ -1,5 +1,7 @@
 // A freshly signed license key: shown in full, with Copy, Download .txt and the transaction
-// id the customer's CMS will display.
+// id the customer's CMS will display. When the installation trusts an older version of the
+// vendor's key set (#11), the box holds the armoured bundle instead: the key set versions it
+// lacks, then the key, as `licensor-issuer issue --armour` prints it; the CMS applies it whole.
 import { useRef } from 'react';
 import { Link } from '../router';
 import type { IssueAnswer } from '../types';
@@ -9,6 +11,8 @@ import { Alert, Button, Card, Facts, Mono } from './ui';
 export function IssuedKey({ answer, onNext }: { answer: IssueAnswer; onNext?: () => void }) {
   const keyArea = useRef<HTMLTextAreaElement>(null);
   const license = answer.license;
+  const keysets = answer.keysets?.length ?? 0;
+  const text = keysets > 0 ? answer.armoured : answer.licenseKey;
   return (
     <Card title="License key" className="card-success">
       {answer.replayed ? (
@@ -27,25 +31,28 @@ export function IssuedKey({ answer, onNext }: { answer: IssueAnswer; onNext?: ()
           License → Upgrade).
         </Alert>
       )}
+      {keysets > 0 ? (
+        <Alert tone="info" title="Sent with your newer signing keys">
+          This installation trusts an older version of your key set, so the text below carries the{' '}
+          {keysets === 1 ? 'key set version' : `${keysets} key set versions`} it lacks, then the
+          key. Send the whole text: the CMS applies the key sets first, then the key.
+        </Alert>
+      ) : null}
       <label htmlFor="license-key" className="label-strong">
-        License key for {license.customerName}
+        {keysets > 0 ? 'License key with key sets' : 'License key'} for {license.customerName}
       </label>
       <textarea
         id="license-key"
         ref={keyArea}
         className="input textarea key-text"
         readOnly
-        value={answer.licenseKey}
-        rows={6}
+        value={text}
+        rows={keysets > 0 ? 12 : 6}
         data-testid="license-key"
         onFocus={(e) => e.currentTarget.select()}
       />
       <div className="button-row">
-        <CopyButton
-          text={answer.licenseKey}
-          label="Copy key"
-          fallbackTarget={() => keyArea.current}
-        />
+        <CopyButton text={text} label="Copy key" fallbackTarget={() => keyArea.current} />
         <Button
           onClick={() =>
             downloadText(`license-${license.id}-rev${license.revision}.txt`, `${answer.armoured}\n`)

@@ -1,11 +1,13 @@
-import { Keyring, verifyLicense } from '@licensor/token';
+import { armourBlocks, Keyring, verifyLicense } from '@licensor/token';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  CMS_OPERATOR,
   type Fixture,
   type LoggedIn,
   loginAs,
   makeChallenge,
+  makeCms,
   makePortal,
   newInstallation,
   PERPETUAL_TERMS,
@@ -199,6 +201,79 @@ describe('POST /challenges/issue', () => {
       });
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+  });
+});
+
+describe('POST /challenges/issue: key sets for an offline installation (#11)', () => {
+  const operator = CMS_OPERATOR;
+  const kinds = (armoured: string) => armourBlocks(armoured).map((block) => block.kind);
+
+  it('a format 2 challenge behind the key set gets the versions it lacks before the key, as the CLI prints them; the CMS applies the text whole', async () => {
+    // The CMS shipped with the keys of the day; the vendor then rotates and activates a new
+    // license key, which the CMS does not trust yet.
+    const cms = await makeCms(fixture, 12);
+    const next = await fixture.issuer.keys.rotate('license', 'alice');
+    await fixture.issuer.keys.activate(next.kid, 'alice');
+    const versions = await fixture.issuer.keys.keysets();
+    const newest = versions.at(-1)!.seq;
+
+    const { armoured: challenge } = await cms.createChallenge(operator, {
+      credentials: 100,
+      customerName: 'Acme Bank',
+    });
+    const ivan = await loginAs(fixture, 'ivan');
+    const response = await issue(ivan, { challenge, terms: PERPETUAL_TERMS }).expect(201);
+    const { keysets, armoured, licenseKey } = response.body as {
+      keysets: string[];
+      armoured: string;
+      licenseKey: string;
+    };
+    // The same chain the issuer (and so `licensor-issuer issue --armour`) hands over.
+    const direct = await fixture.issuer.issue(challenge, PERPETUAL_TERMS, 'ivan');
+    expect(direct.replayed).toBe(true);
+    expect(keysets).toEqual(direct.keysets);
+    expect(keysets.length).toBeGreaterThan(0);
+    expect(kinds(armoured)).toEqual([...keysets.map(() => 'keyset'), 'license']);
+    expect(armourBlocks(armoured).map((block) => block.token)).toEqual([...keysets, licenseKey]);
+
+    // The key alone is signed by a key the CMS does not trust: refused, nothing applied.
+    await expect(cms.applyLicenseKey(operator, licenseKey)).rejects.toMatchObject({
+      code: 'ERR_KID_UNKNOWN',
+    });
+    expect((await cms.getLicenseInfo(operator)).state).toBe('none');
+    expect((await cms.getTrust(operator)).keysetVersion).toBe(0);
+    // The armoured answer carries the trust it needs: applied in one paste.
+    const applied = await cms.applyLicenseKey(operator, armoured);
+    expect(applied.keysetVersion).toBe(newest);
+    expect(applied.info).toMatchObject({ state: 'active', customer: 'Acme Bank' });
+
+    // Asked again, the replayed answer carries the same bundle.
+    const replayed = await issue(ivan, { challenge, terms: PERPETUAL_TERMS }).expect(201);
+    expect(replayed.body).toMatchObject({ replayed: true, keysets, armoured });
+  });
+
+  it('a format 2 challenge at the newest version gets an empty list and the key alone', async () => {
+    const newest = (await fixture.issuer.keys.keysets()).at(-1)!.seq;
+    const ivan = await loginAs(fixture, 'ivan');
+    const response = await issue(ivan, {
+      challenge: makeChallenge(fixture, newInstallation(), { v: 2, keyset: newest }),
+      terms: PERPETUAL_TERMS,
+    }).expect(201);
+    expect(response.body.keysets).toEqual([]);
+    expect(kinds(response.body.armoured)).toEqual(['license']);
+  });
+
+  it('a version 1 challenge never gets key sets: no member, one LICENSE block', async () => {
+    const next = await fixture.issuer.keys.rotate('license', 'alice');
+    await fixture.issuer.keys.activate(next.kid, 'alice');
+    const ivan = await loginAs(fixture, 'ivan');
+    const response = await issue(ivan, {
+      challenge: makeChallenge(fixture, newInstallation()),
+      terms: PERPETUAL_TERMS,
+    }).expect(201);
+    expect(response.body).not.toHaveProperty('keysets');
+    expect(kinds(response.body.armoured)).toEqual(['license']);
+    expect(armourBlocks(response.body.armoured)[0]!.token).toBe(response.body.licenseKey);
   });
 });
 

@@ -1,6 +1,6 @@
 // The heart of the portal: decode a pasted challenge (with the warnings the vendor must see
 // before issuing) and issue the license key that answers it.
-import { armour, normaliseToken } from '@licensor/token';
+import { armourBundle, normaliseToken } from '@licensor/token';
 import { z } from 'zod';
 import type { ApiDeps } from '../deps.js';
 import { definedOnly } from '../deps.js';
@@ -32,8 +32,19 @@ export const inspectChallenge = defineRoute({
   },
 });
 
-export function issueAnswer(token: string, transactionId: string) {
-  return { licenseKey: token, armoured: armour(token, 'license'), transactionId };
+/**
+ * The key as the vendor hands it over. `keysets` (an issue for a challenge that said which key
+ * set version its installation trusts, SDK format 2): the signed versions it lacks, which the
+ * armoured text carries before the key, as `licensor-issuer issue --armour` prints it (the offline
+ * bundle `licensor apply` and the CMS take whole). Without it the armour is the key alone.
+ */
+export function issueAnswer(token: string, transactionId: string, keysets?: readonly string[]) {
+  return {
+    licenseKey: token,
+    armoured: armourBundle(token, keysets),
+    transactionId,
+    ...(keysets === undefined ? {} : { keysets: [...keysets] }),
+  };
 }
 
 export const issueLicense = defineRoute({
@@ -84,7 +95,7 @@ async function issue(
     supersede ? { supersede } : {},
   );
   return {
-    ...issueAnswer(result.token, result.transaction.id),
+    ...issueAnswer(result.token, result.transaction.id, result.keysets),
     license: result.license,
     replayed: result.replayed,
   };

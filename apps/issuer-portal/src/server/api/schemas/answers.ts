@@ -87,7 +87,20 @@ export const InspectionSchema = z
 export const IssueAnswerSchema = z
   .object({
     licenseKey: z.string().describe('The compact license token to send to the customer.'),
-    armoured: z.string().describe('The same key in BEGIN/END armour, for e-mail or a .txt file.'),
+    armoured: z
+      .string()
+      .describe(
+        'The same key in BEGIN/END armour, for e-mail or a .txt file; when `keysets` is not empty, ' +
+          'preceded by one LICENSOR KEY SET block per version (the offline bundle the CMS applies whole).',
+      ),
+    keysets: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'Issue for a challenge that says which key set version its installation trusts (SDK ' +
+          'format 2): the signed key set versions after it, oldest first (empty when up to date). ' +
+          'Absent for a version 1 challenge and for keys that answer no challenge.',
+      ),
     transactionId: z.string(),
     license: LicenseSchema,
     replayed: z.boolean().describe('True when this repeats an earlier identical issue.'),
