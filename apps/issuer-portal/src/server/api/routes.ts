@@ -21,6 +21,14 @@ import { inspectChallenge, issueLicense } from './routes/challenges.js';
 import { listCustomers, renameCustomer } from './routes/customers.js';
 import { exportAudit, exportLicenses } from './routes/exports.js';
 import {
+  closeFork,
+  exportAuditChain,
+  getAuditChain,
+  getPlanForkPolicy,
+  setLicenseForkPolicy,
+  setPlanForkPolicy,
+} from './routes/forks.js';
+import {
   activateKey,
   exportJwks,
   listKeys,
@@ -84,6 +92,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   resumeLicense,
   renewLicense,
   reissueLicense,
+  setLicenseForkPolicy,
+  closeFork,
   listProducts,
   createProduct,
   updateProduct,
@@ -95,6 +105,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   updatePlan,
   archivePlan,
   restorePlan,
+  getPlanForkPolicy,
+  setPlanForkPolicy,
   listRequests,
   getRequest,
   approveRequest,
@@ -125,5 +137,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   resendWebhookDelivery,
   listAuditEvents,
   exportAudit,
+  getAuditChain,
+  exportAuditChain,
   health,
 ];
