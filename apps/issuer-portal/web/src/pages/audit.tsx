@@ -1,6 +1,7 @@
 // The audit log: who did what, when, to which object. Filters live in the address.
 import { type FormEvent, useState } from 'react';
 import { api } from '../api';
+import { AuditChainStatus } from '../components/fork-controls';
 import { Table } from '../components/table';
 import {
   Button,
@@ -59,6 +60,9 @@ export function AuditPage() {
           </a>
         }
       />
+      <Card title="Integrity">
+        <AuditChainStatus />
+      </Card>
       <Card>
         <form className="filters" onSubmit={apply} aria-label="Filter the audit log">
           <TextInput

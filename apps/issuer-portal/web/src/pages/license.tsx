@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { api } from '../api';
 import { EntitlementEditor } from '../components/entitlement-editor';
+import { CloseForkButton, ForkPolicyControl } from '../components/fork-controls';
 import { IssuedKey } from '../components/issued-key';
 import { LicenseActions } from '../components/license-actions';
 import { RequestActions } from '../components/request-actions';
@@ -128,12 +129,17 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
           />
           <p className="muted">
             A server restored from a backup: ask its operator for a new challenge and issue a key
-            for it (that re-binds the license and closes this). A copy that was shut down:{' '}
-            <Mono>licensor-issuer forks close {fork.id}</Mono>. What a fork does for this license:{' '}
-            {forkPolicy ?? 'the default (warn)'} (<Mono>licensor-issuer forks policy</Mono>).
+            for it (that re-binds the license and closes this). A copy that was shut down: close the
+            fork, saying why.
           </p>
+          <div className="button-row">
+            <CloseForkButton fork={fork} onClosed={detail.reload} />
+          </div>
         </Card>
       ))}
+      <Card title="Copies of the installation">
+        <ForkPolicyControl key={forkPolicy ?? ''} detail={detail.data} onChanged={detail.reload} />
+      </Card>
       {pending.map((request) => (
         <Card key={request.id} title="Pending request" className="card-warning">
           <p>
