@@ -87,7 +87,10 @@ if (!existsSync(marker)) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   issuer(['init']);
   const password = randomBytes(12).toString('base64url');
-  issuer(['users', 'add', 'admin', '--role', 'admin'], { LICENSOR_USER_PASSWORD: password });
+  // One-time: the portal asks for the admin's own password at the first login.
+  issuer(['users', 'add', 'admin', '--role', 'admin', '--one-time'], {
+    LICENSOR_USER_PASSWORD: password,
+  });
   writeFileSync(marker, `${new Date().toISOString()}\n`);
   firstRun = { user: 'admin', password };
 }
@@ -168,7 +171,7 @@ Licensor is running (data: ${process.env.MONGODB_URI ? 'MongoDB' : dataDir})
   if (firstRun) {
     console.log(`
   First run: log in to the portal as "${firstRun.user}" with password ${firstRun.password}
-  (shown once: change it in the portal under Change password. If it is lost, reset it with
+  (shown once and one-time: the portal asks for your own at the first login. If it is lost, reset it with
   npx -y pnpm@10.34.9 exec licensor-issuer --data ${dataDir} users set-password admin)`);
   }
   console.log('\nCtrl-C stops both.\n');

@@ -319,13 +319,26 @@ export interface Issuer extends CatalogApi {
   };
 
   readonly users: {
-    add(name: string, role: Role, password: string, operator?: Operator): Promise<VendorUser>;
+    /** `oneTime`: a password made for the user, replaced by them at the next login. */
+    add(
+      name: string,
+      role: Role,
+      password: string,
+      operator?: Operator,
+      options?: { oneTime?: boolean },
+    ): Promise<VendorUser>;
     list(): Promise<VendorUser[]>;
     /** The user when the password matches and the user is enabled, otherwise null. */
     authenticate(name: string, password: string): Promise<VendorUser | null>;
     setRole(name: string, role: Role, operator: Operator): Promise<VendorUser>;
     disable(name: string, operator: Operator): Promise<VendorUser>;
     enable(name: string, operator: Operator): Promise<VendorUser>;
-    setPassword(name: string, password: string, operator: Operator): Promise<VendorUser>;
+    /** `oneTime`: set by someone else, replaced by the user at the next login; else cleared. */
+    setPassword(
+      name: string,
+      password: string,
+      operator: Operator,
+      options?: { oneTime?: boolean },
+    ): Promise<VendorUser>;
   };
 }

@@ -275,7 +275,8 @@ describeInChromium('issuer portal in Chromium', () => {
     await page.getByText('ivan has a new password and was logged out everywhere.').waitFor();
     expect(
       await fixture.issuer.users.authenticate('ivan', 'ivan-was-given-this-one'),
-    ).not.toBeNull();
+    ).toMatchObject({ passwordOneTime: true });
+    await page.getByRole('row', { name: /ivan/ }).getByText('one-time password').waitFor();
     await screenshot(page, 'users');
     await nav(page, 'Audit log').click();
     await page.getByRole('table', { name: 'Audit events' }).waitFor();

@@ -377,10 +377,15 @@ describe('licensor-issuer', () => {
       env: { LICENSOR_USER_PASSWORD: 'another long password' },
     });
     expect(fromEnv.stdout).toBe('added bob (issuer)\n');
+    const oneTime = await cli(['users', 'add', 'erin', '--role', 'admin', '--one-time'], {
+      env: { LICENSOR_USER_PASSWORD: 'erin was given this one' },
+    });
+    expect(oneTime.stdout).toBe('added erin (admin)\n');
     const generated = await cli(['users', 'add', 'carol', '--role', 'viewer', '--json']);
     const { password } = JSON.parse(generated.stdout);
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(generated.stderr).toMatch(/shown this once/);
+    expect(generated.stderr).toMatch(/one-time: the portal asks for a new one at the first login/);
     const weak = await cli(['users', 'add', 'dave', '--role', 'viewer', '--password-stdin'], {
       stdin: 'short',
     });
@@ -389,6 +394,22 @@ describe('licensor-issuer', () => {
     const listed = await cli(['users', 'list']);
     expect(listed.stdout).toMatch(/alice\s+admin/);
     expect((await cli(['audit'])).stdout).toMatch(/user\.add/);
+    // Given on stdin or in the environment: the user's own; generated or --one-time: one-time.
+    const store = await openStore({ dataDir: data });
+    const issuer = await openIssuer({ store });
+    expect(await issuer.users.authenticate('alice', 'correct horse battery')).not.toHaveProperty(
+      'passwordOneTime',
+    );
+    expect(await issuer.users.authenticate('bob', 'another long password')).not.toHaveProperty(
+      'passwordOneTime',
+    );
+    expect(await issuer.users.authenticate('carol', password)).toMatchObject({
+      passwordOneTime: true,
+    });
+    expect(await issuer.users.authenticate('erin', 'erin was given this one')).toMatchObject({
+      passwordOneTime: true,
+    });
+    await store.close();
   });
 
   it('users reset-2fa turns off a lost second factor, audited; without one nothing changes', async () => {
@@ -443,7 +464,10 @@ describe('licensor-issuer', () => {
     const store = await openStore({ dataDir: data });
     const issuer = await openIssuer({ store });
     expect(await issuer.users.authenticate('alice', 'second-password-12')).toBeNull();
-    expect(await issuer.users.authenticate('alice', password)).not.toBeNull();
+    // A generated password is one-time (the portal asks for her own); a given one is not.
+    expect(await issuer.users.authenticate('alice', password)).toMatchObject({
+      passwordOneTime: true,
+    });
     await store.close();
     const unknown = await cli(['users', 'set-password', 'nobody', '--password-stdin'], {
       stdin: 'third-password-12\n',

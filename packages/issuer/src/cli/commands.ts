@@ -294,9 +294,13 @@ const HANDLERS: Record<string, Handler> = {
   async 'users add'(run, name) {
     const role = roleOf(run.args);
     const { password, generated } = await passwordOf(run);
-    const user = await run.issuer.users.add(name, role, password, run.operator);
+    const user = await run.issuer.users.add(name, role, password, run.operator, {
+      oneTime: generated || run.args.values['one-time'] === true,
+    });
     if (!generated) return out(user, `added ${user.name} (${user.role})\n`);
-    run.io.stderr('the generated password is shown this once: keep it now\n');
+    run.io.stderr(
+      'the generated password is shown this once: keep it now; it is one-time: the portal asks for a new one at the first login\n',
+    );
     return out({ user, password }, `added ${user.name} (${user.role})\npassword: ${password}\n`);
   },
   async 'users list'(run) {
@@ -309,9 +313,13 @@ const HANDLERS: Record<string, Handler> = {
   },
   async 'users set-password'(run, name) {
     const { password, generated } = await passwordOf(run);
-    const user = await run.issuer.users.setPassword(name, password, run.operator);
+    const user = await run.issuer.users.setPassword(name, password, run.operator, {
+      oneTime: generated || run.args.values['one-time'] === true,
+    });
     if (!generated) return out(user, `${user.name} has a new password\n`);
-    run.io.stderr('the generated password is shown this once: keep it now\n');
+    run.io.stderr(
+      'the generated password is shown this once: keep it now; it is one-time: the portal asks for a new one at the first login\n',
+    );
     return out({ user, password }, `${user.name} has a new password\npassword: ${password}\n`);
   },
   async 'users disable'(run, name) {

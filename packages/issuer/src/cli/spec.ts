@@ -33,6 +33,10 @@ const armour: Options = {
 };
 const password: Options = {
   'password-stdin': { type: 'boolean', help: 'read the password from stdin' },
+  'one-time': {
+    type: 'boolean',
+    help: 'the user must choose their own at the next portal login (always so for a generated one)',
+  },
 };
 const role: Options = {
   role: { type: 'string', value: 'admin|issuer|viewer', help: 'the user role' },
@@ -209,7 +213,7 @@ export const ISSUER_CLI: CliSpec = {
       args: ['NAME'],
       summary: 'add a portal user',
       details:
-        'The password comes from stdin (--password-stdin), from $LICENSOR_USER_PASSWORD, or is generated and printed once.',
+        'The password comes from stdin (--password-stdin), from $LICENSOR_USER_PASSWORD, or is generated and printed once. A generated password, or one given with --one-time, is one-time: the portal asks the user for their own at the first login and allows nothing else until then.',
       options: { ...role, ...password },
     },
     { name: 'users list', summary: 'portal users' },
@@ -218,7 +222,7 @@ export const ISSUER_CLI: CliSpec = {
       args: ['NAME'],
       summary: 'a new password for a forgotten one',
       details:
-        "From stdin, $LICENSOR_USER_PASSWORD, or generated and printed once; the portal's open sessions of that user end at their timeout.",
+        "From stdin, $LICENSOR_USER_PASSWORD, or generated and printed once; the portal's open sessions of that user end at their timeout. A generated password, or one given with --one-time, is one-time: the portal asks for the user's own at the next login.",
       options: password,
     },
     { name: 'users set-role', args: ['NAME'], summary: "change a user's role", options: role },

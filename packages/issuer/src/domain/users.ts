@@ -83,11 +83,16 @@ export function createUsers(context: IssuerContext) {
   }
 
   return {
+    /**
+     * A new user. `oneTime`: the password was made for them (generated, or chosen by an admin),
+     * so they must replace it at their first login (the portal sends them to do so).
+     */
     async add(
       name: string,
       role: Role,
       password: string,
       operator: Operator = 'unknown',
+      options: { oneTime?: boolean } = {},
     ): Promise<VendorUser> {
       checkName(name);
       checkRole(role);
@@ -101,6 +106,7 @@ export function createUsers(context: IssuerContext) {
         disabled: false,
         createdAt: at,
         updatedAt: at,
+        ...(options.oneTime ? { passwordOneTime: true as const } : {}),
       };
       try {
         await store.insertUser(user, hash);
@@ -108,7 +114,10 @@ export function createUsers(context: IssuerContext) {
         if ((await store.getUserByName(name)) !== null) throw new UserExistsError(name);
         throw error;
       }
-      await audit(operator, 'user.add', user, { role });
+      await audit(operator, 'user.add', user, {
+        role,
+        ...(options.oneTime ? { oneTimePassword: true } : {}),
+      });
       return user;
     },
 
@@ -164,13 +173,29 @@ export function createUsers(context: IssuerContext) {
       return changed;
     },
 
-    async setPassword(name: string, password: string, operator: Operator): Promise<VendorUser> {
+    /**
+     * A new password. `oneTime`: set for the user by someone else (an admin, a generated one),
+     * so they must replace it at their next login; without it (the user's own change) the
+     * one-time mark is cleared.
+     */
+    async setPassword(
+      name: string,
+      password: string,
+      operator: Operator,
+      options: { oneTime?: boolean } = {},
+    ): Promise<VendorUser> {
       const user = await find(name);
       const passwordHash = await hashPassword(checkPassword(password));
       const updatedAt = context.now();
-      await store.updateUser(user.id, { passwordHash, updatedAt });
-      const changed = { ...strip(user), updatedAt };
-      await audit(operator, 'user.password', changed);
+      const oneTime = options.oneTime === true;
+      await store.updateUser(user.id, { passwordHash, passwordOneTime: oneTime, updatedAt });
+      const { passwordOneTime: _was, ...rest } = strip(user);
+      const changed: VendorUser = {
+        ...rest,
+        updatedAt,
+        ...(oneTime ? { passwordOneTime: true as const } : {}),
+      };
+      await audit(operator, 'user.password', changed, oneTime ? { oneTimePassword: true } : {});
       return changed;
     },
   };

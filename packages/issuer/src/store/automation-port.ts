@@ -37,6 +37,8 @@ export interface PortalSessionRecord {
   lastSeenAt: number;
   /** The 2FA policy sends this user to enrol before anything else (see the portal). */
   enrolTwoFactor?: boolean;
+  /** Logged in with a one-time password: the password change comes first (see the portal). */
+  changePassword?: boolean;
 }
 
 export interface AutomationStore extends WebhookStore {

@@ -319,7 +319,11 @@ export interface AccountStore {
   listUsers(): Promise<VendorUser[]>;
   updateUser(
     id: string,
-    patch: Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & { passwordHash?: string },
+    patch: Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & {
+      passwordHash?: string;
+      /** With a new password: whether it is one-time (false clears the mark). */
+      passwordOneTime?: boolean;
+    },
   ): Promise<void>;
 }
 

@@ -100,6 +100,12 @@ export function automationContract(adapter: Adapter): void {
       expect(await other.automation.getSession('hash-3')).toBeNull();
     });
 
+    it('keep what a session is held to: a one-time password change, a 2FA enrolment', async () => {
+      const held = session({ idHash: 'hash-held', changePassword: true, enrolTwoFactor: true });
+      await store.automation.putSession(held);
+      expect(await other.automation.getSession('hash-held')).toEqual(held);
+    });
+
     it('sweeps sessions idle or too old, and keeps the others', async () => {
       await store.automation.putSession(session({ idHash: 'idle', lastSeenAt: T0 }));
       await store.automation.putSession(

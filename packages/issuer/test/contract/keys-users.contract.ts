@@ -257,6 +257,43 @@ export function keysAndUsersContract(adapter: Adapter): void {
       expect((await issuer.users.list())[0]).not.toHaveProperty('passwordHash');
     });
 
+    it('marks a one-time password until its user sets their own; a refused change keeps the mark', async () => {
+      const added = await issuer.users.add('alice', 'admin', 'generated for alice', 'setup', {
+        oneTime: true,
+      });
+      expect(added.passwordOneTime).toBe(true);
+      expect(await issuer.users.authenticate('alice', 'generated for alice')).toMatchObject({
+        passwordOneTime: true,
+      });
+      expect((await issuer.users.list())[0]).toMatchObject({ passwordOneTime: true });
+      // A too-short own password is refused: the one-time one still works and is still marked.
+      await expect(issuer.users.setPassword('alice', 'short', 'alice')).rejects.toMatchObject({
+        code: 'ERR_PASSWORD_WEAK',
+      });
+      expect(await issuer.users.authenticate('alice', 'generated for alice')).toMatchObject({
+        passwordOneTime: true,
+      });
+      // Her own: the mark is gone, in the store too.
+      const own = await issuer.users.setPassword('alice', 'alice chose this one', 'alice');
+      expect(own).not.toHaveProperty('passwordOneTime');
+      expect(await issuer.users.authenticate('alice', 'alice chose this one')).not.toHaveProperty(
+        'passwordOneTime',
+      );
+      // An admin sets it again for her (forgotten): one-time again.
+      await issuer.users.add('bob', 'admin', 'bob has his own one');
+      await issuer.users.setPassword('alice', 'bob set this for alice', 'bob', { oneTime: true });
+      expect(await issuer.users.authenticate('alice', 'bob set this for alice')).toMatchObject({
+        passwordOneTime: true,
+      });
+      expect(await issuer.users.authenticate('bob', 'bob has his own one')).not.toHaveProperty(
+        'passwordOneTime',
+      );
+      const marked = (await issuer.listAuditEvents({ action: 'user.password' })).map(
+        (e) => e.details.oneTimePassword ?? false,
+      );
+      expect(marked.sort()).toEqual([false, true]);
+    });
+
     it('refuses short passwords, bad names and unknown roles', async () => {
       await expect(issuer.users.add('bob', 'issuer', 'short')).rejects.toMatchObject({
         code: 'ERR_PASSWORD_WEAK',

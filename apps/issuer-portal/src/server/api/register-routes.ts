@@ -10,6 +10,7 @@ import { TwoFactorEnrolmentRequiredError } from '../auth/two-factor.js';
 import { checkCsrfToken, isStateChange } from '../http/csrf.js';
 import {
   ForbiddenError,
+  PasswordChangeRequiredError,
   RequestInvalidError,
   SessionExpiredError,
   UnauthenticatedError,
@@ -77,6 +78,10 @@ async function authorise(
   if (found.kind === 'none') throw new UnauthenticatedError();
   const { session } = found;
   if (isStateChange(req)) checkCsrfToken(req, session);
+  // A one-time password is replaced first; then a 2FA enrolment the policy asks for.
+  if (session.changePassword && !route.duringPasswordChange) {
+    throw new PasswordChangeRequiredError();
+  }
   if (session.enrolTwoFactor && !route.duringEnrolment) throw new TwoFactorEnrolmentRequiredError();
   if (!roleAllows(session.role, route.access)) throw new ForbiddenError(route.access);
   return session;

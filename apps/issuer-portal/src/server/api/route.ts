@@ -48,6 +48,11 @@ export interface RouteSpec<
    * enrolment); every other route refuses it with ERR_2FA_ENROLMENT_REQUIRED.
    */
   duringEnrolment?: boolean;
+  /**
+   * Answers a session opened with a one-time password (the session itself, logout, the
+   * password change); every other route refuses it with ERR_PASSWORD_CHANGE_REQUIRED.
+   */
+  duringPasswordChange?: boolean;
   params?: P;
   query?: Q;
   body?: B;

@@ -9,6 +9,8 @@ export const PORTAL_ERROR_CODES = [
   'ERR_SESSION_EXPIRED',
   'ERR_LOGIN_FAILED',
   'ERR_PASSWORD_WRONG',
+  'ERR_PASSWORD_CHANGE_REQUIRED',
+  'ERR_PASSWORD_UNCHANGED',
   'ERR_FORBIDDEN',
   'ERR_CSRF_INVALID',
   'ERR_REQUEST_INVALID',
@@ -76,6 +78,26 @@ export class LoginFailedError extends PortalError {
 export class PasswordWrongError extends PortalError {
   constructor() {
     super('ERR_PASSWORD_WRONG', 'Your current password is wrong; the password was not changed.');
+  }
+}
+
+/** The session's user logged in with a one-time password: only changing it (and logging out) answers. */
+export class PasswordChangeRequiredError extends PortalError {
+  constructor() {
+    super(
+      'ERR_PASSWORD_CHANGE_REQUIRED',
+      'You logged in with a one-time password. Choose your own password (POST /api/v1/auth/password) before anything else.',
+    );
+  }
+}
+
+/** A "new" password equal to the current one: nothing would change. */
+export class PasswordUnchangedError extends PortalError {
+  constructor() {
+    super(
+      'ERR_PASSWORD_UNCHANGED',
+      'The new password is the current one. Choose a different password.',
+    );
   }
 }
 

@@ -37,6 +37,8 @@ export interface SessionUser {
 export interface StartOptions {
   /** The 2FA policy requires a second factor this user has not set up: enrolment only. */
   enrolTwoFactor?: boolean;
+  /** The user logged in with a one-time password: the password change only. */
+  changePassword?: boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ export class SessionManager {
       createdAt: now,
       lastSeenAt: now,
       ...(options.enrolTwoFactor ? { enrolTwoFactor: true } : {}),
+      ...(options.changePassword ? { changePassword: true } : {}),
     };
     await this.#store.set(session);
     res.cookie(cookieName(req), session.id, {

@@ -23,6 +23,11 @@ export interface Session {
    * only the session, logout and 2FA enrolment routes answer until they enrol.
    */
   readonly enrolTwoFactor?: boolean;
+  /**
+   * The user logged in with a one-time password (set by an admin or generated): only the
+   * session, logout and the password change answer until they choose their own.
+   */
+  readonly changePassword?: boolean;
   /** Set when the request was authenticated by an API token (then there is no cookie session). */
   readonly tokenId?: string;
 }

@@ -94,10 +94,15 @@ export function UsersPage() {
                   {
                     header: 'Status',
                     cell: (user) => (
-                      <Badge
-                        value={user.disabled ? 'disabled' : 'enabled'}
-                        tone={user.disabled ? 'revoked' : 'active'}
-                      />
+                      <>
+                        <Badge
+                          value={user.disabled ? 'disabled' : 'enabled'}
+                          tone={user.disabled ? 'revoked' : 'active'}
+                        />{' '}
+                        {user.passwordOneTime ? (
+                          <Badge value="one-time password" tone="suspended" />
+                        ) : null}
+                      </>
                     ),
                   },
                   { header: 'Since', cell: (user) => <Time ms={user.createdAt} /> },
@@ -124,6 +129,7 @@ export function UsersPage() {
           <AddUser onAdded={users.reload} />
           <SetPassword
             users={(users.data?.items ?? []).filter((u) => u.name !== info?.user.name)}
+            onSet={users.reload}
           />
         </div>
       </div>
@@ -168,7 +174,7 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
           label="Initial password"
           type="password"
           autoComplete="new-password"
-          hint="At least 12 characters. Tell it to the user in person."
+          hint="At least 12 characters. Tell it to the user in person: it is one-time, they choose their own at their first login."
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
@@ -181,7 +187,7 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
 }
 
 /** An admin sets another user's password (a forgotten one); that user's sessions end. */
-function SetPassword({ users }: { users: User[] }) {
+function SetPassword({ users, onSet }: { users: User[]; onSet: () => void }) {
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
   const { busy, error, run } = useAction();
@@ -193,6 +199,7 @@ function SetPassword({ users }: { users: User[] }) {
       await api.patch<User>(`/users/${encodeURIComponent(name)}`, { password });
       setDone(`${name} has a new password and was logged out everywhere.`);
       setPassword('');
+      onSet();
     });
   };
   return (
@@ -212,7 +219,7 @@ function SetPassword({ users }: { users: User[] }) {
           label="New password"
           type="password"
           autoComplete="new-password"
-          hint="At least 12 characters. Tell it to the user in person; they can change it under Change password."
+          hint="At least 12 characters. Tell it to the user in person: it is one-time, they choose their own at their next login."
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />

@@ -47,6 +47,7 @@ const portalSession = new Schema(
     createdAt: { type: Number, required: true },
     lastSeenAt: { type: Number, required: true },
     enrolTwoFactor: { type: Boolean },
+    changePassword: { type: Boolean },
   },
   { ...options, collection: 'portal_sessions' },
 );

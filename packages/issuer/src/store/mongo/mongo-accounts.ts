@@ -7,7 +7,14 @@ type Doc = Record<string, unknown>;
 
 export type UserPatch = Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & {
   passwordHash?: string;
+  passwordOneTime?: boolean;
 };
+
+/** A stored user as the record: `passwordOneTime` only when it is set. */
+function userOf(document: Doc): Doc {
+  const { _id, nameKey: _key, passwordOneTime, ...rest } = document;
+  return { id: _id, ...rest, ...(passwordOneTime === true ? { passwordOneTime: true } : {}) };
+}
 
 export async function insertUser(
   models: MongoModels,
@@ -24,17 +31,13 @@ export async function getUserByName(
 ): Promise<(VendorUser & { passwordHash: string }) | null> {
   const document = await models.users.findOne({ nameKey: name.toLowerCase() }).lean();
   if (document === null) return null;
-  const { _id, nameKey: _key, ...rest } = document as Doc;
-  return { id: _id, ...rest } as VendorUser & { passwordHash: string };
+  return userOf(document as Doc) as unknown as VendorUser & { passwordHash: string };
 }
 
 export async function listUsers(models: MongoModels): Promise<VendorUser[]> {
   const documents = await models.users.find({}, { passwordHash: 0, nameKey: 0 }).lean();
   return documents
-    .map((d) => {
-      const { _id, ...rest } = d as Doc;
-      return { id: _id, ...rest } as VendorUser;
-    })
+    .map((d) => userOf(d as Doc) as unknown as VendorUser)
     .sort((a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }));
 }
 

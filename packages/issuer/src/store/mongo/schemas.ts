@@ -216,6 +216,8 @@ const user = new Schema(
     role: { type: String, required: true },
     disabled: { type: Boolean, required: true },
     passwordHash: { type: String, required: true },
+    /** Set by someone else: the user replaces it at the next login (absent on older users). */
+    passwordOneTime: { type: Boolean },
     createdAt: { type: Number, required: true },
     updatedAt: { type: Number, required: true },
   },

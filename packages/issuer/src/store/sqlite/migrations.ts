@@ -230,6 +230,11 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'fork policies of plans, suspend-both',
     sql: FORK_POLICY_SUBJECTS_SQL,
   },
+  {
+    version: 16,
+    name: 'users: a one-time password is marked until its user changes it',
+    sql: 'ALTER TABLE users ADD COLUMN password_one_time INTEGER NOT NULL DEFAULT 0;',
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,13 +6,14 @@ import type { VendorUser } from '../../records.js';
 type Row = Record<string, unknown>;
 
 export function insertUser(db: Database.Database, user: VendorUser, passwordHash: string): void {
-  db.prepare(`INSERT INTO users (id, name, role, disabled, password_hash, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+  db.prepare(`INSERT INTO users (id, name, role, disabled, password_hash, password_one_time,
+      created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(
     user.id,
     user.name,
     user.role,
     user.disabled ? 1 : 0,
     passwordHash,
+    user.passwordOneTime ? 1 : 0,
     user.createdAt,
     user.updatedAt,
   );
@@ -33,6 +34,7 @@ export function listUsers(db: Database.Database): VendorUser[] {
 
 export type UserPatch = Partial<Pick<VendorUser, 'role' | 'disabled' | 'updatedAt'>> & {
   passwordHash?: string;
+  passwordOneTime?: boolean;
 };
 
 export function updateUser(db: Database.Database, id: string, patch: UserPatch): void {
@@ -41,6 +43,10 @@ export function updateUser(db: Database.Database, id: string, patch: UserPatch):
     ['disabled', patch.disabled === undefined ? undefined : patch.disabled ? 1 : 0],
     ['updated_at', patch.updatedAt],
     ['password_hash', patch.passwordHash],
+    [
+      'password_one_time',
+      patch.passwordOneTime === undefined ? undefined : patch.passwordOneTime ? 1 : 0,
+    ],
   ];
   const sets: string[] = [];
   const args: unknown[] = [];
@@ -61,5 +67,6 @@ function userOf(row: Row): VendorUser {
     disabled: row.disabled === 1,
     createdAt: row.created_at as number,
     updatedAt: row.updated_at as number,
+    ...(row.password_one_time === 1 ? { passwordOneTime: true as const } : {}),
   };
 }

@@ -14,7 +14,12 @@ import {
   TwoFactorCodeWrongError,
   TwoFactorRequiredError,
 } from '../../auth/two-factor.js';
-import { LoginFailedError, PasswordWrongError, PortalError } from '../../http/portal-errors.js';
+import {
+  LoginFailedError,
+  PasswordUnchangedError,
+  PasswordWrongError,
+  PortalError,
+} from '../../http/portal-errors.js';
 import type { Role } from '../../roles.js';
 import type { Session } from '../../session/session-store.js';
 import type { ApiDeps } from '../deps.js';
@@ -30,6 +35,7 @@ export function sessionInfo(deps: ApiDeps, session: Session) {
     csrfToken: session.csrfToken,
     idleExpiresAt: expires.idle,
     absoluteExpiresAt: expires.absolute,
+    ...(session.changePassword ? { passwordChangeRequired: true } : {}),
     ...(session.enrolTwoFactor ? { twoFactorEnrolmentRequired: true } : {}),
   };
 }
@@ -112,13 +118,16 @@ export const login = defineRoute({
     }
     const second = await secondFactor(deps, req, user, body.code);
     await deps.loginLimiter.succeed(body.name, address);
+    const changePassword = user.passwordOneTime === true;
     const session = await deps.sessions.start(req, res, user, {
       enrolTwoFactor: second.enrolTwoFactor,
+      changePassword,
     });
     await auditSessionEvent(deps, user.name, 'session.login', {
       ip: req.ip ?? null,
       secondFactor: second.method,
       ...(second.enrolTwoFactor ? { enrolTwoFactor: true } : {}),
+      ...(changePassword ? { oneTimePassword: true } : {}),
     });
     return sessionInfo(deps, session);
   },
@@ -166,6 +175,7 @@ export const currentSession = defineRoute({
   access: 'viewer',
   sessionOnly: true,
   duringEnrolment: true,
+  duringPasswordChange: true,
   response: SessionInfoSchema,
   handle({ deps, session }) {
     return sessionInfo(deps, session!);
@@ -177,11 +187,13 @@ export const changePassword = defineRoute({
   path: '/auth/password',
   operationId: 'changePassword',
   summary:
-    'Change your own password. Ends all your sessions and starts a new one (a new CSRF token).',
+    'Change your own password (also how a one-time password is replaced). Ends all your sessions and starts a new one (a new CSRF token).',
   tag: 'session',
   access: 'viewer',
   sessionOnly: true,
-  errors: [403, 429],
+  duringEnrolment: true,
+  duringPasswordChange: true,
+  errors: [403, 422, 429],
   body: z.object({
     currentPassword: z.string().min(1).max(1000),
     newPassword: NewPasswordSchema,
@@ -198,6 +210,8 @@ export const changePassword = defineRoute({
       await auditSessionEvent(deps, userName, 'session.password-failed', { ip: req.ip ?? null });
       throw new PasswordWrongError();
     }
+    if (body.newPassword === body.currentPassword) throw new PasswordUnchangedError();
+    // The user's own password: a one-time mark is cleared.
     await deps.issuer.users.setPassword(userName, body.newPassword, userName);
     await deps.sessionStore.deleteForUser(user.id);
     const enrolTwoFactor = session!.enrolTwoFactor === true;
@@ -214,6 +228,7 @@ export const logout = defineRoute({
   access: 'viewer',
   sessionOnly: true,
   duringEnrolment: true,
+  duringPasswordChange: true,
   response: z.object({ ok: z.literal(true) }),
   async handle({ deps, session, req, res }) {
     await deps.sessions.end(req, res);

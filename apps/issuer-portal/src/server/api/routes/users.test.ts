@@ -106,3 +106,91 @@ describe('users', () => {
     expect(audit.body.items.map((e: { action: string }) => e.action)).toContain('user.add');
   });
 });
+
+describe('one-time passwords', () => {
+  it('a password an admin set is one-time: the session answers only the password change until the user picks their own', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const set = await admin.agent
+      .patch('/api/v1/users/ivan')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ password: 'alice-set-this-for-ivan' })
+      .expect(200);
+    expect(set.body.passwordOneTime).toBe(true);
+
+    const ivan = request.agent(fixture.app);
+    const login = await ivan
+      .post('/api/v1/auth/login')
+      .send({ name: 'ivan', password: 'alice-set-this-for-ivan' })
+      .expect(200);
+    expect(login.body.passwordChangeRequired).toBe(true);
+    const csrf = login.body.csrfToken as string;
+    expect((await ivan.get('/api/v1/auth/session').expect(200)).body.passwordChangeRequired).toBe(
+      true,
+    );
+
+    // Everything else is refused, and refusing changes nothing.
+    const before = await fixture.issuer.listCustomers();
+    const refused = await ivan.get('/api/v1/licenses').expect(403);
+    expect(refused.body.error.code).toBe('ERR_PASSWORD_CHANGE_REQUIRED');
+    const write = await ivan
+      .post('/api/v1/challenges/issue')
+      .set('X-CSRF-Token', csrf)
+      .send({ challenge: 'x', terms: {} })
+      .expect(403);
+    expect(write.body.error.code).toBe('ERR_PASSWORD_CHANGE_REQUIRED');
+    expect(await fixture.issuer.listCustomers()).toEqual(before);
+
+    // "Changing" it to itself is refused: still one-time.
+    const same = await ivan
+      .post('/api/v1/auth/password')
+      .set('X-CSRF-Token', csrf)
+      .send({
+        currentPassword: 'alice-set-this-for-ivan',
+        newPassword: 'alice-set-this-for-ivan',
+      })
+      .expect(422);
+    expect(same.body.error.code).toBe('ERR_PASSWORD_UNCHANGED');
+    expect(
+      await fixture.issuer.users.authenticate('ivan', 'alice-set-this-for-ivan'),
+    ).toMatchObject({ passwordOneTime: true });
+
+    const changed = await ivan
+      .post('/api/v1/auth/password')
+      .set('X-CSRF-Token', csrf)
+      .send({ currentPassword: 'alice-set-this-for-ivan', newPassword: 'ivan-chose-this-one' })
+      .expect(200);
+    expect(changed.body).not.toHaveProperty('passwordChangeRequired');
+    await ivan.get('/api/v1/licenses').expect(200);
+    expect(
+      await fixture.issuer.users.authenticate('ivan', 'ivan-chose-this-one'),
+    ).not.toHaveProperty('passwordOneTime');
+    // Logging in again with the new one opens a full session at once.
+    const again = await request(fixture.app)
+      .post('/api/v1/auth/login')
+      .send({ name: 'ivan', password: 'ivan-chose-this-one' })
+      .expect(200);
+    expect(again.body).not.toHaveProperty('passwordChangeRequired');
+  });
+
+  it('a user an admin adds starts with a one-time password; an admin setting their own does not', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const added = await admin.agent
+      .post('/api/v1/users')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ name: 'sam', role: 'viewer', password: 'a-long-enough-password' })
+      .expect(201);
+    expect(added.body.passwordOneTime).toBe(true);
+    const login = await request(fixture.app)
+      .post('/api/v1/auth/login')
+      .send({ name: 'sam', password: 'a-long-enough-password' })
+      .expect(200);
+    expect(login.body.passwordChangeRequired).toBe(true);
+
+    const own = await admin.agent
+      .patch('/api/v1/users/alice')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ password: 'alice-picked-her-own' })
+      .expect(200);
+    expect(own.body).not.toHaveProperty('passwordOneTime');
+  });
+});

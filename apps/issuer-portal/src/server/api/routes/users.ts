@@ -38,7 +38,10 @@ export const addUser = defineRoute({
   response: UserSchema,
   status: 201,
   handle({ body, deps, session }) {
-    return deps.issuer.users.add(body.name, body.role, body.password, session!.userName);
+    // A password an admin chose for someone else: they replace it at their first login.
+    return deps.issuer.users.add(body.name, body.role, body.password, session!.userName, {
+      oneTime: true,
+    });
   },
 });
 
@@ -79,7 +82,10 @@ export const updateUser = defineRoute({
     if (body.disabled === true) user = await deps.issuer.users.disable(params.name, operator);
     if (body.disabled === false) user = await deps.issuer.users.enable(params.name, operator);
     if (body.password !== undefined) {
-      user = await deps.issuer.users.setPassword(params.name, body.password, operator);
+      // Set for another user: one-time (they choose their own at the next login).
+      user = await deps.issuer.users.setPassword(params.name, body.password, operator, {
+        oneTime: params.name !== operator,
+      });
     }
     await deps.sessionStore.deleteForUser(user!.id);
     return user!;

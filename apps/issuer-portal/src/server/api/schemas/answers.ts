@@ -25,6 +25,12 @@ export const SessionInfoSchema = z
     csrfToken: z.string().describe('Send it as X-CSRF-Token on every state change.'),
     idleExpiresAt: z.number().int(),
     absoluteExpiresAt: z.number().int(),
+    passwordChangeRequired: z
+      .boolean()
+      .optional()
+      .describe(
+        'The user logged in with a one-time password (generated, or set by an admin): only the session, logout and POST /auth/password answer until they choose their own.',
+      ),
     twoFactorEnrolmentRequired: z
       .boolean()
       .optional()

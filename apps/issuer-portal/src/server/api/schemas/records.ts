@@ -320,6 +320,12 @@ export const UserSchema = z
     disabled: z.boolean(),
     createdAt: ms(),
     updatedAt: ms(),
+    passwordOneTime: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Their password was set by someone else (an admin, or generated): they must choose their own at the next login.',
+      ),
   })
   .register(apiSchemas, { id: 'User' });
 
