@@ -6,10 +6,10 @@ import { openIssuer } from '@licensor/issuer';
 import { openStore } from '@licensor/issuer/store';
 import { generateKeyPair, newId, signChallenge } from '@licensor/token';
 
-export async function prepareStore(dataDir, passphrase) {
+export async function prepareStore(dataDir, passphrase, statusPassphrase) {
   const store = await openStore({ dataDir });
   try {
-    const issuer = await openIssuer({ store, passphrase });
+    const issuer = await openIssuer({ store, passphrase, statusPassphrase });
     await issuer.init('bench');
     const installation = generateKeyPair();
     const now = Math.floor(Date.now() / 1000);

@@ -21,6 +21,8 @@ const unknownSeconds = Math.min(3, seconds);
 const connectionCounts = [10, 100];
 const workers = Math.max(2, availableParallelism());
 const passphrase = 'bench-passphrase';
+// The status keys are sealed under a secret of their own (the verify service's, never the issuing one).
+const statusPassphrase = 'bench-status-passphrase';
 
 function checkToken(licenseId, revision, installation) {
   return signCheck(
@@ -115,7 +117,11 @@ async function load(url, connections, duration, nextToken) {
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-bench-'));
 try {
   process.stderr.write('preparing the embedded store (issuer init, one license)...\n');
-  const { licenseId, revision, installation, jwks } = await prepareStore(dataDir, passphrase);
+  const { licenseId, revision, installation, jwks } = await prepareStore(
+    dataDir,
+    passphrase,
+    statusPassphrase,
+  );
   const installationKey = Buffer.from(installation.publicKey).toString('base64url');
   const results = [];
   const loadBefore = loadavg()[0];
@@ -125,7 +131,7 @@ try {
   const bare = await start('bare-server.mjs', { BENCH_INSTALLATION_KEY: installationKey });
   const service = await start('service-server.mjs', {
     BENCH_DATA_DIR: dataDir,
-    LICENSOR_KEY_PASSPHRASE: passphrase,
+    LICENSOR_STATUS_KEY_PASSPHRASE: statusPassphrase,
   });
   const bareCluster = await start('bare-server.mjs', {
     BENCH_INSTALLATION_KEY: installationKey,
@@ -133,7 +139,7 @@ try {
   });
   const serviceCluster = await start('service-server.mjs', {
     BENCH_DATA_DIR: dataDir,
-    LICENSOR_KEY_PASSPHRASE: passphrase,
+    LICENSOR_STATUS_KEY_PASSPHRASE: statusPassphrase,
     BENCH_WORKERS: String(workers),
   });
   let stopped = null;

@@ -35,7 +35,7 @@ if (workers > 1 && cluster.isPrimary) {
     port: 0,
     host: '127.0.0.1',
     dataDir: process.env.BENCH_DATA_DIR,
-    passphrase: process.env.LICENSOR_KEY_PASSPHRASE,
+    passphrase: process.env.LICENSOR_STATUS_KEY_PASSPHRASE,
     logLevel: 'info',
     ...(slot !== undefined ? { worker: slot } : {}),
     ...(aggregateMetrics ? { aggregateMetrics } : {}),
