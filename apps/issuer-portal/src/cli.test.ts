@@ -92,4 +92,26 @@ describe('licensor-portal CLI', () => {
     expect(half.code).toBe(2);
     expect(half.stderr).toContain('LICENSOR_OIDC_ROLE_MAP must be set');
   });
+
+  it('exits 2 naming the variable when a webhook event setting is out of range, opening nothing', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'licensor-portal-cli-env-'));
+    try {
+      const data = join(empty, 'store');
+      const bad = await output(
+        run(['serve', '--port', '0', '--data', data], { LICENSOR_NEAR_CAP_PERCENT: '150' }),
+      );
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain(
+        'error: LICENSOR_NEAR_CAP_PERCENT must be a number from 1 to 100',
+      );
+      expect(existsSync(data)).toBe(false);
+      const slow = await output(
+        run(['serve', '--port', '0', '--data', data], { LICENSOR_CHECK_INTERVAL_SECONDS: 'daily' }),
+      );
+      expect(slow.code).toBe(2);
+      expect(slow.stderr).toContain('LICENSOR_CHECK_INTERVAL_SECONDS must be a number');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { dataDirOf, openStore } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from './server/app.js';
 import { type SsoOptions, ssoOptionsFromEnv } from './server/auth/sso.js';
+import type { DispatcherOptions } from './server/webhooks/dispatcher.js';
 
 const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--data DIR] [--trust-proxy HOPS]
                              [--allowed-host NAME ...]
@@ -26,6 +27,10 @@ const USAGE = `usage: licensor-portal serve [--port 4000] [--host 127.0.0.1] [--
 
   env LICENSOR_CHECK_RETENTION_DAYS  days of raw check records kept (default 30); older ones
                  are rolled up per license per day, hourly, then dropped
+  env LICENSOR_NEAR_CAP_PERCENT  usage.near-cap webhook at this share of the cap (1-100, default 90)
+  env LICENSOR_CHECK_INTERVAL_SECONDS  how often installations check (default 86400)
+  env LICENSOR_CHECK_STOPPED_AFTER_SECONDS  check.stopped webhook after this long without a
+                 check (default two intervals)
 `;
 
 function usage(message?: string): never {
@@ -64,6 +69,7 @@ async function serve(argv: string[]): Promise<void> {
   if (trustProxy !== false && !Number.isInteger(trustProxy))
     usage('--trust-proxy must be a number');
 
+  const events = eventWatchOptions(process.env);
   const mongoUri = process.env.MONGODB_URI;
   const store = await openStore(
     mongoUri ? { mongoUri } : { dataDir: dataDirOf(values.data, process.env) },
@@ -106,6 +112,7 @@ async function serve(argv: string[]): Promise<void> {
         .map((u) => new URL(u).host),
       denyPrivate: process.env.LICENSOR_WEBHOOK_DENY_PRIVATE === '1',
       timeoutMs: Number.isInteger(timeoutMs) && timeoutMs > 0 ? timeoutMs : 10_000,
+      events,
     },
   });
   const server = portal.app.listen(port, host, () => {
@@ -167,3 +174,31 @@ main().catch((error: unknown) => {
   }
   process.exit(1);
 });
+
+/**
+ * What the webhook event watch looks for, from the environment: LICENSOR_NEAR_CAP_PERCENT
+ * (usage.near-cap at this share of the cap, default 90), LICENSOR_CHECK_INTERVAL_SECONDS (how
+ * often installations check, default 86400, as the verify service), LICENSOR_CHECK_STOPPED_AFTER_SECONDS
+ * (check.stopped after this long without a check, default two intervals).
+ */
+export function eventWatchOptions(
+  env: NodeJS.ProcessEnv,
+): NonNullable<DispatcherOptions['events']> {
+  const number = (name: string, min: number, max: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      usage(`${name} must be a number from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const percent = number('LICENSOR_NEAR_CAP_PERCENT', 1, 100);
+  const interval = number('LICENSOR_CHECK_INTERVAL_SECONDS', 60, 365 * 86_400);
+  const stopped = number('LICENSOR_CHECK_STOPPED_AFTER_SECONDS', 60, 365 * 86_400);
+  return {
+    ...(percent === undefined ? {} : { nearCapPercent: percent }),
+    ...(interval === undefined ? {} : { checkIntervalMs: interval * 1000 }),
+    ...(stopped === undefined ? {} : { stoppedAfterMs: stopped * 1000 }),
+  };
+}

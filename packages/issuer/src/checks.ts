@@ -13,6 +13,7 @@ import type { CheckStore } from './store/ports.js';
 import { loadStatusKeys } from './store/status-keys.js';
 
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
+export { checkFailureOf, UNKNOWN_INSTALLATION } from './events/check-failures.js';
 export type { CheckRecord, CheckView, DeclinedRequestView, KeysetRecord } from './records.js';
 export type {
   ChainEvidence,
@@ -25,6 +26,7 @@ export type {
 } from './store/chain-port.js';
 export { FORK_ACTIONS } from './store/chain-port.js';
 export { type ChainAnswer, type ChainCheck, stepChain } from './store/check-chain.js';
+export type { CheckFailure } from './store/event-sources-port.js';
 export { dataDirOf } from './store/open-store.js';
 export type { CheckStore } from './store/ports.js';
 
@@ -45,6 +47,7 @@ export const CHECK_ROLE = [
   'chains',
   'getCheckView',
   'recordChecks',
+  'recordCheckFailures',
   'loadStatusSigningKeys',
   'listKeysets',
   'ping',
@@ -89,6 +92,7 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
     chains: chainRole,
     getCheckView: (licenseId) => store.getCheckView(licenseId),
     recordChecks: (records) => store.recordChecks(records),
+    recordCheckFailures: (failures) => store.recordCheckFailures(failures),
     loadStatusSigningKeys: (passphrase) =>
       loadStatusKeys(store, passphrase ?? (statusSecret === '' ? undefined : statusSecret)),
     listKeysets: (afterSeq) => store.listKeysets(afterSeq),

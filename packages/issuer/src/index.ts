@@ -75,6 +75,21 @@ export {
   UserExistsError,
   UserNotFoundError,
 } from './errors.js';
+export {
+  CHECK_FAILURE_WINDOW_MS,
+  checkFailureOf,
+  UNKNOWN_INSTALLATION,
+} from './events/check-failures.js';
+export {
+  checkFailedEvent,
+  checkStoppedEvent,
+  EventWatch,
+  type EventWatchOptions,
+  keysChangedEvent,
+  nearCapEvent,
+  nearCapThreshold,
+  type WatchRound,
+} from './events/event-watch.js';
 export type {
   ApprovalResult,
   ApproveOptions,
@@ -179,6 +194,11 @@ export {
   nextCursorOf,
   pageOfRows,
 } from './store/cursors.js';
+export type {
+  CheckFailure,
+  EventSourceStore,
+  QuietInstallation,
+} from './store/event-sources-port.js';
 export {
   DEFAULT_DATA_DIR,
   dataDirOf,
@@ -195,6 +215,7 @@ export type {
   CustomerPage,
   DailyUsage,
   DayRange,
+  EventSourcesPort,
   KeyStore,
   LastCheck,
   LedgerStore,

@@ -8,6 +8,7 @@ import { catalogContract } from './contract/catalog.contract.js';
 import { chainsContract } from './contract/chains.contract.js';
 import { crashContract } from './contract/crash.contract.js';
 import { dashboardContract } from './contract/dashboard.contract.js';
+import { eventsContract } from './contract/events.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
 import { lifecycleContract } from './contract/lifecycle.contract.js';
@@ -50,5 +51,6 @@ for (const adapter of adapters()) {
     describe('two-factor', () => twoFactorContract(adapter));
     describe('audit log hash chain', () => auditChainContract(adapter));
     describe('single sign-on', () => ssoContract(adapter));
+    describe('webhook events from checks and keys', () => eventsContract(adapter));
   });
 }

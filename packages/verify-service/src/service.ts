@@ -14,6 +14,7 @@ import { buildExpressApp } from './http/app.js';
 import { createCheckRoute } from './http/check-route.js';
 import { RefusalLog } from './http/refusal-log.js';
 import { type MetricPart, type MetricSnapshot, renderMetrics, VerifyMetrics } from './metrics.js';
+import { CheckFailureReporter } from './state/check-failures.js';
 import { CheckRecorder } from './state/check-recorder.js';
 import { KeysetRelay } from './state/keyset-relay.js';
 import { RateLimiter } from './state/rate-limiter.js';
@@ -48,6 +49,8 @@ export interface VerifyService {
   readonly config: VerifyConfig;
   readonly metrics: VerifyMetrics;
   readonly recorder: CheckRecorder;
+  /** Records refused checks for check.failed (null when the store has no such write). */
+  readonly failures: CheckFailureReporter | null;
   readonly views: ViewCache;
   /** The vendor's signed key sets this process relays with statuses. */
   readonly keysets: KeysetRelay;
@@ -96,6 +99,9 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
   void keysets.refresh();
   const keysetRefresh = setInterval(() => void keysets.refresh(), config.keysetRefreshMs);
   keysetRefresh.unref();
+  const recordFailures = store.recordCheckFailures?.bind(store);
+  const failures =
+    recordFailures === undefined ? null : new CheckFailureReporter(recordFailures, logger);
   const metrics = new VerifyMetrics(
     { recorder, views, replay },
     deps.worker !== undefined ? { worker: deps.worker } : {},
@@ -106,6 +112,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     replay,
     perInstallation: new RateLimiter(config.rateLimitPerInstallation),
     record: (record) => recorder.add(record),
+    ...(failures === null ? {} : { refused: (refused) => failures.report(refused) }),
     statusKey: () => statusKey,
     keysets: (trusted) => keysets.relayFor(trusted),
     decoyVerification: createDecoyVerification(),
@@ -175,6 +182,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     config,
     metrics,
     recorder,
+    failures,
     views,
     keysets,
     metricsText,
@@ -185,11 +193,13 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     setStatusKeys: (keys) => {
       statusKey = activeKey(keys);
     },
-    drain: (deadlineMs) => {
+    drain: async (deadlineMs) => {
       clearInterval(refusalSweep);
       clearInterval(keysetRefresh);
       refusals.sweep(Number.POSITIVE_INFINITY);
-      return recorder.drain(deadlineMs);
+      const left = await recorder.drain(deadlineMs);
+      await failures?.settle();
+      return left;
     },
   };
 }

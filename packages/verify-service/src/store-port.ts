@@ -12,4 +12,6 @@ export type CheckStore = Pick<
   'chains' | 'getCheckView' | 'recordChecks' | 'ping' | 'close'
 > &
   // The vendor's signed key sets (public), relayed with statuses; a store without them relays none.
-  Partial<Pick<IssuerCheckStore, 'listKeysets'>>;
+  Partial<Pick<IssuerCheckStore, 'listKeysets'>> &
+  /** Refused checks for check.failed webhooks; a store without it records none. */
+  Partial<Pick<IssuerCheckStore, 'recordCheckFailures'>>;

@@ -21,7 +21,7 @@ import {
   type SessionTimeouts,
 } from './session/session-manager.js';
 import { type SessionStore, StoreSessionStore } from './session/session-store.js';
-import { WebhookDispatcher } from './webhooks/dispatcher.js';
+import { type DispatcherOptions, WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { UrlRules } from './webhooks/url-rules.js';
 
 export const PORTAL_VERSION = '0.1.0';
@@ -46,7 +46,12 @@ export interface PortalDeps {
    * Host of each request), `selfPorts` (ports it listens on; the CLI adds its own),
    * `denyPrivate` (refuse loopback and private networks), `timeoutMs` per attempt.
    */
-  webhooks?: Partial<UrlRules> & { timeoutMs?: number; retrySchedule?: readonly number[] };
+  webhooks?: Partial<UrlRules> & {
+    timeoutMs?: number;
+    retrySchedule?: readonly number[];
+    /** What the event watch looks for (near-cap share, expected check interval, …). */
+    events?: DispatcherOptions['events'];
+  };
   /** Failed-login limits, counted in the issuer's store (shared by every portal process). */
   loginRateLimit?: Partial<LoginRateLimit>;
   /**
@@ -103,6 +108,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     ...(deps.webhooks?.retrySchedule === undefined
       ? {}
       : { retrySchedule: deps.webhooks.retrySchedule }),
+    ...(deps.webhooks?.events === undefined ? {} : { events: deps.webhooks.events }),
   });
   const apiDeps: ApiDeps = {
     issuer: deps.issuer,

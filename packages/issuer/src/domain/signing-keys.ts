@@ -31,6 +31,7 @@ import {
   PassphraseRequiredError,
   PassphraseSharedError,
 } from '../errors.js';
+import { keysChangedEvent } from '../events/event-watch.js';
 import type { InitResult, KeyRevocation, NewKeyOptions } from '../facade.js';
 import { writeKeyFile } from '../keys/key-files.js';
 import { loadKeyPair } from '../keys/load-keys.js';
@@ -407,7 +408,14 @@ export async function publishKeysetIfChanged(context: IssuerContext): Promise<Ke
       kids: claims.keys.map((key) => key.kid),
       createdAt: at,
     };
-    if (await context.store.insertKeyset(record)) return record;
+    if (await context.store.insertKeyset(record)) {
+      // keys.changed into the webhook outbox now; if this write is lost (a crash, the store
+      // refusing it), the portal's event watch writes the same event (same id) from the key set.
+      await context.store.automation
+        .appendOutboxEvents([keysChangedEvent(previous ?? null, record)])
+        .catch(() => undefined);
+      return record;
+    }
   }
   throw new KeyStateError('another process keeps publishing key sets: try again');
 }

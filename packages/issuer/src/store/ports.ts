@@ -34,6 +34,7 @@ import type {
 import type { AuditChainHead, ChainedAuditEvent } from './audit-chain.js';
 import type { AutomationStore } from './automation-port.js';
 import type { ChainStore } from './chain-port.js';
+import type { CheckFailure, EventSourceStore } from './event-sources-port.js';
 import type { SsoStore } from './sso-port.js';
 import type { TwoFactorStore } from './two-factor-port.js';
 import type { UsageWatchStore } from './usage-watch-port.js';
@@ -219,6 +220,11 @@ export interface CheckStore {
   readonly chains: ChainStore;
   getCheckView(licenseId: string): Promise<CheckView | null>;
   recordChecks(records: CheckRecord[]): Promise<void>;
+  /**
+   * Records refused checks of licenses that exist (check.failed webhooks): an insert per fact by
+   * its fixed id (one per license, reason and hour); a fact already there is left alone.
+   */
+  recordCheckFailures(failures: CheckFailure[]): Promise<void>;
   /** Active status key first; reads only status-purpose private keys. */
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]>;
   /** The signed key set versions after `afterSeq`, oldest first (public: relayed with statuses). */
@@ -364,6 +370,11 @@ export interface SsoPort {
   readonly sso: SsoStore;
 }
 
+/** What the issuer side turns into events no issuer write causes (check.*, usage.near-cap). */
+export interface EventSourcesPort {
+  readonly eventSources: EventSourceStore;
+}
+
 /** Every role at once: what the issuer (CLI, portal) opens. Both adapters implement it. */
 export type LicensorStore = StoreHandle &
   CheckStore &
@@ -375,6 +386,7 @@ export type LicensorStore = StoreHandle &
   AutomationPort &
   TwoFactorPort &
   SsoPort &
+  EventSourcesPort &
   CatalogStore &
   UsageWatchStore;
 

@@ -1,20 +1,27 @@
 // answerCheck without HTTP: which path a request takes, what it costs, what it records.
 import { describe, expect, it } from 'vitest';
 import {
+  checkClaims,
   checkToken,
   installationA,
   installationB,
   seededStore,
+  signRaw,
   statusKey,
   T0,
+  T0s,
 } from '../../test/support/fixtures.js';
+import type { RefusedCheck } from '../state/check-failures.js';
 import { RateLimiter } from '../state/rate-limiter.js';
 import { ReplayGuard } from '../state/replay-guard.js';
 import { ViewCache } from '../state/view-cache.js';
 import type { CheckRecord } from '../store-port.js';
 import { createAnswerCheck } from './answer-check.js';
 
-function setup(perInstallation = new RateLimiter({ burst: 100, perSecond: 100 })) {
+function setup(
+  perInstallation = new RateLimiter({ burst: 100, perSecond: 100 }),
+  refused?: (refused: RefusedCheck) => void,
+) {
   const store = seededStore();
   const decoys: string[] = [];
   const records: CheckRecord[] = [];
@@ -32,6 +39,7 @@ function setup(perInstallation = new RateLimiter({ burst: 100, perSecond: 100 })
     offClockNonceHoldSeconds: 30 * 86_400,
     // Two versions after the shipped keys; an installation on version 1 lacks the second.
     keysets: (trusted) => ['ks.one.x', 'ks.two.x'].slice(trusted),
+    ...(refused === undefined ? {} : { refused }),
   });
   return { answerCheck, decoys, records, store };
 }
@@ -84,5 +92,76 @@ describe('answerCheck', () => {
     expect(claimsOf(silent.status)).not.toHaveProperty('keysets');
     const v1 = await answerCheck(checkToken(), T0);
     expect(claimsOf(v1.status)).not.toHaveProperty('keysets');
+  });
+});
+
+describe('refused checks (check.failed)', () => {
+  function withRefusals() {
+    const refused: RefusedCheck[] = [];
+    return { ...setup(undefined, (r) => refused.push(r)), refused };
+  }
+  const header = { alg: 'EdDSA', typ: 'licensor-check+jwt', kid: installationA.kid };
+
+  it('tells of a forged signature, an unknown installation and a replay of a license that exists', async () => {
+    const { answerCheck, refused } = withRefusals();
+    // Installation A's id, signed by someone else's key.
+    const forged = signRaw(header, checkClaims(), installationB);
+    await expect(answerCheck(forged, T0)).rejects.toMatchObject({ code: 'ERR_SIGNATURE_INVALID' });
+    await expect(answerCheck(checkToken({}, installationB), T0)).resolves.toMatchObject({
+      outcome: 'UNKNOWN',
+    });
+    const once = checkToken();
+    await answerCheck(once, T0);
+    await expect(answerCheck(once, T0)).rejects.toMatchObject({ code: 'ERR_CHECK_REPLAYED' });
+    expect(refused).toEqual([
+      {
+        licenseId: 'lic_valid',
+        installationId: installationA.kid,
+        reason: 'ERR_SIGNATURE_INVALID',
+        at: T0,
+      },
+      {
+        licenseId: 'lic_valid',
+        installationId: installationB.kid,
+        reason: 'UNKNOWN_INSTALLATION',
+        at: T0,
+      },
+      {
+        licenseId: 'lic_valid',
+        installationId: installationA.kid,
+        reason: 'ERR_CHECK_REPLAYED',
+        at: T0,
+      },
+    ]);
+  });
+
+  it('tells of a v1 check off the clock only when its license is bound to that installation', async () => {
+    const { answerCheck, refused } = withRefusals();
+    const skewed = { iat: T0s - 3_600 };
+    await expect(answerCheck(checkToken(skewed), T0)).rejects.toMatchObject({
+      code: 'ERR_CHECK_TIME_SKEW',
+    });
+    await expect(answerCheck(checkToken(skewed, installationB), T0)).rejects.toMatchObject({
+      code: 'ERR_CHECK_TIME_SKEW',
+    });
+    expect(refused).toEqual([
+      {
+        licenseId: 'lic_valid',
+        installationId: installationA.kid,
+        reason: 'ERR_CHECK_TIME_SKEW',
+        at: T0,
+      },
+    ]);
+  });
+
+  it('says nothing of a license that does not exist, or of an answered check', async () => {
+    const { answerCheck, refused } = withRefusals();
+    await answerCheck(checkToken({ lid: 'lic_nosuch' }), T0);
+    await expect(
+      answerCheck(signRaw(header, checkClaims({ lid: 'lic_nosuch' }), installationB), T0),
+    ).resolves.toMatchObject({ outcome: 'UNKNOWN' });
+    await answerCheck(checkToken(), T0);
+    await answerCheck(checkToken({ lid: 'lic_revoked' }), T0);
+    expect(refused).toEqual([]);
   });
 });

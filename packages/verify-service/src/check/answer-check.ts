@@ -4,7 +4,12 @@
 // one path: the same answer shape, and a decoy verification so that it costs what a real one
 // costs.
 
-import { type ChainStore, type ForkAction, stepChain } from '@licensor/issuer/checks';
+import {
+  type ChainStore,
+  type ForkAction,
+  stepChain,
+  UNKNOWN_INSTALLATION,
+} from '@licensor/issuer/checks';
 import {
   type CheckOutcome,
   type Ed25519KeyPair,
@@ -14,6 +19,7 @@ import {
   verifyCheck,
 } from '@licensor/token';
 import { RateLimitedError, VerifyServiceError } from '../errors.js';
+import type { RefusedCheck } from '../state/check-failures.js';
 import type { RateLimiter } from '../state/rate-limiter.js';
 import type { ReplayGuard } from '../state/replay-guard.js';
 import type { ViewCache } from '../state/view-cache.js';
@@ -22,6 +28,11 @@ import { decideCheckBy, decideOutcome, tokenToRelay } from './decide-outcome.js'
 import type { DecoyVerification } from './decoy-verification.js';
 import { peekCheck } from './peek-check.js';
 import { rejectionsToRelay } from './relay-rejections.js';
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : 'ERR_INTERNAL';
+}
 
 export interface CheckAnswer {
   /** The compact status token. */
@@ -50,6 +61,8 @@ export interface AnswerCheckDeps {
   forkAction: ForkAction;
   /** How long the nonce of a check made with a wrong clock is held (seconds). */
   offClockNonceHoldSeconds: number;
+  /** Told of each refused check of a license that exists (the check.failed webhook). */
+  refused?: (refused: RefusedCheck) => void;
 }
 
 export type AnswerCheck = (
@@ -62,6 +75,23 @@ export type AnswerCheck = (
 export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
   const { views, replay, perInstallation } = deps;
 
+  const report = (licenseId: string, installationId: string, reason: string, at: number) =>
+    deps.refused?.({ licenseId, installationId, reason, at });
+
+  /** A refusal ahead of the license's read: recorded when the license is bound to that caller. */
+  const reportIfBound = async (
+    licenseId: string,
+    installationId: string,
+    reason: string,
+    at: number,
+  ) => {
+    if (deps.refused === undefined) return;
+    const cached = views.peek(licenseId, at) ?? (await views.load(licenseId, at).catch(() => null));
+    if (cached?.view?.installationId === installationId) {
+      report(licenseId, installationId, reason, at);
+    }
+  };
+
   return async function answerCheck(token, nowMs, address) {
     const installationId = readCheckKid(token);
 
@@ -72,6 +102,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     // A version 1 status cannot tell the installation its clock is off: a v1 check is refused
     // as before. A version 2 check is answered whatever the offset, and the status says it.
     if (offClock && claimed.v === 1) {
+      await reportIfBound(claimed.lid, installationId, 'ERR_CHECK_TIME_SKEW', nowMs);
       throw new VerifyServiceError(
         'ERR_CHECK_TIME_SKEW',
         `The check was made more than ${deps.windowSeconds} s from the service's time; ` +
@@ -85,13 +116,20 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     const bound = view !== null && key !== null && view.installationId === installationId;
 
     if (bound) {
-      verifyCheck(token, (kid) => (kid === installationId ? key : undefined));
+      try {
+        verifyCheck(token, (kid) => (kid === installationId ? key : undefined));
+      } catch (error) {
+        report(claimed.lid, installationId, codeOf(error), nowMs);
+        throw error;
+      }
       // Limited only once the signature holds: anyone can name an installation id, and a
       // bucket others can drain would let them lock that installation out.
       const wait = perInstallation.take(installationId, nowMs);
       if (wait > 0) throw new RateLimitedError(wait);
     } else {
       deps.decoyVerification(token);
+      // A license that exists, checked by an installation it is not bound to.
+      if (view !== null) report(claimed.lid, installationId, UNKNOWN_INSTALLATION, nowMs);
     }
 
     // This process's guard first (free), then the shared store's nonce window, so a check
@@ -102,6 +140,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
       !replay.admit(installationId, claimed.nonce, nowMs) ||
       !(await deps.chains.admitNonce(installationId, claimed.nonce, nowMs + holdMs, nowMs))
     ) {
+      if (bound) report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
       throw new VerifyServiceError(
         'ERR_CHECK_REPLAYED',
         'This check request was already answered; make a new one (each carries a fresh nonce).',

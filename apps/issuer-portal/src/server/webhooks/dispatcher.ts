@@ -7,8 +7,19 @@
 // any process takes the delivery over). Failed attempts are retried on a schedule that spans
 // more than a day; after the last one the delivery is `failed` until an admin resends it.
 // Delivery is at least once: receivers drop repeats by `webhook-id` (the Standard Webhooks rule).
-import type { LicensorStore, OutboxEvent, WebhookDelivery } from '@licensor/issuer';
-import { licensePages, licenseSummary, newDelivery, webhookEventOfRequest } from '@licensor/issuer';
+import type {
+  EventWatchOptions,
+  LicensorStore,
+  OutboxEvent,
+  WebhookDelivery,
+} from '@licensor/issuer';
+import {
+  EventWatch,
+  licensePages,
+  licenseSummary,
+  newDelivery,
+  webhookEventOfRequest,
+} from '@licensor/issuer';
 import type { Logger } from 'pino';
 import { sendWebhook } from './sender.js';
 import type { UrlRules } from './url-rules.js';
@@ -37,6 +48,8 @@ export interface DispatcherOptions {
   retrySchedule?: readonly number[];
   /** subscription.expiring is sent once per term, this many days before it ends; default 30. */
   expiringDays?: number;
+  /** check.failed, check.stopped, usage.near-cap, keys.changed: what the watch looks for. */
+  events?: Omit<EventWatchOptions, 'store' | 'now'>;
 }
 
 /** How often the store is searched for subscriptions about to end. */
@@ -51,6 +64,8 @@ export class WebhookDispatcher {
   readonly #batch: number;
   readonly #schedule: readonly number[];
   readonly #expiringDays: number;
+  /** Finds the events no issuer write causes (check.*, usage.near-cap, keys.changed). */
+  readonly watch: EventWatch;
   #lastExpiringScan = Number.NEGATIVE_INFINITY;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
@@ -65,6 +80,7 @@ export class WebhookDispatcher {
     this.#batch = options.batch ?? 50;
     this.#schedule = options.retrySchedule ?? RETRY_SCHEDULE_MS;
     this.#expiringDays = options.expiringDays ?? 30;
+    this.watch = new EventWatch({ ...options.events, store: this.#store, now: this.#now });
   }
 
   /**
@@ -144,6 +160,7 @@ export class WebhookDispatcher {
    */
   async runOnce(): Promise<void> {
     await this.scanExpiring();
+    await this.watch.run();
     await this.fanOut();
     const claimed = await this.#store.automation.claimDeliveries(
       this.#now(),
@@ -220,6 +237,7 @@ export class WebhookDispatcher {
       if (this.#running) return;
       this.#running = true;
       this.scanExpiring()
+        .then(() => this.watch.run())
         .then(() => this.fanOut())
         .then(() => this.#store.automation.claimDeliveries(this.#now(), this.leaseMs, this.#batch))
         .then((claimed) => {

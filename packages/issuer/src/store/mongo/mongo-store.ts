@@ -24,6 +24,7 @@ import type {
 } from '../../records.js';
 import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
 import { decodeCustomerCursor, decodeLicenseCursor, foldName } from '../cursors.js';
+import type { CheckFailure } from '../event-sources-port.js';
 import type {
   AuditFilter,
   CommitOutcome,
@@ -54,6 +55,7 @@ import {
 } from './audit-chain.js';
 import { appendOutbox, automationModelsOf, MongoAutomation } from './automation.js';
 import { MongoChains } from './chains.js';
+import { MongoEventSources } from './event-sources.js';
 import * as accounts from './mongo-accounts.js';
 import * as catalog from './mongo-catalog.js';
 import { MongoChecks } from './mongo-checks.js';
@@ -113,6 +115,7 @@ export class MongoStore implements LicensorStore {
   chains!: MongoChains;
   twoFactor!: MongoTwoFactor;
   sso!: MongoSso;
+  eventSources!: MongoEventSources;
   private readonly committer: MongoCommitter;
   private readonly checks: MongoChecks;
   private readonly writeOutbox: OutboxWriter;
@@ -159,6 +162,12 @@ export class MongoStore implements LicensorStore {
       );
       store.sso = await MongoSso.open(
         connection,
+        (operation) => store.run(operation),
+        options.prepare !== false,
+      );
+      store.eventSources = await MongoEventSources.open(
+        connection,
+        models.checks,
         (operation) => store.run(operation),
         options.prepare !== false,
       );
@@ -235,6 +244,10 @@ export class MongoStore implements LicensorStore {
         if (!onlyDuplicateKeys(error)) throw error;
       }
     });
+  }
+
+  recordCheckFailures(failures: CheckFailure[]): Promise<void> {
+    return this.eventSources.record(failures);
   }
 
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> {

@@ -7,6 +7,7 @@ import { StoreSchemaError } from '../../errors.js';
 import { AUDIT_CHAIN_SQL } from './audit-chain.js';
 import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL, FORK_POLICY_SUBJECTS_SQL } from './chains.js';
+import { CHECK_FAILURES_SQL } from './event-sources.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
 import { SSO_TABLES_SQL } from './sso.js';
@@ -235,6 +236,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'users: a one-time password is marked until its user changes it',
     sql: 'ALTER TABLE users ADD COLUMN password_one_time INTEGER NOT NULL DEFAULT 0;',
   },
+  { version: 17, name: 'check failures (check.failed webhooks)', sql: CHECK_FAILURES_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

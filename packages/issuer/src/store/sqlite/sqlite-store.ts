@@ -25,6 +25,7 @@ import type {
 } from '../../records.js';
 import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
 import { decodeCustomerCursor, decodeLicenseCursor } from '../cursors.js';
+import type { CheckFailure } from '../event-sources-port.js';
 import { SQLITE_FILE } from '../open-store.js';
 import type {
   AuditFilter,
@@ -55,6 +56,7 @@ import {
 } from './audit-chain.js';
 import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
+import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
 import { migrate } from './migrations.js';
 import * as accounts from './sqlite-accounts.js';
 import * as catalog from './sqlite-catalog.js';
@@ -93,6 +95,7 @@ export class SqliteStore implements LicensorStore {
   readonly chains: SqliteChains;
   readonly twoFactor: SqliteTwoFactor;
   readonly sso: SqliteSso;
+  readonly eventSources: SqliteEventSources;
   private readonly db: Database.Database;
   private readonly committer: SqliteCommitter;
   private readonly checks: SqliteChecks;
@@ -146,6 +149,7 @@ export class SqliteStore implements LicensorStore {
     this.chains = new SqliteChains(() => this.open);
     this.twoFactor = new SqliteTwoFactor(() => this.open);
     this.sso = new SqliteSso(() => this.open);
+    this.eventSources = new SqliteEventSources(() => this.open);
   }
 
   private assertOpen(): void {
@@ -191,6 +195,14 @@ export class SqliteStore implements LicensorStore {
     });
     try {
       insertAll();
+    } catch (error) {
+      unavailable(error);
+    }
+  }
+
+  async recordCheckFailures(failures: CheckFailure[]): Promise<void> {
+    try {
+      insertCheckFailures(this.open, failures);
     } catch (error) {
       unavailable(error);
     }
