@@ -405,4 +405,89 @@ describeInChromium('issuer portal in Chromium', () => {
     }, licenseId);
     expect(status).toBe(403);
   });
+
+  it('makes an API token (shown once), revokes it, and adds a webhook endpoint; a refused URL is shown and nothing stored', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+    const admin = await context.newPage();
+    admin.setDefaultTimeout(10_000);
+    // An admin of its own (alice's password changes above; this test runs alone too).
+    await fixture.issuer.users.add('adam', 'admin', 'adam-admin-password', 'test-setup');
+    await admin.goto(`${url}/`);
+    await admin.getByLabel('User name').fill('adam');
+    await admin.getByLabel('Password').fill('adam-admin-password');
+    await admin.getByRole('button', { name: 'Log in' }).click();
+    await admin.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const bearerStatus = (secret: string) =>
+      admin.evaluate(
+        async (token) =>
+          (await fetch('/api/v1/licenses', { headers: { authorization: `Bearer ${token}` } }))
+            .status,
+        secret,
+      );
+
+    await nav(admin, 'API tokens').click();
+    await admin.getByRole('heading', { name: 'API tokens' }).waitFor();
+    await admin.getByRole('button', { name: 'Create a token', exact: true }).click();
+    await admin.getByLabel('Token name').fill('CRM sync');
+    await admin.getByLabel('Token role').selectOption('issuer');
+    await admin.getByLabel('Expires after (days)').fill('30');
+    await admin.getByRole('button', { name: 'Create token', exact: true }).click();
+    const secretBox = admin.getByTestId('api-token-secret');
+    await secretBox.waitFor();
+    const secret = await secretBox.inputValue();
+    expect(secret.length).toBeGreaterThan(20);
+    await admin.getByRole('button', { name: 'Copy token' }).waitFor();
+    expect(await bearerStatus(secret)).toBe(200);
+    await admin.getByRole('button', { name: 'Close', exact: true }).click();
+    // Shown once: gone from the page, listed without it.
+    expect(await admin.getByTestId('api-token-secret').count()).toBe(0);
+    const tokens = admin.getByRole('table', { name: 'API tokens' });
+    await tokens.getByRole('cell', { name: 'CRM sync', exact: true }).waitFor();
+    expect(await admin.content()).not.toContain(secret);
+    const [stored] = await fixture.issuer.store.automation.listApiTokens();
+    expect(stored).toMatchObject({ name: 'CRM sync', role: 'issuer', revokedAt: null });
+    expect(JSON.stringify(stored)).not.toContain(secret);
+
+    await admin.getByRole('button', { name: 'Revoke CRM sync' }).click();
+    await admin.getByRole('button', { name: 'Revoke token', exact: true }).click();
+    await tokens.getByText('revoked').waitFor();
+    expect(await admin.getByRole('button', { name: 'Revoke CRM sync' }).count()).toBe(0);
+    expect(await bearerStatus(secret)).toBe(401);
+
+    await nav(admin, 'Webhooks').click();
+    await admin.getByRole('heading', { name: 'Webhooks' }).waitFor();
+    await admin.getByRole('button', { name: 'Add an endpoint', exact: true }).click();
+    await admin.getByLabel('Endpoint URL').fill('http://169.254.169.254/');
+    await admin.getByLabel('license.issued').check();
+    await admin.getByLabel('license.revoked').check();
+    await admin.getByRole('button', { name: 'Add endpoint', exact: true }).click();
+    const dialog = admin.getByRole('dialog', { name: 'Add a webhook endpoint' });
+    await dialog
+      .getByRole('alert')
+      .getByText(/The webhook URL is refused: 169\.254\.169\.254 is link-local/)
+      .waitFor();
+    expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
+
+    await admin.getByLabel('Endpoint URL').fill('https://example.com/hook');
+    await admin.getByRole('button', { name: 'Add endpoint', exact: true }).click();
+    const webhookSecret = admin.getByTestId('webhook-secret');
+    await webhookSecret.waitFor();
+    expect(await webhookSecret.inputValue()).toMatch(/^whsec_/);
+    await admin.getByRole('button', { name: 'Close', exact: true }).click();
+    const endpoints = admin.getByRole('table', { name: 'Webhook endpoints' });
+    await endpoints.getByText('https://example.com/hook').waitFor();
+    await endpoints.getByText('license.issued, license.revoked').waitFor();
+    const saved = await fixture.issuer.store.automation.listWebhookEndpoints();
+    expect(saved).toMatchObject([
+      {
+        url: 'https://example.com/hook',
+        events: ['license.issued', 'license.revoked'],
+        enabled: true,
+      },
+    ]);
+    await admin.getByRole('button', { name: 'Deliveries' }).click();
+    await admin.getByText('Nothing was sent to this endpoint yet.').waitFor();
+    await screenshot(admin, 'webhooks');
+    await context.close();
+  });
 });

@@ -15,7 +15,9 @@ import { LicensesPage } from './pages/licenses';
 import { LoginPage } from './pages/login';
 import { PlansPage } from './pages/plans';
 import { RequestsPage } from './pages/requests';
+import { TokensPage } from './pages/tokens';
 import { UsersPage } from './pages/users';
+import { WebhooksPage } from './pages/webhooks';
 import { Link, matchPath, useRouter } from './router';
 import { useSession } from './session';
 import type { Role } from './types';
@@ -35,6 +37,8 @@ const NAV: NavItem[] = [
   { to: '/plans', label: 'Products and plans', role: 'viewer' },
   { to: '/keys', label: 'Signing keys', role: 'viewer' },
   { to: '/users', label: 'Users', role: 'admin' },
+  { to: '/tokens', label: 'API tokens', role: 'admin' },
+  { to: '/webhooks', label: 'Webhooks', role: 'admin' },
   { to: '/audit', label: 'Audit log', role: 'viewer' },
 ];
 
@@ -49,6 +53,8 @@ function Page({ path }: { path: string }): ReactNode {
   if (path === '/plans') return <PlansPage />;
   if (path === '/keys') return <KeysPage />;
   if (path === '/users') return <UsersPage />;
+  if (path === '/tokens') return <TokensPage />;
+  if (path === '/webhooks') return <WebhooksPage />;
   if (path === '/audit') return <AuditPage />;
   if (path === '/account') return <AccountPage />;
   return (

@@ -1,0 +1,265 @@
+// API tokens, for admins: the list (name, role, expiry, last use), making one (its secret is
+// shown once, in a dialog with a Copy button) and revoking one (asked first).
+import { type FormEvent, useId, useRef, useState } from 'react';
+import { api } from '../api';
+import { CopyButton } from '../components/copy-button';
+import { Confirm, Dialog } from '../components/dialog';
+import { Table } from '../components/table';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  ErrorMessage,
+  Loading,
+  Mono,
+  PageHeader,
+  Select,
+  TextInput,
+  Time,
+} from '../components/ui';
+import { useSession } from '../session';
+import type { ListOf } from '../types';
+import { useAction, useApi } from '../use-api';
+
+/** As GET /tokens answers (the server's ApiTokenSchema). */
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: 'issuer' | 'viewer';
+  createdAt: number;
+  createdBy: string;
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+  revokedBy: string | null;
+}
+
+function tokenState(token: ApiToken): { value: string; tone: string } {
+  if (token.revokedAt !== null) return { value: 'revoked', tone: 'revoked' };
+  if (token.expiresAt !== null && token.expiresAt <= Date.now()) {
+    return { value: 'expired', tone: 'expired' };
+  }
+  return { value: 'active', tone: 'active' };
+}
+
+export function TokensPage() {
+  const { can } = useSession();
+  const tokens = useApi(() => api.get<ListOf<ApiToken>>('/tokens'), []);
+  const [creating, setCreating] = useState(false);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
+  if (!can('admin')) {
+    return (
+      <>
+        <PageHeader title="API tokens" />
+        <Alert tone="info">Managing API tokens needs the admin role.</Alert>
+      </>
+    );
+  }
+  return (
+    <>
+      <PageHeader
+        title="API tokens"
+        subtitle="Tokens let other systems (a CRM, billing) use the API with Authorization: Bearer."
+        actions={
+          <Button tone="primary" onClick={() => setCreating(true)}>
+            Create a token
+          </Button>
+        }
+      />
+      {tokens.error ? (
+        <ErrorMessage error={tokens.error} title="The tokens could not be loaded" />
+      ) : null}
+      {tokens.loading && !tokens.data ? <Loading label="Loading tokens…" /> : null}
+      {tokens.data ? (
+        <Card className="card-flush">
+          <Table
+            label="API tokens"
+            rows={tokens.data.items}
+            rowKey={(token) => token.id}
+            empty="No API tokens yet."
+            columns={[
+              { header: 'Name', primary: true, cell: (token) => token.name },
+              { header: 'Role', cell: (token) => token.role },
+              {
+                header: 'Status',
+                cell: (token) => {
+                  const state = tokenState(token);
+                  return <Badge value={state.value} tone={state.tone} />;
+                },
+              },
+              {
+                header: 'Expires',
+                cell: (token) =>
+                  token.expiresAt === null ? (
+                    <span className="muted">never</span>
+                  ) : (
+                    <Time ms={token.expiresAt} />
+                  ),
+              },
+              {
+                header: 'Last used',
+                cell: (token) =>
+                  token.lastUsedAt === null ? (
+                    <span className="muted">never</span>
+                  ) : (
+                    <Time ms={token.lastUsedAt} />
+                  ),
+              },
+              { header: 'Created by', cell: (token) => token.createdBy },
+              {
+                header: 'Actions',
+                hideHeader: true,
+                align: 'actions',
+                cell: (token) =>
+                  token.revokedAt === null ? (
+                    <Button
+                      tone="ghost"
+                      aria-label={`Revoke ${token.name}`}
+                      onClick={() => setRevoking(token)}
+                    >
+                      Revoke
+                    </Button>
+                  ) : null,
+              },
+            ]}
+          />
+        </Card>
+      ) : null}
+      <CreateToken
+        open={creating}
+        onClose={() => setCreating(false)}
+        onCreated={() => tokens.reload()}
+      />
+      <Confirm
+        open={revoking !== null}
+        title={`Revoke the token ${revoking?.name ?? ''}?`}
+        confirmLabel="Revoke token"
+        tone="danger"
+        onConfirm={async () => {
+          if (!revoking) return;
+          await api.post(`/tokens/${encodeURIComponent(revoking.id)}/revoke`);
+          tokens.reload();
+        }}
+        onClose={() => setRevoking(null)}
+      >
+        <p>Every request with this token is refused from now on. This cannot be undone.</p>
+      </Confirm>
+    </>
+  );
+}
+
+/** The form in a dialog; on success the same dialog shows the secret, this once. */
+function CreateToken({
+  open,
+  onClose,
+  onCreated,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onCreated: () => void;
+}) {
+  const formId = useId();
+  const secretArea = useRef<HTMLTextAreaElement>(null);
+  const [name, setName] = useState('');
+  const [role, setRole] = useState<'issuer' | 'viewer'>('viewer');
+  const [days, setDays] = useState('');
+  const [created, setCreated] = useState<{ token: ApiToken; secret: string } | null>(null);
+  const { busy, error, run, reset } = useAction();
+  const close = () => {
+    setCreated(null);
+    setName('');
+    setDays('');
+    setRole('viewer');
+    reset();
+    onClose();
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void run(async () => {
+      const expiresInDays = days.trim() === '' ? undefined : Number(days);
+      const answer = await api.post<{ token: ApiToken; secret: string }>('/tokens', {
+        name: name.trim(),
+        role,
+        ...(expiresInDays === undefined ? {} : { expiresInDays }),
+      });
+      setCreated(answer);
+      onCreated();
+    });
+  };
+  if (created) {
+    return (
+      <Dialog open={open} title={`Token ${created.token.name} created`} onClose={close}>
+        <Alert tone="warning">
+          Copy the token now: it is shown this once and stored only as a hash.
+        </Alert>
+        <label htmlFor="api-token-secret" className="label-strong">
+          Token
+        </label>
+        <textarea
+          id="api-token-secret"
+          ref={secretArea}
+          className="input textarea mono"
+          readOnly
+          rows={3}
+          value={created.secret}
+          data-testid="api-token-secret"
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <div className="button-row">
+          <CopyButton
+            text={created.secret}
+            label="Copy token"
+            fallbackTarget={() => secretArea.current}
+          />
+        </div>
+        <p className="muted small">
+          Send it as <Mono>Authorization: Bearer &lt;token&gt;</Mono>.
+        </p>
+      </Dialog>
+    );
+  }
+  return (
+    <Dialog
+      open={open}
+      title="Create an API token"
+      onClose={close}
+      footer={
+        <>
+          <Button onClick={close}>Cancel</Button>
+          <Button type="submit" form={formId} tone="primary" busy={busy}>
+            Create token
+          </Button>
+        </>
+      }
+    >
+      <form id={formId} onSubmit={submit} noValidate>
+        {error ? <ErrorMessage error={error} title="The token was not created" /> : null}
+        <TextInput
+          label="Token name"
+          autoComplete="off"
+          hint="What uses it, e.g. CRM sync."
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <Select
+          label="Token role"
+          value={role}
+          onChange={(e) => setRole(e.target.value as 'issuer' | 'viewer')}
+        >
+          <option value="viewer">Viewer: reads everything</option>
+          <option value="issuer">Issuer: issues, revokes, approves</option>
+        </Select>
+        <TextInput
+          label="Expires after (days)"
+          type="number"
+          min={1}
+          max={3650}
+          hint="Leave empty for a token that lasts until revoked."
+          value={days}
+          onChange={(e) => setDays(e.target.value)}
+        />
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,336 @@
+// Webhook endpoints, for admins: the list (URL, events, enabled), registering one (URL and the
+// events it wants; the signing secret is shown once, in the dialog; a refused URL is shown
+// there too), disabling / enabling one, and an endpoint's delivery log with Resend.
+import { type FormEvent, useId, useRef, useState } from 'react';
+import { type ApiError, api } from '../api';
+import { CopyButton } from '../components/copy-button';
+import { Dialog } from '../components/dialog';
+import { Table } from '../components/table';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  ErrorMessage,
+  Loading,
+  Mono,
+  PageHeader,
+  TextInput,
+  Time,
+} from '../components/ui';
+import { useSession } from '../session';
+import type { ListOf } from '../types';
+import { useAction, useApi } from '../use-api';
+
+/** As GET /webhooks answers (the server's WebhookEndpointSchema). */
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  description: string;
+  events: string[];
+  enabled: boolean;
+  createdAt: number;
+  createdBy: string;
+  updatedAt: number;
+}
+
+/** As GET /webhooks/:id/deliveries answers (the server's WebhookDeliverySchema). */
+export interface WebhookDelivery {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  createdAt: number;
+  nextAttemptAt: number;
+  lastAttemptAt: number | null;
+  lastStatus: number | null;
+  lastDurationMs: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+}
+
+export function WebhooksPage() {
+  const { can } = useSession();
+  const endpoints = useApi(() => api.get<ListOf<WebhookEndpoint>>('/webhooks'), []);
+  const [creating, setCreating] = useState(false);
+  const [shown, setShown] = useState<WebhookEndpoint | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  if (!can('admin')) {
+    return (
+      <>
+        <PageHeader title="Webhooks" />
+        <Alert tone="info">Managing webhooks needs the admin role.</Alert>
+      </>
+    );
+  }
+  const toggle = async (endpoint: WebhookEndpoint) => {
+    setError(null);
+    try {
+      await api.patch(`/webhooks/${encodeURIComponent(endpoint.id)}`, {
+        enabled: !endpoint.enabled,
+      });
+      endpoints.reload();
+    } catch (failure) {
+      setError(failure as ApiError);
+    }
+  };
+  return (
+    <>
+      <PageHeader
+        title="Webhooks"
+        subtitle="Endpoints the portal tells about licenses, requests and keys, with signed requests."
+        actions={
+          <Button tone="primary" onClick={() => setCreating(true)}>
+            Add an endpoint
+          </Button>
+        }
+      />
+      {error ? <ErrorMessage error={error} /> : null}
+      {endpoints.error ? (
+        <ErrorMessage error={endpoints.error} title="The endpoints could not be loaded" />
+      ) : null}
+      {endpoints.loading && !endpoints.data ? <Loading label="Loading endpoints…" /> : null}
+      {endpoints.data ? (
+        <Card className="card-flush">
+          <Table
+            label="Webhook endpoints"
+            rows={endpoints.data.items}
+            rowKey={(endpoint) => endpoint.id}
+            empty="No webhook endpoints yet."
+            columns={[
+              { header: 'URL', primary: true, cell: (endpoint) => <Mono>{endpoint.url}</Mono> },
+              { header: 'Events', cell: (endpoint) => endpoint.events.join(', ') },
+              {
+                header: 'Enabled',
+                cell: (endpoint) => (
+                  <Badge
+                    value={endpoint.enabled ? 'enabled' : 'disabled'}
+                    tone={endpoint.enabled ? 'active' : 'revoked'}
+                  />
+                ),
+              },
+              { header: 'Since', cell: (endpoint) => <Time ms={endpoint.createdAt} /> },
+              {
+                header: 'Actions',
+                hideHeader: true,
+                align: 'actions',
+                cell: (endpoint) => (
+                  <>
+                    <Button tone="ghost" onClick={() => setShown(endpoint)}>
+                      Deliveries
+                    </Button>
+                    <Button tone="ghost" onClick={() => toggle(endpoint)}>
+                      {endpoint.enabled ? 'Disable' : 'Enable'}
+                    </Button>
+                  </>
+                ),
+              },
+            ]}
+          />
+        </Card>
+      ) : null}
+      {shown ? <Deliveries endpoint={shown} /> : null}
+      <CreateEndpoint
+        open={creating}
+        onClose={() => setCreating(false)}
+        onCreated={() => endpoints.reload()}
+      />
+    </>
+  );
+}
+
+/** One endpoint's delivery log, newest first, with Resend. */
+function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
+  const deliveries = useApi(
+    () =>
+      api.get<ListOf<WebhookDelivery>>(`/webhooks/${encodeURIComponent(endpoint.id)}/deliveries`),
+    [endpoint.id],
+  );
+  const resend = useAction();
+  return (
+    <Card
+      title={`Deliveries to ${endpoint.url}`}
+      actions={<Button onClick={() => deliveries.reload()}>Refresh</Button>}
+    >
+      {resend.error ? <ErrorMessage error={resend.error} title="Not resent" /> : null}
+      {deliveries.error ? (
+        <ErrorMessage error={deliveries.error} title="The deliveries could not be loaded" />
+      ) : null}
+      {deliveries.loading && !deliveries.data ? <Loading label="Loading deliveries…" /> : null}
+      {deliveries.data ? (
+        <Table
+          label="Deliveries"
+          compact
+          rows={deliveries.data.items}
+          rowKey={(d) => d.id}
+          empty="Nothing was sent to this endpoint yet."
+          columns={[
+            { header: 'Event', primary: true, cell: (d) => d.eventType },
+            {
+              header: 'Status',
+              cell: (d) => (
+                <Badge
+                  value={d.status}
+                  tone={
+                    d.status === 'delivered'
+                      ? 'active'
+                      : d.status === 'failed'
+                        ? 'revoked'
+                        : 'suspended'
+                  }
+                />
+              ),
+            },
+            { header: 'Attempts', align: 'num', cell: (d) => d.attempts },
+            { header: 'Last answer', cell: (d) => d.lastStatus ?? '—' },
+            {
+              header: 'Response time',
+              align: 'num',
+              cell: (d) => (d.lastDurationMs === null ? '—' : `${d.lastDurationMs} ms`),
+            },
+            { header: 'Last error', cell: (d) => d.lastError ?? '—' },
+            { header: 'Created', cell: (d) => <Time ms={d.createdAt} /> },
+            {
+              header: 'Actions',
+              hideHeader: true,
+              align: 'actions',
+              cell: (d) => (
+                <Button
+                  tone="ghost"
+                  busy={resend.busy}
+                  onClick={() =>
+                    resend.run(async () => {
+                      await api.post(
+                        `/webhooks/${encodeURIComponent(endpoint.id)}/deliveries/${encodeURIComponent(d.id)}/resend`,
+                      );
+                      deliveries.reload();
+                    })
+                  }
+                >
+                  Resend
+                </Button>
+              ),
+            },
+          ]}
+        />
+      ) : null}
+    </Card>
+  );
+}
+
+/** The form in a dialog; a refusal is shown in it; on success it shows the secret, once. */
+function CreateEndpoint({
+  open,
+  onClose,
+  onCreated,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onCreated: () => void;
+}) {
+  const formId = useId();
+  const secretArea = useRef<HTMLTextAreaElement>(null);
+  const types = useApi(() => api.get<ListOf<string>>('/webhooks/event-types'), []);
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<string[]>([]);
+  const [created, setCreated] = useState<{ endpoint: WebhookEndpoint; secret: string } | null>(
+    null,
+  );
+  const { busy, error, run, reset } = useAction();
+  const close = () => {
+    setCreated(null);
+    setUrl('');
+    setEvents([]);
+    reset();
+    onClose();
+  };
+  const toggle = (type: string, on: boolean) =>
+    setEvents((current) => (on ? [...current, type] : current.filter((t) => t !== type)));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void run(async () => {
+      const answer = await api.post<{ endpoint: WebhookEndpoint; secret: string }>('/webhooks', {
+        url: url.trim(),
+        events,
+      });
+      setCreated(answer);
+      onCreated();
+    });
+  };
+  if (created) {
+    return (
+      <Dialog open={open} title="Endpoint added" onClose={close}>
+        <p>
+          <Mono>{created.endpoint.url}</Mono> receives {created.endpoint.events.join(', ')}.
+        </p>
+        <Alert tone="warning">
+          Copy the signing secret now: receivers verify each request’s signature with it.
+        </Alert>
+        <label htmlFor="webhook-secret" className="label-strong">
+          Signing secret
+        </label>
+        <textarea
+          id="webhook-secret"
+          ref={secretArea}
+          className="input textarea mono"
+          readOnly
+          rows={2}
+          value={created.secret}
+          data-testid="webhook-secret"
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <div className="button-row">
+          <CopyButton
+            text={created.secret}
+            label="Copy secret"
+            fallbackTarget={() => secretArea.current}
+          />
+        </div>
+      </Dialog>
+    );
+  }
+  return (
+    <Dialog
+      open={open}
+      title="Add a webhook endpoint"
+      onClose={close}
+      footer={
+        <>
+          <Button onClick={close}>Cancel</Button>
+          <Button type="submit" form={formId} tone="primary" busy={busy}>
+            Add endpoint
+          </Button>
+        </>
+      }
+    >
+      <form id={formId} onSubmit={submit} noValidate>
+        {error ? <ErrorMessage error={error} title="The endpoint was not added" /> : null}
+        <TextInput
+          label="Endpoint URL"
+          type="url"
+          autoComplete="off"
+          hint="http or https; never this portal or a link-local address."
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+        />
+        <fieldset className="field entitlement-set">
+          <legend>Events</legend>
+          {types.error ? <ErrorMessage error={types.error} /> : null}
+          {(types.data?.items ?? []).map((type) => (
+            <label key={type} className="checkbox">
+              <input
+                type="checkbox"
+                name={`event-${type}`}
+                checked={events.includes(type)}
+                onChange={(e) => toggle(type, e.target.checked)}
+              />{' '}
+              {type}
+            </label>
+          ))}
+        </fieldset>
+      </form>
+    </Dialog>
+  );
+}
