@@ -19,12 +19,28 @@ export class PortalClient {
 
   static async login(baseUrl: string, name: string, password: string): Promise<PortalClient> {
     const client = new PortalClient(baseUrl);
-    const session = await client.call<{ csrfToken: string }>('POST', '/auth/login', {
-      name,
-      password,
-    });
+    const session = await client.call<{ csrfToken: string; passwordChangeRequired?: boolean }>(
+      'POST',
+      '/auth/login',
+      { name, password },
+    );
     client.csrfToken = session.csrfToken;
+    client.passwordChangeRequired = session.passwordChangeRequired === true;
     return client;
+  }
+
+  /** Whether this session may do nothing but choose the user's own password (a one-time one). */
+  passwordChangeRequired = false;
+
+  /** Replaces the session's password with the user's own; the portal starts a new session. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    const session = await this.call<{ csrfToken: string; passwordChangeRequired?: boolean }>(
+      'POST',
+      '/auth/password',
+      { currentPassword, newPassword },
+    );
+    this.csrfToken = session.csrfToken;
+    this.passwordChangeRequired = session.passwordChangeRequired === true;
   }
 
   get<T>(path: string): Promise<T> {

@@ -78,6 +78,15 @@ describe('the start script', () => {
         login![1]!,
         login![2]!,
       );
+      // The printed password is one-time: the portal answers nothing else until the admin
+      // chooses their own (#16.21).
+      expect(admin.passwordChangeRequired).toBe(true);
+      await expect(admin.get('/keys')).rejects.toMatchObject({
+        status: 403,
+        code: 'ERR_PASSWORD_CHANGE_REQUIRED',
+      });
+      await admin.changePassword(login![2]!, 'the first admin chose this passphrase');
+      expect(admin.passwordChangeRequired).toBe(false);
       const keys = await admin.get<{ items: Array<{ purpose: string }> }>('/keys');
       expect(keys.items.map((k) => k.purpose).sort()).toEqual(['license', 'status']);
       expect(existsSync(join(data.path, 'jwks.json'))).toBe(true);
