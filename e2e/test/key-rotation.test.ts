@@ -84,7 +84,10 @@ beforeAll(async () => {
   verify = Service.start(
     'verify',
     bins.verify,
-    ['serve', '--port', String(port), '--data', data.path],
+    // No license cache: each check reads the store, so a re-signed license is relayed at the
+    // very next check whatever the machine's speed (the default cache of 5 s let a fast run
+    // check again before the cached view of step 1 expired).
+    ['serve', '--port', String(port), '--data', data.path, '--cache-ttl-ms', '0'],
     {
       ...product.verifyEnv,
       LICENSOR_LOG_LEVEL: 'info',
