@@ -467,6 +467,9 @@ describeInChromium('issuer portal in Chromium', () => {
       .getByText(/The webhook URL is refused: 169\.254\.169\.254 is link-local/)
       .waitFor();
     expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
+    // The dialog stays open with what was typed, to be corrected.
+    expect(await dialog.getByLabel('Endpoint URL').inputValue()).toBe('http://169.254.169.254/');
+    expect(await dialog.getByLabel('license.revoked').isChecked()).toBe(true);
 
     await admin.getByLabel('Endpoint URL').fill('https://example.com/hook');
     await admin.getByRole('button', { name: 'Add endpoint', exact: true }).click();

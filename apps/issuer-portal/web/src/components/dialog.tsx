@@ -7,6 +7,10 @@
 //   says what will happen (and may hold fields: a reason, a number). `onConfirm` does the work;
 //   while it runs the button is busy, a failure is shown in the dialog (which stays open) and
 //   success closes it. Cancel, Escape and the backdrop close it without doing anything.
+// - <FormDialog open title submitLabel errorTitle onSubmit onClose>: a create form in a dialog
+//   (the fields are its children). Submitting runs `onSubmit` with the button busy; a failure is
+//   shown inside, above the fields, and the dialog stays open with what was typed; on success
+//   the caller decides what comes next (close, or show what was made, e.g. a <ShownOnce>).
 import { type FormEvent, type ReactNode, useEffect, useId, useRef } from 'react';
 import { useAction } from '../use-api';
 import { Button, ErrorMessage } from './ui';
@@ -21,6 +25,23 @@ function useModal(open: boolean) {
     if (!open && dialog.open) dialog.close();
   }, [open]);
   return ref;
+}
+
+/**
+ * A dialog's form submit: runs `work` once at a time with `busy` set and any failure kept in
+ * `error`; a dialog opened again starts without the last attempt's error.
+ */
+function useDialogAction(open: boolean, work: () => Promise<void>) {
+  const { busy, error, run, reset } = useAction();
+  useEffect(() => {
+    if (open) reset();
+  }, [open, reset]);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    void run(work);
+  };
+  return { busy, error, submit };
 }
 
 export function Dialog({
@@ -78,19 +99,10 @@ export function Confirm({
 }) {
   const ref = useModal(open);
   const titleId = useId();
-  const { busy, error, run, reset } = useAction();
-  // A dialog opened again starts without the last attempt's error.
-  useEffect(() => {
-    if (open) reset();
-  }, [open, reset]);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (busy) return;
-    void run(async () => {
-      await onConfirm();
-      onClose();
-    });
-  };
+  const { busy, error, submit } = useDialogAction(open, async () => {
+    await onConfirm();
+    onClose();
+  });
   return (
     <dialog
       ref={ref}
@@ -113,5 +125,49 @@ export function Confirm({
         </div>
       </form>
     </dialog>
+  );
+}
+
+export function FormDialog({
+  open,
+  title,
+  children,
+  submitLabel,
+  errorTitle,
+  onSubmit,
+  onClose,
+}: {
+  open: boolean;
+  title: ReactNode;
+  /** The fields. */
+  children: ReactNode;
+  submitLabel: string;
+  /** The heading of a refusal shown in the dialog, e.g. "The token was not created". */
+  errorTitle: string;
+  /** Sends the form. Throws an ApiError: it is shown in the dialog, which stays open. */
+  onSubmit: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const formId = useId();
+  const { busy, error, submit } = useDialogAction(open, onSubmit);
+  return (
+    <Dialog
+      open={open}
+      title={title}
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" form={formId} tone="primary" busy={busy}>
+            {submitLabel}
+          </Button>
+        </>
+      }
+    >
+      <form id={formId} onSubmit={submit} noValidate>
+        {error ? <ErrorMessage error={error} title={errorTitle} /> : null}
+        {children}
+      </form>
+    </Dialog>
   );
 }

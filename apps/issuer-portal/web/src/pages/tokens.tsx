@@ -1,9 +1,9 @@
 // API tokens, for admins: the list (name, role, expiry, last use), making one (its secret is
 // shown once, in a dialog with a Copy button) and revoking one (asked first).
-import { type FormEvent, useId, useRef, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../api';
-import { CopyButton } from '../components/copy-button';
-import { Confirm, Dialog } from '../components/dialog';
+import { Confirm, FormDialog } from '../components/dialog';
+import { ShownOnce } from '../components/shown-once';
 import { Table } from '../components/table';
 import {
   Alert,
@@ -20,7 +20,7 @@ import {
 } from '../components/ui';
 import { useSession } from '../session';
 import type { ListOf } from '../types';
-import { useAction, useApi } from '../use-api';
+import { useApi } from '../use-api';
 
 /** As GET /tokens answers (the server's ApiTokenSchema). */
 export interface ApiToken {
@@ -159,107 +159,79 @@ function CreateToken({
   onClose: () => void;
   onCreated: () => void;
 }) {
-  const formId = useId();
-  const secretArea = useRef<HTMLTextAreaElement>(null);
   const [name, setName] = useState('');
   const [role, setRole] = useState<'issuer' | 'viewer'>('viewer');
   const [days, setDays] = useState('');
   const [created, setCreated] = useState<{ token: ApiToken; secret: string } | null>(null);
-  const { busy, error, run, reset } = useAction();
   const close = () => {
     setCreated(null);
     setName('');
     setDays('');
     setRole('viewer');
-    reset();
     onClose();
   };
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    void run(async () => {
-      const expiresInDays = days.trim() === '' ? undefined : Number(days);
-      const answer = await api.post<{ token: ApiToken; secret: string }>('/tokens', {
-        name: name.trim(),
-        role,
-        ...(expiresInDays === undefined ? {} : { expiresInDays }),
-      });
-      setCreated(answer);
-      onCreated();
+  const submit = async () => {
+    const expiresInDays = days.trim() === '' ? undefined : Number(days);
+    const answer = await api.post<{ token: ApiToken; secret: string }>('/tokens', {
+      name: name.trim(),
+      role,
+      ...(expiresInDays === undefined ? {} : { expiresInDays }),
     });
+    setCreated(answer);
+    onCreated();
   };
   if (created) {
     return (
-      <Dialog open={open} title={`Token ${created.token.name} created`} onClose={close}>
-        <Alert tone="warning">
-          Copy the token now: it is shown this once and stored only as a hash.
-        </Alert>
-        <label htmlFor="api-token-secret" className="label-strong">
-          Token
-        </label>
-        <textarea
-          id="api-token-secret"
-          ref={secretArea}
-          className="input textarea mono"
-          readOnly
-          rows={3}
-          value={created.secret}
-          data-testid="api-token-secret"
-          onFocus={(e) => e.currentTarget.select()}
-        />
-        <div className="button-row">
-          <CopyButton
-            text={created.secret}
-            label="Copy token"
-            fallbackTarget={() => secretArea.current}
-          />
-        </div>
-        <p className="muted small">
-          Send it as <Mono>Authorization: Bearer &lt;token&gt;</Mono>.
-        </p>
-      </Dialog>
+      <ShownOnce
+        open={open}
+        title={`Token ${created.token.name} created`}
+        label="Token"
+        secret={created.secret}
+        copyLabel="Copy token"
+        warning="Copy the token now: it is shown this once and stored only as a hash."
+        testId="api-token-secret"
+        note={
+          <p className="muted small">
+            Send it as <Mono>Authorization: Bearer &lt;token&gt;</Mono>.
+          </p>
+        }
+        onClose={close}
+      />
     );
   }
   return (
-    <Dialog
+    <FormDialog
       open={open}
       title="Create an API token"
+      submitLabel="Create token"
+      errorTitle="The token was not created"
+      onSubmit={submit}
       onClose={close}
-      footer={
-        <>
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" form={formId} tone="primary" busy={busy}>
-            Create token
-          </Button>
-        </>
-      }
     >
-      <form id={formId} onSubmit={submit} noValidate>
-        {error ? <ErrorMessage error={error} title="The token was not created" /> : null}
-        <TextInput
-          label="Token name"
-          autoComplete="off"
-          hint="What uses it, e.g. CRM sync."
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-        />
-        <Select
-          label="Token role"
-          value={role}
-          onChange={(e) => setRole(e.target.value as 'issuer' | 'viewer')}
-        >
-          <option value="viewer">Viewer: reads everything</option>
-          <option value="issuer">Issuer: issues, revokes, approves</option>
-        </Select>
-        <TextInput
-          label="Expires after (days)"
-          type="number"
-          min={1}
-          max={3650}
-          hint="Leave empty for a token that lasts until revoked."
-          value={days}
-          onChange={(e) => setDays(e.target.value)}
-        />
-      </form>
-    </Dialog>
+      <TextInput
+        label="Token name"
+        autoComplete="off"
+        hint="What uses it, e.g. CRM sync."
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+      />
+      <Select
+        label="Token role"
+        value={role}
+        onChange={(e) => setRole(e.target.value as 'issuer' | 'viewer')}
+      >
+        <option value="viewer">Viewer: reads everything</option>
+        <option value="issuer">Issuer: issues, revokes, approves</option>
+      </Select>
+      <TextInput
+        label="Expires after (days)"
+        type="number"
+        min={1}
+        max={3650}
+        hint="Leave empty for a token that lasts until revoked."
+        value={days}
+        onChange={(e) => setDays(e.target.value)}
+      />
+    </FormDialog>
   );
 }

@@ -1,10 +1,10 @@
 // Webhook endpoints, for admins: the list (URL, events, enabled), registering one (URL and the
 // events it wants; the signing secret is shown once, in the dialog; a refused URL is shown
 // there too), disabling / enabling one, and an endpoint's delivery log with Resend.
-import { type FormEvent, useId, useRef, useState } from 'react';
+import { useState } from 'react';
 import { type ApiError, api } from '../api';
-import { CopyButton } from '../components/copy-button';
-import { Dialog } from '../components/dialog';
+import { FormDialog } from '../components/dialog';
+import { ShownOnce } from '../components/shown-once';
 import { Table } from '../components/table';
 import {
   Alert,
@@ -230,107 +230,79 @@ function CreateEndpoint({
   onClose: () => void;
   onCreated: () => void;
 }) {
-  const formId = useId();
-  const secretArea = useRef<HTMLTextAreaElement>(null);
   const types = useApi(() => api.get<ListOf<string>>('/webhooks/event-types'), []);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>([]);
   const [created, setCreated] = useState<{ endpoint: WebhookEndpoint; secret: string } | null>(
     null,
   );
-  const { busy, error, run, reset } = useAction();
   const close = () => {
     setCreated(null);
     setUrl('');
     setEvents([]);
-    reset();
     onClose();
   };
   const toggle = (type: string, on: boolean) =>
     setEvents((current) => (on ? [...current, type] : current.filter((t) => t !== type)));
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    void run(async () => {
-      const answer = await api.post<{ endpoint: WebhookEndpoint; secret: string }>('/webhooks', {
-        url: url.trim(),
-        events,
-      });
-      setCreated(answer);
-      onCreated();
+  const submit = async () => {
+    const answer = await api.post<{ endpoint: WebhookEndpoint; secret: string }>('/webhooks', {
+      url: url.trim(),
+      events,
     });
+    setCreated(answer);
+    onCreated();
   };
   if (created) {
     return (
-      <Dialog open={open} title="Endpoint added" onClose={close}>
+      <ShownOnce
+        open={open}
+        title="Endpoint added"
+        label="Signing secret"
+        secret={created.secret}
+        copyLabel="Copy secret"
+        warning="Copy the signing secret now: receivers verify each request’s signature with it."
+        rows={2}
+        testId="webhook-secret"
+        onClose={close}
+      >
         <p>
           <Mono>{created.endpoint.url}</Mono> receives {created.endpoint.events.join(', ')}.
         </p>
-        <Alert tone="warning">
-          Copy the signing secret now: receivers verify each request’s signature with it.
-        </Alert>
-        <label htmlFor="webhook-secret" className="label-strong">
-          Signing secret
-        </label>
-        <textarea
-          id="webhook-secret"
-          ref={secretArea}
-          className="input textarea mono"
-          readOnly
-          rows={2}
-          value={created.secret}
-          data-testid="webhook-secret"
-          onFocus={(e) => e.currentTarget.select()}
-        />
-        <div className="button-row">
-          <CopyButton
-            text={created.secret}
-            label="Copy secret"
-            fallbackTarget={() => secretArea.current}
-          />
-        </div>
-      </Dialog>
+      </ShownOnce>
     );
   }
   return (
-    <Dialog
+    <FormDialog
       open={open}
       title="Add a webhook endpoint"
+      submitLabel="Add endpoint"
+      errorTitle="The endpoint was not added"
+      onSubmit={submit}
       onClose={close}
-      footer={
-        <>
-          <Button onClick={close}>Cancel</Button>
-          <Button type="submit" form={formId} tone="primary" busy={busy}>
-            Add endpoint
-          </Button>
-        </>
-      }
     >
-      <form id={formId} onSubmit={submit} noValidate>
-        {error ? <ErrorMessage error={error} title="The endpoint was not added" /> : null}
-        <TextInput
-          label="Endpoint URL"
-          type="url"
-          autoComplete="off"
-          hint="http or https; never this portal or a link-local address."
-          value={url}
-          onChange={(e) => setUrl(e.target.value)}
-        />
-        <fieldset className="field entitlement-set">
-          <legend>Events</legend>
-          {types.error ? <ErrorMessage error={types.error} /> : null}
-          {(types.data?.items ?? []).map((type) => (
-            <label key={type} className="checkbox">
-              <input
-                type="checkbox"
-                name={`event-${type}`}
-                checked={events.includes(type)}
-                onChange={(e) => toggle(type, e.target.checked)}
-              />{' '}
-              {type}
-            </label>
-          ))}
-        </fieldset>
-      </form>
-    </Dialog>
+      <TextInput
+        label="Endpoint URL"
+        type="url"
+        autoComplete="off"
+        hint="http or https; never this portal or a link-local address."
+        value={url}
+        onChange={(e) => setUrl(e.target.value)}
+      />
+      <fieldset className="field entitlement-set">
+        <legend>Events</legend>
+        {types.error ? <ErrorMessage error={types.error} /> : null}
+        {(types.data?.items ?? []).map((type) => (
+          <label key={type} className="checkbox">
+            <input
+              type="checkbox"
+              name={`event-${type}`}
+              checked={events.includes(type)}
+              onChange={(e) => toggle(type, e.target.checked)}
+            />{' '}
+            {type}
+          </label>
+        ))}
+      </fieldset>
+    </FormDialog>
   );
 }
