@@ -76,4 +76,28 @@ describe('Keyring', () => {
     expect(again.has(license.kid, 'license')).toBe(true);
     expect(again.has(license.kid, 'status')).toBe(false);
   });
+  it("keeps a license key's product, which a JWKS carries and an old reader ignores", () => {
+    const own = generateKeyPair();
+    const scoped = Keyring.of([
+      { publicKey: license.publicKey, purpose: 'license' },
+      { publicKey: own.publicKey, purpose: 'license', product: 'cms' },
+      { publicKey: status.publicKey, purpose: 'status' },
+    ]);
+    expect(scoped.productOf(own.kid)).toBe('cms');
+    expect(scoped.productOf(license.kid)).toBeUndefined();
+    const jwks = JSON.parse(JSON.stringify(scoped.toJwks()));
+    expect(jwks.keys[1]).toMatchObject({ kid: own.kid, purpose: 'license', product: 'cms' });
+    expect(Keyring.fromJwks(jwks).productOf(own.kid)).toBe('cms');
+    expect(Keyring.fromJwks(jwks).get(own.kid, 'license')).toEqual(own.publicKey);
+  });
+  it('refuses a product on a status key and a product name the claims would refuse', () => {
+    const jwk = (purpose: string, product: unknown) => ({
+      keys: [{ ...toPublicJwk(status.publicKey), kid: status.kid, purpose, product }],
+    });
+    expect(code(() => Keyring.fromJwks(jwk('status', 'cms')))).toBe('ERR_KEYRING_INVALID');
+    for (const bad of ['', ' cms', 'a\nb', 'x'.repeat(101), 7]) {
+      expect(code(() => Keyring.fromJwks(jwk('license', bad)))).toBe('ERR_KEYRING_INVALID');
+    }
+    expect(Keyring.fromJwks(jwk('license', 'cms')).productOf(status.kid)).toBe('cms');
+  });
 });

@@ -1,8 +1,11 @@
 // The vendor keys a verifier trusts: a JWKS whose keys are each marked for `license` or
 // `status` use, so that a status key (held by the online service) can never pass as a key that
-// issues licenses.
+// issues licenses. A license key may belong to one product (`product`: the name its SDK reports):
+// it signs licenses of that product only, and the SDK of another product refuses what it signed.
 
+import { productName } from './claims/schema.js';
 import {
+  ClaimsInvalidError,
   KeyInvalidError,
   KeyringInvalidError,
   KeyWrongPurposeError,
@@ -21,6 +24,8 @@ export interface KeyringJwk extends PublicJwk {
   alg: 'EdDSA';
   use: 'sig';
   purpose: KeyPurpose;
+  /** A license key of one product: the product name its SDK reports (absent: the vendor's own). */
+  product?: string;
 }
 
 export interface Jwks {
@@ -30,6 +35,18 @@ export interface Jwks {
 interface Entry {
   publicKey: Uint8Array;
   purpose: KeyPurpose;
+  product?: string;
+}
+
+/** A key's product: a product name as the claims read it (`productName` in claims/schema). */
+function productOfKey(value: unknown, index: number): string {
+  try {
+    return productName(value, `keys[${index}].product`);
+  } catch (error) {
+    if (error instanceof ClaimsInvalidError)
+      throw new KeyringInvalidError(`keys[${index}].product ${error.reason}`);
+    throw error;
+  }
 }
 
 const PURPOSES: readonly KeyPurpose[] = ['license', 'status'];
@@ -52,9 +69,14 @@ export class Keyring {
       if (typeof jwk !== 'object' || jwk === null) {
         throw new KeyringInvalidError(`keys[${index}] is not a JWK object`);
       }
-      const { kid, alg, use, purpose } = jwk as Record<string, unknown>;
+      const { kid, alg, use, purpose, product } = jwk as Record<string, unknown>;
       if (!PURPOSES.includes(purpose as KeyPurpose)) {
         throw new KeyringInvalidError(`keys[${index}] needs "purpose": "license" or "status"`);
+      }
+      if (product !== undefined && purpose !== 'license') {
+        throw new KeyringInvalidError(
+          `keys[${index}] is a ${String(purpose)} key with "product": only license keys belong to a product`,
+        );
       }
       if (alg !== undefined && alg !== 'EdDSA') {
         throw new KeyringInvalidError(
@@ -79,23 +101,36 @@ export class Keyring {
           `keys[${index}] has "kid" ${JSON.stringify(kid)}, but its RFC 7638 thumbprint is ${thumbprint}`,
         );
       }
-      add(entries, thumbprint, { publicKey, purpose: purpose as KeyPurpose });
+      add(entries, thumbprint, {
+        publicKey,
+        purpose: purpose as KeyPurpose,
+        ...(product === undefined ? {} : { product: productOfKey(product, index) }),
+      });
     });
     return Keyring.#checked(entries);
   }
 
   /** Builds a keyring from public keys; each kid is the key's thumbprint. */
-  static of(entries: readonly { publicKey: Uint8Array; purpose: KeyPurpose }[]): Keyring {
+  static of(
+    entries: readonly { publicKey: Uint8Array; purpose: KeyPurpose; product?: string }[],
+  ): Keyring {
     if (!Array.isArray(entries)) throw new KeyringInvalidError('Keyring.of needs an array');
     const map = new Map<string, Entry>();
-    for (const { publicKey, purpose } of entries) {
+    entries.forEach(({ publicKey, purpose, product }, index) => {
       if (!PURPOSES.includes(purpose)) {
         throw new KeyringInvalidError(`a key purpose must be "license" or "status"`);
       }
+      if (product !== undefined && purpose !== 'license') {
+        throw new KeyringInvalidError('only license keys belong to a product');
+      }
       const jwk = toPublicJwk(publicKey);
       const checked = publicKeyFromJwk(jwk);
-      add(map, jwkThumbprint(jwk), { publicKey: checked, purpose });
-    }
+      add(map, jwkThumbprint(jwk), {
+        publicKey: checked,
+        purpose,
+        ...(product === undefined ? {} : { product: productOfKey(product, index) }),
+      });
+    });
     return Keyring.#checked(map);
   }
 
@@ -128,6 +163,11 @@ export class Keyring {
     return entry !== undefined && (purpose === undefined || entry.purpose === purpose);
   }
 
+  /** The product a license key belongs to (undefined: the vendor's own key, or unknown kid). */
+  productOf(kid: string): string | undefined {
+    return this.#entries.get(kid)?.product;
+  }
+
   /** The kids in the keyring, optionally only those of one purpose. */
   kids(purpose?: KeyPurpose): string[] {
     return [...this.#entries]
@@ -137,12 +177,13 @@ export class Keyring {
 
   toJwks(): Jwks {
     return {
-      keys: [...this.#entries].map(([kid, { publicKey, purpose }]) => ({
+      keys: [...this.#entries].map(([kid, { publicKey, purpose, product }]) => ({
         ...toPublicJwk(publicKey),
         kid,
-        alg: 'EdDSA',
-        use: 'sig',
+        alg: 'EdDSA' as const,
+        use: 'sig' as const,
         purpose,
+        ...(product === undefined ? {} : { product }),
       })),
     };
   }

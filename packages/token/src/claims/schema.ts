@@ -19,7 +19,7 @@ export const MESSAGE_VERSIONS = {
   license: [1, 2],
   check: [1, 2],
   status: [1, 2],
-  keyset: [1],
+  keyset: [1, 2],
 } as const satisfies Record<string, readonly number[]>;
 
 export type MessageVersionKind = keyof typeof MESSAGE_VERSIONS;
@@ -198,10 +198,12 @@ export interface Product {
   name: string;
   version: string;
 }
+/** A product's name, as its SDK reports it (and as a product's own key names it). */
+export const productName: Reader<string> = text(100);
 export const product: Reader<Product> = (value, path) => {
   const o = object(value, path, ['name', 'version']);
   return {
-    name: text(100)(o.name, join(path, 'name')),
+    name: productName(o.name, join(path, 'name')),
     version: text(64)(o.version, join(path, 'version')),
   };
 };

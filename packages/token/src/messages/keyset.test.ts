@@ -1,5 +1,6 @@
 import { compactVerify, importJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { forge } from '../../test/forge.js';
 import type { KeysetClaims, KeysetKey, KeysetKeyState } from '../claims/keyset.js';
 import { signerFromKeyPair } from '../jws/signer.js';
 import { Keyring } from '../keyring.js';
@@ -144,8 +145,8 @@ describe('signed key sets', () => {
 
   it('refuses a newer format version by name', () => {
     const [header, ,] = v1.split('.') as [string, string, string];
-    const v2payload = Buffer.from(JSON.stringify({ v: 2 })).toString('base64url');
-    expect(() => verifyKeyset(`${header}.${v2payload}.${'A'.repeat(86)}`, shipped)).toThrow(
+    const v3payload = Buffer.from(JSON.stringify({ v: 3 })).toString('base64url');
+    expect(() => verifyKeyset(`${header}.${v3payload}.${'A'.repeat(86)}`, shipped)).toThrow(
       expect.objectContaining({
         code: expect.stringMatching(/^ERR_(VERSION_UNSUPPORTED|SIGNATURE_INVALID)$/),
       }),
@@ -170,5 +171,91 @@ describe('signed key sets', () => {
       kid: L1.kid,
     });
     expect(JSON.parse(new TextDecoder().decode(payload)).seq).toBe(1);
+  });
+});
+
+describe('product key sets (version 2)', () => {
+  const P1 = key(21);
+  const P2 = key(22);
+  const product = (pair: Ed25519KeyPair, state: KeysetKeyState, name = 'cms'): KeysetKey => ({
+    ...entry(pair, 'license', state),
+    product: name,
+  });
+  const scoped = (seq: number, keys: KeysetKey[], scope = 'cms', revoked: string[] = []) =>
+    ({ v: 2, seq, iat: 1_800_000_000 + seq, keys, revoked, scope }) satisfies KeysetClaims;
+
+  it("is signed by the vendor's key and gives the product's keys marked with their product", async () => {
+    const first = await signKeyset(
+      scoped(1, [
+        entry(L1, 'license', 'active'),
+        entry(S1, 'status', 'active'),
+        product(P1, 'next'),
+      ]),
+      signerFromKeyPair(L1),
+    );
+    const second = await signKeyset(
+      scoped(2, [
+        entry(L1, 'license', 'active'),
+        entry(S1, 'status', 'active'),
+        product(P1, 'active'),
+      ]),
+      signerFromKeyPair(L1),
+    );
+    const { trust, applied } = advanceKeysets({ seq: 0, keyring: shipped }, [first, second]);
+    expect(applied.map((k) => k.claims.scope)).toEqual(['cms', 'cms']);
+    expect(trust.keyring.productOf(P1.kid)).toBe('cms');
+    expect(trust.keyring.productOf(L1.kid)).toBeUndefined();
+    expect(trust.keyring.get(P1.kid, 'license')).toEqual(P1.publicKey);
+    // jose reads it like any other version.
+    const jwk = await importJWK({ ...toPublicJwk(L1.publicKey), alg: 'EdDSA' }, 'EdDSA');
+    const { payload } = await compactVerify(second, jwk);
+    expect(JSON.parse(new TextDecoder().decode(payload))).toMatchObject({ v: 2, scope: 'cms' });
+  });
+
+  it("refuses a set signed by a product's key, even an active one the installation trusts", async () => {
+    const withProduct = Keyring.of([
+      { publicKey: L1.publicKey, purpose: 'license' },
+      { publicKey: S1.publicKey, purpose: 'status' },
+      { publicKey: P1.publicKey, purpose: 'license', product: 'cms' },
+    ]);
+    const claimsByProduct = scoped(1, [
+      entry(L1, 'license', 'active'),
+      entry(S1, 'status', 'active'),
+      product(P1, 'active'),
+    ]);
+    await expect(signKeyset(claimsByProduct, signerFromKeyPair(P1))).rejects.toMatchObject({
+      code: 'ERR_CLAIMS_INVALID',
+      claim: 'keys',
+    });
+    // Forged past the signer's own check: the verifier refuses it too.
+    const forged = forge(
+      { alg: 'EdDSA', typ: 'licensor-keyset+jwt', kid: P1.kid },
+      claimsByProduct,
+      P1,
+    );
+    expect(() => verifyKeyset(forged, withProduct)).toThrow(
+      expect.objectContaining({ code: 'ERR_CLAIMS_INVALID' }),
+    );
+  });
+
+  it('refuses product keys in a vendor set, keys of another product, two active product keys, and version 2 members in version 1', async () => {
+    const signer = signerFromKeyPair(L1);
+    const base = [entry(L1, 'license', 'active'), entry(S1, 'status', 'active')];
+    const refusals: [KeysetClaims, string][] = [
+      [{ ...scoped(1, [...base, product(P1, 'next')]), scope: undefined }, 'keys[2].product'],
+      [scoped(1, [...base, product(P1, 'next', 'other')]), 'keys[2].product'],
+      [scoped(1, [...base, product(P1, 'active'), product(P2, 'active')]), 'keys'],
+      [{ ...scoped(1, [...base, product(P1, 'next')]), v: 1 }, 'scope'],
+      [{ ...claims(1, [...base, product(P1, 'next')]) }, 'keys[2].product'],
+      [{ ...scoped(1, base), scope: ' cms' }, 'scope'],
+    ];
+    for (const [bad, claim] of refusals) {
+      const { scope, ...rest } = bad;
+      const payload = scope === undefined ? rest : bad;
+      await expect(signKeyset(payload as KeysetClaims, signer)).rejects.toMatchObject({
+        code: 'ERR_CLAIMS_INVALID',
+        claim,
+      });
+    }
   });
 });

@@ -40,10 +40,16 @@ export async function signKeyset(claims: KeysetClaims, signer: JwsSigner): Promi
 
 function assertSignedByActive(claims: KeysetClaims, kid: string): void {
   const signer = claims.keys.find((key) => key.kid === kid);
-  if (signer === undefined || signer.purpose !== 'license' || signer.state !== 'active') {
+  // A product's key signs licenses of its product, never a key set: the vendor's key does.
+  if (
+    signer === undefined ||
+    signer.purpose !== 'license' ||
+    signer.state !== 'active' ||
+    signer.product !== undefined
+  ) {
     throw new ClaimsInvalidError(
       'keys',
-      `must list the key that signs the set (${kid}) as its active license key`,
+      `must list the key that signs the set (${kid}) as its active license key (the vendor's own, not a product's)`,
     );
   }
 }
