@@ -16,10 +16,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIssuer } from '@licensor/issuer';
-import { installationKeyOf, SAMPLE_SIZE, seedStore } from '@licensor/issuer/seed';
+import { freshChallenges, installationKeyOf, SAMPLE_SIZE, seedStore } from '@licensor/issuer/seed';
 import { openStore } from '@licensor/issuer/store';
 import { createPortalApp } from '@licensor/issuer-portal';
-import { generateKeyPair, newId, newNonce, signChallenge, signCheck } from '@licensor/token';
+import { newNonce, signCheck } from '@licensor/token';
 import { closedLoad, machine, measureLatency, rateOf, writeResults } from '../../bench/kit.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -149,28 +149,9 @@ async function checksRow(dir, report) {
   }
 }
 
-function challenge() {
-  const key = generateKeyPair();
-  const iat = Math.floor(Date.now() / 1000);
-  return signChallenge(
-    {
-      v: 1,
-      jti: newId('chl'),
-      iat,
-      exp: iat + 86_400,
-      sub: key.kid,
-      product: { name: 'CMS', version: '5.2.0' },
-      license: null,
-      usage: { credentialsInUse: 1 },
-      request: { kind: 'license' },
-    },
-    key,
-  );
-}
-
 async function issueRow(issuer) {
   const terms = { customerName: 'Bench Customer', model: 'perpetual', credentials: 100 };
-  const challenges = Array.from({ length: 300 }, challenge);
+  const challenges = freshChallenges(300);
   await issuer.issue(challenges.pop(), terms, 'bench');
   let next = 0;
   const cpu = process.cpuUsage();

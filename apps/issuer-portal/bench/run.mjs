@@ -9,8 +9,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIssuer } from '@licensor/issuer';
+import { freshChallenge } from '@licensor/issuer/seed';
 import { openStore } from '@licensor/issuer/store';
-import { generateKeyPair, signChallenge } from '@licensor/token';
 import { pino } from 'pino';
 import { measureLatency } from '../../../bench/kit.mjs';
 import { createPortalApp } from '../dist/index.js';
@@ -21,31 +21,19 @@ const dataDir = mkdtempSync(join(tmpdir(), 'licensor-portal-bench-'));
 
 const measure = (op) => measureLatency(op, { seconds, warmup: 10 });
 
-function challenge(i) {
-  const key = generateKeyPair();
-  const iat = Math.floor(Date.now() / 1000);
-  return signChallenge(
-    {
-      v: 1,
-      jti: `bench_${i}_${iat}`,
-      iat,
-      exp: iat + 86_400,
-      sub: key.kid,
-      product: { name: 'CMS', version: '6.1.0' },
-      license: null,
-      usage: { credentialsInUse: 3 },
-      request: { kind: 'license', credentials: 100 },
-    },
-    key,
-  );
-}
+const challenge = () =>
+  freshChallenge({
+    product: { name: 'CMS', version: '6.1.0' },
+    credentialsInUse: 3,
+    credentials: 100,
+  });
 
 const store = await openStore({ dataDir });
 const issuer = await openIssuer({ store });
 await issuer.init('bench');
 await issuer.users.add('bench', 'issuer', 'bench-password-long', 'bench');
 const terms = { customerName: 'Bench Customer', model: 'perpetual', credentials: 100 };
-for (let i = 0; i < 100; i += 1) await issuer.issue(challenge(-i - 1), terms, 'bench');
+for (let i = 0; i < 100; i += 1) await issuer.issue(challenge(), terms, 'bench');
 const someLicense = (await issuer.listLicenses({ limit: 1 }))[0].id;
 
 const { app } = createPortalApp({
@@ -103,7 +91,7 @@ const session = {
 
 const prepared = [];
 const challengeAt = (i) => {
-  prepared[i] ??= challenge(i);
+  prepared[i] ??= challenge();
   return prepared[i];
 };
 // Challenges are signed before timing starts, so both sides time only the portal or issuer work.

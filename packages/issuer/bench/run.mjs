@@ -16,7 +16,6 @@ import {
   challengeHash,
   generateKeyPair,
   newId,
-  signChallenge,
   signLicense,
   verifyChallenge,
 } from '@licensor/token';
@@ -29,33 +28,16 @@ import {
   openStore,
   softHsmUnavailable,
 } from '../dist/index.js';
+import { freshChallenges } from '../dist/seed.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** Issues per round: each needs a fresh challenge, made before the clock starts. */
 const PER_ROUND = { sqlite: Number(process.env.BENCH_ISSUES ?? 600), mongo: 40 };
 const IN_FLIGHT = 64;
+/** Challenges of new installations of the product 'bench' (the one helper: @licensor/issuer/seed). */
+const makeChallenges = (count) =>
+  freshChallenges(count, { product: { name: 'bench', version: '1.0.0' } });
 const here = dirname(fileURLToPath(import.meta.url));
-
-function makeChallenges(count) {
-  const iat = Math.floor(Date.now() / 1000);
-  return Array.from({ length: count }, () => {
-    const key = generateKeyPair();
-    return signChallenge(
-      {
-        v: 1,
-        jti: newId('chl'),
-        iat,
-        exp: iat + 86_400,
-        sub: key.kid,
-        product: { name: 'bench', version: '1.0.0' },
-        license: null,
-        usage: { credentialsInUse: 1 },
-        request: { kind: 'license' },
-      },
-      key,
-    );
-  });
-}
 
 const terms = { customerName: 'Bench Customer', model: 'perpetual', credentials: 100 };
 

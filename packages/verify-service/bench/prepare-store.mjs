@@ -3,8 +3,9 @@
 // challenge. Returns the license id, the installation key that signs the check requests, and
 // the JWKS an SDK would trust.
 import { openIssuer } from '@licensor/issuer';
+import { freshChallenge } from '@licensor/issuer/seed';
 import { openStore } from '@licensor/issuer/store';
-import { generateKeyPair, newId, signChallenge } from '@licensor/token';
+import { generateKeyPair } from '@licensor/token';
 
 export async function prepareStore(dataDir, passphrase, statusPassphrase) {
   const store = await openStore({ dataDir });
@@ -12,21 +13,7 @@ export async function prepareStore(dataDir, passphrase, statusPassphrase) {
     const issuer = await openIssuer({ store, passphrase, statusPassphrase });
     await issuer.init('bench');
     const installation = generateKeyPair();
-    const now = Math.floor(Date.now() / 1000);
-    const challenge = signChallenge(
-      {
-        v: 1,
-        jti: newId('chl'),
-        iat: now,
-        exp: now + 86_400,
-        sub: installation.kid,
-        product: { name: 'CMS', version: '5.2.0' },
-        license: null,
-        usage: { credentialsInUse: 0 },
-        request: { kind: 'license', credentials: 500 },
-      },
-      installation,
-    );
+    const challenge = freshChallenge({ key: installation, credentialsInUse: 0, credentials: 500 });
     const issued = await issuer.issue(
       challenge,
       { customerName: 'Bench Corp', model: 'subscription', credentials: 500, termDays: 365 },

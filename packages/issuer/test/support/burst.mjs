@@ -3,14 +3,15 @@
 // Usage: node burst.mjs '<openStore options as JSON>'
 
 import { openIssuer, openStore } from '../../dist/index.js';
-import { freshChallenge } from './challenge.mjs';
+import { freshChallenge } from '../../dist/seed.js';
 
 const store = await openStore(JSON.parse(process.argv[2]));
 const issuer = await openIssuer({ store, passphrase: '' });
 await issuer.init('burst');
 process.stdout.write('READY\n');
 
-const challenge = () => freshChallenge('burst');
+const challenge = () =>
+  freshChallenge({ product: { name: 'burst', version: '1.0.0' }, validForSeconds: 3600 });
 
 async function worker(index) {
   for (let n = 0; ; n++) {

@@ -8,8 +8,8 @@
 // Usage: node disk-full.mjs DATA_DIR
 import { createInterface } from 'node:readline';
 import { openIssuer } from '../../dist/index.js';
+import { freshChallenge } from '../../dist/seed.js';
 import { openStore } from '../../dist/store.js';
-import { freshChallenge } from './challenge.mjs';
 
 const store = await openStore({ dataDir: process.argv[2] });
 const issuer = await openIssuer({ store, passphrase: '' });
@@ -17,7 +17,7 @@ let checks = 0;
 
 const issueOne = async () => {
   const { license } = await issuer.issue(
-    freshChallenge('disk-full'),
+    freshChallenge({ product: { name: 'disk-full', version: '1.0.0' }, validForSeconds: 3600 }),
     {
       customerName: `Customer ${Math.random().toString(36).slice(2)}`,
       model: 'perpetual',

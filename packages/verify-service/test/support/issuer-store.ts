@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Issuer, openIssuer } from '@licensor/issuer';
+import { freshChallenge } from '@licensor/issuer/seed';
 import { type LicensorStore, openStore } from '@licensor/issuer/store';
-import { type Ed25519KeyPair, generateKeyPair, newId, signChallenge } from '@licensor/token';
+import { type Ed25519KeyPair, generateKeyPair } from '@licensor/token';
 
 /** The status keys' secret: all the verify service is given. */
 export const passphrase = 'integration-test-passphrase';
@@ -52,21 +53,7 @@ export async function openIssuerFixture(
 
 /** A new installation's challenge, made at `atMs` (default now). */
 export function challengeFor(installation: Ed25519KeyPair, atMs = Date.now()): string {
-  const now = Math.floor(atMs / 1000);
-  return signChallenge(
-    {
-      v: 1,
-      jti: newId('chl'),
-      iat: now,
-      exp: now + 86_400,
-      sub: installation.kid,
-      product: { name: 'CMS', version: '5.2.0' },
-      license: null,
-      usage: { credentialsInUse: 0 },
-      request: { kind: 'license', credentials: 100 },
-    },
-    installation,
-  );
+  return freshChallenge({ key: installation, atMs, credentialsInUse: 0, credentials: 100 });
 }
 
 /** Issues a subscription license to a new installation; returns both. */
