@@ -91,6 +91,7 @@ export {
 export {
   ID_PREFIXES,
   ID_RANDOM_BYTES,
+  ID_TIME_BYTES,
   type IdPrefix,
   MINTED_ID_PATTERN,
   newId,
