@@ -14,4 +14,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url in the CommonJS build too (the nonce writer resolves its driver from it).
+  shims: true,
 });

@@ -3,6 +3,8 @@
 // up in the next check, and every check lands in the store's check records.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { openCheckStore } from '@licensor/issuer/checks';
+import { openStore } from '@licensor/issuer/store';
 import { Keyring, signCheck, verifyLicense, verifyStatus } from '@licensor/token';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
@@ -122,6 +124,49 @@ describe.each(kinds)('on the %s store', (kind) => {
       sdkVersion: '0.1.0',
       credentialsInUse: 3,
     });
+  });
+
+  it('refuses a check replayed after a restart on the same store, and records nothing for it', async () => {
+    const { fixture, service } = await setup();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    const token = check(licenseId, 1, installation);
+    expect((await postCheck(service.app, token)).status).toBe(200);
+    expect(await service.drain(Date.now() + 5_000)).toBe(0);
+    // The process stops: its store handle closes, its replay set in memory is gone.
+    await fixture.store.close();
+
+    const reopened = await openCheckStore({
+      dataDir: fixture.dataDir,
+      ...(fixture.mongoUri === undefined ? {} : { mongoUri: fixture.mongoUri }),
+      env: { LICENSOR_STATUS_KEY_PASSPHRASE: passphrase },
+    });
+    try {
+      const restarted = createVerifyService({
+        store: reopened,
+        statusKeys: await reopened.loadStatusSigningKeys(),
+        logger: pino({ level: 'silent' }),
+        config: { viewCacheTtlMs: 0 },
+      });
+      const replay = await postCheck(restarted.app, token);
+      expect(replay.status).toBe(400);
+      expect(JSON.parse(replay.text).error.code).toBe('ERR_CHECK_REPLAYED');
+      // A new check of the same installation is answered as before.
+      expect((await postCheck(restarted.app, check(licenseId, 1, installation))).status).toBe(200);
+      expect(await restarted.drain(Date.now() + 5_000)).toBe(0);
+    } finally {
+      await reopened.close();
+    }
+
+    // One record per answered check: none for the replay.
+    const store = await openStore({
+      dataDir: fixture.dataDir,
+      ...(fixture.mongoUri === undefined ? {} : { mongoUri: fixture.mongoUri }),
+    });
+    try {
+      expect((await store.listChecks(licenseId)).map((c) => c.outcome)).toEqual(['VALID', 'VALID']);
+    } finally {
+      await store.close();
+    }
   });
 
   it('answers UNKNOWN alike for an unknown license and one bound to another installation', async () => {

@@ -3,6 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import type { ChainHead, ChainStore, ForkAction, ForkFilter, ForkRecord } from '../chain-port.js';
+import type { NonceWriter } from './nonce-writer.js';
 
 type Row = Record<string, unknown>;
 
@@ -54,17 +55,16 @@ export const CHAIN_TABLES_SQL = `
   CREATE INDEX check_nonces_by_expiry ON check_nonces (expires_at);
 `;
 
-/** Expired nonces are removed once every this many admissions (SQLite has no TTL index). */
-const PURGE_EVERY = 512;
-
 function parse<T>(row: unknown): T | null {
   return row === undefined ? null : (JSON.parse((row as { body: string }).body) as T);
 }
 
 export class SqliteChains implements ChainStore {
-  #admitted = 0;
-
-  constructor(private readonly db: () => Database.Database) {}
+  constructor(
+    private readonly db: () => Database.Database,
+    /** The nonce window's writes: grouped, on a thread of their own (nonce-writer.ts). */
+    private readonly nonces: NonceWriter,
+  ) {}
 
   async getChainHead(installationId: string): Promise<ChainHead | null> {
     return parse<ChainHead>(
@@ -214,19 +214,8 @@ export class SqliteChains implements ChainStore {
     expiresAt: number,
     now: number,
   ): Promise<boolean> {
-    const db = this.db();
-    const key = `${installationId}.${nonce}`;
-    if (++this.#admitted % PURGE_EVERY === 0) {
-      db.prepare('DELETE FROM check_nonces WHERE expires_at <= ?').run(now);
-    }
-    // One statement: inserted, or an expired one replaced; a nonce still held changes nothing.
-    const result = db
-      .prepare(
-        `INSERT INTO check_nonces (key, expires_at) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at
-         WHERE check_nonces.expires_at <= ?`,
-      )
-      .run(key, expiresAt, now);
-    return result.changes === 1;
+    // Inserted, or an expired one replaced; a nonce still held changes nothing. Answered once
+    // the group holding it is on disk.
+    return this.nonces.admit(`${installationId}.${nonce}`, expiresAt, now);
   }
 }

@@ -58,6 +58,7 @@ import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automat
 import { SqliteChains } from './chains.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
 import { migrate } from './migrations.js';
+import { NonceWriter } from './nonce-writer.js';
 import * as accounts from './sqlite-accounts.js';
 import * as catalog from './sqlite-catalog.js';
 import { SqliteChecks } from './sqlite-checks.js';
@@ -99,6 +100,7 @@ export class SqliteStore implements LicensorStore {
   private readonly db: Database.Database;
   private readonly committer: SqliteCommitter;
   private readonly checks: SqliteChecks;
+  private readonly nonces: NonceWriter;
   private closed = false;
 
   static open(
@@ -146,7 +148,8 @@ export class SqliteStore implements LicensorStore {
     this.committer = new SqliteCommitter(db, onWriteStep);
     this.automation = new SqliteAutomation(() => this.open);
     this.checks = new SqliteChecks(db);
-    this.chains = new SqliteChains(() => this.open);
+    this.nonces = new NonceWriter(join(dataDir, SQLITE_FILE));
+    this.chains = new SqliteChains(() => this.open, this.nonces);
     this.twoFactor = new SqliteTwoFactor(() => this.open);
     this.sso = new SqliteSso(() => this.open);
     this.eventSources = new SqliteEventSources(() => this.open);
@@ -229,6 +232,7 @@ export class SqliteStore implements LicensorStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.nonces.close();
     this.db.close();
   }
 

@@ -1,0 +1,164 @@
+// The nonce window's group commit on SQLite (#15.5): nonces that arrive together are written as
+// one transaction by the writer's thread, each answer given once the group is on disk; a nonce
+// twice in one group is admitted once; a nonce held is refused by another handle on the file
+// and after the store is reopened; a writer that cannot write refuses with a typed error and
+// writes nothing, and recovers once it can.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SQLITE_FILE } from '../open-store.js';
+import { NONCE_PURGE_EVERY, NonceWriter } from './nonce-writer.js';
+import { SqliteStore } from './sqlite-store.js';
+
+const NOW = Date.UTC(2026, 5, 1);
+const HELD = NOW + 600_000;
+
+let dir: string;
+let opened: { close(): Promise<void> }[];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'licensor-nonces-'));
+  opened = [];
+});
+afterEach(async () => {
+  for (const handle of opened) await handle.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function open(): SqliteStore {
+  const store = SqliteStore.open(dir);
+  opened.push(store);
+  return store;
+}
+
+/** The nonce rows as a separate connection sees them (what is committed, not what is pending). */
+function storedNonces(): { key: string; expires_at: number }[] {
+  const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
+  try {
+    return db.prepare('SELECT key, expires_at FROM check_nonces ORDER BY key').all() as {
+      key: string;
+      expires_at: number;
+    }[];
+  } finally {
+    db.close();
+  }
+}
+
+function writerOf(store: SqliteStore): NonceWriter {
+  return (store as unknown as { nonces: NonceWriter }).nonces;
+}
+
+describe('the SQLite nonce writer', () => {
+  it('writes the nonces of one turn as one group, and refuses a nonce twice in that group', async () => {
+    const store = open();
+    const answers = await Promise.all([
+      store.chains.admitNonce('inst', 'a', HELD, NOW),
+      store.chains.admitNonce('inst', 'b', HELD, NOW),
+      store.chains.admitNonce('inst', 'a', HELD, NOW),
+      store.chains.admitNonce('other', 'a', HELD, NOW),
+    ]);
+    expect(answers).toEqual([true, true, false, true]);
+    expect(writerOf(store).groups).toBe(1);
+    expect(writerOf(store).written).toBe(4);
+    // Committed when answered: another connection reads them; the refused one changed nothing.
+    expect(storedNonces()).toEqual([
+      { key: 'inst.a', expires_at: HELD },
+      { key: 'inst.b', expires_at: HELD },
+      { key: 'other.a', expires_at: HELD },
+    ]);
+  });
+
+  it('sends the nonces that arrive while a group is being written as the next group', async () => {
+    const store = open();
+    const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The first group is in flight: these wait and go together.
+    const later = [
+      store.chains.admitNonce('inst', 'b', HELD, NOW),
+      store.chains.admitNonce('inst', 'a', HELD, NOW),
+    ];
+    expect(await first).toBe(true);
+    expect(await Promise.all(later)).toEqual([true, false]);
+    expect(writerOf(store).groups).toBe(2);
+  });
+
+  it('refuses a held nonce from another handle on the file and after the store is reopened', async () => {
+    const first = open();
+    const second = open();
+    expect(await first.chains.admitNonce('inst', 'n', HELD, NOW)).toBe(true);
+    expect(await second.chains.admitNonce('inst', 'n', HELD, NOW + 1)).toBe(false);
+    await first.close();
+    await second.close();
+
+    const reopened = open();
+    expect(await reopened.chains.admitNonce('inst', 'n', HELD, NOW + 2)).toBe(false);
+    // Once it expired it is admitted again, and held anew.
+    expect(await reopened.chains.admitNonce('inst', 'n', HELD + 600_000, HELD)).toBe(true);
+    expect(storedNonces()).toEqual([{ key: 'inst.n', expires_at: HELD + 600_000 }]);
+  });
+
+  it('writes what was waiting when the store closes, and refuses admissions after', async () => {
+    const store = open();
+    const pending = store.chains.admitNonce('inst', 'n', HELD, NOW);
+    await store.close();
+    expect(await pending).toBe(true);
+    expect(storedNonces()).toHaveLength(1);
+    await expect(store.chains.admitNonce('inst', 'm', HELD, NOW)).rejects.toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+    });
+    expect(storedNonces()).toHaveLength(1);
+  });
+
+  it('removes expired nonces once every 512 admissions', async () => {
+    const store = open();
+    expect(await store.chains.admitNonce('inst', 'old', NOW, NOW - 1)).toBe(true);
+    const later = NOW + 1;
+    await Promise.all(
+      Array.from({ length: NONCE_PURGE_EVERY - 2 }, (_, i) =>
+        store.chains.admitNonce('inst', `n${i}`, HELD, later),
+      ),
+    );
+    expect(storedNonces().some((row) => row.key === 'inst.old')).toBe(true);
+    await store.chains.admitNonce('inst', 'last', HELD, later);
+    expect(storedNonces().some((row) => row.key === 'inst.old')).toBe(false);
+    expect(storedNonces()).toHaveLength(NONCE_PURGE_EVERY - 1);
+  });
+
+  it('refuses with ERR_STORE_UNAVAILABLE when it cannot write, writes nothing, and recovers', async () => {
+    const writer = new NonceWriter(join(dir, SQLITE_FILE));
+    opened.push(writer);
+    // No store file yet: the writer's thread cannot open it.
+    await expect(writer.admit('inst.n', HELD, NOW)).rejects.toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+      message: expect.stringContaining('the check nonce could not be written'),
+    });
+    const store = open();
+    expect(storedNonces()).toEqual([]);
+    // The file is there now: the next admission starts a new thread and is written.
+    expect(await writer.admit('inst.n', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'n', HELD, NOW)).toBe(false);
+  });
+
+  it('refuses the whole group with ERR_STORE_UNAVAILABLE when its transaction fails, and keeps none of it', async () => {
+    const store = open();
+    expect(await store.chains.admitNonce('inst', 'before', HELD, NOW)).toBe(true);
+    // A row whose key the statement cannot bind (a nonce key must be text): SQLite refuses the
+    // statement, and the transaction of the group rolls back.
+    const writer = writerOf(store);
+    const group = [
+      writer.admit('inst.x', HELD, NOW),
+      writer.admit({ not: 'text' } as unknown as string, HELD, NOW),
+    ];
+    const settled = await Promise.allSettled(group);
+    expect(settled.map((x) => x.status)).toEqual(['rejected', 'rejected']);
+    expect((settled[0] as PromiseRejectedResult).reason).toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+    });
+    expect(storedNonces().map((row) => row.key)).toEqual(['inst.before']);
+    // The next group is written as usual.
+    expect(await store.chains.admitNonce('inst', 'x', HELD, NOW)).toBe(true);
+  });
+});
