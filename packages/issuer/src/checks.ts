@@ -27,6 +27,7 @@ export type {
 export { FORK_ACTIONS } from './store/chain-port.js';
 export { type ChainAnswer, type ChainCheck, stepChain } from './store/check-chain.js';
 export type { CheckFailure } from './store/event-sources-port.js';
+export type { KeysetReport } from './store/key-usage-port.js';
 export { dataDirOf } from './store/open-store.js';
 export type { CheckStore } from './store/ports.js';
 
@@ -50,6 +51,7 @@ export const CHECK_ROLE = [
   'recordCheckFailures',
   'loadStatusSigningKeys',
   'listKeysets',
+  'recordKeysetReports',
   'ping',
   'close',
 ] as const satisfies readonly (keyof CheckStore)[];
@@ -96,6 +98,7 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
     loadStatusSigningKeys: (passphrase) =>
       loadStatusKeys(store, passphrase ?? (statusSecret === '' ? undefined : statusSecret)),
     listKeysets: (afterSeq) => store.listKeysets(afterSeq),
+    recordKeysetReports: (reports) => store.recordKeysetReports(reports),
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -219,6 +219,23 @@ export class KeyActiveError extends LicensorError {
   }
 }
 
+/**
+ * A challenge says its installation trusts a signed key set version this issuer never published:
+ * the installation trusts another issuer's key sets (a test or staging issuer), or its state
+ * was tampered with. Nothing is issued or recorded.
+ */
+export class KeysetUnknownError extends LicensorError {
+  static readonly code = 'ERR_KEYSET_UNKNOWN';
+  readonly version: number;
+  constructor(version: number, newest: number) {
+    super(
+      KeysetUnknownError.code,
+      `the challenge says its installation trusts key set version ${version}, and this issuer has published up to version ${newest}: it trusts another issuer's key sets (issue from that issuer), or its stored state was altered; nothing was issued`,
+    );
+    this.version = version;
+  }
+}
+
 /** A key change that its state does not allow (activate a retired key, retire a next one, …). */
 export class KeyStateError extends LicensorError {
   static readonly code = 'ERR_KEY_STATE';
@@ -389,6 +406,7 @@ export const ISSUER_ERROR_CODES = [
   KeyNotFoundError.code,
   KeyActiveError.code,
   KeyStateError.code,
+  KeysetUnknownError.code,
   PassphraseRequiredError.code,
   PassphraseWrongError.code,
   PassphraseSharedError.code,

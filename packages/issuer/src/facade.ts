@@ -129,11 +129,39 @@ export interface IssueResult {
   /** True when this is the stored answer to an earlier identical issue. */
   replayed: boolean;
   /**
-   * `issue` only, when the challenge said which key set version its installation trusts (SDK
-   * format 2): the signed key set versions after it, oldest first (empty when up to date). Sent
-   * with the key as armour blocks before it (`armourBundle`), the SDK applies them first.
+   * The signed key set versions the installation lacks, oldest first (empty when up to date).
+   * `issue` and `approveRequest`: those after the version the challenge says its installation
+   * trusts (SDK format 2; none for a format 1 challenge). `renew` and `reissue` (delivered
+   * online): those after the version the installation last reported (none for a version 1
+   * license). Sent with the key as armour blocks before it (`armourBundle`), the SDK applies
+   * them first.
    */
   keysets?: string[];
+}
+
+/** A signing key with the license tokens it signed (0 for a status key: it signs statuses). */
+export interface SigningKeyUsage extends SigningKeyRecord {
+  /** License tokens it signed: every issue, renewal, re-issue, approval and re-signing. */
+  tokens: number;
+  /** Distinct licenses among them. */
+  licenses: number;
+}
+
+/** What the Signing keys page shows: each key's tokens, and who trusts which key set. */
+export interface KeyUsage {
+  keys: SigningKeyUsage[];
+  /** The newest published key set version (0: none yet). */
+  newestKeyset: number;
+  /**
+   * Version 0 (the keys installations shipped with) and every published version, oldest
+   * first, with how many installations last reported trusting it (check or challenge, SDK
+   * format 2).
+   */
+  keysets: { seq: number; installations: number; publishedAt: number | null }[];
+  /** Installations that ever reported a version (format 1 SDKs report none). */
+  installationsReporting: number;
+  /** Of those, how many trust the newest version. */
+  installationsOnNewest: number;
 }
 
 export interface LicenseChange {
@@ -316,6 +344,10 @@ export interface Issuer extends CatalogApi {
     exportJwks(): Promise<Jwks>;
     /** Every version of the signed key set, oldest first. */
     keysets(): Promise<KeysetRecord[]>;
+    /** Tokens signed per key, installations per key set version (the Signing keys page). */
+    usage(): Promise<KeyUsage>;
+    /** One key's tokens; ERR_KEY_NOT_FOUND for a kid the store does not hold. */
+    usageOf(kid: string): Promise<SigningKeyUsage>;
   };
 
   readonly users: {

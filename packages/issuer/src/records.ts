@@ -296,6 +296,11 @@ export interface CheckRecord {
   sdkVersion: string;
   credentialsInUse: number;
   outcome: CheckOutcome;
+  /**
+   * The key set version the check said its installation trusts (check v2 `keyset`). Not kept
+   * with the check record: the verify service writes it per installation (recordKeysetReports).
+   */
+  keyset?: number;
 }
 
 /** One read answers a check (contract §3). */

@@ -10,6 +10,7 @@ import { crashContract } from './contract/crash.contract.js';
 import { dashboardContract } from './contract/dashboard.contract.js';
 import { eventsContract } from './contract/events.contract.js';
 import { issuingContract } from './contract/issuing.contract.js';
+import { keyUsageContract } from './contract/key-usage.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
 import { lifecycleContract } from './contract/lifecycle.contract.js';
 import { pagingContract } from './contract/paging.contract.js';
@@ -41,6 +42,7 @@ for (const adapter of adapters()) {
     describe('license lifecycle', () => lifecycleContract(adapter));
     describe('crash between writes', () => crashContract(adapter));
     describe('keys and users', () => keysAndUsersContract(adapter));
+    describe('what keys signed, who trusts which key set', () => keyUsageContract(adapter));
     describe('automation and accounts', () => automationContract(adapter));
     describe('products and plans', () => catalogContract(adapter));
     describe('check retention', () => retentionContract(adapter));

@@ -19,7 +19,14 @@ const NEEDED: Record<string, Record<string, 1 | -1>[]> = {
     { 'term.end': 1, updatedAt: -1 },
   ],
   customers: [{ name: 1 }, { nameKey: 1, _id: 1 }],
-  transactions: [{ licenseId: 1, at: -1 }, { customerId: 1, at: -1 }, { applied: 1 }],
+  transactions: [
+    { licenseId: 1, at: -1 },
+    { customerId: 1, at: -1 },
+    { applied: 1 },
+    // The tokens each signing key signed (the Signing keys page).
+    { kid: 1, licenseId: 1 },
+  ],
+  installation_keysets: [{ keyset: 1 }],
   requests: [
     { status: 1, createdAt: -1 },
     { licenseId: 1, createdAt: -1 },

@@ -17,6 +17,7 @@ import { type MetricPart, type MetricSnapshot, renderMetrics, VerifyMetrics } fr
 import { CheckFailureReporter } from './state/check-failures.js';
 import { CheckRecorder } from './state/check-recorder.js';
 import { KeysetRelay } from './state/keyset-relay.js';
+import { recordingKeysetReports } from './state/keyset-reports.js';
 import { RateLimiter } from './state/rate-limiter.js';
 import { ReplayGuard } from './state/replay-guard.js';
 import { ViewCache, withTimeout } from './state/view-cache.js';
@@ -84,7 +85,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     windowSeconds: config.checkWindowSeconds,
   });
   const recorder = new CheckRecorder(
-    store,
+    recordingKeysetReports(store, logger),
     {
       batchSize: config.recordBatchSize,
       flushIntervalMs: config.recordFlushIntervalMs,

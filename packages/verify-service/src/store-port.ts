@@ -14,4 +14,6 @@ export type CheckStore = Pick<
   // The vendor's signed key sets (public), relayed with statuses; a store without them relays none.
   Partial<Pick<IssuerCheckStore, 'listKeysets'>> &
   /** Refused checks for check.failed webhooks; a store without it records none. */
-  Partial<Pick<IssuerCheckStore, 'recordCheckFailures'>>;
+  Partial<Pick<IssuerCheckStore, 'recordCheckFailures'>> &
+  /** The key set version each installation reported; a store without it records none. */
+  Partial<Pick<IssuerCheckStore, 'recordKeysetReports'>>;

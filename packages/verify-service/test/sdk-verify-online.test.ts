@@ -120,6 +120,13 @@ describe("the SDK's verifyOnline against a running service", () => {
     const again = await licensor.verifyOnline(admin);
     expect(again).toMatchObject({ ok: true, keysetVersion: null, keysetRefused: null });
     expect((await fixture.issuer.getLicense(licenseId))?.license.revision).toBe(2);
+    // Its checks reported the version it trusts: the vendor sees it has picked up the newest.
+    await service.drain(Date.now() + 5_000);
+    expect(await fixture.issuer.keys.usage()).toMatchObject({
+      newestKeyset: newest,
+      installationsReporting: 1,
+      installationsOnNewest: 1,
+    });
   });
 
   it('delivers a declined model switch with the next check: the request closes with the reason (#16.14)', async () => {

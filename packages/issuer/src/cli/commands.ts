@@ -260,7 +260,7 @@ const HANDLERS: Record<string, Handler> = {
     run.io.stderr(
       `${what}: ${license.id} revision ${license.revision} (${license.model}${term}); the installation receives it at its next online check, or apply the key below with \`licensor apply\`\n`,
     );
-    return out(result, keyText(run, result.token));
+    return out(result, keyText(run, result.token, result.keysets));
   },
   async reject(run, id) {
     const reason = text(run.args, 'reason');

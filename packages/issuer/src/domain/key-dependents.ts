@@ -6,23 +6,13 @@
 
 import { type JwsSigner, newId, signLicenseWith, validateLicenseClaims } from '@licensor/token';
 import type { KeyDependent } from '../facade.js';
+import { kidOfToken } from '../keys/token-kid.js';
 import type { License, Operator, TokenTransaction } from '../records.js';
 import { licensePages } from '../store/cursors.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
 
 const PAGE = 500;
-
-/** The kid in a compact token's header (null when it has none). */
-export function kidOf(token: string | null): string | null {
-  if (token === null) return null;
-  try {
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString());
-    return typeof header.kid === 'string' ? header.kid : null;
-  } catch {
-    return null;
-  }
-}
 
 async function* licensesInForce(context: IssuerContext): AsyncGenerator<License> {
   // By cursor: a license re-signed meanwhile moves ahead of it, and none is skipped.
@@ -92,7 +82,7 @@ export async function resignLicenses(context: IssuerContext, operator: Operator)
   const who = checkOperator(operator);
   let count = 0;
   for await (const listed of licensesInForce(context)) {
-    if (listed.installationId === null || kidOf(listed.latestToken) === key.kid) continue;
+    if (listed.installationId === null || kidOfToken(listed.latestToken) === key.kid) continue;
     const committed = await commitWithRetry(context, `license ${listed.id}`, async (attempt) => {
       const license = attempt === 0 ? listed : await currentLicense(context, listed.id);
       if (license === null) throw new Error(`license ${listed.id} disappeared`);
@@ -112,7 +102,7 @@ export async function dependentsOf(context: IssuerContext, kid: string): Promise
   const dependents: KeyDependent[] = [];
   for await (const license of licensesInForce(context)) {
     if (license.installationId === null) continue;
-    const latestKid = kidOf(license.latestToken);
+    const latestKid = kidOfToken(license.latestToken);
     const lastCheckAt = (await context.store.lastCheck(license.id))?.at ?? null;
     if (latestKid === kid) {
       dependents.push({ ...facts(license, latestKid, lastCheckAt), remedy: 'challenge' });

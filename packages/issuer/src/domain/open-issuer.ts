@@ -1,7 +1,6 @@
 // `openIssuer({ store })`: the Issuer object over a store, the one thing the CLI and the portal
 // drive. Opening it first completes any transaction a crash left stored but not applied.
 
-import { decodeChallengeUnverified } from '@licensor/token';
 import { createCatalog } from '../catalog/catalog.js';
 import { reissue } from '../catalog/reissue.js';
 import type { Issuer, IssuerOptions, LicenseDetail } from '../facade.js';
@@ -21,6 +20,14 @@ import { dashboard } from './dashboard.js';
 import { createForks } from './forks.js';
 import { inspect } from './inspect.js';
 import { issue } from './issue.js';
+import {
+  answerWithKeysets,
+  assertKeysetPublished,
+  deliverWithKeysets,
+  keyUsage,
+  keyUsageOf,
+  trustedKeysetOf,
+} from './key-usage.js';
 import { changeLicenseState } from './license-state.js';
 import { rejectRequest } from './reject-request.js';
 import { renameCustomer } from './rename-customer.js';
@@ -29,7 +36,6 @@ import {
   activateKey,
   exportJwks,
   initKeys,
-  keysetsAfter,
   listKeysets,
   retireKey,
   revokeKey,
@@ -98,23 +104,30 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     store,
     products: catalog.products,
     plans: catalog.plans,
-    reissue: (id, changes, operator) => reissue(context, id, changes, operator),
+    reissue: async (id, changes, operator) =>
+      deliverWithKeysets(context, await reissue(context, id, changes, operator)),
     init: (operator = 'unknown', options = {}) => initKeys(context, operator, options),
     inspect: (challenge, operator) => inspect(context, challenge, operator),
     issue: async (challenge, terms, operator, options) => {
-      const result = await issue(context, challenge, terms, operator, options);
       // A challenge that says which key set version its installation trusts (SDK format 2)
-      // gets the versions after it, to carry with the key (an offline bundle).
-      const trusted = decodeChallengeUnverified(challenge).claims.keyset;
-      return trusted === undefined
-        ? result
-        : { ...result, keysets: await keysetsAfter(context, trusted) };
+      // gets the versions after it, to carry with the key (an offline bundle); one naming a
+      // version never published is refused before anything is written.
+      await assertKeysetPublished(context, trustedKeysetOf(challenge));
+      const result = await issue(context, challenge, terms, operator, options);
+      return answerWithKeysets(context, result, challenge);
     },
     revoke: (id, operator, reason) => changeLicenseState(context, 'revoke', id, operator, reason),
     suspend: (id, operator, reason) => changeLicenseState(context, 'suspend', id, operator, reason),
     resume: (id, operator, reason) => changeLicenseState(context, 'resume', id, operator, reason),
-    renew: (id, renewal, operator) => renew(context, id, renewal, operator),
-    approveRequest: (id, operator, approval) => approveRequest(context, id, operator, approval),
+    renew: async (id, renewal, operator) =>
+      deliverWithKeysets(context, await renew(context, id, renewal, operator)),
+    approveRequest: async (id, operator, approval) => {
+      const request = await store.getRequest(id);
+      if (request !== null)
+        await assertKeysetPublished(context, trustedKeysetOf(request.challenge));
+      const result = await approveRequest(context, id, operator, approval);
+      return answerWithKeysets(context, result, result.request.challenge);
+    },
     rejectRequest: (id, operator, reason) => rejectRequest(context, id, operator, reason),
     renameCustomer: (id, name, operator) => renameCustomer(context, id, name, operator),
     listLicenses: (filter: LicenseFilter = {}) => store.listLicenses(filter),
@@ -141,6 +154,8 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
       revoke: (kid, operator, reason) => revokeKey(context, kid, operator, reason),
       exportJwks: () => exportJwks(context),
       keysets: () => listKeysets(context),
+      usage: () => keyUsage(context),
+      usageOf: (kid) => keyUsageOf(context, kid),
     },
     users: createUsers(context),
   };

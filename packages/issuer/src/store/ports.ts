@@ -35,6 +35,7 @@ import type { AuditChainHead, ChainedAuditEvent } from './audit-chain.js';
 import type { AutomationStore } from './automation-port.js';
 import type { ChainStore } from './chain-port.js';
 import type { CheckFailure, EventSourceStore } from './event-sources-port.js';
+import type { KeysetReport, KeyUsageStore } from './key-usage-port.js';
 import type { SsoStore } from './sso-port.js';
 import type { TwoFactorStore } from './two-factor-port.js';
 import type { UsageWatchStore } from './usage-watch-port.js';
@@ -229,6 +230,11 @@ export interface CheckStore {
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]>;
   /** The signed key set versions after `afterSeq`, oldest first (public: relayed with statuses). */
   listKeysets(afterSeq: number): Promise<KeysetRecord[]>;
+  /**
+   * The key set version each checking installation reported (check v2 `keyset`): recorded per
+   * installation when it changes (key-usage-port.ts). Returns how many were recorded.
+   */
+  recordKeysetReports(reports: readonly KeysetReport[]): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -375,6 +381,11 @@ export interface EventSourcesPort {
   readonly eventSources: EventSourceStore;
 }
 
+/** What the Signing keys page counts: tokens signed per key, installations per key set. */
+export interface KeyUsagePort {
+  readonly keyUsage: KeyUsageStore;
+}
+
 /** Every role at once: what the issuer (CLI, portal) opens. Both adapters implement it. */
 export type LicensorStore = StoreHandle &
   CheckStore &
@@ -387,6 +398,7 @@ export type LicensorStore = StoreHandle &
   TwoFactorPort &
   SsoPort &
   EventSourcesPort &
+  KeyUsagePort &
   CatalogStore &
   UsageWatchStore;
 

@@ -216,6 +216,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
         sdkVersion: claimed.sdk,
         credentialsInUse: claimed.usage.credentialsInUse,
         outcome,
+        ...(claimed.v >= 2 && claimed.keyset !== undefined ? { keyset: claimed.keyset } : {}),
       });
     }
     return { status, outcome, licenseId: claimed.lid, installationId };

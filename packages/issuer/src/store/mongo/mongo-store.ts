@@ -25,6 +25,7 @@ import type {
 import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
 import { decodeCustomerCursor, decodeLicenseCursor, foldName } from '../cursors.js';
 import type { CheckFailure } from '../event-sources-port.js';
+import type { KeysetReport } from '../key-usage-port.js';
 import type {
   AuditFilter,
   CommitOutcome,
@@ -56,6 +57,7 @@ import {
 import { appendOutbox, automationModelsOf, MongoAutomation } from './automation.js';
 import { MongoChains } from './chains.js';
 import { MongoEventSources } from './event-sources.js';
+import { MongoKeyUsage } from './key-usage.js';
 import * as accounts from './mongo-accounts.js';
 import * as catalog from './mongo-catalog.js';
 import { MongoChecks } from './mongo-checks.js';
@@ -116,6 +118,7 @@ export class MongoStore implements LicensorStore {
   twoFactor!: MongoTwoFactor;
   sso!: MongoSso;
   eventSources!: MongoEventSources;
+  keyUsage!: MongoKeyUsage;
   private readonly committer: MongoCommitter;
   private readonly checks: MongoChecks;
   private readonly writeOutbox: OutboxWriter;
@@ -168,6 +171,12 @@ export class MongoStore implements LicensorStore {
       store.eventSources = await MongoEventSources.open(
         connection,
         models.checks,
+        (operation) => store.run(operation),
+        options.prepare !== false,
+      );
+      store.keyUsage = await MongoKeyUsage.open(
+        connection,
+        models,
         (operation) => store.run(operation),
         options.prepare !== false,
       );
@@ -236,7 +245,8 @@ export class MongoStore implements LicensorStore {
   recordChecks(records: CheckRecord[]): Promise<void> {
     return this.run(async () => {
       if (records.length === 0) return;
-      const documents = records.map(({ id, ...rest }) => ({ _id: id, ...rest }));
+      // The reported key set is recorded per installation (recordKeysetReports), not here.
+      const documents = records.map(({ id, keyset: _keyset, ...rest }) => ({ _id: id, ...rest }));
       try {
         await this.models.checks.insertMany(documents, { ordered: false });
       } catch (error) {
@@ -248,6 +258,10 @@ export class MongoStore implements LicensorStore {
 
   recordCheckFailures(failures: CheckFailure[]): Promise<void> {
     return this.eventSources.record(failures);
+  }
+
+  recordKeysetReports(reports: readonly KeysetReport[]): Promise<number> {
+    return this.keyUsage.recordKeysetReports(reports);
   }
 
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> {

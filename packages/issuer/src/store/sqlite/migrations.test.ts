@@ -7,6 +7,9 @@ import { SQLITE_FILE } from '../open-store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { SqliteStore } from './sqlite-store.js';
 
+/** The migration that gave each transaction its indexed `kid`. */
+const KID_MIGRATION = MIGRATIONS.find((m) => m.sql.includes('transactions_by_kid'))!.version;
+
 function freshDir(): string {
   return mkdtempSync(join(tmpdir(), 'licensor-sqlite-'));
 }
@@ -96,6 +99,67 @@ describe('SQLite schema', () => {
     );
     expect(() => insert.run('k2', 'pkcs11', null)).toThrow(/CHECK constraint/);
     expect(() => insert.run('k3', 'file', '{"token":"t","label":"l"}')).toThrow(/CHECK constraint/);
+    after.close();
+  });
+
+  it('back-fills the signing kid of every transaction of a store written before it (#11)', async () => {
+    const dir = freshDir();
+    const db = new Database(join(dir, SQLITE_FILE));
+    db.exec(`CREATE TABLE schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const before = MIGRATIONS.filter((m) => m.version < KID_MIGRATION);
+    for (const migration of before) {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(
+        migration.version,
+        migration.name,
+      );
+    }
+    const token = (kid: string) =>
+      `${Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'licensor-license+jwt', kid })).toString('base64url')}.e30.sig`;
+    const insert = db.prepare(`INSERT INTO transactions
+      (id, dedupe_key, license_slot, customer_slot, kind, at, license_id, customer_id, applied, body)
+      VALUES (?, ?, ?, ?, ?, 1, ?, 'cus_1', 1, ?)`);
+    // A body with its kid (every release wrote one), one without (a hand-made row), a state change.
+    insert.run(
+      'txn_1',
+      'd1',
+      's1',
+      'c1',
+      'issue',
+      'lic_1',
+      JSON.stringify({ token: token('kA'), kid: 'kA' }),
+    );
+    insert.run('txn_2', 'd2', 's2', 'c2', 'renew', 'lic_1', JSON.stringify({ token: token('kB') }));
+    insert.run(
+      'txn_3',
+      'd3',
+      's3',
+      'c3',
+      'suspend',
+      'lic_1',
+      JSON.stringify({ token: null, kid: null }),
+    );
+    db.close();
+    const store = SqliteStore.open(dir);
+    expect(await store.keyUsage.countSignedByKeys(['kA', 'kB', 'kC'])).toEqual([
+      { kid: 'kA', tokens: 1, licenses: 1 },
+      { kid: 'kB', tokens: 1, licenses: 1 },
+      { kid: 'kC', tokens: 0, licenses: 0 },
+    ]);
+    expect((await store.getTransaction('txn_2'))?.kid).toBe('kB');
+    await store.close();
+    const after = new Database(join(dir, SQLITE_FILE));
+    expect(after.prepare('SELECT id, kid FROM transactions ORDER BY id').all()).toEqual([
+      { id: 'txn_1', kid: 'kA' },
+      { id: 'txn_2', kid: 'kB' },
+      { id: 'txn_3', kid: null },
+    ]);
+    // Counted through the index.
+    const plan = after
+      .prepare('EXPLAIN QUERY PLAN SELECT count(*) FROM transactions WHERE kid = ?')
+      .all('kA') as { detail: string }[];
+    expect(plan.map((p) => p.detail).join()).toContain('USING INDEX transactions_by_kid (kid=?)');
     after.close();
   });
 

@@ -8,6 +8,7 @@ import { AUDIT_CHAIN_SQL } from './audit-chain.js';
 import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL, FORK_POLICY_SUBJECTS_SQL } from './chains.js';
 import { CHECK_FAILURES_SQL } from './event-sources.js';
+import { backfillTransactionKids, KEY_USAGE_SQL } from './key-usage.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
 import { SSO_TABLES_SQL } from './sso.js';
@@ -17,6 +18,8 @@ interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Rows the SQL cannot fill itself, in the same SQLite transaction. */
+  backfill?: (db: Database.Database) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -237,6 +240,12 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: 'ALTER TABLE users ADD COLUMN password_one_time INTEGER NOT NULL DEFAULT 0;',
   },
   { version: 17, name: 'check failures (check.failed webhooks)', sql: CHECK_FAILURES_SQL },
+  {
+    version: 18,
+    name: 'the signing kid of each transaction; the key set each installation trusts',
+    sql: KEY_USAGE_SQL,
+    backfill: (db) => void backfillTransactionKids(db),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -261,6 +270,7 @@ export function migrate(db: Database.Database, now: number): void {
     for (const migration of MIGRATIONS) {
       if (migration.version <= current) continue;
       db.exec(migration.sql);
+      migration.backfill?.(db);
       record.run(migration.version, migration.name, now);
     }
   });

@@ -26,6 +26,7 @@ import type {
 import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
 import { decodeCustomerCursor, decodeLicenseCursor } from '../cursors.js';
 import type { CheckFailure } from '../event-sources-port.js';
+import type { KeysetReport } from '../key-usage-port.js';
 import { SQLITE_FILE } from '../open-store.js';
 import type {
   AuditFilter,
@@ -57,6 +58,7 @@ import {
 import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
+import { SqliteKeyUsage } from './key-usage.js';
 import { migrate } from './migrations.js';
 import { NonceWriter } from './nonce-writer.js';
 import * as accounts from './sqlite-accounts.js';
@@ -97,6 +99,7 @@ export class SqliteStore implements LicensorStore {
   readonly twoFactor: SqliteTwoFactor;
   readonly sso: SqliteSso;
   readonly eventSources: SqliteEventSources;
+  readonly keyUsage: SqliteKeyUsage;
   private readonly db: Database.Database;
   private readonly committer: SqliteCommitter;
   private readonly checks: SqliteChecks;
@@ -153,6 +156,7 @@ export class SqliteStore implements LicensorStore {
     this.twoFactor = new SqliteTwoFactor(() => this.open);
     this.sso = new SqliteSso(() => this.open);
     this.eventSources = new SqliteEventSources(() => this.open);
+    this.keyUsage = new SqliteKeyUsage(() => this.open);
   }
 
   private assertOpen(): void {
@@ -209,6 +213,10 @@ export class SqliteStore implements LicensorStore {
     } catch (error) {
       unavailable(error);
     }
+  }
+
+  recordKeysetReports(reports: readonly KeysetReport[]): Promise<number> {
+    return this.keyUsage.recordKeysetReports(reports);
   }
 
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> {

@@ -206,7 +206,7 @@ export const reissueLicense = defineRoute({
       session!.userName,
     );
     return {
-      ...issueAnswer(result.token, result.transaction.id),
+      ...issueAnswer(result.token, result.transaction.id, result.keysets),
       license: result.license,
       replayed: result.replayed,
     };

@@ -33,10 +33,10 @@ export const inspectChallenge = defineRoute({
 });
 
 /**
- * The key as the vendor hands it over. `keysets` (an issue for a challenge that said which key
- * set version its installation trusts, SDK format 2): the signed versions it lacks, which the
- * armoured text carries before the key, as `licensor-issuer issue --armour` prints it (the offline
- * bundle `licensor apply` and the CMS take whole). Without it the armour is the key alone.
+ * The key as the vendor hands it over. `keysets` (IssueResult.keysets: the signed versions its
+ * installation lacks, for an issue, an approval, a renewal or a re-issue) are carried by the
+ * armoured text before the key, as `licensor-issuer issue --armour` prints it (the offline
+ * bundle `licensor apply` and the CMS take whole). Without them the armour is the key alone.
  */
 export function issueAnswer(token: string, transactionId: string, keysets?: readonly string[]) {
   return {

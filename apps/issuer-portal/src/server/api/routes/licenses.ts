@@ -148,7 +148,7 @@ export const renewLicense = defineRoute({
   async handle({ params, body, deps, session }) {
     const result = await deps.issuer.renew(params.licenseId, definedOnly(body), session!.userName);
     return {
-      ...issueAnswer(result.token, result.transaction.id),
+      ...issueAnswer(result.token, result.transaction.id, result.keysets),
       license: result.license,
       replayed: result.replayed,
     };

@@ -1,4 +1,4 @@
-import { Keyring, verifyLicense } from '@licensor/token';
+import { armourBlocks, Keyring, verifyLicense } from '@licensor/token';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Fixture,
@@ -73,6 +73,56 @@ describe('approval requests', () => {
     expect(pending.body.items).toEqual([]);
     const all = await issuer.agent.get('/api/v1/requests?status=all').expect(200);
     expect(all.body.items[0]).toMatchObject({ id, status: 'approved', decidedBy: 'ivan' });
+  });
+
+  it('approves a format 2 request: the answer carries the key set versions it lacks before the key (#11)', async () => {
+    const next = await fixture.issuer.keys.rotate('license', 'alice');
+    await fixture.issuer.keys.activate(next.kid, 'alice');
+    const challenge = makeChallenge(fixture, installation, {
+      v: 2,
+      keyset: 1,
+      license: { id: licenseId, revision: 1, customerName: 'Acme Bank', model: 'perpetual' },
+      request: { kind: 'model-switch', model: 'subscription' },
+    });
+    const inspected = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge })
+      .expect(200);
+    const approved = await issuer.agent
+      .post(`/api/v1/requests/${inspected.body.approvalRequest.id}/approve`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ termDays: 90 })
+      .expect(201);
+    const { keysets, armoured, licenseKey } = approved.body;
+    const published = (await fixture.issuer.keys.keysets()).map((k) => k.token);
+    expect(keysets).toEqual(published.slice(1));
+    expect(armourBlocks(armoured).map((b) => b.token)).toEqual([...keysets, licenseKey]);
+  });
+
+  it('refuses to approve a request naming a key set version never published: 422 ERR_KEYSET_UNKNOWN, still pending (#11)', async () => {
+    const challenge = makeChallenge(fixture, installation, {
+      v: 2,
+      keyset: 40,
+      license: { id: licenseId, revision: 1, customerName: 'Acme Bank', model: 'perpetual' },
+      request: { kind: 'model-switch', model: 'subscription' },
+    });
+    const inspected = await issuer.agent
+      .post('/api/v1/challenges/inspect')
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ challenge })
+      .expect(200);
+    const id = inspected.body.approvalRequest.id;
+    const refused = await issuer.agent
+      .post(`/api/v1/requests/${id}/approve`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({})
+      .expect(422);
+    expect(refused.body.error.code).toBe('ERR_KEYSET_UNKNOWN');
+    expect((await issuer.agent.get(`/api/v1/requests/${id}`).expect(200)).body.status).toBe(
+      'pending',
+    );
+    expect((await fixture.issuer.getLicense(licenseId))?.license.revision).toBe(1);
   });
 
   it('rejects with a reason, and a second decision is refused with 409 ERR_REQUEST_DECIDED', async () => {

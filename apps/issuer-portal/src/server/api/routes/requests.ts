@@ -77,7 +77,7 @@ export const approveRequest = defineRoute({
       definedOnly(body),
     );
     return {
-      ...issueAnswer(result.token, result.transaction.id),
+      ...issueAnswer(result.token, result.transaction.id, result.keysets),
       license: result.license,
       replayed: result.replayed,
       request: result.request,

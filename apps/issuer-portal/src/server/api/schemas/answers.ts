@@ -103,9 +103,11 @@ export const IssueAnswerSchema = z
       .array(z.string())
       .optional()
       .describe(
-        'Issue for a challenge that says which key set version its installation trusts (SDK ' +
-          'format 2): the signed key set versions after it, oldest first (empty when up to date). ' +
-          'Absent for a version 1 challenge and for keys that answer no challenge.',
+        'The signed key set versions the installation lacks, oldest first (empty when up to ' +
+          'date). Issue and approval: those after the version the challenge says its installation ' +
+          'trusts (SDK format 2; absent for a version 1 challenge). Renewal and re-issue (delivered ' +
+          'online): those after the version the installation last reported (absent for a version 1 ' +
+          'license).',
       ),
     transactionId: z.string(),
     license: LicenseSchema,

@@ -1,0 +1,56 @@
+// What the Signing keys page counts (#11): the license tokens each key signed (every transaction
+// that signs a token records the signing `kid`, indexed on both adapters), and which signed key
+// set version each installation trusts, as it last reported it (a version 2 check's or
+// challenge's `keyset`). Both adapters implement it in their own files (`sqlite/key-usage.ts`,
+// `mongo/key-usage.ts`); `LicensorStore.keyUsage` exposes it. The verify service holds only
+// `recordKeysetReports` (on the check role, see ports.ts).
+
+/** What one installation said about the key set it trusts. */
+export interface KeysetReport {
+  installationId: string;
+  /** The key set version it trusts (0: only the keys it shipped with). */
+  keyset: number;
+  /** When it said so (ms): the service's time of the check, or the challenge's time. */
+  at: number;
+  source: 'check' | 'challenge';
+}
+
+/** The license tokens one key signed. */
+export interface KeySignedCount {
+  kid: string;
+  /** Transactions whose token it signed (issue, renew, re-issue, approvals, re-signing). */
+  tokens: number;
+  /** Distinct licenses among them. */
+  licenses: number;
+}
+
+/** How many installations last reported trusting each key set version. */
+export interface KeysetTrustCount {
+  keyset: number;
+  installations: number;
+}
+
+export interface KeyUsageStore {
+  /**
+   * Records what installations reported, newest report per installation. A report older than
+   * the one on record, or naming a version this store never published (above the newest; 0 is
+   * the shipped keys and always exists), is not recorded. Returns how many were recorded.
+   */
+  recordKeysetReports(reports: readonly KeysetReport[]): Promise<number>;
+  /** The report on record for an installation, or null when it never reported one. */
+  getKeysetReport(installationId: string): Promise<KeysetReport | null>;
+  /** Installations per key set version they last reported, by version. */
+  countInstallationsByKeyset(): Promise<KeysetTrustCount[]>;
+  /** Tokens and licenses signed by each of `kids` (a kid that signed nothing counts 0). */
+  countSignedByKeys(kids: readonly string[]): Promise<KeySignedCount[]>;
+}
+
+/** The newest report of each installation in a batch (a batch may hold several checks of one). */
+export function newestReports(reports: readonly KeysetReport[]): KeysetReport[] {
+  const newest = new Map<string, KeysetReport>();
+  for (const report of reports) {
+    const held = newest.get(report.installationId);
+    if (held === undefined || held.at <= report.at) newest.set(report.installationId, report);
+  }
+  return [...newest.values()];
+}

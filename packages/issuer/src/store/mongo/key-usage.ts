@@ -1,0 +1,159 @@
+// What the Signing keys page counts, on MongoDB (key-usage-port.ts): tokens signed per key
+// through each transaction's `kid` (indexed with the license id; transactions written without
+// one get it from their token's header when the issuer opens the store), and the key set
+// version each installation last reported (`installation_keysets`, one document per
+// installation). A report is an insert, or an update conditioned on the report it replaces, so
+// two writers never race on one document unseen (FerretDB loses concurrent updates).
+
+import { type Connection, type Model, Schema } from 'mongoose';
+import { kidOfToken } from '../../keys/token-kid.js';
+import {
+  type KeySignedCount,
+  type KeysetReport,
+  type KeysetTrustCount,
+  type KeyUsageStore,
+  newestReports,
+} from '../key-usage-port.js';
+import { isDuplicateKey } from './mongo-commit.js';
+import type { MongoModels } from './schemas.js';
+
+type Doc = Record<string, unknown>;
+type Run = <T>(operation: () => Promise<T>) => Promise<T>;
+
+const installationKeyset = new Schema(
+  {
+    _id: { type: String, required: true },
+    keyset: { type: Number, required: true, min: 0 },
+    reportedAt: { type: Number, required: true },
+    source: { type: String, required: true, enum: ['check', 'challenge'] },
+  },
+  { versionKey: false, autoIndex: false, strict: true, collection: 'installation_keysets' },
+);
+installationKeyset.index({ keyset: 1 });
+
+/** The index that counts the tokens of a key without reading a transaction. */
+const KID_INDEX = { key: { kid: 1, licenseId: 1 }, name: 'kid_1_licenseId_1' } as const;
+
+export class MongoKeyUsage implements KeyUsageStore {
+  static async open(
+    connection: Connection,
+    models: MongoModels,
+    run: Run,
+    prepare = true,
+  ): Promise<MongoKeyUsage> {
+    const model = connection.model<Doc>('InstallationKeyset', installationKeyset);
+    const usage = new MongoKeyUsage(model, models, run);
+    if (prepare) {
+      await model.createCollection().catch(() => undefined);
+      await model.createIndexes();
+      await models.transactions.collection.createIndex(KID_INDEX.key, { name: KID_INDEX.name });
+      await usage.backfillTransactionKids();
+    }
+    return usage;
+  }
+
+  private constructor(
+    private readonly reports: Model<Doc>,
+    private readonly models: MongoModels,
+    private readonly run: Run,
+  ) {}
+
+  /** Transactions that sign a token but have no `kid`: read from the token's header. */
+  async backfillTransactionKids(): Promise<number> {
+    const missing = await this.models.transactions
+      .find({ kid: null, token: { $ne: null } }, { _id: 1, token: 1 })
+      .lean();
+    let filled = 0;
+    for (const document of missing) {
+      const kid = kidOfToken((document as Doc).token as string);
+      if (kid === null) continue;
+      await this.models.transactions.updateOne({ _id: document._id, kid: null }, { $set: { kid } });
+      filled++;
+    }
+    return filled;
+  }
+
+  recordKeysetReports(reports: readonly KeysetReport[]): Promise<number> {
+    return this.run(async () => {
+      const newest = newestReports(reports);
+      if (newest.length === 0) return 0;
+      const versions = [...new Set(newest.map((r) => r.keyset).filter((v) => v > 0))];
+      const published = new Set<number>(
+        versions.length === 0
+          ? []
+          : (await this.models.keysets.find({ _id: { $in: versions } }, { _id: 1 }).lean()).map(
+              (d) => d._id as number,
+            ),
+      );
+      const held = new Map(
+        (await this.reports.find({ _id: { $in: newest.map((r) => r.installationId) } }).lean()).map(
+          (d) => [d._id as string, d as Doc],
+        ),
+      );
+      let recorded = 0;
+      for (const report of newest) {
+        if (report.keyset !== 0 && !published.has(report.keyset)) continue;
+        const fields = { keyset: report.keyset, reportedAt: report.at, source: report.source };
+        const before = held.get(report.installationId);
+        if (before === undefined) {
+          try {
+            await this.reports.create({ _id: report.installationId, ...fields });
+            recorded++;
+          } catch (error) {
+            // Another writer recorded this installation meanwhile: its report stands.
+            if (!isDuplicateKey(error)) throw error;
+          }
+          continue;
+        }
+        if (before.keyset === report.keyset || (before.reportedAt as number) > report.at) continue;
+        const { modifiedCount } = await this.reports.updateOne(
+          { _id: report.installationId, reportedAt: before.reportedAt, keyset: before.keyset },
+          { $set: fields },
+        );
+        recorded += modifiedCount;
+      }
+      return recorded;
+    });
+  }
+
+  getKeysetReport(installationId: string): Promise<KeysetReport | null> {
+    return this.run(async () => {
+      const d = (await this.reports.findById(installationId).lean()) as Doc | null;
+      if (d === null) return null;
+      return {
+        installationId,
+        keyset: d.keyset as number,
+        at: d.reportedAt as number,
+        source: d.source as KeysetReport['source'],
+      };
+    });
+  }
+
+  countInstallationsByKeyset(): Promise<KeysetTrustCount[]> {
+    return this.run(async () => {
+      const groups = await this.reports.aggregate<{ _id: number; installations: number }>([
+        { $group: { _id: '$keyset', installations: { $sum: 1 } } },
+        { $sort: { _id: 1 } },
+      ]);
+      return groups.map((g) => ({ keyset: g._id, installations: g.installations }));
+    });
+  }
+
+  countSignedByKeys(kids: readonly string[]): Promise<KeySignedCount[]> {
+    return this.run(() =>
+      Promise.all(
+        kids.map(async (kid) => {
+          const [tokens, licenses] = await Promise.all([
+            this.models.transactions.countDocuments({ kid }),
+            this.models.transactions.aggregate<{ n: number }>([
+              { $match: { kid } },
+              { $group: { _id: '$licenseId' } },
+              { $count: 'n' },
+            ]),
+          ]);
+          return { kid, tokens, licenses: licenses[0]?.n ?? 0 };
+        }),
+      ),
+    );
+  }
+}

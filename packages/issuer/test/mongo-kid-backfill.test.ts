@@ -1,0 +1,61 @@
+// A MongoDB store written before the signing kid was counted: a transaction that signs a token
+// but has no `kid` gets it from its token's header when the issuer opens the store (#11).
+// Needs MONGODB_URI (skipped without; LICENSOR_REQUIRE_MONGO=1 makes it required).
+
+import { describe, expect, it } from 'vitest';
+import { adapters } from './support/adapters.js';
+
+const mongo = adapters().find((a) => a.name === 'mongo')!;
+const required = process.env.LICENSOR_REQUIRE_MONGO === '1';
+
+function token(kid: string): string {
+  const header = { alg: 'EdDSA', typ: 'licensor-license+jwt', kid };
+  return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.sig`;
+}
+
+describe.skipIf(mongo.unavailable !== null && !required)('MongoDB: signing kid back-fill', () => {
+  it('fills the kid of token transactions that lack one, and counts them per key', async () => {
+    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
+    const handle = await mongo.create();
+    try {
+      const first = await handle.open();
+      const raw = (first as unknown as { connection: { db: RawDb } }).connection.db;
+      const base = { operator: 'a', applied: true, at: 1, customerId: 'cus_1' };
+      await raw.collection('transactions').insertMany([
+        { _id: 'txn_1', ...base, kind: 'issue', licenseId: 'lic_1', token: token('kA'), kid: 'kA' },
+        { _id: 'txn_2', ...base, kind: 'renew', licenseId: 'lic_1', token: token('kB'), kid: null },
+        { _id: 'txn_3', ...base, kind: 'reissue', licenseId: 'lic_2', token: token('kB') },
+        { _id: 'txn_4', ...base, kind: 'suspend', licenseId: 'lic_2', token: null, kid: null },
+      ]);
+      await first.close();
+      const store = await handle.open();
+      try {
+        expect(await store.keyUsage.countSignedByKeys(['kA', 'kB'])).toEqual([
+          { kid: 'kA', tokens: 1, licenses: 1 },
+          { kid: 'kB', tokens: 2, licenses: 2 },
+        ]);
+        const reopened = (store as unknown as { connection: { db: RawDb } }).connection.db;
+        const kids = await reopened.collection('transactions').find({}).sort({ _id: 1 }).toArray();
+        expect(kids.map((d) => [d._id, d.kid ?? null])).toEqual([
+          ['txn_1', 'kA'],
+          ['txn_2', 'kB'],
+          ['txn_3', 'kB'],
+          ['txn_4', null],
+        ]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await mongo.cleanup();
+    }
+  });
+});
+
+interface RawDb {
+  collection(name: string): {
+    insertMany(documents: Record<string, unknown>[]): Promise<unknown>;
+    find(filter: Record<string, unknown>): {
+      sort(by: Record<string, 1 | -1>): { toArray(): Promise<Record<string, unknown>[]> };
+    };
+  };
+}
