@@ -73,12 +73,26 @@ describe('licensor-portal CLI', () => {
     expect((await finished).code).toBe(0);
   });
 
-  it('exits 2 with the usage for an unknown command or option', async () => {
+  it('exits 2 with the CLI kit usage error for an unknown command or option', async () => {
     const unknown = await output(run(['launch']));
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('usage: licensor-portal serve');
+    expect(unknown.stderr).toBe(
+      'error: ERR_USAGE: unknown command "launch"\nSee `licensor-portal --help`.\n',
+    );
     const badOption = await output(run(['serve', '--colour', 'blue']));
     expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toBe(
+      'error: ERR_USAGE: unknown option --colour\nSee `licensor-portal --help`.\n',
+    );
+  });
+
+  it('prints its version and help and exits 0', async () => {
+    const version = await output(run(['--version']));
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^licensor-portal \d+\.\d+\.\d+\n$/);
+    const help = await output(run(['serve', '--help']));
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: licensor-portal serve [options]');
   });
 
   it('exits 2 naming the setting when single sign-on is half set up or password login is off without it', async () => {
@@ -102,7 +116,7 @@ describe('licensor-portal CLI', () => {
       );
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain(
-        'error: LICENSOR_NEAR_CAP_PERCENT must be a number from 1 to 100',
+        'error: ERR_USAGE: LICENSOR_NEAR_CAP_PERCENT must be a number from 1 to 100',
       );
       expect(existsSync(data)).toBe(false);
       const slow = await output(

@@ -1,11 +1,19 @@
-// @licensor/cli-kit (internal): the one command-line kit of `licensor`, `licensor-issuer` and
-// `licensor-verify`: a spec of commands and options parsed with node:util parseArgs, one help
-// format, --help and --version everywhere, one usage-error shape, the value checks and the
-// argument reading they share. It holds no licensing code, so the verify service can use it
+// @licensor/cli-kit (internal): the one command-line kit of `licensor`, `licensor-issuer`,
+// `licensor-verify` and `licensor-portal`: a spec of commands and options parsed with node:util
+// parseArgs, one help format, --help and --version everywhere, one usage-error shape, the value
+// checks and the argument reading they share. It holds no licensing code, so the verify service can use it
 // without importing anything of the issuer.
 
 export { formatCommandHelp, formatHelp, wrap } from './help.js';
-export { ArgumentFileError, type CliIo, processIo, readArgument, runMain } from './io.js';
+export {
+  ArgumentFileError,
+  type CliIo,
+  type MemoryIo,
+  memoryIo,
+  processIo,
+  readArgument,
+  runMain,
+} from './io.js';
 export { parseCommandLine } from './parse.js';
 export type {
   CliSpec,

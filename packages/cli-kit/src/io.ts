@@ -58,6 +58,38 @@ export function processIo(): CliIo {
   };
 }
 
+/** A CliIo in memory (for driving a CLI's `main` in-process) and what was written to it. */
+export interface MemoryIo {
+  io: CliIo;
+  out: { stdout: string; stderr: string };
+}
+
+export function memoryIo(
+  options: {
+    env?: CliIo['env'];
+    cwd?: string;
+    /** What stdin holds, or how reading it goes (a rejection: a broken pipe). */
+    stdin?: string | (() => Promise<string>);
+  } = {},
+): MemoryIo {
+  const out = { stdout: '', stderr: '' };
+  const { stdin = '' } = options;
+  return {
+    out,
+    io: {
+      stdout: (text) => {
+        out.stdout += text;
+      },
+      stderr: (text) => {
+        out.stderr += text;
+      },
+      readStdin: typeof stdin === 'string' ? async () => stdin : stdin,
+      env: options.env ?? {},
+      cwd: options.cwd ?? process.cwd(),
+    },
+  };
+}
+
 /**
  * Runs a binary's `main` and sets the exit code; a bug still ends in one line
  * (`error: ERR_UNEXPECTED: …`), never a stack trace on the operator's screen.

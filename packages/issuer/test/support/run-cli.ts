@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memoryIo } from '@licensor/cli-kit';
 import { main } from '../../src/cli/main.js';
 
 export interface CliResult {
@@ -15,16 +16,8 @@ export async function runCli(
   argv: string[],
   options: { env?: Record<string, string | undefined>; stdin?: string; cwd?: string } = {},
 ): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    readStdin: async () => options.stdin ?? '',
+  const { io, out } = memoryIo({
+    stdin: options.stdin ?? '',
     env: {
       LICENSOR_KEY_PASSPHRASE: undefined,
       LICENSOR_STATUS_KEY_PASSPHRASE: undefined,
@@ -33,7 +26,8 @@ export async function runCli(
     },
     cwd: options.cwd ?? process.cwd(),
   });
-  return { code, stdout, stderr };
+  const code = await main(argv, io);
+  return { code, ...out };
 }
 
 const here = dirname(fileURLToPath(import.meta.url));

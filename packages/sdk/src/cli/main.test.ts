@@ -1,23 +1,13 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { memoryIo } from '@licensor/cli-kit';
 import { describe, expect, it } from 'vitest';
 import { golden } from '../../test/fixtures.js';
-import { type CliIo, main } from './main.js';
+import { main } from './main.js';
 
-function io(cwd: string, readStdin: () => Promise<string>) {
-  const out = { stdout: '', stderr: '' };
-  const cli: CliIo = {
-    stdout: (text) => {
-      out.stdout += text;
-    },
-    stderr: (text) => {
-      out.stderr += text;
-    },
-    readStdin,
-    env: {},
-    cwd,
-  };
+function io(cwd: string, stdin: () => Promise<string>) {
+  const { io: cli, out } = memoryIo({ cwd, stdin });
   return { cli, out };
 }
 
