@@ -15,6 +15,7 @@ import type {
   WebhookEndpoint,
   WebhookEndpointPatch,
 } from '../automation-port.js';
+import { isUniqueViolation } from './sqlite-errors.js';
 
 type Row = Record<string, unknown>;
 
@@ -122,11 +123,6 @@ export function auditEventFromRow(r: Row): AuditEvent {
     transactionId: r.transaction_id as string | null,
     details: JSON.parse(r.details as string) as Record<string, unknown>,
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 export class SqliteAutomation implements AutomationStore {

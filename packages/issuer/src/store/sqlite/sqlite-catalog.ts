@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import { catalogNameKey as nameKey } from '../../catalog/rules.js';
 import type { CatalogProduct, CatalogWrite, Plan } from '../../catalog/types.js';
+import { isUniqueViolation } from './sqlite-errors.js';
 
 export const CATALOG_MIGRATION = {
   name: 'products and plans',
@@ -25,10 +26,6 @@ export const CATALOG_MIGRATION = {
 
 type Table = 'products' | 'plans';
 type Entry = { id: string; name: string; body: object; version: number };
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
 
 function insert(db: Database.Database, table: Table, entry: Entry): CatalogWrite {
   try {

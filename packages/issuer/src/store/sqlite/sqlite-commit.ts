@@ -17,6 +17,7 @@ import {
 import { webhookEventOfTransaction } from '../webhook-events.js';
 import { appendAuditSync } from './audit-chain.js';
 import { appendOutboxSync } from './automation.js';
+import { isUniqueViolation } from './sqlite-errors.js';
 
 export interface TransactionRow {
   body: string;
@@ -30,12 +31,6 @@ export function transactionFromRow(row: TransactionRow): Transaction {
 function bodyOf(transaction: Transaction): string {
   const { applied: _applied, ...body } = transaction;
   return JSON.stringify(body);
-}
-
-/** A UNIQUE or PRIMARY KEY conflict: the row is there already. */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
 export class SqliteCommitter {

@@ -3,7 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import type { SsoIdentity, SsoLoginRecord, SsoStore } from '../sso-port.js';
-import { isUniqueViolation } from './sqlite-commit.js';
+import { isUniqueViolation } from './sqlite-errors.js';
 
 type Row = Record<string, unknown>;
 

@@ -8,7 +8,7 @@ import {
   type TwoFactorRecord,
   type TwoFactorStore,
 } from '../two-factor-port.js';
-import { isUniqueViolation } from './sqlite-commit.js';
+import { isUniqueViolation } from './sqlite-errors.js';
 
 type Row = Record<string, unknown>;
 
