@@ -131,7 +131,71 @@ describeInChromium('entitlement editing in Chromium', () => {
     expect(audit.map((e) => e.action)).toContain('license.reissue');
   });
 
+  it('approves a switch to a subscription from a plan, with the add-on asked for and a limit within bounds', async () => {
+    const installation = newInstallation();
+    const perpetual = await fixture.issuer.issue(
+      makeChallenge(fixture, installation, { v: 2 }),
+      { customerName: 'Initech', model: 'perpetual', credentials: 200 },
+      'ivan',
+    );
+    const switchId = perpetual.license.id;
+    const inspection = await fixture.issuer.inspect(
+      makeChallenge(fixture, installation, {
+        v: 2,
+        license: { id: switchId, revision: 1, customerName: 'Initech', model: 'perpetual' },
+        request: { kind: 'model-switch', model: 'subscription', features: ['mobile-credentials'] },
+      }),
+      'ivan',
+    );
+    const requestId = inspection.approvalRequest!.id;
+    const entitlementsOf = async () => {
+      const detail = await fixture.issuer.getLicense(switchId);
+      return {
+        revision: detail?.license.revision,
+        model: detail?.license.model,
+        plan: detail?.license.entitlements?.plan?.name ?? null,
+        features: detail?.license.entitlements?.features.map((f) => f.name),
+        limits: detail?.license.entitlements?.limits.map((l) => `${l.name}=${l.value}`),
+      };
+    };
+    const before = await entitlementsOf();
+    expect(before).toMatchObject({ revision: 1, model: 'perpetual', plan: null });
+
+    await page.goto(`${url}/requests`);
+    await page.getByRole('button', { name: 'Approve' }).click();
+    const dialog = page.getByTestId('confirm');
+    await dialog.getByLabel('Plan', { exact: true }).selectOption({ label: 'Standard' });
+    // The add-on the customer asks for is ticked; the plan's limit default and term are filled.
+    await expect(dialog.getByLabel('Add-on mobile-credentials').isChecked()).resolves.toBe(true);
+    await expect(dialog.getByLabel('Limit sites').inputValue()).resolves.toBe('3');
+    await expect(dialog.getByLabel('Term (days)').inputValue()).resolves.toBe('365');
+    await expect(dialog.textContent()).resolves.toContain('Included in Standard: hsm-support');
+    await screenshot(page, 'request-approve-plan');
+    // Beyond the plan's bound: refused at the field, nothing signed, the request still pending.
+    await dialog.getByLabel('Limit sites').fill('11');
+    await dialog.getByRole('button', { name: 'Approve and issue' }).click();
+    await dialog.getByText('Enter a whole number from 1 to 10.').waitFor();
+    await expect(entitlementsOf()).resolves.toEqual(before);
+    await expect(fixture.issuer.getRequest(requestId)).resolves.toMatchObject({
+      status: 'pending',
+    });
+    await dialog.getByLabel('Limit sites').fill('6');
+    await dialog.getByRole('button', { name: 'Approve and issue' }).click();
+    await page.getByTestId('license-key').waitFor();
+    await expect(entitlementsOf()).resolves.toEqual({
+      revision: 2,
+      model: 'subscription',
+      plan: 'Standard',
+      features: ['hsm-support', 'mobile-credentials'],
+      limits: ['sites=6'],
+    });
+    await expect(fixture.issuer.getRequest(requestId)).resolves.toMatchObject({
+      status: 'approved',
+    });
+  });
+
   it('shows the server refusing a re-issue from an archived plan, and changes nothing', async () => {
+    await page.goto(`${url}/licenses/${licenseId}`);
     await page.getByRole('button', { name: 'Edit entitlements' }).click();
     const dialog = page.getByTestId('confirm');
     await dialog.getByLabel('Limit sites').fill('4');

@@ -112,6 +112,53 @@ describe('licensor-issuer products and plans', () => {
     expect(inspected.stdout).toMatch(/^Suggested:\s+--plan pln_\S+ --feature mobile-credentials$/m);
   });
 
+  it('approve --plan --feature --limit: a switch from a plan, within its bounds (#12)', async () => {
+    await cli(['products', 'add', 'vSEC:CMS']);
+    await cli(['plans', 'add', STANDARD]);
+    const installation = new TestInstallation();
+    const first = await cli([
+      'issue',
+      installation.challenge({ v: 2, at: Date.now() }),
+      '--customer',
+      'Acme',
+      '--model',
+      'perpetual',
+      '--credentials',
+      '100',
+      '--json',
+    ]);
+    const license = JSON.parse(first.stdout).license;
+    const inspected = await cli([
+      'inspect',
+      installation.challenge({
+        v: 2,
+        at: Date.now(),
+        license: { id: license.id, revision: 1, customerName: 'Acme', model: 'perpetual' },
+        request: { kind: 'model-switch', model: 'subscription' },
+      }),
+    ]);
+    const requestId = /Needs approval: request (req_\S+)/.exec(inspected.stdout)![1]!;
+    const approve = (...more: string[]) =>
+      cli(['approve', requestId, '--plan', 'Standard', ...more]);
+    const refused = await approve('--limit', 'sites=11');
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toMatch(/ERR_TERMS_INVALID.*sites/);
+    const pending = await cli(['requests', 'list', '--status', 'pending', '--json']);
+    expect(JSON.parse(pending.stdout).map((r: { id: string }) => r.id)).toEqual([requestId]);
+
+    const approved = await approve('--feature', 'mobile-credentials', '--limit', 'sites=6');
+    expect(approved.code).toBe(0);
+    const jwks = Keyring.fromJwks(JSON.parse((await cli(['keys', 'export'])).stdout));
+    const { claims } = verifyLicense(approved.stdout.trim(), jwks);
+    expect(claims).toMatchObject({
+      model: 'subscription',
+      features: [{ name: 'hsm-support' }, { name: 'mobile-credentials' }],
+      limits: [{ name: 'sites', value: 6 }],
+    });
+    const other = await approve('--limit', 'sites=7');
+    expect(other.stderr).toMatch(/ERR_CHALLENGE_USED.*limits sites=7, not sites=6/);
+  });
+
   it('refuses what the plan does not allow, naming the option, and a plan that contradicts itself', async () => {
     await cli(['products', 'add', 'vSEC:CMS']);
     await cli(['plans', 'add', STANDARD]);

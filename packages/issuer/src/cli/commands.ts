@@ -249,6 +249,7 @@ const HANDLERS: Record<string, Handler> = {
       ...given('termDays', number(run.args, 'term-days')),
       ...given('graceDays', number(run.args, 'grace-days')),
       ...given('credentials', number(run.args, 'credentials')),
+      ...entitlementTerms(run.args),
     };
     const result = await run.issuer.approveRequest(id, run.operator, options);
     const { license } = result;

@@ -186,9 +186,10 @@ export const ISSUER_CLI: CliSpec = {
       name: 'approve',
       args: ['REQUEST_ID'],
       summary: 'approve a model switch or a rehost; prints the key',
-      details: `A switch to subscription starts a term of ${DEFAULT_TERM_DAYS} days with ${DEFAULT_GRACE_DAYS} days of grace unless --term-days and --grace-days say otherwise; a rehost keeps the term. Run again with the same terms, it gives the same key; with other terms it is refused.`,
+      details: `A switch to subscription starts a term of ${DEFAULT_TERM_DAYS} days with ${DEFAULT_GRACE_DAYS} days of grace unless --term-days and --grace-days say otherwise; a rehost keeps the term. The key keeps the license's plan, add-ons and limits unless --plan, --feature and --limit say otherwise (within the plan's bounds). Run again with the same terms, it gives the same key; with other terms it is refused.`,
       options: {
         ...term,
+        ...ENTITLEMENT_OPTIONS,
         credentials: {
           type: 'string',
           value: 'N',

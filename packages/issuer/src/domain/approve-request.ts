@@ -2,7 +2,7 @@
 // gets a token with the new model; a rehost moves the license to the installation that asked.
 // The token answers the request's challenge and is also stored for online delivery.
 
-import { verifyChallenge } from '@licensor/token';
+import { type LimitRequest, verifyChallenge } from '@licensor/token';
 import { entitlementsForTerms } from '../catalog/issue-entitlements.js';
 import {
   ChallengeUsedError,
@@ -147,7 +147,9 @@ async function replayApproval(
   options: ApproveOptions,
   existing: TokenTransaction,
 ): Promise<ApprovalResult> {
-  const difference = approvalDifference(request, options, existing.terms);
+  const difference =
+    approvalDifference(request, options, existing.terms) ??
+    entitlementDifference(options, existing);
   if (difference !== null) throw new ChallengeUsedError(existing.id, difference);
   return withRequest(context, await replayIssue(context, existing, null));
 }
@@ -178,6 +180,32 @@ function approvalDifference(
   }
   if (options.graceDays !== undefined && options.graceDays !== graceThen) {
     return `grace ${options.graceDays} days, not ${days(graceThen)}`;
+  }
+  return null;
+}
+
+/**
+ * The plan, add-ons or limits `options` ask for that the first approval did not give; null when
+ * the same or not given (`approve REQ` again without them gets the same key).
+ */
+function entitlementDifference(options: ApproveOptions, existing: TokenTransaction): string | null {
+  const held = existing.licenseAfter.entitlements;
+  const plan = held?.plan ?? null;
+  if (options.plan !== undefined && options.plan !== plan?.id && options.plan !== plan?.name) {
+    return `plan ${options.plan}, not ${plan === null ? 'none' : plan.name}`;
+  }
+  const given = held?.overrides ?? { features: [], limits: [] };
+  const features = (list: readonly string[]) => [...new Set(list)].sort().join(', ') || 'none';
+  if (options.features !== undefined && features(options.features) !== features(given.features)) {
+    return `features ${features(options.features)}, not ${features(given.features)}`;
+  }
+  const limits = (list: readonly LimitRequest[]) =>
+    list
+      .map((limit) => `${limit.name}=${limit.value}`)
+      .sort()
+      .join(', ') || 'none';
+  if (options.limits !== undefined && limits(options.limits) !== limits(given.limits)) {
+    return `limits ${limits(options.limits)}, not ${limits(given.limits)}`;
   }
   return null;
 }

@@ -6,7 +6,9 @@
 // - <Confirm open title confirmLabel tone? onConfirm onClose>: asks before an action. The body
 //   says what will happen (and may hold fields: a reason, a number). `onConfirm` does the work;
 //   while it runs the button is busy, a failure is shown in the dialog (which stays open) and
-//   success closes it. Cancel, Escape and the backdrop close it without doing anything.
+//   success closes it. Cancel, Escape and the backdrop close it without doing anything. Its
+//   fields are checked by the page and the server (errors at the field and in the dialog), not
+//   by the browser's validation bubbles, as every form of the portal.
 // - <FormDialog open title submitLabel errorTitle onSubmit onClose>: a create form in a dialog
 //   (the fields are its children). Submitting runs `onSubmit` with the button busy; a failure is
 //   shown inside, above the fields, and the dialog stays open with what was typed; on success
@@ -111,7 +113,7 @@ export function Confirm({
       aria-labelledby={titleId}
       data-testid="confirm"
     >
-      <form onSubmit={submit} className="dialog-inner">
+      <form onSubmit={submit} className="dialog-inner" noValidate>
         <h2 id={titleId} className="dialog-title">
           {title}
         </h2>

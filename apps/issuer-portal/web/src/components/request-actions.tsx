@@ -1,12 +1,28 @@
 // Approve or reject a pending approval request. Approving signs a key, which is then shown; a
-// switch to a subscription is approved with the term and the offline grace period it gets.
+// switch to a subscription is approved with the term and the offline grace period it gets. The
+// key keeps the license's plan and entitlements, or the approver picks a plan (of the model the
+// license gets) with its add-ons and limits within the plan's bounds; the server checks them
+// again (422 ERR_TERMS_INVALID naming the field, shown in the dialog, nothing stored).
 import { useState } from 'react';
-import { api } from '../api';
+import { ApiError, api } from '../api';
 import { useSession } from '../session';
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, rangeText, TERMS_LIMITS } from '../terms-limits';
-import type { ApprovalRequest, IssueAnswer } from '../types';
+import type { ApprovalRequest, IssueAnswer, ListOf, Plan } from '../types';
+import { useApi } from '../use-api';
 import { Confirm } from './dialog';
-import { Button, TextInput } from './ui';
+import {
+  draftOf,
+  type EntitlementDraft,
+  EntitlementFields,
+  entitlementsOf,
+} from './entitlement-fields';
+import { Button, ErrorMessage, Select, TextInput } from './ui';
+
+/** The plan part of the approval: '' keeps the license's plan and entitlements. */
+interface PlanChoice {
+  plan: Plan | null;
+  draft: EntitlementDraft;
+}
 
 export function RequestActions({
   request,
@@ -27,14 +43,39 @@ export function RequestActions({
   // The issuer's defaults for a new subscription term, shown so nothing is chosen silently.
   const [termDays, setTermDays] = useState(String(DEFAULT_TERM_DAYS));
   const [graceDays, setGraceDays] = useState(String(DEFAULT_GRACE_DAYS));
+  const [choice, setChoice] = useState<PlanChoice>({ plan: null, draft: draftOf(null) });
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const toSubscription = request.asked.model === 'subscription';
   if (!can('issuer') || request.status !== 'pending') return null;
+  const choose = (plan: Plan | null) => {
+    setErrors({});
+    // The customer's request (add-ons it asks for) ticks them; the plan's term fills the fields.
+    setChoice({ plan, draft: draftOf(plan, request.asked.features ?? []) });
+    if (plan?.termDays) setTermDays(String(plan.termDays.value));
+    if (plan?.graceDays) setGraceDays(String(plan.graceDays.value));
+  };
+  const entitlements = (): Record<string, unknown> => {
+    if (choice.plan === null) return {};
+    const entitled = entitlementsOf(choice.plan, choice.draft);
+    if (!entitled.ok) {
+      setErrors(entitled.errors);
+      // Shown in the dialog above its buttons; the fields say what to fix.
+      throw new ApiError(400, 'ERR_REQUEST_INVALID', 'Fix the fields marked below.', null);
+    }
+    setErrors({});
+    return { plan: choice.plan.id, features: entitled.features, limits: entitled.limits };
+  };
   const run = async () => {
     if (dialog === 'approve') {
       const terms = toSubscription
         ? { termDays: Number(termDays), graceDays: Number(graceDays) }
         : {};
-      onIssued(await api.post<IssueAnswer>(`/requests/${request.id}/approve`, terms));
+      onIssued(
+        await api.post<IssueAnswer>(`/requests/${request.id}/approve`, {
+          ...terms,
+          ...entitlements(),
+        }),
+      );
     } else {
       await api.post(
         `/requests/${request.id}/reject`,
@@ -47,7 +88,13 @@ export function RequestActions({
     <>
       <div className="button-row">
         {canApprove ? (
-          <Button tone="primary" onClick={() => setDialog('approve')}>
+          <Button
+            tone="primary"
+            onClick={() => {
+              choose(null);
+              setDialog('approve');
+            }}
+          >
             Approve
           </Button>
         ) : null}
@@ -70,6 +117,16 @@ export function RequestActions({
               {request.asked.model ? ` with the ${request.asked.model} model` : ''}. The
               installation receives it on its next online check, or you send it by hand.
             </p>
+            <div className="form-grid">
+              <ApprovalPlan
+                model={request.asked.model ?? null}
+                choice={choice}
+                onChoose={choose}
+                onDraft={(draft) => setChoice({ ...choice, draft })}
+                errors={errors}
+                setErrors={setErrors}
+              />
+            </div>
             {toSubscription ? (
               <div className="form-grid">
                 <TextInput
@@ -101,6 +158,62 @@ export function RequestActions({
           />
         )}
       </Confirm>
+    </>
+  );
+}
+
+/**
+ * The plan to approve with: the license's own (the default), or an active plan of the model
+ * the license gets, with its add-ons and limits. Mounted with the dialog: the plans load then.
+ */
+function ApprovalPlan({
+  model,
+  choice,
+  onChoose,
+  onDraft,
+  errors,
+  setErrors,
+}: {
+  /** The model the license gets; null: not known here (a rehost keeps the license's). */
+  model: Plan['model'] | null;
+  choice: PlanChoice;
+  onChoose: (plan: Plan | null) => void;
+  onDraft: (draft: EntitlementDraft) => void;
+  errors: Record<string, string>;
+  setErrors: (update: (errors: Record<string, string>) => Record<string, string>) => void;
+}) {
+  const plans = useApi(() => api.get<ListOf<Plan>>('/plans'), []);
+  if (plans.error)
+    return <ErrorMessage error={plans.error} title="The plans could not be loaded" />;
+  const offered = (plans.data?.items ?? []).filter(
+    (p) => p.status === 'active' && (model === null || p.model === model),
+  );
+  return (
+    <>
+      <Select
+        label="Plan"
+        name="plan"
+        value={choice.plan?.id ?? ''}
+        disabled={plans.loading}
+        hint="Choose a plan to set its add-ons and limits; otherwise the key keeps the license's."
+        onChange={(e) => onChoose(offered.find((p) => p.id === e.target.value) ?? null)}
+      >
+        <option value="">Keep the license’s plan and entitlements</option>
+        {offered.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name}
+          </option>
+        ))}
+      </Select>
+      {choice.plan ? (
+        <EntitlementFields
+          plan={choice.plan}
+          draft={choice.draft}
+          onChange={onDraft}
+          errors={errors}
+          setErrors={setErrors}
+        />
+      ) : null}
     </>
   );
 }

@@ -202,4 +202,93 @@ describe('products and plans', () => {
     expect(renewed.body.license.term.grace).toBe(21 * 86_400);
     expect(renewed.body.license.term.end).toBe(detail.license.term.end + 365 * 86_400);
   });
+
+  describe('approving a request from a plan (#12)', () => {
+    /** A perpetual license without a plan, then its installation asks to switch to subscription. */
+    async function switchRequest(): Promise<string> {
+      const installation = newInstallation();
+      const issued = await issueThroughApi(issuer, makeChallenge(fixture, installation, { v: 2 }), {
+        customerName: 'Acme Bank',
+        model: 'perpetual',
+        credentials: 100,
+      });
+      const challenge = makeChallenge(fixture, installation, {
+        v: 2,
+        license: {
+          id: issued.license.id,
+          revision: 1,
+          customerName: 'Acme Bank',
+          model: 'perpetual',
+        },
+        request: { kind: 'model-switch', model: 'subscription' },
+      });
+      const inspected = await post(issuer, '/challenges/inspect', { challenge }).expect(200);
+      return inspected.body.approvalRequest.id;
+    }
+
+    it('signs a key with the plan, an add-on and a limit within its bounds', async () => {
+      const id = await switchRequest();
+      const approved = await post(issuer, `/requests/${id}/approve`, {
+        plan: 'Standard',
+        features: ['mobile-credentials'],
+        limits: [{ name: 'sites', value: 7 }],
+      }).expect(201);
+      const jwks = (await issuer.agent.get('/api/v1/keys/jwks').expect(200)).body;
+      const { claims } = verifyLicense(approved.body.licenseKey, Keyring.fromJwks(jwks));
+      expect(claims.model).toBe('subscription');
+      expect(claims.features?.map((f) => f.name)).toEqual(['hsm-support', 'mobile-credentials']);
+      expect(claims.limits).toEqual([{ name: 'sites', value: 7 }]);
+      expect(approved.body.request.status).toBe('approved');
+      const detail = await issuer.agent
+        .get(`/api/v1/licenses/${approved.body.license.id}`)
+        .expect(200);
+      expect(detail.body.license.entitlements.plan).toMatchObject({ name: 'Standard' });
+      // The same approval again is the same key; other entitlements are refused, naming them.
+      const again = await post(issuer, `/requests/${id}/approve`, {
+        plan: 'Standard',
+        features: ['mobile-credentials'],
+        limits: [{ name: 'sites', value: 7 }],
+      }).expect(201);
+      expect(again.body).toMatchObject({
+        replayed: true,
+        licenseKey: approved.body.licenseKey,
+      });
+      for (const [body, what] of [
+        [{ features: [] }, /features none, not mobile-credentials/],
+        [{ limits: [{ name: 'sites', value: 8 }] }, /limits sites=8, not sites=7/],
+        [{ plan: 'Premium' }, /plan Premium, not Standard/],
+      ] as const) {
+        const refused = await post(issuer, `/requests/${id}/approve`, body).expect(409);
+        expect(refused.body.error.code).toBe('ERR_CHALLENGE_USED');
+        expect(refused.body.error.message).toMatch(what);
+      }
+    });
+
+    it('refuses entitlements outside the plan with 422 naming the field; the request stays pending', async () => {
+      const id = await switchRequest();
+      const before = (await issuer.agent.get(`/api/v1/requests/${id}`).expect(200)).body;
+      const terms = [422, 'ERR_TERMS_INVALID'];
+      const cases: [object, unknown[], RegExp][] = [
+        [{ plan: 'Standard', limits: [{ name: 'sites', value: 11 }] }, terms, /sites/],
+        [{ plan: 'Standard', features: ['teleport'] }, terms, /teleport/],
+        [{ plan: 'Standard', limits: [{ name: 'seats', value: 2 }] }, terms, /seats/],
+        [{ plan: 'Nonesuch' }, [404, 'ERR_PLAN_NOT_FOUND'], /Nonesuch/],
+      ];
+      for (const [body, refusal, names] of cases) {
+        const refused = await post(issuer, `/requests/${id}/approve`, body);
+        expect([refused.status, refused.body.error.code]).toEqual(refusal);
+        expect(refused.body.error.message).toMatch(names);
+      }
+      // A name outside the schema's pattern never reaches the issuer.
+      const malformed = await post(issuer, `/requests/${id}/approve`, { features: ['Not A Name'] });
+      expect([malformed.status, malformed.body.error.code]).toEqual([400, 'ERR_REQUEST_INVALID']);
+      expect(malformed.body.error.message).toMatch(/features/);
+      const after = (await issuer.agent.get(`/api/v1/requests/${id}`).expect(200)).body;
+      expect(after).toEqual(before);
+      expect(after.status).toBe('pending');
+      const license = await issuer.agent.get(`/api/v1/licenses/${before.licenseId}`).expect(200);
+      expect(license.body.license).toMatchObject({ revision: 1, model: 'perpetual' });
+      expect(license.body.transactions).toHaveLength(1);
+    });
+  });
 });

@@ -10,6 +10,7 @@ import {
   CredentialsSchema,
   GraceDaysSchema,
   TermDaysSchema,
+  TermsSchema,
 } from '../schemas/records.js';
 import { issueAnswer } from './challenges.js';
 
@@ -58,7 +59,9 @@ export const approveRequest = defineRoute({
   method: 'post',
   path: '/requests/:requestId/approve',
   operationId: 'approveRequest',
-  summary: 'Approve a pending request: signs the key that completes it.',
+  summary:
+    "Approve a pending request: signs the key that completes it, with the license's plan and " +
+    "entitlements or the plan, add-ons and limits given (within the plan's bounds).",
   tag: 'requests',
   access: 'issuer',
   errors: [404, 409, 422, 503],
@@ -67,6 +70,9 @@ export const approveRequest = defineRoute({
     credentials: CredentialsSchema.optional(),
     termDays: TermDaysSchema.optional(),
     graceDays: GraceDaysSchema.optional(),
+    // The plan and entitlements, as on issue: checked against the plan's bounds by the issuer
+    // (422 ERR_TERMS_INVALID naming the field, nothing stored). Left out: the license's own.
+    ...TermsSchema.pick({ plan: true, features: true, limits: true }).shape,
   }),
   response: IssueAnswerSchema,
   status: 201,
