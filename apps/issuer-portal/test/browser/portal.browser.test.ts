@@ -262,8 +262,13 @@ describeInChromium('issuer portal in Chromium', () => {
     await rename.waitFor({ state: 'hidden' });
     await page.getByRole('cell', { name: 'Acme Bank' }).waitFor();
     await nav(page, 'Signing keys').click();
-    await page.getByRole('table', { name: 'Signing keys' }).waitFor();
-    expect(await page.getByRole('row').count()).toBe(3);
+    const keysTable = page.getByRole('table', { name: 'Signing keys' });
+    await keysTable.waitFor();
+    expect(await keysTable.getByRole('row').count()).toBe(3);
+    // What the license key signed, and who trusts which key set version (#11).
+    await keysTable.getByRole('cell', { name: /^\d+ tokens? \(\d+ licenses?\)$/ }).waitFor();
+    const trust = page.getByRole('table', { name: 'Installations per key set version' });
+    await trust.getByRole('cell', { name: '1 (newest)' }).waitFor();
     await screenshot(page, 'keys');
     await nav(page, 'Users').click();
     await page.getByRole('cell', { name: 'vera', exact: true }).waitFor();

@@ -18,6 +18,7 @@ import type {
   CheckRecordSchema,
   CustomerSchema,
   KeyRevocationSchema,
+  KeyUsageSchema,
   LicenseSchema,
   SigningKeySchema,
   TermsSchema,
@@ -38,6 +39,7 @@ export type ApprovalRequest = z.output<typeof ApprovalRequestSchema>;
 export type CheckRecord = z.output<typeof CheckRecordSchema>;
 export type SigningKey = z.output<typeof SigningKeySchema>;
 export type KeyRevocation = z.output<typeof KeyRevocationSchema>;
+export type KeyUsage = z.output<typeof KeyUsageSchema>;
 export type User = z.output<typeof UserSchema>;
 export type AuditEvent = z.output<typeof AuditEventSchema>;
 export type Terms = z.input<typeof TermsSchema>;

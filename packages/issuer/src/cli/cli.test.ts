@@ -545,6 +545,43 @@ describe('licensor-issuer', () => {
     expect(compact.stdout.trim().split('.')).toHaveLength(3);
   });
 
+  it('keys list shows what each key signed and the installations on each key set version; a challenge naming an unpublished version is refused (#11)', async () => {
+    await cli(['init']);
+    const issued = await cli([
+      'issue',
+      new TestInstallation().challenge({ at: Date.now(), v: 2, keyset: 1 }),
+      ...issueArgs,
+    ]);
+    expect(issued.code).toBe(0);
+    const refused = await cli([
+      'issue',
+      new TestInstallation().challenge({ at: Date.now(), v: 2, keyset: 9 }),
+      ...issueArgs,
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/ERR_KEYSET_UNKNOWN/);
+    const keys = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as {
+      purpose: string;
+      tokens: number;
+      licenses: number;
+    }[];
+    expect(keys.find((k) => k.purpose === 'license')).toMatchObject({ tokens: 1, licenses: 1 });
+    const text = (await cli(['keys', 'list'])).stdout;
+    expect(text).toMatch(/1 tokens, 1 licenses/);
+    expect(text).toMatch(/1 of 1 reporting installations trust key set version 1, the newest/);
+    expect(text).toMatch(/1 \(newest\)\s+\S+\s+1\n/);
+    const usage = JSON.parse((await cli(['keys', 'usage', '--json'])).stdout);
+    expect(usage).toMatchObject({
+      newestKeyset: 1,
+      installationsReporting: 1,
+      installationsOnNewest: 1,
+      keysets: [
+        { seq: 0, installations: 0 },
+        { seq: 1, installations: 1 },
+      ],
+    });
+  });
+
   it('prints help with exit 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);

@@ -25,6 +25,7 @@ import {
   formatCustomers,
   formatInspection,
   formatKeys,
+  formatKeysetTrust,
   formatLicense,
   formatLicenses,
   formatRequests,
@@ -136,8 +137,13 @@ const HANDLERS: Record<string, Handler> = {
     return out(result, head + formatKeys(result.keys));
   },
   async 'keys list'(run) {
-    const keys = await run.issuer.keys.list();
-    return out(keys, formatKeys(keys));
+    // Each key with what it signed; below, who trusts which key set version.
+    const usage = await run.issuer.keys.usage();
+    return out(usage.keys, formatKeys(usage.keys) + formatKeysetTrust(usage));
+  },
+  async 'keys usage'(run) {
+    const usage = await run.issuer.keys.usage();
+    return out(usage, formatKeys(usage.keys) + formatKeysetTrust(usage));
   },
   async 'keys rotate'(run) {
     const use: KeyPurpose =

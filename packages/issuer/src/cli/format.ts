@@ -2,7 +2,13 @@
 // they are instead).
 
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS } from '../domain/terms.js';
-import type { Inspection, KeyRevocation, LicenseDetail } from '../facade.js';
+import type {
+  Inspection,
+  KeyRevocation,
+  KeyUsage,
+  LicenseDetail,
+  SigningKeyUsage,
+} from '../facade.js';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -35,20 +41,40 @@ export function table(rows: string[][]): string {
     .join('\n')}\n`;
 }
 
-export function formatKeys(keys: SigningKeyRecord[]): string {
+export function formatKeys(keys: (SigningKeyRecord & Partial<SigningKeyUsage>)[]): string {
   return table([
-    ['KID', 'USE', 'STATE', 'PROTECTION', 'CREATED', 'ACTIVATED', 'RETIRED', 'REVOKED'],
+    ['KID', 'USE', 'STATE', 'PROTECTION', 'SIGNED', 'CREATED', 'ACTIVATED', 'RETIRED', 'REVOKED'],
     ...keys.map((k) => [
       k.kid,
       k.purpose,
       k.status,
       k.hsm === undefined ? k.protection : `pkcs11 (token ${k.hsm.token})`,
+      k.purpose === 'status' || k.tokens === undefined
+        ? '-'
+        : `${k.tokens} tokens, ${k.licenses ?? 0} licenses`,
       time(k.createdAt),
       time(k.activatedAt),
       time(k.retiredAt),
       time(k.revokedAt),
     ]),
   ]);
+}
+
+/** Installations per key set version, newest first: who has picked up the new keys. */
+export function formatKeysetTrust(usage: KeyUsage): string {
+  const rows = [...usage.keysets]
+    .reverse()
+    .map((k) => [
+      k.seq === 0
+        ? '0 (shipped keys)'
+        : `${k.seq}${k.seq === usage.newestKeyset ? ' (newest)' : ''}`,
+      time(k.publishedAt),
+      String(k.installations),
+    ]);
+  return (
+    `\n${usage.installationsOnNewest} of ${usage.installationsReporting} reporting installations trust key set version ${usage.newestKeyset}, the newest (format 1 SDKs report none):\n` +
+    table([['KEY SET', 'PUBLISHED', 'INSTALLATIONS'], ...rows])
+  );
 }
 
 export function formatRevocation(revocation: KeyRevocation): string {

@@ -73,7 +73,16 @@ export const ISSUER_CLI: CliSpec = {
       summary: 'create the license-use and status-use signing keys',
       options: { hsm: hsmOption('make the license key inside the PKCS#11 token') },
     },
-    { name: 'keys list', summary: 'list signing keys (next, active, retired, revoked)' },
+    {
+      name: 'keys list',
+      summary:
+        'list signing keys (next, active, retired, revoked) with the license tokens each signed, and the installations on each key set version',
+    },
+    {
+      name: 'keys usage',
+      summary:
+        'the same counts as one object (--json: keys, newestKeyset, keysets, installationsReporting, installationsOnNewest)',
+    },
     {
       name: 'keys rotate',
       summary: 'make a next key (default: license): published and trusted, not signing yet',

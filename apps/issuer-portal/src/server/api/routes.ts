@@ -31,6 +31,8 @@ import {
 import {
   activateKey,
   exportJwks,
+  keyUsage,
+  keyUsageOf,
   listKeys,
   listKeysets,
   retireKey,
@@ -120,6 +122,8 @@ export const API_ROUTES: readonly RouteSpec[] = [
   retireKey,
   revokeKey,
   listKeysets,
+  keyUsage,
+  keyUsageOf,
   listUsers,
   addUser,
   updateUser,

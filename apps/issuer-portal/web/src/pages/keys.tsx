@@ -1,6 +1,7 @@
 // Signing keys through their states (next, active, retired, revoked): rotation makes a next key
 // that installations trust before it signs, activation switches signing to it, revocation drops
-// a key from trust and says which licenses still depend on it.
+// a key from trust and says which licenses still depend on it. Each key shows what it signed,
+// and the key set versions how many installations have picked up (#11).
 import { useState } from 'react';
 import { api } from '../api';
 import { Confirm } from '../components/dialog';
@@ -18,7 +19,7 @@ import {
   Time,
 } from '../components/ui';
 import { useSession } from '../session';
-import type { KeyRevocation, ListOf, SigningKey } from '../types';
+import type { KeyRevocation, KeyUsage, ListOf, SigningKey } from '../types';
 import { useApi } from '../use-api';
 
 type Pending =
@@ -42,6 +43,8 @@ const TONES: Record<SigningKey['status'], string> = {
 export function KeysPage() {
   const { can } = useSession();
   const keys = useApi(() => api.get<ListOf<SigningKey>>('/keys'), []);
+  const usage = useApi(() => api.get<KeyUsage>('/keys/usage'), []);
+  const signed = new Map(usage.data?.keys.map((key) => [key.kid, key]) ?? []);
   const [pending, setPending] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [revocation, setRevocation] = useState<KeyRevocation | null>(null);
@@ -65,6 +68,7 @@ export function KeysPage() {
       setNotice(`Key ${pending.key.kid} is revoked: the next key set drops it.`);
     }
     keys.reload();
+    usage.reload();
   };
 
   const columns: Column<SigningKey>[] = [
@@ -77,6 +81,11 @@ export function KeysPage() {
     { header: 'Purpose', cell: (key) => key.purpose },
     { header: 'State', cell: (key) => <Badge value={key.status} tone={TONES[key.status]} /> },
     { header: 'Private key', cell: (key) => protectionLabel(key) },
+    {
+      header: 'Signed',
+      align: 'num',
+      cell: (key) => signedLabel(key, signed.get(key.kid)),
+    },
     { header: 'Created', cell: (key) => <Time ms={key.createdAt} /> },
     { header: 'Activated', cell: (key) => <Time ms={key.activatedAt} /> },
     { header: 'Retired', cell: (key) => <Time ms={key.retiredAt} /> },
@@ -147,6 +156,7 @@ export function KeysPage() {
           />
         </Card>
       ) : null}
+      {usage.data ? <KeysetTrust usage={usage.data} /> : null}
       {revocation ? <Dependents revocation={revocation} /> : null}
       <Confirm
         open={pending !== null}
@@ -191,6 +201,45 @@ export function KeysPage() {
 function protectionLabel(key: SigningKey): string {
   if (key.protection === 'pkcs11') return `In HSM token ${key.hsm?.token ?? '?'}`;
   return key.protection === 'encrypted' ? 'Encrypted in the store' : 'File (0600)';
+}
+
+/** License tokens a license key signed, and how many licenses; a status key signs statuses. */
+function signedLabel(key: SigningKey, counted: KeyUsage['keys'][number] | undefined): string {
+  if (key.purpose === 'status') return 'statuses';
+  if (counted === undefined) return '…';
+  const licenses = `${counted.licenses} license${counted.licenses === 1 ? '' : 's'}`;
+  return `${counted.tokens} token${counted.tokens === 1 ? '' : 's'} (${licenses})`;
+}
+
+/** How many installations trust each key set version: who has picked up the new keys. */
+function KeysetTrust({ usage }: { usage: KeyUsage }) {
+  const rows = [...usage.keysets].reverse();
+  return (
+    <Card title="Installations per key set version">
+      <p className="muted">
+        {usage.installationsOnNewest} of {usage.installationsReporting} reporting installations
+        trust the newest version ({usage.newestKeyset}), as their newest online check or challenge
+        said. Installations with an SDK of format 1 report nothing and are not counted.
+      </p>
+      <Table
+        label="Installations per key set version"
+        rows={rows}
+        rowKey={(row) => String(row.seq)}
+        columns={[
+          {
+            header: 'Version',
+            primary: true,
+            cell: (row) =>
+              row.seq === 0
+                ? '0 (keys shipped with the product)'
+                : `${row.seq}${row.seq === usage.newestKeyset ? ' (newest)' : ''}`,
+          },
+          { header: 'Published', cell: (row) => <Time ms={row.publishedAt} /> },
+          { header: 'Installations', align: 'num', cell: (row) => String(row.installations) },
+        ]}
+      />
+    </Card>
+  );
 }
 
 function Dependents({ revocation }: { revocation: KeyRevocation }) {

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Fixture, loginAs, makePortal } from '../../../../test/helpers.js';
+import {
+  type Fixture,
+  issueThroughApi,
+  loginAs,
+  makeChallenge,
+  makePortal,
+  newInstallation,
+} from '../../../../test/helpers.js';
 
 let fixture: Fixture;
 beforeEach(async () => {
@@ -65,6 +72,56 @@ describe('signing keys', () => {
     const keysets = await admin.agent.get('/api/v1/keys/keysets').expect(200);
     expect(keysets.body.items.map((k: { seq: number }) => k.seq)).toEqual([1, 2, 3, 4]);
     await post(`/keys/${before.kid}/activate`).expect(409);
+  });
+
+  it('counts what each key signed and the installations on each key set version (#11)', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const post = (path: string, body: object = {}) =>
+      admin.agent.post(`/api/v1${path}`).set('X-CSRF-Token', admin.csrf).send(body);
+    const old = (await admin.agent.get('/api/v1/keys')).body.items.find(
+      (k: { purpose: string }) => k.purpose === 'license',
+    ).kid;
+    // Two installations on the shipped keys (format 2 challenges, version 0), then a rotation.
+    for (const installation of [newInstallation(), newInstallation()]) {
+      await issueThroughApi(admin, makeChallenge(fixture, installation, { v: 2, keyset: 0 }));
+    }
+    const next = (await post('/keys/rotate', { purpose: 'license' })).body.kid;
+    await post(`/keys/${next}/activate`).expect(200);
+    // A third installation already trusts the newest version.
+    const newest = (await admin.agent.get('/api/v1/keys/keysets')).body.items.at(-1).seq;
+    await issueThroughApi(
+      admin,
+      makeChallenge(fixture, newInstallation(), { v: 2, keyset: newest }),
+    );
+
+    const viewer = await loginAs(fixture, 'vera');
+    const usage = (await viewer.agent.get('/api/v1/keys/usage').expect(200)).body;
+    const signed = Object.fromEntries(
+      usage.keys.map((k: { kid: string; tokens: number; licenses: number }) => [
+        k.kid,
+        [k.tokens, k.licenses],
+      ]),
+    );
+    // The old key issued two; the new one re-signed them and issued the third.
+    expect(signed[old]).toEqual([2, 2]);
+    expect(signed[next]).toEqual([3, 3]);
+    expect(usage).toMatchObject({
+      newestKeyset: newest,
+      installationsReporting: 3,
+      installationsOnNewest: 1,
+    });
+    expect(
+      usage.keysets.map((k: { seq: number; installations: number }) => [k.seq, k.installations]),
+    ).toEqual([
+      [0, 2],
+      [1, 0],
+      [2, 0],
+      [3, 1],
+    ]);
+    const one = await viewer.agent.get(`/api/v1/keys/${next}/usage`).expect(200);
+    expect(one.body).toMatchObject({ kid: next, status: 'active', tokens: 3, licenses: 3 });
+    const missing = await viewer.agent.get('/api/v1/keys/no-such-kid/usage').expect(404);
+    expect(missing.body.error.code).toBe('ERR_KEY_NOT_FOUND');
   });
 
   it('refuses to retire the only active key of a purpose (409 ERR_KEY_ACTIVE)', async () => {

@@ -8,7 +8,9 @@ import {
   JwksSchema,
   KeyRevocationSchema,
   KeysetSchema,
+  KeyUsageSchema,
   SigningKeySchema,
+  SigningKeyUsageSchema,
 } from '../schemas/records.js';
 
 export const listKeys = defineRoute({
@@ -118,6 +120,36 @@ export const listKeysets = defineRoute({
   response: listOf(KeysetSchema),
   async handle({ deps }) {
     return { items: await deps.issuer.keys.keysets() };
+  },
+});
+
+export const keyUsage = defineRoute({
+  method: 'get',
+  path: '/keys/usage',
+  operationId: 'keyUsage',
+  summary:
+    'What each key signed (license tokens, licenses) and how many installations trust each ' +
+    'signed key set version, as their newest check or challenge reported it.',
+  tag: 'keys',
+  access: 'viewer',
+  response: KeyUsageSchema,
+  handle({ deps }) {
+    return deps.issuer.keys.usage();
+  },
+});
+
+export const keyUsageOf = defineRoute({
+  method: 'get',
+  path: '/keys/:kid/usage',
+  operationId: 'keyUsageOf',
+  summary: 'One key with the license tokens and licenses it signed.',
+  tag: 'keys',
+  access: 'viewer',
+  errors: [404],
+  params: KidParams,
+  response: SigningKeyUsageSchema,
+  handle({ params, deps }) {
+    return deps.issuer.keys.usageOf(params.kid);
   },
 });
 

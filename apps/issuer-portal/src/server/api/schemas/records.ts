@@ -312,6 +312,40 @@ export const KeyRevocationSchema = z
   })
   .register(apiSchemas, { id: 'KeyRevocation' });
 
+export const SigningKeyUsageSchema = SigningKeySchema.extend({
+  tokens: z
+    .number()
+    .int()
+    .describe(
+      'License tokens it signed: issues, renewals, re-issues, approvals and re-signings (0 for a status key).',
+    ),
+  licenses: z.number().int().describe('Distinct licenses among them.'),
+}).register(apiSchemas, { id: 'SigningKeyUsage' });
+
+export const KeyUsageSchema = z
+  .object({
+    keys: z.array(SigningKeyUsageSchema),
+    newestKeyset: z.number().int().describe('The newest published key set version (0: none).'),
+    keysets: z
+      .array(
+        z.object({
+          seq: z.number().int().describe('0: the keys installations shipped with.'),
+          installations: z
+            .number()
+            .int()
+            .describe('Installations whose newest check or challenge reported trusting it.'),
+          publishedAt: ms().nullable(),
+        }),
+      )
+      .describe('Version 0 and every published version, oldest first.'),
+    installationsReporting: z
+      .number()
+      .int()
+      .describe('Installations that reported a version (SDK format 2; format 1 reports none).'),
+    installationsOnNewest: z.number().int(),
+  })
+  .register(apiSchemas, { id: 'KeyUsage' });
+
 export const UserSchema = z
   .object({
     id: z.string(),
