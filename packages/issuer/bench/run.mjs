@@ -6,8 +6,12 @@
 // Where SoftHSM2 is installed, the same rounds also issue with the license key in a PKCS#11
 // token (a third issuer, same store kind), and one signature at a time is timed through the HSM
 // and in memory: from that per-sign cost, what a network HSM's round trip would do to issuing.
+// A third rate, the floor of any issuer: bare node:crypto verifying each challenge's signature
+// with the key in its header and signing a license-sized token, nothing else (no claims, no
+// key checks, no store), over the same challenges (#15.5).
 // Writes bench/results.json.
 
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -71,6 +75,62 @@ function cryptoRate(challenges) {
   return rateOf(done, started, cpu);
 }
 
+// DER prefixes of an Ed25519 SPKI public key and PKCS#8 private key (RFC 8410).
+const SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+const PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/**
+ * Bare node:crypto: per challenge, its header's key imported and its signature verified, then
+ * a license-sized payload signed (a token made as signLicense makes it, encoded once).
+ */
+function bareRate(challenges) {
+  const signing = generateKeyPair();
+  const licenseKey = createPrivateKey({
+    key: Buffer.concat([PKCS8, signing.privateKey]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let done = 0;
+  for (const challenge of challenges) {
+    const [header, payload, signature] = challenge.split('.');
+    const { jwk } = JSON.parse(Buffer.from(header, 'base64url').toString());
+    const key = createPublicKey({
+      key: Buffer.concat([SPKI, Buffer.from(jwk.x, 'base64url')]),
+      format: 'der',
+      type: 'spki',
+    });
+    const ok = verify(
+      null,
+      Buffer.from(`${header}.${payload}`),
+      key,
+      Buffer.from(signature, 'base64url'),
+    );
+    if (!ok) throw new Error('a bench challenge did not verify');
+    const license = `${LICENSE_HEADER}.${Buffer.from(
+      JSON.stringify({ ...LICENSE_CLAIMS, jti: newId('txn'), lid: newId('lic'), sub: jwk.x }),
+    ).toString('base64url')}`;
+    sign(null, Buffer.from(license), licenseKey);
+    done++;
+  }
+  return rateOf(done, started, cpu);
+}
+
+const LICENSE_HEADER = Buffer.from(
+  JSON.stringify({ alg: 'EdDSA', typ: 'licensor-license+jwt', kid: 'x'.repeat(43) }),
+).toString('base64url');
+const LICENSE_CLAIMS = {
+  v: 1,
+  rev: 1,
+  iat: 1_796_000_000,
+  chal: 'c'.repeat(43),
+  customer: { id: 'cus_bench', name: terms.customerName },
+  model: 'perpetual',
+  credentials: terms.credentials,
+  term: null,
+};
+
 /** Durable issues with IN_FLIGHT concurrent callers, each on a fresh challenge. */
 async function issueRate(issuer, challenges) {
   let next = 0;
@@ -97,14 +157,17 @@ async function measure(name, open, rounds, perRound, openHsm = null) {
   await hsmIssuer?.init('bench', { hsm: true });
   const warm = makeChallenges(Math.min(50, perRound));
   cryptoRate(warm);
+  bareRate(warm);
   await issueRate(issuer, warm);
   if (hsmIssuer !== null) await issueRate(hsmIssuer, makeChallenges(Math.min(50, perRound)));
   const crypto = [];
+  const bare = [];
   const issues = [];
   const hsmIssues = [];
   for (let round = 0; round < rounds; round++) {
     const challenges = makeChallenges(perRound);
     crypto.push(cryptoRate(challenges));
+    bare.push(bareRate(challenges));
     issues.push(await issueRate(issuer, challenges));
     if (hsmIssuer !== null) hsmIssues.push(await issueRate(hsmIssuer, makeChallenges(perRound)));
   }
@@ -114,6 +177,8 @@ async function measure(name, open, rounds, perRound, openHsm = null) {
   const cryptoPerSecond = median(crypto.map((r) => r.perSecond));
   const issueCpuUs = median(issues.map((r) => r.cpuUs));
   const cryptoCpuUs = median(crypto.map((r) => r.cpuUs));
+  const barePerSecond = median(bare.map((r) => r.perSecond));
+  const bareCpuUs = median(bare.map((r) => r.cpuUs));
   const rows = [
     {
       store: name,
@@ -124,9 +189,15 @@ async function measure(name, open, rounds, perRound, openHsm = null) {
       cpuUsPerIssue: Math.round(issueCpuUs),
       cpuUsPerCryptoOnly: Math.round(cryptoCpuUs),
       cpuRatio: Number((cryptoCpuUs / issueCpuUs).toFixed(3)),
+      // Against bare node:crypto verify + sign (no Licensor code, no store): target 0.7.
+      bareVerifySignPerSecond: Math.round(barePerSecond),
+      bareRatio: Number((issuesPerSecond / barePerSecond).toFixed(3)),
+      cpuUsPerBare: Math.round(bareCpuUs),
+      bareCpuRatio: Number((bareCpuUs / issueCpuUs).toFixed(3)),
       rounds: {
         issuesPerSecond: issues.map((r) => Math.round(r.perSecond)),
         cryptoOnlyPerSecond: crypto.map((r) => Math.round(r.perSecond)),
+        bareVerifySignPerSecond: bare.map((r) => Math.round(r.perSecond)),
       },
     },
   ];
@@ -251,7 +322,7 @@ const report = {
   rounds: ROUNDS,
   inFlight: IN_FLIGHT,
   loadAverageBefore,
-  target: 'sqlite baselineRatio >= 0.5',
+  target: 'sqlite baselineRatio >= 0.5; sqlite bareRatio toward 0.7 (#15.5)',
   results,
   ...(perSign === null || hsmRow === undefined
     ? {}
@@ -273,6 +344,8 @@ console.table(
     'CPU µs/issue': r.cpuUsPerIssue,
     'CPU µs/crypto': r.cpuUsPerCryptoOnly,
     'CPU ratio': r.cpuRatio,
+    'bare verify+sign/s': r.bareVerifySignPerSecond,
+    'ratio to bare': r.bareRatio,
   })),
 );
 if (report.hsm !== undefined) {

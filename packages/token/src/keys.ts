@@ -2,7 +2,7 @@
 // id; public keys travel as JWK (RFC 8037) and are named by their RFC 7638 thumbprint.
 
 import { publicKeyFromSeed } from './crypto/backend.js';
-import { assertUsablePublicKey } from './crypto/ed25519-policy.js';
+import { assertPublicKeyBytes, assertUsablePublicKey } from './crypto/ed25519-policy.js';
 import { KeyInvalidError } from './errors.js';
 import { base64urlDecode, base64urlEncode } from './lib/base64url.js';
 import { bytesEqual } from './lib/bytes.js';
@@ -52,6 +52,18 @@ export function toPublicJwk(publicKey: Uint8Array): PublicJwk {
  * allowed; a private part `d` is refused so a secret is never handled as a public key.
  */
 export function publicKeyFromJwk(jwk: unknown): Uint8Array {
+  const publicKey = publicKeyBytesFromJwk(jwk);
+  assertUsablePublicKey(publicKey);
+  return publicKey;
+}
+
+/**
+ * The same under the byte rules alone (length, canonical encoding, not of small order): whether
+ * `x` is a point at all is left to the verification that uses the key at once, which refuses a
+ * key that is no point with ERR_KEY_INVALID (verifyEd25519). Only for a key that signs the very
+ * token it arrives in (a challenge's `jwk`), never for a key kept to verify later tokens.
+ */
+export function publicKeyBytesFromJwk(jwk: unknown): Uint8Array {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) {
     throw new KeyInvalidError('a JWK must be a JSON object');
   }
@@ -73,7 +85,7 @@ export function publicKeyFromJwk(jwk: unknown): Uint8Array {
       `the JWK member "x" is not canonical base64url: ${(error as Error).message}`,
     );
   }
-  assertUsablePublicKey(publicKey);
+  assertPublicKeyBytes(publicKey);
   return publicKey;
 }
 

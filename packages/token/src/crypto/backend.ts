@@ -2,7 +2,11 @@
 // faster) and @noble/ed25519 everywhere else. Both sit behind the same policy checks, so the
 // choice changes speed, never an answer. Tests and the benchmark pick one explicitly.
 
-import { assertUsablePublicKey, isCanonicalSignature } from './ed25519-policy.js';
+import {
+  assertPublicKeyBytes,
+  assertUsablePublicKey,
+  isCanonicalSignature,
+} from './ed25519-policy.js';
 import { nobleBackend } from './noble-backend.js';
 import { nodeBackend } from './node-backend.js';
 
@@ -49,9 +53,22 @@ export function verifyEd25519(
   message: Uint8Array,
   publicKey: Uint8Array,
 ): boolean {
+  // The byte rules first (libsodium's): no point decoding in JS on the way to a good answer.
+  // A verification that holds decoded the key, so it is a point; one that fails may have
+  // failed because the key is no point, which is then named as before (ERR_KEY_INVALID).
+  assertPublicKeyBytes(publicKey);
+  if (isCanonicalSignature(signature) && rawVerify(signature, message, publicKey)) return true;
   assertUsablePublicKey(publicKey);
-  if (!isCanonicalSignature(signature)) return false;
-  return active.verify(signature, message, publicKey);
+  return false;
+}
+
+/** The backend's answer; a key it cannot decode is a signature that does not hold. */
+function rawVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
+  try {
+    return active.verify(signature, message, publicKey);
+  } catch {
+    return false;
+  }
 }
 
 export function signEd25519(message: Uint8Array, seed: Uint8Array): Uint8Array {

@@ -2,7 +2,12 @@
 // (OpenSSL) and @noble/ed25519 (strict mode) disagree on non-canonical encodings and
 // small-order keys, so these are refused before any signature work:
 // - a public key must be a canonical encoding of a point on the curve that is not of small
-//   order: checked once per key and cached (it costs a square root);
+//   order. The encoding and small-order rules are byte comparisons, as libsodium makes them
+//   (the eight points of small order have seven encodings with the sign bit masked); whether
+//   the bytes are a point at all is decided by the verification itself, which decodes the key
+//   (a verification with a key that is no point fails), and, only when a verification fails or
+//   a key is imported without a signature, by decoding it here (a square root in pure JS,
+//   about 0.2 ms; the full check, cached per key);
 // - a signature's S must be below the group order L, and its R a canonical point encoding:
 //   cheap byte comparisons on every verify.
 // Both backends then decide by the cofactorless equation R = [S]B - [k]A (see noble-backend).
@@ -50,6 +55,47 @@ function isCanonicalEncoding(bytes: Uint8Array, offset: number): boolean {
   return true;
 }
 
+// The encodings of the eight points of small order (the torsion subgroup), the sign bit (bit
+// 255) masked: y = 0 (order 4, both x), y = 1 (the identity), the two y of order 8 (both x),
+// y = p - 1 (order 2), and y = p and y = p + 1 (0 and 1 again, not canonical). libsodium's
+// ge25519_has_small_order holds the same seven.
+const SMALL_ORDER_ENCODINGS: readonly Uint8Array[] = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+].map((hex) => Uint8Array.from(hex.match(/../g)!, (byte) => Number.parseInt(byte, 16)));
+
+/** True when 32 bytes encode a point of small order, whatever their sign bit. */
+export function isSmallOrderEncoding(publicKey: Uint8Array): boolean {
+  for (const known of SMALL_ORDER_ENCODINGS) {
+    let differ = (publicKey[31]! & 0x7f) ^ known[31]!;
+    for (let i = 0; i < 31 && differ === 0; i++) differ |= publicKey[i]! ^ known[i]!;
+    if (differ === 0) return true;
+  }
+  return false;
+}
+
+/**
+ * The byte rules of a public key (length, canonical encoding, not of small order): why the
+ * key is refused, or null. What they leave open is whether the bytes are a point at all.
+ */
+export function publicKeyBytesProblem(publicKey: Uint8Array): string | null {
+  if (publicKey.length !== 32) return `is ${publicKey.length} bytes, not 32`;
+  if (!isCanonicalEncoding(publicKey, 0)) return 'is not a canonical point encoding';
+  if (isSmallOrderEncoding(publicKey)) return 'is a small-order point';
+  return null;
+}
+
+/** Throws ERR_KEY_INVALID unless `publicKey` passes the byte rules (publicKeyBytesProblem). */
+export function assertPublicKeyBytes(publicKey: Uint8Array): void {
+  const problem = publicKeyBytesProblem(publicKey);
+  if (problem !== null) throw new KeyInvalidError(`the Ed25519 public key ${problem}`);
+}
+
 /** True when a 64-byte signature has a canonical R and S < L. */
 export function isCanonicalSignature(signature: Uint8Array): boolean {
   return signature.length === 64 && isBelowL(signature, 32) && isCanonicalEncoding(signature, 0);
@@ -61,10 +107,13 @@ export function isCanonicalSignature(signature: Uint8Array): boolean {
 const acceptedKeys = new WeakSet<Uint8Array>();
 const acceptedByValue = new RecentCache<string, true>(65_536);
 
-/** Why a 32-byte string is not a usable Ed25519 public key, or null when it is. */
+/**
+ * Why a 32-byte string is not a usable Ed25519 public key, or null when it is: the byte rules,
+ * then the point decoded (the full check, as every key was checked before #15.5).
+ */
 export function publicKeyProblem(publicKey: Uint8Array): string | null {
-  if (publicKey.length !== 32) return `is ${publicKey.length} bytes, not 32`;
-  if (!isCanonicalEncoding(publicKey, 0)) return 'is not a canonical point encoding';
+  const bytes = publicKeyBytesProblem(publicKey);
+  if (bytes !== null) return bytes;
   let point: Point;
   try {
     point = Point.fromBytes(publicKey, false);
@@ -73,6 +122,17 @@ export function publicKeyProblem(publicKey: Uint8Array): string | null {
   }
   if (point.isSmallOrder()) return 'is a small-order point';
   return null;
+}
+
+/**
+ * Records a key the full check would accept without running it: one that passed the byte rules
+ * and verified a signature (so the backend decoded it as a point). A later full check of the
+ * same key (a challenge decoded again for its claims) is then a cache hit.
+ */
+export function rememberUsablePublicKey(publicKey: Uint8Array): void {
+  if (acceptedKeys.has(publicKey)) return;
+  acceptedKeys.add(publicKey);
+  acceptedByValue.set(base64urlEncode(publicKey), true);
 }
 
 /**

@@ -3,6 +3,7 @@
 // installation id (`sub`) must be that key's thumbprint.
 
 import { type ChallengeClaims, validateChallengeClaims } from '../claims/challenge.js';
+import { rememberUsablePublicKey } from '../crypto/ed25519-policy.js';
 import { ClaimsInvalidError, KeyInvalidError } from '../errors.js';
 import { readCompactJws } from '../jws/header.js';
 import { MAX_TOKEN_LENGTH, TYP } from '../jws/limits.js';
@@ -12,6 +13,7 @@ import {
   type Ed25519KeyPair,
   jwkThumbprint,
   type PublicJwk,
+  publicKeyBytesFromJwk,
   publicKeyFromJwk,
   toPublicJwk,
 } from '../keys.js';
@@ -50,14 +52,22 @@ export function signChallenge(claims: ChallengeClaims, installationKey: Ed25519K
   return signCompactJws(header, validated, installationKey, MAX_TOKEN_LENGTH);
 }
 
-function headerKey(jwk: unknown): {
+/**
+ * The installation key in the header. `verified`: the challenge's own signature is verified
+ * with it next, so the byte rules suffice here and the verification refuses a key that is no
+ * point (ERR_KEY_INVALID, as the full check would); for display, the full check.
+ */
+function headerKey(
+  jwk: unknown,
+  verified: boolean,
+): {
   publicKey: Uint8Array;
   publicJwk: PublicJwk;
   installationId: string;
 } {
   if (jwk === undefined)
     throw new KeyInvalidError('the challenge header has no "jwk" (the installation key)');
-  const publicKey = publicKeyFromJwk(jwk);
+  const publicKey = verified ? publicKeyBytesFromJwk(jwk) : publicKeyFromJwk(jwk);
   const publicJwk = toPublicJwk(publicKey);
   return { publicKey, publicJwk, installationId: jwkThumbprint(publicJwk) };
 }
@@ -65,8 +75,11 @@ function headerKey(jwk: unknown): {
 /** Verifies a challenge signed by the key in its own header; no keyring is involved. */
 export function verifyChallenge(token: string): VerifiedChallenge {
   const jws = readCompactJws(token, RULES);
-  const { publicKey, publicJwk, installationId } = headerKey(jws.header.jwk);
+  const { publicKey, publicJwk, installationId } = headerKey(jws.header.jwk, true);
   const verified = verifyReadJws(jws, publicKey);
+  // It verified a signature, so it is a point: decoding this challenge again for its claims
+  // (the issuer does, for the key set version it trusts) need not decode the point in JS.
+  rememberUsablePublicKey(publicKey);
   const claims = validateChallengeClaims(parseJsonObject(verified.payload, 'challenge payload'));
   if (claims.sub !== installationId) {
     throw new ClaimsInvalidError(
@@ -83,7 +96,7 @@ export function verifyChallenge(token: string): VerifiedChallenge {
  */
 export function decodeChallengeUnverified(token: string): DecodedChallenge {
   const jws = readCompactJws(token, RULES);
-  const { publicJwk, installationId } = headerKey(jws.header.jwk);
+  const { publicJwk, installationId } = headerKey(jws.header.jwk, false);
   const payload = base64urlDecode(jws.payloadSegment, 'JWS payload');
   const claims = validateChallengeClaims(parseJsonObject(payload, 'challenge payload'));
   return { claims, installationId, publicJwk, token: jws.token };
