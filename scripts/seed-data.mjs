@@ -97,6 +97,10 @@ try {
     ...(customers === undefined ? {} : { customers }),
     ...(values.seed === undefined ? {} : { seed: values.seed }),
     onProgress: ({ phase, done, total }) => {
+      if (phase === 'indexes') {
+        process.stderr.write(`checks: ${done.toLocaleString('en')} written; indexing them...\n`);
+        return;
+      }
       if (Date.now() - last < 2000 && done !== total) return;
       last = Date.now();
       process.stderr.write(

@@ -288,6 +288,28 @@ export interface LedgerStore {
    * the clash, whole).
    */
   importTransactions(transactions: Transaction[]): Promise<void>;
+  /**
+   * Bulk load of check records (seed data, a move from another store): stores each record of
+   * `records` whose id is new. SQLite loads them in one transaction (all or none) and, when
+   * `expected` is more than the table holds, builds the table's indexes after the rows instead
+   * of growing them record by record (writers wait meanwhile; readers do not). MongoDB inserts
+   * them unordered, 10,000 a write (those written before a failure stay).
+   */
+  importChecks(records: Iterable<CheckRecord>, expected?: number): Promise<ChecksImport>;
+  /**
+   * Bulk load of approval requests: stores each one whose id and challenge are new, with its
+   * request.created webhook event, as putRequest does, in one write per batch. Returns how many
+   * were new.
+   */
+  importRequests(requests: ApprovalRequest[]): Promise<number>;
+}
+
+export interface ChecksImport {
+  /** Records read from the iterable, and those stored (a record whose id was there is not). */
+  read: number;
+  written: number;
+  /** The indexes SQLite built after the load (none when it grew them as it went). */
+  indexesRebuilt: string[];
 }
 
 /**

@@ -4,7 +4,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
-import type { CheckRecord, Transaction } from '../../src/records.js';
+import type { ApprovalRequest, CheckRecord, Transaction } from '../../src/records.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
@@ -313,5 +313,83 @@ export function bulkLoadContract(adapter: Adapter): void {
     });
     expect(await store.listLicenses({})).toEqual(licensesBefore);
     expect(await store.listUnappliedTransactions()).toEqual([]);
+  });
+
+  it('loads check records in bulk: each new one stored once, daily usage and lists read them', async () => {
+    const records = history(3);
+    const first = await store.importChecks(records.slice(0, 10), records.length);
+    expect(first).toMatchObject({ read: 10, written: 10 });
+    // Loaded again with the rest: the ten already there are skipped, not doubled.
+    const second = await store.importChecks(records, records.length);
+    expect(second).toMatchObject({ read: records.length, written: records.length - 10 });
+    // A generator is read as the store writes (seed data never holds every record at once).
+    function* more(): Generator<CheckRecord> {
+      yield check('lic_a', D0 + 3 * DAY_MS + 5, 42);
+    }
+    expect(await store.importChecks(more())).toMatchObject({ read: 1, written: 1 });
+    expect(await store.listChecks('lic_a', 1000)).toHaveLength(3 * 4 + 1);
+    const usage = await store.dailyUsage('lic_b');
+    expect(usage.map((day) => day.checks)).toEqual([4, 4, 4]);
+    expect((await store.lastCheck('lic_a'))?.credentialsInUse).toBe(42);
+  });
+
+  it.skipIf(adapter.name !== 'sqlite')(
+    'SQLite builds the check indexes after a load larger than the table, and only then',
+    async () => {
+      const records = history(2);
+      const large = await store.importChecks(records.slice(0, 8), 1_000);
+      expect(large.indexesRebuilt).toEqual(['checks_by_license', 'checks_by_time']);
+      const small = await store.importChecks(records.slice(8), 2);
+      expect(small).toMatchObject({ written: records.length - 8, indexesRebuilt: [] });
+      expect(await store.listChecks('lic_a', 1000)).toHaveLength(2 * 4);
+    },
+  );
+
+  it.skipIf(adapter.name !== 'sqlite')(
+    'a bulk check load that fails half-way stores nothing on SQLite, and keeps its indexes',
+    async () => {
+      await store.importChecks(history(1));
+      const before = await store.listChecks('lic_a', 1000);
+      function* failing(): Generator<CheckRecord> {
+        yield check('lic_a', D0 + 5 * DAY_MS, 1);
+        throw new Error('the source went away');
+      }
+      await expect(store.importChecks(failing(), 1_000_000)).rejects.toThrow(
+        'the source went away',
+      );
+      expect(await store.listChecks('lic_a', 1000)).toEqual(before);
+      // The indexes dropped for the load came back with the rollback: a new load finds both.
+      const again = await store.importChecks([], 1_000_000);
+      expect(again.indexesRebuilt).toEqual(['checks_by_license', 'checks_by_time']);
+    },
+  );
+
+  it('loads approval requests in bulk, each with its request.created event, new ones only', async () => {
+    const request = (n: number): ApprovalRequest => ({
+      id: `req_${String(n).padStart(22, '0')}`,
+      kind: 'rehost',
+      status: 'pending',
+      licenseId: `lic_${n}`,
+      installationId: `inst_${n}`,
+      challenge: `seeded.${n}.challenge`,
+      challengeHash: `hash_${n}`,
+      asked: { kind: 'license' },
+      createdAt: T0 + n,
+      createdBy: 'seed-data',
+      decidedAt: null,
+      decidedBy: null,
+      reason: null,
+      transactionId: null,
+    });
+    expect(await store.importRequests([request(1), request(2)])).toBe(2);
+    // Request 2 again, and a new one whose challenge is request 1's: neither is stored.
+    const sameChallenge = { ...request(3), challengeHash: 'hash_1' };
+    expect(await store.importRequests([request(2), sameChallenge, request(4)])).toBe(1);
+    const stored = await store.listRequests({ status: 'pending' });
+    expect(stored.map((r) => r.id).sort()).toEqual([request(1).id, request(2).id, request(4).id]);
+    expect(await store.getRequest(request(1).id)).toEqual(request(1));
+    const events = await store.automation.listUnfannedOutboxEvents(100);
+    const created = events.filter((e) => e.type === 'request.created');
+    expect(created).toHaveLength(3);
   });
 }

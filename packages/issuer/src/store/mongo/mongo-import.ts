@@ -3,11 +3,18 @@
 // documents go first, unapplied, so a crash half-way leaves what the next open rolls forward.
 
 import { InputInvalidError } from '../../errors.js';
-import type { Transaction } from '../../records.js';
+import type { ApprovalRequest, CheckRecord, Transaction } from '../../records.js';
 import { foldName } from '../cursors.js';
+import type { ChecksImport } from '../ports.js';
 import { auditEventOf, requestDecisionOf } from '../transaction-effects.js';
+import { webhookEventOfRequest } from '../webhook-events.js';
 import { appendAuditChained } from './audit-chain.js';
-import { isDuplicateKey, onlyDuplicateKeys, transactionDocument } from './mongo-commit.js';
+import {
+  isDuplicateKey,
+  type OutboxWriter,
+  onlyDuplicateKeys,
+  transactionDocument,
+} from './mongo-commit.js';
 import type { MongoModels } from './schemas.js';
 
 type Versioned = { id: string };
@@ -122,4 +129,70 @@ export async function importTransactions(
       `hold ${String(clash)}, whose challenge or log position is taken: the transactions before it were imported, none after; import only new transactions`,
     );
   }
+}
+
+/** Documents per insert of a bulk load. */
+const IMPORT_BATCH = 10_000;
+
+/**
+ * Inserts `documents` unordered through the driver (no per-document casting: the records are
+ * typed already); a duplicate key is a record there already. Returns the indexes inserted.
+ */
+async function insertNew(
+  models: MongoModels,
+  collection: 'checks' | 'requests',
+  documents: object[],
+): Promise<Set<number>> {
+  const inserted = new Set(documents.keys());
+  try {
+    await models[collection].collection.insertMany(documents, { ordered: false });
+  } catch (error) {
+    if (!onlyDuplicateKeys(error)) throw error;
+    const given = (error as { writeErrors?: unknown }).writeErrors;
+    const failed = given === undefined || given === null ? [] : [given].flat();
+    for (const failure of failed) inserted.delete((failure as { index: number }).index);
+  }
+  return inserted;
+}
+
+export async function importChecks(
+  models: MongoModels,
+  records: Iterable<CheckRecord>,
+): Promise<ChecksImport> {
+  let read = 0;
+  let written = 0;
+  let batch: object[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    written += (await insertNew(models, 'checks', batch)).size;
+    batch = [];
+  };
+  for (const { id, ...rest } of records) {
+    read += 1;
+    batch.push({ _id: id, ...rest });
+    if (batch.length === IMPORT_BATCH) await flush();
+  }
+  await flush();
+  return { read, written, indexesRebuilt: [] };
+}
+
+export async function importRequests(
+  models: MongoModels,
+  requests: ApprovalRequest[],
+  writeOutbox: OutboxWriter,
+): Promise<number> {
+  let written = 0;
+  for (let start = 0; start < requests.length; start += IMPORT_BATCH) {
+    const slice = requests.slice(start, start + IMPORT_BATCH);
+    const inserted = await insertNew(
+      models,
+      'requests',
+      slice.map(({ id, ...rest }) => ({ _id: id, ...rest })),
+    );
+    // After the requests, as putRequest does: the webhook dispatcher re-appends the event of a
+    // pending request whose event a crash lost (by its fixed id, so never twice).
+    await writeOutbox(slice.filter((_, i) => inserted.has(i)).map(webhookEventOfRequest));
+    written += inserted.size;
+  }
+  return written;
 }

@@ -28,6 +28,7 @@ import type { CheckFailure } from '../event-sources-port.js';
 import type { KeysetReport } from '../key-usage-port.js';
 import type {
   AuditFilter,
+  ChecksImport,
   CommitOutcome,
   CustomerPage,
   DailyUsage,
@@ -68,7 +69,7 @@ import {
   onlyDuplicateKeys,
   transactionFromDocument,
 } from './mongo-commit.js';
-import { importTransactions } from './mongo-import.js';
+import { importChecks, importRequests, importTransactions } from './mongo-import.js';
 import * as keys from './mongo-keys.js';
 import { newestChecks } from './mongo-usage-watch.js';
 import { type MongoModels, modelsOf } from './schemas.js';
@@ -563,6 +564,14 @@ export class MongoStore implements LicensorStore {
 
   importTransactions(transactions: Transaction[]): Promise<void> {
     return this.run(() => importTransactions(this.models, transactions));
+  }
+
+  importChecks(records: Iterable<CheckRecord>): Promise<ChecksImport> {
+    return this.run(() => importChecks(this.models, records));
+  }
+
+  importRequests(requests: ApprovalRequest[]): Promise<number> {
+    return this.run(() => importRequests(this.models, requests, this.writeOutbox));
   }
 
   appendAuditEvent(event: AuditEvent): Promise<void> {

@@ -35,6 +35,7 @@ function bodyOf(transaction: Transaction): string {
 
 export class SqliteCommitter {
   private readonly insertTransaction: Database.Statement;
+  private readonly insertImported: Database.Statement;
   private readonly selectByDedupe: Database.Statement;
   private readonly upsertCustomer: Database.Statement;
   private readonly upsertInstallation: Database.Statement;
@@ -58,6 +59,11 @@ export class SqliteCommitter {
     this.insertTransaction = db.prepare(`INSERT INTO transactions
       (id, dedupe_key, license_slot, customer_slot, kind, at, license_id, customer_id, applied, body)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`);
+    // A bulk import writes a transaction and its records in one SQLite transaction: stored
+    // applied at once, with no second write of the row to mark it.
+    this.insertImported = db.prepare(`INSERT INTO transactions
+      (id, dedupe_key, license_slot, customer_slot, kind, at, license_id, customer_id, applied, body)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`);
     this.selectByDedupe = db.prepare('SELECT body, applied FROM transactions WHERE dedupe_key = ?');
     this.upsertCustomer =
       db.prepare(`INSERT INTO customers (id, name, version, body) VALUES (?, ?, ?, ?)
@@ -104,7 +110,7 @@ export class SqliteCommitter {
     this.db
       .transaction(() => {
         for (const transaction of transactions) {
-          const outcome = this.commitSync(transaction);
+          const outcome = this.commitSync(transaction, true);
           if (outcome.status !== 'committed') {
             throw new InputInvalidError(
               'transactions',
@@ -144,10 +150,10 @@ export class SqliteCommitter {
     });
   }
 
-  private commitSync(transaction: Transaction): CommitOutcome {
+  private commitSync(transaction: Transaction, imported = false): CommitOutcome {
     const keys = transactionKeys(transaction);
     try {
-      this.insertTransaction.run(
+      (imported ? this.insertImported : this.insertTransaction).run(
         transaction.id,
         keys.dedupeKey,
         keys.licenseSlot,
@@ -169,11 +175,11 @@ export class SqliteCommitter {
       return { status: 'conflict' };
     }
     this.onWriteStep?.('transaction', transaction);
-    this.applySync(transaction);
+    this.applySync(transaction, imported);
     return { status: 'committed' };
   }
 
-  private applySync(transaction: Transaction): void {
+  private applySync(transaction: Transaction, imported = false): void {
     const step = this.onWriteStep;
     const customer = transaction.customerAfter;
     if (customer !== null) {
@@ -224,7 +230,7 @@ export class SqliteCommitter {
     const webhookEvent = webhookEventOfTransaction(transaction);
     if (webhookEvent !== null) appendOutboxSync(this.db, [webhookEvent]);
     step?.('outbox', transaction);
-    this.markApplied.run(transaction.id);
+    if (!imported) this.markApplied.run(transaction.id);
     step?.('applied', transaction);
   }
 }

@@ -30,6 +30,7 @@ import type { KeysetReport } from '../key-usage-port.js';
 import { SQLITE_FILE } from '../open-store.js';
 import type {
   AuditFilter,
+  ChecksImport,
   CommitOutcome,
   CustomerPage,
   DailyUsage,
@@ -65,6 +66,7 @@ import * as accounts from './sqlite-accounts.js';
 import * as catalog from './sqlite-catalog.js';
 import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
+import { importChecksSync, importRequestsSync } from './sqlite-import.js';
 import * as keys from './sqlite-keys.js';
 import { lastChecks } from './sqlite-usage-watch.js';
 import { SqliteSso } from './sso.js';
@@ -501,6 +503,22 @@ export class SqliteStore implements LicensorStore {
     this.assertOpen();
     try {
       this.committer.importMany(transactions);
+    } catch (error) {
+      unavailable(error);
+    }
+  }
+
+  async importChecks(records: Iterable<CheckRecord>, expected = 0): Promise<ChecksImport> {
+    try {
+      return importChecksSync(this.open, records, expected);
+    } catch (error) {
+      unavailable(error);
+    }
+  }
+
+  async importRequests(requests: ApprovalRequest[]): Promise<number> {
+    try {
+      return importRequestsSync(this.open, requests);
     } catch (error) {
       unavailable(error);
     }
