@@ -36,6 +36,11 @@ export type {
   NearCapEntry,
   StoppedEntry,
 } from './domain/dashboard.js';
+export {
+  DASHBOARD_DEFAULTS,
+  DASHBOARD_LIMITS,
+  type DashboardThreshold,
+} from './domain/dashboard-limits.js';
 export { openIssuer, recoverTransactions } from './domain/open-issuer.js';
 export {
   DEFAULT_GRACE_DAYS,

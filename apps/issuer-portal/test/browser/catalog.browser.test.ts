@@ -98,4 +98,44 @@ describeInChromium('products and plans in Chromium', () => {
     await expect(card.textContent()).resolves.toContain('audit, hsm-support, mobile-credentials');
     await screenshot(page, 'license-entitlements');
   });
+
+  it("sets a plan's fork policy on the Plans page (admins); an issuer sees it and may not change it", async () => {
+    await page.goto(`${url}/plans`);
+    const shown = page.getByTestId('plan-fork-policy-Standard');
+    await shown.getByText("the verify service's default (warn)").waitFor();
+    expect(await shown.getByLabel('Fork policy of Standard').count()).toBe(0);
+    const refused = await page.evaluate(async () => {
+      const session = await (await fetch('/api/v1/auth/session')).json();
+      const answer = await fetch('/api/v1/plans/Standard/fork-policy', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+        body: JSON.stringify({ action: 'suspend' }),
+      });
+      return [answer.status, (await answer.json()).error.code];
+    });
+    expect(refused).toEqual([403, 'ERR_FORBIDDEN']);
+    expect(await fixture.issuer.forks.getPlanPolicy('Standard')).toBeNull();
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
+    const admin = await context.newPage();
+    await logIn(admin, url, 'alice');
+    await admin.getByRole('navigation', { name: 'Main' }).waitFor();
+    await admin.goto(`${url}/plans`);
+    const policy = admin.getByTestId('plan-fork-policy-Standard');
+    await policy.getByLabel('Fork policy of Standard').selectOption('suspend');
+    await policy.getByRole('button', { name: 'Save fork policy' }).click();
+    await policy.locator('strong', { hasText: 'Suspend the copy (the newer branch)' }).waitFor();
+    expect(await fixture.issuer.forks.getPlanPolicy('Standard')).toBe('suspend');
+    const audit = await fixture.issuer.listAuditEvents({ action: 'plan.fork-policy' });
+    expect(audit.map((event) => [event.actor, event.action])).toEqual([
+      ['alice', 'plan.fork-policy'],
+    ]);
+    await screenshot(admin, 'plans-fork-policy');
+    // Back to the default: none set on the plan.
+    await policy.getByLabel('Fork policy of Standard').selectOption('');
+    await policy.getByRole('button', { name: 'Save fork policy' }).click();
+    await policy.getByText("the verify service's default (warn)").waitFor();
+    expect(await fixture.issuer.forks.getPlanPolicy('Standard')).toBeNull();
+    await context.close();
+  });
 });

@@ -123,7 +123,49 @@ describeInChromium('usage chart and dashboard in Chromium', () => {
     expect(new URL(page.url()).pathname).toBe(`/licenses/${ids.busy}`);
   });
 
+  it('changes the thresholds on the page: kept in the address and remembered in this browser', async () => {
+    await page.goto(`${url}/dashboard`);
+    const count = (id: string) => page.getByTestId(`count-${id}`).textContent();
+    await expect.poll(() => count('near-cap')).toBe('1');
+    const form = page.getByRole('form', { name: 'Thresholds' });
+    await expect(form.getByLabel('Near the cap from (%)').inputValue()).resolves.toBe('90');
+    // Out of range: refused at the field; the address and the counts stay.
+    await form.getByLabel('Near the cap from (%)').fill('0');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await form.getByText('Enter a whole number from 1 to 1,000.').waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    await expect(count('near-cap')).resolves.toBe('1');
+
+    // Initech uses 237 of 250 (94.8%), Umbrella is silent for 6 days, Hooli ends in 20 days.
+    await form.getByLabel('Near the cap from (%)').fill('95');
+    await form.getByLabel('Checks stopped after (days)').fill('7');
+    await form.getByLabel('Ending within (days)').fill('400');
+    await form.getByRole('button', { name: 'Apply' }).click();
+    await expect
+      .poll(() => new URL(page.url()).search)
+      .toBe('?nearCapPercent=95&stoppedAfterDays=7&expiringWithinDays=400');
+    await expect.poll(() => count('near-cap')).toBe('0');
+    await expect(count('stopped')).resolves.toBe('0');
+    await expect(count('expiring')).resolves.toBe('3');
+    await page.getByText('Near their cap (≥ 95%)').waitFor();
+    await screenshot(page, 'dashboard-thresholds', { fullPage: true });
+
+    // The next visit without them in the address uses the ones this browser remembers.
+    await page.goto(`${url}/dashboard`);
+    await expect.poll(() => count('expiring')).toBe('3');
+    await expect(form.getByLabel('Checks stopped after (days)').inputValue()).resolves.toBe('7');
+    // Defaults: back to the server's (90%, 3 days, 30 days), forgotten here.
+    await form.getByRole('button', { name: 'Defaults' }).click();
+    await expect.poll(() => count('near-cap')).toBe('1');
+    await expect(count('expiring')).resolves.toBe('1');
+    await expect(form.getByLabel('Ending within (days)').inputValue()).resolves.toBe('30');
+    await expect(
+      page.evaluate(() => window.localStorage.getItem('licensor.dashboard.thresholds')),
+    ).resolves.toBeNull();
+  });
+
   it("draws the license's daily usage and its cap from the API's data", async () => {
+    await page.goto(`${url}/licenses/${ids.busy}`);
     const chart = page.getByRole('img', { name: 'Usage chart' });
     await chart.locator('canvas').waitFor();
     const api = await page.evaluate(

@@ -8,6 +8,7 @@ import type { License } from '../records.js';
 import type { ForkRecord } from '../store/chain-port.js';
 import type { LicenseLastCheck } from '../store/usage-watch-port.js';
 import type { IssuerContext } from './context.js';
+import { DASHBOARD_DEFAULTS, DASHBOARD_LIMITS } from './dashboard-limits.js';
 
 const DAY_MS = 86_400_000;
 /** At most this many expiring subscriptions and open forks are read (the count says "more"). */
@@ -25,22 +26,6 @@ export interface DashboardOptions {
   /** Entries listed per section; the counts are of all (default 10). */
   limit?: number;
 }
-
-const DEFAULTS: Required<DashboardOptions> = {
-  nearCapPercent: 90,
-  stoppedAfterDays: 3,
-  lookbackDays: 30,
-  expiringWithinDays: 30,
-  limit: 10,
-};
-
-const RANGES: Record<keyof DashboardOptions, [number, number]> = {
-  nearCapPercent: [1, 1000],
-  stoppedAfterDays: [1, 365],
-  lookbackDays: [1, 3650],
-  expiringWithinDays: [1, 3650],
-  limit: [1, 100],
-};
 
 /** A license as a dashboard row shows it. */
 export interface DashboardLicense {
@@ -90,10 +75,10 @@ export interface Dashboard {
 }
 
 function optionsOf(given: DashboardOptions): Required<DashboardOptions> {
-  const options = { ...DEFAULTS };
-  for (const [field, [min, max]] of Object.entries(RANGES) as [
+  const options = { ...DASHBOARD_DEFAULTS };
+  for (const [field, { min, max }] of Object.entries(DASHBOARD_LIMITS) as [
     keyof DashboardOptions,
-    [number, number],
+    { min: number; max: number },
   ][]) {
     const value = given[field];
     if (value === undefined) continue;

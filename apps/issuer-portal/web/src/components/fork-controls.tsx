@@ -24,6 +24,44 @@ function inForceText(detail: LicenseDetail): string {
   return `${FORK_ACTION_LABELS[inForce.action]}, set on the ${inForce.source}`;
 }
 
+/**
+ * A fork policy's select and Save: `current` is what is set (null: none here, `defaultLabel`
+ * says what applies then). A refusal is shown under it and the select keeps the choice.
+ */
+function ForkPolicyForm({
+  label,
+  current,
+  defaultLabel,
+  onSave,
+}: {
+  label: string;
+  current: ForkAction | null;
+  defaultLabel: string;
+  onSave: (action: ForkAction | null) => Promise<void>;
+}) {
+  const [choice, setChoice] = useState<string>(current ?? '');
+  const { busy, error, run } = useAction();
+  const save = () => run(() => onSave(choice === '' ? null : (choice as ForkAction)));
+  return (
+    <>
+      <div className="button-row">
+        <Select label={label} value={choice} onChange={(e) => setChoice(e.target.value)}>
+          <option value="">{defaultLabel}</option>
+          {(Object.keys(FORK_ACTION_LABELS) as ForkAction[]).map((action) => (
+            <option key={action} value={action}>
+              {FORK_ACTION_LABELS[action]}
+            </option>
+          ))}
+        </Select>
+        <Button onClick={() => void save()} busy={busy} disabled={choice === (current ?? '')}>
+          Save fork policy
+        </Button>
+      </div>
+      {error ? <ErrorMessage error={error} /> : null}
+    </>
+  );
+}
+
 /** The license's fork policy: a select and Save (issuers), and what is in force. */
 export function ForkPolicyControl({
   detail,
@@ -33,44 +71,60 @@ export function ForkPolicyControl({
   onChanged: () => void;
 }) {
   const { can } = useSession();
-  const [choice, setChoice] = useState<string>(detail.forkPolicy ?? '');
-  const { busy, error, run } = useAction();
-  const save = () =>
-    run(async () => {
-      await api.put(`/licenses/${encodeURIComponent(detail.license.id)}/fork-policy`, {
-        action: choice === '' ? null : choice,
-      });
-      onChanged();
-    });
   return (
     <div className="fork-policy" data-testid="fork-policy">
       <p>
         What a copy does now: <strong>{inForceText(detail)}</strong>.
       </p>
       {can('issuer') ? (
-        <div className="button-row">
-          <Select
-            label="Fork policy of this license"
-            value={choice}
-            onChange={(e) => setChoice(e.target.value)}
-          >
-            <option value="">Default (the plan&apos;s, else warn)</option>
-            {(Object.keys(FORK_ACTION_LABELS) as ForkAction[]).map((action) => (
-              <option key={action} value={action}>
-                {FORK_ACTION_LABELS[action]}
-              </option>
-            ))}
-          </Select>
-          <Button
-            onClick={() => void save()}
-            busy={busy}
-            disabled={choice === (detail.forkPolicy ?? '')}
-          >
-            Save fork policy
-          </Button>
-        </div>
+        <ForkPolicyForm
+          label="Fork policy of this license"
+          current={detail.forkPolicy}
+          defaultLabel="Default (the plan's, else warn)"
+          onSave={async (action) => {
+            await api.put(`/licenses/${encodeURIComponent(detail.license.id)}/fork-policy`, {
+              action,
+            });
+            onChanged();
+          }}
+        />
       ) : null}
-      {error ? <ErrorMessage error={error} /> : null}
+    </div>
+  );
+}
+
+/**
+ * A plan's fork policy (Products and plans page): what a fork does for every license of the
+ * plan that sets none of its own; admins change it (audited as plan.fork-policy).
+ */
+export function PlanForkPolicy({ planId, planName }: { planId: string; planName: string }) {
+  const { can } = useSession();
+  const path = `/plans/${encodeURIComponent(planId)}/fork-policy`;
+  const policy = useApi(() => api.get<{ forkPolicy: ForkAction | null }>(path), [path]);
+  if (policy.error) return <ErrorMessage error={policy.error} />;
+  if (!policy.data) return null;
+  const current = policy.data.forkPolicy;
+  return (
+    <div className="fork-policy" data-testid={`plan-fork-policy-${planName}`}>
+      <p>
+        A copy of an installation on this plan:{' '}
+        <strong>
+          {current === null ? "the verify service's default (warn)" : FORK_ACTION_LABELS[current]}
+        </strong>
+        , unless its license sets its own.
+      </p>
+      {can('admin') ? (
+        <ForkPolicyForm
+          key={current ?? ''}
+          label={`Fork policy of ${planName}`}
+          current={current}
+          defaultLabel="Default (warn)"
+          onSave={async (action) => {
+            await api.put(path, { action });
+            policy.reload();
+          }}
+        />
+      ) : null}
     </div>
   );
 }

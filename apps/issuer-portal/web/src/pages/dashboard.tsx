@@ -1,14 +1,109 @@
 // The landing page after sign-in: what needs a look today. Four counts at the top, each linked
 // to its list below: licenses near their credential cap, subscriptions whose installation
 // stopped checking, subscriptions ending soon, and open forks (copies of an installation).
-import type { ReactNode } from 'react';
+// Thresholds: near the cap from what percent, stopped after how many days, ending within how
+// many days; changed on the page, kept in the address (a bookmark or a link shares them) and
+// remembered in this browser for the next visit.
+import { DASHBOARD_LIMITS, type DashboardThreshold } from '@licensor/issuer/terms';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { api } from '../api';
 import { type Column, Table } from '../components/table';
-import { Card, ErrorMessage, Loading, Mono, PageHeader } from '../components/ui';
+import { Button, Card, ErrorMessage, Loading, Mono, PageHeader, TextInput } from '../components/ui';
 import { formatRelative, formatSeconds, formatTime } from '../format';
-import { Link } from '../router';
+import { Link, useRouter } from '../router';
 import type { Dashboard } from '../types';
 import { useApi } from '../use-api';
+
+/** The thresholds the page lets you change, with their labels. */
+const THRESHOLDS = [
+  ['nearCapPercent', 'Near the cap from (%)'],
+  ['stoppedAfterDays', 'Checks stopped after (days)'],
+  ['expiringWithinDays', 'Ending within (days)'],
+] as const satisfies readonly (readonly [DashboardThreshold, string])[];
+type Threshold = (typeof THRESHOLDS)[number][0];
+type Thresholds = Partial<Record<Threshold, number>>;
+
+/** Where this browser remembers the thresholds last applied. */
+const SAVED = 'licensor.dashboard.thresholds';
+
+function inRange(name: Threshold, value: unknown): value is number {
+  const { min, max } = DASHBOARD_LIMITS[name];
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** The thresholds of the address, else those this browser saved, else none (the defaults). */
+function thresholdsOf(search: URLSearchParams): Thresholds {
+  const fromAddress: Thresholds = {};
+  for (const [name] of THRESHOLDS) {
+    const text = search.get(name);
+    if (text !== null && inRange(name, Number(text))) fromAddress[name] = Number(text);
+  }
+  if (Object.keys(fromAddress).length > 0) return fromAddress;
+  let saved: unknown = null;
+  try {
+    saved = JSON.parse(window.localStorage.getItem(SAVED) ?? 'null');
+  } catch {
+    saved = null;
+  }
+  const remembered: Thresholds = {};
+  for (const [name] of THRESHOLDS) {
+    const value = (saved as Record<string, unknown> | null)?.[name];
+    if (inRange(name, value)) remembered[name] = value;
+  }
+  return remembered;
+}
+
+/** The three thresholds as number fields; Apply checks each against its range first. */
+function ThresholdsForm({
+  applied,
+  onApply,
+}: {
+  applied: Dashboard['options'];
+  onApply: (thresholds: Thresholds | null) => void;
+}) {
+  const [values, setValues] = useState<Record<Threshold, string>>({
+    nearCapPercent: String(applied.nearCapPercent),
+    stoppedAfterDays: String(applied.stoppedAfterDays),
+    expiringWithinDays: String(applied.expiringWithinDays),
+  });
+  const [errors, setErrors] = useState<Partial<Record<Threshold, string>>>({});
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const next: Thresholds = {};
+    const problems: Partial<Record<Threshold, string>> = {};
+    for (const [name] of THRESHOLDS) {
+      const value = Number(values[name]);
+      const { min, max } = DASHBOARD_LIMITS[name];
+      if (values[name].trim() !== '' && inRange(name, value)) next[name] = value;
+      else problems[name] = `Enter a whole number from ${min} to ${max.toLocaleString('en-US')}.`;
+    }
+    setErrors(problems);
+    if (Object.keys(problems).length === 0) onApply(next);
+  };
+  return (
+    <form className="filters thresholds" onSubmit={submit} noValidate aria-label="Thresholds">
+      {THRESHOLDS.map(([name, label]) => (
+        <TextInput
+          key={name}
+          label={label}
+          name={name}
+          type="number"
+          min={DASHBOARD_LIMITS[name].min}
+          max={DASHBOARD_LIMITS[name].max}
+          value={values[name]}
+          error={errors[name] ?? null}
+          onChange={(e) => setValues({ ...values, [name]: e.target.value })}
+        />
+      ))}
+      <div className="filters-submit button-row">
+        <Button type="submit" tone="primary">
+          Apply
+        </Button>
+        <Button onClick={() => onApply(null)}>Defaults</Button>
+      </div>
+    </form>
+  );
+}
 
 type Section = Dashboard['nearCap'] | Dashboard['stopped'] | Dashboard['expiring'];
 
@@ -75,7 +170,18 @@ function SectionCard<T>({
 }
 
 export function DashboardPage() {
-  const board = useApi(() => api.get<Dashboard>('/dashboard'), []);
+  const { search, navigate } = useRouter();
+  const thresholds = thresholdsOf(search);
+  const key = JSON.stringify(thresholds);
+  const board = useApi(() => api.get<Dashboard>('/dashboard', thresholds), [key]);
+  const apply = (next: Thresholds | null) => {
+    if (next === null) window.localStorage.removeItem(SAVED);
+    else window.localStorage.setItem(SAVED, JSON.stringify(next));
+    const query = new URLSearchParams(
+      Object.entries(next ?? {}).map(([name, value]) => [name, String(value)]),
+    ).toString();
+    navigate(query ? `/dashboard?${query}` : '/dashboard', { replace: true });
+  };
   if (board.loading && !board.data) return <Loading label="Loading the dashboard…" />;
   if (board.error) {
     return (
@@ -111,6 +217,13 @@ export function DashboardPage() {
         />
         <Stat id="forks" label="Open forks" section={forks} />
       </nav>
+      <Card title="Thresholds">
+        <ThresholdsForm
+          key={`${options.nearCapPercent}/${options.stoppedAfterDays}/${options.expiringWithinDays}`}
+          applied={options}
+          onApply={apply}
+        />
+      </Card>
       <SectionCard
         id="near-cap"
         title="Licenses near their cap"

@@ -3,6 +3,7 @@
 // license by itself), each with a Re-issue that sends the current revision at the next check.
 import { useState } from 'react';
 import { type ApiError, api } from '../api';
+import { PlanForkPolicy } from '../components/fork-controls';
 import { Table } from '../components/table';
 import {
   Badge,
@@ -81,6 +82,7 @@ function PlanCard({ plan, products }: { plan: Plan; products: Product[] }) {
           ['Limits', plan.limits.map((l) => `${l.name} ${bound(l)}`).join(', ') || '–'],
         ]}
       />
+      <PlanForkPolicy planId={plan.id} planName={plan.name} />
       <p>
         <Link to={`/licenses?planId=${plan.id}`}>Licenses of this plan</Link>
       </p>

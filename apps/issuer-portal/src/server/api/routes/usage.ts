@@ -1,6 +1,7 @@
 // Usage you can see: a license's daily usage against its cap (the chart on the license page),
 // and the dashboard of what needs a look (licenses near their cap, checks that stopped,
 // subscriptions ending soon, open forks).
+import { DASHBOARD_DEFAULTS, DASHBOARD_LIMITS, type DashboardThreshold } from '@licensor/issuer';
 import { z } from 'zod';
 import { NotFoundError } from '../../http/portal-errors.js';
 import { definedOnly } from '../deps.js';
@@ -10,7 +11,15 @@ import { DashboardSchema, LicenseUsageSchema } from '../schemas/usage.js';
 const DAY_MS = 86_400_000;
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a UTC day, YYYY-MM-DD');
 const dayName = (at: number) => new Date(at).toISOString().slice(0, 10);
-const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional();
+/** A dashboard threshold: the issuer's range and default (DASHBOARD_LIMITS, one place). */
+const threshold = (name: DashboardThreshold, what: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(DASHBOARD_LIMITS[name].min)
+    .max(DASHBOARD_LIMITS[name].max)
+    .optional()
+    .describe(`${what}; default ${DASHBOARD_DEFAULTS[name]}.`);
 
 export const getLicenseUsage = defineRoute({
   method: 'get',
@@ -58,11 +67,11 @@ export const getDashboard = defineRoute({
   access: 'viewer',
   errors: [422],
   query: z.object({
-    nearCapPercent: count(1, 1000).describe('Near the cap from this percent in use; default 90.'),
-    stoppedAfterDays: count(1, 365).describe('Stopped: no check for this many days; default 3.'),
-    lookbackDays: count(1, 3650).describe('Days of checks read; default 30.'),
-    expiringWithinDays: count(1, 3650).describe('Ending within this many days; default 30.'),
-    limit: count(1, 100).describe('Entries listed per section; default 10.'),
+    nearCapPercent: threshold('nearCapPercent', 'Near the cap from this percent in use'),
+    stoppedAfterDays: threshold('stoppedAfterDays', 'Stopped: no check for this many days'),
+    lookbackDays: threshold('lookbackDays', 'Days of checks read'),
+    expiringWithinDays: threshold('expiringWithinDays', 'Ending within this many days'),
+    limit: threshold('limit', 'Entries listed per section'),
   }),
   response: DashboardSchema,
   handle({ query, deps }) {
