@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // pnpm seed-data --licenses N --days D [--checks-per-day K] [--customers C] [--seed S]
 //                [--data DIR | --mongo URI] [--roll-up-days W]
+// pnpm seed-data --checks-only --days D [--checks-per-day K] [--data DIR | --mongo URI]
 // Fills a store with realistic data through the store's own bulk paths (see
 // packages/issuer/src/seed/seed-data.ts), then prints what it wrote, how fast, and the size of
 // the store on disk. With --roll-up-days it then rolls up check records older than W days, as
@@ -9,11 +10,12 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { seedStore } from '@licensor/issuer/seed';
+import { seedChecksOfStore, seedStore } from '@licensor/issuer/seed';
 import { openStore } from '@licensor/issuer/store';
 
 const USAGE = `usage: pnpm seed-data --licenses N --days D [--checks-per-day 24] [--customers C]
                       [--seed S] [--data DIR | --mongo URI] [--roll-up-days W]
+       pnpm seed-data --checks-only --days D [--checks-per-day 24] [--data DIR | --mongo URI]
 
   --licenses        licenses to create, each on its own installation
   --days            days of check records, ending now
@@ -23,6 +25,8 @@ const USAGE = `usage: pnpm seed-data --licenses N --days D [--checks-per-day 24]
   --data            SQLite store folder (default ./.licensor-seed)
   --mongo           MongoDB connection string (the database is the one in its path)
   --roll-up-days    afterwards, roll up check records older than this many days
+  --checks-only     add D days of checks to every license the store holds (a seeding stopped
+                    after its licenses, an imported store); writes no licenses
 `;
 
 function fail(message) {
@@ -42,6 +46,7 @@ try {
       data: { type: 'string' },
       mongo: { type: 'string' },
       'roll-up-days': { type: 'string' },
+      'checks-only': { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -65,7 +70,10 @@ function whole(name, min, fallback) {
   return value;
 }
 
-const licenses = whole('licenses', 1);
+const checksOnly = values['checks-only'] === true;
+if (checksOnly && (values.licenses !== undefined || values.customers !== undefined))
+  fail('--checks-only adds checks to the licenses there: give no --licenses or --customers');
+const licenses = checksOnly ? 0 : whole('licenses', 1);
 const days = whole('days', 0);
 const checksPerDay = whole('checks-per-day', 1, 24);
 const customers = values.customers === undefined ? undefined : whole('customers', 1);
@@ -89,6 +97,31 @@ const store = await openStore(
 );
 const started = Date.now();
 let last = 0;
+const onProgress = ({ phase, done, total }) => {
+  if (phase === 'indexes') {
+    process.stderr.write(`checks: ${done.toLocaleString('en')} written; indexing them...\n`);
+    return;
+  }
+  if (Date.now() - last < 2000 && done !== total) return;
+  last = Date.now();
+  process.stderr.write(`${phase}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')}\n`);
+};
+if (checksOnly) {
+  try {
+    const report = await seedChecksOfStore(store, {
+      days,
+      checksPerDay,
+      ...(values.seed === undefined ? {} : { seed: values.seed }),
+      onProgress,
+    });
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    const result = { store: store.kind, ...report, seconds, loadAverage: loadavg()[0] };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await store.close();
+  }
+  process.exit(0);
+}
 try {
   const report = await seedStore(store, {
     licenses,
@@ -96,17 +129,7 @@ try {
     checksPerDay,
     ...(customers === undefined ? {} : { customers }),
     ...(values.seed === undefined ? {} : { seed: values.seed }),
-    onProgress: ({ phase, done, total }) => {
-      if (phase === 'indexes') {
-        process.stderr.write(`checks: ${done.toLocaleString('en')} written; indexing them...\n`);
-        return;
-      }
-      if (Date.now() - last < 2000 && done !== total) return;
-      last = Date.now();
-      process.stderr.write(
-        `${phase}: ${done.toLocaleString('en')} / ${total.toLocaleString('en')}\n`,
-      );
-    },
+    onProgress,
   });
   const result = {
     store: store.kind,

@@ -9,8 +9,10 @@ export {
 export {
   installationKeyOf,
   SAMPLE_SIZE,
+  type SeedChecksOptions,
   type SeedOptions,
   type SeedProgress,
   type SeedReport,
+  seedChecksOfStore,
   seedStore,
 } from './seed/seed-data.js';

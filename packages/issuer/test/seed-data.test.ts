@@ -5,7 +5,7 @@
 import { Keyring, verifyLicense } from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../src/domain/open-issuer.js';
-import { installationKeyOf, seedStore } from '../src/seed/seed-data.js';
+import { installationKeyOf, seedChecksOfStore, seedStore } from '../src/seed/seed-data.js';
 import { expectWhole } from './contract/crash.contract.js';
 import { adapters } from './support/adapters.js';
 import { DAY_MS, T0 } from './support/fixtures.js';
@@ -57,6 +57,44 @@ for (const adapter of adapters()) {
         expect(checks.every((c) => c.installationId === license.installationId)).toBe(true);
         const usage = await store.dailyUsage(sample.licenseId);
         expect(usage.reduce((sum, day) => sum + day.checks, 0)).toBe(checks.length);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('adds days of checks to the licenses a store holds, as their state answers', {
+      timeout: 60_000,
+    }, async () => {
+      const store = await (await adapter.create()).open();
+      try {
+        const seeded = await seedStore(store, { licenses: 40, days: 0, now: T0, seed: 'only' });
+        expect(seeded.checks).toBe(0);
+        const transactionsBefore = await store.listTransactions({ limit: 10_000 });
+        const added = await seedChecksOfStore(store, {
+          days: 2,
+          checksPerDay: 3,
+          now: T0,
+          seed: 'only',
+        });
+        expect(added.licenses).toBe(40);
+        // Each license checks 3 times a day over 2 days, from its creation to now.
+        expect(added.checks).toBeGreaterThan(0);
+        expect(added.checks).toBeLessThanOrEqual(40 * 2 * 3);
+        let counted = 0;
+        for (const license of await store.listLicenses({ limit: 1000 })) {
+          const checks = await store.listChecks(license.id, 100);
+          counted += checks.length;
+          expect(checks.length).toBeLessThanOrEqual(2 * 3);
+          for (const check of checks) {
+            expect(check.installationId).toBe(license.installationId);
+            expect(check.at).toBeGreaterThanOrEqual(license.createdAt);
+            expect(check.at).toBeLessThanOrEqual(T0);
+            if (license.state !== 'active') expect(check.outcome).toBe(license.state.toUpperCase());
+          }
+        }
+        expect(counted).toBe(added.checks);
+        // Checks only: no license, transaction or audit event written.
+        expect(await store.listTransactions({ limit: 10_000 })).toEqual(transactionsBefore);
       } finally {
         await store.close();
       }

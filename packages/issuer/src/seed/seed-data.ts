@@ -29,6 +29,7 @@ import type {
   StateTransaction,
   Transaction,
 } from '../records.js';
+import { licensePages } from '../store/cursors.js';
 import type { LicensorStore } from '../store/ports.js';
 
 const DAY_MS = 86_400_000;
@@ -316,6 +317,63 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
       .slice(0, SAMPLE_SIZE)
       .filter((s) => s.state === 'active')
       .map(({ licenseId, index, model, state }) => ({ licenseId, index, model, state })),
+  };
+}
+
+export interface SeedChecksOptions {
+  /** Days of check records, ending at `now`. */
+  days: number;
+  /** Checks per license per day (default 24: hourly). */
+  checksPerDay?: number;
+  /** Clock (ms); default Date.now(). */
+  now?: number;
+  /** Shapes the check times and usage; default a random one. */
+  seed?: string;
+  onProgress?: (progress: SeedProgress) => void;
+}
+
+/**
+ * Adds `days` days of checks to every license the store holds (a seeding stopped after its
+ * licenses, a store filled by an import): the licenses are read by cursor, then the checks are
+ * one bulk load, as `seedStore` writes them. Returns the licenses and the check records written.
+ */
+export async function seedChecksOfStore(
+  store: LicensorStore,
+  options: SeedChecksOptions,
+): Promise<{ licenses: number; checks: number; checkSeconds: number; checkCpuSeconds: number }> {
+  const now = options.now ?? Date.now();
+  const seeded: Seeded[] = [];
+  for await (const page of licensePages((filter) => store.listLicenses(filter), {}, 10_000)) {
+    for (const license of page) {
+      if (license.installationId === null) continue;
+      seeded.push({
+        licenseId: license.id,
+        installationId: license.installationId,
+        index: seeded.length,
+        model: license.model,
+        state: license.state,
+        credentials: license.credentials,
+        createdAt: license.createdAt,
+        termEnd: license.term === null ? null : license.term.end * 1000,
+      });
+    }
+    options.onProgress?.({ phase: 'licenses', done: seeded.length, total: seeded.length });
+  }
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const random = randomOf(options.seed ?? randomBytes(8).toString('hex'));
+  const checks = await seedChecks(
+    store,
+    seeded,
+    { ...options, licenses: seeded.length },
+    now,
+    random,
+  );
+  return {
+    licenses: seeded.length,
+    checks,
+    checkSeconds: round((performance.now() - started) / 1000),
+    checkCpuSeconds: round(cpuSecondsSince(cpu)),
   };
 }
 
