@@ -96,7 +96,8 @@ export async function resignLicenses(context: IssuerContext, operator: Operator)
 /**
  * Licenses whose installations may still hold a token signed by `kid`: the newest token on
  * record is still signed by it (only a new challenge helps: the installation must send one), or
- * a re-signed token waits on record and the installation has not checked online since.
+ * a re-signed token waits on record and the installation has neither checked online since nor
+ * been answered a challenge since (a key issued or approved for it, signed by a newer key).
  */
 export async function dependentsOf(context: IssuerContext, kid: string): Promise<KeyDependent[]> {
   const dependents: KeyDependent[] = [];
@@ -112,7 +113,22 @@ export async function dependentsOf(context: IssuerContext, kid: string): Promise
     const resignedFrom = transactions.find(
       (t) => t.kind === 'resign' && transactions.some((u) => u.kid === kid && u.at <= t.at),
     );
-    if (resignedFrom !== undefined && (lastCheckAt === null || lastCheckAt < resignedFrom.at)) {
+    // A key answering a challenge of its installation since then reached it with that challenge's
+    // answer (given to its operator, signed by a newer key): it no longer needs the old one.
+    const answeredSince =
+      resignedFrom !== undefined &&
+      transactions.some(
+        (t) =>
+          t.token !== null &&
+          t.challengeHash !== null &&
+          t.installationId === license.installationId &&
+          t.at > resignedFrom.at,
+      );
+    if (
+      resignedFrom !== undefined &&
+      !answeredSince &&
+      (lastCheckAt === null || lastCheckAt < resignedFrom.at)
+    ) {
       // Checks online: the re-signed token reaches it; never checked: it must send a challenge.
       const remedy = lastCheckAt === null ? 'challenge' : 'online';
       dependents.push({ ...facts(license, latestKid, lastCheckAt), remedy });

@@ -85,6 +85,33 @@ export function keyUsageContract(adapter: Adapter): void {
     });
   });
 
+  describe('revoking an old key', () => {
+    it('an installation answered a challenge since the re-signing no longer depends on the old key', async () => {
+      const answered = new TestInstallation();
+      const silent = new TestInstallation();
+      const a = await issuer.issue(answered.challenge({ v: 2, keyset: 0 }), perpetual, 'alice');
+      const b = await issuer.issue(silent.challenge({ v: 2, keyset: 0 }), perpetual, 'alice');
+      const { old } = await rotateLicenseKey();
+      clock.advance(1000);
+      // Offline, it sends a new challenge and is given a key signed by the new license key.
+      await issuer.issue(
+        answered.challenge({
+          v: 2,
+          keyset: 3,
+          at: clock.now(),
+          license: { id: a.license.id, revision: 1, customerName: 'Acme Corp', model: 'perpetual' },
+        }),
+        perpetual,
+        'alice',
+      );
+      const revocation = await issuer.keys.revoke(old, 'alice');
+      // The other never checked online nor sent a challenge: its re-signed token cannot reach it.
+      expect(revocation.dependents).toEqual([
+        expect.objectContaining({ licenseId: b.license.id, remedy: 'challenge' }),
+      ]);
+    });
+  });
+
   describe('installations per key set version', () => {
     it('records the newest report of each installation, for versions that exist only', async () => {
       await rotateLicenseKey(); // versions 1 (init), 2 (next key), 3 (activated)
