@@ -1,5 +1,5 @@
-// The nonce window's group commit on SQLite (#15.5): nonces that arrive together are written as
-// one transaction by the writer's thread, each answer given once the group is on disk; a nonce
+// The check path's group commit on SQLite (#15.5): nonces (and batches of check records) that
+// arrive together are written as one transaction by the writer's thread, each answer given once the group is on disk; a nonce
 // twice in one group is admitted once; a nonce held is refused by another handle on the file
 // and after the store is reopened; a writer that cannot write refuses with a typed error and
 // writes nothing, and recovers once it can.
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckRecord } from '../../records.js';
 import { SQLITE_FILE } from '../open-store.js';
 import { NONCE_PURGE_EVERY, NonceWriter } from './nonce-writer.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -161,4 +162,67 @@ describe('the SQLite nonce writer', () => {
     // The next group is written as usual.
     expect(await store.chains.admitNonce('inst', 'x', HELD, NOW)).toBe(true);
   });
+
+  it('writes a batch of check records in the group of the nonces, on the same fsync', async () => {
+    const store = open();
+    const [a, , b] = await Promise.all([
+      store.chains.admitNonce('inst', 'a', HELD, NOW),
+      store.recordChecks([checkRecord('chk_1'), checkRecord('chk_2')]),
+      store.chains.admitNonce('inst', 'b', HELD, NOW),
+    ]);
+    expect([a, b]).toEqual([true, true]);
+    expect(writerOf(store).groups).toBe(1);
+    expect(writerOf(store).batches).toBe(1);
+    expect(storedChecks()).toEqual(['chk_1', 'chk_2']);
+    // A record written again (a retried batch) is left as it is.
+    await store.recordChecks([checkRecord('chk_2'), checkRecord('chk_3')]);
+    expect(storedChecks()).toEqual(['chk_1', 'chk_2', 'chk_3']);
+  });
+
+  it('refuses a failing batch of check records alone (ERR_STORE_UNAVAILABLE, none of it kept), not the nonces beside it', async () => {
+    const store = open();
+    const broken = {
+      ...checkRecord('chk_bad'),
+      outcome: { not: 'text' },
+    } as unknown as CheckRecord;
+    const [nonce, batch, other] = await Promise.allSettled([
+      store.chains.admitNonce('inst', 'a', HELD, NOW),
+      store.recordChecks([checkRecord('chk_good'), broken]),
+      store.recordChecks([checkRecord('chk_other')]),
+    ]);
+    expect(nonce).toEqual({ status: 'fulfilled', value: true });
+    expect(batch.status).toBe('rejected');
+    expect((batch as PromiseRejectedResult).reason).toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+      message: expect.stringContaining('the check records could not be written'),
+    });
+    expect(other.status).toBe('fulfilled');
+    expect(writerOf(store).groups).toBe(1);
+    expect(storedChecks()).toEqual(['chk_other']);
+    expect(storedNonces().map((row) => row.key)).toEqual(['inst.a']);
+  });
 });
+
+function checkRecord(id: string): CheckRecord {
+  return {
+    id,
+    at: NOW,
+    licenseId: 'lic_x',
+    installationId: 'inst',
+    sdkVersion: '0.2.0',
+    credentialsInUse: 3,
+    outcome: 'VALID',
+  };
+}
+
+/** The ids of the check records another connection reads. */
+function storedChecks(): string[] {
+  const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
+  try {
+    return (db.prepare('SELECT id FROM checks ORDER BY id').all() as { id: string }[]).map(
+      (row) => row.id,
+    );
+  } finally {
+    db.close();
+  }
+}

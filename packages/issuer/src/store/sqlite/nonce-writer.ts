@@ -1,4 +1,5 @@
-// The nonce window's writes on SQLite, off the event loop and in groups (#15.5). A check's nonce
+// The check path's writes on SQLite (the nonce window, and the check records the verify service
+// batches), off the event loop and in groups (#15.5). A check's nonce
 // must be on disk before the check is answered (a replay is refused after a restart, and by every
 // process on the file), and the store runs with synchronous=FULL: one fsync per write. Made on
 // the event loop, each fsync (about 3 ms on a VM disk) stalled every other request, and checks
@@ -6,7 +7,9 @@
 // every nonce that arrived while its previous write was being synced as one transaction: one
 // fsync for the group, each check answered after the fsync that covers its nonce. Durability and
 // the replay rule are unchanged: the INSERT is the same single statement per nonce, in order, so
-// a nonce twice in one group is admitted once and refused the second time.
+// a nonce twice in one group is admitted once and refused the second time. A batch of check
+// records rides in the same group, in a savepoint of its own: it shares the fsync, and a batch
+// that fails is refused alone (the recorder keeps it and retries) without undoing the nonces.
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -21,6 +24,13 @@ export const NONCE_ADMIT_SQL =
   'ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at ' +
   'WHERE check_nonces.expires_at <= ?';
 export const NONCE_PURGE_SQL = 'DELETE FROM check_nonces WHERE expires_at <= ?';
+/** One check record; a record written already (same id) is left as it is. */
+export const CHECK_INSERT_SQL =
+  'INSERT OR IGNORE INTO checks (id, at, license_id, installation_id, sdk_version, ' +
+  'credentials_in_use, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)';
+
+/** A check record as the writer takes it: the columns of CHECK_INSERT_SQL, in order. */
+export type CheckRow = [string, number, string, string, string, number, string];
 
 // The worker, as CommonJS source: it runs from the built package and from the TypeScript sources
 // under vitest alike, with no file of its own to locate. `driver` is better-sqlite3's path as the
@@ -33,8 +43,13 @@ db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = FULL');
 const admit = db.prepare(${JSON.stringify(NONCE_ADMIT_SQL)});
 const purge = db.prepare(${JSON.stringify(NONCE_PURGE_SQL)});
+const insertCheck = db.prepare(${JSON.stringify(CHECK_INSERT_SQL)});
+// Nested in the group's transaction: a savepoint per batch.
+const insertChecks = db.transaction((rows) => {
+  for (const row of rows) insertCheck.run(row);
+});
 let sincePurge = 0;
-const write = db.transaction((keys, expiries, nows) => {
+const write = db.transaction((keys, expiries, nows, batches) => {
   sincePurge += keys.length;
   if (sincePurge >= workerData.purgeEvery) {
     sincePurge = 0;
@@ -44,7 +59,15 @@ const write = db.transaction((keys, expiries, nows) => {
   for (let i = 0; i < keys.length; i++) {
     admitted[i] = admit.run(keys[i], expiries[i], nows[i]).changes === 1 ? 1 : 0;
   }
-  return admitted;
+  const failed = batches.map((rows) => {
+    try {
+      insertChecks(rows);
+      return null;
+    } catch (error) {
+      return { error: String(error && error.message), code: error && error.code };
+    }
+  });
+  return { admitted, failed };
 });
 parentPort.on('message', (message) => {
   if (message.close) {
@@ -53,23 +76,41 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    const admitted = write.immediate(message.keys, message.expiries, message.nows);
-    parentPort.postMessage({ admitted }, [admitted.buffer]);
+    const { admitted, failed } = write.immediate(
+      message.keys,
+      message.expiries,
+      message.nows,
+      message.batches,
+    );
+    parentPort.postMessage({ admitted, failed }, [admitted.buffer]);
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message), code: error && error.code });
   }
 });
 `;
 
-interface Waiting {
-  key: string;
-  expiresAt: number;
-  now: number;
-  resolve: (admitted: boolean) => void;
-  reject: (error: unknown) => void;
+type Waiting =
+  | {
+      kind: 'nonce';
+      key: string;
+      expiresAt: number;
+      now: number;
+      resolve: (admitted: boolean) => void;
+      reject: (error: unknown) => void;
+    }
+  | {
+      kind: 'checks';
+      rows: CheckRow[];
+      resolve: () => void;
+      reject: (error: unknown) => void;
+    };
+
+interface Failure {
+  error: string;
+  code?: string;
 }
 
-type Reply = { admitted: Uint8Array } | { error: string; code?: string };
+type Reply = { admitted: Uint8Array; failed: (Failure | null)[] } | Failure;
 
 function driverPath(): string {
   return createRequire(import.meta.url).resolve('better-sqlite3');
@@ -83,27 +124,42 @@ export class NonceWriter {
   #scheduled = false;
   #closed = false;
   #drained: (() => void) | null = null;
-  /** Groups written and nonces in them (the bench and the tests read these). */
+  /** Groups written, nonces and check record batches in them (the tests read these). */
   groups = 0;
   written = 0;
+  batches = 0;
 
   constructor(private readonly file: string) {}
 
   /** True the first time `key` is held (until `expiresAt`), false while it is held. */
   admit(key: string, expiresAt: number, now: number): Promise<boolean> {
-    if (this.#closed) return Promise.reject(new StoreUnavailableError('the store is closed'));
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ key, expiresAt, now, resolve, reject });
-      // The nonces of one turn of the event loop go together; later ones wait for the group
-      // in flight and then go as the next group.
-      if (this.#inFlight === null && !this.#scheduled) {
-        this.#scheduled = true;
-        setImmediate(() => {
-          this.#scheduled = false;
-          this.#send();
-        });
-      }
+      this.#enqueue({ kind: 'nonce', key, expiresAt, now, resolve, reject });
     });
+  }
+
+  /** Writes check records (a record whose id is stored already is left as it is). */
+  record(rows: CheckRow[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({ kind: 'checks', rows, resolve, reject });
+    });
+  }
+
+  #enqueue(item: Waiting): void {
+    if (this.#closed) {
+      item.reject(new StoreUnavailableError('the store is closed'));
+      return;
+    }
+    this.#waiting.push(item);
+    // The writes of one turn of the event loop go together; later ones wait for the group in
+    // flight and then go as the next group.
+    if (this.#inFlight === null && !this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#send();
+      });
+    }
   }
 
   /** Writes what is waiting, then stops the worker. */
@@ -141,10 +197,12 @@ export class NonceWriter {
       return;
     }
     try {
+      const nonces = group.filter((x) => x.kind === 'nonce');
       worker.postMessage({
-        keys: group.map((x) => x.key),
-        expiries: group.map((x) => x.expiresAt),
-        nows: group.map((x) => x.now),
+        keys: nonces.map((x) => x.key),
+        expiries: nonces.map((x) => x.expiresAt),
+        nows: nonces.map((x) => x.now),
+        batches: group.flatMap((x) => (x.kind === 'checks' ? [x.rows] : [])),
       });
     } catch (cause) {
       this.#fail(group, cause);
@@ -173,7 +231,7 @@ export class NonceWriter {
       this.#send();
     };
     worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`the nonce writer exited with code ${code}`)));
+    worker.on('exit', (code) => lost(new Error(`the check writer exited with code ${code}`)));
     this.#worker = worker;
     return worker;
   }
@@ -185,20 +243,32 @@ export class NonceWriter {
       this.#fail(group, Object.assign(new Error(reply.error), { code: reply.code }));
     } else {
       this.groups += 1;
-      this.written += group.length;
-      group.forEach((item, index) => {
-        item.resolve(reply.admitted[index] === 1);
-      });
+      let nonce = 0;
+      let batch = 0;
+      for (const item of group) {
+        if (item.kind === 'nonce') {
+          this.written += 1;
+          item.resolve(reply.admitted[nonce++] === 1);
+          continue;
+        }
+        const failed = reply.failed[batch++];
+        if (failed === null || failed === undefined) {
+          this.batches += 1;
+          item.resolve();
+        } else {
+          this.#fail([item], Object.assign(new Error(failed.error), { code: failed.code }));
+        }
+      }
     }
     this.#send();
   }
 
   #fail(group: Waiting[], cause: unknown): void {
-    const error = new StoreUnavailableError(
-      `the check nonce could not be written: ${(cause as Error)?.message ?? String(cause)}`,
-      { cause },
-    );
-    for (const item of group) item.reject(error);
+    const reason = (cause as Error)?.message ?? String(cause);
+    for (const item of group) {
+      const what = item.kind === 'nonce' ? 'the check nonce' : 'the check records';
+      item.reject(new StoreUnavailableError(`${what} could not be written: ${reason}`, { cause }));
+    }
   }
 
   #idle(): void {

@@ -186,12 +186,11 @@ export class SqliteStore implements LicensorStore {
   }
 
   async recordChecks(records: CheckRecord[]): Promise<void> {
-    const insert = this.open.prepare(`INSERT OR IGNORE INTO checks
-      (id, at, license_id, installation_id, sdk_version, credentials_in_use, outcome)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`);
-    const insertAll = this.db.transaction(() => {
-      for (const r of records) {
-        insert.run(
+    this.assertOpen();
+    // On the writer's thread, in the group of the nonces in flight (nonce-writer.ts).
+    await this.nonces
+      .record(
+        records.map((r) => [
           r.id,
           r.at,
           r.licenseId,
@@ -199,14 +198,9 @@ export class SqliteStore implements LicensorStore {
           r.sdkVersion,
           r.credentialsInUse,
           r.outcome,
-        );
-      }
-    });
-    try {
-      insertAll();
-    } catch (error) {
-      unavailable(error);
-    }
+        ]),
+      )
+      .catch(unavailable);
   }
 
   async recordCheckFailures(failures: CheckFailure[]): Promise<void> {
