@@ -156,6 +156,42 @@ describeInChromium('issuer portal in Chromium', () => {
     await row.waitFor();
   });
 
+  it('filters by customer with a picker that searches as you type, never loading the whole list', async () => {
+    const asked: URL[] = [];
+    const watch = (request: { url(): string }) => {
+      const at = new URL(request.url());
+      if (at.pathname === '/api/v1/customers') asked.push(at);
+    };
+    page.on('request', watch);
+    await page.goto(`${url}/licenses`);
+    await page.getByRole('row', { name: /Initech/ }).waitFor();
+    const picker = page.getByRole('combobox', { name: 'Customer' });
+    await picker.fill('glo');
+    const options = page.getByRole('listbox', { name: 'Customers' }).getByRole('option');
+    await expect.poll(() => options.allTextContents()).toEqual(['Globex Corporation']);
+    await screenshot(page, 'licenses-customer-picker');
+    await picker.fill('nobody');
+    await page.getByText('No customer’s name starts with that.').waitFor();
+    await picker.fill('GLOBEX');
+    await expect.poll(() => options.allTextContents()).toEqual(['Globex Corporation']);
+    await picker.press('Enter');
+    await expect.poll(() => page.url()).toContain('customerId=cus_');
+    await expect.poll(() => page.getByRole('row').count()).toBe(2);
+    await page.getByRole('row', { name: /Globex Corporation/ }).waitFor();
+    // An address with the customer shows its name in the picker.
+    await page.reload();
+    await expect.poll(() => picker.inputValue()).toBe('Globex Corporation');
+    await expect.poll(() => page.getByRole('row').count()).toBe(2);
+    await page.getByRole('button', { name: 'All customers' }).click();
+    await expect.poll(() => page.url()).not.toContain('customerId');
+    await page.getByRole('row', { name: /Initech/ }).waitFor();
+    page.off('request', watch);
+    // Every list request was a search of at most 20, none of the first 1,000.
+    expect(asked.length).toBeGreaterThan(0);
+    for (const at of asked) expect(Number(at.searchParams.get('limit'))).toBeLessThanOrEqual(20);
+    expect(asked.some((at) => at.searchParams.get('q') === 'GLOBEX')).toBe(true);
+  });
+
   it('shows a model switch the SDK asks for as a request waiting for approval', async () => {
     const { armoured } = await cms.requestModelSwitch(operator, 'perpetual');
     await nav(page, 'Issue a key').click();

@@ -57,6 +57,15 @@ export function foldName(name: string): string {
   return name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
+/**
+ * The names starting with `prefix` as a range of the name order: from the prefix up to (not
+ * including) the prefix followed by the highest code point, which sorts (UTF-8 bytes) after
+ * every name with that prefix.
+ */
+export function namePrefixRange(prefix: string): { from: string; below: string } {
+  return { from: prefix, below: `${prefix}\u{10FFFF}` };
+}
+
 /** The cursor of the page after `items`, or null when this was the last page. */
 export function nextCursorOf<T>(
   items: readonly T[],

@@ -116,6 +116,11 @@ export interface LicenseFilter {
 
 /** A page of customers: by name (ASCII case folded), then id. */
 export interface CustomerPage {
+  /**
+   * Only customers whose name starts with this (ASCII letters folded, as the order): a range on
+   * the name index, so a search costs what a page does however many customers there are.
+   */
+  q?: string;
   /** At most this many (default 100, at most 10,000). */
   limit?: number;
   /** The page after this cursor (`customerCursor` of the last customer of the page before). */

@@ -119,6 +119,28 @@ export function pagingContract(adapter: Adapter): void {
     );
   });
 
+  it('finds customers whose name starts with a search, case folded, a page at a time', async () => {
+    await issueFor(['Acme Bank', 'acme corp', 'Acmeville', 'Bacme', 'Ac', 'Zeta Acme', 'Ångström']);
+    const names = async (q: string, limit?: number) =>
+      (await opened.store.listCustomers({ q, ...(limit === undefined ? {} : { limit }) })).map(
+        (c) => c.name,
+      );
+    // A prefix of the name, ASCII letters folded; not a match inside the name.
+    expect(await names('ACME')).toEqual(['Acme Bank', 'acme corp', 'Acmeville']);
+    expect(await names('acme ')).toEqual(['Acme Bank', 'acme corp']);
+    expect(await names('Ac')).toEqual(['Ac', 'Acme Bank', 'acme corp', 'Acmeville']);
+    expect(await names('Å')).toEqual(['Ångström']);
+    expect(await names('nobody')).toEqual([]);
+    expect(await names('')).toHaveLength(7);
+    // Pages of a search go on from the cursor and stay within the search.
+    const first = await opened.store.listCustomers({ q: 'acme', limit: 2 });
+    const rest = await opened.store.listCustomers({
+      q: 'acme',
+      after: customerCursor(first[1]!),
+    });
+    expect([...first, ...rest].map((c) => c.name)).toEqual(['Acme Bank', 'acme corp', 'Acmeville']);
+  });
+
   it.runIf(adapter.name === 'mongo')(
     'gives customers stored before names were folded their sort key (MongoDB, on open)',
     async () => {

@@ -18,7 +18,7 @@ import {
   updateProduct,
 } from './routes/catalog.js';
 import { inspectChallenge, issueLicense } from './routes/challenges.js';
-import { listCustomers, renameCustomer } from './routes/customers.js';
+import { getCustomer, listCustomers, renameCustomer } from './routes/customers.js';
 import { exportAudit, exportLicenses } from './routes/exports.js';
 import {
   closeFork,
@@ -114,6 +114,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   approveRequest,
   rejectRequest,
   listCustomers,
+  getCustomer,
   renameCustomer,
   listKeys,
   exportJwks,

@@ -3,6 +3,7 @@
 // a filtered list can be bookmarked or shared; changing a filter goes back to the first page.
 import { type FormEvent, useState } from 'react';
 import { api } from '../api';
+import { CustomerPicker } from '../components/customer-picker';
 import { Table } from '../components/table';
 import {
   Badge,
@@ -18,7 +19,7 @@ import {
 } from '../components/ui';
 import { formatRelative, formatSeconds } from '../format';
 import { Link, useRouter } from '../router';
-import type { Customer, License, ListOf, PageOf } from '../types';
+import type { License, PageOf } from '../types';
 import { useApi } from '../use-api';
 
 const FILTERS = [
@@ -63,8 +64,6 @@ export function LicensesPage() {
   );
   const shown = licenses.data?.items ?? [];
   const nextCursor = licenses.data?.nextCursor ?? null;
-  // The filter offers the first 1,000 customers by name; past that, search by name instead.
-  const customers = useApi(() => api.get<ListOf<Customer>>('/customers', { limit: 1000 }), []);
 
   const withParams = (changes: Record<string, string>) => {
     const next = new URLSearchParams(search);
@@ -116,18 +115,10 @@ export function LicensesPage() {
             onChange={(e) => setText(e.target.value)}
             onBlur={() => text.trim() !== query.q && setFilter('q', text.trim())}
           />
-          <Select
-            label="Customer"
-            value={query.customerId}
-            onChange={(e) => setFilter('customerId', e.target.value)}
-          >
-            <option value="">All customers</option>
-            {(customers.data?.items ?? []).map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </Select>
+          <CustomerPicker
+            customerId={query.customerId}
+            onChange={(id) => setFilter('customerId', id)}
+          />
           <Select
             label="State"
             value={query.state}

@@ -23,7 +23,12 @@ import type {
   VendorUser,
 } from '../../records.js';
 import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
-import { decodeCustomerCursor, decodeLicenseCursor, foldName } from '../cursors.js';
+import {
+  decodeCustomerCursor,
+  decodeLicenseCursor,
+  foldName,
+  namePrefixRange,
+} from '../cursors.js';
 import type { CheckFailure } from '../event-sources-port.js';
 import type { KeysetReport } from '../key-usage-port.js';
 import type {
@@ -431,12 +436,19 @@ export class MongoStore implements LicensorStore {
     return this.run(async () => {
       const after = page.after === undefined ? null : decodeCustomerCursor(page.after);
       const key = after === null ? null : foldName(after.name);
+      const conditions: object[] = [];
+      if (page.q !== undefined && page.q !== '') {
+        // A name prefix: a range on the nameKey index.
+        const { from, below } = namePrefixRange(foldName(page.q));
+        conditions.push({ nameKey: { $gte: from, $lt: below } });
+      }
+      if (key !== null) {
+        conditions.push({
+          $or: [{ nameKey: { $gt: key } }, { nameKey: key, _id: { $gt: after!.id } }],
+        });
+      }
       const documents = await this.models.customers
-        .find(
-          key === null
-            ? {}
-            : { $or: [{ nameKey: { $gt: key } }, { nameKey: key, _id: { $gt: after!.id } }] },
-        )
+        .find(conditions.length === 0 ? {} : { $and: conditions })
         .sort({ nameKey: 1, _id: 1 })
         .limit(limitOf(page.limit))
         .lean();

@@ -181,6 +181,7 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
     'customers, a page after a cursor',
     () => store.listCustomers({ after: customerCursor({ name: 'Acme', id: 'cus_x' }), limit: 50 }),
   ],
+  ['customers whose name starts with a search', () => store.listCustomers({ q: 'Acm', limit: 20 })],
   ['licenses of a state', () => store.listLicenses({ state: 'suspended', limit: 50 })],
   ['licenses of a model', () => store.listLicenses({ model: 'subscription', limit: 50 }), true],
   ['licenses of a customer', () => store.listLicenses({ customerId: 'cus_x', limit: 50 })],

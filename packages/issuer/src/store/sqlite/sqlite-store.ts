@@ -24,7 +24,7 @@ import type {
   VendorUser,
 } from '../../records.js';
 import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
-import { decodeCustomerCursor, decodeLicenseCursor } from '../cursors.js';
+import { decodeCustomerCursor, decodeLicenseCursor, namePrefixRange } from '../cursors.js';
 import type { CheckFailure } from '../event-sources-port.js';
 import type { KeysetReport } from '../key-usage-port.js';
 import { SQLITE_FILE } from '../open-store.js';
@@ -389,11 +389,22 @@ export class SqliteStore implements LicensorStore {
 
   async listCustomers(page: CustomerPage = {}): Promise<Customer[]> {
     const after = page.after === undefined ? null : decodeCustomerCursor(page.after);
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (page.q !== undefined && page.q !== '') {
+      // A name prefix: a range on the (name NOCASE, id) index.
+      const { from, below } = namePrefixRange(page.q);
+      where.push('name COLLATE NOCASE >= ? AND name COLLATE NOCASE < ?');
+      args.push(from, below);
+    }
+    if (after !== null) {
+      where.push('name COLLATE NOCASE >= ? AND (name COLLATE NOCASE > ? OR id > ?)');
+      args.push(after.name, after.name, after.id);
+    }
     const rows = this.open
-      .prepare(`SELECT body FROM customers
-        ${after === null ? '' : 'WHERE name COLLATE NOCASE >= ? AND (name COLLATE NOCASE > ? OR id > ?)'}
+      .prepare(`SELECT body FROM customers ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY name COLLATE NOCASE, id LIMIT ?`)
-      .all(...(after === null ? [] : [after.name, after.name, after.id]), limitOf(page.limit));
+      .all(...args, limitOf(page.limit));
     return rows.map((row) => parseBody<Customer>(row)!);
   }
 

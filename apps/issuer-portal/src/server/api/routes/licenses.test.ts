@@ -119,6 +119,30 @@ describe('GET /customers', () => {
     const refused = await issuer.agent.get('/api/v1/customers?cursor=x').expect(400);
     expect(refused.body.error.code).toBe('ERR_INPUT_INVALID');
   });
+
+  it('finds the customers whose name starts with q, case folded; a bad q is 400', async () => {
+    const all = (await issuer.agent.get('/api/v1/customers').expect(200)).body.items;
+    const names = all.map((c: { name: string }) => c.name);
+    const [firstName] = names as string[];
+    const prefix = firstName!.slice(0, 3);
+    const found = (
+      await issuer.agent.get('/api/v1/customers').query({ q: prefix.toUpperCase() }).expect(200)
+    ).body;
+    expect(found.items.map((c: { name: string }) => c.name)).toEqual(
+      names.filter((n: string) => n.toLowerCase().startsWith(prefix.toLowerCase())),
+    );
+    expect(found.items.length).toBeGreaterThan(0);
+    const one = await issuer.agent.get(`/api/v1/customers/${found.items[0].id}`).expect(200);
+    expect(one.body).toEqual(found.items[0]);
+    const missing = await issuer.agent.get('/api/v1/customers/cus_nobody').expect(404);
+    expect(missing.body.error.code).toBe('ERR_NOT_FOUND');
+    const none = (await issuer.agent.get('/api/v1/customers').query({ q: 'zzz-nobody' })).body;
+    expect(none).toEqual({ items: [], nextCursor: null });
+    for (const q of ['', 'x'.repeat(201)]) {
+      const refused = await issuer.agent.get('/api/v1/customers').query({ q }).expect(400);
+      expect(refused.body.error.code).toBe('ERR_REQUEST_INVALID');
+    }
+  });
 });
 
 describe('GET /licenses/:id', () => {
