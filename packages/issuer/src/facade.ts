@@ -56,7 +56,9 @@ export type FindingKind =
   | 'limits-asked' // the installation asks for limits
   | 'sdk-format-1' // the installation's SDK reads license format 1: no entitlements in its key
   | 'possible-copy' // the challenge's check chain value is behind the installation's newest check
-  | 'fork-open'; // the verify service recorded a fork of this installation that is still open
+  | 'fork-open' // the verify service recorded a fork of this installation that is still open
+  | 'keyset-behind' // the installation trusts an older signed key set: its key carries the newer ones
+  | 'keyset-unknown'; // it names a key set version never published: issuing is refused
 
 export interface Finding {
   kind: FindingKind;

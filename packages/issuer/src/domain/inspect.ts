@@ -8,6 +8,7 @@ import type { Operator, Terms } from '../records.js';
 import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-challenge.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import { chainFindings } from './forks.js';
+import { keysetFindings } from './key-usage.js';
 
 export async function inspect(
   context: IssuerContext,
@@ -21,6 +22,7 @@ export async function inspect(
     analysis.license === null ? null : await context.store.getCustomer(analysis.license.customerId);
   const entitled = await inspectEntitlements(context, analysis);
   const copies = await chainFindings(context, analysis.verified.claims);
+  const keysets = await keysetFindings(context, claims.keyset);
   return {
     challengeId: claims.jti,
     challengeHash: analysis.hash,
@@ -36,7 +38,7 @@ export async function inspect(
     license: analysis.license,
     customer,
     installation: analysis.installation,
-    findings: [...analysis.findings, ...entitled.findings, ...copies],
+    findings: [...analysis.findings, ...entitled.findings, ...copies, ...keysets],
     suggestedTerms: {
       ...suggestedTerms(analysis),
       ...(analysis.transaction?.terms ? {} : entitled.suggested),

@@ -6,7 +6,7 @@
 
 import { decodeChallengeUnverified } from '@licensor/token';
 import { KeyNotFoundError, KeysetUnknownError } from '../errors.js';
-import type { IssueResult, KeyUsage, SigningKeyUsage } from '../facade.js';
+import type { Finding, IssueResult, KeyUsage, SigningKeyUsage } from '../facade.js';
 import type { SigningKeyRecord } from '../records.js';
 import type { KeysetReport } from '../store/key-usage-port.js';
 import type { IssuerContext } from './context.js';
@@ -80,6 +80,32 @@ export async function assertKeysetPublished(
   if (trusted === undefined || trusted === 0) return;
   const newest = (await context.store.listKeysets(0)).at(-1)?.seq ?? 0;
   if (trusted > newest) throw new KeysetUnknownError(trusted, newest);
+}
+
+/** What the inspection says about the key set a format 2 challenge reports. */
+export async function keysetFindings(
+  context: IssuerContext,
+  trusted: number | undefined,
+): Promise<Finding[]> {
+  if (trusted === undefined) return [];
+  const newest = (await context.store.listKeysets(0)).at(-1)?.seq ?? 0;
+  if (trusted > newest) {
+    return [
+      {
+        kind: 'keyset-unknown',
+        message: `the installation says it trusts key set version ${trusted}, and this issuer has published up to version ${newest}: issuing is refused (ERR_KEYSET_UNKNOWN); it trusts another issuer's key sets, or its stored state was altered`,
+      },
+    ];
+  }
+  if (trusted < newest) {
+    return [
+      {
+        kind: 'keyset-behind',
+        message: `the installation trusts key set version ${trusted} of ${newest}: its key carries the versions it lacks (armoured, before the key)`,
+      },
+    ];
+  }
+  return [];
 }
 
 /**

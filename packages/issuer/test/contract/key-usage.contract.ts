@@ -184,6 +184,22 @@ export function keyUsageContract(adapter: Adapter): void {
       });
     });
 
+    it('inspection names a key set behind the newest, or one never published', async () => {
+      await rotateLicenseKey();
+      const kinds = async (keyset?: number) =>
+        (
+          await issuer.inspect(
+            new TestInstallation().challenge(keyset === undefined ? {} : { v: 2, keyset }),
+          )
+        ).findings
+          .map((f) => f.kind)
+          .filter((kind) => kind.startsWith('keyset-'));
+      expect(await kinds(1)).toEqual(['keyset-behind']);
+      expect(await kinds(3)).toEqual([]);
+      expect(await kinds(4)).toEqual(['keyset-unknown']);
+      expect(await kinds()).toEqual([]);
+    });
+
     it('issue: a challenge naming a version never published is ERR_KEYSET_UNKNOWN and changes nothing', async () => {
       const installation = new TestInstallation();
       const transactions = await issuer.listTransactions();

@@ -2,7 +2,13 @@
 // stop the reader; a new installation is only worth knowing.
 import type { Inspection } from '../types';
 
-const SERIOUS = new Set(['rehost', 'revision-ahead', 'license-revoked', 'challenge-expired']);
+const SERIOUS = new Set([
+  'rehost',
+  'revision-ahead',
+  'license-revoked',
+  'challenge-expired',
+  'keyset-unknown',
+]);
 const CAUTION = new Set([
   'installation-bound-elsewhere',
   'revision-behind',
@@ -25,6 +31,8 @@ const TITLES: Record<string, string> = {
   'customer-name-change': 'Customer name change requested',
   'challenge-expired': 'Challenge has expired',
   'already-issued': 'Already issued',
+  'keyset-behind': 'Installation trusts an older key set',
+  'keyset-unknown': 'Installation names a key set never published',
 };
 
 export function toneOf(kind: string): 'error' | 'warning' | 'info' {
