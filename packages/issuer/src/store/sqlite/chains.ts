@@ -75,21 +75,13 @@ export class SqliteChains implements ChainStore {
   }
 
   async putChainHead(head: ChainHead, expectedVersion: number | null): Promise<boolean> {
-    const body = JSON.stringify(head);
-    if (expectedVersion === null) {
-      const result = this.db()
-        .prepare(
-          'INSERT INTO chain_heads (installation_id, version, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-        )
-        .run(head.installationId, head.version, body);
-      return result.changes === 1;
-    }
-    const result = this.db()
-      .prepare(
-        'UPDATE chain_heads SET version = ?, body = ? WHERE installation_id = ? AND version = ?',
-      )
-      .run(head.version, body, head.installationId, expectedVersion);
-    return result.changes === 1;
+    // On the check writer's thread, in the group of the nonces in flight (nonce-writer.ts).
+    return this.nonces.putHead(
+      head.installationId,
+      head.version,
+      JSON.stringify(head),
+      expectedVersion,
+    );
   }
 
   async recordFork(fork: ForkRecord): Promise<ForkRecord> {

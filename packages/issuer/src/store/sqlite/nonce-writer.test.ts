@@ -163,6 +163,41 @@ describe('the SQLite nonce writer', () => {
     expect(await store.chains.admitNonce('inst', 'x', HELD, NOW)).toBe(true);
   });
 
+  it('moves a chain head by compare-and-set in the group: of two moves over one version, one wins', async () => {
+    const store = open();
+    const head = (version: number, value: string) => ({
+      installationId: 'inst',
+      licenseId: 'lic_x',
+      head: value,
+      issued: [],
+      last: null,
+      openForkId: null,
+      version,
+      updatedAt: NOW,
+    });
+    // Two first heads, and a nonce, in one group: the first insert wins.
+    expect(
+      await Promise.all([
+        store.chains.putChainHead(head(1, 'a'), null),
+        store.chains.admitNonce('inst', 'n', HELD, NOW),
+        store.chains.putChainHead(head(1, 'b'), null),
+      ]),
+    ).toEqual([true, true, false]);
+    expect(writerOf(store).groups).toBe(1);
+    // Two moves over version 1 in one group: the second reads a stale version and changes nothing.
+    expect(
+      await Promise.all([
+        store.chains.putChainHead(head(2, 'c'), 1),
+        store.chains.putChainHead(head(2, 'd'), 1),
+      ]),
+    ).toEqual([true, false]);
+    expect(await store.chains.getChainHead('inst')).toMatchObject({ version: 2, head: 'c' });
+    await store.close();
+    await expect(store.chains.putChainHead(head(3, 'e'), 2)).rejects.toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+    });
+  });
+
   it('writes a batch of check records in the group of the nonces, on the same fsync', async () => {
     const store = open();
     const [a, , b] = await Promise.all([

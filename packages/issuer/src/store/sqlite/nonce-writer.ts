@@ -7,7 +7,8 @@
 // every nonce that arrived while its previous write was being synced as one transaction: one
 // fsync for the group, each check answered after the fsync that covers its nonce. Durability and
 // the replay rule are unchanged: the INSERT is the same single statement per nonce, in order, so
-// a nonce twice in one group is admitted once and refused the second time. A batch of check
+// a nonce twice in one group is admitted once and refused the second time. A version 2 check's
+// chain head moves the same way (its compare-and-set statement, in arrival order). A batch of check
 // records rides in the same group, in a savepoint of its own: it shares the fsync, and a batch
 // that fails is refused alone (the recorder keeps it and retries) without undoing the nonces.
 
@@ -29,6 +30,13 @@ export const CHECK_INSERT_SQL =
   'INSERT OR IGNORE INTO checks (id, at, license_id, installation_id, sdk_version, ' +
   'credentials_in_use, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)';
 
+/** A new chain head, unless the installation has one. */
+export const CHAIN_INSERT_SQL =
+  'INSERT INTO chain_heads (installation_id, version, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING';
+/** The chain head moved on, only over the version its writer read (compare-and-set). */
+export const CHAIN_UPDATE_SQL =
+  'UPDATE chain_heads SET version = ?, body = ? WHERE installation_id = ? AND version = ?';
+
 /** A check record as the writer takes it: the columns of CHECK_INSERT_SQL, in order. */
 export type CheckRow = [string, number, string, string, string, number, string];
 
@@ -44,12 +52,14 @@ db.pragma('synchronous = FULL');
 const admit = db.prepare(${JSON.stringify(NONCE_ADMIT_SQL)});
 const purge = db.prepare(${JSON.stringify(NONCE_PURGE_SQL)});
 const insertCheck = db.prepare(${JSON.stringify(CHECK_INSERT_SQL)});
+const insertHead = db.prepare(${JSON.stringify(CHAIN_INSERT_SQL)});
+const updateHead = db.prepare(${JSON.stringify(CHAIN_UPDATE_SQL)});
 // Nested in the group's transaction: a savepoint per batch.
 const insertChecks = db.transaction((rows) => {
   for (const row of rows) insertCheck.run(row);
 });
 let sincePurge = 0;
-const write = db.transaction((keys, expiries, nows, batches) => {
+const write = db.transaction((keys, expiries, nows, heads, batches) => {
   sincePurge += keys.length;
   if (sincePurge >= workerData.purgeEvery) {
     sincePurge = 0;
@@ -59,6 +69,13 @@ const write = db.transaction((keys, expiries, nows, batches) => {
   for (let i = 0; i < keys.length; i++) {
     admitted[i] = admit.run(keys[i], expiries[i], nows[i]).changes === 1 ? 1 : 0;
   }
+  // In the order they arrived: two moves of one head in a group, the second over a stale version,
+  // change it once.
+  const moved = new Uint8Array(heads.length);
+  for (let i = 0; i < heads.length; i++) {
+    const statement = heads[i][0] === 'insert' ? insertHead : updateHead;
+    moved[i] = statement.run(...heads[i][1]).changes === 1 ? 1 : 0;
+  }
   const failed = batches.map((rows) => {
     try {
       insertChecks(rows);
@@ -67,7 +84,7 @@ const write = db.transaction((keys, expiries, nows, batches) => {
       return { error: String(error && error.message), code: error && error.code };
     }
   });
-  return { admitted, failed };
+  return { admitted, moved, failed };
 });
 parentPort.on('message', (message) => {
   if (message.close) {
@@ -76,13 +93,14 @@ parentPort.on('message', (message) => {
     return;
   }
   try {
-    const { admitted, failed } = write.immediate(
+    const { admitted, moved, failed } = write.immediate(
       message.keys,
       message.expiries,
       message.nows,
+      message.heads,
       message.batches,
     );
-    parentPort.postMessage({ admitted, failed }, [admitted.buffer]);
+    parentPort.postMessage({ admitted, moved, failed }, [admitted.buffer, moved.buffer]);
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message), code: error && error.code });
   }
@@ -99,6 +117,12 @@ type Waiting =
       reject: (error: unknown) => void;
     }
   | {
+      kind: 'head';
+      head: ['insert', [string, number, string]] | ['update', [number, string, string, number]];
+      resolve: (moved: boolean) => void;
+      reject: (error: unknown) => void;
+    }
+  | {
       kind: 'checks';
       rows: CheckRow[];
       resolve: () => void;
@@ -110,7 +134,7 @@ interface Failure {
   code?: string;
 }
 
-type Reply = { admitted: Uint8Array; failed: (Failure | null)[] } | Failure;
+type Reply = { admitted: Uint8Array; moved: Uint8Array; failed: (Failure | null)[] } | Failure;
 
 function driverPath(): string {
   return createRequire(import.meta.url).resolve('better-sqlite3');
@@ -135,6 +159,25 @@ export class NonceWriter {
   admit(key: string, expiresAt: number, now: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#enqueue({ kind: 'nonce', key, expiresAt, now, resolve, reject });
+    });
+  }
+
+  /**
+   * Writes an installation's chain head: a new one when `expectedVersion` is null (false when
+   * it has one), else only over `expectedVersion` (false when another writer moved it first).
+   */
+  putHead(
+    installationId: string,
+    version: number,
+    body: string,
+    expectedVersion: number | null,
+  ): Promise<boolean> {
+    const head: Extract<Waiting, { kind: 'head' }>['head'] =
+      expectedVersion === null
+        ? ['insert', [installationId, version, body]]
+        : ['update', [version, body, installationId, expectedVersion]];
+    return new Promise((resolve, reject) => {
+      this.#enqueue({ kind: 'head', head, resolve, reject });
     });
   }
 
@@ -202,6 +245,7 @@ export class NonceWriter {
         keys: nonces.map((x) => x.key),
         expiries: nonces.map((x) => x.expiresAt),
         nows: nonces.map((x) => x.now),
+        heads: group.flatMap((x) => (x.kind === 'head' ? [x.head] : [])),
         batches: group.flatMap((x) => (x.kind === 'checks' ? [x.rows] : [])),
       });
     } catch (cause) {
@@ -244,11 +288,16 @@ export class NonceWriter {
     } else {
       this.groups += 1;
       let nonce = 0;
+      let head = 0;
       let batch = 0;
       for (const item of group) {
         if (item.kind === 'nonce') {
           this.written += 1;
           item.resolve(reply.admitted[nonce++] === 1);
+          continue;
+        }
+        if (item.kind === 'head') {
+          item.resolve(reply.moved[head++] === 1);
           continue;
         }
         const failed = reply.failed[batch++];
@@ -266,7 +315,12 @@ export class NonceWriter {
   #fail(group: Waiting[], cause: unknown): void {
     const reason = (cause as Error)?.message ?? String(cause);
     for (const item of group) {
-      const what = item.kind === 'nonce' ? 'the check nonce' : 'the check records';
+      const what =
+        item.kind === 'nonce'
+          ? 'the check nonce'
+          : item.kind === 'head'
+            ? 'the check chain head'
+            : 'the check records';
       item.reject(new StoreUnavailableError(`${what} could not be written: ${reason}`, { cause }));
     }
   }

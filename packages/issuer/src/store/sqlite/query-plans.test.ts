@@ -14,7 +14,13 @@ import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainHead, ForkRecord } from '../chain-port.js';
 import { customerCursor, licenseCursor } from '../cursors.js';
-import { CHECK_INSERT_SQL, NONCE_ADMIT_SQL, NONCE_PURGE_SQL } from './nonce-writer.js';
+import {
+  CHAIN_INSERT_SQL,
+  CHAIN_UPDATE_SQL,
+  CHECK_INSERT_SQL,
+  NONCE_ADMIT_SQL,
+  NONCE_PURGE_SQL,
+} from './nonce-writer.js';
 import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -214,8 +220,19 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ['its daily usage', () => store.dailyUsage('lic_x', { from: '2026-03-01' })],
   ['its last check (raw or rolled up)', () => store.lastCheck('lic_x')],
   ['a check: the chain head', () => store.chains.getChainHead('inst')],
-  ['a check: a new chain head', () => store.chains.putChainHead(chainHead(), null)],
-  ['a check: the chain head moved on', () => store.chains.putChainHead(chainHead(), 1)],
+  // The chain head is written on the check writer's thread (nonce-writer.ts): its statements.
+  [
+    'a check: a new chain head',
+    async () => {
+      db.prepare(CHAIN_INSERT_SQL).run('inst', 2, JSON.stringify(chainHead()));
+    },
+  ],
+  [
+    'a check: the chain head moved on',
+    async () => {
+      db.prepare(CHAIN_UPDATE_SQL).run(2, JSON.stringify(chainHead()), 'inst', 1);
+    },
+  ],
   [
     // The nonce writer's thread runs these on a connection of its own (nonce-writer.ts).
     'a check: its nonce admitted (and, every 512th, the expired ones purged)',
