@@ -85,7 +85,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     windowSeconds: config.checkWindowSeconds,
   });
   const recorder = new CheckRecorder(
-    recordingKeysetReports(store, logger),
+    recordingKeysetReports(store, logger, now),
     {
       batchSize: config.recordBatchSize,
       flushIntervalMs: config.recordFlushIntervalMs,

@@ -69,6 +69,26 @@ describe('recordingKeysetReports', () => {
     ]);
   });
 
+  it('a write that keeps failing is logged once a minute, with how many were dropped since', async () => {
+    const store = {
+      recordChecks: async () => {},
+      recordKeysetReports: async () => {
+        throw new Error('not authorized');
+      },
+    };
+    const { logger, lines } = logged();
+    let clock = 0;
+    const recorder = recordingKeysetReports(store, logger, () => clock);
+    for (let i = 0; i < 5; i++) {
+      await recorder.recordChecks([record(i, 1), record(i + 10, 1)]);
+      clock += 10_000;
+    }
+    expect(lines.map((l) => l.count)).toEqual([2]);
+    clock = 60_000;
+    await recorder.recordChecks([record(20, 1)]);
+    expect(lines.map((l) => l.count)).toEqual([2, 9]);
+  });
+
   it('a failed check record write fails the batch before any report is written', async () => {
     let reported = 0;
     const store = {
