@@ -376,6 +376,55 @@ describeInChromium('issuer portal in Chromium', () => {
     await expect.poll(() => page.getByRole('row').count()).toBe(26);
   });
 
+  it('goes back a page by cursor: Previous asks for the page before, never an offset', async () => {
+    for (let i = 31; i <= 50; i++) {
+      fixture.advance(1_000);
+      await fixture.issuer.issue(
+        makeChallenge(fixture, newInstallation()),
+        { customerName: `Branch Office ${i}`, model: 'perpetual', credentials: 10 },
+        'ivan',
+      );
+    }
+    const total = (await fixture.issuer.listLicenses({ limit: 500 })).length;
+    expect(total).toBe(53);
+    const asked: URL[] = [];
+    const watch = (request: { url(): string }) => {
+      const at = new URL(request.url());
+      if (at.pathname === '/api/v1/licenses') asked.push(at);
+    };
+    page.on('request', watch);
+    await page.goto(`${url}/licenses?size=25`);
+    const pager = page.getByRole('navigation', { name: 'Pages' });
+    const ids = () =>
+      page
+        .getByRole('table', { name: 'Licenses' })
+        .locator('tbody tr td:first-child')
+        .allTextContents();
+    await expect.poll(() => page.getByRole('row').count()).toBe(26);
+    const first = await ids();
+    await pager.getByRole('link', { name: 'Next' }).click();
+    await expect.poll(() => page.url()).toContain('page=2');
+    await expect.poll(async () => (await ids())[0]).not.toBe(first[0]);
+    const second = await ids();
+    await pager.getByRole('link', { name: 'Next' }).click();
+    await expect.poll(() => page.url()).toContain('page=3');
+    await expect.poll(() => page.getByRole('row').count()).toBe(total - 50 + 1);
+    expect(await pager.textContent()).toContain(`Licenses 51–${total}`);
+
+    await pager.getByRole('link', { name: 'Previous' }).click();
+    await expect.poll(() => page.url()).toContain('before=');
+    expect(page.url()).toContain('page=2');
+    await expect.poll(() => ids()).toEqual(second);
+    expect(await pager.textContent()).toContain('Licenses 26–50');
+    await pager.getByRole('link', { name: 'Previous' }).click();
+    await expect.poll(() => page.url()).not.toContain('page=');
+    await expect.poll(() => ids()).toEqual(first);
+    expect(await pager.getByRole('link', { name: 'Previous' }).count()).toBe(0);
+    page.off('request', watch);
+    expect(asked.some((at) => at.searchParams.has('before'))).toBe(true);
+    expect(asked.filter((at) => at.searchParams.has('offset'))).toEqual([]);
+  });
+
   it('changes your own password: a wrong current one is refused, then the new one works', async () => {
     await page.getByRole('link', { name: 'Change password' }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();

@@ -42,6 +42,20 @@ export function decodeLicenseCursor(cursor: string): { updatedAt: number; id: st
   return { updatedAt, id };
 }
 
+/** A filter's `before` cursor decoded (null: none); refused beside `after` or `offset`. */
+export function beforeCursorOf(
+  filter: Pick<LicenseFilter, 'after' | 'before' | 'offset'>,
+): { updatedAt: number; id: string } | null {
+  if (filter.before === undefined) return null;
+  if (filter.after !== undefined || (filter.offset ?? 0) !== 0) {
+    throw new InputInvalidError(
+      'before',
+      'pages back from one cursor: give it without after and offset',
+    );
+  }
+  return decodeLicenseCursor(filter.before);
+}
+
 /** Customers go by name, ASCII letters folded (SQLite NOCASE), then id. */
 export function customerCursor(customer: Pick<Customer, 'name' | 'id'>): string {
   return encode([customer.name, customer.id]);

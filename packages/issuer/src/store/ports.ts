@@ -108,6 +108,11 @@ export interface LicenseFilter {
   /** The page after this cursor (`licenseCursor` of the last license of the page before). */
   after?: string;
   /**
+   * The page before this cursor (`licenseCursor` of the first license of the page after): the
+   * `limit` licenses just ahead of it, in the list's order. Not with `after` or `offset`.
+   */
+  before?: string;
+  /**
    * Rows skipped before the page. Kept for old API clients; it reads every skipped row, so a
    * deep page is slow on a large store: use `after`.
    */

@@ -53,6 +53,61 @@ export function pagingContract(adapter: Adapter): void {
     expect(await opened.store.listLicenses(rest)).toEqual([]);
   });
 
+  it('pages back by cursor (before): the pages the cursor came through, in list order', async () => {
+    await issueFor(['A', 'B', 'C', 'D', 'E', 'F', 'G']);
+    const whole = (await opened.store.listLicenses({ limit: 100 })).map((l) => l.id);
+    for (const size of [1, 2, 3]) {
+      // Forward to the last page, then back again from the first license of each page.
+      const pages: License[][] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await opened.store.listLicenses({
+          limit: size,
+          ...(after === undefined ? {} : { after }),
+        });
+        if (page.length === 0) break;
+        pages.push(page);
+        after = licenseCursor(page[page.length - 1]!);
+      }
+      for (let i = pages.length - 1; i > 0; i -= 1) {
+        const back = await opened.store.listLicenses({
+          limit: size,
+          before: licenseCursor(pages[i]![0]!),
+        });
+        expect(back.map((l) => l.id)).toEqual(pages[i - 1]!.map((l) => l.id));
+      }
+      expect(
+        await opened.store.listLicenses({ limit: size, before: licenseCursor(pages[0]![0]!) }),
+      ).toEqual([]);
+    }
+    // Fewer than a page before the cursor: just those, in list order.
+    const third = (await opened.store.listLicenses({ limit: 100 }))[2]!;
+    const nearTop = await opened.store.listLicenses({ limit: 5, before: licenseCursor(third) });
+    expect(nearTop.map((l) => l.id)).toEqual(whole.slice(0, 2));
+    // A filter holds going back too.
+    const [d] = await opened.store.listLicenses({ q: 'D', limit: 1 });
+    expect(
+      await opened.store.listLicenses({ customerId: d!.customerId, before: licenseCursor(d!) }),
+    ).toEqual([]);
+  });
+
+  it('refuses before beside after or offset (ERR_INPUT_INVALID naming before)', async () => {
+    const [license] = await issueFor(['A']);
+    const cursor = licenseCursor(license!);
+    for (const filter of [
+      { before: cursor, after: cursor },
+      { before: cursor, offset: 1 },
+    ]) {
+      await expect(opened.store.listLicenses(filter)).rejects.toMatchObject({
+        code: 'ERR_INPUT_INVALID',
+        message: expect.stringContaining('before'),
+      });
+    }
+    await expect(opened.store.listLicenses({ before: 'nonsense' })).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+    });
+  });
+
   it('neither repeats nor skips a license changed while the pages are read', async () => {
     await issueFor(['A', 'B', 'C', 'D', 'E', 'F']);
     const whole = (await opened.store.listLicenses({ limit: 100 })).map((l) => l.id);

@@ -49,21 +49,30 @@ export function LicensesPage() {
   >;
   const size = PAGE_SIZES.find((n) => n === Number(search.get('size'))) ?? DEFAULT_PAGE_SIZE;
   const page = positive(search.get('page'), 1);
-  // Next goes by the cursor of the page before (every page costs what the first does); an
-  // address with a page number alone (a bookmark, Previous) is read by offset.
+  // Next goes by the cursor after the page's last license, Previous by the cursor before its
+  // first (every page costs what the first does, however deep); only an address with a page
+  // number and no cursor (typed by hand, an old bookmark) is read by offset.
   const after = page > 1 ? (search.get('after') ?? '') : '';
+  const before = page > 1 && !after ? (search.get('before') ?? '') : '';
   const [text, setText] = useState(query.q);
   const licenses = useApi(
     () =>
-      api.get<PageOf<License>>('/licenses', {
+      api.get<PageOf<License> & { prevCursor: string | null }>('/licenses', {
         ...query,
         limit: size,
-        ...(after ? { cursor: after } : { offset: (page - 1) * size }),
+        ...(after
+          ? { cursor: after }
+          : before
+            ? { before }
+            : page > 1
+              ? { offset: (page - 1) * size }
+              : {}),
       }),
     [search.toString()],
   );
   const shown = licenses.data?.items ?? [];
   const nextCursor = licenses.data?.nextCursor ?? null;
+  const prevCursor = licenses.data?.prevCursor ?? null;
 
   const withParams = (changes: Record<string, string>) => {
     const next = new URLSearchParams(search);
@@ -75,7 +84,7 @@ export function LicensesPage() {
     return qs ? `/licenses?${qs}` : '/licenses';
   };
   const setFilter = (key: (typeof FILTERS)[number] | 'size', value: string) => {
-    navigate(withParams({ [key]: value, page: '', after: '' }), { replace: true });
+    navigate(withParams({ [key]: value, page: '', after: '', before: '' }), { replace: true });
   };
   const onSearch = (event: FormEvent) => {
     event.preventDefault();
@@ -159,7 +168,7 @@ export function LicensesPage() {
       {licenses.loading && !licenses.data ? <Loading label="Loading licenses…" /> : null}
       {licenses.data && shown.length === 0 && page > 1 ? (
         <Empty title="This page is past the end of the list.">
-          <Link to={withParams({ page: '', after: '' })}>Go to the first page</Link>
+          <Link to={withParams({ page: '', after: '', before: '' })}>Go to the first page</Link>
         </Empty>
       ) : null}
       {licenses.data && shown.length === 0 && page === 1 ? (
@@ -236,13 +245,20 @@ export function LicensesPage() {
             {page > 1 ? (
               <Link
                 className="btn"
-                to={withParams({ page: page === 2 ? '' : String(page - 1), after: '' })}
+                to={
+                  page === 2 || prevCursor === null
+                    ? withParams({ page: '', after: '', before: '' })
+                    : withParams({ page: String(page - 1), after: '', before: prevCursor })
+                }
               >
                 Previous
               </Link>
             ) : null}
             {nextCursor !== null ? (
-              <Link className="btn" to={withParams({ page: String(page + 1), after: nextCursor })}>
+              <Link
+                className="btn"
+                to={withParams({ page: String(page + 1), after: nextCursor, before: '' })}
+              >
                 Next
               </Link>
             ) : null}

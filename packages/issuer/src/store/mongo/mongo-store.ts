@@ -24,6 +24,7 @@ import type {
 } from '../../records.js';
 import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
 import {
+  beforeCursorOf,
   decodeCustomerCursor,
   decodeLicenseCursor,
   foldName,
@@ -376,12 +377,26 @@ export class MongoStore implements LicensorStore {
           },
         ];
       }
+      const before = beforeCursorOf(filter);
+      if (before !== null) {
+        // Before the cursor: the same range the other way, read from the cursor backwards.
+        query.$and = [
+          ...((query.$and as object[] | undefined) ?? []),
+          {
+            $or: [
+              { updatedAt: { $gt: before.updatedAt } },
+              { updatedAt: before.updatedAt, _id: { $lt: before.id } },
+            ],
+          },
+        ];
+      }
       const documents = await this.models.licenses
         .find(query)
-        .sort({ updatedAt: -1, _id: 1 })
+        .sort(before === null ? { updatedAt: -1, _id: 1 } : { updatedAt: 1, _id: -1 })
         .skip(filter.offset ?? 0)
         .limit(limitOf(filter.limit))
         .lean();
+      if (before !== null) documents.reverse();
       return documents.map((d) => recordOf<License>(d));
     });
   }

@@ -170,6 +170,10 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ['an issue: the transaction of a challenge', () => store.findTransactionByChallenge('h')],
   ['licenses, newest first', () => store.listLicenses({ limit: 50 }), true],
   [
+    'licenses, the page before a cursor',
+    () => store.listLicenses({ before: licenseCursor({ updatedAt: NOW, id: 'lic_x' }), limit: 50 }),
+  ],
+  [
     'licenses, a page after a cursor',
     () => store.listLicenses({ after: licenseCursor({ updatedAt: NOW, id: 'lic_x' }), limit: 50 }),
   ],

@@ -24,7 +24,12 @@ import type {
   VendorUser,
 } from '../../records.js';
 import type { AuditChainHead, ChainedAuditEvent } from '../audit-chain.js';
-import { decodeCustomerCursor, decodeLicenseCursor, namePrefixRange } from '../cursors.js';
+import {
+  beforeCursorOf,
+  decodeCustomerCursor,
+  decodeLicenseCursor,
+  namePrefixRange,
+} from '../cursors.js';
 import type { CheckFailure } from '../event-sources-port.js';
 import type { KeysetReport } from '../key-usage-port.js';
 import { SQLITE_FILE } from '../open-store.js';
@@ -330,6 +335,12 @@ export class SqliteStore implements LicensorStore {
       where.push('updated_at <= ? AND (updated_at < ? OR id > ?)');
       args.push(after.updatedAt, after.updatedAt, after.id);
     }
+    const before = beforeCursorOf(filter);
+    if (before !== null) {
+      // Before the cursor: the same range the other way, read from the cursor backwards.
+      where.push('updated_at >= ? AND (updated_at > ? OR id < ?)');
+      args.push(before.updatedAt, before.updatedAt, before.id);
+    }
     const entitled = catalog.entitlementConditions(filter);
     where.push(...entitled.where);
     args.push(...entitled.args);
@@ -337,7 +348,7 @@ export class SqliteStore implements LicensorStore {
     // rows are read: sorting never carries the bodies of every match.
     const sql = `SELECT body FROM licenses WHERE rowid IN (SELECT rowid FROM licenses
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY updated_at DESC, id LIMIT ? OFFSET ?)
+        ORDER BY ${before === null ? 'updated_at DESC, id' : 'updated_at, id DESC'} LIMIT ? OFFSET ?)
       ORDER BY updated_at DESC, id`;
     const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit), filter.offset ?? 0);
     return rows.map((row) => parseBody<License>(row)!);

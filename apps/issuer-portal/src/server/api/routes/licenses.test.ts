@@ -77,6 +77,40 @@ describe('GET /licenses', () => {
     expect(exact.body.nextCursor).toBeNull();
   });
 
+  it('pages back by prevCursor (before=), null on the first page', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      fixture.advance(1_000);
+      await issueThroughApi(issuer, makeChallenge(fixture, newInstallation()));
+    }
+    const list = (query: Record<string, string | number>) =>
+      issuer.agent.get('/api/v1/licenses').query(query).expect(200);
+    const all = (await list({})).body.items.map((l: { id: string }) => l.id);
+    expect(all).toHaveLength(5);
+    const first = (await list({ limit: 2 })).body;
+    expect(first.prevCursor).toBeNull();
+    const second = (await list({ limit: 2, cursor: first.nextCursor })).body;
+    const third = (await list({ limit: 2, cursor: second.nextCursor })).body;
+    expect(third.items.map((l: { id: string }) => l.id)).toEqual(all.slice(4));
+    // Back from the third page: the second, then the first, which says it is the first.
+    const back = (await list({ limit: 2, before: third.prevCursor })).body;
+    expect(back.items).toEqual(second.items);
+    expect(back.nextCursor).toBe(second.nextCursor);
+    const top = (await list({ limit: 2, before: back.prevCursor })).body;
+    expect(top.items).toEqual(first.items);
+    expect(top.prevCursor).toBeNull();
+    // The first page read by offset 0 has none either; a later one by offset has one.
+    expect((await list({ limit: 2, offset: 2 })).body.prevCursor).toBe(second.prevCursor);
+    // before= with cursor= or offset= is refused, naming before.
+    for (const extra of [{ cursor: first.nextCursor }, { offset: 1 }]) {
+      const refused = await issuer.agent
+        .get('/api/v1/licenses')
+        .query({ limit: 2, before: third.prevCursor, ...extra })
+        .expect(400);
+      expect(refused.body.error.code).toBe('ERR_INPUT_INVALID');
+      expect(refused.body.error.message).toMatch(/before/);
+    }
+  });
+
   it('refuses a cursor it did not give out with 400 ERR_INPUT_INVALID', async () => {
     const response = await issuer.agent
       .get('/api/v1/licenses')

@@ -63,6 +63,14 @@ export const listLicenses = defineRoute({
   query: LicenseFilterQuery.extend({
     limit: z.coerce.number().int().min(1).max(500).default(100),
     cursor: cursorQuery,
+    before: z
+      .string()
+      .max(2048)
+      .optional()
+      .describe(
+        'The prevCursor of the page after: the page before it (Previous), by cursor. Not with ' +
+          'cursor or offset.',
+      ),
     offset: z.coerce
       .number()
       .int()
@@ -70,15 +78,43 @@ export const listLicenses = defineRoute({
       .default(0)
       .describe('Deprecated: reads every skipped license; use cursor.'),
   }),
-  response: pageOf(LicenseSchema),
+  response: pageOf(LicenseSchema).extend({
+    prevCursor: z
+      .string()
+      .nullable()
+      .describe('Pass as `before` for the page before this one; null: this is the first page.'),
+  }),
   async handle({ query, deps }) {
-    const { limit, offset, cursor, ...filters } = query;
+    const { limit, offset, cursor, before, ...filters } = query;
+    const filter = licenseFilterOf(filters, deps.now());
+    if (before !== undefined) {
+      // Read back from the cursor: one more than a page says whether a page comes before.
+      const rows = await deps.issuer.listLicenses({
+        ...filter,
+        limit: limit + 1,
+        before,
+        ...(cursor === undefined ? {} : { after: cursor }),
+        ...(offset === 0 ? {} : { offset }),
+      });
+      const items = rows.slice(-limit);
+      const first = items[0];
+      const last = items[items.length - 1];
+      return {
+        items,
+        nextCursor: last === undefined ? null : licenseCursor(last),
+        prevCursor: rows.length > limit && first !== undefined ? licenseCursor(first) : null,
+      };
+    }
     const rows = await deps.issuer.listLicenses({
-      ...licenseFilterOf(filters, deps.now()),
+      ...filter,
       limit: limit + 1,
       ...(cursor === undefined ? { offset } : { after: cursor }),
     });
-    return pageOfRows(rows, limit, licenseCursor);
+    const page = pageOfRows(rows, limit, licenseCursor);
+    // A page after the first has one before it: back from its first license.
+    const first = page.items[0];
+    const later = cursor !== undefined || offset > 0;
+    return { ...page, prevCursor: later && first !== undefined ? licenseCursor(first) : null };
   },
 });
 
