@@ -8,14 +8,34 @@ import type { IssueAnswer } from '../types';
 import { CopyButton, downloadText } from './copy-button';
 import { Alert, Button, Card, Facts, Mono } from './ui';
 
-export function IssuedKey({ answer, onNext }: { answer: IssueAnswer; onNext?: () => void }) {
+export function IssuedKey({
+  answer,
+  onNext,
+  onlineOnly = false,
+}: {
+  answer: IssueAnswer;
+  onNext?: () => void;
+  /** A renewal or re-issue: it answers no challenge, so only the online check delivers it. */
+  onlineOnly?: boolean;
+}) {
   const keyArea = useRef<HTMLTextAreaElement>(null);
   const license = answer.license;
-  const keysets = answer.keysets?.length ?? 0;
+  const relayed = answer.keysets?.length ?? 0;
+  // The bundle is for pasting; a key that answers no challenge is not pasted.
+  const keysets = onlineOnly ? 0 : relayed;
   const text = keysets > 0 ? answer.armoured : answer.licenseKey;
   return (
     <Card title="License key" className="card-success">
-      {answer.replayed ? (
+      {onlineOnly ? (
+        <Alert tone="success" title="Key issued">
+          The installation receives this key at its next online check (Verify License)
+          {relayed > 0
+            ? `, with the ${relayed === 1 ? 'key set version' : `${relayed} key set versions`} of your signing keys it lacks`
+            : ''}
+          . It answers no challenge, so the CMS does not take it pasted: an offline installation
+          sends a challenge and gets a key issued for it.
+        </Alert>
+      ) : answer.replayed ? (
         <Alert tone="info" title="Issued before">
           A key was already issued for this challenge and these terms: this is the same key and the
           same transaction.

@@ -94,7 +94,10 @@ export function LicensePage({ licenseId }: { licenseId: string }) {
           </>
         }
       />
-      {issued ? <IssuedKey answer={issued} /> : null}
+      {issued ? (
+        // Renewals and re-issues answer no challenge (online delivery); approvals answer one.
+        <IssuedKey answer={issued} onlineOnly={issued.request === undefined} />
+      ) : null}
       {license.stateReason ? (
         <p className="muted">
           Reason for the current state: <em>{license.stateReason}</em>
