@@ -47,6 +47,43 @@ function upsertsOverOlder<T extends Versioned>(
   });
 }
 
+/** What a bulk write needs of a mongoose model (one of licenses, customers, installations). */
+interface BulkModel {
+  insertMany(documents: object[], options: { ordered: false }): Promise<unknown>;
+  bulkWrite(
+    operations: ReturnType<typeof upsertsOverOlder>,
+    options: { ordered: false },
+  ): Promise<unknown>;
+}
+
+/**
+ * The newest records, each written unless a newer one is stored: inserted first, in one
+ * unordered write (on a fresh import nearly all are new, and an insert is what FerretDB does
+ * fast: its conditional upserts ran a few a second), then the ones already there by id
+ * (a duplicate key) as upserts over an older version.
+ */
+async function writeNewest<T extends Versioned>(
+  model: BulkModel,
+  records: T[],
+  field: keyof T & string,
+  derived: (record: T) => object = () => ({}),
+): Promise<void> {
+  if (records.length === 0) return;
+  const inserted = await insertNew(
+    (documents) => model.insertMany(documents, { ordered: false }),
+    records.map(({ id, ...fields }) => ({
+      _id: id,
+      ...fields,
+      ...derived({ id, ...fields } as T),
+    })),
+  );
+  const stored = records.filter((_, index) => !inserted.has(index));
+  if (stored.length === 0) return;
+  await ignoringNewer(() =>
+    model.bulkWrite(upsertsOverOlder(stored, field, derived), { ordered: false }),
+  );
+}
+
 /** A bulk write in which a newer record already stored (a duplicate key) is not an error. */
 async function ignoringNewer(run: () => Promise<unknown>): Promise<void> {
   try {
@@ -88,26 +125,11 @@ export async function importTransactions(
     stored.map((t) => t.installationAfter),
     (i) => i.lastSeenAt,
   );
-  if (customers.length > 0) {
-    await ignoringNewer(() =>
-      models.customers.bulkWrite(
-        upsertsOverOlder(customers, 'version', (c) => ({ nameKey: foldName(c.name) })),
-        { ordered: false },
-      ),
-    );
-  }
-  if (installations.length > 0) {
-    await ignoringNewer(() =>
-      models.installations.bulkWrite(upsertsOverOlder(installations, 'lastSeenAt'), {
-        ordered: false,
-      }),
-    );
-  }
-  if (licenses.length > 0) {
-    await ignoringNewer(() =>
-      models.licenses.bulkWrite(upsertsOverOlder(licenses, 'seq'), { ordered: false }),
-    );
-  }
+  await writeNewest(models.customers, customers, 'version', (c) => ({
+    nameKey: foldName(c.name),
+  }));
+  await writeNewest(models.installations, installations, 'lastSeenAt');
+  await writeNewest(models.licenses, licenses, 'seq');
   for (const transaction of stored) {
     const decision = requestDecisionOf(transaction);
     if (decision === null) continue;
@@ -135,25 +157,32 @@ export async function importTransactions(
 const IMPORT_BATCH = 10_000;
 
 /**
- * Inserts `documents` unordered through the driver (no per-document casting: the records are
- * typed already); a duplicate key is a record there already. Returns the indexes inserted.
+ * Runs an unordered insert of `documents`; a duplicate key is a record there already, any other
+ * failure is thrown. Returns the positions of the documents inserted.
  */
 async function insertNew(
-  models: MongoModels,
-  collection: 'checks' | 'requests',
+  insertMany: (documents: object[]) => Promise<unknown>,
   documents: object[],
 ): Promise<Set<number>> {
   const inserted = new Set(documents.keys());
   try {
-    await models[collection].collection.insertMany(documents, { ordered: false });
+    await insertMany(documents);
   } catch (error) {
     if (!onlyDuplicateKeys(error)) throw error;
     const given = (error as { writeErrors?: unknown }).writeErrors;
     const failed = given === undefined || given === null ? [] : [given].flat();
-    for (const failure of failed) inserted.delete((failure as { index: number }).index);
+    // The driver's WriteError has `index`; mongoose's insertMany hands `{ err: { index } }`.
+    for (const failure of failed as { index?: number; err?: { index?: number } }[]) {
+      inserted.delete(failure.index ?? failure.err?.index ?? -1);
+    }
   }
   return inserted;
 }
+
+/** Through the driver: no per-document casting, the records are typed already. */
+const driverInsert =
+  (models: MongoModels, collection: 'checks' | 'requests') => (documents: object[]) =>
+    models[collection].collection.insertMany(documents, { ordered: false });
 
 export async function importChecks(
   models: MongoModels,
@@ -164,7 +193,7 @@ export async function importChecks(
   let batch: object[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    written += (await insertNew(models, 'checks', batch)).size;
+    written += (await insertNew(driverInsert(models, 'checks'), batch)).size;
     batch = [];
   };
   for (const { id, ...rest } of records) {
@@ -185,8 +214,7 @@ export async function importRequests(
   for (let start = 0; start < requests.length; start += IMPORT_BATCH) {
     const slice = requests.slice(start, start + IMPORT_BATCH);
     const inserted = await insertNew(
-      models,
-      'requests',
+      driverInsert(models, 'requests'),
       slice.map(({ id, ...rest }) => ({ _id: id, ...rest })),
     );
     // After the requests, as putRequest does: the webhook dispatcher re-appends the event of a
