@@ -1,12 +1,12 @@
 // Contract: products, plans and issuing from them. Run against every adapter by contract.test.ts.
 
 import { Keyring, verifyLicense } from '@licensor/token';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogProduct, Plan, PlanInput } from '../../src/catalog/types.js';
-import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer, LicensorStore, Terms } from '../../src/types.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, STANDARD_PLAN, T0, TestInstallation } from '../support/fixtures.js';
+import { openedIssuer } from '../support/opened-issuer.js';
 
 const STANDARD: PlanInput = STANDARD_PLAN;
 
@@ -38,16 +38,10 @@ export function catalogContract(adapter: Adapter): void {
   let store: LicensorStore;
   let issuer: Issuer;
   const clock = frozenClock();
-
-  beforeEach(async () => {
-    clock.set(T0);
-    store = await (await adapter.create()).open();
-    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-    await issuer.init('alice');
-  });
-  afterEach(async () => {
-    await store.close();
-    await adapter.cleanup();
+  openedIssuer(adapter, clock, {
+    use: (opened) => {
+      ({ store, issuer } = opened);
+    },
   });
 
   const keyring = async () => Keyring.fromJwks(await issuer.keys.exportJwks());

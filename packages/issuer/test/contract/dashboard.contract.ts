@@ -1,13 +1,13 @@
 // Contract: the dashboard (licenses near their cap, subscriptions whose checks stopped,
 // subscriptions ending soon, open forks) and the store read under it, `lastChecks`.
 
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { openIssuer } from '../../src/domain/open-issuer.js';
+import { expect, it } from 'vitest';
 import type { Issuer } from '../../src/facade.js';
 import type { CheckRecord, Terms } from '../../src/records.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+import { openedIssuer } from '../support/opened-issuer.js';
 
 let counter = 0;
 function check(licenseId: string, at: number, used: number): CheckRecord {
@@ -35,16 +35,10 @@ export function dashboardContract(adapter: Adapter): void {
   let store: LicensorStore;
   let issuer: Issuer;
   const clock = frozenClock();
-
-  beforeEach(async () => {
-    clock.set(T0);
-    store = await (await adapter.create()).open();
-    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-    await issuer.init('alice');
-  });
-  afterEach(async () => {
-    await store.close();
-    await adapter.cleanup();
+  openedIssuer(adapter, clock, {
+    use: (opened) => {
+      ({ store, issuer } = opened);
+    },
   });
 
   const issueTo = async (terms: Terms) =>

@@ -1,12 +1,13 @@
 // Contract: issuing. Run against every adapter by contract.test.ts.
 
 import { challengeHash, Keyring, verifyLicense } from '@licensor/token';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+import { openedIssuer } from '../support/opened-issuer.js';
 
 const perpetual = { customerName: 'Acme Corp', model: 'perpetual', credentials: 50 } as const;
 
@@ -14,16 +15,10 @@ export function issuingContract(adapter: Adapter): void {
   let store: LicensorStore;
   let issuer: Issuer;
   const clock = frozenClock();
-
-  beforeEach(async () => {
-    clock.set(T0);
-    store = await (await adapter.create()).open();
-    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-    await issuer.init('alice');
-  });
-  afterEach(async () => {
-    await store.close();
-    await adapter.cleanup();
+  openedIssuer(adapter, clock, {
+    use: (opened) => {
+      ({ store, issuer } = opened);
+    },
   });
 
   async function keyring(): Promise<Keyring> {

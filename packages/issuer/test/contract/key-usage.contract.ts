@@ -2,12 +2,12 @@
 // which key set version each installation reports trusting (checks and challenges), and the key
 // sets that keys from issue, approval, renewal and re-issue carry (#11).
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openIssuer } from '../../src/domain/open-issuer.js';
+import { describe, expect, it } from 'vitest';
 import type { IssueResult, Issuer } from '../../src/facade.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
-import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+import { DAY_MS, frozenClock, TestInstallation } from '../support/fixtures.js';
+import { openedIssuer } from '../support/opened-issuer.js';
 
 const perpetual = { customerName: 'Acme Corp', model: 'perpetual', credentials: 5 } as const;
 const subscription = {
@@ -27,16 +27,10 @@ export function keyUsageContract(adapter: Adapter): void {
   let store: LicensorStore;
   let issuer: Issuer;
   const clock = frozenClock();
-
-  beforeEach(async () => {
-    clock.set(T0);
-    store = await (await adapter.create()).open();
-    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-    await issuer.init('alice');
-  });
-  afterEach(async () => {
-    await store.close();
-    await adapter.cleanup();
+  openedIssuer(adapter, clock, {
+    use: (opened) => {
+      ({ store, issuer } = opened);
+    },
   });
 
   /** Rotates and activates the license key; returns the old and the new kid. */

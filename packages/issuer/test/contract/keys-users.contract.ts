@@ -1,12 +1,13 @@
 // Contract: signing keys (init, rotation, retirement, export) and vendor users.
 
 import { advanceKeysets, Keyring, verifyLicense } from '@licensor/token';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
-import { frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+import { frozenClock, TestInstallation } from '../support/fixtures.js';
+import { openedIssuer } from '../support/opened-issuer.js';
 
 const terms = { customerName: 'Acme Corp', model: 'perpetual', credentials: 5 } as const;
 /** Two different secrets: license keys under the issuing one, status keys under the service's. */
@@ -16,15 +17,11 @@ export function keysAndUsersContract(adapter: Adapter): void {
   let store: LicensorStore;
   let issuer: Issuer;
   const clock = frozenClock();
-
-  beforeEach(async () => {
-    clock.set(T0);
-    store = await (await adapter.create()).open();
-    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-  });
-  afterEach(async () => {
-    await store.close();
-    await adapter.cleanup();
+  openedIssuer(adapter, clock, {
+    init: false,
+    use: (opened) => {
+      ({ store, issuer } = opened);
+    },
   });
 
   describe('signing keys', () => {

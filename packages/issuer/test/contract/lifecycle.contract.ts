@@ -2,12 +2,12 @@
 // switches and rehosts through approval requests, and what inspect tells the vendor.
 
 import { challengeHash, decodeChallengeUnverified, Keyring, verifyLicense } from '@licensor/token';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openIssuer } from '../../src/domain/open-issuer.js';
+import { describe, expect, it } from 'vitest';
 import type { IssueResult, Issuer } from '../../src/facade.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
-import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+import { DAY_MS, frozenClock, TestInstallation } from '../support/fixtures.js';
+import { openedIssuer } from '../support/opened-issuer.js';
 
 const perpetual = { customerName: 'Acme Corp', model: 'perpetual', credentials: 50 } as const;
 const subscription = {
@@ -23,17 +23,11 @@ export function lifecycleContract(adapter: Adapter): void {
   let issuer: Issuer;
   const clock = frozenClock();
   let installation: TestInstallation;
-
-  beforeEach(async () => {
-    clock.set(T0);
-    store = await (await adapter.create()).open();
-    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-    await issuer.init('alice');
-    installation = new TestInstallation();
-  });
-  afterEach(async () => {
-    await store.close();
-    await adapter.cleanup();
+  openedIssuer(adapter, clock, {
+    use: (opened) => {
+      ({ store, issuer } = opened);
+      installation = new TestInstallation();
+    },
   });
 
   function claimed(result: IssueResult) {

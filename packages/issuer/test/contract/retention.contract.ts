@@ -8,6 +8,7 @@ import type { ApprovalRequest, CheckRecord, Transaction } from '../../src/record
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+import { openedIssuer } from '../support/opened-issuer.js';
 
 const HOUR = 3_600_000;
 /** Midnight UTC of T0's day. */
@@ -251,18 +252,11 @@ export function retentionContract(adapter: Adapter): void {
 
 export function bulkLoadContract(adapter: Adapter): void {
   let store: LicensorStore;
-  let issuer: Issuer;
   const clock = frozenClock();
-
-  beforeEach(async () => {
-    clock.set(T0);
-    store = await (await adapter.create()).open();
-    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-    await issuer.init('alice');
-  });
-  afterEach(async () => {
-    await store.close();
-    await adapter.cleanup();
+  openedIssuer(adapter, clock, {
+    use: (opened) => {
+      ({ store } = opened);
+    },
   });
 
   /** Transactions made by a real issuer on another store, to import here. */

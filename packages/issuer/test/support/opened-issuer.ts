@@ -1,5 +1,7 @@
-// A contract's usual setup: before each test a fresh store of the adapter and an initialised
-// Issuer on it (frozen clock at T0), closed and removed after it.
+// A contract's usual setup: before each test a fresh store of the adapter and an Issuer on it
+// (frozen clock at T0, initialised by alice unless `init: false`), closed and removed after it.
+// A contract reads them through the answer (`opened.store`), or is handed each test's pair by
+// `use` to keep in its own variables.
 
 import { afterEach, beforeEach } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
@@ -13,14 +15,22 @@ export interface Opened {
   readonly issuer: Issuer;
 }
 
-export function openedIssuer(adapter: Adapter, clock: Clock): Opened {
+export interface OpenedOptions {
+  /** Make the signing keys (`issuer.init('alice')`) before each test; default true. */
+  init?: boolean;
+  /** Called in each test's beforeEach with its store and issuer, once they are ready. */
+  use?: (opened: { store: LicensorStore; issuer: Issuer }) => void;
+}
+
+export function openedIssuer(adapter: Adapter, clock: Clock, options: OpenedOptions = {}): Opened {
   let opened: { store: LicensorStore; issuer: Issuer } | undefined;
   beforeEach(async () => {
     clock.set(T0);
     const store = await (await adapter.create()).open();
     const issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-    await issuer.init('alice');
+    if (options.init !== false) await issuer.init('alice');
     opened = { store, issuer };
+    options.use?.(opened);
   });
   afterEach(async () => {
     await opened?.store.close();
