@@ -7,11 +7,8 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLicensor, FileStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningVerifyServer, startVerifyServer } from '../src/server.js';
-import { createVerifyService } from '../src/service.js';
-import { type IssuerFixture, openIssuerFixture, passphrase } from './support/issuer-store.js';
+import { describe, expect, it } from 'vitest';
+import { licenseCms, runningServiceEachTest } from './support/running-service.js';
 
 const admin = { id: 'node-admin', name: 'Ada', roles: [SYSTEM_ADMINISTRATOR] };
 
@@ -51,27 +48,13 @@ function cmsNode(dir: string, url: string, times: number, trust: unknown): Promi
 }
 
 describe('a clustered CMS on one shared SDK store', () => {
-  let fixture: IssuerFixture | undefined;
-  let running: RunningVerifyServer | undefined;
-  afterEach(async () => {
-    await running?.stop();
-    await fixture?.cleanup();
-    running = undefined;
-    fixture = undefined;
-  });
+  const startService = runningServiceEachTest();
 
   async function licensedFolder() {
-    fixture = await openIssuerFixture();
-    const service = createVerifyService({
-      store: fixture.store,
-      statusKeys: await fixture.store.loadStatusSigningKeys(passphrase),
-      logger: pino({ level: 'silent' }),
-      config: {
-        viewCacheTtlMs: 0,
-        rateLimitPerInstallation: { burst: 1000, perSecond: 1000 },
-      },
+    const { fixture, checksUrl } = await startService({
+      viewCacheTtlMs: 0,
+      rateLimitPerInstallation: { burst: 1000, perSecond: 1000 },
     });
-    running = await startVerifyServer(service, { port: 0, host: '127.0.0.1' });
     const trust = await fixture.issuer.keys.exportJwks();
     const dir = join(mkdtempSync(join(tmpdir(), 'licensor-cluster-')), 'shared');
     const licensor = createLicensor({
@@ -79,14 +62,8 @@ describe('a clustered CMS on one shared SDK store', () => {
       trust,
       product: { name: 'CMS', version: '5.2.0' },
     });
-    const { challenge } = await licensor.createChallenge(admin);
-    const issued = await fixture.issuer.issue(
-      challenge,
-      { customerName: 'Acme', model: 'subscription', credentials: 50, termDays: 30 },
-      'vendor',
-    );
-    await licensor.applyLicenseKey(admin, issued.token);
-    return { fixture, dir, trust, url: `${running.url}/v1/checks`, licenseId: issued.license.id };
+    const licenseId = await licenseCms(fixture, licensor, admin);
+    return { fixture, dir, trust, url: checksUrl, licenseId };
   }
 
   it('two node processes checking at the same time are one chain: no fork is reported', async () => {

@@ -3,50 +3,28 @@
 // (renew, revoke) reaches the installation through the service.
 import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
 import { Keyring, keyPairFromSeed, verifyStatus } from '@licensor/token';
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningVerifyServer, startVerifyServer } from '../src/server.js';
-import { createVerifyService } from '../src/service.js';
-import { type IssuerFixture, openIssuerFixture, passphrase } from './support/issuer-store.js';
+import { describe, expect, it } from 'vitest';
+import { passphrase } from './support/issuer-store.js';
 import { checkFor } from './support/process.js';
+import { licenseCms, runningServiceEachTest } from './support/running-service.js';
 
 const admin = { id: 'op-1', name: 'Ada', roles: [SYSTEM_ADMINISTRATOR] };
 
 describe("the SDK's verifyOnline against a running service", () => {
-  let fixture: IssuerFixture | undefined;
-  let running: RunningVerifyServer | undefined;
-  afterEach(async () => {
-    await running?.stop();
-    await fixture?.cleanup();
-    running = undefined;
-    fixture = undefined;
-  });
+  const startService = runningServiceEachTest();
 
   async function setup() {
-    fixture = await openIssuerFixture();
-    const service = createVerifyService({
-      store: fixture.store,
-      statusKeys: await fixture.store.loadStatusSigningKeys(passphrase),
-      logger: pino({ level: 'silent' }),
-      config: { viewCacheTtlMs: 0 },
-    });
-    running = await startVerifyServer(service, { port: 0, host: '127.0.0.1' });
+    const { fixture, service, checksUrl, stop } = await startService({ viewCacheTtlMs: 0 });
     const sdkStore = new MemoryStore();
     const licensor = createLicensor({
       store: sdkStore,
       trust: await fixture.issuer.keys.exportJwks(),
       product: { name: 'CMS', version: '5.2.0' },
-      verifyUrl: `${running.url}/v1/checks`,
+      verifyUrl: checksUrl,
       credentialsInUse: () => 12,
     });
-    const { challenge } = await licensor.createChallenge(admin);
-    const issued = await fixture.issuer.issue(
-      challenge,
-      { customerName: 'Acme', model: 'subscription', credentials: 50, termDays: 30 },
-      'vendor',
-    );
-    await licensor.applyLicenseKey(admin, issued.token);
-    return { fixture, service, licensor, sdkStore, licenseId: issued.license.id };
+    const licenseId = await licenseCms(fixture, licensor, admin);
+    return { fixture, service, licensor, sdkStore, licenseId, checksUrl, stopService: stop };
   }
 
   it('verifies an applied license as VALID and records the check', async () => {
@@ -80,9 +58,8 @@ describe("the SDK's verifyOnline against a running service", () => {
   });
 
   it('reports the outage as a typed failure while the service is stopped', async () => {
-    const { licensor } = await setup();
-    await running!.stop();
-    running = undefined;
+    const { licensor, stopService } = await setup();
+    await stopService();
     const result = await licensor.verifyOnline(admin);
     expect(result.ok).toBe(false);
     expect(result.error?.code).toMatch(/^ERR_/);
@@ -130,7 +107,7 @@ describe("the SDK's verifyOnline against a running service", () => {
   });
 
   it('delivers a declined model switch with the next check: the request closes with the reason (#16.14)', async () => {
-    const { fixture, licensor, sdkStore, licenseId } = await setup();
+    const { fixture, licensor, sdkStore, licenseId, checksUrl } = await setup();
     const asked = await licensor.requestModelSwitch(admin, 'perpetual');
     const request = (await fixture.issuer.inspect(asked.challenge, 'vendor')).approvalRequest!;
     expect(request).toMatchObject({ kind: 'model-switch', status: 'pending', licenseId });
@@ -161,7 +138,7 @@ describe("the SDK's verifyOnline against a running service", () => {
     const seed = (await sdkStore.loadInstallationKey())!;
     const installation = keyPairFromSeed(seed);
     const v1 = checkFor(licenseId, installation);
-    const response = await fetch(`${running!.url}/v1/checks`, {
+    const response = await fetch(checksUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/jose' },
       body: v1,
