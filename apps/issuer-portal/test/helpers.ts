@@ -175,16 +175,49 @@ export const SUBSCRIPTION_TERMS = {
   graceDays: 14,
 } as const;
 
+/**
+ * The plan the catalogue tests issue from: subscription, one feature and one add-on, a `sites`
+ * limit, and credentials within `credentials` bounds.
+ */
+export function standardPlan(credentials = { value: 250, min: 100, max: 1000 }) {
+  return {
+    name: 'Standard',
+    products: ['vSEC:CMS'],
+    model: 'subscription' as const,
+    credentials,
+    termDays: 365,
+    graceDays: 14,
+    features: ['hsm-support'],
+    addOns: ['mobile-credentials'],
+    limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
+  };
+}
+
+/** The product vSEC:CMS (version 6) and the Standard plan for it, made by alice. */
+export async function addStandardPlan(fixture: Pick<Fixture, 'issuer'>): Promise<void> {
+  await fixture.issuer.products.create({ name: 'vSEC:CMS', versions: ['6'] }, 'alice');
+  await fixture.issuer.plans.create(standardPlan(), 'alice');
+}
+
+/** A state-changing request of the session, its CSRF token set: `.expect(status)` it. */
+export function send(
+  session: LoggedIn,
+  method: 'post' | 'put' | 'patch' | 'delete',
+  path: string,
+  body: object = {},
+) {
+  return session.agent[method](path).set('X-CSRF-Token', session.csrf).send(body);
+}
+
 /** Issues a key through the API as the given session; answers the 201 body. */
 export async function issueThroughApi(
   session: LoggedIn,
   challenge: string,
   terms: Record<string, unknown> = PERPETUAL_TERMS,
 ): Promise<{ licenseKey: string; transactionId: string; license: { id: string } }> {
-  const response = await session.agent
-    .post('/api/v1/challenges/issue')
-    .set('X-CSRF-Token', session.csrf)
-    .send({ challenge, terms })
-    .expect(201);
+  const response = await send(session, 'post', '/api/v1/challenges/issue', {
+    challenge,
+    terms,
+  }).expect(201);
   return response.body;
 }

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { type Fixture, makePortal, PASSWORDS, type TestUser } from '../helpers.js';
 
 export { describeInChromium, launchChromium as launch } from '@licensor/test-support';
@@ -69,6 +69,24 @@ export async function servePortal(): Promise<ServedPortal> {
       await fixture.close();
     },
   };
+}
+
+/**
+ * A new page (1280 x 820 unless `context` says otherwise) with `user` logged in through the
+ * login page, once the main navigation is shown.
+ */
+export async function loggedInPage(
+  browser: Browser,
+  url: string,
+  user: TestUser,
+  context: BrowserContextOptions = {},
+): Promise<Page> {
+  const page = await (
+    await browser.newContext({ viewport: { width: 1280, height: 820 }, ...context })
+  ).newPage();
+  await logIn(page, url, user);
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+  return page;
 }
 
 /** Logs `user` in through the login page. */

@@ -3,11 +3,11 @@
 // license page shows its plan and entitlements.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Fixture, makeChallenge, newInstallation } from '../helpers.js';
+import { addStandardPlan, type Fixture, makeChallenge, newInstallation } from '../helpers.js';
 import {
   describeInChromium,
   launch,
-  logIn,
+  loggedInPage,
   type ServedPortal,
   screenshot,
   servePortal,
@@ -25,21 +25,7 @@ describeInChromium('products and plans in Chromium', () => {
     served = await servePortal();
     fixture = served.fixture;
     url = served.url;
-    await fixture.issuer.products.create({ name: 'vSEC:CMS', versions: ['6'] }, 'alice');
-    await fixture.issuer.plans.create(
-      {
-        name: 'Standard',
-        products: ['vSEC:CMS'],
-        model: 'subscription',
-        credentials: { value: 250, min: 100, max: 1000 },
-        termDays: 365,
-        graceDays: 14,
-        features: ['hsm-support'],
-        addOns: ['mobile-credentials'],
-        limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
-      },
-      'alice',
-    );
+    await addStandardPlan(fixture);
     const issued = await fixture.issuer.issue(
       makeChallenge(fixture, newInstallation(), { v: 2 }),
       {
@@ -54,9 +40,7 @@ describeInChromium('products and plans in Chromium', () => {
     licenseId = issued.license.id;
     await fixture.issuer.plans.update('Standard', { features: ['audit', 'hsm-support'] }, 'alice');
     browser = await launch();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 820 } })).newPage();
-    await logIn(page, url, 'ivan');
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    page = await loggedInPage(browser, url, 'ivan');
   }, 60_000);
 
   afterAll(async () => {

@@ -2,22 +2,21 @@
 // adds an add-on and overrides a limit within the plan's bounds; the license page's editor
 // issues a new key that replaces the one in force (audited); a refusal by the server (the plan
 // was archived meanwhile) is shown in the dialog and changes nothing.
-import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Fixture, makeChallenge, makePortal, newInstallation, PASSWORDS } from '../helpers.js';
+import { addStandardPlan, type Fixture, makeChallenge, newInstallation } from '../helpers.js';
 import {
-  assertWebBuilt,
-  baseUrl,
   describeInChromium,
   launch,
+  loggedInPage,
+  type ServedPortal,
   screenshot,
-  WEB_ROOT,
+  servePortal,
 } from './browser.js';
 
 describeInChromium('entitlement editing in Chromium', () => {
+  let served: ServedPortal;
   let fixture: Fixture;
-  let server: Server;
   let browser: Browser;
   let page: Page;
   let url: string;
@@ -34,40 +33,18 @@ describeInChromium('entitlement editing in Chromium', () => {
   };
 
   beforeAll(async () => {
-    assertWebBuilt();
-    fixture = await makePortal({ webRoot: WEB_ROOT });
-    server = await new Promise<Server>((resolve) => {
-      const listening = fixture.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    url = baseUrl(server);
-    await fixture.issuer.products.create({ name: 'vSEC:CMS', versions: ['6'] }, 'alice');
-    await fixture.issuer.plans.create(
-      {
-        name: 'Standard',
-        products: ['vSEC:CMS'],
-        model: 'subscription',
-        credentials: { value: 250, min: 100, max: 1000 },
-        termDays: 365,
-        graceDays: 14,
-        features: ['hsm-support'],
-        addOns: ['mobile-credentials'],
-        limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
-      },
-      'alice',
-    );
+    served = await servePortal();
+    fixture = served.fixture;
+    url = served.url;
+    await addStandardPlan(fixture);
     browser = await launch();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    await page.goto(`${url}/`);
-    await page.getByLabel('User name').fill('ivan');
-    await page.getByLabel('Password').fill(PASSWORDS.ivan);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    page = await loggedInPage(browser, url, 'ivan', { viewport: { width: 1280, height: 900 } });
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    if (server) await new Promise((resolve) => server.close(resolve));
-    await fixture?.close();
+    await served?.close();
   });
 
   it('issues from a plan chosen on the Issue form, with an add-on and a limit within bounds', async () => {

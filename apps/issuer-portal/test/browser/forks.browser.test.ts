@@ -14,7 +14,7 @@ import { type Fixture, makeChallenge, newInstallation } from '../helpers.js';
 import {
   describeInChromium,
   launch,
-  logIn,
+  loggedInPage,
   type ServedPortal,
   screenshot,
   servePortal,
@@ -70,13 +70,7 @@ describeInChromium('forks and the audit chain in Chromium', () => {
     await step(original.next, 'o2', '10.0.0.1');
     forkId = (await step(copy.next, 'c2', '10.0.0.2')).fork!.id;
     browser = await launch();
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 820 },
-      acceptDownloads: true,
-    });
-    page = await context.newPage();
-    await logIn(page, url, 'ivan');
-    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    page = await loggedInPage(browser, url, 'ivan', { acceptDownloads: true });
   }, 60_000);
 
   afterAll(async () => {

@@ -8,19 +8,10 @@ import {
   makeChallenge,
   makePortal,
   newInstallation,
+  standardPlan,
 } from '../../../../test/helpers.js';
 
-const STANDARD = {
-  name: 'Standard',
-  products: ['vSEC:CMS'],
-  model: 'subscription',
-  credentials: { value: 100, min: 50, max: 500 },
-  termDays: 365,
-  graceDays: 14,
-  features: ['hsm-support'],
-  addOns: ['mobile-credentials'],
-  limits: [{ name: 'sites', value: 3, min: 1, max: 10 }],
-};
+const STANDARD = standardPlan({ value: 100, min: 50, max: 500 });
 const TERMS = {
   customerName: 'Acme Bank',
   model: 'subscription',

@@ -7,6 +7,7 @@ import {
   loginAs,
   makePortal,
   PASSWORDS,
+  send,
   sessionCookie,
   type TestUser,
 } from '../../../../test/helpers.js';
@@ -32,17 +33,11 @@ async function userId(name: TestUser): Promise<string> {
 /** Enrols and confirms the user's 2FA; answers the secret, the recovery codes, a new session. */
 async function enrol(name: TestUser) {
   const session = await loginAs(fixture, name);
-  const begun = await session.agent
-    .post('/api/v1/auth/2fa/enrol')
-    .set('X-CSRF-Token', session.csrf)
-    .send({})
-    .expect(200);
+  const begun = await send(session, 'post', '/api/v1/auth/2fa/enrol').expect(200);
   const secret = begun.body.secret as string;
-  const confirmed = await session.agent
-    .post('/api/v1/auth/2fa/confirm')
-    .set('X-CSRF-Token', session.csrf)
-    .send({ code: await codeNow(secret) })
-    .expect(200);
+  const confirmed = await send(session, 'post', '/api/v1/auth/2fa/confirm', {
+    code: await codeNow(secret),
+  }).expect(200);
   // The next code from the app is one step later.
   fixture.advance(30_000);
   const next: LoggedIn = {
@@ -62,11 +57,7 @@ function login(name: TestUser, code?: string) {
 describe('enrolment', () => {
   it('shows the secret as a QR code and an otpauth URI; nothing is in force until confirmed', async () => {
     const ivan = await loginAs(fixture, 'ivan');
-    const begun = await ivan.agent
-      .post('/api/v1/auth/2fa/enrol')
-      .set('X-CSRF-Token', ivan.csrf)
-      .send({})
-      .expect(200);
+    const begun = await send(ivan, 'post', '/api/v1/auth/2fa/enrol').expect(200);
     expect(begun.body.secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(begun.body.otpauthUri).toBe(
       `otpauth://totp/Licensor:ivan?secret=${begun.body.secret}&issuer=Licensor`,
@@ -80,18 +71,12 @@ describe('enrolment', () => {
 
   it('refuses a wrong first code (counted as a failure) and stays pending', async () => {
     const ivan = await loginAs(fixture, 'ivan');
-    const begun = await ivan.agent
-      .post('/api/v1/auth/2fa/enrol')
-      .set('X-CSRF-Token', ivan.csrf)
-      .send({})
-      .expect(200);
+    const begun = await send(ivan, 'post', '/api/v1/auth/2fa/enrol').expect(200);
     const right = await codeNow(begun.body.secret);
     const wrong = right === '000000' ? '111111' : '000000';
-    const refused = await ivan.agent
-      .post('/api/v1/auth/2fa/confirm')
-      .set('X-CSRF-Token', ivan.csrf)
-      .send({ code: wrong })
-      .expect(401);
+    const refused = await send(ivan, 'post', '/api/v1/auth/2fa/confirm', { code: wrong }).expect(
+      401,
+    );
     expect(refused.body.error.code).toBe('ERR_2FA_CODE_WRONG');
     expect(refused.headers['set-cookie']).toBeUndefined();
     const status = await ivan.agent.get('/api/v1/auth/2fa').expect(200);
@@ -118,22 +103,16 @@ describe('enrolment', () => {
     await request(fixture.app).get('/api/v1/auth/session').set('Cookie', before.cookie).expect(200);
     // Enrolling again while it is on is refused, the secret unchanged.
     const record = await fixture.issuer.store.twoFactor.getTwoFactor(await userId('ivan'));
-    const again = await session.agent
-      .post('/api/v1/auth/2fa/enrol')
-      .set('X-CSRF-Token', session.csrf)
-      .send({})
-      .expect(409);
+    const again = await send(session, 'post', '/api/v1/auth/2fa/enrol').expect(409);
     expect(again.body.error.code).toBe('ERR_2FA_ALREADY_ENABLED');
     expect(await fixture.issuer.store.twoFactor.getTwoFactor(await userId('ivan'))).toEqual(record);
   });
 
   it('refuses to confirm without an enrolment', async () => {
     const ivan = await loginAs(fixture, 'ivan');
-    const refused = await ivan.agent
-      .post('/api/v1/auth/2fa/confirm')
-      .set('X-CSRF-Token', ivan.csrf)
-      .send({ code: '123456' })
-      .expect(409);
+    const refused = await send(ivan, 'post', '/api/v1/auth/2fa/confirm', { code: '123456' }).expect(
+      409,
+    );
     expect(refused.body.error.code).toBe('ERR_2FA_NOT_ENROLLING');
     expect(await fixture.issuer.store.twoFactor.getTwoFactor(await userId('ivan'))).toBeNull();
   });
@@ -217,11 +196,9 @@ describe('login with a second factor', () => {
 
   it('new recovery codes (with a code) replace the old ones', async () => {
     const { secret, recoveryCodes, session } = await enrol('ivan');
-    const answer = await session.agent
-      .post('/api/v1/auth/2fa/recovery-codes')
-      .set('X-CSRF-Token', session.csrf)
-      .send({ code: await codeNow(secret) })
-      .expect(200);
+    const answer = await send(session, 'post', '/api/v1/auth/2fa/recovery-codes', {
+      code: await codeNow(secret),
+    }).expect(200);
     expect(answer.body.recoveryCodes).toHaveLength(10);
     const old = await login('ivan', recoveryCodes[1]!).expect(401);
     expect(old.body.error.code).toBe('ERR_2FA_CODE_WRONG');
@@ -233,20 +210,14 @@ describe('turning it off', () => {
   it('needs a right code; a wrong one leaves 2FA on', async () => {
     const { secret, session } = await enrol('ivan');
     const right = await codeNow(secret);
-    const refused = await session.agent
-      .post('/api/v1/auth/2fa/disable')
-      .set('X-CSRF-Token', session.csrf)
-      .send({ code: right === '000000' ? '111111' : '000000' })
-      .expect(401);
+    const refused = await send(session, 'post', '/api/v1/auth/2fa/disable', {
+      code: right === '000000' ? '111111' : '000000',
+    }).expect(401);
     expect(refused.body.error.code).toBe('ERR_2FA_CODE_WRONG');
     expect((await session.agent.get('/api/v1/auth/2fa').expect(200)).body.enabled).toBe(true);
     await login('ivan').expect(401);
 
-    await session.agent
-      .post('/api/v1/auth/2fa/disable')
-      .set('X-CSRF-Token', session.csrf)
-      .send({ code: right })
-      .expect(200);
+    await send(session, 'post', '/api/v1/auth/2fa/disable', { code: right }).expect(200);
     expect((await session.agent.get('/api/v1/auth/2fa').expect(200)).body.enabled).toBe(false);
     await login('ivan').expect(200);
     expect(await fixture.issuer.store.listAuditEvents({ action: '2fa.disable' })).toHaveLength(1);
@@ -255,24 +226,12 @@ describe('turning it off', () => {
   it('an admin resets a user who lost the device; their sessions end', async () => {
     const { session } = await enrol('ivan');
     const alice = await loginAs(fixture, 'alice');
-    const byIssuer = await session.agent
-      .post('/api/v1/users/ivan/2fa/reset')
-      .set('X-CSRF-Token', session.csrf)
-      .send({})
-      .expect(403);
+    const byIssuer = await send(session, 'post', '/api/v1/users/ivan/2fa/reset').expect(403);
     expect(byIssuer.body.error.code).toBe('ERR_FORBIDDEN');
-    await alice.agent
-      .post('/api/v1/users/ivan/2fa/reset')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({})
-      .expect(200);
+    await send(alice, 'post', '/api/v1/users/ivan/2fa/reset').expect(200);
     await session.agent.get('/api/v1/auth/session').expect(401);
     await login('ivan').expect(200);
-    const again = await alice.agent
-      .post('/api/v1/users/ivan/2fa/reset')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({})
-      .expect(409);
+    const again = await send(alice, 'post', '/api/v1/users/ivan/2fa/reset').expect(409);
     expect(again.body.error.code).toBe('ERR_2FA_NOT_ENABLED');
     const [event] = await fixture.issuer.store.listAuditEvents({ action: '2fa.reset' });
     expect(event).toMatchObject({ actor: 'alice', details: { name: 'ivan' } });
@@ -282,11 +241,9 @@ describe('turning it off', () => {
 describe('the policy', () => {
   it('an admin without 2FA cannot require it (no lock-out); the policy is unchanged', async () => {
     const alice = await loginAs(fixture, 'alice');
-    const refused = await alice.agent
-      .put('/api/v1/auth/2fa/policy')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({ policy: 'everyone' })
-      .expect(409);
+    const refused = await send(alice, 'put', '/api/v1/auth/2fa/policy', {
+      policy: 'everyone',
+    }).expect(409);
     expect(refused.body.error.code).toBe('ERR_2FA_NOT_ENABLED');
     expect(await fixture.issuer.store.twoFactor.getTwoFactorPolicy()).toBeNull();
   });
@@ -294,11 +251,9 @@ describe('the policy', () => {
   it('"everyone": users without 2FA are logged out and sent to enrol, then let in', async () => {
     const ivanBefore = await loginAs(fixture, 'ivan');
     const { session: alice } = await enrol('alice');
-    const set = await alice.agent
-      .put('/api/v1/auth/2fa/policy')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({ policy: 'everyone' })
-      .expect(200);
+    const set = await send(alice, 'put', '/api/v1/auth/2fa/policy', { policy: 'everyone' }).expect(
+      200,
+    );
     expect(set.body).toEqual({ policy: 'everyone', usersLoggedOut: 2 });
     await ivanBefore.agent.get('/api/v1/licenses').expect(401);
 
@@ -307,16 +262,10 @@ describe('the policy', () => {
     expect(held.body.error.code).toBe('ERR_2FA_ENROLMENT_REQUIRED');
     const info = await ivan.agent.get('/api/v1/auth/session').expect(200);
     expect(info.body.twoFactorEnrolmentRequired).toBe(true);
-    const begun = await ivan.agent
-      .post('/api/v1/auth/2fa/enrol')
-      .set('X-CSRF-Token', ivan.csrf)
-      .send({})
-      .expect(200);
-    const confirmed = await ivan.agent
-      .post('/api/v1/auth/2fa/confirm')
-      .set('X-CSRF-Token', ivan.csrf)
-      .send({ code: await codeNow(begun.body.secret) })
-      .expect(200);
+    const begun = await send(ivan, 'post', '/api/v1/auth/2fa/enrol').expect(200);
+    const confirmed = await send(ivan, 'post', '/api/v1/auth/2fa/confirm', {
+      code: await codeNow(begun.body.secret),
+    }).expect(200);
     expect(confirmed.body.session.twoFactorEnrolmentRequired).toBeUndefined();
     await ivan.agent.get('/api/v1/licenses').expect(200);
 
@@ -334,11 +283,7 @@ describe('the policy', () => {
 
   it('"admins" holds admins only', async () => {
     const { session: alice } = await enrol('alice');
-    await alice.agent
-      .put('/api/v1/auth/2fa/policy')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({ policy: 'admins' })
-      .expect(200);
+    await send(alice, 'put', '/api/v1/auth/2fa/policy', { policy: 'admins' }).expect(200);
     const vera = await loginAs(fixture, 'vera');
     await vera.agent.get('/api/v1/licenses').expect(200);
   });
