@@ -52,98 +52,109 @@ const day = 86_400;
 const product = { name: 'CMS', version: '5.2.0' };
 const licenseId = idOf('lic', 'golden license');
 const customer = { id: idOf('cus', 'golden customer'), name: 'Acme Corporation' };
+/** 16 bytes of a label's hash (a nonce), or all 32 (a chain value), base64url. */
+const nonceOf = (label) =>
+  base64urlEncode(createHash('sha256').update(label).digest().subarray(0, 16));
+const chainOf = (label) => base64urlEncode(createHash('sha256').update(label).digest());
 
-const challengeClaims = {
-  v: 1,
-  jti: idOf('chl', 'golden challenge'),
-  iat: now,
-  exp: now + 30 * day,
+/**
+ * The claims of a challenge of the golden installation, made `atDay` days after `now` and
+ * pending 30 days; `rest` holds its license, usage and request (and v2's members), in order.
+ */
+const challengeClaimsOf = (v, label, atDay, rest) => ({
+  v,
+  jti: idOf('chl', label),
+  iat: now + atDay * day,
+  exp: now + (atDay + 30) * day,
   sub: installation.pair.kid,
   product,
-  license: null,
-  usage: { credentialsInUse: 0 },
-  request: { kind: 'license', credentials: 100, customerName: customer.name },
-};
-const challenge = signChallenge(challengeClaims, installation.pair);
+  ...rest,
+});
 
-const licenseClaims = {
-  v: 1,
-  jti: idOf('txn', 'golden transaction 1'),
+/** The claims of a check of revision `rev` by the golden installation; `rest`: v2's `prev`. */
+const checkClaimsOf = (v, iat, nonce, rev, sdk, credentialsInUse, rest = {}) => ({
+  v,
+  iat,
+  nonce,
   lid: licenseId,
-  rev: 1,
-  iat: now + day,
-  sub: installation.pair.kid,
-  chal: challengeHash(challenge),
-  customer,
-  model: 'perpetual',
-  credentials: 100,
-  term: null,
-};
-const licenseToken = signLicense(licenseClaims, license.pair);
-
-const switchClaims = {
-  v: 1,
-  jti: idOf('chl', 'golden model switch'),
-  iat: now + 2 * day,
-  exp: now + 32 * day,
-  sub: installation.pair.kid,
+  rev,
+  sdk,
   product,
-  license: { id: licenseId, revision: 1, customerName: customer.name, model: 'perpetual' },
-  usage: { credentialsInUse: 42 },
-  request: { kind: 'model-switch', model: 'subscription' },
-};
-const switchChallenge = signChallenge(switchClaims, installation.pair);
+  usage: { credentialsInUse },
+  ...rest,
+});
 
-const subscriptionClaims = {
-  v: 1,
-  jti: idOf('txn', 'golden transaction 2'),
-  lid: licenseId,
-  rev: 2,
-  iat: now + 3 * day,
-  sub: installation.pair.kid,
-  chal: challengeHash(switchChallenge),
-  customer,
-  model: 'subscription',
-  credentials: 100,
-  term: { start: now + 3 * day, end: now + 368 * day, grace: 14 * day },
-};
-const subscriptionToken = signLicense(subscriptionClaims, license.pair);
-
-const checkClaims = {
-  v: 1,
-  iat: now + 4 * day,
-  nonce: base64urlEncode(createHash('sha256').update('golden nonce').digest().subarray(0, 16)),
-  lid: licenseId,
-  rev: 2,
-  sdk: '0.1.0',
-  product,
-  usage: { credentialsInUse: 42 },
-};
-const checkToken = signCheck(checkClaims, installation.pair);
-
-const statusClaims = {
-  v: 1,
-  iat: now + 4 * day + 1,
-  nonce: checkClaims.nonce,
+/** The claims of a VALID status answering a check, no license relayed; `rest`: v2's members. */
+const statusClaimsOf = (v, { iat, nonce, rev, termEnd, checkBy }, rest = {}) => ({
+  v,
+  iat,
+  nonce,
   lid: licenseId,
   sub: installation.pair.kid,
   outcome: 'VALID',
+  rev,
+  termEnd,
+  checkBy,
+  license: null,
+  ...rest,
+});
+
+/** The claims of revision `rev` of the golden license, answering `challenge`; `rest` in order. */
+const licenseClaimsOf = (v, label, rev, atDay, challenge, rest) => ({
+  v,
+  jti: idOf('txn', label),
+  lid: licenseId,
+  rev,
+  iat: now + atDay * day,
+  sub: installation.pair.kid,
+  chal: challengeHash(challenge),
+  customer,
+  ...rest,
+});
+
+const challengeClaims = challengeClaimsOf(1, 'golden challenge', 0, {
+  license: null,
+  usage: { credentialsInUse: 0 },
+  request: { kind: 'license', credentials: 100, customerName: customer.name },
+});
+const challenge = signChallenge(challengeClaims, installation.pair);
+
+const licenseClaims = licenseClaimsOf(1, 'golden transaction 1', 1, 1, challenge, {
+  model: 'perpetual',
+  credentials: 100,
+  term: null,
+});
+const licenseToken = signLicense(licenseClaims, license.pair);
+
+const switchClaims = challengeClaimsOf(1, 'golden model switch', 2, {
+  license: { id: licenseId, revision: 1, customerName: customer.name, model: 'perpetual' },
+  usage: { credentialsInUse: 42 },
+  request: { kind: 'model-switch', model: 'subscription' },
+});
+const switchChallenge = signChallenge(switchClaims, installation.pair);
+
+const subscriptionClaims = licenseClaimsOf(1, 'golden transaction 2', 2, 3, switchChallenge, {
+  model: 'subscription',
+  credentials: 100,
+  term: { start: now + 3 * day, end: now + 368 * day, grace: 14 * day },
+});
+const subscriptionToken = signLicense(subscriptionClaims, license.pair);
+
+const checkClaims = checkClaimsOf(1, now + 4 * day, nonceOf('golden nonce'), 2, '0.1.0', 42);
+const checkToken = signCheck(checkClaims, installation.pair);
+
+const statusClaims = statusClaimsOf(1, {
+  iat: now + 4 * day + 1,
+  nonce: checkClaims.nonce,
   rev: 2,
   termEnd: subscriptionClaims.term.end,
   checkBy: now + 5 * day + 1,
-  license: null,
-};
+});
 const statusToken = signStatus(statusClaims, status.pair);
 
 // Version 2 (entitlements): a customer on the Standard plan asks for an add-on feature, and
 // the license that grants it.
-const challengeV2Claims = {
-  v: 2,
-  jti: idOf('chl', 'golden challenge v2'),
-  iat: now + 5 * day,
-  exp: now + 35 * day,
-  sub: installation.pair.kid,
-  product,
+const challengeV2Claims = challengeClaimsOf(2, 'golden challenge v2', 5, {
   license: { id: licenseId, revision: 2, customerName: customer.name, model: 'subscription' },
   usage: { credentialsInUse: 42, limits: [{ name: 'sites', inUse: 3 }] },
   request: {
@@ -151,18 +162,10 @@ const challengeV2Claims = {
     features: ['mobile-credentials'],
     limits: [{ name: 'sites', value: 5 }],
   },
-};
+});
 const challengeV2 = signChallenge(challengeV2Claims, installation.pair);
 
-const licenseV2Claims = {
-  v: 2,
-  jti: idOf('txn', 'golden transaction 3'),
-  lid: licenseId,
-  rev: 3,
-  iat: now + 6 * day,
-  sub: installation.pair.kid,
-  chal: challengeHash(challengeV2),
-  customer,
+const licenseV2Claims = licenseClaimsOf(2, 'golden transaction 3', 3, 6, challengeV2, {
   model: 'subscription',
   credentials: 100,
   term: { start: now + 3 * day, end: now + 368 * day, grace: 14 * day },
@@ -170,53 +173,36 @@ const licenseV2Claims = {
   products: [{ name: 'CMS', versions: ['5'] }],
   features: [{ name: 'hsm-support' }, { name: 'mobile-credentials', until: now + 188 * day }],
   limits: [{ name: 'sites', value: 5 }],
-};
+});
 const licenseV2Token = signLicense(licenseV2Claims, license.pair);
 
 // Version 2 of the check and the status (fork detection, issue #17): the status names the chain
 // value the next check presents and the installation's clock offset; the next check presents
 // it, and so does a challenge made after it.
-const statusV2Claims = {
-  v: 2,
-  iat: now + 7 * day,
-  nonce: base64urlEncode(createHash('sha256').update('golden nonce 2').digest().subarray(0, 16)),
-  lid: licenseId,
-  sub: installation.pair.kid,
-  outcome: 'VALID',
-  rev: 3,
-  termEnd: licenseV2Claims.term.end,
-  checkBy: now + 8 * day,
-  license: null,
-  chain: base64urlEncode(createHash('sha256').update('golden chain 1').digest()),
-  skew: 7800,
-};
+const statusV2Claims = statusClaimsOf(
+  2,
+  {
+    iat: now + 7 * day,
+    nonce: nonceOf('golden nonce 2'),
+    rev: 3,
+    termEnd: licenseV2Claims.term.end,
+    checkBy: now + 8 * day,
+  },
+  { chain: chainOf('golden chain 1'), skew: 7800 },
+);
 const statusV2Token = signStatus(statusV2Claims, status.pair);
 
-const checkV2Claims = {
-  v: 2,
-  iat: now + 8 * day,
-  nonce: base64urlEncode(createHash('sha256').update('golden nonce 3').digest().subarray(0, 16)),
-  lid: licenseId,
-  rev: 3,
-  sdk: '0.2.0',
-  product,
-  usage: { credentialsInUse: 43 },
+const checkV2Claims = checkClaimsOf(2, now + 8 * day, nonceOf('golden nonce 3'), 3, '0.2.0', 43, {
   prev: statusV2Claims.chain,
-};
+});
 const checkV2Token = signCheck(checkV2Claims, installation.pair);
 
-const challengeChainClaims = {
-  v: 2,
-  jti: idOf('chl', 'golden challenge with chain'),
-  iat: now + 9 * day,
-  exp: now + 39 * day,
-  sub: installation.pair.kid,
-  product,
+const challengeChainClaims = challengeClaimsOf(2, 'golden challenge with chain', 9, {
   license: { id: licenseId, revision: 3, customerName: customer.name, model: 'subscription' },
   usage: { credentialsInUse: 43 },
   request: { kind: 'license', credentials: 200 },
   chain: statusV2Claims.chain,
-};
+});
 const challengeChain = signChallenge(challengeChainClaims, installation.pair);
 
 const golden = {
