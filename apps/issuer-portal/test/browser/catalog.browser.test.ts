@@ -100,10 +100,7 @@ describeInChromium('products and plans in Chromium', () => {
     expect(refused).toEqual([403, 'ERR_FORBIDDEN']);
     expect(await fixture.issuer.forks.getPlanPolicy('Standard')).toBeNull();
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
-    const admin = await context.newPage();
-    await logIn(admin, url, 'alice');
-    await admin.getByRole('navigation', { name: 'Main' }).waitFor();
+    const admin = await loggedInPage(browser, url, 'alice');
     await admin.goto(`${url}/plans`);
     const policy = admin.getByTestId('plan-fork-policy-Standard');
     await policy.getByLabel('Fork policy of Standard').selectOption('suspend');
@@ -120,6 +117,6 @@ describeInChromium('products and plans in Chromium', () => {
     await policy.getByRole('button', { name: 'Save fork policy' }).click();
     await policy.getByText("the verify service's default (warn)").waitFor();
     expect(await fixture.issuer.forks.getPlanPolicy('Standard')).toBeNull();
-    await context.close();
+    await admin.context().close();
   });
 });
