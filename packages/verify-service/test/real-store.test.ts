@@ -126,6 +126,37 @@ describe.each(kinds)('on the %s store', (kind) => {
     });
   });
 
+  it('records the key set version a version 2 check reports, per installation; a version never published is answered and not recorded (#11)', async () => {
+    const { fixture, service, keyring } = await setup();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    const v2 = (keyset: number) =>
+      signCheck(
+        {
+          v: 2,
+          iat: Math.floor(Date.now() / 1000),
+          nonce: randomBytes(16).toString('base64url'),
+          lid: licenseId,
+          rev: 1,
+          sdk: '0.2.0',
+          product: { name: 'CMS', version: '5.2.0' },
+          usage: { credentialsInUse: 3 },
+          keyset,
+        },
+        installation,
+      );
+    const newest = (await fixture.issuer.keys.keysets()).at(-1)!.seq;
+    await postCheck(service.app, v2(newest));
+    expect(await service.drain(Date.now() + 5_000)).toBe(0);
+    const reported = await fixture.store.keyUsage.getKeysetReport(installation.kid);
+    expect(reported).toMatchObject({ keyset: newest, source: 'check' });
+    // A version the vendor never published: the check is answered, the report stays as it was.
+    const answer = await postCheck(service.app, v2(newest + 5));
+    expect(verifyStatus(answer.text, keyring).claims.outcome).toBe('VALID');
+    expect(await service.drain(Date.now() + 5_000)).toBe(0);
+    expect(await fixture.store.keyUsage.getKeysetReport(installation.kid)).toEqual(reported);
+    expect((await fixture.issuer.keys.usage()).installationsOnNewest).toBe(1);
+  });
+
   it('refuses a check replayed after a restart on the same store, and records nothing for it', async () => {
     const { fixture, service } = await setup();
     const { installation, licenseId } = await issueLicense(fixture.issuer);
