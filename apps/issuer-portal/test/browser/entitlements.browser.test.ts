@@ -152,6 +152,7 @@ describeInChromium('entitlement editing in Chromium', () => {
     await dialog.getByLabel('Limit sites').fill('11');
     await dialog.getByRole('button', { name: 'Approve and issue' }).click();
     await dialog.getByText('Enter a whole number from 1 to 10.').waitFor();
+    await dialog.getByRole('alert').getByText('Fix the fields marked above.').waitFor();
     await expect(entitlementsOf()).resolves.toEqual(before);
     await expect(fixture.issuer.getRequest(requestId)).resolves.toMatchObject({
       status: 'pending',

@@ -3,7 +3,7 @@
 // new key that replaces the one in force (a re-issue: audited, delivered at the installation's
 // next online check, and shown to send by hand). Model, credentials and term stay.
 import { useState } from 'react';
-import { ApiError, api } from '../api';
+import { api } from '../api';
 import { useSession } from '../session';
 import type { IssueAnswer, License, ListOf, Plan } from '../types';
 import { useApi } from '../use-api';
@@ -12,6 +12,7 @@ import {
   draftOf,
   type EntitlementDraft,
   EntitlementFields,
+  entitlementFieldsInvalid,
   entitlementsOf,
 } from './entitlement-fields';
 import { Button, Select } from './ui';
@@ -62,8 +63,7 @@ export function EntitlementEditor({
     const entitled = entitlementsOf(plan, draft);
     if (!entitled.ok) {
       setErrors(entitled.errors);
-      // Shown in the dialog above its buttons; the fields say what to fix.
-      throw new ApiError(400, 'ERR_REQUEST_INVALID', 'Fix the fields marked below.', null);
+      throw entitlementFieldsInvalid();
     }
     setErrors({});
     const body: Record<string, unknown> = {

@@ -2,6 +2,7 @@
 // checkboxes and its limits as numbers within the plan's bounds; without a plan, any features
 // and limits typed as lists. The server checks everything again against the plan
 // (ERR_TERMS_INVALID naming the field) and stores nothing it refuses.
+import { ApiError } from '../api';
 import type { Plan } from '../types';
 import { TextInput } from './ui';
 
@@ -51,6 +52,14 @@ function withoutEntitlementErrors(errors: Record<string, string>): Record<string
       ([field]) => !field.startsWith('limit-') && field !== 'features' && field !== 'limits',
     ),
   );
+}
+
+/**
+ * What a dialog with these fields throws when one is wrong: shown above its buttons (under the
+ * fields), while each field says what to fix.
+ */
+export function entitlementFieldsInvalid(): ApiError {
+  return new ApiError(400, 'ERR_REQUEST_INVALID', 'Fix the fields marked above.', null);
 }
 
 export type EntitlementResult =

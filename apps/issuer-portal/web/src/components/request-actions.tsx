@@ -4,7 +4,7 @@
 // license gets) with its add-ons and limits within the plan's bounds; the server checks them
 // again (422 ERR_TERMS_INVALID naming the field, shown in the dialog, nothing stored).
 import { useState } from 'react';
-import { ApiError, api } from '../api';
+import { api } from '../api';
 import { useSession } from '../session';
 import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, rangeText, TERMS_LIMITS } from '../terms-limits';
 import type { ApprovalRequest, IssueAnswer, ListOf, Plan } from '../types';
@@ -14,6 +14,7 @@ import {
   draftOf,
   type EntitlementDraft,
   EntitlementFields,
+  entitlementFieldsInvalid,
   entitlementsOf,
 } from './entitlement-fields';
 import { Button, ErrorMessage, Select, TextInput } from './ui';
@@ -59,8 +60,7 @@ export function RequestActions({
     const entitled = entitlementsOf(choice.plan, choice.draft);
     if (!entitled.ok) {
       setErrors(entitled.errors);
-      // Shown in the dialog above its buttons; the fields say what to fix.
-      throw new ApiError(400, 'ERR_REQUEST_INVALID', 'Fix the fields marked below.', null);
+      throw entitlementFieldsInvalid();
     }
     setErrors({});
     return { plan: choice.plan.id, features: entitled.features, limits: entitled.limits };
