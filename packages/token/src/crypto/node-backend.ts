@@ -1,25 +1,13 @@
 // Ed25519 through node:crypto (OpenSSL), 8-11x faster than noble. Reached through
-// process.getBuiltinModule so that browsers, which lack it, load this file and get `undefined`.
+// process.getBuiltinModule (lib/node-crypto.ts) so that browsers, which lack it, load this file
+// and get `undefined`.
 // KeyObjects are cached per key instance, so a verify does no key parsing.
 
 import type * as NodeCrypto from 'node:crypto';
 import { base64urlEncode } from '../lib/base64url.js';
+import { nodeCrypto } from '../lib/node-crypto.js';
 import { RecentCache } from '../lib/recent-cache.js';
 import type { Ed25519Backend } from './backend.js';
-
-type BuiltinLoader = (id: string) => unknown;
-
-function loadNodeCrypto(): typeof NodeCrypto | undefined {
-  const processObject = (globalThis as { process?: { getBuiltinModule?: BuiltinLoader } }).process;
-  const load = processObject?.getBuiltinModule;
-  if (typeof load !== 'function') return undefined;
-  try {
-    const crypto = load('node:crypto') as typeof NodeCrypto | undefined;
-    return typeof crypto?.verify === 'function' ? crypto : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 // DER prefixes of an Ed25519 PKCS#8 private key and SPKI public key (RFC 8410).
 const PKCS8_PREFIX = Uint8Array.from([
@@ -80,8 +68,6 @@ function makeNodeBackend(crypto: typeof NodeCrypto): Ed25519Backend {
     },
   };
 }
-
-const nodeCrypto = loadNodeCrypto();
 
 /** The node:crypto backend, or undefined where node:crypto is not available. */
 export const nodeBackend: Ed25519Backend | undefined =
