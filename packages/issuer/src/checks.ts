@@ -52,6 +52,7 @@ export const CHECK_ROLE = [
   'loadStatusSigningKeys',
   'listKeysets',
   'recordKeysetReports',
+  'listProductKeysets',
   'ping',
   'close',
 ] as const satisfies readonly (keyof CheckStore)[];
@@ -99,6 +100,7 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
       loadStatusKeys(store, passphrase ?? (statusSecret === '' ? undefined : statusSecret)),
     listKeysets: (afterSeq) => store.listKeysets(afterSeq),
     recordKeysetReports: (reports) => store.recordKeysetReports(reports),
+    listProductKeysets: (afterSeq) => store.listProductKeysets(afterSeq),
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -253,6 +253,11 @@ export interface IssuerOptions {
 /** Where a new key is made: `hsm` puts a license key in the PKCS#11 token of the environment. */
 export interface NewKeyOptions {
   hsm?: boolean;
+  /**
+   * A license key of one product (catalogue id or name, #12.1): it signs that product's
+   * licenses only. Absent: a key of the vendor's own.
+   */
+  product?: string;
 }
 
 export interface Issuer extends CatalogApi {
@@ -342,10 +347,16 @@ export interface Issuer extends CatalogApi {
     retire(kid: string, operator: Operator): Promise<SigningKeyRecord>;
     /** Trusted by nobody from the next key set on; says who still depends on the key. */
     revoke(kid: string, operator: Operator, reason?: string): Promise<KeyRevocation>;
-    /** Public JWKS of every key not revoked (next, active, retired): what the SDK trusts. */
-    exportJwks(): Promise<Jwks>;
-    /** Every version of the signed key set, oldest first. */
-    keysets(): Promise<KeysetRecord[]>;
+    /**
+     * Public JWKS of every key of the vendor's not revoked (next, active, retired): what the SDK
+     * trusts. With `product` (id or name), that product's keys too, marked with its name.
+     */
+    exportJwks(product?: string): Promise<Jwks>;
+    /**
+     * Every version of the signed key set, oldest first. With `product` (its name), the
+     * versions that product's installations walk (its own set where there is one).
+     */
+    keysets(product?: string): Promise<KeysetRecord[]>;
     /** Tokens signed per key, installations per key set version (the Signing keys page). */
     usage(): Promise<KeyUsage>;
     /** One key's tokens; ERR_KEY_NOT_FOUND for a kid the store does not hold. */

@@ -232,6 +232,11 @@ export interface SigningKeyRecord {
   protection: 'encrypted' | 'file' | 'pkcs11';
   /** Where a `pkcs11` key is: the token's label and the key's label on it. */
   hsm?: HsmKeyLocation;
+  /**
+   * A license key of one product (its catalogue id, `prd_…`): it signs that product's licenses
+   * only. Absent: the vendor's own key (every product trusts it; it alone signs key sets).
+   */
+  product?: string;
   createdAt: number;
   /** When it began to sign (null while `next`). */
   activatedAt: number | null;
@@ -253,6 +258,17 @@ export interface KeysetRecord {
   /** The kids it lists. */
   kids: string[];
   createdAt: number;
+}
+
+/**
+ * A version of one product's key set (key set format 2, `scope` = the product's name): the
+ * vendor's keys and that product's license keys, numbered in the one sequence of versions.
+ */
+export interface ProductKeysetRecord extends KeysetRecord {
+  /** The product's catalogue id. */
+  productId: string;
+  /** Its name as signed in the set (`scope`): what the product's SDK reports in a check. */
+  product: string;
 }
 
 /** A key in a PKCS#11 token: what the store records instead of its private half. */

@@ -14,6 +14,7 @@ import { keyUsageContract } from './contract/key-usage.contract.js';
 import { keysAndUsersContract } from './contract/keys-users.contract.js';
 import { lifecycleContract } from './contract/lifecycle.contract.js';
 import { pagingContract } from './contract/paging.contract.js';
+import { productKeysContract } from './contract/product-keys.contract.js';
 import { bulkLoadContract, retentionContract } from './contract/retention.contract.js';
 import { ssoContract } from './contract/sso.contract.js';
 import { storeContract } from './contract/store.contract.js';
@@ -43,6 +44,7 @@ for (const adapter of adapters()) {
     describe('crash between writes', () => crashContract(adapter));
     describe('keys and users', () => keysAndUsersContract(adapter));
     describe('what keys signed, who trusts which key set', () => keyUsageContract(adapter));
+    describe('license keys of one product', () => productKeysContract(adapter));
     describe('automation and accounts', () => automationContract(adapter));
     describe('products and plans', () => catalogContract(adapter));
     describe('check retention', () => retentionContract(adapter));

@@ -8,7 +8,7 @@
 import { challengeHash, type LicenseClaims, normaliseToken, verifyLicense } from '@licensor/token';
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
-import { assertCoversProduct } from './entitlements.js';
+import { assertCoversProduct, assertKeyOfProduct } from './entitlements.js';
 import { SdkError } from './errors.js';
 import { currentInfo } from './info.js';
 import { advanceTrust, assertKeepsKeysInUse, beyond } from './keyset.js';
@@ -135,6 +135,7 @@ export function acceptLicense(
     );
   }
   assertCoversProduct(claims, context.product);
+  assertKeyOfProduct(snapshot.trust.keyring, kid, context.product);
   checkRevision(claims, snapshot.license, delivery);
   const answered = findAnsweredChallenge(claims, snapshot, clock, delivery);
   // The answered challenge is consumed; a switch request for the model now in force is done.

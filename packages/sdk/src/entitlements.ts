@@ -5,6 +5,7 @@
 import {
   coversProduct,
   ENTITLEMENT_NAME_PATTERN,
+  type Keyring,
   type LicenseClaims,
   type Product,
   RESERVED_LIMIT_NAMES,
@@ -22,6 +23,19 @@ export function assertCoversProduct(claims: LicenseClaims, product: Product): vo
   throw new SdkError(
     'ERR_LICENSE_OTHER_PRODUCT',
     `This license key is for ${covered}, not for ${product.name} ${product.version} that this installation runs. Send this installation's challenge to the vendor for a license of this product.`,
+  );
+}
+
+/**
+ * Refuses a license signed by a license key of another product (#12.1): a product's own key
+ * signs that product's licenses only. The vendor's own keys sign for every product.
+ */
+export function assertKeyOfProduct(keyring: Keyring, kid: string, product: Product): void {
+  const owner = keyring.productOf(kid);
+  if (owner === undefined || owner === product.name) return;
+  throw new SdkError(
+    'ERR_LICENSE_KEY_OTHER_PRODUCT',
+    `This license key is signed by ${kid}, a signing key of the product ${owner}, which signs licenses of ${owner} only, not of ${product.name} that this installation runs. Nothing was changed: ask the vendor for a license of ${product.name}.`,
   );
 }
 

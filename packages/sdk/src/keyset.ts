@@ -159,6 +159,16 @@ export function advanceTrust(
   } catch (error) {
     throw refusal(error, failedPosition(context, current, normalised));
   }
+  // A product's own set (key set format 2, #12.1) is for that product's installations only.
+  const foreign = applied.find(
+    (keyset) => keyset.claims.scope !== undefined && keyset.claims.scope !== context.product.name,
+  );
+  if (foreign !== undefined) {
+    throw new SdkError(
+      'ERR_KEYSET_OTHER_PRODUCT',
+      `Key set version ${foreign.claims.seq} is the key set of the product ${foreign.claims.scope}, not of ${context.product.name} that this installation runs. Nothing was changed: apply the key sets of ${context.product.name} (licensor-issuer keys export --keyset --product "${context.product.name}").`,
+    );
+  }
   return trustFrom(context, [...current.applied, ...applied]);
 }
 

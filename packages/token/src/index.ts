@@ -139,6 +139,7 @@ export {
   keysetChain,
   MAX_RELAYED_KEYSET_CHARS,
   type PublishedKeyset,
+  scopedVersions,
   signKeyset,
   type Trust,
   type VerifiedKeyset,

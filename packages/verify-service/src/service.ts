@@ -115,7 +115,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     record: (record) => recorder.add(record),
     ...(failures === null ? {} : { refused: (refused) => failures.report(refused) }),
     statusKey: () => statusKey,
-    keysets: (trusted) => keysets.relayFor(trusted),
+    keysets: (trusted, product) => keysets.relayFor(trusted, product),
     decoyVerification: createDecoyVerification(),
     windowSeconds: config.checkWindowSeconds,
     checkIntervalSeconds: config.checkIntervalSeconds,

@@ -12,7 +12,8 @@ export type CheckStore = Pick<
   'chains' | 'getCheckView' | 'recordChecks' | 'ping' | 'close'
 > &
   // The vendor's signed key sets (public), relayed with statuses; a store without them relays none.
-  Partial<Pick<IssuerCheckStore, 'listKeysets'>> &
+  // Products with keys of their own have their own sets (#12.1), relayed to their checks.
+  Partial<Pick<IssuerCheckStore, 'listKeysets' | 'listProductKeysets'>> &
   /** Refused checks for check.failed webhooks; a store without it records none. */
   Partial<Pick<IssuerCheckStore, 'recordCheckFailures'>> &
   /** The key set version each installation reported; a store without it records none. */

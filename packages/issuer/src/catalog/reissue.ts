@@ -5,6 +5,7 @@
 
 import { commitWithRetry } from '../domain/commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from '../domain/context.js';
+import { licenseSigning } from '../domain/product-keys.js';
 import { normaliseTerms } from '../domain/terms.js';
 import { buildTokenTransaction, customerOfLicense, issued } from '../domain/token-transaction.js';
 import { InputInvalidError, LicenseNotFoundError, LicenseStateError } from '../errors.js';
@@ -21,7 +22,7 @@ export async function reissue(
   operator: Operator,
 ): Promise<IssueResult> {
   const who = checkOperator(operator);
-  const key = await context.licenseKeys.active();
+  const key = await licenseSigning(context);
   const committed = await commitWithRetry(context, `license ${licenseId}`, async () => {
     const license = await currentLicense(context, licenseId);
     if (license === null) throw new LicenseNotFoundError(licenseId);

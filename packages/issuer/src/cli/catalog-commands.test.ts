@@ -206,3 +206,45 @@ describe('licensor-issuer products and plans', () => {
     expect((await cli(['plans', 'add', 'not json'])).code).toBe(2);
   });
 });
+
+describe('licensor-issuer keys --product (#12.1)', () => {
+  it("rotates, lists and exports a product's own license key, and the product's licenses are signed by it", async () => {
+    await cli(['products', 'add', 'vSEC:CMS', '--versions', '6']);
+    await cli(['plans', 'add', '-'], { stdin: STANDARD });
+    const rotated = await cli(['keys', 'rotate', '--product', 'vSEC:CMS', '--json']);
+    expect(rotated.code).toBe(0);
+    const key = JSON.parse(rotated.stdout) as { kid: string; product: string; status: string };
+    expect(key).toMatchObject({ status: 'next', product: expect.stringMatching(/^prd_/) });
+    expect((await cli(['keys', 'activate', key.kid])).code).toBe(0);
+    const listed = await cli(['keys', 'list', '--product', 'vsec:cms']);
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${key.kid}\\s+license\\s+${key.product}\\s+active`, 'm'),
+    );
+    expect(listed.stdout.trim().split('\n')).toHaveLength(2);
+
+    const jwks = JSON.parse((await cli(['keys', 'export', '--product', 'vSEC:CMS'])).stdout);
+    expect(jwks.keys.find((k: { kid: string }) => k.kid === key.kid)).toMatchObject({
+      product: 'vSEC:CMS',
+    });
+    const vendorJwks = JSON.parse((await cli(['keys', 'export'])).stdout);
+    expect(vendorJwks.keys.map((k: { kid: string }) => k.kid)).not.toContain(key.kid);
+    const sets = (await cli(['keys', 'export', '--keyset', '--product', 'vSEC:CMS'])).stdout;
+    expect(sets).toMatch(/-----BEGIN LICENSOR KEY SET-----/);
+
+    const challenge = new TestInstallation().challenge({ v: 2, at: Date.now() });
+    const issued = await cli(['issue', challenge, '--customer', 'Acme Corp', '--plan', 'Standard']);
+    expect(verifyLicense(issued.stdout.trim(), Keyring.fromJwks(jwks)).kid).toBe(key.kid);
+  });
+
+  it('refuses an unknown product and a status key of a product, and writes no key', async () => {
+    const before = (await cli(['keys', 'list'])).stdout;
+    const unknown = await cli(['keys', 'rotate', '--product', 'Nope']);
+    expect(unknown).toMatchObject({ code: 1 });
+    expect(unknown.stderr).toMatch(/ERR_PRODUCT_NOT_FOUND/);
+    await cli(['products', 'add', 'vSEC:CMS']);
+    const status = await cli(['keys', 'rotate', '--use', 'status', '--product', 'vSEC:CMS']);
+    expect(status).toMatchObject({ code: 1 });
+    expect(status.stderr).toMatch(/ERR_INPUT_INVALID: .*--product/);
+    expect((await cli(['keys', 'list'])).stdout).toBe(before);
+  });
+});

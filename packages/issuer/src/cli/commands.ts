@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { oneOf, text as optionText, required, UsageError, wholeNumber } from '@licensor/cli-kit';
 import { armour, armourBundle, type KeyPurpose, newId } from '@licensor/token';
+import { ProductNotFoundError } from '../catalog/errors.js';
 import { ROLES } from '../domain/users.js';
 import { LicenseNotFoundError, UserNotFoundError } from '../errors.js';
 import type { Issuer } from '../facade.js';
@@ -123,6 +124,15 @@ type Handler = (run: CommandRun, first: string, second: string) => Promise<Comma
 
 const out = (value: unknown, shown: string): CommandOutput => ({ value, text: shown });
 
+/** The catalogue name of `--product` (given by id or name); undefined without the option. */
+async function productName(run: CommandRun): Promise<string | undefined> {
+  const named = text(run.args, 'product');
+  if (named === undefined) return undefined;
+  const product = await run.issuer.products.get(named);
+  if (product === null) throw new ProductNotFoundError(named);
+  return product.name;
+}
+
 const HANDLERS: Record<string, Handler> = {
   ...CATALOG_HANDLERS,
   ...FORK_HANDLERS,
@@ -139,7 +149,10 @@ const HANDLERS: Record<string, Handler> = {
   async 'keys list'(run) {
     // Each key with what it signed; below, who trusts which key set version.
     const usage = await run.issuer.keys.usage();
-    return out(usage.keys, formatKeys(usage.keys) + formatKeysetTrust(usage));
+    const name = await productName(run);
+    const product = name === undefined ? null : await run.issuer.products.get(name);
+    const keys = usage.keys.filter((key) => product === null || key.product === product.id);
+    return out(keys, formatKeys(keys) + (product === null ? formatKeysetTrust(usage) : ''));
   },
   async 'keys usage'(run) {
     const usage = await run.issuer.keys.usage();
@@ -148,8 +161,10 @@ const HANDLERS: Record<string, Handler> = {
   async 'keys rotate'(run) {
     const use: KeyPurpose =
       oneOf(text(run.args, 'use'), '--use', ['license', 'status'] as const) ?? 'license';
+    const product = text(run.args, 'product');
     const key = await run.issuer.keys.rotate(use, run.operator, {
       hsm: run.args.values.hsm === true,
+      ...(product === undefined ? {} : { product }),
     });
     warnPlainKeys(run, [key]);
     const where =
@@ -179,10 +194,10 @@ const HANDLERS: Record<string, Handler> = {
   async 'keys export'(run) {
     if (run.args.values.keyset === true) {
       // Every version, armoured, oldest first: what an offline installation pastes.
-      const keysets = await run.issuer.keys.keysets();
+      const keysets = await run.issuer.keys.keysets(await productName(run));
       return out(keysets, keysets.map((k) => armour(k.token, 'keyset')).join(''));
     }
-    const jwks = await run.issuer.keys.exportJwks();
+    const jwks = await run.issuer.keys.exportJwks(text(run.args, 'product'));
     return out(jwks, `${JSON.stringify(jwks, null, 2)}\n`);
   },
   async inspect(run, challenge) {

@@ -43,10 +43,22 @@ export function table(rows: string[][]): string {
 
 export function formatKeys(keys: (SigningKeyRecord & Partial<SigningKeyUsage>)[]): string {
   return table([
-    ['KID', 'USE', 'STATE', 'PROTECTION', 'SIGNED', 'CREATED', 'ACTIVATED', 'RETIRED', 'REVOKED'],
+    [
+      'KID',
+      'USE',
+      'PRODUCT',
+      'STATE',
+      'PROTECTION',
+      'SIGNED',
+      'CREATED',
+      'ACTIVATED',
+      'RETIRED',
+      'REVOKED',
+    ],
     ...keys.map((k) => [
       k.kid,
       k.purpose,
+      k.product ?? "(vendor's)",
       k.status,
       k.hsm === undefined ? k.protection : `pkcs11 (token ${k.hsm.token})`,
       k.purpose === 'status' || k.tokens === undefined

@@ -76,7 +76,10 @@ export const ISSUER_CLI: CliSpec = {
     {
       name: 'keys list',
       summary:
-        'list signing keys (next, active, retired, revoked) with the license tokens each signed, and the installations on each key set version',
+        "list signing keys (next, active, retired, revoked), the vendor's and the products', with the license tokens each signed, and the installations on each key set version",
+      options: {
+        product: { type: 'string', value: 'ID|NAME', help: "only that product's own keys" },
+      },
     },
     {
       name: 'keys usage',
@@ -88,6 +91,11 @@ export const ISSUER_CLI: CliSpec = {
       summary: 'make a next key (default: license): published and trusted, not signing yet',
       options: {
         use: { type: 'string', value: 'license|status', help: 'the key to rotate' },
+        product: {
+          type: 'string',
+          value: 'ID|NAME',
+          help: "a license key of that product's own: it signs the licenses that cover that product alone",
+        },
         hsm: hsmOption('make the license key inside the PKCS#11 token (license keys only)'),
       },
     },
@@ -117,6 +125,11 @@ export const ISSUER_CLI: CliSpec = {
         'print the public JWKS (what the SDK ships with); --keyset: every signed key set version, armoured, for an offline installation (licensor trust)',
       options: {
         keyset: { type: 'boolean', help: 'the signed key set versions instead of the JWKS' },
+        product: {
+          type: 'string',
+          value: 'ID|NAME',
+          help: "what a build of that product ships with: the vendor's keys and the product's own (--keyset: the versions its installations walk)",
+        },
       },
     },
     {

@@ -17,6 +17,7 @@ import type { ApprovalRequest, Operator, Term, Terms, TokenTransaction } from '.
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
 import { replayIssue } from './issue.js';
+import { licenseSigning } from './product-keys.js';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_TERM_DAYS,
@@ -40,7 +41,7 @@ export async function approveRequest(
 
   const verified = verifyChallenge(request.challenge);
   const { claims } = verified;
-  const key = await context.licenseKeys.active();
+  const key = await licenseSigning(context);
   const committed = await commitWithRetry(context, `license ${request.licenseId}`, async () => {
     const license = await currentLicense(context, request.licenseId);
     if (license === null) throw new LicenseNotFoundError(request.licenseId);

@@ -4,7 +4,6 @@
 //
 // One direction: read the inputs (challenge, records, signing key), decide over them, commit.
 
-import type { JwsSigner } from '@licensor/token';
 import { entitlementsForTerms, withPlanDefaults } from '../catalog/issue-entitlements.js';
 import type { LicenseEntitlements } from '../catalog/types.js';
 import {
@@ -32,6 +31,7 @@ import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
 import { rebindAfterIssue } from './forks.js';
 import { changeLicenseState } from './license-state.js';
+import { type LicenseSigning, licenseSigning } from './product-keys.js';
 import { normaliseTerms, sameTerms, termFor } from './terms.js';
 import { buildTokenTransaction, issued, newCustomer } from './token-transaction.js';
 
@@ -58,7 +58,7 @@ export async function issue(
   if (held.length > 0 && options.supersede !== true) {
     throw new InstallationLicensedError(analysis.verified.installationId, held);
   }
-  const key = await context.licenseKeys.active();
+  const key = await licenseSigning(context);
   const first = await readRecords(context, analysis, asked, false);
 
   // 2. Decide, 3. commit. When another writer moved the license first, the records are read
@@ -172,7 +172,7 @@ function decideIssue(
   analysis: ChallengeAnalysis,
   asked: Terms,
   who: Operator,
-  key: JwsSigner,
+  key: LicenseSigning,
   at: number,
 ): Promise<TokenTransaction> {
   const { license } = records;

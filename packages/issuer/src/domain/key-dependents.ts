@@ -4,13 +4,14 @@
 // service hands to the installation at its next check. When a key is revoked, the licenses whose
 // installations may still hold a token it signed are listed, with how each gets a new one.
 
-import { type JwsSigner, newId, signLicenseWith, validateLicenseClaims } from '@licensor/token';
+import { type LicenseClaims, newId, signLicenseWith, validateLicenseClaims } from '@licensor/token';
 import type { KeyDependent } from '../facade.js';
 import { kidOfToken } from '../keys/token-kid.js';
 import type { License, Operator, TokenTransaction } from '../records.js';
 import { licensePages } from '../store/cursors.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
+import { type LicenseSigning, licenseSigning } from './product-keys.js';
 
 const PAGE = 500;
 
@@ -21,16 +22,21 @@ async function* licensesInForce(context: IssuerContext): AsyncGenerator<License>
   }
 }
 
-/** The newest token of `license`, re-signed by `key`: the next revision, the same claims. */
+/** The claims of a license's newest token, as stored (the issuer signed them). */
+function payloadOf(license: License): LicenseClaims {
+  return JSON.parse(
+    Buffer.from(license.latestToken!.split('.')[1] ?? '', 'base64url').toString('utf8'),
+  );
+}
+
+/** The newest token of `license`, re-signed: the next revision, the same claims. */
 async function resignOne(
   license: License,
-  key: JwsSigner,
+  signing: LicenseSigning,
   at: number,
   operator: Operator,
 ): Promise<TokenTransaction> {
-  const payload = JSON.parse(
-    Buffer.from(license.latestToken!.split('.')[1] ?? '', 'base64url').toString('utf8'),
-  );
+  const payload = payloadOf(license);
   const transactionId = newId('txn');
   const revision = license.revision + 1;
   const claims = validateLicenseClaims({
@@ -40,6 +46,7 @@ async function resignOne(
     iat: Math.floor(at / 1000),
     chal: null,
   });
+  const key = signing.forClaims(claims);
   const token = await signLicenseWith(claims, key);
   const licenseAfter: License = {
     ...license,
@@ -78,11 +85,13 @@ async function resignOne(
  * many were re-signed. Runs after a license key is activated; repeating it does nothing more.
  */
 export async function resignLicenses(context: IssuerContext, operator: Operator): Promise<number> {
-  const key = await context.licenseKeys.active();
+  // Each token by the key its claims call for: a product's own key, or the vendor's.
+  const key = await licenseSigning(context);
   const who = checkOperator(operator);
   let count = 0;
   for await (const listed of licensesInForce(context)) {
-    if (listed.installationId === null || kidOfToken(listed.latestToken) === key.kid) continue;
+    if (listed.installationId === null || listed.latestToken === null) continue;
+    if (kidOfToken(listed.latestToken) === key.forClaims(payloadOf(listed)).kid) continue;
     const committed = await commitWithRetry(context, `license ${listed.id}`, async (attempt) => {
       const license = attempt === 0 ? listed : await currentLicense(context, listed.id);
       if (license === null) throw new Error(`license ${listed.id} disappeared`);

@@ -128,7 +128,9 @@ export async function answerWithKeysets<T extends IssueResult>(
     source: 'challenge',
   };
   await context.store.keyUsage.recordKeysetReports([report]);
-  return { ...result, keysets: await keysetsAfter(context, trusted) };
+  // The versions of the challenge's product (its own key set where it has one, #12.1).
+  const { product } = decodeChallengeUnverified(challenge).claims;
+  return { ...result, keysets: await keysetsAfter(context, trusted, product.name) };
 }
 
 /**
@@ -141,8 +143,11 @@ export async function deliverWithKeysets<T extends IssueResult>(
   result: T,
 ): Promise<T> {
   if (licenseVersionOf(result.token) < 2) return result;
-  const report = await context.store.keyUsage.getKeysetReport(result.transaction.installationId);
-  return { ...result, keysets: await keysetsAfter(context, report?.keyset ?? 0) };
+  const { installationId } = result.transaction;
+  const report = await context.store.keyUsage.getKeysetReport(installationId);
+  // The versions of the installation's product (its own key set where it has one, #12.1).
+  const product = (await context.store.getInstallation(installationId))?.product.name;
+  return { ...result, keysets: await keysetsAfter(context, report?.keyset ?? 0, product) };
 }
 
 function licenseVersionOf(token: string): number {

@@ -17,6 +17,7 @@ import type { IssueResult, RenewOptions } from '../facade.js';
 import type { Operator } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
+import { licenseSigning } from './product-keys.js';
 import { renewedTerm } from './terms.js';
 import { buildTokenTransaction, customerOfLicense, issued } from './token-transaction.js';
 
@@ -27,7 +28,7 @@ export async function renew(
   operator: Operator,
 ): Promise<IssueResult> {
   const who = checkOperator(operator);
-  const key = await context.licenseKeys.active();
+  const key = await licenseSigning(context);
   const committed = await commitWithRetry(context, `license ${licenseId}`, async () => {
     const license = await currentLicense(context, licenseId);
     if (license === null) throw new LicenseNotFoundError(licenseId);

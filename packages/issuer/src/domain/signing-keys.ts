@@ -22,6 +22,7 @@ import {
   signKeyset,
   toPublicJwk,
 } from '@licensor/token';
+import type { CatalogProduct } from '../catalog/types.js';
 import {
   InputInvalidError,
   KeyActiveError,
@@ -41,6 +42,13 @@ import type { KeysetRecord, Operator, SigningKeyRecord } from '../records.js';
 import type { StoredPrivateKey } from '../store/ports.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import { dependentsOf, resignLicenses } from './key-dependents.js';
+import {
+  inScope,
+  keyProduct,
+  productKeysetOf,
+  productsWithKeys,
+  versionsOfProduct,
+} from './product-keys.js';
 
 const PURPOSES: readonly KeyPurpose[] = ['license', 'status'];
 
@@ -116,6 +124,7 @@ async function createKey(
     status,
     protection: stored.protection,
     ...(stored.protection === 'pkcs11' ? { hsm: stored.hsm } : {}),
+    ...(options.product === undefined ? {} : { product: options.product }),
     createdAt,
     activatedAt: status === 'active' ? createdAt : null,
     retiredAt: null,
@@ -131,6 +140,7 @@ async function createKey(
   if (purpose === 'license') context.licenseKeys.remember(made.signer);
   await audit(context, operator, action, made.kid, {
     purpose,
+    ...(options.product === undefined ? {} : { product: options.product }),
     protection: stored.protection,
     status,
     ...(stored.protection === 'pkcs11' ? { hsm: stored.hsm } : {}),
@@ -242,17 +252,24 @@ export async function rotateKey(
   operator: Operator,
   options: NewKeyOptions = {},
 ): Promise<SigningKeyRecord> {
+  // A product's own key (#12.1): its scope is the product's catalogue id.
+  const product =
+    options.product === undefined ? null : (await keyProduct(context, purpose, options.product)).id;
   const waiting = (await context.store.listSigningKeys()).find(
-    (key) => key.purpose === purpose && key.status === 'next',
+    (key) => key.purpose === purpose && inScope(key, product) && key.status === 'next',
   );
   if (waiting !== undefined) {
+    const whose = product === null ? '' : ` of product ${options.product}`;
     throw new KeyStateError(
-      `key ${waiting.kid} is already the next ${purpose} key: activate it (keys activate ${waiting.kid}) or revoke it first`,
+      `key ${waiting.kid} is already the next ${purpose} key${whose}: activate it (keys activate ${waiting.kid}) or revoke it first`,
     );
   }
   if (options.hsm === true) assertHsmPurpose(purpose);
   else await checkSealing(context, [purpose]);
-  const key = await createKey(context, purpose, 'next', operator, 'key.rotate', options);
+  const key = await createKey(context, purpose, 'next', operator, 'key.rotate', {
+    ...options,
+    ...(product === null ? {} : { product }),
+  });
   await publishKeysetIfChanged(context);
   return key;
 }
@@ -277,13 +294,18 @@ export async function activateKey(
   }
   const at = context.now();
   // The new key must open with what this Issuer holds (passphrase, HSM) before it may sign.
-  if (key.purpose === 'license') await context.licenseKeys.open(kid);
+  if (key.purpose === 'license') await context.licenseKeys.open(kid, key.product);
   const activated =
     key.status === 'active'
       ? key
       : ((await context.store.setSigningKeyState(kid, ['next'], 'active', at)) ?? key);
   for (const other of keys) {
-    if (other.purpose === key.purpose && other.kid !== kid && other.status === 'active') {
+    if (
+      other.purpose === key.purpose &&
+      inScope(other, key.product ?? null) &&
+      other.kid !== kid &&
+      other.status === 'active'
+    ) {
       await context.store.setSigningKeyState(other.kid, ['active'], 'retired', at);
       context.licenseKeys.forget(other.kid);
     }
@@ -291,7 +313,11 @@ export async function activateKey(
   await publishKeysetIfChanged(context);
   // Online installations get their license re-signed by the new key at their next check.
   const resigned = key.purpose === 'license' ? await resignLicenses(context, operator) : 0;
-  await audit(context, operator, 'key.activate', kid, { purpose: key.purpose, resigned });
+  await audit(context, operator, 'key.activate', kid, {
+    purpose: key.purpose,
+    ...(key.product === undefined ? {} : { product: key.product }),
+    resigned,
+  });
   return { ...activated, status: 'active' };
 }
 
@@ -347,12 +373,23 @@ export async function revokeKey(
   return { key: revoked, dependents };
 }
 
-/** The public keyring the SDK trusts: every key not revoked (next, active, retired). */
-export async function exportJwks(context: IssuerContext): Promise<Jwks> {
-  const keys = (await context.store.listSigningKeys()).filter((k) => k.status !== 'revoked');
-  if (keys.length === 0) throw new NotInitialisedError();
+/**
+ * The public keyring the SDK trusts: every key not revoked (next, active, retired) of the
+ * vendor's own, and with `product` (id or name) that product's license keys too, each marked
+ * with the product's name: what a build of that product ships with.
+ */
+export async function exportJwks(context: IssuerContext, product?: string): Promise<Jwks> {
+  const scope = product === undefined ? null : await keyProduct(context, 'license', product);
+  const keys = (await context.store.listSigningKeys()).filter(
+    (k) => k.status !== 'revoked' && (inScope(k, null) || inScope(k, scope?.id ?? null)),
+  );
+  if (!keys.some((key) => inScope(key, null))) throw new NotInitialisedError();
   return Keyring.of(
-    keys.map((key) => ({ publicKey: publicKeyFromJwk(key.publicKey), purpose: key.purpose })),
+    keys.map((key) => ({
+      publicKey: publicKeyFromJwk(key.publicKey),
+      purpose: key.purpose,
+      ...(key.product === undefined || scope === null ? {} : { product: scope.name }),
+    })),
   ).toJwks();
 }
 
@@ -377,6 +414,7 @@ function keysetOf(keys: readonly SigningKeyRecord[]): Omit<KeysetClaims, 'seq' |
 function sameKeyset(a: Omit<KeysetClaims, 'seq' | 'iat'>, b: KeysetClaims): boolean {
   const canon = (k: Omit<KeysetClaims, 'seq' | 'iat'>) =>
     JSON.stringify({
+      scope: k.scope ?? null,
       keys: [...k.keys].map((key) => `${key.kid}:${key.purpose}:${key.state}`).sort(),
       revoked: [...k.revoked].sort(),
     });
@@ -391,12 +429,19 @@ function sameKeyset(a: Omit<KeysetClaims, 'seq' | 'iat'>, b: KeysetClaims): bool
 export async function publishKeysetIfChanged(context: IssuerContext): Promise<KeysetRecord | null> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const keys = await context.store.listSigningKeys();
-    const wanted = keysetOf(keys);
+    const wanted = keysetOf(keys.filter((key) => inScope(key, null)));
     if (!PURPOSES.every((p) => wanted.keys.some((k) => k.purpose === p && k.state === 'active'))) {
       return null;
     }
     const previous = (await context.store.listKeysets(0)).at(-1);
-    if (previous !== undefined && sameKeyset(wanted, decodeKeyset(previous.token))) return previous;
+    const products = await productKeysets(context, keys, wanted);
+    if (
+      previous !== undefined &&
+      !products.some((set) => set.changed) &&
+      sameKeyset(wanted, decodeKeyset(previous.token))
+    ) {
+      return previous;
+    }
     const signer = await context.licenseKeys.active();
     const at = context.now();
     const seq = (previous?.seq ?? 0) + 1;
@@ -408,7 +453,20 @@ export async function publishKeysetIfChanged(context: IssuerContext): Promise<Ke
       kids: claims.keys.map((key) => key.kid),
       createdAt: at,
     };
+    // The vendor's version takes the number; the products' sets that changed get the same one.
     if (await context.store.insertKeyset(record)) {
+      for (const { product, claims: productClaims } of products) {
+        const scoped: KeysetClaims = { ...productClaims, seq, iat: claims.iat };
+        await context.store.insertProductKeyset({
+          seq,
+          token: await signKeyset(scoped, signer),
+          signedBy: signer.kid,
+          kids: scoped.keys.map((key) => key.kid),
+          createdAt: at,
+          productId: product.id,
+          product: product.name,
+        });
+      }
       // keys.changed into the webhook outbox now; if this write is lost (a crash, the store
       // refusing it), the portal's event watch writes the same event (same id) from the key set.
       await context.store.automation
@@ -420,25 +478,65 @@ export async function publishKeysetIfChanged(context: IssuerContext): Promise<Ke
   throw new KeyStateError('another process keeps publishing key sets: try again');
 }
 
+/**
+ * The key set of every product that has (or had) keys of its own, and whether it changed since
+ * the product's last version. Once a product has a set, every new version number gets one (a
+ * product's installations never fall back to the vendor's set, which lacks the product's keys).
+ */
+async function productKeysets(
+  context: IssuerContext,
+  keys: readonly SigningKeyRecord[],
+  vendor: Omit<KeysetClaims, 'seq' | 'iat'>,
+): Promise<
+  { product: CatalogProduct; claims: Omit<KeysetClaims, 'seq' | 'iat'>; changed: boolean }[]
+> {
+  const ids = productsWithKeys(keys);
+  if (ids.length === 0) return [];
+  const published = await context.store.listProductKeysets(0);
+  const sets = [];
+  for (const id of ids) {
+    const product = await context.store.getProduct(id);
+    if (product === null) continue;
+    const claims = productKeysetOf(vendor, keys, product);
+    const last = published.filter((version) => version.productId === id).at(-1);
+    const changed = last === undefined || !sameKeyset(claims, decodeKeyset(last.token));
+    sets.push({ product, claims, changed });
+  }
+  return sets;
+}
+
 function decodeKeyset(token: string): KeysetClaims {
   const payload = token.split('.')[1] ?? '';
   return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as KeysetClaims;
 }
 
-/** Every version of the signed key set, oldest first (publishes the first one if there is none). */
-export async function listKeysets(context: IssuerContext): Promise<KeysetRecord[]> {
-  const keysets = await context.store.listKeysets(0);
-  if (keysets.length > 0) return keysets;
-  await publishKeysetIfChanged(context);
-  return context.store.listKeysets(0);
+/**
+ * Every version of the signed key set, oldest first (publishes the first one if there is none).
+ * With `product` (a product's name, as its SDK reports it): the versions that product's
+ * installations walk, its own set where there is one, else the vendor's.
+ */
+export async function listKeysets(
+  context: IssuerContext,
+  product?: string,
+): Promise<KeysetRecord[]> {
+  let keysets = await context.store.listKeysets(0);
+  if (keysets.length === 0) {
+    await publishKeysetIfChanged(context);
+    keysets = await context.store.listKeysets(0);
+  }
+  return product === undefined ? keysets : versionsOfProduct(context, keysets, product);
 }
 
 /**
  * The key set versions an installation that reported trusting version `trusted` needs, as a
  * chain it can walk (token's keysetChain): what an offline license key carries before it.
  */
-export async function keysetsAfter(context: IssuerContext, trusted: number): Promise<string[]> {
-  const versions = await listKeysets(context);
+export async function keysetsAfter(
+  context: IssuerContext,
+  trusted: number,
+  product?: string,
+): Promise<string[]> {
+  const versions = await listKeysets(context, product);
   return keysetChain(
     versions.map(({ seq, token, signedBy, kids }) => ({ seq, token, signedBy, kids })),
     trusted,

@@ -23,6 +23,7 @@ import type {
   Terms,
   TokenTransaction,
 } from '../records.js';
+import type { LicenseSigning } from './product-keys.js';
 
 export interface TokenPlan {
   kind: TokenTransaction['kind'];
@@ -75,10 +76,13 @@ export function issued(transaction: TokenTransaction): IssueResult {
   };
 }
 
-/** The transaction of `plan`, its token signed by `key` at `at` (ms). */
+/**
+ * The transaction of `plan`, its token signed at `at` (ms) by `signing`: one key, or the key
+ * the token's claims call for (a product's own key, product-keys.ts).
+ */
 export async function buildTokenTransaction(
   plan: TokenPlan,
-  key: JwsSigner,
+  signing: JwsSigner | LicenseSigning,
   at: number,
 ): Promise<TokenTransaction> {
   const iat = Math.floor(at / 1000);
@@ -110,6 +114,7 @@ export async function buildTokenTransaction(
     credentials: plan.credentials,
     term: plan.term,
   };
+  const key = 'forClaims' in signing ? signing.forClaims(claims) : signing;
   const token = await signLicenseWith(claims, key);
 
   const installationAfter: Installation | null =

@@ -29,14 +29,24 @@ export class LicenseKeys {
     return signer;
   }
 
+  /** The key that signs one product's licenses now (a catalogue id), opened once; null: none. */
+  async activeOf(product: string): Promise<JwsSigner | null> {
+    const [newest] = await this.#store.readPrivateKeys('license', product);
+    if (newest === undefined) return null;
+    return this.open(newest.kid, product);
+  }
+
   /**
    * Opens a key that signs or is about to (active or next), once: before a key is activated,
-   * this proves it opens with what this Issuer holds (passphrase, HSM).
+   * this proves it opens with what this Issuer holds (passphrase, HSM). `product`: a key of
+   * that product (catalogue id), not one of the vendor's own.
    */
-  async open(kid: string): Promise<JwsSigner> {
+  async open(kid: string, product?: string): Promise<JwsSigner> {
     const cached = this.#opened.get(kid);
     if (cached !== undefined) return cached;
-    const stored = (await this.#store.readPrivateKeys('license')).find((key) => key.kid === kid);
+    const stored = (await this.#store.readPrivateKeys('license', product ?? null)).find(
+      (key) => key.kid === kid,
+    );
     if (stored === undefined) throw new NotInitialisedError();
     const signer = await openLicenseSigner(this.#store.dataDir, stored, this.#passphrase);
     this.#opened.set(signer.kid, signer);

@@ -10,16 +10,18 @@ export function withKeyStatus(records: StoredKeyRecord[]): SigningKeyRecord[] {
   const newestFirst = [...records].sort(
     (a, b) => b.createdAt - a.createdAt || (a.kid < b.kid ? 1 : -1),
   );
+  // Per scope: a product's own active key leaves the vendor's keys of the purpose alone.
+  const scope = (record: StoredKeyRecord) => `${record.purpose}:${record.product ?? ''}`;
   const activeSeen = new Set<string>();
   for (const record of newestFirst) {
-    if (record.status === 'active') activeSeen.add(record.purpose);
+    if (record.status === 'active') activeSeen.add(scope(record));
   }
   return newestFirst.map((record): SigningKeyRecord => {
     if (record.status !== null) return { ...record, status: record.status };
-    if (record.retiredAt !== null || activeSeen.has(record.purpose)) {
+    if (record.retiredAt !== null || activeSeen.has(scope(record))) {
       return { ...record, status: 'retired', retiredAt: record.retiredAt ?? record.createdAt };
     }
-    activeSeen.add(record.purpose);
+    activeSeen.add(scope(record));
     return { ...record, status: 'active', activatedAt: record.activatedAt ?? record.createdAt };
   });
 }
@@ -51,9 +53,18 @@ export function movedTo(key: SigningKeyRecord, to: KeyStatus, at: number): Signi
   };
 }
 
-/** Private halves that sign or are about to: the signing key first, then the `next` ones. */
-export function usableKids(keys: readonly SigningKeyRecord[], purpose: string): string[] {
-  const own = keys.filter((key) => key.purpose === purpose);
+/**
+ * Private halves that sign or are about to: the signing key first, then the `next` ones, of
+ * one scope: the vendor's own keys (`product` absent) or one product's.
+ */
+export function usableKids(
+  keys: readonly SigningKeyRecord[],
+  purpose: string,
+  product?: string | null,
+): string[] {
+  const own = keys.filter(
+    (key) => key.purpose === purpose && (key.product ?? null) === (product ?? null),
+  );
   const signing = signingKeyOf(own);
   const rest = own.filter(
     (key) => key !== signing && (key.status === 'active' || key.status === 'next'),

@@ -25,6 +25,7 @@ import type {
   KeysetRecord,
   License,
   LicenseState,
+  ProductKeysetRecord,
   RequestStatus,
   SigningKeyRecord,
   TokenTransaction,
@@ -245,6 +246,8 @@ export interface CheckStore {
    * installation when it changes (key-usage-port.ts). Returns how many were recorded.
    */
   recordKeysetReports(reports: readonly KeysetReport[]): Promise<number>;
+  /** The products' key set versions after `afterSeq` (public: relayed to each product's checks). */
+  listProductKeysets(afterSeq: number): Promise<ProductKeysetRecord[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -377,9 +380,10 @@ export interface KeyStore {
   listSigningKeys(): Promise<SigningKeyRecord[]>;
   /**
    * Private halves of one purpose that sign or are about to: the signing (`active`) key first,
-   * then `next` ones. The query filters by purpose.
+   * then `next` ones. The query filters by purpose and scope: the vendor's own keys, or with
+   * `product` (a catalogue id) that product's license keys.
    */
-  readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]>;
+  readPrivateKeys(purpose: KeyPurpose, product?: string | null): Promise<StoredPrivateKey[]>;
   /** Moves a key to `to` when its state is one of `from`; null (nothing written) otherwise. */
   setSigningKeyState(
     kid: string,
@@ -391,6 +395,10 @@ export interface KeyStore {
   insertKeyset(keyset: KeysetRecord): Promise<boolean>;
   /** Versions of the key set after `afterSeq`, oldest first (shared with the check role). */
   listKeysets(afterSeq: number): Promise<KeysetRecord[]>;
+  /** Stores a version of a product's key set; false when that product's version is taken. */
+  insertProductKeyset(keyset: ProductKeysetRecord): Promise<boolean>;
+  /** Versions of every product's key set after `afterSeq`, by seq (shared with the check role). */
+  listProductKeysets(afterSeq: number): Promise<ProductKeysetRecord[]>;
 }
 
 /** The portal's automation and accounts records: API tokens, sessions, login limits. */

@@ -111,6 +111,24 @@ export interface PublishedKeyset {
 }
 
 /**
+ * The versions an installation of one product walks (key set format 2): the vendor's versions
+ * before the product's first set, then the product's own. Every scope shares one sequence of
+ * numbers and one signer (the vendor's key), and from its first set on the vendor publishes the
+ * product's set under every number, so the result is a chain. A vendor's version above the
+ * product's newest is left out: its product set is still being written (the next read has it).
+ */
+export function scopedVersions<T extends PublishedKeyset>(
+  vendor: readonly T[],
+  product: readonly T[],
+): T[] {
+  if (product.length === 0) return [...vendor].sort((a, b) => a.seq - b.seq);
+  const first = Math.min(...product.map((version) => version.seq));
+  return [...vendor.filter((version) => version.seq < first), ...product].sort(
+    (a, b) => a.seq - b.seq,
+  );
+}
+
+/**
  * The versions an installation trusting version `trusted` needs to reach the newest, oldest
  * first, as a chain `advanceKeysets` can walk: each step the furthest version signed by a key
  * the step before lists (from version 0, the shipped keys, whose keys the vendor does not know

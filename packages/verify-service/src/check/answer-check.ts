@@ -50,7 +50,7 @@ export interface AnswerCheckDeps {
   /** The active status key (it may change: keys are reloaded after a rotation). */
   statusKey: () => Ed25519KeyPair;
   /** The signed key set versions after the one an installation trusts (relayed, not vouched for). */
-  keysets?: (trusted: number) => string[];
+  keysets?: (trusted: number, product: string) => string[];
   /** Spends one verification on the UNKNOWN path, so that it costs what VALID costs. */
   decoyVerification: DecoyVerification;
   windowSeconds: number;
@@ -179,7 +179,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     // Version 2: the key set versions the installation lacks, when it says which it trusts.
     const keysets =
       claimed.v >= 2 && claimed.keyset !== undefined && deps.keysets !== undefined
-        ? deps.keysets(claimed.keyset)
+        ? deps.keysets(claimed.keyset, claimed.product.name)
         : [];
     // Version 2: the installation's own requests the vendor declined (#16.14).
     const rejected =

@@ -91,3 +91,44 @@ describe('KeysetRelay', () => {
     expect(names(relay.relayFor(5))).toEqual(['v6']);
   });
 });
+
+describe("KeysetRelay: a product's own key sets (#12.1)", () => {
+  // Versions 1-3 as above; from 4 the CMS has keys of its own (P1), so 4-6 have a CMS set too.
+  const product = (seq: number, kids: string[]) => ({
+    ...version(seq, history[seq - 1]!.signedBy, kids),
+    token: `cms${seq}.`.padEnd(40, 'x'),
+    productId: 'prd_cms',
+    product: 'vSEC:CMS',
+  });
+  const cms = [
+    product(4, ['L2', 'S1', 'P1']),
+    product(5, ['L2', 'L3', 'S1', 'P1']),
+    product(6, ['L2', 'L3', 'S1', 'P1']),
+  ];
+
+  function relayWith(productRecords: ReturnType<typeof product>[]) {
+    return new KeysetRelay({
+      listKeysets: async (afterSeq: number) => history.filter((r) => r.seq > afterSeq),
+      listProductKeysets: async (afterSeq: number) =>
+        productRecords.filter((r) => r.seq > afterSeq),
+    });
+  }
+
+  it("gives a check of the product the vendor's versions before its first set, then its own", async () => {
+    const relay = relayWith(cms);
+    await relay.refresh();
+    expect(names(relay.relayFor(0, 'vSEC:CMS'))).toEqual(['v1', 'v2', 'cms5', 'cms6']);
+    expect(names(relay.relayFor(3, 'vSEC:CMS'))).toEqual(['cms5', 'cms6']);
+    // Another product, and a check naming none: the vendor's versions.
+    expect(names(relay.relayFor(3, 'vSEC:Mobile'))).toEqual(['v5', 'v6']);
+    expect(names(relay.relayFor(3))).toEqual(['v5', 'v6']);
+  });
+
+  it("never relays a vendor's version above the product's newest set (still being written)", async () => {
+    const relay = relayWith(cms.slice(0, 2));
+    await relay.refresh();
+    // Version 6's CMS set is not read yet: the CMS chain ends at 5 for now.
+    expect(names(relay.relayFor(3, 'vSEC:CMS'))).toEqual(['cms5']);
+    expect(relay.relayFor(5, 'vSEC:CMS')).toEqual([]);
+  });
+});

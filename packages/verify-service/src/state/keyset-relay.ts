@@ -4,18 +4,24 @@
 // signed by a key the one before it lists). The service does not vouch for them: they are signed
 // by the vendor's license key and the SDK verifies each. Held in memory, read from the store at
 // start, every `refreshMs` and on SIGHUP; a check never waits for the store for them.
-import { keysetChain, type PublishedKeyset } from '@licensor/token';
+// A product with license keys of its own has its own sets (key set format 2, #12.1): a check of
+// that product (its `product.name`) gets, at each version number, its product's set where there
+// is one, otherwise the vendor's (scopedVersions).
+import { keysetChain, type PublishedKeyset, scopedVersions } from '@licensor/token';
 import type { Logger } from 'pino';
 import type { CheckStore } from '../store-port.js';
 
 export class KeysetRelay {
-  readonly #store: Pick<CheckStore, 'listKeysets'>;
+  readonly #store: Pick<CheckStore, 'listKeysets' | 'listProductKeysets'>;
   readonly #logger: Logger | undefined;
   #versions: PublishedKeyset[] = [];
-  #chains = new Map<number, string[]>();
+  /** Each product's own versions, by the product's name. */
+  #products = new Map<string, PublishedKeyset[]>();
+  #newestProduct = 0;
+  #chains = new Map<string, string[]>();
   #loading: Promise<void> | null = null;
 
-  constructor(store: Pick<CheckStore, 'listKeysets'>, logger?: Logger) {
+  constructor(store: Pick<CheckStore, 'listKeysets' | 'listProductKeysets'>, logger?: Logger) {
     this.#store = store;
     this.#logger = logger;
   }
@@ -36,7 +42,8 @@ export class KeysetRelay {
           .filter((record) => record.seq > this.newest)
           .sort((a, b) => a.seq - b.seq)
           .map(({ seq, token, signedBy, kids }) => ({ seq, token, signedBy, kids }));
-        if (fresh.length > 0) {
+        const products = await this.#readProducts();
+        if (fresh.length > 0 || products > 0) {
           this.#versions = [...this.#versions, ...fresh];
           this.#chains.clear();
           this.#logger?.info(
@@ -54,14 +61,37 @@ export class KeysetRelay {
     return this.#loading;
   }
 
-  /** The versions an installation trusting `trusted` lacks, as a chain (token's keysetChain). */
-  relayFor(trusted: number): string[] {
+  /** Reads the products' versions published since the newest held; how many were new. */
+  async #readProducts(): Promise<number> {
+    const listProductKeysets = this.#store.listProductKeysets;
+    if (listProductKeysets === undefined) return 0;
+    const added = await listProductKeysets.call(this.#store, this.#newestProduct);
+    let count = 0;
+    for (const record of added.sort((a, b) => a.seq - b.seq)) {
+      const own = this.#products.get(record.product) ?? [];
+      if (own.some((version) => version.seq === record.seq)) continue;
+      const { seq, token, signedBy, kids } = record;
+      this.#products.set(record.product, [...own, { seq, token, signedBy, kids }]);
+      this.#newestProduct = Math.max(this.#newestProduct, seq);
+      count++;
+    }
+    return count;
+  }
+
+  /**
+   * The versions an installation trusting `trusted` lacks, as a chain (token's keysetChain);
+   * for a product with sets of its own, that product's view of the versions.
+   */
+  relayFor(trusted: number, product?: string): string[] {
     if (trusted >= this.newest) return [];
-    const cached = this.#chains.get(trusted);
+    const own = product === undefined ? undefined : this.#products.get(product);
+    const key = own === undefined ? `:${trusted}` : `${product}:${trusted}`;
+    const cached = this.#chains.get(key);
     if (cached !== undefined) return cached;
-    const chain = keysetChain(this.#versions, trusted);
+    const versions = own === undefined ? this.#versions : scopedVersions(this.#versions, own);
+    const chain = keysetChain(versions, trusted);
     if (this.#chains.size > 64) this.#chains.clear();
-    this.#chains.set(trusted, chain);
+    this.#chains.set(key, chain);
     return chain;
   }
 }

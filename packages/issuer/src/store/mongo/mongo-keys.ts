@@ -26,6 +26,7 @@ export async function insertSigningKey(
     state: record.status,
     activatedAt: record.activatedAt,
     revokedAt: record.revokedAt,
+    ...(record.product === undefined ? {} : { productId: record.product }),
   });
 }
 
@@ -36,6 +37,7 @@ function recordOf(d: Doc): StoredKeyRecord {
     publicKey: d.publicKey as SigningKeyRecord['publicKey'],
     protection: d.protection as SigningKeyRecord['protection'],
     ...hsmMember(d.hsm as HsmKeyLocation | null | undefined),
+    ...(typeof d.productId === 'string' ? { product: d.productId } : {}),
     status: (d.state as KeyStatus | null | undefined) ?? null,
     createdAt: d.createdAt as number,
     activatedAt: (d.activatedAt as number | null | undefined) ?? null,
@@ -52,11 +54,15 @@ export async function listSigningKeys(models: MongoModels): Promise<SigningKeyRe
 export async function readPrivateKeys(
   models: MongoModels,
   purpose: KeyPurpose,
+  product: string | null = null,
 ): Promise<StoredPrivateKey[]> {
-  // The purpose is in the query: documents of the other purpose never leave the server.
-  const documents = (await models.signingKeys.find({ purpose }).lean()) as Doc[];
+  // The purpose and the product are in the query: other documents never leave the server
+  // (the vendor's own keys have no productId: null matches a missing field).
+  const documents = (await models.signingKeys
+    .find({ purpose, productId: product })
+    .lean()) as Doc[];
   const byKid = new Map(documents.map((d) => [d._id as string, d]));
-  return usableKids(withKeyStatus(documents.map(recordOf)), purpose).map((kid) => {
+  return usableKids(withKeyStatus(documents.map(recordOf)), purpose, product).map((kid) => {
     const d = byKid.get(kid)!;
     return storedPrivateKeyOf({
       kid,
@@ -97,14 +103,21 @@ export async function setSigningKeyState(
 }
 
 export async function insertKeyset(models: MongoModels, keyset: KeysetRecord): Promise<boolean> {
-  try {
-    await models.keysets.create({
+  return insertedOnce(() =>
+    models.keysets.create({
       _id: keyset.seq,
       token: keyset.token,
       signedBy: keyset.signedBy,
       kids: keyset.kids,
       createdAt: keyset.createdAt,
-    });
+    }),
+  );
+}
+
+/** An insert of a document written once: false when its `_id` is taken already. */
+export async function insertedOnce(insert: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await insert();
     return true;
   } catch (error) {
     if (isDuplicateKey(error)) return false;
@@ -117,11 +130,16 @@ export async function listKeysets(models: MongoModels, afterSeq: number): Promis
     .find({ _id: { $gt: afterSeq } })
     .sort({ _id: 1 })
     .lean()) as Doc[];
-  return documents.map((d) => ({
-    seq: d._id as number,
+  return documents.map((d) => keysetOfDocument(d, d._id as number));
+}
+
+/** A key set version as a document of `keysets` or `product_keysets` holds it. */
+export function keysetOfDocument(d: Doc, seq: number): KeysetRecord {
+  return {
+    seq,
     token: d.token as string,
     signedBy: d.signedBy as string,
     kids: d.kids as string[],
     createdAt: d.createdAt as number,
-  }));
+  };
 }

@@ -17,6 +17,7 @@ import type {
   KeyStatus,
   KeysetRecord,
   License,
+  ProductKeysetRecord,
   SigningKeyRecord,
   TokenTransaction,
   Transaction,
@@ -77,6 +78,7 @@ import {
 } from './mongo-commit.js';
 import { importChecks, importRequests, importTransactions } from './mongo-import.js';
 import * as keys from './mongo-keys.js';
+import * as productKeys from './mongo-product-keys.js';
 import { newestChecks } from './mongo-usage-watch.js';
 import { type MongoModels, modelsOf } from './schemas.js';
 import { MongoSso } from './sso.js';
@@ -648,8 +650,8 @@ export class MongoStore implements LicensorStore {
     return this.run(() => keys.listSigningKeys(this.models));
   }
 
-  readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]> {
-    return this.run(() => keys.readPrivateKeys(this.models, purpose));
+  readPrivateKeys(purpose: KeyPurpose, product?: string | null): Promise<StoredPrivateKey[]> {
+    return this.run(() => keys.readPrivateKeys(this.models, purpose, product ?? null));
   }
 
   setSigningKeyState(
@@ -667,6 +669,14 @@ export class MongoStore implements LicensorStore {
 
   listKeysets(afterSeq: number): Promise<KeysetRecord[]> {
     return this.run(() => keys.listKeysets(this.models, afterSeq));
+  }
+
+  insertProductKeyset(keyset: ProductKeysetRecord): Promise<boolean> {
+    return this.run(() => productKeys.insertProductKeyset(this.models, keyset));
+  }
+
+  listProductKeysets(afterSeq: number): Promise<ProductKeysetRecord[]> {
+    return this.run(() => productKeys.listProductKeysets(this.models, afterSeq));
   }
 
   insertUser(user: VendorUser, passwordHash: string): Promise<void> {

@@ -5,6 +5,7 @@
 
 import { type Connection, Schema } from 'mongoose';
 import { catalogModelsOf } from './mongo-catalog.js';
+import { productKeyModelsOf } from './mongo-product-keys.js';
 
 const { Mixed } = Schema.Types;
 const options = { versionKey: false, autoIndex: false, strict: true, minimize: false } as const;
@@ -190,6 +191,8 @@ const signingKey = new Schema(
     state: { type: String, default: null, enum: [null, 'next', 'active', 'retired', 'revoked'] },
     activatedAt: { type: Number, default: null },
     revokedAt: { type: Number, default: null },
+    /** A license key of one product (#12.1): its catalogue id; absent on the vendor's own keys. */
+    productId: { type: String },
   },
   { ...options, collection: 'signing_keys' },
 );
@@ -238,6 +241,7 @@ export function modelsOf(connection: Connection) {
     keysets: connection.model('Keyset', keyset),
     users: connection.model('User', user),
     ...catalogModelsOf(connection),
+    ...productKeyModelsOf(connection),
   };
 }
 

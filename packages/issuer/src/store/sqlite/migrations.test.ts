@@ -90,6 +90,8 @@ describe('SQLite schema', () => {
         state: null,
         activated_at: null,
         revoked_at: null,
+        // License keys of one product came later (#12.1): null, a key of the vendor's own.
+        product_id: null,
       },
     ]);
     // An HSM key must say where it is; another key must not claim to be in one.

@@ -11,6 +11,7 @@ import { CHECK_FAILURES_SQL } from './event-sources.js';
 import { backfillTransactionKids, KEY_USAGE_SQL } from './key-usage.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
+import { PRODUCT_KEYS_SQL } from './sqlite-product-keys.js';
 import { SSO_TABLES_SQL } from './sso.js';
 import { TWO_FACTOR_TABLES_SQL } from './two-factor.js';
 
@@ -246,6 +247,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: KEY_USAGE_SQL,
     backfill: (db) => void backfillTransactionKids(db),
   },
+  { version: 19, name: 'license keys of one product, product key sets', sql: PRODUCT_KEYS_SQL },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

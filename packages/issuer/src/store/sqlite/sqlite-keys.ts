@@ -32,8 +32,8 @@ export function insertSigningKey(
 ): void {
   const { sealed, hsm } = privateKeyColumns(privateKey);
   db.prepare(`INSERT INTO signing_keys (kid, purpose, public_key, protection, sealed, hsm,
-      created_at, retired_at, state, activated_at, revoked_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      created_at, retired_at, state, activated_at, revoked_at, product_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
     record.kid,
     record.purpose,
     JSON.stringify(record.publicKey),
@@ -45,6 +45,7 @@ export function insertSigningKey(
     record.status,
     record.activatedAt,
     record.revokedAt,
+    record.product ?? null,
   );
 }
 
@@ -55,6 +56,7 @@ function recordOf(r: Row): StoredKeyRecord {
     publicKey: JSON.parse(r.public_key as string),
     protection: r.protection as SigningKeyRecord['protection'],
     ...hsmMember(r.hsm === null || r.hsm === undefined ? null : JSON.parse(r.hsm as string)),
+    ...(typeof r.product_id === 'string' ? { product: r.product_id } : {}),
     status: (r.state as KeyStatus | null) ?? null,
     createdAt: r.created_at as number,
     activatedAt: (r.activated_at as number | null) ?? null,
@@ -66,19 +68,24 @@ function recordOf(r: Row): StoredKeyRecord {
 export function listSigningKeys(db: Database.Database): SigningKeyRecord[] {
   const rows = db
     .prepare(`SELECT kid, purpose, public_key, protection, hsm, created_at, retired_at, state,
-      activated_at, revoked_at FROM signing_keys`)
+      activated_at, revoked_at, product_id FROM signing_keys`)
     .all() as Row[];
   return withKeyStatus(rows.map(recordOf));
 }
 
-export function readPrivateKeys(db: Database.Database, purpose: KeyPurpose): StoredPrivateKey[] {
-  // The purpose is in the query: rows of the other purpose never leave SQLite.
+export function readPrivateKeys(
+  db: Database.Database,
+  purpose: KeyPurpose,
+  product: string | null = null,
+): StoredPrivateKey[] {
+  // The purpose and the product are in the query: other rows never leave SQLite.
   const rows = db
     .prepare(`SELECT kid, purpose, public_key, protection, sealed, hsm, created_at, retired_at,
-      state, activated_at, revoked_at FROM signing_keys WHERE purpose = ?`)
-    .all(purpose) as Row[];
+      state, activated_at, revoked_at, product_id FROM signing_keys
+      WHERE purpose = ? AND product_id IS ?`)
+    .all(purpose, product) as Row[];
   const byKid = new Map(rows.map((r) => [r.kid as string, r]));
-  return usableKids(withKeyStatus(rows.map(recordOf)), purpose).map((kid) => {
+  return usableKids(withKeyStatus(rows.map(recordOf)), purpose, product).map((kid) => {
     const r = byKid.get(kid)!;
     return storedPrivateKeyOf({
       kid,
@@ -121,11 +128,16 @@ export function listKeysets(db: Database.Database, afterSeq: number): KeysetReco
   const rows = db
     .prepare('SELECT * FROM keysets WHERE seq > ? ORDER BY seq')
     .all(afterSeq) as Row[];
-  return rows.map((r) => ({
+  return rows.map(keysetOfRow);
+}
+
+/** A key set version as a row of `keysets` or `product_keysets` holds it. */
+export function keysetOfRow(r: Row): KeysetRecord {
+  return {
     seq: r.seq as number,
     token: r.token as string,
     signedBy: r.signed_by as string,
     kids: JSON.parse(r.kids as string) as string[],
     createdAt: r.created_at as number,
-  }));
+  };
 }

@@ -18,6 +18,7 @@ import type {
   KeyStatus,
   KeysetRecord,
   License,
+  ProductKeysetRecord,
   SigningKeyRecord,
   TokenTransaction,
   Transaction,
@@ -73,6 +74,7 @@ import { SqliteChecks } from './sqlite-checks.js';
 import { SqliteCommitter, type TransactionRow, transactionFromRow } from './sqlite-commit.js';
 import { importChecksSync, importRequestsSync } from './sqlite-import.js';
 import * as keys from './sqlite-keys.js';
+import * as productKeys from './sqlite-product-keys.js';
 import { lastChecks } from './sqlite-usage-watch.js';
 import { SqliteSso } from './sso.js';
 import { SqliteTwoFactor } from './two-factor.js';
@@ -601,8 +603,8 @@ export class SqliteStore implements LicensorStore {
     return keys.listSigningKeys(this.open);
   }
 
-  async readPrivateKeys(purpose: KeyPurpose): Promise<StoredPrivateKey[]> {
-    return keys.readPrivateKeys(this.open, purpose);
+  async readPrivateKeys(purpose: KeyPurpose, product?: string | null): Promise<StoredPrivateKey[]> {
+    return keys.readPrivateKeys(this.open, purpose, product ?? null);
   }
 
   async setSigningKeyState(
@@ -620,6 +622,14 @@ export class SqliteStore implements LicensorStore {
 
   async listKeysets(afterSeq: number): Promise<KeysetRecord[]> {
     return keys.listKeysets(this.open, afterSeq);
+  }
+
+  async insertProductKeyset(keyset: ProductKeysetRecord): Promise<boolean> {
+    return productKeys.insertProductKeyset(this.open, keyset);
+  }
+
+  async listProductKeysets(afterSeq: number): Promise<ProductKeysetRecord[]> {
+    return productKeys.listProductKeysets(this.open, afterSeq);
   }
 
   async insertUser(user: VendorUser, passwordHash: string): Promise<void> {
