@@ -2,7 +2,7 @@
 // through each transaction's `kid` (indexed with the license id; transactions written without
 // one get it from their token's header when the issuer opens the store), and the key set
 // version each installation last reported (`installation_keysets`, one document per
-// installation). A report is an insert, or an update conditioned on the report it replaces, so
+// installation). The back-fill runs once per store (`store_markers`). A report is an insert, or an update conditioned on the report it replaces, so
 // two writers never race on one document unseen (FerretDB loses concurrent updates).
 
 import { type Connection, type Model, Schema } from 'mongoose';
@@ -31,6 +31,16 @@ const installationKeyset = new Schema(
 );
 installationKeyset.index({ keyset: 1 });
 
+/**
+ * Done once per store: the back-fill of `kid` ran (every transaction written since carries its
+ * kid), so later opens skip the search for transactions without one.
+ */
+const storeMarker = new Schema(
+  { _id: { type: String, required: true }, at: { type: Number, required: true } },
+  { versionKey: false, autoIndex: false, strict: true, collection: 'store_markers' },
+);
+const KID_BACKFILLED = 'transactions.kid';
+
 /** The index that counts the tokens of a key without reading a transaction. */
 const KID_INDEX = { key: { kid: 1, licenseId: 1 }, name: 'kid_1_licenseId_1' } as const;
 
@@ -47,7 +57,13 @@ export class MongoKeyUsage implements KeyUsageStore {
       await model.createCollection().catch(() => undefined);
       await model.createIndexes();
       await models.transactions.collection.createIndex(KID_INDEX.key, { name: KID_INDEX.name });
-      await usage.backfillTransactionKids();
+      const markers = connection.model<Doc>('StoreMarker', storeMarker);
+      if ((await markers.findById(KID_BACKFILLED).lean()) === null) {
+        await usage.backfillTransactionKids();
+        await markers.create({ _id: KID_BACKFILLED, at: Date.now() }).catch((error: unknown) => {
+          if (!isDuplicateKey(error)) throw error;
+        });
+      }
     }
     return usage;
   }
