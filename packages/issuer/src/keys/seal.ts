@@ -3,7 +3,18 @@
 // its key id and purpose, so a sealed license key cannot be passed off as a status key.
 
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
-import type { SealedSecret } from '../store/ports.js';
+
+/** A secret sealed at rest: AES-256-GCM under a key scrypt derives from a passphrase. */
+export interface SealedSecret {
+  alg: 'A256GCM+scrypt';
+  salt: string; // base64url
+  n: number;
+  r: number;
+  p: number;
+  iv: string;
+  ciphertext: string;
+  tag: string;
+}
 
 /** scrypt cost: 2^15 × 8 × 1 (32 MiB, ~0.1 s): paid once per key load, not per issue. */
 const SCRYPT = { n: 2 ** 15, r: 8, p: 1 } as const;

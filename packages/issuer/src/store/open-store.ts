@@ -1,26 +1,11 @@
 // Chooses the adapter: MongoDB when a connection string is given, the SQLite file otherwise.
 
 import { resolve } from 'node:path';
+import { DEFAULT_DATA_DIR } from './data-folder.js';
 import type { LicensorStore, StoreOptions } from './ports.js';
 import type { WriteStepHook } from './transaction-effects.js';
 
-/** The data folder every tool uses unless told otherwise: `pnpm start`, the three CLIs. */
-export const DEFAULT_DATA_DIR = './.licensor-data';
-
-/**
- * The data folder a tool was pointed at: its `--data` flag, else `$LICENSOR_DATA`, else
- * `./.licensor-data`. One rule for `licensor-issuer`, `licensor-portal` and `licensor-verify`.
- */
-export function dataDirOf(
-  flag: string | undefined,
-  env: Record<string, string | undefined>,
-): string {
-  if (flag !== undefined && flag !== '') return flag;
-  const fromEnv = env.LICENSOR_DATA;
-  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_DATA_DIR;
-}
-/** The embedded store's file under the data folder. */
-export const SQLITE_FILE = 'licensor.db';
+export { DEFAULT_DATA_DIR, dataDirOf, SQLITE_FILE } from './data-folder.js';
 
 export interface OpenStoreOptions extends StoreOptions {
   /** MongoDB database name; default the one in the URI, else `licensor`. */

@@ -13,6 +13,7 @@ import type {
   PublicJwk,
 } from '@licensor/token';
 import type { CatalogStore } from '../catalog/types.js';
+import type { SealedSecret } from '../keys/seal.js';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -39,6 +40,9 @@ import type { CheckFailure, EventSourceStore } from './event-sources-port.js';
 import type { KeysetReport, KeyUsageStore } from './key-usage-port.js';
 import type { SsoStore } from './sso-port.js';
 import type { TwoFactorStore } from './two-factor-port.js';
+
+export type { SealedSecret } from '../keys/seal.js';
+
 import type { UsageWatchStore } from './usage-watch-port.js';
 
 /** Private half of a signing key as kept by the store (never returned by the Issuer). */
@@ -59,17 +63,6 @@ export type StoredPrivateKey =
       hsm: HsmKeyLocation;
       publicKey: PublicJwk;
     };
-
-export interface SealedSecret {
-  alg: 'A256GCM+scrypt';
-  salt: string; // base64url
-  n: number;
-  r: number;
-  p: number;
-  iv: string;
-  ciphertext: string;
-  tag: string;
-}
 
 export type CommitOutcome =
   | { status: 'committed' }

@@ -9,7 +9,7 @@
 //
 // Times are milliseconds since the epoch.
 
-import type { SealedSecret } from './ports.js';
+import type { SealedSecret } from '../keys/seal.js';
 
 /** The TOTP secret (base32) as kept at rest: sealed when the portal has a key for it. */
 export type StoredTotpSecret =

@@ -12,7 +12,7 @@ import {
   type ChainedAuditEvent,
   chainAuditEvent,
 } from '../audit-chain.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
 
 type Doc = Record<string, unknown>;

@@ -15,7 +15,7 @@ import type {
   WebhookEndpoint,
   WebhookEndpointPatch,
 } from '../automation-port.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 
 const options = { versionKey: false, autoIndex: false, strict: true, minimize: false } as const;
 

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Collection, type Connection, Schema } from 'mongoose';
 import type { ChainHead, ChainStore, ForkAction, ForkFilter, ForkRecord } from '../chain-port.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 
 const options = { versionKey: false, autoIndex: false, strict: false, minimize: false } as const;
 

@@ -5,7 +5,7 @@
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { CheckRecord } from '../../records.js';
 import type { CheckFailure, EventSourceStore, QuietInstallation } from '../event-sources-port.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
 
 type Doc = Record<string, unknown>;

@@ -14,7 +14,7 @@ import {
   type KeyUsageStore,
   newestReports,
 } from '../key-usage-port.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
 
 type Doc = Record<string, unknown>;

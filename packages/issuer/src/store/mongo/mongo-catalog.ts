@@ -4,7 +4,7 @@
 import { type Connection, type Model, Schema } from 'mongoose';
 import { catalogNameKey as nameKey } from '../../catalog/rules.js';
 import type { CatalogProduct, CatalogWrite, Plan } from '../../catalog/types.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 
 const { Mixed } = Schema.Types;
 

@@ -24,7 +24,7 @@ import {
   laterCheck,
 } from '../check-days.js';
 import type { DailyUsage, DayRange, LastCheck, RollUpOptions, RollUpResult } from '../ports.js';
-import { onlyDuplicateKeys } from './mongo-commit.js';
+import { onlyDuplicateKeys } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
 
 interface RawDocument {

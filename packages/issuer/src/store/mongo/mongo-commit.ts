@@ -20,29 +20,8 @@ import {
 } from '../transaction-effects.js';
 import { webhookEventOfTransaction } from '../webhook-events.js';
 import { appendAuditChained } from './audit-chain.js';
+import { isDuplicateKey } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
-
-export function isDuplicateKey(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === 11000 || code === 11001;
-}
-
-/**
- * A bulk write whose every failure is a duplicate key (what is there already): nothing is
- * missing. Any other write error (a server that lost its storage, a restart mid-write) is not
- * this, and must reach the caller, which keeps and retries what it wrote.
- */
-export function onlyDuplicateKeys(error: unknown): boolean {
-  // The driver gives one WriteError alone, or several in an array.
-  const given = (error as { writeErrors?: unknown }).writeErrors;
-  const writeErrors = given === undefined || given === null ? [] : [given].flat();
-  // A driver WriteError has `code`; mongoose's insertMany hands over `{ err: { code }, index }`.
-  const codeOf = (e: unknown) =>
-    (e as { code?: unknown; err?: { code?: unknown } }).code ??
-    (e as { err?: { code?: unknown } }).err?.code;
-  if (writeErrors.length > 0) return writeErrors.every((e) => isDuplicateKey({ code: codeOf(e) }));
-  return isDuplicateKey(error);
-}
 
 /** An upsert over an older version: a newer one already there shows up as a duplicate key. */
 async function writeIfNewer(run: () => Promise<unknown>): Promise<void> {

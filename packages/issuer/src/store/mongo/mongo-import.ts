@@ -9,12 +9,8 @@ import type { ChecksImport } from '../ports.js';
 import { auditEventOf, requestDecisionOf } from '../transaction-effects.js';
 import { webhookEventOfRequest } from '../webhook-events.js';
 import { appendAuditChained } from './audit-chain.js';
-import {
-  isDuplicateKey,
-  type OutboxWriter,
-  onlyDuplicateKeys,
-  transactionDocument,
-} from './mongo-commit.js';
+import { type OutboxWriter, transactionDocument } from './mongo-commit.js';
+import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
 
 type Versioned = { id: string };

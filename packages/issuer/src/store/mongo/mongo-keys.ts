@@ -5,7 +5,7 @@ import type { HsmKeyLocation, KeyStatus, KeysetRecord, SigningKeyRecord } from '
 import { movedTo, type StoredKeyRecord, usableKids, withKeyStatus } from '../key-status.js';
 import type { SealedSecret, StoredPrivateKey } from '../ports.js';
 import { hsmMember, privateKeyColumns, storedPrivateKeyOf } from '../private-key-row.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
 
 type Doc = Record<string, unknown>;

@@ -69,13 +69,8 @@ import { MongoKeyUsage } from './key-usage.js';
 import * as accounts from './mongo-accounts.js';
 import * as catalog from './mongo-catalog.js';
 import { MongoChecks } from './mongo-checks.js';
-import {
-  isDuplicateKey,
-  MongoCommitter,
-  type OutboxWriter,
-  onlyDuplicateKeys,
-  transactionFromDocument,
-} from './mongo-commit.js';
+import { MongoCommitter, type OutboxWriter, transactionFromDocument } from './mongo-commit.js';
+import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.js';
 import { importChecks, importRequests, importTransactions } from './mongo-import.js';
 import * as keys from './mongo-keys.js';
 import * as productKeys from './mongo-product-keys.js';

@@ -4,7 +4,7 @@
 
 import { type Connection, Schema } from 'mongoose';
 import type { SsoIdentity, SsoLoginRecord, SsoStore } from '../sso-port.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 
 const options = { versionKey: false, autoIndex: false, strict: true, minimize: false } as const;
 

@@ -11,7 +11,7 @@ import {
   type TwoFactorRecord,
   type TwoFactorStore,
 } from '../two-factor-port.js';
-import { isDuplicateKey } from './mongo-commit.js';
+import { isDuplicateKey } from './mongo-errors.js';
 
 const options = { versionKey: false, autoIndex: false, strict: true, minimize: false } as const;
 const { Mixed } = Schema.Types;

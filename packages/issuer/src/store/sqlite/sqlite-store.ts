@@ -31,9 +31,9 @@ import {
   decodeLicenseCursor,
   namePrefixRange,
 } from '../cursors.js';
+import { SQLITE_FILE } from '../data-folder.js';
 import type { CheckFailure } from '../event-sources-port.js';
 import type { KeysetReport } from '../key-usage-port.js';
-import { SQLITE_FILE } from '../open-store.js';
 import type {
   AuditFilter,
   ChecksImport,

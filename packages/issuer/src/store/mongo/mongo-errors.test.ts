@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { onlyDuplicateKeys } from './mongo-commit.js';
+import { onlyDuplicateKeys } from './mongo-errors.js';
 
 describe('a bulk write error that only says "already there"', () => {
   it('is one whose every write error is a duplicate key', () => {
