@@ -269,6 +269,44 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ['audit log of an actor', () => store.listAuditEvents({ actor: 'alice' })],
   ['audit log of a subject', () => store.listAuditEvents({ subjectId: 'lic_x' })],
   ['audit log since a time', () => store.listAuditEvents({ since: NOW })],
+  // Seed data and imports (sqlite-import.ts): how much the table holds is read from its end.
+  [
+    'bulk load: check records',
+    () =>
+      store.importChecks([
+        {
+          id: 'chk_bulk',
+          at: NOW,
+          licenseId: 'lic_x',
+          installationId: 'inst',
+          sdkVersion: '1.0.0',
+          credentialsInUse: 1,
+          outcome: 'VALID',
+        },
+      ]),
+  ],
+  [
+    'bulk load: approval requests',
+    () =>
+      store.importRequests([
+        {
+          id: 'req_bulk',
+          kind: 'rehost',
+          status: 'pending',
+          licenseId: 'lic_x',
+          installationId: 'inst',
+          challenge: 'c.c.c',
+          challengeHash: 'bulk-hash',
+          asked: { kind: 'license' },
+          createdAt: NOW,
+          createdBy: 'seed-data',
+          decidedAt: null,
+          decidedBy: null,
+          reason: null,
+          transactionId: null,
+        },
+      ]),
+  ],
   [
     'check roll-up (one batch)',
     () => store.rollUpChecks({ now: NOW + 40 * 86_400_000, keepMs: 86_400_000, maxBatches: 1 }),
