@@ -13,7 +13,7 @@ import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
 import type { AuditEvent } from '../../src/records.js';
 import { auditEntryLine, sha256Base64url } from '../../src/store/audit-chain.js';
-import type { LicensorStore } from '../../src/types.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter, StoreHandle } from '../support/adapters.js';
 import { type RawAudit, rawAudit } from '../support/audit-raw.js';
 import { frozenClock, T0 } from '../support/fixtures.js';

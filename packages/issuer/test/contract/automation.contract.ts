@@ -4,8 +4,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { ApiTokenRecord, PortalSessionRecord } from '../../src/store/automation-port.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 import { newDelivery } from '../../src/store/webhook-events.js';
-import type { LicensorStore } from '../../src/types.js';
 import type { Adapter } from '../support/adapters.js';
 import { frozenClock, T0, TestInstallation } from '../support/fixtures.js';
 

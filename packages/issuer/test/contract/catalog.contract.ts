@@ -3,7 +3,9 @@
 import { Keyring, verifyLicense } from '@licensor/token';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { CatalogProduct, Plan, PlanInput } from '../../src/catalog/types.js';
-import type { Issuer, LicensorStore, Terms } from '../../src/types.js';
+import type { Issuer } from '../../src/facade.js';
+import type { Terms } from '../../src/records.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, STANDARD_PLAN, T0, TestInstallation } from '../support/fixtures.js';
 import { openedIssuer } from '../support/opened-issuer.js';

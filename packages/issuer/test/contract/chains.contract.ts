@@ -5,7 +5,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { ChainEvidence } from '../../src/store/chain-port.js';
 import { chainStanding, rebindChain, stepChain } from '../../src/store/check-chain.js';
-import type { LicensorStore } from '../../src/types.js';
+import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { chainSteps } from '../support/chain-steps.js';
 import { T0, TestInstallation } from '../support/fixtures.js';
