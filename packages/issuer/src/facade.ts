@@ -5,6 +5,7 @@ import type { ChallengeClaims, Jwks, KeyPurpose, LimitRequest, PublicJwk } from 
 import type { CatalogApi } from './catalog/types.js';
 import type { AuditChainStatus } from './domain/audit.js';
 import type { Dashboard, DashboardOptions } from './domain/dashboard.js';
+import type { Finding } from './domain/findings.js';
 import type { ForksApi } from './domain/forks.js';
 import type {
   ApprovalRequest,
@@ -36,34 +37,7 @@ import type {
   TransactionFilter,
 } from './store/ports.js';
 
-export type FindingKind =
-  | 'new-installation' // the store has never seen this installation
-  | 'installation-bound-elsewhere' // this installation holds another license
-  | 'rehost' // the challenge names a license bound to another installation (clone or move)
-  | 'license-unknown' // the challenge names a license this store does not have
-  | 'revision-behind' // the installation's token is older than the record
-  | 'revision-ahead' // the installation claims a revision the record never issued
-  | 'license-suspended'
-  | 'license-revoked'
-  | 'model-switch' // the installation asks to change model
-  | 'credentials-change'
-  | 'customer-name-change'
-  | 'challenge-expired'
-  | 'already-issued' // a key was issued for this challenge: issuing again returns it
-  | 'product-unknown' // the challenge names a product the catalogue does not have
-  | 'product-not-covered' // the license's plan does not cover this product or version
-  | 'features-asked' // the installation asks for features (the customer's request)
-  | 'limits-asked' // the installation asks for limits
-  | 'sdk-format-1' // the installation's SDK reads license format 1: no entitlements in its key
-  | 'possible-copy' // the challenge's check chain value is behind the installation's newest check
-  | 'fork-open' // the verify service recorded a fork of this installation that is still open
-  | 'keyset-behind' // the installation trusts an older signed key set: its key carries the newer ones
-  | 'keyset-unknown'; // it names a key set version never published: issuing is refused
-
-export interface Finding {
-  kind: FindingKind;
-  message: string;
-}
+export type { Finding, FindingKind } from './domain/findings.js';
 
 /** Everything the vendor must know about a pasted challenge before issuing. */
 export interface Inspection {

@@ -12,7 +12,6 @@ import {
   InputInvalidError,
   LicenseNotFoundError,
 } from '../errors.js';
-import type { Finding } from '../facade.js';
 import type { Operator } from '../records.js';
 import {
   FORK_ACTIONS,
@@ -22,6 +21,7 @@ import {
 } from '../store/chain-port.js';
 import { chainStanding, detachFork, rebindChain } from '../store/check-chain.js';
 import { checkOperator, type IssuerContext } from './context.js';
+import type { Finding } from './findings.js';
 
 export interface ForksApi {
   /** Forks the verify service recorded, newest first. */
