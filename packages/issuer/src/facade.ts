@@ -161,6 +161,26 @@ export interface LicenseDetail {
   forkPolicyInForce: ResolvedForkPolicy | null;
 }
 
+/** What one run of the auto-renew job does (`issuer.autoRenew`). */
+export interface AutoRenewOptions {
+  /** A license is due this many days before its term ends (default 7; within the plan's window). */
+  leadDays?: number;
+  /** Licenses read per page (default 100). */
+  batchSize?: number;
+  /** Renewals per run at most (default 500): the rest are renewed by the next run. */
+  maxRenewals?: number;
+}
+
+export interface AutoRenewResult {
+  renewed: { licenseId: string; transactionId: string; termEnd: number | null }[];
+  /** Due licenses another process renewed first (nothing written for them). */
+  overtaken: number;
+  /** Due licenses the policy could not renew this time (tried again by the next run). */
+  failed: { licenseId: string; code: string; message: string }[];
+  /** maxRenewals was reached: more licenses may be due. */
+  more: boolean;
+}
+
 export interface RenewOptions {
   /** Days added to the term; default the plan's renewal days, when the license has a plan. */
   termDays?: number;
@@ -257,6 +277,11 @@ export interface Issuer extends CatalogApi {
   resume(licenseId: string, operator: Operator, reason?: string): Promise<LicenseChange>;
   /** New token with a longer term, stored for online delivery. */
   renew(licenseId: string, options: RenewOptions, operator: Operator): Promise<IssueResult>;
+  /**
+   * One run of the auto-renew job: renews the due subscriptions of the plans whose renewal
+   * policy renews automatically (`autoRenew`), as `auto-renew` (startAutoRenew runs it hourly).
+   */
+  autoRenew(options?: AutoRenewOptions): Promise<AutoRenewResult>;
   /**
    * New token with changed entitlements (the plan's current revision, another plan, other
    * add-ons or limits), stored for online delivery; model, credentials and term stay.

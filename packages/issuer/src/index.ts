@@ -27,6 +27,12 @@ export type {
   ProductInput,
 } from './catalog/types.js';
 export { AUDIT_HEAD_TYP, type AuditChainStatus, type AuditHeadClaims } from './domain/audit.js';
+export {
+  AUTO_RENEW_OPERATOR,
+  type AutoRenewJob,
+  type AutoRenewJobOptions,
+  startAutoRenew,
+} from './domain/auto-renew.js';
 export type {
   Dashboard,
   DashboardLicense,
@@ -98,6 +104,8 @@ export {
 export type {
   ApprovalResult,
   ApproveOptions,
+  AutoRenewOptions,
+  AutoRenewResult,
   EntitlementsInspection,
   Finding,
   FindingKind,

@@ -3,6 +3,7 @@
 
 import { describe, it } from 'vitest';
 import { auditChainContract } from './contract/audit-chain.contract.js';
+import { autoRenewContract } from './contract/auto-renew.contract.js';
 import { automationContract } from './contract/automation.contract.js';
 import { catalogContract } from './contract/catalog.contract.js';
 import { chainsContract } from './contract/chains.contract.js';
@@ -47,6 +48,7 @@ for (const adapter of adapters()) {
     describe('license keys of one product', () => productKeysContract(adapter));
     describe('automation and accounts', () => automationContract(adapter));
     describe('products and plans', () => catalogContract(adapter));
+    describe('the auto-renew job', () => autoRenewContract(adapter));
     describe('check retention', () => retentionContract(adapter));
     describe('dashboard', () => dashboardContract(adapter));
     describe('paging by cursor', () => pagingContract(adapter));

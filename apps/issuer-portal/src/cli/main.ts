@@ -12,7 +12,12 @@ import {
   UsageError,
   wholeNumber,
 } from '@licensor/cli-kit';
-import { DEFAULT_RETENTION_DAYS, openIssuer, startCheckRetention } from '@licensor/issuer';
+import {
+  DEFAULT_RETENTION_DAYS,
+  openIssuer,
+  startAutoRenew,
+  startCheckRetention,
+} from '@licensor/issuer';
 import { dataDirOf, openStore } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from '../server/app.js';
@@ -149,6 +154,24 @@ async function serve(settings: ServeSettings, dataFlag: string | undefined, io: 
       }
     },
   });
+  // Subscriptions of plans whose renewal policy renews automatically (#12.3): hourly, in
+  // bounded runs; LICENSOR_AUTO_RENEW=off leaves renewals to the vendor (another process runs it).
+  const renewals =
+    env.LICENSOR_AUTO_RENEW === 'off'
+      ? null
+      : startAutoRenew({
+          issuer,
+          onRun: (result) => {
+            if (result instanceof Error) {
+              io.stderr(`auto-renew failed (retried in an hour): ${result.message}\n`);
+            } else if (result.failed.length > 0) {
+              const first = result.failed[0]!;
+              io.stderr(
+                `auto-renew: ${result.failed.length} due license(s) not renewed (${first.licenseId}: ${first.code}); retried in an hour\n`,
+              );
+            }
+          },
+        });
   const sweep = setInterval(() => {
     portal.sessions.sweep().catch(() => undefined);
   }, 60_000);
@@ -157,7 +180,7 @@ async function serve(settings: ServeSettings, dataFlag: string | undefined, io: 
   const stop = () => {
     clearInterval(sweep);
     server.close(() => {
-      Promise.all([retention.stop(), portal.webhooks.stop()])
+      Promise.all([retention.stop(), portal.webhooks.stop(), renewals?.stop()])
         .then(() => store.close())
         .finally(() => process.exit(0));
     });

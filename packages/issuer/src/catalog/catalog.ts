@@ -255,9 +255,14 @@ export function createCatalog(context: IssuerContext): CatalogApi {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await requirePlan(context, idOrName);
       const fields = await change(current);
-      if (unchanged(current, fields)) return current;
+      // autoRenew is kept only when true: false (or absent) is the same policy.
+      const autoRenew = (plan: { autoRenew?: boolean }) => ({ autoRenew: plan.autoRenew === true });
+      if (unchanged({ ...current, ...autoRenew(current) }, { ...fields, ...autoRenew(fields) })) {
+        return current;
+      }
+      const { autoRenew: _was, ...rest } = current;
       const next: Plan = {
-        ...current,
+        ...rest,
         ...fields,
         revision: current.revision + (newRevision ? 1 : 0),
         version: current.version + 1,
@@ -305,6 +310,7 @@ function planInputOf(plan: Plan): PlanInput {
     renewalDays: plan.renewalDays,
     renewalGraceDays: plan.renewalGraceDays ?? null,
     renewalWindowDays: plan.renewalWindowDays ?? null,
+    autoRenew: plan.autoRenew === true,
     features: plan.features,
     addOns: plan.addOns,
     limits: plan.limits,

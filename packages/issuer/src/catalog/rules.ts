@@ -168,6 +168,20 @@ function sortedUnique<T extends { name: string }>(list: T[], field: string): T[]
   return sorted;
 }
 
+/** The automatic renewal of a plan: subscriptions only, and it needs the days a renewal adds. */
+function autoRenewOf(input: PlanInput, subscription: boolean): { autoRenew?: true } {
+  const value = input.autoRenew;
+  if (value === undefined || value === false) return {};
+  if (value !== true) refusePlan('autoRenew', 'must be true or false');
+  if (!subscription) {
+    refusePlan('autoRenew', 'applies to subscription plans only (this plan is perpetual)');
+  }
+  if (input.renewalDays === undefined || input.renewalDays === null) {
+    refusePlan('autoRenew', 'needs renewalDays: the days each automatic renewal adds');
+  }
+  return { autoRenew: true };
+}
+
 export type PlanFields = Omit<
   Plan,
   'id' | 'status' | 'revision' | 'version' | 'createdAt' | 'updatedAt'
@@ -239,6 +253,7 @@ export function normalisePlan(input: PlanInput): PlanFields {
       : null,
     renewalGraceDays,
     renewalWindowDays: optionalDays(input.renewalWindowDays, 'renewalWindowDays', 1),
+    ...autoRenewOf(input, subscription),
     features: included,
     addOns,
     limits: limits(input.limits, 'limits'),

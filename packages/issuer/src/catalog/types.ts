@@ -81,6 +81,12 @@ export interface Plan {
    */
   renewalGraceDays?: number | null;
   renewalWindowDays?: number | null;
+  /**
+   * Renewal policy (#12.3): true renews every active subscription of this plan automatically,
+   * by renewalDays, before its term ends (the portal's auto-renew job); absent or false: only
+   * when the vendor renews.
+   */
+  autoRenew?: boolean;
   /** Features every license of this plan has. */
   features: PlanFeature[];
   /** Features an issue may add on request (the customer's add-ons). */
@@ -102,6 +108,7 @@ export interface PlanInput {
   renewalDays?: number | null;
   renewalGraceDays?: number | null;
   renewalWindowDays?: number | null;
+  autoRenew?: boolean;
   features?: (string | PlanFeature)[];
   addOns?: (string | PlanFeature)[];
   limits?: (Partial<PlanLimit> & { name: string; value: number })[];

@@ -15,6 +15,7 @@ import type {
 } from '../store/ports.js';
 import { approveRequest } from './approve-request.js';
 import { exportAuditLog, verifyAuditChain } from './audit.js';
+import { autoRenew } from './auto-renew.js';
 import type { IssuerContext } from './context.js';
 import { dashboard } from './dashboard.js';
 import { createForks } from './forks.js';
@@ -121,6 +122,7 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     resume: (id, operator, reason) => changeLicenseState(context, 'resume', id, operator, reason),
     renew: async (id, renewal, operator) =>
       deliverWithKeysets(context, await renew(context, id, renewal, operator)),
+    autoRenew: (options) => autoRenew(context, options),
     approveRequest: async (id, operator, approval) => {
       const request = await store.getRequest(id);
       if (request !== null)

@@ -21,11 +21,25 @@ import { licenseSigning } from './product-keys.js';
 import { renewedTerm } from './terms.js';
 import { buildTokenTransaction, customerOfLicense, issued } from './token-transaction.js';
 
+/**
+ * A renewal that holds only over the term it was decided on (the auto-renew job): when the
+ * license's term end is no longer `termEnd` (another process renewed it meanwhile), nothing is
+ * written and `RenewalOvertaken` is thrown. `reason` is recorded on the transaction.
+ */
+export interface RenewalGuard {
+  termEnd: number;
+  reason: string;
+}
+
+/** The term changed since the renewal was decided: another writer renewed it first. */
+export class RenewalOvertaken extends Error {}
+
 export async function renew(
   context: IssuerContext,
   licenseId: string,
   options: RenewOptions,
   operator: Operator,
+  guard?: RenewalGuard,
 ): Promise<IssueResult> {
   const who = checkOperator(operator);
   const key = await licenseSigning(context);
@@ -35,6 +49,7 @@ export async function renew(
     if (license.model !== 'subscription' || license.term === null) {
       throw new NotSubscriptionError(licenseId);
     }
+    if (guard !== undefined && license.term.end !== guard.termEnd) throw new RenewalOvertaken();
     if (license.state !== 'active') {
       throw new LicenseStateError(
         license.state,
@@ -71,7 +86,7 @@ export async function renew(
       }
     }
     const term = renewedTerm(license.term, termDays, graceDays, now);
-    return buildTokenTransaction(
+    const transaction = await buildTokenTransaction(
       {
         kind: 'renew',
         operator: who,
@@ -95,6 +110,7 @@ export async function renew(
       key,
       context.now(),
     );
+    return guard === undefined ? transaction : { ...transaction, reason: guard.reason };
   });
   if (committed.status !== 'committed') throw new Error('a renewal has no challenge');
   const { transaction } = committed;

@@ -3,6 +3,7 @@
 // served meanwhile. The portal runs it (`LICENSOR_CHECK_RETENTION_DAYS`, default 30); several
 // portals on one MongoDB store may all run it (see mongo-checks.ts: roll-ups are written once).
 
+import { startPeriodicJob } from '../periodic-job.js';
 import type { CheckRetention, RollUpResult } from './ports.js';
 
 export const DEFAULT_RETENTION_DAYS = 30;
@@ -31,37 +32,15 @@ export function startCheckRetention(options: RetentionJobOptions): RetentionJob 
     throw new RangeError(`keepDays must be a whole number of days >= 1, not ${options.keepDays}`);
   }
   const now = options.now ?? Date.now;
-  let running: Promise<RollUpResult> | null = null;
-  let stopped = false;
-  const runOnce = (): Promise<RollUpResult> => {
-    running ??= options.store
-      .rollUpChecks({
+  return startPeriodicJob(
+    () =>
+      options.store.rollUpChecks({
         now: now(),
         keepMs: options.keepDays * DAY_MS,
         batchSize: options.batchSize ?? 2_000,
         pauseMs: options.pauseMs ?? 20,
-      })
-      .finally(() => {
-        running = null;
-      });
-    return running;
-  };
-  const tick = () => {
-    if (stopped) return;
-    runOnce().then(
-      (result) => options.onRun?.(result),
-      (error: unknown) => options.onRun?.(error as Error),
-    );
-  };
-  const timer = setInterval(tick, options.intervalMs ?? 3_600_000);
-  timer.unref();
-  setImmediate(tick);
-  return {
-    runOnce,
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running?.catch(() => undefined);
-    },
-  };
+      }),
+    options.intervalMs ?? 3_600_000,
+    options.onRun,
+  );
 }

@@ -2,12 +2,12 @@
 // the product's key set and JWKS. Run against every adapter by contract.test.ts.
 
 import { advanceKeysets, Keyring, verifyKeyset, verifyLicense } from '@licensor/token';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { openIssuer } from '../../src/domain/open-issuer.js';
+import { beforeEach, expect, it } from 'vitest';
 import type { Issuer } from '../../src/facade.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
-import { frozenClock, STANDARD_PLAN, T0, TestInstallation } from '../support/fixtures.js';
+import { frozenClock, STANDARD_PLAN, TestInstallation } from '../support/fixtures.js';
+import { openedIssuer } from '../support/opened-issuer.js';
 
 const CMS = { name: 'vSEC:CMS', version: '6.4.0' };
 const MOBILE = { name: 'vSEC:Mobile', version: '2.0.0' };
@@ -16,12 +16,12 @@ export function productKeysContract(adapter: Adapter): void {
   let store: LicensorStore;
   let issuer: Issuer;
   const clock = frozenClock();
-
+  openedIssuer(adapter, clock, {
+    use: (opened) => {
+      ({ store, issuer } = opened);
+    },
+  });
   beforeEach(async () => {
-    clock.set(T0);
-    store = await (await adapter.create()).open();
-    issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
-    await issuer.init('alice');
     await issuer.products.create({ name: CMS.name }, 'alice');
     await issuer.products.create({ name: MOBILE.name }, 'alice');
     await issuer.plans.create(STANDARD_PLAN, 'alice');
@@ -33,10 +33,6 @@ export function productKeysContract(adapter: Adapter): void {
       { ...STANDARD_PLAN, name: 'Suite', products: [CMS.name, MOBILE.name] },
       'alice',
     );
-  });
-  afterEach(async () => {
-    await store.close();
-    await adapter.cleanup();
   });
 
   const issueFor = (product: typeof CMS, plan: string) =>

@@ -188,5 +188,6 @@ function renewalText(plan: Plan): string {
   if (plan.renewalWindowDays !== null) {
     parts.push(`from ${plan.renewalWindowDays} days before the end`);
   }
+  if (plan.autoRenew === true) parts.push('automatic');
   return parts.length === 0 ? '' : `, renewals ${parts.join(', ')}`;
 }

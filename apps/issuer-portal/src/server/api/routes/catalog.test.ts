@@ -283,3 +283,29 @@ describe('products and plans', () => {
     });
   });
 });
+
+describe('automatic renewal (#12.3)', () => {
+  it('a plan renews automatically when the admin says so; a perpetual one is refused naming the field', async () => {
+    const auto = { ...STANDARD, name: 'Auto', renewalDays: 365, autoRenew: true };
+    const made = await post(admin, '/plans', auto).expect(201);
+    expect(made.body).toMatchObject({ name: 'Auto', autoRenew: true });
+    const before = (await admin.agent.get('/api/v1/plans').expect(200)).body.items;
+    const refused = await post(admin, '/plans', {
+      name: 'Forever',
+      model: 'perpetual',
+      credentials: 10,
+      autoRenew: true,
+    });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.body.error).toMatchObject({ code: 'ERR_PLAN_INVALID' });
+    expect(refused.body.error.message).toMatch(/autoRenew/);
+    expect((await admin.agent.get('/api/v1/plans').expect(200)).body.items).toEqual(before);
+    // Switched off again: the policy is gone from the plan.
+    const off = await admin.agent
+      .patch('/api/v1/plans/Auto')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ autoRenew: false });
+    expect(off.status).toBe(200);
+    expect(off.body.autoRenew).toBeUndefined();
+  });
+});

@@ -72,6 +72,12 @@ export const PlanSchema = z
       .nullable()
       .default(null)
       .describe('A renewal is refused earlier than this many days before the term ends.'),
+    autoRenew: z
+      .boolean()
+      .optional()
+      .describe(
+        "true: the portal's auto-renew job renews each active subscription of the plan before its term ends (absent: only the vendor renews).",
+      ),
     features: z.array(PlanFeatureSchema),
     addOns: z.array(PlanFeatureSchema),
     limits: z.array(PlanLimitSchema),
@@ -101,6 +107,7 @@ export const PlanInputSchema = z
     renewalDays: z.number().int().nullable().optional(),
     renewalGraceDays: z.number().int().nullable().optional(),
     renewalWindowDays: z.number().int().nullable().optional(),
+    autoRenew: z.boolean().optional(),
     features: z.array(featureInput).max(MAX_ENTITLEMENTS).optional(),
     addOns: z.array(featureInput).max(MAX_ENTITLEMENTS).optional(),
     limits: z
