@@ -119,4 +119,23 @@ describeInChromium('products and plans in Chromium', () => {
     expect(await fixture.issuer.forks.getPlanPolicy('Standard')).toBeNull();
     await admin.context().close();
   });
+
+  it("shows a product's own signing keys; an admin makes one, which an issuer cannot", async () => {
+    await page.goto(`${url}/plans`);
+    const products = page.getByRole('table', { name: 'Products' });
+    await products.getByText("the vendor's keys").waitFor();
+    expect(await products.getByRole('button', { name: /New signing key/ }).count()).toBe(0);
+
+    const admin = await loggedInPage(browser, url, 'alice');
+    await admin.goto(`${url}/plans`);
+    const table = admin.getByRole('table', { name: 'Products' });
+    await table.getByRole('button', { name: 'New signing key for vSEC:CMS' }).click();
+    await table.getByText('next').waitFor();
+    await table.getByRole('link', { name: 'Activate on Signing keys' }).waitFor();
+    const product = (await fixture.issuer.products.get('vSEC:CMS'))!;
+    const own = (await fixture.issuer.keys.list()).filter((key) => key.product === product.id);
+    expect(own.map((key) => key.status)).toEqual(['next']);
+    await screenshot(admin, 'products-keys');
+    await admin.context().close();
+  });
 });

@@ -18,7 +18,7 @@ import {
 } from '../components/ui';
 import { Link } from '../router';
 import { useSession } from '../session';
-import type { ListOf, Plan, PlanChange, Product } from '../types';
+import type { ListOf, Plan, PlanChange, Product, SigningKey } from '../types';
 import { useApi } from '../use-api';
 
 type Bound = { value: number; min: number; max: number };
@@ -130,9 +130,74 @@ function PlanCard({ plan, products }: { plan: Plan; products: Product[] }) {
   );
 }
 
+/**
+ * A product's own license keys (#12.1): their states, and for an admin a new (next) key. It is
+ * activated on the Signing keys page, like any key.
+ */
+function ProductKeys({
+  product,
+  keys,
+  reload,
+}: {
+  product: Product;
+  keys: SigningKey[];
+  reload: () => void;
+}) {
+  const { can } = useSession();
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const own = keys.filter((key) => key.product === product.id && key.status !== 'revoked');
+  const rotate = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post<SigningKey>('/keys/rotate', { purpose: 'license', product: product.id });
+      reload();
+    } catch (caught) {
+      setError(caught as ApiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="product-keys">
+      {own.length === 0 ? (
+        <span>the vendor's keys</span>
+      ) : (
+        own.map((key) => (
+          <span key={key.kid}>
+            <Mono title={key.kid}>{key.kid.slice(0, 12)}…</Mono>{' '}
+            <Badge value={key.status} tone="neutral" />{' '}
+          </span>
+        ))
+      )}
+      {can('admin') && !own.some((key) => key.status === 'next') ? (
+        <>
+          {' '}
+          <Button
+            onClick={rotate}
+            disabled={busy}
+            aria-label={`New signing key for ${product.name}`}
+          >
+            New key
+          </Button>
+        </>
+      ) : null}
+      {own.some((key) => key.status === 'next') ? (
+        <>
+          {' '}
+          <Link to="/keys">Activate on Signing keys</Link>
+        </>
+      ) : null}
+      {error ? <ErrorMessage error={error} /> : null}
+    </div>
+  );
+}
+
 export function PlansPage() {
   const products = useApi(() => api.get<ListOf<Product>>('/products'), []);
   const plans = useApi(() => api.get<ListOf<Plan>>('/plans'), []);
+  const keys = useApi(() => api.get<ListOf<SigningKey>>('/keys'), []);
   return (
     <>
       <PageHeader
@@ -166,6 +231,16 @@ export function PlansPage() {
                 cell: (product) => product.versions?.join(', ') ?? 'every version',
               },
               { header: 'Status', cell: (product) => product.status },
+              {
+                header: 'Signing keys',
+                cell: (product) => (
+                  <ProductKeys
+                    product={product}
+                    keys={keys.data?.items ?? []}
+                    reload={keys.reload}
+                  />
+                ),
+              },
             ]}
           />
         </Card>

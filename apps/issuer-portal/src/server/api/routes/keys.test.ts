@@ -146,3 +146,40 @@ describe('signing keys', () => {
     expect(await fixture.issuer.keys.list()).toHaveLength(2);
   });
 });
+
+describe("a product's own license keys (#12.1)", () => {
+  it("rotates and activates a product's key, exports the product's JWKS and key sets, and refuses an unknown product", async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const post = (path: string, body: object = {}) =>
+      admin.agent.post(`/api/v1${path}`).set('X-CSRF-Token', admin.csrf).send(body);
+    const product = (await post('/products', { name: 'vSEC:CMS' }).expect(201)).body;
+    const rotated = await post('/keys/rotate', { purpose: 'license', product: 'vSEC:CMS' }).expect(
+      201,
+    );
+    expect(rotated.body).toMatchObject({ status: 'next', product: product.id });
+    await post(`/keys/${rotated.body.kid}/activate`).expect(200);
+    const listed = (await admin.agent.get('/api/v1/keys').expect(200)).body.items;
+    expect(listed.find((k: { kid: string }) => k.kid === rotated.body.kid)).toMatchObject({
+      status: 'active',
+      product: product.id,
+    });
+    const jwks = await admin.agent.get('/api/v1/keys/jwks?product=vSEC:CMS').expect(200);
+    expect(jwks.body.keys.find((k: { kid: string }) => k.kid === rotated.body.kid)).toMatchObject({
+      product: 'vSEC:CMS',
+    });
+    const vendor = await admin.agent.get('/api/v1/keys/jwks').expect(200);
+    expect(vendor.body.keys.map((k: { kid: string }) => k.kid)).not.toContain(rotated.body.kid);
+    const sets = await admin.agent.get('/api/v1/keys/keysets?product=vSEC:CMS').expect(200);
+    const newest = sets.body.items.at(-1);
+    expect(newest.kids).toContain(rotated.body.kid);
+
+    const before = (await admin.agent.get('/api/v1/keys').expect(200)).body.items;
+    const unknown = await post('/keys/rotate', { purpose: 'license', product: 'Nope' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('ERR_PRODUCT_NOT_FOUND');
+    const status = await post('/keys/rotate', { purpose: 'status', product: 'vSEC:CMS' });
+    expect(status.status).toBe(400);
+    expect(status.body.error.code).toBe('ERR_INPUT_INVALID');
+    expect((await admin.agent.get('/api/v1/keys').expect(200)).body.items).toEqual(before);
+  });
+});

@@ -13,6 +13,9 @@ import {
   SigningKeyUsageSchema,
 } from '../schemas/records.js';
 
+/** A catalogue product by id or name (a product's own license keys, #12.1). */
+const ProductParam = z.string().trim().min(1).max(100);
+
 export const listKeys = defineRoute({
   method: 'get',
   path: '/keys',
@@ -31,17 +34,23 @@ export const exportJwks = defineRoute({
   path: '/keys/jwks',
   operationId: 'exportJwks',
   summary:
-    'The JWKS of every key not revoked: what the SDK ships with. With download=true it comes as ' +
-    'an attachment, jwks.json.',
+    "The JWKS of every key of the vendor's not revoked: what the SDK ships with; with product " +
+    "(id or name), that product's own license keys too, marked with its name (what a build of " +
+    'that product ships with). With download=true it comes as an attachment, jwks.json.',
   tag: 'keys',
   access: 'viewer',
-  query: z.object({ download: z.enum(['true', 'false']).default('false') }),
+  errors: [404],
+  query: z.object({
+    download: z.enum(['true', 'false']).default('false'),
+    product: ProductParam.optional(),
+  }),
   response: JwksSchema,
   async handle({ query, deps, res }) {
+    const jwks = await deps.issuer.keys.exportJwks(query.product);
     if (query.download === 'true') {
       res.setHeader('Content-Disposition', 'attachment; filename="licensor-jwks.json"');
     }
-    return deps.issuer.keys.exportJwks();
+    return jwks;
   },
 });
 
@@ -63,11 +72,17 @@ export const rotateKey = defineRoute({
       .describe(
         'Make the license key inside the HSM the portal is configured with (LICENSOR_PKCS11_*).',
       ),
+    product: ProductParam.optional().describe(
+      "A license key of that product's own (catalogue id or name): it signs the licenses that cover that product alone.",
+    ),
   }),
   response: SigningKeySchema,
   status: 201,
   handle({ body, deps, session }) {
-    return deps.issuer.keys.rotate(body.purpose, session!.userName, { hsm: body.hsm });
+    return deps.issuer.keys.rotate(body.purpose, session!.userName, {
+      hsm: body.hsm,
+      ...(body.product === undefined ? {} : { product: body.product }),
+    });
   },
 });
 
@@ -114,12 +129,14 @@ export const listKeysets = defineRoute({
   method: 'get',
   path: '/keys/keysets',
   operationId: 'listKeysets',
-  summary: 'Every version of the signed key set (licensor-keyset+jwt), oldest first.',
+  summary:
+    "Every version of the signed key set (licensor-keyset+jwt), oldest first; with product (its name), the versions that product's installations walk (its own set where it has one).",
   tag: 'keys',
   access: 'viewer',
+  query: z.object({ product: ProductParam.optional() }),
   response: listOf(KeysetSchema),
-  async handle({ deps }) {
-    return { items: await deps.issuer.keys.keysets() };
+  async handle({ query, deps }) {
+    return { items: await deps.issuer.keys.keysets(query.product) };
   },
 });
 

@@ -278,6 +278,12 @@ export const SigningKeySchema = z
       .object({ token: z.string(), label: z.string() })
       .optional()
       .describe('For a key in an HSM: the label of its token and its own label there.'),
+    product: z
+      .string()
+      .optional()
+      .describe(
+        "A license key of one product (its catalogue id): it signs that product's licenses only. Absent: the vendor's own key.",
+      ),
     createdAt: ms(),
     activatedAt: ms().nullable(),
     retiredAt: ms().nullable(),
@@ -383,6 +389,10 @@ export const JwksSchema = z
         alg: z.literal('EdDSA'),
         use: z.literal('sig'),
         purpose: z.enum(['license', 'status']),
+        product: z
+          .string()
+          .optional()
+          .describe("A license key of one product: the product's name (its SDK's)."),
       }),
     ),
   })
