@@ -13,6 +13,7 @@ import {
   NameTakenError,
   PlanInvalidError,
   PlanNotFoundError,
+  ProductInvalidError,
   ProductNotFoundError,
 } from './errors.js';
 import { normalisePlan, normaliseProduct, type PlanFields } from './rules.js';
@@ -140,6 +141,20 @@ export function createCatalog(context: IssuerContext): CatalogApi {
       setProductStatus(idOrName, 'active', operator),
   };
 
+  /**
+   * A product with license keys of its own keeps its name (#12.1): its key sets and JWKS name it
+   * as its SDK reports itself, and its installations would refuse the renamed product's keys.
+   */
+  async function assertNoOwnKeys(product: CatalogProduct): Promise<void> {
+    const keys = await context.store.listSigningKeys();
+    if (keys.some((key) => key.product === product.id)) {
+      throw new ProductInvalidError(
+        'name',
+        `cannot change: product "${product.name}" has signing keys of its own, which its key sets and its installations name by this name`,
+      );
+    }
+  }
+
   function setProductStatus(idOrName: string, status: CatalogStatus, operator: Operator) {
     const action = status === 'archived' ? 'product.archive' : 'product.restore';
     return changeProduct(idOrName, operator, action, (current) => ({ ...current, status }));
@@ -157,6 +172,7 @@ export function createCatalog(context: IssuerContext): CatalogApi {
       const current = await requireProduct(context, idOrName);
       const fields = change(current);
       if (unchanged(current, fields)) return current;
+      if (fields.name !== current.name) await assertNoOwnKeys(current);
       const next: CatalogProduct = {
         ...current,
         ...fields,

@@ -185,4 +185,18 @@ export function productKeysContract(adapter: Adapter): void {
     ]);
     expect(await store.readPrivateKeys('status', product.id)).toEqual([]);
   });
+
+  it('refuses to rename a product with keys of its own, naming the field, and changes nothing', async () => {
+    await productKey(CMS.name);
+    const before = await issuer.products.get(CMS.name);
+    await expect(
+      issuer.products.update(CMS.name, { name: 'vSEC:CMS Next' }, 'alice'),
+    ).rejects.toMatchObject({ code: 'ERR_PRODUCT_INVALID', field: 'name' });
+    expect(await issuer.products.get(CMS.name)).toEqual(before);
+    // Its other fields still change; a product without keys is still renamed.
+    await issuer.products.update(CMS.name, { description: 'The CMS' }, 'alice');
+    expect((await issuer.products.update(MOBILE.name, { name: 'vSEC:Go' }, 'alice')).name).toBe(
+      'vSEC:Go',
+    );
+  });
 }
