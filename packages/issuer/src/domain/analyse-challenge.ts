@@ -30,11 +30,12 @@ export interface ChallengeAnalysis {
   findings: Finding[];
 }
 
+/** `verified`: this challenge, already verified by the caller (it is not verified twice). */
 export async function analyseChallenge(
   context: IssuerContext,
   challenge: string,
+  verified: VerifiedChallenge = verifyChallenge(challenge),
 ): Promise<ChallengeAnalysis> {
-  const verified = verifyChallenge(challenge);
   const { claims, installationId } = verified;
   const hash = challengeHash(verified.token);
   const store = context.store;

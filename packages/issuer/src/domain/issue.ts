@@ -4,6 +4,7 @@
 //
 // One direction: read the inputs (challenge, records, signing key), decide over them, commit.
 
+import type { VerifiedChallenge } from '@licensor/token';
 import { entitlementsForTerms, withPlanDefaults } from '../catalog/issue-entitlements.js';
 import type { LicenseEntitlements } from '../catalog/types.js';
 import {
@@ -41,11 +42,13 @@ export async function issue(
   terms: Terms,
   operator: Operator,
   options: IssueOptions = {},
+  verified?: VerifiedChallenge,
 ): Promise<IssueResult> {
   // 1. Read the inputs, once: the terms, the challenge against the records, the signing key.
+  // `verified`: the challenge already verified by the caller (verified here otherwise).
   const normal = normaliseTerms(terms);
   const who = checkOperator(operator);
-  const analysis = await analyseChallenge(context, challenge);
+  const analysis = await analyseChallenge(context, challenge, verified);
   const asked = await withPlanDefaults(context, normal, analysis.license);
   if (analysis.transaction !== null) {
     const replayed = await replayIssue(context, analysis.transaction, asked);

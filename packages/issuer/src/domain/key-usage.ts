@@ -4,7 +4,12 @@
 // challenge says it trusts (refused when no such version was published), an online renewal or
 // re-issue those after the one its installation last reported.
 
-import { decodeChallengeUnverified } from '@licensor/token';
+import {
+  type ChallengeClaims,
+  decodeChallengeUnverified,
+  type VerifiedChallenge,
+  verifyChallenge,
+} from '@licensor/token';
 import { KeyNotFoundError, KeysetUnknownError } from '../errors.js';
 import type { Finding, IssueResult, KeyUsage, SigningKeyUsage } from '../facade.js';
 import type { SigningKeyRecord } from '../records.js';
@@ -59,12 +64,28 @@ async function signedBy(
   }));
 }
 
-/** The key set version a challenge says its installation trusts (undefined: format 1). */
-export function trustedKeysetOf(challenge: string): number | undefined {
+/**
+ * A challenge's claims read without verifying it, for the key set version its installation
+ * trusts (`keyset`, undefined: format 1). Undefined when it is not a challenge at all: issuing
+ * refuses it with its own error.
+ */
+export function unverifiedClaimsOf(challenge: string): ChallengeClaims | undefined {
   try {
-    return decodeChallengeUnverified(challenge).claims.keyset;
+    return decodeChallengeUnverified(challenge).claims;
   } catch {
-    // Not a challenge at all: issuing refuses it with its own error.
+    return undefined;
+  }
+}
+
+/**
+ * The challenge verified, or undefined when it does not verify: `issue` then verifies it again
+ * and refuses it with the verification's own error, after its checks of the terms and the
+ * operator, as it always did.
+ */
+export function verifiedOrUndefined(challenge: string): VerifiedChallenge | undefined {
+  try {
+    return verifyChallenge(challenge);
+  } catch {
     return undefined;
   }
 }
@@ -115,11 +136,11 @@ export async function keysetFindings(
 export async function answerWithKeysets<T extends IssueResult>(
   context: IssuerContext,
   result: T,
-  challenge: string,
+  claims: ChallengeClaims | undefined,
 ): Promise<T> {
-  const trusted = trustedKeysetOf(challenge);
-  if (trusted === undefined) return result;
-  const made = decodeChallengeUnverified(challenge).claims.iat * 1000;
+  const trusted = claims?.keyset;
+  if (claims === undefined || trusted === undefined) return result;
+  const made = claims.iat * 1000;
   const report: KeysetReport = {
     installationId: result.transaction.installationId,
     keyset: trusted,
@@ -129,7 +150,7 @@ export async function answerWithKeysets<T extends IssueResult>(
   };
   await context.store.keyUsage.recordKeysetReports([report]);
   // The versions of the challenge's product (its own key set where it has one, #12.1).
-  const { product } = decodeChallengeUnverified(challenge).claims;
+  const { product } = claims;
   return { ...result, keysets: await keysetsAfter(context, trusted, product.name) };
 }
 

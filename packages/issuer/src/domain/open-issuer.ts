@@ -27,7 +27,8 @@ import {
   deliverWithKeysets,
   keyUsage,
   keyUsageOf,
-  trustedKeysetOf,
+  unverifiedClaimsOf,
+  verifiedOrUndefined,
 } from './key-usage.js';
 import { changeLicenseState } from './license-state.js';
 import { rejectRequest } from './reject-request.js';
@@ -112,10 +113,14 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     issue: async (challenge, terms, operator, options) => {
       // A challenge that says which key set version its installation trusts (SDK format 2)
       // gets the versions after it, to carry with the key (an offline bundle); one naming a
-      // version never published is refused before anything is written.
-      await assertKeysetPublished(context, trustedKeysetOf(challenge));
-      const result = await issue(context, challenge, terms, operator, options);
-      return answerWithKeysets(context, result, challenge);
+      // version never published is refused before anything is written. The challenge is
+      // verified once here and `issue` reuses it; one that does not verify is read unverified
+      // for the version, and `issue` refuses it (the refusals come in the same order as ever).
+      const verified = verifiedOrUndefined(challenge);
+      const claims = verified?.claims ?? unverifiedClaimsOf(challenge);
+      await assertKeysetPublished(context, claims?.keyset);
+      const result = await issue(context, challenge, terms, operator, options, verified);
+      return answerWithKeysets(context, result, claims);
     },
     revoke: (id, operator, reason) => changeLicenseState(context, 'revoke', id, operator, reason),
     suspend: (id, operator, reason) => changeLicenseState(context, 'suspend', id, operator, reason),
@@ -126,9 +131,9 @@ export async function openIssuer(options: IssuerOptions): Promise<Issuer> {
     approveRequest: async (id, operator, approval) => {
       const request = await store.getRequest(id);
       if (request !== null)
-        await assertKeysetPublished(context, trustedKeysetOf(request.challenge));
+        await assertKeysetPublished(context, unverifiedClaimsOf(request.challenge)?.keyset);
       const result = await approveRequest(context, id, operator, approval);
-      return answerWithKeysets(context, result, result.request.challenge);
+      return answerWithKeysets(context, result, unverifiedClaimsOf(result.request.challenge));
     },
     rejectRequest: (id, operator, reason) => rejectRequest(context, id, operator, reason),
     renameCustomer: (id, name, operator) => renameCustomer(context, id, name, operator),

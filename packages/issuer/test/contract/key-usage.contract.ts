@@ -209,6 +209,31 @@ export function keyUsageContract(adapter: Adapter): void {
       expect(await issuer.keys.usage()).toEqual(before);
     });
 
+    it('issue: over a challenge whose signature does not hold, the refusals keep their order (version, terms, signature) and change nothing', async () => {
+      const installation = new TestInstallation();
+      const forged = (keyset: number) => {
+        const [h, p, s] = installation.challenge({ v: 2, keyset }).split('.');
+        return `${h}.${p}.${s!.startsWith('A') ? `B${s!.slice(1)}` : `A${s!.slice(1)}`}`;
+      };
+      const transactions = await issuer.listTransactions();
+      const before = await issuer.keys.usage();
+      const refusal = (challenge: string, terms: object) =>
+        issuer.issue(challenge, terms as typeof perpetual, 'alice').catch((error) => error);
+      expect(await refusal(forged(7), perpetual)).toMatchObject({
+        code: 'ERR_KEYSET_UNKNOWN',
+        version: 7,
+      });
+      expect(await refusal(forged(1), { ...perpetual, credentials: 0 })).toMatchObject({
+        code: 'ERR_TERMS_INVALID',
+        field: 'credentials',
+      });
+      expect(await refusal(forged(1), perpetual)).toMatchObject({ code: 'ERR_SIGNATURE_INVALID' });
+      expect(await issuer.listTransactions()).toEqual(transactions);
+      expect(await issuer.listLicenses()).toEqual([]);
+      expect(await store.keyUsage.getKeysetReport(installation.id)).toBeNull();
+      expect(await issuer.keys.usage()).toEqual(before);
+    });
+
     it('approval: the answer to a format 2 request carries the versions after the one it reports', async () => {
       const installation = new TestInstallation();
       const first = await issuer.issue(

@@ -12,6 +12,7 @@ import {
   chainAuditEvent,
 } from '../audit-chain.js';
 import { auditEventFromRow } from './automation.js';
+import { statement } from './statements.js';
 
 export const AUDIT_CHAIN_SQL = `
   ALTER TABLE audit_events ADD COLUMN seq INTEGER;
@@ -22,23 +23,6 @@ export const AUDIT_CHAIN_SQL = `
 `;
 
 type Row = Record<string, unknown>;
-
-const statements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
-/** A prepared statement, prepared once per database handle (appends run on every commit). */
-function statement(db: Database.Database, sql: string): Database.Statement {
-  let cache = statements.get(db);
-  if (cache === undefined) {
-    cache = new Map();
-    statements.set(db, cache);
-  }
-  let prepared = cache.get(sql);
-  if (prepared === undefined) {
-    prepared = db.prepare(sql);
-    cache.set(sql, prepared);
-  }
-  return prepared;
-}
 
 function chainedFromRow(row: Row): ChainedAuditEvent {
   return {

@@ -12,6 +12,7 @@ import {
   type KeyUsageStore,
   newestReports,
 } from '../key-usage-port.js';
+import { statement } from './statements.js';
 
 /**
  * Migration (numbered in migrations.ts): the signing kid of every transaction, back-filled for
@@ -66,13 +67,16 @@ export class SqliteKeyUsage implements KeyUsageStore {
     const db = this.db();
     // Recorded only for a version this store published (0: the shipped keys), and only over an
     // older report; a report of the version already on record writes nothing.
-    const upsert = db.prepare(`INSERT INTO installation_keysets
+    const upsert = statement(
+      db,
+      `INSERT INTO installation_keysets
         (installation_id, keyset, reported_at, source)
       SELECT ?, ?, ?, ? WHERE ? = 0 OR EXISTS (SELECT 1 FROM keysets WHERE seq = ?)
       ON CONFLICT (installation_id) DO UPDATE SET keyset = excluded.keyset,
         reported_at = excluded.reported_at, source = excluded.source
       WHERE installation_keysets.keyset <> excluded.keyset
-        AND installation_keysets.reported_at <= excluded.reported_at`);
+        AND installation_keysets.reported_at <= excluded.reported_at`,
+    );
     let recorded = 0;
     db.transaction(() => {
       for (const r of newest) {

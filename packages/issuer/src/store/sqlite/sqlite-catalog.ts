@@ -5,6 +5,7 @@ import type Database from 'better-sqlite3';
 import { catalogNameKey as nameKey } from '../../catalog/rules.js';
 import type { CatalogProduct, CatalogWrite, Plan } from '../../catalog/types.js';
 import { isUniqueViolation } from './sqlite-errors.js';
+import { statement } from './statements.js';
 
 export const CATALOG_MIGRATION = {
   name: 'products and plans',
@@ -57,14 +58,14 @@ function update(db: Database.Database, table: Table, entry: Entry, expected: num
 }
 
 function get<T>(db: Database.Database, table: Table, column: 'id' | 'name_key', value: string) {
-  const row = db.prepare(`SELECT body FROM ${table} WHERE ${column} = ?`).get(value) as
+  const row = statement(db, `SELECT body FROM ${table} WHERE ${column} = ?`).get(value) as
     | { body: string }
     | undefined;
   return row === undefined ? null : (JSON.parse(row.body) as T);
 }
 
 function list<T extends { name: string }>(db: Database.Database, table: Table): T[] {
-  const rows = db.prepare(`SELECT body FROM ${table} ORDER BY name_key, id`).all() as {
+  const rows = statement(db, `SELECT body FROM ${table} ORDER BY name_key, id`).all() as {
     body: string;
   }[];
   return rows.map((row) => JSON.parse(row.body) as T);

@@ -6,6 +6,7 @@ import type { KeyStatus, KeysetRecord, SigningKeyRecord } from '../../records.js
 import { movedTo, type StoredKeyRecord, usableKids, withKeyStatus } from '../key-status.js';
 import type { StoredPrivateKey } from '../ports.js';
 import { hsmMember, privateKeyColumns, storedPrivateKeyOf } from '../private-key-row.js';
+import { statement } from './statements.js';
 
 type Row = Record<string, unknown>;
 
@@ -66,10 +67,11 @@ function recordOf(r: Row): StoredKeyRecord {
 }
 
 export function listSigningKeys(db: Database.Database): SigningKeyRecord[] {
-  const rows = db
-    .prepare(`SELECT kid, purpose, public_key, protection, hsm, created_at, retired_at, state,
-      activated_at, revoked_at, product_id FROM signing_keys`)
-    .all() as Row[];
+  const rows = statement(
+    db,
+    `SELECT kid, purpose, public_key, protection, hsm, created_at, retired_at, state,
+      activated_at, revoked_at, product_id FROM signing_keys`,
+  ).all() as Row[];
   return withKeyStatus(rows.map(recordOf));
 }
 
@@ -79,11 +81,12 @@ export function readPrivateKeys(
   product: string | null = null,
 ): StoredPrivateKey[] {
   // The purpose and the product are in the query: other rows never leave SQLite.
-  const rows = db
-    .prepare(`SELECT kid, purpose, public_key, protection, sealed, hsm, created_at, retired_at,
+  const rows = statement(
+    db,
+    `SELECT kid, purpose, public_key, protection, sealed, hsm, created_at, retired_at,
       state, activated_at, revoked_at, product_id FROM signing_keys
-      WHERE purpose = ? AND product_id IS ?`)
-    .all(purpose, product) as Row[];
+      WHERE purpose = ? AND product_id IS ?`,
+  ).all(purpose, product) as Row[];
   const byKid = new Map(rows.map((r) => [r.kid as string, r]));
   return usableKids(withKeyStatus(rows.map(recordOf)), purpose, product).map((kid) => {
     const r = byKid.get(kid)!;
@@ -125,9 +128,9 @@ export function insertKeyset(db: Database.Database, keyset: KeysetRecord): boole
 }
 
 export function listKeysets(db: Database.Database, afterSeq: number): KeysetRecord[] {
-  const rows = db
-    .prepare('SELECT * FROM keysets WHERE seq > ? ORDER BY seq')
-    .all(afterSeq) as Row[];
+  const rows = statement(db, 'SELECT * FROM keysets WHERE seq > ? ORDER BY seq').all(
+    afterSeq,
+  ) as Row[];
   return rows.map(keysetOfRow);
 }
 

@@ -77,6 +77,7 @@ import * as keys from './sqlite-keys.js';
 import * as productKeys from './sqlite-product-keys.js';
 import { lastChecks } from './sqlite-usage-watch.js';
 import { SqliteSso } from './sso.js';
+import { statement } from './statements.js';
 import { SqliteTwoFactor } from './two-factor.js';
 
 type Row = Record<string, unknown>;
@@ -179,14 +180,14 @@ export class SqliteStore implements LicensorStore {
 
   async getCheckView(licenseId: string): Promise<CheckView | null> {
     const license = parseBody<License>(
-      this.open.prepare('SELECT body FROM licenses WHERE id = ?').get(licenseId),
+      statement(this.open, 'SELECT body FROM licenses WHERE id = ?').get(licenseId),
     );
     if (license === null) return null;
-    const declined = this.open
-      .prepare(
-        `SELECT body FROM requests WHERE license_id = ? AND status = 'rejected'
+    const declined = statement(
+      this.open,
+      `SELECT body FROM requests WHERE license_id = ? AND status = 'rejected'
          ORDER BY created_at DESC LIMIT ${DECLINED_IN_VIEW}`,
-      )
+    )
       .all(licenseId)
       .map((row) => parseBody<ApprovalRequest>(row)!);
     return checkViewOf(license, declined);
@@ -228,7 +229,7 @@ export class SqliteStore implements LicensorStore {
 
   async ping(): Promise<void> {
     try {
-      this.open.prepare('SELECT 1').get();
+      statement(this.open, 'SELECT 1').get();
     } catch (error) {
       if (error instanceof StoreUnavailableError) throw error;
       throw new StoreUnavailableError(
@@ -260,26 +261,28 @@ export class SqliteStore implements LicensorStore {
   async listUnappliedTransactions(licenseId?: string): Promise<Transaction[]> {
     const rows =
       licenseId === undefined
-        ? this.open
-            .prepare('SELECT body, applied FROM transactions WHERE applied = 0 ORDER BY at')
-            .all()
-        : this.open
-            .prepare(
-              'SELECT body, applied FROM transactions WHERE applied = 0 AND license_id = ? ORDER BY at',
-            )
-            .all(licenseId);
+        ? statement(
+            this.open,
+            'SELECT body, applied FROM transactions WHERE applied = 0 ORDER BY at',
+          ).all()
+        : statement(
+            this.open,
+
+            'SELECT body, applied FROM transactions WHERE applied = 0 AND license_id = ? ORDER BY at',
+          ).all(licenseId);
     return (rows as TransactionRow[]).map(transactionFromRow);
   }
 
   async getTransaction(id: string): Promise<Transaction | null> {
-    const row = this.open.prepare('SELECT body, applied FROM transactions WHERE id = ?').get(id);
+    const row = statement(this.open, 'SELECT body, applied FROM transactions WHERE id = ?').get(id);
     return row === undefined ? null : transactionFromRow(row as TransactionRow);
   }
 
   async findTransactionByChallenge(challengeHash: string): Promise<TokenTransaction | null> {
-    const row = this.open
-      .prepare('SELECT body, applied FROM transactions WHERE dedupe_key = ?')
-      .get(challengeDedupeKey(challengeHash));
+    const row = statement(
+      this.open,
+      'SELECT body, applied FROM transactions WHERE dedupe_key = ?',
+    ).get(challengeDedupeKey(challengeHash));
     return row === undefined ? null : asAnswer(transactionFromRow(row as TransactionRow));
   }
 
@@ -296,12 +299,14 @@ export class SqliteStore implements LicensorStore {
     }
     const sql = `SELECT body, applied FROM transactions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY at DESC, rowid DESC LIMIT ?`;
-    const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit));
+    const rows = statement(this.open, sql).all(...args, limitOf(filter.limit));
     return (rows as TransactionRow[]).map(transactionFromRow);
   }
 
   async getLicense(id: string): Promise<License | null> {
-    return parseBody<License>(this.open.prepare('SELECT body FROM licenses WHERE id = ?').get(id));
+    return parseBody<License>(
+      statement(this.open, 'SELECT body FROM licenses WHERE id = ?').get(id),
+    );
   }
 
   async listLicenses(filter: LicenseFilter): Promise<License[]> {
@@ -352,7 +357,7 @@ export class SqliteStore implements LicensorStore {
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY ${before === null ? 'updated_at DESC, id' : 'updated_at, id DESC'} LIMIT ? OFFSET ?)
       ORDER BY updated_at DESC, id`;
-    const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit), filter.offset ?? 0);
+    const rows = statement(this.open, sql).all(...args, limitOf(filter.limit), filter.offset ?? 0);
     return rows.map((row) => parseBody<License>(row)!);
   }
 
@@ -390,13 +395,15 @@ export class SqliteStore implements LicensorStore {
 
   async getCustomer(id: string): Promise<Customer | null> {
     return parseBody<Customer>(
-      this.open.prepare('SELECT body FROM customers WHERE id = ?').get(id),
+      statement(this.open, 'SELECT body FROM customers WHERE id = ?').get(id),
     );
   }
 
   async findCustomerByName(name: string): Promise<Customer | null> {
     return parseBody<Customer>(
-      this.open.prepare('SELECT body FROM customers WHERE name = ? ORDER BY id LIMIT 1').get(name),
+      statement(this.open, 'SELECT body FROM customers WHERE name = ? ORDER BY id LIMIT 1').get(
+        name,
+      ),
     );
   }
 
@@ -414,16 +421,17 @@ export class SqliteStore implements LicensorStore {
       where.push('name COLLATE NOCASE >= ? AND (name COLLATE NOCASE > ? OR id > ?)');
       args.push(after.name, after.name, after.id);
     }
-    const rows = this.open
-      .prepare(`SELECT body FROM customers ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY name COLLATE NOCASE, id LIMIT ?`)
-      .all(...args, limitOf(page.limit));
+    const rows = statement(
+      this.open,
+      `SELECT body FROM customers ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY name COLLATE NOCASE, id LIMIT ?`,
+    ).all(...args, limitOf(page.limit));
     return rows.map((row) => parseBody<Customer>(row)!);
   }
 
   async getInstallation(id: string): Promise<Installation | null> {
     return parseBody<Installation>(
-      this.open.prepare('SELECT body FROM installations WHERE id = ?').get(id),
+      statement(this.open, 'SELECT body FROM installations WHERE id = ?').get(id),
     );
   }
 
@@ -453,13 +461,13 @@ export class SqliteStore implements LicensorStore {
 
   async getRequest(id: string): Promise<ApprovalRequest | null> {
     return parseBody<ApprovalRequest>(
-      this.open.prepare('SELECT body FROM requests WHERE id = ?').get(id),
+      statement(this.open, 'SELECT body FROM requests WHERE id = ?').get(id),
     );
   }
 
   async findRequestByChallenge(challengeHash: string): Promise<ApprovalRequest | null> {
     return parseBody<ApprovalRequest>(
-      this.open.prepare('SELECT body FROM requests WHERE challenge_hash = ?').get(challengeHash),
+      statement(this.open, 'SELECT body FROM requests WHERE challenge_hash = ?').get(challengeHash),
     );
   }
 
@@ -476,17 +484,17 @@ export class SqliteStore implements LicensorStore {
     }
     const sql = `SELECT body FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC, id LIMIT ?`;
-    return this.open
-      .prepare(sql)
+    return statement(this.open, sql)
       .all(...args, limitOf(filter.limit))
       .map((row) => parseBody<ApprovalRequest>(row)!);
   }
 
   async listChecks(licenseId: string, limit?: number): Promise<CheckRecord[]> {
-    const rows = this.open
-      .prepare(`SELECT id, at, license_id, installation_id, sdk_version, credentials_in_use, outcome
-        FROM checks WHERE license_id = ? ORDER BY at DESC, id LIMIT ?`)
-      .all(licenseId, limitOf(limit)) as Row[];
+    const rows = statement(
+      this.open,
+      `SELECT id, at, license_id, installation_id, sdk_version, credentials_in_use, outcome
+        FROM checks WHERE license_id = ? ORDER BY at DESC, id LIMIT ?`,
+    ).all(licenseId, limitOf(limit)) as Row[];
     return rows.map((r) => ({
       id: r.id as string,
       at: r.at as number,
@@ -591,7 +599,7 @@ export class SqliteStore implements LicensorStore {
     }
     const sql = `SELECT * FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY at DESC, rowid DESC LIMIT ?`;
-    const rows = this.open.prepare(sql).all(...args, limitOf(filter.limit)) as Row[];
+    const rows = statement(this.open, sql).all(...args, limitOf(filter.limit)) as Row[];
     return rows.map(auditEventFromRow);
   }
 
