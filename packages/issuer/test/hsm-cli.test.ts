@@ -92,7 +92,9 @@ describe.skipIf(skip !== null)('licensor-issuer with the license key in SoftHSM2
     expect(activated.code, activated.stderr).toBe(0);
     const listed = await issuer(['keys', 'list']);
     expect(listed.stdout).toMatch(
-      new RegExp(`${key.kid}\\s+license\\s+active\\s+pkcs11 \\(token licensor-cli\\)`),
+      new RegExp(
+        `${key.kid}\\s+license\\s+\\(vendor's\\)\\s+active\\s+pkcs11 \\(token licensor-cli\\)`,
+      ),
     );
 
     const issued = await issuer(
