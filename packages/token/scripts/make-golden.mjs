@@ -16,6 +16,8 @@ import {
   keyPairFromSeed,
   signChallenge,
   signCheck,
+  signerFromKeyPair,
+  signKeyset,
   signLicense,
   signStatus,
   toPublicJwk,
@@ -205,11 +207,56 @@ const challengeChainClaims = challengeClaimsOf(2, 'golden challenge with chain',
 });
 const challengeChain = signChallenge(challengeChainClaims, installation.pair);
 
+// Signed key sets (issue #11: version 1; issue #12: version 2 adds a product scope). Version 1
+// publishes a next license key beside the ones the golden JWKS holds; version 2 is the set for
+// the product CMS, which has a license key of its own. The vendor's key signs both.
+const nextLicense = keyEntry('next license key');
+const productLicense = keyEntry('CMS product license key');
+const keysetEntry = (pair, purpose, state, rest = {}) => ({
+  ...toPublicJwk(pair.publicKey),
+  kid: pair.kid,
+  alg: 'EdDSA',
+  use: 'sig',
+  purpose,
+  state,
+  ...rest,
+});
+const keysetV1Claims = {
+  v: 1,
+  seq: 1,
+  iat: now + 10 * day,
+  keys: [
+    keysetEntry(license.pair, 'license', 'active'),
+    keysetEntry(nextLicense.pair, 'license', 'next'),
+    keysetEntry(status.pair, 'status', 'active'),
+  ],
+  revoked: [],
+};
+const keysetV1Token = await signKeyset(keysetV1Claims, signerFromKeyPair(license.pair));
+const keysetV2Claims = {
+  v: 2,
+  seq: 2,
+  iat: now + 11 * day,
+  keys: [
+    ...keysetV1Claims.keys,
+    keysetEntry(productLicense.pair, 'license', 'active', { product: product.name }),
+  ],
+  revoked: [],
+  scope: product.name,
+};
+const keysetV2Token = await signKeyset(keysetV2Claims, signerFromKeyPair(license.pair));
+
 const golden = {
   $comment:
     'Fixed Licensor keys and messages for tests. Made by packages/token/scripts/make-golden.mjs; never edit by hand. Seeds are 32-byte RFC 8032 private keys (hex and base64url).',
   now,
-  keys: { license: license.json, status: status.json, installation: installation.json },
+  keys: {
+    license: license.json,
+    status: status.json,
+    installation: installation.json,
+    nextLicense: nextLicense.json,
+    productLicense: productLicense.json,
+  },
   jwks,
   challenge: { token: challenge, hash: challengeHash(challenge), claims: challengeClaims },
   license: {
@@ -234,6 +281,8 @@ const golden = {
     hash: challengeHash(challengeChain),
     claims: challengeChainClaims,
   },
+  keysetV1: { token: keysetV1Token, claims: keysetV1Claims },
+  keysetV2: { token: keysetV2Token, claims: keysetV2Claims },
 };
 
 const target = new URL('../golden/golden.json', import.meta.url);

@@ -2,23 +2,28 @@
 // recorded claims with the recorded seeds gives the same bytes: the format has not drifted.
 
 import { readFileSync } from 'node:fs';
+import { compactVerify, importJWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
+  advanceKeysets,
   challengeHash,
   Keyring,
   keyPairFromSeed,
   signChallenge,
   signCheck,
+  signerFromKeyPair,
+  signKeyset,
   signLicense,
   signStatus,
   verifyChallenge,
   verifyCheck,
+  verifyKeyset,
   verifyLicense,
   verifyStatus,
 } from '../src/index.js';
 
 const golden = JSON.parse(readFileSync(new URL('../golden/golden.json', import.meta.url), 'utf8'));
-const pair = (name: 'license' | 'status' | 'installation') =>
+const pair = (name: 'license' | 'status' | 'installation' | 'nextLicense' | 'productLicense') =>
   keyPairFromSeed(Uint8Array.from(Buffer.from(golden.keys[name].seed, 'hex')));
 
 describe('golden messages', () => {
@@ -74,5 +79,36 @@ describe('golden messages', () => {
     expect(status.claims.nonce).toBe(check.claims.nonce);
     expect(signCheck(golden.check.claims, pair('installation'))).toBe(golden.check.token);
     expect(signStatus(golden.status.claims, pair('status'))).toBe(golden.status.token);
+  });
+
+  it('key sets of version 1 and 2 verify, chain from the golden JWKS and re-sign to the same bytes', async () => {
+    const v1 = verifyKeyset(golden.keysetV1.token, keyring);
+    expect(v1.claims).toEqual(golden.keysetV1.claims);
+    expect(v1.kid).toBe(golden.keys.license.kid);
+    const v2 = verifyKeyset(golden.keysetV2.token, v1.keyring);
+    expect(v2.claims).toEqual(golden.keysetV2.claims);
+    expect(v2.claims.scope).toBe('CMS');
+    // An installation that shipped with the golden JWKS follows both versions in order.
+    const { trust } = advanceKeysets({ seq: 0, keyring }, [
+      golden.keysetV1.token,
+      golden.keysetV2.token,
+    ]);
+    expect(trust.seq).toBe(2);
+    expect(trust.keyring.kids('license').sort()).toEqual(
+      [golden.keys.license.kid, golden.keys.nextLicense.kid, golden.keys.productLicense.kid].sort(),
+    );
+    expect(trust.keyring.productOf(golden.keys.productLicense.kid)).toBe('CMS');
+    const signer = signerFromKeyPair(pair('license'));
+    expect(await signKeyset(golden.keysetV1.claims, signer)).toBe(golden.keysetV1.token);
+    expect(await signKeyset(golden.keysetV2.claims, signer)).toBe(golden.keysetV2.token);
+  });
+
+  it('jose verifies both golden key sets with the vendor license key', async () => {
+    const key = await importJWK({ ...golden.keys.license.publicJwk, alg: 'EdDSA' }, 'EdDSA');
+    for (const entry of [golden.keysetV1, golden.keysetV2]) {
+      const { payload, protectedHeader } = await compactVerify(entry.token, key);
+      expect(protectedHeader).toMatchObject({ alg: 'EdDSA', typ: 'licensor-keyset+jwt' });
+      expect(JSON.parse(new TextDecoder().decode(payload))).toEqual(entry.claims);
+    }
   });
 });
