@@ -136,6 +136,15 @@ describeInChromium('products and plans in Chromium', () => {
     const own = (await fixture.issuer.keys.list()).filter((key) => key.product === product.id);
     expect(own.map((key) => key.status)).toEqual(['next']);
     await screenshot(admin, 'products-keys');
+    // The Signing keys page names the product a key is for; the vendor's keys carry no name.
+    await admin.goto(`${url}/keys`);
+    const keys = admin.getByRole('table', { name: 'Signing keys' });
+    await keys
+      .getByRole('row')
+      .filter({ hasText: own[0]!.kid })
+      .getByText('license, vSEC:CMS only')
+      .waitFor();
+    expect(await keys.getByRole('row').filter({ hasText: 'only' }).count()).toBe(1);
     await admin.context().close();
   });
 });

@@ -19,7 +19,7 @@ import {
   Time,
 } from '../components/ui';
 import { useSession } from '../session';
-import type { KeyRevocation, KeyUsage, ListOf, SigningKey } from '../types';
+import type { KeyRevocation, KeyUsage, ListOf, Product, SigningKey } from '../types';
 import { useApi } from '../use-api';
 
 type Pending =
@@ -44,6 +44,9 @@ export function KeysPage() {
   const { can } = useSession();
   const keys = useApi(() => api.get<ListOf<SigningKey>>('/keys'), []);
   const usage = useApi(() => api.get<KeyUsage>('/keys/usage'), []);
+  // A product's own license key signs the licenses of that product alone (#12.1): named here.
+  const products = useApi(() => api.get<ListOf<Product>>('/products'), []);
+  const productNames = new Map(products.data?.items.map((product) => [product.id, product.name]));
   const signed = new Map(usage.data?.keys.map((key) => [key.kid, key]) ?? []);
   const [pending, setPending] = useState<Pending | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -78,7 +81,14 @@ export function KeysPage() {
       className: 'cell-wrap',
       cell: (key) => <Mono title={key.kid}>{key.kid}</Mono>,
     },
-    { header: 'Purpose', cell: (key) => key.purpose },
+    {
+      header: 'Purpose',
+      // A product's own license key is named with its product; the vendor's keys sign for all.
+      cell: (key) =>
+        key.product === undefined
+          ? key.purpose
+          : `${key.purpose}, ${productNames.get(key.product) ?? key.product} only`,
+    },
     { header: 'State', cell: (key) => <Badge value={key.status} tone={TONES[key.status]} /> },
     { header: 'Private key', cell: (key) => protectionLabel(key) },
     {
