@@ -4,7 +4,7 @@
 // online checks are shown to the second, with the time zone.
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Fixture, makeChallenge, newInstallation } from '../helpers.js';
+import { addStandardPlan, type Fixture, makeChallenge, newInstallation } from '../helpers.js';
 import {
   describeInChromium,
   launch,
@@ -100,6 +100,8 @@ describeInChromium('portal layout at 1280 px and 390 px in Chromium', () => {
         outcome: 'VALID' as const,
       })),
     );
+    // A product and a plan, so that the Products and plans page shows an admin's buttons.
+    await addStandardPlan(fixture);
     browser = await launch();
   }, 60_000);
 
@@ -233,7 +235,16 @@ describeInChromium('portal layout at 1280 px and 390 px in Chromium', () => {
       });
 
       it('Products and plans', async () => {
-        await open('/plans', () => page.getByRole('heading', { name: 'Products and plans' }));
+        await open('/plans', () => page.getByRole('button', { name: 'Edit product vSEC:CMS' }));
+        await expectOnScreen(
+          page.getByRole('button', { name: 'Archive product vSEC:CMS' }),
+          viewport.width,
+        );
+        await expectOnScreen(page.getByRole('button', { name: 'New plan' }), viewport.width);
+        await expectOnScreen(
+          page.getByRole('button', { name: 'Archive plan Standard' }),
+          viewport.width,
+        );
       });
 
       it('Signing keys', async () => {

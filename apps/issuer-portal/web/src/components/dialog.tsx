@@ -152,6 +152,11 @@ export function FormDialog({
 }) {
   const formId = useId();
   const { busy, error, submit } = useDialogAction(open, onSubmit);
+  // A long form scrolls inside the dialog: a refusal shown above the fields is brought into view.
+  const errorRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (error) errorRef.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [error]);
   return (
     <Dialog
       open={open}
@@ -167,7 +172,11 @@ export function FormDialog({
       }
     >
       <form id={formId} onSubmit={submit} noValidate>
-        {error ? <ErrorMessage error={error} title={errorTitle} /> : null}
+        {error ? (
+          <div ref={errorRef}>
+            <ErrorMessage error={error} title={errorTitle} />
+          </div>
+        ) : null}
         {children}
       </form>
     </Dialog>

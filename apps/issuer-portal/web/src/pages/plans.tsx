@@ -1,8 +1,12 @@
 // Products and plans: the catalogue licenses are issued from. Each plan shows its terms and
 // bounds, and the licenses issued from an older revision of it (a plan change never changes a
 // license by itself), each with a Re-issue that sends the current revision at the next check.
+// An admin creates, edits, archives and restores products and plans here (the API's catalogue
+// routes are the admin's); other roles see the catalogue without those buttons.
 import { useState } from 'react';
 import { type ApiError, api } from '../api';
+import { PlanDialog, ProductDialog } from '../components/catalog-dialogs';
+import { Confirm } from '../components/dialog';
 import { PlanForkPolicy } from '../components/fork-controls';
 import { Table } from '../components/table';
 import {
@@ -29,8 +33,70 @@ const bound = (b: Bound | null, unit = '') =>
       ? `${b.value}${unit}`
       : `${b.value}${unit} (${b.min}–${b.max})`;
 
-function PlanCard({ plan, products }: { plan: Plan; products: Product[] }) {
+/**
+ * Archive or restore a product or plan, asked in a Confirm. Archiving: no new plan may name the
+ * product / nothing new is issued from the plan; licenses already issued keep working.
+ */
+function StatusAction({
+  kind,
+  record,
+  onDone,
+}: {
+  kind: 'product' | 'plan';
+  record: { id: string; name: string; status: 'active' | 'archived' };
+  onDone: () => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const archive = record.status === 'active';
+  const action = archive ? 'Archive' : 'Restore';
+  return (
+    <>
+      <Button
+        tone={archive ? 'danger' : 'secondary'}
+        onClick={() => setOpen(true)}
+        aria-label={`${action} ${kind} ${record.name}`}
+      >
+        {action}
+      </Button>
+      {/* Mounted while asked only: no closed dialog's text inside the table row. */}
+      {open ? (
+        <Confirm
+          open
+          title={`${action} ${kind} ${record.name}?`}
+          confirmLabel={`${action} ${kind}`}
+          tone={archive ? 'danger' : 'primary'}
+          onConfirm={async () => {
+            await api.post(
+              `/${kind}s/${encodeURIComponent(record.id)}/${archive ? 'archive' : 'restore'}`,
+            );
+            onDone();
+          }}
+          onClose={() => setOpen(false)}
+        >
+          <p>
+            {archive
+              ? kind === 'product'
+                ? 'Plans may no longer name it. Licenses already issued for it keep working; you can restore it later.'
+                : 'Nothing new is issued from it. Licenses already issued from it keep what they hold; you can restore it later.'
+              : `It can be ${kind === 'product' ? 'named by plans' : 'issued from'} again.`}
+          </p>
+        </Confirm>
+      ) : null}
+    </>
+  );
+}
+
+function PlanCard({
+  plan,
+  products,
+  onChanged,
+}: {
+  plan: Plan;
+  products: Product[];
+  onChanged: () => void;
+}) {
   const { can } = useSession();
+  const [editing, setEditing] = useState(false);
   const detail = useApi(
     () => api.get<{ plan: Plan; affected: PlanChange[] }>(`/plans/${plan.id}`),
     [plan.id, plan.revision],
@@ -60,7 +126,25 @@ function PlanCard({ plan, products }: { plan: Plan; products: Product[] }) {
           {plan.status === 'archived' ? <Badge value="archived" tone="warning" /> : null}
         </>
       }
+      actions={
+        can('admin') ? (
+          <>
+            <Button onClick={() => setEditing(true)} aria-label={`Edit plan ${plan.name}`}>
+              Edit
+            </Button>
+            <StatusAction kind="plan" record={plan} onDone={onChanged} />
+          </>
+        ) : null
+      }
     >
+      {editing ? (
+        <PlanDialog
+          plan={plan}
+          products={products}
+          onClose={() => setEditing(false)}
+          onSaved={onChanged}
+        />
+      ) : null}
       <Facts
         label={`Plan ${plan.name}`}
         items={[
@@ -195,15 +279,52 @@ function ProductKeys({
 }
 
 export function PlansPage() {
+  const { can } = useSession();
   const products = useApi(() => api.get<ListOf<Product>>('/products'), []);
   const plans = useApi(() => api.get<ListOf<Plan>>('/plans'), []);
   const keys = useApi(() => api.get<ListOf<SigningKey>>('/keys'), []);
+  /** The dialog open: a new product or plan (null), or the product being edited. */
+  const [productDialog, setProductDialog] = useState<Product | null | undefined>(undefined);
+  const [newPlan, setNewPlan] = useState(false);
+  const admin = can('admin');
   return (
     <>
       <PageHeader
         title="Products and plans"
-        subtitle="What licenses are issued from. Change them with licensor-issuer products and plans, or the API."
+        subtitle={
+          admin
+            ? 'What licenses are issued from. A plan change makes a new revision; licenses already issued keep theirs until re-issued.'
+            : 'What licenses are issued from. An admin changes them here, with licensor-issuer products and plans, or the API.'
+        }
+        actions={
+          admin ? (
+            <>
+              <Button onClick={() => setProductDialog(null)}>New product</Button>
+              <Button tone="primary" onClick={() => setNewPlan(true)}>
+                New plan
+              </Button>
+            </>
+          ) : null
+        }
       />
+      {productDialog !== undefined ? (
+        <ProductDialog
+          product={productDialog}
+          onClose={() => setProductDialog(undefined)}
+          onSaved={() => {
+            products.reload();
+            plans.reload();
+          }}
+        />
+      ) : null}
+      {newPlan ? (
+        <PlanDialog
+          plan={null}
+          products={products.data?.items ?? []}
+          onClose={() => setNewPlan(false)}
+          onSaved={plans.reload}
+        />
+      ) : null}
       {products.error ? <ErrorMessage error={products.error} /> : null}
       {plans.error ? <ErrorMessage error={plans.error} /> : null}
       {(products.loading && !products.data) || (plans.loading && !plans.data) ? (
@@ -241,13 +362,38 @@ export function PlansPage() {
                   />
                 ),
               },
+              ...(admin
+                ? [
+                    {
+                      header: 'Actions',
+                      hideHeader: true,
+                      align: 'actions' as const,
+                      cell: (product: Product) => (
+                        <>
+                          <Button
+                            onClick={() => setProductDialog(product)}
+                            aria-label={`Edit product ${product.name}`}
+                          >
+                            Edit
+                          </Button>{' '}
+                          <StatusAction kind="product" record={product} onDone={products.reload} />
+                        </>
+                      ),
+                    },
+                  ]
+                : []),
             ]}
           />
         </Card>
       ) : null}
       {plans.data && products.data
         ? plans.data.items.map((plan) => (
-            <PlanCard key={plan.id} plan={plan} products={products.data?.items ?? []} />
+            <PlanCard
+              key={plan.id}
+              plan={plan}
+              products={products.data?.items ?? []}
+              onChanged={plans.reload}
+            />
           ))
         : null}
       {plans.data && plans.data.items.length === 0 ? <Empty title="No plans yet." /> : null}
