@@ -195,7 +195,30 @@ describeInChromium('changing products and plans in Chromium', () => {
     ]);
   });
 
-  it('archives a plan and a product (asked first); restores the plan', async () => {
+  it('an edit that changes one field keeps the rest of the plan as it was (days, ranges, renewals)', async () => {
+    const before = (await fixture.issuer.plans.get('Mobile'))!;
+    await page.getByRole('button', { name: 'Edit plan Mobile' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit plan Mobile' });
+    await expect(dialog.getByLabel('Add-ons').inputValue()).resolves.toBe('hsm-support (90 days)');
+    await expect(dialog.getByLabel('Limits').inputValue()).resolves.toBe('sites=2 (1-5)');
+    await expect(dialog.getByLabel('Renew automatically').isChecked()).resolves.toBe(true);
+    await dialog.getByLabel('Description').fill('For the mobile app');
+    await dialog.getByRole('button', { name: 'Save plan' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('heading', { name: 'Mobile revision 2' }).waitFor();
+    const after = (await fixture.issuer.plans.get('Mobile'))!;
+    const { description, revision, version, updatedAt, ...kept } = after;
+    expect([description, revision]).toEqual(['For the mobile app', 2]);
+    expect(kept).toEqual({
+      ...before,
+      description: undefined,
+      revision: undefined,
+      version: undefined,
+      updatedAt: undefined,
+    });
+  });
+
+  it('archives a plan and a product (asked first); restores both', async () => {
     await page.getByRole('button', { name: 'Archive plan Mobile' }).click();
     const confirm = page.getByRole('dialog', { name: 'Archive plan Mobile?' });
     await confirm.getByRole('button', { name: 'Cancel' }).click();
@@ -203,7 +226,7 @@ describeInChromium('changing products and plans in Chromium', () => {
     await page.getByRole('button', { name: 'Archive plan Mobile' }).click();
     await confirm.getByRole('button', { name: 'Archive plan' }).click();
     await confirm.waitFor({ state: 'hidden' });
-    await page.getByRole('heading', { name: 'Mobile revision 1 archived' }).waitFor();
+    await page.getByRole('heading', { name: 'Mobile revision 2 archived' }).waitFor();
     await page.getByRole('button', { name: 'Restore plan Mobile' }).waitFor();
     expect((await fixture.issuer.plans.get('Mobile'))?.status).toBe('archived');
 
@@ -223,13 +246,20 @@ describeInChromium('changing products and plans in Chromium', () => {
       .click();
     await page.getByRole('button', { name: 'Archive plan Mobile' }).waitFor();
     expect((await fixture.issuer.plans.get('Mobile'))?.status).toBe('active');
+    await page.getByRole('button', { name: 'Restore product vSEC:Mobile' }).click();
+    await page
+      .getByRole('dialog', { name: 'Restore product vSEC:Mobile?' })
+      .getByRole('button', { name: 'Restore product' })
+      .click();
+    await page.getByRole('button', { name: 'Archive product vSEC:Mobile' }).waitFor();
+    expect((await fixture.issuer.products.get('vSEC:Mobile'))?.status).toBe('active');
     const audit = await fixture.issuer.listAuditEvents({});
     expect(
       audit
         .map((event) => event.action)
         .filter((action) => /^(plan|product)\.(archive|restore)$/.test(action))
         .sort(),
-    ).toEqual(['plan.archive', 'plan.restore', 'product.archive']);
+    ).toEqual(['plan.archive', 'plan.restore', 'product.archive', 'product.restore']);
   });
 
   it('an issuer sees the catalogue without buttons to change it', async () => {
