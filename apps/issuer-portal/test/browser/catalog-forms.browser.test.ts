@@ -209,6 +209,11 @@ describeInChromium('changing products and plans in Chromium', () => {
     const after = (await fixture.issuer.plans.get('Mobile'))!;
     const { description, revision, version, updatedAt, ...kept } = after;
     expect([description, revision]).toEqual(['For the mobile app', 2]);
+    await page
+      .getByLabel('Plan Mobile', { exact: true })
+      .getByRole('definition')
+      .filter({ hasText: 'For the mobile app' })
+      .waitFor();
     expect(kept).toEqual({
       ...before,
       description: undefined,

@@ -148,6 +148,7 @@ function PlanCard({
       <Facts
         label={`Plan ${plan.name}`}
         items={[
+          ...(plan.description ? ([['Description', plan.description]] as [string, string][]) : []),
           ['Products', names.join(', ') || 'any product'],
           ['Model', plan.model],
           ['Credentials', bound(plan.credentials)],
