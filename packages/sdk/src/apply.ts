@@ -9,7 +9,17 @@ import { challengeHash, type LicenseClaims, normaliseToken, verifyLicense } from
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
 import { assertCoversProduct, assertKeyOfProduct } from './entitlements.js';
-import { SdkError } from './errors.js';
+import {
+  ChallengeExpiredError,
+  ChallengeRequiredError,
+  ChallengeUnknownError,
+  InputInvalidError,
+  LicenseFromFutureError,
+  LicenseOlderError,
+  LicenseOtherInstallationError,
+  LicenseOtherLicenseError,
+  RevisionNotNewerError,
+} from './errors.js';
 import { currentInfo } from './info.js';
 import { advanceTrust, assertKeepsKeysInUse, beyond } from './keyset.js';
 import { readPastedKey } from './pasted-key.js';
@@ -35,14 +45,12 @@ function checkRevision(
   delivery: Delivery,
 ): void {
   if (delivery === 'online' && (current === null || current.lid !== claims.lid)) {
-    throw new SdkError(
-      'ERR_LICENSE_OTHER_LICENSE',
+    throw new LicenseOtherLicenseError(
       'The online service delivered a token for another license than the one in force; it was not applied.',
     );
   }
   if (current !== null && current.lid === claims.lid && claims.rev <= current.rev) {
-    throw new SdkError(
-      'ERR_REVISION_NOT_NEWER',
+    throw new RevisionNotNewerError(
       claims.rev === current.rev
         ? `This license key (revision ${claims.rev}) is already applied.`
         : `This license key is revision ${claims.rev}, older than revision ${current.rev} in force. Ask the vendor for a new key.`,
@@ -51,8 +59,7 @@ function checkRevision(
   // Across license ids the vendor's issue time orders the keys: an older key of another license
   // (kept from before the vendor replaced it) must not roll the installation back.
   if (current !== null && claims.iat < current.iat) {
-    throw new SdkError(
-      'ERR_LICENSE_OLDER',
+    throw new LicenseOlderError(
       `This license key was issued at ${iso(claims.iat)}, before the license in force (issued at ${iso(current.iat)}). Ask the vendor for a new key.`,
     );
   }
@@ -70,8 +77,7 @@ function findAnsweredChallenge(
 ): PendingChallenge | null {
   if (claims.chal === null) {
     if (delivery === 'online') return null;
-    throw new SdkError(
-      'ERR_CHALLENGE_REQUIRED',
+    throw new ChallengeRequiredError(
       'This license key answers no challenge, so it can only arrive through the online check. Run Verify License, or send a new challenge to the vendor.',
     );
   }
@@ -88,19 +94,16 @@ function findAnsweredChallenge(
         closed.stored.outcome === 'rejected'
           ? 'the vendor declined it'
           : `${closed.stored.closedBy} cancelled it here`;
-      throw new SdkError(
-        'ERR_CHALLENGE_UNKNOWN',
+      throw new ChallengeUnknownError(
         `This license key answers request ${closed.stored.id}, which is closed: ${how}. Make a new request and send it to the vendor.`,
       );
     }
-    throw new SdkError(
-      'ERR_CHALLENGE_UNKNOWN',
+    throw new ChallengeUnknownError(
       'This license key answers a challenge this installation does not hold: it was already used, made by another installation, or expired long ago. Send a new challenge to the vendor.',
     );
   }
   if (answered.claims.exp < clock.effective) {
-    throw new SdkError(
-      'ERR_CHALLENGE_EXPIRED',
+    throw new ChallengeExpiredError(
       `The challenge this key answers expired at ${new Date(answered.claims.exp * 1000).toISOString()}. Send a new challenge to the vendor.`,
     );
   }
@@ -115,22 +118,19 @@ export function acceptLicense(
   delivery: Delivery,
   clock: Clock,
 ): Accepted {
-  if (typeof pasted !== 'string')
-    throw new SdkError('ERR_INPUT_INVALID', 'The license key must be text.');
+  if (typeof pasted !== 'string') throw new InputInvalidError('The license key must be text.');
   // A key an operator pasted is refused in the operator's words; one the service delivered, as is.
   const { claims, token, kid } =
     delivery === 'operator'
       ? readPastedKey(pasted, snapshot.trust.keyring)
       : verifyLicense(normaliseToken(pasted, 'license'), snapshot.trust.keyring);
   if (claims.sub !== snapshot.installationId) {
-    throw new SdkError(
-      'ERR_LICENSE_OTHER_INSTALLATION',
+    throw new LicenseOtherInstallationError(
       `This license key is bound to installation ${claims.sub}, not to this one (${snapshot.installationId}). Send this installation's challenge to the vendor.`,
     );
   }
   if (claims.iat > clock.effective + context.clockSkewSeconds) {
-    throw new SdkError(
-      'ERR_LICENSE_FROM_FUTURE',
+    throw new LicenseFromFutureError(
       `This license key was issued at ${new Date(claims.iat * 1000).toISOString()}, in the future of this machine's clock. Check the system clock.`,
     );
   }

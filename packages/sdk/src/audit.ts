@@ -1,6 +1,6 @@
 // The audit trail: who did what, when, and whether it was allowed. Read newest last.
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import { InputInvalidError, StateCorruptError } from './errors.js';
 import { parseAuditEntry } from './store/audit-entry.js';
 import type { AuditEntry } from './types.js';
 
@@ -12,14 +12,13 @@ export interface AuditQuery {
 export async function readAudit(context: Context, query: AuditQuery = {}): Promise<AuditEntry[]> {
   const limit = query?.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-    throw new SdkError('ERR_INPUT_INVALID', 'limit must be a whole number of at least 0.');
+    throw new InputInvalidError('limit must be a whole number of at least 0.');
   }
   // A store of the CMS's own may hand back anything; only entries of the SDK's shape are shown.
   const entries = (await context.store.loadAudit()).map((entry, index) => {
     const checked = parseAuditEntry(entry);
     if (checked === null) {
-      throw new SdkError(
-        'ERR_STATE_CORRUPT',
+      throw new StateCorruptError(
         `Audit entry ${index + 1} from the store is not an audit entry. Restore the audit trail from a backup.`,
       );
     }

@@ -1,12 +1,12 @@
 // "Number of credentials": the CMS asks before it manages another credential. No new credential
 // without a usable license (active, or within grace) or beyond the number the license allows.
 // A subscription on a machine whose clock was set back is blocked with ERR_CLOCK_ROLLBACK.
-import { SdkError } from './errors.js';
+import { CapacityReachedError, InputInvalidError, sdkError } from './errors.js';
 import type { Capacity, LicenseInfo } from './types.js';
 
 function checkCount(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new SdkError('ERR_INPUT_INVALID', `${name} must be a whole number of at least 0.`);
+    throw new InputInvalidError(`${name} must be a whole number of at least 0.`);
   }
 }
 
@@ -49,11 +49,10 @@ export function assertCapacity(info: LicenseInfo, inUse: number, adding: number)
   checkCount(adding, 'adding');
   const capacity = capacityOf(info, inUse);
   if (capacity.blockedBy !== null && capacity.blockedBy !== 'ERR_CAPACITY_REACHED') {
-    throw new SdkError(capacity.blockedBy, MESSAGES[capacity.blockedBy]);
+    throw sdkError(capacity.blockedBy, MESSAGES[capacity.blockedBy]);
   }
   if (adding > capacity.available) {
-    throw new SdkError(
-      'ERR_CAPACITY_REACHED',
+    throw new CapacityReachedError(
       `The license allows ${capacity.limit} credentials and ${inUse} are in use, so ${adding} more cannot be managed. Get a challenge and ask the vendor for more credentials.`,
     );
   }

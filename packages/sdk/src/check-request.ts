@@ -1,7 +1,16 @@
 // The HTTP half of Verify License: POST the check token to the verify service with a timeout and
 // a size cap on the answer, turning every way the exchange can fail into a typed error.
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import {
+  InputInvalidError,
+  SdkError,
+  StatusInvalidError,
+  VerifyHttpError,
+  VerifyTimeoutError,
+  VerifyUnreachableError,
+  VerifyUrlMissingError,
+  VerifyUrlWrongError,
+} from './errors.js';
 
 /** A status token is a few hundred bytes; anything far larger is not one. */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -14,16 +23,14 @@ export const CHECK_PATH = '/v1/checks';
  * recorded as a failed check, so a subscription does not move into grace over a typo.
  */
 function wrongUrl(url: URL, what: string): SdkError {
-  return new SdkError(
-    'ERR_VERIFY_URL_WRONG',
+  return new VerifyUrlWrongError(
     `The verify URL ${url.href} is wrong: ${what}. Give the verify service's address (http://HOST:4001) or its check URL (http://HOST:4001${CHECK_PATH}). Nothing was recorded.`,
   );
 }
 
 export function checkUrl(url: string | undefined): URL {
   if (url === undefined || url === '') {
-    throw new SdkError(
-      'ERR_VERIFY_URL_MISSING',
+    throw new VerifyUrlMissingError(
       'No verify service URL is configured. Pass verifyUrl (CLI: --url or LICENSOR_VERIFY_URL).',
     );
   }
@@ -31,13 +38,10 @@ export function checkUrl(url: string | undefined): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new SdkError('ERR_INPUT_INVALID', `The verify URL ${url} is not a URL.`);
+    throw new InputInvalidError(`The verify URL ${url} is not a URL.`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
-      `The verify URL must be http(s), not ${parsed.protocol}.`,
-    );
+    throw new InputInvalidError(`The verify URL must be http(s), not ${parsed.protocol}.`);
   }
   // The service's address alone (http://host:4001) means its check endpoint.
   if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = CHECK_PATH;
@@ -65,8 +69,7 @@ async function readCapped(response: Response): Promise<string> {
 }
 
 function tooLarge(): SdkError {
-  return new SdkError(
-    'ERR_STATUS_INVALID',
+  return new StatusInvalidError(
     'The verify service answered with a body too large to be a status.',
   );
 }
@@ -82,8 +85,7 @@ function describeHttpError(status: number, body: string): SdkError {
     // Not the service's error body; the HTTP status alone is reported.
   }
   const detail = code === undefined ? '' : ` (${code}${message})`;
-  return new SdkError(
-    'ERR_VERIFY_HTTP',
+  return new VerifyHttpError(
     `The verify service answered HTTP ${status}${detail}. Try again later; the license stays usable within its grace period.`,
     code,
   );
@@ -119,14 +121,12 @@ export async function postCheck(
   } catch (error) {
     if (error instanceof SdkError) throw error;
     if (controller.signal.aborted) {
-      throw new SdkError(
-        'ERR_VERIFY_TIMEOUT',
+      throw new VerifyTimeoutError(
         `The verify service at ${url.origin} did not answer within ${timeoutMs} ms. Try again later; the license stays usable within its grace period.`,
       );
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new SdkError(
-      'ERR_VERIFY_UNREACHABLE',
+    throw new VerifyUnreachableError(
       `The verify service at ${url.origin} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message}). Check the network and the URL; the license stays usable within its grace period.`,
     );
   } finally {

@@ -1,7 +1,7 @@
 // The resolved configuration every operation runs with, and the per-instance lock that makes
 // load → change → save sequences of one Licensor instance run one at a time.
 import { type Ed25519KeyPair, type Jwks, Keyring } from '@licensor/token';
-import { SdkError } from './errors.js';
+import { InputInvalidError, TrustInvalidError } from './errors.js';
 import type { InstallationTrust } from './keyset.js';
 import type { LicensorStore } from './store/store.js';
 import type { Authorize } from './types.js';
@@ -59,8 +59,7 @@ export function toKeyring(trust: unknown): Keyring {
   try {
     return Keyring.fromJwks(trust);
   } catch (error) {
-    throw new SdkError(
-      'ERR_TRUST_INVALID',
+    throw new TrustInvalidError(
       `The trusted keys are not a usable JWKS (${(error as Error).message}). Use the JWKS file the vendor published.`,
       (error as { code?: string }).code,
     );
@@ -81,7 +80,7 @@ function serialiser(store: LicensorStore): <T>(task: () => Promise<T>) => Promis
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) {
-    throw new SdkError('ERR_INPUT_INVALID', `${name} must be a positive number.`);
+    throw new InputInvalidError(`${name} must be a positive number.`);
   }
   return value;
 }
@@ -90,10 +89,7 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 function wholeSeconds(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
-      `${name} must be a whole number of seconds, at least 1.`,
-    );
+    throw new InputInvalidError(`${name} must be a whole number of seconds, at least 1.`);
   }
   return value;
 }
@@ -114,8 +110,7 @@ function checkStore(store: unknown): LicensorStore {
     candidate === null ||
     STORE_METHODS.some((method) => typeof candidate[method] !== 'function')
   ) {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
+    throw new InputInvalidError(
       `store must be a LicensorStore (FileStore, MemoryStore or one with ${STORE_METHODS.join(', ')}).`,
     );
   }
@@ -124,10 +119,7 @@ function checkStore(store: unknown): LicensorStore {
 
 export function resolveContext(options: LicensorOptions, defaultAuthorize: Authorize): Context {
   if (typeof options !== 'object' || options === null) {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
-      'createLicensor needs options: { store, trust, product, … }.',
-    );
+    throw new InputInvalidError('createLicensor needs options: { store, trust, product, … }.');
   }
   const store = checkStore(options.store);
   const { product } = options;
@@ -137,10 +129,7 @@ export function resolveContext(options: LicensorOptions, defaultAuthorize: Autho
     typeof product.version !== 'string' ||
     product.version === ''
   ) {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
-      'product must be { name, version } with non-empty strings.',
-    );
+    throw new InputInvalidError('product must be { name, version } with non-empty strings.');
   }
   return {
     store,

@@ -12,7 +12,7 @@ import {
 } from '@licensor/token';
 import { readClock } from './clock.js';
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import { InputInvalidError, type SdkError } from './errors.js';
 import { toPendingRequest } from './info.js';
 import { type Snapshot, saveState } from './snapshot.js';
 import type { ChallengeRequest, ChallengeResult, Operator } from './types.js';
@@ -37,7 +37,7 @@ export interface ChallengeOptions {
 const MODELS: readonly LicenseModel[] = ['perpetual', 'subscription'];
 
 function invalid(message: string): SdkError {
-  return new SdkError('ERR_INPUT_INVALID', message);
+  return new InputInvalidError(message);
 }
 
 export function checkModel(model: unknown): LicenseModel {

@@ -11,7 +11,13 @@ import {
   RESERVED_LIMIT_NAMES,
 } from '@licensor/token';
 import { capacityOf } from './capacity.js';
-import { SdkError } from './errors.js';
+import {
+  CapacityReachedError,
+  InputInvalidError,
+  LicenseKeyOtherProductError,
+  LicenseOtherProductError,
+  sdkError,
+} from './errors.js';
 import type { Capacity, FeatureInfo, LicenseInfo, LimitInfo } from './types.js';
 
 /** Refuses a license that does not cover the product this installation runs. */
@@ -20,8 +26,7 @@ export function assertCoversProduct(claims: LicenseClaims, product: Product): vo
   const covered = (claims.products ?? [])
     .map((p) => (p.versions === undefined ? p.name : `${p.name} ${p.versions.join('/')}`))
     .join(', ');
-  throw new SdkError(
-    'ERR_LICENSE_OTHER_PRODUCT',
+  throw new LicenseOtherProductError(
     `This license key is for ${covered}, not for ${product.name} ${product.version} that this installation runs. Send this installation's challenge to the vendor for a license of this product.`,
   );
 }
@@ -33,8 +38,7 @@ export function assertCoversProduct(claims: LicenseClaims, product: Product): vo
 export function assertKeyOfProduct(keyring: Keyring, kid: string, product: Product): void {
   const owner = keyring.productOf(kid);
   if (owner === undefined || owner === product.name) return;
-  throw new SdkError(
-    'ERR_LICENSE_KEY_OTHER_PRODUCT',
+  throw new LicenseKeyOtherProductError(
     `This license key is signed by ${kid}, a signing key of the product ${owner}, which signs licenses of ${owner} only, not of ${product.name} that this installation runs. Nothing was changed: ask the vendor for a license of ${product.name}.`,
   );
 }
@@ -58,14 +62,12 @@ export function entitlementsAt(
 
 function checkName(name: unknown, what: 'feature' | 'limit'): string {
   if (typeof name !== 'string' || !ENTITLEMENT_NAME_PATTERN.test(name)) {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
+    throw new InputInvalidError(
       `The ${what} name must be 1 to 64 characters: a lower-case letter, then lower-case letters, digits, "-", "_" or ".".`,
     );
   }
   if (what === 'limit' && RESERVED_LIMIT_NAMES.includes(name)) {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
+    throw new InputInvalidError(
       'The credential count is not a named limit: use capacity(inUse) for credentials.',
     );
   }
@@ -100,17 +102,16 @@ export function limitCapacityOf(info: LicenseInfo, name: string, inUse: number):
 
 export function assertLimit(info: LicenseInfo, name: string, inUse: number, adding: number) {
   if (!Number.isSafeInteger(adding) || adding < 0) {
-    throw new SdkError('ERR_INPUT_INVALID', 'adding must be a whole number of at least 0.');
+    throw new InputInvalidError('adding must be a whole number of at least 0.');
   }
   const capacity = limitCapacityOf(info, name, inUse);
   if (capacity.blockedBy !== null && capacity.blockedBy !== 'ERR_CAPACITY_REACHED') {
     // The license itself is not usable: the same error as for credentials.
-    throw new SdkError(capacity.blockedBy, BLOCKED_MESSAGE);
+    throw sdkError(capacity.blockedBy, BLOCKED_MESSAGE);
   }
   if (adding > capacity.available) {
     const granted = limitOf(info, name);
-    throw new SdkError(
-      'ERR_CAPACITY_REACHED',
+    throw new CapacityReachedError(
       granted === null
         ? `The license has no "${name}" limit, so no ${name} can be used. Get a challenge and ask the vendor for it.`
         : `The license allows ${capacity.limit} ${name} and ${inUse} are in use, so ${adding} more cannot be used. Get a challenge and ask the vendor for a higher "${name}" limit.`,

@@ -20,7 +20,14 @@ import {
   verifyKeyset,
 } from '@licensor/token';
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import {
+  KeysetDropsKeyInUseError,
+  KeysetInvalidError,
+  KeysetOtherProductError,
+  KeysetStaleError,
+  KeysetUntrustedError,
+  StateTamperedError,
+} from './errors.js';
 
 export interface InstallationTrust {
   /** Version of the newest key set applied; 0 when only the shipped keys are trusted. */
@@ -97,8 +104,7 @@ export function storedTrust(context: Context, tokens: readonly string[]): Instal
       const { applied } = advanceKeysets({ seq: 0, keyring: context.keyring }, tokens.slice(start));
       trust = trustFrom(context, applied);
     } catch (error) {
-      throw new SdkError(
-        'ERR_STATE_TAMPERED',
+      throw new StateTamperedError(
         `The stored vendor key sets do not chain from the trusted keys (${isLicensorError(error) ? `${error.code}: ${error.message}` : String(error)}). The state was edited: restore it from a backup.`,
         isLicensorError(error) ? error.code : undefined,
       );
@@ -114,21 +120,18 @@ const FORGED = new Set(['ERR_SIGNATURE_INVALID', 'ERR_KID_UNKNOWN', 'ERR_KEY_WRO
 function refusal(error: unknown, position: string): unknown {
   if (!isLicensorError(error)) return error;
   if (error.code === 'ERR_KEYSET_STALE') {
-    return new SdkError(
-      'ERR_KEYSET_STALE',
+    return new KeysetStaleError(
       `${position} is not newer than the vendor key set this installation trusts (${error.message}). Nothing was changed; an older key set is never applied again.`,
       error.code,
     );
   }
   if (FORGED.has(error.code)) {
-    return new SdkError(
-      'ERR_KEYSET_UNTRUSTED',
+    return new KeysetUntrustedError(
       `${position} is not signed by a license key this installation trusts (${error.code}: ${error.message}): it is forged, or it skips a version. Apply the vendor's key sets in order (licensor-issuer keys export --keyset gives them all). Nothing was changed.`,
       error.code,
     );
   }
-  return new SdkError(
-    'ERR_KEYSET_INVALID',
+  return new KeysetInvalidError(
     `${position} is not a whole vendor key set (${error.code}: ${error.message}): it is cut short, changed, or not a key set. Paste it again exactly as the vendor sent it. Nothing was changed.`,
     error.code,
   );
@@ -144,7 +147,7 @@ export function advanceTrust(
   tokens: readonly string[],
 ): InstallationTrust {
   if (tokens.length === 0) {
-    throw new SdkError('ERR_KEYSET_INVALID', 'No vendor key set was given. Nothing was changed.');
+    throw new KeysetInvalidError('No vendor key set was given. Nothing was changed.');
   }
   const normalised = tokens.map((token, index) => {
     try {
@@ -164,8 +167,7 @@ export function advanceTrust(
     (keyset) => keyset.claims.scope !== undefined && keyset.claims.scope !== context.product.name,
   );
   if (foreign !== undefined) {
-    throw new SdkError(
-      'ERR_KEYSET_OTHER_PRODUCT',
+    throw new KeysetOtherProductError(
       `Key set version ${foreign.claims.seq} is the key set of the product ${foreign.claims.scope}, not of ${context.product.name} that this installation runs. Nothing was changed: apply the key sets of ${context.product.name} (licensor-issuer keys export --keyset --product "${context.product.name}").`,
     );
   }
@@ -204,8 +206,7 @@ function failedPosition(
 export function assertKeepsKeysInUse(trust: InstallationTrust, inUse: readonly KeyInUse[]): void {
   for (const key of inUse) {
     if (!trust.keyring.has(key.kid, key.purpose)) {
-      throw new SdkError(
-        'ERR_KEYSET_DROPS_KEY_IN_USE',
+      throw new KeysetDropsKeyInUseError(
         `Key set version ${trust.seq} no longer trusts ${key.kid}, the ${key.purpose} key that signed the ${key.what}, and brings no replacement. Nothing was changed: ask the vendor for a license key signed by its current key, then apply the key set again (or run Verify License, which delivers both).`,
       );
     }

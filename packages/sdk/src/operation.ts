@@ -4,7 +4,7 @@
 import { isLicensorError } from '@licensor/token';
 import { type AuditFacts, appendAuditEntry } from './audit-chain.js';
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import { NotAuthorizedError, OperatorInvalidError } from './errors.js';
 import type { AuditEntry, Operator, OperatorAction } from './types.js';
 
 export interface Done<T> {
@@ -36,8 +36,7 @@ function checkOperator(operator: unknown): asserts operator is Operator {
     Array.isArray(candidate.roles) &&
     candidate.roles.every((role) => typeof role === 'string');
   if (!valid) {
-    throw new SdkError(
-      'ERR_OPERATOR_INVALID',
+    throw new OperatorInvalidError(
       'The operator must be { id, name?, roles: string[] } with a non-empty id.',
     );
   }
@@ -87,8 +86,7 @@ export async function runOperation<T>(
   try {
     checkOperator(operator);
     if (!(await context.authorize(operator, action))) {
-      throw new SdkError(
-        'ERR_NOT_AUTHORIZED',
+      throw new NotAuthorizedError(
         `Operator ${operator.id} may not ${action}. Log in as an operator with the required role (System Administrator).`,
       );
     }

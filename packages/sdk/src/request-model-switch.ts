@@ -4,7 +4,7 @@
 import type { LicenseModel } from '@licensor/token';
 import type { Context } from './context.js';
 import { checkModel, makeChallenge } from './create-challenge.js';
-import { SdkError } from './errors.js';
+import { ModelUnchangedError, NoLicenseError } from './errors.js';
 import type { Snapshot } from './snapshot.js';
 import type { ChallengeResult, Operator } from './types.js';
 
@@ -18,16 +18,10 @@ export function requestModelSwitch(
   const model = checkModel(target);
   const license = snapshot.license;
   if (license === null) {
-    throw new SdkError(
-      'ERR_NO_LICENSE',
-      'There is no license to switch. Apply a license key first.',
-    );
+    throw new NoLicenseError('There is no license to switch. Apply a license key first.');
   }
   if (license.model === model) {
-    throw new SdkError(
-      'ERR_MODEL_UNCHANGED',
-      `The license is already ${model}; nothing to switch.`,
-    );
+    throw new ModelUnchangedError(`The license is already ${model}; nothing to switch.`);
   }
   return makeChallenge(
     context,

@@ -7,7 +7,7 @@
 import { challengeHash, type StatusClaims } from '@licensor/token';
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import { InputInvalidError, RequestUnknownError } from './errors.js';
 import { toClosedRequest } from './info.js';
 import { type ClosedChallenge, type Snapshot, saveState } from './snapshot.js';
 import type { StoredClosedRequest, StoredState } from './store/store.js';
@@ -74,8 +74,7 @@ export function closeDeclined(
 function checkReason(reason: unknown): string | null {
   if (reason === undefined || reason === null) return null;
   if (typeof reason !== 'string' || reason.length > MAX_CANCEL_REASON_LENGTH) {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
+    throw new InputInvalidError(
       `The reason must be text of at most ${MAX_CANCEL_REASON_LENGTH} characters.`,
     );
   }
@@ -95,7 +94,7 @@ export async function cancelRequest(
   reason?: unknown,
 ): Promise<ClosedRequest> {
   if (typeof requestId !== 'string' || requestId.trim() === '') {
-    throw new SdkError('ERR_INPUT_INVALID', 'Name the request to cancel by its id (chl_…).');
+    throw new InputInvalidError('Name the request to cancel by its id (chl_…).');
   }
   const why = checkReason(reason);
   const clock: Clock = readClock(context, snapshot.stored);
@@ -104,8 +103,7 @@ export async function cancelRequest(
   );
   if (pending === undefined) {
     const closed = snapshot.closed.find((entry) => entry.stored.id === requestId.trim());
-    throw new SdkError(
-      'ERR_REQUEST_UNKNOWN',
+    throw new RequestUnknownError(
       closed === undefined
         ? `There is no pending request ${requestId.trim()}: it was answered by a key, expired, or never made here. \`licensor requests\` lists the pending ones.`
         : `Request ${requestId.trim()} is already closed: ${closed.stored.outcome === 'rejected' ? 'the vendor declined it' : `${closed.stored.closedBy} cancelled it`}.`,

@@ -19,7 +19,12 @@ import {
 import { anchorFromTrail } from './audit-chain.js';
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import {
+  InstallationKeyMissingError,
+  type SdkError,
+  StateForeignError,
+  StateTamperedError,
+} from './errors.js';
 import { type InstallationTrust, type KeyInUse, storedTrust } from './keyset.js';
 import type { StoredClosedRequest, StoredPendingChallenge, StoredState } from './store/store.js';
 import { initialState, parseStoredState, sealState, stateSealHolds } from './stored-state.js';
@@ -52,8 +57,7 @@ export interface Snapshot {
 
 function tampered(what: string, error?: unknown): SdkError {
   const cause = isLicensorError(error) ? ` (${error.code}: ${error.message})` : '';
-  return new SdkError(
-    'ERR_STATE_TAMPERED',
+  return new StateTamperedError(
     `The stored ${what} does not verify${cause}. The state was edited, or the trusted keys changed: restore the state from a backup, or use the vendor's current JWKS as --trust.`,
     isLicensorError(error) ? error.code : undefined,
   );
@@ -77,8 +81,7 @@ async function loadInstallationKey(
   const seed = await context.store.loadInstallationKey();
   if (seed !== null) return keyPairOf(context, seed);
   if (stateExists) {
-    throw new SdkError(
-      'ERR_INSTALLATION_KEY_MISSING',
+    throw new InstallationKeyMissingError(
       'The license state exists but the installation key is missing. Restore the key file from a backup; a new key would be a new installation that needs a new license.',
     );
   }
@@ -196,8 +199,7 @@ function checkStatusOrder(
   const newest = lastStatus?.iat ?? null;
   const floor = Math.max(stored.statusTime, lastValidStatus?.iat ?? 0);
   const partlyRestored = () =>
-    new SdkError(
-      'ERR_STATE_TAMPERED',
+    new StateTamperedError(
       'The stored verify status is older than one this installation already recorded: the state was edited or partly restored. Restore the whole state from a backup, then run Verify License.',
     );
   if ((floor > 0 || lastValidStatus !== null) && (newest === null || newest < floor)) {
@@ -223,14 +225,12 @@ async function checkSeal(
   if (parsed.seal === null) {
     const chained = (await context.store.loadAudit()).some((entry) => entry.link !== null);
     if (!chained) return;
-    throw new SdkError(
-      'ERR_STATE_TAMPERED',
+    throw new StateTamperedError(
       'The stored license state has no seal, but this installation already wrote sealed states: the state was edited by hand. Restore the whole state from a backup.',
     );
   }
   if (!stateSealHolds(parsed, installation.privateKey)) {
-    throw new SdkError(
-      'ERR_STATE_TAMPERED',
+    throw new StateTamperedError(
       'The stored license state does not match its seal: it was edited by hand (a field changed, or copied in from another state). Restore the whole state from a backup; the SDK leaves it as it is.',
     );
   }
@@ -259,8 +259,7 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
   const parsed = parseStoredState(raw);
   const stored = parsed.state;
   if (stored.installationId !== installationId) {
-    throw new SdkError(
-      'ERR_STATE_FOREIGN',
+    throw new StateForeignError(
       `The state belongs to installation ${stored.installationId}, but the installation key is ${installationId}. The key and the state come from different installations: restore the matching pair.`,
     );
   }

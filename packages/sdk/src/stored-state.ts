@@ -1,7 +1,7 @@
 // Shape check of the state document as it comes back from a store. Anything that is not exactly
 // the document this SDK writes is refused: ERR_STATE_FOREIGN when it is not ours at all,
 // ERR_STATE_CORRUPT when it is ours but damaged. Trust in its contents is checked later.
-import { SdkError } from './errors.js';
+import { type SdkError, StateCorruptError, StateForeignError } from './errors.js';
 import { seal, sealHolds } from './seal.js';
 import {
   type AuditAnchor,
@@ -19,10 +19,7 @@ const RESTORE =
   'Restore the state from a backup; do not delete it, or this installation loses its license.';
 
 function corrupt(what: string): SdkError {
-  return new SdkError(
-    'ERR_STATE_CORRUPT',
-    `The stored license state is damaged (${what}). ${RESTORE}`,
-  );
+  return new StateCorruptError(`The stored license state is damaged (${what}). ${RESTORE}`);
 }
 
 function isObject(value: unknown): value is Json {
@@ -126,8 +123,7 @@ export interface ParsedState {
 export function parseStoredState(raw: unknown): ParsedState {
   if (!isObject(raw)) throw corrupt('not a JSON object');
   if (raw.format !== STATE_FORMAT) {
-    throw new SdkError(
-      'ERR_STATE_FOREIGN',
+    throw new StateForeignError(
       'The state store holds a document that is not a Licensor SDK state. Point the SDK at its own state directory.',
     );
   }

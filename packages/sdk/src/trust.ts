@@ -4,7 +4,7 @@
 import { armourBlocks, isLicensorError } from '@licensor/token';
 import { readClock } from './clock.js';
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import { KeysetInvalidError } from './errors.js';
 import {
   advanceTrust,
   assertKeepsKeysInUse,
@@ -67,8 +67,7 @@ export function splitBundle(pasted: string): Bundle {
 /** The key set tokens in a paste: armour blocks, or one compact token. */
 export function keysetsIn(pasted: unknown): string[] {
   if (typeof pasted !== 'string' || pasted.trim() === '') {
-    throw new SdkError(
-      'ERR_KEYSET_INVALID',
+    throw new KeysetInvalidError(
       'Paste the vendor key set (the -----BEGIN LICENSOR KEY SET----- block or its compact text). Nothing was changed.',
     );
   }
@@ -77,16 +76,14 @@ export function keysetsIn(pasted: unknown): string[] {
     blocks = armourBlocks(pasted);
   } catch (error) {
     if (!isLicensorError(error)) throw error;
-    throw new SdkError(
-      'ERR_KEYSET_INVALID',
+    throw new KeysetInvalidError(
       `This is not a vendor key set (${error.code}: ${error.message}). Paste it again exactly as sent. Nothing was changed.`,
       error.code,
     );
   }
   const other = blocks.find((block) => block.kind !== undefined && block.kind !== 'keyset');
   if (other !== undefined) {
-    throw new SdkError(
-      'ERR_KEYSET_INVALID',
+    throw new KeysetInvalidError(
       `The paste holds a ${other.kind} block, not only key sets. A license key (with the key sets before it) is applied with Upgrade (licensor apply). Nothing was changed.`,
     );
   }

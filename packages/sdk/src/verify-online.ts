@@ -16,7 +16,12 @@ import { acceptLicense } from './apply.js';
 import { checkUrl, postCheck } from './check-request.js';
 import { type Clock, readClock } from './clock.js';
 import type { Context } from './context.js';
-import { SdkError } from './errors.js';
+import {
+  InputInvalidError,
+  NoLicenseError,
+  StatusInvalidError,
+  StatusMismatchError,
+} from './errors.js';
 import { currentInfo } from './info.js';
 import {
   advanceTrust,
@@ -53,29 +58,25 @@ function readStatus(
     verified = verifyStatus(body.trim(), keyring);
   } catch (error) {
     if (!isLicensorError(error)) throw error;
-    throw new SdkError(
-      'ERR_STATUS_INVALID',
+    throw new StatusInvalidError(
       `The verify service's answer is not a valid status (${error.code}: ${error.message}). Check the verify URL and that the trusted keys are the vendor's current JWKS.`,
       error.code,
     );
   }
   const { claims } = verified;
   if (claims.nonce !== nonce) {
-    throw new SdkError(
-      'ERR_STATUS_MISMATCH',
+    throw new StatusMismatchError(
       'The status answers another check request (nonce differs): it may be a replay. The result was not recorded.',
     );
   }
   if (claims.lid !== license.lid || claims.sub !== installationId) {
-    throw new SdkError(
-      'ERR_STATUS_MISMATCH',
+    throw new StatusMismatchError(
       'The status is about another license or installation. The result was not recorded.',
     );
   }
   if (claims.iat < statusTime) {
     // Statuses only move forward (see snapshot.ts); one node of the service may lag another.
-    throw new SdkError(
-      'ERR_STATUS_MISMATCH',
+    throw new StatusMismatchError(
       'The status is older than one this installation already recorded (the service clock is behind). The result was not recorded; try again.',
     );
   }
@@ -170,10 +171,7 @@ function offsetOf(context: Context, claims: StatusClaims): number {
 async function usage(context: Context, given: number | undefined): Promise<number> {
   const inUse = given ?? (await context.credentialsInUse());
   if (!Number.isSafeInteger(inUse) || inUse < 0) {
-    throw new SdkError(
-      'ERR_INPUT_INVALID',
-      'credentialsInUse must be a whole number of at least 0.',
-    );
+    throw new InputInvalidError('credentialsInUse must be a whole number of at least 0.');
   }
   return inUse;
 }
@@ -185,10 +183,7 @@ export async function verifyOnline(
 ): Promise<VerifyResult> {
   const license = snapshot.license;
   if (license === null) {
-    throw new SdkError(
-      'ERR_NO_LICENSE',
-      'There is no license to verify. Apply a license key first.',
-    );
+    throw new NoLicenseError('There is no license to verify. Apply a license key first.');
   }
   const url = checkUrl(options.url ?? context.verifyUrl);
   const clock = readClock(context, snapshot.stored);

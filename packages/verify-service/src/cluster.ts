@@ -13,7 +13,7 @@
 // the first, and the SQLite schema is migrated by one process before the others open it.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { VerifyServiceError } from './errors.js';
+import { MetricsUnavailableError } from './errors.js';
 import type { MetricPart, MetricSnapshot } from './metrics.js';
 
 const CHANNEL = 'licensor-verify';
@@ -309,8 +309,7 @@ export function joinCluster(
         pending.delete(id);
         clearTimeout(timer);
         reject(
-          new VerifyServiceError(
-            'ERR_METRICS_UNAVAILABLE',
+          new MetricsUnavailableError(
             `The workers' metrics could not be gathered (${why}); scrape again.`,
           ),
         );

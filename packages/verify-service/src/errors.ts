@@ -33,6 +33,69 @@ export class VerifyServiceError extends LicensorError {
   }
 }
 
+// One class per failure (as in the token, issuer and portal packages); each is a
+// VerifyServiceError.
+export class BodyTooLargeError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_BODY_TOO_LARGE', message, options);
+  }
+}
+export class BodyIncompleteError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_BODY_INCOMPLETE', message, options);
+  }
+}
+export class ContentTypeUnsupportedError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_CONTENT_TYPE_UNSUPPORTED', message, options);
+  }
+}
+export class CheckTimeSkewError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_CHECK_TIME_SKEW', message, options);
+  }
+}
+export class CheckReplayedError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_CHECK_REPLAYED', message, options);
+  }
+}
+export class StoreUnavailableError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_STORE_UNAVAILABLE', message, options);
+  }
+}
+export class ServiceStoppingError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_SERVICE_STOPPING', message, options);
+  }
+}
+export class MetricsUnavailableError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_METRICS_UNAVAILABLE', message, options);
+  }
+}
+export class NotFoundError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_NOT_FOUND', message, options);
+  }
+}
+export class MethodNotAllowedError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_METHOD_NOT_ALLOWED', message, options);
+  }
+}
+export class NoStatusKeyError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_NO_STATUS_KEY', message, options);
+  }
+}
+export class InternalError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_INTERNAL', message, options);
+  }
+}
+
 /** 429: carries the seconds after which the caller may try again. */
 export class RateLimitedError extends VerifyServiceError {
   readonly retryAfterSeconds: number;
@@ -46,11 +109,7 @@ export class RateLimitedError extends VerifyServiceError {
 }
 
 export function storeUnavailable(cause?: unknown): VerifyServiceError {
-  return new VerifyServiceError(
-    'ERR_STORE_UNAVAILABLE',
-    'The license store cannot be reached; retry later.',
-    { cause },
-  );
+  return new StoreUnavailableError('The license store cannot be reached; retry later.', { cause });
 }
 
 // Every code this service or the token package can throw has a status here: a new code without

@@ -9,7 +9,7 @@ import { type Logger, pino } from 'pino';
 import { createAnswerCheck } from './check/answer-check.js';
 import { createDecoyVerification } from './check/decoy-verification.js';
 import { resolveConfig, type VerifyConfig } from './config.js';
-import { storeUnavailable, VerifyServiceError } from './errors.js';
+import { NoStatusKeyError, ServiceStoppingError, storeUnavailable } from './errors.js';
 import { buildExpressApp } from './http/app.js';
 import { createCheckRoute } from './http/check-route.js';
 import { RefusalLog } from './http/refusal-log.js';
@@ -157,7 +157,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     logger,
     ready: async () => {
       if (stopping) {
-        throw new VerifyServiceError('ERR_SERVICE_STOPPING', 'The service is shutting down.');
+        throw new ServiceStoppingError('The service is shutting down.');
       }
       // Ready means a check could be answered: read what a check reads (the license record,
       // here of an id no license has), not a bare ping that a store without its tables passes.
@@ -208,8 +208,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
 function activeKey(keys: readonly Ed25519KeyPair[]): Ed25519KeyPair {
   const key = keys[0];
   if (key === undefined) {
-    throw new VerifyServiceError(
-      'ERR_NO_STATUS_KEY',
+    throw new NoStatusKeyError(
       'The store holds no status signing key; run `licensor-issuer init` first.',
     );
   }

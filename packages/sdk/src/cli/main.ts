@@ -16,7 +16,7 @@ import { isLicensorError, type LicenseModel } from '@licensor/token';
 import { SYSTEM_ADMINISTRATOR } from '../authorize.js';
 import { assertCapacity, capacityOf } from '../capacity.js';
 import { assertLimit, limitCapacityOf } from '../entitlements.js';
-import { SdkError } from '../errors.js';
+import { InputInvalidError, SdkError, StateNotFoundError } from '../errors.js';
 import { createLicensor, type Licensor } from '../licensor.js';
 import { FileStore } from '../store/file-store.js';
 import type { ChallengeResult, Operator } from '../types.js';
@@ -69,7 +69,7 @@ async function readKey(argument: string, io: CliIo, what = 'the license key'): P
     return await readArgument(argument, io, what);
   } catch (error) {
     if (!(error instanceof ArgumentFileError)) throw error;
-    throw new SdkError('ERR_INPUT_INVALID', error.message);
+    throw new InputInvalidError(error.message);
   }
 }
 
@@ -274,8 +274,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     command = args.command;
     const stateDir = resolve(io.cwd, args.values.state ?? '.licensor');
     if (NEEDS_STATE.has(args.command) && !existsSync(stateDir)) {
-      throw new SdkError(
-        'ERR_STATE_NOT_FOUND',
+      throw new StateNotFoundError(
         `There is no license state in ${stateDir}. Check --state (default ./.licensor, in the folder you run from); \`licensor challenge --trust FILE\` starts a new installation there.`,
       );
     }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { UsageError } from '@licensor/cli-kit';
 import type { Jwks } from '@licensor/token';
 import { toKeyring } from '../context.js';
-import { SdkError } from '../errors.js';
+import { TrustChangedError, TrustInvalidError } from '../errors.js';
 import { replaceFileAtomic } from '../store/atomic-write.js';
 
 export const TRUST_FILE = 'trust.jwks.json';
@@ -20,8 +20,7 @@ async function readJson(path: string): Promise<unknown> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`no such file: ${path}`);
-    throw new SdkError(
-      'ERR_TRUST_INVALID',
+    throw new TrustInvalidError(
       `${path} cannot be read (${code ?? (error as Error).message}). Give the JWKS file the vendor published.`,
       code,
     );
@@ -29,10 +28,7 @@ async function readJson(path: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new SdkError(
-      'ERR_TRUST_INVALID',
-      `${path} is not JSON. Use the JWKS file the vendor published.`,
-    );
+    throw new TrustInvalidError(`${path} is not JSON. Use the JWKS file the vendor published.`);
   }
 }
 
@@ -51,8 +47,7 @@ async function exists(path: string): Promise<boolean> {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw new SdkError(
-      'ERR_TRUST_INVALID',
+    throw new TrustInvalidError(
       `${path} cannot be read (${(error as NodeJS.ErrnoException).code}). Check the state directory.`,
     );
   }
@@ -87,8 +82,7 @@ export async function resolveTrust(stateDir: string, options: TrustOptions): Pro
       // A damaged saved file is replaced only on purpose, like a changed one.
     }
     if (same) return saved as Jwks;
-    throw new SdkError(
-      'ERR_TRUST_CHANGED',
+    throw new TrustChangedError(
       `${options.file} holds other keys than the vendor keys saved in ${remembered}. If the vendor published new keys, run the command again with --replace-trust; otherwise leave out --trust.`,
     );
   }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SdkError } from '../errors.js';
+import { type SdkError, StateCorruptError, StateLockedError } from '../errors.js';
 
 export interface LockOptions {
   /** How long to wait for another process to finish (ms). */
@@ -47,8 +47,7 @@ async function tryAcquire(path: string): Promise<boolean> {
 
 function lockError(path: string, error: unknown): SdkError {
   const code = (error as NodeJS.ErrnoException | null)?.code;
-  return new SdkError(
-    'ERR_STATE_CORRUPT',
+  return new StateCorruptError(
     `Cannot take the lock ${path} (${code ?? (error as Error)?.message}). Check that the state directory is writable by the CMS's account.`,
     code,
   );
@@ -93,8 +92,7 @@ export async function withFileLock<T>(
       continue;
     }
     if (Date.now() > deadline) {
-      throw new SdkError(
-        'ERR_STATE_LOCKED',
+      throw new StateLockedError(
         `Another process is changing the license state (${path} is held). Try again; if no other process runs, delete ${path}.`,
       );
     }

@@ -4,7 +4,7 @@
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isLicensorError } from '@licensor/token';
-import { SdkError } from '../errors.js';
+import { KeyFileInsecureError, StateCorruptError, StateForeignError } from '../errors.js';
 import type { AuditEntry, OperatorAction } from '../types.js';
 import { createFileAtomic, replaceFileAtomic } from './atomic-write.js';
 import { parseAuditEntry } from './audit-entry.js';
@@ -27,8 +27,7 @@ function isMissing(error: unknown): boolean {
 export function fileError(path: string, doing: string, error: unknown): unknown {
   if (isLicensorError(error)) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;
-  return new SdkError(
-    'ERR_STATE_CORRUPT',
+  return new StateCorruptError(
     `Cannot ${doing} ${path} (${code ?? (error as Error)?.message ?? 'error'}). Check that it is a file the CMS's account can read and write, and that the disk has room; restore it from a backup if it is damaged.`,
     code,
   );
@@ -99,8 +98,7 @@ export class FileStore implements LicensorStore {
     if (process.platform !== 'win32') {
       const { mode } = await onFile(this.keyPath, 'inspect', () => stat(this.keyPath));
       if ((mode & 0o077) !== 0) {
-        throw new SdkError(
-          'ERR_KEY_FILE_INSECURE',
+        throw new KeyFileInsecureError(
           `${this.keyPath} is readable by other users (mode ${(mode & 0o777).toString(8)}). Run: chmod 600 ${this.keyPath}`,
         );
       }
@@ -115,8 +113,7 @@ export class FileStore implements LicensorStore {
       await createFileAtomic(this.keyPath, `${JSON.stringify(document)}\n`, 0o600);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new SdkError(
-          'ERR_STATE_FOREIGN',
+        throw new StateForeignError(
           `${this.keyPath} already exists; refusing to replace an installation key.`,
         );
       }
@@ -135,8 +132,7 @@ export class FileStore implements LicensorStore {
     }
     // `null` would read as "no state yet" and be overwritten by the next change.
     if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-      throw new SdkError(
-        'ERR_STATE_CORRUPT',
+      throw new StateCorruptError(
         `${this.statePath} is not a JSON object. Restore it from a backup; do not delete it, or this installation loses its license.`,
       );
     }
@@ -220,8 +216,7 @@ export class FileStore implements LicensorStore {
       }
       const entry = parseAuditEntry(parsed);
       if (entry === null) {
-        throw new SdkError(
-          'ERR_STATE_CORRUPT',
+        throw new StateCorruptError(
           `${this.auditPath} line ${index + 1} is not an audit entry. Restore the file from a backup.`,
         );
       }
@@ -233,8 +228,7 @@ export class FileStore implements LicensorStore {
 
 function parseKeyFile(text: string, path: string): Uint8Array {
   const corrupt = () =>
-    new SdkError(
-      'ERR_STATE_CORRUPT',
+    new StateCorruptError(
       `${path} is not a Licensor installation key. Restore it from a backup; without it this installation's license cannot be used.`,
     );
   let document: unknown;

@@ -1,6 +1,6 @@
 // An in-memory store for tests and for CMSs that keep the state elsewhere. Copies in and out so
 // that a caller holding a reference cannot change what the SDK stored.
-import { SdkError } from '../errors.js';
+import { StateCorruptError, StateForeignError } from '../errors.js';
 import type { AuditEntry } from '../types.js';
 import type { LicensorStore, StateDocument } from './store.js';
 
@@ -15,7 +15,7 @@ export class MemoryStore implements LicensorStore {
 
   async saveInstallationKey(seed: Uint8Array): Promise<void> {
     if (this.#seed !== null) {
-      throw new SdkError('ERR_STATE_FOREIGN', 'This store already holds an installation key.');
+      throw new StateForeignError('This store already holds an installation key.');
     }
     this.#seed = seed.slice();
   }
@@ -26,11 +26,11 @@ export class MemoryStore implements LicensorStore {
     try {
       document = JSON.parse(this.#state);
     } catch {
-      throw new SdkError('ERR_STATE_CORRUPT', 'The stored state is not valid JSON. Restore it.');
+      throw new StateCorruptError('The stored state is not valid JSON. Restore it.');
     }
     // `null` would read as "no state yet"; the SDK refuses any other non-object itself.
     if (document === null) {
-      throw new SdkError('ERR_STATE_CORRUPT', 'The stored state is null. Restore it.');
+      throw new StateCorruptError('The stored state is null. Restore it.');
     }
     return document;
   }

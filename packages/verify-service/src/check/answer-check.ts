@@ -18,7 +18,7 @@ import {
   signStatus,
   verifyCheck,
 } from '@licensor/token';
-import { RateLimitedError, VerifyServiceError } from '../errors.js';
+import { CheckReplayedError, CheckTimeSkewError, RateLimitedError } from '../errors.js';
 import type { RefusedCheck } from '../state/check-failures.js';
 import type { RateLimiter } from '../state/rate-limiter.js';
 import type { ReplayGuard } from '../state/replay-guard.js';
@@ -103,8 +103,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     // as before. A version 2 check is answered whatever the offset, and the status says it.
     if (offClock && claimed.v === 1) {
       await reportIfBound(claimed.lid, installationId, 'ERR_CHECK_TIME_SKEW', nowMs);
-      throw new VerifyServiceError(
-        'ERR_CHECK_TIME_SKEW',
+      throw new CheckTimeSkewError(
         `The check was made more than ${deps.windowSeconds} s from the service's time; ` +
           "correct the installation's clock and check again.",
       );
@@ -141,8 +140,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
       !(await deps.chains.admitNonce(installationId, claimed.nonce, nowMs + holdMs, nowMs))
     ) {
       if (bound) report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
-      throw new VerifyServiceError(
-        'ERR_CHECK_REPLAYED',
+      throw new CheckReplayedError(
         'This check request was already answered; make a new one (each carries a fresh nonce).',
       );
     }

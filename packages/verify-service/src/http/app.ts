@@ -3,7 +3,7 @@
 // server uses. No body-parser, no ETag, no X-Powered-By.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { VerifyServiceError } from '../errors.js';
+import { MethodNotAllowedError, NotFoundError } from '../errors.js';
 import { METRICS_CONTENT_TYPE } from '../metrics.js';
 import type { CheckRoute } from './check-route.js';
 import { requestIdOf, securityHeaders } from './headers.js';
@@ -26,13 +26,9 @@ export function buildExpressApp(deps: AppDeps): Express {
   app.post('/v1/checks', (req, res) => deps.checkRoute(req, res));
   app.all('/v1/checks', (req, _res, next) => {
     next(
-      Object.assign(
-        new VerifyServiceError(
-          'ERR_METHOD_NOT_ALLOWED',
-          `${req.method} is not allowed here; use POST.`,
-        ),
-        { allow: 'POST' },
-      ),
+      Object.assign(new MethodNotAllowedError(`${req.method} is not allowed here; use POST.`), {
+        allow: 'POST',
+      }),
     );
   });
 
@@ -66,7 +62,7 @@ export function buildExpressApp(deps: AppDeps): Express {
   });
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
-    next(new VerifyServiceError('ERR_NOT_FOUND', `No route ${req.method} ${req.path}.`));
+    next(new NotFoundError(`No route ${req.method} ${req.path}.`));
   });
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

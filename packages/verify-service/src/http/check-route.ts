@@ -5,7 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AnswerCheck } from '../check/answer-check.js';
-import { codeToStatus, RateLimitedError, VerifyServiceError } from '../errors.js';
+import {
+  ContentTypeUnsupportedError,
+  codeToStatus,
+  RateLimitedError,
+  type VerifyServiceError,
+} from '../errors.js';
 import type { VerifyMetrics } from '../metrics.js';
 import type { RateLimiter } from '../state/rate-limiter.js';
 import { clientAddressOf, requestIdOf } from './headers.js';
@@ -106,8 +111,7 @@ function isJose(contentType: string | undefined): boolean {
 }
 
 function unsupportedType(): VerifyServiceError {
-  return new VerifyServiceError(
-    'ERR_CONTENT_TYPE_UNSUPPORTED',
+  return new ContentTypeUnsupportedError(
     'Send the check token with Content-Type: application/jose.',
   );
 }

@@ -2,11 +2,10 @@
 // over the cap is refused before a byte is read, and a chunked body is cut off as soon as it
 // passes the cap. The caller answers 413 with `Connection: close`, so the rest is never read.
 import type { IncomingMessage } from 'node:http';
-import { VerifyServiceError } from '../errors.js';
+import { BodyIncompleteError, BodyTooLargeError, type VerifyServiceError } from '../errors.js';
 
 export function tooLarge(limit: number): VerifyServiceError {
-  return new VerifyServiceError(
-    'ERR_BODY_TOO_LARGE',
+  return new BodyTooLargeError(
     `The request body is over ${limit} bytes; send one compact check token.`,
   );
 }
@@ -36,12 +35,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string> {
     };
     const onClose = () => {
       cleanup();
-      reject(
-        new VerifyServiceError(
-          'ERR_BODY_INCOMPLETE',
-          'The request body ended early; send it again.',
-        ),
-      );
+      reject(new BodyIncompleteError('The request body ended early; send it again.'));
     };
     const cleanup = () => {
       req.off('data', onData);
