@@ -10,6 +10,7 @@ import {
 } from 'react';
 import type { ApiError } from '../api';
 import { timeParts } from '../format';
+import type { Loaded } from '../use-api';
 
 type Tone = 'primary' | 'secondary' | 'danger' | 'ghost';
 
@@ -277,5 +278,29 @@ export function Brand({ className }: { className?: string }) {
         <span className="brand-sub">Issuer portal</span>
       </span>
     </div>
+  );
+}
+
+/**
+ * What a page shows of something it loads: the error (titled "The WHAT could not be loaded"), a
+ * spinner on the first load ("Loading WHAT…"), then `children` with the data once it is there.
+ */
+export function LoadedView<T>({
+  state,
+  what,
+  children,
+}: {
+  state: Loaded<T>;
+  what: string;
+  children: (data: T) => ReactNode;
+}) {
+  return (
+    <>
+      {state.error ? (
+        <ErrorMessage error={state.error} title={`The ${what} could not be loaded`} />
+      ) : null}
+      {state.loading && !state.data ? <Loading label={`Loading ${what}…`} /> : null}
+      {state.data ? children(state.data) : null}
+    </>
   );
 }

@@ -10,8 +10,7 @@ import {
   Badge,
   Button,
   Card,
-  ErrorMessage,
-  Loading,
+  LoadedView,
   Mono,
   PageHeader,
   Select,
@@ -67,65 +66,63 @@ export function TokensPage() {
           </Button>
         }
       />
-      {tokens.error ? (
-        <ErrorMessage error={tokens.error} title="The tokens could not be loaded" />
-      ) : null}
-      {tokens.loading && !tokens.data ? <Loading label="Loading tokens…" /> : null}
-      {tokens.data ? (
-        <Card className="card-flush">
-          <Table
-            label="API tokens"
-            rows={tokens.data.items}
-            rowKey={(token) => token.id}
-            empty="No API tokens yet."
-            columns={[
-              { header: 'Name', primary: true, cell: (token) => token.name },
-              { header: 'Role', cell: (token) => token.role },
-              {
-                header: 'Status',
-                cell: (token) => {
-                  const state = tokenState(token);
-                  return <Badge value={state.value} tone={state.tone} />;
+      <LoadedView state={tokens} what="tokens">
+        {(tokensData) => (
+          <Card className="card-flush">
+            <Table
+              label="API tokens"
+              rows={tokensData.items}
+              rowKey={(token) => token.id}
+              empty="No API tokens yet."
+              columns={[
+                { header: 'Name', primary: true, cell: (token) => token.name },
+                { header: 'Role', cell: (token) => token.role },
+                {
+                  header: 'Status',
+                  cell: (token) => {
+                    const state = tokenState(token);
+                    return <Badge value={state.value} tone={state.tone} />;
+                  },
                 },
-              },
-              {
-                header: 'Expires',
-                cell: (token) =>
-                  token.expiresAt === null ? (
-                    <span className="muted">never</span>
-                  ) : (
-                    <Time ms={token.expiresAt} />
-                  ),
-              },
-              {
-                header: 'Last used',
-                cell: (token) =>
-                  token.lastUsedAt === null ? (
-                    <span className="muted">never</span>
-                  ) : (
-                    <Time ms={token.lastUsedAt} />
-                  ),
-              },
-              { header: 'Created by', cell: (token) => token.createdBy },
-              {
-                header: 'Actions',
-                hideHeader: true,
-                align: 'actions',
-                cell: (token) =>
-                  token.revokedAt === null ? (
-                    <Button
-                      tone="ghost"
-                      aria-label={`Revoke ${token.name}`}
-                      onClick={() => setRevoking(token)}
-                    >
-                      Revoke
-                    </Button>
-                  ) : null,
-              },
-            ]}
-          />
-        </Card>
-      ) : null}
+                {
+                  header: 'Expires',
+                  cell: (token) =>
+                    token.expiresAt === null ? (
+                      <span className="muted">never</span>
+                    ) : (
+                      <Time ms={token.expiresAt} />
+                    ),
+                },
+                {
+                  header: 'Last used',
+                  cell: (token) =>
+                    token.lastUsedAt === null ? (
+                      <span className="muted">never</span>
+                    ) : (
+                      <Time ms={token.lastUsedAt} />
+                    ),
+                },
+                { header: 'Created by', cell: (token) => token.createdBy },
+                {
+                  header: 'Actions',
+                  hideHeader: true,
+                  align: 'actions',
+                  cell: (token) =>
+                    token.revokedAt === null ? (
+                      <Button
+                        tone="ghost"
+                        aria-label={`Revoke ${token.name}`}
+                        onClick={() => setRevoking(token)}
+                      >
+                        Revoke
+                      </Button>
+                    ) : null,
+                },
+              ]}
+            />
+          </Card>
+        )}
+      </LoadedView>
       <CreateToken
         open={creating}
         onClose={() => setCreating(false)}

@@ -9,7 +9,7 @@ import {
   Button,
   Card,
   ErrorMessage,
-  Loading,
+  LoadedView,
   PageHeader,
   Select,
   TextInput,
@@ -46,84 +46,82 @@ export function UsersPage() {
       <div className="grid-2 grid-wide-left">
         <div>
           {error ? <ErrorMessage error={error} /> : null}
-          {users.error ? (
-            <ErrorMessage error={users.error} title="The users could not be loaded" />
-          ) : null}
-          {users.loading && !users.data ? <Loading label="Loading users…" /> : null}
-          {users.data ? (
-            <Card className="card-flush">
-              <Table
-                label="Users"
-                rows={users.data.items}
-                rowKey={(user) => user.id}
-                empty="No users."
-                columns={[
-                  {
-                    header: 'Name',
-                    primary: true,
-                    cell: (user) => (
-                      <>
-                        {user.name}
-                        {user.name === info?.user.name ? (
-                          <span className="muted"> (you)</span>
-                        ) : null}
-                      </>
-                    ),
-                  },
-                  {
-                    header: 'Role',
-                    cell: (user) => (
-                      <>
-                        <label className="visually-hidden" htmlFor={`role-${user.id}`}>
-                          Role of {user.name}
-                        </label>
-                        <select
-                          id={`role-${user.id}`}
-                          className="input input-inline"
-                          value={user.role}
-                          disabled={user.name === info?.user.name}
-                          onChange={(e) => update(user, { role: e.target.value as Role })}
-                        >
-                          <option value="viewer">viewer</option>
-                          <option value="issuer">issuer</option>
-                          <option value="admin">admin</option>
-                        </select>
-                      </>
-                    ),
-                  },
-                  {
-                    header: 'Status',
-                    cell: (user) => (
-                      <>
-                        <Badge
-                          value={user.disabled ? 'disabled' : 'enabled'}
-                          tone={user.disabled ? 'revoked' : 'active'}
-                        />{' '}
-                        {user.passwordOneTime ? (
-                          <Badge value="one-time password" tone="suspended" />
-                        ) : null}
-                      </>
-                    ),
-                  },
-                  { header: 'Since', cell: (user) => <Time ms={user.createdAt} /> },
-                  {
-                    header: 'Actions',
-                    hideHeader: true,
-                    align: 'actions',
-                    cell: (user) =>
-                      user.name === info?.user.name ? null : (
-                        <Button
-                          tone="ghost"
-                          onClick={() => update(user, { disabled: !user.disabled })}
-                        >
-                          {user.disabled ? 'Enable' : 'Disable'}
-                        </Button>
+          <LoadedView state={users} what="users">
+            {(usersData) => (
+              <Card className="card-flush">
+                <Table
+                  label="Users"
+                  rows={usersData.items}
+                  rowKey={(user) => user.id}
+                  empty="No users."
+                  columns={[
+                    {
+                      header: 'Name',
+                      primary: true,
+                      cell: (user) => (
+                        <>
+                          {user.name}
+                          {user.name === info?.user.name ? (
+                            <span className="muted"> (you)</span>
+                          ) : null}
+                        </>
                       ),
-                  },
-                ]}
-              />
-            </Card>
-          ) : null}
+                    },
+                    {
+                      header: 'Role',
+                      cell: (user) => (
+                        <>
+                          <label className="visually-hidden" htmlFor={`role-${user.id}`}>
+                            Role of {user.name}
+                          </label>
+                          <select
+                            id={`role-${user.id}`}
+                            className="input input-inline"
+                            value={user.role}
+                            disabled={user.name === info?.user.name}
+                            onChange={(e) => update(user, { role: e.target.value as Role })}
+                          >
+                            <option value="viewer">viewer</option>
+                            <option value="issuer">issuer</option>
+                            <option value="admin">admin</option>
+                          </select>
+                        </>
+                      ),
+                    },
+                    {
+                      header: 'Status',
+                      cell: (user) => (
+                        <>
+                          <Badge
+                            value={user.disabled ? 'disabled' : 'enabled'}
+                            tone={user.disabled ? 'revoked' : 'active'}
+                          />{' '}
+                          {user.passwordOneTime ? (
+                            <Badge value="one-time password" tone="suspended" />
+                          ) : null}
+                        </>
+                      ),
+                    },
+                    { header: 'Since', cell: (user) => <Time ms={user.createdAt} /> },
+                    {
+                      header: 'Actions',
+                      hideHeader: true,
+                      align: 'actions',
+                      cell: (user) =>
+                        user.name === info?.user.name ? null : (
+                          <Button
+                            tone="ghost"
+                            onClick={() => update(user, { disabled: !user.disabled })}
+                          >
+                            {user.disabled ? 'Enable' : 'Disable'}
+                          </Button>
+                        ),
+                    },
+                  ]}
+                />
+              </Card>
+            )}
+          </LoadedView>
         </div>
         <div>
           <AddUser onAdded={users.reload} />

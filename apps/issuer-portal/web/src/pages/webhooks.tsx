@@ -12,6 +12,7 @@ import {
   Button,
   Card,
   ErrorMessage,
+  LoadedView,
   Loading,
   Mono,
   PageHeader,
@@ -88,49 +89,47 @@ export function WebhooksPage() {
         }
       />
       {error ? <ErrorMessage error={error} /> : null}
-      {endpoints.error ? (
-        <ErrorMessage error={endpoints.error} title="The endpoints could not be loaded" />
-      ) : null}
-      {endpoints.loading && !endpoints.data ? <Loading label="Loading endpoints…" /> : null}
-      {endpoints.data ? (
-        <Card className="card-flush">
-          <Table
-            label="Webhook endpoints"
-            rows={endpoints.data.items}
-            rowKey={(endpoint) => endpoint.id}
-            empty="No webhook endpoints yet."
-            columns={[
-              { header: 'URL', primary: true, cell: (endpoint) => <Mono>{endpoint.url}</Mono> },
-              { header: 'Events', cell: (endpoint) => endpoint.events.join(', ') },
-              {
-                header: 'Enabled',
-                cell: (endpoint) => (
-                  <Badge
-                    value={endpoint.enabled ? 'enabled' : 'disabled'}
-                    tone={endpoint.enabled ? 'active' : 'revoked'}
-                  />
-                ),
-              },
-              { header: 'Since', cell: (endpoint) => <Time ms={endpoint.createdAt} /> },
-              {
-                header: 'Actions',
-                hideHeader: true,
-                align: 'actions',
-                cell: (endpoint) => (
-                  <>
-                    <Button tone="ghost" onClick={() => setShown(endpoint)}>
-                      Deliveries
-                    </Button>
-                    <Button tone="ghost" onClick={() => toggle(endpoint)}>
-                      {endpoint.enabled ? 'Disable' : 'Enable'}
-                    </Button>
-                  </>
-                ),
-              },
-            ]}
-          />
-        </Card>
-      ) : null}
+      <LoadedView state={endpoints} what="endpoints">
+        {(endpointsData) => (
+          <Card className="card-flush">
+            <Table
+              label="Webhook endpoints"
+              rows={endpointsData.items}
+              rowKey={(endpoint) => endpoint.id}
+              empty="No webhook endpoints yet."
+              columns={[
+                { header: 'URL', primary: true, cell: (endpoint) => <Mono>{endpoint.url}</Mono> },
+                { header: 'Events', cell: (endpoint) => endpoint.events.join(', ') },
+                {
+                  header: 'Enabled',
+                  cell: (endpoint) => (
+                    <Badge
+                      value={endpoint.enabled ? 'enabled' : 'disabled'}
+                      tone={endpoint.enabled ? 'active' : 'revoked'}
+                    />
+                  ),
+                },
+                { header: 'Since', cell: (endpoint) => <Time ms={endpoint.createdAt} /> },
+                {
+                  header: 'Actions',
+                  hideHeader: true,
+                  align: 'actions',
+                  cell: (endpoint) => (
+                    <>
+                      <Button tone="ghost" onClick={() => setShown(endpoint)}>
+                        Deliveries
+                      </Button>
+                      <Button tone="ghost" onClick={() => toggle(endpoint)}>
+                        {endpoint.enabled ? 'Disable' : 'Enable'}
+                      </Button>
+                    </>
+                  ),
+                },
+              ]}
+            />
+          </Card>
+        )}
+      </LoadedView>
       {shown ? <Deliveries endpoint={shown} /> : null}
       <CreateEndpoint
         open={creating}
