@@ -41,10 +41,15 @@ export function signingProductOf(claims: Pick<LicenseClaims, 'v' | 'products'>):
 }
 
 /**
- * Opens the signing keys once, before the records are read: the vendor's, and the active key
- * of each product that has one (by the product's name, as tokens name products).
+ * The signing keys, before the records are read: the vendor's, and the active key of each
+ * product that has one (by the product's name, as tokens name products). Read from the store
+ * once per key set version (LicenseKeys.perKeysetVersion), not per issue.
  */
-export async function licenseSigning(context: IssuerContext): Promise<LicenseSigning> {
+export function licenseSigning(context: IssuerContext): Promise<LicenseSigning> {
+  return context.licenseKeys.perKeysetVersion(() => readLicenseSigning(context));
+}
+
+async function readLicenseSigning(context: IssuerContext): Promise<LicenseSigning> {
   const vendor = await context.licenseKeys.active();
   const products = activeProductKeys(await context.store.listSigningKeys());
   if (products.length === 0) return { vendor, forClaims: () => vendor };

@@ -388,6 +388,12 @@ export interface KeyStore {
   insertKeyset(keyset: KeysetRecord): Promise<boolean>;
   /** Versions of the key set after `afterSeq`, oldest first (shared with the check role). */
   listKeysets(afterSeq: number): Promise<KeysetRecord[]>;
+  /**
+   * The number of the newest key set version (null: none published yet): one indexed read. Every
+   * change of a key's state publishes a new version, so the signing keys read while it was N are
+   * the signing keys until it moves (the issuer keeps them per version, license-keys.ts).
+   */
+  latestKeysetSeq(): Promise<number | null>;
   /** Stores a version of a product's key set; false when that product's version is taken. */
   insertProductKeyset(keyset: ProductKeysetRecord): Promise<boolean>;
   /** Versions of every product's key set after `afterSeq`, by seq (shared with the check role). */

@@ -1,7 +1,7 @@
 // Contract: signing keys (init, rotation, retirement, export) and vendor users.
 
 import { advanceKeysets, Keyring, verifyLicense } from '@licensor/token';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
 import type { LicensorStore } from '../../src/store/ports.js';
@@ -76,6 +76,44 @@ export function keysAndUsersContract(adapter: Adapter): void {
       // Activating again re-signs nothing more.
       await issuer.keys.activate(rotated.kid, 'alice');
       expect((await issuer.getLicense(first.license.id))!.license.revision).toBe(2);
+    });
+
+    it('another issuer on the store signs with the key this one activated, then the next one after a revoke', async () => {
+      // The signing keys are kept per key set version: the other issuer (another portal, the
+      // CLI) must not go on signing with what it read before the keys changed.
+      await issuer.init('alice');
+      const other = await openIssuer({ store, now: clock.now, passphrase: '' });
+      const first = await other.issue(new TestInstallation().challenge(), terms, 'bob');
+      const second = await issuer.keys.rotate('license', 'alice');
+      clock.advance(1000);
+      await issuer.keys.activate(second.kid, 'alice');
+      const afterActivate = await other.issue(new TestInstallation().challenge(), terms, 'bob');
+      expect(afterActivate.transaction.kid).toBe(second.kid);
+      const third = await issuer.keys.rotate('license', 'alice');
+      clock.advance(1000);
+      await issuer.keys.activate(third.kid, 'alice');
+      await issuer.keys.revoke(second.kid, 'alice', 'leaked');
+      const afterRevoke = await other.issue(new TestInstallation().challenge(), terms, 'bob');
+      expect(afterRevoke.transaction.kid).toBe(third.kid);
+      const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
+      expect(verifyLicense(afterRevoke.token, keyring).kid).toBe(third.kid);
+      expect(verifyLicense(first.token, keyring).kid).toBe(first.transaction.kid);
+    });
+
+    it('reads the signing keys once per key set version, not once per issue', async () => {
+      await issuer.init('alice');
+      await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      const reads = vi.spyOn(store, 'readPrivateKeys');
+      const kept = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      expect(reads).not.toHaveBeenCalled();
+      const rotated = await issuer.keys.rotate('license', 'alice');
+      clock.advance(1000);
+      await issuer.keys.activate(rotated.kid, 'alice');
+      const after = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      expect(kept.transaction.kid).not.toBe(rotated.kid);
+      expect(after.transaction.kid).toBe(rotated.kid);
+      reads.mockRestore();
     });
 
     it('refuses what a key state does not allow, and changes nothing', async () => {

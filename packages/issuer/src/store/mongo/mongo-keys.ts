@@ -133,6 +133,13 @@ export async function listKeysets(models: MongoModels, afterSeq: number): Promis
   return documents.map((d) => keysetOfDocument(d, d._id as number));
 }
 
+export async function latestKeysetSeq(models: MongoModels): Promise<number | null> {
+  const newest = (await models.keysets.findOne({}, { _id: 1 }).sort({ _id: -1 }).lean()) as {
+    _id: number;
+  } | null;
+  return newest?._id ?? null;
+}
+
 /** A key set version as a document of `keysets` or `product_keysets` holds it. */
 export function keysetOfDocument(d: Doc, seq: number): KeysetRecord {
   return {

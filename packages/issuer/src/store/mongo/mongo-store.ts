@@ -666,6 +666,10 @@ export class MongoStore implements LicensorStore {
     return this.run(() => keys.listKeysets(this.models, afterSeq));
   }
 
+  latestKeysetSeq(): Promise<number | null> {
+    return this.run(() => keys.latestKeysetSeq(this.models));
+  }
+
   insertProductKeyset(keyset: ProductKeysetRecord): Promise<boolean> {
     return this.run(() => productKeys.insertProductKeyset(this.models, keyset));
   }

@@ -134,6 +134,11 @@ export function listKeysets(db: Database.Database, afterSeq: number): KeysetReco
   return rows.map(keysetOfRow);
 }
 
+export function latestKeysetSeq(db: Database.Database): number | null {
+  const row = statement(db, 'SELECT max(seq) AS seq FROM keysets').get() as { seq: number | null };
+  return row.seq;
+}
+
 /** A key set version as a row of `keysets` or `product_keysets` holds it. */
 export function keysetOfRow(r: Row): KeysetRecord {
   return {

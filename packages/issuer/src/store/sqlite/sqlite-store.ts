@@ -632,6 +632,10 @@ export class SqliteStore implements LicensorStore {
     return keys.listKeysets(this.open, afterSeq);
   }
 
+  async latestKeysetSeq(): Promise<number | null> {
+    return keys.latestKeysetSeq(this.open);
+  }
+
   async insertProductKeyset(keyset: ProductKeysetRecord): Promise<boolean> {
     return productKeys.insertProductKeyset(this.open, keyset);
   }
