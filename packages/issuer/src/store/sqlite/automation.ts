@@ -16,6 +16,7 @@ import type {
   WebhookEndpointPatch,
 } from '../automation-port.js';
 import { isUniqueViolation } from './sqlite-errors.js';
+import { statement } from './statements.js';
 
 type Row = Record<string, unknown>;
 
@@ -87,7 +88,8 @@ export const WEBHOOK_TABLES_SQL = `
  * causes them): either both are on disk or neither. An event already there is left alone.
  */
 export function appendOutboxSync(db: Database.Database, events: readonly OutboxEvent[]): void {
-  const insert = db.prepare(
+  const insert = statement(
+    db,
     'INSERT OR IGNORE INTO webhook_outbox (id, at, fanned_out, body) VALUES (?, ?, 0, ?)',
   );
   for (const event of events) insert.run(event.id, event.at, JSON.stringify(event));

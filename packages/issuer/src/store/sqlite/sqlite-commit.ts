@@ -34,8 +34,7 @@ function bodyOf(transaction: Transaction): string {
 }
 
 export class SqliteCommitter {
-  private readonly insertTransaction: Database.Statement;
-  private readonly insertImported: Database.Statement;
+  private readonly insertApplied: Database.Statement;
   private readonly selectByDedupe: Database.Statement;
   private readonly upsertCustomer: Database.Statement;
   private readonly upsertInstallation: Database.Statement;
@@ -56,12 +55,11 @@ export class SqliteCommitter {
     private readonly db: Database.Database,
     private readonly onWriteStep: WriteStepHook | undefined,
   ) {
-    this.insertTransaction = db.prepare(`INSERT INTO transactions
-      (id, dedupe_key, license_slot, customer_slot, kind, at, license_id, customer_id, applied, body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`);
-    // A bulk import writes a transaction and its records in one SQLite transaction: stored
-    // applied at once, with no second write of the row to mark it.
-    this.insertImported = db.prepare(`INSERT INTO transactions
+    // A commit writes a transaction and its records in one SQLite transaction (a savepoint of
+    // the group, or a bulk import's): stored applied at once, with no second write of the row to
+    // mark it; a crash keeps none of it. `markApplied` is for the roll-forward of a row stored
+    // unapplied (`apply`: a file written before commits stored rows applied).
+    this.insertApplied = db.prepare(`INSERT INTO transactions
       (id, dedupe_key, license_slot, customer_slot, kind, at, license_id, customer_id, applied, body)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`);
     this.selectByDedupe = db.prepare('SELECT body, applied FROM transactions WHERE dedupe_key = ?');
@@ -88,7 +86,7 @@ export class SqliteCommitter {
     this.markApplied = db.prepare('UPDATE transactions SET applied = 1 WHERE id = ?');
     // Nested in the group commit's transaction, each becomes a savepoint of its own.
     this.commitOne = db.transaction((transaction: Transaction) => this.commitSync(transaction));
-    this.applyOne = db.transaction((transaction: Transaction) => this.applySync(transaction));
+    this.applyOne = db.transaction((transaction: Transaction) => this.applySync(transaction, true));
   }
 
   commit(transaction: Transaction): Promise<CommitOutcome> {
@@ -110,7 +108,7 @@ export class SqliteCommitter {
     this.db
       .transaction(() => {
         for (const transaction of transactions) {
-          const outcome = this.commitSync(transaction, true);
+          const outcome = this.commitSync(transaction);
           if (outcome.status !== 'committed') {
             throw new InputInvalidError(
               'transactions',
@@ -150,10 +148,10 @@ export class SqliteCommitter {
     });
   }
 
-  private commitSync(transaction: Transaction, imported = false): CommitOutcome {
+  private commitSync(transaction: Transaction): CommitOutcome {
     const keys = transactionKeys(transaction);
     try {
-      (imported ? this.insertImported : this.insertTransaction).run(
+      this.insertApplied.run(
         transaction.id,
         keys.dedupeKey,
         keys.licenseSlot,
@@ -169,17 +167,18 @@ export class SqliteCommitter {
       const row = this.selectByDedupe.get(keys.dedupeKey) as TransactionRow | undefined;
       if (row !== undefined && keys.dedupeKey.startsWith('chal:')) {
         const existing = asAnswer(transactionFromRow(row));
-        if (!existing.applied) this.applySync(existing);
+        if (!existing.applied) this.applySync(existing, true);
         return { status: 'challenge-used', existing: { ...existing, applied: true } };
       }
       return { status: 'conflict' };
     }
     this.onWriteStep?.('transaction', transaction);
-    this.applySync(transaction, imported);
+    this.applySync(transaction, false);
     return { status: 'committed' };
   }
 
-  private applySync(transaction: Transaction, imported = false): void {
+  /** `markApplied`: the row was stored unapplied (a roll-forward); a commit stores it applied. */
+  private applySync(transaction: Transaction, markApplied: boolean): void {
     const step = this.onWriteStep;
     const customer = transaction.customerAfter;
     if (customer !== null) {
@@ -230,7 +229,7 @@ export class SqliteCommitter {
     const webhookEvent = webhookEventOfTransaction(transaction);
     if (webhookEvent !== null) appendOutboxSync(this.db, [webhookEvent]);
     step?.('outbox', transaction);
-    if (!imported) this.markApplied.run(transaction.id);
+    if (markApplied) this.markApplied.run(transaction.id);
     step?.('applied', transaction);
   }
 }
