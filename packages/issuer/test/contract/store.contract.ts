@@ -175,6 +175,22 @@ export function storeContract(adapter: Adapter): void {
     expect((await store.getCheckView(issued.license.id))?.latestToken).toBe(issued.token);
   });
 
+  it('lists the licenses bound to an installation, newest first, revoked ones too', async () => {
+    await issuer.init('alice');
+    const installation = new TestInstallation();
+    const first = await issuer.issue(installation.challenge(), terms, 'alice');
+    clock.advance(1000);
+    const second = await issuer.issue(installation.challenge(), terms, 'alice', {
+      supersede: true,
+    });
+    const bound = await store.listLicensesOfInstallation(installation.id);
+    expect(bound.map((license) => [license.id, license.state])).toEqual([
+      [first.license.id, 'revoked'],
+      [second.license.id, 'active'],
+    ]);
+    expect(await store.listLicensesOfInstallation(new TestInstallation().id)).toEqual([]);
+  });
+
   it('refuses a second transaction at the same position of a license log', async () => {
     await issuer.init('alice');
     const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
