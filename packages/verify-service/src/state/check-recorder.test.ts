@@ -127,6 +127,34 @@ describe('CheckRecorder', () => {
     expect(store.records).toHaveLength(7);
   });
 
+  it('waits on shutdown for a timed write in flight, and writes its batch again when that write fails', async () => {
+    const store = new MemoryStore();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = {
+      recordChecks: async (records: CheckRecord[]) => {
+        await gate;
+        return store.recordChecks(records);
+      },
+    };
+    const { r } = recorder(slow as unknown as MemoryStore);
+    r.add(record(1));
+    void r.flush(); // the timed flush: its batch has left the buffer and is being written
+    expect(r.buffered).toBe(0);
+    store.failingWrites = 1;
+    let drained = false;
+    const draining = r.drain(Date.now() + 5_000).finally(() => {
+      drained = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(drained).toBe(false);
+    release();
+    expect(await draining).toBe(0);
+    expect(store.records.map((x) => x.id)).toEqual(['chk_1']);
+  });
+
   it('reports what it could not write when the store stays down past the deadline', async () => {
     const store = new MemoryStore();
     store.down = true;

@@ -75,12 +75,16 @@ export class CheckRecorder {
     return this.#flushing;
   }
 
-  /** Stops the timer and writes until the buffer is empty or the deadline passes. */
+  /**
+   * Stops the timer and writes until the buffer is empty or the deadline passes. A timed write
+   * still in flight is waited for first: its batch is out of the buffer, and comes back to it
+   * when that write fails (the store closes after the drain).
+   */
   async drain(deadlineMs: number): Promise<number> {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
     let pause = 50;
-    while (this.#buffer.length > 0 && Date.now() < deadlineMs) {
+    while ((this.#buffer.length > 0 || this.#flushing !== null) && Date.now() < deadlineMs) {
       this.#retryAtMs = 0;
       const failuresBefore = this.failures;
       await this.flush();
