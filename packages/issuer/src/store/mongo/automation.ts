@@ -175,8 +175,9 @@ export class MongoAutomation implements AutomationStore {
     private readonly run: Run,
   ) {}
 
-  static async open(models: Models, run: Run): Promise<MongoAutomation> {
-    for (const model of Object.values(models)) {
+  /** `prepare` false: create no collection or index (the verify service's user may not). */
+  static async open(models: Models, run: Run, prepare = true): Promise<MongoAutomation> {
+    for (const model of prepare ? Object.values(models) : []) {
       await model.createCollection().catch(() => undefined);
       await model.createIndexes();
     }

@@ -159,8 +159,10 @@ export class MongoStore implements LicensorStore {
         appendOutbox(automationModels, events),
       );
       if (options.prepare !== false) await store.foldCustomerNames();
-      store.automation = await MongoAutomation.open(automationModels, (operation) =>
-        store.run(operation),
+      store.automation = await MongoAutomation.open(
+        automationModels,
+        (operation) => store.run(operation),
+        options.prepare !== false,
       );
       store.twoFactor = await MongoTwoFactor.open(
         connection,
