@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_DATA_DIR } from './data-folder.js';
 import type { LicensorStore, StoreOptions } from './ports.js';
+import type { WriterFaults } from './sqlite/nonce-writer.js';
 import type { WriteStepHook } from './transaction-effects.js';
 
 export { DEFAULT_DATA_DIR, dataDirOf, SQLITE_FILE } from './data-folder.js';
@@ -14,6 +15,8 @@ export interface OpenStoreOptions extends StoreOptions {
   sqliteCacheMiB?: number;
   /** Test hook: called after each write of a commit; throwing there simulates a crash. */
   onWriteStep?: WriteStepHook;
+  /** Test hook (SQLite): faults for the check writer's thread (a failing sync of the log). */
+  checkWriterFaults?: WriterFaults;
   /** MongoDB: false opens without creating collections or indexes (the verify service's user). */
   prepare?: boolean;
 }
@@ -33,5 +36,11 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
   const fromEnv = Number(process.env.LICENSOR_SQLITE_CACHE_MIB);
   const cacheMiB =
     options.sqliteCacheMiB ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined);
-  return SqliteStore.open(dataDir, { ...hooks, cacheMiB });
+  return SqliteStore.open(dataDir, {
+    ...hooks,
+    cacheMiB,
+    ...(options.checkWriterFaults === undefined
+      ? {}
+      : { checkWriterFaults: options.checkWriterFaults }),
+  });
 }

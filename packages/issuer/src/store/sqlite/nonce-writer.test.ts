@@ -1,17 +1,20 @@
 // The check path's group commit on SQLite (#15.5): nonces (and batches of check records) that
-// arrive together are written as one transaction by the writer's thread, each answer given once the group is on disk; a nonce
-// twice in one group is admitted once; a nonce held is refused by another handle on the file
-// and after the store is reopened; a writer that cannot write refuses with a typed error and
-// writes nothing, and recovers once it can.
+// arrive together are written as one transaction by the writer's thread, each answer given once
+// a sync of the log that began after the group's commit returned; the next group is written
+// while the previous one's sync runs; a nonce twice in one group, or in two overlapping groups,
+// is admitted once; a nonce held is refused by another handle on the file and after the store
+// is reopened; a writer that cannot write refuses with a typed error and writes nothing, and
+// recovers once it can; a failed sync refuses every group not yet answered, and nothing more is
+// written until the log is checkpointed whole.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckRecord } from '../../records.js';
 import { SQLITE_FILE } from '../open-store.js';
-import { NONCE_PURGE_EVERY, NonceWriter } from './nonce-writer.js';
+import { NONCE_PURGE_EVERY, NonceWriter, type WriterFaults } from './nonce-writer.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const NOW = Date.UTC(2026, 5, 1);
@@ -29,8 +32,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function open(): SqliteStore {
-  const store = SqliteStore.open(dir);
+function open(checkWriterFaults?: WriterFaults): SqliteStore {
+  const store = SqliteStore.open(dir, checkWriterFaults ? { checkWriterFaults } : {});
   opened.push(store);
   return store;
 }
@@ -72,11 +75,12 @@ describe('the SQLite nonce writer', () => {
     ]);
   });
 
-  it('sends the nonces that arrive while a group is being written as the next group', async () => {
-    const store = open();
+  it('writes the group of the next turn while the first one is syncing; a nonce of the first is refused in it', async () => {
+    // Each sync starts 100 ms late: the first group is committed and still syncing when the
+    // second one comes.
+    const store = open({ syncDelayMs: 100 });
     const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
     await new Promise((resolve) => setImmediate(resolve));
-    // The first group is in flight: these wait and go together.
     const later = [
       store.chains.admitNonce('inst', 'b', HELD, NOW),
       store.chains.admitNonce('inst', 'a', HELD, NOW),
@@ -84,6 +88,47 @@ describe('the SQLite nonce writer', () => {
     expect(await first).toBe(true);
     expect(await Promise.all(later)).toEqual([true, false]);
     expect(writerOf(store).groups).toBe(2);
+    expect(writerOf(store).mostInFlight).toBe(2);
+    expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b']);
+  });
+
+  it('answers a group only once a sync of the log that began after its commit returned', async () => {
+    const store = open({ syncDelayMs: 400 });
+    let answered = false;
+    const admission = store.chains.admitNonce('inst', 'a', HELD, NOW).then((admitted) => {
+      answered = true;
+      return admitted;
+    });
+    // Committed (another connection reads it) and not answered: its sync has not run yet.
+    await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
+    expect(answered).toBe(false);
+    expect(await admission).toBe(true);
+  });
+
+  it('refuses every group not yet answered when a sync fails, and writes nothing more until the log is checkpointed whole', async () => {
+    // The first sync fails (EIO) 50 ms after the first group's commit; the second group is
+    // committed meanwhile, and its own sync succeeds: it is refused all the same.
+    const store = open({ failSyncAt: 1, syncDelayMs: 50 });
+    const wal = `${join(dir, SQLITE_FILE)}-wal`;
+    const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = store.chains.admitNonce('inst', 'b', HELD, NOW);
+    for (const refused of await Promise.allSettled([first, second])) {
+      expect(refused.status).toBe('rejected');
+      expect((refused as PromiseRejectedResult).reason).toMatchObject({
+        code: 'ERR_STORE_UNAVAILABLE',
+        message: expect.stringContaining('EIO'),
+      });
+    }
+    expect(writerOf(store).written).toBe(0);
+    // Their rows may survive, as a check whose answer was lost on the way: a replay of either
+    // is refused, never admitted twice.
+    const walBefore = statSync(wal).size;
+    expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(false);
+    expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
+    // The next group was written after a TRUNCATE checkpoint: the log holds that group alone.
+    expect(statSync(wal).size).toBeLessThan(walBefore);
+    expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
   });
 
   it('refuses a held nonce from another handle on the file and after the store is reopened', async () => {

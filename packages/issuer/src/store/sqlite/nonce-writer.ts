@@ -1,20 +1,47 @@
 // The check path's writes on SQLite (the nonce window, and the check records the verify service
-// batches), off the event loop and in groups (#15.5). A check's nonce
-// must be on disk before the check is answered (a replay is refused after a restart, and by every
-// process on the file), and the store runs with synchronous=FULL: one fsync per write. Made on
-// the event loop, each fsync (about 3 ms on a VM disk) stalled every other request, and checks
-// fell to ~240/s. Here one worker thread holds its own connection to the store's file and writes
-// every nonce that arrived while its previous write was being synced as one transaction: one
-// fsync for the group, each check answered after the fsync that covers its nonce. Durability and
-// the replay rule are unchanged: the INSERT is the same single statement per nonce, in order, so
-// a nonce twice in one group is admitted once and refused the second time. A version 2 check's
-// chain head moves the same way (its compare-and-set statement, in arrival order). A batch of check
-// records rides in the same group, in a savepoint of its own: it shares the fsync, and a batch
-// that fails is refused alone (the recorder keeps it and retries) without undoing the nonces.
+// batches), off the event loop and in groups (#15.5). A check's nonce must be on disk before the
+// check is answered (a replay is refused after a restart, and by every process on the file). One
+// worker thread holds its own connection to the store's file and writes every nonce that arrived
+// since its previous commit as one transaction; a check is answered once a sync of the
+// write-ahead log that began after that commit has returned. Durability and the replay rule are
+// those of synchronous=FULL: the INSERT is the same single statement per nonce, in order, so a
+// nonce twice in one group, or in two groups, is admitted once and refused the second time.
+// A version 2 check's chain head moves the same way (its compare-and-set statement, in arrival
+// order). A batch of check records rides in the same group, in a savepoint of its own: it shares
+// the sync, and a batch that fails is refused alone (the recorder keeps it and retries) without
+// undoing the nonces.
+//
+// The sync is the thread's own, and pipelined. Under synchronous=FULL SQLite syncs the log
+// inside COMMIT while it holds the file's write lock, so the next group could not even be
+// written until the previous one was on disk: a check waited for the rest of the sync in flight
+// and then a whole one of its own (about 1.5 syncs), and the writers of several processes
+// (`--workers`) took turns on the lock for the length of each sync. Here the connection runs with
+// synchronous=NORMAL (COMMIT writes the log pages and releases the lock without syncing) and the
+// thread calls fdatasync on the log file itself, off its own loop, up to MAX_SYNCS at a time:
+// the next group is committed while the previous one's sync runs, and a group is answered as
+// soon as any sync that began after its commit returns (a sync covers every page written to the
+// file before it began). A checkpoint syncs the log before it copies it, as SQLite always does.
+// A sync that fails refuses every group not yet answered (503, ERR_STORE_UNAVAILABLE; what they
+// wrote may survive, like a check whose answer was lost on the way: the SDK makes a new check);
+// nothing more is written until a TRUNCATE checkpoint has put the whole log into the database
+// file and synced it, so a page the failed sync lost cannot hide a later group behind it.
 
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../../errors.js';
+
+/** Syncs of the log in flight at once: the next group's begins while the previous one's runs. */
+export const MAX_SYNCS = 2;
+
+/**
+ * Faults for the tests, applied on the writer's thread: `failSyncAt` makes the nth sync of the
+ * log fail (EIO) as a failing disk would; `syncDelayMs` starts each sync that much later, so that
+ * groups overlap.
+ */
+export interface WriterFaults {
+  failSyncAt?: number;
+  syncDelayMs?: number;
+}
 
 /** Expired nonces are removed once every this many admissions (SQLite has no TTL index). */
 export const NONCE_PURGE_EVERY = 512;
@@ -44,11 +71,15 @@ export type CheckRow = [string, number, string, string, string, number, string];
 // under vitest alike, with no file of its own to locate. `driver` is better-sqlite3's path as the
 // main thread resolves it.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const { parentPort, receiveMessageOnPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
+const faults = workerData.faults || {};
 const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
-db.pragma('synchronous = FULL');
+// The thread syncs the log itself (below); a store not in WAL mode keeps SQLite's own sync.
+const wal = db.pragma('journal_mode', { simple: true }) === 'wal';
+db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
 const admit = db.prepare(${JSON.stringify(NONCE_ADMIT_SQL)});
 const purge = db.prepare(${JSON.stringify(NONCE_PURGE_SQL)});
 const insertCheck = db.prepare(${JSON.stringify(CHECK_INSERT_SQL)});
@@ -59,9 +90,10 @@ const insertChecks = db.transaction((rows) => {
   for (const row of rows) insertCheck.run(row);
 });
 let sincePurge = 0;
-const write = db.transaction((keys, expiries, nows, heads, batches) => {
+function writeOne(group) {
+  const { keys, expiries, nows, heads, batches } = group;
   sincePurge += keys.length;
-  if (sincePurge >= workerData.purgeEvery) {
+  if (sincePurge >= workerData.purgeEvery && keys.length > 0) {
     sincePurge = 0;
     purge.run(nows[0]);
   }
@@ -84,26 +116,129 @@ const write = db.transaction((keys, expiries, nows, heads, batches) => {
       return { error: String(error && error.message), code: error && error.code };
     }
   });
-  return { admitted, moved, failed };
-});
-parentPort.on('message', (message) => {
-  if (message.close) {
-    db.close();
-    parentPort.close();
+  return { id: group.id, admitted, moved, failed };
+}
+// Every group that came in since the last commit, in one transaction.
+const writeAll = db.transaction((groups) => groups.map(writeOne));
+
+const MAX_SYNCS = ${MAX_SYNCS};
+let walFd = null;
+let committed = 0;
+let syncedUpTo = 0;
+let startedUpTo = 0;
+let syncing = 0;
+let syncCalls = 0;
+let poisoned = null;
+let closing = false;
+/** Committed, not yet answered: [commit number, reply]. */
+const unsynced = [];
+
+function failAll(list, error) {
+  for (const [, reply] of list) {
+    parentPort.postMessage({ id: reply.id, error: String(error && error.message), code: error && error.code });
+  }
+}
+
+function startSync() {
+  if (syncing >= MAX_SYNCS || startedUpTo >= committed || poisoned !== null) return;
+  const upTo = committed;
+  startedUpTo = upTo;
+  syncing++;
+  syncCalls++;
+  const done = (error) => {
+    syncing--;
+    if (error) {
+      // What this sync was to cover, and everything after it, is refused; nothing more is
+      // written until the log is checkpointed whole (recover()).
+      poisoned = error;
+      failAll(unsynced.splice(0), error);
+    } else if (poisoned === null && upTo > syncedUpTo) {
+      syncedUpTo = upTo;
+      let n = 0;
+      while (n < unsynced.length && unsynced[n][0] <= upTo) n++;
+      for (const [, reply] of unsynced.splice(0, n)) {
+        parentPort.postMessage(reply, [reply.admitted.buffer, reply.moved.buffer]);
+      }
+    }
+    startSync();
+    if (closing && syncing === 0) finishClose();
+  };
+  const sync = () => {
+    if (faults.failSyncAt === syncCalls) {
+      done(Object.assign(new Error('fdatasync: EIO: i/o error (injected)'), { code: 'EIO' }));
+    } else {
+      fs.fdatasync(walFd, done);
+    }
+  };
+  if (faults.syncDelayMs) setTimeout(sync, faults.syncDelayMs);
+  else sync();
+}
+
+// After a failed sync: the whole log into the database file, synced, before anything else.
+function recover() {
+  const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
+  if (result.busy !== 0) throw new Error('the log could not be checkpointed after a failed sync (busy)');
+  poisoned = null;
+  syncedUpTo = committed;
+  startedUpTo = committed;
+}
+
+function finishClose() {
+  if (walFd !== null) fs.closeSync(walFd);
+  walFd = null;
+  db.close();
+  parentPort.close();
+}
+
+parentPort.on('message', (first) => {
+  if (first.close) {
+    closing = true;
+    if (syncing === 0) finishClose();
     return;
   }
-  try {
-    const { admitted, moved, failed } = write.immediate(
-      message.keys,
-      message.expiries,
-      message.nows,
-      message.heads,
-      message.batches,
-    );
-    parentPort.postMessage({ admitted, moved, failed }, [admitted.buffer, moved.buffer]);
-  } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message), code: error && error.code });
+  // What queued up while the thread was busy goes in the same transaction.
+  const groups = [first];
+  for (let next = receiveMessageOnPort(parentPort); next !== undefined; next = receiveMessageOnPort(parentPort)) {
+    if (next.message.close) {
+      closing = true;
+      break;
+    }
+    groups.push(next.message);
   }
+  const replies = [];
+  try {
+    if (poisoned !== null) recover();
+    replies.push(...writeAll.immediate(groups));
+  } catch (error) {
+    // A group that cannot be written is refused alone: the others are written one by one.
+    for (const group of groups.length > 1 && poisoned === null ? groups : []) {
+      try {
+        replies.push(...writeAll.immediate([group]));
+      } catch (alone) {
+        failAll([[0, group]], alone);
+      }
+    }
+    if (groups.length === 1 || poisoned !== null) failAll(groups.map((group) => [0, group]), error);
+    if (replies.length === 0) {
+      if (closing && syncing === 0) finishClose();
+      return;
+    }
+  }
+  if (!wal) {
+    for (const reply of replies) parentPort.postMessage(reply, [reply.admitted.buffer, reply.moved.buffer]);
+    if (closing) finishClose();
+    return;
+  }
+  committed++;
+  for (const reply of replies) unsynced.push([committed, reply]);
+  try {
+    walFd ??= fs.openSync(workerData.file + '-wal', 'r+');
+  } catch (error) {
+    poisoned = error;
+    failAll(unsynced.splice(0), error);
+  }
+  startSync();
+  if (closing && syncing === 0) finishClose();
 });
 `;
 
@@ -130,11 +265,19 @@ type Waiting =
     };
 
 interface Failure {
+  id: number;
   error: string;
   code?: string;
 }
 
-type Reply = { admitted: Uint8Array; moved: Uint8Array; failed: (Failure | null)[] } | Failure;
+type Reply =
+  | {
+      id: number;
+      admitted: Uint8Array;
+      moved: Uint8Array;
+      failed: (Omit<Failure, 'id'> | null)[];
+    }
+  | Failure;
 
 function driverPath(): string {
   return createRequire(import.meta.url).resolve('better-sqlite3');
@@ -142,9 +285,11 @@ function driverPath(): string {
 
 export class NonceWriter {
   #worker: Worker | null = null;
-  /** Arrived since the group in flight was sent: the next group. */
+  /** Arrived this turn of the event loop: the next group. */
   #waiting: Waiting[] = [];
-  #inFlight: Waiting[] | null = null;
+  /** Sent to the writer's thread, not yet answered, by group id. */
+  readonly #inFlight = new Map<number, Waiting[]>();
+  #nextId = 1;
   #scheduled = false;
   #closed = false;
   #drained: (() => void) | null = null;
@@ -152,8 +297,13 @@ export class NonceWriter {
   groups = 0;
   written = 0;
   batches = 0;
+  /** The most groups that were in flight at once. */
+  mostInFlight = 0;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly faults: WriterFaults = {},
+  ) {}
 
   /** True the first time `key` is held (until `expiresAt`), false while it is held. */
   admit(key: string, expiresAt: number, now: number): Promise<boolean> {
@@ -194,9 +344,9 @@ export class NonceWriter {
       return;
     }
     this.#waiting.push(item);
-    // The writes of one turn of the event loop go together; later ones wait for the group in
-    // flight and then go as the next group.
-    if (this.#inFlight === null && !this.#scheduled) {
+    // The writes of one turn of the event loop go together, sent at once: the thread commits
+    // them with whatever else queued up while it was busy, and syncs while the next group comes.
+    if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => {
         this.#scheduled = false;
@@ -209,7 +359,7 @@ export class NonceWriter {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#inFlight !== null || this.#waiting.length > 0 || this.#scheduled) {
+    if (this.#inFlight.size > 0 || this.#waiting.length > 0 || this.#scheduled) {
       await new Promise<void>((resolve) => {
         this.#drained = resolve;
       });
@@ -224,7 +374,6 @@ export class NonceWriter {
   }
 
   #send(): void {
-    if (this.#inFlight !== null) return;
     const group = this.#waiting;
     if (group.length === 0) {
       this.#idle();
@@ -239,21 +388,32 @@ export class NonceWriter {
       this.#idle();
       return;
     }
+    const id = this.#nextId++;
     try {
-      const nonces = group.filter((x) => x.kind === 'nonce');
-      worker.postMessage({
-        keys: nonces.map((x) => x.key),
-        expiries: nonces.map((x) => x.expiresAt),
-        nows: nonces.map((x) => x.now),
-        heads: group.flatMap((x) => (x.kind === 'head' ? [x.head] : [])),
-        batches: group.flatMap((x) => (x.kind === 'checks' ? [x.rows] : [])),
-      });
+      const keys: string[] = [];
+      const expiries: number[] = [];
+      const nows: number[] = [];
+      const heads: Extract<Waiting, { kind: 'head' }>['head'][] = [];
+      const batches: CheckRow[][] = [];
+      for (const item of group) {
+        if (item.kind === 'nonce') {
+          keys.push(item.key);
+          expiries.push(item.expiresAt);
+          nows.push(item.now);
+        } else if (item.kind === 'head') {
+          heads.push(item.head);
+        } else {
+          batches.push(item.rows);
+        }
+      }
+      worker.postMessage({ id, keys, expiries, nows, heads, batches });
     } catch (cause) {
       this.#fail(group, cause);
       this.#idle();
       return;
     }
-    this.#inFlight = group;
+    this.#inFlight.set(id, group);
+    this.mostInFlight = Math.max(this.mostInFlight, this.#inFlight.size);
     worker.ref();
   }
 
@@ -261,7 +421,12 @@ export class NonceWriter {
     if (this.#worker !== null) return this.#worker;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file: this.file, driver: driverPath(), purgeEvery: NONCE_PURGE_EVERY },
+      workerData: {
+        file: this.file,
+        driver: driverPath(),
+        purgeEvery: NONCE_PURGE_EVERY,
+        faults: this.faults,
+      },
     });
     worker.on('message', (reply: Reply) => this.#settle(reply));
     // The worker failed to start (the file is gone, the driver did not load) or died: what was
@@ -269,10 +434,10 @@ export class NonceWriter {
     const lost = (cause: unknown) => {
       if (this.#worker !== worker) return;
       this.#worker = null;
-      const group = this.#inFlight ?? [];
-      this.#inFlight = null;
-      this.#fail(group, cause);
-      this.#send();
+      const groups = [...this.#inFlight.values()];
+      this.#inFlight.clear();
+      for (const group of groups) this.#fail(group, cause);
+      this.#idle();
     };
     worker.on('error', lost);
     worker.on('exit', (code) => lost(new Error(`the check writer exited with code ${code}`)));
@@ -281,8 +446,8 @@ export class NonceWriter {
   }
 
   #settle(reply: Reply): void {
-    const group = this.#inFlight ?? [];
-    this.#inFlight = null;
+    const group = this.#inFlight.get(reply.id) ?? [];
+    this.#inFlight.delete(reply.id);
     if ('error' in reply) {
       this.#fail(group, Object.assign(new Error(reply.error), { code: reply.code }));
     } else {
@@ -309,7 +474,7 @@ export class NonceWriter {
         }
       }
     }
-    this.#send();
+    if (this.#inFlight.size === 0) this.#idle();
   }
 
   #fail(group: Waiting[], cause: unknown): void {
@@ -326,8 +491,9 @@ export class NonceWriter {
   }
 
   #idle(): void {
+    if (this.#inFlight.size > 0) return;
     this.#worker?.unref();
-    if (this.#drained !== null && this.#waiting.length === 0) {
+    if (this.#drained !== null && this.#waiting.length === 0 && !this.#scheduled) {
       const drained = this.#drained;
       this.#drained = null;
       drained();

@@ -67,7 +67,7 @@ import { SqliteChains } from './chains.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
 import { SqliteKeyUsage } from './key-usage.js';
 import { migrate } from './migrations.js';
-import { NonceWriter } from './nonce-writer.js';
+import { NonceWriter, type WriterFaults } from './nonce-writer.js';
 import * as accounts from './sqlite-accounts.js';
 import * as catalog from './sqlite-catalog.js';
 import { SqliteChecks } from './sqlite-checks.js';
@@ -118,7 +118,11 @@ export class SqliteStore implements LicensorStore {
 
   static open(
     dataDir: string,
-    options: { onWriteStep?: WriteStepHook; cacheMiB?: number | undefined } = {},
+    options: {
+      onWriteStep?: WriteStepHook;
+      cacheMiB?: number | undefined;
+      checkWriterFaults?: WriterFaults;
+    } = {},
   ): SqliteStore {
     const file = join(dataDir, SQLITE_FILE);
     // SQLite takes a zero-byte file for an empty database and would write a new schema into
@@ -141,7 +145,7 @@ export class SqliteStore implements LicensorStore {
         db.close();
         throw error;
       }
-      return new SqliteStore(dataDir, db, options.onWriteStep);
+      return new SqliteStore(dataDir, db, options.onWriteStep, options.checkWriterFaults);
     } catch (error) {
       if (error instanceof StoreCorruptError) throw error;
       if ((error as { code?: unknown }).code === 'ERR_STORE_SCHEMA') throw error;
@@ -156,12 +160,13 @@ export class SqliteStore implements LicensorStore {
     readonly dataDir: string,
     db: Database.Database,
     onWriteStep: WriteStepHook | undefined,
+    checkWriterFaults: WriterFaults | undefined,
   ) {
     this.db = db;
     this.committer = new SqliteCommitter(db, onWriteStep);
     this.automation = new SqliteAutomation(() => this.open);
     this.checks = new SqliteChecks(db);
-    this.nonces = new NonceWriter(join(dataDir, SQLITE_FILE));
+    this.nonces = new NonceWriter(join(dataDir, SQLITE_FILE), checkWriterFaults);
     this.chains = new SqliteChains(() => this.open, this.nonces);
     this.twoFactor = new SqliteTwoFactor(() => this.open);
     this.sso = new SqliteSso(() => this.open);

@@ -1,0 +1,85 @@
+// A check is answered only once its nonce is on disk (#15.5): on the SQLite store the check
+// writer's thread syncs the write-ahead log itself, pipelined, and a sync that fails refuses
+// the checks it was to cover with 503 ERR_STORE_UNAVAILABLE: none of them is answered, none is
+// recorded, and the service answers again at the next check once the log is checkpointed.
+import { randomBytes } from 'node:crypto';
+import { openStore } from '@licensor/issuer/store';
+import { Keyring, signCheck, verifyStatus } from '@licensor/token';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVerifyService } from '../src/service.js';
+import { errorOf, postCheck } from './support/http.js';
+import {
+  type IssuerFixture,
+  issueLicense,
+  openIssuerFixture,
+  passphrase,
+} from './support/issuer-store.js';
+
+function check(licenseId: string, installation: Parameters<typeof signCheck>[1]) {
+  return signCheck(
+    {
+      v: 1,
+      iat: Math.floor(Date.now() / 1000),
+      nonce: randomBytes(16).toString('base64url'),
+      lid: licenseId,
+      rev: 1,
+      sdk: '0.1.0',
+      product: { name: 'CMS', version: '5.2.0' },
+      usage: { credentialsInUse: 3 },
+    },
+    installation,
+  );
+}
+
+describe('a check on SQLite whose sync of the log fails', () => {
+  let fixture: IssuerFixture | undefined;
+  const closing: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const store of closing.splice(0)) await store.close();
+    await fixture?.cleanup();
+    fixture = undefined;
+  });
+
+  it('is answered 503 ERR_STORE_UNAVAILABLE and not recorded; the next check is answered', async () => {
+    fixture = await openIssuerFixture('sqlite');
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    // The service's own handle on the file, whose check writer's first sync fails (EIO).
+    const store = await openStore({
+      dataDir: fixture.dataDir,
+      checkWriterFaults: { failSyncAt: 1 },
+    });
+    closing.push(store);
+    const service = createVerifyService({
+      store,
+      statusKeys: await store.loadStatusSigningKeys(passphrase),
+      logger: pino({ level: 'silent' }),
+      config: { viewCacheTtlMs: 0 },
+    });
+
+    const refused = check(licenseId, installation);
+    const answer = await postCheck(service.app, refused);
+    expect(answer.status).toBe(503);
+    expect(errorOf(answer).code).toBe('ERR_STORE_UNAVAILABLE');
+    expect(service.recorder.buffered).toBe(0);
+    expect(await service.drain(Date.now() + 5_000)).toBe(0);
+    expect(await fixture.issuer.listChecks(licenseId)).toEqual([]);
+
+    // Never admitted twice: another instance on the store refuses the same request.
+    const other = createVerifyService({
+      store: fixture.store,
+      statusKeys: await fixture.store.loadStatusSigningKeys(passphrase),
+      logger: pino({ level: 'silent' }),
+      config: { viewCacheTtlMs: 0 },
+    });
+    const again = await postCheck(other.app, refused);
+    expect(errorOf(again).code).toBe('ERR_CHECK_REPLAYED');
+
+    const next = await postCheck(service.app, check(licenseId, installation));
+    expect(next.status).toBe(200);
+    const keyring = Keyring.fromJwks(await fixture.issuer.keys.exportJwks());
+    expect(verifyStatus(next.text, keyring).claims.outcome).toBe('VALID');
+    expect(await service.drain(Date.now() + 5_000)).toBe(0);
+    expect((await fixture.issuer.listChecks(licenseId)).map((c) => c.outcome)).toEqual(['VALID']);
+  });
+});
