@@ -1,14 +1,16 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: [
-    'src/index.ts',
-    'src/store.ts',
-    'src/checks.ts',
-    'src/terms.ts',
-    'src/cli.ts',
-    'src/seed.ts',
-  ],
+  entry: {
+    index: 'src/index.ts',
+    store: 'src/store.ts',
+    checks: 'src/checks.ts',
+    terms: 'src/terms.ts',
+    cli: 'src/cli.ts',
+    seed: 'src/seed.ts',
+    // The seed-data worker thread, started by its file (src/seed/seed-pool.ts).
+    'seed-worker': 'src/seed/seed-worker.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

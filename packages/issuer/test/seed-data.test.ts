@@ -28,10 +28,12 @@ for (const adapter of adapters()) {
           checksPerDay: 4,
           now: T0,
           seed: 'test',
-          batchSize: 25,
+          batchSize: 20,
+          workers: 2,
           onProgress: (p) => progress.push(`${p.phase} ${p.done}/${p.total}`),
         });
-        expect(report).toMatchObject({ seed: 'test', licenses: 60, customers: 6 });
+        // Three chunks of 20 licenses (two customers each), made on two worker threads.
+        expect(report).toMatchObject({ seed: 'test', licenses: 60, customers: 6, workers: 2 });
         expect(progress).toContain('licenses 60/60');
         const licenses = await store.listLicenses({ limit: 1000 });
         expect(licenses).toHaveLength(60);
@@ -60,6 +62,54 @@ for (const adapter of adapters()) {
       } finally {
         await store.close();
       }
+    });
+
+    it('makes the same licenses on worker threads as in the writing thread', {
+      timeout: 60_000,
+    }, async () => {
+      const shapes: string[][] = [];
+      const reports: { transactions: number; requests: number; workers: number }[] = [];
+      for (const workers of [2, 0]) {
+        const store = await (await adapter.create()).open();
+        try {
+          const report = await seedStore(store, {
+            licenses: 45,
+            customers: 9,
+            days: 0,
+            now: T0,
+            seed: 'same',
+            batchSize: 10,
+            workers,
+          });
+          reports.push(report);
+          const licenses = await store.listLicenses({ limit: 1000 });
+          const customers = new Map((await store.listCustomers()).map((c) => [c.id, c.name]));
+          shapes.push(
+            licenses
+              .map((l) =>
+                [
+                  l.installationId,
+                  customers.get(l.customerId),
+                  l.model,
+                  l.state,
+                  l.credentials,
+                  l.revision,
+                  l.createdAt,
+                ].join(' '),
+              )
+              .sort(),
+          );
+        } finally {
+          await store.close();
+          await adapter.cleanup();
+        }
+      }
+      expect(reports[0]!.workers).toBe(2);
+      expect(reports[1]!.workers).toBe(0);
+      expect(reports[0]!.transactions).toBe(reports[1]!.transactions);
+      expect(reports[0]!.requests).toBe(reports[1]!.requests);
+      expect(shapes[0]).toHaveLength(45);
+      expect(shapes[0]).toEqual(shapes[1]);
     });
 
     it('adds days of checks to the licenses a store holds, as their state answers', {

@@ -4,11 +4,11 @@
 import { newId } from '@licensor/token';
 import { InputInvalidError, LicenseNotFoundError, LicenseStateError } from '../errors.js';
 import type { LicenseChange } from '../facade.js';
-import type { LicenseState, Operator } from '../records.js';
+import type { License, LicenseState, Operator, StateTransaction } from '../records.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
 
-type StateChange = 'revoke' | 'suspend' | 'resume';
+export type StateChange = 'revoke' | 'suspend' | 'resume';
 
 const TARGET: Record<StateChange, LicenseState> = {
   revoke: 'revoked',
@@ -31,6 +31,47 @@ export function checkReason(reason: string | undefined): string | null {
   return reason.trim() === '' ? null : reason.trim();
 }
 
+/** The transaction that moves `license` to the state `change` leads to, at `at`. */
+export function stateTransaction(
+  license: License,
+  change: StateChange,
+  at: number,
+  who: string,
+  why: string | null,
+): StateTransaction {
+  const id = newId('txn');
+  const licenseAfter: License = {
+    ...license,
+    state: TARGET[change],
+    stateReason: change === 'resume' ? null : why,
+    latestTransactionId: id,
+    seq: license.seq + 1,
+    updatedAt: at,
+  };
+  return {
+    id,
+    kind: change,
+    at,
+    operator: who,
+    licenseId: license.id,
+    customerId: license.customerId,
+    installationId: license.installationId,
+    seq: licenseAfter.seq,
+    revision: null,
+    challengeHash: null,
+    challengeId: null,
+    requestId: null,
+    terms: null,
+    token: null,
+    kid: null,
+    reason: why,
+    licenseAfter,
+    customerAfter: null,
+    installationAfter: null,
+    applied: false,
+  };
+}
+
 export async function changeLicenseState(
   context: IssuerContext,
   change: StateChange,
@@ -49,38 +90,7 @@ export async function changeLicenseState(
         `license ${licenseId} is ${license.state}: it cannot be ${change === 'resume' ? 'resumed' : `${change}d`}`,
       );
     }
-    const at = context.now();
-    const id = newId('txn');
-    const licenseAfter = {
-      ...license,
-      state: TARGET[change],
-      stateReason: change === 'resume' ? null : why,
-      latestTransactionId: id,
-      seq: license.seq + 1,
-      updatedAt: at,
-    };
-    return {
-      id,
-      kind: change,
-      at,
-      operator: who,
-      licenseId,
-      customerId: license.customerId,
-      installationId: license.installationId,
-      seq: licenseAfter.seq,
-      revision: null,
-      challengeHash: null,
-      challengeId: null,
-      requestId: null,
-      terms: null,
-      token: null,
-      kid: null,
-      reason: why,
-      licenseAfter,
-      customerAfter: null,
-      installationAfter: null,
-      applied: false,
-    };
+    return stateTransaction(license, change, context.now(), who, why);
   });
   if (committed.status !== 'committed') throw new Error('a state change has no challenge');
   return { license: committed.transaction.licenseAfter!, transaction: committed.transaction };

@@ -8,32 +8,18 @@
 // Installation keys are derived from the seed and the license's number (`installationKeyOf`),
 // so a bench can sign checks for any seeded license without the generator keeping keys.
 
-import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import {
-  type Ed25519KeyPair,
-  jwkThumbprint,
-  keyPairFromSeed,
-  type LicenseModel,
-  newId,
-  type PublicJwk,
-  toPublicJwk,
-} from '@licensor/token';
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { type LicenseModel, newId } from '@licensor/token';
 import { openIssuer } from '../domain/open-issuer.js';
-import { buildTokenTransaction, newCustomer } from '../domain/token-transaction.js';
 import { LicenseKeys } from '../keys/license-keys.js';
-import type {
-  ApprovalRequest,
-  CheckRecord,
-  Customer,
-  License,
-  StateTransaction,
-  Transaction,
-} from '../records.js';
+import type { CheckRecord, License } from '../records.js';
 import { licensePages } from '../store/cursors.js';
 import type { LicensorStore } from '../store/ports.js';
+import { assertFastDerivation, chunkPlans, DAY_MS, randomOf, type Seeded } from './seed-chunk.js';
+import { madeChunks, workerKey } from './seed-pool.js';
 
-const DAY_MS = 86_400_000;
-const DAY_S = 86_400;
+export { installationKeyOf } from './seed-chunk.js';
 
 export interface SeedOptions {
   /** Licenses to create (each bound to its own installation). */
@@ -50,8 +36,16 @@ export interface SeedOptions {
   seed?: string;
   /** Passphrase of the signing keys (when they are encrypted). */
   passphrase?: string;
-  /** Licenses per store write; default 10,000. All checks are one bulk load (importChecks). */
+  /**
+   * Licenses per chunk, each made by one worker and written as one store write; default 10,000.
+   * Each chunk has its own share of the customers. All checks are one bulk load (importChecks).
+   */
   batchSize?: number;
+  /**
+   * Worker threads that make the licenses (key derivation, signing) while this thread writes
+   * them; default the cores there are. 0: made in this thread. A key in an HSM signs here.
+   */
+  workers?: number;
   /** Called after each write with what is done so far. */
   onProgress?: (progress: SeedProgress) => void;
 }
@@ -67,6 +61,8 @@ export interface SeedReport {
   seed: string;
   licenses: number;
   customers: number;
+  /** Worker threads that made the licenses (0: the writing thread made them). */
+  workers: number;
   transactions: number;
   requests: number;
   checks: number;
@@ -74,11 +70,16 @@ export interface SeedReport {
   licenseSeconds: number;
   checkSeconds: number;
   /**
-   * CPU seconds this process spent on each phase (signing, SQLite's writes; not a MongoDB
-   * server's): on a busy machine, what the phase costs, where the wall time says how busy it was.
+   * CPU seconds this process spent on each phase, every thread (signing, SQLite's writes; not a
+   * MongoDB server's): on a busy machine, what the phase costs, where the wall time says how busy it was.
    */
   licenseCpuSeconds: number;
   checkCpuSeconds: number;
+  /**
+   * Seconds the writing thread spent in the store's writes of the licenses (the rest of
+   * licenseSeconds it waited for the workers' chunks).
+   */
+  licenseWriteSeconds: number;
   /** Licenses (with their transactions) and check records written per second. */
   licensesPerSecond: number;
   checksPerSecond: number;
@@ -89,71 +90,10 @@ export interface SeedReport {
 /** Licenses the report lists as a sample (the first ones). */
 export const SAMPLE_SIZE = 200;
 
-/** The installation key of seeded license number `index` (what its SDK holds). */
-export function installationKeyOf(seed: string, index: number): Ed25519KeyPair {
-  return keyPairFromSeed(new Uint8Array(seedOf(seed, index)));
-}
-
-/**
- * The public key of an Ed25519 seed, fast: node:crypto derives it from `d` on a JWK import (the
- * `x` a JWK must carry is not read for a private key), 8x faster than the PKCS#8 import the
- * token uses. `seedStore` checks it once against the token's derivation before using it.
- * (Not generateKeyPairSync + JWK export: on Node 20 that pair can deadlock in a GC.)
- */
-function publicKeyOfSeed(seed: Buffer): Uint8Array {
-  const key = createPrivateKey({
-    key: { kty: 'OKP', crv: 'Ed25519', d: seed.toString('base64url'), x: 'A'.repeat(43) },
-    format: 'jwk',
-  });
-  const jwk = createPublicKey(key).export({ format: 'jwk' });
-  return new Uint8Array(Buffer.from(jwk.x as string, 'base64url'));
-}
-
-function seedOf(seed: string, index: number): Buffer {
-  return createHash('sha256').update(`licensor-seed:${seed}:${index}`).digest();
-}
-
-/** The public key and id of installation `index` (derived from the seed, as installationKeyOf). */
-function installationOf(seed: string, index: number): { id: string; publicKey: PublicJwk } {
-  const publicKey = toPublicJwk(publicKeyOfSeed(seedOf(seed, index)));
-  return { id: jwkThumbprint(publicKey), publicKey };
-}
-
-/** A small deterministic generator (mulberry32), so a seed gives the same data shape. */
-function randomOf(seed: string): () => number {
-  let state = createHash('sha256').update(seed).digest().readUInt32LE(0);
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const CREDENTIALS = [25, 50, 100, 250, 500, 1000, 2500, 10_000];
-const VERSIONS = ['5.0.3', '5.1.0', '5.2.0', '5.2.1', '6.0.0'];
-const OPERATORS = ['alice', 'bob', 'carol', 'cli:deploy'];
-const WORDS = ['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Tyrell'];
-const SUFFIXES = ['Corp', 'GmbH', 'Ltd', 'AG', 'Inc', 'SA', 'BV', 'Oy'];
-
-interface Seeded {
-  licenseId: string;
-  installationId: string;
-  index: number;
-  model: LicenseModel;
-  state: License['state'];
-  credentials: number;
-  createdAt: number;
-  /** End of the subscription term (ms), null for a perpetual license. */
-  termEnd: number | null;
-}
-
 export async function seedStore(store: LicensorStore, options: SeedOptions): Promise<SeedReport> {
   const now = options.now ?? Date.now();
   const seed = options.seed ?? randomBytes(8).toString('hex');
   const random = randomOf(seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const batchSize = Math.max(1, options.batchSize ?? 10_000);
   const issuer = await openIssuer({
     store,
     now: () => now,
@@ -161,135 +101,29 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
   });
   await issuer.init('seed-data');
   const signing = await new LicenseKeys(store, options.passphrase).active();
-  const probe = seedOf(seed, 0);
-  if (
-    Buffer.compare(publicKeyOfSeed(probe), keyPairFromSeed(new Uint8Array(probe)).publicKey) !== 0
-  ) {
-    throw new Error('this node:crypto derives another public key from a JWK: seed-data cannot run');
-  }
+  const [stored] = await store.readPrivateKeys('license');
+  assertFastDerivation(seed);
 
   const customerCount = Math.max(1, options.customers ?? Math.ceil(options.licenses / 10));
-  const customers: Customer[] = [];
-  for (let c = 0; c < customerCount; c += 1) {
-    const name = `${pick(WORDS)} ${pick(WORDS)} ${pick(SUFFIXES)} ${c + 1}`;
-    customers.push(newCustomer(name, now - 3 * 365 * DAY_MS));
-  }
+  const plans = chunkPlans(seed, options.licenses, customerCount, options.batchSize ?? 10_000, now);
+  const data = stored === undefined ? null : workerKey(store.dataDir, stored, options.passphrase);
+  const workers = data === null ? 0 : Math.max(0, options.workers ?? availableParallelism());
 
   const seeded: Seeded[] = [];
   let transactions = 0;
   let requests = 0;
   const licenseStart = performance.now();
   const licenseCpu = process.cpuUsage();
-  for (let start = 0; start < options.licenses; start += batchSize) {
-    const batch: Transaction[] = [];
-    const pending: ApprovalRequest[] = [];
-    const end = Math.min(options.licenses, start + batchSize);
-    for (let index = start; index < end; index += 1) {
-      const customerIndex = Math.floor(random() * customers.length);
-      const customer = customers[customerIndex]!;
-      // Issued some time in the last two years.
-      const at = now - Math.floor(random() * 730 * DAY_MS);
-      const installation = installationOf(seed, index);
-      const model: LicenseModel = random() < 0.6 ? 'subscription' : 'perpetual';
-      const credentials = pick(CREDENTIALS);
-      const term =
-        model === 'subscription'
-          ? {
-              start: Math.floor(at / 1000),
-              end: Math.floor(at / 1000) + 365 * DAY_S,
-              grace: 30 * DAY_S,
-            }
-          : null;
-      const issue = await buildTokenTransaction(
-        {
-          kind: 'issue',
-          operator: pick(OPERATORS),
-          license: null,
-          customer,
-          customerName: customer.name,
-          installation: {
-            ...installation,
-            product: { name: 'CMS', version: pick(VERSIONS) },
-            record: null,
-          },
-          model,
-          credentials,
-          term,
-          challengeHash: createHash('sha256').update(newId('chl')).digest('base64url'),
-          challengeId: newId('chl'),
-          requestId: null,
-          terms: {
-            customerName: customer.name,
-            customerId: customer.id,
-            model,
-            credentials,
-            ...(term === null ? {} : { termDays: 365, graceDays: 30 }),
-          },
-        },
-        signing,
-        at,
-      );
-      if (issue.customerAfter !== null) customers[customerIndex] = issue.customerAfter;
-      batch.push(issue);
-      let license = issue.licenseAfter;
-      // A subscription issued over a year ago was renewed (most of them).
-      if (term !== null && now - at > 365 * DAY_MS && random() < 0.8) {
-        const renewedAt = at + 350 * DAY_MS;
-        const renewal = await buildTokenTransaction(
-          {
-            kind: 'renew',
-            operator: pick(OPERATORS),
-            license,
-            customer: customers[customerIndex]!,
-            customerName: license.customerName,
-            installation: {
-              ...installation,
-              product: null,
-              record: null,
-            },
-            model,
-            credentials,
-            term: { start: term.start, end: term.end + 365 * DAY_S, grace: term.grace },
-            challengeHash: null,
-            challengeId: null,
-            requestId: null,
-            terms: null,
-          },
-          signing,
-          renewedAt,
-        );
-        batch.push(renewal);
-        license = renewal.licenseAfter;
-      }
-      const roll = random();
-      if (roll < 0.03) {
-        const change = stateChange(
-          license,
-          roll < 0.01 ? 'revoke' : 'suspend',
-          pick(OPERATORS),
-          now,
-        );
-        batch.push(change);
-        license = change.licenseAfter;
-      } else if (roll < 0.04) {
-        pending.push(requestFor(license, now - Math.floor(random() * 14 * DAY_MS)));
-      }
-      seeded.push({
-        licenseId: license.id,
-        installationId: installation.id,
-        index,
-        model,
-        state: license.state,
-        credentials,
-        createdAt: at,
-        termEnd: license.term === null ? null : license.term.end * 1000,
-      });
-    }
-    await store.importTransactions(batch);
-    if (pending.length > 0) await store.importRequests(pending);
-    transactions += batch.length;
-    requests += pending.length;
-    options.onProgress?.({ phase: 'licenses', done: end, total: options.licenses });
+  let writeSeconds = 0;
+  for await (const chunk of madeChunks(plans, signing, workers, data)) {
+    const writeStart = performance.now();
+    await store.importTransactions(chunk.transactions);
+    if (chunk.requests.length > 0) await store.importRequests(chunk.requests);
+    writeSeconds += (performance.now() - writeStart) / 1000;
+    transactions += chunk.transactions.length;
+    requests += chunk.requests.length;
+    for (const license of chunk.seeded) seeded.push(license);
+    options.onProgress?.({ phase: 'licenses', done: seeded.length, total: options.licenses });
   }
   const licenseSeconds = (performance.now() - licenseStart) / 1000;
   const licenseCpuSeconds = cpuSecondsSince(licenseCpu);
@@ -304,12 +138,14 @@ export async function seedStore(store: LicensorStore, options: SeedOptions): Pro
     seed,
     licenses: options.licenses,
     customers: customerCount,
+    workers: workers === 0 ? 0 : Math.min(workers, plans.length),
     transactions,
     requests,
     checks,
     licenseSeconds: round(licenseSeconds),
     checkSeconds: round(checkSeconds),
     licenseCpuSeconds: round(licenseCpuSeconds),
+    licenseWriteSeconds: round(writeSeconds),
     checkCpuSeconds: round(checkCpuSeconds),
     licensesPerSecond: Math.round(options.licenses / Math.max(licenseSeconds, 1e-6)),
     checksPerSecond: Math.round(checks / Math.max(checkSeconds, 1e-6)),
@@ -382,68 +218,6 @@ const round = (value: number) => Math.round(value * 100) / 100;
 function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1e6;
-}
-
-function stateChange(
-  license: License,
-  kind: 'revoke' | 'suspend',
-  operator: string,
-  now: number,
-): StateTransaction {
-  const id = newId('txn');
-  const at = Math.min(license.updatedAt + DAY_MS, now);
-  const reason = kind === 'revoke' ? 'contract ended' : 'invoice unpaid';
-  const licenseAfter: License = {
-    ...license,
-    state: kind === 'revoke' ? 'revoked' : 'suspended',
-    stateReason: reason,
-    latestTransactionId: id,
-    seq: license.seq + 1,
-    updatedAt: at,
-  };
-  return {
-    id,
-    kind,
-    at,
-    operator,
-    licenseId: license.id,
-    customerId: license.customerId,
-    installationId: license.installationId,
-    seq: licenseAfter.seq,
-    revision: null,
-    challengeHash: null,
-    challengeId: null,
-    requestId: null,
-    terms: null,
-    token: null,
-    kid: null,
-    reason,
-    licenseAfter,
-    customerAfter: null,
-    installationAfter: null,
-    applied: false,
-  };
-}
-
-/** A pending rehost request: the license's installation asked from a new machine. */
-function requestFor(license: License, at: number): ApprovalRequest {
-  const challengeId = newId('chl');
-  return {
-    id: newId('req'),
-    kind: 'rehost',
-    status: 'pending',
-    licenseId: license.id,
-    installationId: license.installationId!,
-    challenge: `seeded.${challengeId}.challenge`,
-    challengeHash: createHash('sha256').update(challengeId).digest('base64url'),
-    asked: { kind: 'license' },
-    createdAt: at,
-    createdBy: 'seed-data',
-    decidedAt: null,
-    decidedBy: null,
-    reason: null,
-    transactionId: null,
-  };
 }
 
 function outcomeOf(license: Seeded, at: number): CheckRecord['outcome'] {

@@ -288,7 +288,8 @@ export interface LedgerStore {
 
   /**
    * Bulk load (seed data, imports): stores already-signed transactions and writes the records
-   * each leads to, as `commitTransaction` does, but many in one store write. Every transaction
+   * each leads to, as `commitTransaction` does, but many in one store write and without webhook
+   * events (an import is history: it fires none on either store). Every transaction
    * must be new: one whose challenge or log position is taken is ERR_INPUT_INVALID (SQLite then
    * stores none of the batch; MongoDB, without multi-document transactions, keeps those before
    * the clash, whole).

@@ -298,6 +298,27 @@ export function bulkLoadContract(adapter: Adapter): void {
     expect(actions).toContain('license.suspend');
   });
 
+  it('imports history without webhook events: subscribers hear of new events only', async () => {
+    const transactions = await madeElsewhere(3);
+    const before = await store.automation.listUnfannedOutboxEvents(1000);
+    await store.importTransactions(transactions);
+    expect(await store.listLicenses({})).toHaveLength(3);
+    // Not one event of the imported issues and suspension reached the outbox.
+    expect(await store.automation.listUnfannedOutboxEvents(1000)).toEqual(before);
+    // A transaction committed here afterwards still writes its event.
+    const issuer = await openIssuer({ store, now: clock.now, passphrase: '' });
+    const { license } = await issuer.issue(
+      new TestInstallation().challenge(),
+      { customerName: 'Customer 0', model: 'perpetual', credentials: 5 },
+      'alice',
+    );
+    const after = await store.automation.listUnfannedOutboxEvents(1000);
+    expect(after.length).toBe(before.length + 1);
+    expect(after.filter((e) => e.data.licenseId === license.id)).toMatchObject([
+      { type: 'license.issued' },
+    ]);
+  });
+
   it('refuses a batch holding a transaction already stored (ERR_INPUT_INVALID)', async () => {
     const transactions = await madeElsewhere(2);
     await store.importTransactions(transactions.slice(0, 1));

@@ -103,12 +103,15 @@ export class SqliteCommitter {
     this.applyOne(transaction);
   }
 
-  /** Bulk load: every transaction and its records in one SQLite transaction, or none. */
+  /**
+   * Bulk load: every transaction and its records in one SQLite transaction, or none; no webhook
+   * events (the transactions happened elsewhere, before).
+   */
   importMany(transactions: Transaction[]): void {
     this.db
       .transaction(() => {
         for (const transaction of transactions) {
-          const outcome = this.commitSync(transaction);
+          const outcome = this.commitSync(transaction, true);
           if (outcome.status !== 'committed') {
             throw new InputInvalidError(
               'transactions',
@@ -148,7 +151,7 @@ export class SqliteCommitter {
     });
   }
 
-  private commitSync(transaction: Transaction): CommitOutcome {
+  private commitSync(transaction: Transaction, imported = false): CommitOutcome {
     const keys = transactionKeys(transaction);
     try {
       this.insertApplied.run(
@@ -173,12 +176,15 @@ export class SqliteCommitter {
       return { status: 'conflict' };
     }
     this.onWriteStep?.('transaction', transaction);
-    this.applySync(transaction, false);
+    this.applySync(transaction, false, imported);
     return { status: 'committed' };
   }
 
-  /** `markApplied`: the row was stored unapplied (a roll-forward); a commit stores it applied. */
-  private applySync(transaction: Transaction, markApplied: boolean): void {
+  /**
+   * `markApplied`: the row was stored unapplied (a roll-forward); a commit stores it applied.
+   * `imported`: a bulk load's, which writes no webhook event.
+   */
+  private applySync(transaction: Transaction, markApplied: boolean, imported = false): void {
     const step = this.onWriteStep;
     const customer = transaction.customerAfter;
     if (customer !== null) {
@@ -226,7 +232,8 @@ export class SqliteCommitter {
     step?.('request', transaction);
     appendAuditSync(this.db, auditEventOf(transaction));
     step?.('audit', transaction);
-    const webhookEvent = webhookEventOfTransaction(transaction);
+    // An import is history: it fires no webhooks (docs/contracts.md, Bulk loads), as on MongoDB.
+    const webhookEvent = imported ? null : webhookEventOfTransaction(transaction);
     if (webhookEvent !== null) appendOutboxSync(this.db, [webhookEvent]);
     step?.('outbox', transaction);
     if (markApplied) this.markApplied.run(transaction.id);
