@@ -7,8 +7,7 @@ import {
   Button,
   Card,
   Empty,
-  ErrorMessage,
-  Loading,
+  LoadedView,
   Mono,
   PageHeader,
   TextInput,
@@ -45,62 +44,60 @@ export function CustomersPage() {
   return (
     <>
       <PageHeader title="Customers" subtitle="Everyone a key has been issued to." />
-      {customers.error ? (
-        <ErrorMessage error={customers.error} title="The customers could not be loaded" />
-      ) : null}
-      {customers.loading && !customers.data ? <Loading label="Loading customers…" /> : null}
-      {customers.data ? (
-        <Card className="card-flush">
-          <Table
-            label="Customers"
-            rows={rows}
-            rowKey={(customer) => customer.id}
-            empty={
-              <Empty title="No customers yet.">A customer is created with their first key.</Empty>
-            }
-            columns={[
-              {
-                header: 'Name',
-                primary: true,
-                cell: (customer) => (
-                  <Link to={`/licenses?customerId=${customer.id}`}>{customer.name}</Link>
-                ),
-              },
-              { header: 'Customer ID', cell: (customer) => <Mono>{customer.id}</Mono> },
-              { header: 'Since', cell: (customer) => <Time ms={customer.createdAt} /> },
-              {
-                header: 'Last change',
-                cell: (customer) => <Time ms={customer.updatedAt} />,
-              },
-              {
-                header: 'Actions',
-                hideHeader: true,
-                align: 'actions',
-                cell: (customer) =>
-                  can('issuer') ? (
-                    <Button
-                      tone="ghost"
-                      onClick={() => {
-                        setName(customer.name);
-                        setEditing(customer);
-                      }}
-                    >
-                      Rename
-                    </Button>
-                  ) : null,
-              },
-            ]}
-          />
-          {nextCursor !== null ? (
-            <nav className="pager" aria-label="Pages">
-              <span className="muted">Customers 1–{rows.length}, by name</span>
-              <Button tone="ghost" onClick={() => void showMore()}>
-                Show more
-              </Button>
-            </nav>
-          ) : null}
-        </Card>
-      ) : null}
+      <LoadedView state={customers} what="customers">
+        {() => (
+          <Card className="card-flush">
+            <Table
+              label="Customers"
+              rows={rows}
+              rowKey={(customer) => customer.id}
+              empty={
+                <Empty title="No customers yet.">A customer is created with their first key.</Empty>
+              }
+              columns={[
+                {
+                  header: 'Name',
+                  primary: true,
+                  cell: (customer) => (
+                    <Link to={`/licenses?customerId=${customer.id}`}>{customer.name}</Link>
+                  ),
+                },
+                { header: 'Customer ID', cell: (customer) => <Mono>{customer.id}</Mono> },
+                { header: 'Since', cell: (customer) => <Time ms={customer.createdAt} /> },
+                {
+                  header: 'Last change',
+                  cell: (customer) => <Time ms={customer.updatedAt} />,
+                },
+                {
+                  header: 'Actions',
+                  hideHeader: true,
+                  align: 'actions',
+                  cell: (customer) =>
+                    can('issuer') ? (
+                      <Button
+                        tone="ghost"
+                        onClick={() => {
+                          setName(customer.name);
+                          setEditing(customer);
+                        }}
+                      >
+                        Rename
+                      </Button>
+                    ) : null,
+                },
+              ]}
+            />
+            {nextCursor !== null ? (
+              <nav className="pager" aria-label="Pages">
+                <span className="muted">Customers 1–{rows.length}, by name</span>
+                <Button tone="ghost" onClick={() => void showMore()}>
+                  Show more
+                </Button>
+              </nav>
+            ) : null}
+          </Card>
+        )}
+      </LoadedView>
       <Confirm
         open={editing !== null}
         title="Rename customer"
