@@ -12,8 +12,7 @@ import {
   Button,
   Card,
   Empty,
-  ErrorMessage,
-  Loading,
+  LoadedView,
   Mono,
   PageHeader,
   Time,
@@ -149,23 +148,23 @@ export function KeysPage() {
         }
       />
       {notice ? <Alert tone="success">{notice}</Alert> : null}
-      {keys.error ? <ErrorMessage error={keys.error} title="The keys could not be loaded" /> : null}
-      {keys.loading && !keys.data ? <Loading label="Loading keys…" /> : null}
-      {keys.data ? (
-        <Card className="card-flush">
-          <Table
-            label="Signing keys"
-            rows={keys.data.items}
-            rowKey={(key) => key.kid}
-            columns={columns}
-            empty={
-              <Empty title="No signing keys.">
-                Run <code>licensor-issuer init</code> to create them.
-              </Empty>
-            }
-          />
-        </Card>
-      ) : null}
+      <LoadedView state={keys} what="keys">
+        {(list) => (
+          <Card className="card-flush">
+            <Table
+              label="Signing keys"
+              rows={list.items}
+              rowKey={(key) => key.kid}
+              columns={columns}
+              empty={
+                <Empty title="No signing keys.">
+                  Run <code>licensor-issuer init</code> to create them.
+                </Empty>
+              }
+            />
+          </Card>
+        )}
+      </LoadedView>
       {usage.data ? <KeysetTrust usage={usage.data} /> : null}
       {revocation ? <Dependents revocation={revocation} /> : null}
       <Confirm
