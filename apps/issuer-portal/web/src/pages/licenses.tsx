@@ -9,8 +9,7 @@ import {
   Badge,
   Card,
   Empty,
-  ErrorMessage,
-  Loading,
+  LoadedView,
   Mono,
   PageHeader,
   Select,
@@ -162,109 +161,114 @@ export function LicensesPage() {
           </button>
         </form>
       </Card>
-      {licenses.error ? (
-        <ErrorMessage error={licenses.error} title="The licenses could not be loaded" />
-      ) : null}
-      {licenses.loading && !licenses.data ? <Loading label="Loading licenses…" /> : null}
-      {licenses.data && shown.length === 0 && page > 1 ? (
-        <Empty title="This page is past the end of the list.">
-          <Link to={withParams({ page: '', after: '', before: '' })}>Go to the first page</Link>
-        </Empty>
-      ) : null}
-      {licenses.data && shown.length === 0 && page === 1 ? (
-        <Empty title={filtered ? 'No license matches these filters.' : 'No licenses yet.'}>
-          {filtered ? (
-            <Link to="/licenses">Clear the filters</Link>
-          ) : (
-            <p>
-              Licenses appear here once a key is issued on the <Link to="/issue">Issue</Link> page.
-            </p>
-          )}
-        </Empty>
-      ) : null}
-      {licenses.data && shown.length > 0 ? (
-        <Card className="card-flush">
-          <Table
-            label="Licenses"
-            rows={shown}
-            rowKey={(license) => license.id}
-            columns={[
-              {
-                header: 'License',
-                primary: true,
-                cell: (license) => (
-                  <Link to={`/licenses/${license.id}`}>
-                    <Mono>{license.id}</Mono>
-                  </Link>
-                ),
-              },
-              { header: 'Customer', cell: (license) => license.customerName },
-              { header: 'Model', cell: (license) => license.model },
-              {
-                header: 'Credentials',
-                align: 'num',
-                cell: (license) => license.credentials.toLocaleString(),
-              },
-              { header: 'State', cell: (license) => <Badge value={license.state} /> },
-              {
-                header: 'Term ends',
-                nowrap: true,
-                cell: (license) =>
-                  license.state === 'revoked' ? (
-                    <span className="muted">revoked</span>
-                  ) : license.term ? (
-                    <span title={formatRelative(license.term.end * 1000)}>
-                      {formatSeconds(license.term.end)}
-                    </span>
-                  ) : (
-                    <span className="muted">—</span>
-                  ),
-              },
-              {
-                header: 'Last change',
-                cell: (license) => <Time ms={license.updatedAt} />,
-              },
-            ]}
-          />
-          <nav className="pager" aria-label="Pages">
-            <span className="muted" aria-live="polite">
-              Licenses {(page - 1) * size + 1}–{(page - 1) * size + shown.length}, most recently
-              changed first
-            </span>
-            <Select
-              label="Per page"
-              value={String(size)}
-              onChange={(e) => setFilter('size', e.target.value)}
-            >
-              {PAGE_SIZES.map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
-            </Select>
-            {page > 1 ? (
-              <Link
-                className="btn"
-                to={
-                  page === 2 || prevCursor === null
-                    ? withParams({ page: '', after: '', before: '' })
-                    : withParams({ page: String(page - 1), after: '', before: prevCursor })
-                }
-              >
-                Previous
-              </Link>
+      <LoadedView state={licenses} what="licenses">
+        {() => (
+          <>
+            {shown.length === 0 && page > 1 ? (
+              <Empty title="This page is past the end of the list.">
+                <Link to={withParams({ page: '', after: '', before: '' })}>
+                  Go to the first page
+                </Link>
+              </Empty>
             ) : null}
-            {nextCursor !== null ? (
-              <Link
-                className="btn"
-                to={withParams({ page: String(page + 1), after: nextCursor, before: '' })}
-              >
-                Next
-              </Link>
+            {shown.length === 0 && page === 1 ? (
+              <Empty title={filtered ? 'No license matches these filters.' : 'No licenses yet.'}>
+                {filtered ? (
+                  <Link to="/licenses">Clear the filters</Link>
+                ) : (
+                  <p>
+                    Licenses appear here once a key is issued on the <Link to="/issue">Issue</Link>{' '}
+                    page.
+                  </p>
+                )}
+              </Empty>
             ) : null}
-          </nav>
-        </Card>
-      ) : null}
+            {shown.length > 0 ? (
+              <Card className="card-flush">
+                <Table
+                  label="Licenses"
+                  rows={shown}
+                  rowKey={(license) => license.id}
+                  columns={[
+                    {
+                      header: 'License',
+                      primary: true,
+                      cell: (license) => (
+                        <Link to={`/licenses/${license.id}`}>
+                          <Mono>{license.id}</Mono>
+                        </Link>
+                      ),
+                    },
+                    { header: 'Customer', cell: (license) => license.customerName },
+                    { header: 'Model', cell: (license) => license.model },
+                    {
+                      header: 'Credentials',
+                      align: 'num',
+                      cell: (license) => license.credentials.toLocaleString(),
+                    },
+                    { header: 'State', cell: (license) => <Badge value={license.state} /> },
+                    {
+                      header: 'Term ends',
+                      nowrap: true,
+                      cell: (license) =>
+                        license.state === 'revoked' ? (
+                          <span className="muted">revoked</span>
+                        ) : license.term ? (
+                          <span title={formatRelative(license.term.end * 1000)}>
+                            {formatSeconds(license.term.end)}
+                          </span>
+                        ) : (
+                          <span className="muted">—</span>
+                        ),
+                    },
+                    {
+                      header: 'Last change',
+                      cell: (license) => <Time ms={license.updatedAt} />,
+                    },
+                  ]}
+                />
+                <nav className="pager" aria-label="Pages">
+                  <span className="muted" aria-live="polite">
+                    Licenses {(page - 1) * size + 1}–{(page - 1) * size + shown.length}, most
+                    recently changed first
+                  </span>
+                  <Select
+                    label="Per page"
+                    value={String(size)}
+                    onChange={(e) => setFilter('size', e.target.value)}
+                  >
+                    {PAGE_SIZES.map((n) => (
+                      <option key={n} value={n}>
+                        {n}
+                      </option>
+                    ))}
+                  </Select>
+                  {page > 1 ? (
+                    <Link
+                      className="btn"
+                      to={
+                        page === 2 || prevCursor === null
+                          ? withParams({ page: '', after: '', before: '' })
+                          : withParams({ page: String(page - 1), after: '', before: prevCursor })
+                      }
+                    >
+                      Previous
+                    </Link>
+                  ) : null}
+                  {nextCursor !== null ? (
+                    <Link
+                      className="btn"
+                      to={withParams({ page: String(page + 1), after: nextCursor, before: '' })}
+                    >
+                      Next
+                    </Link>
+                  ) : null}
+                </nav>
+              </Card>
+            ) : null}
+          </>
+        )}
+      </LoadedView>
     </>
   );
 }
