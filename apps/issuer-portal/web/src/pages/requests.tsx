@@ -3,17 +3,7 @@ import { useState } from 'react';
 import { api } from '../api';
 import { IssuedKey } from '../components/issued-key';
 import { RequestActions } from '../components/request-actions';
-import {
-  Badge,
-  Card,
-  Empty,
-  ErrorMessage,
-  Facts,
-  Loading,
-  Mono,
-  PageHeader,
-  Select,
-} from '../components/ui';
+import { Badge, Card, Empty, Facts, LoadedView, Mono, PageHeader, Select } from '../components/ui';
 import { formatTime } from '../format';
 import { Link, useRouter } from '../router';
 import type { ApprovalRequest, IssueAnswer, ListOf } from '../types';
@@ -46,60 +36,67 @@ export function RequestsPage() {
         }
       />
       {issued ? <IssuedKey answer={issued} /> : null}
-      {requests.error ? (
-        <ErrorMessage error={requests.error} title="The requests could not be loaded" />
-      ) : null}
-      {requests.loading && !requests.data ? <Loading label="Loading requests…" /> : null}
-      {requests.data && requests.data.items.length === 0 ? (
-        <Empty
-          title={status === 'pending' ? 'Nothing is waiting for approval.' : 'No requests here.'}
-        >
-          Requests appear when a customer’s challenge asks for a model switch or comes from another
-          machine.
-        </Empty>
-      ) : null}
-      {requests.data?.items.map((request) => (
-        <Card
-          key={request.id}
-          title={
-            <span className="title-with-badge">
-              {request.kind === 'model-switch'
-                ? `Switch to ${request.asked.model ?? '?'}`
-                : 'Move to another installation'}
-              <Badge
-                value={request.status}
-                tone={
-                  request.status === 'pending'
-                    ? 'suspended'
-                    : request.status === 'approved'
-                      ? 'active'
-                      : 'revoked'
+      <LoadedView state={requests} what="requests">
+        {(list) => (
+          <>
+            {list.items.length === 0 ? (
+              <Empty
+                title={
+                  status === 'pending' ? 'Nothing is waiting for approval.' : 'No requests here.'
                 }
-              />
-            </span>
-          }
-        >
-          <Facts
-            items={[
-              [
-                'License',
-                <Link key="l" to={`/licenses/${request.licenseId}`}>
-                  {request.licenseId}
-                </Link>,
-              ],
-              ['Installation', <Mono key="i">{request.installationId}</Mono>],
-              ['Received', `${formatTime(request.createdAt)} (read by ${request.createdBy})`],
-              ...(request.decidedAt
-                ? ([
-                    ['Decided', `${formatTime(request.decidedAt)} by ${request.decidedBy ?? '?'}`],
-                  ] as [string, string][])
-                : []),
-              ...(request.reason ? ([['Reason', request.reason]] as [string, string][]) : []),
-            ]}
-          />
-          <RequestActions request={request} onDone={requests.reload} onIssued={setIssued} />
-        </Card>
-      ))}
+              >
+                Requests appear when a customer’s challenge asks for a model switch or comes from
+                another machine.
+              </Empty>
+            ) : null}
+            {list.items.map((request) => (
+              <Card
+                key={request.id}
+                title={
+                  <span className="title-with-badge">
+                    {request.kind === 'model-switch'
+                      ? `Switch to ${request.asked.model ?? '?'}`
+                      : 'Move to another installation'}
+                    <Badge
+                      value={request.status}
+                      tone={
+                        request.status === 'pending'
+                          ? 'suspended'
+                          : request.status === 'approved'
+                            ? 'active'
+                            : 'revoked'
+                      }
+                    />
+                  </span>
+                }
+              >
+                <Facts
+                  items={[
+                    [
+                      'License',
+                      <Link key="l" to={`/licenses/${request.licenseId}`}>
+                        {request.licenseId}
+                      </Link>,
+                    ],
+                    ['Installation', <Mono key="i">{request.installationId}</Mono>],
+                    ['Received', `${formatTime(request.createdAt)} (read by ${request.createdBy})`],
+                    ...(request.decidedAt
+                      ? ([
+                          [
+                            'Decided',
+                            `${formatTime(request.decidedAt)} by ${request.decidedBy ?? '?'}`,
+                          ],
+                        ] as [string, string][])
+                      : []),
+                    ...(request.reason ? ([['Reason', request.reason]] as [string, string][]) : []),
+                  ]}
+                />
+                <RequestActions request={request} onDone={requests.reload} onIssued={setIssued} />
+              </Card>
+            ))}
+          </>
+        )}
+      </LoadedView>
     </>
   );
 }
