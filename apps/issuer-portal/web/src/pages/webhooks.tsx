@@ -13,7 +13,6 @@ import {
   Card,
   ErrorMessage,
   LoadedView,
-  Loading,
   Mono,
   PageHeader,
   TextInput,
@@ -154,67 +153,65 @@ function Deliveries({ endpoint }: { endpoint: WebhookEndpoint }) {
       actions={<Button onClick={() => deliveries.reload()}>Refresh</Button>}
     >
       {resend.error ? <ErrorMessage error={resend.error} title="Not resent" /> : null}
-      {deliveries.error ? (
-        <ErrorMessage error={deliveries.error} title="The deliveries could not be loaded" />
-      ) : null}
-      {deliveries.loading && !deliveries.data ? <Loading label="Loading deliveries…" /> : null}
-      {deliveries.data ? (
-        <Table
-          label="Deliveries"
-          compact
-          rows={deliveries.data.items}
-          rowKey={(d) => d.id}
-          empty="Nothing was sent to this endpoint yet."
-          columns={[
-            { header: 'Event', primary: true, cell: (d) => d.eventType },
-            {
-              header: 'Status',
-              cell: (d) => (
-                <Badge
-                  value={d.status}
-                  tone={
-                    d.status === 'delivered'
-                      ? 'active'
-                      : d.status === 'failed'
-                        ? 'revoked'
-                        : 'suspended'
-                  }
-                />
-              ),
-            },
-            { header: 'Attempts', align: 'num', cell: (d) => d.attempts },
-            { header: 'Last answer', cell: (d) => d.lastStatus ?? '—' },
-            {
-              header: 'Response time',
-              align: 'num',
-              cell: (d) => (d.lastDurationMs === null ? '—' : `${d.lastDurationMs} ms`),
-            },
-            { header: 'Last error', cell: (d) => d.lastError ?? '—' },
-            { header: 'Created', cell: (d) => <Time ms={d.createdAt} /> },
-            {
-              header: 'Actions',
-              hideHeader: true,
-              align: 'actions',
-              cell: (d) => (
-                <Button
-                  tone="ghost"
-                  busy={resend.busy}
-                  onClick={() =>
-                    resend.run(async () => {
-                      await api.post(
-                        `/webhooks/${encodeURIComponent(endpoint.id)}/deliveries/${encodeURIComponent(d.id)}/resend`,
-                      );
-                      deliveries.reload();
-                    })
-                  }
-                >
-                  Resend
-                </Button>
-              ),
-            },
-          ]}
-        />
-      ) : null}
+      <LoadedView state={deliveries} what="deliveries">
+        {(list) => (
+          <Table
+            label="Deliveries"
+            compact
+            rows={list.items}
+            rowKey={(d) => d.id}
+            empty="Nothing was sent to this endpoint yet."
+            columns={[
+              { header: 'Event', primary: true, cell: (d) => d.eventType },
+              {
+                header: 'Status',
+                cell: (d) => (
+                  <Badge
+                    value={d.status}
+                    tone={
+                      d.status === 'delivered'
+                        ? 'active'
+                        : d.status === 'failed'
+                          ? 'revoked'
+                          : 'suspended'
+                    }
+                  />
+                ),
+              },
+              { header: 'Attempts', align: 'num', cell: (d) => d.attempts },
+              { header: 'Last answer', cell: (d) => d.lastStatus ?? '—' },
+              {
+                header: 'Response time',
+                align: 'num',
+                cell: (d) => (d.lastDurationMs === null ? '—' : `${d.lastDurationMs} ms`),
+              },
+              { header: 'Last error', cell: (d) => d.lastError ?? '—' },
+              { header: 'Created', cell: (d) => <Time ms={d.createdAt} /> },
+              {
+                header: 'Actions',
+                hideHeader: true,
+                align: 'actions',
+                cell: (d) => (
+                  <Button
+                    tone="ghost"
+                    busy={resend.busy}
+                    onClick={() =>
+                      resend.run(async () => {
+                        await api.post(
+                          `/webhooks/${encodeURIComponent(endpoint.id)}/deliveries/${encodeURIComponent(d.id)}/resend`,
+                        );
+                        deliveries.reload();
+                      })
+                    }
+                  >
+                    Resend
+                  </Button>
+                ),
+              },
+            ]}
+          />
+        )}
+      </LoadedView>
     </Card>
   );
 }
