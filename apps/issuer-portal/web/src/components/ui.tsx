@@ -283,15 +283,18 @@ export function Brand({ className }: { className?: string }) {
 
 /**
  * What a page shows of something it loads: the error (titled "The WHAT could not be loaded"), a
- * spinner on the first load ("Loading WHAT…"), then `children` with the data once it is there.
+ * spinner on the first load ("Loading WHAT…", or `loadingLabel`), then `children` with the data
+ * once it is there.
  */
 export function LoadedView<T>({
   state,
   what,
+  loadingLabel = `Loading ${what}…`,
   children,
 }: {
   state: Loaded<T>;
   what: string;
+  loadingLabel?: string;
   children: (data: T) => ReactNode;
 }) {
   return (
@@ -299,7 +302,7 @@ export function LoadedView<T>({
       {state.error ? (
         <ErrorMessage error={state.error} title={`The ${what} could not be loaded`} />
       ) : null}
-      {state.loading && !state.data ? <Loading label={`Loading ${what}…`} /> : null}
+      {state.loading && !state.data ? <Loading label={loadingLabel} /> : null}
       {state.data ? children(state.data) : null}
     </>
   );

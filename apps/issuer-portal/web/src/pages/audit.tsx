@@ -3,16 +3,7 @@ import { type FormEvent, useState } from 'react';
 import { api } from '../api';
 import { AuditChainStatus } from '../components/fork-controls';
 import { Table } from '../components/table';
-import {
-  Button,
-  Card,
-  ErrorMessage,
-  Loading,
-  Mono,
-  PageHeader,
-  TextInput,
-  Time,
-} from '../components/ui';
+import { Button, Card, LoadedView, Mono, PageHeader, TextInput, Time } from '../components/ui';
 import { Link, useRouter } from '../router';
 import type { AuditEvent, ListOf } from '../types';
 import { useApi } from '../use-api';
@@ -96,53 +87,54 @@ export function AuditPage() {
           </div>
         </form>
       </Card>
-      {events.error ? (
-        <ErrorMessage error={events.error} title="The audit log could not be loaded" />
-      ) : null}
-      {events.loading && !events.data ? <Loading label="Loading the audit log…" /> : null}
-      {events.data && events.data.items.length >= 200 ? (
-        <p className="muted">
-          Showing the newest 200 events. Filter by user, action, object or date to see older ones.
-        </p>
-      ) : null}
-      {events.data ? (
-        <Card className="card-flush">
-          <Table
-            label="Audit events"
-            compact
-            rows={events.data.items}
-            rowKey={(event) => event.id}
-            empty="No events match these filters."
-            columns={[
-              {
-                header: 'When',
-                primary: true,
-                cell: (event) => <Time ms={event.at} />,
-              },
-              { header: 'User', cell: (event) => event.actor },
-              { header: 'Action', cell: (event) => <Mono>{event.action}</Mono> },
-              {
-                header: 'Object',
-                cell: (event) =>
-                  event.subjectId?.startsWith('lic_') ? (
-                    <Link to={`/licenses/${event.subjectId}`}>
-                      <Mono>{event.subjectId}</Mono>
-                    </Link>
-                  ) : event.subjectId ? (
-                    <Mono>{event.subjectId}</Mono>
-                  ) : (
-                    <span className="muted">—</span>
-                  ),
-              },
-              {
-                header: 'Details',
-                className: 'details',
-                cell: (event) => <Details details={event.details} />,
-              },
-            ]}
-          />
-        </Card>
-      ) : null}
+      <LoadedView state={events} what="audit log" loadingLabel="Loading the audit log…">
+        {(page) => (
+          <>
+            {page.items.length >= 200 ? (
+              <p className="muted">
+                Showing the newest 200 events. Filter by user, action, object or date to see older
+                ones.
+              </p>
+            ) : null}
+            <Card className="card-flush">
+              <Table
+                label="Audit events"
+                compact
+                rows={page.items}
+                rowKey={(event) => event.id}
+                empty="No events match these filters."
+                columns={[
+                  {
+                    header: 'When',
+                    primary: true,
+                    cell: (event) => <Time ms={event.at} />,
+                  },
+                  { header: 'User', cell: (event) => event.actor },
+                  { header: 'Action', cell: (event) => <Mono>{event.action}</Mono> },
+                  {
+                    header: 'Object',
+                    cell: (event) =>
+                      event.subjectId?.startsWith('lic_') ? (
+                        <Link to={`/licenses/${event.subjectId}`}>
+                          <Mono>{event.subjectId}</Mono>
+                        </Link>
+                      ) : event.subjectId ? (
+                        <Mono>{event.subjectId}</Mono>
+                      ) : (
+                        <span className="muted">—</span>
+                      ),
+                  },
+                  {
+                    header: 'Details',
+                    className: 'details',
+                    cell: (event) => <Details details={event.details} />,
+                  },
+                ]}
+              />
+            </Card>
+          </>
+        )}
+      </LoadedView>
     </>
   );
 }
