@@ -14,6 +14,8 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
   let done = 0;
   let non2xx = 0;
   let errors = 0;
+  /** The non-2xx answers by status code. */
+  const statuses = {};
   const start = performance.now();
 
   await new Promise((resolve) => {
@@ -25,7 +27,10 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
       finished[index] = 1;
       if (outcome === 'ok') latencies[index] = performance.now() - due;
       else latencies[index] = Number.NaN;
-      if (outcome === 'non2xx') non2xx++;
+      if (outcome !== 'ok' && outcome !== 'error') {
+        non2xx++;
+        statuses[outcome] = (statuses[outcome] ?? 0) + 1;
+      }
       if (outcome === 'error') errors++;
       if (++done === total) resolve();
     };
@@ -40,7 +45,9 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
         },
         (res) => {
           res.resume();
-          res.on('end', () => finishOne(index, due, res.statusCode === 200 ? 'ok' : 'non2xx'));
+          res.on('end', () =>
+            finishOne(index, due, res.statusCode === 200 ? 'ok' : res.statusCode),
+          );
           res.on('error', () => finishOne(index, due, 'error'));
           res.on('aborted', () => finishOne(index, due, 'error'));
         },
@@ -73,6 +80,7 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
     p99Ms: at(0.99),
     requests: total,
     non2xx,
+    ...(non2xx > 0 ? { statuses } : {}),
     errors,
   };
 }

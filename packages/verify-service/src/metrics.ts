@@ -47,6 +47,7 @@ export class VerifyMetrics {
   readonly #byOutcome: ReadonlyMap<CheckOutcome, { inc(): void }>;
   readonly #errors: Counter<'code'>;
   readonly #latency: Histogram;
+  readonly #nonceWait: Histogram;
 
   /** `worker`: this process's slot in a cluster; it labels every series. */
   constructor(sources: MetricSources, options: { worker?: number } = {}) {
@@ -72,6 +73,12 @@ export class VerifyMetrics {
     this.#latency = new Histogram({
       name: 'licensor_verify_check_duration_seconds',
       help: 'Time to answer POST /v1/checks, from first byte to response.',
+      buckets: bucketBounds,
+      registers,
+    });
+    this.#nonceWait = new Histogram({
+      name: 'licensor_verify_nonce_store_seconds',
+      help: "Time a check waited for its nonce to be stored (on SQLite: its group's commit and sync).",
       buckets: bucketBounds,
       registers,
     });
@@ -144,6 +151,11 @@ export class VerifyMetrics {
   /** One POST /v1/checks, answered or refused, in seconds. */
   observeLatency(seconds: number): void {
     this.#latency.observe(seconds);
+  }
+
+  /** One check's wait for its nonce to be stored, in seconds. */
+  observeNonceStored(seconds: number): void {
+    this.#nonceWait.observe(seconds);
   }
 
   /** Checks answered with `outcome` so far. */

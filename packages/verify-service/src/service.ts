@@ -113,6 +113,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     replay,
     perInstallation: new RateLimiter(config.rateLimitPerInstallation),
     record: (record) => recorder.add(record),
+    nonceStored: (seconds) => metrics.observeNonceStored(seconds),
     ...(failures === null ? {} : { refused: (refused) => failures.report(refused) }),
     statusKey: () => statusKey,
     keysets: (trusted, product) => keysets.relayFor(trusted, product),

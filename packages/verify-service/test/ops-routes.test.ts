@@ -82,6 +82,20 @@ describe('ops routes', () => {
     ).toBe(3);
     expect(sampleOf(families, 'licensor_verify_check_records_flushed_total')).toBe(2);
     expect(sampleOf(families, 'licensor_verify_check_records_dropped_total')).toBe(0);
+    // Every check's nonce went to the store, the wait of each timed.
+    expect(sampleOf(families, 'licensor_verify_nonce_store_seconds_count')).toBe(3);
+  });
+
+  it('times the nonce store wait of the checks that reach the store, not of a replay the process refused itself', async () => {
+    const { service } = testService();
+    const token = checkToken({ lid: 'lic_valid' });
+    expect((await postCheck(service.app, token)).status).toBe(200);
+    expect((await postCheck(service.app, token)).status).toBe(400);
+    const families = parseExposition((await request(service.app).get('/metrics')).text);
+    expect(sampleOf(families, 'licensor_verify_nonce_store_seconds_count')).toBe(1);
+    expect(sampleOf(families, 'licensor_verify_nonce_store_seconds_bucket', { le: '+Inf' })).toBe(
+      1,
+    );
   });
 
   it('serves /metrics a Prometheus scrape accepts: every gauge a number (#16.4)', async () => {

@@ -344,9 +344,12 @@ export class NonceWriter {
       return;
     }
     this.#waiting.push(item);
-    // The writes of one turn of the event loop go together, sent at once: the thread commits
-    // them with whatever else queued up while it was busy, and syncs while the next group comes.
-    if (!this.#scheduled) {
+    // The writes of one turn of the event loop go together. A group is sent at once while fewer
+    // than MAX_SYNCS are unanswered (the thread commits it and syncs it beside the one before);
+    // otherwise it waits for an answer and gathers what comes meanwhile (fewer, larger groups
+    // under load: each message to the thread costs the event loop about as much as a check's
+    // JSON).
+    if (!this.#scheduled && this.#inFlight.size < MAX_SYNCS) {
       this.#scheduled = true;
       setImmediate(() => {
         this.#scheduled = false;
@@ -374,6 +377,7 @@ export class NonceWriter {
   }
 
   #send(): void {
+    if (this.#inFlight.size >= MAX_SYNCS) return;
     const group = this.#waiting;
     if (group.length === 0) {
       this.#idle();
@@ -437,7 +441,7 @@ export class NonceWriter {
       const groups = [...this.#inFlight.values()];
       this.#inFlight.clear();
       for (const group of groups) this.#fail(group, cause);
-      this.#idle();
+      this.#send();
     };
     worker.on('error', lost);
     worker.on('exit', (code) => lost(new Error(`the check writer exited with code ${code}`)));
@@ -474,7 +478,7 @@ export class NonceWriter {
         }
       }
     }
-    if (this.#inFlight.size === 0) this.#idle();
+    this.#send();
   }
 
   #fail(group: Waiting[], cause: unknown): void {

@@ -1,0 +1,157 @@
+// `pnpm --filter @licensor/verify-service probe`: one server under one load, to find where the
+// time goes (not part of `pnpm bench`). PROBE_TARGET=service|bare, PROBE_RATE (a paced load of
+// that many checks a second; unset: saturated, autocannon), PROBE_CONNECTIONS (100),
+// PROBE_SECONDS (8), BENCH_WORKERS (1), PROBE_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=DIR`
+// or `--trace-gc`), PROBE_LOG (a file for the server's log lines). Prints one JSON line: the
+// client's rate and latency, the load generator's own CPU (cores), the server's CPU per request
+// and event-loop delay (one process), and from the service's /metrics its own latency (first
+// byte to answer) and its wait for the nonce store, as the histogram buckets' upper bounds.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { newNonce, signCheck } from '@licensor/token';
+import autocannon from 'autocannon';
+import { pacedLoad } from './paced-load.mjs';
+import { prepareStore } from './prepare-store.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const target = process.env.PROBE_TARGET ?? 'service';
+const rate = process.env.PROBE_RATE ? Number(process.env.PROBE_RATE) : undefined;
+const connections = Number(process.env.PROBE_CONNECTIONS ?? 100);
+const seconds = Number(process.env.PROBE_SECONDS ?? 8);
+const nodeArgs = (process.env.PROBE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const workers = process.env.BENCH_WORKERS ?? '1';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'licensor-probe-'));
+const { licenseId, revision, installation } = await prepareStore(dataDir, 'p', 'sp');
+const tok = () =>
+  signCheck(
+    {
+      v: 1,
+      iat: Math.floor(Date.now() / 1000),
+      nonce: newNonce(),
+      lid: licenseId,
+      rev: revision,
+      sdk: '0.1.0',
+      product: { name: 'CMS', version: '5.2.0' },
+      usage: { credentialsInUse: 42 },
+    },
+    installation,
+  );
+const n = Math.ceil((rate ?? 6000) * (seconds + 3) * 1.2);
+const tokens = Array.from({ length: n }, tok);
+let t = 0;
+const next = () => tokens[t++ % tokens.length];
+const child = fork(join(here, target === 'bare' ? 'bare-server.mjs' : 'service-server.mjs'), {
+  execArgv: ['--import', join(here, 'eld-preload.mjs'), ...nodeArgs],
+  env: {
+    ...process.env,
+    BENCH_DATA_DIR: dataDir,
+    LICENSOR_STATUS_KEY_PASSPHRASE: 'sp',
+    BENCH_WORKERS: workers,
+    BENCH_INSTALLATION_KEY: Buffer.from(installation.publicKey).toString('base64url'),
+  },
+  stdio: ['ignore', process.env.PROBE_LOG ? 'pipe' : 'ignore', 'inherit', 'ipc'],
+});
+if (process.env.PROBE_LOG) {
+  const { createWriteStream } = await import('node:fs');
+  child.stdout.pipe(createWriteStream(process.env.PROBE_LOG));
+}
+const ask = (m, key) =>
+  new Promise((res) => {
+    const on = (x) => {
+      if (x?.[key] !== undefined) {
+        child.off('message', on);
+        res(x[key]);
+      }
+    };
+    child.on('message', on);
+    child.send(m);
+  });
+const { url } = await new Promise((res) => child.once('message', res));
+await autocannon({
+  url: `${url}/v1/checks`,
+  connections: 10,
+  duration: 2,
+  requests: [
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/jose' },
+      setupRequest: (r) => ({ ...r, body: next() }),
+    },
+  ],
+});
+if (workers === '1') child.send('eld-reset');
+const cpu0 = workers === '1' ? await ask('cpu', 'cpu') : null;
+const gen0 = process.cpuUsage();
+const load0 = loadavg()[0];
+const t0 = performance.now();
+let result;
+if (rate !== undefined) {
+  result = await pacedLoad(url, { connections, rate, seconds, nextToken: next });
+} else {
+  const r = await autocannon({
+    url: `${url}/v1/checks`,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/jose' },
+        setupRequest: (q) => ({ ...q, body: next() }),
+      },
+    ],
+  });
+  result = {
+    rps: Math.round(r.requests.average),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+const wall = (performance.now() - t0) / 1000;
+const gen = process.cpuUsage(gen0);
+const out = {
+  target,
+  rate,
+  connections,
+  seconds,
+  workers,
+  load: load0,
+  ...result,
+  generatorCpuShare: Math.round(((gen.user + gen.system) / 1e6 / wall) * 100) / 100,
+};
+// Server-side figures from /metrics (bucket upper bounds): the check's own latency, first byte
+// to answer, and its wait for the nonce store; against the client's, it shows what the load
+// generator adds.
+const histogram = (text, name) => {
+  const rows = [
+    ...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm')),
+  ];
+  const byLe = new Map();
+  for (const [, le, v] of rows) byLe.set(le, (byLe.get(le) ?? 0) + Number(v));
+  const les = [...byLe.keys()].sort(
+    (a, b) => Number(a === '+Inf' ? Infinity : a) - Number(b === '+Inf' ? Infinity : b),
+  );
+  const total = byLe.get('+Inf') ?? 0;
+  const at = (q) => les.find((le) => byLe.get(le) >= q * total);
+  return { count: total, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999) };
+};
+const metricsText = await (await fetch(`${url}/metrics`)).text();
+out.serverLatencyS = histogram(metricsText, 'licensor_verify_check_duration_seconds');
+out.nonceStoreS = histogram(metricsText, 'licensor_verify_nonce_store_seconds');
+if (cpu0) {
+  const cpu1 = await ask('cpu', 'cpu');
+  out.serverCpuUsPerReq = Math.round(
+    (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / result.requests,
+  );
+  out.eld = await ask('eld', 'eld');
+}
+console.log(JSON.stringify(out));
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+rmSync(dataDir, { recursive: true, force: true });
