@@ -9,6 +9,7 @@ import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
 import { openedIssuer } from '../support/opened-issuer.js';
+import { expectWhole } from './crash.contract.js';
 
 const HOUR = 3_600_000;
 /** Midnight UTC of T0's day. */
@@ -317,6 +318,46 @@ export function bulkLoadContract(adapter: Adapter): void {
     expect(after.filter((e) => e.data.licenseId === license.id)).toMatchObject([
       { type: 'license.issued' },
     ]);
+  });
+
+  it('leaves the store whole when an import dies after writing its transactions', async () => {
+    const transactions = await madeElsewhere(3);
+    const handle = await adapter.create();
+    let armed = false;
+    const crashing = await handle.open({
+      onWriteStep: (step) => {
+        if (armed && step === 'transaction') {
+          armed = false;
+          throw new Error('crash after the transactions');
+        }
+      },
+    });
+    const issuer = await openIssuer({ store: crashing, now: clock.now, passphrase: '' });
+    await issuer.init('alice');
+    armed = true;
+    await expect(crashing.importTransactions(transactions)).rejects.toThrow(/crash after/);
+    await crashing.close();
+    // Reopened (the issuer's open rolls forward what a crash left): all of it, or none of it.
+    const reopened = await handle.open();
+    try {
+      await openIssuer({ store: reopened, now: clock.now, passphrase: '' });
+      await expectWhole(reopened);
+      const licenses = await reopened.listLicenses({});
+      // SQLite: one transaction, rolled back. MongoDB: the import's journal entry names the
+      // transactions stored before the crash, and the roll-forward writes their records.
+      expect(licenses).toHaveLength(adapter.name === 'sqlite' ? 0 : 3);
+      if (adapter.name !== 'sqlite') {
+        expect(licenses.filter((l) => l.state === 'suspended')).toHaveLength(1);
+      }
+      // And the same batch imports (or is refused as stored) cleanly afterwards.
+      if (adapter.name === 'sqlite') {
+        await reopened.importTransactions(transactions);
+        expect(await reopened.listLicenses({})).toHaveLength(3);
+        await expectWhole(reopened);
+      }
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('refuses a batch holding a transaction already stored (ERR_INPUT_INVALID)', async () => {

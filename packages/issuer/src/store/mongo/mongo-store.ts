@@ -71,7 +71,12 @@ import * as catalog from './mongo-catalog.js';
 import { MongoChecks } from './mongo-checks.js';
 import { MongoCommitter, type OutboxWriter, transactionFromDocument } from './mongo-commit.js';
 import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.js';
-import { importChecks, importRequests, importTransactions } from './mongo-import.js';
+import {
+  importChecks,
+  importRequests,
+  importTransactions,
+  recoverImports,
+} from './mongo-import.js';
 import * as keys from './mongo-keys.js';
 import * as productKeys from './mongo-product-keys.js';
 import { newestChecks } from './mongo-usage-watch.js';
@@ -158,7 +163,11 @@ export class MongoStore implements LicensorStore {
       const store = new MongoStore(dataDir, connection, models, options.onWriteStep, (events) =>
         appendOutbox(automationModels, events),
       );
-      if (options.prepare !== false) await store.foldCustomerNames();
+      if (options.prepare !== false) {
+        await store.foldCustomerNames();
+        // Before the issuer's roll-forward reads the unapplied transactions.
+        await recoverImports(models);
+      }
       store.automation = await MongoAutomation.open(
         automationModels,
         (operation) => store.run(operation),
@@ -205,7 +214,7 @@ export class MongoStore implements LicensorStore {
     readonly dataDir: string,
     private readonly connection: Connection,
     private readonly models: MongoModels,
-    onWriteStep: WriteStepHook | undefined,
+    private readonly onWriteStep: WriteStepHook | undefined,
     writeOutbox: OutboxWriter,
   ) {
     this.committer = new MongoCommitter(models, onWriteStep, writeOutbox);
@@ -589,7 +598,7 @@ export class MongoStore implements LicensorStore {
   }
 
   importTransactions(transactions: Transaction[]): Promise<void> {
-    return this.run(() => importTransactions(this.models, transactions));
+    return this.run(() => importTransactions(this.models, transactions, this.onWriteStep));
   }
 
   importChecks(records: Iterable<CheckRecord>): Promise<ChecksImport> {

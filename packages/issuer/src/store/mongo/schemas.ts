@@ -227,6 +227,20 @@ const user = new Schema(
   { ...options, collection: 'users' },
 );
 
+/**
+ * Import batches begun and not finished (mongo-import.ts): the transactions of each, stored
+ * applied before their records; the next open hands them to the roll-forward. A few documents
+ * at most (each is deleted when its batch is written).
+ */
+const importJournal = new Schema(
+  {
+    _id: { type: String, required: true },
+    transactionIds: { type: [String], required: true },
+    startedAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'import_journal' },
+);
+
 export function modelsOf(connection: Connection) {
   return {
     transactions: connection.model('Transaction', transaction),
@@ -240,6 +254,7 @@ export function modelsOf(connection: Connection) {
     signingKeys: connection.model('SigningKey', signingKey),
     keysets: connection.model('Keyset', keyset),
     users: connection.model('User', user),
+    importJournal: connection.model('ImportJournal', importJournal),
     ...catalogModelsOf(connection),
     ...productKeyModelsOf(connection),
   };
