@@ -15,7 +15,16 @@ import {
   openIssuerFixture,
   passphrase,
 } from './support/issuer-store.js';
-import { bin, checkFor, listeningUrl, logEvent, post, serveProcess } from './support/process.js';
+import {
+  bin,
+  checkFor,
+  type LogEntry,
+  listeningUrl,
+  logEvent,
+  logLines,
+  post,
+  serveProcess,
+} from './support/process.js';
 
 describe('licensor-verify serve', () => {
   let fixture: IssuerFixture | undefined;
@@ -47,6 +56,29 @@ describe('licensor-verify serve', () => {
       await store.close();
     },
   );
+
+  it("writes a check's log line while it runs, within the flush interval, though lines gather into blocks", async () => {
+    fixture = await openIssuerFixture();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    const child = serveProcess(['--data', fixture.dataDir]);
+    try {
+      const url = await listeningUrl(child);
+      // One line is far less than a block (LOG_BLOCK_BYTES): the periodic flush writes it.
+      const answered = new Promise<LogEntry>((resolve) => {
+        const stop = logLines(child, (entry) => {
+          if (entry.outcome === undefined) return;
+          stop();
+          resolve(entry);
+        });
+      });
+      expect((await post(url, checkFor(licenseId, installation))).status).toBe(200);
+      expect((await answered).outcome).toBe('VALID');
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
 
   it('signs with a rotated status key after SIGHUP, without a restart', async () => {
     fixture = await openIssuerFixture();
