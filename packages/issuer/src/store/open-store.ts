@@ -11,13 +11,21 @@ export { DEFAULT_DATA_DIR, dataDirOf, SQLITE_FILE } from './data-folder.js';
 export interface OpenStoreOptions extends StoreOptions {
   /** MongoDB database name; default the one in the URI, else `licensor`. */
   mongoDbName?: string;
-  /** SQLite page cache per connection (MiB); default env LICENSOR_SQLITE_CACHE_MIB, else 64. */
+  /**
+   * SQLite page cache per connection (MiB); default env LICENSOR_SQLITE_CACHE_MIB, else 64, or,
+   * opened with `prepare` (issuing), 64 plus the size of the indexes an issue reads at random
+   * (store/sqlite/hash-indexes.ts).
+   */
   sqliteCacheMiB?: number;
   /** Test hook: called after each write of a commit; throwing there simulates a crash. */
   onWriteStep?: WriteStepHook;
   /** Test hook (SQLite): faults for the check writer's thread (a failing sync of the log). */
   checkWriterFaults?: WriterFaults;
-  /** MongoDB: false opens without creating collections or indexes (the verify service's user). */
+  /**
+   * MongoDB: false opens without creating collections or indexes (the verify service's user).
+   * SQLite: false opens without sizing the page cache for issuing or reading the hash-keyed
+   * indexes into it (the verify service never issues).
+   */
   prepare?: boolean;
 }
 
@@ -39,6 +47,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
   return SqliteStore.open(dataDir, {
     ...hooks,
     cacheMiB,
+    warm: options.prepare !== false,
     ...(options.checkWriterFaults === undefined
       ? {}
       : { checkWriterFaults: options.checkWriterFaults }),

@@ -14,6 +14,7 @@ import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainHead, ForkRecord } from '../chain-port.js';
 import { customerCursor, licenseCursor } from '../cursors.js';
+import { HASH_KEYED_INDEXES, warmSql } from './hash-indexes.js';
 import {
   CHAIN_INSERT_SQL,
   CHAIN_UPDATE_SQL,
@@ -330,6 +331,16 @@ describe('SQLite query plans', () => {
       }
     });
   }
+
+  it('the warm-up on open reads the hash-keyed indexes alone (covering), never their tables', () => {
+    for (const index of HASH_KEYED_INDEXES) {
+      expect(planOf({ sql: warmSql(index), args: [] })).toEqual([
+        expect.stringMatching(
+          new RegExp(`^SEARCH ${index.table} USING COVERING INDEX \\w+ \\(${index.column}>\\?\\)$`),
+        ),
+      ]);
+    }
+  });
 
   it('notices a full scan (the check above can fail)', () => {
     expect(

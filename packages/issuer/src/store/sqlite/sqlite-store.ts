@@ -65,6 +65,7 @@ import {
 import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
+import { DEFAULT_CACHE_MIB, sizedCacheMiB, warmHashIndexes } from './hash-indexes.js';
 import { SqliteKeyUsage } from './key-usage.js';
 import { migrate } from './migrations.js';
 import { NonceWriter, type WriterFaults } from './nonce-writer.js';
@@ -81,9 +82,6 @@ import { statement } from './statements.js';
 import { SqliteTwoFactor } from './two-factor.js';
 
 type Row = Record<string, unknown>;
-
-/** Page cache of each connection, MiB (env LICENSOR_SQLITE_CACHE_MIB). */
-export const DEFAULT_CACHE_MIB = 64;
 
 function parseBody<T>(row: unknown): T | null {
   return row === undefined ? null : (JSON.parse((row as { body: string }).body) as T);
@@ -120,8 +118,11 @@ export class SqliteStore implements LicensorStore {
     dataDir: string,
     options: {
       onWriteStep?: WriteStepHook;
+      /** Page cache (MiB, env LICENSOR_SQLITE_CACHE_MIB); default sized from the store when `warm`, else 64. */
       cacheMiB?: number | undefined;
       checkWriterFaults?: WriterFaults;
+      /** Opened for issuing: size the page cache and read the hash-keyed indexes (hash-indexes.ts). */
+      warm?: boolean;
     } = {},
   ): SqliteStore {
     const file = join(dataDir, SQLITE_FILE);
@@ -141,6 +142,11 @@ export class SqliteStore implements LicensorStore {
         // 2 MiB SQLite defaults to (see docs/deploying.md, sizing).
         db.pragma(`cache_size = ${-1024 * (options.cacheMiB ?? DEFAULT_CACHE_MIB)}`);
         migrate(db, Date.now());
+        if (options.warm === true) {
+          if (options.cacheMiB === undefined)
+            db.pragma(`cache_size = ${-1024 * sizedCacheMiB(db)}`);
+          warmHashIndexes(db);
+        }
       } catch (error) {
         db.close();
         throw error;
