@@ -349,6 +349,9 @@ export function bulkLoadContract(adapter: Adapter): void {
       if (adapter.name !== 'sqlite') {
         expect(licenses.filter((l) => l.state === 'suspended')).toHaveLength(1);
       }
+      // Recovered or not, the imported history fired no webhook event.
+      const events = await reopened.automation.listUnfannedOutboxEvents(1000);
+      expect(events.filter((e) => e.type.startsWith('license.'))).toEqual([]);
       // And the same batch imports (or is refused as stored) cleanly afterwards.
       if (adapter.name === 'sqlite') {
         await reopened.importTransactions(transactions);

@@ -5,9 +5,9 @@
 // updateMany over its ids ran about 3 documents a second), while its inserts take thousands a
 // second. So a batch is written as: a journal document naming its transactions (a collection
 // of a few documents), the transactions stored applied, their records, and the journal
-// document deleted. A crash half-way leaves the journal document: the next open marks its
-// transactions unapplied again (`recoverImports`) and the roll-forward writes their records,
-// as after a commit's crash.
+// document deleted. A crash half-way leaves the journal document: the next open writes the
+// records of its transactions again (`recoverImports`; each write keeps what is newer or already
+// there), then deletes it. Like the import, the recovery fires no webhook events.
 
 import { randomUUID } from 'node:crypto';
 import { InputInvalidError } from '../../errors.js';
@@ -17,7 +17,7 @@ import type { ChecksImport } from '../ports.js';
 import { auditEventOf, requestDecisionOf, type WriteStepHook } from '../transaction-effects.js';
 import { webhookEventOfRequest } from '../webhook-events.js';
 import { appendAuditChained } from './audit-chain.js';
-import { type OutboxWriter, transactionDocument } from './mongo-commit.js';
+import { type OutboxWriter, transactionDocument, transactionFromDocument } from './mongo-commit.js';
 import { isDuplicateKey, onlyDuplicateKeys } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
 
@@ -99,20 +99,55 @@ async function ignoringNewer(run: () => Promise<unknown>): Promise<void> {
 }
 
 /**
- * Import batches a crash left half-written: their transactions are marked unapplied, for the
- * roll-forward (the issuer's open) to write their records; then the journal entry goes.
- * Returns how many batches were found.
+ * Import batches a crash left half-written: the records of their transactions are written
+ * again (what is there already or newer is kept), then the journal entry goes. Returns how many
+ * batches were found.
  */
 export async function recoverImports(models: MongoModels): Promise<number> {
   const journal = await models.importJournal.find().lean();
   for (const entry of journal) {
-    await models.transactions.updateMany(
-      { _id: { $in: entry.transactionIds }, applied: true },
-      { $set: { applied: false } },
+    const documents = await models.transactions.find({ _id: { $in: entry.transactionIds } }).lean();
+    const byId = new Map(
+      documents.map((d) => [String(d._id), transactionFromDocument(d as Record<string, unknown>)]),
     );
+    const stored = entry.transactionIds.flatMap((id) => {
+      const transaction = byId.get(id);
+      return transaction === undefined ? [] : [transaction];
+    });
+    await writeRecords(models, stored);
     await models.importJournal.deleteOne({ _id: entry._id });
   }
   return journal.length;
+}
+
+/** What a commit writes after its transaction, for many: newest records, decisions, audit. */
+async function writeRecords(models: MongoModels, stored: Transaction[]): Promise<void> {
+  const licenses = newest(
+    stored.map((t) => t.licenseAfter),
+    (l) => l.seq,
+  );
+  const customers = newest(
+    stored.map((t) => t.customerAfter),
+    (c) => c.version,
+  );
+  const installations = newest(
+    stored.map((t) => t.installationAfter),
+    (i) => i.lastSeenAt,
+  );
+  await writeNewest(models.customers, customers, 'version', (c) => ({
+    nameKey: foldName(c.name),
+  }));
+  await writeNewest(models.installations, installations, 'lastSeenAt');
+  await writeNewest(models.licenses, licenses, 'seq');
+  for (const transaction of stored) {
+    const decision = requestDecisionOf(transaction);
+    if (decision === null) continue;
+    await models.requests.updateOne(
+      { _id: transaction.requestId, status: 'pending' },
+      { $set: decision },
+    );
+  }
+  if (stored.length > 0) await appendAuditChained(models, stored.map(auditEventOf));
 }
 
 export async function importTransactions(
@@ -141,33 +176,8 @@ export async function importTransactions(
     stored = transactions.slice(0, index ?? inserted ?? 0);
     clash = transactions[stored.length]?.id ?? 'a transaction';
   }
-  const licenses = newest(
-    stored.map((t) => t.licenseAfter),
-    (l) => l.seq,
-  );
-  const customers = newest(
-    stored.map((t) => t.customerAfter),
-    (c) => c.version,
-  );
-  const installations = newest(
-    stored.map((t) => t.installationAfter),
-    (i) => i.lastSeenAt,
-  );
   if (stored.length > 0) step?.('transaction', stored[0]!);
-  await writeNewest(models.customers, customers, 'version', (c) => ({
-    nameKey: foldName(c.name),
-  }));
-  await writeNewest(models.installations, installations, 'lastSeenAt');
-  await writeNewest(models.licenses, licenses, 'seq');
-  for (const transaction of stored) {
-    const decision = requestDecisionOf(transaction);
-    if (decision === null) continue;
-    await models.requests.updateOne(
-      { _id: transaction.requestId, status: 'pending' },
-      { $set: decision },
-    );
-  }
-  if (stored.length > 0) await appendAuditChained(models, stored.map(auditEventOf));
+  await writeRecords(models, stored);
   await models.importJournal.deleteOne({ _id: journalId });
   if (clash !== null) {
     throw new InputInvalidError(

@@ -165,7 +165,7 @@ export class MongoStore implements LicensorStore {
       );
       if (options.prepare !== false) {
         await store.foldCustomerNames();
-        // Before the issuer's roll-forward reads the unapplied transactions.
+        // The records of an import batch a crash left half-written (mongo-import.ts).
         await recoverImports(models);
       }
       store.automation = await MongoAutomation.open(
