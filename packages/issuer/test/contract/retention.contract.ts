@@ -392,6 +392,21 @@ export function bulkLoadContract(adapter: Adapter): void {
     expect((await store.lastCheck('lic_a'))?.credentialsInUse).toBe(42);
   });
 
+  it('stores a record given twice in one load once, across many rows a statement', async () => {
+    // 40 days: 320 records, past SQLite's 100 rows an INSERT, with a remainder of 20; each record
+    // twice (the second copy 100 records later, so within and across statements), and one more.
+    const records = history(40);
+    const twice = records.flatMap((record, i) =>
+      i >= 100 ? [record, records[i - 100]!] : [record],
+    );
+    twice.push(records[7]!);
+    const loaded = await store.importChecks(twice, twice.length);
+    expect(loaded).toMatchObject({ read: twice.length, written: records.length });
+    expect(await store.listChecks('lic_a', 10_000)).toHaveLength(records.length / 2);
+    const usage = await store.dailyUsage('lic_b');
+    expect(usage.map((day) => day.checks)).toEqual(Array(40).fill(4));
+  });
+
   it.skipIf(adapter.name !== 'sqlite')(
     'SQLite builds the check indexes after a load larger than the table, and only then',
     async () => {
