@@ -1,10 +1,15 @@
-// Preloaded into a server under probe: event-loop delay histogram, reported on request.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+// Preloaded into a server under probe: event-loop delay histogram and event-loop utilization
+// (the share of the time the main thread was busy: 1 is saturated), reported on request.
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 const h = monitorEventLoopDelay({ resolution: 1 });
 h.enable();
+let elu = performance.eventLoopUtilization();
 process.on('message', (m) => {
-  if (m === 'eld-reset') h.reset();
+  if (m === 'eld-reset') {
+    h.reset();
+    elu = performance.eventLoopUtilization();
+  }
   if (m === 'eld') {
     const ms = (x) => Math.round(x / 1e4) / 100;
     process.send({
@@ -14,6 +19,7 @@ process.on('message', (m) => {
         p999: ms(h.percentile(99.9)),
         max: ms(h.max),
         mean: ms(h.mean),
+        utilization: Math.round(performance.eventLoopUtilization(elu).utilization * 100) / 100,
       },
     });
   }

@@ -15,6 +15,7 @@ import { newNonce, signCheck } from '@licensor/token';
 import autocannon from 'autocannon';
 import { pacedLoad } from './paced-load.mjs';
 import { prepareStore } from './prepare-store.mjs';
+import { histogramDelta, scrapeHistograms } from './server-histograms.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const target = process.env.PROBE_TARGET ?? 'service';
@@ -40,7 +41,8 @@ const tok = () =>
     },
     installation,
   );
-const n = Math.ceil((rate ?? 6000) * (seconds + 3) * 1.2);
+// Every request distinct (a replay is refused): the warm-up (2 s at saturation) and the run.
+const n = Math.ceil((rate ?? 8000) * seconds * 1.2) + 20000;
 const tokens = Array.from({ length: n }, tok);
 let t = 0;
 const next = () => tokens[t++ % tokens.length];
@@ -85,6 +87,7 @@ await autocannon({
 });
 if (workers === '1') child.send('eld-reset');
 const cpu0 = workers === '1' ? await ask('cpu', 'cpu') : null;
+const before = target === 'bare' ? null : await scrapeHistograms(url);
 const gen0 = process.cpuUsage();
 const load0 = loadavg()[0];
 const t0 = performance.now();
@@ -125,25 +128,9 @@ const out = {
   ...result,
   generatorCpuShare: Math.round(((gen.user + gen.system) / 1e6 / wall) * 100) / 100,
 };
-// Server-side figures from /metrics (bucket upper bounds): the check's own latency, first byte
-// to answer, and its wait for the nonce store; against the client's, it shows what the load
-// generator adds.
-const histogram = (text, name) => {
-  const rows = [
-    ...text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} (\\S+)$`, 'gm')),
-  ];
-  const byLe = new Map();
-  for (const [, le, v] of rows) byLe.set(le, (byLe.get(le) ?? 0) + Number(v));
-  const les = [...byLe.keys()].sort(
-    (a, b) => Number(a === '+Inf' ? Infinity : a) - Number(b === '+Inf' ? Infinity : b),
-  );
-  const total = byLe.get('+Inf') ?? 0;
-  const at = (q) => les.find((le) => byLe.get(le) >= q * total);
-  return { count: total, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999) };
-};
-const metricsText = await (await fetch(`${url}/metrics`)).text();
-out.serverLatencyS = histogram(metricsText, 'licensor_verify_check_duration_seconds');
-out.nonceStoreS = histogram(metricsText, 'licensor_verify_nonce_store_seconds');
+const server = target === 'bare' ? {} : histogramDelta(await scrapeHistograms(url), before);
+out.serverMs = server.serverMs;
+out.nonceStoreMs = server.nonceStoreMs;
 if (cpu0) {
   const cpu1 = await ask('cpu', 'cpu');
   out.serverCpuUsPerReq = Math.round(

@@ -13,6 +13,7 @@ import { Keyring, newId, newNonce, signCheck, verifyStatus } from '@licensor/tok
 import autocannon from 'autocannon';
 import { pacedLoad } from './paced-load.mjs';
 import { prepareStore } from './prepare-store.mjs';
+import { histogramDelta, scrapeHistograms } from './server-histograms.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -76,15 +77,31 @@ function cpuOf(child) {
   });
 }
 
-/** A run, with the server's CPU time per answered request (microseconds). */
+/**
+ * A run, with the server's CPU time per answered request (microseconds), the load generator's
+ * own CPU (cores: this process, which also runs autocannon or the paced load), and for the
+ * service its own latency and nonce-store wait from /metrics (server-histograms.mjs).
+ */
 async function measure(server, connections, duration, nextToken, rate) {
+  const isService = server.child.spawnargs.some((arg) => arg.endsWith('service-server.mjs'));
+  const histogramsBefore = isService ? await scrapeHistograms(server.url) : null;
   const before = await cpuOf(server.child);
+  const generatorBefore = process.cpuUsage();
+  const started = performance.now();
   const result =
     rate === undefined
       ? await load(server.url, connections, duration, nextToken)
       : await pacedLoad(server.url, { connections, rate, seconds: duration, nextToken });
+  const generator = process.cpuUsage(generatorBefore);
+  const wallSeconds = (performance.now() - started) / 1000;
   const cpu = (await cpuOf(server.child)) - before;
-  return { ...result, cpuUsPerRequest: Math.round(cpu / Math.max(1, result.requests)) };
+  return {
+    ...result,
+    cpuUsPerRequest: Math.round(cpu / Math.max(1, result.requests)),
+    generatorCores:
+      Math.round(((generator.user + generator.system) / 1e6 / wallSeconds) * 100) / 100,
+    ...(isService ? histogramDelta(await scrapeHistograms(server.url), histogramsBefore) : {}),
+  };
 }
 
 /**
@@ -318,6 +335,14 @@ try {
     console.log(
       `${x.target.padEnd(17)} ${procs} ${String(x.connections).padStart(5)} ${cells.join(' ')}`,
     );
+  }
+  for (const x of results) {
+    const own =
+      x.serverMs === undefined
+        ? ''
+        : `; the service's own latency p50/p99 <= ${x.serverMs.p50}/${x.serverMs.p99} ms, ` +
+          `its nonce-store wait p50/p99 <= ${x.nonceStoreMs.p50}/${x.nonceStoreMs.p99} ms`;
+    console.log(`${x.target} ${x.connections}: load generator ${x.generatorCores} cores${own}`);
   }
   console.log(
     `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}; meets target: ${report.meetsTarget}`,
