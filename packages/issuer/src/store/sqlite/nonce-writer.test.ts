@@ -4,8 +4,9 @@
 // while the previous one's sync runs; a nonce twice in one group, or in two overlapping groups,
 // is admitted once; a nonce held is refused by another handle on the file and after the store
 // is reopened; a writer that cannot write refuses with a typed error and writes nothing, and
-// recovers once it can; a failed sync refuses every group not yet answered, and nothing more is
-// written until the log is checkpointed whole.
+// recovers once it can; a failed sync (of the log, on either slot's descriptor, or of the
+// database's directory, synced once before the first answer) refuses every group not yet
+// answered, and nothing more is written until the log is checkpointed whole.
 
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,6 +130,66 @@ describe('the SQLite nonce writer', () => {
     // The next group was written after a TRUNCATE checkpoint: the log holds that group alone.
     expect(statSync(wal).size).toBeLessThan(walBefore);
     expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
+  });
+
+  it.each([
+    ['the first slot', 0, [300, 600]],
+    ['the second slot', 1, [600, 300]],
+  ])(
+    'refuses every group not yet answered when a sync on %s fails first, though the other slot syncs',
+    async (_, slot, slotDelayMs) => {
+      // Each slot syncs on a descriptor of its own (a write-back error is reported to each); the
+      // slot that fails returns first, the other one's sync succeeds after and answers nothing.
+      const store = open({ failSyncOnSlot: slot, slotDelayMs });
+      const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
+      // The second group is committed after the first (a transaction of its own, on the other
+      // slot).
+      await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
+      const second = store.chains.admitNonce('inst', 'b', HELD, NOW);
+      for (const refused of await Promise.allSettled([first, second])) {
+        expect(refused.status).toBe('rejected');
+        expect((refused as PromiseRejectedResult).reason).toMatchObject({
+          code: 'ERR_STORE_UNAVAILABLE',
+          message: expect.stringContaining('EIO'),
+        });
+      }
+      expect(writerOf(store).written).toBe(0);
+      // After the checkpoint, with its descriptors opened anew, the writer answers again.
+      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
+      expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
+    },
+  );
+
+  it('answers the first group only once the database directory is synced, after the log is opened', async () => {
+    const store = open({ dirSyncDelayMs: 400 });
+    let answered = false;
+    const admission = store.chains.admitNonce('inst', 'a', HELD, NOW).then((admitted) => {
+      answered = true;
+      return admitted;
+    });
+    // Committed, and its log sync (not delayed) long returned: the directory's sync holds it.
+    await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(answered).toBe(false);
+    expect(await admission).toBe(true);
+    // Once: the next group waits for its log sync alone.
+    const started = Date.now();
+    expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(400);
+  });
+
+  it('refuses the groups not yet answered when the directory sync fails, as a failed log sync does', async () => {
+    const store = open({ failDirSyncAt: 1 });
+    await expect(store.chains.admitNonce('inst', 'a', HELD, NOW)).rejects.toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+      message: expect.stringContaining('fsync of the directory: EIO'),
+    });
+    expect(writerOf(store).written).toBe(0);
+    // The row may survive (refused as a replay); after the checkpoint the directory is synced
+    // again and the next group is answered.
+    expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(false);
+    expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
   });
 
   it('refuses a held nonce from another handle on the file and after the store is reopened', async () => {

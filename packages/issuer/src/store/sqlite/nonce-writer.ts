@@ -21,12 +21,19 @@
 // the next group is committed while the previous one's sync runs, and a group is answered as
 // soon as any sync that began after its commit returns (a sync covers every page written to the
 // file before it began). A checkpoint syncs the log before it copies it, as SQLite always does.
+// Each sync slot has a descriptor of its own on the log: Linux reports a write-back error to every
+// open file description that has not seen it yet (each samples the error sequence when it is
+// opened), but to only one of two fdatasync calls on one descriptor, so a sync that returned 0
+// beside a failed one could otherwise answer groups whose pages were lost. And as SQLite does
+// under synchronous=FULL after it opens the log, the thread syncs the database's directory once
+// after it opens its descriptors (the log file's entry may be new), before any group is answered.
 // A sync that fails refuses every group not yet answered (503, ERR_STORE_UNAVAILABLE; what they
 // wrote may survive, like a check whose answer was lost on the way: the SDK makes a new check);
 // nothing more is written until a TRUNCATE checkpoint has put the whole log into the database
 // file and synced it, so a page the failed sync lost cannot hide a later group behind it.
 
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../../errors.js';
 
@@ -35,12 +42,18 @@ export const MAX_SYNCS = 2;
 
 /**
  * Faults for the tests, applied on the writer's thread: `failSyncAt` makes the nth sync of the
- * log fail (EIO) as a failing disk would; `syncDelayMs` starts each sync that much later, so that
- * groups overlap.
+ * log fail (EIO) as a failing disk would, `failSyncOnSlot` the first sync made on that slot's
+ * descriptor (0 or 1); `syncDelayMs` starts each sync that much later, so that groups overlap,
+ * and `slotDelayMs` sets it per slot instead; `failDirSyncAt` makes the nth sync of the
+ * database's directory fail, and `dirSyncDelayMs` starts each one that much later.
  */
 export interface WriterFaults {
   failSyncAt?: number;
+  failSyncOnSlot?: number;
   syncDelayMs?: number;
+  slotDelayMs?: number[];
+  failDirSyncAt?: number;
+  dirSyncDelayMs?: number;
 }
 
 /** Expired nonces are removed once every this many admissions (SQLite has no TTL index). */
@@ -122,7 +135,12 @@ function writeOne(group) {
 const writeAll = db.transaction((groups) => groups.map(writeOne));
 
 const MAX_SYNCS = ${MAX_SYNCS};
-let walFd = null;
+/** One descriptor on the log per sync slot: fd (null until opened), busy, stale (close when done). */
+const slots = Array.from({ length: MAX_SYNCS }, () => ({ fd: null, busy: false, stale: false, syncs: 0 }));
+/** The database's directory has been synced since the slots' descriptors were opened. */
+let dirSynced = false;
+let dirSyncing = false;
+let dirSyncCalls = 0;
 let committed = 0;
 let syncedUpTo = 0;
 let startedUpTo = 0;
@@ -139,38 +157,115 @@ function failAll(list, error) {
   }
 }
 
+function closeSlot(slot) {
+  if (slot.fd !== null) fs.closeSync(slot.fd);
+  slot.fd = null;
+  slot.stale = false;
+}
+
+// A failed sync (of the log or of the directory): every group not yet answered is refused, and
+// nothing more is written until the log is checkpointed whole (recover()). The descriptors are
+// opened anew (each idle one now, each busy one when its sync returns), and the directory synced
+// again after, so that an error seen here is not reported again to a later sync.
+function poison(error) {
+  poisoned = error;
+  failAll(unsynced.splice(0), error);
+  dirSynced = false;
+  for (const slot of slots) {
+    if (slot.busy) slot.stale = true;
+    else closeSlot(slot);
+  }
+}
+
+// Every group committed up to syncedUpTo, once the directory is synced too.
+function answer() {
+  if (!dirSynced || poisoned !== null) return;
+  let n = 0;
+  while (n < unsynced.length && unsynced[n][0] <= syncedUpTo) n++;
+  for (const [, reply] of unsynced.splice(0, n)) {
+    parentPort.postMessage(reply, [reply.admitted.buffer, reply.moved.buffer]);
+  }
+}
+
+function injected(what) {
+  return Object.assign(new Error(what + ': EIO: i/o error (injected)'), { code: 'EIO' });
+}
+
+// A slot's descriptor on the log, and after opening it the directory's sync (once until a
+// failure). Throws when the log cannot be opened.
+function openSlot(slot) {
+  if (slot.fd === null) slot.fd = fs.openSync(workerData.file + '-wal', 'r+');
+  if (dirSynced || dirSyncing) return;
+  dirSyncing = true;
+  dirSyncCalls++;
+  const calls = dirSyncCalls;
+  const done = (error) => {
+    dirSyncing = false;
+    if (error) {
+      if (poisoned === null) poison(error);
+    } else if (poisoned === null) {
+      dirSynced = true;
+      answer();
+    }
+    if (closing && syncing === 0) finishClose();
+  };
+  const sync = () => {
+    if (faults.failDirSyncAt === calls) return done(injected('fsync of the directory'));
+    // Windows opens no directory to sync (nor does SQLite sync one there).
+    if (process.platform === 'win32') return done(null);
+    fs.open(workerData.dir, 'r', (error, fd) => {
+      if (error) return done(error);
+      fs.fsync(fd, (syncError) => fs.close(fd, () => done(syncError)));
+    });
+  };
+  if (faults.dirSyncDelayMs) setTimeout(sync, faults.dirSyncDelayMs);
+  else sync();
+}
+
 function startSync() {
   if (syncing >= MAX_SYNCS || startedUpTo >= committed || poisoned !== null) return;
+  const index = slots.findIndex((slot) => !slot.busy);
+  if (index === -1) return;
+  const slot = slots[index];
+  try {
+    openSlot(slot);
+  } catch (error) {
+    poison(error);
+    return;
+  }
+  // The directory's sync may have failed at once.
+  if (poisoned !== null) return;
   const upTo = committed;
   startedUpTo = upTo;
   syncing++;
   syncCalls++;
+  slot.busy = true;
+  slot.syncs++;
+  const calls = syncCalls;
+  const first = slot.syncs === 1;
   const done = (error) => {
     syncing--;
+    slot.busy = false;
+    if (slot.stale) closeSlot(slot);
     if (error) {
-      // What this sync was to cover, and everything after it, is refused; nothing more is
-      // written until the log is checkpointed whole (recover()).
-      poisoned = error;
-      failAll(unsynced.splice(0), error);
+      // What this sync was to cover, and everything after it, is refused, whichever slot saw it.
+      if (poisoned === null) poison(error);
     } else if (poisoned === null && upTo > syncedUpTo) {
       syncedUpTo = upTo;
-      let n = 0;
-      while (n < unsynced.length && unsynced[n][0] <= upTo) n++;
-      for (const [, reply] of unsynced.splice(0, n)) {
-        parentPort.postMessage(reply, [reply.admitted.buffer, reply.moved.buffer]);
-      }
+      answer();
     }
     startSync();
-    if (closing && syncing === 0) finishClose();
+    if (closing && syncing === 0 && !dirSyncing) finishClose();
   };
   const sync = () => {
-    if (faults.failSyncAt === syncCalls) {
-      done(Object.assign(new Error('fdatasync: EIO: i/o error (injected)'), { code: 'EIO' }));
+    if (faults.failSyncAt === calls || (first && faults.failSyncOnSlot === index)) {
+      done(injected('fdatasync'));
     } else {
-      fs.fdatasync(walFd, done);
+      fs.fdatasync(slot.fd, done);
     }
   };
-  if (faults.syncDelayMs) setTimeout(sync, faults.syncDelayMs);
+  const delay = faults.slotDelayMs ? faults.slotDelayMs[index] : faults.syncDelayMs;
+  if (delay) setTimeout(sync, delay);
   else sync();
 }
 
@@ -184,8 +279,7 @@ function recover() {
 }
 
 function finishClose() {
-  if (walFd !== null) fs.closeSync(walFd);
-  walFd = null;
+  for (const slot of slots) closeSlot(slot);
   db.close();
   parentPort.close();
 }
@@ -193,7 +287,7 @@ function finishClose() {
 parentPort.on('message', (first) => {
   if (first.close) {
     closing = true;
-    if (syncing === 0) finishClose();
+    if (syncing === 0 && !dirSyncing) finishClose();
     return;
   }
   // What queued up while the thread was busy goes in the same transaction.
@@ -220,7 +314,7 @@ parentPort.on('message', (first) => {
     }
     if (groups.length === 1 || poisoned !== null) failAll(groups.map((group) => [0, group]), error);
     if (replies.length === 0) {
-      if (closing && syncing === 0) finishClose();
+      if (closing && syncing === 0 && !dirSyncing) finishClose();
       return;
     }
   }
@@ -231,14 +325,8 @@ parentPort.on('message', (first) => {
   }
   committed++;
   for (const reply of replies) unsynced.push([committed, reply]);
-  try {
-    walFd ??= fs.openSync(workerData.file + '-wal', 'r+');
-  } catch (error) {
-    poisoned = error;
-    failAll(unsynced.splice(0), error);
-  }
   startSync();
-  if (closing && syncing === 0) finishClose();
+  if (closing && syncing === 0 && !dirSyncing) finishClose();
 });
 `;
 
@@ -427,6 +515,7 @@ export class NonceWriter {
       eval: true,
       workerData: {
         file: this.file,
+        dir: dirname(this.file),
         driver: driverPath(),
         purgeEvery: NONCE_PURGE_EVERY,
         faults: this.faults,
