@@ -180,13 +180,17 @@ export function storeContract(adapter: Adapter): void {
     const installation = new TestInstallation();
     const first = await issuer.issue(installation.challenge(), terms, 'alice');
     clock.advance(1000);
-    const second = await issuer.issue(installation.challenge(), terms, 'alice', {
-      supersede: true,
-    });
+    // Revoked on its own, a second before the next license is issued: each license's last
+    // change is at its own instant, so the order is decided by time, not by the id tiebreak
+    // (a supersede revokes the old one at the instant the new one is issued). Oldest first
+    // would answer [first, second].
+    await issuer.revoke(first.license.id, 'alice', 'replaced');
+    clock.advance(1000);
+    const second = await issuer.issue(installation.challenge(), terms, 'alice');
     const bound = await store.listLicensesOfInstallation(installation.id);
     expect(bound.map((license) => [license.id, license.state])).toEqual([
-      [first.license.id, 'revoked'],
       [second.license.id, 'active'],
+      [first.license.id, 'revoked'],
     ]);
     expect(await store.listLicensesOfInstallation(new TestInstallation().id)).toEqual([]);
   });
