@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openStore } from '../open-store.js';
 import type { LicensorStore } from '../ports.js';
 import {
@@ -16,6 +16,14 @@ import {
   sizedCacheMiB,
   warmHashIndexes,
 } from './hash-indexes.js';
+
+// The store's own call is observed: warmHashIndexes, as SqliteStore.open imports it, is a spy
+// that runs the real function.
+vi.mock('./hash-indexes.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('./hash-indexes.js')>();
+  return { ...actual, warmHashIndexes: vi.fn(actual.warmHashIndexes) };
+});
+const warmed = vi.mocked(warmHashIndexes);
 
 const dirs: string[] = [];
 const stores: LicensorStore[] = [];
@@ -80,10 +88,18 @@ describe('the page cache of a store opened for issuing', () => {
     expect(cacheMiBOf(await opened(large, { sqliteCacheMiB: 96 }))).toBe(96);
   });
 
-  it('reads every key of the three indexes on open', async () => {
+  it('reads every key of the three indexes on open, and the verify service (prepare: false) does not', async () => {
     const large = await storeEndingAt(5);
+    warmed.mockClear();
     const store = await opened(large);
-    // The one installation; no transaction or license yet.
-    expect(warmHashIndexes(dbOf(store))).toBe(1);
+    // Opening for issuing read them, once, on this store's connection: the one installation;
+    // no transaction or license yet.
+    expect(warmed).toHaveBeenCalledTimes(1);
+    expect(warmed.mock.calls[0]![0]).toBe(dbOf(store));
+    expect(warmed.mock.results[0]).toEqual({ type: 'return', value: 1 });
+    await stores.pop()!.close();
+    warmed.mockClear();
+    await opened(large, { prepare: false });
+    expect(warmed).not.toHaveBeenCalled();
   });
 });
