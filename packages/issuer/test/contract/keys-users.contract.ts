@@ -78,7 +78,7 @@ export function keysAndUsersContract(adapter: Adapter): void {
       expect((await issuer.getLicense(first.license.id))!.license.revision).toBe(2);
     });
 
-    it('another issuer on the store signs with the key this one activated, then the next one after a revoke', async () => {
+    it('another issuer on the store signs with the key this one activated; after another activation and the revoke of the key it had cached, with the newest, never the revoked one', async () => {
       // The signing keys are kept per key set version: the other issuer (another portal, the
       // CLI) must not go on signing with what it read before the keys changed.
       await issuer.init('alice');
@@ -87,15 +87,24 @@ export function keysAndUsersContract(adapter: Adapter): void {
       const second = await issuer.keys.rotate('license', 'alice');
       clock.advance(1000);
       await issuer.keys.activate(second.kid, 'alice');
+      // The other issuer reads the keys again and keeps them: `second` is its active key now.
       const afterActivate = await other.issue(new TestInstallation().challenge(), terms, 'bob');
       expect(afterActivate.transaction.kid).toBe(second.kid);
+      const cached = await other.issue(new TestInstallation().challenge(), terms, 'bob');
+      expect(cached.transaction.kid).toBe(second.kid);
+      // Meanwhile this issuer rotates and activates again, then revokes the key the other one
+      // had cached as active (leaked): it is out of the published keys, so a license it signed
+      // from here on would verify nowhere.
       const third = await issuer.keys.rotate('license', 'alice');
       clock.advance(1000);
       await issuer.keys.activate(third.kid, 'alice');
       await issuer.keys.revoke(second.kid, 'alice', 'leaked');
-      const afterRevoke = await other.issue(new TestInstallation().challenge(), terms, 'bob');
-      expect(afterRevoke.transaction.kid).toBe(third.kid);
       const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
+      expect(keyring.kids('license')).not.toContain(second.kid);
+      expect(() => verifyLicense(cached.token, keyring)).toThrow();
+      const afterRevoke = await other.issue(new TestInstallation().challenge(), terms, 'bob');
+      expect(afterRevoke.transaction.kid).not.toBe(second.kid);
+      expect(afterRevoke.transaction.kid).toBe(third.kid);
       expect(verifyLicense(afterRevoke.token, keyring).kid).toBe(third.kid);
       expect(verifyLicense(first.token, keyring).kid).toBe(first.transaction.kid);
     });
