@@ -5,9 +5,15 @@
 // updateMany over its ids ran about 3 documents a second), while its inserts take thousands a
 // second. So a batch is written as: a journal document naming its transactions (a collection
 // of a few documents), the transactions stored applied, their records, and the journal
-// document deleted. A crash half-way leaves the journal document: the next open writes the
-// records of its transactions again (`recoverImports`; each write keeps what is newer or already
-// there), then deletes it. Like the import, the recovery fires no webhook events.
+// document deleted. The journal document carries the importer's start time, a lease: an importer
+// that fails with an error repairs its own batch (writes the records of the transactions it
+// stored, then deletes the document) before rethrowing; one that dies (killed, power lost)
+// leaves the document, and an open for issuing writes the records of its transactions again
+// (`recoverImports`; each write keeps what is newer or already there) and deletes it, but only
+// once it is older than IMPORT_RECOVERY_AFTER_MS: an open cannot tell a dead importer from a
+// live one, and a CLI command or portal start during a running import must not roll forward,
+// and delete the entry of, a batch still being written (the rest of its transactions would be
+// stored with no entry naming them). Like the import, the recovery fires no webhook events.
 
 import { randomUUID } from 'node:crypto';
 import { InputInvalidError } from '../../errors.js';
@@ -99,25 +105,45 @@ async function ignoringNewer(run: () => Promise<unknown>): Promise<void> {
 }
 
 /**
- * Import batches a crash left half-written: the records of their transactions are written
- * again (what is there already or newer is kept), then the journal entry goes. Returns how many
- * batches were found.
+ * How old an import's journal entry is before an open takes its importer for dead and recovers
+ * the batch: 10 minutes. A batch (`seed-data --batch-size`, 10,000 transactions by default) is
+ * written in seconds, so this is far longer than one batch, and leaves room for the clocks of
+ * the importer's and the opener's machines to differ by minutes. The cost: the records of a
+ * batch whose importer was killed are missing until an open at least this long after the batch
+ * started (the transactions themselves are stored).
  */
-export async function recoverImports(models: MongoModels): Promise<number> {
-  const journal = await models.importJournal.find().lean();
-  for (const entry of journal) {
-    const documents = await models.transactions.find({ _id: { $in: entry.transactionIds } }).lean();
-    const byId = new Map(
-      documents.map((d) => [String(d._id), transactionFromDocument(d as Record<string, unknown>)]),
-    );
-    const stored = entry.transactionIds.flatMap((id) => {
-      const transaction = byId.get(id);
-      return transaction === undefined ? [] : [transaction];
-    });
-    await writeRecords(models, stored);
-    await models.importJournal.deleteOne({ _id: entry._id });
-  }
+export const IMPORT_RECOVERY_AFTER_MS = 10 * 60 * 1000;
+
+/**
+ * Import batches an importer that died left half-written, their journal entry older than
+ * IMPORT_RECOVERY_AFTER_MS at `now`: the records of their transactions are written again (what
+ * is there already or newer is kept), then the journal entry goes. A younger entry is a batch
+ * that may be being written: left alone. Returns how many batches were recovered.
+ */
+export async function recoverImports(models: MongoModels, now = Date.now()): Promise<number> {
+  const journal = await models.importJournal
+    .find({ startedAt: { $lt: now - IMPORT_RECOVERY_AFTER_MS } })
+    .lean();
+  for (const entry of journal) await repairBatch(models, String(entry._id), entry.transactionIds);
   return journal.length;
+}
+
+/** Writes the records of the batch's transactions that are stored, then deletes its entry. */
+async function repairBatch(
+  models: MongoModels,
+  journalId: string,
+  transactionIds: string[],
+): Promise<void> {
+  const documents = await models.transactions.find({ _id: { $in: transactionIds } }).lean();
+  const byId = new Map(
+    documents.map((d) => [String(d._id), transactionFromDocument(d as Record<string, unknown>)]),
+  );
+  const stored = transactionIds.flatMap((id) => {
+    const transaction = byId.get(id);
+    return transaction === undefined ? [] : [transaction];
+  });
+  await writeRecords(models, stored);
+  await models.importJournal.deleteOne({ _id: journalId });
 }
 
 /** What a commit writes after its transaction, for many: newest records, decisions, audit. */
@@ -164,21 +190,36 @@ export async function importTransactions(
   });
   let stored = transactions;
   let clash: unknown = null;
+  /** The transactions this batch stored, once the insert has answered; before, any of them. */
+  let written: Transaction[] = transactions;
   try {
-    await models.transactions.insertMany(
-      transactions.map((t) => transactionDocument({ ...t, applied: true })),
-      { ordered: true },
-    );
+    try {
+      await models.transactions.insertMany(
+        transactions.map((t) => transactionDocument({ ...t, applied: true })),
+        { ordered: true },
+      );
+    } catch (error) {
+      const inserted = (error as { insertedDocs?: unknown[] }).insertedDocs?.length;
+      const index = (error as { writeErrors?: { index: number }[] }).writeErrors?.[0]?.index;
+      if (!isDuplicateKey(error) && index === undefined) throw error;
+      stored = transactions.slice(0, index ?? inserted ?? 0);
+      clash = transactions[stored.length]?.id ?? 'a transaction';
+    }
+    written = stored;
+    if (stored.length > 0) step?.('transaction', stored[0]!);
+    await writeRecords(models, stored);
+    await models.importJournal.deleteOne({ _id: journalId });
   } catch (error) {
-    const inserted = (error as { insertedDocs?: unknown[] }).insertedDocs?.length;
-    const index = (error as { writeErrors?: { index: number }[] }).writeErrors?.[0]?.index;
-    if (!isDuplicateKey(error) && index === undefined) throw error;
-    stored = transactions.slice(0, index ?? inserted ?? 0);
-    clash = transactions[stored.length]?.id ?? 'a transaction';
+    // Failed part-way, alive: this importer repairs its own batch (the transactions it stored
+    // get their records) rather than leave it to an open IMPORT_RECOVERY_AFTER_MS from now. If
+    // the repair fails too (the server gone), the entry stays for that recovery.
+    await repairBatch(
+      models,
+      journalId,
+      written.map((t) => t.id),
+    ).catch(() => undefined);
+    throw error;
   }
-  if (stored.length > 0) step?.('transaction', stored[0]!);
-  await writeRecords(models, stored);
-  await models.importJournal.deleteOne({ _id: journalId });
   if (clash !== null) {
     throw new InputInvalidError(
       'transactions',
