@@ -5,7 +5,7 @@
 import { openIssuer } from '@licensor/issuer';
 import { freshChallenge } from '@licensor/issuer/seed';
 import { openStore } from '@licensor/issuer/store';
-import { generateKeyPair } from '@licensor/token';
+import { generateKeyPair, newNonce, signCheck } from '@licensor/token';
 
 export async function prepareStore(dataDir, passphrase, statusPassphrase) {
   const store = await openStore({ dataDir });
@@ -24,4 +24,21 @@ export async function prepareStore(dataDir, passphrase, statusPassphrase) {
   } finally {
     await store.close();
   }
+}
+
+/** A version 1 check of the prepared license by its installation, with a fresh nonce. */
+export function checkToken(licenseId, revision, installation) {
+  return signCheck(
+    {
+      v: 1,
+      iat: Math.floor(Date.now() / 1000),
+      nonce: newNonce(),
+      lid: licenseId,
+      rev: revision,
+      sdk: '0.1.0',
+      product: { name: 'CMS', version: '5.2.0' },
+      usage: { credentialsInUse: 42 },
+    },
+    installation,
+  );
 }

@@ -11,10 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { newNonce, signCheck } from '@licensor/token';
 import autocannon from 'autocannon';
 import { pacedLoad } from './paced-load.mjs';
-import { prepareStore } from './prepare-store.mjs';
+import { checkToken, prepareStore } from './prepare-store.mjs';
 import { histogramDelta, scrapeHistograms } from './server-histograms.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -27,20 +26,7 @@ const workers = process.env.BENCH_WORKERS ?? '1';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-probe-'));
 const { licenseId, revision, installation } = await prepareStore(dataDir, 'p', 'sp');
-const tok = () =>
-  signCheck(
-    {
-      v: 1,
-      iat: Math.floor(Date.now() / 1000),
-      nonce: newNonce(),
-      lid: licenseId,
-      rev: revision,
-      sdk: '0.1.0',
-      product: { name: 'CMS', version: '5.2.0' },
-      usage: { credentialsInUse: 42 },
-    },
-    installation,
-  );
+const tok = () => checkToken(licenseId, revision, installation);
 // Every request distinct (a replay is refused): the warm-up (2 s at saturation) and the run.
 const n = Math.ceil((rate ?? 8000) * seconds * 1.2) + 20000;
 const tokens = Array.from({ length: n }, tok);

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Keyring, newId, newNonce, signCheck, verifyStatus } from '@licensor/token';
+import { Keyring, newId, verifyStatus } from '@licensor/token';
 import autocannon from 'autocannon';
 import { pacedLoad } from './paced-load.mjs';
-import { prepareStore } from './prepare-store.mjs';
+import { checkToken, prepareStore } from './prepare-store.mjs';
 import { histogramDelta, scrapeHistograms } from './server-histograms.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,22 +24,6 @@ const workers = Math.max(2, availableParallelism());
 const passphrase = 'bench-passphrase';
 // The status keys are sealed under a secret of their own (the verify service's, never the issuing one).
 const statusPassphrase = 'bench-status-passphrase';
-
-function checkToken(licenseId, revision, installation) {
-  return signCheck(
-    {
-      v: 1,
-      iat: Math.floor(Date.now() / 1000),
-      nonce: newNonce(),
-      lid: licenseId,
-      rev: revision,
-      sdk: '0.1.0',
-      product: { name: 'CMS', version: '5.2.0' },
-      usage: { credentialsInUse: 42 },
-    },
-    installation,
-  );
-}
 
 function start(script, env) {
   const child = fork(join(here, script), {
