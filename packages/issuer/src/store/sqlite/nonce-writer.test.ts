@@ -52,6 +52,21 @@ function storedNonces(): { key: string; expires_at: number }[] {
   }
 }
 
+/** An admission, and whether it has been answered yet. */
+function tracked(admission: Promise<boolean>): {
+  admission: Promise<boolean>;
+  answered: () => boolean;
+} {
+  let answered = false;
+  return {
+    admission: admission.then((admitted) => {
+      answered = true;
+      return admitted;
+    }),
+    answered: () => answered,
+  };
+}
+
 function writerOf(store: SqliteStore): NonceWriter {
   return (store as unknown as { nonces: NonceWriter }).nonces;
 }
@@ -95,14 +110,10 @@ describe('the SQLite nonce writer', () => {
 
   it('answers a group only once a sync of the log that began after its commit returned', async () => {
     const store = open({ syncDelayMs: 400 });
-    let answered = false;
-    const admission = store.chains.admitNonce('inst', 'a', HELD, NOW).then((admitted) => {
-      answered = true;
-      return admitted;
-    });
+    const { admission, answered } = tracked(store.chains.admitNonce('inst', 'a', HELD, NOW));
     // Committed (another connection reads it) and not answered: its sync has not run yet.
     await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
-    expect(answered).toBe(false);
+    expect(answered()).toBe(false);
     expect(await admission).toBe(true);
   });
 
@@ -163,15 +174,11 @@ describe('the SQLite nonce writer', () => {
 
   it('answers the first group only once the database directory is synced, after the log is opened', async () => {
     const store = open({ dirSyncDelayMs: 400 });
-    let answered = false;
-    const admission = store.chains.admitNonce('inst', 'a', HELD, NOW).then((admitted) => {
-      answered = true;
-      return admitted;
-    });
+    const { admission, answered } = tracked(store.chains.admitNonce('inst', 'a', HELD, NOW));
     // Committed, and its log sync (not delayed) long returned: the directory's sync holds it.
     await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
     await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(answered).toBe(false);
+    expect(answered()).toBe(false);
     expect(await admission).toBe(true);
     // Once: the next group waits for its log sync alone.
     const started = Date.now();
