@@ -2,9 +2,8 @@
 // writer's thread syncs the write-ahead log itself, pipelined, and a sync that fails refuses
 // the checks it was to cover with 503 ERR_STORE_UNAVAILABLE: none of them is answered, none is
 // recorded, and the service answers again at the next check once the log is checkpointed.
-import { randomBytes } from 'node:crypto';
 import { openStore } from '@licensor/issuer/store';
-import { Keyring, signCheck, verifyStatus } from '@licensor/token';
+import { Keyring, verifyStatus } from '@licensor/token';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVerifyService } from '../src/service.js';
@@ -15,22 +14,7 @@ import {
   openIssuerFixture,
   passphrase,
 } from './support/issuer-store.js';
-
-function check(licenseId: string, installation: Parameters<typeof signCheck>[1]) {
-  return signCheck(
-    {
-      v: 1,
-      iat: Math.floor(Date.now() / 1000),
-      nonce: randomBytes(16).toString('base64url'),
-      lid: licenseId,
-      rev: 1,
-      sdk: '0.1.0',
-      product: { name: 'CMS', version: '5.2.0' },
-      usage: { credentialsInUse: 3 },
-    },
-    installation,
-  );
-}
+import { checkFor } from './support/process.js';
 
 describe('a check on SQLite whose sync of the log fails', () => {
   let fixture: IssuerFixture | undefined;
@@ -57,7 +41,7 @@ describe('a check on SQLite whose sync of the log fails', () => {
       config: { viewCacheTtlMs: 0 },
     });
 
-    const refused = check(licenseId, installation);
+    const refused = checkFor(licenseId, installation);
     const answer = await postCheck(service.app, refused);
     expect(answer.status).toBe(503);
     expect(errorOf(answer).code).toBe('ERR_STORE_UNAVAILABLE');
@@ -75,7 +59,7 @@ describe('a check on SQLite whose sync of the log fails', () => {
     const again = await postCheck(other.app, refused);
     expect(errorOf(again).code).toBe('ERR_CHECK_REPLAYED');
 
-    const next = await postCheck(service.app, check(licenseId, installation));
+    const next = await postCheck(service.app, checkFor(licenseId, installation));
     expect(next.status).toBe(200);
     const keyring = Keyring.fromJwks(await fixture.issuer.keys.exportJwks());
     expect(verifyStatus(next.text, keyring).claims.outcome).toBe('VALID');
