@@ -52,6 +52,17 @@ function storedNonces(): { key: string; expires_at: number }[] {
   }
 }
 
+/** Every one of these admissions refused as the store unavailable, for the injected EIO. */
+async function expectRefusedForEio(admissions: Promise<boolean>[]): Promise<void> {
+  for (const refused of await Promise.allSettled(admissions)) {
+    expect(refused.status).toBe('rejected');
+    expect((refused as PromiseRejectedResult).reason).toMatchObject({
+      code: 'ERR_STORE_UNAVAILABLE',
+      message: expect.stringContaining('EIO'),
+    });
+  }
+}
+
 /** An admission, and whether it has been answered yet. */
 function tracked(admission: Promise<boolean>): {
   admission: Promise<boolean>;
@@ -125,13 +136,7 @@ describe('the SQLite nonce writer', () => {
     const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
     await new Promise((resolve) => setImmediate(resolve));
     const second = store.chains.admitNonce('inst', 'b', HELD, NOW);
-    for (const refused of await Promise.allSettled([first, second])) {
-      expect(refused.status).toBe('rejected');
-      expect((refused as PromiseRejectedResult).reason).toMatchObject({
-        code: 'ERR_STORE_UNAVAILABLE',
-        message: expect.stringContaining('EIO'),
-      });
-    }
+    await expectRefusedForEio([first, second]);
     expect(writerOf(store).written).toBe(0);
     // Their rows may survive, as a check whose answer was lost on the way: a replay of either
     // is refused, never admitted twice.
@@ -157,13 +162,7 @@ describe('the SQLite nonce writer', () => {
       // slot).
       await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
       const second = store.chains.admitNonce('inst', 'b', HELD, NOW);
-      for (const refused of await Promise.allSettled([first, second])) {
-        expect(refused.status).toBe('rejected');
-        expect((refused as PromiseRejectedResult).reason).toMatchObject({
-          code: 'ERR_STORE_UNAVAILABLE',
-          message: expect.stringContaining('EIO'),
-        });
-      }
+      await expectRefusedForEio([first, second]);
       expect(writerOf(store).written).toBe(0);
       // After the checkpoint, with its descriptors opened anew, the writer answers again.
       expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
