@@ -11,50 +11,15 @@
 // the sync, and a batch that fails is refused alone (the recorder keeps it and retries) without
 // undoing the nonces.
 //
-// The sync is the thread's own, and pipelined. Under synchronous=FULL SQLite syncs the log
-// inside COMMIT while it holds the file's write lock, so the next group could not even be
-// written until the previous one was on disk: a check waited for the rest of the sync in flight
-// and then a whole one of its own (about 1.5 syncs), and the writers of several processes
-// (`--workers`) took turns on the lock for the length of each sync. Here the connection runs with
-// synchronous=NORMAL (COMMIT writes the log pages and releases the lock without syncing) and the
-// thread calls fdatasync on the log file itself, off its own loop, up to MAX_SYNCS at a time:
-// the next group is committed while the previous one's sync runs, and a group is answered as
-// soon as any sync that began after its commit returns (a sync covers every page written to the
-// file before it began). A checkpoint syncs the log before it copies it, as SQLite always does.
-// Each sync slot has a descriptor of its own on the log: Linux reports a write-back error to every
-// open file description that has not seen it yet (each samples the error sequence when it is
-// opened), but to only one of two fdatasync calls on one descriptor, so a sync that returned 0
-// beside a failed one could otherwise answer groups whose pages were lost. And as SQLite does
-// under synchronous=FULL after it opens the log, the thread syncs the database's directory once
-// after it opens its descriptors (the log file's entry may be new), before any group is answered.
-// A sync that fails refuses every group not yet answered (503, ERR_STORE_UNAVAILABLE; what they
-// wrote may survive, like a check whose answer was lost on the way: the SDK makes a new check);
-// nothing more is written until a TRUNCATE checkpoint has put the whole log into the database
-// file and synced it, so a page the failed sync lost cannot hide a later group behind it.
+// The thread's sync of the log (its own, pipelined, a descriptor per slot, the directory synced
+// once, a failed sync refusing every group not yet answered) is sync-pipeline.ts's.
 
-import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../../errors.js';
+import { driverPath, groupWriterSource, MAX_SYNCS, type WriterFaults } from './sync-pipeline.js';
 
-/** Syncs of the log in flight at once: the next group's begins while the previous one's runs. */
-export const MAX_SYNCS = 2;
-
-/**
- * Faults for the tests, applied on the writer's thread: `failSyncAt` makes the nth sync of the
- * log fail (EIO) as a failing disk would, `failSyncOnSlot` the first sync made on that slot's
- * descriptor (0 or 1); `syncDelayMs` starts each sync that much later, so that groups overlap,
- * and `slotDelayMs` sets it per slot instead; `failDirSyncAt` makes the nth sync of the
- * database's directory fail, and `dirSyncDelayMs` starts each one that much later.
- */
-export interface WriterFaults {
-  failSyncAt?: number;
-  failSyncOnSlot?: number;
-  syncDelayMs?: number;
-  slotDelayMs?: number[];
-  failDirSyncAt?: number;
-  dirSyncDelayMs?: number;
-}
+export { MAX_SYNCS, type WriterFaults };
 
 /** Expired nonces are removed once every this many admissions (SQLite has no TTL index). */
 export const NONCE_PURGE_EVERY = 512;
@@ -80,19 +45,8 @@ export const CHAIN_UPDATE_SQL =
 /** A check record as the writer takes it: the columns of CHECK_INSERT_SQL, in order. */
 export type CheckRow = [string, number, string, string, string, number, string];
 
-// The worker, as CommonJS source: it runs from the built package and from the TypeScript sources
-// under vitest alike, with no file of its own to locate. `driver` is better-sqlite3's path as the
-// main thread resolves it.
-const WORKER_SOURCE = `
-const fs = require('node:fs');
-const { parentPort, receiveMessageOnPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const faults = workerData.faults || {};
-const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 5000');
-// The thread syncs the log itself (below); a store not in WAL mode keeps SQLite's own sync.
-const wal = db.pragma('journal_mode', { simple: true }) === 'wal';
-db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
+// The worker: its statements and group write; the rest is sync-pipeline.ts's.
+const WORKER_SOURCE = groupWriterSource(`
 const admit = db.prepare(${JSON.stringify(NONCE_ADMIT_SQL)});
 const purge = db.prepare(${JSON.stringify(NONCE_PURGE_SQL)});
 const insertCheck = db.prepare(${JSON.stringify(CHECK_INSERT_SQL)});
@@ -134,201 +88,10 @@ function writeOne(group) {
 // Every group that came in since the last commit, in one transaction.
 const writeAll = db.transaction((groups) => groups.map(writeOne));
 
-const MAX_SYNCS = ${MAX_SYNCS};
-/** One descriptor on the log per sync slot: fd (null until opened), busy, stale (close when done). */
-const slots = Array.from({ length: MAX_SYNCS }, () => ({ fd: null, busy: false, stale: false, syncs: 0 }));
-/** The database's directory has been synced since the slots' descriptors were opened. */
-let dirSynced = false;
-let dirSyncing = false;
-let dirSyncCalls = 0;
-let committed = 0;
-let syncedUpTo = 0;
-let startedUpTo = 0;
-let syncing = 0;
-let syncCalls = 0;
-let poisoned = null;
-let closing = false;
-/** Committed, not yet answered: [commit number, reply]. */
-const unsynced = [];
-
-function failAll(list, error) {
-  for (const [, reply] of list) {
-    parentPort.postMessage({ id: reply.id, error: String(error && error.message), code: error && error.code });
-  }
+function transferOf(reply) {
+  return [reply.admitted.buffer, reply.moved.buffer];
 }
-
-function closeSlot(slot) {
-  if (slot.fd !== null) fs.closeSync(slot.fd);
-  slot.fd = null;
-  slot.stale = false;
-}
-
-// A failed sync (of the log or of the directory): every group not yet answered is refused, and
-// nothing more is written until the log is checkpointed whole (recover()). The descriptors are
-// opened anew (each idle one now, each busy one when its sync returns), and the directory synced
-// again after, so that an error seen here is not reported again to a later sync.
-function poison(error) {
-  poisoned = error;
-  failAll(unsynced.splice(0), error);
-  dirSynced = false;
-  for (const slot of slots) {
-    if (slot.busy) slot.stale = true;
-    else closeSlot(slot);
-  }
-}
-
-// Every group committed up to syncedUpTo, once the directory is synced too.
-function answer() {
-  if (!dirSynced || poisoned !== null) return;
-  let n = 0;
-  while (n < unsynced.length && unsynced[n][0] <= syncedUpTo) n++;
-  for (const [, reply] of unsynced.splice(0, n)) {
-    parentPort.postMessage(reply, [reply.admitted.buffer, reply.moved.buffer]);
-  }
-}
-
-function injected(what) {
-  return Object.assign(new Error(what + ': EIO: i/o error (injected)'), { code: 'EIO' });
-}
-
-// A slot's descriptor on the log, and after opening it the directory's sync (once until a
-// failure). Throws when the log cannot be opened.
-function openSlot(slot) {
-  if (slot.fd === null) slot.fd = fs.openSync(workerData.file + '-wal', 'r+');
-  if (dirSynced || dirSyncing) return;
-  dirSyncing = true;
-  dirSyncCalls++;
-  const calls = dirSyncCalls;
-  const done = (error) => {
-    dirSyncing = false;
-    if (error) {
-      if (poisoned === null) poison(error);
-    } else if (poisoned === null) {
-      dirSynced = true;
-      answer();
-    }
-    if (closing && syncing === 0) finishClose();
-  };
-  const sync = () => {
-    if (faults.failDirSyncAt === calls) return done(injected('fsync of the directory'));
-    // Windows opens no directory to sync (nor does SQLite sync one there).
-    if (process.platform === 'win32') return done(null);
-    fs.open(workerData.dir, 'r', (error, fd) => {
-      if (error) return done(error);
-      fs.fsync(fd, (syncError) => fs.close(fd, () => done(syncError)));
-    });
-  };
-  if (faults.dirSyncDelayMs) setTimeout(sync, faults.dirSyncDelayMs);
-  else sync();
-}
-
-function startSync() {
-  if (syncing >= MAX_SYNCS || startedUpTo >= committed || poisoned !== null) return;
-  const index = slots.findIndex((slot) => !slot.busy);
-  if (index === -1) return;
-  const slot = slots[index];
-  try {
-    openSlot(slot);
-  } catch (error) {
-    poison(error);
-    return;
-  }
-  // The directory's sync may have failed at once.
-  if (poisoned !== null) return;
-  const upTo = committed;
-  startedUpTo = upTo;
-  syncing++;
-  syncCalls++;
-  slot.busy = true;
-  slot.syncs++;
-  const calls = syncCalls;
-  const first = slot.syncs === 1;
-  const done = (error) => {
-    syncing--;
-    slot.busy = false;
-    if (slot.stale) closeSlot(slot);
-    if (error) {
-      // What this sync was to cover, and everything after it, is refused, whichever slot saw it.
-      if (poisoned === null) poison(error);
-    } else if (poisoned === null && upTo > syncedUpTo) {
-      syncedUpTo = upTo;
-      answer();
-    }
-    startSync();
-    if (closing && syncing === 0 && !dirSyncing) finishClose();
-  };
-  const sync = () => {
-    if (faults.failSyncAt === calls || (first && faults.failSyncOnSlot === index)) {
-      done(injected('fdatasync'));
-    } else {
-      fs.fdatasync(slot.fd, done);
-    }
-  };
-  const delay = faults.slotDelayMs ? faults.slotDelayMs[index] : faults.syncDelayMs;
-  if (delay) setTimeout(sync, delay);
-  else sync();
-}
-
-// After a failed sync: the whole log into the database file, synced, before anything else.
-function recover() {
-  const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
-  if (result.busy !== 0) throw new Error('the log could not be checkpointed after a failed sync (busy)');
-  poisoned = null;
-  syncedUpTo = committed;
-  startedUpTo = committed;
-}
-
-function finishClose() {
-  for (const slot of slots) closeSlot(slot);
-  db.close();
-  parentPort.close();
-}
-
-parentPort.on('message', (first) => {
-  if (first.close) {
-    closing = true;
-    if (syncing === 0 && !dirSyncing) finishClose();
-    return;
-  }
-  // What queued up while the thread was busy goes in the same transaction.
-  const groups = [first];
-  for (let next = receiveMessageOnPort(parentPort); next !== undefined; next = receiveMessageOnPort(parentPort)) {
-    if (next.message.close) {
-      closing = true;
-      break;
-    }
-    groups.push(next.message);
-  }
-  const replies = [];
-  try {
-    if (poisoned !== null) recover();
-    replies.push(...writeAll.immediate(groups));
-  } catch (error) {
-    // A group that cannot be written is refused alone: the others are written one by one.
-    for (const group of groups.length > 1 && poisoned === null ? groups : []) {
-      try {
-        replies.push(...writeAll.immediate([group]));
-      } catch (alone) {
-        failAll([[0, group]], alone);
-      }
-    }
-    if (groups.length === 1 || poisoned !== null) failAll(groups.map((group) => [0, group]), error);
-    if (replies.length === 0) {
-      if (closing && syncing === 0 && !dirSyncing) finishClose();
-      return;
-    }
-  }
-  if (!wal) {
-    for (const reply of replies) parentPort.postMessage(reply, [reply.admitted.buffer, reply.moved.buffer]);
-    if (closing) finishClose();
-    return;
-  }
-  committed++;
-  for (const reply of replies) unsynced.push([committed, reply]);
-  startSync();
-  if (closing && syncing === 0 && !dirSyncing) finishClose();
-});
-`;
+`);
 
 type Waiting =
   | {
@@ -366,10 +129,6 @@ type Reply =
       failed: (Omit<Failure, 'id'> | null)[];
     }
   | Failure;
-
-function driverPath(): string {
-  return createRequire(import.meta.url).resolve('better-sqlite3');
-}
 
 export class NonceWriter {
   #worker: Worker | null = null;
