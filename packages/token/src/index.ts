@@ -133,6 +133,7 @@ export {
   signCheck,
   type VerifiedCheck,
   verifyCheck,
+  verifyDecodedCheck,
 } from './messages/check.js';
 export {
   advanceKeysets,

@@ -17,6 +17,7 @@ import {
   signStatus,
   verifyChallenge,
   verifyCheck,
+  verifyDecodedCheck,
   verifyLicense,
   verifyStatus,
 } from '../src/index.js';
@@ -94,6 +95,53 @@ describe('around verification', () => {
     expect(codeOf(() => verifyCheck(unsigned, () => installationKey.publicKey))).toBe(
       'ERR_SIGNATURE_INVALID',
     );
+  });
+  it('verifyDecodedCheck verifies what decodeCheckUnverified read, as verifyCheck does (v1 and v2)', () => {
+    const key = () => installationKey.publicKey;
+    for (const golden_ of [golden.check, golden.checkV2]) {
+      const decoded = decodeCheckUnverified(`\n${golden_.token} `);
+      expect(verifyDecodedCheck(decoded, key)).toEqual(verifyCheck(golden_.token, key));
+      expect(verifyDecodedCheck(decoded, key).claims).toEqual(golden_.claims);
+    }
+  });
+  it('verifyDecodedCheck refuses what verifyCheck refuses, with the same codes', () => {
+    const { header, payload } = parts(golden.check.token);
+    const unsigned = decodeCheckUnverified(forge(header, payload, generateKeyPair()));
+    const decoded = decodeCheckUnverified(golden.check.token);
+    const other = generateKeyPair().publicKey;
+    const cases: [string, () => unknown][] = [
+      [
+        'ERR_SIGNATURE_INVALID',
+        () => verifyDecodedCheck(unsigned, () => installationKey.publicKey),
+      ],
+      ['ERR_KID_UNKNOWN', () => verifyDecodedCheck(decoded, () => undefined)],
+      ['ERR_KEY_INVALID', () => verifyDecodedCheck(decoded, () => other)],
+      ['ERR_KEY_INVALID', () => verifyDecodedCheck(decoded, () => new Uint8Array(31))],
+    ];
+    for (const [code, call] of cases) expect(codeOf(call)).toBe(code);
+    expect(codeOf(() => verifyCheck(unsigned.token, () => installationKey.publicKey))).toBe(
+      'ERR_SIGNATURE_INVALID',
+    );
+  });
+  it('verifyDecodedCheck returns the claims the signature covers, not ones put in their place', () => {
+    const key = () => installationKey.publicKey;
+    const forged = { ...golden.check.claims, lid: 'lic_someoneelse', rev: 99 };
+    // The object decodeCheckUnverified returned, its claims replaced after the read.
+    const replaced = decodeCheckUnverified(golden.check.token);
+    replaced.claims = forged;
+    expect(verifyDecodedCheck(replaced, key).claims).toEqual(golden.check.claims);
+    // A copy, or one built by hand around a real token: verified and read from the token.
+    const copy = { ...decodeCheckUnverified(golden.check.token), claims: forged };
+    expect(verifyDecodedCheck(copy, key).claims).toEqual(golden.check.claims);
+    // A hand-built one whose token does not verify is refused like verifyCheck refuses it.
+    const { header, payload } = parts(golden.check.token);
+    const unsigned = forge(header, payload, generateKeyPair());
+    const byHand = {
+      claims: golden.check.claims,
+      installationId: installationKey.kid,
+      token: unsigned,
+    };
+    expect(codeOf(() => verifyDecodedCheck(byHand, key))).toBe('ERR_SIGNATURE_INVALID');
   });
   it('challengeHash is the same for the compact, pasted and armoured forms', () => {
     const hash = challengeHash(golden.challenge.token);

@@ -31,6 +31,16 @@ export function verifyCompactJws(input: string, options: VerifyJwsOptions): Veri
 
 /** Checks the signature of an already read JWS, then decodes its payload. */
 export function verifyReadJws(jws: CompactJws, publicKey: Uint8Array): VerifiedJws {
+  checkReadJwsSignature(jws, publicKey);
+  const payload = base64urlDecode(jws.payloadSegment, 'JWS payload');
+  return { token: jws.token, header: jws.header, payload, publicKey };
+}
+
+/**
+ * Checks the signature of an already read JWS over its signing input, and nothing more (for a
+ * caller that decoded the same payload segment already, see verifyDecodedCheck).
+ */
+export function checkReadJwsSignature(jws: CompactJws, publicKey: Uint8Array): void {
   const signature = base64urlDecode(jws.signatureSegment, 'JWS signature');
   if (signature.length !== 64) {
     throw new SignatureInvalidError(
@@ -42,8 +52,6 @@ export function verifyReadJws(jws: CompactJws, publicKey: Uint8Array): VerifiedJ
       'the signature does not hold: the token was changed or not signed by this key',
     );
   }
-  const payload = base64urlDecode(jws.payloadSegment, 'JWS payload');
-  return { token: jws.token, header: jws.header, payload, publicKey };
 }
 
 export interface GenericJwsOptions {

@@ -1,13 +1,14 @@
 // Check requests: the SDK's signed question to the online service, `kid` = installation id.
-// The service reads the kid first (readCheckKid) to look up the installation's key, then
-// verifies.
+// The service reads the request first (decodeCheckUnverified, or readCheckKid for the kid alone)
+// to look up the installation's key, then verifies: verifyDecodedCheck checks the signature of
+// what it read without reading the token again.
 
 import { type CheckClaims, validateCheckClaims } from '../claims/check.js';
 import { KeyInvalidError, KidUnknownError } from '../errors.js';
-import { headerKid, readCompactJws } from '../jws/header.js';
+import { type CompactJws, headerKid, readCompactJws } from '../jws/header.js';
 import { MAX_TOKEN_LENGTH, TYP } from '../jws/limits.js';
 import { signCompactJws } from '../jws/sign.js';
-import { verifyReadJws } from '../jws/verify.js';
+import { checkReadJwsSignature, verifyReadJws } from '../jws/verify.js';
 import { type Ed25519KeyPair, jwkThumbprint, toPublicJwk } from '../keys.js';
 import { base64urlDecode } from '../lib/base64url.js';
 import { parseJsonObject } from '../lib/json.js';
@@ -57,8 +58,20 @@ export function decodeCheckUnverified(token: string): DecodedCheck {
   const installationId = headerKid(jws.header.kid, true);
   const payload = base64urlDecode(jws.payloadSegment, 'JWS payload');
   const claims = validateCheckClaims(parseJsonObject(payload, 'check payload'));
-  return { claims, installationId, token: jws.token };
+  const decoded = { claims, installationId, token: jws.token };
+  reads.set(decoded, { jws, claims, installationId });
+  return decoded;
 }
+
+/**
+ * What decodeCheckUnverified read, by the object it returned: the read JWS and the claims parsed
+ * from its payload segment, as they were (a caller that replaces `decoded.claims` changes nothing
+ * verifyDecodedCheck returns). Weak: dropped with the DecodedCheck.
+ */
+const reads = new WeakMap<
+  DecodedCheck,
+  { jws: CompactJws; claims: CheckClaims; installationId: string }
+>();
 
 const thumbprints = new WeakMap<Uint8Array, string>();
 
@@ -81,6 +94,35 @@ export function verifyCheck(
 ): VerifiedCheck {
   const jws = readCompactJws(token, RULES);
   const kid = headerKid(jws.header.kid, true);
+  const verified = verifyReadJws(jws, installationKeyOf(kid, resolveInstallationKey));
+  const claims = validateCheckClaims(parseJsonObject(verified.payload, 'check payload'));
+  return { claims, installationId: kid, token: verified.token };
+}
+
+/**
+ * verifyCheck for a request decodeCheckUnverified has read: the same key checks and the same
+ * signature check over the same bytes, without reading the token and parsing its claims again
+ * (the verify service reads every request before it knows the key). The claims returned are
+ * those decodeCheckUnverified parsed from the payload segment the signature covers. A
+ * DecodedCheck it did not return (a copy, one built by hand) is verified from its `token` alone,
+ * exactly as verifyCheck does.
+ */
+export function verifyDecodedCheck(
+  decoded: DecodedCheck,
+  resolveInstallationKey: (kid: string) => Uint8Array | undefined,
+): VerifiedCheck {
+  const read = reads.get(decoded);
+  if (read === undefined) return verifyCheck(decoded.token, resolveInstallationKey);
+  const kid = read.installationId;
+  checkReadJwsSignature(read.jws, installationKeyOf(kid, resolveInstallationKey));
+  return { claims: read.claims, installationId: kid, token: read.jws.token };
+}
+
+/** The installation key for `kid`: known, a 32-byte Ed25519 key, `kid` its thumbprint. */
+function installationKeyOf(
+  kid: string,
+  resolveInstallationKey: (kid: string) => Uint8Array | undefined,
+): Uint8Array {
   const publicKey = resolveInstallationKey(kid);
   if (publicKey === undefined) {
     throw new KidUnknownError(`no installation key is known for ${kid}`);
@@ -91,7 +133,5 @@ export function verifyCheck(
   if (thumbprintOf(publicKey) !== kid) {
     throw new KeyInvalidError(`the key resolved for ${kid} has another thumbprint`);
   }
-  const verified = verifyReadJws(jws, publicKey);
-  const claims = validateCheckClaims(parseJsonObject(verified.payload, 'check payload'));
-  return { claims, installationId: kid, token: verified.token };
+  return publicKey;
 }

@@ -14,9 +14,8 @@ import {
   type CheckOutcome,
   type Ed25519KeyPair,
   newId,
-  readCheckKid,
   signStatus,
-  verifyCheck,
+  verifyDecodedCheck,
 } from '@licensor/token';
 import { CheckReplayedError, CheckTimeSkewError, RateLimitedError } from '../errors.js';
 import type { RefusedCheck } from '../state/check-failures.js';
@@ -106,9 +105,11 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
   };
 
   return async function answerCheck(token, nowMs, address) {
-    const installationId = readCheckKid(token);
-
-    const claimed = peekCheck(token);
+    // Read once: the kid, then the claims, each refused as verifyCheck would; the signature is
+    // checked below over the same bytes, without reading them again.
+    const decoded = peekCheck(token);
+    const installationId = decoded.installationId;
+    const claimed = decoded.claims;
     const nowSeconds = Math.floor(nowMs / 1000);
     const skew = nowSeconds - claimed.iat;
     const offClock = Math.abs(skew) > deps.windowSeconds;
@@ -129,7 +130,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
 
     if (bound) {
       try {
-        verifyCheck(token, (kid) => (kid === installationId ? key : undefined));
+        verifyDecodedCheck(decoded, (kid) => (kid === installationId ? key : undefined));
       } catch (error) {
         report(claimed.lid, installationId, codeOf(error), nowMs);
         throw error;

@@ -3,10 +3,11 @@
 // under the same strict rules as verifyCheck (no duplicate members, valid UTF-8, the claim
 // schema), so the two paths that follow (verify with the bound key, or answer UNKNOWN) refuse
 // the same malformed claims the same way. Nothing read here is trusted until verifyCheck has
-// checked the signature over these same bytes.
-import { type CheckClaims, decodeCheckUnverified } from '@licensor/token';
+// checked the signature over these same bytes: verifyDecodedCheck checks it over what was read
+// here, so the token is read and its claims parsed once per check (#15.5).
+import { type DecodedCheck, decodeCheckUnverified } from '@licensor/token';
 
-/** `token` has passed readCheckKid: three segments, a check header, under the size cap. */
-export function peekCheck(token: string): CheckClaims {
-  return decodeCheckUnverified(token).claims;
+/** The request's kid (the installation id it names) and claims, in the order verifyCheck refuses. */
+export function peekCheck(token: string): DecodedCheck {
+  return decodeCheckUnverified(token);
 }
