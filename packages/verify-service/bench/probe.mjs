@@ -113,6 +113,8 @@ const out = {
   load: load0,
   ...result,
   generatorCpuShare: Math.round(((gen.user + gen.system) / 1e6 / wall) * 100) / 100,
+  // Every request sent since the start, warm-up included (what a whole-process profile covers).
+  sentInAll: t,
 };
 const server = target === 'bare' ? {} : histogramDelta(await scrapeHistograms(url), before);
 out.serverMs = server.serverMs;

@@ -1,7 +1,8 @@
 // The service's own figures from its /metrics: the check latency (first byte to answer) and each
 // check's wait for its nonce to be stored, as cumulative histogram buckets (summed over the
 // workers of a cluster). Scraped before and after a run, the difference gives that run's
-// percentiles, as the upper bound (ms) of the bucket each falls in: beside the client's own
+// percentiles, as the upper bound (ms) of the bucket each falls in, and the mean (ms, from the
+// histogram's sum): beside the client's own
 // latency, it shows what the disk and what the load generator add.
 const families = {
   serverMs: 'licensor_verify_check_duration_seconds',
@@ -18,6 +19,13 @@ export async function scrapeHistograms(url) {
       const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
       buckets.set(bound, (buckets.get(bound) ?? 0) + Number(value));
     }
+    let sum = 0;
+    for (const [, value] of text.matchAll(
+      new RegExp(`^${name}_sum(?:\\{[^}]*\\})? (\\S+)$`, 'gm'),
+    )) {
+      sum += Number(value);
+    }
+    buckets.sum = sum;
     out[key] = buckets;
   }
   return out;
@@ -38,7 +46,10 @@ export function histogramDelta(after, before) {
           ? 'inf'
           : bounds[i] * 1000;
     };
-    out[key] = { count: total, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999) };
+    // The mean, from the histogram's sum: finer than the buckets' bounds.
+    const sum = after[key].sum - (before?.[key]?.sum ?? 0);
+    const mean = total === 0 ? null : Math.round((sum / total) * 1e6) / 1e3;
+    out[key] = { count: total, mean, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999) };
   }
   return out;
 }
