@@ -18,18 +18,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openIssuer } from '@licensor/issuer';
-import { freshChallenges, installationKeyOf, SAMPLE_SIZE, seedStore } from '@licensor/issuer/seed';
+import { installationKeyOf, SAMPLE_SIZE, seedStore } from '@licensor/issuer/seed';
 import { openStore } from '@licensor/issuer/store';
 import { createPortalApp } from '@licensor/issuer-portal';
 import { newNonce, signCheck } from '@licensor/token';
-import {
-  closedLoad,
-  machine,
-  measureLatency,
-  median,
-  rateOf,
-  writeResults,
-} from '../../bench/kit.mjs';
+import { closedLoad, machine, measureLatency, median, writeResults } from '../../bench/kit.mjs';
+import { issueRound } from './issue-round.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -158,21 +152,9 @@ async function checksRow(dir, report) {
   }
 }
 
-const ISSUE_TERMS = { customerName: 'Bench Customer', model: 'perpetual', credentials: 100 };
-
-/** One round of durable issues: 300 new installations' challenges, 64 at a time. */
-async function issueRound(issuer) {
-  const challenges = freshChallenges(300);
-  await issuer.issue(challenges.pop(), ISSUE_TERMS, 'bench');
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: 64 }, async () => {
-      while (next < challenges.length) await issuer.issue(challenges[next++], ISSUE_TERMS, 'bench');
-    }),
-  );
-  const rate = rateOf(challenges.length, started, cpu);
+/** One round of durable issues (issue-round.mjs), rounded for the report. */
+async function measuredRound(issuer) {
+  const rate = await issueRound(issuer);
   return { issuesPerSecond: Math.round(rate.perSecond), cpuUsPerIssue: Math.round(rate.cpuUs) };
 }
 
@@ -186,7 +168,7 @@ async function issueRows(issuers) {
   const measured = issuers.map(() => []);
   for (let round = 0; round < rounds; round += 1) {
     const order = round % 2 === 0 ? issuers.keys() : [...issuers.keys()].reverse();
-    for (const i of order) measured[i].push(await issueRound(issuers[i]));
+    for (const i of order) measured[i].push(await measuredRound(issuers[i]));
   }
   return measured.map((results) => ({
     issuesPerSecond: median(results.map((r) => r.issuesPerSecond)),

@@ -88,7 +88,7 @@ describe('the page cache of a store opened for issuing', () => {
     expect(cacheMiBOf(await opened(large, { sqliteCacheMiB: 96 }))).toBe(96);
   });
 
-  it('reads every key of the three indexes on open, and the verify service (prepare: false) does not', async () => {
+  it('reads every key of the hash-keyed indexes on open, and the verify service (prepare: false) does not', async () => {
     const large = await storeEndingAt(5);
     warmed.mockClear();
     const store = await opened(large);

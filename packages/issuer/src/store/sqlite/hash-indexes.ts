@@ -1,17 +1,18 @@
 // The page cache of a large SQLite store (#15.3). Every issue looks up, then inserts, keys that
 // are hashes by nature, so each lands on a random page of its index: the challenge's hash
-// (transactions.dedupe_key), the installation's key thumbprint (installations.id and
-// licenses_by_installation). Every other index an issue writes grows at its end (time-ordered
-// ids, times). On a store of 1,000,000 licenses these three indexes are 187 MiB (dbstat: 74, 57
-// and 57 MiB), about 200 bytes a license; held in neither the 64 MiB page cache nor, once 50
-// million check records have streamed through it, the OS page cache, each issue waited for
-// three random reads from the disk (its CPU 1.5x the empty store's, its rate 0.39 of it).
+// (transactions.dedupe_key) and the installation's key thumbprint (installations.id). Every
+// other index an issue writes grows at its end (time-ordered ids, times, and since migration 20
+// the licenses' index by installation number: installation-seq.ts). On a store of 1,000,000
+// licenses these two indexes are 130 MiB (dbstat: 74 and 57 MiB), about 130 bytes a license;
+// held in neither the 64 MiB page cache nor, once 50 million check records have streamed
+// through it, the OS page cache, each issue waited for random reads from the disk (with the
+// third hash-keyed index of then, its CPU 1.5x the empty store's, its rate 0.39 of it).
 //
 // So a store opened for issuing (`prepare`, not the verify service) sizes its page cache from
 // the store, 64 MiB plus those indexes estimated from the largest rowid of their tables (read
-// from the end of each table, not counted), and reads the three indexes once on open, from
-// end to end (a covering index range, sequential pages), so the first issues find them in
-// memory. SQLite allocates cache pages as they are used: a small store costs what it did.
+// from the end of each table, not counted), and reads the indexes once on open, from end to
+// end (a covering index range, sequential pages), so the first issues find them in memory.
+// SQLite allocates cache pages as they are used: a small store costs what it did.
 
 import type Database from 'better-sqlite3';
 
@@ -25,7 +26,6 @@ const MiB = 1024 * 1024;
 export const HASH_KEYED_INDEXES = [
   { table: 'transactions', column: 'dedupe_key', bytesPerRow: 61 },
   { table: 'installations', column: 'id', bytesPerRow: 59 },
-  { table: 'licenses', column: 'installation_id', bytesPerRow: 59 },
 ] as const;
 
 /** The statement that reads one of them whole, from its index alone (never the table). */
@@ -33,7 +33,7 @@ export function warmSql(index: (typeof HASH_KEYED_INDEXES)[number]): string {
   return `SELECT count(${index.column}) AS n FROM ${index.table} WHERE ${index.column} >= ''`;
 }
 
-/** The three indexes' size, estimated from the largest rowid of their tables. */
+/** The indexes' size, estimated from the largest rowid of their tables. */
 export function hashIndexBytes(db: Database.Database): number {
   let bytes = 0;
   for (const index of HASH_KEYED_INDEXES) {
@@ -51,7 +51,7 @@ export function sizedCacheMiB(db: Database.Database): number {
   return Math.min(DEFAULT_CACHE_MIB + extra, MAX_SIZED_CACHE_MIB);
 }
 
-/** Reads the three indexes once, so their pages are in memory; returns the keys read. */
+/** Reads the hash-keyed indexes once, so their pages are in memory; returns the keys read. */
 export function warmHashIndexes(db: Database.Database): number {
   let keys = 0;
   for (const index of HASH_KEYED_INDEXES) {

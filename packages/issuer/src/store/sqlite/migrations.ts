@@ -8,6 +8,7 @@ import { AUDIT_CHAIN_SQL } from './audit-chain.js';
 import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL, FORK_POLICY_SUBJECTS_SQL } from './chains.js';
 import { CHECK_FAILURES_SQL } from './event-sources.js';
+import { INSTALLATION_SEQ_SQL } from './installation-seq.js';
 import { backfillTransactionKids, KEY_USAGE_SQL } from './key-usage.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
@@ -248,6 +249,11 @@ export const MIGRATIONS: readonly Migration[] = [
     backfill: (db) => void backfillTransactionKids(db),
   },
   { version: 19, name: 'license keys of one product, product key sets', sql: PRODUCT_KEYS_SQL },
+  {
+    version: 20,
+    name: 'licenses of an installation by its number, not its key thumbprint (installation-seq.ts)',
+    sql: INSTALLATION_SEQ_SQL,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -196,7 +196,22 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ['licenses of a state', () => store.listLicenses({ state: 'suspended', limit: 50 })],
   ['licenses of a model', () => store.listLicenses({ model: 'subscription', limit: 50 }), true],
   ['licenses of a customer', () => store.listLicenses({ customerId: 'cus_x', limit: 50 })],
+  // By the installation's number, or its thumbprint for an installation with no row
+  // (installation-seq.ts): two searches, never licenses_by_update walked.
   ['licenses of an installation', () => store.listLicensesOfInstallation('inst')],
+  [
+    'licenses of an installation, a page of the portal',
+    () => store.listLicenses({ installationId: 'inst', state: 'active', limit: 50 }),
+  ],
+  [
+    'licenses of an installation, a page after a cursor',
+    () =>
+      store.listLicenses({
+        installationId: 'inst',
+        after: licenseCursor({ updatedAt: NOW, id: 'lic_x' }),
+        limit: 50,
+      }),
+  ],
   [
     'licenses expiring soon',
     () => store.listLicenses({ termEndsBefore: NOW / 1000, limit: 50 }),
@@ -340,6 +355,17 @@ describe('SQLite query plans', () => {
         ),
       ]);
     }
+  });
+
+  it("finds an installation's licenses by its number, and those of one with no row by its thumbprint", async () => {
+    const [read] = await statementsOf(() => store.listLicensesOfInstallation('inst'));
+    expect(planOf(read!)).toEqual(
+      expect.arrayContaining([
+        'SEARCH licenses USING COVERING INDEX licenses_by_installation_seq (installation_seq=?)',
+        expect.stringMatching(/^SEARCH installations USING COVERING INDEX \w+ \(id=\?\)$/),
+        'SEARCH licenses USING INDEX licenses_by_unnumbered_installation (installation_id=?)',
+      ]),
+    );
   });
 
   it('notices a full scan (the check above can fail)', () => {

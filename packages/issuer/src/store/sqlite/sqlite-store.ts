@@ -66,6 +66,7 @@ import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automat
 import { SqliteChains } from './chains.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
 import { DEFAULT_CACHE_MIB, sizedCacheMiB, warmHashIndexes } from './hash-indexes.js';
+import { LICENSE_ROWIDS_OF_INSTALLATION } from './installation-seq.js';
 import { SqliteKeyUsage } from './key-usage.js';
 import { migrate } from './migrations.js';
 import { NonceWriter, type WriterFaults } from './nonce-writer.js';
@@ -331,7 +332,13 @@ export class SqliteStore implements LicensorStore {
     equal('state', filter.state);
     equal('model', filter.model);
     equal('customer_id', filter.customerId);
-    equal('installation_id', filter.installationId);
+    // An installation's licenses are few: found by its number (installation-seq.ts), the
+    // thumbprint compared too, and the other filters tested on them (NOT INDEXED: rowids only).
+    const ofInstallation = filter.installationId !== undefined;
+    if (ofInstallation) {
+      where.push(`installation_id = ? AND rowid IN ${LICENSE_ROWIDS_OF_INSTALLATION}`);
+      args.push(filter.installationId, filter.installationId, filter.installationId);
+    }
     if (filter.q !== undefined && filter.q !== '') {
       // A license id (or its start), or part of a customer's name: the customers are searched
       // (a tenth of the licenses), then their licenses by index; never a scan of the licenses.
@@ -364,7 +371,7 @@ export class SqliteStore implements LicensorStore {
     args.push(...entitled.args);
     // The page is chosen on an index (filter columns, updated_at, id) first, then only its
     // rows are read: sorting never carries the bodies of every match.
-    const sql = `SELECT body FROM licenses WHERE rowid IN (SELECT rowid FROM licenses
+    const sql = `SELECT body FROM licenses WHERE rowid IN (SELECT rowid FROM licenses${ofInstallation ? ' NOT INDEXED' : ''}
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY ${before === null ? 'updated_at DESC, id' : 'updated_at, id DESC'} LIMIT ? OFFSET ?)
       ORDER BY updated_at DESC, id`;
@@ -448,13 +455,15 @@ export class SqliteStore implements LicensorStore {
 
   async listLicensesOfInstallation(installationId: string): Promise<License[]> {
     // What listLicenses({ installationId }) answers (newest first, at most its default page of
-    // 100, as on MongoDB), as one read on the index: the paged form (a rowid IN subquery with a
-    // bound LIMIT and OFFSET) cost about 60 µs on the issue path for a new installation's empty
-    // answer, this one about 5 µs.
+    // 100, as on MongoDB), as one read: the paged form (a rowid IN subquery with a bound LIMIT
+    // and OFFSET) cost about 60 µs on the issue path for a new installation's empty answer.
+    // Through the installation's number (installation-seq.ts), the thumbprint compared too.
     const rows = statement(
       this.open,
-      'SELECT body FROM licenses WHERE installation_id = ? ORDER BY updated_at DESC, id LIMIT 100',
-    ).all(installationId);
+      `SELECT body FROM licenses NOT INDEXED
+        WHERE installation_id = ? AND rowid IN ${LICENSE_ROWIDS_OF_INSTALLATION}
+        ORDER BY updated_at DESC, id LIMIT 100`,
+    ).all(installationId, installationId, installationId);
     return rows.map((row) => parseBody<License>(row)!);
   }
 
