@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { generateKeyPair, signStatus, verifyCheck } from '@licensor/token';
 import { clusterCpu, reportCpu } from './cluster-cpu.mjs';
+import { threadCpu } from './thread-cpu.mjs';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 1);
 if (workers > 1 && cluster.isPrimary) {
@@ -79,7 +80,7 @@ function startBare() {
   } else {
     // The bench asks for the CPU time spent, to report CPU per request beside the rates.
     process.on('message', (message) => {
-      if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
+      if (message === 'cpu') process.send({ cpu: process.cpuUsage(), threads: threadCpu() });
     });
   }
 }

@@ -1,11 +1,14 @@
 // Preloaded into a server under probe: event-loop delay histogram and event-loop utilization
-// (the share of the time the main thread was busy: 1 is saturated), reported on request.
+// (the share of the time the main thread was busy: 1 is saturated), and the CPU time of the main
+// thread apart from the process's other threads (thread-cpu.mjs), reported on request.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { threadCpu } from './thread-cpu.mjs';
 
 const h = monitorEventLoopDelay({ resolution: 1 });
 h.enable();
 let elu = performance.eventLoopUtilization();
 process.on('message', (m) => {
+  if (m === 'threads') process.send({ threads: threadCpu() });
   if (m === 'eld-reset') {
     h.reset();
     elu = performance.eventLoopUtilization();

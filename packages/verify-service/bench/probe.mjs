@@ -4,7 +4,8 @@
 // PROBE_SECONDS (8), BENCH_WORKERS (1), PROBE_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=DIR`
 // or `--trace-gc`), PROBE_LOG (a file for the server's log lines). Prints one JSON line: the
 // client's rate and latency, the load generator's own CPU (cores), the server's CPU per request
-// and event-loop delay (one process), and from the service's /metrics its own latency (first
+// and event-loop delay (one process) with its main thread's share apart from its other threads',
+// and from the service's /metrics its own latency (first
 // byte to answer) and its wait for the nonce store, as the histogram buckets' upper bounds.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,6 +74,7 @@ await autocannon({
 });
 if (workers === '1') child.send('eld-reset');
 const cpu0 = workers === '1' ? await ask('cpu', 'cpu') : null;
+const threads0 = workers === '1' ? await ask('threads', 'threads') : null;
 const before = target === 'bare' ? null : await scrapeHistograms(url);
 const gen0 = process.cpuUsage();
 const load0 = loadavg()[0];
@@ -125,6 +127,13 @@ if (cpu0) {
     (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / result.requests,
   );
   out.eld = await ask('eld', 'eld');
+  const threads1 = await ask('threads', 'threads');
+  if (threads0 !== null && threads1 !== null) {
+    // The main thread's CPU per request, and the other threads' (the writer's, the pool's, GC).
+    const per = (k) => Math.round(((threads1[k] - threads0[k]) * 1e6) / result.requests);
+    out.mainThreadCpuUsPerReq = per('main');
+    out.otherThreadsCpuUsPerReq = per('others');
+  }
 }
 console.log(JSON.stringify(out));
 child.kill('SIGTERM');

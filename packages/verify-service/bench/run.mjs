@@ -54,7 +54,8 @@ function cpuOf(child) {
     const onMessage = (message) => {
       if (message?.cpu === undefined) return;
       child.off('message', onMessage);
-      resolve(message.cpu.user + message.cpu.system);
+      // A cluster's primary reports no threads (its workers' are not apart).
+      resolve({ total: message.cpu.user + message.cpu.system, threads: message.threads ?? null });
     };
     child.on('message', onMessage);
     child.send('cpu');
@@ -78,10 +79,18 @@ async function measure(server, connections, duration, nextToken, rate) {
       : await pacedLoad(server.url, { connections, rate, seconds: duration, nextToken });
   const generator = process.cpuUsage(generatorBefore);
   const wallSeconds = (performance.now() - started) / 1000;
-  const cpu = (await cpuOf(server.child)) - before;
+  const after = await cpuOf(server.child);
+  const perRequest = (seconds) => Math.round((seconds * 1e6) / Math.max(1, result.requests));
   return {
     ...result,
-    cpuUsPerRequest: Math.round(cpu / Math.max(1, result.requests)),
+    cpuUsPerRequest: Math.round((after.total - before.total) / Math.max(1, result.requests)),
+    // One process: its main thread's CPU apart from its other threads' (thread-cpu.mjs).
+    ...(before.threads !== null && after.threads !== null
+      ? {
+          mainThreadUsPerRequest: perRequest(after.threads.main - before.threads.main),
+          otherThreadsUsPerRequest: perRequest(after.threads.others - before.threads.others),
+        }
+      : {}),
     generatorCores:
       Math.round(((generator.user + generator.system) / 1e6 / wallSeconds) * 100) / 100,
     ...(isService ? histogramDelta(await scrapeHistograms(server.url), histogramsBefore) : {}),
@@ -276,6 +285,8 @@ try {
   }
   const at100 = results.find((x) => x.target === 'service' && x.connections === 100);
   const clusterAt100 = results.find((x) => x.target === 'service-cluster');
+  const bareAt100 = results.find((x) => x.target === 'bare' && x.connections === 100);
+  const bareClusterAt100 = results.find((x) => x.target === 'bare-cluster');
   const pacedAt100 = results.find((x) => x.target === 'service-paced');
   const unknown = results.find((x) => x.target === 'service-unknown');
   const valid = results.find((x) => x.target === 'service' && x.connections === 10);
@@ -297,6 +308,21 @@ try {
     // worker's rate (1.8x for two), p99 under 50 ms at 100 connections under an even load.
     target: { minRatio: 0.9, minWorkersScale: 0.9 * workers, maxPacedP99Ms: 50 },
     workersScale: Math.round((clusterAt100.rps / at100.rps) * 100) / 100,
+    // What two bare servers reach over one on this machine, the load generator on the same cores:
+    // the ceiling the service's scale is read against (README, "--workers").
+    bareWorkersScale: Math.round((bareClusterAt100.rps / bareAt100.rps) * 100) / 100,
+    // The service's scale the cores allow when its one-process rate is its main thread's and the
+    // cluster's is every thread's on the cores the generator leaves: (cores - generator's) x
+    // (main thread / all threads) CPU per check, from the one-process run at 100 connections.
+    workersScaleCoresAllow:
+      at100.mainThreadUsPerRequest === undefined
+        ? null
+        : Math.round(
+            (workers - clusterAt100.generatorCores) *
+              (at100.mainThreadUsPerRequest /
+                (at100.mainThreadUsPerRequest + at100.otherThreadsUsPerRequest)) *
+              100,
+          ) / 100,
     p99MsAt100: {
       saturatedOneProcess: at100.p99Ms,
       [`saturatedWorkers${workers}`]: clusterAt100.p99Ms,
@@ -335,6 +361,14 @@ try {
   }
   console.log(
     `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}; meets target: ${report.meetsTarget}`,
+  );
+  for (const x of results.filter((r) => r.mainThreadUsPerRequest !== undefined)) {
+    console.log(
+      `${x.target} ${x.connections}: CPU us/req main thread ${x.mainThreadUsPerRequest}, other threads ${x.otherThreadsUsPerRequest}`,
+    );
+  }
+  console.log(
+    `--workers ${workers}: ${report.workersScale}x one worker (target ${0.9 * workers}x); bare x${workers} ${report.bareWorkersScale}x one bare; the cores allow the service ${report.workersScaleCoresAllow}x`,
   );
   console.log(
     `UNKNOWN vs VALID CPU per check: ${unknown.cpuRatioToValid} (1 = indistinguishable cost)\n`,

@@ -10,6 +10,7 @@ import { joinCluster, runClusterPrimary, serve } from '../dist/index.js';
 const slot = Number(process.env.LICENSOR_VERIFY_WORKER_SLOT) || undefined;
 
 import { clusterCpu, reportCpu } from './cluster-cpu.mjs';
+import { threadCpu } from './thread-cpu.mjs';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 1);
 const lifted = { burst: 1e12, perSecond: 1e12 };
@@ -58,7 +59,7 @@ if (workers > 1 && cluster.isPrimary) {
     });
     // The bench asks for the CPU time spent, to report CPU per request beside the rates.
     process.on('message', (message) => {
-      if (message === 'cpu') process.send({ cpu: process.cpuUsage() });
+      if (message === 'cpu') process.send({ cpu: process.cpuUsage(), threads: threadCpu() });
     });
   }
 }
