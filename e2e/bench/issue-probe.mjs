@@ -11,7 +11,12 @@
 // BENCH_LARGE_DIR: the large store (as for `pnpm bench`); PROBE_ROUNDS (default 3) rounds a
 // store; PROBE_CHECKPOINT=apart runs the timed rounds with the automatic checkpoint off and
 // checkpoints after each round, timed on its own (what an issue costs without, and what the
-// checkpoint of its pages costs). Prints JSON; writes nothing but the issues themselves (a bench artifact's store).
+// checkpoint of its pages costs); PROBE_OTHER_WRITER_MS=N has a second connection write (the
+// header's user_version, put back after) every N ms during the timed rounds, as a writer thread
+// or the verify service's check writer does: each such write makes SQLite drop the issuing
+// connection's page cache; PROBE_MMAP_MIB=M sets mmap_size on the issuing connection;
+// PROBE_ISSUES=N issues N a timed round (default 300; with PROBE_CHECKPOINT=apart, the log
+// frames one checkpoint takes in, as wal_autocheckpoint would bound them). Prints JSON; writes nothing but the issues themselves (a bench artifact's store).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,13 +26,16 @@ import { openIssuer } from '@licensor/issuer';
 import { SAMPLE_SIZE, seedStore } from '@licensor/issuer/seed';
 import { openStore } from '@licensor/issuer/store';
 import { machine, median } from '../../bench/kit.mjs';
-import { issueRound, ISSUES_PER_ROUND as PER_ROUND } from './issue-round.mjs';
+import { ISSUES_PER_ROUND, issueRound } from './issue-round.mjs';
 
 const largeDir = process.env.BENCH_LARGE_DIR;
 if (!largeDir)
   throw new Error('set BENCH_LARGE_DIR to the large store (pnpm seed-data --data DIR)');
 const rounds = Number(process.env.PROBE_ROUNDS ?? 3);
 const checkpointApart = process.env.PROBE_CHECKPOINT === 'apart';
+const otherWriterMs = Number(process.env.PROBE_OTHER_WRITER_MS ?? 0);
+const mmapMiB = Number(process.env.PROBE_MMAP_MIB ?? 0);
+const PER_ROUND = Number(process.env.PROBE_ISSUES ?? ISSUES_PER_ROUND);
 
 function log(message) {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -61,7 +69,7 @@ for (const method of ['run', 'get', 'all']) {
 }
 
 async function probeRound(issuer) {
-  const rate = await issueRound(issuer);
+  const rate = await issueRound(issuer, PER_ROUND);
   return { cpuUsPerIssue: rate.cpuUs, issuesPerSecond: rate.perSecond };
 }
 
@@ -151,6 +159,7 @@ async function openOne(kind) {
   const opened = performance.now();
   const store = await openStore({ dataDir: dir });
   const openMs = Math.round(performance.now() - opened);
+  if (mmapMiB > 0) store.db.pragma(`mmap_size = ${mmapMiB * 1024 * 1024}`);
   const issuer = await openIssuer({ store, passphrase: '' });
   await probeRound(issuer); // warm-up: statements prepared, keys read, the JIT settled
   return { kind, dir, store, issuer, openMs, temporary, rounds: [], statements: new Map() };
@@ -165,9 +174,21 @@ try {
     for (const s of order) {
       const db = s.store.db;
       if (checkpointApart) db.pragma('wal_autocheckpoint = 0');
+      const other = otherWriterMs > 0 ? new Database(join(s.dir, 'licensor.db')) : null;
+      let tick = 0;
+      const timer =
+        other === null
+          ? null
+          : setInterval(() => other.pragma(`user_version = ${++tick}`), otherWriterMs);
       tally = s.statements;
       const measured = await probeRound(s.issuer);
       tally = null;
+      if (other !== null) {
+        clearInterval(timer);
+        other.pragma('user_version = 0');
+        other.close();
+        measured.otherWrites = tick;
+      }
       if (checkpointApart) {
         const cpu = process.cpuUsage();
         const started = performance.now();
@@ -195,6 +216,8 @@ const report = {
   probe: 'durable issues, empty against large store (e2e/bench/issue-probe.mjs)',
   machine: { ...before, loadAverageAfter: machine().loadAverage1m },
   roundsPerStore: rounds,
+  otherWriterMs,
+  mmapMiB,
   issuesPerRound: PER_ROUND,
   stores: stores.map((s) => ({
     store: s.kind,
@@ -202,6 +225,7 @@ const report = {
     cpuUsPerIssue: Math.round(median(s.rounds.map((r) => r.cpuUsPerIssue))),
     issuesPerSecond: Math.round(median(s.rounds.map((r) => r.issuesPerSecond))),
     cpuUsPerIssueRounds: s.rounds.map((r) => Math.round(r.cpuUsPerIssue)),
+    otherWritesPerRound: s.rounds.map((r) => r.otherWrites ?? 0),
     ...(checkpointApart
       ? {
           checkpointApart: {

@@ -8,9 +8,9 @@ import { rateOf } from '../../bench/kit.mjs';
 export const ISSUE_TERMS = { customerName: 'Bench Customer', model: 'perpetual', credentials: 100 };
 export const ISSUES_PER_ROUND = 300;
 
-/** { perSecond, cpuUs } over the round's timed issues. */
-export async function issueRound(issuer) {
-  const challenges = freshChallenges(ISSUES_PER_ROUND);
+/** { perSecond, cpuUs } over the round's timed issues (`count` challenges, one untimed). */
+export async function issueRound(issuer, count = ISSUES_PER_ROUND) {
+  const challenges = freshChallenges(count);
   await issuer.issue(challenges.pop(), ISSUE_TERMS, 'bench');
   let next = 0;
   const cpu = process.cpuUsage();
