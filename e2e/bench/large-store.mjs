@@ -174,6 +174,7 @@ async function issueRows(issuers) {
     issuesPerSecond: median(results.map((r) => r.issuesPerSecond)),
     cpuUsPerIssue: median(results.map((r) => r.cpuUsPerIssue)),
     rounds: results.map((r) => r.issuesPerSecond),
+    cpuUsRounds: results.map((r) => r.cpuUsPerIssue),
   }));
 }
 
@@ -307,6 +308,8 @@ const comparison = {
   checkRpsLargeOverEmpty: ratio(large.checks.rps, empty.checks.rps),
   checkP99LargeOverEmpty: ratio(large.checks.p99Ms, empty.checks.p99Ms),
   issueRateLargeOverEmpty: ratio(large.issues.issuesPerSecond, empty.issues.issuesPerSecond),
+  // The steadier figure on a shared machine (the rate also carries the checkpoints' fsyncs).
+  issueCpuLargeOverEmpty: ratio(large.issues.cpuUsPerIssue, empty.issues.cpuUsPerIssue),
   worstPageP95MsLarge: Math.max(...large.pages.map((p) => p.p95Ms)),
 };
 console.table(
