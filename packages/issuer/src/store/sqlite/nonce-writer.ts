@@ -14,10 +14,9 @@
 // The thread's sync of the log (its own, pipelined, a descriptor per slot, the directory synced
 // once, a failed sync refusing every group not yet answered) is sync-pipeline.ts's.
 
-import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../../errors.js';
-import { driverPath, groupWriterSource, MAX_SYNCS, type WriterFaults } from './sync-pipeline.js';
+import { GroupWriter } from './group-writer.js';
+import { groupWriterSource, MAX_SYNCS, type WriterFaults } from './sync-pipeline.js';
 
 export { MAX_SYNCS, type WriterFaults };
 
@@ -115,47 +114,27 @@ type Waiting =
       reject: (error: unknown) => void;
     };
 
-interface Failure {
-  id: number;
-  error: string;
-  code?: string;
+/** The thread's answer to a group: per nonce and head, whether it changed; per batch, its failure. */
+interface Answer {
+  admitted: Uint8Array;
+  moved: Uint8Array;
+  failed: ({ error: string; code?: string } | null)[];
 }
 
-type Reply =
-  | {
-      id: number;
-      admitted: Uint8Array;
-      moved: Uint8Array;
-      failed: (Omit<Failure, 'id'> | null)[];
-    }
-  | Failure;
-
-export class NonceWriter {
-  #worker: Worker | null = null;
-  /** Arrived this turn of the event loop: the next group. */
-  #waiting: Waiting[] = [];
-  /** Sent to the writer's thread, not yet answered, by group id. */
-  readonly #inFlight = new Map<number, Waiting[]>();
-  #nextId = 1;
-  #scheduled = false;
-  #closed = false;
-  #drained: (() => void) | null = null;
+export class NonceWriter extends GroupWriter<Waiting, Answer> {
   /** Groups written, nonces and check record batches in them (the tests read these). */
   groups = 0;
   written = 0;
   batches = 0;
-  /** The most groups that were in flight at once. */
-  mostInFlight = 0;
 
-  constructor(
-    private readonly file: string,
-    private readonly faults: WriterFaults = {},
-  ) {}
+  constructor(file: string, faults: WriterFaults = {}) {
+    super(WORKER_SOURCE, file, { purgeEvery: NONCE_PURGE_EVERY, faults }, 'the check writer');
+  }
 
   /** True the first time `key` is held (until `expiresAt`), false while it is held. */
   admit(key: string, expiresAt: number, now: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#enqueue({ kind: 'nonce', key, expiresAt, now, resolve, reject });
+      this.enqueue({ kind: 'nonce', key, expiresAt, now, resolve, reject });
     });
   }
 
@@ -174,162 +153,76 @@ export class NonceWriter {
         ? ['insert', [installationId, version, body]]
         : ['update', [version, body, installationId, expectedVersion]];
     return new Promise((resolve, reject) => {
-      this.#enqueue({ kind: 'head', head, resolve, reject });
+      this.enqueue({ kind: 'head', head, resolve, reject });
     });
   }
 
   /** Writes check records (a record whose id is stored already is left as it is). */
   record(rows: CheckRow[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#enqueue({ kind: 'checks', rows, resolve, reject });
+      this.enqueue({ kind: 'checks', rows, resolve, reject });
     });
   }
 
-  #enqueue(item: Waiting): void {
-    if (this.#closed) {
-      item.reject(new StoreUnavailableError('the store is closed'));
-      return;
-    }
-    this.#waiting.push(item);
-    // The writes of one turn of the event loop go together. A group is sent at once while fewer
-    // than MAX_SYNCS are unanswered (the thread commits it and syncs it beside the one before);
-    // otherwise it waits for an answer and gathers what comes meanwhile (fewer, larger groups
-    // under load: each message to the thread costs the event loop about as much as a check's
-    // JSON).
-    if (!this.#scheduled && this.#inFlight.size < MAX_SYNCS) {
-      this.#scheduled = true;
-      setImmediate(() => {
-        this.#scheduled = false;
-        this.#send();
-      });
-    }
+  // The writes of one turn of the event loop go together. A group is sent at once while fewer
+  // than MAX_SYNCS are unanswered (the thread commits it and syncs it beside the one before);
+  // otherwise it waits for an answer and gathers what comes meanwhile (fewer, larger groups
+  // under load: each message to the thread costs the event loop about as much as a check's
+  // JSON).
+  protected scheduleSend(): void {
+    if (this.inFlight < MAX_SYNCS) this.sendAtTurnEnd();
   }
 
-  /** Writes what is waiting, then stops the worker. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#inFlight.size > 0 || this.#waiting.length > 0 || this.#scheduled) {
-      await new Promise<void>((resolve) => {
-        this.#drained = resolve;
-      });
-    }
-    const worker = this.#worker;
-    this.#worker = null;
-    if (worker === null) return;
-    await new Promise<void>((resolve) => {
-      worker.once('exit', () => resolve());
-      worker.postMessage({ close: true });
-    });
+  protected canSend(): boolean {
+    return this.inFlight < MAX_SYNCS;
   }
 
-  #send(): void {
-    if (this.#inFlight.size >= MAX_SYNCS) return;
-    const group = this.#waiting;
-    if (group.length === 0) {
-      this.#idle();
-      return;
-    }
-    this.#waiting = [];
-    let worker: Worker;
-    try {
-      worker = this.#start();
-    } catch (cause) {
-      this.#fail(group, cause);
-      this.#idle();
-      return;
-    }
-    const id = this.#nextId++;
-    try {
-      const keys: string[] = [];
-      const expiries: number[] = [];
-      const nows: number[] = [];
-      const heads: Extract<Waiting, { kind: 'head' }>['head'][] = [];
-      const batches: CheckRow[][] = [];
-      for (const item of group) {
-        if (item.kind === 'nonce') {
-          keys.push(item.key);
-          expiries.push(item.expiresAt);
-          nows.push(item.now);
-        } else if (item.kind === 'head') {
-          heads.push(item.head);
-        } else {
-          batches.push(item.rows);
-        }
-      }
-      worker.postMessage({ id, keys, expiries, nows, heads, batches });
-    } catch (cause) {
-      this.#fail(group, cause);
-      this.#idle();
-      return;
-    }
-    this.#inFlight.set(id, group);
-    this.mostInFlight = Math.max(this.mostInFlight, this.#inFlight.size);
-    worker.ref();
-  }
-
-  #start(): Worker {
-    if (this.#worker !== null) return this.#worker;
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: {
-        file: this.file,
-        dir: dirname(this.file),
-        driver: driverPath(),
-        purgeEvery: NONCE_PURGE_EVERY,
-        faults: this.faults,
-      },
-    });
-    worker.on('message', (reply: Reply) => this.#settle(reply));
-    // The worker failed to start (the file is gone, the driver did not load) or died: what was
-    // in flight is refused as unavailable, and the next admission starts a new worker.
-    const lost = (cause: unknown) => {
-      if (this.#worker !== worker) return;
-      this.#worker = null;
-      const groups = [...this.#inFlight.values()];
-      this.#inFlight.clear();
-      for (const group of groups) this.#fail(group, cause);
-      this.#send();
-    };
-    worker.on('error', lost);
-    worker.on('exit', (code) => lost(new Error(`the check writer exited with code ${code}`)));
-    this.#worker = worker;
-    return worker;
-  }
-
-  #settle(reply: Reply): void {
-    const group = this.#inFlight.get(reply.id) ?? [];
-    this.#inFlight.delete(reply.id);
-    if ('error' in reply) {
-      this.#fail(group, Object.assign(new Error(reply.error), { code: reply.code }));
-    } else {
-      this.groups += 1;
-      let nonce = 0;
-      let head = 0;
-      let batch = 0;
-      for (const item of group) {
-        if (item.kind === 'nonce') {
-          this.written += 1;
-          item.resolve(reply.admitted[nonce++] === 1);
-          continue;
-        }
-        if (item.kind === 'head') {
-          item.resolve(reply.moved[head++] === 1);
-          continue;
-        }
-        const failed = reply.failed[batch++];
-        if (failed === null || failed === undefined) {
-          this.batches += 1;
-          item.resolve();
-        } else {
-          this.#fail([item], Object.assign(new Error(failed.error), { code: failed.code }));
-        }
+  protected messageOf(id: number, group: Waiting[]): unknown {
+    const keys: string[] = [];
+    const expiries: number[] = [];
+    const nows: number[] = [];
+    const heads: Extract<Waiting, { kind: 'head' }>['head'][] = [];
+    const batches: CheckRow[][] = [];
+    for (const item of group) {
+      if (item.kind === 'nonce') {
+        keys.push(item.key);
+        expiries.push(item.expiresAt);
+        nows.push(item.now);
+      } else if (item.kind === 'head') {
+        heads.push(item.head);
+      } else {
+        batches.push(item.rows);
       }
     }
-    this.#send();
+    return { id, keys, expiries, nows, heads, batches };
   }
 
-  #fail(group: Waiting[], cause: unknown): void {
+  protected settle(group: Waiting[], reply: Answer): void {
+    this.groups += 1;
+    let nonce = 0;
+    let head = 0;
+    let batch = 0;
+    for (const item of group) {
+      if (item.kind === 'nonce') {
+        this.written += 1;
+        item.resolve(reply.admitted[nonce++] === 1);
+        continue;
+      }
+      if (item.kind === 'head') {
+        item.resolve(reply.moved[head++] === 1);
+        continue;
+      }
+      const failed = reply.failed[batch++];
+      if (failed === null || failed === undefined) {
+        this.batches += 1;
+        item.resolve();
+      } else {
+        this.fail([item], Object.assign(new Error(failed.error), { code: failed.code }));
+      }
+    }
+  }
+
+  protected fail(group: Waiting[], cause: unknown): void {
     const reason = (cause as Error)?.message ?? String(cause);
     for (const item of group) {
       const what =
@@ -339,16 +232,6 @@ export class NonceWriter {
             ? 'the check chain head'
             : 'the check records';
       item.reject(new StoreUnavailableError(`${what} could not be written: ${reason}`, { cause }));
-    }
-  }
-
-  #idle(): void {
-    if (this.#inFlight.size > 0) return;
-    this.#worker?.unref();
-    if (this.#drained !== null && this.#waiting.length === 0 && !this.#scheduled) {
-      const drained = this.#drained;
-      this.#drained = null;
-      drained();
     }
   }
 }
