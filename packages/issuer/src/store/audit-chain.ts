@@ -86,6 +86,33 @@ export function sha256Base64url(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('base64url');
 }
 
+/** Where an entry's place in the chain sits in its line (members sorted: prev, then seq). */
+const PLACE_HOLE = '"prev":null,"seq":0';
+
+/**
+ * The line of `event` around its place in the chain, for a writer that reads the head only
+ * when it writes (the SQLite issue writer's thread): the line of the entry chained at `seq`
+ * after `prev` is `before + '"prev":' + JSON.stringify(prev) + ',"seq":' + seq + after`, the
+ * same bytes as auditEntryLine. `event` is the event as stored (normalised).
+ */
+export function auditEntryLineParts(event: AuditEvent): {
+  event: AuditEvent;
+  before: string;
+  after: string;
+} {
+  const normalised = normaliseAuditEvent(event);
+  const line = auditEntryLine({ ...normalised, seq: 0, prev: null });
+  // The last one: members after `details` (id, prev, seq, subjectId, transactionId) are
+  // top-level, and a string value holds no unescaped quote, so only `details` could hold the
+  // same bytes, and it comes before.
+  const at = line.lastIndexOf(PLACE_HOLE);
+  return {
+    event: normalised,
+    before: line.slice(0, at),
+    after: line.slice(at + PLACE_HOLE.length),
+  };
+}
+
 /** The event chained after `head` (null: the chain is empty). */
 export function chainAuditEvent(event: AuditEvent, head: AuditChainHead | null): ChainedAuditEvent {
   const normalised = normaliseAuditEvent(event);

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_DATA_DIR } from './data-folder.js';
 import type { LicensorStore, StoreOptions } from './ports.js';
+import type { IssueWriterFaults } from './sqlite/issue-writer.js';
 import type { WriterFaults } from './sqlite/nonce-writer.js';
 import type { WriteStepHook } from './transaction-effects.js';
 
@@ -21,6 +22,13 @@ export interface OpenStoreOptions extends StoreOptions {
   onWriteStep?: WriteStepHook;
   /** Test hook (SQLite): faults for the check writer's thread (a failing sync of the log). */
   checkWriterFaults?: WriterFaults;
+  /**
+   * SQLite: commits are written and synced on a thread of their own (store/sqlite/
+   * issue-writer.ts; default true); false writes them on the event loop (the bench's A/B).
+   */
+  sqliteIssueThread?: boolean;
+  /** Test hook (SQLite): faults for the issue writer's thread (a failing write or sync). */
+  issueWriterFaults?: IssueWriterFaults;
   /**
    * MongoDB: false opens without creating collections or indexes (the verify service's user).
    * SQLite: false opens without sizing the page cache for issuing or reading the hash-keyed
@@ -51,5 +59,9 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
     ...(options.checkWriterFaults === undefined
       ? {}
       : { checkWriterFaults: options.checkWriterFaults }),
+    ...(options.issueWriterFaults === undefined
+      ? {}
+      : { issueWriterFaults: options.issueWriterFaults }),
+    ...(options.sqliteIssueThread === false ? { issueThread: false } : {}),
   });
 }

@@ -1,6 +1,7 @@
-// A burst of issues on the built package, for the kill -9 test: issues with 8 in flight until
-// it is killed, printing "<transaction id> <challenge> <key>" for each key it was given back.
-// Usage: node burst.mjs '<openStore options as JSON>'
+// A burst of issues on the built package, for the kill -9 test: issues with 8 in flight (or the
+// second argument's number) until it is killed, printing "<transaction id> <challenge> <key>" for
+// each key it was given back.
+// Usage: node burst.mjs '<openStore options as JSON>' [in flight]
 
 import { openIssuer, openStore } from '../../dist/index.js';
 import { freshChallenge } from '../../dist/seed.js';
@@ -22,4 +23,6 @@ async function worker(index) {
   }
 }
 
-await Promise.all(Array.from({ length: 8 }, (_, index) => worker(index)));
+await Promise.all(
+  Array.from({ length: Number(process.argv[3] ?? 8) }, (_, index) => worker(index)),
+);

@@ -33,13 +33,16 @@ function chainedFromRow(row: Row): ChainedAuditEvent {
   };
 }
 
+/** The statements of an append: here, and on the issue writer's thread (issue-writer.ts). */
+export const AUDIT_INSERT_SQL = `INSERT INTO audit_events
+  (id, at, actor, action, subject_id, transaction_id, details, seq, prev, hash)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+export const AUDIT_HEAD_SQL =
+  'SELECT seq, hash, at FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1';
+export const AUDIT_EXISTS_SQL = 'SELECT 1 FROM audit_events WHERE id = ?';
+
 function insert(db: Database.Database, entry: ChainedAuditEvent): void {
-  statement(
-    db,
-    `INSERT INTO audit_events
-      (id, at, actor, action, subject_id, transaction_id, details, seq, prev, hash)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
+  statement(db, AUDIT_INSERT_SQL).run(
     entry.id,
     entry.at,
     entry.actor,
@@ -54,10 +57,7 @@ function insert(db: Database.Database, entry: ChainedAuditEvent): void {
 }
 
 export function auditHeadSync(db: Database.Database): AuditChainHead | null {
-  const row = statement(
-    db,
-    'SELECT seq, hash, at FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1',
-  ).get() as AuditChainHead | undefined;
+  const row = statement(db, AUDIT_HEAD_SQL).get() as AuditChainHead | undefined;
   return row ?? null;
 }
 
@@ -108,7 +108,7 @@ function* mapIterable<A, B>(items: Iterable<A>, map: (item: A) => B): Iterable<B
  * id is already stored is left as it is: appends retry.
  */
 export function appendAuditSync(db: Database.Database, event: AuditEvent): void {
-  if (statement(db, 'SELECT 1 FROM audit_events WHERE id = ?').get(event.id) !== undefined) return;
+  if (statement(db, AUDIT_EXISTS_SQL).get(event.id) !== undefined) return;
   const head = anchorAuditSync(db, event.at);
   insert(db, chainAuditEvent(event, head));
 }

@@ -87,11 +87,12 @@ export const WEBHOOK_TABLES_SQL = `
  * Writes outbox events inside the caller's SQLite transaction (the commit of the change that
  * causes them): either both are on disk or neither. An event already there is left alone.
  */
+/** An outbox event; one written already (same id) is left as it is. */
+export const OUTBOX_INSERT_SQL =
+  'INSERT OR IGNORE INTO webhook_outbox (id, at, fanned_out, body) VALUES (?, ?, 0, ?)';
+
 export function appendOutboxSync(db: Database.Database, events: readonly OutboxEvent[]): void {
-  const insert = statement(
-    db,
-    'INSERT OR IGNORE INTO webhook_outbox (id, at, fanned_out, body) VALUES (?, ?, 0, ?)',
-  );
+  const insert = statement(db, OUTBOX_INSERT_SQL);
   for (const event of events) insert.run(event.id, event.at, JSON.stringify(event));
 }
 

@@ -33,6 +33,106 @@ function bodyOf(transaction: Transaction): string {
   return JSON.stringify(body);
 }
 
+// The statements of a commit: here for the event loop's committer (a roll-forward, a bulk import,
+// a store opened with a write-step hook) and for the issue writer's thread (issue-writer.ts).
+export const TRANSACTION_INSERT_SQL = `INSERT INTO transactions
+  (id, dedupe_key, license_slot, customer_slot, kind, at, license_id, customer_id, applied, body)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`;
+export const TRANSACTION_BY_DEDUPE_SQL =
+  'SELECT body, applied FROM transactions WHERE dedupe_key = ?';
+export const CUSTOMER_UPSERT_SQL = `INSERT INTO customers (id, name, version, body) VALUES (?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, body = excluded.body
+  WHERE customers.version < excluded.version`;
+export const INSTALLATION_UPSERT_SQL = `INSERT INTO installations (id, last_seen_at, body) VALUES (?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, body = excluded.body
+  WHERE installations.last_seen_at < excluded.last_seen_at`;
+export const LICENSE_UPSERT_SQL = `INSERT INTO licenses
+  (id, customer_id, customer_name, state, model, installation_id, term_end, seq, updated_at, body)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id,
+    customer_name = excluded.customer_name, state = excluded.state, model = excluded.model,
+    installation_id = excluded.installation_id, term_end = excluded.term_end, seq = excluded.seq,
+    updated_at = excluded.updated_at, body = excluded.body
+  WHERE licenses.seq < excluded.seq`;
+export const REQUEST_SELECT_SQL = 'SELECT body FROM requests WHERE id = ?';
+export const REQUEST_DECIDE_SQL = `UPDATE requests SET status = ?, body = ? WHERE id = ? AND status = 'pending'`;
+
+/** A commit's rows as the parameters of the statements above (null: no such row). */
+export interface CommitRows {
+  dedupeKey: string;
+  transaction: [
+    string,
+    string,
+    string,
+    string,
+    string,
+    number,
+    string | null,
+    string | null,
+    string,
+  ];
+  customer: [string, string, number, string] | null;
+  installation: [string, number, string] | null;
+  license:
+    | [string, string, string, string, string, string | null, number | null, number, number, string]
+    | null;
+  /** The request it decides: its id, and the members the decision sets (JSON). */
+  request: { id: string; status: string; decision: string } | null;
+}
+
+export function commitRowsOf(transaction: Transaction): CommitRows {
+  const keys = transactionKeys(transaction);
+  const customer = transaction.customerAfter;
+  const installation = transaction.installationAfter;
+  const license = transaction.licenseAfter;
+  const decision = requestDecisionOf(transaction);
+  return {
+    dedupeKey: keys.dedupeKey,
+    transaction: [
+      transaction.id,
+      keys.dedupeKey,
+      keys.licenseSlot,
+      keys.customerSlot,
+      transaction.kind,
+      transaction.at,
+      transaction.licenseId,
+      transaction.customerId,
+      bodyOf(transaction),
+    ],
+    customer:
+      customer === null
+        ? null
+        : [customer.id, customer.name, customer.version, JSON.stringify(customer)],
+    installation:
+      installation === null
+        ? null
+        : [installation.id, installation.lastSeenAt, JSON.stringify(installation)],
+    license:
+      license === null
+        ? null
+        : [
+            license.id,
+            license.customerId,
+            license.customerName,
+            license.state,
+            license.model,
+            license.installationId,
+            license.term?.end ?? null,
+            license.seq,
+            license.updatedAt,
+            JSON.stringify(license),
+          ],
+    request:
+      decision === null || transaction.requestId === null
+        ? null
+        : {
+            id: transaction.requestId,
+            status: decision.status,
+            decision: JSON.stringify(decision),
+          },
+  };
+}
+
 export class SqliteCommitter {
   private readonly insertApplied: Database.Statement;
   private readonly selectByDedupe: Database.Statement;
@@ -59,30 +159,13 @@ export class SqliteCommitter {
     // the group, or a bulk import's): stored applied at once, with no second write of the row to
     // mark it; a crash keeps none of it. `markApplied` is for the roll-forward of a row stored
     // unapplied (`apply`: a file written before commits stored rows applied).
-    this.insertApplied = db.prepare(`INSERT INTO transactions
-      (id, dedupe_key, license_slot, customer_slot, kind, at, license_id, customer_id, applied, body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`);
-    this.selectByDedupe = db.prepare('SELECT body, applied FROM transactions WHERE dedupe_key = ?');
-    this.upsertCustomer =
-      db.prepare(`INSERT INTO customers (id, name, version, body) VALUES (?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, body = excluded.body
-      WHERE customers.version < excluded.version`);
-    this.upsertInstallation =
-      db.prepare(`INSERT INTO installations (id, last_seen_at, body) VALUES (?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, body = excluded.body
-      WHERE installations.last_seen_at < excluded.last_seen_at`);
-    this.upsertLicense = db.prepare(`INSERT INTO licenses
-      (id, customer_id, customer_name, state, model, installation_id, term_end, seq, updated_at, body)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id,
-        customer_name = excluded.customer_name, state = excluded.state, model = excluded.model,
-        installation_id = excluded.installation_id, term_end = excluded.term_end, seq = excluded.seq,
-        updated_at = excluded.updated_at, body = excluded.body
-      WHERE licenses.seq < excluded.seq`);
-    this.selectRequest = db.prepare('SELECT body FROM requests WHERE id = ?');
-    this.updateRequest = db.prepare(
-      `UPDATE requests SET status = ?, body = ? WHERE id = ? AND status = 'pending'`,
-    );
+    this.insertApplied = db.prepare(TRANSACTION_INSERT_SQL);
+    this.selectByDedupe = db.prepare(TRANSACTION_BY_DEDUPE_SQL);
+    this.upsertCustomer = db.prepare(CUSTOMER_UPSERT_SQL);
+    this.upsertInstallation = db.prepare(INSTALLATION_UPSERT_SQL);
+    this.upsertLicense = db.prepare(LICENSE_UPSERT_SQL);
+    this.selectRequest = db.prepare(REQUEST_SELECT_SQL);
+    this.updateRequest = db.prepare(REQUEST_DECIDE_SQL);
     this.markApplied = db.prepare('UPDATE transactions SET applied = 1 WHERE id = ?');
     // Nested in the group commit's transaction, each becomes a savepoint of its own.
     this.commitOne = db.transaction((transaction: Transaction) => this.commitSync(transaction));
@@ -152,23 +235,13 @@ export class SqliteCommitter {
   }
 
   private commitSync(transaction: Transaction, imported = false): CommitOutcome {
-    const keys = transactionKeys(transaction);
+    const rows = commitRowsOf(transaction);
     try {
-      this.insertApplied.run(
-        transaction.id,
-        keys.dedupeKey,
-        keys.licenseSlot,
-        keys.customerSlot,
-        transaction.kind,
-        transaction.at,
-        transaction.licenseId,
-        transaction.customerId,
-        bodyOf(transaction),
-      );
+      this.insertApplied.run(rows.transaction);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const row = this.selectByDedupe.get(keys.dedupeKey) as TransactionRow | undefined;
-      if (row !== undefined && keys.dedupeKey.startsWith('chal:')) {
+      const row = this.selectByDedupe.get(rows.dedupeKey) as TransactionRow | undefined;
+      if (row !== undefined && rows.dedupeKey.startsWith('chal:')) {
         const existing = asAnswer(transactionFromRow(row));
         if (!existing.applied) this.applySync(existing, true);
         return { status: 'challenge-used', existing: { ...existing, applied: true } };
@@ -176,7 +249,7 @@ export class SqliteCommitter {
       return { status: 'conflict' };
     }
     this.onWriteStep?.('transaction', transaction);
-    this.applySync(transaction, false, imported);
+    this.applySync(transaction, false, imported, rows);
     return { status: 'committed' };
   }
 
@@ -184,49 +257,25 @@ export class SqliteCommitter {
    * `markApplied`: the row was stored unapplied (a roll-forward); a commit stores it applied.
    * `imported`: a bulk load's, which writes no webhook event.
    */
-  private applySync(transaction: Transaction, markApplied: boolean, imported = false): void {
+  private applySync(
+    transaction: Transaction,
+    markApplied: boolean,
+    imported = false,
+    rows = commitRowsOf(transaction),
+  ): void {
     const step = this.onWriteStep;
-    const customer = transaction.customerAfter;
-    if (customer !== null) {
-      this.upsertCustomer.run(
-        customer.id,
-        customer.name,
-        customer.version,
-        JSON.stringify(customer),
-      );
-    }
+    if (rows.customer !== null) this.upsertCustomer.run(rows.customer);
     step?.('customer', transaction);
-    const installation = transaction.installationAfter;
-    if (installation !== null) {
-      this.upsertInstallation.run(
-        installation.id,
-        installation.lastSeenAt,
-        JSON.stringify(installation),
-      );
-    }
+    if (rows.installation !== null) this.upsertInstallation.run(rows.installation);
     step?.('installation', transaction);
-    const license = transaction.licenseAfter;
-    if (license !== null) {
-      this.upsertLicense.run(
-        license.id,
-        license.customerId,
-        license.customerName,
-        license.state,
-        license.model,
-        license.installationId,
-        license.term?.end ?? null,
-        license.seq,
-        license.updatedAt,
-        JSON.stringify(license),
-      );
-    }
+    if (rows.license !== null) this.upsertLicense.run(rows.license);
     step?.('license', transaction);
-    const decision = requestDecisionOf(transaction);
-    if (decision !== null && transaction.requestId !== null) {
-      const row = this.selectRequest.get(transaction.requestId) as { body: string } | undefined;
+    const decided = rows.request;
+    if (decided !== null) {
+      const row = this.selectRequest.get(decided.id) as { body: string } | undefined;
       if (row !== undefined) {
-        const request = { ...JSON.parse(row.body), ...decision };
-        this.updateRequest.run(decision.status, JSON.stringify(request), transaction.requestId);
+        const request = { ...JSON.parse(row.body), ...JSON.parse(decided.decision) };
+        this.updateRequest.run(decided.status, JSON.stringify(request), decided.id);
       }
     }
     step?.('request', transaction);

@@ -67,6 +67,7 @@ import { SqliteChains } from './chains.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
 import { DEFAULT_CACHE_MIB, sizedCacheMiB, warmHashIndexes } from './hash-indexes.js';
 import { LICENSE_ROWIDS_OF_INSTALLATION } from './installation-seq.js';
+import { IssueWriter, type IssueWriterFaults } from './issue-writer.js';
 import { SqliteKeyUsage } from './key-usage.js';
 import { migrate } from './migrations.js';
 import { NonceWriter, type WriterFaults } from './nonce-writer.js';
@@ -113,6 +114,8 @@ export class SqliteStore implements LicensorStore {
   private readonly committer: SqliteCommitter;
   private readonly checks: SqliteChecks;
   private readonly nonces: NonceWriter;
+  /** The group commit's thread; null: commits on the event loop (a write-step hook, or asked). */
+  private readonly issues: IssueWriter | null;
   private closed = false;
 
   static open(
@@ -122,6 +125,12 @@ export class SqliteStore implements LicensorStore {
       /** Page cache (MiB, env LICENSOR_SQLITE_CACHE_MIB); default sized from the store when `warm`, else 64. */
       cacheMiB?: number | undefined;
       checkWriterFaults?: WriterFaults;
+      /**
+       * Commits on a thread of their own (issue-writer.ts; default true). A write-step hook
+       * (a test's simulated crash between two writes) runs on the event loop's committer.
+       */
+      issueThread?: boolean;
+      issueWriterFaults?: IssueWriterFaults;
       /** Opened for issuing: size the page cache and read the hash-keyed indexes (hash-indexes.ts). */
       warm?: boolean;
     } = {},
@@ -152,7 +161,7 @@ export class SqliteStore implements LicensorStore {
         db.close();
         throw error;
       }
-      return new SqliteStore(dataDir, db, options.onWriteStep, options.checkWriterFaults);
+      return new SqliteStore(dataDir, db, options);
     } catch (error) {
       if (error instanceof StoreCorruptError) throw error;
       if ((error as { code?: unknown }).code === 'ERR_STORE_SCHEMA') throw error;
@@ -166,11 +175,27 @@ export class SqliteStore implements LicensorStore {
   private constructor(
     readonly dataDir: string,
     db: Database.Database,
-    onWriteStep: WriteStepHook | undefined,
-    checkWriterFaults: WriterFaults | undefined,
+    options: {
+      onWriteStep?: WriteStepHook;
+      checkWriterFaults?: WriterFaults;
+      issueThread?: boolean;
+      issueWriterFaults?: IssueWriterFaults;
+    },
   ) {
+    const { onWriteStep, checkWriterFaults } = options;
     this.db = db;
     this.committer = new SqliteCommitter(db, onWriteStep);
+    // The thread finds the audit chain anchored (the anchor reads the entries written before
+    // the chain): done here, on the event loop, before its first commit.
+    this.issues =
+      onWriteStep === undefined && options.issueThread !== false
+        ? new IssueWriter(
+            join(dataDir, SQLITE_FILE),
+            Number(db.pragma('cache_size', { simple: true })),
+            (at) => db.transaction(() => anchorAuditSync(db, at)).immediate(),
+            options.issueWriterFaults,
+          )
+        : null;
     this.automation = new SqliteAutomation(() => this.open);
     this.checks = new SqliteChecks(db);
     this.nonces = new NonceWriter(join(dataDir, SQLITE_FILE), checkWriterFaults);
@@ -256,13 +281,23 @@ export class SqliteStore implements LicensorStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.issues?.close();
     await this.nonces.close();
     this.db.close();
   }
 
   async commitTransaction(transaction: Transaction): Promise<CommitOutcome> {
     this.assertOpen();
-    return this.committer.commit(transaction).catch(unavailable);
+    if (this.issues === null) return this.committer.commit(transaction).catch(unavailable);
+    const outcome = await this.issues.commit(transaction).catch(unavailable);
+    if (outcome.status === 'error') {
+      unavailable(Object.assign(new Error(outcome.error), { code: outcome.code }));
+    }
+    if (outcome.status !== 'challenge-used') return { status: outcome.status };
+    const existing = asAnswer(transactionFromRow(outcome.row));
+    // Stored unapplied by an older version (commits store it applied): its records now.
+    if (!existing.applied) this.committer.apply(existing);
+    return { status: 'challenge-used', existing: { ...existing, applied: true } };
   }
 
   async applyTransaction(transaction: Transaction): Promise<void> {
@@ -295,7 +330,11 @@ export class SqliteStore implements LicensorStore {
       this.open,
       'SELECT body, applied FROM transactions WHERE dedupe_key = ?',
     ).get(challengeDedupeKey(challengeHash));
-    return row === undefined ? null : asAnswer(transactionFromRow(row as TransactionRow));
+    if (row === undefined) return null;
+    // A key handed out again: only once it is on disk (a thread's commit is visible a sync
+    // before it is durable, issue-writer.ts).
+    await this.issues?.durable().catch(unavailable);
+    return asAnswer(transactionFromRow(row as TransactionRow));
   }
 
   async listTransactions(filter: TransactionFilter): Promise<Transaction[]> {

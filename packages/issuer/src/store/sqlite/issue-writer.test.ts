@@ -1,0 +1,324 @@
+// The issue path's group commit on its own thread (#15.5): commits that arrive together are one
+// SQLite transaction on the writer's connection, each answered only once a sync of the log that
+// began after its COMMIT returned; a challenge issued twice, in one group or in two groups in
+// flight, gives one transaction and the same key, and a key read back is handed out only once it
+// is on disk; a failed write of one commit refuses it alone and leaves nothing of it; a failed
+// group commit, or a failed sync on either slot's descriptor, refuses every commit not yet
+// answered with ERR_STORE_UNAVAILABLE, and the retry works (the same key where the transaction
+// reached the file); a close writes and answers what is in flight; the audit chain the thread
+// extends verifies; what an issue wrote is read back on the event loop as soon as it is answered.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { challengeHash, verifyChallenge } from '@licensor/token';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { frozenClock, T0, TestInstallation } from '../../../test/support/fixtures.js';
+import { openIssuer } from '../../domain/open-issuer.js';
+import type { Issuer } from '../../facade.js';
+import { auditEntryLine, auditEntryLineParts } from '../audit-chain.js';
+import { SQLITE_FILE } from '../open-store.js';
+import { type IssueWriter, type IssueWriterFaults, SEND_EVERY } from './issue-writer.js';
+import { SqliteStore } from './sqlite-store.js';
+
+const terms = { customerName: 'Writer Ltd', model: 'perpetual', credentials: 9 } as const;
+
+let dir: string;
+let opened: SqliteStore[];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'licensor-issue-writer-'));
+  opened = [];
+});
+afterEach(async () => {
+  for (const store of opened) await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function openWith(
+  issueWriterFaults?: IssueWriterFaults,
+): Promise<{ store: SqliteStore; issuer: Issuer }> {
+  const store = SqliteStore.open(dir, issueWriterFaults ? { issueWriterFaults } : {});
+  opened.push(store);
+  const issuer = await openIssuer({ store, now: frozenClock(T0).now, passphrase: '' });
+  await issuer.init('alice');
+  return { store, issuer };
+}
+
+function writerOf(store: SqliteStore): IssueWriter {
+  return (store as unknown as { issues: IssueWriter }).issues;
+}
+
+interface Counts {
+  transactions: number;
+  licenses: number;
+  customers: number;
+  installations: number;
+  audit: number;
+  outbox: number;
+}
+
+/** Row counts as another connection sees them: what is committed, not what is pending. */
+function counts(): Counts {
+  const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
+  try {
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    return {
+      transactions: count('SELECT count(*) AS n FROM transactions'),
+      licenses: count('SELECT count(*) AS n FROM licenses'),
+      customers: count('SELECT count(*) AS n FROM customers'),
+      installations: count('SELECT count(*) AS n FROM installations'),
+      audit: count('SELECT count(*) AS n FROM audit_events WHERE transaction_id IS NOT NULL'),
+      outbox: count("SELECT count(*) AS n FROM webhook_outbox WHERE id LIKE 'msg\\_%' ESCAPE '\\'"),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** `before` with `n` more transactions, licenses, installations, audit entries, outbox events. */
+function added(before: Counts, n: number): Partial<Counts> {
+  return {
+    transactions: before.transactions + n,
+    licenses: before.licenses + n,
+    installations: before.installations + n,
+    audit: before.audit + n,
+    outbox: before.outbox + n,
+  };
+}
+
+/** Resolves once another connection sees the transaction of this challenge (committed). */
+async function committedElsewhere(challenge: string): Promise<void> {
+  const key = `chal:${challengeHash(verifyChallenge(challenge).token)}`;
+  for (;;) {
+    const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
+    const row = db.prepare('SELECT 1 FROM transactions WHERE dedupe_key = ?').get(key);
+    db.close();
+    if (row !== undefined) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** A promise, and whether it has settled yet. */
+function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
+  let settled = false;
+  const done = () => {
+    settled = true;
+  };
+  promise.then(done, done);
+  return { promise, settled: () => settled };
+}
+
+async function expectUnavailable(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  await expect(promise).rejects.toMatchObject({
+    code: 'ERR_STORE_UNAVAILABLE',
+    message: expect.stringMatching(message),
+  });
+}
+
+describe('the SQLite issue writer', () => {
+  it('writes the commits of a burst in groups on its thread, each with its records, audit entry and outbox event', async () => {
+    const { store, issuer } = await openWith();
+    const before = counts();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        issuer.issue(new TestInstallation().challenge(), terms, 'alice'),
+      ),
+    );
+    expect(new Set(results.map((r) => r.token)).size).toBe(40);
+    expect(results.every((r) => !r.replayed)).toBe(true);
+    const writer = writerOf(store);
+    expect(writer.commits).toBe(40);
+    // Sent SEND_EVERY at a time at most: more than one group, fewer than one per commit.
+    expect(writer.groups).toBeGreaterThanOrEqual(Math.ceil(40 / SEND_EVERY));
+    expect(writer.groups).toBeLessThan(40);
+    expect(counts()).toMatchObject(added(before, 40));
+    const status = await issuer.audit.verify();
+    expect(status).toMatchObject({ ok: true, broken: null });
+    expect(status.entries).toBeGreaterThanOrEqual(41);
+  });
+
+  it('answers a commit only once a sync that began after its COMMIT returned, and reads it back at once', async () => {
+    const { store, issuer } = await openWith({ syncDelayMs: 150 });
+    const challenge = new TestInstallation().challenge();
+    const issued = tracked(issuer.issue(challenge, terms, 'alice'));
+    await committedElsewhere(challenge);
+    // Committed (another connection reads it), not yet synced: not answered.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(issued.settled()).toBe(false);
+    const result = await issued.promise;
+    // Read-your-writes on the event loop's connection, right after the answer.
+    expect((await store.getLicense(result.license.id))?.latestTransactionId).toBe(
+      result.transaction.id,
+    );
+    expect((await store.getTransaction(result.transaction.id))?.token).toBe(result.token);
+    expect((await store.getCheckView(result.license.id))?.latestToken).toBe(result.token);
+  });
+
+  it('gives one transaction and the same key to a challenge issued twice in one group', async () => {
+    const { store, issuer } = await openWith();
+    const before = counts();
+    const challenge = new TestInstallation().challenge();
+    const [first, second] = await Promise.all([
+      issuer.issue(challenge, terms, 'alice'),
+      issuer.issue(challenge, terms, 'alice'),
+    ]);
+    expect(writerOf(store).groups).toBe(1);
+    expect(second.token).toBe(first.token);
+    expect(second.transaction.id).toBe(first.transaction.id);
+    expect([first.replayed, second.replayed].sort()).toEqual([false, true]);
+    expect(counts().transactions).toBe(before.transactions + 1);
+    expect(counts().audit).toBe(before.audit + 1);
+  });
+
+  it('hands a key back to the same challenge in a later group only once the first group is on disk', async () => {
+    const { store, issuer } = await openWith({ syncDelayMs: 150 });
+    const before = counts();
+    const challenge = new TestInstallation().challenge();
+    const first = tracked(issuer.issue(challenge, terms, 'alice'));
+    await committedElsewhere(challenge);
+    // The second reads the first's transaction (committed, not yet synced) and waits for a sync.
+    const second = tracked(issuer.issue(challenge, terms, 'alice'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(first.settled()).toBe(false);
+    expect(second.settled()).toBe(false);
+    const [a, b] = await Promise.all([first.promise, second.promise]);
+    expect(b.token).toBe(a.token);
+    expect(b.replayed).toBe(true);
+    expect(writerOf(store).groups).toBe(2);
+    expect(counts().transactions).toBe(before.transactions + 1);
+  });
+
+  for (const step of ['transaction', 'license', 'audit', 'outbox']) {
+    it(`refuses a commit whose write fails after its ${step}, keeps none of it and the rest of its group, and a retry works`, async () => {
+      const { store, issuer } = await openWith({ failAfterStep: step });
+      const before = counts();
+      const failing = new TestInstallation().challenge();
+      const others = [new TestInstallation().challenge(), new TestInstallation().challenge()];
+      const [refused, ...kept] = await Promise.allSettled([
+        issuer.issue(failing, terms, 'alice'),
+        ...others.map((c) => issuer.issue(c, terms, 'alice')),
+      ]);
+      expect(writerOf(store).groups).toBe(1);
+      expect(refused).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'ERR_STORE_UNAVAILABLE', message: expect.stringMatching(/SQLITE_IOERR/) },
+      });
+      expect(kept.map((k) => k.status)).toEqual(['fulfilled', 'fulfilled']);
+      expect(counts()).toMatchObject(added(before, 2));
+      const retried = await issuer.issue(failing, terms, 'alice');
+      expect(retried.replayed).toBe(false);
+      expect(counts().transactions).toBe(before.transactions + 3);
+      expect((await issuer.audit.verify()).ok).toBe(true);
+    });
+  }
+
+  it('refuses every commit of a group whose transaction fails (SQLITE_FULL), writes none of it, and a retry works', async () => {
+    // The first transaction on the thread is the first group: a single one, refused whole.
+    const { issuer } = await openWith({ failGroupAt: 1 });
+    const before = counts();
+    const challenges = [new TestInstallation().challenge(), new TestInstallation().challenge()];
+    const refused = await Promise.allSettled(
+      challenges.map((c) => issuer.issue(c, terms, 'alice')),
+    );
+    for (const result of refused) {
+      expect(result).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'ERR_STORE_UNAVAILABLE', message: expect.stringMatching(/full/) },
+      });
+    }
+    expect(counts()).toEqual(before);
+    const retried = await Promise.all(challenges.map((c) => issuer.issue(c, terms, 'alice')));
+    expect(retried.every((r) => !r.replayed)).toBe(true);
+    expect(counts().transactions).toBe(before.transactions + 2);
+  });
+
+  for (const [slot, slotDelayMs] of [
+    [0, [120, 240]],
+    [1, [240, 120]],
+  ] as const) {
+    it(`refuses every commit not yet answered when a sync on slot ${slot} fails (EIO), though the other slot syncs; a retry works`, async () => {
+      // The two groups overlap, one sync on each slot; the failing one returns first.
+      const { store, issuer } = await openWith({
+        failSyncOnSlot: slot,
+        slotDelayMs: [...slotDelayMs],
+      });
+      const first = new TestInstallation().challenge();
+      const second = new TestInstallation().challenge();
+      const a = issuer.issue(first, terms, 'alice');
+      await committedElsewhere(first);
+      const b = issuer.issue(second, terms, 'alice');
+      await expectUnavailable(a, /EIO/);
+      await expectUnavailable(b, /EIO/);
+      expect(writerOf(store).mostInFlight).toBe(2);
+      // What the refused commits wrote may be on the file (like an answer lost on the way): the
+      // same challenge gets that transaction back, only once a sync after the recovery returned.
+      const again = await Promise.all([
+        issuer.issue(first, terms, 'alice'),
+        issuer.issue(second, terms, 'alice'),
+      ]);
+      expect(new Set(again.map((r) => r.transaction.id)).size).toBe(2);
+      expect((await store.listLicenses({})).length).toBe(2);
+      expect((await issuer.audit.verify()).ok).toBe(true);
+    });
+  }
+
+  it('writes and answers the commits in flight when closed, and the store holds them after a reopen', async () => {
+    // Transactions made on another store, committed here: the close comes while they are in flight.
+    const { issuer } = await openWith();
+    const made = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        issuer.issue(new TestInstallation().challenge(), terms, 'alice'),
+      ),
+    );
+    const otherDir = mkdtempSync(join(tmpdir(), 'licensor-issue-writer-close-'));
+    try {
+      const store = SqliteStore.open(otherDir, { issueWriterFaults: { syncDelayMs: 80 } });
+      const committing = made.map((r) => store.commitTransaction(r.transaction));
+      await new Promise((resolve) => setImmediate(resolve));
+      await store.close();
+      expect(await Promise.all(committing)).toEqual(made.map(() => ({ status: 'committed' })));
+      await expect(store.commitTransaction(made[0]!.transaction)).rejects.toMatchObject({
+        code: 'ERR_STORE_UNAVAILABLE',
+      });
+      const reopened = SqliteStore.open(otherDir);
+      for (const result of made) {
+        expect((await reopened.getTransaction(result.transaction.id))?.token).toBe(result.token);
+      }
+      await reopened.close();
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an audit entry chained on the writer thread', () => {
+  it('has the line auditEntryLine gives, whatever its details hold', () => {
+    const base = {
+      id: 'evt_1',
+      at: T0,
+      actor: 'alice',
+      action: 'license.issue',
+      subjectId: 'lic_1',
+      transactionId: 'txn_1',
+    };
+    const tricky = [
+      {},
+      { note: '"prev":null,"seq":0' },
+      { nested: { prev: null, seq: 0 }, 'z"': '\u2028"prev":null,"seq":0}' },
+      { kind: 'issue', terms: { credentials: 3 }, undefinedMember: undefined },
+    ];
+    for (const details of tricky) {
+      for (const [seq, prev] of [
+        [1, null],
+        [42, 'h'.repeat(43)],
+      ] as const) {
+        const event = { ...base, details };
+        const { event: stored, before, after } = auditEntryLineParts(event);
+        const line = `${before}"prev":${JSON.stringify(prev)},"seq":${seq}${after}`;
+        expect(line).toBe(auditEntryLine({ ...stored, seq, prev }));
+      }
+    }
+  });
+});
