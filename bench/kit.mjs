@@ -4,7 +4,7 @@
 // store seeding lives in `@licensor/issuer/seed` (seedStore), which the benches on a store use.
 // No dependencies: a package imports it by path (`../../../bench/kit.mjs`).
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,20 @@ export async function measureLatency(
     medianUs: Math.round(percentile(samples, 50) * 1000),
     opsPerSecond: Math.round((samples.length / total) * 1000),
   };
+}
+
+/**
+ * CPU time of this process's main thread so far, in microseconds (Linux: the scheduler's own
+ * count in /proc, nanoseconds), or null where there is none. Beside process.cpuUsage() it tells
+ * the event loop's share from other threads' (a store's writer thread, libuv's pool, GC helpers).
+ */
+export function mainThreadCpuUs() {
+  try {
+    const text = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8');
+    return Number(text.split(' ')[0]) / 1000;
+  } catch {
+    return null;
+  }
 }
 
 /** Operations per second of wall time, and CPU microseconds per operation, since `started`. */

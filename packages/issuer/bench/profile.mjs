@@ -5,12 +5,16 @@
 // µs and as a share. A sample goes to the first phase found walking its stack from the leaf
 // up. The profiler samples wall time of the main thread: a blocking fsync inside SQLite's
 // COMMIT is counted (it stalls the event loop), and on a loaded machine every figure grows, the
-// shares much less. CPU per issue (process.cpuUsage) is printed beside it.
+// shares much less. CPU per issue (process.cpuUsage) is printed beside it, and the main thread's
+// own (the profiler sees only the main thread: on SQLite the group commit runs on the issue
+// writer's thread, store/sqlite/issue-writer.ts, and its time is the rest). PROFILE_ISSUE_THREAD=0
+// profiles a store that commits on the event loop instead (sqliteIssueThread: false).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mainThreadCpuUs } from '../../../bench/kit.mjs';
 import { openIssuer, openStore } from '../dist/index.js';
 import { freshChallenges } from '../dist/seed.js';
 
@@ -18,6 +22,7 @@ const ISSUES = Number(process.env.PROFILE_ISSUES ?? 3000);
 const WARM = Number(process.env.PROFILE_WARM ?? 1000);
 const INTERVAL_US = Number(process.env.PROFILE_INTERVAL_US ?? 250);
 const IN_FLIGHT = 64;
+const ISSUE_THREAD = process.env.PROFILE_ISSUE_THREAD !== '0';
 const terms = { customerName: 'Bench Customer', model: 'perpetual', credentials: 100 };
 
 /** Phases, first match wins; `stack` is leaf first (function names). */
@@ -31,6 +36,15 @@ const PHASES = [
   ['group commit: license, installation, customer rows', (s) => s.includes('applySync')],
   ['group commit: transaction row', (s) => s.includes('commitSync')],
   ['group commit: other', (s) => s.includes('flush')],
+  [
+    'commit: rows for the writer thread (JSON, audit line parts, outbox event)',
+    (s) => s.includes('commitItemOf'),
+  ],
+  [
+    'commit: the message to the writer thread',
+    (s) => s.includes('postMessage') || s.includes('#send'),
+  ],
+  ["commit: the writer thread's answers", (s) => s.includes('#settle')],
   [
     'challenge: node verify + key import (the bare row does this)',
     (s) =>
@@ -60,6 +74,7 @@ const PHASES = [
 async function issueAll(issuer, challenges) {
   let next = 0;
   const cpu = process.cpuUsage();
+  const main = mainThreadCpuUs();
   const started = performance.now();
   async function caller() {
     while (next < challenges.length) await issuer.issue(challenges[next++], terms, 'bench');
@@ -70,6 +85,7 @@ async function issueAll(issuer, challenges) {
   return {
     perSecond: Math.round(challenges.length / seconds),
     cpuUs: Math.round((used.user + used.system) / challenges.length),
+    mainCpuUs: main === null ? null : Math.round((mainThreadCpuUs() - main) / challenges.length),
   };
 }
 
@@ -97,7 +113,7 @@ function phasesOf(profile) {
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-issuer-profile-'));
 const make = (count) => freshChallenges(count, { product: { name: 'bench', version: '1.0.0' } });
 try {
-  const store = await openStore({ dataDir });
+  const store = await openStore({ dataDir, sqliteIssueThread: ISSUE_THREAD });
   const issuer = await openIssuer({ store, passphrase: '' });
   await issuer.init('bench');
   await issueAll(issuer, make(WARM));
@@ -117,7 +133,8 @@ try {
   const { total, sums } = phasesOf(profile);
   console.log(
     `${ISSUES} issues, ${IN_FLIGHT} in flight, load average ${loadAverage} at the start: ` +
-      `${run.perSecond} issues/s under the profiler, CPU ${run.cpuUs} µs per issue, ` +
+      `${run.perSecond} issues/s under the profiler, CPU ${run.cpuUs} µs per issue ` +
+      `(main thread ${run.mainCpuUs}; commits ${ISSUE_THREAD ? 'on the writer thread' : 'on the event loop'}), ` +
       `sampled ${(total / ISSUES).toFixed(0)} µs per issue (${file})`,
   );
   for (const [name, us] of sums) {

@@ -9,6 +9,10 @@
 // A third rate, the floor of any issuer: bare node:crypto verifying each challenge's signature
 // with the key in its header and signing a license-sized token, nothing else (no claims, no
 // key checks, no store), over the same challenges (#15.5).
+// On SQLite the issue group commit runs on a thread of its own (store/sqlite/issue-writer.ts):
+// each issue row also gives the CPU per issue of the main thread (the event loop, the rate's limit
+// while another core is free) and of the other threads, and a second SQLite issuer, on a store
+// opened with `sqliteIssueThread: false`, commits on the event loop in the same rounds (#15.5).
 // Writes bench/results.json.
 
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
@@ -24,7 +28,7 @@ import {
   verifyChallenge,
 } from '@licensor/token';
 import mongoose from 'mongoose';
-import { median, rateOf } from '../../../bench/kit.mjs';
+import { mainThreadCpuUs, median, rateOf } from '../../../bench/kit.mjs';
 import {
   activeLicenseSigner,
   createSoftHsm,
@@ -131,11 +135,15 @@ const LICENSE_CLAIMS = {
   term: null,
 };
 
-/** Durable issues with IN_FLIGHT concurrent callers, each on a fresh challenge. */
+/**
+ * Durable issues with IN_FLIGHT concurrent callers, each on a fresh challenge; with the CPU of
+ * the main thread (the event loop) apart from the process's (SQLite: the issue writer's thread).
+ */
 async function issueRate(issuer, challenges) {
   let next = 0;
   let done = 0;
   const cpu = process.cpuUsage();
+  const main = mainThreadCpuUs();
   const started = performance.now();
   async function caller() {
     while (next < challenges.length) {
@@ -144,13 +152,22 @@ async function issueRate(issuer, challenges) {
     }
   }
   await Promise.all(Array.from({ length: IN_FLIGHT }, caller));
-  return rateOf(done, started, cpu);
+  const rate = rateOf(done, started, cpu);
+  return { ...rate, mainCpuUs: main === null ? null : (mainThreadCpuUs() - main) / done };
 }
 
-async function measure(name, open, rounds, perRound, openHsm = null) {
+/** The median of a list that may hold nulls (no per-thread CPU on this platform): null. */
+const medianOrNull = (values) => (values.includes(null) ? null : median(values));
+
+async function measure(name, open, rounds, perRound, openHsm = null, openEventLoop = null) {
   const store = await open();
   const issuer = await openIssuer({ store, passphrase: '' });
   await issuer.init('bench');
+  // SQLite: the same issues committed on the event loop (no writer thread), in the same rounds.
+  const loopStore = openEventLoop === null ? null : await openEventLoop();
+  const loopIssuer =
+    loopStore === null ? null : await openIssuer({ store: loopStore, passphrase: '' });
+  await loopIssuer?.init('bench');
   const hsmStore = openHsm === null ? null : await openHsm();
   const hsmIssuer =
     hsmStore === null ? null : await openIssuer({ store: hsmStore, passphrase: '' });
@@ -159,19 +176,23 @@ async function measure(name, open, rounds, perRound, openHsm = null) {
   cryptoRate(warm);
   bareRate(warm);
   await issueRate(issuer, warm);
+  if (loopIssuer !== null) await issueRate(loopIssuer, makeChallenges(Math.min(50, perRound)));
   if (hsmIssuer !== null) await issueRate(hsmIssuer, makeChallenges(Math.min(50, perRound)));
   const crypto = [];
   const bare = [];
   const issues = [];
+  const loopIssues = [];
   const hsmIssues = [];
   for (let round = 0; round < rounds; round++) {
     const challenges = makeChallenges(perRound);
     crypto.push(cryptoRate(challenges));
     bare.push(bareRate(challenges));
     issues.push(await issueRate(issuer, challenges));
+    if (loopIssuer !== null) loopIssues.push(await issueRate(loopIssuer, challenges));
     if (hsmIssuer !== null) hsmIssues.push(await issueRate(hsmIssuer, makeChallenges(perRound)));
   }
   await store.close();
+  await loopStore?.close();
   await hsmStore?.close();
   const issuesPerSecond = median(issues.map((r) => r.perSecond));
   const cryptoPerSecond = median(crypto.map((r) => r.perSecond));
@@ -194,13 +215,28 @@ async function measure(name, open, rounds, perRound, openHsm = null) {
       bareRatio: Number((issuesPerSecond / barePerSecond).toFixed(3)),
       cpuUsPerBare: Math.round(bareCpuUs),
       bareCpuRatio: Number((bareCpuUs / issueCpuUs).toFixed(3)),
+      // The event loop's share (the rate's limit when another core is free) and the rest (on
+      // SQLite the issue writer's thread, which commits and syncs; libuv's pool; GC helpers).
+      ...threadSplit(issues),
       rounds: {
         issuesPerSecond: issues.map((r) => Math.round(r.perSecond)),
         cryptoOnlyPerSecond: crypto.map((r) => Math.round(r.perSecond)),
         bareVerifySignPerSecond: bare.map((r) => Math.round(r.perSecond)),
+        cpuUsPerIssue: issues.map((r) => Math.round(r.cpuUs)),
       },
     },
   ];
+  if (loopIssuer !== null) {
+    const loopPerSecond = median(loopIssues.map((r) => r.perSecond));
+    rows.push({
+      store: `${name}, commit on the event loop (sqliteIssueThread: false)`,
+      issuesPerSecond: Math.round(loopPerSecond),
+      bareRatio: Number((loopPerSecond / barePerSecond).toFixed(3)),
+      cpuUsPerIssue: Math.round(median(loopIssues.map((r) => r.cpuUs))),
+      ...threadSplit(loopIssues),
+      rounds: { issuesPerSecond: loopIssues.map((r) => Math.round(r.perSecond)) },
+    });
+  }
   if (hsmIssuer !== null) {
     const hsmPerSecond = median(hsmIssues.map((r) => r.perSecond));
     rows.push({
@@ -214,6 +250,18 @@ async function measure(name, open, rounds, perRound, openHsm = null) {
     });
   }
   return rows;
+}
+
+/** CPU per issue on the main thread and on the others (medians of the rounds; null: unknown). */
+function threadSplit(rounds) {
+  const main = medianOrNull(rounds.map((r) => r.mainCpuUs));
+  const others = medianOrNull(
+    rounds.map((r) => (r.mainCpuUs === null ? null : r.cpuUs - r.mainCpuUs)),
+  );
+  return {
+    mainThreadCpuUsPerIssue: main === null ? null : Math.round(main),
+    otherThreadsCpuUsPerIssue: others === null ? null : Math.round(others),
+  };
 }
 
 /** One signature at a time (no overlap): the cost of a sign through the HSM and in memory. */
@@ -286,6 +334,7 @@ try {
       ROUNDS,
       PER_ROUND.sqlite,
       softHsm === null ? null : () => openStore({ dataDir: hsmDir }),
+      () => openStore({ dataDir: join(dataDir, 'event-loop'), sqliteIssueThread: false }),
     )),
   );
   if (softHsm !== null) perSign = await perSignCost(join(dataDir, 'sign'), 500);
@@ -342,6 +391,7 @@ console.table(
     'crypto only/s': r.cryptoOnlyPerSecond,
     ratio: r.baselineRatio,
     'CPU µs/issue': r.cpuUsPerIssue,
+    'main thread µs': r.mainThreadCpuUsPerIssue,
     'CPU µs/crypto': r.cpuUsPerCryptoOnly,
     'CPU ratio': r.cpuRatio,
     'bare verify+sign/s': r.bareVerifySignPerSecond,
