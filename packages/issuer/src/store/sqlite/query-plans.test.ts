@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainHead, ForkRecord } from '../chain-port.js';
 import { customerCursor, licenseCursor } from '../cursors.js';
 import { HASH_KEYED_INDEXES, warmSql } from './hash-indexes.js';
+import { INSTALLATION_SEQ_SQL } from './installation-seq.js';
 import {
   CHAIN_INSERT_SQL,
   CHAIN_UPDATE_SQL,
@@ -366,6 +367,20 @@ describe('SQLite query plans', () => {
         'SEARCH licenses USING INDEX licenses_by_unnumbered_installation (installation_id=?)',
       ]),
     );
+  });
+
+  it("numbers a license's installation by one search of each table (the triggers' statement)", () => {
+    // What licenses_installation_seq_on_insert / _on_rebind run for each write of a license.
+    const trigger =
+      /BEGIN\s+(UPDATE licenses SET installation_seq =[^;]*?WHERE rowid = NEW\.rowid);/.exec(
+        INSTALLATION_SEQ_SQL,
+      )![1]!;
+    const sql = trigger.replace('NEW.installation_id', '?').replace('NEW.rowid', '?');
+    expect(planOf({ sql, args: ['inst', 1] })).toEqual([
+      'SEARCH licenses USING INTEGER PRIMARY KEY (rowid=?)',
+      'SCALAR SUBQUERY 1',
+      expect.stringMatching(/^SEARCH installations USING COVERING INDEX \w+ \(id=\?\)$/),
+    ]);
   });
 
   it('notices a full scan (the check above can fail)', () => {
