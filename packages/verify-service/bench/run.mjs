@@ -89,6 +89,9 @@ async function measure(server, connections, duration, nextToken, rate) {
       ? {
           mainThreadUsPerRequest: perRequest(after.threads.main - before.threads.main),
           otherThreadsUsPerRequest: perRequest(after.threads.others - before.threads.others),
+          // The share of the run's wall time the main thread was busy (1: it set the rate).
+          mainThreadBusy:
+            Math.round(((after.threads.main - before.threads.main) / wallSeconds) * 100) / 100,
         }
       : {}),
     generatorCores:
@@ -271,6 +274,9 @@ try {
   // Bare CPU per request over the service's: the share of the bare rate one core could reach,
   // a figure much less sensitive than rates to other load on a shared machine.
   const cpuRatios = {};
+  // The same for the main thread alone: what the event loop's work per check would allow if it
+  // were never idle (at 10 connections it waits for the nonce store; README, Figures).
+  const mainThreadCpuRatios = {};
   const pairs = [
     ...connectionCounts.map((connections) => [`c${connections}`, 'bare', 'service', connections]),
     [`workers${workers}-c100`, 'bare-cluster', 'service-cluster', 100],
@@ -282,6 +288,10 @@ try {
     base.baselineRatio = 1;
     ours.baselineRatio = ratios[key];
     cpuRatios[key] = Math.round((base.cpuUsPerRequest / ours.cpuUsPerRequest) * 1000) / 1000;
+    if (ours.mainThreadUsPerRequest !== undefined && base.mainThreadUsPerRequest !== undefined) {
+      mainThreadCpuRatios[key] =
+        Math.round((base.mainThreadUsPerRequest / ours.mainThreadUsPerRequest) * 1000) / 1000;
+    }
   }
   const at100 = results.find((x) => x.target === 'service' && x.connections === 100);
   const clusterAt100 = results.find((x) => x.target === 'service-cluster');
@@ -302,6 +312,7 @@ try {
     results,
     ratioToBaseline: ratios,
     cpuRatioToBaseline: cpuRatios,
+    mainThreadCpuRatioToBaseline: mainThreadCpuRatios,
     recordsWrittenBeforeExit: stopped?.written ?? null,
     recordsUnwritten: stopped?.unwritten ?? null,
     // #15.5: 0.9 of the bare server at 10 and 100 connections, `--workers N` at 0.9 x N one
@@ -360,11 +371,11 @@ try {
     console.log(`${x.target} ${x.connections}: load generator ${x.generatorCores} cores${own}`);
   }
   console.log(
-    `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}; meets target: ${report.meetsTarget}`,
+    `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}, main thread CPU ${JSON.stringify(mainThreadCpuRatios)}; meets target: ${report.meetsTarget}`,
   );
   for (const x of results.filter((r) => r.mainThreadUsPerRequest !== undefined)) {
     console.log(
-      `${x.target} ${x.connections}: CPU us/req main thread ${x.mainThreadUsPerRequest}, other threads ${x.otherThreadsUsPerRequest}`,
+      `${x.target} ${x.connections}: CPU us/req main thread ${x.mainThreadUsPerRequest} (busy ${x.mainThreadBusy} of the time), other threads ${x.otherThreadsUsPerRequest}`,
     );
   }
   console.log(
