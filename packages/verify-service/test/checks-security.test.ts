@@ -63,6 +63,27 @@ describe.each(targets)('POST /v1/checks security (%s)', (_name, target) => {
     expect(errorOf(answer).code).toBe('ERR_SIGNATURE_INVALID');
   });
 
+  it('refuses a check whose claims were changed after signing, and keeps nothing of it', async () => {
+    const { service, store } = testService();
+    const nonce = 'DDDDDDDDDDDDDDDDDDDDDA';
+    const genuine = checkToken({ nonce });
+    // The same header and signature around claims that say something else: the service reads
+    // the claims once and checks the signature over what it read (#15.5), so this must fail.
+    const [header, , signature] = genuine.split('.');
+    const changed = Buffer.from(
+      JSON.stringify(checkClaims({ nonce, usage: { credentialsInUse: 499 } })),
+    ).toString('base64url');
+    const answer = await postCheck(target(service), `${header}.${changed}.${signature}`);
+    expect(answer.status).toBe(400);
+    expect(errorOf(answer).code).toBe('ERR_SIGNATURE_INVALID');
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(0);
+    // Its nonce was not taken: the genuine check is answered, and recorded as it was signed.
+    expect(statusOf(await postCheck(target(service), genuine)).outcome).toBe('VALID');
+    await service.recorder.flush();
+    expect(store.records.map((record) => record.credentialsInUse)).toEqual([42]);
+  });
+
   it('refuses a header that carries its own key (jwk) instead of a kid', async () => {
     const { service } = testService();
     const header = {
