@@ -8,15 +8,19 @@
 //   - in one more round with the automatic checkpoint off: the log frames written per issue, by
 //     the b-tree (table or index) each page belongs to (dbstat), and what checkpointing them
 //     costs (wall and CPU per issue).
-// BENCH_LARGE_DIR: the large store (as for `pnpm bench`); PROBE_ROUNDS (default 3) rounds a
-// store; PROBE_CHECKPOINT=apart runs the timed rounds with the automatic checkpoint off and
-// checkpoints after each round, timed on its own (what an issue costs without, and what the
-// checkpoint of its pages costs); PROBE_OTHER_WRITER_MS=N has a second connection write (the
-// header's user_version, put back after) every N ms during the timed rounds, as a writer thread
-// or the verify service's check writer does: each such write makes SQLite drop the issuing
-// connection's page cache; PROBE_MMAP_MIB=M sets mmap_size on the issuing connection;
-// PROBE_ISSUES=N issues N a timed round (default 300; with PROBE_CHECKPOINT=apart, the log
-// frames one checkpoint takes in, as wal_autocheckpoint would bound them). Prints JSON; writes nothing but the issues themselves (a bench artifact's store).
+// Environment: BENCH_LARGE_DIR, the large store (as for `pnpm bench`); PROBE_ROUNDS (default 3)
+// rounds a store; PROBE_ISSUES (default 300) issues a round;
+//   - PROBE_ISSUE_THREAD=off commits on the event loop's connection, as before the issue writer
+//     thread (#15.5): the statement times then include the commit's, and the log-frame round
+//     runs (skipped otherwise: the thread's connection checkpoints on its own);
+//   - PROBE_CHECKPOINT=apart (with PROBE_ISSUE_THREAD=off) runs the timed rounds with the
+//     automatic checkpoint off and checkpoints after each round, timed on its own: what an issue
+//     costs without it, and what the checkpoint of PROBE_ISSUES issues' pages costs;
+//   - PROBE_OTHER_WRITER_MS=N: a second connection writes (the header's user_version, put back
+//     after) every N ms of the timed rounds, as a writer thread or the verify service's check
+//     writer does: each such write makes SQLite drop the issuing connection's page cache;
+//   - PROBE_MMAP_MIB=M sets mmap_size on the issuing connection.
+// Prints JSON; writes nothing but the issues themselves (a bench artifact's store).
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,6 +39,7 @@ const rounds = Number(process.env.PROBE_ROUNDS ?? 3);
 const checkpointApart = process.env.PROBE_CHECKPOINT === 'apart';
 const otherWriterMs = Number(process.env.PROBE_OTHER_WRITER_MS ?? 0);
 const mmapMiB = Number(process.env.PROBE_MMAP_MIB ?? 0);
+const issueThread = process.env.PROBE_ISSUE_THREAD !== 'off';
 const PER_ROUND = Number(process.env.PROBE_ISSUES ?? ISSUES_PER_ROUND);
 
 function log(message) {
@@ -157,7 +162,10 @@ async function openOne(kind) {
     await seeding.close();
   }
   const opened = performance.now();
-  const store = await openStore({ dataDir: dir });
+  const store = await openStore({
+    dataDir: dir,
+    ...(issueThread ? {} : { sqliteIssueThread: false }),
+  });
   const openMs = Math.round(performance.now() - opened);
   if (mmapMiB > 0) store.db.pragma(`mmap_size = ${mmapMiB * 1024 * 1024}`);
   const issuer = await openIssuer({ store, passphrase: '' });
@@ -203,7 +211,7 @@ try {
     log(`round ${round + 1} of ${rounds}`);
   }
   log('one round each with the automatic checkpoint off (log frames by b-tree)...');
-  for (const s of stores) s.wal = await walRound(s.store, s.issuer, s.dir);
+  if (!issueThread) for (const s of stores) s.wal = await walRound(s.store, s.issuer, s.dir);
 } finally {
   for (const s of stores) {
     await s.store.close();
@@ -215,6 +223,7 @@ const issued = rounds * PER_ROUND;
 const report = {
   probe: 'durable issues, empty against large store (e2e/bench/issue-probe.mjs)',
   machine: { ...before, loadAverageAfter: machine().loadAverage1m },
+  issueThread,
   roundsPerStore: rounds,
   otherWriterMs,
   mmapMiB,
@@ -246,7 +255,7 @@ const report = {
           },
         ]),
     ),
-    wal: s.wal,
+    wal: s.wal ?? null,
   })),
 };
 console.log(JSON.stringify(report, null, 2));
