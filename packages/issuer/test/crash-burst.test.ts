@@ -117,8 +117,8 @@ describe('kill -9 with groups in flight on the SQLite issue writer thread', () =
 
   it('keeps every printed key, whole, and nothing half-written, after a restart', async () => {
     const handle = await adapter.create();
-    // 64 in flight, each sync of the log 15 ms late: at the kill the thread holds groups
-    // committed and not yet synced, and groups not yet written.
+    // 64 in flight, each sync of the log 15 ms late: at the kill the thread holds a group
+    // committed and not yet synced, and commits gathered behind it not yet written.
     await killAndRestart(
       handle,
       { ...handle.options, issueWriterFaults: { syncDelayMs: 15 } },

@@ -45,7 +45,7 @@ import {
   TRANSACTION_INSERT_SQL,
   type TransactionRow,
 } from './sqlite-commit.js';
-import { groupWriterSource, MAX_SYNCS, type WriterFaults } from './sync-pipeline.js';
+import { groupWriterSource, type WriterFaults } from './sync-pipeline.js';
 
 /**
  * Faults for the tests, on the writer's thread, beside the sync faults of WriterFaults:
@@ -173,6 +173,12 @@ const WORKER_SOURCE = groupWriterSource(WORKER_OWN);
 /** A group is sent once this many commits wait for it (see scheduleSend). */
 export const SEND_EVERY = 32;
 
+/**
+ * Groups in flight at once: one. The next gathers while it is written and synced, and goes when
+ * it is answered (see scheduleSend).
+ */
+export const GROUPS_IN_FLIGHT = 1;
+
 interface Waiting {
   /** null: a barrier (answered once a sync that began after it returned). */
   item: CommitItem | null;
@@ -243,19 +249,20 @@ export class IssueWriter extends GroupWriter<Waiting, { outcomes: ItemOutcome[] 
   // What arrives in one turn of the event loop goes together, but a group is sent as soon as
   // SEND_EVERY commits wait: an issue's reads are synchronous on SQLite, so a burst of callers
   // runs its whole event-loop work in one turn, and a group sent only at the turn's end left the
-  // thread idle meanwhile, then the event loop idle while the thread wrote the lot. As for checks,
-  // at most MAX_SYNCS groups are in flight (one committed and syncing, the next written beside
-  // it); the rest gather until an answer and go as one group: fewer, larger transactions (fewer
-  // log pages an issue) and fewer messages. 32 and 2 cost the least CPU in the bench's A/B
-  // (30 Nov 21:47, load 3.3-3.8: 564-596 µs an issue in all against 619-647 for 16 with no
-  // bound on the groups in flight; the main thread's share 306-327 against 322).
+  // thread idle meanwhile, then the event loop idle while the thread wrote the lot. One group is
+  // in flight at a time; what comes meanwhile gathers and goes as one group when it is answered:
+  // fewer, larger transactions (fewer log pages an issue) and fewer messages, while the callers
+  // not in that group keep the event loop busy (two groups of 32 in flight held all 64 of the
+  // bench's callers, and the event loop waited). Bench A/B, 30 Nov 21:47 and 22:07 (load 1-3.8):
+  // 32 and one in flight 0.64 and 0.64 of bare, 575-627 µs of CPU an issue; 32 and two 0.60 and
+  // 0.61 (564-613 µs); 16 and two 0.58 and 0.67 (599-645 µs); 16 with no bound 619-647 µs.
   protected scheduleSend(): void {
     if (this.waiting >= SEND_EVERY) this.sendNow();
     else this.sendAtTurnEnd();
   }
 
   protected canSend(): boolean {
-    return this.inFlight < MAX_SYNCS;
+    return this.inFlight < GROUPS_IN_FLIGHT;
   }
 
   protected messageOf(id: number, group: Waiting[]): unknown {
