@@ -67,6 +67,9 @@ describeInChromium('issuer portal in Chromium', () => {
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: url });
     page = await context.newPage();
+    // A step that waits longer fails naming its locator, within the test's 30 s (Playwright's
+    // own 30 s default ran into the test timeout, which names no step).
+    page.setDefaultTimeout(10_000);
   }, 60_000);
 
   afterAll(async () => {
