@@ -143,6 +143,24 @@ describe('around verification', () => {
     };
     expect(codeOf(() => verifyDecodedCheck(byHand, key))).toBe('ERR_SIGNATURE_INVALID');
   });
+  it('verifyDecodedCheck returns the signed claims after the caller mutated decoded.claims in place', () => {
+    const key = () => installationKey.publicKey;
+    for (const golden_ of [golden.check, golden.checkV2]) {
+      const decoded = decodeCheckUnverified(golden_.token);
+      decoded.claims.lid = 'lic_someoneelse';
+      decoded.claims.rev = 99;
+      decoded.claims.product.name = 'Another';
+      decoded.claims.usage.credentialsInUse = 0;
+      const verified = verifyDecodedCheck(decoded, key);
+      expect(verified.claims).toEqual(golden_.claims);
+      // Nor does mutating what one verification returned change the next one.
+      verified.claims.lid = 'lic_someoneelse';
+      verified.claims.usage.credentialsInUse = 0;
+      expect(verifyDecodedCheck(decoded, key).claims).toEqual(golden_.claims);
+      // The caller's claims stay its own to change: decoding does not freeze them.
+      expect(decoded.claims.lid).toBe('lic_someoneelse');
+    }
+  });
   it('challengeHash is the same for the compact, pasted and armoured forms', () => {
     const hash = challengeHash(golden.challenge.token);
     expect(hash).toBe(golden.challenge.hash);

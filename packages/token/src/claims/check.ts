@@ -66,3 +66,24 @@ export function validateCheckClaims(payload: unknown): CheckClaims {
   if (Object.hasOwn(o, 'keyset')) claims.keyset = integer(0, MAX_KEYSET_SEQ)(o.keyset, 'keyset');
   return claims;
 }
+
+/**
+ * A copy of claims validateCheckClaims returned, sharing no object with them (product and
+ * usage copied too): what a reader keeps so that a caller changing the claims it was handed, in
+ * place, cannot change what is reported as signed. A member added to CheckClaims is added here.
+ */
+export function copyCheckClaims(claims: CheckClaims): CheckClaims {
+  const copy: CheckClaims = {
+    v: claims.v,
+    iat: claims.iat,
+    nonce: claims.nonce,
+    lid: claims.lid,
+    rev: claims.rev,
+    sdk: claims.sdk,
+    product: { name: claims.product.name, version: claims.product.version },
+    usage: { credentialsInUse: claims.usage.credentialsInUse },
+  };
+  if (claims.prev !== undefined) copy.prev = claims.prev;
+  if (claims.keyset !== undefined) copy.keyset = claims.keyset;
+  return copy;
+}

@@ -3,7 +3,7 @@
 // to look up the installation's key, then verifies: verifyDecodedCheck checks the signature of
 // what it read without reading the token again.
 
-import { type CheckClaims, validateCheckClaims } from '../claims/check.js';
+import { type CheckClaims, copyCheckClaims, validateCheckClaims } from '../claims/check.js';
 import { KeyInvalidError, KidUnknownError } from '../errors.js';
 import { type CompactJws, headerKid, readCompactJws } from '../jws/header.js';
 import { MAX_TOKEN_LENGTH, TYP } from '../jws/limits.js';
@@ -58,15 +58,18 @@ export function decodeCheckUnverified(token: string): DecodedCheck {
   const installationId = headerKid(jws.header.kid, true);
   const payload = base64urlDecode(jws.payloadSegment, 'JWS payload');
   const claims = validateCheckClaims(parseJsonObject(payload, 'check payload'));
-  const decoded = { claims, installationId, token: jws.token };
+  // The caller gets a copy: `claims` stays private, as parsed from the signed payload segment.
+  const decoded = { claims: copyCheckClaims(claims), installationId, token: jws.token };
   reads.set(decoded, { jws, claims, installationId });
   return decoded;
 }
 
 /**
  * What decodeCheckUnverified read, by the object it returned: the read JWS and the claims parsed
- * from its payload segment, as they were (a caller that replaces `decoded.claims` changes nothing
- * verifyDecodedCheck returns). Weak: dropped with the DecodedCheck.
+ * from its payload segment, as they were. Those claims are never handed out (the DecodedCheck
+ * holds a copy, verifyDecodedCheck returns another), so a caller that replaces
+ * `decoded.claims`, or changes it in place, changes nothing verifyDecodedCheck returns. Weak:
+ * dropped with the DecodedCheck.
  */
 const reads = new WeakMap<
   DecodedCheck,
@@ -102,8 +105,9 @@ export function verifyCheck(
 /**
  * verifyCheck for a request decodeCheckUnverified has read: the same key checks and the same
  * signature check over the same bytes, without reading the token and parsing its claims again
- * (the verify service reads every request before it knows the key). The claims returned are
- * those decodeCheckUnverified parsed from the payload segment the signature covers. A
+ * (the verify service reads every request before it knows the key). The claims returned are a
+ * fresh copy of those decodeCheckUnverified parsed from the payload segment the signature covers
+ * (whatever the caller did to `decoded.claims` or to an earlier result). A
  * DecodedCheck it did not return (a copy, one built by hand) is verified from its `token` alone,
  * exactly as verifyCheck does.
  */
@@ -115,7 +119,7 @@ export function verifyDecodedCheck(
   if (read === undefined) return verifyCheck(decoded.token, resolveInstallationKey);
   const kid = read.installationId;
   checkReadJwsSignature(read.jws, installationKeyOf(kid, resolveInstallationKey));
-  return { claims: read.claims, installationId: kid, token: read.jws.token };
+  return { claims: copyCheckClaims(read.claims), installationId: kid, token: read.jws.token };
 }
 
 /** The installation key for `kid`: known, a 32-byte Ed25519 key, `kid` its thumbprint. */
