@@ -264,6 +264,26 @@ describe('the SQLite issue writer', () => {
     expect((await issuer.audit.verify()).ok).toBe(true);
   });
 
+  it('refuses with the cause SQLite gave when its thread fails at start, writes nothing, and the next issue starts a new thread', async () => {
+    const { issuer } = await openWith();
+    const before = counts();
+    // A statement the thread prepares at its start no longer prepares.
+    const other = new Database(join(dir, SQLITE_FILE));
+    other.exec('ALTER TABLE webhook_outbox RENAME TO webhook_outbox_away');
+    const challenge = new TestInstallation().challenge();
+    await expectUnavailable(
+      issuer.issue(challenge, terms, 'alice'),
+      /SQLITE_ERROR\) no such table: webhook_outbox/,
+    );
+    other.exec('ALTER TABLE webhook_outbox_away RENAME TO webhook_outbox');
+    other.close();
+    expect(counts()).toEqual(before);
+    const retried = await issuer.issue(challenge, terms, 'alice');
+    expect(retried.replayed).toBe(false);
+    expect(counts()).toMatchObject(added(before, 1));
+    expect((await issuer.audit.verify()).ok).toBe(true);
+  });
+
   it('writes and answers the commits in flight when closed, and the store holds them after a reopen', async () => {
     // Transactions made on another store, committed here: the close comes while they are in flight.
     const { issuer } = await openWith();

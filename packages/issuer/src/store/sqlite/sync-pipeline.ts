@@ -61,7 +61,12 @@ export function driverPath(): string {
  * `faults`; `own` may read more of it.
  */
 export function groupWriterSource(own: string): string {
+  // The body in a try: an error thrown while the thread starts (the driver, the file, a statement
+  // that does not prepare) reaches the event loop through the worker's 'error' event, by
+  // structured clone, which keeps only what a real Error carries; better-sqlite3's SqliteError is
+  // not one, and its message was lost ("[object Object]"). Rethrown as an Error with its code.
   return `
+try {
 const fs = require('node:fs');
 const { parentPort, receiveMessageOnPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
@@ -266,5 +271,8 @@ parentPort.on('message', (first) => {
   startSync();
   if (closing && syncing === 0 && !dirSyncing) finishClose();
 });
+} catch (error) {
+  throw Object.assign(new Error(String(error && error.message)), { code: error && error.code });
+}
 `;
 }
