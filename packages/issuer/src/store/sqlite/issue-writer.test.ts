@@ -162,6 +162,29 @@ describe('the SQLite issue writer', () => {
     expect((await store.getCheckView(result.license.id))?.latestToken).toBe(result.token);
   });
 
+  it('hands a key out through getTransaction and listTransactions only once its commit is on disk', async () => {
+    const { store, issuer } = await openWith({ syncDelayMs: 150 });
+    const challenge = new TestInstallation().challenge();
+    const issued = tracked(issuer.issue(challenge, terms, 'alice'));
+    await committedElsewhere(challenge);
+    // Committed (visible to the event loop's connection too), not yet synced.
+    const key = `chal:${challengeHash(verifyChallenge(challenge).token)}`;
+    const reader = new Database(join(dir, SQLITE_FILE), { readonly: true });
+    const { id } = reader.prepare('SELECT id FROM transactions WHERE dedupe_key = ?').get(key) as {
+      id: string;
+    };
+    reader.close();
+    const listed = tracked(store.listTransactions({}));
+    const got = tracked(store.getTransaction(id));
+    // Each read answers only after the issue was answered (after the sync that covers it).
+    const readAfterIssue = (read: Promise<unknown>) => read.then(() => issued.settled());
+    expect(await readAfterIssue(listed.promise)).toBe(true);
+    expect(await readAfterIssue(got.promise)).toBe(true);
+    const result = await issued.promise;
+    expect((await got.promise)?.token).toBe(result.token);
+    expect((await listed.promise).map((t) => t.token)).toContain(result.token);
+  });
+
   it('gives one transaction and the same key to a challenge issued twice in one group', async () => {
     const { store, issuer } = await openWith();
     const before = counts();

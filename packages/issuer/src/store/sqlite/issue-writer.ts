@@ -18,10 +18,12 @@
 //
 // Visibility. The thread's connection runs synchronous=NORMAL: a group is visible to readers
 // (this process's reads, other processes) from its COMMIT, a sync before it is durable. Reads
-// that only inform (the portal's pages, the inspection of a challenge) may see it that early, as
-// they could see it a moment before the answer anyway. The one read that hands out what another
-// commit wrote, the answer to a challenge issued already (findTransactionByChallenge), waits for a
-// sync that began after it read (`durable()`): a key is never given out before it is on disk.
+// that only inform (licenses, customers, the inspection of a challenge) may see it that early, as
+// they could see it a moment before the answer anyway. The reads that return a transaction with
+// the key (token) another commit wrote, the answer to a challenge issued already
+// (findTransactionByChallenge) and getTransaction / listTransactions (the portal shows their
+// keys), wait for a sync that began after they read (`durable()`, SqliteStore.onDisk). Not yet:
+// getCheckView, whose license carries its newest token (the verify service's online delivery).
 // Read-your-writes holds: a commit is answered after its COMMIT, so every read on the event loop
 // after the answer sees it.
 

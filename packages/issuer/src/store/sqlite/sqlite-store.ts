@@ -322,7 +322,21 @@ export class SqliteStore implements LicensorStore {
 
   async getTransaction(id: string): Promise<Transaction | null> {
     const row = statement(this.open, 'SELECT body, applied FROM transactions WHERE id = ?').get(id);
-    return row === undefined ? null : transactionFromRow(row as TransactionRow);
+    if (row === undefined) return null;
+    const transaction = transactionFromRow(row as TransactionRow);
+    await this.onDisk([transaction]);
+    return transaction;
+  }
+
+  /**
+   * A key read back is handed out only once it is on disk: a commit of the issue writer's thread
+   * is visible a sync before it is durable (issue-writer.ts), so a read that returns a token waits
+   * for a sync of the log that began after it read (it covers every commit the read saw, this
+   * process's or another's).
+   */
+  private async onDisk(transactions: readonly Transaction[]): Promise<void> {
+    if (this.issues === null || !transactions.some((t) => typeof t.token === 'string')) return;
+    await this.issues.durable().catch(unavailable);
   }
 
   async findTransactionByChallenge(challengeHash: string): Promise<TokenTransaction | null> {
@@ -331,10 +345,10 @@ export class SqliteStore implements LicensorStore {
       'SELECT body, applied FROM transactions WHERE dedupe_key = ?',
     ).get(challengeDedupeKey(challengeHash));
     if (row === undefined) return null;
-    // A key handed out again: only once it is on disk (a thread's commit is visible a sync
-    // before it is durable, issue-writer.ts).
-    await this.issues?.durable().catch(unavailable);
-    return asAnswer(transactionFromRow(row as TransactionRow));
+    // A key handed out again: only once it is on disk.
+    const transaction = asAnswer(transactionFromRow(row as TransactionRow));
+    await this.onDisk([transaction]);
+    return transaction;
   }
 
   async listTransactions(filter: TransactionFilter): Promise<Transaction[]> {
@@ -351,7 +365,9 @@ export class SqliteStore implements LicensorStore {
     const sql = `SELECT body, applied FROM transactions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY at DESC, rowid DESC LIMIT ?`;
     const rows = statement(this.open, sql).all(...args, limitOf(filter.limit));
-    return (rows as TransactionRow[]).map(transactionFromRow);
+    const transactions = (rows as TransactionRow[]).map(transactionFromRow);
+    await this.onDisk(transactions);
+    return transactions;
   }
 
   async getLicense(id: string): Promise<License | null> {
