@@ -263,6 +263,32 @@ describe('the SQLite issue writer', () => {
     expect(counts().transactions).toBe(before.transactions + 2);
   });
 
+  it('refuses every commit of a group when one of them makes SQLite roll the whole transaction back (a real SQLITE_FULL), keeps none of them, and a retry is not a replay', async () => {
+    // The second commit of the group runs out of space inside its savepoint.
+    const { store, issuer } = await openWith({ fullAt: 2 });
+    const before = counts();
+    const challenges = Array.from({ length: 3 }, () => new TestInstallation().challenge());
+    const refused = await Promise.allSettled(
+      challenges.map((c) => issuer.issue(c, terms, 'alice')),
+    );
+    expect(writerOf(store).mostInFlight).toBe(1);
+    for (const result of refused) {
+      expect(result).toMatchObject({
+        status: 'rejected',
+        reason: {
+          code: 'ERR_STORE_UNAVAILABLE',
+          message: expect.stringMatching(/\(SQLITE_FULL\) database or disk is full/),
+        },
+      });
+    }
+    expect(counts()).toEqual(before);
+    expect((await issuer.audit.verify()).ok).toBe(true);
+    const retried = await Promise.all(challenges.map((c) => issuer.issue(c, terms, 'alice')));
+    expect(retried.map((r) => r.replayed)).toEqual([false, false, false]);
+    expect(counts()).toMatchObject(added(before, 3));
+    expect((await issuer.audit.verify()).ok).toBe(true);
+  });
+
   it('refuses the commit in flight when its sync fails (EIO), writes what gathered behind it once the log is checkpointed, and a retry gets the refused transaction back', async () => {
     // The first sync of the log fails, late enough that a second issue gathers behind it.
     const { store, issuer } = await openWith({ failSyncAt: 1, syncDelayMs: 60 });
@@ -333,6 +359,54 @@ describe('the SQLite issue writer', () => {
     } finally {
       rmSync(otherDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the event loop's group commit (no writer thread)", () => {
+  it('refuses every commit of a group when one of them makes SQLite roll the whole transaction back (a real SQLITE_FULL), keeps none of them, and a retry is not a replay', async () => {
+    let store: SqliteStore | null = null;
+    let seen = 0;
+    // The second commit of the group runs out of space inside its savepoint, after its row.
+    const fillUp = () => {
+      const db = (store as unknown as { db: Database.Database }).db;
+      const max = db.pragma('max_page_count', { simple: true });
+      db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true })}`);
+      try {
+        db.prepare('INSERT INTO injected_full VALUES (zeroblob(1000000))').run();
+      } finally {
+        db.pragma(`max_page_count = ${max}`);
+      }
+    };
+    let armed = false;
+    store = SqliteStore.open(dir, {
+      onWriteStep: (step) => {
+        if (armed && step === 'transaction' && ++seen === 2) fillUp();
+      },
+    });
+    opened.push(store);
+    (store as unknown as { db: Database.Database }).db.exec('CREATE TABLE injected_full (b BLOB)');
+    const issuer = await openIssuer({ store, now: frozenClock(T0).now, passphrase: '' });
+    await issuer.init('alice');
+    const before = counts();
+    armed = true;
+    const challenges = Array.from({ length: 3 }, () => new TestInstallation().challenge());
+    const refused = await Promise.allSettled(
+      challenges.map((c) => issuer.issue(c, terms, 'alice')),
+    );
+    for (const result of refused) {
+      expect(result).toMatchObject({
+        status: 'rejected',
+        reason: {
+          code: 'ERR_STORE_UNAVAILABLE',
+          message: expect.stringMatching(/SQLITE_FULL\): database or disk is full/),
+        },
+      });
+    }
+    expect(counts()).toEqual(before);
+    expect((await issuer.audit.verify()).ok).toBe(true);
+    const retried = await Promise.all(challenges.map((c) => issuer.issue(c, terms, 'alice')));
+    expect(retried.map((r) => r.replayed)).toEqual([false, false, false]);
+    expect(counts()).toMatchObject(added(before, 3));
   });
 });
 

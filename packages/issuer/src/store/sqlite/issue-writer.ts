@@ -54,11 +54,15 @@ import { groupWriterSource, type WriterFaults } from './sync-pipeline.js';
  * `failAfterStep` makes the write of the first commit that reaches that step ('transaction',
  * 'customer', 'installation', 'license', 'request', 'audit', 'outbox') throw there (SQLITE_IOERR),
  * inside its savepoint, once; `failGroupAt` makes the nth transaction the thread writes fail (SQLITE_FULL)
- * after all its commits were written, so that none of them is kept.
+ * after all its commits were written, so that none of them is kept; `fullAt` makes the nth commit
+ * the thread writes run out of space for real after its transaction row, inside its savepoint
+ * (max_page_count held at the file's size while it writes a page more): SQLite rolls the whole
+ * transaction back (SQLITE_FULL), as it may on SQLITE_FULL, SQLITE_IOERR or SQLITE_NOMEM.
  */
 export interface IssueWriterFaults extends WriterFaults {
   failAfterStep?: string;
   failGroupAt?: number;
+  fullAt?: number;
 }
 
 /** A commit as the thread takes it: the rows, the audit entry's parts, the outbox event. */
@@ -92,8 +96,23 @@ const insertAudit = db.prepare(${JSON.stringify(AUDIT_INSERT_SQL)});
 const insertOutbox = db.prepare(${JSON.stringify(OUTBOX_INSERT_SQL)});
 let transactions = 0;
 let stepFailed = false;
+let commitsWritten = 0;
+
+// A real SQLITE_FULL: no page more may be added to the file while a row of a table that exists
+// already is written (a CREATE TABLE that runs out of space is only rolled back itself).
+if (faults.fullAt) db.exec('CREATE TABLE IF NOT EXISTS injected_full (b BLOB)');
+function fillUp() {
+  const max = db.pragma('max_page_count', { simple: true });
+  db.pragma('max_page_count = ' + db.pragma('page_count', { simple: true }));
+  try {
+    db.prepare('INSERT INTO injected_full VALUES (zeroblob(1000000))').run();
+  } finally {
+    db.pragma('max_page_count = ' + max);
+  }
+}
 
 function step(name, item) {
+  if (name === 'transaction' && faults.fullAt === ++commitsWritten) fillUp();
   if (faults.failAfterStep === name && !stepFailed) {
     stepFailed = true;
     throw Object.assign(new Error('the write of ' + item.transaction[0] + ' failed after its ' + name + ' (injected)'), { code: 'SQLITE_IOERR' });
@@ -150,6 +169,11 @@ function writeOne(group) {
     try {
       return commitOne(item);
     } catch (error) {
+      // SQLite rolled the whole transaction back (it may on SQLITE_FULL, SQLITE_IOERR,
+      // SQLITE_NOMEM inside a savepoint), not only this commit's savepoint: what the group's
+      // earlier commits wrote is gone, and a later commit would run as a transaction of its own
+      // and be kept though the group is refused. The whole attempt is abandoned, with this cause.
+      if (!db.inTransaction) throw error;
       return { status: 'error', error: String(error && error.message), code: error && error.code };
     }
   });

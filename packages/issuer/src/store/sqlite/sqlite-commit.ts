@@ -218,6 +218,10 @@ export class SqliteCommitter {
             try {
               outcomes.push({ ok: true, outcome: this.commitOne(item.transaction) });
             } catch (error) {
+              // SQLite rolled the whole transaction back (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM
+              // inside a savepoint): the group is refused whole, with this cause, and no later
+              // commit runs as a transaction of its own.
+              if (!this.db.inTransaction) throw error;
               outcomes.push({ ok: false, error });
             }
           }
