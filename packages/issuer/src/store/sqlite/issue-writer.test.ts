@@ -31,12 +31,16 @@ const terms = { customerName: 'Writer Ltd', model: 'perpetual', credentials: 9 }
 
 let dir: string;
 let opened: SqliteStore[];
+let gates: Int32Array[];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'licensor-issue-writer-'));
   opened = [];
+  gates = [];
 });
 afterEach(async () => {
+  // A close waits for the syncs in flight: a test that failed with its gate closed still ends.
+  for (const gate of gates) Atomics.store(gate, 0, 1);
   for (const store of opened) await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -105,6 +109,28 @@ async function committedElsewhere(challenge: string): Promise<void> {
   }
 }
 
+/**
+ * A closed sync gate (WriterFaults.syncGate): no sync of the log starts until `open()`;
+ * `held(n)` resolves once n syncs wait at it.
+ */
+function syncGate(): {
+  syncGate: Int32Array;
+  open: () => void;
+  held: (n: number) => Promise<void>;
+} {
+  const gate = new Int32Array(new SharedArrayBuffer(8));
+  gates.push(gate);
+  return {
+    syncGate: gate,
+    open: () => {
+      Atomics.store(gate, 0, 1);
+    },
+    held: async (n) => {
+      while (Atomics.load(gate, 1) < n) await new Promise((resolve) => setTimeout(resolve, 2));
+    },
+  };
+}
+
 /** A promise, and whether it has settled yet. */
 function tracked<T>(promise: Promise<T>): { promise: Promise<T>; settled: () => boolean } {
   let settled = false;
@@ -146,13 +172,17 @@ describe('the SQLite issue writer', () => {
   });
 
   it('answers a commit only once a sync that began after its COMMIT returned, and reads it back at once', async () => {
-    const { store, issuer } = await openWith({ syncDelayMs: 150 });
+    const gate = syncGate();
+    const { store, issuer } = await openWith({ syncGate: gate.syncGate });
     const challenge = new TestInstallation().challenge();
     const issued = tracked(issuer.issue(challenge, terms, 'alice'));
     await committedElsewhere(challenge);
-    // Committed (another connection reads it), not yet synced: not answered.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Committed (another connection reads it), its sync held at the gate: not answered, however
+    // long it waits (the 20 ms give a wrong early answer the time to arrive).
+    await gate.held(1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(issued.settled()).toBe(false);
+    gate.open();
     const result = await issued.promise;
     // Read-your-writes on the event loop's connection, right after the answer.
     expect((await store.getLicense(result.license.id))?.latestTransactionId).toBe(
@@ -202,16 +232,19 @@ describe('the SQLite issue writer', () => {
   });
 
   it('hands a key back to the same challenge in a later group only once the first group is on disk', async () => {
-    const { store, issuer } = await openWith({ syncDelayMs: 150 });
+    const gate = syncGate();
+    const { store, issuer } = await openWith({ syncGate: gate.syncGate });
     const before = counts();
     const challenge = new TestInstallation().challenge();
     const first = tracked(issuer.issue(challenge, terms, 'alice'));
     await committedElsewhere(challenge);
-    // The second reads the first's transaction (committed, not yet synced) and waits for a sync.
+    await gate.held(1);
+    // The second reads the first's transaction (committed, its sync held) and waits for a sync.
     const second = tracked(issuer.issue(challenge, terms, 'alice'));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(first.settled()).toBe(false);
     expect(second.settled()).toBe(false);
+    gate.open();
     const [a, b] = await Promise.all([first.promise, second.promise]);
     expect(b.token).toBe(a.token);
     expect(b.replayed).toBe(true);

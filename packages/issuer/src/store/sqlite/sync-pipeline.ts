@@ -38,9 +38,12 @@ export const MAX_SYNCS = 2;
  * log fail (EIO) as a failing disk would, `failSyncOnSlot` the first sync made on that slot's
  * descriptor (0 or 1); `syncDelayMs` starts each sync that much later, so that groups overlap,
  * and `slotDelayMs` sets it per slot instead; `failDirSyncAt` makes the nth sync of the
- * database's directory fail, and `dirSyncDelayMs` starts each one that much later.
+ * database's directory fail, and `dirSyncDelayMs` starts each one that much later; `syncGate`
+ * (an Int32Array of two on a SharedArrayBuffer) holds each sync of the log until the event loop
+ * opens the gate (stores a non-zero at 0), and counts at 1 the syncs that waited at it.
  */
 export interface WriterFaults {
+  syncGate?: Int32Array;
   failSyncAt?: number;
   failSyncOnSlot?: number;
   syncDelayMs?: number;
@@ -208,8 +211,17 @@ function startSync() {
     }
   };
   const delay = faults.slotDelayMs ? faults.slotDelayMs[index] : faults.syncDelayMs;
-  if (delay) setTimeout(sync, delay);
-  else sync();
+  const run = () => (delay ? setTimeout(sync, delay) : sync());
+  if (faults.syncGate) gated(faults.syncGate, run);
+  else run();
+}
+
+// The test fault syncGate: runs the sync once the gate is open.
+function gated(gate, run) {
+  if (Atomics.load(gate, 0) !== 0) return run();
+  Atomics.add(gate, 1, 1);
+  const poll = () => (Atomics.load(gate, 0) !== 0 ? run() : setTimeout(poll, 1));
+  setTimeout(poll, 1);
 }
 
 // After a failed sync: the whole log into the database file, synced, before anything else.
