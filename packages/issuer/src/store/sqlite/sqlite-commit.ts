@@ -1,7 +1,13 @@
 // Writes of the transaction log on SQLite. A commit is one SQLite transaction (a savepoint inside
-// a group commit), so on this adapter a crash leaves either all of it or none of it. Commits
-// that arrive in the same tick share one fsync: the store runs with synchronous=FULL, and a key
-// is handed out only after the WAL holding its transaction is on disk.
+// a group commit), so on this adapter a crash leaves either all of it or none of it. Two paths
+// write commits, with the statements below: by default the issue writer's thread
+// (issue-writer.ts: its own connection with synchronous=NORMAL and its own fdatasync of the log,
+// a commit answered once a sync that began after its COMMIT returned); and SqliteCommitter here,
+// on the event loop's connection, which runs with synchronous=FULL (SQLite syncs the log inside
+// COMMIT): the fallback for a store opened with `issueThread: false` (`sqliteIssueThread` in
+// openStore) or with a write-step hook, and always for a roll-forward and a bulk import. On
+// either path the commits that arrive together share one sync, and a key is handed out only
+// after the log holding its transaction is on disk.
 
 import type Database from 'better-sqlite3';
 import { InputInvalidError } from '../../errors.js';
