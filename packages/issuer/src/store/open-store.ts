@@ -1,6 +1,7 @@
 // Chooses the adapter: MongoDB when a connection string is given, the SQLite file otherwise.
 
 import { resolve } from 'node:path';
+import { InputInvalidError } from '../errors.js';
 import { DEFAULT_DATA_DIR } from './data-folder.js';
 import type { LicensorStore, StoreOptions } from './ports.js';
 import type { IssueWriterFaults } from './sqlite/issue-writer.js';
@@ -24,7 +25,8 @@ export interface OpenStoreOptions extends StoreOptions {
   checkWriterFaults?: WriterFaults;
   /**
    * SQLite: commits are written and synced on a thread of their own (store/sqlite/
-   * issue-writer.ts; default true); false writes them on the event loop (the bench's A/B).
+   * issue-writer.ts); false writes them on the event loop (the bench's A/B). Default: env
+   * LICENSOR_SQLITE_ISSUE_THREAD (`on` or `off`), else on.
    */
   sqliteIssueThread?: boolean;
   /** Test hook (SQLite): faults for the issue writer's thread (a failing write or sync). */
@@ -62,6 +64,22 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
     ...(options.issueWriterFaults === undefined
       ? {}
       : { issueWriterFaults: options.issueWriterFaults }),
-    ...(options.sqliteIssueThread === false ? { issueThread: false } : {}),
+    ...((options.sqliteIssueThread ?? issueThreadFromEnv()) === false
+      ? { issueThread: false }
+      : {}),
   });
+}
+
+/**
+ * LICENSOR_SQLITE_ISSUE_THREAD: `off` commits issues on the event loop (one core, or a process
+ * that runs long writes of its own beside issuing), `on` or unset on a thread of their own.
+ * Anything else is refused rather than guessed.
+ */
+export function issueThreadFromEnv(value = process.env.LICENSOR_SQLITE_ISSUE_THREAD): boolean {
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new InputInvalidError(
+    'LICENSOR_SQLITE_ISSUE_THREAD',
+    `is ${JSON.stringify(value)}: set it to on (the default) or off, or unset it`,
+  );
 }
