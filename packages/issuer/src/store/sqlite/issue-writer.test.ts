@@ -192,7 +192,7 @@ describe('the SQLite issue writer', () => {
     expect((await store.getCheckView(result.license.id))?.latestToken).toBe(result.token);
   });
 
-  it('hands a key out through getTransaction and listTransactions only once its commit is on disk', async () => {
+  it("hands a key out through getTransaction, listTransactions, listLicenses and the issuer's getLicense only once its commit is on disk", async () => {
     const { store, issuer } = await openWith({ syncDelayMs: 150 });
     const challenge = new TestInstallation().challenge();
     const issued = tracked(issuer.issue(challenge, terms, 'alice'));
@@ -200,19 +200,30 @@ describe('the SQLite issue writer', () => {
     // Committed (visible to the event loop's connection too), not yet synced.
     const key = `chal:${challengeHash(verifyChallenge(challenge).token)}`;
     const reader = new Database(join(dir, SQLITE_FILE), { readonly: true });
-    const { id } = reader.prepare('SELECT id FROM transactions WHERE dedupe_key = ?').get(key) as {
-      id: string;
-    };
+    const { id, license_id: licenseId } = reader
+      .prepare('SELECT id, license_id FROM transactions WHERE dedupe_key = ?')
+      .get(key) as { id: string; license_id: string };
     reader.close();
-    const listed = tracked(store.listTransactions({}));
-    const got = tracked(store.getTransaction(id));
-    // Each read answers only after the issue was answered (after the sync that covers it).
-    const readAfterIssue = (read: Promise<unknown>) => read.then(() => issued.settled());
-    expect(await readAfterIssue(listed.promise)).toBe(true);
-    expect(await readAfterIssue(got.promise)).toBe(true);
+    // Each read answers only after the issue was answered (after the sync that covers it):
+    // whether the issue had settled is taken when each read settles, not when it is awaited.
+    const readAfterIssue = <T>(read: Promise<T>) => {
+      const after = read.then(() => issued.settled());
+      return { promise: read, after };
+    };
+    const listed = readAfterIssue(store.listTransactions({}));
+    const got = readAfterIssue(store.getTransaction(id));
+    // The license's newest key (latestToken) is the same key.
+    const license = readAfterIssue(issuer.getLicense(licenseId));
+    const licenses = readAfterIssue(store.listLicenses({}));
+    expect(await listed.after).toBe(true);
+    expect(await got.after).toBe(true);
+    expect(await license.after).toBe(true);
+    expect(await licenses.after).toBe(true);
     const result = await issued.promise;
     expect((await got.promise)?.token).toBe(result.token);
     expect((await listed.promise).map((t) => t.token)).toContain(result.token);
+    expect((await license.promise)?.license.latestToken).toBe(result.token);
+    expect((await licenses.promise).map((l) => l.latestToken)).toContain(result.token);
   });
 
   it('gives one transaction and the same key to a challenge issued twice in one group', async () => {

@@ -324,7 +324,7 @@ export class SqliteStore implements LicensorStore {
     const row = statement(this.open, 'SELECT body, applied FROM transactions WHERE id = ?').get(id);
     if (row === undefined) return null;
     const transaction = transactionFromRow(row as TransactionRow);
-    await this.onDisk([transaction]);
+    await this.onDisk(typeof transaction.token === 'string');
     return transaction;
   }
 
@@ -334,8 +334,8 @@ export class SqliteStore implements LicensorStore {
    * for a sync of the log that began after it read (it covers every commit the read saw, this
    * process's or another's).
    */
-  private async onDisk(transactions: readonly Transaction[]): Promise<void> {
-    if (this.issues === null || !transactions.some((t) => typeof t.token === 'string')) return;
+  private async onDisk(carriesKey: boolean): Promise<void> {
+    if (this.issues === null || !carriesKey) return;
     await this.issues.durable().catch(unavailable);
   }
 
@@ -347,7 +347,7 @@ export class SqliteStore implements LicensorStore {
     if (row === undefined) return null;
     // A key handed out again: only once it is on disk.
     const transaction = asAnswer(transactionFromRow(row as TransactionRow));
-    await this.onDisk([transaction]);
+    await this.onDisk(typeof transaction.token === 'string');
     return transaction;
   }
 
@@ -366,11 +366,14 @@ export class SqliteStore implements LicensorStore {
       ORDER BY at DESC, rowid DESC LIMIT ?`;
     const rows = statement(this.open, sql).all(...args, limitOf(filter.limit));
     const transactions = (rows as TransactionRow[]).map(transactionFromRow);
-    await this.onDisk(transactions);
+    await this.onDisk(transactions.some((t) => typeof t.token === 'string'));
     return transactions;
   }
 
   async getLicense(id: string): Promise<License | null> {
+    // Not held for a sync: the issue path reads it (a challenge issued again, after its
+    // transaction's wait). Where a license leaves the store with its key (the issuer's
+    // getLicense), its transactions are read beside it and wait.
     return parseBody<License>(
       statement(this.open, 'SELECT body FROM licenses WHERE id = ?').get(id),
     );
@@ -431,7 +434,10 @@ export class SqliteStore implements LicensorStore {
         ORDER BY ${before === null ? 'updated_at DESC, id' : 'updated_at, id DESC'} LIMIT ? OFFSET ?)
       ORDER BY updated_at DESC, id`;
     const rows = statement(this.open, sql).all(...args, limitOf(filter.limit), filter.offset ?? 0);
-    return rows.map((row) => parseBody<License>(row)!);
+    const licenses = rows.map((row) => parseBody<License>(row)!);
+    // Each carries its newest key (latestToken): handed out only once it is on disk.
+    await this.onDisk(licenses.some((l) => typeof l.latestToken === 'string'));
+    return licenses;
   }
 
   // Products and plans (catalog port).
