@@ -24,6 +24,7 @@ import {
   logLines,
   post,
   serveProcess,
+  stopped,
 } from './support/process.js';
 
 describe('licensor-verify serve', () => {
@@ -46,9 +47,7 @@ describe('licensor-verify serve', () => {
       for (let i = 0; i < 3; i++) {
         expect((await post(url, checkFor(licenseId, installation))).status).toBe(200);
       }
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      child.kill(signal);
-      expect(await exited).toBe(0);
+      expect(await stopped(child, signal)).toBe(0);
 
       const store = await openStore({ dataDir: fixture.dataDir });
       const issuer = await openIssuer({ store, ...issuerSecrets });
@@ -74,9 +73,7 @@ describe('licensor-verify serve', () => {
       expect((await post(url, checkFor(licenseId, installation))).status).toBe(200);
       expect((await answered).outcome).toBe('VALID');
     } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await stopped(child);
     }
   });
 
@@ -96,9 +93,7 @@ describe('licensor-verify serve', () => {
         rotated.kid,
       );
     } finally {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
+      await stopped(child);
     }
   });
 

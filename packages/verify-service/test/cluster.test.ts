@@ -30,6 +30,7 @@ import {
   logLines,
   post,
   serveProcess,
+  stopped,
 } from './support/process.js';
 import { parseExposition } from './support/prometheus.js';
 
@@ -89,9 +90,7 @@ async function freePort(): Promise<number> {
 
 async function stopCluster(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
-  const exited = exitOf(child);
-  child.kill('SIGTERM');
-  return exited;
+  return stopped(child);
 }
 
 describe('licensor-verify serve --workers', () => {

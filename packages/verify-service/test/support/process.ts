@@ -113,6 +113,16 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('close', (code) => resolve(code)));
 }
 
+/** Sends `signal` (a stop by default) and waits for the exit: its code. */
+export function stopped(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<number | null> {
+  const exited = exitOf(child);
+  child.kill(signal);
+  return exited;
+}
+
 export function checkFor(
   licenseId: string,
   installation: Parameters<typeof signCheck>[1],
