@@ -86,6 +86,16 @@ describe('the page cache of a store opened for issuing', () => {
   it('keeps the cache the operator gives (sqliteCacheMiB / LICENSOR_SQLITE_CACHE_MIB)', async () => {
     const large = await storeEndingAt(1_000_000);
     expect(cacheMiBOf(await opened(large, { sqliteCacheMiB: 96 }))).toBe(96);
+    await stores.pop()!.close();
+    vi.stubEnv('LICENSOR_SQLITE_CACHE_MIB', '80');
+    try {
+      expect(cacheMiBOf(await opened(large))).toBe(80);
+      await stores.pop()!.close();
+      // The option wins over the environment.
+      expect(cacheMiBOf(await opened(large, { sqliteCacheMiB: 96 }))).toBe(96);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('reads every key of the hash-keyed indexes on open, and the verify service (prepare: false) does not', async () => {
