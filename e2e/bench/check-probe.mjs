@@ -1,0 +1,100 @@
+// `pnpm --filter @licensor/e2e probe-checks` (#15.3): where the large store's check tail comes
+// from, against the empty store, in interleaved rounds (not part of `pnpm bench`). Both verify
+// services run at once, each on its store (check-rounds.mjs), warmed for a second; then
+// PROBE_ROUNDS (default 6) rounds of PROBE_SECONDS (default 3) of checks at 10 connections on
+// each, in the order empty, large, large, empty, ... so that a busier moment of the shared
+// machine weighs on both alike. Each round prints one JSON line: the client's rate and p50/p99,
+// the service's own latency and nonce-store wait (mean and p99 by bucket bound, /metrics), and
+// what its threads read and wrote per check (/proc io).
+// PROBE_STRACE=DIR also traces each service's fsync and fdatasync calls (strace, with their
+// durations and files) into DIR/<store>.trace, and adds to each round the syncs of the database
+// file (the checkpoints' last step) and of its log, with their longest duration.
+// Environment as for the bench: BENCH_LARGE_DIR (or a store of BENCH_LICENSES seeded now).
+
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { median } from '../../bench/kit.mjs';
+import { alternatingCheckRounds } from './check-rounds.mjs';
+import { prepareStore } from './stores.mjs';
+
+const rounds = Number(process.env.PROBE_ROUNDS ?? 6);
+const seconds = Number(process.env.PROBE_SECONDS ?? 3);
+const straceDir = process.env.PROBE_STRACE;
+
+/** The fsync/fdatasync lines of a trace within [from, to] (epoch seconds), by file kind. */
+function syncsIn(file, from, to) {
+  const out = { db: [], wal: [], other: [] };
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^\d+\s+(\d+\.\d+) f(?:data)?sync\(\d+<([^>]*)>\)\s*=\s*\S+\s*<(\d+\.\d+)>/.exec(
+      line,
+    );
+    if (!m || Number(m[1]) < from || Number(m[1]) > to) continue;
+    const kind = m[2].endsWith('licensor.db') ? 'db' : m[2].endsWith('-wal') ? 'wal' : 'other';
+    out[kind].push(Number(m[3]) * 1000);
+  }
+  const sum = (list) => ({
+    count: list.length,
+    maxMs: list.length ? Math.round(Math.max(...list) * 100) / 100 : null,
+    medianMs: list.length ? Math.round(median(list) * 100) / 100 : null,
+  });
+  return { dbSyncs: sum(out.db), walSyncs: sum(out.wal) };
+}
+
+const kinds = ['empty', 'large'];
+const prepared = [await prepareStore('empty'), await prepareStore('large')];
+const tracers = [];
+const windows = kinds.map(() => []);
+try {
+  await alternatingCheckRounds(prepared, {
+    rounds,
+    seconds,
+    started: async (service, i) => {
+      if (!straceDir) return;
+      const trace = join(straceDir, `${kinds[i]}.trace`);
+      const args = ['-f', '-ttt', '-T', '-y', '--seccomp-bpf', '-e', 'trace=fsync,fdatasync'];
+      tracers.push(spawn('strace', [...args, '-o', trace, '-p', String(service.child.pid)]));
+      await new Promise((ok) => setTimeout(ok, 500));
+    },
+    measured: (result, i, round) => {
+      const to = Date.now() / 1000;
+      const line = { round, store: kinds[i], at: new Date().toISOString(), load1m: loadavg()[0] };
+      windows[i].push({ ...line, ...result, from: to - result.requests / result.rps, to });
+      console.log(JSON.stringify({ ...line, ...result }));
+    },
+  });
+} finally {
+  for (const tracer of tracers) tracer.kill('SIGINT');
+  for (const { remove } of prepared) remove();
+}
+const stores = Object.fromEntries(kinds.map((kind, i) => [kind, { rounds: windows[i] }]));
+if (straceDir) {
+  await new Promise((ok) => setTimeout(ok, 500));
+  for (const [kind, { rounds: list }] of Object.entries(stores)) {
+    for (const line of list) {
+      console.log(
+        JSON.stringify({
+          round: line.round,
+          store: kind,
+          ...syncsIn(join(straceDir, `${kind}.trace`), line.from, line.to),
+        }),
+      );
+    }
+  }
+}
+const summary = {};
+for (const [kind, { rounds: list }] of Object.entries(stores)) {
+  const of = (key) => list.map((r) => r[key]);
+  summary[kind] = {
+    rps: median(of('rps')),
+    p99Ms: median(of('p99Ms')),
+    p99MsRounds: of('p99Ms'),
+    serverMeanMs: median(of('serverMeanMs')),
+    nonceStoreMeanMs: median(of('nonceStoreMeanMs')),
+  };
+}
+summary.p99LargeOverEmptyByRound = stores.large.rounds.map((r, i) =>
+  Number((r.p99Ms / stores.empty.rounds[i].p99Ms).toFixed(2)),
+);
+console.log(JSON.stringify(summary));
