@@ -4,6 +4,7 @@
 import type Database from 'better-sqlite3';
 import type { ChainHead, ChainStore, ForkAction, ForkFilter, ForkRecord } from '../chain-port.js';
 import type { NonceWriter } from './nonce-writer.js';
+import { statement } from './statements.js';
 
 type Row = Record<string, unknown>;
 
@@ -66,11 +67,14 @@ export class SqliteChains implements ChainStore {
     private readonly nonces: NonceWriter,
   ) {}
 
+  // Prepared once per connection (statements.ts): every issue reads it (the re-bind of the
+  // installation's chain), and every check of the verify service; preparing it each time cost
+  // more than the read.
   async getChainHead(installationId: string): Promise<ChainHead | null> {
     return parse<ChainHead>(
-      this.db()
-        .prepare('SELECT body FROM chain_heads WHERE installation_id = ?')
-        .get(installationId),
+      statement(this.db(), 'SELECT body FROM chain_heads WHERE installation_id = ?').get(
+        installationId,
+      ),
     );
   }
 
