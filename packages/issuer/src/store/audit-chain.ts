@@ -42,13 +42,16 @@ export function canonicalJson(value: unknown): string {
     return text === undefined ? 'null' : text;
   }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const members = Object.keys(value as Record<string, unknown>)
-    .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-    .sort()
-    .map(
-      (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
-    );
-  return `{${members.join(',')}}`;
+  // One string built in a loop (no filtered, mapped and joined arrays): every issue hashes a line.
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let text = '{';
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) continue;
+    text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${text}}`;
 }
 
 /**
@@ -93,23 +96,51 @@ const PLACE_HOLE = '"prev":null,"seq":0';
  * The line of `event` around its place in the chain, for a writer that reads the head only
  * when it writes (the SQLite issue writer's thread): the line of the entry chained at `seq`
  * after `prev` is `before + '"prev":' + JSON.stringify(prev) + ',"seq":' + seq + after`, the
- * same bytes as auditEntryLine. `event` is the event as stored (normalised).
+ * same bytes as auditEntryLine. `event` is the event as stored (normalised); `detailsJson` its
+ * details as stored (JSON.stringify of them, which the normalisation went through already).
  */
 export function auditEntryLineParts(event: AuditEvent): {
   event: AuditEvent;
+  detailsJson: string;
   before: string;
   after: string;
 } {
-  const normalised = normaliseAuditEvent(event);
+  // normaliseAuditEvent's round trip, its JSON kept: stringifying the parsed details again gives
+  // the same text.
+  const detailsJson = JSON.stringify(event.details ?? {});
+  const normalised = {
+    ...eventMembers(event),
+    details: JSON.parse(detailsJson) as Record<string, unknown>,
+  } as AuditEvent;
+  const { id, at, actor, action, subjectId, transactionId } = normalised;
+  if (
+    typeof id === 'string' &&
+    typeof at === 'number' &&
+    typeof actor === 'string' &&
+    typeof action === 'string' &&
+    (subjectId === null || typeof subjectId === 'string') &&
+    (transactionId === null || typeof transactionId === 'string')
+  ) {
+    // The members of a line in canonical order (action, actor, at, details, id, prev, seq,
+    // subjectId, transactionId), each as canonicalJson writes it, without sorting them on every
+    // issue; an event of other shapes (a member missing) takes the general way below.
+    return {
+      event: normalised,
+      detailsJson,
+      before: `{"action":${JSON.stringify(action)},"actor":${JSON.stringify(actor)},"at":${canonicalJson(at)},"details":${canonicalJson(normalised.details)},"id":${JSON.stringify(id)},`,
+      after: `,"subjectId":${JSON.stringify(subjectId)},"transactionId":${JSON.stringify(transactionId)}}`,
+    };
+  }
   const line = auditEntryLine({ ...normalised, seq: 0, prev: null });
   // The last one: members after `details` (id, prev, seq, subjectId, transactionId) are
   // top-level, and a string value holds no unescaped quote, so only `details` could hold the
   // same bytes, and it comes before.
-  const at = line.lastIndexOf(PLACE_HOLE);
+  const place = line.lastIndexOf(PLACE_HOLE);
   return {
     event: normalised,
-    before: line.slice(0, at),
-    after: line.slice(at + PLACE_HOLE.length),
+    detailsJson,
+    before: line.slice(0, place),
+    after: line.slice(place + PLACE_HOLE.length),
   };
 }
 

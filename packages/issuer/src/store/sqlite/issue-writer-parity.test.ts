@@ -7,15 +7,16 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { newId } from '@licensor/token';
+import { type ChallengeClaims, newId } from '@licensor/token';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../../../test/support/fixtures.js';
 import { openIssuer } from '../../domain/open-issuer.js';
-import type { ApprovalRequest, AuditEvent, Transaction } from '../../records.js';
+import type { ApprovalRequest, AuditEvent, License, Transaction } from '../../records.js';
 import { SQLITE_FILE } from '../open-store.js';
 import type { CommitOutcome } from '../ports.js';
 import { auditEventOf } from '../transaction-effects.js';
+import { commitRowsOf } from './sqlite-commit.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const perpetual = { customerName: 'Parity Ltd', model: 'perpetual', credentials: 9 } as const;
@@ -125,7 +126,7 @@ function dump(dir: string): Record<string, unknown[]> {
 }
 
 describe('the issue writer thread against the event loop commit', () => {
-  it('writes the same rows, audit hash chain included, for the same issues, duplicate challenges, renewal, state changes, approval, rename and revocation', async () => {
+  it('writes the same rows, audit hash chain included, for the same issues, duplicate challenges, renewal, state changes, approvals (model switch, rehost), a rejected request, rename, revocation, reissue and re-signing', async () => {
     // One store with its keys and the audit chain's anchor, copied three times.
     const base = join(root, 'base');
     const clock = frozenClock(T0);
@@ -165,28 +166,100 @@ describe('the issue writer thread against the event loop commit', () => {
     clock.advance(1_000);
     await issuer.resume(first.license.id, 'carol', 'paid');
     clock.advance(1_000);
-    // A model switch: a request (event loop) approved by a transaction that decides it.
-    const switching = a.challenge({
-      at: clock.now(),
-      license: {
-        id: first.license.id,
-        revision: first.license.revision,
-        customerName: first.license.customerName,
-        model: first.license.model,
-      },
-      request: { kind: 'model-switch', model: 'subscription' },
-    });
-    const request = (await issuer.inspect(switching, 'alice')).approvalRequest!;
-    clock.advance(1_000);
+    // The approval request (stored by the event loop) of a challenge asking for a license.
+    const requestOf = async (
+      installation: TestInstallation,
+      license: License,
+      request?: ChallengeClaims['request'],
+    ) => {
+      const { id, revision, customerName, model } = license;
+      const challenge = installation.challenge({
+        at: clock.now(),
+        license: { id, revision, customerName, model },
+        ...(request === undefined ? {} : { request }),
+      });
+      const asked = (await issuer.inspect(challenge, 'alice')).approvalRequest!;
+      clock.advance(1_000);
+      return asked;
+    };
+    const modelSwitch = { kind: 'model-switch', model: 'subscription' } as const;
+    // A model switch: a request approved by a transaction that decides it.
+    const request = await requestOf(a, first.license, modelSwitch);
     await issuer.approveRequest(request.id, 'bob', { termDays: 90 });
     clock.advance(1_000);
     await issuer.renameCustomer(first.license.customerId, 'Parity Group', 'carol');
     clock.advance(1_000);
     await issuer.revoke(sub.license.id, 'carol', 'refund');
+    clock.advance(1_000);
+    await issuer.reissue(first.license.id, {}, 'alice');
+    clock.advance(1_000);
+    // A rehost: another installation's challenge for the first license, approved.
+    const rehosted = (await issuer.getLicense(first.license.id))!.license;
+    const rehost = await requestOf(new TestInstallation(), rehosted);
+    await issuer.approveRequest(rehost.id, 'bob');
+    clock.advance(1_000);
+    // A model switch of the duplicated challenge's license, rejected.
+    const refused = await requestOf(c, one.license, modelSwitch);
+    await issuer.rejectRequest(refused.id, 'carol', 'not this year');
+    clock.advance(1_000);
+    // A new license key activated: the licenses in force re-signed with it.
+    const rotated = await issuer.keys.rotate('license', 'alice');
+    clock.advance(1_000);
+    await issuer.keys.activate(rotated.kid, 'alice');
     const commits = writes.flatMap((w) => (w.op === 'commit' ? [w.transaction] : []));
     expect(new Set(commits.map((t) => t.kind))).toEqual(
-      new Set(['issue', 'renew', 'suspend', 'resume', 'model-switch', 'rename-customer', 'revoke']),
+      new Set([
+        'issue',
+        'renew',
+        'suspend',
+        'resume',
+        'model-switch',
+        'rename-customer',
+        'revoke',
+        'reissue',
+        'rehost',
+        'reject-request',
+        'resign',
+      ]),
     );
+    // The rows of each commit (commitRowsOf: the thread's and the event loop's) hold each record
+    // as JSON.stringify writes it, and the transaction's body as JSON.stringify of it without
+    // `applied`, whatever the order of its members (the records' JSON is encoded once and put in
+    // place only when they are its last members).
+    const plain = (t: Transaction) => {
+      const { applied: _applied, ...body } = t;
+      const json = (record: object | null) => (record === null ? null : JSON.stringify(record));
+      return {
+        body: JSON.stringify(body),
+        license: json(t.licenseAfter),
+        customer: json(t.customerAfter),
+        installation: json(t.installationAfter),
+      };
+    };
+    const stored = (t: Transaction) => {
+      const rows = commitRowsOf(t);
+      return {
+        body: rows.transaction[8],
+        license: rows.license?.[9] ?? null,
+        customer: rows.customer?.[3] ?? null,
+        installation: rows.installation?.[2] ?? null,
+      };
+    };
+    // The transaction with one member moved to the front.
+    const frontOf = (t: Transaction, key: keyof Transaction) =>
+      Object.fromEntries([[key, t[key]], ...Object.entries(t)]) as Transaction;
+    for (const t of commits) {
+      for (const shape of [
+        t,
+        frontOf(t, 'applied'),
+        frontOf(t, 'licenseAfter'),
+        { ...t, customerAfter: t.customerAfter, licenseAfter: t.licenseAfter },
+        { ...t, note: 'a member after the records' },
+        { ...t, customerAfter: null, installationAfter: null },
+      ] as Transaction[]) {
+        expect(stored(shape)).toEqual(plain(shape));
+      }
+    }
     const duplicates = commits.filter((t) => t.challengeHash === one.transaction.challengeHash);
     expect(duplicates).toHaveLength(2);
     expect(duplicates[0]!.id).not.toBe(duplicates[1]!.id);
@@ -234,7 +307,11 @@ describe('the issue writer thread against the event loop commit', () => {
         committed.filter((t) => t.kind !== 'rename-customer').map((t) => `msg_${t.id.slice(4)}`),
       ),
     );
-    expect(rowsOn.requests).toEqual([expect.objectContaining({ status: 'approved' })]);
+    expect(rowsOn.requests).toEqual([
+      expect.objectContaining({ status: 'approved' }),
+      expect.objectContaining({ status: 'approved' }),
+      expect.objectContaining({ status: 'rejected' }),
+    ]);
     for (const store of [off, on]) {
       const check = await openIssuer({ store, now: clock.now, passphrase: '' });
       expect(await check.audit.verify()).toMatchObject({ ok: true, broken: null });

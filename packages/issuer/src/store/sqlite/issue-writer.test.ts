@@ -17,7 +17,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { frozenClock, T0, TestInstallation } from '../../../test/support/fixtures.js';
 import { openIssuer } from '../../domain/open-issuer.js';
 import type { Issuer } from '../../facade.js';
-import { auditEntryLine, auditEntryLineParts } from '../audit-chain.js';
+import type { AuditEvent } from '../../records.js';
+import { auditEntryLine, auditEntryLineParts, normaliseAuditEvent } from '../audit-chain.js';
 import { SQLITE_FILE } from '../open-store.js';
 import {
   GROUPS_IN_FLIGHT,
@@ -469,16 +470,32 @@ describe('an audit entry chained on the writer thread', () => {
       { note: '"prev":null,"seq":0' },
       { nested: { prev: null, seq: 0 }, 'z"': '\u2028"prev":null,"seq":0}' },
       { kind: 'issue', terms: { credentials: 3 }, undefinedMember: undefined },
+      // Members out of order at every depth, a number-like key, a date, an array: what the
+      // line sorts and what the stored JSON keeps as given.
+      { z: 1, a: { y: [3, { d: 1, c: null }], b: 'é\n' }, 10: true, at: new Date(T0) },
     ];
-    for (const details of tricky) {
-      for (const [seq, prev] of [
-        [1, null],
-        [42, 'h'.repeat(43)],
-      ] as const) {
-        const event = { ...base, details };
-        const { event: stored, before, after } = auditEntryLineParts(event);
-        const line = `${before}"prev":${JSON.stringify(prev)},"seq":${seq}${after}`;
-        expect(line).toBe(auditEntryLine({ ...stored, seq, prev }));
+    // The members the line is cut around: subject and transaction absent (null), and an event
+    // whose members are not all strings (the general way).
+    const shapes = [
+      base,
+      { ...base, subjectId: null, transactionId: null },
+      { ...base, subjectId: undefined, transactionId: 'txn_"quoted"' },
+      { ...base, at: Number.NaN },
+      { ...base, actor: undefined },
+    ] as unknown as Omit<AuditEvent, 'details'>[];
+    for (const shape of shapes) {
+      for (const details of tricky) {
+        for (const [seq, prev] of [
+          [1, null],
+          [42, 'h'.repeat(43)],
+        ] as const) {
+          const event = { ...shape, details };
+          const { event: stored, detailsJson, before, after } = auditEntryLineParts(event);
+          const line = `${before}"prev":${JSON.stringify(prev)},"seq":${seq}${after}`;
+          expect(line).toBe(auditEntryLine({ ...stored, seq, prev }));
+          expect(stored).toEqual(normaliseAuditEvent(event));
+          expect(detailsJson).toBe(JSON.stringify(stored.details));
+        }
       }
     }
   });

@@ -213,7 +213,7 @@ interface Waiting {
 }
 
 export function commitItemOf(transaction: Transaction): CommitItem {
-  const { event, before, after } = auditEntryLineParts(auditEventOf(transaction));
+  const { event, detailsJson, before, after } = auditEntryLineParts(auditEventOf(transaction));
   const webhook = webhookEventOfTransaction(transaction);
   return {
     ...commitRowsOf(transaction),
@@ -224,7 +224,7 @@ export function commitItemOf(transaction: Transaction): CommitItem {
       event.action,
       event.subjectId,
       event.transactionId,
-      JSON.stringify(event.details),
+      detailsJson,
       before,
       after,
     ],

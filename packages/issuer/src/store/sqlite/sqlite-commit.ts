@@ -34,9 +34,47 @@ export function transactionFromRow(row: TransactionRow): Transaction {
   return { ...JSON.parse(row.body), applied: row.applied === 1 } as Transaction;
 }
 
-function bodyOf(transaction: Transaction): string {
-  const { applied: _applied, ...body } = transaction;
-  return JSON.stringify(body);
+/** The JSON of a record a transaction leads to, as its row stores it (null: no such record). */
+const jsonOf = (record: object | null): string | null =>
+  record === null ? null : JSON.stringify(record);
+
+/**
+ * The transaction's row body: JSON.stringify of it without `applied`. The records it leads to
+ * are encoded once for their own rows and for this body: when they are its last members (as
+ * buildTokenTransaction and the other builders make them), their JSON is put in place after the
+ * rest; any other shape is encoded whole. The same bytes either way (JSON.stringify writes the
+ * members in Object.keys order, a nested object as its own JSON.stringify).
+ */
+function bodyOf(
+  transaction: Transaction,
+  license: string | null,
+  customer: string | null,
+  installation: string | null,
+): string {
+  const {
+    applied: _applied,
+    licenseAfter,
+    customerAfter,
+    installationAfter,
+    ...rest
+  } = transaction;
+  const keys = Object.keys(transaction);
+  let last = keys.length - 1;
+  if (keys[last] === 'applied') last -= 1;
+  if (
+    last < 3 ||
+    keys[last - 2] !== 'licenseAfter' ||
+    keys[last - 1] !== 'customerAfter' ||
+    keys[last] !== 'installationAfter' ||
+    licenseAfter === undefined ||
+    customerAfter === undefined ||
+    installationAfter === undefined
+  ) {
+    const { applied: _, ...body } = transaction;
+    return JSON.stringify(body);
+  }
+  const head = JSON.stringify(rest);
+  return `${head.slice(0, -1)},"licenseAfter":${license ?? 'null'},"customerAfter":${customer ?? 'null'},"installationAfter":${installation ?? 'null'}}`;
 }
 
 // The statements of a commit: here for the event loop's committer (a roll-forward, a bulk import,
@@ -92,6 +130,9 @@ export function commitRowsOf(transaction: Transaction): CommitRows {
   const installation = transaction.installationAfter;
   const license = transaction.licenseAfter;
   const decision = requestDecisionOf(transaction);
+  const licenseJson = jsonOf(license);
+  const customerJson = jsonOf(customer);
+  const installationJson = jsonOf(installation);
   return {
     dedupeKey: keys.dedupeKey,
     transaction: [
@@ -103,16 +144,12 @@ export function commitRowsOf(transaction: Transaction): CommitRows {
       transaction.at,
       transaction.licenseId,
       transaction.customerId,
-      bodyOf(transaction),
+      bodyOf(transaction, licenseJson, customerJson, installationJson),
     ],
     customer:
-      customer === null
-        ? null
-        : [customer.id, customer.name, customer.version, JSON.stringify(customer)],
+      customer === null ? null : [customer.id, customer.name, customer.version, customerJson!],
     installation:
-      installation === null
-        ? null
-        : [installation.id, installation.lastSeenAt, JSON.stringify(installation)],
+      installation === null ? null : [installation.id, installation.lastSeenAt, installationJson!],
     license:
       license === null
         ? null
@@ -126,7 +163,7 @@ export function commitRowsOf(transaction: Transaction): CommitRows {
             license.term?.end ?? null,
             license.seq,
             license.updatedAt,
-            JSON.stringify(license),
+            licenseJson!,
           ],
     request:
       decision === null || transaction.requestId === null
