@@ -8,7 +8,7 @@
 // reached the file); a close writes and answers what is in flight; the audit chain the thread
 // extends verifies; what an issue wrote is read back on the event loop as soon as it is answered.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { challengeHash, verifyChallenge } from '@licensor/token';
@@ -499,4 +499,49 @@ describe('an audit entry chained on the writer thread', () => {
       }
     }
   });
+});
+
+describe('a writer thread that dies', () => {
+  /** Descriptors this process holds on the store's file, its log and its shared memory. */
+  function descriptors(): number {
+    const file = join(dir, SQLITE_FILE);
+    return readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(file);
+      } catch {
+        return false;
+      }
+    }).length;
+  }
+
+  it.runIf(process.platform === 'linux')(
+    'refuses what it had in flight with the cause, and leaves no descriptor behind however many die',
+    async () => {
+      // Every thread dies after its first transaction, before that transaction's sync.
+      const { issuer } = await openWith({ dieAt: 1 });
+      const idle = descriptors();
+      const after: number[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const refused = await issuer
+          .issue(new TestInstallation().challenge(), terms, 'alice')
+          .catch((error) => error);
+        expect(refused).toMatchObject({
+          code: 'ERR_STORE_UNAVAILABLE',
+          message: expect.stringContaining('the issue writer thread died (injected)'),
+        });
+        // The thread is torn down after its error is reported: wait for that (5 s at most).
+        const deadline = Date.now() + 5_000;
+        while (descriptors() > idle + 1 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        after.push(descriptors());
+      }
+      // Each thread held its connection (file, log, shared memory) and a descriptor on the log
+      // per sync slot. Node closes the slots' (trackUnmanagedFds) and the driver the connection;
+      // SQLite keeps the file's descriptor open while this process's other connection holds
+      // locks on it (closing it would drop them) and hands it to the next connection it opens.
+      expect(after.every((n) => n <= idle + 1)).toBe(true);
+      expect(after).toEqual([after[0], after[0], after[0]]);
+    },
+  );
 });

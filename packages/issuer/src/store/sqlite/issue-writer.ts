@@ -63,6 +63,11 @@ export interface IssueWriterFaults extends WriterFaults {
   failAfterStep?: string;
   failGroupAt?: number;
   fullAt?: number;
+  /**
+   * The thread dies (an exception nothing catches) right after it committed the nth transaction
+   * it writes, before that transaction's sync: what a crash of the thread alone looks like.
+   */
+  dieAt?: number;
 }
 
 /** A commit as the thread takes it: the rows, the audit entry's parts, the outbox event. */
@@ -183,6 +188,11 @@ function writeOne(group) {
 const writeAll = db.transaction((groups) => {
   const replies = groups.map(writeOne);
   transactions++;
+  if (faults.dieAt === transactions) {
+    setImmediate(() => {
+      throw new Error('the issue writer thread died (injected)');
+    });
+  }
   if (faults.failGroupAt === transactions) {
     throw Object.assign(new Error('database or disk is full (injected)'), { code: 'SQLITE_FULL' });
   }
