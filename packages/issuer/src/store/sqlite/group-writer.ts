@@ -11,6 +11,16 @@ import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../../errors.js';
 import { driverPath } from './sync-pipeline.js';
 
+/**
+ * After a thread failed to start (it reported nothing before it died: the file is gone, the
+ * driver did not load, a statement does not prepare), no new one is started before this many
+ * ms, doubling with each such failure in a row up to START_BACKOFF_MAX_MS; the groups that come
+ * meanwhile are refused at once with its cause. Starting a thread costs tens of ms of CPU: a
+ * thread that cannot start, retried for every group, burned a core while every write was refused.
+ */
+export const START_BACKOFF_MS = 100;
+export const START_BACKOFF_MAX_MS = 5_000;
+
 /** A refusal of a whole group, as the thread sends it. */
 interface GroupFailure {
   id: number;
@@ -30,6 +40,14 @@ export abstract class GroupWriter<Item extends { reject(error: unknown): void },
   #drained: (() => void) | null = null;
   /** The most groups that were in flight at once (the tests read it). */
   mostInFlight = 0;
+  /** Threads started (the tests read it). */
+  starts = 0;
+  /** The clock of the start backoff (the tests set it). */
+  clock: () => number = Date.now;
+  /** Threads in a row that failed to start, the last one's cause, and when to try again. */
+  #startFailures = 0;
+  #startFailure: unknown = null;
+  #retryAt = 0;
 
   /**
    * `source`: the thread's (groupWriterSource); `data`: its workerData beside the file, its
@@ -119,6 +137,11 @@ export abstract class GroupWriter<Item extends { reject(error: unknown): void },
       return;
     }
     this.#waiting = [];
+    if (this.#worker === null && this.#startFailures > 0 && this.clock() < this.#retryAt) {
+      this.fail(group, this.#backingOff());
+      this.#idle();
+      return;
+    }
     const id = this.#nextId++;
     try {
       const worker = this.#start();
@@ -133,8 +156,23 @@ export abstract class GroupWriter<Item extends { reject(error: unknown): void },
     this.mostInFlight = Math.max(this.mostInFlight, this.#inFlight.size);
   }
 
+  /** Why a group is refused without a thread while the start backs off. */
+  #backingOff(): Error {
+    const cause = this.#startFailure as { message?: unknown; code?: unknown } | null;
+    const wait = Math.max(0, this.#retryAt - this.clock());
+    return Object.assign(
+      new Error(
+        `${this.name} failed to start ${this.#startFailures} time(s) in a row (${String(cause?.message ?? cause)}); the next start is tried in ${wait} ms`,
+      ),
+      { code: cause?.code },
+    );
+  }
+
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
+    this.starts += 1;
+    // Whether the thread said anything: one that dies before it did failed to start.
+    let started = false;
     const worker = new Worker(this.source, {
       eval: true,
       workerData: {
@@ -144,13 +182,27 @@ export abstract class GroupWriter<Item extends { reject(error: unknown): void },
         driver: driverPath(),
       },
     });
-    worker.on('message', (reply: ({ id: number } & Answer) | GroupFailure) => this.#answer(reply));
+    worker.on('message', (reply: ({ id: number } & Answer) | GroupFailure) => {
+      if (!started) {
+        started = true;
+        this.#startFailures = 0;
+        this.#startFailure = null;
+      }
+      this.#answer(reply);
+    });
     // The thread failed to start (the file is gone, the driver did not load) or died: what was
     // in flight is refused as unavailable (none of it was answered), and the next write starts
-    // a new thread.
+    // a new thread, at once after a thread that had worked, after the start backoff otherwise.
     const lost = (cause: unknown) => {
       if (this.#worker !== worker) return;
       this.#worker = null;
+      if (!started) {
+        this.#startFailures += 1;
+        this.#startFailure = cause;
+        this.#retryAt =
+          this.clock() +
+          Math.min(START_BACKOFF_MAX_MS, START_BACKOFF_MS * 2 ** (this.#startFailures - 1));
+      }
       const groups = [...this.#inFlight.values()];
       this.#inFlight.clear();
       for (const group of groups) this.fail(group, cause);

@@ -20,6 +20,7 @@ import type { Issuer } from '../../facade.js';
 import type { AuditEvent } from '../../records.js';
 import { auditEntryLine, auditEntryLineParts, normaliseAuditEvent } from '../audit-chain.js';
 import { SQLITE_FILE } from '../open-store.js';
+import { START_BACKOFF_MAX_MS, START_BACKOFF_MS } from './group-writer.js';
 import {
   GROUPS_IN_FLIGHT,
   type IssueWriter,
@@ -358,8 +359,10 @@ describe('the SQLite issue writer', () => {
     expect((await issuer.audit.verify()).ok).toBe(true);
   });
 
-  it('refuses with the cause SQLite gave when its thread fails at start, writes nothing, and the next issue starts a new thread', async () => {
-    const { issuer } = await openWith();
+  it('refuses with the cause SQLite gave when its thread fails at start, writes nothing, and the next issue after the start backoff starts a new thread', async () => {
+    const { store, issuer } = await openWith();
+    let now = T0;
+    writerOf(store).clock = () => now;
     const before = counts();
     // A statement the thread prepares at its start no longer prepares.
     const other = new Database(join(dir, SQLITE_FILE));
@@ -372,6 +375,7 @@ describe('the SQLite issue writer', () => {
     other.exec('ALTER TABLE webhook_outbox_away RENAME TO webhook_outbox');
     other.close();
     expect(counts()).toEqual(before);
+    now += START_BACKOFF_MS;
     const retried = await issuer.issue(challenge, terms, 'alice');
     expect(retried.replayed).toBe(false);
     expect(counts()).toMatchObject(added(before, 1));
@@ -518,7 +522,11 @@ describe('a writer thread that dies', () => {
     'refuses what it had in flight with the cause, and leaves no descriptor behind however many die',
     async () => {
       // Every thread dies after its first transaction, before that transaction's sync.
-      const { issuer } = await openWith({ dieAt: 1 });
+      const { store, issuer } = await openWith({ dieAt: 1 });
+      // A thread that dies before its first answer counts as one that failed to start: the
+      // clock is moved past each start backoff, so that every issue starts a thread.
+      let now = T0;
+      writerOf(store).clock = () => now;
       const idle = descriptors();
       const after: number[] = [];
       for (let i = 0; i < 3; i += 1) {
@@ -535,7 +543,9 @@ describe('a writer thread that dies', () => {
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
         after.push(descriptors());
+        now += START_BACKOFF_MAX_MS;
       }
+      expect(writerOf(store).starts).toBe(3);
       // Each thread held its connection (file, log, shared memory) and a descriptor on the log
       // per sync slot. Node closes the slots' (trackUnmanagedFds) and the driver the connection;
       // SQLite keeps the file's descriptor open while this process's other connection holds
@@ -544,4 +554,53 @@ describe('a writer thread that dies', () => {
       expect(after).toEqual([after[0], after[0], after[0]]);
     },
   );
+});
+
+describe('a writer thread that cannot start', () => {
+  it('is not started again for every group: the writes meanwhile are refused at once with its cause, and a thread is started again after a backoff that doubles, reset once one works', async () => {
+    const failing = new Int32Array(new SharedArrayBuffer(4));
+    const { store, issuer } = await openWith({ failStart: failing });
+    const writer = writerOf(store);
+    let now = T0;
+    writer.clock = () => now;
+    const before = counts();
+    Atomics.store(failing, 0, 1);
+    const attempt = () =>
+      issuer.issue(new TestInstallation().challenge(), terms, 'alice').catch((error) => error);
+    const refusedWith = (cause: RegExp) => ({
+      code: 'ERR_STORE_UNAVAILABLE',
+      message: expect.stringMatching(cause),
+    });
+    const starts = writer.starts;
+    expect(await attempt()).toMatchObject(
+      refusedWith(/SQLITE_CANTOPEN.*unable to open database file \(injected\)/),
+    );
+    expect(writer.starts).toBe(starts + 1);
+    // Within the backoff: refused at once, with the cause, and no thread started.
+    for (let i = 0; i < 5; i += 1) {
+      now += START_BACKOFF_MS / 10;
+      expect(await attempt()).toMatchObject(
+        refusedWith(
+          /\(SQLITE_CANTOPEN\) the issue writer failed to start 1 time\(s\) in a row \(unable to open database file \(injected\)\); the next start is tried in \d+ ms/,
+        ),
+      );
+    }
+    expect(writer.starts).toBe(starts + 1);
+    // After it: one more start, which fails too; the next backoff is twice as long.
+    now += START_BACKOFF_MS;
+    expect(await attempt()).toMatchObject(refusedWith(/unable to open database file/));
+    expect(writer.starts).toBe(starts + 2);
+    now += START_BACKOFF_MS;
+    expect(await attempt()).toMatchObject(refusedWith(/failed to start 2 time\(s\) in a row/));
+    expect(writer.starts).toBe(starts + 2);
+    expect(counts()).toEqual(before);
+    // The cause gone and the backoff over: the next issue starts a thread and is answered, and a
+    // later failure to start backs off from the first step again.
+    Atomics.store(failing, 0, 0);
+    now += 2 * START_BACKOFF_MS;
+    const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+    expect(issued.replayed).toBe(false);
+    expect(writer.starts).toBe(starts + 3);
+    expect(counts()).toMatchObject(added(before, 1));
+  });
 });

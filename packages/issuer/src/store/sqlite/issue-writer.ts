@@ -68,6 +68,8 @@ export interface IssueWriterFaults extends WriterFaults {
    * it writes, before that transaction's sync: what a crash of the thread alone looks like.
    */
   dieAt?: number;
+  /** While it holds a non-zero at 0, a thread fails as it starts (before it prepares anything). */
+  failStart?: Int32Array;
 }
 
 /** A commit as the thread takes it: the rows, the audit entry's parts, the outbox event. */
@@ -84,6 +86,9 @@ export type ItemOutcome =
   | { status: 'error'; error: string; code?: string };
 
 const WORKER_OWN = `
+if (faults.failStart && Atomics.load(faults.failStart, 0) !== 0) {
+  throw Object.assign(new Error('unable to open database file (injected)'), { code: 'SQLITE_CANTOPEN' });
+}
 const { createHash } = require('node:crypto');
 // The page cache of the event loop's connection (sized for issuing on a large store): the
 // thread's inserts go to the same hash-keyed indexes.

@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckRecord } from '../../records.js';
 import { SQLITE_FILE } from '../open-store.js';
+import { START_BACKOFF_MS } from './group-writer.js';
 import { NONCE_PURGE_EVERY, NonceWriter, type WriterFaults } from './nonce-writer.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -243,6 +244,8 @@ describe('the SQLite nonce writer', () => {
   it('refuses with ERR_STORE_UNAVAILABLE when it cannot write, writes nothing, and recovers', async () => {
     const writer = new NonceWriter(join(dir, SQLITE_FILE));
     opened.push(writer);
+    let now = NOW;
+    writer.clock = () => now;
     // No store file yet: the writer's thread cannot open it.
     await expect(writer.admit('inst.n', HELD, NOW)).rejects.toMatchObject({
       code: 'ERR_STORE_UNAVAILABLE',
@@ -250,7 +253,9 @@ describe('the SQLite nonce writer', () => {
     });
     const store = open();
     expect(storedNonces()).toEqual([]);
-    // The file is there now: the next admission starts a new thread and is written.
+    // The file is there now: the next admission after the start backoff starts a new thread and
+    // is written.
+    now += START_BACKOFF_MS;
     expect(await writer.admit('inst.n', HELD, NOW)).toBe(true);
     expect(await store.chains.admitNonce('inst', 'n', HELD, NOW)).toBe(false);
   });
