@@ -77,7 +77,9 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
   return {
     rps: Math.round(total / elapsedSeconds),
     p50Ms: at(0.5),
+    p90Ms: at(0.9),
     p99Ms: at(0.99),
+    p999Ms: at(0.999),
     requests: total,
     non2xx,
     ...(non2xx > 0 ? { statuses } : {}),

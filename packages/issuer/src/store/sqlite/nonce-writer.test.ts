@@ -18,6 +18,7 @@ import { SQLITE_FILE } from '../open-store.js';
 import { START_BACKOFF_MS } from './group-writer.js';
 import { NONCE_PURGE_EVERY, NonceWriter, type WriterFaults } from './nonce-writer.js';
 import { SqliteStore } from './sqlite-store.js';
+import { IDLE_BACK_OFF } from './sync-pipeline.js';
 
 const NOW = Date.UTC(2026, 5, 1);
 const HELD = NOW + 600_000;
@@ -197,6 +198,130 @@ describe('the SQLite nonce writer', () => {
     // again and the next group is answered.
     expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(false);
     expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
+  });
+
+  describe('the idle path: the thread syncs a group itself when nothing else is in flight', () => {
+    /**
+     * A sync gate (open) and the counts of syncs by path, as WriterFaults takes them; no sync
+     * counts as slow (a loaded disk must not send groups the pipelined way here).
+     */
+    function gateAndCounts(): { syncGate: Int32Array; syncCounts: Int32Array; idleSlowMs: number } {
+      const syncGate = new Int32Array(new SharedArrayBuffer(8));
+      Atomics.store(syncGate, 0, 1);
+      return { syncGate, syncCounts: new Int32Array(new SharedArrayBuffer(8)), idleSlowMs: 60_000 };
+    }
+    const shut = (gate: Int32Array) => Atomics.store(gate, 0, 0);
+    const open_ = (gate: Int32Array) => {
+      Atomics.store(gate, 0, 1);
+      Atomics.notify(gate, 0);
+    };
+    const syncs = (counts: Int32Array) => ({ idle: counts[0], pipelined: counts[1] });
+
+    it('answers a group alone only after its sync, made on the idle path', async () => {
+      const faults = gateAndCounts();
+      const store = open(faults);
+      // The first group takes the pipelined path: the directory is synced once before any answer.
+      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+      expect(syncs(faults.syncCounts)).toEqual({ idle: 0, pipelined: 1 });
+      shut(faults.syncGate);
+      const { admission, answered } = tracked(store.chains.admitNonce('inst', 'b', HELD, NOW));
+      // Committed (another connection reads it), held at the gate before its sync: not answered.
+      await vi.waitFor(() => expect(Atomics.load(faults.syncGate, 1)).toBe(1), { timeout: 5_000 });
+      expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b']);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(answered()).toBe(false);
+      open_(faults.syncGate);
+      expect(await admission).toBe(true);
+      expect(syncs(faults.syncCounts)).toEqual({ idle: 1, pipelined: 1 });
+      // A replay of either is refused on the idle path too.
+      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(syncs(faults.syncCounts)).toEqual({ idle: 2, pipelined: 1 });
+    });
+
+    it('hands over to the pipelined path when a group waits once one is committed, and back when idle', async () => {
+      const faults = gateAndCounts();
+      const store = open(faults);
+      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+      shut(faults.syncGate);
+      const first = store.chains.admitNonce('inst', 'b', HELD, NOW);
+      await vi.waitFor(() => expect(Atomics.load(faults.syncGate, 1)).toBe(1), { timeout: 5_000 });
+      // A second group is sent while the first waits to be synced (two may be in flight): it
+      // waits on the thread's port, and a replay of the first group's nonce rides in it.
+      const second = [
+        store.chains.admitNonce('inst', 'c', HELD, NOW),
+        store.chains.admitNonce('inst', 'b', HELD, NOW),
+      ];
+      await vi.waitFor(() => expect(writerOf(store).mostInFlight).toBe(2), { timeout: 5_000 });
+      open_(faults.syncGate);
+      expect(await first).toBe(true);
+      expect(await Promise.all(second)).toEqual([true, false]);
+      // Both synced on the pipelined path: the second group was committed beside the first's sync.
+      expect(syncs(faults.syncCounts)).toEqual({ idle: 0, pipelined: 3 });
+      expect(writerOf(store).groups).toBe(3);
+      // Nothing in flight again: the next group takes the idle path.
+      expect(await store.chains.admitNonce('inst', 'd', HELD, NOW)).toBe(true);
+      expect(syncs(faults.syncCounts)).toEqual({ idle: 1, pipelined: 3 });
+      expect(storedNonces().map((row) => row.key)).toEqual([
+        'inst.a',
+        'inst.b',
+        'inst.c',
+        'inst.d',
+      ]);
+    });
+
+    it('sends the next 32 groups the pipelined way after a slow sync on the idle path', async () => {
+      const { syncCounts } = gateAndCounts();
+      // Every idle-path sync counts as slow.
+      const store = open({ syncCounts, idleSlowMs: 0 });
+      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(true);
+      expect(syncs(syncCounts)).toEqual({ idle: 1, pipelined: 1 });
+      for (let i = 0; i < IDLE_BACK_OFF; i++) {
+        expect(await store.chains.admitNonce('inst', `n${i}`, HELD, NOW)).toBe(true);
+      }
+      expect(syncs(syncCounts)).toEqual({ idle: 1, pipelined: 1 + IDLE_BACK_OFF });
+      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(syncs(syncCounts)).toEqual({ idle: 2, pipelined: 1 + IDLE_BACK_OFF });
+    });
+
+    it('refuses the group when its sync on the idle path fails (EIO), and writes nothing more until the log is checkpointed whole', async () => {
+      const { syncCounts, idleSlowMs } = gateAndCounts();
+      // The second sync fails: the first group's (pipelined) succeeds, the second group's is the
+      // idle path's.
+      const store = open({ failSyncAt: 2, syncCounts, idleSlowMs });
+      const wal = `${join(dir, SQLITE_FILE)}-wal`;
+      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+      await expectRefusedForEio([store.chains.admitNonce('inst', 'b', HELD, NOW)]);
+      expect(syncs(syncCounts)).toEqual({ idle: 1, pipelined: 1 });
+      expect(writerOf(store).written).toBe(1);
+      // Its row may survive (a replay is refused, never admitted twice); the next group is
+      // written after a TRUNCATE checkpoint, and synced on the pipelined path (the directory
+      // again first), then the idle path again.
+      const walBefore = statSync(wal).size;
+      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(statSync(wal).size).toBeLessThan(walBefore);
+      expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
+      expect(syncs(syncCounts)).toEqual({ idle: 2, pipelined: 2 });
+      expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
+    });
+
+    it('refuses the group whose sync fails at the hand-over (EIO); the group waiting behind it is written after the checkpoint', async () => {
+      const faults = gateAndCounts();
+      const store = open({ ...faults, failSyncAt: 2 });
+      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+      shut(faults.syncGate);
+      const first = store.chains.admitNonce('inst', 'b', HELD, NOW);
+      await vi.waitFor(() => expect(Atomics.load(faults.syncGate, 1)).toBe(1), { timeout: 5_000 });
+      const second = store.chains.admitNonce('inst', 'c', HELD, NOW);
+      await vi.waitFor(() => expect(writerOf(store).mostInFlight).toBe(2), { timeout: 5_000 });
+      open_(faults.syncGate);
+      await expectRefusedForEio([first]);
+      expect(await second).toBe(true);
+      expect(syncs(faults.syncCounts)).toEqual({ idle: 0, pipelined: 3 });
+      expect(writerOf(store).written).toBe(2);
+      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
+    });
   });
 
   it('refuses a held nonce from another handle on the file and after the store is reopened', async () => {

@@ -12,7 +12,8 @@
 // undoing the nonces.
 //
 // The thread's sync of the log (its own, pipelined, a descriptor per slot, the directory synced
-// once, a failed sync refusing every group not yet answered) is sync-pipeline.ts's.
+// once, a failed sync refusing every group not yet answered; on the idle path, when nothing else
+// is in flight, made by the thread itself and answered at once) is sync-pipeline.ts's.
 
 import { StoreUnavailableError } from '../../errors.js';
 import { GroupWriter } from './group-writer.js';
@@ -45,7 +46,8 @@ export const CHAIN_UPDATE_SQL =
 export type CheckRow = [string, number, string, string, string, number, string];
 
 // The worker: its statements and group write; the rest is sync-pipeline.ts's.
-const WORKER_SOURCE = groupWriterSource(`
+const WORKER_SOURCE = groupWriterSource(
+  `
 const admit = db.prepare(${JSON.stringify(NONCE_ADMIT_SQL)});
 const purge = db.prepare(${JSON.stringify(NONCE_PURGE_SQL)});
 const insertCheck = db.prepare(${JSON.stringify(CHECK_INSERT_SQL)});
@@ -90,7 +92,11 @@ const writeAll = db.transaction((groups) => groups.map(writeOne));
 function transferOf(reply) {
   return [reply.admitted.buffer, reply.moved.buffer];
 }
-`);
+`,
+  // When no sync is in flight and no group waits, the thread syncs and answers a group itself:
+  // at a few checks at a time most of a check's wait was thread wake-ups (sync-pipeline.ts).
+  { idleSync: true },
+);
 
 type Waiting =
   | {

@@ -17,6 +17,16 @@
 // the next group is committed while the previous one's sync runs, and a group is answered as
 // soon as any sync that began after its commit returns (a sync covers every page written to the
 // file before it began). A checkpoint syncs the log before it copies it, as SQLite always does.
+// A writer may also take the idle path (`{ idleSync: true }`, the check writer): when no sync is
+// in flight and no group waits on the thread's port once a group is committed, the thread calls
+// fdatasync itself (blocking, on the first slot's descriptor) and answers the moment it returns:
+// one wake of the thread per group instead of three (the thread, a libuv pool thread for the
+// sync, the thread again for its completion), which is most of a group's round trip when checks
+// come a few at a time (#15.5). A sync in flight, or a group waiting, hands over to the pipelined
+// path, so that under load the next group is still committed while the previous one syncs. The
+// rule is the same on both paths: a group is answered only after a sync that began after its
+// commit returned, and a failed sync poisons the writer alike. A slow sync on the idle path (the
+// disk busy with other work) sends the next groups the pipelined way (IDLE_SLOW_MS).
 // Each sync slot has a descriptor of its own on the log: Linux reports a write-back error to every
 // open file description that has not seen it yet (each samples the error sequence when it is
 // opened), but to only one of two fdatasync calls on one descriptor, so a sync that returned 0
@@ -34,16 +44,32 @@ import { createRequire } from 'node:module';
 export const MAX_SYNCS = 2;
 
 /**
+ * The idle path blocks the writer's thread for its sync: while the disk is slow (other
+ * processes' writes) a group sent meanwhile waits for the whole sync and then a sync of its own,
+ * where the pipelined path commits it and syncs it beside. So an idle-path sync that took
+ * IDLE_SLOW_MS or more sends the next IDLE_BACK_OFF groups the pipelined way.
+ */
+export const IDLE_SLOW_MS = 1;
+export const IDLE_BACK_OFF = 32;
+
+/**
  * Faults for the tests, applied on the writer's thread: `failSyncAt` makes the nth sync of the
  * log fail (EIO) as a failing disk would, `failSyncOnSlot` the first sync made on that slot's
  * descriptor (0 or 1); `syncDelayMs` starts each sync that much later, so that groups overlap,
  * and `slotDelayMs` sets it per slot instead; `failDirSyncAt` makes the nth sync of the
  * database's directory fail, and `dirSyncDelayMs` starts each one that much later; `syncGate`
  * (an Int32Array of two on a SharedArrayBuffer) holds each sync of the log until the event loop
- * opens the gate (stores a non-zero at 0), and counts at 1 the syncs that waited at it.
+ * opens the gate (stores a non-zero at 0), and counts at 1 the syncs that waited at it (on the
+ * idle path the gate is waited at before the thread looks for a waiting group, so that a group
+ * sent meanwhile hands the sync over to the pipelined path). The delays (`syncDelayMs`,
+ * `slotDelayMs`) exist to make groups overlap: with either set the idle path is not taken.
+ * `syncCounts` (an Int32Array of two on a SharedArrayBuffer) counts at 0 the syncs made on the
+ * idle path and at 1 those made on the pipelined path; `idleSlowMs` replaces IDLE_SLOW_MS.
  */
 export interface WriterFaults {
   syncGate?: Int32Array;
+  syncCounts?: Int32Array;
+  idleSlowMs?: number;
   failSyncAt?: number;
   failSyncOnSlot?: number;
   syncDelayMs?: number;
@@ -63,7 +89,7 @@ export function driverPath(): string {
  * `workerData` holds `file` (the database), `dir` (its directory), `driver` (driverPath()) and
  * `faults`; `own` may read more of it.
  */
-export function groupWriterSource(own: string): string {
+export function groupWriterSource(own: string, options: { idleSync?: boolean } = {}): string {
   // The body in a try: an error thrown while the thread starts (the driver, the file, a statement
   // that does not prepare) reaches the event loop through the worker's 'error' event, by
   // structured clone, which keeps only what a real Error carries; better-sqlite3's SqliteError is
@@ -81,6 +107,11 @@ const wal = db.pragma('journal_mode', { simple: true }) === 'wal';
 db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
 ${own}
 const MAX_SYNCS = ${MAX_SYNCS};
+const IDLE_SYNC = ${options.idleSync === true} && !faults.syncDelayMs && !faults.slotDelayMs;
+/** An idle-path sync slower than this (ms) sends the next IDLE_BACK_OFF groups the pipelined way. */
+const IDLE_SLOW_MS = faults.idleSlowMs ?? ${IDLE_SLOW_MS};
+const IDLE_BACK_OFF = ${IDLE_BACK_OFF};
+let idleBackOff = 0;
 /** One descriptor on the log per sync slot: fd (null until opened), busy, stale (close when done). */
 const slots = Array.from({ length: MAX_SYNCS }, () => ({ fd: null, busy: false, stale: false, syncs: 0 }));
 /** The database's directory has been synced since the slots' descriptors were opened. */
@@ -189,6 +220,7 @@ function startSync() {
   slot.syncs++;
   const calls = syncCalls;
   const first = slot.syncs === 1;
+  if (faults.syncCounts) Atomics.add(faults.syncCounts, 1, 1);
   const done = (error) => {
     syncing--;
     slot.busy = false;
@@ -224,6 +256,48 @@ function gated(gate, run) {
   setTimeout(poll, 1);
 }
 
+// The idle path: true when it synced (or refused) what was committed here, on this thread; false
+// when the pipelined path is to take it (a sync in flight, the directory not synced yet, or a
+// group already waiting: \`next\` receives it, to be committed beside the pipelined sync).
+function idleSync(next) {
+  if (!IDLE_SYNC || syncing > 0 || dirSyncing || !dirSynced || poisoned !== null || closing) return false;
+  if (idleBackOff > 0) {
+    idleBackOff--;
+    return false;
+  }
+  const gate = faults.syncGate;
+  if (gate && Atomics.load(gate, 0) === 0) {
+    Atomics.add(gate, 1, 1);
+    while (Atomics.load(gate, 0) === 0) Atomics.wait(gate, 0, 0, 5);
+  }
+  const waiting = receiveMessageOnPort(parentPort);
+  if (waiting !== undefined) {
+    next.push(waiting.message);
+    return false;
+  }
+  const slot = slots[0];
+  const upTo = committed;
+  startedUpTo = upTo;
+  syncCalls++;
+  slot.syncs++;
+  if (faults.syncCounts) Atomics.add(faults.syncCounts, 0, 1);
+  try {
+    if (slot.fd === null) slot.fd = fs.openSync(workerData.file + '-wal', 'r+');
+    if (faults.failSyncAt === syncCalls || (slot.syncs === 1 && faults.failSyncOnSlot === 0)) {
+      throw injected('fdatasync');
+    }
+    const began = performance.now();
+    fs.fdatasyncSync(slot.fd);
+    if (performance.now() - began >= IDLE_SLOW_MS) idleBackOff = IDLE_BACK_OFF;
+  } catch (error) {
+    poison(error);
+    return true;
+  }
+  if (upTo > syncedUpTo) syncedUpTo = upTo;
+  answer();
+  return true;
+}
+
 // After a failed sync: the whole log into the database file, synced, before anything else.
 function recover() {
   const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
@@ -239,7 +313,9 @@ function finishClose() {
   parentPort.close();
 }
 
-parentPort.on('message', (first) => {
+parentPort.on('message', onMessage);
+
+function onMessage(first) {
   if (first.close) {
     closing = true;
     if (syncing === 0 && !dirSyncing) finishClose();
@@ -280,9 +356,12 @@ parentPort.on('message', (first) => {
   }
   committed++;
   for (const reply of replies) unsynced.push([committed, reply]);
-  startSync();
+  const next = [];
+  if (!idleSync(next)) startSync();
   if (closing && syncing === 0 && !dirSyncing) finishClose();
-});
+  // A group that came while this one was committed: written now, beside this one's sync.
+  if (next.length > 0) onMessage(next[0]);
+}
 } catch (error) {
   throw Object.assign(new Error(String(error && error.message)), { code: error && error.code });
 }
