@@ -12,7 +12,8 @@
 // the same order and with the same statements: the transaction row (its unique dedupe key: a
 // challenge taken already, in this group, an earlier one or another process's, answers with the
 // stored transaction), the customer, installation and license upserts, the request it decides,
-// the audit chain entry (the head read inside the IMMEDIATE transaction, the entry's line made
+// the audit chain entry (the head read once inside each IMMEDIATE transaction and carried from
+// entry to entry while it is open, again after a commit rolled back; the entry's line made
 // from the parts the event loop cut, auditEntryLineParts, and hashed there: the same bytes as
 // chainAuditEvent) and the webhook outbox event. A crash leaves all of a commit or none of it.
 //
@@ -106,6 +107,11 @@ const insertAudit = db.prepare(${JSON.stringify(AUDIT_INSERT_SQL)});
 const insertOutbox = db.prepare(${JSON.stringify(OUTBOX_INSERT_SQL)});
 let transactions = 0;
 let stepFailed = false;
+// The chain's head as this thread's transaction left it (null: read it). Only this connection
+// writes while its IMMEDIATE transaction is open, so after each entry it appends the head is
+// that entry; it is read again at each transaction's start and after a commit's savepoint rolled
+// back (what it appended is gone with it).
+let head = null;
 let commitsWritten = 0;
 
 // A real SQLITE_FULL: no page more may be added to the file while a row of a table that exists
@@ -161,12 +167,13 @@ const commitOne = db.transaction((item) => {
   const audit = item.audit;
   if (auditExists.get(audit[0]) === undefined) {
     // The event loop anchored the chain before the first commit: there is a head.
-    const head = auditHead.get();
-    if (head === undefined) throw new Error('the audit chain has no anchor');
+    if (head === null) head = auditHead.get() ?? null;
+    if (head === null) throw new Error('the audit chain has no anchor');
     const seq = head.seq + 1;
     const line = audit[7] + '"prev":' + JSON.stringify(head.hash) + ',"seq":' + seq + audit[8];
     const hash = createHash('sha256').update(line, 'utf8').digest('base64url');
     insertAudit.run(audit[0], audit[1], audit[2], audit[3], audit[4], audit[5], audit[6], seq, head.hash, hash);
+    head = { seq, hash };
   }
   step('audit', item);
   if (item.outbox !== null) insertOutbox.run(item.outbox);
@@ -179,6 +186,7 @@ function writeOne(group) {
     try {
       return commitOne(item);
     } catch (error) {
+      head = null;
       // SQLite rolled the whole transaction back (it may on SQLITE_FULL, SQLITE_IOERR,
       // SQLITE_NOMEM inside a savepoint), not only this commit's savepoint: what the group's
       // earlier commits wrote is gone, and a later commit would run as a transaction of its own
@@ -191,6 +199,7 @@ function writeOne(group) {
 }
 // Every group that came in since the last commit, in one transaction.
 const writeAll = db.transaction((groups) => {
+  head = null;
   const replies = groups.map(writeOne);
   transactions++;
   if (faults.dieAt === transactions) {
