@@ -29,6 +29,12 @@ export interface OpenStoreOptions extends StoreOptions {
    * LICENSOR_SQLITE_ISSUE_THREAD (`on` or `off`), else on.
    */
   sqliteIssueThread?: boolean;
+  /**
+   * SQLite: the log is checkpointed by a thread of its own, not inside a COMMIT
+   * (store/sqlite/checkpointer.ts); false leaves it to each connection (the bench's A/B).
+   * Default: env LICENSOR_SQLITE_CHECKPOINT_THREAD (`on` or `off`), else on.
+   */
+  sqliteCheckpointThread?: boolean;
   /** Test hook (SQLite): faults for the issue writer's thread (a failing write or sync). */
   issueWriterFaults?: IssueWriterFaults;
   /**
@@ -67,6 +73,9 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
     ...((options.sqliteIssueThread ?? issueThreadFromEnv()) === false
       ? { issueThread: false }
       : {}),
+    ...((options.sqliteCheckpointThread ?? checkpointThreadFromEnv()) === false
+      ? { checkpointThread: false }
+      : {}),
   });
 }
 
@@ -76,10 +85,26 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
  * Anything else is refused rather than guessed.
  */
 export function issueThreadFromEnv(value = process.env.LICENSOR_SQLITE_ISSUE_THREAD): boolean {
+  return onOffFromEnv('LICENSOR_SQLITE_ISSUE_THREAD', value);
+}
+
+/**
+ * LICENSOR_SQLITE_CHECKPOINT_THREAD: `off` leaves the log's checkpoint to the connection whose
+ * COMMIT takes it past 1,000 frames, as SQLite does by default; `on` or unset runs it on a thread
+ * of its own (store/sqlite/checkpointer.ts). Anything else is refused rather than guessed.
+ */
+export function checkpointThreadFromEnv(
+  value = process.env.LICENSOR_SQLITE_CHECKPOINT_THREAD,
+): boolean {
+  return onOffFromEnv('LICENSOR_SQLITE_CHECKPOINT_THREAD', value);
+}
+
+/** A switch from the environment: `on` or unset true, `off` false, anything else refused. */
+function onOffFromEnv(name: string, value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'on') return true;
   if (value === 'off') return false;
   throw new InputInvalidError(
-    'LICENSOR_SQLITE_ISSUE_THREAD',
+    name,
     `is ${JSON.stringify(value)}: set it to on (the default) or off, or unset it`,
   );
 }

@@ -9,6 +9,7 @@
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { StoreUnavailableError } from '../../errors.js';
+import { writerAutocheckpoint } from './checkpointer.js';
 import { driverPath } from './sync-pipeline.js';
 
 /**
@@ -180,6 +181,7 @@ export abstract class GroupWriter<Item extends { reject(error: unknown): void },
         file: this.file,
         dir: dirname(this.file),
         driver: driverPath(),
+        walAutocheckpoint: writerAutocheckpoint(this.file),
       },
     });
     worker.on('message', (reply: ({ id: number } & Answer) | GroupFailure) => {

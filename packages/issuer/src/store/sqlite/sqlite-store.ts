@@ -64,6 +64,7 @@ import {
 } from './audit-chain.js';
 import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
+import { Checkpointer, writerAutocheckpoint } from './checkpointer.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
 import { DEFAULT_CACHE_MIB, sizedCacheMiB, warmHashIndexes } from './hash-indexes.js';
 import { LICENSE_ROWIDS_OF_INSTALLATION } from './installation-seq.js';
@@ -133,6 +134,8 @@ export class SqliteStore implements LicensorStore {
       issueWriterFaults?: IssueWriterFaults;
       /** Opened for issuing: size the page cache and read the hash-keyed indexes (hash-indexes.ts). */
       warm?: boolean;
+      /** Checkpoints on a thread of their own, not in a COMMIT (checkpointer.ts; default true). */
+      checkpointThread?: boolean;
     } = {},
   ): SqliteStore {
     const file = join(dataDir, SQLITE_FILE);
@@ -161,7 +164,14 @@ export class SqliteStore implements LicensorStore {
         db.close();
         throw error;
       }
-      return new SqliteStore(dataDir, db, options);
+      const checkpointer = options.checkpointThread === false ? null : new Checkpointer(file);
+      try {
+        db.pragma(`wal_autocheckpoint = ${writerAutocheckpoint(file)}`);
+        return new SqliteStore(dataDir, db, options, checkpointer);
+      } catch (error) {
+        void checkpointer?.close();
+        throw error;
+      }
     } catch (error) {
       if (error instanceof StoreCorruptError) throw error;
       if ((error as { code?: unknown }).code === 'ERR_STORE_SCHEMA') throw error;
@@ -181,6 +191,8 @@ export class SqliteStore implements LicensorStore {
       issueThread?: boolean;
       issueWriterFaults?: IssueWriterFaults;
     },
+    /** The log's checkpoint thread; null: each connection checkpoints in its COMMIT. */
+    private readonly checkpointer: Checkpointer | null,
   ) {
     const { onWriteStep, checkWriterFaults } = options;
     this.db = db;
@@ -283,6 +295,7 @@ export class SqliteStore implements LicensorStore {
     this.closed = true;
     await this.issues?.close();
     await this.nonces.close();
+    await this.checkpointer?.close();
     this.db.close();
   }
 

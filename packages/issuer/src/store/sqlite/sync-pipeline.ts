@@ -105,6 +105,8 @@ db.pragma('busy_timeout = 5000');
 // The thread syncs the log itself (below); a store not in WAL mode keeps SQLite's own sync.
 const wal = db.pragma('journal_mode', { simple: true }) === 'wal';
 db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
+// A checkpoint thread's backstop (checkpointer.ts), else SQLite's default.
+db.pragma('wal_autocheckpoint = ' + Number(workerData.walAutocheckpoint || 1000));
 ${own}
 const MAX_SYNCS = ${MAX_SYNCS};
 const IDLE_SYNC = ${options.idleSync === true} && !faults.syncDelayMs && !faults.slotDelayMs;
