@@ -265,6 +265,8 @@ writeResults(here, {
   benchmark: 'the same rows on an empty and a large SQLite store, in one run',
   loadAverageBefore: before.loadAverage1m,
   secondsPerCheckRound: seconds,
+  // The log's checkpoint: on its own thread (the default) or in the COMMIT (`off`).
+  checkpointThread: process.env.LICENSOR_SQLITE_CHECKPOINT_THREAD || 'on',
   checkRounds,
   targets: {
     checkRpsAndP99: 'large within 10% of empty',

@@ -7,10 +7,11 @@ import { SQLITE_FILE } from '../data-folder.js';
 import {
   BACKSTOP_FRAMES,
   CHECKPOINT_AT_FRAMES,
-  type Checkpointer,
+  Checkpointer,
   SQLITE_AUTOCHECKPOINT_FRAMES,
   writerAutocheckpoint,
 } from './checkpointer.js';
+import { type CheckRow, NonceWriter } from './nonce-writer.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dirs: string[] = [];
@@ -99,5 +100,33 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_FRAMES);
     await store.close();
     expect(writerAutocheckpoint(file)).toBe(SQLITE_AUTOCHECKPOINT_FRAMES);
+  });
+
+  it("gives the store's writer threads the backstop: a log past 1,000 frames is left to the checkpoint thread, not copied in their COMMIT", async () => {
+    /** Frames left in the log after the check writer commits 1,200 page-sized records, then one. */
+    const afterWriterCommits = async (file: string): Promise<number> => {
+      const checks = new NonceWriter(file);
+      closers.push(() => checks.close());
+      const row = (i: number): CheckRow => [
+        `chk_${i}`,
+        i,
+        'lic_1',
+        'ins_1',
+        'x'.repeat(3900),
+        1,
+        'valid',
+      ];
+      await checks.record(Array.from({ length: 1_200 }, (_, i) => row(i)));
+      await checks.record([row(1_200)]);
+      return logFrames(file);
+    };
+    const { file: withThread } = opened({ checkpointThread: false });
+    // A checkpoint thread that never checkpoints: only the writer's own setting is at work.
+    const idle = new Checkpointer(withThread, { atFrames: Number.MAX_SAFE_INTEGER });
+    closers.push(() => idle.close());
+    expect(await afterWriterCommits(withThread)).toBeGreaterThan(SQLITE_AUTOCHECKPOINT_FRAMES);
+    // Without a checkpoint thread the writer checkpoints at SQLite's 1,000: the log starts again.
+    const { file: without } = opened({ checkpointThread: false });
+    expect(await afterWriterCommits(without)).toBeLessThan(10);
   });
 });
