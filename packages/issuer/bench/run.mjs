@@ -13,6 +13,10 @@
 // each issue row also gives the CPU per issue of the main thread (the event loop, the rate's limit
 // while another core is free) and of the other threads, and a second SQLite issuer, on a store
 // opened with `sqliteIssueThread: false`, commits on the event loop in the same rounds (#15.5).
+// Each issue row also gives the share of the round's wall time its main thread was on a core
+// (`mainThreadOnCore`) and its event loop was not idle (`eventLoopBusy`): the rate is the main
+// thread's CPU per issue over the first; a loop busy while its thread is off a core lost the core
+// to other work, a loop idle waited for the store.
 // Writes bench/results.json.
 
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
@@ -144,6 +148,7 @@ async function issueRate(issuer, challenges) {
   let done = 0;
   const cpu = process.cpuUsage();
   const main = mainThreadCpuUs();
+  const loop = performance.eventLoopUtilization();
   const started = performance.now();
   async function caller() {
     while (next < challenges.length) {
@@ -152,8 +157,18 @@ async function issueRate(issuer, challenges) {
     }
   }
   await Promise.all(Array.from({ length: IN_FLIGHT }, caller));
+  const wallUs = (performance.now() - started) * 1000;
   const rate = rateOf(done, started, cpu);
-  return { ...rate, mainCpuUs: main === null ? null : (mainThreadCpuUs() - main) / done };
+  const mainUs = main === null ? null : mainThreadCpuUs() - main;
+  return {
+    ...rate,
+    mainCpuUs: mainUs === null ? null : mainUs / done,
+    // The main thread on a core, and the event loop not idle, over the round's wall time: where
+    // the loop is busy but the thread is not on a core, other work took the core (preempted);
+    // where the loop is idle, every caller waited for the store (on SQLite, the writer thread).
+    mainOnCore: mainUs === null ? null : mainUs / wallUs,
+    loopBusy: performance.eventLoopUtilization(loop).utilization,
+  };
 }
 
 /** The median of a list that may hold nulls (no per-thread CPU on this platform): null. */
@@ -258,9 +273,12 @@ function threadSplit(rounds) {
   const others = medianOrNull(
     rounds.map((r) => (r.mainCpuUs === null ? null : r.cpuUs - r.mainCpuUs)),
   );
+  const onCore = medianOrNull(rounds.map((r) => r.mainOnCore));
   return {
     mainThreadCpuUsPerIssue: main === null ? null : Math.round(main),
     otherThreadsCpuUsPerIssue: others === null ? null : Math.round(others),
+    mainThreadOnCore: onCore === null ? null : Number(onCore.toFixed(3)),
+    eventLoopBusy: Number(median(rounds.map((r) => r.loopBusy)).toFixed(3)),
   };
 }
 
@@ -392,6 +410,8 @@ console.table(
     ratio: r.baselineRatio,
     'CPU µs/issue': r.cpuUsPerIssue,
     'main thread µs': r.mainThreadCpuUsPerIssue,
+    'main on core': r.mainThreadOnCore,
+    'loop busy': r.eventLoopBusy,
     'CPU µs/crypto': r.cpuUsPerCryptoOnly,
     'CPU ratio': r.cpuRatio,
     'bare verify+sign/s': r.bareVerifySignPerSecond,
