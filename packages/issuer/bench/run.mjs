@@ -385,10 +385,12 @@ const report = {
   generatedAt: new Date().toISOString(),
   node: process.version,
   cpus: cpus().length,
+  cpuModel: cpus()[0]?.model ?? null,
   issuesPerRound: PER_ROUND,
   rounds: ROUNDS,
   inFlight: IN_FLIGHT,
   loadAverageBefore,
+  loadAverageAfter: Number(loadavg()[0].toFixed(2)),
   target: 'sqlite baselineRatio >= 0.5; sqlite bareRatio toward 0.7 (#15.5)',
   results,
   ...(perSign === null || hsmRow === undefined
