@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -129,4 +129,31 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
     const { file: without } = opened({ checkpointThread: false });
     expect(await afterWriterCommits(without)).toBeLessThan(10);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'closes its connection and descriptors with the store, whether it had started or not',
+    async () => {
+      const open = (file: string) =>
+        readdirSync('/proc/self/fd').filter((fd) => {
+          try {
+            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(file);
+          } catch {
+            return false;
+          }
+        }).length;
+      for (const started of [false, true]) {
+        const { store, file, writer, checkpointer } = opened();
+        writer.close();
+        if (started) {
+          await vi.waitFor(() => expect(checkpointer!.polls).toBeGreaterThan(2), {
+            timeout: 5_000,
+            interval: 5,
+          });
+          expect(open(file)).toBeGreaterThan(0);
+        }
+        await store.close();
+        expect(open(file)).toBe(0);
+      }
+    },
+  );
 });
