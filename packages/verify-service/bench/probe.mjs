@@ -4,7 +4,8 @@
 // PROBE_SECONDS (8), BENCH_WORKERS (1), PROBE_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=DIR`
 // or `--trace-gc`), PROBE_LOG (a file for the server's log lines). Prints one JSON line: the
 // client's rate and latency, the load generator's own CPU (cores), the server's CPU per request
-// and event-loop delay (one process) with its main thread's share apart from its other threads',
+// (a cluster's: its primary's and every worker's), for one process its event-loop delay and
+// utilization, garbage-collection pauses and its main thread's CPU apart from its other threads',
 // and from the service's /metrics its own latency (first
 // byte to answer) and its wait for the nonce store, as the histogram buckets' upper bounds.
 import { fork } from 'node:child_process';
@@ -73,7 +74,8 @@ await autocannon({
   ],
 });
 if (workers === '1') child.send('eld-reset');
-const cpu0 = workers === '1' ? await ask('cpu', 'cpu') : null;
+// A cluster's primary answers with its own CPU time and every worker's (cluster-cpu.mjs).
+const cpu0 = await ask('cpu', 'cpu');
 const threads0 = workers === '1' ? await ask('threads', 'threads') : null;
 const before = target === 'bare' ? null : await scrapeHistograms(url);
 const gen0 = process.cpuUsage();
@@ -126,8 +128,8 @@ if (cpu0) {
   out.serverCpuUsPerReq = Math.round(
     (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / result.requests,
   );
-  out.eld = await ask('eld', 'eld');
-  const threads1 = await ask('threads', 'threads');
+  if (workers === '1') out.eld = await ask('eld', 'eld');
+  const threads1 = workers === '1' ? await ask('threads', 'threads') : null;
   if (threads0 !== null && threads1 !== null) {
     // The main thread's CPU per request, and the other threads' (the writer's, the pool's, GC).
     const per = (k) => Math.round(((threads1[k] - threads0[k]) * 1e6) / result.requests);
