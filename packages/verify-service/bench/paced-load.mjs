@@ -3,13 +3,18 @@
 // Each latency runs from the moment the request was due, so a stalled server is charged for
 // the requests it held back (no coordinated omission). autocannon's own overallRate sends a
 // second's requests in one burst, which measures the burst, not the service.
+// Beside the latencies it reports this process's own event-loop delay (`generatorEld`): a tail
+// the generator made itself (its loop late to send or to read) shows there, not in the server's.
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export async function pacedLoad(url, { connections, rate, seconds, nextToken }) {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL('/v1/checks', url);
   const total = Math.round(rate * seconds);
   const latencies = new Float64Array(total);
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
   let sent = 0;
   let done = 0;
   let non2xx = 0;
@@ -66,6 +71,7 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
     }, 1);
   });
   agent.destroy();
+  eld.disable();
 
   const elapsedSeconds = (performance.now() - start) / 1000;
   const answered = latencies.filter((x) => !Number.isNaN(x)).sort();
@@ -74,12 +80,14 @@ export async function pacedLoad(url, { connections, rate, seconds, nextToken }) 
       ? null
       : Math.round(answered[Math.min(answered.length - 1, Math.floor(q * answered.length))] * 10) /
         10;
+  const eldMs = (x) => Math.round(x / 1e4) / 100;
   return {
     rps: Math.round(total / elapsedSeconds),
     p50Ms: at(0.5),
     p90Ms: at(0.9),
     p99Ms: at(0.99),
     p999Ms: at(0.999),
+    generatorEld: { p99: eldMs(eld.percentile(99)), max: eldMs(eld.max) },
     requests: total,
     non2xx,
     ...(non2xx > 0 ? { statuses } : {}),
