@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,6 +9,7 @@ import {
   BACKSTOP_FRAMES,
   CHECKPOINT_AT_FRAMES,
   Checkpointer,
+  ShmHold,
   SQLITE_AUTOCHECKPOINT_FRAMES,
   writerAutocheckpoint,
 } from './checkpointer.js';
@@ -55,6 +57,43 @@ function logFrames(file: string): number {
     other.close();
   }
 }
+
+/** Descriptors of this process on files whose path starts with `prefix` (Linux). */
+function descriptorsOn(prefix: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(prefix);
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
+/**
+ * What another process is told when it asks for an exclusive lock on one byte of `file`
+ * (fcntl F_SETLK, as SQLite asks for the -shm "dead man switch" byte 128 when it opens a store it
+ * believes no one else has open): 'granted', 'refused', or 'absent' (no such file).
+ */
+function otherProcessLocks(file: string, byte: number): string {
+  const script = [
+    'import fcntl, os, sys',
+    'try:',
+    '    fd = os.open(sys.argv[1], os.O_RDWR)',
+    'except FileNotFoundError:',
+    "    print('absent')",
+    '    sys.exit(0)',
+    'try:',
+    '    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, int(sys.argv[2]))',
+    "    print('granted')",
+    'except OSError:',
+    "    print('refused')",
+  ].join('\n');
+  const run = spawnSync('python3', ['-c', script, file, String(byte)], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
+  return run.stdout.trim();
+}
+
+const hasPython = spawnSync('python3', ['-c', 'import fcntl'], { encoding: 'utf8' }).status === 0;
 
 describe('the checkpoint thread (checkpointer.ts)', () => {
   it('copies the log into the file once 500 frames wait, so the next commit starts the log again', async () => {
@@ -133,14 +172,7 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
   it.runIf(process.platform === 'linux')(
     'closes its connection and descriptors with the store, whether it had started or not',
     async () => {
-      const open = (file: string) =>
-        readdirSync('/proc/self/fd').filter((fd) => {
-          try {
-            return readlinkSync(`/proc/self/fd/${fd}`).startsWith(file);
-          } catch {
-            return false;
-          }
-        }).length;
+      const open = descriptorsOn;
       for (const started of [false, true]) {
         const { store, file, writer, checkpointer } = opened();
         writer.close();
@@ -153,6 +185,78 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
         }
         await store.close();
         expect(open(file)).toBe(0);
+      }
+    },
+  );
+
+  it.runIf(process.platform === 'linux' && hasPython)(
+    "closing one store leaves the other's SQLite locks on -shm in place: another process is still refused the dead-man byte",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'licensor-checkpointer-'));
+      dirs.push(dir);
+      const a = SqliteStore.open(dir);
+      closers.push(() => a.close());
+      const b = SqliteStore.open(dir);
+      closers.push(() => b.close());
+      const threads = [a, b].map(
+        (store) => (store as unknown as { checkpointer: Checkpointer }).checkpointer,
+      );
+      // Both threads have read the -shm header (before the fix each through a descriptor of its own).
+      await vi.waitFor(() => expect(Math.min(...threads.map((t) => t.polls))).toBeGreaterThan(2), {
+        timeout: 5_000,
+        interval: 5,
+      });
+      const shm = `${join(dir, SQLITE_FILE)}-shm`;
+      expect(otherProcessLocks(shm, 128)).toBe('refused');
+      await a.close();
+      // b is open and serving: its connection's shared lock on byte 128 must still be held.
+      await b.ping();
+      expect(otherProcessLocks(shm, 128)).toBe('refused');
+      await b.close();
+      // SQLite removes -shm as the last connection closes; if it is still there, it is free.
+      expect(otherProcessLocks(shm, 128)).not.toBe('refused');
+    },
+  );
+
+  it.runIf(process.platform === 'linux' && hasPython)(
+    'a thread given the descriptor does not close it when it ends, and a store left open keeps its locks',
+    async () => {
+      const { file, writer } = opened({ checkpointThread: false });
+      writer.close();
+      const extra = new Checkpointer(file);
+      await vi.waitFor(() => expect(extra.polls).toBeGreaterThan(2), {
+        timeout: 5_000,
+        interval: 5,
+      });
+      const hold = new ShmHold(file);
+      const fd = hold.descriptor();
+      await extra.close();
+      // The thread has ended; the descriptor the main thread gave it is still open here.
+      expect(fstatSync(fd).isFile()).toBe(true);
+      expect(otherProcessLocks(`${file}-shm`, 128)).toBe('refused');
+      hold.release();
+    },
+  );
+
+  it.runIf(process.platform === 'linux')(
+    'closing the last store on a file leaves no descriptor on it, and opens the next store a new one',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'licensor-checkpointer-'));
+      dirs.push(dir);
+      const file = join(dir, SQLITE_FILE);
+      for (let round = 0; round < 2; round += 1) {
+        const a = SqliteStore.open(dir);
+        const b = SqliteStore.open(dir, { checkpointThread: false });
+        const thread = (a as unknown as { checkpointer: Checkpointer }).checkpointer;
+        await vi.waitFor(() => expect(thread.polls).toBeGreaterThan(2), {
+          timeout: 5_000,
+          interval: 5,
+        });
+        await a.close();
+        // b (no thread of its own) still holds its SQLite locks after a's thread and hold are gone.
+        if (hasPython) expect(otherProcessLocks(`${file}-shm`, 128)).toBe('refused');
+        await b.close();
+        expect(descriptorsOn(file)).toBe(0);
       }
     },
   );

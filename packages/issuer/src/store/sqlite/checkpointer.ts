@@ -16,11 +16,21 @@
 // once the log passes 10,000 frames (`wal_autocheckpoint`), a backstop should the thread fall
 // behind or stop.
 //
+// The thread reads the -shm file through a descriptor the MAIN thread opened (ShmHold below), never
+// one of its own: closing any descriptor of a file releases every POSIX lock the process holds on
+// it (https://www.sqlite.org/howtocorrupt.html#_posix_advisory_locks_canceled_by_a_separate_thread_doing_close_),
+// and SQLite keeps its cross-process WAL locks on -shm. A descriptor the thread opened itself is
+// closed by Node when the thread ends (a Worker closes the descriptors it opened, not one it was
+// given), which dropped the locks of every other store on the file in the process. The main
+// thread opens one descriptor per -shm file (by device and inode) for the process and closes it
+// only once every store on that file has closed its connections (holders counted).
+//
 // Durability is unchanged: a commit is acknowledged after its log frames are synced, as before;
 // the checkpoint only copies them, and SQLite syncs the log before and the database file after
 // each copy (synchronous=NORMAL on this connection), so a crash mid-checkpoint is recovered from
 // the log as it always was.
 
+import { closeSync, openSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { driverPath } from './sync-pipeline.js';
 
@@ -53,17 +63,24 @@ db.pragma('busy_timeout = 0');
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
 const header = Buffer.alloc(136);
+// After a failed checkpoint (a full disk, an I/O error) the next is tried a second later, not at
+// every poll; the writers' own checkpoint (the backstop) meets the same error in the meantime.
+let resumeAt = 0;
 const little = os.endianness() === 'LE';
-let shm = null;
+// The main thread's descriptor on -shm: never closed here (see ShmHold).
+const shm = workerData.shm;
 
-// Frames in the log not yet copied into the file, from the wal-index header; 0 when it cannot be
-// read or its two copies differ (a writer is changing it: read again at the next poll).
+// Frames in the log not yet copied into the file, from the wal-index header; 0 when its two copies
+// differ (a writer is changing it: read again at the next poll). A header that cannot be read (an
+// I/O error) counts as a failed checkpoint and is taken as enough frames, so the thread still
+// checkpoints, once a second (RETRY_AFTER_ERROR_MS), rather than never again.
 function waiting() {
   try {
-    if (shm === null) shm = fs.openSync(workerData.file + '-shm', 'r');
     if (fs.readSync(shm, header, 0, 136, 0) < 136) return 0;
   } catch {
-    return 0;
+    Atomics.add(stats, ${ERRORS}, 1);
+    resumeAt = Date.now() + ${RETRY_AFTER_ERROR_MS};
+    return Number.MAX_SAFE_INTEGER;
   }
   if (header.compare(header, 0, 48, 48, 96) !== 0 || header[12] !== 1) return 0;
   const u32 = (at) => (little ? header.readUInt32LE(at) : header.readUInt32BE(at));
@@ -72,9 +89,6 @@ function waiting() {
   return frames > copied ? frames - copied : 0;
 }
 
-// After a failed checkpoint (a full disk, an I/O error) the next is tried a second later, not at
-// every poll; the writers' own checkpoint (the backstop) meets the same error in the meantime.
-let resumeAt = 0;
 setInterval(() => {
   Atomics.add(stats, ${POLLS}, 1);
   if (Date.now() < resumeAt || waiting() < workerData.atFrames) return;
@@ -92,6 +106,60 @@ setInterval(() => {
 }
 `;
 
+/** A -shm file this process holds a descriptor on (or may), and who holds it. */
+interface ShmFile {
+  readonly key: string;
+  readonly path: string;
+  fd: number | null;
+  holders: number;
+}
+
+/** The -shm files of this process's stores, by device and inode (one descriptor each). */
+const shmFiles = new Map<string, ShmFile>();
+
+/**
+ * A hold on the -shm file of the database `file`, taken by each store (for as long as its
+ * connections are open) and each checkpoint thread: the one descriptor the process opens on that
+ * file outside SQLite (for the checkpoint threads to read its header) is closed only when the
+ * last hold is released, so no store's SQLite locks on -shm are dropped while it is open. Take
+ * it while a connection to `file` is open in WAL mode (the -shm file then exists and is the one
+ * SQLite uses); release it after that connection is closed.
+ */
+export class ShmHold {
+  #file: ShmFile | null;
+
+  constructor(file: string) {
+    const path = `${file}-shm`;
+    const { dev, ino } = statSync(path);
+    const key = `${dev}:${ino}`;
+    let held = shmFiles.get(key);
+    if (held === undefined) {
+      held = { key, path, fd: null, holders: 0 };
+      shmFiles.set(key, held);
+    }
+    held.holders += 1;
+    this.#file = held;
+  }
+
+  /** The process's read-only descriptor on the file, opened at the first call. */
+  descriptor(): number {
+    if (this.#file === null) throw new Error('the -shm hold is released');
+    this.#file.fd ??= openSync(this.#file.path, 'r');
+    return this.#file.fd;
+  }
+
+  /** Idempotent; the last hold on the file closes the descriptor. */
+  release(): void {
+    const held = this.#file;
+    if (held === null) return;
+    this.#file = null;
+    held.holders -= 1;
+    if (held.holders > 0) return;
+    shmFiles.delete(held.key);
+    if (held.fd !== null) closeSync(held.fd);
+  }
+}
+
 /** Checkpointers running in this process, by database file. */
 const running = new Map<string, number>();
 
@@ -107,6 +175,7 @@ export class Checkpointer {
   readonly #worker: Worker;
   readonly #stats = new Int32Array(new SharedArrayBuffer(4 * 4));
   readonly #exited: Promise<void>;
+  readonly #shm: ShmHold;
   #closed = false;
   /** Why the thread stopped on its own (it does not restart: the backstop takes over). */
   error: unknown = null;
@@ -115,11 +184,25 @@ export class Checkpointer {
     private readonly file: string,
     { atFrames = CHECKPOINT_AT_FRAMES, pollMs = CHECKPOINT_POLL_MS } = {},
   ) {
+    this.#shm = new ShmHold(file);
+    try {
+      this.#worker = new Worker(SOURCE, {
+        eval: true,
+        workerData: {
+          file,
+          shm: this.#shm.descriptor(),
+          driver: driverPath(),
+          stats: this.#stats.buffer,
+          atFrames,
+          pollMs,
+        },
+      });
+    } catch (error) {
+      this.#shm.release();
+      throw error;
+    }
+    // Counted once the thread exists: a connection opened while it runs gets the backstop.
     running.set(file, (running.get(file) ?? 0) + 1);
-    this.#worker = new Worker(SOURCE, {
-      eval: true,
-      workerData: { file, driver: driverPath(), stats: this.#stats.buffer, atFrames, pollMs },
-    });
     // An idle process (a CLI command done) need not wait for it; close() waits.
     this.#worker.unref();
     this.#worker.on('error', (error) => {
@@ -151,9 +234,10 @@ export class Checkpointer {
   /**
    * Stops the thread, after the checkpoint it may be running (a statement is never cut: the
    * thread stops at its next return to JavaScript), whether or not it has finished starting;
-   * its connection and descriptors are closed as it ends (the driver closes its databases when
-   * a thread's environment ends, Node the descriptors it opened). Waiting for a thread still
-   * starting to read a close message cost 40 ms an open and close; this, about 2.
+   * its connection is closed as it ends (the driver closes its databases when a thread's
+   * environment ends), then its hold on the -shm descriptor released (the descriptor itself is
+   * closed with the last hold on the file). Waiting for a thread still starting to read a close
+   * message cost 40 ms an open and close; this, about 5 (the issuer README's figure).
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -161,7 +245,11 @@ export class Checkpointer {
     const left = (running.get(this.file) ?? 1) - 1;
     if (left > 0) running.set(this.file, left);
     else running.delete(this.file);
-    await this.#worker.terminate();
-    await this.#exited;
+    try {
+      await this.#worker.terminate();
+      await this.#exited;
+    } finally {
+      this.#shm.release();
+    }
   }
 }

@@ -64,7 +64,7 @@ import {
 } from './audit-chain.js';
 import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
-import { Checkpointer, writerAutocheckpoint } from './checkpointer.js';
+import { Checkpointer, ShmHold, writerAutocheckpoint } from './checkpointer.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
 import { DEFAULT_CACHE_MIB, sizedCacheMiB, warmHashIndexes } from './hash-indexes.js';
 import { LICENSE_ROWIDS_OF_INSTALLATION } from './installation-seq.js';
@@ -164,12 +164,19 @@ export class SqliteStore implements LicensorStore {
         db.close();
         throw error;
       }
-      const checkpointer = options.checkpointThread === false ? null : new Checkpointer(file);
+      // Held until this store's connections are closed: a checkpoint thread's descriptor on
+      // -shm (this store's or another's on the file) stays open while they hold their locks.
+      let shm: ShmHold | null = null;
+      let checkpointer: Checkpointer | null = null;
       try {
+        shm = new ShmHold(file);
+        if (options.checkpointThread !== false) checkpointer = new Checkpointer(file);
         db.pragma(`wal_autocheckpoint = ${writerAutocheckpoint(file)}`);
-        return new SqliteStore(dataDir, db, options, checkpointer);
+        return new SqliteStore(dataDir, db, options, checkpointer, shm);
       } catch (error) {
-        void checkpointer?.close();
+        db.close();
+        const stopped = checkpointer?.close() ?? Promise.resolve();
+        void stopped.finally(() => shm?.release());
         throw error;
       }
     } catch (error) {
@@ -193,6 +200,8 @@ export class SqliteStore implements LicensorStore {
     },
     /** The log's checkpoint thread; null: each connection checkpoints in its COMMIT. */
     private readonly checkpointer: Checkpointer | null,
+    /** This store's hold on the process's -shm descriptor, released after its connections close. */
+    private readonly shm: ShmHold,
   ) {
     const { onWriteStep, checkWriterFaults } = options;
     this.db = db;
@@ -293,10 +302,22 @@ export class SqliteStore implements LicensorStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.issues?.close();
-    await this.nonces.close();
-    await this.checkpointer?.close();
-    this.db.close();
+    try {
+      await this.issues?.close();
+      await this.nonces.close();
+    } finally {
+      // The event loop's connection first, then the checkpoint thread's, then the -shm hold:
+      // the process's descriptor on -shm outlives every connection that holds locks on it.
+      try {
+        this.db.close();
+      } finally {
+        try {
+          await this.checkpointer?.close();
+        } finally {
+          this.shm.release();
+        }
+      }
+    }
   }
 
   async commitTransaction(transaction: Transaction): Promise<CommitOutcome> {
