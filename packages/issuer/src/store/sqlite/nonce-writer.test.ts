@@ -228,7 +228,7 @@ describe('the SQLite nonce writer', () => {
       // Committed (another connection reads it), held at the gate before its sync: not answered.
       await vi.waitFor(() => expect(Atomics.load(faults.syncGate, 1)).toBe(1), { timeout: 5_000 });
       expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b']);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The thread is parked at the gate (Atomics.wait): nothing to wait for before looking.
       expect(answered()).toBe(false);
       open_(faults.syncGate);
       expect(await admission).toBe(true);

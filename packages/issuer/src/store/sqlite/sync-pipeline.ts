@@ -63,8 +63,11 @@ export const IDLE_BACK_OFF = 32;
  * idle path the gate is waited at before the thread looks for a waiting group, so that a group
  * sent meanwhile hands the sync over to the pipelined path). The delays (`syncDelayMs`,
  * `slotDelayMs`) exist to make groups overlap: with either set the idle path is not taken.
- * `syncCounts` (an Int32Array of two on a SharedArrayBuffer) counts at 0 the syncs made on the
- * idle path and at 1 those made on the pipelined path; `idleSlowMs` replaces IDLE_SLOW_MS.
+ * `syncCounts` (an Int32Array of two on a SharedArrayBuffer) counts the syncs of the log: at 0
+ * the idle path's (blocking), at 1 the pipelined path's; a real one is counted where node:fs
+ * returns from its fdatasync (so a sync not made is not counted), an injected failure where it
+ * stands in for that call;
+ * `idleSlowMs` replaces IDLE_SLOW_MS.
  */
 export interface WriterFaults {
   syncGate?: Int32Array;
@@ -221,8 +224,6 @@ function startSync() {
   slot.busy = true;
   slot.syncs++;
   const calls = syncCalls;
-  const first = slot.syncs === 1;
-  if (faults.syncCounts) Atomics.add(faults.syncCounts, 1, 1);
   const done = (error) => {
     syncing--;
     slot.busy = false;
@@ -237,18 +238,51 @@ function startSync() {
     startSync();
     if (closing && syncing === 0 && !dirSyncing) finishClose();
   };
-  const sync = () => {
-    if (faults.failSyncAt === calls || (first && faults.failSyncOnSlot === index)) {
-      done(injected('fdatasync'));
-    } else {
-      fs.fdatasync(slot.fd, done);
-    }
-  };
+  const sync = () => syncLog(slot, index, calls, done);
   const delay = faults.slotDelayMs ? faults.slotDelayMs[index] : faults.syncDelayMs;
   const run = () => (delay ? setTimeout(sync, delay) : sync());
   if (faults.syncGate) gated(faults.syncGate, run);
   else run();
 }
+
+// The one place the log is synced, on both paths: the idle path's (no \`done\`: blocking, throws
+// the sync's error) and the pipelined path's (\`done(error)\` when it returns). A test's injected
+// failure (failSyncAt: the nth sync; failSyncOnSlot: a slot's first) stands in for the real call,
+// nothing else between them, and counts as that path's sync; the tests' syncCounts count the real
+// calls where node:fs makes them (countSyncs).
+function syncLog(slot, index, calls, done) {
+  const fault =
+    faults.failSyncAt === calls || (slot.syncs === 1 && faults.failSyncOnSlot === index) ? injected('fdatasync') : null;
+  if (fault !== null && faults.syncCounts) Atomics.add(faults.syncCounts, done === undefined ? 0 : 1, 1);
+  if (done === undefined) {
+    if (fault !== null) throw fault;
+    fs.fdatasyncSync(slot.fd);
+  } else if (fault !== null) {
+    done(fault);
+  } else {
+    fs.fdatasync(slot.fd, done);
+  }
+}
+
+// The test fault syncCounts: every fdatasync the thread makes is counted where it returns (0: the
+// blocking call of the idle path, 1: the pipelined path's), inside the node:fs functions
+// themselves (this thread's own instance of the module), so that a sync not made is not counted.
+function countSyncs(counts) {
+  const { fdatasync, fdatasyncSync } = fs;
+  fs.fdatasyncSync = (fd) => {
+    try {
+      return fdatasyncSync(fd);
+    } finally {
+      Atomics.add(counts, 0, 1);
+    }
+  };
+  fs.fdatasync = (fd, callback) =>
+    fdatasync(fd, (error) => {
+      Atomics.add(counts, 1, 1);
+      callback(error);
+    });
+}
+if (faults.syncCounts) countSyncs(faults.syncCounts);
 
 // The test fault syncGate: runs the sync once the gate is open.
 function gated(gate, run) {
@@ -282,14 +316,10 @@ function idleSync(next) {
   startedUpTo = upTo;
   syncCalls++;
   slot.syncs++;
-  if (faults.syncCounts) Atomics.add(faults.syncCounts, 0, 1);
   try {
     if (slot.fd === null) slot.fd = fs.openSync(workerData.file + '-wal', 'r+');
-    if (faults.failSyncAt === syncCalls || (slot.syncs === 1 && faults.failSyncOnSlot === 0)) {
-      throw injected('fdatasync');
-    }
     const began = performance.now();
-    fs.fdatasyncSync(slot.fd);
+    syncLog(slot, 0, syncCalls);
     if (performance.now() - began >= IDLE_SLOW_MS) idleBackOff = IDLE_BACK_OFF;
   } catch (error) {
     poison(error);
