@@ -43,8 +43,12 @@ export abstract class GroupWriter<Item extends { reject(error: unknown): void },
   mostInFlight = 0;
   /** Threads started (the tests read it). */
   starts = 0;
-  /** The clock of the start backoff (the tests set it). */
-  clock: () => number = Date.now;
+  /**
+   * The clock of the start backoff, in ms: monotonic (performance.now), so that a wall clock
+   * stepped back (NTP, an operator) does not stretch the backoff by the size of the step. The
+   * tests set it.
+   */
+  clock: () => number = () => performance.now();
   /** Threads in a row that failed to start, the last one's cause, and when to try again. */
   #startFailures = 0;
   #startFailure: unknown = null;
@@ -138,7 +142,7 @@ export abstract class GroupWriter<Item extends { reject(error: unknown): void },
       return;
     }
     this.#waiting = [];
-    if (this.#worker === null && this.#startFailures > 0 && this.clock() < this.#retryAt) {
+    if (this.#worker === null && this.#backingOffNow()) {
       this.fail(group, this.#backingOff());
       this.#idle();
       return;
@@ -155,6 +159,17 @@ export abstract class GroupWriter<Item extends { reject(error: unknown): void },
     }
     this.#inFlight.set(id, group);
     this.mostInFlight = Math.max(this.mostInFlight, this.#inFlight.size);
+  }
+
+  /**
+   * Whether a thread that failed to start is not tried again yet: only while the next start is
+   * due within START_BACKOFF_MAX_MS, so that a clock that went back (a test's, or a monotonic
+   * one that should not) never holds the writes off for longer than the longest backoff.
+   */
+  #backingOffNow(): boolean {
+    if (this.#startFailures === 0) return false;
+    const wait = this.#retryAt - this.clock();
+    return wait > 0 && wait <= START_BACKOFF_MAX_MS;
   }
 
   /** Why a group is refused without a thread while the start backs off. */

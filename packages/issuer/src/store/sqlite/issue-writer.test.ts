@@ -609,4 +609,37 @@ describe('a writer thread that cannot start', () => {
     expect(writer.starts).toBe(starts + 3);
     expect(counts()).toMatchObject(added(before, 1));
   });
+
+  it('backs off on a monotonic clock by default, and a clock gone back an hour during the backoff does not hold the writes off', async () => {
+    const failing = new Int32Array(new SharedArrayBuffer(4));
+    const { store, issuer } = await openWith({ failStart: failing });
+    const writer = writerOf(store);
+    // The default clock is performance.now's (ms since the process started), not Date.now's.
+    expect(Math.abs(writer.clock() - performance.now())).toBeLessThan(1_000);
+    let now = T0;
+    writer.clock = () => now;
+    const before = counts();
+    Atomics.store(failing, 0, 1);
+    const starts = writer.starts;
+    await expectUnavailable(
+      issuer.issue(new TestInstallation().challenge(), terms, 'alice'),
+      /unable to open database file \(injected\)/,
+    );
+    expect(writer.starts).toBe(starts + 1);
+    // Within the backoff, a write is refused at once, no thread started, nothing written.
+    await expectUnavailable(
+      issuer.issue(new TestInstallation().challenge(), terms, 'alice'),
+      /failed to start 1 time\(s\) in a row/,
+    );
+    expect(writer.starts).toBe(starts + 1);
+    expect(counts()).toEqual(before);
+    // The clock goes back an hour and the cause is gone: the next issue starts a thread at once
+    // and is answered (it was refused for the hour on the wall clock before).
+    now -= 3_600_000;
+    Atomics.store(failing, 0, 0);
+    const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+    expect(issued.replayed).toBe(false);
+    expect(writer.starts).toBe(starts + 2);
+    expect(counts()).toMatchObject(added(before, 1));
+  });
 });
