@@ -16,7 +16,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckRecord } from '../../records.js';
 import { SQLITE_FILE } from '../open-store.js';
 import { START_BACKOFF_MS } from './group-writer.js';
-import { NONCE_PURGE_EVERY, NonceWriter, type WriterFaults } from './nonce-writer.js';
+import { MAX_SYNCS, NONCE_PURGE_EVERY, NonceWriter, type WriterFaults } from './nonce-writer.js';
 import { SqliteStore } from './sqlite-store.js';
 import { IDLE_BACK_OFF } from './sync-pipeline.js';
 
@@ -322,6 +322,27 @@ describe('the SQLite nonce writer', () => {
       expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
       expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
     });
+  });
+
+  it('opens its descriptors on the log before the first group is written, and anew after a failed sync before the next group is written', async () => {
+    const logOpens = new Int32Array(new SharedArrayBuffer(8));
+    // The second sync fails while the third (the next group's, on the other slot) is in flight.
+    const store = open({ logOpens, failSyncAt: 2, syncDelayMs: 30 });
+    expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+    // One per slot, at the thread's start: none opened after a page it is to cover.
+    expect([logOpens[0], logOpens[1]]).toEqual([MAX_SYNCS, 0]);
+    const first = store.chains.admitNonce('inst', 'b', HELD, NOW);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = store.chains.admitNonce('inst', 'c', HELD, NOW);
+    await expectRefusedForEio([first, second]);
+    expect(logOpens[0]).toBe(MAX_SYNCS);
+    // After the checkpoint, every slot's descriptor anew (the one still syncing too), before
+    // the group is written.
+    expect(await store.chains.admitNonce('inst', 'd', HELD, NOW)).toBe(true);
+    expect([logOpens[0], logOpens[1]]).toEqual([2 * MAX_SYNCS, 0]);
+    expect(await store.chains.admitNonce('inst', 'e', HELD, NOW)).toBe(true);
+    expect([logOpens[0], logOpens[1]]).toEqual([2 * MAX_SYNCS, 0]);
+    expect(storedNonces().map((row) => row.key)).toContain('inst.e');
   });
 
   it('refuses a held nonce from another handle on the file and after the store is reopened', async () => {

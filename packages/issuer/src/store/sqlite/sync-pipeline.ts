@@ -30,7 +30,9 @@
 // Each sync slot has a descriptor of its own on the log: Linux reports a write-back error to every
 // open file description that has not seen it yet (each samples the error sequence when it is
 // opened), but to only one of two fdatasync calls on one descriptor, so a sync that returned 0
-// beside a failed one could otherwise answer groups whose pages were lost. And as SQLite does
+// beside a failed one could otherwise answer groups whose pages were lost. The descriptors are
+// opened when the thread starts, and anew after a failed sync before the next group is written,
+// so that each is open before any page it is to cover is written. And as SQLite does
 // under synchronous=FULL after it opens the log, the thread syncs the database's directory once
 // after it opens its descriptors (the log file's entry may be new), before any group is answered.
 // A sync that fails refuses every group not yet answered (503, ERR_STORE_UNAVAILABLE; what they
@@ -67,7 +69,9 @@ export const IDLE_BACK_OFF = 32;
  * the idle path's (blocking), at 1 the pipelined path's; a real one is counted where node:fs
  * returns from its fdatasync (so a sync not made is not counted), an injected failure where it
  * stands in for that call;
- * `idleSlowMs` replaces IDLE_SLOW_MS.
+ * `idleSlowMs` replaces IDLE_SLOW_MS; `logOpens` (an Int32Array of two on a SharedArrayBuffer)
+ * counts at 0 the descriptors opened on the log and at 1 those opened while a committed group
+ * was not yet answered (after pages they are to cover were written: none should be).
  */
 export interface WriterFaults {
   syncGate?: Int32Array;
@@ -79,6 +83,7 @@ export interface WriterFaults {
   slotDelayMs?: number[];
   failDirSyncAt?: number;
   dirSyncDelayMs?: number;
+  logOpens?: Int32Array;
 }
 
 /** better-sqlite3's path as the main thread resolves it, for the thread's `require`. */
@@ -173,10 +178,34 @@ function injected(what) {
   return Object.assign(new Error(what + ': EIO: i/o error (injected)'), { code: 'EIO' });
 }
 
-// A slot's descriptor on the log, and after opening it the directory's sync (once until a
+// A descriptor on the log. The test fault logOpens counts at 0 every one opened, and at 1 those
+// opened while a committed group waited for its sync (opened after pages it is to cover).
+function openLog() {
+  const fd = fs.openSync(workerData.file + '-wal', 'r+');
+  if (faults.logOpens) {
+    Atomics.add(faults.logOpens, 0, 1);
+    if (unsynced.length > 0) Atomics.add(faults.logOpens, 1, 1);
+  }
+  return fd;
+}
+
+// Every slot's descriptor, opened before any page it is to cover is written: when the thread
+// starts and after a recovery, before the next group (Linux reports a write-back error only to
+// the descriptors open when it happened). A slot whose sync is still in flight (stale) gets its
+// new descriptor now, and its sync closes the old one when it returns.
+function openSlots() {
+  for (const slot of slots) {
+    if (slot.fd !== null && !slot.stale) continue;
+    slot.fd = openLog();
+    slot.stale = false;
+  }
+}
+
+// A slot's descriptor on the log (opened at start, or after a failure, by openSlots; here only
+// if that could not be done), and after opening it the directory's sync (once until a
 // failure). Throws when the log cannot be opened.
 function openSlot(slot) {
-  if (slot.fd === null) slot.fd = fs.openSync(workerData.file + '-wal', 'r+');
+  if (slot.fd === null) slot.fd = openLog();
   if (dirSynced || dirSyncing) return;
   dirSyncing = true;
   dirSyncCalls++;
@@ -224,10 +253,13 @@ function startSync() {
   slot.busy = true;
   slot.syncs++;
   const calls = syncCalls;
+  const fd = slot.fd;
   const done = (error) => {
     syncing--;
     slot.busy = false;
-    if (slot.stale) closeSlot(slot);
+    // Replaced meanwhile (openSlots after a recovery): this sync's descriptor is closed alone.
+    if (fd !== slot.fd) fs.closeSync(fd);
+    else if (slot.stale) closeSlot(slot);
     if (error) {
       // What this sync was to cover, and everything after it, is refused, whichever slot saw it.
       if (poisoned === null) poison(error);
@@ -238,7 +270,7 @@ function startSync() {
     startSync();
     if (closing && syncing === 0 && !dirSyncing) finishClose();
   };
-  const sync = () => syncLog(slot, index, calls, done);
+  const sync = () => syncLog(slot, fd, index, calls, done);
   const delay = faults.slotDelayMs ? faults.slotDelayMs[index] : faults.syncDelayMs;
   const run = () => (delay ? setTimeout(sync, delay) : sync());
   if (faults.syncGate) gated(faults.syncGate, run);
@@ -250,17 +282,17 @@ function startSync() {
 // failure (failSyncAt: the nth sync; failSyncOnSlot: a slot's first) stands in for the real call,
 // nothing else between them, and counts as that path's sync; the tests' syncCounts count the real
 // calls where node:fs makes them (countSyncs).
-function syncLog(slot, index, calls, done) {
+function syncLog(slot, fd, index, calls, done) {
   const fault =
     faults.failSyncAt === calls || (slot.syncs === 1 && faults.failSyncOnSlot === index) ? injected('fdatasync') : null;
   if (fault !== null && faults.syncCounts) Atomics.add(faults.syncCounts, done === undefined ? 0 : 1, 1);
   if (done === undefined) {
     if (fault !== null) throw fault;
-    fs.fdatasyncSync(slot.fd);
+    fs.fdatasyncSync(fd);
   } else if (fault !== null) {
     done(fault);
   } else {
-    fs.fdatasync(slot.fd, done);
+    fs.fdatasync(fd, done);
   }
 }
 
@@ -317,9 +349,9 @@ function idleSync(next) {
   syncCalls++;
   slot.syncs++;
   try {
-    if (slot.fd === null) slot.fd = fs.openSync(workerData.file + '-wal', 'r+');
+    if (slot.fd === null) slot.fd = openLog();
     const began = performance.now();
-    syncLog(slot, 0, syncCalls);
+    syncLog(slot, slot.fd, 0, syncCalls);
     if (performance.now() - began >= IDLE_SLOW_MS) idleBackOff = IDLE_BACK_OFF;
   } catch (error) {
     poison(error);
@@ -345,6 +377,16 @@ function finishClose() {
   parentPort.close();
 }
 
+// The slots' descriptors before the first group is written. A log not there yet (or not
+// openable now) leaves them to the first sync, which refuses its group if it still cannot open it.
+if (wal) {
+  try {
+    openSlots();
+  } catch {
+    // Left to the first sync (openSlot), which refuses its group if the log still cannot open.
+  }
+}
+
 parentPort.on('message', onMessage);
 
 function onMessage(first) {
@@ -364,7 +406,15 @@ function onMessage(first) {
   }
   const replies = [];
   try {
-    if (poisoned !== null) recover();
+    if (poisoned !== null) {
+      recover();
+      try {
+        openSlots();
+      } catch (error) {
+        poisoned = error;
+        throw error;
+      }
+    }
     replies.push(...writeAll.immediate(groups));
   } catch (error) {
     // A group that cannot be written is refused alone: the others are written one by one.
