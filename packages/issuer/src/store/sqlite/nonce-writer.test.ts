@@ -256,7 +256,11 @@ describe('the SQLite nonce writer', () => {
       expect(await first).toBe(true);
       expect(await Promise.all(second)).toEqual([true, false]);
       // Both synced on the pipelined path: the second group was committed beside the first's sync.
-      expect(syncs(faults.syncCounts)).toEqual({ idle: 0, pipelined: 3 });
+      // (A sync is counted when it returns, and the second group's may return first and answer
+      // both: the first one's is waited for.)
+      await vi.waitFor(() => expect(syncs(faults.syncCounts)).toEqual({ idle: 0, pipelined: 3 }), {
+        timeout: 5_000,
+      });
       expect(writerOf(store).groups).toBe(3);
       // Nothing in flight again: the next group takes the idle path.
       expect(await store.chains.admitNonce('inst', 'd', HELD, NOW)).toBe(true);
