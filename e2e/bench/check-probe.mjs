@@ -23,23 +23,47 @@ const rounds = Number(process.env.PROBE_ROUNDS ?? 6);
 const seconds = Number(process.env.PROBE_SECONDS ?? 3);
 const straceDir = process.env.PROBE_STRACE;
 
-/** The fsync/fdatasync lines of a trace within [from, to] (epoch seconds), by file kind. */
+/**
+ * The fsync/fdatasync calls of a trace that ended within [from, to] (epoch seconds), by file:
+ * the database file's (a checkpoint's last step) and the log's, with the thread that made them
+ * (a call another thread interrupted is split by strace into "<unfinished ...>" and "resumed").
+ */
 function syncsIn(file, from, to) {
-  const out = { db: [], wal: [], other: [] };
+  const out = { db: [], wal: [] };
+  const threads = { db: new Set(), wal: new Set() };
+  const started = new Map();
+  const count = (tid, at, path, ms) => {
+    if (at < from || at > to) return;
+    const kind = path.endsWith('licensor.db') ? 'db' : path.endsWith('-wal') ? 'wal' : null;
+    if (kind === null) return;
+    out[kind].push(ms);
+    threads[kind].add(tid);
+  };
   for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^\d+\s+(\d+\.\d+) f(?:data)?sync\(\d+<([^>]*)>\)\s*=\s*\S+\s*<(\d+\.\d+)>/.exec(
-      line,
-    );
-    if (!m || Number(m[1]) < from || Number(m[1]) > to) continue;
-    const kind = m[2].endsWith('licensor.db') ? 'db' : m[2].endsWith('-wal') ? 'wal' : 'other';
-    out[kind].push(Number(m[3]) * 1000);
+    const whole =
+      /^(\d+)\s+(\d+\.\d+) f(?:data)?sync\(\d+<([^>]*)>\)\s*=\s*\S+\s*<(\d+\.\d+)>/.exec(line);
+    if (whole) {
+      count(whole[1], Number(whole[2]), whole[3], Number(whole[4]) * 1000);
+      continue;
+    }
+    const begun = /^(\d+)\s+\d+\.\d+ f(?:data)?sync\(\d+<([^>]*)> <unfinished/.exec(line);
+    if (begun) {
+      started.set(begun[1], begun[2]);
+      continue;
+    }
+    const resumed = /^(\d+)\s+(\d+\.\d+) <\.\.\. f(?:data)?sync resumed>.*<(\d+\.\d+)>/.exec(line);
+    if (resumed && started.has(resumed[1])) {
+      count(resumed[1], Number(resumed[2]), started.get(resumed[1]), Number(resumed[3]) * 1000);
+      started.delete(resumed[1]);
+    }
   }
-  const sum = (list) => ({
-    count: list.length,
-    maxMs: list.length ? Math.round(Math.max(...list) * 100) / 100 : null,
-    medianMs: list.length ? Math.round(median(list) * 100) / 100 : null,
+  const sum = (kind) => ({
+    count: out[kind].length,
+    maxMs: out[kind].length ? Math.round(Math.max(...out[kind]) * 100) / 100 : null,
+    medianMs: out[kind].length ? Math.round(median(out[kind]) * 100) / 100 : null,
+    threads: threads[kind].size,
   });
-  return { dbSyncs: sum(out.db), walSyncs: sum(out.wal) };
+  return { dbSyncs: sum('db'), walSyncs: sum('wal') };
 }
 
 const kinds = ['empty', 'large'];
