@@ -72,6 +72,8 @@ export const IDLE_BACK_OFF = 32;
  * `idleSlowMs` replaces IDLE_SLOW_MS; `logOpens` (an Int32Array of two on a SharedArrayBuffer)
  * counts at 0 the descriptors opened on the log and at 1 those opened while a committed group
  * was not yet answered (after pages they are to cover were written: none should be).
+ * `recoverBusy` (an Int32Array on a SharedArrayBuffer) counts at 0 the busy answers of the
+ * TRUNCATE checkpoint after a failed sync (recover()), `recoverBusyMs` replaces the 5 s it retries.
  */
 export interface WriterFaults {
   syncGate?: Int32Array;
@@ -84,6 +86,8 @@ export interface WriterFaults {
   failDirSyncAt?: number;
   dirSyncDelayMs?: number;
   logOpens?: Int32Array;
+  recoverBusy?: Int32Array;
+  recoverBusyMs?: number;
 }
 
 /** better-sqlite3's path as the main thread resolves it, for the thread's `require`. */
@@ -363,13 +367,30 @@ function idleSync(next) {
 }
 
 // After a failed sync: the whole log into the database file, synced, before anything else.
+// SQLite waits (busy_timeout) for readers and writers in a TRUNCATE checkpoint, but not for the
+// checkpoint lock: while another connection checkpoints (the store's checkpoint thread, another
+// process) it answers busy at once. That is retried every millisecond for up to the busy timeout
+// (5 s, faults.recoverBusyMs in tests), each counted in faults.recoverBusy; only then is the
+// group refused.
 function recover() {
-  const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
-  if (result.busy !== 0) throw new Error('the log could not be checkpointed after a failed sync (busy)');
+  const waitFor = faults.recoverBusyMs ?? 5000;
+  const began = performance.now();
+  for (;;) {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
+    if (result.busy === 0) break;
+    if (faults.recoverBusy) Atomics.add(faults.recoverBusy, 0, 1);
+    if (performance.now() - began >= waitFor) {
+      throw new Error('the log could not be checkpointed after a failed sync (busy for ' + waitFor + ' ms: another connection held the checkpoint)');
+    }
+    Atomics.wait(recoverPause, 0, 0, 1);
+  }
   poisoned = null;
   syncedUpTo = committed;
   startedUpTo = committed;
 }
+
+/** Nothing ever notifies it: recover()'s pause between two busy checkpoints. */
+const recoverPause = new Int32Array(new SharedArrayBuffer(4));
 
 function finishClose() {
   for (const slot of slots) closeSlot(slot);
