@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { fstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { fstatSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { descriptorsOn } from '../../../test/support/descriptors.js';
 import { SQLITE_FILE } from '../data-folder.js';
 import {
   BACKSTOP_FRAMES,
@@ -56,17 +57,6 @@ function logFrames(file: string): number {
   } finally {
     other.close();
   }
-}
-
-/** Descriptors of this process on files whose path starts with `prefix` (Linux). */
-function descriptorsOn(prefix: string): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(prefix);
-    } catch {
-      return false;
-    }
-  }).length;
 }
 
 /**
@@ -260,4 +250,31 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
       }
     },
   );
+
+  it('a thread that dies at start stops counting: a connection opened after it gets SQLite default, not a backstop with no thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-checkpointer-'));
+    dirs.push(dir);
+    // A -shm file with no database beside it: the thread's connection cannot open.
+    const file = join(dir, SQLITE_FILE);
+    writeFileSync(`${file}-shm`, '');
+    const failing = new Checkpointer(file);
+    closers.push(() => failing.close());
+    await vi.waitFor(() => expect(failing.error).not.toBeNull(), { timeout: 5_000, interval: 5 });
+    expect(String((failing.error as Error).message)).toMatch(/unable to open database file/);
+    await vi.waitFor(() => expect(writerAutocheckpoint(file)).toBe(SQLITE_AUTOCHECKPOINT_FRAMES), {
+      timeout: 5_000,
+      interval: 5,
+    });
+  });
+
+  it("closes the checkpoint thread and the store's connection even when a writer's close fails", async () => {
+    const { store, file, db } = opened();
+    const internals = store as unknown as { nonces: { close(): Promise<void> } };
+    const close = internals.nonces.close.bind(internals.nonces);
+    closers.push(close);
+    internals.nonces.close = () => Promise.reject(new Error('the writer could not close (test)'));
+    await expect(store.close()).rejects.toThrow('the writer could not close (test)');
+    expect(db.open).toBe(false);
+    expect(writerAutocheckpoint(file)).toBe(SQLITE_AUTOCHECKPOINT_FRAMES);
+  });
 });

@@ -177,6 +177,7 @@ export class Checkpointer {
   readonly #exited: Promise<void>;
   readonly #shm: ShmHold;
   #closed = false;
+  #counted = false;
   /** Why the thread stopped on its own (it does not restart: the backstop takes over). */
   error: unknown = null;
 
@@ -201,14 +202,30 @@ export class Checkpointer {
       this.#shm.release();
       throw error;
     }
-    // Counted once the thread exists: a connection opened while it runs gets the backstop.
+    // Counted once the thread exists and until it ends (closed, or dead on its own): a connection
+    // opened while it runs gets the backstop, one opened after SQLite's default.
     running.set(file, (running.get(file) ?? 0) + 1);
+    this.#counted = true;
     // An idle process (a CLI command done) need not wait for it; close() waits.
     this.#worker.unref();
     this.#worker.on('error', (error) => {
       this.error = error;
+      this.#uncount();
     });
-    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
+    this.#exited = new Promise((resolve) =>
+      this.#worker.once('exit', () => {
+        this.#uncount();
+        resolve();
+      }),
+    );
+  }
+
+  #uncount(): void {
+    if (!this.#counted) return;
+    this.#counted = false;
+    const left = (running.get(this.file) ?? 1) - 1;
+    if (left > 0) running.set(this.file, left);
+    else running.delete(this.file);
   }
 
   /** Times the thread read the log's header. */
@@ -242,9 +259,7 @@ export class Checkpointer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const left = (running.get(this.file) ?? 1) - 1;
-    if (left > 0) running.set(this.file, left);
-    else running.delete(this.file);
+    this.#uncount();
     try {
       await this.#worker.terminate();
       await this.#exited;
