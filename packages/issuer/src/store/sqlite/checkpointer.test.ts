@@ -220,6 +220,7 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
       });
       const hold = new ShmHold(file);
       const fd = hold.descriptor();
+      if (fd === null) throw new Error('the store has no -shm file');
       await extra.close();
       // The thread has ended; the descriptor the main thread gave it is still open here.
       expect(fstatSync(fd).isFile()).toBe(true);
@@ -276,5 +277,26 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
     await expect(store.close()).rejects.toThrow('the writer could not close (test)');
     expect(db.open).toBe(false);
     expect(writerAutocheckpoint(file)).toBe(SQLITE_AUTOCHECKPOINT_FRAMES);
+  });
+
+  it('opens a store whose log is not in WAL mode (no -shm file): nothing held, the thread reads nothing and never checkpoints', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-checkpointer-'));
+    dirs.push(dir);
+    const file = join(dir, SQLITE_FILE);
+    const plain = new Database(file);
+    plain.exec('CREATE TABLE t (x)');
+    closers.push(() => plain.close());
+    expect(plain.pragma('journal_mode', { simple: true })).toBe('delete');
+    const hold = new ShmHold(file);
+    expect(hold.descriptor()).toBeNull();
+    hold.release();
+    const thread = new Checkpointer(file);
+    closers.push(() => thread.close());
+    await vi.waitFor(() => expect(thread.polls).toBeGreaterThan(2), {
+      timeout: 5_000,
+      interval: 5,
+    });
+    expect(thread.checkpoints + thread.errors + thread.busy).toBe(0);
+    expect(thread.error).toBeNull();
   });
 });

@@ -67,7 +67,8 @@ const header = Buffer.alloc(136);
 // every poll; the writers' own checkpoint (the backstop) meets the same error in the meantime.
 let resumeAt = 0;
 const little = os.endianness() === 'LE';
-// The main thread's descriptor on -shm: never closed here (see ShmHold).
+// The main thread's descriptor on -shm: never closed here (see ShmHold); null when the store has
+// no -shm (not in WAL mode: nothing to checkpoint).
 const shm = workerData.shm;
 
 // Frames in the log not yet copied into the file, from the wal-index header; 0 when its two copies
@@ -75,6 +76,7 @@ const shm = workerData.shm;
 // I/O error) counts as a failed checkpoint and is taken as enough frames, so the thread still
 // checkpoints, once a second (RETRY_AFTER_ERROR_MS), rather than never again.
 function waiting() {
+  if (shm === null) return 0;
   try {
     if (fs.readSync(shm, header, 0, 136, 0) < 136) return 0;
   } catch {
@@ -126,12 +128,22 @@ const shmFiles = new Map<string, ShmFile>();
  * SQLite uses); release it after that connection is closed.
  */
 export class ShmHold {
-  #file: ShmFile | null;
+  #file: ShmFile | null = null;
+  /** No -shm file (a connection not in WAL mode): nothing to hold, nothing for a thread to read. */
+  readonly #absent: boolean;
 
   constructor(file: string) {
     const path = `${file}-shm`;
-    const { dev, ino } = statSync(path);
-    const key = `${dev}:${ino}`;
+    let found: { dev: number; ino: number };
+    try {
+      found = statSync(path);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+      this.#absent = true;
+      return;
+    }
+    this.#absent = false;
+    const key = `${found.dev}:${found.ino}`;
     let held = shmFiles.get(key);
     if (held === undefined) {
       held = { key, path, fd: null, holders: 0 };
@@ -141,8 +153,9 @@ export class ShmHold {
     this.#file = held;
   }
 
-  /** The process's read-only descriptor on the file, opened at the first call. */
-  descriptor(): number {
+  /** The process's read-only descriptor on the file, opened at the first call; null: no file. */
+  descriptor(): number | null {
+    if (this.#absent) return null;
     if (this.#file === null) throw new Error('the -shm hold is released');
     this.#file.fd ??= openSync(this.#file.path, 'r');
     return this.#file.fd;
