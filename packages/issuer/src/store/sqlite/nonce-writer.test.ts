@@ -16,7 +16,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CheckRecord } from '../../records.js';
 import { SQLITE_FILE } from '../open-store.js';
 import { START_BACKOFF_MS } from './group-writer.js';
-import { MAX_SYNCS, NONCE_PURGE_EVERY, NonceWriter, type WriterFaults } from './nonce-writer.js';
+import {
+  MAX_SYNCS,
+  NONCE_PURGE_BATCH,
+  NONCE_PURGE_EVERY,
+  NonceWriter,
+  type WriterFaults,
+} from './nonce-writer.js';
 import { SqliteStore } from './sqlite-store.js';
 import { IDLE_BACK_OFF } from './sync-pipeline.js';
 
@@ -389,6 +395,37 @@ describe('the SQLite nonce writer', () => {
     await store.chains.admitNonce('inst', 'last', HELD, later);
     expect(storedNonces().some((row) => row.key === 'inst.old')).toBe(false);
     expect(storedNonces()).toHaveLength(NONCE_PURGE_EVERY - 1);
+  });
+
+  it('removes a backlog of expired nonces a bounded batch at a time, oldest first, so one purge never holds the writer long', async () => {
+    const store = open();
+    expect(await store.chains.admitNonce('inst', 'first', HELD, NOW)).toBe(true);
+    // A store the service restarts on after a busy day: far more expired nonces than one batch.
+    const backlog = 2 * NONCE_PURGE_BATCH + 100;
+    const db = new Database(join(dir, SQLITE_FILE));
+    const put = db.prepare('INSERT INTO check_nonces (key, expires_at) VALUES (?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < backlog; i++) put.run(`old.${i}`, NOW - backlog + i);
+    })();
+    db.close();
+    const expired = () => storedNonces().filter((row) => row.expires_at <= NOW + 1);
+    const admitMany = (prefix: string) =>
+      Promise.all(
+        Array.from({ length: NONCE_PURGE_EVERY }, (_, i) =>
+          store.chains.admitNonce('inst', `${prefix}${i}`, HELD, NOW + 1),
+        ),
+      );
+    await admitMany('a');
+    // One purge: exactly one batch went, the oldest; the rest and every held nonce stay.
+    const left = expired();
+    expect(left).toHaveLength(backlog - NONCE_PURGE_BATCH);
+    expect(Math.min(...left.map((row) => row.expires_at))).toBe(NOW - backlog + NONCE_PURGE_BATCH);
+    expect(storedNonces().some((row) => row.key === 'inst.first')).toBe(true);
+    await admitMany('b');
+    await admitMany('c');
+    expect(expired()).toHaveLength(0);
+    // A held nonce is still refused after the purges.
+    expect(await store.chains.admitNonce('inst', 'first', HELD, NOW + 2)).toBe(false);
   });
 
   it('refuses with ERR_STORE_UNAVAILABLE when it cannot write, writes nothing, and recovers', async () => {

@@ -23,13 +23,21 @@ export { MAX_SYNCS, type WriterFaults };
 
 /** Expired nonces are removed once every this many admissions (SQLite has no TTL index). */
 export const NONCE_PURGE_EVERY = 512;
+/**
+ * At most this many expired nonces go in one purge, oldest first: twice what arrived since
+ * the last one, so a backlog drains, and a service started on a store holding a busy day's expired
+ * nonces (hundreds of thousands) does not hold its check writer for seconds in one DELETE.
+ */
+export const NONCE_PURGE_BATCH = 1024;
 
 /** One nonce: inserted, or an expired one replaced; a nonce still held changes nothing. */
 export const NONCE_ADMIT_SQL =
   'INSERT INTO check_nonces (key, expires_at) VALUES (?, ?) ' +
   'ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at ' +
   'WHERE check_nonces.expires_at <= ?';
-export const NONCE_PURGE_SQL = 'DELETE FROM check_nonces WHERE expires_at <= ?';
+export const NONCE_PURGE_SQL =
+  'DELETE FROM check_nonces WHERE key IN ' +
+  '(SELECT key FROM check_nonces WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)';
 /** One check record; a record written already (same id) is left as it is. */
 export const CHECK_INSERT_SQL =
   'INSERT OR IGNORE INTO checks (id, at, license_id, installation_id, sdk_version, ' +
@@ -63,7 +71,7 @@ function writeOne(group) {
   sincePurge += keys.length;
   if (sincePurge >= workerData.purgeEvery && keys.length > 0) {
     sincePurge = 0;
-    purge.run(nows[0]);
+    purge.run(nows[0], workerData.purgeBatch);
   }
   const admitted = new Uint8Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
@@ -134,7 +142,12 @@ export class NonceWriter extends GroupWriter<Waiting, Answer> {
   batches = 0;
 
   constructor(file: string, faults: WriterFaults = {}) {
-    super(WORKER_SOURCE, file, { purgeEvery: NONCE_PURGE_EVERY, faults }, 'the check writer');
+    super(
+      WORKER_SOURCE,
+      file,
+      { purgeEvery: NONCE_PURGE_EVERY, purgeBatch: NONCE_PURGE_BATCH, faults },
+      'the check writer',
+    );
   }
 
   /** True the first time `key` is held (until `expiresAt`), false while it is held. */
