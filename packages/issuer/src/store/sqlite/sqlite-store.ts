@@ -175,8 +175,8 @@ export class SqliteStore implements LicensorStore {
         return new SqliteStore(dataDir, db, options, checkpointer, shm);
       } catch (error) {
         db.close();
-        const stopped = checkpointer?.close() ?? Promise.resolve();
-        void stopped.finally(() => shm?.release());
+        const release = () => shm?.release();
+        void (checkpointer?.close() ?? Promise.resolve()).then(release, release);
         throw error;
       }
     } catch (error) {
