@@ -187,12 +187,14 @@ async function measure(name, open, rounds, perRound, openHsm = null, openEventLo
   const hsmIssuer =
     hsmStore === null ? null : await openIssuer({ store: hsmStore, passphrase: '' });
   await hsmIssuer?.init('bench', { hsm: true });
-  const warm = makeChallenges(Math.min(50, perRound));
+  // One whole untimed round of each row first (was 50 issues: the first two timed rounds then
+  // cost about 1.5x the CPU per issue of the later ones, JIT and caches still warming).
+  const warm = makeChallenges(perRound);
   cryptoRate(warm);
   bareRate(warm);
   await issueRate(issuer, warm);
-  if (loopIssuer !== null) await issueRate(loopIssuer, makeChallenges(Math.min(50, perRound)));
-  if (hsmIssuer !== null) await issueRate(hsmIssuer, makeChallenges(Math.min(50, perRound)));
+  if (loopIssuer !== null) await issueRate(loopIssuer, makeChallenges(perRound));
+  if (hsmIssuer !== null) await issueRate(hsmIssuer, makeChallenges(perRound));
   const crypto = [];
   const bare = [];
   const issues = [];
