@@ -8,12 +8,13 @@
 // reached the file); a close writes and answers what is in flight; the audit chain the thread
 // extends verifies; what an issue wrote is read back on the event loop as soon as it is answered.
 
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { challengeHash, verifyChallenge } from '@licensor/token';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { descriptorsOn } from '../../../test/support/descriptors.js';
 import { frozenClock, T0, TestInstallation } from '../../../test/support/fixtures.js';
 import { openIssuer } from '../../domain/open-issuer.js';
 import type { Issuer } from '../../facade.js';
@@ -511,16 +512,7 @@ describe('an audit entry chained on the writer thread', () => {
 
 describe('a writer thread that dies', () => {
   /** Descriptors this process holds on the store's file, its log and its shared memory. */
-  function descriptors(): number {
-    const file = join(dir, SQLITE_FILE);
-    return readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(file);
-      } catch {
-        return false;
-      }
-    }).length;
-  }
+  const descriptors = (): number => descriptorsOn(join(dir, SQLITE_FILE));
 
   it.runIf(process.platform === 'linux')(
     'refuses what it had in flight with the cause, and leaves no descriptor behind however many die',
