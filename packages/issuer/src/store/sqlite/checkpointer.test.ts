@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { descriptorsOn } from '../../../test/support/descriptors.js';
+import { hasPythonFcntl } from '../../../test/support/python-fcntl.js';
 import { SQLITE_FILE } from '../data-folder.js';
 import {
   BACKSTOP_FRAMES,
@@ -82,8 +83,6 @@ function otherProcessLocks(file: string, byte: number): string {
   if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
   return run.stdout.trim();
 }
-
-const hasPython = spawnSync('python3', ['-c', 'import fcntl'], { encoding: 'utf8' }).status === 0;
 
 describe('the checkpoint thread (checkpointer.ts)', () => {
   it('copies the log into the file once 500 frames wait, so the next commit starts the log again', async () => {
@@ -179,7 +178,7 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
     },
   );
 
-  it.runIf(process.platform === 'linux' && hasPython)(
+  it.runIf(process.platform === 'linux' && hasPythonFcntl)(
     "closing one store leaves the other's SQLite locks on -shm in place: another process is still refused the dead-man byte",
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'licensor-checkpointer-'));
@@ -208,7 +207,7 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
     },
   );
 
-  it.runIf(process.platform === 'linux' && hasPython)(
+  it.runIf(process.platform === 'linux' && hasPythonFcntl)(
     'a thread given the descriptor does not close it when it ends, and a store left open keeps its locks',
     async () => {
       const { file, writer } = opened({ checkpointThread: false });
@@ -245,7 +244,7 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
         });
         await a.close();
         // b (no thread of its own) still holds its SQLite locks after a's thread and hold are gone.
-        if (hasPython) expect(otherProcessLocks(`${file}-shm`, 128)).toBe('refused');
+        if (hasPythonFcntl) expect(otherProcessLocks(`${file}-shm`, 128)).toBe('refused');
         await b.close();
         expect(descriptorsOn(file)).toBe(0);
       }

@@ -5,12 +5,13 @@
 // for up to the busy timeout instead of refusing the group, and refuses it, writing nothing, only
 // when the lock is held longer.
 
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { hasPythonFcntl } from '../../../test/support/python-fcntl.js';
 import { SQLITE_FILE } from '../data-folder.js';
 import type { WriterFaults } from './nonce-writer.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -19,8 +20,6 @@ const NOW = Date.UTC(2026, 5, 1);
 const HELD = NOW + 600_000;
 /** The wal-index lock bytes of -shm (https://www.sqlite.org/walformat.html): 120 + 1. */
 const CHECKPOINT_LOCK_BYTE = 121;
-
-const hasPython = spawnSync('python3', ['-c', 'import fcntl'], { encoding: 'utf8' }).status === 0;
 
 let dir: string;
 let cleanup: (() => unknown)[];
@@ -91,7 +90,7 @@ function counter(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4));
 }
 
-describe.runIf(process.platform === 'linux' && hasPython)(
+describe.runIf(process.platform === 'linux' && hasPythonFcntl)(
   "a poisoned writer's checkpoint while another connection checkpoints (recover())",
   () => {
     it('waits for the checkpoint lock and answers the next group, instead of refusing it at once', async () => {
