@@ -267,15 +267,32 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
     });
   });
 
-  it("closes the checkpoint thread and the store's connection even when a writer's close fails", async () => {
+  it("closes the checkpoint thread and the store's connection even when a writer's close fails, and keeps the -shm locks of the writer still open", async () => {
     const { store, file, db } = opened();
-    const internals = store as unknown as { nonces: { close(): Promise<void> } };
+    // The check writer's thread and its connection running (it starts with its first nonce).
+    expect(await store.chains.admitNonce('inst', 'n1', Date.now() + 60_000, Date.now())).toBe(true);
+    const internals = store as unknown as {
+      nonces: { close(): Promise<void> };
+      issues: { close(): Promise<void> } | null;
+    };
     const close = internals.nonces.close.bind(internals.nonces);
     closers.push(close);
     internals.nonces.close = () => Promise.reject(new Error('the writer could not close (test)'));
+    let issuesClosed = false;
+    const issues = internals.issues;
+    if (issues !== null) {
+      const closeIssues = issues.close.bind(issues);
+      issues.close = () => {
+        issuesClosed = true;
+        return closeIssues();
+      };
+    }
     await expect(store.close()).rejects.toThrow('the writer could not close (test)');
     expect(db.open).toBe(false);
     expect(writerAutocheckpoint(file)).toBe(SQLITE_AUTOCHECKPOINT_FRAMES);
+    if (issues !== null) expect(issuesClosed).toBe(true);
+    // The check writer's connection is still open: another process is still refused the lock.
+    if (hasPythonFcntl) expect(otherProcessLocks(`${file}-shm`, 128)).toBe('refused');
   });
 
   it('opens a store whose log is not in WAL mode (no -shm file): nothing held, the thread reads nothing and never checkpoints', async () => {

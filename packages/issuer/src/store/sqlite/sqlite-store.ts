@@ -302,22 +302,24 @@ export class SqliteStore implements LicensorStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Both writers are asked to close whatever the other answers.
+    const writers = await Promise.allSettled([this.issues?.close(), this.nonces.close()]);
+    const failed = writers.find((result) => result.status === 'rejected');
     try {
-      await this.issues?.close();
-      await this.nonces.close();
-    } finally {
       // The event loop's connection first, then the checkpoint thread's, then the -shm hold:
       // the process's descriptor on -shm outlives every connection that holds locks on it.
+      this.db.close();
+    } finally {
       try {
-        this.db.close();
+        await this.checkpointer?.close();
       } finally {
-        try {
-          await this.checkpointer?.close();
-        } finally {
-          this.shm.release();
-        }
+        // A writer that failed to close may still hold its connection, and with it SQLite's locks
+        // on -shm, which closing the process's descriptor on that file would drop: the hold is
+        // kept (one descriptor left open) rather than risk another process writing under it.
+        if (failed === undefined) this.shm.release();
       }
     }
+    if (failed !== undefined) throw failed.reason;
   }
 
   async commitTransaction(transaction: Transaction): Promise<CommitOutcome> {
