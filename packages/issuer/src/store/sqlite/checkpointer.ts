@@ -81,7 +81,7 @@ function waiting() {
     if (fs.readSync(shm, header, 0, 136, 0) < 136) return 0;
   } catch {
     Atomics.add(stats, ${ERRORS}, 1);
-    resumeAt = Date.now() + ${RETRY_AFTER_ERROR_MS};
+    resumeAt = performance.now() + ${RETRY_AFTER_ERROR_MS};
     return Number.MAX_SAFE_INTEGER;
   }
   if (header.compare(header, 0, 48, 48, 96) !== 0 || header[12] !== 1) return 0;
@@ -93,13 +93,13 @@ function waiting() {
 
 setInterval(() => {
   Atomics.add(stats, ${POLLS}, 1);
-  if (Date.now() < resumeAt || waiting() < workerData.atFrames) return;
+  if (performance.now() < resumeAt || waiting() < workerData.atFrames) return;
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
     Atomics.add(stats, result.busy ? ${BUSY} : ${CHECKPOINTS}, 1);
   } catch (error) {
     Atomics.add(stats, ${ERRORS}, 1);
-    resumeAt = Date.now() + ${RETRY_AFTER_ERROR_MS};
+    resumeAt = performance.now() + ${RETRY_AFTER_ERROR_MS};
   }
 }, workerData.pollMs);
 

@@ -21,6 +21,7 @@ import {
   CHAIN_UPDATE_SQL,
   CHECK_INSERT_SQL,
   NONCE_ADMIT_SQL,
+  NONCE_PURGE_BATCH,
   NONCE_PURGE_SQL,
 } from './nonce-writer.js';
 import { SqliteChecks } from './sqlite-checks.js';
@@ -258,7 +259,7 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
     // The nonce writer's thread runs these on a connection of its own (nonce-writer.ts).
     'a check: its nonce admitted (and, every 512th, the expired ones purged)',
     async () => {
-      db.prepare(NONCE_PURGE_SQL).run(NOW, 1024);
+      db.prepare(NONCE_PURGE_SQL).run(NOW, NONCE_PURGE_BATCH);
       db.prepare(NONCE_ADMIT_SQL).run('inst.n1', NOW, NOW);
     },
   ],
