@@ -355,6 +355,28 @@ describe('the SQLite nonce writer', () => {
     expect(storedNonces().map((row) => row.key)).toContain('inst.e');
   });
 
+  it('closes the descriptor a still-syncing slot was given at a recovery when a second failure comes before that sync returns', async () => {
+    const logOpens = new Int32Array(new SharedArrayBuffer(12));
+    // Slot 0's syncs take 300 ms, slot 1's none; the third and fourth syncs (both on slot 1) fail
+    // while the second (slot 0) is still in flight.
+    const store = open({ logOpens, failSyncAt: [3, 4], slotDelayMs: [300, 0] });
+    // The thread started and its first sync (slot 0) done.
+    expect(await store.chains.admitNonce('inst', 'warm', HELD, NOW)).toBe(true);
+    const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
+    // The second group must be sent after the first (its sync on slot 0 holds 300 ms).
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = store.chains.admitNonce('inst', 'b', HELD, NOW);
+    await expectRefusedForEio([first, second]);
+    // The first recovery gives slot 0 a new descriptor while its sync is in flight; this group's
+    // sync (slot 1) fails too, before that sync returns.
+    await expectRefusedForEio([store.chains.admitNonce('inst', 'c', HELD, NOW)]);
+    expect(await store.chains.admitNonce('inst', 'd', HELD, NOW)).toBe(true);
+    // Once slot 0's old sync has returned, exactly one descriptor per slot is open on the log.
+    expect(logOpens[0]).toBe(3 * MAX_SYNCS);
+    await vi.waitFor(() => expect(logOpens[0]! - logOpens[2]!).toBe(MAX_SYNCS), { timeout: 5_000 });
+    expect(storedNonces().map((row) => row.key)).toContain('inst.d');
+  });
+
   it('refuses a held nonce from another handle on the file and after the store is reopened', async () => {
     const first = open();
     const second = open();

@@ -56,7 +56,7 @@ export const IDLE_BACK_OFF = 32;
 
 /**
  * Faults for the tests, applied on the writer's thread: `failSyncAt` makes the nth sync of the
- * log fail (EIO) as a failing disk would, `failSyncOnSlot` the first sync made on that slot's
+ * log (or each nth of a list) fail (EIO) as a failing disk would, `failSyncOnSlot` the first sync made on that slot's
  * descriptor (0 or 1); `syncDelayMs` starts each sync that much later, so that groups overlap,
  * and `slotDelayMs` sets it per slot instead; `failDirSyncAt` makes the nth sync of the
  * database's directory fail, and `dirSyncDelayMs` starts each one that much later; `syncGate`
@@ -69,9 +69,10 @@ export const IDLE_BACK_OFF = 32;
  * the idle path's (blocking), at 1 the pipelined path's; a real one is counted where node:fs
  * returns from its fdatasync (so a sync not made is not counted), an injected failure where it
  * stands in for that call;
- * `idleSlowMs` replaces IDLE_SLOW_MS; `logOpens` (an Int32Array of two on a SharedArrayBuffer)
- * counts at 0 the descriptors opened on the log and at 1 those opened while a committed group
- * was not yet answered (after pages they are to cover were written: none should be).
+ * `idleSlowMs` replaces IDLE_SLOW_MS; `logOpens` (an Int32Array of two, or three, on a
+ * SharedArrayBuffer) counts at 0 the descriptors opened on the log, at 1 those opened while a
+ * committed group was not yet answered (after pages they are to cover were written: none should
+ * be), and at 2 (when it has three) those closed.
  * `recoverBusy` (an Int32Array on a SharedArrayBuffer) counts at 0 the busy answers of the
  * TRUNCATE checkpoint after a failed sync (recover()), `recoverBusyMs` replaces the 5 s it retries.
  */
@@ -79,7 +80,7 @@ export interface WriterFaults {
   syncGate?: Int32Array;
   syncCounts?: Int32Array;
   idleSlowMs?: number;
-  failSyncAt?: number;
+  failSyncAt?: number | number[];
   failSyncOnSlot?: number;
   syncDelayMs?: number;
   slotDelayMs?: number[];
@@ -127,7 +128,7 @@ const IDLE_SLOW_MS = faults.idleSlowMs ?? ${IDLE_SLOW_MS};
 const IDLE_BACK_OFF = ${IDLE_BACK_OFF};
 let idleBackOff = 0;
 /** One descriptor on the log per sync slot: fd (null until opened), busy, stale (close when done). */
-const slots = Array.from({ length: MAX_SYNCS }, () => ({ fd: null, busy: false, stale: false, syncs: 0 }));
+const slots = Array.from({ length: MAX_SYNCS }, () => ({ fd: null, busy: false, stale: false, syncs: 0, syncingFd: null }));
 /** The database's directory has been synced since the slots' descriptors were opened. */
 let dirSynced = false;
 let dirSyncing = false;
@@ -148,8 +149,14 @@ function failAll(list, error) {
   }
 }
 
+// A descriptor on the log closed; the test fault logOpens counts it at 2.
+function closeLog(fd) {
+  fs.closeSync(fd);
+  if (faults.logOpens && faults.logOpens.length > 2) Atomics.add(faults.logOpens, 2, 1);
+}
+
 function closeSlot(slot) {
-  if (slot.fd !== null) fs.closeSync(slot.fd);
+  if (slot.fd !== null) closeLog(slot.fd);
   slot.fd = null;
   slot.stale = false;
 }
@@ -196,10 +203,13 @@ function openLog() {
 // Every slot's descriptor, opened before any page it is to cover is written: when the thread
 // starts and after a recovery, before the next group (Linux reports a write-back error only to
 // the descriptors open when it happened). A slot whose sync is still in flight (stale) gets its
-// new descriptor now, and its sync closes the old one when it returns.
+// new descriptor now, and its sync closes the old one when it returns; a descriptor such a slot
+// was given at an earlier recovery (a second failure while that sync is still in flight), used
+// by no sync, is closed here.
 function openSlots() {
   for (const slot of slots) {
     if (slot.fd !== null && !slot.stale) continue;
+    if (slot.fd !== null && slot.fd !== slot.syncingFd) closeLog(slot.fd);
     slot.fd = openLog();
     slot.stale = false;
   }
@@ -258,11 +268,13 @@ function startSync() {
   slot.syncs++;
   const calls = syncCalls;
   const fd = slot.fd;
+  slot.syncingFd = fd;
   const done = (error) => {
     syncing--;
     slot.busy = false;
+    slot.syncingFd = null;
     // Replaced meanwhile (openSlots after a recovery): this sync's descriptor is closed alone.
-    if (fd !== slot.fd) fs.closeSync(fd);
+    if (fd !== slot.fd) closeLog(fd);
     else if (slot.stale) closeSlot(slot);
     if (error) {
       // What this sync was to cover, and everything after it, is refused, whichever slot saw it.
@@ -288,7 +300,7 @@ function startSync() {
 // calls where node:fs makes them (countSyncs).
 function syncLog(slot, fd, index, calls, done) {
   const fault =
-    faults.failSyncAt === calls || (slot.syncs === 1 && faults.failSyncOnSlot === index) ? injected('fdatasync') : null;
+    [].concat(faults.failSyncAt).includes(calls) || (slot.syncs === 1 && faults.failSyncOnSlot === index) ? injected('fdatasync') : null;
   if (fault !== null && faults.syncCounts) Atomics.add(faults.syncCounts, done === undefined ? 0 : 1, 1);
   if (done === undefined) {
     if (fault !== null) throw fault;
