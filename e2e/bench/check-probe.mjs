@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { median } from '../../bench/kit.mjs';
 import { alternatingCheckRounds } from './check-rounds.mjs';
-import { prepareStore } from './stores.mjs';
+import { prepareStores } from './stores.mjs';
 
 const rounds = Number(process.env.PROBE_ROUNDS ?? 6);
 const seconds = Number(process.env.PROBE_SECONDS ?? 3);
@@ -67,7 +67,7 @@ function syncsIn(file, from, to) {
 }
 
 const kinds = ['empty', 'large'];
-const prepared = [await prepareStore('empty'), await prepareStore('large')];
+const prepared = await prepareStores();
 const tracers = [];
 const windows = kinds.map(() => []);
 try {

@@ -157,10 +157,13 @@ async function warmService(service, make) {
  * Checks on several stores in alternating rounds (A, B, B, A, ...), every service running
  * throughout and warmed for a second first, so that a busier moment of the shared machine weighs
  * on all alike. `stores`: [{ dir, report }]; `started(service, i)` runs once a service is up
- * (before its warm-up), `measured(result, i, round)` after each round. Returns each store's
- * rounds, in order.
+ * (before its warm-up), `beforeRound(i, round)` just before each round, `measured(result, i,
+ * round)` after it. Returns each store's rounds, in order.
  */
-export async function alternatingCheckRounds(stores, { rounds, seconds, started, measured }) {
+export async function alternatingCheckRounds(
+  stores,
+  { rounds, seconds, started, beforeRound, measured },
+) {
   const running = [];
   try {
     for (const [i, { dir, report }] of stores.entries()) {
@@ -172,6 +175,7 @@ export async function alternatingCheckRounds(stores, { rounds, seconds, started,
     }
     for (let round = 0; round < rounds; round += 1) {
       for (const one of round % 2 === 0 ? running : [...running].reverse()) {
+        await beforeRound?.(one.i, round);
         const result = await checkRound(one.service, one.make, seconds);
         one.rounds.push(result);
         measured?.(result, one.i, round);
