@@ -404,7 +404,7 @@ describe('the SQLite nonce writer', () => {
     expect(storedNonces()).toHaveLength(1);
   });
 
-  it('removes expired nonces once every 512 admissions', async () => {
+  it('removes expired nonces once every NONCE_PURGE_EVERY admissions', async () => {
     const store = open();
     expect(await store.chains.admitNonce('inst', 'old', NOW, NOW - 1)).toBe(true);
     const later = NOW + 1;
@@ -423,7 +423,7 @@ describe('the SQLite nonce writer', () => {
     const store = open();
     expect(await store.chains.admitNonce('inst', 'first', HELD, NOW)).toBe(true);
     // A store the service restarts on after a busy day: far more expired nonces than one batch.
-    const backlog = 2 * NONCE_PURGE_BATCH + 100;
+    const backlog = 2 * NONCE_PURGE_BATCH + NONCE_PURGE_BATCH / 2;
     const db = new Database(join(dir, SQLITE_FILE));
     const put = db.prepare('INSERT INTO check_nonces (key, expires_at) VALUES (?, ?)');
     db.transaction(() => {
@@ -448,6 +448,26 @@ describe('the SQLite nonce writer', () => {
     expect(expired()).toHaveLength(0);
     // A held nonce is still refused after the purges.
     expect(await store.chains.admitNonce('inst', 'first', HELD, NOW + 2)).toBe(false);
+  });
+
+  it('purges a store carrying expired nonces a few at a time: 64, the oldest, in its first 32 admissions', async () => {
+    // Each nonce purged is on a page of its own (the keys are random): one purge of a thousand
+    // made one group's commit ~900 pages long; 64 at a time keeps every commit short.
+    const store = open();
+    const backlog = 1_000;
+    const db = new Database(join(dir, SQLITE_FILE));
+    const put = db.prepare('INSERT INTO check_nonces (key, expires_at) VALUES (?, ?)');
+    db.transaction(() => {
+      for (let i = 0; i < backlog; i++) put.run(`old.${i}`, NOW - backlog + i);
+    })();
+    db.close();
+    for (let i = 0; i < 32; i++) {
+      expect(await store.chains.admitNonce('inst', `n${i}`, HELD, NOW)).toBe(true);
+    }
+    const expired = storedNonces().filter((row) => row.expires_at <= NOW);
+    expect(expired).toHaveLength(backlog - 64);
+    expect(Math.min(...expired.map((row) => row.expires_at))).toBe(NOW - backlog + 64);
+    expect(storedNonces().filter((row) => row.key.startsWith('inst.'))).toHaveLength(32);
   });
 
   it('refuses with ERR_STORE_UNAVAILABLE when it cannot write, writes nothing, and recovers', async () => {

@@ -22,13 +22,16 @@ import { groupWriterSource, MAX_SYNCS, type WriterFaults } from './sync-pipeline
 export { MAX_SYNCS, type WriterFaults };
 
 /** Expired nonces are removed once every this many admissions (SQLite has no TTL index). */
-export const NONCE_PURGE_EVERY = 512;
+export const NONCE_PURGE_EVERY = 32;
 /**
  * At most this many expired nonces go in one purge, oldest first: twice what arrived since
  * the last one, so a backlog drains, and a service started on a store holding a busy day's expired
- * nonces (hundreds of thousands) does not hold its check writer for seconds in one DELETE.
+ * nonces (hundreds of thousands) does not hold its check writer for seconds in one DELETE. Small
+ * and often: nonces are random, so each one purged is on a page of the key index of its own, and
+ * a purge of 1,024 (every 512 admissions, before 1 Dec) made one group's commit ~900 pages
+ * (3.6 MB of log) and ~21 ms longer (e2e/bench/check-pages.mjs).
  */
-export const NONCE_PURGE_BATCH = 1024;
+export const NONCE_PURGE_BATCH = 64;
 
 /** One nonce: inserted, or an expired one replaced; a nonce still held changes nothing. */
 export const NONCE_ADMIT_SQL =

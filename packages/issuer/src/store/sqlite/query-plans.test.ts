@@ -257,7 +257,7 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ],
   [
     // The nonce writer's thread runs these on a connection of its own (nonce-writer.ts).
-    'a check: its nonce admitted (and, every 512th, the expired ones purged)',
+    'a check: its nonce admitted (and, every 32nd, the expired ones purged)',
     async () => {
       db.prepare(NONCE_PURGE_SQL).run(NOW, NONCE_PURGE_BATCH);
       db.prepare(NONCE_ADMIT_SQL).run('inst.n1', NOW, NOW);
