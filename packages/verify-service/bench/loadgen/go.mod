@@ -1,0 +1,3 @@
+module licensor.local/verify-bench/loadgen
+
+go 1.22
