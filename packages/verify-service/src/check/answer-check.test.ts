@@ -1,10 +1,12 @@
 // answerCheck without HTTP: which path a request takes, what it costs, what it records.
+import { verifyStatus } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import {
   checkClaims,
   checkToken,
   installationA,
   installationB,
+  keyring,
   seededStore,
   signRaw,
   statusKey,
@@ -21,6 +23,8 @@ import { createAnswerCheck } from './answer-check.js';
 function setup(
   perInstallation = new RateLimiter({ burst: 100, perSecond: 100 }),
   refused?: (refused: RefusedCheck) => void,
+  /** Told each time a status is signed (the status key is read for each signature). */
+  signed?: () => void,
 ) {
   const store = seededStore();
   const decoys: string[] = [];
@@ -30,7 +34,10 @@ function setup(
     replay: new ReplayGuard({ capacity: 100, windowSeconds: 300 }),
     perInstallation,
     record: (record) => records.push(record),
-    statusKey: () => statusKey,
+    statusKey: () => {
+      signed?.();
+      return statusKey;
+    },
     decoyVerification: (token) => decoys.push(token),
     windowSeconds: 300,
     checkIntervalSeconds: 86_400,
@@ -163,5 +170,94 @@ describe('refused checks (check.failed)', () => {
     await answerCheck(checkToken(), T0);
     await answerCheck(checkToken({ lid: 'lic_revoked' }), T0);
     expect(refused).toEqual([]);
+  });
+});
+
+describe('a status signed while its nonce is written (#15.5)', () => {
+  /** The store's nonce admissions held until the test answers them, and the signatures made. */
+  function held() {
+    let signatures = 0;
+    const context = setup(undefined, undefined, () => {
+      signatures += 1;
+    });
+    const admissions: { resolve(admitted: boolean): void; reject(error: unknown): void }[] = [];
+    context.store.chains.admitNonce = () =>
+      new Promise((resolve, reject) => admissions.push({ resolve, reject }));
+    return { ...context, admissions, signatures: () => signatures };
+  }
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  /** Microtasks only (no turn of the event loop ends) until the check asks the store. */
+  const asked = async (admissions: unknown[]) => {
+    for (let i = 0; i < 1_000 && admissions.length === 0; i++) await Promise.resolve();
+    expect(admissions).toHaveLength(1);
+  };
+
+  it('signs a version 1 status before the store has the nonce, and answers only once it does', async () => {
+    const { answerCheck, admissions, records, signatures } = held();
+    let answered = false;
+    const answer = answerCheck(checkToken(), T0).then((a) => {
+      answered = true;
+      return a;
+    });
+    await turn();
+    await turn();
+    expect(admissions).toHaveLength(1);
+    expect(signatures()).toBe(1);
+    expect(answered).toBe(false);
+    expect(records).toHaveLength(0);
+    admissions[0]!.resolve(true);
+    const { status, outcome } = await answer;
+    expect(outcome).toBe('VALID');
+    expect(verifyStatus(status, keyring).claims).toMatchObject({ outcome: 'VALID', v: 1 });
+    expect(signatures()).toBe(1);
+    expect(records).toHaveLength(1);
+  });
+
+  it('refuses a check the store already holds (another instance answered it), signed or not, and records nothing', async () => {
+    const { answerCheck, admissions, records } = held();
+    const answer = answerCheck(checkToken(), T0);
+    await turn();
+    admissions[0]!.resolve(false);
+    await expect(answer).rejects.toMatchObject({ code: 'ERR_CHECK_REPLAYED' });
+    expect(records).toHaveLength(0);
+  });
+
+  it('answers a store that fails while the status is signed with its error, not an unhandled rejection', async () => {
+    const { answerCheck, admissions, records } = held();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // Its refusal is taken at once, so that only a rejection inside answerCheck is unhandled.
+      const refusal = answerCheck(checkToken(), T0).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      await asked(admissions);
+      // Refused before the turn ends, while the status is not signed yet.
+      admissions[0]!.reject(
+        Object.assign(new Error('disk gone'), { code: 'ERR_STORE_UNAVAILABLE' }),
+      );
+      await turn();
+      await turn();
+      expect(await refusal).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+      expect(unhandled).toEqual([]);
+      expect(records).toHaveLength(0);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it("signs a bound version 2 check's status only after its nonce is admitted (the chain step)", async () => {
+    const { answerCheck, admissions, signatures } = held();
+    const answer = answerCheck(checkToken({ v: 2 }), T0);
+    await turn();
+    await turn();
+    expect(admissions).toHaveLength(1);
+    expect(signatures()).toBe(0);
+    admissions[0]!.resolve(true);
+    const { status } = await answer;
+    expect(signatures()).toBe(1);
+    expect(verifyStatus(status, keyring).claims).toHaveProperty('chain');
   });
 });

@@ -2,7 +2,8 @@
 // read (usually from the cache), one signature verification, one signature. The three UNKNOWN
 // cases (no such license, another installation, an installation the record does not know) take
 // one path: the same answer shape, and a decoy verification so that it costs what a real one
-// costs.
+// costs. The status is sent only once the check's nonce is durable in the shared store; a
+// status that does not depend on the store's answer is signed while the nonce is written.
 
 import {
   type ChainStore,
@@ -10,23 +11,22 @@ import {
   stepChain,
   UNKNOWN_INSTALLATION,
 } from '@licensor/issuer/checks';
-import {
-  type CheckOutcome,
-  type Ed25519KeyPair,
-  newId,
-  signStatus,
-  verifyDecodedCheck,
-} from '@licensor/token';
+import { type CheckOutcome, type Ed25519KeyPair, newId, verifyDecodedCheck } from '@licensor/token';
 import { CheckReplayedError, CheckTimeSkewError, RateLimitedError } from '../errors.js';
 import type { RefusedCheck } from '../state/check-failures.js';
 import type { RateLimiter } from '../state/rate-limiter.js';
 import type { ReplayGuard } from '../state/replay-guard.js';
 import type { ViewCache } from '../state/view-cache.js';
 import type { CheckRecord } from '../store-port.js';
-import { decideCheckBy, decideOutcome, tokenToRelay } from './decide-outcome.js';
+import { decideOutcome } from './decide-outcome.js';
 import type { DecoyVerification } from './decoy-verification.js';
 import { peekCheck } from './peek-check.js';
-import { rejectionsToRelay } from './relay-rejections.js';
+import { type SignedAnswer, signAnswer } from './sign-answer.js';
+
+/** Resolves once this turn of the event loop has run its pending immediates (the writer's send). */
+function afterTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function codeOf(error: unknown): string {
   const code = (error as { code?: unknown })?.code;
@@ -149,75 +149,62 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     // replayed to another worker or instance is refused too. A check inside the clock window is
     // refused by the window after it; one made with a wrong clock is held much longer.
     const holdMs = (offClock ? deps.offClockNonceHoldSeconds : 2 * deps.windowSeconds) * 1000;
-    if (
-      !replay.admit(installationId, claimed.nonce, nowMs) ||
-      !(await storeNonce(installationId, claimed.nonce, nowMs + holdMs, nowMs))
-    ) {
+    const replayed = () => {
       if (bound) report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
-      throw new CheckReplayedError(
+      return new CheckReplayedError(
         'This check request was already answered; make a new one (each carries a fresh nonce).',
       );
-    }
+    };
+    if (!replay.admit(installationId, claimed.nonce, nowMs)) throw replayed();
+    const admission = storeNonce(installationId, claimed.nonce, nowMs + holdMs, nowMs);
 
-    let outcome: CheckOutcome = bound ? decideOutcome(view, nowSeconds) : 'UNKNOWN';
-    // Version 2: one step of the installation's check chain (check-chain.ts in the issuer).
-    const chain =
-      bound && claimed.v >= 2
-        ? await stepChain(
-            deps.chains,
-            {
-              installationId,
-              licenseId: claimed.lid,
-              presented: claimed.prev ?? null,
-              checkToken: token,
-              evidence: {
-                at: nowMs,
-                address: address ?? null,
-                credentialsInUse: claimed.usage.credentialsInUse,
-                sdkVersion: claimed.sdk,
-                presented: claimed.prev ?? null,
-              },
-              now: nowMs,
-            },
-            deps.forkAction,
-          )
-        : null;
-    const fork = chain?.fork ?? null;
-    // The fork policy (check-chain.ts): the copy under suspend / suspend-both, and the original
-    // too under suspend-both while the fork is open.
-    const suspendCopy = chain?.suspend === true && outcome === 'VALID';
-    if (suspendCopy) outcome = 'SUSPENDED';
-    const termEnd = bound ? (view.term?.end ?? null) : null;
-    // Version 2: the key set versions the installation lacks, when it says which it trusts.
-    const keysets =
-      claimed.v >= 2 && claimed.keyset !== undefined && deps.keysets !== undefined
-        ? deps.keysets(claimed.keyset, claimed.product.name)
-        : [];
-    // Version 2: the installation's own requests the vendor declined (#16.14).
-    const rejected =
-      bound && claimed.v >= 2 ? rejectionsToRelay(view, installationId, nowSeconds) : [];
-    const status = signOrFail(() =>
-      signStatus(
+    const outcome: CheckOutcome = bound ? decideOutcome(view, nowSeconds) : 'UNKNOWN';
+    const toSign = {
+      claimed,
+      installationId,
+      bound: bound ? view : null,
+      outcome,
+      nowSeconds,
+      skew,
+      chain: null,
+    };
+    let signed: SignedAnswer;
+    if (!(bound && claimed.v >= 2)) {
+      // A version 1 status, or an UNKNOWN one, does not depend on the store's answer: it is
+      // signed while the nonce's group is written and synced, in time the event loop would
+      // otherwise spend waiting for the disk at a few checks at a time (#15.5): once this turn
+      // has handed the group to the writer (setImmediate runs after the writer's own send at the
+      // turn's end). It is sent only once the nonce is durable; a check the store refuses throws
+      // its signed status away. The refusal is handled by the await below; marked now, so that
+      // one that comes meanwhile is not an unhandled rejection.
+      admission.catch(() => undefined);
+      await afterTurn();
+      signed = signAnswer(deps, toSign);
+      if (!(await admission)) throw replayed();
+    } else {
+      if (!(await admission)) throw replayed();
+      // Version 2: one step of the installation's check chain (check-chain.ts in the issuer),
+      // which only an admitted check may take; its status carries the step.
+      const chain = await stepChain(
+        deps.chains,
         {
-          v: claimed.v >= 2 ? 2 : 1,
-          iat: nowSeconds,
-          nonce: claimed.nonce,
-          lid: claimed.lid,
-          sub: installationId,
-          outcome,
-          rev: bound ? view.revision : null,
-          termEnd,
-          checkBy: decideCheckBy(termEnd, nowSeconds, deps.checkIntervalSeconds),
-          license: bound && !suspendCopy ? tokenToRelay(view, outcome, claimed.rev) : null,
-          ...(claimed.v >= 2 ? { skew } : {}),
-          ...(chain === null ? {} : { chain: chain.next }),
-          ...(fork === null && !suspendCopy ? {} : { forked: true }),
-          ...(keysets.length === 0 ? {} : { keysets }),
-          ...(rejected.length === 0 ? {} : { rejected }),
+          installationId,
+          licenseId: claimed.lid,
+          presented: claimed.prev ?? null,
+          checkToken: token,
+          evidence: {
+            at: nowMs,
+            address: address ?? null,
+            credentialsInUse: claimed.usage.credentialsInUse,
+            sdkVersion: claimed.sdk,
+            presented: claimed.prev ?? null,
+          },
+          now: nowMs,
         },
-        deps.statusKey(),
-      ),
-    );
+        deps.forkAction,
+      );
+      signed = signAnswer(deps, { ...toSign, chain });
+    }
 
     if (bound) {
       deps.record({
@@ -227,23 +214,15 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
         installationId,
         sdkVersion: claimed.sdk,
         credentialsInUse: claimed.usage.credentialsInUse,
-        outcome,
+        outcome: signed.outcome,
         ...(claimed.v >= 2 && claimed.keyset !== undefined ? { keyset: claimed.keyset } : {}),
       });
     }
-    return { status, outcome, licenseId: claimed.lid, installationId };
+    return {
+      status: signed.status,
+      outcome: signed.outcome,
+      licenseId: claimed.lid,
+      installationId,
+    };
   };
-}
-
-/**
- * Signing fails only through the service's own fault (a broken status key): never let that
- * surface as the token package's 4xx codes, which would blame the caller. A plain Error is a
- * 500 whose cause goes to the log, not to the caller.
- */
-function signOrFail(sign: () => string): string {
-  try {
-    return sign();
-  } catch (cause) {
-    throw new Error('signing the status failed', { cause });
-  }
 }
