@@ -135,6 +135,13 @@ if (cpu0) {
     const per = (k) => Math.round(((threads1[k] - threads0[k]) * 1e6) / result.requests);
     out.mainThreadCpuUsPerReq = per('main');
     out.otherThreadsCpuUsPerReq = per('others');
+    // Shares of the run's wall time: the main thread on a core, and waiting for one (it had work
+    // and no core: other load); the rest it slept, with nothing to do (waiting for the store).
+    out.mainThreadBusy = Math.round(((threads1.main - threads0.main) / wall) * 100) / 100;
+    if (threads0.mainWaiting !== null && threads1.mainWaiting !== null) {
+      out.mainThreadWaitingForCore =
+        Math.round(((threads1.mainWaiting - threads0.mainWaiting) / wall) * 100) / 100;
+    }
   }
 }
 console.log(JSON.stringify(out));
