@@ -4,13 +4,19 @@
 // connections. The service runs on the embedded SQLite store with a license issued by the
 // issuer; every request it gets is a distinct, validly signed check (a replay would be refused).
 // Prints a table and JSON, writes bench/results.json. Env BENCH_SECONDS shortens the runs.
+// The load comes from the Go generator (bench/loadgen, built here with the local Go toolchain:
+// a fraction of the Node generator's CPU on the two cores it shares with the servers); without
+// Go, or with `--loadgen node` (or BENCH_LOADGEN=node), from the Node one (autocannon and
+// bench/paced-load.mjs). Every row says which it used; a baseline and the row it is read
+// against always come from the same generator in the same run.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Keyring, newId, verifyStatus } from '@licensor/token';
-import autocannon from 'autocannon';
+import { autocannonLoad } from './autocannon-load.mjs';
+import { buildLoadgen, goLoad, writeBodies } from './go-loadgen.mjs';
 import { pacedLoad } from './paced-load.mjs';
 import { checkToken, prepareStore } from './prepare-store.mjs';
 import { histogramDelta, scrapeHistograms } from './server-histograms.mjs';
@@ -24,6 +30,14 @@ const workers = Math.max(2, availableParallelism());
 const passphrase = 'bench-passphrase';
 // The status keys are sealed under a secret of their own (the verify service's, never the issuing one).
 const statusPassphrase = 'bench-status-passphrase';
+const loadgenFlag = process.argv.indexOf('--loadgen');
+const requestedGenerator =
+  (loadgenFlag === -1 ? undefined : process.argv[loadgenFlag + 1]) ??
+  process.env.BENCH_LOADGEN ??
+  'go';
+if (requestedGenerator !== 'go' && requestedGenerator !== 'node') {
+  throw new Error(`--loadgen takes go or node, not ${requestedGenerator}`);
+}
 
 function start(script, env) {
   const child = fork(join(here, script), {
@@ -64,19 +78,17 @@ function cpuOf(child) {
 
 /**
  * A run, with the server's CPU time per answered request (microseconds), the load generator's
- * own CPU (cores: this process, which also runs autocannon or the paced load), and for the
- * service its own latency and nonce-store wait from /metrics (server-histograms.mjs).
+ * own CPU (cores: the Go generator's process, or this one, which runs the Node generator), and
+ * for the service its own latency and nonce-store wait from /metrics (server-histograms.mjs).
+ * `requests` says which requests to send (`requestSource`); `rate` makes the run paced.
  */
-async function measure(server, connections, duration, nextToken, rate) {
+async function measure(server, connections, duration, requests, rate) {
   const isService = server.child.spawnargs.some((arg) => arg.endsWith('service-server.mjs'));
   const histogramsBefore = isService ? await scrapeHistograms(server.url) : null;
   const before = await cpuOf(server.child);
   const generatorBefore = process.cpuUsage();
   const started = performance.now();
-  const result =
-    rate === undefined
-      ? await load(server.url, connections, duration, nextToken)
-      : await pacedLoad(server.url, { connections, rate, seconds: duration, nextToken });
+  const result = await generate(server.url, connections, duration, requests, rate);
   const generator = process.cpuUsage(generatorBefore);
   const wallSeconds = (performance.now() - started) / 1000;
   const after = await cpuOf(server.child);
@@ -95,36 +107,53 @@ async function measure(server, connections, duration, nextToken, rate) {
         }
       : {}),
     generatorCores:
+      result.generatorCores ??
       Math.round(((generator.user + generator.system) / 1e6 / wallSeconds) * 100) / 100,
     ...(isService ? histogramDelta(await scrapeHistograms(server.url), histogramsBefore) : {}),
   };
 }
 
+// Set once the generator is known (below): the Go binary, or null for the Node generator.
+let goBinary = null;
+let bodiesFile = null;
+// Why the Go generator was asked for and not used (no Go, a failed build), for results.json.
+let generatorFallback = null;
+
 /**
- * One autocannon run at saturation: every connection sends its next request as soon as the
- * answer arrives; `nextToken()` gives each request its body.
+ * Requests for the generators: the Node one takes them one by one from `next()`, the Go one
+ * reads them from `bodiesFile` from index `first` (`cycle`: that many over and over) and says
+ * how many it used, so that the next run starts after them. Either way each service run gets
+ * requests no run sent before.
  */
-async function load(url, connections, duration, nextToken) {
-  const result = await autocannon({
-    url: `${url}/v1/checks`,
-    connections,
-    duration,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/jose' },
-        setupRequest: (request) => ({ ...request, body: nextToken() }),
-      },
-    ],
-  });
+function requestSource(tokens, first, { cycle = 0 } = {}) {
+  let used = 0;
   return {
-    rps: Math.round(result.requests.average),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    requests: result.requests.total,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
+    next: () => (cycle ? tokens[used++ % cycle] : (tokens[used++] ?? tokens[used % tokens.length])),
+    go: () => ({ first: first + (cycle ? 0 : used), cycle }),
+    advance: (n) => {
+      if (!cycle) used += n;
+    },
   };
+}
+
+/** One run with the bench's generator: saturated at `connections`, or paced at `rate`. */
+async function generate(url, connections, duration, requests, rate) {
+  if (goBinary !== null) {
+    const result = await goLoad(goBinary, url, {
+      connections,
+      seconds: duration,
+      rate,
+      bodiesFile,
+      ...requests.go(),
+    });
+    requests.advance(result.bodiesUsed);
+    return result;
+  }
+  const result =
+    rate === undefined
+      ? await autocannonLoad(url, connections, duration, requests.next)
+      : await pacedLoad(url, { connections, rate, seconds: duration, nextToken: requests.next });
+  return { generator: 'node', ...result };
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-bench-'));
@@ -157,12 +186,25 @@ try {
   });
   let stopped = null;
   try {
+    if (requestedGenerator === 'go') {
+      const built = buildLoadgen(dataDir);
+      if (built.skipped) {
+        generatorFallback = `${built.skipped}: the Node generator is used instead`;
+        process.stderr.write(`${generatorFallback}\n`);
+      } else {
+        goBinary = built.binary;
+      }
+    }
+    // The bare server does not look at nonces: it gets the same 1 000 requests over and over.
     const reused = Array.from({ length: 1000 }, () =>
       checkToken(licenseId, revision, installation),
     );
-    let r = 0;
-    const cycle = () => reused[r++ % reused.length];
-    const calibration = await load(bare.url, 10, warmupSeconds, cycle);
+    const cycle = () => requestSource(reused, 0, { cycle: reused.length });
+    if (goBinary !== null) {
+      bodiesFile = join(dataDir, 'checks.txt');
+      writeBodies(bodiesFile, reused);
+    }
+    const calibration = await generate(bare.url, 10, warmupSeconds, cycle());
 
     // The service refuses a replayed check, so each of its requests needs a distinct token.
     // The calibration is taken on a possibly busy machine: never sign fewer than a floor.
@@ -176,34 +218,35 @@ try {
     const tokens = Array.from({ length: needed }, () =>
       checkToken(licenseId, revision, installation),
     );
-    let t = 0;
-    const next = () => tokens[t++] ?? tokens[t % tokens.length];
+    // Every service run takes the requests after the last one sent: one source for the bench.
+    const distinct = requestSource(tokens, reused.length);
+    if (goBinary !== null) writeBodies(bodiesFile, [...reused, ...tokens]);
 
     const sample = await fetch(`${service.url}/v1/checks`, {
       method: 'POST',
       headers: { 'content-type': 'application/jose' },
-      body: next(),
+      body: distinct.next(),
     });
     const sampleStatus = verifyStatus(await sample.text(), Keyring.fromJwks(jwks)).claims;
     if (sample.status !== 200 || sampleStatus.outcome !== 'VALID') {
       throw new Error(`the service did not answer VALID: ${sample.status} ${sampleStatus.outcome}`);
     }
-    await load(service.url, 10, warmupSeconds, next);
-    await load(serviceCluster.url, 100, warmupSeconds, next);
-    await load(bareCluster.url, 100, warmupSeconds, cycle);
+    await generate(service.url, 10, warmupSeconds, distinct);
+    await generate(serviceCluster.url, 100, warmupSeconds, distinct);
+    await generate(bareCluster.url, 100, warmupSeconds, cycle());
 
     for (const connections of connectionCounts) {
       process.stderr.write(`bare node:http, ${connections} connections, ${seconds} s...\n`);
       results.push({
         target: 'bare',
         connections,
-        ...(await measure(bare, connections, seconds, cycle)),
+        ...(await measure(bare, connections, seconds, cycle())),
       });
       process.stderr.write(`verify service, ${connections} connections, ${seconds} s...\n`);
       results.push({
         target: 'service',
         connections,
-        ...(await measure(service, connections, seconds, next)),
+        ...(await measure(service, connections, seconds, distinct)),
       });
     }
 
@@ -213,14 +256,14 @@ try {
       target: 'bare-cluster',
       workers,
       connections: 100,
-      ...(await measure(bareCluster, 100, seconds, cycle)),
+      ...(await measure(bareCluster, 100, seconds, cycle())),
     });
     process.stderr.write(`verify service --workers ${workers}, 100 connections, ${seconds} s...\n`);
     results.push({
       target: 'service-cluster',
       workers,
       connections: 100,
-      ...(await measure(serviceCluster, 100, seconds, next)),
+      ...(await measure(serviceCluster, 100, seconds, distinct)),
     });
 
     // Latency is a figure at a load: at saturation, 100 connections' p50 is 100 / the rate by
@@ -229,8 +272,8 @@ try {
     const saturated = results.find((x) => x.target === 'service' && x.connections === 100);
     const offeredRps = Math.round(saturated.rps * 0.7);
     for (const [target, server, tokenOf] of [
-      ['bare-paced', bare, cycle],
-      ['service-paced', service, next],
+      ['bare-paced', bare, cycle()],
+      ['service-paced', service, distinct],
     ]) {
       process.stderr.write(`${target}, 100 connections at ${offeredRps}/s, ${seconds} s...\n`);
       results.push({
@@ -249,19 +292,15 @@ try {
       { length: Math.max(6_000, Math.ceil(fastest * unknownSeconds * 2)) },
       () => checkToken(unknownLicense, revision, installation),
     );
-    let p = 0;
+    const unknownSource = requestSource(probes, 0);
+    if (goBinary !== null) writeBodies(bodiesFile, probes);
     process.stderr.write(
       `verify service, UNKNOWN license, 10 connections, ${unknownSeconds} s...\n`,
     );
     results.push({
       target: 'service-unknown',
       connections: 10,
-      ...(await measure(
-        service,
-        10,
-        unknownSeconds,
-        () => probes[p++] ?? probes[p % probes.length],
-      )),
+      ...(await measure(service, 10, unknownSeconds, unknownSource)),
     });
   } finally {
     await stop(bare.child);
@@ -304,6 +343,10 @@ try {
     Math.round((unknown.cpuUsPerRequest / valid.cpuUsPerRequest) * 1000) / 1000;
   const report = {
     benchmark: 'POST /v1/checks: verify service vs bare node:http doing the same verify+sign',
+    // Which load generator made every row (each row also says it): 'go' (bench/loadgen) or
+    // 'node' (autocannon, bench/paced-load.mjs), and why Go was not used when it was asked for.
+    loadGenerator: goBinary !== null ? 'go' : 'node',
+    ...(generatorFallback !== null ? { loadGeneratorFallback: generatorFallback } : {}),
     generatedAt: new Date().toISOString(),
     node: process.version,
     cpus: cpus().length,
@@ -368,7 +411,13 @@ try {
         ? ''
         : `; the service's own latency p50/p99 <= ${x.serverMs.p50}/${x.serverMs.p99} ms, ` +
           `its nonce-store wait p50/p99 <= ${x.nonceStoreMs.p50}/${x.nonceStoreMs.p99} ms`;
-    console.log(`${x.target} ${x.connections}: load generator ${x.generatorCores} cores${own}`);
+    const lag =
+      x.sendLagMs === undefined
+        ? ''
+        : `; sent p99 ${x.sendLagMs.p99} ms after due, send to answer p99 ${x.sendToAnswerMs.p99} ms`;
+    console.log(
+      `${x.target} ${x.connections}: load generator ${x.generator} ${x.generatorCores} cores${lag}${own}`,
+    );
   }
   console.log(
     `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}, main thread CPU ${JSON.stringify(mainThreadCpuRatios)}; meets target: ${report.meetsTarget}`,
