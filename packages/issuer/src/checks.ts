@@ -1,6 +1,6 @@
 // Entry point `@licensor/issuer/checks`: the store as the verify service may hold it. The object
 // `openCheckStore` returns has the check role and nothing else (read a check view, record
-// checks, load its own status keys, readiness); the adapter behind it is out of reach. It reads
+// checks, load its own status keys, readiness and the store's log health); the adapter behind it is out of reach. It reads
 // no license-purpose private key, writes no license, user or key, and refuses to open in a
 // process that holds an issuing secret (LICENSOR_KEY_PASSPHRASE, or the PIN of the HSM that
 // holds the license keys: LICENSOR_PKCS11_PIN or LICENSOR_PKCS11_PIN_FILE).
@@ -28,6 +28,17 @@ export { FORK_ACTIONS } from './store/chain-port.js';
 export { type ChainAnswer, type ChainCheck, stepChain } from './store/check-chain.js';
 export type { CheckFailure } from './store/event-sources-port.js';
 export type { KeysetReport } from './store/key-usage-port.js';
+export {
+  type LogFault,
+  type LogHealth,
+  type LogHealthLogger,
+  type LogHealthMetric,
+  type LogHealthWatch,
+  logHealthMetrics,
+  type ServerManagedLog,
+  type SqliteLogHealth,
+  watchLogHealth,
+} from './store/log-health.js';
 export { dataDirOf } from './store/open-store.js';
 export type { CheckStore } from './store/ports.js';
 
@@ -54,6 +65,7 @@ export const CHECK_ROLE = [
   'recordKeysetReports',
   'listProductKeysets',
   'ping',
+  'logHealth',
   'close',
 ] as const satisfies readonly (keyof CheckStore)[];
 
@@ -102,6 +114,7 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
     recordKeysetReports: (reports) => store.recordKeysetReports(reports),
     listProductKeysets: (afterSeq) => store.listProductKeysets(afterSeq),
     ping: () => store.ping(),
+    logHealth: () => store.logHealth(),
     close: () => store.close(),
   };
   return Object.freeze(Object.setPrototypeOf(checks, null) as CheckStore);

@@ -5,6 +5,17 @@
 export { StoreSchemaError, StoreUnavailableError } from './errors.js';
 export type { CheckRecord, CheckView } from './records.js';
 export {
+  type LogFault,
+  type LogHealth,
+  type LogHealthLogger,
+  type LogHealthMetric,
+  type LogHealthWatch,
+  logHealthMetrics,
+  type ServerManagedLog,
+  type SqliteLogHealth,
+  watchLogHealth,
+} from './store/log-health.js';
+export {
   DEFAULT_DATA_DIR,
   dataDirOf,
   type OpenStoreOptions,

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { InputInvalidError } from '../errors.js';
 import { DEFAULT_DATA_DIR } from './data-folder.js';
 import type { LicensorStore, StoreOptions } from './ports.js';
+import type { CheckpointerOptions } from './sqlite/checkpointer.js';
 import type { IssueWriterFaults } from './sqlite/issue-writer.js';
 import type { WriterFaults } from './sqlite/nonce-writer.js';
 import type { WriteStepHook } from './transaction-effects.js';
@@ -37,6 +38,8 @@ export interface OpenStoreOptions extends StoreOptions {
   sqliteCheckpointThread?: boolean;
   /** Test hook (SQLite): faults for the issue writer's thread (a failing write or sync). */
   issueWriterFaults?: IssueWriterFaults;
+  /** Test hook (SQLite): the checkpoint thread's settings and faults (a failing checkpoint). */
+  sqliteCheckpointer?: CheckpointerOptions;
   /**
    * MongoDB: false opens without creating collections or indexes (the verify service's user).
    * SQLite: false opens without sizing the page cache for issuing or reading the hash-keyed
@@ -76,6 +79,9 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
     ...((options.sqliteCheckpointThread ?? checkpointThreadFromEnv()) === false
       ? { checkpointThread: false }
       : {}),
+    ...(options.sqliteCheckpointer === undefined
+      ? {}
+      : { checkpointer: options.sqliteCheckpointer }),
   });
 }
 

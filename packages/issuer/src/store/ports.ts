@@ -38,10 +38,12 @@ import type { AutomationStore } from './automation-port.js';
 import type { ChainStore } from './chain-port.js';
 import type { CheckFailure, EventSourceStore } from './event-sources-port.js';
 import type { KeysetReport, KeyUsageStore } from './key-usage-port.js';
+import type { LogHealth } from './log-health.js';
 import type { SsoStore } from './sso-port.js';
 import type { TwoFactorStore } from './two-factor-port.js';
 
 export type { SealedSecret } from '../keys/seal.js';
+export type { LogFault, LogHealth, ServerManagedLog, SqliteLogHealth } from './log-health.js';
 
 import type { UsageWatchStore } from './usage-watch-port.js';
 
@@ -212,6 +214,8 @@ export interface StoreHandle {
   readonly kind: 'sqlite' | 'mongo';
   readonly dataDir: string;
   ping(): Promise<void>;
+  /** The store's log and its checkpoints (SQLite), for /metrics and the warn log; read-only. */
+  logHealth(): LogHealth;
   close(): Promise<void>;
 }
 
@@ -242,6 +246,12 @@ export interface CheckStore {
   /** The products' key set versions after `afterSeq` (public: relayed to each product's checks). */
   listProductKeysets(afterSeq: number): Promise<ProductKeysetRecord[]>;
   ping(): Promise<void>;
+  /**
+   * The store's log and its checkpoints (log-health.ts): a SQLite store's checkpoint failures,
+   * its checkpoint thread, the log's size; on MongoDB, that the server keeps its own. Reads no
+   * record and writes nothing.
+   */
+  logHealth(): LogHealth;
   close(): Promise<void>;
 }
 

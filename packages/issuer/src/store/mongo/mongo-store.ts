@@ -33,6 +33,7 @@ import {
 } from '../cursors.js';
 import type { CheckFailure } from '../event-sources-port.js';
 import type { KeysetReport } from '../key-usage-port.js';
+import type { ServerManagedLog } from '../log-health.js';
 import type {
   AuditFilter,
   ChecksImport,
@@ -289,6 +290,11 @@ export class MongoStore implements LicensorStore {
       if (db === undefined) throw new StoreUnavailableError('the MongoDB store is not connected');
       await db.command({ ping: 1 });
     });
+  }
+
+  /** The server keeps and checkpoints its own journal: nothing of the store's to watch. */
+  logHealth(): ServerManagedLog {
+    return { kind: 'server-managed' };
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@ import {
   BACKSTOP_FRAMES,
   CHECKPOINT_AT_FRAMES,
   Checkpointer,
+  type CheckpointerOptions,
   ShmHold,
   SQLITE_AUTOCHECKPOINT_FRAMES,
   writerAutocheckpoint,
@@ -26,7 +27,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function opened(options: { checkpointThread?: boolean } = {}) {
+function opened(options: { checkpointThread?: boolean; checkpointer?: CheckpointerOptions } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'licensor-checkpointer-'));
   dirs.push(dir);
   const store = SqliteStore.open(dir, options);
@@ -314,5 +315,80 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
     });
     expect(thread.checkpoints + thread.errors + thread.busy).toBe(0);
     expect(thread.error).toBeNull();
+  });
+
+  it("a checkpoint that fails is counted, with its code, message and time, in the store's logHealth(); the log waits, and is copied once checkpoints succeed again", async () => {
+    const failCheckpoints = { code: 'SQLITE_FULL', message: 'database or disk is full' };
+    const { store, writer, checkpointer } = opened({
+      checkpointer: { atFrames: 5, faults: { failCheckpoints } },
+    });
+    const before = Date.now();
+    fill(writer, 20);
+    await vi.waitFor(() => expect(store.logHealth().lastFailure).not.toBeNull(), {
+      timeout: 5_000,
+      interval: 10,
+    });
+    const health = store.logHealth();
+    expect(health).toMatchObject({
+      kind: 'sqlite',
+      checkpointThread: 'running',
+      checkpoints: 0,
+      lastFailure: { code: 'SQLITE_FULL', message: 'database or disk is full' },
+      threadDeaths: 0,
+      lastThreadDeath: null,
+    });
+    expect(health.kind === 'sqlite' && health.checkpointFailures).toBeGreaterThanOrEqual(1);
+    expect(health.kind === 'sqlite' && health.lastFailure!.at).toBeGreaterThanOrEqual(before);
+    // Nothing was copied: the 20 frames still wait, in a log of at least that many pages.
+    expect(health.kind === 'sqlite' && health.framesWaiting).toBeGreaterThanOrEqual(20);
+    expect(health.kind === 'sqlite' && health.walBytes).toBeGreaterThanOrEqual(20 * 4096);
+    // Tried again a second later (RETRY_AFTER_ERROR_MS), not at every 10 ms poll.
+    expect(checkpointer!.errors).toBeLessThanOrEqual(2);
+  });
+
+  it("logHealth() of a store without the thread: 'off', the log's size and frames waiting, no counts", async () => {
+    const { store, writer } = opened({ checkpointThread: false });
+    fill(writer, 30);
+    const health = store.logHealth();
+    expect(health).toMatchObject({
+      kind: 'sqlite',
+      checkpointThread: 'off',
+      checkpoints: 0,
+      checkpointFailures: 0,
+      lastFailure: null,
+    });
+    expect(health.kind === 'sqlite' && health.framesWaiting).toBeGreaterThanOrEqual(30);
+    expect(health.kind === 'sqlite' && health.walBytes).toBeGreaterThanOrEqual(30 * 4096);
+    await store.close();
+    // Closed: the -shm header is no longer read.
+    expect(store.logHealth()).toMatchObject({ framesWaiting: null });
+  });
+
+  it('a thread that stops on its own is seen (logHealth: restarting, its cause) and started again: it checkpoints and the backstop applies again', async () => {
+    const { store, file, writer, checkpointer } = opened({
+      checkpointer: { faults: { dieAtPoll: 3 }, restartAfterMs: 300 },
+    });
+    await vi.waitFor(() => expect(store.logHealth()).toMatchObject({ threadDeaths: 1 }), {
+      timeout: 5_000,
+      interval: 5,
+    });
+    const dead = store.logHealth();
+    expect(dead).toMatchObject({
+      checkpointThread: 'restarting',
+      lastThreadDeath: { message: 'the checkpoint thread stopped (test)' },
+    });
+    // No thread: a connection opened now gets SQLite's own 1,000 frames.
+    expect(writerAutocheckpoint(file)).toBe(SQLITE_AUTOCHECKPOINT_FRAMES);
+    await vi.waitFor(() => expect(store.logHealth().checkpointThread).toBe('running'), {
+      timeout: 5_000,
+      interval: 5,
+    });
+    expect(writerAutocheckpoint(file)).toBe(BACKSTOP_FRAMES);
+    fill(writer, CHECKPOINT_AT_FRAMES + 100);
+    await vi.waitFor(() => expect(checkpointer!.checkpoints).toBeGreaterThan(0), {
+      timeout: 5_000,
+      interval: 10,
+    });
+    expect(store.logHealth()).toMatchObject({ threadDeaths: 1, checkpointThread: 'running' });
   });
 });

@@ -16,6 +16,14 @@
 // once the log passes 10,000 frames (`wal_autocheckpoint`), a backstop should the thread fall
 // behind or stop.
 //
+// A checkpoint that fails (a full disk, an I/O error) is counted and its code and message sent to
+// the main thread, which the store's `logHealth()` reports (the services' /metrics and their warn
+// log, store/log-health.ts); the next is tried a second later. A thread that stops on its own is
+// started again after a wait (1 s, doubling to 60 s while it keeps stopping without a poll): its
+// descriptor on -shm is the main thread's, which outlives it, and its connection is closed as it
+// ends, so a new thread starts as the first did. While none runs, connections opened then get
+// SQLite's 1,000 frames; those opened before keep the backstop.
+//
 // The thread reads the -shm file through a descriptor the MAIN thread opened (ShmHold below), never
 // one of its own: closing any descriptor of a file releases every POSIX lock the process holds on
 // it (https://www.sqlite.org/howtocorrupt.html#_posix_advisory_locks_canceled_by_a_separate_thread_doing_close_),
@@ -32,6 +40,7 @@
 
 import { closeSync, openSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import type { LogFault } from '../log-health.js';
 import { driverPath } from './sync-pipeline.js';
 
 /** Frames waiting in the log that make the thread checkpoint. */
@@ -44,6 +53,26 @@ export const BACKSTOP_FRAMES = 10_000;
 export const RETRY_AFTER_ERROR_MS = 1_000;
 /** SQLite's default `wal_autocheckpoint`, what a connection keeps without the thread. */
 export const SQLITE_AUTOCHECKPOINT_FRAMES = 1_000;
+/** A thread that stopped on its own is started again after this wait (ms), doubled while it keeps stopping. */
+export const RESTART_AFTER_MS = 1_000;
+/** The longest wait before starting a thread that keeps stopping (ms). */
+export const RESTART_AFTER_MAX_MS = 60_000;
+
+/** Faults a test makes happen in the thread. */
+export interface CheckpointerFaults {
+  /** Every checkpoint fails with this SQLite code and message instead of running. */
+  failCheckpoints?: { code: string; message: string };
+  /** The first thread throws (stops on its own) at this poll; the ones started after it do not. */
+  dieAtPoll?: number;
+}
+
+export interface CheckpointerOptions {
+  atFrames?: number;
+  pollMs?: number;
+  /** The first wait before starting a thread that stopped on its own (ms). */
+  restartAfterMs?: number;
+  faults?: CheckpointerFaults;
+}
 
 /** Counters the thread keeps in shared memory (indexes into `Checkpointer.#stats`). */
 const POLLS = 0;
@@ -55,7 +84,7 @@ const SOURCE = `
 try {
 const fs = require('node:fs');
 const os = require('node:os');
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const stats = new Int32Array(workerData.stats);
 const db = new Database(workerData.file, { fileMustExist: true });
@@ -70,6 +99,21 @@ const little = os.endianness() === 'LE';
 // The main thread's descriptor on -shm: never closed here (see ShmHold); null when the store has
 // no -shm (not in WAL mode: nothing to checkpoint).
 const shm = workerData.shm;
+const faults = workerData.faults;
+let polls = 0;
+
+// Counted, sent to the main thread (its code, message and time), and the next try a second later.
+function failed(error) {
+  Atomics.add(stats, ${ERRORS}, 1);
+  resumeAt = performance.now() + ${RETRY_AFTER_ERROR_MS};
+  parentPort.postMessage({
+    failure: {
+      code: String((error && error.code) || 'UNKNOWN'),
+      message: String(error && error.message),
+      at: Date.now(),
+    },
+  });
+}
 
 // Frames in the log not yet copied into the file, from the wal-index header; 0 when its two copies
 // differ (a writer is changing it: read again at the next poll). A header that cannot be read (an
@@ -79,9 +123,8 @@ function waiting() {
   if (shm === null) return 0;
   try {
     if (fs.readSync(shm, header, 0, 136, 0) < 136) return 0;
-  } catch {
-    Atomics.add(stats, ${ERRORS}, 1);
-    resumeAt = performance.now() + ${RETRY_AFTER_ERROR_MS};
+  } catch (error) {
+    failed(error);
     return Number.MAX_SAFE_INTEGER;
   }
   if (header.compare(header, 0, 48, 48, 96) !== 0 || header[12] !== 1) return 0;
@@ -93,13 +136,19 @@ function waiting() {
 
 setInterval(() => {
   Atomics.add(stats, ${POLLS}, 1);
+  polls += 1;
+  if (polls === faults.dieAtPoll) throw new Error('the checkpoint thread stopped (test)');
   if (performance.now() < resumeAt || waiting() < workerData.atFrames) return;
   try {
+    if (faults.failCheckpoints !== undefined) {
+      throw Object.assign(new Error(faults.failCheckpoints.message), {
+        code: faults.failCheckpoints.code,
+      });
+    }
     const [result] = db.pragma('wal_checkpoint(PASSIVE)');
     Atomics.add(stats, result.busy ? ${BUSY} : ${CHECKPOINTS}, 1);
   } catch (error) {
-    Atomics.add(stats, ${ERRORS}, 1);
-    resumeAt = performance.now() + ${RETRY_AFTER_ERROR_MS};
+    failed(error);
   }
 }, workerData.pollMs);
 
@@ -185,52 +234,105 @@ export function writerAutocheckpoint(file: string): number {
 }
 
 export class Checkpointer {
-  readonly #worker: Worker;
+  #worker: Worker | null = null;
   readonly #stats = new Int32Array(new SharedArrayBuffer(4 * 4));
-  readonly #exited: Promise<void>;
+  #exited: Promise<void> = Promise.resolve();
   readonly #shm: ShmHold;
+  readonly #options: CheckpointerOptions;
   #closed = false;
   #counted = false;
-  /** Why the thread stopped on its own (it does not restart: the backstop takes over). */
+  /** Threads started, the first one included. */
+  #started = 0;
+  /** Polls counted when the running thread started (it ran if the count moved). */
+  #pollsAtStart = 0;
+  #restartWaitMs: number;
+  #restart: NodeJS.Timeout | null = null;
+  #lastFailure: LogFault | null = null;
+  #deaths = 0;
+  #lastDeath: LogFault | null = null;
+  /** Why the last thread stopped on its own (another is started after a wait). */
   error: unknown = null;
 
   constructor(
     private readonly file: string,
-    { atFrames = CHECKPOINT_AT_FRAMES, pollMs = CHECKPOINT_POLL_MS } = {},
+    options: CheckpointerOptions = {},
   ) {
+    this.#options = options;
+    this.#restartWaitMs = options.restartAfterMs ?? RESTART_AFTER_MS;
     this.#shm = new ShmHold(file);
     try {
-      this.#worker = new Worker(SOURCE, {
-        eval: true,
-        workerData: {
-          file,
-          shm: this.#shm.descriptor(),
-          driver: driverPath(),
-          stats: this.#stats.buffer,
-          atFrames,
-          pollMs,
-        },
-      });
+      this.#start();
     } catch (error) {
       this.#shm.release();
       throw error;
     }
+  }
+
+  #start(): void {
+    const { atFrames = CHECKPOINT_AT_FRAMES, pollMs = CHECKPOINT_POLL_MS } = this.#options;
+    const { dieAtPoll, ...faults } = this.#options.faults ?? {};
+    const worker = new Worker(SOURCE, {
+      eval: true,
+      workerData: {
+        file: this.file,
+        shm: this.#shm.descriptor(),
+        driver: driverPath(),
+        stats: this.#stats.buffer,
+        atFrames,
+        pollMs,
+        faults: this.#started === 0 && dieAtPoll !== undefined ? { ...faults, dieAtPoll } : faults,
+      },
+    });
+    this.#started += 1;
+    this.#pollsAtStart = this.polls;
+    this.#worker = worker;
     // Counted once the thread exists and until it ends (closed, or dead on its own): a connection
     // opened while it runs gets the backstop, one opened after SQLite's default.
-    running.set(file, (running.get(file) ?? 0) + 1);
+    running.set(this.file, (running.get(this.file) ?? 0) + 1);
     this.#counted = true;
     // An idle process (a CLI command done) need not wait for it; close() waits.
-    this.#worker.unref();
-    this.#worker.on('error', (error) => {
+    worker.unref();
+    let cause: unknown = null;
+    worker.on('message', (message: { failure?: LogFault }) => {
+      if (message.failure !== undefined) this.#lastFailure = message.failure;
+    });
+    worker.on('error', (error) => {
+      cause = error;
       this.error = error;
-      this.#uncount();
     });
     this.#exited = new Promise((resolve) =>
-      this.#worker.once('exit', () => {
+      worker.once('exit', (exitCode) => {
         this.#uncount();
+        this.#worker = null;
         resolve();
+        if (!this.#closed) this.#died(cause ?? new Error(`the thread exited (code ${exitCode})`));
       }),
     );
+  }
+
+  /** A thread stopped on its own (or could not be started again): another after a wait. */
+  #died(cause: unknown): void {
+    this.error = cause;
+    this.#deaths += 1;
+    this.#lastDeath = {
+      code: String((cause as { code?: unknown })?.code ?? 'ERR_CHECKPOINT_THREAD_STOPPED'),
+      message: String((cause as { message?: unknown })?.message ?? cause),
+      at: Date.now(),
+    };
+    // A thread that polled ran: the next waits the shortest; one that never did, twice the last.
+    const first = this.#options.restartAfterMs ?? RESTART_AFTER_MS;
+    const wait = this.polls > this.#pollsAtStart ? first : this.#restartWaitMs;
+    this.#restartWaitMs = Math.min(wait * 2, RESTART_AFTER_MAX_MS);
+    this.#restart = setTimeout(() => {
+      this.#restart = null;
+      if (this.#closed) return;
+      try {
+        this.#start();
+      } catch (error) {
+        this.#died(error);
+      }
+    }, wait);
+    this.#restart.unref();
   }
 
   #uncount(): void {
@@ -239,6 +341,26 @@ export class Checkpointer {
     const left = (running.get(this.file) ?? 1) - 1;
     if (left > 0) running.set(this.file, left);
     else running.delete(this.file);
+  }
+
+  /** Whether a thread runs now, or one stopped on its own and the next waits to start, or closed. */
+  get state(): 'running' | 'restarting' | 'closed' {
+    if (this.#closed) return 'closed';
+    return this.#worker === null ? 'restarting' : 'running';
+  }
+
+  /** The last checkpoint that failed: SQLite's code and message, and when. */
+  get lastFailure(): LogFault | null {
+    return this.#lastFailure;
+  }
+
+  /** Times a thread stopped on its own. */
+  get deaths(): number {
+    return this.#deaths;
+  }
+
+  get lastDeath(): LogFault | null {
+    return this.#lastDeath;
   }
 
   /** Times the thread read the log's header. */
@@ -272,9 +394,10 @@ export class Checkpointer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#restart !== null) clearTimeout(this.#restart);
     this.#uncount();
     try {
-      await this.#worker.terminate();
+      await this.#worker?.terminate();
       await this.#exited;
     } finally {
       this.#shm.release();

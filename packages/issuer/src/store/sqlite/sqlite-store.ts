@@ -34,6 +34,7 @@ import {
 import { SQLITE_FILE } from '../data-folder.js';
 import type { CheckFailure } from '../event-sources-port.js';
 import type { KeysetReport } from '../key-usage-port.js';
+import type { SqliteLogHealth } from '../log-health.js';
 import type {
   AuditFilter,
   ChecksImport,
@@ -64,7 +65,12 @@ import {
 } from './audit-chain.js';
 import { appendOutboxSync, auditEventFromRow, SqliteAutomation } from './automation.js';
 import { SqliteChains } from './chains.js';
-import { Checkpointer, ShmHold, writerAutocheckpoint } from './checkpointer.js';
+import {
+  Checkpointer,
+  type CheckpointerOptions,
+  ShmHold,
+  writerAutocheckpoint,
+} from './checkpointer.js';
 import { insertCheckFailures, SqliteEventSources } from './event-sources.js';
 import { DEFAULT_CACHE_MIB, sizedCacheMiB, warmHashIndexes } from './hash-indexes.js';
 import { LICENSE_ROWIDS_OF_INSTALLATION } from './installation-seq.js';
@@ -83,6 +89,7 @@ import { lastChecks } from './sqlite-usage-watch.js';
 import { SqliteSso } from './sso.js';
 import { statement } from './statements.js';
 import { SqliteTwoFactor } from './two-factor.js';
+import { walHealth } from './wal-health.js';
 
 type Row = Record<string, unknown>;
 
@@ -136,6 +143,8 @@ export class SqliteStore implements LicensorStore {
       warm?: boolean;
       /** Checkpoints on a thread of their own, not in a COMMIT (checkpointer.ts; default true). */
       checkpointThread?: boolean;
+      /** The checkpoint thread's settings and a test's faults (checkpointer.ts). */
+      checkpointer?: CheckpointerOptions;
     } = {},
   ): SqliteStore {
     const file = join(dataDir, SQLITE_FILE);
@@ -170,7 +179,9 @@ export class SqliteStore implements LicensorStore {
       let checkpointer: Checkpointer | null = null;
       try {
         shm = new ShmHold(file);
-        if (options.checkpointThread !== false) checkpointer = new Checkpointer(file);
+        if (options.checkpointThread !== false) {
+          checkpointer = new Checkpointer(file, options.checkpointer);
+        }
         db.pragma(`wal_autocheckpoint = ${writerAutocheckpoint(file)}`);
         return new SqliteStore(dataDir, db, options, checkpointer, shm);
       } catch (error) {
@@ -297,6 +308,18 @@ export class SqliteStore implements LicensorStore {
         },
       );
     }
+  }
+
+  /**
+   * The log and its checkpoints (store/log-health.ts): what both services show on /metrics and
+   * log. Reads no table and waits for no lock; after close, frames waiting are unknown (null).
+   */
+  logHealth(): SqliteLogHealth {
+    return walHealth(
+      join(this.dataDir, SQLITE_FILE),
+      this.closed ? null : this.shm,
+      this.checkpointer,
+    );
   }
 
   async close(): Promise<void> {
