@@ -109,4 +109,46 @@ describe('metrics text', () => {
     const families = parseExposition(await m.render());
     expect(sampleOf(families, 'licensor_verify_check_records_flushed_total')).toBe(5);
   });
+
+  it("shows the store's log health read at each scrape (SQLite), and no licensor_store_* series on MongoDB", async () => {
+    let failures = 0;
+    const sqlite = {
+      logHealth: () => ({
+        kind: 'sqlite' as const,
+        checkpointThread: failures > 0 ? ('restarting' as const) : ('running' as const),
+        checkpoints: 9,
+        checkpointFailures: failures,
+        lastFailure:
+          failures > 0 ? { code: 'SQLITE_FULL', message: 'full', at: 1_700_000_000_000 } : null,
+        threadDeaths: 0,
+        lastThreadDeath: null,
+        walBytes: 8_192,
+        framesWaiting: failures > 0 ? null : 3,
+      }),
+    };
+    const m = new VerifyMetrics({ ...sources(1), store: sqlite });
+    let families = parseExposition(await m.render());
+    expect(sampleOf(families, 'licensor_store_checkpoint_failures_total')).toBe(0);
+    expect(sampleOf(families, 'licensor_store_checkpoint_thread_up')).toBe(1);
+    expect(sampleOf(families, 'licensor_store_wal_frames_waiting')).toBe(3);
+    failures = 2;
+    families = parseExposition(await m.render());
+    expect(sampleOf(families, 'licensor_store_checkpoint_failures_total')).toBe(2);
+    expect(sampleOf(families, 'licensor_store_checkpoints_total')).toBe(9);
+    expect(sampleOf(families, 'licensor_store_checkpoint_thread_up')).toBe(0);
+    expect(sampleOf(families, 'licensor_store_checkpoint_last_failure_timestamp_seconds')).toBe(
+      1_700_000_000,
+    );
+    // Frames waiting unknown at this scrape: the last value stays.
+    expect(sampleOf(families, 'licensor_store_wal_frames_waiting')).toBe(3);
+    expect(sampleOf(families, 'licensor_store_wal_bytes')).toBe(8_192);
+    for (const family of families.values()) expect(family.help).not.toBe('');
+
+    const mongo = new VerifyMetrics({
+      ...sources(1),
+      store: { logHealth: () => ({ kind: 'server-managed' as const }) },
+    });
+    const names = [...parseExposition(await mongo.render()).keys()];
+    expect(names.filter((name) => name.startsWith('licensor_store_'))).toEqual([]);
+  });
 });

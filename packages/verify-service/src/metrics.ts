@@ -8,6 +8,10 @@
 // series. A worker's registry labels its series with its slot (`worker="2"`): series stay per
 // slot rather than summed, because a replaced worker starts its counters from zero, which
 // Prometheus's rate() reads as the reset it is; a sum would drop and fake one.
+// The store's log health (`licensor_store_*`: a SQLite store's checkpoints, their failures, its
+// checkpoint thread, the log's size) is read from the store when scraped; the series, their names
+// and help come from @licensor/issuer (the portal shows the same), none on MongoDB.
+import { type LogHealth, logHealthMetrics } from '@licensor/issuer/checks';
 import type { CheckOutcome } from '@licensor/token';
 import {
   AggregatorRegistry,
@@ -30,6 +34,8 @@ export interface MetricSources {
   recorder: { flushed: number; failures: number; dropped: number; buffered: number };
   views: { hits: number; misses: number };
   replay: { size: number; evictedEarly: number };
+  /** The store's log health (store-port.ts); a store without it shows no `licensor_store_*`. */
+  store?: { logHealth(): LogHealth };
 }
 
 /** Every figure of one process, as prom-client's JSON (what cluster workers send). */
@@ -138,6 +144,36 @@ export class VerifyMetrics {
       'Nonces forgotten for room while still inside the window.',
       () => replay.evictedEarly,
     );
+    const { store } = sources;
+    if (store !== undefined) {
+      for (const metric of logHealthMetrics(store.logHealth())) {
+        const read = () => {
+          const health = store.logHealth();
+          return health.kind === 'sqlite' ? metric.read(health) : null;
+        };
+        const options = { name: metric.name, help: metric.help, registers };
+        // An unknown value (null) leaves the series at its last one.
+        if (metric.type === 'counter') {
+          new Counter({
+            ...options,
+            collect() {
+              const value = read();
+              if (value === null) return;
+              this.reset();
+              this.inc(value);
+            },
+          });
+        } else {
+          new Gauge({
+            ...options,
+            collect() {
+              const value = read();
+              if (value !== null) this.set(value);
+            },
+          });
+        }
+      }
+    }
   }
 
   countCheck(outcome: CheckOutcome): void {

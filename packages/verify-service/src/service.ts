@@ -3,6 +3,7 @@
 // lean request listener, shutdown); `createVerifyApp` gives the express app alone, for supertest
 // and for embedding in another express app.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { watchLogHealth } from '@licensor/issuer/checks';
 import type { Ed25519KeyPair } from '@licensor/token';
 import type { Express } from 'express';
 import { type Logger, pino } from 'pino';
@@ -103,10 +104,13 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
   const recordFailures = store.recordCheckFailures?.bind(store);
   const failures =
     recordFailures === undefined ? null : new CheckFailureReporter(recordFailures, logger);
+  // The store's log health on /metrics, and a failed checkpoint in the warn log (once).
+  const logHealth = store.logHealth?.bind(store);
   const metrics = new VerifyMetrics(
-    { recorder, views, replay },
+    { recorder, views, replay, ...(logHealth === undefined ? {} : { store: { logHealth } }) },
     deps.worker !== undefined ? { worker: deps.worker } : {},
   );
+  const logWatch = logHealth === undefined ? null : watchLogHealth(logHealth, logger);
 
   const answerCheck = createAnswerCheck({
     views,
@@ -198,6 +202,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     drain: async (deadlineMs) => {
       clearInterval(refusalSweep);
       clearInterval(keysetRefresh);
+      logWatch?.stop();
       refusals.sweep(Number.POSITIVE_INFINITY);
       const left = await recorder.drain(deadlineMs);
       await failures?.settle();

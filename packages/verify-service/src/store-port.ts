@@ -17,4 +17,6 @@ export type CheckStore = Pick<
   /** Refused checks for check.failed webhooks; a store without it records none. */
   Partial<Pick<IssuerCheckStore, 'recordCheckFailures'>> &
   /** The key set version each installation reported; a store without it records none. */
-  Partial<Pick<IssuerCheckStore, 'recordKeysetReports'>>;
+  Partial<Pick<IssuerCheckStore, 'recordKeysetReports'>> &
+  /** The store's log health (/metrics, the warn log); a store without it shows none. */
+  Partial<Pick<IssuerCheckStore, 'logHealth'>>;

@@ -139,6 +139,8 @@ describe('custody: from the verify service configuration, no route reaches a lic
       expect(Object.getPrototypeOf(store)).toBeNull();
       expect(Object.isFrozen(store)).toBe(true);
       expect(Reflect.ownKeys(store).sort()).toEqual([...CHECK_ROLE].sort());
+      // logHealth (added to the role for /metrics) reads the log's counters and size: no record.
+      expect(store.logHealth()).toMatchObject({ kind: 'sqlite', checkpointThread: 'running' });
       for (const name of [
         'commitTransaction',
         'insertSigningKey',

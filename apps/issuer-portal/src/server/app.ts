@@ -15,6 +15,7 @@ import { pageErrorHandler, pageNotFound } from './http/fallback.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { defaultWebRoot, spaRouter } from './http/spa.js';
+import { createPortalMetrics, type PortalMetrics } from './metrics.js';
 import {
   DEFAULT_TIMEOUTS,
   SessionManager,
@@ -79,6 +80,8 @@ export interface PortalApp {
   webhooks: WebhookDispatcher;
   /** The webhook URL rules in force (the CLI adds the port it listens on to `selfPorts`). */
   webhookRules: { selfHosts: string[]; selfPorts: number[]; denyPrivate: boolean };
+  /** GET /metrics (the store's log health) and the watch that logs a failed checkpoint. */
+  metrics: PortalMetrics;
 }
 
 export function createPortalApp(deps: PortalDeps): PortalApp {
@@ -151,10 +154,12 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     next();
   });
   app.use(securityHeaders());
+  const metrics = createPortalMetrics(deps.issuer.store, logger);
+  app.get('/metrics', metrics.handler);
   app.use('/api/v1/auth/oidc', ssoRouter(apiDeps, sso));
   app.use('/api/v1', createApiRouter(apiDeps, { version: PORTAL_VERSION }));
   app.use(spaRouter(deps.webRoot === undefined ? defaultWebRoot() : deps.webRoot));
   app.use(pageNotFound());
   app.use(pageErrorHandler(logger));
-  return { app, sessions, sessionStore, webhooks, webhookRules };
+  return { app, sessions, sessionStore, webhooks, webhookRules, metrics };
 }
