@@ -64,6 +64,8 @@ export interface CheckpointerFaults {
   failCheckpoints?: { code: string; message: string };
   /** The first thread throws (stops on its own) at this poll; the ones started after it do not. */
   dieAtPoll?: number;
+  /** At start, a statement runs about a second in SQLite, then fails (integer overflow). */
+  slowStartError?: boolean;
 }
 
 export interface CheckpointerOptions {
@@ -79,15 +81,31 @@ const POLLS = 0;
 const CHECKPOINTS = 1;
 const BUSY = 2;
 const ERRORS = 3;
+/** Where the running thread is: 0 starting, 1 in SQLite (opened the driver), 2 closed before it. */
+const PHASE = 4;
+/** Set by close(): the thread in SQLite closes its connection and ends at its next poll. */
+const STOP = 5;
+/** A thread that does not end within this after close() asked it is terminated (ms). */
+const STOP_WAIT_MS = 5_000;
 
 const SOURCE = `
 try {
+const { workerData, parentPort } = require('node:worker_threads');
+const stats = new Int32Array(workerData.stats);
+// Closed before it loaded the driver: end without touching SQLite (close() terminated it). Past
+// this point close() never terminates it (see close()): it stops itself.
+if (Atomics.compareExchange(stats, ${PHASE}, 0, 1) !== 0) process.exit(0);
 const fs = require('node:fs');
 const os = require('node:os');
-const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const stats = new Int32Array(workerData.stats);
 const db = new Database(workerData.file, { fileMustExist: true });
+if (workerData.faults.slowStartError) {
+  // A statement that runs for a while in SQLite and then fails (integer overflow), at start.
+  db.prepare(
+    'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) ' +
+      'SELECT abs(-9223372036854775807 - (SELECT max(x) FROM c) / 3000000)',
+  ).get();
+}
 db.pragma('busy_timeout = 0');
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
@@ -134,7 +152,12 @@ function waiting() {
   return frames > copied ? frames - copied : 0;
 }
 
-setInterval(() => {
+const timer = setInterval(() => {
+  if (Atomics.load(stats, ${STOP}) === 1) {
+    clearInterval(timer);
+    db.close();
+    return;
+  }
   Atomics.add(stats, ${POLLS}, 1);
   polls += 1;
   if (polls === faults.dieAtPoll) throw new Error('the checkpoint thread stopped (test)');
@@ -235,7 +258,7 @@ export function writerAutocheckpoint(file: string): number {
 
 export class Checkpointer {
   #worker: Worker | null = null;
-  readonly #stats = new Int32Array(new SharedArrayBuffer(4 * 4));
+  readonly #stats = new Int32Array(new SharedArrayBuffer(6 * 4));
   #exited: Promise<void> = Promise.resolve();
   readonly #shm: ShmHold;
   readonly #options: CheckpointerOptions;
@@ -271,6 +294,8 @@ export class Checkpointer {
   #start(): void {
     const { atFrames = CHECKPOINT_AT_FRAMES, pollMs = CHECKPOINT_POLL_MS } = this.#options;
     const { dieAtPoll, ...faults } = this.#options.faults ?? {};
+    Atomics.store(this.#stats, PHASE, 0);
+    Atomics.store(this.#stats, STOP, 0);
     const worker = new Worker(SOURCE, {
       eval: true,
       workerData: {
@@ -384,12 +409,14 @@ export class Checkpointer {
   }
 
   /**
-   * Stops the thread, after the checkpoint it may be running (a statement is never cut: the
-   * thread stops at its next return to JavaScript), whether or not it has finished starting;
-   * its connection is closed as it ends (the driver closes its databases when a thread's
-   * environment ends), then its hold on the -shm descriptor released (the descriptor itself is
-   * closed with the last hold on the file). Waiting for a thread still starting to read a close
-   * message cost 40 ms an open and close; this, about 5 (the issuer README's figure).
+   * Stops the thread, then releases its hold on the -shm descriptor (the descriptor itself is
+   * closed with the last hold on the file). A thread that has not yet loaded the driver is
+   * terminated at once (an open and close costs about 5 ms, the issuer README's figure); one that
+   * has is never terminated: it closes its connection and ends at its next poll (10 ms), after the
+   * statement it may be running, its startup included. Terminating a thread inside a SQLite call
+   * that fails aborts the whole process (better-sqlite3 builds the error while V8 is terminating
+   * the thread: "FATAL ERROR: v8::ToLocalChecked Empty MaybeLocal", seen once in the issuer's
+   * tests at load 4-6). One that has not ended 5 s after it was asked is terminated all the same.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -397,7 +424,20 @@ export class Checkpointer {
     if (this.#restart !== null) clearTimeout(this.#restart);
     this.#uncount();
     try {
-      await this.#worker?.terminate();
+      const worker = this.#worker;
+      if (worker !== null) {
+        if (Atomics.compareExchange(this.#stats, PHASE, 0, 2) === 0) {
+          await worker.terminate();
+        } else {
+          Atomics.store(this.#stats, STOP, 1);
+          // Held until it ends: a process awaiting close() with nothing else to do waits for it.
+          worker.ref();
+          const late = setTimeout(() => void worker.terminate(), STOP_WAIT_MS);
+          late.unref();
+          await this.#exited;
+          clearTimeout(late);
+        }
+      }
       await this.#exited;
     } finally {
       this.#shm.release();
