@@ -34,7 +34,7 @@ const Database = createRequire(resolve(here, '../../packages/issuer/package.json
 const rounds = Number(process.env.PAGES_ROUNDS ?? 2);
 const expiredNonces = Number(process.env.PAGES_EXPIRED_NONCES ?? 0);
 const seconds = Number(process.env.PAGES_SECONDS ?? 3);
-/** The checkpoint thread's trigger (packages/issuer/src/store/sqlite/checkpointer.ts). */
+/** The checkpoint thread's trigger: must equal CHECKPOINT_AT_FRAMES in packages/issuer/src/store/sqlite/checkpointer.ts. */
 const CHECKPOINT_AT_FRAMES = 500;
 const WAL_HEADER = 32;
 const FRAME_HEADER = 24;

@@ -7,7 +7,7 @@
 // Before a store is measured, the nonces in its window that expired already are removed, as its
 // check writer would remove them (NONCE_PURGE_BATCH at a time, oldest first) over its first
 // checks: a large store kept between runs carries the nonces of every run before it, and an hour
-// after a busy run each of its first purges deletes 1,024 nonces on as many pages of the nonce
+// after a busy run each of its first purges deletes 64 or more nonces (twice what arrived) on as many pages of the nonce
 // key index in one commit (check-pages.mjs, PAGES_EXPIRED_NONCES), a cost of the nonce window's
 // history that the empty store, made anew each run, never pays. Nonces still held are kept (they
 // refuse replays), and the store holding fewer is given as many more, of its own sample's

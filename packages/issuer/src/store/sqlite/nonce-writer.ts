@@ -24,8 +24,9 @@ export { MAX_SYNCS, type WriterFaults };
 /** Expired nonces are removed once every this many admissions (SQLite has no TTL index). */
 export const NONCE_PURGE_EVERY = 32;
 /**
- * At most this many expired nonces go in one purge, oldest first: twice what arrived since
- * the last one, so a backlog drains, and a service started on a store holding a busy day's expired
+ * The fewest expired nonces one purge may remove, oldest first; a purge removes twice what
+ * arrived since the last one when that is more (a write group of 100 checks), so a backlog
+ * drains at any group size, and a service started on a store holding a busy day's expired
  * nonces (hundreds of thousands) does not hold its check writer for seconds in one DELETE. Small
  * and often: nonces are random, so each one purged is on a page of the key index of its own, and
  * a purge of 1,024 (every 512 admissions, before 1 Dec) made one group's commit ~900 pages
@@ -73,8 +74,10 @@ function writeOne(group) {
   const { keys, expiries, nows, heads, batches } = group;
   sincePurge += keys.length;
   if (sincePurge >= workerData.purgeEvery && keys.length > 0) {
+    // Twice what arrived since the last purge, at least a batch: a group of 100 checks (100
+    // connections) purges 200, so expired nonces never pile up faster than they go.
+    purge.run(nows[0], Math.max(workerData.purgeBatch, 2 * sincePurge));
     sincePurge = 0;
-    purge.run(nows[0], workerData.purgeBatch);
   }
   const admitted = new Uint8Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
