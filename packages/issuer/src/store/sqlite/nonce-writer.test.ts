@@ -488,7 +488,9 @@ describe('the SQLite nonce writer', () => {
     for (let g = 0; g < groups; g++) {
       // One turn's worth: the writer takes them as one group (or a few).
       const admitted = await Promise.all(
-        Array.from({ length: size }, (_, i) => store.chains.admitNonce('inst', `g${g}.${i}`, HELD, NOW)),
+        Array.from({ length: size }, (_, i) =>
+          store.chains.admitNonce('inst', `g${g}.${i}`, HELD, NOW),
+        ),
       );
       expect(admitted.every(Boolean)).toBe(true);
     }
