@@ -177,8 +177,13 @@ func (l *loop) read(c *conn) {
 		return
 	}
 	c.have = copy(c.in, c.in[a.length:c.have])
-	if a.closeAfter {
+	if a.closeAfter || c.job < 0 {
+		// An answer nobody asked for (a server's 408 on an idle connection): not a request's;
+		// the connection is closed and the next send dials anew.
 		l.closeConn(c)
+	}
+	if c.job < 0 {
+		return
 	}
 	job := c.job
 	c.job = -1

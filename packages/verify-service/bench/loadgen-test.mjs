@@ -1,0 +1,18 @@
+// `pnpm --filter @licensor/verify-service test:loadgen`: the Go load generator's own tests
+// (`go test` in bench/loadgen: its answer parser and event loop). Not part of `pnpm test`, so
+// that CI needs no Go; without Go it says so and exits 0.
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const source = join(dirname(fileURLToPath(import.meta.url)), 'loadgen');
+const run = spawnSync('go', ['test', '-count=1', './...'], {
+  cwd: source,
+  env: { ...process.env, GOTOOLCHAIN: 'local', GOPROXY: 'off' },
+  stdio: 'inherit',
+});
+if (run.error?.code === 'ENOENT') {
+  console.log('skipped: Go is not installed (no `go` on PATH); the bench falls back to Node');
+  process.exit(0);
+}
+process.exit(run.status ?? 1);
