@@ -97,6 +97,10 @@ describe('licensor-portal on the CLI kit', () => {
       'LICENSOR_CHECK_RETENTION_DAYS must be a whole number of days >= 1',
     ],
     [
+      { LICENSOR_METRICS_TOKEN: 'secret' },
+      'LICENSOR_METRICS_TOKEN must be at least 16 characters: use a random one, e.g. `openssl rand -hex 16`',
+    ],
+    [
       { LICENSOR_PASSWORD_LOGIN: 'off' },
       'LICENSOR_PASSWORD_LOGIN=off needs single sign-on (LICENSOR_OIDC_ISSUER and the rest)',
     ],
@@ -123,6 +127,7 @@ describe('licensor-portal on the CLI kit', () => {
           LICENSOR_PORTAL_HOSTS: 'b.example.com,,c.example.com',
           LICENSOR_CHECK_RETENTION_DAYS: '90',
           LICENSOR_NEAR_CAP_PERCENT: '80',
+          LICENSOR_METRICS_TOKEN: ' 0123456789abcdef0123 ',
         },
       ),
     ).toEqual({
@@ -134,6 +139,7 @@ describe('licensor-portal on the CLI kit', () => {
       sso: undefined,
       passwordLogin: true,
       retentionDays: 90,
+      metricsToken: '0123456789abcdef0123',
     });
     expect(serveSettings({}, { LICENSOR_PORTAL_PORT: '4200' })).toMatchObject({
       port: 4200,
@@ -141,6 +147,7 @@ describe('licensor-portal on the CLI kit', () => {
       trustProxy: false,
       allowedHosts: ['127.0.0.1'],
       retentionDays: 30,
+      metricsToken: null,
     });
   });
 

@@ -22,6 +22,7 @@ import { dataDirOf, openStore } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from '../server/app.js';
 import { type SsoOptions, ssoOptionsFromEnv } from '../server/auth/sso.js';
+import { METRICS_TOKEN_MIN_LENGTH } from '../server/metrics.js';
 import type { DispatcherOptions } from '../server/webhooks/dispatcher.js';
 import { PORTAL_CLI } from './spec.js';
 
@@ -35,6 +36,8 @@ interface ServeSettings {
   sso: SsoOptions | undefined;
   passwordLogin: boolean;
   retentionDays: number;
+  /** LICENSOR_METRICS_TOKEN: GET /metrics answers a scrape carrying it; unset, /metrics is off. */
+  metricsToken: string | null;
 }
 
 /** The settings of `serve`, or a UsageError naming the option or variable that is wrong. */
@@ -69,6 +72,12 @@ export function serveSettings(values: Record<string, unknown>, env: CliIo['env']
   if (!Number.isInteger(retentionDays) || retentionDays < 1) {
     throw new UsageError('LICENSOR_CHECK_RETENTION_DAYS must be a whole number of days >= 1');
   }
+  const metricsToken = env.LICENSOR_METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && metricsToken.length < METRICS_TOKEN_MIN_LENGTH) {
+    throw new UsageError(
+      `LICENSOR_METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN_LENGTH} characters: use a random one, e.g. \`openssl rand -hex 16\``,
+    );
+  }
   return {
     port,
     host,
@@ -78,6 +87,7 @@ export function serveSettings(values: Record<string, unknown>, env: CliIo['env']
     sso,
     passwordLogin,
     retentionDays,
+    metricsToken,
   };
 }
 
@@ -128,6 +138,7 @@ async function serve(settings: ServeSettings, dataFlag: string | undefined, io: 
     twoFactor: twoFactorKey ? { key: twoFactorKey } : {},
     ...(sso === undefined ? {} : { sso }),
     passwordLogin: settings.passwordLogin,
+    metricsToken: settings.metricsToken,
     webhooks: {
       selfHosts: (env.LICENSOR_PORTAL_URL ?? '')
         .split(',')

@@ -51,6 +51,8 @@ export const PORTAL_CLI: CliSpec = {
   LICENSOR_KEY_PASSPHRASE         unlocks signing keys sealed with a passphrase
   LICENSOR_2FA_KEY                seals users' TOTP secrets at rest
   LICENSOR_OIDC_*                 single sign-on (LICENSOR_PASSWORD_LOGIN=off: SSO only)
+  LICENSOR_METRICS_TOKEN          serves GET /metrics to a scrape sending Authorization: Bearer
+                                  <it> (at least 16 characters); unset, /metrics is off
   LICENSOR_CHECK_RETENTION_DAYS   days of raw check records kept (default 30); older ones are
                                   rolled up per license per day, hourly, then dropped
   LICENSOR_NEAR_CAP_PERCENT       usage.near-cap webhook at this share of the cap (1-100, default 90)

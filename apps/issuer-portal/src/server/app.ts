@@ -62,6 +62,11 @@ export interface PortalDeps {
   twoFactor?: TwoFactorOptions;
   /** OpenID Connect single sign-on (the CLI reads LICENSOR_OIDC_*); unset: none. */
   sso?: SsoOptions;
+  /**
+   * The token a Prometheus scrape of GET /metrics must carry (`Authorization: Bearer`; the CLI
+   * passes LICENSOR_METRICS_TOKEN, at least 16 characters). Unset: /metrics answers 404.
+   */
+  metricsToken?: string | null;
   /** False turns password login off (LICENSOR_PASSWORD_LOGIN=off): SSO only. Default true. */
   passwordLogin?: boolean;
   /**
@@ -80,7 +85,7 @@ export interface PortalApp {
   webhooks: WebhookDispatcher;
   /** The webhook URL rules in force (the CLI adds the port it listens on to `selfPorts`). */
   webhookRules: { selfHosts: string[]; selfPorts: number[]; denyPrivate: boolean };
-  /** GET /metrics (the store's log health) and the watch that logs a failed checkpoint. */
+  /** GET /metrics (the store's log health, behind the scrape token) and the watch that logs a failed checkpoint. */
   metrics: PortalMetrics;
 }
 
@@ -154,7 +159,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     next();
   });
   app.use(securityHeaders());
-  const metrics = createPortalMetrics(deps.issuer.store, logger);
+  const metrics = createPortalMetrics(deps.issuer.store, logger, deps.metricsToken);
   app.get('/metrics', metrics.handler);
   app.use('/api/v1/auth/oidc', ssoRouter(apiDeps, sso));
   app.use('/api/v1', createApiRouter(apiDeps, { version: PORTAL_VERSION }));

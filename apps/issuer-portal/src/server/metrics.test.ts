@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPortalApp } from './app.js';
 import { createPortalMetrics } from './metrics.js';
+import { MemorySessionStore } from './session/session-store.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -19,6 +20,8 @@ function sample(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
+
+const TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
 describe('GET /metrics (portal)', () => {
   it("shows the store's failing checkpoints and logs them once (warn, with the cause and what to do), not at each scrape", async () => {
@@ -39,11 +42,13 @@ describe('GET /metrics (portal)', () => {
       { level: 'info' },
       { write: (line: string) => lines.push(JSON.parse(line)) },
     );
-    const portal = createPortalApp({ issuer, logger, webRoot: null });
+    const portal = createPortalApp({ issuer, logger, webRoot: null, metricsToken: TOKEN });
     cleanups.push(() => portal.metrics.stop());
     const warned = () => lines.filter((line) => line.event === 'store_checkpoint_failed');
     const scrape = async () => {
-      const response = await request(portal.app).get('/metrics');
+      const response = await request(portal.app)
+        .get('/metrics')
+        .set('Authorization', `Bearer ${TOKEN}`);
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
       return response.text;
@@ -76,5 +81,71 @@ describe('GET /metrics (portal)', () => {
     );
     cleanups.push(() => metrics.stop());
     expect(await metrics.registry.metrics()).not.toContain('licensor_store_');
+  });
+
+  describe('the scrape token', () => {
+    async function portalWith(metricsToken?: string) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'licensor-portal-metrics-'));
+      cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const store = await openStore({ dataDir });
+      cleanups.push(() => store.close());
+      const issuer = await openIssuer({ store });
+      const sessionStore = new MemorySessionStore();
+      const portal = createPortalApp({
+        issuer,
+        logger: pino({ level: 'silent' }),
+        webRoot: null,
+        sessionStore,
+        ...(metricsToken === undefined ? {} : { metricsToken }),
+      });
+      cleanups.push(() => portal.metrics.stop());
+      return { portal, sessionsMade: vi.spyOn(sessionStore, 'set') };
+    }
+
+    it('is off (404, saying how to turn it on) when no token is configured, and leaks no series', async () => {
+      const { portal } = await portalWith();
+      const response = await request(portal.app)
+        .get('/metrics')
+        .set('Authorization', `Bearer ${TOKEN}`);
+      expect(response.status).toBe(404);
+      expect(response.body.error.code).toBe('ERR_NOT_FOUND');
+      expect(response.body.error.message).toMatch(/LICENSOR_METRICS_TOKEN/);
+      expect(response.text).not.toContain('licensor_store_');
+    });
+
+    it('refuses a scrape without the token, with another one, or in another scheme: 401, no series, no cookie', async () => {
+      const { portal, sessionsMade } = await portalWith(TOKEN);
+      for (const header of [
+        undefined,
+        `Bearer ${TOKEN.slice(0, -1)}`,
+        `Bearer ${TOKEN}x`,
+        `Basic ${Buffer.from(`prometheus:${TOKEN}`).toString('base64')}`,
+        'Bearer ',
+        TOKEN,
+      ]) {
+        const call = request(portal.app).get('/metrics');
+        const response = await (header === undefined ? call : call.set('Authorization', header));
+        expect(response.status, String(header)).toBe(401);
+        expect(response.headers['www-authenticate']).toBe('Bearer realm="licensor-metrics"');
+        expect(response.headers['set-cookie']).toBeUndefined();
+        expect(response.body.error.code).toBe('ERR_UNAUTHENTICATED');
+        expect(response.body.error.message).toMatch(/Authorization: Bearer/);
+        expect(response.text).not.toContain('licensor_store_');
+      }
+      expect(sessionsMade).not.toHaveBeenCalled();
+      const ok = await request(portal.app).get('/metrics').set('Authorization', `bearer ${TOKEN}`);
+      expect(ok.status).toBe(200);
+      expect(ok.text).toContain('licensor_store_checkpoint_failures_total');
+    });
+
+    it('refuses a token shorter than 16 characters, naming the setting', () => {
+      expect(() =>
+        createPortalMetrics(
+          { logHealth: () => ({ kind: 'server-managed' }) },
+          pino({ level: 'silent' }),
+          'short',
+        ),
+      ).toThrow(/LICENSOR_METRICS_TOKEN must be at least 16 characters/);
+    });
   });
 });

@@ -3,26 +3,52 @@
 // (`licensor_store_*`: a SQLite store's checkpoints, their failures, its checkpoint thread, the
 // log's size; none on MongoDB), read from the store when scraped; their names and help come from
 // @licensor/issuer, so the verify service shows the same series. The same store's failed
-// checkpoints are logged once (warn) by the log-health watch started here. Like /api/v1/health it
-// needs no login: keep it to the network Prometheus scrapes from (docs/deploying.md).
+// checkpoints are logged once (warn) by the log-health watch started here, whether or not
+// /metrics is served. The portal faces staff, often across the internet, so /metrics is off
+// (404) unless a scrape token is configured (LICENSOR_METRICS_TOKEN), and then answers only a
+// request carrying it (`Authorization: Bearer <token>`, compared in constant time; 401 otherwise).
 
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { type LogHealth, logHealthMetrics, watchLogHealth } from '@licensor/issuer/store';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { sendError } from './http/error-handler.js';
+
+/** The shortest scrape token the portal accepts: 16 characters (`openssl rand -hex 16` gives 32). */
+export const METRICS_TOKEN_MIN_LENGTH = 16;
 
 export interface PortalMetrics {
   readonly registry: Registry;
-  /** GET /metrics: the text exposition. */
+  /**
+   * GET /metrics: the text exposition to a request carrying the scrape token; 401 without it or
+   * with another; 404 when no token is configured (off).
+   */
   readonly handler: RequestHandler;
   /** Stops the log-health watch (the process's exit does too: its timer is unref'd). */
   stop(): void;
 }
 
+/** Compares two secrets in constant time, whatever their lengths (digests of equal length). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * `token`: the scrape token (null or undefined: /metrics is off). A token shorter than
+ * METRICS_TOKEN_MIN_LENGTH is refused (a TypeError naming the setting), as the CLI does.
+ */
 export function createPortalMetrics(
   store: { logHealth(): LogHealth },
   logger: Logger,
+  token?: string | null,
 ): PortalMetrics {
+  if (token != null && token.length < METRICS_TOKEN_MIN_LENGTH) {
+    throw new TypeError(
+      `the scrape token: LICENSOR_METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN_LENGTH} characters: use a random one, e.g. \`openssl rand -hex 16\``,
+    );
+  }
   const registry = new Registry();
   const registers = [registry];
   for (const metric of logHealthMetrics(store.logHealth())) {
@@ -53,7 +79,28 @@ export function createPortalMetrics(
     }
   }
   const watch = watchLogHealth(() => store.logHealth(), logger);
-  const handler: RequestHandler = (_req, res, next) => {
+  const handler: RequestHandler = (req, res, next) => {
+    if (token == null) {
+      sendError(
+        res,
+        404,
+        'ERR_NOT_FOUND',
+        'GET /metrics is off: start the portal with LICENSOR_METRICS_TOKEN set, and scrape with the header Authorization: Bearer <that token>.',
+      );
+      return;
+    }
+    const header = req.get('authorization') ?? '';
+    const given = /^Bearer +(\S+)\s*$/i.exec(header)?.[1];
+    if (given === undefined || !sameSecret(given, token)) {
+      res.set('WWW-Authenticate', 'Bearer realm="licensor-metrics"');
+      sendError(
+        res,
+        401,
+        'ERR_UNAUTHENTICATED',
+        'GET /metrics needs the scrape token: send the header Authorization: Bearer <LICENSOR_METRICS_TOKEN>.',
+      );
+      return;
+    }
     registry.metrics().then((text) => {
       res.type(registry.contentType).send(text);
     }, next);
