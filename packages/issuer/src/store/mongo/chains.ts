@@ -84,7 +84,13 @@ function forkOf(document: unknown): ForkRecord {
 }
 
 /** Expired nonces are removed by the adapter once every this many admissions without TTL. */
-const PURGE_EVERY = 512;
+export const MONGO_NONCE_PURGE_EVERY = 512;
+/**
+ * At most this many go in one purge, oldest first: twice what arrived since the last one, so a
+ * backlog drains, while a server started on a busy day's expired nonces (hundreds of thousands)
+ * does not hold one admission for seconds in one unbounded delete (as the SQLite writer's purge).
+ */
+export const MONGO_NONCE_PURGE_BATCH = 2 * MONGO_NONCE_PURGE_EVERY;
 /** A lock older than this was left by a process that died holding it. */
 const LOCK_STALE_MS = 5_000;
 const LOCK_GIVE_UP_MS = 10_000;
@@ -280,10 +286,20 @@ export class MongoChains implements ChainStore {
   ): Promise<boolean> {
     return this.run(async () => {
       const _id = `${installationId}.${nonce}`;
-      if (!this.ttl && ++this.#admitted % PURGE_EVERY === 0) {
-        await this.models.checkNonces.collection.deleteMany({
-          expiresAt: { $lte: new Date(now) },
-        } as never);
+      if (!this.ttl && ++this.#admitted % MONGO_NONCE_PURGE_EVERY === 0) {
+        const expired = { expiresAt: { $lte: new Date(now) } };
+        const oldest = await this.models.checkNonces.collection
+          .find(expired as never, { projection: { _id: 1 } })
+          .sort({ expiresAt: 1 })
+          .limit(MONGO_NONCE_PURGE_BATCH)
+          .toArray();
+        if (oldest.length > 0) {
+          // Still expired: a nonce admitted again meanwhile (expiry moved on) stays.
+          await this.models.checkNonces.collection.deleteMany({
+            _id: { $in: oldest.map((document) => document._id) },
+            ...expired,
+          } as never);
+        }
       }
       try {
         await this.models.checkNonces.collection.insertOne({

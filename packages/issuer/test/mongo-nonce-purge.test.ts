@@ -1,0 +1,65 @@
+// The MongoDB adapter's nonce purge on a server without TTL indexes (FerretDB): bounded and
+// oldest first, as the SQLite writer's, so a store carrying a busy day's expired nonces never
+// holds an admission for one unbounded delete. Needs MONGODB_URI (skipped without;
+// LICENSOR_REQUIRE_MONGO=1 makes it required).
+
+import { describe, expect, it } from 'vitest';
+import { MONGO_NONCE_PURGE_BATCH, MONGO_NONCE_PURGE_EVERY } from '../src/store/mongo/chains.js';
+import { adapters } from './support/adapters.js';
+
+const mongo = adapters().find((a) => a.name === 'mongo')!;
+const required = process.env.LICENSOR_REQUIRE_MONGO === '1';
+const NOW = Date.UTC(2026, 11, 1);
+const HELD = NOW + 600_000;
+
+interface Nonces {
+  insertMany(documents: { _id: string; expiresAt: Date }[]): Promise<unknown>;
+  find(filter: object): { toArray(): Promise<{ _id: string; expiresAt: Date }[]> };
+}
+
+describe.skipIf(mongo.unavailable !== null && !required)('MongoDB nonce purge without TTL', () => {
+  it('removes at most a bounded batch of expired nonces, the oldest, per purge; held ones stay, a replay is refused', async () => {
+    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
+    const store = await (await mongo.create()).open();
+    try {
+      const chains = store.chains as unknown as { ttl: boolean };
+      // A server with TTL indexes removes them itself: the adapter purges only without.
+      chains.ttl = false;
+      const db = (store as unknown as { connection: { db: { collection(n: string): Nonces } } })
+        .connection.db;
+      const nonces = db.collection('check_nonces');
+      const backlog = MONGO_NONCE_PURGE_BATCH + 300;
+      await nonces.insertMany(
+        Array.from({ length: backlog }, (_, i) => ({
+          _id: `old.${i}`,
+          expiresAt: new Date(NOW - backlog + i),
+        })),
+      );
+      expect(await store.chains.admitNonce('inst', 'first', HELD, NOW)).toBe(true);
+      for (let i = 1; i < MONGO_NONCE_PURGE_EVERY; i++) {
+        expect(await store.chains.admitNonce('inst', `n${i}`, HELD, NOW)).toBe(true);
+      }
+      const expired = async () =>
+        (await nonces.find({}).toArray()).filter((d) => d.expiresAt.getTime() <= NOW);
+      const left = await expired();
+      // One purge: exactly one batch, the oldest.
+      expect(left).toHaveLength(backlog - MONGO_NONCE_PURGE_BATCH);
+      expect(Math.min(...left.map((d) => d.expiresAt.getTime()))).toBe(
+        NOW - backlog + MONGO_NONCE_PURGE_BATCH,
+      );
+      // Every nonce admitted is still held: a replay is refused.
+      expect(await store.chains.admitNonce('inst', 'first', HELD, NOW + 1)).toBe(false);
+      expect(
+        (await nonces.find({}).toArray()).filter((d) => d._id.startsWith('inst.')),
+      ).toHaveLength(MONGO_NONCE_PURGE_EVERY);
+      // The next purge drains the rest.
+      for (let i = 0; i < MONGO_NONCE_PURGE_EVERY; i++) {
+        await store.chains.admitNonce('inst', `m${i}`, HELD, NOW + 2);
+      }
+      expect(await expired()).toHaveLength(0);
+    } finally {
+      await store.close();
+      await mongo.cleanup();
+    }
+  });
+});
