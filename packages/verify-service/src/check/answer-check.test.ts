@@ -222,7 +222,7 @@ describe('a status signed while its nonce is written (#15.5)', () => {
     expect(records).toHaveLength(0);
   });
 
-  it('answers a store that fails while the status is signed with its error, not an unhandled rejection', async () => {
+  it('answers a store that fails before the status is signed with its error, not an unhandled rejection', async () => {
     const { answerCheck, admissions, records } = held();
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -259,5 +259,28 @@ describe('a status signed while its nonce is written (#15.5)', () => {
     const { status } = await answer;
     expect(signatures()).toBe(1);
     expect(verifyStatus(status, keyring).claims).toHaveProperty('chain');
+  });
+
+  it('signs an UNKNOWN version 2 check (no license bound to it) while its nonce is written: a decoy verification, no chain step, nothing recorded', async () => {
+    const { answerCheck, admissions, decoys, records, signatures } = held();
+    let answered = false;
+    const answer = answerCheck(checkToken({ v: 2, lid: 'lic_nosuch' }), T0).then((a) => {
+      answered = true;
+      return a;
+    });
+    await turn();
+    await turn();
+    expect(admissions).toHaveLength(1);
+    expect(signatures()).toBe(1);
+    expect(answered).toBe(false);
+    expect(decoys).toHaveLength(1);
+    admissions[0]!.resolve(true);
+    const { status, outcome } = await answer;
+    expect(outcome).toBe('UNKNOWN');
+    const claims = verifyStatus(status, keyring).claims;
+    expect(claims).toMatchObject({ outcome: 'UNKNOWN' });
+    expect(claims).not.toHaveProperty('chain');
+    expect(signatures()).toBe(1);
+    expect(records).toHaveLength(0);
   });
 });

@@ -23,7 +23,10 @@ import type { DecoyVerification } from './decoy-verification.js';
 import { peekCheck } from './peek-check.js';
 import { type SignedAnswer, signAnswer } from './sign-answer.js';
 
-/** Resolves once this turn of the event loop has run its pending immediates (the writer's send). */
+/**
+ * Resolves once this turn of the event loop has run its pending immediates: on SQLite the check
+ * writer's send of the group; on MongoDB (no writer turn) one hop more, harmless.
+ */
 function afterTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
