@@ -15,6 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { autocannonLoad } from './autocannon-load.mjs';
+import { askChild } from './child-ipc.mjs';
 import { buildLoadgen, goLoad, writeBodies } from './go-loadgen.mjs';
 import { pacedLoad } from './paced-load.mjs';
 import { checkToken, prepareStore } from './prepare-store.mjs';
@@ -63,17 +64,7 @@ try {
     },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const ask = (message, key) =>
-    new Promise((resolve) => {
-      const on = (x) => {
-        if (x?.[key] !== undefined) {
-          child.off('message', on);
-          resolve(x[key]);
-        }
-      };
-      child.on('message', on);
-      child.send(message);
-    });
+  const ask = (message, key) => askChild(child, message, key);
   const { url } = await new Promise((resolve) => child.once('message', resolve));
   await autocannonLoad(url, 10, 2, next);
   if (rateSetting?.endsWith('x')) {

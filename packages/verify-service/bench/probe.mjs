@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { askChild } from './child-ipc.mjs';
 import { pacedLoad } from './paced-load.mjs';
 import { checkToken, prepareStore } from './prepare-store.mjs';
 import { histogramDelta, scrapeHistograms } from './server-histograms.mjs';
@@ -49,17 +50,7 @@ if (process.env.PROBE_LOG) {
   const { createWriteStream } = await import('node:fs');
   child.stdout.pipe(createWriteStream(process.env.PROBE_LOG));
 }
-const ask = (m, key) =>
-  new Promise((res) => {
-    const on = (x) => {
-      if (x?.[key] !== undefined) {
-        child.off('message', on);
-        res(x[key]);
-      }
-    };
-    child.on('message', on);
-    child.send(m);
-  });
+const ask = (message, key) => askChild(child, message, key);
 const { url } = await new Promise((res) => child.once('message', res));
 await autocannon({
   url: `${url}/v1/checks`,
