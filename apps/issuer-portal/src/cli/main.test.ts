@@ -97,6 +97,10 @@ describe('licensor-portal on the CLI kit', () => {
       'LICENSOR_CHECK_RETENTION_DAYS must be a whole number of days >= 1',
     ],
     [
+      { LICENSOR_METRICS_TOKEN: '0123456789 abcdef0123' },
+      'LICENSOR_METRICS_TOKEN must not contain spaces (a scrape sends it as one Bearer word): use e.g. `openssl rand -hex 16`',
+    ],
+    [
       { LICENSOR_METRICS_TOKEN: 'secret' },
       'LICENSOR_METRICS_TOKEN must be at least 16 characters: use a random one, e.g. `openssl rand -hex 16`',
     ],

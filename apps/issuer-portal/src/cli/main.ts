@@ -73,6 +73,11 @@ export function serveSettings(values: Record<string, unknown>, env: CliIo['env']
     throw new UsageError('LICENSOR_CHECK_RETENTION_DAYS must be a whole number of days >= 1');
   }
   const metricsToken = env.LICENSOR_METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && /\s/.test(metricsToken)) {
+    throw new UsageError(
+      'LICENSOR_METRICS_TOKEN must not contain spaces (a scrape sends it as one Bearer word): use e.g. `openssl rand -hex 16`',
+    );
+  }
   if (metricsToken !== null && metricsToken.length < METRICS_TOKEN_MIN_LENGTH) {
     throw new UsageError(
       `LICENSOR_METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN_LENGTH} characters: use a random one, e.g. \`openssl rand -hex 16\``,
