@@ -12,6 +12,10 @@ const run = spawnSync('go', ['test', '-count=1', './...'], {
   stdio: 'inherit',
 });
 if (run.error?.code === 'ENOENT') {
+  if (process.env.CI === 'true' || process.env.LICENSOR_REQUIRE_GO === '1') {
+    console.error('Go is required here (CI=true or LICENSOR_REQUIRE_GO=1) and `go` is not on PATH');
+    process.exit(1);
+  }
   console.log('skipped: Go is not installed (no `go` on PATH); the bench falls back to Node');
   process.exit(0);
 }
