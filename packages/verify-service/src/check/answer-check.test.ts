@@ -283,4 +283,33 @@ describe('a status signed while its nonce is written (#15.5)', () => {
     expect(signatures()).toBe(1);
     expect(records).toHaveLength(0);
   });
+
+  it("answers a broken status key while the nonce is written with a plain error (a 500, not the caller's fault), records nothing, and leaves no unhandled rejection", async () => {
+    const context = setup(undefined, undefined, () => {
+      throw new Error('status key unreadable');
+    });
+    const admissions: { resolve(admitted: boolean): void }[] = [];
+    context.store.chains.admitNonce = () => new Promise((resolve) => admissions.push({ resolve }));
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const refusal = context.answerCheck(checkToken(), T0).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      const error = await refusal;
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({ message: 'signing the status failed' });
+      expect((error as { code?: unknown }).code).toBeUndefined();
+      // The nonce was asked for (it is the check's; a retry of the same check is a replay).
+      expect(admissions).toHaveLength(1);
+      admissions[0]!.resolve(true);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(context.records).toHaveLength(0);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
