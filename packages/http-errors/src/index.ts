@@ -89,3 +89,5 @@ export function errorAnswer(
     internal: true,
   };
 }
+
+export { SCRAPE_TOKEN_MIN_LENGTH, scrapeTokenMatches, scrapeTokenProblem } from './scrape-token.js';

@@ -11,6 +11,7 @@ import {
   UsageError,
   wholeNumber,
 } from '@licensor/cli-kit';
+import { scrapeTokenProblem } from '@licensor/http-errors';
 import { dataDirOf } from '@licensor/issuer/checks';
 import { isLicensorError } from '@licensor/token';
 import { pino } from 'pino';
@@ -84,6 +85,8 @@ export const VERIFY_CLI: CliSpec = {
   footer: `environment:
   LICENSOR_STATUS_KEY_PASSPHRASE  the status keys' passphrase; the service refuses to start when
                                   LICENSOR_KEY_PASSPHRASE (the issuing secret) is in its environment
+  LICENSOR_METRICS_TOKEN          GET /metrics answers only Authorization: Bearer <it> (at least
+                                  16 characters, one word); unset, it answers anyone
 
 exit codes: 0 stopped, 1 refused (error: CODE: message), 2 usage error`,
 };
@@ -118,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
   let cacheTtl: number;
   let recordFlushMs: number;
   let workers: number;
+  let metricsToken: string | null;
   try {
     port = wholeNumber(values.port ?? env.LICENSOR_VERIFY_PORT ?? '4001', '--port', {
       min: 0,
@@ -134,6 +138,9 @@ async function main(argv: string[]): Promise<number> {
       { min: 10, max: 600_000 },
     )!;
     workers = workerCount(values.workers ?? env.LICENSOR_VERIFY_WORKERS ?? '1');
+    metricsToken = env.LICENSOR_METRICS_TOKEN?.trim() || null;
+    const tokenProblem = metricsToken === null ? null : scrapeTokenProblem(metricsToken);
+    if (tokenProblem !== null) throw new UsageError(tokenProblem);
   } catch (error) {
     if (!isUsageError(error)) throw error;
     error.command = 'serve';
@@ -197,6 +204,7 @@ async function main(argv: string[]): Promise<number> {
       logLevel,
       ...(worker !== undefined ? { worker } : {}),
       ...(aggregateMetrics !== undefined ? { aggregateMetrics } : {}),
+      metricsToken,
       config: {
         viewCacheTtlMs: cacheTtl,
         recordFlushIntervalMs: recordFlushMs,

@@ -17,6 +17,7 @@ export const SERVICE_ERROR_CODES = [
   'ERR_STORE_UNAVAILABLE',
   'ERR_SERVICE_STOPPING',
   'ERR_METRICS_UNAVAILABLE',
+  'ERR_UNAUTHENTICATED',
   'ERR_NOT_FOUND',
   'ERR_METHOD_NOT_ALLOWED',
   'ERR_NO_STATUS_KEY',
@@ -75,6 +76,12 @@ export class MetricsUnavailableError extends VerifyServiceError {
     super('ERR_METRICS_UNAVAILABLE', message, options);
   }
 }
+/** GET /metrics without the scrape token the service was started with (LICENSOR_METRICS_TOKEN). */
+export class UnauthenticatedError extends VerifyServiceError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_UNAUTHENTICATED', message, options);
+  }
+}
 export class NotFoundError extends VerifyServiceError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_NOT_FOUND', message, options);
@@ -127,6 +134,7 @@ const SERVICE_STATUS = statusTable<ServiceErrorCode | TokenErrorCode>({
   ERR_STORE_UNAVAILABLE: 503,
   ERR_SERVICE_STOPPING: 503,
   ERR_METRICS_UNAVAILABLE: 503,
+  ERR_UNAUTHENTICATED: 401,
   ERR_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
   ERR_NO_STATUS_KEY: 500,

@@ -35,6 +35,8 @@ export interface ServeOptions {
   worker?: number;
   /** In a cluster worker: gathers every worker's metrics for /metrics (see cluster.ts). */
   aggregateMetrics?: VerifyServiceDeps['aggregateMetrics'];
+  /** LICENSOR_METRICS_TOKEN: GET /metrics answers only a scrape carrying it. */
+  metricsToken?: string | null;
 }
 
 export interface ServingProcess {
@@ -51,6 +53,9 @@ export interface ServingProcess {
   /** Logs a fatal error and writes the log buffer synchronously (before a forced exit). */
   fatal(error: unknown, message: string): void;
 }
+
+/** Addresses only this machine reaches: /metrics without a token is not worth a warning there. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /** Log lines wait until this many bytes gather, or LOG_FLUSH_MS passed, then go in one write. */
 export const LOG_BLOCK_BYTES = 4000;
@@ -99,8 +104,15 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
       ...(options.aggregateMetrics !== undefined
         ? { aggregateMetrics: options.aggregateMetrics }
         : {}),
+      metricsToken: options.metricsToken ?? null,
     });
     server = await startVerifyServer(service, { port: options.port, host: options.host });
+    if ((options.metricsToken ?? null) === null && !LOOPBACK_HOSTS.has(options.host)) {
+      logger.warn(
+        { host: options.host },
+        'GET /metrics answers anyone who reaches this port: route only /v1/checks to it from the internet (docs/deploying.md), or set LICENSOR_METRICS_TOKEN',
+      );
+    }
   } catch (error) {
     await store.close().catch(() => undefined);
     destination.flushSync();

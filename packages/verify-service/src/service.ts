@@ -3,6 +3,7 @@
 // lean request listener, shutdown); `createVerifyApp` gives the express app alone, for supertest
 // and for embedding in another express app.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { scrapeTokenProblem } from '@licensor/http-errors';
 import { watchLogHealth } from '@licensor/issuer/checks';
 import type { Ed25519KeyPair } from '@licensor/token';
 import type { Express } from 'express';
@@ -42,6 +43,11 @@ export interface VerifyServiceDeps {
   aggregateMetrics?: () => Promise<MetricPart[]>;
   /** In a cluster: this worker's slot, which labels its metric series (`worker="2"`). */
   worker?: number;
+  /**
+   * GET /metrics answers only `Authorization: Bearer <metricsToken>` (LICENSOR_METRICS_TOKEN, at
+   * least 16 characters, one word; otherwise a TypeError). Unset: it answers anyone.
+   */
+  metricsToken?: string | null;
 }
 
 export interface VerifyService {
@@ -153,8 +159,12 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
   const metricsText = () => metrics.render();
 
   const { aggregateMetrics } = deps;
+  const metricsToken = deps.metricsToken ?? null;
+  const tokenProblem = metricsToken === null ? null : scrapeTokenProblem(metricsToken);
+  if (tokenProblem !== null) throw new TypeError(`the scrape token: ${tokenProblem}`);
   const app = buildExpressApp({
     checkRoute,
+    metricsToken,
     metricsText:
       aggregateMetrics === undefined
         ? metricsText

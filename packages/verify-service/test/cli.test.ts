@@ -183,6 +183,19 @@ describe('licensor-verify serve', () => {
     );
   });
 
+  it('exits 2 before opening the store when LICENSOR_METRICS_TOKEN is short or holds a space', () => {
+    for (const token of ['short-token', 'two words, long enough for it']) {
+      const run = spawnSync(process.execPath, [bin, 'serve', '--port', '0'], {
+        encoding: 'utf8',
+        env: { ...process.env, LICENSOR_METRICS_TOKEN: token, LICENSOR_DATA: '/nonexistent' },
+      });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(
+        /^error: ERR_USAGE: LICENSOR_METRICS_TOKEN must .*openssl rand -hex 16.*\nSee `licensor-verify serve --help`\.\n$/,
+      );
+    }
+  });
+
   it('answers --version and --help in the format of the other CLIs (#10.3)', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
     const version = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });

@@ -2,7 +2,7 @@
 // and the headers every answer carries.
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { createVerifyApp } from '../src/service.js';
+import { createVerifyApp, createVerifyService } from '../src/service.js';
 import {
   checkToken,
   roomyLimits,
@@ -105,6 +105,64 @@ describe('ops routes', () => {
     const families = parseExposition(res.text);
     expect(sampleOf(families, 'licensor_verify_check_records_buffered')).toBe(1);
     expect(sampleOf(families, 'licensor_verify_replay_nonces')).toBe(1);
+  });
+
+  it('answers /metrics only to the scrape token when started with one (LICENSOR_METRICS_TOKEN)', async () => {
+    const metricsToken = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+    const service = createVerifyService({
+      store: seededStore(),
+      statusKeys: [statusKey],
+      logger: silentLogger,
+      now: () => T0,
+      config: roomyLimits,
+      metricsToken,
+    });
+    await postCheck(service.app, checkToken({ lid: 'lic_valid' }));
+    const refused = [
+      undefined,
+      metricsToken,
+      `Basic ${metricsToken}`,
+      `Bearer ${metricsToken.slice(1)}`,
+      `Bearer ${metricsToken} ${metricsToken}`,
+      'Bearer',
+    ];
+    for (const header of refused) {
+      const scrape = request(service.app).get('/metrics');
+      const res = await (header === undefined ? scrape : scrape.set('authorization', header));
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="licensor-metrics"');
+      expect(res.body.error).toMatchObject({
+        code: 'ERR_UNAUTHENTICATED',
+        message: expect.stringContaining('Authorization: Bearer <LICENSOR_METRICS_TOKEN>'),
+      });
+      expect(res.text).not.toContain('licensor_verify_');
+    }
+    // Refused scrapes changed nothing: the one check is still the only one counted.
+    const res = await request(service.app)
+      .get('/metrics')
+      .set('authorization', `Bearer ${metricsToken}`);
+    expect(res.status).toBe(200);
+    expect(
+      sampleOf(parseExposition(res.text), 'licensor_verify_checks_total', { outcome: 'VALID' }),
+    ).toBe(1);
+    // Checks and the other ops routes need no token.
+    expect((await request(service.app).get('/healthz')).status).toBe(200);
+    expect(statusOf(await postCheck(service.app, checkToken({ lid: 'lic_valid' }))).outcome).toBe(
+      'VALID',
+    );
+  });
+
+  it('refuses to start with a scrape token that is short or holds a space, saying what to use', () => {
+    for (const metricsToken of ['short-token', 'two words, long enough for it']) {
+      expect(() =>
+        createVerifyService({
+          store: seededStore(),
+          statusKeys: [statusKey],
+          logger: silentLogger,
+          metricsToken,
+        }),
+      ).toThrow(/LICENSOR_METRICS_TOKEN must .*openssl rand -hex 16/);
+    }
   });
 
   it('sends the security headers and a request id on every route', async () => {

@@ -12,6 +12,7 @@ import {
   UsageError,
   wholeNumber,
 } from '@licensor/cli-kit';
+import { scrapeTokenProblem } from '@licensor/http-errors';
 import {
   DEFAULT_RETENTION_DAYS,
   openIssuer,
@@ -22,7 +23,6 @@ import { dataDirOf, openStore } from '@licensor/issuer/store';
 import { isLicensorError } from '@licensor/token';
 import { createPortalApp } from '../server/app.js';
 import { type SsoOptions, ssoOptionsFromEnv } from '../server/auth/sso.js';
-import { METRICS_TOKEN_MIN_LENGTH } from '../server/metrics.js';
 import type { DispatcherOptions } from '../server/webhooks/dispatcher.js';
 import { PORTAL_CLI } from './spec.js';
 
@@ -73,16 +73,8 @@ export function serveSettings(values: Record<string, unknown>, env: CliIo['env']
     throw new UsageError('LICENSOR_CHECK_RETENTION_DAYS must be a whole number of days >= 1');
   }
   const metricsToken = env.LICENSOR_METRICS_TOKEN?.trim() || null;
-  if (metricsToken !== null && /\s/.test(metricsToken)) {
-    throw new UsageError(
-      'LICENSOR_METRICS_TOKEN must not contain spaces (a scrape sends it as one Bearer word): use e.g. `openssl rand -hex 16`',
-    );
-  }
-  if (metricsToken !== null && metricsToken.length < METRICS_TOKEN_MIN_LENGTH) {
-    throw new UsageError(
-      `LICENSOR_METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN_LENGTH} characters: use a random one, e.g. \`openssl rand -hex 16\``,
-    );
-  }
+  const tokenProblem = metricsToken === null ? null : scrapeTokenProblem(metricsToken);
+  if (tokenProblem !== null) throw new UsageError(tokenProblem);
   return {
     port,
     host,

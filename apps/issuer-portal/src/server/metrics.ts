@@ -8,15 +8,12 @@
 // (404) unless a scrape token is configured (LICENSOR_METRICS_TOKEN), and then answers only a
 // request carrying it (`Authorization: Bearer <token>`, compared in constant time; 401 otherwise).
 
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { scrapeTokenMatches, scrapeTokenProblem } from '@licensor/http-errors';
 import { type LogHealth, logHealthMetrics, watchLogHealth } from '@licensor/issuer/store';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { sendError } from './http/error-handler.js';
-
-/** The shortest scrape token the portal accepts: 16 characters (`openssl rand -hex 16` gives 32). */
-export const METRICS_TOKEN_MIN_LENGTH = 16;
 
 export interface PortalMetrics {
   readonly registry: Registry;
@@ -29,26 +26,17 @@ export interface PortalMetrics {
   stop(): void;
 }
 
-/** Compares two secrets in constant time, whatever their lengths (digests of equal length). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 /**
- * `token`: the scrape token (null or undefined: /metrics is off). A token shorter than
- * METRICS_TOKEN_MIN_LENGTH is refused (a TypeError naming the setting), as the CLI does.
+ * `token`: the scrape token (null or undefined: /metrics is off). A token that is too short or
+ * holds whitespace is refused (a TypeError naming the setting), as the CLI does.
  */
 export function createPortalMetrics(
   store: { logHealth(): LogHealth },
   logger: Logger,
   token?: string | null,
 ): PortalMetrics {
-  if (token != null && token.length < METRICS_TOKEN_MIN_LENGTH) {
-    throw new TypeError(
-      `the scrape token: LICENSOR_METRICS_TOKEN must be at least ${METRICS_TOKEN_MIN_LENGTH} characters: use a random one, e.g. \`openssl rand -hex 16\``,
-    );
-  }
+  const problem = token == null ? null : scrapeTokenProblem(token);
+  if (problem !== null) throw new TypeError(`the scrape token: ${problem}`);
   const registry = new Registry();
   const registers = [registry];
   for (const metric of logHealthMetrics(store.logHealth())) {
@@ -89,9 +77,7 @@ export function createPortalMetrics(
       );
       return;
     }
-    const header = req.get('authorization') ?? '';
-    const given = /^Bearer +(\S+)\s*$/i.exec(header)?.[1];
-    if (given === undefined || !sameSecret(given, token)) {
+    if (!scrapeTokenMatches(req.get('authorization'), token)) {
       res.set('WWW-Authenticate', 'Bearer realm="licensor-metrics"');
       sendError(
         res,

@@ -1,9 +1,10 @@
 // The express app: every route but the hot one is ordinary express (health, readiness, metrics,
 // 404/405 and the central error handler), and POST /v1/checks is the same bare handler the lean
 // server uses. No body-parser, no ETag, no X-Powered-By.
+import { scrapeTokenMatches } from '@licensor/http-errors';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { MethodNotAllowedError, NotFoundError } from '../errors.js';
+import { MethodNotAllowedError, NotFoundError, UnauthenticatedError } from '../errors.js';
 import { METRICS_CONTENT_TYPE } from '../metrics.js';
 import type { CheckRoute } from './check-route.js';
 import { requestIdOf, securityHeaders } from './headers.js';
@@ -15,6 +16,12 @@ export interface AppDeps {
   ready: () => Promise<void>;
   /** Prometheus text; a promise when it gathers the other workers' metrics too. */
   metricsText: () => Promise<string>;
+  /**
+   * The scrape token (LICENSOR_METRICS_TOKEN): GET /metrics answers only `Authorization: Bearer
+   * <it>` (401 otherwise). Null: /metrics answers anyone who reaches the port (keep it on the
+   * private network).
+   */
+  metricsToken: string | null;
   logger: Logger;
 }
 
@@ -52,7 +59,17 @@ export function buildExpressApp(deps: AppDeps): Express {
     }
   });
 
-  app.get('/metrics', async (_req, res, next) => {
+  app.get('/metrics', async (req, res, next) => {
+    const token = deps.metricsToken;
+    if (token !== null && !scrapeTokenMatches(req.headers.authorization, token)) {
+      res.set('WWW-Authenticate', 'Bearer realm="licensor-metrics"');
+      next(
+        new UnauthenticatedError(
+          'GET /metrics needs the scrape token: send the header Authorization: Bearer <LICENSOR_METRICS_TOKEN>.',
+        ),
+      );
+      return;
+    }
     try {
       const text = await deps.metricsText();
       res.type(METRICS_CONTENT_TYPE).send(text);
