@@ -23,7 +23,7 @@ const licensorVerify = [
   grant('chain_heads', 'find', 'insert', 'update'),
   grant('forks', 'find', 'insert', 'update'),
   grant('fork_policies', 'find'),
-  grant('check_nonces', 'insert', 'update', 'remove', 'listIndexes'),
+  grant('check_nonces', 'find', 'insert', 'update', 'remove', 'listIndexes'),
   grant('chain_locks', 'find', 'insert', 'remove'),
 ];
 

@@ -15,6 +15,8 @@ export {
   type SqliteLogHealth,
   watchLogHealth,
 } from './store/log-health.js';
+/** How often a MongoDB store without TTL indexes purges expired nonces (every Nth admission). */
+export { MONGO_NONCE_PURGE_EVERY } from './store/mongo/chains.js';
 export {
   DEFAULT_DATA_DIR,
   dataDirOf,

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openIssuer } from '@licensor/issuer';
 import { CHECK_ROLE, openCheckStore } from '@licensor/issuer/checks';
-import { openStore } from '@licensor/issuer/store';
+import { MONGO_NONCE_PURGE_EVERY, openStore } from '@licensor/issuer/store';
 import {
   type CheckClaims,
   type Ed25519KeyPair,
@@ -53,8 +53,10 @@ if (!mongo) {
  * Every entry must be a grant of the role: a stale entry fails the test.
  */
 const USED_ELSEWHERE: Record<Grant, string> = {
+  'check_nonces find':
+    'the purge of expired nonces, every 512th admission, on a server without TTL indexes: it finds the oldest expired ids (the purge test below drives it)',
   'check_nonces remove':
-    'the purge of expired nonces, every 512th admission, on a server without TTL indexes (FerretDB)',
+    'the purge of expired nonces, every 512th admission, on a server without TTL indexes: it removes those ids (the purge test below drives it)',
   'chain_locks find':
     'reading a held lock: only when another instance holds the same chain or fork at once',
 };
@@ -311,6 +313,33 @@ describe.skipIf(!mongo)('the verify service on a MongoDB store, as licensorVerif
         `licensorVerify grants these and the service never ran them: ${unused.join('; ')}`,
       )
       .toEqual([]);
+  });
+
+  it('purges expired nonces (a server without TTL indexes) with only what licensorVerify grants', async () => {
+    const dbName = `licensor_grants_${randomBytes(6).toString('hex')}`;
+    await vendorStore(dbName);
+    const appName = `licensor-verify-purge-${randomBytes(4).toString('hex')}`;
+    log = recordCommands(appName, dbName);
+    const dataDir = mkdtempSync(join(tmpdir(), 'licensor-grants-'));
+    opened.push({ close: async () => rmSync(dataDir, { recursive: true, force: true }) });
+    const checks = await openCheckStore({
+      mongoUri: `${base()}/${dbName}?appName=${appName}`,
+      dataDir,
+      env: {},
+    });
+    opened.push({ close: () => checks.close() });
+    // Every admission lands already expired, so the 512th one's purge has work to do.
+    const now = Date.now();
+    for (let i = 0; i < MONGO_NONCE_PURGE_EVERY; i++) {
+      expect(await checks.chains.admitNonce('inst', `n${i}`, now - 1_000, now)).toBe(true);
+    }
+    log.stop();
+    expect(log.unmapped).toEqual([]);
+    const used = sorted(log.used.keys());
+    // FerretDB has no TTL indexes, so the purge ran: it found the expired ids, then removed them.
+    expect(used).toEqual(expect.arrayContaining(['check_nonces find', 'check_nonces remove']));
+    const granted = grantsOf(runInitScript('empty'), 'licensorVerify');
+    expect(used.filter((grant) => !granted.has(grant))).toEqual([]);
   });
 
   it("the portal's user (readWrite) covers what the issuer runs, on its own database only", async () => {
