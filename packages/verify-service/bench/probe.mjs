@@ -8,6 +8,9 @@
 // utilization, garbage-collection pauses and its main thread's CPU apart from its other threads',
 // and from the service's /metrics its own latency (first
 // byte to answer) and its wait for the nonce store, as the histogram buckets' upper bounds.
+// PROBE_LOADGEN=go sends the warm-up and the load from the Go generator (bench/loadgen, as the
+// bench does) instead of autocannon and paced-load.mjs. BENCH_SERVICE_DIST runs another build's
+// dist/index.js (alternating A/B probes of two commits, each from its own worktree).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { askChild } from './child-ipc.mjs';
+import { buildLoadgen, goLoad, writeBodies } from './go-loadgen.mjs';
 import { pacedLoad } from './paced-load.mjs';
 import { checkToken, prepareStore } from './prepare-store.mjs';
 import { histogramDelta, scrapeHistograms } from './server-histograms.mjs';
@@ -26,12 +30,15 @@ const connections = Number(process.env.PROBE_CONNECTIONS ?? 100);
 const seconds = Number(process.env.PROBE_SECONDS ?? 8);
 const nodeArgs = (process.env.PROBE_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const workers = process.env.BENCH_WORKERS ?? '1';
+const useGo = process.env.PROBE_LOADGEN === 'go';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-probe-'));
 const { licenseId, revision, installation } = await prepareStore(dataDir, 'p', 'sp');
 const tok = () => checkToken(licenseId, revision, installation);
 // Every request distinct (a replay is refused): the warm-up (2 s at saturation) and the run.
-const n = Math.ceil((rate ?? 8000) * seconds * 1.2) + 20000;
+// PROBE_MAX_RPS (8000): the most a saturated run could answer, to sign no more than it may use.
+const n =
+  Math.ceil((rate ?? Number(process.env.PROBE_MAX_RPS ?? 8000)) * (seconds + 2) * 1.2) + 2000;
 const tokens = Array.from({ length: n }, tok);
 let t = 0;
 const next = () => tokens[t++ % tokens.length];
@@ -51,19 +58,36 @@ if (process.env.PROBE_LOG) {
   child.stdout.pipe(createWriteStream(process.env.PROBE_LOG));
 }
 const ask = (message, key) => askChild(child, message, key);
+let go = null;
+if (useGo) {
+  const built = buildLoadgen(dataDir);
+  if (built.skipped) throw new Error(`PROBE_LOADGEN=go: ${built.skipped}`);
+  const bodiesFile = join(dataDir, 'checks.txt');
+  writeBodies(bodiesFile, tokens);
+  go = { binary: built.binary, bodiesFile };
+}
 const { url } = await new Promise((res) => child.once('message', res));
-await autocannon({
-  url: `${url}/v1/checks`,
-  connections: 10,
-  duration: 2,
-  requests: [
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/jose' },
-      setupRequest: (r) => ({ ...r, body: next() }),
-    },
-  ],
-});
+if (go !== null) {
+  const warm = await goLoad(go.binary, url, {
+    connections: 10,
+    seconds: 2,
+    bodiesFile: go.bodiesFile,
+  });
+  t = warm.bodiesUsed;
+} else {
+  await autocannon({
+    url: `${url}/v1/checks`,
+    connections: 10,
+    duration: 2,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/jose' },
+        setupRequest: (r) => ({ ...r, body: next() }),
+      },
+    ],
+  });
+}
 if (workers === '1') child.send('eld-reset');
 // A cluster's primary answers with its own CPU time and every worker's (cluster-cpu.mjs).
 const cpu0 = await ask('cpu', 'cpu');
@@ -73,7 +97,18 @@ const gen0 = process.cpuUsage();
 const load0 = loadavg()[0];
 const t0 = performance.now();
 let result;
-if (rate !== undefined) {
+if (go !== null) {
+  const run = await goLoad(go.binary, url, {
+    connections,
+    seconds,
+    rate,
+    bodiesFile: go.bodiesFile,
+    first: t,
+  });
+  t += run.bodiesUsed;
+  const { sendsPerMs, answersPerMs, bodiesUsed, bodiesReused, ...kept } = run;
+  result = kept;
+} else if (rate !== undefined) {
   result = await pacedLoad(url, { connections, rate, seconds, nextToken: next });
 } else {
   const r = await autocannon({
@@ -107,6 +142,7 @@ const out = {
   workers,
   load: load0,
   ...result,
+  // The Go generator reports its own cores (generatorCores); this is the Node process's.
   generatorCpuShare: Math.round(((gen.user + gen.system) / 1e6 / wall) * 100) / 100,
   // Every request sent since the start, warm-up included (what a whole-process profile covers).
   sentInAll: t,

@@ -4,8 +4,15 @@
 // checks a second (the limiter still runs on every request). Logs go to stdout, which the
 // bench discards. BENCH_WORKERS > 1 runs it as a cluster (runClusterPrimary + joinCluster).
 import cluster from 'node:cluster';
+import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { joinCluster, runClusterPrimary, serve } from '../dist/index.js';
+
+// BENCH_SERVICE_DIST: another build's dist/index.js (an A/B probe of two commits); this one's by default.
+const { joinCluster, runClusterPrimary, serve } = await import(
+  process.env.BENCH_SERVICE_DIST
+    ? pathToFileURL(process.env.BENCH_SERVICE_DIST).href
+    : '../dist/index.js'
+);
 
 const slot = Number(process.env.LICENSOR_VERIFY_WORKER_SLOT) || undefined;
 
@@ -44,6 +51,8 @@ if (workers > 1 && cluster.isPrimary) {
       rateLimitPerIp: lifted,
       rateLimitPerInstallation: lifted,
       replayCacheSize: 1_000_000,
+      // BENCH_LOG_CHECKS=0: no line per check answered (a probe of what the line costs).
+      ...(process.env.BENCH_LOG_CHECKS === '0' ? { logChecks: false } : {}),
     },
   });
   if (cluster.isWorker) {

@@ -1,6 +1,6 @@
 // `node bench/thread-kinds.mjs`: where the service's CPU per check goes, thread by thread, one
 // process and `--workers 2` (BENCH_WORKERS list, default "1 2") under the same saturated load
-// from the Go generator (100 connections, THREADS_SECONDS, default 5), while `perf record`
+// from the Go generator (THREADS_CONNECTIONS, default 100; THREADS_SECONDS, default 5), while `perf record`
 // samples every thread of the server's processes. Each thread is named by what it ran (kindOf):
 // the main thread, a store thread running SQLite, libuv's pool, V8's platform threads, or other.
 // Prints one JSON line per setting: checks/s and µs of CPU per check by kind (all processes
@@ -16,6 +16,7 @@ import { checkToken, prepareStore } from './prepare-store.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.THREADS_SECONDS ?? 5);
+const connections = Number(process.env.THREADS_CONNECTIONS ?? 100);
 const settings = (process.env.BENCH_WORKERS ?? '1 2').split(/[ ,]+/).map(Number);
 const frequency = 997;
 
@@ -75,7 +76,7 @@ try {
     });
     const { url } = await new Promise((resolve) => child.once('message', resolve));
     const warm = await goLoad(built.binary, url, {
-      connections: 100,
+      connections,
       seconds: 2,
       bodiesFile,
       first,
@@ -92,7 +93,7 @@ try {
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
     const load0 = loadavg()[0];
-    const run = await goLoad(built.binary, url, { connections: 100, seconds, bodiesFile, first });
+    const run = await goLoad(built.binary, url, { connections, seconds, bodiesFile, first });
     first += run.bodiesUsed;
     perf.kill('SIGINT');
     await new Promise((resolve) => perf.once('exit', resolve));
