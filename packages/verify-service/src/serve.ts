@@ -54,8 +54,16 @@ export interface ServingProcess {
   fatal(error: unknown, message: string): void;
 }
 
-/** Addresses only this machine reaches: /metrics without a token is not worth a warning there. */
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+/**
+ * Whether only this machine reaches the address: /metrics without a token is not worth a warning
+ * there (127.0.0.0/8, ::1, its IPv4-mapped forms, localhost).
+ */
+export function isLoopbackHost(host: string): boolean {
+  const address = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (address === 'localhost' || address === '::1' || address === '0:0:0:0:0:0:0:1') return true;
+  const ipv4 = address.replace(/^::ffff:/, '');
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ipv4);
+}
 
 /** Log lines wait until this many bytes gather, or LOG_FLUSH_MS passed, then go in one write. */
 export const LOG_BLOCK_BYTES = 4000;
@@ -107,9 +115,11 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
       metricsToken: options.metricsToken ?? null,
     });
     server = await startVerifyServer(service, { port: options.port, host: options.host });
-    if ((options.metricsToken ?? null) === null && !LOOPBACK_HOSTS.has(options.host)) {
+    // Once per service: a cluster's first worker says it for all.
+    const first = options.worker === undefined || options.worker === 1;
+    if (first && (options.metricsToken ?? null) === null && !isLoopbackHost(options.host)) {
       logger.warn(
-        { host: options.host },
+        { event: 'metrics_open', host: options.host },
         'GET /metrics answers anyone who reaches this port: route only /v1/checks to it from the internet (docs/deploying.md), or set LICENSOR_METRICS_TOKEN',
       );
     }

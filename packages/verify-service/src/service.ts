@@ -75,6 +75,10 @@ export interface VerifyService {
 }
 
 export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
+  // Refused before anything starts (timers, the recorder, the log-health watch).
+  const metricsToken = deps.metricsToken ?? null;
+  const tokenProblem = metricsToken === null ? null : scrapeTokenProblem(metricsToken);
+  if (tokenProblem !== null) throw new TypeError(`the scrape token: ${tokenProblem}`);
   let statusKey = activeKey(deps.statusKeys);
   const config = resolveConfig(deps.config);
   const logger = deps.logger ?? pino({ level: 'info' });
@@ -159,9 +163,6 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
   const metricsText = () => metrics.render();
 
   const { aggregateMetrics } = deps;
-  const metricsToken = deps.metricsToken ?? null;
-  const tokenProblem = metricsToken === null ? null : scrapeTokenProblem(metricsToken);
-  if (tokenProblem !== null) throw new TypeError(`the scrape token: ${tokenProblem}`);
   const app = buildExpressApp({
     checkRoute,
     metricsToken,

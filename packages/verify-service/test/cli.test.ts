@@ -77,6 +77,33 @@ describe('licensor-verify serve', () => {
     }
   });
 
+  it('warns once at start when /metrics is open on an address other than loopback, not with a token', async () => {
+    fixture = await openIssuerFixture();
+    const open = serveProcess(['--data', fixture.dataDir, '--host', '0.0.0.0']);
+    const seen: LogEntry[] = [];
+    logLines(open, (entry) => seen.push(entry));
+    try {
+      const warning = await logEvent(open, 'metrics_open');
+      expect(warning).toMatchObject({ host: '0.0.0.0' });
+      expect((warning as { msg?: string }).msg).toMatch(/LICENSOR_METRICS_TOKEN/);
+    } finally {
+      await stopped(open);
+    }
+    expect(seen.filter((entry) => entry.event === 'metrics_open')).toHaveLength(1);
+    // With a token, or bound to loopback: no warning (the process says 'listening', then stops).
+    for (const [args, env] of [
+      [['--host', '0.0.0.0'], { LICENSOR_METRICS_TOKEN: 'c0ffee00c0ffee00c0ffee00' }],
+      [['--host', '127.0.0.1'], {}],
+    ] as const) {
+      const child = serveProcess(['--data', fixture.dataDir, ...args], env);
+      const lines: LogEntry[] = [];
+      logLines(child, (entry) => lines.push(entry));
+      await listeningUrl(child);
+      expect(await stopped(child)).toBe(0);
+      expect(lines.filter((entry) => entry.event === 'metrics_open')).toEqual([]);
+    }
+  });
+
   it('signs with a rotated status key after SIGHUP, without a restart', async () => {
     fixture = await openIssuerFixture();
     const { installation, licenseId } = await issueLicense(fixture.issuer);
