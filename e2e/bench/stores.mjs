@@ -7,9 +7,10 @@
 // Before a store is measured, the nonces in its window that expired already are removed, as its
 // check writer would remove them (NONCE_PURGE_BATCH at a time, oldest first) over its first
 // checks: a large store kept between runs carries the nonces of every run before it, and an hour
-// after a busy run each of its first purges deletes 64 or more nonces (twice what arrived) on as many pages of the nonce
-// key index in one commit (check-pages.mjs, PAGES_EXPIRED_NONCES), a cost of the nonce window's
-// history that the empty store, made anew each run, never pays. Nonces still held are kept (they
+// after a busy run each of its first purges deletes 64 or more nonces (twice what arrived) in one
+// commit (until migration 21 keyed the window iat first, each on a page of the key index of its
+// own: check-pages.mjs, PAGES_EXPIRED_NONCES), a cost of the nonce window's history that the
+// empty store, made anew each run, never pays. Nonces still held are kept (they
 // refuse replays), and the store holding fewer is given as many more, of its own sample's
 // installations and expiring when the other's do (prepareStores): a run within ten minutes of the
 // one before starts the large store with that run's window, tens of thousands of nonces, over
@@ -31,6 +32,12 @@ const Database = createRequire(
 const asIs = process.env.BENCH_NONCE_WINDOW === 'as-is';
 /** Expired nonces removed per transaction (a short write each, as the writer's purges are). */
 const DRAIN_BATCH = 10_000;
+/** How long the verify service holds the nonce of a check inside its clock window (2 x 300 s). */
+const HELD_SECONDS = 600;
+/** The check writer's purge (packages/issuer nonce-writer.ts), nonces keyed iat first. */
+const NONCE_PURGE_SQL =
+  'DELETE FROM check_nonces WHERE (iat, installation_id, nonce) IN ' +
+  '(SELECT iat, installation_id, nonce FROM check_nonces WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)';
 
 function log(message) {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -91,9 +98,7 @@ export function settleNonceWindow(dir, now = Date.now()) {
         expiredKept: count('SELECT count(*) FROM check_nonces WHERE expires_at <= ?'),
       };
     }
-    const drain = db.prepare(
-      'DELETE FROM check_nonces WHERE key IN (SELECT key FROM check_nonces WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)',
-    );
+    const drain = db.prepare(NONCE_PURGE_SQL);
     let expiredRemoved = 0;
     for (;;) {
       const { changes } = drain.run(now, DRAIN_BATCH);
@@ -121,6 +126,9 @@ export async function prepareStore(kind) {
       ? JSON.parse(readFileSync(file, 'utf8'))
       : // A seeding stopped early wrote no report: its sample is found again from BENCH_SEED.
         await sampleOf(dir, process.env.BENCH_SEED);
+    // Opened once as the service opens it, so that its schema is the newest (migration 21 keyed
+    // the nonce window anew) before its window is settled with raw SQL.
+    await (await openStore({ dataDir: dir })).close();
     const nonceWindow = settleNonceWindow(dir);
     log(
       `${kind} store: ${nonceWindow.expiredRemoved} expired nonces removed, ${nonceWindow.held} held`,
@@ -150,10 +158,16 @@ function addHeldNonces({ dir, report }, expiries) {
   const db = new Database(join(dir, 'licensor.db'), { fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    const insert = db.prepare('INSERT OR IGNORE INTO check_nonces (key, expires_at) VALUES (?, ?)');
+    const insert = db.prepare(
+      'INSERT OR IGNORE INTO check_nonces (iat, installation_id, nonce, expires_at) VALUES (?, ?, ?, ?)',
+    );
     db.transaction(() => {
-      for (const [i, expiresAt] of expiries.entries())
-        insert.run(`${installations[i % installations.length]}.${newNonce()}`, expiresAt);
+      for (const [i, expiresAt] of expiries.entries()) {
+        // Keyed as its check would be: that check's iat, its admission time, held twice the
+        // service's 300 s window.
+        const iat = Math.floor(expiresAt / 1000) - HELD_SECONDS;
+        insert.run(iat, installations[i % installations.length], newNonce(), expiresAt);
+      }
     })();
     copyLogIn(db);
   } finally {

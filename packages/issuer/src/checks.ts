@@ -97,8 +97,8 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
         getForkPolicy: (licenseId) => chains.getForkPolicy(licenseId),
         setForkPolicy: (licenseId, action, at) => chains.setForkPolicy(licenseId, action, at),
         resolveForkPolicy: (licenseId) => chains.resolveForkPolicy(licenseId),
-        admitNonce: (installationId, nonce, expiresAt, now) =>
-          chains.admitNonce(installationId, nonce, expiresAt, now),
+        admitNonce: (installationId, nonce, issuedAt, expiresAt, now) =>
+          chains.admitNonce(installationId, nonce, issuedAt, expiresAt, now),
       } satisfies ChainStore,
       null,
     ) as ChainStore,

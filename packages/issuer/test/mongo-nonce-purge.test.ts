@@ -11,6 +11,7 @@ const mongo = adapters().find((a) => a.name === 'mongo')!;
 const required = process.env.LICENSOR_REQUIRE_MONGO === '1';
 const NOW = Date.UTC(2026, 11, 1);
 const HELD = NOW + 600_000;
+const IAT = NOW / 1000;
 
 interface Nonces {
   insertMany(documents: { _id: string; expiresAt: Date }[]): Promise<unknown>;
@@ -35,9 +36,9 @@ describe.skipIf(mongo.unavailable !== null && !required)('MongoDB nonce purge wi
           expiresAt: new Date(NOW - backlog + i),
         })),
       );
-      expect(await store.chains.admitNonce('inst', 'first', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'first', IAT, HELD, NOW)).toBe(true);
       for (let i = 1; i < MONGO_NONCE_PURGE_EVERY; i++) {
-        expect(await store.chains.admitNonce('inst', `n${i}`, HELD, NOW)).toBe(true);
+        expect(await store.chains.admitNonce('inst', `n${i}`, IAT, HELD, NOW)).toBe(true);
       }
       const expired = async () =>
         (await nonces.find({}).toArray()).filter((d) => d.expiresAt.getTime() <= NOW);
@@ -48,13 +49,13 @@ describe.skipIf(mongo.unavailable !== null && !required)('MongoDB nonce purge wi
         NOW - backlog + MONGO_NONCE_PURGE_BATCH,
       );
       // Every nonce admitted is still held: a replay is refused.
-      expect(await store.chains.admitNonce('inst', 'first', HELD, NOW + 1)).toBe(false);
+      expect(await store.chains.admitNonce('inst', 'first', IAT, HELD, NOW + 1)).toBe(false);
       expect(
         (await nonces.find({}).toArray()).filter((d) => d._id.startsWith('inst.')),
       ).toHaveLength(MONGO_NONCE_PURGE_EVERY);
       // The next purge drains the rest.
       for (let i = 0; i < MONGO_NONCE_PURGE_EVERY; i++) {
-        expect(await store.chains.admitNonce('inst', `m${i}`, HELD, NOW + 2)).toBe(true);
+        expect(await store.chains.admitNonce('inst', `m${i}`, IAT, HELD, NOW + 2)).toBe(true);
       }
       expect(await expired()).toHaveLength(0);
     } finally {

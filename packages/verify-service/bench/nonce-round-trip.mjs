@@ -36,6 +36,7 @@ async function caller(until, times) {
     const admitted = await store.chains.admitNonce(
       'inst',
       randomBytes(12).toString('base64url'),
+      Math.floor(now / 1000),
       now + 600_000,
       now,
     );

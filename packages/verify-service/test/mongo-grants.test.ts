@@ -334,7 +334,9 @@ describe.skipIf(!mongo)('the verify service on a MongoDB store, as licensorVerif
     // Every admission lands already expired, so the 512th one's purge has work to do.
     const now = Date.now();
     for (let i = 0; i < MONGO_NONCE_PURGE_EVERY; i++) {
-      expect(await checks.chains.admitNonce('inst', `n${i}`, now - 1_000, now)).toBe(true);
+      expect(
+        await checks.chains.admitNonce('inst', `n${i}`, Math.floor(now / 1000), now - 1_000, now),
+      ).toBe(true);
     }
     log.stop();
     expect(log.unmapped).toEqual([]);

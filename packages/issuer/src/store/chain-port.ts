@@ -111,11 +111,15 @@ export interface ChainStore {
   resolveForkPolicy(licenseId: string): Promise<ResolvedForkPolicy | null>;
   /**
    * Holds a check's nonce until `expiresAt` (ms): true the first time, false while it is held
-   * (a replay, wherever it was answered). Expired nonces are removed (TTL index on MongoDB).
+   * (a replay, wherever it was answered). `issuedAt` is the check's signed iat (s): a replay
+   * carries the same, and SQLite keys the window by it first so that nonces are written and
+   * purged in time order (nonce-keys.ts); MongoDB keys by installation and nonce alone. Expired
+   * nonces are removed (TTL index on MongoDB).
    */
   admitNonce(
     installationId: string,
     nonce: string,
+    issuedAt: number,
     expiresAt: number,
     now: number,
   ): Promise<boolean>;

@@ -11,6 +11,8 @@ import { chainSteps } from '../support/chain-steps.js';
 import { T0, TestInstallation } from '../support/fixtures.js';
 
 const INSTALLATION = 'i'.repeat(43);
+/** A check's signed iat (s). */
+const IAT = Math.floor(T0 / 1000);
 const LICENSE = 'lic_chaincontract000000';
 
 function evidence(address: string, credentialsInUse: number, at = T0): ChainEvidence {
@@ -144,16 +146,18 @@ export function chainsContract(adapter: Adapter): void {
   });
 
   it('holds a nonce across instances until it expires', async () => {
-    expect(await store.chains.admitNonce(INSTALLATION, 'n1', T0 + 600_000, T0)).toBe(true);
-    expect(await other.chains.admitNonce(INSTALLATION, 'n1', T0 + 600_000, T0 + 1)).toBe(false);
-    expect(await other.chains.admitNonce('j'.repeat(43), 'n1', T0 + 600_000, T0)).toBe(true);
-    // Expired (the TTL monitor may not have removed it yet): admitted again.
-    expect(await other.chains.admitNonce(INSTALLATION, 'n1', T0 + 1_200_000, T0 + 600_000)).toBe(
-      true,
-    );
-    expect(await store.chains.admitNonce(INSTALLATION, 'n1', T0 + 1_200_000, T0 + 600_001)).toBe(
+    expect(await store.chains.admitNonce(INSTALLATION, 'n1', IAT, T0 + 600_000, T0)).toBe(true);
+    expect(await other.chains.admitNonce(INSTALLATION, 'n1', IAT, T0 + 600_000, T0 + 1)).toBe(
       false,
     );
+    expect(await other.chains.admitNonce('j'.repeat(43), 'n1', IAT, T0 + 600_000, T0)).toBe(true);
+    // Expired (the TTL monitor may not have removed it yet): admitted again.
+    expect(
+      await other.chains.admitNonce(INSTALLATION, 'n1', IAT, T0 + 1_200_000, T0 + 600_000),
+    ).toBe(true);
+    expect(
+      await store.chains.admitNonce(INSTALLATION, 'n1', IAT, T0 + 1_200_000, T0 + 600_001),
+    ).toBe(false);
   });
 
   it('the vendor sees the fork: inspection names a challenge from the copy, issuing to it re-binds and closes the fork, all audited', async () => {

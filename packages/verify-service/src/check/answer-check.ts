@@ -96,13 +96,23 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     }
   };
 
-  /** The shared store's nonce window, timed for the metrics (the wait for the disk). */
-  const storeNonce = async (installationId: string, nonce: string, until: number, at: number) => {
+  /**
+   * The shared store's nonce window, timed for the metrics (the wait for the disk). Keyed by the
+   * check's iat too (a replay carries the same): only ever called once the signature of a bound
+   * check holds over that iat.
+   */
+  const storeNonce = async (
+    installationId: string,
+    nonce: string,
+    iat: number,
+    until: number,
+    at: number,
+  ) => {
     if (deps.nonceStored === undefined) {
-      return deps.chains.admitNonce(installationId, nonce, until, at);
+      return deps.chains.admitNonce(installationId, nonce, iat, until, at);
     }
     const asked = performance.now();
-    const admitted = await deps.chains.admitNonce(installationId, nonce, until, at);
+    const admitted = await deps.chains.admitNonce(installationId, nonce, iat, until, at);
     deps.nonceStored((performance.now() - asked) / 1000);
     return admitted;
   };
@@ -159,7 +169,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
       );
     };
     if (!replay.admit(installationId, claimed.nonce, nowMs)) throw replayed();
-    const admission = storeNonce(installationId, claimed.nonce, nowMs + holdMs, nowMs);
+    const admission = storeNonce(installationId, claimed.nonce, claimed.iat, nowMs + holdMs, nowMs);
 
     const outcome: CheckOutcome = bound ? decideOutcome(view, nowSeconds) : 'UNKNOWN';
     const toSign = {

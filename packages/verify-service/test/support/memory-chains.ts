@@ -92,10 +92,12 @@ export class MemoryChains implements ChainStore {
   async admitNonce(
     installationId: string,
     nonce: string,
+    issuedAt: number,
     expiresAt: number,
     now: number,
   ): Promise<boolean> {
-    const key = `${installationId}.${nonce}`;
+    // Keyed as the SQLite store keys it (the check's iat first).
+    const key = `${issuedAt}.${installationId}.${nonce}`;
     const held = this.nonces.get(key);
     if (held !== undefined && held > now) return false;
     this.nonces.set(key, expiresAt);

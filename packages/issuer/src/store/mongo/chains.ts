@@ -281,6 +281,9 @@ export class MongoChains implements ChainStore {
   admitNonce(
     installationId: string,
     nonce: string,
+    // Not part of the key on MongoDB: its nonces keep their `installation.nonce` _id (#15 re-keyed
+    // SQLite's window only, nonce-keys.ts).
+    _issuedAt: number,
     expiresAt: number,
     now: number,
   ): Promise<boolean> {

@@ -2,6 +2,7 @@
 // opens the same file (N `--workers`, the issuer) sees the same rows.
 
 import type Database from 'better-sqlite3';
+import { InputInvalidError } from '../../errors.js';
 import type { ChainHead, ChainStore, ForkAction, ForkFilter, ForkRecord } from '../chain-port.js';
 import type { NonceWriter } from './nonce-writer.js';
 import { statement } from './statements.js';
@@ -207,11 +208,20 @@ export class SqliteChains implements ChainStore {
   async admitNonce(
     installationId: string,
     nonce: string,
+    issuedAt: number,
     expiresAt: number,
     now: number,
   ): Promise<boolean> {
+    // The key's first column: a time, in the order checks arrive (nonce-keys.ts). Anything else
+    // would land elsewhere, or as another key than its replay's (1.0 is not 1 to an index).
+    if (!Number.isSafeInteger(issuedAt) || issuedAt < 0) {
+      throw new InputInvalidError(
+        'issuedAt',
+        "must be the check's signed iat: whole seconds since the epoch, not negative",
+      );
+    }
     // Inserted, or an expired one replaced; a nonce still held changes nothing. Answered once
     // the group holding it is on disk.
-    return this.nonces.admit(`${installationId}.${nonce}`, expiresAt, now);
+    return this.nonces.admit(issuedAt, installationId, nonce, expiresAt, now);
   }
 }

@@ -37,8 +37,9 @@ afterEach(() => {
 describe.runIf(process.platform === 'linux')('a checkpoint thread that cannot be made', () => {
   it('refuses the open with ERR_STORE_UNAVAILABLE, closes the connection it opened, and changes nothing', async () => {
     const NOW = Date.UTC(2026, 5, 1);
+    const IAT = NOW / 1000;
     const before = SqliteStore.open(dir);
-    expect(await before.chains.admitNonce('inst', 'n', NOW + 600_000, NOW)).toBe(true);
+    expect(await before.chains.admitNonce('inst', 'n', IAT, NOW + 600_000, NOW)).toBe(true);
     await before.close();
     const file = join(dir, SQLITE_FILE);
     expect(descriptorsOn(file)).toBe(0);
@@ -56,7 +57,7 @@ describe.runIf(process.platform === 'linux')('a checkpoint thread that cannot be
     control.failStart = false;
     const after = SqliteStore.open(dir);
     // The nonce admitted before is still held: nothing was lost or written by the refused open.
-    expect(await after.chains.admitNonce('inst', 'n', NOW + 600_000, NOW + 1)).toBe(false);
+    expect(await after.chains.admitNonce('inst', 'n', IAT, NOW + 600_000, NOW + 1)).toBe(false);
     await after.close();
     expect(descriptorsOn(file)).toBe(0);
   });

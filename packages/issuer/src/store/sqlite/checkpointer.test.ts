@@ -271,7 +271,15 @@ describe('the checkpoint thread (checkpointer.ts)', () => {
   it("closes the checkpoint thread and the store's connection even when a writer's close fails, and keeps the -shm locks of the writer still open", async () => {
     const { store, file, db } = opened();
     // The check writer's thread and its connection running (it starts with its first nonce).
-    expect(await store.chains.admitNonce('inst', 'n1', Date.now() + 60_000, Date.now())).toBe(true);
+    expect(
+      await store.chains.admitNonce(
+        'inst',
+        'n1',
+        Math.floor(Date.now() / 1000),
+        Date.now() + 60_000,
+        Date.now(),
+      ),
+    ).toBe(true);
     const internals = store as unknown as {
       nonces: { close(): Promise<void> };
       issues: { close(): Promise<void> } | null;

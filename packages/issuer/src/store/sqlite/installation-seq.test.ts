@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { generateKeyPair } from '@licensor/token';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TAKE_BACK_NONCE_KEYS_SQL } from '../../../test/support/nonce-keys-taken-back.js';
 import { openIssuer } from '../../domain/open-issuer.js';
 import { InstallationLicensedError } from '../../errors.js';
 import type { Issuer } from '../../facade.js';
@@ -47,9 +48,10 @@ async function closeAll(): Promise<void> {
   for (const store of opened.splice(0)) await store.close();
 }
 
-/** Migration 20 taken back: the file as a Licensor of schema 19 left it. */
+/** Migration 20 taken back (and those after it): the file as a Licensor of schema 19 left it. */
 function takeBackMigration(dir: string): void {
   const db = new Database(join(dir, SQLITE_FILE));
+  db.exec(TAKE_BACK_NONCE_KEYS_SQL);
   db.exec(`
     DROP TRIGGER licenses_installation_seq_on_insert;
     DROP TRIGGER licenses_installation_seq_on_rebind;

@@ -10,6 +10,7 @@ import { CHAIN_TABLES_SQL, FORK_POLICY_SUBJECTS_SQL } from './chains.js';
 import { CHECK_FAILURES_SQL } from './event-sources.js';
 import { INSTALLATION_SEQ_SQL } from './installation-seq.js';
 import { backfillTransactionKids, KEY_USAGE_SQL } from './key-usage.js';
+import { NONCE_KEYS_EXPIRED_SQL, NONCE_KEYS_SQL } from './nonce-keys.js';
 import { CATALOG_MIGRATION } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
 import { PRODUCT_KEYS_SQL } from './sqlite-product-keys.js';
@@ -20,8 +21,8 @@ interface Migration {
   version: number;
   name: string;
   sql: string;
-  /** Rows the SQL cannot fill itself, in the same SQLite transaction. */
-  backfill?: (db: Database.Database) => void;
+  /** Rows the SQL cannot fill itself, in the same SQLite transaction (`now`: migrate's). */
+  backfill?: (db: Database.Database, now: number) => void;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -254,6 +255,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'licenses of an installation by its number, not its key thumbprint (installation-seq.ts)',
     sql: INSTALLATION_SEQ_SQL,
   },
+  {
+    version: 21,
+    name: "the check nonce window keyed by the check's iat first (nonce-keys.ts)",
+    sql: NONCE_KEYS_SQL,
+    // The rows held at the upgrade are kept (they refuse their replays); those expired are not.
+    backfill: (db, now) => void db.prepare(NONCE_KEYS_EXPIRED_SQL).run(now),
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -278,7 +286,7 @@ export function migrate(db: Database.Database, now: number): void {
     for (const migration of MIGRATIONS) {
       if (migration.version <= current) continue;
       db.exec(migration.sql);
-      migration.backfill?.(db);
+      migration.backfill?.(db, now);
       record.run(migration.version, migration.name, now);
     }
   });

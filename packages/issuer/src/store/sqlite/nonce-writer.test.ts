@@ -28,6 +28,8 @@ import { IDLE_BACK_OFF } from './sync-pipeline.js';
 
 const NOW = Date.UTC(2026, 5, 1);
 const HELD = NOW + 600_000;
+/** The checks' signed iat (s): the nonce key's first column. */
+const IAT = NOW / 1000;
 
 let dir: string;
 let opened: { close(): Promise<void> }[];
@@ -51,7 +53,11 @@ function open(checkWriterFaults?: WriterFaults): SqliteStore {
 function storedNonces(): { key: string; expires_at: number }[] {
   const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
   try {
-    return db.prepare('SELECT key, expires_at FROM check_nonces ORDER BY key').all() as {
+    return db
+      .prepare(
+        "SELECT installation_id || '.' || nonce AS key, expires_at FROM check_nonces ORDER BY key",
+      )
+      .all() as {
       key: string;
       expires_at: number;
     }[];
@@ -94,10 +100,10 @@ describe('the SQLite nonce writer', () => {
   it('writes the nonces of one turn as one group, and refuses a nonce twice in that group', async () => {
     const store = open();
     const answers = await Promise.all([
-      store.chains.admitNonce('inst', 'a', HELD, NOW),
-      store.chains.admitNonce('inst', 'b', HELD, NOW),
-      store.chains.admitNonce('inst', 'a', HELD, NOW),
-      store.chains.admitNonce('other', 'a', HELD, NOW),
+      store.chains.admitNonce('inst', 'a', IAT, HELD, NOW),
+      store.chains.admitNonce('inst', 'b', IAT, HELD, NOW),
+      store.chains.admitNonce('inst', 'a', IAT, HELD, NOW),
+      store.chains.admitNonce('other', 'a', IAT, HELD, NOW),
     ]);
     expect(answers).toEqual([true, true, false, true]);
     expect(writerOf(store).groups).toBe(1);
@@ -114,11 +120,11 @@ describe('the SQLite nonce writer', () => {
     // Each sync starts 100 ms late: the first group is committed and still syncing when the
     // second one comes.
     const store = open({ syncDelayMs: 100 });
-    const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
+    const first = store.chains.admitNonce('inst', 'a', IAT, HELD, NOW);
     await new Promise((resolve) => setImmediate(resolve));
     const later = [
-      store.chains.admitNonce('inst', 'b', HELD, NOW),
-      store.chains.admitNonce('inst', 'a', HELD, NOW),
+      store.chains.admitNonce('inst', 'b', IAT, HELD, NOW),
+      store.chains.admitNonce('inst', 'a', IAT, HELD, NOW),
     ];
     expect(await first).toBe(true);
     expect(await Promise.all(later)).toEqual([true, false]);
@@ -129,7 +135,7 @@ describe('the SQLite nonce writer', () => {
 
   it('answers a group only once a sync of the log that began after its commit returned', async () => {
     const store = open({ syncDelayMs: 400 });
-    const { admission, answered } = tracked(store.chains.admitNonce('inst', 'a', HELD, NOW));
+    const { admission, answered } = tracked(store.chains.admitNonce('inst', 'a', IAT, HELD, NOW));
     // Committed (another connection reads it) and not answered: its sync has not run yet.
     await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
     expect(answered()).toBe(false);
@@ -141,16 +147,16 @@ describe('the SQLite nonce writer', () => {
     // committed meanwhile, and its own sync succeeds: it is refused all the same.
     const store = open({ failSyncAt: 1, syncDelayMs: 50 });
     const wal = `${join(dir, SQLITE_FILE)}-wal`;
-    const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
+    const first = store.chains.admitNonce('inst', 'a', IAT, HELD, NOW);
     await new Promise((resolve) => setImmediate(resolve));
-    const second = store.chains.admitNonce('inst', 'b', HELD, NOW);
+    const second = store.chains.admitNonce('inst', 'b', IAT, HELD, NOW);
     await expectRefusedForEio([first, second]);
     expect(writerOf(store).written).toBe(0);
     // Their rows may survive, as a check whose answer was lost on the way: a replay of either
     // is refused, never admitted twice.
     const walBefore = statSync(wal).size;
-    expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(false);
-    expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).toBe(false);
+    expect(await store.chains.admitNonce('inst', 'c', IAT, HELD, NOW)).toBe(true);
     // The next group was written after a TRUNCATE checkpoint: the log holds that group alone.
     expect(statSync(wal).size).toBeLessThan(walBefore);
     expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
@@ -165,23 +171,23 @@ describe('the SQLite nonce writer', () => {
       // Each slot syncs on a descriptor of its own (a write-back error is reported to each); the
       // slot that fails returns first, the other one's sync succeeds after and answers nothing.
       const store = open({ failSyncOnSlot: slot, slotDelayMs });
-      const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
+      const first = store.chains.admitNonce('inst', 'a', IAT, HELD, NOW);
       // The second group is committed after the first (a transaction of its own, on the other
       // slot).
       await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
-      const second = store.chains.admitNonce('inst', 'b', HELD, NOW);
+      const second = store.chains.admitNonce('inst', 'b', IAT, HELD, NOW);
       await expectRefusedForEio([first, second]);
       expect(writerOf(store).written).toBe(0);
       // After the checkpoint, with its descriptors opened anew, the writer answers again.
-      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
-      expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).toBe(false);
+      expect(await store.chains.admitNonce('inst', 'c', IAT, HELD, NOW)).toBe(true);
       expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
     },
   );
 
   it('answers the first group only once the database directory is synced, after the log is opened', async () => {
     const store = open({ dirSyncDelayMs: 400 });
-    const { admission, answered } = tracked(store.chains.admitNonce('inst', 'a', HELD, NOW));
+    const { admission, answered } = tracked(store.chains.admitNonce('inst', 'a', IAT, HELD, NOW));
     // Committed, and its log sync (not delayed) long returned: the directory's sync holds it.
     await vi.waitFor(() => expect(storedNonces()).toHaveLength(1), { timeout: 5_000 });
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -189,21 +195,21 @@ describe('the SQLite nonce writer', () => {
     expect(await admission).toBe(true);
     // Once: the next group waits for its log sync alone.
     const started = Date.now();
-    expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).toBe(true);
     expect(Date.now() - started).toBeLessThan(400);
   });
 
   it('refuses the groups not yet answered when the directory sync fails, as a failed log sync does', async () => {
     const store = open({ failDirSyncAt: 1 });
-    await expect(store.chains.admitNonce('inst', 'a', HELD, NOW)).rejects.toMatchObject({
+    await expect(store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).rejects.toMatchObject({
       code: 'ERR_STORE_UNAVAILABLE',
       message: expect.stringContaining('fsync of the directory: EIO'),
     });
     expect(writerOf(store).written).toBe(0);
     // The row may survive (refused as a replay); after the checkpoint the directory is synced
     // again and the next group is answered.
-    expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(false);
-    expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).toBe(false);
+    expect(await store.chains.admitNonce('inst', 'c', IAT, HELD, NOW)).toBe(true);
   });
 
   describe('the idle path: the thread syncs a group itself when nothing else is in flight', () => {
@@ -227,10 +233,10 @@ describe('the SQLite nonce writer', () => {
       const faults = gateAndCounts();
       const store = open(faults);
       // The first group takes the pipelined path: the directory is synced once before any answer.
-      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).toBe(true);
       expect(syncs(faults.syncCounts)).toEqual({ idle: 0, pipelined: 1 });
       shut(faults.syncGate);
-      const { admission, answered } = tracked(store.chains.admitNonce('inst', 'b', HELD, NOW));
+      const { admission, answered } = tracked(store.chains.admitNonce('inst', 'b', IAT, HELD, NOW));
       // Committed (another connection reads it), held at the gate before its sync: not answered.
       await vi.waitFor(() => expect(Atomics.load(faults.syncGate, 1)).toBe(1), { timeout: 5_000 });
       expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b']);
@@ -240,22 +246,22 @@ describe('the SQLite nonce writer', () => {
       expect(await admission).toBe(true);
       expect(syncs(faults.syncCounts)).toEqual({ idle: 1, pipelined: 1 });
       // A replay of either is refused on the idle path too.
-      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(await store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).toBe(false);
       expect(syncs(faults.syncCounts)).toEqual({ idle: 2, pipelined: 1 });
     });
 
     it('hands over to the pipelined path when a group waits once one is committed, and back when idle', async () => {
       const faults = gateAndCounts();
       const store = open(faults);
-      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).toBe(true);
       shut(faults.syncGate);
-      const first = store.chains.admitNonce('inst', 'b', HELD, NOW);
+      const first = store.chains.admitNonce('inst', 'b', IAT, HELD, NOW);
       await vi.waitFor(() => expect(Atomics.load(faults.syncGate, 1)).toBe(1), { timeout: 5_000 });
       // A second group is sent while the first waits to be synced (two may be in flight): it
       // waits on the thread's port, and a replay of the first group's nonce rides in it.
       const second = [
-        store.chains.admitNonce('inst', 'c', HELD, NOW),
-        store.chains.admitNonce('inst', 'b', HELD, NOW),
+        store.chains.admitNonce('inst', 'c', IAT, HELD, NOW),
+        store.chains.admitNonce('inst', 'b', IAT, HELD, NOW),
       ];
       await vi.waitFor(() => expect(writerOf(store).mostInFlight).toBe(2), { timeout: 5_000 });
       open_(faults.syncGate);
@@ -269,7 +275,7 @@ describe('the SQLite nonce writer', () => {
       });
       expect(writerOf(store).groups).toBe(3);
       // Nothing in flight again: the next group takes the idle path.
-      expect(await store.chains.admitNonce('inst', 'd', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'd', IAT, HELD, NOW)).toBe(true);
       expect(syncs(faults.syncCounts)).toEqual({ idle: 1, pipelined: 3 });
       expect(storedNonces().map((row) => row.key)).toEqual([
         'inst.a',
@@ -283,14 +289,14 @@ describe('the SQLite nonce writer', () => {
       const { syncCounts } = gateAndCounts();
       // Every idle-path sync counts as slow.
       const store = open({ syncCounts, idleSlowMs: 0 });
-      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
-      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).toBe(true);
       expect(syncs(syncCounts)).toEqual({ idle: 1, pipelined: 1 });
       for (let i = 0; i < IDLE_BACK_OFF; i++) {
-        expect(await store.chains.admitNonce('inst', `n${i}`, HELD, NOW)).toBe(true);
+        expect(await store.chains.admitNonce('inst', `n${i}`, IAT, HELD, NOW)).toBe(true);
       }
       expect(syncs(syncCounts)).toEqual({ idle: 1, pipelined: 1 + IDLE_BACK_OFF });
-      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(await store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).toBe(false);
       expect(syncs(syncCounts)).toEqual({ idle: 2, pipelined: 1 + IDLE_BACK_OFF });
     });
 
@@ -300,17 +306,17 @@ describe('the SQLite nonce writer', () => {
       // idle path's.
       const store = open({ failSyncAt: 2, syncCounts, idleSlowMs });
       const wal = `${join(dir, SQLITE_FILE)}-wal`;
-      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
-      await expectRefusedForEio([store.chains.admitNonce('inst', 'b', HELD, NOW)]);
+      expect(await store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).toBe(true);
+      await expectRefusedForEio([store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)]);
       expect(syncs(syncCounts)).toEqual({ idle: 1, pipelined: 1 });
       expect(writerOf(store).written).toBe(1);
       // Its row may survive (a replay is refused, never admitted twice); the next group is
       // written after a TRUNCATE checkpoint, and synced on the pipelined path (the directory
       // again first), then the idle path again.
       const walBefore = statSync(wal).size;
-      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(await store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).toBe(false);
       expect(statSync(wal).size).toBeLessThan(walBefore);
-      expect(await store.chains.admitNonce('inst', 'c', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'c', IAT, HELD, NOW)).toBe(true);
       expect(syncs(syncCounts)).toEqual({ idle: 2, pipelined: 2 });
       expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
     });
@@ -318,18 +324,18 @@ describe('the SQLite nonce writer', () => {
     it('refuses the group whose sync fails at the hand-over (EIO); the group waiting behind it is written after the checkpoint', async () => {
       const faults = gateAndCounts();
       const store = open({ ...faults, failSyncAt: 2 });
-      expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).toBe(true);
       shut(faults.syncGate);
-      const first = store.chains.admitNonce('inst', 'b', HELD, NOW);
+      const first = store.chains.admitNonce('inst', 'b', IAT, HELD, NOW);
       await vi.waitFor(() => expect(Atomics.load(faults.syncGate, 1)).toBe(1), { timeout: 5_000 });
-      const second = store.chains.admitNonce('inst', 'c', HELD, NOW);
+      const second = store.chains.admitNonce('inst', 'c', IAT, HELD, NOW);
       await vi.waitFor(() => expect(writerOf(store).mostInFlight).toBe(2), { timeout: 5_000 });
       open_(faults.syncGate);
       await expectRefusedForEio([first]);
       expect(await second).toBe(true);
       expect(syncs(faults.syncCounts)).toEqual({ idle: 0, pipelined: 3 });
       expect(writerOf(store).written).toBe(2);
-      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(false);
+      expect(await store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).toBe(false);
       expect(storedNonces().map((row) => row.key)).toEqual(['inst.a', 'inst.b', 'inst.c']);
     });
   });
@@ -338,19 +344,19 @@ describe('the SQLite nonce writer', () => {
     const logOpens = new Int32Array(new SharedArrayBuffer(8));
     // The second sync fails while the third (the next group's, on the other slot) is in flight.
     const store = open({ logOpens, failSyncAt: 2, syncDelayMs: 30 });
-    expect(await store.chains.admitNonce('inst', 'a', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).toBe(true);
     // One per slot, at the thread's start: none opened after a page it is to cover.
     expect([logOpens[0], logOpens[1]]).toEqual([MAX_SYNCS, 0]);
-    const first = store.chains.admitNonce('inst', 'b', HELD, NOW);
+    const first = store.chains.admitNonce('inst', 'b', IAT, HELD, NOW);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const second = store.chains.admitNonce('inst', 'c', HELD, NOW);
+    const second = store.chains.admitNonce('inst', 'c', IAT, HELD, NOW);
     await expectRefusedForEio([first, second]);
     expect(logOpens[0]).toBe(MAX_SYNCS);
     // After the checkpoint, every slot's descriptor anew (the one still syncing too), before
     // the group is written.
-    expect(await store.chains.admitNonce('inst', 'd', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'd', IAT, HELD, NOW)).toBe(true);
     expect([logOpens[0], logOpens[1]]).toEqual([2 * MAX_SYNCS, 0]);
-    expect(await store.chains.admitNonce('inst', 'e', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'e', IAT, HELD, NOW)).toBe(true);
     expect([logOpens[0], logOpens[1]]).toEqual([2 * MAX_SYNCS, 0]);
     expect(storedNonces().map((row) => row.key)).toContain('inst.e');
   });
@@ -361,16 +367,16 @@ describe('the SQLite nonce writer', () => {
     // while the second (slot 0) is still in flight.
     const store = open({ logOpens, failSyncAt: [3, 4], slotDelayMs: [300, 0] });
     // The thread started and its first sync (slot 0) done.
-    expect(await store.chains.admitNonce('inst', 'warm', HELD, NOW)).toBe(true);
-    const first = store.chains.admitNonce('inst', 'a', HELD, NOW);
+    expect(await store.chains.admitNonce('inst', 'warm', IAT, HELD, NOW)).toBe(true);
+    const first = store.chains.admitNonce('inst', 'a', IAT, HELD, NOW);
     // The second group must be sent after the first (its sync on slot 0 holds 300 ms).
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const second = store.chains.admitNonce('inst', 'b', HELD, NOW);
+    const second = store.chains.admitNonce('inst', 'b', IAT, HELD, NOW);
     await expectRefusedForEio([first, second]);
     // The first recovery gives slot 0 a new descriptor while its sync is in flight; this group's
     // sync (slot 1) fails too, before that sync returns.
-    await expectRefusedForEio([store.chains.admitNonce('inst', 'c', HELD, NOW)]);
-    expect(await store.chains.admitNonce('inst', 'd', HELD, NOW)).toBe(true);
+    await expectRefusedForEio([store.chains.admitNonce('inst', 'c', IAT, HELD, NOW)]);
+    expect(await store.chains.admitNonce('inst', 'd', IAT, HELD, NOW)).toBe(true);
     // Once slot 0's old sync has returned, exactly one descriptor per slot is open on the log.
     expect(logOpens[0]).toBe(3 * MAX_SYNCS);
     await vi.waitFor(() => expect(logOpens[0]! - logOpens[2]!).toBe(MAX_SYNCS), { timeout: 5_000 });
@@ -380,25 +386,25 @@ describe('the SQLite nonce writer', () => {
   it('refuses a held nonce from another handle on the file and after the store is reopened', async () => {
     const first = open();
     const second = open();
-    expect(await first.chains.admitNonce('inst', 'n', HELD, NOW)).toBe(true);
-    expect(await second.chains.admitNonce('inst', 'n', HELD, NOW + 1)).toBe(false);
+    expect(await first.chains.admitNonce('inst', 'n', IAT, HELD, NOW)).toBe(true);
+    expect(await second.chains.admitNonce('inst', 'n', IAT, HELD, NOW + 1)).toBe(false);
     await first.close();
     await second.close();
 
     const reopened = open();
-    expect(await reopened.chains.admitNonce('inst', 'n', HELD, NOW + 2)).toBe(false);
+    expect(await reopened.chains.admitNonce('inst', 'n', IAT, HELD, NOW + 2)).toBe(false);
     // Once it expired it is admitted again, and held anew.
-    expect(await reopened.chains.admitNonce('inst', 'n', HELD + 600_000, HELD)).toBe(true);
+    expect(await reopened.chains.admitNonce('inst', 'n', IAT, HELD + 600_000, HELD)).toBe(true);
     expect(storedNonces()).toEqual([{ key: 'inst.n', expires_at: HELD + 600_000 }]);
   });
 
   it('writes what was waiting when the store closes, and refuses admissions after', async () => {
     const store = open();
-    const pending = store.chains.admitNonce('inst', 'n', HELD, NOW);
+    const pending = store.chains.admitNonce('inst', 'n', IAT, HELD, NOW);
     await store.close();
     expect(await pending).toBe(true);
     expect(storedNonces()).toHaveLength(1);
-    await expect(store.chains.admitNonce('inst', 'm', HELD, NOW)).rejects.toMatchObject({
+    await expect(store.chains.admitNonce('inst', 'm', IAT, HELD, NOW)).rejects.toMatchObject({
       code: 'ERR_STORE_UNAVAILABLE',
     });
     expect(storedNonces()).toHaveLength(1);
@@ -406,35 +412,37 @@ describe('the SQLite nonce writer', () => {
 
   it('removes expired nonces once every NONCE_PURGE_EVERY admissions', async () => {
     const store = open();
-    expect(await store.chains.admitNonce('inst', 'old', NOW, NOW - 1)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'old', IAT, NOW, NOW - 1)).toBe(true);
     const later = NOW + 1;
     await Promise.all(
       Array.from({ length: NONCE_PURGE_EVERY - 2 }, (_, i) =>
-        store.chains.admitNonce('inst', `n${i}`, HELD, later),
+        store.chains.admitNonce('inst', `n${i}`, IAT, HELD, later),
       ),
     );
     expect(storedNonces().some((row) => row.key === 'inst.old')).toBe(true);
-    await store.chains.admitNonce('inst', 'last', HELD, later);
+    await store.chains.admitNonce('inst', 'last', IAT, HELD, later);
     expect(storedNonces().some((row) => row.key === 'inst.old')).toBe(false);
     expect(storedNonces()).toHaveLength(NONCE_PURGE_EVERY - 1);
   });
 
   it('removes a backlog of expired nonces a bounded batch at a time, oldest first, so one purge never holds the writer long', async () => {
     const store = open();
-    expect(await store.chains.admitNonce('inst', 'first', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'first', IAT, HELD, NOW)).toBe(true);
     // A store the service restarts on after a busy day: far more expired nonces than one batch.
     const backlog = 2 * NONCE_PURGE_BATCH + NONCE_PURGE_BATCH / 2;
     const db = new Database(join(dir, SQLITE_FILE));
-    const put = db.prepare('INSERT INTO check_nonces (key, expires_at) VALUES (?, ?)');
+    const put = db.prepare(
+      'INSERT INTO check_nonces (iat, installation_id, nonce, expires_at) VALUES (?, ?, ?, ?)',
+    );
     db.transaction(() => {
-      for (let i = 0; i < backlog; i++) put.run(`old.${i}`, NOW - backlog + i);
+      for (let i = 0; i < backlog; i++) put.run(IAT - 1_200, 'old', `${i}`, NOW - backlog + i);
     })();
     db.close();
     const expired = () => storedNonces().filter((row) => row.expires_at <= NOW + 1);
     const admitMany = (prefix: string) =>
       Promise.all(
         Array.from({ length: NONCE_PURGE_EVERY }, (_, i) =>
-          store.chains.admitNonce('inst', `${prefix}${i}`, HELD, NOW + 1),
+          store.chains.admitNonce('inst', `${prefix}${i}`, IAT, HELD, NOW + 1),
         ),
       );
     await admitMany('a');
@@ -451,7 +459,7 @@ describe('the SQLite nonce writer', () => {
     await admitMany('c');
     expect(expired()).toHaveLength(0);
     // A held nonce is still refused after the purges.
-    expect(await store.chains.admitNonce('inst', 'first', HELD, NOW + 2)).toBe(false);
+    expect(await store.chains.admitNonce('inst', 'first', IAT, HELD, NOW + 2)).toBe(false);
   });
 
   it('purges a store carrying expired nonces a few at a time: 64, the oldest, in its first 32 admissions', async () => {
@@ -460,13 +468,15 @@ describe('the SQLite nonce writer', () => {
     const store = open();
     const backlog = 1_000;
     const db = new Database(join(dir, SQLITE_FILE));
-    const put = db.prepare('INSERT INTO check_nonces (key, expires_at) VALUES (?, ?)');
+    const put = db.prepare(
+      'INSERT INTO check_nonces (iat, installation_id, nonce, expires_at) VALUES (?, ?, ?, ?)',
+    );
     db.transaction(() => {
-      for (let i = 0; i < backlog; i++) put.run(`old.${i}`, NOW - backlog + i);
+      for (let i = 0; i < backlog; i++) put.run(IAT - 1_200, 'old', `${i}`, NOW - backlog + i);
     })();
     db.close();
     for (let i = 0; i < 32; i++) {
-      expect(await store.chains.admitNonce('inst', `n${i}`, HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', `n${i}`, IAT, HELD, NOW)).toBe(true);
     }
     const expired = storedNonces().filter((row) => row.expires_at <= NOW);
     expect(expired).toHaveLength(backlog - 64);
@@ -480,9 +490,11 @@ describe('the SQLite nonce writer', () => {
     const store = open();
     const backlog = 2_000;
     const db = new Database(join(dir, SQLITE_FILE));
-    const put = db.prepare('INSERT INTO check_nonces (key, expires_at) VALUES (?, ?)');
+    const put = db.prepare(
+      'INSERT INTO check_nonces (iat, installation_id, nonce, expires_at) VALUES (?, ?, ?, ?)',
+    );
     db.transaction(() => {
-      for (let i = 0; i < backlog; i++) put.run(`old.${i}`, NOW - backlog + i);
+      for (let i = 0; i < backlog; i++) put.run(IAT - 1_200, 'old', `${i}`, NOW - backlog + i);
     })();
     db.close();
     const groups = 5;
@@ -491,7 +503,7 @@ describe('the SQLite nonce writer', () => {
       // One turn's worth: the writer takes them as one group (or a few).
       const admitted = await Promise.all(
         Array.from({ length: size }, (_, i) =>
-          store.chains.admitNonce('inst', `g${g}.${i}`, HELD, NOW),
+          store.chains.admitNonce('inst', `g${g}.${i}`, IAT, HELD, NOW),
         ),
       );
       expect(admitted.every(Boolean)).toBe(true);
@@ -511,7 +523,7 @@ describe('the SQLite nonce writer', () => {
     let now = NOW;
     writer.clock = () => now;
     // No store file yet: the writer's thread cannot open it.
-    await expect(writer.admit('inst.n', HELD, NOW)).rejects.toMatchObject({
+    await expect(writer.admit(IAT, 'inst', 'n', HELD, NOW)).rejects.toMatchObject({
       code: 'ERR_STORE_UNAVAILABLE',
       message: expect.stringContaining('the check nonce could not be written'),
     });
@@ -520,19 +532,19 @@ describe('the SQLite nonce writer', () => {
     // The file is there now: the next admission after the start backoff starts a new thread and
     // is written.
     now += START_BACKOFF_MS;
-    expect(await writer.admit('inst.n', HELD, NOW)).toBe(true);
-    expect(await store.chains.admitNonce('inst', 'n', HELD, NOW)).toBe(false);
+    expect(await writer.admit(IAT, 'inst', 'n', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'n', IAT, HELD, NOW)).toBe(false);
   });
 
   it('refuses the whole group with ERR_STORE_UNAVAILABLE when its transaction fails, and keeps none of it', async () => {
     const store = open();
-    expect(await store.chains.admitNonce('inst', 'before', HELD, NOW)).toBe(true);
-    // A row whose key the statement cannot bind (a nonce key must be text): SQLite refuses the
+    expect(await store.chains.admitNonce('inst', 'before', IAT, HELD, NOW)).toBe(true);
+    // A row whose nonce the statement cannot bind (a nonce must be text): SQLite refuses the
     // statement, and the transaction of the group rolls back.
     const writer = writerOf(store);
     const group = [
-      writer.admit('inst.x', HELD, NOW),
-      writer.admit({ not: 'text' } as unknown as string, HELD, NOW),
+      writer.admit(IAT, 'inst', 'x', HELD, NOW),
+      writer.admit(IAT, 'inst', { not: 'text' } as unknown as string, HELD, NOW),
     ];
     const settled = await Promise.allSettled(group);
     expect(settled.map((x) => x.status)).toEqual(['rejected', 'rejected']);
@@ -541,7 +553,7 @@ describe('the SQLite nonce writer', () => {
     });
     expect(storedNonces().map((row) => row.key)).toEqual(['inst.before']);
     // The next group is written as usual.
-    expect(await store.chains.admitNonce('inst', 'x', HELD, NOW)).toBe(true);
+    expect(await store.chains.admitNonce('inst', 'x', IAT, HELD, NOW)).toBe(true);
   });
 
   it('moves a chain head by compare-and-set in the group: of two moves over one version, one wins', async () => {
@@ -560,7 +572,7 @@ describe('the SQLite nonce writer', () => {
     expect(
       await Promise.all([
         store.chains.putChainHead(head(1, 'a'), null),
-        store.chains.admitNonce('inst', 'n', HELD, NOW),
+        store.chains.admitNonce('inst', 'n', IAT, HELD, NOW),
         store.chains.putChainHead(head(1, 'b'), null),
       ]),
     ).toEqual([true, true, false]);
@@ -582,9 +594,9 @@ describe('the SQLite nonce writer', () => {
   it('writes a batch of check records in the group of the nonces, on the same fsync', async () => {
     const store = open();
     const [a, , b] = await Promise.all([
-      store.chains.admitNonce('inst', 'a', HELD, NOW),
+      store.chains.admitNonce('inst', 'a', IAT, HELD, NOW),
       store.recordChecks([checkRecord('chk_1'), checkRecord('chk_2')]),
-      store.chains.admitNonce('inst', 'b', HELD, NOW),
+      store.chains.admitNonce('inst', 'b', IAT, HELD, NOW),
     ]);
     expect([a, b]).toEqual([true, true]);
     expect(writerOf(store).groups).toBe(1);
@@ -602,7 +614,7 @@ describe('the SQLite nonce writer', () => {
       outcome: { not: 'text' },
     } as unknown as CheckRecord;
     const [nonce, batch, other] = await Promise.allSettled([
-      store.chains.admitNonce('inst', 'a', HELD, NOW),
+      store.chains.admitNonce('inst', 'a', IAT, HELD, NOW),
       store.recordChecks([checkRecord('chk_good'), broken]),
       store.recordChecks([checkRecord('chk_other')]),
     ]);

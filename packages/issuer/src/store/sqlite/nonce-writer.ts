@@ -17,6 +17,7 @@
 
 import { StoreUnavailableError } from '../../errors.js';
 import { GroupWriter } from './group-writer.js';
+import { LEGACY_IAT } from './nonce-keys.js';
 import { groupWriterSource, MAX_SYNCS, type WriterFaults } from './sync-pipeline.js';
 
 export { MAX_SYNCS, type WriterFaults };
@@ -28,20 +29,40 @@ export const NONCE_PURGE_EVERY = 32;
  * arrived since the last one when that is more (a write group of 100 checks), so a backlog
  * drains at any group size, and a service started on a store holding a busy day's expired
  * nonces (hundreds of thousands) does not hold its check writer for seconds in one DELETE. Small
- * and often: nonces are random, so each one purged is on a page of the key index of its own, and
- * a purge of 1,024 (every 512 admissions, before 1 Dec) made one group's commit ~900 pages
- * (3.6 MB of log) and ~21 ms longer (e2e/bench/check-pages.mjs).
+ * and often: while nonces were keyed `installation.nonce` (random, before migration 21) each one
+ * purged was on a page of the key index of its own, and a purge of 1,024 (every 512 admissions,
+ * before 1 Dec) made one group's commit ~900 pages (3.6 MB of log) and ~21 ms longer
+ * (e2e/bench/check-pages.mjs). Keyed time first (nonce-keys.ts), the oldest are side by side.
  */
 export const NONCE_PURGE_BATCH = 64;
 
-/** One nonce: inserted, or an expired one replaced; a nonce still held changes nothing. */
+/**
+ * One nonce, keyed (the check's signed iat, its installation, the nonce): inserted, or an
+ * expired one replaced; a nonce still held changes nothing. Arguments: iat, installation id,
+ * nonce, expires at, now.
+ */
 export const NONCE_ADMIT_SQL =
-  'INSERT INTO check_nonces (key, expires_at) VALUES (?, ?) ' +
-  'ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at ' +
+  'INSERT INTO check_nonces (iat, installation_id, nonce, expires_at) VALUES (?, ?, ?, ?) ' +
+  'ON CONFLICT (iat, installation_id, nonce) DO UPDATE SET expires_at = excluded.expires_at ' +
   'WHERE check_nonces.expires_at <= ?';
+/**
+ * The same, while the store still holds nonces of before migration 21 (iat LEGACY_IAT): refused
+ * too while the installation's nonce is held there. Arguments: those of NONCE_ADMIT_SQL, then
+ * the installation id, the nonce and now again.
+ */
+export const NONCE_ADMIT_BESIDE_LEGACY_SQL =
+  'INSERT INTO check_nonces (iat, installation_id, nonce, expires_at) SELECT ?, ?, ?, ? ' +
+  `WHERE NOT EXISTS (SELECT 1 FROM check_nonces WHERE iat = ${LEGACY_IAT} ` +
+  'AND installation_id = ? AND nonce = ? AND expires_at > ?) ' +
+  'ON CONFLICT (iat, installation_id, nonce) DO UPDATE SET expires_at = excluded.expires_at ' +
+  'WHERE check_nonces.expires_at <= ?';
+/** Whether any nonce of before migration 21 is left (expired or not). */
+export const NONCE_LEGACY_LEFT_SQL = `SELECT 1 FROM check_nonces WHERE iat = ${LEGACY_IAT} LIMIT 1`;
+/** The oldest expired nonces (by expiry: mostly the left edge of the key), at most a limit. */
 export const NONCE_PURGE_SQL =
-  'DELETE FROM check_nonces WHERE key IN ' +
-  '(SELECT key FROM check_nonces WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)';
+  'DELETE FROM check_nonces WHERE (iat, installation_id, nonce) IN ' +
+  '(SELECT iat, installation_id, nonce FROM check_nonces WHERE expires_at <= ? ' +
+  'ORDER BY expires_at LIMIT ?)';
 /** One check record; a record written already (same id) is left as it is. */
 export const CHECK_INSERT_SQL =
   'INSERT OR IGNORE INTO checks (id, at, license_id, installation_id, sdk_version, ' +
@@ -61,6 +82,8 @@ export type CheckRow = [string, number, string, string, string, number, string];
 const WORKER_SOURCE = groupWriterSource(
   `
 const admit = db.prepare(${JSON.stringify(NONCE_ADMIT_SQL)});
+const admitBesideLegacy = db.prepare(${JSON.stringify(NONCE_ADMIT_BESIDE_LEGACY_SQL)});
+const legacyLeft = db.prepare(${JSON.stringify(NONCE_LEGACY_LEFT_SQL)});
 const purge = db.prepare(${JSON.stringify(NONCE_PURGE_SQL)});
 const insertCheck = db.prepare(${JSON.stringify(CHECK_INSERT_SQL)});
 const insertHead = db.prepare(${JSON.stringify(CHAIN_INSERT_SQL)});
@@ -70,18 +93,25 @@ const insertChecks = db.transaction((rows) => {
   for (const row of rows) insertCheck.run(row);
 });
 let sincePurge = 0;
+// Nonces held since before migration 21 (nonce-keys.ts) are looked up beside each admission
+// until the purges have removed the last of them; none is ever added again.
+let legacy = legacyLeft.get() !== undefined;
 function writeOne(group) {
-  const { keys, expiries, nows, heads, batches } = group;
-  sincePurge += keys.length;
-  if (sincePurge >= workerData.purgeEvery && keys.length > 0) {
+  const { iats, installations, nonces, expiries, nows, heads, batches } = group;
+  sincePurge += nonces.length;
+  if (sincePurge >= workerData.purgeEvery && nonces.length > 0) {
     // Twice what arrived since the last purge, at least a batch: a group of 100 checks (100
     // connections) purges 200, so expired nonces never pile up faster than they go.
     purge.run(nows[0], Math.max(workerData.purgeBatch, 2 * sincePurge));
     sincePurge = 0;
+    if (legacy) legacy = legacyLeft.get() !== undefined;
   }
-  const admitted = new Uint8Array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    admitted[i] = admit.run(keys[i], expiries[i], nows[i]).changes === 1 ? 1 : 0;
+  const admitted = new Uint8Array(nonces.length);
+  for (let i = 0; i < nonces.length; i++) {
+    const result = legacy
+      ? admitBesideLegacy.run(iats[i], installations[i], nonces[i], expiries[i], installations[i], nonces[i], nows[i], nows[i])
+      : admit.run(iats[i], installations[i], nonces[i], expiries[i], nows[i]);
+    admitted[i] = result.changes === 1 ? 1 : 0;
   }
   // In the order they arrived: two moves of one head in a group, the second over a stale version,
   // change it once.
@@ -115,7 +145,9 @@ function transferOf(reply) {
 type Waiting =
   | {
       kind: 'nonce';
-      key: string;
+      iat: number;
+      installationId: string;
+      nonce: string;
       expiresAt: number;
       now: number;
       resolve: (admitted: boolean) => void;
@@ -156,10 +188,19 @@ export class NonceWriter extends GroupWriter<Waiting, Answer> {
     );
   }
 
-  /** True the first time `key` is held (until `expiresAt`), false while it is held. */
-  admit(key: string, expiresAt: number, now: number): Promise<boolean> {
+  /**
+   * True the first time a check's nonce (keyed by its signed `iat`, in seconds, its installation
+   * and the nonce) is held, until `expiresAt`; false while it is held.
+   */
+  admit(
+    iat: number,
+    installationId: string,
+    nonce: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.enqueue({ kind: 'nonce', key, expiresAt, now, resolve, reject });
+      this.enqueue({ kind: 'nonce', iat, installationId, nonce, expiresAt, now, resolve, reject });
     });
   }
 
@@ -203,14 +244,18 @@ export class NonceWriter extends GroupWriter<Waiting, Answer> {
   }
 
   protected messageOf(id: number, group: Waiting[]): unknown {
-    const keys: string[] = [];
+    const iats: number[] = [];
+    const installations: string[] = [];
+    const nonces: string[] = [];
     const expiries: number[] = [];
     const nows: number[] = [];
     const heads: Extract<Waiting, { kind: 'head' }>['head'][] = [];
     const batches: CheckRow[][] = [];
     for (const item of group) {
       if (item.kind === 'nonce') {
-        keys.push(item.key);
+        iats.push(item.iat);
+        installations.push(item.installationId);
+        nonces.push(item.nonce);
         expiries.push(item.expiresAt);
         nows.push(item.now);
       } else if (item.kind === 'head') {
@@ -219,7 +264,7 @@ export class NonceWriter extends GroupWriter<Waiting, Answer> {
         batches.push(item.rows);
       }
     }
-    return { id, keys, expiries, nows, heads, batches };
+    return { id, iats, installations, nonces, expiries, nows, heads, batches };
   }
 
   protected settle(group: Waiting[], reply: Answer): void {

@@ -20,7 +20,9 @@ import {
   CHAIN_INSERT_SQL,
   CHAIN_UPDATE_SQL,
   CHECK_INSERT_SQL,
+  NONCE_ADMIT_BESIDE_LEGACY_SQL,
   NONCE_ADMIT_SQL,
+  NONCE_LEGACY_LEFT_SQL,
   NONCE_PURGE_BATCH,
   NONCE_PURGE_SQL,
 } from './nonce-writer.js';
@@ -260,7 +262,10 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
     'a check: its nonce admitted (and, every 32nd, the expired ones purged)',
     async () => {
       db.prepare(NONCE_PURGE_SQL).run(NOW, NONCE_PURGE_BATCH);
-      db.prepare(NONCE_ADMIT_SQL).run('inst.n1', NOW, NOW);
+      const iat = NOW / 1000;
+      db.prepare(NONCE_ADMIT_SQL).run(iat, 'inst', 'n1', NOW, NOW);
+      db.prepare(NONCE_ADMIT_BESIDE_LEGACY_SQL).run(iat, 'inst', 'n2', NOW, 'inst', 'n2', NOW, NOW);
+      db.prepare(NONCE_LEGACY_LEFT_SQL).get();
     },
   ],
   ['a check: a fork recorded', () => store.chains.recordFork(fork())],

@@ -18,6 +18,7 @@ import { SqliteStore } from './sqlite-store.js';
 
 const NOW = Date.UTC(2026, 5, 1);
 const HELD = NOW + 600_000;
+const IAT = NOW / 1000;
 /** The wal-index lock bytes of -shm (https://www.sqlite.org/walformat.html): 120 + 1. */
 const CHECKPOINT_LOCK_BYTE = 121;
 
@@ -78,9 +79,11 @@ function open(checkWriterFaults: WriterFaults): SqliteStore {
 function storedNonces(): string[] {
   const db = new Database(join(dir, SQLITE_FILE), { readonly: true });
   try {
-    return (db.prepare('SELECT key FROM check_nonces ORDER BY key').all() as { key: string }[]).map(
-      (row) => row.key,
-    );
+    return (
+      db
+        .prepare("SELECT installation_id || '.' || nonce AS key FROM check_nonces ORDER BY key")
+        .all() as { key: string }[]
+    ).map((row) => row.key);
   } finally {
     db.close();
   }
@@ -96,13 +99,13 @@ describe.runIf(process.platform === 'linux' && hasPythonFcntl)(
     it('waits for the checkpoint lock and answers the next group, instead of refusing it at once', async () => {
       const recoverBusy = counter();
       const store = open({ failSyncAt: 1, recoverBusy });
-      await expect(store.chains.admitNonce('inst', 'a', HELD, NOW)).rejects.toMatchObject({
+      await expect(store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).rejects.toMatchObject({
         code: 'ERR_STORE_UNAVAILABLE',
         message: expect.stringContaining('EIO'),
       });
       const lock = await otherProcessHolds(`${join(dir, SQLITE_FILE)}-shm`, CHECKPOINT_LOCK_BYTE);
       let answered = false;
-      const next = store.chains.admitNonce('inst', 'b', HELD, NOW).finally(() => {
+      const next = store.chains.admitNonce('inst', 'b', IAT, HELD, NOW).finally(() => {
         answered = true;
       });
       // The writer met the lock (busy) and is still waiting for it: nothing answered yet.
@@ -119,19 +122,19 @@ describe.runIf(process.platform === 'linux' && hasPythonFcntl)(
     it('refuses the group with ERR_STORE_UNAVAILABLE naming the busy checkpoint if the lock is held past the busy timeout, writes nothing, and recovers once it is free', async () => {
       const recoverBusy = counter();
       const store = open({ failSyncAt: 1, recoverBusy, recoverBusyMs: 50 });
-      await expect(store.chains.admitNonce('inst', 'a', HELD, NOW)).rejects.toMatchObject({
+      await expect(store.chains.admitNonce('inst', 'a', IAT, HELD, NOW)).rejects.toMatchObject({
         code: 'ERR_STORE_UNAVAILABLE',
       });
       const before = storedNonces();
       const lock = await otherProcessHolds(`${join(dir, SQLITE_FILE)}-shm`, CHECKPOINT_LOCK_BYTE);
-      await expect(store.chains.admitNonce('inst', 'b', HELD, NOW)).rejects.toMatchObject({
+      await expect(store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).rejects.toMatchObject({
         code: 'ERR_STORE_UNAVAILABLE',
         message: expect.stringContaining('busy for 50 ms'),
       });
       expect(Atomics.load(recoverBusy, 0)).toBeGreaterThan(1);
       expect(storedNonces()).toEqual(before);
       await lock.release();
-      expect(await store.chains.admitNonce('inst', 'b', HELD, NOW)).toBe(true);
+      expect(await store.chains.admitNonce('inst', 'b', IAT, HELD, NOW)).toBe(true);
       expect(storedNonces()).toEqual([...before, 'inst.b'].sort());
     });
   },
