@@ -200,6 +200,54 @@ describe.each(kinds)('on the %s store', (kind) => {
     }
   });
 
+  it("holds an off-clock check's nonce under its own signed iat on the shared store; a version 1 check off the clock is refused and holds nothing", async () => {
+    const { fixture, service, statusKeys } = await setup();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    const hourAgo = Math.floor(Date.now() / 1000) - 3_600;
+    const claims = (v: 1 | 2) => ({
+      v,
+      iat: hourAgo,
+      nonce: randomBytes(16).toString('base64url'),
+      lid: licenseId,
+      rev: 1,
+      sdk: '0.1.0',
+      product: { name: 'CMS', version: '5.2.0' },
+      usage: { credentialsInUse: 3 },
+    });
+    const stale = claims(1);
+    const refused = await postCheck(service.app, signCheck(stale, installation));
+    expect(JSON.parse(refused.text).error.code).toBe('ERR_CHECK_TIME_SKEW');
+    // Version 2 is answered whatever its clock, its nonce held 30 days under the iat it signed
+    // (SQLite keys the window by it since migration 21): a replay to another instance, whose
+    // own replay guard has never seen it, is refused by the store, not admitted under a new key.
+    const offClock = claims(2);
+    const token = signCheck(offClock, installation);
+    expect((await postCheck(service.app, token)).status).toBe(200);
+    const other = createVerifyService({
+      store: fixture.store,
+      statusKeys,
+      logger: pino({ level: 'silent' }),
+      config: { viewCacheTtlMs: 0 },
+    });
+    expect(JSON.parse((await postCheck(other.app, token)).text).error.code).toBe(
+      'ERR_CHECK_REPLAYED',
+    );
+    if (kind === 'sqlite') {
+      const db = new Database(join(fixture.dataDir, 'licensor.db'), { readonly: true });
+      try {
+        const held = db
+          .prepare('SELECT iat, nonce, expires_at FROM check_nonces WHERE installation_id = ?')
+          .all(installation.kid) as { iat: number; nonce: string; expires_at: number }[];
+        expect(held.map(({ iat, nonce }) => ({ iat, nonce }))).toEqual([
+          { iat: hourAgo, nonce: offClock.nonce },
+        ]);
+        expect(held[0]!.expires_at).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+      } finally {
+        db.close();
+      }
+    }
+  });
+
   it('answers UNKNOWN alike for an unknown license and one bound to another installation', async () => {
     const { fixture, service, keyring } = await setup();
     const first = await issueLicense(fixture.issuer);
