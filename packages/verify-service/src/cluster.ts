@@ -26,7 +26,8 @@ export const WORKER_SLOT_ENV = 'LICENSOR_VERIFY_WORKER_SLOT';
  * collector runs (the request, its answer, the promises waiting for the nonce store) are copied
  * by every scavenge, so fewer scavenges copy less, and with N processes on N cores the
  * collector's helper threads take the CPU the other workers need (README, Figures). A worker's
- * young generation may then grow to 2 x 64 MiB instead of 2 x 16 MiB, committed as it is used.
+ * young generation may then grow to three times 64 MiB instead of three times 16 (node's
+ * documentation of the flag; two semi-spaces measured 2 x 64), committed as it is used.
  */
 export const WORKER_V8_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
 
