@@ -3,8 +3,12 @@
 // holds an admission for one unbounded delete. Needs MONGODB_URI (skipped without;
 // LICENSOR_REQUIRE_MONGO=1 makes it required).
 
-import { describe, expect, it } from 'vitest';
-import { MONGO_NONCE_PURGE_BATCH, MONGO_NONCE_PURGE_EVERY } from '../src/store/mongo/chains.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  MONGO_NONCE_PURGE_BATCH,
+  MONGO_NONCE_PURGE_EVERY,
+  NONCE_PURGE_FAILED,
+} from '../src/store/mongo/chains.js';
 import { adapters } from './support/adapters.js';
 
 const mongo = adapters().find((a) => a.name === 'mongo')!;
@@ -59,6 +63,57 @@ describe.skipIf(mongo.unavailable !== null && !required)('MongoDB nonce purge wi
       }
       expect(await expired()).toHaveLength(0);
     } finally {
+      await store.close();
+      await mongo.cleanup();
+    }
+  });
+  it('admits the check whose admission runs a purge that fails, warns, and purges at the next one', async () => {
+    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
+    const store = await (await mongo.create()).open();
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const chains = store.chains as unknown as {
+        ttl: boolean;
+        models: { checkNonces: { collection: { find: unknown } } };
+      };
+      chains.ttl = false;
+      // The purge's first command refused, as a role without `find` on check_nonces is.
+      const collection = chains.models.checkNonces.collection;
+      collection.find = () => {
+        throw Object.assign(new Error('not authorized on licensor to execute command find'), {
+          code: 13,
+        });
+      };
+      for (let i = 0; i < MONGO_NONCE_PURGE_EVERY; i++) {
+        expect(await store.chains.admitNonce('inst', `n${i}`, IAT, NOW - 1, NOW)).toBe(true);
+      }
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toContain('the check nonce purge failed');
+      expect(warn.mock.calls[0]![1]).toMatchObject({ code: NONCE_PURGE_FAILED });
+      // The admission that ran it is held as any other: its replay is refused.
+      expect(
+        await store.chains.admitNonce(
+          'inst',
+          `n${MONGO_NONCE_PURGE_EVERY - 1}`,
+          IAT,
+          HELD,
+          NOW - 2,
+        ),
+      ).toBe(false);
+      // The next purge, with `find` back, removes the expired ones.
+      delete (collection as { find?: unknown }).find;
+      for (let i = 1; i < MONGO_NONCE_PURGE_EVERY; i++) {
+        expect(await store.chains.admitNonce('inst', `m${i}`, IAT, HELD, NOW)).toBe(true);
+      }
+      const db = (store as unknown as { connection: { db: { collection(n: string): Nonces } } })
+        .connection.db;
+      const left = (await db.collection('check_nonces').find({}).toArray()).filter(
+        (d) => d.expiresAt.getTime() <= NOW,
+      );
+      expect(left).toEqual([]);
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
       await store.close();
       await mongo.cleanup();
     }
