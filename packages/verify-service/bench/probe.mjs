@@ -73,6 +73,7 @@ if (go !== null) {
     seconds: 2,
     bodiesFile: go.bodiesFile,
   });
+  if (warm.bodiesReused > 0) throw new Error(`the warm-up sent ${warm.bodiesReused} bodies twice`);
   t = warm.bodiesUsed;
 } else {
   await autocannon({
@@ -105,6 +106,10 @@ if (go !== null) {
     bodiesFile: go.bodiesFile,
     first: t,
   });
+  // A body sent twice is a replay: the service refuses it, and the run would time refusals.
+  if (run.bodiesReused > 0) {
+    throw new Error(`the run sent ${run.bodiesReused} bodies twice: raise PROBE_MAX_RPS`);
+  }
   t += run.bodiesUsed;
   const { sendsPerMs, answersPerMs, bodiesUsed, bodiesReused, ...kept } = run;
   result = kept;

@@ -15,6 +15,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Keyring, newId, verifyStatus } from '@licensor/token';
+import { workerExecArgv } from '../dist/index.js';
 import { autocannonLoad } from './autocannon-load.mjs';
 import { buildLoadgen, goLoad, writeBodies } from './go-loadgen.mjs';
 import { pacedLoad } from './paced-load.mjs';
@@ -39,11 +40,25 @@ if (requestedGenerator !== 'go' && requestedGenerator !== 'node') {
   throw new Error(`--loadgen takes go or node, not ${requestedGenerator}`);
 }
 
-function start(script, env) {
+// Every server started, so that a failure anywhere stops them all (none is left running).
+const started = new Set();
+process.on('exit', () => {
+  for (const child of started) child.kill('SIGTERM');
+});
+
+/**
+ * A server. The service runs with the V8 flags its cluster gives each worker (cluster.ts,
+ * WORKER_V8_FLAGS) in one process too, so that `--workers 2` is compared with one process
+ * configured alike; the bare servers run with node's defaults (`execArgv` unset).
+ */
+function start(script, env, execArgv) {
   const child = fork(join(here, script), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    ...(execArgv === undefined ? {} : { execArgv }),
   });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
@@ -171,10 +186,11 @@ try {
   // Both servers run side by side and the runs alternate (bare, service, bare, service), so
   // that a change in the machine's load during the bench hits both alike.
   const bare = await start('bare-server.mjs', { BENCH_INSTALLATION_KEY: installationKey });
-  const service = await start('service-server.mjs', {
-    BENCH_DATA_DIR: dataDir,
-    LICENSOR_STATUS_KEY_PASSPHRASE: statusPassphrase,
-  });
+  const service = await start(
+    'service-server.mjs',
+    { BENCH_DATA_DIR: dataDir, LICENSOR_STATUS_KEY_PASSPHRASE: statusPassphrase },
+    workerExecArgv(process.execArgv, process.env.NODE_OPTIONS ?? ''),
+  );
   const bareCluster = await start('bare-server.mjs', {
     BENCH_INSTALLATION_KEY: installationKey,
     BENCH_WORKERS: String(workers),
@@ -307,6 +323,14 @@ try {
     await stop(bareCluster.child);
     await stop(serviceCluster.child);
     stopped = await stop(service.child);
+  }
+
+  // The node arguments each row's server processes ran with (a cluster: its workers'): the
+  // service with its workers' V8 flags, one process or many; the bare servers with node's defaults.
+  for (const row of results) {
+    row.nodeArgs = row.target.startsWith('bare')
+      ? [...process.execArgv]
+      : workerExecArgv(process.execArgv, process.env.NODE_OPTIONS ?? '');
   }
 
   const ratios = {};

@@ -2,7 +2,13 @@
 // (for running it), and the error codes and helpers callers map answers with.
 export type { CheckAnswer } from './check/answer-check.js';
 export { decideCheckBy, decideOutcome } from './check/decide-outcome.js';
-export { type ClusterOptions, joinCluster, runClusterPrimary } from './cluster.js';
+export {
+  type ClusterOptions,
+  joinCluster,
+  runClusterPrimary,
+  WORKER_V8_FLAGS,
+  workerExecArgv,
+} from './cluster.js';
 export { defaultConfig, type RateLimit, resolveConfig, type VerifyConfig } from './config.js';
 export {
   codeToStatus,
