@@ -133,6 +133,8 @@ let goBinary = null;
 let bodiesFile = null;
 // Why the Go generator was asked for and not used (no Go, a failed build), for results.json.
 let generatorFallback = null;
+// How many distinct checks the bench signed for the service's runs (set below).
+let needed = 0;
 
 /**
  * Requests for the generators: the Node one takes them one by one from `next()`, the Go one
@@ -143,6 +145,9 @@ let generatorFallback = null;
 function requestSource(tokens, first, { cycle = 0 } = {}) {
   let used = 0;
   return {
+    cycles: cycle > 0,
+    /** Requests of a distinct source sent a second time (a replay, refused: not a measurement). */
+    replayed: () => (cycle ? 0 : Math.max(0, used - tokens.length)),
     next: () => (cycle ? tokens[used++ % cycle] : (tokens[used++] ?? tokens[used % tokens.length])),
     go: () => ({ first: first + (cycle ? 0 : used), cycle }),
     advance: (n) => {
@@ -162,13 +167,26 @@ async function generate(url, connections, duration, requests, rate) {
       ...requests.go(),
     });
     requests.advance(result.bodiesUsed);
+    refuseReplays(requests, result.bodiesReused);
     return result;
   }
   const result =
     rate === undefined
       ? await autocannonLoad(url, connections, duration, requests.next)
       : await pacedLoad(url, { connections, rate, seconds: duration, nextToken: requests.next });
+  refuseReplays(requests, requests.replayed());
   return { generator: 'node', ...result };
+}
+
+/**
+ * A service run that ran out of distinct signed checks sent replays, which the service refuses
+ * (400) quickly: its rate and latency would not be a measurement. Stop the bench instead.
+ */
+function refuseReplays(requests, replayed) {
+  if (requests.cycles || !(replayed > 0)) return;
+  throw new Error(
+    `a run sent ${replayed} signed checks a second time (the bench signed too few): rerun with BENCH_CHECKS set above ${needed}`,
+  );
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-bench-'));
@@ -229,7 +247,11 @@ try {
       calibration.rps *
       1.5 *
       (seconds * (connectionCounts.length + workers + 1) + 2 * warmupSeconds);
-    const needed = Math.ceil(Math.min(300_000, Math.max(60_000, estimate)));
+    // The calibration's 2 s can be slow (a cold process): 1 Dec 07:10 signed too few and the
+    // paced run replayed 2 896 checks. Floor 200 000 (about 10 s of signing), or BENCH_CHECKS.
+    needed =
+      Number(process.env.BENCH_CHECKS ?? 0) ||
+      Math.ceil(Math.min(400_000, Math.max(200_000, estimate)));
     process.stderr.write(`signing ${needed} distinct check requests...\n`);
     const tokens = Array.from({ length: needed }, () =>
       checkToken(licenseId, revision, installation),
