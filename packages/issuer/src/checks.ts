@@ -35,6 +35,8 @@ export {
   type LogHealthMetric,
   type LogHealthWatch,
   logHealthMetrics,
+  type PromClasses,
+  registerLogHealthMetrics,
   type ServerManagedLog,
   type SqliteLogHealth,
   watchLogHealth,

@@ -11,6 +11,8 @@ export {
   type LogHealthMetric,
   type LogHealthWatch,
   logHealthMetrics,
+  type PromClasses,
+  registerLogHealthMetrics,
   type ServerManagedLog,
   type SqliteLogHealth,
   watchLogHealth,

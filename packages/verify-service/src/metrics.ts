@@ -11,7 +11,7 @@
 // The store's log health (`licensor_store_*`: a SQLite store's checkpoints, their failures, its
 // checkpoint thread, the log's size) is read from the store when scraped; the series, their names
 // and help come from @licensor/issuer (the portal shows the same), none on MongoDB.
-import { type LogHealth, logHealthMetrics } from '@licensor/issuer/checks';
+import { type LogHealth, registerLogHealthMetrics } from '@licensor/issuer/checks';
 import type { CheckOutcome } from '@licensor/token';
 import {
   AggregatorRegistry,
@@ -146,33 +146,7 @@ export class VerifyMetrics {
     );
     const { store } = sources;
     if (store !== undefined) {
-      for (const metric of logHealthMetrics(store.logHealth())) {
-        const read = () => {
-          const health = store.logHealth();
-          return health.kind === 'sqlite' ? metric.read(health) : null;
-        };
-        const options = { name: metric.name, help: metric.help, registers };
-        // An unknown value (null) leaves the series at its last one.
-        if (metric.type === 'counter') {
-          new Counter({
-            ...options,
-            collect() {
-              const value = read();
-              if (value === null) return;
-              this.reset();
-              this.inc(value);
-            },
-          });
-        } else {
-          new Gauge({
-            ...options,
-            collect() {
-              const value = read();
-              if (value !== null) this.set(value);
-            },
-          });
-        }
-      }
+      registerLogHealthMetrics(store, { Counter, Gauge }, registers);
     }
   }
 

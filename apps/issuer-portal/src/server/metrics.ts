@@ -9,7 +9,7 @@
 // request carrying it (`Authorization: Bearer <token>`, compared in constant time; 401 otherwise).
 
 import { scrapeTokenMatches, scrapeTokenProblem } from '@licensor/http-errors';
-import { type LogHealth, logHealthMetrics, watchLogHealth } from '@licensor/issuer/store';
+import { type LogHealth, registerLogHealthMetrics, watchLogHealth } from '@licensor/issuer/store';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -39,33 +39,7 @@ export function createPortalMetrics(
   if (problem !== null) throw new TypeError(`the scrape token: ${problem}`);
   const registry = new Registry();
   const registers = [registry];
-  for (const metric of logHealthMetrics(store.logHealth())) {
-    const read = () => {
-      const health = store.logHealth();
-      return health.kind === 'sqlite' ? metric.read(health) : null;
-    };
-    const options = { name: metric.name, help: metric.help, registers };
-    // An unknown value (null) leaves the series at its last one.
-    if (metric.type === 'counter') {
-      new Counter({
-        ...options,
-        collect() {
-          const value = read();
-          if (value === null) return;
-          this.reset();
-          this.inc(value);
-        },
-      });
-    } else {
-      new Gauge({
-        ...options,
-        collect() {
-          const value = read();
-          if (value !== null) this.set(value);
-        },
-      });
-    }
-  }
+  registerLogHealthMetrics(store, { Counter, Gauge }, registers);
   const watch = watchLogHealth(() => store.logHealth(), logger);
   const handler: RequestHandler = (req, res, next) => {
     if (token == null) {

@@ -121,6 +121,66 @@ export function logHealthMetrics(health: LogHealth): readonly LogHealthMetric[] 
   return health.checkpointThread === 'off' ? LOG_METRICS : [...THREAD_METRICS, ...LOG_METRICS];
 }
 
+/** What a prom-client Counter is to its `collect` (the issuer does not depend on prom-client). */
+interface CollectedCounter {
+  reset(): void;
+  inc(value: number): void;
+}
+/** What a prom-client Gauge is to its `collect`. */
+interface CollectedGauge {
+  set(value: number): void;
+}
+/** The configuration a series of the store's log health is made with. */
+interface SeriesConfiguration<R, M> {
+  name: string;
+  help: string;
+  registers: R[];
+  collect(this: M): void;
+}
+/** prom-client's two classes, as a service passes them (`import { Counter, Gauge } from 'prom-client'`). */
+export interface PromClasses<R> {
+  Counter: new (configuration: SeriesConfiguration<R, CollectedCounter>) => unknown;
+  Gauge: new (configuration: SeriesConfiguration<R, CollectedGauge>) => unknown;
+}
+
+/**
+ * Registers the store's log-health series (logHealthMetrics) in `registers`, each read from the
+ * store when scraped: both services' /metrics show the same series the same way. An unknown
+ * value (null, or the store no longer SQLite) leaves a series at its last one.
+ */
+export function registerLogHealthMetrics<R>(
+  store: { logHealth(): LogHealth },
+  prom: PromClasses<R>,
+  registers: R[],
+): void {
+  for (const metric of logHealthMetrics(store.logHealth())) {
+    const read = () => {
+      const health = store.logHealth();
+      return health.kind === 'sqlite' ? metric.read(health) : null;
+    };
+    const options = { name: metric.name, help: metric.help, registers };
+    if (metric.type === 'counter') {
+      new prom.Counter({
+        ...options,
+        collect() {
+          const value = read();
+          if (value === null) return;
+          this.reset();
+          this.inc(value);
+        },
+      });
+    } else {
+      new prom.Gauge({
+        ...options,
+        collect() {
+          const value = read();
+          if (value !== null) this.set(value);
+        },
+      });
+    }
+  }
+}
+
 /** The two levels of a pino logger the watch uses. */
 export interface LogHealthLogger {
   warn(fields: object, message: string): void;
