@@ -3,6 +3,7 @@
 // connections; then both again as clusters of one process per CPU (`--workers auto`) at 100
 // connections. The service runs on the embedded SQLite store with a license issued by the
 // issuer; every request it gets is a distinct, validly signed check (a replay would be refused).
+// The saturated pairs run BENCH_ROUNDS times (3), alternating; rows and ratios are medians.
 // Prints a table and JSON, writes bench/results.json. Env BENCH_SECONDS shortens the runs.
 // The load comes from the Go generator (bench/loadgen, built here with the local Go toolchain:
 // a fraction of the Node generator's CPU on the two cores it shares with the servers); without
@@ -27,6 +28,11 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const warmupSeconds = 2;
 const unknownSeconds = Math.min(3, seconds);
 const connectionCounts = [10, 100];
+// The saturated pairs (10 and 100 connections, the clusters) run this many times, alternating
+// bare and service; each row is then the median round and each ratio the median of the rounds'
+// paired ratios, every round kept. One pair a run had given 0.675 and 0.84 at 10 connections
+// four minutes apart on a quiet machine (1 Dec 07:06 and 07:10): one sample is not a figure.
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const workers = Math.max(2, availableParallelism());
 const passphrase = 'bench-passphrase';
 // The status keys are sealed under a secret of their own (the verify service's, never the issuing one).
@@ -76,6 +82,12 @@ function stop(child) {
     child.once('exit', () => resolve(report));
     child.kill('SIGTERM');
   });
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 function cpuOf(child) {
@@ -199,6 +211,8 @@ try {
   );
   const installationKey = Buffer.from(installation.publicKey).toString('base64url');
   const results = [];
+  // Every round of the saturated pairs (the rows of `results` are their medians).
+  const roundRows = [];
   const loadBefore = loadavg()[0];
 
   // Both servers run side by side and the runs alternate (bare, service, bare, service), so
@@ -246,12 +260,12 @@ try {
     const estimate =
       calibration.rps *
       1.5 *
-      (seconds * (connectionCounts.length + workers + 1) + 2 * warmupSeconds);
+      (seconds * (rounds * (connectionCounts.length + workers) + 1) + 2 * warmupSeconds);
     // The calibration's 2 s can be slow (a cold process): 1 Dec 07:10 signed too few and the
     // paced run replayed 2 896 checks. Floor 200 000 (about 10 s of signing), or BENCH_CHECKS.
     needed =
       Number(process.env.BENCH_CHECKS ?? 0) ||
-      Math.ceil(Math.min(400_000, Math.max(200_000, estimate)));
+      Math.ceil(Math.min(100_000 + 150_000 * rounds, Math.max(200_000, estimate)));
     process.stderr.write(`signing ${needed} distinct check requests...\n`);
     const tokens = Array.from({ length: needed }, () =>
       checkToken(licenseId, revision, installation),
@@ -273,36 +287,85 @@ try {
     await generate(serviceCluster.url, 100, warmupSeconds, distinct);
     await generate(bareCluster.url, 100, warmupSeconds, cycle());
 
-    for (const connections of connectionCounts) {
-      process.stderr.write(`bare node:http, ${connections} connections, ${seconds} s...\n`);
+    // Each round: bare then service at 10 and 100 connections, then the two clusters.
+    for (let round = 1; round <= rounds; round++) {
+      const run = async (row, server, connections, source, label) => {
+        process.stderr.write(`round ${round}/${rounds}: ${label}, ${seconds} s...\n`);
+        const loadAverage = Math.round(loadavg()[0] * 100) / 100;
+        roundRows.push({
+          ...row,
+          connections,
+          round,
+          loadAverage,
+          ...(await measure(server, connections, seconds, source)),
+        });
+      };
+      for (const connections of connectionCounts) {
+        await run(
+          { target: 'bare' },
+          bare,
+          connections,
+          cycle(),
+          `bare node:http, ${connections} connections`,
+        );
+        await run(
+          { target: 'service' },
+          service,
+          connections,
+          distinct,
+          `verify service, ${connections} connections`,
+        );
+      }
+      // One process per CPU on one port: the service with --workers, the bare server likewise.
+      await run(
+        { target: 'bare-cluster', workers },
+        bareCluster,
+        100,
+        cycle(),
+        `bare node:http x${workers}, 100 connections`,
+      );
+      await run(
+        { target: 'service-cluster', workers },
+        serviceCluster,
+        100,
+        distinct,
+        `verify service --workers ${workers}, 100 connections`,
+      );
+    }
+    // A row per target: its median round by rate (its other figures from that same round), with
+    // every round's figures beside it.
+    for (const [target, connections] of [
+      ...connectionCounts.flatMap((c) => [
+        ['bare', c],
+        ['service', c],
+      ]),
+      ['bare-cluster', 100],
+      ['service-cluster', 100],
+    ]) {
+      const all = roundRows.filter((x) => x.target === target && x.connections === connections);
+      const middle = [...all].sort((a, b) => a.rps - b.rps)[Math.floor((all.length - 1) / 2)];
       results.push({
-        target: 'bare',
-        connections,
-        ...(await measure(bare, connections, seconds, cycle())),
-      });
-      process.stderr.write(`verify service, ${connections} connections, ${seconds} s...\n`);
-      results.push({
-        target: 'service',
-        connections,
-        ...(await measure(service, connections, seconds, distinct)),
+        ...middle,
+        round: undefined,
+        medianRound: middle.round,
+        rounds: all.map((x) => ({
+          round: x.round,
+          loadAverage: x.loadAverage,
+          rps: x.rps,
+          p50Ms: x.p50Ms,
+          p99Ms: x.p99Ms,
+          cpuUsPerRequest: x.cpuUsPerRequest,
+          ...(x.mainThreadUsPerRequest === undefined
+            ? {}
+            : {
+                mainThreadUsPerRequest: x.mainThreadUsPerRequest,
+                otherThreadsUsPerRequest: x.otherThreadsUsPerRequest,
+                mainThreadBusy: x.mainThreadBusy,
+              }),
+          generatorCores: x.generatorCores,
+        })),
       });
     }
-
-    // One process per CPU on one port: the service with --workers, the bare server likewise.
-    process.stderr.write(`bare node:http x${workers}, 100 connections, ${seconds} s...\n`);
-    results.push({
-      target: 'bare-cluster',
-      workers,
-      connections: 100,
-      ...(await measure(bareCluster, 100, seconds, cycle())),
-    });
-    process.stderr.write(`verify service --workers ${workers}, 100 connections, ${seconds} s...\n`);
-    results.push({
-      target: 'service-cluster',
-      workers,
-      connections: 100,
-      ...(await measure(serviceCluster, 100, seconds, distinct)),
-    });
 
     // Latency is a figure at a load: at saturation, 100 connections' p50 is 100 / the rate by
     // queueing alone. Here both servers get the same paced load, 70% of the service's own
@@ -366,22 +429,45 @@ try {
     ...connectionCounts.map((connections) => [`c${connections}`, 'bare', 'service', connections]),
     [`workers${workers}-c100`, 'bare-cluster', 'service-cluster', 100],
   ];
+  // Each ratio: the median of the rounds' paired ratios (a round's service run against the bare
+  // run just before it), every round's kept in ratioRounds.
+  const ratioRounds = {};
+  const rowsOf = (target, connections) =>
+    results.find((x) => x.target === target && x.connections === connections).rounds;
+  const pairedMedian = (baseRounds, ourRounds, of) =>
+    median(ourRounds.map((ours, i) => of(baseRounds[i], ours)));
+  const round3 = (x) => Math.round(x * 1000) / 1000;
   for (const [key, baseTarget, ourTarget, connections] of pairs) {
     const base = results.find((x) => x.target === baseTarget && x.connections === connections);
     const ours = results.find((x) => x.target === ourTarget && x.connections === connections);
-    ratios[key] = Math.round((ours.rps / base.rps) * 1000) / 1000;
+    const baseRounds = rowsOf(baseTarget, connections);
+    const ourRounds = rowsOf(ourTarget, connections);
+    ratioRounds[key] = ourRounds.map((o, i) => round3(o.rps / baseRounds[i].rps));
+    ratios[key] = round3(median(ratioRounds[key]));
     base.baselineRatio = 1;
     ours.baselineRatio = ratios[key];
-    cpuRatios[key] = Math.round((base.cpuUsPerRequest / ours.cpuUsPerRequest) * 1000) / 1000;
+    cpuRatios[key] = round3(
+      pairedMedian(baseRounds, ourRounds, (b, o) => b.cpuUsPerRequest / o.cpuUsPerRequest),
+    );
     if (ours.mainThreadUsPerRequest !== undefined && base.mainThreadUsPerRequest !== undefined) {
-      mainThreadCpuRatios[key] =
-        Math.round((base.mainThreadUsPerRequest / ours.mainThreadUsPerRequest) * 1000) / 1000;
+      mainThreadCpuRatios[key] = round3(
+        pairedMedian(
+          baseRounds,
+          ourRounds,
+          (b, o) => b.mainThreadUsPerRequest / o.mainThreadUsPerRequest,
+        ),
+      );
     }
   }
+  // The scales, per round (the cluster against the one-process run of the same round), median.
+  const scaleRounds = (clusterTarget, oneTarget) => {
+    const one = rowsOf(oneTarget, 100);
+    return rowsOf(clusterTarget, 100).map((c, i) => Math.round((c.rps / one[i].rps) * 100) / 100);
+  };
+  const workersScaleRounds = scaleRounds('service-cluster', 'service');
+  const bareWorkersScaleRounds = scaleRounds('bare-cluster', 'bare');
   const at100 = results.find((x) => x.target === 'service' && x.connections === 100);
   const clusterAt100 = results.find((x) => x.target === 'service-cluster');
-  const bareAt100 = results.find((x) => x.target === 'bare' && x.connections === 100);
-  const bareClusterAt100 = results.find((x) => x.target === 'bare-cluster');
   const pacedAt100 = results.find((x) => x.target === 'service-paced');
   const unknown = results.find((x) => x.target === 'service-unknown');
   const valid = results.find((x) => x.target === 'service' && x.connections === 10);
@@ -399,7 +485,9 @@ try {
     secondsPerRun: seconds,
     loadAverageBefore: Math.round(loadBefore * 100) / 100,
     results,
+    rounds,
     ratioToBaseline: ratios,
+    ratioRounds,
     cpuRatioToBaseline: cpuRatios,
     mainThreadCpuRatioToBaseline: mainThreadCpuRatios,
     recordsWrittenBeforeExit: stopped?.written ?? null,
@@ -407,10 +495,12 @@ try {
     // #15.5: 0.9 of the bare server at 10 and 100 connections, `--workers N` at 0.9 x N one
     // worker's rate (1.8x for two), p99 under 50 ms at 100 connections under an even load.
     target: { minRatio: 0.9, minWorkersScale: 0.9 * workers, maxPacedP99Ms: 50 },
-    workersScale: Math.round((clusterAt100.rps / at100.rps) * 100) / 100,
+    workersScale: Math.round(median(workersScaleRounds) * 100) / 100,
+    workersScaleRounds,
     // What two bare servers reach over one on this machine, the load generator on the same cores:
     // the ceiling the service's scale is read against (README, "--workers").
-    bareWorkersScale: Math.round((bareClusterAt100.rps / bareAt100.rps) * 100) / 100,
+    bareWorkersScale: Math.round(median(bareWorkersScaleRounds) * 100) / 100,
+    bareWorkersScaleRounds,
     // The service's scale the cores allow when its one-process rate is its main thread's and the
     // cluster's is every thread's on the cores the generator leaves: (cores - generator's) x
     // (main thread / all threads) CPU per check, from the one-process run at 100 connections.
@@ -433,9 +523,9 @@ try {
     // saturation p99 is queueing, see the README.
     meetsTarget:
       connectionCounts.every((connections) => ratios[`c${connections}`] >= 0.9) &&
-      clusterAt100.rps / at100.rps >= 0.9 * workers &&
+      median(workersScaleRounds) >= 0.9 * workers &&
       pacedAt100.p99Ms < 50 &&
-      results.every((x) => x.non2xx === 0 && x.errors === 0),
+      [...results, ...roundRows].every((x) => x.non2xx === 0 && x.errors === 0),
     unknownCpuRatioToValid: unknown.cpuRatioToValid,
   };
 
@@ -466,7 +556,7 @@ try {
     );
   }
   console.log(
-    `ratio service/bare: rps ${JSON.stringify(ratios)}, CPU ${JSON.stringify(cpuRatios)}, main thread CPU ${JSON.stringify(mainThreadCpuRatios)}; meets target: ${report.meetsTarget}`,
+    `ratio service/bare (median of ${rounds} rounds): rps ${JSON.stringify(ratios)}, rounds ${JSON.stringify(ratioRounds)}, CPU ${JSON.stringify(cpuRatios)}, main thread CPU ${JSON.stringify(mainThreadCpuRatios)}; meets target: ${report.meetsTarget}`,
   );
   for (const x of results.filter((r) => r.mainThreadUsPerRequest !== undefined)) {
     console.log(
@@ -474,7 +564,7 @@ try {
     );
   }
   console.log(
-    `--workers ${workers}: ${report.workersScale}x one worker (target ${0.9 * workers}x); bare x${workers} ${report.bareWorkersScale}x one bare; the cores allow the service ${report.workersScaleCoresAllow}x`,
+    `--workers ${workers}: ${report.workersScale}x one worker (rounds ${workersScaleRounds.join(', ')}; target ${0.9 * workers}x); bare x${workers} ${report.bareWorkersScale}x one bare; the cores allow the service ${report.workersScaleCoresAllow}x`,
   );
   console.log(
     `UNKNOWN vs VALID CPU per check: ${unknown.cpuRatioToValid} (1 = indistinguishable cost)\n`,
