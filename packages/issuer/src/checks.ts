@@ -7,7 +7,7 @@
 
 import { IssuingSecretExposedError } from './errors.js';
 import { HSM_ENV } from './keys/pkcs11/config.js';
-import type { ChainStore } from './store/chain-port.js';
+import type { CheckChainStore } from './store/chain-port.js';
 import { openStore } from './store/open-store.js';
 import type { CheckStore } from './store/ports.js';
 import { loadStatusKeys } from './store/status-keys.js';
@@ -19,6 +19,7 @@ export type {
   ChainEvidence,
   ChainHead,
   ChainStore,
+  CheckChainStore,
   ForkAction,
   ForkFilter,
   ForkRecord,
@@ -87,7 +88,7 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
   const statusSecret = env.LICENSOR_STATUS_KEY_PASSPHRASE;
   // Closures over the adapter: no property, prototype or method of this object leads to it.
   const { chains } = store;
-  const chainRole: ChainStore = Object.freeze(
+  const chainRole: CheckChainStore = Object.freeze(
     Object.setPrototypeOf(
       {
         getChainHead: (installationId) => chains.getChainHead(installationId),
@@ -95,15 +96,13 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
         recordFork: (fork) => chains.recordFork(fork),
         getFork: (id) => chains.getFork(id),
         listForks: (filter) => chains.listForks(filter),
-        closeFork: (id, at, by, reason) => chains.closeFork(id, at, by, reason),
         getForkPolicy: (licenseId) => chains.getForkPolicy(licenseId),
-        setForkPolicy: (licenseId, action, at) => chains.setForkPolicy(licenseId, action, at),
         resolveForkPolicy: (licenseId) => chains.resolveForkPolicy(licenseId),
         admitNonce: (installationId, nonce, issuedAt, expiresAt, now) =>
           chains.admitNonce(installationId, nonce, issuedAt, expiresAt, now),
-      } satisfies ChainStore,
+      } satisfies CheckChainStore,
       null,
-    ) as ChainStore,
+    ) as CheckChainStore,
   );
   const checks: CheckStore = {
     chains: chainRole,

@@ -57,6 +57,7 @@ export {
   CHECK_OUTCOMES,
   type CheckOutcome,
   MAX_RELAYED_KEYSETS,
+  MAX_STATUS_SKEW_SECONDS,
   type StatusClaims,
   type StatusRejection,
   validateStatusClaims,

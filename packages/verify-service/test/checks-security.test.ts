@@ -225,3 +225,86 @@ describe('status key rotation', () => {
     );
   });
 });
+
+describe.each(targets)('POST /v1/checks far off the clock (%s)', (_name, target) => {
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  /** A check naming no license, with a signature nobody checks (the UNKNOWN path's). */
+  const unsigned = (claims: object) =>
+    `${b64({ alg: 'EdDSA', typ: 'licensor-check+jwt', kid: installationB.kid })}.${b64(claims)}.AAAA`;
+
+  it('refuses a version 2 check made more than ten years off, before anything is stored', async () => {
+    const { service, store } = testService();
+    const heads = JSON.stringify([...store.chains.heads]);
+    for (const iat of [0, T0s + 11 * 366 * 86_400]) {
+      const bound = await postCheck(target(service), checkToken({ v: 2, iat }));
+      expect(bound.status).toBe(400);
+      expect(errorOf(bound).code).toBe('ERR_CHECK_TIME_SKEW');
+      const forged = await postCheck(
+        target(service),
+        unsigned(checkClaims({ v: 2, iat, lid: 'lic_nosuch' })),
+      );
+      expect(forged.status).toBe(400);
+      expect(errorOf(forged).code).toBe('ERR_CHECK_TIME_SKEW');
+    }
+    await service.recorder.flush();
+    expect(store.chains.nonces.size).toBe(0);
+    expect(JSON.stringify([...store.chains.heads])).toBe(heads);
+    expect(store.records).toHaveLength(0);
+  });
+
+  it('holds the nonce of an unsigned UNKNOWN check off the clock only for the window, not a month', async () => {
+    const { service, store } = testService();
+    const answer = await postCheck(
+      target(service),
+      unsigned(checkClaims({ v: 2, iat: T0s - 365 * 86_400, lid: 'lic_nosuch' })),
+    );
+    expect(statusOf(answer).outcome).toBe('UNKNOWN');
+    const held = [...store.chains.nonces.values()];
+    expect(held).toHaveLength(1);
+    expect(held[0]! - T0).toBeLessThanOrEqual(2 * 300_000);
+  });
+
+  it('still holds the nonce of a bound check off the clock for a month', async () => {
+    const { service, store } = testService();
+    const answer = await postCheck(target(service), checkToken({ v: 2, iat: T0s - 3_600 }));
+    expect(statusOf(answer).outcome).toBe('VALID');
+    expect([...store.chains.nonces.values()]).toEqual([T0 + 30 * 86_400_000]);
+  });
+
+  it('refuses a captured version 2 check replayed once its nonce was dropped, and records no fork', async () => {
+    const { service, store, clock } = testService();
+    const first = checkToken({ v: 2 });
+    const answered = statusOf(await postCheck(target(service), first));
+    clock.now = T0 + 60_000;
+    const next = checkToken({ v: 2, iat: T0s + 60, prev: answered.chain as string });
+    expect(statusOf(await postCheck(target(service), next)).forked).toBeUndefined();
+    await service.recorder.flush();
+    const records = store.records.length;
+    const heads = JSON.stringify([...store.chains.heads]);
+    // The in-window hold (twice the window) is over: the store would admit the nonce again.
+    clock.now = T0 + 601_000;
+    const replay = await postCheck(target(service), first);
+    expect(replay.status).toBe(400);
+    expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(records);
+    expect(JSON.stringify([...store.chains.heads])).toBe(heads);
+    expect(await store.chains.listForks({})).toEqual([]);
+  });
+
+  it('still answers an installation whose clock is behind while it continues its chain', async () => {
+    const { service, clock } = testService();
+    const behind = T0s - 3_600;
+    const first = statusOf(await postCheck(target(service), checkToken({ v: 2, iat: behind })));
+    clock.now = T0 + 60_000;
+    const second = statusOf(
+      await postCheck(
+        target(service),
+        checkToken({ v: 2, iat: behind + 60, prev: first.chain as string }),
+      ),
+    );
+    expect(second.outcome).toBe('VALID');
+    expect(second.forked).toBeUndefined();
+    expect(second.skew).toBe(3_600);
+  });
+});

@@ -149,6 +149,13 @@ describe('custody: from the verify service configuration, no route reaches a lic
       ]) {
         expect(name in store).toBe(false);
       }
+      // Its chains step, record forks and hold nonces; closing a fork and setting a fork policy
+      // are the vendor's, in the portal with an audit entry.
+      expect(Object.getPrototypeOf(store.chains)).toBeNull();
+      for (const name of ['closeFork', 'setForkPolicy']) {
+        expect(name in store.chains).toBe(false);
+      }
+      expect('admitNonce' in store.chains).toBe(true);
       // Its one key method, with every secret it can find, yields status keys only.
       for (const secret of [undefined, statusPassphrase, '']) {
         const pairs = await store.loadStatusSigningKeys(secret).catch(() => []);

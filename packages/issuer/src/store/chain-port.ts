@@ -124,3 +124,10 @@ export interface ChainStore {
     now: number,
   ): Promise<boolean>;
 }
+
+/**
+ * The chains as a check may hold them: step a chain, record a fork, hold a nonce, read a fork
+ * and its policy. Closing a fork and setting a policy are the vendor's, through the portal (with
+ * an audit entry): the verify service's object has neither.
+ */
+export type CheckChainStore = Omit<ChainStore, 'closeFork' | 'setForkPolicy'>;

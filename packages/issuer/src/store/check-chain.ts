@@ -19,6 +19,7 @@ import {
   type ChainEvidence,
   type ChainHead,
   type ChainStore,
+  type CheckChainStore,
   type ForkAction,
   type ForkRecord,
 } from './chain-port.js';
@@ -38,6 +39,13 @@ export interface ChainCheck {
   checkToken: string;
   evidence: ChainEvidence;
   now: number;
+  /**
+   * Refuse, rather than record as a fork, a check that does not continue the chain: set for a
+   * check made further behind the service's clock than the clock window. Its nonce may have been
+   * held and dropped already (a captured check replayed after its hold), so a divergence then
+   * proves nothing about a second copy; the chain and the forks are left as they are.
+   */
+  refuseFork?: boolean;
 }
 
 export interface ChainAnswer {
@@ -52,6 +60,8 @@ export interface ChainAnswer {
   suspend: boolean;
   /** It continues a chain that has an open fork (the original side, told under `suspend-both`). */
   openFork: ForkRecord | null;
+  /** Set when `refuseFork` held: the check did not continue the chain and nothing was written. */
+  refused?: true;
 }
 
 const suspendsCopy = (action: ForkAction) => action === 'suspend' || action === 'suspend-both';
@@ -107,7 +117,7 @@ function decide(stored: ChainHead | null, check: ChainCheck, next: string): Deci
 
 /** Decides and records one check's step, retrying when another instance wrote in between. */
 export async function stepChain(
-  chains: ChainStore,
+  chains: CheckChainStore,
   check: ChainCheck,
   defaultAction: ForkAction,
 ): Promise<ChainAnswer> {
@@ -115,6 +125,9 @@ export async function stepChain(
   for (let attempt = 0; attempt < 16; attempt++) {
     const stored = await chains.getChainHead(check.installationId);
     const decision = decide(stored, check, next);
+    if (decision.forked && check.refuseFork === true) {
+      return { next, fork: null, suspend: false, openFork: null, refused: true };
+    }
     if (!(await chains.putChainHead(decision.head, stored?.version ?? null))) continue;
     if (!decision.forked)
       return {
@@ -145,7 +158,7 @@ export async function stepChain(
 
 /** A check that continued the chain: suspended only under `suspend-both` while a fork is open. */
 async function originalSide(
-  chains: ChainStore,
+  chains: CheckChainStore,
   check: ChainCheck,
   head: ChainHead,
   defaultAction: ForkAction,

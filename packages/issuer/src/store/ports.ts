@@ -35,7 +35,7 @@ import type {
 } from '../records.js';
 import type { AuditChainHead, ChainedAuditEvent } from './audit-chain.js';
 import type { AutomationStore } from './automation-port.js';
-import type { ChainStore } from './chain-port.js';
+import type { ChainStore, CheckChainStore } from './chain-port.js';
 import type { CheckFailure, EventSourceStore } from './event-sources-port.js';
 import type { KeysetReport, KeyUsageStore } from './key-usage-port.js';
 import type { LogHealth } from './log-health.js';
@@ -226,7 +226,7 @@ export interface StoreHandle {
  */
 export interface CheckStore {
   /** The check chain, forks and nonce window shared by every instance (issue #17). */
-  readonly chains: ChainStore;
+  readonly chains: CheckChainStore;
   getCheckView(licenseId: string): Promise<CheckView | null>;
   recordChecks(records: CheckRecord[]): Promise<void>;
   /**
@@ -436,9 +436,15 @@ export interface KeyUsagePort {
   readonly keyUsage: KeyUsageStore;
 }
 
+/** The chains whole: the vendor closes forks and sets fork policies (the check role cannot). */
+export interface ForkAdmin {
+  readonly chains: ChainStore;
+}
+
 /** Every role at once: what the issuer (CLI, portal) opens. Both adapters implement it. */
 export type LicensorStore = StoreHandle &
   CheckStore &
+  ForkAdmin &
   CheckRetention &
   LedgerStore &
   AuditLog &

@@ -102,8 +102,12 @@ const CLAIMS = [
 const V2_OPTIONAL = ['chain', 'skew', 'forked', 'keysets', 'rejected'];
 /** At most this many key set versions ride on one status (the SDK gets the rest next time). */
 export const MAX_RELAYED_KEYSETS = 8;
-/** Ten years either way: more than any real clock error, less than a sign error can make. */
-const MAX_SKEW = 10 * 366 * 86_400;
+/**
+ * A status's `skew`, in seconds: ten years either way, more than any real clock error, less than
+ * a sign error can make. A check made further off is refused before it is answered.
+ */
+export const MAX_STATUS_SKEW_SECONDS = 10 * 366 * 86_400;
+const MAX_SKEW = MAX_STATUS_SKEW_SECONDS;
 
 function flag(value: unknown, path: string): boolean {
   if (typeof value !== 'boolean') fail(path, 'must be true or false');

@@ -6,12 +6,18 @@
 // status that does not depend on the store's answer is signed while the nonce is written.
 
 import {
-  type ChainStore,
+  type CheckChainStore,
   type ForkAction,
   stepChain,
   UNKNOWN_INSTALLATION,
 } from '@licensor/issuer/checks';
-import { type CheckOutcome, type Ed25519KeyPair, newId, verifyDecodedCheck } from '@licensor/token';
+import {
+  type CheckOutcome,
+  type Ed25519KeyPair,
+  MAX_STATUS_SKEW_SECONDS,
+  newId,
+  verifyDecodedCheck,
+} from '@licensor/token';
 import { CheckReplayedError, CheckTimeSkewError, RateLimitedError } from '../errors.js';
 import type { RefusedCheck } from '../state/check-failures.js';
 import type { RateLimiter } from '../state/rate-limiter.js';
@@ -58,7 +64,7 @@ export interface AnswerCheckDeps {
   windowSeconds: number;
   checkIntervalSeconds: number;
   /** The shared store's chains and nonce window (the same for every worker and instance). */
-  chains: ChainStore;
+  chains: CheckChainStore;
   /** What a fork does when the license sets nothing: warn (record it) or suspend the copy. */
   forkAction: ForkAction;
   /** How long the nonce of a check made with a wrong clock is held (seconds). */
@@ -135,6 +141,15 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
           "correct the installation's clock and check again.",
       );
     }
+    // Further off than a status can say (ten years: a clock reset to 1970, a forged iat): refused
+    // before anything is stored, as a version 1 check off the clock is.
+    if (Math.abs(skew) > MAX_STATUS_SKEW_SECONDS) {
+      await reportIfBound(claimed.lid, installationId, 'ERR_CHECK_TIME_SKEW', nowMs);
+      throw new CheckTimeSkewError(
+        "The check was made more than ten years from the service's time; " +
+          "correct the installation's clock and check again.",
+      );
+    }
 
     const cached = views.peek(claimed.lid, nowMs) ?? (await views.load(claimed.lid, nowMs));
     const view = cached.view;
@@ -161,7 +176,10 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     // This process's guard first (free), then the shared store's nonce window, so a check
     // replayed to another worker or instance is refused too. A check inside the clock window is
     // refused by the window after it; one made with a wrong clock is held much longer.
-    const holdMs = (offClock ? deps.offClockNonceHoldSeconds : 2 * deps.windowSeconds) * 1000;
+    // Only a bound check's nonce is held the long way: an UNKNOWN check's signature was never
+    // checked, and anyone could otherwise fill the shared store with month-long nonces.
+    const holdMs =
+      (offClock && bound ? deps.offClockNonceHoldSeconds : 2 * deps.windowSeconds) * 1000;
     const replayed = () => {
       if (bound) report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
       return new CheckReplayedError(
@@ -213,9 +231,21 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
             presented: claimed.prev ?? null,
           },
           now: nowMs,
+          // Made further behind the clock than the window: its nonce may have been held and
+          // dropped already (a captured check replayed after its hold). Not continuing the chain,
+          // it is then refused, and recorded as no fork (a fork needs a check that is fresh).
+          refuseFork: skew > deps.windowSeconds,
         },
         deps.forkAction,
       );
+      if (chain.refused === true) {
+        report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
+        throw new CheckReplayedError(
+          `This check does not continue the installation's check chain and was made more than ` +
+            `${deps.windowSeconds} s behind the service's time: it is refused as a possible replay. ` +
+            "Correct the installation's clock and make a new check.",
+        );
+      }
       signed = signAnswer(deps, { ...toSign, chain });
     }
 
