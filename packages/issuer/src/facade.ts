@@ -372,6 +372,10 @@ export interface Issuer extends CatalogApi {
       options?: { oneTime?: boolean },
     ): Promise<VendorUser>;
     list(): Promise<VendorUser[]>;
+    /** One user by name (without regard to case); ERR_USER_NOT_FOUND if none. */
+    get(name: string): Promise<VendorUser>;
+    /** Refuses a password setPassword would refuse, and writes nothing. */
+    checkNewPassword(password: string): void;
     /** The user when the password matches and the user is enabled, otherwise null. */
     authenticate(name: string, password: string): Promise<VendorUser | null>;
     setRole(name: string, role: Role, operator: Operator): Promise<VendorUser>;

@@ -125,6 +125,19 @@ export function createUsers(context: IssuerContext) {
       return store.listUsers();
     },
 
+    /** One user by name (names match without regard to case); ERR_USER_NOT_FOUND if none. */
+    async get(name: string): Promise<VendorUser> {
+      return strip(await find(name));
+    },
+
+    /**
+     * Refuses a password setPassword would refuse, without writing anything: for a change of
+     * several fields that must be refused whole before its first write.
+     */
+    checkNewPassword(password: string): void {
+      checkPassword(password);
+    },
+
     async authenticate(name: string, password: string): Promise<VendorUser | null> {
       if (typeof name !== 'string' || typeof password !== 'string' || password.length > 1024)
         return null;

@@ -95,6 +95,62 @@ describe('users', () => {
     expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
   });
 
+  it('an admin cannot demote or disable themselves by writing their name in another case', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    for (const body of [{ role: 'viewer' }, { disabled: true }]) {
+      const response = await admin.agent
+        .patch('/api/v1/users/ALICE')
+        .set('X-CSRF-Token', admin.csrf)
+        .send(body)
+        .expect(400);
+      expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+    }
+    const alice = (await fixture.issuer.users.list()).find((u) => u.name === 'alice');
+    expect(alice).toMatchObject({ role: 'admin', disabled: false });
+  });
+
+  it('refuses a change whose password the issuer refuses before writing any of it, and the session lives on', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const ivan = await loginAs(fixture, 'ivan');
+    const before = await fixture.issuer.users.list();
+    const audited = (await admin.agent.get('/api/v1/audit').expect(200)).body.items.length;
+    // 600 emoji: within the route's 1000 characters, over the issuer's 1024 UTF-16 units.
+    const response = await admin.agent
+      .patch('/api/v1/users/ivan')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ role: 'viewer', disabled: true, password: '\u{1F600}'.repeat(600) })
+      .expect(400);
+    expect(response.body.error.code).toBe('ERR_INPUT_INVALID');
+    expect(await fixture.issuer.users.list()).toEqual(before);
+    expect((await admin.agent.get('/api/v1/audit').expect(200)).body.items).toHaveLength(audited);
+    // Nothing changed, so nothing ended: the user is still logged in with the same role.
+    expect((await ivan.agent.get('/api/v1/auth/session').expect(200)).body.user.role).toBe(
+      'issuer',
+    );
+  });
+
+  it('ends the user’s sessions when a later step of a change fails after an earlier one was written', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const ivan = await loginAs(fixture, 'ivan');
+    const users = fixture.issuer.users;
+    const setPassword = users.setPassword;
+    users.setPassword = async () => {
+      throw new Error('the store went away');
+    };
+    try {
+      await admin.agent
+        .patch('/api/v1/users/ivan')
+        .set('X-CSRF-Token', admin.csrf)
+        .send({ disabled: true, password: 'a-long-enough-password' })
+        .expect(500);
+    } finally {
+      users.setPassword = setPassword;
+    }
+    // The disable was written: the session that could still issue is gone.
+    expect((await users.list()).find((u) => u.name === 'ivan')?.disabled).toBe(true);
+    await ivan.agent.get('/api/v1/licenses').expect(401);
+  });
+
   it('records user changes in the audit log with the admin as actor', async () => {
     const admin = await loginAs(fixture, 'alice');
     await admin.agent

@@ -67,27 +67,35 @@ export const updateUser = defineRoute({
   response: UserSchema,
   async handle({ params, body, deps, session }) {
     const operator = session!.userName;
-    if (
-      params.name === operator &&
-      (body.disabled === true || (body.role && body.role !== 'admin'))
-    ) {
+    const users = deps.issuer.users;
+    // Everything is read and checked before the first write, so that a refusal changes nothing:
+    // the user (names match without regard to case, so `ALICE` is alice), the rule on oneself,
+    // and the password in the issuer's own units.
+    const target = await users.get(params.name);
+    const self = target.id === session!.userId;
+    if (self && (body.disabled === true || (body.role && body.role !== 'admin'))) {
       throw new PortalError(
         'ERR_REQUEST_INVALID',
         'You cannot disable yourself or drop your own admin role; ask another admin.',
       );
     }
-    let user = null;
-    if (body.role !== undefined)
-      user = await deps.issuer.users.setRole(params.name, body.role, operator);
-    if (body.disabled === true) user = await deps.issuer.users.disable(params.name, operator);
-    if (body.disabled === false) user = await deps.issuer.users.enable(params.name, operator);
-    if (body.password !== undefined) {
-      // Set for another user: one-time (they choose their own at the next login).
-      user = await deps.issuer.users.setPassword(params.name, body.password, operator, {
-        oneTime: params.name !== operator,
-      });
+    if (body.password !== undefined) users.checkNewPassword(body.password);
+    let user = target;
+    let writing = false;
+    try {
+      writing = true;
+      if (body.role !== undefined) user = await users.setRole(target.name, body.role, operator);
+      if (body.disabled === true) user = await users.disable(target.name, operator);
+      if (body.disabled === false) user = await users.enable(target.name, operator);
+      if (body.password !== undefined) {
+        // Set for another user: one-time (they choose their own at the next login).
+        user = await users.setPassword(target.name, body.password, operator, { oneTime: !self });
+      }
+    } finally {
+      // A change ends the user's sessions, so a new role or a disabled account takes effect at
+      // once: also when a later step failed after an earlier one was written.
+      if (writing) await deps.sessionStore.deleteForUser(target.id);
     }
-    await deps.sessionStore.deleteForUser(user!.id);
-    return user!;
+    return user;
   },
 });
