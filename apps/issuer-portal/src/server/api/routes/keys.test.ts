@@ -172,6 +172,15 @@ describe("a product's own license keys (#12.1)", () => {
     const sets = await admin.agent.get('/api/v1/keys/keysets?product=vSEC:CMS').expect(200);
     const newest = sets.body.items.at(-1);
     expect(newest.kids).toContain(rotated.body.kid);
+    // The same product by id or in another case: its versions, not the vendor's.
+    for (const asked of [product.id, 'vsec:cms']) {
+      const same = await admin.agent.get('/api/v1/keys/keysets').query({ product: asked });
+      expect(same.status).toBe(200);
+      expect(same.body.items).toEqual(sets.body.items);
+    }
+    const none = await admin.agent.get('/api/v1/keys/keysets').query({ product: 'NoSuchProduct' });
+    expect(none.status).toBe(404);
+    expect(none.body.error.code).toBe('ERR_PRODUCT_NOT_FOUND');
 
     const before = (await admin.agent.get('/api/v1/keys').expect(200)).body.items;
     const unknown = await post('/keys/rotate', { purpose: 'license', product: 'Nope' });

@@ -1,6 +1,7 @@
 // Signing keys through their states: see them, rotate (a next key of a purpose, published before
 // it signs), activate it, retire, revoke; the public JWKS and the signed key set versions that
 // every SDK follows. Changing keys is for admins.
+import { ProductNotFoundError } from '@licensor/issuer';
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
 import { listOf } from '../schemas/answers.js';
@@ -133,10 +134,16 @@ export const listKeysets = defineRoute({
     "Every version of the signed key set (licensor-keyset+jwt), oldest first; with product (its name), the versions that product's installations walk (its own set where it has one).",
   tag: 'keys',
   access: 'viewer',
+  errors: [404],
   query: z.object({ product: ProductParam.optional() }),
   response: listOf(KeysetSchema),
   async handle({ query, deps }) {
-    return { items: await deps.issuer.keys.keysets(query.product) };
+    if (query.product === undefined) return { items: await deps.issuer.keys.keysets() };
+    // By id or by name in any case, as /keys/jwks and /keys/rotate take it: the versions are
+    // kept under the product's stored name, and an unknown product is a 404, not the vendor's.
+    const product = await deps.issuer.products.get(query.product);
+    if (product === null) throw new ProductNotFoundError(query.product);
+    return { items: await deps.issuer.keys.keysets(product.name) };
   },
 });
 
