@@ -247,6 +247,24 @@ describe('a license key with the key sets it needs (offline bundle)', () => {
     expect(entry?.detail).toContain('key set version 3');
   });
 
+  it('refuses a paste longer than a license key and the key sets a bundle carries (ERR_INPUT_TOO_LARGE), saying so; the state file is unchanged', async () => {
+    const disk = await licensed();
+    await disk.licensor.createChallenge(admin);
+    const before = disk.stateFile();
+    const trustBefore = await disk.licensor.getTrust(admin);
+    const huge = '-----BEGIN A-----'.repeat(16_000);
+    await expect(disk.licensor.applyLicenseKey(admin, huge)).rejects.toMatchObject({
+      code: 'ERR_INPUT_TOO_LARGE',
+      message: expect.stringMatching(/longer than a license key/),
+    });
+    await expect(disk.licensor.applyKeysets(admin, huge)).rejects.toMatchObject({
+      code: 'ERR_KEYSET_INVALID',
+      reason: 'ERR_INPUT_TOO_LARGE',
+    });
+    expect(disk.stateFile()).toBe(before);
+    expect(await disk.licensor.getTrust(admin)).toEqual(trustBefore);
+  });
+
   it('refuses the whole paste when a key set in it is forged; the state file is unchanged', async () => {
     const disk = await licensed();
     const { challenge } = await disk.licensor.createChallenge(admin);

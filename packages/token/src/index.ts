@@ -158,5 +158,6 @@ export {
   armour,
   armourBlocks,
   armourBundle,
+  MAX_PASTED_LENGTH,
   normaliseToken,
 } from './normalise.js';
