@@ -75,7 +75,10 @@ export interface Licensor {
   assertCanManage(inUse: number, adding?: number): Promise<void>;
   /** Whether the license in force grants a feature now (false when it is not usable). */
   hasFeature(name: string): Promise<boolean>;
-  /** A named limit's value now: null when the license has none, 0 after its own end. */
+  /**
+   * A named limit's value now: null when the license has none, 0 after its own end or while the
+   * license is not usable (expired, revoked, suspended; as hasFeature).
+   */
   limit(name: string): Promise<number | null>;
   /** How many more of a named limit may be used now, with `inUse` in use. */
   limitCapacity(name: string, inUse: number): Promise<Capacity>;
