@@ -20,6 +20,7 @@ import {
   licenseKey,
   statusKey,
   trust,
+  viewer,
 } from '../test/fixtures.js';
 import { entry, forged, L1, L2, ROGUE, S1, S2, v1, v2, v3 } from '../test/keysets.js';
 import { startVerifyServer, statusFor, type VerifyServer } from '../test/verify-server.js';
@@ -165,6 +166,23 @@ describe('key sets relayed with the status', () => {
     });
     expect(JSON.parse(stateFile()).keysets).toEqual(keysetsBefore);
     expect(await licensor.getTrust(admin)).toEqual(trustBefore);
+  });
+
+  it('an operator without the System Administrator role verifies, but the relayed versions are not applied', async () => {
+    const { clock, server, licensor, stateFile } = await online();
+    const keysetsBefore = JSON.parse(stateFile()).keysets;
+    server.plan = (check, id) => statusFor(check, id, clock, { keysets: [v1] });
+    const result = await licensor.verifyOnline(viewer);
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      keysetVersion: null,
+      keysetRefused: { code: 'ERR_NOT_AUTHORIZED' },
+    });
+    expect(JSON.parse(stateFile()).keysets).toEqual(keysetsBefore);
+    expect((await licensor.getTrust(admin)).keysetVersion).toBe(0);
+    clock.advance(60);
+    expect((await licensor.verifyOnline(admin)).keysetVersion).toBe(1);
   });
 
   it('skips relayed versions it already holds', async () => {

@@ -47,7 +47,11 @@ export interface Licensor {
   getTrust(operator: Operator): Promise<TrustInfo>;
   /** View License. */
   getLicenseInfo(operator: Operator): Promise<LicenseInfo>;
-  /** Verify License: the online check. */
+  /**
+   * Verify License: the online check. Any operator allowed 'verify' records the status; a
+   * license revision or key sets it delivers are applied only for an operator also allowed
+   * 'apply' / 'trust' (else deliveredTokenRefused / keysetRefused say ERR_NOT_AUTHORIZED).
+   */
   verifyOnline(operator: Operator, options?: VerifyOptions): Promise<VerifyResult>;
   /** Activate: ask to switch between perpetual and subscription. */
   requestModelSwitch(
@@ -134,7 +138,13 @@ export function createLicensor(options: LicensorOptions): Licensor {
 
     verifyOnline: (operator, verifyOptions) =>
       runOperation(context, operator, 'verify', async () => {
-        const result = await verifyOnline(context, await snapshot(), verifyOptions);
+        // Anyone who may verify records the status; what it delivers changes the license or
+        // the trusted keys only for an operator who may apply them by hand.
+        const may = {
+          applyLicense: await context.authorize(operator, 'apply'),
+          applyKeysets: await context.authorize(operator, 'trust'),
+        };
+        const result = await verifyOnline(context, await snapshot(), verifyOptions, may);
         if (result.error !== null) return { result, failed: result.error };
         const keyset =
           result.keysetVersion !== null
