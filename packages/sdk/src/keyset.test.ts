@@ -186,6 +186,36 @@ describe('the stored chain', () => {
     });
   });
 
+  it('a forged or edited version before the ones the shipped keys verify (re-sealed) is ERR_STATE_TAMPERED, not skipped', async () => {
+    const disk = await licensed();
+    await disk.licensor.applyKeysets(admin, armour(v1, 'keyset') + armour(v2, 'keyset'));
+    const store = new FileStore(disk.dir);
+    const { seal: _seal, ...state } = JSON.parse(disk.stateFile()) as StoredState & {
+      seal: string;
+    };
+    const seed = (await store.loadInstallationKey())!;
+    const [header, payload, signature] = v1.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const edited = [
+      header,
+      Buffer.from(JSON.stringify({ ...claims, iat: claims.iat + 1 })).toString('base64url'),
+      signature,
+    ].join('.');
+    for (const keysets of [
+      // A version nobody's key chains to, before the genuine ones.
+      [forged, v1, v2],
+      // Version 1 edited: the shipped keys verify neither it nor version 2 (signed by L2).
+      [edited, v2],
+    ]) {
+      await store.saveState(sealState({ ...state, keysets }, seed));
+      const written = disk.stateFile();
+      await expect(disk.open().getTrust(admin)).rejects.toMatchObject({
+        code: 'ERR_STATE_TAMPERED',
+      });
+      expect(disk.stateFile()).toBe(written);
+    }
+  });
+
   it('an edited chain that is not re-sealed breaks the seal', async () => {
     const disk = await licensed();
     await disk.licensor.applyKeysets(admin, v1);
