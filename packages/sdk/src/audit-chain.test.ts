@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { admin, answer, FrozenClock, setup, viewer } from '../test/fixtures.js';
-import { AUDIT_FILE, FileStore, STATE_FILE } from './store/file-store.js';
+import { AUDIT_FILE, FileStore, KEY_FILE, STATE_FILE } from './store/file-store.js';
 
 /** A state directory with a license and seven audit entries (one refused). */
 async function auditedDir() {
@@ -128,6 +128,9 @@ describe('the audit chain', () => {
     const state = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8'));
     const { seal: _s, audit: _a, ...v1 } = state;
     writeFileSync(join(dir, STATE_FILE), JSON.stringify({ ...v1, v: 1 }));
+    // And the key file as that SDK left it, without the mark of a sealed write.
+    const { sealed: _m, ...key } = JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8'));
+    writeFileSync(join(dir, KEY_FILE), JSON.stringify(key));
     const licensor = fresh(dir);
     await licensor.createChallenge(admin);
     const result = await licensor.verifyAudit(admin);

@@ -101,6 +101,29 @@ describe('entitlements of the license in force', () => {
     expect(await licensor.hasFeature('hsm-support')).toBe(false);
   });
 
+  it('a limit counts only while the license is usable: 0 once it expired, null for one it lacks', async () => {
+    const { licensor, clock } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(
+      admin,
+      answer(
+        challenge,
+        v2({
+          model: 'subscription',
+          term: term(clock.seconds - 28 * DAY, 30, 7),
+          limits: [{ name: 'sites', value: 3 }],
+        }),
+      ),
+    );
+    expect(await licensor.limit('sites')).toBe(3);
+    clock.advance(10 * DAY);
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
+    expect(await licensor.limit('sites')).toBe(0);
+    expect(await licensor.limit('seats')).toBeNull();
+    // As capacity says it: the grant is shown, none of it available.
+    expect(await licensor.limitCapacity('sites', 0)).toMatchObject({ limit: 3, available: 0 });
+  });
+
   it('refuses a bad feature or limit name with ERR_INPUT_INVALID', async () => {
     const { licensor } = setup();
     await expect(licensor.hasFeature('HSM')).rejects.toMatchObject({ code: 'ERR_INPUT_INVALID' });

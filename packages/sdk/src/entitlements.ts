@@ -83,20 +83,31 @@ export function hasFeature(info: LicenseInfo, name: string): boolean {
   return usable(info) && info.features.some((f) => f.name === name && f.active);
 }
 
-/**
- * The value of a named limit now: null when the license has no such limit, 0 once it has
- * ended; the value granted otherwise (whether the license is usable is capacity's question).
- */
-export function limitOf(info: LicenseInfo, name: string): number | null {
+/** The value a named limit grants now: null when there is none, 0 past its own end. */
+function grantedLimit(info: LicenseInfo, name: string): number | null {
   checkName(name, 'limit');
   const limit = info.limits.find((l) => l.name === name);
   if (limit === undefined) return null;
   return limit.active ? limit.value : 0;
 }
 
-/** Capacity of a named limit: the credential rules, with the limit's value as the cap. */
+/**
+ * The value of a named limit now: null when the license has no such limit, 0 once it has
+ * ended or while the license is not usable (as hasFeature), the value granted otherwise.
+ */
+export function limitOf(info: LicenseInfo, name: string): number | null {
+  const granted = grantedLimit(info, name);
+  if (granted === null) return null;
+  return usable(info) ? granted : 0;
+}
+
+/**
+ * Capacity of a named limit: the credential rules, with the limit's value as the cap (the grant
+ * is shown as `limit` while the license is not usable, with none of it available, as for
+ * credentials).
+ */
 export function limitCapacityOf(info: LicenseInfo, name: string, inUse: number): Capacity {
-  const value = limitOf(info, name) ?? 0;
+  const value = grantedLimit(info, name) ?? 0;
   return { ...capacityOf({ ...info, credentials: value }, inUse), name };
 }
 
@@ -110,7 +121,7 @@ export function assertLimit(info: LicenseInfo, name: string, inUse: number, addi
     throw sdkError(capacity.blockedBy, BLOCKED_MESSAGE);
   }
   if (adding > capacity.available) {
-    const granted = limitOf(info, name);
+    const granted = grantedLimit(info, name);
     throw new CapacityReachedError(
       granted === null
         ? `The license has no "${name}" limit, so no ${name} can be used. Get a challenge and ask the vendor for it.`

@@ -4,10 +4,25 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CheckClaims } from '@licensor/token';
+import {
+  type CheckClaims,
+  Keyring,
+  keyPairFromSeed,
+  signerFromKeyPair,
+  signKeyset,
+} from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
-import { admin, answer, FrozenClock, trust } from '../test/fixtures.js';
-import { forged, L2, S1, S2, v1, v2, v3 } from '../test/keysets.js';
+import {
+  admin,
+  answer,
+  FrozenClock,
+  golden,
+  licenseKey,
+  statusKey,
+  trust,
+  viewer,
+} from '../test/fixtures.js';
+import { entry, forged, L1, L2, ROGUE, S1, S2, v1, v2, v3 } from '../test/keysets.js';
 import { startVerifyServer, statusFor, type VerifyServer } from '../test/verify-server.js';
 import { createLicensor } from './licensor.js';
 import { FileStore } from './store/file-store.js';
@@ -18,14 +33,14 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function online() {
+async function online(shipped: unknown = trust) {
   const clock = new FrozenClock();
   server = await startVerifyServer(clock);
   const dir = mkdtempSync(join(tmpdir(), 'licensor-keysets-online-'));
   const open = () =>
     createLicensor({
       store: new FileStore(dir),
-      trust,
+      trust: shipped as typeof trust,
       product: { name: 'CMS', version: '5.2.0' },
       now: clock.now,
       verifyUrl: server!.url,
@@ -115,6 +130,59 @@ describe('key sets relayed with the status', () => {
     });
     expect(JSON.parse(stateFile()).keysets).toEqual(keysetsBefore);
     expect(result.info.lastVerifyResult).toBe('VALID');
+  });
+
+  it("refuses a relayed version a product's key signed; the trust is unchanged and the status still counts", async () => {
+    const CMS_KEY = keyPairFromSeed(new Uint8Array(32).fill(31));
+    const withProductKey = Keyring.of([
+      { publicKey: licenseKey.publicKey, purpose: 'license' },
+      { publicKey: statusKey.publicKey, purpose: 'status' },
+      { publicKey: CMS_KEY.publicKey, purpose: 'license', product: 'CMS' },
+    ]).toJwks();
+    const { clock, server, licensor, stateFile } = await online(withProductKey);
+    const takeover = await signKeyset(
+      {
+        v: 1,
+        seq: 1,
+        iat: golden.now + 1,
+        keys: [
+          entry(L1, 'license', 'retired'),
+          entry(S1, 'status', 'retired'),
+          entry(CMS_KEY, 'license', 'active'),
+          entry(ROGUE, 'status', 'active'),
+        ],
+        revoked: [],
+      },
+      signerFromKeyPair(CMS_KEY),
+    );
+    const keysetsBefore = JSON.parse(stateFile()).keysets;
+    const trustBefore = await licensor.getTrust(admin);
+    server.plan = (check, id) => statusFor(check, id, clock, { keysets: [takeover] });
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: true,
+      keysetVersion: null,
+      keysetRefused: { code: 'ERR_KEYSET_UNTRUSTED' },
+    });
+    expect(JSON.parse(stateFile()).keysets).toEqual(keysetsBefore);
+    expect(await licensor.getTrust(admin)).toEqual(trustBefore);
+  });
+
+  it('an operator without the System Administrator role verifies, but the relayed versions are not applied', async () => {
+    const { clock, server, licensor, stateFile } = await online();
+    const keysetsBefore = JSON.parse(stateFile()).keysets;
+    server.plan = (check, id) => statusFor(check, id, clock, { keysets: [v1] });
+    const result = await licensor.verifyOnline(viewer);
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      keysetVersion: null,
+      keysetRefused: { code: 'ERR_NOT_AUTHORIZED' },
+    });
+    expect(JSON.parse(stateFile()).keysets).toEqual(keysetsBefore);
+    expect((await licensor.getTrust(admin)).keysetVersion).toBe(0);
+    clock.advance(60);
+    expect((await licensor.verifyOnline(admin)).keysetVersion).toBe(1);
   });
 
   it('skips relayed versions it already holds', async () => {

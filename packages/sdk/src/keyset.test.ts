@@ -186,6 +186,36 @@ describe('the stored chain', () => {
     });
   });
 
+  it('a forged or edited version before the ones the shipped keys verify (re-sealed) is ERR_STATE_TAMPERED, not skipped', async () => {
+    const disk = await licensed();
+    await disk.licensor.applyKeysets(admin, armour(v1, 'keyset') + armour(v2, 'keyset'));
+    const store = new FileStore(disk.dir);
+    const { seal: _seal, ...state } = JSON.parse(disk.stateFile()) as StoredState & {
+      seal: string;
+    };
+    const seed = (await store.loadInstallationKey())!;
+    const [header, payload, signature] = v1.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const edited = [
+      header,
+      Buffer.from(JSON.stringify({ ...claims, iat: claims.iat + 1 })).toString('base64url'),
+      signature,
+    ].join('.');
+    for (const keysets of [
+      // A version nobody's key chains to, before the genuine ones.
+      [forged, v1, v2],
+      // Version 1 edited: the shipped keys verify neither it nor version 2 (signed by L2).
+      [edited, v2],
+    ]) {
+      await store.saveState(sealState({ ...state, keysets }, seed));
+      const written = disk.stateFile();
+      await expect(disk.open().getTrust(admin)).rejects.toMatchObject({
+        code: 'ERR_STATE_TAMPERED',
+      });
+      expect(disk.stateFile()).toBe(written);
+    }
+  });
+
   it('an edited chain that is not re-sealed breaks the seal', async () => {
     const disk = await licensed();
     await disk.licensor.applyKeysets(admin, v1);
@@ -245,6 +275,24 @@ describe('a license key with the key sets it needs (offline bundle)', () => {
     expect(trusted.keys.map((key) => key.kid)).not.toContain(L1.kid);
     const entry = (await disk.licensor.listAudit(admin)).filter((e) => e.action === 'apply').at(-1);
     expect(entry?.detail).toContain('key set version 3');
+  });
+
+  it('refuses a paste longer than a license key and the key sets a bundle carries (ERR_INPUT_TOO_LARGE), saying so; the state file is unchanged', async () => {
+    const disk = await licensed();
+    await disk.licensor.createChallenge(admin);
+    const before = disk.stateFile();
+    const trustBefore = await disk.licensor.getTrust(admin);
+    const huge = '-----BEGIN A-----'.repeat(16_000);
+    await expect(disk.licensor.applyLicenseKey(admin, huge)).rejects.toMatchObject({
+      code: 'ERR_INPUT_TOO_LARGE',
+      message: expect.stringMatching(/longer than a license key/),
+    });
+    await expect(disk.licensor.applyKeysets(admin, huge)).rejects.toMatchObject({
+      code: 'ERR_KEYSET_INVALID',
+      reason: 'ERR_INPUT_TOO_LARGE',
+    });
+    expect(disk.stateFile()).toBe(before);
+    expect(await disk.licensor.getTrust(admin)).toEqual(trustBefore);
   });
 
   it('refuses the whole paste when a key set in it is forged; the state file is unchanged', async () => {

@@ -86,16 +86,41 @@ function verifiesUnder(token: string, keyring: Keyring): boolean {
   }
 }
 
+function tampered(error: unknown): StateTamperedError {
+  return new StateTamperedError(
+    `The stored vendor key sets do not chain from the trusted keys (${isLicensorError(error) ? `${error.code}: ${error.message}` : String(error)}). The state was edited: restore it from a backup.`,
+    isLicensorError(error) ? error.code : undefined,
+  );
+}
+
 /**
- * The trust a stored chain gives. The walk starts at the first stored version the shipped keys
- * verify (a newer CMS release may ship keys that verify only later versions); when none does,
- * the shipped keys were replaced on purpose (`--replace-trust`) and they alone are trusted.
+ * Every stored version, the ones the shipped keys no longer verify included, as applied: the
+ * first signed by a license key it lists itself (as every key set is), each later one signed
+ * by a key the one before lists and newer. A version edited, forged or put in anywhere breaks it.
+ */
+function assertStoredChain(tokens: readonly string[]): void {
+  try {
+    const keys = unverifiedSegment(tokens[0]!, 1)?.keys;
+    const first = verifyKeyset(tokens[0]!, Keyring.fromJwks({ keys }));
+    advanceKeysets({ seq: first.claims.seq, keyring: first.keyring }, tokens.slice(1));
+  } catch (error) {
+    throw tampered(error);
+  }
+}
+
+/**
+ * The trust a stored chain gives. The stored versions must chain among themselves (an edited or
+ * forged one is ERR_STATE_TAMPERED wherever it is). The walk starts at the first stored version
+ * the shipped keys verify (a newer CMS release may ship keys that verify only later versions);
+ * when none does, the shipped keys were replaced on purpose (`--replace-trust`) and they alone
+ * are trusted.
  */
 export function storedTrust(context: Context, tokens: readonly string[]): InstallationTrust {
   if (tokens.length === 0) return anchorTrust(context);
   const key = tokens.join('\n');
   const cached = context.trustCache;
   if (cached !== null && cached.key === key) return cached.trust;
+  assertStoredChain(tokens);
   const start = tokens.findIndex((token) => verifiesUnder(token, context.keyring));
   let trust: InstallationTrust;
   if (start < 0) trust = anchorTrust(context);
@@ -104,10 +129,7 @@ export function storedTrust(context: Context, tokens: readonly string[]): Instal
       const { applied } = advanceKeysets({ seq: 0, keyring: context.keyring }, tokens.slice(start));
       trust = trustFrom(context, applied);
     } catch (error) {
-      throw new StateTamperedError(
-        `The stored vendor key sets do not chain from the trusted keys (${isLicensorError(error) ? `${error.code}: ${error.message}` : String(error)}). The state was edited: restore it from a backup.`,
-        isLicensorError(error) ? error.code : undefined,
-      );
+      throw tampered(error);
     }
   }
   context.trustCache = { key, trust };

@@ -47,7 +47,11 @@ export interface Licensor {
   getTrust(operator: Operator): Promise<TrustInfo>;
   /** View License. */
   getLicenseInfo(operator: Operator): Promise<LicenseInfo>;
-  /** Verify License: the online check. */
+  /**
+   * Verify License: the online check. Any operator allowed 'verify' records the status; a
+   * license revision or key sets it delivers are applied only for an operator also allowed
+   * 'apply' / 'trust' (else deliveredTokenRefused / keysetRefused say ERR_NOT_AUTHORIZED).
+   */
   verifyOnline(operator: Operator, options?: VerifyOptions): Promise<VerifyResult>;
   /** Activate: ask to switch between perpetual and subscription. */
   requestModelSwitch(
@@ -75,7 +79,10 @@ export interface Licensor {
   assertCanManage(inUse: number, adding?: number): Promise<void>;
   /** Whether the license in force grants a feature now (false when it is not usable). */
   hasFeature(name: string): Promise<boolean>;
-  /** A named limit's value now: null when the license has none, 0 after its own end. */
+  /**
+   * A named limit's value now: null when the license has none, 0 after its own end or while the
+   * license is not usable (expired, revoked, suspended; as hasFeature).
+   */
   limit(name: string): Promise<number | null>;
   /** How many more of a named limit may be used now, with `inUse` in use. */
   limitCapacity(name: string, inUse: number): Promise<Capacity>;
@@ -131,7 +138,13 @@ export function createLicensor(options: LicensorOptions): Licensor {
 
     verifyOnline: (operator, verifyOptions) =>
       runOperation(context, operator, 'verify', async () => {
-        const result = await verifyOnline(context, await snapshot(), verifyOptions);
+        // Anyone who may verify records the status; what it delivers changes the license or
+        // the trusted keys only for an operator who may apply them by hand.
+        const may = {
+          applyLicense: await context.authorize(operator, 'apply'),
+          applyKeysets: await context.authorize(operator, 'trust'),
+        };
+        const result = await verifyOnline(context, await snapshot(), verifyOptions, may);
         if (result.error !== null) return { result, failed: result.error };
         const keyset =
           result.keysetVersion !== null

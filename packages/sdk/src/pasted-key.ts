@@ -15,7 +15,6 @@ const DAMAGED = new Set([
   'ERR_BASE64URL_INVALID',
   'ERR_JSON_INVALID',
   'ERR_ARMOR_INVALID',
-  'ERR_INPUT_TOO_LARGE',
 ]);
 
 /** The `typ` of a compact token's header, when it can be read at all. */
@@ -51,6 +50,9 @@ function signatureCut(pasted: string): boolean {
 function operatorWords(code: string, pasted: string): string | null {
   if (isChallenge(pasted)) {
     return 'This is a challenge, not a license key: the challenge goes to the vendor, who sends back the license key. Paste the license key here.';
+  }
+  if (code === 'ERR_INPUT_TOO_LARGE') {
+    return 'This is far longer than a license key with the key sets it needs: paste only the license key block the vendor sent (and the key set blocks that come before it).';
   }
   if (
     DAMAGED.has(code) ||

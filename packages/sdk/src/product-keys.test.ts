@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { armour, Keyring, keyPairFromSeed, signerFromKeyPair, signKeyset } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import { admin, answer, FrozenClock, golden, licenseKey, statusKey } from '../test/fixtures.js';
-import { entry, L1, S1 } from '../test/keysets.js';
+import { entry, L1, ROGUE, S1 } from '../test/keysets.js';
 import { createLicensor } from './licensor.js';
 import { FileStore } from './store/file-store.js';
 
@@ -120,5 +120,48 @@ describe('license keys of one product', () => {
     });
     expect(mobile.stateFile()).toBe(before);
     expect((await mobile.licensor.getTrust(admin)).keysetVersion).toBe(0);
+  });
+
+  it("refuses a key set a product's key signed, even one listing that key as the vendor's, changing nothing", async () => {
+    const cms = installationOf('CMS');
+    await cms.licensor.createChallenge(admin);
+    // CMS's key re-listed with no product mark as the active license key, the vendor's keys
+    // retired (kept, so no key in use is dropped), a status key of the signer's choosing active.
+    const takeover = await signKeyset(
+      {
+        v: 1,
+        seq: 1,
+        iat: golden.now + 1,
+        keys: [
+          entry(L1, 'license', 'retired'),
+          entry(S1, 'status', 'retired'),
+          entry(CMS_KEY, 'license', 'active'),
+          entry(ROGUE, 'status', 'active'),
+        ],
+        revoked: [],
+      },
+      signerFromKeyPair(CMS_KEY),
+    );
+    const before = cms.stateFile();
+    const trustBefore = await cms.licensor.getTrust(admin);
+    await expect(
+      cms.licensor.applyKeysets(admin, armour(takeover, 'keyset')),
+    ).rejects.toMatchObject({ code: 'ERR_KEYSET_UNTRUSTED', reason: 'ERR_KEY_WRONG_PURPOSE' });
+    expect(cms.stateFile()).toBe(before);
+    expect(await cms.licensor.getTrust(admin)).toEqual(trustBefore);
+    // The vendor's own key still signs a set this installation applies.
+    const genuine = await signKeyset(
+      {
+        v: 1,
+        seq: 1,
+        iat: golden.now + 1,
+        keys: [entry(L1, 'license', 'active'), entry(S1, 'status', 'active')],
+        revoked: [],
+      },
+      signerFromKeyPair(L1),
+    );
+    await expect(cms.licensor.applyKeysets(admin, genuine)).resolves.toMatchObject({
+      keysetVersion: 1,
+    });
   });
 });

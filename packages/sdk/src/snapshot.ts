@@ -223,6 +223,19 @@ async function checkSeal(
   installation: Ed25519KeyPair,
 ): Promise<void> {
   if (parsed.seal === null) {
+    // Format 1 held none of these: only a sealing SDK writes them.
+    const { clockOffset, keysets, closed } = parsed.state;
+    if (parsed.sealedMembers || clockOffset !== 0 || keysets.length > 0 || closed.length > 0) {
+      throw new StateTamperedError(
+        'The stored license state has no seal, but holds what only a sealing SDK writes: the seal was stripped by hand. Restore the whole state from a backup.',
+      );
+    }
+    // The mark beside the installation key, left by the first sealed write (store.ts).
+    if ((await context.store.loadSealMark?.()) === true) {
+      throw new StateTamperedError(
+        'The stored license state has no seal, but this installation already wrote sealed states (its installation key says so): the state was edited by hand. Restore the whole state from a backup.',
+      );
+    }
     const chained = (await context.store.loadAudit()).some((entry) => entry.link !== null);
     if (!chained) return;
     throw new StateTamperedError(
@@ -292,6 +305,9 @@ export async function writeState(context: Context, state: StoredState): Promise<
   const seed = installation.privateKey;
   const audit = state.audit ?? (await anchorFromTrail(context, seed));
   await context.store.saveState(sealState({ ...state, audit }, seed));
+  // After the sealed state is stored: a mark without it would refuse this installation's own
+  // format-1 state. A crash in between leaves the mark to the next write.
+  await context.store.saveSealMark?.();
 }
 
 /** Saves a changed state, dropping challenges that expired, in one atomic replace. */

@@ -118,6 +118,8 @@ export interface ParsedState {
   state: StoredState;
   /** The seal as stored; null for a format-1 document (written before states were sealed). */
   seal: string | null;
+  /** A format-1 document that carries a `seal` or an `audit` anchor (format 1 wrote neither). */
+  sealedMembers: boolean;
 }
 
 export function parseStoredState(raw: unknown): ParsedState {
@@ -155,7 +157,11 @@ export function parseStoredState(raw: unknown): ParsedState {
     keysets: parseKeysets(raw.keysets),
     closed: parseClosed(raw.closed),
   };
-  return { state, seal: raw.v === 2 ? (raw.seal as string) : null };
+  return {
+    state,
+    seal: raw.v === 2 ? (raw.seal as string) : null,
+    sealedMembers: raw.v === 1 && ('seal' in raw || 'audit' in raw),
+  };
 }
 
 /** The members in one fixed order: the text the seal covers. */

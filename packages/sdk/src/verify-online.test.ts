@@ -201,6 +201,33 @@ describe('verifyOnline', () => {
     expect(result.info).toMatchObject({ revision: 2, state: 'active', term: term(start, 730, 14) });
   });
 
+  it("an operator without the System Administrator role verifies, but the delivered license is not applied: that is the admin's Verify", async () => {
+    const { licensor, server, clock, url, challenge, start } = await subscribed();
+    clock.advance(300 * DAY);
+    const renewed = answer(challenge, {
+      rev: 2,
+      chal: null,
+      iat: clock.seconds,
+      model: 'subscription',
+      term: term(start, 730, 14),
+    });
+    server.plan = (check, id) => statusFor(check, id, clock, { rev: 2, license: renewed });
+    const result = await licensor.verifyOnline(viewer, { url });
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      appliedRevision: null,
+      deliveredTokenRefused: {
+        code: 'ERR_NOT_AUTHORIZED',
+        message: expect.stringMatching(/System Administrator/),
+      },
+    });
+    expect(result.info).toMatchObject({ revision: 1, lastVerifyResult: 'VALID' });
+    // The administrator's Verify applies it.
+    clock.advance(60);
+    expect((await licensor.verifyOnline(admin, { url })).appliedRevision).toBe(2);
+  });
+
   it('does not apply a delivered token bound to another installation', async () => {
     const { licensor, server, clock, url } = await subscribed();
     const other = setup();

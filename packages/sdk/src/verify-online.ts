@@ -99,6 +99,7 @@ function settle(
   trust: InstallationTrust,
   clock: Clock,
   status: ReturnType<typeof readStatus>,
+  may: VerifyPermissions,
 ): Settled {
   const { claims } = status;
   let state: StoredState = {
@@ -121,7 +122,15 @@ function settle(
       : kept('last valid verify status');
   let appliedRevision: number | null = null;
   let deliveredTokenRefused: VerifyResult['deliveredTokenRefused'] = null;
-  if (claims.license !== null) {
+  if (claims.license !== null && !may.applyLicense) {
+    // The service sends the newest token it has; usually that is the one already in force.
+    if (claims.rev !== snapshot.license?.rev) {
+      deliveredTokenRefused = {
+        code: 'ERR_NOT_AUTHORIZED',
+        message: `The service delivered license revision ${claims.rev}, but changing the license needs an operator with the System Administrator role: it was not applied. Run Verify License as a System Administrator to apply it.`,
+      };
+    }
+  } else if (claims.license !== null) {
     try {
       const accepted = acceptLicense(
         context,
@@ -176,10 +185,24 @@ async function usage(context: Context, given: number | undefined): Promise<numbe
   return inUse;
 }
 
+/**
+ * What the operator who runs the check may change besides recording the status: a license
+ * revision the status delivers (the `apply` action) and the key sets it relays (`trust`).
+ * Anyone who may verify records the status; changing the license or the trusted keys needs the
+ * System Administrator role, as applying them by hand does.
+ */
+export interface VerifyPermissions {
+  applyLicense: boolean;
+  applyKeysets: boolean;
+}
+
+const ALL: VerifyPermissions = { applyLicense: true, applyKeysets: true };
+
 export async function verifyOnline(
   context: Context,
   snapshot: Snapshot,
   options: VerifyOptions = {},
+  may: VerifyPermissions = ALL,
 ): Promise<VerifyResult> {
   const license = snapshot.license;
   if (license === null) {
@@ -222,12 +245,18 @@ export async function verifyOnline(
         under,
         clock,
         readStatus(under.keyring, body, nonce, license, snapshot.installationId, statusTime),
+        may,
       );
     // Key set versions the status relays are verified on their own (signed by the vendor's
     // license keys, chained from the keys trusted now), before the status: it may be signed by
     // a status key that only the newest version announces.
     const relayed = beyond(snapshot.trust, relayedKeysets(body));
-    if (relayed.length > 0) {
+    if (relayed.length > 0 && !may.applyKeysets) {
+      keysetRefused = {
+        code: 'ERR_NOT_AUTHORIZED',
+        message: `The service relayed ${relayed.length} vendor key set version(s), but changing the trusted keys needs an operator with the System Administrator role: they were not applied. Run Verify License as a System Administrator to apply them.`,
+      };
+    } else if (relayed.length > 0) {
       try {
         const trust = advanceTrust(context, snapshot.trust, relayed);
         // A status signed by a key trusted now that the new versions drop: they strand it.

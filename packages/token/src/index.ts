@@ -159,5 +159,6 @@ export {
   armour,
   armourBlocks,
   armourBundle,
+  MAX_PASTED_LENGTH,
   normaliseToken,
 } from './normalise.js';

@@ -1,7 +1,13 @@
 // Pasted tokens: whitespace anywhere and armour blocks (also inside an e-mail) give the compact token.
 
 import { describe, expect, it } from 'vitest';
-import { armour, normaliseToken } from './normalise.js';
+import {
+  armour,
+  armourBlocks,
+  armourBundle,
+  MAX_PASTED_LENGTH,
+  normaliseToken,
+} from './normalise.js';
 
 const token = `${'a'.repeat(100)}.${'b'.repeat(150)}.${'c'.repeat(86)}`;
 
@@ -48,5 +54,32 @@ describe('armour', () => {
   });
   it('is idempotent on an armoured token of the same kind', () => {
     expect(armour(armour(token, 'license'), 'license')).toBe(armour(token, 'license'));
+  });
+});
+
+describe('armourBlocks', () => {
+  it('splits a bundle of key sets and a license, ignoring text around and unmatched lines', () => {
+    const pasted = `Hello,\n-----BEGIN NOTHING-----\n${armourBundle(token, [token, token])}Regards`;
+    expect(armourBlocks(pasted)).toEqual([
+      { kind: 'keyset', token },
+      { kind: 'keyset', token },
+      { kind: 'license', token },
+    ]);
+  });
+
+  it('refuses text longer than a license and the most key sets a bundle carries, before reading it, with ERR_INPUT_TOO_LARGE', () => {
+    const pasted = '-----BEGIN A-----'.repeat(16_000);
+    expect(pasted.length).toBeGreaterThan(MAX_PASTED_LENGTH);
+    expect(() => armourBlocks(pasted)).toThrow(
+      expect.objectContaining({ code: 'ERR_INPUT_TOO_LARGE' }),
+    );
+  });
+
+  it('reads many BEGIN lines with no END in one pass (the largest text allowed)', () => {
+    const line = '-----BEGIN A-----';
+    const pasted = `${line.repeat(Math.floor(MAX_PASTED_LENGTH / line.length) - 30)}${armour(token, 'license')}`;
+    expect(pasted.length).toBeLessThanOrEqual(MAX_PASTED_LENGTH);
+    // No timing asserted: a scan quadratic in the BEGIN lines runs into vitest's timeout.
+    expect(armourBlocks(pasted)).toEqual([{ kind: 'license', token }]);
   });
 });

@@ -2,8 +2,13 @@
 // (for files and e-mail). This module turns any of those into the one compact form, and makes
 // the armour.
 
+import { MAX_RELAYED_KEYSETS } from './claims/status.js';
 import { ArmorInvalidError, InputTooLargeError, JwsMalformedError } from './errors.js';
-import { MAX_STATUS_TOKEN_LENGTH } from './jws/limits.js';
+import {
+  MAX_KEYSET_TOKEN_LENGTH,
+  MAX_STATUS_TOKEN_LENGTH,
+  MAX_TOKEN_LENGTH,
+} from './jws/limits.js';
 
 export type ArmourKind = 'challenge' | 'license' | 'keyset';
 
@@ -97,15 +102,53 @@ export function armour(token: string, kind: ArmourKind): string {
 }
 
 /**
+ * Cap on pasted text that may hold several armour blocks: a license key and as many key sets as
+ * a status relays, each at its cap, with a quarter more for the armour lines, line breaks and
+ * text around the blocks (an e-mail's greeting). Checked before the text is read.
+ */
+export const MAX_PASTED_LENGTH =
+  ((MAX_TOKEN_LENGTH + MAX_RELAYED_KEYSETS * MAX_KEYSET_TOKEN_LENGTH) * 5) / 4;
+
+/**
  * The armour blocks in a pasted text, in order: an offline license key may come with the key
  * set versions it needs (`LICENSOR KEY SET` blocks before the `LICENSOR LICENSE` block). Text
- * without any block is one unarmoured token of unknown kind.
+ * without any block is one unarmoured token of unknown kind. A block runs from a BEGIN line to
+ * the first END line of the same label after it; a BEGIN line with no such END is text. Text
+ * over MAX_PASTED_LENGTH is ERR_INPUT_TOO_LARGE. One pass over the BEGIN and END lines (each
+ * label's END lines are visited once), so the work is linear in the text.
  */
 export function armourBlocks(pasted: string): { kind: ArmourKind | undefined; token: string }[] {
   if (typeof pasted !== 'string') throw new JwsMalformedError('pasted text must be a string');
-  const blocks = [...pasted.matchAll(/-----BEGIN ([A-Z ]*)-----[\s\S]*?-----END \1-----/g)].map(
-    (match) => ({ kind: kindOfLabel(match[1] ?? ''), token: normaliseToken(match[0]) }),
-  );
+  if (pasted.length > MAX_PASTED_LENGTH) {
+    throw new InputTooLargeError(
+      `the pasted text is ${pasted.length} characters, over the cap of ${MAX_PASTED_LENGTH} (a license key and ${MAX_RELAYED_KEYSETS} key sets); paste the license key and the key sets it needs only`,
+    );
+  }
+  const ends = new Map<string, { at: number; stop: number }[]>();
+  for (const match of pasted.matchAll(END)) {
+    const label = match[1]!;
+    const list = ends.get(label) ?? [];
+    list.push({ at: match.index!, stop: match.index! + match[0].length });
+    ends.set(label, list);
+  }
+  const next = new Map<string, number>();
+  const blocks: { kind: ArmourKind | undefined; token: string }[] = [];
+  let from = 0;
+  for (const begin of pasted.matchAll(BEGIN)) {
+    const start = begin.index!;
+    if (start < from) continue;
+    const label = begin[1]!;
+    const list = ends.get(label);
+    if (list === undefined) continue;
+    const after = start + begin[0].length;
+    let i = next.get(label) ?? 0;
+    while (i < list.length && list[i]!.at < after) i++;
+    next.set(label, i);
+    const end = list[i];
+    if (end === undefined) continue;
+    blocks.push({ kind: kindOfLabel(label), token: normaliseToken(pasted.slice(start, end.stop)) });
+    from = end.stop;
+  }
   return blocks.length > 0 ? blocks : [{ kind: undefined, token: normaliseToken(pasted) }];
 }
 

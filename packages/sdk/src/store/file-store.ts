@@ -1,4 +1,5 @@
-// The default store: one directory holding installation-key.json (mode 0600), state.json
+// The default store: one directory holding installation-key.json (mode 0600; it also carries
+// `sealed: true` once a sealed state was written, see saveSealMark), state.json
 // (replaced atomically) and audit.jsonl (appended, fsynced). A file that is unreadable, corrupt
 // or not ours is a typed error that says what to do; nothing is ever silently reset.
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
@@ -59,6 +60,7 @@ export interface FileStoreOptions {
 export class FileStore implements LicensorStore {
   readonly dir: string;
   readonly #lockTimeoutMs: number;
+  #sealMarked = false;
 
   constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = dir;
@@ -119,6 +121,36 @@ export class FileStore implements LicensorStore {
       }
       throw fileError(this.keyPath, 'create', error);
     }
+  }
+
+  /**
+   * Marks the key file (rewritten atomically, seed unchanged, mode 0600): this installation
+   * writes sealed states, so a state.json without a seal is an edit. Read once per object.
+   */
+  async saveSealMark(): Promise<void> {
+    if (this.#sealMarked) return;
+    const text = await readIfPresent(this.keyPath);
+    if (text === null) return;
+    const seed = parseKeyFile(text, this.keyPath);
+    if ((JSON.parse(text) as Record<string, unknown>).sealed !== true) {
+      const document = {
+        format: KEY_FORMAT,
+        v: 1,
+        seed: Buffer.from(seed).toString('base64url'),
+        sealed: true,
+      };
+      await onFile(this.keyPath, 'write', () =>
+        replaceFileAtomic(this.keyPath, `${JSON.stringify(document)}\n`, 0o600),
+      );
+    }
+    this.#sealMarked = true;
+  }
+
+  async loadSealMark(): Promise<boolean> {
+    const text = await readIfPresent(this.keyPath);
+    if (text === null) return false;
+    parseKeyFile(text, this.keyPath);
+    return (JSON.parse(text) as Record<string, unknown>).sealed === true;
   }
 
   async loadState(): Promise<unknown | null> {

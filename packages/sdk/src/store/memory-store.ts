@@ -8,6 +8,7 @@ export class MemoryStore implements LicensorStore {
   #seed: Uint8Array | null = null;
   #state: string | null = null;
   #audit: AuditEntry[] = [];
+  #sealMark = false;
 
   async loadInstallationKey(): Promise<Uint8Array | null> {
     return this.#seed === null ? null : this.#seed.slice();
@@ -18,6 +19,14 @@ export class MemoryStore implements LicensorStore {
       throw new StateForeignError('This store already holds an installation key.');
     }
     this.#seed = seed.slice();
+  }
+
+  async saveSealMark(): Promise<void> {
+    this.#sealMark = true;
+  }
+
+  async loadSealMark(): Promise<boolean> {
+    return this.#sealMark;
   }
 
   async loadState(): Promise<unknown | null> {

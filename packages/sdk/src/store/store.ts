@@ -94,6 +94,16 @@ export interface LicensorStore {
    * is the state plus its `seal`; store it as given.
    */
   saveState(document: StateDocument): Promise<void>;
+  /**
+   * Optional, and worth providing: records beside the installation key, as durably as the key,
+   * that this installation writes sealed states (called after each sealed write; keep it
+   * idempotent and cheap). A state without a seal (format 1, an SDK before seals) is then read
+   * as an edit, not as an old state: without it, an edit that strips the seal and empties the
+   * audit trail goes unseen.
+   */
+  saveSealMark?(): Promise<void>;
+  /** Optional, with saveSealMark: true once it was called for this installation. */
+  loadSealMark?(): Promise<boolean>;
   appendAudit(entry: AuditEntry): Promise<void>;
   loadAudit(): Promise<AuditEntry[]>;
   /** Optional: the last entry alone (the SDK chains the next one to it); else loadAudit(). */

@@ -227,15 +227,46 @@ describe('product key sets (version 2)', () => {
       code: 'ERR_CLAIMS_INVALID',
       claim: 'keys',
     });
-    // Forged past the signer's own check: the verifier refuses it too.
+    // Forged past the signer's own check: the verifier refuses it too, by the trusted mark.
     const forged = forge(
       { alg: 'EdDSA', typ: 'licensor-keyset+jwt', kid: P1.kid },
       claimsByProduct,
       P1,
     );
     expect(() => verifyKeyset(forged, withProduct)).toThrow(
-      expect.objectContaining({ code: 'ERR_CLAIMS_INVALID' }),
+      expect.objectContaining({ code: 'ERR_KEY_WRONG_PURPOSE' }),
     );
+  });
+
+  it("refuses a set signed by a key the trusted keyring holds as a product's, even when the set lists it as the vendor's", async () => {
+    const withProduct = Keyring.of([
+      { publicKey: L1.publicKey, purpose: 'license' },
+      { publicKey: S1.publicKey, purpose: 'status' },
+      { publicKey: P1.publicKey, purpose: 'license', product: 'cms' },
+    ]);
+    // The product's key re-listed with no product mark as the active license key, the vendor's
+    // keys retired, a status key of the signer's choosing active: its own claims pass.
+    const takeover = await signKeyset(
+      claims(1, [
+        entry(L1, 'license', 'retired'),
+        entry(S1, 'status', 'retired'),
+        entry(P1, 'license', 'active'),
+        entry(ROGUE, 'status', 'active'),
+      ]),
+      signerFromKeyPair(P1),
+    );
+    expect(() => verifyKeyset(takeover, withProduct)).toThrow(
+      expect.objectContaining({ code: 'ERR_KEY_WRONG_PURPOSE' }),
+    );
+    expect(() => advanceKeysets({ seq: 0, keyring: withProduct }, [takeover])).toThrow(
+      expect.objectContaining({ code: 'ERR_KEY_WRONG_PURPOSE' }),
+    );
+    // The vendor's own key still signs the set.
+    const genuine = await signKeyset(
+      claims(1, [entry(L1, 'license', 'active'), entry(S1, 'status', 'active')]),
+      signerFromKeyPair(L1),
+    );
+    expect(advanceKeysets({ seq: 0, keyring: withProduct }, [genuine]).trust.seq).toBe(1);
   });
 
   it('refuses product keys in a vendor set, keys of another product, two active product keys, and version 2 members in version 1', async () => {

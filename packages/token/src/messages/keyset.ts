@@ -5,7 +5,7 @@
 
 import { type KeysetClaims, validateKeysetClaims } from '../claims/keyset.js';
 import { MAX_RELAYED_KEYSETS } from '../claims/status.js';
-import { ClaimsInvalidError, KeysetStaleError } from '../errors.js';
+import { ClaimsInvalidError, KeysetStaleError, KeyWrongPurposeError } from '../errors.js';
 import { headerKid, readCompactJws } from '../jws/header.js';
 import { MAX_KEYSET_TOKEN_LENGTH, TYP } from '../jws/limits.js';
 import { signCompactJwsWith } from '../jws/sign.js';
@@ -56,12 +56,22 @@ function assertSignedByActive(claims: KeysetClaims, kid: string): void {
 
 /**
  * Verifies one key set against the keys trusted now: its signer must be a license key of
- * `trusted`. Says nothing about order; `advanceKeysets` does.
+ * `trusted` that belongs to no product (the vendor's own). Which key is the vendor's is read
+ * from `trusted`, never from the new set (its signer writes that). Says nothing about order;
+ * `advanceKeysets` does.
  */
 export function verifyKeyset(token: string, trusted: Keyring): VerifiedKeyset {
   const jws = readCompactJws(token, RULES);
   const kid = headerKid(jws.header.kid);
-  const verified = verifyReadJws(jws, trusted.get(kid, 'license'));
+  const publicKey = trusted.get(kid, 'license');
+  const product = trusted.productOf(kid);
+  if (product !== undefined) {
+    // A product's key signs licenses of its product, never a key set: it could add keys.
+    throw new KeyWrongPurposeError(
+      `the key ${kid} is a license key of the product ${product}: only the vendor's own license key signs a key set`,
+    );
+  }
+  const verified = verifyReadJws(jws, publicKey);
   const claims = validateKeysetClaims(parseJsonObject(verified.payload, 'key set payload'));
   assertSignedByActive(claims, kid);
   return { claims, kid, token: verified.token, keyring: Keyring.fromJwks({ keys: claims.keys }) };
