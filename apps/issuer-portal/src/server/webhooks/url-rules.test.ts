@@ -78,6 +78,20 @@ describe('webhook URL rules', () => {
     expect(addressRefusal('2001:db8::1', 443, deny)).toBeNull();
   });
 
+  it('knows the portal by a host named without a port (as new URL(LICENSOR_PORTAL_URL).host gives it) on http and https', () => {
+    const named = { selfHosts: ['portal.example.com'], selfPorts: [], denyPrivate: false };
+    for (const url of [
+      'https://portal.example.com/api/v1/tokens',
+      'http://portal.example.com/api/v1/tokens',
+      'https://PORTAL.example.com:443/x',
+    ]) {
+      expect(() => checkWebhookUrl(url, named)).toThrow(/this portal/);
+    }
+    expect(checkWebhookUrl('https://portal.example.com:8443/x', named)).toBe(
+      'https://portal.example.com:8443/x',
+    );
+  });
+
   it('knows the portal by its host:port whichever way an IP literal is written', () => {
     const proxied = { selfHosts: ['10.0.0.5:443'], selfPorts: [], denyPrivate: false };
     expect(() => checkWebhookUrl('https://[::ffff:a00:5]/api/v1/tokens', proxied)).toThrow(

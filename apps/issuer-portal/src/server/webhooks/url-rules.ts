@@ -120,11 +120,12 @@ export function checkWebhookUrl(text: string, rules: UrlRules): string {
   }
   const port = url.port === '' ? defaultPort(url.protocol) : Number(url.port);
   const self = new Set(
-    rules.selfHosts.map((h) => {
+    rules.selfHosts.flatMap((h) => {
       const [name, p] = h.includes(']')
         ? [h.slice(0, h.indexOf(']') + 1), h.slice(h.indexOf(']') + 2)]
         : h.split(':');
-      return hostKey(name ?? '', p ? Number(p) : 80);
+      // No port (new URL('https://portal.example.com').host drops the default): either default.
+      return p ? [hostKey(name ?? '', Number(p))] : [80, 443].map((d) => hostKey(name ?? '', d));
     }),
   );
   if (self.has(hostKey(url.hostname, port))) {
