@@ -1,5 +1,7 @@
 // Webhooks end to end in one process: real receivers on 127.0.0.1 verifying Standard Webhooks
 // signatures, the dispatcher driven round by round on a frozen clock.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Fixture,
@@ -206,6 +208,77 @@ describe('registering webhook endpoints', () => {
     if (message !== null) expect(response.body.error.message).toMatch(message);
     else expect(response.body.error.message).toMatch(/this portal/);
     expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
+  });
+
+  it.each([
+    ['http://[::ffff:169.254.169.254]/latest/meta-data/', /link-local/],
+    ['http://[::ffff:127.0.0.1]:4000/api/v1/tokens', /this portal/],
+  ])('refuses %s (an IPv4 address written as IPv6) and stores nothing', async (url, message) => {
+    fixture.webhookRules.selfPorts.push(4000); // as the CLI does with the port it listens on
+    const response = await alice.agent
+      .post('/api/v1/webhooks')
+      .set('X-CSRF-Token', alice.csrf)
+      .send({ url, events: ['license.issued'] })
+      .expect(422);
+    expect(response.body.error).toMatchObject({
+      code: 'ERR_WEBHOOK_URL_INVALID',
+      message: expect.stringMatching(message),
+    });
+    expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
+  });
+
+  it('never connects to a stored URL whose IP literal the rules refuse, and records why', async () => {
+    // A receiver standing in for the portal itself, counting every connection it gets.
+    let hits = 0;
+    const portal = createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    portal.on('connection', () => hits++);
+    await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', resolve));
+    const { port } = portal.address() as AddressInfo;
+    fixture.webhookRules.selfPorts.push(port);
+    try {
+      // Stored behind the route's back (an older release, a restored backup, a direct write).
+      for (const [n, url] of [
+        `http://[::ffff:127.0.0.1]:${port}/hooks`,
+        `http://[::ffff:7f00:1]:${port}/hooks`,
+        `http://127.0.0.1:${port}/hooks`,
+      ].entries()) {
+        await fixture.issuer.store.automation.insertWebhookEndpoint({
+          id: `whe_literal${n}`,
+          url,
+          description: '',
+          events: ['license.issued'],
+          secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}`,
+          enabled: true,
+          createdAt: fixture.clock.now,
+          createdBy: 'test',
+          updatedAt: fixture.clock.now,
+        });
+      }
+      await issueOne();
+      await fixture.webhooks.runOnce();
+      expect(hits).toBe(0);
+      for (const n of [0, 1, 2]) {
+        const log = await alice.agent
+          .get(`/api/v1/webhooks/whe_literal${n}/deliveries`)
+          .expect(200);
+        expect(log.body.items).toHaveLength(1);
+        expect(log.body.items[0]).toMatchObject({
+          status: 'failed',
+          attempts: 1,
+          lastStatus: null,
+          lastError: expect.stringMatching(/refused: it points at this portal/),
+        });
+      }
+      // A literal never resolves to anything else: no retry is scheduled.
+      fixture.advance(86_400_000);
+      await fixture.webhooks.runOnce();
+      expect(hits).toBe(0);
+    } finally {
+      await new Promise((resolve) => portal.close(resolve));
+    }
   });
 
   it('is for admins with a session only, and never shows the secret in the list', async () => {

@@ -1,4 +1,9 @@
-import { MAX_COUNT, MAX_CUSTOMER_NAME_LENGTH, MAX_GRACE_SECONDS } from '@licensor/token';
+import {
+  MAX_COUNT,
+  MAX_CUSTOMER_NAME_LENGTH,
+  MAX_GRACE_SECONDS,
+  validateChallengeClaims,
+} from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import { normaliseTerms, renewedTerm, sameTerms, TERMS_LIMITS, termFor } from './terms.js';
 
@@ -20,6 +25,15 @@ describe('terms', () => {
     [{ credentials: -1 }, 'credentials'],
     [{ model: 'lifetime' }, 'model'],
     [{ customerName: 'a\nb' }, 'customerName'],
+    // What the token's customerName reader refuses: C0 and C1 controls, DEL, U+2028 and U+2029,
+    // lone surrogates (a name it refuses would block every later key of the customer).
+    [{ customerName: 'Globex\ud800' }, 'customerName'],
+    [{ customerName: '\udc00Globex' }, 'customerName'],
+    [{ customerName: '\u0085' }, 'customerName'],
+    [{ customerName: 'Glo\u009fbex' }, 'customerName'],
+    [{ customerName: 'Glo\u007fbex' }, 'customerName'],
+    [{ customerName: '\u2028' }, 'customerName'],
+    [{ customerName: 'Glo\u2029bex' }, 'customerName'],
     [{ customerId: 'lic_x' }, 'customerId'],
   ])('refuses %o naming the field %s', (change, field) => {
     expect(() =>
@@ -30,6 +44,66 @@ describe('terms', () => {
         ...change,
       } as never),
     ).toThrow(expect.objectContaining({ code: 'ERR_TERMS_INVALID', field }));
+  });
+
+  it('keeps a name the token takes: letters of any script, emoji (a surrogate pair), inner spaces', () => {
+    for (const customerName of ['Ünïcödé GmbH', 'Globex 😀', '株式会社 例', 'A\u00a0B']) {
+      expect(
+        normaliseTerms({ customerName, model: 'perpetual', credentials: 1 }).customerName,
+      ).toBe(customerName);
+    }
+  });
+
+  it('refuses exactly the inner characters the token refuses in a customer name', () => {
+    const takenByToken = (customerName: string) => {
+      try {
+        validateChallengeClaims({
+          v: 1,
+          jti: 'chal_parity',
+          iat: 1_700_000_000,
+          exp: 1_700_086_400,
+          sub: 'A'.repeat(43),
+          product: { name: 'P', version: '1.0.0' },
+          license: null,
+          usage: { credentialsInUse: 0 },
+          request: { kind: 'license', credentials: 1, customerName },
+        });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const takenByTerms = (customerName: string) => {
+      try {
+        normaliseTerms({ customerName, model: 'perpetual', credentials: 1 });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const codes = [
+      ...Array.from({ length: 0xb0 }, (_, i) => i),
+      0x2027,
+      0x2028,
+      0x2029,
+      0x202a,
+      0xd7ff,
+      0xd800,
+      0xdbff,
+      0xdc00,
+      0xdfff,
+      0xe000,
+      0xfeff,
+      0xfffe,
+      0xffff,
+    ];
+    const names = [
+      ...codes.map((c) => `A${String.fromCharCode(c)}B`),
+      'A\ud83d\ude00B',
+      'A\ude00\ud83dB',
+    ];
+    expect(takenByToken('Acme')).toBe(true);
+    expect(names.filter((n) => takenByTerms(n) !== takenByToken(n))).toEqual([]);
   });
 
   it('compares terms, a customer id only when given', () => {

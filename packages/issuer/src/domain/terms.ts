@@ -11,6 +11,29 @@ export { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS };
 
 const DAY = 86_400;
 
+/**
+ * Why the token's customerName reader (`text()` in @licensor/token's claims/schema.ts, not
+ * exported) would refuse a trimmed name, or null: C0 and C1 controls, DEL, U+2028 and U+2029,
+ * lone surrogates. A name stored that the token refuses would block every later key of the
+ * customer. terms.test.ts checks it against the token's own validator, character by character.
+ */
+function nameRefusal(name: string): string | null {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
+      return 'must not contain control characters or line breaks';
+    }
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = name.charCodeAt(i + 1);
+      if (!(next >= 0xdc00 && next <= 0xdfff)) return 'must be valid Unicode (a lone surrogate)';
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return 'must be valid Unicode (a lone surrogate)';
+    }
+  }
+  return null;
+}
+
 function days(field: 'termDays' | 'graceDays', value: unknown): number {
   const { min, max } = TERMS_LIMITS[field];
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
@@ -31,10 +54,8 @@ export function normaliseTerms(terms: Terms): Terms {
       `must be ${name.minLength} to ${name.maxLength} characters`,
     );
   }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
-  if (/[\u0000-\u001f\u007f]/.test(customerName)) {
-    throw new TermsInvalidError('customerName', 'must not contain control characters');
-  }
+  const why = nameRefusal(customerName);
+  if (why !== null) throw new TermsInvalidError('customerName', why);
   if (terms.model !== 'perpetual' && terms.model !== 'subscription') {
     throw new TermsInvalidError('model', 'must be "perpetual" or "subscription"');
   }

@@ -2,6 +2,7 @@
 // kept after raw records are dropped, and the daily usage the portal's charts read.
 
 import type { CheckOutcome } from '@licensor/token';
+import { InputInvalidError } from '../errors.js';
 import type { CheckRecord } from '../records.js';
 import type { DailyUsage, DayRange, LastCheck } from './ports.js';
 
@@ -16,10 +17,12 @@ export function dayName(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
-function dayNumber(name: string): number {
-  const at = Date.parse(`${name}T00:00:00Z`);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(name) || Number.isNaN(at)) {
-    throw new RangeError(`a day is YYYY-MM-DD, not "${name}"`);
+/** A real UTC day (YYYY-MM-DD, a day the calendar has) as its day number; else InputInvalidError. */
+function dayNumber(field: 'from' | 'to', name: string): number {
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(name) ? Date.parse(`${name}T00:00:00Z`) : Number.NaN;
+  // Date.parse takes 2026-02-31 as 2026-03-03: only a day that reads back the same is real.
+  if (Number.isNaN(at) || dayName(dayOf(at)) !== name) {
+    throw new InputInvalidError(field, `must be a real UTC day, YYYY-MM-DD, not "${name}"`);
   }
   return dayOf(at);
 }
@@ -27,8 +30,8 @@ function dayNumber(name: string): number {
 /** The range as day numbers, both ends included. */
 export function dayBounds(range: DayRange = {}): { from: number; to: number } {
   return {
-    from: range.from === undefined ? 0 : dayNumber(range.from),
-    to: range.to === undefined ? Number.MAX_SAFE_INTEGER : dayNumber(range.to),
+    from: range.from === undefined ? 0 : dayNumber('from', range.from),
+    to: range.to === undefined ? Number.MAX_SAFE_INTEGER : dayNumber('to', range.to),
   };
 }
 

@@ -174,6 +174,19 @@ describe('refusals leave nothing behind', () => {
     });
   });
 
+  it('groups named like Object.prototype members (constructor, toString, __proto__) map to no role', async () => {
+    idp.accounts.set('mallory', {
+      email: 'mallory@example.com',
+      groups: ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'],
+    });
+    const before = await snapshot();
+    const answer = await callback(...(await signed('mallory'))).expect(403);
+    expect(answer.text).toContain('ERR_SSO_NO_ROLE');
+    expect(sessionCookieOf(answer)).toBeUndefined();
+    expect(await snapshot()).toEqual(before);
+    expect(await fixture.issuer.store.sso.getSsoIdentity(idp.issuer, 'mallory')).toBeNull();
+  });
+
   it('a state that is not the one the login began with: 400 ERR_SSO_STATE_INVALID', async () => {
     const before = await snapshot();
     const [url, cookie] = await signed('dana');
@@ -311,5 +324,19 @@ describe('configuration', () => {
   it('the highest mapped group wins; unmapped groups give nothing', () => {
     expect(roleOfGroups(['staff', 'support'], ROLE_MAP)).toBe('issuer');
     expect(roleOfGroups(['marketing'], ROLE_MAP)).toBeNull();
+  });
+
+  it('reads only the groups the map names, never what every object inherits', () => {
+    expect(roleOfGroups(['toString', 'admins'], { admins: 'admin' })).toBe('admin');
+    expect(roleOfGroups(['constructor'], { admins: 'admin' })).toBeNull();
+    expect(roleOfGroups(['__proto__', 'hasOwnProperty', 'valueOf'], ROLE_MAP)).toBeNull();
+    expect(roleOfGroups(['staff', 'toString'], ROLE_MAP)).toBe('viewer');
+  });
+
+  it('maps a group whatever it is called, __proto__ included', () => {
+    const map = parseRoleMap('__proto__=admin,toString=viewer');
+    expect(roleOfGroups(['__proto__'], map)).toBe('admin');
+    expect(roleOfGroups(['toString'], map)).toBe('viewer');
+    expect(roleOfGroups(['constructor'], map)).toBeNull();
   });
 });

@@ -95,7 +95,8 @@ export function ssoOptionsFromEnv(env: NodeJS.ProcessEnv): SsoOptions | undefine
 
 /** `licensor-admins=admin,support=issuer,staff=viewer` -> a map; each role must be a portal role. */
 export function parseRoleMap(text: string): Record<string, Role> {
-  const map: Record<string, Role> = {};
+  // No prototype: a group called __proto__ is a key like any other, not the object's prototype.
+  const map: Record<string, Role> = Object.create(null);
   for (const entry of text.split(',')) {
     if (entry.trim() === '') continue;
     const eq = entry.lastIndexOf('=');
@@ -143,7 +144,8 @@ export function roleOfGroups(
 ): Role | null {
   let best: Role | null = null;
   for (const group of groups) {
-    const role = roleMap[group];
+    // Own keys only: a group called toString or constructor is not on the map.
+    const role = Object.hasOwn(roleMap, group) ? roleMap[group] : undefined;
     if (role !== undefined && (best === null || RANK[role] > RANK[best])) best = role;
   }
   return best;

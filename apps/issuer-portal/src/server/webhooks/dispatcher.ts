@@ -5,7 +5,8 @@
 // lease and sent, each on its own: a slow or dead receiver holds up nothing but itself (its
 // attempt times out), and a process that dies mid-send loses nothing (the lease runs out and
 // any process takes the delivery over). Failed attempts are retried on a schedule that spans
-// more than a day; after the last one the delivery is `failed` until an admin resends it.
+// more than a day; after the last one the delivery is `failed` until an admin resends it. A URL
+// whose IP literal the URL rules refuse is never connected to and fails at once (it cannot change).
 // Delivery is at least once: receivers drop repeats by `webhook-id` (the Standard Webhooks rule).
 import type {
   EventWatchOptions,
@@ -204,10 +205,11 @@ export class WebhookDispatcher {
     const attempts = delivery.attempts + 1;
     const wait = this.#schedule[attempts - 1];
     const finishedAt = this.#now();
+    const last = wait === undefined || result.refused === true; // a refused literal stays refused
     await automation.finishDelivery(delivery.id, {
-      status: result.ok ? 'delivered' : wait === undefined ? 'failed' : 'pending',
+      status: result.ok ? 'delivered' : last ? 'failed' : 'pending',
       attempts,
-      nextAttemptAt: result.ok || wait === undefined ? finishedAt : finishedAt + wait,
+      nextAttemptAt: result.ok || last ? finishedAt : finishedAt + wait!,
       lastAttemptAt: at,
       lastStatus: result.status,
       lastDurationMs: result.durationMs,

@@ -1,19 +1,22 @@
 // One delivery attempt: a Standard Webhooks POST (webhook-id, webhook-timestamp,
-// webhook-signature from the `standardwebhooks` library), over node:http(s) with the resolved
-// address checked before connecting, a hard timeout for the whole exchange, no redirects
+// webhook-signature from the `standardwebhooks` library), over node:http(s) with the address
+// checked before connecting (an IP literal in the URL here, since Node calls no `lookup` for one;
+// a name's resolved addresses in the lookup hook), a hard timeout for the whole exchange, no redirects
 // followed, and at most 64 KiB of the answer read.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { addressRefusal, type UrlRules } from './url-rules.js';
+import { addressRefusal, literalRefusal, type UrlRules } from './url-rules.js';
 
 export interface AttemptResult {
   ok: boolean;
   status: number | null;
   durationMs: number;
   error: string | null;
+  /** The URL's IP literal is refused: no later attempt can go through (no retry is useful). */
+  refused?: true;
 }
 
 export interface SignedMessage {
@@ -74,6 +77,13 @@ export function sendWebhook(
     ...result,
     durationMs: Math.round(performance.now() - started),
   });
+  // Node skips the lookup hook for an IP literal, so a literal is checked here, before any socket.
+  const refusal = literalRefusal(target, options.rules);
+  if (refusal !== null) {
+    return Promise.resolve(
+      done({ ok: false, status: null, error: `refused: ${refusal}`, refused: true }),
+    );
+  }
   return new Promise((resolve) => {
     const client = target.protocol === 'https:' ? https : http;
     let settled = false;

@@ -4,8 +4,10 @@
 // answer that changes later cannot point a delivery at a forbidden address): never a
 // link-local address (169.254.0.0/16, fe80::/10: cloud metadata services live there), never
 // an unspecified one (0.0.0.0, ::), never a loopback address on one of the portal's own ports,
-// and with `denyPrivate` no loopback or private-network address at all.
-import { isIP } from 'node:net';
+// and with `denyPrivate` no loopback or private-network address at all. An IPv4 address written
+// as IPv6 (IPv4-mapped ::ffff:a.b.c.d, hex or dotted; IPv4-compatible ::a.b.c.d; IPv4-translated
+// ::ffff:0:a.b.c.d; NAT64 64:ff9b::a.b.c.d) is judged as the IPv4 address it carries.
+import { BlockList, isIP } from 'node:net';
 import { PortalError } from '../http/portal-errors.js';
 
 export class WebhookUrlInvalidError extends PortalError {
@@ -27,9 +29,78 @@ function defaultPort(protocol: string): number {
   return protocol === 'https:' ? 443 : 80;
 }
 
-function hostKey(host: string, port: number): string {
-  return `${host.toLowerCase().replace(/^\[|\]$/g, '')}:${port}`;
+/** The eight 16-bit groups of a valid IPv6 address (no zone). */
+function ipv6Groups(address: string): number[] {
+  // A dotted IPv4 tail (::ffff:1.2.3.4) is two groups written another way.
+  const text = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_all, a, b, c, d) =>
+    [(Number(a) << 8) | Number(b), (Number(c) << 8) | Number(d)]
+      .map((x) => x.toString(16))
+      .join(':'),
+  );
+  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const gap = text.indexOf('::');
+  if (gap === -1) return parse(text);
+  const head = parse(text.slice(0, gap));
+  const tail = parse(text.slice(gap + 2));
+  return [...head, ...Array<number>(8 - head.length - tail.length).fill(0), ...tail];
 }
+
+/**
+ * The address as the rules judge it: `{family: 4}` for an IPv4 address however it is written
+ * (an IPv6 form that carries one included), `{family: 6}` otherwise, or null if not an address.
+ */
+export function canonicalAddress(text: string): { family: 4 | 6; address: string } | null {
+  const bare = text
+    .replace(/^\[|\]$/g, '')
+    .replace(/%.*$/, '')
+    .toLowerCase();
+  const family = isIP(bare);
+  if (family === 4) return { family: 4, address: bare };
+  if (family !== 6) return null;
+  const g = ipv6Groups(bare);
+  const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
+  const v4 = () => ({
+    family: 4 as const,
+    address: [g[6]! >> 8, g[6]! & 0xff, g[7]! >> 8, g[7]! & 0xff].join('.'),
+  });
+  if (zeros(5) && g[5] === 0xffff) return v4(); // ::ffff:a.b.c.d (IPv4-mapped)
+  if (zeros(4) && g[4] === 0xffff && g[5] === 0) return v4(); // ::ffff:0:a.b.c.d (translated)
+  if (zeros(6) && (g[6] !== 0 || g[7]! > 1)) return v4(); // ::a.b.c.d (IPv4-compatible), not :: or ::1
+  if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0) {
+    return v4(); // 64:ff9b::a.b.c.d (NAT64 well-known prefix)
+  }
+  return { family: 6, address: g.map((x) => x.toString(16)).join(':') };
+}
+
+function hostKey(host: string, port: number): string {
+  const ip = canonicalAddress(host);
+  return `${ip === null ? host.toLowerCase() : ip.address}:${port}`;
+}
+
+function blockList(subnets: readonly (readonly [string, number, 'ipv4' | 'ipv6'])[]): BlockList {
+  const list = new BlockList();
+  for (const [network, prefix, type] of subnets) list.addSubnet(network, prefix, type);
+  return list;
+}
+
+const NOT_A_HOST = blockList([
+  ['0.0.0.0', 8, 'ipv4'],
+  ['::', 128, 'ipv6'],
+]);
+const LINK_LOCAL = blockList([
+  ['169.254.0.0', 16, 'ipv4'],
+  ['fe80::', 10, 'ipv6'],
+]);
+const LOOPBACK = blockList([
+  ['127.0.0.0', 8, 'ipv4'],
+  ['::1', 128, 'ipv6'],
+]);
+const PRIVATE = blockList([
+  ['10.0.0.0', 8, 'ipv4'],
+  ['172.16.0.0', 12, 'ipv4'],
+  ['192.168.0.0', 16, 'ipv4'],
+  ['fc00::', 7, 'ipv6'],
+]);
 
 /** The URL as it will be stored, or WebhookUrlInvalidError. */
 export function checkWebhookUrl(text: string, rules: UrlRules): string {
@@ -49,41 +120,42 @@ export function checkWebhookUrl(text: string, rules: UrlRules): string {
   }
   const port = url.port === '' ? defaultPort(url.protocol) : Number(url.port);
   const self = new Set(
-    rules.selfHosts.map((h) => {
+    rules.selfHosts.flatMap((h) => {
       const [name, p] = h.includes(']')
         ? [h.slice(0, h.indexOf(']') + 1), h.slice(h.indexOf(']') + 2)]
         : h.split(':');
-      return hostKey(name ?? '', p ? Number(p) : 80);
+      // No port (new URL('https://portal.example.com').host drops the default): either default.
+      return p ? [hostKey(name ?? '', Number(p))] : [80, 443].map((d) => hostKey(name ?? '', d));
     }),
   );
   if (self.has(hostKey(url.hostname, port))) {
     throw new WebhookUrlInvalidError('it points at this portal');
   }
-  const literal = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(literal) !== 0) {
-    const why = addressRefusal(literal, port, rules);
-    if (why !== null) throw new WebhookUrlInvalidError(why);
-  }
+  const why = literalRefusal(url, rules);
+  if (why !== null) throw new WebhookUrlInvalidError(why);
   return url.toString();
+}
+
+/** If the URL's host is an IP literal (no name to resolve), why it may not be sent to, or null. */
+export function literalRefusal(url: URL, rules: UrlRules): string | null {
+  const literal = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(literal) === 0) return null;
+  const port = url.port === '' ? defaultPort(url.protocol) : Number(url.port);
+  return addressRefusal(literal, port, rules);
 }
 
 /** Why a resolved address may not be sent to, or null. */
 export function addressRefusal(address: string, port: number, rules: UrlRules): string | null {
-  const a = address.toLowerCase().replace(/^::ffff:/, '');
-  if (a === '0.0.0.0' || a === '::' || a.startsWith('0.')) return `${address} is not a host`;
-  if (a.startsWith('169.254.') || /^fe[89ab][0-9a-f]:/.test(a)) {
-    return `${address} is link-local (cloud metadata lives there)`;
-  }
-  const loopback = a.startsWith('127.') || a === '::1';
+  const ip = canonicalAddress(address);
+  if (ip === null) return `${address} is not an IP address`;
+  const type = ip.family === 4 ? 'ipv4' : 'ipv6';
+  const is = (list: BlockList) => list.check(ip.address, type);
+  if (is(NOT_A_HOST)) return `${address} is not a host`;
+  if (is(LINK_LOCAL)) return `${address} is link-local (cloud metadata lives there)`;
+  const loopback = is(LOOPBACK);
   if (loopback && rules.selfPorts.includes(port)) return 'it points at this portal';
-  if (rules.denyPrivate) {
-    const privateNet =
-      loopback ||
-      a.startsWith('10.') ||
-      a.startsWith('192.168.') ||
-      /^172\.(1[6-9]|2\d|3[01])\./.test(a) ||
-      /^f[cd][0-9a-f]{2}:/.test(a);
-    if (privateNet) return `${address} is a private address (LICENSOR_WEBHOOK_DENY_PRIVATE is set)`;
+  if (rules.denyPrivate && (loopback || is(PRIVATE))) {
+    return `${address} is a private address (LICENSOR_WEBHOOK_DENY_PRIVATE is set)`;
   }
   return null;
 }

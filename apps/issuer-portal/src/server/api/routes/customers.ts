@@ -67,7 +67,7 @@ export const renameCustomer = defineRoute({
     'they were signed with, and the CMS shows it, until the next key of each license.',
   tag: 'customers',
   access: 'issuer',
-  errors: [404, 409],
+  errors: [404, 409, 422],
   params: CustomerIdParams,
   body: z.object({ name: z.string().trim().min(1).max(200) }),
   response: CustomerSchema,

@@ -319,6 +319,61 @@ describe('license actions', () => {
     expect(response.body.licenseKey).toEqual(expect.any(String));
   });
 
+  it.each([
+    'Globex\ud800',
+    '\u0085',
+    'Glo\u2028bex', // '\u2028' alone trims to nothing: 400 ERR_REQUEST_INVALID, below
+  ])(
+    'refuses to rename a customer to %j, a name no key can carry (422), and keeps the name',
+    async (name) => {
+      const { customerId } = (await issuer.agent.get(`/api/v1/licenses/${subscriptionId}`)).body
+        .license;
+      const before = await fixture.issuer.getCustomer(customerId);
+      const response = await issuer.agent
+        .patch(`/api/v1/customers/${customerId}`)
+        .set('X-CSRF-Token', issuer.csrf)
+        .send({ name })
+        .expect(422);
+      expect(response.body.error).toMatchObject({ code: 'ERR_TERMS_INVALID' });
+      expect(response.body.error.message).toMatch(/customerName/);
+      expect(await fixture.issuer.getCustomer(customerId)).toEqual(before);
+      await issuer.agent
+        .post(`/api/v1/licenses/${subscriptionId}/renew`)
+        .set('X-CSRF-Token', issuer.csrf)
+        .send({ termDays: 365 })
+        .expect(201);
+    },
+  );
+
+  it('refuses a name that trims to nothing (400 ERR_REQUEST_INVALID) and keeps the name', async () => {
+    const { customerId } = (await issuer.agent.get(`/api/v1/licenses/${subscriptionId}`)).body
+      .license;
+    const before = await fixture.issuer.getCustomer(customerId);
+    const response = await issuer.agent
+      .patch(`/api/v1/customers/${customerId}`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ name: '\u2028' })
+      .expect(400);
+    expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+    expect(await fixture.issuer.getCustomer(customerId)).toEqual(before);
+  });
+
+  it('renames a customer to any name a key can carry, and the next key carries it', async () => {
+    const { customerId } = (await issuer.agent.get(`/api/v1/licenses/${subscriptionId}`)).body
+      .license;
+    await issuer.agent
+      .patch(`/api/v1/customers/${customerId}`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ name: 'Glöbex 😀 株式会社' })
+      .expect(200);
+    const renewed = await issuer.agent
+      .post(`/api/v1/licenses/${subscriptionId}/renew`)
+      .set('X-CSRF-Token', issuer.csrf)
+      .send({ termDays: 365 })
+      .expect(201);
+    expect(renewed.body.license.customerName).toBe('Glöbex 😀 株式会社');
+  });
+
   it('refuses to renew a perpetual license (ERR_NOT_SUBSCRIPTION)', async () => {
     const response = await issuer.agent
       .post(`/api/v1/licenses/${perpetualId}/renew`)

@@ -99,6 +99,48 @@ describe('GET /licenses/{id}/usage', () => {
   });
 });
 
+describe('GET /licenses/{id}/usage with days no calendar has', () => {
+  it.each([
+    [{ to: '9999-99-99' }, 'to'],
+    [{ from: '2026-13-01' }, 'from'],
+    [{ to: '2026-00-10', days: '3' }, 'to'],
+    [{ from: '2026-02-31' }, 'from'],
+    [{ to: '2026-02-29' }, 'to'],
+    [{ to: '0001-01-01', days: '3660' }, 'to'],
+  ])('refuses %o with 400 ERR_REQUEST_INVALID naming %s', async (query, field) => {
+    const response = await viewer.agent
+      .get(`/api/v1/licenses/${licenseId}/usage`)
+      .query(query)
+      .expect(400);
+    expect(response.body.error).toMatchObject({
+      code: 'ERR_REQUEST_INVALID',
+      issues: [{ path: `query.${field}`, message: expect.stringMatching(/real UTC day/) }],
+    });
+  });
+
+  it('takes a leap day', async () => {
+    const response = await viewer.agent
+      .get(`/api/v1/licenses/${licenseId}/usage`)
+      .query({ from: '2028-02-29', to: '2028-03-01' })
+      .expect(200);
+    expect(response.body).toMatchObject({ from: '2028-02-29', to: '2028-03-01', days: [] });
+  });
+
+  it('refuses a from after to with 400 ERR_REQUEST_INVALID saying so', async () => {
+    for (const query of [
+      { from: '2026-11-28', to: '2026-11-27' },
+      { from: '2026-12-01' }, // to is today, 2026-11-28
+    ]) {
+      const response = await viewer.agent
+        .get(`/api/v1/licenses/${licenseId}/usage`)
+        .query(query)
+        .expect(400);
+      expect(response.body.error.code).toBe('ERR_REQUEST_INVALID');
+      expect(response.body.error.message).toMatch(/from .* is after to/);
+    }
+  });
+});
+
 describe('GET /dashboard', () => {
   it('counts and lists what needs a look, for a viewer', async () => {
     await checksOn(START - 3_600_000, 240);

@@ -3,14 +3,23 @@
 // subscriptions ending soon, open forks).
 import { DASHBOARD_DEFAULTS, DASHBOARD_LIMITS, type DashboardThreshold } from '@licensor/issuer';
 import { z } from 'zod';
-import { NotFoundError } from '../../http/portal-errors.js';
+import { NotFoundError, RequestInvalidError } from '../../http/portal-errors.js';
 import { definedOnly } from '../deps.js';
 import { defineRoute } from '../route.js';
 import { DashboardSchema, LicenseUsageSchema } from '../schemas/usage.js';
 
 const DAY_MS = 86_400_000;
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a UTC day, YYYY-MM-DD');
 const dayName = (at: number) => new Date(at).toISOString().slice(0, 10);
+/** A real UTC day from 1970 on (Date.parse takes 2026-02-31 as 2026-03-03: it must read back). */
+const Day = z
+  .string()
+  .refine(
+    (day) =>
+      /^\d{4}-\d{2}-\d{2}$/.test(day) &&
+      day >= '1970-01-01' &&
+      dayName(Date.parse(`${day}T00:00:00Z`) || 0) === day,
+    'must be a real UTC day, YYYY-MM-DD, from 1970-01-01 on',
+  );
 /** A dashboard threshold: the issuer's range and default (DASHBOARD_LIMITS, one place). */
 const threshold = (name: DashboardThreshold, what: string) =>
   z.coerce
@@ -50,6 +59,12 @@ export const getLicenseUsage = defineRoute({
     const to = query.to ?? dayName(deps.now());
     const span = query.days ?? 90;
     const from = query.from ?? dayName(Date.parse(`${to}T00:00:00Z`) - (span - 1) * DAY_MS);
+    if (from > to) {
+      const why = `from ${from} is after to ${to}${query.to === undefined ? ' (today)' : ''}`;
+      throw new RequestInvalidError(`Invalid query: ${why}; give a from on or before to.`, [
+        { path: 'query.from', message: why },
+      ]);
+    }
     const days = await deps.issuer.dailyUsage(params.licenseId, { from, to });
     return { licenseId: license.id, credentials: license.credentials, from, to, days };
   },
