@@ -6,7 +6,7 @@
 // a state restored from a backup never saw) are counted as unanchored.
 import type { Context } from './context.js';
 import { seal, sealHolds } from './seal.js';
-import { installationKeyOf } from './snapshot.js';
+import { installationKeyOf, loadSnapshot, writeState } from './snapshot.js';
 import type { AuditAnchor, StoredState } from './store/store.js';
 import { parseStoredState, sealState, stateSealHolds } from './stored-state.js';
 import type { AuditEntry, AuditVerification } from './types.js';
@@ -78,12 +78,34 @@ export async function appendAuditEntry(
   const key = await installationKeyOf(context);
   const seed = key.privateKey;
   const state = await sealedState(context, seed);
+  // A state of an SDK before seals that is read as one (no edit named): sealed with this first
+  // chained entry, which would otherwise make it read as a stripped seal at the next load.
+  const legacy = state === null ? await acceptedUnsealedState(context) : null;
   const prev = await headOf(context, seed);
-  const trusted = state?.trustedTime ?? 0;
+  const trusted = (state ?? legacy)?.trustedTime ?? 0;
   const link = seal(seed, 'audit', linkedText(facts, trusted, prev));
   await context.store.appendAudit({ ...facts, trusted, prev, link });
-  if (anchor && state !== null) {
+  if (legacy !== null) {
+    await writeState(context, { ...legacy, audit: { head: link } });
+  } else if (anchor && state !== null) {
     await context.store.saveState(sealState({ ...state, audit: { head: link } }, seed));
+  }
+}
+
+/**
+ * The stored state when it has no seal and loads as one an SDK before seals wrote (this
+ * installation's, its tokens verified, no edit named: loadSnapshot's whole rule); otherwise null.
+ */
+async function acceptedUnsealedState(context: Context): Promise<StoredState | null> {
+  try {
+    const raw = await context.store.loadState();
+    if (raw === null) return null;
+    const parsed = parseStoredState(raw);
+    if (parsed.seal !== null) return null;
+    await loadSnapshot(context);
+    return parsed.state;
+  } catch {
+    return null;
   }
 }
 

@@ -213,9 +213,38 @@ function checkStatusOrder(
 }
 
 /**
+ * Why a state without a seal (format 1, an SDK before seals) is an edit, or null when it is one
+ * that SDK could have written and this installation never sealed: it is then read once and sealed
+ * at the next change or audit entry (audit-chain.ts), and one written after that is a seal that
+ * was stripped.
+ */
+async function unsealedStateRefusal(
+  context: Context,
+  parsed: ReturnType<typeof parseStoredState>,
+): Promise<StateTamperedError | null> {
+  // Format 1 held none of these: only a sealing SDK writes them.
+  const { clockOffset, keysets, closed } = parsed.state;
+  if (parsed.sealedMembers || clockOffset !== 0 || keysets.length > 0 || closed.length > 0) {
+    return new StateTamperedError(
+      'The stored license state has no seal, but holds what only a sealing SDK writes: the seal was stripped by hand. Restore the whole state from a backup.',
+    );
+  }
+  // The mark beside the installation key, left by the first sealed write (store.ts).
+  if ((await context.store.loadSealMark?.()) === true) {
+    return new StateTamperedError(
+      'The stored license state has no seal, but this installation already wrote sealed states (its installation key says so): the state was edited by hand. Restore the whole state from a backup.',
+    );
+  }
+  const chained = (await context.store.loadAudit()).some((entry) => entry.link !== null);
+  if (!chained) return null;
+  return new StateTamperedError(
+    'The stored license state has no seal, but this installation already wrote sealed states: the state was edited by hand. Restore the whole state from a backup.',
+  );
+}
+
+/**
  * A state is sealed with the installation's key (seal.ts): a field edited or copied in from an
- * older state breaks the seal. A format-1 state (an SDK before seals) is read once and sealed at
- * the next change; one written after the audit chain began is a seal that was stripped.
+ * older state breaks the seal. A format-1 state: unsealedStateRefusal.
  */
 async function checkSeal(
   context: Context,
@@ -223,24 +252,9 @@ async function checkSeal(
   installation: Ed25519KeyPair,
 ): Promise<void> {
   if (parsed.seal === null) {
-    // Format 1 held none of these: only a sealing SDK writes them.
-    const { clockOffset, keysets, closed } = parsed.state;
-    if (parsed.sealedMembers || clockOffset !== 0 || keysets.length > 0 || closed.length > 0) {
-      throw new StateTamperedError(
-        'The stored license state has no seal, but holds what only a sealing SDK writes: the seal was stripped by hand. Restore the whole state from a backup.',
-      );
-    }
-    // The mark beside the installation key, left by the first sealed write (store.ts).
-    if ((await context.store.loadSealMark?.()) === true) {
-      throw new StateTamperedError(
-        'The stored license state has no seal, but this installation already wrote sealed states (its installation key says so): the state was edited by hand. Restore the whole state from a backup.',
-      );
-    }
-    const chained = (await context.store.loadAudit()).some((entry) => entry.link !== null);
-    if (!chained) return;
-    throw new StateTamperedError(
-      'The stored license state has no seal, but this installation already wrote sealed states: the state was edited by hand. Restore the whole state from a backup.',
-    );
+    const refusal = await unsealedStateRefusal(context, parsed);
+    if (refusal !== null) throw refusal;
+    return;
   }
   if (!stateSealHolds(parsed, installation.privateKey)) {
     throw new StateTamperedError(

@@ -90,6 +90,26 @@ describe('a state without a seal', () => {
     expect(disk.read(STATE_FILE)).toBe(legacy);
   });
 
+  it('of an SDK before seals whose first use is a read is sealed with that read and loads again', async () => {
+    const disk = onDisk();
+    const licensor = disk.open();
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(admin, answer(challenge));
+    const { sealed: _sealed, ...key } = JSON.parse(disk.read(KEY_FILE));
+    disk.write(KEY_FILE, JSON.stringify(key));
+    const legacy = unsealed(disk.read(STATE_FILE));
+    disk.write(STATE_FILE, legacy);
+    disk.write(AUDIT_FILE, '');
+    // The upgraded CMS only shows the license page: a read, whose audit entry is the first of
+    // the chain. The state is sealed with it (it read as a stripped seal at the next load).
+    expect((await disk.open().getLicenseInfo(admin)).state).toBe('active');
+    expect(JSON.parse(disk.read(STATE_FILE))).toMatchObject({ v: 2, seal: expect.any(String) });
+    const again = disk.open();
+    expect((await again.capacity(0)).limit).toBeGreaterThan(0);
+    expect((await again.getLicenseInfo(admin)).state).toBe('active');
+    expect(await again.verifyAudit(admin)).toMatchObject({ ok: true, firstBroken: null });
+  });
+
   it('that carries what only a sealing SDK writes (key sets, closed requests, a clock offset) is ERR_STATE_TAMPERED', async () => {
     const store = new MemoryStore();
     await store.saveInstallationKey(goldenInstallationKey.privateKey);
