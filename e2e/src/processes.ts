@@ -40,6 +40,11 @@ export function run(
     });
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    // A command that exits before it reads its input (a refusal, a --help) closes the pipe:
+    // the write's EPIPE is not the test's failure, its exit code and output are.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.stdin.end(options.input ?? '');
   });
 }
