@@ -292,6 +292,27 @@ describe.each(targets)('POST /v1/checks far off the clock (%s)', (_name, target)
     expect(await store.chains.listForks({})).toEqual([]);
   });
 
+  it('refuses a captured check made with a clock ahead, replayed once its month-long hold is over, and records no fork', async () => {
+    const { service, store, clock } = testService();
+    const ahead = T0s + 365 * 86_400;
+    const first = checkToken({ v: 2, iat: ahead });
+    const answered = statusOf(await postCheck(target(service), first));
+    clock.now = T0 + 60_000;
+    const next = checkToken({ v: 2, iat: ahead + 60, prev: answered.chain as string });
+    expect(statusOf(await postCheck(target(service), next)).forked).toBeUndefined();
+    await service.recorder.flush();
+    const records = store.records.length;
+    const heads = JSON.stringify([...store.chains.heads]);
+    clock.now = T0 + 31 * 86_400_000;
+    const replay = await postCheck(target(service), first);
+    expect(replay.status).toBe(400);
+    expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(records);
+    expect(JSON.stringify([...store.chains.heads])).toBe(heads);
+    expect(await store.chains.listForks({})).toEqual([]);
+  });
+
   it('still answers an installation whose clock is behind while it continues its chain', async () => {
     const { service, clock } = testService();
     const behind = T0s - 3_600;

@@ -231,10 +231,12 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
             presented: claimed.prev ?? null,
           },
           now: nowMs,
-          // Made further behind the clock than the window: its nonce may have been held and
-          // dropped already (a captured check replayed after its hold). Not continuing the chain,
-          // it is then refused, and recorded as no fork (a fork needs a check that is fresh).
-          refuseFork: skew > deps.windowSeconds,
+          // Made off the clock, either way: its nonce may have been held and dropped already (a
+          // captured check replayed after its hold: 2 x window for one made on time, which is
+          // then behind; offClockNonceHoldSeconds for one made off, ahead or behind). Not
+          // continuing the chain, it is then refused, and recorded as no fork (a fork needs a
+          // check that is fresh).
+          refuseFork: offClock,
         },
         deps.forkAction,
       );
@@ -242,8 +244,9 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
         report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
         throw new CheckReplayedError(
           `This check does not continue the installation's check chain and was made more than ` +
-            `${deps.windowSeconds} s behind the service's time: it is refused as a possible replay. ` +
-            "Correct the installation's clock and make a new check.",
+            `${deps.windowSeconds} s from the service's time: it is refused as a possible replay. ` +
+            "Correct the installation's clock and make a new check (an installation restored " +
+            'from a backup is then answered, and named as a copy).',
         );
       }
       signed = signAnswer(deps, { ...toSign, chain });
