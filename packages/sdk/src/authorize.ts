@@ -2,8 +2,9 @@
 // operations that change the license (the upgrade procedure and the model switch) need the
 // System Administrator role, as the CMS's license page requires, and so does applying a vendor
 // key set by hand (it changes which keys the installation trusts) and cancelling a pending
-// request; any operator may look, and may run Verify License (which records the status but
-// applies a license or key sets it delivers only for an operator allowed 'apply' and 'trust').
+// request; any operator may look, and may run Verify License (which records the status and the
+// vendor key sets it relays, but applies a license it delivers only for an operator allowed
+// 'apply').
 import type { Authorize, OperatorAction } from './types.js';
 
 export const SYSTEM_ADMINISTRATOR = 'system-administrator';

@@ -261,6 +261,14 @@ async function checkSeal(
       'The stored license state does not match its seal: it was edited by hand (a field changed, or copied in from another state). Restore the whole state from a backup; the SDK leaves it as it is.',
     );
   }
+  // A sealed state whose key has no mark yet (sealed by an SDK before the mark): marked at its
+  // first load, so that a seal stripped later is named even before this SDK writes a state. A
+  // key file it cannot write (read-only) leaves the mark to the next write, and the load stands.
+  try {
+    await context.store.saveSealMark?.();
+  } catch {
+    // The next write tries again (writeState).
+  }
 }
 
 export async function loadSnapshot(context: Context): Promise<Snapshot> {

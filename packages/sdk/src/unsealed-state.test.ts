@@ -110,6 +110,23 @@ describe('a state without a seal', () => {
     expect(await again.verifyAudit(admin)).toMatchObject({ ok: true, firstBroken: null });
   });
 
+  it('sealed by an SDK before the mark: the key is marked at the first load, so a seal stripped before any write is named', async () => {
+    const disk = onDisk();
+    const licensor = disk.open();
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(admin, answer(challenge));
+    const { sealed: _sealed, ...key } = JSON.parse(disk.read(KEY_FILE));
+    disk.write(KEY_FILE, JSON.stringify(key));
+    // The upgraded SDK only reads (capacity writes nothing) and the key is marked.
+    expect((await disk.open().capacity(0)).limit).toBeGreaterThan(0);
+    expect(JSON.parse(disk.read(KEY_FILE))).toMatchObject({ sealed: true });
+    disk.write(STATE_FILE, unsealed(disk.read(STATE_FILE)));
+    disk.write(AUDIT_FILE, '');
+    const edited = disk.read(STATE_FILE);
+    await expect(disk.open().capacity(0)).rejects.toMatchObject({ code: 'ERR_STATE_TAMPERED' });
+    expect(disk.read(STATE_FILE)).toBe(edited);
+  });
+
   it('that carries what only a sealing SDK writes (key sets, closed requests, a clock offset) is ERR_STATE_TAMPERED', async () => {
     const store = new MemoryStore();
     await store.saveInstallationKey(goldenInstallationKey.privateKey);
