@@ -84,6 +84,7 @@ describe('webhook URL rules', () => {
       'https://portal.example.com/api/v1/tokens',
       'http://portal.example.com/api/v1/tokens',
       'https://PORTAL.example.com:443/x',
+      'https://portal.example.com./api/v1/tokens',
     ]) {
       expect(() => checkWebhookUrl(url, named)).toThrow(/this portal/);
     }

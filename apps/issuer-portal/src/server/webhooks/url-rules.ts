@@ -74,7 +74,9 @@ export function canonicalAddress(text: string): { family: 4 | 6; address: string
 
 function hostKey(host: string, port: number): string {
   const ip = canonicalAddress(host);
-  return `${ip === null ? host.toLowerCase() : ip.address}:${port}`;
+  // A name with its root dot (portal.example.com.) is the same host as without it.
+  const name = host.toLowerCase().replace(/\.$/, '');
+  return `${ip === null ? name : ip.address}:${port}`;
 }
 
 function blockList(subnets: readonly (readonly [string, number, 'ipv4' | 'ipv6'])[]): BlockList {
