@@ -227,7 +227,9 @@ export const resetTwoFactor = defineRoute({
   params: z.object({ name: z.string().min(1).max(64) }),
   response: z.object({ ok: z.literal(true) }),
   async handle({ params, deps, session }) {
-    const user = (await deps.issuer.users.list()).find((u) => u.name === params.name);
+    // Names match without regard to case, as everywhere else (PATCH /users/IVAN is ivan).
+    const asked = params.name.toLowerCase();
+    const user = (await deps.issuer.users.list()).find((u) => u.name.toLowerCase() === asked);
     if (user === undefined) throw new NotFoundError(`The user "${params.name}"`);
     if (!(await deps.twoFactor.reset(user.id))) {
       throw new TwoFactorStateError(
