@@ -1,3 +1,4 @@
+import { LastAdminError } from '@licensor/issuer';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Fixture, loginAs, makePortal } from '../../../../test/helpers.js';
@@ -149,6 +150,27 @@ describe('users', () => {
     // The disable was written: the session that could still issue is gone.
     expect((await users.list()).find((u) => u.name === 'ivan')?.disabled).toBe(true);
     await ivan.agent.get('/api/v1/licenses').expect(401);
+  });
+
+  it('keeps the user’s sessions when the change is refused before anything was written', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const ivan = await loginAs(fixture, 'ivan');
+    const users = fixture.issuer.users;
+    const setRole = users.setRole;
+    users.setRole = async () => {
+      throw new LastAdminError('ivan');
+    };
+    try {
+      const refused = await admin.agent
+        .patch('/api/v1/users/ivan')
+        .set('X-CSRF-Token', admin.csrf)
+        .send({ role: 'viewer' })
+        .expect(409);
+      expect(refused.body.error.code).toBe('ERR_LAST_ADMIN');
+    } finally {
+      users.setRole = setRole;
+    }
+    await ivan.agent.get('/api/v1/auth/session').expect(200);
   });
 
   it('records user changes in the audit log with the admin as actor', async () => {

@@ -1,6 +1,8 @@
 // Vendor users, for admins: add, change role, disable or enable, set a password. A change
 // to a user ends that user's sessions, so a new role or a disabled account takes effect at once.
+import type { VendorUser } from '@licensor/issuer';
 import { z } from 'zod';
+import { codeToStatus } from '../../http/code-to-status.js';
 import { PortalError } from '../../http/portal-errors.js';
 import { defineRoute } from '../route.js';
 import { listOf } from '../schemas/answers.js';
@@ -81,21 +83,44 @@ export const updateUser = defineRoute({
     }
     if (body.password !== undefined) users.checkNewPassword(body.password);
     let user = target;
-    let writing = false;
+    // The user's sessions end once anything may have been written, so that a new role or a
+    // disabled account takes effect at once, also when a later step failed. A step refused
+    // with a typed 4xx (the last admin, say) wrote nothing.
+    let wrote = false;
+    let failure: { error: unknown } | null = null;
+    const step = async (write: () => Promise<VendorUser>) => {
+      try {
+        user = await write();
+        wrote = true;
+      } catch (error) {
+        const code = (error as { code?: unknown })?.code;
+        if (typeof code !== 'string' || codeToStatus(code) >= 500) wrote = true;
+        throw error;
+      }
+    };
     try {
-      writing = true;
-      if (body.role !== undefined) user = await users.setRole(target.name, body.role, operator);
-      if (body.disabled === true) user = await users.disable(target.name, operator);
-      if (body.disabled === false) user = await users.enable(target.name, operator);
+      if (body.role !== undefined)
+        await step(() => users.setRole(target.name, body.role!, operator));
+      if (body.disabled === true) await step(() => users.disable(target.name, operator));
+      if (body.disabled === false) await step(() => users.enable(target.name, operator));
       if (body.password !== undefined) {
         // Set for another user: one-time (they choose their own at the next login).
-        user = await users.setPassword(target.name, body.password, operator, { oneTime: !self });
+        await step(() =>
+          users.setPassword(target.name, body.password!, operator, { oneTime: !self }),
+        );
       }
-    } finally {
-      // A change ends the user's sessions, so a new role or a disabled account takes effect at
-      // once: also when a later step failed after an earlier one was written.
-      if (writing) await deps.sessionStore.deleteForUser(target.id);
+    } catch (error) {
+      failure = { error };
     }
+    if (wrote) {
+      try {
+        await deps.sessionStore.deleteForUser(target.id);
+      } catch (error) {
+        // The step's own failure is the answer; this one is the answer when there is none.
+        if (failure === null) throw error;
+      }
+    }
+    if (failure !== null) throw failure.error;
     return user;
   },
 });
