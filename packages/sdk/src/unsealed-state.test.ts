@@ -15,6 +15,7 @@ import {
   setup,
   trust,
 } from '../test/fixtures.js';
+import { v1 } from '../test/keysets.js';
 import { createLicensor } from './licensor.js';
 import { AUDIT_FILE, FileStore, KEY_FILE, STATE_FILE } from './store/file-store.js';
 import { MemoryStore } from './store/memory-store.js';
@@ -136,7 +137,8 @@ describe('a state without a seal', () => {
     const cancelled = { ...pending, outcome: 'cancelled', closedAt: 1, closedBy: 'alice' };
     for (const change of [
       { clockOffset: 7200 },
-      { keysets: ['a.b.c'] },
+      // A genuine vendor-signed version: refused for being there, not for failing to verify.
+      { keysets: [v1] },
       { closed: [{ ...cancelled, reason: null }] },
       { audit: { head: null } },
     ]) {
@@ -147,6 +149,7 @@ describe('a state without a seal', () => {
       bare.setRawState(raw);
       await expect(setup({ store: bare }).licensor.getLicenseInfo(admin)).rejects.toMatchObject({
         code: 'ERR_STATE_TAMPERED',
+        message: expect.stringMatching(/only a sealing SDK writes/),
       });
       expect(bare.rawState()).toBe(raw);
     }
