@@ -51,6 +51,7 @@ export {
   MESSAGE_VERSIONS,
   type MessageVersionKind,
   type Product,
+  textRefusal,
   type Usage,
 } from './claims/schema.js';
 export {

@@ -1,6 +1,7 @@
 // Terms the vendor gives when issuing: checked, normalised, compared (for idempotent issuing)
 // and turned into the claims' subscription term.
 
+import { textRefusal } from '@licensor/token';
 import { normaliseEntitlementTerms, sameEntitlementTerms } from '../catalog/entitle.js';
 import { TermsInvalidError } from '../errors.js';
 import type { Term, Terms } from '../records.js';
@@ -10,29 +11,6 @@ import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS } from './terms-lim
 export { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, TERMS_LIMITS };
 
 const DAY = 86_400;
-
-/**
- * Why the token's customerName reader (`text()` in @licensor/token's claims/schema.ts, not
- * exported) would refuse a trimmed name, or null: C0 and C1 controls, DEL, U+2028 and U+2029,
- * lone surrogates. A name stored that the token refuses would block every later key of the
- * customer. terms.test.ts checks it against the token's own validator, character by character.
- */
-function nameRefusal(name: string): string | null {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029) {
-      return 'must not contain control characters or line breaks';
-    }
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const next = name.charCodeAt(i + 1);
-      if (!(next >= 0xdc00 && next <= 0xdfff)) return 'must be valid Unicode (a lone surrogate)';
-      i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      return 'must be valid Unicode (a lone surrogate)';
-    }
-  }
-  return null;
-}
 
 function days(field: 'termDays' | 'graceDays', value: unknown): number {
   const { min, max } = TERMS_LIMITS[field];
@@ -54,7 +32,8 @@ export function normaliseTerms(terms: Terms): Terms {
       `must be ${name.minLength} to ${name.maxLength} characters`,
     );
   }
-  const why = nameRefusal(customerName);
+  // What a token refuses to carry (@licensor/token): stored, it would block every later key.
+  const why = textRefusal(customerName);
   if (why !== null) throw new TermsInvalidError('customerName', why);
   if (terms.model !== 'perpetual' && terms.model !== 'subscription') {
     throw new TermsInvalidError('model', 'must be "perpetual" or "subscription"');

@@ -52,6 +52,17 @@ function hasLoneSurrogate(value: string): boolean {
   return false;
 }
 
+/**
+ * Why text shown to people is refused for its characters, or null: control characters and line
+ * breaks, lone surrogates. `text()` reads by it; the issuer refuses a name by it before storing
+ * one a token could not carry.
+ */
+export function textRefusal(value: string): string | null {
+  if (hasControlCharacter(value)) return 'must not contain control characters or line breaks';
+  if (hasLoneSurrogate(value)) return 'must be valid Unicode (it has a lone surrogate)';
+  return null;
+}
+
 export type Reader<T> = (value: unknown, path: string) => T;
 
 export function fail(path: string, reason: string): never {
@@ -167,9 +178,8 @@ export function text(max: number): Reader<string> {
     if (typeof value !== 'string' || value.length === 0 || value.length > max) {
       fail(path, `must be a string of 1 to ${max} characters`);
     }
-    if (hasControlCharacter(value))
-      fail(path, 'must not contain control characters or line breaks');
-    if (hasLoneSurrogate(value)) fail(path, 'must be valid Unicode (it has a lone surrogate)');
+    const refused = textRefusal(value);
+    if (refused !== null) fail(path, refused);
     if (value.trim() !== value) fail(path, 'must not start or end with spaces');
     return value;
   };
