@@ -140,15 +140,10 @@ export function createLicensor(options: LicensorOptions): Licensor {
       runOperation(context, operator, 'verify', async () => {
         // Anyone who may verify records the status, and the vendor's key set versions it relays
         // (signed by the vendor's license keys, chained from the keys trusted now: after a key
-        // rotation the status itself may be signed by a key only they announce, and a CMS that
-        // verifies as an ordinary operator would otherwise fail every check until an
-        // administrator ran one). A license revision it delivers changes the license only for
-        // an operator who may apply one by hand.
-        const may = {
-          applyLicense: await context.authorize(operator, 'apply'),
-          applyKeysets: true,
-        };
-        const result = await verifyOnline(context, await snapshot(), verifyOptions, may);
+        // rotation the status itself may be signed by a key only they announce). A license
+        // revision it delivers changes the license only for an operator who may apply one.
+        const mayApply = await context.authorize(operator, 'apply');
+        const result = await verifyOnline(context, await snapshot(), verifyOptions, mayApply);
         if (result.error !== null) return { result, failed: result.error };
         const keyset =
           result.keysetVersion !== null

@@ -99,7 +99,7 @@ function settle(
   trust: InstallationTrust,
   clock: Clock,
   status: ReturnType<typeof readStatus>,
-  may: VerifyPermissions,
+  mayApplyLicense: boolean,
 ): Settled {
   const { claims } = status;
   let state: StoredState = {
@@ -122,7 +122,7 @@ function settle(
       : kept('last valid verify status');
   let appliedRevision: number | null = null;
   let deliveredTokenRefused: VerifyResult['deliveredTokenRefused'] = null;
-  if (claims.license !== null && !may.applyLicense) {
+  if (claims.license !== null && !mayApplyLicense) {
     // The service sends the newest token it has; usually that is the one already in force.
     if (claims.rev !== snapshot.license?.rev) {
       deliveredTokenRefused = {
@@ -185,24 +185,16 @@ async function usage(context: Context, given: number | undefined): Promise<numbe
   return inUse;
 }
 
-/**
- * What the operator who runs the check may change besides recording the status: a license
- * revision the status delivers (the `apply` action) and the key sets it relays (`trust`).
- * Anyone who may verify records the status; changing the license or the trusted keys needs the
- * System Administrator role, as applying them by hand does.
- */
-export interface VerifyPermissions {
-  applyLicense: boolean;
-  applyKeysets: boolean;
-}
-
-const ALL: VerifyPermissions = { applyLicense: true, applyKeysets: true };
-
 export async function verifyOnline(
   context: Context,
   snapshot: Snapshot,
   options: VerifyOptions = {},
-  may: VerifyPermissions = ALL,
+  /**
+   * Whether a license revision the status delivers is applied (the `apply` action: changing the
+   * license needs the System Administrator role, as applying a key by hand does). The status and
+   * the key sets it relays are recorded for anyone who may verify.
+   */
+  mayApplyLicense = true,
 ): Promise<VerifyResult> {
   const license = snapshot.license;
   if (license === null) {
@@ -245,18 +237,13 @@ export async function verifyOnline(
         under,
         clock,
         readStatus(under.keyring, body, nonce, license, snapshot.installationId, statusTime),
-        may,
+        mayApplyLicense,
       );
     // Key set versions the status relays are verified on their own (signed by the vendor's
     // license keys, chained from the keys trusted now), before the status: it may be signed by
     // a status key that only the newest version announces.
     const relayed = beyond(snapshot.trust, relayedKeysets(body));
-    if (relayed.length > 0 && !may.applyKeysets) {
-      keysetRefused = {
-        code: 'ERR_NOT_AUTHORIZED',
-        message: `The service relayed ${relayed.length} vendor key set version(s), but changing the trusted keys needs an operator with the System Administrator role: they were not applied. Run Verify License as a System Administrator to apply them.`,
-      };
-    } else if (relayed.length > 0) {
+    if (relayed.length > 0) {
       try {
         const trust = advanceTrust(context, snapshot.trust, relayed);
         // A status signed by a key trusted now that the new versions drop: they strand it.
