@@ -4,25 +4,18 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type CheckClaims,
-  Keyring,
-  keyPairFromSeed,
-  signerFromKeyPair,
-  signKeyset,
-} from '@licensor/token';
+import { type CheckClaims, Keyring, keyPairFromSeed } from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   admin,
   answer,
   FrozenClock,
-  golden,
   licenseKey,
   statusKey,
   trust,
   viewer,
 } from '../test/fixtures.js';
-import { entry, forged, L1, L2, ROGUE, S1, S2, v1, v2, v3 } from '../test/keysets.js';
+import { forged, L2, productKeyTakeover, S1, S2, v1, v2, v3 } from '../test/keysets.js';
 import { startVerifyServer, statusFor, type VerifyServer } from '../test/verify-server.js';
 import { createLicensor } from './licensor.js';
 import { FileStore } from './store/file-store.js';
@@ -140,21 +133,7 @@ describe('key sets relayed with the status', () => {
       { publicKey: CMS_KEY.publicKey, purpose: 'license', product: 'CMS' },
     ]).toJwks();
     const { clock, server, licensor, stateFile } = await online(withProductKey);
-    const takeover = await signKeyset(
-      {
-        v: 1,
-        seq: 1,
-        iat: golden.now + 1,
-        keys: [
-          entry(L1, 'license', 'retired'),
-          entry(S1, 'status', 'retired'),
-          entry(CMS_KEY, 'license', 'active'),
-          entry(ROGUE, 'status', 'active'),
-        ],
-        revoked: [],
-      },
-      signerFromKeyPair(CMS_KEY),
-    );
+    const takeover = await productKeyTakeover(CMS_KEY);
     const keysetsBefore = JSON.parse(stateFile()).keysets;
     const trustBefore = await licensor.getTrust(admin);
     server.plan = (check, id) => statusFor(check, id, clock, { keysets: [takeover] });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { armour, Keyring, keyPairFromSeed, signerFromKeyPair, signKeyset } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import { admin, answer, FrozenClock, golden, licenseKey, statusKey } from '../test/fixtures.js';
-import { entry, L1, ROGUE, S1 } from '../test/keysets.js';
+import { entry, L1, productKeyTakeover, S1 } from '../test/keysets.js';
 import { createLicensor } from './licensor.js';
 import { FileStore } from './store/file-store.js';
 
@@ -125,23 +125,7 @@ describe('license keys of one product', () => {
   it("refuses a key set a product's key signed, even one listing that key as the vendor's, changing nothing", async () => {
     const cms = installationOf('CMS');
     await cms.licensor.createChallenge(admin);
-    // CMS's key re-listed with no product mark as the active license key, the vendor's keys
-    // retired (kept, so no key in use is dropped), a status key of the signer's choosing active.
-    const takeover = await signKeyset(
-      {
-        v: 1,
-        seq: 1,
-        iat: golden.now + 1,
-        keys: [
-          entry(L1, 'license', 'retired'),
-          entry(S1, 'status', 'retired'),
-          entry(CMS_KEY, 'license', 'active'),
-          entry(ROGUE, 'status', 'active'),
-        ],
-        revoked: [],
-      },
-      signerFromKeyPair(CMS_KEY),
-    );
+    const takeover = await productKeyTakeover(CMS_KEY);
     const before = cms.stateFile();
     const trustBefore = await cms.licensor.getTrust(admin);
     await expect(

@@ -41,6 +41,26 @@ function unsealed(text: string, change: Record<string, unknown> = {}): string {
   return JSON.stringify({ ...rest, v: 1, ...change });
 }
 
+/** An installation with a license applied, its key file as an SDK before the mark left it. */
+async function licensedWithoutMark() {
+  const disk = onDisk();
+  const licensor = disk.open();
+  const { challenge } = await licensor.createChallenge(admin);
+  await licensor.applyLicenseKey(admin, answer(challenge));
+  const { sealed: _sealed, ...key } = JSON.parse(disk.read(KEY_FILE));
+  disk.write(KEY_FILE, JSON.stringify(key));
+  return disk;
+}
+
+/** What an SDK before seals left: also a state without seal or anchor, and no audit trail. */
+async function legacyInstallation() {
+  const disk = await licensedWithoutMark();
+  const legacy = unsealed(disk.read(STATE_FILE));
+  disk.write(STATE_FILE, legacy);
+  disk.write(AUDIT_FILE, '');
+  return { disk, legacy };
+}
+
 describe('a state without a seal', () => {
   it('is ERR_STATE_TAMPERED once this installation wrote a sealed state, even with the audit trail emptied', async () => {
     const disk = onDisk();
@@ -67,16 +87,7 @@ describe('a state without a seal', () => {
   });
 
   it('of an SDK before seals is read and sealed at the next change; from then on the seal cannot be stripped', async () => {
-    const disk = onDisk();
-    const licensor = disk.open();
-    const { challenge } = await licensor.createChallenge(admin);
-    await licensor.applyLicenseKey(admin, answer(challenge));
-    // What an SDK before seals left: a state without seal or anchor, a key file without the mark.
-    const { sealed: _sealed, ...key } = JSON.parse(disk.read(KEY_FILE));
-    disk.write(KEY_FILE, JSON.stringify(key));
-    const legacy = unsealed(disk.read(STATE_FILE));
-    disk.write(STATE_FILE, legacy);
-    disk.write(AUDIT_FILE, '');
+    const { disk, legacy } = await legacyInstallation();
     const upgraded = disk.open();
     await upgraded.createChallenge(admin);
     expect((await upgraded.getLicenseInfo(admin)).state).toBe('active');
@@ -92,15 +103,7 @@ describe('a state without a seal', () => {
   });
 
   it('of an SDK before seals whose first use is a read is sealed with that read and loads again', async () => {
-    const disk = onDisk();
-    const licensor = disk.open();
-    const { challenge } = await licensor.createChallenge(admin);
-    await licensor.applyLicenseKey(admin, answer(challenge));
-    const { sealed: _sealed, ...key } = JSON.parse(disk.read(KEY_FILE));
-    disk.write(KEY_FILE, JSON.stringify(key));
-    const legacy = unsealed(disk.read(STATE_FILE));
-    disk.write(STATE_FILE, legacy);
-    disk.write(AUDIT_FILE, '');
+    const { disk } = await legacyInstallation();
     // The upgraded CMS only shows the license page: a read, whose audit entry is the first of
     // the chain. The state is sealed with it (it read as a stripped seal at the next load).
     expect((await disk.open().getLicenseInfo(admin)).state).toBe('active');
@@ -112,12 +115,7 @@ describe('a state without a seal', () => {
   });
 
   it('sealed by an SDK before the mark: the key is marked at the first load, so a seal stripped before any write is named', async () => {
-    const disk = onDisk();
-    const licensor = disk.open();
-    const { challenge } = await licensor.createChallenge(admin);
-    await licensor.applyLicenseKey(admin, answer(challenge));
-    const { sealed: _sealed, ...key } = JSON.parse(disk.read(KEY_FILE));
-    disk.write(KEY_FILE, JSON.stringify(key));
+    const disk = await licensedWithoutMark();
     // The upgraded SDK only reads (capacity writes nothing) and the key is marked.
     expect((await disk.open().capacity(0)).limit).toBeGreaterThan(0);
     expect(JSON.parse(disk.read(KEY_FILE))).toMatchObject({ sealed: true });

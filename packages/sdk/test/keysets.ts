@@ -70,6 +70,24 @@ export const forged = await keyset(
   ROGUE,
 );
 
+/**
+ * A product's key taking over (version 1, signed by that key): itself listed with no product mark
+ * as the active license key, the vendor's keys retired (kept, so no key in use is dropped) and a
+ * status key of its choosing (ROGUE) active.
+ */
+export function productKeyTakeover(productKey: Ed25519KeyPair): Promise<string> {
+  return keyset(
+    1,
+    [
+      entry(L1, 'license', 'retired'),
+      entry(S1, 'status', 'retired'),
+      entry(productKey, 'license', 'active'),
+      entry(ROGUE, 'status', 'active'),
+    ],
+    productKey,
+  );
+}
+
 /** The token with one byte of its signature changed. */
 export function flipSignature(token: string): string {
   const last = token.at(-2) === 'A' ? 'B' : 'A';

@@ -271,18 +271,22 @@ describe.each(targets)('POST /v1/checks far off the clock (%s)', (_name, target)
     expect([...store.chains.nonces.values()]).toEqual([T0 + 30 * 86_400_000]);
   });
 
-  it('refuses a captured version 2 check replayed once its nonce was dropped, and records no fork', async () => {
+  /**
+   * A check made at `iat` (s) and answered at T0, the installation's next check a minute later
+   * continuing the chain, then the first one replayed at `replayAt` (ms), once the store would
+   * admit its nonce again: refused, with no record, chain step or fork.
+   */
+  async function replayAfterHold(iat: number, replayAt: number) {
     const { service, store, clock } = testService();
-    const first = checkToken({ v: 2 });
+    const first = checkToken({ v: 2, iat });
     const answered = statusOf(await postCheck(target(service), first));
     clock.now = T0 + 60_000;
-    const next = checkToken({ v: 2, iat: T0s + 60, prev: answered.chain as string });
+    const next = checkToken({ v: 2, iat: iat + 60, prev: answered.chain as string });
     expect(statusOf(await postCheck(target(service), next)).forked).toBeUndefined();
     await service.recorder.flush();
     const records = store.records.length;
     const heads = JSON.stringify([...store.chains.heads]);
-    // The in-window hold (twice the window) is over: the store would admit the nonce again.
-    clock.now = T0 + 601_000;
+    clock.now = replayAt;
     const replay = await postCheck(target(service), first);
     expect(replay.status).toBe(400);
     expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
@@ -290,27 +294,15 @@ describe.each(targets)('POST /v1/checks far off the clock (%s)', (_name, target)
     expect(store.records).toHaveLength(records);
     expect(JSON.stringify([...store.chains.heads])).toBe(heads);
     expect(await store.chains.listForks({})).toEqual([]);
+  }
+
+  it('refuses a captured version 2 check replayed once its nonce was dropped, and records no fork', async () => {
+    // The in-window hold (twice the window) is over.
+    await replayAfterHold(T0s, T0 + 601_000);
   });
 
   it('refuses a captured check made with a clock ahead, replayed once its month-long hold is over, and records no fork', async () => {
-    const { service, store, clock } = testService();
-    const ahead = T0s + 365 * 86_400;
-    const first = checkToken({ v: 2, iat: ahead });
-    const answered = statusOf(await postCheck(target(service), first));
-    clock.now = T0 + 60_000;
-    const next = checkToken({ v: 2, iat: ahead + 60, prev: answered.chain as string });
-    expect(statusOf(await postCheck(target(service), next)).forked).toBeUndefined();
-    await service.recorder.flush();
-    const records = store.records.length;
-    const heads = JSON.stringify([...store.chains.heads]);
-    clock.now = T0 + 31 * 86_400_000;
-    const replay = await postCheck(target(service), first);
-    expect(replay.status).toBe(400);
-    expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
-    await service.recorder.flush();
-    expect(store.records).toHaveLength(records);
-    expect(JSON.stringify([...store.chains.heads])).toBe(heads);
-    expect(await store.chains.listForks({})).toEqual([]);
+    await replayAfterHold(T0s + 365 * 86_400, T0 + 31 * 86_400_000);
   });
 
   it('still answers an installation whose clock is behind while it continues its chain', async () => {
