@@ -138,6 +138,12 @@ export interface TransactionFilter {
   licenseId?: string;
   customerId?: string;
   limit?: number;
+  /**
+   * The caller reads what the transactions say and hands none of their keys out (the dependents
+   * of a key): no wait for the keys to be on disk (SQLite waits for a sync of the log before a
+   * key read back is handed out).
+   */
+  factsOnly?: boolean;
 }
 
 export interface AuditFilter {

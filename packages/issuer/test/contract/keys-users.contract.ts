@@ -4,6 +4,7 @@ import { advanceKeysets, Keyring, verifyLicense } from '@licensor/token';
 import { describe, expect, it, vi } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
+import { kidOfToken } from '../../src/keys/token-kid.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { frozenClock, TestInstallation } from '../support/fixtures.js';
@@ -76,6 +77,67 @@ export function keysAndUsersContract(adapter: Adapter): void {
       // Activating again re-signs nothing more.
       await issuer.keys.activate(rotated.kid, 'alice');
       expect((await issuer.getLicense(first.license.id))!.license.revision).toBe(2);
+    });
+
+    it('activation re-signs each of more licenses than it signs side by side exactly once, and a revoke then names each as a dependent', async () => {
+      await issuer.init('alice');
+      // More than the re-signs in flight at once on SQLite (32).
+      const issued: Awaited<ReturnType<Issuer['issue']>>[] = [];
+      for (let i = 0; i < 40; i++) {
+        issued.push(await issuer.issue(new TestInstallation().challenge(), terms, 'alice'));
+      }
+      const old = issued[0]!.transaction.kid!;
+      const rotated = await issuer.keys.rotate('license', 'alice');
+      clock.advance(1000);
+      await issuer.keys.activate(rotated.kid, 'alice');
+      const licenses = await Promise.all(
+        issued.map(async (i) => (await issuer.getLicense(i.license.id))!),
+      );
+      expect(licenses.map((l) => l.license.revision)).toEqual(issued.map(() => 2));
+      const resigns = licenses.map((l) => l.transactions.filter((t) => t.kind === 'resign'));
+      expect(resigns.map((r) => r.length)).toEqual(issued.map(() => 1));
+      expect(new Set(licenses.map((l) => kidOfToken(l.license.latestToken)))).toEqual(
+        new Set([rotated.kid]),
+      );
+      const activations = await issuer.listAuditEvents({ action: 'key.activate' });
+      expect(activations.map((e) => e.details.resigned)).toContain(40);
+      const revocation = await issuer.keys.revoke(old, 'alice');
+      expect(revocation.dependents.map((d) => d.licenseId).sort()).toEqual(
+        issued.map((i) => i.license.id).sort(),
+      );
+      expect(new Set(revocation.dependents.map((d) => d.remedy))).toEqual(new Set(['challenge']));
+    });
+
+    it('an activation whose re-sign of one license fails stops with that error, keeps what it re-signed, and repeating it re-signs the rest', async () => {
+      await issuer.init('alice');
+      const issued: Awaited<ReturnType<Issuer['issue']>>[] = [];
+      for (let i = 0; i < 6; i++) {
+        issued.push(await issuer.issue(new TestInstallation().challenge(), terms, 'alice'));
+      }
+      const broken = issued[3]!.license.id;
+      const failing = new Proxy(store, {
+        get(target, name) {
+          if (name === 'commitTransaction') {
+            return (transaction: Parameters<LicensorStore['commitTransaction']>[0]) =>
+              transaction.kind === 'resign' && transaction.licenseId === broken
+                ? Promise.reject(new Error('the disk went away'))
+                : target.commitTransaction(transaction);
+          }
+          const value = Reflect.get(target, name, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const flaky = await openIssuer({ store: failing, now: clock.now, passphrase: '' });
+      const rotated = await issuer.keys.rotate('license', 'alice');
+      clock.advance(1000);
+      await expect(flaky.keys.activate(rotated.kid, 'alice')).rejects.toThrow('the disk went away');
+      const revisions = async () =>
+        Promise.all(issued.map(async (i) => (await issuer.getLicense(i.license.id))!.license));
+      expect((await revisions()).find((l) => l.id === broken)?.revision).toBe(1);
+      await issuer.keys.activate(rotated.kid, 'alice');
+      expect((await revisions()).map((l) => [l.revision, kidOfToken(l.latestToken)])).toEqual(
+        issued.map(() => [2, rotated.kid]),
+      );
     });
 
     it('another issuer on the store signs with the key this one activated; after another activation and the revoke of the key it had cached, with the newest, never the revoked one', async () => {

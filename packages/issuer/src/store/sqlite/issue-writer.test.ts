@@ -233,6 +233,29 @@ describe('the SQLite issue writer', () => {
     expect((await licenses.promise).map((l) => l.latestToken)).toContain(result.token);
   });
 
+  it("reads transactions for their facts (factsOnly) without waiting for the disk, while the issuer's listTransactions still waits", async () => {
+    const gate = syncGate();
+    const { store, issuer } = await openWith({ syncGate: gate.syncGate });
+    const challenge = new TestInstallation().challenge();
+    const issued = tracked(issuer.issue(challenge, terms, 'alice'));
+    await committedElsewhere(challenge);
+    await gate.held(1);
+    // Committed, its sync held at the gate: a key read back would not be on disk yet.
+    const facts = await store.listTransactions({ factsOnly: true });
+    expect(issued.settled()).toBe(false);
+    expect(facts).toHaveLength(1);
+    expect(facts[0]?.kind).toBe('issue');
+    const keyed = tracked(store.listTransactions({}));
+    // The facade hands keys out: it ignores factsOnly.
+    const throughIssuer = tracked(issuer.listTransactions({ factsOnly: true }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(keyed.settled()).toBe(false);
+    expect(throughIssuer.settled()).toBe(false);
+    gate.open();
+    const result = await issued.promise;
+    expect((await keyed.promise).map((t) => t.token)).toEqual([result.token]);
+    expect((await throughIssuer.promise).map((t) => t.token)).toEqual([result.token]);
+  });
   it('gives one transaction and the same key to a challenge issued twice in one group', async () => {
     const { store, issuer } = await openWith();
     const before = counts();

@@ -425,7 +425,9 @@ export class SqliteStore implements LicensorStore {
       ORDER BY at DESC, rowid DESC LIMIT ?`;
     const rows = statement(this.open, sql).all(...args, limitOf(filter.limit));
     const transactions = (rows as TransactionRow[]).map(transactionFromRow);
-    await this.onDisk(transactions.some((t) => typeof t.token === 'string'));
+    if (filter.factsOnly !== true) {
+      await this.onDisk(transactions.some((t) => typeof t.token === 'string'));
+    }
     return transactions;
   }
 
