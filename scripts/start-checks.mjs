@@ -23,7 +23,9 @@ export function busyMessage(busy, services) {
   const taken = busy.map((s) => `port ${s.port} (${s.name}) is in use`).join(', and ');
   const variables = services.map((s) => `${s.variable}=${s.port + 10}`).join(' ');
   return `Licensor cannot start: ${taken}; another Licensor (or another program) listens there.
-Stop it, or start on other ports, e.g.: ${variables} pnpm start`;
+Stop it, or start on other ports, e.g.: ${variables} pnpm start
+(That one serves the same store as the Licensor already running. For a separate one, also set
+LICENSOR_DATA and LICENSOR_SECRETS to folders of its own.)`;
 }
 
 const TURBO_BUILD = ['pnpm', 'exec', 'turbo', 'run', 'build', '--output-logs=full'];

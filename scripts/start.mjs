@@ -165,8 +165,9 @@ Licensor is running (data: ${process.env.MONGODB_URI ? 'MongoDB' : dataDir})
   if (issuingSecret) {
     console.log(`  Signing keys are sealed: license keys under ${join(secretsDir, 'issuing.passphrase')},
   status keys under ${join(secretsDir, 'status.passphrase')} (the verify service gets only that one).
-  For licensor-issuer on this folder: export LICENSOR_KEY_PASSPHRASE="$(cat ${join(secretsDir, 'issuing.passphrase')})"
-  LICENSOR_STATUS_KEY_PASSPHRASE="$(cat ${join(secretsDir, 'status.passphrase')})"`);
+  For licensor-issuer on this folder, in its shell:
+    export LICENSOR_KEY_PASSPHRASE="$(cat ${join(secretsDir, 'issuing.passphrase')})"
+    export LICENSOR_STATUS_KEY_PASSPHRASE="$(cat ${join(secretsDir, 'status.passphrase')})"`);
   }
   if (firstRun) {
     console.log(`

@@ -71,6 +71,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`demo failed: ${message}`);
+  if (message.includes('ERR_LOGIN_FAILED')) {
+    // The demo's vendor user is made in the store of LICENSOR_DATA; another portal has not got it.
+    console.error(
+      `The portal at ${portalUrl} does not know the demo's user, which was made in the store at ${dataDir}. ` +
+        'Run `pnpm demo` with LICENSOR_DATA set to the folder that portal runs on ' +
+        '(`pnpm start` prints it: "Licensor is running (data: ...)").',
+    );
+  }
   process.exit(1);
 });

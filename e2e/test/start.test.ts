@@ -73,6 +73,10 @@ describe('the start script', () => {
     try {
       const login = /log in to the portal as "(\S+)" with password (\S+)/.exec(started.output());
       expect(login).not.toBeNull();
+      // Both secrets as lines a shell exports as they are pasted (the CLI's issuing and status).
+      expect(started.output()).toMatch(
+        /\n\s*export LICENSOR_KEY_PASSPHRASE="\$\(cat [^\n]*issuing\.passphrase\)"\n\s*export LICENSOR_STATUS_KEY_PASSPHRASE="\$\(cat [^\n]*status\.passphrase\)"\n/,
+      );
       const admin = await PortalClient.login(
         `http://127.0.0.1:${portalPort}`,
         login![1]!,
@@ -119,6 +123,8 @@ describe('the start script', () => {
       expect(output).toContain(`port ${portalPort} (the portal) is in use`);
       expect(output).not.toContain(`port ${verifyPort}`.concat(' (the verify service) is in use'));
       expect(output).toMatch(/LICENSOR_PORTAL_PORT=\d+ LICENSOR_VERIFY_PORT=\d+ pnpm start/);
+      // Moving the ports alone starts a second Licensor on the same store: it says so.
+      expect(output).toMatch(/same store[\s\S]*LICENSOR_DATA and LICENSOR_SECRETS/);
       expect(output).not.toMatch(/Licensor is running|--port/);
       expect(existsSync(join(fresh.path, 'licensor.db'))).toBe(false);
     } finally {

@@ -394,9 +394,14 @@ export const CATALOG_HANDLERS: Record<string, Handler> = {
   },
 };
 
-/** The plan's renewal policy in a line: `365 days, grace 21 days, from 60 days before the end`. */
+/**
+ * The plan's renewal policy in a line: `365 days, grace 21 days, from 60 days before the end`, or
+ * `by the days each renewal gives` when the plan sets none.
+ */
 function renewalText(plan: Plan): string {
-  const parts = [plan.renewalDays === null ? 'days as given' : `${plan.renewalDays} days`];
+  const parts = [
+    plan.renewalDays === null ? 'by the days each renewal gives' : `${plan.renewalDays} days`,
+  ];
   if (plan.renewalGraceDays != null) parts.push(`grace ${plan.renewalGraceDays} days`);
   if (plan.renewalWindowDays != null) {
     parts.push(`from ${plan.renewalWindowDays} days before the end`);

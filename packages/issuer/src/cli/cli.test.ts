@@ -536,13 +536,22 @@ describe('licensor-issuer', () => {
     expect(blocks(current.stdout)).toEqual(['LICENSE']);
     // A version 1 SDK reads one block only: it never gets key sets.
     expect(blocks((await issueFor({ v: 1 })).stdout)).toEqual(['LICENSE']);
-    // The compact form stays the key alone.
+    // The compact form stays the key alone, and says on stderr what it leaves out.
     const compact = await cli([
       'issue',
       new TestInstallation().challenge({ at: Date.now(), v: 2, keyset: 0 }),
       ...issueArgs,
     ]);
     expect(compact.stdout.trim().split('.')).toHaveLength(3);
+    expect(compact.stderr).toMatch(
+      /does not carry the \d+ version\(s\) it lacks\. Print it with --armour/,
+    );
+    const compactCurrent = await cli([
+      'issue',
+      new TestInstallation().challenge({ at: Date.now(), v: 2, keyset: newest }),
+      ...issueArgs,
+    ]);
+    expect(compactCurrent.stderr).not.toMatch(/--armour/);
   });
 
   it('keys list shows what each key signed and the installations on each key set version; a challenge naming an unpublished version is refused (#11)', async () => {

@@ -72,7 +72,13 @@ function number(args: ParsedArgs, name: string, minimum = 0): number | undefined
  * the key set versions the installation lacks (an offline bundle the SDK applies in one step).
  */
 function keyText(run: CommandRun, token: string, keysets: readonly string[] = []): string {
-  return run.args.values.armour === true ? armourBundle(token, keysets) : `${token}\n`;
+  if (run.args.values.armour === true) return armourBundle(token, keysets);
+  if (keysets.length > 0) {
+    run.io.stderr(
+      `note: the installation trusts an older version of the vendor key set; this bare key does not carry the ${keysets.length} version(s) it lacks. Print it with --armour to send them with the key (the CMS applies the bundle in one step), or send keys export --keyset beside it.\n`,
+    );
+  }
+  return `${token}\n`;
 }
 
 /** `{ [key]: value }` when the value is given, `{}` otherwise (exactOptionalPropertyTypes). */

@@ -122,7 +122,7 @@ export async function keysetFindings(
     return [
       {
         kind: 'keyset-behind',
-        message: `the installation trusts key set version ${trusted} of ${newest}: its key carries the versions it lacks (armoured, before the key)`,
+        message: `the installation trusts key set version ${trusted} of ${newest}: send its key armoured (the portal's key text, licensor-issuer issue --armour), which carries the versions it lacks before the key`,
       },
     ];
   }

@@ -67,7 +67,9 @@ export async function renew(
     if (termDays === undefined) {
       throw new TermsInvalidError(
         'termDays',
-        'is required (the license has no plan with renewal days): give the days to add',
+        plan === null
+          ? 'is required (the license has no plan): give the days to add (--term-days)'
+          : `is required (plan "${plan.name}" sets no renewal days): give the days to add (--term-days), or set the plan's renewalDays`,
       );
     }
     const graceDays = options.graceDays ?? plan?.renewalGraceDays ?? undefined;

@@ -569,5 +569,20 @@ export function catalogContract(adapter: Adapter): void {
       const renewed = await issuer.renew(issued.license.id, {}, 'alice');
       expect(renewed.license.term!.grace).toBe(issued.license.term!.grace);
     });
+
+    it('a plan without renewal days asks for the days, naming the plan, and changes nothing', async () => {
+      await issuer.plans.create({ ...STANDARD, renewalDays: null }, 'alice');
+      const issued = await issuer.issue(
+        new TestInstallation().challenge({ v: 2 }),
+        standardTerms(),
+        'alice',
+      );
+      const refused = await refusal(issuer.renew(issued.license.id, {}, 'alice'));
+      expect(refused).toMatchObject({ code: 'ERR_TERMS_INVALID', field: 'termDays' });
+      expect(refused.message).toMatch(
+        /plan "Standard" sets no renewal days\): give the days to add \(--term-days\)/,
+      );
+      expect((await issuer.getLicense(issued.license.id))?.transactions).toHaveLength(1);
+    });
   });
 }

@@ -62,6 +62,15 @@ function entitlementRows(info: LicenseInfo): [string, string][] {
   return rows;
 }
 
+/**
+ * When the vendor signed the license in force and, when it differs, when it was applied here (the
+ * seed page's View License reads this row as the time the license was applied to the system).
+ */
+function issueTimeText(info: LicenseInfo): string {
+  if (info.appliedAt === null || info.appliedAt === info.issuedAt) return time(info.issuedAt);
+  return `${time(info.issuedAt)} (applied here ${time(info.appliedAt)})`;
+}
+
 export function formatInfo(info: LicenseInfo): string {
   const rows: [string, string][] = [
     [
@@ -73,7 +82,7 @@ export function formatInfo(info: LicenseInfo): string {
     ['License ID', info.licenseId ?? '-'],
     ['Revision', info.revision === null ? '-' : String(info.revision)],
     ['Number of credentials', info.credentials === null ? '-' : String(info.credentials)],
-    ['License token issue time', time(info.issuedAt)],
+    ['License token issue time', issueTimeText(info)],
     ['Transaction ID', info.transactionId ?? '-'],
     ['Last verify time', info.lastVerifyTime === null ? 'never' : time(info.lastVerifyTime)],
     ['Last verify result', info.lastVerifyResult ?? '-'],
