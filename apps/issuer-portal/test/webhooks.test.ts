@@ -210,23 +210,6 @@ describe('registering webhook endpoints', () => {
     expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
   });
 
-  it.each([
-    ['http://[::ffff:169.254.169.254]/latest/meta-data/', /link-local/],
-    ['http://[::ffff:127.0.0.1]:4000/api/v1/tokens', /this portal/],
-  ])('refuses %s (an IPv4 address written as IPv6) and stores nothing', async (url, message) => {
-    fixture.webhookRules.selfPorts.push(4000); // as the CLI does with the port it listens on
-    const response = await alice.agent
-      .post('/api/v1/webhooks')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({ url, events: ['license.issued'] })
-      .expect(422);
-    expect(response.body.error).toMatchObject({
-      code: 'ERR_WEBHOOK_URL_INVALID',
-      message: expect.stringMatching(message),
-    });
-    expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
-  });
-
   // Address forms that reach somewhere a vendor's receiver does not live, or carry an IPv4
   // address that does: refused in every form, by default (no LICENSOR_WEBHOOK_DENY_PRIVATE).
   const ELSEWHERE: [string, RegExp][] = [
@@ -245,31 +228,53 @@ describe('registering webhook endpoints', () => {
     ['http://[100::1]/', /discard/],
   ];
 
-  it.each(ELSEWHERE)('refuses %s with the same error and stores nothing', async (url, message) => {
-    fixture.webhookRules.selfPorts.push(4000); // as the CLI does with the port it listens on
-    const kept = await alice.agent
-      .post('/api/v1/webhooks')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({ url: 'https://crm.example.com/hook', events: ['license.issued'] })
-      .expect(201);
-    const before = await fixture.issuer.store.automation.listWebhookEndpoints();
-    const response = await alice.agent
-      .post('/api/v1/webhooks')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({ url, events: ['license.issued'] })
-      .expect(422);
-    expect(response.body.error).toMatchObject({
-      code: 'ERR_WEBHOOK_URL_INVALID',
-      message: expect.stringMatching(message),
+  /** An endpoint written behind the route's back (an older release, a restored backup). */
+  async function storeEndpoint(id: string, url: string, secret: string): Promise<void> {
+    await fixture.issuer.store.automation.insertWebhookEndpoint({
+      id,
+      url,
+      description: '',
+      events: ['license.issued'],
+      secret,
+      enabled: true,
+      createdAt: fixture.clock.now,
+      createdBy: 'test',
+      updatedAt: fixture.clock.now,
     });
-    // Nor through a change of a stored endpoint's URL.
-    await alice.agent
-      .patch(`/api/v1/webhooks/${kept.body.endpoint.id}`)
-      .set('X-CSRF-Token', alice.csrf)
-      .send({ url })
-      .expect(422);
-    expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual(before);
-  });
+  }
+
+  it.each([
+    ['http://[::ffff:169.254.169.254]/latest/meta-data/', /link-local/],
+    ['http://[::ffff:127.0.0.1]:4000/api/v1/tokens', /this portal/],
+    ...ELSEWHERE,
+  ])(
+    'refuses %s, registered or as a change, with the same error and stores nothing',
+    async (url, message) => {
+      fixture.webhookRules.selfPorts.push(4000); // as the CLI does with the port it listens on
+      const kept = await alice.agent
+        .post('/api/v1/webhooks')
+        .set('X-CSRF-Token', alice.csrf)
+        .send({ url: 'https://crm.example.com/hook', events: ['license.issued'] })
+        .expect(201);
+      const before = await fixture.issuer.store.automation.listWebhookEndpoints();
+      const response = await alice.agent
+        .post('/api/v1/webhooks')
+        .set('X-CSRF-Token', alice.csrf)
+        .send({ url, events: ['license.issued'] })
+        .expect(422);
+      expect(response.body.error).toMatchObject({
+        code: 'ERR_WEBHOOK_URL_INVALID',
+        message: expect.stringMatching(message),
+      });
+      // Nor through a change of a stored endpoint's URL.
+      await alice.agent
+        .patch(`/api/v1/webhooks/${kept.body.endpoint.id}`)
+        .set('X-CSRF-Token', alice.csrf)
+        .send({ url })
+        .expect(422);
+      expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual(before);
+    },
+  );
 
   it('never opens a connection for a stored URL of those forms, and records why', async () => {
     const receiver = new TestReceiver();
@@ -279,17 +284,7 @@ describe('registering webhook endpoints', () => {
     fixture.webhookRules.selfPorts.push(4000);
     const stored = [...ELSEWHERE.map(([url]) => url), receiver.url];
     for (const [n, url] of stored.entries()) {
-      await fixture.issuer.store.automation.insertWebhookEndpoint({
-        id: `whe_elsewhere${n}`,
-        url,
-        description: '',
-        events: ['license.issued'],
-        secret: receiver.secret,
-        enabled: true,
-        createdAt: fixture.clock.now,
-        createdBy: 'test',
-        updatedAt: fixture.clock.now,
-      });
+      await storeEndpoint(`whe_elsewhere${n}`, url, receiver.secret);
     }
     await issueOne();
     // Every socket the process opens while the dispatcher sends (the allowed receiver's only).
@@ -343,17 +338,11 @@ describe('registering webhook endpoints', () => {
         `http://[::ffff:7f00:1]:${port}/hooks`,
         `http://127.0.0.1:${port}/hooks`,
       ].entries()) {
-        await fixture.issuer.store.automation.insertWebhookEndpoint({
-          id: `whe_literal${n}`,
+        await storeEndpoint(
+          `whe_literal${n}`,
           url,
-          description: '',
-          events: ['license.issued'],
-          secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}`,
-          enabled: true,
-          createdAt: fixture.clock.now,
-          createdBy: 'test',
-          updatedAt: fixture.clock.now,
-        });
+          `whsec_${Buffer.alloc(24, 1).toString('base64')}`,
+        );
       }
       await issueOne();
       await fixture.webhooks.runOnce();

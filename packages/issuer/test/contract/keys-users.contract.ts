@@ -78,11 +78,20 @@ export function keysAndUsersContract(adapter: Adapter): void {
       expect((await issuer.getLicense(first.license.id))!.license.revision).toBe(2);
     });
 
-    it('activating the key that is already active again does nothing: no audit entry, no key set, no scan of the licenses', async () => {
+    /** An issued license, its license key `old` and a `next` license key `rotated`, a second on. */
+    async function licenseKeyRotated() {
       await issuer.init('alice');
+      const old = (await issuer.keys.list()).find((k) => k.purpose === 'license')!;
       const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
       const rotated = await issuer.keys.rotate('license', 'alice');
       clock.advance(1000);
+      return { old, issued, rotated };
+    }
+    const activations = (kid: string) =>
+      store.listAuditEvents({ subjectId: kid, action: 'key.activate' });
+
+    it('activating the key that is already active again does nothing: no audit entry, no key set, no scan of the licenses', async () => {
+      const { issued, rotated } = await licenseKeyRotated();
       expect(await issuer.keys.activate(rotated.kid, 'alice')).toMatchObject({
         kid: rotated.kid,
         status: 'active',
@@ -107,11 +116,7 @@ export function keysAndUsersContract(adapter: Adapter): void {
     });
 
     it('a repeat finishes an activation a crash left with two active keys: the old one retired, the licenses re-signed, audited once', async () => {
-      await issuer.init('alice');
-      const [old] = (await issuer.keys.list()).filter((k) => k.purpose === 'license');
-      const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
-      const rotated = await issuer.keys.rotate('license', 'alice');
-      clock.advance(1000);
+      const { old, issued, rotated } = await licenseKeyRotated();
       // What a crash just after the first write of an activation leaves.
       await store.setSigningKeyState(rotated.kid, ['next'], 'active', clock.now());
       const keysets = (await issuer.keys.keysets()).length;
@@ -124,26 +129,20 @@ export function keysAndUsersContract(adapter: Adapter): void {
           .filter((k) => k.purpose === 'license')
           .map((k) => [k.kid, k.status]),
       );
-      expect(states).toEqual({ [old!.kid]: 'retired', [rotated.kid]: 'active' });
+      expect(states).toEqual({ [old.kid]: 'retired', [rotated.kid]: 'active' });
       expect((await issuer.keys.keysets()).length).toBe(keysets + 1);
       const license = (await issuer.getLicense(issued.license.id))!.license;
       expect(license.revision).toBe(2);
       const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
       expect(verifyLicense(license.latestToken!, keyring).kid).toBe(rotated.kid);
-      expect(
-        await store.listAuditEvents({ subjectId: rotated.kid, action: 'key.activate' }),
-      ).toHaveLength(1);
+      expect(await activations(rotated.kid)).toHaveLength(1);
     });
 
     it('a repeat finishes an activation a crash left before its key set and re-signing: the key signs alone, but was never audited as activated', async () => {
-      await issuer.init('alice');
-      const [old] = (await issuer.keys.list()).filter((k) => k.purpose === 'license');
-      const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
-      const rotated = await issuer.keys.rotate('license', 'alice');
-      clock.advance(1000);
+      const { old, issued, rotated } = await licenseKeyRotated();
       // The keys switched, then the crash: no key set yet, no license re-signed, no audit entry.
       await store.setSigningKeyState(rotated.kid, ['next'], 'active', clock.now());
-      await store.setSigningKeyState(old!.kid, ['active'], 'retired', clock.now());
+      await store.setSigningKeyState(old.kid, ['active'], 'retired', clock.now());
       const keysets = (await issuer.keys.keysets()).length;
       expect(await issuer.keys.activate(rotated.kid, 'alice')).toMatchObject({
         status: 'active',
@@ -159,9 +158,9 @@ export function keysAndUsersContract(adapter: Adapter): void {
       );
       const license = (await issuer.getLicense(issued.license.id))!.license;
       expect(license.revision).toBe(2);
-      expect(
-        await store.listAuditEvents({ subjectId: rotated.kid, action: 'key.activate' }),
-      ).toEqual([expect.objectContaining({ details: expect.objectContaining({ resigned: 1 }) })]);
+      expect(await activations(rotated.kid)).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ resigned: 1 }) }),
+      ]);
       // Finished now: one more repeat does nothing.
       const audit = (await store.listAuditEvents({})).length;
       expect(await issuer.keys.activate(rotated.kid, 'alice')).toMatchObject({
@@ -240,27 +239,23 @@ export function keysAndUsersContract(adapter: Adapter): void {
     });
 
     it('a revoked key leaves the JWKS and the key set; revoking says who still depends on it', async () => {
-      await issuer.init('alice');
-      const [old] = (await issuer.keys.list()).filter((k) => k.purpose === 'license');
-      const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
-      const rotated = await issuer.keys.rotate('license', 'alice');
-      clock.advance(1000);
+      const { old, issued, rotated } = await licenseKeyRotated();
       await issuer.keys.activate(rotated.kid, 'alice');
-      expect((await issuer.keys.retire(old!.kid, 'alice')).status).toBe('retired');
-      const revocation = await issuer.keys.revoke(old!.kid, 'alice', 'laptop stolen');
+      expect((await issuer.keys.retire(old.kid, 'alice')).status).toBe('retired');
+      const revocation = await issuer.keys.revoke(old.kid, 'alice', 'laptop stolen');
       expect(revocation.key.status).toBe('revoked');
       // It never checked online: the re-signed token cannot reach it; it must send a challenge.
       expect(revocation.dependents).toEqual([
         expect.objectContaining({ licenseId: issued.license.id, remedy: 'challenge' }),
       ]);
       const kids = (await issuer.keys.exportJwks()).keys.map((k) => k.kid);
-      expect(kids).not.toContain(old!.kid);
+      expect(kids).not.toContain(old.kid);
       const keysets = await issuer.keys.keysets();
       const last = JSON.parse(
         Buffer.from(keysets.at(-1)!.token.split('.')[1]!, 'base64url').toString(),
       );
-      expect(last.revoked).toEqual([old!.kid]);
-      expect(last.keys.map((k: { kid: string }) => k.kid)).not.toContain(old!.kid);
+      expect(last.revoked).toEqual([old.kid]);
+      expect(last.keys.map((k: { kid: string }) => k.kid)).not.toContain(old.kid);
     });
 
     it('publishes a chain of key sets an installation can follow from the first', async () => {
