@@ -243,6 +243,19 @@ describe('registering webhook endpoints', () => {
     });
   }
 
+  /** The endpoint's one delivery failed at its first attempt, unanswered, as `error` says; its error. */
+  async function refusedOnce(endpointId: string, error: RegExp): Promise<string> {
+    const log = await alice.agent.get(`/api/v1/webhooks/${endpointId}/deliveries`).expect(200);
+    expect(log.body.items).toHaveLength(1);
+    expect(log.body.items[0]).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastStatus: null,
+      lastError: expect.stringMatching(error),
+    });
+    return log.body.items[0].lastError;
+  }
+
   it.each([
     ['http://[::ffff:169.254.169.254]/latest/meta-data/', /link-local/],
     ['http://[::ffff:127.0.0.1]:4000/api/v1/tokens', /this portal/],
@@ -306,17 +319,7 @@ describe('registering webhook endpoints', () => {
     }
     expect(receiver.deliveries).toHaveLength(1);
     for (const [n, [, message]] of ELSEWHERE.entries()) {
-      const log = await alice.agent
-        .get(`/api/v1/webhooks/whe_elsewhere${n}/deliveries`)
-        .expect(200);
-      expect(log.body.items).toHaveLength(1);
-      expect(log.body.items[0]).toMatchObject({
-        status: 'failed',
-        attempts: 1,
-        lastStatus: null,
-        lastError: expect.stringMatching(/^refused: /),
-      });
-      expect(log.body.items[0].lastError).toMatch(message);
+      expect(await refusedOnce(`whe_elsewhere${n}`, /^refused: /)).toMatch(message);
     }
   });
 
@@ -348,16 +351,7 @@ describe('registering webhook endpoints', () => {
       await fixture.webhooks.runOnce();
       expect(hits).toBe(0);
       for (const n of [0, 1, 2]) {
-        const log = await alice.agent
-          .get(`/api/v1/webhooks/whe_literal${n}/deliveries`)
-          .expect(200);
-        expect(log.body.items).toHaveLength(1);
-        expect(log.body.items[0]).toMatchObject({
-          status: 'failed',
-          attempts: 1,
-          lastStatus: null,
-          lastError: expect.stringMatching(/refused: it points at this portal/),
-        });
+        await refusedOnce(`whe_literal${n}`, /refused: it points at this portal/);
       }
       // A literal never resolves to anything else: no retry is scheduled.
       fixture.advance(86_400_000);
