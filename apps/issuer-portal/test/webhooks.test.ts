@@ -1,8 +1,8 @@
 // Webhooks end to end in one process: real receivers on 127.0.0.1 verifying Standard Webhooks
 // signatures, the dispatcher driven round by round on a frozen clock.
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type AddressInfo, Socket } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type Fixture,
   issueThroughApi,
@@ -210,21 +210,117 @@ describe('registering webhook endpoints', () => {
     expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
   });
 
+  // Address forms that reach somewhere a vendor's receiver does not live, or carry an IPv4
+  // address that does: refused in every form, by default (no LICENSOR_WEBHOOK_DENY_PRIVATE).
+  const ELSEWHERE: [string, RegExp][] = [
+    ['http://[2002:a9fe:a9fe::1]/latest/meta-data/', /link-local/], // 6to4 of 169.254.169.254
+    ['http://[2002:7f00:1::1]:4000/api/v1/tokens', /this portal/], // 6to4 of 127.0.0.1
+    ['http://[64:ff9b:1::a9fe:a9fe]/', /NAT64 local-use/],
+    ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', /Teredo/],
+    ['http://100.100.100.200/latest/meta-data/', /shared address space/],
+    ['http://224.0.0.1/', /multicast/],
+    ['http://255.255.255.255/', /reserved/],
+    ['http://240.0.0.1/', /reserved/],
+    ['http://198.18.0.1/', /benchmarking/],
+    ['http://192.0.0.170/', /IETF protocol/],
+    ['http://[ff02::1]/', /multicast/],
+    ['http://[fec0::1]/', /site-local/],
+    ['http://[100::1]/', /discard/],
+  ];
+
+  /** An endpoint written behind the route's back (an older release, a restored backup). */
+  async function storeEndpoint(id: string, url: string, secret: string): Promise<void> {
+    await fixture.issuer.store.automation.insertWebhookEndpoint({
+      id,
+      url,
+      description: '',
+      events: ['license.issued'],
+      secret,
+      enabled: true,
+      createdAt: fixture.clock.now,
+      createdBy: 'test',
+      updatedAt: fixture.clock.now,
+    });
+  }
+
+  /** The endpoint's one delivery failed at its first attempt, unanswered, as `error` says; its error. */
+  async function refusedOnce(endpointId: string, error: RegExp): Promise<string> {
+    const log = await alice.agent.get(`/api/v1/webhooks/${endpointId}/deliveries`).expect(200);
+    expect(log.body.items).toHaveLength(1);
+    expect(log.body.items[0]).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastStatus: null,
+      lastError: expect.stringMatching(error),
+    });
+    return log.body.items[0].lastError;
+  }
+
   it.each([
     ['http://[::ffff:169.254.169.254]/latest/meta-data/', /link-local/],
     ['http://[::ffff:127.0.0.1]:4000/api/v1/tokens', /this portal/],
-  ])('refuses %s (an IPv4 address written as IPv6) and stores nothing', async (url, message) => {
-    fixture.webhookRules.selfPorts.push(4000); // as the CLI does with the port it listens on
-    const response = await alice.agent
-      .post('/api/v1/webhooks')
-      .set('X-CSRF-Token', alice.csrf)
-      .send({ url, events: ['license.issued'] })
-      .expect(422);
-    expect(response.body.error).toMatchObject({
-      code: 'ERR_WEBHOOK_URL_INVALID',
-      message: expect.stringMatching(message),
-    });
-    expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual([]);
+    ...ELSEWHERE,
+  ])(
+    'refuses %s, registered or as a change, with the same error and stores nothing',
+    async (url, message) => {
+      fixture.webhookRules.selfPorts.push(4000); // as the CLI does with the port it listens on
+      const kept = await alice.agent
+        .post('/api/v1/webhooks')
+        .set('X-CSRF-Token', alice.csrf)
+        .send({ url: 'https://crm.example.com/hook', events: ['license.issued'] })
+        .expect(201);
+      const before = await fixture.issuer.store.automation.listWebhookEndpoints();
+      const response = await alice.agent
+        .post('/api/v1/webhooks')
+        .set('X-CSRF-Token', alice.csrf)
+        .send({ url, events: ['license.issued'] })
+        .expect(422);
+      expect(response.body.error).toMatchObject({
+        code: 'ERR_WEBHOOK_URL_INVALID',
+        message: expect.stringMatching(message),
+      });
+      // Nor through a change of a stored endpoint's URL.
+      await alice.agent
+        .patch(`/api/v1/webhooks/${kept.body.endpoint.id}`)
+        .set('X-CSRF-Token', alice.csrf)
+        .send({ url })
+        .expect(422);
+      expect(await fixture.issuer.store.automation.listWebhookEndpoints()).toEqual(before);
+    },
+  );
+
+  it('never opens a connection for a stored URL of those forms, and records why', async () => {
+    const receiver = new TestReceiver();
+    receivers.push(receiver);
+    await receiver.up();
+    receiver.secret = `whsec_${Buffer.alloc(24, 1).toString('base64')}`;
+    fixture.webhookRules.selfPorts.push(4000);
+    const stored = [...ELSEWHERE.map(([url]) => url), receiver.url];
+    for (const [n, url] of stored.entries()) {
+      await storeEndpoint(`whe_elsewhere${n}`, url, receiver.secret);
+    }
+    await issueOne();
+    // Every socket the process opens while the dispatcher sends (the allowed receiver's only).
+    const connect = vi.spyOn(Socket.prototype, 'connect');
+    try {
+      await fixture.webhooks.runOnce();
+      const targets = connect.mock.calls.map(([first]) => {
+        // net.createConnection hands connect() its normalised [options, callback] pair.
+        const { host, port } = (Array.isArray(first) ? first[0] : first) as {
+          host?: string;
+          port?: number;
+        };
+        return `${host}:${port}`;
+      });
+      const { port } = new URL(receiver.url);
+      expect(targets).toEqual([`127.0.0.1:${port}`]);
+    } finally {
+      connect.mockRestore();
+    }
+    expect(receiver.deliveries).toHaveLength(1);
+    for (const [n, [, message]] of ELSEWHERE.entries()) {
+      expect(await refusedOnce(`whe_elsewhere${n}`, /^refused: /)).toMatch(message);
+    }
   });
 
   it('never connects to a stored URL whose IP literal the rules refuse, and records why', async () => {
@@ -245,32 +341,17 @@ describe('registering webhook endpoints', () => {
         `http://[::ffff:7f00:1]:${port}/hooks`,
         `http://127.0.0.1:${port}/hooks`,
       ].entries()) {
-        await fixture.issuer.store.automation.insertWebhookEndpoint({
-          id: `whe_literal${n}`,
+        await storeEndpoint(
+          `whe_literal${n}`,
           url,
-          description: '',
-          events: ['license.issued'],
-          secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}`,
-          enabled: true,
-          createdAt: fixture.clock.now,
-          createdBy: 'test',
-          updatedAt: fixture.clock.now,
-        });
+          `whsec_${Buffer.alloc(24, 1).toString('base64')}`,
+        );
       }
       await issueOne();
       await fixture.webhooks.runOnce();
       expect(hits).toBe(0);
       for (const n of [0, 1, 2]) {
-        const log = await alice.agent
-          .get(`/api/v1/webhooks/whe_literal${n}/deliveries`)
-          .expect(200);
-        expect(log.body.items).toHaveLength(1);
-        expect(log.body.items[0]).toMatchObject({
-          status: 'failed',
-          attempts: 1,
-          lastStatus: null,
-          lastError: expect.stringMatching(/refused: it points at this portal/),
-        });
+        await refusedOnce(`whe_literal${n}`, /refused: it points at this portal/);
       }
       // A literal never resolves to anything else: no retry is scheduled.
       fixture.advance(86_400_000);

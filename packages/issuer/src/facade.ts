@@ -219,6 +219,11 @@ export interface KeyDependent {
   remedy: 'online' | 'challenge';
 }
 
+/** An activated key; `alreadyActive` when it was active and its activation complete: nothing was done. */
+export interface KeyActivation extends SigningKeyRecord {
+  alreadyActive: boolean;
+}
+
 export interface KeyRevocation {
   key: SigningKeyRecord;
   /** Licenses that may still depend on the key (license keys only; none for a status key). */
@@ -340,8 +345,11 @@ export interface Issuer extends CatalogApi {
       operator: Operator,
       options?: NewKeyOptions,
     ): Promise<SigningKeyRecord>;
-    /** The `next` key signs from now on; the key it replaces is retired. */
-    activate(kid: string, operator: Operator): Promise<SigningKeyRecord>;
+    /**
+     * The `next` key signs from now on; the key it replaces is retired. Repeated, it finishes an
+     * interrupted activation, and does nothing once it is complete (`alreadyActive`).
+     */
+    activate(kid: string, operator: Operator): Promise<KeyActivation>;
     /** Confirms a retirement (activation retires the replaced key); refuses anything else. */
     retire(kid: string, operator: Operator): Promise<SigningKeyRecord>;
     /** Trusted by nobody from the next key set on; says who still depends on the key. */

@@ -115,6 +115,7 @@ export type {
   IssueResult,
   Issuer,
   IssuerOptions,
+  KeyActivation,
   LicenseChange,
   LicenseDetail,
   NewKeyOptions,

@@ -17,6 +17,7 @@ import type {
   AuditEventSchema,
   CheckRecordSchema,
   CustomerSchema,
+  KeyActivationSchema,
   KeyRevocationSchema,
   KeyUsageSchema,
   LicenseSchema,
@@ -38,6 +39,7 @@ export type Transaction = z.output<typeof TransactionSchema>;
 export type ApprovalRequest = z.output<typeof ApprovalRequestSchema>;
 export type CheckRecord = z.output<typeof CheckRecordSchema>;
 export type SigningKey = z.output<typeof SigningKeySchema>;
+export type KeyActivation = z.output<typeof KeyActivationSchema>;
 export type KeyRevocation = z.output<typeof KeyRevocationSchema>;
 export type KeyUsage = z.output<typeof KeyUsageSchema>;
 export type User = z.output<typeof UserSchema>;

@@ -497,8 +497,16 @@ describe('licensor-issuer', () => {
     expect(rotated.status).toBe('next');
     expect((await cli(['keys', 'retire', rotated.kid])).stderr).toMatch(/ERR_KEY_STATE/);
     expect((await cli(['keys', 'retire', old.kid])).stderr).toMatch(/ERR_KEY_ACTIVE/);
-    expect((await cli(['keys', 'activate', rotated.kid])).code).toBe(0);
+    const activated = await cli(['keys', 'activate', rotated.kid]);
+    expect(activated.code).toBe(0);
+    expect(activated.stdout).toMatch(/now signs statuses/);
     expect((await list()).find((k) => k.kid === old.kid)?.status).toBe('retired');
+    // Again: nothing left to do, and it says so.
+    const again = await cli(['keys', 'activate', rotated.kid]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe(
+      `${rotated.kid} is already active: it signs statuses, and nothing was left to do\n`,
+    );
     expect((await cli(['keys', 'retire', old.kid])).code).toBe(0);
     const revoked = await cli(['keys', 'revoke', old.kid, '--reason', 'test']);
     expect(revoked.stdout).toMatch(/revoked .*no license depends on it/s);

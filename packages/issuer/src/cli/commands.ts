@@ -184,9 +184,12 @@ const HANDLERS: Record<string, Handler> = {
   },
   async 'keys activate'(run, kid) {
     const key = await run.issuer.keys.activate(kid, run.operator);
+    const what = key.purpose === 'license' ? 'licenses' : 'statuses';
     return out(
       key,
-      `${key.kid} now signs ${key.purpose === 'license' ? 'licenses' : 'statuses'}; the key it replaces is retired\n`,
+      key.alreadyActive
+        ? `${key.kid} is already active: it signs ${what}, and nothing was left to do\n`
+        : `${key.kid} now signs ${what}; the key it replaces is retired\n`,
     );
   },
   async 'keys retire'(run, kid) {

@@ -33,7 +33,7 @@ import {
   PassphraseSharedError,
 } from '../errors.js';
 import { keysChangedEvent } from '../events/event-watch.js';
-import type { InitResult, KeyRevocation, NewKeyOptions } from '../facade.js';
+import type { InitResult, KeyActivation, KeyRevocation, NewKeyOptions } from '../facade.js';
 import { writeKeyFile } from '../keys/key-files.js';
 import { loadKeyPair } from '../keys/load-keys.js';
 import { createHsmKey } from '../keys/pkcs11/keys.js';
@@ -276,14 +276,16 @@ export async function rotateKey(
 
 /**
  * `keys activate KID`: the `next` key signs from now on; the key it replaces is retired (it signs
- * no more and keeps verifying what it signed). Repeating it finishes an activation a crash
- * interrupted (the new key is written active before the old one is retired).
+ * no more and keeps verifying what it signed). Its steps, in order: the new key written active,
+ * the old one retired, the key set published, the licenses re-signed, the `key.activate` audit
+ * entry. Repeating it finishes an activation a crash interrupted at any step; once the audit
+ * entry is written and the key signs alone in its scope, a repeat does nothing at all.
  */
 export async function activateKey(
   context: IssuerContext,
   kid: string,
   operator: Operator,
-): Promise<SigningKeyRecord> {
+): Promise<KeyActivation> {
   const keys = await context.store.listSigningKeys();
   const key = keys.find((k) => k.kid === kid);
   if (key === undefined) throw new KeyNotFoundError(kid);
@@ -292,6 +294,16 @@ export async function activateKey(
       `key ${kid} is ${key.status}: only a next key can be activated (keys rotate --use ${key.purpose} makes one)`,
     );
   }
+  const replaced = keys.filter(
+    (other) =>
+      other.purpose === key.purpose &&
+      inScope(other, key.product ?? null) &&
+      other.kid !== kid &&
+      other.status === 'active',
+  );
+  if (key.status === 'active' && replaced.length === 0 && (await activationAudited(context, kid))) {
+    return { ...key, alreadyActive: true };
+  }
   const at = context.now();
   // The new key must open with what this Issuer holds (passphrase, HSM) before it may sign.
   if (key.purpose === 'license') await context.licenseKeys.open(kid, key.product);
@@ -299,16 +311,9 @@ export async function activateKey(
     key.status === 'active'
       ? key
       : ((await context.store.setSigningKeyState(kid, ['next'], 'active', at)) ?? key);
-  for (const other of keys) {
-    if (
-      other.purpose === key.purpose &&
-      inScope(other, key.product ?? null) &&
-      other.kid !== kid &&
-      other.status === 'active'
-    ) {
-      await context.store.setSigningKeyState(other.kid, ['active'], 'retired', at);
-      context.licenseKeys.forget(other.kid);
-    }
+  for (const other of replaced) {
+    await context.store.setSigningKeyState(other.kid, ['active'], 'retired', at);
+    context.licenseKeys.forget(other.kid);
   }
   await publishKeysetIfChanged(context);
   // Online installations get their license re-signed by the new key at their next check.
@@ -318,7 +323,17 @@ export async function activateKey(
     ...(key.product === undefined ? {} : { product: key.product }),
     resigned,
   });
-  return { ...activated, status: 'active' };
+  return { ...activated, status: 'active', alreadyActive: false };
+}
+
+/** Whether `kid`'s activation was completed: its audit entry is the activation's last write. */
+async function activationAudited(context: IssuerContext, kid: string): Promise<boolean> {
+  const done = await context.store.listAuditEvents({
+    subjectId: kid,
+    action: 'key.activate',
+    limit: 1,
+  });
+  return done.length > 0;
 }
 
 /**

@@ -140,6 +140,97 @@ export function keysAndUsersContract(adapter: Adapter): void {
       );
     });
 
+    /** An issued license, its license key `old` and a `next` license key `rotated`, a second on. */
+    async function licenseKeyRotated() {
+      await issuer.init('alice');
+      const old = (await issuer.keys.list()).find((k) => k.purpose === 'license')!;
+      const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
+      const rotated = await issuer.keys.rotate('license', 'alice');
+      clock.advance(1000);
+      return { old, issued, rotated };
+    }
+    const activations = (kid: string) =>
+      store.listAuditEvents({ subjectId: kid, action: 'key.activate' });
+
+    it('activating the key that is already active again does nothing: no audit entry, no key set, no scan of the licenses', async () => {
+      const { issued, rotated } = await licenseKeyRotated();
+      expect(await issuer.keys.activate(rotated.kid, 'alice')).toMatchObject({
+        kid: rotated.kid,
+        status: 'active',
+        alreadyActive: false,
+      });
+      const audit = (await store.listAuditEvents({})).length;
+      const keysets = (await issuer.keys.keysets()).length;
+      const keys = await issuer.keys.list();
+      const scan = vi.spyOn(store, 'listLicenses');
+      clock.advance(1000);
+      try {
+        const again = await issuer.keys.activate(rotated.kid, 'alice');
+        expect(again).toMatchObject({ kid: rotated.kid, status: 'active', alreadyActive: true });
+        expect(scan).not.toHaveBeenCalled();
+      } finally {
+        scan.mockRestore();
+      }
+      expect((await store.listAuditEvents({})).length).toBe(audit);
+      expect((await issuer.keys.keysets()).length).toBe(keysets);
+      expect(await issuer.keys.list()).toEqual(keys);
+      expect((await issuer.getLicense(issued.license.id))!.license.revision).toBe(2);
+    });
+
+    it('a repeat finishes an activation a crash left with two active keys: the old one retired, the licenses re-signed, audited once', async () => {
+      const { old, issued, rotated } = await licenseKeyRotated();
+      // What a crash just after the first write of an activation leaves.
+      await store.setSigningKeyState(rotated.kid, ['next'], 'active', clock.now());
+      const keysets = (await issuer.keys.keysets()).length;
+      expect(await issuer.keys.activate(rotated.kid, 'alice')).toMatchObject({
+        status: 'active',
+        alreadyActive: false,
+      });
+      const states = Object.fromEntries(
+        (await issuer.keys.list())
+          .filter((k) => k.purpose === 'license')
+          .map((k) => [k.kid, k.status]),
+      );
+      expect(states).toEqual({ [old.kid]: 'retired', [rotated.kid]: 'active' });
+      expect((await issuer.keys.keysets()).length).toBe(keysets + 1);
+      const license = (await issuer.getLicense(issued.license.id))!.license;
+      expect(license.revision).toBe(2);
+      const keyring = Keyring.fromJwks(await issuer.keys.exportJwks());
+      expect(verifyLicense(license.latestToken!, keyring).kid).toBe(rotated.kid);
+      expect(await activations(rotated.kid)).toHaveLength(1);
+    });
+
+    it('a repeat finishes an activation a crash left before its key set and re-signing: the key signs alone, but was never audited as activated', async () => {
+      const { old, issued, rotated } = await licenseKeyRotated();
+      // The keys switched, then the crash: no key set yet, no license re-signed, no audit entry.
+      await store.setSigningKeyState(rotated.kid, ['next'], 'active', clock.now());
+      await store.setSigningKeyState(old.kid, ['active'], 'retired', clock.now());
+      const keysets = (await issuer.keys.keysets()).length;
+      expect(await issuer.keys.activate(rotated.kid, 'alice')).toMatchObject({
+        status: 'active',
+        alreadyActive: false,
+      });
+      const published = await issuer.keys.keysets();
+      expect(published.length).toBe(keysets + 1);
+      const last = JSON.parse(
+        Buffer.from(published.at(-1)!.token.split('.')[1]!, 'base64url').toString(),
+      );
+      expect(last.keys).toContainEqual(
+        expect.objectContaining({ kid: rotated.kid, state: 'active' }),
+      );
+      const license = (await issuer.getLicense(issued.license.id))!.license;
+      expect(license.revision).toBe(2);
+      expect(await activations(rotated.kid)).toEqual([
+        expect.objectContaining({ details: expect.objectContaining({ resigned: 1 }) }),
+      ]);
+      // Finished now: one more repeat does nothing.
+      const audit = (await store.listAuditEvents({})).length;
+      expect(await issuer.keys.activate(rotated.kid, 'alice')).toMatchObject({
+        alreadyActive: true,
+      });
+      expect((await store.listAuditEvents({})).length).toBe(audit);
+    });
+
     it('another issuer on the store signs with the key this one activated; after another activation and the revoke of the key it had cached, with the newest, never the revoked one', async () => {
       // The signing keys are kept per key set version: the other issuer (another portal, the
       // CLI) must not go on signing with what it read before the keys changed.
@@ -210,27 +301,23 @@ export function keysAndUsersContract(adapter: Adapter): void {
     });
 
     it('a revoked key leaves the JWKS and the key set; revoking says who still depends on it', async () => {
-      await issuer.init('alice');
-      const [old] = (await issuer.keys.list()).filter((k) => k.purpose === 'license');
-      const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'alice');
-      const rotated = await issuer.keys.rotate('license', 'alice');
-      clock.advance(1000);
+      const { old, issued, rotated } = await licenseKeyRotated();
       await issuer.keys.activate(rotated.kid, 'alice');
-      expect((await issuer.keys.retire(old!.kid, 'alice')).status).toBe('retired');
-      const revocation = await issuer.keys.revoke(old!.kid, 'alice', 'laptop stolen');
+      expect((await issuer.keys.retire(old.kid, 'alice')).status).toBe('retired');
+      const revocation = await issuer.keys.revoke(old.kid, 'alice', 'laptop stolen');
       expect(revocation.key.status).toBe('revoked');
       // It never checked online: the re-signed token cannot reach it; it must send a challenge.
       expect(revocation.dependents).toEqual([
         expect.objectContaining({ licenseId: issued.license.id, remedy: 'challenge' }),
       ]);
       const kids = (await issuer.keys.exportJwks()).keys.map((k) => k.kid);
-      expect(kids).not.toContain(old!.kid);
+      expect(kids).not.toContain(old.kid);
       const keysets = await issuer.keys.keysets();
       const last = JSON.parse(
         Buffer.from(keysets.at(-1)!.token.split('.')[1]!, 'base64url').toString(),
       );
-      expect(last.revoked).toEqual([old!.kid]);
-      expect(last.keys.map((k: { kid: string }) => k.kid)).not.toContain(old!.kid);
+      expect(last.revoked).toEqual([old.kid]);
+      expect(last.keys.map((k: { kid: string }) => k.kid)).not.toContain(old.kid);
     });
 
     it('publishes a chain of key sets an installation can follow from the first', async () => {

@@ -32,6 +32,43 @@ describe('webhook URL rules', () => {
     ['http://[::ffff:127.0.0.1]:4000/api/v1/tokens', /this portal/],
     ['http://[::ffff:7f00:1]:4000/api/v1/tokens', /this portal/],
     ['http://[::ffff:0.0.0.0]:8080/x', /not a host/],
+    // 6to4 (2002::/16) carries an IPv4 address in its second and third groups: judged as it.
+    ['http://[2002:a9fe:a9fe::1]/latest/meta-data/', /link-local/],
+    ['http://[2002:7f00:1::1]:4000/api/v1/tokens', /this portal/],
+    ['http://[2002::1]/', /not a host/],
+    ['https://[2002:5db8:d822::1]/hook', null],
+    // Prefixes that reach an address they do not show: refused whole.
+    ['http://[64:ff9b:1::a9fe:a9fe]/', /NAT64 local-use/],
+    ['http://[64:ff9b:1:ffff::1]/', /NAT64 local-use/],
+    ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', /Teredo/],
+    ['http://[2001::1]/', /Teredo/],
+    // Addresses that are no webhook receiver's.
+    ['http://100.100.100.200/latest/meta-data/', /shared address space/],
+    ['http://100.64.0.1/', /shared address space/],
+    ['http://100.127.255.254/', /shared address space/],
+    ['http://224.0.0.1/', /multicast/],
+    ['http://239.255.255.250/', /multicast/],
+    ['http://240.0.0.1/', /reserved/],
+    ['http://255.255.255.255/', /reserved/],
+    ['http://0.1.2.3/', /not a host/],
+    ['http://198.18.0.1/', /benchmarking/],
+    ['http://198.19.255.254/', /benchmarking/],
+    ['http://192.0.0.170/', /IETF protocol/],
+    ['http://[ff02::1]/', /multicast/],
+    ['http://[ff0e::1]/', /multicast/],
+    ['http://[fec0::1]/', /site-local/],
+    ['http://[100::1]/', /discard/],
+    ['http://[::ffff:100.100.100.200]/', /shared address space/],
+    ['http://[64:ff9b::e000:1]/', /multicast/],
+    // Next to the refused ranges, still public.
+    ['http://100.128.0.1/', null],
+    ['http://198.20.0.1/', null],
+    ['http://192.0.1.1/', null],
+    ['http://223.255.255.254/', null],
+    ['http://[2001:db8::1]/', null],
+    ['http://[2001:1::1]/', null],
+    ['http://[64:ff9b:2::1]/', null],
+    ['http://[100:0:0:1::1]/', null],
   ])('%s', (url, refusal) => {
     if (refusal === null) {
       expect(checkWebhookUrl(url, RULES)).toBe(url);
@@ -76,6 +113,30 @@ describe('webhook URL rules', () => {
     expect(addressRefusal('fd00::1', 443, deny)).toMatch(/private/);
     expect(addressRefusal('::ffff:5db8:d822', 443, deny)).toBeNull();
     expect(addressRefusal('2001:db8::1', 443, deny)).toBeNull();
+  });
+
+  it('judges a resolved 6to4 address as the IPv4 address it carries, and refuses NAT64 local-use and Teredo whole', () => {
+    const deny = { ...RULES, denyPrivate: true };
+    expect(addressRefusal('2002:a9fe:a9fe::1', 80, RULES)).toMatch(/link-local/);
+    expect(addressRefusal('2002:7f00:1::1', 4000, RULES)).toMatch(/this portal/);
+    expect(addressRefusal('2002:7f00:1::1', 9999, deny)).toMatch(/private/);
+    expect(addressRefusal('2002:a00:1:1::5', 443, deny)).toMatch(/private/);
+    expect(addressRefusal('2002:5db8:d822::1', 443, deny)).toBeNull();
+    expect(addressRefusal('64:ff9b:1::5db8:d822', 443, RULES)).toMatch(/NAT64 local-use/);
+    expect(addressRefusal('2001:0:4136:e378:8000:63bf:3fff:fdd2', 443, RULES)).toMatch(/Teredo/);
+    expect(addressRefusal('100.100.100.200', 80, RULES)).toMatch(/shared address space/);
+    expect(addressRefusal('255.255.255.255', 80, RULES)).toMatch(/reserved/);
+    expect(addressRefusal('ff02::1', 80, RULES)).toMatch(/multicast/);
+    expect(addressRefusal('FEC0::1%eth0', 80, RULES)).toMatch(/site-local/);
+    expect(addressRefusal('100::1', 80, RULES)).toMatch(/discard/);
+  });
+
+  it('keeps private receivers allowed unless LICENSOR_WEBHOOK_DENY_PRIVATE is set, in any written form', () => {
+    const deny = { ...RULES, denyPrivate: true };
+    for (const address of ['10.1.2.3', '::ffff:a01:203', '2002:a01:203::1', 'fd00::1']) {
+      expect(addressRefusal(address, 443, RULES)).toBeNull();
+      expect(addressRefusal(address, 443, deny)).toMatch(/private/);
+    }
   });
 
   it('knows the portal by a host named without a port (as new URL(LICENSOR_PORTAL_URL).host gives it) on http and https', () => {

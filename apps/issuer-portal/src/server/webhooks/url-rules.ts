@@ -3,10 +3,17 @@
 // delivery, the address the name resolves to is checked again before connecting (so a DNS
 // answer that changes later cannot point a delivery at a forbidden address): never a
 // link-local address (169.254.0.0/16, fe80::/10: cloud metadata services live there), never
-// an unspecified one (0.0.0.0, ::), never a loopback address on one of the portal's own ports,
-// and with `denyPrivate` no loopback or private-network address at all. An IPv4 address written
-// as IPv6 (IPv4-mapped ::ffff:a.b.c.d, hex or dotted; IPv4-compatible ::a.b.c.d; IPv4-translated
-// ::ffff:0:a.b.c.d; NAT64 64:ff9b::a.b.c.d) is judged as the IPv4 address it carries.
+// an address that is no host (0.0.0.0/8, ::), nor one no vendor's receiver lives at (shared
+// address space 100.64.0.0/10, where a cloud metadata service lives too; IETF protocol
+// assignments 192.0.0.0/24; benchmarking 198.18.0.0/15; multicast 224.0.0.0/4 and ff00::/8;
+// reserved 240.0.0.0/4 with 255.255.255.255; discard-only 100::/64; deprecated site-local
+// fec0::/10), never an address that tunnels or translates to one it does not show (NAT64
+// local-use 64:ff9b:1::/48, whatever the operator's NAT64 maps it to; Teredo 2001::/32, an
+// obfuscated IPv4 address), never a loopback address on one of the portal's own ports, and
+// with `denyPrivate` no loopback or private-network address (10/8, 172.16/12, 192.168/16,
+// fc00::/7) at all. An IPv4 address written as IPv6 (IPv4-mapped ::ffff:a.b.c.d, hex or
+// dotted; IPv4-compatible ::a.b.c.d; IPv4-translated ::ffff:0:a.b.c.d; NAT64 64:ff9b::a.b.c.d;
+// 6to4 2002:AABB:CCDD::/48) is judged as the IPv4 address it carries.
 import { BlockList, isIP } from 'node:net';
 import { PortalError } from '../http/portal-errors.js';
 
@@ -59,16 +66,18 @@ export function canonicalAddress(text: string): { family: 4 | 6; address: string
   if (family !== 6) return null;
   const g = ipv6Groups(bare);
   const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
-  const v4 = () => ({
+  // The IPv4 address in groups `at` and `at + 1`.
+  const v4 = (at: number) => ({
     family: 4 as const,
-    address: [g[6]! >> 8, g[6]! & 0xff, g[7]! >> 8, g[7]! & 0xff].join('.'),
+    address: [g[at]! >> 8, g[at]! & 0xff, g[at + 1]! >> 8, g[at + 1]! & 0xff].join('.'),
   });
-  if (zeros(5) && g[5] === 0xffff) return v4(); // ::ffff:a.b.c.d (IPv4-mapped)
-  if (zeros(4) && g[4] === 0xffff && g[5] === 0) return v4(); // ::ffff:0:a.b.c.d (translated)
-  if (zeros(6) && (g[6] !== 0 || g[7]! > 1)) return v4(); // ::a.b.c.d (IPv4-compatible), not :: or ::1
+  if (zeros(5) && g[5] === 0xffff) return v4(6); // ::ffff:a.b.c.d (IPv4-mapped)
+  if (zeros(4) && g[4] === 0xffff && g[5] === 0) return v4(6); // ::ffff:0:a.b.c.d (translated)
+  if (zeros(6) && (g[6] !== 0 || g[7]! > 1)) return v4(6); // ::a.b.c.d (IPv4-compatible), not :: or ::1
   if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0) {
-    return v4(); // 64:ff9b::a.b.c.d (NAT64 well-known prefix)
+    return v4(6); // 64:ff9b::a.b.c.d (NAT64 well-known prefix)
   }
+  if (g[0] === 0x2002) return v4(1); // 2002:aabb:ccdd::/48 (6to4: a.b.c.d's own IPv6 network)
   return { family: 6, address: g.map((x) => x.toString(16)).join(':') };
 }
 
@@ -85,14 +94,47 @@ function blockList(subnets: readonly (readonly [string, number, 'ipv4' | 'ipv6']
   return list;
 }
 
-const NOT_A_HOST = blockList([
-  ['0.0.0.0', 8, 'ipv4'],
-  ['::', 128, 'ipv6'],
-]);
-const LINK_LOCAL = blockList([
-  ['169.254.0.0', 16, 'ipv4'],
-  ['fe80::', 10, 'ipv6'],
-]);
+/** Ranges refused whatever the rules, each with the reason a refusal names. */
+const NO_RECEIVER: readonly (readonly [BlockList, string])[] = [
+  [
+    blockList([
+      ['0.0.0.0', 8, 'ipv4'],
+      ['::', 128, 'ipv6'],
+    ]),
+    'is not a host',
+  ],
+  [
+    blockList([
+      ['169.254.0.0', 16, 'ipv4'],
+      ['fe80::', 10, 'ipv6'],
+    ]),
+    'is link-local (cloud metadata lives there)',
+  ],
+  [
+    blockList([['100.64.0.0', 10, 'ipv4']]),
+    'is shared address space (100.64.0.0/10: carrier-grade NAT; cloud metadata lives there too)',
+  ],
+  [blockList([['192.0.0.0', 24, 'ipv4']]), 'is an IETF protocol address (192.0.0.0/24)'],
+  [blockList([['198.18.0.0', 15, 'ipv4']]), 'is for benchmarking (198.18.0.0/15)'],
+  [
+    blockList([
+      ['224.0.0.0', 4, 'ipv4'],
+      ['ff00::', 8, 'ipv6'],
+    ]),
+    'is multicast',
+  ],
+  [blockList([['240.0.0.0', 4, 'ipv4']]), 'is reserved (240.0.0.0/4, with the broadcast address)'],
+  [blockList([['100::', 64, 'ipv6']]), 'is discard-only (100::/64)'],
+  [blockList([['fec0::', 10, 'ipv6']]), 'is site-local (fec0::/10, deprecated)'],
+  [
+    blockList([['64:ff9b:1::', 48, 'ipv6']]),
+    "is NAT64 local-use (64:ff9b:1::/48): it reaches whatever the operator's NAT64 maps it to",
+  ],
+  [
+    blockList([['2001::', 32, 'ipv6']]),
+    'is Teredo (2001::/32): it tunnels to an IPv4 address it hides',
+  ],
+];
 const LOOPBACK = blockList([
   ['127.0.0.0', 8, 'ipv4'],
   ['::1', 128, 'ipv6'],
@@ -152,8 +194,7 @@ export function addressRefusal(address: string, port: number, rules: UrlRules): 
   if (ip === null) return `${address} is not an IP address`;
   const type = ip.family === 4 ? 'ipv4' : 'ipv6';
   const is = (list: BlockList) => list.check(ip.address, type);
-  if (is(NOT_A_HOST)) return `${address} is not a host`;
-  if (is(LINK_LOCAL)) return `${address} is link-local (cloud metadata lives there)`;
+  for (const [list, why] of NO_RECEIVER) if (is(list)) return `${address} ${why}`;
   const loopback = is(LOOPBACK);
   if (loopback && rules.selfPorts.includes(port)) return 'it points at this portal';
   if (rules.denyPrivate && (loopback || is(PRIVATE))) {

@@ -18,7 +18,7 @@ import {
   Time,
 } from '../components/ui';
 import { useSession } from '../session';
-import type { KeyRevocation, KeyUsage, ListOf, Product, SigningKey } from '../types';
+import type { KeyActivation, KeyRevocation, KeyUsage, ListOf, Product, SigningKey } from '../types';
 import { useApi } from '../use-api';
 
 type Pending =
@@ -60,9 +60,11 @@ export function KeysPage() {
         `New ${key.purpose} key ${key.kid} is next: it is in the signed key set, which installations pick up at their next check. Activate it when they have.`,
       );
     } else if (pending.kind === 'activate') {
-      await api.post(`/keys/${pending.key.kid}/activate`, {});
+      const key = await api.post<KeyActivation>(`/keys/${pending.key.kid}/activate`, {});
       setNotice(
-        `Key ${pending.key.kid} signs from now on; the key it replaces is retired and stays trusted for what it signed.`,
+        key.alreadyActive
+          ? `Key ${key.kid} was already active: nothing was left to do.`
+          : `Key ${key.kid} signs from now on; the key it replaces is retired and stays trusted for what it signed.`,
       );
     } else {
       const answer = await api.post<KeyRevocation>(`/keys/${pending.key.kid}/revoke`, {});

@@ -59,7 +59,20 @@ describe('signing keys', () => {
       (k: { purpose: string }) => k.purpose === 'license',
     );
     const rotated = (await post('/keys/rotate', { purpose: 'license' })).body;
-    expect((await post(`/keys/${rotated.kid}/activate`).expect(200)).body.status).toBe('active');
+    expect((await post(`/keys/${rotated.kid}/activate`).expect(200)).body).toMatchObject({
+      status: 'active',
+      alreadyActive: false,
+    });
+    // Again: nothing left to do; the answer says so and the audit log has no second entry.
+    const activations = () =>
+      fixture.issuer.listAuditEvents({ subjectId: rotated.kid, action: 'key.activate' });
+    expect(await activations()).toHaveLength(1);
+    expect((await post(`/keys/${rotated.kid}/activate`).expect(200)).body).toMatchObject({
+      kid: rotated.kid,
+      status: 'active',
+      alreadyActive: true,
+    });
+    expect(await activations()).toHaveLength(1);
     const retired = await post(`/keys/${before.kid}/retire`).expect(200);
     expect(retired.body.status).toBe('retired');
     // Retired: still trusted for what it signed.

@@ -7,6 +7,7 @@ import { defineRoute } from '../route.js';
 import { listOf } from '../schemas/answers.js';
 import {
   JwksSchema,
+  KeyActivationSchema,
   KeyRevocationSchema,
   KeysetSchema,
   KeyUsageSchema,
@@ -95,14 +96,15 @@ export const activateKey = defineRoute({
   operationId: 'activateKey',
   summary:
     'The next key signs from now on; the key it replaces is retired (still trusted for what ' +
-    'it signed). A license key re-signs every license in force for online delivery.',
+    'it signed). A license key re-signs every license in force for online delivery. Repeated, ' +
+    'it finishes an interrupted activation; once complete it does nothing (alreadyActive).',
   tag: 'keys',
   access: 'admin',
   // 503: a key in an HSM that cannot sign now (ERR_HSM_*) is not activated.
   errors: [404, 409, 503],
   params: KidParams,
   body: z.object({}),
-  response: SigningKeySchema,
+  response: KeyActivationSchema,
   handle({ params, deps, session }) {
     return deps.issuer.keys.activate(params.kid, session!.userName);
   },

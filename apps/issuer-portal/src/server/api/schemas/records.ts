@@ -301,6 +301,14 @@ export const KeysetSchema = z
   })
   .register(apiSchemas, { id: 'Keyset' });
 
+export const KeyActivationSchema = SigningKeySchema.extend({
+  alreadyActive: z
+    .boolean()
+    .describe(
+      'true: the key was active and its activation complete, so nothing was done (no audit entry, no key set, no re-signing).',
+    ),
+}).register(apiSchemas, { id: 'KeyActivation' });
+
 export const KeyRevocationSchema = z
   .object({
     key: SigningKeySchema,
