@@ -217,7 +217,7 @@ describe('registering webhook endpoints', () => {
     ['http://[2002:7f00:1::1]:4000/api/v1/tokens', /this portal/], // 6to4 of 127.0.0.1
     ['http://[64:ff9b:1::a9fe:a9fe]/', /NAT64 local-use/],
     ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', /Teredo/],
-    ['http://100.100.100.200/latest/meta-data/', /shared address space/],
+    ['http://100.100.100.200/latest/meta-data/', /cloud metadata/],
     ['http://224.0.0.1/', /multicast/],
     ['http://255.255.255.255/', /reserved/],
     ['http://240.0.0.1/', /reserved/],

@@ -43,9 +43,8 @@ describe('webhook URL rules', () => {
     ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', /Teredo/],
     ['http://[2001::1]/', /Teredo/],
     // Addresses that are no webhook receiver's.
-    ['http://100.100.100.200/latest/meta-data/', /shared address space/],
-    ['http://100.64.0.1/', /shared address space/],
-    ['http://100.127.255.254/', /shared address space/],
+    ['http://100.100.100.200/latest/meta-data/', /cloud metadata/],
+    ['http://[fd00:ec2::254]/latest/meta-data/', /cloud metadata/],
     ['http://224.0.0.1/', /multicast/],
     ['http://239.255.255.250/', /multicast/],
     ['http://240.0.0.1/', /reserved/],
@@ -58,7 +57,7 @@ describe('webhook URL rules', () => {
     ['http://[ff0e::1]/', /multicast/],
     ['http://[fec0::1]/', /site-local/],
     ['http://[100::1]/', /discard/],
-    ['http://[::ffff:100.100.100.200]/', /shared address space/],
+    ['http://[::ffff:100.100.100.200]/', /cloud metadata/],
     ['http://[64:ff9b::e000:1]/', /multicast/],
     // Next to the refused ranges, still public.
     ['http://100.128.0.1/', null],
@@ -124,7 +123,8 @@ describe('webhook URL rules', () => {
     expect(addressRefusal('2002:5db8:d822::1', 443, deny)).toBeNull();
     expect(addressRefusal('64:ff9b:1::5db8:d822', 443, RULES)).toMatch(/NAT64 local-use/);
     expect(addressRefusal('2001:0:4136:e378:8000:63bf:3fff:fdd2', 443, RULES)).toMatch(/Teredo/);
-    expect(addressRefusal('100.100.100.200', 80, RULES)).toMatch(/shared address space/);
+    expect(addressRefusal('100.100.100.200', 80, RULES)).toMatch(/cloud metadata/);
+    expect(addressRefusal('fd00:ec2::254', 80, RULES)).toMatch(/cloud metadata/);
     expect(addressRefusal('255.255.255.255', 80, RULES)).toMatch(/reserved/);
     expect(addressRefusal('ff02::1', 80, RULES)).toMatch(/multicast/);
     expect(addressRefusal('FEC0::1%eth0', 80, RULES)).toMatch(/site-local/);
@@ -133,7 +133,16 @@ describe('webhook URL rules', () => {
 
   it('keeps private receivers allowed unless LICENSOR_WEBHOOK_DENY_PRIVATE is set, in any written form', () => {
     const deny = { ...RULES, denyPrivate: true };
-    for (const address of ['10.1.2.3', '::ffff:a01:203', '2002:a01:203::1', 'fd00::1']) {
+    // 100.64.0.0/10 too: carrier-grade NAT, and overlay networks (Tailscale) a receiver may be on.
+    for (const address of [
+      '10.1.2.3',
+      '::ffff:a01:203',
+      '2002:a01:203::1',
+      'fd00::1',
+      '100.64.0.1',
+      '100.127.255.254',
+      '::ffff:6440:1',
+    ]) {
       expect(addressRefusal(address, 443, RULES)).toBeNull();
       expect(addressRefusal(address, 443, deny)).toMatch(/private/);
     }

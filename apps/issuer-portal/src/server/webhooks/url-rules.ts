@@ -3,15 +3,16 @@
 // delivery, the address the name resolves to is checked again before connecting (so a DNS
 // answer that changes later cannot point a delivery at a forbidden address): never a
 // link-local address (169.254.0.0/16, fe80::/10: cloud metadata services live there), never
-// an address that is no host (0.0.0.0/8, ::), nor one no vendor's receiver lives at (shared
-// address space 100.64.0.0/10, where a cloud metadata service lives too; IETF protocol
-// assignments 192.0.0.0/24; benchmarking 198.18.0.0/15; multicast 224.0.0.0/4 and ff00::/8;
+// an address that is no host (0.0.0.0/8, ::), never a cloud metadata service outside link-local
+// (Alibaba Cloud's 100.100.100.200, AWS's IPv6 fd00:ec2::254), nor one no vendor's receiver
+// lives at (IETF protocol assignments 192.0.0.0/24; benchmarking 198.18.0.0/15; multicast 224.0.0.0/4 and ff00::/8;
 // reserved 240.0.0.0/4 with 255.255.255.255; discard-only 100::/64; deprecated site-local
 // fec0::/10), never an address that tunnels or translates to one it does not show (NAT64
 // local-use 64:ff9b:1::/48, whatever the operator's NAT64 maps it to; Teredo 2001::/32, an
 // obfuscated IPv4 address), never a loopback address on one of the portal's own ports, and
 // with `denyPrivate` no loopback or private-network address (10/8, 172.16/12, 192.168/16,
-// fc00::/7) at all. An IPv4 address written as IPv6 (IPv4-mapped ::ffff:a.b.c.d, hex or
+// the shared address space 100.64.0.0/10 of carrier-grade NAT and overlay networks such as
+// Tailscale, fc00::/7) at all. An IPv4 address written as IPv6 (IPv4-mapped ::ffff:a.b.c.d, hex or
 // dotted; IPv4-compatible ::a.b.c.d; IPv4-translated ::ffff:0:a.b.c.d; NAT64 64:ff9b::a.b.c.d;
 // 6to4 2002:AABB:CCDD::/48) is judged as the IPv4 address it carries.
 import { BlockList, isIP } from 'node:net';
@@ -111,8 +112,11 @@ const NO_RECEIVER: readonly (readonly [BlockList, string])[] = [
     'is link-local (cloud metadata lives there)',
   ],
   [
-    blockList([['100.64.0.0', 10, 'ipv4']]),
-    'is shared address space (100.64.0.0/10: carrier-grade NAT; cloud metadata lives there too)',
+    blockList([
+      ['100.100.100.200', 32, 'ipv4'],
+      ['fd00:ec2::254', 128, 'ipv6'],
+    ]),
+    'is a cloud metadata service',
   ],
   [blockList([['192.0.0.0', 24, 'ipv4']]), 'is an IETF protocol address (192.0.0.0/24)'],
   [blockList([['198.18.0.0', 15, 'ipv4']]), 'is for benchmarking (198.18.0.0/15)'],
@@ -143,6 +147,7 @@ const PRIVATE = blockList([
   ['10.0.0.0', 8, 'ipv4'],
   ['172.16.0.0', 12, 'ipv4'],
   ['192.168.0.0', 16, 'ipv4'],
+  ['100.64.0.0', 10, 'ipv4'],
   ['fc00::', 7, 'ipv6'],
 ]);
 
