@@ -371,7 +371,11 @@ export async function revokeKey(
   const key = (await context.store.listSigningKeys()).find((k) => k.kid === kid);
   if (key === undefined) throw new KeyNotFoundError(kid);
   const dependents = key.purpose === 'license' ? await dependentsOf(context, kid) : [];
-  if (key.status === 'revoked') return { key, dependents };
+  if (key.status === 'revoked') {
+    // A revoke that a crash cut off after its state was written: its key set may be unpublished.
+    await publishKeysetIfChanged(context);
+    return { key, dependents };
+  }
   if (key.status === 'active') throw new KeyActiveError(kid, key.purpose);
   const at = context.now();
   const revoked = await context.store.setSigningKeyState(kid, [key.status], 'revoked', at);

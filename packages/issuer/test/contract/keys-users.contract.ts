@@ -320,6 +320,23 @@ export function keysAndUsersContract(adapter: Adapter): void {
       expect(last.keys.map((k: { kid: string }) => k.kid)).not.toContain(old.kid);
     });
 
+    it('a repeat of a revoke that a crash cut off before its key set publishes the key set, once', async () => {
+      const { old, rotated } = await licenseKeyRotated();
+      await issuer.keys.activate(rotated.kid, 'alice');
+      // What a crash right after the revoke's state write leaves: no key set saying so.
+      await store.setSigningKeyState(old.kid, ['retired'], 'revoked', clock.now());
+      const before = (await issuer.keys.keysets()).length;
+      expect((await issuer.keys.revoke(old.kid, 'alice')).key.status).toBe('revoked');
+      const keysets = await issuer.keys.keysets();
+      expect(keysets.length).toBe(before + 1);
+      const last = JSON.parse(
+        Buffer.from(keysets.at(-1)!.token.split('.')[1]!, 'base64url').toString(),
+      );
+      expect(last.revoked).toEqual([old.kid]);
+      await issuer.keys.revoke(old.kid, 'alice');
+      expect((await issuer.keys.keysets()).length).toBe(before + 1);
+    });
+
     it('publishes a chain of key sets an installation can follow from the first', async () => {
       await issuer.init('alice');
       const shipped = Keyring.fromJwks(await issuer.keys.exportJwks());
