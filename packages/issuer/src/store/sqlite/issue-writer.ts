@@ -23,8 +23,13 @@
 // they could see it a moment before the answer anyway. The reads that return a transaction with
 // the key (token) another commit wrote, the answer to a challenge issued already
 // (findTransactionByChallenge) and getTransaction / listTransactions (the portal shows their
-// keys), wait for a sync that began after they read (`durable()`, SqliteStore.onDisk). Not yet:
-// getCheckView, whose license carries its newest token (the verify service's online delivery).
+// keys), wait for a sync that began after they read (`durable()`, SqliteStore.onDisk).
+// getCheckView, whose license carries its newest token (the verify service's online delivery),
+// needs no wait of its own: the verify service sends a status only once its check's nonce is
+// on disk (nonce-writer.ts: a sync of the log that began after the nonce's commit, which came
+// after the view was read, cached or not). A sync of the log covers every frame in it, any
+// process's; a checkpoint that moved the frames out synced the database file first (the
+// checkpoints of synchronous=NORMAL do). So the token a status relays is on disk when it is sent.
 // Read-your-writes holds: a commit is answered after its COMMIT, so every read on the event loop
 // after the answer sees it.
 
