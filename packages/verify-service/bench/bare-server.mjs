@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { generateKeyPair, signStatus, verifyCheck } from '@licensor/token';
-import { clusterCpu, reportCpu } from './cluster-cpu.mjs';
+import { clusterCpu, peakRssMb, reportCpu } from './cluster-cpu.mjs';
 import { threadCpu } from './thread-cpu.mjs';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 1);
@@ -80,7 +80,13 @@ function startBare() {
   } else {
     // The bench asks for the CPU time spent, to report CPU per request beside the rates.
     process.on('message', (message) => {
-      if (message === 'cpu') process.send({ cpu: process.cpuUsage(), threads: threadCpu() });
+      if (message === 'cpu') {
+        process.send({
+          cpu: process.cpuUsage(),
+          threads: threadCpu(),
+          rss: { primaryMb: peakRssMb(), workersMb: [] },
+        });
+      }
     });
   }
 }

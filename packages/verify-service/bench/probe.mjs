@@ -6,6 +6,7 @@
 // client's rate and latency, the load generator's own CPU (cores), the server's CPU per request
 // (a cluster's: its primary's and every worker's), for one process its event-loop delay and
 // utilization, garbage-collection pauses and its main thread's CPU apart from its other threads',
+// its peak resident memory (each process of a cluster apart),
 // and from the service's /metrics its own latency (first
 // byte to answer) and its wait for the nonce store, as the histogram buckets' upper bounds.
 // PROBE_LOADGEN=go sends the warm-up and the load from the Go generator (bench/loadgen, as the
@@ -157,6 +158,9 @@ out.serverMs = server.serverMs;
 out.nonceStoreMs = server.nonceStoreMs;
 if (cpu0) {
   const cpu1 = await ask('cpu', 'cpu');
+  // Peak resident memory (MB) by the end of the run: the process's, or the primary's and each
+  // worker's (cluster-cpu.mjs).
+  out.peakRssMb = await ask('cpu', 'rss');
   out.serverCpuUsPerReq = Math.round(
     (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / result.requests,
   );

@@ -84,6 +84,20 @@ function stop(child) {
   });
 }
 
+/** Per target, the largest peak each of its processes reported over the runs. */
+function peakRssOf(rows) {
+  const peaks = {};
+  for (const row of rows) {
+    if (row.peakRssMb === undefined) continue;
+    const seen = peaks[row.target] ?? { primaryMb: 0, workersMb: [] };
+    peaks[row.target] = {
+      primaryMb: Math.max(seen.primaryMb, row.peakRssMb.primaryMb),
+      workersMb: row.peakRssMb.workersMb.map((mb, i) => Math.max(seen.workersMb[i] ?? 0, mb ?? 0)),
+    };
+  }
+  return peaks;
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -96,7 +110,12 @@ function cpuOf(child) {
       if (message?.cpu === undefined) return;
       child.off('message', onMessage);
       // A cluster's primary reports no threads (its workers' are not apart).
-      resolve({ total: message.cpu.user + message.cpu.system, threads: message.threads ?? null });
+      resolve({
+        total: message.cpu.user + message.cpu.system,
+        threads: message.threads ?? null,
+        // Peak resident memory so far (MB): the process's, or a cluster's primary and workers'.
+        rss: message.rss ?? null,
+      });
     };
     child.on('message', onMessage);
     child.send('cpu');
@@ -123,6 +142,7 @@ async function measure(server, connections, duration, requests, rate) {
   return {
     ...result,
     cpuUsPerRequest: Math.round((after.total - before.total) / Math.max(1, result.requests)),
+    ...(after.rss === null ? {} : { peakRssMb: after.rss }),
     // One process: its main thread's CPU apart from its other threads' (thread-cpu.mjs).
     ...(before.threads !== null && after.threads !== null
       ? {
@@ -529,6 +549,9 @@ try {
       pacedAt100.p99Ms < 50 &&
       [...results, ...roundRows].every((x) => x.non2xx === 0 && x.errors === 0),
     unknownCpuRatioToValid: unknown.cpuRatioToValid,
+    // The most resident memory each server process held by the end of its runs (MB): a cluster's
+    // primary and each worker apart (getrusage ru_maxrss; the runs share one process per target).
+    peakRssMb: peakRssOf(roundRows),
   };
 
   console.log(
@@ -567,6 +590,14 @@ try {
   }
   console.log(
     `--workers ${workers}: ${report.workersScale}x one worker (rounds ${workersScaleRounds.join(', ')}; target ${0.9 * workers}x); bare x${workers} ${report.bareWorkersScale}x one bare; the cores allow the service ${report.workersScaleCoresAllow}x`,
+  );
+  console.log(
+    `peak resident memory (MB): ${Object.entries(report.peakRssMb)
+      .map(
+        ([target, rss]) =>
+          `${target} ${rss.primaryMb}${rss.workersMb.length > 0 ? ` + workers ${rss.workersMb.join(', ')}` : ''}`,
+      )
+      .join('; ')}`,
   );
   console.log(
     `UNKNOWN vs VALID CPU per check: ${unknown.cpuRatioToValid} (1 = indistinguishable cost)\n`,

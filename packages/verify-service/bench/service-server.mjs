@@ -16,7 +16,7 @@ const { joinCluster, runClusterPrimary, serve } = await import(
 
 const slot = Number(process.env.LICENSOR_VERIFY_WORKER_SLOT) || undefined;
 
-import { clusterCpu, reportCpu } from './cluster-cpu.mjs';
+import { clusterCpu, peakRssMb, reportCpu } from './cluster-cpu.mjs';
 import { threadCpu } from './thread-cpu.mjs';
 
 const workers = Number(process.env.BENCH_WORKERS ?? 1);
@@ -68,7 +68,13 @@ if (workers > 1 && cluster.isPrimary) {
     });
     // The bench asks for the CPU time spent, to report CPU per request beside the rates.
     process.on('message', (message) => {
-      if (message === 'cpu') process.send({ cpu: process.cpuUsage(), threads: threadCpu() });
+      if (message === 'cpu') {
+        process.send({
+          cpu: process.cpuUsage(),
+          threads: threadCpu(),
+          rss: { primaryMb: peakRssMb(), workersMb: [] },
+        });
+      }
     });
   }
 }
