@@ -26,7 +26,13 @@ export type {
   PlanLimit,
   ProductInput,
 } from './catalog/types.js';
-export { AUDIT_HEAD_TYP, type AuditChainStatus, type AuditHeadClaims } from './domain/audit.js';
+export {
+  AUDIT_HEAD_TYP,
+  type AuditChainStatus,
+  type AuditExport,
+  type AuditHeadClaims,
+  exportChunks,
+} from './domain/audit.js';
 export {
   AUTO_RENEW_OPERATOR,
   type AutoRenewJob,
