@@ -7,6 +7,11 @@ import { LicensorError } from '@licensor/token';
 
 export interface CliIo {
   stdout: (text: string) => void;
+  /**
+   * Writes to stdout with backpressure: resolves once the stream takes more (for output too
+   * large to build whole, written a chunk at a time).
+   */
+  writeStdout: (text: string) => Promise<void>;
   stderr: (text: string) => void;
   readStdin: () => Promise<string>;
   env: Record<string, string | undefined>;
@@ -51,6 +56,17 @@ function readProcessStdin(): Promise<string> {
 export function processIo(): CliIo {
   return {
     stdout: (text) => process.stdout.write(text),
+    writeStdout: (text) =>
+      new Promise((done, fail) => {
+        const onError = (error: Error) => fail(error);
+        process.stdout.once('error', onError);
+        const settle = () => {
+          process.stdout.off('error', onError);
+          done();
+        };
+        if (process.stdout.write(text)) settle();
+        else process.stdout.once('drain', settle);
+      }),
     stderr: (text) => process.stderr.write(text),
     readStdin: readProcessStdin,
     env: process.env,
@@ -78,6 +94,9 @@ export function memoryIo(
     out,
     io: {
       stdout: (text) => {
+        out.stdout += text;
+      },
+      writeStdout: async (text) => {
         out.stdout += text;
       },
       stderr: (text) => {

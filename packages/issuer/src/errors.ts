@@ -367,14 +367,18 @@ export class ForkClosedError extends LicensorError {
   }
 }
 
-/** The audit log's hash chain is broken (issue #17.3): the break names the first bad entry. */
+/**
+ * The audit log's hash chain is broken (issue #17.3): the break names the first bad entry.
+ * `cut`: found while the export was being written (an entry changed after the export checked
+ * the chain); what was written ends before the signed head, which no verifier accepts.
+ */
 export class AuditChainBrokenError extends LicensorError {
   static readonly code = 'ERR_AUDIT_CHAIN_BROKEN';
   readonly broken: AuditBreak;
-  constructor(broken: AuditBreak) {
+  constructor(broken: AuditBreak, when: 'before' | 'cut' = 'before') {
     super(
       AuditChainBrokenError.code,
-      `${broken.message}. Nothing was exported: find out who changed the store (see "The audit log" in docs/deploying.md); \`licensor-issuer audit verify\` names the break`,
+      `${broken.message}. ${when === 'cut' ? 'The export was cut short before its signed head: no verifier accepts what was written' : 'Nothing was exported'}: find out who changed the store (see "The audit log" in docs/deploying.md); \`licensor-issuer audit verify\` names the break`,
     );
     this.broken = broken;
   }

@@ -3,7 +3,7 @@
 
 import type { ChallengeClaims, Jwks, KeyPurpose, LimitRequest, PublicJwk } from '@licensor/token';
 import type { CatalogApi } from './catalog/types.js';
-import type { AuditChainStatus } from './domain/audit.js';
+import type { AuditChainStatus, AuditExport } from './domain/audit.js';
 import type { Dashboard, DashboardOptions } from './domain/dashboard.js';
 import type { Finding } from './domain/findings.js';
 import type { ForksApi } from './domain/forks.js';
@@ -329,9 +329,12 @@ export interface Issuer extends CatalogApi {
     verify(): Promise<AuditChainStatus>;
     /**
      * The log as JSON lines closed by a head signed with the active license key
-     * (docs/contracts.md); ERR_AUDIT_CHAIN_BROKEN when the chain is broken.
+     * (docs/contracts.md); ERR_AUDIT_CHAIN_BROKEN when the chain is broken. Resolves once the
+     * whole chain is checked and its head signed; the lines are read from the store, a page at
+     * a time, as they are iterated (exportChunks joins them for a stream). An entry changed
+     * meanwhile makes the iteration throw ERR_AUDIT_CHAIN_BROKEN before the head line.
      */
-    export(): Promise<string[]>;
+    export(): Promise<AuditExport>;
   };
 
   readonly keys: {

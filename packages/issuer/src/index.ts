@@ -11,22 +11,32 @@ export {
   ProductNotCoveredError,
   ProductNotFoundError,
 } from './catalog/errors.js';
-export type {
-  Bound,
-  CatalogApi,
-  CatalogProduct,
-  CatalogStatus,
-  CatalogStore,
-  CatalogWrite,
-  LicenseEntitlements,
-  Plan,
-  PlanChange,
-  PlanFeature,
-  PlanInput,
-  PlanLimit,
-  ProductInput,
+export {
+  AFFECTED_PAGE,
+  AFFECTED_PAGE_MAX,
+  type AffectedLicenses,
+  type AffectedPage,
+  type Bound,
+  type CatalogApi,
+  type CatalogProduct,
+  type CatalogStatus,
+  type CatalogStore,
+  type CatalogWrite,
+  type LicenseEntitlements,
+  type Plan,
+  type PlanChange,
+  type PlanFeature,
+  type PlanInput,
+  type PlanLimit,
+  type ProductInput,
 } from './catalog/types.js';
-export { AUDIT_HEAD_TYP, type AuditChainStatus, type AuditHeadClaims } from './domain/audit.js';
+export {
+  AUDIT_HEAD_TYP,
+  type AuditChainStatus,
+  type AuditExport,
+  type AuditHeadClaims,
+  exportChunks,
+} from './domain/audit.js';
 export {
   AUTO_RENEW_OPERATOR,
   type AutoRenewJob,

@@ -5,9 +5,9 @@
 
 import { newId } from '@licensor/token';
 import { type IssuerContext, nowSeconds } from '../domain/context.js';
-import { ConcurrentUpdateError } from '../errors.js';
-import type { License, Operator } from '../records.js';
-import { licensePages } from '../store/cursors.js';
+import { ConcurrentUpdateError, InputInvalidError } from '../errors.js';
+import type { Operator } from '../records.js';
+import { decodePlanRevisionCursor, pageOfRows, planRevisionCursor } from '../store/cursors.js';
 import { describeChanges, entitlementsOfPlan } from './entitle.js';
 import {
   NameTakenError,
@@ -17,15 +17,19 @@ import {
   ProductNotFoundError,
 } from './errors.js';
 import { normalisePlan, normaliseProduct, type PlanFields } from './rules.js';
-import type {
-  CatalogApi,
-  CatalogProduct,
-  CatalogStatus,
-  CatalogWrite,
-  Plan,
-  PlanChange,
-  PlanInput,
-  ProductInput,
+import {
+  AFFECTED_PAGE,
+  AFFECTED_PAGE_MAX,
+  type AffectedLicenses,
+  type AffectedPage,
+  type CatalogApi,
+  type CatalogProduct,
+  type CatalogStatus,
+  type CatalogWrite,
+  type Plan,
+  type PlanChange,
+  type PlanInput,
+  type ProductInput,
 } from './types.js';
 
 const ATTEMPTS = 8;
@@ -221,16 +225,31 @@ export function createCatalog(context: IssuerContext): CatalogApi {
       setPlanStatus(idOrName, 'archived', operator),
     restore: (idOrName: string, operator: Operator) => setPlanStatus(idOrName, 'active', operator),
 
-    /** Licenses issued from an older revision of the plan, and what a re-issue would change. */
-    async affected(idOrName: string): Promise<PlanChange[]> {
+    /**
+     * Licenses issued from an older revision of the plan, and what a re-issue would change: a
+     * page of `limit` (default 50, at most 1,000) by (revision issued from, license id), after
+     * the `after` cursor (the nextCursor of the page before).
+     */
+    async affected(idOrName: string, page: AffectedPage = {}): Promise<AffectedLicenses> {
+      const limit = page.limit ?? AFFECTED_PAGE;
+      if (!Number.isInteger(limit) || limit < 1 || limit > AFFECTED_PAGE_MAX) {
+        throw new InputInvalidError('limit', `is a whole number from 1 to ${AFFECTED_PAGE_MAX}`);
+      }
+      const after = page.after === undefined ? null : decodePlanRevisionCursor(page.after);
       const plan = await requirePlan(context, idOrName);
-      const licenses = await listAll(context, plan.id);
+      // One more than the page: the next page's cursor only when there is one.
+      const licenses = await context.store.listLicensesOfOlderPlanRevision(
+        plan.id,
+        plan.revision,
+        after,
+        limit + 1,
+      );
       const catalogue = await context.store.listProducts();
       const changes: PlanChange[] = [];
       for (const license of licenses) {
         const held = license.entitlements;
-        if (held?.plan == null || held.plan.revision >= plan.revision) continue;
-        if (license.state === 'revoked') continue;
+        // The store chose by plan and revision; a record without them is no change of this plan.
+        if (held?.plan == null) continue;
         const next = entitlementsOfPlan(
           plan,
           catalogue,
@@ -245,7 +264,9 @@ export function createCatalog(context: IssuerContext): CatalogApi {
           changes: describeChanges(license, next),
         });
       }
-      return changes;
+      return pageOfRows(changes, limit, (change) =>
+        planRevisionCursor({ revision: change.issuedFromRevision, id: change.licenseId }),
+      );
     },
   };
 
@@ -305,14 +326,6 @@ function unchanged(current: object, fields: object): boolean {
 }
 
 /** Every license issued from a plan (the store pages; this reads all pages). */
-async function listAll(context: IssuerContext, planId: string): Promise<License[]> {
-  const all: License[] = [];
-  for await (const page of licensePages((f) => context.store.listLicenses(f), { planId })) {
-    all.push(...page);
-  }
-  return all;
-}
-
 /** A plan as the input that would make it (to apply a partial change over it). */
 function planInputOf(plan: Plan): PlanInput {
   return {

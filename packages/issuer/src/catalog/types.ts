@@ -159,6 +159,23 @@ export interface PlanChange {
   changes: string[];
 }
 
+/** A page of a plan's affected licenses (`plans.affected`). */
+export interface AffectedPage {
+  /** At most this many (default 50, at most 1,000). */
+  limit?: number;
+  /** The nextCursor of the page before; ERR_INPUT_INVALID for one this list did not give out. */
+  after?: string;
+}
+
+export interface AffectedLicenses {
+  items: PlanChange[];
+  /** The cursor of the next page; null: this is the last. */
+  nextCursor: string | null;
+}
+
+export const AFFECTED_PAGE = 50;
+export const AFFECTED_PAGE_MAX = 1_000;
+
 /** The Issuer's catalogue operations (`issuer.products`, `issuer.plans`). */
 export interface CatalogApi {
   readonly products: {
@@ -183,6 +200,6 @@ export interface CatalogApi {
     archive(idOrName: string, operator: string): Promise<Plan>;
     restore(idOrName: string, operator: string): Promise<Plan>;
     /** Licenses issued from an older revision, and what a re-issue would change. */
-    affected(idOrName: string): Promise<PlanChange[]>;
+    affected(idOrName: string, page?: AffectedPage): Promise<AffectedLicenses>;
   };
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,20 @@ describe('licensor-issuer audit', () => {
       join(data, 'jwks.json'),
     ]);
     expect(stdout).toMatch(/^OK: \d+ chained entries/);
+    // To stdout, written as it is read: the same file, and --json says what it holds.
+    const printed = await cli(['audit', 'export']);
+    expect(printed.code).toBe(0);
+    // The same entries; the heads differ only where the second ticked between the two runs (iat).
+    const entriesOf = (text: string) => text.slice(0, text.lastIndexOf('{"head":'));
+    expect(entriesOf(printed.stdout)).toBe(entriesOf(readFileSync(file, 'utf8')));
+    expect(entriesOf(printed.stdout).length).toBeGreaterThan(0);
+    const summary = JSON.parse((await cli(['audit', 'export', '--json'])).stdout);
+    expect(summary.lines).toBe(printed.stdout.split('\n').length - 1);
+    // The head line closes it; --json's head (another export) certifies the same entries.
+    const claimsOf = (jws: string) =>
+      JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8'));
+    const headLine = JSON.parse(printed.stdout.slice(entriesOf(printed.stdout).length)).head;
+    expect({ ...claimsOf(headLine), iat: 0 }).toEqual({ ...claimsOf(summary.head), iat: 0 });
   });
 
   it('names an edited entry, exit 1, and exports nothing', async () => {

@@ -2,8 +2,13 @@
 // names the first broken entry; `export` writes the JSON lines and the signed head a third
 // party checks with scripts/verify-audit-export.mjs.
 
-import { writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { type CommandSpec, text as optionText } from '@licensor/cli-kit';
+import { type AuditExport, exportChunks } from '../domain/audit.js';
 import { AuditChainBrokenError } from '../errors.js';
 import type { CommandOutput, CommandRun } from './commands.js';
 
@@ -39,14 +44,39 @@ export const AUDIT_HANDLERS: Record<string, Handler> = {
     return { value: status, text };
   },
   async 'audit export'(run) {
-    const lines = await run.issuer.audit.export();
+    // Checked whole, and its head signed, before a line is written: a broken chain writes nothing.
+    const exported = await run.issuer.audit.export();
     const file = optionText(run.args.values, 'out');
-    const head = JSON.parse(lines[lines.length - 1] as string).head as string;
-    if (file === undefined) return { value: { lines: lines.length, head }, text: lines.join('') };
-    writeFileSync(file, lines.join(''), { mode: 0o644 });
+    const summary = { lines: exported.lines, head: exported.head };
+    if (file === undefined) {
+      // With --json the summary alone, as before; else the file, written as it is read.
+      if (run.args.values.json !== true) {
+        for await (const chunk of exportChunks(exported)) await run.io.writeStdout(chunk);
+      }
+      return { value: summary, text: '' };
+    }
+    await writeExport(file, exported);
     return {
-      value: { file, lines: lines.length, head },
-      text: `wrote ${lines.length} lines to ${file}; check it with: node scripts/verify-audit-export.mjs ${file} JWKS.json\n`,
+      value: { file, ...summary },
+      text: `wrote ${exported.lines} lines to ${file}; check it with: node scripts/verify-audit-export.mjs ${file} JWKS.json\n`,
     };
   },
 };
+
+/**
+ * Writes the export beside `file` and renames it into place once whole: an export cut short
+ * (an entry changed while it was written) leaves no file.
+ */
+async function writeExport(file: string, exported: AuditExport): Promise<void> {
+  const partial = join(dirname(file), `.${basename(file)}.${process.pid}.partial`);
+  try {
+    await pipeline(
+      Readable.from(exportChunks(exported)),
+      createWriteStream(partial, { mode: 0o644 }),
+    );
+    await rename(partial, file);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+}

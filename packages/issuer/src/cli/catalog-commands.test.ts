@@ -73,6 +73,17 @@ describe('licensor-issuer products and plans', () => {
     expect(changed.stderr).toMatch(/revision 2; 1 license\(s\) issued from an older revision/);
     const shown = await cli(['plans', 'show', 'Standard']);
     expect(shown.stdout).toContain(`${claims.lid}  Acme Corp  rev 1: features: + audit`);
+    expect(shown.stdout).not.toContain('--cursor');
+    const page = JSON.parse(
+      (await cli(['plans', 'show', 'Standard', '--limit', '1', '--json'])).stdout,
+    );
+    expect(page).toMatchObject({ affected: [{ licenseId: claims.lid }], nextCursor: null });
+    expect(await cli(['plans', 'show', 'Standard', '--limit', '1001'])).toMatchObject({ code: 2 });
+    const badCursor = await cli(['plans', 'show', 'Standard', '--cursor', 'nope']);
+    expect(badCursor).toMatchObject({ code: 1 });
+    expect(badCursor.stderr).toMatch(
+      /ERR_INPUT_INVALID: cursor is not a cursor this list gave out/,
+    );
     const reissued = await cli(['reissue', claims.lid]);
     expect(reissued.code).toBe(0);
     const next = verifyLicense(reissued.stdout.trim(), jwks).claims;

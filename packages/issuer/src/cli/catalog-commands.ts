@@ -11,7 +11,14 @@ import {
 } from '@licensor/cli-kit';
 import { ENTITLEMENT_NAME_PATTERN, type LimitRequest } from '@licensor/token';
 import { PlanNotFoundError } from '../catalog/errors.js';
-import type { CatalogProduct, Plan, PlanChange, PlanInput } from '../catalog/types.js';
+import {
+  AFFECTED_PAGE,
+  AFFECTED_PAGE_MAX,
+  type AffectedLicenses,
+  type CatalogProduct,
+  type Plan,
+  type PlanInput,
+} from '../catalog/types.js';
 import type { Inspection } from '../facade.js';
 import type { Terms } from '../records.js';
 import type { LicenseFilter } from '../store/ports.js';
@@ -70,6 +77,20 @@ export const CATALOG_COMMANDS: CommandSpec[] = [
     name: 'plans show',
     args: ['PLAN'],
     summary: 'a plan, and the licenses issued from an older revision of it',
+    details:
+      'Those licenses a page at a time (oldest revision first): the next page with --cursor and the cursor the page ends with.',
+    options: {
+      limit: {
+        type: 'string',
+        value: 'N',
+        help: `licenses per page (default ${AFFECTED_PAGE}, at most ${AFFECTED_PAGE_MAX})`,
+      },
+      cursor: {
+        type: 'string',
+        value: 'CURSOR',
+        help: 'the page after this one (given at the end of a page)',
+      },
+    },
   },
   {
     name: 'plans add',
@@ -228,7 +249,8 @@ function formatPlans(plans: Plan[]): string {
   ]);
 }
 
-function formatPlan(plan: Plan, products: CatalogProduct[], affected: PlanChange[]): string {
+function formatPlan(plan: Plan, products: CatalogProduct[], page: AffectedLicenses): string {
+  const affected = page.items;
   const names = plan.products.map((id) => products.find((p) => p.id === id)?.name ?? id);
   const days = (d: number | undefined) => (d === undefined ? '' : ` (${d} days)`);
   const lines = [
@@ -253,6 +275,9 @@ function formatPlan(plan: Plan, products: CatalogProduct[], affected: PlanChange
       lines.push(
         `  ${change.licenseId}  ${change.customerName}  rev ${change.issuedFromRevision}: ${change.changes.join('; ') || 'no change to its entitlements'}`,
       );
+    }
+    if (page.nextCursor !== null) {
+      lines.push(`  … more: plans show ${plan.name} --cursor ${page.nextCursor}`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -356,11 +381,22 @@ export const CATALOG_HANDLERS: Record<string, Handler> = {
   async 'plans show'(run, ref) {
     const plan = await run.issuer.plans.get(ref);
     if (plan === null) throw new PlanNotFoundError(ref);
-    const [products, affected] = await Promise.all([
+    const limit = wholeNumber(text(run.args, 'limit'), '--limit', {
+      min: 1,
+      max: AFFECTED_PAGE_MAX,
+    });
+    const cursor = text(run.args, 'cursor');
+    const [products, page] = await Promise.all([
       run.issuer.products.list(),
-      run.issuer.plans.affected(plan.id),
+      run.issuer.plans.affected(plan.id, {
+        ...(limit === undefined ? {} : { limit }),
+        ...(cursor === undefined ? {} : { after: cursor }),
+      }),
     ]);
-    return out({ plan, affected }, formatPlan(plan, products, affected));
+    return out(
+      { plan, affected: page.items, nextCursor: page.nextCursor },
+      formatPlan(plan, products, page),
+    );
   },
   async 'plans add'(run, json) {
     const plan = await run.issuer.plans.create(
@@ -371,9 +407,11 @@ export const CATALOG_HANDLERS: Record<string, Handler> = {
   },
   async 'plans update'(run, ref, json) {
     const plan = await run.issuer.plans.update(ref, await planJson(run, json), run.operator);
+    // The first page: how many, up to a page, and whether there are more.
     const affected = await run.issuer.plans.affected(plan.id);
+    const count = `${affected.nextCursor === null ? '' : 'more than '}${affected.items.length}`;
     run.io.stderr(
-      `plan ${plan.name} is at revision ${plan.revision}; ${affected.length} license(s) issued from an older revision keep what they have (see \`plans show ${plan.name}\`)\n`,
+      `plan ${plan.name} is at revision ${plan.revision}; ${count} license(s) issued from an older revision keep what they have (see \`plans show ${plan.name}\`)\n`,
     );
     return out(plan, formatPlan(plan, await run.issuer.products.list(), affected));
   },

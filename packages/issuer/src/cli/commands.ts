@@ -41,6 +41,8 @@ export interface CommandRun {
   operator: string;
   io: {
     stderr: (text: string) => void;
+    /** Stdout with backpressure, for output written as it is read (the audit export). */
+    writeStdout: (text: string) => Promise<void>;
     readStdin: () => Promise<string>;
     env: Record<string, string | undefined>;
   };

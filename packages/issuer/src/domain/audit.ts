@@ -10,7 +10,6 @@ import {
   type AuditBreak,
   type AuditChainHead,
   AuditChainWalker,
-  auditEntryLine,
   LegacyDigest,
   legacyAuditLine,
 } from '../store/audit-chain.js';
@@ -62,82 +61,105 @@ async function* legacyEvents(context: IssuerContext): AsyncGenerator<AuditEvent>
   }
 }
 
-interface Walk {
-  walker: AuditChainWalker;
-  legacy: number;
-  anchoredAt: number | null;
-}
-
 /**
- * The walk shared by verify and export: the entries before the chain (into the anchor's
- * digest), then the chain from 1 to `until`, stopping at the first break. `emit` gets each line
- * in export order, only while nothing is broken.
+ * One walk of the log, shared by verify and the export's two passes: the entries before the
+ * chain (into the anchor's digest), then the chain from 1 to `until`, stopping at the first
+ * break. `lines` gives each line in export order (without its "\n"), only while nothing is
+ * broken, and reads the store a page at a time as its lines are taken: what the walk holds is one
+ * page, however long the log.
  */
-async function walk(
-  context: IssuerContext,
-  until: number,
-  emit: (line: string) => void,
-): Promise<Walk> {
-  const digest = new LegacyDigest();
-  for await (const event of legacyEvents(context)) {
-    digest.add(event);
-    emit(legacyAuditLine(event));
+class Walk {
+  readonly walker = new AuditChainWalker();
+  readonly #digest = new LegacyDigest();
+  anchoredAt: number | null = null;
+
+  get legacy(): number {
+    return this.#digest.result().entries;
   }
-  const walker = new AuditChainWalker();
-  let anchoredAt: number | null = null;
-  let afterSeq = 0;
-  pages: while (afterSeq < until) {
-    const page = await context.store.listAuditChain(afterSeq, Math.min(PAGE, until - afterSeq));
-    if (page.length === 0) break;
-    for (const entry of page) {
-      if (entry.seq > until) break pages;
-      if (!walker.step(entry)) break pages;
-      if (entry.seq === 1) {
-        anchoredAt = entry.at;
-        if (!walker.checkLegacy(digest.result())) break pages;
-      }
-      emit(auditEntryLine(entry));
-      afterSeq = entry.seq;
+
+  async *lines(context: IssuerContext, until: number): AsyncGenerator<string> {
+    for await (const event of legacyEvents(context)) {
+      this.#digest.add(event);
+      yield legacyAuditLine(event);
     }
+    const walker = this.walker;
+    let afterSeq = 0;
+    pages: while (afterSeq < until) {
+      const page = await context.store.listAuditChain(afterSeq, Math.min(PAGE, until - afterSeq));
+      if (page.length === 0) break;
+      for (const entry of page) {
+        if (entry.seq > until) break pages;
+        if (!walker.step(entry)) break pages;
+        if (entry.seq === 1) {
+          this.anchoredAt = entry.at;
+          if (!walker.checkLegacy(this.#digest.result())) break pages;
+        }
+        // The line the walker hashed: built once per entry.
+        yield walker.line as string;
+        afterSeq = entry.seq;
+      }
+    }
+    walker.finish(until);
   }
-  walker.finish(until);
-  return { walker, legacy: digest.result().entries, anchoredAt };
 }
 
 export async function verifyAuditChain(context: IssuerContext): Promise<AuditChainStatus> {
   const head = await context.store.auditChainHead();
-  const { walker, legacy, anchoredAt } = await walk(context, head?.seq ?? 0, () => {});
+  const walk = new Walk();
+  for await (const _ of walk.lines(context, head?.seq ?? 0)) {
+    // Only the walk's verdict counts here.
+  }
+  const { walker } = walk;
   return {
     ok: walker.broken === null,
     entries: walker.head?.seq ?? 0,
-    legacy,
+    legacy: walk.legacy,
     head,
-    anchoredAt,
+    anchoredAt: walk.anchoredAt,
     broken: walker.broken,
     checkedAt: context.now(),
   };
 }
 
 /**
- * The export as lines (each ending in "\n"): the entries before the chain, the chained entries
- * up to the head, then `{"head":"<signed head>"}`. It is built whole before the first line is
- * given out, so a break anywhere refuses it (ERR_AUDIT_CHAIN_BROKEN, naming the entry) and the
- * signed head never certifies a broken chain.
+ * The export (docs/contracts.md §9): checked, with its head signed, before a line is given out;
+ * its lines are read from the store again, a page at a time, as they are taken.
  */
-export async function exportAuditLog(context: IssuerContext): Promise<string[]> {
+export interface AuditExport extends AsyncIterable<string> {
+  /** The signed head (compact JWS): what the last line, `{"head": …}`, holds. */
+  readonly head: string;
+  readonly claims: AuditHeadClaims;
+  /** Lines of the file: the entries before the chain, the chained ones, the head. */
+  readonly lines: number;
+}
+
+/**
+ * The export as lines (each ending in "\n"): the entries before the chain, the chained entries
+ * up to the head, then `{"head":"<signed head>"}`. Two passes over the store, a page at a time:
+ * the first walks the whole chain (a break anywhere refuses the export, ERR_AUDIT_CHAIN_BROKEN
+ * naming the entry, before any line is given out) and signs the head it reached; iterating the
+ * result walks again up to that head, giving each line as it is read, and gives the signed head
+ * line only when the second walk reached the same head by the same hashes. An entry changed
+ * between the two walks throws ERR_AUDIT_CHAIN_BROKEN from the iteration before the head line,
+ * so what was written has no head and no verifier accepts it (a caller ends the file or the
+ * response there, as cut short). Entries appended meanwhile come after the head: not in it.
+ */
+export async function exportAuditLog(context: IssuerContext): Promise<AuditExport> {
   const signer = await context.licenseKeys.active();
-  const head = await context.store.anchorAuditChain(context.now());
-  const lines: string[] = [];
-  const { walker, legacy } = await walk(context, head.seq, (line) => lines.push(`${line}\n`));
-  const reached = walker.head;
-  if (walker.broken !== null) throw new AuditChainBrokenError(walker.broken);
+  const anchored = await context.store.anchorAuditChain(context.now());
+  const first = new Walk();
+  for await (const _ of first.lines(context, anchored.seq)) {
+    // Pass 1: the verdict and the head; no line is kept.
+  }
+  const reached = first.walker.head;
+  if (first.walker.broken !== null) throw new AuditChainBrokenError(first.walker.broken);
   if (reached === null) throw new Error('the audit chain walk reached no entry below its head');
   const claims: AuditHeadClaims = {
     v: 1,
     iat: nowSeconds(context),
     seq: reached.seq,
     hash: reached.hash,
-    legacy,
+    legacy: first.legacy,
   };
   const signed = await signCompactJwsWith(
     { alg: 'EdDSA', typ: AUDIT_HEAD_TYP, kid: signer.kid },
@@ -145,6 +167,47 @@ export async function exportAuditLog(context: IssuerContext): Promise<string[]> 
     signer,
     MAX_HEAD_LENGTH,
   );
-  lines.push(`${JSON.stringify({ head: signed })}\n`);
-  return lines;
+  const headLine = `${JSON.stringify({ head: signed })}\n`;
+  return {
+    head: signed,
+    claims,
+    lines: claims.legacy + claims.seq + 1,
+    async *[Symbol.asyncIterator]() {
+      const again = new Walk();
+      for await (const line of again.lines(context, claims.seq)) yield `${line}\n`;
+      const { walker } = again;
+      if (walker.broken !== null) throw new AuditChainBrokenError(walker.broken, 'cut');
+      if (walker.head?.hash !== claims.hash || again.legacy !== claims.legacy) {
+        throw new AuditChainBrokenError(
+          {
+            seq: claims.seq,
+            id: null,
+            problem: 'edited',
+            message: `audit entry ${claims.seq}, the export's head, was changed while the export was written: its content no longer gives the hash the head certifies`,
+          },
+          'cut',
+        );
+      }
+      yield headLine;
+    },
+  };
+}
+
+/**
+ * The lines of an export joined into strings of about `size` characters, for a stream: one write
+ * per line would cost a chunk (and, over HTTP, a chunk header) per line.
+ */
+export async function* exportChunks(
+  lines: AsyncIterable<string>,
+  size = 64 * 1024,
+): AsyncGenerator<string> {
+  let chunk = '';
+  for await (const line of lines) {
+    chunk += line;
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk.length > 0) yield chunk;
 }

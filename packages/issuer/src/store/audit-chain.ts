@@ -225,6 +225,7 @@ export class AuditChainWalker {
   #prevHash: string | null = null;
   #broken: AuditBreak | null = null;
   #anchor: { entries: number; digest: string } | null = null;
+  #line: string | null = null;
 
   get broken(): AuditBreak | null {
     return this.#broken;
@@ -233,6 +234,11 @@ export class AuditChainWalker {
   /** The head reached so far (null: no entry yet). */
   get head(): { seq: number; hash: string } | null {
     return this.#prevHash === null ? null : { seq: this.#expected - 1, hash: this.#prevHash };
+  }
+
+  /** The line (auditEntryLine) of the entry the last step took: the export writes it. */
+  get line(): string | null {
+    return this.#line;
   }
 
   /** The anchor's record of the entries before the chain, once seq 1 was walked. */
@@ -263,7 +269,8 @@ export class AuditChainWalker {
         `audit entry ${entry.id} has sequence number ${entry.seq} where ${this.#expected} was expected: entries were reordered or repeated`,
       );
     }
-    const actual = sha256Base64url(auditEntryLine(entry));
+    const line = auditEntryLine(entry);
+    const actual = sha256Base64url(line);
     if (entry.hash !== undefined && entry.hash !== actual) {
       return fail(
         'edited',
@@ -297,6 +304,7 @@ export class AuditChainWalker {
       this.#anchor = { entries: before.entries, digest: before.digest };
     }
     this.#prevHash = actual;
+    this.#line = line;
     this.#expected += 1;
     return true;
   }

@@ -4,7 +4,7 @@
 
 import { InputInvalidError } from '../errors.js';
 import type { Customer, License } from '../records.js';
-import type { LicenseFilter } from './ports.js';
+import type { LicenseFilter, PlanRevisionKey } from './ports.js';
 
 function encode(parts: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
@@ -54,6 +54,16 @@ export function beforeCursorOf(
     );
   }
   return decodeLicenseCursor(filter.before);
+}
+
+/** A plan's affected licenses go by the revision they were issued from, then id. */
+export function planRevisionCursor(key: PlanRevisionKey): string {
+  return encode([key.revision, key.id]);
+}
+
+export function decodePlanRevisionCursor(cursor: string): PlanRevisionKey {
+  const [revision, id] = decode(cursor, ['number', 'string']) as [number, string];
+  return { revision, id };
 }
 
 /** Customers go by name, ASCII letters folded (SQLite NOCASE), then id. */

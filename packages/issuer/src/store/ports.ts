@@ -115,6 +115,12 @@ export interface LicenseFilter {
   offset?: number;
 }
 
+/** Where a license sits in a plan's affected licenses: the revision it was issued from, its id. */
+export interface PlanRevisionKey {
+  revision: number;
+  id: string;
+}
+
 /** A page of customers: by name (ASCII case folded), then id. */
 export interface CustomerPage {
   /**
@@ -279,6 +285,17 @@ export interface LedgerStore {
 
   getLicense(id: string): Promise<License | null>;
   listLicenses(filter: LicenseFilter): Promise<License[]>;
+  /**
+   * Licenses issued from plan `planId` at a revision below `revision` and not revoked (a changed
+   * plan's affected licenses), by (plan revision, id): the `limit` after `after` (null: from the
+   * first). A page is a range on an index, whatever the page's depth and the plan's size.
+   */
+  listLicensesOfOlderPlanRevision(
+    planId: string,
+    revision: number,
+    after: PlanRevisionKey | null,
+    limit: number,
+  ): Promise<License[]>;
   getCustomer(id: string): Promise<Customer | null>;
   findCustomerByName(name: string): Promise<Customer | null>;
   listCustomers(page?: CustomerPage): Promise<Customer[]>;

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
 import type { AuditEvent } from '../../src/records.js';
-import { auditEntryLine, sha256Base64url } from '../../src/store/audit-chain.js';
+import { auditEntryLine, legacyAuditLine, sha256Base64url } from '../../src/store/audit-chain.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter, StoreHandle } from '../support/adapters.js';
 import { type RawAudit, rawAudit } from '../support/audit-raw.js';
@@ -56,6 +56,25 @@ async function verifyExport(
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, out: failed.stdout + failed.stderr };
   }
+}
+
+/** Every line the export gives; when it throws, the lines given before and the error. */
+async function collect(
+  exported: AsyncIterable<string>,
+): Promise<{ lines: string[]; error: unknown }> {
+  const lines: string[] = [];
+  try {
+    for await (const line of exported) lines.push(line);
+  } catch (error) {
+    return { lines, error };
+  }
+  return { lines, error: null };
+}
+
+async function exportLines(issuer: Issuer): Promise<string[]> {
+  const { lines, error } = await collect(await issuer.audit.export());
+  if (error !== null) throw error;
+  return lines;
 }
 
 export function auditChainContract(adapter: Adapter): void {
@@ -188,7 +207,7 @@ export function auditChainContract(adapter: Adapter): void {
       issuer = await issuerOver(store);
       await issuer.init('alice'); // audited: key.create …
       for (let i = 1; i <= 4; i++) await store.appendAuditEvent(event(i));
-      lines = await issuer.audit.export();
+      lines = await exportLines(issuer);
       jwks = await issuer.keys.exportJwks();
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -202,6 +221,92 @@ export function auditChainContract(adapter: Adapter): void {
       expect(result).toMatchObject({ code: 0 });
       expect(result.out).toMatch(`OK: ${head.seq} chained entries`);
       expect(result.out).toMatch('and 2 before the chain');
+    });
+
+    it('gives the lines of the store as the format has them, the head certifying the last', async () => {
+      // The expected file built from the store's own reads, independently of the export's walk.
+      const legacy = await store.listLegacyAuditEvents(null, 10_000);
+      const entries = await chain();
+      const expected = [
+        ...legacy.map((e) => `${legacyAuditLine(e)}\n`),
+        ...entries.map((e) => `${auditEntryLine(e)}\n`),
+      ];
+      expect(lines.slice(0, -1)).toEqual(expected);
+      const exported = await issuer.audit.export();
+      expect(exported.lines).toBe(lines.length);
+      expect(lines.at(-1)).toBe(`${JSON.stringify({ head: exported.head })}\n`);
+      const claims = JSON.parse(
+        Buffer.from(exported.head.split('.')[1]!, 'base64url').toString('utf8'),
+      );
+      const last = entries.at(-1)!;
+      expect(claims).toEqual({
+        v: 1,
+        iat: Math.floor(T0 / 1000),
+        seq: last.seq,
+        hash: last.hash,
+        legacy: 2,
+      });
+      expect(exported.claims).toEqual(claims);
+      // Iterated again, the same bytes: each iteration reads the store again.
+      expect((await collect(exported)).lines.join('')).toBe(lines.join(''));
+    });
+
+    it('leaves out entries appended after the head it signed; the file still holds', async () => {
+      const exported = await issuer.audit.export();
+      await store.appendAuditEvent(event(5));
+      const { lines: streamed, error } = await collect(exported);
+      expect(error).toBeNull();
+      expect(streamed.join('')).toBe(lines.join(''));
+      expect(await verifyExport(dir, streamed, jwks)).toMatchObject({ code: 0 });
+    });
+
+    it('an entry edited after the check and before its line is written cuts the export short', async () => {
+      const exported = await issuer.audit.export();
+      raw = raw as RawAudit;
+      await raw.editDetails(3, { n: 'forged' });
+      const { lines: written, error } = await collect(exported);
+      expect(error).toMatchObject({
+        code: 'ERR_AUDIT_CHAIN_BROKEN',
+        broken: { seq: 3, problem: 'edited' },
+      });
+      expect((error as Error).message).toMatch(/cut short before its signed head/);
+      // The lines before the edited one, and no head: the verifier refuses what was written.
+      expect(written).toEqual(lines.slice(0, 2 + 2));
+      const result = await verifyExport(dir, written, jwks);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(/the export was cut short/);
+    });
+
+    it('the head entry rewritten with its hash between the passes gives no head line', async () => {
+      const exported = await issuer.audit.export();
+      const head = (await store.auditChainHead())!;
+      const [entry] = await store.listAuditChain(head.seq - 1, 1);
+      const forged = { ...entry!, details: { n: 'forged' } };
+      raw = raw as RawAudit;
+      await raw.editDetails(head.seq, forged.details);
+      await raw.setHash(head.seq, sha256Base64url(auditEntryLine(forged)));
+      expect(await issuer.audit.verify()).toMatchObject({ ok: true });
+      const { lines: written, error } = await collect(exported);
+      expect(error).toMatchObject({
+        code: 'ERR_AUDIT_CHAIN_BROKEN',
+        broken: { seq: head.seq, problem: 'edited' },
+      });
+      expect(written).toHaveLength(lines.length - 1);
+      expect(written.some((line) => line.startsWith('{"head"'))).toBe(false);
+      expect((await verifyExport(dir, written, jwks)).code).toBe(1);
+    });
+
+    it('an entry from before the chain edited between the passes cuts the export short', async () => {
+      const exported = await issuer.audit.export();
+      raw = raw as RawAudit;
+      await raw.editLegacy(event(201).id, { n: 'changed' });
+      const { lines: written, error } = await collect(exported);
+      expect(error).toMatchObject({
+        code: 'ERR_AUDIT_CHAIN_BROKEN',
+        broken: { seq: 0, problem: 'anchor' },
+      });
+      expect(written).toHaveLength(2);
+      expect((await verifyExport(dir, written, jwks)).code).toBe(1);
     });
 
     it('names an edited line', async () => {
@@ -254,7 +359,7 @@ export function auditChainContract(adapter: Adapter): void {
 
     it('a later export extends an earlier one; entries removed from the end since are named', async () => {
       await store.appendAuditEvent(event(5));
-      const later = await issuer.audit.export();
+      const later = await exportLines(issuer);
       expect(await verifyExport(dir, later, jwks, lines)).toMatchObject({ code: 0 });
       // The newest entries removed from the store: the chain alone still holds, the earlier
       // signed head does not.
@@ -263,7 +368,7 @@ export function auditChainContract(adapter: Adapter): void {
       await raw.remove(head.seq);
       await raw.remove(head.seq - 1);
       expect(await issuer.audit.verify()).toMatchObject({ ok: true });
-      const truncated = await issuer.audit.export();
+      const truncated = await exportLines(issuer);
       const result = await verifyExport(dir, truncated, jwks, lines);
       expect(result.code).toBe(1);
       expect(result.out).toMatch(

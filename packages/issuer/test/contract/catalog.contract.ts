@@ -433,14 +433,17 @@ export function catalogContract(adapter: Adapter): void {
       );
       const record = await store.getLicense(issued.license.id);
       expect(record).toEqual(issued.license);
-      expect(await issuer.plans.affected('Standard')).toEqual([
-        {
-          licenseId: issued.license.id,
-          customerName: 'Acme Corp',
-          issuedFromRevision: 1,
-          changes: ['features: + audit', 'limits.sites: 3 -> 4'],
-        },
-      ]);
+      expect(await issuer.plans.affected('Standard')).toEqual({
+        items: [
+          {
+            licenseId: issued.license.id,
+            customerName: 'Acme Corp',
+            issuedFromRevision: 1,
+            changes: ['features: + audit', 'limits.sites: 3 -> 4'],
+          },
+        ],
+        nextCursor: null,
+      });
       const reissued = await issuer.reissue(issued.license.id, {}, 'bob');
       const { claims } = verifyLicense(reissued.token, await keyring());
       expect(claims).toMatchObject({
@@ -451,8 +454,60 @@ export function catalogContract(adapter: Adapter): void {
       });
       expect(claims.features?.map((f) => f.name)).toEqual(['audit', 'hsm-support']);
       expect((await store.getCheckView(issued.license.id))?.latestToken).toBe(reissued.token);
-      expect(await issuer.plans.affected('Standard')).toEqual([]);
+      expect(await issuer.plans.affected('Standard')).toEqual({ items: [], nextCursor: null });
       expect(reissued.transaction.kind).toBe('reissue');
+    });
+
+    it('affected licenses come a page at a time, each once, oldest revision first; bad pages are refused', async () => {
+      const issue = async () =>
+        (await issuer.issue(new TestInstallation().challenge({ v: 2 }), standardTerms(), 'alice'))
+          .license.id;
+      const byId = (ids: string[]) => [...ids].sort();
+      const first = [await issue(), await issue(), await issue(), await issue()];
+      await issuer.plans.update('Standard', { features: ['audit', 'hsm-support'] }, 'bob');
+      const second = [await issue(), await issue(), await issue()];
+      // Revoked: no re-issue is due. Issued from the newest revision: not affected.
+      await issuer.revoke(first[1]!, 'alice', 'gone');
+      await issuer.plans.update('Standard', { features: ['hsm-support'] }, 'bob');
+      await issue();
+      const expected = [
+        ...byId([first[0]!, first[2]!, first[3]!]).map((id) => [id, 1]),
+        ...byId(second).map((id) => [id, 2]),
+      ];
+      for (const limit of [1, 4, 6, 50]) {
+        const seen: [string, number][] = [];
+        let after: string | undefined;
+        let pages = 0;
+        for (;;) {
+          const page = await issuer.plans.affected(plan.id, {
+            limit,
+            ...(after === undefined ? {} : { after }),
+          });
+          pages += 1;
+          expect(page.items.length).toBeLessThanOrEqual(limit);
+          seen.push(
+            ...page.items.map((c): [string, number] => [c.licenseId, c.issuedFromRevision]),
+          );
+          if (page.nextCursor === null) break;
+          expect(page.items).toHaveLength(limit);
+          after = page.nextCursor;
+        }
+        expect(seen).toEqual(expected);
+        expect(pages).toBe(Math.ceil(expected.length / limit) || 1);
+      }
+      expect((await issuer.plans.affected('Standard')).items).toHaveLength(6);
+      for (const limit of [0, 1001, 2.5]) {
+        expect(await refusal(issuer.plans.affected(plan.id, { limit }))).toMatchObject({
+          code: 'ERR_INPUT_INVALID',
+          field: 'limit',
+        });
+      }
+      for (const after of ['not a cursor', Buffer.from('["x","y"]').toString('base64url')]) {
+        expect(await refusal(issuer.plans.affected(plan.id, { after }))).toMatchObject({
+          code: 'ERR_INPUT_INVALID',
+          field: 'cursor',
+        });
+      }
     });
 
     it('renews a plan license by the plan renewal days when no days are given', async () => {

@@ -22,7 +22,7 @@ import {
 } from '../components/ui';
 import { Link } from '../router';
 import { useSession } from '../session';
-import type { ListOf, Plan, PlanChange, Product, SigningKey } from '../types';
+import type { ListOf, PageOf, Plan, PlanChange, Product, SigningKey } from '../types';
 import { useApi } from '../use-api';
 
 type Bound = { value: number; min: number; max: number };
@@ -98,9 +98,28 @@ function PlanCard({
   const { can } = useSession();
   const [editing, setEditing] = useState(false);
   const detail = useApi(
-    () => api.get<{ plan: Plan; affected: PlanChange[] }>(`/plans/${plan.id}`),
+    () =>
+      api.get<{ plan: Plan; affected: PlanChange[]; affectedNextCursor: string | null }>(
+        `/plans/${plan.id}`,
+      ),
     [plan.id, plan.revision],
   );
+  // The affected licenses after the first page, by cursor, appended by "Show more".
+  const [more, setMore] = useState<PageOf<PlanChange> | null>(null);
+  const nextCursor = more === null ? (detail.data?.affectedNextCursor ?? null) : more.nextCursor;
+  const [moreError, setMoreError] = useState<ApiError | null>(null);
+  const showMore = async () => {
+    if (nextCursor === null) return;
+    setMoreError(null);
+    try {
+      const page = await api.get<PageOf<PlanChange>>(`/plans/${plan.id}/affected`, {
+        cursor: nextCursor,
+      });
+      setMore({ items: [...(more?.items ?? []), ...page.items], nextCursor: page.nextCursor });
+    } catch (failure) {
+      setMoreError(failure as ApiError);
+    }
+  };
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const reissue = async (licenseId: string) => {
@@ -108,6 +127,7 @@ function PlanCard({
     setError(null);
     try {
       await api.post(`/licenses/${licenseId}/reissue`);
+      setMore(null);
       detail.reload();
     } catch (failure) {
       setError(failure as ApiError);
@@ -117,7 +137,7 @@ function PlanCard({
   };
   const names = plan.products.map((id) => products.find((p) => p.id === id)?.name ?? id);
   const days = (d?: number) => (d === undefined ? '' : ` (${d} days)`);
-  const affected = detail.data?.affected ?? [];
+  const affected = [...(detail.data?.affected ?? []), ...(more?.items ?? [])];
   return (
     <Card
       title={
@@ -172,6 +192,9 @@ function PlanCard({
         <Link to={`/licenses?planId=${plan.id}`}>Licenses of this plan</Link>
       </p>
       {error ? <ErrorMessage error={error} title="The license could not be re-issued" /> : null}
+      {moreError ? (
+        <ErrorMessage error={moreError} title="More licenses could not be loaded" />
+      ) : null}
       {affected.length > 0 ? (
         <>
           <h3>Issued from an older revision</h3>
@@ -209,6 +232,14 @@ function PlanCard({
               },
             ]}
           />
+          {nextCursor !== null ? (
+            <nav className="pager" aria-label={`Pages of the licenses behind ${plan.name}`}>
+              <span className="muted">Licenses 1–{affected.length}, oldest revision first</span>
+              <Button tone="ghost" onClick={() => void showMore()}>
+                Show more
+              </Button>
+            </nav>
+          ) : null}
         </>
       ) : null}
     </Card>

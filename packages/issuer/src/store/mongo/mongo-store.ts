@@ -45,6 +45,7 @@ import type {
   LicenseFilter,
   LicenseLastCheck,
   LicensorStore,
+  PlanRevisionKey,
   RequestFilter,
   RollUpOptions,
   RollUpResult,
@@ -411,6 +412,33 @@ export class MongoStore implements LicensorStore {
         .limit(limitOf(filter.limit))
         .lean();
       if (before !== null) documents.reverse();
+      return documents.map((d) => recordOf<License>(d));
+    });
+  }
+
+  listLicensesOfOlderPlanRevision(
+    planId: string,
+    revision: number,
+    after: PlanRevisionKey | null,
+    limit: number,
+  ): Promise<License[]> {
+    return this.run(async () => {
+      const at = 'entitlements.plan.revision';
+      // A range on the plan-revision index from the cursor (schemas.ts), as on SQLite.
+      const range =
+        after === null
+          ? { [at]: { $lt: revision } }
+          : {
+              $or: [
+                { [at]: { $gt: after.revision, $lt: revision } },
+                { [at]: after.revision, _id: { $gt: after.id } },
+              ],
+            };
+      const documents = await this.models.licenses
+        .find({ 'entitlements.plan.id': planId, state: { $ne: 'revoked' }, ...range })
+        .sort({ [at]: 1, _id: 1 })
+        .limit(limitOf(limit))
+        .lean();
       return documents.map((d) => recordOf<License>(d));
     });
   }

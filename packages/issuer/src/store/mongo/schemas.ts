@@ -70,6 +70,8 @@ license.index({ installationId: 1 });
 license.index({ updatedAt: -1 });
 license.index({ state: 1, updatedAt: -1 });
 license.index({ 'term.end': 1, updatedAt: -1 });
+// A changed plan's affected licenses, a page after a cursor (listLicensesOfOlderPlanRevision).
+license.index({ 'entitlements.plan.id': 1, 'entitlements.plan.revision': 1, _id: 1 });
 
 const customer = new Schema(
   {

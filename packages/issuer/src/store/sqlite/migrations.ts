@@ -11,7 +11,7 @@ import { CHECK_FAILURES_SQL } from './event-sources.js';
 import { INSTALLATION_SEQ_SQL } from './installation-seq.js';
 import { backfillTransactionKids, KEY_USAGE_SQL } from './key-usage.js';
 import { NONCE_KEYS_EXPIRED_SQL, NONCE_KEYS_SQL } from './nonce-keys.js';
-import { CATALOG_MIGRATION } from './sqlite-catalog.js';
+import { CATALOG_MIGRATION, PLAN_REVISION_INDEX_SQL } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
 import { PRODUCT_KEYS_SQL } from './sqlite-product-keys.js';
 import { SSO_TABLES_SQL } from './sso.js';
@@ -261,6 +261,11 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: NONCE_KEYS_SQL,
     // The rows held at the upgrade are kept (they refuse their replays); those expired are not.
     backfill: (db, now) => void db.prepare(NONCE_KEYS_EXPIRED_SQL).run(now),
+  },
+  {
+    version: 22,
+    name: "a plan's licenses on an older revision, paged by index (sqlite-catalog.ts)",
+    sql: PLAN_REVISION_INDEX_SQL,
   },
 ];
 

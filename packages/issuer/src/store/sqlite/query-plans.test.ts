@@ -191,6 +191,14 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
         limit: 50,
       }),
   ],
+  [
+    "a plan's licenses on an older revision, the first page",
+    () => store.listLicensesOfOlderPlanRevision('pln_x', 3, null, 51),
+  ],
+  [
+    "a plan's licenses on an older revision, a page after a cursor",
+    () => store.listLicensesOfOlderPlanRevision('pln_x', 3, { revision: 1, id: 'lic_x' }, 51),
+  ],
   ['customers, the first page', () => store.listCustomers({ limit: 50 }), true],
   [
     'customers, a page after a cursor',
@@ -386,6 +394,17 @@ describe('SQLite query plans', () => {
       'SEARCH licenses USING INTEGER PRIMARY KEY (rowid=?)',
       'SCALAR SUBQUERY 1',
       expect.stringMatching(/^SEARCH installations USING COVERING INDEX \w+ \(id=\?\)$/),
+    ]);
+  });
+
+  it("pages a plan's affected licenses from the cursor on the index, without a sort", async () => {
+    const [read] = await statementsOf(() =>
+      store.listLicensesOfOlderPlanRevision('pln_x', 3, { revision: 1, id: 'lic_x' }, 51),
+    );
+    // The row value is in the search: the page starts at the cursor, not at the plan's first
+    // license (a json_extract index would give only plan_id=? AND <expr><?).
+    expect(planOf(read!)).toEqual([
+      'SEARCH licenses USING INDEX licenses_by_plan_revision (plan_id=? AND (plan_revision,id)>(?,?) AND plan_revision<?)',
     ]);
   });
 

@@ -90,6 +90,26 @@ export const findPlanByName = (db: Database.Database, name: string) =>
   get<Plan>(db, 'plans', 'name_key', nameKey(name));
 export const listPlans = (db: Database.Database) => list<Plan>(db, 'plans');
 
+/**
+ * A changed plan's affected licenses by index (migration 22): the plan and revision a license was
+ * issued from as columns computed from its body (VIRTUAL: nothing stored in the rows, no rewrite
+ * of the table), and an index on them without the revoked licenses, in the order of the list,
+ * so that a page after a cursor is a range from the cursor (a row value compares columns, not
+ * expressions: json_extract in the index would read from the plan's first license every page).
+ */
+export const PLAN_REVISION_INDEX_SQL = `
+  ALTER TABLE licenses ADD COLUMN plan_id TEXT
+    GENERATED ALWAYS AS (json_extract(body, '$.entitlements.plan.id')) VIRTUAL;
+  ALTER TABLE licenses ADD COLUMN plan_revision INTEGER
+    GENERATED ALWAYS AS (json_extract(body, '$.entitlements.plan.revision')) VIRTUAL;
+  CREATE INDEX licenses_by_plan_revision ON licenses (plan_id, plan_revision, id)
+    WHERE state != 'revoked';
+`;
+
+export const OLDER_PLAN_REVISION_SQL = `SELECT body FROM licenses
+  WHERE plan_id = ? AND state != 'revoked' AND plan_revision < ? AND (plan_revision, id) > (?, ?)
+  ORDER BY plan_revision, id LIMIT ?`;
+
 /** SQL conditions on a license's recorded entitlements, for the Licenses list filters. */
 export function entitlementConditions(filter: {
   planId?: string;

@@ -46,6 +46,7 @@ import type {
   LicenseFilter,
   LicenseLastCheck,
   LicensorStore,
+  PlanRevisionKey,
   RequestFilter,
   RollUpOptions,
   RollUpResult,
@@ -438,6 +439,24 @@ export class SqliteStore implements LicensorStore {
     return parseBody<License>(
       statement(this.open, 'SELECT body FROM licenses WHERE id = ?').get(id),
     );
+  }
+
+  async listLicensesOfOlderPlanRevision(
+    planId: string,
+    revision: number,
+    after: PlanRevisionKey | null,
+    limit: number,
+  ): Promise<License[]> {
+    const rows = statement(this.open, catalog.OLDER_PLAN_REVISION_SQL).all(
+      planId,
+      revision,
+      after?.revision ?? Number.MIN_SAFE_INTEGER,
+      after?.id ?? '',
+      limitOf(limit),
+    );
+    const licenses = rows.map((row) => parseBody<License>(row)!);
+    await this.onDisk(licenses.some((l) => typeof l.latestToken === 'string'));
+    return licenses;
   }
 
   async listLicenses(filter: LicenseFilter): Promise<License[]> {

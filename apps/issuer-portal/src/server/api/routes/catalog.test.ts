@@ -130,9 +130,57 @@ describe('products and plans', () => {
     ]);
     const reissued = await post(issuer, `/licenses/${issued.license.id}/reissue`).expect(201);
     expect(reissued.body.license).toMatchObject({ revision: 2 });
-    expect((await issuer.agent.get('/api/v1/plans/Standard').expect(200)).body.affected).toEqual(
-      [],
-    );
+    expect((await issuer.agent.get('/api/v1/plans/Standard').expect(200)).body).toMatchObject({
+      affected: [],
+      affectedNextCursor: null,
+    });
+  });
+
+  it("pages a plan's affected licenses by cursor: each once, limit bounded, a bad cursor is 400", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const challenge = makeChallenge(fixture, newInstallation(), { v: 2 });
+      ids.push((await issueThroughApi(issuer, challenge, TERMS)).license.id);
+    }
+    await admin.agent
+      .patch('/api/v1/plans/Standard')
+      .set('X-CSRF-Token', admin.csrf)
+      .send({ features: ['audit', 'hsm-support'] })
+      .expect(200);
+    const shown = (await issuer.agent.get('/api/v1/plans/Standard').expect(200)).body;
+    expect(shown.affected.map((c: { licenseId: string }) => c.licenseId)).toEqual([...ids].sort());
+    expect(shown.affectedNextCursor).toBeNull();
+
+    const seen: string[] = [];
+    let cursor: string | null | undefined;
+    let pages = 0;
+    while (cursor !== null) {
+      const page = (
+        await issuer.agent
+          .get('/api/v1/plans/Standard/affected')
+          .query({ limit: 2, ...(cursor === undefined ? {} : { cursor }) })
+          .expect(200)
+      ).body;
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((c: { licenseId: string }) => c.licenseId));
+      cursor = page.nextCursor;
+      pages += 1;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...ids].sort());
+
+    const affected = (query: Record<string, unknown>) =>
+      issuer.agent.get('/api/v1/plans/Standard/affected').query(query);
+    expect((await affected({}).expect(200)).body.items).toHaveLength(5);
+    expect((await affected({ limit: 200 }).expect(200)).body.nextCursor).toBeNull();
+    for (const limit of [0, 201, 'x']) {
+      expect((await affected({ limit }).expect(400)).body.error.code).toBe('ERR_REQUEST_INVALID');
+    }
+    const bad = await affected({ cursor: 'not-a-cursor' }).expect(400);
+    expect(bad.body.error).toMatchObject({ code: 'ERR_INPUT_INVALID' });
+    expect(bad.body.error.message).toMatch(/cursor is not a cursor this list gave out/);
+    const missing = await issuer.agent.get('/api/v1/plans/Nope/affected').expect(404);
+    expect(missing.body.error.code).toBe('ERR_NOT_FOUND');
   });
 
   it('refuses a re-issue outside the plan (422 naming the field), leaving the license as it was', async () => {

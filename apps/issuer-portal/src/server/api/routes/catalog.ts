@@ -1,12 +1,12 @@
 // The catalogue: products and plans (list, create, change, archive, restore), the licenses a
 // plan change leaves on an older revision, and re-issuing a license with changed entitlements.
 // Reading is for every role; changing the catalogue is the admin's, re-issuing the issuer's.
-import type { PlanInput } from '@licensor/issuer';
+import { AFFECTED_PAGE, type PlanInput } from '@licensor/issuer';
 import { z } from 'zod';
 import { NotFoundError } from '../../http/portal-errors.js';
 import { definedOnly } from '../deps.js';
 import { defineRoute } from '../route.js';
-import { IssueAnswerSchema, listOf } from '../schemas/answers.js';
+import { cursorQuery, IssueAnswerSchema, listOf, pageOf } from '../schemas/answers.js';
 import {
   PlanChangeSchema,
   PlanInputSchema,
@@ -101,21 +101,61 @@ export const listPlans = defineRoute({
   },
 });
 
+/** A page of a plan's affected licenses: `limit` (default 50, at most 200) and `cursor`. */
+const AffectedQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(AFFECTED_PAGE),
+  cursor: cursorQuery,
+});
+
 export const getPlan = defineRoute({
   method: 'get',
   path: '/plans/:plan',
   operationId: 'getPlan',
   summary:
-    'A plan, and the licenses issued from an older revision of it with what a re-issue changes.',
+    'A plan, and the first page of the licenses issued from an older revision of it with what a ' +
+    're-issue changes (the next pages: GET /plans/{plan}/affected?cursor=affectedNextCursor).',
   tag: 'catalogue',
   access: 'viewer',
   errors: [404],
   params: PlanParams,
-  response: z.object({ plan: PlanSchema, affected: z.array(PlanChangeSchema) }),
+  response: z.object({
+    plan: PlanSchema,
+    affected: z
+      .array(PlanChangeSchema)
+      .describe(`The first ${AFFECTED_PAGE}, oldest revision first, then by license id.`),
+    affectedNextCursor: z
+      .string()
+      .nullable()
+      .describe('Pass as `cursor` to GET /plans/{plan}/affected for the next page; null: no more.'),
+  }),
   async handle({ params, deps }) {
     const plan = await deps.issuer.plans.get(params.plan);
     if (plan === null) throw new NotFoundError(`Plan ${params.plan}`);
-    return { plan, affected: await deps.issuer.plans.affected(plan.id) };
+    const page = await deps.issuer.plans.affected(plan.id);
+    return { plan, affected: page.items, affectedNextCursor: page.nextCursor };
+  },
+});
+
+export const listAffectedLicenses = defineRoute({
+  method: 'get',
+  path: '/plans/:plan/affected',
+  operationId: 'listAffectedLicenses',
+  summary:
+    'The licenses issued from an older revision of a plan (revoked ones aside) with what a ' +
+    're-issue changes, a page at a time: oldest revision first, then by license id.',
+  tag: 'catalogue',
+  access: 'viewer',
+  errors: [404],
+  params: PlanParams,
+  query: AffectedQuery,
+  response: pageOf(PlanChangeSchema),
+  async handle({ params, query, deps }) {
+    const plan = await deps.issuer.plans.get(params.plan);
+    if (plan === null) throw new NotFoundError(`Plan ${params.plan}`);
+    return deps.issuer.plans.affected(plan.id, {
+      limit: query.limit,
+      ...(query.cursor === undefined ? {} : { after: query.cursor }),
+    });
   },
 });
 

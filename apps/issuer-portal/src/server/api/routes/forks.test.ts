@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +18,19 @@ import {
   makePortal,
   newInstallation,
 } from '../../../../test/helpers.js';
+
+// better-sqlite3 as the issuer package has it (the portal has no dependency of its own on it),
+// for a test that edits the store's file directly.
+type SqliteFile = {
+  exec(sql: string): void;
+  prepare(sql: string): { run(...args: unknown[]): unknown };
+  close(): void;
+};
+const Database = createRequire(createRequire(import.meta.url).resolve('@licensor/issuer'))(
+  'better-sqlite3',
+) as new (
+  file: string,
+) => SqliteFile;
 
 // The standalone verifier ships in the issuer package (scripts/verify-audit-export.mjs).
 const VERIFIER = fileURLToPath(
@@ -169,4 +185,64 @@ describe('the audit chain', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a broken chain is 409 ERR_AUDIT_CHAIN_BROKEN before any byte of the file', async () => {
+    tamper(fixture, 2);
+    const answer = await issuer.agent.get('/api/v1/audit/chain/export').expect(409);
+    expect(answer.headers['content-type']).toMatch('application/json');
+    expect(answer.headers['content-disposition']).toBeUndefined();
+    expect(answer.body.error.code).toBe('ERR_AUDIT_CHAIN_BROKEN');
+    expect(answer.body.error.message).toMatch(/audit entry 2 .* Nothing was exported/);
+  });
+
+  it('an entry edited while the file is sent cuts the download short, without its head', async () => {
+    // The edit lands between the check (pass 1) and the lines (pass 2).
+    const real = fixture.issuer.audit.export;
+    fixture.issuer.audit.export = async () => {
+      const exported = await real();
+      tamper(fixture, 3);
+      return exported;
+    };
+    const server = fixture.app.listen(0);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const got = await new Promise<{ status: number; complete: boolean; text: string }>(
+        (done, fail) => {
+          const req = get(
+            { port, path: '/api/v1/audit/chain/export', headers: { cookie: issuer.cookie } },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => {
+                text += chunk;
+              });
+              res.on('close', () =>
+                done({ status: res.statusCode ?? 0, complete: res.complete, text }),
+              );
+            },
+          );
+          req.on('error', fail);
+        },
+      );
+      expect(got.status).toBe(200);
+      expect(got.complete).toBe(false);
+      expect(got.text).not.toMatch('"head"');
+    } finally {
+      server.close();
+    }
+  });
 });
+
+/**
+ * What someone with the database file does (the append-only triggers do not stop them): changes
+ * the actor of the audit entry at `seq`, its recorded hash left as it was.
+ */
+function tamper(on: Fixture, seq: number): void {
+  const db = new Database(join(on.issuer.store.dataDir, 'licensor.db'));
+  try {
+    db.exec('DROP TRIGGER IF EXISTS audit_events_no_update');
+    db.prepare(`UPDATE audit_events SET actor = 'mallory' WHERE seq = ?`).run(seq);
+  } finally {
+    db.close();
+  }
+}

@@ -1,5 +1,8 @@
 // Forks and the audit chain (issue #17): a license's or a plan's fork policy, closing a fork with
 // a reason (audited), the audit log's hash chain status and its signed export.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { exportChunks } from '@licensor/issuer';
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
 import { ForkActionSchema, ForkSchema } from '../schemas/records.js';
@@ -122,12 +125,24 @@ export const exportAuditChain = defineRoute({
   errors: [409, 503],
   response: z.string().describe('The file (JSON lines), not JSON.'),
   async handle({ deps, res }) {
-    const lines = await deps.issuer.audit.export();
+    // The whole chain is checked and the head signed before the status is sent: a broken chain
+    // is a 409 with no byte of the file.
+    const exported = await deps.issuer.audit.export();
     const day = new Date(deps.now()).toISOString().slice(0, 10);
     res.status(200);
     res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="licensor-audit-${day}.jsonl"`);
-    res.end(lines.join(''));
+    // Then the lines as they are read, a page at a time, at the pace the client takes them. An
+    // entry changed meanwhile throws before the head line: pipeline destroys the response, the
+    // download ends cut short (no terminating chunk) and no verifier accepts what arrived.
+    res.flushHeaders();
+    try {
+      await pipeline(Readable.from(exportChunks(exported)), res);
+    } catch (error) {
+      // The client went away: nothing to answer.
+      if ((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return '';
+      throw error;
+    }
     return '';
   },
 });
