@@ -2,6 +2,8 @@
 // take each chunk (backpressure), so no export holds a whole table in memory. CSV follows RFC
 // 4180 (quotes doubled, CRLF), and a cell that a spreadsheet would run as a formula (= + - @,
 // tab, CR) is prefixed with a single quote. JSON lines: one JSON object per line.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Response } from 'express';
 
 export type ExportFormat = 'csv' | 'jsonl';
@@ -40,21 +42,27 @@ export async function streamExport<T>(
     'Content-Disposition',
     `attachment; filename="${options.filename}.${format === 'csv' ? 'csv' : 'jsonl'}"`,
   );
-  const write = async (text: string) => {
-    if (!res.write(text)) await new Promise((resolve) => res.once('drain', resolve));
-  };
   const headers = Object.keys(columns);
-  if (format === 'csv') await write(`${headers.map(csvCell).join(',')}\r\n`);
-  for await (const page of options.pages) {
-    if (res.destroyed) return;
-    let chunk = '';
-    for (const row of page) {
-      chunk +=
-        format === 'csv'
-          ? `${headers.map((h) => csvCell(columns[h]!(row))).join(',')}\r\n`
-          : `${JSON.stringify(options.json(row))}\n`;
+  async function* chunks(): AsyncGenerator<string> {
+    if (format === 'csv') yield `${headers.map(csvCell).join(',')}\r\n`;
+    for await (const page of options.pages) {
+      let chunk = '';
+      for (const row of page) {
+        chunk +=
+          format === 'csv'
+            ? `${headers.map((h) => csvCell(columns[h]!(row))).join(',')}\r\n`
+            : `${JSON.stringify(options.json(row))}\n`;
+      }
+      yield chunk;
     }
-    await write(chunk);
   }
-  res.end();
+  // pipeline waits for the client to take each chunk, and ends the reading of pages when the
+  // response closes early: a client gone mid-download leaves no export waiting for 'drain'.
+  try {
+    await pipeline(Readable.from(chunks()), res);
+  } catch (error) {
+    // The client went away: nothing to answer.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    throw error;
+  }
 }
