@@ -88,6 +88,9 @@ async function resignOne(
  */
 const RESIGN_IN_FLIGHT = { sqlite: 32, mongo: 1 } as const;
 
+/** Thrown inside a retry whose license another writer already re-signed or revoked. */
+const NOTHING_TO_RESIGN = Symbol('nothing to re-sign');
+
 /**
  * Re-signs the newest token of every license in force that another key signed. Returns how
  * many were re-signed. Runs after a license key is activated; repeating it does nothing more.
@@ -102,27 +105,41 @@ export async function resignLicenses(context: IssuerContext, operator: Operator)
   let count = 0;
   let failure: { error: unknown } | null = null;
   const running = new Set<Promise<void>>();
+  const signedByNewKey = (license: License) =>
+    license.latestToken !== null &&
+    kidOfToken(license.latestToken) === key.forClaims(payloadOf(license)).kid;
   const resign = async (listed: License) => {
     const committed = await commitWithRetry(context, `license ${listed.id}`, async (attempt) => {
       const license = attempt === 0 ? listed : await currentLicense(context, listed.id);
       if (license === null) throw new Error(`license ${listed.id} disappeared`);
+      // Another writer got there first (another run of the activation, a revoke, a new key).
+      if (attempt > 0 && (license.state === 'revoked' || signedByNewKey(license))) {
+        throw NOTHING_TO_RESIGN;
+      }
       return resignOne(license, key, context.now(), who);
+    }).catch((error: unknown) => {
+      if (error === NOTHING_TO_RESIGN) return null;
+      throw error;
     });
-    if (committed.status === 'committed') count++;
+    if (committed?.status === 'committed') count++;
   };
-  for await (const listed of licensesInForce(context)) {
-    if (failure !== null) break;
-    if (listed.installationId === null || listed.latestToken === null) continue;
-    if (kidOfToken(listed.latestToken) === key.forClaims(payloadOf(listed)).kid) continue;
-    const task: Promise<void> = resign(listed)
-      .catch((error: unknown) => {
-        failure ??= { error };
-      })
-      .finally(() => running.delete(task));
-    running.add(task);
-    if (running.size >= limit) await Promise.race(running);
+  try {
+    for await (const listed of licensesInForce(context)) {
+      if (failure !== null) break;
+      if (listed.installationId === null || listed.latestToken === null) continue;
+      if (signedByNewKey(listed)) continue;
+      const task: Promise<void> = resign(listed)
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => running.delete(task));
+      running.add(task);
+      if (running.size >= limit) await Promise.race(running);
+    }
+  } finally {
+    // Also when reading a page failed: no re-sign is left writing once this returns or throws.
+    await Promise.allSettled(running);
   }
-  await Promise.all(running);
   if (failure !== null) throw (failure as { error: unknown }).error;
   return count;
 }

@@ -301,7 +301,11 @@ export async function activateKey(
       other.kid !== kid &&
       other.status === 'active',
   );
-  if (key.status === 'active' && replaced.length === 0 && (await activationAudited(context, kid))) {
+  if (
+    key.status === 'active' &&
+    replaced.length === 0 &&
+    (await audited(context, kid, 'key.activate'))
+  ) {
     return { ...key, alreadyActive: true };
   }
   const at = context.now();
@@ -326,13 +330,16 @@ export async function activateKey(
   return { ...activated, status: 'active', alreadyActive: false };
 }
 
-/** Whether `kid`'s activation was completed: its audit entry is the activation's last write. */
-async function activationAudited(context: IssuerContext, kid: string): Promise<boolean> {
-  const done = await context.store.listAuditEvents({
-    subjectId: kid,
-    action: 'key.activate',
-    limit: 1,
-  });
+/**
+ * Whether `kid` has its `action` audit entry: the last write of an activation, a revoke's after
+ * its state, so a step a crash left out is told by its absence.
+ */
+async function audited(
+  context: IssuerContext,
+  kid: string,
+  action: 'key.activate' | 'key.revoke',
+): Promise<boolean> {
+  const done = await context.store.listAuditEvents({ subjectId: kid, action, limit: 1 });
   return done.length > 0;
 }
 
@@ -371,23 +378,26 @@ export async function revokeKey(
   const key = (await context.store.listSigningKeys()).find((k) => k.kid === kid);
   if (key === undefined) throw new KeyNotFoundError(kid);
   const dependents = key.purpose === 'license' ? await dependentsOf(context, kid) : [];
-  if (key.status === 'revoked') {
-    // A revoke that a crash cut off after its state was written: its key set may be unpublished.
-    await publishKeysetIfChanged(context);
-    return { key, dependents };
-  }
   if (key.status === 'active') throw new KeyActiveError(kid, key.purpose);
-  const at = context.now();
-  const revoked = await context.store.setSigningKeyState(kid, [key.status], 'revoked', at);
-  if (revoked === null) throw new KeyStateError(`key ${kid} changed meanwhile: try again`);
-  context.licenseKeys.forget(kid);
-  await audit(context, operator, 'key.revoke', kid, {
-    purpose: key.purpose,
-    dependents: dependents.length,
-    ...(reason === undefined || reason.trim() === ''
-      ? {}
-      : { reason: reason.trim().slice(0, 1000) }),
-  });
+  let revoked = key;
+  if (key.status !== 'revoked') {
+    const at = context.now();
+    const written = await context.store.setSigningKeyState(kid, [key.status], 'revoked', at);
+    if (written === null) throw new KeyStateError(`key ${kid} changed meanwhile: try again`);
+    revoked = written;
+    context.licenseKeys.forget(kid);
+  }
+  // Its steps: the state, the audit entry, the key set. A repeat writes whichever a crash left
+  // out (each once), so a revoke after a compromise always ends audited and published.
+  if (!(await audited(context, kid, 'key.revoke'))) {
+    await audit(context, operator, 'key.revoke', kid, {
+      purpose: key.purpose,
+      dependents: dependents.length,
+      ...(reason === undefined || reason.trim() === ''
+        ? {}
+        : { reason: reason.trim().slice(0, 1000) }),
+    });
+  }
   await publishKeysetIfChanged(context);
   return { key: revoked, dependents };
 }

@@ -320,7 +320,7 @@ export function keysAndUsersContract(adapter: Adapter): void {
       expect(last.keys.map((k: { kid: string }) => k.kid)).not.toContain(old.kid);
     });
 
-    it('a repeat of a revoke that a crash cut off before its key set publishes the key set, once', async () => {
+    it('a repeat of a revoke that a crash cut off after its state write writes its audit entry and publishes the key set, each once', async () => {
       const { old, rotated } = await licenseKeyRotated();
       await issuer.keys.activate(rotated.kid, 'alice');
       // What a crash right after the revoke's state write leaves: no key set saying so.
@@ -333,8 +333,11 @@ export function keysAndUsersContract(adapter: Adapter): void {
         Buffer.from(keysets.at(-1)!.token.split('.')[1]!, 'base64url').toString(),
       );
       expect(last.revoked).toEqual([old.kid]);
+      const revokes = () => store.listAuditEvents({ subjectId: old.kid, action: 'key.revoke' });
+      expect(await revokes()).toHaveLength(1);
       await issuer.keys.revoke(old.kid, 'alice');
       expect((await issuer.keys.keysets()).length).toBe(before + 1);
+      expect(await revokes()).toHaveLength(1);
     });
 
     it('publishes a chain of key sets an installation can follow from the first', async () => {
