@@ -45,6 +45,8 @@ describe('webhook URL rules', () => {
     // Addresses that are no webhook receiver's.
     ['http://100.100.100.200/latest/meta-data/', /cloud metadata/],
     ['http://[fd00:ec2::254]/latest/meta-data/', /cloud metadata/],
+    ['http://168.63.129.16/machine?comp=goalstate', /cloud metadata/],
+    ['http://[::ffff:a83f:8110]/', /cloud metadata/],
     ['http://224.0.0.1/', /multicast/],
     ['http://239.255.255.250/', /multicast/],
     ['http://240.0.0.1/', /reserved/],

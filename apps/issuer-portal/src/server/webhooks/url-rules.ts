@@ -4,7 +4,8 @@
 // answer that changes later cannot point a delivery at a forbidden address): never a
 // link-local address (169.254.0.0/16, fe80::/10: cloud metadata services live there), never
 // an address that is no host (0.0.0.0/8, ::), never a cloud metadata service outside link-local
-// (Alibaba Cloud's 100.100.100.200, AWS's IPv6 fd00:ec2::254), nor one no vendor's receiver
+// (Alibaba Cloud's 100.100.100.200, Azure's WireServer 168.63.129.16, AWS's IPv6
+// fd00:ec2::254), nor one no vendor's receiver
 // lives at (IETF protocol assignments 192.0.0.0/24; benchmarking 198.18.0.0/15; multicast 224.0.0.0/4 and ff00::/8;
 // reserved 240.0.0.0/4 with 255.255.255.255; discard-only 100::/64; deprecated site-local
 // fec0::/10), never an address that tunnels or translates to one it does not show (NAT64
@@ -114,6 +115,7 @@ const NO_RECEIVER: readonly (readonly [BlockList, string])[] = [
   [
     blockList([
       ['100.100.100.200', 32, 'ipv4'],
+      ['168.63.129.16', 32, 'ipv4'],
       ['fd00:ec2::254', 128, 'ipv6'],
     ]),
     'is a cloud metadata service',
