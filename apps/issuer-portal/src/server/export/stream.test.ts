@@ -55,4 +55,35 @@ describe('a streamed export', () => {
       server.close();
     }
   });
+
+  it('answers a store that fails on the first page with the error, before any byte of the file', async () => {
+    const app = express();
+    app.get('/export', async (_req, res) => {
+      try {
+        await streamExport(res, {
+          format: 'csv',
+          filename: 'rows',
+          columns: { id: (row: { id: number }) => row.id },
+          json: (row) => row,
+          pages: (async function* failing(): AsyncGenerator<{ id: number }[]> {
+            throw new Error('the store is unavailable');
+          })(),
+        });
+      } catch (error) {
+        res.status(503).json({ error: { message: (error as Error).message } });
+      }
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const answer = await fetch(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/export`,
+      );
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('content-disposition')).toBeNull();
+      expect(await answer.json()).toEqual({ error: { message: 'the store is unavailable' } });
+    } finally {
+      server.close();
+    }
+  });
 });

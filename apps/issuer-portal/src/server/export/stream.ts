@@ -33,6 +33,10 @@ export async function streamExport<T>(
   },
 ): Promise<void> {
   const { format, columns } = options;
+  // The first page is read before anything is sent: a store that fails then is answered with
+  // the one error body, as any request is, not with a connection cut after a 200.
+  const pages = options.pages[Symbol.asyncIterator]();
+  let step = await pages.next();
   res.status(200);
   res.setHeader(
     'Content-Type',
@@ -44,16 +48,22 @@ export async function streamExport<T>(
   );
   const headers = Object.keys(columns);
   async function* chunks(): AsyncGenerator<string> {
-    if (format === 'csv') yield `${headers.map(csvCell).join(',')}\r\n`;
-    for await (const page of options.pages) {
-      let chunk = '';
-      for (const row of page) {
-        chunk +=
-          format === 'csv'
-            ? `${headers.map((h) => csvCell(columns[h]!(row))).join(',')}\r\n`
-            : `${JSON.stringify(options.json(row))}\n`;
+    try {
+      if (format === 'csv') yield `${headers.map(csvCell).join(',')}\r\n`;
+      while (step.done !== true) {
+        let chunk = '';
+        for (const row of step.value) {
+          chunk +=
+            format === 'csv'
+              ? `${headers.map((h) => csvCell(columns[h]!(row))).join(',')}\r\n`
+              : `${JSON.stringify(options.json(row))}\n`;
+        }
+        yield chunk;
+        step = await pages.next();
       }
-      yield chunk;
+    } finally {
+      // Ended early (the client went away, a write failed): the pages are read no further.
+      if (step.done !== true) await pages.return?.();
     }
   }
   // pipeline waits for the client to take each chunk, and ends the reading of pages when the
