@@ -65,9 +65,11 @@ describe('a streamed export', () => {
           filename: 'rows',
           columns: { id: (row: { id: number }) => row.id },
           json: (row) => row,
-          pages: (async function* failing(): AsyncGenerator<{ id: number }[]> {
-            throw new Error('the store is unavailable');
-          })(),
+          pages: {
+            [Symbol.asyncIterator]: () => ({
+              next: () => Promise.reject(new Error('the store is unavailable')),
+            }),
+          },
         });
       } catch (error) {
         res.status(503).json({ error: { message: (error as Error).message } });
