@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SQLITE_FILE } from '../open-store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { PLAN_REVISION_INDEX_SQL } from './sqlite-catalog.js';
 import { SqliteStore } from './sqlite-store.js';
 
 /** The migration that gave each transaction its indexed `kid`. */
@@ -163,6 +164,53 @@ describe('SQLite schema', () => {
       .all('kA') as { detail: string }[];
     expect(plan.map((p) => p.detail).join()).toContain('USING INDEX transactions_by_kid (kid=?)');
     after.close();
+  });
+
+  it('refuses a migration that meets a damaged JSON body by naming the record, and leaves the file as it was', () => {
+    const dir = freshDir();
+    SqliteStore.open(dir).close();
+    // The file as the Licensor before the plan-revision index left it, with one license whose
+    // body was damaged outside Licensor (and one whose body is fine).
+    const version = MIGRATIONS.find((m) => m.sql === PLAN_REVISION_INDEX_SQL)!.version;
+    const db = new Database(join(dir, SQLITE_FILE));
+    db.exec(`DROP INDEX licenses_by_plan_revision;
+      ALTER TABLE licenses DROP COLUMN plan_revision;
+      ALTER TABLE licenses DROP COLUMN plan_id;`);
+    db.prepare('DELETE FROM schema_migrations WHERE version >= ?').run(version);
+    const insert = db.prepare(`INSERT INTO licenses
+      (id, customer_id, customer_name, state, model, seq, updated_at, body)
+      VALUES (?, 'cus_1', 'Acme', 'active', 'perpetual', 1, 1, ?)`);
+    insert.run('lic_fine', '{"id":"lic_fine"}');
+    insert.run('lic_damaged', '{"id":"lic_damaged", "entitlem');
+    db.close();
+
+    expect(() => SqliteStore.open(dir)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_STORE_SCHEMA',
+        message: expect.stringMatching(
+          new RegExp(
+            `migration ${version} .*licenses lic_damaged: their JSON bodies are damaged.*` +
+              `still at schema version ${version - 1}.*Restore licensor.db from a backup`,
+          ),
+        ),
+      }),
+    );
+    const after = new Database(join(dir, SQLITE_FILE));
+    const applied = after.prepare('SELECT max(version) AS v FROM schema_migrations').get();
+    expect(applied).toEqual({ v: version - 1 });
+    const columns = after.prepare('SELECT name FROM pragma_table_info(?)').all('licenses');
+    expect(columns).not.toContainEqual({ name: 'plan_id' });
+    expect(after.prepare('SELECT count(*) AS n FROM licenses').get()).toEqual({ n: 2 });
+
+    // Repaired, the store opens and the migration is applied.
+    after.prepare('UPDATE licenses SET body = ? WHERE id = ?').run('{}', 'lic_damaged');
+    after.close();
+    SqliteStore.open(dir).close();
+    const reopened = new Database(join(dir, SQLITE_FILE));
+    expect(reopened.prepare('SELECT max(version) AS v FROM schema_migrations').get()).toEqual({
+      v: SCHEMA_VERSION,
+    });
+    reopened.close();
   });
 
   it('reports an unusable folder as ERR_STORE_UNAVAILABLE', () => {

@@ -290,11 +290,73 @@ export function migrate(db: Database.Database, now: number): void {
     );
     for (const migration of MIGRATIONS) {
       if (migration.version <= current) continue;
-      db.exec(migration.sql);
-      migration.backfill?.(db, now);
+      try {
+        db.exec(migration.sql);
+        migration.backfill?.(db, now);
+      } catch (error) {
+        throw migrationFailed(db, migration, current, error);
+      }
       record.run(migration.version, migration.name, now);
     }
   });
   // IMMEDIATE: two processes opening a fresh file at once migrate one after the other.
   run.immediate();
+}
+
+/** SQLite's words for a JSON function given text that is not JSON. */
+const MALFORMED_JSON = /malformed JSON/i;
+
+/**
+ * A migration that failed, as an error that says what to do: the transaction is rolled back, so
+ * the file is as it was (still at schema `current`). A record whose JSON body is damaged (an edit
+ * outside Licensor, a bad restore) stops a migration that reads bodies into an index: the error
+ * names the table and the first records, so they can be repaired or the file restored. An error
+ * of the disk or the lock (SQLITE_FULL, SQLITE_BUSY, SQLITE_IOERR…) is rethrown as it is: the
+ * store's callers already name those.
+ */
+function migrationFailed(
+  db: Database.Database,
+  migration: Migration,
+  current: number,
+  error: unknown,
+): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!MALFORMED_JSON.test(message)) return error;
+  const unchanged = `The file is unchanged (still at schema version ${current}).`;
+  const damaged = damagedBodies(db);
+  const where =
+    damaged.length === 0
+      ? 'a record holds a body that is not JSON'
+      : `${damaged
+          .map(({ table, ids }) => `${table} ${ids.join(', ')}${ids.length === 5 ? ', …' : ''}`)
+          .join('; ')}: their JSON bodies are damaged`;
+  return new StoreSchemaError(
+    `migration ${migration.version} ("${migration.name}") cannot be applied: ${where} ` +
+      `(edited outside Licensor, or a damaged copy). ${unchanged} Restore licensor.db from a ` +
+      'backup, or repair those records with sqlite3, then open the store again.',
+  );
+}
+
+/** The tables with a JSON `body`, and the ids (first five) of their rows whose body is not JSON. */
+function damagedBodies(db: Database.Database): { table: string; ids: string[] }[] {
+  const tables = db
+    .prepare(
+      `SELECT m.name AS name FROM sqlite_master m
+       WHERE m.type = 'table' AND EXISTS (
+         SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'body')
+       AND EXISTS (SELECT 1 FROM pragma_table_info(m.name) c WHERE c.name = 'id')`,
+    )
+    .all() as { name: string }[];
+  const found: { table: string; ids: string[] }[] = [];
+  for (const { name } of tables) {
+    const ids = (
+      db
+        .prepare(
+          `SELECT id FROM "${name.replaceAll('"', '""')}" WHERE json_valid(body) = 0 LIMIT 5`,
+        )
+        .all() as { id: unknown }[]
+    ).map((row) => String(row.id));
+    if (ids.length > 0) found.push({ table: name, ids });
+  }
+  return found;
 }
