@@ -40,6 +40,7 @@ import { createHsmKey } from '../keys/pkcs11/keys.js';
 import { keyAad, sealSecret } from '../keys/seal.js';
 import type { KeysetRecord, Operator, SigningKeyRecord } from '../records.js';
 import type { StoredPrivateKey } from '../store/ports.js';
+import { signingKeyOf } from '../store/key-status.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import { dependentsOf, resignLicenses } from './key-dependents.js';
 import {
@@ -301,6 +302,15 @@ export async function activateKey(
       other.kid !== kid &&
       other.status === 'active',
   );
+  // Two active keys are what a crash between the first two writes of an activation leaves; the
+  // one activated last signs (signingKeyOf). Activating the other would retire the key the
+  // rotation was moving to and go back: keys only move forward, so finish that one instead.
+  const signing = key.status === 'active' ? signingKeyOf([key, ...replaced]) : key;
+  if (signing !== undefined && signing !== key) {
+    throw new KeyStateError(
+      `key ${kid} is active, but key ${signing.kid} was activated after it (an activation a crash interrupted) and signs now: run \`keys activate ${signing.kid}\` to finish that activation, which retires ${kid}`,
+    );
+  }
   if (
     key.status === 'active' &&
     replaced.length === 0 &&

@@ -200,6 +200,30 @@ export function keysAndUsersContract(adapter: Adapter): void {
       expect(await activations(rotated.kid)).toHaveLength(1);
     });
 
+    it('activating the older of the two active keys a crash left is refused, naming the key to finish with; nothing changes', async () => {
+      const { old, issued, rotated } = await licenseKeyRotated();
+      await store.setSigningKeyState(rotated.kid, ['next'], 'active', clock.now());
+      const keys = await issuer.keys.list();
+      const audit = (await store.listAuditEvents({})).length;
+      const keysets = (await issuer.keys.keysets()).length;
+      await expect(issuer.keys.activate(old.kid, 'alice')).rejects.toMatchObject({
+        code: 'ERR_KEY_STATE',
+        message: expect.stringContaining(`run \`keys activate ${rotated.kid}\``),
+      });
+      expect(await issuer.keys.list()).toEqual(keys);
+      expect((await store.listAuditEvents({})).length).toBe(audit);
+      expect((await issuer.keys.keysets()).length).toBe(keysets);
+      expect((await issuer.getLicense(issued.license.id))!.license.revision).toBe(1);
+      // Finishing the newer one still works.
+      await issuer.keys.activate(rotated.kid, 'alice');
+      const states = Object.fromEntries(
+        (await issuer.keys.list())
+          .filter((k) => k.purpose === 'license')
+          .map((k) => [k.kid, k.status]),
+      );
+      expect(states).toEqual({ [old.kid]: 'retired', [rotated.kid]: 'active' });
+    });
+
     it('a repeat finishes an activation a crash left before its key set and re-signing: the key signs alone, but was never audited as activated', async () => {
       const { old, issued, rotated } = await licenseKeyRotated();
       // The keys switched, then the crash: no key set yet, no license re-signed, no audit entry.
