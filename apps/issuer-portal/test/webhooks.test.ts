@@ -223,6 +223,9 @@ describe('registering webhook endpoints', () => {
     ['http://240.0.0.1/', /reserved/],
     ['http://198.18.0.1/', /benchmarking/],
     ['http://192.0.0.170/', /IETF protocol/],
+    ['http://203.0.113.7/hook', /documentation address \(.*203\.0\.113\.0\/24/],
+    ['http://[2001:db8::1]/hook', /documentation address \(.*2001:db8::\/32/],
+    ['http://[::ffff:c633:6401]/hook', /documentation address/], // 198.51.100.1 as IPv4-mapped
     ['http://[ff02::1]/', /multicast/],
     ['http://[fec0::1]/', /site-local/],
     ['http://[100::1]/', /discard/],

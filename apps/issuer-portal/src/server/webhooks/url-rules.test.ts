@@ -55,6 +55,21 @@ describe('webhook URL rules', () => {
     ['http://198.18.0.1/', /benchmarking/],
     ['http://198.19.255.254/', /benchmarking/],
     ['http://192.0.0.170/', /IETF protocol/],
+    // Documentation ranges (RFC 5737, RFC 3849, RFC 9637): examples, never a receiver.
+    ['http://192.0.2.1/', /is a documentation address \(/],
+    ['http://192.0.2.255/', /documentation address/],
+    ['http://198.51.100.1/', /documentation address/],
+    ['http://198.51.100.254/', /documentation address/],
+    ['http://203.0.113.7/', /documentation address/],
+    ['http://203.0.113.0/', /documentation address/],
+    ['http://[2001:db8::1]/', /documentation address/],
+    ['http://[2001:db8:ffff:ffff::1]/', /documentation address/],
+    ['http://[3fff::1]/', /documentation address/],
+    ['http://[3fff:fff:ffff::1]/', /documentation address/],
+    ['http://[::ffff:192.0.2.1]/', /documentation address/],
+    ['http://[::ffff:c633:6401]/', /documentation address/],
+    ['http://[2002:cb00:7107::1]/', /documentation address/],
+    ['http://[64:ff9b::c000:201]/', /documentation address/],
     ['http://[ff02::1]/', /multicast/],
     ['http://[ff0e::1]/', /multicast/],
     ['http://[fec0::1]/', /site-local/],
@@ -66,7 +81,18 @@ describe('webhook URL rules', () => {
     ['http://198.20.0.1/', null],
     ['http://192.0.1.1/', null],
     ['http://223.255.255.254/', null],
-    ['http://[2001:db8::1]/', null],
+    ['http://192.0.1.255/', null],
+    ['http://192.0.3.1/', null],
+    ['http://198.51.99.255/', null],
+    ['http://198.51.101.1/', null],
+    ['http://203.0.112.255/', null],
+    ['http://203.0.114.1/', null],
+    ['http://[2001:db7:ffff::1]/', null],
+    ['http://[2001:db9::1]/', null],
+    ['http://[3ffe:ffff::1]/', null],
+    ['http://[3fff:1000::1]/', null],
+    ['http://[::ffff:c000:301]/', null],
+    ['http://[2606:4700::1111]/', null],
     ['http://[2001:1::1]/', null],
     ['http://[64:ff9b:2::1]/', null],
     ['http://[100:0:0:1::1]/', null],
@@ -113,7 +139,7 @@ describe('webhook URL rules', () => {
     expect(addressRefusal('FE80::1', 80, RULES)).toMatch(/link-local/);
     expect(addressRefusal('fd00::1', 443, deny)).toMatch(/private/);
     expect(addressRefusal('::ffff:5db8:d822', 443, deny)).toBeNull();
-    expect(addressRefusal('2001:db8::1', 443, deny)).toBeNull();
+    expect(addressRefusal('2606:4700::1111', 443, deny)).toBeNull();
   });
 
   it('judges a resolved 6to4 address as the IPv4 address it carries, and refuses NAT64 local-use and Teredo whole', () => {
@@ -131,6 +157,38 @@ describe('webhook URL rules', () => {
     expect(addressRefusal('ff02::1', 80, RULES)).toMatch(/multicast/);
     expect(addressRefusal('FEC0::1%eth0', 80, RULES)).toMatch(/site-local/);
     expect(addressRefusal('100::1', 80, RULES)).toMatch(/discard/);
+  });
+
+  it('refuses the documentation ranges at delivery, in any written form, naming them', () => {
+    const reason =
+      'is a documentation address (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, ' +
+      '2001:db8::/32, 3fff::/20)';
+    for (const address of [
+      '192.0.2.10',
+      '198.51.100.10',
+      '203.0.113.10',
+      '2001:db8::10',
+      '2001:DB8:1::1%eth0',
+      '3fff:abc::1',
+      '::ffff:203.0.113.10',
+      '::ffff:cb00:710a',
+      '2002:c000:20a::1',
+      '64:ff9b::c633:640a',
+    ]) {
+      expect(addressRefusal(address, 443, RULES)).toBe(`${address} ${reason}`);
+    }
+    // Just outside each range: public, still sent to (private ones refused only when told to).
+    for (const address of [
+      '192.0.3.10',
+      '198.51.101.10',
+      '203.0.114.10',
+      '2001:db9::10',
+      '3fff:1000::1',
+      '::ffff:cb00:720a',
+      '2002:c000:30a::1',
+    ]) {
+      expect(addressRefusal(address, 443, { ...RULES, denyPrivate: true })).toBeNull();
+    }
   });
 
   it('keeps private receivers allowed unless LICENSOR_WEBHOOK_DENY_PRIVATE is set, in any written form', () => {

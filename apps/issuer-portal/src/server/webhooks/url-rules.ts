@@ -5,17 +5,18 @@
 // link-local address (169.254.0.0/16, fe80::/10: cloud metadata services live there), never
 // an address that is no host (0.0.0.0/8, ::), never a cloud metadata service outside link-local
 // (Alibaba Cloud's 100.100.100.200, Azure's WireServer 168.63.129.16, AWS's IPv6
-// fd00:ec2::254), nor one no vendor's receiver
-// lives at (IETF protocol assignments 192.0.0.0/24; benchmarking 198.18.0.0/15; multicast 224.0.0.0/4 and ff00::/8;
-// reserved 240.0.0.0/4 with 255.255.255.255; discard-only 100::/64; deprecated site-local
-// fec0::/10), never an address that tunnels or translates to one it does not show (NAT64
-// local-use 64:ff9b:1::/48, whatever the operator's NAT64 maps it to; Teredo 2001::/32, an
-// obfuscated IPv4 address), never a loopback address on one of the portal's own ports, and
-// with `denyPrivate` no loopback or private-network address (10/8, 172.16/12, 192.168/16,
-// the shared address space 100.64.0.0/10 of carrier-grade NAT and overlay networks such as
-// Tailscale, fc00::/7) at all. An IPv4 address written as IPv6 (IPv4-mapped ::ffff:a.b.c.d, hex or
-// dotted; IPv4-compatible ::a.b.c.d; IPv4-translated ::ffff:0:a.b.c.d; NAT64 64:ff9b::a.b.c.d;
-// 6to4 2002:AABB:CCDD::/48) is judged as the IPv4 address it carries.
+// fd00:ec2::254), nor one no vendor's receiver lives at (IETF protocol assignments
+// 192.0.0.0/24; benchmarking 198.18.0.0/15; documentation 192.0.2.0/24, 198.51.100.0/24,
+// 203.0.113.0/24, 2001:db8::/32 and 3fff::/20; multicast 224.0.0.0/4 and ff00::/8; reserved
+// 240.0.0.0/4 with 255.255.255.255; discard-only 100::/64; deprecated site-local fec0::/10),
+// never an address that tunnels or translates to one it does not show (NAT64 local-use
+// 64:ff9b:1::/48, whatever the operator's NAT64 maps it to; Teredo 2001::/32, an obfuscated
+// IPv4 address), never a loopback address on one of the portal's own ports, and with
+// `denyPrivate` no loopback or private-network address (10/8, 172.16/12, 192.168/16, the shared
+// address space 100.64.0.0/10 of carrier-grade NAT and overlay networks such as Tailscale,
+// fc00::/7) at all. An IPv4 address written as IPv6 (IPv4-mapped ::ffff:a.b.c.d, hex or dotted;
+// IPv4-compatible ::a.b.c.d; IPv4-translated ::ffff:0:a.b.c.d; NAT64 64:ff9b::a.b.c.d; 6to4
+// 2002:AABB:CCDD::/48) is judged as the IPv4 address it carries.
 import { BlockList, isIP } from 'node:net';
 import { PortalError } from '../http/portal-errors.js';
 
@@ -122,6 +123,16 @@ const NO_RECEIVER: readonly (readonly [BlockList, string])[] = [
   ],
   [blockList([['192.0.0.0', 24, 'ipv4']]), 'is an IETF protocol address (192.0.0.0/24)'],
   [blockList([['198.18.0.0', 15, 'ipv4']]), 'is for benchmarking (198.18.0.0/15)'],
+  [
+    blockList([
+      ['192.0.2.0', 24, 'ipv4'],
+      ['198.51.100.0', 24, 'ipv4'],
+      ['203.0.113.0', 24, 'ipv4'],
+      ['2001:db8::', 32, 'ipv6'],
+      ['3fff::', 20, 'ipv6'],
+    ]),
+    'is a documentation address (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20)',
+  ],
   [
     blockList([
       ['224.0.0.0', 4, 'ipv4'],
