@@ -39,8 +39,8 @@ import { loadKeyPair } from '../keys/load-keys.js';
 import { createHsmKey } from '../keys/pkcs11/keys.js';
 import { keyAad, sealSecret } from '../keys/seal.js';
 import type { KeysetRecord, Operator, SigningKeyRecord } from '../records.js';
-import type { StoredPrivateKey } from '../store/ports.js';
 import { signingKeyOf } from '../store/key-status.js';
+import type { StoredPrivateKey } from '../store/ports.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import { dependentsOf, resignLicenses } from './key-dependents.js';
 import {
