@@ -1,4 +1,4 @@
-import { Keyring, verifyChallenge, verifyStatus } from '@licensor/token';
+import { generateKeyPair, Keyring, verifyChallenge, verifyStatus } from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   admin,
@@ -242,6 +242,25 @@ describe('verifyOnline', () => {
     expect(result.appliedRevision).toBeNull();
     expect(result.deliveredTokenRefused?.code).toBe('ERR_LICENSE_OTHER_INSTALLATION');
     expect(result.info.revision).toBe(1);
+  });
+
+  it('keeps the license it holds when the delivered one is signed by a key it does not trust (a re-sign under a key it lacks)', async () => {
+    const { licensor, server, clock, url, challenge, store, start } = await subscribed();
+    const before = JSON.parse(store.rawState() ?? '{}').license.token as string;
+    // The vendor's newer license key, not in this installation's key set (no relay with it).
+    const resigned = answer(
+      challenge,
+      { rev: 2, chal: null, model: 'subscription', term: term(start, 365, 14) },
+      generateKeyPair(),
+    );
+    server.plan = (check, id) => statusFor(check, id, clock, { rev: 2, license: resigned });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result).toMatchObject({ ok: true, outcome: 'VALID', appliedRevision: null });
+    expect(result.deliveredTokenRefused?.code).toBe('ERR_KID_UNKNOWN');
+    expect(result.info).toMatchObject({ revision: 1, lastVerifyResult: 'VALID', state: 'active' });
+    expect(JSON.parse(store.rawState() ?? '{}').license.token).toBe(before);
+    // It goes on working with the token it holds.
+    await expect(licensor.assertCanManage(1)).resolves.toBeUndefined();
   });
 
   it('ignores a delivered token that is the one already in force', async () => {
