@@ -1,8 +1,11 @@
 // Webhooks end to end in one process: real receivers on 127.0.0.1 verifying Standard Webhooks
 // signatures, the dispatcher driven round by round on a frozen clock.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { createServer } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ResolveAll } from '../src/server/webhooks/sender.js';
+import { addressRefusal } from '../src/server/webhooks/url-rules.js';
 import {
   type Fixture,
   issueThroughApi,
@@ -20,8 +23,17 @@ let alice: LoggedIn;
 let ivan: LoggedIn;
 const receivers: TestReceiver[] = [];
 
+/** Names the tests answer themselves, as their own DNS server would; others go to dns.lookup. */
+const answers = new Map<string, LookupAddress[]>();
+const lookup: ResolveAll = (hostname, options, callback) => {
+  const answer = answers.get(hostname);
+  if (answer === undefined) return dnsLookup(hostname, { ...options, all: true }, callback);
+  process.nextTick(callback, null, answer);
+};
+
 beforeEach(async () => {
-  fixture = await makePortal({ webhooks: { timeoutMs: 1_500 } });
+  answers.clear();
+  fixture = await makePortal({ webhooks: { timeoutMs: 1_500, lookup } });
   alice = await loginAs(fixture, 'alice');
   ivan = await loginAs(fixture, 'ivan');
 });
@@ -362,6 +374,181 @@ describe('registering webhook endpoints', () => {
       expect(hits).toBe(0);
     } finally {
       await new Promise((resolve) => portal.close(resolve));
+    }
+  });
+
+  /**
+   * What the client sockets opened while `run` runs did: the addresses a lookup gave them to
+   * connect to, the lookups that failed (their errors), and the connections made.
+   */
+  async function watchSockets(
+    run: () => Promise<void>,
+  ): Promise<{ given: string[]; failed: string[]; connected: number }> {
+    const emit = vi.spyOn(Socket.prototype, 'emit');
+    try {
+      await run();
+      // 'lookup' is emitted as (error, address, family, host); 'connect' once connected.
+      const events = emit.mock.calls as unknown as [string, Error | null, string?][];
+      return {
+        given: events
+          .filter(([name, error]) => name === 'lookup' && !error)
+          .map(([, , address]) => String(address)),
+        failed: events
+          .filter(([name, error]) => name === 'lookup' && error)
+          .map(([, error]) => String(error?.message)),
+        connected: events.filter(([name]) => name === 'connect').length,
+      };
+    } finally {
+      emit.mockRestore();
+    }
+  }
+
+  /** A server standing in for the portal, listening on every address (as compose runs it). */
+  async function standInPortal(): Promise<{
+    port: number;
+    hits: () => number;
+    close(): Promise<void>;
+  }> {
+    let hits = 0;
+    const portal = createServer((_req, res) => {
+      hits++;
+      res.writeHead(204).end();
+    });
+    portal.on('connection', () => hits++);
+    await new Promise<void>((resolve) => portal.listen(0, resolve));
+    const { port } = portal.address() as AddressInfo;
+    fixture.webhookRules.selfPorts.push(port); // as the CLI does with the port it listens on
+    return {
+      port,
+      hits: () => hits,
+      close: () => new Promise((resolve) => portal.close(() => resolve())),
+    };
+  }
+
+  /** Registers `url` through the API (names are resolved at delivery, not here): its id. */
+  async function register(url: string): Promise<string> {
+    const made = await alice.agent
+      .post('/api/v1/webhooks')
+      .set('X-CSRF-Token', alice.csrf)
+      .send({ url, events: ['license.issued'] })
+      .expect(201);
+    return made.body.endpoint.id;
+  }
+
+  /** The endpoint's deliveries: one, unanswered, `attempts` made, the last refused as `error`. */
+  async function refusedByName(endpointId: string, attempts: number, error: string): Promise<void> {
+    const log = await alice.agent.get(`/api/v1/webhooks/${endpointId}/deliveries`).expect(200);
+    expect(log.body.items).toHaveLength(1);
+    // A name may resolve elsewhere later: retried on schedule (a refused literal fails at once).
+    expect(log.body.items[0]).toMatchObject({
+      status: 'pending',
+      attempts,
+      lastStatus: null,
+      deliveredAt: null,
+      lastError: `refused: ${error}`,
+    });
+  }
+
+  it("resolves a name at delivery: localhost on the portal's port is the portal, never connected", async () => {
+    const portal = await standInPortal();
+    const receiver = new TestReceiver();
+    receivers.push(receiver);
+    await receiver.up();
+    answers.set('crm.test', [{ address: '127.0.0.1', family: 4 }]);
+    try {
+      // Accepted when registered: a name is no address until it is resolved.
+      const self = await register(`http://localhost:${portal.port}/hook`);
+      const crm = await register(`http://crm.test:${receiver.port}/hooks/licensor`);
+      receiver.secret = (
+        await alice.agent.get(`/api/v1/webhooks/${crm}/secret`).expect(200)
+      ).body.secret;
+      await issueOne();
+      const sockets = await watchSockets(() => fixture.webhooks.runOnce());
+      // Only the allowed receiver's socket got an address and connected.
+      expect(sockets).toEqual({
+        given: ['127.0.0.1'],
+        failed: ['refused: it points at this portal'],
+        connected: 1,
+      });
+      expect(portal.hits()).toBe(0);
+      expect(receiver.deliveries).toHaveLength(1);
+      await refusedByName(self, 1, 'it points at this portal');
+      // Retried on schedule, refused again, still never connected.
+      fixture.advance(5_000);
+      const again = await watchSockets(() => fixture.webhooks.runOnce());
+      expect(again).toEqual({
+        given: [],
+        failed: ['refused: it points at this portal'],
+        connected: 0,
+      });
+      await refusedByName(self, 2, 'it points at this portal');
+      expect(portal.hits()).toBe(0);
+    } finally {
+      await portal.close();
+    }
+  });
+
+  it('refuses a name that resolves to a link-local address (cloud metadata) before any socket connects', async () => {
+    answers.set('metadata.test', [{ address: '169.254.169.254', family: 4 }]);
+    // One address refused is enough, whatever else the name resolves to.
+    answers.set('mixed.test', [
+      { address: '93.184.216.34', family: 4 },
+      { address: 'fe80::a9fe:a9fe', family: 6 },
+    ]);
+    const metadata = await register('http://metadata.test/latest/meta-data/');
+    const mixed = await register('http://mixed.test/hook');
+    await issueOne();
+    const sockets = await watchSockets(() => fixture.webhooks.runOnce());
+    expect(sockets.given).toEqual([]);
+    expect(sockets.connected).toBe(0);
+    expect(sockets.failed.sort()).toEqual([
+      'refused: 169.254.169.254 is link-local (cloud metadata lives there)',
+      'refused: fe80::a9fe:a9fe is link-local (cloud metadata lives there)',
+    ]);
+    await refusedByName(metadata, 1, '169.254.169.254 is link-local (cloud metadata lives there)');
+    await refusedByName(mixed, 1, 'fe80::a9fe:a9fe is link-local (cloud metadata lives there)');
+  });
+
+  it("refuses a name that resolves to one of this host's own addresses on the portal's port", async () => {
+    const portal = await standInPortal();
+    // This host's addresses, and those a compose container shows on its network's bridge.
+    const real = fixture.webhookRules.hostAddresses;
+    fixture.webhookRules.hostAddresses = () => [
+      ...(real() ?? []),
+      '172.18.0.5',
+      'fd12:3456:789a::5',
+    ];
+    answers.set('portal.internal', [{ address: '172.18.0.5', family: 4 }]);
+    answers.set('portal6.internal', [{ address: 'fd12:3456:789a::5', family: 6 }]);
+    answers.set('mapped.internal', [{ address: '::ffff:172.18.0.5', family: 6 }]);
+    // Every address this host really has (its LAN or container address among them): all of
+    // them reach the stand-in, which listens on them all.
+    const own = (real() ?? []).filter((a) => !/^(127\.|::1$|fe80:)/i.test(a));
+    for (const [n, address] of own.entries()) {
+      answers.set(`own${n}.internal`, [{ address, family: address.includes(':') ? 6 : 4 }]);
+    }
+    try {
+      const names = ['portal.internal', 'portal6.internal', 'mapped.internal'];
+      names.push(...own.map((_a, n) => `own${n}.internal`));
+      const ids = [];
+      for (const name of names) ids.push(await register(`http://${name}:${portal.port}/hook`));
+      await issueOne();
+      const sockets = await watchSockets(() => fixture.webhooks.runOnce());
+      expect(sockets.given).toEqual([]);
+      expect(sockets.connected).toBe(0);
+      expect(sockets.failed).toHaveLength(names.length);
+      expect(portal.hits()).toBe(0);
+      const addresses = ['172.18.0.5', 'fd12:3456:789a::5', '::ffff:172.18.0.5', ...own];
+      for (const [n, id] of ids.entries()) {
+        const address = addresses[n]!;
+        // An address refused whatever the port (this sandbox's eth0 may be a documentation one)
+        // keeps that reason; every other one is this host's.
+        const elsewhere = addressRefusal(address, 80, { ...fixture.webhookRules, selfPorts: [] });
+        const why = elsewhere ?? `it points at this portal (${address} is this host's own address)`;
+        await refusedByName(id, 1, why);
+      }
+    } finally {
+      await portal.close();
     }
   });
 

@@ -23,7 +23,8 @@ import {
 } from './session/session-manager.js';
 import { type SessionStore, StoreSessionStore } from './session/session-store.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhooks/dispatcher.js';
-import type { UrlRules } from './webhooks/url-rules.js';
+import type { ResolveAll } from './webhooks/sender.js';
+import { interfaceAddresses, type UrlRules } from './webhooks/url-rules.js';
 
 export const PORTAL_VERSION = '0.1.0';
 
@@ -45,10 +46,13 @@ export interface PortalDeps {
   /**
    * Webhook URL rules and sending: `selfHosts` (host:port the portal is reached at, besides the
    * Host of each request), `selfPorts` (ports it listens on; the CLI adds its own),
-   * `denyPrivate` (refuse loopback and private networks), `timeoutMs` per attempt.
+   * `denyPrivate` (refuse loopback and private networks), `hostAddresses` (this host's own
+   * addresses; default: os.networkInterfaces(), re-read at most every second), `timeoutMs` per
+   * attempt, `lookup` (resolves receivers' names; default dns.lookup).
    */
   webhooks?: Partial<UrlRules> & {
     timeoutMs?: number;
+    lookup?: ResolveAll;
     retrySchedule?: readonly number[];
     /** What the event watch looks for (near-cap share, expected check interval, …). */
     events?: DispatcherOptions['events'];
@@ -84,7 +88,7 @@ export interface PortalApp {
   /** Sends the webhook outbox; the CLI starts it, tests drive `runOnce`. */
   webhooks: WebhookDispatcher;
   /** The webhook URL rules in force (the CLI adds the port it listens on to `selfPorts`). */
-  webhookRules: { selfHosts: string[]; selfPorts: number[]; denyPrivate: boolean };
+  webhookRules: UrlRules & { selfHosts: string[]; selfPorts: number[] };
   /** GET /metrics (the store's log health, behind the scrape token) and the watch that logs a failed checkpoint. */
   metrics: PortalMetrics;
 }
@@ -102,10 +106,11 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   );
   const twoFactor = new TwoFactor(deps.issuer.store.twoFactor, deps.twoFactor ?? {}, now);
   const sso = deps.sso === undefined ? undefined : new Sso(deps.sso, deps.issuer, now);
-  const webhookRules = {
+  const webhookRules: PortalApp['webhookRules'] = {
     selfHosts: [...(deps.webhooks?.selfHosts ?? [])],
     selfPorts: [...(deps.webhooks?.selfPorts ?? [])],
     denyPrivate: deps.webhooks?.denyPrivate ?? false,
+    hostAddresses: deps.webhooks?.hostAddresses ?? interfaceAddresses(),
   };
   const webhooks = new WebhookDispatcher({
     store: deps.issuer.store,
@@ -113,6 +118,7 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     logger,
     rules: webhookRules,
     ...(deps.webhooks?.timeoutMs === undefined ? {} : { timeoutMs: deps.webhooks.timeoutMs }),
+    ...(deps.webhooks?.lookup === undefined ? {} : { lookup: deps.webhooks.lookup }),
     ...(deps.webhooks?.retrySchedule === undefined
       ? {}
       : { retrySchedule: deps.webhooks.retrySchedule }),

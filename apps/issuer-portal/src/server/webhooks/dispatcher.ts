@@ -22,7 +22,7 @@ import {
   webhookEventOfRequest,
 } from '@licensor/issuer';
 import type { Logger } from 'pino';
-import { sendWebhook } from './sender.js';
+import { type ResolveAll, sendWebhook } from './sender.js';
 import type { UrlRules } from './url-rules.js';
 
 /** Wait after the n-th failed attempt (n = 1, 2, …): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -42,6 +42,8 @@ export interface DispatcherOptions {
   now?: () => number;
   logger?: Logger;
   rules: UrlRules;
+  /** Resolves a receiver's name (default dns.lookup); its answers are checked all the same. */
+  lookup?: ResolveAll;
   /** One attempt's whole exchange; default 10 s. */
   timeoutMs?: number;
   /** Deliveries claimed per round; default 50. */
@@ -61,6 +63,7 @@ export class WebhookDispatcher {
   readonly #now: () => number;
   readonly #logger: Logger | undefined;
   readonly #rules: UrlRules;
+  readonly #lookup: ResolveAll | undefined;
   readonly #timeoutMs: number;
   readonly #batch: number;
   readonly #schedule: readonly number[];
@@ -77,6 +80,7 @@ export class WebhookDispatcher {
     this.#now = options.now ?? Date.now;
     this.#logger = options.logger;
     this.#rules = options.rules;
+    this.#lookup = options.lookup;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#batch = options.batch ?? 50;
     this.#schedule = options.retrySchedule ?? RETRY_SCHEDULE_MS;
@@ -201,6 +205,7 @@ export class WebhookDispatcher {
     const result = await sendWebhook(endpoint.url, endpoint.secret, messageOf(event), {
       timeoutMs: this.#timeoutMs,
       rules: this.#rules,
+      ...(this.#lookup === undefined ? {} : { lookup: this.#lookup }),
     });
     const attempts = delivery.attempts + 1;
     const wait = this.#schedule[attempts - 1];

@@ -3,7 +3,7 @@
 // checked before connecting (an IP literal in the URL here, since Node calls no `lookup` for one;
 // a name's resolved addresses in the lookup hook), a hard timeout for the whole exchange, no redirects
 // followed, and at most 64 KiB of the answer read.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
@@ -36,11 +36,26 @@ export function signedHeaders(
   };
 }
 
-function guardedLookup(port: number, rules: UrlRules): LookupFunction {
+/** Every address a name resolves to (dns.lookup with `all`; tests answer names themselves). */
+export type ResolveAll = (
+  hostname: string,
+  options: LookupOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
+
+const resolveAll: ResolveAll = (hostname, options, callback) =>
+  dnsLookup(hostname, { ...options, all: true }, callback);
+
+function guardedLookup(port: number, rules: UrlRules, resolve: ResolveAll): LookupFunction {
   return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    resolve(hostname, options, (error, list) => {
       if (error) return callback(error, '', 0);
-      const list = addresses as LookupAddress[];
+      if (list.length === 0) {
+        const none = Object.assign(new Error(`${hostname} resolves to no address`), {
+          code: 'ENOTFOUND',
+        });
+        return callback(none, '', 0);
+      }
       for (const entry of list) {
         const why = addressRefusal(entry.address, port, rules);
         if (why !== null) {
@@ -63,7 +78,7 @@ export function sendWebhook(
   url: string,
   secret: string,
   message: SignedMessage,
-  options: { timeoutMs: number; rules: UrlRules; at?: Date },
+  options: { timeoutMs: number; rules: UrlRules; at?: Date; lookup?: ResolveAll },
 ): Promise<AttemptResult> {
   const started = performance.now();
   const target = new URL(url);
@@ -95,7 +110,12 @@ export function sendWebhook(
     };
     const request = client.request(
       target,
-      { method: 'POST', headers, lookup: guardedLookup(port, options.rules), agent: false },
+      {
+        method: 'POST',
+        headers,
+        lookup: guardedLookup(port, options.rules, options.lookup ?? resolveAll),
+        agent: false,
+      },
       (response) => {
         let read = 0;
         response.on('data', (chunk: Buffer) => {

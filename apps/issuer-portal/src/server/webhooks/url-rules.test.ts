@@ -1,10 +1,21 @@
+import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { addressRefusal, checkWebhookUrl } from './url-rules.js';
+import { addressRefusal, checkWebhookUrl, interfaceAddresses, type UrlRules } from './url-rules.js';
 
-const RULES = {
+/** What os.networkInterfaces() shows in a compose container: lo, and eth0 on the bridge. */
+const HOST_ADDRESSES = [
+  '127.0.0.1',
+  '::1',
+  '172.18.0.5',
+  'fd12:3456:789a::5',
+  'fe80::42:acff:fe12:5',
+];
+
+const RULES: UrlRules = {
   selfHosts: ['portal.example.com', '127.0.0.1:4000'],
   selfPorts: [4000],
   denyPrivate: false,
+  hostAddresses: () => HOST_ADDRESSES,
 };
 
 describe('webhook URL rules', () => {
@@ -209,7 +220,7 @@ describe('webhook URL rules', () => {
   });
 
   it('knows the portal by a host named without a port (as new URL(LICENSOR_PORTAL_URL).host gives it) on http and https', () => {
-    const named = { selfHosts: ['portal.example.com'], selfPorts: [], denyPrivate: false };
+    const named = { ...RULES, selfHosts: ['portal.example.com'], selfPorts: [] };
     for (const url of [
       'https://portal.example.com/api/v1/tokens',
       'http://portal.example.com/api/v1/tokens',
@@ -224,9 +235,115 @@ describe('webhook URL rules', () => {
   });
 
   it('knows the portal by its host:port whichever way an IP literal is written', () => {
-    const proxied = { selfHosts: ['10.0.0.5:443'], selfPorts: [], denyPrivate: false };
+    const proxied = { ...RULES, selfHosts: ['10.0.0.5:443'], selfPorts: [] };
     expect(() => checkWebhookUrl('https://[::ffff:a00:5]/api/v1/tokens', proxied)).toThrow(
       /this portal/,
     );
+  });
+
+  it("refuses this host's own interface addresses on the portal's ports, in any written form", () => {
+    for (const address of [
+      '172.18.0.5',
+      '::ffff:172.18.0.5',
+      '::ffff:ac12:5',
+      '2002:ac12:5::1', // 6to4 of 172.18.0.5
+      'fd12:3456:789a::5',
+      'FD12:3456:789A:0:0:0:0:5',
+      'fd12:3456:789a::5%eth0',
+    ]) {
+      expect(addressRefusal(address, 4000, RULES)).toBe(
+        `it points at this portal (${address} is this host's own address)`,
+      );
+      // Another port of this host is not the portal (private addresses allowed by default).
+      expect(addressRefusal(address, 8080, RULES)).toBeNull();
+    }
+    // Another address on the same network, on the portal's port: another host.
+    expect(addressRefusal('172.18.0.6', 4000, RULES)).toBeNull();
+    expect(addressRefusal('fd12:3456:789a::6', 4000, RULES)).toBeNull();
+    // A private one with denyPrivate: refused as private on any port.
+    expect(addressRefusal('172.18.0.5', 8080, { ...RULES, denyPrivate: true })).toMatch(/private/);
+    // The host's link-local address was refused before as link-local, and still is.
+    expect(addressRefusal('fe80::42:acff:fe12:5', 4000, RULES)).toMatch(/link-local/);
+  });
+
+  it('refuses an IP literal of this host on the portal port at registration', () => {
+    for (const url of [
+      'http://172.18.0.5:4000/api/v1/tokens',
+      'http://[::ffff:ac12:5]:4000/api/v1/tokens',
+      'http://[fd12:3456:789a::5]:4000/api/v1/tokens',
+    ]) {
+      expect(() => checkWebhookUrl(url, RULES)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_WEBHOOK_URL_INVALID',
+          message: expect.stringMatching(
+            /^The webhook URL is refused: it points at this portal \(/,
+          ),
+        }),
+      );
+    }
+    expect(checkWebhookUrl('http://172.18.0.5:8080/hook', RULES)).toBe(
+      'http://172.18.0.5:8080/hook',
+    );
+    expect(checkWebhookUrl('http://[fd12:3456:789a::5]:8080/hook', RULES)).toBe(
+      'http://[fd12:3456:789a::5]:8080/hook',
+    );
+  });
+
+  it("refuses every address on the portal's ports while this host's addresses are unknown", () => {
+    const unknown = { ...RULES, hostAddresses: () => null };
+    expect(addressRefusal('10.9.8.7', 4000, unknown)).toMatch(/may point at this portal/);
+    expect(addressRefusal('93.184.216.34', 4000, unknown)).toMatch(/may point at this portal/);
+    expect(addressRefusal('10.9.8.7', 8080, unknown)).toBeNull();
+    expect(addressRefusal('169.254.169.254', 4000, unknown)).toMatch(/link-local/);
+  });
+
+  it("reads this host's interface addresses when built, and again at most once per maxAgeMs", () => {
+    let clock = 0;
+    const reads: string[][] = [
+      ['127.0.0.1', '172.18.0.5'],
+      ['127.0.0.1', '172.18.0.9'],
+    ];
+    let count = 0;
+    const read = () => {
+      const list = reads[Math.min(count, reads.length - 1)]!;
+      count++;
+      return list;
+    };
+    const own = interfaceAddresses({ maxAgeMs: 1_000, read, now: () => clock });
+    expect(count).toBe(1); // read when the rules are built
+    clock = 999;
+    expect(own()).toEqual(['127.0.0.1', '172.18.0.5']);
+    expect(own()).toEqual(['127.0.0.1', '172.18.0.5']);
+    expect(count).toBe(1);
+    clock = 1_000;
+    expect(own()).toEqual(['127.0.0.1', '172.18.0.9']); // an address the host got meanwhile
+    expect(count).toBe(2);
+    // Rules reading through it see the new address at once.
+    const rules = { ...RULES, hostAddresses: own };
+    expect(addressRefusal('172.18.0.9', 4000, rules)).toMatch(/this portal/);
+    expect(addressRefusal('172.18.0.5', 4000, rules)).toBeNull();
+  });
+
+  it('keeps the last list when a read fails, and knows none (null) if the first one did', () => {
+    let clock = 0;
+    let fail = false;
+    const read = () => {
+      if (fail) throw new Error('uv_interface_addresses failed');
+      return ['172.18.0.5'];
+    };
+    const own = interfaceAddresses({ maxAgeMs: 1_000, read, now: () => clock });
+    fail = true;
+    clock = 5_000;
+    expect(own()).toEqual(['172.18.0.5']);
+    const never = interfaceAddresses({ read, now: () => clock });
+    expect(never()).toBeNull();
+  });
+
+  it('reads os.networkInterfaces() by default, every family', () => {
+    const expected = Object.values(networkInterfaces()).flatMap((l) =>
+      (l ?? []).map((i) => i.address),
+    );
+    expect(interfaceAddresses()()).toEqual(expected);
+    expect(expected).toContain('127.0.0.1');
   });
 });

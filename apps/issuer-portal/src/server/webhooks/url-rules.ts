@@ -11,13 +11,18 @@
 // 240.0.0.0/4 with 255.255.255.255; discard-only 100::/64; deprecated site-local fec0::/10),
 // never an address that tunnels or translates to one it does not show (NAT64 local-use
 // 64:ff9b:1::/48, whatever the operator's NAT64 maps it to; Teredo 2001::/32, an obfuscated
-// IPv4 address), never a loopback address on one of the portal's own ports, and with
+// IPv4 address), never a loopback address nor one of this host's own interface addresses (as
+// os.networkInterfaces() lists them: a container's 172.x address, the LAN address) on one of the
+// portal's own ports (it listens on 0.0.0.0 in compose.yaml, so all of them reach it), and with
 // `denyPrivate` no loopback or private-network address (10/8, 172.16/12, 192.168/16, the shared
 // address space 100.64.0.0/10 of carrier-grade NAT and overlay networks such as Tailscale,
-// fc00::/7) at all. An IPv4 address written as IPv6 (IPv4-mapped ::ffff:a.b.c.d, hex or dotted;
-// IPv4-compatible ::a.b.c.d; IPv4-translated ::ffff:0:a.b.c.d; NAT64 64:ff9b::a.b.c.d; 6to4
-// 2002:AABB:CCDD::/48) is judged as the IPv4 address it carries.
+// fc00::/7) at all. A proxy or a port mapping in front of the portal is another host's address:
+// only `denyPrivate` refuses it (when it is private). An IPv4 address written as IPv6
+// (IPv4-mapped ::ffff:a.b.c.d, hex or dotted; IPv4-compatible ::a.b.c.d; IPv4-translated
+// ::ffff:0:a.b.c.d; NAT64 64:ff9b::a.b.c.d; 6to4 2002:AABB:CCDD::/48) is judged as the IPv4
+// address it carries, here and among the host's own addresses.
 import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { PortalError } from '../http/portal-errors.js';
 
 export class WebhookUrlInvalidError extends PortalError {
@@ -29,10 +34,52 @@ export class WebhookUrlInvalidError extends PortalError {
 export interface UrlRules {
   /** `host:port` values that are the portal itself (as browsers and the proxy reach it). */
   selfHosts: readonly string[];
-  /** Ports the portal process listens on: a loopback address with one of these is itself. */
+  /**
+   * Ports the portal process listens on: a loopback address, or one of `hostAddresses`, with one
+   * of these is itself.
+   */
   selfPorts: readonly number[];
   /** Refuse loopback and private-network addresses too (default: allowed, for an on-premise CRM). */
   denyPrivate: boolean;
+  /**
+   * This host's own interface addresses, any family and however written (`interfaceAddresses()`
+   * reads them; tests inject a list); null when they could not be read, and then every address
+   * on one of `selfPorts` is refused, since any of them might be this host.
+   */
+  hostAddresses: () => readonly string[] | null;
+}
+
+/**
+ * This host's interface addresses (os.networkInterfaces(), every family), read now and again when
+ * asked more than `maxAgeMs` later. A read costs some 60 µs, and is asked for only when an
+ * address is on one of the portal's ports; 1 s keeps a host with many interfaces cheap and a new
+ * address (an attached network) unknown for a second at most. A failed read keeps the last list
+ * (null if none was ever read).
+ */
+export function interfaceAddresses(
+  options: { maxAgeMs?: number; read?: () => string[]; now?: () => number } = {},
+): () => readonly string[] | null {
+  const maxAgeMs = options.maxAgeMs ?? 1_000;
+  const now = options.now ?? (() => performance.now());
+  const read =
+    options.read ??
+    (() =>
+      Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)));
+  let list: readonly string[] | null = null;
+  let readAt = Number.NEGATIVE_INFINITY;
+  const refresh = () => {
+    readAt = now();
+    try {
+      list = read();
+    } catch {
+      // Kept: the last list read, or null (every address on the portal's ports refused).
+    }
+  };
+  refresh();
+  return () => {
+    if (now() - readAt >= maxAgeMs) refresh();
+    return list;
+  };
 }
 
 function defaultPort(protocol: string): number {
@@ -214,7 +261,19 @@ export function addressRefusal(address: string, port: number, rules: UrlRules): 
   const is = (list: BlockList) => list.check(ip.address, type);
   for (const [list, why] of NO_RECEIVER) if (is(list)) return `${address} ${why}`;
   const loopback = is(LOOPBACK);
-  if (loopback && rules.selfPorts.includes(port)) return 'it points at this portal';
+  if (rules.selfPorts.includes(port)) {
+    if (loopback) return 'it points at this portal';
+    const own = rules.hostAddresses();
+    if (own === null) {
+      return `it may point at this portal (${address} on its port; this host's addresses are unknown)`;
+    }
+    for (const text of own) {
+      const mine = canonicalAddress(text);
+      if (mine?.family === ip.family && mine.address === ip.address) {
+        return `it points at this portal (${address} is this host's own address)`;
+      }
+    }
+  }
   if (rules.denyPrivate && (loopback || is(PRIVATE))) {
     return `${address} is a private address (LICENSOR_WEBHOOK_DENY_PRIVATE is set)`;
   }
