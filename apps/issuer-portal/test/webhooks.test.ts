@@ -415,6 +415,19 @@ describe('subscription.expiring, scanned incrementally from a mark in the store'
     expect(await announced()).toEqual(sorted(...issued.map(termOf)));
   });
 
+  it('does not trust a mark from the future (a fast clock): it reads the whole window', async () => {
+    const license = await subscription(20);
+    const now = fixture.clock.now;
+    await fixture.issuer.store.automation.putScanMark({
+      name: expiringMarkName(30),
+      startedAt: now + DAY,
+      coveredTo: Math.floor(now / 1000) + 31 * 86_400,
+      fullAt: now + DAY,
+    });
+    expect(await dispatcher().scanExpiring()).toBe(1);
+    expect(await announced()).toEqual([termOf(license)]);
+  });
+
   it('reads the whole window again once a day: a term a scan missed is announced then', async () => {
     const license = await subscription(365);
     fixture.advance(340 * DAY);

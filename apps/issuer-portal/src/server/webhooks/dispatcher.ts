@@ -140,7 +140,14 @@ export class WebhookDispatcher {
     this.#lastExpiringScan = now;
     const { automation } = this.#store;
     const name = expiringMarkName(this.#expiringDays);
-    const mark = await automation.getScanMark(name);
+    const stored = await automation.getScanMark(name);
+    // A mark from further ahead than the slack (a host whose clock ran fast) is not trusted: it
+    // would hide both the term ends and the changes it claims. Scans read the whole window until
+    // this clock passes it (it cannot be written over by a scan that started before it).
+    const mark = stored !== null && stored.startedAt <= now + EXPIRING_SLACK_MS ? stored : null;
+    if (stored !== null && mark === null) {
+      this.#logger?.warn({ mark: stored }, 'subscription.expiring scan mark from the future');
+    }
     if (mark !== null && now - mark.startedAt < EXPIRING_SCAN_MS) return 0;
     const nowSeconds = Math.floor(now / 1000);
     const horizon = nowSeconds + this.#expiringDays * 86_400;
