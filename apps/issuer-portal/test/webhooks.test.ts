@@ -3,9 +3,15 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { createServer } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
+import type { License, LicensorStore, OutboxEvent } from '@licensor/issuer';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ResolveAll } from '../src/server/webhooks/sender.js';
 import { addressRefusal } from '../src/server/webhooks/url-rules.js';
+import {
+  type DispatcherOptions,
+  expiringMarkName,
+  WebhookDispatcher,
+} from '../src/server/webhooks/dispatcher.js';
 import {
   type Fixture,
   issueThroughApi,
@@ -200,6 +206,258 @@ describe('subscription.expiring', () => {
     fixture.advance(11 * 60_000);
     await fixture.webhooks.runOnce();
     expect(receiver.deliveries).toHaveLength(1);
+  });
+});
+
+describe('subscription.expiring, scanned incrementally from a mark in the store', () => {
+  const DAY = 86_400_000;
+  const MINUTE = 60_000;
+  const RULES = { selfHosts: [], selfPorts: [], denyPrivate: false };
+
+  /** The store as another process would hold it, its license reads counted, appends failing. */
+  function watched(failAppendAt = 0) {
+    const store = fixture.issuer.store;
+    const seen = { read: 0, appends: 0 };
+    const automation = new Proxy(store.automation, {
+      get(target, property) {
+        if (property === 'appendOutboxEvents') {
+          return async (events: OutboxEvent[]) => {
+            seen.appends += 1;
+            if (seen.appends === failAppendAt) throw new Error('store went away');
+            return target.appendOutboxEvents(events);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const proxy = new Proxy(store, {
+      get(target, property) {
+        if (property === 'automation') return automation;
+        if (property === 'listLicenses' || property === 'listSubscriptionsEnding') {
+          const method = Reflect.get(target, property) as (...a: unknown[]) => Promise<License[]>;
+          return async (...args: unknown[]) => {
+            const licenses = await method.apply(target, args);
+            seen.read += licenses.length;
+            return licenses;
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as LicensorStore;
+    return { store: proxy, seen };
+  }
+
+  /** A portal process's dispatcher; a full scan only when a test asks for it. */
+  function dispatcher(
+    store: LicensorStore = fixture.issuer.store,
+    options: Partial<DispatcherOptions> = {},
+  ): WebhookDispatcher {
+    return new WebhookDispatcher({
+      store,
+      now: () => fixture.clock.now,
+      rules: RULES,
+      expiringFullScanMs: 1_000 * DAY,
+      ...options,
+    });
+  }
+
+  async function subscription(termDays: number): Promise<License> {
+    const terms = { customerName: 'Globex', model: 'subscription', credentials: 5 } as const;
+    const issued = await fixture.issuer.issue(
+      makeChallenge(fixture, newInstallation()),
+      { ...terms, termDays, graceDays: 0 },
+      'ivan',
+    );
+    return issued.license;
+  }
+
+  /** The subscription.expiring events in the outbox: [license, term end] each. */
+  async function announced(): Promise<[string, number][]> {
+    const events = await fixture.issuer.store.automation.listUnfannedOutboxEvents(10_000);
+    return events
+      .filter((e) => e.type === 'subscription.expiring')
+      .map(
+        (e) =>
+          [e.data.licenseId as string, (e.data.term as { end: number }).end] as [string, number],
+      )
+      .sort(([a], [b]) => a.localeCompare(b));
+  }
+
+  const termOf = (l: License): [string, number] => [l.id, l.term!.end];
+  const sorted = (...terms: [string, number][]) => terms.sort(([a], [b]) => a.localeCompare(b));
+  const mark = () => fixture.issuer.store.automation.getScanMark(expiringMarkName(30));
+
+  it('announces each term once across scans, processes and a restart, carrying on from the mark', async () => {
+    const inside = await subscription(20);
+    const outside = await subscription(365);
+    await subscription(365).then((l) => fixture.issuer.revoke(l.id, 'ivan'));
+    const first = watched();
+    const one = dispatcher(first.store);
+    expect(await one.scanExpiring()).toBe(1); // the first scan reads the whole window
+    expect(await announced()).toEqual([termOf(inside)]);
+    const written = await mark();
+    expect(written).toMatchObject({ startedAt: fixture.clock.now, fullAt: fixture.clock.now });
+    // Another process at the same time finds a fresh mark and leaves the scan to the first.
+    const other = watched();
+    expect(await dispatcher(other.store).scanExpiring()).toBe(0);
+    expect(other.seen.read).toBe(0);
+    // Ten minutes on, either process scans only what moved: here the license issued just
+    // before the last scan (read again, its event already there), nothing else.
+    fixture.advance(10 * MINUTE + 1);
+    const two = dispatcher(other.store);
+    await two.scanExpiring();
+    expect(other.seen.read).toBe(1);
+    expect(await announced()).toEqual([termOf(inside)]);
+    // Once the issue is further back than the last scan's start and the slack, nothing is read.
+    fixture.advance(10 * MINUTE + 1);
+    await two.scanExpiring();
+    fixture.advance(10 * MINUTE + 1);
+    first.seen.read = 0;
+    await one.scanExpiring();
+    expect(first.seen.read).toBe(0);
+    expect((await mark())!.startedAt).toBe(fixture.clock.now);
+    // Both processes die; days later a new one (nothing in memory) carries on from the mark:
+    // the term that came into the window meanwhile is announced, reading that license alone.
+    fixture.advance(335 * DAY);
+    const restarted = watched();
+    expect(await dispatcher(restarted.store).scanExpiring()).toBe(1);
+    expect(restarted.seen.read).toBe(1);
+    expect(await announced()).toEqual(sorted(termOf(inside), termOf(outside)));
+    expect((await mark())!.fullAt).toBe(written!.fullAt);
+    // The scans go on: nothing is announced twice.
+    for (let i = 0; i < 3; i++) {
+      fixture.advance(10 * MINUTE + 1);
+      await dispatcher().scanExpiring();
+    }
+    expect(await announced()).toEqual(sorted(termOf(inside), termOf(outside)));
+  });
+
+  it('announces a license issued into the window at the next scan, reading what changed only', async () => {
+    await subscription(365); // outside the window: never read by the scans below
+    const scanner = watched();
+    const process = dispatcher(scanner.store);
+    await process.scanExpiring();
+    fixture.advance(MINUTE);
+    const issued = await subscription(20);
+    fixture.advance(10 * MINUTE);
+    scanner.seen.read = 0;
+    expect(await process.scanExpiring()).toBe(1);
+    expect(scanner.seen.read).toBe(1);
+    expect(await announced()).toEqual([termOf(issued)]);
+  });
+
+  it('announces a renewal when its new end comes into the window, once', async () => {
+    const license = await subscription(20);
+    const process = dispatcher();
+    await process.scanExpiring();
+    fixture.advance(MINUTE);
+    const renewed = await fixture.issuer.renew(license.id, { termDays: 365, graceDays: 0 }, 'ivan');
+    const newEnd = renewed.license.term!.end;
+    expect(newEnd).toBeGreaterThan(license.term!.end);
+    fixture.advance(10 * MINUTE);
+    await process.scanExpiring();
+    expect(await announced()).toEqual([termOf(license)]);
+    // Scans every 10 minutes (the mark moves on) until a minute after the end is 30 days away.
+    const due = newEnd * 1000 - 30 * DAY;
+    while (fixture.clock.now < due - 10 * MINUTE) {
+      fixture.advance(Math.min(10 * DAY, due - 10 * MINUTE - fixture.clock.now) + 1);
+      await process.scanExpiring();
+    }
+    expect(await announced()).toEqual([termOf(license)]);
+    fixture.advance(due + MINUTE - fixture.clock.now);
+    expect(await process.scanExpiring()).toBe(1);
+    expect(await announced()).toEqual(sorted(termOf(license), [license.id, newEnd]));
+    fixture.advance(10 * MINUTE + 1);
+    await process.scanExpiring();
+    expect(await announced()).toHaveLength(2);
+  });
+
+  it('announces no license revoked or suspended before its scan; one resumed, at the next', async () => {
+    const process = dispatcher();
+    await process.scanExpiring();
+    const revoked = await subscription(20);
+    const suspended = await subscription(20);
+    const later = await subscription(365);
+    await fixture.issuer.revoke(revoked.id, 'ivan');
+    await fixture.issuer.suspend(suspended.id, 'ivan');
+    await fixture.issuer.suspend(later.id, 'ivan');
+    fixture.advance(10 * MINUTE + 1);
+    expect(await process.scanExpiring()).toBe(0);
+    // The suspended one's end enters the window: still nothing.
+    fixture.advance(336 * DAY);
+    expect(await process.scanExpiring()).toBe(0);
+    expect(await announced()).toEqual([]);
+    // Resumed, it is a change: the next scan finds it and announces its term.
+    await fixture.issuer.resume(later.id, 'ivan');
+    fixture.advance(10 * MINUTE + 1);
+    expect(await process.scanExpiring()).toBe(1);
+    expect(await announced()).toEqual([termOf(later)]);
+  });
+
+  it('redoes a scan whose append failed half-way: the mark stays where it was', async () => {
+    await dispatcher().scanExpiring(); // the mark of an empty window
+    const before = await mark();
+    fixture.advance(MINUTE);
+    const issued = [await subscription(20), await subscription(21), await subscription(22)];
+    fixture.advance(10 * MINUTE);
+    // One license a page: the second page's append fails, after the first was written.
+    const failing = watched(2);
+    await expect(dispatcher(failing.store, { expiringPageSize: 1 }).scanExpiring()).rejects.toThrow(
+      'store went away',
+    );
+    expect(await announced()).toHaveLength(1);
+    expect(await mark()).toEqual(before);
+    // The next scan (this process ten minutes on, or another at once) does it again, whole.
+    expect(await dispatcher(fixture.issuer.store, { expiringPageSize: 1 }).scanExpiring()).toBe(3);
+    expect(await announced()).toEqual(sorted(...issued.map(termOf)));
+    expect((await mark())!.startedAt).toBe(fixture.clock.now);
+  });
+
+  it('redoes a first scan that failed half-way, whole, from nothing', async () => {
+    const issued = [await subscription(20), await subscription(21), await subscription(22)];
+    const failing = watched(3);
+    await expect(dispatcher(failing.store, { expiringPageSize: 1 }).scanExpiring()).rejects.toThrow(
+      'store went away',
+    );
+    expect(await mark()).toBeNull();
+    fixture.advance(10 * MINUTE + 1);
+    expect(await dispatcher().scanExpiring()).toBe(3);
+    expect(await announced()).toEqual(sorted(...issued.map(termOf)));
+  });
+
+  it('does not trust a mark from the future (a fast clock): it reads the whole window', async () => {
+    const license = await subscription(20);
+    const now = fixture.clock.now;
+    await fixture.issuer.store.automation.putScanMark({
+      name: expiringMarkName(30),
+      startedAt: now + DAY,
+      coveredTo: Math.floor(now / 1000) + 31 * 86_400,
+      fullAt: now + DAY,
+    });
+    expect(await dispatcher().scanExpiring()).toBe(1);
+    expect(await announced()).toEqual([termOf(license)]);
+  });
+
+  it('reads the whole window again once a day: a term a scan missed is announced then', async () => {
+    const license = await subscription(365);
+    fixture.advance(340 * DAY);
+    // A mark claiming the window is covered, though the license was never announced (as if an
+    // older change had been committed after the scan that wrote it, past the slack).
+    const now = fixture.clock.now;
+    await fixture.issuer.store.automation.putScanMark({
+      name: expiringMarkName(30),
+      startedAt: now - 11 * MINUTE,
+      coveredTo: Math.floor(now / 1000) + 30 * 86_400,
+      fullAt: now - 23 * 3_600_000,
+    });
+    const process = dispatcher(fixture.issuer.store, { expiringFullScanMs: DAY });
+    expect(await process.scanExpiring()).toBe(0);
+    fixture.advance(3_600_000);
+    expect(await process.scanExpiring()).toBe(1);
+    expect(await announced()).toEqual([termOf(license)]);
+    expect((await mark())!.fullAt).toBe(fixture.clock.now);
   });
 });
 

@@ -192,6 +192,7 @@ export {
   type DeliveryStatus,
   type OutboxEvent,
   type PortalSessionRecord,
+  type ScanMark,
   WEBHOOK_EVENT_TYPES,
   type WebhookDelivery,
   type WebhookEndpoint,
@@ -254,6 +255,7 @@ export type {
   StoredPrivateKey,
   StoreHandle,
   StoreOptions,
+  TermEndKey,
   TransactionFilter,
   TwoFactorPort,
 } from './store/ports.js';

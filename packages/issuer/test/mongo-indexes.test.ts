@@ -17,6 +17,7 @@ const NEEDED: Record<string, Record<string, 1 | -1>[]> = {
     { customerId: 1, updatedAt: -1 },
     { installationId: 1 },
     { 'term.end': 1, updatedAt: -1 },
+    { 'term.end': 1, _id: 1 },
   ],
   customers: [{ name: 1 }, { nameKey: 1, _id: 1 }],
   transactions: [

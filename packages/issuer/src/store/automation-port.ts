@@ -166,7 +166,33 @@ export type DeliveryOutcome = Pick<
   | 'deliveredAt'
 >;
 
+/**
+ * How far a periodic scan of the store has got, kept in the store so that a restarted process,
+ * or another process, carries on from it (subscription.expiring: `apps/issuer-portal`'s webhook
+ * dispatcher). A mark is written only once the scan it describes has finished, so a scan a
+ * crash cut short is redone from the mark before it. Times in ms unless said.
+ */
+export interface ScanMark {
+  /** Which scan (and of what settings): `subscription.expiring:30d`. */
+  name: string;
+  /** When the finished scan started: marks only move to a later start. */
+  startedAt: number;
+  /** What the scan covered up to (its own unit: term ends in seconds, exclusive, for expiring). */
+  coveredTo: number;
+  /** When the last full scan (one that read everything, not what changed) started. */
+  fullAt: number;
+}
+
 export interface WebhookStore {
+  /** The mark of the scan `name`, null before its first scan finished. */
+  getScanMark(name: string): Promise<ScanMark | null>;
+  /**
+   * Records a finished scan. A mark of a scan started later (or at the same time) already there
+   * is kept and this one dropped (false): a slow process never moves the mark back. Two
+   * processes may both write; either mark is one a scan earned, so keeping either is sound.
+   */
+  putScanMark(mark: ScanMark): Promise<boolean>;
+
   insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void>;
   listWebhookEndpoints(): Promise<WebhookEndpoint[]>;
   getWebhookEndpoint(id: string): Promise<WebhookEndpoint | null>;

@@ -94,6 +94,11 @@ export interface LicenseFilter {
   termEndsBefore?: number;
   /** Subscriptions whose term ends at or after this time (seconds). */
   termEndsAfter?: number;
+  /**
+   * Licenses changed (issued, renewed, reissued, revoked, suspended, resumed, renamed) at or
+   * after this time (ms): `updatedAt >= updatedSince`.
+   */
+  updatedSince?: number;
   /** Licenses issued from this plan (id). */
   planId?: string;
   /** Licenses covering this product (name). */
@@ -113,6 +118,12 @@ export interface LicenseFilter {
    * deep page is slow on a large store: use `after`.
    */
   offset?: number;
+}
+
+/** Where a subscription sits among those ending in a window: its term's end (seconds), its id. */
+export interface TermEndKey {
+  termEnd: number;
+  id: string;
 }
 
 /** Where a license sits in a plan's affected licenses: the revision it was issued from, its id. */
@@ -294,6 +305,18 @@ export interface LedgerStore {
     planId: string,
     revision: number,
     after: PlanRevisionKey | null,
+    limit: number,
+  ): Promise<License[]>;
+  /**
+   * Active subscriptions whose term ends at or after `from` and before `before` (seconds), by
+   * (term end, id): the `limit` after `after` (null: from the first). A page is a range on the
+   * term-end index whatever its depth (`listLicenses` orders by last change, so each of its pages
+   * of a window of term ends sorts the whole window). What the subscription.expiring scan reads.
+   */
+  listSubscriptionsEnding(
+    from: number,
+    before: number,
+    after: TermEndKey | null,
     limit: number,
   ): Promise<License[]>;
   getCustomer(id: string): Promise<Customer | null>;

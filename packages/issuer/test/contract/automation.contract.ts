@@ -248,6 +248,39 @@ export function automationContract(adapter: Adapter): void {
     });
   });
 
+  describe('scan marks', () => {
+    const mark = (startedAt: number, coveredTo: number, fullAt = T0) => ({
+      name: 'subscription.expiring:30d',
+      startedAt,
+      coveredTo,
+      fullAt,
+    });
+
+    it('keep the mark of the latest-started finished scan, seen by every process', async () => {
+      expect(await store.automation.getScanMark('subscription.expiring:30d')).toBeNull();
+      expect(await store.automation.putScanMark(mark(T0, 1_000))).toBe(true);
+      expect(await other.automation.getScanMark('subscription.expiring:30d')).toEqual(
+        mark(T0, 1_000),
+      );
+      // A scan that started later moves it on; one that started earlier (a slow process) or
+      // at the same time does not move it back.
+      expect(await other.automation.putScanMark(mark(T0 + 600_000, 1_600, T0))).toBe(true);
+      expect(await store.automation.putScanMark(mark(T0 + 300_000, 1_300))).toBe(false);
+      expect(await store.automation.putScanMark(mark(T0 + 600_000, 9_999))).toBe(false);
+      expect(await store.automation.getScanMark('subscription.expiring:30d')).toEqual(
+        mark(T0 + 600_000, 1_600),
+      );
+      // Each name is its own mark.
+      expect(await store.automation.getScanMark('subscription.expiring:7d')).toBeNull();
+      expect(
+        await store.automation.putScanMark({ ...mark(T0, 5), name: 'subscription.expiring:7d' }),
+      ).toBe(true);
+      expect((await other.automation.getScanMark('subscription.expiring:30d'))?.coveredTo).toBe(
+        1_600,
+      );
+    });
+  });
+
   describe('audit export pages', () => {
     it('reads a time range oldest first, page by page, without skipping events of one millisecond', async () => {
       const ats = [T0 - 1, T0, T0, T0 + 1, T0 + 2, T0 + 10];

@@ -128,6 +128,74 @@ export function pagingContract(adapter: Adapter): void {
     expect([...seen].sort()).toEqual(whole.slice(0, -1).sort());
   });
 
+  it('finds the licenses changed since a time (updatedSince), with the other filters, by page', async () => {
+    const [a, b, c, d] = await issueFor(['A', 'B', 'C', 'D']);
+    const since = clock.now() + 1;
+    clock.advance(60_000);
+    // Changes after `since`: a suspension, and a new license; A and B stay as issued.
+    await opened.issuer.suspend(a!.id, 'alice', 'unpaid');
+    const [e] = await issueFor(['E']);
+    const ids = async (filter: Parameters<typeof opened.store.listLicenses>[0]) => {
+      const found: string[] = [];
+      for await (const page of licensePages((f) => opened.store.listLicenses(f), filter, 1)) {
+        found.push(...page.map((l) => l.id));
+      }
+      return found;
+    };
+    expect(await ids({ updatedSince: since })).toEqual([e!.id, a!.id]);
+    expect(await ids({ updatedSince: since, state: 'active' })).toEqual([e!.id]);
+    // At or after: the time of a change itself is in.
+    expect(await ids({ updatedSince: e!.updatedAt })).toEqual([e!.id]);
+    expect(await ids({ updatedSince: e!.updatedAt + 1 })).toEqual([]);
+    expect((await ids({ updatedSince: 0 })).sort()).toEqual(
+      [a!.id, b!.id, c!.id, d!.id, e!.id].sort(),
+    );
+  });
+
+  it('pages the active subscriptions ending in a window by (term end, id), each once', async () => {
+    const subscription = async (termDays: number) =>
+      (
+        await opened.issuer.issue(
+          new TestInstallation().challenge(),
+          { customerName: 'Acme', model: 'subscription', credentials: 5, termDays, graceDays: 0 },
+          'alice',
+        )
+      ).license;
+    // Two pairs end at the same second (the id orders each pair); one is suspended, one
+    // revoked, one perpetual, one ends past the window.
+    const [a, b] = [await subscription(10), await subscription(10)];
+    const [c, d] = [await subscription(20), await subscription(20)];
+    const suspended = await subscription(15);
+    const revoked = await subscription(16);
+    const later = await subscription(40);
+    await issueFor(['Perpetual']);
+    await opened.issuer.suspend(suspended.id, 'alice', 'unpaid');
+    await opened.issuer.revoke(revoked.id, 'alice', 'refund');
+    const from = a.term!.start;
+    const before = from + 30 * 86_400;
+    const expected = [...[a, b].map((l) => l.id).sort(), ...[c, d].map((l) => l.id).sort()];
+    for (const size of [1, 2, 3, 100]) {
+      const seen: string[] = [];
+      let after: { termEnd: number; id: string } | null = null;
+      for (;;) {
+        const page = await opened.store.listSubscriptionsEnding(from, before, after, size);
+        seen.push(...page.map((l) => l.id));
+        const last = page[page.length - 1];
+        if (page.length < size || last === undefined) break;
+        after = { termEnd: last.term!.end, id: last.id };
+      }
+      expect(seen).toEqual(expected);
+    }
+    // The window's ends: `from` in, `before` out.
+    const end = a.term!.end;
+    const ids = async (lo: number, hi: number) =>
+      (await opened.store.listSubscriptionsEnding(lo, hi, null, 100)).map((l) => l.id);
+    expect(await ids(end, end + 1)).toEqual(expected.slice(0, 2));
+    expect(await ids(end + 1, c.term!.end)).toEqual([]);
+    expect(await ids(from, end)).toEqual([]);
+    expect(await ids(later.term!.end, later.term!.end + 1)).toEqual([later.id]);
+  });
+
   it('refuses a cursor it did not give out (ERR_INPUT_INVALID) and changes nothing', async () => {
     await issueFor(['A', 'B']);
     const before = await opened.store.listLicenses({});

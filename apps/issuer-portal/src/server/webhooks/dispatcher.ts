@@ -10,8 +10,10 @@
 // Delivery is at least once: receivers drop repeats by `webhook-id` (the Standard Webhooks rule).
 import type {
   EventWatchOptions,
+  License,
   LicensorStore,
   OutboxEvent,
+  TermEndKey,
   WebhookDelivery,
 } from '@licensor/issuer';
 import {
@@ -51,12 +53,32 @@ export interface DispatcherOptions {
   retrySchedule?: readonly number[];
   /** subscription.expiring is sent once per term, this many days before it ends; default 30. */
   expiringDays?: number;
+  /** How often the expiring scan reads the whole window again (ms); default 24 h. */
+  expiringFullScanMs?: number;
+  /** Licenses the expiring scan reads per page; default 500. */
+  expiringPageSize?: number;
   /** check.failed, check.stopped, usage.near-cap, keys.changed: what the watch looks for. */
   events?: Omit<EventWatchOptions, 'store' | 'now'>;
 }
 
 /** How often the store is searched for subscriptions about to end. */
 export const EXPIRING_SCAN_MS = 10 * 60_000;
+
+/** How often a scan reads every subscription of the window again, not only what moved. */
+export const EXPIRING_FULL_SCAN_MS = 24 * 3_600_000;
+
+/**
+ * A license change stamped (`updatedAt`) up to this long before a scan started may still have
+ * been committed after the scan read past it: a slow commit, a MongoDB commit a crash left to be
+ * rolled forward by the next open, another process's clock a little behind. The next scan reads
+ * the changes from this long before the last one started.
+ */
+export const EXPIRING_SLACK_MS = 15 * 60_000;
+
+/** The expiring scan's mark in the store (one per window: two settings never share one). */
+export function expiringMarkName(days: number): string {
+  return `subscription.expiring:${days}d`;
+}
 
 export class WebhookDispatcher {
   readonly #store: LicensorStore;
@@ -68,6 +90,8 @@ export class WebhookDispatcher {
   readonly #batch: number;
   readonly #schedule: readonly number[];
   readonly #expiringDays: number;
+  readonly #expiringFullScanMs: number;
+  readonly #expiringPageSize: number;
   /** Finds the events no issuer write causes (check.*, usage.near-cap, keys.changed). */
   readonly watch: EventWatch;
   #lastExpiringScan = Number.NEGATIVE_INFINITY;
@@ -85,6 +109,8 @@ export class WebhookDispatcher {
     this.#batch = options.batch ?? 50;
     this.#schedule = options.retrySchedule ?? RETRY_SCHEDULE_MS;
     this.#expiringDays = options.expiringDays ?? 30;
+    this.#expiringFullScanMs = options.expiringFullScanMs ?? EXPIRING_FULL_SCAN_MS;
+    this.#expiringPageSize = options.expiringPageSize ?? 500;
     this.watch = new EventWatch({ ...options.events, store: this.#store, now: this.#now });
   }
 
@@ -93,38 +119,127 @@ export class WebhookDispatcher {
    * ends within `expiringDays`. Its id is fixed by the license and the term's end, so each term
    * is announced once, however often (and from however many processes) this runs; a renewal
    * moves the end and is announced again when its time comes. Runs at most every 10 minutes.
+   *
+   * Incremental: the store keeps a mark of the last finished scan (`ScanMark`: when it started,
+   * and `coveredTo`, the term end, in seconds, below which it announced every active
+   * subscription it read). A scan then reads only
+   *   (a) the subscriptions whose term end came into the window since: [coveredTo, now + window),
+   *       by term end on the term-end index (`listSubscriptionsEnding`);
+   *   (b) the licenses changed since the last scan started, less EXPIRING_SLACK_MS, whose term
+   *       ends in the window (`listLicenses` with `updatedSince`, on the (state, updated) index):
+   *       issued or renewed into it, resumed, or changed while the last scan read them (a page
+   *       read no longer sees a license that moved past it);
+   * so a scan costs what changed in ten minutes, not the store. A license revoked or suspended
+   * before it is read is not active and not announced. The mark is written after the last event
+   * is appended, so a scan that a crash or a failed write cut short is redone whole from the mark
+   * before it, at the next scan, by this or any process; a restarted process carries on from the
+   * mark, not from memory. A process that finds a mark younger than 10 minutes leaves the scan to
+   * the process that wrote it. The first scan, and one every `expiringFullScanMs` (24 h), reads
+   * the whole window (a) from now: a safety net for a change stamped more than the slack before
+   * its commit (clocks of two hosts apart), and for licenses bulk-loaded with old times.
    */
   async scanExpiring(): Promise<number> {
     const now = this.#now();
     if (now - this.#lastExpiringScan < EXPIRING_SCAN_MS) return 0;
     this.#lastExpiringScan = now;
+    const { automation } = this.#store;
+    const name = expiringMarkName(this.#expiringDays);
+    const stored = await automation.getScanMark(name);
+    // A mark from further ahead than the slack (a host whose clock ran fast) is not trusted: it
+    // would hide both the term ends and the changes it claims. Scans read the whole window until
+    // this clock passes it (it cannot be written over by a scan that started before it).
+    const mark = stored !== null && stored.startedAt <= now + EXPIRING_SLACK_MS ? stored : null;
+    if (stored !== null && mark === null) {
+      this.#logger?.warn({ mark: stored }, 'subscription.expiring scan mark from the future');
+    }
+    if (mark !== null && now - mark.startedAt < EXPIRING_SCAN_MS) return 0;
     const nowSeconds = Math.floor(now / 1000);
+    const horizon = nowSeconds + this.#expiringDays * 86_400;
+    // Terms that already ended are not announced: only ends after now are read.
+    const from = nowSeconds + 1;
+    const full = mark === null || now - mark.fullAt >= this.#expiringFullScanMs;
+    let found = 0;
+    let coveredTo = horizon;
+    if (full) {
+      found += await this.#announceEnding(now, from, horizon);
+    } else {
+      // A mark ahead of this window (a process whose clock runs ahead) stays covered.
+      coveredTo = Math.max(mark.coveredTo, horizon);
+      found += await this.#announceEnding(now, Math.max(mark.coveredTo, from), horizon);
+      found += await this.#announceChanged(
+        now,
+        mark.startedAt - EXPIRING_SLACK_MS,
+        from,
+        coveredTo,
+      );
+    }
+    await automation.putScanMark({
+      name,
+      startedAt: now,
+      coveredTo,
+      fullAt: full ? now : mark.fullAt,
+    });
+    return found;
+  }
+
+  /** (a): the active subscriptions ending in [from, before), by term end, a page at a time. */
+  async #announceEnding(now: number, from: number, before: number): Promise<number> {
+    let found = 0;
+    let after: TermEndKey | null = null;
+    while (from < before) {
+      const page = await this.#store.listSubscriptionsEnding(
+        from,
+        before,
+        after,
+        this.#expiringPageSize,
+      );
+      found += await this.#appendExpiring(now, page);
+      const last = page[page.length - 1];
+      if (page.length < this.#expiringPageSize || last?.term == null) break;
+      after = { termEnd: last.term.end, id: last.id };
+    }
+    return found;
+  }
+
+  /** (b): the active subscriptions changed since `since` (ms) ending in [from, before). */
+  async #announceChanged(
+    now: number,
+    since: number,
+    from: number,
+    before: number,
+  ): Promise<number> {
     let found = 0;
     const pages = licensePages(
       (filter) => this.#store.listLicenses(filter),
       {
-        model: 'subscription',
         state: 'active',
-        termEndsBefore: nowSeconds + this.#expiringDays * 86_400,
+        model: 'subscription',
+        updatedSince: since,
+        termEndsAfter: from,
+        termEndsBefore: before,
       },
-      500,
+      this.#expiringPageSize,
     );
-    for await (const page of pages) {
-      const events: OutboxEvent[] = page
-        .filter((l) => l.term !== null && l.term.end > nowSeconds)
-        .map((l) => ({
-          id: `msg_exp_${l.id.slice(4)}_${l.term!.end}`,
-          type: 'subscription.expiring',
-          at: now,
-          data: {
-            ...licenseSummary(l),
-            daysLeft: Math.ceil((l.term!.end - nowSeconds) / 86_400),
-          },
-        }));
-      await this.#store.automation.appendOutboxEvents(events);
-      found += events.length;
-    }
+    for await (const page of pages) found += await this.#appendExpiring(now, page);
     return found;
+  }
+
+  /** subscription.expiring of each license (by its fixed id: one already there stays). */
+  async #appendExpiring(now: number, licenses: readonly License[]): Promise<number> {
+    const nowSeconds = Math.floor(now / 1000);
+    const events: OutboxEvent[] = licenses
+      .filter((l) => l.state === 'active' && l.term !== null && l.term.end > nowSeconds)
+      .map((l) => ({
+        id: `msg_exp_${l.id.slice(4)}_${l.term!.end}`,
+        type: 'subscription.expiring',
+        at: now,
+        data: {
+          ...licenseSummary(l),
+          daysLeft: Math.ceil((l.term!.end - nowSeconds) / 86_400),
+        },
+      }));
+    if (events.length > 0) await this.#store.automation.appendOutboxEvents(events);
+    return events.length;
   }
 
   /** A lease outlives an attempt, so no live attempt is ever taken over. */

@@ -11,6 +11,7 @@ import type {
   DeliveryOutcome,
   OutboxEvent,
   PortalSessionRecord,
+  ScanMark,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEndpointPatch,
@@ -118,6 +119,17 @@ const webhookDelivery = new Schema(
 webhookDelivery.index({ status: 1, nextAttemptAt: 1 });
 webhookDelivery.index({ endpointId: 1, createdAt: -1 });
 
+/** One small document per scan, by its name (see ScanMark). */
+const scanMark = new Schema(
+  {
+    _id: { type: String, required: true },
+    startedAt: { type: Number, required: true },
+    coveredTo: { type: Number, required: true },
+    fullAt: { type: Number, required: true },
+  },
+  { ...options, collection: 'scan_marks' },
+);
+
 export function automationModelsOf(connection: Connection) {
   return {
     apiTokens: connection.model('ApiToken', apiToken),
@@ -126,6 +138,7 @@ export function automationModelsOf(connection: Connection) {
     webhookEndpoints: connection.model('WebhookEndpoint', webhookEndpoint),
     outbox: connection.model('WebhookOutbox', outboxEvent),
     deliveries: connection.model('WebhookDelivery', webhookDelivery),
+    scanMarks: connection.model('ScanMark', scanMark),
     /** The adapter's audit log model (registered by schemas.ts before this runs). */
     auditEvents: connection.model('AuditEvent'),
   };
@@ -320,6 +333,36 @@ export class MongoAutomation implements AutomationStore {
   clearLoginFailures(key: string): Promise<void> {
     return this.run(async () => {
       await this.models.loginFailures.deleteMany({ key });
+    });
+  }
+
+  getScanMark(name: string): Promise<ScanMark | null> {
+    return this.run(async () => {
+      const document = await this.models.scanMarks.findById(name).lean();
+      if (document === null) return null;
+      const { _id, startedAt, coveredTo, fullAt } = document as Doc;
+      return { name: _id, startedAt, coveredTo, fullAt } as ScanMark;
+    });
+  }
+
+  putScanMark(mark: ScanMark): Promise<boolean> {
+    return this.run(async () => {
+      // Over a mark of an earlier start only; a later one there makes the upsert an insert of
+      // a taken _id (duplicate key): kept. FerretDB may let a racing writer's mark win over a
+      // later one: every mark is one a finished scan earned, so that only makes more work.
+      try {
+        const result = await this.models.scanMarks.updateOne(
+          { _id: mark.name, startedAt: { $lt: mark.startedAt } },
+          {
+            $set: { startedAt: mark.startedAt, coveredTo: mark.coveredTo, fullAt: mark.fullAt },
+          },
+          { upsert: true },
+        );
+        return result.modifiedCount + result.upsertedCount === 1;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
     });
   }
 

@@ -50,6 +50,7 @@ import type {
   RollUpOptions,
   RollUpResult,
   StoredPrivateKey,
+  TermEndKey,
   TransactionFilter,
 } from '../ports.js';
 import { loadStatusKeys } from '../status-keys.js';
@@ -378,6 +379,7 @@ export class MongoStore implements LicensorStore {
           ...(filter.termEndsAfter !== undefined ? { $gte: filter.termEndsAfter } : {}),
         };
       }
+      if (filter.updatedSince !== undefined) query.updatedAt = { $gte: filter.updatedSince };
       Object.assign(query, catalog.entitlementQuery(filter));
       if (filter.after !== undefined) {
         // After the cursor in (updatedAt descending, _id ascending): a range on the index.
@@ -412,6 +414,32 @@ export class MongoStore implements LicensorStore {
         .limit(limitOf(filter.limit))
         .lean();
       if (before !== null) documents.reverse();
+      return documents.map((d) => recordOf<License>(d));
+    });
+  }
+
+  listSubscriptionsEnding(
+    from: number,
+    before: number,
+    after: TermEndKey | null,
+    limit: number,
+  ): Promise<License[]> {
+    return this.run(async () => {
+      // A range on the (term.end, _id) index from the cursor (schemas.ts), as on SQLite.
+      const range =
+        after === null
+          ? { 'term.end': { $gte: from, $lt: before } }
+          : {
+              $or: [
+                { 'term.end': { $gt: after.termEnd, $gte: from, $lt: before } },
+                { 'term.end': after.termEnd, _id: { $gt: after.id } },
+              ],
+            };
+      const documents = await this.models.licenses
+        .find({ state: 'active', model: 'subscription', ...range })
+        .sort({ 'term.end': 1, _id: 1 })
+        .limit(limitOf(limit))
+        .lean();
       return documents.map((d) => recordOf<License>(d));
     });
   }

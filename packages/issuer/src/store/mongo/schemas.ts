@@ -70,6 +70,8 @@ license.index({ installationId: 1 });
 license.index({ updatedAt: -1 });
 license.index({ state: 1, updatedAt: -1 });
 license.index({ 'term.end': 1, updatedAt: -1 });
+// The subscription.expiring scan: a window of term ends paged by (term end, id).
+license.index({ 'term.end': 1, _id: 1 });
 // A changed plan's affected licenses, a page after a cursor (listLicensesOfOlderPlanRevision).
 license.index({ 'entitlements.plan.id': 1, 'entitlements.plan.revision': 1, _id: 1 });
 

@@ -11,6 +11,7 @@ import type {
   DeliveryOutcome,
   OutboxEvent,
   PortalSessionRecord,
+  ScanMark,
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEndpointPatch,
@@ -82,6 +83,20 @@ export const WEBHOOK_TABLES_SQL = `
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
   CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (endpoint_id, created_at);
 `;
+
+/** Migration of the scan marks (numbered in migrations.ts): one small row per scan. */
+export const SCAN_MARKS_SQL = `
+  CREATE TABLE scan_marks (
+    name TEXT PRIMARY KEY,
+    started_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+`;
+
+/** A finished scan's mark, over the one there only when it started later (one statement). */
+export const SCAN_MARK_PUT_SQL = `INSERT INTO scan_marks (name, started_at, body) VALUES (?, ?, ?)
+  ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, body = excluded.body
+  WHERE excluded.started_at > scan_marks.started_at`;
 
 /**
  * Writes outbox events inside the caller's SQLite transaction (the commit of the change that
@@ -245,6 +260,25 @@ export class SqliteAutomation implements AutomationStore {
 
   async clearLoginFailures(key: string): Promise<void> {
     this.db().prepare('DELETE FROM login_failures WHERE key = ?').run(key);
+  }
+
+  async getScanMark(name: string): Promise<ScanMark | null> {
+    const row = statement(this.db(), 'SELECT body FROM scan_marks WHERE name = ?').get(name) as
+      | Row
+      | undefined;
+    return row === undefined ? null : (JSON.parse(row.body as string) as ScanMark);
+  }
+
+  async putScanMark(mark: ScanMark): Promise<boolean> {
+    const body = JSON.stringify({
+      name: mark.name,
+      startedAt: mark.startedAt,
+      coveredTo: mark.coveredTo,
+      fullAt: mark.fullAt,
+    });
+    return (
+      statement(this.db(), SCAN_MARK_PUT_SQL).run(mark.name, mark.startedAt, body).changes === 1
+    );
   }
 
   async insertWebhookEndpoint(endpoint: WebhookEndpoint): Promise<void> {

@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { StoreSchemaError } from '../../errors.js';
 import { AUDIT_CHAIN_SQL } from './audit-chain.js';
-import { AUTOMATION_TABLES_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
+import { AUTOMATION_TABLES_SQL, SCAN_MARKS_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
 import { CHAIN_TABLES_SQL, FORK_POLICY_SUBJECTS_SQL } from './chains.js';
 import { CHECK_FAILURES_SQL } from './event-sources.js';
 import { INSTALLATION_SEQ_SQL } from './installation-seq.js';
@@ -266,6 +266,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 22,
     name: "a plan's licenses on an older revision, paged by index (sqlite-catalog.ts)",
     sql: PLAN_REVISION_INDEX_SQL,
+  },
+  {
+    version: 23,
+    name: 'scan marks: where the subscription.expiring scan has got (webhooks)',
+    sql: SCAN_MARKS_SQL,
   },
 ];
 

@@ -290,6 +290,43 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ['webhooks: events not fanned out', () => store.automation.listUnfannedOutboxEvents(100), true],
   ['webhooks: events fanned out', () => store.automation.markOutboxFannedOut(['msg_x'])],
   ['webhooks: deliveries due', () => store.automation.claimDeliveries(NOW, 30_000, 50)],
+  // subscription.expiring (the portal's dispatcher): the term ends that came into the window,
+  // by term end from a cursor; the subscriptions changed since the last scan; its mark.
+  [
+    'webhooks: subscriptions ending in a window, a page after a cursor',
+    () =>
+      store.listSubscriptionsEnding(
+        NOW / 1000,
+        NOW / 1000 + 600,
+        { termEnd: NOW / 1000 + 1, id: 'lic_x' },
+        500,
+      ),
+  ],
+  [
+    'webhooks: subscriptions changed since the last scan, ending in the window',
+    () =>
+      store.listLicenses({
+        state: 'active',
+        model: 'subscription',
+        updatedSince: NOW - 25 * 60_000,
+        termEndsAfter: NOW / 1000,
+        termEndsBefore: NOW / 1000 + 30 * 86_400,
+        after: licenseCursor({ updatedAt: NOW, id: 'lic_x' }),
+        limit: 500,
+      }),
+  ],
+  [
+    'webhooks: the expiring scan mark',
+    async () => {
+      await store.automation.getScanMark('subscription.expiring:30d');
+      await store.automation.putScanMark({
+        name: 'subscription.expiring:30d',
+        startedAt: NOW,
+        coveredTo: NOW / 1000,
+        fullAt: NOW,
+      });
+    },
+  ],
   ['webhooks: deliveries of an endpoint', () => store.automation.listDeliveries('whe_x', 50)],
   ['portal sessions: one', () => store.automation.getSession('hash')],
   ['portal sessions: swept', () => store.automation.sweepSessions(NOW, NOW)],
@@ -395,6 +432,37 @@ describe('SQLite query plans', () => {
       'SCALAR SUBQUERY 1',
       expect.stringMatching(/^SEARCH installations USING COVERING INDEX \w+ \(id=\?\)$/),
     ]);
+  });
+
+  it('reads a window of term ends from the cursor on the term-end index, sorting one end at a time', async () => {
+    const [read] = await statementsOf(() =>
+      store.listSubscriptionsEnding(NOW / 1000, NOW / 1000 + 600, null, 500),
+    );
+    // Not licenses_by_state (state=?), which reads every active license for a window of ten
+    // minutes: the range of the window on licenses_by_term_end, its ids sorted per term end.
+    expect(planOf(read!)).toEqual([
+      'SEARCH licenses USING INDEX licenses_by_term_end (term_end>? AND term_end<?)',
+      'USE TEMP B-TREE FOR LAST TERM OF ORDER BY',
+    ]);
+  });
+
+  it('finds the subscriptions changed since the last expiring scan on the (state, updated) index', async () => {
+    const [read] = await statementsOf(() =>
+      store.listLicenses({
+        state: 'active',
+        model: 'subscription',
+        updatedSince: NOW - 25 * 60_000,
+        termEndsAfter: NOW / 1000,
+        termEndsBefore: NOW / 1000 + 30 * 86_400,
+        limit: 500,
+      }),
+    );
+    // The changes of the last minutes, not the window's term ends (a month of them).
+    expect(planOf(read!)).toEqual(
+      expect.arrayContaining([
+        'SEARCH licenses USING INDEX licenses_by_state (state=? AND updated_at>?)',
+      ]),
+    );
   });
 
   it("pages a plan's affected licenses from the cursor on the index, without a sort", async () => {

@@ -51,6 +51,7 @@ import type {
   RollUpOptions,
   RollUpResult,
   StoredPrivateKey,
+  TermEndKey,
   TransactionFilter,
 } from '../ports.js';
 import { loadStatusKeys } from '../status-keys.js';
@@ -106,6 +107,16 @@ function likePattern(text: string): string {
 function sizeOf(file: string): number | undefined {
   return statSync(file, { throwIfNoEntry: false })?.size;
 }
+
+/**
+ * Active subscriptions by (term end, id) from a cursor, on licenses_by_term_end (term_end,
+ * updated_at, id): named, since without it the planner takes licenses_by_state (state = ?) and
+ * reads every active license. Within one term end the ids are sorted (a few rows).
+ */
+export const SUBSCRIPTIONS_ENDING_SQL = `SELECT body FROM licenses INDEXED BY licenses_by_term_end
+  WHERE term_end IS NOT NULL AND term_end >= ? AND term_end < ? AND (term_end > ? OR id > ?)
+    AND state = 'active' AND model = 'subscription'
+  ORDER BY term_end, id LIMIT ?`;
 
 function limitOf(limit: number | undefined, fallback = 100): number {
   return Math.max(1, Math.min(limit ?? fallback, 10_000));
@@ -459,6 +470,26 @@ export class SqliteStore implements LicensorStore {
     return licenses;
   }
 
+  async listSubscriptionsEnding(
+    from: number,
+    before: number,
+    after: TermEndKey | null,
+    limit: number,
+  ): Promise<License[]> {
+    // From the cursor (or `from`) on licenses_by_term_end: the range starts at the page, and
+    // only the ids of one term end are sorted (query-plans.test.ts).
+    const rows = statement(this.open, SUBSCRIPTIONS_ENDING_SQL).all(
+      after === null ? from : Math.max(from, after.termEnd),
+      before,
+      after?.termEnd ?? Number.MIN_SAFE_INTEGER,
+      after?.id ?? '',
+      limitOf(limit),
+    );
+    const licenses = rows.map((row) => parseBody<License>(row)!);
+    await this.onDisk(licenses.some((l) => typeof l.latestToken === 'string'));
+    return licenses;
+  }
+
   async listLicenses(filter: LicenseFilter): Promise<License[]> {
     const where: string[] = [];
     const args: unknown[] = [];
@@ -491,6 +522,10 @@ export class SqliteStore implements LicensorStore {
     if (filter.termEndsAfter !== undefined) {
       where.push('term_end IS NOT NULL AND term_end >= ?');
       args.push(filter.termEndsAfter);
+    }
+    if (filter.updatedSince !== undefined) {
+      where.push('updated_at >= ?');
+      args.push(filter.updatedSince);
     }
     if (filter.after !== undefined) {
       // After the cursor in (updated_at DESC, id): a range on the index, not an OFFSET.
