@@ -5,13 +5,13 @@ import { createServer } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
 import type { License, LicensorStore, OutboxEvent } from '@licensor/issuer';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ResolveAll } from '../src/server/webhooks/sender.js';
-import { addressRefusal } from '../src/server/webhooks/url-rules.js';
 import {
   type DispatcherOptions,
   expiringMarkName,
   WebhookDispatcher,
 } from '../src/server/webhooks/dispatcher.js';
+import type { ResolveAll } from '../src/server/webhooks/sender.js';
+import { addressRefusal } from '../src/server/webhooks/url-rules.js';
 import {
   type Fixture,
   issueThroughApi,
@@ -212,7 +212,7 @@ describe('subscription.expiring', () => {
 describe('subscription.expiring, scanned incrementally from a mark in the store', () => {
   const DAY = 86_400_000;
   const MINUTE = 60_000;
-  const RULES = { selfHosts: [], selfPorts: [], denyPrivate: false };
+  const RULES = { selfHosts: [], selfPorts: [], denyPrivate: false, hostAddresses: () => [] };
 
   /** The store as another process would hold it, its license reads counted, appends failing. */
   function watched(failAppendAt = 0) {
