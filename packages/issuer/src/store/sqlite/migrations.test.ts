@@ -168,15 +168,17 @@ describe('SQLite schema', () => {
 
   it('refuses a migration that meets a damaged JSON body by naming the record, and leaves the file as it was', () => {
     const dir = freshDir();
-    SqliteStore.open(dir).close();
-    // The file as the Licensor before the plan-revision index left it, with one license whose
-    // body was damaged outside Licensor (and one whose body is fine).
+    // The file as the Licensor before the plan-revision index left it (its migrations only),
+    // with one license whose body was damaged outside Licensor and one whose body is fine.
     const version = MIGRATIONS.find((m) => m.sql === PLAN_REVISION_INDEX_SQL)!.version;
     const db = new Database(join(dir, SQLITE_FILE));
-    db.exec(`DROP INDEX licenses_by_plan_revision;
-      ALTER TABLE licenses DROP COLUMN plan_revision;
-      ALTER TABLE licenses DROP COLUMN plan_id;`);
-    db.prepare('DELETE FROM schema_migrations WHERE version >= ?').run(version);
+    db.exec(`CREATE TABLE schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    for (const migration of MIGRATIONS.filter((m) => m.version < version)) {
+      db.exec(migration.sql);
+      migration.backfill?.(db, 1);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 1)').run(migration.version, 'x');
+    }
     const insert = db.prepare(`INSERT INTO licenses
       (id, customer_id, customer_name, state, model, seq, updated_at, body)
       VALUES (?, 'cus_1', 'Acme', 'active', 'perpetual', 1, 1, ?)`);
