@@ -3,7 +3,7 @@
 // repeats the batch.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { CheckRecord } from '../store-port.js';
+import type { CheckRecord, CheckStore } from '../store-port.js';
 import { recordingKeysetReports } from './keyset-reports.js';
 import { recordingRevisionReports } from './revision-reports.js';
 
@@ -78,7 +78,9 @@ describe('recordingRevisionReports', () => {
 
   it('a store without revision reports writes the checks and nothing else', async () => {
     const written: CheckRecord[][] = [];
-    const store = { recordChecks: async (records: CheckRecord[]) => void written.push(records) };
+    const store: Pick<CheckStore, 'recordChecks' | 'recordRevisionReports'> = {
+      recordChecks: async (records: CheckRecord[]) => void written.push(records),
+    };
     const { logger, lines } = logged();
     await recordingRevisionReports(store, store, logger).recordChecks([record(1, 1)]);
     expect(written).toHaveLength(1);
