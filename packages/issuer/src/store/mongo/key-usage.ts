@@ -38,9 +38,10 @@ const installationKeyset = new Schema(
 installationKeyset.index({ keyset: 1 });
 
 /**
- * `_id`: the license and the installation (heldRevisionKey). Written by an upsert conditioned on
- * a lower revision: a document already at that revision or higher refuses it (the insert the
- * upsert then tries is a duplicate key), so it only ever goes up, whichever writer comes first.
+ * `_id`: the license and the installation (heldRevisionKey). Read for a batch at once; a higher
+ * revision is written by an upsert conditioned on a lower one: a document another writer raised
+ * meanwhile to that revision or higher refuses it (the insert the upsert then tries is a
+ * duplicate key), so it only ever goes up, whichever writer comes first.
  */
 const heldRevision = new Schema(
   {
@@ -179,9 +180,21 @@ export class MongoKeyUsage implements KeyUsageStore {
 
   recordRevisionReports(reports: readonly RevisionReport[]): Promise<number> {
     return this.run(async () => {
+      const highest = highestRevisions(reports);
+      if (highest.length === 0) return 0;
+      // One read for the batch: most checks report the revision on record, and write nothing.
+      const ids = highest.map((r) => heldRevisionKey(r.licenseId, r.installationId));
+      const held = new Map(
+        (await this.revisions.find({ _id: { $in: ids } }, { revision: 1 }).lean()).map((d) => [
+          d._id as string,
+          (d as Doc).revision as number,
+        ]),
+      );
       let recorded = 0;
-      for (const report of highestRevisions(reports)) {
+      for (const report of highest) {
         const _id = heldRevisionKey(report.licenseId, report.installationId);
+        const before = held.get(_id);
+        if (before !== undefined && before >= report.revision) continue;
         try {
           const { upsertedCount, modifiedCount } = await this.revisions.updateOne(
             { _id, revision: { $lt: report.revision } },
