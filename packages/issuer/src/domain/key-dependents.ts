@@ -2,7 +2,10 @@
 // license whose newest token was signed by another key gets the same token re-signed by the new
 // key (a `resign` transaction: next revision, same claims, `chal: null`), which the verify
 // service hands to the installation at its next check. When a key is revoked, the licenses whose
-// installations may still hold a token it signed are listed, with how each gets a new one.
+// installations may still hold a token it signed are listed, with how each gets a new one: being
+// handed a token is not applying it, so an installation counts as moved on once it reports (with
+// a check: the revision in force there) a revision newer than the key's last, or was answered a
+// challenge since.
 
 import { type LicenseClaims, newId, signLicenseWith, validateLicenseClaims } from '@licensor/token';
 import type { KeyDependent } from '../facade.js';
