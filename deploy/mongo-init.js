@@ -20,6 +20,7 @@ const licensorVerify = [
   grant('checks', 'insert'),
   grant('check_failures', 'insert'),
   grant('installation_keysets', 'find', 'insert', 'update'),
+  grant('held_revisions', 'find', 'insert', 'update'),
   grant('chain_heads', 'find', 'insert', 'update'),
   grant('forks', 'find', 'insert', 'update'),
   grant('fork_policies', 'find'),

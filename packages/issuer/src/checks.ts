@@ -28,7 +28,7 @@ export type {
 export { FORK_ACTIONS } from './store/chain-port.js';
 export { type ChainAnswer, type ChainCheck, stepChain } from './store/check-chain.js';
 export type { CheckFailure } from './store/event-sources-port.js';
-export type { KeysetReport } from './store/key-usage-port.js';
+export type { KeysetReport, RevisionReport } from './store/key-usage-port.js';
 export {
   type LogFault,
   type LogHealth,
@@ -66,6 +66,7 @@ export const CHECK_ROLE = [
   'loadStatusSigningKeys',
   'listKeysets',
   'recordKeysetReports',
+  'recordRevisionReports',
   'listProductKeysets',
   'ping',
   'logHealth',
@@ -113,6 +114,7 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
       loadStatusKeys(store, passphrase ?? (statusSecret === '' ? undefined : statusSecret)),
     listKeysets: (afterSeq) => store.listKeysets(afterSeq),
     recordKeysetReports: (reports) => store.recordKeysetReports(reports),
+    recordRevisionReports: (reports) => store.recordRevisionReports(reports),
     listProductKeysets: (afterSeq) => store.listProductKeysets(afterSeq),
     ping: () => store.ping(),
     logHealth: () => store.logHealth(),

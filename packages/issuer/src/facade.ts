@@ -213,8 +213,11 @@ export interface KeyDependent {
   /** When the installation last checked online (null: never). */
   lastCheckAt: number | null;
   /**
-   * How it gets a token signed by a trusted key: `online` (a re-signed token is on record and
-   * reaches it at its next check) or `challenge` (it sends a challenge and the vendor issues).
+   * How it gets a token signed by a trusted key: `online` (it checks online and a newer token,
+   * re-signed or renewed, is handed to it at each check, but it has not reported holding it: a
+   * Verify License there by a System Administrator applies it; a scheduled one by an operator
+   * without that role does not) or `challenge` (it never checked: it sends a challenge and the
+   * vendor issues).
    */
   remedy: 'online' | 'challenge';
 }

@@ -317,6 +317,12 @@ export interface CheckRecord {
    * with the check record: the verify service writes it per installation (recordKeysetReports).
    */
   keyset?: number;
+  /**
+   * The license revision the check said its installation holds in force (the check's `rev`).
+   * Not kept with the check record (those are rolled up and dropped): the verify service writes
+   * the highest per license and installation (recordRevisionReports), which `keys revoke` reads.
+   */
+  rev?: number;
 }
 
 /** One read answers a check (contract §3). */

@@ -22,6 +22,7 @@ import { KeysetRelay } from './state/keyset-relay.js';
 import { recordingKeysetReports } from './state/keyset-reports.js';
 import { RateLimiter } from './state/rate-limiter.js';
 import { ReplayGuard } from './state/replay-guard.js';
+import { recordingRevisionReports } from './state/revision-reports.js';
 import { ViewCache, withTimeout } from './state/view-cache.js';
 import type { CheckStore } from './store-port.js';
 
@@ -96,7 +97,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     windowSeconds: config.checkWindowSeconds,
   });
   const recorder = new CheckRecorder(
-    recordingKeysetReports(store, logger, now),
+    recordingRevisionReports(recordingKeysetReports(store, logger, now), store, logger, now),
     {
       batchSize: config.recordBatchSize,
       flushIntervalMs: config.recordFlushIntervalMs,

@@ -18,5 +18,7 @@ export type CheckStore = Pick<
   Partial<Pick<IssuerCheckStore, 'recordCheckFailures'>> &
   /** The key set version each installation reported; a store without it records none. */
   Partial<Pick<IssuerCheckStore, 'recordKeysetReports'>> &
+  /** The license revision each installation reported holding; a store without it records none. */
+  Partial<Pick<IssuerCheckStore, 'recordRevisionReports'>> &
   /** The store's log health (/metrics, the warn log); a store without it shows none. */
   Partial<Pick<IssuerCheckStore, 'logHealth'>>;

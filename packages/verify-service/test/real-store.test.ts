@@ -157,6 +157,20 @@ describe.each(kinds)('on the %s store', (kind) => {
     expect((await fixture.issuer.keys.usage()).installationsOnNewest).toBe(1);
   });
 
+  it('records the license revision a check reports holding; a revision the license does not have is answered and not recorded', async () => {
+    const { fixture, service } = await setup();
+    const { installation, licenseId } = await issueLicense(fixture.issuer);
+    const held = () => fixture.store.keyUsage.getHeldRevision(licenseId, installation.kid);
+    expect((await postCheck(service.app, check(licenseId, 1, installation))).status).toBe(200);
+    expect(await service.drain(Date.now() + 5_000)).toBe(0);
+    const first = await held();
+    expect(first).toMatchObject({ licenseId, installationId: installation.kid, revision: 1 });
+    // A claim of a revision the license does not have is answered and not recorded.
+    expect((await postCheck(service.app, check(licenseId, 7, installation))).status).toBe(200);
+    expect(await service.drain(Date.now() + 5_000)).toBe(0);
+    expect(await held()).toEqual(first);
+  });
+
   it('refuses a check replayed after a restart on the same store, and records nothing for it', async () => {
     const { fixture, service } = await setup();
     const { installation, licenseId } = await issueLicense(fixture.issuer);

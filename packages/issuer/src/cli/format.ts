@@ -102,7 +102,7 @@ export function formatRevocation(revocation: KeyRevocation): string {
       d.installationId ?? '-',
       time(d.lastCheckAt),
       d.remedy === 'online'
-        ? 'at its next online check (a re-signed token waits)'
+        ? 'checks online, newer token not applied: Verify License there as a System Administrator'
         : 'the customer sends a challenge; issue it',
     ]),
   ])}`;

@@ -2,12 +2,15 @@
 // license whose newest token was signed by another key gets the same token re-signed by the new
 // key (a `resign` transaction: next revision, same claims, `chal: null`), which the verify
 // service hands to the installation at its next check. When a key is revoked, the licenses whose
-// installations may still hold a token it signed are listed, with how each gets a new one.
+// installations may still hold a token it signed are listed, with how each gets a new one: being
+// handed a token is not applying it, so an installation counts as moved on once it reports (with
+// a check: the revision in force there) a revision newer than the key's last, or was answered a
+// challenge since.
 
 import { type LicenseClaims, newId, signLicenseWith, validateLicenseClaims } from '@licensor/token';
 import type { KeyDependent } from '../facade.js';
 import { kidOfToken } from '../keys/token-kid.js';
-import type { License, Operator, TokenTransaction } from '../records.js';
+import type { License, Operator, TokenTransaction, Transaction } from '../records.js';
 import { licensePages } from '../store/cursors.js';
 import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext } from './context.js';
@@ -144,50 +147,123 @@ export async function resignLicenses(context: IssuerContext, operator: Operator)
   return count;
 }
 
+/** A license's transactions read per page, newest first, until the answer is known. */
+const TRANSACTIONS_PAGE = 50;
+/** The most one read returns (the stores' cap): the transactions of one millisecond at once. */
+const ONE_MILLISECOND_MAX = 10_000;
+
 /**
- * Licenses whose installations may still hold a token signed by `kid`: the newest token on
- * record is still signed by it (only a new challenge helps: the installation must send one), or
- * a re-signed token waits on record and the installation has neither checked online since nor
- * been answered a challenge since (a key issued or approved for it, signed by a newer key).
+ * The transactions of `license` newer than the newest token `kid` signed for it, newest first,
+ * and that token's revision; null when `kid` signed none of its tokens. Paged through the whole
+ * log when need be (a license with more than a page of transactions since then is not missed),
+ * and read for what they say, no key handed out: no wait for a sync of the log per license (one
+ * each made a revoke at 100,000 licenses take 2 min 50 s, 2 Dec). Most licenses answer in one
+ * page, the one read there always was.
+ */
+async function sinceSignedBy(
+  context: IssuerContext,
+  license: License,
+  kid: string,
+): Promise<{ newer: Transaction[]; revision: number } | null> {
+  const newer: Transaction[] = [];
+  const seen = new Set<string>();
+  const read = (limit: number, before: number | undefined) =>
+    context.store.listTransactions({
+      licenseId: license.id,
+      limit,
+      factsOnly: true,
+      ...(before === undefined ? {} : { before }),
+    });
+  /** Takes the transactions not read yet, up to the newest `kid` signed: its revision, or null. */
+  const take = (transactions: readonly Transaction[]): number | null => {
+    for (const t of transactions) {
+      if (seen.has(t.id)) continue;
+      seen.add(t.id);
+      if (t.kid === kid && t.revision !== null) return t.revision;
+      newer.push(t);
+    }
+    return null;
+  };
+  let before: number | undefined;
+  for (;;) {
+    const page = await read(TRANSACTIONS_PAGE, before);
+    const found = take(page);
+    if (found !== null) return { newer, revision: found };
+    if (page.length < TRANSACTIONS_PAGE) return null;
+    const oldest = page[page.length - 1]!.at;
+    if (page[0]!.at !== oldest) {
+      // The oldest millisecond of the page again (the rest of it may be on the next page).
+      before = oldest + 1;
+      continue;
+    }
+    // A whole page of one millisecond (an import): that millisecond at once, then before it.
+    const moment = await read(ONE_MILLISECOND_MAX, oldest + 1);
+    const inMoment = take(moment.filter((t) => t.at === oldest));
+    if (inMoment !== null) return { newer, revision: inMoment };
+    // More than a read holds in one millisecond: not known, so counted as signed by `kid` at
+    // the newest revision possible (listed, if a newer token waits), never left out.
+    if (moment.length === ONE_MILLISECOND_MAX && moment[moment.length - 1]!.at === oldest) {
+      return { newer, revision: Number.POSITIVE_INFINITY };
+    }
+    before = oldest;
+  }
+}
+
+/**
+ * Licenses whose installations may still hold a token signed by `kid`:
+ * - the newest token on record is still signed by it (only a new challenge helps: the
+ *   installation must send one): remedy 'challenge';
+ * - a newer token waits on record (re-signed by the new key, or a renewal delivered online) and
+ *   the installation has not reported holding a revision above the last one `kid` signed (every
+ *   check says which revision is in force there: the verify service records the highest, see
+ *   key-usage-port.ts), nor been answered a challenge since (a key issued or approved for it,
+ *   signed by a newer key): remedy 'online' when it checks online (the token is handed to it at
+ *   each check; an administrator's Verify License applies it, a scheduled one by an operator
+ *   without that role does not), 'challenge' when it never checked.
+ * Checking online is not enough: an installation can be handed the new token and not apply it.
+ * Only a check recorded before this store began recording revisions (an upgrade), and after the
+ * newer token, with no report since, counts as moved on, as before the upgrade.
  */
 export async function dependentsOf(context: IssuerContext, kid: string): Promise<KeyDependent[]> {
   const dependents: KeyDependent[] = [];
+  // When this store began recording revision reports (one read).
+  let reportsSince: Promise<number | null> | undefined;
   for await (const license of licensesInForce(context)) {
-    if (license.installationId === null) continue;
+    const installationId = license.installationId;
+    if (installationId === null) continue;
     const latestKid = kidOfToken(license.latestToken);
     const lastCheckAt = async () => (await context.store.lastCheck(license.id))?.at ?? null;
     if (latestKid === kid) {
       dependents.push({ ...facts(license, latestKid, await lastCheckAt()), remedy: 'challenge' });
       continue;
     }
-    // Read for what they say, no key handed out: no wait for a sync of the log per license
-    // (one each made a revoke at 100,000 licenses take 2 min 50 s, 2 Dec).
-    const transactions = await context.store.listTransactions({
-      licenseId: license.id,
-      limit: 50,
-      factsOnly: true,
-    });
-    const resignedFrom = transactions.find(
-      (t) => t.kind === 'resign' && transactions.some((u) => u.kid === kid && u.at <= t.at),
-    );
+    const since = await sinceSignedBy(context, license, kid);
+    if (since === null) continue;
+    const tokens = since.newer.filter((t) => t.token !== null);
+    // None newer: nothing for it to move to (not one of this key's dependents).
+    if (tokens.length === 0) continue;
     // A key answering a challenge of its installation since then reached it with that challenge's
     // answer (given to its operator, signed by a newer key): it no longer needs the old one.
-    const answeredSince =
-      resignedFrom !== undefined &&
-      transactions.some(
-        (t) =>
-          t.token !== null &&
-          t.challengeHash !== null &&
-          t.installationId === license.installationId &&
-          t.at > resignedFrom.at,
-      );
-    if (resignedFrom === undefined || answeredSince) continue;
+    const answered = tokens.some(
+      (t) => t.challengeHash !== null && t.installationId === installationId,
+    );
+    if (answered) continue;
+    // What the installation says it holds: a revision above the key's last is not signed by it.
+    const held = await context.store.keyUsage.getHeldRevision(license.id, installationId);
+    if (held !== null && held.revision > since.revision) continue;
     const checkedAt = await lastCheckAt();
-    if (checkedAt === null || checkedAt < resignedFrom.at) {
-      // Checks online: the re-signed token reaches it; never checked: it must send a challenge.
-      const remedy = checkedAt === null ? 'challenge' : 'online';
-      dependents.push({ ...facts(license, latestKid, checkedAt), remedy });
+    if (checkedAt === null) {
+      dependents.push({ ...facts(license, latestKid, null), remedy: 'challenge' });
+      continue;
     }
+    if (held === null && checkedAt >= tokens[0]!.at) {
+      // Checked since the newest token was on record, by a service that reported no revision
+      // (before this store recorded them): counted as moved on, as it was before the upgrade.
+      reportsSince ??= context.store.keyUsage.revisionReportsSince();
+      const from = await reportsSince;
+      if (from !== null && checkedAt < from) continue;
+    }
+    dependents.push({ ...facts(license, latestKid, checkedAt), remedy: 'online' });
   }
   return dependents;
 }

@@ -37,7 +37,7 @@ import type { AuditChainHead, ChainedAuditEvent } from './audit-chain.js';
 import type { AutomationStore } from './automation-port.js';
 import type { ChainStore, CheckChainStore } from './chain-port.js';
 import type { CheckFailure, EventSourceStore } from './event-sources-port.js';
-import type { KeysetReport, KeyUsageStore } from './key-usage-port.js';
+import type { KeysetReport, KeyUsageStore, RevisionReport } from './key-usage-port.js';
 import type { LogHealth } from './log-health.js';
 import type { SsoStore } from './sso-port.js';
 import type { TwoFactorStore } from './two-factor-port.js';
@@ -156,6 +156,13 @@ export interface TransactionFilter {
   customerId?: string;
   limit?: number;
   /**
+   * Only transactions before this time (ms, exclusive): the next page of a license's log, newest
+   * first (a range on the (license, time) index). Transactions of the same millisecond as the last
+   * of a page may fall on either side: a caller pages from that millisecond again (`before: at + 1`)
+   * and skips those it has.
+   */
+  before?: number;
+  /**
    * The caller reads what the transactions say and hands none of their keys out (the dependents
    * of a key): no wait for the keys to be on disk (SQLite waits for a sync of the log before a
    * key read back is handed out).
@@ -266,6 +273,12 @@ export interface CheckStore {
    * installation when it changes (key-usage-port.ts). Returns how many were recorded.
    */
   recordKeysetReports(reports: readonly KeysetReport[]): Promise<number>;
+  /**
+   * The license revision each checking installation reported holding (a check's `rev`): the
+   * highest per license and installation, never lowered (key-usage-port.ts). Returns how many
+   * were recorded.
+   */
+  recordRevisionReports(reports: readonly RevisionReport[]): Promise<number>;
   /** The products' key set versions after `afterSeq` (public: relayed to each product's checks). */
   listProductKeysets(afterSeq: number): Promise<ProductKeysetRecord[]>;
   ping(): Promise<void>;

@@ -1,12 +1,13 @@
 // Contract: signing keys (init, rotation, retirement, export) and vendor users.
 
-import { advanceKeysets, Keyring, verifyLicense } from '@licensor/token';
+import { advanceKeysets, Keyring, newId, verifyLicense } from '@licensor/token';
 import { describe, expect, it, vi } from 'vitest';
+import { openCheckStore } from '../../src/checks.js';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { Issuer } from '../../src/facade.js';
 import { kidOfToken } from '../../src/keys/token-kid.js';
 import type { LicensorStore } from '../../src/store/ports.js';
-import type { Adapter } from '../support/adapters.js';
+import type { Adapter, StoreHandle } from '../support/adapters.js';
 import { frozenClock, TestInstallation } from '../support/fixtures.js';
 import { openedIssuer } from '../support/opened-issuer.js';
 
@@ -17,13 +18,58 @@ const SECRETS = { passphrase: 'the issuing secret', statusPassphrase: 'the servi
 export function keysAndUsersContract(adapter: Adapter): void {
   let store: LicensorStore;
   let issuer: Issuer;
+  let handle: StoreHandle;
   const clock = frozenClock();
   openedIssuer(adapter, clock, {
     init: false,
     use: (opened) => {
-      ({ store, issuer } = opened);
+      ({ store, issuer, handle } = opened);
     },
   });
+
+  /**
+   * The store as the verify service holds it (`@licensor/issuer/checks`), and a check as it
+   * records one: the check record, then the revision the installation said it holds.
+   */
+  async function checkRole() {
+    const checks = await openCheckStore({ ...handle.options, env: {} });
+    const check = async (licenseId: string, installationId: string, rev: number | null) => {
+      const at = clock.now();
+      await checks.recordChecks([
+        {
+          id: newId('chk'),
+          at,
+          licenseId,
+          installationId,
+          sdkVersion: '0.2.0',
+          credentialsInUse: 1,
+          outcome: 'VALID',
+          ...(rev === null ? {} : { rev }),
+        },
+      ]);
+      if (rev === null) return 0;
+      return checks.recordRevisionReports([{ licenseId, installationId, revision: rev, at }]);
+    };
+    return { checks, check };
+  }
+
+  /** A license issued under the first license key, and its successor made (challenges of now). */
+  async function rotatedNow() {
+    await issuer.init('alice');
+    const old = (await issuer.keys.list()).find((k) => k.purpose === 'license')!;
+    const challenge = new TestInstallation().challenge({ at: clock.now() });
+    const issued = await issuer.issue(challenge, terms, 'alice');
+    const rotated = await issuer.keys.rotate('license', 'alice');
+    clock.advance(1000);
+    return { old, issued, rotated };
+  }
+
+  /** The clock after the store began recording revision reports (an upgrade's marker). */
+  async function afterRevisionsRecorded() {
+    const since = await store.keyUsage.revisionReportsSince();
+    expect(since).not.toBeNull();
+    clock.set(Math.max(clock.now(), since! + 1000));
+  }
 
   describe('signing keys', () => {
     it('init creates one active key per purpose, once', async () => {
@@ -342,6 +388,127 @@ export function keysAndUsersContract(adapter: Adapter): void {
       );
       expect(last.revoked).toEqual([old.kid]);
       expect(last.keys.map((k: { kid: string }) => k.kid)).not.toContain(old.kid);
+    });
+
+    it('revoking lists a license whose installation checked online but still holds the old key (remedy online) until it reports the re-signed revision; an older report does not lower it', async () => {
+      await afterRevisionsRecorded();
+      const { old, issued, rotated } = await rotatedNow();
+      await issuer.keys.activate(rotated.kid, 'alice');
+      const licenseId = issued.license.id;
+      const installationId = issued.license.installationId!;
+      expect((await issuer.getLicense(licenseId))!.license.revision).toBe(2);
+      const { checks, check } = await checkRole();
+      try {
+        // It checks online and is handed revision 2, but still holds revision 1 (a scheduled
+        // Verify by an operator without the System Administrator role does not apply it).
+        clock.advance(1000);
+        const checkedAt = clock.now();
+        expect(await check(licenseId, installationId, 1)).toBe(1);
+        clock.advance(1000);
+        expect((await issuer.keys.revoke(old.kid, 'alice')).dependents).toEqual([
+          expect.objectContaining({
+            licenseId,
+            installationId,
+            latestKid: rotated.kid,
+            lastCheckAt: checkedAt,
+            remedy: 'online',
+          }),
+        ]);
+        // It applied revision 2 (an administrator's Verify License) and says so at its next check.
+        clock.advance(1000);
+        expect(await check(licenseId, installationId, 2)).toBe(1);
+        expect(await store.keyUsage.getHeldRevision(licenseId, installationId)).toEqual({
+          licenseId,
+          installationId,
+          revision: 2,
+          at: clock.now(),
+        });
+        expect((await issuer.keys.revoke(old.kid, 'alice')).dependents).toEqual([]);
+        // A later check reporting revision 1 (replayed, or a copy restored from a backup) does
+        // not move it back; nor does revision 2 again.
+        const held = await store.keyUsage.getHeldRevision(licenseId, installationId);
+        clock.advance(1000);
+        expect(await check(licenseId, installationId, 1)).toBe(0);
+        expect(await check(licenseId, installationId, 2)).toBe(0);
+        expect(await store.keyUsage.getHeldRevision(licenseId, installationId)).toEqual(held);
+        expect((await issuer.keys.revoke(old.kid, 'alice')).dependents).toEqual([]);
+        // The report is per installation: another installation's says nothing of this one.
+        expect(await store.keyUsage.getHeldRevision(licenseId, 'another')).toBeNull();
+      } finally {
+        await checks.close();
+      }
+    });
+
+    it('a check recorded before the store recorded revisions counts as moved on, as before; one after it that reported none does not', async () => {
+      const since = await store.keyUsage.revisionReportsSince();
+      expect(since).not.toBeNull();
+      // Both licenses re-signed, then checked online: one before the upgrade, one after it by a
+      // service that reports no revision (an older verify service, or a refused write).
+      clock.set(since! - 10 * 86_400_000);
+      await issuer.init('alice');
+      const old = (await issuer.keys.list()).find((k) => k.purpose === 'license')!;
+      const made = () => new TestInstallation().challenge({ at: clock.now() });
+      const before = await issuer.issue(made(), terms, 'alice');
+      const after = await issuer.issue(made(), terms, 'alice');
+      const rotated = await issuer.keys.rotate('license', 'alice');
+      clock.advance(1000);
+      await issuer.keys.activate(rotated.kid, 'alice');
+      const { checks, check } = await checkRole();
+      try {
+        clock.advance(1000);
+        await check(before.license.id, before.license.installationId!, null);
+        clock.set(since! + 1000);
+        await check(after.license.id, after.license.installationId!, null);
+        expect((await issuer.keys.revoke(old.kid, 'alice')).dependents).toEqual([
+          expect.objectContaining({ licenseId: after.license.id, remedy: 'online' }),
+        ]);
+      } finally {
+        await checks.close();
+      }
+    });
+
+    it('revoking finds a license with more than a page of transactions since the key signed its token', async () => {
+      await afterRevisionsRecorded();
+      const { old, issued, rotated } = await rotatedNow();
+      const other = await issuer.issue(
+        new TestInstallation().challenge({ at: clock.now() }),
+        terms,
+        'alice',
+      );
+      await issuer.keys.activate(rotated.kid, 'alice');
+      // 52 transactions since the re-signing: one license's in one millisecond (a whole page of
+      // one moment), the other's a millisecond apart (pages of several).
+      clock.advance(1000);
+      for (let i = 0; i < 26; i++) {
+        await issuer.suspend(issued.license.id, 'alice', 'unpaid');
+        await issuer.resume(issued.license.id, 'alice', 'paid');
+      }
+      for (let i = 0; i < 26; i++) {
+        clock.advance(1);
+        await issuer.suspend(other.license.id, 'alice', 'unpaid');
+        clock.advance(1);
+        await issuer.resume(other.license.id, 'alice', 'paid');
+      }
+      const transactions = await store.listTransactions({ licenseId: issued.license.id });
+      expect(transactions).toHaveLength(54);
+      // Neither ever checked: each must send a challenge.
+      const listed = (await issuer.keys.revoke(old.kid, 'alice')).dependents;
+      expect(listed.map((d) => [d.licenseId, d.remedy]).sort()).toEqual(
+        [
+          [issued.license.id, 'challenge'],
+          [other.license.id, 'challenge'],
+        ].sort(),
+      );
+      // One says it holds the re-signed revision: it has moved on.
+      const { checks, check } = await checkRole();
+      try {
+        await check(other.license.id, other.license.installationId!, 2);
+        expect(
+          (await issuer.keys.revoke(old.kid, 'alice')).dependents.map((d) => d.licenseId),
+        ).toEqual([issued.license.id]);
+      } finally {
+        await checks.close();
+      }
     });
 
     it('a repeat of a revoke that a crash cut off after its state write writes its audit entry and publishes the key set, each once', async () => {

@@ -76,6 +76,36 @@ describe('answerCheck', () => {
     ]);
   });
 
+  it('records the license revision a bound check reports holding (its rev), on either version, and none above the license revision', async () => {
+    const { answerCheck, records } = setup();
+    // lic_renewed is at revision 2: the installation still holds 1, then applied 2.
+    await answerCheck(checkToken({ lid: 'lic_renewed', rev: 1 }), T0);
+    await answerCheck(checkToken({ v: 2, keyset: 0, lid: 'lic_renewed', rev: 2 }), T0);
+    // lic_valid is at revision 1: a claim of revision 5 is answered, and not recorded as held.
+    await answerCheck(checkToken({ lid: 'lic_valid', rev: 5 }), T0);
+    expect(records.map((r) => [r.licenseId, r.installationId, r.rev])).toEqual([
+      ['lic_renewed', installationA.kid, 1],
+      ['lic_renewed', installationA.kid, 2],
+      ['lic_valid', installationA.kid, undefined],
+    ]);
+    expect(records[2]).not.toHaveProperty('rev');
+  });
+
+  it('records no revision (nor anything) for an UNKNOWN check: no license, another installation, none bound', async () => {
+    const { answerCheck, records } = setup();
+    const unknown = [
+      checkToken({ lid: 'lic_nosuch', rev: 1 }),
+      checkToken({ lid: 'lic_renewed', rev: 2 }, installationB),
+      checkToken({ v: 2, keyset: 0, lid: 'lic_renewed', rev: 2 }, installationB),
+      checkToken({ lid: 'lic_unbound', rev: 1 }),
+    ];
+    for (const token of unknown) {
+      const answer = await answerCheck(token, T0);
+      expect(answer.outcome).toBe('UNKNOWN');
+    }
+    expect(records).toEqual([]);
+  });
+
   it('takes the installation rate only from verified checks', async () => {
     const { answerCheck } = setup(new RateLimiter({ burst: 1, perSecond: 0.001 }));
     // Anyone can name installation A's id in an UNKNOWN request; that must not drain A's bucket.

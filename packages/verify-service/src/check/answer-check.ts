@@ -252,7 +252,7 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
       signed = signAnswer(deps, { ...toSign, chain });
     }
 
-    if (bound) {
+    if (bound && view !== null) {
       deps.record({
         id: newId('chk'),
         at: nowMs,
@@ -262,6 +262,10 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
         credentialsInUse: claimed.usage.credentialsInUse,
         outcome: signed.outcome,
         ...(claimed.v >= 2 && claimed.keyset !== undefined ? { keyset: claimed.keyset } : {}),
+        // The revision in force at the installation (any version): what `keys revoke` reads. A
+        // revision the license does not have (yet, in this view) is not recorded: the store
+        // keeps the highest reported, so a claim above the license's would hide it for good.
+        ...(claimed.rev <= view.revision ? { rev: claimed.rev } : {}),
       });
     }
     return {

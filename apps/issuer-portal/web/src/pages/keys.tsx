@@ -285,7 +285,7 @@ function Dependents({ revocation }: { revocation: KeyRevocation }) {
             header: 'How it gets a new key',
             cell: (dependent) =>
               dependent.remedy === 'online'
-                ? 'At its next online check: a re-signed token waits for it.'
+                ? 'It checks online but has not reported holding the newer key: Verify License there by a System Administrator applies it (a scheduled verify does not).'
                 : 'The customer sends a challenge (Options - License - Get challenge); issue it.',
           },
         ]}

@@ -2,17 +2,23 @@
 // through each transaction's `kid` (indexed with the license id; transactions written without
 // one get it from their token's header when the issuer opens the store), and the key set
 // version each installation last reported (`installation_keysets`, one document per
-// installation). The back-fill runs once per store (`store_markers`). A report is an insert, or an update conditioned on the report it replaces, so
+// installation), and the highest license revision each installation reported holding
+// (`held_revisions`, one document per license and installation, read by its _id when a key is
+// revoked). The back-fill runs once per store (`store_markers`); so does the marker of when the
+// store began recording revisions. A report is an insert, or an update conditioned on the report it replaces, so
 // two writers never race on one document unseen (FerretDB loses concurrent updates).
 
 import { type Connection, type Model, Schema } from 'mongoose';
 import { kidOfToken } from '../../keys/token-kid.js';
 import {
+  heldRevisionKey,
+  highestRevisions,
   type KeySignedCount,
   type KeysetReport,
   type KeysetTrustCount,
   type KeyUsageStore,
   newestReports,
+  type RevisionReport,
 } from '../key-usage-port.js';
 import { isDuplicateKey } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
@@ -32,6 +38,23 @@ const installationKeyset = new Schema(
 installationKeyset.index({ keyset: 1 });
 
 /**
+ * `_id`: the license and the installation (heldRevisionKey). Read for a batch at once; a higher
+ * revision is written by an upsert conditioned on a lower one: a document another writer raised
+ * meanwhile to that revision or higher refuses it (the insert the upsert then tries is a
+ * duplicate key), so it only ever goes up, whichever writer comes first.
+ */
+const heldRevision = new Schema(
+  {
+    _id: { type: String, required: true },
+    licenseId: { type: String, required: true },
+    installationId: { type: String, required: true },
+    revision: { type: Number, required: true, min: 0 },
+    reportedAt: { type: Number, required: true },
+  },
+  { versionKey: false, autoIndex: false, strict: true, collection: 'held_revisions' },
+);
+
+/**
  * Done once per store: the back-fill of `kid` ran (every transaction written since carries its
  * kid), so later opens skip the search for transactions without one.
  */
@@ -40,6 +63,8 @@ const storeMarker = new Schema(
   { versionKey: false, autoIndex: false, strict: true, collection: 'store_markers' },
 );
 const KID_BACKFILLED = 'transactions.kid';
+/** Revision reports are recorded from this marker's time on (the upgrade, or the store's creation). */
+const HELD_REVISIONS = 'held_revisions';
 
 /** The index that counts the tokens of a key without reading a transaction. */
 const KID_INDEX = { key: { kid: 1, licenseId: 1 }, name: 'kid_1_licenseId_1' } as const;
@@ -52,24 +77,32 @@ export class MongoKeyUsage implements KeyUsageStore {
     prepare = true,
   ): Promise<MongoKeyUsage> {
     const model = connection.model<Doc>('InstallationKeyset', installationKeyset);
-    const usage = new MongoKeyUsage(model, models, run);
+    const revisions = connection.model<Doc>('HeldRevision', heldRevision);
+    const markers = connection.model<Doc>('StoreMarker', storeMarker);
+    const usage = new MongoKeyUsage(model, revisions, markers, models, run);
+    const mark = (name: string) =>
+      markers.create({ _id: name, at: Date.now() }).catch((error: unknown) => {
+        if (!isDuplicateKey(error)) throw error;
+      });
     if (prepare) {
       await model.createCollection().catch(() => undefined);
       await model.createIndexes();
+      await revisions.createCollection().catch(() => undefined);
       await models.transactions.collection.createIndex(KID_INDEX.key, { name: KID_INDEX.name });
-      const markers = connection.model<Doc>('StoreMarker', storeMarker);
       if ((await markers.findById(KID_BACKFILLED).lean()) === null) {
         await usage.backfillTransactionKids();
-        await markers.create({ _id: KID_BACKFILLED, at: Date.now() }).catch((error: unknown) => {
-          if (!isDuplicateKey(error)) throw error;
-        });
+        await mark(KID_BACKFILLED);
       }
+      // Once: the first open by a Licensor that records revisions (a duplicate is a no-op).
+      if ((await markers.findById(HELD_REVISIONS).lean()) === null) await mark(HELD_REVISIONS);
     }
     return usage;
   }
 
   private constructor(
     private readonly reports: Model<Doc>,
+    private readonly revisions: Model<Doc>,
+    private readonly markers: Model<Doc>,
     private readonly models: MongoModels,
     private readonly run: Run,
   ) {}
@@ -142,6 +175,68 @@ export class MongoKeyUsage implements KeyUsageStore {
         at: d.reportedAt as number,
         source: d.source as KeysetReport['source'],
       };
+    });
+  }
+
+  recordRevisionReports(reports: readonly RevisionReport[]): Promise<number> {
+    return this.run(async () => {
+      const highest = highestRevisions(reports);
+      if (highest.length === 0) return 0;
+      // One read for the batch: most checks report the revision on record, and write nothing.
+      const ids = highest.map((r) => heldRevisionKey(r.licenseId, r.installationId));
+      const held = new Map(
+        (await this.revisions.find({ _id: { $in: ids } }, { revision: 1 }).lean()).map((d) => [
+          d._id as string,
+          (d as Doc).revision as number,
+        ]),
+      );
+      let recorded = 0;
+      for (const report of highest) {
+        const _id = heldRevisionKey(report.licenseId, report.installationId);
+        const before = held.get(_id);
+        if (before !== undefined && before >= report.revision) continue;
+        try {
+          const { upsertedCount, modifiedCount } = await this.revisions.updateOne(
+            { _id, revision: { $lt: report.revision } },
+            {
+              $set: {
+                licenseId: report.licenseId,
+                installationId: report.installationId,
+                revision: report.revision,
+                reportedAt: report.at,
+              },
+            },
+            { upsert: true },
+          );
+          recorded += upsertedCount + modifiedCount;
+        } catch (error) {
+          // On record at this revision or higher: the upsert's insert is a duplicate _id.
+          if (!isDuplicateKey(error)) throw error;
+        }
+      }
+      return recorded;
+    });
+  }
+
+  getHeldRevision(licenseId: string, installationId: string): Promise<RevisionReport | null> {
+    return this.run(async () => {
+      const d = (await this.revisions
+        .findById(heldRevisionKey(licenseId, installationId))
+        .lean()) as Doc | null;
+      if (d === null) return null;
+      return {
+        licenseId,
+        installationId,
+        revision: d.revision as number,
+        at: d.reportedAt as number,
+      };
+    });
+  }
+
+  revisionReportsSince(): Promise<number | null> {
+    return this.run(async () => {
+      const d = (await this.markers.findById(HELD_REVISIONS).lean()) as Doc | null;
+      return d === null ? null : (d.at as number);
     });
   }
 

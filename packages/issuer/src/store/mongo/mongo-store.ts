@@ -32,7 +32,7 @@ import {
   namePrefixRange,
 } from '../cursors.js';
 import type { CheckFailure } from '../event-sources-port.js';
-import type { KeysetReport } from '../key-usage-port.js';
+import type { KeysetReport, RevisionReport } from '../key-usage-port.js';
 import type { ServerManagedLog } from '../log-health.js';
 import type {
   AuditFilter,
@@ -263,8 +263,12 @@ export class MongoStore implements LicensorStore {
   recordChecks(records: CheckRecord[]): Promise<void> {
     return this.run(async () => {
       if (records.length === 0) return;
-      // The reported key set is recorded per installation (recordKeysetReports), not here.
-      const documents = records.map(({ id, keyset: _keyset, ...rest }) => ({ _id: id, ...rest }));
+      // The reported key set and revision are recorded per installation (recordKeysetReports,
+      // recordRevisionReports), not here.
+      const documents = records.map(({ id, keyset: _keyset, rev: _rev, ...rest }) => ({
+        _id: id,
+        ...rest,
+      }));
       try {
         await this.models.checks.insertMany(documents, { ordered: false });
       } catch (error) {
@@ -280,6 +284,10 @@ export class MongoStore implements LicensorStore {
 
   recordKeysetReports(reports: readonly KeysetReport[]): Promise<number> {
     return this.keyUsage.recordKeysetReports(reports);
+  }
+
+  recordRevisionReports(reports: readonly RevisionReport[]): Promise<number> {
+    return this.keyUsage.recordRevisionReports(reports);
   }
 
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> {
@@ -342,6 +350,7 @@ export class MongoStore implements LicensorStore {
       const query: Doc = {};
       if (filter.licenseId !== undefined) query.licenseId = filter.licenseId;
       if (filter.customerId !== undefined) query.customerId = filter.customerId;
+      if (filter.before !== undefined) query.at = { $lt: filter.before };
       const documents = await this.models.transactions
         .find(query)
         // Within one millisecond, a license's own log order (seq) decides.

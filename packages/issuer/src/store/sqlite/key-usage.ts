@@ -1,16 +1,20 @@
 // What the Signing keys page counts, on SQLite (key-usage-port.ts): tokens signed per key
 // through the `kid` of each transaction (a generated column of the stored body, indexed with the
 // license id, so a count reads the index only), and the key set version each installation last
-// reported (`installation_keysets`, one row per installation, written only when it changes).
+// reported (`installation_keysets`, one row per installation, written only when it changes),
+// and the highest license revision each installation reported holding (`held_revisions`, one row
+// per license and installation, written only when it goes up).
 
 import type Database from 'better-sqlite3';
 import { kidOfToken } from '../../keys/token-kid.js';
 import {
+  highestRevisions,
   type KeySignedCount,
   type KeysetReport,
   type KeysetTrustCount,
   type KeyUsageStore,
   newestReports,
+  type RevisionReport,
 } from '../key-usage-port.js';
 import { statement } from './statements.js';
 
@@ -56,6 +60,36 @@ export function backfillTransactionKids(db: Database.Database): number {
     filled++;
   }
   return filled;
+}
+
+/**
+ * Migration (numbered in migrations.ts): the highest revision each installation reported holding
+ * of each license (a point read by its primary key when a key is revoked), and when this store
+ * began recording them (`store_markers`, written by the migration's back-fill with its time).
+ */
+export const HELD_REVISIONS_SQL = `
+  CREATE TABLE held_revisions (
+    license_id TEXT NOT NULL,
+    installation_id TEXT NOT NULL,
+    revision INTEGER NOT NULL CHECK (revision >= 0),
+    reported_at INTEGER NOT NULL,
+    PRIMARY KEY (license_id, installation_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS store_markers (
+    name TEXT PRIMARY KEY,
+    at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+`;
+
+/** The marker whose time is `revisionReportsSince`. */
+export const HELD_REVISIONS_MARKER = 'held_revisions';
+
+/** The migration's back-fill: revision reports are recorded from now on. */
+export function markHeldRevisions(db: Database.Database, now: number): void {
+  db.prepare('INSERT OR IGNORE INTO store_markers (name, at) VALUES (?, ?)').run(
+    HELD_REVISIONS_MARKER,
+    now,
+  );
 }
 
 export class SqliteKeyUsage implements KeyUsageStore {
@@ -104,6 +138,45 @@ export class SqliteKeyUsage implements KeyUsageStore {
       | undefined;
     if (row === undefined) return null;
     return { installationId, keyset: row.keyset, at: row.reported_at, source: row.source };
+  }
+
+  async recordRevisionReports(reports: readonly RevisionReport[]): Promise<number> {
+    const highest = highestRevisions(reports);
+    if (highest.length === 0) return 0;
+    const db = this.db();
+    // Only ever up: a revision no higher than the one on record writes nothing.
+    const upsert = statement(
+      db,
+      `INSERT INTO held_revisions (license_id, installation_id, revision, reported_at)
+      VALUES (?, ?, ?, ?)
+      ON CONFLICT (license_id, installation_id) DO UPDATE SET revision = excluded.revision,
+        reported_at = excluded.reported_at
+      WHERE held_revisions.revision < excluded.revision`,
+    );
+    let recorded = 0;
+    db.transaction(() => {
+      for (const r of highest) {
+        recorded += upsert.run(r.licenseId, r.installationId, r.revision, r.at).changes;
+      }
+    })();
+    return recorded;
+  }
+
+  async getHeldRevision(licenseId: string, installationId: string): Promise<RevisionReport | null> {
+    const row = statement(
+      this.db(),
+      `SELECT revision, reported_at FROM held_revisions
+       WHERE license_id = ? AND installation_id = ?`,
+    ).get(licenseId, installationId) as { revision: number; reported_at: number } | undefined;
+    if (row === undefined) return null;
+    return { licenseId, installationId, revision: row.revision, at: row.reported_at };
+  }
+
+  async revisionReportsSince(): Promise<number | null> {
+    const row = this.db()
+      .prepare('SELECT at FROM store_markers WHERE name = ?')
+      .get(HELD_REVISIONS_MARKER) as { at: number } | undefined;
+    return row?.at ?? null;
   }
 
   async countInstallationsByKeyset(): Promise<KeysetTrustCount[]> {

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import {
+  HELD_REVISIONS_MIGRATION,
+  TAKE_BACK_HELD_REVISIONS_SQL,
+} from '../../../test/support/held-revisions-taken-back.js';
 import { SQLITE_FILE } from '../open-store.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { PLAN_REVISION_INDEX_SQL } from './sqlite-catalog.js';
@@ -164,6 +168,31 @@ describe('SQLite schema', () => {
       .all('kA') as { detail: string }[];
     expect(plan.map((p) => p.detail).join()).toContain('USING INDEX transactions_by_kid (kid=?)');
     after.close();
+  });
+
+  it('the held-revisions migration marks when the store began recording the revisions installations hold: at the upgrade, once', async () => {
+    const dir = freshDir();
+    const store = SqliteStore.open(dir);
+    const created = await store.keyUsage.revisionReportsSince();
+    await store.close();
+    expect(created).toBeGreaterThan(Date.now() - 60_000);
+    // A store of the schema before the migration.
+    const db = new Database(join(dir, SQLITE_FILE));
+    db.exec(TAKE_BACK_HELD_REVISIONS_SQL);
+    expect(db.prepare('SELECT max(version) AS v FROM schema_migrations').get()).toEqual({
+      v: HELD_REVISIONS_MIGRATION - 1,
+    });
+    db.close();
+    const upgradedAt = Date.now();
+    const upgraded = SqliteStore.open(dir);
+    const since = await upgraded.keyUsage.revisionReportsSince();
+    expect(since).toBeGreaterThanOrEqual(upgradedAt);
+    expect(await upgraded.keyUsage.getHeldRevision('lic_1', 'inst')).toBeNull();
+    await upgraded.close();
+    // Reopened: the marker stays as the upgrade wrote it.
+    const reopened = SqliteStore.open(dir);
+    expect(await reopened.keyUsage.revisionReportsSince()).toBe(since);
+    await reopened.close();
   });
 
   it('refuses a migration that meets a damaged JSON body by naming the record, and leaves the file as it was', () => {

@@ -9,7 +9,12 @@ import { AUTOMATION_TABLES_SQL, SCAN_MARKS_SQL, WEBHOOK_TABLES_SQL } from './aut
 import { CHAIN_TABLES_SQL, FORK_POLICY_SUBJECTS_SQL } from './chains.js';
 import { CHECK_FAILURES_SQL } from './event-sources.js';
 import { INSTALLATION_SEQ_SQL } from './installation-seq.js';
-import { backfillTransactionKids, KEY_USAGE_SQL } from './key-usage.js';
+import {
+  backfillTransactionKids,
+  HELD_REVISIONS_SQL,
+  KEY_USAGE_SQL,
+  markHeldRevisions,
+} from './key-usage.js';
 import { NONCE_KEYS_EXPIRED_SQL, NONCE_KEYS_SQL } from './nonce-keys.js';
 import { CATALOG_MIGRATION, PLAN_REVISION_INDEX_SQL } from './sqlite-catalog.js';
 import { KEY_STATES_SQL } from './sqlite-keys.js';
@@ -271,6 +276,13 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 23,
     name: 'scan marks: where the subscription.expiring scan has got (webhooks)',
     sql: SCAN_MARKS_SQL,
+  },
+  {
+    version: 24,
+    name: 'the license revision each installation reports holding (key-usage.ts)',
+    sql: HELD_REVISIONS_SQL,
+    // Checks recorded before now reported no revision (key-dependents.ts tells them apart).
+    backfill: (db, now) => markHeldRevisions(db, now),
   },
 ];
 

@@ -44,6 +44,8 @@ const GROWING = [
   'forks',
   'fork_policies',
   'check_nonces',
+  // The revision each installation reports holding (one row per license and installation).
+  'held_revisions',
   // Webhooks: the outbox and the deliveries grow with every event; sessions and login failures
   // with the portal's users.
   'webhook_outbox',
@@ -247,6 +249,22 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ],
   ['a license', () => store.getLicense('lic_x')],
   ['its transactions', () => store.listTransactions({ licenseId: 'lic_x' })],
+  [
+    // A revoke's read of one license, paged through its log (key-dependents.ts).
+    'its transactions, the page before a time',
+    () => store.listTransactions({ licenseId: 'lic_x', before: NOW, limit: 50, factsOnly: true }),
+  ],
+  [
+    'a check: the revisions its installation reports holding',
+    () =>
+      store.recordRevisionReports([
+        { licenseId: 'lic_x', installationId: 'inst', revision: 2, at: NOW },
+      ]),
+  ],
+  [
+    'a revoke: the revision an installation holds',
+    () => store.keyUsage.getHeldRevision('lic_x', 'inst'),
+  ],
   ['its requests', () => store.listRequests({ licenseId: 'lic_x' })],
   ['its recent checks', () => store.listChecks('lic_x', 50), true],
   ['its daily usage', () => store.dailyUsage('lic_x', { from: '2026-03-01' })],

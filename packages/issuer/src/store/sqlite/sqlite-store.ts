@@ -33,7 +33,7 @@ import {
 } from '../cursors.js';
 import { SQLITE_FILE } from '../data-folder.js';
 import type { CheckFailure } from '../event-sources-port.js';
-import type { KeysetReport } from '../key-usage-port.js';
+import type { KeysetReport, RevisionReport } from '../key-usage-port.js';
 import type { SqliteLogHealth } from '../log-health.js';
 import type {
   AuditFilter,
@@ -304,6 +304,10 @@ export class SqliteStore implements LicensorStore {
     return this.keyUsage.recordKeysetReports(reports);
   }
 
+  recordRevisionReports(reports: readonly RevisionReport[]): Promise<number> {
+    return this.keyUsage.recordRevisionReports(reports);
+  }
+
   loadStatusSigningKeys(passphrase?: string): Promise<Ed25519KeyPair[]> {
     return loadStatusKeys(this, passphrase);
   }
@@ -432,6 +436,10 @@ export class SqliteStore implements LicensorStore {
     if (filter.customerId !== undefined) {
       where.push('customer_id = ?');
       args.push(filter.customerId);
+    }
+    if (filter.before !== undefined) {
+      where.push('at < ?');
+      args.push(filter.before);
     }
     const sql = `SELECT body, applied FROM transactions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY at DESC, rowid DESC LIMIT ?`;

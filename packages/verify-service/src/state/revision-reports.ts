@@ -1,0 +1,36 @@
+// The license revision each installation reports holding (every check's `rev`), written after
+// the batch of check records (and the key set reports): the store keeps the highest per license
+// and installation, never lowered, and `keys revoke` reads it to tell an installation that was
+// handed a re-signed token from one that applied it. Dropped and logged when it cannot be
+// written (check-reports.ts): the revoke then counts the installation as not moved on.
+import type { Logger } from 'pino';
+import type { CheckStore } from '../store-port.js';
+import { recordingReports } from './check-reports.js';
+
+export function recordingRevisionReports(
+  inner: Pick<CheckStore, 'recordChecks'>,
+  store: Pick<CheckStore, 'recordRevisionReports'>,
+  logger: Logger,
+  now: () => number = Date.now,
+): Pick<CheckStore, 'recordChecks'> {
+  return recordingReports(
+    inner,
+    {
+      write: store.recordRevisionReports?.bind(store),
+      of: (record) =>
+        record.rev === undefined
+          ? null
+          : {
+              licenseId: record.licenseId,
+              installationId: record.installationId,
+              revision: record.rev,
+              at: record.at,
+            },
+      event: 'revision_report_unrecorded',
+      message:
+        'the license revisions installations reported holding could not be written (count: since the last such line); they report again at their next check',
+    },
+    logger,
+    now,
+  );
+}
