@@ -20,12 +20,20 @@
 //     license key that signed; payload { v: 1, iat, seq, hash, legacy }: the last entry's seq
 //     and hash, and the number of entries before the chain.
 //
+// It reads each file a chunk at a time, twice: first for its number of lines and its last line
+// (the signed head), then for the entries in order. So its memory does not grow with the length
+// of the export (or of the earlier one: of this export it keeps the one hash that the earlier
+// head certifies). Do not change the files while it runs.
+//
 // Exit status: 0 the export holds, 1 it does not (the first broken line is named), 2 usage.
 
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 const HEAD_TYP = 'licensor-audit-head+jwt';
+const NEWLINE = 0x0a; // "\n"
+const CHUNK = 1024 * 1024; // bytes read at a time
 
 class Broken extends Error {}
 
@@ -87,72 +95,170 @@ function verifyHead(token, jwks, where) {
   return { ...claims, kid: header.kid };
 }
 
-function linesOf(text, where) {
-  if (!text.endsWith('\n'))
-    throw new Broken(`${where}: the file does not end with a newline: it was cut short`);
-  return text.slice(0, -1).split('\n');
+/**
+ * Calls `onChunk(bytes, at)` for each chunk of `file` from byte `start` to byte `end` (or to the
+ * end of the file), in order; `at` is where the chunk starts in the file. It reads into one buffer
+ * again and again, so that memory stays the same: `bytes` holds only until `onChunk` returns.
+ */
+async function eachChunk(file, start, end, onChunk) {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(CHUNK);
+    for (let at = start; at < end; ) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(CHUNK, end - at), at);
+      if (bytesRead === 0) return;
+      onChunk(buffer.subarray(0, bytesRead), at);
+      at += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
-/** Checks one export; returns its head claims and each chained entry's hash by seq. */
-function checkExport(text, jwks, where = 'the export') {
-  const lines = linesOf(text, where);
-  const last = parseJson(lines.pop() ?? '', `${where}, last line`);
+/**
+ * Calls `onLine(bytes, index)` for each line of `file` from byte `start` to byte `end` (the byte
+ * before `end` is a "\n"), in order: a line is its exact bytes, without the "\n" (they hold only
+ * until `onLine` returns). A chunk of the file is in memory at a time, and the start of a line
+ * that goes on in the next chunk.
+ */
+async function eachLine(file, start, end, onLine) {
+  let index = 0;
+  let begun = []; // copies of the bytes of a line that goes on in the next chunk
+  await eachChunk(file, start, end, (chunk) => {
+    let from = 0;
+    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, from)) {
+      const bytes = chunk.subarray(from, nl);
+      onLine(begun.length === 0 ? bytes : Buffer.concat([...begun, bytes]), index++);
+      begun = [];
+      from = nl + 1;
+    }
+    if (from < chunk.length) begun.push(Buffer.from(chunk.subarray(from)));
+  });
+}
+
+/**
+ * A line's text: its bytes as UTF-8 (a byte that is not UTF-8 reads as U+FFFD, for the JSON and
+ * the hash alike, as when the whole file is read as text).
+ */
+const textOf = (bytes) => bytes.toString('utf8');
+
+/**
+ * First read of an export: how many lines it has, and its last line, the signed head, checked.
+ * Returns the head's claims, the number of lines before the head and where the head starts.
+ */
+async function openExport(file, jwks, where) {
+  let size = 0;
+  let lines = 0;
+  let lastNewline = -1;
+  let newlineBefore = -1; // the "\n" before the last one: the head line starts after it
+  await eachChunk(file, 0, Number.POSITIVE_INFINITY, (chunk, at) => {
+    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, nl + 1)) {
+      lines++;
+      newlineBefore = lastNewline;
+      lastNewline = at + nl;
+    }
+    size = at + chunk.length;
+  });
+  if (size === 0 || lastNewline !== size - 1)
+    throw new Broken(`${where}: the file does not end with a newline: it was cut short`);
+  const headStart = newlineBefore + 1;
+  let headLine = '';
+  await eachLine(file, headStart, size, (bytes) => {
+    headLine = textOf(bytes);
+  });
+  const last = parseJson(headLine, `${where}, last line`);
   if (typeof last?.head !== 'string')
     throw new Broken(`${where}: the last line is not {"head": …}: the export was cut short`);
-  const head = verifyHead(last.head, jwks, where);
-  if (lines.length < head.legacy)
+  return { file, where, head: verifyHead(last.head, jwks, where), entries: lines - 1, headStart };
+}
+
+/**
+ * Second read of an export (after openExport): every line before the head, in order, one at a
+ * time. Returns the head's claims, the number of chained entries and the hash of the entry
+ * `keepSeq` (undefined when the export has no such entry).
+ */
+async function checkEntries({ file, where, head, entries, headStart }, keepSeq) {
+  if (entries < head.legacy)
     throw new Broken(
       `${where}: the head counts ${head.legacy} entries before the chain, the file has fewer lines`,
     );
+  // The chained entries are the lines after the first head.legacy ones (a negative legacy, never
+  // signed by Licensor, takes that many lines from the end, as it always has).
+  const firstChained = head.legacy >= 0 ? head.legacy : Math.max(0, entries + head.legacy);
+  const chained = entries - firstChained;
   const legacy = createHash('sha256');
-  for (let i = 0; i < head.legacy; i++) {
-    const entry = parseJson(lines[i], `line ${i + 1}`);
-    if ('seq' in entry)
-      throw new Broken(
-        `line ${i + 1}: the head counts ${head.legacy} entries before the chain, but this one is chained`,
-      );
-    legacy.update(`${lines[i]}\n`, 'utf8');
-  }
-  const legacyDigest = legacy.digest('base64url');
-  const chained = lines.slice(head.legacy).map((line, index) => ({
-    lineNo: head.legacy + index + 1,
-    line,
-    entry: parseJson(line, `line ${head.legacy + index + 1}`),
-  }));
-  const hashes = new Map();
   let prev = null;
-  chained.forEach(({ lineNo, line, entry }, index) => {
-    const expected = index + 1;
-    const name = `line ${lineNo} (seq ${entry.seq}, ${entry.id})`;
-    if (entry.seq !== expected) {
-      const elsewhere = chained.find((other) => other.entry.seq === expected);
-      throw new Broken(
-        elsewhere === undefined
-          ? `${name}: entry ${expected} is missing: it was deleted`
-          : `${name}: entry ${expected} is on line ${elsewhere.lineNo}: entries were reordered`,
-      );
-    }
-    if (entry.prev !== prev) {
-      throw new Broken(
-        `${name}: "prev" is not the hash of the line before it: that line or this one was changed, inserted or deleted`,
-      );
-    }
-    if (expected === 1) {
-      const before = entry.details?.before;
-      if (entry.action !== 'audit.anchor' || before === undefined)
-        throw new Broken(`${name}: entry 1 is not the chain's anchor`);
-      if (before.entries !== head.legacy || before.digest !== legacyDigest) {
+  let kept;
+  // Every line is JSON before the chain is judged: the first line that is not JSON is named even
+  // after the chain broke on an earlier one. So the first break (an error, or an entry out of
+  // place, looked for in the lines after it) waits for the end of the file.
+  let broken = null;
+  let outOfPlace = null; // { name, expected }: the entry at `name` is not `expected`; where is it?
+  await eachLine(file, 0, headStart, (bytes, i) => {
+    const line = textOf(bytes);
+    if (i < head.legacy) {
+      const entry = parseJson(line, `line ${i + 1}`);
+      if ('seq' in entry)
         throw new Broken(
-          `${name}: the ${head.legacy} entries before the chain do not match the anchor (it recorded ${before.entries}): one of them was changed, deleted or added`,
+          `line ${i + 1}: the head counts ${head.legacy} entries before the chain, but this one is chained`,
         );
+      legacy.update(`${line}\n`, 'utf8');
+      return;
+    }
+    if (i < firstChained) return;
+    const index = i - firstChained;
+    const lineNo = head.legacy + index + 1;
+    const entry = parseJson(line, `line ${lineNo}`);
+    if (outOfPlace !== null) {
+      // Where the entry that was expected at `outOfPlace.name` went (a line `null` throws here;
+      // that error is the verdict).
+      try {
+        if (entry.seq === outOfPlace.expected) {
+          broken = new Broken(
+            `${outOfPlace.name}: entry ${outOfPlace.expected} is on line ${lineNo}: entries were reordered`,
+          );
+          outOfPlace = null;
+        }
+      } catch (error) {
+        broken = error;
+        outOfPlace = null;
       }
     }
-    prev = sha256(line);
-    hashes.set(entry.seq, prev);
+    if (broken !== null || outOfPlace !== null) return;
+    try {
+      const expected = index + 1;
+      const name = `line ${lineNo} (seq ${entry.seq}, ${entry.id})`;
+      if (entry.seq !== expected) {
+        outOfPlace = { name, expected };
+        return;
+      }
+      if (entry.prev !== prev) {
+        throw new Broken(
+          `${name}: "prev" is not the hash of the line before it: that line or this one was changed, inserted or deleted`,
+        );
+      }
+      if (expected === 1) {
+        const before = entry.details?.before;
+        if (entry.action !== 'audit.anchor' || before === undefined)
+          throw new Broken(`${name}: entry 1 is not the chain's anchor`);
+        if (before.entries !== head.legacy || before.digest !== legacy.digest('base64url')) {
+          throw new Broken(
+            `${name}: the ${head.legacy} entries before the chain do not match the anchor (it recorded ${before.entries}): one of them was changed, deleted or added`,
+          );
+        }
+      }
+      prev = sha256(line);
+      if (entry.seq === keepSeq) kept = prev;
+    } catch (error) {
+      broken = error;
+    }
   });
-  if (chained.length !== head.seq) {
+  if (outOfPlace !== null)
+    throw new Broken(`${outOfPlace.name}: entry ${outOfPlace.expected} is missing: it was deleted`);
+  if (broken !== null) throw broken;
+  if (chained !== head.seq) {
     throw new Broken(
-      `${where}: the signed head certifies ${head.seq} chained entries, the file has ${chained.length}: entries were deleted or added at the end`,
+      `${where}: the signed head certifies ${head.seq} chained entries, the file has ${chained}: entries were deleted or added at the end`,
     );
   }
   if (prev !== head.hash) {
@@ -160,10 +266,10 @@ function checkExport(text, jwks, where = 'the export') {
       `${where}: the last entry's hash is not the one the signed head certifies: the last entry was changed`,
     );
   }
-  return { head, hashes, chained: chained.length };
+  return { head, kept, chained };
 }
 
-function main(argv) {
+async function main(argv) {
   const args = argv.slice(2);
   const previousAt = args.indexOf('--previous');
   const previousFile = previousAt === -1 ? undefined : args[previousAt + 1];
@@ -177,12 +283,26 @@ function main(argv) {
   }
   try {
     const jwks = parseJson(readFileSync(files[1], 'utf8'), files[1]);
-    const checked = checkExport(readFileSync(files[0], 'utf8'), jwks, files[0]);
-    if (previousFile !== undefined) {
-      const earlier = checkExport(readFileSync(previousFile, 'utf8'), jwks, previousFile);
-      if (checked.hashes.get(earlier.head.seq) !== earlier.head.hash) {
+    const current = await openExport(files[0], jwks, files[0]);
+    // The earlier export's head first: it names the one entry of this export to keep the hash of.
+    // Whatever is wrong with the earlier export is reported only once this one holds.
+    const earlier =
+      previousFile === undefined
+        ? undefined
+        : await openExport(previousFile, jwks, previousFile).then(
+            (opened) => ({ opened }),
+            (error) => ({ error }),
+          );
+    const checked = await checkEntries(current, earlier?.opened?.head.seq);
+    if (earlier !== undefined) {
+      if (earlier.opened === undefined) throw earlier.error;
+      const { head } = await checkEntries(earlier.opened);
+      // Both chains hold, so the same hash at the earlier head's seq means the same entries up to
+      // it, the anchor and the entries before the chain included: the earlier export's lines
+      // begin this one.
+      if (checked.kept !== head.hash) {
         throw new Broken(
-          `entry ${earlier.head.seq}, the head of ${previousFile}, is not in this export as it was: entries up to it were removed or rewritten since`,
+          `entry ${head.seq}, the head of ${previousFile}, is not in this export as it was: entries up to it were removed or rewritten since`,
         );
       }
     }
@@ -204,4 +324,4 @@ function main(argv) {
   }
 }
 
-process.exitCode = main(process.argv);
+process.exitCode = await main(process.argv);

@@ -1,0 +1,289 @@
+// The standalone verifier (scripts/verify-audit-export.mjs) on exports made here, without a
+// store: lines as the export writes them (audit-chain.ts), a head signed with a key of the test's
+// own. It reads an export a chunk at a time; these pin what it says about a long export, lines
+// that cross or exceed a chunk, the bytes around the lines ("\r", no final "\n", a BOM, bytes that
+// are not UTF-8) and a broken line far into the file, each as the verifier that read the whole
+// file at once said it (its messages, line numbers and exit codes).
+
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../src/records.js';
+import { auditEntryLine, legacyAuditLine, sha256Base64url } from '../src/store/audit-chain.js';
+
+const VERIFIER = fileURLToPath(new URL('../scripts/verify-audit-export.mjs', import.meta.url));
+const KID = 'lk_verifier_test';
+const LEGACY = 3;
+
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const jwks = { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: KID, purpose: 'license' }] };
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'licensor-verify-export-'));
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify(jwks));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function event(n: number, details: Record<string, unknown>): AuditEvent {
+  return {
+    id: `evt_verify${String(n).padStart(12, '0')}`,
+    at: 1_760_000_000_000 + n,
+    actor: n % 3 === 0 ? 'zoë' : 'alice',
+    action: 'license.note',
+    subjectId: `lic_${n}`,
+    transactionId: null,
+    details,
+  };
+}
+
+function signedHead(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const signing = `${part({ alg: 'EdDSA', typ: 'licensor-audit-head+jwt', kid: KID })}.${part(claims)}`;
+  const signature = sign(null, Buffer.from(signing), privateKey).toString('base64url');
+  return JSON.stringify({ head: `${signing}.${signature}` });
+}
+
+/**
+ * The lines (without "\n") of an export of LEGACY entries before the chain and `count` chained
+ * ones, the head last; `details(seq)` gives an entry's details.
+ */
+function exportLines(
+  count: number,
+  details: (seq: number) => Record<string, unknown> = (seq) => ({ n: seq, note: 'plain ✓' }),
+): string[] {
+  const legacy = Array.from({ length: LEGACY }, (_, i) =>
+    legacyAuditLine(event(-1 - i, { old: i })),
+  );
+  const digest = sha256Base64url(legacy.map((line) => `${line}\n`).join(''));
+  const lines = [...legacy];
+  let prev: string | null = null;
+  for (let seq = 1; seq <= count; seq++) {
+    const anchor = { ...event(0, { before: { entries: LEGACY, digest } }), action: 'audit.anchor' };
+    const line = auditEntryLine({ ...(seq === 1 ? anchor : event(seq, details(seq))), seq, prev });
+    lines.push(line);
+    prev = sha256Base64url(line);
+  }
+  lines.push(signedHead({ v: 1, iat: 1_760_000_000, seq: count, hash: prev, legacy: LEGACY }));
+  return lines;
+}
+
+const file = (lines: string[], eol = '\n') => lines.map((line) => `${line}${eol}`).join('');
+
+let written = 0;
+/** Runs the verifier on `content` (and an earlier export's); exit status and what it printed. */
+function verify(
+  content: string | Buffer,
+  previous?: string | Buffer,
+): Promise<{ code: number; out: string; err: string; path: string }> {
+  const path = join(dir, `export-${++written}.jsonl`);
+  writeFileSync(path, content);
+  const args = [VERIFIER, path, join(dir, 'jwks.json')];
+  if (previous !== undefined) {
+    const earlier = join(dir, `earlier-${written}.jsonl`);
+    writeFileSync(earlier, previous);
+    args.push('--previous', earlier);
+  }
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : (error as { code: number }).code;
+      resolve({ code, out: stdout, err: stderr, path });
+    });
+  });
+}
+
+describe('verify-audit-export.mjs', () => {
+  describe('a long export (20,000 entries, one of them longer than the chunk it reads)', () => {
+    const COUNT = 20_000;
+    const BIG = 12_345; // an entry of 3 MB: a line over several chunks of 1 MiB
+    const details = (seq: number) =>
+      seq === BIG ? { n: seq, blob: 'é'.repeat(1_500_000) } : { n: seq, note: 'plain ✓' };
+    let lines: string[];
+    beforeAll(() => {
+      lines = exportLines(COUNT, details);
+    });
+    /** Line number of the entry `seq`. */
+    const lineOf = (seq: number) => LEGACY + seq;
+
+    it('holds, and extends an earlier export of its first entries', async () => {
+      const result = await verify(file(lines));
+      expect(result).toMatchObject({ code: 0, err: '' });
+      expect(result.out).toMatch(
+        `OK: ${COUNT} chained entries (seq 1..${COUNT}) and ${LEGACY} before the chain; head signed by ${KID} at 2025-10-09T08:53:20.000Z\n`,
+      );
+      const earlier = file(exportLines(15_000, details));
+      const extended = await verify(file(lines), earlier);
+      expect(extended.code).toBe(0);
+      expect(extended.out).toMatch(/; it extends \S+earlier-\d+\.jsonl\n$/);
+    });
+
+    it('names an earlier export whose entries this one no longer holds as they were', async () => {
+      // The log rewritten from entry 9,000 on and signed again: it holds on its own.
+      const rewritten = exportLines(COUNT, (seq) => (seq >= 9_000 ? { n: -seq } : details(seq)));
+      expect((await verify(file(rewritten))).code).toBe(0);
+      const earlier = file(exportLines(15_000, details));
+      const result = await verify(file(rewritten), earlier);
+      expect(result.code).toBe(1);
+      expect(result.out).toMatch(
+        /^BROKEN: entry 15000, the head of \S+earlier-\d+\.jsonl, is not in this export as it was: entries up to it were removed or rewritten since\n$/,
+      );
+      // Entries removed from the end and the head signed again: the same.
+      const cut = file(exportLines(14_999, details));
+      expect((await verify(cut, earlier)).out).toMatch(/^BROKEN: entry 15000, the head of /);
+      // What is wrong with the earlier export itself is said once this export holds.
+      const cutEarlier = earlier.slice(0, -1);
+      expect((await verify(file(rewritten).slice(0, -1), cutEarlier)).out).toMatch(
+        /^BROKEN: \S+export-\d+\.jsonl: the file does not end with a newline/,
+      );
+      expect((await verify(file(rewritten), cutEarlier)).out).toMatch(
+        /^BROKEN: \S+earlier-\d+\.jsonl: the file does not end with a newline/,
+      );
+    });
+
+    it('names a rewritten line in the middle by the line after it, and its seq', async () => {
+      const tampered = [...lines];
+      tampered[lineOf(10_000) - 1] = tampered[lineOf(10_000) - 1]!.replace('"n":10000', '"n":1');
+      const result = await verify(file(tampered));
+      expect(result.code).toBe(1);
+      expect(result.out).toBe(
+        `BROKEN: line ${lineOf(10_001)} (seq 10001, evt_verify000000010001): "prev" is not the hash of the line before it: that line or this one was changed, inserted or deleted\n`,
+      );
+      // The entry over several chunks, rewritten.
+      tampered[lineOf(10_000) - 1] = lines[lineOf(10_000) - 1]!;
+      tampered[lineOf(BIG) - 1] = tampered[lineOf(BIG) - 1]!.replace('éé"', 'ée"');
+      expect((await verify(file(tampered))).out).toMatch(
+        `BROKEN: line ${lineOf(BIG + 1)} (seq ${BIG + 1}, `,
+      );
+    });
+
+    it('names a line cut short in the middle, before any break of the chain earlier on', async () => {
+      const tampered = [...lines];
+      tampered[lineOf(15_000) - 1] = tampered[lineOf(15_000) - 1]!.slice(0, 50);
+      expect((await verify(file(tampered))).out).toBe(
+        `BROKEN: line ${lineOf(15_000)} is not JSON\n`,
+      );
+      // Every line is JSON before the chain is judged: an edit at entry 100 does not hide it.
+      tampered[lineOf(100) - 1] = tampered[lineOf(100) - 1]!.replace('"n":100', '"n":7');
+      expect((await verify(file(tampered))).out).toBe(
+        `BROKEN: line ${lineOf(15_000)} is not JSON\n`,
+      );
+    });
+
+    it('names deleted and reordered entries far apart', async () => {
+      const deleted = lines.filter((_, i) => i !== lineOf(5_000) - 1);
+      expect((await verify(file(deleted))).out).toMatch(
+        `BROKEN: line ${lineOf(5_000)} (seq 5001, evt_verify000000005001): entry 5000 is missing: it was deleted\n`,
+      );
+      const swapped = [...lines];
+      swapped[lineOf(10) - 1] = lines[lineOf(19_000) - 1]!;
+      swapped[lineOf(19_000) - 1] = lines[lineOf(10) - 1]!;
+      expect((await verify(file(swapped))).out).toMatch(
+        `BROKEN: line ${lineOf(10)} (seq 19000, evt_verify000000019000): entry 10 is on line ${lineOf(19_000)}: entries were reordered\n`,
+      );
+    });
+
+    it('names the end cut off: the last lines, or the head line short of its "\\n"', async () => {
+      const text = file(lines);
+      expect((await verify(text.slice(0, -1))).out).toMatch(
+        /^BROKEN: \S+: the file does not end with a newline: it was cut short\n$/,
+      );
+      const withoutHead = file(lines.slice(0, -1));
+      expect((await verify(withoutHead)).out).toMatch(
+        /^BROKEN: \S+: the last line is not \{"head": …\}: the export was cut short\n$/,
+      );
+      const midLine = text.slice(0, text.indexOf('\n', text.length / 2) - 10);
+      expect((await verify(midLine)).out).toMatch(/: the file does not end with a newline: /);
+    });
+  });
+
+  describe('the bytes around the lines, as before', () => {
+    const lines = exportLines(6, (seq) => ({ n: seq, text: seq === 4 ? 'a\uFFFDb' : 'ab' }));
+
+    it('"\\r\\n" line ends: "\\r" is part of each line and of its hash', async () => {
+      // The entries before the chain, hashed with their "\r", no longer match the anchor.
+      const crlf = await verify(file(lines, '\r\n'));
+      expect(crlf).toMatchObject({ code: 1, err: '' });
+      expect(crlf.out).toBe(
+        `BROKEN: line ${LEGACY + 1} (seq 1, evt_verify000000000000): the ${LEGACY} entries before the chain do not match the anchor (it recorded ${LEGACY}): one of them was changed, deleted or added\n`,
+      );
+      // One chained line with "\r": the line after it is named.
+      const one = [...lines];
+      one[LEGACY + 2] = `${one[LEGACY + 2]}\r`;
+      expect((await verify(file(one))).out).toMatch(
+        `BROKEN: line ${LEGACY + 4} (seq 4, evt_verify000000000004): "prev" is not the hash`,
+      );
+      // On the last entry: the head's hash; on the head line alone: nothing (JSON allows it).
+      const last = [...lines];
+      last[LEGACY + 5] = `${last[LEGACY + 5]}\r`;
+      expect((await verify(file(last))).out).toMatch(
+        /: the last entry's hash is not the one the signed head certifies: the last entry was changed\n$/,
+      );
+      const head = [...lines];
+      head[head.length - 1] = `${head.at(-1)}\r`;
+      expect((await verify(file(head))).code).toBe(0);
+    });
+
+    it('no "\\n" after the head, and an empty file: cut short', async () => {
+      const result = await verify(file(lines).slice(0, -1));
+      expect(result).toMatchObject({ code: 1, err: '' });
+      expect(result.out).toBe(
+        `BROKEN: ${result.path}: the file does not end with a newline: it was cut short\n`,
+      );
+      const empty = await verify('');
+      expect(empty.out).toBe(
+        `BROKEN: ${empty.path}: the file does not end with a newline: it was cut short\n`,
+      );
+      const newline = await verify('\n');
+      expect(newline.out).toBe(`BROKEN: ${newline.path}, last line is not JSON\n`);
+    });
+
+    it('a BOM makes the first line other than JSON', async () => {
+      const result = await verify(`\uFEFF${file(lines)}`);
+      expect(result).toMatchObject({ code: 1, out: 'BROKEN: line 1 is not JSON\n' });
+    });
+
+    it('bytes that are not UTF-8 read as U+FFFD, in the JSON and the hash alike', async () => {
+      const bytes = Buffer.from(file(lines));
+      const replacement = bytes.indexOf(Buffer.from('\uFFFD'));
+      expect(replacement).toBeGreaterThan(0);
+      // The U+FFFD written as one invalid byte: read as the same text, the same hash.
+      const invalid = Buffer.concat([
+        bytes.subarray(0, replacement),
+        Buffer.from([0xff]),
+        bytes.subarray(replacement + 3),
+      ]);
+      expect((await verify(invalid)).code).toBe(0);
+      // An invalid byte in place of another character changes the line.
+      const b = bytes.indexOf('"ab"');
+      const changed = Buffer.from(bytes);
+      changed[b + 1] = 0xff;
+      expect((await verify(changed)).out).toMatch(
+        /^BROKEN: line \d+ \(seq \d, evt_verify\d+\): "prev" is not the hash/,
+      );
+    });
+
+    it('usage, and a file that is not there', async () => {
+      const missing = join(dir, 'missing.jsonl');
+      const failed = await new Promise<{ code: number; err: string }>((resolve) => {
+        execFile(process.execPath, [VERIFIER, missing, join(dir, 'jwks.json')], (error, _, err) =>
+          resolve({ code: (error as { code: number }).code, err }),
+        );
+      });
+      expect(failed).toEqual({
+        code: 2,
+        err: `error: ENOENT: no such file or directory, open '${missing}'\n`,
+      });
+      const usage = await new Promise<{ code: number; err: string }>((resolve) => {
+        execFile(process.execPath, [VERIFIER, missing], (error, _, err) =>
+          resolve({ code: (error as { code: number }).code, err }),
+        );
+      });
+      expect(usage.code).toBe(2);
+      expect(usage.err).toMatch(/^usage: node verify-audit-export\.mjs EXPORT\.jsonl JWKS\.json/);
+    });
+  });
+});
