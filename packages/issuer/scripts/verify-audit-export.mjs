@@ -316,6 +316,14 @@ async function main(argv) {
       process.stdout.write(`BROKEN: ${error.message}\n`);
       return 1;
     }
+    if (error instanceof TypeError) {
+      // A line that is JSON but not an object of this format (null, a number, a head without
+      // its claims): what it lacked, not a stack trace.
+      process.stdout.write(
+        `BROKEN: the export holds a line that is not an entry or head of this format (${error.message})\n`,
+      );
+      return 1;
+    }
     if (error?.code === 'ENOENT') {
       process.stderr.write(`error: ${error.message}\n`);
       return 2;

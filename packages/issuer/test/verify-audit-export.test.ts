@@ -160,6 +160,16 @@ describe('verify-audit-export.mjs', () => {
       );
     });
 
+    it('a line that is JSON but no entry (null, a number) is BROKEN, exit 1, not a stack trace', async () => {
+      for (const odd of ['null', '42']) {
+        const tampered = [...lines];
+        tampered[lineOf(500) - 1] = odd;
+        const result = await verify(file(tampered));
+        expect(result).toMatchObject({ code: 1, err: '' });
+        expect(result.out).toMatch(/^BROKEN: /);
+      }
+    });
+
     it('names a line cut short in the middle, before any break of the chain earlier on', async () => {
       const tampered = [...lines];
       tampered[lineOf(15_000) - 1] = tampered[lineOf(15_000) - 1]!.slice(0, 50);
