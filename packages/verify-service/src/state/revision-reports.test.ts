@@ -52,6 +52,37 @@ describe('recordingRevisionReports', () => {
     expect(lines).toEqual([]);
   });
 
+  it('writes one report per license and installation of a batch: the highest revision, at its first report', async () => {
+    const written: unknown[][] = [];
+    const store = {
+      recordChecks: async () => undefined,
+      recordRevisionReports: async (batch: readonly unknown[]) => {
+        written.push([...batch]);
+        return batch.length;
+      },
+    };
+    const same = (at: number, rev: number): CheckRecord => ({
+      ...record(7, rev),
+      id: `chk_${at}`,
+      at,
+    });
+    const recorder = recordingRevisionReports(store, store, logged().logger);
+    await recorder.recordChecks([
+      same(10, 1),
+      same(11, 2),
+      same(12, 2),
+      same(9, 2),
+      same(13, 1),
+      record(8, 4),
+    ]);
+    expect(written).toEqual([
+      [
+        { licenseId: 'lic_7', installationId: 'inst_7', revision: 2, at: 9 },
+        { licenseId: 'lic_8', installationId: 'inst_8', revision: 4, at: 1_008 },
+      ],
+    ]);
+  });
+
   it('a report that cannot be written is logged once a minute; the check records still count as written', async () => {
     const written: CheckRecord[][] = [];
     const store = {

@@ -13,10 +13,13 @@ export function recordingRevisionReports(
   logger: Logger,
   now: () => number = Date.now,
 ): Pick<CheckStore, 'recordChecks'> {
-  return recordingReports(
+  return recordingReports<RevisionReport>(
     inner,
     {
-      write: store.recordRevisionReports?.bind(store),
+      write:
+        store.recordRevisionReports === undefined
+          ? undefined
+          : (reports) => store.recordRevisionReports!(highestPerInstallation(reports)),
       of: (record) =>
         record.rev === undefined
           ? null
@@ -33,4 +36,32 @@ export function recordingRevisionReports(
     logger,
     now,
   );
+}
+
+interface RevisionReport {
+  licenseId: string;
+  installationId: string;
+  revision: number;
+  at: number;
+}
+
+/**
+ * One report per license and installation of a batch: the highest revision, first reported at
+ * the earliest check that reported it (what the store keeps anyway). An installation checking
+ * many times in one batch (a burst, a bench) costs one write, not one per check.
+ */
+export function highestPerInstallation(reports: readonly RevisionReport[]): RevisionReport[] {
+  const kept = new Map<string, RevisionReport>();
+  for (const report of reports) {
+    const key = `${report.licenseId} ${report.installationId}`;
+    const held = kept.get(key);
+    if (
+      held === undefined ||
+      report.revision > held.revision ||
+      (report.revision === held.revision && report.at < held.at)
+    ) {
+      kept.set(key, report);
+    }
+  }
+  return [...kept.values()];
 }
