@@ -3,6 +3,7 @@
 // and installation, never lowered, and `keys revoke` reads it to tell an installation that was
 // handed a re-signed token from one that applied it. Dropped and logged when it cannot be
 // written (check-reports.ts): the revoke then counts the installation as not moved on.
+import type { RevisionReport } from '@licensor/issuer/checks';
 import type { Logger } from 'pino';
 import type { CheckStore } from '../store-port.js';
 import { recordingReports } from './check-reports.js';
@@ -36,13 +37,6 @@ export function recordingRevisionReports(
     logger,
     now,
   );
-}
-
-interface RevisionReport {
-  licenseId: string;
-  installationId: string;
-  revision: number;
-  at: number;
 }
 
 /**
