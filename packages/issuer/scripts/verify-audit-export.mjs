@@ -20,12 +20,15 @@
 //     license key that signed; payload { v: 1, iat, seq, hash, legacy }: the last entry's seq
 //     and hash, and the number of entries before the chain.
 //
-// It reads each file a chunk at a time, twice: first for its number of lines and its last line
-// (the signed head), then for the entries in order. So its memory does not grow with the length
-// of the export (or of the earlier one: of this export it keeps the one hash that the earlier
-// head certifies). Do not change the files while it runs.
+// It reads each file once, a chunk at a time: its last line (the signed head) back from the end
+// of the file, then every line before it, in order. So its memory does not grow with the length
+// of the export (or of the earlier one: of this export it keeps the one hash that the earlier head
+// certifies). Do not change the files while it runs. Only to give the line number of a head that
+// does not hold (or of a file cut short) does it count the file's lines, a read more.
 //
-// Exit status: 0 the export holds, 1 it does not (the first broken line is named), 2 usage.
+// Output: "OK: …" on stdout and exit 0 when the export holds; else "BROKEN: FILE, line N: what is
+// wrong" for the first broken line (FILE the export or the --previous one; an entry's line also
+// gives its seq and id), exit 1; a usage error or a file that is not there on stderr, exit 2.
 
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -38,6 +41,12 @@ const CHUNK = 1024 * 1024; // bytes read at a time
 class Broken extends Error {}
 
 const sha256 = (text) => createHash('sha256').update(text, 'utf8').digest('base64url');
+
+/** A line of a file, as every BROKEN line names it. */
+const lineOf = (file, line) => `${file}, line ${line}`;
+
+/** The line being read: named if a line of JSON is of no shape this script knows. */
+let reading = null;
 
 function fromBase64url(text, what) {
   if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text)) {
@@ -54,45 +63,75 @@ function parseJson(text, what) {
   }
 }
 
-/** The head's claims, once its signature holds under a license key of the JWKS. */
-function verifyHead(token, jwks, where) {
+const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A line's entry: its JSON, an object. */
+function entryOf(text, where) {
+  const entry = parseJson(text, where);
+  if (!isObject(entry)) throw new Broken(`${where} is JSON but not an entry (an object)`);
+  return entry;
+}
+
+/**
+ * The head's claims, once its signature holds under a license key of the JWKS (`keys` from
+ * `jwksFile`). What is wrong is said without the place: the caller adds it.
+ */
+function verifyHead(token, keys, jwksFile) {
   const parts = typeof token === 'string' ? token.split('.') : [];
-  if (parts.length !== 3) throw new Broken(`${where}: the head is not a compact JWS`);
+  if (parts.length !== 3) throw new Broken('the head is not a compact JWS');
   const [headerPart, payloadPart, signaturePart] = parts;
   const header = parseJson(
     fromBase64url(headerPart, 'the head header').toString('utf8'),
     'the head header',
   );
-  if (header.alg !== 'EdDSA' || header.typ !== HEAD_TYP || typeof header.kid !== 'string') {
-    throw new Broken(`${where}: the head is not an EdDSA ${HEAD_TYP} with a kid`);
+  if (header?.alg !== 'EdDSA' || header.typ !== HEAD_TYP || typeof header.kid !== 'string') {
+    throw new Broken(`the head is not an EdDSA ${HEAD_TYP} with a kid`);
   }
-  const jwk = (jwks.keys ?? []).find((key) => key.kid === header.kid);
-  if (jwk === undefined)
-    throw new Broken(`${where}: the head is signed by key ${header.kid}, which is not in the JWKS`);
+  const jwk = keys.find((key) => key?.kid === header.kid);
+  if (jwk === undefined) {
+    throw new Broken(
+      `the head is signed by key ${header.kid}, which is not in the JWKS (${jwksFile})`,
+    );
+  }
   if (jwk.purpose !== undefined && jwk.purpose !== 'license') {
-    throw new Broken(`${where}: key ${header.kid} is a ${jwk.purpose} key, not a license key`);
+    throw new Broken(`key ${header.kid} is a ${jwk.purpose} key, not a license key`);
   }
-  const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
+  let key;
+  try {
+    key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
+  } catch {
+    throw new Broken(`key ${header.kid} of the JWKS (${jwksFile}) is not an Ed25519 public key`);
+  }
   const signed = Buffer.from(`${headerPart}.${payloadPart}`, 'ascii');
   if (!verify(null, signed, key, fromBase64url(signaturePart, 'the head signature'))) {
     throw new Broken(
-      `${where}: the head's signature does not hold: the head was changed or not signed by ${header.kid}`,
+      `the head's signature does not hold: the head was changed or not signed by ${header.kid}`,
     );
   }
   const claims = parseJson(
     fromBase64url(payloadPart, 'the head payload').toString('utf8'),
     'the head payload',
   );
+  if (!isObject(claims)) throw new Broken("the head's payload is not a JSON object");
   if (claims.v !== 1)
-    throw new Broken(`${where}: head format version ${claims.v} is not 1: use a newer verifier`);
+    throw new Broken(`head format version ${claims.v} is not 1: use a newer verifier`);
   if (
     !Number.isInteger(claims.seq) ||
     typeof claims.hash !== 'string' ||
     !Number.isInteger(claims.legacy)
   ) {
-    throw new Broken(`${where}: the head's payload lacks seq, hash or legacy`);
+    throw new Broken("the head's payload lacks seq, hash or legacy");
   }
   return { ...claims, kid: header.kid };
+}
+
+/** Reads `length` bytes of `handle` at `position` into the start of `buffer`. */
+async function readAt(handle, buffer, length, position) {
+  for (let done = 0; done < length; ) {
+    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
+    if (bytesRead === 0) throw new Broken('the file changed while it was read');
+    done += bytesRead;
+  }
 }
 
 /**
@@ -136,6 +175,15 @@ async function eachLine(file, start, end, onLine) {
   });
 }
 
+/** How many "\n" `file` holds: its number of lines, when it ends with one. */
+async function countNewlines(file) {
+  let count = 0;
+  await eachChunk(file, 0, Number.POSITIVE_INFINITY, (chunk) => {
+    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, nl + 1)) count++;
+  });
+  return count;
+}
+
 /**
  * A line's text: its bytes as UTF-8 (a byte that is not UTF-8 reads as U+FFFD, for the JSON and
  * the hash alike, as when the whole file is read as text).
@@ -143,130 +191,156 @@ async function eachLine(file, start, end, onLine) {
 const textOf = (bytes) => bytes.toString('utf8');
 
 /**
- * First read of an export: how many lines it has, and its last line, the signed head, checked.
- * Returns the head's claims, the number of lines before the head and where the head starts.
+ * The last line of `file` (without its "\n") and the byte it starts at, read back from the end
+ * a chunk at a time: the signed head. Broken when the file does not end with a "\n".
  */
-async function openExport(file, jwks, where) {
-  let size = 0;
-  let lines = 0;
-  let lastNewline = -1;
-  let newlineBefore = -1; // the "\n" before the last one: the head line starts after it
-  await eachChunk(file, 0, Number.POSITIVE_INFINITY, (chunk, at) => {
-    for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, nl + 1)) {
-      lines++;
-      newlineBefore = lastNewline;
-      lastNewline = at + nl;
+async function readLastLine(file) {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(CHUNK);
+    if (size > 0) await readAt(handle, buffer, 1, size - 1);
+    if (size === 0 || buffer[0] !== NEWLINE)
+      throw new Broken('the file does not end with a newline: it was cut short');
+    const parts = []; // the line's bytes, last part first
+    let start = 0;
+    for (let end = size - 1; end > 0; ) {
+      const from = Math.max(0, end - CHUNK);
+      await readAt(handle, buffer, end - from, from);
+      const read = buffer.subarray(0, end - from);
+      const nl = read.lastIndexOf(NEWLINE);
+      parts.push(Buffer.from(read.subarray(nl + 1)));
+      if (nl !== -1) {
+        start = from + nl + 1;
+        break;
+      }
+      end = from;
     }
-    size = at + chunk.length;
-  });
-  if (size === 0 || lastNewline !== size - 1)
-    throw new Broken(`${where}: the file does not end with a newline: it was cut short`);
-  const headStart = newlineBefore + 1;
-  let headLine = '';
-  await eachLine(file, headStart, size, (bytes) => {
-    headLine = textOf(bytes);
-  });
-  const last = parseJson(headLine, `${where}, last line`);
-  if (typeof last?.head !== 'string')
-    throw new Broken(`${where}: the last line is not {"head": …}: the export was cut short`);
-  return { file, where, head: verifyHead(last.head, jwks, where), entries: lines - 1, headStart };
+    return { text: textOf(Buffer.concat(parts.reverse())), start };
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
- * Second read of an export (after openExport): every line before the head, in order, one at a
- * time. Returns the head's claims, the number of chained entries and the hash of the entry
- * `keepSeq` (undefined when the export has no such entry).
+ * An export's signed head, from its last line, checked. Returns the head's claims and where the
+ * head line starts. What is wrong is named by its line: the file's lines are counted for it.
  */
-async function checkEntries({ file, where, head, entries, headStart }, keepSeq) {
-  if (entries < head.legacy)
-    throw new Broken(
-      `${where}: the head counts ${head.legacy} entries before the chain, the file has fewer lines`,
-    );
+async function openExport(file, keys, jwksFile) {
+  let last;
+  try {
+    last = await readLastLine(file);
+    const line = parseJson(last.text, 'the last line');
+    if (typeof line?.head !== 'string')
+      throw new Broken('the last line is not {"head": …}: the export was cut short');
+    return { file, head: verifyHead(line.head, keys, jwksFile), headStart: last.start };
+  } catch (error) {
+    // A TypeError: a head of JSON of a shape no check above foresaw.
+    if (!(error instanceof Broken || error instanceof TypeError)) throw error;
+    const what =
+      error instanceof Broken ? error.message : `not a head of this format (${error.message})`;
+    // The head is the line the last "\n" ends; a line cut short, the one after it.
+    const newlines = await countNewlines(file);
+    throw new Broken(`${lineOf(file, last === undefined ? newlines + 1 : newlines)}: ${what}`);
+  }
+}
+
+/**
+ * Reads an export's lines before the head (after openExport), in order, one at a time, and checks
+ * them against the head. Returns the head's claims, its line number, the number of chained
+ * entries and the hash and line of the entry `keepSeq` (undefined when the export has no such
+ * entry).
+ */
+async function checkEntries({ file, head, headStart }, keepSeq) {
   // The chained entries are the lines after the first head.legacy ones (a negative legacy, never
-  // signed by Licensor, takes that many lines from the end, as it always has).
-  const firstChained = head.legacy >= 0 ? head.legacy : Math.max(0, entries + head.legacy);
-  const chained = entries - firstChained;
+  // signed by Licensor, takes that many lines from the end, as it always has: for it alone the
+  // lines are counted first).
+  const firstChained =
+    head.legacy >= 0 ? head.legacy : Math.max(0, (await countNewlines(file)) - 1 + head.legacy);
   const legacy = createHash('sha256');
+  let lines = 0;
   let prev = null;
+  let last = null; // the last chained entry's name
   let kept;
-  // Every line is JSON before the chain is judged: the first line that is not JSON is named even
-  // after the chain broke on an earlier one. So the first break (an error, or an entry out of
-  // place, looked for in the lines after it) waits for the end of the file.
+  // Every line is an entry (a JSON object) before the chain is judged: the first line that is not
+  // is named even after the chain broke on an earlier one. So the first break (an entry out of
+  // place, looked for in the lines after it, or another) waits for the end of the file.
   let broken = null;
   let outOfPlace = null; // { name, expected }: the entry at `name` is not `expected`; where is it?
   await eachLine(file, 0, headStart, (bytes, i) => {
+    lines = i + 1;
     const line = textOf(bytes);
+    const where = lineOf(file, i + 1);
+    reading = where;
     if (i < head.legacy) {
-      const entry = parseJson(line, `line ${i + 1}`);
-      if ('seq' in entry)
+      if ('seq' in entryOf(line, where))
         throw new Broken(
-          `line ${i + 1}: the head counts ${head.legacy} entries before the chain, but this one is chained`,
+          `${where}: the head counts ${head.legacy} entries before the chain, but this one is chained`,
         );
       legacy.update(`${line}\n`, 'utf8');
       return;
     }
     if (i < firstChained) return;
-    const index = i - firstChained;
-    const lineNo = head.legacy + index + 1;
-    const entry = parseJson(line, `line ${lineNo}`);
-    if (outOfPlace !== null) {
-      // Where the entry that was expected at `outOfPlace.name` went (a line `null` throws here;
-      // that error is the verdict).
-      try {
-        if (entry.seq === outOfPlace.expected) {
-          broken = new Broken(
-            `${outOfPlace.name}: entry ${outOfPlace.expected} is on line ${lineNo}: entries were reordered`,
-          );
-          outOfPlace = null;
-        }
-      } catch (error) {
-        broken = error;
-        outOfPlace = null;
-      }
+    const entry = entryOf(line, where);
+    if (outOfPlace !== null && entry.seq === outOfPlace.expected) {
+      // Where the entry that was expected at `outOfPlace.name` went.
+      broken = new Broken(
+        `${outOfPlace.name}: entry ${outOfPlace.expected} is on line ${i + 1}: entries were reordered`,
+      );
+      outOfPlace = null;
     }
     if (broken !== null || outOfPlace !== null) return;
-    try {
-      const expected = index + 1;
-      const name = `line ${lineNo} (seq ${entry.seq}, ${entry.id})`;
-      if (entry.seq !== expected) {
-        outOfPlace = { name, expected };
+    const expected = i - firstChained + 1;
+    const name = `${where} (seq ${entry.seq}, ${entry.id})`;
+    if (entry.seq !== expected) {
+      outOfPlace = { name, expected };
+      return;
+    }
+    if (entry.prev !== prev) {
+      broken = new Broken(
+        `${name}: "prev" is not the hash of the line before it: that line or this one was changed, inserted or deleted`,
+      );
+      return;
+    }
+    if (expected === 1) {
+      const before = entry.details?.before;
+      if (entry.action !== 'audit.anchor' || !isObject(before)) {
+        broken = new Broken(`${name}: entry 1 is not the chain's anchor`);
         return;
       }
-      if (entry.prev !== prev) {
-        throw new Broken(
-          `${name}: "prev" is not the hash of the line before it: that line or this one was changed, inserted or deleted`,
+      if (before.entries !== head.legacy || before.digest !== legacy.digest('base64url')) {
+        broken = new Broken(
+          `${name}: the ${head.legacy} entries before the chain do not match the anchor (it recorded ${before.entries}): one of them was changed, deleted or added`,
         );
+        return;
       }
-      if (expected === 1) {
-        const before = entry.details?.before;
-        if (entry.action !== 'audit.anchor' || before === undefined)
-          throw new Broken(`${name}: entry 1 is not the chain's anchor`);
-        if (before.entries !== head.legacy || before.digest !== legacy.digest('base64url')) {
-          throw new Broken(
-            `${name}: the ${head.legacy} entries before the chain do not match the anchor (it recorded ${before.entries}): one of them was changed, deleted or added`,
-          );
-        }
-      }
-      prev = sha256(line);
-      if (entry.seq === keepSeq) kept = prev;
-    } catch (error) {
-      broken = error;
     }
+    prev = sha256(line);
+    last = name;
+    if (entry.seq === keepSeq) kept = { hash: prev, line: i + 1 };
   });
+  const headLine = lines + 1;
+  const atHead = `${lineOf(file, headLine)} (the head)`;
+  reading = atHead;
+  if (lines < head.legacy)
+    throw new Broken(
+      `${atHead}: the head counts ${head.legacy} entries before the chain, the file has fewer lines`,
+    );
   if (outOfPlace !== null)
     throw new Broken(`${outOfPlace.name}: entry ${outOfPlace.expected} is missing: it was deleted`);
   if (broken !== null) throw broken;
+  const chained = lines - firstChained;
   if (chained !== head.seq) {
     throw new Broken(
-      `${where}: the signed head certifies ${head.seq} chained entries, the file has ${chained}: entries were deleted or added at the end`,
+      `${atHead}: the signed head certifies ${head.seq} chained entries, the file has ${chained}: entries were deleted or added at the end`,
     );
   }
   if (prev !== head.hash) {
     throw new Broken(
-      `${where}: the last entry's hash is not the one the signed head certifies: the last entry was changed`,
+      `${last ?? atHead}: the last entry's hash is not the one the signed head certifies: the last entry was changed`,
     );
   }
-  return { head, kept, chained };
+  return { head, headLine, kept, chained };
 }
 
 async function main(argv) {
@@ -281,28 +355,34 @@ async function main(argv) {
     );
     return 2;
   }
+  const [exportFile, jwksFile] = files;
   try {
-    const jwks = parseJson(readFileSync(files[1], 'utf8'), files[1]);
-    const current = await openExport(files[0], jwks, files[0]);
+    const jwks = parseJson(readFileSync(jwksFile, 'utf8'), jwksFile);
+    const keys = Array.isArray(jwks?.keys) ? jwks.keys : [];
+    const current = await openExport(exportFile, keys, jwksFile);
     // The earlier export's head first: it names the one entry of this export to keep the hash of.
     // Whatever is wrong with the earlier export is reported only once this one holds.
     const earlier =
       previousFile === undefined
         ? undefined
-        : await openExport(previousFile, jwks, previousFile).then(
+        : await openExport(previousFile, keys, jwksFile).then(
             (opened) => ({ opened }),
             (error) => ({ error }),
           );
     const checked = await checkEntries(current, earlier?.opened?.head.seq);
     if (earlier !== undefined) {
       if (earlier.opened === undefined) throw earlier.error;
-      const { head } = await checkEntries(earlier.opened);
+      const { head, headLine } = await checkEntries(earlier.opened);
       // Both chains hold, so the same hash at the earlier head's seq means the same entries up to
       // it, the anchor and the entries before the chain included: the earlier export's lines
       // begin this one.
-      if (checked.kept !== head.hash) {
+      if (checked.kept?.hash !== head.hash) {
+        const where =
+          checked.kept === undefined
+            ? `${lineOf(exportFile, checked.headLine)} (the head, seq ${checked.head.seq})`
+            : `${lineOf(exportFile, checked.kept.line)} (seq ${head.seq})`;
         throw new Broken(
-          `entry ${head.seq}, the head of ${previousFile}, is not in this export as it was: entries up to it were removed or rewritten since`,
+          `${where}: entry ${head.seq}, the head of ${previousFile} (line ${headLine}), is not in this export as it was: entries up to it were removed or rewritten since`,
         );
       }
     }
@@ -316,11 +396,11 @@ async function main(argv) {
       process.stdout.write(`BROKEN: ${error.message}\n`);
       return 1;
     }
-    if (error instanceof TypeError) {
-      // A line that is JSON but not an object of this format (null, a number, a head without
-      // its claims): what it lacked, not a stack trace.
+    if (error instanceof TypeError && reading !== null) {
+      // A line of JSON of a shape no check above foresaw (an entry: a head is named by
+      // openExport): where it is and what it lacked, not a stack trace.
       process.stdout.write(
-        `BROKEN: the export holds a line that is not an entry or head of this format (${error.message})\n`,
+        `BROKEN: ${reading}: not an entry or head of this format (${error.message})\n`,
       );
       return 1;
     }

@@ -3,7 +3,8 @@
 // own. It reads an export a chunk at a time; these pin what it says about a long export, lines
 // that cross or exceed a chunk, the bytes around the lines ("\r", no final "\n", a BOM, bytes that
 // are not UTF-8) and a broken line far into the file, each as the verifier that read the whole
-// file at once said it (its messages, line numbers and exit codes).
+// file at once said it (its messages, line numbers and exit codes), now with the file named: every
+// BROKEN line names the file and the line, the --previous export's too.
 
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -79,19 +80,19 @@ let written = 0;
 function verify(
   content: string | Buffer,
   previous?: string | Buffer,
-): Promise<{ code: number; out: string; err: string; path: string }> {
+): Promise<{ code: number; out: string; err: string; path: string; earlier: string }> {
   const path = join(dir, `export-${++written}.jsonl`);
   writeFileSync(path, content);
   const args = [VERIFIER, path, join(dir, 'jwks.json')];
+  const earlier = join(dir, `earlier-${written}.jsonl`);
   if (previous !== undefined) {
-    const earlier = join(dir, `earlier-${written}.jsonl`);
     writeFileSync(earlier, previous);
     args.push('--previous', earlier);
   }
   return new Promise((resolve) => {
     execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : (error as { code: number }).code;
-      resolve({ code, out: stdout, err: stderr, path });
+      resolve({ code, out: stdout, err: stderr, path, earlier });
     });
   });
 }
@@ -128,20 +129,62 @@ describe('verify-audit-export.mjs', () => {
       const earlier = file(exportLines(15_000, details));
       const result = await verify(file(rewritten), earlier);
       expect(result.code).toBe(1);
-      expect(result.out).toMatch(
-        /^BROKEN: entry 15000, the head of \S+earlier-\d+\.jsonl, is not in this export as it was: entries up to it were removed or rewritten since\n$/,
+      // Named at the entry of this export that differs, and the earlier head by file and line.
+      expect(result.out).toBe(
+        `BROKEN: ${result.path}, line ${lineOf(15_000)} (seq 15000): entry 15000, the head of ${result.earlier} (line ${lineOf(15_000) + 1}), is not in this export as it was: entries up to it were removed or rewritten since\n`,
       );
-      // Entries removed from the end and the head signed again: the same.
-      const cut = file(exportLines(14_999, details));
-      expect((await verify(cut, earlier)).out).toMatch(/^BROKEN: entry 15000, the head of /);
+      // Entries removed from the end and the head signed again: named at this export's head.
+      const cut = await verify(file(exportLines(14_999, details)), earlier);
+      expect(cut.out).toBe(
+        `BROKEN: ${cut.path}, line ${lineOf(14_999) + 1} (the head, seq 14999): entry 15000, the head of ${cut.earlier} (line ${lineOf(15_000) + 1}), is not in this export as it was: entries up to it were removed or rewritten since\n`,
+      );
       // What is wrong with the earlier export itself is said once this export holds.
       const cutEarlier = earlier.slice(0, -1);
-      expect((await verify(file(rewritten).slice(0, -1), cutEarlier)).out).toMatch(
-        /^BROKEN: \S+export-\d+\.jsonl: the file does not end with a newline/,
+      const bothCut = await verify(file(rewritten).slice(0, -1), cutEarlier);
+      expect(bothCut.out).toBe(
+        `BROKEN: ${bothCut.path}, line ${lines.length}: the file does not end with a newline: it was cut short\n`,
       );
-      expect((await verify(file(rewritten), cutEarlier)).out).toMatch(
-        /^BROKEN: \S+earlier-\d+\.jsonl: the file does not end with a newline/,
+      const earlierCut = await verify(file(rewritten), cutEarlier);
+      expect(earlierCut.out).toBe(
+        `BROKEN: ${earlierCut.earlier}, line ${lineOf(15_000) + 1}: the file does not end with a newline: it was cut short\n`,
       );
+    });
+
+    it('names the --previous export and its line when the break is in that file', async () => {
+      const earlierLines = exportLines(15_000, details);
+      // A line rewritten in the earlier export: named by the line after it, in that file.
+      const edited = [...earlierLines];
+      edited[lineOf(7_000) - 1] = edited[lineOf(7_000) - 1]!.replace('"n":7000', '"n":1');
+      const result = await verify(file(lines), file(edited));
+      expect(result).toMatchObject({ code: 1, err: '' });
+      expect(result.out).toBe(
+        `BROKEN: ${result.earlier}, line ${lineOf(7_001)} (seq 7001, evt_verify000000007001): "prev" is not the hash of the line before it: that line or this one was changed, inserted or deleted\n`,
+      );
+      // A line of the earlier export that is not JSON, and one deleted from it.
+      const cut = [...earlierLines];
+      cut[lineOf(12_000) - 1] = cut[lineOf(12_000) - 1]!.slice(0, 40);
+      const notJson = await verify(file(lines), file(cut));
+      expect(notJson).toMatchObject({ code: 1, err: '' });
+      expect(notJson.out).toBe(`BROKEN: ${notJson.earlier}, line ${lineOf(12_000)} is not JSON\n`);
+      const deleted = await verify(
+        file(lines),
+        file(earlierLines.filter((_, i) => i !== lineOf(9_000) - 1)),
+      );
+      expect(deleted.out).toBe(
+        `BROKEN: ${deleted.earlier}, line ${lineOf(9_000)} (seq 9001, evt_verify000000009001): entry 9000 is missing: it was deleted\n`,
+      );
+      // Its head changed: named by the head's line.
+      const head = [...earlierLines];
+      head[head.length - 1] = head.at(-1)!.replace(/"}$/, 'A"}');
+      const forged = await verify(file(lines), file(head));
+      expect(forged).toMatchObject({ code: 1, err: '' });
+      expect(forged.out).toMatch(
+        `BROKEN: ${forged.earlier}, line ${lineOf(15_000) + 1}: the head's signature does not hold`,
+      );
+      // This export holds: it is not named.
+      for (const out of [result.out, notJson.out, deleted.out, forged.out]) {
+        expect(out).not.toMatch(/export-\d+\.jsonl/);
+      }
     });
 
     it('names a rewritten line in the middle by the line after it, and its seq', async () => {
@@ -150,63 +193,76 @@ describe('verify-audit-export.mjs', () => {
       const result = await verify(file(tampered));
       expect(result.code).toBe(1);
       expect(result.out).toBe(
-        `BROKEN: line ${lineOf(10_001)} (seq 10001, evt_verify000000010001): "prev" is not the hash of the line before it: that line or this one was changed, inserted or deleted\n`,
+        `BROKEN: ${result.path}, line ${lineOf(10_001)} (seq 10001, evt_verify000000010001): "prev" is not the hash of the line before it: that line or this one was changed, inserted or deleted\n`,
       );
       // The entry over several chunks, rewritten.
       tampered[lineOf(10_000) - 1] = lines[lineOf(10_000) - 1]!;
       tampered[lineOf(BIG) - 1] = tampered[lineOf(BIG) - 1]!.replace('éé"', 'ée"');
       expect((await verify(file(tampered))).out).toMatch(
-        `BROKEN: line ${lineOf(BIG + 1)} (seq ${BIG + 1}, `,
+        `, line ${lineOf(BIG + 1)} (seq ${BIG + 1}, `,
       );
     });
 
     it('a line that is JSON but no entry (null, a number) is BROKEN, exit 1, not a stack trace', async () => {
-      for (const odd of ['null', '42']) {
+      for (const odd of ['null', '42', '[]']) {
         const tampered = [...lines];
         tampered[lineOf(500) - 1] = odd;
         const result = await verify(file(tampered));
         expect(result).toMatchObject({ code: 1, err: '' });
-        expect(result.out).toMatch(/^BROKEN: /);
+        expect(result.out).toBe(
+          `BROKEN: ${result.path}, line ${lineOf(500)} is JSON but not an entry (an object)\n`,
+        );
       }
+      // Before the chain too.
+      const legacy = [...lines];
+      legacy[1] = 'null';
+      const result = await verify(file(legacy));
+      expect(result.out).toBe(
+        `BROKEN: ${result.path}, line 2 is JSON but not an entry (an object)\n`,
+      );
     });
 
     it('names a line cut short in the middle, before any break of the chain earlier on', async () => {
       const tampered = [...lines];
       tampered[lineOf(15_000) - 1] = tampered[lineOf(15_000) - 1]!.slice(0, 50);
-      expect((await verify(file(tampered))).out).toBe(
-        `BROKEN: line ${lineOf(15_000)} is not JSON\n`,
-      );
+      const result = await verify(file(tampered));
+      expect(result.out).toBe(`BROKEN: ${result.path}, line ${lineOf(15_000)} is not JSON\n`);
       // Every line is JSON before the chain is judged: an edit at entry 100 does not hide it.
       tampered[lineOf(100) - 1] = tampered[lineOf(100) - 1]!.replace('"n":100', '"n":7');
-      expect((await verify(file(tampered))).out).toBe(
-        `BROKEN: line ${lineOf(15_000)} is not JSON\n`,
-      );
+      const again = await verify(file(tampered));
+      expect(again.out).toBe(`BROKEN: ${again.path}, line ${lineOf(15_000)} is not JSON\n`);
     });
 
     it('names deleted and reordered entries far apart', async () => {
-      const deleted = lines.filter((_, i) => i !== lineOf(5_000) - 1);
-      expect((await verify(file(deleted))).out).toMatch(
-        `BROKEN: line ${lineOf(5_000)} (seq 5001, evt_verify000000005001): entry 5000 is missing: it was deleted\n`,
+      const deleted = await verify(file(lines.filter((_, i) => i !== lineOf(5_000) - 1)));
+      expect(deleted.out).toBe(
+        `BROKEN: ${deleted.path}, line ${lineOf(5_000)} (seq 5001, evt_verify000000005001): entry 5000 is missing: it was deleted\n`,
       );
       const swapped = [...lines];
       swapped[lineOf(10) - 1] = lines[lineOf(19_000) - 1]!;
       swapped[lineOf(19_000) - 1] = lines[lineOf(10) - 1]!;
-      expect((await verify(file(swapped))).out).toMatch(
-        `BROKEN: line ${lineOf(10)} (seq 19000, evt_verify000000019000): entry 10 is on line ${lineOf(19_000)}: entries were reordered\n`,
+      const reordered = await verify(file(swapped));
+      expect(reordered.out).toBe(
+        `BROKEN: ${reordered.path}, line ${lineOf(10)} (seq 19000, evt_verify000000019000): entry 10 is on line ${lineOf(19_000)}: entries were reordered\n`,
       );
     });
 
     it('names the end cut off: the last lines, or the head line short of its "\\n"', async () => {
       const text = file(lines);
-      expect((await verify(text.slice(0, -1))).out).toMatch(
-        /^BROKEN: \S+: the file does not end with a newline: it was cut short\n$/,
+      const noNewline = await verify(text.slice(0, -1));
+      expect(noNewline.out).toBe(
+        `BROKEN: ${noNewline.path}, line ${lines.length}: the file does not end with a newline: it was cut short\n`,
       );
-      const withoutHead = file(lines.slice(0, -1));
-      expect((await verify(withoutHead)).out).toMatch(
-        /^BROKEN: \S+: the last line is not \{"head": …\}: the export was cut short\n$/,
+      const withoutHead = await verify(file(lines.slice(0, -1)));
+      expect(withoutHead.out).toBe(
+        `BROKEN: ${withoutHead.path}, line ${lines.length - 1}: the last line is not {"head": …}: the export was cut short\n`,
       );
-      const midLine = text.slice(0, text.indexOf('\n', text.length / 2) - 10);
-      expect((await verify(midLine)).out).toMatch(/: the file does not end with a newline: /);
+      const at = text.indexOf('\n', text.length / 2) - 10;
+      const midLine = await verify(text.slice(0, at));
+      const cutLine = text.slice(0, at).split('\n').length;
+      expect(midLine.out).toBe(
+        `BROKEN: ${midLine.path}, line ${cutLine}: the file does not end with a newline: it was cut short\n`,
+      );
     });
   });
 
@@ -218,19 +274,22 @@ describe('verify-audit-export.mjs', () => {
       const crlf = await verify(file(lines, '\r\n'));
       expect(crlf).toMatchObject({ code: 1, err: '' });
       expect(crlf.out).toBe(
-        `BROKEN: line ${LEGACY + 1} (seq 1, evt_verify000000000000): the ${LEGACY} entries before the chain do not match the anchor (it recorded ${LEGACY}): one of them was changed, deleted or added\n`,
+        `BROKEN: ${crlf.path}, line ${LEGACY + 1} (seq 1, evt_verify000000000000): the ${LEGACY} entries before the chain do not match the anchor (it recorded ${LEGACY}): one of them was changed, deleted or added\n`,
       );
       // One chained line with "\r": the line after it is named.
       const one = [...lines];
       one[LEGACY + 2] = `${one[LEGACY + 2]}\r`;
-      expect((await verify(file(one))).out).toMatch(
-        `BROKEN: line ${LEGACY + 4} (seq 4, evt_verify000000000004): "prev" is not the hash`,
+      const oneResult = await verify(file(one));
+      expect(oneResult.out).toMatch(
+        `BROKEN: ${oneResult.path}, line ${LEGACY + 4} (seq 4, evt_verify000000000004): "prev" is not the hash`,
       );
-      // On the last entry: the head's hash; on the head line alone: nothing (JSON allows it).
+      // On the last entry: the head's hash, named at that entry; on the head line alone: nothing
+      // (JSON allows it).
       const last = [...lines];
       last[LEGACY + 5] = `${last[LEGACY + 5]}\r`;
-      expect((await verify(file(last))).out).toMatch(
-        /: the last entry's hash is not the one the signed head certifies: the last entry was changed\n$/,
+      const lastResult = await verify(file(last));
+      expect(lastResult.out).toBe(
+        `BROKEN: ${lastResult.path}, line ${LEGACY + 6} (seq 6, evt_verify000000000006): the last entry's hash is not the one the signed head certifies: the last entry was changed\n`,
       );
       const head = [...lines];
       head[head.length - 1] = `${head.at(-1)}\r`;
@@ -241,19 +300,22 @@ describe('verify-audit-export.mjs', () => {
       const result = await verify(file(lines).slice(0, -1));
       expect(result).toMatchObject({ code: 1, err: '' });
       expect(result.out).toBe(
-        `BROKEN: ${result.path}: the file does not end with a newline: it was cut short\n`,
+        `BROKEN: ${result.path}, line ${lines.length}: the file does not end with a newline: it was cut short\n`,
       );
       const empty = await verify('');
       expect(empty.out).toBe(
-        `BROKEN: ${empty.path}: the file does not end with a newline: it was cut short\n`,
+        `BROKEN: ${empty.path}, line 1: the file does not end with a newline: it was cut short\n`,
       );
       const newline = await verify('\n');
-      expect(newline.out).toBe(`BROKEN: ${newline.path}, last line is not JSON\n`);
+      expect(newline.out).toBe(`BROKEN: ${newline.path}, line 1: the last line is not JSON\n`);
     });
 
     it('a BOM makes the first line other than JSON', async () => {
       const result = await verify(`\uFEFF${file(lines)}`);
-      expect(result).toMatchObject({ code: 1, out: 'BROKEN: line 1 is not JSON\n' });
+      expect(result).toMatchObject({
+        code: 1,
+        out: `BROKEN: ${result.path}, line 1 is not JSON\n`,
+      });
     });
 
     it('bytes that are not UTF-8 read as U+FFFD, in the JSON and the hash alike', async () => {
@@ -272,7 +334,7 @@ describe('verify-audit-export.mjs', () => {
       const changed = Buffer.from(bytes);
       changed[b + 1] = 0xff;
       expect((await verify(changed)).out).toMatch(
-        /^BROKEN: line \d+ \(seq \d, evt_verify\d+\): "prev" is not the hash/,
+        /^BROKEN: \S+export-\d+\.jsonl, line \d+ \(seq \d, evt_verify\d+\): "prev" is not the hash/,
       );
     });
 

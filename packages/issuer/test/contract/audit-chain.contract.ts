@@ -315,14 +315,18 @@ export function auditChainContract(adapter: Adapter): void {
       expect(tampered[4]).toMatch('mallory');
       const result = await verifyExport(dir, tampered, jwks);
       expect(result.code).toBe(1);
-      expect(result.out).toMatch(/BROKEN: line 6 \(seq 4, .*\): "prev" is not the hash/);
+      expect(result.out).toMatch(
+        /BROKEN: \S+export-\w+\.jsonl, line 6 \(seq 4, .*\): "prev" is not the hash/,
+      );
     });
 
     it('names a deleted line', async () => {
       const tampered = lines.filter((_, i) => i !== 4);
       const result = await verifyExport(dir, tampered, jwks);
       expect(result.code).toBe(1);
-      expect(result.out).toMatch(/BROKEN: line 5 \(seq 4, .*\): entry 3 is missing/);
+      expect(result.out).toMatch(
+        /BROKEN: \S+export-\w+\.jsonl, line 5 \(seq 4, .*\): entry 3 is missing/,
+      );
     });
 
     it('names reordered lines', async () => {
@@ -331,7 +335,7 @@ export function auditChainContract(adapter: Adapter): void {
       const result = await verifyExport(dir, tampered, jwks);
       expect(result.code).toBe(1);
       expect(result.out).toMatch(
-        /BROKEN: line 5 \(seq 4, .*\): entry 3 is on line 6: entries were reordered/,
+        /BROKEN: \S+export-\w+\.jsonl, line 5 \(seq 4, .*\): entry 3 is on line 6: entries were reordered/,
       );
     });
 
@@ -341,7 +345,7 @@ export function auditChainContract(adapter: Adapter): void {
       const result = await verifyExport(dir, tampered, jwks);
       expect(result.code).toBe(1);
       expect(result.out).toMatch(
-        /BROKEN: line 3 \(seq 1, .*\): the 2 entries before the chain do not match the anchor/,
+        /BROKEN: \S+export-\w+\.jsonl, line 3 \(seq 1, .*\): the 2 entries before the chain do not match the anchor/,
       );
     });
 
@@ -371,8 +375,9 @@ export function auditChainContract(adapter: Adapter): void {
       const truncated = await exportLines(issuer);
       const result = await verifyExport(dir, truncated, jwks, lines);
       expect(result.code).toBe(1);
+      // Named at this export's head, with the earlier export and its head's line.
       expect(result.out).toMatch(
-        /is not in this export as it was: entries up to it were removed or rewritten/,
+        /^BROKEN: \S+export-\w+\.jsonl, line \d+ \(the head, seq \d+\): entry \d+, the head of \S+earlier\.jsonl \(line \d+\), is not in this export as it was: entries up to it were removed or rewritten/,
       );
     });
   });

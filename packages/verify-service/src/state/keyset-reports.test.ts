@@ -1,28 +1,9 @@
 // The key set version each installation reports with its checks, written after the batch of
 // check records: a report that cannot be written is logged, never fails or repeats the batch.
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { logged, record } from '../../test/support/check-reports.js';
 import type { CheckRecord } from '../store-port.js';
 import { recordingKeysetReports } from './keyset-reports.js';
-
-function record(n: number, keyset?: number): CheckRecord {
-  return {
-    id: `chk_${n}`,
-    at: 1_000 + n,
-    licenseId: `lic_${n}`,
-    installationId: `inst_${n}`,
-    sdkVersion: '0.2.0',
-    credentialsInUse: n,
-    outcome: 'VALID',
-    ...(keyset === undefined ? {} : { keyset }),
-  };
-}
-
-function logged() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  return { logger, lines };
-}
 
 describe('recordingKeysetReports', () => {
   it('writes the checks, then the versions reported by version 2 checks', async () => {
@@ -37,9 +18,9 @@ describe('recordingKeysetReports', () => {
     };
     const { logger, lines } = logged();
     await recordingKeysetReports(store, logger).recordChecks([
-      record(1, 3),
+      record(1, { keyset: 3 }),
       record(2),
-      record(3, 0),
+      record(3, { keyset: 0 }),
     ]);
     expect(written).toHaveLength(1);
     expect(reports).toEqual([
@@ -61,7 +42,7 @@ describe('recordingKeysetReports', () => {
     };
     const { logger, lines } = logged();
     await expect(
-      recordingKeysetReports(store, logger).recordChecks([record(1, 2)]),
+      recordingKeysetReports(store, logger).recordChecks([record(1, { keyset: 2 })]),
     ).resolves.toBeUndefined();
     expect(written).toHaveLength(1);
     expect(lines).toEqual([
@@ -80,12 +61,12 @@ describe('recordingKeysetReports', () => {
     let clock = 0;
     const recorder = recordingKeysetReports(store, logger, () => clock);
     for (let i = 0; i < 5; i++) {
-      await recorder.recordChecks([record(i, 1), record(i + 10, 1)]);
+      await recorder.recordChecks([record(i, { keyset: 1 }), record(i + 10, { keyset: 1 })]);
       clock += 10_000;
     }
     expect(lines.map((l) => l.count)).toEqual([2]);
     clock = 60_000;
-    await recorder.recordChecks([record(20, 1)]);
+    await recorder.recordChecks([record(20, { keyset: 1 })]);
     expect(lines.map((l) => l.count)).toEqual([2, 9]);
   });
 
@@ -102,7 +83,7 @@ describe('recordingKeysetReports', () => {
     };
     const { logger } = logged();
     await expect(
-      recordingKeysetReports(store, logger).recordChecks([record(1, 2)]),
+      recordingKeysetReports(store, logger).recordChecks([record(1, { keyset: 2 })]),
     ).rejects.toThrow('store down');
     expect(reported).toBe(0);
   });
@@ -113,7 +94,7 @@ describe('recordingKeysetReports', () => {
     await recordingKeysetReports(
       { recordChecks: async (records: CheckRecord[]) => void written.push(records) },
       logger,
-    ).recordChecks([record(1, 2)]);
+    ).recordChecks([record(1, { keyset: 2 })]);
     expect(written).toHaveLength(1);
   });
 });

@@ -1,31 +1,11 @@
 // The license revision each installation reports holding, written after the batch of check
 // records (and the key set reports): a report that cannot be written is logged, never fails or
 // repeats the batch.
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { logged, record } from '../../test/support/check-reports.js';
 import type { CheckRecord, CheckStore } from '../store-port.js';
 import { recordingKeysetReports } from './keyset-reports.js';
 import { recordingRevisionReports } from './revision-reports.js';
-
-function record(n: number, rev?: number, keyset?: number): CheckRecord {
-  return {
-    id: `chk_${n}`,
-    at: 1_000 + n,
-    licenseId: `lic_${n}`,
-    installationId: `inst_${n}`,
-    sdkVersion: '0.2.0',
-    credentialsInUse: n,
-    outcome: 'VALID',
-    ...(rev === undefined ? {} : { rev }),
-    ...(keyset === undefined ? {} : { keyset }),
-  };
-}
-
-function logged() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  return { logger, lines };
-}
 
 describe('recordingRevisionReports', () => {
   it('writes the checks, then the key set versions, then the revisions each check reported holding', async () => {
@@ -43,7 +23,11 @@ describe('recordingRevisionReports', () => {
     };
     const { logger, lines } = logged();
     const recorder = recordingRevisionReports(recordingKeysetReports(store, logger), store, logger);
-    await recorder.recordChecks([record(1, 2, 3), record(2), record(3, 1)]);
+    await recorder.recordChecks([
+      record(1, { rev: 2, keyset: 3 }),
+      record(2),
+      record(3, { rev: 1 }),
+    ]);
     expect(calls.map(([what]) => what)).toEqual(['checks', 'keysets', 'revisions']);
     expect(calls[2]![1]).toEqual([
       { licenseId: 'lic_1', installationId: 'inst_1', revision: 2, at: 1_001 },
@@ -62,7 +46,7 @@ describe('recordingRevisionReports', () => {
       },
     };
     const same = (at: number, rev: number): CheckRecord => ({
-      ...record(7, rev),
+      ...record(7, { rev }),
       id: `chk_${at}`,
       at,
     });
@@ -73,7 +57,7 @@ describe('recordingRevisionReports', () => {
       same(12, 2),
       same(9, 2),
       same(13, 1),
-      record(8, 4),
+      record(8, { rev: 4 }),
     ]);
     expect(written).toEqual([
       [
@@ -96,10 +80,10 @@ describe('recordingRevisionReports', () => {
     const { logger, lines } = logged();
     let clock = 0;
     const recorder = recordingRevisionReports(store, store, logger, () => clock);
-    await recorder.recordChecks([record(1, 1)]);
-    await recorder.recordChecks([record(2, 1), record(3, 2)]);
+    await recorder.recordChecks([record(1, { rev: 1 })]);
+    await recorder.recordChecks([record(2, { rev: 1 }), record(3, { rev: 2 })]);
     clock = 60_000;
-    await recorder.recordChecks([record(4, 1)]);
+    await recorder.recordChecks([record(4, { rev: 1 })]);
     expect(written).toHaveLength(3);
     expect(lines.map((l) => [l.event, l.count])).toEqual([
       ['revision_report_unrecorded', 1],
@@ -113,7 +97,7 @@ describe('recordingRevisionReports', () => {
       recordChecks: async (records: CheckRecord[]) => void written.push(records),
     };
     const { logger, lines } = logged();
-    await recordingRevisionReports(store, store, logger).recordChecks([record(1, 1)]);
+    await recordingRevisionReports(store, store, logger).recordChecks([record(1, { rev: 1 })]);
     expect(written).toHaveLength(1);
     expect(lines).toEqual([]);
   });
