@@ -189,7 +189,7 @@ export async function makeChallenge(
     request,
   };
   // The chain value of the newest status: the vendor sees a challenge from a copy or an older
-  // backup by it (format 2; without a chained status the challenge stays format 1).
+  // backup by it (a challenge member of format 2; without a chained status it is left out).
   const chain = snapshot.lastStatus?.chain;
   if (chain !== undefined) claims.chain = chain;
   // The vendor key set version trusted: the vendor sends the versions after it with the key.
