@@ -2,6 +2,7 @@
 // a few float operations and one Map lookup. The map is bounded; when it is full, buckets that
 // have refilled completely carry no information and are dropped first, then the oldest.
 import type { RateLimit } from '../config.js';
+import { ownString } from './own-string.js';
 
 interface Bucket {
   tokens: number;
@@ -26,7 +27,8 @@ export class RateLimiter {
     if (bucket === undefined) {
       if (this.#buckets.size >= this.#maxKeys) this.#makeRoom(nowMs);
       bucket = { tokens: this.#burst, atMs: nowMs };
-      this.#buckets.set(key, bucket);
+      // A key of its own: an installation id read from a check keeps its payload (own-string.ts).
+      this.#buckets.set(ownString(key), bucket);
     } else if (nowMs > bucket.atMs) {
       bucket.tokens = Math.min(this.#burst, bucket.tokens + (nowMs - bucket.atMs) * this.#perMs);
       bucket.atMs = nowMs;

@@ -4,6 +4,8 @@
 // eviction is counted (it would reopen a replay for that nonce). The guard is per instance: N
 // instances behind a load balancer each keep their own (see the README, "Scaling out").
 
+import { ownString } from './own-string.js';
+
 export class ReplayGuard {
   readonly #seen = new Map<string, number>();
   readonly #capacity: number;
@@ -26,7 +28,8 @@ export class ReplayGuard {
     const heldUntil = this.#seen.get(key);
     if (heldUntil !== undefined && heldUntil > nowMs) return false;
     if (heldUntil !== undefined) this.#seen.delete(key);
-    this.#seen.set(key, nowMs + this.#holdMs);
+    // A key of its own: one built from the claims would keep the check's payload (own-string.ts).
+    this.#seen.set(ownString(key), nowMs + this.#holdMs);
     this.#expire(nowMs);
     return true;
   }

@@ -7,6 +7,7 @@
 import { jwkThumbprint, publicKeyFromJwk, toPublicJwk } from '@licensor/token';
 import { storeUnavailable } from '../errors.js';
 import type { CheckStore, CheckView } from '../store-port.js';
+import { ownString } from './own-string.js';
 
 export interface CachedView {
   view: CheckView | null;
@@ -57,7 +58,7 @@ export class ViewCache {
     const inFlight = this.#pending.get(licenseId);
     if (inFlight !== undefined) return inFlight;
     const read = this.#read(licenseId, nowMs).finally(() => this.#pending.delete(licenseId));
-    this.#pending.set(licenseId, read);
+    this.#pending.set(ownString(licenseId), read);
     return read;
   }
 
@@ -79,7 +80,8 @@ export class ViewCache {
         const oldest = this.#slots.keys().next();
         if (oldest.done !== true) this.#slots.delete(oldest.value);
       }
-      this.#slots.set(licenseId, { entry, expiresAtMs: nowMs + this.#ttlMs });
+      // A key of its own: a license id read from a check keeps its payload (own-string.ts).
+      this.#slots.set(ownString(licenseId), { entry, expiresAtMs: nowMs + this.#ttlMs });
     }
     return entry;
   }
