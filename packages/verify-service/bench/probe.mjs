@@ -153,9 +153,12 @@ const out = {
   // Every request sent since the start, warm-up included (what a whole-process profile covers).
   sentInAll: t,
 };
-const server = target === 'bare' ? {} : histogramDelta(await scrapeHistograms(url), before);
+const scraped = target === 'bare' ? null : await scrapeHistograms(url);
+const server = scraped === null ? {} : histogramDelta(scraped, before);
 out.serverMs = server.serverMs;
 out.nonceStoreMs = server.nonceStoreMs;
+// The nonces the replay guard holds at the end (its memory: about 150 B each).
+if (scraped !== null) out.replayNonces = scraped.replayNonces;
 if (cpu0) {
   const cpu1 = await ask('cpu', 'cpu');
   // Peak resident memory (MB) by the end of the run: the process's, or the primary's and each

@@ -156,8 +156,13 @@ async function measure(server, connections, duration, requests, rate) {
     generatorCores:
       result.generatorCores ??
       Math.round(((generator.user + generator.system) / 1e6 / wallSeconds) * 100) / 100,
-    ...(isService ? histogramDelta(await scrapeHistograms(server.url), histogramsBefore) : {}),
+    ...(isService ? serviceFigures(await scrapeHistograms(server.url), histogramsBefore) : {}),
   };
+}
+
+/** The service's own latency and nonce-store wait over a run, and its replay guard's nonces at its end. */
+function serviceFigures(after, before) {
+  return { ...histogramDelta(after, before), replayNonces: after.replayNonces };
 }
 
 // Set once the generator is known (below): the Go binary, or null for the Node generator.
@@ -552,6 +557,9 @@ try {
     // The most resident memory each server process held by the end of its runs (MB): a cluster's
     // primary and each worker apart (getrusage ru_maxrss; the runs share one process per target).
     peakRssMb: peakRssOf(roundRows),
+    // The most nonces the service's replay guard held at the end of a run (every worker's): the
+    // part of its memory that grows with the checks answered, up to replayCacheSize.
+    replayNoncesMax: Math.max(0, ...[...results, ...roundRows].map((row) => row.replayNonces ?? 0)),
   };
 
   console.log(
@@ -597,7 +605,7 @@ try {
         ([target, rss]) =>
           `${target} ${rss.primaryMb}${rss.workersMb.length > 0 ? ` + workers ${rss.workersMb.join(', ')}` : ''}`,
       )
-      .join('; ')}`,
+      .join('; ')}; the replay guard held at most ${report.replayNoncesMax} nonces`,
   );
   console.log(
     `UNKNOWN vs VALID CPU per check: ${unknown.cpuRatioToValid} (1 = indistinguishable cost)\n`,

@@ -28,6 +28,12 @@ export async function scrapeHistograms(url) {
     buckets.sum = sum;
     out[key] = buckets;
   }
+  // The nonces the replay guard holds (every worker's): what its memory grows with.
+  let nonces = 0;
+  for (const [, value] of text.matchAll(/^licensor_verify_replay_nonces(?:\{[^}]*\})? (\S+)$/gm)) {
+    nonces += Number(value);
+  }
+  out.replayNonces = nonces;
   return out;
 }
 
