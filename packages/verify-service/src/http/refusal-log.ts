@@ -5,6 +5,7 @@
 // the service itself (5xx, a store outage) are keyed by code alone, since every client meets the
 // same outage. The table of clients is bounded; past it, refusals are counted under one key.
 import type { Logger } from 'pino';
+import { ownString } from '../state/own-string.js';
 
 export interface RefusalLogOptions {
   /** Length of one interval: at most one full line per client and code in it. */
@@ -72,8 +73,10 @@ export class RefusalLog {
   }
 
   #open(key: string, client: string, code: string, nowMs: number): Interval {
-    const interval = { client, code, startedMs: nowMs, suppressed: 0 };
-    this.#intervals.set(key, interval);
+    // Strings of their own: a client read from X-Forwarded-For is a slice of the whole header,
+    // up to node's 16 KB of headers, which the interval would otherwise keep (own-string.ts).
+    const interval = { client: ownString(client), code, startedMs: nowMs, suppressed: 0 };
+    this.#intervals.set(ownString(key), interval);
     return interval;
   }
 
