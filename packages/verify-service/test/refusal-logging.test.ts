@@ -1,12 +1,11 @@
 // A flooding client cannot fill the disk through the log (#16.6): refused checks are logged once
 // per client, code and interval, the rest counted in one line when the interval ends; a store
 // outage is one error line per interval, not one per check.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createVerifyService, type VerifyService } from '../src/service.js';
 import { checkToken, roomyLimits, seededStore, statusKey, T0, T0s } from './support/fixtures.js';
+import { heapAfterGc } from './support/heap.js';
 import { postCheck } from './support/http.js';
 
 interface Line {
@@ -98,24 +97,17 @@ describe('refusal logging (#16.6)', () => {
   });
 
   it('keeps no forwarded-for header per client: a client padding it to 14 KB holds its address only', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const { service, lines } = serviceWithLog();
-    const heap = () => {
-      gc();
-      gc();
-      return process.memoryUsage().heapUsed;
-    };
     const clients = 600;
     // The warm-up makes the route's code and the supertest agent before the heap is measured.
     await postCheck(service.app, 'garbage', from('192.0.2.1'));
-    const before = heap();
+    const before = heapAfterGc();
     for (let i = 0; i < clients; i++) {
       // What a trusted proxy passes on: the caller's own header, then the hop it saw.
       const padding = `${i.toString(36)}${'x'.repeat(14_000)}`;
       await postCheck(service.app, 'garbage', from(`${padding}, 2001:db8::${i.toString(16)}`));
     }
-    const grown = heap() - before;
+    const grown = heapAfterGc() - before;
     expect(refused(lines).filter((l) => l.client?.startsWith('2001:db8::'))).toHaveLength(clients);
     // The per-client rate limiter and refusal log each hold 600 entries: kept with their headers
     // they would keep 8.4 MB of headers.

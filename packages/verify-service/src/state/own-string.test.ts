@@ -2,32 +2,24 @@
 // not keep that text alive (own-string.ts). Measured on the heap: each key below is a slice of a
 // 50 KB string of its own, so a map that kept the slices would hold 20 MB more.
 import { randomBytes } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { heapAfterGc } from '../../test/support/heap.js';
 import { MemoryStore } from '../../test/support/memory-store.js';
 import { ownString } from './own-string.js';
 import { RateLimiter } from './rate-limiter.js';
 import { ReplayGuard } from './replay-guard.js';
 import { ViewCache } from './view-cache.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
 const KEYS = 400;
 
 /** The heap's growth (bytes) while `fill` makes KEYS keys, each a slice of a 50 KB text. */
 async function growth(fill: (slice: (from: number, to: number) => string) => Promise<void> | void) {
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
+  const before = heapAfterGc();
   for (let i = 0; i < KEYS; i++) {
     const text = randomBytes(25_000).toString('hex');
     await fill((from, to) => text.slice(from, to));
   }
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed - before;
+  return heapAfterGc() - before;
 }
 
 const retained = 2_000_000; // what a map of KEYS slices would keep: 20 MB
