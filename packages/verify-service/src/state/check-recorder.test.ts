@@ -1,7 +1,9 @@
 // Batched check records: written off the answer path, retried on failure, dropped only when
 // counted, drained on shutdown.
+import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { heapAfterGc } from '../../test/support/heap.js';
 import { MemoryStore } from '../../test/support/memory-store.js';
 import type { CheckRecord } from '../store-port.js';
 import { CheckRecorder } from './check-recorder.js';
@@ -103,6 +105,33 @@ describe('CheckRecorder', () => {
     await r.flush();
     expect(store.records.map((x) => x.id)).toEqual(['chk_1', 'chk_2', 'chk_3']);
     expect(r.buffered).toBe(0);
+  });
+
+  it('keeps records held over a store outage as copies, not the check texts they were read from', async () => {
+    // Each record's strings are slices of a 50 KB text of its own (a check's payload, larger);
+    // a buffer that kept the slices would hold 400 of those texts, 20 MB.
+    const store = new MemoryStore();
+    store.down = true;
+    const { r, clock } = recorder(store, { batchSize: 3, bufferLimit: 1_000 });
+    const before = heapAfterGc();
+    for (let i = 0; i < 400; i++) {
+      const text = randomBytes(25_000).toString('hex');
+      const at = (n: number) => text.slice(n * 40, n * 40 + 30);
+      r.add({ ...record(i), licenseId: at(1), installationId: at(2), sdkVersion: at(3) });
+      if (i % 50 === 0) {
+        clock.now += 10_000; // past the backoff: this flush fails, its batch comes back
+        await r.flush();
+      }
+    }
+    expect(r.failures).toBe(8);
+    expect(r.buffered).toBe(400);
+    expect(heapAfterGc() - before).toBeLessThan(2_000_000);
+    // Nothing lost or changed by the copies: written whole once the store is back.
+    store.down = false;
+    clock.now += 10_000;
+    await r.flush();
+    expect(store.records).toHaveLength(400);
+    expect(store.records[0]?.licenseId).toHaveLength(30);
   });
 
   it('drops the oldest records past the buffer limit and counts them', async () => {

@@ -3,8 +3,15 @@
 // `batchSize` records wait. A failed write puts the batch back and is retried with backoff. The
 // buffer is bounded: past `bufferLimit` the oldest records are dropped, counted and logged with
 // their content, so nothing is lost silently. `drain()` is the shutdown path.
+//
+// A record's strings (license, installation, SDK version) are slices of its check's decoded
+// payload, so a record held keeps that whole text alive. Normally a record waits a flush
+// interval at most; while the store is down or slow, up to `bufferLimit` wait, so a record that
+// joins a buffer already a batch long, and every record of a failed batch, is kept as a copy
+// (`ownedRecord`): only then, so that a check pays no copy while the store keeps up.
 import type { Logger } from 'pino';
 import type { CheckRecord, CheckStore } from '../store-port.js';
+import { ownString } from './own-string.js';
 import { withTimeout } from './view-cache.js';
 
 export interface RecorderOptions {
@@ -58,7 +65,9 @@ export class CheckRecorder {
   }
 
   add(record: CheckRecord): void {
-    this.#buffer.push(record);
+    this.#buffer.push(
+      this.#buffer.length >= this.#options.batchSize ? ownedRecord(record) : record,
+    );
     if (this.#buffer.length > this.#options.bufferLimit) this.#dropOldest();
     if (this.#buffer.length >= this.#options.batchSize && this.#flushing === null) {
       void this.flush();
@@ -111,7 +120,7 @@ export class CheckRecorder {
         this.#backoffMs = 0;
       } catch (error) {
         this.failures++;
-        this.#buffer = batch.concat(this.#buffer);
+        this.#buffer = batch.map(ownedRecord).concat(this.#buffer);
         if (this.#buffer.length > this.#options.bufferLimit) this.#dropOldest();
         this.#backoffMs = Math.min(maxBackoffMs, Math.max(100, this.#backoffMs * 2));
         this.#retryAtMs = this.#now() + this.#backoffMs;
@@ -133,6 +142,17 @@ export class CheckRecorder {
       'check record buffer full; oldest records dropped (they are in this log line)',
     );
   }
+}
+
+/** The record with strings of its own (no slice of its check's text keeps that text alive). */
+export function ownedRecord(record: CheckRecord): CheckRecord {
+  return {
+    ...record,
+    id: ownString(record.id),
+    licenseId: ownString(record.licenseId),
+    installationId: ownString(record.installationId),
+    sdkVersion: ownString(record.sdkVersion),
+  };
 }
 
 function sleep(ms: number): Promise<void> {
