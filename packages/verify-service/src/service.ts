@@ -138,6 +138,7 @@ export function createVerifyService(deps: VerifyServiceDeps): VerifyService {
     chains: store.chains,
     forkAction: config.forkAction,
     offClockNonceHoldSeconds: config.offClockNonceHoldSeconds,
+    storeTimeoutMs: config.storeTimeoutMs,
   });
 
   const refusals = new RefusalLog(logger, {

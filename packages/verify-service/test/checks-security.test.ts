@@ -305,6 +305,42 @@ describe.each(targets)('POST /v1/checks far off the clock (%s)', (_name, target)
     await replayAfterHold(T0s + 365 * 86_400, T0 + 31 * 86_400_000);
   });
 
+  it('refuses a captured version 2 check replayed once its nonce was dropped, before the installation checks again', async () => {
+    // The chain's head is still what the check presented: the chain, not the nonce window,
+    // knows it was answered (a lost answer is a new check, with a new token).
+    const { service, store, clock } = testService();
+    const first = checkToken({ v: 2 });
+    expect(statusOf(await postCheck(target(service), first)).outcome).toBe('VALID');
+    await service.recorder.flush();
+    const heads = JSON.stringify([...store.chains.heads]);
+    clock.now = T0 + 601_000; // the in-window hold (twice the window) is over
+    const replay = await postCheck(target(service), first);
+    expect(replay.status).toBe(400);
+    expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(1);
+    expect(JSON.stringify([...store.chains.heads])).toBe(heads);
+    expect(await store.chains.listForks({})).toEqual([]);
+    // The installation's own next check is answered as ever.
+    const fresh = checkToken({ v: 2, iat: T0s + 601 });
+    expect(statusOf(await postCheck(target(service), fresh)).outcome).toBe('VALID');
+  });
+
+  it("does not let replays of a captured check drain the installation's rate limit", async () => {
+    const { service } = testService({ rateLimitPerInstallation: { burst: 2, perSecond: 0.001 } });
+    const captured = checkToken({ v: 2 });
+    expect((await postCheck(target(service), captured)).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      const replay = await postCheck(target(service), captured);
+      expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
+    }
+    // One token of two was the captured check's own; the replays took none for good.
+    expect((await postCheck(target(service), checkToken({ v: 2 }))).status).toBe(200);
+    expect(errorOf(await postCheck(target(service), checkToken({ v: 2 }))).code).toBe(
+      'ERR_RATE_LIMITED',
+    );
+  });
+
   it('still answers an installation whose clock is behind while it continues its chain', async () => {
     const { service, clock } = testService();
     const behind = T0s - 3_600;

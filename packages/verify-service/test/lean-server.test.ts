@@ -1,6 +1,7 @@
 // The running server: node:http with the lean check route in front of express, on 127.0.0.1.
 // Real sockets, so the body cap, keep-alive and graceful shutdown are exercised for real.
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startVerifyServer } from '../src/server.js';
 import { checkToken, installationA, testService } from './support/fixtures.js';
@@ -45,6 +46,42 @@ describe('lean server', () => {
       await running.stop();
     }
   });
+
+  it('cuts off a client sending its body a byte at a time at the request deadline, not 30 s later', async () => {
+    // Node looks for requests past their deadline every connectionsCheckingInterval (30 s by
+    // default): the deadline holds to within the interval the server sets (1 s).
+    const { service } = testService();
+    const running = await startVerifyServer(service, {
+      port: 0,
+      requestTimeoutMs: 1_500,
+      headersTimeoutMs: 1_000,
+    });
+    try {
+      const socket = connect(running.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk.toString('latin1');
+      });
+      socket.write(
+        'POST /v1/checks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/jose\r\n' +
+          'Content-Length: 100\r\n\r\n',
+      );
+      const drip = setInterval(() => socket.write('A'), 200);
+      const started = Date.now();
+      const outcome = await Promise.race([
+        new Promise<string>((resolve) => socket.on('close', () => resolve('closed'))),
+        new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 6_000)),
+      ]);
+      clearInterval(drip);
+      socket.destroy();
+      expect(outcome).toBe('closed');
+      expect(Date.now() - started).toBeLessThan(4_000);
+      expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await running.stop();
+    }
+  }, 15_000);
 
   it('is the same handler supertest drives through the listener', async () => {
     const { service } = testService();

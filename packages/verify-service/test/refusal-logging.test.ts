@@ -113,4 +113,20 @@ describe('refusal logging (#16.6)', () => {
     // they would keep 8.4 MB of headers.
     expect(grown).toBeLessThan(3_000_000);
   });
+
+  it('keeps at most 64 characters of a last hop that is no address (a proxy that does not append its own)', async () => {
+    const { service, lines } = serviceWithLog();
+    const clients = 600;
+    await postCheck(service.app, 'garbage', from('192.0.2.1'));
+    const before = heapAfterGc();
+    for (let i = 0; i < clients; i++) {
+      await postCheck(service.app, 'garbage', from(`${i.toString(36)}-${'x'.repeat(14_000)}`));
+    }
+    const grown = heapAfterGc() - before;
+    const logged = refused(lines).slice(1);
+    expect(logged).toHaveLength(clients);
+    expect(Math.max(...logged.map((l) => l.client?.length ?? 0))).toBe(64);
+    // Kept whole, 600 such hops are 8.4 MB in each of the limiter and the refusal log.
+    expect(grown).toBeLessThan(3_000_000);
+  });
 });

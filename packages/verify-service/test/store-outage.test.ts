@@ -21,6 +21,48 @@ describe.each(targets)('store outage (%s)', (_name, target) => {
     );
   });
 
+  it('answers 503, never 500, when the nonce write fails with an error of any kind', async () => {
+    const { service, store } = testService();
+    store.chains.admitNonce = async () => {
+      throw new Error('write concern not satisfied');
+    };
+    const answer = await postCheck(target(service), checkToken());
+    expect(answer.status).toBe(503);
+    expect(errorOf(answer).code).toBe('ERR_STORE_UNAVAILABLE');
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(0);
+  });
+
+  it('answers 503 when the nonce write does not return within the store deadline', async () => {
+    const { service, store } = testService({ storeTimeoutMs: 150 });
+    store.chains.admitNonce = () => new Promise<boolean>(() => undefined);
+    const started = Date.now();
+    const answer = await postCheck(target(service), checkToken({ v: 2 }));
+    expect(answer.status).toBe(503);
+    expect(errorOf(answer).code).toBe('ERR_STORE_UNAVAILABLE');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("answers 503 when a version 2 check's chain step fails or hangs, and writes no record", async () => {
+    const { service, store } = testService({ storeTimeoutMs: 150 });
+    const getChainHead = store.chains.getChainHead.bind(store.chains);
+    store.chains.getChainHead = async () => {
+      throw new Error('the lock stayed held');
+    };
+    const failed = await postCheck(target(service), checkToken({ v: 2 }));
+    expect(failed.status).toBe(503);
+    expect(errorOf(failed).code).toBe('ERR_STORE_UNAVAILABLE');
+    store.chains.getChainHead = () => new Promise(() => undefined);
+    const hung = await postCheck(target(service), checkToken({ v: 2 }));
+    expect(hung.status).toBe(503);
+    expect(errorOf(hung).code).toBe('ERR_STORE_UNAVAILABLE');
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(0);
+    // The store back: a new check is answered.
+    store.chains.getChainHead = getChainHead;
+    expect(statusOf(await postCheck(target(service), checkToken({ v: 2 }))).outcome).toBe('VALID');
+  });
+
   it('keeps answering from the cache within its TTL while the store is down', async () => {
     const { service, store, clock } = testService();
     await postCheck(target(service), checkToken());

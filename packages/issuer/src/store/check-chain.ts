@@ -2,7 +2,9 @@
 //
 // Each version 2 status hands the installation a chain value; its next check presents it. The
 // head record keeps the newest value presented and the values handed out since (`issued`):
-//   - presenting the head again: an answer was lost on the way; one more value is handed out;
+//   - presenting the head again: an answer was lost on the way; one more value is handed out
+//     (the same check token again is no lost answer: its value was handed out already, so it is
+//     that check replayed once the nonce window dropped its nonce, and refused);
 //   - presenting one of `issued`: the chain moves on (that value becomes the head);
 //   - anything else (an older value, a sibling's value, none after the chain began): a second
 //     copy of the installation, or an older backup of it, checked in. That is a fork.
@@ -60,13 +62,18 @@ export interface ChainAnswer {
   suspend: boolean;
   /** It continues a chain that has an open fork (the original side, told under `suspend-both`). */
   openFork: ForkRecord | null;
-  /** Set when `refuseFork` held: the check did not continue the chain and nothing was written. */
+  /**
+   * Set when nothing was written and the check is refused: `refuseFork` held and it did not
+   * continue the chain, or it is a check already answered (`replayed`).
+   */
   refused?: true;
+  /** This very check token was answered before: a replay whose nonce the window had dropped. */
+  replayed?: true;
 }
 
 const suspendsCopy = (action: ForkAction) => action === 'suspend' || action === 'suspend-both';
 
-type Decision = { head: ChainHead; forked: boolean };
+type Decision = { head: ChainHead; forked: boolean; replayed?: true };
 
 function decide(stored: ChainHead | null, check: ChainCheck, next: string): Decision {
   const base = {
@@ -88,6 +95,10 @@ function decide(stored: ChainHead | null, check: ChainCheck, next: string): Deci
     };
   }
   if (check.presented === stored.head) {
+    // The value this check would be handed was handed out already: this check token was
+    // answered before (an installation whose answer was lost makes a new check, with a new
+    // token and so a new value). Nothing is written.
+    if (stored.issued.includes(next)) return { head: stored, forked: false, replayed: true };
     const issued = [...stored.issued, next].slice(-CHAIN_ISSUED_LIMIT);
     return {
       head: { ...stored, ...base, issued, last: check.evidence, version: stored.version + 1 },
@@ -125,6 +136,9 @@ export async function stepChain(
   for (let attempt = 0; attempt < 16; attempt++) {
     const stored = await chains.getChainHead(check.installationId);
     const decision = decide(stored, check, next);
+    if (decision.replayed === true) {
+      return { next, fork: null, suspend: false, openFork: null, refused: true, replayed: true };
+    }
     if (decision.forked && check.refuseFork === true) {
       return { next, fork: null, suspend: false, openFork: null, refused: true };
     }

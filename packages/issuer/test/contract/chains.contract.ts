@@ -73,6 +73,25 @@ export function chainsContract(adapter: Adapter): void {
     expect((await check(store, retry.next, 'c')).fork).toBeNull();
   });
 
+  it('the same check token presented again is a replay: refused, nothing written, not a fork', async () => {
+    const first = await check(store, null, 'first');
+    // Replayed before the installation checks again (its head is what the token presented)…
+    const before = await store.chains.getChainHead(INSTALLATION);
+    const replay = await check(other, null, 'first', '203.0.113.9');
+    expect(replay).toMatchObject({ refused: true, replayed: true, fork: null });
+    expect(await store.chains.getChainHead(INSTALLATION)).toEqual(before);
+    // …and after it moved on once and the token presents the head again.
+    const second = await check(store, first.next, 'second');
+    const moved = await store.chains.getChainHead(INSTALLATION);
+    expect(await check(other, first.next, 'second', '203.0.113.9')).toMatchObject({
+      refused: true,
+      replayed: true,
+    });
+    expect(await store.chains.getChainHead(INSTALLATION)).toEqual(moved);
+    expect(await store.chains.listForks({})).toEqual([]);
+    expect((await check(store, second.next, 'third')).fork).toBeNull();
+  });
+
   it('two copies diverge: the second to move on is recorded as a fork with both sides evidence', async () => {
     const start = await check(store, null, 'start');
     const a = await check(store, start.next, 'a1', '10.0.0.1', 5);

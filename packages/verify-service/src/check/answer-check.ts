@@ -18,11 +18,16 @@ import {
   newId,
   verifyDecodedCheck,
 } from '@licensor/token';
-import { CheckReplayedError, CheckTimeSkewError, RateLimitedError } from '../errors.js';
+import {
+  CheckReplayedError,
+  CheckTimeSkewError,
+  RateLimitedError,
+  storeUnavailable,
+} from '../errors.js';
 import type { RefusedCheck } from '../state/check-failures.js';
 import type { RateLimiter } from '../state/rate-limiter.js';
 import type { ReplayGuard } from '../state/replay-guard.js';
-import type { ViewCache } from '../state/view-cache.js';
+import { type ViewCache, withTimeout } from '../state/view-cache.js';
 import type { CheckRecord } from '../store-port.js';
 import { decideOutcome } from './decide-outcome.js';
 import type { DecoyVerification } from './decoy-verification.js';
@@ -69,6 +74,11 @@ export interface AnswerCheckDeps {
   forkAction: ForkAction;
   /** How long the nonce of a check made with a wrong clock is held (seconds). */
   offClockNonceHoldSeconds: number;
+  /**
+   * The longest a check waits for the shared store's nonce write or chain step (ms; default
+   * 2 000): past it, or on any failure of theirs, the check is answered 503.
+   */
+  storeTimeoutMs?: number;
   /** Told how long each nonce took to be stored in the shared store (seconds). */
   nonceStored?: (seconds: number) => void;
   /** Told of each refused check of a license that exists (the check.failed webhook). */
@@ -84,6 +94,19 @@ export type AnswerCheck = (
 
 export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
   const { views, replay, perInstallation } = deps;
+  const storeTimeoutMs = deps.storeTimeoutMs ?? 2_000;
+
+  /**
+   * A write of the check path in the shared store, bounded in time: a failure of any kind (a
+   * lost server, a write concern not met, a lock held too long, a write that never returns) is
+   * the store's, answered 503 `ERR_STORE_UNAVAILABLE`, never a 500 or a request left hanging.
+   * A write that ends after its deadline changes what a new check would (a nonce held, a step
+   * taken: read then as a lost answer); this check is not answered.
+   */
+  const fromStore = <T>(work: Promise<T>): Promise<T> =>
+    withTimeout(work, storeTimeoutMs).catch((cause: unknown) => {
+      throw codeOf(cause) === 'ERR_STORE_UNAVAILABLE' ? cause : storeUnavailable(cause);
+    });
 
   const report = (licenseId: string, installationId: string, reason: string, at: number) =>
     deps.refused?.({ licenseId, installationId, reason, at });
@@ -173,6 +196,16 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
       if (view !== null) report(claimed.lid, installationId, UNKNOWN_INSTALLATION, nowMs);
     }
 
+    /**
+     * A bound check refused as a replay: recorded, and its token given back to the
+     * installation's bucket, so that whoever replays a captured check cannot drain the bucket
+     * and lock the installation out (the replayer's own address still pays, per client).
+     */
+    const refusedAsReplay = () => {
+      perInstallation.giveBack(installationId);
+      report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
+    };
+
     // This process's guard first (free), then the shared store's nonce window, so a check
     // replayed to another worker or instance is refused too. A check inside the clock window is
     // refused by the window after it; one made with a wrong clock is held much longer.
@@ -181,13 +214,15 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
     const holdMs =
       (offClock && bound ? deps.offClockNonceHoldSeconds : 2 * deps.windowSeconds) * 1000;
     const replayed = () => {
-      if (bound) report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
+      if (bound) refusedAsReplay();
       return new CheckReplayedError(
         'This check request was already answered; make a new one (each carries a fresh nonce).',
       );
     };
     if (!replay.admit(installationId, claimed.nonce, nowMs)) throw replayed();
-    const admission = storeNonce(installationId, claimed.nonce, claimed.iat, nowMs + holdMs, nowMs);
+    const admission = fromStore(
+      storeNonce(installationId, claimed.nonce, claimed.iat, nowMs + holdMs, nowMs),
+    );
 
     const outcome: CheckOutcome = bound ? decideOutcome(view, nowSeconds) : 'UNKNOWN';
     const toSign = {
@@ -216,32 +251,41 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
       if (!(await admission)) throw replayed();
       // Version 2: one step of the installation's check chain (check-chain.ts in the issuer),
       // which only an admitted check may take; its status carries the step.
-      const chain = await stepChain(
-        deps.chains,
-        {
-          installationId,
-          licenseId: claimed.lid,
-          presented: claimed.prev ?? null,
-          checkToken: token,
-          evidence: {
-            at: nowMs,
-            address: address ?? null,
-            credentialsInUse: claimed.usage.credentialsInUse,
-            sdkVersion: claimed.sdk,
+      const chain = await fromStore(
+        stepChain(
+          deps.chains,
+          {
+            installationId,
+            licenseId: claimed.lid,
             presented: claimed.prev ?? null,
+            checkToken: token,
+            evidence: {
+              at: nowMs,
+              address: address ?? null,
+              credentialsInUse: claimed.usage.credentialsInUse,
+              sdkVersion: claimed.sdk,
+              presented: claimed.prev ?? null,
+            },
+            now: nowMs,
+            // Made off the clock, either way: its nonce may have been held and dropped already (a
+            // captured check replayed after its hold: 2 x window for one made on time, which is
+            // then behind; offClockNonceHoldSeconds for one made off, ahead or behind). Not
+            // continuing the chain, it is then refused, and recorded as no fork (a fork needs a
+            // check that is fresh).
+            refuseFork: offClock,
           },
-          now: nowMs,
-          // Made off the clock, either way: its nonce may have been held and dropped already (a
-          // captured check replayed after its hold: 2 x window for one made on time, which is
-          // then behind; offClockNonceHoldSeconds for one made off, ahead or behind). Not
-          // continuing the chain, it is then refused, and recorded as no fork (a fork needs a
-          // check that is fresh).
-          refuseFork: offClock,
-        },
-        deps.forkAction,
+          deps.forkAction,
+        ),
       );
+      if (chain.replayed === true) {
+        // This very check was answered before, and its nonce since dropped by the window.
+        refusedAsReplay();
+        throw new CheckReplayedError(
+          'This check request was already answered; make a new one (each carries a fresh nonce).',
+        );
+      }
       if (chain.refused === true) {
-        report(claimed.lid, installationId, 'ERR_CHECK_REPLAYED', nowMs);
+        refusedAsReplay();
         throw new CheckReplayedError(
           `This check does not continue the installation's check chain and was made more than ` +
             `${deps.windowSeconds} s from the service's time: it is refused as a possible replay. ` +

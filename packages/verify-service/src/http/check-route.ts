@@ -78,7 +78,8 @@ export function createCheckRoute(deps: CheckRouteDeps): CheckRoute {
     }
 
     readBody(req, deps.maxBodyBytes)
-      .then((body) => answerCheck(body.trim(), nowMs, client))
+      // The time once the body is in (a slow body must not get a status of a stale time).
+      .then((body) => answerCheck(body.trim(), now(), client))
       .then(
         (answer) => {
           sendStatusToken(res, answer.status, requestId, deps.stopping());

@@ -21,12 +21,19 @@ export function requestIdOf(req: IncomingMessage): string {
 }
 
 /** The client address: the socket's, or behind a trusted proxy the last X-Forwarded-For hop. */
+/** The longest client address kept from `X-Forwarded-For` (characters). */
+export const MAX_ADDRESS_LENGTH = 64;
+
 export function clientAddressOf(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     const forwarded = req.headers['x-forwarded-for'];
     if (typeof forwarded === 'string' && forwarded.length > 0) {
       const last = forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
-      if (last.length > 0) return last;
+      // A proxy that appends the address it saw writes at most an IPv6 address with a zone
+      // and a port; longer is someone else's text, kept only as far as that (a key of the
+      // limiters and the refusal log, and a fork's evidence: bounded whatever is sent).
+      if (last.length > 0)
+        return last.length > MAX_ADDRESS_LENGTH ? last.slice(0, MAX_ADDRESS_LENGTH) : last;
     }
   }
   return req.socket.remoteAddress ?? 'unknown';

@@ -41,6 +41,15 @@ export class RateLimiter {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / this.#perMs / 1000));
   }
 
+  /**
+   * Gives back the token `take` took for `key`, when what it was taken for is refused as not
+   * the caller's doing (a replay of its check by someone else): a bucket stays the caller's own.
+   */
+  giveBack(key: string): void {
+    const bucket = this.#buckets.get(key);
+    if (bucket !== undefined) bucket.tokens = Math.min(this.#burst, bucket.tokens + 1);
+  }
+
   #makeRoom(nowMs: number): void {
     for (const [key, bucket] of this.#buckets) {
       const refilled = bucket.tokens + (nowMs - bucket.atMs) * this.#perMs >= this.#burst;
