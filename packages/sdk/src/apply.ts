@@ -3,7 +3,7 @@
 // no rollback, not even to an older key of another license), it was not issued in the future,
 // and it answers a challenge this installation
 // made and still holds (a key delivered by the online service may skip that, chal null, but must
-// continue the license in force). The challenge is consumed; the state is replaced in one write.
+// continue the license in force; it may never answer a request closed here). The challenge is consumed; the state is replaced in one write.
 
 import { challengeHash, type LicenseClaims, normaliseToken, verifyLicense } from '@licensor/token';
 import { type Clock, readClock } from './clock.js';
@@ -85,7 +85,8 @@ function findAnsweredChallenge(
     (pending) => challengeHash(pending.stored.token) === claims.chal,
   );
   if (answered === undefined) {
-    if (delivery === 'online') return null;
+    // A request closed here (cancelled, or declined by the vendor) is refused however its key
+    // arrives: the vendor is not told of a cancel, and the service may deliver the key later.
     const closed = snapshot.closed.find(
       (entry) => challengeHash(entry.stored.token) === claims.chal,
     );
@@ -98,6 +99,9 @@ function findAnsweredChallenge(
         `This license key answers request ${closed.stored.id}, which is closed: ${how}. Make a new request and send it to the vendor.`,
       );
     }
+    // Delivered online, a key may answer a challenge consumed or expired long ago: it continues
+    // the license in force (checkRevision).
+    if (delivery === 'online') return null;
     throw new ChallengeUnknownError(
       'This license key answers a challenge this installation does not hold: it was already used, made by another installation, or expired long ago. Send a new challenge to the vendor.',
     );

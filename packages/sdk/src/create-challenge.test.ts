@@ -93,6 +93,11 @@ describe('createChallenge', () => {
     [{ customerName: 'x'.repeat(201) }],
     [{ credentials: 2e9 }],
     [{ credentialsInUse: 2e9 }],
+    [{ features: null as unknown as string[] }],
+    [{ features: 'hsm-support' as unknown as string[] }],
+    [{ features: [1] as unknown as string[] }],
+    [{ limits: null as unknown as Record<string, number> }],
+    [{ limitsInUse: null as unknown as Record<string, number> }],
     [null as unknown as object],
     ['100' as unknown as object],
   ])('refuses invalid input %j', async (options) => {

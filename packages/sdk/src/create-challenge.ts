@@ -112,9 +112,11 @@ export function licenseRequest(options: unknown): ChallengeRequest {
     checked('customerName', given.customerName);
     request.customerName = given.customerName.trim();
   }
-  if (given.features !== undefined && given.features.length > 0) {
-    if (!Array.isArray(given.features)) throw invalid('features must be a list of names.');
-    request.features = [...new Set(given.features)].sort();
+  if (given.features !== undefined) {
+    if (!Array.isArray(given.features)) {
+      throw invalid("features must be a list of names, e.g. ['hsm-support'].");
+    }
+    if (given.features.length > 0) request.features = [...new Set(given.features)].sort();
   }
   const limits = namedCounts(given.limits, 'limits', 'value');
   if (limits !== undefined) request.limits = limits;

@@ -15,7 +15,19 @@ import {
   trust,
   viewer,
 } from '../test/fixtures.js';
-import { forged, L2, productKeyTakeover, S1, S2, v1, v2, v3 } from '../test/keysets.js';
+import {
+  forged,
+  L2,
+  newerFormat,
+  productKeyTakeover,
+  S1,
+  S2,
+  signRaw,
+  statusRotation,
+  v1,
+  v2,
+  v3,
+} from '../test/keysets.js';
 import { startVerifyServer, statusFor, type VerifyServer } from '../test/verify-server.js';
 import { createLicensor } from './licensor.js';
 import { FileStore } from './store/file-store.js';
@@ -111,6 +123,49 @@ describe('key sets relayed with the status', () => {
     expect(entry?.detail).toBe('outcome VALID, key set refused: ERR_KEYSET_DROPS_KEY_IN_USE');
   });
 
+  it('records a REVOKED status signed by the replacement status key when the relayed version revokes the key of the last VALID status', async () => {
+    const { clock, server, licensor, open, stateFile } = await online();
+    // The last VALID status is signed by S1; the vendor then moves to S2 and revokes S1.
+    expect((await licensor.verifyOnline(admin)).outcome).toBe('VALID');
+    clock.advance(3600);
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { outcome: 'REVOKED', keysets: [statusRotation] }, S2);
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'REVOKED',
+      keysetVersion: 1,
+      keysetRefused: null,
+    });
+    expect(result.info).toMatchObject({ state: 'revoked', lastVerifyResult: 'REVOKED' });
+    // The last VALID status signed by the revoked key no longer vouches for anything: dropped.
+    expect(JSON.parse(stateFile()).lastValidStatus).toBeNull();
+    const reopened = await open().getLicenseInfo(admin);
+    expect(reopened).toMatchObject({ state: 'revoked', keysetVersion: 1 });
+    const keys = (await open().getTrust(admin)).keys.map((key) => key.kid);
+    expect(keys).toContain(S2.kid);
+    expect(keys).not.toContain(S1.kid);
+  });
+
+  it('still refuses a relayed version that revokes the status key and the license key in force without a re-signed license', async () => {
+    const { clock, server, licensor, stateFile } = await online();
+    expect((await licensor.verifyOnline(admin)).outcome).toBe('VALID');
+    const before = JSON.parse(stateFile());
+    clock.advance(3600);
+    // Version 3 revokes L1 (the license in force) and S1; no re-signed license comes along.
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { outcome: 'REVOKED', keysets: [v1, v2, v3] }, S2);
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: false,
+      keysetRefused: { code: 'ERR_KEYSET_DROPS_KEY_IN_USE' },
+    });
+    const after = JSON.parse(stateFile());
+    expect(after.keysets).toEqual(before.keysets);
+    expect(after.lastValidStatus).toBe(before.lastValidStatus);
+    expect(after.license).toEqual(before.license);
+  });
+
   it('refuses a forged relayed version; the trust is unchanged and the status still counts', async () => {
     const { clock, server, licensor, stateFile } = await online();
     const keysetsBefore = JSON.parse(stateFile()).keysets;
@@ -159,6 +214,54 @@ describe('key sets relayed with the status', () => {
       keysetRefused: null,
     });
     expect((await licensor.getTrust(admin)).keysetVersion).toBe(2);
+  });
+
+  it('refuses a relayed key set of a newer format by name (update the SDK); the status still counts', async () => {
+    const { clock, server, licensor, stateFile } = await online();
+    const keysetsBefore = JSON.parse(stateFile()).keysets;
+    server.plan = (check, id) => statusFor(check, id, clock, { keysets: [newerFormat] });
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      keysetVersion: null,
+      keysetRefused: { code: 'ERR_VERSION_UNSUPPORTED' },
+    });
+    expect(result.keysetRefused?.message).toMatch(/newer format[\s\S]*update/);
+    expect(JSON.parse(stateFile()).keysets).toEqual(keysetsBefore);
+  });
+
+  it('reports a relayed key set of a newer format by name when the status needs it (signed by a key only it announces)', async () => {
+    const { clock, server, licensor } = await online();
+    server.plan = (check, id) => statusFor(check, id, clock, { keysets: [newerFormat] }, S2);
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'ERR_STATUS_INVALID' },
+      keysetRefused: { code: 'ERR_VERSION_UNSUPPORTED' },
+    });
+  });
+
+  it('refuses a status of a newer format by name (update the SDK); nothing but the failed attempt is recorded', async () => {
+    const { clock, server, licensor, stateFile } = await online();
+    const before = JSON.parse(stateFile());
+    server.plan = (check, id) => {
+      const claims = JSON.parse(
+        Buffer.from(statusFor(check, id, clock).body.split('.')[1]!, 'base64url').toString(),
+      );
+      const body = signRaw(
+        { alg: 'EdDSA', typ: 'licensor-status+jwt', kid: statusKey.kid },
+        { ...claims, v: 99 },
+        statusKey,
+      );
+      return { contentType: 'application/jose', body };
+    };
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({ ok: false, error: { code: 'ERR_VERSION_UNSUPPORTED' } });
+    expect(result.error?.message).toMatch(/newer format[\s\S]*update/);
+    const after = JSON.parse(stateFile());
+    expect(after.lastStatus).toBe(before.lastStatus);
+    expect(after.license).toEqual(before.license);
   });
 
   it('skips relayed versions it already holds', async () => {

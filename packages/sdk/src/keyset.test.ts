@@ -4,10 +4,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { armour, toPublicJwk } from '@licensor/token';
+import { armour, toPublicJwk, VersionUnsupportedError } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import { admin, answer, FrozenClock, setup, trust, viewer } from '../test/fixtures.js';
-import { flipSignature, forged, L1, L2, S2, v1, v2, v3 } from '../test/keysets.js';
+import { flipSignature, forged, L1, L2, newerFormat, S2, v1, v2, v3 } from '../test/keysets.js';
 import { createLicensor } from './licensor.js';
 import { FileStore } from './store/file-store.js';
 import type { StoredState } from './store/store.js';
@@ -159,6 +159,16 @@ describe('applyKeysets', () => {
     await expectRefusedUnchanged(disk, '   ', 'ERR_KEYSET_INVALID');
     // A license key is not a key set even unarmoured (its typ says so).
     await expectRefusedUnchanged(disk, answer(challenge), 'ERR_KEYSET_INVALID');
+  });
+
+  it('refuses a genuine key set of a newer format by name, saying to update the SDK; the state file is unchanged', async () => {
+    const disk = await licensed();
+    await expectRefusedUnchanged(disk, armour(newerFormat, 'keyset'), 'ERR_VERSION_UNSUPPORTED');
+    const refused = await disk.licensor.applyKeysets(admin, newerFormat).catch((e) => e);
+    expect(refused).toBeInstanceOf(VersionUnsupportedError);
+    expect(refused.message).toMatch(/newer format/);
+    expect(refused.message).toMatch(/update/i);
+    expect(refused.message).not.toMatch(/cut short/);
   });
 
   it('needs the System Administrator role; the state file is unchanged', async () => {

@@ -17,6 +17,7 @@ import {
   type KeysetKeyState,
   normaliseToken,
   type VerifiedKeyset,
+  VersionUnsupportedError,
   verifyKeyset,
 } from '@licensor/token';
 import type { Context } from './context.js';
@@ -141,6 +142,13 @@ const FORGED = new Set(['ERR_SIGNATURE_INVALID', 'ERR_KID_UNKNOWN', 'ERR_KEY_WRO
 /** A token error while applying key sets, as the SDK's refusal in the operator's words. */
 function refusal(error: unknown, position: string): unknown {
   if (!isLicensorError(error)) return error;
+  if (error instanceof VersionUnsupportedError) {
+    // A genuine set (its signature held) of a format this SDK does not read: not a bad paste.
+    return new VersionUnsupportedError(
+      error.version,
+      `${position} is in a newer format than this SDK reads (${error.message}). Nothing was changed: update the product (its Licensor SDK) to a release that reads it, then apply the key set again.`,
+    );
+  }
   if (error.code === 'ERR_KEYSET_STALE') {
     return new KeysetStaleError(
       `${position} is not newer than the vendor key set this installation trusts (${error.message}). Nothing was changed; an older key set is never applied again.`,

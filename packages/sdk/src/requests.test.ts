@@ -121,6 +121,30 @@ describe('cancelRequest', () => {
     expect(store.rawState()).toBe(state);
   });
 
+  it('refuses a key for it delivered online afterwards (the vendor was not told); the license stays', async () => {
+    const { licensor, server, clock, url, request, store } = await withPendingSwitch();
+    await licensor.cancelRequest(admin, request.request.id, 'asked by mistake');
+    const licenseBefore = JSON.parse(store.rawState() ?? '{}').license;
+    // The vendor approves the switch it was never told was cancelled: the service delivers it.
+    const key = answer(request.challenge, {
+      model: 'subscription',
+      term: term(clock.seconds, 30, 7),
+    });
+    server.plan = (check, id) => statusFor(check, id, clock, { license: key, rev: 2 });
+    clock.advance(60);
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result).toMatchObject({
+      ok: true,
+      outcome: 'VALID',
+      appliedRevision: null,
+      deliveredTokenRefused: { code: 'ERR_CHALLENGE_UNKNOWN' },
+    });
+    expect(result.deliveredTokenRefused?.message).toContain('alice cancelled it here');
+    expect(result.info).toMatchObject({ type: 'perpetual', revision: 1, pendingModelSwitch: null });
+    expect(JSON.parse(store.rawState() ?? '{}').license).toEqual(licenseBefore);
+    expect((await licensor.getLicenseInfo(admin)).closedRequests).toHaveLength(1);
+  });
+
   it.each([
     ['an unknown id', 'chl_doesnotexist00000000', 'ERR_REQUEST_UNKNOWN'],
     ['no id', '', 'ERR_INPUT_INVALID'],

@@ -272,6 +272,20 @@ describe('verifyOnline', () => {
     expect(result.info).toMatchObject({ revision: 1, lastVerifyResult: 'VALID', state: 'active' });
   });
 
+  it.each([[null], ['http://verify.example' as unknown]])(
+    'refuses options %j that are not an object (ERR_INPUT_INVALID); nothing is sent or recorded',
+    async (options) => {
+      const { licensor, server, store } = await subscribed();
+      const before = store.rawState();
+      await expect(licensor.verifyOnline(admin, options as never)).rejects.toMatchObject({
+        code: 'ERR_INPUT_INVALID',
+        message: expect.stringContaining('options must be an object'),
+      });
+      expect(server.checks).toEqual([]);
+      expect(store.rawState()).toBe(before);
+    },
+  );
+
   it('needs a license and a URL', async () => {
     const { licensor } = setup();
     await expect(

@@ -10,6 +10,7 @@ import {
   newNonce,
   type StatusClaims,
   signCheck,
+  VersionUnsupportedError,
   verifyStatus,
 } from '@licensor/token';
 import { acceptLicense } from './apply.js';
@@ -57,6 +58,13 @@ function readStatus(
   try {
     verified = verifyStatus(body.trim(), keyring);
   } catch (error) {
+    if (error instanceof VersionUnsupportedError) {
+      // Signed by a trusted status key, in a format this SDK does not read: named as such.
+      throw new VersionUnsupportedError(
+        error.version,
+        `The verify service answered with a status of a newer format than this SDK reads (${error.message}). The result was not recorded: update the product (its Licensor SDK) to a release that reads it.`,
+      );
+    }
     if (!isLicensorError(error)) throw error;
     throw new StatusInvalidError(
       `The verify service's answer is not a valid status (${error.code}: ${error.message}). Check the verify URL and that the trusted keys are the vendor's current JWKS.`,
@@ -102,10 +110,24 @@ function settle(
   mayApplyLicense: boolean,
 ): Settled {
   const { claims } = status;
+  const kept = (what: string) => snapshot.keysInUse.filter((key) => key.what === what);
+  // The last VALID status stays beside a newer non-VALID one: grace and the check deadline of a
+  // subscription count from it. When key sets the vendor signed (applied with this status, which
+  // the new keys verify) no longer trust its key, it vouches for nothing any more and is dropped:
+  // grace then counts from the license token. Only the license in force must keep its key.
+  const lastValidKept = kept('last valid verify status').every((key) =>
+    trust.keyring.has(key.kid, key.purpose),
+  );
+  const lastValidStatus =
+    claims.outcome === 'VALID'
+      ? status.token
+      : lastValidKept
+        ? snapshot.stored.lastValidStatus
+        : null;
   let state: StoredState = {
     ...snapshot.stored,
     lastStatus: status.token,
-    lastValidStatus: claims.outcome === 'VALID' ? status.token : snapshot.stored.lastValidStatus,
+    lastValidStatus,
     lastAttempt: { at: clock.effective, ok: true, code: null, message: null },
     statusTime: claims.iat,
     trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
@@ -113,13 +135,14 @@ function settle(
     observedTime: claims.iat,
     clockOffset: offsetOf(context, claims),
   };
-  const kept = (what: string) => snapshot.keysInUse.filter((key) => key.what === what);
   let licenseKeys = kept('license in force');
   const statusKey: KeyInUse = { what: 'verify status', kid: status.kid, purpose: 'status' };
   const validKeys =
     claims.outcome === 'VALID'
       ? [{ ...statusKey, what: 'last valid verify status' }]
-      : kept('last valid verify status');
+      : lastValidKept
+        ? kept('last valid verify status')
+        : [];
   let appliedRevision: number | null = null;
   let deliveredTokenRefused: VerifyResult['deliveredTokenRefused'] = null;
   if (claims.license !== null && !mayApplyLicense) {
@@ -196,6 +219,11 @@ export async function verifyOnline(
    */
   mayApplyLicense = true,
 ): Promise<VerifyResult> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InputInvalidError(
+      'The verify options must be an object: { url?, credentialsInUse?, timeoutMs? }, or left out.',
+    );
+  }
   const license = snapshot.license;
   if (license === null) {
     throw new NoLicenseError('There is no license to verify. Apply a license key first.');
@@ -226,6 +254,8 @@ export async function verifyOnline(
 
   let settled: Settled | undefined;
   let keysetRefused: VerifyResult['keysetRefused'] = null;
+  // Whether keysetRefused is about the relayed key sets (not the status read under them).
+  let keysetAtFault = false;
   let keysetVersion: number | null = null;
   try {
     const body = await postCheck(context, url, check, options.timeoutMs ?? context.verifyTimeoutMs);
@@ -245,6 +275,7 @@ export async function verifyOnline(
     const relayed = beyond(snapshot.trust, relayedKeysets(body));
     if (relayed.length > 0) {
       try {
+        keysetAtFault = true;
         const trust = advanceTrust(context, snapshot.trust, relayed);
         // A status signed by a key trusted now that the new versions drop: they strand it.
         const signer = statusSigner(body);
@@ -253,7 +284,9 @@ export async function verifyOnline(
             { what: 'status just received', kid: signer, purpose: 'status' },
           ]);
         }
+        keysetAtFault = false;
         const candidate = read(trust);
+        keysetAtFault = true;
         // Nothing the installation keeps may be left signed by a key it no longer trusts.
         assertKeepsKeysInUse(trust, candidate.keysInUse);
         candidate.state = { ...candidate.state, keysets: tokensOf(trust) };
@@ -285,7 +318,7 @@ export async function verifyOnline(
       rejectedRequests: [],
       keysetVersion: null,
       // A refusal of the relayed key sets is worth telling only when it is about them.
-      keysetRefused: keysetRefused?.code.startsWith('ERR_KEYSET_') ? keysetRefused : null,
+      keysetRefused: keysetAtFault ? keysetRefused : null,
       info,
     };
   }

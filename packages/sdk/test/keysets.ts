@@ -1,6 +1,7 @@
 // A vendor's key rotation as signed key sets, for the SDK's tests: the golden license and status
 // keys (L1, S1: what the installation shipped with) are replaced by L2 and S2 over three
 // versions, as the issuer publishes them. ROGUE is nobody's key.
+import { createPrivateKey, sign } from 'node:crypto';
 import {
   type Ed25519KeyPair,
   type KeyPurpose,
@@ -9,6 +10,7 @@ import {
   keyPairFromSeed,
   signerFromKeyPair,
   signKeyset,
+  TYP,
   toPublicJwk,
 } from '@licensor/token';
 import { golden, licenseKey, statusKey } from './fixtures.js';
@@ -63,6 +65,13 @@ export const v3 = await keyset(
   L2,
   [L1.kid, S1.kid],
 );
+/** Only the status key rotated: S2 active and S1 revoked at once; L1 (the license's key) kept. */
+export const statusRotation = await keyset(
+  1,
+  [entry(L1, 'license', 'active'), entry(S2, 'status', 'active')],
+  L1,
+  [S1.kid],
+);
 /** A set made by someone without a vendor key: it trusts ROGUE to sign licenses. */
 export const forged = await keyset(
   2,
@@ -93,3 +102,27 @@ export function flipSignature(token: string): string {
   const last = token.at(-2) === 'A' ? 'B' : 'A';
   return `${token.slice(0, -2)}${last}${token.at(-1)}`;
 }
+
+/** Signs header and payload as given (no claims check): a token of a format newer than this build. */
+export function signRaw(header: object, payload: object, key: Ed25519KeyPair): string {
+  const b64 = (bytes: Uint8Array | string) => Buffer.from(bytes).toString('base64url');
+  const input = `${b64(JSON.stringify(header))}.${b64(JSON.stringify(payload))}`;
+  const privateKey = createPrivateKey({
+    key: { kty: 'OKP', crv: 'Ed25519', d: b64(key.privateKey), x: b64(key.publicKey) },
+    format: 'jwk',
+  });
+  return `${input}.${b64(sign(null, Buffer.from(input), privateKey))}`;
+}
+
+/** Version 1 as a future vendor would sign it in a key set format this SDK does not read. */
+export const newerFormat = signRaw(
+  { alg: 'EdDSA', typ: TYP.keyset, kid: L1.kid },
+  {
+    v: 99,
+    seq: 1,
+    iat: golden.now + 1,
+    keys: [entry(L1, 'license', 'active'), entry(S1, 'status', 'active')],
+    revoked: [],
+  },
+  L1,
+);

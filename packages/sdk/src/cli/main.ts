@@ -40,6 +40,7 @@ export type { CliIo };
 /** Commands that read an installation's state; only `challenge` may start a new one. */
 const NEEDS_STATE = new Set([
   'apply',
+  'trust',
   'show',
   'capacity',
   'verify',
