@@ -44,6 +44,41 @@ describe('entitlements of the license in force', () => {
     expect(await licensor.hasFeature('hsm-support')).toBe(true);
   });
 
+  it('ends a feature and a limit with ends of their own while the clock is held back, on a perpetual license too', async () => {
+    const { licensor, clock } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    const until = clock.seconds + 10 * DAY;
+    await licensor.applyLicenseKey(
+      admin,
+      answer(
+        challenge,
+        v2({
+          features: [{ name: 'hsm-support' }, { name: 'trial', until }],
+          limits: [
+            { name: 'seats', value: 2 },
+            { name: 'sites', value: 5, until },
+          ],
+        }),
+      ),
+    );
+    clock.advance(10 * DAY - 3_600); // an hour before the end, seen
+    expect(await licensor.hasFeature('trial')).toBe(true);
+    expect(await licensor.limit('sites')).toBe(5);
+    clock.advance(-9 * DAY); // set back nine days: the end would never come
+    const info = await licensor.getLicenseInfo(admin);
+    expect(info.clock.rollbackDetected).toBe(true);
+    expect(info.state).toBe('active'); // a perpetual license itself goes on
+    expect(await licensor.hasFeature('trial')).toBe(false);
+    expect(await licensor.limit('sites')).toBe(0);
+    // What has no end of its own is unchanged.
+    expect(await licensor.hasFeature('hsm-support')).toBe(true);
+    expect(await licensor.limit('seats')).toBe(2);
+    // The clock right again, before the end: back.
+    clock.advance(9 * DAY);
+    expect(await licensor.hasFeature('trial')).toBe(true);
+    expect(await licensor.limit('sites')).toBe(5);
+  });
+
   it('a limit past its own end is 0', async () => {
     const { licensor, clock } = setup();
     const { challenge } = await licensor.createChallenge(admin);

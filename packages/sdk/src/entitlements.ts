@@ -43,18 +43,26 @@ export function assertKeyOfProduct(keyring: Keyring, kid: string, product: Produ
   );
 }
 
-/** The features and limits of the license in force, judged at `now` (seconds). */
+/**
+ * The features and limits of the license in force, judged at `now` (seconds). One with an end
+ * of its own counts as ended while the local clock is behind the highest time seen
+ * (`rolledBack`): `now` is then that time, which no longer moves, so a clock held back would keep
+ * it for good, on a perpetual license too (a subscription is 'expired' then as a whole).
+ */
 export function entitlementsAt(
   claims: LicenseClaims | null,
   now: number,
+  rolledBack = false,
 ): { features: FeatureInfo[]; limits: LimitInfo[] } {
+  const running = (until: number | undefined) =>
+    until === undefined || (!rolledBack && now < until);
   const features = (claims?.features ?? []).map((f) => ({
     name: f.name,
     until: f.until ?? null,
-    active: f.until === undefined || now < f.until,
+    active: running(f.until),
   }));
   const limits = (claims?.limits ?? []).map((l) => {
-    const active = l.until === undefined || now < l.until;
+    const active = running(l.until);
     return { name: l.name, value: l.value, until: l.until ?? null, active };
   });
   return { features, limits };

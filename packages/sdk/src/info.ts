@@ -90,7 +90,7 @@ export function describeLicense(context: Context, snapshot: Snapshot, clock: Clo
     forked: status?.forked === true,
     plan: license?.plan ?? null,
     products: license?.products ?? null,
-    ...entitlementsAt(license, clock.effective),
+    ...entitlementsAt(license, clock.effective, clock.rollbackDetected),
   };
 }
 
