@@ -18,6 +18,8 @@ export interface TestIdp {
   clientId: string;
   clientSecret: string;
   accounts: Map<string, IdpAccount>;
+  /** When set, the UserInfo endpoint answers 503 (the provider's UserInfo is down). */
+  userInfoDown: boolean;
   close(): Promise<void>;
 }
 
@@ -65,18 +67,28 @@ export async function startIdp(redirectUri: string): Promise<TestIdp> {
   });
   // Quiet: the provider logs a warning about its development interactions and keys.
   provider.on('server_error', () => undefined);
-  server.on('request', provider.callback());
-  return {
+  const callback = provider.callback();
+  const idp: TestIdp = {
     issuer,
     clientId,
     clientSecret,
     accounts,
+    userInfoDown: false,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  server.on('request', (req, res) => {
+    // oidc-provider's UserInfo endpoint is /me.
+    if (idp.userInfoDown && req.url?.startsWith('/me')) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('UserInfo is down');
+      return;
+    }
+    callback(req, res);
+  });
+  return idp;
 }
 
 /** A minimal cookie jar for one site. */

@@ -562,6 +562,64 @@ describe('registering webhook endpoints', () => {
     },
   );
 
+  it('judges a URL sent without a Host header (HTTP/1.0) as usual; the portal’s own address is still refused', async () => {
+    const server = fixture.app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    type RawAnswer = { error?: { code: string; message: string }; endpoint?: { id: string } };
+    /** One HTTP/1.0 request with alice's session and no Host; answers the status and JSON body. */
+    const raw = (method: string, path: string, body: object) =>
+      new Promise<{ status: number; body: RawAnswer }>((resolve, reject) => {
+        const text = JSON.stringify(body);
+        const socket = new Socket();
+        let answer = '';
+        socket.on('data', (chunk) => {
+          answer += chunk;
+        });
+        socket.on('error', reject);
+        socket.on('close', () => {
+          const status = Number(answer.split(' ')[1]);
+          const json = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+          resolve({ status, body: json === '' ? {} : (JSON.parse(json) as RawAnswer) });
+        });
+        socket.connect(port, '127.0.0.1', () => {
+          socket.end(
+            `${method} ${path} HTTP/1.0\r\nCookie: ${alice.cookie}\r\nX-CSRF-Token: ${alice.csrf}\r\n` +
+              `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+          );
+        });
+      });
+    try {
+      const made = await raw('POST', '/api/v1/webhooks', {
+        url: 'https://crm.example.com/hook',
+        events: ['license.issued'],
+      });
+      expect(made.status).toBe(201);
+      const own = `http://127.0.0.1:${port}/api/v1/tokens`;
+      const refused = await raw('POST', '/api/v1/webhooks', {
+        url: own,
+        events: ['license.issued'],
+      });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toMatchObject({
+        code: 'ERR_WEBHOOK_URL_INVALID',
+        message: expect.stringMatching(/this portal/),
+      });
+      const id = made.body.endpoint!.id;
+      const changed = await raw('PATCH', `/api/v1/webhooks/${id}`, {
+        url: 'https://crm.example.com/other-hook',
+      });
+      expect(changed.status).toBe(200);
+      const unchanged = await raw('PATCH', `/api/v1/webhooks/${id}`, { url: own });
+      expect(unchanged.status).toBe(422);
+      const stored = await fixture.issuer.store.automation.listWebhookEndpoints();
+      expect(stored.map((e) => e.url)).toEqual(['https://crm.example.com/other-hook']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('never opens a connection for a stored URL of those forms, and records why', async () => {
     const receiver = new TestReceiver();
     receivers.push(receiver);

@@ -1,6 +1,7 @@
 // createPortalApp: the whole portal as an express app (UI + /api/v1), built from its
 // dependencies so tests drive the real thing with supertest. `listen` lives in the CLI.
 
+import { isIP } from 'node:net';
 import type { Issuer } from '@licensor/issuer';
 import express, { type Express } from 'express';
 import { type Logger, pino } from 'pino';
@@ -22,6 +23,7 @@ import {
   type SessionTimeouts,
 } from './session/session-manager.js';
 import { type SessionStore, StoreSessionStore } from './session/session-store.js';
+import { storeUserCheck } from './session/user-check.js';
 import { type DispatcherOptions, WebhookDispatcher } from './webhooks/dispatcher.js';
 import type { ResolveAll } from './webhooks/sender.js';
 import { interfaceAddresses, type UrlRules } from './webhooks/url-rules.js';
@@ -98,7 +100,12 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   const logger =
     deps.logger ?? pino({ name: 'licensor-portal', level: process.env.LOG_LEVEL ?? 'info' });
   const sessionStore = deps.sessionStore ?? new StoreSessionStore(deps.issuer.store.automation);
-  const sessions = new SessionManager(sessionStore, { ...DEFAULT_TIMEOUTS, ...deps.timeouts }, now);
+  const sessions = new SessionManager(
+    sessionStore,
+    { ...DEFAULT_TIMEOUTS, ...deps.timeouts },
+    now,
+    storeUserCheck(deps.issuer),
+  );
   const loginLimiter = new LoginLimiter(
     deps.issuer.store.automation,
     { ...DEFAULT_LOGIN_RATE_LIMIT, ...deps.loginRateLimit },
@@ -134,7 +141,10 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
     sso: sso === undefined ? null : { name: sso.name },
     webhookRules: (req) => ({
       ...webhookRules,
-      selfHosts: [req.host, ...webhookRules.selfHosts],
+      // A request without Host (HTTP/1.0) names the portal by the address it came in on.
+      selfHosts: [req.host ?? socketHost(req.socket), ...webhookRules.selfHosts].filter(
+        (host): host is string => host !== undefined && host !== '',
+      ),
       selfPorts: [req.socket.localPort ?? 0, ...webhookRules.selfPorts],
     }),
     now,
@@ -173,4 +183,13 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   app.use(pageNotFound());
   app.use(pageErrorHandler(logger));
   return { app, sessions, sessionStore, webhooks, webhookRules, metrics };
+}
+
+/** `address:port` (IPv6 in brackets) a socket was reached at, or undefined once it closed. */
+function socketHost(socket: { localAddress?: string; localPort?: number }): string | undefined {
+  const { localAddress, localPort } = socket;
+  if (localAddress === undefined || localPort === undefined) return undefined;
+  return isIP(localAddress) === 6
+    ? `[${localAddress}]:${localPort}`
+    : `${localAddress}:${localPort}`;
 }

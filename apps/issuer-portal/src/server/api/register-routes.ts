@@ -76,6 +76,11 @@ async function authorise(
   const found = await sessions.lookup(req);
   if (found.kind === 'expired') throw new SessionExpiredError();
   if (found.kind === 'none') throw new UnauthenticatedError();
+  if (found.kind === 'ended') {
+    throw new UnauthenticatedError(
+      'Your account was changed since you logged in (disabled, given another role, or its two-factor login reset). Log in again.',
+    );
+  }
   const { session } = found;
   if (isStateChange(req)) checkCsrfToken(req, session);
   // A one-time password is replaced first; then a 2FA enrolment the policy asks for.

@@ -5,7 +5,9 @@
 // failed. A client that has not failed for the account (a fresh browser, the real user at
 // another desk) always gets its password checked: someone else's failures never lock anyone
 // out, while guessing one account from many addresses costs each address its first failure.
-// Only failures count; a correct password clears the client's own count. A wrong current
+// Each attempt counts as a failure of the client before its guess is judged (see `begin`), so
+// concurrent requests, to one portal process or several on the store, get no more guesses than
+// sequential ones; a correct password (or code) clears the client's own count. A wrong current
 // password on a password change and a wrong TOTP code count as failures too.
 import { createHash } from 'node:crypto';
 import type { AutomationStore } from '@licensor/issuer';
@@ -40,7 +42,23 @@ function keyOf(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('base64url');
 }
 
+/**
+ * One guess under the limit (a password, a TOTP or recovery code): counted as a failure of the
+ * client before the guess is judged, so a burst of requests cannot all be judged before any of
+ * them has counted. An attempt that ends neither way (a right password without its 2FA code,
+ * an error) stays counted for the client until the window passes or a guess succeeds.
+ */
+export interface LoginAttempt {
+  /** The guess was wrong: it stays counted for the client, and counts for the account. */
+  failed(): Promise<void>;
+  /** The guess was right: the client's failures, this attempt's included, are forgotten. */
+  succeeded(): Promise<void>;
+}
+
 export class LoginLimiter {
+  /** Attempts of this process that passed the check and have not yet counted in the store. */
+  readonly #pending = new Map<string, number>();
+
   constructor(
     private readonly store: AutomationStore,
     private readonly options: LoginRateLimit,
@@ -52,29 +70,56 @@ export class LoginLimiter {
     return { client: keyOf('client', name, address), account: keyOf('account', name) };
   }
 
-  /** Refuses with RateLimitedError when this client may not try this account now. */
-  async check(account: string, address: string): Promise<void> {
+  /** Throws RateLimitedError when a client with `own` failures may not try the account now. */
+  private async judge(own: number, accountKey: string, at: number): Promise<void> {
     const { windowMs, limit, accountLimit } = this.options;
-    const keys = this.keys(account, address);
-    const at = this.now();
-    const own = await this.store.loginFailures(keys.client, at, windowMs);
     if (own === 0) return;
     const overall =
-      accountLimit === undefined ? 0 : await this.store.loginFailures(keys.account, at, windowMs);
+      accountLimit === undefined ? 0 : await this.store.loginFailures(accountKey, at, windowMs);
     if (own >= limit || (accountLimit !== undefined && overall >= accountLimit)) {
       throw new RateLimitedError(Math.ceil(windowMs / 1000));
     }
   }
 
-  async fail(account: string, address: string): Promise<void> {
+  /**
+   * Starts a guess of this client at this account, or refuses with RateLimitedError. The
+   * attempt counts in the store as one of the client's failures before the guess is judged:
+   * concurrent attempts, from this process or any other on the store, each see those before
+   * them, so at most `limit` guesses per account and address are judged in a window. Within one
+   * process a refusal stores nothing; an attempt refused only because another process's
+   * attempt counted first stays counted.
+   */
+  async begin(account: string, address: string): Promise<LoginAttempt> {
+    const { windowMs } = this.options;
     const keys = this.keys(account, address);
     const at = this.now();
-    await this.store.recordLoginFailure(keys.client, at, this.options.windowMs);
-    await this.store.recordLoginFailure(keys.account, at, this.options.windowMs);
+    const stored = await this.store.loginFailures(keys.client, at, windowMs);
+    // Attempts of this process between this check and their count in the store are held here,
+    // so that a burst is judged in order: nothing else runs between the check of `own` and the
+    // hold.
+    const own = stored + (this.#pending.get(keys.client) ?? 0);
+    if (own >= this.options.limit) throw new RateLimitedError(Math.ceil(windowMs / 1000));
+    this.#hold(keys.client, 1);
+    let counted: number;
+    try {
+      await this.judge(own, keys.account, at);
+      counted = await this.store.recordLoginFailure(keys.client, at, windowMs);
+    } finally {
+      this.#hold(keys.client, -1);
+    }
+    // Judged again with the failures counted before this one (other processes' included).
+    await this.judge(counted - 1, keys.account, at);
+    return {
+      failed: async () => {
+        await this.store.recordLoginFailure(keys.account, this.now(), windowMs);
+      },
+      succeeded: () => this.store.clearLoginFailures(keys.client),
+    };
   }
 
-  /** A correct password: this client's own failures are forgotten. */
-  async succeed(account: string, address: string): Promise<void> {
-    await this.store.clearLoginFailures(this.keys(account, address).client);
+  #hold(key: string, by: 1 | -1): void {
+    const next = (this.#pending.get(key) ?? 0) + by;
+    if (next === 0) this.#pending.delete(key);
+    else this.#pending.set(key, next);
   }
 }

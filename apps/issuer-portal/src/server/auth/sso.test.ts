@@ -245,6 +245,21 @@ describe('refusals leave nothing behind', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('the provider’s UserInfo failing: 502 ERR_SSO_FAILED page, audited, no user, no session', async () => {
+    const before = await snapshot();
+    const [url, cookie] = await signed('dana');
+    idp.userInfoDown = true;
+    const answer = await callback(url, cookie).expect(502);
+    expect(answer.type).toBe('text/html');
+    expect(answer.text).toContain('ERR_SSO_FAILED');
+    expect(sessionCookieOf(answer)).toBeUndefined();
+    expect(await snapshot()).toEqual(before);
+    expect(await fixture.issuer.store.sso.getSsoIdentity(idp.issuer, 'dana')).toBeNull();
+    const refused = await fixture.issuer.store.listAuditEvents({ action: 'session.sso-refused' });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ details: { reason: 'ERR_SSO_FAILED' } });
+  });
+
   it('the provider refusing (error=access_denied) is 401 ERR_SSO_DENIED', async () => {
     const started = await fetch(`${portalUrl}/api/v1/auth/oidc/start`, { redirect: 'manual' });
     const cookie = started.headers.getSetCookie()[0]!.split(';')[0]!;

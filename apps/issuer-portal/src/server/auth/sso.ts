@@ -292,7 +292,15 @@ export class Sso {
     let all: Record<string, unknown> = { ...claims };
     if (all[groupsClaim] === undefined || all.email === undefined) {
       // Many providers put groups and e-mail only in the UserInfo answer.
-      const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      let info: Record<string, unknown>;
+      try {
+        info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+      } catch (error) {
+        throw new SsoError(
+          'ERR_SSO_FAILED',
+          `The identity provider’s UserInfo answer could not be read (${(error as Error).message}). Start again from the login page.`,
+        );
+      }
       all = { ...info, ...all };
     }
     return {

@@ -211,17 +211,18 @@ export class TwoFactor {
     return { secret, otpauthUri, qrCode };
   }
 
+  /**
+   * Throws the TwoFactorStateError `confirm` (state 'pending') or `verify` (state 'enabled')
+   * would, before any code is judged: a route checks it before counting an attempt.
+   */
+  async requireState(userId: string, state: 'pending' | 'enabled'): Promise<void> {
+    if (state === 'enabled') await this.#enabled(userId);
+    else await this.#pending(userId);
+  }
+
   /** The first code from the app turns 2FA on; answers the recovery codes (shown once). */
   async confirm(userId: string, code: string): Promise<string[]> {
-    const record = await this.#store.getTwoFactor(userId);
-    if (record?.state !== 'pending') {
-      throw record?.state === 'enabled'
-        ? new TwoFactorStateError('ERR_2FA_ALREADY_ENABLED', 'Two-factor login is already on.')
-        : new TwoFactorStateError(
-            'ERR_2FA_NOT_ENROLLING',
-            'There is no enrolment to confirm: start again with "Set up two-factor login".',
-          );
-    }
+    const record = await this.#pending(userId);
     await this.#checkTotp(record, code);
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     if (!(await this.#store.enableTwoFactor(userId, this.#now(), codes.map(hashRecoveryCode)))) {
@@ -272,6 +273,19 @@ export class TwoFactor {
   /** An admin's reset for a user who lost the device and the codes; false if 2FA was off. */
   reset(userId: string): Promise<boolean> {
     return this.#store.deleteTwoFactor(userId);
+  }
+
+  async #pending(userId: string): Promise<TwoFactorRecord> {
+    const record = await this.#store.getTwoFactor(userId);
+    if (record?.state !== 'pending') {
+      throw record?.state === 'enabled'
+        ? new TwoFactorStateError('ERR_2FA_ALREADY_ENABLED', 'Two-factor login is already on.')
+        : new TwoFactorStateError(
+            'ERR_2FA_NOT_ENROLLING',
+            'There is no enrolment to confirm: start again with "Set up two-factor login".',
+          );
+    }
+    return record;
   }
 
   async #enabled(userId: string): Promise<TwoFactorRecord> {

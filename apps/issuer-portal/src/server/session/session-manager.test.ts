@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { describe, expect, it } from 'vitest';
-import { COOKIE_NAME, SessionManager } from './session-manager.js';
+import { COOKIE_NAME, SessionManager, USER_RECHECK_MS, type UserCheck } from './session-manager.js';
 import { MemorySessionStore } from './session-store.js';
 
 const TIMEOUTS = { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 };
@@ -48,6 +48,37 @@ describe('SessionManager', () => {
     expect((await manager.lookup(exchange(cookie).req)).kind).toBe('active');
     now += 30 * 60_000;
     expect((await manager.lookup(exchange(cookie).req)).kind).toBe('expired');
+    expect(store.size).toBe(0);
+  });
+
+  it('reads its user again at most every USER_RECHECK_MS: a lower role follows, `end` ends it', async () => {
+    let now = 0;
+    let answer: Awaited<ReturnType<UserCheck>> = { kind: 'keep', role: 'issuer' };
+    let reads = 0;
+    const store = new MemorySessionStore();
+    const manager = new SessionManager(
+      store,
+      TIMEOUTS,
+      () => now,
+      async () => {
+        reads += 1;
+        return answer;
+      },
+    );
+    const started = await manager.start(exchange().req, exchange().res, USER);
+    const cookie = `${COOKIE_NAME}=${started.id}`;
+    const lookup = () => manager.lookup(exchange(cookie).req);
+    expect(await lookup()).toMatchObject({ kind: 'active', session: { role: 'issuer' } });
+    answer = { kind: 'keep', role: 'viewer' };
+    now = USER_RECHECK_MS - 1;
+    expect(await lookup()).toMatchObject({ kind: 'active', session: { role: 'issuer' } });
+    expect(reads).toBe(1);
+    now = USER_RECHECK_MS;
+    expect(await lookup()).toMatchObject({ kind: 'active', session: { role: 'viewer' } });
+    expect(reads).toBe(2);
+    answer = { kind: 'end' };
+    now = 2 * USER_RECHECK_MS;
+    expect((await lookup()).kind).toBe('ended');
     expect(store.size).toBe(0);
   });
 

@@ -26,7 +26,24 @@ export const SECURE_COOKIE_NAME = '__Host-licensor_portal_sid';
 export type SessionLookup =
   | { kind: 'none' }
   | { kind: 'expired' }
+  /** Ended because its user changed outside the session (disabled, a higher role, 2FA reset). */
+  | { kind: 'ended' }
   | { kind: 'active'; session: Session };
+
+/**
+ * The session's user as the store has it now: `end` (disabled, gone, 2FA reset since the login,
+ * a higher role than the session's: they log in again) or the role to keep (lower or equal).
+ */
+export type UserCheck = (
+  session: Session,
+) => Promise<{ kind: 'end' } | { kind: 'keep'; role: Role }>;
+
+/**
+ * A session's user is read again at most this often per session and process: a change made
+ * outside the portal's user routes (the CLI, an SSO login with fewer groups) reaches every open
+ * session within this long.
+ */
+export const USER_RECHECK_MS = 5_000;
 
 export interface SessionUser {
   id: string;
@@ -51,11 +68,20 @@ export class SessionManager {
   readonly #store: SessionStore;
   readonly #timeouts: SessionTimeouts;
   readonly #now: () => number;
+  readonly #checkUser: UserCheck | undefined;
+  /** Per session id: when its user was last read, and the role then in force. */
+  readonly #checked = new Map<string, { at: number; role: Role }>();
 
-  constructor(store: SessionStore, timeouts: SessionTimeouts, now: () => number) {
+  constructor(
+    store: SessionStore,
+    timeouts: SessionTimeouts,
+    now: () => number,
+    checkUser?: UserCheck,
+  ) {
     this.#store = store;
     this.#timeouts = timeouts;
     this.#now = now;
+    this.#checkUser = checkUser;
   }
 
   isExpired(session: Session, at = this.#now()): boolean {
@@ -69,16 +95,43 @@ export class SessionManager {
   async lookup(req: Request): Promise<SessionLookup> {
     const id = cookieId(req);
     if (!id) return { kind: 'none' };
-    const session = await this.#store.get(id);
-    if (!session) return { kind: 'none' };
+    const stored = await this.#store.get(id);
+    if (!stored) {
+      this.#checked.delete(id);
+      return { kind: 'none' };
+    }
     const now = this.#now();
-    if (this.isExpired(session, now)) {
+    if (this.isExpired(stored, now)) {
+      this.#checked.delete(id);
       await this.#store.delete(id);
       return { kind: 'expired' };
     }
-    if (now - session.lastSeenAt >= TOUCH_RESOLUTION_MS) await this.#store.touch(id, now);
+    const role = await this.#currentRole(stored, now);
+    if (role === null) {
+      this.#checked.delete(id);
+      await this.#store.delete(id);
+      return { kind: 'ended' };
+    }
+    if (now - stored.lastSeenAt >= TOUCH_RESOLUTION_MS) await this.#store.touch(id, now);
+    const session: Session = role === stored.role ? stored : { ...stored, role };
     session.lastSeenAt = now;
     return { kind: 'active', session };
+  }
+
+  /** The role the session holds now (its user read again when due), or null: it ends. */
+  async #currentRole(session: Session, now: number): Promise<Role | null> {
+    if (this.#checkUser === undefined) return session.role;
+    const last = this.#checked.get(session.id);
+    if (last !== undefined && now - last.at < USER_RECHECK_MS && now >= last.at) return last.role;
+    const found = await this.#checkUser(session);
+    if (found.kind === 'end') return null;
+    if (this.#checked.size >= 10_000) {
+      for (const [key, entry] of this.#checked) {
+        if (now - entry.at >= USER_RECHECK_MS) this.#checked.delete(key);
+      }
+    }
+    this.#checked.set(session.id, { at: now, role: found.role });
+    return found.role;
   }
 
   /** Ends expired sessions in the store (the CLI runs this every minute). */

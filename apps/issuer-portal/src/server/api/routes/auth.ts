@@ -1,13 +1,13 @@
 // Log in, see the session, change your own password, log out. Login renews the session id (any
 // session the browser held ends) and answers with the CSRF token the SPA must echo on state
 // changes. A user with two-factor login sends the code with the password (the first try without
-// one is ERR_2FA_REQUIRED, nothing else happens); a wrong or reused code counts as a failed
-// login. A user the 2FA policy requires a second factor of, who has none, gets a session that
+// one is ERR_2FA_REQUIRED and holds one attempt of the login limit until a login succeeds); a
+// wrong or reused code counts as a failed login. A user the 2FA policy requires a second factor of, who has none, gets a session that
 // only answers the enrolment routes (auth/two-factor.ts). A password change needs the current password, ends every session of the user (a
 // stolen session dies with the old password) and starts a new one for the browser that asked.
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { RateLimitedError } from '../../auth/login-limit.js';
+import { type LoginAttempt, RateLimitedError } from '../../auth/login-limit.js';
 import {
   policyRequires,
   TwoFactorCodeUsedError,
@@ -43,13 +43,15 @@ export function sessionInfo(deps: ApiDeps, session: Session) {
 /**
  * The second factor of a user who just proved their password: null when they have none (then
  * whether the policy sends them to enrol), or the method used. A missing code is
- * ERR_2FA_REQUIRED and counts for nothing; a wrong or reused one counts as a failed login.
+ * ERR_2FA_REQUIRED (the attempt stays counted until a login succeeds); a wrong or reused one
+ * counts as a failed login.
  */
 export async function secondFactor(
   deps: ApiDeps,
   req: Request,
   user: { id: string; name: string; role: Role },
   code: string | undefined,
+  attempt: LoginAttempt,
 ): Promise<{ method: 'totp' | 'recovery' | null; enrolTwoFactor: boolean }> {
   if (!(await deps.twoFactor.isEnabled(user.id))) {
     const enrolTwoFactor = policyRequires(await deps.twoFactor.policy(), user.role);
@@ -60,7 +62,7 @@ export async function secondFactor(
     return { method: await deps.twoFactor.verify(user.id, code), enrolTwoFactor: false };
   } catch (error) {
     if (error instanceof TwoFactorCodeWrongError || error instanceof TwoFactorCodeUsedError) {
-      await deps.loginLimiter.fail(user.name, clientAddress(req));
+      await attempt.failed();
       await auditSessionEvent(deps, user.name, 'session.2fa-failed', {
         ip: req.ip ?? null,
         reason: error.code,
@@ -76,9 +78,9 @@ export function clientAddress(req: Request): string {
 }
 
 /** Awaits a limit check; a refusal carries Retry-After. */
-export async function limited(res: Response, check: Promise<void>): Promise<void> {
+export async function limited<T>(res: Response, check: Promise<T>): Promise<T> {
   try {
-    await check;
+    return await check;
   } catch (error) {
     if (error instanceof RateLimitedError) {
       res.setHeader('Retry-After', String(error.retryAfterSeconds));
@@ -109,15 +111,15 @@ export const login = defineRoute({
   async handle({ body, deps, req, res }) {
     if (!deps.passwordLogin) throw new PasswordLoginDisabledError();
     const address = clientAddress(req);
-    await limited(res, deps.loginLimiter.check(body.name, address));
+    const attempt = await limited(res, deps.loginLimiter.begin(body.name, address));
     const user = await deps.issuer.users.authenticate(body.name, body.password);
     if (!user) {
-      await deps.loginLimiter.fail(body.name, address);
+      await attempt.failed();
       await auditSessionEvent(deps, body.name, 'session.login-failed', { ip: req.ip ?? null });
       throw new LoginFailedError();
     }
-    const second = await secondFactor(deps, req, user, body.code);
-    await deps.loginLimiter.succeed(body.name, address);
+    const second = await secondFactor(deps, req, user, body.code, attempt);
+    await attempt.succeeded();
     const changePassword = user.passwordOneTime === true;
     const session = await deps.sessions.start(req, res, user, {
       enrolTwoFactor: second.enrolTwoFactor,
@@ -203,13 +205,14 @@ export const changePassword = defineRoute({
     if (!deps.passwordLogin) throw new PasswordLoginDisabledError();
     const { userName } = session!;
     const address = clientAddress(req);
-    await limited(res, deps.loginLimiter.check(userName, address));
+    const attempt = await limited(res, deps.loginLimiter.begin(userName, address));
     const user = await deps.issuer.users.authenticate(userName, body.currentPassword);
     if (!user) {
-      await deps.loginLimiter.fail(userName, address);
+      await attempt.failed();
       await auditSessionEvent(deps, userName, 'session.password-failed', { ip: req.ip ?? null });
       throw new PasswordWrongError();
     }
+    await attempt.succeeded();
     if (body.newPassword === body.currentPassword) throw new PasswordUnchangedError();
     // The user's own password: a one-time mark is cleared.
     await deps.issuer.users.setPassword(userName, body.newPassword, userName);

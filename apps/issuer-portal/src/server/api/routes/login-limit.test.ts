@@ -1,12 +1,23 @@
 // The login limit keys on the client address together with the account it tries, counts
 // failures only, and never lets someone else's failures block a correct password from a client
 // that has not failed itself (#16.9; the limiter is auth/login-limit.ts, counted in the store).
+import { generate } from 'otplib';
+import { pino } from 'pino';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Fixture, makePortal, PASSWORDS } from '../../../../test/helpers.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type Fixture,
+  loginAs,
+  makePortal,
+  PASSWORDS,
+  send,
+  sessionCookie,
+} from '../../../../test/helpers.js';
+import { createPortalApp } from '../../app.js';
 
 let fixture: Fixture | undefined;
 afterEach(async () => {
+  vi.restoreAllMocks();
   await fixture?.close();
   fixture = undefined;
 });
@@ -74,5 +85,148 @@ describe('the login limit (#16.9)', () => {
     await login(f, '198.51.100.1', 'ivan', PASSWORDS.ivan).expect(429);
     f.advance(60_000);
     await login(f, '198.51.100.1', 'ivan', PASSWORDS.ivan).expect(200);
+  });
+});
+
+/** The statuses of `n` requests sent at once, counted: `{401: 2, 429: 10}`. */
+async function burst(n: number, one: (i: number) => PromiseLike<{ status: number }>) {
+  const answers = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+  const counts: Record<number, number> = {};
+  for (const { status } of answers) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+}
+
+/** A wrong 6-digit code for `secret` at the fixture's clock. */
+async function wrongCode(f: Fixture, secret: string): Promise<string> {
+  const right = await generate({ secret, epoch: Math.floor(f.clock.now / 1000) });
+  return right === '000000' ? '111111' : '000000';
+}
+
+describe('the login limit under concurrent requests', () => {
+  it('judges at most `limit` passwords of a burst; the rest are refused before the check', async () => {
+    const f = await portal(2, 1000);
+    const counts = await burst(12, (i) => login(f, '198.51.100.1', 'ivan', `wrong-${i}`));
+    expect(counts[401] ?? 0).toBeLessThanOrEqual(2);
+    expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(12);
+    // Two failures were judged; the address stays refused for the account.
+    await login(f, '198.51.100.1', 'ivan', PASSWORDS.ivan).expect(429);
+    expect(await f.issuer.store.listAuditEvents({ action: 'session.login-failed' })).toHaveLength(
+      counts[401] ?? 0,
+    );
+    // Nobody else is locked out: another client of the account, another account from the address.
+    await login(f, '203.0.113.5', 'ivan', PASSWORDS.ivan).expect(200);
+    await login(f, '198.51.100.1', 'vera', PASSWORDS.vera).expect(200);
+    // After the window, the right password works from the address that guessed.
+    f.advance(60_000);
+    await login(f, '198.51.100.1', 'ivan', PASSWORDS.ivan).expect(200);
+  });
+
+  it('holds across two portal processes on one store', async () => {
+    const f = await portal(2, 1000);
+    const other = createPortalApp({
+      issuer: f.issuer,
+      now: () => f.clock.now,
+      logger: pino({ level: 'silent' }),
+      webRoot: null,
+      trustProxy: true,
+      loginRateLimit: { windowMs: 60_000, limit: 2, accountLimit: 1000 },
+    });
+    const counts = await burst(12, (i) =>
+      request(i % 2 === 0 ? f.app : other.app)
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', '198.51.100.1')
+        .send({ name: 'ivan', password: `wrong-${i}` }),
+    );
+    expect(counts[401] ?? 0).toBeLessThanOrEqual(2);
+    expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(12);
+  });
+
+  it('judges at most `limit` 2FA codes of a burst at login', async () => {
+    const f = await portal(2, 1000);
+    const ivan = await loginAs(f, 'ivan');
+    const begun = await send(ivan, 'post', '/api/v1/auth/2fa/enrol').expect(200);
+    const secret = begun.body.secret as string;
+    const code = await generate({ secret, epoch: Math.floor(f.clock.now / 1000) });
+    await send(ivan, 'post', '/api/v1/auth/2fa/confirm', { code }).expect(200);
+    f.advance(30_000);
+    const wrong = await wrongCode(f, secret);
+    const counts = await burst(12, () =>
+      request(f.app)
+        .post('/api/v1/auth/login')
+        .set('X-Forwarded-For', '198.51.100.1')
+        .send({ name: 'ivan', password: PASSWORDS.ivan, code: wrong }),
+    );
+    expect(counts[401] ?? 0).toBeLessThanOrEqual(2);
+    expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(12);
+    expect(await f.issuer.store.listAuditEvents({ action: 'session.2fa-failed' })).toHaveLength(
+      counts[401] ?? 0,
+    );
+    f.advance(60_000);
+    const right = await generate({ secret, epoch: Math.floor(f.clock.now / 1000) });
+    await request(f.app)
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', '198.51.100.1')
+      .send({ name: 'ivan', password: PASSWORDS.ivan, code: right })
+      .expect(200);
+  });
+
+  it('judges at most `limit` codes of a burst on the routes that take one', async () => {
+    const f = await portal(2, 1000);
+    const ivan = await loginAs(f, 'ivan');
+    const begun = await send(ivan, 'post', '/api/v1/auth/2fa/enrol').expect(200);
+    const secret = begun.body.secret as string;
+    const wrong = await wrongCode(f, secret);
+    // A slow store read, as on a busy store: every request of the burst is in flight at once.
+    const twoFactorStore = f.issuer.store.twoFactor;
+    const read = twoFactorStore.getTwoFactor.bind(twoFactorStore);
+    vi.spyOn(twoFactorStore, 'getTwoFactor').mockImplementation(async (userId) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return read(userId);
+    });
+    const counts = await burst(12, () =>
+      send(ivan, 'post', '/api/v1/auth/2fa/confirm', { code: wrong }),
+    );
+    expect(counts[401] ?? 0).toBeLessThanOrEqual(2);
+    expect((counts[401] ?? 0) + (counts[429] ?? 0)).toBe(12);
+  });
+
+  it('judges at most `limit` current passwords of a burst of password changes', async () => {
+    const f = await portal(2, 1000);
+    const ivan = await loginAs(f, 'ivan');
+    const counts = await burst(12, (i) =>
+      send(ivan, 'post', '/api/v1/auth/password', {
+        currentPassword: `wrong-${i}`,
+        newPassword: 'a brand new password for ivan',
+      }),
+    );
+    expect(counts[403] ?? 0).toBeLessThanOrEqual(2);
+    expect((counts[403] ?? 0) + (counts[429] ?? 0)).toBe(12);
+  });
+
+  it('a right current password clears the count, and a 2FA route in the wrong state counts nothing', async () => {
+    const f = await portal(2, 1000);
+    const ivan = await loginAs(f, 'ivan');
+    for (let i = 0; i < 3; i++) {
+      await send(ivan, 'post', '/api/v1/auth/2fa/confirm', { code: '123456' }).expect(409);
+    }
+    await send(ivan, 'post', '/api/v1/auth/password', {
+      currentPassword: 'wrong',
+      newPassword: 'a brand new password for ivan',
+    }).expect(403);
+    const changed = await send(ivan, 'post', '/api/v1/auth/password', {
+      currentPassword: PASSWORDS.ivan,
+      newPassword: 'a brand new password for ivan',
+    }).expect(200);
+    const next = {
+      agent: ivan.agent,
+      csrf: changed.body.csrfToken as string,
+      cookie: sessionCookie(changed.headers['set-cookie']),
+    };
+    for (let i = 0; i < 2; i++) {
+      await send(next, 'post', '/api/v1/auth/password', {
+        currentPassword: `wrong-${i}`,
+        newPassword: 'another new password for ivan',
+      }).expect(403);
+    }
   });
 });

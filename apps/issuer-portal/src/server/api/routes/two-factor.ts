@@ -40,21 +40,29 @@ const RecoveryCodes = z
   .array(z.string())
   .describe('Shown once: each signs in once in place of a TOTP code. Only hashes are kept.');
 
-/** Runs a code check of the logged-in user under the login limit; a wrong code counts. */
+/**
+ * Runs a code check of the logged-in user under the login limit (the attempt counts before the
+ * code is judged); a wrong code stays counted, a right one clears the client's failures. The
+ * 2FA state the route needs (`state`) is checked first, so a 409 holds no attempt.
+ */
 async function withCode<T>(
   deps: ApiDeps,
   session: Session,
   req: Parameters<typeof clientAddress>[0],
   res: Parameters<typeof limited>[0],
+  state: 'pending' | 'enabled',
   check: () => Promise<T>,
 ): Promise<T> {
+  await deps.twoFactor.requireState(session.userId, state);
   const address = clientAddress(req);
-  await limited(res, deps.loginLimiter.check(session.userName, address));
+  const attempt = await limited(res, deps.loginLimiter.begin(session.userName, address));
   try {
-    return await check();
+    const result = await check();
+    await attempt.succeeded();
+    return result;
   } catch (error) {
     if (error instanceof TwoFactorCodeWrongError || error instanceof TwoFactorCodeUsedError) {
-      await deps.loginLimiter.fail(session.userName, address);
+      await attempt.failed();
       await auditSessionEvent(deps, session.userName, 'session.2fa-failed', {
         ip: req.ip ?? null,
         reason: error.code,
@@ -116,10 +124,9 @@ export const confirmTwoFactor = defineRoute({
   response: z.object({ session: SessionInfoSchema, recoveryCodes: RecoveryCodes }),
   async handle({ body, deps, session, req, res }) {
     const s = session!;
-    const recoveryCodes = await withCode(deps, s, req, res, () =>
+    const recoveryCodes = await withCode(deps, s, req, res, 'pending', () =>
       deps.twoFactor.confirm(s.userId, body.code),
     );
-    await deps.loginLimiter.succeed(s.userName, clientAddress(req));
     await auditPortalEvent(deps, s.userName, '2fa.enable', s.userId, { name: s.userName });
     const user = { id: s.userId, name: s.userName, role: s.role };
     const next = await deps.sessions.start(req, res, user);
@@ -140,7 +147,7 @@ export const regenerateRecoveryCodes = defineRoute({
   response: z.object({ recoveryCodes: RecoveryCodes }),
   async handle({ body, deps, session, req, res }) {
     const s = session!;
-    const recoveryCodes = await withCode(deps, s, req, res, () =>
+    const recoveryCodes = await withCode(deps, s, req, res, 'enabled', () =>
       deps.twoFactor.regenerateRecoveryCodes(s.userId, body.code),
     );
     await auditPortalEvent(deps, s.userName, '2fa.recovery-codes', s.userId, { name: s.userName });
@@ -169,7 +176,7 @@ export const disableTwoFactor = defineRoute({
         'The two-factor policy requires a second factor of you, so it cannot be turned off. Ask an administrator.',
       );
     }
-    await withCode(deps, s, req, res, () => deps.twoFactor.disable(s.userId, body.code));
+    await withCode(deps, s, req, res, 'enabled', () => deps.twoFactor.disable(s.userId, body.code));
     await auditPortalEvent(deps, s.userName, '2fa.disable', s.userId, { name: s.userName });
     return { ok: true as const };
   },

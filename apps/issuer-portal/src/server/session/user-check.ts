@@ -1,0 +1,32 @@
+// A session keeps the role its user had at login; the user can change outside the portal's user
+// routes (which end the user's sessions themselves): `licensor-issuer users set-role | disable
+// | reset-2fa`, or an SSO login whose groups now give a lower role. The session manager reads the
+// user again (at most every USER_RECHECK_MS per session) with this check.
+import { type Issuer, UserNotFoundError } from '@licensor/issuer';
+import { roleAllows } from '../roles.js';
+import type { UserCheck } from './session-manager.js';
+
+export function storeUserCheck(issuer: Issuer): UserCheck {
+  return async (session) => {
+    let user: Awaited<ReturnType<Issuer['users']['get']>>;
+    try {
+      user = await issuer.users.get(session.userName);
+    } catch (error) {
+      if (error instanceof UserNotFoundError) return { kind: 'end' };
+      throw error;
+    }
+    if (user.id !== session.userId || user.disabled) return { kind: 'end' };
+    // A higher role than at login: the session ends (the next login applies the 2FA policy to
+    // it); a lower one is what the session holds from now on.
+    if (!roleAllows(session.role, user.role)) return { kind: 'end' };
+    // A 2FA reset after the login ends the session, as the portal's own reset does.
+    const resets = await issuer.store.listAuditEvents({
+      subjectId: user.id,
+      action: '2fa.reset',
+      since: session.createdAt + 1,
+      limit: 1,
+    });
+    if (resets.length > 0) return { kind: 'end' };
+    return { kind: 'keep', role: user.role };
+  };
+}
