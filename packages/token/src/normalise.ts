@@ -21,6 +21,7 @@ const LABELS: Record<ArmourKind, string> = {
 const BEGIN = /-----BEGIN ([A-Z ]*)-----/g;
 const END = /-----END ([A-Z ]*)-----/g;
 const WHITESPACE = /\s+/g;
+const ARMOUR_LINE = /-----(?:BEGIN|END) /;
 const TOKEN_TEXT = /^[A-Za-z0-9_.=+/-]*$/;
 
 function kindOfLabel(label: string): ArmourKind | undefined {
@@ -47,7 +48,9 @@ export function normaliseToken(pasted: string, expectedKind?: ArmourKind | null)
       `the token is ${pasted.length} characters, over the cap of ${MAX_STATUS_TOKEN_LENGTH}`,
     );
   }
-  if (!pasted.includes('-----')) return pasted.replace(WHITESPACE, '');
+  // An armour line, not any five dashes: a signature segment may hold "-----" (its bytes are
+  // random; about one token in 13 million), and its token is as valid as any other.
+  if (!ARMOUR_LINE.test(pasted)) return pasted.replace(WHITESPACE, '');
   return unarmour(pasted, expectedKind);
 }
 

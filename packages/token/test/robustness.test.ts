@@ -91,3 +91,67 @@ describe('verifiers fail only with LicensorErrors', () => {
 interface GoldenEntry {
   token: string;
 }
+
+describe('a valid token whatever its random bytes and size', () => {
+  it('verifies a license whose signature holds five dashes, bare, armoured and among blocks', async () => {
+    // Found by search: this jti makes the golden license key's signature hold "-----", which
+    // was read as the start of armour and refused (ERR_ARMOR_INVALID), for good.
+    const { armour, armourBlocks, signLicense } = await import('../src/index.js');
+    const token = signLicense(
+      { ...golden.license.claims, jti: 'txn_13178365' },
+      goldenKey('license'),
+    );
+    expect(token.split('.')[2]).toContain('-----');
+    expect(verifyLicense(token, keyring).claims.jti).toBe('txn_13178365');
+    expect(verifyLicense(armour(token, 'license'), keyring).claims.jti).toBe('txn_13178365');
+    expect(armourBlocks(armour(token, 'license'))).toEqual([{ kind: 'license', token }]);
+    // Text that is armour is still read as armour.
+    expect(
+      isLicensorError(
+        catchError(() => verifyLicense(`-----BEGIN LICENSOR LICENSE-----\n${token}`, keyring)),
+      ),
+    ).toBe(true);
+  });
+
+  it('verifies the largest challenge signing allows in its armoured form too', async () => {
+    const { armour, signChallenge } = await import('../src/index.js');
+    const base = golden.challengeV2.claims;
+    const features = Array.from({ length: 64 }, (_, i) =>
+      `f${String(i).padStart(3, '0')}`.padEnd(60, 'x'),
+    );
+    let largest = '';
+    for (let k = 0; k <= 64; k++) {
+      const limits = Array.from({ length: k }, (_, i) => ({
+        name: `l${String(i).padStart(3, '0')}`,
+        value: 1,
+      }));
+      try {
+        largest = signChallenge(
+          { ...base, request: { ...base.request, features, ...(k > 0 ? { limits } : {}) } },
+          installation,
+        );
+      } catch {
+        break;
+      }
+    }
+    expect(largest.length).toBeGreaterThan(8_000);
+    const armoured = armour(largest, 'challenge');
+    expect(armoured.length).toBeGreaterThan(8_192);
+    expect(verifyChallenge(armoured).token).toBe(largest);
+    // The compact token's cap still holds: a token over it is refused, armoured or not.
+    expect(
+      catchError(() => verifyChallenge(`${largest}${'A'.repeat(8_193 - largest.length)}`)),
+    ).toMatchObject({
+      code: 'ERR_INPUT_TOO_LARGE',
+    });
+  });
+});
+
+function catchError(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

@@ -202,6 +202,16 @@ describe('products a license covers', () => {
     expect(versionHasPrefix('6.0.0', '5')).toBe(false);
   });
 
+  it('reads a semver pre-release or build suffix with dots of its own as a suffix', () => {
+    expect(versionHasPrefix('5.2.0-rc.1', '5.2.0')).toBe(true);
+    expect(versionHasPrefix('5.2.0+build.7', '5.2')).toBe(true);
+    expect(versionHasPrefix('5.2.0-rc.1', '5.2.0.1')).toBe(false);
+    expect(versionHasPrefix('6.0.0-rc.1', '5')).toBe(false);
+    expect(
+      coversProduct([{ name: 'P', versions: ['5.2.0'] }], { name: 'P', version: '5.2.0-rc.1' }),
+    ).toBe(true);
+  });
+
   it('covers a product by name and version; no grants cover every product', () => {
     const grants = [{ name: 'CMS', versions: ['5'] }, { name: 'Mobile' }];
     expect(coversProduct(grants, { name: 'CMS', version: '5.9.1' })).toBe(true);

@@ -152,15 +152,12 @@ export const limitUsages: Reader<LimitUsage[]> = sortedList(limitUsage, (u) => u
 
 /** True when `version` begins with the dotted segments of `prefix` (`5.2` covers `5.2.0-rc1`). */
 export function versionHasPrefix(version: string, prefix: string): boolean {
-  const segments = version.split('.');
+  // A pre-release or build suffix starts at the first "-" or "+" and may hold dots of its own
+  // (semver: 5.2.0-rc.1, 5.2.0+build.7): the version's segments are those before it.
+  const segments = (version.split(/[-+]/, 1)[0] as string).split('.');
   const wanted = prefix.split('.');
   if (wanted.length > segments.length) return false;
-  return wanted.every((segment, i) => {
-    const actual = segments[i] as string;
-    // The last segment of a version may carry a pre-release or build suffix: 5.2.0-rc1.
-    const core = i === segments.length - 1 ? (actual.split(/[-+]/, 1)[0] as string) : actual;
-    return core === segment;
-  });
+  return wanted.every((segment, i) => segments[i] === segment);
 }
 
 /**

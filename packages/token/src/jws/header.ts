@@ -41,14 +41,22 @@ export interface CompactJws {
 // the payload is read, or demand extensions: never honoured, always refused.
 const FORBIDDEN = ['crit', 'b64', 'jku', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'jwk', 'zip', 'enc'];
 
+/** Room for armour lines, line breaks every 64 characters and text around a block. */
+const pastedCap = (maxLength: number) => Math.ceil(maxLength * 1.25) + 1024;
+
+function tooLarge(length: number, maxLength: number): InputTooLargeError {
+  return new InputTooLargeError(
+    `the token is ${length} characters, over the cap of ${maxLength} for this message`,
+  );
+}
+
 export function readCompactJws(input: string, rules: HeaderRules): CompactJws {
   if (typeof input !== 'string') throw new JwsMalformedError('a token must be a string');
-  if (input.length > rules.maxLength) {
-    throw new InputTooLargeError(
-      `the token is ${input.length} characters, over the cap of ${rules.maxLength} for this message`,
-    );
-  }
+  // The cap is the compact token's (what signing allows); the text as given may hold the same
+  // token wrapped and armoured, so it is bounded more loosely before it is read.
+  if (input.length > pastedCap(rules.maxLength)) throw tooLarge(input.length, rules.maxLength);
   const token = normaliseToken(input, rules.armour);
+  if (token.length > rules.maxLength) throw tooLarge(token.length, rules.maxLength);
   const [first, second] = splitCompact(token);
   const headerSegment = token.slice(0, first);
   const header = parseJsonObject(base64urlDecode(headerSegment, 'JWS header'), 'JWS header');
