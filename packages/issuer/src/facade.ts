@@ -222,7 +222,10 @@ export interface KeyDependent {
   remedy: 'online' | 'challenge';
 }
 
-/** An activated key; `alreadyActive` when it was active and its activation complete: nothing was done. */
+/**
+ * An activated key; `alreadyActive` when it was active and its activation complete: no state,
+ * key set or audit entry written (only licenses another key still signs re-signed).
+ */
 export interface KeyActivation extends SigningKeyRecord {
   alreadyActive: boolean;
 }
@@ -353,7 +356,8 @@ export interface Issuer extends CatalogApi {
     ): Promise<SigningKeyRecord>;
     /**
      * The `next` key signs from now on; the key it replaces is retired. Repeated, it finishes an
-     * interrupted activation, and does nothing once it is complete (`alreadyActive`).
+     * interrupted activation; once it is complete (`alreadyActive`) it re-signs only the licenses
+     * another key still signs (an issue signed by the replaced key committed late).
      */
     activate(kid: string, operator: Operator): Promise<KeyActivation>;
     /** Confirms a retirement (activation retires the replaced key); refuses anything else. */

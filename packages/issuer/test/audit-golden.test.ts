@@ -10,6 +10,12 @@
 //   esbuild old-audit-chain.ts --format=esm --outfile=old-audit-chain.mjs (and cases.ts alike)
 //   then for each case: canonicalJson, legacyAuditLine, auditEntryLineParts, and
 //   chainAuditEvent + auditEntryLine over the events in order (from no head, and after GOLDEN_HEAD).
+//
+// One difference is deliberate: an entry's strings are now made well-formed before it is hashed
+// and stored (a lone surrogate becomes U+FFFD). That commit hashed a lone surrogate as JSON's
+// "\udXXX" escape while SQLite and BSON stored U+FFFD, so no stored entry holding one ever
+// verified: the expected entry lines are golden.json's with those escapes as U+FFFD (and the
+// hashes and links that follow from them); every other byte is still that commit's.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +52,40 @@ const golden = JSON.parse(
   store: ChainedLine[];
 };
 
+/** A lone surrogate's escape (after an even number of backslashes): JSON.stringify writes one so. */
+const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/** A golden entry text with its lone surrogates U+FFFD. */
+const wellFormedText = (text: string) => text.replace(LONE_SURROGATE, '$1\ufffd');
+
+/**
+ * A golden entry line as an entry is made now: unchanged, byte for byte, unless it holds a lone
+ * surrogate; then with U+FFFD for it, canonical again (a member name that held one sorts anew).
+ */
+const lineNow = (line: string) => {
+  const wellFormed = wellFormedText(line);
+  return wellFormed === line ? line : canonicalJson(JSON.parse(wellFormed));
+};
+
+/** Where an entry's place in the chain sits in its line (audit-chain.ts). */
+const PLACE = '"prev":null,"seq":0';
+
+/** A golden chain as it is made now: lines well-formed, hashes and links following from them. */
+function madeNow(lines: readonly ChainedLine[]): ChainedLine[] {
+  const made: ChainedLine[] = [];
+  let prev = lines[0]?.prev ?? null;
+  for (const want of lines) {
+    const line = lineNow(want.line).replace(
+      `"prev":${JSON.stringify(want.prev)},"seq":${want.seq}`,
+      `"prev":${JSON.stringify(prev)},"seq":${want.seq}`,
+    );
+    const hash = line === want.line ? want.hash : sha256Base64url(line);
+    made.push({ ...want, prev, line, hash });
+    prev = hash;
+  }
+  return made;
+}
+
 /** The line as the issue writer's thread assembles it around the chain's head. */
 function assembled(event: AuditEvent, seq: number, prev: string | null): string {
   const { before, after } = auditEntryLineParts(event);
@@ -74,13 +114,18 @@ describe('the audit lines of commit 3e9e5b3 (golden)', () => {
       const want = golden.events[i]!;
       expect(legacyAuditLine(event)).toBe(want.legacyLine);
       const { before, after } = auditEntryLineParts(event);
-      expect({ before, after }).toEqual({ before: want.before, after: want.after });
+      const line = `${want.before}${PLACE}${want.after}`;
+      if (lineNow(line) === line) {
+        expect({ before, after }).toEqual({ before: want.before, after: want.after });
+      } else {
+        expect(`${before}${PLACE}${after}`).toBe(lineNow(line));
+      }
     },
   );
 
   it.each([
-    ['from an empty chain', null, () => golden.chain],
-    ['after a head', GOLDEN_HEAD, () => golden.afterHead],
+    ['from an empty chain', null, () => madeNow(golden.chain)],
+    ['after a head', GOLDEN_HEAD, () => madeNow(golden.afterHead)],
   ] as const)(
     'chains the events %s into the same lines and hashes, on both ways of making a line',
     (_, start, lines) => {
@@ -102,6 +147,18 @@ describe('the audit lines of commit 3e9e5b3 (golden)', () => {
       });
     },
   );
+
+  it('differs from that commit only where a case holds a lone surrogate', () => {
+    const changed = (lines: readonly ChainedLine[]) =>
+      lines.filter((want) => wellFormedText(want.line) !== want.line).map((want) => want.id);
+    expect(changed(golden.chain)).toEqual(['evt_tricky', 'evt_proto']);
+    // The first such entry keeps its place and link; its line and hash are all that differ.
+    const made = madeNow(golden.chain);
+    const first = golden.chain.findIndex((want) => want.id === 'evt_tricky');
+    expect(made.slice(0, first)).toEqual(golden.chain.slice(0, first));
+    expect(made[first]!.line).toContain('"\ufffd"');
+    expect(wellFormedText(made[first]!.line)).toBe(made[first]!.line);
+  });
 
   it('verifies a store as that commit left it (legacy entries, its anchor, the chain), and finds one byte changed', () => {
     // The lines as that commit's export wrote them, each with its recorded hash.

@@ -4,6 +4,7 @@
 import type { LicenseKeys } from '../keys/license-keys.js';
 import type { License, Operator } from '../records.js';
 import type { LicensorStore } from '../store/ports.js';
+import { clipText, wellFormed } from '../text.js';
 
 export interface IssuerContext {
   store: LicensorStore;
@@ -35,5 +36,6 @@ export async function currentLicense(
 
 export function checkOperator(operator: Operator): Operator {
   if (typeof operator !== 'string' || operator.trim() === '') return 'unknown';
-  return operator.trim().slice(0, 200);
+  // Cut on code points, well-formed: it goes into audit entries, whose bytes are hashed.
+  return clipText(wellFormed(operator.trim()), 200);
 }

@@ -95,12 +95,32 @@ const RESIGN_IN_FLIGHT = { sqlite: 32, mongo: 1 } as const;
 const NOTHING_TO_RESIGN = Symbol('nothing to re-sign');
 
 /**
+ * Passes over the licenses in force at most (the first included). A pass pages newest change
+ * first, so a license another process commits meanwhile (an issue it signed with the replaced
+ * key before it saw the new key set) lands behind the cursor: the next pass finds it. Passes
+ * repeat until one re-signs none; each after the first only reads, unless it finds one.
+ */
+export const RESIGN_PASSES = 4;
+
+/**
  * Re-signs the newest token of every license in force that another key signed. Returns how
- * many were re-signed. Runs after a license key is activated; repeating it does nothing more.
- * A re-sign that fails stops the run (the ones in flight finish first) and throws: what was
- * re-signed stays, and repeating it re-signs the rest.
+ * many were re-signed. Runs after a license key is activated, and again when the activation is
+ * repeated (a commit signed by the replaced key that landed after the last pass); repeating it
+ * re-signs only what another key still signs. A re-sign that fails stops the run (the ones in
+ * flight finish first) and throws: what was re-signed stays, and repeating it re-signs the rest.
  */
 export async function resignLicenses(context: IssuerContext, operator: Operator): Promise<number> {
+  let count = 0;
+  for (let pass = 0; pass < RESIGN_PASSES; pass++) {
+    const resigned = await resignPass(context, operator);
+    count += resigned;
+    if (resigned === 0) break;
+  }
+  return count;
+}
+
+/** One pass of resignLicenses over every license in force; how many it re-signed. */
+async function resignPass(context: IssuerContext, operator: Operator): Promise<number> {
   // Each token by the key its claims call for: a product's own key, or the vendor's.
   const key = await licenseSigning(context);
   const who = checkOperator(operator);

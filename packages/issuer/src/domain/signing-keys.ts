@@ -41,6 +41,7 @@ import { keyAad, sealSecret } from '../keys/seal.js';
 import type { KeysetRecord, Operator, SigningKeyRecord } from '../records.js';
 import { signingKeyOf } from '../store/key-status.js';
 import type { StoredPrivateKey } from '../store/ports.js';
+import { clipText } from '../text.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import { dependentsOf, resignLicenses } from './key-dependents.js';
 import {
@@ -69,13 +70,16 @@ async function checkSealing(
     throw new PassphraseSharedError();
   }
   const sealing = passphrase !== undefined || statusPassphrase !== undefined;
-  const stored = await Promise.all(
-    PURPOSES.map(async (purpose) => ({
-      purpose,
-      keys: await context.store.readPrivateKeys(purpose),
-    })),
+  // The newest sealed key of each purpose, whatever its state or product: with the signing key
+  // in an HSM, only a retired (or a product's) key may still hold the secret to check.
+  const sealed = new Map(
+    await Promise.all(
+      PURPOSES.map(
+        async (purpose) => [purpose, await context.store.readSealedKey(purpose)] as const,
+      ),
+    ),
   );
-  const storeSealed = stored.some(({ keys }) => keys.some((k) => k.protection === 'encrypted'));
+  const storeSealed = [...sealed.values()].some((key) => key !== null);
   for (const purpose of purposes) {
     const secret = secretOf(context, purpose);
     if (secret === undefined) {
@@ -88,11 +92,9 @@ async function checkSealing(
         );
       continue;
     }
-    const newestSealed = stored
-      .find((entry) => entry.purpose === purpose)
-      ?.keys.find((k) => k.protection === 'encrypted');
+    const newestSealed = sealed.get(purpose);
     // Opening it proves the secret: a wrong one fails here, before anything is written.
-    if (newestSealed !== undefined) {
+    if (newestSealed !== null && newestSealed !== undefined) {
       await loadKeyPair(context.store.dataDir, newestSealed, purpose, secret);
     }
   }
@@ -316,6 +318,10 @@ export async function activateKey(
     replaced.length === 0 &&
     (await audited(context, kid, 'key.activate'))
   ) {
+    // Complete, but a license another process signed with the replaced key and committed after
+    // the activation's last pass is still signed by it: re-signed now (each re-sign audited as
+    // its transaction).
+    if (key.purpose === 'license') await resignLicenses(context, operator);
     return { ...key, alreadyActive: true };
   }
   const at = context.now();
@@ -405,7 +411,7 @@ export async function revokeKey(
       dependents: dependents.length,
       ...(reason === undefined || reason.trim() === ''
         ? {}
-        : { reason: reason.trim().slice(0, 1000) }),
+        : { reason: clipText(reason.trim(), 1000) }),
     });
   }
   await publishKeysetIfChanged(context);

@@ -15,6 +15,7 @@
 
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from '../records.js';
+import { wellFormed, wellFormedJson } from '../text.js';
 
 /** The action of the chain's first entry, which anchors the entries written before the chain. */
 export const AUDIT_ANCHOR_ACTION = 'audit.anchor';
@@ -56,11 +57,41 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The event as it is stored and hashed: details through JSON (no undefined, no class
- * instances), so that what a store gives back canonicalises to the same bytes.
+ * instances), and every string in it well-formed (a lone surrogate as U+FFFD, as SQLite and
+ * BSON would store it), so that what a store gives back canonicalises to the same bytes. Every
+ * entry is built here (chainAuditEvent) or by auditEntryLineParts, which does the same.
  */
 export function normaliseAuditEvent(event: AuditEvent): AuditEvent {
-  const details = JSON.parse(JSON.stringify(event.details ?? {})) as Record<string, unknown>;
-  return { ...eventMembers(event), details } as AuditEvent;
+  return auditEntryLineParts(event).event;
+}
+
+/** The top-level strings of an event well-formed (details: see storedDetails). */
+function wellFormedMembers(event: AuditEvent): Record<string, unknown> {
+  const members = eventMembers(event);
+  for (const name of ['id', 'actor', 'action', 'subjectId', 'transactionId'] as const) {
+    const value = members[name];
+    if (typeof value === 'string') members[name] = wellFormed(value);
+  }
+  return members;
+}
+
+/** JSON.stringify writes a lone surrogate as "\udXXX" (a pair is written as it is). */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** The details as stored (their JSON) and as hashed (parsed back), every string well-formed. */
+function storedDetails(details: Record<string, unknown> | undefined): {
+  json: string;
+  parsed: Record<string, unknown>;
+} {
+  let json = JSON.stringify(details ?? {});
+  let parsed = JSON.parse(json) as Record<string, unknown>;
+  // Only then walked (an escaped backslash before "ud8…" also matches: a walk that changes
+  // nothing).
+  if (LONE_SURROGATE_ESCAPE.test(json)) {
+    parsed = wellFormedJson(parsed);
+    json = JSON.stringify(parsed);
+  }
+  return { json, parsed };
 }
 
 function eventMembers(event: AuditEvent): Record<string, unknown> {
@@ -105,13 +136,10 @@ export function auditEntryLineParts(event: AuditEvent): {
   before: string;
   after: string;
 } {
-  // normaliseAuditEvent's round trip, its JSON kept: stringifying the parsed details again gives
-  // the same text.
-  const detailsJson = JSON.stringify(event.details ?? {});
-  const normalised = {
-    ...eventMembers(event),
-    details: JSON.parse(detailsJson) as Record<string, unknown>,
-  } as AuditEvent;
+  // The details through JSON, their text kept: stringifying the parsed details again gives the
+  // same text.
+  const { json: detailsJson, parsed } = storedDetails(event.details);
+  const normalised = { ...wellFormedMembers(event), details: parsed } as AuditEvent;
   const { id, at, actor, action, subjectId, transactionId } = normalised;
   if (
     typeof id === 'string' &&

@@ -447,6 +447,12 @@ export interface KeyStore {
    * `product` (a catalogue id) that product's license keys.
    */
   readPrivateKeys(purpose: KeyPurpose, product?: string | null): Promise<StoredPrivateKey[]>;
+  /**
+   * The newest key of a purpose sealed under a secret, whatever its state (retired and revoked
+   * too) and scope (the vendor's or a product's): opening it proves the secret before another
+   * key is sealed with it. null: none is sealed.
+   */
+  readSealedKey(purpose: KeyPurpose): Promise<StoredPrivateKey | null>;
   /** Moves a key to `to` when its state is one of `from`; null (nothing written) otherwise. */
   setSigningKeyState(
     kid: string,

@@ -16,7 +16,7 @@ import { auditEntryLine, legacyAuditLine, sha256Base64url } from '../../src/stor
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter, StoreHandle } from '../support/adapters.js';
 import { type RawAudit, rawAudit } from '../support/audit-raw.js';
-import { frozenClock, T0 } from '../support/fixtures.js';
+import { frozenClock, T0, TestInstallation } from '../support/fixtures.js';
 
 const VERIFIER = fileURLToPath(new URL('../../scripts/verify-audit-export.mjs', import.meta.url));
 const run = promisify(execFile);
@@ -147,6 +147,44 @@ export function auditChainContract(adapter: Adapter): void {
     await raw.editLegacy(event(101).id, event(101).details);
     await raw.insertLegacy(event(103, 'old'));
     expect((await issuer.audit.verify()).broken).toMatchObject({ seq: 0, problem: 'anchor' });
+  });
+
+  it('an operator or a detail cut inside a surrogate pair, or a lone surrogate, leaves the chain whole', async () => {
+    // 199 letters and an emoji: 201 UTF-16 units, which a cut at 200 units left a lone surrogate
+    // of; likewise a reason cut at 1000.
+    const operator = `${'a'.repeat(199)}\u{1F600}`;
+    const issuer = await issuerOver(store);
+    await issuer.init('alice');
+    await issuer.keys.rotate('status', operator);
+    const next = await issuer.keys.rotate('license', operator);
+    await issuer.keys.revoke(next.kid, operator, `${'r'.repeat(999)}\u{1F600} and more`);
+    // Through the issue writer (SQLite) or the commit (MongoDB).
+    await issuer.issue(
+      new TestInstallation().challenge(),
+      { customerName: 'Acme', model: 'perpetual', credentials: 5 },
+      `bob\ud83d`,
+    );
+    await store.appendAuditEvent({
+      ...event(1, 'carol\udc00'),
+      details: { text: 'x\ud800y', nested: { 'k\ud83d': ['\ude00', 1] } },
+    });
+
+    const status = await issuer.audit.verify();
+    expect(status.broken).toBeNull();
+    expect(status.ok).toBe(true);
+    const entries = await chain();
+    // 200 code points: kept whole.
+    expect(entries.filter((e) => e.actor === operator)).toHaveLength(3);
+    const revoke = entries.find((e) => e.action === 'key.revoke');
+    expect(revoke?.details.reason).toBe(`${'r'.repeat(999)}\u{1F600}`);
+    expect(entries.some((e) => e.actor === 'bob\ufffd')).toBe(true);
+    const note = entries.find((e) => e.id === event(1).id);
+    expect(note).toMatchObject({
+      actor: 'carol\ufffd',
+      details: { text: 'x\ufffdy', nested: { 'k\ufffd': ['\ufffd', 1] } },
+    });
+    const lines = await exportLines(issuer);
+    expect(lines.length).toBeGreaterThan(entries.length);
   });
 
   describe('tampering', () => {

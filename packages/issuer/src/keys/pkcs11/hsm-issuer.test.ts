@@ -149,6 +149,37 @@ describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () =>
     expect(Keyring.fromJwks(await issuer.keys.exportJwks()).kids('license')).toEqual([next.kid]);
   });
 
+  it('with the signing license key in the HSM, rotation still refuses a wrong passphrase', async () => {
+    process.env.LICENSOR_PKCS11_TOKEN = 'issuing';
+    process.env.LICENSOR_PKCS11_PIN_FILE = join(hsm.dir, 'issuing.pin');
+    const dataDir = mkdtempSync(join(tmpdir(), 'licensor-hsm-issuer-'));
+    dirs.push(dataDir);
+    const open = async (passphrase: string) =>
+      openIssuer({
+        store: await openStore({ dataDir }),
+        passphrase,
+        statusPassphrase: 'status-secret',
+        now: frozenClock().now,
+      });
+    let issuer = await open('right');
+    await issuer.init('test'); // a sealed license key
+    const inHsm = await issuer.keys.rotate('license', 'test', { hsm: true });
+    await issuer.keys.activate(inHsm.kid, 'test'); // the sealed one is retired: no usable one left
+    await issuer.store.close();
+
+    issuer = await open('WRONG');
+    const keys = await issuer.keys.list();
+    await expect(issuer.keys.rotate('license', 'test')).rejects.toMatchObject({
+      code: 'ERR_PASSPHRASE_WRONG',
+    });
+    expect(await issuer.keys.list()).toEqual(keys);
+    await issuer.store.close();
+
+    issuer = await open('right');
+    expect((await issuer.keys.rotate('license', 'test')).protection).toBe('encrypted');
+    await issuer.store.close();
+  });
+
   it('refuses --hsm for a status key, and stores no key', async () => {
     const { issuer } = await fresh();
     const count = (await issuer.keys.list()).length;

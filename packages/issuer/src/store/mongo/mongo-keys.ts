@@ -75,6 +75,25 @@ export async function readPrivateKeys(
   });
 }
 
+export async function readSealedKey(
+  models: MongoModels,
+  purpose: KeyPurpose,
+): Promise<StoredPrivateKey | null> {
+  const document = (await models.signingKeys
+    .findOne({ purpose, protection: 'encrypted', sealed: { $ne: null } })
+    .sort({ createdAt: -1, _id: -1 })
+    .lean()) as Doc | null;
+  if (document === null) return null;
+  return storedPrivateKeyOf({
+    kid: document._id as string,
+    purpose,
+    protection: document.protection as string,
+    sealed: document.sealed as SealedSecret,
+    hsm: null,
+    publicKey: document.publicKey as SigningKeyRecord['publicKey'],
+  });
+}
+
 /** A conditional update on the state as stored: a concurrent move makes this one miss. */
 export async function setSigningKeyState(
   models: MongoModels,

@@ -731,6 +731,10 @@ export class MongoStore implements LicensorStore {
     return this.run(() => keys.readPrivateKeys(this.models, purpose, product ?? null));
   }
 
+  readSealedKey(purpose: KeyPurpose): Promise<StoredPrivateKey | null> {
+    return this.run(() => keys.readSealedKey(this.models, purpose));
+  }
+
   setSigningKeyState(
     kid: string,
     from: readonly KeyStatus[],

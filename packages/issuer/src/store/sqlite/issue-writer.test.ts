@@ -293,6 +293,36 @@ describe('the SQLite issue writer', () => {
     expect(counts().transactions).toBe(before.transactions + 1);
   });
 
+  it('hands a key read back to a process with the thread off only after a sync of the log of its own', async () => {
+    const gate = syncGate();
+    const { issuer } = await openWith({ syncGate: gate.syncGate });
+    // The other process: no issue thread (sqliteIssueThread: false); its syncs of the log are
+    // held at the same gate, as the disk would hold them.
+    const other = SqliteStore.open(dir, {
+      issueThread: false,
+      issueWriterFaults: { syncGate: gate.syncGate },
+    });
+    opened.push(other);
+    const otherIssuer = await openIssuer({
+      store: other,
+      now: frozenClock(T0).now,
+      passphrase: '',
+    });
+    const challenge = new TestInstallation().challenge();
+    const first = tracked(issuer.issue(challenge, terms, 'alice'));
+    await committedElsewhere(challenge);
+    await gate.held(1);
+    // It reads the first's transaction, committed with its sync held, and waits for its own.
+    const second = tracked(otherIssuer.issue(challenge, terms, 'bob'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(first.settled()).toBe(false);
+    expect(second.settled()).toBe(false);
+    expect(Atomics.load(gate.syncGate, 1)).toBe(2);
+    gate.open();
+    const [a, b] = await Promise.all([first.promise, second.promise]);
+    expect(b).toMatchObject({ token: a.token, replayed: true });
+  });
+
   for (const step of ['transaction', 'license', 'audit', 'outbox']) {
     it(`refuses a commit whose write fails after its ${step}, keeps none of it and the rest of its group, and a retry works`, async () => {
       const { store, issuer } = await openWith({ failAfterStep: step });

@@ -101,6 +101,24 @@ export function readPrivateKeys(
   });
 }
 
+export function readSealedKey(db: Database.Database, purpose: KeyPurpose): StoredPrivateKey | null {
+  const row = statement(
+    db,
+    `SELECT kid, purpose, public_key, protection, sealed, hsm FROM signing_keys
+      WHERE purpose = ? AND protection = 'encrypted' AND sealed IS NOT NULL
+      ORDER BY created_at DESC, kid DESC LIMIT 1`,
+  ).get(purpose) as Row | undefined;
+  if (row === undefined) return null;
+  return storedPrivateKeyOf({
+    kid: row.kid as string,
+    purpose,
+    protection: row.protection as string,
+    sealed: JSON.parse(row.sealed as string),
+    hsm: null,
+    publicKey: JSON.parse(row.public_key as string),
+  });
+}
+
 export function setSigningKeyState(
   db: Database.Database,
   kid: string,

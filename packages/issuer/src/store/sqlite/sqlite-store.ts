@@ -3,6 +3,7 @@
 // synchronous; the interface is async so that the MongoDB adapter fits the same shape.
 
 import { mkdirSync, statSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Ed25519KeyPair, KeyPurpose } from '@licensor/token';
 import Database from 'better-sqlite3';
@@ -136,6 +137,8 @@ export class SqliteStore implements LicensorStore {
   private readonly nonces: NonceWriter;
   /** The group commit's thread; null: commits on the event loop (a write-step hook, or asked). */
   private readonly issues: IssueWriter | null;
+  /** A test's gate on the syncs of the log this store makes without the thread (WriterFaults). */
+  private readonly logSyncGate: Int32Array | undefined;
   private closed = false;
 
   static open(
@@ -229,6 +232,7 @@ export class SqliteStore implements LicensorStore {
     const { onWriteStep, checkWriterFaults } = options;
     this.db = db;
     this.committer = new SqliteCommitter(db, onWriteStep);
+    this.logSyncGate = options.issueWriterFaults?.syncGate;
     // The thread finds the audit chain anchored (the anchor reads the entries written before
     // the chain): done here, on the event loop, before its first commit.
     this.issues =
@@ -410,8 +414,43 @@ export class SqliteStore implements LicensorStore {
    * process's or another's).
    */
   private async onDisk(carriesKey: boolean): Promise<void> {
-    if (this.issues === null || !carriesKey) return;
-    await this.issues.durable().catch(unavailable);
+    if (!carriesKey) return;
+    if (this.issues !== null) await this.issues.durable().catch(unavailable);
+    else
+      await this.syncLog().catch((error: unknown) => {
+        throw new StoreUnavailableError(
+          `cannot sync the SQLite log before handing out a key read back: ${(error as Error).message}`,
+          { cause: error },
+        );
+      });
+  }
+
+  /**
+   * Without the thread (a write-step hook, or `sqliteIssueThread: false`): an fdatasync of the
+   * log here, which begins after the read and covers every frame in it, whoever wrote it (another
+   * process's issue thread answers a commit only after its own sync, but the commit is visible
+   * before). No log file: it was checkpointed into the database file, which a checkpoint syncs.
+   * A read that carries a key costs about 0.2-0.5 ms more (median; README: measured), more
+   * when another process's pages are still to be written, which is the wait this is for.
+   */
+  private async syncLog(): Promise<void> {
+    const gate = this.logSyncGate;
+    if (gate !== undefined && Atomics.load(gate, 0) === 0) {
+      Atomics.add(gate, 1, 1);
+      while (Atomics.load(gate, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    let log: Awaited<ReturnType<typeof openFile>>;
+    try {
+      log = await openFile(`${join(this.dataDir, SQLITE_FILE)}-wal`, 'r');
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ENOENT') return;
+      throw error;
+    }
+    try {
+      await log.datasync();
+    } finally {
+      await log.close();
+    }
   }
 
   async findTransactionByChallenge(challengeHash: string): Promise<TokenTransaction | null> {
@@ -825,6 +864,10 @@ export class SqliteStore implements LicensorStore {
 
   async readPrivateKeys(purpose: KeyPurpose, product?: string | null): Promise<StoredPrivateKey[]> {
     return keys.readPrivateKeys(this.open, purpose, product ?? null);
+  }
+
+  async readSealedKey(purpose: KeyPurpose): Promise<StoredPrivateKey | null> {
+    return keys.readSealedKey(this.open, purpose);
   }
 
   async setSigningKeyState(
