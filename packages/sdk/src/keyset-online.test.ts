@@ -147,6 +147,25 @@ describe('key sets relayed with the status', () => {
     expect(keys).not.toContain(S1.kid);
   });
 
+  it('keeps the last VALID status, and refuses the version, when the status dropping its key answers UNKNOWN', async () => {
+    // UNKNOWN decides nothing by itself: dropping the last VALID status would count a
+    // subscription's grace from its token's issue. The version is refused, as before.
+    const { clock, server, licensor, stateFile } = await online();
+    expect((await licensor.verifyOnline(admin)).outcome).toBe('VALID');
+    const before = JSON.parse(stateFile());
+    clock.advance(3600);
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { outcome: 'UNKNOWN', rev: null, keysets: [statusRotation] }, S2);
+    const result = await licensor.verifyOnline(admin);
+    expect(result).toMatchObject({
+      ok: false,
+      keysetRefused: { code: 'ERR_KEYSET_DROPS_KEY_IN_USE' },
+    });
+    const after = JSON.parse(stateFile());
+    expect(after.lastValidStatus).toBe(before.lastValidStatus);
+    expect(after.keysets).toEqual(before.keysets);
+  });
+
   it('still refuses a relayed version that revokes the status key and the license key in force without a re-signed license', async () => {
     const { clock, server, licensor, stateFile } = await online();
     expect((await licensor.verifyOnline(admin)).outcome).toBe('VALID');

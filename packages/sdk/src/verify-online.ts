@@ -115,9 +115,13 @@ function settle(
   // subscription count from it. When key sets the vendor signed (applied with this status, which
   // the new keys verify) no longer trust its key, it vouches for nothing any more and is dropped:
   // grace then counts from the license token. Only the license in force must keep its key.
-  const lastValidKept = kept('last valid verify status').every((key) =>
-    trust.keyring.has(key.kid, key.purpose),
-  );
+  // Only a status that decides by itself (REVOKED, SUSPENDED, EXPIRED) may drop it: an UNKNOWN
+  // one would leave a subscription's grace counted from the token's issue (expired at once), so
+  // key sets that drop its key are refused with it, as before, and the license stays in grace.
+  const decidesAlone = claims.outcome !== 'VALID' && claims.outcome !== 'UNKNOWN';
+  const lastValidKept =
+    !decidesAlone ||
+    kept('last valid verify status').every((key) => trust.keyring.has(key.kid, key.purpose));
   const lastValidStatus =
     claims.outcome === 'VALID'
       ? status.token

@@ -326,6 +326,23 @@ describe.each(targets)('POST /v1/checks far off the clock (%s)', (_name, target)
     expect(statusOf(await postCheck(target(service), fresh)).outcome).toBe('VALID');
   });
 
+  it('refuses that replay with whitespace put into the check, which its reader drops', async () => {
+    const { service, store, clock } = testService();
+    const first = checkToken({ v: 2 });
+    expect(statusOf(await postCheck(target(service), first)).outcome).toBe('VALID');
+    await service.recorder.flush();
+    const heads = JSON.stringify([...store.chains.heads]);
+    clock.now = T0 + 601_000;
+    for (const spaced of [`${first.slice(0, 10)}\n${first.slice(10)}`, first.replace('.', ' .')]) {
+      const replay = await postCheck(target(service), spaced);
+      expect(replay.status).toBe(400);
+      expect(errorOf(replay).code).toBe('ERR_CHECK_REPLAYED');
+    }
+    await service.recorder.flush();
+    expect(store.records).toHaveLength(1);
+    expect(JSON.stringify([...store.chains.heads])).toBe(heads);
+  });
+
   it("does not let replays of a captured check drain the installation's rate limit", async () => {
     const { service } = testService({ rateLimitPerInstallation: { burst: 2, perSecond: 0.001 } });
     const captured = checkToken({ v: 2 });

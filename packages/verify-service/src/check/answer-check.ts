@@ -258,7 +258,9 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
             installationId,
             licenseId: claimed.lid,
             presented: claimed.prev ?? null,
-            checkToken: token,
+            // The normalised token: the same check with whitespace put into it (which the
+            // token's reader drops) is the same check, and must get the same value.
+            checkToken: decoded.token,
             evidence: {
               at: nowMs,
               address: address ?? null,
