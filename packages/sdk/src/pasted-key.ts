@@ -31,7 +31,8 @@ function typOf(text: string): string | undefined {
 
 function isChallenge(pasted: string): boolean {
   if (pasted.includes('-----BEGIN LICENSOR CHALLENGE-----')) return true;
-  return !pasted.includes('-----') && typOf(pasted) === TYP.challenge;
+  // Armour of another kind is no challenge; five dashes alone may be in a signature.
+  return !/-----(?:BEGIN|END) /.test(pasted) && typOf(pasted) === TYP.challenge;
 }
 
 /** An Ed25519 signature is 64 bytes: 86 base64url characters. */

@@ -152,7 +152,7 @@ const SERVICE_STATUS = statusTable<ServiceErrorCode | TokenErrorCode>({
   ERR_SIGNATURE_INVALID: 400,
   ERR_CLAIMS_INVALID: 400,
   ERR_VERSION_UNSUPPORTED: 400,
-  // An armour block (or a stray `-----`) where a compact check token belongs (#16.2).
+  // An armour block (a BEGIN or END line) where a compact check token belongs (#16.2).
   ERR_ARMOR_INVALID: 400,
   // Only ever the service's own keyring: its fault, not the caller's.
   ERR_KEYRING_INVALID: 500,

@@ -68,7 +68,7 @@ describe.each(targets)('POST /v1/checks errors (%s)', (_name, target) => {
   });
 
   it.each([
-    ['a bare armour dash run', '-----'],
+    ['a BEGIN line alone', '-----BEGIN LICENSOR CHECK-----'],
     [
       'a license armour block',
       '-----BEGIN LICENSOR LICENSE-----\nabc.def.ghi\n-----END LICENSOR LICENSE-----',
