@@ -228,6 +228,11 @@ export interface KeyDependent {
  */
 export interface KeyActivation extends SigningKeyRecord {
   alreadyActive: boolean;
+  /**
+   * Licenses this call re-signed with the key (a license key; 0 for a status key): every license
+   * in force on an activation, those the retired key still signed when `alreadyActive`.
+   */
+  resigned: number;
 }
 
 export interface KeyRevocation {

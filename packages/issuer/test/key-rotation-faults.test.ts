@@ -173,11 +173,11 @@ describe('an issue signed by the replaced key whose commit lands late', () => {
       const issued = await late;
       expect(await kidOfLicense(p.cliStore, issued.license.id)).not.toBe(next.kid);
       const again = await p.cli.keys.activate(next.kid, 'cli');
-      expect(again).toMatchObject({ alreadyActive: true, status: 'active' });
+      expect(again).toMatchObject({ alreadyActive: true, status: 'active', resigned: 1 });
       expect(await kidOfLicense(p.cliStore, issued.license.id)).toBe(next.kid);
       // Nothing left: a third activation re-signs nothing more.
       const before = (await p.cliStore.listTransactions({ limit: 100, factsOnly: true })).length;
-      await p.cli.keys.activate(next.kid, 'cli');
+      expect(await p.cli.keys.activate(next.kid, 'cli')).toMatchObject({ resigned: 0 });
       expect(await p.cliStore.listTransactions({ limit: 100, factsOnly: true })).toHaveLength(
         before,
       );

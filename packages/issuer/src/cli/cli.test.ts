@@ -518,6 +518,31 @@ describe('licensor-issuer', () => {
     expect(keysets.match(/-----BEGIN LICENSOR KEY SET-----/g)).toHaveLength(4);
   });
 
+  it('keys activate of a license key says how many licenses it re-signed', async () => {
+    await cli(['init']);
+    for (let i = 0; i < 2; i++) {
+      const issued = await cli([
+        'issue',
+        new TestInstallation().challenge({ at: Date.now() }),
+        ...issueArgs,
+      ]);
+      expect(issued.code).toBe(0);
+    }
+    const rotated = JSON.parse(
+      (await cli(['keys', 'rotate', '--use', 'license', '--json'])).stdout,
+    );
+    const activated = await cli(['keys', 'activate', rotated.kid]);
+    expect(activated.stdout).toBe(
+      `${rotated.kid} now signs licenses; the key it replaces is retired; re-signed 2 licenses\n`,
+    );
+    expect(
+      JSON.parse((await cli(['keys', 'activate', rotated.kid, '--json'])).stdout),
+    ).toMatchObject({ kid: rotated.kid, alreadyActive: true, resigned: 0 });
+    expect((await cli(['keys', 'activate', rotated.kid])).stdout).toBe(
+      `${rotated.kid} is already active: it signs licenses, and no license was left to re-sign\n`,
+    );
+  });
+
   it('issue --armour puts the key set versions the challenge lacks before the key (an offline bundle, #11)', async () => {
     await cli(['init']);
     const rotated = JSON.parse(

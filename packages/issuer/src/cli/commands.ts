@@ -186,12 +186,22 @@ const HANDLERS: Record<string, Handler> = {
   },
   async 'keys activate'(run, kid) {
     const key = await run.issuer.keys.activate(kid, run.operator);
-    const what = key.purpose === 'license' ? 'licenses' : 'statuses';
+    if (key.purpose !== 'license') {
+      return out(
+        key,
+        key.alreadyActive
+          ? `${key.kid} is already active: it signs statuses, and nothing was left to do\n`
+          : `${key.kid} now signs statuses; the key it replaces is retired\n`,
+      );
+    }
+    const count = `${key.resigned} license${key.resigned === 1 ? '' : 's'}`;
     return out(
       key,
       key.alreadyActive
-        ? `${key.kid} is already active: it signs ${what}, and nothing was left to do\n`
-        : `${key.kid} now signs ${what}; the key it replaces is retired\n`,
+        ? key.resigned === 0
+          ? `${key.kid} is already active: it signs licenses, and no license was left to re-sign\n`
+          : `${key.kid} is already active: it signs licenses; re-signed ${count} the retired key still signed\n`
+        : `${key.kid} now signs licenses; the key it replaces is retired; re-signed ${count}\n`,
     );
   },
   async 'keys retire'(run, kid) {

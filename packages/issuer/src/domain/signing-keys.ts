@@ -282,7 +282,8 @@ export async function rotateKey(
  * no more and keeps verifying what it signed). Its steps, in order: the new key written active,
  * the old one retired, the key set published, the licenses re-signed, the `key.activate` audit
  * entry. Repeating it finishes an activation a crash interrupted at any step; once the audit
- * entry is written and the key signs alone in its scope, a repeat does nothing at all.
+ * entry is written and the key signs alone in its scope, a repeat only re-signs the licenses the
+ * retired key still signs (an issue committed late), and says how many (`resigned`).
  */
 export async function activateKey(
   context: IssuerContext,
@@ -321,8 +322,8 @@ export async function activateKey(
     // Complete, but a license another process signed with the replaced key and committed after
     // the activation's last pass is still signed by it: re-signed now (each re-sign audited as
     // its transaction).
-    if (key.purpose === 'license') await resignLicenses(context, operator);
-    return { ...key, alreadyActive: true };
+    const resigned = key.purpose === 'license' ? await resignLicenses(context, operator) : 0;
+    return { ...key, alreadyActive: true, resigned };
   }
   const at = context.now();
   // The new key must open with what this Issuer holds (passphrase, HSM) before it may sign.
@@ -343,7 +344,7 @@ export async function activateKey(
     ...(key.product === undefined ? {} : { product: key.product }),
     resigned,
   });
-  return { ...activated, status: 'active', alreadyActive: false };
+  return { ...activated, status: 'active', alreadyActive: false, resigned };
 }
 
 /**

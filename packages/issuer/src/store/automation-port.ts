@@ -74,8 +74,16 @@ export interface AutomationStore extends WebhookStore {
   sweepSessions(idleBefore: number, createdBefore: number): Promise<number>;
 
   // Failed logins, counted per key over a sliding window (the last `windowMs` before `at`).
-  /** Counts one failure; answers the failures of the key in the window, this one included. */
+  /**
+   * Counts one failure; answers the failures of the key in the window, this one included (and
+   * any stamped later than `at`: another process's failure that landed first still counts).
+   */
   recordLoginFailure(key: string, at: number, windowMs: number): Promise<number>;
+  /**
+   * Takes back one failure of the key recorded at `at` (an attempt that turned out not to be a
+   * failure); the key's other failures, at that time too, stay counted.
+   */
+  withdrawLoginFailure(key: string, at: number): Promise<void>;
   /** Failures of the key in the window that ends at `at`. */
   loginFailures(key: string, at: number, windowMs: number): Promise<number>;
   clearLoginFailures(key: string): Promise<void>;

@@ -142,6 +142,27 @@ export function automationContract(adapter: Adapter): void {
       );
       expect(await store.automation.loginFailures('k', T0, WINDOW)).toBe(12);
     });
+
+    it('count a failure stamped later that landed first (two processes, inserts inverted)', async () => {
+      expect(await other.automation.recordLoginFailure('k', T0 + 500, WINDOW)).toBe(1);
+      expect(await store.automation.recordLoginFailure('k', T0, WINDOW)).toBe(2);
+    });
+
+    it('withdraw one failure of a key at its time, and only that one', async () => {
+      await store.automation.recordLoginFailure('k', T0, WINDOW);
+      await other.automation.recordLoginFailure('k', T0, WINDOW);
+      await store.automation.recordLoginFailure('k', T0 + 1_000, WINDOW);
+      await store.automation.recordLoginFailure('k2', T0, WINDOW);
+      await other.automation.withdrawLoginFailure('k', T0);
+      expect(await store.automation.loginFailures('k', T0 + 1_000, WINDOW)).toBe(2);
+      expect(await store.automation.loginFailures('k2', T0 + 1_000, WINDOW)).toBe(1);
+      // Nothing recorded at that time: nothing withdrawn.
+      await other.automation.withdrawLoginFailure('k', T0 + 2_000);
+      expect(await store.automation.loginFailures('k', T0 + 2_000, WINDOW)).toBe(2);
+      await store.automation.withdrawLoginFailure('k', T0);
+      await store.automation.withdrawLoginFailure('k', T0);
+      expect(await store.automation.loginFailures('k', T0 + 2_000, WINDOW)).toBe(1);
+    });
   });
 
   describe('webhook outbox', () => {

@@ -45,14 +45,20 @@ function keyOf(...parts: string[]): string {
 /**
  * One guess under the limit (a password, a TOTP or recovery code): counted as a failure of the
  * client before the guess is judged, so a burst of requests cannot all be judged before any of
- * them has counted. An attempt that ends neither way (a right password without its 2FA code,
- * an error) stays counted for the client until the window passes or a guess succeeds.
+ * them has counted. A right password without its 2FA code is withdrawn (no longer counted);
+ * an attempt that ends any other way neither failed nor succeeded (an error) stays counted for
+ * the client until the window passes or a guess succeeds.
  */
 export interface LoginAttempt {
   /** The guess was wrong: it stays counted for the client, and counts for the account. */
   failed(): Promise<void>;
   /** The guess was right: the client's failures, this attempt's included, are forgotten. */
   succeeded(): Promise<void>;
+  /**
+   * The attempt was no guess after all (a right password sent without its 2FA code): it is taken
+   * back from the client's count, the client's other failures stay.
+   */
+  withdrawn(): Promise<void>;
 }
 
 export class LoginLimiter {
@@ -114,6 +120,8 @@ export class LoginLimiter {
         await this.store.recordLoginFailure(keys.account, this.now(), windowMs);
       },
       succeeded: () => this.store.clearLoginFailures(keys.client),
+      // The in-process hold was released when the attempt counted in the store (above).
+      withdrawn: () => this.store.withdrawLoginFailure(keys.client, at),
     };
   }
 

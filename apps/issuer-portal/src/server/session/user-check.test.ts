@@ -1,10 +1,10 @@
 // A user changed outside the portal's user routes (the CLI's `users disable | set-role |
-// reset-2fa` on the store, an SSO login with fewer groups) is read again by every open session
-// within USER_RECHECK_MS: disabled or 2FA reset ends it, a lower role is what it holds from then.
+// reset-2fa | set-password` on the store, an SSO login with fewer groups) is read again by every open session
+// within USER_RECHECK_MS: disabled, 2FA reset or a password set ends it, a lower role is what it holds from then.
 import { generate } from 'otplib';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Fixture, loginAs, makePortal, send } from '../../../test/helpers.js';
+import { type Fixture, loginAs, makePortal, PASSWORDS, send } from '../../../test/helpers.js';
 import { USER_RECHECK_MS } from './session-manager.js';
 
 const BOB = { name: 'bob', password: 'bob-admin-password-long' };
@@ -92,5 +92,40 @@ describe('a session whose user changed outside the portal', () => {
     const again = await loginAs(fixture, 'ivan');
     fixture.advance(USER_RECHECK_MS);
     await again.agent.get('/api/v1/auth/session').expect(200);
+  });
+
+  it('ends when the user’s password is set (licensor-issuer users set-password)', async () => {
+    const cookie = await loginBob();
+    await get('/api/v1/auth/session', cookie).expect(200);
+    fixture.advance(1_000);
+    // What the CLI runs.
+    const NEW = 'bob-new-password-from-the-cli';
+    await fixture.issuer.users.setPassword(BOB.name, NEW, 'licensor-issuer', { oneTime: false });
+    fixture.advance(USER_RECHECK_MS);
+    const refused = await get('/api/v1/auth/session', cookie).expect(401);
+    expect(refused.body.error.code).toBe('ERR_UNAUTHENTICATED');
+    // A login after the change is not ended by it.
+    const again = await request(fixture.app)
+      .post('/api/v1/auth/login')
+      .send({ name: BOB.name, password: NEW })
+      .expect(200);
+    const fresh = (again.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+    fixture.advance(USER_RECHECK_MS);
+    await get('/api/v1/auth/session', fresh).expect(200);
+  });
+
+  it('keeps the session the portal’s own password change starts (same millisecond too)', async () => {
+    const here = await loginAs(fixture, 'vera');
+    const elsewhere = await loginAs(fixture, 'vera');
+    fixture.advance(1_000);
+    // The clock does not move between the change's `user.password` event and the new session.
+    await send(here, 'post', '/api/v1/auth/password', {
+      currentPassword: PASSWORDS.vera,
+      newPassword: 'vera-changed-her-own-password',
+    }).expect(200);
+    await here.agent.get('/api/v1/auth/session').expect(200);
+    fixture.advance(USER_RECHECK_MS);
+    await here.agent.get('/api/v1/auth/session').expect(200);
+    await elsewhere.agent.get('/api/v1/auth/session').expect(401);
   });
 });

@@ -1,6 +1,6 @@
 // A session keeps the role its user had at login; the user can change outside the portal's user
 // routes (which end the user's sessions themselves): `licensor-issuer users set-role | disable
-// | reset-2fa`, or an SSO login whose groups now give a lower role. The session manager reads the
+// | reset-2fa | set-password`, or an SSO login whose groups now give a lower role. The session manager reads the
 // user again (at most every USER_RECHECK_MS per session) with this check.
 import { type Issuer, UserNotFoundError } from '@licensor/issuer';
 import { roleAllows } from '../roles.js';
@@ -27,6 +27,17 @@ export function storeUserCheck(issuer: Issuer): UserCheck {
       limit: 1,
     });
     if (resets.length > 0) return { kind: 'end' };
+    // So does a password set after the login (`licensor-issuer users set-password`): a stolen
+    // session dies with the old password. Only a change strictly after the session began: the
+    // portal's own change starts the changer's new session after its `user.password` event
+    // (ending the others itself), and that session stays.
+    const passwords = await issuer.store.listAuditEvents({
+      subjectId: user.id,
+      action: 'user.password',
+      since: session.createdAt + 1,
+      limit: 1,
+    });
+    if (passwords.length > 0) return { kind: 'end' };
     return { kind: 'keep', role: user.role };
   };
 }

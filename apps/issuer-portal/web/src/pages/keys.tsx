@@ -61,10 +61,14 @@ export function KeysPage() {
       );
     } else if (pending.kind === 'activate') {
       const key = await api.post<KeyActivation>(`/keys/${pending.key.kid}/activate`, {});
+      const licenses = `${key.resigned} license${key.resigned === 1 ? '' : 's'}`;
+      const resigned = key.purpose === 'license' ? ` Re-signed ${licenses}.` : '';
       setNotice(
         key.alreadyActive
-          ? `Key ${key.kid} was already active: nothing was left to do.`
-          : `Key ${key.kid} signs from now on; the key it replaces is retired and stays trusted for what it signed.`,
+          ? key.resigned > 0
+            ? `Key ${key.kid} was already active: re-signed ${licenses} the retired key still signed.`
+            : `Key ${key.kid} was already active: nothing was left to do.`
+          : `Key ${key.kid} signs from now on; the key it replaces is retired and stays trusted for what it signed.${resigned}`,
       );
     } else {
       const answer = await api.post<KeyRevocation>(`/keys/${pending.key.kid}/revoke`, {});

@@ -318,7 +318,14 @@ export class MongoAutomation implements AutomationStore {
       // window are dropped on the way.
       await this.models.loginFailures.deleteMany({ at: { $lte: at - windowMs } });
       await this.models.loginFailures.create({ _id: newId('lgf'), key, at });
-      return this.countFailures(key, at, windowMs);
+      // No upper bound: a failure another process stamped later but inserted first counts too.
+      return this.models.loginFailures.countDocuments({ key, at: { $gt: at - windowMs } });
+    });
+  }
+
+  withdrawLoginFailure(key: string, at: number): Promise<void> {
+    return this.run(async () => {
+      await this.models.loginFailures.findOneAndDelete({ key, at });
     });
   }
 

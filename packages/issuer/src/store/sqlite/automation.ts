@@ -248,7 +248,19 @@ export class SqliteAutomation implements AutomationStore {
     const db = this.db();
     db.prepare('DELETE FROM login_failures WHERE at <= ?').run(at - windowMs);
     db.prepare('INSERT INTO login_failures (key, at) VALUES (?, ?)').run(key, at);
-    return this.loginFailures(key, at, windowMs);
+    // No upper bound: a failure another process stamped later but inserted first counts too.
+    const row = db
+      .prepare('SELECT count(*) AS count FROM login_failures WHERE key = ? AND at > ?')
+      .get(key, at - windowMs) as { count: number };
+    return row.count;
+  }
+
+  async withdrawLoginFailure(key: string, at: number): Promise<void> {
+    this.db()
+      .prepare(
+        'DELETE FROM login_failures WHERE rowid = (SELECT rowid FROM login_failures WHERE key = ? AND at = ? LIMIT 1)',
+      )
+      .run(key, at);
   }
 
   async loginFailures(key: string, at: number, windowMs: number): Promise<number> {

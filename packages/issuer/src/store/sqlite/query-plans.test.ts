@@ -349,6 +349,7 @@ const calls: [string, () => Promise<unknown>, boolean?, string?][] = [
   ['portal sessions: one', () => store.automation.getSession('hash')],
   ['portal sessions: swept', () => store.automation.sweepSessions(NOW, NOW)],
   ['login failures: counted', () => store.automation.recordLoginFailure('k', NOW, 60_000)],
+  ['login failures: one withdrawn', () => store.automation.withdrawLoginFailure('k', NOW)],
   ['pending requests', () => store.listRequests({ status: 'pending' })],
   ['audit log, newest first', () => store.listAuditEvents({ limit: 200 }), true],
   ['audit log of an action', () => store.listAuditEvents({ action: 'license.revoke' })],

@@ -1,7 +1,7 @@
 // Log in, see the session, change your own password, log out. Login renews the session id (any
 // session the browser held ends) and answers with the CSRF token the SPA must echo on state
 // changes. A user with two-factor login sends the code with the password (the first try without
-// one is ERR_2FA_REQUIRED and holds one attempt of the login limit until a login succeeds); a
+// one is ERR_2FA_REQUIRED and is not counted by the login limit: the password checked out); a
 // wrong or reused code counts as a failed login. A user the 2FA policy requires a second factor of, who has none, gets a session that
 // only answers the enrolment routes (auth/two-factor.ts). A password change needs the current password, ends every session of the user (a
 // stolen session dies with the old password) and starts a new one for the browser that asked.
@@ -43,7 +43,7 @@ export function sessionInfo(deps: ApiDeps, session: Session) {
 /**
  * The second factor of a user who just proved their password: null when they have none (then
  * whether the policy sends them to enrol), or the method used. A missing code is
- * ERR_2FA_REQUIRED (the attempt stays counted until a login succeeds); a wrong or reused one
+ * ERR_2FA_REQUIRED (the attempt is withdrawn from the login limit); a wrong or reused one
  * counts as a failed login.
  */
 export async function secondFactor(
@@ -57,7 +57,12 @@ export async function secondFactor(
     const enrolTwoFactor = policyRequires(await deps.twoFactor.policy(), user.role);
     return { method: null, enrolTwoFactor };
   }
-  if (code === undefined || code.trim() === '') throw new TwoFactorRequiredError();
+  if (code === undefined || code.trim() === '') {
+    // The password checked out: this was no guess. Counted, it would make the login's second
+    // step (with the code) a client that has failed, refused once others failed the account.
+    await attempt.withdrawn();
+    throw new TwoFactorRequiredError();
+  }
   try {
     return { method: await deps.twoFactor.verify(user.id, code), enrolTwoFactor: false };
   } catch (error) {

@@ -62,8 +62,9 @@ describe('signing keys', () => {
     expect((await post(`/keys/${rotated.kid}/activate`).expect(200)).body).toMatchObject({
       status: 'active',
       alreadyActive: false,
+      resigned: 0,
     });
-    // Again: nothing left to do; the answer says so and the audit log has no second entry.
+    // Again: nothing left to re-sign; the answer says so and the audit log has no second entry.
     const activations = () =>
       fixture.issuer.listAuditEvents({ subjectId: rotated.kid, action: 'key.activate' });
     expect(await activations()).toHaveLength(1);
@@ -71,6 +72,7 @@ describe('signing keys', () => {
       kid: rotated.kid,
       status: 'active',
       alreadyActive: true,
+      resigned: 0,
     });
     expect(await activations()).toHaveLength(1);
     const retired = await post(`/keys/${before.kid}/retire`).expect(200);
@@ -85,6 +87,26 @@ describe('signing keys', () => {
     const keysets = await admin.agent.get('/api/v1/keys/keysets').expect(200);
     expect(keysets.body.items.map((k: { seq: number }) => k.seq)).toEqual([1, 2, 3, 4]);
     await post(`/keys/${before.kid}/activate`).expect(409);
+  });
+
+  it('says how many licenses an activation re-signed', async () => {
+    const admin = await loginAs(fixture, 'alice');
+    const post = (path: string, body: object = {}) =>
+      admin.agent.post(`/api/v1${path}`).set('X-CSRF-Token', admin.csrf).send(body);
+    for (let i = 0; i < 2; i++) {
+      await issueThroughApi(admin, makeChallenge(fixture, newInstallation()));
+    }
+    const rotated = (await post('/keys/rotate', { purpose: 'license' })).body;
+    expect((await post(`/keys/${rotated.kid}/activate`).expect(200)).body).toMatchObject({
+      kid: rotated.kid,
+      alreadyActive: false,
+      resigned: 2,
+    });
+    // Again: the retired key signs nothing any more.
+    expect((await post(`/keys/${rotated.kid}/activate`).expect(200)).body).toMatchObject({
+      alreadyActive: true,
+      resigned: 0,
+    });
   });
 
   it('counts what each key signed and the installations on each key set version (#11)', async () => {

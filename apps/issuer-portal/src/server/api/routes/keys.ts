@@ -97,7 +97,8 @@ export const activateKey = defineRoute({
   summary:
     'The next key signs from now on; the key it replaces is retired (still trusted for what ' +
     'it signed). A license key re-signs every license in force for online delivery. Repeated, ' +
-    'it finishes an interrupted activation; once complete it does nothing (alreadyActive).',
+    'it finishes an interrupted activation; once complete (alreadyActive) it only re-signs the ' +
+    'licenses the retired key still signs. resigned counts the licenses re-signed.',
   tag: 'keys',
   access: 'admin',
   // 503: a key in an HSM that cannot sign now (ERR_HSM_*) is not activated.

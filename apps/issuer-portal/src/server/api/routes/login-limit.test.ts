@@ -72,6 +72,29 @@ describe('the login limit (#16.9)', () => {
     await login(f, '203.0.113.77', 'ivan', PASSWORDS.ivan).expect(200);
   });
 
+  it('lets a 2FA user log in in two steps from a fresh address after many addresses failed', async () => {
+    const f = await portal(3, 5);
+    const ivan = await loginAs(f, 'ivan');
+    const begun = await send(ivan, 'post', '/api/v1/auth/2fa/enrol').expect(200);
+    const secret = begun.body.secret as string;
+    const enrolCode = await generate({ secret, epoch: Math.floor(f.clock.now / 1000) });
+    await send(ivan, 'post', '/api/v1/auth/2fa/confirm', { code: enrolCode }).expect(200);
+    f.advance(30_000);
+    for (let round = 0; round < 3; round++) {
+      for (let a = 1; a <= 10; a++) await login(f, `192.0.2.${a}`, 'ivan', `guess-${round}-${a}`);
+    }
+    // The login page posts the password first, then the password and the code: the first step
+    // (a right password) is no failure of the client, so the second is a fresh client's too.
+    const asked = await login(f, '203.0.113.77', 'ivan', PASSWORDS.ivan).expect(401);
+    expect(asked.body.error.code).toBe('ERR_2FA_REQUIRED');
+    const code = await generate({ secret, epoch: Math.floor(f.clock.now / 1000) });
+    await request(f.app)
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', '203.0.113.77')
+      .send({ name: 'ivan', password: PASSWORDS.ivan, code })
+      .expect(200);
+  });
+
   it('never counts successful logins', async () => {
     const f = await portal(3);
     for (let i = 0; i < 6; i++) await login(f, '198.51.100.1', 'ivan', PASSWORDS.ivan).expect(200);

@@ -305,7 +305,14 @@ export const KeyActivationSchema = SigningKeySchema.extend({
   alreadyActive: z
     .boolean()
     .describe(
-      'true: the key was active and its activation complete, so nothing was done (no audit entry, no key set, no re-signing).',
+      'true: the key was active and its activation complete: no audit entry, no key set; only the licenses the retired key still signs (an issue committed late) are re-signed (resigned).',
+    ),
+  resigned: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      'Licenses this call re-signed with the key: every license in force on an activation, those the retired key still signed when alreadyActive; 0 for a status key.',
     ),
 }).register(apiSchemas, { id: 'KeyActivation' });
 
