@@ -48,7 +48,7 @@ export type { CheckStore } from './store/ports.js';
 export interface CheckStoreOptions {
   /** Folder of the SQLite file, and of plain status key files. Default `./.licensor-data`. */
   dataDir?: string;
-  /** MongoDB connection string (a user that may read licenses and keys and insert checks). */
+  /** MongoDB connection string (the verify service's user: docs/deploying.md, its grants). */
   mongoUri?: string;
   mongoDbName?: string;
   /** Where secrets are read from; default process.env. */

@@ -1,5 +1,6 @@
-// What the service needs from the shared store (contract §3), and nothing more: one read per
-// check, a batch insert of check records, a ping for readiness. The object
+// What the service needs from the shared store (contract §3), and nothing more: check views and
+// the public key sets to read, check records (answered and refused, with the key set versions
+// and revisions reported) to write, the check chains, forks and nonces, readiness and log health. The object
 // `@licensor/issuer/checks`'s openCheckStore returns has exactly the check role at run time
 // (those plus its own status keys); tests use an in-memory one. The service never imports the
 // issuing code, the full store, or anything that opens a license-purpose private key.
