@@ -6,6 +6,9 @@ import { type Issuer, UserNotFoundError } from '@licensor/issuer';
 import { roleAllows } from '../roles.js';
 import type { UserCheck } from './session-manager.js';
 
+/** Audit actions on a user that end the sessions begun before them. */
+const ENDING_ACTIONS = ['2fa.reset', 'user.password'] as const;
+
 export function storeUserCheck(issuer: Issuer): UserCheck {
   return async (session) => {
     let user: Awaited<ReturnType<Issuer['users']['get']>>;
@@ -19,25 +22,20 @@ export function storeUserCheck(issuer: Issuer): UserCheck {
     // A higher role than at login: the session ends (the next login applies the 2FA policy to
     // it); a lower one is what the session holds from now on.
     if (!roleAllows(session.role, user.role)) return { kind: 'end' };
-    // A 2FA reset after the login ends the session, as the portal's own reset does.
-    const resets = await issuer.store.listAuditEvents({
-      subjectId: user.id,
-      action: '2fa.reset',
-      since: session.createdAt + 1,
-      limit: 1,
-    });
-    if (resets.length > 0) return { kind: 'end' };
-    // So does a password set after the login (`licensor-issuer users set-password`): a stolen
-    // session dies with the old password. Only a change strictly after the session began: the
-    // portal's own change starts the changer's new session after its `user.password` event
-    // (ending the others itself), and that session stays.
-    const passwords = await issuer.store.listAuditEvents({
-      subjectId: user.id,
-      action: 'user.password',
-      since: session.createdAt + 1,
-      limit: 1,
-    });
-    if (passwords.length > 0) return { kind: 'end' };
+    // A 2FA reset or a password set after the login (`licensor-issuer users reset-2fa |
+    // set-password`) ends the session, as the portal's own reset and change do: a stolen session
+    // dies with the old password. Only a change strictly after the session began: the portal's
+    // own change starts the changer's new session after its `user.password` event (ending the
+    // others itself), and that session stays.
+    for (const action of ENDING_ACTIONS) {
+      const events = await issuer.store.listAuditEvents({
+        subjectId: user.id,
+        action,
+        since: session.createdAt + 1,
+        limit: 1,
+      });
+      if (events.length > 0) return { kind: 'end' };
+    }
     return { kind: 'keep', role: user.role };
   };
 }
