@@ -8,10 +8,13 @@ export { formatCommandHelp, formatHelp, wrap } from './help.js';
 export {
   ArgumentFileError,
   type CliIo,
+  InputTooLargeError,
+  MAX_ARGUMENT_BYTES,
   type MemoryIo,
   memoryIo,
   processIo,
   readArgument,
+  readBounded,
   runMain,
 } from './io.js';
 export { parseCommandLine } from './parse.js';

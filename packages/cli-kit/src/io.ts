@@ -1,7 +1,7 @@
 // What a CLI reads and writes, as values (so tests drive `main` in-process), the reading of an
 // argument given as text, `@FILE` or `-`, and the bootstrap of a binary around its `main`.
 
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { LicensorError } from '@licensor/token';
 
@@ -13,7 +13,8 @@ export interface CliIo {
    */
   writeStdout: (text: string) => Promise<void>;
   stderr: (text: string) => void;
-  readStdin: () => Promise<string>;
+  /** Reads stdin to its end; past `maxBytes` it stops and rejects with an InputTooLargeError. */
+  readStdin: (maxBytes?: number) => Promise<string>;
   env: Record<string, string | undefined>;
   cwd: string;
 }
@@ -31,25 +32,78 @@ export class ArgumentFileError extends LicensorError {
   }
 }
 
-/** An argument given as text, `@FILE` (read from the file) or `-` (read from stdin). */
-export async function readArgument(argument: string, io: CliIo, what = 'it'): Promise<string> {
-  if (argument === '-') return io.readStdin();
-  if (!argument.startsWith('@')) return argument;
-  const path = resolve(io.cwd, argument.slice(1));
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ArgumentFileError(path, (error as NodeJS.ErrnoException).code ?? 'error', what);
+/**
+ * The most an argument read from a file or stdin may hold: 4 MiB, far above the largest license
+ * key, challenge or plan any command takes (a license key with its key sets is under 200 KB), so
+ * that `@/dev/zero` or a backup named by mistake ends in a typed error, not in memory exhausted.
+ */
+export const MAX_ARGUMENT_BYTES = 4 * 1024 * 1024;
+
+/** A file or stdin holding more than an argument may: exit 1, saying what was expected. */
+export class InputTooLargeError extends LicensorError {
+  static readonly code = 'ERR_INPUT_INVALID';
+  readonly source: string;
+  readonly maxBytes: number;
+  constructor(source: string, maxBytes: number, what = 'it') {
+    super(
+      InputTooLargeError.code,
+      `${source} holds more than ${maxBytes} bytes, more than ${what} can be. Give the file that holds ${what} only.`,
+    );
+    this.source = source;
+    this.maxBytes = maxBytes;
   }
 }
 
-function readProcessStdin(): Promise<string> {
+/** Reads a stream to its end as UTF-8, refusing it once it passes `maxBytes` (then destroyed). */
+export function readBounded(
+  stream: NodeJS.ReadableStream & { destroy?: () => void },
+  maxBytes: number,
+  source: string,
+): Promise<string> {
   return new Promise((done, fail) => {
     const chunks: Buffer[] = [];
-    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-    process.stdin.on('error', fail);
+    let size = 0;
+    const onData = (chunk: Buffer | string) => {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += buffer.length;
+      if (size > maxBytes) {
+        stream.off('data', onData);
+        stream.destroy?.();
+        fail(new InputTooLargeError(source, maxBytes));
+        return;
+      }
+      chunks.push(buffer);
+    };
+    stream.on('data', onData);
+    stream.once('end', () => done(Buffer.concat(chunks).toString('utf8')));
+    stream.once('error', fail);
   });
+}
+
+/** An argument given as text, `@FILE` (read from the file) or `-` (read from stdin). */
+export async function readArgument(
+  argument: string,
+  io: CliIo,
+  what = 'it',
+  maxBytes = MAX_ARGUMENT_BYTES,
+): Promise<string> {
+  if (argument === '-') {
+    try {
+      return await io.readStdin(maxBytes);
+    } catch (error) {
+      if (error instanceof InputTooLargeError)
+        throw new InputTooLargeError('stdin', maxBytes, what);
+      throw error;
+    }
+  }
+  if (!argument.startsWith('@')) return argument;
+  const path = resolve(io.cwd, argument.slice(1));
+  try {
+    return await readBounded(createReadStream(path), maxBytes, path);
+  } catch (error) {
+    if (error instanceof InputTooLargeError) throw new InputTooLargeError(path, maxBytes, what);
+    throw new ArgumentFileError(path, (error as NodeJS.ErrnoException).code ?? 'error', what);
+  }
 }
 
 /** The real process's streams, environment and folder. */
@@ -68,7 +122,7 @@ export function processIo(): CliIo {
         else process.stdout.once('drain', settle);
       }),
     stderr: (text) => process.stderr.write(text),
-    readStdin: readProcessStdin,
+    readStdin: (maxBytes = MAX_ARGUMENT_BYTES) => readBounded(process.stdin, maxBytes, 'stdin'),
     env: process.env,
     cwd: process.cwd(),
   };
@@ -102,7 +156,15 @@ export function memoryIo(
       stderr: (text) => {
         out.stderr += text;
       },
-      readStdin: typeof stdin === 'string' ? async () => stdin : stdin,
+      readStdin:
+        typeof stdin === 'string'
+          ? async (maxBytes = MAX_ARGUMENT_BYTES) => {
+              if (Buffer.byteLength(stdin) > maxBytes) {
+                throw new InputTooLargeError('stdin', maxBytes);
+              }
+              return stdin;
+            }
+          : stdin,
       env: options.env ?? {},
       cwd: options.cwd ?? process.cwd(),
     },
