@@ -65,8 +65,31 @@ describe('the roles deploy/mongo-init.js defines', () => {
   it('compose.yaml runs that script and defines no role of its own', () => {
     const compose = readFileSync(join(repoRoot, 'compose.yaml'), 'utf8');
     expect(compose).toContain('./deploy/mongo-init.js:/licensor/mongo-init.js:ro');
-    expect(compose).toMatch(/mongosh --host mongo1 --quiet --file \/licensor\/mongo-init\.js/);
+    expect(compose).toMatch(
+      /mongosh --host mongo1 --quiet --authenticationDatabase admin -u [^\n]* --file \/licensor\/mongo-init\.js/,
+    );
     expect(compose).not.toMatch(/createRole|createUser|privileges/);
+  });
+
+  it('compose.yaml turns access control on, without which no role is enforced', () => {
+    // FerretDB here has no authentication, so this is the one check that the grants are not
+    // words only: every member runs with a key file (which implies --auth) and the first one
+    // makes the administrator mongo-init signs in as.
+    const compose = readFileSync(join(repoRoot, 'compose.yaml'), 'utf8');
+    expect(compose).toMatch(
+      /command: \["mongod", "--replSet", "rs0", "--bind_ip_all", "--keyFile", "\/data\/keyfile"\]/,
+    );
+    for (const member of ['mongo1', 'mongo2', 'mongo3']) {
+      expect(compose).toMatch(
+        new RegExp(`\\[${member}:/data/db, "./deploy/mongo-keyfile:/licensor/mongo-keyfile:ro"\\]`),
+      );
+    }
+    expect(compose).toMatch(/mongo2:\n {4}<<: \*mongo\n/);
+    expect(compose).toMatch(/mongo3:\n {4}<<: \*mongo\n/);
+    expect(compose).not.toMatch(/--noauth|"--bind_ip_all"\]/);
+    const admin = readFileSync(join(repoRoot, 'deploy/mongo-admin.env.example'), 'utf8');
+    expect(admin).toMatch(/^MONGO_INITDB_ROOT_USERNAME=/m);
+    expect(admin).toMatch(/^MONGO_INITDB_ROOT_PASSWORD=/m);
   });
 
   it('makes the verify user with licensorVerify alone, and brings an older role to the same grants on a re-run', () => {

@@ -107,7 +107,12 @@ describe('the single-page app', () => {
 describe('behind a TLS-terminating proxy', () => {
   it('accepts a state change whose Origin is the public host the proxy forwards', async () => {
     await fixture.close();
-    fixture = await makePortal({ trustProxy: 1, allowedHosts: ['licensing.example.com'] });
+    // The proxy reaches the portal as portal-internal (its own Host) and forwards the public
+    // name: both are listed (the Host a request carries is checked too, against DNS rebinding).
+    fixture = await makePortal({
+      trustProxy: 1,
+      allowedHosts: ['licensing.example.com', 'portal-internal'],
+    });
     const response = await request(fixture.app)
       .post('/api/v1/auth/login')
       .set('Host', 'portal-internal:4000')

@@ -3,6 +3,7 @@
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Fixture, makePortal, PASSWORDS } from '../../../test/helpers.js';
+import { hostNameOf } from './allowed-hosts.js';
 
 let fixture: Fixture | undefined;
 afterEach(async () => {
@@ -87,5 +88,37 @@ describe('the Host a request names', () => {
       .set('Host', '10.0.0.5:4000')
       .set('X-Forwarded-Host', 'evil.example')
       .expect(403);
+  });
+
+  it('behind a proxy that passes the Host through, refuses a rebound name whatever X-Forwarded-Host the page set', async () => {
+    // A page on evil.example rebound to the portal is same-origin: its fetch may add any
+    // X-Forwarded-Host, and a proxy that passes Host and the header through forwards both.
+    fixture = await makePortal({ trustProxy: 1, allowedHosts: ['licensing.example.com'] });
+    for (const forwarded of ['localhost', 'licensing.example.com', '127.0.0.1']) {
+      const answer = await request(fixture.app)
+        .get('/api/v1/health')
+        .set('Host', 'evil.example')
+        .set('X-Forwarded-Host', forwarded);
+      expect(answer.status).toBe(403);
+      expect(answer.body.error.code).toBe('ERR_HOST_NOT_ALLOWED');
+      expect(answer.body.error.message).toContain('evil.example');
+    }
+    await request(fixture.app)
+      .get('/api/v1/health')
+      .set('Host', 'licensing.example.com')
+      .set('X-Forwarded-Host', 'licensing.example.com')
+      .expect(200);
+  });
+});
+
+describe('hostNameOf', () => {
+  it.each([
+    ['portal.test:4000', 'portal.test'],
+    ['portal.test', 'portal.test'],
+    ['[::1]:4000', '[::1]'],
+    ['[::1]', '[::1]'],
+    ['10.0.0.5:4000', '10.0.0.5'],
+  ])('reads %s as %s', (header, name) => {
+    expect(hostNameOf(header)).toBe(name);
   });
 });
