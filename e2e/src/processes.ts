@@ -120,6 +120,8 @@ export class Service {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Not left running behind the failure (nothing else holds it yet to stop it).
+    await this.stop();
     throw new Error(`${this.name} was not ready at ${url} after ${timeoutMs} ms:\n${this.output}`);
   }
 

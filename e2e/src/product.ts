@@ -53,7 +53,13 @@ export class Product {
 
   static async start(options: ProductOptions): Promise<Product> {
     const product = new Product(options);
-    await product.setUp();
+    try {
+      await product.setUp();
+    } catch (error) {
+      // The caller never gets the product to stop: stop what set-up started before it failed.
+      await product.stop();
+      throw error;
+    }
     return product;
   }
 

@@ -24,6 +24,8 @@ async function startLicensor(
       ...process.env,
       MONGODB_URI: '',
       LICENSOR_DATA: dataDir,
+      // The run's own secrets, never the checkout's .licensor-secrets (a developer's real ones).
+      LICENSOR_SECRETS: join(dataDir, 'secrets'),
       LICENSOR_PORTAL_PORT: String(portalPort),
       LICENSOR_VERIFY_PORT: String(verifyPort),
     },
@@ -40,7 +42,13 @@ async function startLicensor(
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`start exited early:\n${output}`);
-    if (Date.now() > deadline) throw new Error(`start did not come up:\n${output}`);
+    if (Date.now() > deadline) {
+      // Never leave the script (and the services it started) running behind a failed test.
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      throw new Error(`start did not come up:\n${output}`);
+    }
     const up = await Promise.all([
       fetch(`http://127.0.0.1:${portalPort}/api/v1/health`).then(
         (r) => r.ok,
@@ -176,8 +184,13 @@ describe('the start script', () => {
   it('simply starts on a later run, and stops both services on Ctrl-C', async () => {
     const [portalPort, verifyPort] = [await freePort(), await freePort()];
     const started = await startLicensor(data.path, portalPort, verifyPort);
-    expect(started.output()).not.toMatch(/password/);
-    expect(await started.stop('SIGINT')).toBe(0);
+    let code: number | null;
+    try {
+      expect(started.output()).not.toMatch(/password/);
+    } finally {
+      code = await started.stop('SIGINT');
+    }
+    expect(code).toBe(0);
     const down = await Promise.all([
       fetch(`http://127.0.0.1:${portalPort}/api/v1/health`).then(
         () => false,

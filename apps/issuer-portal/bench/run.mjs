@@ -19,7 +19,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const seconds = Number(process.env.BENCH_SECONDS ?? 1);
 const dataDir = mkdtempSync(join(tmpdir(), 'licensor-portal-bench-'));
 
-const measure = (op) => measureLatency(op, { seconds, warmup: 10 });
+const WARMUP = 10;
+const measure = (op, count) => measureLatency(op, { seconds, warmup: WARMUP, count });
 
 const challenge = () =>
   freshChallenge({
@@ -94,15 +95,19 @@ const challengeAt = (i) => {
   prepared[i] ??= challenge();
   return prepared[i];
 };
-// Challenges are signed before timing starts, so both sides time only the portal or issuer work.
+// Challenges are signed before timing starts, so both sides time only the portal or issuer work:
+// 3 000 for the inspections, and for the issues a pool per side as large as the most issues a
+// run may time (one each; the timing stops at that count, so it never signs one inside it).
 for (let i = 0; i < 3000; i += 1) challengeAt(i);
-let offset = 3000;
-const fresh = () => challengeAt(offset++);
+const ISSUES = Math.ceil(seconds * 1000);
+const issuePool = () => Array.from({ length: WARMUP + ISSUES }, () => challenge());
+const portalIssues = issuePool();
+const directIssues = issuePool();
 
 const figures = [];
-async function figure(name, portalOp, baseline, baselineOp) {
-  const portal = await measure(portalOp);
-  const direct = await measure(baselineOp);
+async function figure(name, portalOp, baseline, baselineOp, count = Number.POSITIVE_INFINITY) {
+  const portal = await measure(portalOp, count);
+  const direct = await measure(baselineOp, count);
   figures.push({
     name,
     portalOpsPerSecond: portal.opsPerSecond,
@@ -145,9 +150,10 @@ await figure(
 );
 await figure(
   'POST /challenges/issue (new challenge each)',
-  () => call('POST', '/challenges/issue', { challenge: fresh(), terms }, session),
+  (i) => call('POST', '/challenges/issue', { challenge: portalIssues[i], terms }, session),
   'issuer.issue',
-  () => issuer.issue(fresh(), terms, 'bench'),
+  (i) => issuer.issue(directIssues[i], terms, 'bench'),
+  ISSUES,
 );
 await figure(
   'POST /auth/login (scrypt)',
