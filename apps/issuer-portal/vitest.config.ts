@@ -9,5 +9,8 @@ export default defineConfig({
     // a fixture with three users can take several seconds.
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The browser tests' pages wait up to 10 s for an element; an expect.poll on a slow
+    // two-core host gets as long (its default is 1 s).
+    expect: { poll: { timeout: 10_000 } },
   },
 });
