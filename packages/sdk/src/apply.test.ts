@@ -118,6 +118,38 @@ describe('applyLicenseKey', () => {
     );
   });
 
+  it('calls a key whose signing key id was damaged in the paste a damaged paste, not keys to replace', async () => {
+    const { licensor, store } = setup();
+    const { challenge } = await licensor.createChallenge(admin);
+    const key = answer(challenge);
+    const [header = '', ...rest] = key.split('.');
+    const { kid, ...fields } = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+    const withKid = (damaged: string) =>
+      [
+        Buffer.from(JSON.stringify({ ...fields, kid: damaged })).toString('base64url'),
+        ...rest,
+      ].join('.');
+    const before = store.rawState();
+    for (const damaged of [
+      `${kid.slice(0, 10)}+${kid.slice(11)}`, // one character no key id holds
+      `${kid.slice(0, 10)}${kid.slice(11)}`, // one character lost
+    ]) {
+      const refused = await licensor.applyLicenseKey(admin, withKid(damaged)).catch((e) => e);
+      expect(refused.code).toBe('ERR_KID_UNKNOWN');
+      expect(refused.message).toMatch(
+        /^This is not a whole license key: it is incomplete or damaged/,
+      );
+      expect(refused.message).not.toMatch(/update the trusted keys/);
+    }
+    expect(store.rawState()).toBe(before);
+    // A well-formed key id the installation does not trust still says to update the trusted keys.
+    const unknown = await licensor
+      .applyLicenseKey(admin, answer(challenge, {}, generateKeyPair()))
+      .catch((e) => e);
+    expect(unknown.code).toBe('ERR_KID_UNKNOWN');
+    expect(unknown.message).toMatch(/update the trusted keys/);
+  });
+
   it('refuses a key whose signature was altered', async () => {
     const { licensor } = setup();
     const { challenge } = await licensor.createChallenge(admin);

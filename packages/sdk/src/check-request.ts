@@ -1,5 +1,7 @@
 // The HTTP half of Verify License: POST the check token to the verify service with a timeout and
-// a size cap on the answer, turning every way the exchange can fail into a typed error.
+// a size cap on the answer, turning every way the exchange can fail into a typed error. What the
+// failure means for the license (usable until when) depends on its model and state: verify-online.ts
+// adds it.
 import type { Context } from './context.js';
 import {
   InputInvalidError,
@@ -86,7 +88,7 @@ function describeHttpError(status: number, body: string): SdkError {
   }
   const detail = code === undefined ? '' : ` (${code}${message})`;
   return new VerifyHttpError(
-    `The verify service answered HTTP ${status}${detail}. Try again later; the license stays usable within its grace period.`,
+    `The verify service answered HTTP ${status}${detail}. Try again later.`,
     code,
   );
 }
@@ -122,12 +124,12 @@ export async function postCheck(
     if (error instanceof SdkError) throw error;
     if (controller.signal.aborted) {
       throw new VerifyTimeoutError(
-        `The verify service at ${url.origin} did not answer within ${timeoutMs} ms. Try again later; the license stays usable within its grace period.`,
+        `The verify service at ${url.origin} did not answer within ${timeoutMs} ms. Try again later.`,
       );
     }
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     throw new VerifyUnreachableError(
-      `The verify service at ${url.origin} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message}). Check the network and the URL; the license stays usable within its grace period.`,
+      `The verify service at ${url.origin} cannot be reached (${cause?.code ?? cause?.message ?? (error as Error).message}). Check the network and the URL.`,
     );
   } finally {
     clearTimeout(timer);

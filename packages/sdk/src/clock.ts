@@ -36,6 +36,11 @@ export function readClock(
   };
 }
 
+/** A time in messages: ISO 8601 in UTC, to the second ("2025-03-01T12:00:00Z"). */
+export function timeText(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 function span(seconds: number): string {
   const days = Math.floor(seconds / 86_400);
   const hours = Math.floor((seconds % 86_400) / 3600);

@@ -89,7 +89,7 @@ describe('key sets relayed with the status', () => {
     expect(server.checks.at(-1)?.keyset).toBe(2);
     const verifies = (await restarted.listAudit(admin)).filter((e) => e.action === 'verify');
     expect(verifies.map((e) => e.detail)).toEqual([
-      'outcome VALID, key set version 2',
+      'outcome VALID, key set version 2; applied revision 2 (perpetual, 10 credentials)',
       'outcome VALID',
     ]);
   });

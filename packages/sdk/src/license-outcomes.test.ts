@@ -1,12 +1,14 @@
 // What signed statuses do to the license state: outcomes (also for perpetual licenses), grace,
 // statuses that only move forward, and a clock set back.
 import { afterEach, describe, expect, it } from 'vitest';
-import { admin, DAY, setup } from '../test/fixtures.js';
+import { admin, DAY, FrozenClock, setup } from '../test/fixtures.js';
 import { closeServers, licensedOnline, subscribed } from '../test/online.js';
 import { statusFor, unreachableUrl } from '../test/verify-server.js';
 import { parseStoredState, sealState } from './stored-state.js';
 
 afterEach(closeServers);
+
+const HOUR = 3600;
 
 describe('license state after online checks', () => {
   it('detects a stored status whose outcome was edited', async () => {
@@ -184,6 +186,21 @@ describe('license state after online checks', () => {
     },
   );
 
+  it("says a subscription the vendor's service answered EXPIRED for is vendor-expired, naming the date and renewal", async () => {
+    const { licensor, server, clock, url, start } = await subscribed();
+    clock.advance(30 * DAY);
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { outcome: 'EXPIRED', termEnd: start + 365 * DAY });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result.info).toMatchObject({ state: 'expired', stateReason: 'vendor-expired' });
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: 'ERR_LICENSE_EXPIRED' });
+    const refused = await licensor.assertCanManage(0).catch((error) => error);
+    expect(refused.code).toBe('ERR_LICENSE_EXPIRED');
+    const iso = new Date(clock.seconds * 1000).toISOString().replace('.000Z', 'Z');
+    expect(refused.message).toContain(`The vendor's service answered EXPIRED at ${iso}`);
+    expect(refused.message).toMatch(/Ask the vendor to renew it/);
+  });
+
   it.each([
     ['REVOKED', 'revoked', 'ERR_LICENSE_REVOKED'],
     ['SUSPENDED', 'suspended', 'ERR_LICENSE_SUSPENDED'],
@@ -300,16 +317,51 @@ describe('license state after online checks', () => {
     );
   });
 
+  /** A subscription verified once, then its machine's clock run 72 min ahead of the vendor's. */
+  async function clockAhead() {
+    const online = await subscribed();
+    const vendor = new FrozenClock(online.clock.seconds);
+    online.server.plan = (check, id) => statusFor(check, id, vendor);
+    await online.licensor.verifyOnline(admin, { url: online.url });
+    online.clock.advance(72 * 60);
+    return { ...online, vendor };
+  }
+
+  it('leaves a subscription active after one verify with the clock 72 minutes ahead', async () => {
+    const { licensor, url, store, clock } = await clockAhead();
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result).toMatchObject({ ok: true, outcome: 'VALID' });
+    expect(result.info).toMatchObject({ state: 'active', stateReason: null });
+    expect(result.info.clock).toMatchObject({ offset: -72 * 60, rollbackDetected: false });
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: null });
+    // And so says the next process that opens the state.
+    expect(await setup({ store, clock }).licensor.capacity(0)).toMatchObject({ blockedBy: null });
+  });
+
+  it('leaves a subscription active after one verify once the clock that ran ahead is set right', async () => {
+    const { licensor, url, clock, vendor } = await clockAhead();
+    await licensor.verifyOnline(admin, { url });
+    vendor.advance(60);
+    clock.seconds = vendor.seconds;
+    // Moved back after the offset was measured: a clock set back until the vendor's time says.
+    expect((await licensor.getLicenseInfo(admin)).clock.rollbackDetected).toBe(true);
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result).toMatchObject({ ok: true, outcome: 'VALID' });
+    expect(result.info).toMatchObject({ state: 'active', stateReason: null });
+    expect(result.info.clock).toMatchObject({ offset: 0, rollbackDetected: false });
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: null });
+  });
+
   it('blocks a subscription when a status without a clock offset (version 1) is far ahead of the clock, until it is set right', async () => {
     const { licensor, clock, url, server } = await subscribed();
     server.plan = (check, id) =>
       statusFor({ ...check, v: 1 }, id, clock, {
-        iat: clock.seconds + 40 * DAY,
-        checkBy: clock.seconds + 41 * DAY,
+        iat: clock.seconds + 2 * HOUR,
+        checkBy: clock.seconds + DAY,
       });
     await licensor.verifyOnline(admin, { url });
     const info = await licensor.getLicenseInfo(admin);
-    expect(info.clock).toMatchObject({ trusted: clock.seconds + 40 * DAY, rollbackDetected: true });
+    expect(info.clock).toMatchObject({ trusted: clock.seconds + 2 * HOUR, rollbackDetected: true });
     expect(info).toMatchObject({ state: 'expired', stateReason: 'clock-rollback' });
     expect(await licensor.capacity(0)).toMatchObject({
       available: 0,
@@ -318,10 +370,76 @@ describe('license state after online checks', () => {
     await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
       code: 'ERR_CLOCK_ROLLBACK',
     });
-    clock.advance(40 * DAY);
+    clock.advance(2 * HOUR);
     expect(await licensor.getLicenseInfo(admin)).toMatchObject({
       state: 'active',
       stateReason: null,
     });
+  });
+
+  /** What a refused status must leave as it was: the times and statuses recorded. */
+  const recorded = (store: { rawState(): string | null }) => {
+    const { statusTime, trustedTime, lastStatus, lastValidStatus } = JSON.parse(
+      store.rawState() ?? '{}',
+    );
+    return { statusTime, trustedTime, lastStatus, lastValidStatus };
+  };
+
+  it("refuses a version 2 status whose time less its clock offset is not the check's time, and records none of it", async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(60);
+    const before = recorded(store);
+    // Signed by a trusted status key 50 years ahead, with an offset that does not account for it.
+    const far = clock.seconds + 50 * 365 * DAY;
+    server.plan = (check, id) => statusFor(check, id, clock, { iat: far, checkBy: far, skew: 0 });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result).toMatchObject({ ok: false, outcome: null });
+    expect(result.error).toMatchObject({
+      code: 'ERR_STATUS_MISMATCH',
+      message: expect.stringMatching(/^The status does not answer this check's time/),
+    });
+    expect(recorded(store)).toEqual(before);
+    expect(result.info).toMatchObject({ state: 'grace', lastVerifyTime: clock.seconds - 60 });
+    expect(result.info.clock).toMatchObject({
+      trusted: clock.seconds - 60,
+      rollbackDetected: false,
+    });
+  });
+
+  it('refuses a version 1 status (no clock offset) signed 40 days from the check, and records none of it', async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(60);
+    const before = recorded(store);
+    server.plan = (check, id) =>
+      statusFor({ ...check, v: 1 }, id, clock, {
+        iat: clock.seconds + 40 * DAY,
+        checkBy: clock.seconds + 41 * DAY,
+      });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result.error).toMatchObject({
+      code: 'ERR_STATUS_MISMATCH',
+      message: expect.stringMatching(/^The status does not answer this check's time/),
+    });
+    expect(recorded(store)).toEqual(before);
+    expect(result.info.clock).toMatchObject({
+      trusted: clock.seconds - 60,
+      rollbackDetected: false,
+    });
+  });
+
+  it('accepts the genuine status after a refused forged one: the forged time moved nothing', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    const far = clock.seconds + 50 * 365 * DAY;
+    server.plan = (check, id) => statusFor(check, id, clock, { iat: far, checkBy: far, skew: 0 });
+    expect((await licensor.verifyOnline(admin, { url })).error?.code).toBe('ERR_STATUS_MISMATCH');
+    clock.advance(60);
+    server.plan = (check, id) => statusFor(check, id, clock);
+    const genuine = await licensor.verifyOnline(admin, { url });
+    expect(genuine).toMatchObject({ ok: true, outcome: 'VALID', verifiedAt: clock.seconds });
+    expect(genuine.info).toMatchObject({ state: 'active', lastVerifyTime: clock.seconds });
+    expect(genuine.info.clock).toMatchObject({ trusted: clock.seconds, rollbackDetected: false });
+    await expect(licensor.assertCanManage(0)).resolves.toBeUndefined();
   });
 });

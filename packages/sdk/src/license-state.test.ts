@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { admin, answer, DAY, setup, term } from '../test/fixtures.js';
 
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+
 describe('license state', () => {
   it('is none before any key is applied', async () => {
     expect((await setup().licensor.getLicenseInfo(admin)).state).toBe('none');
@@ -47,6 +49,52 @@ describe('license state', () => {
     expect((await licensor.getLicenseInfo(admin)).state).toBe('grace');
     clock.advance(10 * DAY);
     expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
+  });
+
+  it('says why a subscription expired when no check succeeded within its grace: offline-grace, the date, and Verify License', async () => {
+    const { licensor, clock } = setup();
+    const start = clock.seconds;
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(
+      admin,
+      answer(challenge, { model: 'subscription', term: term(start, 365, 14) }),
+    );
+    clock.advance(14 * DAY + 1);
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'expired',
+      stateReason: 'offline-grace',
+      usableUntil: start + 14 * DAY,
+    });
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: 'ERR_LICENSE_EXPIRED' });
+    const refused = await licensor.assertCanManage(0).catch((error) => error);
+    expect(refused.code).toBe('ERR_LICENSE_EXPIRED');
+    expect(refused.message).toContain(`expired at ${iso(start + 14 * DAY)}`);
+    expect(refused.message).toMatch(/no online check succeeded within its grace period/);
+    expect(refused.message).toMatch(/Run Verify License/);
+    expect(refused.message).not.toMatch(/renew/);
+  });
+
+  it('says why a subscription expired when its term and grace ended: term-ended, the dates, and renewal', async () => {
+    const { licensor, clock } = setup();
+    // Issued (vouched for) after its term ended: only the grace after the term is left.
+    const start = clock.seconds - 15 * DAY;
+    const { challenge } = await licensor.createChallenge(admin);
+    await licensor.applyLicenseKey(
+      admin,
+      answer(challenge, { model: 'subscription', term: term(start, 10, 10) }),
+    );
+    clock.advance(5 * DAY + 1);
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'expired',
+      stateReason: 'term-ended',
+      usableUntil: start + 20 * DAY,
+    });
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: 'ERR_LICENSE_EXPIRED' });
+    const refused = await licensor.assertCanManage(0).catch((error) => error);
+    expect(refused.code).toBe('ERR_LICENSE_EXPIRED');
+    expect(refused.message).toContain(`term ended at ${iso(start + 10 * DAY)}`);
+    expect(refused.message).toContain(`grace period at ${iso(start + 20 * DAY)}`);
+    expect(refused.message).toMatch(/Ask the vendor to renew it/);
   });
 
   it('does not keep a subscription usable while the clock is set back, offline', async () => {

@@ -7,7 +7,9 @@
 // moves: a subscription would stay usable for as long as the clock is held back. So a wound-back
 // clock makes a usable subscription 'expired' (reason clock-rollback) until the clock is right
 // again (a signed status resets what the SDK has seen). A subscription whose term has not begun is
-// 'none' (reason not-started) until its start.
+// 'none' (reason not-started) until its start. An expired subscription says why: its grace after
+// the last successful check ran out (offline-grace), its term and grace ended (term-ended), or the
+// vendor's service answered EXPIRED (vendor-expired).
 import type { LicenseClaims, StatusClaims } from '@licensor/token';
 import type { Clock } from './clock.js';
 import type { Snapshot } from './snapshot.js';
@@ -74,7 +76,7 @@ function evaluateSubscription(
   if (lastStatus !== null && lastStatus.outcome !== 'VALID' && lastStatus.outcome !== 'UNKNOWN') {
     return {
       state: DECIDED_BY_SERVICE[lastStatus.outcome],
-      reason: null,
+      reason: lastStatus.outcome === 'EXPIRED' ? 'vendor-expired' : null,
       usableUntil: null,
       checkBy: null,
     };
@@ -83,7 +85,11 @@ function evaluateSubscription(
   if (now + clock.skew < term.start) {
     return { state: 'none', reason: 'not-started', usableUntil, checkBy };
   }
-  if (now > usableUntil) return { state: 'expired', reason: null, usableUntil, checkBy };
+  if (now > usableUntil) {
+    // Which end came first: the term's (renew), or the grace after the last vouching (check).
+    const reason = term.end <= vouchedAt ? 'term-ended' : 'offline-grace';
+    return { state: 'expired', reason, usableUntil, checkBy };
+  }
   // A failed attempt counts only if it came after the token in force was applied (local times
   // on both sides): a freshly applied token is the vendor vouching for the license again.
   const attempt = snapshot.stored.lastAttempt;

@@ -151,8 +151,18 @@ export function createLicensor(options: LicensorOptions): Licensor {
             : result.keysetRefused !== null
               ? `, key set refused: ${result.keysetRefused.code}`
               : '';
+        // A revision the status delivered changed the license: the trail says so, as for apply.
+        const applied =
+          result.appliedRevision === null
+            ? []
+            : [
+                `applied revision ${result.appliedRevision} (${result.info.type}, ${result.info.credentials} credentials)`,
+              ];
         const closed = result.rejectedRequests.map(describeClosed);
-        return { result, detail: [`outcome ${result.outcome}${keyset}`, ...closed].join('; ') };
+        return {
+          result,
+          detail: [`outcome ${result.outcome}${keyset}`, ...applied, ...closed].join('; '),
+        };
       }),
 
     requestModelSwitch: (operator, target, switchOptions) =>

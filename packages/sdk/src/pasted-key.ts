@@ -1,6 +1,7 @@
 // A license key pasted by an operator, read in the operator's words: a challenge pasted where
-// the key belongs, a truncated or garbled paste, a key from other vendor keys. The error keeps
-// its class and code (what a program reads); only the message says what to do.
+// the key belongs, a truncated or garbled paste (its signing key's id damaged among it), a key
+// from other vendor keys. The error keeps its class and code (what a program reads); only the
+// message says what to do.
 import {
   base64urlDecode,
   isLicensorError,
@@ -35,6 +36,29 @@ function isChallenge(pasted: string): boolean {
   return !/-----(?:BEGIN|END) /.test(pasted) && typOf(pasted) === TYP.challenge;
 }
 
+/** A vendor key id is the RFC 7638 thumbprint of its key: SHA-256, 43 base64url characters. */
+const KEY_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * True when the key's header names no key id that could be one (a damaged character, one lost
+ * or added): no trusted key can ever have it, so it is a damaged paste, not keys to replace.
+ */
+function kidMalformed(pasted: string): boolean {
+  let kid: unknown;
+  try {
+    const header = normaliseToken(pasted, 'license').split('.')[0] ?? '';
+    kid = (JSON.parse(new TextDecoder().decode(base64urlDecode(header))) as { kid?: unknown }).kid;
+  } catch {
+    return false;
+  }
+  if (typeof kid !== 'string' || !KEY_ID.test(kid)) return true;
+  try {
+    return base64urlDecode(kid).length !== 32;
+  } catch {
+    return true;
+  }
+}
+
 /** An Ed25519 signature is 64 bytes: 86 base64url characters. */
 const SIGNATURE_CHARACTERS = 86;
 
@@ -58,7 +82,8 @@ function operatorWords(code: string, pasted: string): string | null {
   if (
     DAMAGED.has(code) ||
     code === 'ERR_JWS_TYP_INVALID' ||
-    (code === 'ERR_SIGNATURE_INVALID' && signatureCut(pasted))
+    (code === 'ERR_SIGNATURE_INVALID' && signatureCut(pasted)) ||
+    (code === 'ERR_KID_UNKNOWN' && kidMalformed(pasted))
   ) {
     return 'This is not a whole license key: it is incomplete or damaged (cut short, or changed by the mail or the copy). Paste the whole key again, exactly as the vendor sent it; line breaks and the BEGIN/END lines are fine.';
   }

@@ -7,9 +7,17 @@ export type LicenseState = 'none' | 'active' | 'grace' | 'expired' | 'revoked' |
 
 /**
  * Why a license in force is not usable: the local clock was set back (fix the clock, then Verify
- * License), or the subscription term has not begun (state 'none' until term.start).
+ * License), or the subscription term has not begun (state 'none' until term.start). Why a
+ * subscription is 'expired': no successful online check within its grace period
+ * ('offline-grace': Verify License), its term and grace ended ('term-ended': a renewed key), or
+ * the vendor's service answered EXPIRED ('vendor-expired': renew with the vendor).
  */
-export type StateReason = 'clock-rollback' | 'not-started';
+export type StateReason =
+  | 'clock-rollback'
+  | 'not-started'
+  | 'offline-grace'
+  | 'term-ended'
+  | 'vendor-expired';
 
 /** The CMS operator on whose behalf an operation runs. */
 export interface Operator {
@@ -92,7 +100,10 @@ export interface ClockReport {
 /** Everything the "View License" page shows, plus the state the SDK derives. */
 export interface LicenseInfo {
   state: LicenseState;
-  /** Why the license in force is not usable although present, or null. */
+  /**
+   * Why the license in force is not usable although present (clock-rollback, not-started), or
+   * why it expired (offline-grace, term-ended, vendor-expired); else null.
+   */
   stateReason: StateReason | null;
   installationId: string;
   product: { name: string; version: string };

@@ -4,6 +4,7 @@ import {
   admin,
   answer,
   DAY,
+  FrozenClock,
   golden,
   licenseKey,
   setup,
@@ -11,10 +12,12 @@ import {
   trust,
   viewer,
 } from '../test/fixtures.js';
-import { closeServers, subscribed } from '../test/online.js';
+import { closeServers, licensedOnline, subscribed } from '../test/online.js';
 import { statusFor, unreachableUrl } from '../test/verify-server.js';
 
 afterEach(closeServers);
+
+const iso = (seconds: number) => new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
 
 describe('verifyOnline', () => {
   it('sends a signed check and records the service time and outcome', async () => {
@@ -110,6 +113,54 @@ describe('verifyOnline', () => {
     expect(result.info.state).toBe('grace');
   });
 
+  it('dates a failed check attempt at the local time, not at a reading of a clock that ran ahead and was set right', async () => {
+    const { licensor, clock } = await subscribed();
+    // The clock ran two days ahead while the license page was read (remembered as observed).
+    clock.advance(2 * DAY);
+    await licensor.getLicenseInfo(admin);
+    clock.advance(-2 * DAY + 60);
+    const result = await licensor.verifyOnline(admin, { url: await unreachableUrl() });
+    expect(result.info.lastCheckAttempt).toMatchObject({ ok: false, at: clock.seconds });
+  });
+
+  it("dates a successful check attempt by the offset that check measured: never ahead of the vendor's time", async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    const vendor = new FrozenClock(clock.seconds);
+    server.plan = (check, id) => statusFor(check, id, vendor);
+    // This machine's clock runs 72 min ahead of the vendor's.
+    clock.advance(72 * 60);
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result.info.lastCheckAttempt).toMatchObject({ ok: true, at: vendor.seconds });
+    expect(result.info.lastVerifyTime).toBe(vendor.seconds);
+  });
+
+  it('says until when an unreachable service leaves a subscription usable: the end of its grace', async () => {
+    const { licensor, clock, start } = await subscribed();
+    clock.advance(DAY);
+    const result = await licensor.verifyOnline(admin, { url: await unreachableUrl() });
+    expect(result.error?.message).toMatch(/cannot be reached .*Check the network and the URL\./);
+    expect(result.error?.message).toContain(`usable until ${iso(start + 14 * DAY)}`);
+    expect(result.info.lastCheckAttempt?.message).toBe(result.error?.message);
+  });
+
+  it('says nothing about grace when the service is unreachable for a perpetual license', async () => {
+    const { licensor, clock } = await licensedOnline('perpetual');
+    clock.advance(DAY);
+    const result = await licensor.verifyOnline(admin, { url: await unreachableUrl() });
+    expect(result.error?.code).toBe('ERR_VERIFY_UNREACHABLE');
+    expect(result.error?.message).not.toMatch(/grace/);
+    expect(result.error?.message).toMatch(/perpetual license does not need the check/);
+  });
+
+  it('promises no grace to a subscription already expired when the service is unreachable', async () => {
+    const { licensor, clock, start } = await subscribed();
+    clock.advance(15 * DAY);
+    const result = await licensor.verifyOnline(admin, { url: await unreachableUrl() });
+    expect(result.info.state).toBe('expired');
+    expect(result.error?.message).not.toMatch(/stays usable|within its grace/);
+    expect(result.error?.message).toContain(`expired at ${iso(start + 14 * DAY)}`);
+  });
+
   it('records a failed online check in the audit trail as failed, with its code', async () => {
     const { licensor, server, clock, url } = await subscribed();
     await licensor.verifyOnline(viewer, { url });
@@ -199,6 +250,27 @@ describe('verifyOnline', () => {
     const result = await licensor.verifyOnline(admin, { url });
     expect(result.appliedRevision).toBe(2);
     expect(result.info).toMatchObject({ revision: 2, state: 'active', term: term(start, 730, 14) });
+  });
+
+  it('records in the audit trail the license revision a Verify applied, with its model and credentials', async () => {
+    const { licensor, server, clock, url, challenge, start } = await subscribed();
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(300 * DAY);
+    const renewed = answer(challenge, {
+      rev: 2,
+      chal: null,
+      iat: clock.seconds,
+      model: 'subscription',
+      credentials: 25,
+      term: term(start, 730, 14),
+    });
+    server.plan = (check, id) => statusFor(check, id, clock, { rev: 2, license: renewed });
+    expect((await licensor.verifyOnline(admin, { url })).appliedRevision).toBe(2);
+    const verifies = (await licensor.listAudit(admin)).filter((entry) => entry.action === 'verify');
+    expect(verifies.map((entry) => entry.detail)).toEqual([
+      'outcome VALID',
+      'outcome VALID; applied revision 2 (subscription, 25 credentials)',
+    ]);
   });
 
   it("an operator without the System Administrator role verifies, but the delivered license is not applied: that is the admin's Verify", async () => {

@@ -1,29 +1,16 @@
 // "Verify License": a check signed by the installation key goes to the verify service; the signed
 // status that comes back must be from a status-purpose key, about this license and installation,
-// and echo the nonce just sent. Its time and outcome become Last verify time and result, and a
-// newer token it carries is applied. When the exchange fails the result says why, the failure is
-// recorded, and the grace rules decide the state: this never throws for an outage.
-import {
-  isLicensorError,
-  type Keyring,
-  type LicenseClaims,
-  newNonce,
-  type StatusClaims,
-  signCheck,
-  VersionUnsupportedError,
-  verifyStatus,
-} from '@licensor/token';
+// and answer the check just sent, its nonce and its time (read-status.ts). Its time and outcome
+// become Last verify time and result, and a newer token it carries is applied. When the exchange
+// fails the result says why, the failure is recorded, and the grace rules decide the state: this
+// never throws for an outage.
+import { isLicensorError, newNonce, type StatusClaims, signCheck } from '@licensor/token';
 import { acceptLicense } from './apply.js';
 import { checkUrl, postCheck } from './check-request.js';
-import { type Clock, readClock } from './clock.js';
+import { type Clock, readClock, timeText } from './clock.js';
 import type { Context } from './context.js';
-import {
-  InputInvalidError,
-  NoLicenseError,
-  StatusInvalidError,
-  StatusMismatchError,
-} from './errors.js';
-import { currentInfo } from './info.js';
+import { InputInvalidError, NoLicenseError } from './errors.js';
+import { currentInfo, describeLicense } from './info.js';
 import {
   advanceTrust,
   assertKeepsKeysInUse,
@@ -32,11 +19,12 @@ import {
   type KeyInUse,
   unverifiedSegment,
 } from './keyset.js';
+import { type ReadStatus, readStatus } from './read-status.js';
 import { closeDeclined } from './requests.js';
 import { loadSnapshot, type Snapshot, saveState } from './snapshot.js';
 import type { StoredState } from './store/store.js';
 import { tokensOf } from './trust.js';
-import type { VerifyResult } from './types.js';
+import type { LicenseInfo, VerifyResult } from './types.js';
 import { SDK_VERSION } from './version.js';
 
 export interface VerifyOptions {
@@ -44,51 +32,6 @@ export interface VerifyOptions {
   url?: string;
   credentialsInUse?: number;
   timeoutMs?: number;
-}
-
-function readStatus(
-  keyring: Keyring,
-  body: string,
-  nonce: string,
-  license: LicenseClaims,
-  installationId: string,
-  statusTime: number,
-): { claims: StatusClaims; token: string; kid: string } {
-  let verified: ReturnType<typeof verifyStatus>;
-  try {
-    verified = verifyStatus(body.trim(), keyring);
-  } catch (error) {
-    if (error instanceof VersionUnsupportedError) {
-      // Signed by a trusted status key, in a format this SDK does not read: named as such.
-      throw new VersionUnsupportedError(
-        error.version,
-        `The verify service answered with a status of a newer format than this SDK reads (${error.message}). The result was not recorded: update the product (its Licensor SDK) to a release that reads it.`,
-      );
-    }
-    if (!isLicensorError(error)) throw error;
-    throw new StatusInvalidError(
-      `The verify service's answer is not a valid status (${error.code}: ${error.message}). Check the verify URL and that the trusted keys are the vendor's current JWKS.`,
-      error.code,
-    );
-  }
-  const { claims } = verified;
-  if (claims.nonce !== nonce) {
-    throw new StatusMismatchError(
-      'The status answers another check request (nonce differs): it may be a replay. The result was not recorded.',
-    );
-  }
-  if (claims.lid !== license.lid || claims.sub !== installationId) {
-    throw new StatusMismatchError(
-      'The status is about another license or installation. The result was not recorded.',
-    );
-  }
-  if (claims.iat < statusTime) {
-    // Statuses only move forward (see snapshot.ts); one node of the service may lag another.
-    throw new StatusMismatchError(
-      'The status is older than one this installation already recorded (the service clock is behind). The result was not recorded; try again.',
-    );
-  }
-  return { claims, token: verified.token, kid: verified.kid };
 }
 
 interface Settled {
@@ -105,8 +48,7 @@ function settle(
   context: Context,
   snapshot: Snapshot,
   trust: InstallationTrust,
-  clock: Clock,
-  status: ReturnType<typeof readStatus>,
+  status: ReadStatus,
   mayApplyLicense: boolean,
 ): Settled {
   const { claims } = status;
@@ -128,16 +70,21 @@ function settle(
       : lastValidKept
         ? snapshot.stored.lastValidStatus
         : null;
-  let state: StoredState = {
+  const recorded: StoredState = {
     ...snapshot.stored,
     lastStatus: status.token,
     lastValidStatus,
-    lastAttempt: { at: clock.effective, ok: true, code: null, message: null },
     statusTime: claims.iat,
     trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
     // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
     observedTime: claims.iat,
     clockOffset: offsetOf(context, claims),
+  };
+  // The attempt's time is read with the offset this status measured.
+  const at = attemptTime(readClock(context, recorded));
+  let state: StoredState = {
+    ...recorded,
+    lastAttempt: { at, ok: true, code: null, message: null },
   };
   let licenseKeys = kept('license in force');
   const statusKey: KeyInUse = { what: 'verify status', kid: status.kid, purpose: 'status' };
@@ -196,6 +143,39 @@ function statusSigner(body: string): string | null {
 function relayedKeysets(body: string): string[] {
   const keysets = unverifiedSegment(body, 1)?.keysets;
   return Array.isArray(keysets) ? keysets.filter((token) => typeof token === 'string') : [];
+}
+
+/**
+ * When a check was attempted, for Last check attempt: the local reading corrected by the offset
+ * measured, never below the highest signed time, and never the highest local reading remembered
+ * (which may be a clock that ran ahead and was set right since: a time in the future).
+ */
+function attemptTime(clock: Clock): number {
+  return Math.max(clock.local, clock.trusted);
+}
+
+/** Failures where the service gave no answer: the license goes on as the grace rules say. */
+const OUTAGES = new Set(['ERR_VERIFY_UNREACHABLE', 'ERR_VERIFY_TIMEOUT', 'ERR_VERIFY_HTTP']);
+
+/** What a failed check means for the license, by its model and state (after the failure). */
+function withoutCheck(info: LicenseInfo): string {
+  if (info.type !== 'subscription' || info.term === null) {
+    // A perpetual license needs no online check; a revoked or suspended one is not helped by it.
+    return info.state === 'active'
+      ? 'The perpetual license does not need the check: it stays usable.'
+      : '';
+  }
+  const until = info.usableUntil;
+  if (info.stateReason === 'clock-rollback') {
+    return "The subscription is not usable while this server's clock is behind the latest time seen: set the clock right, then run Verify License again.";
+  }
+  if ((info.state === 'active' || info.state === 'grace') && until !== null) {
+    return `The subscription stays usable until ${timeText(until)} (the end of its grace period) unless a check succeeds before then.`;
+  }
+  if (info.state === 'expired' && until !== null) {
+    return `The subscription expired at ${timeText(until)}: it is usable again once a check succeeds (or a renewed license key is applied).`;
+  }
+  return `The license is ${info.state} (see View License).`;
 }
 
 /** The offset a version 2 status measured, kept when beyond the tolerated skew (else 0). */
@@ -269,8 +249,7 @@ export async function verifyOnline(
         context,
         snapshot,
         under,
-        clock,
-        readStatus(under.keyring, body, nonce, license, snapshot.installationId, statusTime),
+        readStatus(under.keyring, body, nonce, license, snapshot.installationId, statusTime, raw),
         mayApplyLicense,
       );
     // Key set versions the status relays are verified on their own (signed by the vendor's
@@ -307,9 +286,21 @@ export async function verifyOnline(
     if (!isLicensorError(error)) throw error;
     // A wrong URL is the CMS's configuration, not the service's outage: nothing is recorded.
     if (error.code === 'ERR_VERIFY_URL_WRONG') throw error;
-    const failure = { code: error.code, message: error.message };
-    const lastAttempt = { at: clock.effective, ok: false, ...failure };
-    await saveState(context, { ...snapshot.stored, lastAttempt }, clock);
+    const at = attemptTime(clock);
+    const recorded = (message: string) => ({
+      ...snapshot.stored,
+      lastAttempt: { at, ok: false, code: error.code, message },
+    });
+    // The service gave no answer: what that means for the license is said by its model and
+    // state (a subscription's grace date; nothing about grace for a perpetual license).
+    const outlook = OUTAGES.has(error.code)
+      ? withoutCheck(describeLicense(context, { ...snapshot, stored: recorded('') }, clock))
+      : '';
+    const failure = {
+      code: error.code,
+      message: outlook === '' ? error.message : `${error.message} ${outlook}`,
+    };
+    await saveState(context, recorded(failure.message), clock);
     const info = currentInfo(context, await loadSnapshot(context));
     return {
       ok: false,
@@ -331,7 +322,10 @@ export async function verifyOnline(
   // Requests the vendor declined (status v2 `rejected`): closed with this status (#16.14).
   const declined = closeDeclined(snapshot, settled.state, claims);
   const state = declined.state;
-  await saveState(context, state, clock);
+  // Read against the state just settled: the offset this status measured corrects the local
+  // reading saved as observed (the old offset would save a clock that ran ahead uncorrected,
+  // and the next reading, corrected, would look set back).
+  await saveState(context, state, readClock(context, state));
   const info = currentInfo(context, await loadSnapshot(context));
   return {
     ok: true,

@@ -21,6 +21,9 @@ function duration(seconds: number): string {
 const REASONS: Record<NonNullable<LicenseInfo['stateReason']>, string> = {
   'clock-rollback': 'the local clock was set back: set it right, then run licensor verify',
   'not-started': 'the subscription term has not begun',
+  'offline-grace': 'no online check succeeded within the grace period: run licensor verify',
+  'term-ended': 'the subscription term and its grace period ended: renew it with the vendor',
+  'vendor-expired': "the vendor's service answered EXPIRED: renew it with the vendor",
 };
 
 function lines(rows: [string, string][]): string {

@@ -2,10 +2,29 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryIo } from '@licensor/cli-kit';
-import { describe, expect, it } from 'vitest';
-import { golden } from '../../test/fixtures.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { admin, answer, FrozenClock, golden, setup } from '../../test/fixtures.js';
 import { v1 } from '../../test/keysets.js';
+import { startVerifyServer, statusFor, type VerifyServer } from '../../test/verify-server.js';
 import { main } from './main.js';
+
+const servers: VerifyServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+/** A folder with the vendor's JWKS in it, where `licensor` runs. */
+function folder(): string {
+  const cwd = mkdtempSync(join(tmpdir(), 'licensor-main-'));
+  writeFileSync(join(cwd, 'vendor.jwks.json'), JSON.stringify(golden.jwks));
+  return cwd;
+}
+
+async function licensor(cwd: string, ...args: string[]) {
+  const run = io(cwd, async () => '');
+  const code = await main([...args, '--trust', 'vendor.jwks.json'], run.cli);
+  return { code, ...run.out };
+}
 
 function io(cwd: string, stdin: () => Promise<string>) {
   const { io: cli, out } = memoryIo({ cwd, stdin });
@@ -28,6 +47,45 @@ describe('licensor main', () => {
     const plain = io(cwd, broken);
     expect(await main(args, plain.cli)).toBe(1);
     expect(plain.out.stderr).toBe('error: ERR_UNEXPECTED: stdin closed\n');
+  });
+
+  it('prints why a delivered license was refused and that the vendor must be told, not only its code', async () => {
+    const cwd = folder();
+    const server = await startVerifyServer(new FrozenClock(Math.floor(Date.now() / 1000)));
+    servers.push(server);
+    const challenge = (await licensor(cwd, 'challenge')).stdout.trim();
+    server.register(challenge);
+    expect((await licensor(cwd, 'apply', answer(challenge))).code).toBe(0);
+    // The service delivers a revision bound to another installation: refused, license kept.
+    const other = setup();
+    const { challenge: foreign } = await other.licensor.createChallenge(admin);
+    server.plan = (check, id) =>
+      statusFor(check, id, new FrozenClock(Math.floor(Date.now() / 1000)), {
+        rev: 2,
+        license: answer(foreign, { lid: check.lid, rev: 2, chal: null }),
+      });
+    const verified = await licensor(cwd, 'verify', '--url', server.url);
+    expect(verified).toMatchObject({ code: 0, stderr: '' });
+    expect(verified.stdout).toMatch(
+      /The delivered license was refused \(ERR_LICENSE_OTHER_INSTALLATION\): \S.+\./,
+    );
+    expect(verified.stdout).toMatch(/The license in force stays as it was: tell the vendor/);
+  });
+
+  it('shows the empty View License on a state without a license; no state at all stays ERR_STATE_NOT_FOUND', async () => {
+    const cwd = folder();
+    // A state with a pending challenge and no license yet.
+    expect((await licensor(cwd, 'challenge')).code).toBe(0);
+    const shown = await licensor(cwd, 'show');
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    expect(shown.stdout).toMatch(/^State: +none\n/);
+    expect(shown.stdout).toMatch(/^License ID: +-$/m);
+    expect(shown.stdout).toMatch(/^Pending requests: +1$/m);
+    const asJson = await licensor(cwd, 'show', '--json');
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ state: 'none', licenseId: null });
+    const missing = await licensor(cwd, 'show', '--state', 'nothing-here');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^error: ERR_STATE_NOT_FOUND: /);
   });
 
   it.each([

@@ -199,7 +199,7 @@ async function run(
         const refused =
           result.deliveredTokenRefused === null
             ? ''
-            : ` The delivered license was refused: ${result.deliveredTokenRefused.code}.`;
+            : deliveryRefused(result.deliveredTokenRefused);
         const declined = result.rejectedRequests
           .map(
             (request) =>
@@ -251,6 +251,20 @@ async function run(
       return 0;
     }
   }
+}
+
+/**
+ * A license revision the service delivered and this installation refused: why, and what to do.
+ * Only the vendor can send a key that fits (the license in force stays as it was), except for an
+ * operator who may not apply one, whose message says who may.
+ */
+function deliveryRefused(refusal: { code: string; message: string }): string {
+  const message = refusal.message.replace(/\.$/, '');
+  const action =
+    refusal.code === 'ERR_NOT_AUTHORIZED'
+      ? ''
+      : ' The license in force stays as it was: tell the vendor, with this message, so that they can send a license key this installation accepts.';
+  return ` The delivered license was refused (${refusal.code}): ${message}.${action}`;
 }
 
 function refuse(

@@ -1,0 +1,90 @@
+// The status a check got back, read: signed by a trusted status key, about this license and
+// installation, answering this very check (its nonce and its time), and not older than one
+// recorded. Anything else is refused before it can change the state.
+import {
+  isLicensorError,
+  type Keyring,
+  type LicenseClaims,
+  type StatusClaims,
+  VersionUnsupportedError,
+  verifyStatus,
+} from '@licensor/token';
+import { StatusInvalidError, StatusMismatchError } from './errors.js';
+
+export type ReadStatus = ReturnType<typeof readStatus>;
+
+/**
+ * Reads the service's answer to the check sent with `nonce` at `checkTime` (its `iat`, the
+ * machine's own reading), refusing what does not answer it; `statusTime` is the newest recorded.
+ */
+export function readStatus(
+  keyring: Keyring,
+  body: string,
+  nonce: string,
+  license: LicenseClaims,
+  installationId: string,
+  statusTime: number,
+  checkTime: number,
+): { claims: StatusClaims; token: string; kid: string } {
+  let verified: ReturnType<typeof verifyStatus>;
+  try {
+    verified = verifyStatus(body.trim(), keyring);
+  } catch (error) {
+    if (error instanceof VersionUnsupportedError) {
+      // Signed by a trusted status key, in a format this SDK does not read: named as such.
+      throw new VersionUnsupportedError(
+        error.version,
+        `The verify service answered with a status of a newer format than this SDK reads (${error.message}). The result was not recorded: update the product (its Licensor SDK) to a release that reads it.`,
+      );
+    }
+    if (!isLicensorError(error)) throw error;
+    throw new StatusInvalidError(
+      `The verify service's answer is not a valid status (${error.code}: ${error.message}). Check the verify URL and that the trusted keys are the vendor's current JWKS.`,
+      error.code,
+    );
+  }
+  const { claims } = verified;
+  if (claims.nonce !== nonce) {
+    throw new StatusMismatchError(
+      'The status answers another check request (nonce differs): it may be a replay. The result was not recorded.',
+    );
+  }
+  if (claims.lid !== license.lid || claims.sub !== installationId) {
+    throw new StatusMismatchError(
+      'The status is about another license or installation. The result was not recorded.',
+    );
+  }
+  assertAnswersCheckTime(claims, checkTime);
+  if (claims.iat < statusTime) {
+    // Statuses only move forward (see snapshot.ts); one node of the service may lag another.
+    throw new StatusMismatchError(
+      'The status is older than one this installation already recorded (the service clock is behind). The result was not recorded; try again.',
+    );
+  }
+  return { claims, token: verified.token, kid: verified.kid };
+}
+
+/**
+ * How far from the check's time a status without a clock offset (version 1, from a service
+ * before format 2, which refuses checks outside its 5-minute window) may be signed.
+ */
+const UNMEASURED_STATUS_WINDOW_SECONDS = 86_400;
+
+/**
+ * A status must answer the check just sent in time as well as by nonce: its time becomes the
+ * installation's trusted time for good, so one signed far ahead would make every later genuine
+ * status "older" (and expire a subscription). The service signs `iat` = its time and, for a
+ * version 2 check, `skew` = `iat` − the check's `iat`; so `iat − skew` is this check's time.
+ */
+function assertAnswersCheckTime(claims: StatusClaims, checkTime: number): void {
+  if (claims.skew !== undefined) {
+    if (claims.iat - claims.skew === checkTime) return;
+    throw new StatusMismatchError(
+      `The status does not answer this check's time: its time less its clock offset (${claims.iat - claims.skew}) is not the time the check was sent with (${checkTime}). It may be forged or replayed. The result was not recorded; check that the verify URL is the vendor's service, then run Verify License again.`,
+    );
+  }
+  if (Math.abs(claims.iat - checkTime) <= UNMEASURED_STATUS_WINDOW_SECONDS) return;
+  throw new StatusMismatchError(
+    `The status does not answer this check's time: it carries no clock offset and was signed more than a day from the time the check was sent with (${checkTime}). The result was not recorded; set this server's clock right (NTP) and check that the verify URL is the vendor's service, then run Verify License again.`,
+  );
+}
