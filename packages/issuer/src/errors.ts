@@ -151,13 +151,40 @@ export class RenewalTooEarlyError extends LicensorError {
 /** The challenge needs a vendor's approval first (a model switch or a rehost). */
 export class ApprovalRequiredError extends LicensorError {
   static readonly code = 'ERR_APPROVAL_REQUIRED';
-  readonly requestId: string;
-  constructor(requestId: string, what: string) {
+  /** The pending request to approve; null when there is none yet (`ModelSwitchNotApprovedError`). */
+  readonly requestId: string | null;
+  constructor(requestId: string, what: string);
+  constructor(requestId: null, what: string, how: string);
+  constructor(requestId: string | null, what: string, how?: string) {
     super(
       ApprovalRequiredError.code,
-      `${what}: approve request ${requestId} (licensor-issuer approve ${requestId}) instead of issuing`,
+      `${what}: ${how ?? `approve request ${requestId} (licensor-issuer approve ${requestId}) instead of issuing`}`,
     );
     this.requestId = requestId;
+  }
+}
+
+/**
+ * `issue` with another model than the license in force has: a model switch, which only the
+ * approval flow makes (the customer's Activate, then `approve` here), never a plain issue, even
+ * when the challenge asks for that model. There is no request to approve yet (`requestId` null):
+ * an Activate challenge makes one when it is inspected. Same code as ApprovalRequiredError.
+ */
+export class ModelSwitchNotApprovedError extends ApprovalRequiredError {
+  readonly licenseId: string;
+  /** The model of the license in force. */
+  readonly model: string;
+  /** The model the issue asked for. */
+  readonly asked: string;
+  constructor(licenseId: string, model: string, asked: string) {
+    super(
+      null,
+      `license ${licenseId} is ${model}: a ${asked} key for it is a model switch, which needs the customer's request and your approval`,
+      `the customer asks for it with Activate (at the CMS: licensor activate ${asked}), you inspect that challenge and approve the request it makes (licensor-issuer approve REQ) instead of issuing. To answer this challenge without a switch, issue with --model ${model}`,
+    );
+    this.licenseId = licenseId;
+    this.model = model;
+    this.asked = asked;
   }
 }
 

@@ -81,6 +81,7 @@ export {
   LastAdminError,
   LicenseNotFoundError,
   LicenseStateError,
+  ModelSwitchNotApprovedError,
   NotInitialisedError,
   NotSubscriptionError,
   PassphraseRequiredError,

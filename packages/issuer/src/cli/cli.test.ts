@@ -324,6 +324,33 @@ describe('licensor-issuer', () => {
     expect(shown).toMatch(new RegExp(`Last check:\\s+${stamp}\\S*, answered VALID`));
   });
 
+  it('renew --armour prints the key for scripts and says on stderr that the CMS refuses it pasted by hand', async () => {
+    await cli(['init']);
+    const jwks = JSON.parse((await cli(['keys', 'export'])).stdout);
+    const installation = new TestInstallation();
+    const subscription = ['--customer', 'Beta', '--credentials', '5', '--model', 'subscription'];
+    await cli(['issue', installation.challenge({ at: Date.now() }), ...subscription]);
+    const [license] = JSON.parse((await cli(['licenses', 'list', '--json'])).stdout);
+    const renewed = await cli(['renew', license.id, '--term-days', '30', '--armour']);
+    expect(renewed.code).toBe(0);
+    expect(renewed.stdout).toMatch(/^-----BEGIN LICENSOR LICENSE-----\n/);
+    const { claims } = verifyLicense(
+      normaliseToken(renewed.stdout, 'license'),
+      Keyring.fromJwks(jwks),
+    );
+    // It answers no challenge: only the online check delivers it.
+    expect(claims).toMatchObject({ lid: license.id, rev: 2, chal: null });
+    expect(renewed.stderr).toMatch(
+      /^renewed until \S+; the installation receives it at its next online check\n/,
+    );
+    expect(renewed.stderr).toMatch(
+      /not for the customer: the CMS refuses a renewal pasted by hand, armoured or not \(ERR_CHALLENGE_REQUIRED\)/,
+    );
+    expect((await cli(['renew', '--help'])).stdout).toMatch(
+      /--armour +print the key .*for your records:\s+not to send/,
+    );
+  });
+
   it('lists and approves a model-switch request', async () => {
     await cli(['init']);
     const installation = new TestInstallation();
@@ -360,6 +387,42 @@ describe('licensor-issuer', () => {
     expect(other.stderr).toMatch(
       /^error: ERR_CHALLENGE_USED: this request was already approved with other terms \(transaction txn_\S+; asked now: term 365 days, not 90 days\)/,
     );
+  });
+
+  it('inspect names a plain challenge for another model as a model switch; issue refuses it and writes nothing', async () => {
+    await cli(['init']);
+    const installation = new TestInstallation();
+    const subscription = ['--customer', 'Acme Corp', '--credentials', '25'];
+    await cli([
+      'issue',
+      installation.challenge({ at: Date.now() }),
+      ...subscription,
+      '--model',
+      'subscription',
+    ]);
+    const [license] = JSON.parse((await cli(['licenses', 'list', '--json'])).stdout);
+    // `licensor challenge --model perpetual` on the subscription.
+    const challenge = installation.challenge({
+      at: Date.now(),
+      license: { id: license.id, revision: 1, customerName: 'Acme Corp', model: 'subscription' },
+      request: { kind: 'license', model: 'perpetual' },
+    });
+    const inspected = await cli(['inspect', challenge]);
+    expect(inspected.stdout).toMatch(/Asks for: {6}a perpetual license key\n/);
+    expect(inspected.stdout).toMatch(
+      /- the installation asks for a perpetual license, but license lic_\S+ is subscription: that is a model switch/,
+    );
+    expect(inspected.stdout).not.toMatch(/Needs approval/);
+    expect(inspected.stdout).toMatch(/Suggested: .* --model subscription\n/);
+    const audit = (await cli(['audit', '--json'])).stdout;
+    const refused = await cli(['issue', challenge, ...subscription, '--model', 'perpetual']);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toMatch(
+      /^error: ERR_APPROVAL_REQUIRED: license lic_\S+ is subscription: a perpetual key for it is a model switch.*licensor activate perpetual.*licensor-issuer approve REQ/,
+    );
+    expect((await cli(['audit', '--json'])).stdout).toBe(audit);
+    const [after] = JSON.parse((await cli(['licenses', 'list', '--json'])).stdout);
+    expect(after).toMatchObject({ id: license.id, model: 'subscription', revision: 1 });
   });
 
   it('approve --help gives the term defaults (#16.11)', async () => {

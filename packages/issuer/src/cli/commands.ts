@@ -274,7 +274,11 @@ const HANDLERS: Record<string, Handler> = {
       run.operator,
     );
     const end = new Date(result.license.term!.end * 1000).toISOString();
-    run.io.stderr(`renewed until ${end}; the installation receives it at its next online check\n`);
+    run.io.stderr(
+      `renewed until ${end}; the installation receives it at its next online check\n` +
+        // The key answers no challenge: `licensor apply` refuses it (ERR_CHALLENGE_REQUIRED).
+        'note: the key on stdout is for your records and scripts, not for the customer: the CMS refuses a renewal pasted by hand, armoured or not (ERR_CHALLENGE_REQUIRED). An installation that cannot check online sends a challenge (licensor challenge) and gets its key from issue.\n',
+    );
     return out(result, keyText(run, result.token));
   },
   async 'requests list'(run) {

@@ -214,7 +214,13 @@ export function formatInspection(inspection: Inspection, command = 'licensor-iss
 
 function describeAsked(inspection: Inspection): string {
   const asked = inspection.asked;
-  const parts = [asked.kind === 'model-switch' ? `switch to ${asked.model}` : 'a license key'];
+  const parts = [
+    asked.kind === 'model-switch'
+      ? `switch to ${asked.model}`
+      : asked.model === undefined
+        ? 'a license key'
+        : `a ${asked.model} license key`,
+  ];
   if (asked.credentials !== undefined) parts.push(`${asked.credentials} credentials`);
   if (asked.customerName !== undefined) parts.push(`customer "${asked.customerName}"`);
   return parts.join(', ');

@@ -195,7 +195,13 @@ export const ISSUER_CLI: CliSpec = {
       args: ['ID'],
       summary: 'a longer term, delivered at the next online check',
       details: "Without --term-days, a license of a plan renews by the plan's renewal days.",
-      options: { ...term, ...armour },
+      options: {
+        ...term,
+        armour: {
+          type: 'boolean',
+          help: 'print the key as a BEGIN/END LICENSOR LICENSE block, for your records: not to send, the CMS takes a renewal only from its online check (pasted by hand: ERR_CHALLENGE_REQUIRED)',
+        },
+      },
     },
     {
       name: 'requests list',

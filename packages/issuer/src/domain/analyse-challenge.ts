@@ -108,6 +108,13 @@ export async function analyseChallenge(
       'model-switch',
       `the installation asks to switch from ${currentModel ?? 'no license'} to ${asked.model}`,
     );
+  } else if (license !== null && asked.model !== undefined && asked.model !== license.model) {
+    // A plain challenge asking for another model than the license in force (`licensor challenge
+    // --model`) is a model switch too: only an approved request makes it (issue refuses it).
+    note(
+      'model-switch',
+      `the installation asks for a ${asked.model} license, but license ${license.id} is ${license.model}: that is a model switch, which needs approval. The customer asks for it with Activate (licensor activate ${asked.model}), you approve the request that challenge makes; a key issued for this challenge keeps ${license.model} (issuing with --model ${asked.model} is refused)`,
+    );
   }
   // A change is a finding only against a license in force: for a first license, what the
   // installation asks for is simply the request (the suggested terms carry it).

@@ -134,7 +134,7 @@ export async function chainFindings(
       message:
         claims.chain === undefined
           ? 'possible copy: this installation has checked online since, but the challenge carries no check chain value (a copy, an older backup, or an older SDK)'
-          : 'possible copy: the challenge carries a check chain value older than this installation\u2019s newest online check, so it comes from a copy of the installation or from an older backup of it. Issuing re-binds the license to the installation that made this challenge and closes any open fork.',
+          : 'possible copy: the challenge carries a check chain value older than this installation\u2019s newest online check, so it comes from a copy of the installation or from an older backup of it, or the installation checked online after making it (a challenge that waited, or the older of two). Issuing lets the installation that made this challenge go on checking and closes any open fork, without cutting off the one that checked since: if both are running, their next divergent check opens a new fork.',
     });
   }
   const fork = open[0];
@@ -148,8 +148,9 @@ export async function chainFindings(
 }
 
 /**
- * After a key answering a challenge is stored: the installation that made the challenge is the
- * installation from now on. Its chain restarts from the challenge's value, the open fork closes.
+ * After a key answering a challenge is stored: the installation that made the challenge goes on
+ * from the challenge's chain value, the open fork closes. What the chain accepted before stays
+ * accepted (`rebindChain`): a challenge older than the installation's newest check is no fork.
  */
 export async function rebindAfterIssue(
   context: IssuerContext,

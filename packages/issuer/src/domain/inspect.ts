@@ -58,7 +58,11 @@ function suggestedTerms(analysis: ChallengeAnalysis): Terms {
   const asked = claims.request;
   const terms: Terms = {
     customerName: asked.customerName ?? license?.customerName ?? claims.license?.customerName ?? '',
-    model: asked.model ?? license?.model ?? claims.license?.model ?? 'perpetual',
+    // A license in force keeps its model: a switch is approved, never issued (analyse-challenge).
+    model:
+      license !== null && asked.kind !== 'model-switch'
+        ? license.model
+        : (asked.model ?? license?.model ?? claims.license?.model ?? 'perpetual'),
     credentials:
       asked.credentials ?? license?.credentials ?? Math.max(1, claims.usage.credentialsInUse),
   };

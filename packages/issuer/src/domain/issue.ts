@@ -15,6 +15,7 @@ import {
   InstallationLicensedError,
   LicenseNotFoundError,
   LicenseStateError,
+  ModelSwitchNotApprovedError,
   RequestDecidedError,
   TermsInvalidError,
 } from '../errors.js';
@@ -56,6 +57,8 @@ export async function issue(
     return replayed;
   }
   await refuseUnanswerable(context, analysis, who);
+  // A key of another model for a license in force is a switch: approved, never issued.
+  if (analysis.license !== null) assertModelKept(analysis.license, asked);
   // What inspect shows, issue sees: a key here would replace a license the installation holds.
   const held = analysis.boundElsewhere.filter((license) => license.state !== 'revoked');
   if (held.length > 0 && options.supersede !== true) {
@@ -180,7 +183,11 @@ function decideIssue(
 ): Promise<TokenTransaction> {
   const { license } = records;
   const { claims, installationId, publicJwk } = analysis.verified;
-  if (license !== null) assertIssuable(license);
+  if (license !== null) {
+    assertIssuable(license);
+    // Again over the records read for the commit: an approval may have switched it meanwhile.
+    assertModelKept(license, asked);
+  }
   return buildTokenTransaction(
     {
       kind: 'issue',
@@ -217,6 +224,16 @@ function assertIssuable(license: License): void {
   }
   if (license.state === 'suspended') {
     throw new LicenseStateError('suspended', `license ${license.id} is suspended: resume it first`);
+  }
+}
+
+/**
+ * The model of a license in force changes only through an approved request (the customer's
+ * Activate, `approve` here): `issue` keeps it, whatever the challenge asks for.
+ */
+function assertModelKept(license: License, asked: Terms): void {
+  if (asked.model !== license.model) {
+    throw new ModelSwitchNotApprovedError(license.id, license.model, asked.model);
   }
 }
 

@@ -199,9 +199,17 @@ export async function detachFork(chains: ChainStore, fork: ForkRecord, now: numb
 }
 
 /**
- * A new license key answering a challenge re-binds the installation: the chain restarts from
- * the challenge's chain value (that copy is the installation from now on), and the open fork is
- * closed. Without a chain value the next check starts the chain afresh.
+ * A new license key answering a challenge re-binds the installation: the challenge's chain value
+ * is accepted from now on (the installation that made it continues from there, a copy or an
+ * older backup the vendor chose included), and the open fork is closed. What the chain accepted
+ * before stays accepted: the head and the values handed out since. A challenge is often older
+ * than the installation's newest check (made, then the daily check ran before the vendor
+ * answered; or the older of two pending challenges), and the installation then presents a value
+ * handed out after the challenge's: restarting the chain from the challenge's value alone would
+ * take that installation for a copy of itself. Nothing is accepted that was not accepted just
+ * before the re-bind, beside the challenge's own value; two copies that both keep running still
+ * diverge, and the second to move on opens a new fork. Without a chain value the next check
+ * starts the chain afresh.
  */
 export async function rebindChain(
   chains: ChainStore,
@@ -221,7 +229,7 @@ export async function rebindChain(
       installationId: rebind.installationId,
       licenseId: rebind.licenseId,
       head: rebind.chain,
-      issued: [],
+      issued: rebind.chain === null ? [] : stillAccepted(stored, rebind.chain),
       last: stored?.last ?? null,
       openForkId: null,
       version: (stored?.version ?? 0) + 1,
@@ -234,6 +242,17 @@ export async function rebindChain(
     return chains.getFork(forkId);
   }
   throw new Error(`the check chain of ${rebind.installationId} kept changing under 16 attempts`);
+}
+
+/**
+ * The values a check may present to move the chain on after a re-bind to `chain`, beside `chain`
+ * itself (the new head): the head it had (its answer may have been lost) and the values handed
+ * out since (the newest check's answer), oldest first, at most CHAIN_ISSUED_LIMIT.
+ */
+function stillAccepted(stored: ChainHead | null, chain: string): string[] {
+  if (stored === null) return [];
+  const before = stored.head === null ? stored.issued : [stored.head, ...stored.issued];
+  return before.filter((value) => value !== chain).slice(-CHAIN_ISSUED_LIMIT);
 }
 
 /** Where a challenge's chain value stands against the newest checks, for the inspection. */

@@ -150,6 +150,55 @@ export function chainsContract(adapter: Adapter): void {
     expect(await store.chains.listForks({ status: 'closed' })).toHaveLength(1);
   });
 
+  it('a re-bind keeps what the chain accepted: the installation that checked since goes on, a copy still forks', async () => {
+    const start = await check(store, null, 's');
+    // A challenge made now carries start.next; the installation then checks online twice.
+    const a1 = await check(store, start.next, 'a1');
+    const a2 = await check(store, a1.next, 'a2');
+    expect(chainStanding(await store.chains.getChainHead(INSTALLATION), start.next)).toBe('behind');
+    expect(
+      await rebindChain(other.chains, {
+        installationId: INSTALLATION,
+        licenseId: LICENSE,
+        chain: start.next,
+        now: T0 + 1,
+        operator: 'alice',
+        reason: 'a key for an older challenge',
+      }),
+    ).toBeNull();
+    // The challenge's value is accepted (a copy that made it, or a restored backup)…
+    expect(chainStanding(await store.chains.getChainHead(INSTALLATION), start.next)).toBe(
+      'current',
+    );
+    const copy = await check(other, start.next, 'copy-1', '10.0.0.2');
+    expect(copy.fork).toBeNull();
+    // …and so is the newest answer the installation holds: no fork.
+    const a3 = await check(store, a2.next, 'a3');
+    expect(a3.fork).toBeNull();
+    expect((await check(store, a3.next, 'a4')).fork).toBeNull();
+    // Two copies that both keep running still diverge: the second to move on is a fork.
+    const forked = await check(other, copy.next, 'copy-2', '10.0.0.2');
+    expect(forked.fork).toMatchObject({ status: 'open', copy: { address: '10.0.0.2' } });
+  });
+
+  it('a re-bind to the value the installation last presented keeps the answer it holds (a lost answer too)', async () => {
+    const start = await check(store, null, 's');
+    const a1 = await check(store, start.next, 'a1');
+    const lost = await check(store, a1.next, 'a2-lost');
+    const a2 = await check(store, a1.next, 'a2');
+    await rebindChain(store.chains, {
+      installationId: INSTALLATION,
+      licenseId: LICENSE,
+      chain: a1.next,
+      now: T0 + 1,
+      operator: 'alice',
+      reason: 'a key for a current challenge',
+    });
+    const head = await store.chains.getChainHead(INSTALLATION);
+    expect(head).toMatchObject({ head: a1.next, issued: [lost.next, a2.next], openForkId: null });
+    expect((await check(store, a2.next, 'a3')).fork).toBeNull();
+  });
+
   it('checks of two instances at once on one chain: one head, no lost write', async () => {
     const start = await check(store, null, 'start');
     const answers = await Promise.all(
@@ -233,6 +282,75 @@ export function chainsContract(adapter: Adapter): void {
     expect((await step(copy.next, 'c3', 9)).fork).toBeNull();
     const events = await issuer.listAuditEvents({ action: 'fork.close' });
     expect(events).toHaveLength(1);
+  });
+
+  it('a key for a challenge the installation made before its newest online check (a credentials increase) is no fork, under suspend too', async () => {
+    const issuer = await openIssuer({ store, now: () => T0, passphrase: '' });
+    await issuer.init('alice');
+    const installation = new TestInstallation();
+    const first = await issuer.issue(
+      installation.challenge({ v: 2 }),
+      { customerName: 'Acme Corp', model: 'subscription', credentials: 50 },
+      'alice',
+    );
+    const licenseId = first.license.id;
+    await issuer.forks.setPolicy(licenseId, 'suspend', 'alice');
+    const steps = chainSteps(store.chains, installation.id, licenseId, () => T0);
+    const step = (presented: string | null, token: string) =>
+      steps(presented, token, '10.0.0.9', 3);
+    const held = { id: licenseId, customerName: 'Acme Corp', model: 'subscription' as const };
+    // `licensor apply`, `licensor verify`: the installation holds s.next.
+    const s = await step(null, 's');
+    // `licensor challenge --credentials 80`: carries s.next.
+    const more = installation.challenge({
+      v: 2,
+      chain: s.next,
+      license: { ...held, revision: 1 },
+      request: { kind: 'license', credentials: 80 },
+    });
+    // The daily check runs before the vendor answers: the chain moves past the challenge's value.
+    const daily = await step(s.next, 'daily');
+    expect((await issuer.inspect(more)).findings.map((f) => f.kind)).not.toContain('possible-copy');
+    const raised = await issuer.issue(
+      more,
+      { customerName: 'Acme Corp', model: 'subscription', credentials: 80 },
+      'alice',
+    );
+    expect(raised.license).toMatchObject({ id: licenseId, credentials: 80, revision: 2 });
+    // `licensor apply`, `licensor verify`: the installation presents what the daily check gave.
+    const next = await step(daily.next, 'after');
+    expect(next).toMatchObject({ fork: null, suspend: false, openFork: null });
+    expect((await step(next.next, 'again')).fork).toBeNull();
+
+    // Answering the older of two pending challenges: neither is a fork.
+    const older = installation.challenge({
+      v: 2,
+      chain: next.next,
+      license: { ...held, revision: 2 },
+      request: { kind: 'license', credentials: 90 },
+    });
+    const c1 = await step(next.next, 'c1');
+    const newer = installation.challenge({
+      v: 2,
+      chain: c1.next,
+      license: { ...held, revision: 2 },
+      request: { kind: 'license', credentials: 100 },
+    });
+    const c2 = await step(c1.next, 'c2');
+    await issuer.issue(
+      older,
+      { customerName: 'Acme Corp', model: 'subscription', credentials: 90 },
+      'alice',
+    );
+    const c3 = await step(c2.next, 'c3');
+    expect(c3).toMatchObject({ fork: null, suspend: false });
+    await issuer.issue(
+      newer,
+      { customerName: 'Acme Corp', model: 'subscription', credentials: 100 },
+      'alice',
+    );
+    expect((await step(c3.next, 'c4')).fork).toBeNull();
+    expect(await issuer.forks.list({ licenseId })).toEqual([]);
   });
 
   it('a fork policy per license, audited; a bad one is refused and changes nothing', async () => {

@@ -3,6 +3,7 @@
 
 import { challengeHash, decodeChallengeUnverified, Keyring, verifyLicense } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
+import { ApprovalRequiredError, ModelSwitchNotApprovedError } from '../../src/errors.js';
 import type { IssueResult, Issuer } from '../../src/facade.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
@@ -254,6 +255,72 @@ export function lifecycleContract(adapter: Adapter): void {
       ]);
       // The rest of the view is what it was.
       expect(view).toMatchObject({ licenseId: first.license.id, revision: 1, state: 'active' });
+    });
+
+    it('a plain challenge asking for another model is a model switch: named, issuing it is refused and changes nothing, Activate and approve still switch', async () => {
+      const first = await issuer.issue(installation.challenge(), subscription, 'alice');
+      // `licensor challenge --model perpetual` while the subscription is in force.
+      const challenge = installation.challenge({
+        license: claimed(first),
+        request: { kind: 'license', model: 'perpetual', credentials: 60 },
+      });
+      const inspection = await issuer.inspect(challenge, 'alice');
+      expect(inspection.findings).toContainEqual({
+        kind: 'model-switch',
+        message: expect.stringMatching(
+          /asks for a perpetual license, but license lic_\S+ is subscription: that is a model switch.*licensor activate perpetual/,
+        ),
+      });
+      // No request from a plain challenge (the customer asks with Activate), and the
+      // suggested terms keep the license's model.
+      expect(inspection.approvalRequest).toBeNull();
+      expect(inspection.suggestedTerms).toMatchObject({ model: 'subscription', credentials: 60 });
+
+      const before = {
+        licenses: await issuer.listLicenses(),
+        transactions: await issuer.listTransactions(),
+        audit: await issuer.listAuditEvents({}),
+        view: await store.getCheckView(first.license.id),
+      };
+      const refused = await issuer
+        .issue(challenge, { ...perpetual, credentials: 60 }, 'alice')
+        .catch((e) => e);
+      expect(refused).toBeInstanceOf(ModelSwitchNotApprovedError);
+      expect(refused).toBeInstanceOf(ApprovalRequiredError);
+      expect(refused).toMatchObject({
+        code: 'ERR_APPROVAL_REQUIRED',
+        requestId: null,
+        licenseId: first.license.id,
+        model: 'subscription',
+        asked: 'perpetual',
+      });
+      expect(refused.message).toMatch(/licensor activate perpetual/);
+      expect(refused.message).toMatch(/licensor-issuer approve/);
+      // The vendor's own --model on a challenge that asks for no model: refused the same way.
+      const plain = installation.challenge({ license: claimed(first) });
+      await expect(issuer.issue(plain, perpetual, 'alice')).rejects.toBeInstanceOf(
+        ModelSwitchNotApprovedError,
+      );
+      // Nothing changed: no license row, no transaction, no audit entry, the same check view.
+      expect(await issuer.listLicenses()).toEqual(before.licenses);
+      expect(await issuer.listTransactions()).toEqual(before.transactions);
+      expect(await issuer.listAuditEvents({})).toEqual(before.audit);
+      expect(await store.getCheckView(first.license.id)).toEqual(before.view);
+      expect(await issuer.listRequests()).toEqual([]);
+
+      // The same challenge answered with the license's model: a plain issue.
+      const kept = await issuer.issue(challenge, { ...subscription, credentials: 60 }, 'alice');
+      expect(kept.license).toMatchObject({ model: 'subscription', credentials: 60, revision: 2 });
+
+      // The switch itself: Activate, inspect, approve.
+      const activate = installation.challenge({
+        license: claimed(kept),
+        request: { kind: 'model-switch', model: 'perpetual' },
+      });
+      const request = (await issuer.inspect(activate, 'alice')).approvalRequest!;
+      expect(request).toMatchObject({ kind: 'model-switch', status: 'pending' });
+      const approved = await issuer.approveRequest(request.id, 'bob');
+      expect(approved.license).toMatchObject({ model: 'perpetual', revision: 3, term: null });
     });
 
     it('reports an unknown request', async () => {
