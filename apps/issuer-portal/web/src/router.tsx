@@ -1,6 +1,7 @@
 // A very small history-API router: the portal has a dozen pages and no nested layouts, so a
 // dependency would add more than it saves. Links are real <a href> elements (middle-click,
-// copy link and keyboard focus work); plain left clicks are handled in-page.
+// copy link and keyboard focus work); plain left clicks are handled in-page. A page with
+// something it must not lose (recovery codes shown once) holds the user with useLeaveGuard.
 import {
   type AnchorHTMLAttributes,
   createContext,
@@ -9,6 +10,7 @@ import {
   useCallback,
   useContext,
   useEffect,
+  useRef,
   useState,
 } from 'react';
 
@@ -24,16 +26,58 @@ function current(): { path: string; search: URLSearchParams } {
   return { path: window.location.pathname, search: new URLSearchParams(window.location.search) };
 }
 
+/** The pages holding the user now, each with what to ask before leaving. */
+const leaveGuards = new Set<{ message: string }>();
+
+/** True when nothing holds the user, or they confirmed leaving. */
+function mayLeave(): boolean {
+  const [guard] = leaveGuards;
+  return guard === undefined || window.confirm(guard.message);
+}
+
+/**
+ * While `message` is set, leaving the page asks first: a link or navigate() (`message` in a
+ * confirm; staying is the default), Back and Forward (the address is put back when the user
+ * stays), and a reload or a closed tab (the browser's own question).
+ */
+export function useLeaveGuard(message: string | null): void {
+  useEffect(() => {
+    if (message === null) return;
+    const guard = { message };
+    leaveGuards.add(guard);
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => {
+      leaveGuards.delete(guard);
+      window.removeEventListener('beforeunload', onBeforeUnload);
+    };
+  }, [message]);
+}
+
 export function RouterProvider({ children }: { children: ReactNode }) {
   const [location, setLocation] = useState(current);
+  // The address the page shows, to put back when Back is refused by a leave guard.
+  const shown = useRef(window.location.href);
   useEffect(() => {
-    const onPop = () => setLocation(current());
+    const onPop = () => {
+      if (!mayLeave()) {
+        window.history.pushState(null, '', shown.current);
+        return;
+      }
+      shown.current = window.location.href;
+      setLocation(current());
+    };
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
   const navigate = useCallback((to: string, options?: { replace?: boolean }) => {
+    if (!mayLeave()) return;
     if (options?.replace) window.history.replaceState(null, '', to);
     else window.history.pushState(null, '', to);
+    shown.current = window.location.href;
     setLocation(current());
     window.scrollTo(0, 0);
   }, []);

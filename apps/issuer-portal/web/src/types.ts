@@ -28,6 +28,8 @@ import type {
 } from '../../src/server/api/schemas/records.js';
 import type { DashboardSchema, LicenseUsageSchema } from '../../src/server/api/schemas/usage.js';
 
+/** The issuer's own unions, for Records that must name every member (type-only: erased). */
+export type { FindingKind, TransactionKind } from '@licensor/issuer';
 export type SessionInfo = z.output<typeof SessionInfoSchema>;
 export type Role = SessionInfo['user']['role'];
 export type Inspection = z.output<typeof InspectionSchema>;

@@ -6,14 +6,25 @@
 // - <Confirm open title confirmLabel tone? onConfirm onClose>: asks before an action. The body
 //   says what will happen (and may hold fields: a reason, a number). `onConfirm` does the work;
 //   while it runs the button is busy, a failure is shown in the dialog (which stays open) and
-//   success closes it. Cancel, Escape and the backdrop close it without doing anything. Its
+//   success closes it. Cancel and Escape close it without doing anything, but not while the
+//   action runs (Cancel is disabled, Escape does nothing): it ends in the dialog. Its
 //   fields are checked by the page and the server (errors at the field and in the dialog), not
 //   by the browser's validation bubbles, as every form of the portal.
 // - <FormDialog open title submitLabel errorTitle onSubmit onClose>: a create form in a dialog
 //   (the fields are its children). Submitting runs `onSubmit` with the button busy; a failure is
 //   shown inside, above the fields, and the dialog stays open with what was typed; on success
 //   the caller decides what comes next (close, or show what was made, e.g. a <ShownOnce>).
-import { type FormEvent, type ReactNode, useEffect, useId, useRef } from 'react';
+//   Like Confirm, it cannot be cancelled while the form is being sent.
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  type ReactNode,
+  type RefObject,
+  type SyntheticEvent,
+  useEffect,
+  useId,
+  useRef,
+} from 'react';
 import { useAction } from '../use-api';
 import { Button, ErrorMessage } from './ui';
 
@@ -27,6 +38,38 @@ function useModal(open: boolean) {
     if (!open && dialog.open) dialog.close();
   }, [open]);
   return ref;
+}
+
+/**
+ * While `busy`, the dialog stays open: Escape and the browser's cancel (its `cancel` event) do
+ * nothing, and should it close anyway while the page still has it open, it opens again. A
+ * dialog closed in the middle of an action looked cancelled while the action went on, and its
+ * answer (an error, a secret shown once) was lost.
+ */
+function useHeldWhileBusy(
+  ref: RefObject<HTMLDialogElement | null>,
+  open: boolean,
+  busy: boolean,
+  onClose: () => void,
+) {
+  const state = useRef({ open, busy });
+  state.current = { open, busy };
+  return {
+    onCancel: (event: SyntheticEvent<HTMLDialogElement>) => {
+      if (state.current.busy) event.preventDefault();
+    },
+    onKeyDown: (event: KeyboardEvent<HTMLDialogElement>) => {
+      if (state.current.busy && event.key === 'Escape') event.preventDefault();
+    },
+    onClose: () => {
+      const dialog = ref.current;
+      if (state.current.busy && state.current.open && dialog && !dialog.open) {
+        dialog.showModal();
+        return;
+      }
+      onClose();
+    },
+  };
 }
 
 /**
@@ -51,6 +94,7 @@ export function Dialog({
   title,
   children,
   footer,
+  busy = false,
   onClose,
 }: {
   open: boolean;
@@ -58,18 +102,27 @@ export function Dialog({
   children: ReactNode;
   /** Buttons at the bottom; a Close button when left out. */
   footer?: ReactNode;
+  /** True while an action of the dialog runs: Escape does not close it meanwhile. */
+  busy?: boolean;
   onClose: () => void;
 }) {
   const ref = useModal(open);
   const titleId = useId();
+  const held = useHeldWhileBusy(ref, open, busy, onClose);
   return (
-    <dialog ref={ref} className="dialog" onClose={onClose} aria-labelledby={titleId}>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} {...held}>
       <div className="dialog-inner">
         <h2 id={titleId} className="dialog-title">
           {title}
         </h2>
         <div className="dialog-body">{children}</div>
-        <div className="dialog-actions">{footer ?? <Button onClick={onClose}>Close</Button>}</div>
+        <div className="dialog-actions">
+          {footer ?? (
+            <Button onClick={onClose} disabled={busy}>
+              Close
+            </Button>
+          )}
+        </div>
       </div>
     </dialog>
   );
@@ -105,14 +158,9 @@ export function Confirm({
     await onConfirm();
     onClose();
   });
+  const held = useHeldWhileBusy(ref, open, busy, onClose);
   return (
-    <dialog
-      ref={ref}
-      className="dialog"
-      onClose={onClose}
-      aria-labelledby={titleId}
-      data-testid="confirm"
-    >
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} data-testid="confirm" {...held}>
       <form onSubmit={submit} className="dialog-inner" noValidate>
         <h2 id={titleId} className="dialog-title">
           {title}
@@ -120,7 +168,9 @@ export function Confirm({
         {children ? <div className="dialog-body">{children}</div> : null}
         {error ? <ErrorMessage error={error} /> : null}
         <div className="dialog-actions">
-          <Button onClick={onClose}>{cancelLabel}</Button>
+          <Button onClick={onClose} disabled={busy}>
+            {cancelLabel}
+          </Button>
           <Button type="submit" tone={tone} busy={busy} disabled={disabled}>
             {confirmLabel}
           </Button>
@@ -161,10 +211,13 @@ export function FormDialog({
     <Dialog
       open={open}
       title={title}
+      busy={busy}
       onClose={onClose}
       footer={
         <>
-          <Button onClick={onClose}>Cancel</Button>
+          <Button onClick={onClose} disabled={busy}>
+            Cancel
+          </Button>
           <Button type="submit" form={formId} tone="primary" busy={busy}>
             {submitLabel}
           </Button>

@@ -2,7 +2,7 @@
 // and the entitlements (the plan's add-ons and limits, or any without a plan). Prefilled from the
 // inspection; choosing a plan fills in its defaults. The server validates again with the same
 // schema and against the plan's bounds.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_TERM_DAYS,
@@ -57,10 +57,27 @@ export function TermsForm({
   const [graceDays, setGraceDays] = useState(String(initial.graceDays ?? DEFAULT_GRACE_DAYS));
   const [errors, setErrors] = useState<Record<string, string>>({});
 
+  // The plans may answer after the form is shown (the list is loaded beside the inspection).
+  // The form is never rebuilt then, which would wipe what was typed: once the plan the terms
+  // name is known, its add-ons and limit values fill only the fields left as they were (before
+  // the plans came, those fields were not shown).
+  const filledFrom = useRef<string | null>(plan?.id ?? null);
+  useEffect(() => {
+    if (plan === null || filledFrom.current === plan.id) return;
+    filledFrom.current = plan.id;
+    const defaults = draftOf(plan, initial.features, initial.limits);
+    setDraft((typed) => ({
+      ...typed,
+      addOns: typed.addOns.length > 0 ? typed.addOns : defaults.addOns,
+      limitValues: { ...defaults.limitValues, ...typed.limitValues },
+    }));
+  }, [plan, initial.features, initial.limits]);
+
   /** A plan chosen: its defaults fill the terms; the operator may change them within bounds. */
   const choosePlan = (id: string) => {
     setPlanId(id);
     const chosen = offered.find((p) => p.id === id) ?? null;
+    filledFrom.current = chosen?.id ?? null;
     setDraft(draftOf(chosen));
     if (!chosen) return;
     setModel(chosen.model);

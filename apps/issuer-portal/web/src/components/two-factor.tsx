@@ -2,7 +2,8 @@
 // to): set it up with a QR code, confirm with the first code, keep the recovery codes (shown
 // once), make new ones or turn it off with a code. Admins also set the policy here.
 import { type FormEvent, useState } from 'react';
-import { api } from '../api';
+import { api, setCsrfToken } from '../api';
+import { useLeaveGuard } from '../router';
 import { useSession } from '../session';
 import type { SessionInfo } from '../types';
 import { useAction, useApi } from '../use-api';
@@ -34,6 +35,8 @@ const POLICY_LABEL: Record<Policy, string> = {
 };
 
 function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void }) {
+  // Shown this once: leaving the page before "I have saved them" asks first.
+  useLeaveGuard('Your recovery codes are shown only this once. Leave without saving them?');
   return (
     <div className="recovery-codes">
       <Alert tone="warning" title="Save your recovery codes now">
@@ -68,11 +71,11 @@ function CodeForm({
   busy: boolean;
   onSubmit: (code: string) => void;
 }) {
+  // The code typed stays after a refusal, to be corrected (a success replaces the form).
   const [code, setCode] = useState('');
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (code.trim() !== '') onSubmit(code.trim());
-    setCode('');
   };
   return (
     <form onSubmit={submit} noValidate className="inline-form">
@@ -110,10 +113,13 @@ export function TwoFactorCard() {
         '/auth/2fa/confirm',
         { code },
       );
+      // The answer started a new session and ended the old one: its CSRF token is the one
+      // every write needs from now on, whatever the user does next.
+      setCsrfToken(answer.session.csrfToken);
       setEnrolment(null);
       setCodes(answer.recoveryCodes);
-      // The new session (the enrolment-only one, if any, has ended) is taken once the codes are
-      // saved, so the enrol-first screen stays until then.
+      // The rest of the new session (the user, no enrolment required) is taken once the codes
+      // are saved, so the enrol-first screen stays until then.
       setPendingSession(answer.session);
     });
   const regenerate = (code: string) =>

@@ -21,6 +21,8 @@ export function AuditPage() {
     since: search.get('since') ? new Date(`${search.get('since')}T00:00:00`).getTime() : null,
   };
   const events = useApi(() => api.get<ListOf<AuditEvent>>('/audit', query), [search.toString()]);
+  // The export takes a time range only: of the filters, just "Since" applies, and says so.
+  const exportSince = search.get('since');
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -41,13 +43,14 @@ export function AuditPage() {
           <a
             className="btn btn-ghost"
             href={`/api/v1/audit/export?format=csv${
-              search.get('since')
-                ? `&from=${new Date(`${search.get('since')}T00:00:00`).getTime()}`
-                : ''
+              exportSince ? `&from=${new Date(`${exportSince}T00:00:00`).getTime()}` : ''
             }`}
+            title="The export applies the Since date only, not the user, action or object filters."
             download
           >
-            Export CSV
+            {exportSince
+              ? `Export CSV since ${exportSince} (every user and action)`
+              : 'Export CSV (every event)'}
           </a>
         }
       />

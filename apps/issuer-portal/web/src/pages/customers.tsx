@@ -1,12 +1,13 @@
 // Customers, with a link to each one's licenses and a rename for issuers.
 import { useState } from 'react';
-import { api } from '../api';
+import { type ApiError, api } from '../api';
 import { Confirm } from '../components/dialog';
 import { Table } from '../components/table';
 import {
   Button,
   Card,
   Empty,
+  ErrorMessage,
   LoadedView,
   Mono,
   PageHeader,
@@ -28,16 +29,27 @@ export function CustomersPage() {
   const rows = [...(customers.data?.items ?? []), ...(more?.items ?? [])];
   const nextCursor = more === null ? (customers.data?.nextCursor ?? null) : more.nextCursor;
 
+  const [moreError, setMoreError] = useState<ApiError | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   const showMore = async () => {
-    if (nextCursor === null) return;
-    const page = await api.get<PageOf<Customer>>('/customers', { cursor: nextCursor });
-    setMore({ items: [...(more?.items ?? []), ...page.items], nextCursor: page.nextCursor });
+    if (nextCursor === null || loadingMore) return;
+    setMoreError(null);
+    setLoadingMore(true);
+    try {
+      const page = await api.get<PageOf<Customer>>('/customers', { cursor: nextCursor });
+      setMore({ items: [...(more?.items ?? []), ...page.items], nextCursor: page.nextCursor });
+    } catch (failure) {
+      setMoreError(failure as ApiError);
+    } finally {
+      setLoadingMore(false);
+    }
   };
 
   const rename = async () => {
     if (!editing) return;
     await api.patch(`/customers/${editing.id}`, { name });
     setMore(null);
+    setMoreError(null);
     customers.reload();
   };
 
@@ -87,10 +99,13 @@ export function CustomersPage() {
                 },
               ]}
             />
+            {moreError ? (
+              <ErrorMessage error={moreError} title="More customers could not be loaded" />
+            ) : null}
             {nextCursor !== null ? (
               <nav className="pager" aria-label="Pages">
                 <span className="muted">Customers 1–{rows.length}, by name</span>
-                <Button tone="ghost" onClick={() => void showMore()}>
+                <Button tone="ghost" busy={loadingMore} onClick={() => void showMore()}>
                   Show more
                 </Button>
               </nav>

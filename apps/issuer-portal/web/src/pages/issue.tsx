@@ -1,6 +1,6 @@
 // Issue a key: paste (or drop) the challenge the customer sent, read what it says and what
 // the store knows, settle the terms, and hand out the signed key.
-import { type DragEvent, type FormEvent, useState } from 'react';
+import { type DragEvent, type FormEvent, useRef, useState } from 'react';
 import { ApiError, api } from '../api';
 import { InspectionView } from '../components/inspection-view';
 import { IssuedKey } from '../components/issued-key';
@@ -13,17 +13,36 @@ import { useApi } from '../use-api';
 
 export function IssuePage() {
   const { can } = useSession();
-  const [challenge, setChallenge] = useState('');
-  const [inspection, setInspection] = useState<Inspection | null>(null);
+  const [challenge, setChallengeText] = useState('');
+  // The inspection with the exact text it read: issuing sends that text, never what the box
+  // holds now. Any change to the box drops it (back to "Read challenge").
+  const [inspected, setInspected] = useState<{ text: string; inspection: Inspection } | null>(null);
+  const inspection = inspected?.inspection ?? null;
+  // The box's text now, for an inspection that answers after the box changed.
+  const current = useRef('');
   const [answer, setAnswer] = useState<IssueAnswer | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<'inspect' | 'issue' | null>(null);
   const [dragging, setDragging] = useState(false);
   const plans = useApi(() => api.get<ListOf<Plan>>('/plans'), []);
 
+  // The terms last submitted: "Replace the license it holds" issues them again with supersede.
+  const [lastTerms, setLastTerms] = useState<Terms | null>(null);
+
+  const setChallenge = (text: string) => {
+    current.current = text;
+    setChallengeText(text);
+    if (inspected && text !== inspected.text) {
+      setInspected(null);
+      setLastTerms(null);
+      setError(null);
+    }
+  };
+
   const reset = () => {
     setChallenge('');
-    setInspection(null);
+    setInspected(null);
+    setLastTerms(null);
     setAnswer(null);
     setError(null);
   };
@@ -35,20 +54,23 @@ export function IssuePage() {
     }
     setBusy('inspect');
     setError(null);
-    setInspection(null);
+    setInspected(null);
+    setLastTerms(null);
     setAnswer(null);
     try {
-      setInspection(await api.post<Inspection>('/challenges/inspect', { challenge: text }));
+      const answer = await api.post<Inspection>('/challenges/inspect', { challenge: text });
+      // The box changed while it was read: this inspection is not of what it holds.
+      if (current.current === text) setInspected({ text, inspection: answer });
     } catch (failure) {
-      setError(failure as ApiError);
+      if (current.current === text) setError(failure as ApiError);
     } finally {
       setBusy(null);
     }
   };
 
-  // The terms last submitted: "Replace the license it holds" issues them again with supersede.
-  const [lastTerms, setLastTerms] = useState<Terms | null>(null);
   const issue = async (terms: Terms, supersede = false) => {
+    if (!inspected) return;
+    const challenge = inspected.text;
     setBusy('issue');
     setError(null);
     setLastTerms(terms);
@@ -172,7 +194,7 @@ export function IssuePage() {
         </Card>
       ) : null}
       {error ? <ErrorMessage error={error} title={errorTitle(error)} /> : null}
-      {error?.code === 'ERR_INSTALLATION_LICENSED' && lastTerms ? (
+      {error?.code === 'ERR_INSTALLATION_LICENSED' && inspected && lastTerms ? (
         <div className="button-row">
           <Button tone="danger" busy={busy === 'issue'} onClick={() => issue(lastTerms, true)}>
             Replace the license it holds
@@ -204,7 +226,6 @@ export function IssuePage() {
               <TermsForm
                 initial={inspection.suggestedTerms}
                 plans={plans.data?.items ?? []}
-                key={plans.data ? 'with-plans' : 'no-plans'}
                 busy={busy === 'issue'}
                 submitLabel="Issue key"
                 onSubmit={(terms) => issue(terms)}

@@ -23,12 +23,20 @@ import {
 import { UsageChart } from '../components/usage-chart';
 import { formatRelative, formatSeconds, formatTime } from '../format';
 import { Link } from '../router';
-import type { IssueAnswer, LicenseDetail, LicenseUsage, Transaction } from '../types';
+import type {
+  IssueAnswer,
+  LicenseDetail,
+  LicenseUsage,
+  Transaction,
+  TransactionKind,
+} from '../types';
 import { useApi } from '../use-api';
 
-const KIND_LABELS: Record<string, string> = {
+/** Every transaction kind (a Record over the issuer's union: a new kind fails the typecheck). */
+const KIND_LABELS: Record<TransactionKind, string> = {
   issue: 'Key issued',
   renew: 'Renewed',
+  reissue: 'Re-issued with new entitlements',
   'model-switch': 'Model switched',
   rehost: 'Moved to another installation',
   revoke: 'Revoked',
@@ -38,6 +46,11 @@ const KIND_LABELS: Record<string, string> = {
   'rename-customer': 'Customer renamed',
   resign: 'Re-signed by a new license key',
 };
+
+/** A kind this build does not know (a newer server) reads as itself. */
+function kindLabel(kind: string): string {
+  return Object.hasOwn(KIND_LABELS, kind) ? KIND_LABELS[kind as TransactionKind] : kind;
+}
 
 export function LicensePage({ licenseId }: { licenseId: string }) {
   const detail = useApi(
@@ -372,7 +385,7 @@ function TimelineItem({ transaction: t }: { transaction: Transaction }) {
   return (
     <li className={`timeline-item timeline-${t.kind}`}>
       <div className="timeline-head">
-        <strong>{KIND_LABELS[t.kind] ?? t.kind}</strong>
+        <strong>{kindLabel(t.kind)}</strong>
         {t.revision !== null ? <span className="muted"> · revision {t.revision}</span> : null}
       </div>
       <div className="timeline-meta">

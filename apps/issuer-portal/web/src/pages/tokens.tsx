@@ -1,6 +1,6 @@
 // API tokens, for admins: the list (name, role, expiry, last use), making one (its secret is
 // shown once, in a dialog with a Copy button) and revoking one (asked first).
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api } from '../api';
 import { Confirm, FormDialog } from '../components/dialog';
 import { ShownOnce } from '../components/shown-once';
@@ -160,7 +160,12 @@ function CreateToken({
   const [role, setRole] = useState<'issuer' | 'viewer'>('viewer');
   const [days, setDays] = useState('');
   const [created, setCreated] = useState<{ token: ApiToken; secret: string } | null>(null);
+  // Each close starts a new generation: an answer that arrives after its dialog was closed
+  // (the dialog cannot be closed while it is being sent; this guards an unmount or a race) is
+  // never shown as the secret of the next one.
+  const generation = useRef(0);
   const close = () => {
+    generation.current += 1;
     setCreated(null);
     setName('');
     setDays('');
@@ -168,14 +173,15 @@ function CreateToken({
     onClose();
   };
   const submit = async () => {
+    const asked = generation.current;
     const expiresInDays = days.trim() === '' ? undefined : Number(days);
     const answer = await api.post<{ token: ApiToken; secret: string }>('/tokens', {
       name: name.trim(),
       role,
       ...(expiresInDays === undefined ? {} : { expiresInDays }),
     });
-    setCreated(answer);
     onCreated();
+    if (asked === generation.current) setCreated(answer);
   };
   if (created) {
     return (

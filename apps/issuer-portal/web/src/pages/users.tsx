@@ -1,5 +1,6 @@
-// Vendor users, for admins: add one, change a role, disable or enable, set another user's
-// password (your own is changed under Change password, which asks for the current one).
+// Vendor users, for admins: add one, change a role (choose it, then Save: arrowing through the
+// select changes nothing), disable or enable, set another user's password (your own is changed
+// under Change password, which asks for the current one).
 import { type FormEvent, useState } from 'react';
 import { type ApiError, api } from '../api';
 import { Table } from '../components/table';
@@ -31,13 +32,16 @@ export function UsersPage() {
       </>
     );
   }
+  /** Resolves true once the server took the change; a refusal is shown above the table. */
   const update = async (user: User, patch: { role?: Role; disabled?: boolean }) => {
     setError(null);
     try {
       await api.patch(`/users/${encodeURIComponent(user.name)}`, patch);
       users.reload();
+      return true;
     } catch (failure) {
       setError(failure as ApiError);
+      return false;
     }
   };
   return (
@@ -70,22 +74,12 @@ export function UsersPage() {
                     {
                       header: 'Role',
                       cell: (user) => (
-                        <>
-                          <label className="visually-hidden" htmlFor={`role-${user.id}`}>
-                            Role of {user.name}
-                          </label>
-                          <select
-                            id={`role-${user.id}`}
-                            className="input input-inline"
-                            value={user.role}
-                            disabled={user.name === info?.user.name}
-                            onChange={(e) => update(user, { role: e.target.value as Role })}
-                          >
-                            <option value="viewer">viewer</option>
-                            <option value="issuer">issuer</option>
-                            <option value="admin">admin</option>
-                          </select>
-                        </>
+                        <RoleControl
+                          key={`${user.id}-${user.role}`}
+                          user={user}
+                          self={user.name === info?.user.name}
+                          onSave={(role) => update(user, { role })}
+                        />
                       ),
                     },
                     {
@@ -132,6 +126,56 @@ export function UsersPage() {
         </div>
       </div>
     </>
+  );
+}
+
+/**
+ * A user's role: the select only chooses; Save sends it (like the Two-factor policy form), so
+ * arrowing through the options with the keyboard grants nothing on the way.
+ */
+function RoleControl({
+  user,
+  self,
+  onSave,
+}: {
+  user: User;
+  self: boolean;
+  onSave: (role: Role) => Promise<boolean>;
+}) {
+  const [choice, setChoice] = useState<Role>(user.role);
+  const [busy, setBusy] = useState(false);
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    if (choice === user.role || busy) return;
+    setBusy(true);
+    try {
+      await onSave(choice);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="role-form" onSubmit={save} noValidate>
+      <label className="visually-hidden" htmlFor={`role-${user.id}`}>
+        Role of {user.name}
+      </label>
+      <select
+        id={`role-${user.id}`}
+        className="input input-inline"
+        value={choice}
+        disabled={self || busy}
+        onChange={(e) => setChoice(e.target.value as Role)}
+      >
+        <option value="viewer">viewer</option>
+        <option value="issuer">issuer</option>
+        <option value="admin">admin</option>
+      </select>
+      {choice !== user.role ? (
+        <Button type="submit" tone="primary" busy={busy} aria-label={`Save ${user.name}’s role`}>
+          Save
+        </Button>
+      ) : null}
+    </form>
   );
 }
 

@@ -1,7 +1,7 @@
 // Webhook endpoints, for admins: the list (URL, events, enabled), registering one (URL and the
 // events it wants; the signing secret is shown once, in the dialog; a refused URL is shown
 // there too), disabling / enabling one, and an endpoint's delivery log with Resend.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { type ApiError, api } from '../api';
 import { FormDialog } from '../components/dialog';
 import { ShownOnce } from '../components/shown-once';
@@ -232,7 +232,12 @@ function CreateEndpoint({
   const [created, setCreated] = useState<{ endpoint: WebhookEndpoint; secret: string } | null>(
     null,
   );
+  // Each close starts a new generation: an answer that arrives after its dialog was closed
+  // (the dialog cannot be closed while it is being sent; this guards an unmount or a race) is
+  // never shown as the secret of the next one.
+  const generation = useRef(0);
   const close = () => {
+    generation.current += 1;
     setCreated(null);
     setUrl('');
     setEvents([]);
@@ -241,12 +246,13 @@ function CreateEndpoint({
   const toggle = (type: string, on: boolean) =>
     setEvents((current) => (on ? [...current, type] : current.filter((t) => t !== type)));
   const submit = async () => {
+    const asked = generation.current;
     const answer = await api.post<{ endpoint: WebhookEndpoint; secret: string }>('/webhooks', {
       url: url.trim(),
       events,
     });
-    setCreated(answer);
     onCreated();
+    if (asked === generation.current) setCreated(answer);
   };
   if (created) {
     return (
