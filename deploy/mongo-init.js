@@ -1,6 +1,7 @@
 // The replica set and the database users of the production layout: compose.yaml's mongo-init runs
-// it (`mongosh --host mongo1 --quiet --file /licensor/mongo-init.js`); run it the same way against
-// your own cluster. It is the one definition of the verify service's role: docs/deploying.md
+// it (`mongosh --host mongo1 --quiet --authenticationDatabase admin -u ADMIN -p … --file
+// /licensor/mongo-init.js`, as the administrator, with access control on); run it the same way
+// against your own cluster. It is the one definition of the verify service's role: docs/deploying.md
 // lists the same grants, and packages/verify-service/test/mongo-grants.test.ts compares both with
 // every command the verify service runs against a MongoDB store.
 // Re-running it is safe, and brings a role made by an older version to the privileges below.
