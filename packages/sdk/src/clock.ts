@@ -1,7 +1,8 @@
 // Trusted time. The local clock can be wound back by whoever runs the machine; signed tokens and
 // statuses carry times the vendor vouches for. Rules are evaluated at the latest of the local
-// clock, the highest trusted time, and the highest local time already observed (reset by each
-// signed status), so winding the clock back is reported and cannot stretch a grace period. A
+// clock, the trusted time (the latest status's, see verify-online.ts), and the highest local time
+// already observed (reset by each signed status), so winding the clock back is reported and
+// cannot stretch a grace period. A
 // subscription is not usable while the clock is wound back (see license-state.ts): time would
 // stand still at the highest time seen, and the subscription with it.
 import type { Context } from './context.js';

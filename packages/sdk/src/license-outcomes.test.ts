@@ -1,7 +1,10 @@
 // What signed statuses do to the license state: outcomes (also for perpetual licenses), grace,
-// statuses that only move forward, and a clock set back.
+// statuses that answer the check (the latest one is the vendor's word, on the time too), and a
+// clock set back.
+import { TYP } from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
-import { admin, DAY, FrozenClock, setup } from '../test/fixtures.js';
+import { admin, answer, DAY, FrozenClock, setup, statusKey, term } from '../test/fixtures.js';
+import { signRaw } from '../test/keysets.js';
 import { closeServers, licensedOnline, subscribed } from '../test/online.js';
 import { statusFor, unreachableUrl } from '../test/verify-server.js';
 import { parseStoredState, sealState } from './stored-state.js';
@@ -157,15 +160,53 @@ describe('license state after online checks', () => {
     expect(store.rawState()).toBe(edited);
   });
 
-  it('does not record a status older than the one recorded, and keeps a loadable state', async () => {
-    const { licensor, server, clock, url } = await subscribed();
+  it('records a status older than the one recorded that answers this check (a lagging node), and keeps a loadable state', async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
     clock.advance(DAY);
     await licensor.verifyOnline(admin, { url });
     server.plan = (check, id) =>
       statusFor(check, id, clock, { iat: clock.seconds - 60, outcome: 'SUSPENDED' });
     const result = await licensor.verifyOnline(admin, { url });
-    expect(result.error?.code).toBe('ERR_STATUS_MISMATCH');
-    expect(result.info).toMatchObject({ lastVerifyResult: 'VALID', lastVerifyTime: clock.seconds });
+    expect(result).toMatchObject({ ok: true, outcome: 'SUSPENDED', error: null });
+    expect(result.info).toMatchObject({
+      state: 'suspended',
+      lastVerifyResult: 'SUSPENDED',
+      lastVerifyTime: clock.seconds - 60,
+    });
+    // The last VALID status, a minute later, stays beside it; a new process loads the state.
+    const again = setup({ store, clock }).licensor;
+    const reloaded = await again.getLicenseInfo(admin);
+    expect(reloaded).toMatchObject({ state: 'suspended', lastVerifyTime: clock.seconds - 60 });
+    expect(reloaded.clock).toMatchObject({ trusted: clock.seconds - 60, rollbackDetected: false });
+    server.plan = (check, id) => statusFor(check, id, clock);
+    clock.advance(60);
+    expect((await again.verifyOnline(admin, { url })).info.state).toBe('active');
+  });
+
+  it("records a lagging node's VALID status a few seconds older than the last one: nothing else changes", async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    clock.advance(DAY);
+    await licensor.verifyOnline(admin, { url });
+    const before = await licensor.getLicenseInfo(admin);
+    const last = before.lastVerifyTime as number;
+    clock.advance(30);
+    // Another node of the service answers the next check, its clock behind the first one's.
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { iat: last - 5, checkBy: before.checkBy as number });
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result).toMatchObject({ ok: true, outcome: 'VALID', verifiedAt: last - 5, error: null });
+    const after = { state: 'active', stateReason: null, checkBy: before.checkBy };
+    expect(before).toMatchObject(after);
+    expect(result.info).toMatchObject({ ...after, lastVerifyTime: last - 5 });
+    expect(result.info.clock).toMatchObject({
+      trusted: last - 5,
+      local: clock.seconds,
+      offset: 0,
+      rollbackDetected: false,
+    });
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: null });
+    const again = await setup({ store, clock }).licensor.getLicenseInfo(admin);
+    expect(again).toEqual(result.info);
   });
 
   it.each([
@@ -427,6 +468,122 @@ describe('license state after online checks', () => {
       trusted: clock.seconds - 60,
       rollbackDetected: false,
     });
+  });
+
+  /** A subscription verified once, then answered by a status key signing 9 years ahead. */
+  async function answeredFarAhead() {
+    const online = await subscribed();
+    const { licensor, server, clock, url } = online;
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(60);
+    // A trusted status key (compromised), or a service whose clock jumped, signs 9 years ahead
+    // with an offset to match (statusFor: skew = iat − the check's iat): it answers the check.
+    const far = clock.seconds + 9 * 365 * DAY;
+    server.plan = (check, id) => statusFor(check, id, clock, { iat: far, checkBy: far + DAY });
+    const forged = await licensor.verifyOnline(admin, { url });
+    expect(forged).toMatchObject({ ok: true, verifiedAt: far });
+    expect(forged.info.clock.trusted).toBe(far);
+    clock.advance(60);
+    return { ...online, far };
+  }
+
+  it('records the genuine status after one signed 9 years ahead: trusted time is back, the subscription active again', async () => {
+    const { licensor, server, clock, url, store } = await answeredFarAhead();
+    expect((await licensor.getLicenseInfo(admin)).state).toBe('expired');
+    server.plan = (check, id) => statusFor(check, id, clock);
+    const genuine = await licensor.verifyOnline(admin, { url });
+    expect(genuine).toMatchObject({ ok: true, outcome: 'VALID', verifiedAt: clock.seconds });
+    expect(genuine.info).toMatchObject({
+      state: 'active',
+      stateReason: null,
+      lastVerifyTime: clock.seconds,
+      checkBy: clock.seconds + DAY,
+    });
+    expect(genuine.info.clock).toEqual({
+      local: clock.seconds,
+      trusted: clock.seconds,
+      highestSeen: clock.seconds,
+      rollbackDetected: false,
+      offset: 0,
+      offsetText: null,
+    });
+    await expect(licensor.assertCanManage(0)).resolves.toBeUndefined();
+    expect(JSON.parse(store.rawState() ?? '{}')).toMatchObject({
+      statusTime: clock.seconds,
+      trustedTime: clock.seconds,
+    });
+    // A new process reads the same; a clock set back locally after it is still caught.
+    const again = setup({ store, clock }).licensor;
+    expect(await again.getLicenseInfo(admin)).toEqual(genuine.info);
+    clock.advance(-DAY);
+    expect(await again.getLicenseInfo(admin)).toMatchObject({
+      state: 'expired',
+      stateReason: 'clock-rollback',
+    });
+  });
+
+  it('drops the last VALID status signed 9 years ahead when a genuine non-VALID one follows: grace does not count from it', async () => {
+    const { licensor, server, clock, url, store, start } = await answeredFarAhead();
+    server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'UNKNOWN', rev: null });
+    const genuine = await licensor.verifyOnline(admin, { url });
+    expect(genuine).toMatchObject({ ok: true, outcome: 'UNKNOWN' });
+    // Grace counts from the license token again (issued at the start), not from 9 years ahead.
+    expect(genuine.info).toMatchObject({
+      state: 'grace',
+      usableUntil: start + 14 * DAY,
+      checkBy: null,
+      lastVerifyTime: clock.seconds,
+    });
+    expect(genuine.info.clock).toMatchObject({ trusted: clock.seconds, rollbackDetected: false });
+    expect(JSON.parse(store.rawState() ?? '{}').lastValidStatus).toBeNull();
+    expect(await setup({ store, clock }).licensor.getLicenseInfo(admin)).toEqual(genuine.info);
+  });
+
+  it('counts failed checks again after a time signed 9 years ahead is undone, for a license applied meanwhile too', async () => {
+    const { licensor, server, clock, url, challenge, licenseId, start } = await subscribed();
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(60);
+    const far = clock.seconds + 9 * 365 * DAY;
+    // The far-ahead status delivers a renewal: applied at the time then trusted, 9 years ahead.
+    const renewal = answer(challenge, {
+      lid: licenseId,
+      rev: 2,
+      chal: null,
+      model: 'subscription',
+      term: term(start, 730, 14),
+    });
+    server.plan = (check, id) =>
+      statusFor(check, id, clock, { iat: far, checkBy: far + DAY, rev: 2, license: renewal });
+    expect(await licensor.verifyOnline(admin, { url })).toMatchObject({ appliedRevision: 2 });
+    clock.advance(60);
+    server.plan = (check, id) => statusFor(check, id, clock, { rev: 2 });
+    const genuine = await licensor.verifyOnline(admin, { url });
+    expect(genuine.info).toMatchObject({ state: 'active', appliedAt: clock.seconds });
+    // A check that fails after it counts: grace, as for any failed check.
+    clock.advance(60);
+    const failed = await licensor.verifyOnline(admin, { url: await unreachableUrl() });
+    expect(failed.info).toMatchObject({ state: 'grace', lastVerifyTime: clock.seconds - 60 });
+  });
+
+  it("refuses a status 50 years ahead with an offset to match: beyond the token's 10-year cap on skew, ERR_STATUS_INVALID", async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    await licensor.verifyOnline(admin, { url });
+    clock.advance(60);
+    const before = recorded(store);
+    const far = clock.seconds + 50 * 365 * DAY;
+    // signStatus refuses such claims: signed by hand, as the holder of a status key could.
+    server.plan = (check, id) => {
+      const [, payload = ''] = statusFor(check, id, clock).body.split('.');
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      const header = { alg: 'EdDSA', typ: TYP.status, kid: statusKey.kid };
+      const skew = far - check.iat;
+      return { body: signRaw(header, { ...claims, iat: far, skew, checkBy: far }, statusKey) };
+    };
+    const result = await licensor.verifyOnline(admin, { url });
+    expect(result.error).toMatchObject({ code: 'ERR_STATUS_INVALID' });
+    expect(result.error?.message).toMatch(/ERR_CLAIMS_INVALID: claim "skew" must be an integer/);
+    expect(recorded(store)).toEqual(before);
+    expect(result.info.clock).toMatchObject({ trusted: clock.seconds - 60 });
   });
 
   it('accepts the genuine status after a refused forged one: the forged time moved nothing', async () => {

@@ -1,6 +1,8 @@
 // The status a check got back, read: signed by a trusted status key, about this license and
-// installation, answering this very check (its nonce and its time), and not older than one
-// recorded. Anything else is refused before it can change the state.
+// installation, and answering this very check (its nonce and its time). Anything else is refused
+// before it can change the state. Such a status is the vendor's fresh answer: it is recorded even
+// when it is older than the one recorded before (one node of the service may lag another, and a
+// time signed too far ahead by a bad key or a clock that jumped must be undone by the next one).
 import {
   isLicensorError,
   type Keyring,
@@ -15,7 +17,7 @@ export type ReadStatus = ReturnType<typeof readStatus>;
 
 /**
  * Reads the service's answer to the check sent with `nonce` at `checkTime` (its `iat`, the
- * machine's own reading), refusing what does not answer it; `statusTime` is the newest recorded.
+ * machine's own reading), refusing what does not answer it.
  */
 export function readStatus(
   keyring: Keyring,
@@ -23,7 +25,6 @@ export function readStatus(
   nonce: string,
   license: LicenseClaims,
   installationId: string,
-  statusTime: number,
   checkTime: number,
 ): { claims: StatusClaims; token: string; kid: string } {
   let verified: ReturnType<typeof verifyStatus>;
@@ -55,12 +56,6 @@ export function readStatus(
     );
   }
   assertAnswersCheckTime(claims, checkTime);
-  if (claims.iat < statusTime) {
-    // Statuses only move forward (see snapshot.ts); one node of the service may lag another.
-    throw new StatusMismatchError(
-      'The status is older than one this installation already recorded (the service clock is behind). The result was not recorded; try again.',
-    );
-  }
   return { claims, token: verified.token, kid: verified.kid };
 }
 
@@ -72,8 +67,8 @@ const UNMEASURED_STATUS_WINDOW_SECONDS = 86_400;
 
 /**
  * A status must answer the check just sent in time as well as by nonce: its time becomes the
- * installation's trusted time for good, so one signed far ahead would make every later genuine
- * status "older" (and expire a subscription). The service signs `iat` = its time and, for a
+ * installation's trusted time (until the next status), so one signed far ahead without an
+ * offset to match is not an answer to this check. The service signs `iat` = its time and, for a
  * version 2 check, `skew` = `iat` − the check's `iat`; so `iat − skew` is this check's time.
  */
 function assertAnswersCheckTime(claims: StatusClaims, checkTime: number): void {

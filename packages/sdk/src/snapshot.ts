@@ -185,9 +185,10 @@ function verifyStored(
 }
 
 /**
- * Statuses only move forward: the newest one is kept, and it is never older than the last VALID
- * one or than the newest time recorded. Putting back an older status (to undo a REVOKED one)
- * is an edit. Each token still verifies, so this is the only way to see it.
+ * The latest status is kept with its time (`statusTime`), and the last VALID one beside it is an
+ * earlier answer: not signed later than the latest one (beyond the skew; verify-online.ts drops
+ * one that was). A latest status older than either, or none where one was recorded, was put back
+ * by an edit (to undo a REVOKED one). Each token still verifies, so this is the only way to see it.
  */
 function checkStatusOrder(
   stored: StoredState,
@@ -196,19 +197,24 @@ function checkStatusOrder(
   lastValidStatus: StatusClaims | null,
   skewSeconds: number,
 ): void {
-  const newest = lastStatus?.iat ?? null;
-  const floor = Math.max(stored.statusTime, lastValidStatus?.iat ?? 0);
+  const latest = lastStatus?.iat ?? null;
   const partlyRestored = () =>
     new StateTamperedError(
       'The stored verify status is older than one this installation already recorded: the state was edited or partly restored. Restore the whole state from a backup, then run Verify License.',
     );
-  if ((floor > 0 || lastValidStatus !== null) && (newest === null || newest < floor)) {
+  const recorded = stored.statusTime > 0 || lastValidStatus !== null;
+  if (
+    recorded &&
+    (latest === null ||
+      latest < stored.statusTime ||
+      (lastValidStatus !== null && latest + skewSeconds < lastValidStatus.iat))
+  ) {
     throw partlyRestored();
   }
   // The trusted time only ever comes from the license token and the statuses this state holds
   // (each replaces an older one): a trusted time later than all of them was vouched for by a
   // status that is no longer here. Tolerance: issuer and service clocks may differ a little.
-  const explained = Math.max(newest ?? 0, license?.iat ?? 0) + skewSeconds;
+  const explained = Math.max(latest ?? 0, license?.iat ?? 0) + skewSeconds;
   if (stored.trustedTime > explained) throw partlyRestored();
 }
 
@@ -305,12 +311,13 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
     storedTrust(context, stored.keysets),
   );
   await checkSeal(context, parsed, installation);
-  // Trusted time never goes below what the verified tokens themselves vouch for.
+  // Trusted time never goes below what the verified tokens themselves vouch for: the license and
+  // the latest status (the last VALID one beside it is an earlier answer, which the latest one
+  // may have corrected).
   const trustedTime = Math.max(
     stored.trustedTime,
     verified.license?.iat ?? 0,
     verified.lastStatus?.iat ?? 0,
-    verified.lastValidStatus?.iat ?? 0,
   );
   const statusTime = Math.max(stored.statusTime, verified.lastStatus?.iat ?? 0);
   return {

@@ -82,7 +82,10 @@ export interface CheckAttempt {
 export interface ClockReport {
   /** The local clock (seconds). */
   local: number;
-  /** The highest trusted time seen in a signed token or status (seconds), 0 if none. */
+  /**
+   * The trusted time (seconds), 0 if none: the latest status's time (the vendor's latest word,
+   * also below an earlier one), never below the license token's issue time.
+   */
   trusted: number;
   /** The latest of the trusted time and the local times observed since the last signed status. */
   highestSeen: number;

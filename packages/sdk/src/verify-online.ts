@@ -1,7 +1,8 @@
 // "Verify License": a check signed by the installation key goes to the verify service; the signed
 // status that comes back must be from a status-purpose key, about this license and installation,
 // and answer the check just sent, its nonce and its time (read-status.ts). Its time and outcome
-// become Last verify time and result, and a newer token it carries is applied. When the exchange
+// become Last verify time and result, its time the trusted time (also below one recorded before:
+// the latest answer is the vendor's word), and a newer token it carries is applied. When the exchange
 // fails the result says why, the failure is recorded, and the grace rules decide the state: this
 // never throws for an outage.
 import { isLicensorError, newNonce, type StatusClaims, signCheck } from '@licensor/token';
@@ -60,10 +61,17 @@ function settle(
   // Only a status that decides by itself (REVOKED, SUSPENDED, EXPIRED) may drop it: an UNKNOWN
   // one would leave a subscription's grace counted from the token's issue (expired at once), so
   // key sets that drop its key are refused with it, as before, and the license stays in grace.
+  // It is kept only as an answer from before this one: one signed later than this answer (beyond
+  // the tolerated skew) carries a time the vendor's latest word undoes (a bad status key, or a
+  // service whose clock jumped ahead), and grace may not count from it.
   const decidesAlone = claims.outcome !== 'VALID' && claims.outcome !== 'UNKNOWN';
+  const lastValid = snapshot.lastValidStatus;
+  const lastValidBefore =
+    lastValid === null || lastValid.iat <= claims.iat + context.clockSkewSeconds;
   const lastValidKept =
-    !decidesAlone ||
-    kept('last valid verify status').every((key) => trust.keyring.has(key.kid, key.purpose));
+    lastValidBefore &&
+    (!decidesAlone ||
+      kept('last valid verify status').every((key) => trust.keyring.has(key.kid, key.purpose)));
   const lastValidStatus =
     claims.outcome === 'VALID'
       ? status.token
@@ -74,8 +82,11 @@ function settle(
     ...snapshot.stored,
     lastStatus: status.token,
     lastValidStatus,
+    // This answer is the vendor's latest word on the time, even below one recorded before: a
+    // time signed far ahead (by a bad status key, or a service whose clock jumped) is undone by
+    // the next genuine check. Only the local readings tell a clock set back (clock.ts).
     statusTime: claims.iat,
-    trustedTime: Math.max(snapshot.stored.trustedTime, claims.iat),
+    trustedTime: claims.iat,
     // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
     observedTime: claims.iat,
     clockOffset: offsetOf(context, claims),
@@ -84,6 +95,7 @@ function settle(
   const at = attemptTime(readClock(context, recorded));
   let state: StoredState = {
     ...recorded,
+    license: appliedBy(recorded.license, at),
     lastAttempt: { at, ok: true, code: null, message: null },
   };
   let licenseKeys = kept('license in force');
@@ -133,6 +145,15 @@ function settle(
   };
 }
 
+/**
+ * The license in force was applied before this check: dated no later than it. One applied while
+ * the trusted time was ahead of this answer would be dated in the future, and the failed checks
+ * after it would not count (license-state.ts).
+ */
+function appliedBy(license: StoredState['license'], at: number): StoredState['license'] {
+  return license !== null && license.appliedAt > at ? { ...license, appliedAt: at } : license;
+}
+
 /** The `kid` of a status's header, read before its signature is checked (null if unreadable). */
 function statusSigner(body: string): string | null {
   const kid = unverifiedSegment(body, 0)?.kid;
@@ -147,7 +168,7 @@ function relayedKeysets(body: string): string[] {
 
 /**
  * When a check was attempted, for Last check attempt: the local reading corrected by the offset
- * measured, never below the highest signed time, and never the highest local reading remembered
+ * measured, never below the trusted time, and never the highest local reading remembered
  * (which may be a clock that ran ahead and was set right since: a time in the future).
  */
 function attemptTime(clock: Clock): number {
@@ -243,13 +264,12 @@ export async function verifyOnline(
   let keysetVersion: number | null = null;
   try {
     const body = await postCheck(context, url, check, options.timeoutMs ?? context.verifyTimeoutMs);
-    const statusTime = snapshot.stored.statusTime;
     const read = (under: InstallationTrust) =>
       settle(
         context,
         snapshot,
         under,
-        readStatus(under.keyring, body, nonce, license, snapshot.installationId, statusTime, raw),
+        readStatus(under.keyring, body, nonce, license, snapshot.installationId, raw),
         mayApplyLicense,
       );
     // Key set versions the status relays are verified on their own (signed by the vendor's

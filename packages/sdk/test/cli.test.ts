@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MAX_ARGUMENT_BYTES } from '@licensor/cli-kit';
 import {
   armour,
   challengeHash,
@@ -44,6 +45,8 @@ function licensor(
         resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
       },
     );
+    // A CLI that refuses its input stops reading it: the rest of a large stdin meets a closed pipe.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(options.stdin ?? '');
   });
 }
@@ -455,6 +458,22 @@ describe('licensor CLI', () => {
       firstBroken: { entry: 1, reason: expect.stringMatching(/edited/) },
     });
     expect((await licensor(['audit', '--verify', '--limit', '2', ...state], { cwd })).code).toBe(2);
+  });
+
+  it('refuses more than 4 MiB piped to apply - as invalid input naming stdin (exit 1), the state unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
+    const state = ['--state', join(dir, 'state'), '--trust', join(cwd, 'vendor.jwks.json')];
+    expect((await licensor(['challenge', ...state], { cwd })).code).toBe(0);
+    const before = readFileSync(join(dir, 'state', 'state.json'), 'utf8');
+    const run = await licensor(['apply', '-', ...state], {
+      cwd,
+      stdin: 'A'.repeat(MAX_ARGUMENT_BYTES + 1),
+    });
+    expect(run).toMatchObject({ code: 1, stdout: '' });
+    expect(run.stderr).toBe(
+      `error: ERR_INPUT_INVALID: stdin holds more than ${MAX_ARGUMENT_BYTES} bytes, more than the license key can be. Give the file that holds the license key only.\n`,
+    );
+    expect(readFileSync(join(dir, 'state', 'state.json'), 'utf8')).toBe(before);
   });
 
   it('says a key file that cannot be read is invalid input (exit 1), not a usage error', async () => {

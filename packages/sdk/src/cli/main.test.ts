@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryIo } from '@licensor/cli-kit';
+import { MAX_ARGUMENT_BYTES, memoryIo } from '@licensor/cli-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { admin, answer, FrozenClock, golden, setup } from '../../test/fixtures.js';
 import { v1 } from '../../test/keysets.js';
@@ -86,6 +86,17 @@ describe('licensor main', () => {
     const missing = await licensor(cwd, 'show', '--state', 'nothing-here');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^error: ERR_STATE_NOT_FOUND: /);
+  });
+
+  it('refuses --trust /dev/zero as invalid input once past 4 MiB, not read until memory runs out', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'licensor-main-'));
+    const run = io(cwd, async () => '');
+    expect(await main(['challenge', '--trust', '/dev/zero'], run.cli)).toBe(1);
+    expect(run.out.stderr).toBe(
+      `error: ERR_INPUT_INVALID: /dev/zero holds more than ${MAX_ARGUMENT_BYTES} bytes, more than the vendor's JWKS can be. Give the file that holds the vendor's JWKS only.\n`,
+    );
+    expect(run.out.stdout).toBe('');
+    expect(existsSync(join(cwd, '.licensor'))).toBe(false);
   });
 
   it.each([

@@ -3,21 +3,31 @@
 // the anchor every license key is checked against: a --trust with other keys is refused
 // (ERR_TRUST_CHANGED) unless --replace-trust says the vendor really published new keys, so a
 // command line cannot quietly add a key that signs licenses. It is as safe as the state folder.
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '@licensor/cli-kit';
+import { InputTooLargeError, MAX_ARGUMENT_BYTES, readBounded, UsageError } from '@licensor/cli-kit';
 import type { Jwks } from '@licensor/token';
 import { toKeyring } from '../context.js';
-import { TrustChangedError, TrustInvalidError } from '../errors.js';
+import { InputInvalidError, TrustChangedError, TrustInvalidError } from '../errors.js';
 import { replaceFileAtomic } from '../store/atomic-write.js';
 
 export const TRUST_FILE = 'trust.jwks.json';
 
+/**
+ * Reads a JWKS file, up to MAX_ARGUMENT_BYTES (a JWKS is a few KB): `--trust /dev/zero`, or a
+ * backup named by mistake, is invalid input, not read until memory runs out.
+ */
 async function readJson(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readBounded(createReadStream(path), MAX_ARGUMENT_BYTES, path);
   } catch (error) {
+    if (error instanceof InputTooLargeError) {
+      throw new InputInvalidError(
+        new InputTooLargeError(path, MAX_ARGUMENT_BYTES, "the vendor's JWKS").message,
+      );
+    }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`no such file: ${path}`);
     throw new TrustInvalidError(

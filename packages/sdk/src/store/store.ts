@@ -45,17 +45,21 @@ export interface StoredState {
   installationId: string;
   license: null | { token: string; appliedAt: number };
   pending: StoredPendingChallenge[];
-  /** Newest accepted status token, whatever its outcome. */
+  /** Latest accepted status token, whatever its outcome. */
   lastStatus: string | null;
-  /** Newest accepted status token whose outcome was VALID: the grace period runs from it. */
+  /**
+   * Latest accepted status token whose outcome was VALID: the grace period runs from it. Kept
+   * beside a later non-VALID one only if not signed after it (beyond the skew).
+   */
   lastValidStatus: string | null;
   lastAttempt: CheckAttempt | null;
   /**
-   * The newest status time recorded (seconds). Statuses only move forward: a stored status
-   * older than this was put back by an edit. (Absent in documents of older SDKs: read as 0.)
+   * The time of the latest status recorded (seconds), which the next one replaces even when it is
+   * older (the vendor's latest answer): a stored status older than this was put back by an edit.
+   * (Absent in documents of older SDKs: read as 0.)
    */
   statusTime: number;
-  /** Highest trusted time seen (seconds). */
+  /** Trusted time (seconds): the latest status's time, or a license token's issue time after it. */
   trustedTime: number;
   /** Highest local clock reading seen since the last signed status (seconds). */
   observedTime: number;
