@@ -208,7 +208,9 @@ export async function detachFork(chains: ChainStore, fork: ForkRecord, now: numb
  * handed out after the challenge's: restarting the chain from the challenge's value alone would
  * take that installation for a copy of itself. Nothing is accepted that was not accepted just
  * before the re-bind, beside the challenge's own value; two copies that both keep running still
- * diverge, and the second to move on opens a new fork. Without a chain value the next check
+ * diverge, and the second to move on opens a new fork. With a fork open, the vendor has chosen
+ * between the two sides: the chain then restarts from the challenge's value alone, and the other
+ * side's next check is a fork (a copy that moved the chain on first does not win). Without a chain value the next check
  * starts the chain afresh.
  */
 export async function rebindChain(
@@ -229,7 +231,13 @@ export async function rebindChain(
       installationId: rebind.installationId,
       licenseId: rebind.licenseId,
       head: rebind.chain,
-      issued: rebind.chain === null ? [] : stillAccepted(stored, rebind.chain),
+      // With a fork open the vendor has chosen between two installations: only the chosen one's
+      // value goes on (what the chain accepted is the other side's). Without one, nothing was
+      // in doubt: an installation that checked after making its challenge goes on too.
+      issued:
+        rebind.chain === null || (stored?.openForkId ?? null) !== null
+          ? []
+          : stillAccepted(stored, rebind.chain),
       last: stored?.last ?? null,
       openForkId: null,
       version: (stored?.version ?? 0) + 1,

@@ -181,6 +181,55 @@ export function chainsContract(adapter: Adapter): void {
     expect(forked.fork).toMatchObject({ status: 'open', copy: { address: '10.0.0.2' } });
   });
 
+  it('a re-bind while a fork is open cuts off the other side: the copy that checked first does not win', async () => {
+    const start = await check(store, null, 's');
+    // The copy (K) moves the chain on first; the genuine installation (O) then presents the value
+    // the chain has left and is taken for the copy: a fork opens.
+    const k1 = await check(other, start.next, 'k1', '10.0.0.9');
+    const k2 = await check(other, k1.next, 'k2', '10.0.0.9');
+    const o = await check(store, start.next, 'o1', '10.0.0.1');
+    expect(o.fork).toMatchObject({ status: 'open' });
+    // The vendor issues for O's challenge (it carries start.next): O is the installation now.
+    const closed = await rebindChain(store.chains, {
+      installationId: INSTALLATION,
+      licenseId: LICENSE,
+      chain: start.next,
+      now: T0 + 1,
+      operator: 'alice',
+      reason: 'the customer confirmed which machine is theirs',
+    });
+    expect(closed).not.toBeNull();
+    expect(await store.chains.getChainHead(INSTALLATION)).toMatchObject({
+      head: start.next,
+      issued: [],
+      openForkId: null,
+    });
+    // K's next check continues nothing any more: a new fork, with K as the copy…
+    const copy = await check(other, k2.next, 'k3', '10.0.0.9');
+    expect(copy.fork).toMatchObject({ status: 'open', copy: { address: '10.0.0.9' } });
+  });
+
+  it('a re-bind while a fork is open lets the chosen installation go on', async () => {
+    const start = await check(store, null, 's');
+    const k1 = await check(other, start.next, 'k1', '10.0.0.9');
+    await check(other, k1.next, 'k2', '10.0.0.9');
+    expect((await check(store, start.next, 'o1', '10.0.0.1')).fork).toMatchObject({
+      status: 'open',
+    });
+    await rebindChain(store.chains, {
+      installationId: INSTALLATION,
+      licenseId: LICENSE,
+      chain: start.next,
+      now: T0 + 1,
+      operator: 'alice',
+      reason: 'the customer confirmed which machine is theirs',
+    });
+    // …while O, presenting the challenge's value, goes on without one.
+    const o2 = await check(store, start.next, 'o2', '10.0.0.1');
+    expect(o2.fork).toBeNull();
+    expect((await check(store, o2.next, 'o3', '10.0.0.1')).fork).toBeNull();
+  });
+
   it('a re-bind to the value the installation last presented keeps the answer it holds (a lost answer too)', async () => {
     const start = await check(store, null, 's');
     const a1 = await check(store, start.next, 'a1');
