@@ -2,7 +2,9 @@
 // disk: SQLite WAL with synchronous=FULL) next to the rate of the same crypto work alone
 // (verify the challenge, hash it, sign the token) over the same challenges in the same run, as
 // a ratio. Rounds alternate between the two so that load from other processes hits both alike; the
-// median round counts. With MONGODB_URI set, the MongoDB adapter is measured too.
+// median round counts, and each ratio is the median of the rounds' paired ratios (each round's
+// issues against the same round's other side), every round's kept. With MONGODB_URI set, the
+// MongoDB adapter is measured too.
 // Where SoftHSM2 is installed, the same rounds also issue with the license key in a PKCS#11
 // token (a third issuer, same store kind), and one signature at a time is timed through the HSM
 // and in memory: from that per-sign cost, what a network HSM's round trip would do to issuing.
@@ -174,6 +176,21 @@ async function issueRate(issuer, challenges) {
 /** The median of a list that may hold nulls (no per-thread CPU on this platform): null. */
 const medianOrNull = (values) => (values.includes(null) ? null : median(values));
 
+const round3 = (value) => Number(value.toFixed(3));
+
+/**
+ * A ratio per round, `of(ours, base)` on the two sides of the same round, and their median.
+ * Medians of the two sides taken apart may come from different rounds, when the rounds alternate
+ * precisely so that load from other work hits both sides of a round alike.
+ */
+function pairedRatio(ours, base, of) {
+  const rounds = ours.map((o, i) => round3(of(o, base[i])));
+  return { ratio: round3(median(rounds)), rounds };
+}
+const rateRatio = (ours, base) => pairedRatio(ours, base, (o, b) => o.perSecond / b.perSecond);
+/** Base CPU per operation over ours: the share of the base's rate one core would reach. */
+const cpuRatioOf = (ours, base) => pairedRatio(ours, base, (o, b) => b.cpuUs / o.cpuUs);
+
 async function measure(name, open, rounds, perRound, openHsm = null, openEventLoop = null) {
   const store = await open();
   const issuer = await openIssuer({ store, passphrase: '' });
@@ -217,21 +234,25 @@ async function measure(name, open, rounds, perRound, openHsm = null, openEventLo
   const cryptoCpuUs = median(crypto.map((r) => r.cpuUs));
   const barePerSecond = median(bare.map((r) => r.perSecond));
   const bareCpuUs = median(bare.map((r) => r.cpuUs));
+  const baseline = rateRatio(issues, crypto);
+  const cpu = cpuRatioOf(issues, crypto);
+  const toBare = rateRatio(issues, bare);
+  const cpuToBare = cpuRatioOf(issues, bare);
   const rows = [
     {
       store: name,
       issuesPerSecond: Math.round(issuesPerSecond),
       cryptoOnlyPerSecond: Math.round(cryptoPerSecond),
-      baselineRatio: Number((issuesPerSecond / cryptoPerSecond).toFixed(3)),
+      baselineRatio: baseline.ratio,
       // On a shared machine wall time is noisy; CPU time per operation is not.
       cpuUsPerIssue: Math.round(issueCpuUs),
       cpuUsPerCryptoOnly: Math.round(cryptoCpuUs),
-      cpuRatio: Number((cryptoCpuUs / issueCpuUs).toFixed(3)),
+      cpuRatio: cpu.ratio,
       // Against bare node:crypto verify + sign (no Licensor code, no store): target 0.7.
       bareVerifySignPerSecond: Math.round(barePerSecond),
-      bareRatio: Number((issuesPerSecond / barePerSecond).toFixed(3)),
+      bareRatio: toBare.ratio,
       cpuUsPerBare: Math.round(bareCpuUs),
-      bareCpuRatio: Number((bareCpuUs / issueCpuUs).toFixed(3)),
+      bareCpuRatio: cpuToBare.ratio,
       // The event loop's share (the rate's limit when another core is free) and the rest (on
       // SQLite the issue writer's thread, which commits and syncs; libuv's pool; GC helpers).
       ...threadSplit(issues),
@@ -240,30 +261,42 @@ async function measure(name, open, rounds, perRound, openHsm = null, openEventLo
         cryptoOnlyPerSecond: crypto.map((r) => Math.round(r.perSecond)),
         bareVerifySignPerSecond: bare.map((r) => Math.round(r.perSecond)),
         cpuUsPerIssue: issues.map((r) => Math.round(r.cpuUs)),
+        baselineRatio: baseline.rounds,
+        cpuRatio: cpu.rounds,
+        bareRatio: toBare.rounds,
+        bareCpuRatio: cpuToBare.rounds,
       },
     },
   ];
   if (loopIssuer !== null) {
     const loopPerSecond = median(loopIssues.map((r) => r.perSecond));
+    const loopToBare = rateRatio(loopIssues, bare);
     rows.push({
       store: `${name}, commit on the event loop (sqliteIssueThread: false)`,
       issuesPerSecond: Math.round(loopPerSecond),
-      bareRatio: Number((loopPerSecond / barePerSecond).toFixed(3)),
+      bareRatio: loopToBare.ratio,
       cpuUsPerIssue: Math.round(median(loopIssues.map((r) => r.cpuUs))),
       ...threadSplit(loopIssues),
-      rounds: { issuesPerSecond: loopIssues.map((r) => Math.round(r.perSecond)) },
+      rounds: {
+        issuesPerSecond: loopIssues.map((r) => Math.round(r.perSecond)),
+        bareRatio: loopToBare.rounds,
+      },
     });
   }
   if (hsmIssuer !== null) {
     const hsmPerSecond = median(hsmIssues.map((r) => r.perSecond));
+    // Against the key in memory, same store, same rounds.
+    const toMemory = rateRatio(hsmIssues, issues);
     rows.push({
       store: `${name} + license key in SoftHSM2`,
       issuesPerSecond: Math.round(hsmPerSecond),
       keyInMemoryPerSecond: Math.round(issuesPerSecond),
-      // Against the key in memory, same store, same rounds.
-      baselineRatio: Number((hsmPerSecond / issuesPerSecond).toFixed(3)),
+      baselineRatio: toMemory.ratio,
       cpuUsPerIssue: Math.round(median(hsmIssues.map((r) => r.cpuUs))),
-      rounds: { issuesPerSecond: hsmIssues.map((r) => Math.round(r.perSecond)) },
+      rounds: {
+        issuesPerSecond: hsmIssues.map((r) => Math.round(r.perSecond)),
+        baselineRatio: toMemory.rounds,
+      },
     });
   }
   return rows;

@@ -1,7 +1,7 @@
 // The one contract suite, run against both store adapters. Without MONGODB_URI the MongoDB run
 // is skipped with a message; with LICENSOR_REQUIRE_MONGO=1 (CI) a missing server fails it.
 
-import { describe, it } from 'vitest';
+import { describe } from 'vitest';
 import { auditChainContract } from './contract/audit-chain.contract.js';
 import { autoRenewContract } from './contract/auto-renew.contract.js';
 import { automationContract } from './contract/automation.contract.js';
@@ -20,25 +20,10 @@ import { bulkLoadContract, retentionContract } from './contract/retention.contra
 import { ssoContract } from './contract/sso.contract.js';
 import { storeContract } from './contract/store.contract.js';
 import { twoFactorContract } from './contract/two-factor.contract.js';
-import { adapters } from './support/adapters.js';
+import { adapters, describeOn } from './support/adapters.js';
 
 for (const adapter of adapters()) {
-  if (adapter.unavailable !== null) {
-    if (process.env.LICENSOR_REQUIRE_MONGO === '1') {
-      describe(`${adapter.name} store`, () => {
-        it('runs (LICENSOR_REQUIRE_MONGO=1)', () => {
-          throw new Error(adapter.unavailable!);
-        });
-      });
-    } else {
-      console.warn(adapter.unavailable);
-      describe.skip(`${adapter.name} store (${adapter.unavailable})`, () => {
-        it('skipped', () => {});
-      });
-    }
-    continue;
-  }
-  describe(`${adapter.name} store`, () => {
+  describeOn(adapter, `${adapter.name} store`, () => {
     describe('store', () => storeContract(adapter));
     describe('issuing', () => issuingContract(adapter));
     describe('license lifecycle', () => lifecycleContract(adapter));

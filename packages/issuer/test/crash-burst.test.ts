@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../src/domain/open-issuer.js';
 import type { LicensorStore } from '../src/store/ports.js';
 import { expectWhole } from './contract/crash.contract.js';
-import { adapters, type StoreHandle, sqliteAdapter } from './support/adapters.js';
+import { adapters, describeOn, type StoreHandle, sqliteAdapter } from './support/adapters.js';
 import { PACKAGE_ROOT } from './support/run-cli.js';
 
 /** Keys printed before the kill: FerretDB issues far slower than SQLite. */
@@ -97,7 +97,7 @@ async function killAndRestart(
 }
 
 for (const adapter of adapters()) {
-  describe.skipIf(adapter.unavailable !== null)(`kill -9 mid-burst on ${adapter.name}`, () => {
+  describeOn(adapter, `kill -9 mid-burst on ${adapter.name}`, () => {
     afterEach(async () => {
       await adapter.cleanup();
     });

@@ -2,12 +2,12 @@
 // give it back as such: no private half, no sealed seed, and the other keys unchanged.
 
 import { generateKeyPair, toPublicJwk } from '@licensor/token';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import type { SigningKeyRecord } from '../src/records.js';
-import { adapters } from './support/adapters.js';
+import { adapters, describeOn } from './support/adapters.js';
 
 for (const adapter of adapters()) {
-  describe.skipIf(adapter.unavailable !== null)(`${adapter.name} store: keys in an HSM`, () => {
+  describeOn(adapter, `${adapter.name} store: keys in an HSM`, () => {
     afterAll(() => adapter.cleanup());
 
     it('records where the key is, and reads it back for signing', async () => {

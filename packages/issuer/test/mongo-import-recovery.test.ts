@@ -4,19 +4,17 @@
 // importer that fails with an error repairs its own batch before rethrowing.
 // Needs MONGODB_URI (skipped without; LICENSOR_REQUIRE_MONGO=1 makes it required).
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { openIssuer } from '../src/domain/open-issuer.js';
 import type { Transaction } from '../src/records.js';
 import { transactionDocument } from '../src/store/mongo/mongo-commit.js';
 import { IMPORT_RECOVERY_AFTER_MS } from '../src/store/mongo/mongo-import.js';
 import type { MongoModels } from '../src/store/mongo/schemas.js';
 import type { LicensorStore } from '../src/store/ports.js';
-import { adapters, sqliteAdapter } from './support/adapters.js';
+import { describeOn, mongoAdapter, sqliteAdapter } from './support/adapters.js';
 import { frozenClock, TestInstallation } from './support/fixtures.js';
 
-const mongo = adapters().find((a) => a.name === 'mongo')!;
-const required = process.env.LICENSOR_REQUIRE_MONGO === '1';
-if (mongo.unavailable !== null && !required) console.warn(mongo.unavailable);
+const mongo = mongoAdapter();
 
 const modelsOf = (store: LicensorStore) => (store as unknown as { models: MongoModels }).models;
 
@@ -41,7 +39,7 @@ async function madeElsewhere(): Promise<Transaction[]> {
   }
 }
 
-describe.skipIf(mongo.unavailable !== null && !required)('MongoDB: import recovery', () => {
+describeOn(mongo, 'MongoDB: import recovery', () => {
   const opened: LicensorStore[] = [];
   afterEach(async () => {
     for (const store of opened.splice(0)) await store.close();
@@ -52,7 +50,6 @@ describe.skipIf(mongo.unavailable !== null && !required)('MongoDB: import recove
   it('leaves a young journal entry (a live import) to its importer; recovers one older than the bound', {
     timeout: 60_000,
   }, async () => {
-    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
     const transactions = await madeElsewhere();
     const handle = await mongo.create();
     const importing = await handle.open();
@@ -95,7 +92,6 @@ describe.skipIf(mongo.unavailable !== null && !required)('MongoDB: import recove
   it('an importer that fails with an error repairs its own batch before rethrowing', {
     timeout: 60_000,
   }, async () => {
-    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
     const transactions = await madeElsewhere();
     const handle = await mongo.create();
     const failing = await handle.open({

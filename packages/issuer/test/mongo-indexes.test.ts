@@ -4,8 +4,8 @@
 // used, so this reads what the store built on open: a later change that drops one fails here.
 // Needs MONGODB_URI (skipped without; LICENSOR_REQUIRE_MONGO=1 makes it required).
 
-import { describe, expect, it } from 'vitest';
-import { adapters } from './support/adapters.js';
+import { expect, it } from 'vitest';
+import { describeOn, mongoAdapter } from './support/adapters.js';
 
 /** collection → the key patterns (field order and direction) its queries need, each a prefix. */
 const NEEDED: Record<string, Record<string, 1 | -1>[]> = {
@@ -49,12 +49,10 @@ const NEEDED: Record<string, Record<string, 1 | -1>[]> = {
   login_failures: [{ key: 1, at: -1 }, { at: 1 }],
 };
 
-const mongo = adapters().find((a) => a.name === 'mongo')!;
-const required = process.env.LICENSOR_REQUIRE_MONGO === '1';
+const mongo = mongoAdapter();
 
-describe.skipIf(mongo.unavailable !== null && !required)('MongoDB indexes of a large store', () => {
+describeOn(mongo, 'MongoDB indexes of a large store', () => {
   it('are built on open for every query that reads a growing collection', async () => {
-    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
     const store = await (await mongo.create()).open();
     try {
       const connection = (store as unknown as { connection: { db: MongoDb } }).connection;

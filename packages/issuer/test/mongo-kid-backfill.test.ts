@@ -2,23 +2,21 @@
 // but has no `kid` gets it from its token's header when the issuer opens the store (#11).
 // Needs MONGODB_URI (skipped without; LICENSOR_REQUIRE_MONGO=1 makes it required).
 
-import { describe, expect, it } from 'vitest';
-import { adapters } from './support/adapters.js';
+import { expect, it } from 'vitest';
+import { describeOn, mongoAdapter } from './support/adapters.js';
 
-const mongo = adapters().find((a) => a.name === 'mongo')!;
-const required = process.env.LICENSOR_REQUIRE_MONGO === '1';
+const mongo = mongoAdapter();
 
 function token(kid: string): string {
   const header = { alg: 'EdDSA', typ: 'licensor-license+jwt', kid };
   return `${Buffer.from(JSON.stringify(header)).toString('base64url')}.e30.sig`;
 }
 
-describe.skipIf(mongo.unavailable !== null && !required)('MongoDB: signing kid back-fill', () => {
+describeOn(mongo, 'MongoDB: signing kid back-fill', () => {
   // Three opens of a MongoDB store (each builds every index): up to 15 s on a loaded machine.
   it('fills the kid of token transactions that lack one, once, and counts them per key', {
     timeout: 60_000,
   }, async () => {
-    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
     const handle = await mongo.create();
     try {
       const first = await handle.open();

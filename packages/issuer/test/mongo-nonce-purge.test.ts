@@ -3,16 +3,15 @@
 // holds an admission for one unbounded delete. Needs MONGODB_URI (skipped without;
 // LICENSOR_REQUIRE_MONGO=1 makes it required).
 
-import { describe, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import {
   MONGO_NONCE_PURGE_BATCH,
   MONGO_NONCE_PURGE_EVERY,
   NONCE_PURGE_FAILED,
 } from '../src/store/mongo/chains.js';
-import { adapters } from './support/adapters.js';
+import { describeOn, mongoAdapter } from './support/adapters.js';
 
-const mongo = adapters().find((a) => a.name === 'mongo')!;
-const required = process.env.LICENSOR_REQUIRE_MONGO === '1';
+const mongo = mongoAdapter();
 const NOW = Date.UTC(2026, 11, 1);
 const HELD = NOW + 600_000;
 const IAT = NOW / 1000;
@@ -22,9 +21,8 @@ interface Nonces {
   find(filter: object): { toArray(): Promise<{ _id: string; expiresAt: Date }[]> };
 }
 
-describe.skipIf(mongo.unavailable !== null && !required)('MongoDB nonce purge without TTL', () => {
+describeOn(mongo, 'MongoDB nonce purge without TTL', () => {
   it('removes at most a bounded batch of expired nonces, the oldest, per purge; held ones stay, a replay is refused', async () => {
-    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
     const store = await (await mongo.create()).open();
     try {
       const chains = store.chains as unknown as { ttl: boolean };
@@ -68,7 +66,6 @@ describe.skipIf(mongo.unavailable !== null && !required)('MongoDB nonce purge wi
     }
   });
   it('admits the check whose admission runs a purge that fails, warns, and purges at the next one', async () => {
-    if (mongo.unavailable !== null) throw new Error(mongo.unavailable);
     const store = await (await mongo.create()).open();
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {

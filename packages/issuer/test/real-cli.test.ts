@@ -7,29 +7,26 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MONGO_SKIP_MESSAGE } from './support/adapters.js';
+import { mongoAdapter, unavailableSuite } from './support/adapters.js';
 import { dropDatabase, uniqueDatabaseUri } from './support/mongo-uri.js';
 import { ISSUER_BIN, runBinary, SDK_BIN } from './support/run-cli.js';
 
 const mongoUri = process.env.MONGODB_URI ?? '';
+const mongo = mongoAdapter();
 const stores: {
   name: string;
   env: Record<string, string | undefined>;
   cleanup: () => Promise<void>;
 }[] = [{ name: 'sqlite', env: { MONGODB_URI: undefined }, cleanup: async () => {} }];
-if (mongoUri !== '') {
+if (mongo.unavailable === null) {
   const { uri, dbName } = uniqueDatabaseUri(mongoUri, 'licensor_cli');
   stores.push({
     name: 'mongo',
     env: { MONGODB_URI: uri },
     cleanup: () => dropDatabase(mongoUri, dbName),
   });
-} else if (process.env.LICENSOR_REQUIRE_MONGO === '1') {
-  it('runs the MongoDB variant (LICENSOR_REQUIRE_MONGO=1)', () => {
-    throw new Error(MONGO_SKIP_MESSAGE);
-  });
 } else {
-  console.warn(MONGO_SKIP_MESSAGE);
+  unavailableSuite(mongo, 'real CLIs on mongo');
 }
 
 const folders: string[] = [];

@@ -6,9 +6,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { CheckRecord } from '../src/records.js';
-import { adapters } from './support/adapters.js';
+import { adapters, describeOn } from './support/adapters.js';
 import { DAY_MS, T0 } from './support/fixtures.js';
 import { PACKAGE_ROOT } from './support/run-cli.js';
 
@@ -70,7 +70,7 @@ function rollUpThenKill(
 }
 
 for (const adapter of adapters()) {
-  describe.skipIf(adapter.unavailable !== null)(`kill -9 mid-roll-up on ${adapter.name}`, () => {
+  describeOn(adapter, `kill -9 mid-roll-up on ${adapter.name}`, () => {
     afterEach(async () => {
       await adapter.cleanup();
     });

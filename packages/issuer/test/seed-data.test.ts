@@ -3,15 +3,15 @@
 // the numbers asked for, through the store's bulk paths, on both adapters.
 
 import { Keyring, verifyLicense } from '@licensor/token';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { openIssuer } from '../src/domain/open-issuer.js';
 import { installationKeyOf, seedChecksOfStore, seedStore } from '../src/seed/seed-data.js';
 import { expectWhole } from './contract/crash.contract.js';
-import { adapters } from './support/adapters.js';
+import { adapters, describeOn } from './support/adapters.js';
 import { DAY_MS, T0 } from './support/fixtures.js';
 
 for (const adapter of adapters()) {
-  describe.skipIf(adapter.unavailable !== null)(`seed data on ${adapter.name}`, () => {
+  describeOn(adapter, `seed data on ${adapter.name}`, () => {
     afterEach(async () => {
       await adapter.cleanup();
     });

@@ -28,11 +28,58 @@ describe('licensor-issuer', () => {
 
   it('init with a passphrase seals the keys and does not warn', async () => {
     const result = await cli(['init', '--json'], {
-      env: { LICENSOR_KEY_PASSPHRASE: 'a passphrase', LICENSOR_STATUS_KEY_PASSPHRASE: 'another' },
+      env: {
+        LICENSOR_KEY_PASSPHRASE: 'a long passphrase',
+        LICENSOR_STATUS_KEY_PASSPHRASE: 'another',
+      },
     });
     expect(result.stderr).toBe('');
     const created = JSON.parse(result.stdout).created as { protection: string }[];
     expect(created.map((k) => k.protection)).toEqual(['encrypted', 'encrypted']);
+  });
+
+  it('warns, and seals all the same, when a new license key gets a passphrase under 16 characters', async () => {
+    const short = {
+      LICENSOR_KEY_PASSPHRASE: 'fifteen chars!!',
+      LICENSOR_STATUS_KEY_PASSPHRASE: 's',
+    };
+    const init = await cli(['init', '--json'], { env: short });
+    expect(init.code).toBe(0);
+    expect(
+      JSON.parse(init.stdout).created.map((k: { protection: string }) => k.protection),
+    ).toEqual(['encrypted', 'encrypted']);
+    // Why (the verify service's role reads sealed keys; a guess is cheap) and how to make one.
+    expect(init.stderr).toMatch(
+      /^\nWARNING: LICENSOR_KEY_PASSPHRASE has 15 characters, fewer than 16: the new license key is sealed under a weak secret\.\n/,
+    );
+    expect(init.stderr).toMatch(/verify service's database role can read the sealed license keys/);
+    expect(init.stderr).toMatch(/0\.1 s \(scrypt\)/);
+    expect(init.stderr).toContain('`openssl rand -base64 32`');
+    // Only for a new license key: not for a status key, nor an init that makes none.
+    const rotated = await cli(['keys', 'rotate', '--use', 'license'], { env: short });
+    expect(rotated.code).toBe(0);
+    expect(rotated.stderr).toContain('WARNING: LICENSOR_KEY_PASSPHRASE has 15 characters');
+    expect(await cli(['keys', 'rotate', '--use', 'status'], { env: short })).toMatchObject({
+      code: 0,
+      stderr: '',
+    });
+    expect(await cli(['init'], { env: short })).toMatchObject({ code: 0, stderr: '' });
+  });
+
+  it('counts the passphrase in characters: from 16 on, no warning', async () => {
+    const env = (passphrase: string) => ({
+      env: { LICENSOR_KEY_PASSPHRASE: passphrase, LICENSOR_STATUS_KEY_PASSPHRASE: 's' },
+    });
+    expect(await cli(['init'], env('sixteen chars ok'))).toMatchObject({ code: 0, stderr: '' });
+    expect(await cli(['keys', 'rotate'], env('sixteen chars ok'))).toMatchObject({
+      code: 0,
+      stderr: '',
+    });
+    // 15 characters in 17 bytes (UTF-8): still short (another store: one passphrase per store).
+    const other = mkdtempSync(join(tmpdir(), 'licensor-issuer-cli-'));
+    expect((await runCli(['--data', other, 'init'], env('passphrase élèv'))).stderr).toContain(
+      'WARNING: LICENSOR_KEY_PASSPHRASE has 15 characters',
+    );
   });
 
   it('says on every command that the active keys are plain files, until they are sealed (#16.20)', async () => {

@@ -100,6 +100,32 @@ function warnPlainKeys(run: CommandRun, created: { protection: string }[]): void
   );
 }
 
+/** A license key's passphrase shorter than this (characters) draws a warning when it seals one. */
+const STRONG_PASSPHRASE_CHARS = 16;
+
+/**
+ * A new license key sealed under a short LICENSOR_KEY_PASSPHRASE. The verify service's database
+ * role can read the sealed license keys, and scrypt makes a guess cost only about 0.1 s: a short
+ * passphrase is found offline, and the key with it. Warned, not refused: stores sealed under a
+ * short one exist, and all the license keys of a store are sealed under one passphrase (a new one
+ * that does not open them is ERR_PASSPHRASE_WRONG).
+ */
+function warnShortPassphrase(
+  run: CommandRun,
+  created: { purpose: string; protection: string }[],
+): void {
+  if (!created.some((key) => key.purpose === 'license' && key.protection === 'encrypted')) return;
+  const length = [...(run.io.env.LICENSOR_KEY_PASSPHRASE ?? '')].length;
+  if (length >= STRONG_PASSPHRASE_CHARS) return;
+  run.io.stderr(
+    `\nWARNING: LICENSOR_KEY_PASSPHRASE has ${length} characters, fewer than ${STRONG_PASSPHRASE_CHARS}: the new license key is sealed under a weak secret.\n` +
+      "WARNING: the verify service's database role can read the sealed license keys, and a guess\n" +
+      'WARNING: costs about 0.1 s (scrypt): a short passphrase is found offline, and with it anyone\n' +
+      'WARNING: can mint licenses. Make a strong one with `openssl rand -base64 32`; all the license\n' +
+      'WARNING: keys of a store are sealed under one passphrase, so set a strong one before `init`.\n\n',
+  );
+}
+
 function termsOf(
   args: ParsedArgs,
   plan: Partial<Pick<Terms, 'model' | 'credentials'>> = {},
@@ -148,6 +174,7 @@ const HANDLERS: Record<string, Handler> = {
   async init(run) {
     const result = await run.issuer.init(run.operator, { hsm: run.args.values.hsm === true });
     warnPlainKeys(run, result.created);
+    warnShortPassphrase(run, result.created);
     const head =
       result.created.length === 0
         ? 'already initialised\n'
@@ -175,6 +202,7 @@ const HANDLERS: Record<string, Handler> = {
       ...(product === undefined ? {} : { product }),
     });
     warnPlainKeys(run, [key]);
+    warnShortPassphrase(run, [key]);
     const where =
       key.hsm === undefined ? '' : ` in HSM token "${key.hsm.token}" (${key.hsm.label})`;
     return out(

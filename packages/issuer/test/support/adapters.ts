@@ -1,13 +1,14 @@
 // The two store adapters as the contract suite sees them: each makes a fresh, empty store and
 // removes it afterwards. The MongoDB one needs MONGODB_URI (a unique database per store, dropped
-// after the test); without it the suite is skipped, unless LICENSOR_REQUIRE_MONGO=1 (CI).
+// after the test); without it the suite is skipped, unless LICENSOR_REQUIRE_MONGO=1 (CI). Every
+// suite that runs on an adapter declares itself with `describeOn`, which does that.
 
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
-import { afterEach, beforeEach } from 'vitest';
+import { afterEach, beforeEach, describe, it } from 'vitest';
 import { type OpenStoreOptions, openStore } from '../../src/store/open-store.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 
@@ -22,6 +23,11 @@ export interface Adapter {
   name: 'sqlite' | 'mongo';
   /** Why the adapter cannot run here (then its suite is skipped), or null. */
   unavailable: string | null;
+  /**
+   * The setting that requires its suites to run here (`LICENSOR_REQUIRE_MONGO=1`), or null:
+   * when set, an unavailable adapter fails its suites instead of skipping them.
+   */
+  required: string | null;
   create(): Promise<StoreHandle>;
   cleanup(): Promise<void>;
 }
@@ -37,6 +43,7 @@ export function sqliteAdapter(): Adapter {
   return {
     name: 'sqlite',
     unavailable: null,
+    required: null,
     async create() {
       const dataDir = tempDir();
       dirs.push(dataDir);
@@ -52,8 +59,8 @@ export function sqliteAdapter(): Adapter {
   };
 }
 
-export const MONGO_SKIP_MESSAGE =
-  'MongoDB suite skipped: MONGODB_URI is not set. Run it with a server, e.g. ' +
+export const MONGO_UNAVAILABLE =
+  'MONGODB_URI is not set. Run it with a server, e.g. ' +
   '`MONGODB_URI=$(scripts/ferretdb.sh 27017) pnpm --filter @licensor/issuer test`';
 
 export function mongoAdapter(): Adapter {
@@ -63,7 +70,8 @@ export function mongoAdapter(): Adapter {
   let counter = 0;
   return {
     name: 'mongo',
-    unavailable: uri === '' ? MONGO_SKIP_MESSAGE : null,
+    unavailable: uri === '' ? MONGO_UNAVAILABLE : null,
+    required: process.env.LICENSOR_REQUIRE_MONGO === '1' ? 'LICENSOR_REQUIRE_MONGO=1' : null,
     async create() {
       const dataDir = tempDir();
       dirs.push(dataDir);
@@ -89,6 +97,34 @@ export function mongoAdapter(): Adapter {
 
 export function adapters(): Adapter[] {
   return [sqliteAdapter(), mongoAdapter()];
+}
+
+/**
+ * The suite `title` on `adapter`: run where the adapter can run. Where it cannot, skipped with
+ * the reason printed, or, when the adapter is required here (CI), replaced by one failing test
+ * that gives the reason: a required store that is missing fails the run, never skips in silence.
+ */
+export function describeOn(adapter: Adapter, title: string, body: () => void): void {
+  if (adapter.unavailable === null) describe(title, body);
+  else unavailableSuite(adapter, title);
+}
+
+/** What `describeOn` declares for an adapter that cannot run here: a skip, or a failure. */
+export function unavailableSuite(adapter: Adapter, title: string): void {
+  const reason = adapter.unavailable ?? 'the adapter is unavailable';
+  const required = adapter.required;
+  if (required !== null) {
+    describe(title, () => {
+      it(`runs (${required})`, () => {
+        throw new Error(`${required} but ${reason}`);
+      });
+    });
+    return;
+  }
+  console.warn(`${title}: skipped, ${reason}`);
+  describe.skip(`${title} (skipped: ${reason})`, () => {
+    it('skipped', () => {});
+  });
 }
 
 /**

@@ -59,7 +59,9 @@ export const IDLE_BACK_OFF = 32;
  * log (or each nth of a list) fail (EIO) as a failing disk would, `failSyncOnSlot` the first sync made on that slot's
  * descriptor (0 or 1); `syncDelayMs` starts each sync that much later, so that groups overlap,
  * and `slotDelayMs` sets it per slot instead; `failDirSyncAt` makes the nth sync of the
- * database's directory fail, and `dirSyncDelayMs` starts each one that much later; `syncGate`
+ * database's directory fail, and `dirSyncDelayMs` starts each one that much later; `dirSyncs`
+ * (an Int32Array on a SharedArrayBuffer) counts at 0 the syncs of the directory, a real one where
+ * node:fs returns from its fsync, an injected failure where it stands in for it; `syncGate`
  * (an Int32Array of two on a SharedArrayBuffer) holds each sync of the log until the event loop
  * opens the gate (stores a non-zero at 0), and counts at 1 the syncs that waited at it (on the
  * idle path the gate is waited at before the thread looks for a waiting group, so that a group
@@ -86,6 +88,7 @@ export interface WriterFaults {
   slotDelayMs?: number[];
   failDirSyncAt?: number;
   dirSyncDelayMs?: number;
+  dirSyncs?: Int32Array;
   logOpens?: Int32Array;
   recoverBusy?: Int32Array;
   recoverBusyMs?: number;
@@ -234,13 +237,23 @@ function openSlot(slot) {
     }
     if (closing && syncing === 0) finishClose();
   };
+  // The test fault dirSyncs counts each sync of the directory where it returns.
+  const counted = () => {
+    if (faults.dirSyncs) Atomics.add(faults.dirSyncs, 0, 1);
+  };
   const sync = () => {
-    if (faults.failDirSyncAt === calls) return done(injected('fsync of the directory'));
+    if (faults.failDirSyncAt === calls) {
+      counted();
+      return done(injected('fsync of the directory'));
+    }
     // Windows opens no directory to sync (nor does SQLite sync one there).
     if (process.platform === 'win32') return done(null);
     fs.open(workerData.dir, 'r', (error, fd) => {
       if (error) return done(error);
-      fs.fsync(fd, (syncError) => fs.close(fd, () => done(syncError)));
+      fs.fsync(fd, (syncError) => {
+        counted();
+        fs.close(fd, () => done(syncError));
+      });
     });
   };
   if (faults.dirSyncDelayMs) setTimeout(sync, faults.dirSyncDelayMs);
