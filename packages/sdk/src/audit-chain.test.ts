@@ -47,6 +47,7 @@ describe('the audit chain', () => {
       unchained: 0,
       firstBroken: null,
       unanchored: 2,
+      torn: [],
     });
   });
 

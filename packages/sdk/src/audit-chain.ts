@@ -125,6 +125,7 @@ export async function verifyAuditTrail(context: Context): Promise<AuditVerificat
     unchained: 0,
     firstBroken: null,
     unanchored: 0,
+    torn: (await context.store.loadAuditTears?.()) ?? [],
   };
   const broken = (index: number, reason: string): AuditVerification => ({
     ...result,

@@ -274,4 +274,9 @@ export interface AuditVerification {
    * moves the state's anchor), or, when many, a state restored from an older backup.
    */
   unanchored: number;
+  /**
+   * Lines of the trail that hold the start of an entry cut short by a crash during its append
+   * (1-based, in file order): kept in the file, not entries, and linked by none.
+   */
+  torn: number[];
 }

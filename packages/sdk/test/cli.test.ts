@@ -515,7 +515,7 @@ describe('licensor CLI', () => {
     const run = await licensor(['--state', wrong, 'show'], { cwd: dir });
     expect(run).toMatchObject({ code: 1, stdout: '' });
     expect(run.stderr).toMatch(
-      /^error: ERR_STATE_NOT_FOUND: There is no license state in \S+wrong\/path\. Check --state/,
+      /^error: ERR_STATE_NOT_FOUND: There is no license state in \S+wrong\/path \(no installation-key\.json or state\.json there\)\. Check --state/,
     );
     expect(run.stderr).not.toMatch(/is required/);
     expect(existsSync(wrong)).toBe(false);

@@ -191,5 +191,9 @@ export function formatAuditVerification(result: AuditVerification): string {
     result.unanchored === 0
       ? ''
       : ` ${result.unanchored} entries follow the last change the state recorded (reads and refusals since then, or a state restored from an older backup).`;
-  return `The audit trail holds: ${result.entries} entries${older}, none deleted, edited, moved or added by hand.${after}\n`;
+  const torn =
+    result.torn.length === 0
+      ? ''
+      : ` ${result.torn.length === 1 ? 'Line' : 'Lines'} ${result.torn.join(', ')} of the file ${result.torn.length === 1 ? 'holds an entry' : 'hold entries'} cut short by a crash during ${result.torn.length === 1 ? 'its' : 'their'} append (kept, not counted, linked by none).`;
+  return `The audit trail holds: ${result.entries} entries${older}, none deleted, edited, moved or added by hand.${after}${torn}\n`;
 }

@@ -1,7 +1,15 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_ARGUMENT_BYTES, memoryIo } from '@licensor/cli-kit';
+import { keyPairFromSeed, toPublicJwk } from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
 import { admin, answer, FrozenClock, golden, setup } from '../../test/fixtures.js';
 import { v1 } from '../../test/keysets.js';
@@ -33,9 +41,8 @@ function io(cwd: string, stdin: () => Promise<string>) {
 
 describe('licensor main', () => {
   it('reports an unexpected error as ERR_UNEXPECTED, as JSON with --json', async () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'licensor-main-'));
-    writeFileSync(join(cwd, 'vendor.jwks.json'), JSON.stringify(golden.jwks));
-    mkdirSync(join(cwd, '.licensor'));
+    const cwd = folder();
+    expect((await licensor(cwd, 'challenge')).code).toBe(0);
     const broken = () => Promise.reject(new Error('stdin closed'));
     const asJson = io(cwd, broken);
     const args = ['apply', '-', '--trust', 'vendor.jwks.json'];
@@ -122,4 +129,69 @@ describe('licensor main', () => {
       expect(existsSync(join(cwd, 'missing'))).toBe(false);
     },
   );
+
+  it.each([
+    ['apply', 'not-a-key'],
+    ['apply', 'not-a-key', '--role', 'viewer'],
+    ['show'],
+    ['verify'],
+    ['audit'],
+  ])(
+    'refuses %s … on an existing empty --state folder (ERR_STATE_NOT_FOUND) and writes nothing there',
+    async (...command: string[]) => {
+      const cwd = folder();
+      mkdirSync(join(cwd, 'empty'));
+      const run = io(cwd, async () => '');
+      const args = [...command, '--state', 'empty', '--trust', 'vendor.jwks.json'];
+      expect(await main(args, run.cli)).toBe(1);
+      expect(run.out.stderr).toMatch(
+        /^error: ERR_STATE_NOT_FOUND: There is no license state in \S+empty \(no installation-key\.json or state\.json there\)\./,
+      );
+      expect(readdirSync(join(cwd, 'empty'))).toEqual([]);
+    },
+  );
+
+  it('keeps the saved trust when a command given --replace-trust is refused (exit 1) or misused (exit 2)', async () => {
+    const cwd = folder();
+    expect((await licensor(cwd, 'challenge')).code).toBe(0);
+    const saved = join(cwd, '.licensor', 'trust.jwks.json');
+    const before = readFileSync(saved, 'utf8');
+    const other = keyPairFromSeed(new Uint8Array(32).fill(9));
+    const widened = {
+      keys: [
+        ...golden.jwks.keys,
+        {
+          ...toPublicJwk(other.publicKey),
+          kid: other.kid,
+          alg: 'EdDSA',
+          use: 'sig',
+          purpose: 'license',
+        },
+      ],
+    };
+    writeFileSync(join(cwd, 'widened.jwks.json'), JSON.stringify(widened));
+    const replacing = ['--trust', 'widened.jwks.json', '--replace-trust'];
+
+    const refused = io(cwd, async () => '');
+    expect(await main(['apply', 'not-a-key', ...replacing], refused.cli)).toBe(1);
+    expect(refused.out.stderr).toMatch(/^error: ERR_/);
+    expect(readFileSync(saved, 'utf8')).toBe(before);
+
+    const misused = io(cwd, async () => '');
+    expect(await main(['show', '--product', 'no-version', ...replacing], misused.cli)).toBe(2);
+    expect(readFileSync(saved, 'utf8')).toBe(before);
+
+    const shown = io(cwd, async () => '');
+    expect(await main(['show', ...replacing], shown.cli)).toBe(0);
+    expect(JSON.parse(readFileSync(saved, 'utf8'))).toEqual(widened);
+  });
+
+  it('makes no folder for a challenge refused for a bad --product', async () => {
+    const cwd = folder();
+    const run = io(cwd, async () => '');
+    const args = ['challenge', '--product', 'no-version', '--trust', 'vendor.jwks.json'];
+    expect(await main(args, run.cli)).toBe(2);
+    expect(run.out.stderr).toMatch(/--product must be NAME@VERSION/);
+    expect(existsSync(join(cwd, '.licensor'))).toBe(false);
+  });
 });

@@ -2,7 +2,7 @@
 // Exit 0 on success, 1 when the operation is refused (a typed error), 2 for usage errors.
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   ArgumentFileError,
   type CliIo,
@@ -18,7 +18,7 @@ import { assertCapacity, capacityOf } from '../capacity.js';
 import { assertLimit, limitCapacityOf } from '../entitlements.js';
 import { InputInvalidError, SdkError, StateNotFoundError } from '../errors.js';
 import { createLicensor, type Licensor } from '../licensor.js';
-import { FileStore } from '../store/file-store.js';
+import { FileStore, KEY_FILE, STATE_FILE } from '../store/file-store.js';
 import type { ChallengeResult, Operator } from '../types.js';
 import { SDK_VERSION } from '../version.js';
 import { modelOf, namedCountsOf, type ParsedArgs, parseCommandLine } from './args.js';
@@ -49,6 +49,15 @@ const NEEDS_STATE = new Set([
   'requests cancel',
   'audit',
 ]);
+
+/**
+ * An installation's folder holds its key or its state. An existing empty folder (made by hand,
+ * or a mount point) is not one: a command other than `challenge` there would make a new
+ * installation as a side effect of, say, a refused `apply`.
+ */
+function holdsState(stateDir: string): boolean {
+  return existsSync(join(stateDir, KEY_FILE)) || existsSync(join(stateDir, STATE_FILE));
+}
 
 function osUser(env: CliIo['env']): string {
   try {
@@ -288,9 +297,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     command = args.command;
     const stateDir = resolve(io.cwd, args.values.state ?? '.licensor');
-    if (NEEDS_STATE.has(args.command) && !existsSync(stateDir)) {
+    if (NEEDS_STATE.has(args.command) && !holdsState(stateDir)) {
       throw new StateNotFoundError(
-        `There is no license state in ${stateDir}. Check --state (default ./.licensor, in the folder you run from); \`licensor challenge --trust FILE\` starts a new installation there.`,
+        `There is no license state in ${stateDir} (no ${KEY_FILE} or ${STATE_FILE} there). Check --state (default ./.licensor, in the folder you run from); \`licensor challenge --trust FILE\` starts a new installation there.`,
       );
     }
     const name = args.values.operator ?? osUser(io.env);
@@ -299,15 +308,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       name,
       roles: args.values.role ?? [SYSTEM_ADMINISTRATOR],
     };
-    const licensor = createLicensor({
-      store: new FileStore(stateDir),
-      trust: await resolveTrust(stateDir, {
-        file: trustFileOf(args.values.trust ?? io.env.LICENSOR_TRUST, io),
-        replace: args.values['replace-trust'] === true,
-      }),
-      product: productOf(args.values.product ?? io.env.LICENSOR_PRODUCT),
+    const product = productOf(args.values.product ?? io.env.LICENSOR_PRODUCT);
+    const trust = await resolveTrust(stateDir, {
+      file: trustFileOf(args.values.trust ?? io.env.LICENSOR_TRUST, io),
+      replace: args.values['replace-trust'] === true,
     });
-    return await run(args, licensor, operator, io);
+    const licensor = createLicensor({ store: new FileStore(stateDir), trust: trust.jwks, product });
+    const code = await run(args, licensor, operator, io);
+    // Only a command that succeeded keeps a new trust: a refused one changes nothing on disk.
+    if (code === 0) await trust.save();
+    return code;
   } catch (error) {
     const asJson = argv.includes('--json');
     if (isUsageError(error)) {

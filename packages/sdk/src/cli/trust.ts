@@ -70,7 +70,23 @@ export interface TrustOptions {
   replace: boolean;
 }
 
-export async function resolveTrust(stateDir: string, options: TrustOptions): Promise<Jwks> {
+/**
+ * The trust a command runs with, and `save`, which writes it into the state directory. The CLI
+ * saves only after the command succeeded: a refused or misused command (a key that does not
+ * verify, a bad option) leaves the saved trust, and an empty folder, as they were.
+ */
+export interface ResolvedTrust {
+  jwks: Jwks;
+  /** Writes the given JWKS as the saved trust; nothing to do when the saved one is used. */
+  save(): Promise<void>;
+}
+
+const NOTHING_TO_SAVE = async (): Promise<void> => {};
+
+export async function resolveTrust(
+  stateDir: string,
+  options: TrustOptions,
+): Promise<ResolvedTrust> {
   const remembered = join(stateDir, TRUST_FILE);
   const saved = (await exists(remembered)) ? await readJson(remembered) : undefined;
   if (options.file === undefined) {
@@ -80,7 +96,7 @@ export async function resolveTrust(stateDir: string, options: TrustOptions): Pro
       );
     }
     toKeyring(saved);
-    return saved as Jwks;
+    return { jwks: saved as Jwks, save: NOTHING_TO_SAVE };
   }
   const jwks = await readJson(options.file);
   const given = trusted(jwks);
@@ -91,12 +107,16 @@ export async function resolveTrust(stateDir: string, options: TrustOptions): Pro
     } catch {
       // A damaged saved file is replaced only on purpose, like a changed one.
     }
-    if (same) return saved as Jwks;
+    if (same) return { jwks: saved as Jwks, save: NOTHING_TO_SAVE };
     throw new TrustChangedError(
       `${options.file} holds other keys than the vendor keys saved in ${remembered}. If the vendor published new keys, run the command again with --replace-trust; otherwise leave out --trust.`,
     );
   }
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
-  await replaceFileAtomic(remembered, `${JSON.stringify(jwks, null, 2)}\n`, 0o600);
-  return jwks as Jwks;
+  return {
+    jwks: jwks as Jwks,
+    save: async () => {
+      await mkdir(stateDir, { recursive: true, mode: 0o700 });
+      await replaceFileAtomic(remembered, `${JSON.stringify(jwks, null, 2)}\n`, 0o600);
+    },
+  };
 }

@@ -217,6 +217,41 @@ describe('FileStore', () => {
     writeFileSync(join(dir, AUDIT_FILE), `garbage\n${whole}`);
     await expect(store.loadAudit()).rejects.toMatchObject({ code: 'ERR_STATE_CORRUPT' });
   });
+
+  it('appends after a torn last line on a line of its own: a refused apply leaves the trail whole and the state as it was', async () => {
+    const dir = await licensedDir();
+    const store = new FileStore(dir);
+    const whole = readFileSync(join(dir, AUDIT_FILE), 'utf8');
+    const count = whole.trim().split('\n').length;
+    writeFileSync(join(dir, AUDIT_FILE), `${whole}{"at":17`);
+    const state = readFileSync(join(dir, STATE_FILE), 'utf8');
+    const licensor = fresh(dir);
+    await expect(licensor.applyLicenseKey(admin, 'not-a-key')).rejects.toMatchObject({
+      code: expect.stringMatching(/^ERR_/),
+    });
+    await licensor.getLicenseInfo(admin);
+    expect(readFileSync(join(dir, STATE_FILE), 'utf8')).toBe(state);
+    const lines = readFileSync(join(dir, AUDIT_FILE), 'utf8').split('\n');
+    expect(lines[count]).toBe('{"at":17');
+    expect(await store.loadAudit()).toHaveLength(count + 2);
+    expect(await licensor.verifyAudit(admin)).toMatchObject({
+      ok: true,
+      entries: count + 2,
+      torn: [count + 1],
+    });
+  });
+
+  it('still finds an entry cut short by hand in the middle: the chain breaks at the entry after it', async () => {
+    const dir = await licensedDir();
+    await fresh(dir).getLicenseInfo(admin);
+    const lines = readFileSync(join(dir, AUDIT_FILE), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(3);
+    lines[1] = (lines[1] as string).slice(0, 20);
+    writeFileSync(join(dir, AUDIT_FILE), `${lines.join('\n')}\n`);
+    const result = await fresh(dir).verifyAudit(admin);
+    expect(result).toMatchObject({ ok: false, torn: [2], firstBroken: { entry: 2 } });
+    expect(result.firstBroken?.reason).toMatch(/deleted/);
+  });
 });
 
 describe('FileStore lock', () => {

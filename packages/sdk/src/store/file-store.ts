@@ -181,9 +181,19 @@ export class FileStore implements LicensorStore {
   async appendAudit(entry: AuditEntry): Promise<void> {
     await this.#makeDir();
     await onFile(this.auditPath, 'append to', async () => {
-      const file = await open(this.auditPath, 'a', 0o600);
+      const file = await open(this.auditPath, 'a+', 0o600);
       try {
-        await file.appendFile(`${JSON.stringify(entry)}\n`, 'utf8');
+        // After a torn last line (a crash during an append, or an edit), the entry starts on a
+        // line of its own: glued to the fragment, it would turn a skippable tear into a damaged
+        // entry that no later read gets past.
+        const { size } = await file.stat();
+        let lead = '';
+        if (size > 0) {
+          const last = Buffer.alloc(1);
+          await file.read(last, 0, 1, size - 1);
+          if (last[0] !== 0x0a) lead = '\n';
+        }
+        await file.appendFile(`${lead}${JSON.stringify(entry)}\n`, 'utf8');
         // Records of changes are made durable; a look at the license lost in a power cut is not
         // worth an fsync on every View License.
         if (!READ_ACTIONS.has(entry.action)) await file.sync();
@@ -232,18 +242,36 @@ export class FileStore implements LicensorStore {
   }
 
   async loadAudit(): Promise<AuditEntry[]> {
+    return (await this.#readAudit()).entries;
+  }
+
+  async loadAuditTears(): Promise<number[]> {
+    return (await this.#readAudit()).torn;
+  }
+
+  /**
+   * The entries, skipping torn appends: a crash during an append leaves the start of an entry
+   * (`{"at":…` cut short), which the next append puts a line break after. Nothing links to a
+   * torn entry (the next one chains to the entry before it), so skipping one hides nothing:
+   * an entry turned into a fragment by hand still breaks the chain at the entry after it.
+   * Anything else that is not an entry is corruption.
+   */
+  async #readAudit(): Promise<{ entries: AuditEntry[]; torn: number[] }> {
     const text = await readIfPresent(this.auditPath);
-    if (text === null) return [];
+    if (text === null) return { entries: [], torn: [] };
     const lines = text.split('\n');
     const entries: AuditEntry[] = [];
+    const torn: number[] = [];
     for (const [index, line] of lines.entries()) {
       if (line === '') continue;
       let parsed: unknown;
       try {
         parsed = JSON.parse(line);
       } catch {
-        // A crash during an append can leave a torn last line; anything else is corruption.
-        if (index === lines.length - 1) break;
+        if (line.startsWith('{') || index === lines.length - 1) {
+          torn.push(index + 1);
+          continue;
+        }
         parsed = undefined;
       }
       const entry = parseAuditEntry(parsed);
@@ -254,7 +282,7 @@ export class FileStore implements LicensorStore {
       }
       entries.push(entry);
     }
-    return entries;
+    return { entries, torn };
   }
 }
 

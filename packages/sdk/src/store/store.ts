@@ -110,6 +110,11 @@ export interface LicensorStore {
   loadSealMark?(): Promise<boolean>;
   appendAudit(entry: AuditEntry): Promise<void>;
   loadAudit(): Promise<AuditEntry[]>;
+  /**
+   * Optional: the places (1-based lines) of torn appends loadAudit skipped, for `verifyAudit`
+   * to report. A store whose appends cannot tear (a database) leaves it out.
+   */
+  loadAuditTears?(): Promise<number[]>;
   /** Optional: the last entry alone (the SDK chains the next one to it); else loadAudit(). */
   lastAudit?(): Promise<AuditEntry | null>;
   /**
