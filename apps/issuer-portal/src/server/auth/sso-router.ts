@@ -13,6 +13,7 @@ import { auditPortalEvent, auditSessionEvent } from '../api/deps.js';
 import { portalErrorAnswer, requestIdOf } from '../http/error-handler.js';
 import { errorPage } from '../http/fallback.js';
 import {
+  DEFAULT_SSO_START_LIMIT,
   SECURE_SSO_COOKIE,
   SSO_COOKIE,
   SSO_LOGIN_TTL_MS,
@@ -21,6 +22,7 @@ import {
   type SsoIdentityClaims,
   ssoCookieOf,
 } from './sso.js';
+import { WindowLimiter } from './window-limiter.js';
 
 function cookieOptions(req: Request) {
   // Lax: the cookie must come back with the provider's top-level redirect to the callback.
@@ -47,6 +49,7 @@ const CONTINUE_PAGE = [
 export function ssoRouter(deps: ApiDeps, sso: Sso | undefined): Router {
   const router = express.Router();
   const { logger } = deps;
+  const starts = new WindowLimiter(sso?.startLimit ?? DEFAULT_SSO_START_LIMIT, deps.now);
   router.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
@@ -58,6 +61,15 @@ export function ssoRouter(deps: ApiDeps, sso: Sso | undefined): Router {
         throw new SsoError(
           'ERR_SSO_NOT_CONFIGURED',
           'Single sign-on is not set up on this portal.',
+        );
+      }
+      // Anyone may start a login, and each start is a row in the store for ten minutes.
+      const wait = starts.take(req.ip ?? '');
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        throw new SsoError(
+          'ERR_RATE_LIMITED',
+          `Too many sign-ins started from this address. Wait ${wait} seconds, then try again.`,
         );
       }
       const { url, cookie } = await sso.start();

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Fixture, makePortal, PASSWORDS } from '../../../test/helpers.js';
 import { signIn, startIdp, type TestIdp } from '../../../test/oidc-idp.js';
 import type { PortalDeps } from '../app.js';
@@ -269,6 +269,26 @@ describe('refusals leave nothing behind', () => {
       .set('Cookie', cookie)
       .expect(401);
     expect(answer.text).toContain('ERR_SSO_DENIED');
+  });
+});
+
+describe('starting logins', () => {
+  it('refuses more starts from one address than the limit with 429 and Retry-After, writing no row', async () => {
+    await fixture.close();
+    fixture = await makePortal({
+      sso: { ...ssoOptions(), startLimit: { limit: 3, windowMs: 60_000 } },
+    });
+    const put = vi.spyOn(fixture.issuer.store.sso, 'putSsoLogin');
+    for (let i = 0; i < 3; i++) {
+      await request(fixture.app).get('/api/v1/auth/oidc/start').expect(303);
+    }
+    expect(put).toHaveBeenCalledTimes(3);
+    const refused = await request(fixture.app).get('/api/v1/auth/oidc/start').expect(429);
+    expect(refused.headers['retry-after']).toMatch(/^[1-9][0-9]*$/);
+    expect(Number(refused.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(refused.headers['set-cookie']).toBeUndefined();
+    expect(refused.text).toContain('ERR_RATE_LIMITED');
+    expect(put).toHaveBeenCalledTimes(3);
   });
 });
 

@@ -13,6 +13,7 @@ import * as oidc from 'openid-client';
 import { readCookie } from '../http/cookies.js';
 import { PortalError } from '../http/portal-errors.js';
 import { ROLES, type Role } from '../roles.js';
+import type { WindowLimit } from './window-limiter.js';
 
 export interface SsoOptions {
   /** The identity provider's issuer URL (discovery at `/.well-known/openid-configuration`). */
@@ -29,7 +30,14 @@ export interface SsoOptions {
   scopes?: string;
   /** What the login page's button says: "Sign in with <name>" (default "single sign-on"). */
   name?: string;
+  /**
+   * Logins one client address may start per window, in each portal process (default 30 a
+   * minute): each start is a row in the store until it is used or ten minutes pass.
+   */
+  startLimit?: WindowLimit;
 }
+
+export const DEFAULT_SSO_START_LIMIT: WindowLimit = { limit: 30, windowMs: 60_000 };
 
 export type SsoErrorCode =
   | 'ERR_SSO_NOT_CONFIGURED'
@@ -39,7 +47,8 @@ export type SsoErrorCode =
   | 'ERR_SSO_FAILED'
   | 'ERR_SSO_NO_ROLE'
   | 'ERR_SSO_USER_DISABLED'
-  | 'ERR_SSO_CONFIG';
+  | 'ERR_SSO_CONFIG'
+  | 'ERR_RATE_LIMITED';
 
 export class SsoError extends PortalError {
   constructor(code: SsoErrorCode, message: string) {
@@ -185,6 +194,10 @@ export class Sso {
 
   get name(): string {
     return this.#options.name ?? 'single sign-on';
+  }
+
+  get startLimit(): WindowLimit {
+    return this.#options.startLimit ?? DEFAULT_SSO_START_LIMIT;
   }
 
   /** The provider's metadata, discovered at the first login (the portal starts without it). */
