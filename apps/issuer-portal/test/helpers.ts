@@ -221,3 +221,18 @@ export async function issueThroughApi(
   }).expect(201);
   return response.body;
 }
+
+/**
+ * What a refused request must leave as it was: the licenses, transactions, approval requests,
+ * signing keys and audit events in the store.
+ */
+export async function storeState(fixture: Pick<Fixture, 'issuer'>) {
+  const { store } = fixture.issuer;
+  return {
+    licenses: await store.listLicenses({}),
+    transactions: await store.listTransactions({}),
+    requests: await store.listRequests({}),
+    keys: await fixture.issuer.keys.list(),
+    audit: await store.listAuditEvents({}),
+  };
+}

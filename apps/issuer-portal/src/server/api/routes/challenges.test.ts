@@ -12,6 +12,7 @@ import {
   newInstallation,
   PERPETUAL_TERMS,
   SUBSCRIPTION_TERMS,
+  storeState,
 } from '../../../../test/helpers.js';
 
 let fixture: Fixture;
@@ -178,8 +179,10 @@ describe('POST /challenges/issue', () => {
       terms: PERPETUAL_TERMS,
     }).expect(201);
     const second = makeChallenge(fixture, installation);
+    const before = await storeState(fixture);
     const refused = await issue(issuer, { challenge: second, terms: PERPETUAL_TERMS }).expect(409);
     expect(refused.body.error.code).toBe('ERR_INSTALLATION_LICENSED');
+    expect(await storeState(fixture)).toEqual(before);
     expect(refused.body.error.message).toContain(first.body.license.id);
     const replaced = await issue(issuer, {
       challenge: second,

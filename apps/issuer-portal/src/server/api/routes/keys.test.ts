@@ -6,6 +6,7 @@ import {
   makeChallenge,
   makePortal,
   newInstallation,
+  storeState,
 } from '../../../../test/helpers.js';
 
 let fixture: Fixture;
@@ -162,12 +163,14 @@ describe('signing keys', () => {
   it('refuses to retire the only active key of a purpose (409 ERR_KEY_ACTIVE)', async () => {
     const admin = await loginAs(fixture, 'alice');
     const key = (await admin.agent.get('/api/v1/keys')).body.items[0];
+    const before = await storeState(fixture);
     const response = await admin.agent
       .post(`/api/v1/keys/${key.kid}/retire`)
       .set('X-CSRF-Token', admin.csrf)
       .send({})
       .expect(409);
     expect(response.body.error.code).toBe('ERR_KEY_ACTIVE');
+    expect(await storeState(fixture)).toEqual(before);
   });
 
   it('does not let an issuer rotate keys (403 ERR_FORBIDDEN)', async () => {

@@ -9,6 +9,7 @@ import {
   makePortal,
   newInstallation,
   SUBSCRIPTION_TERMS,
+  storeState,
 } from '../../../../test/helpers.js';
 
 let fixture: Fixture;
@@ -301,12 +302,14 @@ describe('license actions', () => {
   it('refuses to resume a revoked license with 409 and the issuer’s code', async () => {
     const path = `/api/v1/licenses/${perpetualId}`;
     await issuer.agent.post(`${path}/revoke`).set('X-CSRF-Token', issuer.csrf).send({}).expect(200);
+    const before = await storeState(fixture);
     const response = await issuer.agent
       .post(`${path}/resume`)
       .set('X-CSRF-Token', issuer.csrf)
       .send({})
       .expect(409);
     expect(response.body.error.code).toBe('ERR_LICENSE_STATE');
+    expect(await storeState(fixture)).toEqual(before);
   });
 
   it('renews a subscription: a new key with a higher revision', async () => {

@@ -8,6 +8,7 @@ import {
   makeChallenge,
   makePortal,
   newInstallation,
+  storeState,
   type TestInstallation,
 } from '../../../../test/helpers.js';
 
@@ -136,12 +137,14 @@ describe('approval requests', () => {
       status: 'rejected',
       reason: 'stay on perpetual until renewal',
     });
+    const before = await storeState(fixture);
     const again = await issuer.agent
       .post(`/api/v1/requests/${id}/approve`)
       .set('X-CSRF-Token', issuer.csrf)
       .send({})
       .expect(409);
     expect(again.body.error.code).toBe('ERR_REQUEST_DECIDED');
+    expect(await storeState(fixture)).toEqual(before);
   });
 
   it('refuses to issue a switch without approval (409 ERR_APPROVAL_REQUIRED)', async () => {
