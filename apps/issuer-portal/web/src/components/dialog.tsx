@@ -54,6 +54,18 @@ function useHeldWhileBusy(
 ) {
   const state = useRef({ open, busy });
   state.current = { open, busy };
+  // Escape wherever focus is: the busy button is disabled, and focus then leaves the dialog for
+  // the page, where the dialog's own onKeyDown never sees the key. Chromium lets a page refuse
+  // a dialog's cancel once per user activation: the second Escape closed it (then it reopened,
+  // a flicker, in a later task). A key refused at its keydown makes no close request at all.
+  useEffect(() => {
+    if (!open || !busy) return;
+    const refuseEscape = (event: globalThis.KeyboardEvent) => {
+      if (event.key === 'Escape') event.preventDefault();
+    };
+    document.addEventListener('keydown', refuseEscape, true);
+    return () => document.removeEventListener('keydown', refuseEscape, true);
+  }, [open, busy]);
   return {
     onCancel: (event: SyntheticEvent<HTMLDialogElement>) => {
       if (state.current.busy) event.preventDefault();
