@@ -5,7 +5,7 @@
 // node:crypto and @noble/ed25519 under Licensor's rules, and the expected one where the
 // source states it.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type Ed25519BackendName,
@@ -137,4 +137,32 @@ describe('CCTV ed25519vectors.json', () => {
       expect(answer(c), `case ${c.number}`).toBe(false);
     }
   });
+});
+
+// The copies here are the shared vectors, unchanged: byte for byte, no file missing or added.
+// The shared folder is on the team's machines, not in the repository: a clean clone (CI) has no
+// /work/shared and skips this with a message.
+const SHARED_VECTORS = '/work/shared/vectors';
+const sharedMissing = !existsSync(SHARED_VECTORS);
+if (sharedMissing) {
+  console.warn(`test/vectors equals ${SHARED_VECTORS}: skipped, ${SHARED_VECTORS} is absent here`);
+}
+
+describe.skipIf(sharedMissing)(`test/vectors equals ${SHARED_VECTORS}`, () => {
+  const local = new URL('./vectors/', import.meta.url);
+  const names = (dir: string | URL) => readdirSync(dir).sort();
+
+  it('holds the same files', () => {
+    expect(names(local)).toEqual(names(SHARED_VECTORS));
+  });
+
+  it.each(names(sharedMissing ? local : SHARED_VECTORS))(
+    '%s is byte for byte the shared file',
+    (name) => {
+      const copy = readFileSync(new URL(name, local));
+      const shared = readFileSync(`${SHARED_VECTORS}/${name}`);
+      expect(copy.length).toBe(shared.length);
+      expect(copy.equals(shared), `${name} differs from ${SHARED_VECTORS}/${name}`).toBe(true);
+    },
+  );
 });
