@@ -28,13 +28,25 @@ interface GoldenMessage<C> {
 
 export interface Golden {
   now: number;
-  keys: { license: GoldenKey; status: GoldenKey; installation: GoldenKey };
+  keys: {
+    license: GoldenKey;
+    status: GoldenKey;
+    installation: GoldenKey;
+    nextLicense: GoldenKey;
+    productLicense: GoldenKey;
+  };
   jwks: Jwks;
   challenge: GoldenMessage<ChallengeClaims> & { hash: string };
   license: GoldenMessage<LicenseClaims> & { armoured: string };
   modelSwitchChallenge: GoldenMessage<ChallengeClaims> & { hash: string };
   subscriptionLicense: GoldenMessage<LicenseClaims>;
   status: GoldenMessage<Record<string, unknown>>;
+  /** Format 2: a challenge asking for a feature and a limit, and the license that answers it. */
+  challengeV2: GoldenMessage<ChallengeClaims> & { hash: string };
+  licenseV2: GoldenMessage<LicenseClaims>;
+  /** Signed vendor key sets, versions 1 and 2 (the second adds a product's own license key). */
+  keysetV1: GoldenMessage<Record<string, unknown>>;
+  keysetV2: GoldenMessage<Record<string, unknown>>;
 }
 
 export const golden = createRequire(import.meta.url)('@licensor/token/golden') as Golden;

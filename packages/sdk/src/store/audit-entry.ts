@@ -41,12 +41,13 @@ export function parseAuditEntry(value: unknown): AuditEntry | null {
   if (!ACTIONS.has(action as OperatorAction) || !OUTCOMES.has(outcome as AuditEntry['outcome']))
     return null;
   if (!isTextOrNull(code) || !isTextOrNull(detail)) return null;
-  // Entries of an SDK before the audit chain have none of the three; a chained entry has all.
-  const chained = link !== undefined;
+  // Entries of an SDK before the audit chain have none of the three, or (read back through a
+  // store, which gives every entry all three) all three null; a chained entry has a link.
+  const chained = link !== undefined && link !== null;
   if (chained) {
     if (!Number.isSafeInteger(trusted) || (trusted as number) < 0) return null;
     if (!isTextOrNull(prev) || typeof link !== 'string') return null;
-  } else if (trusted !== undefined || prev !== undefined) {
+  } else if ((trusted !== undefined && trusted !== null) || (prev !== undefined && prev !== null)) {
     return null;
   }
   return {
