@@ -11,8 +11,6 @@ import { parseStoredState, sealState } from './stored-state.js';
 
 afterEach(closeServers);
 
-const HOUR = 3600;
-
 describe('license state after online checks', () => {
   it('detects a stored status whose outcome was edited', async () => {
     const { licensor, server, clock, url, store } = await subscribed();
@@ -384,8 +382,11 @@ describe('license state after online checks', () => {
     await licensor.verifyOnline(admin, { url });
     vendor.advance(60);
     clock.seconds = vendor.seconds;
-    // Moved back after the offset was measured: a clock set back until the vendor's time says.
-    expect((await licensor.getLicenseInfo(admin)).clock.rollbackDetected).toBe(true);
+    // Set right after the offset was measured: read without it, not a clock set back.
+    expect((await licensor.getLicenseInfo(admin)).clock).toMatchObject({
+      offset: 0,
+      rollbackDetected: false,
+    });
     const result = await licensor.verifyOnline(admin, { url });
     expect(result).toMatchObject({ ok: true, outcome: 'VALID' });
     expect(result.info).toMatchObject({ state: 'active', stateReason: null });
@@ -393,29 +394,59 @@ describe('license state after online checks', () => {
     expect(await licensor.capacity(0)).toMatchObject({ blockedBy: null });
   });
 
-  it('blocks a subscription when a status without a clock offset (version 1) is far ahead of the clock, until it is set right', async () => {
-    const { licensor, clock, url, server } = await subscribed();
-    server.plan = (check, id) =>
-      statusFor({ ...check, v: 1 }, id, clock, {
-        iat: clock.seconds + 2 * HOUR,
-        checkBy: clock.seconds + DAY,
-      });
-    await licensor.verifyOnline(admin, { url });
-    const info = await licensor.getLicenseInfo(admin);
-    expect(info.clock).toMatchObject({ trusted: clock.seconds + 2 * HOUR, rollbackDetected: true });
-    expect(info).toMatchObject({ state: 'expired', stateReason: 'clock-rollback' });
-    expect(await licensor.capacity(0)).toMatchObject({
-      available: 0,
-      blockedBy: 'ERR_CLOCK_ROLLBACK',
+  it('keeps a subscription usable when a clock 10 min fast is set right with the service unreachable; set back further, it is a clock set back', async () => {
+    const { licensor, server, clock, url } = await subscribed();
+    clock.advance(DAY);
+    const vendor = new FrozenClock(clock.seconds);
+    clock.advance(600); // this server's clock runs 10 min fast
+    server.plan = (check, id) => statusFor(check, id, vendor);
+    const measured = await licensor.verifyOnline(admin, { url });
+    expect(measured.info.clock).toMatchObject({ offset: -600, rollbackDetected: false });
+    clock.advance(-600); // NTP sets it right, as offsetText advises
+    vendor.advance(60);
+    clock.advance(60);
+    const failed = await licensor.verifyOnline(admin, { url: await unreachableUrl() });
+    expect(failed.info).toMatchObject({ state: 'grace', stateReason: null });
+    expect(failed.info.clock).toMatchObject({
+      local: vendor.seconds,
+      offset: 0,
+      offsetText: null,
+      rollbackDetected: false,
     });
-    await expect(licensor.assertCanManage(0)).rejects.toMatchObject({
-      code: 'ERR_CLOCK_ROLLBACK',
-    });
-    clock.advance(2 * HOUR);
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: null });
+    // Its own reading set back beyond the vendor's time: a clock set back, as before.
+    clock.advance(-DAY);
     expect(await licensor.getLicenseInfo(admin)).toMatchObject({
-      state: 'active',
-      stateReason: null,
+      state: 'expired',
+      stateReason: 'clock-rollback',
+      clock: { offset: -600, rollbackDetected: true },
     });
+  });
+
+  it("refuses a version 1 status answering the SDK's version 2 check (a proxy re-signing the check as version 1): ERR_STATUS_MISMATCH, nothing recorded, the chain kept", async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    clock.advance(DAY);
+    expect(await licensor.verifyOnline(admin, { url })).toMatchObject({ ok: true });
+    const before = recorded(store);
+    clock.advance(DAY);
+    // What the service signs for the same check re-signed as version 1 (same nonce, iat, lid,
+    // rev) with the installation key: a VALID without `skew` or `chain`, signed at the check's time.
+    server.plan = (check, id) => statusFor({ ...check, v: 1 }, id, clock);
+    const downgraded = await licensor.verifyOnline(admin, { url });
+    expect(downgraded).toMatchObject({ ok: false, outcome: null });
+    expect(downgraded.error).toMatchObject({
+      code: 'ERR_STATUS_MISMATCH',
+      message: expect.stringMatching(/^The status does not answer this check: it is of version 1/),
+    });
+    expect(recorded(store)).toEqual(before);
+    expect(downgraded.info).toMatchObject({ state: 'grace', lastVerifyTime: clock.seconds - DAY });
+    // The next check still presents the chain value the last version 2 status handed out.
+    server.plan = (check, id) => statusFor(check, id, clock);
+    expect(await licensor.verifyOnline(admin, { url })).toMatchObject({ ok: true });
+    const [first, refused, next] = server.checks;
+    expect(first?.prev).toBeUndefined();
+    expect(refused?.prev).toEqual(expect.any(String));
+    expect(next?.prev).toBe(refused?.prev);
   });
 
   /** What a refused status must leave as it was: the times and statuses recorded. */
@@ -461,7 +492,7 @@ describe('license state after online checks', () => {
     const result = await licensor.verifyOnline(admin, { url });
     expect(result.error).toMatchObject({
       code: 'ERR_STATUS_MISMATCH',
-      message: expect.stringMatching(/^The status does not answer this check's time/),
+      message: expect.stringMatching(/^The status does not answer this check: it is of version 1/),
     });
     expect(recorded(store)).toEqual(before);
     expect(result.info.clock).toMatchObject({
@@ -522,21 +553,50 @@ describe('license state after online checks', () => {
     });
   });
 
-  it('drops the last VALID status signed 9 years ahead when a genuine non-VALID one follows: grace does not count from it', async () => {
-    const { licensor, server, clock, url, store, start } = await answeredFarAhead();
+  it("keeps the last VALID status signed 9 years ahead when a genuine non-VALID one follows, but grace counts from the genuine answer's time", async () => {
+    const { licensor, server, clock, url, store } = await answeredFarAhead();
     server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'UNKNOWN', rev: null });
     const genuine = await licensor.verifyOnline(admin, { url });
     expect(genuine).toMatchObject({ ok: true, outcome: 'UNKNOWN' });
-    // Grace counts from the license token again (issued at the start), not from 9 years ahead.
+    // The VALID answer vouches no later than the genuine answer after it, not from 9 years ahead
+    // (its check deadline moves back as much).
     expect(genuine.info).toMatchObject({
       state: 'grace',
-      usableUntil: start + 14 * DAY,
-      checkBy: null,
+      usableUntil: clock.seconds + 14 * DAY,
+      checkBy: clock.seconds + DAY,
       lastVerifyTime: clock.seconds,
     });
     expect(genuine.info.clock).toMatchObject({ trusted: clock.seconds, rollbackDetected: false });
-    expect(JSON.parse(store.rawState() ?? '{}').lastValidStatus).toBeNull();
+    expect(JSON.parse(store.rawState() ?? '{}').lastValidStatus).not.toBeNull();
     expect(await setup({ store, clock }).licensor.getLicenseInfo(admin)).toEqual(genuine.info);
+    clock.advance(14 * DAY + 1);
+    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+      state: 'expired',
+      stateReason: 'offline-grace',
+    });
+  });
+
+  it("keeps the last VALID status when a node whose clock lags by 10 min answers UNKNOWN a minute later: the subscription stays in grace from the VALID's time", async () => {
+    const { licensor, server, clock, url, store } = await subscribed();
+    clock.advance(30 * DAY); // the token was issued 30 days ago, grace 14 days
+    expect(await licensor.verifyOnline(admin, { url })).toMatchObject({ outcome: 'VALID' });
+    const validAt = clock.seconds;
+    clock.advance(60);
+    const lagging = new FrozenClock(clock.seconds - 600);
+    server.plan = (check, id) => statusFor(check, id, lagging, { outcome: 'UNKNOWN', rev: null });
+    const unknown = await licensor.verifyOnline(admin, { url });
+    expect(unknown).toMatchObject({ ok: true, outcome: 'UNKNOWN' });
+    // Grace counts from the VALID's time, taken no later than the lagging answer's.
+    const expected = { state: 'grace', stateReason: null, usableUntil: validAt - 540 + 14 * DAY };
+    expect(unknown.info).toMatchObject(expected);
+    expect(await licensor.capacity(0)).toMatchObject({ blockedBy: null });
+    // A new process loads the state (the kept VALID, signed after the latest, is no edit).
+    const again = setup({ store, clock }).licensor;
+    expect(await again.getLicenseInfo(admin)).toMatchObject(expected);
+    // The next answer from a right node: active again.
+    server.plan = (check, id) => statusFor(check, id, clock);
+    clock.advance(60);
+    expect((await again.verifyOnline(admin, { url })).info.state).toBe('active');
   });
 
   it('counts failed checks again after a time signed 9 years ahead is undone, for a license applied meanwhile too', async () => {

@@ -66,9 +66,17 @@ function evaluateSubscription(
 ): Evaluation {
   const lastStatus = speaksFor(snapshot.lastStatus, snapshot) ? snapshot.lastStatus : null;
   const lastValid = speaksFor(snapshot.lastValidStatus, snapshot) ? snapshot.lastValidStatus : null;
-  const vouchedAt = Math.max(license.iat, lastValid?.iat ?? 0);
+  // The last VALID status vouches as of its time, but never later than the latest answer's: one
+  // signed ahead of a later answer (a node whose clock is ahead, a bad status key) counts from
+  // that answer's time, and its check deadline moves back as much.
+  const validAt =
+    lastValid === null
+      ? null
+      : Math.min(lastValid.iat, snapshot.stored.statusTime || lastValid.iat);
+  const vouchedAt = Math.max(license.iat, validAt ?? 0);
   const usableUntil = Math.min(vouchedAt + term.grace, term.end + term.grace);
-  const checkBy = lastValid?.checkBy ?? null;
+  const checkBy =
+    lastValid === null || validAt === null ? null : lastValid.checkBy - (lastValid.iat - validAt);
   const now = clock.effective;
 
   // Revoked, suspended or expired by the vendor's word: not usable, and no deadline to meet

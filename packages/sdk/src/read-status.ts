@@ -60,26 +60,24 @@ export function readStatus(
 }
 
 /**
- * How far from the check's time a status without a clock offset (version 1, from a service
- * before format 2, which refuses checks outside its 5-minute window) may be signed.
- */
-const UNMEASURED_STATUS_WINDOW_SECONDS = 86_400;
-
-/**
  * A status must answer the check just sent in time as well as by nonce: its time becomes the
  * installation's trusted time (until the next status), so one signed far ahead without an
  * offset to match is not an answer to this check. The service signs `iat` = its time and, for a
  * version 2 check, `skew` = `iat` − the check's `iat`; so `iat − skew` is this check's time.
+ *
+ * The SDK only sends version 2 checks, and a service before format 2 cannot answer one (it
+ * refuses the check), so a status without `skew` (version 1) never answers this check: only a
+ * proxy holding the installation key could get one, by re-signing the check as version 1, and
+ * the service answers such a check without stepping its check chain (no copy would be seen).
  */
 function assertAnswersCheckTime(claims: StatusClaims, checkTime: number): void {
-  if (claims.skew !== undefined) {
-    if (claims.iat - claims.skew === checkTime) return;
+  if (claims.v !== 2 || claims.skew === undefined) {
     throw new StatusMismatchError(
-      `The status does not answer this check's time: its time less its clock offset (${claims.iat - claims.skew}) is not the time the check was sent with (${checkTime}). It may be forged or replayed. The result was not recorded; check that the verify URL is the vendor's service, then run Verify License again.`,
+      `The status does not answer this check: it is of version ${claims.v}${claims.v === 2 ? ' without a clock offset' : ''}, but the check was of version 2, which the vendor's service answers with a version 2 status and its clock offset. Something between this server and the service answered in its place. The result was not recorded; check that the verify URL is the vendor's service (no proxy re-signing checks), then run Verify License again.`,
     );
   }
-  if (Math.abs(claims.iat - checkTime) <= UNMEASURED_STATUS_WINDOW_SECONDS) return;
+  if (claims.iat - claims.skew === checkTime) return;
   throw new StatusMismatchError(
-    `The status does not answer this check's time: it carries no clock offset and was signed more than a day from the time the check was sent with (${checkTime}). The result was not recorded; set this server's clock right (NTP) and check that the verify URL is the vendor's service, then run Verify License again.`,
+    `The status does not answer this check's time: its time less its clock offset (${claims.iat - claims.skew}) is not the time the check was sent with (${checkTime}). It may be forged or replayed. The result was not recorded; check that the verify URL is the vendor's service, then run Verify License again.`,
   );
 }

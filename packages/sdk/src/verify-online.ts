@@ -61,17 +61,14 @@ function settle(
   // Only a status that decides by itself (REVOKED, SUSPENDED, EXPIRED) may drop it: an UNKNOWN
   // one would leave a subscription's grace counted from the token's issue (expired at once), so
   // key sets that drop its key are refused with it, as before, and the license stays in grace.
-  // It is kept only as an answer from before this one: one signed later than this answer (beyond
-  // the tolerated skew) carries a time the vendor's latest word undoes (a bad status key, or a
-  // service whose clock jumped ahead), and grace may not count from it.
+  // It is kept also when signed later than this answer: a node of the service that lags another
+  // answers later checks with earlier times. Grace never counts from a time later than the latest
+  // answer's (license-state.ts), so one signed far ahead (a bad status key, or a service whose
+  // clock jumped) does not extend it once a genuine answer follows.
   const decidesAlone = claims.outcome !== 'VALID' && claims.outcome !== 'UNKNOWN';
-  const lastValid = snapshot.lastValidStatus;
-  const lastValidBefore =
-    lastValid === null || lastValid.iat <= claims.iat + context.clockSkewSeconds;
   const lastValidKept =
-    lastValidBefore &&
-    (!decidesAlone ||
-      kept('last valid verify status').every((key) => trust.keyring.has(key.kid, key.purpose)));
+    !decidesAlone ||
+    kept('last valid verify status').every((key) => trust.keyring.has(key.kid, key.purpose));
   const lastValidStatus =
     claims.outcome === 'VALID'
       ? status.token
@@ -88,7 +85,9 @@ function settle(
     statusTime: claims.iat,
     trustedTime: claims.iat,
     // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
+    // The local clock's steps are counted from the reading now.
     observedTime: claims.iat,
+    clockReading: Math.floor(context.nowMs() / 1000),
     clockOffset: offsetOf(context, claims),
   };
   // The attempt's time is read with the offset this status measured.
