@@ -259,6 +259,50 @@ describe('the stored chain', () => {
     expect((await reopened.getTrust(admin)).keysetVersion).toBe(2);
   });
 
+  it('a release built after a key was revoked passes over the versions its shipped keys never trusted, then follows the chain strictly', async () => {
+    // Shipped: every key not revoked when the release was built, after version 3 revoked L1.
+    const afterRevoke = {
+      keys: [L2, S2].map((key, i) => ({
+        ...toPublicJwk(key.publicKey),
+        kid: key.kid,
+        alg: 'EdDSA',
+        use: 'sig',
+        purpose: i === 0 ? 'license' : 'status',
+      })),
+    };
+    const disk = onDisk();
+    const licensor = disk.open(afterRevoke);
+    const { challenge } = await licensor.createChallenge(admin);
+    // The vendor's bundle from version 0: version 1 is signed by L1, which this release never
+    // trusted; version 2 by L2, which it ships.
+    const bundle =
+      [v1, v2, v3].map((t) => armour(t, 'keyset')).join('') +
+      armour(answer(challenge, {}, L2), 'license');
+    const result = await licensor.applyLicenseKey(admin, bundle);
+    expect(result).toMatchObject({ keysetVersion: 3, info: { state: 'active' } });
+    const reopened = disk.open(afterRevoke);
+    expect((await reopened.getTrust(admin)).keysetVersion).toBe(3);
+    expect((await reopened.getLicenseInfo(admin)).state).toBe('active');
+    // Nothing a passed-over version lists is trusted: L1 was only ever in versions 1 and 2.
+    expect((await reopened.getTrust(admin)).keys.map((key) => key.kid)).not.toContain(L1.kid);
+    // From then on the chain is strict: a forged version after it is refused.
+    const before = disk.stateFile();
+    await expect(reopened.applyKeysets(admin, forged)).rejects.toMatchObject({
+      code: 'ERR_KEYSET_UNTRUSTED',
+    });
+    expect(disk.stateFile()).toBe(before);
+  });
+
+  it('a release on the shipped keys still refuses a paste none of whose versions they verify', async () => {
+    const disk = await licensed();
+    await expectRefusedUnchanged(
+      disk,
+      armour(forged, 'keyset') + armour(v2, 'keyset'),
+      'ERR_KEYSET_UNTRUSTED',
+    );
+    expect((await disk.licensor.getTrust(admin)).keysetVersion).toBe(0);
+  });
+
   it('a state written before key sets existed keeps its seal and trusts the shipped keys', async () => {
     const disk = await licensed();
     const document = JSON.parse(disk.stateFile()) as Record<string, unknown>;

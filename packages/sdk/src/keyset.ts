@@ -186,11 +186,24 @@ export function advanceTrust(
       throw refusal(error, keysetPosition(index, tokens.length));
     }
   });
+  // An installation still on the keys shipped with the product may run a release built after
+  // the vendor revoked a key: the shipped keys (every key not revoked, at build time) then
+  // verify only the versions after the revoke, never version 1. The walk starts at the first
+  // version they verify; the ones before it are signed by keys this installation never trusted,
+  // and nothing they list is trusted. Once a version is applied, the chain is followed strictly.
+  const from =
+    current.applied.length === 0
+      ? Math.max(
+          0,
+          normalised.findIndex((token) => verifiesUnder(token, current.keyring)),
+        )
+      : 0;
+  const walked = normalised.slice(from);
   let applied: VerifiedKeyset[];
   try {
-    applied = advanceKeysets({ seq: current.seq, keyring: current.keyring }, normalised).applied;
+    applied = advanceKeysets({ seq: current.seq, keyring: current.keyring }, walked).applied;
   } catch (error) {
-    throw refusal(error, failedPosition(context, current, normalised));
+    throw refusal(error, failedPosition(context, current, walked, from, normalised.length));
   }
   // A product's own set (key set format 2, #12.1) is for that product's installations only.
   const foreign = applied.find(
@@ -213,6 +226,8 @@ function failedPosition(
   context: Context,
   current: InstallationTrust,
   tokens: readonly string[],
+  skipped = 0,
+  count = tokens.length,
 ): string {
   let trust = current;
   for (const [index, token] of tokens.entries()) {
@@ -222,10 +237,10 @@ function failedPosition(
         ...advanceKeysets({ seq: trust.seq, keyring: trust.keyring }, [token]).applied,
       ]);
     } catch {
-      return keysetPosition(index, tokens.length);
+      return keysetPosition(skipped + index, count);
     }
   }
-  return keysetPosition(0, tokens.length);
+  return keysetPosition(skipped, count);
 }
 
 /**
