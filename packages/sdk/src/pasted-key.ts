@@ -90,6 +90,9 @@ function operatorWords(code: string, pasted: string): string | null {
   if (code === 'ERR_SIGNATURE_INVALID') {
     return "This license key was altered or is not your vendor's: its signature does not match. Paste it again exactly as sent; if it still fails, ask the vendor for the key again.";
   }
+  if (code === 'ERR_VERSION_UNSUPPORTED') {
+    return 'This license key is in a newer format than this product reads: nothing was changed. Update the product (its Licensor SDK) to a release that reads it, then apply the key again; or ask the vendor for a key this release reads.';
+  }
   if (code === 'ERR_KID_UNKNOWN' || code === 'ERR_KEY_WRONG_PURPOSE') {
     return 'This license key is not signed by a license key of the vendor keys this installation trusts. If the vendor published new keys, update the trusted keys (CLI: --trust FILE --replace-trust); otherwise ask the vendor for the key again.';
   }

@@ -219,8 +219,9 @@ describe('golden vectors', () => {
     );
     expect(refusal?.code).toBe('ERR_VERSION_UNSUPPORTED');
     expect(refusal?.message).toMatch(/\b3\b/);
+    // In the operator's words, the token's own reason kept after them.
     expect(refusal?.message).toBe(
-      'license format version 3 is not supported (this build reads versions 1 and 2); update Licensor',
+      'This license key is in a newer format than this product reads: nothing was changed. Update the product (its Licensor SDK) to a release that reads it, then apply the key again; or ask the vendor for a key this release reads. (license format version 3 is not supported (this build reads versions 1 and 2); update Licensor)',
     );
     expect(stateFile().equals(before)).toBe(true);
     const last = (await licensor.listAudit(admin)).filter((entry) => entry.action === 'apply');
