@@ -24,9 +24,15 @@ export type {
   ForkFilter,
   ForkRecord,
   ResolvedForkPolicy,
+  RestoreMark,
 } from './store/chain-port.js';
 export { FORK_ACTIONS } from './store/chain-port.js';
-export { type ChainAnswer, type ChainCheck, stepChain } from './store/check-chain.js';
+export {
+  type ChainAnswer,
+  type ChainCheck,
+  REANCHOR_REASON,
+  stepChain,
+} from './store/check-chain.js';
 export type { CheckFailure } from './store/event-sources-port.js';
 export type { KeysetReport, RevisionReport } from './store/key-usage-port.js';
 export {

@@ -38,6 +38,32 @@ describe('licensor-issuer', () => {
     expect(created.map((k) => k.protection)).toEqual(['encrypted', 'encrypted']);
   });
 
+  it('init on an initialised store refuses a secret that does not open its keys, and writes nothing', async () => {
+    const right = {
+      LICENSOR_KEY_PASSPHRASE: 'the issuing passphrase, long',
+      LICENSOR_STATUS_KEY_PASSPHRASE: 'the status passphrase, long',
+    };
+    expect((await cli(['init'], { env: right })).code).toBe(0);
+    const before = (await cli(['keys', 'usage', '--json'], { env: right })).stdout;
+    for (const wrong of [
+      { ...right, LICENSOR_KEY_PASSPHRASE: 'not the issuing passphrase' },
+      { ...right, LICENSOR_STATUS_KEY_PASSPHRASE: 'not the status passphrase' },
+    ]) {
+      const refused = await cli(['init'], { env: wrong });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(/^error: ERR_PASSPHRASE_WRONG: signing key \S+ cannot be/);
+      const json = await cli(['init', '--json'], { env: wrong });
+      expect(JSON.parse(json.stdout).error.code).toBe('ERR_PASSPHRASE_WRONG');
+    }
+    // No key, key set version or usage changed by the refusals.
+    expect((await cli(['keys', 'usage', '--json'], { env: right })).stdout).toBe(before);
+    // The right secrets, or only one role's (the other not given), are still "already initialised".
+    expect((await cli(['init'], { env: right })).stdout).toMatch(/^already initialised\n/);
+    const statusOnly = { LICENSOR_STATUS_KEY_PASSPHRASE: right.LICENSOR_STATUS_KEY_PASSPHRASE };
+    expect(await cli(['init'], { env: statusOnly })).toMatchObject({ code: 0 });
+  });
+
   it('warns, and seals all the same, when a new license key gets a passphrase under 16 characters', async () => {
     const short = {
       LICENSOR_KEY_PASSPHRASE: 'fifteen chars!!',

@@ -9,6 +9,7 @@ import { ProductNotFoundError } from '../catalog/errors.js';
 import { ROLES } from '../domain/users.js';
 import { LicenseNotFoundError, UserNotFoundError } from '../errors.js';
 import type { Issuer } from '../facade.js';
+import { loadKeyPair } from '../keys/load-keys.js';
 import type { Customer, Role, Terms } from '../records.js';
 import { customerCursor, nextCursorOf } from '../store/cursors.js';
 import type { LicenseFilter } from '../store/ports.js';
@@ -33,6 +34,7 @@ import {
   formatRevocation,
   formatUsers,
 } from './format.js';
+import { RESTORE_HANDLERS } from './restore-commands.js';
 import type { ParsedArgs } from './spec.js';
 
 export interface CommandRun {
@@ -126,6 +128,26 @@ function warnShortPassphrase(
   );
 }
 
+/**
+ * `init` on a store that has keys already makes none, so a secret given to it would otherwise
+ * never be tried: each one given (non-empty) must open the newest key sealed under it, or the
+ * command is refused with ERR_PASSPHRASE_WRONG before anything is written. A secret not given is
+ * not checked (a store of plain key files, or a shell with one role's secret only); the first
+ * command that needs it asks for it.
+ */
+async function checkGivenSecrets(run: CommandRun): Promise<void> {
+  const secrets = {
+    license: run.io.env.LICENSOR_KEY_PASSPHRASE,
+    status: run.io.env.LICENSOR_STATUS_KEY_PASSPHRASE,
+  };
+  for (const purpose of ['license', 'status'] as const) {
+    const secret = secrets[purpose];
+    if (secret === undefined || secret === '') continue;
+    const sealed = await run.issuer.store.readSealedKey(purpose);
+    if (sealed !== null) await loadKeyPair(run.dataDir, sealed, purpose, secret);
+  }
+}
+
 function termsOf(
   args: ParsedArgs,
   plan: Partial<Pick<Terms, 'model' | 'credentials'>> = {},
@@ -170,8 +192,10 @@ async function productName(run: CommandRun): Promise<string | undefined> {
 const HANDLERS: Record<string, Handler> = {
   ...CATALOG_HANDLERS,
   ...FORK_HANDLERS,
+  ...RESTORE_HANDLERS,
   ...AUDIT_HANDLERS,
   async init(run) {
+    await checkGivenSecrets(run);
     const result = await run.issuer.init(run.operator, { hsm: run.args.values.hsm === true });
     warnPlainKeys(run, result.created);
     warnShortPassphrase(run, result.created);

@@ -7,6 +7,7 @@ import { ISSUER_VERSION } from '../version.js';
 import { AUDIT_COMMANDS } from './audit-commands.js';
 import { CATALOG_COMMANDS, ENTITLEMENT_OPTIONS } from './catalog-commands.js';
 import { FORK_COMMANDS } from './fork-commands.js';
+import { RESTORE_COMMANDS } from './restore-commands.js';
 
 const { credentials, termDays, graceDays } = TERMS_LIMITS;
 
@@ -229,6 +230,7 @@ export const ISSUER_CLI: CliSpec = {
     { name: 'reject', args: ['REQUEST_ID'], summary: 'decline a request', options: reason },
     ...CATALOG_COMMANDS,
     ...FORK_COMMANDS,
+    ...RESTORE_COMMANDS,
     { name: 'customers list', summary: 'customers' },
     {
       name: 'customers rename',

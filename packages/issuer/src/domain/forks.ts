@@ -19,7 +19,7 @@ import {
   type ForkFilter,
   type ForkRecord,
 } from '../store/chain-port.js';
-import { chainStanding, detachFork, rebindChain } from '../store/check-chain.js';
+import { chainStanding, detachFork, markRestored, rebindChain } from '../store/check-chain.js';
 import { checkOperator, type IssuerContext } from './context.js';
 import type { Finding } from './findings.js';
 
@@ -41,6 +41,45 @@ export interface ForksApi {
   /** The same for every license issued from a plan (id or name) that has no policy of its own. */
   setPlanPolicy(plan: string, action: ForkAction | null, operator: Operator): Promise<void>;
   getPlanPolicy(plan: string): Promise<ForkAction | null>;
+  /**
+   * After the store was restored from a backup taken at `since` (ms): for `windowMs` (1 hour to
+   * 30 days), the first check of each installation whose chain head came from the backup may
+   * present a value the head does not know and re-anchor the chain on it, instead of opening a
+   * fork; the open forks such an installation opened after `since` (the restore's, not copies)
+   * are closed. Audited (`chains.after-restore`, and `fork.close` for each fork closed); each
+   * re-anchor is recorded as a closed fork with the check's evidence.
+   */
+  afterRestore(
+    window: { since: number; windowMs: number },
+    operator: Operator,
+    reason: string,
+  ): Promise<AfterRestoreResult>;
+}
+
+export interface AfterRestoreResult {
+  since: number;
+  /** The window ends then (ms). */
+  until: number;
+  /** Installations whose first divergent check before `until` re-anchors their chain. */
+  marked: number;
+  /** Forks opened since the backup by the marked installations, closed. */
+  closedForks: string[];
+}
+
+/** The restore window's bounds: long enough for every installation's daily check, no longer. */
+export const RESTORE_WINDOW_MIN_MS = 3_600_000;
+export const RESTORE_WINDOW_MAX_MS = 30 * 86_400_000;
+const HEAD_PAGE = 500;
+
+function checkReason(reason: string): string {
+  const why = typeof reason === 'string' ? reason.trim() : '';
+  if (why === '' || why.length > MAX_REASON_LENGTH) {
+    throw new InputInvalidError(
+      'reason',
+      `say why (1 to ${MAX_REASON_LENGTH} characters): it is kept in the audit log`,
+    );
+  }
+  return why;
 }
 
 const ACTIONS: readonly (ForkAction | null)[] = [...FORK_ACTIONS, null];
@@ -114,6 +153,61 @@ export function createForks(context: IssuerContext): ForksApi {
       const plan = await findPlan(context, planIdOrName);
       if (plan === null) throw new PlanNotFoundError(planIdOrName);
       return store.chains.getForkPolicy(plan.id);
+    },
+    async afterRestore({ since, windowMs }, operator, reason) {
+      const actor = checkOperator(operator);
+      const why = checkReason(reason);
+      const now = context.now();
+      if (!Number.isSafeInteger(since) || since < 0 || since > now) {
+        throw new InputInvalidError(
+          'since',
+          'must be when the restored backup was taken: a time in the past',
+        );
+      }
+      if (
+        !Number.isSafeInteger(windowMs) ||
+        windowMs < RESTORE_WINDOW_MIN_MS ||
+        windowMs > RESTORE_WINDOW_MAX_MS
+      ) {
+        throw new InputInvalidError(
+          'window',
+          'must be 1 hour to 30 days: long enough for every installation to check once',
+        );
+      }
+      const mark = { since, until: now + windowMs, openedAt: now, openedBy: actor };
+      let marked = 0;
+      const closedForks: string[] = [];
+      const closeReason = `the store was restored from a backup of ${new Date(since).toISOString()}: this fork is the restore's (${why})`;
+      for (let after: string | null = null; ; ) {
+        const page = await store.chains.listChainHeads(after, HEAD_PAGE);
+        for (const listed of page) {
+          const head = await markRestored(store.chains, listed.installationId, mark);
+          if (head === null) continue;
+          marked++;
+          if (head.openForkId === null) continue;
+          // A fork the installation opened after the backup was taken: it presented a value the
+          // restored head had lost. One detected before is in the backup: a copy, left open.
+          const fork = await store.chains.getFork(head.openForkId);
+          if (fork === null || fork.status !== 'open' || fork.detectedAt <= since) continue;
+          if (!(await store.chains.closeFork(fork.id, now, actor, closeReason))) continue;
+          await detachFork(store.chains, fork, now);
+          await audit(actor, 'fork.close', fork.licenseId, {
+            forkId: fork.id,
+            reason: closeReason,
+          });
+          closedForks.push(fork.id);
+        }
+        if (page.length < HEAD_PAGE) break;
+        after = (page[page.length - 1] as (typeof page)[number]).installationId;
+      }
+      await audit(actor, 'chains.after-restore', 'store', {
+        since,
+        until: mark.until,
+        marked,
+        closedForks,
+        reason: why,
+      });
+      return { since, until: mark.until, marked, closedForks };
     },
   };
 }

@@ -33,6 +33,24 @@ export interface ChainHead {
   /** Grows with each write; a write is applied only over the version it read. */
   version: number;
   updatedAt: number;
+  /**
+   * Set by the vendor after restoring the store from a backup (`forks after-restore`): this head
+   * came from the backup, and until `until` the first check presenting a value the head does not
+   * know re-anchors the chain on it instead of opening a fork. Dropped by the next write that
+   * moves the chain (that re-anchor, or a check that continues the chain as restored).
+   */
+  restored?: RestoreMark;
+}
+
+/** A head that came back from a backup of the store (see ChainHead.restored). */
+export interface RestoreMark {
+  /** When the backup was taken (ms): the head's newest check is no newer. */
+  since: number;
+  /** The re-anchor is allowed until then (ms); past it, a divergent check is a fork again. */
+  until: number;
+  /** When the vendor opened the window, and who. */
+  openedAt: number;
+  openedBy: string;
 }
 
 /** Chain values kept per installation while waiting to be presented. */
@@ -85,6 +103,11 @@ export interface ForkFilter {
 export interface ChainStore {
   getChainHead(installationId: string): Promise<ChainHead | null>;
   /**
+   * Chain heads in installation id order, after `afterInstallationId` (null: from the first), at
+   * most `limit` (1 to 1 000): the vendor's walk over every head after a restore.
+   */
+  listChainHeads(afterInstallationId: string | null, limit: number): Promise<ChainHead[]>;
+  /**
    * Writes `head` if the stored one still has `expectedVersion` (null: there is none yet).
    * False when another writer got there first: read again and decide again.
    */
@@ -127,7 +150,8 @@ export interface ChainStore {
 
 /**
  * The chains as a check may hold them: step a chain, record a fork, hold a nonce, read a fork
- * and its policy. Closing a fork and setting a policy are the vendor's, through the portal (with
- * an audit entry): the verify service's object has neither.
+ * and its policy. Closing a fork, setting a policy and walking every head (to open a window after
+ * a restore) are the vendor's, through the portal or the CLI (with an audit entry): the verify
+ * service's object has none of them.
  */
-export type CheckChainStore = Omit<ChainStore, 'closeFork' | 'setForkPolicy'>;
+export type CheckChainStore = Omit<ChainStore, 'closeFork' | 'setForkPolicy' | 'listChainHeads'>;

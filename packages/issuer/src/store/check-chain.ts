@@ -13,6 +13,14 @@
 // one at a time from one state, so it is one chain and never a fork. A head with no value and
 // nothing handed out (first check, or re-bound by a challenge without a chain value) accepts
 // whatever is presented.
+//
+// After the vendor restores the store from a backup, every installation that checked since the
+// backup presents a value the restored head never saw. The vendor opens a window for that
+// (`markRestored`, `forks after-restore`): a head from the backup carries a `restored` mark until
+// a time, and the first check presenting an unknown value re-anchors the chain on it (once: the
+// re-anchor drops the mark, recorded as a closed fork with its evidence). A check that continues
+// the chain as restored drops the mark too. Everything else is as above: a second copy that checks
+// after the re-anchor forks, and so does any divergence once the window has passed.
 
 import { createHash } from 'node:crypto';
 import { newId } from '@licensor/token';
@@ -24,6 +32,7 @@ import {
   type CheckChainStore,
   type ForkAction,
   type ForkRecord,
+  type RestoreMark,
 } from './chain-port.js';
 
 /** The value a status hands out after a check: unique per check token. */
@@ -73,7 +82,29 @@ export interface ChainAnswer {
 
 const suspendsCopy = (action: ForkAction) => action === 'suspend' || action === 'suspend-both';
 
-type Decision = { head: ChainHead; forked: boolean; replayed?: true };
+type Decision = {
+  head: ChainHead;
+  forked: boolean;
+  replayed?: true;
+  /** The restore window this check re-anchored the chain under. */
+  reanchored?: RestoreMark;
+};
+
+/** A head as it goes on after a check that moved the chain: a restore mark has done its work. */
+function withoutMark(head: ChainHead): ChainHead {
+  const { restored: _done, ...rest } = head;
+  return rest;
+}
+
+/** The restore window open on this head for this check, if any (see ChainHead.restored). */
+function openWindow(stored: ChainHead, check: ChainCheck): RestoreMark | null {
+  const mark = stored.restored;
+  if (mark === undefined || check.now > mark.until) return null;
+  // A check made off the clock may be a captured one replayed (see refuseFork), and a check
+  // without a value is no installation restored behind the store's back: neither re-anchors.
+  if (check.refuseFork === true || check.presented === null) return null;
+  return mark;
+}
 
 function decide(stored: ChainHead | null, check: ChainCheck, next: string): Decision {
   const base = {
@@ -101,14 +132,20 @@ function decide(stored: ChainHead | null, check: ChainCheck, next: string): Deci
     if (stored.issued.includes(next)) return { head: stored, forked: false, replayed: true };
     const issued = [...stored.issued, next].slice(-CHAIN_ISSUED_LIMIT);
     return {
-      head: { ...stored, ...base, issued, last: check.evidence, version: stored.version + 1 },
+      head: {
+        ...withoutMark(stored),
+        ...base,
+        issued,
+        last: check.evidence,
+        version: stored.version + 1,
+      },
       forked: false,
     };
   }
   if (check.presented !== null && stored.issued.includes(check.presented)) {
     return {
       head: {
-        ...stored,
+        ...withoutMark(stored),
         ...base,
         head: check.presented,
         issued: [next],
@@ -116,6 +153,23 @@ function decide(stored: ChainHead | null, check: ChainCheck, next: string): Deci
         version: stored.version + 1,
       },
       forked: false,
+    };
+  }
+  const window = openWindow(stored, check);
+  if (window !== null) {
+    // The store was restored from a backup older than this installation's newest checks: the
+    // chain goes on from what it presents (a fork open before is kept: it was not the restore's).
+    return {
+      head: {
+        ...withoutMark(stored),
+        ...base,
+        head: check.presented,
+        issued: [next],
+        last: check.evidence,
+        version: stored.version + 1,
+      },
+      forked: false,
+      reanchored: window,
     };
   }
   // A fork: the chain stays where the installation that continues it left it.
@@ -143,6 +197,9 @@ export async function stepChain(
       return { next, fork: null, suspend: false, openFork: null, refused: true };
     }
     if (!(await chains.putChainHead(decision.head, stored?.version ?? null))) continue;
+    if (decision.reanchored !== undefined) {
+      await recordReanchor(chains, check, stored?.last ?? null, decision.reanchored, defaultAction);
+    }
     if (!decision.forked)
       return {
         next,
@@ -169,6 +226,42 @@ export async function stepChain(
   }
   throw new Error(`the check chain of ${check.installationId} kept changing under 16 attempts`);
 }
+
+/**
+ * The audit of a re-anchor: a fork record, closed at once, naming the check adopted (`copy`), the
+ * newest check the restored head knew (`original`) and the window's operator, so that the vendor
+ * sees in `forks list --status closed` every chain a restore window moved, and from where.
+ */
+async function recordReanchor(
+  chains: CheckChainStore,
+  check: ChainCheck,
+  original: ChainEvidence | null,
+  mark: RestoreMark,
+  defaultAction: ForkAction,
+): Promise<void> {
+  const action = (await chains.resolveForkPolicy(check.licenseId))?.action ?? defaultAction;
+  await chains.recordFork({
+    id: newId('frk'),
+    licenseId: check.licenseId,
+    installationId: check.installationId,
+    status: 'closed',
+    detectedAt: check.now,
+    lastSeenAt: check.now,
+    divergentChecks: 1,
+    copy: check.evidence,
+    original,
+    action,
+    closedAt: check.now,
+    closedBy: mark.openedBy,
+    closeReason: `${REANCHOR_REASON} (window opened ${iso(mark.openedAt)} for a backup of ${iso(mark.since)})`,
+  });
+}
+
+/** How a re-anchor's fork record begins its reason (it is no copy: the store was restored). */
+export const REANCHOR_REASON =
+  're-anchored after the store was restored from a backup: the chain goes on from this check';
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 /** A check that continued the chain: suspended only under `suspend-both` while a fork is open. */
 async function originalSide(
@@ -271,4 +364,31 @@ export function chainStanding(
   if (stored === null || (stored.head === null && stored.issued.length === 0)) return 'unknown';
   if (chain !== null && (chain === stored.head || stored.issued.includes(chain))) return 'current';
   return 'behind';
+}
+
+/**
+ * Opens a restore window on one installation's head (`forks after-restore`): marked when the head
+ * came from the backup (its newest check no newer than `mark.since`) and has a chain to diverge
+ * from. Returns the head as written, or null when it was left alone (none, no chain, or checked
+ * since the backup: that installation continued the chain as restored, and a divergence of it is a
+ * fork as ever).
+ */
+export async function markRestored(
+  chains: ChainStore,
+  installationId: string,
+  mark: RestoreMark,
+): Promise<ChainHead | null> {
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const stored = await chains.getChainHead(installationId);
+    if (stored === null || (stored.head === null && stored.issued.length === 0)) return null;
+    if ((stored.last?.at ?? Number.NEGATIVE_INFINITY) > mark.since) return null;
+    const head: ChainHead = {
+      ...stored,
+      restored: mark,
+      version: stored.version + 1,
+      updatedAt: mark.openedAt,
+    };
+    if (await chains.putChainHead(head, stored.version)) return head;
+  }
+  throw new Error(`the check chain of ${installationId} kept changing under 16 attempts`);
 }

@@ -1,10 +1,16 @@
 // Contract: the check chain, forks and the nonce window (issue #17), the same on both adapters.
 // Two handles on one store stand for two verify-service instances.
 
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import type { ChainEvidence } from '../../src/store/chain-port.js';
-import { chainStanding, rebindChain, stepChain } from '../../src/store/check-chain.js';
+import {
+  chainStanding,
+  markRestored,
+  REANCHOR_REASON,
+  rebindChain,
+  stepChain,
+} from '../../src/store/check-chain.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { chainSteps } from '../support/chain-steps.js';
@@ -536,6 +542,187 @@ export function chainsContract(adapter: Adapter): void {
     expect(second).toMatchObject({
       suspend: true,
       fork: { id: first.fork?.id, action: 'suspend' },
+    });
+  });
+
+  // After the vendor restored the store from a backup (`forks after-restore`): a window in which
+  // a head from the backup re-anchors once on an unknown value, instead of forking.
+  describe('a restore window', () => {
+    const HOUR = 3_600_000;
+    /** A check at `now`, as `check` above; `offClock` as the service sets refuseFork. */
+    const checkAt = (
+      presented: string | null,
+      token: string,
+      now: number,
+      { inUse = 5, offClock = false, via = store } = {},
+    ) =>
+      stepChain(
+        via.chains,
+        {
+          installationId: INSTALLATION,
+          licenseId: LICENSE,
+          presented,
+          checkToken: token,
+          evidence: { ...evidence('10.0.0.1', inUse, now), presented },
+          now,
+          ...(offClock ? { refuseFork: true } : {}),
+        },
+        'suspend',
+      );
+    /** The chain as the backup held it, then moved on twice past it, then put back. */
+    async function restored() {
+      const start = await checkAt(null, 'start', T0);
+      const first = await checkAt(start.next, 'first', T0);
+      const backup = await store.chains.getChainHead(INSTALLATION);
+      const one = await checkAt(first.next, 'one', T0 + HOUR);
+      const two = await checkAt(one.next, 'two', T0 + 2 * HOUR);
+      const current = await store.chains.getChainHead(INSTALLATION);
+      expect(
+        await store.chains.putChainHead(
+          { ...backup!, version: current!.version + 1 },
+          current!.version,
+        ),
+      ).toBe(true);
+      return { first, one, two, since: T0 + 60_000 };
+    }
+    const mark = (since: number, until: number) => ({
+      since,
+      until,
+      openedAt: T0 + 3 * HOUR,
+      openedBy: 'alice',
+    });
+
+    it('lists every chain head in installation id order, page by page', async () => {
+      for (const id of ['c', 'a', 'b']) {
+        await stepChain(
+          store.chains,
+          {
+            installationId: id.repeat(43),
+            licenseId: LICENSE,
+            presented: null,
+            checkToken: id,
+            evidence: evidence('10.0.0.1', 1),
+            now: T0,
+          },
+          'warn',
+        );
+      }
+      const first = await other.chains.listChainHeads(null, 2);
+      expect(first.map((head) => head.installationId)).toEqual(['a'.repeat(43), 'b'.repeat(43)]);
+      const rest = await other.chains.listChainHeads(first[1]!.installationId, 2);
+      expect(rest.map((head) => head.installationId)).toEqual(['c'.repeat(43)]);
+    });
+
+    it('without a window, the installation that checked since the backup forks', async () => {
+      const { two } = await restored();
+      const after = await checkAt(two.next, 'after', T0 + 4 * HOUR);
+      expect(after).toMatchObject({ suspend: true, fork: { status: 'open' } });
+    });
+
+    it('marks a head from the backup, not one checked since, and re-anchors its chain once, recorded as a closed fork', async () => {
+      const { one, two, since } = await restored();
+      // Checked since the backup (a head the restore did not touch): left alone.
+      expect(
+        await markRestored(store.chains, INSTALLATION, mark(T0 - 1, T0 + 9 * HOUR)),
+      ).toBeNull();
+      const marked = await markRestored(store.chains, INSTALLATION, mark(since, T0 + 9 * HOUR));
+      expect(marked?.restored).toMatchObject({ since, openedBy: 'alice' });
+      const adopted = await checkAt(two.next, 'adopted', T0 + 4 * HOUR, { inUse: 7, via: other });
+      expect(adopted).toMatchObject({ fork: null, suspend: false });
+      const head = await store.chains.getChainHead(INSTALLATION);
+      expect(head).toMatchObject({ head: two.next, issued: [adopted.next] });
+      expect(head?.restored).toBeUndefined();
+      const [record] = await store.chains.listForks({ status: 'closed' });
+      expect(record).toMatchObject({
+        installationId: INSTALLATION,
+        closedBy: 'alice',
+        copy: { credentialsInUse: 7, presented: two.next },
+        original: { at: T0 },
+      });
+      expect(record?.closeReason?.startsWith(REANCHOR_REASON)).toBe(true);
+      expect(await store.chains.listForks({ status: 'open' })).toEqual([]);
+      // Once: another value the head does not know (a copy left one check behind) is a fork.
+      const copy = await checkAt(one.next, 'copy', T0 + 5 * HOUR, { inUse: 9 });
+      expect(copy).toMatchObject({ suspend: true, fork: { status: 'open' } });
+      expect((await checkAt(adopted.next, 'goes-on', T0 + 5 * HOUR)).fork).toBeNull();
+    });
+
+    it('past the window, off the clock, or without a value: no re-anchor', async () => {
+      const { two, since } = await restored();
+      await markRestored(store.chains, INSTALLATION, mark(since, T0 + 4 * HOUR));
+      // Off the clock: refused as a possible replay, nothing written, the mark kept.
+      const offClock = await checkAt(two.next, 'off', T0 + 3 * HOUR, { offClock: true });
+      expect(offClock).toMatchObject({ refused: true, fork: null });
+      // No value at all: a reinstalled or older SDK, not an installation the restore left behind.
+      expect(await checkAt(null, 'none', T0 + 3 * HOUR)).toMatchObject({
+        fork: { status: 'open' },
+      });
+      expect((await store.chains.getChainHead(INSTALLATION))?.restored).toBeDefined();
+      // The window has passed.
+      const late = await checkAt(two.next, 'late', T0 + 5 * HOUR);
+      expect(late).toMatchObject({ suspend: true, fork: { status: 'open' } });
+      expect(await store.chains.listForks({ status: 'closed' })).toEqual([]);
+    });
+
+    it('a check that continues the chain as restored ends the window', async () => {
+      const { first, two, since } = await restored();
+      await markRestored(store.chains, INSTALLATION, mark(since, T0 + 9 * HOUR));
+      const goes = await checkAt(first.next, 'continues', T0 + 4 * HOUR);
+      expect(goes.fork).toBeNull();
+      expect((await store.chains.getChainHead(INSTALLATION))?.restored).toBeUndefined();
+      const copy = await checkAt(two.next, 'copy', T0 + 4 * HOUR);
+      expect(copy).toMatchObject({ suspend: true, fork: { status: 'open' } });
+    });
+
+    it('the vendor opens it: forks of the restore close, a fork from before the backup stays open, audited', async () => {
+      const issuer = await openIssuer({ store, now: () => T0 + 3 * HOUR, passphrase: '' });
+      await issuer.init('alice');
+      const { two, since } = await restored();
+      const forked = await checkAt(two.next, 'forked', T0 + 2 * HOUR + 1);
+      // A second installation whose fork was open when the backup was taken: a copy, not the
+      // restore's. Its chain re-anchors, and the fork stays open (and attached) for the vendor.
+      const OTHER = 'o'.repeat(43);
+      const otherCheck = (presented: string | null, token: string, now: number) =>
+        stepChain(
+          store.chains,
+          {
+            installationId: OTHER,
+            licenseId: LICENSE,
+            presented,
+            checkToken: token,
+            evidence: { ...evidence('10.0.0.2', 1, now), presented },
+            now,
+          },
+          'warn',
+        );
+      const o1 = await otherCheck(null, 'o1', T0 - 2 * HOUR);
+      const o2 = await otherCheck(o1.next, 'o2', T0 - 2 * HOUR);
+      await otherCheck(o1.next, 'o2-copy', T0 - 2 * HOUR);
+      const oldFork = await otherCheck(null, 'o3-copy', T0 - HOUR);
+      expect(oldFork.fork?.status).toBe('open');
+
+      const opened = await issuer.forks.afterRestore(
+        { since, windowMs: 24 * HOUR },
+        'alice',
+        'disk failure',
+      );
+      expect(opened).toMatchObject({
+        since,
+        until: T0 + 27 * HOUR,
+        marked: 2,
+        closedForks: [forked.fork!.id],
+      });
+      expect(await store.chains.getFork(oldFork.fork!.id)).toMatchObject({ status: 'open' });
+      expect((await store.chains.getChainHead(INSTALLATION))?.openForkId).toBeNull();
+      expect((await checkAt(forked.next, 'back', T0 + 4 * HOUR)).suspend).toBe(false);
+      const o = await otherCheck(o2.next, 'o4', T0 + 4 * HOUR);
+      expect(o).toMatchObject({ fork: null, openFork: { id: oldFork.fork?.id } });
+      expect(await issuer.listAuditEvents({ action: 'chains.after-restore' })).toMatchObject([
+        { actor: 'alice', details: { since, marked: 2, reason: 'disk failure' } },
+      ]);
+      expect(await issuer.listAuditEvents({ action: 'fork.close' })).toMatchObject([
+        { details: { forkId: forked.fork?.id } },
+      ]);
     });
   });
 }

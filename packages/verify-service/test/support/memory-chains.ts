@@ -20,6 +20,14 @@ export class MemoryChains implements ChainStore {
     return head === undefined ? null : structuredClone(head);
   }
 
+  async listChainHeads(afterInstallationId: string | null, limit: number): Promise<ChainHead[]> {
+    return [...this.heads.values()]
+      .filter((head) => afterInstallationId === null || head.installationId > afterInstallationId)
+      .sort((a, b) => (a.installationId < b.installationId ? -1 : 1))
+      .slice(0, limit)
+      .map((head) => structuredClone(head));
+  }
+
   async putChainHead(head: ChainHead, expectedVersion: number | null): Promise<boolean> {
     const stored = this.heads.get(head.installationId);
     if ((stored?.version ?? null) !== expectedVersion) return false;

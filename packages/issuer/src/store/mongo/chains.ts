@@ -172,6 +172,17 @@ export class MongoChains implements ChainStore {
     });
   }
 
+  listChainHeads(afterInstallationId: string | null, limit: number): Promise<ChainHead[]> {
+    return this.run(async () => {
+      const documents = await this.models.chainHeads.collection
+        .find((afterInstallationId === null ? {} : { _id: { $gt: afterInstallationId } }) as never)
+        .sort({ _id: 1 })
+        .limit(Math.max(1, Math.min(limit, 1_000)))
+        .toArray();
+      return documents.map(headOf);
+    });
+  }
+
   putChainHead(head: ChainHead, expectedVersion: number | null): Promise<boolean> {
     return this.run(() =>
       this.locked(`head:${head.installationId}`, async () => {

@@ -79,6 +79,15 @@ export class SqliteChains implements ChainStore {
     );
   }
 
+  async listChainHeads(afterInstallationId: string | null, limit: number): Promise<ChainHead[]> {
+    const rows = this.db()
+      .prepare(
+        `SELECT body FROM chain_heads WHERE installation_id > ? ORDER BY installation_id LIMIT ?`,
+      )
+      .all(afterInstallationId ?? '', Math.max(1, Math.min(limit, 1_000))) as Row[];
+    return rows.map((row) => JSON.parse(row.body as string) as ChainHead);
+  }
+
   async putChainHead(head: ChainHead, expectedVersion: number | null): Promise<boolean> {
     // On the check writer's thread, in the group of the nonces in flight (nonce-writer.ts).
     return this.nonces.putHead(
