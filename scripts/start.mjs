@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm start`: runs Licensor on the embedded store. The first run creates the data folder, the
-// signing keys and a first admin (its password is printed once); later runs simply start.
+// signing keys and a first admin (its password is printed once); later runs simply start. A
+// restored store (licensor.db, keys/, no marker) starts with its own users and secrets.
 // The portal and the verify service run as child processes; Ctrl-C stops both cleanly.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,18 +46,61 @@ if (process.argv.includes('--build')) {
 // plain key files, keeps running as it is.
 const secretsDir = resolve(process.env.LICENSOR_SECRETS ?? join(root, '.licensor-secrets'));
 const marker = join(dataDir, '.initialised');
-function secret(variable, file) {
+// A store in the folder without the marker: a restored backup (licensor.db and keys/; the marker
+// is not part of it) or a first run stopped half-way. Its keys are sealed under the secrets they
+// were made with: new random ones would open none of them, so none are made for it.
+const existingStore = !process.env.MONGODB_URI && existsSync(join(dataDir, 'licensor.db'));
+const SECRETS = [
+  { variable: 'LICENSOR_KEY_PASSPHRASE', file: 'issuing.passphrase', purpose: 'license' },
+  { variable: 'LICENSOR_STATUS_KEY_PASSPHRASE', file: 'status.passphrase', purpose: 'status' },
+];
+function givenSecret({ variable, file }) {
   if (process.env[variable]) return process.env[variable];
   const path = join(secretsDir, file);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  if (existsSync(marker)) return '';
+  return undefined;
+}
+function newSecret({ file }) {
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   const value = randomBytes(24).toString('base64url');
-  writeFileSync(path, `${value}\n`, { mode: 0o600 });
+  writeFileSync(join(secretsDir, file), `${value}\n`, { mode: 0o600 });
   return value;
 }
-const issuingSecret = secret('LICENSOR_KEY_PASSPHRASE', 'issuing.passphrase');
-const statusSecret = secret('LICENSOR_STATUS_KEY_PASSPHRASE', 'status.passphrase');
+const given = SECRETS.map(givenSecret);
+let makeSecrets = !existsSync(marker);
+if (makeSecrets && existingStore && given.includes(undefined)) {
+  // Only keys sealed under a secret that is missing stop it: plain key files need none.
+  const keys = JSON.parse(
+    runIssuer(['keys', 'list', '--json'], {
+      ...process.env,
+      LICENSOR_KEY_PASSPHRASE: '',
+      LICENSOR_STATUS_KEY_PASSPHRASE: '',
+    }),
+  );
+  const lacking = SECRETS.filter(
+    (s, i) =>
+      given[i] === undefined &&
+      keys.some((key) => key.purpose === s.purpose && key.protection === 'encrypted'),
+  );
+  if (lacking.length > 0) {
+    console.error(
+      `${join(dataDir, 'licensor.db')} is an existing store (a restored backup?) whose signing keys are sealed, and\n` +
+        lacking
+          .map((s) => `  ${s.variable} is not set and ${join(secretsDir, s.file)} does not exist\n`)
+          .join('') +
+        'New random secrets would open none of its keys: none were made, and no marker was written.\n' +
+        "Point LICENSOR_SECRETS at the folder holding this store's issuing.passphrase and\n" +
+        'status.passphrase (kept apart from its backup), or set LICENSOR_KEY_PASSPHRASE and\n' +
+        'LICENSOR_STATUS_KEY_PASSPHRASE, and run it again.',
+    );
+    process.exit(1);
+  }
+  // Its keys are plain files (made without secrets): it runs as it is, as a folder made before them.
+  makeSecrets = false;
+}
+const [issuingSecret, statusSecret] = SECRETS.map(
+  (s, i) => given[i] ?? (makeSecrets ? newSecret(s) : ''),
+);
 const issuingEnv = {
   ...process.env,
   LICENSOR_KEY_PASSPHRASE: issuingSecret,
@@ -68,31 +112,41 @@ const verifyEnv = {
   LICENSOR_STATUS_KEY_PASSPHRASE: statusSecret,
 };
 
-function issuer(args, env = {}) {
+function runIssuer(args, env) {
   const run = spawnSync(process.execPath, [bins.issuer, ...store, ...args], {
     encoding: 'utf8',
-    env: { ...issuingEnv, ...env },
+    env,
   });
   // Warnings (such as private keys kept unsealed without a passphrase) are for the user to see.
   if (run.stderr) process.stderr.write(run.stderr);
   if (run.status !== 0) {
     if (!run.stderr) process.stderr.write(run.stdout);
-    throw new Error(`licensor-issuer ${args[0]} failed (exit ${run.status})`);
+    console.error(
+      `licensor-issuer ${args.join(' ')} failed (exit ${run.status}); nothing was started.`,
+    );
+    process.exit(1);
   }
   return run.stdout;
 }
+const issuer = (args, env = {}) => runIssuer(args, { ...issuingEnv, ...env });
 
 let firstRun = null;
 if (!existsSync(marker)) {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // On a store already there (a restored backup) `init` makes no key: it checks that the secrets
+  // open the sealed keys (ERR_PASSPHRASE_WRONG otherwise) before anything else is written.
   issuer(['init']);
-  const password = randomBytes(12).toString('base64url');
-  // One-time: the portal asks for the admin's own password at the first login.
-  issuer(['users', 'add', 'admin', '--role', 'admin', '--one-time'], {
-    LICENSOR_USER_PASSWORD: password,
-  });
+  // The first admin only for a store without users: a restored store keeps its own.
+  const users = JSON.parse(issuer(['users', 'list', '--json']));
+  if (users.length === 0) {
+    const password = randomBytes(12).toString('base64url');
+    // One-time: the portal asks for the admin's own password at the first login.
+    issuer(['users', 'add', 'admin', '--role', 'admin', '--one-time'], {
+      LICENSOR_USER_PASSWORD: password,
+    });
+    firstRun = { user: 'admin', password };
+  }
   writeFileSync(marker, `${new Date().toISOString()}\n`);
-  firstRun = { user: 'admin', password };
 }
 const jwksFile = join(dataDir, 'jwks.json');
 writeFileSync(jwksFile, issuer(['keys', 'export']));

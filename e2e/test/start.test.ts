@@ -1,12 +1,12 @@
 // `pnpm start`'s script on a fresh data folder: the first run makes the keys and an admin and
 // prints the login once; a later run just starts; Ctrl-C (SIGINT) stops both services cleanly.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PortalClient } from '../src/portal-client.js';
-import { freePort, repoRoot } from '../src/processes.js';
+import { bins, freePort, repoRoot, run } from '../src/processes.js';
 import { tempDir } from './helpers.js';
 
 interface Started {
@@ -69,6 +69,37 @@ async function startLicensor(
       return exited;
     },
   };
+}
+
+/** A start on a folder that is not expected to come up: its exit code and output. */
+async function startRefused(dataDir: string, secretsDir: string) {
+  const [portalPort, verifyPort] = [await freePort(), await freePort()];
+  return spawnSync(process.execPath, [join(repoRoot, 'scripts/start.mjs')], {
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      MONGODB_URI: '',
+      LICENSOR_DATA: dataDir,
+      LICENSOR_SECRETS: secretsDir,
+      LICENSOR_KEY_PASSPHRASE: '',
+      LICENSOR_STATUS_KEY_PASSPHRASE: '',
+      LICENSOR_PORTAL_PORT: String(portalPort),
+      LICENSOR_VERIFY_PORT: String(verifyPort),
+    },
+    timeout: 60_000,
+  });
+}
+
+/**
+ * What docs/deploying.md has an operator back up and restore, copied from a stopped store: the
+ * store file (and its log, if one is left) and the keys folder; never the `.initialised` marker.
+ */
+function restoreInto(from: string, to: string): void {
+  for (const name of readdirSync(from)) {
+    if (name.startsWith('licensor.db') || name === 'keys') {
+      cpSync(join(from, name), join(to, name), { recursive: true });
+    }
+  }
 }
 
 describe('the start script', () => {
@@ -202,5 +233,71 @@ describe('the start script', () => {
       ),
     ]);
     expect(down).toEqual([true, true]);
+  });
+
+  it('starts on a restored backup (no marker) with its secrets, and without them refuses, making no secret', async () => {
+    // The store of the runs above, stopped: restored into a new folder with its keys folder.
+    const restored = tempDir('start-restored');
+    try {
+      restoreInto(data.path, restored.path);
+      expect(existsSync(join(restored.path, 'licensor.db'))).toBe(true);
+      const marker = join(restored.path, '.initialised');
+      // Secrets lost: new random ones would open none of the sealed keys.
+      const noSecrets = join(restored.path, 'no-secrets');
+      const refused = await startRefused(restored.path, noSecrets);
+      const said = refused.stdout + refused.stderr;
+      expect(refused.status).toBe(1);
+      expect(said).toMatch(/existing store .*signing keys are sealed/);
+      expect(said).toContain(`${join(noSecrets, 'issuing.passphrase')} does not exist`);
+      expect(said).toMatch(/no marker was written[\s\S]*LICENSOR_SECRETS/);
+      expect(said).not.toMatch(/Licensor is running|ERR_USER_EXISTS/);
+      expect(existsSync(noSecrets)).toBe(false);
+      expect(existsSync(marker)).toBe(false);
+
+      // With the secrets kept apart from the backup, it starts: the store's own users, no new
+      // admin (before, `users add admin` failed with ERR_USER_EXISTS), and the marker written.
+      cpSync(join(data.path, 'secrets'), join(restored.path, 'secrets'), { recursive: true });
+      const [portalPort, verifyPort] = [await freePort(), await freePort()];
+      const started = await startLicensor(restored.path, portalPort, verifyPort);
+      try {
+        expect(started.output()).not.toMatch(/password|ERR_/);
+        const admin = await PortalClient.login(
+          `http://127.0.0.1:${portalPort}`,
+          'admin',
+          'the first admin chose this passphrase',
+        );
+        expect(admin.passwordChangeRequired).toBe(false);
+      } finally {
+        expect(await started.stop('SIGINT')).toBe(0);
+      }
+      expect(existsSync(marker)).toBe(true);
+    } finally {
+      restored.remove();
+    }
+  });
+
+  it('starts a restored store of plain key files (made without secrets) without making any', async () => {
+    const made = tempDir('start-plain');
+    const restored = tempDir('start-plain-restored');
+    try {
+      const plain = { LICENSOR_KEY_PASSPHRASE: '', LICENSOR_STATUS_KEY_PASSPHRASE: '' };
+      expect((await run(bins.issuer, ['--data', made.path, 'init'], { env: plain })).code).toBe(0);
+      const users = ['--data', made.path, 'users', 'add', 'ops', '--role', 'admin'];
+      expect((await run(bins.issuer, users, { env: plain })).code).toBe(0);
+      restoreInto(made.path, restored.path);
+      expect(existsSync(join(restored.path, 'keys'))).toBe(true);
+      const [portalPort, verifyPort] = [await freePort(), await freePort()];
+      const started = await startLicensor(restored.path, portalPort, verifyPort);
+      try {
+        expect(started.output()).not.toMatch(/log in to the portal|ERR_/);
+      } finally {
+        expect(await started.stop('SIGINT')).toBe(0);
+      }
+      expect(existsSync(join(restored.path, 'secrets'))).toBe(false);
+      expect(existsSync(join(restored.path, '.initialised'))).toBe(true);
+    } finally {
+      made.remove();
+      restored.remove();
+    }
   });
 });

@@ -30,7 +30,7 @@ export const VERIFY_CLI: CliSpec = {
       name: 'serve',
       summary: 'answer checks until stopped',
       details:
-        'Flags win over the environment. Signals: SIGTERM/SIGINT stop gracefully (in-flight checks finish, every buffered check record is written); SIGKILL loses the records of the last --record-flush-ms (and, while the store is down, all buffered ones); SIGHUP reloads the status keys from the store (after `licensor-issuer keys rotate --use status`).',
+        'Flags win over the environment. Signals: SIGTERM/SIGINT stop gracefully (in-flight checks finish, every buffered check record is written); SIGKILL loses the records of the last --record-flush-ms (and, while the store is down, all buffered ones); SIGHUP reloads the status keys and the signed key sets from the store: send it after `licensor-issuer keys activate KID` of a status key to sign with that key (`keys rotate --use status` alone makes a next key, which signs nothing until it is activated), and after each rotate or revoke to relay the new key set at once.',
       options: {
         port: {
           type: 'string',

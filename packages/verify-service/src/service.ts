@@ -67,7 +67,7 @@ export interface VerifyService {
   metricsText(): Promise<string>;
   /** This process's current metrics as data (what a cluster's scrape gathers). */
   metricsSnapshot(): Promise<MetricSnapshot>;
-  /** Signs with the first of `keys` from now on (after `licensor-issuer keys rotate --use status`). */
+  /** Signs with the first of `keys` from now on (after `licensor-issuer keys activate` of a status key). */
   setStatusKeys(keys: readonly Ed25519KeyPair[]): void;
   /** Marks the service as stopping: /readyz answers 503, answers carry `Connection: close`. */
   beginShutdown(): void;

@@ -232,5 +232,13 @@ describe('licensor-verify serve', () => {
     expect(help.stdout).toMatch(/^usage: licensor-verify serve \[options\]\n/);
     expect(help.stdout).toMatch(/--data DIR +data folder of the issuer/);
     expect(help.stdout).toMatch(/-V, --version +print the version/);
+    // SIGHUP signs with a status key once `keys activate` made it active, not after a rotate alone.
+    const details = help.stdout.replace(/\s+/g, ' ');
+    expect(details).toContain(
+      'SIGHUP reloads the status keys and the signed key sets from the store: send it after `licensor-issuer keys activate KID` of a status key to sign with that key',
+    );
+    expect(details).not.toMatch(
+      /SIGHUP reloads the status keys from the store \(after `licensor-issuer keys rotate/,
+    );
   });
 });

@@ -13,6 +13,7 @@ import { ssoRouter } from './auth/sso-router.js';
 import { TwoFactor, type TwoFactorOptions } from './auth/two-factor.js';
 import { allowedHostsOnly } from './http/allowed-hosts.js';
 import { pageErrorHandler, pageNotFound } from './http/fallback.js';
+import { healthRouter } from './http/health.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { defaultWebRoot, spaRouter } from './http/spa.js';
@@ -177,6 +178,8 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
   app.use(securityHeaders());
   const metrics = createPortalMetrics(deps.issuer.store, logger, deps.metricsToken);
   app.get('/metrics', metrics.handler);
+  // Before the single-page app, whose fallback answers every other GET with its page and 200.
+  app.use(healthRouter({ ping: () => deps.issuer.store.ping() }));
   app.use('/api/v1/auth/oidc', ssoRouter(apiDeps, sso));
   app.use('/api/v1', createApiRouter(apiDeps, { version: PORTAL_VERSION }));
   app.use(spaRouter(deps.webRoot === undefined ? defaultWebRoot() : deps.webRoot));
