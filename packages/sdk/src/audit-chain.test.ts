@@ -127,7 +127,7 @@ describe('the audit chain', () => {
     writeFileSync(path, `${old.join('\n')}\n`);
     // The state's anchor names a link that is gone with the old format: rewrite it as format 1.
     const state = JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8'));
-    const { seal: _s, audit: _a, clockReading: _r, ...v1 } = state;
+    const { seal: _s, audit: _a, ...v1 } = state;
     writeFileSync(join(dir, STATE_FILE), JSON.stringify({ ...v1, v: 1 }));
     // And the key file as that SDK left it, without the mark of a sealed write.
     const { sealed: _m, ...key } = JSON.parse(readFileSync(join(dir, KEY_FILE), 'utf8'));

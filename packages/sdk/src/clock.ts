@@ -1,14 +1,13 @@
 // Trusted time. The local clock can be wound back by whoever runs the machine; signed tokens and
 // statuses carry times the vendor vouches for. Rules are evaluated at the latest of the local
-// clock, the trusted time (the latest status's, see verify-online.ts), and the observed time:
-// the time the local clock has run since the last signed status, which only its forward steps
-// advance (the reading each step is counted from is kept in the state, `clockReading`). Setting
-// the clock back by less than the skew is tolerated but does not undo the time that ran, so small
-// set-backs repeated cannot hold time still; one beyond the skew is reported. A subscription is not
-// usable while the clock is wound back (see license-state.ts): time would stand still at the
-// highest time seen, and the subscription with it. What no reading can tell is a clock that does
-// not run at all (stopped, or set back between readings by exactly the time that ran): offline,
-// time then stands still, and so does grace, until the next online check brings the vendor's time.
+// clock, the trusted time (the latest status's, see verify-online.ts), and the highest local time
+// already observed (reset by each signed status), so winding the clock back by more than the
+// skew is reported. A subscription is not usable while the clock is wound back (see
+// license-state.ts): time would stand still at the highest time seen, and the subscription with
+// it. What no reading can tell is a clock that does not run: stopped, or set back again and again
+// by less than the skew (nodes of one installation whose clocks differ by seconds look the same).
+// Offline, time then stands still, and so does grace, until the next online check brings the
+// vendor's time; that is the bound.
 import type { Context } from './context.js';
 import type { StoredState } from './store/store.js';
 import type { ClockReport } from './types.js';
@@ -18,87 +17,46 @@ export interface Clock extends ClockReport {
   effective: number;
   /** Tolerated clock difference (seconds). */
   skew: number;
-  /** The observed time, advanced by the local clock's forward steps since the reading saved. */
-  observed: number;
-  /** The machine's own reading (seconds, uncorrected by the offset). */
-  reading: number;
-  /** The reading the next forward step is to be counted from (`clockReading` to save). */
-  base: number;
-  /** The clock was set back within the skew since the last reading saved or seen: to save. */
-  setBack: boolean;
 }
 
-/**
- * A reading a Licensor object saw but did not save (reads save at most once a minute), with the
- * saved reading and observed time it ran on from: it counts only while those are still the
- * state's, so a set-back right after it does not undo the time it saw.
- */
-export interface ClockSeen {
-  reading: number;
-  fromReading: number;
-  fromObserved: number;
-}
-
-type ClockState = Pick<StoredState, 'trustedTime' | 'observedTime'> & {
-  clockOffset?: number;
-  clockReading?: number | undefined;
-};
-
-export function readClock(context: Context, state: ClockState): Clock {
+export function readClock(
+  context: Context,
+  state: Pick<StoredState, 'trustedTime' | 'observedTime'> & { clockOffset?: number },
+): Clock {
   const reading = Math.floor(context.nowMs() / 1000);
+  const highestSeen = Math.max(state.trustedTime, state.observedTime);
   const skew = context.clockSkewSeconds;
-  let from = state.clockReading ?? null;
-  let observed = state.observedTime;
-  // A reading this object saw run on from the saved one, not saved yet: that time ran.
-  const seen = context.clockSeen;
-  if (
-    from !== null &&
-    seen !== null &&
-    seen.fromReading === from &&
-    seen.fromObserved === observed &&
-    seen.reading > from
-  ) {
-    observed += seen.reading - from;
-    from = seen.reading;
-  }
-  // Each forward step of the machine's clock is time that ran. A step back within the skew does
-  // not undo it: the next step forward is counted from the lower reading, so setting the clock
-  // back a little, again and again, cannot hold time still. A step back beyond the skew is a
-  // clock set back (reported below, as rollbackDetected): nothing is counted until the clock is
-  // back at the reading before it, so setting it right counts no time that did not run.
-  const forward = from === null || reading > from;
-  if (from !== null && forward) observed += reading - from;
-  const base = from === null || forward || reading >= from - skew ? reading : from;
   // The machine's reading, corrected by the offset the vendor's service measured: a clock that
   // is simply wrong keeps working; one moved back after the measurement is still caught. A clock
   // that ran ahead and was set right since (as offsetText advises) reads right uncorrected: when
-  // its own reading is not behind the highest time seen but the corrected one is, it is read
-  // without the offset (safe: the highest time seen is the vendor's or later, so the reading is
-  // not behind the vendor's time beyond the skew).
-  const highest = Math.max(state.trustedTime, observed);
+  // its own reading is not behind the highest time seen but the corrected one is, the offset is
+  // not applied (safe: the highest time seen is the vendor's or later, so the reading is not
+  // behind the vendor's time beyond the skew).
   const measured = state.clockOffset ?? 0;
   const setRight =
-    measured !== 0 && reading + measured < highest - skew && reading >= highest - skew;
+    measured !== 0 && reading + measured < highestSeen - skew && reading >= highestSeen - skew;
   const offset = setRight ? 0 : measured;
   const local = reading + offset;
-  // A forward step (or a state of an SDK before `clockReading`) brings the observed time up to
-  // the local clock: never down.
-  if (forward) observed = Math.max(observed, local);
-  const highestSeen = Math.max(state.trustedTime, observed);
   return {
     local,
     trusted: state.trustedTime,
     highestSeen,
     effective: Math.max(local, highestSeen),
-    skew,
-    rollbackDetected: local < highestSeen - skew,
+    skew: context.clockSkewSeconds,
+    rollbackDetected: local < highestSeen - context.clockSkewSeconds,
     offset,
     offsetText: describeOffset(offset),
-    observed,
-    reading,
-    base,
-    setBack: from !== null && base < from,
   };
+}
+
+/**
+ * How much later than a newer answer the last VALID status may be signed and still be kept (an
+ * hour, or the skew if larger): nodes of the vendor's service whose clocks differ answer later
+ * checks with earlier times. Later than that, it was signed ahead (a bad status key, a clock that
+ * jumped) and the newer answer drops it.
+ */
+export function statusLagTolerance(context: Pick<Context, 'clockSkewSeconds'>): number {
+  return Math.max(context.clockSkewSeconds, 3600);
 }
 
 /** A time in messages: ISO 8601 in UTC, to the second ("2025-03-01T12:00:00Z"). */

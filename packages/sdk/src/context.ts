@@ -1,7 +1,6 @@
 // The resolved configuration every operation runs with, and the per-instance lock that makes
 // load → change → save sequences of one Licensor instance run one at a time.
 import { type Ed25519KeyPair, type Jwks, Keyring } from '@licensor/token';
-import type { ClockSeen } from './clock.js';
 import { InputInvalidError, TrustInvalidError } from './errors.js';
 import type { InstallationTrust } from './keyset.js';
 import type { LicensorStore } from './store/store.js';
@@ -49,11 +48,6 @@ export interface Context {
   installation: Ed25519KeyPair | null;
   /** The trust the stored key set chain gave at the last load, keyed by that chain. */
   trustCache: { key: string; trust: InstallationTrust } | null;
-  /**
-   * The latest local clock reading this object saw that was not saved (reads save it at most
-   * once a minute), with the saved reading and observed time it ran on from (clock.ts).
-   */
-  clockSeen: ClockSeen | null;
 }
 
 export const DEFAULT_PENDING_TTL_SECONDS = 30 * 24 * 3600;
@@ -165,6 +159,5 @@ export function resolveContext(options: LicensorOptions, defaultAuthorize: Autho
     verified: new Map(),
     installation: null,
     trustCache: null,
-    clockSeen: null,
   };
 }

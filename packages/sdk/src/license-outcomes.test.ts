@@ -553,24 +553,24 @@ describe('license state after online checks', () => {
     });
   });
 
-  it("keeps the last VALID status signed 9 years ahead when a genuine non-VALID one follows, but grace counts from the genuine answer's time", async () => {
-    const { licensor, server, clock, url, store } = await answeredFarAhead();
+  it('drops the last VALID status signed 9 years ahead when a genuine non-VALID one follows: grace does not count from it', async () => {
+    const { licensor, server, clock, url, store, start } = await answeredFarAhead();
     server.plan = (check, id) => statusFor(check, id, clock, { outcome: 'UNKNOWN', rev: null });
     const genuine = await licensor.verifyOnline(admin, { url });
     expect(genuine).toMatchObject({ ok: true, outcome: 'UNKNOWN' });
-    // The VALID answer vouches no later than the genuine answer after it, not from 9 years ahead
-    // (its check deadline moves back as much).
+    // Grace counts from the license token again (issued at the start), not from 9 years ahead.
     expect(genuine.info).toMatchObject({
       state: 'grace',
-      usableUntil: clock.seconds + 14 * DAY,
-      checkBy: clock.seconds + DAY,
+      usableUntil: start + 14 * DAY,
+      checkBy: null,
       lastVerifyTime: clock.seconds,
     });
     expect(genuine.info.clock).toMatchObject({ trusted: clock.seconds, rollbackDetected: false });
-    expect(JSON.parse(store.rawState() ?? '{}').lastValidStatus).not.toBeNull();
+    expect(JSON.parse(store.rawState() ?? '{}').lastValidStatus).toBeNull();
     expect(await setup({ store, clock }).licensor.getLicenseInfo(admin)).toEqual(genuine.info);
+    // Later answers (UNKNOWN: the service does not hold the license) do not renew grace.
     clock.advance(14 * DAY + 1);
-    expect(await licensor.getLicenseInfo(admin)).toMatchObject({
+    expect((await licensor.verifyOnline(admin, { url })).info).toMatchObject({
       state: 'expired',
       stateReason: 'offline-grace',
     });

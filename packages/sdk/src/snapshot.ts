@@ -17,7 +17,7 @@ import {
   verifyStatus,
 } from '@licensor/token';
 import { anchorFromTrail } from './audit-chain.js';
-import { type Clock, readClock } from './clock.js';
+import { type Clock, readClock, statusLagTolerance } from './clock.js';
 import type { Context } from './context.js';
 import {
   InstallationKeyMissingError,
@@ -180,17 +180,23 @@ function verifyStored(
   const closed = stored.closed.map((entry) => ownChallenge(entry, 'closed request'));
   const lastStatus = status(stored.lastStatus, 'verify status');
   const lastValidStatus = status(stored.lastValidStatus, 'last valid verify status');
-  checkStatusOrder(stored, license, lastStatus, lastValidStatus, context.clockSkewSeconds);
+  checkStatusOrder(
+    stored,
+    license,
+    lastStatus,
+    lastValidStatus,
+    context.clockSkewSeconds,
+    statusLagTolerance(context),
+  );
   return { license, pending, closed, lastStatus, lastValidStatus, trust, keysInUse };
 }
 
 /**
  * The latest status is kept with its time (`statusTime`), and the last VALID one beside it is an
- * earlier answer, which may carry a later time (a node of the service whose clock was ahead, or
- * one signed far ahead: grace counts from it no later than the latest status's time, see
- * license-state.ts). A latest status older than `statusTime`, or none where one was recorded,
- * was put back by an edit (to undo a REVOKED one). Each token still verifies, so this is the
- * only way to see it; the seal covers the rest.
+ * earlier answer: not signed later than the latest one beyond the lag tolerated between nodes of
+ * the service (verify-online.ts drops one that was). A latest status older than either, or none
+ * where one was recorded, was put back by an edit (to undo a REVOKED one). Each token still
+ * verifies, so this is the only way to see it.
  */
 function checkStatusOrder(
   stored: StoredState,
@@ -198,6 +204,7 @@ function checkStatusOrder(
   lastStatus: StatusClaims | null,
   lastValidStatus: StatusClaims | null,
   skewSeconds: number,
+  lagSeconds: number,
 ): void {
   const latest = lastStatus?.iat ?? null;
   const partlyRestored = () =>
@@ -205,7 +212,12 @@ function checkStatusOrder(
       'The stored verify status is older than one this installation already recorded: the state was edited or partly restored. Restore the whole state from a backup, then run Verify License.',
     );
   const recorded = stored.statusTime > 0 || lastValidStatus !== null;
-  if (recorded && (latest === null || latest < stored.statusTime)) {
+  if (
+    recorded &&
+    (latest === null ||
+      latest < stored.statusTime ||
+      (lastValidStatus !== null && latest + lagSeconds < lastValidStatus.iat))
+  ) {
     throw partlyRestored();
   }
   // The trusted time only ever comes from the license token and the statuses this state holds
@@ -226,14 +238,8 @@ async function unsealedStateRefusal(
   parsed: ReturnType<typeof parseStoredState>,
 ): Promise<StateTamperedError | null> {
   // Format 1 held none of these: only a sealing SDK writes them.
-  const { clockOffset, clockReading, keysets, closed } = parsed.state;
-  if (
-    parsed.sealedMembers ||
-    clockOffset !== 0 ||
-    clockReading !== undefined ||
-    keysets.length > 0 ||
-    closed.length > 0
-  ) {
+  const { clockOffset, keysets, closed } = parsed.state;
+  if (parsed.sealedMembers || clockOffset !== 0 || keysets.length > 0 || closed.length > 0) {
     return new StateTamperedError(
       'The stored license state has no seal, but holds what only a sealing SDK writes: the seal was stripped by hand. Restore the whole state from a backup.',
     );
@@ -342,62 +348,29 @@ export async function writeState(context: Context, state: StoredState): Promise<
   await context.store.saveSealMark?.();
 }
 
-/**
- * Saves a changed state, dropping challenges that expired, in one atomic replace. The observed
- * time is advanced by the local clock's steps since the reading the state holds (clock.ts).
- */
+/** Saves a changed state, dropping challenges that expired, in one atomic replace. */
 export async function saveState(context: Context, state: StoredState, clock: Clock): Promise<void> {
   const pending = state.pending.filter((entry) => entry.expiresAt >= clock.effective);
-  const seen = readClock(context, state);
-  await writeState(context, {
-    ...state,
-    pending,
-    observedTime: seen.observed,
-    clockReading: seen.base,
-  });
-  context.clockSeen = null;
+  const observedTime = Math.max(state.observedTime, clock.local);
+  await writeState(context, { ...state, pending, observedTime });
 }
 
-/** Local clock readings that run on are saved at most this often on reads, to keep reads cheap. */
+/** Local clock readings are remembered at most this often on reads, to keep reads cheap. */
 const OBSERVE_EVERY_SECONDS = 60;
 
 /**
  * Remembers the local clock if it moved on, so that winding it back later is detected even
- * when nothing else changed: a step forward of more than a minute, and a step back within the
- * skew (else the next step forward would be counted from the higher reading, and the time that
- * ran before the step back would be lost). A step forward saved later is remembered by this
- * object meanwhile.
- * Returns the clock to evaluate the snapshot at.
+ * when nothing else changed. Returns the clock to evaluate the snapshot at.
  */
 export async function observeClock(context: Context, snapshot: Snapshot): Promise<Clock> {
-  const stored = snapshot.stored;
-  const clock = readClock(context, stored);
-  const save =
-    stored.clockReading === undefined ||
-    clock.setBack ||
-    clock.observed > stored.observedTime + OBSERVE_EVERY_SECONDS;
-  if (!save) {
-    if (stored.clockReading !== undefined && clock.base > stored.clockReading) {
-      context.clockSeen = {
-        reading: clock.base,
-        fromReading: stored.clockReading,
-        fromObserved: stored.observedTime,
-      };
-    }
-    return clock;
-  }
+  const clock = readClock(context, snapshot.stored);
+  if (clock.local <= snapshot.stored.observedTime + OBSERVE_EVERY_SECONDS) return clock;
   await context.exclusive(async () => {
     const fresh = await loadSnapshot(context);
-    const now = readClock(context, fresh.stored);
-    if (now.observed !== fresh.stored.observedTime || now.base !== fresh.stored.clockReading) {
-      await writeState(context, {
-        ...fresh.stored,
-        observedTime: now.observed,
-        clockReading: now.base,
-      });
+    if (clock.local > fresh.stored.observedTime) {
+      await writeState(context, { ...fresh.stored, observedTime: clock.local });
     }
-    context.clockSeen = null;
   });
-  snapshot.stored = { ...stored, observedTime: clock.observed, clockReading: clock.base };
+  snapshot.stored = { ...snapshot.stored, observedTime: clock.local };
   return readClock(context, snapshot.stored);
 }

@@ -139,8 +139,6 @@ export function parseStoredState(raw: unknown): ParsedState {
   if (!isTime(statusTime)) throw corrupt('statusTime');
   const clockOffset = raw.clockOffset ?? 0;
   if (!Number.isSafeInteger(clockOffset)) throw corrupt('clockOffset');
-  const clockReading = raw.clockReading;
-  if (clockReading !== undefined && !isTime(clockReading)) throw corrupt('clockReading');
   if (raw.v === 2 && typeof raw.seal !== 'string') throw corrupt('seal');
   const state: StoredState = {
     format: STATE_FORMAT,
@@ -155,7 +153,6 @@ export function parseStoredState(raw: unknown): ParsedState {
     trustedTime: raw.trustedTime,
     observedTime: raw.observedTime,
     clockOffset: clockOffset as number,
-    ...(clockReading === undefined ? {} : { clockReading }),
     audit: raw.v === 2 ? parseAnchor(raw.audit) : null,
     keysets: parseKeysets(raw.keysets),
     closed: parseClosed(raw.closed),
@@ -195,8 +192,6 @@ function sealedText(state: StoredState): string {
     trustedTime: state.trustedTime,
     observedTime: state.observedTime,
     clockOffset: state.clockOffset,
-    // Only when there is one: a state sealed before the reading was kept keeps its seal.
-    ...(state.clockReading === undefined ? {} : { clockReading: state.clockReading }),
     audit: state.audit && { head: state.audit.head },
     // Only when there are any: a state sealed before key sets existed keeps its seal.
     ...(state.keysets.length > 0 ? { keysets: [...state.keysets] } : {}),

@@ -87,10 +87,7 @@ export interface ClockReport {
    * also below an earlier one), never below the license token's issue time.
    */
   trusted: number;
-  /**
-   * The latest of the trusted time and the observed time: the last signed status's time advanced
-   * by each forward step of the local clock since (a step back does not undo time that ran).
-   */
+  /** The latest of the trusted time and the local times observed since the last signed status. */
   highestSeen: number;
   /** The local clock is behind highestSeen by more than the allowed skew. */
   rollbackDetected: boolean;

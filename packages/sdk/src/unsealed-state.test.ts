@@ -35,9 +35,9 @@ function onDisk() {
   return { dir, clock, open, read, write };
 }
 
-/** The state as format 1 had it: no seal, no audit anchor, no clock reading. */
+/** The state as format 1 had it: no seal, no audit anchor. */
 function unsealed(text: string, change: Record<string, unknown> = {}): string {
-  const { seal: _seal, audit: _audit, clockReading: _reading, ...rest } = JSON.parse(text);
+  const { seal: _seal, audit: _audit, ...rest } = JSON.parse(text);
   return JSON.stringify({ ...rest, v: 1, ...change });
 }
 

@@ -8,7 +8,7 @@
 import { isLicensorError, newNonce, type StatusClaims, signCheck } from '@licensor/token';
 import { acceptLicense } from './apply.js';
 import { checkUrl, postCheck } from './check-request.js';
-import { type Clock, readClock, timeText } from './clock.js';
+import { type Clock, readClock, statusLagTolerance, timeText } from './clock.js';
 import type { Context } from './context.js';
 import { InputInvalidError, NoLicenseError } from './errors.js';
 import { currentInfo, describeLicense } from './info.js';
@@ -61,14 +61,19 @@ function settle(
   // Only a status that decides by itself (REVOKED, SUSPENDED, EXPIRED) may drop it: an UNKNOWN
   // one would leave a subscription's grace counted from the token's issue (expired at once), so
   // key sets that drop its key are refused with it, as before, and the license stays in grace.
-  // It is kept also when signed later than this answer: a node of the service that lags another
-  // answers later checks with earlier times. Grace never counts from a time later than the latest
-  // answer's (license-state.ts), so one signed far ahead (a bad status key, or a service whose
-  // clock jumped) does not extend it once a genuine answer follows.
+  // It is kept also when signed somewhat later than this answer (up to statusLagTolerance): a
+  // node of the service that lags another answers later checks with earlier times, and grace
+  // never counts from a time later than the latest answer's (license-state.ts). One signed later
+  // still (a bad status key, or a service whose clock jumped) carries a time the vendor's latest
+  // word undoes: it is dropped, so that answers after it cannot keep renewing grace from it.
+  const lastValid = snapshot.lastValidStatus;
+  const lastValidBefore =
+    lastValid === null || lastValid.iat <= claims.iat + statusLagTolerance(context);
   const decidesAlone = claims.outcome !== 'VALID' && claims.outcome !== 'UNKNOWN';
   const lastValidKept =
-    !decidesAlone ||
-    kept('last valid verify status').every((key) => trust.keyring.has(key.kid, key.purpose));
+    lastValidBefore &&
+    (!decidesAlone ||
+      kept('last valid verify status').every((key) => trust.keyring.has(key.kid, key.purpose)));
   const lastValidStatus =
     claims.outcome === 'VALID'
       ? status.token
@@ -85,9 +90,7 @@ function settle(
     statusTime: claims.iat,
     trustedTime: claims.iat,
     // A signed time replaces the local readings: a clock that was wrong and is fixed recovers.
-    // The local clock's steps are counted from the reading now.
     observedTime: claims.iat,
-    clockReading: Math.floor(context.nowMs() / 1000),
     clockOffset: offsetOf(context, claims),
   };
   // The attempt's time is read with the offset this status measured.

@@ -48,9 +48,8 @@ export interface StoredState {
   /** Latest accepted status token, whatever its outcome. */
   lastStatus: string | null;
   /**
-   * Latest accepted status token whose outcome was VALID: the grace period runs from it (from
-   * its time, but no later than `statusTime`). Kept beside a later non-VALID one, also when
-   * signed after it (a lagging node answered later).
+   * Latest accepted status token whose outcome was VALID: the grace period runs from it. Kept
+   * beside a later non-VALID one only if not signed after it (beyond the skew).
    */
   lastValidStatus: string | null;
   lastAttempt: CheckAttempt | null;
@@ -62,18 +61,8 @@ export interface StoredState {
   statusTime: number;
   /** Trusted time (seconds): the latest status's time, or a license token's issue time after it. */
   trustedTime: number;
-  /**
-   * The time the local clock has run since the last signed status (seconds): the status's time
-   * advanced by each forward step of the local clock (never by a step back, so setting the clock
-   * back within the skew does not undo time that ran; see clock.ts).
-   */
+  /** Highest local clock reading seen since the last signed status (seconds). */
   observedTime: number;
-  /**
-   * The machine's own clock reading (seconds, uncorrected) the observed time was last advanced
-   * to: the next forward step is counted from it. (Absent in documents of older SDKs: the observed
-   * time is then brought up to the local clock, as they did, and the reading kept from then on.)
-   */
-  clockReading?: number | undefined;
   /**
    * How far this machine's clock is behind the vendor's (seconds; negative: ahead), as the last
    * version 2 status measured it; 0 within the tolerated skew. Local readings are corrected by it.
