@@ -280,7 +280,12 @@ describe('the start script', () => {
     const made = tempDir('start-plain');
     const restored = tempDir('start-plain-restored');
     try {
-      const plain = { LICENSOR_KEY_PASSPHRASE: '', LICENSOR_STATUS_KEY_PASSPHRASE: '' };
+      // SQLite in the data folder even where the suite runs with MONGODB_URI (CI): the folder is restored.
+      const plain = {
+        LICENSOR_KEY_PASSPHRASE: '',
+        LICENSOR_STATUS_KEY_PASSPHRASE: '',
+        MONGODB_URI: '',
+      };
       expect((await run(bins.issuer, ['--data', made.path, 'init'], { env: plain })).code).toBe(0);
       const users = ['--data', made.path, 'users', 'add', 'ops', '--role', 'admin'];
       expect((await run(bins.issuer, users, { env: plain })).code).toBe(0);
