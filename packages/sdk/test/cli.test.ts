@@ -6,16 +6,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_ARGUMENT_BYTES } from '@licensor/cli-kit';
-import {
-  armour,
-  challengeHash,
-  keyPairFromSeed,
-  toPublicJwk,
-  verifyChallenge,
-} from '@licensor/token';
+import { armour, challengeHash, verifyChallenge } from '@licensor/token';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SDK_VERSION } from '../src/version.js';
-import { answer, FrozenClock, golden, term } from './fixtures.js';
+import { answer, FrozenClock, golden, term, widenedJwks } from './fixtures.js';
 import { forged, L2, v1, v2 } from './keysets.js';
 import {
   startVerifyServer,
@@ -379,19 +373,7 @@ describe('licensor CLI', () => {
   it('refuses a --trust with other keys than the saved ones unless --replace-trust is given', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'licensor-cli-'));
     const state = ['--state', join(dir, 'state')];
-    const own = keyPairFromSeed(new Uint8Array(32).fill(7));
-    const widened = {
-      keys: [
-        ...golden.jwks.keys,
-        {
-          ...toPublicJwk(own.publicKey),
-          kid: own.kid,
-          alg: 'EdDSA',
-          use: 'sig',
-          purpose: 'license',
-        },
-      ],
-    };
+    const widened = widenedJwks(7);
     writeFileSync(join(dir, 'widened.jwks.json'), JSON.stringify(widened));
     const first = await licensor(['challenge', ...state], {
       cwd,

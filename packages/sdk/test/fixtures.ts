@@ -9,6 +9,7 @@ import {
   keyPairFromSeed,
   type LicenseClaims,
   signLicense,
+  toPublicJwk,
   verifyChallenge,
 } from '@licensor/token';
 import { createLicensor, type Licensor } from '../src/licensor.js';
@@ -130,4 +131,21 @@ export function answer(
 /** A subscription term starting at `start`. */
 export function term(start: number, days: number, graceDays: number) {
   return { start, end: start + days * DAY, grace: graceDays * DAY };
+}
+
+/** The vendor's JWKS with one more license key, made from `fill` (a --trust that differs). */
+export function widenedJwks(fill: number) {
+  const extra = keyPairFromSeed(new Uint8Array(32).fill(fill));
+  return {
+    keys: [
+      ...golden.jwks.keys,
+      {
+        ...toPublicJwk(extra.publicKey),
+        kid: extra.kid,
+        alg: 'EdDSA',
+        use: 'sig',
+        purpose: 'license',
+      },
+    ],
+  };
 }

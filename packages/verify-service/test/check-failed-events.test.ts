@@ -17,12 +17,10 @@ import {
   issueLicense,
   openIssuerFixture,
   passphrase,
+  storeKinds,
 } from './support/issuer-store.js';
 
-const kinds: ('sqlite' | 'mongo')[] = ['sqlite'];
-if (process.env.MONGODB_URI) kinds.push('mongo');
-else if (process.env.LICENSOR_REQUIRE_MONGO === '1')
-  throw new Error('LICENSOR_REQUIRE_MONGO=1 but MONGODB_URI is not set');
+const kinds = storeKinds;
 
 function claims(licenseId: string) {
   return {

@@ -22,6 +22,7 @@ import {
   issueLicense,
   openIssuerFixture,
   passphrase,
+  storeKinds,
 } from './support/issuer-store.js';
 import { checkFor, listeningUrl, post, serveProcess } from './support/process.js';
 
@@ -135,10 +136,7 @@ describe('two copies of one installation', () => {
 
 // Two `licensor-verify serve` processes on one store: SQLite always, MongoDB (FerretDB in CI)
 // when MONGODB_URI is set.
-const kinds: ('sqlite' | 'mongo')[] = ['sqlite'];
-if (process.env.MONGODB_URI) kinds.push('mongo');
-else if (process.env.LICENSOR_REQUIRE_MONGO === '1')
-  throw new Error('LICENSOR_REQUIRE_MONGO=1 but MONGODB_URI is not set');
+const kinds = storeKinds;
 
 describe.each(kinds)('two verify-service processes on one %s store', (kind) => {
   let fixture: IssuerFixture | undefined;

@@ -17,13 +17,11 @@ import {
   issueLicense,
   openIssuerFixture,
   passphrase,
+  storeKinds,
 } from './support/issuer-store.js';
 
-const kinds: ('sqlite' | 'mongo')[] = ['sqlite'];
-if (process.env.MONGODB_URI) kinds.push('mongo');
-else if (process.env.LICENSOR_REQUIRE_MONGO === '1')
-  throw new Error('LICENSOR_REQUIRE_MONGO=1 but MONGODB_URI is not set');
-else
+const kinds = storeKinds;
+if (!kinds.includes('mongo'))
   console.info(
     'verify-service real-store tests: MongoDB skipped; set MONGODB_URI (scripts/ferretdb.sh) to run them',
   );

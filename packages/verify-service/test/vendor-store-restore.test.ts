@@ -16,13 +16,11 @@ import {
   issueLicense,
   openIssuerFixture,
   passphrase,
+  storeKinds,
 } from './support/issuer-store.js';
 import { checkFor } from './support/process.js';
 
-const kinds: ('sqlite' | 'mongo')[] = ['sqlite'];
-if (process.env.MONGODB_URI) kinds.push('mongo');
-else if (process.env.LICENSOR_REQUIRE_MONGO === '1')
-  throw new Error('LICENSOR_REQUIRE_MONGO=1 but MONGODB_URI is not set');
+const kinds = storeKinds;
 
 const HOUR = 3_600_000;
 

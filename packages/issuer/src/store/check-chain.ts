@@ -142,35 +142,23 @@ function decide(stored: ChainHead | null, check: ChainCheck, next: string): Deci
       forked: false,
     };
   }
+  // The chain goes on from the value presented: the head moves to it, and `next` is handed out.
+  const movedOn = (): ChainHead => ({
+    ...withoutMark(stored),
+    ...base,
+    head: check.presented,
+    issued: [next],
+    last: check.evidence,
+    version: stored.version + 1,
+  });
   if (check.presented !== null && stored.issued.includes(check.presented)) {
-    return {
-      head: {
-        ...withoutMark(stored),
-        ...base,
-        head: check.presented,
-        issued: [next],
-        last: check.evidence,
-        version: stored.version + 1,
-      },
-      forked: false,
-    };
+    return { head: movedOn(), forked: false };
   }
   const window = openWindow(stored, check);
   if (window !== null) {
     // The store was restored from a backup older than this installation's newest checks: the
     // chain goes on from what it presents (a fork open before is kept: it was not the restore's).
-    return {
-      head: {
-        ...withoutMark(stored),
-        ...base,
-        head: check.presented,
-        issued: [next],
-        last: check.evidence,
-        version: stored.version + 1,
-      },
-      forked: false,
-      reanchored: window,
-    };
+    return { head: movedOn(), forked: false, reanchored: window };
   }
   // A fork: the chain stays where the installation that continues it left it.
   const openForkId = stored.openForkId ?? newId('frk');

@@ -9,9 +9,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_ARGUMENT_BYTES, memoryIo } from '@licensor/cli-kit';
-import { keyPairFromSeed, toPublicJwk } from '@licensor/token';
 import { afterEach, describe, expect, it } from 'vitest';
-import { admin, answer, FrozenClock, golden, setup } from '../../test/fixtures.js';
+import { admin, answer, FrozenClock, golden, setup, widenedJwks } from '../../test/fixtures.js';
 import { v1 } from '../../test/keysets.js';
 import { startVerifyServer, statusFor, type VerifyServer } from '../../test/verify-server.js';
 import { main } from './main.js';
@@ -156,19 +155,7 @@ describe('licensor main', () => {
     expect((await licensor(cwd, 'challenge')).code).toBe(0);
     const saved = join(cwd, '.licensor', 'trust.jwks.json');
     const before = readFileSync(saved, 'utf8');
-    const other = keyPairFromSeed(new Uint8Array(32).fill(9));
-    const widened = {
-      keys: [
-        ...golden.jwks.keys,
-        {
-          ...toPublicJwk(other.publicKey),
-          kid: other.kid,
-          alg: 'EdDSA',
-          use: 'sig',
-          purpose: 'license',
-        },
-      ],
-    };
+    const widened = widenedJwks(9);
     writeFileSync(join(cwd, 'widened.jwks.json'), JSON.stringify(widened));
     const replacing = ['--trust', 'widened.jwks.json', '--replace-trust'];
 

@@ -11,6 +11,15 @@ import { type LicensorStore, openStore } from '@licensor/issuer/store';
 import { type Ed25519KeyPair, generateKeyPair } from '@licensor/token';
 
 /** The status keys' secret: all the verify service is given. */
+/**
+ * The stores a real-store test runs on: SQLite always, MongoDB when MONGODB_URI names one; CI sets
+ * LICENSOR_REQUIRE_MONGO=1, and a run without MONGODB_URI then fails instead of skipping it.
+ */
+export const storeKinds: ('sqlite' | 'mongo')[] = ['sqlite'];
+if (process.env.MONGODB_URI) storeKinds.push('mongo');
+else if (process.env.LICENSOR_REQUIRE_MONGO === '1')
+  throw new Error('LICENSOR_REQUIRE_MONGO=1 but MONGODB_URI is not set');
+
 export const passphrase = 'integration-test-passphrase';
 /** The license keys' secret: the issuer's alone. */
 export const issuingPassphrase = 'integration-test-issuing-passphrase';
