@@ -46,8 +46,9 @@ describe('licensor-portal CLI', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('serves the API and the UI on the store of --data, and stops cleanly on SIGTERM', async () => {
-    const child = run(['serve', '--port', '0', '--data', dataDir]);
+  /** Starts `serve --port 0 --data` on the test store and resolves once it listens. */
+  async function serving(env: NodeJS.ProcessEnv = {}) {
+    const child = run(['serve', '--port', '0', '--data', dataDir], env);
     const finished = output(child);
     const url = await new Promise<string>((found, failed) => {
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -56,14 +57,22 @@ describe('licensor-portal CLI', () => {
       });
       child.on('exit', (code) => failed(new Error(`exited ${code} before listening`)));
     });
+    return { child, finished, url };
+  }
+
+  const logIn = (url: string) =>
+    fetch(`${url}api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'admin', password: 'the-first-admin-password' }),
+    });
+
+  it('serves the API and the UI on the store of --data, and stops cleanly on SIGTERM', async () => {
+    const { child, finished, url } = await serving();
     try {
       const health = await fetch(`${url}api/v1/health`);
       expect(await health.json()).toEqual({ status: 'ok', store: 'sqlite' });
-      const login = await fetch(`${url}api/v1/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'admin', password: 'the-first-admin-password' }),
-      });
+      const login = await logIn(url);
       expect(login.status).toBe(200);
       const page = await fetch(url);
       expect(page.headers.get('content-type')).toContain('text/html');
@@ -71,6 +80,27 @@ describe('licensor-portal CLI', () => {
       child.kill('SIGTERM');
     }
     expect((await finished).code).toBe(0);
+  });
+
+  it('seals TOTP secrets at rest only when LICENSOR_2FA_KEY is set, and says which', async () => {
+    for (const [env, sealed] of [
+      [{}, false],
+      [{ LICENSOR_2FA_KEY: '' }, false],
+      [{ LICENSOR_2FA_KEY: 'a long random 2fa key for the test' }, true],
+    ] as const) {
+      const { child, finished, url } = await serving(env);
+      try {
+        const login = await logIn(url);
+        expect(login.status).toBe(200);
+        const cookie = String(login.headers.get('set-cookie')).split(';')[0]!;
+        const status = await fetch(`${url}api/v1/auth/2fa`, { headers: { cookie } });
+        expect(status.status).toBe(200);
+        expect((await status.json()).secretsSealed).toBe(sealed);
+      } finally {
+        child.kill('SIGTERM');
+      }
+      expect((await finished).code).toBe(0);
+    }
   });
 
   it('exits 2 with the CLI kit usage error for an unknown command or option', async () => {

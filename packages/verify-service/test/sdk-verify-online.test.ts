@@ -4,6 +4,7 @@
 import { createLicensor, MemoryStore, SYSTEM_ADMINISTRATOR } from '@licensor/sdk';
 import { Keyring, keyPairFromSeed, verifyStatus } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../src/config.js';
 import { passphrase } from './support/issuer-store.js';
 import { checkFor } from './support/process.js';
 import { licenseCms, runningServiceEachTest } from './support/running-service.js';
@@ -104,6 +105,26 @@ describe("the SDK's verifyOnline against a running service", () => {
       installationsReporting: 1,
       installationsOnNewest: 1,
     });
+  });
+
+  it('picks up a key set published at the vendor by itself, every keysetRefreshMs (30 s by default), without SIGHUP', async () => {
+    expect(defaultConfig.keysetRefreshMs).toBe(30_000);
+    const { fixture, service, checksUrl } = await startService({
+      viewCacheTtlMs: 0,
+      keysetRefreshMs: 50,
+    });
+    const before = service.keysets.newest;
+    const license = await fixture.issuer.keys.rotate('license', 'vendor');
+    await fixture.issuer.keys.activate(license.kid, 'vendor');
+    const newest = (await fixture.issuer.keys.keysets()).at(-1)!.seq;
+    expect(newest).toBeGreaterThan(before ?? 0);
+    // No refresh() and no signal here: only the service's own timer can bring it.
+    const deadline = Date.now() + 5_000;
+    while (service.keysets.newest !== newest && Date.now() < deadline) {
+      await new Promise((tick) => setTimeout(tick, 20));
+    }
+    expect(service.keysets.newest).toBe(newest);
+    expect(checksUrl).toMatch(/^http:/);
   });
 
   it('delivers a declined model switch with the next check: the request closes with the reason (#16.14)', async () => {

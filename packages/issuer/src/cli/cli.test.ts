@@ -108,6 +108,21 @@ describe('licensor-issuer', () => {
     );
   });
 
+  it("warns when a new license key is sealed under the examples' change-me placeholder, however long", async () => {
+    const placeholder = {
+      env: {
+        LICENSOR_KEY_PASSPHRASE: 'change-me-issuing-secret',
+        LICENSOR_STATUS_KEY_PASSPHRASE: 'change-me-status-secret',
+      },
+    };
+    const init = await cli(['init'], placeholder);
+    expect(init.code).toBe(0);
+    expect(init.stderr).toMatch(
+      /^\nWARNING: LICENSOR_KEY_PASSPHRASE is the examples' placeholder \(`change-me…`\), which anyone can read: the new license key is sealed under a weak secret\.\n/,
+    );
+    expect(init.stderr).toContain('`openssl rand -base64 32`');
+  });
+
   it('says on every command that the active keys are plain files, until they are sealed (#16.20)', async () => {
     await cli(['init']);
     const listed = await cli(['licenses', 'list']);

@@ -102,11 +102,14 @@ function warnPlainKeys(run: CommandRun, created: { protection: string }[]): void
   );
 }
 
-/** A license key's passphrase shorter than this (characters) draws a warning when it seals one. */
+/**
+ * A license key's passphrase shorter than this (characters), or the examples' `change-me…`
+ * placeholder, draws a warning when it seals one.
+ */
 const STRONG_PASSPHRASE_CHARS = 16;
 
 /**
- * A new license key sealed under a short LICENSOR_KEY_PASSPHRASE. The verify service's database
+ * A new license key sealed under a short LICENSOR_KEY_PASSPHRASE (or the placeholder). The verify service's database
  * role can read the sealed license keys, and scrypt makes a guess cost only about 0.1 s: a short
  * passphrase is found offline, and the key with it. Warned, not refused: stores sealed under a
  * short one exist, and all the license keys of a store are sealed under one passphrase (a new one
@@ -117,10 +120,16 @@ function warnShortPassphrase(
   created: { purpose: string; protection: string }[],
 ): void {
   if (!created.some((key) => key.purpose === 'license' && key.protection === 'encrypted')) return;
-  const length = [...(run.io.env.LICENSOR_KEY_PASSPHRASE ?? '')].length;
-  if (length >= STRONG_PASSPHRASE_CHARS) return;
+  const passphrase = run.io.env.LICENSOR_KEY_PASSPHRASE ?? '';
+  const length = [...passphrase].length;
+  // The examples' placeholder (deploy/*.env.example) is long enough, and public.
+  const placeholder = /^change-?me/i.test(passphrase.trim());
+  if (length >= STRONG_PASSPHRASE_CHARS && !placeholder) return;
+  const why = placeholder
+    ? "is the examples' placeholder (`change-me…`), which anyone can read"
+    : `has ${length} characters, fewer than ${STRONG_PASSPHRASE_CHARS}`;
   run.io.stderr(
-    `\nWARNING: LICENSOR_KEY_PASSPHRASE has ${length} characters, fewer than ${STRONG_PASSPHRASE_CHARS}: the new license key is sealed under a weak secret.\n` +
+    `\nWARNING: LICENSOR_KEY_PASSPHRASE ${why}: the new license key is sealed under a weak secret.\n` +
       "WARNING: the verify service's database role can read the sealed license keys, and a guess\n" +
       'WARNING: costs about 0.1 s (scrypt): a short passphrase is found offline, and with it anyone\n' +
       'WARNING: can mint licenses. Make a strong one with `openssl rand -base64 32`; all the license\n' +

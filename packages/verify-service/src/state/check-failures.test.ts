@@ -33,19 +33,34 @@ describe('CheckFailureReporter', () => {
     expect(reporter.written).toBe(3);
   });
 
-  it('tries a fact again at the next refusal after its write failed', async () => {
+  it('logs a fact its write failed to store in full, and tries it again at the next refusal', async () => {
     let down = true;
     const written: number[] = [];
+    const lines: string[] = [];
     const reporter = new CheckFailureReporter(
       async (facts) => {
         if (down) throw new Error('store down');
         written.push(...facts.map((f) => f.at));
       },
-      pino({ level: 'silent' }),
+      pino({ level: 'warn' }, { write: (line: string) => lines.push(line) }),
     );
     reporter.report(refusal(T0));
     await reporter.settle();
     expect(reporter.failures).toBe(1);
+    // The fact the store did not take is logged in full, at warn, with the cause.
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        level: 40,
+        event: 'check_failure_unrecorded',
+        err: expect.objectContaining({ message: 'store down' }),
+        failure: expect.objectContaining({
+          licenseId: 'lic_valid',
+          installationId: 'inst-a',
+          reason: 'ERR_SIGNATURE_INVALID',
+          at: T0,
+        }),
+      }),
+    ]);
     down = false;
     reporter.report(refusal(T0 + 10));
     reporter.report(refusal(T0 + 20));
