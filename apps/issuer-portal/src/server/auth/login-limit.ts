@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { AutomationStore } from '@licensor/issuer';
 import { PortalError } from '../http/portal-errors.js';
+import { clientKeyOf } from './client-key.js';
 
 export interface LoginRateLimit {
   windowMs: number;
@@ -73,7 +74,8 @@ export class LoginLimiter {
 
   private keys(account: string, address: string) {
     const name = account.trim().toLowerCase();
-    return { client: keyOf('client', name, address), account: keyOf('account', name) };
+    // An IPv6 client is counted by its /64 (client-key.ts), so a block of addresses is one client.
+    return { client: keyOf('client', name, clientKeyOf(address)), account: keyOf('account', name) };
   }
 
   /** Throws RateLimitedError when a client with `own` failures may not try the account now. */

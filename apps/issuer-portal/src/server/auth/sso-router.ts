@@ -12,6 +12,7 @@ import type { ApiDeps } from '../api/deps.js';
 import { auditPortalEvent, auditSessionEvent } from '../api/deps.js';
 import { portalErrorAnswer, requestIdOf } from '../http/error-handler.js';
 import { errorPage } from '../http/fallback.js';
+import { clientKeyOf } from './client-key.js';
 import {
   DEFAULT_SSO_START_LIMIT,
   SECURE_SSO_COOKIE,
@@ -64,7 +65,7 @@ export function ssoRouter(deps: ApiDeps, sso: Sso | undefined): Router {
         );
       }
       // Anyone may start a login, and each start is a row in the store for ten minutes.
-      const wait = starts.take(req.ip ?? '');
+      const wait = starts.take(clientKeyOf(req.ip ?? ''));
       if (wait > 0) {
         res.setHeader('Retry-After', String(wait));
         throw new SsoError(

@@ -72,6 +72,24 @@ describe('the login limit (#16.9)', () => {
     await login(f, '203.0.113.77', 'ivan', PASSWORDS.ivan).expect(200);
   });
 
+  it('counts the addresses of one IPv6 /64 as one client: choosing another inside it buys no guess', async () => {
+    const f = await portal(3, 100);
+    const answers: number[] = [];
+    for (let a = 1; a <= 6; a++) {
+      answers.push(
+        (await login(f, `2001:db8:7:1::${a.toString(16)}`, 'ivan', `guess-${a}`)).status,
+      );
+    }
+    // Three guesses for the /64, then refused, whichever of its addresses asks.
+    expect(answers).toEqual([401, 401, 401, 429, 429, 429]);
+    await login(f, '2001:db8:7:1:ffff::9', 'ivan', PASSWORDS.ivan).expect(429);
+    // An IPv4 client seen through an IPv6 socket is that IPv4 client.
+    for (let i = 0; i < 3; i++) await login(f, '198.51.100.9', 'ivan', `wrong-${i}`).expect(401);
+    await login(f, '::ffff:198.51.100.9', 'ivan', PASSWORDS.ivan).expect(429);
+    // The next /64 is another client.
+    await login(f, '2001:db8:7:2::1', 'ivan', PASSWORDS.ivan).expect(200);
+  });
+
   it('lets a 2FA user log in in two steps from a fresh address after many addresses failed', async () => {
     const f = await portal(3, 5);
     const ivan = await loginAs(f, 'ivan');
