@@ -38,6 +38,7 @@ import { writeKeyFile } from '../keys/key-files.js';
 import { loadKeyPair } from '../keys/load-keys.js';
 import { createHsmKey } from '../keys/pkcs11/keys.js';
 import { keyAad, sealSecret } from '../keys/seal.js';
+import { probeLicenseKey } from '../keys/signers.js';
 import type { KeysetRecord, Operator, SigningKeyRecord } from '../records.js';
 import { signingKeyOf } from '../store/key-status.js';
 import type { StoredPrivateKey } from '../store/ports.js';
@@ -326,8 +327,14 @@ export async function activateKey(
     return { ...key, alreadyActive: true, resigned };
   }
   const at = context.now();
-  // The new key must open with what this Issuer holds (passphrase, HSM) before it may sign.
-  if (key.purpose === 'license') await context.licenseKeys.open(kid, key.product);
+  // The new key must open with what this Issuer holds (passphrase, HSM), and sign as recorded,
+  // before any state is written: a probe signature verified under the recorded public key (for
+  // a key in an HSM, with the label looked up on the token now and naming exactly one key). An
+  // activation that wrote the states first would leave a key that cannot sign, the old one
+  // retired.
+  if (key.purpose === 'license') {
+    await probeLicenseKey(key, await context.licenseKeys.open(kid, key.product));
+  }
   const activated =
     key.status === 'active'
       ? key

@@ -12,7 +12,16 @@ import { HsmConfigError } from './errors.js';
 export interface HsmConfig {
   modulePath: string;
   token: string;
+  /** The PIN as it was read when this configuration was made. */
   pin: string;
+  /** Where the PIN is read from ("file:PATH" or "env:NAME"): the same source, the same token. */
+  pinSource: string;
+  /**
+   * Reads the PIN again, from the same file or variable: each login (the first, and every one
+   * after the token dropped the sessions) uses the PIN as it is then, so a changed PIN is used
+   * without a restart. Throws HsmConfigError as the first read does.
+   */
+  readPin(): string;
 }
 
 export const HSM_ENV = {
@@ -39,6 +48,8 @@ export function hsmConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
 export function hsmConfigFromEnv(
   env: NodeJS.ProcessEnv = process.env,
   purpose = 'an HSM key',
+  /** The token's label when the caller knows it (a recorded key): LICENSOR_PKCS11_TOKEN is not needed. */
+  tokenLabel?: string,
 ): HsmConfig {
   const missing = (name: string, what: string) =>
     new HsmConfigError(`${purpose} needs ${what}: set ${name}`);
@@ -46,7 +57,7 @@ export function hsmConfigFromEnv(
   if (modulePath === undefined) {
     throw missing(HSM_ENV.module, 'the path of the PKCS#11 library');
   }
-  const token = value(env, HSM_ENV.token);
+  const token = tokenLabel ?? value(env, HSM_ENV.token);
   if (token === undefined) throw missing(HSM_ENV.token, 'the label of the HSM token');
   const pinFile = value(env, HSM_ENV.pinFile);
   const pinVar = env[HSM_ENV.pin];
@@ -55,16 +66,30 @@ export function hsmConfigFromEnv(
       `both ${HSM_ENV.pin} and ${HSM_ENV.pinFile} are set: keep one, so it is clear which PIN is used`,
     );
   }
-  let pin: string;
-  if (pinFile !== undefined) pin = readPinFile(pinFile);
-  else if (pinVar !== undefined && pinVar !== '') pin = pinVar;
-  else {
-    throw missing(
-      `${HSM_ENV.pinFile} (a 0600 file holding the PIN) or ${HSM_ENV.pin}`,
-      'the user PIN of the token',
-    );
+  if (pinFile !== undefined) {
+    return {
+      modulePath,
+      token,
+      pin: readPinFile(pinFile),
+      pinSource: `file:${pinFile}`,
+      readPin: () => readPinFile(pinFile),
+    };
   }
-  return { modulePath, token, pin };
+  if (pinVar !== undefined && pinVar !== '') {
+    // `env` is read again (process.env by default): a secret manager may replace the variable.
+    const readPin = () => {
+      const now = env[HSM_ENV.pin];
+      if (now === undefined || now === '') {
+        throw new HsmConfigError(`${HSM_ENV.pin} is no longer set: set it to the token's user PIN`);
+      }
+      return now;
+    };
+    return { modulePath, token, pin: pinVar, pinSource: `env:${HSM_ENV.pin}`, readPin };
+  }
+  throw missing(
+    `${HSM_ENV.pinFile} (a 0600 file holding the PIN) or ${HSM_ENV.pin}`,
+    'the user PIN of the token',
+  );
 }
 
 function readPinFile(path: string): string {

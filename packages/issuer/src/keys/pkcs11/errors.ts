@@ -44,23 +44,31 @@ export class HsmTokenMissingError extends LicensorError {
   }
 }
 
-/** The token refused the PIN, or the PIN is locked after too many wrong tries. */
+/** The token refused the PIN, or the PIN is locked (or one wrong try from it) and was not tried. */
 export class HsmPinError extends LicensorError {
   static readonly code = 'ERR_HSM_PIN';
   readonly token: string;
+  /** The token's CKR_… answer, or the CKF_… flag of its token info that stopped the login. */
   readonly reason: string;
-  constructor(token: string, reason: string, options?: ErrorOptions) {
-    const fix =
-      reason === 'CKR_PIN_LOCKED'
-        ? "the user PIN is locked: the token's security officer must unlock it (e.g. softhsm2-util / the vendor's tool), then set the new PIN"
-        : "put the token's user PIN in LICENSOR_PKCS11_PIN_FILE (or LICENSOR_PKCS11_PIN)";
-    super(
-      HsmPinError.code,
-      `the HSM token "${token}" refused the PIN (${reason}): ${fix}`,
-      options,
-    );
+  /** True when this PIN was refused before and was not tried again. */
+  readonly remembered: boolean;
+  constructor(token: string, reason: string, options?: ErrorOptions & { remembered?: boolean }) {
+    const remembered = options?.remembered === true;
+    const put = "put the token's user PIN in LICENSOR_PKCS11_PIN_FILE (or LICENSOR_PKCS11_PIN)";
+    let message: string;
+    if (reason === 'CKR_PIN_LOCKED' || reason === 'CKF_USER_PIN_LOCKED') {
+      message = `the user PIN of the HSM token "${token}" is locked (${reason}): the token's security officer must unlock it (e.g. softhsm2-util / the vendor's tool), then set the new PIN`;
+    } else if (reason === 'CKF_USER_PIN_FINAL_TRY') {
+      message = `the HSM token "${token}" locks its user PIN at the next wrong try (${reason}), so the issuer does not log in: check the PIN in LICENSOR_PKCS11_PIN_FILE (or LICENSOR_PKCS11_PIN), log in once with the vendor's tool to reset the count, then try again`;
+    } else if (remembered) {
+      message = `the HSM token "${token}" refused this PIN before (${reason}); it is not tried again until the PIN changes, so that the token does not lock it: ${put}`;
+    } else {
+      message = `the HSM token "${token}" refused the PIN (${reason}): ${put}`;
+    }
+    super(HsmPinError.code, message, options);
     this.token = token;
     this.reason = reason;
+    this.remembered = remembered;
   }
 }
 
@@ -87,14 +95,81 @@ export class HsmDeviceError extends LicensorError {
   static readonly code = 'ERR_HSM_DEVICE';
   readonly token: string;
   readonly reason: string;
-  constructor(token: string, operation: string, reason: string, options?: ErrorOptions) {
+  /** `fix`: what to do, when it is not "check the device and its logs". */
+  constructor(
+    token: string,
+    operation: string,
+    reason: string,
+    options?: ErrorOptions & { fix?: string },
+  ) {
     super(
       HsmDeviceError.code,
-      `the HSM token "${token}" failed to ${operation} (${reason}): check the device and its logs; nothing was signed or stored`,
+      `the HSM token "${token}" failed to ${operation} (${reason}): ${options?.fix ?? 'check the device and its logs'}; nothing was signed or stored`,
       options,
     );
     this.token = token;
     this.reason = reason;
+  }
+}
+
+/**
+ * More than one private key on the token carries the label the store records: which one signs
+ * is not known, so none does. Code ERR_HSM_DEVICE (the HSM cannot sign now).
+ */
+export class HsmKeyAmbiguousError extends HsmDeviceError {
+  readonly kid: string;
+  readonly label: string;
+  readonly count: number;
+  constructor(kid: string, token: string, label: string, count: number) {
+    super(
+      token,
+      `choose the private key labelled "${label}" for key ${kid}`,
+      'CKA_LABEL_AMBIGUOUS',
+      {
+        fix: `${count} private keys carry that label, and the store records one: remove the key that is not ${kid} with the token's tool (compare CKA_EC_POINT with the recorded public key), or make a new key with \`licensor-issuer keys rotate --use license --hsm\``,
+      },
+    );
+    this.kid = kid;
+    this.label = label;
+    this.count = count;
+  }
+}
+
+/**
+ * The token signed with the key under the recorded label, and the signature does not verify
+ * under the public key the store records for it: another key carries the label now. Code
+ * ERR_HSM_DEVICE, not ERR_SIGNATURE_INVALID: the request was not wrong, the token is.
+ */
+export class HsmWrongKeyError extends HsmDeviceError {
+  readonly kid: string;
+  readonly label: string;
+  constructor(kid: string, token: string, label: string) {
+    super(
+      token,
+      `sign with key ${kid} (label "${label}")`,
+      'the signature is not by the recorded key',
+      {
+        fix: `the token signs with another key than the one recorded (its signature does not verify under the recorded public key): the key under that label was replaced; restore the token from its backup, or remove the other key and make a new one with \`licensor-issuer keys rotate --use license --hsm\``,
+      },
+    );
+    this.kid = kid;
+    this.label = label;
+  }
+}
+
+/**
+ * Two or more tokens carry the label LICENSOR_PKCS11_TOKEN (or the store) names: the issuer
+ * does not guess which. Code ERR_HSM_CONFIG (the label does not name one token).
+ */
+export class HsmTokenAmbiguousError extends HsmConfigError {
+  readonly token: string;
+  readonly serials: string[];
+  constructor(token: string, serials: string[]) {
+    super(
+      `${serials.length} HSM tokens carry the label "${token}" (serial numbers ${serials.map((s) => `"${s}"`).join(', ')}): relabel one with the vendor's tool so that the label names one token`,
+    );
+    this.token = token;
+    this.serials = serials;
   }
 }
 

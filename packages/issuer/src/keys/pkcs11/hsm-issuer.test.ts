@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Keyring, verifyLicense } from '@licensor/token';
 import Database from 'better-sqlite3';
 import { compactVerify, createLocalJWKSet } from 'jose';
+import * as pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frozenClock, TestInstallation } from '../../../test/support/fixtures.js';
 import { openIssuer } from '../../domain/open-issuer.js';
@@ -21,6 +22,52 @@ const skip = softHsmSkipReason();
 
 const terms: Terms = { customerName: 'Bank of Tests', model: 'perpetual', credentials: 25 };
 
+/**
+ * A logged-in session on the token, on a second handle of the module this process initialised,
+ * as an operator's tool would have: for changing the token behind the issuer's back.
+ */
+function behindTheIssuer(token: string): {
+  p: pkcs11js.PKCS11;
+  session: Buffer;
+  close(): void;
+} {
+  const p = new pkcs11js.PKCS11();
+  p.load(process.env.LICENSOR_PKCS11_MODULE!);
+  try {
+    p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+  } catch {
+    // already initialised by the issuer
+  }
+  const slot = p.C_GetSlotList(true).find((s) => {
+    try {
+      return p.C_GetTokenInfo(s).label.trim() === token;
+    } catch {
+      return false;
+    }
+  })!;
+  const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+  return { p, session, close: () => p.C_CloseSession(session) };
+}
+
+/** A new Ed25519 key pair labelled `label` on the token. */
+function generateBehind(p: pkcs11js.PKCS11, session: Buffer, label: string): void {
+  p.C_GenerateKeyPair(
+    session,
+    { mechanism: 0x1055 },
+    [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06032b6570', 'hex') },
+      { type: pkcs11js.CKA_LABEL, value: label },
+    ],
+    [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SIGN, value: true },
+      { type: pkcs11js.CKA_LABEL, value: label },
+    ],
+  );
+}
+
 describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () => {
   let hsm: SoftHsm;
   const saved = { ...process.env };
@@ -31,7 +78,7 @@ describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () =>
     hsm = createSoftHsm();
     process.env.SOFTHSM2_CONF = hsm.conf;
     // Every token this file uses exists before the module is first initialised.
-    for (const label of ['issuing', 'pulled', 'emptied']) {
+    for (const label of ['issuing', 'pulled', 'emptied', 'doubled', 'swapped']) {
       const folders = join(hsm.dir, 'tokens');
       const before = new Set(readdirSync(folders));
       const env = hsm.env(label, hsm.initToken(label, `pin-${label}`));
@@ -220,5 +267,59 @@ describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () =>
       issuer.issue(new TestInstallation().challenge(), terms, 'test'),
     ).rejects.toMatchObject({ code: 'ERR_HSM_KEY_MISSING', kid: key.kid, label: key.hsm!.label });
     await assertNothingStored(issuer);
+  });
+  /** The key states and key sets, to compare before and after a refused activation. */
+  async function keyState(issuer: Issuer): Promise<unknown> {
+    return { keys: await issuer.keys.list(), keysets: await issuer.keys.keysets() };
+  }
+
+  it('keys activate refuses a next key whose label names two private keys: states unchanged, the old key signs', async () => {
+    const { issuer } = await fresh('doubled');
+    const active = (await issuer.keys.list()).find((k) => k.purpose === 'license')!;
+    const next = await issuer.keys.rotate('license', 'test', { hsm: true });
+    const side = behindTheIssuer('doubled');
+    try {
+      generateBehind(side.p, side.session, next.hsm!.label); // a second key under the label
+    } finally {
+      side.close();
+    }
+    const before = await keyState(issuer);
+    await expect(issuer.keys.activate(next.kid, 'test')).rejects.toMatchObject({
+      code: 'ERR_HSM_DEVICE',
+      kid: next.kid,
+      label: next.hsm!.label,
+      count: 2,
+      message: expect.stringContaining(`2 private keys carry that label`),
+    });
+    expect(await keyState(issuer)).toEqual(before);
+    const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
+    expect(issued.transaction.kid).toBe(active.kid);
+  });
+
+  it('keys activate refuses a next key whose label names another key now: states unchanged, the old key signs', async () => {
+    const { issuer } = await fresh('swapped');
+    const active = (await issuer.keys.list()).find((k) => k.purpose === 'license')!;
+    const next = await issuer.keys.rotate('license', 'test', { hsm: true });
+    const side = behindTheIssuer('swapped');
+    try {
+      side.p.C_FindObjectsInit(side.session, [
+        { type: pkcs11js.CKA_LABEL, value: next.hsm!.label },
+      ]);
+      const objects = side.p.C_FindObjects(side.session, 10);
+      side.p.C_FindObjectsFinal(side.session);
+      for (const object of objects) side.p.C_DestroyObject(side.session, object);
+      generateBehind(side.p, side.session, next.hsm!.label);
+    } finally {
+      side.close();
+    }
+    const before = await keyState(issuer);
+    await expect(issuer.keys.activate(next.kid, 'test')).rejects.toMatchObject({
+      code: 'ERR_HSM_DEVICE',
+      kid: next.kid,
+      message: expect.stringContaining('signs with another key than the one recorded'),
+    });
+    expect(await keyState(issuer)).toEqual(before);
+    const issued = await issuer.issue(new TestInstallation().challenge(), terms, 'test');
+    expect(issued.transaction.kid).toBe(active.kid);
   });
 });

@@ -3,10 +3,12 @@
 // the device can fail comes out as a typed error naming what to fix.
 // Skipped with a message where SoftHSM2 is absent; required when LICENSOR_REQUIRE_SOFTHSM=1.
 
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   Keyring,
   type LicenseClaims,
@@ -22,6 +24,99 @@ import { createSoftHsm, type SoftHsm, softHsmSkipReason } from './softhsm.js';
 import { CKK_EC_EDWARDS, pkcs11Reason } from './token.js';
 
 const skip = softHsmSkipReason();
+
+// pkcs11js copies the prototype's C_* functions onto each instance when it is made, so these
+// wrappers, set before the issuer makes its instance, see every call it makes.
+/** The PINs C_Login was called with, in order. */
+const pinsTried: string[] = [];
+const login = pkcs11js.PKCS11.prototype.C_Login;
+pkcs11js.PKCS11.prototype.C_Login = function (
+  this: pkcs11js.PKCS11,
+  session: Buffer,
+  userType: number,
+  pin?: string,
+) {
+  pinsTried.push(pin ?? '');
+  return login.call(this, session, userType, pin);
+};
+/** Labels of tokens whose token info says: one wrong PIN try left. */
+const finalTry = new Set<string>();
+const tokenInfo = pkcs11js.PKCS11.prototype.C_GetTokenInfo;
+pkcs11js.PKCS11.prototype.C_GetTokenInfo = function (this: pkcs11js.PKCS11, slot: Buffer) {
+  const info = tokenInfo.call(this, slot);
+  if (finalTry.has(info.label.trim())) info.flags |= pkcs11js.CKF_USER_PIN_FINAL_TRY;
+  return info;
+};
+
+/** A second handle on the module this process initialised: it shares the issuer's login. */
+function sideHandle(modulePath: string): pkcs11js.PKCS11 {
+  const p = new pkcs11js.PKCS11();
+  p.load(modulePath);
+  try {
+    p.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+  } catch (error) {
+    expect(pkcs11Reason(error)).toBe('CKR_CRYPTOKI_ALREADY_INITIALIZED');
+  }
+  return p;
+}
+
+function slotsLabelled(p: pkcs11js.PKCS11, label: string): Buffer[] {
+  return p.C_GetSlotList(true).filter((slot) => {
+    try {
+      return p.C_GetTokenInfo(slot).label.trim() === label;
+    } catch {
+      return false; // the token pulled out by an earlier test
+    }
+  });
+}
+
+/** A new Ed25519 key pair labelled `label`, made behind the issuer's back. */
+function generateBehind(p: pkcs11js.PKCS11, session: Buffer, label: string): void {
+  p.C_GenerateKeyPair(
+    session,
+    { mechanism: 0x1055 },
+    [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06032b6570', 'hex') },
+      { type: pkcs11js.CKA_LABEL, value: label },
+    ],
+    [
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SIGN, value: true },
+      { type: pkcs11js.CKA_LABEL, value: label },
+    ],
+  );
+}
+
+/** Runs a TypeScript file of this folder in a child process (vite-node): code, signal, stdout. */
+function runChild(
+  file: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  const vitest = createRequire(import.meta.url).resolve('vitest/package.json');
+  const viteNode = join(
+    dirname(createRequire(vitest).resolve('vite-node/package.json')),
+    'vite-node.mjs',
+  );
+  const script = join(dirname(fileURLToPath(import.meta.url)), file);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [viteNode, script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
 
 const claims: LicenseClaims = {
   v: 1,
@@ -43,6 +138,10 @@ describe.skipIf(skip !== null)('license keys in SoftHSM2', () => {
   let pinTestEnv: Record<string, string>;
   let removableEnv: Record<string, string>;
   let removableFolder: string;
+  let pinCountEnv: Record<string, string>;
+  let pinFinalEnv: Record<string, string>;
+  let pinChangeEnv: Record<string, string>;
+  let twinEnv: Record<string, string>;
   const saved = { ...process.env };
 
   beforeAll(() => {
@@ -57,6 +156,12 @@ describe.skipIf(skip !== null)('license keys in SoftHSM2', () => {
     const before = new Set(readdirSync(tokens));
     removableEnv = hsm.env('removable', hsm.initToken('removable', '112233'));
     removableFolder = join(tokens, readdirSync(tokens).find((name) => !before.has(name))!);
+    pinCountEnv = hsm.env('pin-count', hsm.initToken('pin-count', '864200'));
+    pinFinalEnv = hsm.env('pin-final', hsm.initToken('pin-final', '531864'));
+    pinChangeEnv = hsm.env('pin-change', hsm.initToken('pin-change', '222222'));
+    // Two tokens with one label (their PIN file is the same path, written twice).
+    hsm.initToken('twin', '707070');
+    twinEnv = hsm.env('twin', hsm.initToken('twin', '707070'));
   });
   afterAll(() => {
     process.env = saved;
@@ -264,6 +369,154 @@ describe.skipIf(skip !== null)('license keys in SoftHSM2', () => {
     await expect(key.signer.sign(Uint8Array.of(2))).rejects.toMatchObject(gone);
     await expect(key.signer.sign(Uint8Array.of(3))).rejects.toMatchObject(gone);
   });
+  it('many signatures in flight while the module fails some (CKR_DEVICE_ERROR): no crash, typed errors, then signs', async () => {
+    // A failed signature drops the connection; closing the sessions other signatures are using
+    // (C_CloseAllSessions) crashed the process with SIGSEGV, so this runs in a child process.
+    const storm = createSoftHsm();
+    try {
+      const stormEnv = storm.env('storm', storm.initToken('storm', '424242'));
+      const run = await runChild('sign-storm.fixture.ts', {
+        ...stormEnv,
+        LICENSOR_PKCS11_PIN: '',
+        STORM_ROUNDS: '20',
+      });
+      expect({ code: run.code, signal: run.signal }, run.stderr).toEqual({ code: 0, signal: null });
+      const tally = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+      // Each message marked to fail fails on the retry too: a typed ERR_HSM_* error. The
+      // others are signed (a failure of theirs is retried once on a new session).
+      expect(tally).toMatchObject({ failedUntyped: 0, markedOk: 0, after: 8 });
+      expect(tally.failedTyped).toBeGreaterThanOrEqual(80);
+      expect(tally.ok + tally.failedTyped).toBe(20 * 64);
+    } finally {
+      storm.remove();
+    }
+  }, 60_000);
+
+  it('a session that lost its login (HSM restart, timeout) logs in again and signs: not ERR_HSM_KEY_MISSING', async () => {
+    const key = await createHsmKey('license', env);
+    await key.signer.sign(Uint8Array.of(1)); // its handle is now cached
+    const p = sideHandle(env.LICENSOR_PKCS11_MODULE!);
+    const [slot] = slotsLabelled(p, 'licensor');
+    const session = p.C_OpenSession(slot!, pkcs11js.CKF_SERIAL_SESSION);
+    try {
+      p.C_Logout(session); // the login is per process and token: the issuer's sessions too
+      expect(await key.signer.sign(Uint8Array.of(2))).toHaveLength(64);
+      p.C_Logout(session);
+      const opened = await openHsmSigner(
+        { kid: key.kid, token: key.token, label: key.label, publicKey: toPublicJwk(key.publicKey) },
+        env,
+      );
+      expect(await opened.sign(Uint8Array.of(3))).toHaveLength(64);
+    } finally {
+      p.C_CloseSession(session);
+    }
+  });
+
+  it('a wrong PIN is tried once: later requests are refused without C_Login until the PIN changes', async () => {
+    const pinFile = join(hsm.dir, 'count.pin');
+    writeFileSync(pinFile, '000111\n', { mode: 0o600 });
+    const wrongEnv = { ...pinCountEnv, LICENSOR_PKCS11_PIN_FILE: pinFile };
+    const tried = () => pinsTried.filter((pin) => pin === '000111').length;
+    await expect(createHsmKey('license', wrongEnv)).rejects.toMatchObject({
+      code: 'ERR_HSM_PIN',
+      reason: 'CKR_PIN_INCORRECT',
+      remembered: false,
+    });
+    for (let i = 0; i < 5; i++) {
+      await expect(createHsmKey('license', wrongEnv)).rejects.toMatchObject({
+        code: 'ERR_HSM_PIN',
+        token: 'pin-count',
+        reason: 'CKR_PIN_INCORRECT',
+        remembered: true,
+        message: expect.stringContaining('not tried again until the PIN changes'),
+      });
+    }
+    expect(tried()).toBe(1);
+    // The operator fixes the PIN file: the new PIN is tried, and logs in.
+    writeFileSync(pinFile, '864200\n', { mode: 0o600 });
+    expect((await createHsmKey('license', wrongEnv)).token).toBe('pin-count');
+    expect(tried()).toBe(1);
+  });
+
+  it('a token one wrong PIN try from locking is not logged in to, and says so', async () => {
+    finalTry.add('pin-final');
+    const before = pinsTried.length;
+    try {
+      await expect(createHsmKey('license', pinFinalEnv)).rejects.toMatchObject({
+        code: 'ERR_HSM_PIN',
+        token: 'pin-final',
+        reason: 'CKF_USER_PIN_FINAL_TRY',
+        message: expect.stringContaining('locks its user PIN at the next wrong try'),
+      });
+      expect(pinsTried.length).toBe(before); // C_Login not called
+    } finally {
+      finalTry.delete('pin-final');
+    }
+    expect((await createHsmKey('license', pinFinalEnv)).token).toBe('pin-final');
+  });
+
+  it('the PIN changed (file updated) and the HSM dropped the sessions: the next login reads the new PIN', async () => {
+    const key = await createHsmKey('license', pinChangeEnv);
+    await key.signer.sign(Uint8Array.of(1));
+    const p = sideHandle(pinChangeEnv.LICENSOR_PKCS11_MODULE!);
+    const [slot] = slotsLabelled(p, 'pin-change');
+    const session = p.C_OpenSession(slot!, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    p.C_SetPIN(session, '222222', '333333'); // the security officer's policy
+    writeFileSync(pinChangeEnv.LICENSOR_PKCS11_PIN_FILE!, '333333\n', { mode: 0o600 });
+    p.C_CloseAllSessions(slot!); // the HSM restarts: every session (and the login) is gone
+    const before = pinsTried.length;
+    expect(await key.signer.sign(Uint8Array.of(2))).toHaveLength(64);
+    expect(pinsTried.slice(before)).toEqual(['333333']);
+  });
+
+  it('a token that signs with another key than the recorded one is ERR_HSM_DEVICE, not ERR_SIGNATURE_INVALID', async () => {
+    const key = await createHsmKey('license', env);
+    await key.signer.sign(Uint8Array.of(1)); // its handle is now cached
+    // The key pair replaced by another one under the same label, with the token's tool.
+    const p = sideHandle(env.LICENSOR_PKCS11_MODULE!);
+    const [slot] = slotsLabelled(p, 'licensor');
+    const session = p.C_OpenSession(slot!, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      p.C_FindObjectsInit(session, [{ type: pkcs11js.CKA_LABEL, value: key.label }]);
+      const objects = p.C_FindObjects(session, 10);
+      p.C_FindObjectsFinal(session);
+      for (const object of objects) p.C_DestroyObject(session, object);
+      generateBehind(p, session, key.label);
+    } finally {
+      p.C_CloseSession(session);
+    }
+    const wrongKey = {
+      code: 'ERR_HSM_DEVICE',
+      kid: key.kid,
+      label: key.label,
+      message: expect.stringContaining('signs with another key than the one recorded'),
+    };
+    await expect(key.signer.sign(Uint8Array.of(2))).rejects.toMatchObject(wrongKey);
+    await expect(signLicenseWith(claims, key.signer)).rejects.toMatchObject(wrongKey);
+  });
+
+  it('two tokens with the label: ERR_HSM_CONFIG naming the label and both serial numbers, none used', async () => {
+    const p = sideHandle(env.LICENSOR_PKCS11_MODULE!);
+    const serials = slotsLabelled(p, 'twin').map((slot) =>
+      p.C_GetTokenInfo(slot).serialNumber.trim(),
+    );
+    expect(serials).toHaveLength(2);
+    await expect(createHsmKey('license', twinEnv)).rejects.toMatchObject({
+      code: 'ERR_HSM_CONFIG',
+      token: 'twin',
+      serials,
+      message: expect.stringMatching(/2 HSM tokens carry the label "twin".*relabel one/),
+    });
+  });
+
+  // Last: it finalises the module under every token of this file.
+  it('the module finalised under the process is initialised again, once, and signs', async () => {
+    const key = await createHsmKey('license', env);
+    await key.signer.sign(Uint8Array.of(1));
+    sideHandle(env.LICENSOR_PKCS11_MODULE!).C_Finalize();
+    expect(await key.signer.sign(Uint8Array.of(2))).toHaveLength(64);
+    expect(await key.signer.sign(Uint8Array.of(3))).toHaveLength(64);
+  });
 });
 
 describe('HSM configuration from the environment', () => {
@@ -291,7 +544,11 @@ describe('HSM configuration from the environment', () => {
       expect.objectContaining({ code: 'ERR_HSM_CONFIG' }),
     );
     const { LICENSOR_PKCS11_PIN: _pin, ...noPin } = base;
-    expect(hsmConfigFromEnv({ ...noPin, LICENSOR_PKCS11_PIN_FILE: pinFile }).pin).toBe('1234');
+    const config = hsmConfigFromEnv({ ...noPin, LICENSOR_PKCS11_PIN_FILE: pinFile });
+    expect(config.pin).toBe('1234');
+    // Read again at each login: a changed PIN file is used without a restart.
+    writeFileSync(pinFile, '5678\n', { mode: 0o600 });
+    expect(config.readPin()).toBe('5678');
     if (process.platform !== 'win32') {
       const open = join(dir, 'open-pin');
       writeFileSync(open, '1234\n', { mode: 0o644 });
