@@ -88,6 +88,51 @@ describe('the OpenAPI document', () => {
       expect(doc.components.schemas[id], id).toBeDefined();
     }
   });
+
+  it('defines every component: none is a $ref to itself, none a chain of $refs that ends nowhere', () => {
+    const schemas = doc.components.schemas as Record<string, Record<string, unknown>>;
+    for (const [id, schema] of Object.entries(schemas)) {
+      const seen = new Set<string>([id]);
+      let at = schema;
+      while (typeof at.$ref === 'string') {
+        const next = at.$ref.slice('#/components/schemas/'.length);
+        expect(seen.has(next), `${id} refers back to ${next}`).toBe(false);
+        seen.add(next);
+        at = schemas[next]!;
+      }
+      const defines = ['type', 'anyOf', 'oneOf', 'allOf', 'enum', 'const'].some((k) => k in at);
+      expect(defines, `${id} defines nothing: ${JSON.stringify(schema)}`).toBe(true);
+    }
+    // What a client reads first: the error body every error answer refers to, and the bodies
+    // of POST /products and POST /plans (named for input already: no InputInput).
+    expect(schemas.Error).toMatchObject({
+      type: 'object',
+      properties: {
+        error: {
+          type: 'object',
+          required: expect.arrayContaining(['code', 'message', 'requestId']),
+        },
+      },
+    });
+    expect(doc.paths['/products']!.post!.requestBody!.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/ProductInput',
+    });
+    expect(schemas.ProductInput).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['name']),
+    });
+    expect(schemas.PlanInput).toMatchObject({ type: 'object' });
+    expect(Object.keys(schemas).filter((id) => id.endsWith('InputInput'))).toEqual([]);
+    // The exports say what they stream, not JSON.
+    const types = (path: string) =>
+      Object.keys(
+        (doc.paths[path]!.get!.responses['200'] as { content: Record<string, unknown> }).content,
+      );
+    expect(types('/licenses/export')).toEqual(['text/csv', 'application/x-ndjson']);
+    expect(types('/audit/export')).toEqual(['text/csv', 'application/x-ndjson']);
+    expect(types('/audit/chain/export')).toEqual(['application/x-ndjson']);
+    expect(types('/licenses')).toEqual(['application/json']);
+  });
 });
 
 describe('GET /api/v1/openapi.json', () => {

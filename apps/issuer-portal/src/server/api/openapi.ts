@@ -30,13 +30,15 @@ const STATUS_TEXT: Record<number, string> = {
   422: 'The input was understood and refused, e.g. a challenge that does not verify.',
   429: 'Too many attempts (login rate limit).',
   500: 'Unexpected server error; nothing internal is echoed.',
-  503: 'The store is unavailable, or the HSM holding the license key cannot sign (ERR_HSM_*); nothing was stored.',
+  503: 'The store is unavailable, the HSM holding the license key cannot sign (ERR_HSM_*), or the portal lacks a secret the operation needs (ERR_PASSPHRASE_REQUIRED: a status key is sealed under LICENSOR_STATUS_KEY_PASSPHRASE); nothing was stored.',
 };
 
 export function buildOpenApiDocument(routes: readonly RouteSpec[], version: string): JsonObject {
-  const components: Record<string, unknown> = {
-    Error: convert(ErrorBodySchema, 'output', new Map()),
-  };
+  // The error body is the component `Error` every error answer refers to.
+  const errorDefs = new Map<string, unknown>();
+  const error = convert(ErrorBodySchema, 'output', errorDefs);
+  const components: Record<string, unknown> = Object.fromEntries(errorDefs);
+  if (components.Error === undefined) components.Error = error;
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -54,7 +56,8 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
         'POST /auth/login (a session cookie) with the returned csrfToken in the X-CSRF-Token ' +
         'header on every POST, PATCH or DELETE. Each operation names the role it needs ' +
         '(x-required-role). A malformed, unknown, expired or revoked token is 401 ' +
-        'ERR_TOKEN_INVALID. Errors share one body: {"error":{"code","message","requestId"}}.',
+        'ERR_TOKEN_INVALID. Errors share one body: {"error":{"code","message","requestId"}}. ' +
+        'An empty query parameter (`?since=`) counts as absent.',
     },
     servers: [{ url: '/api/v1' }],
     components: {
@@ -89,7 +92,12 @@ function operationOf(route: RouteSpec, components: Record<string, unknown>): Jso
   const responses: Record<string, unknown> = {
     [success]: {
       description: 'Success.',
-      content: { 'application/json': { schema: convert(route.response, 'output', defs) } },
+      content: Object.fromEntries(
+        (route.contentTypes ?? ['application/json']).map((type) => [
+          type,
+          { schema: convert(route.response, 'output', defs) },
+        ]),
+      ),
     },
   };
   for (const status of [...errorStatuses].sort()) {
@@ -153,7 +161,9 @@ function convert(schema: z.ZodType, io: 'input' | 'output', defs: Map<string, un
     metadata: apiSchemas,
     unrepresentable: 'any',
   }) as JsonObject;
-  const suffix = io === 'input' ? 'Input' : '';
+  // The input side of a named schema is a component of its own (`Terms` / `TermsInput`); a
+  // schema named for input already (`ProductInput`) keeps its name.
+  const nameOf = (id: string) => (io === 'input' && !id.endsWith('Input') ? `${id}Input` : id);
   const local = (json.$defs ?? {}) as Record<string, unknown>;
   delete json.$defs;
   delete json.$schema;
@@ -161,17 +171,22 @@ function convert(schema: z.ZodType, io: 'input' | 'output', defs: Map<string, un
     JSON.parse(
       JSON.stringify(value).replace(
         /"#\/\$defs\/([A-Za-z0-9_]+)"/g,
-        (_m, id: string) => `"#/components/schemas/${id}${suffix}"`,
+        (_m, id: string) => `"#/components/schemas/${nameOf(id)}"`,
       ),
     );
-  for (const [id, def] of Object.entries(local)) defs.set(`${id}${suffix}`, rewrite(def));
+  for (const [id, def] of Object.entries(local)) defs.set(nameOf(id), rewrite(def));
   const top = rewrite(json) as JsonObject;
   const id = apiSchemas.get(schema)?.id;
   if (id) {
-    // The top-level schema itself is named: keep it as a component and refer to it.
-    const { id: _ignored, ...rest } = top;
-    defs.set(`${id}${suffix}`, rest);
-    return { $ref: `#/components/schemas/${id}${suffix}` };
+    const ref = `#/components/schemas/${nameOf(id)}`;
+    // zod gives a named top-level schema as a $ref to its own entry in $defs (set above); an
+    // older zod gave the schema itself. Either way the component is the definition, never a
+    // $ref to itself.
+    if (top.$ref !== ref) {
+      const { id: _ignored, ...rest } = top;
+      defs.set(nameOf(id), rest);
+    }
+    return { $ref: ref };
   }
   return top;
 }

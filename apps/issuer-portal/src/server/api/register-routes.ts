@@ -35,7 +35,7 @@ export function registerRoutes(
     router[route.method](route.path, async (req: Request, res: Response) => {
       const session = await authorise(route, req, options);
       const params = parse(route.params, req.params, 'path');
-      const query = parse(route.query, req.query, 'query');
+      const query = parse(route.query, presentOnly(req.query), 'query');
       const body = parse(route.body, req.body ?? {}, 'body');
       const answer = await route.handle({
         params,
@@ -90,6 +90,19 @@ async function authorise(
   if (session.enrolTwoFactor && !route.duringEnrolment) throw new TwoFactorEnrolmentRequiredError();
   if (!roleAllows(session.role, route.access)) throw new ForbiddenError(route.access);
   return session;
+}
+
+/**
+ * The query without its empty parameters (`?since=&limit=20`, as a form sends a field left
+ * blank): an empty parameter is an absent one, so it takes its default or filters nothing,
+ * where a number's coercion would otherwise read "" (or " ") as 0.
+ */
+function presentOnly(query: Request['query']): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(query).filter(
+      ([, value]) => !(typeof value === 'string' && value.trim() === ''),
+    ),
+  );
 }
 
 function parse(schema: z.ZodType | undefined, input: unknown, where: string): unknown {

@@ -57,6 +57,11 @@ export interface RouteSpec<
   query?: Q;
   body?: B;
   response: R;
+  /**
+   * The media types of a success answer the handler streams itself (an export), for the
+   * document; `application/json` unless stated.
+   */
+  contentTypes?: readonly string[];
   /** 200 unless stated. */
   status?: 200 | 201;
   /** Extra error codes worth listing in the document, besides the ones every route can give. */

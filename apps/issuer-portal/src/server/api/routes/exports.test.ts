@@ -122,6 +122,20 @@ describe('exports', () => {
     await request(fixture.app).get('/api/v1/licenses/export').expect(401);
   });
 
+  it('reads an empty query parameter as an absent one, not as 0', async () => {
+    await issueThroughApi(ivan, makeChallenge(fixture, newInstallation()));
+    // `to=` was read as 0, before `from`: refused. Absent, it is now.
+    const blank = await ivan.agent.get('/api/v1/audit/export?format=jsonl&from=&to=').expect(200);
+    const all = await ivan.agent.get('/api/v1/audit/export?format=jsonl').expect(200);
+    expect(blank.text.trim().split('\n').length).toBeGreaterThan(0);
+    expect(blank.text).toBe(all.text);
+    // `limit=` was read as 0: "too small". Absent, it takes its default.
+    const listed = await ivan.agent.get('/api/v1/audit?limit=&since=%20').expect(200);
+    expect(listed.body).toEqual((await ivan.agent.get('/api/v1/audit').expect(200)).body);
+    // A value that is there and wrong is still refused.
+    await ivan.agent.get('/api/v1/audit?limit=abc').expect(400);
+  });
+
   it('quotes CSV cells and defuses spreadsheet formulas', () => {
     expect(csvCell('Acme, Inc.')).toBe('"Acme, Inc."');
     expect(csvCell('say "hi"')).toBe('"say ""hi"""');

@@ -40,6 +40,7 @@ export const exportLicenses = defineRoute({
   access: 'viewer',
   query: LicenseFilterQuery.extend({ format: Format }),
   response: z.string().describe('The file (CSV or JSON lines), not JSON.'),
+  contentTypes: ['text/csv', 'application/x-ndjson'],
   async handle({ query, deps, res }) {
     const { format, ...filters } = query;
     const filter = licenseFilterOf(filters, deps.now());
@@ -72,6 +73,7 @@ export const exportAudit = defineRoute({
     })
     .refine((q) => q.to === undefined || q.to > q.from, { message: 'to must be after from.' }),
   response: z.string().describe('The file (CSV or JSON lines), not JSON.'),
+  contentTypes: ['text/csv', 'application/x-ndjson'],
   async handle({ query, deps, res }) {
     const to = query.to ?? deps.now() + 1;
     const { automation } = deps.issuer.store;

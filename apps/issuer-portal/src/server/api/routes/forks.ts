@@ -124,6 +124,7 @@ export const exportAuditChain = defineRoute({
   access: 'viewer',
   errors: [409, 503],
   response: z.string().describe('The file (JSON lines), not JSON.'),
+  contentTypes: ['application/x-ndjson'],
   async handle({ deps, res }) {
     // The whole chain is checked and the head signed before the status is sent: a broken chain
     // is a 409 with no byte of the file.

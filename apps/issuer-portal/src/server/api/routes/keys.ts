@@ -65,7 +65,7 @@ export const rotateKey = defineRoute({
     'at their next check) and trusted, not signing until activated.',
   tag: 'keys',
   access: 'admin',
-  errors: [422, 503],
+  errors: [404, 422, 503],
   body: z.object({
     purpose: z.enum(['license', 'status']),
     hsm: z
