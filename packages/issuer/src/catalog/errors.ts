@@ -51,7 +51,7 @@ export class PlanNotFoundError extends LicensorError {
 export class NameTakenError extends LicensorError {
   static readonly code = 'ERR_NAME_TAKEN';
   readonly field = 'name';
-  constructor(what: 'product' | 'plan', name: string) {
+  constructor(what: 'product' | 'plan' | 'customer', name: string) {
     super(NameTakenError.code, `a ${what} named "${name}" exists: choose another name`);
   }
 }

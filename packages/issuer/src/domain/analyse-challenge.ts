@@ -52,7 +52,14 @@ export async function analyseChallenge(
     claimedId === null ? null : currentLicense(context, claimedId),
   ]);
   if (transaction !== null) {
-    note('already-issued', `a key was issued for this challenge (transaction ${transaction.id})`);
+    const answered =
+      transaction.licenseAfter === null
+        ? ''
+        : `, license ${transaction.licenseAfter.id} of ${transaction.licenseAfter.customerName}`;
+    note(
+      'already-issued',
+      `a key was issued for this challenge (transaction ${transaction.id}${answered}): issuing again gives that key back, unchanged`,
+    );
   }
   if (installation === null) note('new-installation', 'this installation has never been seen');
   // The license this challenge named, or the one a key for this challenge created, is not "elsewhere".

@@ -13,6 +13,7 @@ export type FindingKind =
   | 'model-switch' // the installation asks to change model
   | 'credentials-change'
   | 'customer-name-change'
+  | 'existing-customer' // no license yet, and a customer of the name asked exists: the key goes to it
   | 'challenge-expired'
   | 'already-issued' // a key was issued for this challenge: issuing again returns it
   | 'product-unknown' // the challenge names a product the catalogue does not have

@@ -7,6 +7,7 @@ import type { Inspection } from '../facade.js';
 import type { Operator, Terms } from '../records.js';
 import { analyseChallenge, type ChallengeAnalysis, requestFor } from './analyse-challenge.js';
 import { checkOperator, type IssuerContext } from './context.js';
+import type { Finding } from './findings.js';
 import { chainFindings } from './forks.js';
 import { keysetFindings } from './key-usage.js';
 
@@ -18,11 +19,31 @@ export async function inspect(
   const analysis = await analyseChallenge(context, challenge);
   const approvalRequest = await requestFor(context, analysis, checkOperator(operator));
   const { claims, installationId, publicJwk } = analysis.verified;
+  const suggested = suggestedTerms(analysis);
+  // No license in force: issuing finds the customer by name (a new one when none has it), so
+  // the inspection names the customer a key would go to.
   const customer =
-    analysis.license === null ? null : await context.store.getCustomer(analysis.license.customerId);
+    analysis.license !== null
+      ? await context.store.getCustomer(analysis.license.customerId)
+      : suggested.customerName.trim() === ''
+        ? null
+        : await context.store.findCustomerByName(suggested.customerName);
   const entitled = await inspectEntitlements(context, analysis);
-  const copies = await chainFindings(context, analysis.verified.claims);
+  // A challenge answered already gets its key back, unchanged: it re-binds nothing, so a chain
+  // value behind the installation's newest check is no news about a copy.
+  const copies = (await chainFindings(context, analysis.verified.claims)).filter(
+    (finding) => analysis.transaction === null || finding.kind !== 'possible-copy',
+  );
   const keysets = await keysetFindings(context, claims.keyset);
+  const existing: Finding[] =
+    analysis.license === null && customer !== null && analysis.transaction === null
+      ? [
+          {
+            kind: 'existing-customer',
+            message: `a customer named "${customer.name}" exists (${customer.id}): a key issued under this name goes to it. To make a new customer, issue under another name`,
+          },
+        ]
+      : [];
   return {
     challengeId: claims.jti,
     challengeHash: analysis.hash,
@@ -38,9 +59,9 @@ export async function inspect(
     license: analysis.license,
     customer,
     installation: analysis.installation,
-    findings: [...analysis.findings, ...entitled.findings, ...copies, ...keysets],
+    findings: [...analysis.findings, ...existing, ...entitled.findings, ...copies, ...keysets],
     suggestedTerms: {
-      ...suggestedTerms(analysis),
+      ...suggested,
       ...(analysis.transaction?.terms ? {} : entitled.suggested),
     },
     transaction: analysis.transaction,

@@ -2,6 +2,7 @@
 // keep the name they were signed with; the next token of each license carries the new one.
 
 import { newId } from '@licensor/token';
+import { NameTakenError } from '../catalog/errors.js';
 import { CustomerNotFoundError } from '../errors.js';
 import type { Customer, Operator } from '../records.js';
 import { commitWithRetry } from './commit.js';
@@ -23,6 +24,10 @@ export async function renameCustomer(
   const before = await context.store.getCustomer(customerId);
   if (before === null) throw new CustomerNotFoundError(customerId);
   if (before.name === newName) return before;
+  // Issuing finds a customer by name: two of one name would leave the second unreachable.
+  const namesake = await context.store.findCustomerByName(newName);
+  if (namesake !== null && namesake.id !== customerId)
+    throw new NameTakenError('customer', newName);
   const committed = await commitWithRetry(context, `customer ${customerId}`, async () => {
     const customer = await context.store.getCustomer(customerId);
     if (customer === null) throw new CustomerNotFoundError(customerId);

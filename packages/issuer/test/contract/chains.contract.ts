@@ -339,6 +339,28 @@ export function chainsContract(adapter: Adapter): void {
     expect(events).toHaveLength(1);
   });
 
+  it('a challenge answered already and pasted again after the installation checked online raises no copy alarm', async () => {
+    const issuer = await openIssuer({ store, now: () => T0, passphrase: '' });
+    await issuer.init('alice');
+    const installation = new TestInstallation();
+    const challenge = installation.challenge({ v: 2 });
+    const first = await issuer.issue(
+      challenge,
+      { customerName: 'Acme Corp', model: 'perpetual', credentials: 50 },
+      'alice',
+    );
+    const steps = chainSteps(store.chains, installation.id, first.license.id, () => T0);
+    const s = await steps(null, 's', '10.0.0.9', 3);
+    await steps(s.next, 't', '10.0.0.9', 3);
+    // Its key back, unchanged, re-binding nothing: a chain value behind the newest check is no
+    // news about a copy here. A new challenge like it from elsewhere still is.
+    const again = await issuer.inspect(challenge);
+    expect(again.findings.map((f) => f.kind)).toContain('already-issued');
+    expect(again.findings.map((f) => f.kind)).not.toContain('possible-copy');
+    const unanswered = await issuer.inspect(installation.challenge({ v: 2 }));
+    expect(unanswered.findings.map((f) => f.kind)).toContain('possible-copy');
+  });
+
   it('a key for a challenge the installation made before its newest online check (a credentials increase) is no fork, under suspend too', async () => {
     const issuer = await openIssuer({ store, now: () => T0, passphrase: '' });
     await issuer.init('alice');

@@ -217,6 +217,54 @@ export function issuingContract(adapter: Adapter): void {
     expect(kinds).toContain('rename-customer');
   });
 
+  it("names the existing customer a first key would go to, and refuses a rename onto another customer's name", async () => {
+    const a = await issuer.issue(new TestInstallation().challenge(), perpetual, 'alice');
+    const second = new TestInstallation().challenge({
+      request: { kind: 'license', customerName: 'Acme Corp' },
+    });
+    const inspection = await issuer.inspect(second, 'alice');
+    expect(inspection.customer).toMatchObject({ id: a.license.customerId, name: 'Acme Corp' });
+    expect(inspection.findings).toContainEqual({
+      kind: 'existing-customer',
+      message: expect.stringContaining(`"Acme Corp" exists (${a.license.customerId})`),
+    });
+    // A name no customer has: a new customer, said by its absence.
+    const fresh = await issuer.inspect(
+      new TestInstallation().challenge({ request: { kind: 'license', customerName: 'Globex' } }),
+      'alice',
+    );
+    expect(fresh.customer).toBeNull();
+    expect(fresh.findings.map((f) => f.kind)).not.toContain('existing-customer');
+
+    // Two customers of one name would leave the second unreachable by name: refused, unchanged.
+    const globex = await issuer.issue(
+      new TestInstallation().challenge(),
+      { ...perpetual, customerName: 'Globex' },
+      'alice',
+    );
+    const before = await issuer.listCustomers();
+    await expect(
+      issuer.renameCustomer(globex.license.customerId, 'Acme Corp', 'alice'),
+    ).rejects.toMatchObject({
+      code: 'ERR_NAME_TAKEN',
+      message: expect.stringContaining('customer'),
+    });
+    expect(await issuer.listCustomers()).toEqual(before);
+  });
+
+  it('says a re-pasted challenge was answered, with its license, and raises no copy alarm for it', async () => {
+    const installation = new TestInstallation();
+    const challenge = installation.challenge();
+    const issued = await issuer.issue(challenge, perpetual, 'alice');
+    const again = await issuer.inspect(challenge, 'alice');
+    expect(again.findings).toContainEqual({
+      kind: 'already-issued',
+      message: expect.stringContaining(`license ${issued.license.id} of Acme Corp`),
+    });
+    expect(again.findings.map((f) => f.kind)).not.toContain('possible-copy');
+    expect(again.findings.map((f) => f.kind)).not.toContain('existing-customer');
+  });
+
   it('records each issue in the audit log', async () => {
     const result = await issuer.issue(new TestInstallation().challenge(), perpetual, 'alice');
     const events = await issuer.listAuditEvents({ subjectId: result.license.id });

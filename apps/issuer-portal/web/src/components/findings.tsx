@@ -32,6 +32,7 @@ const KINDS: Record<FindingKind, { title: string; tone: Tone }> = {
   'model-switch': { title: 'Model switch requested', tone: 'info' },
   'credentials-change': { title: 'More or fewer credentials requested', tone: 'info' },
   'customer-name-change': { title: 'Customer name change requested', tone: 'info' },
+  'existing-customer': { title: 'Goes to an existing customer', tone: 'info' },
   'features-asked': { title: 'Features requested', tone: 'info' },
   'limits-asked': { title: 'Limits requested', tone: 'info' },
   'keyset-behind': { title: 'Installation trusts an older key set', tone: 'info' },
