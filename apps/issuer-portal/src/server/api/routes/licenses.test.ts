@@ -155,7 +155,7 @@ describe('GET /customers', () => {
     expect(refused.body.error.code).toBe('ERR_INPUT_INVALID');
   });
 
-  it('finds the customers whose name starts with q, case folded; a bad q is 400', async () => {
+  it('finds the customers whose name starts with q, case folded; a q too long is 400, an empty one is none', async () => {
     const all = (await issuer.agent.get('/api/v1/customers').expect(200)).body.items;
     const names = all.map((c: { name: string }) => c.name);
     const [firstName] = names as string[];
@@ -173,10 +173,14 @@ describe('GET /customers', () => {
     expect(missing.body.error.code).toBe('ERR_NOT_FOUND');
     const none = (await issuer.agent.get('/api/v1/customers').query({ q: 'zzz-nobody' })).body;
     expect(none).toEqual({ items: [], nextCursor: null });
-    for (const q of ['', 'x'.repeat(201)]) {
-      const refused = await issuer.agent.get('/api/v1/customers').query({ q }).expect(400);
-      expect(refused.body.error.code).toBe('ERR_REQUEST_INVALID');
-    }
+    const refused = await issuer.agent
+      .get('/api/v1/customers')
+      .query({ q: 'x'.repeat(201) })
+      .expect(400);
+    expect(refused.body.error.code).toBe('ERR_REQUEST_INVALID');
+    // An empty q is an absent one (as a form sends a field left blank): every customer.
+    const blank = await issuer.agent.get('/api/v1/customers').query({ q: '' }).expect(200);
+    expect(blank.body.items).toEqual(all);
   });
 });
 
