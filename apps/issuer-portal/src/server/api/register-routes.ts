@@ -105,13 +105,62 @@ function presentOnly(query: Request['query']): Record<string, unknown> {
   );
 }
 
+/**
+ * A validation issue as a person reads it ("must be at least 1", "must be a number"), where
+ * zod's own text is written for developers ("Too small: expected number to be >=1"); the
+ * messages the schemas state themselves (refinements, custom checks) are kept as they are: only
+ * zod's default texts are rewritten.
+ */
+function plainly(issue: z.core.$ZodIssue): string {
+  // A message a schema states itself ("Use at least 12 characters.") is the schema's word.
+  if (!/^(Too small|Too big|Invalid input|Unrecognized key)/.test(issue.message))
+    return issue.message;
+  const bound = (word: 'least' | 'most', limit: unknown, inclusive: boolean | undefined) => {
+    const n = Number(limit);
+    return inclusive === false
+      ? `must be ${word === 'least' ? 'more' : 'less'} than ${n}`
+      : `must be at ${word} ${n}`;
+  };
+  switch (issue.code) {
+    case 'too_small':
+    case 'too_big': {
+      const least = issue.code === 'too_small';
+      const limit = least ? issue.minimum : issue.maximum;
+      const word = least ? 'least' : 'most';
+      if (issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint') {
+        return bound(word, limit, issue.inclusive);
+      }
+      if (issue.origin === 'string') {
+        if (least && Number(limit) === 1) return 'must not be empty';
+        return `must have at ${word} ${Number(limit)} characters`;
+      }
+      if (issue.origin === 'array' || issue.origin === 'set') {
+        if (least && Number(limit) === 1) return 'must name at least one';
+        return `must have at ${word} ${Number(limit)} items`;
+      }
+      return issue.message;
+    }
+    case 'invalid_type':
+      if (issue.expected === 'number' || issue.expected === 'int') return 'must be a number';
+      if (issue.expected === 'string') return 'must be text';
+      if (issue.expected === 'boolean') return 'must be true or false';
+      if (issue.expected === 'object') return 'must be an object';
+      if (issue.expected === 'array') return 'must be a list';
+      return issue.message;
+    case 'unrecognized_keys':
+      return `has ${issue.keys.length === 1 ? 'a field' : 'fields'} it does not take: ${issue.keys.join(', ')}`;
+    default:
+      return issue.message;
+  }
+}
+
 function parse(schema: z.ZodType | undefined, input: unknown, where: string): unknown {
   if (!schema) return undefined;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({
     path: [where, ...issue.path.map(String)].join('.'),
-    message: issue.message,
+    message: plainly(issue),
   }));
   const first = issues[0];
   throw new RequestInvalidError(
