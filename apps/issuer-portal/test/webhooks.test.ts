@@ -2,8 +2,8 @@
 // signatures, the dispatcher driven round by round on a frozen clock.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { createServer } from 'node:http';
-import { type AddressInfo, Socket } from 'node:net';
-import type { License, LicensorStore, OutboxEvent } from '@licensor/issuer';
+import { type AddressInfo, createServer as createTcpServer, Socket } from 'node:net';
+import type { ApprovalRequest, License, LicensorStore, OutboxEvent } from '@licensor/issuer';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type DispatcherOptions,
@@ -894,3 +894,274 @@ describe('registering webhook endpoints', () => {
     );
   });
 });
+
+describe('webhooks when receivers, processes and the store misbehave', () => {
+  const deliveriesOf = async (endpointId: string) =>
+    (await alice.agent.get(`/api/v1/webhooks/${endpointId}/deliveries`).expect(200)).body.items;
+
+  /** An endpoint at a receiver of our own making (any URL); its secret is not checked. */
+  async function endpointAt(url: string, events: string[]): Promise<string> {
+    const made = await alice.agent
+      .post('/api/v1/webhooks')
+      .set('X-CSRF-Token', alice.csrf)
+      .send({ url, events })
+      .expect(201);
+    return made.body.endpoint.id;
+  }
+
+  it('counts a 101 Switching Protocols answer as a failed attempt, retried on schedule', async () => {
+    let posts = 0;
+    const sockets: Socket[] = [];
+    const server = createTcpServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        posts += 1;
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n',
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const id = await endpointAt(`http://127.0.0.1:${port}/hook`, ['license.issued']);
+      await issueOne();
+      const started = Date.now();
+      await fixture.webhooks.runOnce(); // settles: before the fix it never did
+      expect(Date.now() - started).toBeLessThan(1_500 + 1_000);
+      const [delivery] = await deliveriesOf(id);
+      expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastStatus: 101 });
+      expect(delivery.lastError).toMatch(/101/);
+      expect(delivery.nextAttemptAt).toBe(fixture.clock.now + 5_000);
+      // Nothing is re-sent when the lease runs out: the attempt is over, the retry is at 5 s.
+      fixture.advance(fixture.webhooks.leaseMs - 5_000 - 1);
+      await fixture.webhooks.runOnce();
+      expect(posts).toBe(1);
+      await fixture.webhooks.stop();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  });
+
+  /** A receiver whose first answer is a slow 500, every later one a quick 204. */
+  async function slowFirst(delayMs: number) {
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      received.push(String(req.headers['webhook-id']));
+      req.resume();
+      if (received.length === 1) setTimeout(() => res.writeHead(500).end(), delayMs);
+      else res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    return { url, received, close: () => server.close() };
+  }
+
+  it('never lets an attempt that outlived its lease overwrite the outcome of a newer one', async () => {
+    const receiver = await slowFirst(800);
+    try {
+      const id = await endpointAt(receiver.url, ['license.issued']);
+      await issueOne();
+      const first = fixture.webhooks.runOnce(); // attempt 1: answered 500, 800 ms on
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1));
+      // The first attempt's lease runs out (a paused process): another round takes it over.
+      fixture.advance(fixture.webhooks.leaseMs);
+      await fixture.webhooks.runOnce(); // attempt 2: delivered
+      expect(await deliveriesOf(id)).toMatchObject([{ status: 'delivered', lastStatus: 204 }]);
+      await first; // attempt 1's 500 lands now: recorded nowhere
+      const [delivery] = await deliveriesOf(id);
+      expect(delivery).toMatchObject({ status: 'delivered', attempts: 1, lastStatus: 204 });
+      fixture.advance(60_000);
+      await fixture.webhooks.runOnce();
+      expect(receiver.received).toHaveLength(2);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('answers a resend during an attempt with 409 and when to try again; the attempt counts', async () => {
+    const receiver = await slowFirst(800);
+    try {
+      const id = await endpointAt(receiver.url, ['license.issued']);
+      await issueOne();
+      const first = fixture.webhooks.runOnce();
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1));
+      const [held] = await deliveriesOf(id);
+      const refused = await alice.agent
+        .post(`/api/v1/webhooks/${id}/deliveries/${held.id}/resend`)
+        .set('X-CSRF-Token', alice.csrf)
+        .expect(409);
+      expect(JSON.stringify(refused.body)).toMatch(/being sent right now: try again in \d+ s/);
+      await fixture.webhooks.runOnce(); // claims nothing: the lease is live
+      await first;
+      expect(receiver.received).toHaveLength(1);
+      expect((await deliveriesOf(id))[0]).toMatchObject({
+        status: 'pending',
+        attempts: 1,
+        lastStatus: 500,
+      });
+      // Now it is no attempt in flight: the resend goes through and is sent at once.
+      await alice.agent
+        .post(`/api/v1/webhooks/${id}/deliveries/${held.id}/resend`)
+        .set('X-CSRF-Token', alice.csrf)
+        .expect(200);
+      await fixture.webhooks.runOnce();
+      expect((await deliveriesOf(id))[0]).toMatchObject({ status: 'delivered', attempts: 2 });
+      expect(receiver.received).toHaveLength(2);
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('keeps the events of a disabled endpoint, and its due retries, for when it is enabled', async () => {
+    const { receiver, id } = await receiverFor(['license.issued']);
+    await receiver.down(); // the first attempt fails: retried 5 s on
+    const first = await issueOne();
+    await fixture.webhooks.runOnce();
+    expect((await deliveriesOf(id))[0]).toMatchObject({ status: 'pending', attempts: 1 });
+    const enable = (enabled: boolean) =>
+      alice.agent
+        .patch(`/api/v1/webhooks/${id}`)
+        .set('X-CSRF-Token', alice.csrf)
+        .send({ enabled })
+        .expect(200);
+    await enable(false); // the receiver's maintenance
+    const second = await issueOne(); // while disabled
+    fixture.advance(5_000); // the retry is due, the endpoint disabled
+    await fixture.webhooks.runOnce();
+    fixture.advance(60_000);
+    await fixture.webhooks.runOnce();
+    const waiting = await deliveriesOf(id);
+    expect(waiting.map((d: { status: string }) => d.status)).toEqual(['pending', 'pending']);
+    expect(waiting.map((d: { attempts: number }) => d.attempts).sort()).toEqual([0, 1]);
+    await receiver.up();
+    await enable(true);
+    await fixture.webhooks.runOnce();
+    const log = await deliveriesOf(id);
+    expect(log.map((d: { status: string }) => d.status)).toEqual(['delivered', 'delivered']);
+    const licenses = [...receiver.events.values()].map((e) => e.data.licenseId);
+    expect(licenses.sort()).toEqual([first, second].sort());
+  });
+
+  it('delivers license.issued when the event watch fails every round', async () => {
+    const { receiver } = await receiverFor(['license.issued']);
+    const failing = vi
+      .spyOn(fixture.webhooks.watch, 'run')
+      .mockRejectedValue(new Error('the store cannot answer this query'));
+    const scan = vi
+      .spyOn(fixture.webhooks, 'scanExpiring')
+      .mockRejectedValue(new Error('the store cannot answer this query either'));
+    const licenseId = await issueOne();
+    await fixture.webhooks.runOnce();
+    expect([...receiver.events.values()].map((e) => e.data.licenseId)).toEqual([licenseId]);
+    // The loop of `serve` too.
+    const later = await issueOne();
+    fixture.webhooks.start(20);
+    await vi.waitFor(() => expect(receiver.events.size).toBe(2), { timeout: 5_000 });
+    expect(receiver.events.has(`msg_${later}`)).toBe(false); // ids are the transaction's
+    expect(failing).toHaveBeenCalled();
+    expect(scan).toHaveBeenCalled();
+  });
+
+  it('makes a lost request.created good at start and every 10 minutes after, once', async () => {
+    const pending: ApprovalRequest[] = [];
+    const store = new Proxy(fixture.issuer.store, {
+      get(target, property) {
+        if (property === 'listRequests') return async () => pending;
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as LicensorStore;
+    const dispatcher = new WebhookDispatcher({
+      store,
+      now: () => fixture.clock.now,
+      rules: { selfHosts: [], selfPorts: [], denyPrivate: false, hostAddresses: () => [] },
+    });
+    const request = (n: number) =>
+      ({
+        id: `req_${n}`,
+        kind: 'issue',
+        status: 'pending',
+        licenseId: `lic_${n}`,
+        installationId: `ins_${n}`,
+        challenge: 'x',
+        challengeHash: `${n}`.repeat(43).slice(0, 43),
+        asked: null,
+        createdAt: fixture.clock.now,
+        createdBy: { id: 'op-1', name: 'Olivia' },
+        decidedAt: null,
+        decidedBy: null,
+        reason: null,
+        transactionId: null,
+      }) as unknown as ApprovalRequest;
+    const created = async () => {
+      const found: unknown[] = [];
+      for (const r of pending) {
+        const event = await fixture.issuer.store.automation.getOutboxEvent(
+          `msg_rq_${r.challengeHash}`,
+        );
+        if (event !== null) found.push(event.data.requestId);
+      }
+      return found;
+    };
+    pending.push(request(1));
+    await dispatcher.runOnce(); // the first round reconciles
+    expect(await created()).toEqual(['req_1']);
+    // A request whose event was lost later (MongoDB: a crash between the two writes).
+    pending.push(request(2));
+    fixture.advance(9 * 60_000);
+    await dispatcher.runOnce();
+    expect(await created()).toEqual(['req_1']);
+    fixture.advance(60_000);
+    await dispatcher.runOnce();
+    expect(await created()).toEqual(['req_1', 'req_2']);
+    fixture.advance(10 * 60_000);
+    await dispatcher.runOnce();
+    expect(await created()).toEqual(['req_1', 'req_2']);
+  });
+
+  it('sweeps delivered deliveries and their events after the retention; pending ones stay', async () => {
+    const { receiver, id } = await receiverFor(['license.issued']);
+    const dispatcher = new WebhookDispatcher({
+      store: fixture.issuer.store,
+      now: () => fixture.clock.now,
+      rules: fixture.webhookRules,
+      lookup,
+      expiringDays: 5,
+      retentionDays: 10,
+      sweepBatch: 1,
+    });
+    expect(
+      () =>
+        new WebhookDispatcher({ store: fixture.issuer.store, rules: RULES_ANY, retentionDays: 7 }),
+    ).toThrow(RangeError);
+    await issueOne();
+    await issueOne();
+    await dispatcher.runOnce();
+    await receiver.down();
+    await issueOne(); // fails, stays pending
+    await dispatcher.runOnce();
+    const log = await deliveriesOf(id);
+    expect(log.map((d: { status: string }) => d.status).sort()).toEqual([
+      'delivered',
+      'delivered',
+      'pending',
+    ]);
+    const auditBefore = (await fixture.issuer.listAuditEvents({})).map((e) => e.id);
+    fixture.advance(10 * 86_400_000 + 3_600_000);
+    await dispatcher.runOnce();
+    alice = await loginAs(fixture, 'alice'); // the session ended meanwhile
+    const kept = await deliveriesOf(id);
+    expect(kept.map((d: { status: string }) => d.status)).toEqual(['pending']);
+    const store = fixture.issuer.store.automation;
+    for (const d of log) {
+      expect((await store.getOutboxEvent(d.eventId)) !== null).toBe(d.status === 'pending');
+    }
+    const auditAfter = (await fixture.issuer.listAuditEvents({})).map((e) => e.id);
+    expect(auditAfter).toEqual(expect.arrayContaining(auditBefore));
+  });
+});
+
+const RULES_ANY = { selfHosts: [], selfPorts: [], denyPrivate: false, hostAddresses: () => [] };

@@ -11,7 +11,11 @@ import { createHash } from 'node:crypto';
 import type { KeysetClaims } from '@licensor/token';
 import type { CheckRecord, KeysetRecord, License } from '../records.js';
 import type { OutboxEvent } from '../store/automation-port.js';
-import type { CheckFailure, QuietInstallation } from '../store/event-sources-port.js';
+import type {
+  CheckFailure,
+  QuietInstallation,
+  QuietInstallationKey,
+} from '../store/event-sources-port.js';
 import type { LicensorStore } from '../store/ports.js';
 import { licenseSummary } from '../store/webhook-events.js';
 import { CHECK_FAILURE_WINDOW_MS } from './check-failures.js';
@@ -137,6 +141,16 @@ export interface EventWatchOptions {
   stoppedScanMs?: number;
   /** Check records younger than this are left for the next round (late writes; ms). */
   settleMs?: number;
+  /**
+   * usage.near-cap of a check record written up to this long after its time (a batch the verify
+   * service buffered while the store was down, a verify host's clock behind) is still found: the
+   * checks of this window behind the cursor are read again (ms); default 6 h.
+   */
+  lateMs?: number;
+  /** How often the late window is read again (ms); default 10 min. */
+  lateScanMs?: number;
+  /** Quiet installations read per page for check.stopped; default 5000. */
+  stoppedPageSize?: number;
   /** On start, checks this far back are read again for usage.near-cap (ms); default 1 day. */
   replayMs?: number;
   /** Key set versions older than this when first seen make no event (ms); default 7 days. */
@@ -162,10 +176,16 @@ export class EventWatch {
   readonly #settleMs: number;
   readonly #replayMs: number;
   readonly #keysLookbackMs: number;
+  readonly #lateMs: number;
+  readonly #lateScanMs: number;
+  readonly #stoppedPageSize: number;
   #cursor: { at: number; id: string } | null = null;
   /** Reported usage of each license's last check read (to see a crossing). */
   readonly #lastUsage = new Map<string, number>();
   #lastStoppedScan = Number.NEGATIVE_INFINITY;
+  #lastLateScan = Number.NEGATIVE_INFINITY;
+  /** Ids (and times) of the checks read in the late window: a check not among them came late. */
+  readonly #read = new Map<string, number>();
   #keyset: KeysetRecord | null | undefined;
 
   constructor(options: EventWatchOptions) {
@@ -180,19 +200,39 @@ export class EventWatch {
     this.#settleMs = options.settleMs ?? 60_000;
     this.#replayMs = options.replayMs ?? DAY_MS;
     this.#keysLookbackMs = options.keysLookbackMs ?? 7 * DAY_MS;
+    this.#lateMs = options.lateMs ?? 6 * HOUR_MS;
+    this.#lateScanMs = options.lateScanMs ?? 10 * 60_000;
+    this.#stoppedPageSize = options.stoppedPageSize ?? 5_000;
     if (!(this.percent > 0 && this.percent <= 100)) {
       throw new RangeError('nearCapPercent must be in (0, 100]');
     }
   }
 
-  /** One round of every watch; each writes its events to the outbox before it moves on. */
+  /**
+   * One round of every watch; each writes its events to the outbox before it moves on. A watch
+   * that fails (a query the store cannot answer) stops none of the others: the round goes on,
+   * then rejects with its error (an AggregateError for more than one).
+   */
   async run(): Promise<WatchRound> {
-    return {
-      checkFailed: await this.convertCheckFailures(),
-      nearCap: await this.scanUsage(),
-      stopped: await this.scanStopped(),
-      keysChanged: await this.scanKeysets(),
+    const errors: unknown[] = [];
+    const part = async (scan: () => Promise<number>): Promise<number> => {
+      try {
+        return await scan();
+      } catch (error) {
+        errors.push(error);
+        return 0;
+      }
     };
+    const round = {
+      checkFailed: await part(() => this.convertCheckFailures()),
+      nearCap: (await part(() => this.scanUsage())) + (await part(() => this.scanLateUsage())),
+      stopped: await part(() => this.scanStopped()),
+      keysChanged: await part(() => this.scanKeysets()),
+    };
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1)
+      throw new AggregateError(errors, `${errors.length} event watches failed`);
+    return round;
   }
 
   /** check.failed: the verify service's facts, for licenses that exist, as events. */
@@ -242,6 +282,7 @@ export class EventWatch {
           events.push(nearCapEvent(check, license, this.percent));
         }
         this.#remember(check.licenseId, check.credentialsInUse);
+        this.#markRead(check);
       }
       await automation.appendOutboxEvents(events);
       written += events.length;
@@ -249,6 +290,61 @@ export class EventWatch {
       this.#cursor = { at: last.at, id: last.id };
       if (checks.length < 500) return written;
     }
+  }
+
+  /**
+   * usage.near-cap of the checks written late: the cursor pages by (at, id), so a check record
+   * written after the cursor passed its time (more than `settleMs` late) is never read by
+   * scanUsage. Every `lateScanMs` the checks of the last `lateMs` up to the cursor are read
+   * again; one not read before came late, and is judged against the license's check before it
+   * in time. Its event's id is fixed by the check, so a check judged twice (after a restart)
+   * writes its event once. A check written more than `lateMs` after its time is not announced.
+   */
+  async scanLateUsage(): Promise<number> {
+    const now = this.#now();
+    if (this.#cursor === null || now - this.#lastLateScan < this.#lateScanMs) return 0;
+    this.#lastLateScan = now;
+    const { eventSources, automation } = this.#store;
+    const from = now - this.#lateMs;
+    for (const [id, at] of this.#read) if (at < from) this.#read.delete(id);
+    const end = this.#cursor;
+    let after = { at: from, id: '' };
+    let written = 0;
+    for (;;) {
+      const page = await eventSources.listChecksAfter(after, end.at + 1, 500);
+      if (page.length === 0) return written;
+      const late = page.filter(
+        (c) => !this.#read.has(c.id) && (c.at < end.at || (c.at === end.at && c.id <= end.id)),
+      );
+      const licenses = await this.#licenses(late.map((c) => c.licenseId));
+      const events: OutboxEvent[] = [];
+      for (const check of late) {
+        const license = licenses.get(check.licenseId);
+        if (license !== undefined && license.credentials > 0) {
+          const threshold = nearCapThreshold(license.credentials, this.percent);
+          if (check.credentialsInUse >= threshold) {
+            const previous = (await eventSources.previousCheck(check.licenseId, check))
+              ?.credentialsInUse;
+            if (previous === undefined || previous < threshold) {
+              events.push(nearCapEvent(check, license, this.percent));
+            }
+          }
+        }
+        this.#markRead(check);
+      }
+      await automation.appendOutboxEvents(events);
+      written += events.length;
+      const last = page[page.length - 1]!;
+      after = { at: last.at, id: last.id };
+      if (page.length < 500) return written;
+    }
+  }
+
+  #markRead(check: CheckRecord): void {
+    // Bounded: past a million checks in the window the memory starts again (a check judged
+    // again writes nothing new: its event's id is fixed).
+    if (this.#read.size >= 1_000_000) this.#read.clear();
+    this.#read.set(check.id, check.at);
   }
 
   #remember(licenseId: string, usage: number): void {
@@ -262,24 +358,38 @@ export class EventWatch {
     const now = this.#now();
     if (now - this.#lastStoppedScan < this.#stoppedScanMs) return 0;
     this.#lastStoppedScan = now;
-    const quiet = await this.#store.eventSources.listQuietInstallations(
-      now - this.#windowMs,
-      now - this.stoppedAfterMs,
-      this.#minChecks,
-      5_000,
-    );
-    const licenses = await this.#licenses(quiet.map((q) => q.licenseId));
-    const events = quiet.flatMap((q) => {
-      const license = licenses.get(q.licenseId);
-      // Only the installation a license in force is bound to: a revoked, suspended, moved or
-      // ended license is expected to stop checking.
-      if (license === undefined || license.state !== 'active') return [];
-      if (license.installationId !== q.installationId) return [];
-      if (license.term !== null && license.term.end * 1000 <= now) return [];
-      return [checkStoppedEvent(q, license, this.intervalMs, now)];
-    });
-    await this.#store.automation.appendOutboxEvents(events);
-    return events.length;
+    // Page by page through every quiet installation (most are of revoked, moved or ended
+    // licenses, filtered out below): a page limit must not hide the ones that count.
+    let written = 0;
+    let after: QuietInstallationKey | null = null;
+    for (;;) {
+      const quiet = await this.#store.eventSources.listQuietInstallations(
+        now - this.#windowMs,
+        now - this.stoppedAfterMs,
+        this.#minChecks,
+        this.#stoppedPageSize,
+        after,
+      );
+      const licenses = await this.#licenses(quiet.map((q) => q.licenseId));
+      const events = quiet.flatMap((q) => {
+        const license = licenses.get(q.licenseId);
+        // Only the installation a license in force is bound to: a revoked, suspended, moved or
+        // ended license is expected to stop checking.
+        if (license === undefined || license.state !== 'active') return [];
+        if (license.installationId !== q.installationId) return [];
+        if (license.term !== null && license.term.end * 1000 <= now) return [];
+        return [checkStoppedEvent(q, license, this.intervalMs, now)];
+      });
+      await this.#store.automation.appendOutboxEvents(events);
+      written += events.length;
+      const last = quiet[quiet.length - 1];
+      if (last === undefined || quiet.length < this.#stoppedPageSize) return written;
+      after = {
+        lastAt: last.lastAt,
+        licenseId: last.licenseId,
+        installationId: last.installationId,
+      };
+    }
   }
 
   /** keys.changed: every version of the key set not yet seen by this process. */

@@ -6,6 +6,7 @@
 //
 // Times are milliseconds since the epoch.
 
+import { ConcurrentUpdateError } from '../errors.js';
 import type { AuditEvent } from '../records.js';
 
 /** A role a token may hold: never admin, so a token cannot mint tokens or manage users. */
@@ -215,13 +216,44 @@ export interface WebhookStore {
 
   /** Idempotent by id. */
   insertDeliveries(deliveries: WebhookDelivery[]): Promise<void>;
-  /** Pending deliveries due at `now` and not held by a live lease, now held until now+leaseMs. */
+  /**
+   * Pending deliveries due at `now` and not held by a live lease, now held until now+leaseMs:
+   * each is answered with that lease in `leaseUntil`, the key its `finishDelivery` writes with.
+   * Deliveries of a disabled endpoint are left as they are (pending): they wait for it to be
+   * enabled again.
+   */
   claimDeliveries(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]>;
-  /** Records an attempt's outcome and releases the lease. */
-  finishDelivery(id: string, outcome: DeliveryOutcome): Promise<void>;
+  /**
+   * Records an attempt's outcome and releases the lease, only while the delivery still holds
+   * the lease `lease` its claim set (false, nothing written, otherwise): an attempt that
+   * outlived its lease, whose delivery was claimed again since, never overwrites a newer
+   * outcome.
+   */
+  finishDelivery(id: string, lease: number, outcome: DeliveryOutcome): Promise<boolean>;
   getDelivery(id: string): Promise<WebhookDelivery | null>;
   /** Newest first. */
   listDeliveries(endpointId: string, limit: number): Promise<WebhookDelivery[]>;
-  /** Makes a delivery pending and due now again (an admin's resend). False if there is none. */
+  /**
+   * Makes a delivery pending and due now again (an admin's resend). False if there is none.
+   * A delivery held by a live lease (an attempt in flight) is left alone: DeliveryInFlightError
+   * (a 409), saying when the lease runs out.
+   */
   resendDelivery(id: string, now: number): Promise<boolean>;
+  /**
+   * Retention: deletes up to `limit` delivered or failed deliveries whose last attempt ended
+   * before `before`, and up to `limit` outbox events fanned out before `before` that no
+   * delivery refers to any more. Pending deliveries and their events, and the audit log, are
+   * never touched. Answers how many of each went.
+   */
+  sweepWebhooks(before: number, limit: number): Promise<{ deliveries: number; events: number }>;
+}
+
+/** A resend of a delivery an attempt is sending right now (its lease is live): try again. */
+export class DeliveryInFlightError extends ConcurrentUpdateError {
+  readonly retryAfterSeconds: number;
+  constructor(id: string, leaseUntil: number, now: number) {
+    super(`delivery ${id}`);
+    this.retryAfterSeconds = Math.max(1, Math.ceil((leaseUntil - now) / 1000));
+    this.message = `delivery ${id} is being sent right now: try again in ${this.retryAfterSeconds} s`;
+  }
 }

@@ -22,6 +22,12 @@ export interface CheckFailure {
   reason: string;
 }
 
+/** Where a page of quiet installations ended: the next page starts after it. */
+export type QuietInstallationKey = Pick<
+  QuietInstallation,
+  'lastAt' | 'licenseId' | 'installationId'
+>;
+
 /** A license's installation that checked and then went quiet (check.stopped). */
 export interface QuietInstallation {
   licenseId: string;
@@ -49,12 +55,15 @@ export interface EventSourceStore {
   previousCheck(licenseId: string, before: { at: number; id: string }): Promise<CheckRecord | null>;
   /**
    * Each (license, installation) with at least `minChecks` raw checks at or after `from` and
-   * none at or after `quietSince`: installations that checked and stopped.
+   * none at or after `quietSince`: installations that checked and stopped. In (lastAt,
+   * licenseId, installationId) order, after `after` (keyset paging: a reader pages through them
+   * all, however many there are).
    */
   listQuietInstallations(
     from: number,
     quietSince: number,
     minChecks: number,
     limit: number,
+    after?: QuietInstallationKey | null,
   ): Promise<QuietInstallation[]>;
 }

@@ -3,7 +3,11 @@
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
-import type { ApiTokenRecord, PortalSessionRecord } from '../../src/store/automation-port.js';
+import {
+  type ApiTokenRecord,
+  DeliveryInFlightError,
+  type PortalSessionRecord,
+} from '../../src/store/automation-port.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import { newDelivery } from '../../src/store/webhook-events.js';
 import type { Adapter } from '../support/adapters.js';
@@ -230,33 +234,38 @@ export function automationContract(adapter: Adapter): void {
       await store.automation.insertDeliveries([delivery]);
       await other.automation.insertDeliveries([delivery]);
       const claimed = await store.automation.claimDeliveries(T0, 10_000, 10);
-      expect(claimed.map((d) => d.id)).toEqual([delivery.id]);
+      expect(claimed.map((d) => [d.id, d.leaseUntil])).toEqual([[delivery.id, T0 + 10_000]]);
       expect(await other.automation.claimDeliveries(T0 + 5_000, 10_000, 10)).toEqual([]);
-      // The holder died: after the lease another process takes it over.
+      // The holder died: after the lease another process takes it over, under its own lease.
+      const taken = await other.automation.claimDeliveries(T0 + 10_000, 10_000, 10);
+      expect(taken.map((d) => [d.id, d.leaseUntil])).toEqual([[delivery.id, T0 + 20_000]]);
       expect(
-        (await other.automation.claimDeliveries(T0 + 10_000, 10_000, 10)).map((d) => d.id),
-      ).toEqual([delivery.id]);
-      await other.automation.finishDelivery(delivery.id, {
-        status: 'pending',
-        attempts: 1,
-        nextAttemptAt: T0 + 60_000,
-        lastAttemptAt: T0 + 10_000,
-        lastStatus: 503,
-        lastDurationMs: 12,
-        lastError: 'HTTP 503',
-        deliveredAt: null,
-      });
+        await other.automation.finishDelivery(delivery.id, T0 + 20_000, {
+          status: 'pending',
+          attempts: 1,
+          nextAttemptAt: T0 + 60_000,
+          lastAttemptAt: T0 + 10_000,
+          lastStatus: 503,
+          lastDurationMs: 12,
+          lastError: 'HTTP 503',
+          deliveredAt: null,
+        }),
+      ).toBe(true);
       expect(await store.automation.claimDeliveries(T0 + 59_999, 10_000, 10)).toEqual([]);
-      await store.automation.finishDelivery(delivery.id, {
-        status: 'delivered',
-        attempts: 2,
-        nextAttemptAt: T0 + 60_000,
-        lastAttemptAt: T0 + 60_000,
-        lastStatus: 204,
-        lastDurationMs: 8,
-        lastError: null,
-        deliveredAt: T0 + 60_000,
-      });
+      const [again] = await store.automation.claimDeliveries(T0 + 60_000, 10_000, 10);
+      expect(again?.leaseUntil).toBe(T0 + 70_000);
+      expect(
+        await store.automation.finishDelivery(delivery.id, T0 + 70_000, {
+          status: 'delivered',
+          attempts: 2,
+          nextAttemptAt: T0 + 60_000,
+          lastAttemptAt: T0 + 60_000,
+          lastStatus: 204,
+          lastDurationMs: 8,
+          lastError: null,
+          deliveredAt: T0 + 60_000,
+        }),
+      ).toBe(true);
       expect(await store.automation.claimDeliveries(T0 + 90_000, 10_000, 10)).toEqual([]);
       expect(await other.automation.listDeliveries('whe_1', 10)).toEqual([
         expect.objectContaining({ status: 'delivered', attempts: 2, lastStatus: 204 }),
@@ -266,6 +275,184 @@ export function automationContract(adapter: Adapter): void {
       expect(
         (await other.automation.claimDeliveries(T0 + 100_000, 10_000, 10)).map((d) => d.attempts),
       ).toEqual([2]);
+    });
+
+    const outcome = (status: 'pending' | 'delivered', attempts: number, at: number) => ({
+      status,
+      attempts,
+      nextAttemptAt: status === 'pending' ? at + 5_000 : at,
+      lastAttemptAt: at,
+      lastStatus: status === 'pending' ? 500 : 204,
+      lastDurationMs: 5,
+      lastError: status === 'pending' ? 'HTTP 500' : null,
+      deliveredAt: status === 'pending' ? null : at,
+    });
+
+    it('drops the outcome of an attempt that outlived its lease: a newer outcome stays', async () => {
+      const event = { id: 'msg_1', type: 'license.issued' as const, at: T0, data: {} };
+      const delivery = newDelivery('whe_1', event, T0);
+      await store.automation.insertDeliveries([delivery]);
+      const [slow] = await store.automation.claimDeliveries(T0, 10_000, 10);
+      // The slow attempt's lease runs out; another process sends it, and it is delivered.
+      const [fast] = await other.automation.claimDeliveries(T0 + 10_000, 10_000, 10);
+      expect(fast!.leaseUntil).not.toBe(slow!.leaseUntil);
+      expect(
+        await other.automation.finishDelivery(
+          delivery.id,
+          fast!.leaseUntil,
+          outcome('delivered', 1, T0 + 10_000),
+        ),
+      ).toBe(true);
+      // The slow attempt ends in a 500 at last: written nowhere.
+      expect(
+        await store.automation.finishDelivery(
+          delivery.id,
+          slow!.leaseUntil,
+          outcome('pending', 1, T0 + 12_000),
+        ),
+      ).toBe(false);
+      expect(await store.automation.getDelivery(delivery.id)).toMatchObject({
+        status: 'delivered',
+        attempts: 1,
+        lastStatus: 204,
+        leaseUntil: 0,
+      });
+      expect(await store.automation.claimDeliveries(T0 + 20_000, 10_000, 10)).toEqual([]);
+    });
+
+    it('refuses to resend a delivery an attempt is sending (409, when to retry); resends after', async () => {
+      const event = { id: 'msg_1', type: 'license.issued' as const, at: T0, data: {} };
+      const delivery = newDelivery('whe_1', event, T0);
+      await store.automation.insertDeliveries([delivery]);
+      const [held] = await store.automation.claimDeliveries(T0, 10_000, 10);
+      const refused = await other.automation
+        .resendDelivery(delivery.id, T0 + 2_500)
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(DeliveryInFlightError);
+      expect(refused).toMatchObject({ code: 'ERR_CONCURRENT_UPDATE', retryAfterSeconds: 8 });
+      expect((refused as Error).message).toMatch(/try again in 8 s/);
+      // The lease is intact: the attempt in flight writes its outcome.
+      expect((await store.automation.getDelivery(delivery.id))?.leaseUntil).toBe(T0 + 10_000);
+      expect(
+        await store.automation.finishDelivery(
+          delivery.id,
+          held!.leaseUntil,
+          outcome('delivered', 1, T0 + 3_000),
+        ),
+      ).toBe(true);
+      expect(await other.automation.resendDelivery(delivery.id, T0 + 4_000)).toBe(true);
+      expect(await store.automation.getDelivery(delivery.id)).toMatchObject({
+        status: 'pending',
+        nextAttemptAt: T0 + 4_000,
+        deliveredAt: null,
+      });
+      // A lease that ran out (its holder died) is no attempt in flight: the resend goes through.
+      await store.automation.claimDeliveries(T0 + 4_000, 10_000, 10);
+      expect(await other.automation.resendDelivery(delivery.id, T0 + 14_000)).toBe(true);
+    });
+
+    it("leaves a disabled endpoint's deliveries pending, unclaimed, until it is enabled", async () => {
+      const endpoint = (id: string) => ({
+        id,
+        url: 'https://crm.example.com/hooks',
+        description: '',
+        events: ['license.issued' as const],
+        secret: 'whsec_x',
+        enabled: true,
+        createdAt: T0,
+        createdBy: 'alice',
+        updatedAt: T0,
+      });
+      await store.automation.insertWebhookEndpoint(endpoint('whe_on'));
+      await store.automation.insertWebhookEndpoint(endpoint('whe_off'));
+      await store.automation.updateWebhookEndpoint('whe_off', { enabled: false, updatedAt: T0 });
+      const events = [1, 2].map((i) => ({
+        id: `msg_${i}`,
+        type: 'license.issued' as const,
+        at: T0 + i,
+        data: {},
+      }));
+      await store.automation.insertDeliveries(
+        events.flatMap((e) => [newDelivery('whe_on', e, e.at), newDelivery('whe_off', e, e.at)]),
+      );
+      const first = await store.automation.claimDeliveries(T0 + 10, 10_000, 10);
+      expect(first.map((d) => [d.endpointId, d.eventId])).toEqual([
+        ['whe_on', 'msg_1'],
+        ['whe_on', 'msg_2'],
+      ]);
+      expect((await store.automation.listDeliveries('whe_off', 10)).map((d) => d.status)).toEqual([
+        'pending',
+        'pending',
+      ]);
+      await other.automation.updateWebhookEndpoint('whe_off', { enabled: true, updatedAt: T0 });
+      const later = await store.automation.claimDeliveries(T0 + 20, 10_000, 10);
+      expect(later.map((d) => [d.endpointId, d.eventId])).toEqual([
+        ['whe_off', 'msg_1'],
+        ['whe_off', 'msg_2'],
+      ]);
+    });
+
+    it('sweeps old delivered and failed deliveries, then their events, in batches; nothing else', async () => {
+      const DAY = 86_400_000;
+      const events = [0, 1, 2, 3, 4].map((i) => ({
+        id: `msg_${i}`,
+        type: 'license.issued' as const,
+        at: T0 + i,
+        data: {},
+      }));
+      await store.automation.appendOutboxEvents(events);
+      await store.automation.markOutboxFannedOut(['msg_0', 'msg_1', 'msg_2', 'msg_3']);
+      await store.appendAuditEvent({
+        id: 'evt_old',
+        at: T0,
+        actor: 'alice',
+        action: 'x',
+        subjectId: null,
+        transactionId: null,
+        details: {},
+      });
+      // msg_0, msg_1: delivered / failed long ago; msg_2: still pending (a disabled endpoint);
+      // msg_3: fanned out to no endpoint; msg_4: not fanned out yet.
+      await store.automation.insertDeliveries(
+        events.slice(0, 3).map((e) => newDelivery('whe_1', e, T0)),
+      );
+      const claimed = await store.automation.claimDeliveries(T0, 10_000, 3);
+      for (const d of claimed) {
+        const attempt = outcome(d.eventId === 'msg_2' ? 'pending' : 'delivered', 1, T0 + 1_000);
+        await store.automation.finishDelivery(d.id, d.leaseUntil, {
+          ...attempt,
+          ...(d.eventId === 'msg_1' ? { status: 'failed' as const, deliveredAt: null } : {}),
+        });
+      }
+      // Too young: nothing goes.
+      expect(await other.automation.sweepWebhooks(T0, 10)).toEqual({
+        deliveries: 0,
+        events: 0,
+      });
+      const before = T0 + 90 * DAY;
+      // Batches of one: the deliveries first, then the events none refers to any more.
+      expect(await other.automation.sweepWebhooks(before, 1)).toEqual({ deliveries: 1, events: 1 });
+      expect(await other.automation.sweepWebhooks(before, 1)).toEqual({ deliveries: 1, events: 1 });
+      expect(await other.automation.sweepWebhooks(before, 1)).toEqual({ deliveries: 0, events: 1 });
+      expect(await other.automation.sweepWebhooks(before, 10)).toEqual({
+        deliveries: 0,
+        events: 0,
+      });
+      expect((await store.automation.listDeliveries('whe_1', 10)).map((d) => d.eventId)).toEqual([
+        'msg_2',
+      ]);
+      for (const [id, kept] of [
+        ['msg_0', false],
+        ['msg_1', false],
+        ['msg_2', true],
+        ['msg_3', false],
+        ['msg_4', true],
+      ] as const) {
+        expect((await store.automation.getOutboxEvent(id)) !== null, id).toBe(kept);
+      }
+      expect(
+        (await store.automation.listAuditRange(T0, T0 + 1, null, 10)).map((e) => e.id),
+      ).toContain('evt_old');
     });
   });
 

@@ -2,7 +2,7 @@
 // keys.changed), found by the event watch over the store, the same on both adapters. Two
 // handles on one store stand for two processes (two verify service instances, two portals).
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openIssuer } from '../../src/domain/open-issuer.js';
 import { checkFailureOf, UNKNOWN_INSTALLATION } from '../../src/events/check-failures.js';
 import { EventWatch } from '../../src/events/event-watch.js';
@@ -132,6 +132,41 @@ export function eventsContract(adapter: Adapter): void {
     });
   });
 
+  it('runs every watch when one fails, then says so', async () => {
+    const { license } = await issue();
+    await store.recordCheckFailures([
+      checkFailureOf({
+        licenseId: license.id,
+        installationId: 'someone-else',
+        reason: UNKNOWN_INSTALLATION,
+        at: T0 + 5,
+      }),
+    ]);
+    const eventSources = new Proxy(store.eventSources, {
+      get(target, property) {
+        if (property === 'listChecksAfter') {
+          return async () => {
+            throw new Error('the store cannot answer this query');
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const failing = new Proxy(store, {
+      get(target, property) {
+        if (property === 'eventSources') return eventSources;
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    }) as LicensorStore;
+    const watch = watchOn(failing, { lateScanMs: 0 });
+    const after = [vi.spyOn(watch, 'scanStopped'), vi.spyOn(watch, 'scanKeysets')];
+    await expect(watch.run()).rejects.toThrow(/2 event watches failed/);
+    expect(await outbox('check.failed')).toHaveLength(1);
+    for (const scan of after) expect(scan).toHaveBeenCalledTimes(1);
+  });
+
   describe('usage.near-cap', () => {
     it('fires once per upward crossing of the share of the cap', async () => {
       const { license } = await issue();
@@ -180,6 +215,52 @@ export function eventsContract(adapter: Adapter): void {
       clock.advance(30_001);
       expect(await watch.scanUsage()).toBe(1);
     });
+    it('announces a check written long after its time (a buffered batch), once, within the late window', async () => {
+      const a = await issue();
+      const b = await issue();
+      const watch = watchOn(store, { settleMs: 60_000, lateScanMs: 0 });
+      const t1 = clock.now();
+      // One verify instance writes at once: license A, low usage, at t1 + 30 s.
+      await store.recordChecks([check(a.license, t1 + 30_000, 1)]);
+      clock.advance(120_000);
+      await watch.run(); // the cursor passes t1 + 30 s
+      // Another had the store down: its buffered check of license B (at t1 + 10 s, at the cap)
+      // lands now, behind the cursor.
+      const late = check(b.license, t1 + 10_000, 10);
+      await store.recordChecks([late]);
+      for (let round = 0; round < 3; round++) {
+        clock.advance(120_000);
+        await watch.run();
+      }
+      const events = (await outbox('usage.near-cap')).filter((e) => e.data.checkId === late.id);
+      expect(events).toHaveLength(1);
+      expect(events[0]!.data).toMatchObject({ licenseId: b.license.id, credentialsInUse: 10 });
+      // Judged again by a new process (its replay) and by this one: still one event.
+      await watchOn(other, { settleMs: 60_000, lateScanMs: 0 }).run();
+      await watch.run();
+      expect(
+        (await outbox('usage.near-cap')).filter((e) => e.data.checkId === late.id),
+      ).toHaveLength(1);
+      // A late check is judged against the license's check before it in time.
+      const below = check(b.license, t1 + 5_000, 9);
+      await store.recordChecks([below, check(b.license, t1 + 6_000, 10)]);
+      await watch.run();
+      expect(await outbox('usage.near-cap')).toHaveLength(2);
+    });
+
+    it('does not announce a check written more than the late window after its time', async () => {
+      const { license } = await issue();
+      const watch = watchOn(store, { settleMs: 60_000, lateScanMs: 0, lateMs: HOUR_MS });
+      const t1 = clock.now();
+      await store.recordChecks([check(license, t1 + 100_000, 1)]);
+      clock.advance(200_000);
+      await watch.run(); // the cursor passes t1 + 100 s
+      const tooLate = check(license, t1 + 50_000, 10);
+      clock.advance(HOUR_MS);
+      await store.recordChecks([tooLate]);
+      await watch.run();
+      expect(await outbox('usage.near-cap')).toEqual([]);
+    });
   });
 
   describe('check.stopped', () => {
@@ -222,6 +303,40 @@ export function eventsContract(adapter: Adapter): void {
       clock.advance(2 * interval);
       await watchOn(store, options).scanStopped();
       expect(await outbox('check.stopped')).toHaveLength(2);
+    });
+
+    it('finds a stopped installation behind a page of quiet ones that do not count', async () => {
+      // Revoked licenses whose installations stopped earlier: a full page of quiet ones.
+      const revoked: License[] = [];
+      for (let i = 0; i < 3; i++) revoked.push((await issue()).license);
+      const live = await issue();
+      for (let i = 0; i < 3; i++) {
+        await store.recordChecks(revoked.map((l) => check(l, clock.now(), 1)));
+        await store.recordChecks([check(live.license, clock.now(), 1)]);
+        clock.advance(interval);
+      }
+      // The live license's installation checks once more, an interval later than the others.
+      await store.recordChecks([check(live.license, clock.now(), 1)]);
+      for (const l of revoked) await issuer.revoke(l.id, 'alice', 'refund');
+      clock.advance(2 * interval + 1);
+      const paged = { ...options, stoppedPageSize: 2 };
+      expect(await watchOn(store, paged).scanStopped()).toBe(1);
+      const events = await outbox('check.stopped');
+      expect(events.map((e) => e.data.licenseId)).toEqual([live.license.id]);
+      // Pages in (last check, license, installation) order, each after the one before.
+      const from = clock.now() - 10 * interval;
+      const quietSince = clock.now() - 2 * interval;
+      const all = await other.eventSources.listQuietInstallations(from, quietSince, 3, 100);
+      expect(all).toHaveLength(4);
+      const pages: string[] = [];
+      let after: (typeof all)[number] | null = null;
+      for (let i = 0; i < 10; i++) {
+        const page = await store.eventSources.listQuietInstallations(from, quietSince, 3, 1, after);
+        if (page.length === 0) break;
+        pages.push(...page.map((q) => q.licenseId));
+        after = page[0]!;
+      }
+      expect(pages).toEqual(all.map((q) => q.licenseId));
     });
 
     it('says nothing of a revoked license, a single check, or one still checking', async () => {

@@ -1,14 +1,20 @@
 // Sends the outbox to the registered endpoints. Each round: (1) fan-out: every event not yet
-// turned into deliveries becomes one delivery per enabled endpoint that chose its type (a
-// delivery's id is fixed by endpoint and event, so doing this twice, from two processes or
-// after a crash, makes nothing twice); (2) the deliveries that are due are claimed under a
-// lease and sent, each on its own: a slow or dead receiver holds up nothing but itself (its
-// attempt times out), and a process that dies mid-send loses nothing (the lease runs out and
-// any process takes the delivery over). Failed attempts are retried on a schedule that spans
-// more than a day; after the last one the delivery is `failed` until an admin resends it. A URL
-// whose IP literal the URL rules refuse is never connected to and fails at once (it cannot change).
-// Delivery is at least once: receivers drop repeats by `webhook-id` (the Standard Webhooks rule).
+// turned into deliveries becomes one delivery per endpoint that chose its type, enabled or not
+// (a disabled endpoint's deliveries wait, pending, until it is enabled again; a delivery's id
+// is fixed by endpoint and event, so doing this twice, from two processes or after a crash,
+// makes nothing twice); (2) the deliveries that are due, of enabled endpoints, are claimed
+// under a lease and sent, each on its own: a slow or dead receiver holds up nothing but itself
+// (its attempt times out), and a process that dies mid-send loses nothing (the lease runs out
+// and any process takes the delivery over). An attempt's outcome is written only under the
+// lease its claim set: one that outlived its lease writes nothing. Failed attempts are retried
+// on a schedule that spans more than a day; after the last one the delivery is `failed` until
+// an admin resends it. A URL whose IP literal the URL rules refuse is never connected to and
+// fails at once (it cannot change). Each step of a round (the expiring scan, the event watch,
+// the reconcile, the retention sweep, fan-out, claiming) fails on its own: it is logged and the
+// others go on. Delivery is at least once: receivers drop repeats by `webhook-id` (the
+// Standard Webhooks rule).
 import type {
+  DeliveryOutcome,
   EventWatchOptions,
   License,
   LicensorStore,
@@ -59,7 +65,27 @@ export interface DispatcherOptions {
   expiringPageSize?: number;
   /** check.failed, check.stopped, usage.near-cap, keys.changed: what the watch looks for. */
   events?: Omit<EventWatchOptions, 'store' | 'now'>;
+  /** How often the request.created events of pending requests are made good (ms); 10 min. */
+  reconcileMs?: number;
+  /**
+   * Delivered and failed deliveries, and the outbox events fanned out, are deleted this many
+   * days after (the last attempt; the event); default 90. More than `expiringDays` and 7 (an
+   * event's cause is looked at again within those: a younger event is never written twice).
+   */
+  retentionDays?: number;
+  /** How often the retention sweep runs (ms); default 1 h. */
+  sweepMs?: number;
+  /** Rows the retention sweep deletes per statement; default 500 (at most 20 batches a run). */
+  sweepBatch?: number;
 }
+
+/** How often pending requests' request.created events are made good (see reconcile()). */
+export const RECONCILE_MS = 10 * 60_000;
+
+/** Days delivered and failed deliveries, and fanned-out events, are kept. */
+export const WEBHOOK_RETENTION_DAYS = 90;
+
+const DAY_MS = 86_400_000;
 
 /** How often the store is searched for subscriptions about to end. */
 export const EXPIRING_SCAN_MS = 10 * 60_000;
@@ -94,7 +120,13 @@ export class WebhookDispatcher {
   readonly #expiringPageSize: number;
   /** Finds the events no issuer write causes (check.*, usage.near-cap, keys.changed). */
   readonly watch: EventWatch;
+  readonly #reconcileMs: number;
+  readonly #retentionMs: number;
+  readonly #sweepMs: number;
+  readonly #sweepBatch: number;
   #lastExpiringScan = Number.NEGATIVE_INFINITY;
+  #lastReconcile = Number.NEGATIVE_INFINITY;
+  #lastSweep = Number.NEGATIVE_INFINITY;
   readonly #inFlight = new Set<Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #running = false;
@@ -112,6 +144,16 @@ export class WebhookDispatcher {
     this.#expiringFullScanMs = options.expiringFullScanMs ?? EXPIRING_FULL_SCAN_MS;
     this.#expiringPageSize = options.expiringPageSize ?? 500;
     this.watch = new EventWatch({ ...options.events, store: this.#store, now: this.#now });
+    this.#reconcileMs = options.reconcileMs ?? RECONCILE_MS;
+    const retentionDays = options.retentionDays ?? WEBHOOK_RETENTION_DAYS;
+    if (!(Number.isFinite(retentionDays) && retentionDays > Math.max(this.#expiringDays, 7))) {
+      throw new RangeError(
+        `retentionDays must be more than ${Math.max(this.#expiringDays, 7)} (expiringDays, 7)`,
+      );
+    }
+    this.#retentionMs = retentionDays * DAY_MS;
+    this.#sweepMs = options.sweepMs ?? 3_600_000;
+    this.#sweepBatch = options.sweepBatch ?? 500;
   }
 
   /**
@@ -250,19 +292,50 @@ export class WebhookDispatcher {
   /**
    * Puts the request.created event of every pending request in the outbox (by its fixed id:
    * nothing twice). On MongoDB a crash between a request's insert and its event's leaves the
-   * event out; this makes it good. Run on start.
+   * event out; this makes it good. Runs on start and every `reconcileMs` (10 min) after. A
+   * request older than the retention is left out: its event may have been swept already, and
+   * writing it again would send it again.
    */
-  async reconcile(): Promise<void> {
+  async reconcile(): Promise<number> {
+    this.#lastReconcile = this.#now();
+    const since = this.#now() - this.#retentionMs;
     const pending = await this.#store.listRequests({ status: 'pending', limit: 10_000 });
-    await this.#store.automation.appendOutboxEvents(pending.map(webhookEventOfRequest));
+    const events = pending.map(webhookEventOfRequest).filter((e) => e.at > since);
+    await this.#store.automation.appendOutboxEvents(events);
+    return events.length;
   }
 
-  /** Turns new outbox events into deliveries. */
+  /**
+   * Retention: deletes delivered and failed deliveries whose last attempt ended more than
+   * `retentionDays` ago, and the outbox events fanned out that long ago that no delivery refers
+   * to any more, `sweepBatch` rows a statement, at most 20 batches a run (the rest next run).
+   * Pending deliveries (a disabled endpoint's too) and their events stay; the audit log is
+   * another table, never touched. Runs every `sweepMs` (1 h).
+   */
+  async sweep(): Promise<{ deliveries: number; events: number }> {
+    this.#lastSweep = this.#now();
+    const before = this.#now() - this.#retentionMs;
+    const total = { deliveries: 0, events: 0 };
+    for (let batch = 0; batch < 20; batch++) {
+      const swept = await this.#store.automation.sweepWebhooks(before, this.#sweepBatch);
+      total.deliveries += swept.deliveries;
+      total.events += swept.events;
+      if (swept.deliveries < this.#sweepBatch && swept.events < this.#sweepBatch) break;
+    }
+    if (total.deliveries + total.events > 0) {
+      this.#logger?.info(total, 'webhook retention sweep');
+    }
+    return total;
+  }
+
+  /** Turns new outbox events into deliveries, for every endpoint that chose them. */
   async fanOut(): Promise<number> {
     const { automation } = this.#store;
     const events = await automation.listUnfannedOutboxEvents(500);
     if (events.length === 0) return 0;
-    const endpoints = (await automation.listWebhookEndpoints()).filter((e) => e.enabled);
+    // Disabled endpoints too: their deliveries wait, pending (claiming skips them), and go out
+    // in order once the endpoint is enabled again.
+    const endpoints = await automation.listWebhookEndpoints();
     const now = this.#now();
     const deliveries = events.flatMap((event) =>
       endpoints
@@ -279,16 +352,40 @@ export class WebhookDispatcher {
    * started in this round have finished (the loop does not wait for that).
    */
   async runOnce(): Promise<void> {
-    await this.scanExpiring();
-    await this.watch.run();
-    await this.fanOut();
-    const claimed = await this.#store.automation.claimDeliveries(
-      this.#now(),
-      this.leaseMs,
-      this.#batch,
-    );
+    const claimed = await this.#prepare();
     const attempts = claimed.map((delivery) => this.#track(this.#attempt(delivery)));
     await Promise.all(attempts);
+  }
+
+  /**
+   * A round's steps up to the claim, each on its own: a step that fails (the expiring scan, a
+   * watch query the store cannot answer) is logged, and the others, delivery above all, go on.
+   */
+  async #prepare(): Promise<WebhookDelivery[]> {
+    const now = this.#now();
+    await this.#step('subscription.expiring scan', () => this.scanExpiring());
+    await this.#step('event watch', () => this.watch.run());
+    if (now - this.#lastReconcile >= this.#reconcileMs) {
+      await this.#step('reconcile', () => this.reconcile());
+    }
+    if (now - this.#lastSweep >= this.#sweepMs) {
+      await this.#step('retention sweep', () => this.sweep());
+    }
+    await this.#step('fan-out', () => this.fanOut());
+    return (
+      (await this.#step('claim', () =>
+        this.#store.automation.claimDeliveries(this.#now(), this.leaseMs, this.#batch),
+      )) ?? []
+    );
+  }
+
+  async #step<T>(name: string, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (error) {
+      this.#logger?.warn({ err: error, step: name }, `webhook round: ${name} failed`);
+      return undefined;
+    }
   }
 
   #track(attempt: Promise<void>): Promise<void> {
@@ -302,18 +399,23 @@ export class WebhookDispatcher {
 
   async #attempt(delivery: WebhookDelivery): Promise<void> {
     const { automation } = this.#store;
+    const lease = delivery.leaseUntil;
     const [endpoint, event] = await Promise.all([
       automation.getWebhookEndpoint(delivery.endpointId),
       automation.getOutboxEvent(delivery.eventId),
     ]);
     const at = this.#now();
-    if (endpoint === null || event === null || !endpoint.enabled) {
-      await automation.finishDelivery(delivery.id, {
+    if (endpoint !== null && !endpoint.enabled) {
+      // Disabled since the claim: not an attempt. The lease is let go; the delivery waits.
+      await automation.finishDelivery(delivery.id, lease, unchanged(delivery));
+      return;
+    }
+    if (endpoint === null || event === null) {
+      await automation.finishDelivery(delivery.id, lease, {
         ...outcomeBase(delivery),
         status: 'failed',
         lastAttemptAt: at,
-        lastError:
-          endpoint === null || !endpoint.enabled ? 'endpoint removed or disabled' : 'event missing',
+        lastError: endpoint === null ? 'endpoint removed' : 'event missing',
       });
       return;
     }
@@ -326,7 +428,7 @@ export class WebhookDispatcher {
     const wait = this.#schedule[attempts - 1];
     const finishedAt = this.#now();
     const last = wait === undefined || result.refused === true; // a refused literal stays refused
-    await automation.finishDelivery(delivery.id, {
+    const written = await automation.finishDelivery(delivery.id, lease, {
       status: result.ok ? 'delivered' : last ? 'failed' : 'pending',
       attempts,
       nextAttemptAt: result.ok || last ? finishedAt : finishedAt + wait!,
@@ -336,6 +438,12 @@ export class WebhookDispatcher {
       lastError: result.error,
       deliveredAt: result.ok ? finishedAt : null,
     });
+    if (!written) {
+      this.#logger?.warn(
+        { delivery: delivery.id, ok: result.ok, status: result.status },
+        'webhook attempt outlived its lease: its outcome is not recorded',
+      );
+    }
     this.#logger?.info(
       {
         delivery: delivery.id,
@@ -352,16 +460,10 @@ export class WebhookDispatcher {
   /** Runs a round every `intervalMs` (rounds never overlap; attempts run on between rounds). */
   start(intervalMs = 1_000): void {
     if (this.#timer !== undefined) return;
-    void this.reconcile().catch((error: unknown) =>
-      this.#logger?.warn({ err: error }, 'webhook reconcile failed'),
-    );
     const tick = () => {
       if (this.#running) return;
       this.#running = true;
-      this.scanExpiring()
-        .then(() => this.watch.run())
-        .then(() => this.fanOut())
-        .then(() => this.#store.automation.claimDeliveries(this.#now(), this.leaseMs, this.#batch))
+      this.#prepare()
         .then((claimed) => {
           for (const delivery of claimed) void this.#track(this.#attempt(delivery));
         })
@@ -381,6 +483,20 @@ export class WebhookDispatcher {
     this.#timer = undefined;
     await Promise.all([...this.#inFlight]);
   }
+}
+
+/** The delivery as it was: a claim let go without an attempt. */
+function unchanged(delivery: WebhookDelivery): DeliveryOutcome {
+  return {
+    status: delivery.status,
+    attempts: delivery.attempts,
+    nextAttemptAt: delivery.nextAttemptAt,
+    lastAttemptAt: delivery.lastAttemptAt,
+    lastStatus: delivery.lastStatus,
+    lastDurationMs: delivery.lastDurationMs,
+    lastError: delivery.lastError,
+    deliveredAt: delivery.deliveredAt,
+  };
 }
 
 function outcomeBase(delivery: WebhookDelivery) {

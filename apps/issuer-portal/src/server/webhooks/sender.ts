@@ -102,6 +102,14 @@ export function sendWebhook(
   return new Promise((resolve) => {
     const client = target.protocol === 'https:' ? https : http;
     let settled = false;
+    /** The answer's status once its head arrived: the outcome from then on, body or not. */
+    let answered: number | null = null;
+    const byStatus = (status: number) =>
+      finish({
+        ok: status >= 200 && status < 300,
+        status,
+        error: status >= 200 && status < 300 ? null : `HTTP ${status}`,
+      });
     const finish = (result: Omit<AttemptResult, 'durationMs'>) => {
       if (settled) return;
       settled = true;
@@ -123,22 +131,34 @@ export function sendWebhook(
           if (read > 64 * 1024) response.destroy();
         });
         const status = response.statusCode ?? 0;
-        const end = () =>
-          finish({
-            ok: status >= 200 && status < 300,
-            status,
-            error: status >= 200 && status < 300 ? null : `HTTP ${status}`,
-          });
+        answered = status;
+        const end = () => byStatus(status);
         response.on('end', end);
         response.on('close', end);
         response.on('error', end);
       },
     );
+    // The timeout settles the attempt itself (a failure, even if the answer's head came and its
+    // body did not end), then drops the connection: nothing the socket does next keeps it open.
     const timer = setTimeout(() => {
-      request.destroy(new Error(`no answer within ${options.timeoutMs} ms`));
+      const error = `no answer within ${options.timeoutMs} ms`;
+      finish({ ok: false, status: null, error });
+      request.destroy(new Error(error));
     }, options.timeoutMs);
     request.on('error', (error: Error & { code?: string }) => {
       finish({ ok: false, status: null, error: error.message.slice(0, 300) });
+    });
+    // `101 Switching Protocols` is no answer to a POST: with no listener here Node would only
+    // close the request (no 'response', no 'error'), which the 'close' below also settles.
+    request.on('upgrade', (_response, socket) => {
+      socket.destroy();
+      finish({ ok: false, status: 101, error: 'HTTP 101: the receiver switched protocols' });
+    });
+    // The connection closed and no error said why (before any answer, or mid-body): settled all
+    // the same. After a complete answer `finish` has run already and this does nothing.
+    request.on('close', () => {
+      if (answered !== null) byStatus(answered);
+      else finish({ ok: false, status: null, error: 'connection closed without an answer' });
     });
     request.end(message.body);
   });

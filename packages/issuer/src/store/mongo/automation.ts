@@ -5,16 +5,17 @@
 import { newId } from '@licensor/token';
 import { type Connection, Schema } from 'mongoose';
 import type { AuditEvent } from '../../records.js';
-import type {
-  ApiTokenRecord,
-  AutomationStore,
-  DeliveryOutcome,
-  OutboxEvent,
-  PortalSessionRecord,
-  ScanMark,
-  WebhookDelivery,
-  WebhookEndpoint,
-  WebhookEndpointPatch,
+import {
+  type ApiTokenRecord,
+  type AutomationStore,
+  DeliveryInFlightError,
+  type DeliveryOutcome,
+  type OutboxEvent,
+  type PortalSessionRecord,
+  type ScanMark,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEndpointPatch,
 } from '../automation-port.js';
 import { isDuplicateKey } from './mongo-errors.js';
 
@@ -118,6 +119,8 @@ const webhookDelivery = new Schema(
 );
 webhookDelivery.index({ status: 1, nextAttemptAt: 1 });
 webhookDelivery.index({ endpointId: 1, createdAt: -1 });
+// The retention sweep: an outbox event goes once no delivery of it is left.
+webhookDelivery.index({ eventId: 1 });
 
 /** One small document per scan, by its name (see ScanMark). */
 const scanMark = new Schema(
@@ -450,12 +453,22 @@ export class MongoAutomation implements AutomationStore {
     return this.run(async () => {
       // One conditional update per delivery. FerretDB may let two processes both take one
       // (its updates are read-modify-write); that is a second delivery with the same
-      // webhook-id, which receivers drop, never a lost one.
+      // webhook-id, which receivers drop, never a lost one (and only one outcome is written:
+      // the lease of the later claim). A disabled endpoint's deliveries stay pending, unclaimed.
+      const disabled = await this.models.webhookEndpoints
+        .find({ enabled: false }, { _id: 1 })
+        .lean();
+      const due: Doc = {
+        status: 'pending',
+        nextAttemptAt: { $lte: now },
+        leaseUntil: { $lte: now },
+      };
+      if (disabled.length > 0) due.endpointId = { $nin: disabled.map((e) => e._id) };
       const claimed: WebhookDelivery[] = [];
       for (let i = 0; i < limit; i++) {
         const document = await this.models.deliveries
           .findOneAndUpdate(
-            { status: 'pending', nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } },
+            due,
             { $set: { leaseUntil: now + leaseMs } },
             { new: true, sort: { nextAttemptAt: 1, _id: 1 } },
           )
@@ -467,9 +480,14 @@ export class MongoAutomation implements AutomationStore {
     });
   }
 
-  finishDelivery(id: string, outcome: DeliveryOutcome): Promise<void> {
+  finishDelivery(id: string, lease: number, outcome: DeliveryOutcome): Promise<boolean> {
     return this.run(async () => {
-      await this.models.deliveries.updateOne({ _id: id }, { $set: { ...outcome, leaseUntil: 0 } });
+      // Only under the lease the claim set: a stale attempt writes nothing.
+      const result = await this.models.deliveries.updateOne(
+        { _id: id, leaseUntil: lease },
+        { $set: { ...outcome, leaseUntil: 0 } },
+      );
+      return result.matchedCount === 1;
     });
   }
 
@@ -493,11 +511,66 @@ export class MongoAutomation implements AutomationStore {
 
   resendDelivery(id: string, now: number): Promise<boolean> {
     return this.run(async () => {
+      // A live lease is an attempt in flight: left alone (its outcome is the one that counts).
       const result = await this.models.deliveries.updateOne(
-        { _id: id },
+        { _id: id, leaseUntil: { $lte: now } },
         { $set: { status: 'pending', nextAttemptAt: now, leaseUntil: 0, deliveredAt: null } },
       );
-      return result.matchedCount === 1;
+      if (result.matchedCount === 1) return true;
+      const held = await this.models.deliveries.findById(id, { leaseUntil: 1 }).lean();
+      if (held === null) return false;
+      throw new DeliveryInFlightError(id, (held as Doc).leaseUntil as number, now);
+    });
+  }
+
+  sweepWebhooks(before: number, limit: number): Promise<{ deliveries: number; events: number }> {
+    return this.run(async () => {
+      // A delivered or failed delivery's nextAttemptAt is when its last attempt ended.
+      const done = await this.models.deliveries
+        .find(
+          { status: { $in: ['delivered', 'failed'] }, nextAttemptAt: { $lt: before } },
+          { _id: 1 },
+        )
+        .sort({ nextAttemptAt: 1 })
+        .limit(limit)
+        .lean();
+      const deliveries =
+        done.length === 0
+          ? 0
+          : (await this.models.deliveries.deleteMany({ _id: { $in: done.map((d) => d._id) } }))
+              .deletedCount;
+      // Old events fanned out, a page at a time (at most ten), less those a delivery still
+      // refers to (pending, or not yet old enough to go).
+      let events = 0;
+      let after: { at: number; id: string } | null = null;
+      for (let page = 0; page < 10 && events < limit; page++) {
+        const query: Doc = { fannedOut: true, at: { $lt: before } };
+        if (after !== null) {
+          query.$or = [{ at: { $gt: after.at } }, { at: after.at, _id: { $gt: after.id } }];
+        }
+        const candidates = (await this.models.outbox
+          .find(query, { _id: 1, at: 1 })
+          .sort({ at: 1, _id: 1 })
+          .limit(limit)
+          .lean()) as Doc[];
+        if (candidates.length === 0) break;
+        const ids = candidates.map((c) => c._id as string);
+        const referred = new Set(
+          (await this.models.deliveries.find({ eventId: { $in: ids } }, { eventId: 1 }).lean()).map(
+            (d) => (d as Doc).eventId as string,
+          ),
+        );
+        const gone = ids.filter((id) => !referred.has(id)).slice(0, limit - events);
+        if (gone.length > 0) {
+          // Fanned out and unreferenced now: a fan-out never runs again for it.
+          events += (await this.models.outbox.deleteMany({ _id: { $in: gone }, fannedOut: true }))
+            .deletedCount;
+        }
+        const last = candidates[candidates.length - 1]!;
+        after = { at: last.at as number, id: last._id as string };
+        if (candidates.length < limit) break;
+      }
+      return { deliveries, events };
     });
   }
 }

@@ -4,9 +4,17 @@
 
 import { type Connection, type Model, Schema } from 'mongoose';
 import type { CheckRecord } from '../../records.js';
-import type { CheckFailure, EventSourceStore, QuietInstallation } from '../event-sources-port.js';
+import type {
+  CheckFailure,
+  EventSourceStore,
+  QuietInstallation,
+  QuietInstallationKey,
+} from '../event-sources-port.js';
 import { isDuplicateKey } from './mongo-errors.js';
 import type { MongoModels } from './schemas.js';
+
+/** Code-unit order, as SQLite compares text: the same keyset order on both stores. */
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 type Doc = Record<string, unknown>;
 type Run = <T>(operation: () => Promise<T>) => Promise<T>;
@@ -148,6 +156,7 @@ export class MongoEventSources implements EventSourceStore {
     quietSince: number,
     minChecks: number,
     limit: number,
+    after: QuietInstallationKey | null = null,
   ): Promise<QuietInstallation[]> {
     return this.run(async () => {
       // Grouped here, not by $group: FerretDB implements no $max accumulator. One pass over
@@ -169,9 +178,14 @@ export class MongoEventSources implements EventSourceStore {
           entry.checks += 1;
         }
       }
+      const order = (a: QuietInstallationKey, b: QuietInstallationKey) =>
+        a.lastAt - b.lastAt ||
+        compare(a.licenseId, b.licenseId) ||
+        compare(a.installationId, b.installationId);
       return [...seen.values()]
         .filter((q) => q.lastAt < quietSince && q.checks >= minChecks)
-        .sort((a, b) => a.lastAt - b.lastAt || a.licenseId.localeCompare(b.licenseId))
+        .filter((q) => after === null || order(q, after) > 0)
+        .sort(order)
         .slice(0, limit);
     });
   }

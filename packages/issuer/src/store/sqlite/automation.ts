@@ -5,16 +5,17 @@
 
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from '../../records.js';
-import type {
-  ApiTokenRecord,
-  AutomationStore,
-  DeliveryOutcome,
-  OutboxEvent,
-  PortalSessionRecord,
-  ScanMark,
-  WebhookDelivery,
-  WebhookEndpoint,
-  WebhookEndpointPatch,
+import {
+  type ApiTokenRecord,
+  type AutomationStore,
+  DeliveryInFlightError,
+  type DeliveryOutcome,
+  type OutboxEvent,
+  type PortalSessionRecord,
+  type ScanMark,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEndpointPatch,
 } from '../automation-port.js';
 import { isUniqueViolation } from './sqlite-errors.js';
 import { statement } from './statements.js';
@@ -97,6 +98,15 @@ export const SCAN_MARKS_SQL = `
 export const SCAN_MARK_PUT_SQL = `INSERT INTO scan_marks (name, started_at, body) VALUES (?, ?, ?)
   ON CONFLICT (name) DO UPDATE SET started_at = excluded.started_at, body = excluded.body
   WHERE excluded.started_at > scan_marks.started_at`;
+
+/**
+ * Migration of the webhook retention sweep's indexes (numbered in migrations.ts): the events
+ * fanned out, by time, and the deliveries of an event (an event goes once none is left).
+ */
+export const WEBHOOK_RETENTION_SQL = `
+  CREATE INDEX webhook_outbox_fanned ON webhook_outbox (at) WHERE fanned_out = 1;
+  CREATE INDEX webhook_deliveries_by_event ON webhook_deliveries (event_id);
+`;
 
 /**
  * Writes outbox events inside the caller's SQLite transaction (the commit of the change that
@@ -386,21 +396,26 @@ export class SqliteAutomation implements AutomationStore {
 
   async claimDeliveries(now: number, leaseMs: number, limit: number): Promise<WebhookDelivery[]> {
     // One statement under SQLite's write lock: two processes never claim the same delivery.
+    // A disabled endpoint's deliveries stay pending, unclaimed, until it is enabled again.
     const rows = this.db()
       .prepare(`UPDATE webhook_deliveries SET lease_until = ?
         WHERE id IN (SELECT id FROM webhook_deliveries
           WHERE status = 'pending' AND next_attempt_at <= ? AND lease_until <= ?
+            AND endpoint_id NOT IN (SELECT id FROM webhook_endpoints
+              WHERE json_extract(body, '$.enabled') = 0)
           ORDER BY next_attempt_at, id LIMIT ?)
         RETURNING *`)
       .all(now + leaseMs, now, now, limit) as Row[];
     return rows.map(deliveryOf);
   }
 
-  async finishDelivery(id: string, outcome: DeliveryOutcome): Promise<void> {
-    this.db()
+  async finishDelivery(id: string, lease: number, outcome: DeliveryOutcome): Promise<boolean> {
+    // Only under the lease the claim set: a stale attempt (its lease ran out and the delivery
+    // was claimed again, or resent) writes nothing.
+    const result = this.db()
       .prepare(`UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
         lease_until = 0, last_attempt_at = ?, last_status = ?, last_duration_ms = ?,
-        last_error = ?, delivered_at = ? WHERE id = ?`)
+        last_error = ?, delivered_at = ? WHERE id = ? AND lease_until = ?`)
       .run(
         outcome.status,
         outcome.attempts,
@@ -411,7 +426,9 @@ export class SqliteAutomation implements AutomationStore {
         outcome.lastError,
         outcome.deliveredAt,
         id,
+        lease,
       );
+    return result.changes === 1;
   }
 
   async getDelivery(id: string): Promise<WebhookDelivery | null> {
@@ -430,10 +447,37 @@ export class SqliteAutomation implements AutomationStore {
   }
 
   async resendDelivery(id: string, now: number): Promise<boolean> {
-    const result = this.db()
+    const db = this.db();
+    // A live lease is an attempt in flight: left alone (its outcome is the one that counts).
+    const result = db
       .prepare(`UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?,
-        lease_until = 0, delivered_at = NULL WHERE id = ?`)
-      .run(now, id);
-    return result.changes === 1;
+        lease_until = 0, delivered_at = NULL WHERE id = ? AND lease_until <= ?`)
+      .run(now, id, now);
+    if (result.changes === 1) return true;
+    const row = db.prepare('SELECT lease_until FROM webhook_deliveries WHERE id = ?').get(id) as
+      | Row
+      | undefined;
+    if (row === undefined) return false;
+    throw new DeliveryInFlightError(id, row.lease_until as number, now);
+  }
+
+  async sweepWebhooks(
+    before: number,
+    limit: number,
+  ): Promise<{ deliveries: number; events: number }> {
+    const db = this.db();
+    // A delivered or failed delivery's next_attempt_at is when its last attempt ended.
+    const deliveries = db
+      .prepare(`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+        WHERE status IN ('delivered', 'failed') AND next_attempt_at < ?
+        ORDER BY next_attempt_at LIMIT ?)`)
+      .run(before, limit).changes;
+    const events = db
+      .prepare(`DELETE FROM webhook_outbox WHERE id IN (SELECT o.id FROM webhook_outbox o
+        WHERE o.fanned_out = 1 AND o.at < ?
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = o.id)
+        ORDER BY o.at LIMIT ?)`)
+      .run(before, limit).changes;
+    return { deliveries, events };
   }
 }

@@ -3,7 +3,12 @@
 
 import type Database from 'better-sqlite3';
 import type { CheckRecord } from '../../records.js';
-import type { CheckFailure, EventSourceStore, QuietInstallation } from '../event-sources-port.js';
+import type {
+  CheckFailure,
+  EventSourceStore,
+  QuietInstallation,
+  QuietInstallationKey,
+} from '../event-sources-port.js';
 
 type Row = Record<string, unknown>;
 
@@ -97,14 +102,27 @@ export class SqliteEventSources implements EventSourceStore {
     quietSince: number,
     minChecks: number,
     limit: number,
+    after: QuietInstallationKey | null = null,
   ): Promise<QuietInstallation[]> {
     const rows = this.db()
       .prepare(`SELECT license_id, installation_id, max(at) AS last_at, count(*) AS checks
         FROM checks INDEXED BY checks_by_time WHERE at >= ?
         GROUP BY license_id, installation_id
         HAVING max(at) < ? AND count(*) >= ?
-        ORDER BY last_at, license_id LIMIT ?`)
-      .all(from, quietSince, minChecks, limit) as Row[];
+          AND (max(at) > ? OR (max(at) = ? AND (license_id > ?
+            OR (license_id = ? AND installation_id > ?))))
+        ORDER BY last_at, license_id, installation_id LIMIT ?`)
+      .all(
+        from,
+        quietSince,
+        minChecks,
+        after?.lastAt ?? -1,
+        after?.lastAt ?? -1,
+        after?.licenseId ?? '',
+        after?.licenseId ?? '',
+        after?.installationId ?? '',
+        limit,
+      ) as Row[];
     return rows.map((row) => ({
       licenseId: row.license_id as string,
       installationId: row.installation_id as string,

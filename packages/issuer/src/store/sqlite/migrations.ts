@@ -5,7 +5,12 @@
 import type Database from 'better-sqlite3';
 import { StoreSchemaError } from '../../errors.js';
 import { AUDIT_CHAIN_SQL } from './audit-chain.js';
-import { AUTOMATION_TABLES_SQL, SCAN_MARKS_SQL, WEBHOOK_TABLES_SQL } from './automation.js';
+import {
+  AUTOMATION_TABLES_SQL,
+  SCAN_MARKS_SQL,
+  WEBHOOK_RETENTION_SQL,
+  WEBHOOK_TABLES_SQL,
+} from './automation.js';
 import { CHAIN_TABLES_SQL, FORK_POLICY_SUBJECTS_SQL } from './chains.js';
 import { CHECK_FAILURES_SQL } from './event-sources.js';
 import { INSTALLATION_SEQ_SQL } from './installation-seq.js';
@@ -283,6 +288,11 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: HELD_REVISIONS_SQL,
     // Checks recorded before now reported no revision (key-dependents.ts tells them apart).
     backfill: (db, now) => markHeldRevisions(db, now),
+  },
+  {
+    version: 25,
+    name: 'webhook retention: events fanned out by time, deliveries by event (automation.ts)',
+    sql: WEBHOOK_RETENTION_SQL,
   },
 ];
 
