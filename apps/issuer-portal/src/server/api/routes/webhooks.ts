@@ -207,11 +207,12 @@ export const resendWebhookDelivery = defineRoute({
   method: 'post',
   path: '/webhooks/:endpointId/deliveries/:deliveryId/resend',
   operationId: 'resendWebhookDelivery',
-  summary: 'Send a delivery again now (same webhook-id), whatever its status.',
+  summary:
+    'Send a delivery again now (same webhook-id), whatever its status; 409 while an attempt is sending it.',
   tag: 'webhooks',
   access: 'admin',
   sessionOnly: true,
-  errors: [404],
+  errors: [404, 409],
   params: EndpointParams.extend({ deliveryId: z.string().regex(/^dlv_[A-Za-z0-9_-]{1,40}$/) }),
   response: WebhookDeliverySchema,
   async handle({ params, deps, session }) {
