@@ -1137,6 +1137,11 @@ describe('webhooks when receivers, processes and the store misbehave', () => {
       () =>
         new WebhookDispatcher({ store: fixture.issuer.store, rules: RULES_ANY, retentionDays: 7 }),
     ).toThrow(RangeError);
+    // The portal passes its setting on (LICENSOR_WEBHOOK_RETENTION_DAYS through the CLI).
+    const { createPortalApp } = await import('../src/server/app.js');
+    expect(() =>
+      createPortalApp({ issuer: fixture.issuer, webRoot: null, webhooks: { retentionDays: 7 } }),
+    ).toThrow(/retentionDays must be more than 30/);
     await issueOne();
     await issueOne();
     await dispatcher.runOnce();

@@ -132,6 +132,7 @@ describe('licensor-portal on the CLI kit', () => {
           LICENSOR_CHECK_RETENTION_DAYS: '90',
           LICENSOR_NEAR_CAP_PERCENT: '80',
           LICENSOR_METRICS_TOKEN: ' 0123456789abcdef0123 ',
+          LICENSOR_WEBHOOK_RETENTION_DAYS: '365',
         },
       ),
     ).toEqual({
@@ -143,14 +144,21 @@ describe('licensor-portal on the CLI kit', () => {
       sso: undefined,
       passwordLogin: true,
       retentionDays: 90,
+      webhookRetentionDays: 365,
       metricsToken: '0123456789abcdef0123',
     });
+    for (const days of ['30', '45.5', 'a year']) {
+      expect(() => serveSettings({}, { LICENSOR_WEBHOOK_RETENTION_DAYS: days })).toThrow(
+        'LICENSOR_WEBHOOK_RETENTION_DAYS must be a whole number of days above 30',
+      );
+    }
     expect(serveSettings({}, { LICENSOR_PORTAL_PORT: '4200' })).toMatchObject({
       port: 4200,
       host: '127.0.0.1',
       trustProxy: false,
       allowedHosts: ['127.0.0.1'],
       retentionDays: 30,
+      webhookRetentionDays: undefined,
       metricsToken: null,
     });
   });

@@ -36,6 +36,8 @@ interface ServeSettings {
   sso: SsoOptions | undefined;
   passwordLogin: boolean;
   retentionDays: number;
+  /** Days delivered and failed webhook deliveries are kept (LICENSOR_WEBHOOK_RETENTION_DAYS). */
+  webhookRetentionDays: number | undefined;
   /** LICENSOR_METRICS_TOKEN: GET /metrics answers a scrape carrying it; unset, /metrics is off. */
   metricsToken: string | null;
 }
@@ -72,6 +74,15 @@ export function serveSettings(values: Record<string, unknown>, env: CliIo['env']
   if (!Number.isInteger(retentionDays) || retentionDays < 1) {
     throw new UsageError('LICENSOR_CHECK_RETENTION_DAYS must be a whole number of days >= 1');
   }
+  // Webhook deliveries and their events: longer than the 30-day subscription.expiring window.
+  const webhookDays = env.LICENSOR_WEBHOOK_RETENTION_DAYS?.trim();
+  const webhookRetentionDays = webhookDays ? Number(webhookDays) : undefined;
+  if (
+    webhookRetentionDays !== undefined &&
+    (!Number.isInteger(webhookRetentionDays) || webhookRetentionDays <= 30)
+  ) {
+    throw new UsageError('LICENSOR_WEBHOOK_RETENTION_DAYS must be a whole number of days above 30');
+  }
   const metricsToken = env.LICENSOR_METRICS_TOKEN?.trim() || null;
   const tokenProblem = metricsToken === null ? null : scrapeTokenProblem(metricsToken);
   if (tokenProblem !== null) throw new UsageError(tokenProblem);
@@ -84,6 +95,7 @@ export function serveSettings(values: Record<string, unknown>, env: CliIo['env']
     sso,
     passwordLogin,
     retentionDays,
+    webhookRetentionDays,
     metricsToken,
   };
 }
@@ -144,6 +156,9 @@ async function serve(settings: ServeSettings, dataFlag: string | undefined, io: 
       denyPrivate: env.LICENSOR_WEBHOOK_DENY_PRIVATE === '1',
       timeoutMs: Number.isInteger(timeoutMs) && timeoutMs > 0 ? timeoutMs : 10_000,
       events: settings.events,
+      ...(settings.webhookRetentionDays === undefined
+        ? {}
+        : { retentionDays: settings.webhookRetentionDays }),
     },
   });
   const server = portal.app.listen(port, host, () => {

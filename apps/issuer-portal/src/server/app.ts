@@ -59,6 +59,8 @@ export interface PortalDeps {
     retrySchedule?: readonly number[];
     /** What the event watch looks for (near-cap share, expected check interval, …). */
     events?: DispatcherOptions['events'];
+    /** Days delivered and failed deliveries (and then their events) are kept; default 90. */
+    retentionDays?: number;
   };
   /** Failed-login limits, counted in the issuer's store (shared by every portal process). */
   loginRateLimit?: Partial<LoginRateLimit>;
@@ -131,6 +133,9 @@ export function createPortalApp(deps: PortalDeps): PortalApp {
       ? {}
       : { retrySchedule: deps.webhooks.retrySchedule }),
     ...(deps.webhooks?.events === undefined ? {} : { events: deps.webhooks.events }),
+    ...(deps.webhooks?.retentionDays === undefined
+      ? {}
+      : { retentionDays: deps.webhooks.retentionDays }),
   });
   const apiDeps: ApiDeps = {
     issuer: deps.issuer,
