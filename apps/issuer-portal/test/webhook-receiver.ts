@@ -16,6 +16,8 @@ export class TestReceiver {
   readonly deliveries: Received[] = [];
   /** Deliveries whose signature did not verify. */
   readonly forged: string[] = [];
+  /** Every request as it came, for checks of the headers themselves. */
+  readonly raw: { headers: Record<string, string>; body: string }[] = [];
   /** Deliveries whose sender was gone before the answer (not acted on, as a receiver would). */
   readonly abandoned: string[] = [];
   secret = '';
@@ -43,6 +45,7 @@ export class TestReceiver {
       req.on('end', () => {
         if (this.hang) return; // never answers
         const body = Buffer.concat(chunks).toString('utf8');
+        this.raw.push({ headers: req.headers as Record<string, string>, body });
         const answer = () => {
           if (req.socket.destroyed) {
             this.abandoned.push(String(req.headers['webhook-id']));

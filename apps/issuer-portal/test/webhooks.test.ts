@@ -4,6 +4,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { createServer } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, Socket } from 'node:net';
 import type { ApprovalRequest, License, LicensorStore, OutboxEvent } from '@licensor/issuer';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type DispatcherOptions,
@@ -458,6 +459,75 @@ describe('subscription.expiring, scanned incrementally from a mark in the store'
     expect(await process.scanExpiring()).toBe(1);
     expect(await announced()).toEqual([termOf(license)]);
     expect((await mark())!.fullAt).toBe(fixture.clock.now);
+  });
+});
+
+describe('rotating a webhook secret', () => {
+  it('signs with the new and the replaced secret through the overlap, then the new one alone; reads and rotations are audited', async () => {
+    const { receiver, id } = await receiverFor(['license.issued']);
+    const old = receiver.secret;
+    const rotated = await alice.agent
+      .post(`/api/v1/webhooks/${id}/secret/rotate`)
+      .set('X-CSRF-Token', alice.csrf)
+      .send({ overlapHours: 2 })
+      .expect(200);
+    const fresh = rotated.body.secret as string;
+    expect(fresh).toMatch(/^whsec_/);
+    expect(fresh).not.toBe(old);
+    expect(rotated.body.previousSecretUntil).toBe(fixture.clock.now + 2 * 3_600_000);
+    const read = await alice.agent.get(`/api/v1/webhooks/${id}/secret`).expect(200);
+    expect(read.body.secret).toBe(fresh);
+    // No answer carries either secret.
+    const listed = JSON.stringify((await alice.agent.get('/api/v1/webhooks').expect(200)).body);
+    expect(listed).not.toContain(old);
+    expect(listed).not.toContain(fresh);
+
+    // In the overlap: two signatures, a receiver with either secret verifies.
+    await issueOne();
+    await fixture.webhooks.runOnce();
+    const during = receiver.raw.at(-1)!;
+    expect(during.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    for (const secret of [old, fresh]) {
+      expect(() => new Webhook(secret).verify(during.body, during.headers)).not.toThrow();
+    }
+    // After it: the new secret alone; the old one no longer verifies.
+    fixture.advance(2 * 3_600_000 + 1);
+    alice = await loginAs(fixture, 'alice');
+    ivan = await loginAs(fixture, 'ivan');
+    receiver.secret = fresh;
+    await issueOne();
+    await fixture.webhooks.runOnce();
+    const after = receiver.raw.at(-1)!;
+    expect(after.headers['webhook-signature']!.split(' ')).toHaveLength(1);
+    expect(() => new Webhook(fresh).verify(after.body, after.headers)).not.toThrow();
+    expect(() => new Webhook(old).verify(after.body, after.headers)).toThrow();
+    expect(receiver.forged).toEqual([]);
+
+    const actions = (await fixture.issuer.listAuditEvents({ subjectId: id })).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['webhook.create', 'webhook.secret-rotate', 'webhook.secret-read']),
+    );
+  });
+
+  it('refuses a rotation of an unknown endpoint, an overlap beyond a week, or by a non-admin, changing nothing', async () => {
+    const { id } = await receiverFor(['license.issued']);
+    const before = await fixture.issuer.store.automation.getWebhookEndpoint(id);
+    await alice.agent
+      .post('/api/v1/webhooks/whe_nobody/secret/rotate')
+      .set('X-CSRF-Token', alice.csrf)
+      .send({})
+      .expect(404);
+    await alice.agent
+      .post(`/api/v1/webhooks/${id}/secret/rotate`)
+      .set('X-CSRF-Token', alice.csrf)
+      .send({ overlapHours: 169 })
+      .expect(400);
+    await ivan.agent
+      .post(`/api/v1/webhooks/${id}/secret/rotate`)
+      .set('X-CSRF-Token', ivan.csrf)
+      .send({})
+      .expect(403);
+    expect(await fixture.issuer.store.automation.getWebhookEndpoint(id)).toEqual(before);
   });
 });
 

@@ -118,6 +118,12 @@ export interface WebhookEndpoint {
   events: WebhookEventType[];
   /** `whsec_…`, the Standard Webhooks signing secret the receiver verifies with. */
   secret: string;
+  /**
+   * The secret a rotation replaced, still signing beside `secret` until `previousSecretUntil`
+   * (each delivery then carries both signatures), so a receiver can switch without a gap.
+   */
+  previousSecret?: string | null;
+  previousSecretUntil?: number | null;
   enabled: boolean;
   createdAt: number;
   createdBy: string;
@@ -125,7 +131,16 @@ export interface WebhookEndpoint {
 }
 
 export type WebhookEndpointPatch = Partial<
-  Pick<WebhookEndpoint, 'url' | 'description' | 'events' | 'enabled'>
+  Pick<
+    WebhookEndpoint,
+    | 'url'
+    | 'description'
+    | 'events'
+    | 'enabled'
+    | 'secret'
+    | 'previousSecret'
+    | 'previousSecretUntil'
+  >
 > & { updatedAt: number };
 
 /**

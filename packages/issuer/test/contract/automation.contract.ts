@@ -392,6 +392,44 @@ export function automationContract(adapter: Adapter): void {
       ]);
     });
 
+    it("keeps a rotated endpoint's replaced secret and its end beside the new one, read from any process", async () => {
+      await store.automation.insertWebhookEndpoint({
+        id: 'whe_rot',
+        url: 'https://crm.example.com/hooks',
+        description: '',
+        events: ['license.issued'],
+        secret: 'whsec_old',
+        enabled: true,
+        createdAt: T0,
+        createdBy: 'alice',
+        updatedAt: T0,
+      });
+      await store.automation.updateWebhookEndpoint('whe_rot', {
+        secret: 'whsec_new',
+        previousSecret: 'whsec_old',
+        previousSecretUntil: T0 + 3_600_000,
+        updatedAt: T0 + 1,
+      });
+      expect(await other.automation.getWebhookEndpoint('whe_rot')).toMatchObject({
+        secret: 'whsec_new',
+        previousSecret: 'whsec_old',
+        previousSecretUntil: T0 + 3_600_000,
+        updatedAt: T0 + 1,
+      });
+      // A rotation without overlap clears them.
+      await other.automation.updateWebhookEndpoint('whe_rot', {
+        secret: 'whsec_newer',
+        previousSecret: null,
+        previousSecretUntil: null,
+        updatedAt: T0 + 2,
+      });
+      expect(await store.automation.getWebhookEndpoint('whe_rot')).toMatchObject({
+        secret: 'whsec_newer',
+        previousSecret: null,
+        previousSecretUntil: null,
+      });
+    });
+
     it('sweeps old delivered and failed deliveries, then their events, in batches; nothing else', async () => {
       const DAY = 86_400_000;
       const events = [0, 1, 2, 3, 4].map((i) => ({

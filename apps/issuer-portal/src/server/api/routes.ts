@@ -69,6 +69,7 @@ import {
   listWebhookEventTypes,
   listWebhooks,
   resendWebhookDelivery,
+  rotateWebhookSecret,
   updateWebhook,
 } from './routes/webhooks.js';
 
@@ -139,6 +140,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   listWebhooks,
   createWebhook,
   getWebhookSecret,
+  rotateWebhookSecret,
   updateWebhook,
   listWebhookDeliveries,
   resendWebhookDelivery,

@@ -419,7 +419,12 @@ export class WebhookDispatcher {
       });
       return;
     }
-    const result = await sendWebhook(endpoint.url, endpoint.secret, messageOf(event), {
+    // During a rotation's overlap the replaced secret signs too (one signature each).
+    const secrets =
+      endpoint.previousSecret && (endpoint.previousSecretUntil ?? 0) > at
+        ? [endpoint.secret, endpoint.previousSecret]
+        : endpoint.secret;
+    const result = await sendWebhook(endpoint.url, secrets, messageOf(event), {
       timeoutMs: this.#timeoutMs,
       rules: this.#rules,
       ...(this.#lookup === undefined ? {} : { lookup: this.#lookup }),

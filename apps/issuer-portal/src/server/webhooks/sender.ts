@@ -24,15 +24,23 @@ export interface SignedMessage {
   body: string;
 }
 
+/**
+ * The Standard Webhooks headers. Several secrets (a rotation's overlap: the new one first) give
+ * one signature each, space-separated in one header, as the specification allows: a receiver
+ * that knows either secret verifies the delivery.
+ */
 export function signedHeaders(
-  secret: string,
+  secret: string | readonly string[],
   message: SignedMessage,
   at: Date,
 ): Record<string, string> {
+  const secrets = typeof secret === 'string' ? [secret] : secret;
   return {
     'webhook-id': message.id,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': new Webhook(secret).sign(message.id, at, message.body),
+    'webhook-signature': secrets
+      .map((one) => new Webhook(one).sign(message.id, at, message.body))
+      .join(' '),
   };
 }
 
@@ -76,7 +84,7 @@ function guardedLookup(port: number, rules: UrlRules, resolve: ResolveAll): Look
 
 export function sendWebhook(
   url: string,
-  secret: string,
+  secret: string | readonly string[],
   message: SignedMessage,
   options: { timeoutMs: number; rules: UrlRules; at?: Date; lookup?: ResolveAll },
 ): Promise<AttemptResult> {

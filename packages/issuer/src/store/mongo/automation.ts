@@ -78,6 +78,8 @@ const webhookEndpoint = new Schema(
     description: { type: String, default: '' },
     events: { type: [String], required: true },
     secret: { type: String, required: true },
+    previousSecret: { type: String, default: null },
+    previousSecretUntil: { type: Number, default: null },
     enabled: { type: Boolean, required: true },
     createdAt: { type: Number, required: true },
     createdBy: { type: String, required: true },

@@ -25,6 +25,12 @@ export const WebhookEndpointSchema = z
     createdAt: ms(),
     createdBy: z.string(),
     updatedAt: ms(),
+    previousSecretUntil: ms()
+      .nullable()
+      .optional()
+      .describe(
+        'After a secret rotation: until then the replaced secret signs too (two signatures).',
+      ),
   })
   .register(apiSchemas, { id: 'WebhookEndpoint' });
 
@@ -50,9 +56,17 @@ const EndpointParams = z.object({ endpointId: z.string().regex(/^whe_[A-Za-z0-9_
 const Url = z.string().trim().min(1).max(2000);
 const Events = z.array(EventType).min(1, 'Choose at least one event.');
 
-function publicEndpoint<T extends { secret: string }>(endpoint: T): Omit<T, 'secret'> {
-  const { secret: _secret, ...rest } = endpoint;
+/** The endpoint without its secrets (the current one, and the one a rotation replaced). */
+function publicEndpoint<T extends { secret: string; previousSecret?: string | null }>(
+  endpoint: T,
+): Omit<T, 'secret' | 'previousSecret'> {
+  const { secret: _secret, previousSecret: _previous, ...rest } = endpoint;
   return rest;
+}
+
+/** A new Standard Webhooks signing secret. */
+function newSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
 export const listWebhookEventTypes = defineRoute({
@@ -106,7 +120,7 @@ export const createWebhook = defineRoute({
       url,
       description: body.description,
       events: [...new Set(body.events)],
-      secret: `whsec_${randomBytes(24).toString('base64')}`,
+      secret: newSecret(),
       enabled: true,
       createdAt: now,
       createdBy: session!.userName,
@@ -125,17 +139,54 @@ export const getWebhookSecret = defineRoute({
   method: 'get',
   path: '/webhooks/:endpointId/secret',
   operationId: 'getWebhookSecret',
-  summary: 'The endpoint’s signing secret, for setting up a receiver.',
+  summary: 'The endpoint’s signing secret, for setting up a receiver (each read is audited).',
   tag: 'webhooks',
   access: 'admin',
   sessionOnly: true,
   errors: [404],
   params: EndpointParams,
   response: z.object({ secret: z.string() }),
-  async handle({ params, deps }) {
+  async handle({ params, deps, session }) {
     const endpoint = await deps.issuer.store.automation.getWebhookEndpoint(params.endpointId);
     if (endpoint === null) throw new NotFoundError(`Webhook endpoint ${params.endpointId}`);
+    await auditPortalEvent(deps, session!.userName, 'webhook.secret-read', endpoint.id, {});
     return { secret: endpoint.secret };
+  },
+});
+
+export const rotateWebhookSecret = defineRoute({
+  method: 'post',
+  path: '/webhooks/:endpointId/secret/rotate',
+  operationId: 'rotateWebhookSecret',
+  summary:
+    'A new signing secret. For overlapHours (default 24, 0 to 168) the replaced one signs too: ' +
+    'each delivery carries both signatures, so the receiver can switch without a gap.',
+  tag: 'webhooks',
+  access: 'admin',
+  sessionOnly: true,
+  errors: [404],
+  params: EndpointParams,
+  body: z.object({
+    overlapHours: z.number().int().min(0).max(168).default(24),
+  }),
+  response: z.object({ secret: z.string(), previousSecretUntil: ms().nullable() }),
+  async handle({ params, body, deps, session }) {
+    const { automation } = deps.issuer.store;
+    const endpoint = await automation.getWebhookEndpoint(params.endpointId);
+    if (endpoint === null) throw new NotFoundError(`Webhook endpoint ${params.endpointId}`);
+    const now = deps.now();
+    const until = body.overlapHours === 0 ? null : now + body.overlapHours * 3_600_000;
+    const secret = newSecret();
+    await automation.updateWebhookEndpoint(endpoint.id, {
+      secret,
+      previousSecret: until === null ? null : endpoint.secret,
+      previousSecretUntil: until,
+      updatedAt: now,
+    });
+    await auditPortalEvent(deps, session!.userName, 'webhook.secret-rotate', endpoint.id, {
+      overlapHours: body.overlapHours,
+    });
+    return { secret, previousSecretUntil: until };
   },
 });
 
