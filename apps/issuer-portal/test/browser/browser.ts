@@ -11,7 +11,8 @@ import { type Fixture, makePortal, PASSWORDS, type TestUser } from '../helpers.j
 export { describeInChromium, launchChromium as launch } from '@licensor/test-support';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const WEB_ROOT = resolve(here, '../../dist/web');
+/** The built SPA; LICENSOR_PORTAL_WEB_ROOT serves another build (e.g. one made before a change). */
+export const WEB_ROOT = process.env.LICENSOR_PORTAL_WEB_ROOT ?? resolve(here, '../../dist/web');
 
 /**
  * Screenshots go to test-artifacts/ on every run; with LICENSOR_UPDATE_SCREENSHOTS=1 they

@@ -83,6 +83,13 @@ describeInChromium('two-factor login in Chromium', () => {
     await page.getByRole('button', { name: 'I have saved them' }).click();
     await page.getByText('Two-factor login is on.').first().waitFor();
     await page.getByText('10 of 10 recovery codes left').waitFor();
+    // The card says it once (the notice says what changed, not "is on" again).
+    const card = page.locator('section.card', {
+      has: page.getByRole('heading', { name: 'Two-factor login', exact: true }),
+    });
+    expect(
+      (((await card.textContent()) ?? '').match(/Two-factor login is on/gi) ?? []).length,
+    ).toBe(1);
 
     await logOut();
     fixture.advance(30_000);

@@ -11,12 +11,48 @@ export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
   readonly requestId: string | null;
-  constructor(status: number, code: string, message: string, requestId: string | null) {
+  /** A 400 ERR_REQUEST_INVALID's issues: `{path: 'body.termDays', message}`, each field's. */
+  readonly issues: readonly { path: string; message: string }[];
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    requestId: string | null,
+    issues: readonly { path: string; message: string }[] = [],
+  ) {
     super(message);
     this.status = status;
     this.code = code;
     this.requestId = requestId;
+    this.issues = issues;
   }
+}
+
+/**
+ * What a form throws when a field is wrong: each field says what to fix, and the form's error
+ * (above the fields in a form dialog, under them in a Confirm) points at them.
+ */
+export function fieldsInvalid(where: 'above' | 'below' = 'below'): ApiError {
+  return new ApiError(400, 'ERR_REQUEST_INVALID', `Fix the fields marked ${where}.`, null);
+}
+
+/**
+ * A refusal the server made for the form's fields (400 ERR_REQUEST_INVALID with `issues`), as
+ * the message of each field it names: `fields` maps a body member (`termDays`) to the form's
+ * field. Empty when the failure is another one, or names no field of the form.
+ */
+export function fieldIssues(
+  failure: unknown,
+  fields: Record<string, string>,
+): Record<string, string> {
+  const found: Record<string, string> = {};
+  if (!(failure instanceof ApiError) || failure.code !== 'ERR_REQUEST_INVALID') return found;
+  for (const issue of failure.issues) {
+    const member = issue.path.replace(/^body\./, '').split('.')[0] ?? '';
+    const field = fields[member];
+    if (field && !(field in found)) found[field] = issue.message;
+  }
+  return found;
 }
 
 /** Listeners told when the server says the session is gone, so the app can show the login. */
@@ -69,8 +105,16 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
     parsed = null;
   }
   if (!response.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string; requestId?: string } })
-      ?.error;
+    const error = (
+      parsed as {
+        error?: {
+          code?: string;
+          message?: string;
+          requestId?: string;
+          issues?: { path: string; message: string }[];
+        };
+      }
+    )?.error;
     const code = error?.code ?? 'ERR_INTERNAL';
     const message =
       FRIENDLY[code] ?? error?.message ?? `The server answered ${response.status}. Try again.`;
@@ -79,7 +123,13 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
         for (const listener of sessionLostListeners) listener();
       }
     }
-    throw new ApiError(response.status, code, message, error?.requestId ?? null);
+    throw new ApiError(
+      response.status,
+      code,
+      message,
+      error?.requestId ?? null,
+      Array.isArray(error?.issues) ? error.issues : [],
+    );
   }
   return parsed as T;
 }

@@ -1,9 +1,9 @@
 // The shell: the login page until there is a session, then a sidebar of pages and the page
 // the address names. Pages the user's role cannot use are not offered.
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { ChangePasswordForm } from './components/change-password';
 import { TwoFactorCard } from './components/two-factor';
-import { Alert, Brand, Button, Empty, Loading } from './components/ui';
+import { Alert, Brand, Button, Empty, focusHeading, Loading } from './components/ui';
 import { AccountPage } from './pages/account';
 import { AuditPage } from './pages/audit';
 import { CustomersPage } from './pages/customers';
@@ -133,6 +133,16 @@ export function App() {
   const [menuOpen, setMenuOpen] = useState(false);
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new path is what closes the menu.
   useEffect(() => setMenuOpen(false), [path]);
+  // A page navigated to takes the focus to its heading (its h1, else the main region), as the
+  // browser would with a new document; the first page shown leaves focus where it is.
+  const mainRef = useRef<HTMLElement>(null);
+  const shownPath = useRef<string | null>(null);
+  useEffect(() => {
+    const before = shownPath.current;
+    shownPath.current = path;
+    if (before === null || before === path) return;
+    focusHeading(mainRef.current?.querySelector('h1') ?? mainRef.current);
+  }, [path]);
   if (session.status === 'checking') {
     return (
       <div className="center-screen">
@@ -191,7 +201,7 @@ export function App() {
           </div>
         </div>
       </aside>
-      <main id="main" className="main" tabIndex={-1}>
+      <main id="main" className="main" tabIndex={-1} ref={mainRef}>
         <Page path={path} />
       </main>
     </div>

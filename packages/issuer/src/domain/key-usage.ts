@@ -124,7 +124,7 @@ export async function keysetFindings(
         kind: 'keyset-behind',
         message:
           trusted === 0
-            ? `the installation trusts the keys shipped with the product (key set version 0), as a new installation does; its key carries the published versions 1 to ${newest} before it (the portal's key text, licensor-issuer issue --armour): send it whole`
+            ? `the installation trusts the keys shipped with the product (key set version 0), the usual case at first; its key carries the published versions 1 to ${newest} before it (the portal's key text, licensor-issuer issue --armour): send it whole`
             : `the installation trusts key set version ${trusted} of ${newest}: send its key armoured (the portal's key text, licensor-issuer issue --armour), which carries the versions it lacks before the key`,
       },
     ];

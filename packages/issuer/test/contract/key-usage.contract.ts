@@ -190,12 +190,12 @@ export function keyUsageContract(adapter: Adapter): void {
           .filter((kind) => kind.startsWith('keyset-'));
       expect(await kinds(1)).toEqual(['keyset-behind']);
       expect(await kinds(3)).toEqual([]);
-      // A new installation on the shipped keys is told it is the usual case, not out of date.
+      // An installation on the shipped keys is told it is the usual case, not out of date.
       const shipped = await issuer.inspect(new TestInstallation().challenge({ v: 2, keyset: 0 }));
       expect(shipped.findings).toContainEqual({
         kind: 'keyset-behind',
         message: expect.stringMatching(
-          /^the installation trusts the keys shipped with the product \(key set version 0\), as a new installation does; its key carries the published versions 1 to 3 before it/,
+          /^the installation trusts the keys shipped with the product \(key set version 0\), the usual case at first; its key carries the published versions 1 to 3 before it/,
         ),
       });
       expect(await kinds(4)).toEqual(['keyset-unknown']);

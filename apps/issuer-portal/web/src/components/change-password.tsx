@@ -3,7 +3,8 @@
 // a new session (and CSRF token). Used by the Account page and by the screen that replaces a
 // one-time password at the first login.
 import { type FormEvent, useState } from 'react';
-import { api } from '../api';
+import { api, fieldIssues } from '../api';
+import { passwordProblem } from '../passwords';
 import { useSession } from '../session';
 import type { SessionInfo } from '../types';
 import { useAction } from '../use-api';
@@ -18,15 +19,29 @@ export function ChangePasswordForm({ oneTime = false }: { oneTime?: boolean }) {
   const [done, setDone] = useState(false);
   const mismatch = repeat !== '' && repeat !== next;
 
+  const [nextError, setNextError] = useState<string | null>(null);
+
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (mismatch) return;
     setDone(false);
+    // The length is checked at the field, as its hint says, before anything is sent.
+    const short = passwordProblem(next);
+    setNextError(short);
+    if (short) return;
     void run(async () => {
-      const session = await api.post<SessionInfo>('/auth/password', {
-        currentPassword: current,
-        newPassword: next,
-      });
+      let session: SessionInfo;
+      try {
+        session = await api.post<SessionInfo>('/auth/password', {
+          currentPassword: current,
+          newPassword: next,
+        });
+      } catch (failure) {
+        const atField = fieldIssues(failure, { newPassword: 'next' });
+        if (!atField.next) throw failure;
+        setNextError(atField.next);
+        return;
+      }
       loggedIn(session);
       setCurrent('');
       setNext('');
@@ -56,6 +71,7 @@ export function ChangePasswordForm({ oneTime = false }: { oneTime?: boolean }) {
         autoComplete="new-password"
         hint="At least 12 characters, not the current one."
         value={next}
+        error={nextError}
         onChange={(e) => setNext(e.target.value)}
       />
       <TextInput

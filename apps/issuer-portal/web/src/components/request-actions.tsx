@@ -4,9 +4,15 @@
 // license gets) with its add-ons and limits within the plan's bounds; the server checks them
 // again (422 ERR_TERMS_INVALID naming the field, shown in the dialog, nothing stored).
 import { useState } from 'react';
-import { api } from '../api';
+import { api, fieldIssues, fieldsInvalid } from '../api';
 import { useSession } from '../session';
-import { DEFAULT_GRACE_DAYS, DEFAULT_TERM_DAYS, rangeText, TERMS_LIMITS } from '../terms-limits';
+import {
+  DEFAULT_GRACE_DAYS,
+  DEFAULT_TERM_DAYS,
+  rangeProblem,
+  rangeText,
+  TERMS_LIMITS,
+} from '../terms-limits';
 import type { ApprovalRequest, IssueAnswer, ListOf, Plan } from '../types';
 import { useApi } from '../use-api';
 import { Confirm } from './dialog';
@@ -67,15 +73,41 @@ export function RequestActions({
   };
   const run = async () => {
     if (dialog === 'approve') {
+      setErrors({});
+      // The term and grace are checked at their fields, as their hints say, before anything is sent.
+      const termProblem = toSubscription ? rangeProblem('termDays', termDays) : null;
+      const graceProblem = toSubscription ? rangeProblem('graceDays', graceDays) : null;
+      const found: Record<string, string> = {};
+      if (termProblem) found.termDays = termProblem;
+      if (graceProblem) found.graceDays = graceProblem;
       const terms = toSubscription
         ? { termDays: Number(termDays), graceDays: Number(graceDays) }
         : {};
-      onIssued(
-        await api.post<IssueAnswer>(`/requests/${request.id}/approve`, {
+      let entitled: Record<string, unknown>;
+      try {
+        entitled = entitlements();
+      } catch (failure) {
+        setErrors((errors) => ({ ...errors, ...found }));
+        throw failure;
+      }
+      if (Object.keys(found).length > 0) {
+        setErrors((errors) => ({ ...errors, ...found }));
+        throw fieldsInvalid('above');
+      }
+      let answer: IssueAnswer;
+      try {
+        answer = await api.post<IssueAnswer>(`/requests/${request.id}/approve`, {
           ...terms,
-          ...entitlements(),
-        }),
-      );
+          ...entitled,
+        });
+      } catch (failure) {
+        // A refusal of the term or grace is shown at its field, not as the server's line.
+        const atFields = fieldIssues(failure, { termDays: 'termDays', graceDays: 'graceDays' });
+        if (Object.keys(atFields).length === 0) throw failure;
+        setErrors((errors) => ({ ...errors, ...atFields }));
+        throw fieldsInvalid('above');
+      }
+      onIssued(answer);
     } else {
       await api.post(
         `/requests/${request.id}/reject`,
@@ -136,6 +168,7 @@ export function RequestActions({
                   max={TERMS_LIMITS.termDays.max}
                   hint={`${rangeText('termDays')}.`}
                   value={termDays}
+                  error={errors.termDays ?? null}
                   onChange={(e) => setTermDays(e.target.value)}
                 />
                 <TextInput
@@ -145,6 +178,7 @@ export function RequestActions({
                   max={TERMS_LIMITS.graceDays.max}
                   hint={`How long the CMS keeps working when online checks fail: ${rangeText('graceDays')}.`}
                   value={graceDays}
+                  error={errors.graceDays ?? null}
                   onChange={(e) => setGraceDays(e.target.value)}
                 />
               </div>

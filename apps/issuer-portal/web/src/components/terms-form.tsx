@@ -20,12 +20,24 @@ import {
 import { Button, Select, TextInput } from './ui';
 
 type PlanBound = { value: number; min: number; max: number } | null;
+/** The plan's bound in a hint: `Standard: 10 to 100.` or `Fixed by Standard: 25.` */
 const boundHint = (bound: PlanBound, plan: Plan | null, unit = '') =>
   plan && bound && bound.min !== bound.max
-    ? ` ${plan.name}: ${bound.min.toLocaleString()} to ${bound.max.toLocaleString()}${unit}.`
+    ? ` ${plan.name}: ${bound.min.toLocaleString('en-US')} to ${bound.max.toLocaleString('en-US')}${unit}.`
     : plan && bound
-      ? ` Fixed by ${plan.name}.`
+      ? ` Fixed by ${plan.name}: ${bound.value.toLocaleString('en-US')}${unit}.`
       : '';
+/** True when the plan leaves no choice: the field shows its value and cannot be changed. */
+const fixed = (bound: PlanBound): boolean => bound !== null && bound.min === bound.max;
+/** What is wrong with a value the plan bounds, in the words of the hint, or null. */
+function boundProblem(bound: PlanBound, plan: Plan | null, text: string, unit = ''): string | null {
+  if (!plan || !bound) return null;
+  const value = Number(text);
+  if (Number.isInteger(value) && value >= bound.min && value <= bound.max) return null;
+  return fixed(bound)
+    ? `Fixed by ${plan.name}: ${bound.value.toLocaleString('en-US')}${unit}.`
+    : `Enter a whole number from ${bound.min.toLocaleString('en-US')} to ${bound.max.toLocaleString('en-US')}${unit} (${plan.name}).`;
+}
 
 export function TermsForm({
   initial,
@@ -86,33 +98,53 @@ export function TermsForm({
     if (chosen.graceDays) setGraceDays(String(chosen.graceDays.value));
   };
 
+  // With a plan (issuing, not approving), the plan decides the model, and a value it fixes is
+  // shown locked; a bounded one is checked against its bounds at the field.
+  const bounded = approval ? null : plan;
+  const modelShown = bounded ? bounded.model : model;
+  const shownValue = (bound: PlanBound, typed: string) =>
+    bound && fixed(bound) ? String(bound.value) : typed;
+  const credentialsShown = shownValue(bounded?.credentials ?? null, credentials);
+  const termShown = shownValue(bounded?.termDays ?? null, termDays);
+  const graceShown = shownValue(bounded?.graceDays ?? null, graceDays);
+
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const found: Record<string, string> = {};
-    const count = Number(credentials);
+    const count = Number(credentialsShown);
     if (!customerName.trim()) found.customerName = 'Enter the customer’s name.';
     const problems = {
-      credentials: rangeProblem('credentials', credentials),
-      ...(model === 'subscription'
+      credentials:
+        rangeProblem('credentials', credentialsShown) ??
+        boundProblem(bounded?.credentials ?? null, bounded, credentialsShown),
+      ...(modelShown === 'subscription'
         ? {
-            termDays: rangeProblem('termDays', termDays),
-            graceDays: rangeProblem('graceDays', graceDays),
+            termDays:
+              rangeProblem('termDays', termShown) ??
+              boundProblem(bounded?.termDays ?? null, bounded, termShown, ' days'),
+            graceDays:
+              rangeProblem('graceDays', graceShown) ??
+              boundProblem(bounded?.graceDays ?? null, bounded, graceShown, ' days'),
           }
         : {}),
     };
     for (const [field, problem] of Object.entries(problems)) if (problem) found[field] = problem;
-    const term = Number(termDays);
-    const grace = Number(graceDays);
+    const term = Number(termShown);
+    const grace = Number(graceShown);
     const entitled = approval ? null : entitlementsOf(plan, draft);
     if (entitled && !entitled.ok) Object.assign(found, entitled.errors);
     setErrors(found);
     if (Object.keys(found).length > 0) return;
-    const terms: Terms = { customerName: customerName.trim(), model, credentials: count };
+    const terms: Terms = {
+      customerName: customerName.trim(),
+      model: modelShown,
+      credentials: count,
+    };
     if (initial.customerId) terms.customerId = initial.customerId;
     if (plan) terms.plan = plan.id;
     if (entitled?.ok && (plan || entitled.features.length > 0)) terms.features = entitled.features;
     if (entitled?.ok && (plan || entitled.limits.length > 0)) terms.limits = entitled.limits;
-    if (model === 'subscription') {
+    if (modelShown === 'subscription') {
       terms.termDays = term;
       terms.graceDays = grace;
     }
@@ -159,9 +191,15 @@ export function TermsForm({
       <Select
         label="Model"
         name="model"
-        value={model}
-        disabled={approval}
-        hint={approval ? 'The model the installation asks for.' : undefined}
+        value={modelShown}
+        disabled={approval || bounded !== null}
+        hint={
+          approval
+            ? 'The model the installation asks for.'
+            : bounded
+              ? `Fixed by ${bounded.name}.`
+              : undefined
+        }
         onChange={(e) => setModel(e.target.value as Terms['model'])}
       >
         <option value="perpetual">Perpetual</option>
@@ -174,12 +212,13 @@ export function TermsForm({
         min={TERMS_LIMITS.credentials.min}
         max={TERMS_LIMITS.credentials.max}
         inputMode="numeric"
-        value={credentials}
+        value={credentialsShown}
+        readOnly={fixed(bounded?.credentials ?? null)}
         error={errors.credentials ?? null}
-        hint={`${rangeText('credentials')}.${boundHint(plan?.credentials ?? null, plan)}`}
+        hint={`${rangeText('credentials')}.${boundHint(bounded?.credentials ?? null, bounded)}`}
         onChange={(e) => setCredentials(e.target.value)}
       />
-      {model === 'subscription' ? (
+      {modelShown === 'subscription' ? (
         <>
           <TextInput
             label="Term (days)"
@@ -187,9 +226,10 @@ export function TermsForm({
             type="number"
             min={TERMS_LIMITS.termDays.min}
             max={TERMS_LIMITS.termDays.max}
-            value={termDays}
+            value={termShown}
+            readOnly={fixed(bounded?.termDays ?? null)}
             error={errors.termDays ?? null}
-            hint={`Counted from now: ${rangeText('termDays')}.${boundHint(plan?.termDays ?? null, plan, ' days')}`}
+            hint={`Counted from now: ${rangeText('termDays')}.${boundHint(bounded?.termDays ?? null, bounded, ' days')}`}
             onChange={(e) => setTermDays(e.target.value)}
           />
           <TextInput
@@ -198,9 +238,10 @@ export function TermsForm({
             type="number"
             min={TERMS_LIMITS.graceDays.min}
             max={TERMS_LIMITS.graceDays.max}
-            value={graceDays}
+            value={graceShown}
+            readOnly={fixed(bounded?.graceDays ?? null)}
             error={errors.graceDays ?? null}
-            hint={`How long it keeps working when online checks fail: ${rangeText('graceDays')}.${boundHint(plan?.graceDays ?? null, plan, ' days')}`}
+            hint={`How long it keeps working when online checks fail: ${rangeText('graceDays')}.${boundHint(bounded?.graceDays ?? null, bounded, ' days')}`}
             onChange={(e) => setGraceDays(e.target.value)}
           />
         </>

@@ -138,7 +138,8 @@ export function TwoFactorCard() {
     });
   const savedCodes = () => {
     setCodes(null);
-    setNotice('Two-factor login is on.');
+    // The card says it is on below; the notice says what changed for the next login.
+    setNotice('Your recovery codes are saved. From now on, logging in needs a code from your app.');
     if (pendingSession) loggedIn(pendingSession);
     setPendingSession(null);
     status.reload();

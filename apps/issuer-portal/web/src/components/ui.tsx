@@ -307,3 +307,14 @@ export function LoadedView<T>({
     </>
   );
 }
+
+/**
+ * Moves keyboard focus to a heading (or any element) after the page changed under it: a result
+ * shown, a page navigated to. A screen reader reads it; Tab goes on from there instead of from
+ * the top of the document.
+ */
+export function focusHeading(element: Element | null | undefined): void {
+  if (!(element instanceof HTMLElement)) return;
+  if (!element.hasAttribute('tabindex')) element.setAttribute('tabindex', '-1');
+  element.focus();
+}

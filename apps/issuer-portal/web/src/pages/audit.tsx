@@ -1,9 +1,18 @@
 // The audit log: who did what, when, to which object. Filters live in the address.
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { api } from '../api';
 import { AuditChainStatus } from '../components/fork-controls';
 import { Table } from '../components/table';
-import { Button, Card, LoadedView, Mono, PageHeader, TextInput, Time } from '../components/ui';
+import {
+  Alert,
+  Button,
+  Card,
+  LoadedView,
+  Mono,
+  PageHeader,
+  TextInput,
+  Time,
+} from '../components/ui';
 import { Link, useRouter } from '../router';
 import type { AuditEvent, ListOf } from '../types';
 import { useApi } from '../use-api';
@@ -13,16 +22,24 @@ export function AuditPage() {
   const [actor, setActor] = useState(search.get('actor') ?? '');
   const [action, setAction] = useState(search.get('action') ?? '');
   const [subjectId, setSubjectId] = useState(search.get('subjectId') ?? '');
-  const [since, setSince] = useState(search.get('since') ?? '');
+  // A Since in the address that is not a date (?since=garbage) is ignored, and said so.
+  const sinceAsked = search.get('since');
+  const sinceMs = sinceStart(sinceAsked);
+  const sinceValid = sinceMs === null ? null : sinceAsked;
+  const [since, setSince] = useState(sinceValid ?? '');
   const query = {
     actor: search.get('actor'),
     action: search.get('action'),
     subjectId: search.get('subjectId'),
-    since: search.get('since') ? new Date(`${search.get('since')}T00:00:00`).getTime() : null,
+    since: sinceMs,
   };
   const events = useApi(() => api.get<ListOf<AuditEvent>>('/audit', query), [search.toString()]);
   // The export takes a time range only: of the filters, just "Since" applies, and says so.
-  const exportSince = search.get('since');
+  const exportSince = sinceValid;
+  // The Action filter matches exactly: the actions seen in the log so far are offered.
+  const seenActions = useRef(new Set<string>());
+  for (const event of events.data?.items ?? []) seenActions.current.add(event.action);
+  const actionOptions = [...seenActions.current].sort();
 
   const apply = (event: FormEvent) => {
     event.preventDefault();
@@ -43,7 +60,7 @@ export function AuditPage() {
           <a
             className="btn btn-ghost"
             href={`/api/v1/audit/export?format=csv${
-              exportSince ? `&from=${new Date(`${exportSince}T00:00:00`).getTime()}` : ''
+              exportSince && sinceMs !== null ? `&from=${sinceMs}` : ''
             }`}
             title="The export applies the Since date only, not the user, action or object filters."
             download
@@ -54,6 +71,11 @@ export function AuditPage() {
           </a>
         }
       />
+      {sinceAsked !== null && sinceAsked !== '' && sinceMs === null ? (
+        <Alert tone="warning">
+          The Since date in the address ({sinceAsked}) is not a date (YYYY-MM-DD): it is ignored.
+        </Alert>
+      ) : null}
       <Card title="Integrity">
         <AuditChainStatus />
       </Card>
@@ -68,9 +90,16 @@ export function AuditPage() {
           <TextInput
             label="Action"
             value={action}
+            list="audit-actions"
+            autoComplete="off"
             onChange={(e) => setAction(e.target.value)}
             placeholder="e.g. license.revoke"
           />
+          <datalist id="audit-actions">
+            {actionOptions.map((name) => (
+              <option key={name} value={name} />
+            ))}
+          </datalist>
           <TextInput
             label="Object ID"
             value={subjectId}
@@ -169,4 +198,18 @@ function flatten(value: unknown): string {
     .filter(([, member]) => member !== null && member !== undefined)
     .map(([key, member]) => `${key} ${flatten(member)}`)
     .join(', ');
+}
+
+/** The start (local midnight) of a `YYYY-MM-DD` day, or null when it is not one. */
+export function sinceStart(text: string | null): number | null {
+  if (!text || !/^\d{4}-\d{2}-\d{2}$/.test(text)) return null;
+  const ms = new Date(`${text}T00:00:00`).getTime();
+  if (Number.isNaN(ms)) return null;
+  // 2026-02-31 is not a day (Date would roll it into March).
+  const day = new Date(ms);
+  const same =
+    day.getFullYear() === Number(text.slice(0, 4)) &&
+    day.getMonth() + 1 === Number(text.slice(5, 7)) &&
+    day.getDate() === Number(text.slice(8, 10));
+  return same ? ms : null;
 }

@@ -1,6 +1,6 @@
 // Customers, with a link to each one's licenses and a rename for issuers.
 import { useState } from 'react';
-import { type ApiError, api } from '../api';
+import { type ApiError, api, fieldIssues, fieldsInvalid } from '../api';
 import { Confirm } from '../components/dialog';
 import { Table } from '../components/table';
 import {
@@ -26,6 +26,7 @@ export function CustomersPage() {
   const [more, setMore] = useState<{ items: Customer[]; nextCursor: string | null } | null>(null);
   const [editing, setEditing] = useState<Customer | null>(null);
   const [name, setName] = useState('');
+  const [nameError, setNameError] = useState<string | null>(null);
   const rows = [...(customers.data?.items ?? []), ...(more?.items ?? [])];
   const nextCursor = more === null ? (customers.data?.nextCursor ?? null) : more.nextCursor;
 
@@ -47,7 +48,20 @@ export function CustomersPage() {
 
   const rename = async () => {
     if (!editing) return;
-    await api.patch(`/customers/${editing.id}`, { name });
+    // An empty name is refused at the field, as its hint says, before anything is sent.
+    if (!name.trim()) {
+      setNameError('Enter the customer’s name: 1 to 200 characters.');
+      throw fieldsInvalid('above');
+    }
+    setNameError(null);
+    try {
+      await api.patch(`/customers/${editing.id}`, { name: name.trim() });
+    } catch (failure) {
+      const atField = fieldIssues(failure, { name: 'name' });
+      if (!atField.name) throw failure;
+      setNameError(atField.name);
+      throw fieldsInvalid('above');
+    }
     setMore(null);
     setMoreError(null);
     customers.reload();
@@ -118,13 +132,17 @@ export function CustomersPage() {
         title="Rename customer"
         confirmLabel="Rename"
         onConfirm={rename}
-        onClose={() => setEditing(null)}
+        onClose={() => {
+          setEditing(null);
+          setNameError(null);
+        }}
       >
         <TextInput
           label="Name"
           value={name}
+          error={nameError}
           onChange={(e) => setName(e.target.value)}
-          hint="This renames the customer in your records only. Licenses and keys already issued keep the old name, and the CMS keeps showing it, until a new key is issued for that license (a renewal, an approved request, a new challenge)."
+          hint="1 to 200 characters. This renames the customer in your records only. Licenses and keys already issued keep the old name, and the CMS keeps showing it, until a new key is issued for that license (a renewal, an approved request, a new challenge)."
         />
       </Confirm>
     </>

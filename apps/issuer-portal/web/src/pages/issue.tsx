@@ -1,15 +1,26 @@
 // Issue a key: paste (or drop) the challenge the customer sent, read what it says and what
 // the store knows, settle the terms, and hand out the signed key.
-import { type DragEvent, type FormEvent, useRef, useState } from 'react';
+import { type DragEvent, type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api';
 import { InspectionView } from '../components/inspection-view';
 import { IssuedKey } from '../components/issued-key';
 import { TermsForm } from '../components/terms-form';
-import { Alert, Button, Card, ErrorMessage, PageHeader, TextArea } from '../components/ui';
+import {
+  Alert,
+  Button,
+  Card,
+  ErrorMessage,
+  focusHeading,
+  PageHeader,
+  TextArea,
+} from '../components/ui';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Inspection, IssueAnswer, ListOf, Plan, Terms } from '../types';
 import { useApi } from '../use-api';
+
+/** A challenge file is a few KB: a larger one (dropped or opened) is refused unread. */
+const MAX_CHALLENGE_FILE = 64 * 1024;
 
 export function IssuePage() {
   const { can } = useSession();
@@ -28,6 +39,17 @@ export function IssuePage() {
 
   // The terms last submitted: "Replace the license it holds" issues them again with supersede.
   const [lastTerms, setLastTerms] = useState<Terms | null>(null);
+
+  // The busy button that was pressed is gone or disabled once the answer is shown: focus goes
+  // to the answer's heading ("2. What the challenge says", "License key"), not to <body>.
+  const inspectionRef = useRef<HTMLDivElement>(null);
+  const answerRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (inspected) focusHeading(inspectionRef.current?.querySelector('h2'));
+  }, [inspected]);
+  useEffect(() => {
+    if (answer) focusHeading(answerRef.current?.querySelector('h2'));
+  }, [answer]);
 
   const setChallenge = (text: string) => {
     current.current = text;
@@ -104,7 +126,12 @@ export function IssuePage() {
     setDragging(false);
     const file = event.dataTransfer.files[0];
     if (!file) return;
-    if (file.size > 64 * 1024) {
+    await readFile(file);
+  };
+
+  /** A dropped or opened file: larger than 64 KB it is no challenge, and is not read. */
+  const readFile = async (file: File) => {
+    if (file.size > MAX_CHALLENGE_FILE) {
       setError(
         new ApiError(
           413,
@@ -144,7 +171,11 @@ export function IssuePage() {
         subtitle="Paste the challenge a customer sent (or drop the .txt file), check what it asks for, and issue the key."
         actions={inspection || answer ? <Button onClick={reset}>Start over</Button> : null}
       />
-      {answer ? <IssuedKey answer={answer} onNext={reset} /> : null}
+      {answer ? (
+        <div ref={answerRef} className="contents">
+          <IssuedKey answer={answer} onNext={reset} />
+        </div>
+      ) : null}
       {!answer ? (
         <Card title="1. Challenge">
           <form onSubmit={onSubmit}>
@@ -182,10 +213,10 @@ export function IssuePage() {
                   className="visually-hidden"
                   onChange={async (e) => {
                     const file = e.target.files?.[0];
+                    // The same file may be chosen again after a refusal.
+                    e.target.value = '';
                     if (!file) return;
-                    const text = await file.text();
-                    setChallenge(text);
-                    await inspect(text);
+                    await readFile(file);
                   }}
                 />
               </label>
@@ -202,37 +233,39 @@ export function IssuePage() {
         </div>
       ) : null}
       {inspection && !answer ? (
-        <InspectionView inspection={inspection}>
-          {pendingApproval ? (
-            <Card title="3. Approve the request">
-              <Alert tone="warning" title="This challenge needs approval">
-                It asks for a{' '}
-                {pendingApproval.kind === 'model-switch'
-                  ? `switch to ${pendingApproval.asked.model}`
-                  : 'move to another installation'}
-                . Approving signs the key that completes it; you can also decide later on the{' '}
-                <Link to="/requests">Requests</Link> page.
-              </Alert>
-              <TermsForm
-                initial={inspection.suggestedTerms}
-                busy={busy === 'issue'}
-                submitLabel="Approve and issue"
-                approval
-                onSubmit={(terms) => approve(pendingApproval.id, terms)}
-              />
-            </Card>
-          ) : (
-            <Card title="3. Terms">
-              <TermsForm
-                initial={inspection.suggestedTerms}
-                plans={plans.data?.items ?? []}
-                busy={busy === 'issue'}
-                submitLabel="Issue key"
-                onSubmit={(terms) => issue(terms)}
-              />
-            </Card>
-          )}
-        </InspectionView>
+        <div ref={inspectionRef} className="contents">
+          <InspectionView inspection={inspection}>
+            {pendingApproval ? (
+              <Card title="3. Approve the request">
+                <Alert tone="warning" title="This challenge needs approval">
+                  It asks for a{' '}
+                  {pendingApproval.kind === 'model-switch'
+                    ? `switch to ${pendingApproval.asked.model}`
+                    : 'move to another installation'}
+                  . Approving signs the key that completes it; you can also decide later on the{' '}
+                  <Link to="/requests">Requests</Link> page.
+                </Alert>
+                <TermsForm
+                  initial={inspection.suggestedTerms}
+                  busy={busy === 'issue'}
+                  submitLabel="Approve and issue"
+                  approval
+                  onSubmit={(terms) => approve(pendingApproval.id, terms)}
+                />
+              </Card>
+            ) : (
+              <Card title="3. Terms">
+                <TermsForm
+                  initial={inspection.suggestedTerms}
+                  plans={plans.data?.items ?? []}
+                  busy={busy === 'issue'}
+                  submitLabel="Issue key"
+                  onSubmit={(terms) => issue(terms)}
+                />
+              </Card>
+            )}
+          </InspectionView>
+        </div>
       ) : null}
     </>
   );

@@ -200,6 +200,9 @@ export function KeysPage() {
               : ''}
           </p>
         ) : null}
+        {pending?.kind === 'activate' && pending.key.purpose === 'license' ? (
+          <ActivationTrust usage={usage.data} kid={pending.key.kid} />
+        ) : null}
         {pending?.kind === 'revoke' ? (
           <p>
             <Mono>{pending.key.kid}</Mono> is trusted by nobody once installations pick up the next
@@ -224,6 +227,34 @@ function signedLabel(key: SigningKey, counted: KeyUsage['keys'][number] | undefi
   if (counted === undefined) return '…';
   const licenses = `${counted.licenses} license${counted.licenses === 1 ? '' : 's'}`;
   return `${counted.tokens} token${counted.tokens === 1 ? '' : 's'} (${licenses})`;
+}
+
+/**
+ * In the Activate dialog: how many reporting installations trust a key set that holds the key
+ * (the first version published once it was made, and every later one), and what the others do
+ * with a key it signs.
+ */
+function ActivationTrust({ usage, kid }: { usage: KeyUsage | null; kid: string }) {
+  if (!usage) return <p className="muted">Counting the installations that trust it…</p>;
+  const key = usage.keys.find((k) => k.kid === kid);
+  const first = usage.keysets.find(
+    (set) => set.seq > 0 && set.publishedAt !== null && key && set.publishedAt >= key.createdAt,
+  );
+  const from = first?.seq ?? usage.newestKeyset;
+  const trusting = usage.keysets
+    .filter((set) => set.seq >= from)
+    .reduce((sum, set) => sum + set.installations, 0);
+  const all = usage.installationsReporting;
+  return (
+    <Alert tone={trusting < all ? 'warning' : 'info'} title="Who trusts it yet">
+      <p>
+        {trusting} of {all} reporting installations trust the key set with this key (version {from}{' '}
+        or later). Installations that do not refuse a key it signs (<Mono>ERR_KID_UNKNOWN</Mono>)
+        until their next online check picks up the key set, unless the key is applied with the key
+        sets (the CMS’s Upgrade).
+      </p>
+    </Alert>
+  );
 }
 
 /** How many installations trust each key set version: who has picked up the new keys. */

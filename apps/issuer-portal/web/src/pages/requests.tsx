@@ -1,5 +1,5 @@
 // Requests waiting for the vendor: model switches and moves to another installation.
-import { useState } from 'react';
+import { type ReactNode, useState } from 'react';
 import { api } from '../api';
 import { IssuedKey } from '../components/issued-key';
 import { RequestActions } from '../components/request-actions';
@@ -72,6 +72,15 @@ export function RequestsPage() {
               >
                 <Facts
                   items={[
+                    ['Request', <Mono key="r">{request.id}</Mono>],
+                    // The challenge's id (chl_…), the one the CMS operator quotes, once the
+                    // API answers it.
+                    ...(challengeIdOf(request)
+                      ? ([['Challenge', <Mono key="c">{challengeIdOf(request)}</Mono>]] as [
+                          string,
+                          ReactNode,
+                        ][])
+                      : []),
                     [
                       'License',
                       <Link key="l" to={`/licenses/${request.licenseId}`}>
@@ -99,4 +108,10 @@ export function RequestsPage() {
       </LoadedView>
     </>
   );
+}
+
+/** The chl_… id of the challenge that made the request, when the answer carries it. */
+function challengeIdOf(request: ApprovalRequest): string | null {
+  const id = (request as ApprovalRequest & { challengeId?: string | null }).challengeId;
+  return typeof id === 'string' && id !== '' ? id : null;
 }

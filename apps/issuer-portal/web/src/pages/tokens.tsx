@@ -1,7 +1,7 @@
 // API tokens, for admins: the list (name, role, expiry, last use), making one (its secret is
 // shown once, in a dialog with a Copy button) and revoking one (asked first).
 import { useRef, useState } from 'react';
-import { api } from '../api';
+import { api, fieldIssues, fieldsInvalid } from '../api';
 import { Confirm, FormDialog } from '../components/dialog';
 import { ShownOnce } from '../components/shown-once';
 import { Table } from '../components/table';
@@ -44,9 +44,7 @@ function tokenState(token: ApiToken): { value: string; tone: string } {
 
 export function TokensPage() {
   const { can } = useSession();
-  const tokens = useApi(() => api.get<ListOf<ApiToken>>('/tokens'), []);
-  const [creating, setCreating] = useState(false);
-  const [revoking, setRevoking] = useState<ApiToken | null>(null);
+  // The role first: a viewer's page asks the server for nothing it would refuse.
   if (!can('admin')) {
     return (
       <>
@@ -55,6 +53,13 @@ export function TokensPage() {
       </>
     );
   }
+  return <TokensAdmin />;
+}
+
+function TokensAdmin() {
+  const tokens = useApi(() => api.get<ListOf<ApiToken>>('/tokens'), []);
+  const [creating, setCreating] = useState(false);
+  const [revoking, setRevoking] = useState<ApiToken | null>(null);
   return (
     <>
       <PageHeader
@@ -146,6 +151,10 @@ export function TokensPage() {
   );
 }
 
+/** The server's rule for a token's name (POST /tokens). */
+const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$/;
+const TOKEN_NAME_RULE = 'Use 1-64 letters, digits, spaces or . _ @ -';
+
 /** The form in a dialog; on success the same dialog shows the secret, this once. */
 function CreateToken({
   open,
@@ -159,6 +168,7 @@ function CreateToken({
   const [name, setName] = useState('');
   const [role, setRole] = useState<'issuer' | 'viewer'>('viewer');
   const [days, setDays] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const [created, setCreated] = useState<{ token: ApiToken; secret: string } | null>(null);
   // Each close starts a new generation: an answer that arrives after its dialog was closed
   // (the dialog cannot be closed while it is being sent; this guards an unmount or a race) is
@@ -170,16 +180,36 @@ function CreateToken({
     setName('');
     setDays('');
     setRole('viewer');
+    setErrors({});
     onClose();
   };
   const submit = async () => {
     const asked = generation.current;
     const expiresInDays = days.trim() === '' ? undefined : Number(days);
-    const answer = await api.post<{ token: ApiToken; secret: string }>('/tokens', {
-      name: name.trim(),
-      role,
-      ...(expiresInDays === undefined ? {} : { expiresInDays }),
-    });
+    // Checked at the fields, as their hints say, before anything is sent.
+    const found: Record<string, string> = {};
+    if (!TOKEN_NAME.test(name.trim())) found.name = TOKEN_NAME_RULE;
+    if (
+      expiresInDays !== undefined &&
+      !(Number.isInteger(expiresInDays) && expiresInDays >= 1 && expiresInDays <= 3650)
+    ) {
+      found.days = 'Enter a whole number from 1 to 3,650 days, or leave it empty.';
+    }
+    setErrors(found);
+    if (Object.keys(found).length > 0) throw fieldsInvalid('below');
+    let answer: { token: ApiToken; secret: string };
+    try {
+      answer = await api.post<{ token: ApiToken; secret: string }>('/tokens', {
+        name: name.trim(),
+        role,
+        ...(expiresInDays === undefined ? {} : { expiresInDays }),
+      });
+    } catch (failure) {
+      const atFields = fieldIssues(failure, { name: 'name', expiresInDays: 'days' });
+      if (Object.keys(atFields).length === 0) throw failure;
+      setErrors(atFields);
+      throw fieldsInvalid('below');
+    }
     onCreated();
     if (asked === generation.current) setCreated(answer);
   };
@@ -214,8 +244,9 @@ function CreateToken({
       <TextInput
         label="Token name"
         autoComplete="off"
-        hint="What uses it, e.g. CRM sync."
+        hint={`What uses it, e.g. CRM sync. ${TOKEN_NAME_RULE}`}
         value={name}
+        error={errors.name ?? null}
         onChange={(e) => setName(e.target.value)}
       />
       <Select
@@ -231,8 +262,9 @@ function CreateToken({
         type="number"
         min={1}
         max={3650}
-        hint="Leave empty for a token that lasts until revoked."
+        hint="1 to 3,650 days. Leave empty for a token that lasts until revoked."
         value={days}
+        error={errors.days ?? null}
         onChange={(e) => setDays(e.target.value)}
       />
     </FormDialog>

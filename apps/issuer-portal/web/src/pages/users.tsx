@@ -2,7 +2,8 @@
 // select changes nothing), disable or enable, set another user's password (your own is changed
 // under Change password, which asks for the current one).
 import { type FormEvent, useState } from 'react';
-import { type ApiError, api } from '../api';
+import { type ApiError, api, fieldIssues } from '../api';
+import { Confirm } from '../components/dialog';
 import { Table } from '../components/table';
 import {
   Alert,
@@ -16,14 +17,14 @@ import {
   TextInput,
   Time,
 } from '../components/ui';
+import { passwordProblem } from '../passwords';
 import { useSession } from '../session';
 import type { ListOf, Role, User } from '../types';
 import { useAction, useApi } from '../use-api';
 
 export function UsersPage() {
-  const { can, info } = useSession();
-  const users = useApi(() => api.get<ListOf<User>>('/users'), []);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { can } = useSession();
+  // The role first: a viewer's page asks the server for nothing it would refuse.
   if (!can('admin')) {
     return (
       <>
@@ -32,12 +33,24 @@ export function UsersPage() {
       </>
     );
   }
+  return <UsersAdmin />;
+}
+
+function UsersAdmin() {
+  const { info } = useSession();
+  const users = useApi(() => api.get<ListOf<User>>('/users'), []);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  /** Disabling or enabling a user, asked first in the Confirm dialog. */
+  const [toggling, setToggling] = useState<User | null>(null);
   /** Resolves true once the server took the change; a refusal is shown above the table. */
   const update = async (user: User, patch: { role?: Role; disabled?: boolean }) => {
     setError(null);
+    setNotice(null);
     try {
       await api.patch(`/users/${encodeURIComponent(user.name)}`, patch);
       users.reload();
+      if (patch.role) setNotice(`${user.name} is now ${patch.role}.`);
       return true;
     } catch (failure) {
       setError(failure as ApiError);
@@ -49,6 +62,7 @@ export function UsersPage() {
       <PageHeader title="Users" subtitle="Who may use the portal, and with which role." />
       <div className="grid-2 grid-wide-left">
         <div>
+          {notice ? <Alert tone="success">{notice}</Alert> : null}
           {error ? <ErrorMessage error={error} /> : null}
           <LoadedView state={users} what="users">
             {(usersData) => (
@@ -105,7 +119,11 @@ export function UsersPage() {
                         user.name === info?.user.name ? null : (
                           <Button
                             tone="ghost"
-                            onClick={() => update(user, { disabled: !user.disabled })}
+                            aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.name}`}
+                            onClick={() => {
+                              setNotice(null);
+                              setToggling(user);
+                            }}
                           >
                             {user.disabled ? 'Enable' : 'Disable'}
                           </Button>
@@ -116,6 +134,30 @@ export function UsersPage() {
               </Card>
             )}
           </LoadedView>
+          <Confirm
+            open={toggling !== null}
+            title={`${toggling?.disabled ? 'Enable' : 'Disable'} ${toggling?.name ?? ''}?`}
+            confirmLabel={toggling?.disabled ? 'Enable user' : 'Disable user'}
+            tone={toggling?.disabled ? 'primary' : 'danger'}
+            onConfirm={async () => {
+              if (!toggling) return;
+              const user = toggling;
+              await api.patch(`/users/${encodeURIComponent(user.name)}`, {
+                disabled: !user.disabled,
+              });
+              users.reload();
+              setNotice(
+                user.disabled ? `${user.name} can log in again.` : `${user.name} is disabled.`,
+              );
+            }}
+            onClose={() => setToggling(null)}
+          >
+            <p>
+              {toggling?.disabled
+                ? `${toggling.name} can log in again with their password.`
+                : `${toggling?.name ?? ''} can no longer log in, and their sessions end. You can enable them again later.`}
+            </p>
+          </Confirm>
         </div>
         <div>
           <AddUser onAdded={users.reload} />
@@ -185,11 +227,27 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
   const [password, setPassword] = useState('');
   const { busy, error, run } = useAction();
   const [added, setAdded] = useState<string | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setAdded(null);
+    // Checked at the fields, as their hints say, before anything is sent.
+    const found: Record<string, string> = {};
+    if (!name.trim()) found.name = 'Enter the user’s name.';
+    const short = passwordProblem(password);
+    if (short) found.password = short;
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
     void run(async () => {
-      const user = await api.post<User>('/users', { name: name.trim(), role, password });
+      let user: User;
+      try {
+        user = await api.post<User>('/users', { name: name.trim(), role, password });
+      } catch (failure) {
+        const atFields = fieldIssues(failure, { name: 'name', password: 'password' });
+        if (Object.keys(atFields).length === 0) throw failure;
+        setErrors(atFields);
+        return;
+      }
       setAdded(`${user.name} can now log in as ${user.role}.`);
       setName('');
       setPassword('');
@@ -205,6 +263,7 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
           label="User name"
           autoComplete="off"
           value={name}
+          error={errors.name ?? null}
           onChange={(e) => setName(e.target.value)}
         />
         <Select label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -218,6 +277,7 @@ function AddUser({ onAdded }: { onAdded: () => void }) {
           autoComplete="new-password"
           hint="At least 12 characters. Tell it to the user in person: it is one-time, they choose their own at their first login."
           value={password}
+          error={errors.password ?? null}
           onChange={(e) => setPassword(e.target.value)}
         />
         <Button type="submit" tone="primary" busy={busy}>
@@ -234,11 +294,22 @@ function SetPassword({ users, onSet }: { users: User[]; onSet: () => void }) {
   const [password, setPassword] = useState('');
   const { busy, error, run } = useAction();
   const [done, setDone] = useState<string | null>(null);
+  const [passwordError, setPasswordError] = useState<string | null>(null);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     setDone(null);
+    const short = passwordProblem(password);
+    setPasswordError(short);
+    if (short) return;
     void run(async () => {
-      await api.patch<User>(`/users/${encodeURIComponent(name)}`, { password });
+      try {
+        await api.patch<User>(`/users/${encodeURIComponent(name)}`, { password });
+      } catch (failure) {
+        const atField = fieldIssues(failure, { password: 'password' });
+        if (!atField.password) throw failure;
+        setPasswordError(atField.password);
+        return;
+      }
       setDone(`${name} has a new password and was logged out everywhere.`);
       setPassword('');
       onSet();
@@ -263,6 +334,7 @@ function SetPassword({ users, onSet }: { users: User[]; onSet: () => void }) {
           autoComplete="new-password"
           hint="At least 12 characters. Tell it to the user in person: it is one-time, they choose their own at their next login."
           value={password}
+          error={passwordError}
           onChange={(e) => setPassword(e.target.value)}
         />
         <Button type="submit" busy={busy} disabled={name === '' || password === ''}>

@@ -2,7 +2,7 @@
 // events it wants; the signing secret is shown once, in the dialog; a refused URL is shown
 // there too), disabling / enabling one, and an endpoint's delivery log with Resend.
 import { useRef, useState } from 'react';
-import { type ApiError, api } from '../api';
+import { type ApiError, api, fieldIssues, fieldsInvalid } from '../api';
 import { FormDialog } from '../components/dialog';
 import { ShownOnce } from '../components/shown-once';
 import { Table } from '../components/table';
@@ -53,10 +53,7 @@ export interface WebhookDelivery {
 
 export function WebhooksPage() {
   const { can } = useSession();
-  const endpoints = useApi(() => api.get<ListOf<WebhookEndpoint>>('/webhooks'), []);
-  const [creating, setCreating] = useState(false);
-  const [shown, setShown] = useState<WebhookEndpoint | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  // The role first: a viewer's page asks the server for nothing it would refuse.
   if (!can('admin')) {
     return (
       <>
@@ -65,6 +62,14 @@ export function WebhooksPage() {
       </>
     );
   }
+  return <WebhooksAdmin />;
+}
+
+function WebhooksAdmin() {
+  const endpoints = useApi(() => api.get<ListOf<WebhookEndpoint>>('/webhooks'), []);
+  const [creating, setCreating] = useState(false);
+  const [shown, setShown] = useState<WebhookEndpoint | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
   const toggle = async (endpoint: WebhookEndpoint) => {
     setError(null);
     try {
@@ -229,6 +234,7 @@ function CreateEndpoint({
   const types = useApi(() => api.get<ListOf<string>>('/webhooks/event-types'), []);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>([]);
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const [created, setCreated] = useState<{ endpoint: WebhookEndpoint; secret: string } | null>(
     null,
   );
@@ -241,16 +247,31 @@ function CreateEndpoint({
     setCreated(null);
     setUrl('');
     setEvents([]);
+    setErrors({});
     onClose();
   };
   const toggle = (type: string, on: boolean) =>
     setEvents((current) => (on ? [...current, type] : current.filter((t) => t !== type)));
   const submit = async () => {
     const asked = generation.current;
-    const answer = await api.post<{ endpoint: WebhookEndpoint; secret: string }>('/webhooks', {
-      url: url.trim(),
-      events,
-    });
+    // Checked at the fields, as their hints say, before anything is sent.
+    const found: Record<string, string> = {};
+    if (!url.trim()) found.url = 'Enter the endpoint’s URL: http or https.';
+    if (events.length === 0) found.events = 'Choose at least one event.';
+    setErrors(found);
+    if (Object.keys(found).length > 0) throw fieldsInvalid('below');
+    let answer: { endpoint: WebhookEndpoint; secret: string };
+    try {
+      answer = await api.post<{ endpoint: WebhookEndpoint; secret: string }>('/webhooks', {
+        url: url.trim(),
+        events,
+      });
+    } catch (failure) {
+      const atFields = fieldIssues(failure, { url: 'url', events: 'events' });
+      if (Object.keys(atFields).length === 0) throw failure;
+      setErrors(atFields);
+      throw fieldsInvalid('below');
+    }
     onCreated();
     if (asked === generation.current) setCreated(answer);
   };
@@ -288,10 +309,19 @@ function CreateEndpoint({
         autoComplete="off"
         hint="http or https; never this portal or a link-local address."
         value={url}
+        error={errors.url ?? null}
         onChange={(e) => setUrl(e.target.value)}
       />
-      <fieldset className="field entitlement-set">
+      <fieldset
+        className={`field entitlement-set${errors.events ? ' field-invalid' : ''}`}
+        aria-describedby="webhook-events-hint"
+        aria-invalid={errors.events ? true : undefined}
+      >
         <legend>Events</legend>
+        <div className="field-hint" id="webhook-events-hint">
+          The events it receives: at least one.
+        </div>
+        {errors.events ? <div className="field-error">{errors.events}</div> : null}
         {types.error ? <ErrorMessage error={types.error} /> : null}
         {(types.data?.items ?? []).map((type) => (
           <label key={type} className="checkbox">

@@ -1,4 +1,4 @@
-import { armourBlocks, Keyring, verifyLicense } from '@licensor/token';
+import { armourBlocks, decodeChallengeUnverified, Keyring, verifyLicense } from '@licensor/token';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   type Fixture,
@@ -44,12 +44,22 @@ afterEach(async () => {
 
 describe('approval requests', () => {
   it('lists a model switch as pending once its challenge is inspected', async () => {
-    const { id } = await switchRequest();
+    const { id, challenge } = await switchRequest();
     const viewer = await loginAs(fixture, 'vera');
     const list = await viewer.agent.get('/api/v1/requests').expect(200);
+    // With the chl_… id the CMS shows for it (`licensor requests`), read from its challenge.
+    const challengeId = decodeChallengeUnverified(challenge).claims.jti;
+    expect(challengeId).toEqual(expect.any(String));
     expect(list.body.items).toEqual([
-      expect.objectContaining({ id, kind: 'model-switch', status: 'pending', licenseId }),
+      expect.objectContaining({
+        id,
+        challengeId,
+        kind: 'model-switch',
+        status: 'pending',
+        licenseId,
+      }),
     ]);
+    expect(list.body.items[0]).not.toHaveProperty('challenge');
     const one = await viewer.agent.get(`/api/v1/requests/${id}`).expect(200);
     expect(one.body.asked).toEqual({ kind: 'model-switch', model: 'subscription' });
   });

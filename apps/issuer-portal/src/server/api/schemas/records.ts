@@ -4,7 +4,12 @@
 // built on the issuer's one set of limits (TERMS_LIMITS) and checked against its `Terms` type
 // at compile time.
 import { FORK_ACTIONS, TERMS_LIMITS, type Terms } from '@licensor/issuer';
-import { ENTITLEMENT_NAME_PATTERN, MAX_COUNT, MAX_ENTITLEMENTS } from '@licensor/token';
+import {
+  decodeChallengeUnverified,
+  ENTITLEMENT_NAME_PATTERN,
+  MAX_COUNT,
+  MAX_ENTITLEMENTS,
+} from '@licensor/token';
 import { z } from 'zod';
 import { apiSchemas } from '../openapi.js';
 
@@ -184,21 +189,39 @@ export const ChallengeRequestSchema = z
   })
   .register(apiSchemas, { id: 'ChallengeRequest' });
 
+/** The challenge id (`chl_…`, its `jti`) the CMS names a request by, read from the stored challenge. */
+function challengeIdOf(request: unknown): unknown {
+  if (typeof request !== 'object' || request === null) return request;
+  const { challenge } = request as { challenge?: unknown };
+  if (typeof challenge !== 'string') return request;
+  try {
+    return { ...request, challengeId: decodeChallengeUnverified(challenge).claims.jti };
+  } catch {
+    return { ...request, challengeId: null };
+  }
+}
+
+const ApprovalRequestObject = z.object({
+  id: z.string(),
+  challengeId: z
+    .string()
+    .nullable()
+    .describe('The challenge id (chl_…) the CMS shows for the request (`licensor requests`).'),
+  kind: z.enum(['model-switch', 'rehost']),
+  status: z.enum(['pending', 'approved', 'rejected']),
+  licenseId: z.string(),
+  installationId: z.string(),
+  asked: ChallengeRequestSchema,
+  createdAt: ms(),
+  createdBy: z.string(),
+  decidedAt: ms().nullable(),
+  decidedBy: z.string().nullable(),
+  reason: z.string().nullable(),
+  transactionId: z.string().nullable(),
+});
+
 export const ApprovalRequestSchema = z
-  .object({
-    id: z.string(),
-    kind: z.enum(['model-switch', 'rehost']),
-    status: z.enum(['pending', 'approved', 'rejected']),
-    licenseId: z.string(),
-    installationId: z.string(),
-    asked: ChallengeRequestSchema,
-    createdAt: ms(),
-    createdBy: z.string(),
-    decidedAt: ms().nullable(),
-    decidedBy: z.string().nullable(),
-    reason: z.string().nullable(),
-    transactionId: z.string().nullable(),
-  })
+  .preprocess(challengeIdOf, ApprovalRequestObject)
   .register(apiSchemas, { id: 'ApprovalRequest' });
 
 export const CheckRecordSchema = z
