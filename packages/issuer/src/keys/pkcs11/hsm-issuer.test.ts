@@ -12,6 +12,7 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import * as pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frozenClock, TestInstallation } from '../../../test/support/fixtures.js';
+import { generateBehind } from '../../../test/support/hsm-behind.js';
 import { openIssuer } from '../../domain/open-issuer.js';
 import type { Issuer } from '../../facade.js';
 import type { Terms } from '../../records.js';
@@ -47,25 +48,6 @@ function behindTheIssuer(token: string): {
   })!;
   const session = p.C_OpenSession(slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
   return { p, session, close: () => p.C_CloseSession(session) };
-}
-
-/** A new Ed25519 key pair labelled `label` on the token. */
-function generateBehind(p: pkcs11js.PKCS11, session: Buffer, label: string): void {
-  p.C_GenerateKeyPair(
-    session,
-    { mechanism: 0x1055 },
-    [
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06032b6570', 'hex') },
-      { type: pkcs11js.CKA_LABEL, value: label },
-    ],
-    [
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_PRIVATE, value: true },
-      { type: pkcs11js.CKA_SIGN, value: true },
-      { type: pkcs11js.CKA_LABEL, value: label },
-    ],
-  );
 }
 
 describe.skipIf(skip !== null)('issuing with the license key in SoftHSM2', () => {

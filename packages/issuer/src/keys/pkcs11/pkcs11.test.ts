@@ -18,6 +18,7 @@ import {
 } from '@licensor/token';
 import * as pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateBehind } from '../../../test/support/hsm-behind.js';
 import { hsmConfigFromEnv } from './config.js';
 import { createHsmKey, openHsmSigner } from './keys.js';
 import { createSoftHsm, type SoftHsm, softHsmSkipReason } from './softhsm.js';
@@ -68,25 +69,6 @@ function slotsLabelled(p: pkcs11js.PKCS11, label: string): Buffer[] {
       return false; // the token pulled out by an earlier test
     }
   });
-}
-
-/** A new Ed25519 key pair labelled `label`, made behind the issuer's back. */
-function generateBehind(p: pkcs11js.PKCS11, session: Buffer, label: string): void {
-  p.C_GenerateKeyPair(
-    session,
-    { mechanism: 0x1055 },
-    [
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06032b6570', 'hex') },
-      { type: pkcs11js.CKA_LABEL, value: label },
-    ],
-    [
-      { type: pkcs11js.CKA_TOKEN, value: true },
-      { type: pkcs11js.CKA_PRIVATE, value: true },
-      { type: pkcs11js.CKA_SIGN, value: true },
-      { type: pkcs11js.CKA_LABEL, value: label },
-    ],
-  );
 }
 
 /** Runs a TypeScript file of this folder in a child process (vite-node): code, signal, stdout. */
