@@ -344,4 +344,41 @@ describeInChromium('what the QA walk found, in Chromium', () => {
     expect(offered.length).toBeGreaterThan(0);
     expect(offered).toContain('user.disable');
   });
+
+  it('rotates a webhook secret with an overlap, shows the new one once, and checks the hours first', async () => {
+    const endpoint = {
+      id: 'whe_qa_rotate',
+      url: 'https://crm.example.com/rotate',
+      description: '',
+      events: ['license.issued' as const],
+      secret: 'whsec_b2xkIHNlY3JldCBvZiB0aGUgdGVzdA==',
+      enabled: true,
+      createdAt: Date.now(),
+      createdBy: 'alice',
+      updatedAt: Date.now(),
+    };
+    await fixture.issuer.store.automation.insertWebhookEndpoint(endpoint);
+    const posts = sent(alice, 'POST', /\/secret\/rotate$/);
+    try {
+      await alice.goto(`${url}/webhooks`);
+      await alice.getByRole('button', { name: `Rotate the secret of ${endpoint.url}` }).click();
+      const dialog = alice.getByRole('dialog', { name: 'Rotate the signing secret' });
+      await dialog.getByLabel('Overlap (hours)').fill('200');
+      await dialog.getByRole('button', { name: 'Rotate secret' }).click();
+      await dialog.getByText('A whole number of hours from 0 to 168.').waitFor();
+      expect(posts.seen).toEqual([]);
+      await dialog.getByLabel('Overlap (hours)').fill('2');
+      await dialog.getByRole('button', { name: 'Rotate secret' }).click();
+      const shown = alice.getByTestId('webhook-rotated-secret');
+      await shown.waitFor();
+      const secret = (await shown.inputValue()).trim();
+      expect(secret).toMatch(/^whsec_/);
+      expect(posts.seen).toEqual([JSON.stringify({ overlapHours: 2 })]);
+      const stored = await fixture.issuer.store.automation.getWebhookEndpoint(endpoint.id);
+      expect(stored).toMatchObject({ secret, previousSecret: endpoint.secret });
+      await alice.getByText(/carries both signatures/).waitFor();
+    } finally {
+      posts.stop();
+    }
+  });
 });

@@ -32,6 +32,8 @@ export interface WebhookEndpoint {
   createdAt: number;
   createdBy: string;
   updatedAt: number;
+  /** After a secret rotation: until then the replaced secret signs too. */
+  previousSecretUntil?: number | null;
 }
 
 /** As GET /webhooks/:id/deliveries answers (the server's WebhookDeliverySchema). */
@@ -69,6 +71,7 @@ function WebhooksAdmin() {
   const endpoints = useApi(() => api.get<ListOf<WebhookEndpoint>>('/webhooks'), []);
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<WebhookEndpoint | null>(null);
+  const [rotating, setRotating] = useState<WebhookEndpoint | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const toggle = async (endpoint: WebhookEndpoint) => {
     setError(null);
@@ -126,6 +129,13 @@ function WebhooksAdmin() {
                       <Button tone="ghost" onClick={() => toggle(endpoint)}>
                         {endpoint.enabled ? 'Disable' : 'Enable'}
                       </Button>
+                      <Button
+                        tone="ghost"
+                        aria-label={`Rotate the secret of ${endpoint.url}`}
+                        onClick={() => setRotating(endpoint)}
+                      >
+                        Rotate secret
+                      </Button>
                     </>
                   ),
                 },
@@ -135,6 +145,11 @@ function WebhooksAdmin() {
         )}
       </LoadedView>
       {shown ? <Deliveries endpoint={shown} /> : null}
+      <RotateSecret
+        endpoint={rotating}
+        onClose={() => setRotating(null)}
+        onRotated={() => endpoints.reload()}
+      />
       <CreateEndpoint
         open={creating}
         onClose={() => setCreating(false)}
@@ -335,6 +350,103 @@ function CreateEndpoint({
           </label>
         ))}
       </fieldset>
+    </FormDialog>
+  );
+}
+
+/**
+ * A new signing secret for an endpoint, shown once. Through the overlap each delivery carries the
+ * replaced secret's signature too, so the receiver can switch at any moment within it.
+ */
+function RotateSecret({
+  endpoint,
+  onClose,
+  onRotated,
+}: {
+  endpoint: WebhookEndpoint | null;
+  onClose: () => void;
+  onRotated: () => void;
+}) {
+  const [hours, setHours] = useState('24');
+  const [error, setError] = useState<string | null>(null);
+  const [rotated, setRotated] = useState<{
+    secret: string;
+    previousSecretUntil: number | null;
+  } | null>(null);
+  const close = () => {
+    setRotated(null);
+    setHours('24');
+    setError(null);
+    onClose();
+  };
+  const submit = async () => {
+    if (endpoint === null) return;
+    const overlapHours = Number(hours.trim());
+    if (
+      hours.trim() === '' ||
+      !Number.isInteger(overlapHours) ||
+      overlapHours < 0 ||
+      overlapHours > 168
+    ) {
+      setError('A whole number of hours from 0 to 168.');
+      throw fieldsInvalid('above');
+    }
+    setError(null);
+    const answer = await api.post<{ secret: string; previousSecretUntil: number | null }>(
+      `/webhooks/${encodeURIComponent(endpoint.id)}/secret/rotate`,
+      { overlapHours },
+    );
+    onRotated();
+    setRotated(answer);
+  };
+  if (endpoint !== null && rotated !== null) {
+    return (
+      <ShownOnce
+        open
+        title="Secret rotated"
+        label="New signing secret"
+        secret={rotated.secret}
+        copyLabel="Copy secret"
+        warning="Copy the new signing secret now and give it to the receiver."
+        rows={2}
+        testId="webhook-rotated-secret"
+        onClose={close}
+      >
+        <p>
+          {rotated.previousSecretUntil === null ? (
+            <>The old secret no longer signs.</>
+          ) : (
+            <>
+              Until <Time ms={rotated.previousSecretUntil} /> each delivery to{' '}
+              <Mono>{endpoint.url}</Mono> carries both signatures: the receiver verifies with either
+              secret, so switch it to the new one within that time.
+            </>
+          )}
+        </p>
+      </ShownOnce>
+    );
+  }
+  return (
+    <FormDialog
+      open={endpoint !== null}
+      title="Rotate the signing secret"
+      submitLabel="Rotate secret"
+      errorTitle="The secret was not rotated"
+      onSubmit={submit}
+      onClose={close}
+    >
+      <p>
+        A new secret for <Mono>{endpoint?.url ?? ''}</Mono>. The rotation and each later read of a
+        secret are in the audit log.
+      </p>
+      <TextInput
+        label="Overlap (hours)"
+        inputMode="numeric"
+        hint="0 to 168 hours; through it each delivery carries both signatures, old and new."
+        value={hours}
+        error={error}
+        onChange={(e) => setHours(e.target.value)}
+      />
     </FormDialog>
   );
 }
