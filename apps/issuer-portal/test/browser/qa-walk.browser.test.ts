@@ -3,7 +3,8 @@
 // checked in the browser with the words of their hints, and a refusal of the server naming a
 // field is shown at it; a plan's bounds are checked at the terms' fields; the Activate dialog
 // says who trusts the new key; ids, the audit filters, focus after a result or a new page, no
-// admin data asked for a viewer, and the 64 KB limit of an opened challenge file.
+// admin data asked for a viewer, and the 64 KB limit of an opened challenge file. Last, the
+// webhook secret rotation added after the walk (its overlap checked at the field, shown once).
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { addStandardPlan, type Fixture, makeChallenge, newInstallation } from '../helpers.js';
