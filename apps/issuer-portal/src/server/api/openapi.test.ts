@@ -81,6 +81,26 @@ describe('the OpenAPI document', () => {
     ]);
   });
 
+  it('states the rules the server enforces on product versions and on usage days', () => {
+    expect(doc.components.schemas.ProductInput).toMatchObject({
+      properties: {
+        versions: {
+          anyOf: expect.arrayContaining([
+            expect.objectContaining({
+              type: 'array',
+              minItems: 1,
+              maxItems: 64,
+              items: expect.objectContaining({ type: 'string', pattern: expect.any(String) }),
+            }),
+          ]),
+        },
+      },
+    });
+    const usage = doc.paths['/licenses/{licenseId}/usage']!.get!;
+    const from = usage.parameters!.find((p) => p.name === 'from');
+    expect(from).toMatchObject({ schema: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } });
+  });
+
   it('has no dangling $ref', () => {
     const refs = JSON.stringify(doc).match(/"#\/components\/schemas\/[A-Za-z0-9_]+"/g) ?? [];
     for (const ref of new Set(refs)) {

@@ -72,6 +72,21 @@ describe('products and plans', () => {
     expect(plans.body.items.map((p: { name: string }) => p.name)).toEqual(['Standard']);
   });
 
+  it('refuses a product whose versions are an empty list or not version prefixes, as its OpenAPI schema says; nothing is created', async () => {
+    for (const versions of [[], ['5.x'], ['v6'], Array.from({ length: 65 }, (_, i) => String(i))]) {
+      const refused = await post(admin, '/products', { name: 'Other', versions });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('ERR_REQUEST_INVALID');
+      expect(refused.body.error.message).toMatch(/versions/);
+    }
+    const products = await admin.agent.get('/api/v1/products').expect(200);
+    expect(products.body.items.map((p: { name: string }) => p.name)).toEqual(['vSEC:CMS']);
+    const spaced = await post(admin, '/products', { name: 'Other', versions: [' 6.1 '] }).expect(
+      201,
+    );
+    expect(spaced.body).toMatchObject({ name: 'Other', versions: ['6.1'] });
+  });
+
   it('issues from a plan with an add-on; the license shows its entitlements and filters find it', async () => {
     const challenge = makeChallenge(fixture, newInstallation(), { v: 2 });
     const inspection = await post(issuer, '/challenges/inspect', { challenge }).expect(200);

@@ -13,6 +13,7 @@ const dayName = (at: number) => new Date(at).toISOString().slice(0, 10);
 /** A real UTC day from 1970 on (Date.parse takes 2026-02-31 as 2026-03-03: it must read back). */
 const Day = z
   .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a real UTC day, YYYY-MM-DD, from 1970-01-01 on')
   .refine(
     (day) =>
       /^\d{4}-\d{2}-\d{2}$/.test(day) &&

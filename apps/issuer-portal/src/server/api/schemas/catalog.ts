@@ -1,7 +1,7 @@
 // Schemas of the catalogue (products, plans) and of a license's entitlements, as the API hands
 // them out and takes them in. Inputs are checked again by the issuer, which names the field it
 // refuses (ERR_PLAN_INVALID, ERR_PRODUCT_INVALID with `field`).
-import { MAX_ENTITLEMENTS } from '@licensor/token';
+import { MAX_ENTITLEMENTS, VERSION_PREFIX_PATTERN } from '@licensor/token';
 import { z } from 'zod';
 import { apiSchemas } from '../openapi.js';
 import { EntitlementNameSchema, ModelSchema } from './records.js';
@@ -26,11 +26,24 @@ export const ProductSchema = z
   })
   .register(apiSchemas, { id: 'Product' });
 
+const VERSIONS_RULE = `must be a list of 1 to ${MAX_ENTITLEMENTS} versions, or left out for every version`;
+
 export const ProductInputSchema = z
   .object({
     name: z.string().trim().min(1).max(100),
     description: z.string().max(1000).nullable().optional(),
-    versions: z.array(z.string().max(40)).max(MAX_ENTITLEMENTS).nullable().optional(),
+    versions: z
+      .array(
+        z
+          .string()
+          .trim()
+          .regex(VERSION_PREFIX_PATTERN, 'must be a version prefix such as "5", "5.2" or "5.2.1"'),
+      )
+      .min(1, VERSIONS_RULE)
+      .max(MAX_ENTITLEMENTS, VERSIONS_RULE)
+      .nullable()
+      .optional()
+      .describe(`Version prefixes covered, 1 to ${MAX_ENTITLEMENTS}; null or left out = every.`),
   })
   .register(apiSchemas, { id: 'ProductInput' });
 
