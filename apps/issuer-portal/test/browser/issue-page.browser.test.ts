@@ -5,7 +5,13 @@
 import { stepChain } from '@licensor/issuer/checks';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { addStandardPlan, type Fixture, makeChallenge, newInstallation } from '../helpers.js';
+import {
+  addStandardPlan,
+  type Fixture,
+  makeChallenge,
+  newInstallation,
+  PASSWORDS,
+} from '../helpers.js';
 import {
   describeInChromium,
   launch,
@@ -232,5 +238,66 @@ describeInChromium('the Issue page in Chromium', () => {
     expect(await history.locator('.timeline-head strong').allTextContents()).not.toContain(
       'reissue',
     );
+  });
+
+  it('brings back the challenge and the typed terms after the session ends mid-issue, to the same user only', async () => {
+    const mine = await loggedInPage(browser, url, 'ivan');
+    mine.setDefaultTimeout(10_000);
+    const installation = newInstallation();
+    const challenge = makeChallenge(fixture, installation, {
+      request: { kind: 'license', credentials: 100, customerName: 'Draft Bank' },
+    });
+    await mine.goto(`${url}/issue`);
+    await mine.getByLabel('Challenge', { exact: true }).fill(challenge);
+    await mine.getByRole('button', { name: 'Read challenge' }).click();
+    const form = mine.getByRole('form', { name: 'Terms' });
+    await form.getByLabel('Number of credentials').fill('321');
+    await form.getByLabel('Customer', { exact: true }).fill('Draft Bank Ltd');
+
+    // (Last in the file: it moves the portal's clock past every open session's idle limit.)
+    // Half an hour away: the session is over; Issue key meets the login page, nothing is signed.
+    fixture.advance(31 * 60_000);
+    await form.getByRole('button', { name: 'Issue key' }).click();
+    await mine.getByText('Your session has ended').waitFor();
+    const ofIt = async () =>
+      (await fixture.issuer.listLicenses()).filter((l) => l.installationId === installation.id);
+    expect(await ofIt()).toEqual([]);
+    await mine.getByLabel('User name').fill('ivan');
+    await mine.getByLabel('Password').fill(PASSWORDS.ivan);
+    await mine.getByRole('button', { name: 'Log in' }).click();
+
+    // Back on the Issue page: the challenge, read again, and the terms as they were typed.
+    await mine.getByText('are back. Check them before you go on.').waitFor();
+    expect(await mine.getByLabel('Challenge', { exact: true }).inputValue()).toBe(challenge);
+    await expect.poll(() => form.getByLabel('Number of credentials').inputValue()).toBe('321');
+    expect(await form.getByLabel('Customer', { exact: true }).inputValue()).toBe('Draft Bank Ltd');
+    await form.getByRole('button', { name: 'Issue key' }).click();
+    await mine.getByTestId('license-key').waitFor();
+    expect(await ofIt()).toEqual([
+      expect.objectContaining({ customerName: 'Draft Bank Ltd', credentials: 321 }),
+    ]);
+
+    // Issued: nothing is brought back any more.
+    await mine.goto(`${url}/issue`);
+    await mine.getByRole('button', { name: 'Read challenge' }).waitFor();
+    expect(await mine.getByLabel('Challenge', { exact: true }).inputValue()).toBe('');
+
+    // A draft left by one user is not shown to another who logs in on the same tab.
+    await mine.getByLabel('Challenge', { exact: true }).fill(challenge);
+    fixture.advance(31 * 60_000);
+    await mine.getByRole('button', { name: 'Read challenge' }).click();
+    await mine.getByText('Your session has ended').waitFor();
+    await mine.getByLabel('User name').fill('alice');
+    await mine.getByLabel('Password').fill(PASSWORDS.alice);
+    await mine.getByRole('button', { name: 'Log in' }).click();
+    await mine.getByRole('button', { name: 'Read challenge' }).waitFor();
+    expect(await mine.getByLabel('Challenge', { exact: true }).inputValue()).toBe('');
+    expect(await mine.getByText('are back').count()).toBe(0);
+    expect(
+      await mine.evaluate(() =>
+        Object.keys(sessionStorage).filter((k) => k.startsWith('licensor.draft.')),
+      ),
+    ).toEqual([]);
+    await mine.context().close();
   });
 });

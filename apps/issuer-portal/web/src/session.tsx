@@ -2,6 +2,7 @@
 // SPA keeps is the user, the role (to hide what the server would refuse) and the CSRF token.
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useState } from 'react';
 import { type ApiError, api, onSessionLost, setCsrfToken } from './api';
+import { clearDrafts } from './drafts';
 import type { Role, SessionInfo } from './types';
 
 interface SessionState {
@@ -33,6 +34,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     api.get<SessionInfo>('/auth/session').then(
       (current) => {
+        clearDrafts(current.user.id);
         setCsrfToken(current.csrfToken);
         setInfo(current);
         setStatus('active');
@@ -48,6 +50,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const loggedIn = useCallback((next: SessionInfo) => {
+    // What the last user of this tab typed is theirs: only the same user gets it back.
+    clearDrafts(next.user.id);
     setCsrfToken(next.csrfToken);
     setInfo(next);
     setLostReason(null);
@@ -60,6 +64,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setLoggingOut(true);
     try {
       await endSession();
+      clearDrafts();
       setCsrfToken(null);
       setInfo(null);
       setStatus('anonymous');

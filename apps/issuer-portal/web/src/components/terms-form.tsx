@@ -39,6 +39,17 @@ function boundProblem(bound: PlanBound, plan: Plan | null, text: string, unit = 
     : `Enter a whole number from ${bound.min.toLocaleString('en-US')} to ${bound.max.toLocaleString('en-US')}${unit} (${plan.name}).`;
 }
 
+/** The form's fields as typed (kept across a session's end: web/src/drafts.ts). */
+export interface TermsDraft {
+  planId: string;
+  entitlements: EntitlementDraft;
+  customerName: string;
+  model: Terms['model'];
+  credentials: string;
+  termDays: string;
+  graceDays: string;
+}
+
 export function TermsForm({
   initial,
   busy,
@@ -46,6 +57,8 @@ export function TermsForm({
   onSubmit,
   approval = false,
   plans = [],
+  saved,
+  onDraft,
 }: {
   initial: Terms;
   busy: boolean;
@@ -55,25 +68,48 @@ export function TermsForm({
   approval?: boolean;
   /** Plans to issue from (active ones are offered); none: no plan field. */
   plans?: Plan[];
+  /** Fields typed before (a session that ended): shown instead of `initial`'s. */
+  saved?: TermsDraft | null;
+  /** Told the fields after each change, to keep them. */
+  onDraft?: (draft: TermsDraft) => void;
 }) {
   const offered = plans.filter((p) => p.status === 'active' || p.id === initial.plan);
-  const [planId, setPlanId] = useState(initial.plan ?? '');
+  const [planId, setPlanId] = useState(saved?.planId ?? initial.plan ?? '');
   const plan = offered.find((p) => p.id === planId || p.name === planId) ?? null;
-  const [draft, setDraft] = useState<EntitlementDraft>(() =>
-    draftOf(plan, initial.features, initial.limits),
+  const [draft, setDraft] = useState<EntitlementDraft>(
+    () => saved?.entitlements ?? draftOf(plan, initial.features, initial.limits),
   );
-  const [customerName, setCustomerName] = useState(initial.customerName);
-  const [model, setModel] = useState(initial.model);
-  const [credentials, setCredentials] = useState(String(initial.credentials));
-  const [termDays, setTermDays] = useState(String(initial.termDays ?? DEFAULT_TERM_DAYS));
-  const [graceDays, setGraceDays] = useState(String(initial.graceDays ?? DEFAULT_GRACE_DAYS));
+  const [customerName, setCustomerName] = useState(saved?.customerName ?? initial.customerName);
+  const [model, setModel] = useState(saved?.model ?? initial.model);
+  const [credentials, setCredentials] = useState(saved?.credentials ?? String(initial.credentials));
+  const [termDays, setTermDays] = useState(
+    saved?.termDays ?? String(initial.termDays ?? DEFAULT_TERM_DAYS),
+  );
+  const [graceDays, setGraceDays] = useState(
+    saved?.graceDays ?? String(initial.graceDays ?? DEFAULT_GRACE_DAYS),
+  );
   const [errors, setErrors] = useState<Record<string, string>>({});
+
+  const told = useRef(onDraft);
+  told.current = onDraft;
+  useEffect(() => {
+    told.current?.({
+      planId,
+      entitlements: draft,
+      customerName,
+      model,
+      credentials,
+      termDays,
+      graceDays,
+    });
+  }, [planId, draft, customerName, model, credentials, termDays, graceDays]);
 
   // The plans may answer after the form is shown (the list is loaded beside the inspection).
   // The form is never rebuilt then, which would wipe what was typed: once the plan the terms
   // name is known, its add-ons and limit values fill only the fields left as they were (before
   // the plans came, those fields were not shown).
-  const filledFrom = useRef<string | null>(plan?.id ?? null);
+  // (A restored draft already holds what was typed with the plan: nothing is filled over it.)
+  const filledFrom = useRef<string | null>(saved ? planId : (plan?.id ?? null));
   useEffect(() => {
     if (plan === null || filledFrom.current === plan.id) return;
     filledFrom.current = plan.id;

@@ -4,7 +4,7 @@ import { type DragEvent, type FormEvent, useEffect, useRef, useState } from 'rea
 import { ApiError, api } from '../api';
 import { InspectionView } from '../components/inspection-view';
 import { IssuedKey } from '../components/issued-key';
-import { TermsForm } from '../components/terms-form';
+import { type TermsDraft, TermsForm } from '../components/terms-form';
 import {
   Alert,
   Button,
@@ -14,6 +14,7 @@ import {
   PageHeader,
   TextArea,
 } from '../components/ui';
+import { clearDraft, loadDraft, saveDraft } from '../drafts';
 import { Link } from '../router';
 import { useSession } from '../session';
 import type { Inspection, IssueAnswer, ListOf, Plan, Terms } from '../types';
@@ -22,15 +23,28 @@ import { useApi } from '../use-api';
 /** A challenge file is a few KB: a larger one (dropped or opened) is refused unread. */
 const MAX_CHALLENGE_FILE = 64 * 1024;
 
+/** What the page keeps across a session's end (drafts.ts): the box, whether it was read, the terms. */
+interface IssueDraft {
+  challenge: string;
+  read: boolean;
+  terms: TermsDraft | null;
+}
+const DRAFT = 'issue';
+
 export function IssuePage() {
-  const { can } = useSession();
-  const [challenge, setChallengeText] = useState('');
+  const { can, info } = useSession();
+  const userId = info?.user.id ?? '';
+  // What was typed here before the session ended, brought back once (and read again if it was).
+  const [restored, setRestored] = useState<IssueDraft | null>(() =>
+    userId ? loadDraft<IssueDraft>(userId, DRAFT) : null,
+  );
+  const [challenge, setChallengeText] = useState(restored?.challenge ?? '');
   // The inspection with the exact text it read: issuing sends that text, never what the box
   // holds now. Any change to the box drops it (back to "Read challenge").
   const [inspected, setInspected] = useState<{ text: string; inspection: Inspection } | null>(null);
   const inspection = inspected?.inspection ?? null;
   // The box's text now, for an inspection that answers after the box changed.
-  const current = useRef('');
+  const current = useRef(restored?.challenge ?? '');
   const [answer, setAnswer] = useState<IssueAnswer | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState<'inspect' | 'issue' | null>(null);
@@ -51,8 +65,29 @@ export function IssuePage() {
     if (answer) focusHeading(answerRef.current?.querySelector('h2'));
   }, [answer]);
 
+  // The terms typed for the challenge read: kept with it until issued or started over.
+  const termsTyped = useRef<TermsDraft | null>(restored?.terms ?? null);
+  const keep = (text: string, read: boolean) => {
+    if (!userId) return;
+    if (!text.trim()) clearDraft(userId, DRAFT);
+    else
+      saveDraft(userId, DRAFT, { challenge: text, read, terms: read ? termsTyped.current : null });
+  };
+  const onTermsDraft = (terms: TermsDraft) => {
+    termsTyped.current = terms;
+    if (inspected) keep(inspected.text, true);
+  };
+  // Once, at mount: a restored challenge that had been read is read again.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: at mount only, with what it restored.
+  useEffect(() => {
+    if (restored?.read) void inspect(restored.challenge);
+  }, []);
+
   const setChallenge = (text: string) => {
     current.current = text;
+    if (restored && text !== restored.challenge) setRestored(null);
+    termsTyped.current = null;
+    keep(text, false);
     setChallengeText(text);
     if (inspected && text !== inspected.text) {
       setInspected(null);
@@ -62,6 +97,7 @@ export function IssuePage() {
   };
 
   const reset = () => {
+    setRestored(null);
     setChallenge('');
     setInspected(null);
     setLastTerms(null);
@@ -82,12 +118,21 @@ export function IssuePage() {
     try {
       const answer = await api.post<Inspection>('/challenges/inspect', { challenge: text });
       // The box changed while it was read: this inspection is not of what it holds.
-      if (current.current === text) setInspected({ text, inspection: answer });
+      if (current.current === text) {
+        setInspected({ text, inspection: answer });
+        keep(text, true);
+      }
     } catch (failure) {
       if (current.current === text) setError(failure as ApiError);
     } finally {
       setBusy(null);
     }
+  };
+
+  /** Issued or approved: nothing left to bring back. */
+  const finished = () => {
+    setRestored(null);
+    if (userId) clearDraft(userId, DRAFT);
   };
 
   const issue = async (terms: Terms, supersede = false) => {
@@ -99,6 +144,7 @@ export function IssuePage() {
     try {
       const body = supersede ? { challenge, terms, supersede } : { challenge, terms };
       setAnswer(await api.post<IssueAnswer>('/challenges/issue', body));
+      finished();
     } catch (failure) {
       setError(failure as ApiError);
     } finally {
@@ -114,6 +160,7 @@ export function IssuePage() {
       if (terms.termDays !== undefined) body.termDays = terms.termDays;
       if (terms.graceDays !== undefined) body.graceDays = terms.graceDays;
       setAnswer(await api.post<IssueAnswer>(`/requests/${requestId}/approve`, body));
+      finished();
     } catch (failure) {
       setError(failure as ApiError);
     } finally {
@@ -161,6 +208,9 @@ export function IssuePage() {
     );
   }
 
+  // The restored terms go to the form of the restored challenge only.
+  const savedTerms = restored && inspected?.text === restored.challenge ? restored.terms : null;
+
   const pendingApproval =
     inspection?.approvalRequest?.status === 'pending' ? inspection.approvalRequest : null;
 
@@ -171,6 +221,12 @@ export function IssuePage() {
         subtitle="Paste the challenge a customer sent (or drop the .txt file), check what it asks for, and issue the key."
         actions={inspection || answer ? <Button onClick={reset}>Start over</Button> : null}
       />
+      {restored && !answer ? (
+        <Alert tone="info" title="Brought back">
+          Your session had ended: the challenge{restored.terms ? ' and the terms' : ''} you had
+          entered are back. Check them before you go on.
+        </Alert>
+      ) : null}
       {answer ? (
         <div ref={answerRef} className="contents">
           <IssuedKey answer={answer} onNext={reset} />
@@ -250,6 +306,8 @@ export function IssuePage() {
                   busy={busy === 'issue'}
                   submitLabel="Approve and issue"
                   approval
+                  saved={savedTerms}
+                  onDraft={onTermsDraft}
                   onSubmit={(terms) => approve(pendingApproval.id, terms)}
                 />
               </Card>
@@ -260,6 +318,8 @@ export function IssuePage() {
                   plans={plans.data?.items ?? []}
                   busy={busy === 'issue'}
                   submitLabel="Issue key"
+                  saved={savedTerms}
+                  onDraft={onTermsDraft}
                   onSubmit={(terms) => issue(terms)}
                 />
               </Card>
