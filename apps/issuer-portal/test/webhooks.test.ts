@@ -268,7 +268,7 @@ describe('subscription.expiring, scanned incrementally from a mark in the store'
     const terms = { customerName: 'Globex', model: 'subscription', credentials: 5 } as const;
     const issued = await fixture.issuer.issue(
       makeChallenge(fixture, newInstallation()),
-      { ...terms, termDays, graceDays: 0 },
+      { ...terms, termDays, graceDays: 1 },
       'ivan',
     );
     return issued.license;
@@ -354,7 +354,7 @@ describe('subscription.expiring, scanned incrementally from a mark in the store'
     const process = dispatcher();
     await process.scanExpiring();
     fixture.advance(MINUTE);
-    const renewed = await fixture.issuer.renew(license.id, { termDays: 365, graceDays: 0 }, 'ivan');
+    const renewed = await fixture.issuer.renew(license.id, { termDays: 365, graceDays: 1 }, 'ivan');
     const newEnd = renewed.license.term!.end;
     expect(newEnd).toBeGreaterThan(license.term!.end);
     fixture.advance(10 * MINUTE);

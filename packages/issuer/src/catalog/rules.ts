@@ -8,6 +8,7 @@ import {
   RESERVED_LIMIT_NAMES,
   VERSION_PREFIX_PATTERN,
 } from '@licensor/token';
+import { TERMS_LIMITS } from '../domain/terms-limits.js';
 import { PlanInvalidError, ProductInvalidError } from './errors.js';
 import type { Bound, CatalogProduct, Plan, PlanFeature, PlanInput, PlanLimit } from './types.js';
 
@@ -222,12 +223,18 @@ export function normalisePlan(input: PlanInput): PlanFields {
   if (!Array.isArray(products) || new Set(products).size !== products.length) {
     refusePlan('products', 'must be a list of different products');
   }
-  const graceDays = subscription ? bound(input.graceDays ?? 30, 'graceDays', 0, MAX_DAYS) : null;
+  const graceDays = subscription
+    ? bound(input.graceDays ?? 30, 'graceDays', TERMS_LIMITS.graceDays.min, MAX_DAYS)
+    : null;
   const optionalDays = (value: number | null | undefined, field: string, min: number) =>
     !subscription || value === undefined || value === null
       ? null
       : integer(value, field, min, MAX_DAYS, refusePlan);
-  const renewalGraceDays = optionalDays(input.renewalGraceDays, 'renewalGraceDays', 0);
+  const renewalGraceDays = optionalDays(
+    input.renewalGraceDays,
+    'renewalGraceDays',
+    TERMS_LIMITS.graceDays.min,
+  );
   if (
     renewalGraceDays !== null &&
     graceDays !== null &&

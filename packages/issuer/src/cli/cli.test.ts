@@ -333,7 +333,7 @@ describe('licensor-issuer', () => {
     const grace = await cli(['issue', challenge, ...subscription, '--grace-days', '5000']);
     expect(grace).toMatchObject({ code: 1, stdout: '' });
     expect(grace.stderr).toMatch(
-      /^error: ERR_TERMS_INVALID: terms: graceDays must be a whole number of days from 0 to 3660 \(--grace-days\)\n/,
+      /^error: ERR_TERMS_INVALID: terms: graceDays must be a whole number of days from 1 to 3660 \(--grace-days\)\n/,
     );
     const credentials = await cli([
       'issue',
@@ -354,7 +354,7 @@ describe('licensor-issuer', () => {
     });
     expect((await cli(['licenses', 'list', '--json'])).stdout.trim()).toBe('[]');
     const help = await cli(['issue', '--help']);
-    expect(help.stdout).toMatch(/--grace-days G +offline grace in days, 0 to 3660/);
+    expect(help.stdout).toMatch(/--grace-days G +offline grace in days, 1 to 3660/);
   });
 
   it('walks a license through suspend, resume, renew and revoke', async () => {

@@ -12,7 +12,12 @@ export const TERMS_LIMITS = {
   credentials: { min: 1, max: MAX_COUNT },
   /** A subscription term: up to ten years of 366 days, as long as the longest grace. */
   termDays: { min: 1, max: MAX_GRACE_SECONDS / DAY },
-  graceDays: { min: 0, max: MAX_GRACE_SECONDS / DAY },
+  /**
+   * Offline grace: how long after its last valid check a subscription keeps working. At least a
+   * day: with none, the installation could use its license only at the instant of a check
+   * (tokens issued with 0 before 3 Dec 2026 still verify; new terms may not ask for it).
+   */
+  graceDays: { min: 1, max: MAX_GRACE_SECONDS / DAY },
 } as const;
 
 /** A new subscription term without `termDays` / `graceDays`. */

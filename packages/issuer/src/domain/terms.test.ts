@@ -164,7 +164,14 @@ describe('terms limits (#10.1)', () => {
       expect.objectContaining({
         code: 'ERR_TERMS_INVALID',
         field: 'graceDays',
-        message: 'terms: graceDays must be a whole number of days from 0 to 3660',
+        message: 'terms: graceDays must be a whole number of days from 1 to 3660',
+      }),
+    );
+    // No grace at all would leave a subscription usable only at the instant of a check.
+    expect(() => normaliseTerms({ ...subscription, graceDays: 0 })).toThrow(
+      expect.objectContaining({
+        field: 'graceDays',
+        message: expect.stringContaining('only at the instant of an online check'),
       }),
     );
     expect(() => normaliseTerms({ ...subscription, termDays: 3661 })).toThrow(

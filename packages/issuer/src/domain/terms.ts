@@ -14,6 +14,13 @@ const DAY = 86_400;
 
 function days(field: 'termDays' | 'graceDays', value: unknown): number {
   const { min, max } = TERMS_LIMITS[field];
+  if (field === 'graceDays' && value === 0) {
+    throw new TermsInvalidError(
+      field,
+      `must be at least ${min} day: with no grace the installation could use its license only ` +
+        'at the instant of an online check',
+    );
+  }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new TermsInvalidError(field, `must be a whole number of days from ${min} to ${max}`);
   }

@@ -157,6 +157,11 @@ export function catalogContract(adapter: Adapter): void {
         'limits[0].value',
       ],
       ['a product not in the catalogue', { products: ['Nope'] }, 'products[0]'],
+      [
+        'grace bounds that allow none',
+        { graceDays: { value: 14, min: 0, max: 30 } },
+        'graceDays.min',
+      ],
     ])('refuses a plan with %s, naming %s, storing nothing', async (_what, change, field) => {
       await issuer.products.create({ name: 'vSEC:CMS' }, 'alice');
       const error = await refusal(

@@ -157,7 +157,7 @@ export function pagingContract(adapter: Adapter): void {
       (
         await opened.issuer.issue(
           new TestInstallation().challenge(),
-          { customerName: 'Acme', model: 'subscription', credentials: 5, termDays, graceDays: 0 },
+          { customerName: 'Acme', model: 'subscription', credentials: 5, termDays, graceDays: 1 },
           'alice',
         )
       ).license;
