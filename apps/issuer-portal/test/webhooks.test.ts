@@ -835,15 +835,29 @@ describe('registering webhook endpoints', () => {
     });
   }
 
-  it("resolves a name at delivery: localhost on the portal's port is the portal, never connected", async () => {
+  it("resolves a name at delivery: one that resolves to loopback on the portal's port is the portal, never connected", async () => {
     const portal = await standInPortal();
     const receiver = new TestReceiver();
     receivers.push(receiver);
     await receiver.up();
     answers.set('crm.test', [{ address: '127.0.0.1', family: 4 }]);
+    answers.set('self.test', [{ address: '127.0.0.1', family: 4 }]);
     try {
-      // Accepted when registered: a name is no address until it is resolved.
-      const self = await register(`http://localhost:${portal.port}/hook`);
+      // localhost is loopback by definition (RFC 6761): refused when registered, nothing stored.
+      for (const host of ['localhost', 'app.localhost', 'LocalHost.']) {
+        const refused = await alice.agent
+          .post('/api/v1/webhooks')
+          .set('X-CSRF-Token', alice.csrf)
+          .send({ url: `http://${host}:${portal.port}/hook`, events: ['license.issued'] })
+          .expect(422);
+        expect(refused.body.error).toMatchObject({
+          code: 'ERR_WEBHOOK_URL_INVALID',
+          message: 'The webhook URL is refused: it points at this portal.',
+        });
+      }
+      expect((await alice.agent.get('/api/v1/webhooks').expect(200)).body.items).toEqual([]);
+      // Accepted when registered: any other name is no address until it is resolved.
+      const self = await register(`http://self.test:${portal.port}/hook`);
       const crm = await register(`http://crm.test:${receiver.port}/hooks/licensor`);
       receiver.secret = (
         await alice.agent.get(`/api/v1/webhooks/${crm}/secret`).expect(200)

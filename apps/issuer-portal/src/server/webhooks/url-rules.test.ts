@@ -27,7 +27,12 @@ describe('webhook URL rules', () => {
     ['https://user:secret@crm.example.com/hook', /user name or password/],
     ['http://portal.example.com/api/v1/licenses', /this portal/],
     ['http://127.0.0.1:4000/api/v1/tokens', /this portal/],
-    ['http://localhost:4000/x', null],
+    // localhost and every name under .localhost are loopback (RFC 6761), however written.
+    ['http://localhost:4000/x', /this portal/],
+    ['http://LOCALHOST.:4000/x', /this portal/],
+    ['http://api.localhost:4000/x', /this portal/],
+    ['http://localhost:8080/x', null],
+    ['http://localhost.example.com:4000/x', null],
     ['http://169.254.169.254/latest/meta-data/', /link-local/],
     ['http://[fe80::1]/x', /link-local/],
     ['http://0.0.0.0:8080/x', /not a host/],

@@ -11,7 +11,8 @@
 // 240.0.0.0/4 with 255.255.255.255; discard-only 100::/64; deprecated site-local fec0::/10),
 // never an address that tunnels or translates to one it does not show (NAT64 local-use
 // 64:ff9b:1::/48, whatever the operator's NAT64 maps it to; Teredo 2001::/32, an obfuscated
-// IPv4 address), never a loopback address nor one of this host's own interface addresses (as
+// IPv4 address), never a loopback address (`localhost` and names under `.localhost` are loopback,
+// RFC 6761, judged so when registered) nor one of this host's own interface addresses (as
 // os.networkInterfaces() lists them: a container's 172.x address, the LAN address) on one of the
 // portal's own ports (it listens on 0.0.0.0 in compose.yaml, so all of them reach it), and with
 // `denyPrivate` no loopback or private-network address (10/8, 172.16/12, 192.168/16, the shared
@@ -245,11 +246,19 @@ export function checkWebhookUrl(text: string, rules: UrlRules): string {
   return url.toString();
 }
 
-/** If the URL's host is an IP literal (no name to resolve), why it may not be sent to, or null. */
+/**
+ * If the URL's host is an IP literal, or a `localhost` name (RFC 6761: `localhost` and every name
+ * under `.localhost` are loopback, whatever a resolver says; judged as 127.0.0.1 and ::1), why it
+ * may not be sent to, or null. Either way there is no name to resolve: no later attempt differs.
+ */
 export function literalRefusal(url: URL, rules: UrlRules): string | null {
+  const port = url.port === '' ? defaultPort(url.protocol) : Number(url.port);
+  const name = url.hostname.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) {
+    return addressRefusal('127.0.0.1', port, rules) ?? addressRefusal('::1', port, rules);
+  }
   const literal = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(literal) === 0) return null;
-  const port = url.port === '' ? defaultPort(url.protocol) : Number(url.port);
   return addressRefusal(literal, port, rules);
 }
 
