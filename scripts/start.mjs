@@ -217,11 +217,26 @@ Licensor is running (data: ${process.env.MONGODB_URI ? 'MongoDB' : dataDir})
   verify service  http://127.0.0.1:${verifyPort}/v1/checks
   JWKS for the CMS (what the SDK trusts): ${jwksFile}`);
   if (issuingSecret) {
-    console.log(`  Signing keys are sealed: license keys under ${join(secretsDir, 'issuing.passphrase')},
-  status keys under ${join(secretsDir, 'status.passphrase')} (the verify service gets only that one).
-  For licensor-issuer on this folder, in its shell:
-    export LICENSOR_KEY_PASSPHRASE="$(cat ${join(secretsDir, 'issuing.passphrase')})"
-    export LICENSOR_STATUS_KEY_PASSPHRASE="$(cat ${join(secretsDir, 'status.passphrase')})"`);
+    // Where each secret came from: the environment wins over the files (givenSecret), and then
+    // the files may not exist at all: name what was really used.
+    const fromEnv = SECRETS.map((s) => Boolean(process.env[s.variable]));
+    const source = (i) =>
+      fromEnv[i]
+        ? `the secret in ${SECRETS[i].variable} (from this shell's environment)`
+        : join(secretsDir, SECRETS[i].file);
+    console.log(`  Signing keys are sealed: license keys under ${source(0)},
+  status keys under ${source(1)} (the verify service gets only that one).`);
+    if (fromEnv.some(Boolean)) {
+      console.log(`  The environment's secrets win over ${secretsDir}${
+        firstRun ? ': this new store is sealed under them; keep them with it' : ''
+      }.`);
+    }
+    const exports = SECRETS.filter((_, i) => !fromEnv[i]).map(
+      (s) => `    export ${s.variable}="$(cat ${join(secretsDir, s.file)})"`,
+    );
+    if (exports.length > 0) {
+      console.log(`  For licensor-issuer on this folder, in its shell:\n${exports.join('\n')}`);
+    }
   }
   if (firstRun) {
     console.log(`

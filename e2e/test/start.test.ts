@@ -18,6 +18,7 @@ async function startLicensor(
   dataDir: string,
   portalPort: number,
   verifyPort: number,
+  env: Record<string, string> = {},
 ): Promise<Started> {
   const child = spawn(process.execPath, [join(repoRoot, 'scripts/start.mjs')], {
     env: {
@@ -26,8 +27,11 @@ async function startLicensor(
       LICENSOR_DATA: dataDir,
       // The run's own secrets, never the checkout's .licensor-secrets (a developer's real ones).
       LICENSOR_SECRETS: join(dataDir, 'secrets'),
+      LICENSOR_KEY_PASSPHRASE: '',
+      LICENSOR_STATUS_KEY_PASSPHRASE: '',
       LICENSOR_PORTAL_PORT: String(portalPort),
       LICENSOR_VERIFY_PORT: String(verifyPort),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -273,6 +277,32 @@ describe('the start script', () => {
       expect(existsSync(marker)).toBe(true);
     } finally {
       restored.remove();
+    }
+  });
+
+  it('names the environment as where the secrets came from when they are set there, and makes no files', async () => {
+    const fresh = tempDir('start-env-secrets');
+    try {
+      const [portalPort, verifyPort] = [await freePort(), await freePort()];
+      const started = await startLicensor(fresh.path, portalPort, verifyPort, {
+        LICENSOR_KEY_PASSPHRASE: 'an issuing secret from the shell, long enough',
+        LICENSOR_STATUS_KEY_PASSPHRASE: 'a status secret from the shell, long enough',
+      });
+      try {
+        const said = started.output();
+        expect(said).toContain(
+          'license keys under the secret in LICENSOR_KEY_PASSPHRASE (from this shell',
+        );
+        expect(said).toContain('status keys under the secret in LICENSOR_STATUS_KEY_PASSPHRASE');
+        expect(said).toMatch(/this new store is sealed under them; keep them with it/);
+        // No `cat` of a file that was never written.
+        expect(said).not.toMatch(/export LICENSOR_\w+="\$\(cat/);
+      } finally {
+        expect(await started.stop('SIGINT')).toBe(0);
+      }
+      expect(existsSync(join(fresh.path, 'secrets'))).toBe(false);
+    } finally {
+      fresh.remove();
     }
   });
 
