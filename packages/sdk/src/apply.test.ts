@@ -55,6 +55,54 @@ describe('applyLicenseKey', () => {
     }
   });
 
+  it('accepts a key quoted in an e-mail reply ("> " before each line, or "> > "), armoured or compact', async () => {
+    const armoured = (key: string) =>
+      `-----BEGIN LICENSOR LICENSE-----\n${key.match(/.{1,64}/g)?.join('\n')}\n-----END LICENSOR LICENSE-----\n`;
+    for (const paste of [
+      (key: string) =>
+        armoured(key)
+          .split('\n')
+          .map((line) => `> ${line}`)
+          .join('\n'),
+      (key: string) =>
+        `Hello,\n\n${armoured(key)
+          .trimEnd()
+          .split('\n')
+          .map((line) => `> > ${line}`)
+          .join('\r\n')}\n>\n\nRegards`,
+      (key: string) => `> ${key}\n`,
+    ]) {
+      const { licensor } = setup();
+      const { challenge } = await licensor.createChallenge(admin);
+      const result = await licensor.applyLicenseKey(admin, paste(answer(challenge)));
+      expect(result.info.state).toBe('active');
+    }
+  });
+
+  it('refuses two keys pasted together with its own words (paste one key), the state unchanged', async () => {
+    const { licensor, store } = setup();
+    const first = await licensor.createChallenge(admin);
+    const second = await licensor.createChallenge(admin);
+    const one = answer(first.challenge);
+    const two = answer(second.challenge);
+    const armoured = (key: string) =>
+      `-----BEGIN LICENSOR LICENSE-----\n${key.match(/.{1,64}/g)?.join('\n')}\n-----END LICENSOR LICENSE-----\n`;
+    const before = store.rawState();
+    for (const pasted of [
+      `${armoured(one)}\n${armoured(two)}`,
+      `${one}\n${two}`,
+      `"${one}" "${two}"`,
+    ]) {
+      const error = await licensor.applyLicenseKey(admin, pasted).catch((caught) => caught);
+      expect(error).toMatchObject({ code: 'ERR_INPUT_INVALID' });
+      expect(error.message).toMatch(/^This paste holds 2 license keys: paste one key/);
+      expect(store.rawState()).toBe(before);
+    }
+    await expect(licensor.applyLicenseKey(admin, armoured(two))).resolves.toMatchObject({
+      revision: 1,
+    });
+  });
+
   it("says in the operator's words what was pasted instead of a key, and changes nothing (#16.19)", async () => {
     const { licensor } = setup();
     const { challenge, armoured } = await licensor.createChallenge(admin);

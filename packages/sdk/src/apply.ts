@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import { currentInfo } from './info.js';
 import { advanceTrust, assertKeepsKeysInUse, beyond } from './keyset.js';
-import { readPastedKey } from './pasted-key.js';
+import { assertOneLicense, readPastedKey, unquoted } from './pasted-key.js';
 import { loadSnapshot, type PendingChallenge, type Snapshot, saveState } from './snapshot.js';
 import type { StoredState } from './store/store.js';
 import { splitBundle, tokensOf } from './trust.js';
@@ -163,8 +163,11 @@ export async function applyLicenseKey(
   pasted: unknown,
 ): Promise<ApplyResult> {
   const clock = readClock(context, snapshot.stored);
+  // A key quoted in an e-mail reply (`> ` before each line) reads as the key itself.
+  const text = unquoted(pasted as string);
+  assertOneLicense(text);
   // A key may come with the key set versions it needs: applied first, in the same write.
-  const bundle = splitBundle(pasted as string);
+  const bundle = splitBundle(text);
   const fresh = beyond(snapshot.trust, bundle.keysets);
   const trust = fresh.length === 0 ? snapshot.trust : advanceTrust(context, snapshot.trust, fresh);
   const accepted = acceptLicense(

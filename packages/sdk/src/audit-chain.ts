@@ -6,7 +6,13 @@
 // a state restored from a backup never saw) are counted as unanchored.
 import type { Context } from './context.js';
 import { seal, sealHolds } from './seal.js';
-import { installationKeyOf, loadSnapshot, writeState } from './snapshot.js';
+import {
+  assertStateNotLost,
+  changesIn,
+  installationKeyOf,
+  loadSnapshot,
+  writeState,
+} from './snapshot.js';
 import type { AuditAnchor, StoredState } from './store/store.js';
 import { parseStoredState, sealState, stateSealHolds } from './stored-state.js';
 import type { AuditEntry, AuditVerification } from './types.js';
@@ -161,10 +167,23 @@ export async function verifyAuditTrail(context: Context): Promise<AuditVerificat
     expected = entry.link;
   }
   const raw = await context.store.loadState();
+  // A trail of changes with no state beside it: the state was lost, not a first run.
+  if (raw === null) await assertStateNotLost(context);
   if (raw !== null) {
     const parsed = parseStoredState(raw);
     const anchor = parsed.state.audit;
-    if (anchor !== null && stateSealHolds(parsed, seed) && anchor.head !== null) {
+    const sealed = anchor !== null && stateSealHolds(parsed, seed);
+    // A state that records no change beside a trail of changes was made anew (by an SDK that
+    // initialised a lost state again). Each change after the first one anchors the state, so two
+    // are never left unanchored (one may be: a crash between its entry and the anchor).
+    const changes = changesIn(entries.slice(result.unchained));
+    if (sealed && anchor.head === null && changes >= 2) {
+      return broken(
+        entries.length,
+        `the state records no change, but the trail holds ${changes}: the state was replaced by a new one. Restore the whole state folder from a backup.`,
+      );
+    }
+    if (sealed && anchor.head !== null) {
       const at = anchor.head === unchainedHead ? result.unchained - 1 : positions.get(anchor.head);
       if (at === undefined) {
         return broken(

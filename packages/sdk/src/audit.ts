@@ -1,5 +1,5 @@
 // The audit trail: who did what, when, and whether it was allowed. Read newest last.
-import type { Context } from './context.js';
+import { type Context, checkOptionKeys } from './context.js';
 import { InputInvalidError, StateCorruptError } from './errors.js';
 import { parseAuditEntry } from './store/audit-entry.js';
 import type { AuditEntry } from './types.js';
@@ -10,7 +10,11 @@ export interface AuditQuery {
 }
 
 export async function readAudit(context: Context, query: AuditQuery = {}): Promise<AuditEntry[]> {
-  const limit = query?.limit;
+  if (typeof query !== 'object' || query === null || Array.isArray(query)) {
+    throw new InputInvalidError('The audit query must be an object: { limit? }, or left out.');
+  }
+  checkOptionKeys(query, ['limit'], 'audit');
+  const limit = query.limit;
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new InputInvalidError('limit must be a whole number of at least 0.');
   }

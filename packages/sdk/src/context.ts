@@ -6,10 +6,22 @@ import type { InstallationTrust } from './keyset.js';
 import type { LicensorStore } from './store/store.js';
 import type { Authorize } from './types.js';
 
+/**
+ * A JWKS as a JSON import types it (`import vendorKeys from './vendor.jwks.json' with { type:
+ * 'json' }` reads `alg` as string, not 'EdDSA'): accepted as given, and checked at run time
+ * like every JWKS (ERR_TRUST_INVALID).
+ */
+export interface JwksJson {
+  keys: readonly Readonly<Record<string, unknown>>[];
+}
+
+/** The vendor's public keys as createLicensor takes them. */
+export type TrustedKeys = Keyring | Jwks | JwksJson;
+
 export interface LicensorOptions {
   store: LicensorStore;
-  /** The vendor's public keys: a Keyring, or a JWKS object. */
-  trust: Keyring | Jwks;
+  /** The vendor's public keys: a Keyring, or a JWKS (an object, or a JSON file imported). */
+  trust: TrustedKeys;
   product: { name: string; version: string };
   /** Who may do what; default: system-administrator for challenge, apply, activate and trust. */
   authorize?: Authorize;
@@ -22,7 +34,7 @@ export interface LicensorOptions {
   pendingTtlSeconds?: number;
   /** Tolerated clock difference (seconds, default 300). */
   clockSkewSeconds?: number;
-  /** Online check timeout (milliseconds, default 10 000). */
+  /** Online check timeout (whole milliseconds, 1 to MAX_VERIFY_TIMEOUT_MS = 60 000; default 10 000). */
   verifyTimeoutMs?: number;
   /** How many credentials the CMS manages now; sent in challenges and checks (default 0). */
   credentialsInUse?: () => number | Promise<number>;
@@ -42,10 +54,19 @@ export interface Context {
   verifyTimeoutMs: number;
   credentialsInUse: () => number | Promise<number>;
   exclusive: <T>(task: () => Promise<T>) => Promise<T>;
+  /**
+   * Verify License runs one at a time per installation (its check chain must not fork), apart
+   * from `exclusive`: the state lock is held only to record the answer, not during the wait.
+   */
+  verifyExclusive: <T>(task: () => Promise<T>) => Promise<T>;
+  /** False for a store with `exclusive` but no `exclusiveVerify`: a verify holds `exclusive`. */
+  stagedVerify: boolean;
   /** Stored tokens already verified by this object (see snapshot.ts). */
   verified: Map<string, unknown>;
   /** The installation key pair last loaded, to skip deriving it again. */
   installation: Ed25519KeyPair | null;
+  /** This object loaded or wrote a state: one missing later was removed, not a first run. */
+  stateSeen: boolean;
   /** The trust the stored key set chain gave at the last load, keyed by that chain. */
   trustCache: { key: string; trust: InstallationTrust } | null;
 }
@@ -66,23 +87,63 @@ export function toKeyring(trust: unknown): Keyring {
   }
 }
 
-/** One task at a time in this process, and, if the store can, across processes. */
-function serialiser(store: LicensorStore): <T>(task: () => Promise<T>) => Promise<T> {
+/**
+ * One task at a time in this process, and, if the store can (`lock`: its `exclusive` or its
+ * `exclusiveVerify`), across processes.
+ */
+function serialiser(
+  lock: (<T>(work: () => Promise<T>) => Promise<T>) | undefined,
+): <T>(task: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
   return <T>(task: () => Promise<T>) => {
-    const locked = store.exclusive === undefined ? task : () => store.exclusive!(task);
+    const locked = lock === undefined ? task : () => lock(task);
     const run = tail.then(locked, locked);
     tail = run.catch(() => undefined);
     return run;
   };
 }
 
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new InputInvalidError(`${name} must be a positive number.`);
+/**
+ * The longest an online check may wait for the service (ms): far above a slow network, and far
+ * below what a timer holds (Node clamps a delay of 2^31 ms or more to 1 ms).
+ */
+export const MAX_VERIFY_TIMEOUT_MS = 60_000;
+
+/** A verify timeout: whole milliseconds from 1 to MAX_VERIFY_TIMEOUT_MS, else ERR_INPUT_INVALID. */
+export function verifyTimeout(value: unknown, name: string): number {
+  if (
+    !Number.isSafeInteger(value) ||
+    (value as number) < 1 ||
+    (value as number) > MAX_VERIFY_TIMEOUT_MS
+  ) {
+    throw new InputInvalidError(
+      `${name} must be a whole number of milliseconds from 1 to ${MAX_VERIFY_TIMEOUT_MS} (got ${describeValue(value)}).`,
+    );
   }
-  return value;
+  return value as number;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  if (typeof value === 'number') return String(value);
+  return typeof value;
+}
+
+/**
+ * Refuses an option the operation does not know (a typo such as `credentails` would otherwise
+ * be ignored silently), naming it and the options it takes.
+ */
+export function checkOptionKeys(
+  options: object,
+  known: readonly string[],
+  operation: string,
+): void {
+  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new InputInvalidError(
+      `Unknown ${operation} option${unknown.length === 1 ? '' : 's'} ${unknown.map((key) => JSON.stringify(key.slice(0, 60))).join(', ')}: it takes ${known.join(', ')}.`,
+    );
+  }
 }
 
 /** Times in claims are whole seconds, so durations added to them must be too. */
@@ -149,15 +210,19 @@ export function resolveContext(options: LicensorOptions, defaultAuthorize: Autho
       DEFAULT_CLOCK_SKEW_SECONDS,
       'clockSkewSeconds',
     ),
-    verifyTimeoutMs: positive(
-      options.verifyTimeoutMs,
-      DEFAULT_VERIFY_TIMEOUT_MS,
-      'verifyTimeoutMs',
-    ),
+    verifyTimeoutMs:
+      options.verifyTimeoutMs === undefined
+        ? DEFAULT_VERIFY_TIMEOUT_MS
+        : verifyTimeout(options.verifyTimeoutMs, 'verifyTimeoutMs'),
     credentialsInUse: options.credentialsInUse ?? (() => 0),
-    exclusive: serialiser(store),
+    exclusive: serialiser(store.exclusive?.bind(store)),
+    verifyExclusive: serialiser(store.exclusiveVerify?.bind(store)),
+    // A store that locks changes across processes must also serialise verifies across them for
+    // the state lock to be let go during the network wait; one that cannot keeps it held.
+    stagedVerify: store.exclusive === undefined || store.exclusiveVerify !== undefined,
     verified: new Map(),
     installation: null,
+    stateSeen: false,
     trustCache: null,
   };
 }

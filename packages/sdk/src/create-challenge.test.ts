@@ -1,6 +1,7 @@
 import { decodeChallengeUnverified, verifyChallenge } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
 import { admin, answer, DAY, FrozenClock, setup, trust } from '../test/fixtures.js';
+import { MAX_PENDING_REQUESTS } from './create-challenge.js';
 import { createLicensor } from './licensor.js';
 import { MemoryStore } from './store/memory-store.js';
 
@@ -140,5 +141,49 @@ describe('createChallenge', () => {
     expect(() =>
       createLicensor({ store: {} as never, trust, product: { name: 'CMS', version: '1' } }),
     ).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
+  });
+
+  it('refuses a new request beyond MAX_PENDING_REQUESTS pending, naming how to cancel, the state unchanged', async () => {
+    const { licensor, store } = setup();
+    const made = [];
+    for (let index = 0; index < MAX_PENDING_REQUESTS; index++) {
+      made.push(await licensor.createChallenge(admin, { credentials: 5 }));
+    }
+    const before = store.rawState();
+    const error = await licensor
+      .createChallenge(admin, { credentials: 5 })
+      .catch((caught) => caught);
+    expect(error).toMatchObject({ code: 'ERR_TOO_MANY_PENDING' });
+    expect(error.message).toMatch(/20 requests are pending already .*cancel those not needed/);
+    expect(store.rawState()).toBe(before);
+    expect(await licensor.listPendingRequests(admin)).toHaveLength(MAX_PENDING_REQUESTS);
+    await licensor.cancelRequest(admin, made[0]!.request.id);
+    await expect(licensor.createChallenge(admin)).resolves.toMatchObject({
+      challenge: expect.any(String),
+    });
+  });
+
+  it('refuses an option it does not know, naming it, the state unchanged', async () => {
+    const { licensor, store } = setup();
+    await licensor.installationId();
+    await licensor.getLicenseInfo(admin);
+    const before = store.rawState();
+    await expect(
+      licensor.createChallenge(admin, { credentails: 5 } as never),
+    ).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+      message: expect.stringContaining('"credentails"'),
+    });
+    await expect(
+      licensor.requestModelSwitch(admin, 'subscription', { inUse: 1 } as never),
+    ).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+      message: expect.stringContaining('"inUse"'),
+    });
+    await expect(licensor.listAudit(admin, { limt: 1 } as never)).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+      message: expect.stringContaining('"limt"'),
+    });
+    expect(store.rawState()).toBe(before);
   });
 });

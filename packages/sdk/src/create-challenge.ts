@@ -11,8 +11,8 @@ import {
   validateChallengeClaims,
 } from '@licensor/token';
 import { readClock } from './clock.js';
-import type { Context } from './context.js';
-import { InputInvalidError, type SdkError } from './errors.js';
+import { type Context, checkOptionKeys } from './context.js';
+import { InputInvalidError, type SdkError, TooManyPendingError } from './errors.js';
 import { toPendingRequest } from './info.js';
 import { type Snapshot, saveState } from './snapshot.js';
 import type { ChallengeRequest, ChallengeResult, Operator } from './types.js';
@@ -35,6 +35,23 @@ export interface ChallengeOptions {
 }
 
 const MODELS: readonly LicenseModel[] = ['perpetual', 'subscription'];
+
+const CHALLENGE_OPTION_KEYS = [
+  'credentials',
+  'model',
+  'customerName',
+  'credentialsInUse',
+  'features',
+  'limits',
+  'limitsInUse',
+] as const;
+
+/**
+ * The most requests (challenges) pending at once: each is kept, and rewritten with the state at
+ * every change, until a key answers it, it expires (pendingTtlSeconds) or it is cancelled. A new
+ * one beyond this is refused (ERR_TOO_MANY_PENDING); none is dropped, as a key may still answer it.
+ */
+export const MAX_PENDING_REQUESTS = 20;
 
 function invalid(message: string): SdkError {
   return new InputInvalidError(message);
@@ -101,6 +118,7 @@ export function licenseRequest(options: unknown): ChallengeRequest {
       'The challenge options must be an object: { credentials?, model?, customerName? }.',
     );
   }
+  checkOptionKeys(options, CHALLENGE_OPTION_KEYS, 'challenge');
   const given = options as ChallengeOptions;
   const request: ChallengeRequest = { kind: 'license' };
   if (given.credentials !== undefined) {
@@ -161,6 +179,12 @@ export async function makeChallenge(
   limitsInUse?: Record<string, number>,
 ): Promise<ChallengeResult> {
   const clock = readClock(context, snapshot.stored);
+  const pending = snapshot.pending.filter((entry) => entry.claims.exp >= clock.effective);
+  if (pending.length >= MAX_PENDING_REQUESTS) {
+    throw new TooManyPendingError(
+      `${pending.length} requests are pending already (at most ${MAX_PENDING_REQUESTS}): send one of them to the vendor, or cancel those not needed (licensor requests cancel REQUEST_ID), then make a new one. Nothing was changed.`,
+    );
+  }
   const license = snapshot.license;
   const usedLimits = namedCounts(limitsInUse, 'limitsInUse', 'inUse');
   if (usedLimits !== undefined) {

@@ -1,6 +1,6 @@
 // The SDK's typed errors. Every refusal an operator or a CMS can cause is an SdkError with a
 // stable code (listed in SDK_ERROR_CODES and the README) and a message that says what to do.
-import { LicensorError } from '@licensor/token';
+import { LicensorError, type TokenErrorCode } from '@licensor/token';
 
 export const SDK_ERROR_CODES = [
   'ERR_INPUT_INVALID',
@@ -15,6 +15,7 @@ export const SDK_ERROR_CODES = [
   'ERR_CHALLENGE_UNKNOWN',
   'ERR_CHALLENGE_EXPIRED',
   'ERR_REQUEST_UNKNOWN',
+  'ERR_TOO_MANY_PENDING',
   'ERR_REVISION_NOT_NEWER',
   'ERR_LICENSE_OLDER',
   'ERR_LICENSE_FROM_FUTURE',
@@ -34,6 +35,8 @@ export const SDK_ERROR_CODES = [
   'ERR_STATUS_MISMATCH',
   'ERR_STATE_CORRUPT',
   'ERR_STATE_NOT_FOUND',
+  'ERR_STATE_MISSING',
+  'ERR_STATE_ACCESS',
   'ERR_STATE_FOREIGN',
   'ERR_STATE_TAMPERED',
   'ERR_STATE_LOCKED',
@@ -49,6 +52,12 @@ export const SDK_ERROR_CODES = [
 ] as const;
 
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
+
+/**
+ * Every code a LicensorError from the SDK can carry: the SDK's own and the token codes that pass
+ * through unchanged (ERR_JWS_MALFORMED, ERR_KID_UNKNOWN, …), for a CMS that switches on `code`.
+ */
+export type LicensorErrorCode = SdkErrorCode | TokenErrorCode;
 
 export class SdkError extends LicensorError {
   declare readonly code: SdkErrorCode;
@@ -122,6 +131,11 @@ export class ChallengeExpiredError extends SdkError {
 export class RequestUnknownError extends SdkError {
   constructor(message: string, reason?: string) {
     super('ERR_REQUEST_UNKNOWN', message, reason);
+  }
+}
+export class TooManyPendingError extends SdkError {
+  constructor(message: string, reason?: string) {
+    super('ERR_TOO_MANY_PENDING', message, reason);
   }
 }
 export class RevisionNotNewerError extends SdkError {
@@ -219,6 +233,16 @@ export class StateNotFoundError extends SdkError {
     super('ERR_STATE_NOT_FOUND', message, reason);
   }
 }
+export class StateMissingError extends SdkError {
+  constructor(message: string, reason?: string) {
+    super('ERR_STATE_MISSING', message, reason);
+  }
+}
+export class StateAccessError extends SdkError {
+  constructor(message: string, reason?: string) {
+    super('ERR_STATE_ACCESS', message, reason);
+  }
+}
 export class StateForeignError extends SdkError {
   constructor(message: string, reason?: string) {
     super('ERR_STATE_FOREIGN', message, reason);
@@ -296,6 +320,7 @@ const SDK_ERROR_CLASSES: Record<SdkErrorCode, SdkErrorClass> = {
   ERR_CHALLENGE_UNKNOWN: ChallengeUnknownError,
   ERR_CHALLENGE_EXPIRED: ChallengeExpiredError,
   ERR_REQUEST_UNKNOWN: RequestUnknownError,
+  ERR_TOO_MANY_PENDING: TooManyPendingError,
   ERR_REVISION_NOT_NEWER: RevisionNotNewerError,
   ERR_LICENSE_OLDER: LicenseOlderError,
   ERR_LICENSE_FROM_FUTURE: LicenseFromFutureError,
@@ -315,6 +340,8 @@ const SDK_ERROR_CLASSES: Record<SdkErrorCode, SdkErrorClass> = {
   ERR_STATUS_MISMATCH: StatusMismatchError,
   ERR_STATE_CORRUPT: StateCorruptError,
   ERR_STATE_NOT_FOUND: StateNotFoundError,
+  ERR_STATE_MISSING: StateMissingError,
+  ERR_STATE_ACCESS: StateAccessError,
   ERR_STATE_FOREIGN: StateForeignError,
   ERR_STATE_TAMPERED: StateTamperedError,
   ERR_STATE_LOCKED: StateLockedError,

@@ -1,10 +1,24 @@
 // Public surface of @licensor/sdk: the customer side of Licensor that a product embeds.
-export { isLicensorError, LicensorError } from '@licensor/token';
+export {
+  type CheckOutcome,
+  isLicensorError,
+  type Jwks,
+  Keyring,
+  type KeyringJwk,
+  type LicenseModel,
+  LicensorError,
+  type ProductGrant,
+} from '@licensor/token';
 
 export type { AuditQuery } from './audit.js';
 export { defaultAuthorize, isSystemAdministrator, SYSTEM_ADMINISTRATOR } from './authorize.js';
-export type { LicensorOptions } from './context.js';
-export type { ChallengeOptions } from './create-challenge.js';
+export {
+  type JwksJson,
+  type LicensorOptions,
+  MAX_VERIFY_TIMEOUT_MS,
+  type TrustedKeys,
+} from './context.js';
+export { type ChallengeOptions, MAX_PENDING_REQUESTS } from './create-challenge.js';
 export {
   CapacityReachedError,
   ChallengeExpiredError,
@@ -29,6 +43,7 @@ export {
   LicenseOtherProductError,
   LicenseRevokedError,
   LicenseSuspendedError,
+  type LicensorErrorCode,
   ModelUnchangedError,
   NoLicenseError,
   NotAuthorizedError,
@@ -38,14 +53,17 @@ export {
   SDK_ERROR_CODES,
   SdkError,
   type SdkErrorCode,
+  StateAccessError,
   StateCorruptError,
   StateForeignError,
   StateLockedError,
+  StateMissingError,
   StateNotFoundError,
   StateTamperedError,
   StatusInvalidError,
   StatusMismatchError,
   sdkError,
+  TooManyPendingError,
   TrustChangedError,
   TrustInvalidError,
   VerifyHttpError,
@@ -56,6 +74,8 @@ export {
 } from './errors.js';
 export type { TrustedKey } from './keyset.js';
 export { createLicensor, type Licensor } from './licensor.js';
+export { MAX_OPERATOR_FIELD_LENGTH, MAX_OPERATOR_ROLES } from './operation.js';
+export type { ModelSwitchOptions } from './request-model-switch.js';
 export { MAX_CANCEL_REASON_LENGTH, MAX_CLOSED_REQUESTS } from './requests.js';
 export { FileStore, type FileStoreOptions } from './store/file-store.js';
 export { MemoryStore } from './store/memory-store.js';
@@ -79,8 +99,10 @@ export type {
   CheckAttempt,
   ClockReport,
   ClosedRequest,
+  FeatureInfo,
   LicenseInfo,
   LicenseState,
+  LimitInfo,
   Operator,
   OperatorAction,
   PendingRequest,

@@ -11,8 +11,8 @@ import { type LicensorOptions, resolveContext } from './context.js';
 import { type ChallengeOptions, createChallenge } from './create-challenge.js';
 import { assertLimit, hasFeature, limitCapacityOf, limitOf } from './entitlements.js';
 import { describeLicense, pendingRequests } from './info.js';
-import { runOperation } from './operation.js';
-import { requestModelSwitch } from './request-model-switch.js';
+import { runOperation, runStagedOperation } from './operation.js';
+import { type ModelSwitchOptions, requestModelSwitch } from './request-model-switch.js';
 import { cancelRequest, describeClosed } from './requests.js';
 import { loadSnapshot, observeClock } from './snapshot.js';
 import { applyKeysets, auditDetail, type TrustInfo, type TrustResult, trustInfo } from './trust.js';
@@ -28,7 +28,7 @@ import type {
   PendingRequest,
   VerifyResult,
 } from './types.js';
-import { type VerifyOptions, verifyOnline } from './verify-online.js';
+import { prepareCheck, recordCheck, sendCheck, type VerifyOptions } from './verify-online.js';
 
 export interface Licensor {
   /** The installation id (thumbprint of its key); makes the key on first use. */
@@ -57,7 +57,7 @@ export interface Licensor {
   requestModelSwitch(
     operator: Operator,
     target: LicenseModel,
-    options?: { credentialsInUse?: number },
+    options?: ModelSwitchOptions,
   ): Promise<ChallengeResult>;
   listPendingRequests(operator: Operator): Promise<PendingRequest[]>;
   /**
@@ -136,34 +136,43 @@ export function createLicensor(options: LicensorOptions): Licensor {
     getLicenseInfo: (operator) =>
       runOperation(context, operator, 'view', async () => ({ result: await info() }), 'read'),
 
-    verifyOnline: (operator, verifyOptions) =>
-      runOperation(context, operator, 'verify', async () => {
-        // Anyone who may verify records the status, and the vendor's key set versions it relays
-        // (signed by the vendor's license keys, chained from the keys trusted now: after a key
-        // rotation the status itself may be signed by a key only they announce). A license
-        // revision it delivers changes the license only for an operator who may apply one.
-        const mayApply = await context.authorize(operator, 'apply');
-        const result = await verifyOnline(context, await snapshot(), verifyOptions, mayApply);
-        if (result.error !== null) return { result, failed: result.error };
-        const keyset =
-          result.keysetVersion !== null
-            ? `, key set version ${result.keysetVersion}`
-            : result.keysetRefused !== null
-              ? `, key set refused: ${result.keysetRefused.code}`
-              : '';
-        // A revision the status delivered changed the license: the trail says so, as for apply.
-        const applied =
-          result.appliedRevision === null
-            ? []
-            : [
-                `applied revision ${result.appliedRevision} (${result.info.type}, ${result.info.credentials} credentials)`,
-              ];
-        const closed = result.rejectedRequests.map(describeClosed);
-        return {
-          result,
-          detail: [`outcome ${result.outcome}${keyset}`, ...applied, ...closed].join('; '),
-        };
-      }),
+    verifyOnline: (operator, verifyOptions) => {
+      // Anyone who may verify records the status, and the vendor's key set versions it relays
+      // (signed by the vendor's license keys, chained from the keys trusted now: after a key
+      // rotation the status itself may be signed by a key only they announce). A license
+      // revision it delivers changes the license only for an operator who may apply one.
+      let mayApply = false;
+      return runStagedOperation(context, operator, 'verify', {
+        prepare: async () => {
+          mayApply = await context.authorize(operator, 'apply');
+          return prepareCheck(context, await snapshot(), verifyOptions);
+        },
+        // No state lock is held while the service answers (up to the verify timeout).
+        wait: (prepared) => sendCheck(context, prepared),
+        finish: async (prepared, answer) => {
+          const result = await recordCheck(context, await snapshot(), prepared, answer, mayApply);
+          if (result.error !== null) return { result, failed: result.error };
+          const keyset =
+            result.keysetVersion !== null
+              ? `, key set version ${result.keysetVersion}`
+              : result.keysetRefused !== null
+                ? `, key set refused: ${result.keysetRefused.code}`
+                : '';
+          // A revision the status delivered changed the license: the trail says so, as for apply.
+          const applied =
+            result.appliedRevision === null
+              ? []
+              : [
+                  `applied revision ${result.appliedRevision} (${result.info.type}, ${result.info.credentials} credentials)`,
+                ];
+          const closed = result.rejectedRequests.map(describeClosed);
+          return {
+            result,
+            detail: [`outcome ${result.outcome}${keyset}`, ...applied, ...closed].join('; '),
+          };
+        },
+      });
+    },
 
     requestModelSwitch: (operator, target, switchOptions) =>
       runOperation(context, operator, 'activate', async () => {
@@ -172,7 +181,7 @@ export function createLicensor(options: LicensorOptions): Licensor {
           await snapshot(),
           operator,
           target,
-          switchOptions?.credentialsInUse,
+          switchOptions,
         );
         return { result, detail: `switch to ${target}, challenge ${result.request.id}` };
       }),

@@ -80,4 +80,31 @@ describe('authorisation and audit', () => {
     expect(trail[3]?.detail).toContain(applied.transactionId);
     expect(await licensor.listAudit(admin, { limit: 2 })).toHaveLength(2);
   });
+
+  it('refuses an operator whose id or name is too long or holds control characters, recording it bounded and escaped', async () => {
+    const { licensor, store } = setup();
+    await licensor.getLicenseInfo(admin);
+    const before = store.rawState();
+    for (const operator of [
+      { id: 'x', name: 'n'.repeat(1 << 20), roles: [] },
+      { id: 'a\nb\u001b[31m', roles: ['system-administrator'] },
+      { id: 'x', roles: ['r'.repeat(201)] },
+      { id: 'x', roles: Array(101).fill('viewer') },
+    ]) {
+      await expect(licensor.getLicenseInfo(operator)).rejects.toMatchObject({
+        code: 'ERR_OPERATOR_INVALID',
+      });
+    }
+    expect(store.rawState()).toBe(before);
+    const refused = (await licensor.listAudit(admin)).filter(
+      (entry) => entry.outcome === 'refused',
+    );
+    expect(refused).toHaveLength(4);
+    expect(refused[0]?.operator.name?.length).toBe(201);
+    expect(refused[1]?.operator.id).toBe('a\\u000ab\\u001b[31m');
+    expect(refused[3]?.operator.roles).toHaveLength(100);
+    await expect(
+      licensor.getLicenseInfo({ id: 'i'.repeat(200), name: 'Ünïcode ok', roles: ['operator'] }),
+    ).resolves.toMatchObject({ state: 'none' });
+  });
 });

@@ -10,6 +10,7 @@ import {
   TYP,
   verifyLicense,
 } from '@licensor/token';
+import { InputInvalidError } from './errors.js';
 
 const DAMAGED = new Set([
   'ERR_JWS_MALFORMED',
@@ -97,6 +98,71 @@ function operatorWords(code: string, pasted: string): string | null {
     return 'This license key is not signed by a license key of the vendor keys this installation trusts. If the vendor published new keys, update the trusted keys (CLI: --trust FILE --replace-trust); otherwise ask the vendor for the key again.';
   }
   return null;
+}
+
+function lastIndex(lines: readonly string[], test: (line: string) => boolean): number {
+  for (let index = lines.length - 1; index >= 0; index--)
+    if (test(lines[index] as string)) return index;
+  return -1;
+}
+
+/** A mail client's quote marks at the start of a line: `> `, `>> `, `> > `. */
+const QUOTE = /^[ \t]*>(?:[ \t]?>)*[ \t]?/;
+
+/**
+ * A paste quoted in an e-mail reply (each line of the key prefixed with `> `) without its quote
+ * marks: the lines from the first BEGIN line to the last END line (the whole paste when it has
+ * no armour) must all carry a quote mark, and lose one consistent prefix (that of the first such
+ * line; a line of quote marks alone is an empty line). Anything else is returned as it is.
+ */
+export function unquoted(pasted: string): string {
+  if (typeof pasted !== 'string') return pasted;
+  const lines = pasted.split(/\r?\n/);
+  let first = lines.findIndex((line) => /-----BEGIN /.test(line));
+  let last = lastIndex(lines, (line) => /-----END /.test(line));
+  if (first === -1 || last < first) {
+    first = lines.findIndex((line) => line.trim() !== '');
+    last = lastIndex(lines, (line) => line.trim() !== '');
+    if (first === -1) return pasted;
+  }
+  const prefix = QUOTE.exec(lines[first] as string)?.[0];
+  if (prefix === undefined) return pasted;
+  const bare = prefix.trimEnd();
+  const region = lines.slice(first, last + 1);
+  const consistent = region.every(
+    (line) => line.startsWith(prefix) || line.trimEnd() === bare || line.trim() === '',
+  );
+  if (!consistent) return pasted;
+  const stripped = region.map((line) =>
+    line.startsWith(prefix) ? line.slice(prefix.length) : line.trimEnd() === bare ? '' : line,
+  );
+  return [...lines.slice(0, first), ...stripped, ...lines.slice(last + 1)].join('\n');
+}
+
+/** A compact JWS of this SDK's kinds: three base64url parts, the header a JSON object. */
+const COMPACT = /^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Refuses a paste holding more than one license key (two keys pasted together, an old one and
+ * the new one): each is whole, so the paste is not "damaged", and which one to apply is the
+ * operator's choice. ERR_INPUT_INVALID, nothing changed.
+ */
+export function assertOneLicense(pasted: string): void {
+  if (typeof pasted !== 'string') return;
+  const begins = pasted.match(/-----BEGIN LICENSOR LICENSE-----/g)?.length ?? 0;
+  const ends = pasted.match(/-----END LICENSOR LICENSE-----/g)?.length ?? 0;
+  let count = Math.min(begins, ends);
+  if (begins === 0 && !/-----BEGIN /.test(pasted)) {
+    count = pasted
+      .split(/\s+/)
+      .map((part) => part.replace(/^["'`]+|["'`]+$/g, ''))
+      .filter((part) => COMPACT.test(part) && typOf(part) === TYP.license).length;
+  }
+  if (count >= 2) {
+    throw new InputInvalidError(
+      `This paste holds ${count} license keys: paste one key (the one the vendor sent last, with the key set blocks before it). Nothing was changed.`,
+    );
+  }
 }
 
 /** Verifies a pasted key; a refusal keeps its code and says what to do in the operator's words. */

@@ -2,19 +2,31 @@
 // makes a challenge that asks for the switch; the switch completes only when a token with the
 // new model is applied, and until then the info shows it as pending.
 import type { LicenseModel } from '@licensor/token';
-import type { Context } from './context.js';
+import { type Context, checkOptionKeys } from './context.js';
 import { checkModel, makeChallenge } from './create-challenge.js';
-import { ModelUnchangedError, NoLicenseError } from './errors.js';
+import { InputInvalidError, ModelUnchangedError, NoLicenseError } from './errors.js';
 import type { Snapshot } from './snapshot.js';
 import type { ChallengeResult, Operator } from './types.js';
+
+/** What `requestModelSwitch` takes besides the target model. */
+export interface ModelSwitchOptions {
+  /** Credentials the CMS manages now; default: the `credentialsInUse` hook of createLicensor. */
+  credentialsInUse?: number;
+}
 
 export function requestModelSwitch(
   context: Context,
   snapshot: Snapshot,
   operator: Operator,
   target: LicenseModel,
-  credentialsInUse?: number,
+  options: ModelSwitchOptions = {},
 ): Promise<ChallengeResult> {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InputInvalidError(
+      'The model switch options must be an object: { credentialsInUse? }, or left out.',
+    );
+  }
+  checkOptionKeys(options, ['credentialsInUse'], 'model switch');
   const model = checkModel(target);
   const license = snapshot.license;
   if (license === null) {
@@ -28,6 +40,6 @@ export function requestModelSwitch(
     snapshot,
     operator,
     { kind: 'model-switch', model },
-    credentialsInUse,
+    options.credentialsInUse,
   );
 }

@@ -23,11 +23,13 @@ import {
   InstallationKeyMissingError,
   type SdkError,
   StateForeignError,
+  StateMissingError,
   StateTamperedError,
 } from './errors.js';
 import { type InstallationTrust, type KeyInUse, storedTrust } from './keyset.js';
 import type { StoredClosedRequest, StoredPendingChallenge, StoredState } from './store/store.js';
 import { initialState, parseStoredState, sealState, stateSealHolds } from './stored-state.js';
+import type { AuditEntry, OperatorAction } from './types.js';
 
 export interface PendingChallenge {
   stored: StoredPendingChallenge;
@@ -85,6 +87,9 @@ async function loadInstallationKey(
       'The license state exists but the installation key is missing. Restore the key file from a backup; a new key would be a new installation that needs a new license.',
     );
   }
+  // Neither key nor state: a first run, unless this object or the audit trail knew one.
+  const lost = await lostInstallation(context, 'key and state');
+  if (lost !== null) throw lost;
   const keyPair = generateKeyPair();
   try {
     await context.store.saveInstallationKey(keyPair.privateKey);
@@ -96,6 +101,69 @@ async function loadInstallationKey(
   }
   context.installation = keyPair;
   return keyPair;
+}
+
+/** Successful changes: each wrote the state before its audit entry was appended. */
+const CHANGES: ReadonlySet<OperatorAction> = new Set([
+  'challenge',
+  'apply',
+  'activate',
+  'trust',
+  'cancel',
+  'verify',
+]);
+
+/** Whether an audit entry records a change that wrote the state (a recorded check included). */
+function recordsChange(entry: AuditEntry): boolean {
+  if (!CHANGES.has(entry.action)) return false;
+  return (
+    entry.outcome === 'ok' ||
+    (entry.outcome === 'failed' && entry.action === 'verify' && entry.code !== null)
+  );
+}
+
+/** How many entries of the trail record changes that wrote the state. */
+export function changesIn(entries: readonly AuditEntry[]): number {
+  return entries.filter(recordsChange).length;
+}
+
+/**
+ * Why a store without a state (or without key and state) is not a first run, or null when it
+ * is one: this object loaded or wrote one before (the folder went away while the CMS runs), the
+ * installation key's seal mark says a sealed state was written, or the audit trail records
+ * changes. Such a store is never initialised again: a new, empty installation would silently
+ * replace the license in force (README, Storage).
+ */
+async function lostInstallation(
+  context: Context,
+  missing: 'state' | 'key and state',
+): Promise<StateMissingError | null> {
+  const refusal = (evidence: string) =>
+    new StateMissingError(
+      `The license state is missing (${missing} gone), but ${evidence}. Restore the whole state folder from a backup (installation-key.json, state.json and audit.jsonl together); nothing was written. A new installation would need a new license key.`,
+    );
+  if (context.installation !== null && missing === 'key and state') {
+    return refusal(
+      `this CMS process was using installation ${installationIdOf(context.installation)}: the state folder was removed while it runs`,
+    );
+  }
+  if (context.stateSeen) {
+    return refusal('this CMS process read it before: it was removed while the CMS runs');
+  }
+  if (missing === 'state' && (await context.store.loadSealMark?.()) === true) {
+    return refusal('the installation key says this installation wrote sealed states');
+  }
+  const changes = changesIn(await context.store.loadAudit());
+  if (changes > 0) {
+    return refusal(`the audit trail records ${changes} change${changes === 1 ? '' : 's'} of it`);
+  }
+  return null;
+}
+
+/** Refuses a missing state of an installation that had one (see lostInstallation). */
+export async function assertStateNotLost(context: Context): Promise<void> {
+  const lost = await lostInstallation(context, 'state');
+  if (lost !== null) throw lost;
 }
 
 /** The installation's key pair, made on first use (as loadSnapshot does). */
@@ -291,6 +359,7 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
   const installation = await loadInstallationKey(context, raw !== null);
   const installationId = installationIdOf(installation);
   if (raw === null) {
+    await assertStateNotLost(context);
     // Written by the first change, under the store's lock: a write here could race with one.
     const stored = initialState(installationId);
     return {
@@ -306,6 +375,7 @@ export async function loadSnapshot(context: Context): Promise<Snapshot> {
       keysInUse: [],
     };
   }
+  context.stateSeen = true;
   const parsed = parseStoredState(raw);
   const stored = parsed.state;
   if (stored.installationId !== installationId) {
@@ -343,6 +413,7 @@ export async function writeState(context: Context, state: StoredState): Promise<
   const seed = installation.privateKey;
   const audit = state.audit ?? (await anchorFromTrail(context, seed));
   await context.store.saveState(sealState({ ...state, audit }, seed));
+  context.stateSeen = true;
   // After the sealed state is stored: a mark without it would refuse this installation's own
   // format-1 state. A crash in between leaves the mark to the next write.
   await context.store.saveSealMark?.();

@@ -13,6 +13,7 @@ import {
   type InstallationTrust,
   type TrustedKey,
 } from './keyset.js';
+import { unquoted } from './pasted-key.js';
 import { type Snapshot, saveState } from './snapshot.js';
 
 /** What `applyKeysets` gives back. */
@@ -73,7 +74,8 @@ export function keysetsIn(pasted: unknown): string[] {
   }
   let blocks: ReturnType<typeof armourBlocks>;
   try {
-    blocks = armourBlocks(pasted);
+    // Key sets quoted in an e-mail reply (`> ` before each line) read as the key sets.
+    blocks = armourBlocks(unquoted(pasted));
   } catch (error) {
     if (!isLicensorError(error)) throw error;
     throw new KeysetInvalidError(

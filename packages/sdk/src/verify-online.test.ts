@@ -14,6 +14,8 @@ import {
 } from '../test/fixtures.js';
 import { closeServers, licensedOnline, subscribed } from '../test/online.js';
 import { statusFor, unreachableUrl } from '../test/verify-server.js';
+import { createLicensor } from './licensor.js';
+import { MemoryStore } from './store/memory-store.js';
 
 afterEach(closeServers);
 
@@ -372,5 +374,60 @@ describe('verifyOnline', () => {
     await expect(licensed.verifyOnline(admin, { url: 'ftp://x/y' })).rejects.toMatchObject({
       code: 'ERR_INPUT_INVALID',
     });
+  });
+});
+
+describe('verifyOnline timeout', () => {
+  it.each([['10s'], [-1], ['abc'], [0], [1.5], [Number.NaN], [2 ** 31], [1e12], [60_001]])(
+    'refuses timeoutMs %s before anything is recorded (no check sent, state unchanged)',
+    async (timeoutMs) => {
+      const { licensor, server, url, store } = await subscribed();
+      const before = store.rawState();
+      await expect(
+        licensor.verifyOnline(admin, { url, timeoutMs: timeoutMs as number }),
+      ).rejects.toMatchObject({
+        code: 'ERR_INPUT_INVALID',
+        message: expect.stringMatching(
+          /timeoutMs must be a whole number of milliseconds from 1 to 60000/,
+        ),
+      });
+      expect(server.checks).toEqual([]);
+      expect(store.rawState()).toBe(before);
+      expect((await licensor.getLicenseInfo(admin)).state).toBe('active');
+      const [entry] = (await licensor.listAudit(admin)).filter((item) => item.action === 'verify');
+      expect(entry).toMatchObject({ outcome: 'refused', code: 'ERR_INPUT_INVALID' });
+    },
+  );
+
+  it('takes the upper bound, 60 000 ms', async () => {
+    const { licensor, url } = await subscribed();
+    await expect(licensor.verifyOnline(admin, { url, timeoutMs: 60_000 })).resolves.toMatchObject({
+      ok: true,
+    });
+  });
+
+  it.each([['10s'], [-1], [0], [2 ** 31]])(
+    'refuses verifyTimeoutMs %s of createLicensor',
+    (verifyTimeoutMs) => {
+      expect(() =>
+        createLicensor({
+          store: new MemoryStore(),
+          trust,
+          product: { name: 'CMS', version: '1' },
+          verifyTimeoutMs: verifyTimeoutMs as number,
+        }),
+      ).toThrow(expect.objectContaining({ code: 'ERR_INPUT_INVALID' }));
+    },
+  );
+
+  it('refuses an option it does not know, naming it, before anything is recorded', async () => {
+    const { licensor, server, url, store } = await subscribed();
+    const before = store.rawState();
+    await expect(licensor.verifyOnline(admin, { url, timeout: 5 } as never)).rejects.toMatchObject({
+      code: 'ERR_INPUT_INVALID',
+      message: expect.stringContaining('"timeout"'),
+    });
+    expect(server.checks).toEqual([]);
+    expect(store.rawState()).toBe(before);
   });
 });

@@ -5,11 +5,18 @@
 // the latest answer is the vendor's word), and a newer token it carries is applied. When the exchange
 // fails the result says why, the failure is recorded, and the grace rules decide the state: this
 // never throws for an outage.
-import { isLicensorError, newNonce, type StatusClaims, signCheck } from '@licensor/token';
+import {
+  isLicensorError,
+  type LicenseClaims,
+  type LicensorError,
+  newNonce,
+  type StatusClaims,
+  signCheck,
+} from '@licensor/token';
 import { acceptLicense } from './apply.js';
 import { checkUrl, postCheck } from './check-request.js';
 import { type Clock, readClock, statusLagTolerance, timeText } from './clock.js';
-import type { Context } from './context.js';
+import { type Context, checkOptionKeys, verifyTimeout } from './context.js';
 import { InputInvalidError, NoLicenseError } from './errors.js';
 import { currentInfo, describeLicense } from './info.js';
 import {
@@ -31,7 +38,12 @@ import { SDK_VERSION } from './version.js';
 export interface VerifyOptions {
   /** Overrides the verifyUrl of createLicensor. */
   url?: string;
+  /** Credentials the CMS manages now; default: the `credentialsInUse` hook of createLicensor. */
   credentialsInUse?: number;
+  /**
+   * How long to wait for the service (whole milliseconds, 1 to MAX_VERIFY_TIMEOUT_MS = 60 000);
+   * default: verifyTimeoutMs of createLicensor.
+   */
   timeoutMs?: number;
 }
 
@@ -215,28 +227,48 @@ async function usage(context: Context, given: number | undefined): Promise<numbe
   return inUse;
 }
 
-export async function verifyOnline(
+const VERIFY_OPTION_KEYS = ['url', 'credentialsInUse', 'timeoutMs'] as const;
+
+/** A check signed and ready to send: what its answer must match. */
+export interface PreparedCheck {
+  url: URL;
+  check: string;
+  nonce: string;
+  /** The machine's own reading the check was sent with (seconds). */
+  raw: number;
+  /** The license in force when the check was made: the status must be about it. */
+  license: LicenseClaims;
+  timeoutMs: number;
+}
+
+/** What the service answered: the body of a 200 answer, or why there was none. */
+export type CheckAnswer = { body: string; error?: undefined } | { error: LicensorError };
+
+/**
+ * Verify License, first step: the options checked (nothing is recorded for bad ones), the check
+ * signed for the license in force, chained to the last status (`prev`). Reads the state only.
+ */
+export async function prepareCheck(
   context: Context,
   snapshot: Snapshot,
   options: VerifyOptions = {},
-  /**
-   * Whether a license revision the status delivers is applied (the `apply` action: changing the
-   * license needs the System Administrator role, as applying a key by hand does). The status and
-   * the key sets it relays are recorded for anyone who may verify.
-   */
-  mayApplyLicense = true,
-): Promise<VerifyResult> {
+): Promise<PreparedCheck> {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InputInvalidError(
       'The verify options must be an object: { url?, credentialsInUse?, timeoutMs? }, or left out.',
     );
   }
+  checkOptionKeys(options, VERIFY_OPTION_KEYS, 'verify');
+  const timeoutMs =
+    options.timeoutMs === undefined
+      ? context.verifyTimeoutMs
+      : verifyTimeout(options.timeoutMs, 'timeoutMs');
   const license = snapshot.license;
   if (license === null) {
     throw new NoLicenseError('There is no license to verify. Apply a license key first.');
   }
   const url = checkUrl(options.url ?? context.verifyUrl);
-  const clock = readClock(context, snapshot.stored);
+  const credentialsInUse = await usage(context, options.credentialsInUse);
   const nonce = newNonce();
   const raw = Math.floor(context.nowMs() / 1000);
   const prev = snapshot.lastStatus?.chain;
@@ -250,7 +282,7 @@ export async function verifyOnline(
       rev: license.rev,
       sdk: SDK_VERSION,
       product: context.product,
-      usage: { credentialsInUse: await usage(context, options.credentialsInUse) },
+      usage: { credentialsInUse },
       // The chain value the last status handed out: the service sees a copy by it.
       ...(prev === undefined ? {} : { prev }),
       // The vendor key set version trusted: the status relays the versions after it.
@@ -258,14 +290,47 @@ export async function verifyOnline(
     },
     snapshot.installation,
   );
+  return { url, check, nonce, raw, license, timeoutMs };
+}
 
+/** Verify License, second step: the network exchange (no lock held; typed failures returned). */
+export async function sendCheck(context: Context, prepared: PreparedCheck): Promise<CheckAnswer> {
+  try {
+    return { body: await postCheck(context, prepared.url, prepared.check, prepared.timeoutMs) };
+  } catch (error) {
+    if (!isLicensorError(error)) throw error;
+    return { error };
+  }
+}
+
+/**
+ * Verify License, last step, on the state as it is now (read again under the lock: a license,
+ * challenge or key set applied meanwhile is kept): the status read and recorded, or the failure.
+ * Verifies of one installation run one at a time (licensor.ts), so the check chain and the
+ * statuses are those the check was made from.
+ */
+export async function recordCheck(
+  context: Context,
+  snapshot: Snapshot,
+  prepared: PreparedCheck,
+  answer: CheckAnswer,
+  /**
+   * Whether a license revision the status delivers is applied (the `apply` action: changing the
+   * license needs the System Administrator role, as applying a key by hand does). The status and
+   * the key sets it relays are recorded for anyone who may verify.
+   */
+  mayApplyLicense = true,
+): Promise<VerifyResult> {
+  const { license, nonce, raw } = prepared;
+  const clock = readClock(context, snapshot.stored);
   let settled: Settled | undefined;
   let keysetRefused: VerifyResult['keysetRefused'] = null;
   // Whether keysetRefused is about the relayed key sets (not the status read under them).
   let keysetAtFault = false;
   let keysetVersion: number | null = null;
   try {
-    const body = await postCheck(context, url, check, options.timeoutMs ?? context.verifyTimeoutMs);
+    if (answer.error !== undefined) throw answer.error;
+    const body = answer.body;
     const read = (under: InstallationTrust) =>
       settle(
         context,

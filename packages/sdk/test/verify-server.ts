@@ -20,7 +20,11 @@ export interface Reply {
   body: string;
 }
 
-export type Plan = (check: CheckClaims, installationId: string) => Reply | 'hang';
+/** How the server answers a check; a promise answers when it settles (a slow service). */
+export type Plan = (
+  check: CheckClaims,
+  installationId: string,
+) => Reply | 'hang' | Promise<Reply | 'hang'>;
 
 export interface VerifyServer {
   url: string;
@@ -83,7 +87,7 @@ export async function startVerifyServer(clock: FrozenClock): Promise<VerifyServe
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       let check: ReturnType<typeof verifyCheck>;
       try {
         if (request.method !== 'POST' || request.url !== '/v1/checks') throw new Error('not found');
@@ -101,7 +105,7 @@ export async function startVerifyServer(clock: FrozenClock): Promise<VerifyServe
       state.checks.push(check.claims);
       let reply: Reply | 'hang';
       try {
-        reply = state.plan(check.claims, check.installationId);
+        reply = await state.plan(check.claims, check.installationId);
       } catch (error) {
         // A plan that throws is a bug in the test: answer 500 so the test fails fast, not hangs.
         reply = {

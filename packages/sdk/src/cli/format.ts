@@ -168,13 +168,27 @@ export function closedText(request: ClosedRequest): string {
     : `cancelled by ${request.closedBy} at ${time(request.closedAt)}${why}`;
 }
 
+/**
+ * Text from a stored record as a terminal may show it: control characters (an ESC that would
+ * start a terminal escape, a line break that would forge a line) as `\u001b`-style escapes.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding controls is the point
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 export function formatAudit(entries: AuditEntry[]): string {
   if (entries.length === 0) return 'The audit trail is empty.\n';
   return entries
     .map((entry) => {
       const outcome = entry.code === null ? entry.outcome : `${entry.outcome} ${entry.code}`;
       const detail = entry.detail === null || entry.code !== null ? '' : `  ${entry.detail}`;
-      return `${time(entry.at)}  ${entry.operator.id}  ${entry.action}  ${outcome}${detail}\n`;
+      // Every field is printed escaped: the trail may hold what a CMS passed before operators
+      // were checked, or what was written into the file by hand.
+      return `${time(entry.at)}  ${printable(`${entry.operator.id}  ${entry.action}  ${outcome}${detail}`)}\n`;
     })
     .join('');
 }

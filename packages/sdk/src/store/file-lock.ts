@@ -6,12 +6,39 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type SdkError, StateCorruptError, StateLockedError } from '../errors.js';
+import { type SdkError, StateLockedError } from '../errors.js';
+import { fileError } from './file-error.js';
 
 export interface LockOptions {
   /** How long to wait for another process to finish (ms). */
   timeoutMs: number;
   retryMs: number;
+  /** What a holder does, for the message when the wait runs out ("changing the license state"). */
+  activity?: string;
+}
+
+/** Why the lock could not be had in time: who holds it, and what to do (never: delete a live one). */
+function lockedMessage(path: string, text: string | null, activity: string): string {
+  let owner: { pid?: unknown; host?: unknown; at?: unknown } = {};
+  try {
+    owner = JSON.parse(text ?? '') as typeof owner;
+  } catch {
+    // Unreadable: said below without a holder.
+  }
+  const pid = typeof owner.pid === 'number' ? owner.pid : null;
+  const host = typeof owner.host === 'string' ? owner.host : null;
+  const since =
+    typeof owner.at === 'number' && owner.at > 0
+      ? ` for ${Math.max(0, Math.round((Date.now() - owner.at) / 1000))} s`
+      : '';
+  if (pid !== null && host === hostname()) {
+    // ownerIsGone found it alive: it is released when that process ends, and must not be deleted.
+    return `Another process is ${activity}: process ${pid} on this machine has held ${path}${since}. Try again when it has finished; the lock goes away by itself when that process ends (do not delete it while process ${pid} runs).`;
+  }
+  if (pid !== null && host !== null) {
+    return `Another process is ${activity}: process ${pid} on host ${host} has held ${path}${since}. Try again when it has finished. Only if process ${pid} no longer runs on ${host} (a process of another machine cannot be checked from here), delete ${path}.`;
+  }
+  return `Another process is ${activity} (${path} is held). Try again when it has finished.`;
 }
 
 function ownerIsGone(text: string): boolean {
@@ -46,11 +73,7 @@ async function tryAcquire(path: string): Promise<boolean> {
 }
 
 function lockError(path: string, error: unknown): SdkError {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return new StateCorruptError(
-    `Cannot take the lock ${path} (${code ?? (error as Error)?.message}). Check that the state directory is writable by the CMS's account.`,
-    code,
-  );
+  return fileError(path, 'take the lock', error) as SdkError;
 }
 
 /** A guard held for an instant; one older than this was left by a crash. */
@@ -93,7 +116,7 @@ export async function withFileLock<T>(
     }
     if (Date.now() > deadline) {
       throw new StateLockedError(
-        `Another process is changing the license state (${path} is held). Try again; if no other process runs, delete ${path}.`,
+        lockedMessage(path, text, options.activity ?? 'changing the license state'),
       );
     }
     await sleep(options.retryMs);

@@ -4,34 +4,28 @@
 // or not ours is a typed error that says what to do; nothing is ever silently reset.
 import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isLicensorError } from '@licensor/token';
+import { MAX_VERIFY_TIMEOUT_MS } from '../context.js';
 import { KeyFileInsecureError, StateCorruptError, StateForeignError } from '../errors.js';
 import type { AuditEntry, OperatorAction } from '../types.js';
 import { createFileAtomic, replaceFileAtomic } from './atomic-write.js';
 import { parseAuditEntry } from './audit-entry.js';
+import { fileError } from './file-error.js';
 import { withFileLock } from './file-lock.js';
 import type { LicensorStore, StateDocument } from './store.js';
+
+export { fileError };
 
 const KEY_FORMAT = 'licensor-installation-key';
 export const KEY_FILE = 'installation-key.json';
 export const STATE_FILE = 'state.json';
 export const AUDIT_FILE = 'audit.jsonl';
 export const LOCK_FILE = 'state.lock';
+export const VERIFY_LOCK_FILE = 'verify.lock';
 
 const READ_ACTIONS: ReadonlySet<OperatorAction> = new Set(['view', 'requests', 'audit']);
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
-}
-
-/** A file system error (EISDIR, EACCES, ENOSPC…) as a typed error that names the path. */
-export function fileError(path: string, doing: string, error: unknown): unknown {
-  if (isLicensorError(error)) return error;
-  const code = (error as NodeJS.ErrnoException | null)?.code;
-  return new StateCorruptError(
-    `Cannot ${doing} ${path} (${code ?? (error as Error)?.message ?? 'error'}). Check that it is a file the CMS's account can read and write, and that the disk has room; restore it from a backup if it is damaged.`,
-    code,
-  );
 }
 
 /** Runs a file system step, turning its errors into a typed error naming `path`. */
@@ -55,16 +49,32 @@ async function readIfPresent(path: string): Promise<string | null> {
 export interface FileStoreOptions {
   /** How long a change waits for another process holding the state (ms, default 10 000). */
   lockTimeoutMs?: number;
+  /**
+   * How long a Verify License waits for another process's one (ms; default
+   * verifyLockTimeoutMs(lockTimeoutMs): the longest check plus two state-lock waits).
+   */
+  verifyLockTimeoutMs?: number;
+}
+
+/**
+ * How long a Verify License waits for another process's one to finish: the longest check
+ * (MAX_VERIFY_TIMEOUT_MS) plus two waits for the state lock, to read and to record.
+ */
+export function verifyLockTimeoutMs(lockTimeoutMs: number): number {
+  return MAX_VERIFY_TIMEOUT_MS + 2 * lockTimeoutMs;
 }
 
 export class FileStore implements LicensorStore {
   readonly dir: string;
   readonly #lockTimeoutMs: number;
+  readonly #verifyLockTimeoutMs: number;
   #sealMarked = false;
 
   constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = dir;
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    this.#verifyLockTimeoutMs =
+      options.verifyLockTimeoutMs ?? verifyLockTimeoutMs(this.#lockTimeoutMs);
   }
 
   get keyPath(): string {
@@ -89,7 +99,25 @@ export class FileStore implements LicensorStore {
     await this.#makeDir();
     return withFileLock(
       join(this.dir, LOCK_FILE),
-      { timeoutMs: this.#lockTimeoutMs, retryMs: 25 },
+      { timeoutMs: this.#lockTimeoutMs, retryMs: 25, activity: 'changing the license state' },
+      work,
+    );
+  }
+
+  /**
+   * One Verify License at a time on this directory (verify.lock), apart from state.lock: the
+   * state lock is taken only to record the answer, so reads and changes of other processes do
+   * not wait for the verify service.
+   */
+  async exclusiveVerify<T>(work: () => Promise<T>): Promise<T> {
+    await this.#makeDir();
+    return withFileLock(
+      join(this.dir, VERIFY_LOCK_FILE),
+      {
+        timeoutMs: this.#verifyLockTimeoutMs,
+        retryMs: 25,
+        activity: 'running Verify License on this installation',
+      },
       work,
     );
   }

@@ -124,4 +124,13 @@ export interface LicensorStore {
    * are then one installation with one check chain, never copies of each other.
    */
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Optional, with `exclusive`: runs `work` (one Verify License) while no other process of this
+   * store runs one; a lock of its own, apart from `exclusive`. Two checks of one installation at
+   * once would fork its check chain, so they take turns here; the SDK takes `exclusive` only to
+   * record the answer, and reads and other changes go on during the network wait. A store with
+   * `exclusive` and without this method holds `exclusive` for the whole check instead (reads of
+   * other processes then wait for the service's answer, up to the verify timeout).
+   */
+  exclusiveVerify?<T>(work: () => Promise<T>): Promise<T>;
 }
