@@ -66,8 +66,12 @@ async function main(): Promise<void> {
     'alice',
     `${DEMO_PRODUCT.name}@${DEMO_PRODUCT.version}`,
   );
+  console.log(`CMS installation state (edition upgrade): ${edition.stateDir}`);
   await runEditionUpgrade(product, edition, say);
   console.log('\nThe CMS sees the add-on it asked for.');
+  console.log(
+    `\nThe two CMS installations' states are kept for a look (pnpm exec licensor --state DIR show):\n  ${cms.stateDir}\n  ${edition.stateDir}\nDelete them when done.`,
+  );
 }
 
 main().catch((error: unknown) => {
