@@ -20,6 +20,8 @@ export interface ErrorBody {
     requestId: string;
     /** The portal's request validation: which input failed, and why. */
     issues?: readonly { path: string; message: string }[];
+    /** The input field a refusal of the terms or the catalogue names (`graceDays`, `addOns[1]`). */
+    field?: string;
   };
 }
 

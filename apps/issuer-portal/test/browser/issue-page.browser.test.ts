@@ -145,6 +145,42 @@ describeInChromium('the Issue page in Chromium', () => {
     }
   });
 
+  it("shows the server's refusal of a term at its field (a plan changed after the form was filled)", async () => {
+    const challenge = makeChallenge(fixture, newInstallation(), {
+      v: 2,
+      request: { kind: 'license', credentials: 150, customerName: 'Hooli' },
+    });
+    await page.goto(`${url}/issue`);
+    await read(challenge);
+    const before = await fixture.issuer.plans.get('Standard');
+    await terms().getByLabel('Plan', { exact: true }).selectOption(before!.id);
+    await terms().getByLabel('Number of credentials').fill('150');
+    // Meanwhile an admin raises the plan's floor: the form still knows the old bounds.
+    await fixture.issuer.plans.update(
+      'Standard',
+      { credentials: { value: 500, min: 400, max: 1000 } },
+      'alice',
+    );
+    try {
+      const licenses = (await fixture.issuer.listLicenses()).length;
+      await terms().getByRole('button', { name: 'Issue key' }).click();
+      // At the field, in the form's words; nothing issued.
+      await terms().getByText('on plan "Standard" (asked 150).').waitFor();
+      const described = await terms()
+        .getByLabel('Number of credentials')
+        .evaluate((input) =>
+          (input.getAttribute('aria-describedby') ?? '')
+            .split(' ')
+            .map((id) => document.getElementById(id)?.textContent ?? '')
+            .join(' '),
+        );
+      expect(described).toMatch(/Must be .*400.* on plan "Standard" \(asked 150\)\./);
+      expect((await fixture.issuer.listLicenses()).length).toBe(licenses);
+    } finally {
+      await fixture.issuer.plans.update('Standard', { credentials: before!.credentials }, 'alice');
+    }
+  });
+
   it('shows a possible copy and an open fork first, as errors, with their titles', async () => {
     const installation = newInstallation();
     const issued = await fixture.issuer.issue(

@@ -13,18 +13,22 @@ export class ApiError extends Error {
   readonly requestId: string | null;
   /** A 400 ERR_REQUEST_INVALID's issues: `{path: 'body.termDays', message}`, each field's. */
   readonly issues: readonly { path: string; message: string }[];
+  /** The input field a refusal of the terms or the catalogue names (`graceDays`), or null. */
+  readonly field: string | null;
   constructor(
     status: number,
     code: string,
     message: string,
     requestId: string | null,
     issues: readonly { path: string; message: string }[] = [],
+    field: string | null = null,
   ) {
     super(message);
     this.status = status;
     this.code = code;
     this.requestId = requestId;
     this.issues = issues;
+    this.field = field;
   }
 }
 
@@ -112,6 +116,7 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
           message?: string;
           requestId?: string;
           issues?: { path: string; message: string }[];
+          field?: string;
         };
       }
     )?.error;
@@ -129,6 +134,7 @@ async function request<T>(method: string, path: string, body?: unknown, query?: 
       message,
       error?.requestId ?? null,
       Array.isArray(error?.issues) ? error.issues : [],
+      typeof error?.field === 'string' ? error.field : null,
     );
   }
   return parsed as T;

@@ -15,6 +15,12 @@ export const ErrorBodySchema = z
       message: z.string().describe('What went wrong and what to do, for a person.'),
       requestId: z.string().describe('Quote it when reporting a problem; it is in the log.'),
       issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      field: z
+        .string()
+        .optional()
+        .describe(
+          'The input field a refusal names (ERR_TERMS_INVALID, ERR_PLAN_INVALID, ERR_PRODUCT_INVALID, ERR_INPUT_INVALID): graceDays, credentials.max, addOns[1], …',
+        ),
     }),
   })
   .register(apiSchemas, { id: 'Error' });

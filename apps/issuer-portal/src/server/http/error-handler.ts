@@ -29,6 +29,12 @@ export function portalErrorAnswer(thrown: unknown, requestId: string): ErrorAnsw
   if (!answer.internal && err instanceof RequestInvalidError && err.issues.length > 0) {
     answer.body.error.issues = err.issues;
   }
+  // A refusal of the terms, a plan or a product names its field (TermsInvalidError and the
+  // catalogue's errors carry it): a form can show the refusal there.
+  const field = (err as { field?: unknown }).field;
+  if (!answer.internal && answer.status < 500 && typeof field === 'string' && field !== '') {
+    answer.body.error.field = field;
+  }
   return answer;
 }
 

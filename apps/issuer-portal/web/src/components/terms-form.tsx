@@ -3,6 +3,7 @@
 // inspection; choosing a plan fills in its defaults. The server validates again with the same
 // schema and against the plan's bounds.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
+import type { ApiError } from '../api';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_TERM_DAYS,
@@ -50,6 +51,28 @@ export interface TermsDraft {
   graceDays: string;
 }
 
+/**
+ * Where in this form the server's refusal belongs, in the form's words: `terms: graceDays must
+ * be …` at Grace as `Must be …`; null when it names no field of the form (an add-on of a plan).
+ */
+export function refusalAtField(
+  refusal: ApiError,
+  withPlan: boolean,
+): { field: string; message: string } | null {
+  if (refusal.code !== 'ERR_TERMS_INVALID' || refusal.field === null) return null;
+  const named = refusal.field;
+  const field = ['customerName', 'credentials', 'termDays', 'graceDays'].includes(named)
+    ? named
+    : !withPlan && /^(features|limits)\b/.test(named)
+      ? named.startsWith('features')
+        ? 'features'
+        : 'limits'
+      : null;
+  if (field === null) return null;
+  const reason = refusal.message.replace(/^terms: /, '').replace(`${named} `, '');
+  return { field, message: `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.` };
+}
+
 export function TermsForm({
   initial,
   busy,
@@ -59,6 +82,7 @@ export function TermsForm({
   plans = [],
   saved,
   onDraft,
+  refusal = null,
 }: {
   initial: Terms;
   busy: boolean;
@@ -72,6 +96,8 @@ export function TermsForm({
   saved?: TermsDraft | null;
   /** Told the fields after each change, to keep them. */
   onDraft?: (draft: TermsDraft) => void;
+  /** The server's refusal of these terms (ERR_TERMS_INVALID naming a field): shown at it. */
+  refusal?: ApiError | null;
 }) {
   const offered = plans.filter((p) => p.status === 'active' || p.id === initial.plan);
   const [planId, setPlanId] = useState(saved?.planId ?? initial.plan ?? '');
@@ -89,6 +115,13 @@ export function TermsForm({
     saved?.graceDays ?? String(initial.graceDays ?? DEFAULT_GRACE_DAYS),
   );
   const [errors, setErrors] = useState<Record<string, string>>({});
+
+  // A refusal the browser's checks could not foresee (a plan changed meanwhile, a character a
+  // license key cannot carry) is shown at the field it names, as the browser's own would be.
+  useEffect(() => {
+    const shown = refusal ? refusalAtField(refusal, plan !== null) : null;
+    if (shown) setErrors((errors) => ({ ...errors, [shown.field]: shown.message }));
+  }, [refusal, plan]);
 
   const told = useRef(onDraft);
   told.current = onDraft;

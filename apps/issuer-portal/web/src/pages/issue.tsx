@@ -308,6 +308,7 @@ export function IssuePage() {
                   approval
                   saved={savedTerms}
                   onDraft={onTermsDraft}
+                  refusal={error}
                   onSubmit={(terms) => approve(pendingApproval.id, terms)}
                 />
               </Card>
@@ -320,6 +321,7 @@ export function IssuePage() {
                   submitLabel="Issue key"
                   saved={savedTerms}
                   onDraft={onTermsDraft}
+                  refusal={error}
                   onSubmit={(terms) => issue(terms)}
                 />
               </Card>

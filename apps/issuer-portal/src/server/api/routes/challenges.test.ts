@@ -207,6 +207,32 @@ describe('POST /challenges/issue', () => {
   });
 });
 
+describe('POST /challenges/issue: a refusal of the terms names its field', () => {
+  it('says which field the issuer refused (field), for the form to show it there; nothing is issued', async () => {
+    const issuer = await loginAs(fixture, 'ivan');
+    const send = (customerName: string) =>
+      issuer.agent
+        .post('/api/v1/challenges/issue')
+        .set('X-CSRF-Token', issuer.csrf)
+        .send({
+          challenge: makeChallenge(fixture, newInstallation()),
+          terms: { customerName, model: 'perpetual', credentials: 5 },
+        });
+    // A character no license key carries: only the issuer's rules know it.
+    const refused = await send('Acme\u0007 Bank');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({
+      code: 'ERR_TERMS_INVALID',
+      field: 'customerName',
+      message: 'terms: customerName must not contain control characters or line breaks',
+    });
+    expect(await fixture.issuer.listLicenses()).toEqual([]);
+    // Other refusals carry no field.
+    const other = await issuer.agent.get('/api/v1/licenses/lic_nope').expect(404);
+    expect(other.body.error.field).toBeUndefined();
+  });
+});
+
 describe('POST /challenges/issue: key sets for an offline installation (#11)', () => {
   const operator = CMS_OPERATOR;
   const kinds = (armoured: string) => armourBlocks(armoured).map((block) => block.kind);
