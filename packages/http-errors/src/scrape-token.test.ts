@@ -23,6 +23,12 @@ describe('the scrape token', () => {
     }
   });
 
+  it('is refused when not printable ASCII (a header carries bytes: such a token never matches)', () => {
+    for (const bad of ['é'.repeat(16), `token-with-emoji-${String.fromCodePoint(0x1f511)}`]) {
+      expect(scrapeTokenProblem(bad)).toMatch(/LICENSOR_METRICS_TOKEN must be printable ASCII/);
+    }
+  });
+
   it('matches only the header Bearer <token>, the scheme in any case', () => {
     expect(scrapeTokenMatches(`Bearer ${token}`, token)).toBe(true);
     expect(scrapeTokenMatches(`bearer ${token}`, token)).toBe(true);

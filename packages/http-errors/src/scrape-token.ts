@@ -9,12 +9,15 @@ export const SCRAPE_TOKEN_MIN_LENGTH = 16;
 
 /**
  * What is wrong with a scrape token, as a sentence naming LICENSOR_METRICS_TOKEN and saying what
- * to do; null when it is fine. A token is one word (a scrape sends it as `Bearer <token>`) of
- * at least SCRAPE_TOKEN_MIN_LENGTH characters.
+ * to do; null when it is fine. A token is one word of printable ASCII (a scrape sends it as
+ * `Bearer <token>`) of at least SCRAPE_TOKEN_MIN_LENGTH characters.
  */
 export function scrapeTokenProblem(token: string): string | null {
   if (/\s/.test(token)) {
     return 'LICENSOR_METRICS_TOKEN must not contain spaces (a scrape sends it as one Bearer word): use e.g. `openssl rand -hex 16`';
+  }
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    return 'LICENSOR_METRICS_TOKEN must be printable ASCII (a scrape sends it in an HTTP header, where other characters do not arrive as typed): use e.g. `openssl rand -hex 16`';
   }
   if (token.length < SCRAPE_TOKEN_MIN_LENGTH) {
     return `LICENSOR_METRICS_TOKEN must be at least ${SCRAPE_TOKEN_MIN_LENGTH} characters: use a random one, e.g. \`openssl rand -hex 16\``;

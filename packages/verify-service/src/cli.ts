@@ -2,21 +2,20 @@
 // `licensor-verify serve`: the online check service as a process. Flags win over environment;
 // exit codes follow the repo's CLI convention (0 ok, 1 refused, 2 usage).
 import cluster from 'node:cluster';
-import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import {
   type CliSpec,
   formatUsageError,
   isUsageError,
   parseCommandLine,
-  UsageError,
-  wholeNumber,
+  type UsageError,
 } from '@licensor/cli-kit';
-import { scrapeTokenProblem } from '@licensor/http-errors';
 import { dataDirOf } from '@licensor/issuer/checks';
-import { isLicensorError } from '@licensor/token';
 import { pino } from 'pino';
 import { joinCluster, runClusterPrimary, workerSlot } from './cluster.js';
 import { type ServingProcess, serve } from './serve.js';
+import { readStartOptions, type ServeFlags, type StartOptions } from './start-options.js';
+import { startRefusal } from './start-refusal.js';
 import { VERIFY_SERVICE_VERSION } from './version.js';
 
 /** The `licensor-verify` command line, as a spec of the CLI kit (help text included). */
@@ -54,12 +53,12 @@ export const VERIFY_CLI: CliSpec = {
         },
         'trust-proxy': {
           type: 'boolean',
-          help: 'rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY=1)',
+          help: 'rate-limit by the last X-Forwarded-For hop (env LICENSOR_TRUST_PROXY: 1, true, yes or on; 0, false, no or off)',
         },
         'cache-ttl-ms': {
           type: 'string',
           value: 'N',
-          help: 'license cache TTL = revocation bound (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)',
+          help: 'license cache TTL = revocation bound, 0 to 60000 (env LICENSOR_VERIFY_CACHE_TTL_MS, default 5000)',
         },
         'record-flush-ms': {
           type: 'string',
@@ -74,7 +73,7 @@ export const VERIFY_CLI: CliSpec = {
         'log-level': {
           type: 'string',
           value: 'L',
-          help: 'pino level (env LOG_LEVEL, default info)',
+          help: 'fatal, error, warn, info, debug, trace or silent, in any case; warning = warn (env LOG_LEVEL, default info)',
         },
       },
     },
@@ -86,7 +85,10 @@ export const VERIFY_CLI: CliSpec = {
   LICENSOR_STATUS_KEY_PASSPHRASE  the status keys' passphrase; the service refuses to start when
                                   LICENSOR_KEY_PASSPHRASE (the issuing secret) is in its environment
   LICENSOR_METRICS_TOKEN          GET /metrics answers only Authorization: Bearer <it> (at least
-                                  16 characters, one word); unset, it answers anyone
+                                  16 printable ASCII characters, one word); unset, it answers anyone
+
+An environment variable set to the empty string counts as unset; a flag given an empty value is
+a usage error.
 
 exit codes: 0 stopped, 1 refused (error: CODE: message), 2 usage error`,
 };
@@ -97,69 +99,36 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseCommandLine(VERIFY_CLI, argv);
   } catch (error) {
     if (!isUsageError(error)) throw error;
-    process.stderr.write(formatUsageError(VERIFY_CLI, error));
+    usageError(error, argv.includes('--json'));
     return 2;
   }
   if (parsed.kind !== 'run') {
     process.stdout.write(parsed.text);
     return 0;
   }
-  const values = parsed.values as {
-    port?: string;
-    host?: string;
-    data?: string;
-    'mongodb-uri'?: string;
-    'trust-proxy'?: boolean;
-    'cache-ttl-ms'?: string;
-    'record-flush-ms'?: string;
-    'log-level'?: string;
-    workers?: string;
-    json?: boolean;
-  };
-  const env = process.env;
-  let port: number;
-  let cacheTtl: number;
-  let recordFlushMs: number;
-  let workers: number;
-  let metricsToken: string | null;
+  const values = parsed.values as ServeFlags & { json?: boolean };
+  let options: StartOptions;
   try {
-    port = wholeNumber(values.port ?? env.LICENSOR_VERIFY_PORT ?? '4001', '--port', {
-      min: 0,
-      max: 65_535,
-    })!;
-    cacheTtl = wholeNumber(
-      values['cache-ttl-ms'] ?? env.LICENSOR_VERIFY_CACHE_TTL_MS ?? '5000',
-      '--cache-ttl-ms',
-      { min: 0 },
-    )!;
-    recordFlushMs = wholeNumber(
-      values['record-flush-ms'] ?? env.LICENSOR_VERIFY_RECORD_FLUSH_MS ?? '250',
-      '--record-flush-ms',
-      { min: 10, max: 600_000 },
-    )!;
-    workers = workerCount(values.workers ?? env.LICENSOR_VERIFY_WORKERS ?? '1');
-    metricsToken = env.LICENSOR_METRICS_TOKEN?.trim() || null;
-    const tokenProblem = metricsToken === null ? null : scrapeTokenProblem(metricsToken);
-    if (tokenProblem !== null) throw new UsageError(tokenProblem);
+    options = readStartOptions(values, process.env);
   } catch (error) {
     if (!isUsageError(error)) throw error;
     error.command = 'serve';
-    process.stderr.write(formatUsageError(VERIFY_CLI, error));
+    usageError(error, values.json === true);
     return 2;
   }
-  const logLevel = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
-  if (workers > 1 && cluster.isPrimary) {
+  const { port, host, logLevel } = options;
+  if (options.workers > 1 && cluster.isPrimary) {
     const logger = pino({
       level: logLevel,
       base: { service: 'licensor-verify', role: 'primary', pid: process.pid },
     });
-    return runClusterPrimary({ workers, logger });
+    return runClusterPrimary({ workers: options.workers, logger });
   }
   // As for licensor-issuer and the portal: MONGODB_URI picks MongoDB, and the data folder is
   // still where unsealed key files live, so every process finds the same status key.
-  const mongoUri = values['mongodb-uri'] ?? (env.MONGODB_URI || undefined);
-  const dataDir = dataDirOf(values.data, env);
-  const passphrase = env.LICENSOR_STATUS_KEY_PASSPHRASE;
+  const mongoUri = options.mongoUri;
+  const dataDir = dataDirOf(options.data, {});
+  const passphrase = options.passphrase;
 
   // Signals are handled from the start: a SIGTERM while the store opens stops the process
   // cleanly (nothing is recorded yet), a SIGHUP then is remembered, and a second SIGTERM (the
@@ -197,18 +166,18 @@ async function main(argv: string[]): Promise<number> {
   try {
     running = await serve({
       port,
-      host: values.host ?? env.LICENSOR_VERIFY_HOST ?? '127.0.0.1',
+      host,
       dataDir,
       ...(mongoUri ? { mongoUri } : {}),
       ...(passphrase !== undefined ? { passphrase } : {}),
       logLevel,
       ...(worker !== undefined ? { worker } : {}),
       ...(aggregateMetrics !== undefined ? { aggregateMetrics } : {}),
-      metricsToken,
+      metricsToken: options.metricsToken,
       config: {
-        viewCacheTtlMs: cacheTtl,
-        recordFlushIntervalMs: recordFlushMs,
-        trustProxy: values['trust-proxy'] === true || env.LICENSOR_TRUST_PROXY === '1',
+        viewCacheTtlMs: options.cacheTtlMs,
+        recordFlushIntervalMs: options.recordFlushMs,
+        trustProxy: options.trustProxy,
       },
     });
     const serving = running;
@@ -220,33 +189,25 @@ async function main(argv: string[]): Promise<number> {
     if (reloadWanted) reload();
     return -1;
   } catch (error) {
-    const refuse = (code: string, message: string) => {
-      if (values.json === true) {
-        process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
-      } else {
-        process.stderr.write(`error: ${code}: ${message}\n`);
-      }
-      return 1;
-    };
-    if (isLicensorError(error)) return refuse(error.code, error.message);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      return refuse(
-        'ERR_LISTEN_FAILED',
-        `Cannot listen on port ${port} (${code}); pick another --port.`,
-      );
+    const refusal = startRefusal(error, {
+      dataDir: resolve(dataDir),
+      mongo: mongoUri !== undefined,
+    });
+    if (refusal === null) throw error;
+    if (values.json === true) {
+      process.stdout.write(`${JSON.stringify({ error: refusal })}\n`);
+    } else {
+      process.stderr.write(`error: ${refusal.code}: ${refusal.message}\n`);
     }
-    throw error;
+    return 1;
   }
 }
 
-function workerCount(text: string): number {
-  // One per CPU the process may run on (cgroup CPU quotas are not seen: set N in a container).
-  if (text === 'auto') return Math.min(256, availableParallelism());
-  if (!/^\d{1,3}$/.test(text) || Number(text) < 1 || Number(text) > 256) {
-    throw new UsageError(`--workers must be a whole number from 1 to 256, or auto; got "${text}"`);
-  }
-  return Number(text);
+/** A usage error (exit 2): on stderr, or as JSON on stdout with --json like every refusal. */
+function usageError(error: UsageError, asJson: boolean): void {
+  const text = formatUsageError(VERIFY_CLI, error, asJson);
+  if (asJson) process.stdout.write(text);
+  else process.stderr.write(text);
 }
 
 main(process.argv.slice(2)).then(

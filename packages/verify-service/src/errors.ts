@@ -21,6 +21,7 @@ export const SERVICE_ERROR_CODES = [
   'ERR_NOT_FOUND',
   'ERR_METHOD_NOT_ALLOWED',
   'ERR_NO_STATUS_KEY',
+  'ERR_LISTEN_FAILED',
   'ERR_INTERNAL',
 ] as const;
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
@@ -97,6 +98,20 @@ export class NoStatusKeyError extends VerifyServiceError {
     super('ERR_NO_STATUS_KEY', message, options);
   }
 }
+/**
+ * The server could not listen on its address (a port taken, an address not this machine's, a
+ * host name that does not resolve): a refusal at start, never an HTTP answer. The listen error
+ * is its cause.
+ */
+export class ListenFailedError extends VerifyServiceError {
+  readonly host: string;
+  readonly port: number;
+  constructor(host: string, port: number, message: string, options?: ErrorOptions) {
+    super('ERR_LISTEN_FAILED', message, options);
+    this.host = host;
+    this.port = port;
+  }
+}
 export class InternalError extends VerifyServiceError {
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_INTERNAL', message, options);
@@ -138,6 +153,8 @@ const SERVICE_STATUS = statusTable<ServiceErrorCode | TokenErrorCode>({
   ERR_NOT_FOUND: 404,
   ERR_METHOD_NOT_ALLOWED: 405,
   ERR_NO_STATUS_KEY: 500,
+  // Refusals at start: never an answer, only here because the table covers every code.
+  ERR_LISTEN_FAILED: 500,
   ERR_INTERNAL: 500,
   // The token package's codes: the check request itself is malformed, unsigned or forged.
   ERR_JWS_MALFORMED: 400,

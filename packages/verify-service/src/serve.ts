@@ -2,12 +2,15 @@
 // loads the status signing keys (and only those), listens, and on SIGTERM/SIGINT stops
 // gracefully: finish in-flight checks, write every buffered check record, close the store,
 // flush the log.
-import { openCheckStore } from '@licensor/issuer/checks';
+import { resolve } from 'node:path';
+import { dataDirOf, openCheckStore } from '@licensor/issuer/checks';
 import type { Ed25519KeyPair } from '@licensor/token';
 import { type Logger, pino } from 'pino';
 import type { VerifyConfig } from './config.js';
+import { NoStatusKeyError } from './errors.js';
 import { type RunningVerifyServer, startVerifyServer } from './server.js';
 import { createVerifyService, type VerifyService, type VerifyServiceDeps } from './service.js';
+import { listenFailure } from './start-refusal.js';
 import type { CheckStore } from './store-port.js';
 
 /** What `serve` needs from `@licensor/issuer/checks`'s openCheckStore (contract §3). */
@@ -70,6 +73,19 @@ export const LOG_BLOCK_BYTES = 4000;
 /** The longest a log line waits before it is written (ms). */
 export const LOG_FLUSH_MS = 200;
 
+/** A store without a status key: say which store was opened, and to check that first. */
+function noStatusKey(options: ServeOptions): NoStatusKeyError {
+  if (options.mongoUri !== undefined) {
+    return new NoStatusKeyError(
+      "The MongoDB store (--mongodb-uri, or MONGODB_URI) holds no status signing key: check that the URI names the issuer's database; if it does, run `licensor-issuer init` on it first.",
+    );
+  }
+  const dataDir = resolve(dataDirOf(options.dataDir, {}));
+  return new NoStatusKeyError(
+    `The store in ${dataDir} holds no status signing key: check that --data (or LICENSOR_DATA) names the issuer's data folder, or that MONGODB_URI is set for a MongoDB store; if it is the right folder, run \`licensor-issuer --data ${dataDir} init\` first.`,
+  );
+}
+
 export async function serve(options: ServeOptions): Promise<ServingProcess> {
   // Log lines are written asynchronously, in blocks: lines gather until about 4 KB wait (or
   // LOG_FLUSH_MS passed) and go in one write. Each write is a job for libuv's thread pool, and
@@ -103,6 +119,7 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
   let server: RunningVerifyServer;
   try {
     const statusKeys = await store.loadStatusSigningKeys(options.passphrase);
+    if (statusKeys.length === 0) throw noStatusKey(options);
     service = createVerifyService({
       store,
       statusKeys,
@@ -114,7 +131,13 @@ export async function serve(options: ServeOptions): Promise<ServingProcess> {
         : {}),
       metricsToken: options.metricsToken ?? null,
     });
-    server = await startVerifyServer(service, { port: options.port, host: options.host });
+    try {
+      server = await startVerifyServer(service, { port: options.port, host: options.host });
+    } catch (error) {
+      // The service started its timers and its recorder (nothing recorded yet): stop them too.
+      await service.drain(Date.now());
+      throw listenFailure(error, options.host, options.port);
+    }
     // Once per service: a cluster's first worker says it for all.
     const first = options.worker === undefined || options.worker === 1;
     if (first && (options.metricsToken ?? null) === null && !isLoopbackHost(options.host)) {

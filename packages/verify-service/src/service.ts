@@ -228,7 +228,7 @@ function activeKey(keys: readonly Ed25519KeyPair[]): Ed25519KeyPair {
   const key = keys[0];
   if (key === undefined) {
     throw new NoStatusKeyError(
-      'The store holds no status signing key; run `licensor-issuer init` first.',
+      "The store holds no status signing key: check that it is the issuer's store (its data folder, or its MongoDB database); if it is, run `licensor-issuer init` on it first.",
     );
   }
   return key;

@@ -23,9 +23,19 @@ import {
   logEvent,
   logLines,
   post,
+  serveEnv,
   serveProcess,
   stopped,
 } from './support/process.js';
+
+/** `licensor-verify serve ARGS` to its end, on the SQLite store, with the status passphrase. */
+function serveSync(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [bin, 'serve', ...args], {
+    encoding: 'utf8',
+    env: serveEnv(env),
+    timeout: 30_000,
+  });
+}
 
 describe('licensor-verify serve', () => {
   let fixture: IssuerFixture | undefined;
@@ -143,6 +153,33 @@ describe('licensor-verify serve', () => {
     }
   });
 
+  it('names the data folder it opened when that store holds no status key, and says to check --data before running init', async () => {
+    // A store with its tables and no keys: what a mistyped --data made before the issuer refused it.
+    const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-keyless-'));
+    try {
+      await (await openStore({ dataDir })).close();
+      for (const asJson of [false, true]) {
+        const result = serveSync(['--port', '0', '--data', dataDir, ...(asJson ? ['--json'] : [])]);
+        expect(result.status).toBe(1);
+        const text = asJson
+          ? (
+              JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+                error: { code: string; message: string };
+              }
+            ).error
+          : { code: /^error: (ERR_[A-Z_]+): /.exec(result.stderr)?.[1], message: result.stderr };
+        expect(text.code).toBe('ERR_NO_STATUS_KEY');
+        expect(text.message).toContain(`The store in ${dataDir} holds no status signing key`);
+        expect(text.message).toMatch(
+          /check that --data \(or LICENSOR_DATA\).*MONGODB_URI.*licensor-issuer --data/,
+        );
+        expect(result.stderr).not.toMatch(/\n\s+at /);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('prints the refusal as JSON on stdout with --json', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'licensor-verify-empty-'));
     try {
@@ -197,11 +234,87 @@ describe('licensor-verify serve', () => {
     }
   });
 
+  it.each([
+    ['one process', []],
+    ['--workers 2', ['--workers', '2']],
+  ])(
+    'refuses an address it cannot listen on as ERR_LISTEN_FAILED naming host and port, as JSON with --json, never a stack trace (%s)',
+    async (_name, workers) => {
+      fixture = await openIssuerFixture();
+      await fixture.store.close();
+      for (const host of ['10.255.255.1', 'no.such.host.invalid']) {
+        const args = ['--port', '4391', '--host', host, '--data', fixture.dataDir, ...workers];
+        const text = serveSync(args);
+        expect(text.status, host).toBe(1);
+        expect(text.stderr).toMatch(
+          new RegExp(
+            `^error: ERR_LISTEN_FAILED: Cannot listen on ${host.replaceAll('.', '\\.')}:4391: .*--host`,
+          ),
+        );
+        expect(text.stderr).not.toMatch(/ERR_INTERNAL|\n\s+at /);
+        const json = serveSync(['--json', ...args]);
+        expect(json.status, host).toBe(1);
+        const refusal = json.stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { error?: { code: string; message: string } })
+          .find((line) => line.error !== undefined);
+        expect(refusal?.error?.code).toBe('ERR_LISTEN_FAILED');
+        expect(refusal?.error?.message).toContain(`${host}:4391`);
+        expect(json.stderr).toBe('');
+      }
+    },
+  );
+
+  it('binds loopback, not every interface, when LICENSOR_VERIFY_HOST is set but empty; an empty --host is a usage error', async () => {
+    fixture = await openIssuerFixture();
+    const child = serveProcess(['--data', fixture.dataDir], { LICENSOR_VERIFY_HOST: '' });
+    try {
+      expect(await listeningUrl(child)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      await stopped(child);
+    }
+    const empty = serveSync(['--port', '0', '--host', '', '--data', fixture.dataDir]);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/^error: ERR_USAGE: --host must not be empty/);
+  });
+
+  it('exits 2 naming the levels on a log level pino does not know, the cluster primary too; takes WARNING', async () => {
+    for (const [args, env] of [
+      [['--log-level', 'verbose'], {}],
+      [['--log-level', ''], {}],
+      [['--workers', '2'], { LOG_LEVEL: 'verbose' }],
+    ] as const) {
+      const result = serveSync(['--port', '0', '--data', '/nonexistent', ...args], env);
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(/^error: ERR_USAGE: (--log-level|LOG_LEVEL) must /);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    fixture = await openIssuerFixture();
+    const child = serveProcess(['--data', fixture.dataDir], { LOG_LEVEL: 'WARNING' });
+    try {
+      const warned = new Promise<string>((resolve) => {
+        child.stderr!.on('data', (chunk: Buffer) => resolve(chunk.toString()));
+        child.once('exit', () => resolve('exited'));
+        setTimeout(() => resolve('running'), 1_500);
+      });
+      expect(await warned).toBe('running');
+    } finally {
+      expect(await stopped(child)).toBe(0);
+    }
+  });
+
   it('exits 2 on a usage error: the error and one line on where the help is (#16.19)', () => {
     const run = spawnSync(process.execPath, [bin, 'serve', '--port', 'abc'], { encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr).toBe(
       'error: ERR_USAGE: --port must be a whole number from 0 to 65535; got "abc"\nSee `licensor-verify serve --help`.\n',
+    );
+    // A wrong value from the environment is blamed on the variable, not the flag.
+    const fromEnv = serveSync(['--data', '/nonexistent'], { LICENSOR_VERIFY_PORT: 'abc' });
+    expect(fromEnv.status).toBe(2);
+    expect(fromEnv.stderr).toMatch(
+      /^error: ERR_USAGE: LICENSOR_VERIFY_PORT must be a whole number from 0 to 65535; got "abc"\n/,
     );
     const unknown = spawnSync(process.execPath, [bin, 'launch'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);

@@ -1,7 +1,18 @@
 // The store goes away and comes back: checks answer 503 while it is away (never a stale
 // guess past the cache TTL, never a 500), and 200 again as soon as it is back.
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { checkToken, T0, T0s, targets, testService } from './support/fixtures.js';
+import { createVerifyService } from '../src/service.js';
+import {
+  checkToken,
+  roomyLimits,
+  seededStore,
+  statusKey,
+  T0,
+  T0s,
+  targets,
+  testService,
+} from './support/fixtures.js';
 import { errorOf, postCheck, statusOf } from './support/http.js';
 
 describe.each(targets)('store outage (%s)', (_name, target) => {
@@ -31,6 +42,39 @@ describe.each(targets)('store outage (%s)', (_name, target) => {
     expect(errorOf(answer).code).toBe('ERR_STORE_UNAVAILABLE');
     await service.recorder.flush();
     expect(store.records).toHaveLength(0);
+  });
+
+  it("answers the store's own ERR_STORE_UNAVAILABLE with the service's message; what failed inside the store goes only to the log, with the request id", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line)) },
+    );
+    const store = seededStore();
+    const service = createVerifyService({
+      store,
+      statusKeys: [statusKey],
+      logger,
+      now: () => T0,
+      config: roomyLimits,
+    });
+    // What the issuer's SQLite store throws when its checks table is gone.
+    const inside = 'the check nonce could not be written: no such table: checks';
+    store.chains.admitNonce = async () => {
+      throw Object.assign(new Error(inside), { code: 'ERR_STORE_UNAVAILABLE' });
+    };
+    const answer = await postCheck(target(service), checkToken(), { 'x-request-id': 'req-1' });
+    expect(answer.status).toBe(503);
+    expect(errorOf(answer)).toEqual({
+      code: 'ERR_STORE_UNAVAILABLE',
+      message: 'The license store cannot be reached; retry later.',
+      requestId: 'req-1',
+    });
+    expect(answer.text).not.toContain('no such table');
+    const logged = lines.find((line) => line.msg === 'check failed');
+    expect(logged).toMatchObject({ requestId: 'req-1', code: 'ERR_STORE_UNAVAILABLE' });
+    expect(JSON.stringify(logged)).toContain(inside);
+    await service.drain(Date.now());
   });
 
   it('answers 503 when the nonce write does not return within the store deadline', async () => {

@@ -103,9 +103,12 @@ export function createAnswerCheck(deps: AnswerCheckDeps): AnswerCheck {
    * A write that ends after its deadline changes what a new check would (a nonce held, a step
    * taken: read then as a lost answer); this check is not answered.
    */
+  // Always the service's own error: the store's (its ERR_STORE_UNAVAILABLE included) says what
+  // failed inside it ("no such table: checks"), which the client must not read; it is the cause,
+  // and the log line of the failed check carries it with the request id.
   const fromStore = <T>(work: Promise<T>): Promise<T> =>
     withTimeout(work, storeTimeoutMs).catch((cause: unknown) => {
-      throw codeOf(cause) === 'ERR_STORE_UNAVAILABLE' ? cause : storeUnavailable(cause);
+      throw storeUnavailable(cause);
     });
 
   const report = (licenseId: string, installationId: string, reason: string, at: number) =>

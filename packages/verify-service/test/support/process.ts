@@ -10,6 +10,20 @@ import { passphrase } from './issuer-store.js';
 
 export const bin = join(import.meta.dirname, '..', '..', 'bin', 'licensor-verify.js');
 
+/**
+ * The environment of a `serve` run on the SQLite store under --data (MONGODB_URI, set in CI,
+ * would pick MongoDB), with the status passphrase and never the issuing one; `env` on top.
+ */
+export function serveEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    MONGODB_URI: '',
+    LICENSOR_KEY_PASSPHRASE: '',
+    LICENSOR_STATUS_KEY_PASSPHRASE: passphrase,
+    ...env,
+  };
+}
+
 /** `detached`: the process leads its own group, so a test can signal the whole group. */
 export function serveProcess(
   args: string[],
@@ -18,14 +32,7 @@ export function serveProcess(
 ): ChildProcess {
   const port = args.includes('--port') ? [] : ['--port', '0'];
   return spawn(process.execPath, [bin, 'serve', ...port, ...args], {
-    // These runs use the SQLite store under --data: MONGODB_URI (set in CI) would pick MongoDB.
-    env: {
-      ...process.env,
-      MONGODB_URI: '',
-      LICENSOR_KEY_PASSPHRASE: '',
-      LICENSOR_STATUS_KEY_PASSPHRASE: passphrase,
-      ...env,
-    },
+    env: serveEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached === true,
   });
