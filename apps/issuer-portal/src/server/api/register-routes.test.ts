@@ -22,6 +22,8 @@ describe('a refused input', () => {
     });
     const word = await ivan.agent.get('/api/v1/audit?limit=many').expect(400);
     expect(word.body.error.message).toBe('Invalid query.limit: must be a number');
+    const part = await ivan.agent.get('/api/v1/audit?limit=1.5').expect(400);
+    expect(part.body.error.message).toBe('Invalid query.limit: must be a whole number');
     const empty = await ivan.agent
       .post('/api/v1/challenges/inspect')
       .set('X-CSRF-Token', ivan.csrf)

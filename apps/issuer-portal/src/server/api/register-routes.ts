@@ -141,7 +141,8 @@ function plainly(issue: z.core.$ZodIssue): string {
       return issue.message;
     }
     case 'invalid_type':
-      if (issue.expected === 'number' || issue.expected === 'int') return 'must be a number';
+      if (issue.expected === 'int') return 'must be a whole number';
+      if (issue.expected === 'number') return 'must be a number';
       if (issue.expected === 'string') return 'must be text';
       if (issue.expected === 'boolean') return 'must be true or false';
       if (issue.expected === 'object') return 'must be an object';
