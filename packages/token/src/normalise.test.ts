@@ -33,6 +33,24 @@ describe('normaliseToken', () => {
     expect(normaliseToken(mail)).toBe(token);
     expect(normaliseToken(mail, 'license')).toBe(token);
   });
+  it('takes the one block of the kind asked for from a bundle (key sets before a license)', () => {
+    const other = `${'x'.repeat(100)}.${'y'.repeat(150)}.${'z'.repeat(86)}`;
+    const bundle = `Your key:\n${armourBundle(token, [other, other])}Regards`;
+    expect(normaliseToken(bundle, 'license')).toBe(token);
+    // Two of the kind, or no kind asked: which one is meant is not said.
+    expect(() => normaliseToken(bundle, 'keyset')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_ARMOR_INVALID',
+        message: expect.stringContaining('holds 2 KEY SET blocks; paste one'),
+      }),
+    );
+    expect(() => normaliseToken(bundle)).toThrow(
+      expect.objectContaining({ code: 'ERR_ARMOR_INVALID' }),
+    );
+    expect(() => normaliseToken(bundle, 'challenge')).toThrow(
+      expect.objectContaining({ code: 'ERR_ARMOR_INVALID' }),
+    );
+  });
   it('unwraps an armour block that was re-indented', () => {
     const indented = armour(token, 'challenge')
       .split('\n')

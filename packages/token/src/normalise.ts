@@ -34,7 +34,9 @@ function kindOfLabel(label: string): ArmourKind | undefined {
 /**
  * The compact token inside pasted text: whitespace anywhere is dropped, and an armour block is
  * unwrapped (text around the block, such as an e-mail's greeting, is ignored). With
- * `expectedKind`, an armour block of another kind is refused with ERR_ARMOR_INVALID; with
+ * `expectedKind`, the one block of that kind is taken from a bundle of several (the key set
+ * blocks before a license's count as text around it), and an armour block of another kind is
+ * refused with ERR_ARMOR_INVALID; with
  * `null`, any armour block is (check requests and statuses travel over HTTP, never armoured).
  */
 export function normaliseToken(pasted: string, expectedKind?: ArmourKind | null): string {
@@ -51,6 +53,17 @@ export function normaliseToken(pasted: string, expectedKind?: ArmourKind | null)
   // An armour line, not any five dashes: a signature segment may hold "-----" (its bytes are
   // random; about one token in 13 million), and its token is as valid as any other.
   if (!ARMOUR_LINE.test(pasted)) return pasted.replace(WHITESPACE, '');
+  // A bundle (`issue --armour` for an offline installation: KEY SET blocks, then the LICENSE
+  // block): the one block of the kind asked for; the others are text around it.
+  if (typeof expectedKind === 'string' && [...pasted.matchAll(BEGIN)].length > 1) {
+    const mine = armourBlocks(pasted).filter((block) => block.kind === expectedKind);
+    if (mine.length === 1) return mine[0]!.token;
+    if (mine.length > 1) {
+      throw new ArmorInvalidError(
+        `the text holds ${mine.length} ${LABELS[expectedKind]} blocks; paste one`,
+      );
+    }
+  }
   return unarmour(pasted, expectedKind);
 }
 
