@@ -227,9 +227,11 @@ Licensor is running (data: ${process.env.MONGODB_URI ? 'MongoDB' : dataDir})
     console.log(`  Signing keys are sealed: license keys under ${source(0)},
   status keys under ${source(1)} (the verify service gets only that one).`);
     if (fromEnv.some(Boolean)) {
-      console.log(`  The environment's secrets win over ${secretsDir}${
-        firstRun ? ': this new store is sealed under them; keep them with it' : ''
-      }.`);
+      console.log(
+        `  The environment's secrets win over ${secretsDir}${
+          firstRun ? ': this new store is sealed under them; keep them with it' : ''
+        }.`,
+      );
     }
     const exports = SECRETS.filter((_, i) => !fromEnv[i]).map(
       (s) => `    export ${s.variable}="$(cat ${join(secretsDir, s.file)})"`,
