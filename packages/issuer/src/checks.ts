@@ -12,7 +12,7 @@ import { openStore } from './store/open-store.js';
 import type { CheckStore } from './store/ports.js';
 import { loadStatusKeys } from './store/status-keys.js';
 
-export { StoreSchemaError, StoreUnavailableError } from './errors.js';
+export { SettingInvalidError, StoreSchemaError, StoreUnavailableError } from './errors.js';
 export { checkFailureOf, UNKNOWN_INSTALLATION } from './events/check-failures.js';
 export type { CheckRecord, CheckView, DeclinedRequestView, KeysetRecord } from './records.js';
 export type {
@@ -91,6 +91,8 @@ export async function openCheckStore(options: CheckStoreOptions = {}): Promise<C
     ...(options.mongoUri !== undefined ? { mongoUri: options.mongoUri } : {}),
     ...(options.mongoDbName !== undefined ? { mongoDbName: options.mongoDbName } : {}),
     prepare: false,
+    // The verify service never makes a store: a folder without one (a typo) is named, not filled.
+    create: false,
   });
   const statusSecret = env.LICENSOR_STATUS_KEY_PASSPHRASE;
   // Closures over the adapter: no property, prototype or method of this object leads to it.

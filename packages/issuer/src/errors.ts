@@ -104,6 +104,22 @@ export class InputInvalidError extends LicensorError {
   }
 }
 
+/**
+ * An environment setting with a value it does not take: `variable` names it, `accepted` says
+ * what it takes. Code ERR_INPUT_INVALID (as before); a CLI that reads the setting at start
+ * maps it to its usage error (exit 2) by `setting: true`.
+ */
+export class SettingInvalidError extends InputInvalidError {
+  readonly setting = true;
+  readonly variable: string;
+  readonly accepted: string;
+  constructor(variable: string, value: string, accepted: string) {
+    super(variable, `is ${JSON.stringify(value)}: set it to ${accepted}, or unset it`);
+    this.variable = variable;
+    this.accepted = accepted;
+  }
+}
+
 export class LicenseNotFoundError extends LicensorError {
   static readonly code = 'ERR_LICENSE_NOT_FOUND';
   readonly licenseId: string;
@@ -238,10 +254,15 @@ export class KeyNotFoundError extends LicensorError {
 
 export class KeyActiveError extends LicensorError {
   static readonly code = 'ERR_KEY_ACTIVE';
-  constructor(kid: string, purpose: string) {
+  /** `product`: the name of the product whose own key it is (its successor is that product's). */
+  constructor(kid: string, purpose: string, product?: string) {
+    const rotate =
+      product === undefined
+        ? `keys rotate --use ${purpose}`
+        : `keys rotate --product ${/^[A-Za-z0-9_./:@=+-]+$/.test(product) ? product : `'${product.replaceAll("'", "'\\''")}'`}`;
     super(
       KeyActiveError.code,
-      `key ${kid} is the active ${purpose} key: make its successor (keys rotate --use ${purpose}, then keys activate KID) first`,
+      `key ${kid} is the active ${purpose} key${product === undefined ? '' : ` of ${product}`}: make its successor (${rotate}, then keys activate KID) first`,
     );
   }
 }
@@ -381,7 +402,7 @@ export class ForkNotFoundError extends LicensorError {
   constructor(id: string) {
     super(
       ForkNotFoundError.code,
-      `no fork ${id} in this store: list them with \`licensor-issuer forks\``,
+      `no fork ${id} in this store: list them with \`licensor-issuer forks list\``,
     );
   }
 }
@@ -402,10 +423,19 @@ export class ForkClosedError extends LicensorError {
 export class AuditChainBrokenError extends LicensorError {
   static readonly code = 'ERR_AUDIT_CHAIN_BROKEN';
   readonly broken: AuditBreak;
-  constructor(broken: AuditBreak, when: 'before' | 'cut' = 'before') {
+  /** `when`: found by `audit verify`, before an export wrote anything, or cutting one short. */
+  constructor(broken: AuditBreak, when: 'verify' | 'before' | 'cut' = 'before') {
+    const what =
+      when === 'verify'
+        ? ''
+        : when === 'cut'
+          ? '. The export was cut short before its signed head: no verifier accepts what was written'
+          : '. Nothing was exported';
+    // `audit verify` names the break itself; an export points at it.
+    const next = when === 'verify' ? '' : '; `licensor-issuer audit verify` names the break';
     super(
       AuditChainBrokenError.code,
-      `${broken.message}. ${when === 'cut' ? 'The export was cut short before its signed head: no verifier accepts what was written' : 'Nothing was exported'}: find out who changed the store (see "The audit log" in docs/deploying.md); \`licensor-issuer audit verify\` names the break`,
+      `${broken.message}${what}: find out who changed the store (see "The audit log" in docs/deploying.md)${next}`,
     );
     this.broken = broken;
   }

@@ -233,6 +233,8 @@ export interface KeyActivation extends SigningKeyRecord {
    * in force on an activation, those the retired key still signed when `alreadyActive`.
    */
   resigned: number;
+  /** The keys this call retired (the ones it replaced); empty when it replaced none. */
+  retired: string[];
 }
 
 export interface KeyRevocation {

@@ -89,6 +89,7 @@ export {
   PasswordWeakError,
   RequestDecidedError,
   RequestNotFoundError,
+  SettingInvalidError,
   StoreCorruptError,
   StoreNotFoundError,
   StoreSchemaError,

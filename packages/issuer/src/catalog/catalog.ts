@@ -135,7 +135,7 @@ export function createCatalog(context: IssuerContext): CatalogApi {
 
     update(idOrName: string, input: Partial<ProductInput>, operator: Operator) {
       return changeProduct(idOrName, operator, 'product.update', (current) => ({
-        ...normaliseProduct({ ...current, ...input }),
+        ...normaliseProduct({ ...productInputOf(current), ...input }),
         status: current.status,
       }));
     },
@@ -256,6 +256,7 @@ export function createCatalog(context: IssuerContext): CatalogApi {
           held.overrides,
           held.tokenVersion,
           nowSeconds(context),
+          held,
         );
         changes.push({
           licenseId: license.id,
@@ -325,7 +326,11 @@ function unchanged(current: object, fields: object): boolean {
   );
 }
 
-/** Every license issued from a plan (the store pages; this reads all pages). */
+/** A product as the input that would make it (to apply a partial change over it). */
+function productInputOf(product: CatalogProduct): ProductInput {
+  return { name: product.name, description: product.description, versions: product.versions };
+}
+
 /** A plan as the input that would make it (to apply a partial change over it). */
 function planInputOf(plan: Plan): PlanInput {
   return {

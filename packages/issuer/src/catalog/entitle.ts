@@ -137,26 +137,37 @@ function productGrants(plan: Plan, catalogue: CatalogProduct[]): ProductGrant[] 
 const byName = <T extends { name: string }>(a: T, b: T) =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
-/** The entitlements a token issued now from `plan` with `overrides` carries. */
+/**
+ * The entitlements a token issued now from `plan` with `overrides` carries. A feature or limit
+ * with days of its own ends `days` after it was first granted: one the license already holds
+ * (`held`, its entitlements before this token) keeps the end it has, so a re-issue, an approval
+ * or a key for a new challenge does not restart its clock; one granted now ends `days` from now.
+ */
 export function entitlementsOfPlan(
   plan: Plan,
   catalogue: CatalogProduct[],
   overrides: LicenseEntitlements['overrides'],
   tokenVersion: 1 | 2,
   nowSec: number,
+  held?: LicenseEntitlements,
 ): LicenseEntitlements {
-  const until = (days: number | undefined) =>
-    days === undefined ? {} : { until: nowSec + days * DAY };
-  const features: FeatureGrant[] = plan.features.map((f) => ({ name: f.name, ...until(f.days) }));
+  const until = (days: number | undefined, had: { until?: number } | undefined) =>
+    days === undefined ? {} : { until: had?.until !== undefined ? had.until : nowSec + days * DAY };
+  const heldFeature = (name: string) => held?.features.find((f) => f.name === name);
+  const heldLimit = (name: string) => held?.limits.find((l) => l.name === name);
+  const features: FeatureGrant[] = plan.features.map((f) => ({
+    name: f.name,
+    ...until(f.days, heldFeature(f.name)),
+  }));
   for (const name of overrides.features) {
     if (features.some((f) => f.name === name)) continue;
     const addOn = plan.addOns.find((f) => f.name === name);
-    features.push({ name, ...until(addOn?.days) });
+    features.push({ name, ...until(addOn?.days, heldFeature(name)) });
   }
   const limits: LimitGrant[] = plan.limits.map((l) => ({
     name: l.name,
     value: overrides.limits.find((o) => o.name === l.name)?.value ?? l.value,
-    ...until(l.days),
+    ...until(l.days, heldLimit(l.name)),
   }));
   return {
     plan: { id: plan.id, name: plan.name, revision: plan.revision },

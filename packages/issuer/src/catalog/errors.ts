@@ -47,12 +47,29 @@ export class PlanNotFoundError extends LicensorError {
   }
 }
 
-/** Another product (or plan) already has this name. */
+/**
+ * Another product, plan or customer already has this name (ignoring case). `holder`: the id of
+ * the customer that has it, when known; `detail`: what the refused change was.
+ */
 export class NameTakenError extends LicensorError {
   static readonly code = 'ERR_NAME_TAKEN';
   readonly field = 'name';
-  constructor(what: 'product' | 'plan' | 'customer', name: string) {
-    super(NameTakenError.code, `a ${what} named "${name}" exists: choose another name`);
+  readonly holder: string | null;
+  constructor(
+    what: 'product' | 'plan' | 'customer',
+    name: string,
+    holder?: { id: string; name: string },
+    detail?: string,
+  ) {
+    const who =
+      holder === undefined
+        ? `a ${what} named "${name}" exists`
+        : `${what} ${holder.id} is named "${holder.name}"${holder.name === name ? '' : ' (the same name ignoring case)'}`;
+    super(
+      NameTakenError.code,
+      `${who}${detail === undefined ? '' : `: ${detail}`}: choose another name`,
+    );
+    this.holder = holder?.id ?? null;
   }
 }
 

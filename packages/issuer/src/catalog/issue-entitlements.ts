@@ -57,6 +57,7 @@ export async function entitlementsForTerms(
       overrides,
       tokenVersion,
       nowSeconds(context),
+      license?.entitlements,
     );
   } else if (
     overrides.features.length > 0 ||

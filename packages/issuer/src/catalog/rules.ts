@@ -29,6 +29,60 @@ const refusePlan: Refuse = (field, reason) => {
   throw new PlanInvalidError(field, reason);
 };
 
+const PRODUCT_MEMBERS = ['name', 'description', 'versions'] as const;
+const PLAN_MEMBERS = [
+  'name',
+  'description',
+  'products',
+  'model',
+  'credentials',
+  'termDays',
+  'graceDays',
+  'renewalDays',
+  'renewalGraceDays',
+  'renewalWindowDays',
+  'autoRenew',
+  'features',
+  'addOns',
+  'limits',
+] as const;
+const BOUND_MEMBERS = ['value', 'min', 'max'] as const;
+const FEATURE_MEMBERS = ['name', 'days'] as const;
+const LIMIT_MEMBERS = ['name', 'value', 'min', 'max', 'days'] as const;
+
+/**
+ * Refuses a member the object should not have (a typo would otherwise be dropped without a
+ * word: `"addons"` for `addOns`), naming it, the member it differs from only in case if any,
+ * and else the members there are.
+ */
+function onlyMembers(
+  value: object,
+  known: readonly string[],
+  at: string | null,
+  refuse: Refuse,
+): void {
+  for (const member of Object.keys(value)) {
+    if (known.includes(member)) continue;
+    const near = known.find((k) => k.toLowerCase() === member.toLowerCase());
+    refuse(
+      at === null ? member : `${at}.${member}`,
+      near === undefined
+        ? `is not a member here (the members: ${known.join(', ')})`
+        : `is not a member here: did you mean "${near}"?`,
+    );
+  }
+}
+
+/** Refuses a member a product (or a change of one) does not have. */
+export function refuseUnknownProductMembers(input: object): void {
+  onlyMembers(input, PRODUCT_MEMBERS, null, refuseProduct);
+}
+
+/** Refuses a member a plan (or a change of one) does not have. */
+export function refuseUnknownPlanMembers(input: object): void {
+  onlyMembers(input, PLAN_MEMBERS, null, refusePlan);
+}
+
 /** A display name: 1..max characters, trimmed, no control characters. */
 function name(value: unknown, field: string, max: number, refuse: Refuse): string {
   const text = typeof value === 'string' ? value.trim() : '';
@@ -97,6 +151,7 @@ export function normaliseProduct(input: {
   versions?: unknown;
 }): Pick<CatalogProduct, 'name' | 'description' | 'versions'> {
   if (typeof input !== 'object' || input === null) refuseProduct('product', 'is missing');
+  refuseUnknownProductMembers(input);
   return {
     // The SDK's product.name is at most 100 characters (token schema).
     name: name(input.name, 'name', 100, refuseProduct),
@@ -105,12 +160,20 @@ export function normaliseProduct(input: {
   };
 }
 
-function bound(value: unknown, field: string, min: number, max: number): Bound {
+function bound(
+  value: unknown,
+  field: string,
+  min: number,
+  max: number,
+  /** The members the object may have (a limit's has its name and days beside the bound). */
+  members: readonly string[] = BOUND_MEMBERS,
+): Bound {
   if (typeof value === 'number') {
     const fixed = integer(value, field, min, max, refusePlan);
     return { value: fixed, min: fixed, max: fixed };
   }
   if (typeof value !== 'object' || value === null) refusePlan(field, 'is missing');
+  onlyMembers(value, members, field, refusePlan);
   const o = value as Partial<Bound>;
   const v = integer(o.value, `${field}.value`, min, max, refusePlan);
   const low = o.min === undefined ? v : integer(o.min, `${field}.min`, min, max, refusePlan);
@@ -133,6 +196,7 @@ function features(value: unknown, field: string): PlanFeature[] {
     const at = `${field}[${i}]`;
     const o = typeof item === 'string' ? { name: item } : (item as Partial<PlanFeature>);
     if (typeof o !== 'object' || o === null) refusePlan(at, 'must be a feature name');
+    onlyMembers(o, FEATURE_MEMBERS, at, refusePlan);
     const feature: PlanFeature = { name: entitlementName(o.name, `${at}.name`, refusePlan) };
     if (o.days !== undefined) feature.days = integer(o.days, `${at}.days`, 1, MAX_DAYS, refusePlan);
     return feature;
@@ -151,7 +215,7 @@ function limits(value: unknown, field: string): PlanLimit[] {
     const o = item as Partial<PlanLimit>;
     const limit: PlanLimit = {
       name: limitName(o.name, `${at}.name`, refusePlan),
-      ...bound(o, at, 0, MAX_COUNT),
+      ...bound(o, at, 0, MAX_COUNT, LIMIT_MEMBERS),
     };
     if (o.days !== undefined) limit.days = integer(o.days, `${at}.days`, 1, MAX_DAYS, refusePlan);
     return limit;
@@ -194,6 +258,7 @@ export type PlanFields = Omit<
  */
 export function normalisePlan(input: PlanInput): PlanFields {
   if (typeof input !== 'object' || input === null) refusePlan('plan', 'is missing');
+  refuseUnknownPlanMembers(input);
   if (!LICENSE_MODELS.includes(input.model)) {
     refusePlan('model', `must be one of ${LICENSE_MODELS.map((m) => `"${m}"`).join(', ')}`);
   }

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/support/run-cli.js';
+import { verifierPath } from './audit-commands.js';
 
 const VERIFIER = fileURLToPath(new URL('../../scripts/verify-audit-export.mjs', import.meta.url));
 
@@ -36,6 +37,14 @@ describe('licensor-issuer audit', () => {
     const exported = await cli(['audit', 'export', '--out', file]);
     expect(exported).toMatchObject({ code: 0 });
     expect(exported.stdout).toMatch(`lines to ${file}`);
+    // The verifier it names is there, from where the command ran (the repo root, here or any).
+    const named = /check it with: node (\S+) /.exec(exported.stdout)![1]!;
+    expect(existsSync(resolve(process.cwd(), named))).toBe(true);
+    expect(resolve(process.cwd(), named)).toBe(VERIFIER);
+    expect(verifierPath(join(VERIFIER, '..', '..', '..', '..'))).toBe(
+      'packages/issuer/scripts/verify-audit-export.mjs',
+    );
+    expect(verifierPath(tmpdir())).toBe(VERIFIER);
     writeFileSync(join(data, 'jwks.json'), (await cli(['keys', 'export'])).stdout);
     const { stdout } = await promisify(execFile)(process.execPath, [
       VERIFIER,
@@ -66,14 +75,29 @@ describe('licensor-issuer audit', () => {
     expect(verified.stderr).toMatch(
       /^error: ERR_AUDIT_CHAIN_BROKEN: audit entry 2 \(evt_\S+\) was changed after it was written/,
     );
+    // It names the break itself: no pointer back to the command just run.
+    expect(verified.stderr).not.toContain('audit verify');
     const file = join(data, 'audit.jsonl');
     const exported = await cli(['audit', 'export', '--out', file]);
     expect(exported.code).toBe(1);
     expect(exported.stderr).toMatch(/ERR_AUDIT_CHAIN_BROKEN: audit entry 2 /);
+    expect(exported.stderr).toContain('`licensor-issuer audit verify` names the break');
     expect(existsSync(file)).toBe(false);
     // The refusal changed nothing: the same break, at the same place.
     expect((await cli(['audit', 'verify', '--json'])).stdout).toMatch(
       /"code":"ERR_AUDIT_CHAIN_BROKEN"/,
     );
+  });
+
+  it('refuses an --out folder that does not exist, naming it, and writes nothing', async () => {
+    const audit = (await cli(['audit', '--json'])).stdout;
+    const missing = join(data, 'no-such-folder');
+    const exported = await cli(['audit', 'export', '--out', join(missing, 'x.jsonl')]);
+    expect(exported.code).toBe(1);
+    expect(exported.stderr).toBe(
+      `error: ERR_INPUT_INVALID: out names a file in ${missing}, which does not exist: make the folder first, or give another path\n`,
+    );
+    expect(existsSync(missing)).toBe(false);
+    expect((await cli(['audit', '--json'])).stdout).toBe(audit);
   });
 });

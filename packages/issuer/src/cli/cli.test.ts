@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armour, Keyring, normaliseToken, verifyLicense } from '@licensor/token';
+import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TestInstallation } from '../../test/support/fixtures.js';
 import { runCli } from '../../test/support/run-cli.js';
@@ -635,6 +636,23 @@ describe('licensor-issuer', () => {
     expect((await cli(['licenses', 'list'])).code).toBe(0);
   });
 
+  it('refuses a SQLite file of another program in --data, even to init, and leaves it as it was', async () => {
+    mkdirSync(data, { recursive: true });
+    const file = join(data, 'licensor.db');
+    const foreign = new Database(file);
+    foreign.exec('CREATE TABLE invoices (x); INSERT INTO invoices VALUES (1);');
+    foreign.close();
+    const before = readFileSync(file);
+    for (const args of [['licenses', 'list'], ['init']]) {
+      const result = await cli(args);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /^error: ERR_STORE_CORRUPT: .*licensor\.db holds tables of another program \(invoices\) and no Licensor schema; it was left unchanged/,
+      );
+    }
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
   it('rotates, activates, retires and revokes keys; exports the key set versions', async () => {
     await cli(['init']);
     const list = async () =>
@@ -669,6 +687,25 @@ describe('licensor-issuer', () => {
     expect(keysets.match(/-----BEGIN LICENSOR KEY SET-----/g)).toHaveLength(4);
   });
 
+  it('keys activate of a key init made says it is active already, and writes no audit entry', async () => {
+    await cli(['init']);
+    const keys = JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as {
+      kid: string;
+      purpose: string;
+      status: string;
+    }[];
+    const audit = (await cli(['audit', '--json'])).stdout;
+    const license = keys.find((k) => k.purpose === 'license' && k.status === 'active')!;
+    const status = keys.find((k) => k.purpose === 'status' && k.status === 'active')!;
+    expect((await cli(['keys', 'activate', license.kid])).stdout).toBe(
+      `${license.kid} is already active: it signs licenses, and no license was left to re-sign\n`,
+    );
+    expect((await cli(['keys', 'activate', status.kid])).stdout).toBe(
+      `${status.kid} is already active: it signs statuses, and nothing was left to do\n`,
+    );
+    expect((await cli(['audit', '--json'])).stdout).toBe(audit);
+  });
+
   it('keys activate of a license key says how many licenses it re-signed', async () => {
     await cli(['init']);
     for (let i = 0; i < 2; i++) {
@@ -682,9 +719,16 @@ describe('licensor-issuer', () => {
     const rotated = JSON.parse(
       (await cli(['keys', 'rotate', '--use', 'license', '--json'])).stdout,
     );
+    const initKid = (
+      JSON.parse((await cli(['keys', 'list', '--json'])).stdout) as {
+        kid: string;
+        purpose: string;
+        status: string;
+      }[]
+    ).find((k) => k.purpose === 'license' && k.status === 'active')!.kid;
     const activated = await cli(['keys', 'activate', rotated.kid]);
     expect(activated.stdout).toBe(
-      `${rotated.kid} now signs licenses; the key it replaces is retired; re-signed 2 licenses\n`,
+      `${rotated.kid} now signs licenses; the key it replaces is retired (${initKid}); re-signed 2 licenses\n`,
     );
     expect(
       JSON.parse((await cli(['keys', 'activate', rotated.kid, '--json'])).stdout),
@@ -779,5 +823,46 @@ describe('licensor-issuer', () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/usage: licensor-issuer/);
+  });
+});
+
+describe('licensor-issuer help and refusals name what the command takes', () => {
+  it('renew: its help gives the real default, and a refusal names --term-days once', async () => {
+    const help = (await cli(['renew', '--help'])).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain(
+      "(default: the plan's renewal days; required for a license without a plan)",
+    );
+    expect(help).not.toContain('for a new term');
+    expect((await cli(['licenses', 'list', '--help'])).stdout.replace(/\s+/g, ' ')).toContain(
+      'only licenses issued from this plan (id or name)',
+    );
+    await cli(['init']);
+    const issued = await cli([
+      'issue',
+      new TestInstallation().challenge({ at: Date.now() }),
+      '--customer',
+      'Acme Corp',
+      '--credentials',
+      '5',
+      '--model',
+      'subscription',
+      '--json',
+    ]);
+    const licenseId = JSON.parse(issued.stdout).license.id as string;
+    const refused = await cli(['renew', licenseId]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      'error: ERR_TERMS_INVALID: terms: termDays is required (the license has no plan): give the days to add (--term-days)\n',
+    );
+  });
+
+  it('customers rename with an empty name names its NAME argument, not --customer, and renames nothing', async () => {
+    await cli(['init']);
+    await cli(['issue', new TestInstallation().challenge({ at: Date.now() }), ...issueArgs]);
+    const [customer] = JSON.parse((await cli(['customers', 'list', '--json'])).stdout);
+    const refused = await cli(['customers', 'rename', customer.id, '']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: ERR_TERMS_INVALID: terms: customerName .* \(NAME\)\n$/);
+    expect(JSON.parse((await cli(['customers', 'list', '--json'])).stdout)).toEqual([customer]);
   });
 });

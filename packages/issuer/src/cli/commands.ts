@@ -247,12 +247,17 @@ const HANDLERS: Record<string, Handler> = {
   },
   async 'keys activate'(run, kid) {
     const key = await run.issuer.keys.activate(kid, run.operator);
+    // Only a key that replaced one says so: a product's first key replaces none.
+    const retired =
+      key.retired.length === 0
+        ? ''
+        : `; the key it replaces is retired (${key.retired.join(', ')})`;
     if (key.purpose !== 'license') {
       return out(
         key,
         key.alreadyActive
           ? `${key.kid} is already active: it signs statuses, and nothing was left to do\n`
-          : `${key.kid} now signs statuses; the key it replaces is retired\n`,
+          : `${key.kid} now signs statuses${retired}\n`,
       );
     }
     const count = `${key.resigned} license${key.resigned === 1 ? '' : 's'}`;
@@ -262,7 +267,7 @@ const HANDLERS: Record<string, Handler> = {
         ? key.resigned === 0
           ? `${key.kid} is already active: it signs licenses, and no license was left to re-sign\n`
           : `${key.kid} is already active: it signs licenses; re-signed ${count} the retired key still signed\n`
-        : `${key.kid} now signs licenses; the key it replaces is retired; re-signed ${count}\n`,
+        : `${key.kid} now signs licenses${key.product === undefined ? '' : ` of ${key.product}`}${retired}; re-signed ${count}\n`,
     );
   },
   async 'keys retire'(run, kid) {

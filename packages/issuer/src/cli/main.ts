@@ -2,9 +2,8 @@
 // operation is refused (a typed error: `error: CODE: message` on stderr, or with --json
 // `{"error":{"code","message"}}` on stdout), 2 for usage errors.
 
-import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   type CliIo,
   formatUsageError,
@@ -15,8 +14,7 @@ import {
 } from '@licensor/cli-kit';
 import { isLicensorError } from '@licensor/token';
 import { openIssuer } from '../domain/open-issuer.js';
-import { StoreNotFoundError } from '../errors.js';
-import { dataDirOf, openStore, SQLITE_FILE } from '../store/open-store.js';
+import { dataDirOf, openStore } from '../store/open-store.js';
 import type { LicensorStore } from '../store/ports.js';
 import { type CommandRun, execute } from './commands.js';
 import { ISSUER_CLI, type ParsedArgs } from './spec.js';
@@ -76,10 +74,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Only `init` and `users add` (the first admin) make a new store: any other command on a
     // folder without one would quietly create an empty store and not find what it was asked about.
     const creates = args.command === 'init' || args.command === 'users add';
-    if (!mongoUri && !creates && !existsSync(join(dataDir, SQLITE_FILE))) {
-      throw new StoreNotFoundError(dataDir);
-    }
-    store = await openStore({ dataDir, ...(mongoUri ? { mongoUri } : {}) });
+    store = await openStore({ dataDir, create: creates, ...(mongoUri ? { mongoUri } : {}) });
     const passphrase = io.env.LICENSOR_KEY_PASSPHRASE;
     const statusPassphrase = io.env.LICENSOR_STATUS_KEY_PASSPHRASE;
     const issuer = await openIssuer({
@@ -109,7 +104,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     } else {
       const field = error.code === 'ERR_TERMS_INVALID' ? (error as { field?: string }).field : '';
       // `limits.sites`, `features[0]`: the option of the list the field is in.
-      const flag = TERM_FLAGS[(field ?? '').replace(/[.[].*$/, '')];
+      // `customers rename ID NAME` takes the name as its argument, not as --customer.
+      const flag =
+        args.command === 'customers rename' && field === 'customerName'
+          ? 'NAME'
+          : TERM_FLAGS[(field ?? '').replace(/[.[].*$/, '')];
       io.stderr(`error: ${error.code}: ${error.message}${flag ? ` (${flag})` : ''}\n`);
     }
     return 1;

@@ -3,13 +3,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '@licensor/cli-kit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { T0 } from '../../test/support/fixtures.js';
 import { openIssuer } from '../domain/open-issuer.js';
 import { stepChain } from '../store/check-chain.js';
 import { openStore } from '../store/open-store.js';
 import type { CommandRun } from './commands.js';
-import { RESTORE_COMMANDS, RESTORE_HANDLERS } from './restore-commands.js';
+import { RESTORE_COMMANDS, RESTORE_HANDLERS, timeOf } from './restore-commands.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -75,6 +76,30 @@ describe('licensor-issuer forks after-restore', () => {
       message: expect.stringMatching(/--hours must be a whole number from 1 to 720/),
     });
     expect(RESTORE_COMMANDS.map((command) => command.name)).toEqual(['forks after-restore']);
+    await store.close();
+  });
+
+  it('refuses a date or time that does not exist (no roll-over), and opens no window, audits nothing', async () => {
+    const { store, issuer, run } = await setup();
+    for (const since of [
+      '2026-02-30T00:00:00Z',
+      '2025-02-29T00:00:00Z',
+      '2026-04-31T12:00:00+02:00',
+      '2026-01-15T24:00:00Z',
+      '2026-01-15T09:60:00Z',
+      '2026-01-15T09:00:60Z',
+      '2026-01-15T09:00:00+24:00',
+    ]) {
+      await expect(run({ since })).rejects.toThrow(
+        /^--since must be a date and time (that exists|with its zone)/,
+      );
+      expect(() => timeOf(since)).toThrow(UsageError);
+    }
+    expect((await store.chains.getChainHead('i'.repeat(43)))?.restored ?? null).toBeNull();
+    expect(await issuer.listAuditEvents({ action: 'chains.after-restore' })).toEqual([]);
+    // Leap days and zones that exist are taken.
+    expect(timeOf('2028-02-29T23:30:00-05:00')).toBe(Date.parse('2028-03-01T04:30:00Z'));
+    expect(timeOf('2026-01-15T09:00+05:30')).toBe(Date.parse('2026-01-15T03:30:00Z'));
     await store.close();
   });
 });

@@ -46,11 +46,39 @@ export const RESTORE_COMMANDS: CommandSpec[] = [
   },
 ];
 
-function timeOf(value: string): number {
-  // A date and a time with its zone: a bare date or a local time is ambiguous by hours.
-  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
-    ? Date.parse(value)
-    : Number.NaN;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * A date and a time with its zone (a bare date or a local time is ambiguous by hours) that
+ * exists: Date.parse rolls 2026-02-30 over to 2 March and 24:00 to the next day; each field
+ * must read back as given.
+ */
+export function timeOf(value: string): number {
+  const parts = DATE_TIME.exec(value);
+  const at = parts === null ? Number.NaN : Date.parse(value);
+  if (parts !== null && !Number.isNaN(at)) {
+    const [, year, month, day, hour, minute, second, sign, zoneHours, zoneMinutes] = parts;
+    const offset =
+      sign === undefined
+        ? 0
+        : (sign === '-' ? -1 : 1) * (Number(zoneHours) * 60 + Number(zoneMinutes));
+    // The wall-clock time in its own zone, read back from the instant.
+    const local = new Date(at + offset * 60_000);
+    const exists =
+      local.getUTCFullYear() === Number(year) &&
+      local.getUTCMonth() + 1 === Number(month) &&
+      local.getUTCDate() === Number(day) &&
+      local.getUTCHours() === Number(hour) &&
+      local.getUTCMinutes() === Number(minute) &&
+      local.getUTCSeconds() === Number(second ?? 0) &&
+      Number(zoneHours ?? 0) <= 23 &&
+      Number(zoneMinutes ?? 0) <= 59;
+    if (exists) return at;
+    throw new UsageError(
+      `--since must be a date and time that exists, e.g. 2026-06-01T02:00:00Z; "${value}" does not (it would read as ${new Date(at).toISOString()})`,
+    );
+  }
   if (Number.isNaN(at)) {
     throw new UsageError(
       `--since must be a date and time with its zone, e.g. 2026-06-01T02:00:00Z; got "${value}"`,

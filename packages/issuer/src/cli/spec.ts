@@ -172,7 +172,10 @@ export const ISSUER_CLI: CliSpec = {
         state: { type: 'string', value: 'active|suspended|revoked', help: 'only this state' },
         model: { type: 'string', value: 'perpetual|subscription', help: 'only this model' },
         search: { type: 'string', value: 'TEXT', help: 'customer name or license id contains' },
-        plan: ENTITLEMENT_OPTIONS.plan!,
+        plan: {
+          ...ENTITLEMENT_OPTIONS.plan!,
+          help: 'only licenses issued from this plan (id or name)',
+        },
         product: { type: 'string', value: 'NAME', help: 'only licenses covering this product' },
         feature: { ...ENTITLEMENT_OPTIONS.feature!, help: 'only licenses granting this feature' },
         expiring: {
@@ -195,9 +198,17 @@ export const ISSUER_CLI: CliSpec = {
       name: 'renew',
       args: ['ID'],
       summary: 'a longer term, delivered at the next online check',
-      details: "Without --term-days, a license of a plan renews by the plan's renewal days.",
+      details:
+        "Without --term-days, a license of a plan renews by the plan's renewal days; a license without a plan (or of a plan without renewal days) needs --term-days.",
       options: {
-        ...term,
+        'term-days': {
+          ...term['term-days']!,
+          help: `days to add to the term, ${termDays.min} to ${termDays.max} (default: the plan's renewal days; required for a license without a plan)`,
+        },
+        'grace-days': {
+          ...term['grace-days']!,
+          help: `offline grace in days, ${graceDays.min} to ${graceDays.max} (default: the plan's renewal grace, else the license keeps its grace)`,
+        },
         armour: {
           type: 'boolean',
           help: 'print the key as a BEGIN/END LICENSOR LICENSE block, for your records: not to send, the CMS takes a renewal only from its online check (pasted by hand: ERR_CHALLENGE_REQUIRED)',

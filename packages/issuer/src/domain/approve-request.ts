@@ -18,6 +18,7 @@ import { commitWithRetry } from './commit.js';
 import { checkOperator, currentLicense, type IssuerContext, nowSeconds } from './context.js';
 import { replayIssue } from './issue.js';
 import { licenseSigning } from './product-keys.js';
+import { refuseNameOfAnother } from './rename-customer.js';
 import {
   DEFAULT_GRACE_DAYS,
   DEFAULT_TERM_DAYS,
@@ -53,6 +54,14 @@ export async function approveRequest(
     }
     const customer = await context.store.getCustomer(license.customerId);
     const customerName = request.asked.customerName ?? customer?.name ?? license.customerName;
+    if (customer !== null && customerName !== customer.name) {
+      await refuseNameOfAnother(
+        context,
+        customer.id,
+        customerName,
+        `this key would rename customer ${customer.id} ("${customer.name}") to it; rename one of them first`,
+      );
+    }
     const model =
       request.kind === 'model-switch' ? (request.asked.model ?? license.model) : license.model;
     const credentials = options.credentials ?? request.asked.credentials ?? license.credentials;

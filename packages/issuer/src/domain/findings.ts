@@ -12,7 +12,7 @@ export type FindingKind =
   | 'license-revoked'
   | 'model-switch' // the installation asks to change model
   | 'credentials-change'
-  | 'customer-name-change'
+  | 'customer-name-change' // the installation asks for another customer name (refused when another customer has it)
   | 'existing-customer' // no license yet, and a customer of the name asked exists: the key goes to it
   | 'challenge-expired'
   | 'already-issued' // a key was issued for this challenge: issuing again returns it

@@ -40,10 +40,31 @@ export async function inspect(
       ? [
           {
             kind: 'existing-customer',
-            message: `a customer named "${customer.name}" exists (${customer.id}): a key issued under this name goes to it. To make a new customer, issue under another name`,
+            message: `a customer named "${customer.name}" exists (${customer.id}): a key issued under this name goes to it${customer.name === suggested.customerName ? '' : `, named "${customer.name}" (customer names are unique ignoring case)`}. To make a new customer, issue under another name`,
           },
         ]
       : [];
+  // A key renames the license's customer to the name asked: refused when another customer has it.
+  const namesake =
+    analysis.license !== null &&
+    customer !== null &&
+    analysis.transaction === null &&
+    suggested.customerName.trim() !== '' &&
+    suggested.customerName !== customer.name
+      ? await context.store.findCustomerByName(suggested.customerName, customer.id)
+      : null;
+  // The name change asked, said to be refused (the finding's kind stays: clients know it).
+  const clash: Finding | null =
+    namesake !== null && customer !== null
+      ? {
+          kind: 'customer-name-change',
+          message: `the installation asks for the customer name "${suggested.customerName}", but customer ${namesake.id} is named "${namesake.name}": a key renaming customer ${customer.id} ("${customer.name}") to it is refused (ERR_NAME_TAKEN). Issue under "${customer.name}", or rename one of them first`,
+        }
+      : null;
+  const analysed =
+    clash === null
+      ? analysis.findings
+      : [...analysis.findings.filter((finding) => finding.kind !== 'customer-name-change'), clash];
   return {
     challengeId: claims.jti,
     challengeHash: analysis.hash,
@@ -59,7 +80,7 @@ export async function inspect(
     license: analysis.license,
     customer,
     installation: analysis.installation,
-    findings: [...analysis.findings, ...existing, ...entitled.findings, ...copies, ...keysets],
+    findings: [...analysed, ...existing, ...entitled.findings, ...copies, ...keysets],
     suggestedTerms: {
       ...suggested,
       ...(analysis.transaction?.terms ? {} : entitled.suggested),

@@ -5,6 +5,7 @@
 // One direction: read the inputs (challenge, records, signing key), decide over them, commit.
 
 import type { VerifiedChallenge } from '@licensor/token';
+import { NameTakenError } from '../catalog/errors.js';
 import { entitlementsForTerms, withPlanDefaults } from '../catalog/issue-entitlements.js';
 import type { LicenseEntitlements } from '../catalog/types.js';
 import {
@@ -141,6 +142,8 @@ interface IssueRecords {
   installation: Installation | null;
   /** The license's customer, the one the terms name, or the one of that name (null: none). */
   customer: Customer | null;
+  /** Another customer that has the name the terms give `customer` (a rename here is refused). */
+  namesake: Customer | null;
   /** The plan's entitlements for these terms, checked against it and the installation. */
   entitlements: LicenseEntitlements | undefined;
 }
@@ -164,12 +167,17 @@ async function readRecords(
     customerId !== undefined
       ? await context.store.getCustomer(customerId)
       : await context.store.findCustomerByName(asked.customerName);
+  // A key that renames its customer may not take another customer's name (rename-customer.ts).
+  const namesake =
+    customerId !== undefined && customer !== null && customer.name !== asked.customerName
+      ? await context.store.findCustomerByName(asked.customerName, customer.id)
+      : null;
   const entitlements = await entitlementsForTerms(context, {
     terms: asked,
     license,
     challenge: analysis.verified.claims,
   });
-  return { license, installation, customer, entitlements };
+  return { license, installation, customer, namesake, entitlements };
 }
 
 /** Decides over the records just read: refuses, or signs the transaction of this issue. */
@@ -188,13 +196,14 @@ function decideIssue(
     // Again over the records read for the commit: an approval may have switched it meanwhile.
     assertModelKept(license, asked);
   }
+  const { customer, customerName } = customerOf(records, asked, at);
   return buildTokenTransaction(
     {
       kind: 'issue',
       operator: who,
       license,
-      customer: customerOf(records, asked, at),
-      customerName: asked.customerName,
+      customer,
+      customerName,
       installation: {
         id: installationId,
         publicKey: publicJwk,
@@ -237,21 +246,38 @@ function assertModelKept(license: License, asked: Terms): void {
   }
 }
 
-/** The customer the token names: the license's, the one the terms name, or a new one. */
-function customerOf(records: IssueRecords, terms: Terms, at: number): Customer {
-  const { license, customer } = records;
+/**
+ * The customer the token names and the name it carries: the license's or the one the terms name
+ * (renamed to the terms' name, unless another customer has it), else the customer of that name
+ * (under its own name when it differs only in case), else a new one.
+ */
+function customerOf(
+  records: IssueRecords,
+  terms: Terms,
+  at: number,
+): { customer: Customer; customerName: string } {
+  const { license, customer, namesake } = records;
   if (license !== null) {
     if (terms.customerId !== undefined && terms.customerId !== license.customerId) {
       throw new TermsInvalidError('customerId', `is not the customer of license ${license.id}`);
     }
     if (customer === null) throw new CustomerNotFoundError(license.customerId);
-    return customer;
-  }
-  if (terms.customerId !== undefined) {
+  } else if (terms.customerId !== undefined) {
     if (customer === null) throw new CustomerNotFoundError(terms.customerId);
-    return customer;
+  } else if (customer !== null) {
+    return { customer, customerName: customer.name };
+  } else {
+    return { customer: newCustomer(terms.customerName, at), customerName: terms.customerName };
   }
-  return customer ?? newCustomer(terms.customerName, at);
+  if (namesake !== null) {
+    throw new NameTakenError(
+      'customer',
+      terms.customerName,
+      namesake,
+      `this key would rename customer ${customer.id} ("${customer.name}") to it; issue under "${customer.name}", or rename one of them first`,
+    );
+  }
+  return { customer, customerName: terms.customerName };
 }
 
 /** The stored answer to this challenge, completed if a crash interrupted its writes. */

@@ -17,6 +17,13 @@ const TARGET: Record<StateChange, LicenseState> = {
 };
 
 /** The states each change may start from. */
+/** Each change as the message says it was done ("it cannot be suspended"). */
+const DONE: Record<StateChange, string> = {
+  revoke: 'revoked',
+  suspend: 'suspended',
+  resume: 'resumed',
+};
+
 const FROM: Record<StateChange, readonly LicenseState[]> = {
   revoke: ['active', 'suspended'],
   suspend: ['active'],
@@ -87,7 +94,7 @@ export async function changeLicenseState(
     if (!FROM[change].includes(license.state)) {
       throw new LicenseStateError(
         license.state,
-        `license ${licenseId} is ${license.state}: it cannot be ${change === 'resume' ? 'resumed' : `${change}d`}`,
+        `license ${licenseId} is ${license.state}: it cannot be ${DONE[change]}`,
       );
     }
     return stateTransaction(license, change, context.now(), who, why);

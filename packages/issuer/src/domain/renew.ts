@@ -68,8 +68,8 @@ export async function renew(
       throw new TermsInvalidError(
         'termDays',
         plan === null
-          ? 'is required (the license has no plan): give the days to add (--term-days)'
-          : `is required (plan "${plan.name}" sets no renewal days): give the days to add (--term-days), or set the plan's renewalDays`,
+          ? 'is required (the license has no plan): give the days to add'
+          : `is required (plan "${plan.name}" sets no renewal days): give the days to add, or set the plan's renewalDays`,
       );
     }
     const graceDays = options.graceDays ?? plan?.renewalGraceDays ?? undefined;

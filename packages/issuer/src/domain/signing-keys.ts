@@ -315,16 +315,18 @@ export async function activateKey(
       `key ${kid} is active, but key ${signing.kid} was activated after it (an activation a crash interrupted) and signs now: run \`keys activate ${signing.kid}\` to finish that activation, which retires ${kid}`,
     );
   }
+  // Complete: its activation's audit entry is written, or it was made active (`init`'s keys,
+  // audited as key.create): such a key never had an activation to finish.
   if (
     key.status === 'active' &&
     replaced.length === 0 &&
-    (await audited(context, kid, 'key.activate'))
+    ((await audited(context, kid, 'key.activate')) || (await audited(context, kid, 'key.create')))
   ) {
     // Complete, but a license another process signed with the replaced key and committed after
     // the activation's last pass is still signed by it: re-signed now (each re-sign audited as
     // its transaction).
     const resigned = key.purpose === 'license' ? await resignLicenses(context, operator) : 0;
-    return { ...key, alreadyActive: true, resigned };
+    return { ...key, alreadyActive: true, resigned, retired: [] };
   }
   const at = context.now();
   // The new key must open with what this Issuer holds (passphrase, HSM), and sign as recorded,
@@ -351,7 +353,22 @@ export async function activateKey(
     ...(key.product === undefined ? {} : { product: key.product }),
     resigned,
   });
-  return { ...activated, status: 'active', alreadyActive: false, resigned };
+  return {
+    ...activated,
+    status: 'active',
+    alreadyActive: false,
+    resigned,
+    retired: replaced.map((other) => other.kid),
+  };
+}
+
+/** The name of the product a key is the own key of (undefined: the vendor's key). */
+async function productNameOf(
+  context: IssuerContext,
+  key: SigningKeyRecord,
+): Promise<string | undefined> {
+  if (key.product === undefined) return undefined;
+  return (await context.store.getProduct(key.product))?.name ?? key.product;
 }
 
 /**
@@ -361,7 +378,7 @@ export async function activateKey(
 async function audited(
   context: IssuerContext,
   kid: string,
-  action: 'key.activate' | 'key.revoke',
+  action: 'key.activate' | 'key.revoke' | 'key.create',
 ): Promise<boolean> {
   const done = await context.store.listAuditEvents({ subjectId: kid, action, limit: 1 });
   return done.length > 0;
@@ -380,7 +397,8 @@ export async function retireKey(
   const key = (await context.store.listSigningKeys()).find((k) => k.kid === kid);
   if (key === undefined) throw new KeyNotFoundError(kid);
   if (key.status === 'retired') return key;
-  if (key.status === 'active') throw new KeyActiveError(kid, key.purpose);
+  if (key.status === 'active')
+    throw new KeyActiveError(kid, key.purpose, await productNameOf(context, key));
   if (key.status === 'next') {
     throw new KeyStateError(
       `key ${kid} is next and never signed: revoke it (keys revoke ${kid}) to drop it from the key set`,
@@ -402,7 +420,8 @@ export async function revokeKey(
   const key = (await context.store.listSigningKeys()).find((k) => k.kid === kid);
   if (key === undefined) throw new KeyNotFoundError(kid);
   const dependents = key.purpose === 'license' ? await dependentsOf(context, kid) : [];
-  if (key.status === 'active') throw new KeyActiveError(kid, key.purpose);
+  if (key.status === 'active')
+    throw new KeyActiveError(kid, key.purpose, await productNameOf(context, key));
   let revoked = key;
   if (key.status !== 'revoked') {
     const at = context.now();

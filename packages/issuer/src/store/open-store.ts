@@ -1,7 +1,7 @@
 // Chooses the adapter: MongoDB when a connection string is given, the SQLite file otherwise.
 
 import { resolve } from 'node:path';
-import { InputInvalidError } from '../errors.js';
+import { SettingInvalidError } from '../errors.js';
 import { DEFAULT_DATA_DIR } from './data-folder.js';
 import type { LicensorStore, StoreOptions } from './ports.js';
 import type { CheckpointerOptions } from './sqlite/checkpointer.js';
@@ -46,6 +46,13 @@ export interface OpenStoreOptions extends StoreOptions {
    * indexes into it (the verify service never issues).
    */
   prepare?: boolean;
+  /**
+   * SQLite: whether a missing store may be made here (the folder, licensor.db and its schema);
+   * default true. False refuses a folder without a store (ERR_STORE_NOT_FOUND naming it): what
+   * every command but `licensor-issuer init` and `users add`, and the verify service, open with.
+   * A file of another program is refused either way (ERR_STORE_CORRUPT) and left unchanged.
+   */
+  create?: boolean;
 }
 
 export async function openStore(options: OpenStoreOptions = {}): Promise<LicensorStore> {
@@ -60,13 +67,12 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Licenso
     });
   }
   const { SqliteStore } = await import('./sqlite/sqlite-store.js');
-  const fromEnv = Number(process.env.LICENSOR_SQLITE_CACHE_MIB);
-  const cacheMiB =
-    options.sqliteCacheMiB ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined);
+  const cacheMiB = options.sqliteCacheMiB ?? cacheMiBFromEnv();
   return SqliteStore.open(dataDir, {
     ...hooks,
     cacheMiB,
     warm: options.prepare !== false,
+    ...(options.create === false ? { create: false } : {}),
     ...(options.checkWriterFaults === undefined
       ? {}
       : { checkWriterFaults: options.checkWriterFaults }),
@@ -109,8 +115,25 @@ export function checkpointThreadFromEnv(
 function onOffFromEnv(name: string, value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'on') return true;
   if (value === 'off') return false;
-  throw new InputInvalidError(
-    name,
-    `is ${JSON.stringify(value)}: set it to on (the default) or off, or unset it`,
-  );
+  throw new SettingInvalidError(name, value, 'on (the default) or off');
+}
+
+/** The largest page cache LICENSOR_SQLITE_CACHE_MIB takes: 1 TiB. */
+export const MAX_CACHE_MIB = 1_048_576;
+
+/**
+ * LICENSOR_SQLITE_CACHE_MIB: the page cache per connection in MiB, a whole number from 1 to
+ * MAX_CACHE_MIB; unset or empty: the default. Anything else is refused rather than ignored.
+ */
+export function cacheMiBFromEnv(value = process.env.LICENSOR_SQLITE_CACHE_MIB): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const mib = /^[0-9]+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(mib) || mib < 1 || mib > MAX_CACHE_MIB) {
+    throw new SettingInvalidError(
+      'LICENSOR_SQLITE_CACHE_MIB',
+      value,
+      `a whole number of MiB from 1 to ${MAX_CACHE_MIB} (default: sized from the store)`,
+    );
+  }
+  return mib;
 }

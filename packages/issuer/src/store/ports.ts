@@ -333,7 +333,11 @@ export interface LedgerStore {
     limit: number,
   ): Promise<License[]>;
   getCustomer(id: string): Promise<Customer | null>;
-  findCustomerByName(name: string): Promise<Customer | null>;
+  /**
+   * The customer of this name, the lowest id first: exactly, else ignoring ASCII case (as the
+   * customers' name order); `except`: a customer id to leave out (the one being renamed).
+   */
+  findCustomerByName(name: string, except?: string): Promise<Customer | null>;
   listCustomers(page?: CustomerPage): Promise<Customer[]>;
   getInstallation(id: string): Promise<Installation | null>;
   /** Licenses bound to an installation. */

@@ -171,6 +171,48 @@ export function catalogContract(adapter: Adapter): void {
       expect(await issuer.plans.list()).toEqual([]);
     });
 
+    it('refuses a member a plan, a product or a change of either does not have, naming it (and the member it differs from in case), storing nothing', async () => {
+      const product = await issuer.products.create({ name: 'vSEC:CMS' }, 'alice');
+      for (const [change, field, reason] of [
+        [{ addons: ['extra'] }, 'addons', 'did you mean "addOns"?'],
+        [{ feature: ['x'] }, 'feature', '(the members: name, description, products, model,'],
+        [{ termdays: 30 }, 'termdays', 'did you mean "termDays"?'],
+        [
+          { credentials: { value: 5, maximum: 9 } },
+          'credentials.maximum',
+          '(the members: value, min, max)',
+        ],
+        [{ addOns: [{ name: 'x', Days: 3 }] }, 'addOns[0].Days', 'did you mean "days"?'],
+        [
+          { limits: [{ name: 'sites', value: 3, mx: 9 }] },
+          'limits[0].mx',
+          'the members: name, value, min, max, days',
+        ],
+      ] as const) {
+        const error = await refusal(
+          issuer.plans.create({ ...STANDARD, ...change } as unknown as PlanInput, 'alice'),
+        );
+        expect(error).toMatchObject({ code: 'ERR_PLAN_INVALID', field });
+        expect(String(error.message)).toContain(`plan: ${field} is not a member here`);
+        expect(String(error.message)).toContain(reason);
+      }
+      expect(await issuer.plans.list()).toEqual([]);
+      const plan = await issuer.plans.create(STANDARD, 'alice');
+      const audit = await issuer.listAuditEvents();
+      expect(
+        await refusal(issuer.plans.update(plan.id, { termdays: 30 } as never, 'bob')),
+      ).toMatchObject({ code: 'ERR_PLAN_INVALID', field: 'termdays' });
+      expect(
+        await refusal(issuer.products.update(product.id, { Versions: ['7'] } as never, 'bob')),
+      ).toMatchObject({ code: 'ERR_PRODUCT_INVALID', field: 'Versions' });
+      expect(
+        await refusal(issuer.products.create({ name: 'X', version: ['1'] } as never, 'bob')),
+      ).toMatchObject({ code: 'ERR_PRODUCT_INVALID', field: 'version' });
+      expect(await issuer.plans.list()).toEqual([plan]);
+      expect(await issuer.products.list()).toEqual([product]);
+      expect(await issuer.listAuditEvents()).toEqual(audit);
+    });
+
     it('a plan change is a new revision; the same change again writes nothing', async () => {
       await issuer.products.create({ name: 'vSEC:CMS' }, 'alice');
       const plan = await issuer.plans.create(STANDARD, 'alice');
@@ -463,6 +505,60 @@ export function catalogContract(adapter: Adapter): void {
       expect(reissued.transaction.kind).toBe('reissue');
     });
 
+    it("keeps a time-limited add-on's end through re-issues, renewals and new keys; only a newly added one starts from now", async () => {
+      const installation = new TestInstallation();
+      const issued = await issuer.issue(
+        installation.challenge({ v: 2 }),
+        standardTerms({ features: ['mobile-credentials'] }),
+        'alice',
+      );
+      const end = Math.floor(T0 / 1000) + 180 * 86_400;
+      const untilOf = (
+        entitlements: { features?: { name: string; until?: number }[] } | undefined,
+      ) => entitlements?.features?.find((f) => f.name === 'mobile-credentials')?.until;
+      expect(untilOf(issued.license.entitlements)).toBe(end);
+      clock.advance(10 * DAY_MS);
+      const reissued = await issuer.reissue(
+        issued.license.id,
+        { limits: [{ name: 'sites', value: 4 }] },
+        'bob',
+      );
+      expect(untilOf(verifyLicense(reissued.token, await keyring()).claims)).toBe(end);
+      expect(untilOf(reissued.license.entitlements)).toBe(end);
+      expect(await issuer.plans.affected('Standard')).toEqual({ items: [], nextCursor: null });
+      clock.advance(DAY_MS);
+      const again = await issuer.issue(
+        installation.challenge({
+          v: 2,
+          at: clock.now(),
+          license: {
+            id: issued.license.id,
+            revision: 2,
+            customerName: 'Acme Corp',
+            model: 'subscription',
+          },
+        }),
+        standardTerms({ features: ['mobile-credentials'], limits: [{ name: 'sites', value: 4 }] }),
+        'alice',
+      );
+      expect(untilOf(again.license.entitlements)).toBe(end);
+      // A renewal lengthens the term, not the add-on: it ends on its own date.
+      const renewed = await issuer.renew(issued.license.id, {}, 'bob');
+      expect(renewed.license.term!.end).toBeGreaterThan(issued.license.term!.end);
+      expect(untilOf(renewed.license.entitlements)).toBe(end);
+      // Dropped, then added again: a new grant, from now.
+      const dropped = await issuer.reissue(issued.license.id, { features: [] }, 'bob');
+      expect(untilOf(dropped.license.entitlements)).toBeUndefined();
+      const added = await issuer.reissue(
+        issued.license.id,
+        { features: ['mobile-credentials'] },
+        'bob',
+      );
+      expect(untilOf(added.license.entitlements)).toBe(
+        Math.floor(clock.now() / 1000) + 180 * 86_400,
+      );
+    });
+
     it('affected licenses come a page at a time, each once, oldest revision first; bad pages are refused', async () => {
       const issue = async () =>
         (await issuer.issue(new TestInstallation().challenge({ v: 2 }), standardTerms(), 'alice'))
@@ -640,7 +736,7 @@ export function catalogContract(adapter: Adapter): void {
       const refused = await refusal(issuer.renew(issued.license.id, {}, 'alice'));
       expect(refused).toMatchObject({ code: 'ERR_TERMS_INVALID', field: 'termDays' });
       expect(refused.message).toMatch(
-        /plan "Standard" sets no renewal days\): give the days to add \(--term-days\)/,
+        /plan "Standard" sets no renewal days\): give the days to add, or set the plan's renewalDays$/,
       );
       expect((await issuer.getLicense(issued.license.id))?.transactions).toHaveLength(1);
     });

@@ -453,6 +453,8 @@ export function chainsContract(adapter: Adapter): void {
     expect(await issuer.listAuditEvents({ action: 'license.fork-policy' })).toHaveLength(2);
     await expect(issuer.forks.close('frk_nosuch', 'alice', 'x')).rejects.toMatchObject({
       code: 'ERR_FORK_NOT_FOUND',
+      // A command that exists: `licensor-issuer forks` alone is a usage error.
+      message: 'no fork frk_nosuch in this store: list them with `licensor-issuer forks list`',
     });
   });
 

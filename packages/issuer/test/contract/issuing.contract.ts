@@ -7,6 +7,7 @@ import type { Issuer } from '../../src/facade.js';
 import type { LicensorStore } from '../../src/store/ports.js';
 import type { Adapter } from '../support/adapters.js';
 import { DAY_MS, frozenClock, T0, TestInstallation } from '../support/fixtures.js';
+import { writeCustomerName } from '../support/legacy-customer-name.js';
 import { openedIssuer } from '../support/opened-issuer.js';
 
 const perpetual = { customerName: 'Acme Corp', model: 'perpetual', credentials: 50 } as const;
@@ -250,6 +251,118 @@ export function issuingContract(adapter: Adapter): void {
       message: expect.stringContaining('customer'),
     });
     expect(await issuer.listCustomers()).toEqual(before);
+  });
+
+  it("refuses a key that would rename its customer onto another customer's name (ignoring case), stores nothing, and inspect says so", async () => {
+    const acme = await issuer.issue(new TestInstallation().challenge(), perpetual, 'alice');
+    const installation = new TestInstallation();
+    const globex = await issuer.issue(
+      installation.challenge(),
+      { ...perpetual, customerName: 'Globex' },
+      'alice',
+    );
+    const renaming = installation.challenge({
+      at: clock.now(),
+      license: { id: globex.license.id, revision: 1, customerName: 'Globex', model: 'perpetual' },
+      request: { kind: 'license', customerName: 'acme corp' },
+    });
+    const inspection = await issuer.inspect(renaming, 'alice');
+    expect(inspection.findings).toContainEqual({
+      kind: 'customer-name-change',
+      message: expect.stringContaining(
+        `customer ${acme.license.customerId} is named "Acme Corp": a key renaming customer ${globex.license.customerId} ("Globex") to it is refused (ERR_NAME_TAKEN)`,
+      ),
+    });
+    const before = {
+      customers: await issuer.listCustomers(),
+      transactions: await issuer.listTransactions(),
+      license: await store.getLicense(globex.license.id),
+      audit: await issuer.listAuditEvents(),
+    };
+    for (const customerName of ['acme corp', 'Acme Corp']) {
+      await expect(
+        issuer.issue(renaming, { ...perpetual, customerName }, 'alice'),
+      ).rejects.toMatchObject({
+        code: 'ERR_NAME_TAKEN',
+        holder: acme.license.customerId,
+        message: expect.stringContaining(
+          `customer ${acme.license.customerId} is named "Acme Corp"`,
+        ),
+      });
+    }
+    expect({
+      customers: await issuer.listCustomers(),
+      transactions: await issuer.listTransactions(),
+      license: await store.getLicense(globex.license.id),
+      audit: await issuer.listAuditEvents(),
+    }).toEqual(before);
+    // Under its own name the key is issued.
+    const kept = await issuer.issue(renaming, { ...perpetual, customerName: 'Globex' }, 'alice');
+    expect(kept.license).toMatchObject({ revision: 2, customerName: 'Globex' });
+  });
+
+  it('keeps customer names unique ignoring case: a first key goes to the customer of that name, a rename onto it is refused', async () => {
+    const acme = await issuer.issue(new TestInstallation().challenge(), perpetual, 'alice');
+    const shouted = new TestInstallation().challenge({
+      request: { kind: 'license', customerName: 'ACME CORP' },
+    });
+    const inspection = await issuer.inspect(shouted, 'alice');
+    expect(inspection.customer).toMatchObject({ id: acme.license.customerId });
+    expect(inspection.findings).toContainEqual({
+      kind: 'existing-customer',
+      message: expect.stringContaining(
+        'named "Acme Corp" (customer names are unique ignoring case)',
+      ),
+    });
+    const second = await issuer.issue(
+      shouted,
+      { ...perpetual, customerName: 'ACME CORP' },
+      'alice',
+    );
+    expect(second.license).toMatchObject({
+      customerId: acme.license.customerId,
+      customerName: 'Acme Corp',
+    });
+    expect((await issuer.listCustomers()).map((c) => c.name)).toEqual(['Acme Corp']);
+
+    const globex = await issuer.issue(
+      new TestInstallation().challenge(),
+      { ...perpetual, customerName: 'Globex' },
+      'alice',
+    );
+    const before = {
+      customers: await issuer.listCustomers(),
+      audit: await issuer.listAuditEvents(),
+    };
+    await expect(
+      issuer.renameCustomer(globex.license.customerId, 'acme corp', 'alice'),
+    ).rejects.toMatchObject({ code: 'ERR_NAME_TAKEN', holder: acme.license.customerId });
+    expect({
+      customers: await issuer.listCustomers(),
+      audit: await issuer.listAuditEvents(),
+    }).toEqual(before);
+    // A customer's own name in another case is no clash.
+    expect(
+      await issuer.renameCustomer(acme.license.customerId, 'ACME Corp', 'alice'),
+    ).toMatchObject({ name: 'ACME Corp' });
+  });
+
+  it('keeps names that differ only in case, written before, reachable each by its exact name', async () => {
+    const upper = await issuer.issue(new TestInstallation().challenge(), perpetual, 'alice');
+    const other = await issuer.issue(
+      new TestInstallation().challenge(),
+      { ...perpetual, customerName: 'Other' },
+      'alice',
+    );
+    await writeCustomerName(store, other.license.customerId, 'acme corp', clock.now());
+    const lower = await issuer.issue(
+      new TestInstallation().challenge(),
+      { ...perpetual, customerName: 'acme corp' },
+      'alice',
+    );
+    expect(lower.license.customerId).toBe(other.license.customerId);
+    const again = await issuer.issue(new TestInstallation().challenge(), perpetual, 'alice');
+    expect(again.license.customerId).toBe(upper.license.customerId);
   });
 
   it('says a re-pasted challenge was answered, with its license, and raises no copy alarm for it', async () => {

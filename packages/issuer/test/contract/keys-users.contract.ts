@@ -199,11 +199,12 @@ export function keysAndUsersContract(adapter: Adapter): void {
       store.listAuditEvents({ subjectId: kid, action: 'key.activate' });
 
     it('activating the key that is already active again writes nothing when no license is left to re-sign: no audit entry, no key set, one read-only pass', async () => {
-      const { issued, rotated } = await licenseKeyRotated();
+      const { old, issued, rotated } = await licenseKeyRotated();
       expect(await issuer.keys.activate(rotated.kid, 'alice')).toMatchObject({
         kid: rotated.kid,
         status: 'active',
         alreadyActive: false,
+        retired: [old.kid],
       });
       const audit = (await store.listAuditEvents({})).length;
       const keysets = (await issuer.keys.keysets()).length;
@@ -222,6 +223,26 @@ export function keysAndUsersContract(adapter: Adapter): void {
       expect((await issuer.keys.keysets()).length).toBe(keysets);
       expect(await issuer.keys.list()).toEqual(keys);
       expect((await issuer.getLicense(issued.license.id))!.license.revision).toBe(2);
+    });
+
+    it('activating a key init made is complete already: no audit entry, nothing retired, nothing written', async () => {
+      await issuer.init('alice');
+      const keys = await issuer.keys.list();
+      expect(keys.filter((k) => k.status === 'active')).toHaveLength(2);
+      const audit = await store.listAuditEvents({});
+      const keysets = await issuer.keys.keysets();
+      for (const key of keys.filter((k) => k.status === 'active')) {
+        expect(await issuer.keys.activate(key.kid, 'alice')).toMatchObject({
+          kid: key.kid,
+          status: 'active',
+          alreadyActive: true,
+          resigned: 0,
+          retired: [],
+        });
+      }
+      expect(await store.listAuditEvents({})).toEqual(audit);
+      expect(await issuer.keys.keysets()).toEqual(keysets);
+      expect(await issuer.keys.list()).toEqual(keys);
     });
 
     it('a repeat finishes an activation a crash left with two active keys: the old one retired, the licenses re-signed, audited once', async () => {

@@ -67,13 +67,21 @@ export function lifecycleContract(adapter: Adapter): void {
       await expect(issuer.resume(license.id, 'a')).rejects.toMatchObject({
         code: 'ERR_LICENSE_STATE',
         state: 'active',
+        message: `license ${license.id} is active: it cannot be resumed`,
+      });
+      await issuer.suspend(license.id, 'a');
+      await expect(issuer.suspend(license.id, 'a')).rejects.toMatchObject({
+        code: 'ERR_LICENSE_STATE',
+        message: `license ${license.id} is suspended: it cannot be suspended`,
       });
       await issuer.revoke(license.id, 'a');
       await expect(issuer.suspend(license.id, 'a')).rejects.toMatchObject({
         code: 'ERR_LICENSE_STATE',
+        message: `license ${license.id} is revoked: it cannot be suspended`,
       });
       await expect(issuer.revoke(license.id, 'a')).rejects.toMatchObject({
         code: 'ERR_LICENSE_STATE',
+        message: `license ${license.id} is revoked: it cannot be revoked`,
       });
       await expect(issuer.revoke('lic_missing', 'a')).rejects.toMatchObject({
         code: 'ERR_LICENSE_NOT_FOUND',

@@ -11,6 +11,7 @@ import {
 } from '../../src/store/cursors.js';
 import type { Adapter } from '../support/adapters.js';
 import { frozenClock, TestInstallation } from '../support/fixtures.js';
+import { writeCustomerName } from '../support/legacy-customer-name.js';
 import { openedIssuer } from '../support/opened-issuer.js';
 
 export function pagingContract(adapter: Adapter): void {
@@ -211,7 +212,10 @@ export function pagingContract(adapter: Adapter): void {
   });
 
   it('pages the customers by name, case folded, then id', async () => {
-    await issueFor(['beta', 'Acme', 'zed', 'Beta', 'alpha', 'acme']);
+    // Names that differ only in case: written before customer names were unique ignoring case.
+    const issued = await issueFor(['beta', 'Acme', 'zed', 'Beta 2', 'alpha', 'acme 2']);
+    await writeCustomerName(opened.store, issued[3]!.customerId, 'Beta', clock.now());
+    await writeCustomerName(opened.store, issued[5]!.customerId, 'acme', clock.now());
     const names = (await opened.store.listCustomers()).map((c) => c.name);
     // 'acme' and 'Acme' (and 'beta', 'Beta') fold to one key: their ids order them.
     expect(names.map((n) => n.toLowerCase())).toEqual([

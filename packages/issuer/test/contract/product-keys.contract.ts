@@ -61,6 +61,19 @@ export function productKeysContract(adapter: Adapter): void {
     clock.advance(1000);
     const activated = await issuer.keys.activate(next.kid, 'alice');
     expect(activated.status).toBe('active');
+    // The product's first key replaces none: nothing is retired, and the answer says so.
+    expect(activated).toMatchObject({ alreadyActive: false, retired: [] });
+    // Its successor is the product's: the refusal to revoke it says how to make one.
+    for (const refused of [
+      () => issuer.keys.revoke(next.kid, 'alice'),
+      () => issuer.keys.retire(next.kid, 'alice'),
+    ]) {
+      await expect(refused()).rejects.toMatchObject({
+        code: 'ERR_KEY_ACTIVE',
+        message: `key ${next.kid} is the active license key of ${CMS.name}: make its successor (keys rotate --product ${CMS.name}, then keys activate KID) first`,
+      });
+    }
+    expect((await issuer.keys.list()).find((k) => k.kid === next.kid)?.status).toBe('active');
     // The vendor's key is still active: a product key retires only keys of its product.
     const states = Object.fromEntries((await issuer.keys.list()).map((k) => [k.kid, k.status]));
     expect(states[vendorKid]).toBe('active');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCheckStore } from '../../checks.js';
+import { openStore } from '../../store/open-store.js';
 
 describe('the verify service and the HSM', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'licensor-hsm-custody-'));
@@ -27,6 +28,8 @@ describe('the verify service and the HSM', () => {
   });
 
   it('opens with the module path and token label alone (no secret)', async () => {
+    // The verify service opens a store the issuer made; it makes none.
+    await (await openStore({ dataDir })).close();
     const store = await openCheckStore({
       dataDir,
       env: {

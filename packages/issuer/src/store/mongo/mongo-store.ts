@@ -519,9 +519,20 @@ export class MongoStore implements LicensorStore {
     });
   }
 
-  findCustomerByName(name: string): Promise<Customer | null> {
+  findCustomerByName(name: string, except?: string): Promise<Customer | null> {
+    // Exactly first (a store may hold names that differ only in case, written before they were
+    // unique ignoring case), else by the folded name (ASCII case, as SQLite's NOCASE).
+    const other = except === undefined ? {} : { _id: { $ne: except } };
     return this.run(async () => {
-      const document = await this.models.customers.findOne({ name }).sort({ _id: 1 }).lean();
+      const document =
+        (await this.models.customers
+          .findOne({ name, ...other })
+          .sort({ _id: 1 })
+          .lean()) ??
+        (await this.models.customers
+          .findOne({ nameKey: foldName(name), ...other })
+          .sort({ _id: 1 })
+          .lean());
       return document === null ? null : customerOf(document);
     });
   }

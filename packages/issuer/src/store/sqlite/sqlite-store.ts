@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Ed25519KeyPair, KeyPurpose } from '@licensor/token';
 import Database from 'better-sqlite3';
 import type { CatalogProduct, CatalogWrite, Plan } from '../../catalog/types.js';
-import { StoreCorruptError, StoreUnavailableError } from '../../errors.js';
+import { StoreCorruptError, StoreNotFoundError, StoreUnavailableError } from '../../errors.js';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -109,6 +109,25 @@ function sizeOf(file: string): number | undefined {
   return statSync(file, { throwIfNoEntry: false })?.size;
 }
 
+/** Tables of the file other than SQLite's own. */
+const USER_TABLES = `SELECT name FROM sqlite_master
+  WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name`;
+
+/**
+ * What the file holds, read without writing: a Licensor store (its `schema_migrations`, at any
+ * schema version), nothing yet (a new store), or another program's tables.
+ */
+function schemaOf(db: Database.Database): 'licensor' | 'empty' | 'foreign' {
+  const tables = db.prepare(USER_TABLES).pluck().all() as string[];
+  if (tables.includes('schema_migrations')) return 'licensor';
+  return tables.length === 0 ? 'empty' : 'foreign';
+}
+
+function foreignTables(db: Database.Database): string {
+  const tables = db.prepare(USER_TABLES).pluck().all() as string[];
+  return tables.length > 5 ? `${tables.slice(0, 5).join(', ')}, …` : tables.join(', ');
+}
+
 /**
  * Active subscriptions by (term end, id) from a cursor, on licenses_by_term_end (term_end,
  * updated_at, id): named, since without it the planner takes licenses_by_state (state = ?) and
@@ -160,19 +179,37 @@ export class SqliteStore implements LicensorStore {
       checkpointThread?: boolean;
       /** The checkpoint thread's settings and a test's faults (checkpointer.ts). */
       checkpointer?: CheckpointerOptions;
+      /**
+       * Whether a missing store may be made (the folder, the file, its schema; default true):
+       * false refuses one with ERR_STORE_NOT_FOUND naming the folder.
+       */
+      create?: boolean;
     } = {},
   ): SqliteStore {
     const file = join(dataDir, SQLITE_FILE);
+    const create = options.create !== false;
     // SQLite takes a zero-byte file for an empty database and would write a new schema into
     // it: a truncated copy of the store would quietly become a store with no licenses.
     try {
-      if (sizeOf(file) === 0 && (sizeOf(`${file}-wal`) ?? 0) === 0) {
+      const size = sizeOf(file);
+      if (size === 0 && (sizeOf(`${file}-wal`) ?? 0) === 0) {
         throw new StoreCorruptError(file, 'is empty (0 bytes)');
       }
-      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const db = new Database(file);
+      if (size === undefined && !create) throw new StoreNotFoundError(dataDir);
+      if (create) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const db = new Database(file, { fileMustExist: !create });
       try {
         db.pragma('busy_timeout = 5000');
+        // Before anything writes to it (WAL mode, the schema): a file of another program is
+        // refused and left as it was; one without tables is a new store, if this may make one.
+        const schema = schemaOf(db);
+        if (schema === 'foreign') {
+          throw new StoreCorruptError(
+            file,
+            `holds tables of another program (${foreignTables(db)}) and no Licensor schema; it was left unchanged`,
+          );
+        }
+        if (schema === 'empty' && !create) throw new StoreNotFoundError(dataDir);
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = FULL');
         // Pages held in memory per connection: a large store's indexes want more than the
@@ -206,7 +243,7 @@ export class SqliteStore implements LicensorStore {
         throw error;
       }
     } catch (error) {
-      if (error instanceof StoreCorruptError) throw error;
+      if (error instanceof StoreCorruptError || error instanceof StoreNotFoundError) throw error;
       if ((error as { code?: unknown }).code === 'ERR_STORE_SCHEMA') throw error;
       throw new StoreUnavailableError(
         `cannot open the SQLite store in ${dataDir}: ${(error as Error).message}`,
@@ -640,11 +677,23 @@ export class SqliteStore implements LicensorStore {
     );
   }
 
-  async findCustomerByName(name: string): Promise<Customer | null> {
-    return parseBody<Customer>(
-      statement(this.open, 'SELECT body FROM customers WHERE name = ? ORDER BY id LIMIT 1').get(
-        name,
-      ),
+  async findCustomerByName(name: string, except?: string): Promise<Customer | null> {
+    // Exactly first (a store may hold names that differ only in case, written before they were
+    // unique ignoring case), else ignoring ASCII case: NOCASE, as the customers' name order.
+    const other = except ?? '';
+    return (
+      parseBody<Customer>(
+        statement(
+          this.open,
+          'SELECT body FROM customers WHERE name = ? AND id <> ? ORDER BY id LIMIT 1',
+        ).get(name, other),
+      ) ??
+      parseBody<Customer>(
+        statement(
+          this.open,
+          'SELECT body FROM customers WHERE name = ? COLLATE NOCASE AND id <> ? ORDER BY id LIMIT 1',
+        ).get(name, other),
+      )
     );
   }
 
