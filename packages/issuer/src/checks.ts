@@ -48,7 +48,7 @@ export {
   type SqliteLogHealth,
   watchLogHealth,
 } from './store/log-health.js';
-export { dataDirOf } from './store/open-store.js';
+export { checkStoreSettings, dataDirOf } from './store/open-store.js';
 export type { CheckStore } from './store/ports.js';
 
 export interface CheckStoreOptions {

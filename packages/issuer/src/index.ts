@@ -227,6 +227,7 @@ export type {
   QuietInstallation,
 } from './store/event-sources-port.js';
 export {
+  checkStoreSettings,
   DEFAULT_DATA_DIR,
   dataDirOf,
   type OpenStoreOptions,

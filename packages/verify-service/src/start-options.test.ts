@@ -111,6 +111,16 @@ describe('readStartOptions (the flags and environment of `serve`)', () => {
     );
   });
 
+  it('refuses a wrong setting of the SQLite store as a usage error naming it, before the store opens', () => {
+    expect(() => readStartOptions({}, { LICENSOR_SQLITE_CACHE_MIB: 'lots' })).toThrow(
+      usage(/^LICENSOR_SQLITE_CACHE_MIB is "lots": set it to a whole number of MiB/),
+    );
+    expect(() => readStartOptions({}, { LICENSOR_SQLITE_CHECKPOINT_THREAD: 'maybe' })).toThrow(
+      usage(/^LICENSOR_SQLITE_CHECKPOINT_THREAD is "maybe"/),
+    );
+    expect(readStartOptions({}, { LICENSOR_SQLITE_ISSUE_THREAD: 'off' }).port).toBe(4001);
+  });
+
   it('refuses a blank scrape token and one a scrape cannot send as typed; keeps a good one', () => {
     expect(() => readStartOptions({}, { LICENSOR_METRICS_TOKEN: '    ' })).toThrow(
       usage(/^LICENSOR_METRICS_TOKEN is blank .*unset it .*openssl rand -hex 16/),

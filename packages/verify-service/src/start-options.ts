@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError, wholeNumber } from '@licensor/cli-kit';
 import { scrapeTokenProblem } from '@licensor/http-errors';
+import { checkStoreSettings } from '@licensor/issuer/checks';
 
 /** The flags of `serve` as the command-line parser returns them. */
 export interface ServeFlags {
@@ -187,6 +188,16 @@ export function readStartOptions(
   const data = pick(flags, 'data', env, 'LICENSOR_DATA')?.value;
   const mongoUri = pick(flags, 'mongodb-uri', env, 'MONGODB_URI')?.value;
   const metricsToken = metricsTokenOf(env.LICENSOR_METRICS_TOKEN);
+  // The SQLite store's own settings, checked now rather than when the store opens (a worker's
+  // refusal then would be an exit 1 after the start had begun).
+  try {
+    checkStoreSettings(env);
+  } catch (error) {
+    if ((error as { setting?: unknown }).setting === true) {
+      throw new UsageError((error as Error).message);
+    }
+    throw error;
+  }
   const passphrase = env.LICENSOR_STATUS_KEY_PASSPHRASE;
   return {
     port,

@@ -264,7 +264,7 @@ export const ISSUER_CLI: CliSpec = {
       args: ['NAME'],
       summary: 'a new password for a forgotten one',
       details:
-        "From stdin, $LICENSOR_USER_PASSWORD, or generated and printed once; the portal's open sessions of that user end at their timeout. A generated password, or one given with --one-time, is one-time: the portal asks for the user's own at the next login.",
+        "From stdin, $LICENSOR_USER_PASSWORD, or generated and printed once; the portal's open sessions of that user end within 5 seconds. A generated password, or one given with --one-time, is one-time: the portal asks for the user's own at the next login.",
       options: password,
     },
     { name: 'users set-role', args: ['NAME'], summary: "change a user's role", options: role },

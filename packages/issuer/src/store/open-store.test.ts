@@ -8,6 +8,7 @@ import { InputInvalidError, SettingInvalidError } from '../errors.js';
 import {
   cacheMiBFromEnv,
   checkpointThreadFromEnv,
+  checkStoreSettings,
   issueThreadFromEnv,
   MAX_CACHE_MIB,
   openStore,
@@ -195,6 +196,19 @@ describe('LICENSOR_SQLITE_CACHE_MIB', () => {
       });
       expect(existsSync(join(dir, SQLITE_FILE))).toBe(false);
     }
+  });
+
+  it('checkStoreSettings checks all three before anything is opened, naming the first wrong one', () => {
+    expect(() => checkStoreSettings({})).not.toThrow();
+    expect(() =>
+      checkStoreSettings({ LICENSOR_SQLITE_ISSUE_THREAD: 'off', LICENSOR_SQLITE_CACHE_MIB: '64' }),
+    ).not.toThrow();
+    expect(() => checkStoreSettings({ LICENSOR_SQLITE_CHECKPOINT_THREAD: 'maybe' })).toThrow(
+      expect.objectContaining({ setting: true, variable: 'LICENSOR_SQLITE_CHECKPOINT_THREAD' }),
+    );
+    expect(() => checkStoreSettings({ LICENSOR_SQLITE_CACHE_MIB: 'lots' })).toThrow(
+      expect.objectContaining({ setting: true, variable: 'LICENSOR_SQLITE_CACHE_MIB' }),
+    );
   });
 
   it('the on/off switches refuse with the same typed setting error', async () => {

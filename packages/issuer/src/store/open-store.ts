@@ -118,6 +118,18 @@ function onOffFromEnv(name: string, value: string | undefined): boolean {
   throw new SettingInvalidError(name, value, 'on (the default) or off');
 }
 
+/**
+ * Checks the store's settings in the environment (LICENSOR_SQLITE_ISSUE_THREAD,
+ * LICENSOR_SQLITE_CHECKPOINT_THREAD, LICENSOR_SQLITE_CACHE_MIB) before anything is opened: a
+ * process checks them with its own settings and refuses a wrong one as a usage error.
+ * SettingInvalidError names the first wrong one.
+ */
+export function checkStoreSettings(env: Record<string, string | undefined> = process.env): void {
+  issueThreadFromEnv(env.LICENSOR_SQLITE_ISSUE_THREAD);
+  checkpointThreadFromEnv(env.LICENSOR_SQLITE_CHECKPOINT_THREAD);
+  cacheMiBFromEnv(env.LICENSOR_SQLITE_CACHE_MIB);
+}
+
 /** The largest page cache LICENSOR_SQLITE_CACHE_MIB takes: 1 TiB. */
 export const MAX_CACHE_MIB = 1_048_576;
 
