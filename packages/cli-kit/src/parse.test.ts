@@ -111,6 +111,21 @@ describe('parseCommandLine', () => {
     });
   });
 
+  it('refuses a value option given twice (which one was meant), and points an unknown one at the command it follows', () => {
+    const twice = usageError(['approve', 'req_1', '--credentials', '50', '--credentials=60']);
+    expect(twice.message).toBe('--credentials is given twice; give it once');
+    expect(formatUsageError(cli, twice)).toContain('See `demo approve --help`.');
+    const unknown = usageError(['approve', 'req_1', '--bogus']);
+    expect(unknown.message).toBe('unknown option --bogus');
+    expect(formatUsageError(cli, unknown)).toContain('See `demo approve --help`.');
+    // Before any command word: the CLI's own help.
+    expect(formatUsageError(cli, usageError(['--bogus', 'approve']))).toContain(
+      'See `demo --help`.',
+    );
+    // A switch given twice is harmless: it says the same thing twice.
+    expect(parseCommandLine(cli, ['init', '--json', '--json'])).toMatchObject({ kind: 'run' });
+  });
+
   it('answers --version and -V with the name and version', () => {
     expect(parseCommandLine(cli, ['--version'])).toEqual({ kind: 'version', text: 'demo 1.2.3\n' });
     expect(parseCommandLine(cli, ['approve', '-V'])).toMatchObject({ kind: 'version' });

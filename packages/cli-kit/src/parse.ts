@@ -35,6 +35,13 @@ function normalise(cli: CliSpec, argv: readonly string[], options: Options): str
   );
   const flags: string[] = [];
   const positionals: string[] = [];
+  // A value option given twice would silently take the last (`--credentials 50 … --credentials
+  // 60` issued 60): which one was meant is the user's to say.
+  const given = new Set<string>();
+  const once = (name: string) => {
+    if (given.has(name)) throw new UsageError(`--${name} is given twice; give it once`);
+    given.add(name);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') {
@@ -65,6 +72,7 @@ function normalise(cli: CliSpec, argv: readonly string[], options: Options): str
       flags.push(`--${name}`);
       continue;
     }
+    if (option.multiple !== true) once(name);
     if (long && eq !== -1) {
       flags.push(arg);
       continue;
@@ -115,8 +123,21 @@ function helpTarget(cli: CliSpec, words: string[]): CommandSpec | undefined {
 
 export function parseCommandLine(cli: CliSpec, argv: readonly string[]): ParsedCommandLine {
   const options = allOptions(cli);
+  let args: string[];
+  try {
+    args = normalise(cli, argv, options);
+  } catch (error) {
+    // An unknown or doubled option of a command the line names: that command's help says what
+    // it takes (the words before any option name it, as they are typed: `inspect @c --bogus`).
+    if (error instanceof UsageError && error.command === undefined) {
+      const firstOption = argv.findIndex((arg) => arg.startsWith('-'));
+      const words = firstOption === -1 ? [...argv] : argv.slice(0, firstOption);
+      error.command = helpTarget(cli, words)?.name;
+    }
+    throw error;
+  }
   const parsed = parseArgs({
-    args: normalise(cli, argv, options),
+    args,
     options: Object.fromEntries(
       Object.entries(options).map(([name, option]) => [
         name,

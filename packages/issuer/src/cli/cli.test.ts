@@ -321,8 +321,42 @@ describe('licensor-issuer', () => {
     ]);
     expect(result).toMatchObject({ code: 2, stdout: '' });
     expect(result.stderr).toBe(
-      'error: ERR_USAGE: --credentials must be a whole number of at least 0; got "-5"\nSee `licensor-issuer issue --help`.\n',
+      'error: ERR_USAGE: --credentials must be a whole number from 1 to 1000000000; got "-5"\nSee `licensor-issuer issue --help`.\n',
     );
+    // 1e3 and a number past any bound: the same words, the term's real range.
+    for (const [option, value, range] of [
+      ['--credentials', '1e3', '1 to 1000000000'],
+      ['--credentials', '99999999999999999999', '1 to 1000000000'],
+    ] as const) {
+      const refused = await cli([
+        'issue',
+        'x',
+        '--customer',
+        'A',
+        '--model',
+        'perpetual',
+        option,
+        value,
+      ]);
+      expect(refused.stderr).toContain(`${option} must be a whole number from ${range}; got`);
+    }
+    const grace = await cli([
+      'issue',
+      'x',
+      '--customer',
+      'A',
+      '--model',
+      'subscription',
+      '--credentials',
+      '5',
+      '--grace-days',
+      '-1',
+    ]);
+    expect(grace.stderr).toContain('--grace-days must be a whole number from 1 to 3660; got "-1"');
+    // Given twice: which one was meant is not guessed.
+    const twice = await cli(['issue', 'x', '--credentials', '50', '--credentials', '60']);
+    expect(twice).toMatchObject({ code: 2 });
+    expect(twice.stderr).toContain('--credentials is given twice; give it once');
     const version = await cli(['--version']);
     expect(version).toMatchObject({ code: 0, stdout: 'licensor-issuer 0.1.0\n' });
   });

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { oneOf, text as optionText, required, UsageError, wholeNumber } from '@licensor/cli-kit';
 import { armour, armourBundle, type KeyPurpose, newId } from '@licensor/token';
 import { ProductNotFoundError } from '../catalog/errors.js';
+import { TERMS_LIMITS } from '../domain/terms-limits.js';
 import { ROLES } from '../domain/users.js';
 import { LicenseNotFoundError, UserNotFoundError } from '../errors.js';
 import type { Issuer } from '../facade.js';
@@ -68,8 +69,23 @@ function text(args: ParsedArgs, name: string): string | undefined {
  * they live in one place and a refusal names the field and its bound (ERR_TERMS_INVALID).
  */
 function number(args: ParsedArgs, name: string, minimum = 0): number | undefined {
-  return wholeNumber(text(args, name), `--${name}`, { min: minimum });
+  const value = text(args, name);
+  const limits = TERM_OPTIONS[name];
+  // Not a whole number at all (-5, 1e3, more digits than any bound): say the term's real range.
+  if (value !== undefined && limits !== undefined && !/^\d{1,15}$/.test(value)) {
+    throw new UsageError(
+      `--${name} must be a whole number from ${limits.min} to ${limits.max}; got "${value}"`,
+    );
+  }
+  return wholeNumber(value, `--${name}`, { min: minimum });
 }
+
+/** The options that are terms, by the issuer's one set of limits (TERMS_LIMITS). */
+const TERM_OPTIONS: Record<string, { min: number; max: number } | undefined> = {
+  credentials: TERMS_LIMITS.credentials,
+  'term-days': TERMS_LIMITS.termDays,
+  'grace-days': TERMS_LIMITS.graceDays,
+};
 
 /**
  * A license key as printed: compact, or with --armour the BEGIN/END block, after the blocks of
