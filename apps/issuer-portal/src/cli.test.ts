@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,19 @@ function output(
     stderr += chunk;
   });
   return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
+}
+
+/** The outcome of a process expected to end by itself: killed after `ms` (hung) otherwise. */
+async function ended(child: ChildProcess, ms = 15_000) {
+  const finished = output(child);
+  let hung = false;
+  const timer = setTimeout(() => {
+    hung = true;
+    child.kill('SIGKILL');
+  }, ms);
+  const result = await finished;
+  clearTimeout(timer);
+  return { ...result, hung };
 }
 
 describe('licensor-portal CLI', () => {
@@ -112,7 +126,7 @@ describe('licensor-portal CLI', () => {
     const badOption = await output(run(['serve', '--colour', 'blue']));
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toBe(
-      'error: ERR_USAGE: unknown option --colour\nSee `licensor-portal --help`.\n',
+      'error: ERR_USAGE: unknown option --colour\nSee `licensor-portal serve --help`.\n',
     );
   });
 
@@ -135,6 +149,66 @@ describe('licensor-portal CLI', () => {
     );
     expect(half.code).toBe(2);
     expect(half.stderr).toContain('LICENSOR_OIDC_ROLE_MAP must be set');
+  });
+
+  it.each([
+    [
+      { LOG_LEVEL: 'bogus' },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [{ LICENSOR_PORTAL_URL: 'not-a-url' }, "LICENSOR_PORTAL_URL must be the portal's URL"],
+    [{ LICENSOR_SQLITE_CACHE_MIB: 'abc' }, 'LICENSOR_SQLITE_CACHE_MIB is "abc": set it to'],
+    [
+      { LICENSOR_SQLITE_CHECKPOINT_THREAD: 'maybe' },
+      'LICENSOR_SQLITE_CHECKPOINT_THREAD is "maybe"',
+    ],
+    [{ LICENSOR_WEBHOOK_TIMEOUT_MS: 'abc' }, 'LICENSOR_WEBHOOK_TIMEOUT_MS must be a whole number'],
+    [{ LICENSOR_WEBHOOK_DENY_PRIVATE: 'y' }, 'LICENSOR_WEBHOOK_DENY_PRIVATE must be on, true'],
+    [{ LICENSOR_2FA_KEY: 'k' }, 'LICENSOR_2FA_KEY must be at least 16 characters'],
+    [{ LICENSOR_PASSWORD_LOGIN: 'false' }, 'LICENSOR_PASSWORD_LOGIN=false needs single sign-on'],
+    [
+      { LICENSOR_PORTAL_PORT: 'abc' },
+      'LICENSOR_PORTAL_PORT must be a whole number from 0 to 65535',
+    ],
+  ])(
+    'refuses %j at start: exit 2 naming it, no stack trace, no data folder, no hang',
+    async (env, message) => {
+      const empty = mkdtempSync(join(tmpdir(), 'licensor-portal-cli-env-'));
+      try {
+        const data = join(empty, 'store');
+        const port = 'LICENSOR_PORTAL_PORT' in env ? [] : ['--port', '0'];
+        const refused = await ended(run(['serve', ...port, '--data', data], env));
+        expect(refused.hung).toBe(false);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr).toMatch(
+          /^error: ERR_USAGE: [^\n]+\nSee `licensor-portal serve --help`\.\n$/,
+        );
+        expect(refused.stderr).toContain(message);
+        expect(refused.stdout).toBe('');
+        expect(existsSync(data)).toBe(false);
+      } finally {
+        rmSync(empty, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('refuses a port that is taken: exit 1 naming the address, no stack trace, no hang', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((done) => holder.listen(0, '127.0.0.1', done));
+    const { port } = holder.address() as { port: number };
+    try {
+      const refused = await ended(
+        run(['serve', '--port', String(port), '--data', dataDir], { LICENSOR_WEBHOOKS: 'off' }),
+      );
+      expect(refused.hung).toBe(false);
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toBe(
+        `error: ERR_LISTEN_FAILED: Cannot listen on 127.0.0.1:${port} (EADDRINUSE): the port is taken: stop what holds it, or pick another --port (or LICENSOR_PORTAL_PORT).\n`,
+      );
+    } finally {
+      holder.close();
+    }
   });
 
   it('exits 2 naming the variable when a webhook event setting is out of range, opening nothing', async () => {

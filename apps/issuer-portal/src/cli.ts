@@ -9,7 +9,9 @@ main(process.argv.slice(2), processIo()).then(
     if (code >= 0) process.exitCode = code; // -1: serving until a signal
   },
   (error: unknown) => {
+    // A bug, not a refusal: the stack is for the report. Exit now, so nothing it left open
+    // (a store's threads, a timer) keeps the process alive.
     process.stderr.write(`error: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

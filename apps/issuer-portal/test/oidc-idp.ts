@@ -18,6 +18,8 @@ export interface TestIdp {
   clientId: string;
   clientSecret: string;
   accounts: Map<string, IdpAccount>;
+  /** The scheme of each token request's Authorization header ('' when it had none). */
+  tokenRequests: string[];
   /** When set, the UserInfo endpoint answers 503 (the provider's UserInfo is down). */
   userInfoDown: boolean;
   close(): Promise<void>;
@@ -38,6 +40,8 @@ export async function startIdp(redirectUri: string): Promise<TestIdp> {
         redirect_uris: [redirectUri],
         grant_types: ['authorization_code'],
         response_types: ['code'],
+        // The usual registered default; the portal must send its secret with HTTP Basic.
+        token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
     async findAccount(_ctx, id) {
@@ -73,6 +77,7 @@ export async function startIdp(redirectUri: string): Promise<TestIdp> {
     clientId,
     clientSecret,
     accounts,
+    tokenRequests: [],
     userInfoDown: false,
     close: () =>
       new Promise<void>((resolve) => {
@@ -81,6 +86,21 @@ export async function startIdp(redirectUri: string): Promise<TestIdp> {
       }),
   };
   server.on('request', (req, res) => {
+    // oidc-provider accepts client_secret_post from a client registered for client_secret_basic;
+    // a provider that enforces the registered method (as many do) refuses it: so does this one.
+    if (req.method === 'POST' && req.url?.startsWith('/token')) {
+      const authorization = req.headers.authorization ?? '';
+      idp.tokenRequests.push(authorization.split(' ')[0] ?? '');
+      if (!/^Basic /i.test(authorization)) {
+        res.writeHead(401, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: 'invalid_client',
+            error_description: 'client authentication must be client_secret_basic',
+          }),
+        );
+        return;
+      }
+    }
     // oidc-provider's UserInfo endpoint is /me.
     if (idp.userInfoDown && req.url?.startsWith('/me')) {
       res.writeHead(503, { 'content-type': 'text/plain' }).end('UserInfo is down');

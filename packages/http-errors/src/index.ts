@@ -92,4 +92,9 @@ export function errorAnswer(
   };
 }
 
-export { SCRAPE_TOKEN_MIN_LENGTH, scrapeTokenMatches, scrapeTokenProblem } from './scrape-token.js';
+export {
+  SCRAPE_TOKEN_MIN_LENGTH,
+  scrapeTokenMatches,
+  scrapeTokenProblem,
+  scrapeTokenSetting,
+} from './scrape-token.js';

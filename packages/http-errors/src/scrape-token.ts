@@ -25,6 +25,26 @@ export function scrapeTokenProblem(token: string): string | null {
   return null;
 }
 
+/**
+ * LICENSOR_METRICS_TOKEN as a server reads it from its environment: unset or empty is no token;
+ * surrounding whitespace is dropped; blank (only spaces) and a token the rule above refuses are a
+ * `problem` (a sentence for the usage error), `unset` saying what leaving it unset does.
+ */
+export function scrapeTokenSetting(
+  raw: string | undefined,
+  unset: string,
+): { token: string | null; problem: string | null } {
+  if (raw === undefined || raw === '') return { token: null, problem: null };
+  const token = raw.trim();
+  if (token === '') {
+    return {
+      token: null,
+      problem: `LICENSOR_METRICS_TOKEN is blank (only spaces): unset it to ${unset}, or set a random token, e.g. \`openssl rand -hex 16\``,
+    };
+  }
+  return { token, problem: scrapeTokenProblem(token) };
+}
+
 function digest(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }

@@ -6,7 +6,7 @@
 // operator gave it, what it takes and what it was given.
 import { availableParallelism } from 'node:os';
 import { UsageError, wholeNumber } from '@licensor/cli-kit';
-import { scrapeTokenProblem } from '@licensor/http-errors';
+import { scrapeTokenSetting } from '@licensor/http-errors';
 import { checkStoreSettings } from '@licensor/issuer/checks';
 
 /** The flags of `serve` as the command-line parser returns them. */
@@ -95,14 +95,7 @@ export function workerCountOf(text: string, name: string): number {
  * of @licensor/http-errors (one word of printable ASCII, at least 16 characters).
  */
 function metricsTokenOf(raw: string | undefined): string | null {
-  if (raw === undefined || raw === '') return null;
-  const token = raw.trim();
-  if (token === '') {
-    throw new UsageError(
-      'LICENSOR_METRICS_TOKEN is blank (only spaces): unset it to leave GET /metrics open, or set a random token, e.g. `openssl rand -hex 16`',
-    );
-  }
-  const problem = scrapeTokenProblem(token);
+  const { token, problem } = scrapeTokenSetting(raw, 'leave GET /metrics open');
   if (problem !== null) throw new UsageError(problem);
   return token;
 }

@@ -17,6 +17,7 @@ import { healthRouter } from './http/health.js';
 import { requestId } from './http/request-id.js';
 import { securityHeaders } from './http/security-headers.js';
 import { defaultWebRoot, spaRouter } from './http/spa.js';
+import { logLevelFromEnv } from './log-level.js';
 import { createPortalMetrics, type PortalMetrics } from './metrics.js';
 import {
   DEFAULT_TIMEOUTS,
@@ -101,7 +102,7 @@ export interface PortalApp {
 export function createPortalApp(deps: PortalDeps): PortalApp {
   const now = deps.now ?? Date.now;
   const logger =
-    deps.logger ?? pino({ name: 'licensor-portal', level: process.env.LOG_LEVEL ?? 'info' });
+    deps.logger ?? pino({ name: 'licensor-portal', level: logLevelFromEnv(process.env.LOG_LEVEL) });
   const sessionStore = deps.sessionStore ?? new StoreSessionStore(deps.issuer.store.automation);
   const sessions = new SessionManager(
     sessionStore,

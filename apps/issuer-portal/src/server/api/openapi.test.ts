@@ -46,6 +46,11 @@ describe('the OpenAPI document', () => {
       .components.securitySchemes;
     expect(schemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(schemes.session).toMatchObject({ type: 'apiKey', in: 'cookie' });
+    // One cookie name per scheme in OpenAPI: the description names the one used over TLS too.
+    expect(schemes.session).toMatchObject({ name: 'licensor_portal_sid' });
+    expect((schemes.session as { description: string }).description).toContain(
+      '__Host-licensor_portal_sid',
+    );
     for (const route of API_ROUTES) {
       const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       const operation = doc.paths[path]![route.method]! as unknown as {

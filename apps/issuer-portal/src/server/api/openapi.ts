@@ -1,7 +1,9 @@
 // Builds the OpenAPI 3.1 document from the route declarations. JSON Schema comes from zod 4's
 // z.toJSONSchema on the very schemas the handlers validate with. Schemas registered in
 // `apiSchemas` under an id become shared components; everything else is inlined.
+
 import { z } from 'zod';
+import { COOKIE_NAME, SECURE_COOKIE_NAME } from '../session/session-manager.js';
 import type { RouteSpec } from './route.js';
 
 export const apiSchemas = z.registry<{ id: string; description?: string }>();
@@ -69,7 +71,12 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[], version: stri
     components: {
       schemas: components,
       securitySchemes: {
-        session: { type: 'apiKey', in: 'cookie', name: 'licensor_portal_sid' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: COOKIE_NAME,
+          description: `The session cookie set at login: ${COOKIE_NAME} over plain HTTP, ${SECURE_COOKIE_NAME} over TLS (Secure, the __Host- prefix). A browser sends whichever it holds.`,
+        },
         csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
         bearer: {
           type: 'http',

@@ -85,6 +85,8 @@ describe('single sign-on over HTTP', () => {
       .set('Cookie', cookie!)
       .expect(200);
     expect(session.body.user).toMatchObject({ name: 'dana@example.com', role: 'admin' });
+    // The client secret went to the token endpoint with HTTP Basic, as the provider requires.
+    expect(idp.tokenRequests).toEqual(['Basic']);
     const [login] = await fixture.issuer.store.listAuditEvents({ action: 'session.login' });
     expect(login).toMatchObject({
       actor: 'dana@example.com',

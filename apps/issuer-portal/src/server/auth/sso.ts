@@ -205,11 +205,14 @@ export class Sso {
     this.#config ??= (async () => {
       const url = new URL(this.#options.issuerUrl);
       const options = url.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : {};
+      // The secret goes to the token endpoint with HTTP Basic (client_secret_basic, the method
+      // a client is registered with by default); openid-client would otherwise send it in the
+      // body (client_secret_post), which a provider enforcing the registered method refuses.
       return oidc.discovery(
         url,
         this.#options.clientId,
         this.#options.clientSecret,
-        undefined,
+        oidc.ClientSecretBasic(this.#options.clientSecret),
         options,
       );
     })().catch((error: unknown) => {

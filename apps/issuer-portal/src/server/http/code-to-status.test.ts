@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { ISSUER_ERROR_CODES } from '@licensor/issuer';
 import { LicensorError, TOKEN_ERROR_CODES } from '@licensor/token';
 import { describe, expect, it } from 'vitest';
-import { codeToStatus } from './code-to-status.js';
+import { codeToStatus, PORTAL_STATUS } from './code-to-status.js';
 import { portalErrorAnswer } from './error-handler.js';
 import { PORTAL_ERROR_CODES } from './portal-errors.js';
 
@@ -41,4 +42,18 @@ describe('codeToStatus', () => {
       });
     },
   );
+});
+
+describe('the README status table', () => {
+  it('lists every code the portal answers under its status', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const rows = new Map<number, string>();
+    for (const match of readme.matchAll(/^\| (\d{3}) +\| (.+) \|$/gm)) {
+      rows.set(Number(match[1]), match[2]!);
+    }
+    const missing = (PORTAL_STATUS.codes as readonly string[]).filter(
+      (code) => !(rows.get(PORTAL_STATUS.statusOf(code as never)) ?? '').includes(`\`${code}\``),
+    );
+    expect(missing).toEqual([]);
+  });
 });
