@@ -164,7 +164,7 @@ describe('licensor-portal CLI', () => {
     ],
     [{ LICENSOR_WEBHOOK_TIMEOUT_MS: 'abc' }, 'LICENSOR_WEBHOOK_TIMEOUT_MS must be a whole number'],
     [{ LICENSOR_WEBHOOK_DENY_PRIVATE: 'y' }, 'LICENSOR_WEBHOOK_DENY_PRIVATE must be on, true'],
-    [{ LICENSOR_2FA_KEY: 'k' }, 'LICENSOR_2FA_KEY must be at least 16 characters'],
+    [{ LICENSOR_2FA_KEY: '   ' }, 'LICENSOR_2FA_KEY is blank (only spaces)'],
     [{ LICENSOR_PASSWORD_LOGIN: 'false' }, 'LICENSOR_PASSWORD_LOGIN=false needs single sign-on'],
     [
       { LICENSOR_PORTAL_PORT: 'abc' },
