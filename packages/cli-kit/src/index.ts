@@ -18,6 +18,21 @@ export {
   runMain,
 } from './io.js';
 export { parseCommandLine } from './parse.js';
+export {
+  envSetting,
+  LOG_LEVEL_ACCEPTED,
+  LOG_LEVELS,
+  type LogLevel,
+  logLevelValue,
+  parseLogLevel,
+  pickSetting,
+  type Setting,
+  type SettingEnv,
+  SWITCH_OFF_WORDS,
+  SWITCH_ON_WORDS,
+  switchSetting,
+  switchValue,
+} from './settings.js';
 export type {
   CliSpec,
   CommandSpec,

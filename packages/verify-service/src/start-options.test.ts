@@ -43,6 +43,14 @@ describe('readStartOptions (the flags and environment of `serve`)', () => {
     expect(readStartOptions({}, empty)).toEqual(readStartOptions({}, {}));
   });
 
+  it('reads a variable without the spaces around it (a value typed in a compose file), as the portal does', () => {
+    const options = readStartOptions(
+      {},
+      { LICENSOR_VERIFY_PORT: ' 4002 ', LICENSOR_VERIFY_WORKERS: '2 ', LICENSOR_DATA: ' /srv/lic' },
+    );
+    expect([options.port, options.workers, options.data]).toEqual([4002, 2, '/srv/lic']);
+  });
+
   it('refuses a flag given an empty value, naming the flag', () => {
     for (const flag of ['host', 'port', 'data', 'mongodb-uri', 'log-level', 'workers'] as const) {
       expect(() => readStartOptions({ [flag]: '' }, {}), flag).toThrow(
@@ -97,7 +105,9 @@ describe('readStartOptions (the flags and environment of `serve`)', () => {
     expect(readStartOptions({ 'trust-proxy': true }, {}).trustProxy).toBe(true);
     for (const flags of [{}, { 'trust-proxy': true }]) {
       expect(() => readStartOptions(flags, { LICENSOR_TRUST_PROXY: 'enabled' })).toThrow(
-        usage(/^LICENSOR_TRUST_PROXY must be 1, true, yes, on .*got "enabled"$/),
+        usage(
+          /^LICENSOR_TRUST_PROXY must be on, true, yes, 1 or off, false, no, 0 .*got "enabled"$/,
+        ),
       );
     }
   });

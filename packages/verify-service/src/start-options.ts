@@ -5,7 +5,15 @@
 // usage error. Every refusal is a UsageError (exit 2) naming the flag or the variable as the
 // operator gave it, what it takes and what it was given.
 import { availableParallelism } from 'node:os';
-import { UsageError, wholeNumber } from '@licensor/cli-kit';
+import {
+  type LogLevel,
+  logLevelValue,
+  pickSetting,
+  type Setting,
+  switchSetting,
+  UsageError,
+  wholeNumber,
+} from '@licensor/cli-kit';
 import { scrapeTokenSetting } from '@licensor/http-errors';
 import { checkStoreSettings } from '@licensor/issuer/checks';
 
@@ -43,43 +51,6 @@ export interface StartOptions {
  */
 export const MAX_CACHE_TTL_MS = 60_000;
 
-/** pino's levels, the most severe first. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Spellings other tooling gives LOG_LEVEL (syslog, Python, Java), read as pino's level. */
-const LOG_LEVEL_SYNONYMS: Readonly<Record<string, LogLevel>> = { warning: 'warn' };
-
-/**
- * A log level: pino's names in any case, and `warning` for `warn`. Anything else is a usage
- * error naming the levels.
- */
-export function logLevelOf(text: string, name: string): LogLevel {
-  const lower = text.trim().toLowerCase();
-  const level = (LOG_LEVELS as readonly string[]).includes(lower)
-    ? (lower as LogLevel)
-    : LOG_LEVEL_SYNONYMS[lower];
-  if (level === undefined) {
-    throw new UsageError(
-      `${name} must be one of ${LOG_LEVELS.join(', ')} (any case; warning = warn); got "${text}"`,
-    );
-  }
-  return level;
-}
-
-const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
-const FALSE_WORDS = ['0', 'false', 'no', 'off'];
-
-/** A yes/no variable: 1/true/yes/on or 0/false/no/off, in any case. */
-export function switchOf(text: string, name: string): boolean {
-  const lower = text.trim().toLowerCase();
-  if (TRUE_WORDS.includes(lower)) return true;
-  if (FALSE_WORDS.includes(lower)) return false;
-  throw new UsageError(
-    `${name} must be ${TRUE_WORDS.join(', ')} (on) or ${FALSE_WORDS.join(', ')} (off); got "${text}"`,
-  );
-}
-
 /** `--workers`: a number of processes from 1 to 256, or `auto` (one per CPU). */
 export function workerCountOf(text: string, name: string): number {
   // One per CPU the process may run on (cgroup CPU quotas are not seen: set N in a container).
@@ -100,29 +71,7 @@ function metricsTokenOf(raw: string | undefined): string | null {
   return token;
 }
 
-/**
- * The value of a setting and the name to blame for it: the flag when given (empty is refused),
- * else the variable when set to something (empty counts as unset), else undefined.
- */
-function pick(
-  flags: ServeFlags,
-  flag: keyof ServeFlags,
-  env: Record<string, string | undefined>,
-  variable: string,
-): { value: string; name: string } | undefined {
-  const given = flags[flag];
-  if (typeof given === 'string') {
-    if (given.trim() === '') {
-      throw new UsageError(`--${flag} must not be empty; leave it out for the default`);
-    }
-    return { value: given, name: `--${flag}` };
-  }
-  const fromEnv = env[variable];
-  if (fromEnv === undefined || fromEnv === '') return undefined;
-  return { value: fromEnv, name: variable };
-}
-
-function hostOf(setting: { value: string; name: string } | undefined): string {
+function hostOf(setting: Setting | undefined): string {
   if (setting === undefined) return '127.0.0.1';
   const host = setting.value.trim();
   if (host === '' || /\s/.test(host)) {
@@ -134,7 +83,7 @@ function hostOf(setting: { value: string; name: string } | undefined): string {
 }
 
 function number(
-  setting: { value: string; name: string } | undefined,
+  setting: Setting | undefined,
   fallback: number,
   range: { min: number; max?: number },
 ): number {
@@ -147,39 +96,32 @@ export function readStartOptions(
   flags: ServeFlags,
   env: Record<string, string | undefined>,
 ): StartOptions {
-  const port = number(pick(flags, 'port', env, 'LICENSOR_VERIFY_PORT'), 4001, {
+  const pick = (flag: keyof ServeFlags, variable: string): Setting | undefined =>
+    pickSetting(flags as Readonly<Record<string, unknown>>, flag, env, variable);
+  const port = number(pick('port', 'LICENSOR_VERIFY_PORT'), 4001, {
     min: 0,
     max: 65_535,
   });
-  const host = hostOf(pick(flags, 'host', env, 'LICENSOR_VERIFY_HOST'));
-  const cacheTtlMs = number(
-    pick(flags, 'cache-ttl-ms', env, 'LICENSOR_VERIFY_CACHE_TTL_MS'),
-    5000,
-    {
-      min: 0,
-      max: MAX_CACHE_TTL_MS,
-    },
-  );
-  const recordFlushMs = number(
-    pick(flags, 'record-flush-ms', env, 'LICENSOR_VERIFY_RECORD_FLUSH_MS'),
-    250,
-    { min: 10, max: 600_000 },
-  );
-  const workersSetting = pick(flags, 'workers', env, 'LICENSOR_VERIFY_WORKERS');
+  const host = hostOf(pick('host', 'LICENSOR_VERIFY_HOST'));
+  const cacheTtlMs = number(pick('cache-ttl-ms', 'LICENSOR_VERIFY_CACHE_TTL_MS'), 5000, {
+    min: 0,
+    max: MAX_CACHE_TTL_MS,
+  });
+  const recordFlushMs = number(pick('record-flush-ms', 'LICENSOR_VERIFY_RECORD_FLUSH_MS'), 250, {
+    min: 10,
+    max: 600_000,
+  });
+  const workersSetting = pick('workers', 'LICENSOR_VERIFY_WORKERS');
   const workers =
     workersSetting === undefined ? 1 : workerCountOf(workersSetting.value, workersSetting.name);
-  const levelSetting = pick(flags, 'log-level', env, 'LOG_LEVEL');
+  const levelSetting = pick('log-level', 'LOG_LEVEL');
   const logLevel =
-    levelSetting === undefined ? 'info' : logLevelOf(levelSetting.value, levelSetting.name);
+    levelSetting === undefined ? 'info' : logLevelValue(levelSetting.value, levelSetting.name);
   // Checked even when the flag is given: a wrong value is a mistake either way.
-  const trustProxyEnv = env.LICENSOR_TRUST_PROXY;
-  const trustProxyFromEnv =
-    trustProxyEnv !== undefined &&
-    trustProxyEnv !== '' &&
-    switchOf(trustProxyEnv, 'LICENSOR_TRUST_PROXY');
+  const trustProxyFromEnv = switchSetting(env, 'LICENSOR_TRUST_PROXY', false);
   const trustProxy = flags['trust-proxy'] === true || trustProxyFromEnv;
-  const data = pick(flags, 'data', env, 'LICENSOR_DATA')?.value;
-  const mongoUri = pick(flags, 'mongodb-uri', env, 'MONGODB_URI')?.value;
+  const data = pick('data', 'LICENSOR_DATA')?.value;
+  const mongoUri = pick('mongodb-uri', 'MONGODB_URI')?.value;
   const metricsToken = metricsTokenOf(env.LICENSOR_METRICS_TOKEN);
   // The SQLite store's own settings, checked now rather than when the store opens (a worker's
   // refusal then would be an exit 1 after the start had begun).

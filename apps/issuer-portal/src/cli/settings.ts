@@ -4,17 +4,26 @@
 // variable left blank in a unit file or a compose file); an option given an empty value is a
 // usage error. Switches take on/off, true/false, yes/no, 1/0 in any case; anything else is
 // refused naming what the setting takes, never read as its default. Every refusal is a
-// UsageError (exit 2) naming the option or the variable the value came from.
+// UsageError (exit 2) naming the option or the variable the value came from. The reading of a
+// setting, a switch and a log level is @licensor/cli-kit's, shared with the verify service.
 //
 // The store's own variables (LICENSOR_SQLITE_CACHE_MIB, _ISSUE_THREAD, _CHECKPOINT_THREAD) are
 // checked here by the store's own rule (checkStoreSettings); its SettingInvalidError becomes the
 // same usage error (and main maps one openStore raises the same way). LICENSOR_PKCS11_* and LICENSOR_STATUS_KEY_PASSPHRASE are read by the
 // issuer when a key needs them (README, Run it).
-import { type CliIo, UsageError, wholeNumber } from '@licensor/cli-kit';
+import {
+  type CliIo,
+  envSetting,
+  type LogLevel,
+  logLevelValue,
+  pickSetting,
+  switchSetting,
+  UsageError,
+  wholeNumber,
+} from '@licensor/cli-kit';
 import { scrapeTokenSetting } from '@licensor/http-errors';
 import { checkStoreSettings, DEFAULT_RETENTION_DAYS } from '@licensor/issuer';
 import { type SsoOptions, ssoOptionsFromEnv } from '../server/auth/sso.js';
-import { LOG_LEVEL_ACCEPTED, type LogLevel, parseLogLevel } from '../server/log-level.js';
 import type { DispatcherOptions } from '../server/webhooks/dispatcher.js';
 
 type Env = CliIo['env'];
@@ -54,45 +63,6 @@ export const TWO_FACTOR_KEY_MIN_LENGTH = 16;
 /** LICENSOR_WEBHOOK_TIMEOUT_MS's range. */
 export const WEBHOOK_TIMEOUT_RANGE = { min: 100, max: 300_000 } as const;
 
-const TRUE_WORDS = ['on', 'true', 'yes', '1'];
-const FALSE_WORDS = ['off', 'false', 'no', '0'];
-
-/** A variable's value, or undefined when it is unset or empty. */
-function variable(env: Env, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : value;
-}
-
-/** A switch: on/true/yes/1 or off/false/no/0 in any case; unset or empty: the default. */
-export function switchOf(env: Env, name: string, fallback: boolean): boolean {
-  const raw = variable(env, name);
-  if (raw === undefined) return fallback;
-  const lower = raw.trim().toLowerCase();
-  if (TRUE_WORDS.includes(lower)) return true;
-  if (FALSE_WORDS.includes(lower)) return false;
-  throw new UsageError(
-    `${name} must be ${TRUE_WORDS.join(', ')} or ${FALSE_WORDS.join(', ')} (any case; default ${fallback ? 'on' : 'off'}); got "${raw}"`,
-  );
-}
-
-/** An option's value (empty refused) or else a variable's (empty = unset), with its name. */
-function pick(
-  values: Record<string, unknown>,
-  option: string,
-  env: Env,
-  name: string,
-): { value: string; name: string } | undefined {
-  const given = values[option];
-  if (typeof given === 'string') {
-    if (given.trim() === '') {
-      throw new UsageError(`--${option} must not be empty; leave it out for the default`);
-    }
-    return { value: given, name: `--${option}` };
-  }
-  const fromEnv = variable(env, name);
-  return fromEnv === undefined ? undefined : { value: fromEnv.trim(), name };
-}
-
 /** An option's value (empty refused), or undefined when not given. */
 function option(values: Record<string, unknown>, name: string): string | undefined {
   const given = values[name];
@@ -105,7 +75,7 @@ function option(values: Record<string, unknown>, name: string): string | undefin
 
 /** A whole number of days from a variable (unset or empty: undefined). */
 function days(env: Env, name: string, min: number, rule: string): number | undefined {
-  const raw = variable(env, name);
+  const raw = envSetting(env, name);
   if (raw === undefined) return undefined;
   const value = /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
   if (!Number.isInteger(value) || value < min) {
@@ -115,17 +85,14 @@ function days(env: Env, name: string, min: number, rule: string): number | undef
 }
 
 function logLevelOf(env: Env): LogLevel {
-  const raw = variable(env, 'LOG_LEVEL');
-  if (raw === undefined) return 'info';
-  const level = parseLogLevel(raw);
-  if (level === null) throw new UsageError(`LOG_LEVEL must be ${LOG_LEVEL_ACCEPTED}; got "${raw}"`);
-  return level;
+  const raw = envSetting(env, 'LOG_LEVEL');
+  return raw === undefined ? 'info' : logLevelValue(raw, 'LOG_LEVEL');
 }
 
 /** LICENSOR_METRICS_TOKEN: empty is unset; blank (only spaces) refused; then the shared rule. */
 function metricsTokenOf(env: Env): string | null {
   const { token, problem } = scrapeTokenSetting(
-    variable(env, 'LICENSOR_METRICS_TOKEN'),
+    envSetting(env, 'LICENSOR_METRICS_TOKEN'),
     'leave GET /metrics off',
   );
   if (problem !== null) throw new UsageError(problem);
@@ -134,7 +101,7 @@ function metricsTokenOf(env: Env): string | null {
 
 /** LICENSOR_2FA_KEY: empty is unset (secrets stored as they are); only spaces refused. */
 function twoFactorKeyOf(env: Env): string | undefined {
-  const key = variable(env, 'LICENSOR_2FA_KEY');
+  const key = envSetting(env, 'LICENSOR_2FA_KEY');
   if (key === undefined) return undefined;
   if (key.trim() === '') {
     throw new UsageError(
@@ -160,7 +127,7 @@ export function settingWarnings(settings: Pick<ServeSettings, 'twoFactorKey'>): 
 
 /** LICENSOR_PORTAL_URL: one or more http(s) URLs, comma-separated; their host[:port]. */
 function selfHostsOf(env: Env): string[] {
-  const raw = variable(env, 'LICENSOR_PORTAL_URL');
+  const raw = envSetting(env, 'LICENSOR_PORTAL_URL');
   if (raw === undefined) return [];
   const hosts: string[] = [];
   for (const entry of raw.split(',').map((part) => part.trim())) {
@@ -209,7 +176,7 @@ export function eventWatchOptions(env: Env): NonNullable<DispatcherOptions['even
 
 /** The settings of `serve`, or a UsageError naming the option or variable that is wrong. */
 export function serveSettings(values: Record<string, unknown>, env: Env): ServeSettings {
-  const portSetting = pick(values, 'port', env, 'LICENSOR_PORTAL_PORT');
+  const portSetting = pickSetting(values, 'port', env, 'LICENSOR_PORTAL_PORT');
   const port =
     portSetting === undefined
       ? 4000
@@ -236,7 +203,7 @@ export function serveSettings(values: Record<string, unknown>, env: Env): ServeS
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const passwordLogin = switchOf(env, 'LICENSOR_PASSWORD_LOGIN', true);
+  const passwordLogin = switchSetting(env, 'LICENSOR_PASSWORD_LOGIN', true);
   if (!passwordLogin && sso === undefined) {
     throw new UsageError(
       `LICENSOR_PASSWORD_LOGIN=${env.LICENSOR_PASSWORD_LOGIN?.trim()} needs single sign-on (LICENSOR_OIDC_ISSUER and the rest)`,
@@ -253,7 +220,7 @@ export function serveSettings(values: Record<string, unknown>, env: Env): ServeS
     31,
     'a whole number of days above 30',
   );
-  const timeout = variable(env, 'LICENSOR_WEBHOOK_TIMEOUT_MS');
+  const timeout = envSetting(env, 'LICENSOR_WEBHOOK_TIMEOUT_MS');
   const webhookTimeoutMs =
     timeout === undefined
       ? 10_000
@@ -280,9 +247,9 @@ export function serveSettings(values: Record<string, unknown>, env: Env): ServeS
     logLevel: logLevelOf(env),
     twoFactorKey: twoFactorKeyOf(env),
     webhookTimeoutMs,
-    webhookDenyPrivate: switchOf(env, 'LICENSOR_WEBHOOK_DENY_PRIVATE', false),
-    webhooksOn: switchOf(env, 'LICENSOR_WEBHOOKS', true),
-    autoRenew: switchOf(env, 'LICENSOR_AUTO_RENEW', true),
+    webhookDenyPrivate: switchSetting(env, 'LICENSOR_WEBHOOK_DENY_PRIVATE', false),
+    webhooksOn: switchSetting(env, 'LICENSOR_WEBHOOKS', true),
+    autoRenew: switchSetting(env, 'LICENSOR_AUTO_RENEW', true),
     selfHosts: selfHostsOf(env),
   };
 }
